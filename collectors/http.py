@@ -1,0 +1,329 @@
+"""The one polite HTTP client every collector uses.
+
+Timeouts; retries with exponential backoff and jitter on 429, 5xx and connection errors, honouring
+Retry-After; a minimum delay between two requests to the same host; robots.txt (cached per host);
+conditional GET with the validators kept per URL and a content-hash fallback (some servers send
+stale validators, or none); a cap on the body size; decoding of UTF-8 and cp1251 pages; secrets
+masked in every URL that reaches a message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import random
+import re
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from errors import FetchError, ResponseTooLarge, RobotsDisallowed
+
+log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monitor)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "token", "key", "password", "client_secret"})
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)["']""")
+
+
+def mask_secrets(url: str) -> str:
+    """The URL with the values of token-like query parameters replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(k.lower() in SECRET_PARAMS for k, _ in pairs):
+        return url
+    masked = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+    return urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
+
+
+def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
+    """Decode a body: the header's charset, else the document's own declaration, else UTF-8, else cp1251."""
+    candidates: list[str] = []
+    if content_type:
+        m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type, re.IGNORECASE)
+        if m:
+            candidates.append(m.group(1))
+    head = content[:4096]
+    for pattern in (_XML_ENCODING, _META_CHARSET):
+        m = pattern.search(head)
+        if m:
+            candidates.append(m.group(1).decode("ascii", "replace"))
+    if content.startswith(b"\xef\xbb\xbf"):
+        candidates.insert(0, "utf-8-sig")
+    candidates += ["utf-8", "cp1251"]
+    for name in candidates:
+        name = name.lower()
+        if name in {"windows-1251", "win-1251", "x-cp1251"}:
+            name = "cp1251"
+        try:
+            return content.decode(name), name
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return content.decode("utf-8", "replace"), "utf-8"
+
+
+@dataclass(slots=True)
+class Response:
+    """A fetched (or not-modified) URL."""
+
+    url: str  # final URL after redirects
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    not_modified: bool = False  # 304, or 200 with the same content hash as last time
+    _text: str | None = field(default=None, repr=False)
+    encoding: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The body decoded (see :func:`decode_body`)."""
+        if self._text is None:
+            self._text, self.encoding = decode_body(self.content, self.headers.get("Content-Type"))
+        return self._text
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.text)
+
+
+@dataclass(slots=True)
+class Stats:
+    """What a client did; the runner logs it and the benchmarks print it."""
+
+    requests: int = 0
+    bytes: int = 0
+    not_modified: int = 0
+    retries: int = 0
+
+
+class HttpClient:
+    """A polite, retrying HTTP client. One per source run; not shared between threads of one host."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str = DEFAULT_USER_AGENT,
+        timeout: float = 20.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        max_retry_after: float = 120.0,
+        min_delay: float = 1.0,
+        max_bytes: int = 10 * 1024 * 1024,
+        respect_robots: bool = True,
+        validators: dict[str, dict[str, str]] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        source: str | None = None,
+    ) -> None:
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.min_delay = min_delay
+        self.max_bytes = max_bytes
+        self.respect_robots = respect_robots
+        # url -> {"etag", "last_modified", "hash"}; the runner persists it in the source's state.
+        self.validators: dict[str, dict[str, str]] = validators if validators is not None else {}
+        self.sleep = sleep
+        self.source = source
+        self.stats = Stats()
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self._last_request: dict[str, float] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the underlying connections."""
+        self.session.close()
+
+    # -- politeness -------------------------------------------------------------------------
+
+    def _wait_turn(self, host: str) -> None:
+        with self._lock:
+            last = self._last_request.get(host)
+            now = time.monotonic()
+            wait = 0.0 if last is None else self.min_delay - (now - last)
+            self._last_request[host] = now + max(wait, 0.0)
+        if wait > 0:
+            self.sleep(wait)
+
+    def allowed(self, url: str) -> bool:
+        """Whether robots.txt of the URL's host lets our User-Agent fetch it."""
+        if not self.respect_robots:
+            return True
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}"
+        if root not in self._robots:
+            self._robots[root] = self._fetch_robots(root)
+        parser = self._robots[root]
+        return True if parser is None else parser.can_fetch(self.user_agent, url)
+
+    def _fetch_robots(self, root: str) -> urllib.robotparser.RobotFileParser | None:
+        robots_url = root + "/robots.txt"
+        try:
+            self._wait_turn(urlsplit(root).netloc)
+            resp = self.session.get(robots_url, timeout=self.timeout)
+            self.stats.requests += 1
+        except requests.RequestException as exc:
+            log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, exc)
+            return None
+        if resp.status_code >= 400:
+            return None  # no robots.txt: everything allowed
+        parser = urllib.robotparser.RobotFileParser(robots_url)
+        parser.parse(resp.content[:512_000].decode("utf-8", "replace").splitlines())
+        return parser
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        conditional: bool = False,
+        raise_for_status: bool = True,
+        max_bytes: int | None = None,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
+    ) -> Response:
+        """GET a URL politely; see the module docstring. Raises FetchError after the last retry."""
+        if params:
+            sep = "&" if urlsplit(url).query else "?"
+            url = url + sep + urlencode({k: v for k, v in params.items() if v is not None})
+        shown = mask_secrets(url)
+        if not self.allowed(url):
+            raise RobotsDisallowed("robots.txt disallows this URL", source=self.source, url=shown)
+        send = dict(headers or {})
+        known = self.validators.get(url) if conditional else None
+        if known:
+            if known.get("etag"):
+                send["If-None-Match"] = known["etag"]
+            if known.get("last_modified"):
+                send["If-Modified-Since"] = known["last_modified"]
+        limit = max_bytes or self.max_bytes
+        host = urlsplit(url).netloc
+        attempt = 0
+        while True:
+            self._wait_turn(host)
+            try:
+                resp = self.session.get(url, headers=send, timeout=self.timeout, stream=True)
+                self.stats.requests += 1
+                content = self._read_capped(resp, limit, shown)
+            except ResponseTooLarge:
+                raise
+            except requests.RequestException as exc:
+                if attempt >= self.retries:
+                    raise FetchError(
+                        f"connection failed after {attempt + 1} attempts: {type(exc).__name__}",
+                        source=self.source,
+                        url=shown,
+                    ) from None
+                self._pause(attempt, None)
+                attempt += 1
+                continue
+            if resp.status_code in retry_statuses and attempt < self.retries:
+                retry_after = _retry_after_seconds(resp.headers.get("Retry-After"))
+                if retry_after is not None and retry_after > self.max_retry_after:
+                    raise FetchError(
+                        f"server asks to retry after {retry_after:.0f} s, more than the "
+                        f"{self.max_retry_after:.0f} s we wait",
+                        source=self.source,
+                        url=shown,
+                        status=resp.status_code,
+                    )
+                self._pause(attempt, retry_after)
+                attempt += 1
+                continue
+            break
+        final_url = resp.url or url
+        if resp.status_code == 304:
+            self.stats.not_modified += 1
+            return Response(final_url, 304, resp.headers, b"", not_modified=True)
+        if raise_for_status and resp.status_code >= 400:
+            raise FetchError(
+                f"server answered {resp.status_code} {resp.reason or ''}".strip(),
+                source=self.source,
+                url=shown,
+                status=resp.status_code,
+            )
+        digest = hashlib.sha256(content).hexdigest()[:32]
+        unchanged = bool(known) and known.get("hash") == digest
+        if unchanged:
+            self.stats.not_modified += 1
+        if resp.status_code < 300:
+            self.validators[url] = {
+                k: v
+                for k, v in {
+                    "etag": resp.headers.get("ETag"),
+                    "last_modified": resp.headers.get("Last-Modified"),
+                    "hash": digest,
+                }.items()
+                if v
+            }
+        return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
+
+    def _read_capped(self, resp: requests.Response, limit: int, shown: str) -> bytes:
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            resp.close()
+            raise ResponseTooLarge(
+                f"body of {int(declared):,} bytes is over the {limit:,}-byte cap",
+                source=self.source,
+                url=shown,
+                status=resp.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                raise ResponseTooLarge(
+                    f"body is over the {limit:,}-byte cap", source=self.source, url=shown, status=resp.status_code
+                )
+            chunks.append(chunk)
+        self.stats.bytes += size
+        return b"".join(chunks)
+
+    def _pause(self, attempt: int, retry_after: float | None) -> None:
+        self.stats.retries += 1
+        if retry_after is not None:
+            delay = retry_after
+        else:
+            delay = min(self.max_backoff, self.backoff * (2**attempt))
+            delay = delay * (0.5 + random.random() / 2)  # jitter: between half and all of it
+        log.debug("retrying in %.2f s (attempt %d)", delay, attempt + 1)
+        self.sleep(delay)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,91 @@
+"""The exception tree of the monitor.
+
+Every error the pipeline raises on purpose derives from :class:`MonitorError`. Each carries the
+context a person needs (source, url, status, path, line) and says whether retrying later can help
+(``transient``). The command line turns them into one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Root of every error the monitor raises on purpose."""
+
+    transient = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        url: str | None = None,
+        status: int | None = None,
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.url = url
+        self.status = status
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = []
+        if self.source:
+            where.append(f"source {self.source}")
+        if self.path:
+            where.append(f"{self.path}" + (f":{self.line}" if self.line else ""))
+        elif self.line:
+            where.append(f"line {self.line}")
+        if self.url:
+            where.append(self.url)
+        if self.status:
+            where.append(f"HTTP {self.status}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ConfigError(MonitorError):
+    """The configuration file is missing or wrong; a person must fix it."""
+
+
+class InputError(MonitorError):
+    """An input file or line cannot be read (import files, classify input)."""
+
+
+class StoreError(MonitorError):
+    """The DuckDB file cannot be opened or written."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the DuckDB write lock; retry later."""
+
+    transient = True
+
+
+class CollectError(MonitorError):
+    """A collector could not fetch or parse its source."""
+
+
+class FetchError(CollectError):
+    """An HTTP fetch failed after the client's retries."""
+
+    transient = True
+
+
+class RobotsDisallowed(CollectError):
+    """robots.txt forbids the URL for our User-Agent."""
+
+
+class ResponseTooLarge(CollectError):
+    """The body exceeded the client's size cap."""
+
+
+class ParseError(CollectError):
+    """The source answered, but not with what the collector can read."""
+
+
+class ModelError(MonitorError):
+    """A model file is missing, incompatible, or unsafe to load."""

@@ -1,0 +1,72 @@
+"""The command line of the public-control monitor (see README.md and ../shared/DESIGN.md).
+
+Each area registers its own sub-commands: a module listed in ``COMMAND_MODULES`` exposes
+``register(subparsers)``, which adds parsers whose ``func`` default takes the parsed arguments and
+returns the exit status. Heavy libraries are imported inside the handlers, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from errors import MonitorError  # noqa: E402
+
+COMMAND_MODULES = (
+    "batch.cli",  # run, status, import, demo
+    "collectors.extract",  # extract
+    "classify.cli",  # classify, train, evaluate, reclassify
+    "review.cli",  # export, review, user
+    "ops.cli",  # schedule
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="pipeline.py",
+        description="Collect Russian/Kazakh posts and comments, flag corruption and infrastructure "
+        "complaints, keep everything in DuckDB.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    parser.add_argument("--log-json", action="store_true", help="log lines to stderr as JSON")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name.split(".")[0]) is None or importlib.util.find_spec(name) is None:
+            continue  # an area not built yet
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run the command, turn expected errors into one line on stderr."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ops.logs import setup_logging
+
+    setup_logging(debug=args.debug, json_lines=args.log_json)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MonitorError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
