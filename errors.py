@@ -12,6 +12,7 @@ class MonitorError(Exception):
     """Root of every error the monitor raises on purpose."""
 
     transient = False
+    run_status = "failed"  # what the runs table says about a source run that ended with this error
 
     def __init__(
         self,
@@ -85,6 +86,25 @@ class ResponseTooLarge(CollectError):
 
 class ParseError(CollectError):
     """The source answered, but not with what the collector can read."""
+
+
+class Throttled(CollectError):
+    """The source rate-limits us beyond what we wait within one run; the next run goes on."""
+
+    transient = True
+    run_status = "throttled"
+
+
+class TokenError(CollectError):
+    """The access token is missing, expired or revoked: a person must issue a new one."""
+
+    run_status = "token"
+
+
+class PermissionDenied(CollectError):
+    """The token lacks a permission the source needs: a person must grant it."""
+
+    run_status = "permission"
 
 
 class ModelError(MonitorError):
