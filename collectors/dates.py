@@ -1,0 +1,351 @@
+"""Dates as news portals print them, in Russian and Kazakh, turned into timezone-aware datetimes.
+
+Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
+``25.11.2026 14:35``, ISO 8601. Relative forms, computed from the fetch time ``now``: ``сегодня в
+10:15``, ``вчера``, ``позавчера``, ``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``,
+``3 сағат бұрын``, ``жаңа ғана``. A wall-clock time without an offset is read in Asia/Almaty:
+UTC+6 until 2024-03-01 00:00, UTC+5 since (Kazakhstan moved to a single zone that day).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+SWITCH_UTC = datetime(2024, 2, 29, 18, 0, tzinfo=UTC)  # 2024-03-01 00:00 at UTC+6
+_BEFORE = timezone(timedelta(hours=6))
+_AFTER = timezone(timedelta(hours=5))
+
+
+class AlmatyRule(tzinfo):
+    """Asia/Almaty by our own rule (UTC+6, then UTC+5 from 2024-03-01), for tz databases older than 2024a."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        """The offset in force at the wall-clock time ``dt``."""
+        if dt is None:
+            return _AFTER.utcoffset(None)
+        # At 2024-03-01 00:00 (+06) clocks went back to Feb 29 23:00 (+05): that hour happens twice,
+        # and ``fold`` (PEP 495) tells the first pass (+06) from the second (+05).
+        wall = (dt.year, dt.month, dt.day, dt.hour)
+        if wall < (2024, 2, 29, 23):
+            return timedelta(hours=6)
+        if wall < (2024, 3, 1, 0):
+            return timedelta(hours=5 if dt.fold else 6)
+        return timedelta(hours=5)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        """No daylight saving time in Kazakhstan."""
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        """The offset as a name (+06 or +05)."""
+        return "+06" if self.utcoffset(dt) == timedelta(hours=6) else "+05"
+
+    def fromutc(self, dt: datetime) -> datetime:
+        """UTC instant -> local wall clock."""
+        utc = dt.replace(tzinfo=UTC)
+        offset = _BEFORE if utc < SWITCH_UTC else _AFTER
+        local = (utc + offset.utcoffset(None)).replace(tzinfo=self)
+        if offset is _AFTER and utc < SWITCH_UTC + timedelta(hours=1):
+            local = local.replace(fold=1)
+        return local
+
+
+def _tz_knows_switch(zone: tzinfo) -> bool:
+    before = datetime(2024, 2, 1, 12, tzinfo=zone).utcoffset()
+    after = datetime(2024, 3, 2, 12, tzinfo=zone).utcoffset()
+    return before == timedelta(hours=6) and after == timedelta(hours=5)
+
+
+def _almaty() -> tzinfo:
+    try:
+        zone: tzinfo = ZoneInfo("Asia/Almaty")
+    except ZoneInfoNotFoundError:
+        return AlmatyRule()
+    if _tz_knows_switch(zone):
+        return zone
+    log.info("the tz database predates the 2024-03-01 change in Asia/Almaty; using our own rule")
+    return AlmatyRule()
+
+
+ALMATY: tzinfo = _almaty()
+
+RU_MONTHS = {
+    "январ": 1,
+    "янв": 1,
+    "феврал": 2,
+    "фев": 2,
+    "март": 3,
+    "мар": 3,
+    "апрел": 4,
+    "апр": 4,
+    "июн": 6,
+    "июл": 7,
+    "август": 8,
+    "авг": 8,
+    "сентябр": 9,
+    "сен": 9,
+    "октябр": 10,
+    "окт": 10,
+    "ноябр": 11,
+    "ноя": 11,
+    "декабр": 12,
+    "дек": 12,
+}
+KK_MONTHS = {
+    "қаңтар": 1,
+    "ақпан": 2,
+    "наурыз": 3,
+    "сәуір": 4,
+    "мамыр": 5,
+    "маусым": 6,
+    "шілде": 7,
+    "тамыз": 8,
+    "қыркүйек": 9,
+    "қазан": 10,
+    "қараша": 11,
+    "желтоқсан": 12,
+}
+_MONTH_WORD = r"([а-яёәіңғүұқөһ]+)\.?"
+_TIME = r"(?:\D{0,12}?(\d{1,2})[:.](\d{2})(?!\d))?"
+
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?",
+    re.IGNORECASE,
+)
+_DMY_WORDS = re.compile(
+    r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"\s+(\d{4})(?:\s*(?:г\.?|года|жыл\w*))?" + _TIME
+)
+_YDM_WORDS_KK = re.compile(r"(\d{4})\s*(?:ж\.?|жыл\w*)?\s+(\d{1,2})\s+" + _MONTH_WORD + _TIME)
+_DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"(?!\s*\d{4})" + _TIME)
+_DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + _TIME)
+_CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?!\d)")
+
+_RU_UNITS = {
+    "секунд": "seconds",
+    "сек": "seconds",
+    "минут": "minutes",
+    "мин": "minutes",
+    "час": "hours",
+    "ч": "hours",
+    "дн": "days",
+    "ден": "days",
+    "день": "days",
+    "сут": "days",
+    "недел": "weeks",
+    "нед": "weeks",
+    "месяц": "months",
+    "мес": "months",
+    "год": "years",
+    "лет": "years",
+    "г": "years",
+}
+_KK_UNITS = {
+    "секунд": "seconds",
+    "сек": "seconds",
+    "минут": "minutes",
+    "мин": "minutes",
+    "сағат": "hours",
+    "күн": "days",
+    "апта": "weeks",
+    "ай": "months",
+    "жыл": "years",
+}
+_RU_AGO = re.compile(r"(?:(\d+)|(?<![а-яё])(пол)?)\s*([а-яё]+)\.?\s+назад")
+_KK_AGO = re.compile(r"(?:(\d+)\s*)?([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
+_WORD_ONE = {
+    "минуту": ("minutes", 1),
+    "час": ("hours", 1),
+    "неделю": ("weeks", 1),
+    "месяц": ("months", 1),
+    "год": ("years", 1),
+    "день": ("days", 1),
+    "секунду": ("seconds", 1),
+}
+_DAY_WORDS = {
+    "сегодня": 0,
+    "бүгін": 0,
+    "бугин": 0,
+    "bugin": 0,
+    "búgin": 0,
+    "вчера": 1,
+    "кеше": 1,
+    "keshe": 1,
+    "позавчера": 2,
+    "алдыңғы күні": 2,
+}
+_JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
+
+
+def _month(word: str) -> int | None:
+    word = word.lower().rstrip(".")
+    for stem, number in KK_MONTHS.items():
+        if word.startswith(stem):
+            return number
+    if word in {"май", "мая", "мае"}:
+        return 5
+    best = None
+    for stem, number in RU_MONTHS.items():
+        if word.startswith(stem) and (best is None or len(stem) > best[0]):
+            best = (len(stem), number)
+    return best[1] if best else None
+
+
+def _local(d: date, hour: int | None, minute: int | None, tz: tzinfo) -> datetime | None:
+    try:
+        t = time(hour or 0, minute or 0)
+    except ValueError:
+        t = time(0, 0)
+    try:
+        return datetime.combine(d, t, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    if year < 100:
+        year += 2000
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def shift(moment: datetime, unit: str, amount: int) -> datetime:
+    """``moment`` minus ``amount`` units (seconds..years); months and years by the calendar."""
+    if unit in {"seconds", "minutes", "hours", "days", "weeks"}:
+        return moment - timedelta(**{unit: amount})
+    months = amount * (12 if unit == "years" else 1)
+    total = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(total, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def parse_iso(text: str) -> datetime | None:
+    """An ISO 8601 date or date-time anywhere in ``text``; without an offset it is read in Almaty time."""
+    m = _ISO.search(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, offset = m.groups()
+    d = _make_date(int(year), int(month), int(day))
+    if d is None:
+        return None
+    try:
+        t = time(int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+    if offset:
+        if offset.upper() == "Z":
+            zone: tzinfo = UTC
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        return datetime.combine(d, t, tzinfo=zone)
+    return datetime.combine(d, t, tzinfo=ALMATY)
+
+
+def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | None:
+    """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше") counted back from ``now``."""
+    low = " ".join(text.lower().replace("ё", "е").split())
+    local_now = now.astimezone(tz)
+    if any(word in low for word in _JUST_NOW):
+        return local_now
+    for word, days_back in _DAY_WORDS.items():
+        if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):
+            clock = _CLOCK.search(low)
+            day = local_now.date() - timedelta(days=days_back)
+            return _local(
+                day, _int(clock.group(1)) if clock else None, _int(clock.group(2)) if clock else None, tz
+            )
+    m = _RU_AGO.search(low)
+    if m:
+        number, half, word = m.groups()
+        unit = _unit(word, _RU_UNITS)
+        if unit is None and word in _WORD_ONE:
+            unit, _ = _WORD_ONE[word]
+        if unit:
+            if half:
+                return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
+            return shift(local_now, unit, int(number) if number else 1)
+    m = _KK_AGO.search(low)
+    if m:
+        number, word = m.groups()
+        unit = _unit(word, _KK_UNITS)
+        if unit:
+            return shift(local_now, unit, int(number) if number else 1)
+    return None
+
+
+def _unit(word: str, table: dict[str, str]) -> str | None:
+    best = None
+    for stem, unit in table.items():
+        if word.startswith(stem) and (best is None or len(stem) > best[0]):
+            best = (len(stem), unit)
+    # "ч"/"г" only as whole abbreviations, not as a prefix of any word
+    if best and best[0] == 1 and len(word) > 1:
+        return None
+    return best[1] if best else None
+
+
+def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) -> datetime | None:
+    """An absolute date in ``text`` (words in Russian/Kazakh, dd.mm.yyyy, ISO 8601), or None."""
+    low = text.lower().replace("ё", "е")
+    iso = parse_iso(text)
+    if iso is not None:
+        return iso
+    m = _YDM_WORDS_KK.search(low)
+    if m and _month(m.group(3)):
+        d = _make_date(int(m.group(1)), _month(m.group(3)) or 0, int(m.group(2)))
+        if d:
+            return _local(d, _int(m.group(4)), _int(m.group(5)), tz)
+    for m in _DMY_WORDS.finditer(low):
+        month = _month(m.group(2))
+        if month:
+            d = _make_date(int(m.group(3)), month, int(m.group(1)))
+            if d:
+                return _local(d, _int(m.group(4)), _int(m.group(5)), tz)
+    m = _DMY_DOTS.search(low)
+    if m:
+        d = _make_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        if d:
+            return _local(d, _int(m.group(4)), _int(m.group(5)), tz)
+    if now is not None:
+        # "25 ноября, 14:35": the year of the fetch, or the year before if that lies in the future
+        for m in _DM_WORDS.finditer(low):
+            month = _month(m.group(2))
+            if month:
+                local_now = now.astimezone(tz)
+                d = _make_date(local_now.year, month, int(m.group(1)))
+                if d and d > local_now.date():
+                    d = _make_date(local_now.year - 1, month, int(m.group(1)))
+                if d:
+                    return _local(d, _int(m.group(3)), _int(m.group(4)), tz)
+    return None
+
+
+def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMATY) -> datetime | None:
+    """Any supported date form in ``text`` as an aware datetime; relative forms count back from ``now``."""
+    if not text or not text.strip():
+        return None
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    found = parse_absolute(text, tz, now=None)
+    if found is not None:
+        return found
+    found = parse_relative(text, now, tz)
+    if found is not None:
+        return found
+    return parse_absolute(text, tz, now=now)

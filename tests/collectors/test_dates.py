@@ -1,0 +1,121 @@
+"""Russian and Kazakh dates, absolute and relative, in Asia/Almaty time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from collectors.dates import ALMATY, AlmatyRule, parse_date, shift
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 14:00 in Almaty (UTC+5)
+PLUS5 = timezone(timedelta(hours=5))
+PLUS6 = timezone(timedelta(hours=6))
+
+
+def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0, tz: timezone = PLUS5) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=tz)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # absolute, Russian
+        ("25 ноября 2026, 14:35", at(2026, 11, 25, 14, 35)),
+        ("25 ноября 2026 г. в 14:35", at(2026, 11, 25, 14, 35)),
+        ("Опубликовано: 3 марта 2025 | 1 204 просмотра", at(2025, 3, 3)),
+        ("5 мая 2025", at(2025, 5, 5)),
+        ("12 сент. 2025 09:05", at(2025, 9, 12, 9, 5)),
+        # absolute, Kazakh
+        ("25 қараша 2026", at(2026, 11, 25)),
+        ("2026 жылғы 25 қарашада 09:10", at(2026, 11, 25, 9, 10)),
+        ("7 желтоқсан 2025, 18:00", at(2025, 12, 7, 18, 0)),
+        # numeric
+        ("25.11.2026", at(2026, 11, 25)),
+        ("25.11.2026 14:35", at(2026, 11, 25, 14, 35)),
+        ("25/11/2026", at(2026, 11, 25)),
+        # ISO 8601
+        ("2026-11-25", at(2026, 11, 25)),
+        ("2026-11-25T14:35:00+05:00", at(2026, 11, 25, 14, 35)),
+        ("2026-11-25T08:35:00Z", datetime(2026, 11, 25, 8, 35, tzinfo=UTC)),
+        ("2026-11-25 14:35", at(2026, 11, 25, 14, 35)),
+        # no year: this year, or last year if that would be in the future
+        ("25 ноября, 10:15", at(2026, 11, 25, 10, 15)),
+        ("30 декабря", at(2025, 12, 30)),
+        # relative, Russian
+        ("сегодня в 10:15", at(2026, 11, 25, 10, 15)),
+        ("Сегодня, 10:15", at(2026, 11, 25, 10, 15)),
+        ("вчера", at(2026, 11, 24)),
+        ("Вчера в 21:40", at(2026, 11, 24, 21, 40)),
+        ("позавчера", at(2026, 11, 23)),
+        ("только что", at(2026, 11, 25, 14, 0)),
+        ("5 минут назад", at(2026, 11, 25, 13, 55)),
+        ("минуту назад", at(2026, 11, 25, 13, 59)),
+        ("час назад", at(2026, 11, 25, 13, 0)),
+        ("2 часа назад", at(2026, 11, 25, 12, 0)),
+        ("3 дня назад", at(2026, 11, 22, 14, 0)),
+        ("неделю назад", at(2026, 11, 18, 14, 0)),
+        ("3 месяца назад", at(2026, 8, 25, 14, 0)),
+        ("6 лет назад", at(2020, 11, 25, 14, 0, tz=PLUS6)),
+        # relative, Kazakh
+        ("3 сағат бұрын", at(2026, 11, 25, 11, 0)),
+        ("15 минут бұрын", at(2026, 11, 25, 13, 45)),
+        ("2 күн бұрын", at(2026, 11, 23, 14, 0)),
+        ("6 жыл бұрын", at(2020, 11, 25, 14, 0, tz=PLUS6)),
+        ("кеше", at(2026, 11, 24)),
+        ("кеше 18:30", at(2026, 11, 24, 18, 30)),
+        ("бүгін 10:15", at(2026, 11, 25, 10, 15)),
+        ("жаңа ғана", at(2026, 11, 25, 14, 0)),
+    ],
+)
+def test_every_form(text: str, expected: datetime) -> None:
+    got = parse_date(text, NOW)
+    assert got is not None, text
+    assert got.tzinfo is not None
+    assert got == expected
+    assert got.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "ерунда", "Читайте также", "99.99.2026", "31 февраля 2026"])
+def test_not_a_date(text: str) -> None:
+    assert parse_date(text, NOW) is None
+
+
+def test_almaty_offset_changes_on_2024_03_01() -> None:
+    assert parse_date("29 февраля 2024, 10:00", NOW).utcoffset() == timedelta(hours=6)
+    assert parse_date("1 марта 2024, 10:00", NOW).utcoffset() == timedelta(hours=5)
+    assert datetime(2024, 2, 1, 12, tzinfo=ALMATY).utcoffset() == timedelta(hours=6)
+    assert datetime(2024, 3, 2, 12, tzinfo=ALMATY).utcoffset() == timedelta(hours=5)
+
+
+def test_own_rule_matches_the_tz_database() -> None:
+    rule = AlmatyRule()
+    assert datetime(2023, 6, 1, 12, tzinfo=rule).utcoffset() == timedelta(hours=6)
+    assert datetime(2024, 2, 29, 22, 59, tzinfo=rule).utcoffset() == timedelta(hours=6)
+    assert datetime(2024, 2, 29, 23, 30, tzinfo=rule).utcoffset() == timedelta(hours=6)
+    assert datetime(2024, 2, 29, 23, 30, fold=1, tzinfo=rule).utcoffset() == timedelta(hours=5)
+    assert datetime(2024, 3, 1, 0, 0, tzinfo=rule).utcoffset() == timedelta(hours=5)
+    start = datetime(2024, 2, 29, 12, tzinfo=UTC)
+    for minutes in range(0, 24 * 60, 30):
+        moment = start + timedelta(minutes=minutes)
+        assert moment.astimezone(rule).utcoffset() == moment.astimezone(ALMATY).utcoffset(), moment
+        assert moment.astimezone(rule).astimezone(UTC) == moment
+
+
+def test_relative_needs_an_aware_now() -> None:
+    with pytest.raises(ValueError):
+        parse_date("вчера", datetime(2026, 11, 25))  # noqa: DTZ001
+
+
+def test_shift_by_calendar_months() -> None:
+    assert shift(at(2026, 3, 31), "months", 1) == at(2026, 2, 28)
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))  # noqa: DTZ001
+def test_round_trip_dd_mm_yyyy(moment: datetime) -> None:
+    text = moment.strftime("%d.%m.%Y %H:%M")
+    got = parse_date(text, NOW)
+    assert got is not None
+    assert got.replace(tzinfo=None) == moment.replace(second=0, microsecond=0)
