@@ -1,0 +1,441 @@
+"""Public Telegram channels through their web preview (``<base_url>/s/<channel>``).
+
+The preview page lists the newest ~20 messages of a channel and links to older ones with
+``?before=<number>``. The parser reads each message: its number (``data-post``), time
+(``time[datetime]``), text, views, signature, reply, forward origin, link preview and the kinds of
+media it carries (media are never downloaded). Service messages ("channel photo updated") are
+skipped.
+
+Cursor (``ctx.state``): ``last_id``, the newest message number stored, and ``gaps``, ranges of older
+messages still to fetch when a run stopped at ``max_pages`` before reaching what was stored. A run
+pages backwards only until it reaches ``last_id``, so a run over an unchanged channel fetches one
+page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+from lxml.etree import ParserError
+
+from collectors.base import CollectContext
+from collectors.item import Item
+from errors import CollectError, ConfigError, ParseError
+
+log = logging.getLogger(__name__)
+
+REQUIRED = frozenset({"channel", "base_url"})
+OPTIONAL = frozenset({"max_pages", "min_delay", "backfill"})
+
+DEFAULT_MAX_PAGES = 20
+
+_WS = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+_VIEWS = re.compile(r"^\s*([\d.,]+)\s*([KkMmBb]?)\s*$")
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+# media classes of the preview -> the kind we record (order: how they are reported)
+_MEDIA_CLASSES = (
+    ("tgme_widget_message_photo_wrap", "photo"),
+    ("tgme_widget_message_video_player", "video"),
+    ("tgme_widget_message_roundvideo_player", "round_video"),
+    ("tgme_widget_message_voice_player", "voice"),
+    ("tgme_widget_message_document_wrap", "document"),
+    ("tgme_widget_message_sticker_wrap", "sticker"),
+    ("tgme_widget_message_poll", "poll"),
+    ("tgme_widget_message_location_wrap", "location"),
+)
+# parts of a message whose text or media belong to something else (quoted reply, link preview)
+_FOREIGN = ("tgme_widget_message_reply", "tgme_widget_message_link_preview")
+
+
+@dataclass(slots=True)
+class ChannelMessage:
+    """One message of a channel preview page, as the page shows it."""
+
+    channel: str  # as in data-post
+    number: int
+    published_at: datetime | None
+    text: str
+    views: int | None = None
+    views_shown: str | None = None  # "226.2K"
+    signature: str | None = None  # the post author's signature (tgme_widget_message_from_author)
+    owner_name: str | None = None  # the channel's title as shown above the message
+    reply_to: str | None = None  # number of the message replied to (same channel), else its URL
+    forwarded_from: dict[str, str | None] | None = None  # {"name", "url"}
+    link_preview: dict[str, str | None] | None = None  # {"url", "site_name", "title", "description"}
+    media: list[str] = field(default_factory=list)
+    poll: dict[str, Any] | None = None  # {"question", "options"}
+    edited: bool = False
+
+    @property
+    def post(self) -> str:
+        """The ``channel/number`` key of the preview."""
+        return f"{self.channel}/{self.number}"
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def _classes(el: Any) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
+def _xp_class(cls: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')"
+
+
+def _first(el: Any, cls: str, *, own: bool = True) -> Any | None:
+    """The first descendant with class ``cls``; with ``own``, not inside a reply or link preview."""
+    for found in el.xpath(f".//*[{_xp_class(cls)}]"):
+        if not own or not _inside_foreign(found, el):
+            return found
+    return None
+
+
+def _inside_foreign(el: Any, stop: Any) -> bool:
+    node = el.getparent()
+    while node is not None and node is not stop:
+        if _classes(node) & set(_FOREIGN):
+            return True
+        node = node.getparent()
+    return False
+
+
+def element_text(el: Any) -> str:
+    """Visible text of an element: ``<br>`` as newline, source whitespace collapsed, lines trimmed."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if not isinstance(node.tag, str):  # comments, processing instructions
+            if node.tail:
+                parts.append(_WS.sub(" ", node.tail))
+            return
+        if node.tag == "br":
+            parts.append("\n")
+        elif node.tag not in {"script", "style"}:
+            if node.text:
+                parts.append(_WS.sub(" ", node.text))
+            for child in node:
+                walk(child)
+        if node.tail and node is not el:
+            parts.append(_WS.sub(" ", node.tail))
+
+    walk(el)
+    lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
+    return "\n".join(lines).strip()
+
+
+def parse_views(shown: str | None) -> int | None:
+    """``"226.2K"`` -> 226200, ``"1.1M"`` -> 1100000, ``"746"`` -> 746; None when unreadable."""
+    if not shown:
+        return None
+    m = _VIEWS.match(shown)
+    if not m:
+        return None
+    number = float(m.group(1).replace(",", "."))
+    scale = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}[m.group(2).lower()]
+    return round(number * scale)
+
+
+def _number_from_url(href: str | None, channel: str) -> str | None:
+    """The message number of a ``…/<channel>/<number>`` link to the same channel, else the link."""
+    if not href:
+        return None
+    path = urlsplit(href).path.strip("/").split("/")
+    if len(path) >= 2 and path[-2].lower() == channel.lower() and path[-1].isdigit():
+        return path[-1]
+    return href
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _parse_message(el: Any) -> ChannelMessage | None:
+    post = el.get("data-post") or ""
+    channel, _, number = post.rpartition("/")
+    if not channel or not number.isdigit():
+        return None
+    date_link = _first(el, "tgme_widget_message_date")
+    time_el = None
+    if date_link is not None:
+        found = date_link.xpath(".//time[@datetime]")
+        time_el = found[0] if found else None
+    if time_el is None:
+        found = el.xpath(".//time[@datetime]")
+        time_el = found[0] if found else None
+    text_el = _first(el, "tgme_widget_message_text")
+    views_el = _first(el, "tgme_widget_message_views")
+    views_shown = element_text(views_el) if views_el is not None else None
+    sig_el = _first(el, "tgme_widget_message_from_author")
+    owner_el = _first(el, "tgme_widget_message_owner_name")
+    msg = ChannelMessage(
+        channel=channel,
+        number=int(number),
+        published_at=_parse_time(time_el.get("datetime") if time_el is not None else None),
+        text=element_text(text_el) if text_el is not None else "",
+        views=parse_views(views_shown),
+        views_shown=views_shown or None,
+        signature=(element_text(sig_el) or None) if sig_el is not None else None,
+        owner_name=(element_text(owner_el) or None) if owner_el is not None else None,
+    )
+    reply = _first(el, "tgme_widget_message_reply", own=False)
+    if reply is not None:
+        msg.reply_to = _number_from_url(reply.get("href"), channel)
+    fwd = _first(el, "tgme_widget_message_forwarded_from_name")
+    if fwd is not None:
+        msg.forwarded_from = {"name": element_text(fwd) or None, "url": fwd.get("href")}
+    preview = _first(el, "tgme_widget_message_link_preview", own=False)
+    if preview is not None:
+        msg.link_preview = {
+            "url": preview.get("href"),
+            **{
+                key: (element_text(part) or None)
+                if (part := _first(preview, cls, own=False)) is not None
+                else None
+                for key, cls in (
+                    ("site_name", "link_preview_site_name"),
+                    ("title", "link_preview_title"),
+                    ("description", "link_preview_description"),
+                )
+            },
+        }
+    for cls, kind in _MEDIA_CLASSES:
+        found = _first(el, cls)
+        if found is None:
+            continue
+        if kind == "video":
+            video = found.xpath(".//video")
+            if video and video[0].get("loop") is not None and video[0].get("autoplay") is not None:
+                kind = "gif"  # animations play muted in a loop; real videos wait for a click
+        if kind not in msg.media:
+            msg.media.append(kind)
+    poll = _first(el, "tgme_widget_message_poll")
+    if poll is not None:
+        question = _first(poll, "tgme_widget_message_poll_question", own=False)
+        msg.poll = {
+            "question": element_text(question) if question is not None else None,
+            "options": [
+                element_text(o)
+                for o in poll.xpath(f".//*[{_xp_class('tgme_widget_message_poll_option_text')}]")
+            ],
+        }
+    meta = _first(el, "tgme_widget_message_meta")
+    if meta is not None and "edited" in (meta.text_content() or "").split():
+        msg.edited = True
+    return msg
+
+
+def _root(html: str | bytes) -> Any:
+    try:
+        return lxml.html.fromstring(html)
+    except (ParserError, ValueError) as exc:
+        raise ParseError(f"not an HTML page ({exc})") from None
+
+
+def parse_channel_page(html: str | bytes) -> tuple[list[ChannelMessage], int | None]:
+    """Messages of a preview page (oldest first, service messages skipped) and its ``before`` link."""
+    root = _root(html)
+    messages: list[ChannelMessage] = []
+    seen: set[int] = set()
+    for el in root.xpath(f"//*[@data-post and {_xp_class('tgme_widget_message')}]"):
+        if "service_message" in _classes(el):
+            continue
+        msg = _parse_message(el)
+        if msg is None or msg.number in seen:
+            continue
+        seen.add(msg.number)
+        messages.append(msg)
+    messages.sort(key=lambda m: m.number)
+    return messages, _next_before(root)
+
+
+def _next_before(root: Any) -> int | None:
+    for el in root.xpath("//*[@data-before]"):
+        value = (el.get("data-before") or "").strip()
+        if value.isdigit():
+            return int(value)
+    for el in root.xpath("//link[@rel='prev'][@href] | //a[@href][contains(@href, 'before=')]"):
+        values = parse_qs(urlsplit(el.get("href")).query).get("before")
+        if values and values[0].isdigit():
+            return int(values[0])
+    return None
+
+
+def channel_title(html: str | bytes) -> str | None:
+    """The channel's title from the page header, when the page has one."""
+    root = _root(html)
+    found = root.xpath(f"//*[{_xp_class('tgme_channel_info_header_title')}]")
+    return (element_text(found[0]) or None) if found else None
+
+
+def has_preview(html: str | bytes) -> bool:
+    """Whether a page is a channel preview (a message history, even an empty one)."""
+    root = _root(html)
+    return bool(
+        root.xpath(
+            f"//*[{_xp_class('tgme_channel_history')}] | //*[@data-post and {_xp_class('tgme_widget_message')}]"
+        )
+    )
+
+
+def to_item(msg: ChannelMessage, *, source: str, base_url: str, channel: str, title: str | None) -> Item:
+    """The Item of one channel message."""
+    if msg.published_at is None:
+        raise ParseError(f"message {msg.post} has no time", source=source)
+    raw: dict[str, Any] = {
+        "post": msg.post,
+        "views": msg.views,
+        "views_shown": msg.views_shown,
+        "signature": msg.signature,
+        "reply_to": msg.reply_to,
+        "forwarded_from": msg.forwarded_from,
+        "link_preview": msg.link_preview,
+        "media": msg.media,
+    }
+    if msg.poll:
+        raw["poll"] = msg.poll
+    if msg.edited:
+        raw["edited"] = True
+    parent = msg.reply_to if msg.reply_to and msg.reply_to.isdigit() else None
+    return Item(
+        source=source,
+        kind="post",
+        external_id=str(msg.number),
+        text=msg.text,
+        parent=parent,
+        url=f"{base_url}/{channel}/{msg.number}",
+        author=msg.signature or msg.owner_name or title or channel,
+        published_at=msg.published_at,
+        raw=raw,
+    )
+
+
+# -- fetching --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Walk:
+    """What one backwards walk over the preview pages saw."""
+
+    pages: int = 0
+    newest: int | None = None
+    oldest: int | None = None
+    done: bool = False  # reached the floor or the channel's first message
+
+
+class _Channel:
+    def __init__(self, ctx: CollectContext) -> None:
+        opts = ctx.source.options
+        self.ctx = ctx
+        self.name = ctx.source.name
+        self.channel = str(opts["channel"]).strip().lstrip("@")
+        if not _CHANNEL_NAME.match(self.channel):
+            raise ConfigError(f"channel {self.channel!r} is not a public channel name", source=self.name)
+        self.base_url = str(opts["base_url"]).rstrip("/")
+        try:
+            self.budget = int(opts.get("max_pages", DEFAULT_MAX_PAGES))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"max_pages must be a whole number, not {opts['max_pages']!r}", source=self.name
+            ) from None
+        if self.budget < 1:
+            raise ConfigError("max_pages must be at least 1", source=self.name)
+        self.title: str | None = None
+        self.page_url = f"{self.base_url}/s/{self.channel}"
+
+    def fetch(self, before: int | None) -> tuple[list[ChannelMessage], int | None]:
+        params = {"before": before} if before is not None else None
+        resp = self.ctx.http.get(self.page_url, params=params)
+        self.budget -= 1
+        final_path = urlsplit(resp.url).path.rstrip("/")
+        redirected = not final_path.endswith(f"/s/{self.channel}") and not final_path.lower().endswith(
+            f"/s/{self.channel.lower()}"
+        )
+        if redirected or not has_preview(resp.text):
+            raise CollectError(
+                f"channel {self.channel!r} has no public web preview (private, renamed or missing): "
+                f"{self.page_url} shows no messages",
+                source=self.name,
+                url=resp.url,
+            )
+        if self.title is None:
+            self.title = channel_title(resp.text)
+        return parse_channel_page(resp.text)
+
+    def walk(self, before: int | None, floor: int | None, seen: _Walk) -> Iterator[Item]:
+        """Yield items page by page backwards from ``before`` until ``floor`` or the budget ends."""
+        while self.budget > 0:
+            messages, next_before = self.fetch(before)
+            seen.pages += 1
+            for msg in reversed(messages):
+                if msg.published_at is None:
+                    log.warning("%s: message %s has no time; skipped", self.name, msg.post)
+                    continue
+                seen.newest = msg.number if seen.newest is None else max(seen.newest, msg.number)
+                seen.oldest = msg.number if seen.oldest is None else min(seen.oldest, msg.number)
+                yield to_item(
+                    msg, source=self.name, base_url=self.base_url, channel=self.channel, title=self.title
+                )
+            if not messages or next_before is None:
+                seen.done = True  # the channel's first message (older pages are empty)
+                return
+            if floor is not None and messages[0].number <= floor + 1:
+                seen.done = True
+                return
+            if before is not None and next_before >= before:
+                log.warning("%s: page before=%s links to before=%s; stopping", self.name, before, next_before)
+                seen.done = True
+                return
+            before = next_before
+
+
+def collect(ctx: CollectContext) -> Iterator[Item]:
+    """Yield the channel's messages newer than the cursor (and older gaps left by earlier runs)."""
+    chan = _Channel(ctx)
+    if "min_delay" in ctx.source.options:
+        ctx.http.min_delay = float(ctx.source.options["min_delay"])
+    state = ctx.state
+    last_id = state.get("last_id")
+    last_id = int(last_id) if last_id is not None else None
+    gaps: list[list[int]] = [[int(a), int(b)] for a, b in state.get("gaps", [])]
+    backfill = bool(ctx.source.options.get("backfill", False))
+
+    head = _Walk()
+    floor = last_id if last_id is not None else (0 if backfill else None)
+    yield from chan.walk(None, floor, head)
+    new_gaps: list[list[int]] = []
+    if not head.done and floor is not None and head.oldest is not None and head.oldest > floor + 1:
+        new_gaps.append([head.oldest, floor])  # messages between floor and oldest are still unseen
+    for before, gap_floor in gaps:
+        if chan.budget <= 0:
+            new_gaps.append([before, gap_floor])
+            continue
+        walk = _Walk()
+        yield from chan.walk(before, gap_floor, walk)
+        if not walk.done and walk.oldest is not None and walk.oldest > gap_floor + 1:
+            new_gaps.append([walk.oldest, gap_floor])
+    known = [n for n in (last_id, head.newest) if n is not None]
+    newest = max(known) if known else None
+    if newest is not None:
+        state["last_id"] = newest
+    if new_gaps:
+        state["gaps"] = new_gaps
+    else:
+        state.pop("gaps", None)
+    log.info(
+        "%s: %d page(s), newest message %s, %d gap(s) left", chan.name, head.pages, newest, len(new_gaps)
+    )
