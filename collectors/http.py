@@ -296,7 +296,10 @@ class HttpClient:
             if size > limit:
                 resp.close()
                 raise ResponseTooLarge(
-                    f"body is over the {limit:,}-byte cap", source=self.source, url=shown, status=resp.status_code
+                    f"body is over the {limit:,}-byte cap",
+                    source=self.source,
+                    url=shown,
+                    status=resp.status_code,
                 )
             chunks.append(chunk)
         self.stats.bytes += size

@@ -33,7 +33,9 @@ class Item:
         if not self.external_id:
             raise ValueError("an item needs an external_id")
         if self.published_at is not None and self.published_at.tzinfo is None:
-            raise ValueError(f"published_at of {self.source}/{self.external_id} is naive; give it a time zone")
+            raise ValueError(
+                f"published_at of {self.source}/{self.external_id} is naive; give it a time zone"
+            )
 
     @property
     def content_hash(self) -> str:

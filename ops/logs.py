@@ -61,7 +61,9 @@ def setup_logging(*, debug: bool = False, json_lines: bool = False, log_file: Pa
     root.addHandler(stderr)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        rotating = logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        rotating = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        )
         rotating.setFormatter(JsonFormatter() if json_lines else fmt)
         root.addHandler(rotating)
     for noisy in ("urllib3", "trafilatura", "htmldate", "charset_normalizer", "apscheduler"):

@@ -1,0 +1,181 @@
+"""Sub-commands `run`, `status`, `import`, `reclassify` and `demo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from config.sources import DEFAULT_CONFIG, Config, load_config
+from errors import ConfigError, InputError
+from store.db import DEFAULT_DB
+
+FAILED_STATUSES = frozenset({"failed", "token", "permission", "throttled", "aborted"})
+
+
+def resolve(args: argparse.Namespace, *, config_required: bool) -> tuple[Config, Path]:
+    """The config (default config/sources.toml) and the database path (--db, else [settings] db, else default)."""
+    config_path = Path(args.config) if getattr(args, "config", None) else DEFAULT_CONFIG
+    if config_path.exists() or config_required or getattr(args, "config", None):
+        config = load_config(config_path)
+    else:
+        config = Config(path=None)
+    db = Path(args.db) if getattr(args, "db", None) else Path(config.settings.get("db", DEFAULT_DB))
+    return config, db
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add run, status, import, reclassify and demo."""
+    p = sub.add_parser(
+        "run",
+        help="one batch over the configured sources",
+        description="Collect the configured "
+        "sources once (each isolated: one failing source does not stop the others), store new and "
+        "edited items, then classify them. Example: python pipeline.py run --source city-rss",
+    )
+    _common(p)
+    p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    p.add_argument("--no-classify", action="store_true", help="store items without classifying them")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "status",
+        help="last runs and health of each source",
+        description="Show, per source, the last run, its counts and status, failures in a row and "
+        "when a backed-off source is due again. Example: python pipeline.py status --db data/monitor.duckdb",
+    )
+    _common(p)
+    p.add_argument("--runs", type=int, default=0, metavar="N", help="also list the last N runs")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "import",
+        help="import an export file (whatsapp, facebook-export, csv, jsonl)",
+        description="Import an export file as items of a source; bad lines are reported with their "
+        "number and the rest is imported. Example: python pipeline.py import whatsapp chat.zip "
+        "--source dept-whatsapp",
+    )
+    p.add_argument("kind", choices=["whatsapp", "facebook-export", "csv", "jsonl"])
+    p.add_argument("path", type=Path)
+    p.add_argument(
+        "--source", required=True, metavar="NAME", help="the source name the items are stored under"
+    )
+    p.add_argument("--no-classify", action="store_true", help="store items without classifying them")
+    _common(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "reclassify",
+        help="re-score every item with the current model",
+        description="Re-score all items whose scores came from another model version (or, with "
+        "--all, every item). Example: python pipeline.py reclassify --model models/classifier.skops",
+    )
+    _common(p)
+    p.add_argument("--model", help="model file (default: the one in models/)")
+    p.set_defaults(func=cmd_reclassify)
+
+    p = sub.add_parser(
+        "demo",
+        help="serve bundled sample sources locally and run every stage on them",
+        description="Start a local HTTP server with the bundled sample sources, run the whole "
+        "pipeline into data/demo.duckdb and print what it flagged. Example: python pipeline.py demo",
+    )
+    p.add_argument("--db", default="data/demo.duckdb", help="database file (default data/demo.duckdb)")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the existing demo database instead of starting afresh"
+    )
+    p.set_defaults(func=cmd_demo)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help=f"sources file (default {DEFAULT_CONFIG})")
+    p.add_argument("--db", help=f"DuckDB file (default: [settings] db, else {DEFAULT_DB})")
+
+
+def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all: bool = False) -> None:
+    from batch.stages import classify_pending, cluster_pending
+
+    clustered = cluster_pending(db)
+    result = classify_pending(db, model_path=model or config.settings.get("model"), rescore_all=rescore_all)
+    if result.skipped_reason:
+        print(f"classification skipped: {result.skipped_reason}", file=sys.stderr)
+    else:
+        print(
+            f"classified {result.scored} items ({result.unique_texts} distinct texts) with model "
+            f"{result.model_version}; {result.flagged} flagged; {clustered} clustered"
+        )
+
+
+def print_run(run: Any) -> None:
+    """The one-line summary of a run."""
+    head = f"{run.source}: {run.status}"
+    counts = f"fetched {run.fetched}, new {run.new}, updated {run.updated}"
+    if run.problems:
+        counts += f", {run.problems} skipped with errors"
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+    line = f"{head} - {counts} ({run.requests} requests, {seconds:.1f} s)"
+    if run.error:
+        line += f" - {run.error}"
+    print(line, file=sys.stderr if run.status in FAILED_STATUSES else sys.stdout)
+    for message in run.problem_messages[:20]:
+        print(f"  skipped: {message}", file=sys.stderr)
+    if len(run.problem_messages) > 20:
+        print(f"  ... and {len(run.problem_messages) - 20} more", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`run`: one batch."""
+    from batch.runner import run_batch
+
+    config, db = resolve(args, config_required=True)
+    if not config.collected() and not args.source:
+        raise ConfigError("no sources to collect", path=str(config.path))
+    results = run_batch(config, db, args.source)
+    for run in results:
+        print_run(run)
+    if not args.no_classify:
+        _classify(db, config)
+    failed = [r.source for r in results if r.status in FAILED_STATUSES]
+    if failed:
+        print(f"{len(failed)} of {len(results)} sources failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """`import`: one export file."""
+    from batch.runner import import_file
+
+    config, db = resolve(args, config_required=False)
+
+    def report(error: InputError) -> None:
+        print(f"error: {error}", file=sys.stderr)
+
+    run = import_file(args.kind, args.path, args.source, config, db, report=report)
+    print_run(run)
+    if not args.no_classify:
+        _classify(db, config)
+    return 1 if run.problems or run.status in FAILED_STATUSES else 0
+
+
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    """`reclassify`: re-score after a model change."""
+    config, db = resolve(args, config_required=False)
+    _classify(db, config, args.model, rescore_all=True)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`status`: the health of every source."""
+    from batch.status import print_status
+
+    config, db = resolve(args, config_required=False)
+    return print_status(config, db, last_runs=args.runs)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`demo`: the embedded default."""
+    from batch.demo import run_demo
+
+    return run_demo(Path(args.db), keep=args.keep)

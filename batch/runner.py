@@ -1,0 +1,256 @@
+"""One batch: collect each selected source in isolation, store in bulk, then classify what is new.
+
+A source's failure is logged in ``runs`` and reported; the other sources go on. Items a source
+yielded before it failed are stored anyway, and its cursor is saved only after a complete run,
+so the next run re-reads the gap and the upsert drops what it already has.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from collectors import collector_module, importer
+from collectors.base import CollectContext, SourceConfig
+from collectors.http import DEFAULT_USER_AGENT, HttpClient
+from collectors.item import Item
+from config.sources import Config
+from errors import InputError, MonitorError
+from store import runs as runlog
+from store.db import writer
+from store.items import UpsertResult, upsert_items
+
+log = logging.getLogger(__name__)
+
+FLUSH_ITEMS = 2000  # items per write transaction
+FLUSH_SECONDS = 5.0  # ... or sooner, so a slow source still lands its items
+
+
+def http_client_for(source: SourceConfig, settings: dict[str, Any], validators: dict[str, Any]) -> HttpClient:
+    """The polite client of one source run, from [settings] with the source's overrides."""
+
+    def pick(key: str, default: Any) -> Any:
+        return source.get(key, settings.get(key, default))
+
+    return HttpClient(
+        user_agent=pick("user_agent", DEFAULT_USER_AGENT),
+        timeout=float(pick("timeout", 20.0)),
+        retries=int(pick("retries", 3)),
+        min_delay=float(pick("min_delay", 1.0)),
+        max_bytes=int(pick("max_bytes", 10 * 1024 * 1024)),
+        respect_robots=bool(pick("respect_robots", True)),
+        validators=validators,
+        source=source.name,
+    )
+
+
+class ItemSink:
+    """Buffers items and upserts them in batches, each in its own short write transaction."""
+
+    def __init__(self, db_path: Path, run: runlog.RunRecord) -> None:
+        self.db_path = db_path
+        self.run = run
+        self.buffer: list[Item] = []
+        self.totals = UpsertResult()
+        self._last_flush = time.monotonic()
+
+    def add(self, item: Item) -> None:
+        """Queue one item; flushes when the batch is full or old."""
+        self.buffer.append(item)
+        self.run.fetched += 1
+        if len(self.buffer) >= FLUSH_ITEMS or time.monotonic() - self._last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        self._last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        with writer(self.db_path) as con:
+            result = upsert_items(con, batch)
+        self.totals += result
+        self.run.new, self.run.updated = self.totals.new, self.totals.updated
+
+
+def _consume(items: Iterable[Item], sink: ItemSink, source_name: str) -> None:
+    for item in items:
+        if item.source != source_name:
+            item.source = source_name
+        sink.add(item)
+    sink.flush()
+
+
+def run_source(
+    source: SourceConfig,
+    config: Config,
+    db_path: Path,
+    *,
+    now: datetime | None = None,
+    client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient] = http_client_for,
+) -> runlog.RunRecord:
+    """Collect one source into the database; never raises for the source's own failures."""
+    now = now or datetime.now(UTC)
+    run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now)
+    with writer(db_path) as con:
+        runlog.mark_stale_runs(con, source.name)
+        runlog.start_run(con, run)
+        state = runlog.load_state(con, source.name)
+    cursor = dict(state.state)
+    validators = dict(cursor.pop("_http", {}))
+    cursor.pop("_errors", None)
+    client = client_factory(source, config.settings, validators)
+    ctx = CollectContext(
+        source=source,
+        http=client,
+        state=cursor,
+        last_success=state.last_success,
+        now=now,
+        log=logging.getLogger(f"collectors.{source.kind}"),
+    )
+    sink = ItemSink(db_path, run)
+    failure: BaseException | None = None
+    try:
+        _consume(collector_module(source.kind).collect(ctx), sink, source.name)
+    except MonitorError as exc:
+        failure = exc
+        run.status, run.error = exc.run_status, str(exc)
+    except Exception as exc:  # a collector bug must not stop the other sources
+        failure = exc
+        log.debug("%s: unexpected error", source.name, exc_info=True)
+        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    if failure is not None:
+        try:
+            sink.flush()  # what was fetched before the failure is kept
+        except MonitorError as exc:
+            run.error = f"{run.error}; and storing what was fetched failed: {exc}"
+    problems = [str(p) for p in cursor.pop("_errors", [])]
+    run.problems, run.problem_messages = len(problems), problems
+    if failure is None:
+        run.status = "partial" if problems else "ok"
+    run.requests, run.bytes, run.not_modified = (
+        client.stats.requests,
+        client.stats.bytes,
+        client.stats.not_modified,
+    )
+    run.finished_at = datetime.now(UTC)
+    _finish(db_path, run, state, cursor, validators, failure is None, config)
+    return run
+
+
+def _finish(
+    db_path: Path,
+    run: runlog.RunRecord,
+    state: runlog.SourceState,
+    cursor: dict[str, Any],
+    validators: dict[str, Any],
+    success: bool,
+    config: Config,
+) -> None:
+    if success:
+        state.state = {**cursor, "_http": validators}
+        state.last_success = run.finished_at
+        state.consecutive_failures = 0
+        state.next_due = None
+    else:
+        state.consecutive_failures += 1
+        base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
+        cap = timedelta(minutes=float(config.settings.get("backoff_cap_minutes", 360)))
+        state.next_due = run.finished_at + runlog.backoff_delay(state.consecutive_failures, base, cap)
+    with writer(db_path) as con:
+        runlog.finish_run(con, run)
+        runlog.save_state(con, state)
+
+
+def run_batch(
+    config: Config, db_path: Path, names: list[str] | None = None, *, now: datetime | None = None
+) -> list[runlog.RunRecord]:
+    """Run the selected sources (all collected ones by default) one after another."""
+    sources = config.collected()
+    if names:
+        by_name = {s.name: s for s in config.sources}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise MonitorError(f"no source named {', '.join(missing)} in the config", path=str(config.path))
+        sources = [by_name[n] for n in names]
+        not_collected = [s.name for s in sources if s not in config.collected()]
+        if not_collected:
+            raise MonitorError(
+                f"source {', '.join(not_collected)} is filled by `import`, not by `run`",
+                path=str(config.path),
+            )
+    return [run_source(source, config, db_path, now=now) for source in sources]
+
+
+def phone_salt(db_path: Path, config: Config) -> str:
+    """The salt for hashing phone numbers: from the environment variable named in settings, else kept in the database."""
+    env_name = config.settings.get("salt_env", "MONITOR_SALT")
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    with writer(db_path) as con:
+        row = con.execute("SELECT value FROM meta WHERE key = 'phone_salt'").fetchone()
+        if row:
+            return str(row[0])
+        salt = secrets.token_hex(16)
+        con.execute("INSERT INTO meta VALUES ('phone_salt', ?)", [salt])
+        return salt
+
+
+def import_file(
+    kind: str,
+    path: Path,
+    source_name: str,
+    config: Config,
+    db_path: Path,
+    *,
+    report: Callable[[InputError], None],
+) -> runlog.RunRecord:
+    """Import an export file as items of ``source_name``; bad lines go to ``report`` and the rest is stored."""
+    try:
+        read = importer(kind)
+    except KeyError:
+        raise InputError(f"unknown import kind {kind!r}", path=str(path)) from None
+    if not path.exists():
+        raise InputError("file not found", path=str(path))
+    configured = config.source(source_name)
+    options: dict[str, Any] = dict(configured.options) if configured else {}
+    if kind == "whatsapp":
+        options["_salt"] = phone_salt(db_path, config)
+    run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
+    with writer(db_path) as con:
+        runlog.start_run(con, run)
+    problems: list[str] = []
+
+    def on_problem(error: InputError) -> None:
+        problems.append(str(error))
+        report(error)
+
+    sink = ItemSink(db_path, run)
+    try:
+        _consume(
+            _guarded(read(path, source=source_name, options=options, report=on_problem)), sink, source_name
+        )
+        run.status = "partial" if problems else "ok"
+    except MonitorError as exc:
+        sink.flush()
+        run.status, run.error = exc.run_status, str(exc)
+    run.problems, run.problem_messages = len(problems), problems
+    run.finished_at = datetime.now(UTC)
+    with writer(db_path) as con:
+        runlog.finish_run(con, run)
+    return run
+
+
+def _guarded(items: Iterator[Item]) -> Iterator[Item]:
+    try:
+        yield from items
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}") from None

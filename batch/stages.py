@@ -1,0 +1,119 @@
+"""The stages after collection: near-duplicate clustering and classification of new or edited items.
+
+Both read a page of pending rows, work with the database closed, then write the page back in one
+short transaction, so an analyst can open the file between pages.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from errors import ModelError
+from store import classifications
+from store.db import writer
+
+log = logging.getLogger(__name__)
+
+PAGE = 5000
+CLUSTER_WINDOW = timedelta(days=30)  # near-duplicates are looked for among items of the last 30 days
+
+
+@dataclass(slots=True)
+class ClassifyResult:
+    """What a classification pass did."""
+
+    model_version: str | None = None
+    scored: int = 0  # rows written
+    unique_texts: int = 0  # texts the model actually scored (exact duplicates share one score)
+    flagged: int = 0
+    skipped_reason: str | None = None
+
+
+def classify_pending(
+    db_path: Path, *, model_path: str | Path | None = None, rescore_all: bool = False, model: Any = None
+) -> ClassifyResult:
+    """Score items that are new or edited (or, with ``rescore_all``, scored by another model version)."""
+    result = ClassifyResult()
+    if model is None:
+        try:
+            from classify.model import load_model
+
+            model = load_model(model_path)
+        except (ImportError, ModelError) as exc:
+            result.skipped_reason = str(exc)
+            log.warning("items stored unclassified: %s", exc)
+            return result
+    result.model_version = model.version
+    after = ("", "")
+    while True:
+        with writer(db_path) as con:
+            rows = classifications.pending(
+                con, model_version=model.version if rescore_all else None, limit=PAGE, after=after
+            )
+        if not rows:
+            break
+        after = (rows[-1][0], rows[-1][1])
+        # Exact duplicates (same content hash) are scored once.
+        unique: dict[str, str] = {}
+        for _source, _ext, title, text, chash in rows:
+            if chash not in unique:
+                unique[chash] = f"{title}\n{text}" if title and title not in (text or "") else (text or "")
+        hashes = list(unique)
+        predictions = dict(zip(hashes, model.classify([unique[h] for h in hashes]), strict=True))
+        result.unique_texts += len(hashes)
+        keys = [(r[0], r[1], r[4]) for r in rows]
+        preds = [predictions[r[4]] for r in rows]
+        with writer(db_path) as con:
+            result.scored += classifications.save(con, keys, preds, model_version=model.version)
+        result.flagged += sum(1 for p in preds if p.get("labels"))
+    return result
+
+
+def cluster_pending(db_path: Path, *, now: datetime | None = None) -> int:
+    """Give every item without a signature its SimHash and near-duplicate cluster; returns how many."""
+    if importlib.util.find_spec("classify.dedupe") is None:
+        return 0
+    from classify.dedupe import assign_clusters, signature
+
+    now = now or datetime.now(UTC)
+    done = 0
+    while True:
+        with writer(db_path) as con:
+            rows = con.execute(
+                "SELECT source, external_id, coalesce(title, '') || ' ' || coalesce(text, '') FROM items "
+                "WHERE simhash IS NULL LIMIT ?",
+                [PAGE],
+            ).fetchall()
+            if not rows:
+                break
+            existing = con.execute(
+                "SELECT source || '|' || external_id, simhash, cluster_id FROM items "
+                "WHERE simhash IS NOT NULL AND cluster_id IS NOT NULL AND collected_at >= ?",
+                [now - CLUSTER_WINDOW],
+            ).fetchall()
+        new = [(f"{s}|{e}", signature(text)) for s, e, text in rows]
+        clusters = assign_clusters(new, [(k, int(h), c) for k, h, c in existing])
+        table = pa.table(
+            {
+                "source": [r[0] for r in rows],
+                "external_id": [r[1] for r in rows],
+                "simhash": pa.array([sig for _, sig in new], type=pa.uint64()),
+                "cluster_id": [clusters[key] for key, _ in new],
+            }
+        )
+        with writer(db_path) as con:
+            con.register("sigs", table)
+            con.execute(
+                "UPDATE items SET simhash = s.simhash, cluster_id = s.cluster_id FROM sigs s "
+                "WHERE items.source = s.source AND items.external_id = s.external_id"
+            )
+            con.unregister("sigs")
+        done += len(rows)
+    return done

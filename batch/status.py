@@ -1,0 +1,98 @@
+"""`status`: the last run, counts and health of each source, read-only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config.sources import Config
+from store.db import reader
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = (now - when).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.0f}{unit} ago" if seconds >= 0 else f"in {-seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s ago" if seconds >= 0 else f"in {-seconds:.0f}s"
+
+
+def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
+    """Print a table of sources; exit status 1 when any source's last run failed."""
+    now = datetime.now(UTC)
+    with reader(db) as con:
+        rows = con.execute(
+            """
+            WITH last AS (
+                SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+            ), counts AS (SELECT source, count(*) AS items FROM items GROUP BY source)
+            SELECT coalesce(l.source, s.source, c.source) AS source, l.kind, l.started_at, l.status,
+                   l.fetched, l.new, l.updated, l.problems, l.error, s.last_success,
+                   coalesce(s.consecutive_failures, 0), s.next_due, coalesce(c.items, 0)
+            FROM last l FULL JOIN source_state s USING (source) FULL JOIN counts c USING (source)
+            ORDER BY 1
+            """
+        ).fetchall()
+        unclassified = con.execute(
+            "SELECT count(*) FROM items i LEFT JOIN classifications c USING (source, external_id) "
+            "WHERE c.content_hash IS DISTINCT FROM i.content_hash"
+        ).fetchone()[0]
+        flagged = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
+        recent = (
+            con.execute(
+                "SELECT run_id, source, status, started_at, fetched, new, updated, error FROM runs "
+                "ORDER BY run_id DESC LIMIT ?",
+                [last_runs],
+            ).fetchall()
+            if last_runs
+            else []
+        )
+    known = {r[0] for r in rows}
+    for source in config.sources:
+        if source.name not in known:
+            rows.append((source.name, source.kind, None, "never run", 0, 0, 0, 0, None, None, 0, None, 0))
+    header = f"{'source':<24} {'last run':<12} {'status':<10} {'fetched':>7} {'new':>6} {'upd':>5} {'fails':>5} {'items':>8}  note"
+    print(header)
+    print("-" * len(header))
+    bad = 0
+    for (
+        name,
+        _kind,
+        started,
+        status,
+        fetched,
+        new,
+        updated,
+        problems,
+        error,
+        last_ok,
+        fails,
+        due,
+        items,
+    ) in rows:
+        note = []
+        if status in {"failed", "token", "permission", "throttled", "aborted"}:
+            bad += 1
+        if error:
+            note.append(error if len(error) < 140 else error[:137] + "...")
+        if problems:
+            note.append(f"{problems} skipped")
+        if fails and due:
+            note.append(f"backing off, next try {_ago(due, now)}")
+        if last_ok and status not in {"ok", "partial"}:
+            note.append(f"last success {_ago(last_ok, now)}")
+        print(
+            f"{name:<24} {_ago(started, now):<12} {status or '-':<10} {fetched or 0:>7} {new or 0:>6} "
+            f"{updated or 0:>5} {fails:>5} {items:>8}  {'; '.join(note)}"
+        )
+    print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
+    if recent:
+        print("\nlast runs:")
+        for run_id, source, status, started, fetched, new, updated, error in recent:
+            print(
+                f"  #{run_id} {started:%Y-%m-%d %H:%M:%S} {source}: {status}, fetched {fetched}, new {new}, "
+                f"updated {updated}{' - ' + error if error else ''}"
+            )
+    return 1 if bad else 0

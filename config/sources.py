@@ -1,0 +1,194 @@
+"""Reading and validating ``sources.toml`` (see ../shared/DESIGN.md, "Source configuration contract").
+
+Every problem is a ConfigError naming the file and, where it applies, the source and the keys.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collectors import COLLECTORS, IMPORTERS, collector_module
+from collectors.base import COMMON_KEYS, SourceConfig
+from errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/sources.toml")
+
+# [settings] keys; ops/ and review/ read theirs from the same table.
+SETTINGS_KEYS = frozenset(
+    {
+        "db",  # DuckDB file; --db wins
+        "user_agent",  # User-Agent of every request
+        "min_delay",  # seconds between two requests to one host
+        "timeout",  # seconds per request
+        "retries",  # retries on 429/5xx/connection errors
+        "max_bytes",  # body size cap
+        "respect_robots",  # honour robots.txt (true)
+        "model",  # classifier artifact; default models/classifier.skops
+        "default_schedule",  # cron for sources without `schedule`
+        "log_file",  # rotating log file of `schedule`
+        "backoff_base_minutes",  # first back-off of a failing source
+        "backoff_cap_minutes",  # longest back-off
+        "salt_env",  # environment variable holding the salt for hashed phone numbers
+    }
+)
+TOP_LEVEL_KEYS = frozenset({"settings", "sources", "alerts"})
+ALERT_KEYS = frozenset(
+    {
+        "min_score",  # alert on flagged items scoring at least this
+        "labels",  # which labels alert (default: all)
+        "failures",  # alert on a source after this many consecutive failures
+        "webhook_url",
+        "webhook_url_env",
+        "smtp_host",
+        "smtp_port",
+        "smtp_user",
+        "smtp_password_env",
+        "smtp_starttls",
+        "mail_from",
+        "mail_to",
+    }
+)
+
+
+@dataclass(slots=True)
+class Config:
+    """A validated configuration file."""
+
+    path: Path | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    sources: list[SourceConfig] = field(default_factory=list)
+    alerts: dict[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig | None:
+        """The source called ``name``, if configured."""
+        return next((s for s in self.sources if s.name == name), None)
+
+    def collected(self) -> list[SourceConfig]:
+        """Sources that `run` collects (import-only kinds are left out)."""
+        return [s for s in self.sources if s.kind in COLLECTORS]
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a sources.toml; raises ConfigError with the file (and source) named."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("config file not found", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", path=str(path)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("config file is not UTF-8", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate an already-parsed TOML document."""
+    where = str(path) if path else "<config>"
+    unknown = sorted(set(data) - TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown top-level key(s) {', '.join(unknown)}; expected settings, sources, alerts", path=where
+        )
+    settings = _table(data, "settings", where)
+    _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
+    alerts = _table(data, "alerts", where)
+    _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
+        raise ConfigError("`sources` must be an array of tables ([[sources]])", path=where)
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for index, table in enumerate(raw_sources, start=1):
+        source = _parse_source(table, index, where)
+        if source.name in seen:
+            raise ConfigError(f"duplicate source name {source.name!r}", path=where, source=source.name)
+        seen.add(source.name)
+        sources.append(source)
+    return Config(path=path, settings=settings, sources=sources, alerts=alerts)
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"`{key}` must be a table ([{key}])", path=where)
+    return value
+
+
+def _reject_unknown(
+    table: dict[str, Any], allowed: frozenset[str], where: str, what: str, source: str | None = None
+) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in {what}: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
+            path=where,
+            source=source,
+        )
+
+
+def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig:
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"source #{index} has no `name`", path=where)
+    kind = table.get("kind")
+    kinds = sorted(set(COLLECTORS) | set(IMPORTERS))
+    if not isinstance(kind, str) or not kind:
+        raise ConfigError("missing key `kind`", path=where, source=name)
+    if kind not in COLLECTORS and kind not in IMPORTERS:
+        raise ConfigError(
+            f"unknown kind {kind!r}; expected one of {', '.join(kinds)}", path=where, source=name
+        )
+    required, optional = _keys_of(kind)
+    missing = sorted(required - set(table))
+    if missing:
+        raise ConfigError(f"missing key(s) for kind {kind!r}: {', '.join(missing)}", path=where, source=name)
+    _reject_unknown(table, COMMON_KEYS | required | optional, where, f"source of kind {kind!r}", source=name)
+    schedule = table.get("schedule")
+    if schedule is not None:
+        validate_cron(schedule, where=where, source=name)
+    options = {k: v for k, v in table.items() if k not in COMMON_KEYS}
+    return SourceConfig(name=name, kind=kind, options=options, schedule=schedule)
+
+
+def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
+    if kind in COLLECTORS:
+        module = collector_module(kind)
+        return frozenset(module.REQUIRED), frozenset(module.OPTIONAL)
+    module = importlib.import_module(IMPORTERS[kind].partition(":")[0])
+    return frozenset(), frozenset(getattr(module, "IMPORT_OPTIONS", frozenset()))
+
+
+def validate_cron(expr: Any, *, where: str, source: str | None = None) -> None:
+    """Raise ConfigError unless ``expr`` is a cron expression (5 fields, or 6 with seconds first)."""
+    if not isinstance(expr, str):
+        raise ConfigError(
+            '`schedule` must be a cron string such as "*/30 * * * *"', path=where, source=source
+        )
+    try:
+        cron_trigger(expr)
+    except ValueError as exc:
+        raise ConfigError(f"bad cron expression {expr!r}: {exc}", path=where, source=source) from None
+
+
+def cron_trigger(expr: str, timezone: str = "Asia/Almaty") -> Any:
+    """An APScheduler CronTrigger for a 5-field cron line, or a 6-field one whose first field is seconds."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expr.split()
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expr, timezone=timezone)
+    if len(fields) == 6:
+        second, minute, hour, day, month, dow = fields
+        return CronTrigger(
+            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
+        )
+    raise ValueError(f"expected 5 fields (or 6 with seconds first), got {len(fields)}")

@@ -1,0 +1,151 @@
+"""Named schema migrations, each applied once in its own transaction and recorded in a table.
+
+Append new migrations at the end of ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+REVIEW_STATUSES = ("new", "confirmed", "rejected", "forwarded")
+
+_CORE = """
+CREATE TABLE items (
+    source        VARCHAR NOT NULL,
+    external_id   VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,          -- article | post | comment | message | entry
+    parent        VARCHAR,                   -- external_id of the post or article replied to
+    url           VARCHAR,
+    author        VARCHAR,
+    title         VARCHAR,
+    published_at  TIMESTAMPTZ,
+    collected_at  TIMESTAMPTZ NOT NULL,      -- first time we stored it
+    updated_at    TIMESTAMPTZ NOT NULL,      -- last time its content changed
+    lang          VARCHAR,                   -- ru | kk | mixed | other, set by the classifier
+    text          VARCHAR,
+    content_hash  VARCHAR NOT NULL,          -- of title and text: a change means an edit
+    version       INTEGER NOT NULL DEFAULT 1,
+    raw           JSON,                      -- what the source gave
+    simhash       UBIGINT,                   -- near-duplicate signature
+    cluster_id    VARCHAR,                   -- near-duplicate cluster (source|external_id of its first member)
+    PRIMARY KEY (source, external_id)
+);
+
+CREATE TABLE item_versions (                -- earlier contents of edited items
+    source        VARCHAR NOT NULL,
+    external_id   VARCHAR NOT NULL,
+    version       INTEGER NOT NULL,
+    title         VARCHAR,
+    text          VARCHAR,
+    content_hash  VARCHAR NOT NULL,
+    raw           JSON,
+    valid_from    TIMESTAMPTZ NOT NULL,
+    replaced_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, external_id, version)
+);
+
+CREATE TABLE classifications (              -- the current scores of each item
+    source         VARCHAR NOT NULL,
+    external_id    VARCHAR NOT NULL,
+    model_version  VARCHAR NOT NULL,
+    content_hash   VARCHAR NOT NULL,         -- of the item content that was scored
+    lang           VARCHAR,
+    corruption     DOUBLE,
+    infrastructure DOUBLE,
+    labels         VARCHAR[] NOT NULL,
+    evidence       JSON,
+    classified_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, external_id)
+);
+
+CREATE SEQUENCE reviews_seq;
+CREATE TABLE reviews (                      -- every review decision, the history kept
+    review_id     BIGINT PRIMARY KEY DEFAULT nextval('reviews_seq'),
+    source        VARCHAR NOT NULL,
+    external_id   VARCHAR NOT NULL,
+    status        VARCHAR NOT NULL CHECK (status IN ('new', 'confirmed', 'rejected', 'forwarded')),
+    forwarded_to  VARCHAR,
+    reviewer      VARCHAR,
+    note          VARCHAR,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE SEQUENCE runs_seq;
+CREATE TABLE runs (                         -- one row per run of one source (or one import)
+    run_id        BIGINT PRIMARY KEY DEFAULT nextval('runs_seq'),
+    source        VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    status        VARCHAR NOT NULL,          -- running | ok | partial | failed | token | permission | throttled
+    fetched       INTEGER NOT NULL DEFAULT 0,
+    new           INTEGER NOT NULL DEFAULT 0,
+    updated       INTEGER NOT NULL DEFAULT 0,
+    problems      INTEGER NOT NULL DEFAULT 0, -- pages or lines skipped with an error while the run went on
+    error         VARCHAR,
+    requests      INTEGER NOT NULL DEFAULT 0,
+    bytes         BIGINT NOT NULL DEFAULT 0,
+    not_modified  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE source_state (                 -- the collectors' cursors and each source's health
+    source               VARCHAR PRIMARY KEY,
+    state                JSON NOT NULL,
+    last_success         TIMESTAMPTZ,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    next_due             TIMESTAMPTZ,        -- back-off: not before this time after failures
+    updated_at           TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+"""
+
+_VIEWS = """
+CREATE OR REPLACE VIEW current_reviews AS
+SELECT * FROM reviews
+QUALIFY row_number() OVER (PARTITION BY source, external_id ORDER BY created_at DESC, review_id DESC) = 1;
+
+CREATE OR REPLACE VIEW flagged AS
+SELECT i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title, i.published_at,
+       i.collected_at, i.lang, i.text, i.cluster_id,
+       c.corruption, c.infrastructure, c.labels, c.evidence, c.model_version, c.classified_at,
+       coalesce(r.status, 'new') AS review_status, r.forwarded_to, r.reviewer, r.note,
+       r.created_at AS reviewed_at
+FROM items i
+JOIN classifications c USING (source, external_id)
+LEFT JOIN current_reviews r USING (source, external_id)
+WHERE len(c.labels) > 0;
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_core_tables", _CORE),
+    ("0002_views", _VIEWS),
+]
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply every migration not yet recorded; each in its own transaction. Returns the names applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, datetime.now(UTC)])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        log.info("applied migration %s", name)
+        applied.append(name)
+    return applied
