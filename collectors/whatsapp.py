@@ -1,0 +1,359 @@
+"""WhatsApp "Export chat" files (Android and iOS, many locales, .txt or the phone's .zip).
+
+A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: текст`` or iOS
+``[25.11.26, 14:35:12] Имя: текст``; dates as d.m.y, d/m/y, m/d/y or y-m-d, clocks of 24 or 12 hours
+(``PM``, ``p. m.``, ``ДП``/``ПП``). Lines without a header continue the message above. Decisions:
+
+* Day/month order is decided per file from the values (a first field above 12 means d/m, a second
+  one m/d; otherwise the order under which the dates run forward); ``date_order`` forces it.
+* Times are the phone's wall clock; they are read in ``tz`` (default Asia/Almaty).
+* System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E)
+  are not messages and are skipped. ``Имя:.`` (no space after the colon) is a message when ``Имя``
+  writes elsewhere in the file.
+* Media placeholders (``<Без медиафайлов>``, ``<Media omitted>``, ``image omitted``,
+  ``<attached: …>``, ``IMG-….jpg (файл добавлен)``) keep their message: ``text`` is the caption or
+  empty, ``raw["media"]`` is ``"omitted"`` or ``"attached"`` (``raw["media_file"]`` the file name).
+  Deleted-message placeholders are kept with empty text and ``raw["deleted"] = True``; an edit mark
+  is removed from the text and noted as ``raw["edited"] = True``.
+* ``external_id`` is a hash of (wall-clock minute, stored author, text, occurrence of that same
+  triple in the file), never of a line number, so a later overlapping export adds only new messages.
+* Authors that are phone numbers are stored as ``phone:<16 hex>``, a salted SHA-256 of the digits,
+  unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``.
+* A header line with an impossible date or time, and text before the first header, are reported
+  with their line number; the rest is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from collectors.base import Report
+from collectors.item import Item
+from errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+IMPORT_OPTIONS = frozenset({"keep_phone_numbers", "date_order", "tz", "encoding"})
+DEFAULT_TZ = "Asia/Almaty"
+DATE_ORDERS = ("dmy", "mdy", "ymd")
+# Used only when the runner passes no salt: hashes stay stable, but anyone who reads this file can
+# test a guessed number against them, so the runner should always pass its own salt.
+FALLBACK_SALT = "public-control-monitor:whatsapp:no-salt-configured"
+
+# invisible direction marks WhatsApp puts around names, numbers and notices (not U+200D, emoji use it)
+_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_HEADER = re.compile(
+    r"""^(?P<open>\[)?\s*
+    (?P<a>\d{1,4})(?P<sep>[./\-])(?P<b>\d{1,2})[./\-](?P<c>\d{1,4})\.?
+    ,?[\s\u00a0]+
+    (?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?
+    (?:[\s\u00a0\u202f]*(?P<ampm>[AaPp]\.?[\s\u00a0\u202f]?[Mm]\.?|ДП|ПП|дп|пп))?
+    (?(open)\s*\][\s\u00a0]?|[\s\u00a0\u202f]+[-–—][\s\u00a0]+)
+    (?P<body>.*)$""",
+    re.VERBOSE,
+)
+_PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
+_EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
+_OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
+_OMITTED_IOS = re.compile(
+    r"^(?:image|video|audio|sticker|GIF|document|Contact card|video note) omitted$"
+    r"|^(?:изображение|видео|аудио|стикер|GIF|документ|карточка контакта|видеосообщение) отсутствует$",
+    re.IGNORECASE,
+)
+_ATTACHED_IOS = re.compile(
+    r"^<(?:attached|прикреплено|приложение|вложение|тіркелген):\s*(?P<file>[^<>]+)>$", re.I
+)
+_ATTACHED_ANDROID = re.compile(
+    r"^(?P<file>\S.*?\.\w{1,5}) \((?:file attached|файл добавлен|файл прикреплён|файл прикреплен|файл тіркелді)\)$",
+    re.IGNORECASE,
+)
+_DELETED = re.compile(
+    r"^(?:This message was deleted\.?|You deleted this message\.?|Данное сообщение удалено\.?|"
+    r"Это сообщение удалено\.?|Вы удалили данное сообщение\.?|Вы удалили это сообщение\.?|"
+    r"Бұл хабарлама жойылды\.?|Сіз бұл хабарламаны жойдыңыз\.?)$",
+    re.IGNORECASE,
+)
+_QUOTES = frozenset('"«»“”„')
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A header line and the lines that continue it, before dates are resolved."""
+
+    line: int
+    a: str
+    b: str
+    c: str
+    sep: str
+    h: int
+    m: int
+    s: int | None
+    ampm: str | None
+    body: str
+    more: list[str] = field(default_factory=list)
+
+
+def _option_tz(options: Mapping[str, Any]) -> tzinfo:
+    name = str(options.get("tz") or DEFAULT_TZ)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {name!r} (tz); use a name such as Asia/Almaty") from None
+
+
+def _option_order(options: Mapping[str, Any]) -> str | None:
+    value = options.get("date_order")
+    if value in (None, ""):
+        return None
+    order = "".join(ch for ch in str(value).lower() if ch in "dmy")
+    order = "".join(dict.fromkeys(order))  # "dd/mm/yy" -> "dmy"
+    if order not in DATE_ORDERS:
+        raise ConfigError(f"date_order must be one of {', '.join(DATE_ORDERS)}, not {value!r}")
+    return order
+
+
+def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """The chat text of an export (.txt, or the .txt inside the phone's .zip) and its display name."""
+    if not path.exists():
+        raise InputError("no such file", path=str(path))
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            texts = [i for i in zf.infolist() if i.filename.lower().endswith(".txt") and not i.is_dir()]
+            if not texts:
+                raise InputError("the .zip holds no chat .txt file", path=str(path))
+            # iOS names it _chat.txt, Android "WhatsApp Chat with …"/"Чат WhatsApp с …"; else the biggest
+            texts.sort(
+                key=lambda i: (
+                    Path(i.filename).name != "_chat.txt",
+                    "whatsapp" not in i.filename.lower(),
+                    -i.file_size,
+                )
+            )
+            data = zf.read(texts[0])
+            shown = f"{path}:{texts[0].filename}"
+    else:
+        data = path.read_bytes()
+        shown = str(path)
+    return _decode(data, encoding), shown
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    if encoding:
+        return data.decode(encoding, "replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1251", "replace")
+
+
+def _scan(text: str, shown: str, source: str, report: Report) -> list[_Entry]:
+    """Split the export into header entries with their continuation lines."""
+    entries: list[_Entry] = []
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.rstrip("\r")
+        m = _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
+        if m is None:
+            if entries:
+                entries[-1].more.append(line)
+            elif line.strip():
+                report(
+                    InputError("text before the first message header", source=source, path=shown, line=number)
+                )
+            continue
+        entries.append(
+            _Entry(
+                line=number,
+                a=m["a"],
+                b=m["b"],
+                c=m["c"],
+                sep=m["sep"],
+                h=int(m["h"]),
+                m=int(m["m"]),
+                s=int(m["s"]) if m["s"] else None,
+                ampm=m["ampm"],
+                body=m["body"],
+            )
+        )
+    return entries
+
+
+def _wall_time(e: _Entry, order: str) -> datetime | None:
+    """The entry's naive wall-clock time under a date order; None when impossible."""
+    if order == "ymd":
+        y, mo, d = e.a, e.b, e.c
+    elif order == "mdy":
+        mo, d, y = e.a, e.b, e.c
+    else:
+        d, mo, y = e.a, e.b, e.c
+    year = int(y) + (2000 if len(y) <= 2 else 0)
+    hour = e.h
+    if e.ampm:
+        if hour > 12:
+            return None
+        pm = e.ampm[0] in "PpПп"
+        hour = (hour % 12) + (12 if pm else 0)
+    try:
+        return datetime(year, int(mo), int(d), hour, e.m, e.s or 0)  # noqa: DTZ001 - zone added by the caller
+    except ValueError:
+        return None
+
+
+def decide_order(entries: list[_Entry]) -> str:
+    """The date order of a file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
+    if entries and sum(len(e.a) == 4 for e in entries) * 2 > len(entries):
+        return "ymd"
+    day_first = sum(int(e.a) > 12 for e in entries)
+    month_first = sum(int(e.b) > 12 for e in entries)
+    if day_first != month_first:
+        return "dmy" if day_first > month_first else "mdy"
+
+    def backwards(order: str) -> int:
+        times = [t for e in entries if (t := _wall_time(e, order)) is not None]
+        return sum(later < earlier for earlier, later in itertools.pairwise(times))
+
+    dmy, mdy = backwards("dmy"), backwards("mdy")
+    if dmy != mdy:
+        return "dmy" if dmy < mdy else "mdy"
+    return "dmy"  # the region's own order, and the only one of dotted dates
+
+
+def hash_phone(author: str, salt: str) -> str:
+    """``phone:`` and the first 16 hex digits of SHA-256 over the salt and the number's digits."""
+    digits = "".join(ch for ch in author if ch.isdigit())
+    return "phone:" + hashlib.sha256((salt + digits).encode("utf-8")).hexdigest()[:16]
+
+
+def is_phone(author: str) -> bool:
+    """Whether an author name is a phone number (the sender is not in the exporter's contacts)."""
+    return bool(_PHONE.match(author)) and sum(ch.isdigit() for ch in author) >= 7
+
+
+def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
+    """(author, text) of a message body, or None for a system line."""
+    head, sep, rest = body.partition(": ")
+    if sep:
+        author = _MARKS.sub("", head).strip()
+        if author and len(author) <= 100 and not (_QUOTES & set(author)):
+            return author, rest
+    head, sep, rest = body.partition(":")
+    if sep and _MARKS.sub("", head).strip() in known:
+        return _MARKS.sub("", head).strip(), rest
+    return None
+
+
+def _known_authors(entries: list[_Entry]) -> set[str]:
+    known: set[str] = set()
+    for e in entries:
+        head, sep, _ = e.body.partition(": ")
+        if sep:
+            known.add(_MARKS.sub("", head).strip())
+    return known
+
+
+def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """Message text and raw flags; None when the text is an iOS system notice."""
+    raw: dict[str, Any] = {}
+    if first.startswith("\u200e") or first.startswith(" \u200e"):
+        bare = _MARKS.sub("", first).strip()
+        if not (_OMITTED_IOS.match(bare) or _ATTACHED_IOS.match(bare) or _DELETED.match(bare)):
+            return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
+    lines = [_MARKS.sub("", line) for line in [first, *more]]
+    text = "\n".join(lines).strip()
+    edited = _EDITED.search(text)
+    if edited:
+        text = text[: edited.start()].rstrip()
+        raw["edited"] = True
+    head, _, caption = text.partition("\n")
+    head = head.strip()
+    if _OMITTED_ANDROID.match(head) or _OMITTED_IOS.match(head):
+        raw["media"] = "omitted"
+        text = caption.strip()
+    elif attached := (_ATTACHED_IOS.match(head) or _ATTACHED_ANDROID.match(head)):
+        raw["media"] = "attached"
+        raw["media_file"] = attached["file"].strip()
+        text = caption.strip()
+    elif _DELETED.match(text):
+        raw["deleted"] = True
+        text = ""
+    return text, raw
+
+
+def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
+    """Yield the messages of a WhatsApp chat export; report bad lines and go on."""
+    path = Path(path)
+    zone = _option_tz(options)
+    forced = _option_order(options)
+    keep_phones = bool(options.get("keep_phone_numbers", False))
+    salt = options.get("_salt")
+    if not salt and not keep_phones:
+        log.warning("no salt passed for phone-number authors; using the fixed fallback salt")
+        salt = FALLBACK_SALT
+    text, shown = read_text(path, options.get("encoding"))
+    entries = _scan(text, shown, source, report)
+    if not entries:
+        raise InputError("no WhatsApp message line found; is this a chat export?", source=source, path=shown)
+    order = forced or decide_order(entries)
+    known = _known_authors(entries)
+    seen: Counter[tuple[str, str, str]] = Counter()
+    counts = Counter[str]()
+    for e in entries:
+        wall = _wall_time(e, order)
+        if wall is None:
+            report(
+                InputError(
+                    f"impossible date or time in the header ({order} order)",
+                    source=source,
+                    path=shown,
+                    line=e.line,
+                )
+            )
+            counts["bad"] += 1
+            continue
+        split = _split_author(e.body, known)
+        if split is None:
+            counts["system"] += 1
+            continue
+        author, first = split
+        content = _content(first, e.more)
+        if content is None:
+            counts["system"] += 1
+            continue
+        body, raw = content
+        if is_phone(author) and not keep_phones:
+            author = hash_phone(author, str(salt))
+        minute = wall.strftime("%Y-%m-%dT%H:%M")
+        key = (minute, author, " ".join(_MARKS.sub("", "\n".join([first, *e.more])).split()))
+        seen[key] += 1
+        digest = hashlib.sha256("\x1f".join([*key, str(seen[key])]).encode("utf-8")).hexdigest()[:24]
+        raw["wall_time"] = wall.isoformat()
+        counts["messages"] += 1
+        yield Item(
+            source=source,
+            kind="message",
+            external_id=digest,
+            text=body,
+            author=author,
+            published_at=wall.replace(tzinfo=zone),
+            raw=raw,
+        )
+    log.info(
+        "%s: %d messages, %d system lines skipped, %d bad headers (date order %s)",
+        shown,
+        counts["messages"],
+        counts["system"],
+        counts["bad"],
+        order,
+    )
