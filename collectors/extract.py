@@ -1,0 +1,436 @@
+"""Article extraction from one news page (title, date, author, body, reader comments), and `extract`.
+
+The body comes from trafilatura (with optional per-site CSS selectors where it falls short); title,
+date and author come from our own ordered rules over the page's metadata (JSON-LD, OpenGraph,
+``itemprop``, ``<time>``), then htmldate and trafilatura's guesses, then dates printed in the text.
+Reader comments are parsed by :mod:`collectors.portal_comments`. Everything here is a pure function
+of the page's HTML and URL, except the ``extract`` command, which may fetch the URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from collectors.dates import parse_date
+from collectors.portal_comments import Comment, extract_comments
+from errors import InputError, ParseError
+
+log = logging.getLogger(__name__)
+
+MAX_COMMENTS = 2000  # per page; a 5,000-comment thread is cut here, with a warning
+_TITLE_SEPARATORS = re.compile(r"\s+[|\u2014\u2013•»·-]\s+|\s+::\s+")
+_URLISH = re.compile(r"^(https?:)?//|^www\.|\.(ru|kz|com|org|net)\b", re.IGNORECASE)
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dc.date",
+    "dcterms.created",
+    "date",
+    "article.published",
+    "mediator_published_time",
+)
+_AUTHOR_META = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "twitter:creator",
+)
+
+
+@dataclass(slots=True)
+class Article:
+    """What one article page holds."""
+
+    url: str | None
+    title: str | None
+    published_at: datetime | None
+    author: str | None
+    text: str
+    canonical_url: str | None = None
+    comments: list[Comment] = field(default_factory=list)
+    comments_next: str | None = None  # the next page of the comment thread, if paginated
+
+    def as_json(self) -> dict[str, Any]:
+        """The article as the `extract` command prints it (DESIGN.md contract, plus ids)."""
+        return {
+            "url": self.url,
+            "canonical_url": self.canonical_url,
+            "title": self.title,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "author": self.author,
+            "text": self.text,
+            "comments": [c.as_json() for c in self.comments],
+        }
+
+
+def check_content(content: bytes | str, url: str | None = None) -> None:
+    """Raise ParseError when a body is empty or binary (an image or archive served as text/html)."""
+    head = content[:8192] if isinstance(content, bytes) else content[:8192].encode("utf-8", "replace")
+    if not head.strip():
+        raise ParseError("empty page", url=url)
+    if b"\x00" in head or head.startswith(
+        (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+    ):
+        raise ParseError("binary content, not an HTML page", url=url)
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if controls > len(head) // 20:
+        raise ParseError("binary content, not an HTML page", url=url)
+
+
+def parse_tree(html: str | bytes, url: str | None = None) -> lxml.html.HtmlElement:
+    """Parse (possibly broken) HTML into an lxml tree; ParseError when nothing usable comes out."""
+    check_content(html, url)
+    if isinstance(html, str):
+        # lxml refuses str with an XML encoding declaration
+        html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"unreadable HTML: {exc}", url=url) from None
+    if tree is None or not len(tree):
+        raise ParseError("unreadable HTML: no elements", url=url)
+    return tree
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _meta(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> Iterator[str]:
+    wanted = {n.lower() for n in names}
+    found: dict[str, list[str]] = {}
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        if key in wanted and el.get("content"):
+            found.setdefault(key, []).append(el.get("content", ""))
+    for name in names:
+        yield from found.get(name.lower(), [])
+
+
+def _json_ld(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON-LD object on the page that looks like an article (graphs flattened)."""
+    out: list[dict[str, Any]] = []
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text.strip().rstrip(";"))
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                if "@graph" in node:
+                    stack.append(node["@graph"])
+                kind = node.get("@type")
+                kinds = kind if isinstance(kind, list) else [kind]
+                if any(
+                    isinstance(k, str) and (k.endswith("Article") or k in {"BlogPosting", "Report"})
+                    for k in kinds
+                ):
+                    out.append(node)
+    return out
+
+
+def _select_text(tree: lxml.html.HtmlElement, selector: str | None) -> str | None:
+    if not selector:
+        return None
+    for el in tree.cssselect(selector):
+        value = el.get("content") or el.get("datetime") or el.text_content()
+        if _clean(value):
+            return _clean(value)
+    return None
+
+
+def find_title(tree: lxml.html.HtmlElement, selector: str | None = None) -> str | None:
+    """The headline: a site selector, og:title, JSON-LD headline, the first <h1>, or <title> without the site name."""
+    chosen = _select_text(tree, selector)
+    if chosen:
+        return chosen
+    h1s = [_clean(h.text_content()) for h in tree.iter("h1")]
+    h1s = [h for h in h1s if 3 <= len(h) <= 400]
+    candidates = list(_meta(tree, ("og:title", "twitter:title")))
+    candidates += [str(node["headline"]) for node in _json_ld(tree) if node.get("headline")]
+    for raw in candidates:
+        title = _clean(raw)
+        if not title:
+            continue
+        # og:title sometimes carries the site name: an <h1> that begins it is the cleaner headline
+        for h1 in h1s:
+            if h1 != title and title.startswith(h1) and _TITLE_SEPARATORS.match(title[len(h1) :] + " "):
+                return h1
+        return title
+    if h1s:
+        return h1s[0]
+    title_el = tree.find(".//title")
+    if title_el is not None and _clean(title_el.text_content()):
+        parts = _TITLE_SEPARATORS.split(_clean(title_el.text_content()))
+        return max(parts, key=len)
+    return None
+
+
+def _author_ok(value: str) -> bool:
+    return 2 <= len(value) <= 120 and not _URLISH.search(value) and not value.startswith("@")
+
+
+def find_author(tree: lxml.html.HtmlElement, selector: str | None = None) -> str | None:
+    """The byline: a site selector, JSON-LD author, meta author, rel/itemprop author."""
+    chosen = _select_text(tree, selector)
+    if chosen:
+        return chosen
+    # a publisher named as the author (common in JSON-LD) is no byline
+    publishers = {_clean(v).lower() for v in _meta(tree, ("og:site_name", "application-name"))}
+    for node in _json_ld(tree):
+        publisher = node.get("publisher")
+        if isinstance(publisher, dict) and publisher.get("name"):
+            publishers.add(_clean(str(publisher["name"])).lower())
+    for node in _json_ld(tree):
+        authors = node.get("author")
+        authors = authors if isinstance(authors, list) else [authors]
+        names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+        names = [_clean(str(n)) for n in names if n and isinstance(n, str | int)]
+        names = [n for n in names if _author_ok(n) and n.lower() not in publishers]
+        if names:
+            return ", ".join(dict.fromkeys(names))
+    for value in _meta(tree, _AUTHOR_META):
+        if _author_ok(_clean(value)) and _clean(value).lower() not in publishers:
+            return _clean(value)
+    for xpath in (
+        '//*[@rel="author"]',
+        '//*[@itemprop="author"]//*[@itemprop="name"]',
+        '//*[@itemprop="author"]',
+        '//*[contains(concat(" ", normalize-space(@class), " "), " author ")]',
+        '//*[contains(@class, "author-name") or contains(@class, "author_name") or contains(@class, "author__name")]',
+        '//a[contains(@href, "/author/") or contains(@href, "/auteur/") or contains(@href, "/avtor/")]',
+        '//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
+    ):
+        for el in tree.xpath(xpath):
+            if el.tag == "meta":
+                continue
+            if el.xpath('ancestor::*[contains(@class, "comment")]'):
+                continue
+            value = _clean(el.text_content())
+            value = re.sub(
+                r"^(автор|автор материала|by|von|par|авторы)\s*:?\s+", "", value, flags=re.IGNORECASE
+            )
+            if _author_ok(value):
+                return value
+    return None
+
+
+def find_date(
+    tree: lxml.html.HtmlElement, html: str, selector: str | None = None, now: datetime | None = None
+) -> datetime | None:
+    """The publication time: selector, JSON-LD, meta tags, <time>, htmldate, then a date printed in the text."""
+    chosen = _select_text(tree, selector)
+    if chosen:
+        found = parse_date(chosen, now)
+        if found:
+            return found
+    for node in _json_ld(tree):
+        for key in ("datePublished", "dateCreated"):
+            if isinstance(node.get(key), str):
+                found = parse_date(node[key], now)
+                if found:
+                    return found
+    for value in _meta(tree, _DATE_META):
+        found = parse_date(value, now)
+        if found:
+            return found
+    for el in tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate] | //time[@datetime]'):
+        if el.xpath('ancestor::*[contains(@class, "comment")]'):
+            continue
+        found = parse_date(el.get("datetime") or el.get("content") or el.text_content(), now)
+        if found:
+            return found
+    try:
+        from htmldate import find_date as htmldate_find
+
+        found_text = htmldate_find(
+            tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%dT%H:%M:%S"
+        )
+    except Exception as exc:  # htmldate is a best-effort guesser; its failures must not stop the page
+        log.debug("htmldate failed: %s", exc)
+        found_text = None
+    if found_text:
+        found = parse_date(found_text, now)
+        if found:
+            return found
+    return None
+
+
+def _body_by_selector(tree: lxml.html.HtmlElement, selector: str, drop: str | None) -> str:
+    parts: list[str] = []
+    for el in tree.cssselect(selector):
+        el = lxml.html.fromstring(lxml.html.tostring(el))  # a copy: dropping must not touch the tree
+        for bad in el.xpath("//script | //style | //noscript | //form"):
+            bad.drop_tree()
+        if drop:
+            for bad in el.cssselect(drop):
+                bad.drop_tree()
+        blocks = [
+            _clean(b.text_content())
+            for b in el.xpath(".//p | .//h2 | .//h3 | .//h4 | .//li | .//blockquote")
+            if not b.xpath("ancestor::p | ancestor::li | ancestor::blockquote")
+        ]
+        blocks = [b for b in blocks if b]
+        parts.extend(blocks or [_clean(el.text_content())])
+    return "\n".join(p for p in parts if p)
+
+
+def find_body(
+    html: str, url: str | None, tree: lxml.html.HtmlElement, selectors: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """The body text (site selector, else trafilatura) and trafilatura's metadata guesses."""
+    if selectors.get("body"):
+        text = _body_by_selector(tree, selectors["body"], selectors.get("drop"))
+        if text:
+            return text, {}
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        favor_recall=True,
+        prune_xpath=_prune_xpaths(selectors.get("drop")),
+    )
+    if doc is None:
+        return "", {}
+    data = doc if isinstance(doc, dict) else doc.as_dict()
+    return (data.get("text") or "").strip(), data
+
+
+def _prune_xpaths(drop: str | None) -> list[str] | None:
+    if not drop:
+        return None
+    from cssselect import GenericTranslator
+
+    return [GenericTranslator().css_to_xpath(part.strip()) for part in drop.split(",") if part.strip()]
+
+
+def canonical_url(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
+    """The page's rel=canonical (or og:url) on the same site, else the URL it was fetched from."""
+    for el in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
+        href = urljoin(url or "", str(el).strip())
+        if url is None or urlsplit(href).netloc == urlsplit(url).netloc:
+            return href
+    return url
+
+
+def extract_article(
+    html: str,
+    url: str | None = None,
+    *,
+    selectors: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    max_comments: int = MAX_COMMENTS,
+) -> Article:
+    """Parse one article page: metadata, body and the first page of its comments."""
+    selectors = selectors or {}
+    now = now or datetime.now(UTC)
+    tree = parse_tree(html, url)
+    text, guesses = find_body(html, url, tree, selectors)
+    title = find_title(tree, selectors.get("title")) or _clean(guesses.get("title")) or None
+    author = find_author(tree, selectors.get("author"))
+    if author is None and guesses.get("author") and _author_ok(guesses["author"]):
+        author = _clean(guesses["author"])
+    published = find_date(tree, html, selectors.get("date"), now)
+    if published is None and guesses.get("date"):
+        published = parse_date(str(guesses["date"]), now)
+    if published is None:
+        published = _date_in_text(tree, now)
+    comments, next_url = extract_comments(tree, url, selectors=selectors, now=now, limit=max_comments)
+    return Article(
+        url=url,
+        title=title,
+        published_at=published,
+        author=author,
+        text=text,
+        canonical_url=canonical_url(tree, url),
+        comments=comments,
+        comments_next=next_url,
+    )
+
+
+def _date_in_text(tree: lxml.html.HtmlElement, now: datetime) -> datetime | None:
+    """Last resort: the first absolute date printed near the headline (Russian/Kazakh forms)."""
+    for el in tree.xpath(
+        '//*[contains(@class, "date") or contains(@class, "time") or contains(@class, "meta")]'
+    ):
+        if el.xpath('ancestor-or-self::*[contains(@class, "comment")]'):
+            continue
+        found = parse_date(_clean(el.text_content())[:80], now)
+        if found:
+            return found
+    return None
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``extract`` command."""
+    parser = subparsers.add_parser(
+        "extract",
+        help="print one page's article (title, date, author, text, comments) as JSON",
+        description="Extract the article from a saved HTML file or a URL and print it as one JSON object: "
+        "title, published_at (ISO 8601), author, text, comments [{author, published_at, text}].",
+    )
+    parser.add_argument("target", metavar="PATH_OR_URL", help="a saved HTML file, or an http(s) URL to fetch")
+    parser.add_argument("--url", help="the page's original URL (resolves links; helps the extractor)")
+    parser.set_defaults(func=run_extract)
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    """Handler of ``extract``: read or fetch the page, print the article as JSON."""
+    from collectors.http import HttpClient, decode_body
+
+    target: str = args.target
+    if re.match(r"^https?://", target, re.IGNORECASE):
+        client = HttpClient(min_delay=0)
+        try:
+            resp = client.get(target)
+        finally:
+            client.close()
+        check_content(resp.content, target)
+        html, url = resp.text, args.url or resp.url
+    else:
+        path = Path(target)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the page: {exc.strerror or exc}", path=str(path)) from None
+        check_content(content, args.url or str(path))
+        html, _ = decode_body(content, None)
+        url = args.url
+    article = extract_article(html, url)
+    print(json.dumps(article.as_json(), ensure_ascii=False, indent=1))
+    return 0
