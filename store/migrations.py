@@ -122,9 +122,21 @@ LEFT JOIN current_reviews r USING (source, external_id)
 WHERE len(c.labels) > 0;
 """
 
+_REVIEW_USERS = """
+CREATE TABLE users (                        -- reviewers who may log in to the review page
+    username        VARCHAR PRIMARY KEY,
+    password_hash   VARCHAR NOT NULL,        -- salted scrypt hash (werkzeug.security), never the password
+    created_at      TIMESTAMPTZ NOT NULL,
+    password_set_at TIMESTAMPTZ NOT NULL,
+    session_epoch   INTEGER NOT NULL DEFAULT 1, -- raised on a password change: older sessions end
+    disabled        BOOLEAN NOT NULL DEFAULT false
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core_tables", _CORE),
     ("0002_views", _VIEWS),
+    ("0003_review_users", _REVIEW_USERS),
 ]
 
 
