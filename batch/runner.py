@@ -32,6 +32,12 @@ FLUSH_ITEMS = 2000  # items per write transaction
 FLUSH_SECONDS = 5.0  # ... or sooner, so a slow source still lands its items
 
 
+class RunStopped(MonitorError):
+    """The process was asked to stop (SIGTERM/SIGINT) during a run: what was fetched is kept, the cursor is not."""
+
+    run_status = "aborted"
+
+
 def http_client_for(source: SourceConfig, settings: dict[str, Any], validators: dict[str, Any]) -> HttpClient:
     """The polite client of one source run, from [settings] with the source's overrides."""
 
@@ -79,11 +85,15 @@ class ItemSink:
         self.run.new, self.run.updated = self.totals.new, self.totals.updated
 
 
-def _consume(items: Iterable[Item], sink: ItemSink, source_name: str) -> None:
+def _consume(
+    items: Iterable[Item], sink: ItemSink, source_name: str, should_stop: Callable[[], bool] | None = None
+) -> None:
     for item in items:
         if item.source != source_name:
             item.source = source_name
         sink.add(item)
+        if should_stop is not None and should_stop():
+            raise RunStopped("stopped on request before the run ended", source=source_name)
     sink.flush()
 
 
@@ -94,6 +104,7 @@ def run_source(
     *,
     now: datetime | None = None,
     client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient] = http_client_for,
+    should_stop: Callable[[], bool] | None = None,
 ) -> runlog.RunRecord:
     """Collect one source into the database; never raises for the source's own failures."""
     now = now or datetime.now(UTC)
@@ -117,7 +128,7 @@ def run_source(
     sink = ItemSink(db_path, run)
     failure: BaseException | None = None
     try:
-        _consume(collector_module(source.kind).collect(ctx), sink, source.name)
+        _consume(collector_module(source.kind).collect(ctx), sink, source.name, should_stop)
     except MonitorError as exc:
         failure = exc
         run.status, run.error = exc.run_status, str(exc)
@@ -160,7 +171,7 @@ def _finish(
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    else:
+    elif run.status != RunStopped.run_status:  # a stop on request is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
         cap = timedelta(minutes=float(config.settings.get("backoff_cap_minutes", 360)))
