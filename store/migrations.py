@@ -133,10 +133,20 @@ CREATE TABLE users (                        -- reviewers who may log in to the r
 );
 """
 
+_ALERTS = """
+CREATE TABLE alerts_sent (                  -- what each alert channel already delivered (ops/alerts.py)
+    channel   VARCHAR NOT NULL,             -- webhook | email
+    key       VARCHAR NOT NULL,             -- item:<source>|<external_id>  or  source:<name>|<reason>|<since>
+    sent_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (channel, key)
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core_tables", _CORE),
     ("0002_views", _VIEWS),
     ("0003_review_users", _REVIEW_USERS),
+    ("0004_alerts", _ALERTS),
 ]
 
 
