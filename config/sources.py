@@ -33,6 +33,9 @@ SETTINGS_KEYS = frozenset(
         "backoff_base_minutes",  # first back-off of a failing source
         "backoff_cap_minutes",  # longest back-off
         "salt_env",  # environment variable holding the salt for hashed phone numbers
+        "misfire_grace_seconds",  # `schedule`: a run that starts later than this after its time is skipped
+        "max_parallel_sources",  # `schedule`: sources collected at the same time (threads)
+        "snapshot_dir",  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
     }
 )
 TOP_LEVEL_KEYS = frozenset({"settings", "sources", "alerts"})
@@ -50,6 +53,7 @@ ALERT_KEYS = frozenset(
         "smtp_starttls",
         "mail_from",
         "mail_to",
+        "max_items",  # flagged items listed in one digest (the rest are counted)
     }
 )
 
