@@ -1,0 +1,400 @@
+"""The facebook collector: pure parsers, and collect() against our Graph API emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors import facebook
+from collectors.base import CollectContext, SourceConfig
+from collectors.http import HttpClient
+from collectors.item import Item
+from demo.graph_emulator import GraphEmulator, serve
+from errors import FetchError, MonitorError, PermissionDenied, Throttled, TokenError
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "facebook"
+PAGE = "104857600123"
+TOKEN = "EAAGtestTOKENzq81vX7distinctive"
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+VISIBLE_POSTS = 8
+COMMENTS = 17  # 13 top-level comments and 4 replies in page.json
+
+
+@pytest.fixture
+def emulator() -> GraphEmulator:
+    emu = GraphEmulator(token=TOKEN)
+    emu.load(json.loads((FIXTURES / "page.json").read_text(encoding="utf-8")))
+    return emu
+
+
+@pytest.fixture
+def graph(emulator: GraphEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("FB_TEST_TOKEN", TOKEN)
+    with serve(emulator) as base:
+        yield base
+
+
+class Run:
+    """One collect() run with a fake sleep; the store is a dict keyed like the DuckDB upsert."""
+
+    def __init__(self, base: str, state: dict[str, Any] | None = None, **options: Any) -> None:
+        opts = {"page_id": PAGE, "graph_url": base + "/v25.0", "token_env": "FB_TEST_TOKEN"}
+        opts.update({"page_size": 3, "comment_page_size": 2, **options})
+        self.sleeps: list[float] = []
+        self.http = HttpClient(min_delay=5.0, sleep=self.sleeps.append, source="dept-fb")
+        self.state: dict[str, Any] = state if state is not None else {}
+        self.ctx = CollectContext(
+            source=SourceConfig(name="dept-fb", kind="facebook", options=opts),
+            http=self.http,
+            state=self.state,
+            last_success=None,
+            now=options.pop("now", NOW),
+        )
+        self.items: list[Item] = []
+        self.error: MonitorError | None = None
+
+    def __call__(self, store: dict[str, Item] | None = None) -> Run:
+        try:
+            for item in facebook.collect(self.ctx):
+                self.items.append(item)
+                if store is not None:
+                    store[item.external_id] = item
+        except MonitorError as exc:
+            self.error = exc
+        return self
+
+
+# -- pure parsers ----------------------------------------------------------------------------
+
+
+def test_parse_post_golden() -> None:
+    post = {
+        "id": "104857600123_1001",
+        "message": "Ямы вокруг люков после ремонта теплотрассы.",
+        "created_time": "2026-11-24T04:15:00+0000",
+        "updated_time": "2026-11-24T13:20:00+0000",
+        "permalink_url": "https://www.facebook.com/104857600123/posts/1001",
+        "from": {"name": "Департамент", "id": "104857600123"},
+        "comments": {"data": [], "paging": {"next": "https://graph.facebook.com/x?access_token=SECRET"}},
+    }
+    item = facebook.parse_post(post, source="fb")
+    assert (item.kind, item.external_id, item.author) == ("post", "104857600123_1001", "Департамент")
+    assert item.text == "Ямы вокруг люков после ремонта теплотрассы."
+    assert item.published_at == datetime(2026, 11, 24, 4, 15, tzinfo=UTC)
+    assert item.url == "https://www.facebook.com/104857600123/posts/1001"
+    assert "SECRET" not in item.raw_json() and "paging" not in item.raw_json()
+
+
+def test_post_text_without_message_uses_story_then_attachments() -> None:
+    assert (
+        facebook.post_text({"story": "Департамент обновил фото обложки."})
+        == "Департамент обновил фото обложки."
+    )
+    post = {"attachments": {"data": [{"title": "Отчёт", "description": "214 обращений"}, {"title": "Отчёт"}]}}
+    assert facebook.post_text(post) == "Отчёт\n214 обращений"
+    assert facebook.post_text({"message": "Мәтін", "story": "x"}) == "Мәтін"
+    assert facebook.post_text({}) == ""
+
+
+def test_comment_ids_from_fields_and_permalink() -> None:
+    link = "https://www.facebook.com/1/posts/2/?comment_id=30&reply_comment_id=31"
+    assert facebook.comment_ids({"permalink_url": link}) == ("31", "30")
+    assert facebook.comment_ids({"permalink_url": "https://www.facebook.com/1/posts/2/?comment_id=30"}) == (
+        "30",
+        None,
+    )
+    assert facebook.comment_ids({"id": "2_31", "parent": {"id": "2_30"}}) == ("2_31", "2_30")
+    reply = facebook.parse_comment(
+        {"id": "2_31", "parent": {"id": "2_30"}, "message": "Иә"}, post_id="1_2", source="fb"
+    )
+    assert (reply.parent, reply.raw["post_id"], reply.kind) == ("2_30", "1_2", "comment")
+    top = facebook.parse_comment({"id": "2_30", "message": "Да"}, post_id="1_2", source="fb")
+    assert top.parent == "1_2"
+
+
+@pytest.mark.parametrize(
+    ("graph_url", "expected"),
+    [
+        ("http://127.0.0.1:8000/v25.0", "http://127.0.0.1:8000/v25.0/4/posts?fields=id&after=QQ"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000/4/posts?fields=id&after=QQ"),
+        ("http://proxy.local/graph/v25.0/", "http://proxy.local/graph/v25.0/4/posts?fields=id&after=QQ"),
+    ],
+)
+def test_rebase_moves_next_onto_graph_url_and_drops_token(graph_url: str, expected: str) -> None:
+    nxt = "https://graph.facebook.com/v10.0/4/posts?access_token=SECRET&fields=id&after=QQ"
+    assert facebook.rebase(nxt, graph_url) == expected
+
+
+def test_rebase_keeps_emulator_prefix() -> None:
+    nxt = "http://127.0.0.1:9/graph/v25.0/1_2/comments?after=MA%3D%3D&access_token=T"
+    assert (
+        facebook.rebase(nxt, "http://127.0.0.1:9/graph/v25.0")
+        == "http://127.0.0.1:9/graph/v25.0/1_2/comments?after=MA%3D%3D"
+    )
+
+
+def test_throttle_seconds_reads_usage_headers() -> None:
+    buc = json.dumps(
+        {"104857600123": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3}]}
+    )
+    assert facebook.throttle_seconds({"X-Business-Use-Case-Usage": buc}) == 180
+    assert facebook.throttle_seconds({"Retry-After": "2", "X-Business-Use-Case-Usage": buc}) == 2
+    assert facebook.throttle_seconds({"X-App-Usage": '{"call_count": 100}'}) is None
+    assert facebook.usage_percent({"X-App-Usage": '{"call_count": 96, "total_time": 12}'}) == 96
+
+
+# -- collect() against the emulator ----------------------------------------------------------
+
+
+def test_first_run_collects_every_post_comment_and_reply_once(graph: str, emulator: GraphEmulator) -> None:
+    run = Run(graph)()
+    assert run.error is None
+    ids = [i.external_id for i in run.items]
+    assert len(ids) == len(set(ids)) == VISIBLE_POSTS + COMMENTS
+    posts = [i for i in run.items if i.kind == "post"]
+    assert len(posts) == VISIBLE_POSTS
+    assert "Этот пост скрыт модератором и не отдаётся API." not in {i.text for i in run.items}
+    by_text = {i.text: i for i in run.items}
+    reply = by_text["Акт подписали за один день, ремонт шёл неделю. Вопросы есть."]
+    question = by_text["А кто принимал этот ремонт? Подрядчик тот же, что и в прошлом году."]
+    assert reply.parent == question.external_id and question.parent == reply.raw["post_id"]
+    assert by_text["Департамент по противодействию коррупции обновил фото обложки."].kind == "post"
+    assert "Отчёт о работе за третий квартал\nРассмотрено 214" in next(
+        t for t in by_text if t.startswith("Отчёт")
+    )
+    assert all(i.published_at and i.published_at.tzinfo for i in run.items)
+    assert run.state["newest_created"] == "2026-11-24T04:15:00+00:00"
+    assert len(run.state["young_posts"]) == 5  # posts of the last 7 days (one of them hidden: not listed)
+    # Several pages of posts and of comments were read; the HTTP client did not wait between them.
+    feed_requests = [q for p, q in emulator.requests if p.endswith("/feed")]
+    assert len(feed_requests) == 3 and sum(1 for q in feed_requests if "after" in q) == 2
+    assert run.sleeps == []
+
+
+def test_second_run_adds_only_what_is_new_and_keeps_edits(graph: str, emulator: GraphEmulator) -> None:
+    store: dict[str, Item] = {}
+    first = Run(graph)(store)
+    assert len(store) == VISIBLE_POSTS + COMMENTS
+    young_post = next(pid for pid, p in emulator.posts.items() if p["message"] and "Самал-2" in p["message"])
+    new_post = emulator.add_post(
+        PAGE, "Новая жалоба: во дворе дома 12 по улице Сейфуллина не горят фонари.", NOW
+    )
+    top = emulator.add_comment(young_post, "Жөндеу сапасыз, қайта тексеріңіз.", NOW, author="Ғалым")
+    emulator.add_comment(young_post, "Согласен, надо проверить.", NOW, parent=top, author="Илья")
+    emulator.edit_post(
+        young_post, "Ямы вокруг люков (обновлено): подрядчик обязан устранить до 1 декабря.", NOW
+    )
+    old_post = next(pid for pid, p in emulator.posts.items() if p["message"] and "Береке" in p["message"])
+    emulator.add_comment(old_post, "Комментарий под старым постом вне окна.", NOW)
+    second = Run(graph, state=first.state, now=NOW.replace(hour=8))(store)
+    assert second.error is None
+    new_ids = {i.external_id for i in second.items} - {i.external_id for i in first.items}
+    assert len(new_ids) == 3 and new_post in new_ids
+    assert store[young_post].text.startswith("Ямы вокруг люков (обновлено)")
+    assert "Комментарий под старым постом вне окна." not in {i.text for i in second.items}
+    # Only the comment window was read again: old posts are not listed.
+    assert {i.external_id for i in second.items if i.kind == "post"} <= set(first.state["young_posts"]) | {
+        new_post
+    }
+    assert second.state["newest_created"] == NOW.isoformat()
+
+
+def test_500_in_the_middle_of_paging_then_resume(graph: str, emulator: GraphEmulator) -> None:
+    store: dict[str, Item] = {}
+    emulator.fail("http500", path="/feed", after=1, times=-1)
+    broken = Run(graph)(store)
+    assert isinstance(broken.error, FetchError) and broken.error.status == 500
+    assert broken.state == {}  # the cursor did not move
+    assert 0 < len(store) < VISIBLE_POSTS + COMMENTS
+    assert len(broken.sleeps) == 3  # retried with backoff, then gave up
+    emulator.faults.clear()
+    resumed = Run(graph, state=broken.state)(store)
+    assert resumed.error is None
+    assert len(store) == VISIBLE_POSTS + COMMENTS
+    assert len({i.external_id for i in resumed.items}) == len(resumed.items)
+
+
+def test_a_single_500_is_retried_within_the_run(graph: str, emulator: GraphEmulator) -> None:
+    emulator.fail("http500", path="/comments", after=3, times=1)
+    run = Run(graph)()
+    assert run.error is None and len(run.items) == VISIBLE_POSTS + COMMENTS
+    assert len(run.sleeps) == 1
+
+
+@pytest.mark.parametrize("code", [1, 2])
+def test_transient_codes_are_retried_with_backoff(graph: str, emulator: GraphEmulator, code: int) -> None:
+    emulator.fail("transient", code=code, path="/feed", after=1, times=2)
+    run = Run(graph)()
+    assert run.error is None and len(run.items) == VISIBLE_POSTS + COMMENTS
+    assert run.sleeps == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613])
+def test_throttling_recovers_within_max_wait(graph: str, emulator: GraphEmulator, code: int) -> None:
+    emulator.fail("throttle", code=code, path="/comments", after=2, times=2, retry_after=2)
+    run = Run(graph)()
+    assert run.error is None and len(run.items) == VISIBLE_POSTS + COMMENTS
+    assert run.sleeps == [2.0, 2.0]
+
+
+def test_throttling_beyond_max_wait_ends_the_run_throttled(graph: str, emulator: GraphEmulator) -> None:
+    emulator.fail("throttle", code=17, path="/feed", after=1, times=-1, regain_minutes=30)
+    store: dict[str, Item] = {}
+    run = Run(graph)(store)
+    assert isinstance(run.error, Throttled) and run.error.run_status == "throttled"
+    assert "1800 s" in str(run.error) and "next run" in str(run.error)
+    assert run.sleeps == [] and run.state == {}
+    assert len(store) > 0  # the first feed page and its comments were kept
+
+
+def test_business_use_case_wait_is_honoured(graph: str, emulator: GraphEmulator) -> None:
+    emulator.fail("throttle", code=80001, path="/feed", times=1, regain_minutes=1)
+    run = Run(graph, max_wait=120)()
+    assert run.error is None and run.sleeps == [60.0]
+
+
+@pytest.mark.parametrize(
+    ("subcode", "why"), [(463, "expired"), (460, "password"), (467, "invalid"), (458, "removed")]
+)
+def test_expired_token_stops_with_a_clear_message(
+    graph: str, emulator: GraphEmulator, subcode: int, why: str
+) -> None:
+    emulator.fail("token", path="/comments", after=2, subcode=subcode, times=-1)
+    run = Run(graph)()
+    assert isinstance(run.error, TokenError) and run.error.run_status == "token"
+    message = str(run.error)
+    assert why in message and "FB_TEST_TOKEN" in message and "new page access token" in message
+    assert "\n" not in message and TOKEN not in message
+    assert run.sleeps == []
+
+
+@pytest.mark.parametrize("code", [10, 200, 230])
+def test_missing_permission_stops_with_status_permission(
+    graph: str, emulator: GraphEmulator, code: int
+) -> None:
+    emulator.fail("permission", code=code, times=-1)
+    run = Run(graph)()
+    assert isinstance(run.error, PermissionDenied) and run.error.run_status == "permission"
+    assert f"code {code}" in str(run.error) and "FB_TEST_TOKEN" in str(run.error)
+
+
+def test_missing_token_variable_is_named(graph: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FB_TEST_TOKEN")
+    run = Run(graph)()
+    assert isinstance(run.error, TokenError) and "FB_TEST_TOKEN" in str(run.error)
+
+
+def test_wrong_token_is_a_token_error(graph: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FB_TEST_TOKEN", "EAAGwrong")
+    run = Run(graph)()
+    assert isinstance(run.error, TokenError) and "EAAGwrong" not in str(run.error)
+
+
+def test_token_appears_nowhere(graph: str, emulator: GraphEmulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator.fail("throttle", path="/feed", after=1, times=1, retry_after=1)
+    first = Run(graph)()
+    emulator.fail("token", path="/comments", after=1, times=-1)
+    second = Run(graph)()
+    assert first.error is None and isinstance(second.error, TokenError)
+    assert len(emulator.requests) > 10
+    dumped = [i.raw_json() + repr(i) for i in first.items + second.items]
+    dumped += [json.dumps(first.state), str(second.error), repr(second.error.url), caplog.text]
+    assert not [d for d in dumped if TOKEN in d]
+
+
+def test_replies_are_fetched_when_the_stream_lacks_them(graph: str, emulator: GraphEmulator) -> None:
+    emulator.stream_replies = False
+    run = Run(graph)()
+    assert run.error is None
+    assert len(run.items) == len({i.external_id for i in run.items}) == VISIBLE_POSTS + COMMENTS
+    assert any(p.endswith("/comments") and p.count("_") == 1 and "/v25.0/" in p for p, _ in emulator.requests)
+
+
+def test_published_posts_and_windows(graph: str, emulator: GraphEmulator) -> None:
+    run = Run(graph, endpoint="published_posts", since="2026-11-20", until="2026-11-23T00:00:00+05:00")()
+    assert run.error is None
+    posts = sorted(i.text[:20] for i in run.items if i.kind == "post")
+    assert posts == ["Департамент по проти", "Сотрудник ЦОНа требо"]
+
+
+def test_first_run_window_from_since_days(graph: str) -> None:
+    run = Run(graph, since_days=3)()
+    assert {i.published_at.date().isoformat() for i in run.items if i.kind == "post" and i.published_at} == {
+        "2026-11-22",
+        "2026-11-23",
+        "2026-11-24",
+    }
+
+
+# -- real Graph responses (../shared/corpora/facebook) ---------------------------------------
+
+
+def _corpus() -> dict[str, Any]:
+    if not (CORPUS / "ground-truth.json").exists():
+        pytest.skip("../shared/corpora/facebook is absent")
+    return json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.shared
+def test_corpus_feed_pages_parse_to_the_ground_truth() -> None:
+    truth = _corpus()
+    seen: dict[str, Item] = {}
+    for name in ("feed_fields_p1.json", "feed_fields_p2.json"):
+        items, nxt = facebook.parse_feed_page(
+            json.loads((CORPUS / name).read_text(encoding="utf-8")), source="fb"
+        )
+        for item in items:
+            seen[item.external_id] = item
+        if name.endswith("p1.json"):
+            assert nxt and "access_token" not in facebook.rebase(nxt, "http://127.0.0.1:1/v25.0")
+        else:
+            assert nxt is None
+    expected = {p["id"]: p for p in truth["posts"]}
+    assert set(seen) == set(expected)
+    for pid, item in seen.items():
+        assert item.text == expected[pid]["message"]
+        assert item.published_at == facebook.parse_time(expected[pid]["created_time"])
+
+
+@pytest.mark.shared
+def test_corpus_comments_parse_to_the_ground_truth() -> None:
+    truth = _corpus()
+    post_id = truth["comments_of"]
+    got: list[Item] = []
+    for name in ("comments_p1.json", "comments_p2.json"):
+        items, _ = facebook.parse_comments_page(
+            json.loads((CORPUS / name).read_text(encoding="utf-8")), post_id=post_id, source="fb"
+        )
+        got += items
+    assert [(i.external_id, i.parent, i.text) for i in got] == [
+        (c["id_from_permalink"], c["parent"], c["message"]) for c in truth["comments"]
+    ]
+    assert all(i.raw["post_id"] == post_id for i in got)
+
+
+@pytest.mark.shared
+def test_corpus_served_pages_collect_once(httpserver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _corpus()
+    monkeypatch.setenv("FB_TEST_TOKEN", TOKEN)
+    p1, p2 = ((CORPUS / f"feed_fields_p{n}.json").read_bytes() for n in (1, 2))
+    httpserver.expect_request("/4/feed").respond_with_data(p1, content_type="application/json")
+    httpserver.expect_request("/4/posts").respond_with_data(p2, content_type="application/json")
+    empty = json.dumps({"data": []})
+    for post in json.loads(p1)["data"]:
+        httpserver.expect_request(f"/{post['id']}/comments").respond_with_data(
+            empty, content_type="application/json"
+        )
+    run = Run(httpserver.url_for("/").rstrip("/"), page_id="4")
+    run.ctx.source.options["graph_url"] = httpserver.url_for("/").rstrip("/")
+    run()
+    assert run.error is None
+    assert len(run.items) == 5 and len({i.external_id for i in run.items}) == 5
+    assert all(TOKEN in (r.headers.get("Authorization") or "") for r, _ in httpserver.log)
