@@ -241,26 +241,29 @@ def is_phone(author: str) -> bool:
     return bool(_PHONE.match(author)) and sum(ch.isdigit() for ch in author) >= 7
 
 
+def _author_of(body: str) -> tuple[str, str] | None:
+    """(author, text) when the body reads ``author: text`` with a plausible author name."""
+    head, sep, rest = body.partition(": ")
+    author = _MARKS.sub("", head).strip()
+    # a group subject in quotes may hold ": " too: «Жалобы: Алмалинский район»
+    if sep and author and len(author) <= 100 and not (_QUOTES & set(author)):
+        return author, rest
+    return None
+
+
 def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
     """(author, text) of a message body, or None for a system line."""
-    head, sep, rest = body.partition(": ")
-    if sep:
-        author = _MARKS.sub("", head).strip()
-        if author and len(author) <= 100 and not (_QUOTES & set(author)):
-            return author, rest
+    found = _author_of(body)
+    if found:
+        return found
     head, sep, rest = body.partition(":")
     if sep and _MARKS.sub("", head).strip() in known:
-        return _MARKS.sub("", head).strip(), rest
+        return _MARKS.sub("", head).strip(), rest  # "Имя:." - WhatsApp dropped the space
     return None
 
 
 def _known_authors(entries: list[_Entry]) -> set[str]:
-    known: set[str] = set()
-    for e in entries:
-        head, sep, _ = e.body.partition(": ")
-        if sep:
-            known.add(_MARKS.sub("", head).strip())
-    return known
+    return {found[0] for e in entries if (found := _author_of(e.body))}
 
 
 def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
