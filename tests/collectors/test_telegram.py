@@ -274,7 +274,7 @@ def test_channel_without_preview_is_one_clear_error(httpserver: HTTPServer) -> N
     httpserver.expect_request("/zakrytyi_chat").respond_with_data(
         page("no_preview.html"), content_type="text/html; charset=utf-8"
     )
-    with pytest.raises(CollectError, match="zakrytyi_chat.*no public web preview") as caught:
+    with pytest.raises(CollectError, match=r"zakrytyi_chat.*no public web preview") as caught:
         run_collect(httpserver, {}, channel="zakrytyi_chat")
     assert caught.value.source == "tg-almaty"
 
