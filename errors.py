@@ -33,19 +33,19 @@ class MonitorError(Exception):
         self.line = line
 
     def __str__(self) -> str:
+        # "<file>:<line>: source <name>: <url> (HTTP <status>): <message>", each part where known
         where = []
-        if self.source:
-            where.append(f"source {self.source}")
         if self.path:
-            where.append(f"{self.path}" + (f":{self.line}" if self.line else ""))
+            where.append(f"{self.path}:{self.line}" if self.line else self.path)
         elif self.line:
             where.append(f"line {self.line}")
+        if self.source:
+            where.append(f"source {self.source}")
         if self.url:
-            where.append(self.url)
-        if self.status:
+            where.append(f"{self.url} (HTTP {self.status})" if self.status else self.url)
+        elif self.status:
             where.append(f"HTTP {self.status}")
-        prefix = ", ".join(where)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        return ": ".join([*where, self.message])
 
 
 class ConfigError(MonitorError):

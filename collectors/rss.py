@@ -81,14 +81,16 @@ def parse_feed(body: bytes, *, source: str, feed_url: str) -> list[Item]:
         reason = parsed.get("bozo_exception")
         detail = f": {str(reason).splitlines()[0]}" if reason else ""
         raise ParseError(f"not an RSS/Atom feed (malformed XML{detail})", source=source, url=feed_url)
-    if parsed.get("bozo") and entries:
-        log.info("%s: feed is not well-formed but readable (%s)", source, parsed.get("bozo_exception"))
     items = []
     for entry in entries:
         text, origin = _entry_text(entry)
-        link = entry.get("link")
+        # feedparser copies a permalink guid into `link`; only a real <link> counts as the URL.
+        link = None if entry.get("guidislink") else entry.get("link")
         title = html_to_text(entry.get("title", "")) or None
-        ext_id = entry.get("id") or link
+        ext_id = entry.get("id") or entry.get("link")
+        if not (ext_id or title or text):
+            continue  # an empty shell, e.g. what a truncated document leaves
+
         if not ext_id:
             ext_id = "sha:" + hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()[:24]
         if not text and title:
@@ -111,6 +113,13 @@ def parse_feed(body: bytes, *, source: str, feed_url: str) -> list[Item]:
                 },
             )
         )
+    if parsed.get("bozo"):
+        reason = str(parsed.get("bozo_exception", "")).splitlines()[0:1]
+        if not items:
+            raise ParseError(
+                f"not an RSS/Atom feed (malformed XML: {''.join(reason)})", source=source, url=feed_url
+            )
+        log.info("%s: feed is not well-formed but readable (%s)", source, "".join(reason))
     return items
 
 

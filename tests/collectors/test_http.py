@@ -1,0 +1,160 @@
+"""The polite HTTP client against a real local server."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response as WResponse
+
+from collectors.http import HttpClient, decode_body, mask_secrets
+from errors import FetchError, ResponseTooLarge, RobotsDisallowed
+
+
+def client(**kw) -> tuple[HttpClient, list[float]]:
+    slept: list[float] = []
+    kw.setdefault("min_delay", 0.0)
+    return HttpClient(sleep=slept.append, **kw), slept
+
+
+def test_retries_503_honouring_retry_after(httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request("/feed").respond_with_data(
+        "busy", status=503, headers={"Retry-After": "7"}
+    )
+    httpserver.expect_ordered_request("/feed").respond_with_data("busy", status=500)
+    httpserver.expect_ordered_request("/feed").respond_with_data("ok")
+    http, slept = client(backoff=2.0, respect_robots=False)  # ordered expectations: no robots.txt request
+    resp = http.get(httpserver.url_for("/feed"))
+    assert resp.status == 200 and resp.text == "ok"
+    assert slept[0] == 7.0  # Retry-After wins over backoff
+    assert 2.0 <= slept[1] <= 4.0  # second attempt: 2 * 2**1 with jitter between half and all
+    assert http.stats.retries == 2
+
+
+def test_gives_up_after_retries_with_status(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("down", status=500)
+    http, slept = client(retries=2)
+    with pytest.raises(FetchError) as err:
+        http.get(httpserver.url_for("/feed"))
+    assert err.value.status == 500 and len(slept) == 2
+    assert "500" in str(err.value)
+
+
+def test_too_long_retry_after_is_not_waited(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "3600"}
+    )
+    http, slept = client(max_retry_after=60)
+    with pytest.raises(FetchError, match="3600"):
+        http.get(httpserver.url_for("/feed"))
+    assert slept == []
+
+
+def test_connection_error_is_retried_then_fetch_error() -> None:
+    http, slept = client(retries=1, respect_robots=False)
+    with pytest.raises(FetchError, match="connection failed after 2 attempts"):
+        http.get("http://127.0.0.1:9/nothing-listens-here")
+    assert len(slept) == 1
+
+
+def test_conditional_get_304_and_hash_fallback(httpserver: HTTPServer) -> None:
+    def etag_handler(request):
+        if request.headers.get("If-None-Match") == '"v1"':
+            return WResponse(status=304)
+        return WResponse("<rss/>", headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/etag").respond_with_handler(etag_handler)
+    # A server with no validators at all: the content hash decides.
+    httpserver.expect_request("/plain").respond_with_data("same body")
+    http, _ = client()
+    first = http.get(httpserver.url_for("/etag"), conditional=True)
+    assert first.status == 200 and not first.not_modified
+    second = http.get(httpserver.url_for("/etag"), conditional=True)
+    assert second.status == 304 and second.not_modified and second.content == b""
+    assert not http.get(httpserver.url_for("/plain"), conditional=True).not_modified
+    again = http.get(httpserver.url_for("/plain"), conditional=True)
+    assert again.status == 200 and again.not_modified
+    assert http.stats.not_modified == 2
+
+
+def test_stale_validator_with_new_content_is_modified(httpserver: HTTPServer) -> None:
+    bodies = iter(["first version", "second version"])
+    httpserver.expect_request("/stale").respond_with_handler(
+        lambda r: WResponse(next(bodies), headers={"Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"})
+    )
+    http, _ = client()
+    http.get(httpserver.url_for("/stale"), conditional=True)
+    resp = http.get(httpserver.url_for("/stale"), conditional=True)
+    assert not resp.not_modified and resp.text == "second version"
+
+
+def test_robots_disallow_is_honoured_and_cached(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    httpserver.expect_request("/public/a").respond_with_data("ok")
+    http, _ = client()
+    assert http.get(httpserver.url_for("/public/a")).text == "ok"
+    with pytest.raises(RobotsDisallowed):
+        http.get(httpserver.url_for("/private/feed.xml"))
+    robots_hits = [r for r, _ in httpserver.log if r.path == "/robots.txt"]
+    assert len(robots_hits) == 1
+
+
+def test_size_cap_declared_and_streamed(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 5000)
+
+    def chunked(_request):
+        return WResponse((b"y" * 1000 for _ in range(10)), direct_passthrough=True)
+
+    httpserver.expect_request("/chunked").respond_with_handler(chunked)
+    http, _ = client(max_bytes=4096)
+    with pytest.raises(ResponseTooLarge, match="4,096"):
+        http.get(httpserver.url_for("/big"))
+    with pytest.raises(ResponseTooLarge):
+        http.get(httpserver.url_for("/chunked"))
+
+
+def test_cp1251_page_decoded(httpserver: HTTPServer) -> None:
+    html = '<html><head><meta charset="windows-1251"></head><body>Жалоба на яму</body></html>'
+    httpserver.expect_request("/page").respond_with_data(html.encode("cp1251"), content_type="text/html")
+    httpserver.expect_request("/bare").respond_with_data(
+        "Ремонт дороги".encode("cp1251"), content_type="text/html"
+    )
+    http, _ = client()
+    assert "Жалоба на яму" in http.get(httpserver.url_for("/page")).text
+    bare = http.get(httpserver.url_for("/bare"))  # no declaration anywhere: not UTF-8, so cp1251
+    assert bare.text == "Ремонт дороги" and bare.encoding == "cp1251"
+
+
+def test_user_agent_sent(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/ua", headers={"User-Agent": "test-agent/1"}).respond_with_data("ok")
+    http, _ = client(user_agent="test-agent/1")
+    assert http.get(httpserver.url_for("/ua")).text == "ok"
+
+
+def test_per_host_delay() -> None:
+    http, slept = client(min_delay=5.0, respect_robots=False)
+    http._wait_turn("a.example")
+    http._wait_turn("a.example")
+    http._wait_turn("b.example")
+    assert len(slept) == 1 and 4.0 < slept[0] <= 5.0
+
+
+def test_secrets_masked_in_errors(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/graph").respond_with_data("no", status=403)
+    http, _ = client()
+    with pytest.raises(FetchError) as err:
+        http.get(httpserver.url_for("/graph"), params={"access_token": "SECRET123", "limit": 5})
+    assert "SECRET123" not in str(err.value) and "access_token=***" in str(err.value)
+    assert mask_secrets("https://x/y?a=1&token=abc") == "https://x/y?a=1&token=***"
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "expected"),
+    [
+        ("Қазақ тілі".encode(), "text/html; charset=utf-8", "utf-8"),
+        ("Қазақ тілі".encode(), None, "utf-8"),
+        ('<?xml version="1.0" encoding="windows-1251"?><a>Ы</a>'.encode("cp1251"), None, "cp1251"),
+    ],
+)
+def test_decode_body(body: bytes, ctype: str | None, expected: str) -> None:
+    text, encoding = decode_body(body, ctype)
+    assert encoding == expected and ("Қазақ" in text or "Ы" in text)

@@ -1,0 +1,87 @@
+"""Config validation: every mistake is one clear error naming the file and the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.sources import load_config
+from errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_config(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """
+[settings]
+db = "x.duckdb"
+[[sources]]
+name = "feed"
+kind = "rss"
+url = "http://x/rss"
+schedule = "*/30 * * * *"
+[[sources]]
+name = "fast"
+kind = "rss"
+url = "http://x/rss2"
+schedule = "*/2 * * * * *"
+""",
+        )
+    )
+    assert [s.name for s in config.sources] == ["feed", "fast"]
+    assert config.settings["db"] == "x.duckdb" and config.sources[0].get("url") == "http://x/rss"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[sources]]\nname = "a"\nkind = "ftp"\n', "source a: unknown kind 'ftp'"),
+        ('[[sources]]\nname = "a"\nkind = "rss"\n', "source a: missing key(s) for kind 'rss': url"),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "u"\ncolour = "red"\n',
+            "source a: unknown key(s) in source of kind 'rss': colour",
+        ),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "u"\n[[sources]]\nname = "a"\nkind = "rss"\nurl = "v"\n',
+            "source a: duplicate source name 'a'",
+        ),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "u"\nschedule = "every hour"\n',
+            "source a: bad cron expression 'every hour'",
+        ),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "u"\nschedule = "99 * * * *"\n',
+            "bad cron expression '99 * * * *'",
+        ),
+        ('[[sources]]\nkind = "rss"\nurl = "u"\n', "source #1 has no `name`"),
+        ("[settings]\ncolour = 1\n", "unknown key(s) in [settings]: colour"),
+        ("[sources]\nname = 1\n", "array of tables"),
+        ("[[sources]\nname = ", "not valid TOML"),
+        ("[extra]\n", "unknown top-level key(s) extra"),
+    ],
+)
+def test_config_errors_name_file_and_source(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_example_config_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    config = load_config(root / "config" / "sources.toml")
+    assert config.sources

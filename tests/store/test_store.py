@@ -1,0 +1,75 @@
+"""Migrations and upserts on a temporary DuckDB file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from collectors.item import Item
+from store.db import connect, reader, writer
+from store.items import upsert_items
+from store.migrations import MIGRATIONS, apply_migrations
+
+
+def item(ext: str, text: str, **kw) -> Item:
+    return Item(
+        source="src",
+        kind="post",
+        external_id=ext,
+        text=text,
+        published_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+        **kw,
+    )
+
+
+def test_migrations_applied_once(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    assert apply_migrations(con) == [name for name, _ in MIGRATIONS]
+    assert apply_migrations(con) == []
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"items", "classifications", "reviews", "runs", "flagged"} <= tables
+
+
+def test_upsert_new_unchanged_edited(tmp_path: Path) -> None:
+    db = tmp_path / "u.duckdb"
+    with writer(db) as con:
+        first = upsert_items(con, [item("1", "Яма у дома"), item("2", "Нет света"), item("1", "Яма у дома")])
+    assert (first.received, first.new, first.updated) == (2, 2, 0)  # the repeated key counts once
+    with writer(db) as con:
+        second = upsert_items(con, [item("1", "Яма у дома"), item("2", "Нет света на улице Абая")])
+    assert (second.new, second.updated, second.unchanged) == (0, 1, 1)
+    with reader(db) as con:
+        assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 2
+        row = con.execute("SELECT text, version FROM items WHERE external_id = '2'").fetchone()
+        assert row == ("Нет света на улице Абая", 2)
+        old = con.execute("SELECT text, version FROM item_versions WHERE external_id = '2'").fetchall()
+        assert old == [("Нет света", 1)]
+
+
+def test_round_trip_kazakh_text_and_aware_time(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    text = "Көшеде жарық жоқ, жол шұңқырға толы \x00"
+    with writer(db) as con:
+        upsert_items(con, [item("kk", text, author="Әлия", raw={"views": 12})])
+    with reader(db) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        got = con.execute("SELECT text, author, published_at, raw->>'views' FROM items").fetchone()
+    assert got[0] == "Көшеде жарық жоқ, жол шұңқырға толы "  # NUL dropped, letters intact
+    assert got[1] == "Әлия" and got[3] == "12"
+    assert got[2] == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
+    db = tmp_path / "r.duckdb"
+    try:
+        with writer(db) as con:
+            upsert_items(con, [item("1", "a")])
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    con = connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 0
+    con.close()

@@ -1,0 +1,72 @@
+"""The command line itself: every command documented, user errors as one line, the demo end to end."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import duckdb
+from testutil import run_cli
+
+from pipeline import build_parser
+
+CONTRACT = {
+    "run",
+    "schedule",
+    "import",
+    "extract",
+    "classify",
+    "train",
+    "evaluate",
+    "export",
+    "review",
+    "status",
+    "demo",
+}
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_command_has_help_text() -> None:
+    commands = subcommands()
+    for name, sub in commands.items():
+        text = sub.format_help()
+        assert sub.description and len(sub.description) > 30, f"`{name}` has no description"
+        assert "Example" in sub.description or "example" in text, f"`{name}` shows no example"
+
+
+def test_contract_commands_present() -> None:
+    missing = CONTRACT - set(subcommands())
+    assert not missing, f"commands of the contract not registered: {sorted(missing)}"
+
+
+def test_help_runs_fast_path() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0 and "run" in result.stdout
+
+
+def test_unknown_import_file_is_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "import", "csv", str(tmp_path / "missing.csv"), "--source", "x", "--db", str(tmp_path / "d.duckdb")
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing.csv'}: file not found"]
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    result = run_cli("demo", "--db", str(db), cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "demo-gorod-rss: ok" in result.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        kinds = dict(con.execute("SELECT kind, count(*) FROM items GROUP BY 1").fetchall())
+        failed = con.execute("SELECT count(*) FROM runs WHERE status NOT IN ('ok', 'partial')").fetchone()[0]
+    finally:
+        con.close()
+    assert kinds.get("entry", 0) >= 7
+    assert failed == 0
