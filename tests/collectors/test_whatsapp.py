@@ -1,0 +1,436 @@
+"""The WhatsApp chat-export importer: header formats, system lines, media, stable ids, the CLI."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from testutil import FIXTURES, run_cli
+
+from collectors import whatsapp
+from collectors.item import Item
+from errors import ConfigError, InputError
+
+WA = FIXTURES / "whatsapp"
+ALMATY = ZoneInfo("Asia/Almaty")
+SALT = "test-salt"
+
+
+def read(path: Path, **options: Any) -> tuple[list[Item], list[InputError]]:
+    errors: list[InputError] = []
+    items = list(
+        whatsapp.read_export(path, source="wa", options={"_salt": SALT, **options}, report=errors.append)
+    )
+    return items, errors
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=ALMATY)
+
+
+def test_android_russian_golden() -> None:
+    items, errors = read(WA / "android_ru.txt")
+    assert errors == []
+    phone = whatsapp.hash_phone("+7 701 234 56 78", SALT)
+    assert [(i.published_at, i.author, i.text, i.raw) for i in items] == [
+        (
+            at(2026, 11, 25, 9, 14),
+            "Айгерим Садыкова",
+            "Здравствуйте! На углу Толе би и Байзакова третий день открыт канализационный люк, рядом детская площадка.",
+            {"wall_time": "2026-11-25T09:14:00"},
+        ),
+        (
+            at(2026, 11, 25, 9, 15),
+            "Айгерим Садыкова",
+            "",
+            {"media": "omitted", "wall_time": "2026-11-25T09:15:00"},
+        ),
+        (
+            at(2026, 11, 25, 9, 21),
+            phone,
+            "Во дворе дома 45 по Жамбыла после ремонта теплосети остались ямы\nвокруг люков, по 1–3 квадратных метра.\n"
+            "Кто принимал эту работу?",
+            {"wall_time": "2026-11-25T09:21:00"},
+        ),
+        (
+            at(2026, 11, 25, 9, 40),
+            "Ерлан Б.",
+            "Бұл мәселе бойынша әкімдікке шағым жаздық, әлі жауап жоқ.",
+            {"wall_time": "2026-11-25T09:40:00"},
+        ),
+        (at(2026, 11, 25, 10, 3), "Ерлан Б.", "+", {"wall_time": "2026-11-25T10:03:00"}),
+        (at(2026, 11, 25, 10, 3), "Ерлан Б.", "+", {"wall_time": "2026-11-25T10:03:00"}),
+        (
+            at(2026, 11, 25, 10, 30),
+            "Дежурный ДАК",
+            "Спасибо, обращение зарегистрировано под номером 2611. Выедем на место до конца дня.",
+            {"edited": True, "wall_time": "2026-11-25T10:30:00"},
+        ),
+        (
+            at(2026, 11, 25, 11, 2),
+            "Айгерим Садыкова",
+            "",
+            {"deleted": True, "wall_time": "2026-11-25T11:02:00"},
+        ),
+        (
+            at(2026, 11, 25, 11, 5),
+            "Айгерим Садыкова",
+            "Вот фото ямы у подъезда",
+            {
+                "media": "attached",
+                "media_file": "IMG-20261125-WA0007.jpg",
+                "wall_time": "2026-11-25T11:05:00",
+            },
+        ),
+    ]
+    assert all(i.kind == "message" and i.source == "wa" for i in items)
+    assert len({i.external_id for i in items}) == len(items)  # the two "+" in one minute stay apart
+    everything = json.dumps([[i.author, i.text] for i in items], ensure_ascii=False)
+    for absent in (
+        "шифрованием",
+        "создали группу",
+        "присоединился",
+        "удалили участника",
+        "701",
+        "<Без медиафайлов>",
+    ):
+        assert absent not in everything
+
+
+def test_ios_russian_system_notices_media_and_phone() -> None:
+    items, errors = read(WA / "ios_ru.txt")
+    assert errors == []
+    assert [(i.published_at, i.author) for i in items] == [
+        (at(2026, 11, 24, 21, 5, 40), "Динара"),
+        (at(2026, 11, 24, 21, 6, 2), "Динара"),
+        (at(2026, 11, 24, 21, 7, 15), "Тимур"),
+        (at(2026, 11, 24, 21, 8, 0), "Тимур"),
+        (at(2026, 11, 24, 21, 12, 45), "Тимур"),
+        (at(2026, 11, 24, 21, 16, 30), whatsapp.hash_phone("+77771112233", SALT)),
+    ]
+    assert items[2].raw["media"] == "omitted" and items[2].text == ""
+    assert items[3].raw == {
+        "media": "attached",
+        "media_file": "00000031-PHOTO-2026-11-24-21-08-00.jpg",
+        "wall_time": "2026-11-24T21:08:00",
+    }
+    assert items[4].text == "Жаңа құбырлар жазда ғана салынған еді,\nенді тағы ағып жатыр."
+    assert "Жалобы ЖКХ Медеу" not in {i.author for i in items}
+    assert all("\u200e" not in i.text and "\u202a" not in (i.author or "") for i in items)
+
+
+def test_phone_numbers_kept_when_config_says_so() -> None:
+    items, _ = read(WA / "ios_ru.txt", keep_phone_numbers=True)
+    assert items[-1].author == "+7 777 111 22 33"
+
+
+def test_phone_hash_depends_on_the_salt_only_through_digits() -> None:
+    assert whatsapp.hash_phone("+7 (701) 234-56-78", "a") == whatsapp.hash_phone("+77012345678", "a")
+    assert whatsapp.hash_phone("+77012345678", "a") != whatsapp.hash_phone("+77012345678", "b")
+    assert whatsapp.hash_phone("+77012345678", "a").startswith("phone:")
+    assert len(whatsapp.hash_phone("+77012345678", "a")) == len("phone:") + 16
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "android_en_12h.txt",
+            [
+                (
+                    at(2026, 11, 25, 8, 5),
+                    "Asel",
+                    "Светофор на перекрёстке Абая и Розыбакиева снова не работает",
+                ),
+                (at(2026, 11, 25, 12, 0), "Asel", ""),
+                (at(2026, 11, 25, 0, 30), "Nurlan", "Түнде жолда жарық жоқ"),
+                (at(2026, 11, 26, 13, 15), "Nurlan", ""),
+            ],
+        ),
+        (
+            "android_es_12h.txt",
+            [
+                (at(2026, 11, 2, 9, 10), "Gulnara", "В парке у озера сломаны скамейки"),
+                (at(2026, 11, 2, 15, 45), "Gulnara", "И мусор не вывозят неделю"),
+                (at(2026, 11, 14, 0, 5), "Sergey", "Спасибо, передали в акимат"),
+            ],
+        ),
+        (
+            "ios_iso.txt",
+            [
+                (at(2026, 11, 20, 7, 45, 3), "Ольга", "Автобус 32 с утра не выходит на маршрут"),
+                (at(2026, 11, 20, 7, 46, 10), "Ольга", "Остановка «Аль-Фараби» переполнена"),
+            ],
+        ),
+        (
+            "android_dp_pp.txt",
+            [
+                (at(2026, 11, 20, 9, 45), "Олена", "Зранку немає води у будинку на Сейфуліна"),
+                (at(2026, 11, 20, 13, 10), "Олена", "Воду дали"),
+            ],
+        ),
+    ],
+)
+def test_header_formats(name: str, expected: list[tuple[datetime, str, str]]) -> None:
+    items, errors = read(WA / name)
+    assert errors == []
+    assert [(i.published_at, i.author, i.text) for i in items] == expected
+
+
+def test_date_order_can_be_forced() -> None:
+    # 02/11 and 14/11 make the file d/m; forcing m/d reads the first two as February and reports the third
+    items, errors = read(WA / "android_es_12h.txt", date_order="mm/dd/yyyy")
+    assert [i.published_at for i in items] == [at(2026, 2, 11, 9, 10), at(2026, 2, 11, 15, 45)]
+    assert [e.line for e in errors] == [3]
+    with pytest.raises(ConfigError, match="date_order"):
+        read(WA / "ios_iso.txt", date_order="sometimes")
+
+
+def test_time_zone_option() -> None:
+    items, _ = read(WA / "ios_iso.txt", tz="Europe/Moscow")
+    assert items[0].published_at == datetime(2026, 11, 20, 7, 45, 3, tzinfo=ZoneInfo("Europe/Moscow"))
+    assert items[0].external_id == read(WA / "ios_iso.txt")[0][0].external_id  # ids follow the wall clock
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (
+            ["01/02/26", "03/02/26", "02/03/26"],
+            [(2026, 2, 1), (2026, 2, 3), (2026, 3, 2)],
+        ),  # runs forward as d/m
+        (
+            ["02/01/26", "02/03/26", "03/02/26"],
+            [(2026, 2, 1), (2026, 2, 3), (2026, 3, 2)],
+        ),  # runs forward as m/d
+    ],
+)
+def test_ambiguous_day_month_decided_by_chronology(
+    tmp_path: Path, dates: list[str], expected: list[tuple[int, int, int]]
+) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "".join(f"{d}, 10:00 - Алия: сообщение {n}\n" for n, d in enumerate(dates)), encoding="utf-8"
+    )
+    items, errors = read(path)
+    assert errors == []
+    assert [i.published_at for i in items] == [at(*ymd, 10) for ymd in expected]
+
+
+def test_malformed_line_is_reported_and_the_rest_imported() -> None:
+    items, errors = read(WA / "android_ru_bad.txt")
+    assert [i.text for i in items] == [
+        "На остановке «Орбита» второй месяц не работает освещение.",
+        "Акимат ответил, что деньги на ремонт уже списаны.",
+    ]
+    assert [(e.line, e.path) for e in errors] == [(2, str(WA / "android_ru_bad.txt"))]
+    assert "невозможной" not in " ".join(i.text for i in items)
+
+
+def test_text_before_the_first_header_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text("мусор в начале файла\n25.11.2026, 14:35 - Имя: текст\n", encoding="utf-8")
+    items, errors = read(path)
+    assert [i.text for i in items] == ["текст"]
+    assert [e.line for e in errors] == [1]
+
+
+def test_a_file_that_is_not_an_export_is_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("просто заметки\nбез дат\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no WhatsApp message line"):
+        read(path)
+    with pytest.raises(InputError, match="no such file"):
+        read(tmp_path / "missing.txt")
+
+
+def test_zip_from_the_phone(tmp_path: Path) -> None:
+    archive = tmp_path / "WhatsApp Chat - Жалобы ЖКХ Медеу.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("_chat.txt", (WA / "ios_ru.txt").read_text(encoding="utf-8"))
+        zf.writestr("00000031-PHOTO-2026-11-24-21-08-00.jpg", b"\xff\xd8\xff\xe0 not really a photo")
+    from_zip, errors = read(archive)
+    from_txt, _ = read(WA / "ios_ru.txt")
+    assert errors == []
+    assert [(i.external_id, i.text) for i in from_zip] == [(i.external_id, i.text) for i in from_txt]
+
+
+def test_zip_without_text_is_an_error(tmp_path: Path) -> None:
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("IMG-1.jpg", b"x")
+    with pytest.raises(InputError, match=r"no chat \.txt"):
+        read(archive)
+
+
+def test_crlf_bom_and_utf16(tmp_path: Path) -> None:
+    text = (WA / "android_ru.txt").read_text(encoding="utf-8")
+    expected = [(i.external_id, i.text) for i in read(WA / "android_ru.txt")[0]]
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(text.encode("utf-16"))
+    assert [(i.external_id, i.text) for i in read(crlf)[0]] == expected
+    assert [(i.external_id, i.text) for i in read(utf16)[0]] == expected
+
+
+def test_ids_stable_across_overlapping_exports() -> None:
+    earlier = {i.external_id: i for i in read(WA / "android_ru.txt")[0]}
+    later = {i.external_id: i for i in read(WA / "android_ru_later.txt")[0]}
+    shared = set(earlier) & set(later)
+    assert len(shared) == 6
+    assert sorted(later[k].text for k in set(later) - set(earlier)) == [
+        "А ямы у дома 45 так и не засыпали.",
+        "Люк на Толе би закрыт, подрядчику выдано предписание.",
+    ]
+
+
+def test_missing_salt_falls_back_to_a_fixed_one() -> None:
+    errors: list[InputError] = []
+    items = list(whatsapp.read_export(WA / "ios_ru.txt", source="wa", options={}, report=errors.append))
+    assert items[-1].author == whatsapp.hash_phone("+77771112233", whatsapp.FALLBACK_SALT)
+
+
+def test_import_options_are_declared() -> None:
+    assert {"keep_phone_numbers", "date_order", "tz"} <= whatsapp.IMPORT_OPTIONS
+    assert "_salt" not in whatsapp.IMPORT_OPTIONS
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщыэюяәғқңөұүһі АБВГҚҰӨ.,!?0123456789")),
+    min_size=1,
+    max_size=60,
+).filter(lambda s: s.strip() != "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    messages=st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)),  # noqa: DTZ001
+            st.sampled_from(["Айгерим", "Ерлан Б.", "Нұрлан"]),
+            _TEXT,
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    ios=st.booleans(),
+)
+def test_round_trip_of_written_exports(
+    tmp_path_factory: pytest.TempPathFactory, messages: list, ios: bool
+) -> None:
+    """Whatever we write in either header style comes back with the same author, minute and text."""
+    messages = sorted(messages)
+    lines = []
+    for when, author, text in messages:
+        if ios:
+            lines.append(f"[{when:%d.%m.%y}, {when:%H:%M:%S}] {author}: {text}")
+        else:
+            lines.append(f"{when:%d.%m.%Y}, {when:%H:%M} - {author}: {text}")
+    path = tmp_path_factory.mktemp("wa") / "chat.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items, errors = read(path, date_order="dmy")
+    assert errors == []
+    assert len(items) == len(messages)
+    assert len({i.external_id for i in items}) == len(items)
+    for item, (when, author, text) in zip(items, messages, strict=True):
+        assert item.author == author
+        assert item.text == text.strip()
+        expected = when.replace(microsecond=0) if ios else when.replace(second=0, microsecond=0)
+        assert item.published_at == expected.replace(tzinfo=ALMATY)
+
+
+# -- the real exports in ../shared (skipped when absent) -------------------------------------
+
+
+@pytest.mark.shared
+def test_shared_corpus_every_format(shared_dir: Path) -> None:
+    corpus = shared_dir / "corpora" / "whatsapp"
+    truth = json.loads((corpus / "ground-truth.json").read_text(encoding="utf-8"))
+    expected = [
+        (datetime.fromisoformat(m["timestamp"]).replace(tzinfo=ALMATY), m["author"], m["message"])
+        for m in truth["messages"]
+    ]
+    ids = None
+    for name in truth["files"]:
+        items, errors = read(corpus / name)
+        assert errors == [], name
+        # the ambiguous "John Doe:." is kept as a message with text "."; system lines are not messages
+        got = [(i.published_at, i.author, " ".join(i.text.split())) for i in items if i.text != "."]
+        assert got == expected, name
+        assert [i.text for i in items if i.text == "."] == ["."]
+        assert not any("created group" in i.text or "You were added" in i.text for i in items)
+        file_ids = [i.external_id for i in items]
+        ids = ids or file_ids
+        assert file_ids == ids, f"{name}: the same chat must give the same ids in every format"
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_cli_import_twice_then_a_later_export(tmp_path: Path) -> None:
+    db = tmp_path / "wa.duckdb"
+    args = ("--source", "chat", "--db", str(db), "--no-classify")
+    first = run_cli("import", "whatsapp", str(WA / "android_ru.txt"), *args)
+    assert first.returncode == 0, first.stderr
+    rows = _rows(
+        db, "SELECT author, published_at, text FROM items WHERE source = 'chat' ORDER BY published_at"
+    )
+    assert len(rows) == 9
+    assert all(r[0] and r[1] is not None for r in rows)
+    assert not any("701" in r[0] for r in rows)  # the phone-number author is hashed
+
+    again = run_cli("import", "whatsapp", str(WA / "android_ru.txt"), *args)
+    assert again.returncode == 0, again.stderr
+    assert _rows(db, "SELECT count(*) FROM items WHERE source = 'chat'") == [(9,)]
+
+    later = run_cli("import", "whatsapp", str(WA / "android_ru_later.txt"), *args)
+    assert later.returncode == 0, later.stderr
+    assert _rows(db, "SELECT count(*) FROM items WHERE source = 'chat'") == [(11,)]
+    phones = _rows(db, "SELECT DISTINCT author FROM items WHERE author LIKE 'phone:%'")
+    assert len(phones) == 1  # the same salt for both imports: one person, one hash
+
+
+def test_cli_import_reports_a_malformed_line(tmp_path: Path) -> None:
+    db = tmp_path / "wa.duckdb"
+    result = run_cli(
+        "import",
+        "whatsapp",
+        str(WA / "android_ru_bad.txt"),
+        "--source",
+        "chat",
+        "--db",
+        str(db),
+        "--no-classify",
+    )
+    assert result.returncode != 0
+    assert "android_ru_bad.txt:2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _rows(db, "SELECT count(*) FROM items WHERE source = 'chat'") == [(2,)]
+
+
+def test_cli_import_zip(tmp_path: Path) -> None:
+    archive = tmp_path / "chat.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("WhatsApp Chat with Жалобы.txt", (WA / "android_ru.txt").read_text(encoding="utf-8"))
+    db = tmp_path / "wa.duckdb"
+    result = run_cli("import", "whatsapp", str(archive), "--source", "chat", "--db", str(db), "--no-classify")
+    assert result.returncode == 0, result.stderr
+    assert _rows(db, "SELECT count(*) FROM items WHERE source = 'chat'") == [(9,)]
