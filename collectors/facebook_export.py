@@ -1,0 +1,434 @@
+"""``pipeline.py import facebook-export PATH --source NAME``: Facebook exports, for analysts without API access.
+
+PATH is a file, a folder (the unpacked export: every ``*.json`` and ``*.csv`` in it) or the ``.zip``.
+
+JSON, told apart by shape:
+
+* "Download your information" posts: a list of ``{"timestamp", "data": [{"post": ...}], "title",
+  "attachments"}`` (``your_posts_1.json``, ``profile_posts_1.json``), or that list under
+  ``status_updates_v2`` / ``posts_v2``. Text: the ``post``; without one, the title, then attachment
+  descriptions.
+* "Download your information" comments: ``{"comments_v2": [{"timestamp", "data": [{"comment":
+  {"comment", "author", "timestamp"}}], "title"}]}`` (older exports: ``comments``).
+* Saved Graph API answers: ``{"data": [...]}`` of posts (``created_time``, ``message``) or comments
+  (read by the facebook collector's parsers, ids and parents kept).
+
+Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``\\u00d0\\u009f`` for
+"П"); texts are repaired. DYI items have no ids: the external id is ``fbx-`` plus a hash of
+(kind, timestamp, author, text, occurrence), stable across re-imports.
+
+CSV from monitoring tools (delimiter sniffed among ``,`` ``;`` tab; UTF-8 or cp1251): the columns
+are matched by name, case-insensitive (see ``COLUMNS``): a text column is required, plus an id, URL
+or date column. CrowdTangle (``Message``, ``Post Created``, ``URL``, ``Page Name``), Export Comments
+style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language tools (``Текст``,
+``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit. The id is the id column, else derived from a
+facebook.com URL (``{page}_{post}``, or the comment id), else the hash above. ``Тип``/``Type``
+values naming a comment or reply make comments. Dates: ISO 8601, ``25.11.2026 14:35``, Unix
+seconds, ``2021-03-01 12:34:56 EST``; a date without a zone is read in Asia/Almaty (option ``tz``).
+A row without text is reported with its line number and skipped; a bad date is reported and the
+row kept without one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from collectors import facebook
+from collectors.base import Report
+from collectors.dates import ALMATY, parse_date
+from collectors.item import Item
+from errors import InputError, MonitorError
+
+log = logging.getLogger(__name__)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": (
+        "post id",
+        "post_id",
+        "comment id",
+        "comment_id",
+        "message id",
+        "id",
+        "id сообщения",
+        "id поста",
+        "ид",
+    ),
+    "text": (
+        "message",
+        "text",
+        "comment",
+        "comment text",
+        "content",
+        "body",
+        "post text",
+        "текст",
+        "текст сообщения",
+        "сообщение",
+        "комментарий",
+        "мәтін",
+    ),
+    "published_at": (
+        "post created",
+        "created_time",
+        "created",
+        "date",
+        "date (utc)",
+        "published",
+        "published_at",
+        "timestamp",
+        "time",
+        "дата",
+        "дата публикации",
+        "время",
+        "күні",
+    ),
+    "author": (
+        "author",
+        "author name",
+        "from",
+        "name",
+        "page name",
+        "user name",
+        "автор",
+        "имя",
+        "профиль",
+        "автор сообщения",
+    ),
+    "url": (
+        "url",
+        "permalink",
+        "permalink_url",
+        "post url",
+        "comment url",
+        "ссылка",
+        "ссылка на сообщение",
+        "link",
+    ),
+    "kind": ("type", "kind", "тип", "тип сообщения"),
+    "parent": ("parent id", "parent_id", "parent", "in reply to", "id родителя", "родитель"),
+    "title": ("title", "заголовок"),
+}
+COMMENT_KINDS = frozenset({"comment", "reply", "комментарий", "ответ", "пікір", "жауап"})
+_TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7}
+_ABBREVIATED = re.compile(r"^(.*\d)\s+([A-Z]{3})$")
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo Facebook's export encoding (UTF-8 bytes written as Latin-1 characters); other text unchanged."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def _fixed(value: Any) -> Any:
+    if isinstance(value, str):
+        return fix_mojibake(value)
+    if isinstance(value, list):
+        return [_fixed(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _fixed(v) for k, v in value.items()}
+    return value
+
+
+def _stamp(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+class _Ids:
+    """Stable hash ids for records without one: identical records get an occurrence number."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+
+    def __call__(self, kind: str, when: datetime | None, author: str | None, text: str) -> str:
+        key = "\x1f".join((kind, when.isoformat() if when else "", author or "", text))
+        self.seen[key] += 1
+        digest = hashlib.sha256(f"{key}\x1f{self.seen[key]}".encode()).hexdigest()[:20]
+        return f"fbx-{digest}"
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _dyi_post(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | None:
+    texts = [
+        d["post"]
+        for d in entry.get("data") or []
+        if isinstance(d, Mapping) and isinstance(d.get("post"), str)
+    ]
+    text = "\n".join(t for t in texts if t.strip())
+    if not text:
+        extra = [entry.get("title")] if isinstance(entry.get("title"), str) else []
+        for att in entry.get("attachments") or []:
+            for data in att.get("data") or [] if isinstance(att, Mapping) else []:
+                for value in data.values() if isinstance(data, Mapping) else []:
+                    desc = value.get("description") if isinstance(value, Mapping) else None
+                    if isinstance(desc, str):
+                        extra.append(desc)
+        text = "\n".join(t for t in extra if t and t.strip())
+    if not text:
+        return None
+    when = _stamp(entry.get("timestamp"))
+    return Item(
+        source=source,
+        kind="post",
+        external_id=ids("post", when, None, text),
+        text=text,
+        published_at=when,
+        raw=dict(entry),
+    )
+
+
+def _dyi_comment(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | None:
+    for data in entry.get("data") or []:
+        comment = data.get("comment") if isinstance(data, Mapping) else None
+        if isinstance(comment, Mapping) and isinstance(comment.get("comment"), str):
+            when = _stamp(comment.get("timestamp")) or _stamp(entry.get("timestamp"))
+            author = comment.get("author") if isinstance(comment.get("author"), str) else None
+            text = comment["comment"]
+            return Item(
+                source=source,
+                kind="comment",
+                external_id=ids("comment", when, author, text),
+                text=text,
+                author=author,
+                published_at=when,
+                raw=dict(entry),
+            )
+    return None
+
+
+def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) -> Iterator[Item]:
+    """Items of one export JSON document (shapes in the module docstring)."""
+    data = _fixed(data)
+    if isinstance(data, Mapping) and isinstance(data.get("data"), list):  # saved Graph API answer
+        for n, obj in enumerate(data["data"], 1):
+            try:
+                if "created_time" in obj and (
+                    "parent" in obj or "like_count" in obj or "comment_count" in obj
+                ):
+                    link = str(obj.get("permalink_url") or "")
+                    post_id = str(obj.get("post_id") or id_from_url(link.split("?")[0]) or "unknown")
+                    yield facebook.parse_comment(obj, post_id=post_id, source=source)
+                else:
+                    yield facebook.parse_post(obj, source=source)
+            except (MonitorError, ValueError, AttributeError, TypeError) as exc:
+                report(InputError(f"entry {n} of data: {exc}", source=source, path=shown))
+        return
+    if isinstance(data, Mapping):
+        for key in ("comments_v2", "comments"):
+            if isinstance(data.get(key), list):
+                yield from _entries(data[key], _dyi_comment, key, source, shown, report, ids)
+                return
+        for key in ("status_updates_v2", "posts_v2", "posts", "page_posts_v2"):
+            if isinstance(data.get(key), list):
+                yield from _entries(data[key], _dyi_post, key, source, shown, report, ids)
+                return
+        log.info("%s: no posts or comments in this JSON file; skipped", shown)
+        return
+    if isinstance(data, list) and any(isinstance(e, Mapping) and "timestamp" in e for e in data):
+        yield from _entries(data, _dyi_post, "the list", source, shown, report, ids)
+        return
+    log.info("%s: neither a Facebook export of posts/comments nor a Graph API answer; skipped", shown)
+
+
+def _entries(
+    entries: list[Any], parse: Any, where: str, source: str, shown: str, report: Report, ids: _Ids
+) -> Iterator[Item]:
+    empty = 0
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, Mapping):
+            report(InputError(f"entry {n} of {where} is not an object; skipped", source=source, path=shown))
+            continue
+        item = parse(entry, source, ids)
+        if item is None:
+            empty += 1  # a photo or check-in without words: nothing to classify, not an error
+            continue
+        yield item
+    if empty:
+        log.info("%s: %d entries without text skipped", shown, empty)
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+
+def match_columns(header: list[str]) -> dict[str, str]:
+    """Role -> column name, by the names in ``COLUMNS`` (first synonym present wins)."""
+    by_name = {h.strip().lower(): h for h in header if h}
+    found: dict[str, str] = {}
+    for role, names in COLUMNS.items():
+        for name in names:
+            if name in by_name and by_name[name] not in found.values():
+                found[role] = by_name[name]
+                break
+    return found
+
+
+def id_from_url(url: str) -> str | None:
+    """A Graph-like id from a facebook.com permalink: the comment id, or ``{page}_{post}``; else None."""
+    parts = urlsplit(url)
+    if "facebook.com" not in parts.netloc:
+        return None
+    query = parse_qs(parts.query)
+    for key in ("reply_comment_id", "comment_id"):
+        if query.get(key):
+            return query[key][0]
+    segments = [s for s in parts.path.split("/") if s]
+    if query.get("story_fbid") and query.get("id"):
+        return f"{query['id'][0]}_{query['story_fbid'][0]}"
+    for marker in ("posts", "videos", "photos"):
+        if marker in segments and segments.index(marker) + 1 < len(segments):
+            owner, post = segments[0], segments[segments.index(marker) + 1]
+            return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
+    return None
+
+
+def parse_csv_date(value: str, tz: tzinfo) -> datetime | None:
+    """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``)."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit() and len(value) >= 9:
+        return datetime.fromtimestamp(int(value[:10]), UTC)
+    m = _ABBREVIATED.match(value)
+    if m and m.group(2) in _TZ_ABBREVIATIONS:
+        try:
+            naive = datetime.fromisoformat(m.group(1))
+        except ValueError:
+            return None
+        return naive.replace(tzinfo=timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)])))
+    return parse_date(value, tz=tz)
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("utf-8", "replace")
+
+
+def read_csv(
+    content: bytes, *, source: str, shown: str, tz: tzinfo, report: Report, ids: _Ids
+) -> Iterator[Item]:
+    """Items of one monitoring-tool CSV export (columns in ``COLUMNS``)."""
+    text = _decode(content)
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    columns = match_columns(list(reader.fieldnames or []))
+    if "text" not in columns or not ({"id", "url", "published_at"} & set(columns)):
+        raise InputError(
+            f"no text column plus id/URL/date column among {', '.join(reader.fieldnames or []) or 'no columns'}; "
+            f"text columns accepted: {', '.join(COLUMNS['text'])}",
+            source=source,
+            path=shown,
+            line=1,
+        )
+    for row in reader:
+        line = reader.line_num
+
+        def cell(role: str, row: dict[str, Any] = row) -> str:
+            value = row.get(columns[role]) if role in columns else None
+            return value.strip() if isinstance(value, str) else ""
+
+        body = cell("text")
+        if not body:
+            report(InputError("row without text; skipped", source=source, path=shown, line=line))
+            continue
+        when = None
+        if cell("published_at"):
+            when = parse_csv_date(cell("published_at"), tz)
+            if when is None:
+                report(
+                    InputError(
+                        f"unreadable date {cell('published_at')!r}; kept without one",
+                        source=source,
+                        path=shown,
+                        line=line,
+                    )
+                )
+        url = cell("url") or None
+        kind = "comment" if cell("kind").lower() in COMMENT_KINDS else "post"
+        author = cell("author") or None
+        if kind == "post" and url and any(k in url for k in ("comment_id=", "reply_comment_id=")):
+            kind = "comment"
+        external_id = cell("id") or (id_from_url(url) if url else None) or ids(kind, when, author, body)
+        yield Item(
+            source=source,
+            kind=kind,
+            external_id=external_id,
+            text=body,
+            parent=cell("parent") or None,
+            url=url,
+            author=author,
+            title=cell("title") or None,
+            published_at=when,
+            raw={k: v for k, v in row.items() if k},
+        )
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def _files(path: Path) -> Iterator[tuple[str, bytes]]:
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            if file.suffix.lower() in (".json", ".csv") and file.is_file():
+                yield str(file), file.read_bytes()
+    elif path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for name in sorted(archive.namelist()):
+                    if name.lower().endswith((".json", ".csv")):
+                        yield f"{path}!{name}", archive.read(name)
+        except zipfile.BadZipFile:
+            raise InputError("not a readable zip archive", path=str(path)) from None
+    else:
+        yield str(path), path.read_bytes()
+
+
+def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
+    """Items of a Facebook export (file, folder or zip); bad entries go to ``report``."""
+    try:
+        tz: tzinfo = ZoneInfo(options["tz"]) if options.get("tz") else ALMATY
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {options.get('tz')!r}", source=source, path=str(path)) from None
+    ids = _Ids()
+    found = False
+    for shown, content in _files(Path(path)):
+        if shown.lower().endswith(".csv"):
+            found = True
+            yield from read_csv(content, source=source, shown=shown, tz=tz, report=report, ids=ids)
+            continue
+        try:
+            data = json.loads(content.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            if Path(path).is_file() and not str(path).lower().endswith(".zip"):
+                raise InputError(f"not JSON: {exc}", source=source, path=shown) from None
+            report(InputError(f"not JSON ({exc}); skipped", source=source, path=shown))
+            continue
+        found = True
+        yield from read_json(data, source=source, shown=shown, report=report, ids=ids)
+    if not found:
+        raise InputError("no .json or .csv file in this export", source=source, path=str(path))
