@@ -46,8 +46,14 @@ def mask_secrets_in_text(text: str) -> str:
     return " ".join(mask_secrets(word) if "://" in word else word for word in text.split(" "))
 
 
-def setup_logging(*, debug: bool = False, json_lines: bool = False, log_file: Path | None = None) -> None:
-    """Configure the root logger once (stderr, and a rotating file when given)."""
+def setup_logging(
+    *,
+    debug: bool = False,
+    json_lines: bool = False,
+    log_file: Path | None = None,
+    stderr_level: int = logging.WARNING,
+) -> None:
+    """Configure the root logger once (stderr from ``stderr_level``, and a rotating file when given)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -57,7 +63,7 @@ def setup_logging(*, debug: bool = False, json_lines: bool = False, log_file: Pa
     )
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(fmt)
-    stderr.setLevel(logging.DEBUG if debug else logging.WARNING)
+    stderr.setLevel(logging.DEBUG if debug else stderr_level)
     root.addHandler(stderr)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

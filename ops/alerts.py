@@ -1,0 +1,383 @@
+"""Alert digests: newly flagged items and sources that need a person, one message per batch and channel.
+
+Each channel (a webhook, e-mail) remembers in table ``alerts_sent`` what it delivered, so an item or a
+source incident is announced once per channel; a delivery that fails is logged and its contents stay
+pending, so the next batch sends them. Secrets (the webhook URL, the SMTP password) never reach a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from ops.health import SourceHealth, sources_needing_attention
+from store.db import writer
+
+log = logging.getLogger(__name__)
+
+LOCAL_TZ = ZoneInfo("Asia/Almaty")
+LABEL_COLUMNS = ("corruption", "infrastructure")
+SNIPPET = 280
+
+
+@dataclass(slots=True)
+class FlaggedItem:
+    """A flagged item as a digest lists it."""
+
+    source: str
+    external_id: str
+    kind: str
+    url: str | None
+    title: str | None
+    text: str
+    published_at: datetime | None
+    labels: list[str]
+    scores: dict[str, float]
+
+    @property
+    def key(self) -> str:
+        """The item's key in ``alerts_sent``."""
+        return f"item:{self.source}|{self.external_id}"
+
+    @property
+    def score(self) -> float:
+        """The highest score among its labels."""
+        return max((self.scores.get(label, 0.0) for label in self.labels), default=0.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form sent to a webhook."""
+        return {
+            "source": self.source,
+            "external_id": self.external_id,
+            "kind": self.kind,
+            "url": self.url,
+            "title": self.title,
+            "text": _snippet(self.text),
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "labels": self.labels,
+            "scores": self.scores,
+        }
+
+
+@dataclass(slots=True)
+class SourceAlert:
+    """A source that needs a person."""
+
+    health: SourceHealth
+    reason: str  # token | permission | failures
+
+    @property
+    def key(self) -> str:
+        """The incident's key in ``alerts_sent``."""
+        return self.health.alert_key(self.reason)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form sent to a webhook."""
+        h = self.health
+        return {
+            "source": h.source,
+            "reason": self.reason,
+            "status": h.status,
+            "consecutive_failures": h.consecutive_failures,
+            "last_success": h.last_success.isoformat() if h.last_success else None,
+            "next_try": h.next_due.isoformat() if h.next_due else None,
+            "error": h.error,
+        }
+
+
+@dataclass(slots=True)
+class Digest:
+    """What one channel has to announce after one batch."""
+
+    channel: str
+    batch: str
+    items: list[FlaggedItem] = field(default_factory=list)  # every pending item; the message lists max_items
+    sources: list[SourceAlert] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        """Nothing to announce."""
+        return not self.items and not self.sources
+
+    def keys(self) -> list[str]:
+        """Every key this digest covers."""
+        return [i.key for i in self.items] + [s.key for s in self.sources]
+
+    def subject(self) -> str:
+        """A one-line summary, used as the e-mail subject."""
+        parts = []
+        if self.items:
+            parts.append(f"{len(self.items)} new flagged item{'s' if len(self.items) != 1 else ''}")
+        if self.sources:
+            parts.append(f"{len(self.sources)} source{'s' if len(self.sources) != 1 else ''} need attention")
+        return "[monitor] " + ", ".join(parts)
+
+    def payload(self, max_items: int) -> dict[str, Any]:
+        """The JSON body of a webhook call."""
+        return {
+            "type": "monitor.digest",
+            "batch": self.batch,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "summary": self.subject(),
+            "flagged_total": len(self.items),
+            "items": [i.as_dict() for i in self.items[:max_items]],
+            "sources": [s.as_dict() for s in self.sources],
+        }
+
+    def text(self, max_items: int) -> str:
+        """The plain-text body of an e-mail."""
+        now = datetime.now(LOCAL_TZ)
+        lines = [f"{self.subject()[10:]} ({now:%Y-%m-%d %H:%M} Asia/Almaty, batch {self.batch})", ""]
+        if self.sources:
+            lines.append("Sources that need a person:")
+            for s in self.sources:
+                h = s.health
+                what = {
+                    "token": "the access token is missing or expired: issue a new one",
+                    "permission": "the token lacks a permission: grant it",
+                    "failures": f"failed {h.consecutive_failures} times in a row",
+                }[s.reason]
+                last = (
+                    f"last success {h.last_success:%Y-%m-%d %H:%M} UTC"
+                    if h.last_success
+                    else "never succeeded"
+                )
+                lines.append(f"- {h.source}: {what} ({last})")
+                if h.error:
+                    lines.append(f"    {h.error[:300]}")
+            lines.append("")
+        if self.items:
+            lines.append(f"Flagged items ({len(self.items)}):")
+            for item in self.items[:max_items]:
+                scores = ", ".join(f"{label} {item.scores.get(label, 0.0):.2f}" for label in item.labels)
+                when = (
+                    f" {item.published_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if item.published_at else ""
+                )
+                lines.append(f"- [{scores}] {item.source}/{item.kind}{when} {item.url or item.external_id}")
+                lines.append(f"    {_snippet(item.text)}")
+            if len(self.items) > max_items:
+                lines.append(f"... and {len(self.items) - max_items} more (see the review page)")
+        return "\n".join(lines) + "\n"
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1] + "…"
+
+
+def channels(alerts: dict[str, Any]) -> list[str]:
+    """The channels the [alerts] table configures, in delivery order."""
+    found = []
+    if alerts.get("webhook_url") or alerts.get("webhook_url_env"):
+        found.append("webhook")
+    if alerts.get("smtp_host") and alerts.get("mail_to"):
+        found.append("email")
+    return found
+
+
+def pending_items(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any]) -> list[FlaggedItem]:
+    """Flagged, unreviewed items scoring at least min_score on an alerting label, not yet sent on ``channel``."""
+    min_score = float(alerts.get("min_score", 0.0))
+    wanted = alerts.get("labels")
+    wanted_labels = set(wanted) if wanted else None
+    rows = con.execute(
+        """
+        SELECT f.source, f.external_id, f.kind, f.url, f.title, f.text, f.published_at, f.labels,
+               f.corruption, f.infrastructure
+        FROM flagged f
+        WHERE f.review_status = 'new'
+          AND NOT EXISTS (SELECT 1 FROM alerts_sent a
+                          WHERE a.channel = ? AND a.key = 'item:' || f.source || '|' || f.external_id)
+        """,
+        [channel],
+    ).fetchall()
+    items = []
+    for source, ext, kind, url, title, text, published, labels, corr, infra in rows:
+        scores = {"corruption": float(corr or 0.0), "infrastructure": float(infra or 0.0)}
+        chosen = [lab for lab in labels if wanted_labels is None or lab in wanted_labels]
+        item = FlaggedItem(source, ext, kind, url, title, text or "", published, chosen, scores)
+        if chosen and item.score >= min_score:
+            items.append(item)
+    items.sort(key=lambda i: (-i.score, i.source, i.external_id))
+    return items
+
+
+def pending_sources(
+    con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any]
+) -> list[SourceAlert]:
+    """Source incidents (expired token, missing permission, N failures in a row) not yet sent on ``channel``."""
+    sent = {
+        row[0]
+        for row in con.execute(
+            "SELECT key FROM alerts_sent WHERE channel = ? AND key LIKE 'source:%'", [channel]
+        ).fetchall()
+    }
+    found = [
+        SourceAlert(h, reason) for h, reason in sources_needing_attention(con, int(alerts.get("failures", 3)))
+    ]
+    return [a for a in found if a.key not in sent]
+
+
+def build_digest(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any], batch: str) -> Digest:
+    """Everything ``channel`` has not announced yet."""
+    return Digest(channel, batch, pending_items(con, channel, alerts), pending_sources(con, channel, alerts))
+
+
+def mark_sent(con: duckdb.DuckDBPyConnection, channel: str, keys: list[str]) -> None:
+    """Remember that ``channel`` delivered these keys."""
+    if not keys:
+        return
+    import pyarrow as pa
+
+    table = pa.table({"key": sorted(set(keys))})
+    con.register("sent_keys", table)
+    try:
+        con.execute(
+            "INSERT INTO alerts_sent SELECT ?, key, ? FROM sent_keys ON CONFLICT DO NOTHING",
+            [channel, datetime.now(UTC)],
+        )
+    finally:
+        con.unregister("sent_keys")
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; the message is already free of secrets."""
+
+
+def _redact(text: str, url: str) -> str:
+    parts = urlsplit(url)
+    for part in (url, parts.path + ("?" + parts.query if parts.query else ""), parts.query):
+        if part and part != "/":
+            text = text.replace(part, "<hidden>")
+    return text
+
+
+def webhook_url(alerts: dict[str, Any]) -> str:
+    """The webhook URL: from the variable named by webhook_url_env, else webhook_url."""
+    env_name = alerts.get("webhook_url_env")
+    if env_name:
+        value = os.environ.get(env_name)
+        if value:
+            return value
+        if not alerts.get("webhook_url"):
+            raise DeliveryError(f"environment variable {env_name} (webhook_url_env) is not set")
+    return str(alerts["webhook_url"])
+
+
+def send_webhook(alerts: dict[str, Any], digest: Digest) -> None:
+    """POST the digest as JSON; DeliveryError unless the receiver answers 2xx."""
+    import requests
+
+    url = webhook_url(alerts)
+    body = json.dumps(digest.payload(int(alerts.get("max_items", 50))), ensure_ascii=False).encode("utf-8")
+    try:
+        resp = requests.post(
+            url, data=body, headers={"Content-Type": "application/json; charset=utf-8"}, timeout=15
+        )
+    except requests.RequestException as exc:
+        raise DeliveryError(f"webhook at {urlsplit(url).hostname}: {_redact(str(exc), url)}") from None
+    if not 200 <= resp.status_code < 300:
+        raise DeliveryError(f"webhook at {urlsplit(url).hostname} answered HTTP {resp.status_code}")
+
+
+def send_email(alerts: dict[str, Any], digest: Digest) -> None:
+    """Send the digest as one plain-text e-mail; DeliveryError on any SMTP failure."""
+    recipients = alerts["mail_to"]
+    if isinstance(recipients, str):
+        recipients = [r.strip() for r in recipients.split(",") if r.strip()]
+    msg = EmailMessage()
+    msg["Subject"] = digest.subject()
+    msg["From"] = alerts.get("mail_from", "monitor@localhost")
+    msg["To"] = ", ".join(recipients)
+    msg.set_content(digest.text(int(alerts.get("max_items", 50))), charset="utf-8")
+    host = str(alerts["smtp_host"])
+    starttls = bool(alerts.get("smtp_starttls", False))
+    port = int(alerts.get("smtp_port", 587 if starttls else 25))
+    password = None
+    if alerts.get("smtp_user"):
+        env_name = alerts.get("smtp_password_env")
+        password = os.environ.get(env_name) if env_name else None
+        if password is None:
+            raise DeliveryError(
+                f"smtp_user is set but the password variable {env_name or '(smtp_password_env)'} is not"
+            )
+    try:
+        with smtplib.SMTP(host, port, timeout=20) as smtp:
+            if starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if password is not None:
+                smtp.login(str(alerts["smtp_user"]), password)
+            smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        detail = str(exc).replace(password, "***") if password else str(exc)
+        raise DeliveryError(f"e-mail via {host}:{port}: {type(exc).__name__}: {detail}") from None
+
+
+SENDERS = {"webhook": send_webhook, "email": send_email}
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    """What one round of alerts did, per channel."""
+
+    sent: dict[str, int] = field(default_factory=dict)  # channel -> keys delivered
+    failed: dict[str, str] = field(default_factory=dict)  # channel -> error
+
+
+def deliver(db_path: Path, alerts: dict[str, Any], *, batch: str) -> DeliveryReport:
+    """Send each configured channel its digest of what it has not announced; never raises for a delivery."""
+    report = DeliveryReport()
+    for channel in channels(alerts):
+        with writer(db_path) as con:
+            digest = build_digest(con, channel, alerts, batch)
+        if digest.empty():
+            continue
+        try:
+            SENDERS[channel](alerts, digest)
+        except DeliveryError as exc:
+            report.failed[channel] = str(exc)
+            log.error(
+                "alert digest not delivered by %s, kept for the next batch: %s",
+                channel,
+                exc,
+                extra={"event": "alert_failed", "channel": channel, "batch": batch},
+            )
+            continue
+        except Exception as exc:  # a delivery bug must not stop the scheduler
+            report.failed[channel] = f"{type(exc).__name__}"
+            log.error(
+                "alert digest not delivered by %s (%s), kept for the next batch",
+                channel,
+                type(exc).__name__,
+                extra={"event": "alert_failed", "channel": channel, "batch": batch},
+            )
+            continue
+        keys = digest.keys()
+        with writer(db_path) as con:
+            mark_sent(con, channel, keys)
+        report.sent[channel] = len(keys)
+        log.info(
+            "alert digest sent by %s: %d flagged items, %d sources",
+            channel,
+            len(digest.items),
+            len(digest.sources),
+            extra={
+                "event": "alert_sent",
+                "channel": channel,
+                "batch": batch,
+                "items": len(digest.items),
+                "sources": len(digest.sources),
+            },
+        )
+    return report

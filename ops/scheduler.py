@@ -1,0 +1,316 @@
+"""`schedule`: one cron job per source, unattended, until SIGTERM or SIGINT.
+
+Each job collects one source (skipped while the source is backed off after failures), then, under
+one lock so that two jobs never do it at once, clusters and classifies what is new, sends the alert
+digest of the batch and refreshes the analysts' Parquet snapshot when one is configured. The
+database is opened only for each short write, so analysts can read between writes (docs/OPERATIONS.md).
+
+APScheduler runs the jobs in a thread pool with ``max_instances=1`` (a source never overlaps itself),
+``coalesce`` (a backlog of missed times runs once) and a misfire grace time. A stop request lets the
+running writes finish, stops collectors between items, and exits with status 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from collectors.base import SourceConfig
+from config.sources import Config, cron_trigger
+from errors import ConfigError, ModelError, MonitorError
+from ops import alerts as alerting
+from ops.health import backed_off_until
+from store.db import connect, writer
+
+log = logging.getLogger(__name__)
+
+FALLBACK_SCHEDULE = "*/30 * * * *"
+TIMEZONE = "Asia/Almaty"
+DEFAULT_MISFIRE_GRACE = 300  # seconds
+DEFAULT_WORKERS = 4
+SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one job did (returned for tests and `--once`)."""
+
+    source: str
+    skipped: str | None = None  # why the source did not run
+    status: str | None = None
+    new: int = 0
+    updated: int = 0
+    classified: int = 0
+    alerts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def schedule_of(source: SourceConfig, config: Config) -> str:
+    """The cron line of a source: its own, else [settings] default_schedule, else every 30 minutes."""
+    return source.schedule or str(config.settings.get("default_schedule") or FALLBACK_SCHEDULE)
+
+
+class Scheduler:
+    """Runs the configured sources on their cron schedules; one instance per process."""
+
+    def __init__(
+        self,
+        config: Config,
+        db_path: Path,
+        *,
+        snapshot_dir: Path | None = None,
+        model: Any = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.snapshot_dir = snapshot_dir
+        self.clock = clock
+        self.stop_event = threading.Event()
+        self.stages_lock = threading.Lock()
+        self._model = model
+        self._model_problem: str | None = None
+        self._batches = 0
+        self._count_lock = threading.Lock()
+        self.sources = config.collected()
+        if not self.sources:
+            raise ConfigError("no sources to collect", path=str(config.path) if config.path else None)
+        for source in self.sources:
+            try:
+                cron_trigger(schedule_of(source, config))
+            except ValueError as exc:
+                raise ConfigError(f"bad default_schedule: {exc}", path=str(config.path)) from None
+
+    # -- one job -------------------------------------------------------------------------------
+
+    def should_stop(self) -> bool:
+        """True once a stop was requested."""
+        return self.stop_event.is_set()
+
+    def run_job(self, name: str) -> BatchOutcome:
+        """Collect one source, then classify, alert and snapshot; never raises."""
+        outcome = BatchOutcome(source=name)
+        if self.should_stop():
+            outcome.skipped = "stopping"
+            return outcome
+        source = self.config.source(name)
+        assert source is not None
+        try:
+            self._collect(source, outcome)
+            if outcome.skipped is None and not self.should_stop():
+                self._after_collection(outcome)
+        except MonitorError as exc:
+            outcome.error = str(exc)
+            log.error(
+                "%s: batch failed: %s",
+                name,
+                exc,
+                extra={"event": "batch_failed", "source": name, "error": str(exc)},
+            )
+        except Exception as exc:  # the scheduler outlives any bug in one batch
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            log.exception(
+                "%s: batch failed unexpectedly", name, extra={"event": "batch_failed", "source": name}
+            )
+        return outcome
+
+    def _collect(self, source: SourceConfig, outcome: BatchOutcome) -> None:
+        from batch.runner import run_source
+
+        now = self.clock()
+        with writer(self.db_path) as con:
+            due = backed_off_until(con, source.name, now)
+        if due is not None:
+            outcome.skipped = f"backing off until {due.isoformat(timespec='seconds')}"
+            log.info(
+                "%s: skipped, backing off until %s",
+                source.name,
+                due.isoformat(timespec="seconds"),
+                extra={"event": "run_skipped", "source": source.name, "next_due": due.isoformat()},
+            )
+            return
+        started = time.monotonic()
+        log.info("%s: run started", source.name, extra={"event": "run_started", "source": source.name})
+        run = run_source(source, self.config, self.db_path, should_stop=self.should_stop)
+        outcome.status, outcome.new, outcome.updated = run.status, run.new, run.updated
+        level = logging.INFO if run.status in {"ok", "partial"} else logging.WARNING
+        log.log(
+            level,
+            "%s: run %s, fetched %d, new %d, updated %d%s",
+            source.name,
+            run.status,
+            run.fetched,
+            run.new,
+            run.updated,
+            f" - {run.error}" if run.error else "",
+            extra={
+                "event": "run_finished",
+                "source": source.name,
+                "run_id": run.run_id,
+                "status": run.status,
+                "fetched": run.fetched,
+                "new": run.new,
+                "updated": run.updated,
+                "problems": run.problems,
+                "seconds": round(time.monotonic() - started, 3),
+                "error": run.error,
+            },
+        )
+
+    def _after_collection(self, outcome: BatchOutcome) -> None:
+        with self.stages_lock:
+            if self.should_stop():
+                return
+            with self._count_lock:
+                self._batches += 1
+                batch = f"{self.clock():%Y%m%dT%H%M%S}-{outcome.source}-{self._batches}"
+            outcome.classified = self._classify()
+            if self.config.alerts and not self.should_stop():
+                report = alerting.deliver(self.db_path, self.config.alerts, batch=batch)
+                outcome.alerts = report.sent
+            if self.snapshot_dir is not None and (outcome.new or outcome.updated or outcome.classified):
+                write_snapshot(self.db_path, self.snapshot_dir)
+
+    def _classify(self) -> int:
+        from batch.stages import classify_pending, cluster_pending
+
+        cluster_pending(self.db_path)
+        model = self._load_model()
+        if model is None:
+            return 0
+        result = classify_pending(self.db_path, model=model)
+        if result.scored:
+            log.info(
+                "classified %d items, %d flagged",
+                result.scored,
+                result.flagged,
+                extra={"event": "classified", "scored": result.scored, "flagged": result.flagged},
+            )
+        return result.scored
+
+    def _load_model(self) -> Any:
+        """The classifier, loaded once; while it cannot be loaded, items wait unclassified."""
+        if self._model is not None:
+            return self._model
+        try:
+            from classify.model import load_model
+
+            self._model = load_model(self.config.settings.get("model"))
+        except (ImportError, ModelError) as exc:
+            if str(exc) != self._model_problem:  # say it once, not every batch
+                self._model_problem = str(exc)
+                log.warning("items stored unclassified: %s", exc, extra={"event": "no_model"})
+            return None
+        return self._model
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def check_database(self) -> None:
+        """Open the database once for writing: migrations applied, and a read-only file or full disk named now."""
+        con = connect(self.db_path, wait=30.0)
+        try:
+            con.execute("CHECKPOINT")
+        except Exception as exc:
+            raise MonitorError(f"cannot write the database: {exc}", path=str(self.db_path)) from None
+        finally:
+            con.close()
+
+    def run_once(self) -> list[BatchOutcome]:
+        """Every source once, now, one after another (`schedule --once`)."""
+        outcomes = []
+        for source in self.sources:
+            if self.should_stop():
+                break
+            outcomes.append(self.run_job(source.name))
+        return outcomes
+
+    def build(self) -> Any:
+        """The APScheduler BackgroundScheduler with one cron job per source (not started)."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        settings = self.config.settings
+        workers = int(settings.get("max_parallel_sources", min(DEFAULT_WORKERS, len(self.sources))))
+        scheduler = BackgroundScheduler(
+            timezone=TIMEZONE,
+            executors={"default": ThreadPoolExecutor(max_workers=max(1, workers))},
+            job_defaults={
+                "max_instances": 1,
+                "coalesce": True,
+                "misfire_grace_time": int(settings.get("misfire_grace_seconds", DEFAULT_MISFIRE_GRACE)),
+            },
+        )
+        for source in self.sources:
+            expr = schedule_of(source, self.config)
+            scheduler.add_job(
+                self.run_job,
+                cron_trigger(expr, TIMEZONE),
+                args=[source.name],
+                id=source.name,
+                name=source.name,
+            )
+            log.info(
+                "%s: scheduled %r",
+                source.name,
+                expr,
+                extra={"event": "scheduled", "source": source.name, "cron": expr},
+            )
+        return scheduler
+
+    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        """Ask the loop to stop: running writes finish, collectors stop between items."""
+        if not self.stop_event.is_set():
+            name = signal.Signals(signum).name if signum else "request"
+            log.info("stop requested (%s); finishing the current writes", name, extra={"event": "stopping"})
+        self.stop_event.set()
+
+    def serve(self, *, install_signals: bool = True) -> int:
+        """Run until a stop is requested; returns the exit status (0)."""
+        scheduler = self.build()
+        self._load_model()  # pay the model's loading before the first slot, not inside it
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.request_stop)
+            signal.signal(signal.SIGINT, self.request_stop)
+        scheduler.start()
+        log.info(
+            "scheduler started: %d sources, database %s",
+            len(self.sources),
+            self.db_path,
+            extra={"event": "started", "sources": len(self.sources), "db": str(self.db_path)},
+        )
+        try:
+            while not self.stop_event.wait(1.0):
+                pass
+        finally:
+            scheduler.shutdown(wait=True)  # the running jobs end their current write, then return
+        log.info("scheduler stopped cleanly", extra={"event": "stopped"})
+        return 0
+
+
+def write_snapshot(db_path: Path, folder: Path) -> None:
+    """Export the analysts' tables to Parquet files, each replaced atomically (readers never see half a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with writer(db_path) as con:
+        for table in SNAPSHOT_TABLES:
+            target = folder / f"{table}.parquet"
+            tmp = folder / f".{table}.parquet.tmp"
+            con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
+            tmp.replace(target)
+    log.info(
+        "snapshot refreshed in %.2f s",
+        time.monotonic() - started,
+        extra={"event": "snapshot", "folder": str(folder), "seconds": round(time.monotonic() - started, 3)},
+    )
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
