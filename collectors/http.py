@@ -100,6 +100,26 @@ class Response:
         return json.loads(self.text)
 
 
+class HostPacer:
+    """When each host may next be asked; shared by every client of the process, so sources collected
+    in parallel threads still leave ``min_delay`` between two requests to one host."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, host: str, min_delay: float) -> float:
+        """Book the next slot for ``host``; returns how long to wait for it."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(host, now))
+            self._next[host] = slot + min_delay
+            return slot - now
+
+
+SHARED_PACER = HostPacer()
+
+
 @dataclass(slots=True)
 class Stats:
     """What a client did; the runner logs it and the benchmarks print it."""
@@ -128,6 +148,7 @@ class HttpClient:
         validators: dict[str, dict[str, str]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         source: str | None = None,
+        pacer: HostPacer = SHARED_PACER,
     ) -> None:
         self.user_agent = user_agent
         self.timeout = timeout
@@ -145,9 +166,8 @@ class HttpClient:
         self.stats = Stats()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
-        self._last_request: dict[str, float] = {}
+        self.pacer = pacer
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         """Close the underlying connections."""
@@ -156,11 +176,7 @@ class HttpClient:
     # -- politeness -------------------------------------------------------------------------
 
     def _wait_turn(self, host: str) -> None:
-        with self._lock:
-            last = self._last_request.get(host)
-            now = time.monotonic()
-            wait = 0.0 if last is None else self.min_delay - (now - last)
-            self._last_request[host] = now + max(wait, 0.0)
+        wait = self.pacer.reserve(host, self.min_delay)
         if wait > 0:
             self.sleep(wait)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("data/monitor.duckdb")
 _migrated: set[str] = set()  # files already migrated by this process
+# Sources collected in parallel threads write one at a time: transactions stay short and never conflict.
+_WRITE_LOCK = threading.RLock()
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -75,20 +78,21 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
 @contextmanager
 def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write connection for one short transaction; committed on success, rolled back on error, closed always."""
-    con = connect(path, wait=wait)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with _WRITE_LOCK:
+        con = connect(path, wait=wait)
         try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        try:
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot write the database: {_first_line(exc)}", path=str(path)) from None
-    finally:
-        con.close()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot write the database: {_first_line(exc)}", path=str(path)) from None
+        finally:
+            con.close()
 
 
 @contextmanager

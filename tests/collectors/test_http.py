@@ -6,7 +6,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response as WResponse
 
-from collectors.http import HttpClient, decode_body, mask_secrets
+from collectors.http import HostPacer, HttpClient, decode_body, mask_secrets
 from errors import FetchError, ResponseTooLarge, RobotsDisallowed
 
 
@@ -130,12 +130,14 @@ def test_user_agent_sent(httpserver: HTTPServer) -> None:
     assert http.get(httpserver.url_for("/ua")).text == "ok"
 
 
-def test_per_host_delay() -> None:
-    http, slept = client(min_delay=5.0, respect_robots=False)
-    http._wait_turn("a.example")
-    http._wait_turn("a.example")
-    http._wait_turn("b.example")
-    assert len(slept) == 1 and 4.0 < slept[0] <= 5.0
+def test_per_host_delay_shared_between_clients() -> None:
+    pacer = HostPacer()
+    one, slept_one = client(min_delay=5.0, respect_robots=False, pacer=pacer)
+    two, slept_two = client(min_delay=5.0, respect_robots=False, pacer=pacer)
+    one._wait_turn("a.example")
+    two._wait_turn("a.example")  # another source on the same host waits its turn too
+    one._wait_turn("b.example")
+    assert slept_one == [] and len(slept_two) == 1 and 4.0 < slept_two[0] <= 5.0
 
 
 def test_secrets_masked_in_errors(httpserver: HTTPServer) -> None:
