@@ -398,3 +398,23 @@ def test_corpus_served_pages_collect_once(httpserver: Any, monkeypatch: pytest.M
     assert run.error is None
     assert len(run.items) == 5 and len({i.external_id for i in run.items}) == 5
     assert all(TOKEN in (r.headers.get("Authorization") or "") for r, _ in httpserver.log)
+
+
+# -- the demo's emulated page ----------------------------------------------------------------
+
+
+def test_demo_handler_serves_the_emulated_page() -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "demo" / "handlers" / "facebook.py"
+    spec = importlib.util.spec_from_file_location("demo_handler_facebook_test", path)
+    assert spec and spec.loader
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+    assert handler.handle("/rss/gorod-ru.xml", {}, "http://127.0.0.1:1") is None
+    status, _, body = handler.handle("/graph/v25.0/100200300400/feed", {"limit": ["3"]}, "http://127.0.0.1:1")
+    page = json.loads(body)
+    assert status == 200 and len(page["data"]) == 3
+    assert page["paging"]["next"].startswith("http://127.0.0.1:1/graph/v25.0/100200300400/feed?")
+    texts = " ".join(p.get("message") or "" for p in page["data"])
+    assert "Момышулы" in texts and "пара" in texts
