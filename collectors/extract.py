@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +24,7 @@ import lxml.html
 from lxml import etree
 
 from collectors.dates import parse_date
-from collectors.portal_comments import Comment, extract_comments
+from collectors.portal_comments import Comment, css, extract_comments
 from errors import InputError, ParseError
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ def _json_ld(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
 def _select_text(tree: lxml.html.HtmlElement, selector: str | None) -> str | None:
     if not selector:
         return None
-    for el in tree.cssselect(selector):
+    for el in css(selector)(tree):
         value = el.get("content") or el.get("datetime") or el.text_content()
         if _clean(value):
             return _clean(value)
@@ -189,9 +189,17 @@ def find_title(tree: lxml.html.HtmlElement, selector: str | None = None) -> str 
         return h1s[0]
     title_el = tree.find(".//title")
     if title_el is not None and _clean(title_el.text_content()):
-        parts = _TITLE_SEPARATORS.split(_clean(title_el.text_content()))
-        return max(parts, key=len)
+        # "Headline | Site name": sites put the headline first
+        return _TITLE_SEPARATORS.split(_clean(title_el.text_content()))[0]
     return None
+
+
+_BYLINE_PREFIX = re.compile(r"^(автор\w*|материал подготовил\w*|текст|by|von|par)\s*:?\s+", re.IGNORECASE)
+
+
+def _byline(value: str | None) -> str:
+    """A byline without its "Автор:"/"By" prefix."""
+    return _BYLINE_PREFIX.sub("", _clean(value)).strip(" ,;")
 
 
 def _author_ok(value: str) -> bool:
@@ -202,7 +210,7 @@ def find_author(tree: lxml.html.HtmlElement, selector: str | None = None) -> str
     """The byline: a site selector, JSON-LD author, meta author, rel/itemprop author."""
     chosen = _select_text(tree, selector)
     if chosen:
-        return chosen
+        return _byline(chosen)
     # a publisher named as the author (common in JSON-LD) is no byline
     publishers = {_clean(v).lower() for v in _meta(tree, ("og:site_name", "application-name"))}
     for node in _json_ld(tree):
@@ -286,12 +294,12 @@ def find_date(
 
 def _body_by_selector(tree: lxml.html.HtmlElement, selector: str, drop: str | None) -> str:
     parts: list[str] = []
-    for el in tree.cssselect(selector):
+    for el in css(selector)(tree):
         el = lxml.html.fromstring(lxml.html.tostring(el))  # a copy: dropping must not touch the tree
         for bad in el.xpath("//script | //style | //noscript | //form"):
             bad.drop_tree()
         if drop:
-            for bad in el.cssselect(drop):
+            for bad in css(drop)(el):
                 bad.drop_tree()
         blocks = [
             _clean(b.text_content())
@@ -319,13 +327,27 @@ def find_body(
         include_comments=False,
         include_tables=True,
         with_metadata=True,
-        favor_recall=True,
         prune_xpath=_prune_xpaths(selectors.get("drop")),
     )
     if doc is None:
         return "", {}
     data = doc if isinstance(doc, dict) else doc.as_dict()
-    return (data.get("text") or "").strip(), data
+    return _trim_head((data.get("text") or "").strip(), tree), data
+
+
+def _trim_head(text: str, tree: lxml.html.HtmlElement) -> str:
+    """Drop leading lines that repeat the headline or only print the date/byline (trafilatura keeps some)."""
+    heads = {_clean(h.text_content()) for h in tree.iter("h1")}
+    lines = text.split("\n")
+    while lines and len(lines) > 1:
+        first = _clean(lines[0])
+        if first in heads or (
+            len(first) < 60 and parse_date(first, datetime.now(UTC)) is not None and len(first.split()) <= 6
+        ):
+            lines.pop(0)
+            continue
+        break
+    return "\n".join(lines)
 
 
 def _prune_xpaths(drop: str | None) -> list[str] | None:
@@ -360,13 +382,16 @@ def extract_article(
     text, guesses = find_body(html, url, tree, selectors)
     title = find_title(tree, selectors.get("title")) or _clean(guesses.get("title")) or None
     author = find_author(tree, selectors.get("author"))
-    if author is None and guesses.get("author") and _author_ok(guesses["author"]):
-        author = _clean(guesses["author"])
+    if author is None and guesses.get("author") and _author_ok(_byline(guesses["author"])):
+        author = _byline(guesses["author"])
     published = find_date(tree, html, selectors.get("date"), now)
     if published is None and guesses.get("date"):
         published = parse_date(str(guesses["date"]), now)
-    if published is None:
-        published = _date_in_text(tree, now)
+    if published is None or published.timetz().replace(tzinfo=None) == time(0, 0):
+        # no date, or a day without a time (htmldate): a date printed near the headline may add the time
+        printed = _date_in_text(tree, now)
+        if printed is not None and (published is None or printed.date() == published.date()):
+            published = printed
     comments, next_url = extract_comments(tree, url, selectors=selectors, now=now, limit=max_comments)
     return Article(
         url=url,

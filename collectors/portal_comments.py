@@ -9,6 +9,7 @@ own subtree, never in its nested replies; the nearest enclosing comment is what 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -20,8 +21,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
+from lxml.cssselect import CSSSelector
 
-from collectors.dates import parse_date
+from collectors.dates import parse_absolute, parse_date
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +87,13 @@ DEFAULT_SELECTORS = {
             ".comment-metadata",
             ".comment-meta",
             ".comment-item__date",
+            ".comments__date",
             ".date",
             ".metas",
             ".meta",
             "[class*='meta']",
+            "[class*='date']",
+            "[class*='time']",
         ]
     ),
     "comment_next": ", ".join(
@@ -132,6 +137,12 @@ class Comment:
         }
 
 
+@functools.lru_cache(maxsize=256)
+def css(selector: str) -> CSSSelector:
+    """A compiled CSS selector (compiling costs far more than matching; threads reuse them)."""
+    return CSSSelector(selector, translator="html")
+
+
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
@@ -151,7 +162,7 @@ def _own(comment: Any, selector: str, members: set[Any]) -> list[Any]:
     if not selector:
         return []
     found = []
-    for el in comment.cssselect(selector):
+    for el in css(selector)(comment):
         if el in members:
             continue
         owner = _owner(el, members)
@@ -249,9 +260,9 @@ def extract_comments(
 
     if isinstance(tree, str | bytes):
         tree = lxml.html.document_fromstring(tree)
-    candidates = tree.cssselect(selectors["comments"]) if selectors.get("comments") else []
+    candidates = css(selectors["comments"])(tree) if selectors.get("comments") else []
     if not candidates:
-        candidates = tree.cssselect(DEFAULT_SELECTORS["comments"])
+        candidates = css(DEFAULT_SELECTORS["comments"])(tree)
         # the wrapper of a WordPress comment is "comment-123"; its body "div-comment-123" is not
         candidates = [c for c in candidates if c.tag not in {"form", "textarea", "input", "a", "span"}]
     if not candidates:
@@ -273,6 +284,9 @@ def extract_comments(
             published = parse_date(d.get("datetime") or d.get("content") or _clean(d.text_content()), now)
             if published:
                 break
+        if published is None:
+            # no date element: an absolute date at the head of the block ("Асель / 24.11.2026")
+            published = parse_absolute(_clean(el.text_content())[:80])
         if text_els:
             text = "\n".join(_own_text(t, members, set()) for t in text_els[:1])
         else:
@@ -302,7 +316,7 @@ def extract_comments(
             reply_to = ids.get(owner) if owner is not None else None
         comments.append(Comment(comment_id, author, published, text, reply_to or None))
     next_url = None
-    for a in tree.cssselect(pick("comment_next")):
+    for a in css(pick("comment_next"))(tree):
         if a.get("href"):
             next_url = urljoin(url or "", a.get("href"))
             break

@@ -1,0 +1,406 @@
+"""The ``portal`` collector: news articles and their reader comments from a city news site.
+
+One run: discover article URLs (listing pages with pagination, feeds, sitemaps), fetch the new ones
+within the crawl budget, and revisit known ones by a recheck policy by age (fresh articles often,
+old ones rarely) to pick up new comments. Unchanged pages are not re-parsed (conditional GET).
+
+The cursor in ``ctx.state``::
+
+    {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
+                        "checked": iso, "comments": n}},
+     "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
+
+A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
+its URL and the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from collectors.base import CollectContext
+from collectors.extract import Article, extract_article
+from collectors.item import Item
+from collectors.portal_discovery import (
+    Found,
+    normalise_url,
+    parse_feed,
+    parse_listing,
+    parse_sitemap,
+    robots_sitemaps,
+    site_of,
+)
+from errors import CollectError, ConfigError, MonitorError, ParseError
+
+log = logging.getLogger(__name__)
+
+REQUIRED = frozenset({"start_urls"})
+OPTIONAL = frozenset(
+    {
+        "max_pages",  # listing pages followed per start URL (pagination), default 3
+        "max_articles",  # new articles fetched per run, default 30
+        "max_rechecks",  # known articles revisited per run, default 30
+        "max_requests",  # every request of the run, discovery included, default 300
+        "max_comments",  # comments kept per article, default 2000
+        "max_comment_pages",  # pages of one comment thread, default 10
+        "max_age_days",  # feed/sitemap entries older than this are ignored, default 30
+        "follow_sitemaps",  # read robots.txt Sitemap lines and /sitemap.xml, default false
+        "sitemaps",  # explicit sitemap URLs
+        "feeds",  # RSS/Atom feed URLs
+        "article_pattern",  # regex an article URL must match (else a path-shape heuristic)
+        "selectors",  # table: title, body, drop, date, author, links, next, comments, comment_*
+        "recheck",  # list of [max_age_hours, every_hours]; older than the last: never
+        "user_agent",
+        "min_delay",
+    }
+)
+SELECTOR_KEYS = frozenset(
+    {
+        "title",
+        "body",
+        "drop",
+        "date",
+        "author",
+        "links",
+        "next",
+        "comments",
+        "comment_author",
+        "comment_text",
+        "comment_date",
+        "comment_id",
+        "comment_next",
+    }
+)
+DEFAULT_RECHECK: list[tuple[float, float]] = [(24, 1), (24 * 7, 6), (24 * 30, 24), (24 * 365, 24 * 7)]
+_HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
+
+
+def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
+    """The source's portal options, checked and with defaults (ConfigError names the bad key)."""
+    get = source.get
+    name = getattr(source, "name", None)
+    start = get("start_urls")
+    if isinstance(start, str):
+        start = [start]
+    if not start or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in start):
+        raise ConfigError("start_urls must be a list of http(s) URLs", source=name)
+    selectors = get("selectors") or {}
+    if not isinstance(selectors, Mapping):
+        raise ConfigError("selectors must be a table of CSS selectors", source=name)
+    unknown = set(selectors) - SELECTOR_KEYS
+    if unknown:
+        raise ConfigError(f"unknown selectors: {', '.join(sorted(unknown))}", source=name)
+    pattern = get("article_pattern")
+    try:
+        compiled = re.compile(pattern) if pattern else None
+    except re.error as exc:
+        raise ConfigError(f"article_pattern is not a valid regex: {exc}", source=name) from None
+    recheck = get("recheck", DEFAULT_RECHECK)
+    try:
+        rules = sorted((float(age), float(every)) for age, every in recheck)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "recheck must be a list of [max_age_hours, every_hours] pairs", source=name
+        ) from None
+    return {
+        "start_urls": [normalise_url(u) for u in start],
+        "max_pages": int(get("max_pages", 3)),
+        "max_articles": int(get("max_articles", 30)),
+        "max_rechecks": int(get("max_rechecks", 30)),
+        "max_requests": int(get("max_requests", 300)),
+        "max_comments": int(get("max_comments", 2000)),
+        "max_comment_pages": int(get("max_comment_pages", 10)),
+        "max_age_days": float(get("max_age_days", 30)),
+        "follow_sitemaps": bool(get("follow_sitemaps", False)),
+        "sitemaps": list(get("sitemaps", [])),
+        "feeds": list(get("feeds", [])),
+        "article_pattern": compiled,
+        "selectors": {k: str(v) for k, v in selectors.items()},
+        "recheck": rules,
+    }
+
+
+def recheck_due(
+    now: datetime, published: datetime, checked: datetime, rules: list[tuple[float, float]]
+) -> bool:
+    """Whether a known article is due a visit: the rule for its age gives the interval since the last check."""
+    age_hours = (now - published).total_seconds() / 3600
+    since_hours = (now - checked).total_seconds() / 3600
+    for max_age, every in rules:
+        if age_hours <= max_age:
+            return since_hours >= every
+    return False
+
+
+class _Run:
+    """One run of one portal source: budget, errors, and the fetch helpers."""
+
+    def __init__(self, ctx: CollectContext, opts: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.opts = opts
+        self.errors: list[str] = []
+        self.start_requests = ctx.http.stats.requests
+
+    def budget_left(self) -> bool:
+        return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
+
+    def fail(self, url: str, exc: BaseException) -> None:
+        if isinstance(exc, MonitorError):
+            message = exc.message
+            if exc.status:
+                message += f" (HTTP {exc.status})"
+        else:  # a parser bug must cost one page, not the run; the traceback goes to the debug log
+            message = f"unexpected {type(exc).__name__}: {exc}"
+            log.debug("page %s failed", url, exc_info=exc)
+        line = f"{url}: {message}"
+        log.error("source %s: %s", self.ctx.source.name, line)
+        self.errors.append(line[:300])
+
+    def fetch(self, url: str, *, conditional: bool = False) -> Any:
+        resp = self.ctx.http.get(url, conditional=conditional)
+        if resp.not_modified:
+            return resp
+        ctype = (resp.headers.get("Content-Type") or "").lower()
+        if ctype and not ctype.startswith(_HTML_TYPES) and "xml" not in ctype and "rss" not in ctype:
+            raise ParseError(f"not a page: Content-Type {ctype.split(';')[0]}", url=url)
+        if site_of(resp.url) != site_of(url):
+            raise CollectError(f"redirected off the site to {resp.url}", url=url)
+        return resp
+
+
+def _discover(run: _Run) -> list[Found]:
+    """Every article URL the listings, feeds and sitemaps show this run, newest sources first."""
+    opts = run.opts
+    found: dict[str, Found] = {}
+    oldest = run.ctx.now - timedelta(days=opts["max_age_days"])
+
+    def add(item: Found) -> None:
+        if item.published is not None and item.published < oldest:
+            return
+        if item.url not in found and (
+            opts["article_pattern"] is None or opts["article_pattern"].search(item.url)
+        ):
+            found[item.url] = item
+
+    for feed in opts["feeds"]:
+        if not run.budget_left():
+            break
+        try:
+            resp = run.fetch(feed)
+            for item in sorted(parse_feed(resp.content, resp.url), key=_newest_first):
+                add(item)
+        except Exception as exc:
+            run.fail(feed, exc)
+    for item in _sitemap_urls(run):
+        add(item)
+    selectors = opts["selectors"]
+    for start in opts["start_urls"]:
+        page_url: str | None = start
+        seen_pages: set[str] = set()
+        while (
+            page_url
+            and page_url not in seen_pages
+            and len(seen_pages) < opts["max_pages"]
+            and run.budget_left()
+        ):
+            seen_pages.add(page_url)
+            try:
+                resp = run.fetch(page_url)
+                links, page_url = parse_listing(
+                    resp.text,
+                    resp.url,
+                    article_pattern=opts["article_pattern"],
+                    link_selector=selectors.get("links"),
+                    next_selector=selectors.get("next"),
+                )
+            except Exception as exc:
+                run.fail(page_url, exc)
+                break
+            for link in links:
+                if link not in opts["start_urls"]:
+                    add(Found(link))
+    return list(found.values())
+
+
+def _newest_first(item: Found) -> float:
+    return -item.published.timestamp() if item.published else 0.0
+
+
+def _sitemap_urls(run: _Run) -> list[Found]:
+    opts = run.opts
+    queue = list(opts["sitemaps"])
+    if opts["follow_sitemaps"]:
+        root = opts["start_urls"][0]
+        base = root[: root.index("/", len("https://"))] if root.count("/") > 2 else root
+        try:
+            robots = run.ctx.http.get(base + "/robots.txt", raise_for_status=False)
+            queue += robots_sitemaps(robots.text, base) if robots.status < 400 else []
+        except MonitorError as exc:
+            log.info("robots.txt of %s not read: %s", base, exc)
+        if not queue:
+            queue.append(base + "/sitemap.xml")
+    pages: list[Found] = []
+    seen: set[str] = set()
+    while queue and len(seen) < 10 and run.budget_left():
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            resp = run.fetch(url)
+            found, children = parse_sitemap(resp.content, resp.url)
+        except Exception as exc:
+            run.fail(url, exc)
+            continue
+        pages.extend(found)
+        queue.extend(children)
+    return sorted(pages, key=_newest_first)
+
+
+def _items(source: str, article: Article, page_url: str) -> Iterator[Item]:
+    article_id = (
+        article.canonical_url
+        if article.canonical_url and site_of(article.canonical_url) == site_of(page_url)
+        else page_url
+    )
+    article_id = normalise_url(article_id)
+    yield Item(
+        source=source,
+        kind="article",
+        external_id=article_id,
+        text=article.text,
+        url=article_id,
+        author=article.author,
+        title=article.title,
+        published_at=article.published_at,
+        raw={"fetched_url": page_url, "comments": len(article.comments)},
+    )
+    for c in article.comments:
+        yield Item(
+            source=source,
+            kind="comment",
+            external_id=f"{article_id}#c{c.comment_id}",
+            parent=article_id,
+            url=f"{article_id}#comment-{c.comment_id}",
+            author=c.author,
+            text=c.text,
+            published_at=c.published_at,
+            raw={
+                "comment_id": c.comment_id,
+                "reply_to": f"{article_id}#c{c.reply_to}" if c.reply_to else None,
+                "reply_to_site_id": c.reply_to,
+            },
+        )
+
+
+def _fetch_article(run: _Run, url: str, conditional: bool) -> Article | None:
+    """One article with every page of its comment thread; None when the page has not changed."""
+    opts = run.opts
+    resp = run.fetch(url, conditional=conditional)
+    if resp.not_modified:
+        return None
+    article = extract_article(
+        resp.text, resp.url, selectors=opts["selectors"], now=run.ctx.now, max_comments=opts["max_comments"]
+    )
+    if not article.text and not article.title:
+        raise ParseError("no article found on the page", url=url)
+    seen_ids = {c.comment_id for c in article.comments}
+    next_url, pages = article.comments_next, {normalise_url(resp.url)}
+    while next_url and len(pages) < opts["max_comment_pages"] and run.budget_left():
+        if next_url in pages or len(article.comments) >= opts["max_comments"]:
+            break
+        pages.add(next_url)
+        try:
+            more = run.fetch(next_url)
+            page = extract_article(
+                more.text,
+                more.url,
+                selectors=opts["selectors"],
+                now=run.ctx.now,
+                max_comments=opts["max_comments"],
+            )
+        except Exception as exc:
+            run.fail(next_url, exc)
+            break
+        fresh = [c for c in page.comments if c.comment_id not in seen_ids]
+        seen_ids.update(c.comment_id for c in fresh)
+        article.comments.extend(fresh[: opts["max_comments"] - len(article.comments)])
+        next_url = page.comments_next
+    return article
+
+
+def collect(ctx: CollectContext) -> Iterator[Item]:
+    """Yield new articles with their comments, and known articles again when they got new comments."""
+    opts = options(ctx.source)
+    if ctx.source.get("user_agent"):
+        ctx.http.user_agent = str(ctx.source.get("user_agent"))
+        ctx.http.session.headers["User-Agent"] = ctx.http.user_agent
+    if ctx.source.get("min_delay") is not None:
+        ctx.http.min_delay = float(ctx.source.get("min_delay"))
+    known: dict[str, dict[str, Any]] = ctx.state.setdefault("articles", {})
+    run = _Run(ctx, opts)
+    ctx.state["_errors"] = run.errors
+    now = ctx.now
+    discovered = _discover(run)
+    new = [f for f in discovered if f.url not in known][: opts["max_articles"]]
+    due = []
+    for url, entry in known.items():
+        published = _when(entry.get("published")) or _when(entry.get("first_seen")) or now
+        checked = _when(entry.get("checked")) or published
+        if recheck_due(now, published, checked, opts["recheck"]):
+            due.append((checked, url))
+    due_urls = [url for _, url in sorted(due)][: opts["max_rechecks"]]
+    log.info(
+        "source %s: %d articles discovered, %d new, %d due a recheck",
+        ctx.source.name,
+        len(discovered),
+        len(new),
+        len(due_urls),
+    )
+    for url, is_known in [(f.url, False) for f in new] + [(u, True) for u in due_urls]:
+        if not run.budget_left():
+            log.warning(
+                "source %s: request budget of %d spent; the rest waits for the next run",
+                ctx.source.name,
+                opts["max_requests"],
+            )
+            break
+        try:
+            article = _fetch_article(run, url, conditional=is_known)
+            items = list(_items(ctx.source.name, article, url)) if article is not None else []
+        except Exception as exc:
+            run.fail(url, exc)
+            if not is_known:  # remember it, so a broken page is retried by the recheck policy, not every run
+                known[url] = {
+                    "id": None,
+                    "published": None,
+                    "first_seen": now.isoformat(),
+                    "checked": now.isoformat(),
+                    "comments": 0,
+                }
+            else:
+                known[url]["checked"] = now.isoformat()
+            continue
+        entry = known.setdefault(url, {"first_seen": now.isoformat()})
+        entry["checked"] = now.isoformat()
+        if article is not None:
+            entry["id"] = items[0].external_id
+            entry["published"] = (
+                article.published_at.isoformat() if article.published_at else entry.get("published")
+            )
+            entry["comments"] = len(article.comments)
+        yield from items
+
+
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None

@@ -1,0 +1,211 @@
+"""Article and comment extraction: golden records from our own fixtures, bad input, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from collectors.extract import check_content, extract_article, find_title, parse_tree
+from collectors.http import decode_body
+from collectors.portal_comments import extract_comments
+from errors import ParseError
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "portal"
+SHARED_PAGES = ROOT.parent / "shared" / "corpora" / "pages"
+NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 18:00 in Almaty
+PLUS5 = timezone(timedelta(hours=5))
+BASE = "https://vestnik.example"
+
+
+def load(name: str) -> str:
+    text, _ = decode_body((FIXTURES / name).read_bytes(), None)
+    return text
+
+
+def test_article_golden_record() -> None:
+    art = extract_article(load("article-remont.html"), f"{BASE}/news/x.html", now=NOW)
+    assert art.title == "Ямы вокруг люков после ремонта: жители жалуются"
+    assert art.published_at == datetime(2026, 11, 25, 14, 35, tzinfo=PLUS5)
+    assert art.author == "Айгерим Сейтказина"
+    assert art.canonical_url == f"{BASE}/news/2026/11/25/yamy-vokrug-lyukov-posle-remonta.html"
+    assert art.text.startswith("В департамент поступила жалоба через WhatsApp")
+    assert art.text.endswith("кто подписал акт приёмки выполненных работ.")
+    assert art.text.count("\n") == 3  # four paragraphs, nothing else
+    for boilerplate in (
+        "Читайте также",
+        "Реклама",
+        "Поделиться",
+        "Главная",
+        "Все права защищены",
+        "Ответить",
+        "Марат",
+    ):
+        assert boilerplate not in art.text
+    assert [c.as_json() for c in art.comments] == [
+        {
+            "id": "101",
+            "author": "Марат",
+            "published_at": "2026-11-25T15:02:00+05:00",
+            "text": "А как наказали чиновников, которые приняли этот ремонт? Кто подписывал акт приёмки?",
+            "reply_to": None,
+        },
+        {
+            "id": "102",
+            "author": "Салтанат",
+            "published_at": "2026-11-25T15:20:00+05:00",
+            "text": "Никого не наказали, как всегда. Подрядчик тот же, что и в прошлом году.",
+            "reply_to": "101",
+        },
+        {
+            "id": "103",
+            "author": "Ерлан",
+            "published_at": "2026-11-25T16:45:00+05:00",
+            "text": "На Сейфуллина такая же беда, люк провалился прямо на пешеходном переходе.",
+            "reply_to": None,
+        },
+    ]
+    assert art.comments_next == f"{BASE}/news/2026/11/25/yamy-vokrug-lyukov-posle-remonta.html?cpage=2"
+
+
+def test_kazakh_article_with_dates_in_text_and_relative_comment_dates() -> None:
+    art = extract_article(
+        load("article-kz.html"), f"{BASE}/news/2026/11/23/kosh-zharygy-oshiruli-5501.html", now=NOW
+    )
+    assert art.title == "Көшеде түнгі жарық сөнді"
+    assert art.published_at == datetime(2026, 11, 23, 21, 10, tzinfo=PLUS5)
+    assert art.author == "Нұрлан Бекұлы"
+    assert art.text.startswith("Сарыарқа ауданындағы Жеңіс көшесінде")
+    assert "Тағы оқыңыз" not in art.text and "Басты бет" not in art.text and "23 қараша" not in art.text
+    assert [(c.comment_id, c.author, c.published_at, c.reply_to) for c in art.comments] == [
+        ("9001", "Бауыржан", datetime(2026, 11, 25, 15, 0, tzinfo=PLUS5), None),
+        ("9002", "Ольга", datetime(2026, 11, 24, 0, 0, tzinfo=PLUS5), "9001"),
+    ]
+    assert art.comments[1].text == "У нас тоже темно, кабель украли ещё летом, а деньги на новый уже освоили."
+
+
+def test_cp1251_page_and_time_printed_in_text() -> None:
+    raw = (FIXTURES / "article-avtobus-cp1251.html").read_bytes()
+    text, encoding = decode_body(raw, "text/html")
+    assert encoding == "windows-1251" or encoding == "cp1251"
+    art = extract_article(text, f"{BASE}/news/2026/11/24/avtobus-12-izmenil-marshrut.html", now=NOW)
+    assert art.title == "Автобус №12 изменил маршрут"
+    assert art.published_at == datetime(2026, 11, 24, 9, 40, tzinfo=PLUS5)
+    assert art.author == "Пресс-служба акимата"
+    assert "Остановки «Рынок» и «Школа №5»" in art.text
+    assert art.comments == []
+
+
+def test_site_selectors_win_over_the_defaults() -> None:
+    selectors = {
+        "title": ".post-meta .author",  # deliberately odd, to see the selector is used
+        "body": ".post-body",
+        "drop": "p:last-child",
+        "date": ".comment-metadata time",
+        "comments": "li.comment.depth-1",
+        "comment_text": ".comment-content",
+    }
+    art = extract_article(load("article-remont.html"), f"{BASE}/a.html", selectors=selectors, now=NOW)
+    assert art.title == "Айгерим Сейтказина"
+    assert art.published_at == datetime(2026, 11, 25, 15, 2, tzinfo=PLUS5)
+    assert art.text.count("\n") == 2 and "акт приёмки выполненных" not in art.text
+    assert [c.comment_id for c in art.comments] == ["101", "103"]
+    # the reply nested in 101 is not part of 101's own text
+    assert "Никого не наказали" not in art.comments[0].text
+
+
+def test_structural_guess_finds_unnamed_comment_blocks() -> None:
+    html = """<html><body><h1>Жалоба на двор</h1><p>Текст новости о дворе, который не убирают.</p>
+    <div id="otzyvy-comments"><h3>Отзывы</h3>
+      <div class="otzyv"><span class="who">Асель</span> / 24.11.2026<p>Во дворе мусор не вывозят уже месяц, акимат молчит.</p></div>
+      <div class="otzyv"><span class="who">Данияр</span> / 25.11.2026<p>Подтверждаю, контейнеры переполнены, звонили в 109.</p></div>
+    </div></body></html>"""
+    comments, _ = extract_comments(parse_tree(html), f"{BASE}/x", now=NOW)
+    assert [c.published_at.date().isoformat() for c in comments] == ["2026-11-24", "2026-11-25"]
+    assert "мусор не вывозят" in comments[0].text and "Подтверждаю" in comments[1].text
+
+
+def test_five_thousand_comments_are_cut_at_the_limit() -> None:
+    items = "".join(
+        f'<li id="comment-{i}" class="comment"><div class="comment-content">Комментарий номер {i}</div></li>'
+        for i in range(1, 5001)
+    )
+    html = f"<html><body><h1>Тема</h1><p>Текст статьи.</p><ol class='comment-list'>{items}</ol></body></html>"
+    art = extract_article(html, f"{BASE}/big.html", now=NOW, max_comments=1000)
+    assert len(art.comments) == 1000
+    assert art.comments[-1].text == "Комментарий номер 1000"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"   \n ",
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+        bytes(range(256)) * 8,
+        b"%PDF-1.7\n%\xe2\xe3",
+    ],
+)
+def test_binary_and_empty_bodies_are_refused(content: bytes) -> None:
+    with pytest.raises(ParseError):
+        check_content(content, "https://x/")
+
+
+def test_broken_html_still_parses() -> None:
+    html = "<html><head><title>Ремонт</title><body><h1>Ремонт <b>дорог<p>Подрядчик снова не успел к сроку, а акт уже подписан.<div><p>Жители возмущены"
+    art = extract_article(html, f"{BASE}/broken.html", now=NOW)
+    assert art.title and art.title.startswith("Ремонт")
+    assert find_title(parse_tree("<title>Новость дня | Городской вестник</title>")) == "Новость дня"
+
+
+def test_extract_cli_prints_the_json_contract() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "pipeline.py"),
+            "extract",
+            str(FIXTURES / "article-remont.html"),
+            "--url",
+            f"{BASE}/x.html",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    assert {"title", "published_at", "author", "text", "comments"} <= set(data)
+    assert data["published_at"] == "2026-11-25T14:35:00+05:00"
+    assert {"author", "published_at", "text"} <= set(data["comments"][0])
+
+
+def test_extract_cli_bad_input_is_one_line_on_stderr(tmp_path: Path) -> None:
+    binary = tmp_path / "image.html"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10)
+    for target in (str(binary), str(tmp_path / "missing.html")):
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "pipeline.py"), "extract", target],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert out.returncode == 1
+        assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")
+        assert "Traceback" not in out.stderr
+
+
+@pytest.mark.shared
+def test_quality_bar_on_the_shared_pages() -> None:
+    if not (SHARED_PAGES / "ground-truth.json").is_file():
+        pytest.skip("../shared/corpora/pages is absent")
+    sys.path.insert(0, str(ROOT))
+    from bench.score_extraction import score
+
+    summary = score(SHARED_PAGES, in_process=True)["summary"]
+    assert summary["body_f1"][0] >= 0.95
+    assert summary["title"][0] >= 0.90
+    assert summary["date"][0] >= 0.90
