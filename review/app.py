@@ -1,0 +1,334 @@
+"""The review web page: a Flask app (server-rendered Jinja2, autoescaped) over the DuckDB store.
+
+Every page but the login needs a logged-in reviewer; every POST form carries the session's CSRF
+token; every value reaches SQL as a bound parameter; item text is escaped before any markup is added.
+The database is opened per request and closed at once, so the scheduler can write between requests.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+
+from errors import InputError, StoreError
+from review import auth, queries
+from review.export import FORMATS, MEDIA_TYPES, export_filename, export_record, write_records
+from review.queries import LABELS, LOCAL_TZ, Filters
+from review.render import highlight, per_day_svg
+from store.db import reader, writer
+from store.migrations import REVIEW_STATUSES
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+EXCERPT = 400
+PERIODS = (
+    ("", "any time"),
+    ("1", "today"),
+    ("7", "last 7 days"),
+    ("30", "last 30 days"),
+    ("90", "last 90 days"),
+)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+FILTER_KEYS = ("label", "min_score", "period", "since", "until", "source", "lang", "status", "q")
+
+
+def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: bool = False) -> Flask:
+    """The review app over the database at ``db_path`` (created and migrated when missing)."""
+    db_path = Path(db_path)
+    with writer(db_path):
+        pass  # applies migrations (the users table) before the first read-only request
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or auth.secret_key(db_path),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="monitor_review",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=64 * 1024,
+        TESTING=testing,
+        DB_PATH=db_path,
+    )
+    app.jinja_env.autoescape = True
+    app.jinja_env.globals.update(
+        local_time=_local_time, excerpt=_excerpt, highlight=highlight, web_link=web_link
+    )
+    db_lock = threading.Lock()  # one DuckDB connection at a time in this process
+
+    @contextmanager
+    def db(write: bool = False) -> Iterator[Any]:
+        with db_lock, (writer if write else reader)(db_path, wait=10.0) as con:
+            yield con
+
+    app.extensions["review_db"] = db
+
+    @app.errorhandler(StoreError)
+    def store_busy(exc: StoreError) -> tuple[str, int]:
+        log.warning("review page: %s", exc)
+        return render_template("error.html", message="The database is busy; try again in a moment."), 503
+
+    @app.before_request
+    def guard() -> Response | None:
+        if "csrf" not in session:
+            session["csrf"] = auth.new_csrf_token()
+        if request.method == "POST" and not auth.csrf_matches(
+            session.get("csrf"), request.form.get("csrf_token")
+        ):
+            log.warning("CSRF token missing or wrong on %s", request.path)
+            abort(400, description="The form has expired or did not come from this site; reload the page.")
+        if request.endpoint in ("login", "static"):
+            return None
+        user = session.get("user")
+        if not user:
+            return redirect(url_for("login", next=request.full_path if request.args else request.path))
+        with db_lock:
+            epoch = auth.session_epoch(db_path, user)
+        if epoch is None or epoch != session.get("epoch"):
+            session.clear()
+            flash("Your session has ended; log in again.")
+            return redirect(url_for("login"))
+        g.user = user
+        return None
+
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        error = None
+        if request.method == "POST":
+            username = request.form.get("username", "").strip()
+            password = request.form.get("password", "")
+            with db_lock:
+                epoch = auth.authenticate(db_path, username, password)
+            if epoch is not None:
+                session.clear()  # a fresh session on login: no fixation
+                session.permanent = True
+                session.update(user=username, epoch=epoch, csrf=auth.new_csrf_token())
+                log.info("reviewer %s logged in", username)
+                return redirect(_safe_next(request.args.get("next")))
+            log.warning("failed login for %r from %s", username, request.remote_addr)
+            error = "Wrong username or password."
+        return render_template("login.html", error=error), (401 if error else 200)
+
+    @app.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    def index() -> Any:
+        filters, form, errors = parse_filters(request.args)
+        page = max(1, _int(request.args.get("page"), 1))
+        first, last = _chart_range(filters)
+        chart_filters = Filters(**{**_filters_dict(filters), "since": first, "until": last})
+        with db() as con:
+            total = queries.count_flagged(con, filters)
+            rows = queries.select_flagged(con, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            counts = queries.per_day(con, chart_filters)
+            choices = queries.filter_choices(con)
+        session["list_query"] = urlencode(_query_pairs(request.args, with_page=True))
+        query = _query_pairs(request.args)
+        return render_template(
+            "list.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            form=form,
+            errors=errors,
+            choices=choices,
+            labels=LABELS,
+            statuses=REVIEW_STATUSES,
+            periods=PERIODS,
+            formats=FORMATS,
+            chart=per_day_svg(counts, first=first, last=last),
+            chart_first=first,
+            chart_last=last,
+            query=query,
+            page_link=lambda n: url_for("index") + "?" + urlencode([*query, ("page", str(n))]),
+            export_link=lambda fmt: url_for("export") + "?" + urlencode([*query, ("format", fmt)]),
+        )
+
+    @app.get("/item")
+    def item() -> Any:
+        source, external_id = request.args.get("source", ""), request.args.get("id", "")
+        with db() as con:
+            found = queries.get_item(con, source, external_id)
+            if found is None:
+                abort(404, description="No such item.")
+            thread = queries.get_thread(con, found)
+            history = queries.review_history(con, source, external_id)
+        back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
+        return render_template(
+            "item.html",
+            item=found,
+            thread=thread,
+            history=history,
+            current=history[0] if history else None,
+            back=back,
+            statuses=REVIEW_STATUSES,
+        )
+
+    @app.post("/item/decide")
+    def decide() -> Any:
+        source, external_id = request.form.get("source", ""), request.form.get("id", "")
+        status = request.form.get("status", "")
+        try:
+            with db_lock:
+                queries.record_decision(
+                    db_path,
+                    source,
+                    external_id,
+                    status=status,
+                    reviewer=g.user,
+                    note=request.form.get("note"),
+                    forwarded_to=request.form.get("forwarded_to"),
+                )
+            flash(f"Saved: {status}.")
+        except InputError as exc:
+            flash(f"Not saved: {exc}")
+        return redirect(url_for("item", source=source, id=external_id))
+
+    @app.get("/export")
+    def export() -> Any:
+        fmt = request.args.get("format", "xlsx")
+        if fmt not in FORMATS:
+            abort(400, description="Unknown export format.")
+        filters, _form, errors = parse_filters(request.args)
+        if errors:
+            abort(400, description="; ".join(errors))
+        with db() as con:
+            rows = queries.select_flagged(con, filters, collapse=True)
+        buffer = io.BytesIO()
+        write_records([export_record(r) for r in rows], fmt, buffer)
+        buffer.seek(0)
+        log.info("reviewer %s exported %d rows as %s", g.user, len(rows), fmt)
+        return send_file(
+            buffer, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=export_filename(fmt)
+        )
+
+    @app.errorhandler(400)
+    @app.errorhandler(404)
+    def client_error(exc: Any) -> tuple[str, int]:
+        return render_template("error.html", message=exc.description), exc.code
+
+    return app
+
+
+def parse_filters(args: Any) -> tuple[Filters, dict[str, Any], list[str]]:
+    """Filters from query parameters; bad values are dropped and reported, never passed on."""
+    errors: list[str] = []
+    form: dict[str, Any] = {k: args.get(k, "") for k in FILTER_KEYS}
+    form["source"] = [s for s in args.getlist("source") if s]
+    filters = Filters(sources=form["source"], query=(form["q"] or "").strip()[:200] or None)
+    if form["label"] in LABELS:
+        filters.label = form["label"]
+    elif form["label"]:
+        errors.append("unknown label")
+    if form["status"] in REVIEW_STATUSES:
+        filters.status = form["status"]
+    elif form["status"]:
+        errors.append("unknown status")
+    filters.lang = form["lang"] or None
+    if form["min_score"]:
+        try:
+            filters.min_score = min(1.0, max(0.0, float(form["min_score"])))
+        except ValueError:
+            errors.append("the minimum score must be a number between 0 and 1")
+    for key in ("since", "until"):
+        if form[key]:
+            try:
+                setattr(filters, key, date.fromisoformat(form[key]))
+            except ValueError:
+                errors.append(f"{key} must be a date like 2026-11-25")
+    if form["period"] and not filters.since:
+        days = _int(form["period"], 0)
+        if days > 0:
+            filters.since = _today() - timedelta(days=days - 1)
+    if filters.since and filters.until and filters.since > filters.until:
+        errors.append("the date range is empty")
+        filters.until = None
+    return filters, form, errors
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(LOCAL_TZ).date()
+
+
+def _chart_range(filters: Filters) -> tuple[date, date]:
+    last = min(filters.until or _today(), _today())
+    first = filters.since or last - timedelta(days=29)
+    if (last - first).days > 365:
+        first = last - timedelta(days=365)
+    return first, max(first, last)
+
+
+def _filters_dict(filters: Filters) -> dict[str, Any]:
+    return {name: getattr(filters, name) for name in Filters.__slots__}
+
+
+def _query_pairs(args: Any, *, with_page: bool = False) -> list[tuple[str, str]]:
+    keys = (*FILTER_KEYS, "page") if with_page else FILTER_KEYS
+    return [(k, v) for k in keys for v in args.getlist(k) if v]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never "//host" or "http://host".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("index")
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address, else None (a source could send ``javascript:``)."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return default
+
+
+def _local_time(value: datetime | None) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _excerpt(text: str | None, limit: int = EXCERPT) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

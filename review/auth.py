@@ -1,0 +1,139 @@
+"""Reviewers' accounts: salted password hashes in DuckDB, the session secret, CSRF tokens.
+
+Passwords are hashed with scrypt and a random salt (werkzeug.security); the database never holds a
+password. Changing a password raises the user's session epoch, which ends their other sessions.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from errors import InputError
+from store.db import reader, writer
+
+log = logging.getLogger(__name__)
+
+HASH_METHOD = "scrypt"  # werkzeug's scrypt: n=2**15, r=8, p=1, 16-character random salt
+MIN_PASSWORD = 8
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+SECRET_ENV = "MONITOR_SECRET_KEY"
+SECRET_META_KEY = "review_secret_key"
+# Compared against when the user does not exist, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
+
+
+def check_username(username: str) -> str:
+    """The username, or InputError when it has characters other than letters, digits and _ . @ -."""
+    if not USERNAME_RE.match(username or ""):
+        raise InputError(f"bad username {username!r}: use 1-64 Latin letters, digits, _ . @ -")
+    return username
+
+
+def check_password(password: str) -> str:
+    """The password, or InputError when it is too short."""
+    if len(password or "") < MIN_PASSWORD:
+        raise InputError(f"the password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of ``password``."""
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+def add_user(db_path: Path, username: str, password: str, *, now: datetime | None = None) -> None:
+    """Create a reviewer; InputError when the name is taken."""
+    check_username(username)
+    check_password(password)
+    now = now or datetime.now(UTC)
+    hashed = hash_password(password)
+    with writer(db_path) as con:
+        if con.execute("SELECT count(*) FROM users WHERE username = ?", [username]).fetchone()[0]:
+            raise InputError(f"user {username!r} exists already; use `user passwd` to change the password")
+        con.execute(
+            "INSERT INTO users (username, password_hash, created_at, password_set_at) VALUES (?, ?, ?, ?)",
+            [username, hashed, now, now],
+        )
+    log.info("user %s added", username)
+
+
+def set_password(db_path: Path, username: str, password: str, *, now: datetime | None = None) -> None:
+    """Change a reviewer's password and end their existing sessions."""
+    check_password(password)
+    hashed = hash_password(password)
+    with writer(db_path) as con:
+        changed = con.execute(
+            """UPDATE users SET password_hash = ?, password_set_at = ?, session_epoch = session_epoch + 1
+               WHERE username = ? RETURNING username""",
+            [hashed, now or datetime.now(UTC), username],
+        ).fetchall()
+    if not changed:
+        raise InputError(f"no user {username!r}; add one with `user add {username}`")
+    log.info("password of %s changed", username)
+
+
+def list_users(db_path: Path) -> list[dict[str, Any]]:
+    """Reviewers with their creation and password-change times (never the hashes)."""
+    with writer(db_path) as con:  # a writer, so that an old file gets the users table first
+        cur = con.execute(
+            "SELECT username, created_at, password_set_at, disabled FROM users ORDER BY username"
+        )
+        names = [d[0] for d in cur.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def authenticate(db_path: Path, username: str, password: str) -> int | None:
+    """The user's session epoch when the password is right, else None."""
+    with reader(db_path) as con:
+        row = con.execute(
+            "SELECT password_hash, session_epoch, disabled FROM users WHERE username = ?", [username]
+        ).fetchone()
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    hashed, epoch, disabled = row
+    if not check_password_hash(hashed, password or "") or disabled:
+        return None
+    return int(epoch)
+
+
+def session_epoch(db_path: Path, username: str) -> int | None:
+    """The current session epoch of an active user, or None when the user is gone or disabled."""
+    with reader(db_path) as con:
+        row = con.execute(
+            "SELECT session_epoch FROM users WHERE username = ? AND NOT disabled", [username]
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def secret_key(db_path: Path) -> str:
+    """The session-signing secret: $MONITOR_SECRET_KEY, else a random one kept in the meta table."""
+    from_env = os.environ.get(SECRET_ENV, "").strip()
+    if from_env:
+        return from_env
+    with writer(db_path) as con:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", [SECRET_META_KEY]).fetchone()
+        if row:
+            return str(row[0])
+        value = secrets.token_urlsafe(48)
+        con.execute("INSERT INTO meta VALUES (?, ?)", [SECRET_META_KEY, value])
+        return value
+
+
+def new_csrf_token() -> str:
+    """A random token for one session's forms."""
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison of the session's token and the form's."""
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))

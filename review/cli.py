@@ -1,0 +1,198 @@
+"""Sub-commands `export`, `review` and `user` (add, list, passwd)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from errors import InputError
+
+STATUSES = ("new", "confirmed", "rejected", "forwarded")
+EXPORT_FORMATS = ("csv", "xlsx", "json", "parquet", "training-jsonl")
+PASSWORD_ENV = "MONITOR_PASSWORD"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add export, review and user."""
+    p = sub.add_parser(
+        "export",
+        help="flagged items for reviewers (csv, xlsx, json, parquet, training-jsonl)",
+        description="Write flagged items to a file, one row per near-duplicate cluster, with link, "
+        "source, author, time, text, language, scores, evidence, review status and note, parent post. "
+        "training-jsonl writes reviewers' confirmed/rejected decisions as labelled rows for `train "
+        "--extra-jsonl`. Example: python pipeline.py export --format xlsx --out confirmed.xlsx "
+        "--label corruption --status confirmed --since 2026-11-18",
+    )
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("--out", required=True, type=Path, metavar="F", help="file to write")
+    p.add_argument("--label", choices=("corruption", "infrastructure"), help="only items flagged with it")
+    p.add_argument(
+        "--min-score", type=float, metavar="P", help="minimum score (of --label, else of any label)"
+    )
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="from this day (Asia/Almaty)")
+    p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="up to and including this day")
+    p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    p.add_argument("--lang", help="only this language (ru, kk, mixed, other)")
+    p.add_argument("--status", choices=STATUSES, help="only items whose latest review status is this")
+    p.add_argument(
+        "--all-duplicates", action="store_true", help="one row per item instead of one per cluster"
+    )
+    _common(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "review",
+        help="the review web page",
+        description="Serve the review page (login, flagged items, decisions, exports, chart). It "
+        "binds to 127.0.0.1 unless told otherwise. Example: python pipeline.py review --port 8080",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    _common(p)
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser(
+        "user",
+        help="reviewers who may log in to the review page",
+        description="Manage reviewers. The password is asked at a prompt, or read from "
+        f"${PASSWORD_ENV}, or from stdin with --password-stdin; never from the command line. "
+        "Example: python pipeline.py user add aigerim",
+    )
+    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    for action, text in (("add", "add a reviewer"), ("passwd", "change a reviewer's password")):
+        q = user_sub.add_parser(action, help=text, description=f"{text[0].upper()}{text[1:]}.")
+        q.add_argument("username")
+        q.add_argument(
+            "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+        )
+        _common(q)
+        q.set_defaults(func=cmd_user_add if action == "add" else cmd_user_passwd)
+    q = user_sub.add_parser("list", help="list reviewers", description="List reviewers.")
+    _common(q)
+    q.set_defaults(func=cmd_user_list)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="sources file (default config/sources.toml)")
+    p.add_argument("--db", help="DuckDB file (default: [settings] db, else data/monitor.duckdb)")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-11-25: {value!r}") from None
+
+
+def _db(args: argparse.Namespace) -> Path:
+    from batch.cli import resolve
+
+    return resolve(args, config_required=False)[1]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`export`: flagged items (or reviewers' decisions) to a file."""
+    db = _db(args)
+    if not db.exists():
+        raise InputError("no database here yet; run the pipeline first", path=str(db))
+    if args.format == "training-jsonl":
+        from review.training import decision_rows, write_jsonl
+
+        try:
+            n = write_jsonl(decision_rows(db), args.out)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", path=str(args.out)) from None
+        print(f"wrote {n} reviewer-labelled rows to {args.out}")
+        return 0
+    from review.export import export_to_file
+    from review.queries import Filters
+
+    filters = Filters(
+        label=args.label,
+        min_score=args.min_score,
+        since=args.since,
+        until=args.until,
+        sources=args.source or [],
+        lang=args.lang,
+        status=args.status,
+    )
+    n = export_to_file(db, filters, args.format, args.out, collapse=not args.all_duplicates)
+    print(f"wrote {n} rows to {args.out}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """`review`: serve the review page until interrupted."""
+    from werkzeug.serving import make_server
+
+    from review.app import create_app
+
+    db = _db(args)
+    app = create_app(db)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: listening on {args.host}, reachable from other machines; use HTTPS in front",
+            file=sys.stderr,
+        )
+    print(f"review page on http://{args.host}:{server.server_port}/ (database {db}); Ctrl+C stops it")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise InputError(f"no password: give it at a prompt, in ${PASSWORD_ENV} or with --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise InputError("the two passwords differ")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """`user add NAME`: create a reviewer."""
+    from review.auth import add_user, check_username
+
+    check_username(args.username)
+    add_user(_db(args), args.username, _read_password(args))
+    print(f"user {args.username} added")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    """`user passwd NAME`: change a reviewer's password (their open sessions end)."""
+    from review.auth import set_password
+
+    set_password(_db(args), args.username, _read_password(args))
+    print(f"password of {args.username} changed")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    """`user list`: reviewers and when they were added."""
+    from review.auth import list_users
+
+    users = list_users(_db(args))
+    for user in users:
+        state = " (disabled)" if user["disabled"] else ""
+        print(f"{user['username']}\tadded {user['created_at']:%Y-%m-%d %H:%M %Z}{state}")
+    if not users:
+        print("no reviewers yet; add one with: python pipeline.py user add NAME")
+    return 0

@@ -1,0 +1,304 @@
+"""Reading flagged items for reviewers, and writing their decisions.
+
+Every filter value goes to DuckDB as a bound parameter; the only text put into SQL is taken from
+fixed whitelists (label column names). Reads and writes are short: the scheduler writes between
+batches, so the file is opened only for the moment a query runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from errors import InputError
+from store.db import writer
+from store.migrations import REVIEW_STATUSES
+
+log = logging.getLogger(__name__)
+
+LABELS = ("corruption", "infrastructure")
+LOCAL_TZ = ZoneInfo("Asia/Almaty")  # the region's time zone: dates typed by reviewers mean local days
+MAX_NOTE = 4000
+
+
+@dataclass(slots=True)
+class Filters:
+    """What a reviewer (or the export command) asks for; every field optional."""
+
+    label: str | None = None
+    min_score: float | None = None
+    since: date | None = None
+    until: date | None = None
+    sources: list[str] = field(default_factory=list)
+    lang: str | None = None
+    status: str | None = None
+    query: str | None = None
+
+    def validate(self) -> Filters:
+        """Raise InputError on a value outside what the store holds."""
+        if self.label and self.label not in LABELS:
+            raise InputError(f"unknown label {self.label!r}; expected one of {', '.join(LABELS)}")
+        if self.status and self.status not in REVIEW_STATUSES:
+            raise InputError(
+                f"unknown review status {self.status!r}; expected one of {', '.join(REVIEW_STATUSES)}"
+            )
+        if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
+            raise InputError(f"minimum score {self.min_score} is outside 0..1")
+        if self.since and self.until and self.since > self.until:
+            raise InputError(f"the date range is empty: {self.since} is after {self.until}")
+        return self
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight of ``day`` in Asia/Almaty, as an aware UTC datetime."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def _where(filters: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.label:
+        clauses.append("list_contains(f.labels, ?)")
+        params.append(filters.label)
+    if filters.min_score is not None:
+        if filters.label in LABELS:  # a whitelisted column name, never user text
+            clauses.append(f"coalesce(f.{filters.label}, 0) >= ?")
+        else:
+            clauses.append("greatest(coalesce(f.corruption, 0), coalesce(f.infrastructure, 0)) >= ?")
+        params.append(filters.min_score)
+    if filters.since:
+        clauses.append("coalesce(f.published_at, f.collected_at) >= ?")
+        params.append(local_day_start(filters.since))
+    if filters.until:
+        clauses.append("coalesce(f.published_at, f.collected_at) < ?")
+        params.append(local_day_start(filters.until + timedelta(days=1)))
+    if filters.sources:
+        clauses.append("list_contains(?::VARCHAR[], f.source)")
+        params.append(list(filters.sources))
+    if filters.lang:
+        clauses.append("f.lang = ?")
+        params.append(filters.lang)
+    if filters.status:
+        clauses.append("f.review_status = ?")
+        params.append(filters.status)
+    if filters.query and filters.query.strip():
+        clauses.append(
+            "(contains(lower(coalesce(f.text, '')), lower(?)) OR contains(lower(coalesce(f.title, '')), lower(?))"
+            " OR contains(lower(coalesce(f.author, '')), lower(?)))"
+        )
+        params += [filters.query.strip()] * 3
+    return (" AND ".join(clauses) or "true"), params
+
+
+_SELECT = """
+WITH base AS (
+    SELECT f.*, coalesce(f.published_at, f.collected_at) AS ts,
+           coalesce(f.cluster_id, f.source || '|' || f.external_id) AS cluster_key
+    FROM flagged f
+    WHERE {where}
+), ranked AS (
+    SELECT *,
+           count(*) OVER w AS cluster_size,
+           row_number() OVER (PARTITION BY cluster_key ORDER BY ts DESC, source, external_id) AS cluster_rank,
+           list(url) OVER w AS cluster_urls
+    FROM base
+    WINDOW w AS (PARTITION BY cluster_key)
+)
+SELECT r.source, r.external_id, r.kind, r.parent, r.url, r.author, r.title, r.ts, r.lang, r.text,
+       r.corruption, r.infrastructure, r.labels, r.evidence, r.model_version, r.review_status,
+       r.forwarded_to, r.reviewer, r.note, r.reviewed_at, r.cluster_size, r.cluster_urls,
+       p.title AS parent_title, p.text AS parent_text, p.url AS parent_url
+FROM ranked r
+LEFT JOIN items p ON p.source = r.source AND p.external_id = r.parent
+WHERE {collapse}
+ORDER BY r.ts DESC, r.source, r.external_id
+"""
+
+
+def _row_dict(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description or []]
+    rows = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["evidence"] = parse_evidence(row.get("evidence"))
+        row["labels"] = list(row.get("labels") or [])
+        rows.append(row)
+    return rows
+
+
+def parse_evidence(value: Any) -> dict[str, list[str]]:
+    """The evidence column as {label: [terms]}, whatever shape the classifier stored."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if not isinstance(value, dict):
+        return {}
+    result: dict[str, list[str]] = {}
+    for label, terms in value.items():
+        if isinstance(terms, str):
+            terms = [terms]
+        if not isinstance(terms, list):
+            continue
+        clean = []
+        for term in terms:
+            if isinstance(term, dict):  # tolerate {"term": ..., "weight": ...}
+                term = term.get("term") or term.get("text")
+            if isinstance(term, str) and term.strip():
+                clean.append(term.strip())
+        result[str(label)] = clean
+    return result
+
+
+def select_flagged(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    *,
+    collapse: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Flagged items matching ``filters``, newest first; with ``collapse`` one row per near-duplicate cluster."""
+    where, params = _where(filters)
+    sql = _SELECT.format(where=where, collapse="r.cluster_rank = 1" if collapse else "true")
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params = [*params, int(limit), int(offset)]
+    return _row_dict(con.execute(sql, params))
+
+
+def count_flagged(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """How many flagged items match ``filters``."""
+    where, params = _where(filters)
+    return int(con.execute(f"SELECT count(*) FROM flagged f WHERE {where}", params).fetchone()[0])
+
+
+def per_day(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[tuple[date, str, int]]:
+    """Flagged items per local day and label: (day, label, count), oldest day first."""
+    where, params = _where(filters)
+    sql = f"""
+        SELECT CAST(timezone('Asia/Almaty', coalesce(f.published_at, f.collected_at)) AS DATE) AS day,
+               label, count(*) AS n
+        FROM flagged f, unnest(f.labels) AS t(label)
+        WHERE {where}
+        GROUP BY ALL ORDER BY day, label
+    """
+    return [(row[0], row[1], int(row[2])) for row in con.execute(sql, params).fetchall()]
+
+
+def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The sources and languages present among flagged items, for the filter form."""
+    sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM flagged ORDER BY 1").fetchall()]
+    langs = [
+        r[0]
+        for r in con.execute("SELECT DISTINCT lang FROM flagged WHERE lang IS NOT NULL ORDER BY 1").fetchall()
+    ]
+    return {"sources": sources, "langs": langs}
+
+
+_ITEM_COLUMNS = """
+    i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title,
+    coalesce(i.published_at, i.collected_at) AS ts, i.lang, i.text, i.cluster_id,
+    c.corruption, c.infrastructure, coalesce(c.labels, []) AS labels, c.evidence, c.model_version
+"""
+
+
+def get_item(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> dict[str, Any] | None:
+    """One item with its scores, or None."""
+    cur = con.execute(
+        f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+            WHERE i.source = ? AND i.external_id = ?""",
+        [source, external_id],
+    )
+    rows = _row_dict(cur)
+    return rows[0] if rows else None
+
+
+def get_thread(con: duckdb.DuckDBPyConnection, item: dict[str, Any], *, limit: int = 100) -> dict[str, Any]:
+    """The item's parent, its siblings (same parent) and its replies, oldest first."""
+    parent = get_item(con, item["source"], item["parent"]) if item.get("parent") else None
+    siblings: list[dict[str, Any]] = []
+    if item.get("parent"):
+        siblings = _row_dict(
+            con.execute(
+                f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+                    WHERE i.source = ? AND i.parent = ? AND i.external_id <> ?
+                    ORDER BY ts, i.external_id LIMIT ?""",
+                [item["source"], item["parent"], item["external_id"], limit],
+            )
+        )
+    replies = _row_dict(
+        con.execute(
+            f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+                WHERE i.source = ? AND i.parent = ? ORDER BY ts, i.external_id LIMIT ?""",
+            [item["source"], item["external_id"], limit],
+        )
+    )
+    duplicates: list[dict[str, Any]] = []
+    if item.get("cluster_id"):
+        duplicates = _row_dict(
+            con.execute(
+                f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+                    WHERE i.cluster_id = ? AND NOT (i.source = ? AND i.external_id = ?)
+                    ORDER BY ts DESC LIMIT ?""",
+                [item["cluster_id"], item["source"], item["external_id"], limit],
+            )
+        )
+    return {"parent": parent, "siblings": siblings, "replies": replies, "duplicates": duplicates}
+
+
+def review_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> list[dict[str, Any]]:
+    """Every decision on one item, newest first."""
+    cur = con.execute(
+        """SELECT review_id, status, forwarded_to, reviewer, note, created_at FROM reviews
+           WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC""",
+        [source, external_id],
+    )
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def record_decision(
+    db_path: Path,
+    source: str,
+    external_id: str,
+    *,
+    status: str,
+    reviewer: str,
+    note: str | None = None,
+    forwarded_to: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Append one review decision (one short write transaction); returns its review_id."""
+    if status not in REVIEW_STATUSES:
+        raise InputError(f"unknown review status {status!r}")
+    forwarded_to = (forwarded_to or "").strip() or None
+    if status == "forwarded" and not forwarded_to:
+        raise InputError("say to whom the item is forwarded")
+    if status != "forwarded":
+        forwarded_to = None
+    note = (note or "").strip()[:MAX_NOTE] or None
+    now = now or datetime.now(UTC)
+    with writer(db_path) as con:
+        found = con.execute(
+            "SELECT count(*) FROM items WHERE source = ? AND external_id = ?", [source, external_id]
+        ).fetchone()[0]
+        if not found:
+            raise InputError(f"no item {external_id!r} in source {source!r}")
+        review_id = con.execute(
+            """INSERT INTO reviews (source, external_id, status, forwarded_to, reviewer, note, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING review_id""",
+            [source, external_id, status, forwarded_to, reviewer, note, now],
+        ).fetchone()[0]
+    log.info("review %s of %s/%s by %s: %s", review_id, source, external_id, reviewer, status)
+    return int(review_id)

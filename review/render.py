@@ -1,0 +1,109 @@
+"""HTML pieces built in Python: evidence highlighting and the per-day chart (inline SVG).
+
+Both escape every piece of text first and add only their own markup around it, so an item whose
+text is ``<script>…`` is shown as those characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+
+from markupsafe import Markup, escape
+
+LABEL_COLOURS = {"corruption": "#b3261e", "infrastructure": "#1f5fa8"}
+OTHER_COLOUR = "#666666"
+
+
+def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
+    """``text`` escaped, with every evidence term (case-insensitive) wrapped in <mark class=LABEL>."""
+    text = text or ""
+    term_label: dict[str, str] = {}
+    for label, terms in evidence.items():
+        for term in terms:
+            term_label.setdefault(term.casefold(), label)
+    if not term_label or not text:
+        return Markup(escape(text))
+    # Longest terms first, so "взяткой" wins over "взятк" where both match at one place.
+    pattern = re.compile(
+        "|".join(re.escape(t) for t in sorted(term_label, key=len, reverse=True)), re.IGNORECASE
+    )
+    out: list[str] = []
+    pos = 0
+    for match in pattern.finditer(text):
+        if match.start() == match.end():
+            continue
+        out.append(str(escape(text[pos : match.start()])))
+        label = term_label.get(match.group(0).casefold(), "other")
+        css = label if label in LABEL_COLOURS else "other"
+        out.append(f'<mark class="ev ev-{css}" title="{escape(label)}">{escape(match.group(0))}</mark>')
+        pos = match.end()
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
+
+
+def per_day_svg(
+    counts: list[tuple[date, str, int]], *, first: date, last: date, width: int = 900, height: int = 220
+) -> Markup:
+    """A bar chart of flagged items per day, one bar per label side by side, days ``first``..``last``."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)] if first <= last else []
+    by_day: dict[date, dict[str, int]] = defaultdict(dict)
+    labels: list[str] = []
+    for day, label, n in counts:
+        by_day[day][label] = n
+        if label not in labels:
+            labels.append(label)
+    labels.sort(key=lambda lab: (lab not in LABEL_COLOURS, lab))
+    top = max((n for _d, _l, n in counts), default=0)
+    left, bottom, right, head = 36, 34, 10, 22
+    plot_w, plot_h = width - left - right, height - bottom - head
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="flagged items per day per label">'
+    ]
+    if not days or top == 0:
+        parts.append(f'<text x="{left}" y="{height // 2}" fill="#555">no flagged items in this period</text>')
+        parts.append("</svg>")
+        return Markup("".join(parts))
+    step = _nice_step(top)
+    scale_top = step * -(-top // step)
+    for tick in range(0, scale_top + 1, step):
+        y = head + plot_h - plot_h * tick / scale_top
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{tick}</text>')
+    slot = plot_w / len(days)
+    bar = max(1.0, (slot * 0.8) / max(1, len(labels)))
+    label_every = max(1, len(days) // 10)
+    for i, day in enumerate(days):
+        x0 = left + i * slot + slot * 0.1
+        for j, label in enumerate(labels):
+            n = by_day.get(day, {}).get(label, 0)
+            if not n:
+                continue
+            h = plot_h * n / scale_top
+            colour = LABEL_COLOURS.get(label, OTHER_COLOUR)
+            parts.append(
+                f'<rect x="{x0 + j * bar:.1f}" y="{head + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{escape(day.isoformat())} {escape(label)}: {n}</title></rect>'
+            )
+        if i % label_every == 0:
+            parts.append(
+                f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                f'font-size="11">{day:%d.%m}</text>'
+            )
+    x = left
+    for label in labels:
+        colour = LABEL_COLOURS.get(label, OTHER_COLOUR)
+        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 16}" y="14" font-size="12">{escape(label)}</text>')
+        x += 30 + 8 * len(label)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _nice_step(top: int) -> int:
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000):
+        if top / step <= 5:
+            return step
+    return 10000
