@@ -13,7 +13,7 @@ from errors import InputError
 
 STATUSES = ("new", "confirmed", "rejected", "forwarded")
 EXPORT_FORMATS = ("csv", "xlsx", "json", "parquet", "training-jsonl")
-PASSWORD_ENV = "MONITOR_PASSWORD"
+PASSWORD_ENV = "MONITOR_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -24,7 +24,7 @@ def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
         for term in terms:
             term_label.setdefault(term.casefold(), label)
     if not term_label or not text:
-        return Markup(escape(text))
+        return escape(text)
     # Longest terms first, so "взяткой" wins over "взятк" where both match at one place.
     pattern = re.compile(
         "|".join(re.escape(t) for t in sorted(term_label, key=len, reverse=True)), re.IGNORECASE
@@ -40,7 +40,7 @@ def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
         out.append(f'<mark class="ev ev-{css}" title="{escape(label)}">{escape(match.group(0))}</mark>')
         pos = match.end()
     out.append(str(escape(text[pos:])))
-    return Markup("".join(out))
+    return Markup("".join(out))  # noqa: S704 - every text piece was escaped above
 
 
 def per_day_svg(
@@ -65,7 +65,7 @@ def per_day_svg(
     if not days or top == 0:
         parts.append(f'<text x="{left}" y="{height // 2}" fill="#555">no flagged items in this period</text>')
         parts.append("</svg>")
-        return Markup("".join(parts))
+        return Markup("".join(parts))  # noqa: S704 - numbers, and labels escaped above
     step = _nice_step(top)
     scale_top = step * -(-top // step)
     for tick in range(0, scale_top + 1, step):
@@ -99,7 +99,7 @@ def per_day_svg(
         parts.append(f'<text x="{x + 16}" y="14" font-size="12">{escape(label)}</text>')
         x += 30 + 8 * len(label)
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # noqa: S704 - numbers, and labels escaped above
 
 
 def _nice_step(top: int) -> int:
