@@ -413,3 +413,30 @@ def test_cli_run_channel_without_preview_fails_with_one_line(httpserver: HTTPSer
     assert result.returncode == 1
     assert "zakrytyi_chat" in result.stderr and "no public web preview" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- the bundled demo channel ----------------------------------------------------------------
+
+
+def test_demo_channel_pages_back_once_then_stops() -> None:
+    from batch.demo import DemoServer
+
+    with DemoServer() as server:
+        state: dict[str, Any] = {}
+        client = HttpClient(min_delay=0, retries=0, respect_robots=False)
+        opts = {"channel": "oskemen_qala", "base_url": f"{server.base}/telegram"}
+        ctx = CollectContext(
+            source=SourceConfig(name="demo-tg", kind="telegram", options=opts),
+            http=client,
+            state=state,
+            last_success=None,
+            now=datetime.now(UTC),
+        )
+        items = list(telegram.collect(ctx))
+        assert client.stats.requests == 2
+        assert sorted(int(i.external_id) for i in items) == [45, 46, 47, 48, 49, 50, 51, 53, 54, 55, 56]
+        assert state == {"last_id": 56}
+        again = list(telegram.collect(ctx))
+        assert client.stats.requests == 3  # one page more
+        assert {i.external_id for i in again} <= {i.external_id for i in items}
+        client.close()

@@ -434,3 +434,15 @@ def test_cli_import_zip(tmp_path: Path) -> None:
     result = run_cli("import", "whatsapp", str(archive), "--source", "chat", "--db", str(db), "--no-classify")
     assert result.returncode == 0, result.stderr
     assert _rows(db, "SELECT count(*) FROM items WHERE source = 'chat'") == [(9,)]
+
+
+def test_demo_export_reads_cleanly() -> None:
+    demo = Path(__file__).resolve().parents[2] / "demo" / "imports" / "whatsapp-obrashcheniya.txt"
+    items, errors = read(demo)
+    assert errors == []
+    assert len(items) == 8
+    assert sum(i.author is not None and i.author.startswith("phone:") for i in items) == 3
+    assert (
+        items[4].text
+        == "Сәлеметсіз бе! Шығыс ықшам ауданында кәріз құдығының қақпағы жоқ, балалар құлап кетуі мүмкін.\nМекенжай: Сатпаев даңғылы, 64."
+    )
