@@ -418,3 +418,160 @@ def test_demo_handler_serves_the_emulated_page() -> None:
     assert page["paging"]["next"].startswith("http://127.0.0.1:1/graph/v25.0/100200300400/feed?")
     texts = " ".join(p.get("message") or "" for p in page["data"])
     assert "Момышулы" in texts and "пара" in texts
+
+
+# -- end to end through the real command line ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Cli:
+    """`pipeline.py run` of one facebook source against the emulator, in a subprocess."""
+
+    def __init__(self, tmp: Path, base: str, *, retries: int = 3, token: str = TOKEN) -> None:
+        self.db = tmp / "monitor.duckdb"
+        self.config = tmp / "sources.toml"
+        self.config.write_text(
+            f'[settings]\nretries = {retries}\n\n[[sources]]\nname = "dept-fb"\nkind = "facebook"\n'
+            f'page_id = "{PAGE}"\ngraph_url = "{base}/v25.0"\ntoken_env = "FB_TEST_TOKEN"\n'
+            "page_size = 3\ncomment_page_size = 2\n",
+            encoding="utf-8",
+        )
+        self.token = token
+        self.outputs: list[str] = []
+
+    def run(self, *extra: str) -> tuple[int, str, str]:
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "FB_TEST_TOKEN": self.token}
+        cmd = [sys.executable, str(ROOT / "pipeline.py"), *extra, "run", "--config", str(self.config)]
+        done = subprocess.run(
+            [*cmd, "--db", str(self.db), "--no-classify"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        self.outputs += [done.stdout, done.stderr]
+        return done.returncode, done.stdout, done.stderr
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        import duckdb
+
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+
+def _fresh_post(emulator: GraphEmulator) -> str:
+    # Dates from the real clock: the run's comment window is counted from the real now.
+    now = datetime.now(UTC)
+    post = emulator.add_post(
+        PAGE, "Свежий пост: на улице Розыбакиева второй день нет света.", now.replace(microsecond=0)
+    )
+    emulator.add_comment(
+        post, "Электрик приезжал, сказал, что кабель старый.", now.replace(microsecond=0), author="Ли"
+    )
+    return post
+
+
+def test_cli_two_runs_store_everything_exactly_once(
+    graph: str, emulator: GraphEmulator, tmp_path: Path
+) -> None:
+    fresh = _fresh_post(emulator)
+    cli = Cli(tmp_path, graph)
+    code, out, err = cli.run()
+    assert code == 0, err
+    assert "dept-fb: ok - fetched 27, new 27" in out
+    when = datetime.now(UTC).replace(microsecond=0)
+    top = emulator.add_comment(
+        fresh, "Бүгін де жарық жоқ, тоңазытқыштағы тамақ бұзылды.", when, author="Әлия"
+    )
+    emulator.add_comment(fresh, "В акимате обещают починить к пятнице.", when, parent=top, author="Денис")
+    emulator.edit_post(fresh, "Свежий пост (обновлено): свет на Розыбакиева дали в 18:00.", when)
+    new_post = emulator.add_post(PAGE, "Жаңа хабарлама: Сайран көлінің жағалауы тазартылады.", when)
+    code, out, err = cli.run()
+    assert code == 0, err
+    rows = cli.query(
+        "SELECT kind, count(*), count(DISTINCT external_id) FROM items GROUP BY kind ORDER BY kind"
+    )
+    comments = COMMENTS + 3
+    assert rows == [("comment", comments, comments), ("post", VISIBLE_POSTS + 2, VISIBLE_POSTS + 2)]
+    expected_ids = {(pid) for pid, p in emulator.posts.items() if not p["hidden"]} | set(emulator.comments)
+    assert {r[0] for r in cli.query("SELECT external_id FROM items")} == expected_ids
+    parents = dict(cli.query("SELECT external_id, parent FROM items WHERE kind = 'comment'"))
+    assert parents == {cid: c["parent"] or c["post_id"] for cid, c in emulator.comments.items()}
+    assert cli.query(f"SELECT version, text FROM items WHERE external_id = '{fresh}'") == [
+        (2, "Свежий пост (обновлено): свет на Розыбакиева дали в 18:00.")
+    ]
+    assert cli.query(f"SELECT text FROM item_versions WHERE external_id = '{fresh}'") == [
+        ("Свежий пост: на улице Розыбакиева второй день нет света.",)
+    ]
+    assert new_post in expected_ids
+    statuses = cli.query("SELECT status FROM runs ORDER BY run_id")
+    assert statuses == [("ok",), ("ok",)]
+    # A post that disappears from the page stays in the database.
+    emulator.delete_post(new_post)
+    assert cli.run()[0] == 0
+    assert cli.query(f"SELECT count(*) FROM items WHERE external_id = '{new_post}'") == [(1,)]
+
+
+def test_cli_500_mid_paging_then_next_run_completes(
+    graph: str, emulator: GraphEmulator, tmp_path: Path
+) -> None:
+    emulator.fail("http500", path="/feed", after=1, times=-1)
+    cli = Cli(tmp_path, graph, retries=0)
+    code, _, err = cli.run()
+    assert code == 1 and "dept-fb: failed" in err and "HTTP 500" in err
+    kept = cli.query("SELECT count(*) FROM items")[0][0]
+    assert 0 < kept < VISIBLE_POSTS + COMMENTS
+    emulator.faults.clear()
+    code, _out, err = cli.run()
+    assert code == 0, err
+    assert cli.query("SELECT count(*), count(DISTINCT external_id) FROM items") == [
+        (VISIBLE_POSTS + COMMENTS, VISIBLE_POSTS + COMMENTS)
+    ]
+    assert cli.query("SELECT status FROM runs ORDER BY run_id") == [("failed",), ("ok",)]
+
+
+def test_cli_throttling_recovers_or_ends_throttled(
+    graph: str, emulator: GraphEmulator, tmp_path: Path
+) -> None:
+    emulator.fail("throttle", code=613, path="/comments", after=2, times=2, retry_after=0)
+    cli = Cli(tmp_path, graph)
+    code, out, err = cli.run()
+    assert code == 0 and "dept-fb: ok - fetched 25" in out, err
+    emulator.fail("throttle", code=32, path="/feed", times=-1, regain_minutes=45)
+    code, out, err = cli.run()
+    assert code == 1
+    assert "dept-fb: throttled" in err and "2700 s" in err and "next run goes on" in err
+    emulator.faults.clear()
+    assert cli.run()[0] == 0
+    assert cli.query("SELECT status FROM runs ORDER BY run_id") == [("ok",), ("throttled",), ("ok",)]
+    assert cli.query("SELECT count(*) FROM items") == [(VISIBLE_POSTS + COMMENTS,)]
+
+
+def test_cli_expired_token_clear_message_nonzero_and_no_token_anywhere(
+    graph: str, emulator: GraphEmulator, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, graph)
+    assert cli.run("--debug")[0] == 0
+    emulator.fail("token", subcode=463, path="/comments", after=3, times=-1)
+    code, _out, err = cli.run("--debug")
+    assert code == 1
+    line = next(x for x in err.splitlines() if x.startswith("dept-fb: token"))
+    assert "FB_TEST_TOKEN is expired (code 190/463)" in line
+    assert "issue a new page access token and set FB_TEST_TOKEN" in line
+    assert "Traceback" not in err
+    assert cli.query("SELECT status FROM runs ORDER BY run_id") == [("ok",), ("token",)]
+    dumps = [
+        str(cli.query(f"SELECT * FROM {table}"))
+        for table in ("items", "item_versions", "runs", "source_state")
+    ]
+    assert not [text for text in cli.outputs + dumps if TOKEN in text]
+    assert TOKEN.encode() not in cli.db.read_bytes()
+    assert any("8 posts and 17 comments read" in text for text in cli.outputs)  # debug logs were captured
