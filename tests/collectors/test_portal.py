@@ -1,0 +1,315 @@
+"""The portal collector against a local portal (pytest-httpserver): discovery, comments, reruns, bad pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from collectors import portal
+from collectors.base import CollectContext, SourceConfig
+from collectors.http import HttpClient
+from collectors.item import Item
+from errors import ConfigError
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "portal"
+NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+REMONT = "/news/2026/11/25/yamy-vokrug-lyukov-posle-remonta.html"
+AVTOBUS = "/news/2026/11/24/avtobus-12-izmenil-marshrut.html"
+KZ = "/news/2026/11/23/kosh-zharygy-oshiruli-5501.html"
+
+
+class Portal:
+    """A small city portal: routes by path and query; pages can be changed between runs."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.hits: list[str] = []
+        self.html("/robots.txt", "User-agent: *\nDisallow: /private/\n", ctype="text/plain")
+        self.file("/news/", "listing.html")
+        self.file("/news/?page=2", "listing2.html")
+        self.file(REMONT, "article-remont.html")
+        self.file(REMONT + "?cpage=2", "article-remont-cpage2.html")
+        self.file(AVTOBUS, "article-avtobus-cp1251.html", ctype="text/html")
+        self.file(KZ, "article-kz.html")
+
+    def file(self, key: str, name: str, ctype: str = "text/html; charset=utf-8") -> None:
+        self.pages[key] = (200, {"Content-Type": ctype}, (FIXTURES / name).read_bytes())
+
+    def html(
+        self,
+        key: str,
+        body: str | bytes,
+        *,
+        ctype: str = "text/html; charset=utf-8",
+        status: int = 200,
+        **headers: str,
+    ) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.pages[key] = (status, {"Content-Type": ctype, **headers}, data)
+
+    def __call__(self, request: Request) -> Response:
+        key = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+        self.hits.append(key)
+        status, headers, body = self.pages.get(key, (404, {"Content-Type": "text/plain"}, b"not found"))
+        return Response(body, status=status, headers=headers)
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer) -> Portal:
+    handler = Portal()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
+    return handler
+
+
+def run(
+    httpserver: HTTPServer,
+    state: dict[str, Any],
+    *,
+    now: datetime = NOW,
+    validators: dict[str, dict[str, str]] | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    **options: Any,
+) -> list[Item]:
+    opts = {"start_urls": [httpserver.url_for("/news/")], **options}
+    client = HttpClient(
+        min_delay=0, respect_robots=True, sleep=lambda _s: None, validators=validators, max_bytes=max_bytes
+    )
+    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=now)
+    try:
+        return list(portal.collect(ctx))
+    finally:
+        client.close()
+
+
+def by_id(items: list[Item]) -> dict[str, Item]:
+    return {i.external_id: i for i in items}
+
+
+def test_first_run_collects_articles_and_threaded_comments(httpserver: HTTPServer, site: Portal) -> None:
+    state: dict[str, Any] = {}
+    items = run(httpserver, state)
+    remont = httpserver.url_for(REMONT)
+    kz = httpserver.url_for(KZ)
+    assert sorted((i.kind, i.external_id) for i in items) == sorted(
+        [
+            ("article", remont),
+            ("comment", f"{remont}#c101"),
+            ("comment", f"{remont}#c102"),
+            ("comment", f"{remont}#c103"),
+            ("comment", f"{remont}#c104"),  # from the thread's second page
+            ("article", httpserver.url_for(AVTOBUS)),
+            ("article", kz),
+            ("comment", f"{kz}#c9001"),
+            ("comment", f"{kz}#c9002"),
+        ]
+    )
+    got = by_id(items)
+    article = got[remont]
+    assert article.title == "Ямы вокруг люков после ремонта: жители жалуются"
+    assert article.author == "Айгерим Сейтказина"
+    assert article.published_at == datetime(2026, 11, 25, 9, 35, tzinfo=UTC)
+    assert "Читайте также" not in article.text and "Реклама" not in article.text
+    reply = got[f"{remont}#c102"]
+    assert reply.parent == remont
+    assert reply.raw["reply_to"] == f"{remont}#c101"
+    assert reply.author == "Салтанат"
+    assert "как наказали чиновников" in got[f"{remont}#c101"].text
+    assert got[f"{kz}#c9002"].raw["reply_to"] == f"{kz}#c9001"
+    assert got[httpserver.url_for(AVTOBUS)].title == "Автобус №12 изменил маршрут"  # cp1251 decoded
+    # same-site article links only; tags, menus, footers and other portals are not fetched
+    assert not any("/tag/" in h or "/about/" in h or "pravila" in h or "archive" in h for h in site.hits)
+    assert state["_errors"] == []
+    assert set(state["articles"]) == {remont, httpserver.url_for(AVTOBUS), kz}
+    assert state["articles"][remont]["comments"] == 4
+
+
+def test_rerun_fetches_only_what_is_due_and_yields_only_changed_pages(
+    httpserver: HTTPServer, site: Portal
+) -> None:
+    state: dict[str, Any] = {}
+    validators: dict[str, dict[str, str]] = {}
+    run(httpserver, state, validators=validators)
+    # right after: nothing is due, nothing is yielded, no article is downloaded again
+    site.hits.clear()
+    assert run(httpserver, state, now=NOW + timedelta(minutes=10), validators=validators) == []
+    assert not any(h.startswith("/news/2026") for h in site.hits)
+    # seven hours later (every article is due again), a reader has answered under the Kazakh story
+    page = (FIXTURES / "article-kz.html").read_text(encoding="utf-8")
+    page = page.replace(
+        '<div class="footer">',
+        '<div class="comments__item" data-comment-id="9003" data-parent-id="9002"><span class="comments__author">Серік</span>'
+        '<div class="comments__text">Акимат ақша бөлінді дейді, ал жарық әлі жоқ.</div></div><div class="footer">',
+    )
+    site.html(KZ, page)
+    items = run(httpserver, state, now=NOW + timedelta(hours=7), validators=validators)
+    kz = httpserver.url_for(KZ)
+    assert sorted(i.external_id for i in items) == sorted([kz, f"{kz}#c9001", f"{kz}#c9002", f"{kz}#c9003"])
+    assert by_id(items)[f"{kz}#c9003"].raw["reply_to"] == f"{kz}#c9002"
+    assert state["articles"][kz]["comments"] == 3
+
+
+def test_recheck_policy_by_age() -> None:
+    rules = portal.DEFAULT_RECHECK
+    published = NOW - timedelta(hours=5)
+    assert portal.recheck_due(NOW, published, NOW - timedelta(minutes=61), rules)
+    assert not portal.recheck_due(NOW, published, NOW - timedelta(minutes=30), rules)
+    week_old = NOW - timedelta(days=3)
+    assert not portal.recheck_due(NOW, week_old, NOW - timedelta(hours=5), rules)
+    assert portal.recheck_due(NOW, week_old, NOW - timedelta(hours=7), rules)
+    two_years = NOW - timedelta(days=800)
+    assert not portal.recheck_due(NOW, two_years, NOW - timedelta(days=300), rules)
+
+
+def test_crawl_budget_spreads_new_articles_over_runs(httpserver: HTTPServer, site: Portal) -> None:
+    state: dict[str, Any] = {}
+    first = run(httpserver, state, max_articles=1)
+    assert [i.kind for i in first].count("article") == 1
+    second = run(httpserver, state, max_articles=1)
+    assert [i.kind for i in second].count("article") == 1
+    assert {i.external_id for i in first if i.kind == "article"} != {
+        i.external_id for i in second if i.kind == "article"
+    }
+    assert len(state["articles"]) == 2
+
+
+def test_pagination_limit(httpserver: HTTPServer, site: Portal) -> None:
+    state: dict[str, Any] = {}
+    run(httpserver, state, max_pages=1)
+    assert "/news/?page=2" not in site.hits
+    assert httpserver.url_for(KZ) not in state["articles"]
+
+
+def test_bad_pages_cost_one_error_each_and_the_run_goes_on(httpserver: HTTPServer, site: Portal) -> None:
+    links = {
+        "broken": "/news/2026/11/25/broken-page-10001.html",
+        "huge": "/news/2026/11/25/huge-page-10002.html",
+        "binary": "/news/2026/11/25/binary-page-10003.html",
+        "loop": "/news/2026/11/25/redirect-loop-10004.html",
+        "many": "/news/2026/11/25/many-comments-10005.html",
+        "koi8": "/news/2026/11/25/koi8-page-10006.html",
+        "missing": "/news/2026/11/25/missing-page-10007.html",
+        "image": "/news/2026/11/25/image-page-10008.html",
+        "private": "/private/2026/11/25/closed-page-10009.html",
+    }
+    site.html(
+        "/news/",
+        "<html><body>" + "".join(f'<a href="{u}">{k}</a>' for k, u in links.items()) + "</body></html>",
+    )
+    site.html(
+        links["broken"],
+        "<html><body><h1>Сломанная <b>вёрстка<p>Подрядчик снова сорвал сроки ремонта<div><p>Жители ждут",
+    )
+    site.html(links["huge"], b"<html><body>" + b"x" * 2_000_000)
+    site.html(links["binary"], b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+    site.html(links["loop"], b"", status=302, Location=links["loop"])
+    comments = "".join(
+        f'<li id="comment-{n}" class="comment"><p>Мнение читателя {n}</p></li>' for n in range(5000)
+    )
+    site.html(
+        links["many"],
+        f"<html><body><h1>Обсуждение тарифов</h1><p>Тарифы растут.</p><ol>{comments}</ol></body></html>",
+    )
+    koi8 = '<html><head><meta charset="koi8-r"></head><body><h1>Отопление дали не везде</h1><p>В трёх домах по улице Ленина батареи холодные.</p></body></html>'
+    site.html(links["koi8"], koi8.encode("koi8-r"), ctype="text/html")
+    site.html(links["image"], b"\xff\xd8\xff\xe0" + b"\x00" * 100, ctype="image/jpeg")
+    site.html(links["private"], "<html><body><h1>Закрыто</h1><p>Текст</p></body></html>")
+    state: dict[str, Any] = {}
+    items = run(httpserver, state, max_bytes=1_000_000, max_comments=1000)
+    errors = state["_errors"]
+    failed = {k for k, u in links.items() if any(e.startswith(httpserver.url_for(u) + ":") for e in errors)}
+    assert failed == {"huge", "binary", "loop", "missing", "image", "private"}
+    assert len(errors) == 6
+    titles = {i.title for i in items if i.kind == "article"}
+    assert titles == {"Сломанная вёрстка", "Обсуждение тарифов", "Отопление дали не везде"}
+    assert sum(1 for i in items if i.kind == "comment") == 1000
+    assert (
+        any("robots.txt" in e for e in errors)
+        and any("cap" in e for e in errors)
+        and any("binary" in e for e in errors)
+    )
+
+
+def test_feeds_and_sitemaps(httpserver: HTTPServer, site: Portal) -> None:
+    only_in_sitemap = "/news/2026/11/25/tolko-v-karte-sayta-20001.html"
+    old = "/news/2020/01/01/staraya-novost-20002.html"
+    only_in_feed = "/news/2026/11/25/tolko-v-lente-20003.html"
+    site.html(
+        "/robots.txt",
+        f"User-agent: *\nSitemap: {httpserver.url_for('/sitemap-news.xml')}\n",
+        ctype="text/plain",
+    )
+    site.html(
+        "/sitemap-news.xml",
+        '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        f"<url><loc>{httpserver.url_for(only_in_sitemap)}</loc><news:news><news:publication_date>2026-11-25T10:00:00+05:00</news:publication_date></news:news></url>"
+        f"<url><loc>{httpserver.url_for(old)}</loc><lastmod>2020-01-01</lastmod></url>"
+        "<url><loc>https://elsewhere.example/news/1.html</loc></url></urlset>",
+        ctype="application/xml",
+    )
+    site.html(
+        "/rss.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Вестник</title>'
+        f"<item><title>Только в ленте</title><link>{httpserver.url_for(only_in_feed)}</link>"
+        "<pubDate>Wed, 25 Nov 2026 08:00:00 +0500</pubDate></item></channel></rss>",
+        ctype="application/rss+xml",
+    )
+    for path, title in (
+        (only_in_sitemap, "Только в карте сайта"),
+        (old, "Старая новость"),
+        (only_in_feed, "Только в ленте"),
+    ):
+        site.html(
+            path, f"<html><body><h1>{title}</h1><p>Текст новости о городе и его жителях.</p></body></html>"
+        )
+    state: dict[str, Any] = {}
+    items = run(httpserver, state, follow_sitemaps=True, feeds=[httpserver.url_for("/rss.xml")], max_pages=1)
+    titles = {i.title for i in items if i.kind == "article"}
+    assert "Только в карте сайта" in titles and "Только в ленте" in titles
+    assert "Старая новость" not in titles
+    assert state["_errors"] == []
+
+
+def test_article_pattern_and_selectors_from_config(httpserver: HTTPServer, site: Portal) -> None:
+    state: dict[str, Any] = {}
+    items = run(
+        httpserver,
+        state,
+        article_pattern=r"/avtobus-",
+        selectors={"body": ".article-text", "title": "h1"},
+    )
+    assert [i.title for i in items] == ["Автобус №12 изменил маршрут"]
+    assert items[0].text.startswith("С понедельника автобус №12")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"start_urls": []}, "start_urls"),
+        ({"start_urls": ["ftp://x/"]}, "start_urls"),
+        ({"start_urls": ["https://x/"], "selectors": {"headline": "h1"}}, "unknown selectors: headline"),
+        ({"start_urls": ["https://x/"], "article_pattern": "(["}, "article_pattern"),
+        ({"start_urls": ["https://x/"], "recheck": [[24]]}, "recheck"),
+    ],
+)
+def test_bad_options_name_the_key(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        portal.options(SourceConfig("vestnik", "portal", options))
+
+
+def test_config_keys_are_declared() -> None:
+    assert {"start_urls"} == portal.REQUIRED
+    assert {
+        "max_pages",
+        "max_articles",
+        "selectors",
+        "feeds",
+        "recheck",
+        "follow_sitemaps",
+    } <= portal.OPTIONAL
