@@ -1,0 +1,181 @@
+"""Sub-commands of the classifier: classify (JSON lines), train, evaluate.
+
+Heavy libraries (scikit-learn, NumPy, lingua) are imported inside the handlers, so that
+``pipeline.py --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from errors import InputError
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+MAX_LINE_CHARS = 100_000  # a text longer than this is refused (clear error), not cut silently
+CHUNK = 2000
+
+
+def register(subparsers: Any) -> None:
+    """Add classify, train and evaluate to the pipeline's sub-commands."""
+    p = subparsers.add_parser(
+        "classify",
+        help="score JSON lines from stdin: corruption and infrastructure",
+        description='Reads JSON lines {"id": ..., "text": ...} on stdin and writes each back with lang, scores, '
+        "labels and evidence. A bad line gets one error line on stderr (with its number); the others are "
+        "classified; the exit status is 1 if any line failed.",
+    )
+    p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
+    p.set_defaults(func=_cmd_classify)
+
+    p = subparsers.add_parser(
+        "train",
+        help="train the classifier and write the model and its card",
+        description="Trains on the training split of ../shared/data plus classify/data/*.jsonl (and --extra-jsonl), "
+        "evaluates on the development split, writes the model, models/classifier.card.json and models/CARD.md.",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="shared labelled data directory (default ../shared/data)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=REPO / "models" / "classifier.skops", help="model file to write"
+    )
+    p.add_argument(
+        "--extra-jsonl",
+        type=Path,
+        default=None,
+        help="more labelled rows (text + labels), e.g. reviewer decisions",
+    )
+    p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
+    p.set_defaults(func=_cmd_train)
+
+    p = subparsers.add_parser(
+        "evaluate",
+        help="per-label precision/recall/F1 per language on a labelled JSON-lines file",
+        description="Scores a labelled JSON-lines file (text + labels {corruption, infrastructure}, null = unknown) "
+        "and prints precision, recall and F1 per label and language, plus the false-positive rate on rows "
+        "negative for both labels.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="labelled JSON-lines file")
+    p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _check_text(obj: Any) -> str:
+    """The text of one input object, or a ValueError saying what is wrong with it."""
+    if not isinstance(obj, dict):
+        raise ValueError("expected a JSON object with a text field")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError("missing or non-string text field")
+    if not text.strip():
+        raise ValueError("empty text")
+    if len(text) > MAX_LINE_CHARS:
+        raise ValueError(f"text too long ({len(text)} characters; at most {MAX_LINE_CHARS})")
+    sample = text[:2000]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t"))
+    if bad > max(3, len(sample) // 10):
+        raise ValueError("text looks like binary data, not language")
+    return text
+
+
+def classify_stream(model: Any, lines: Any, out: TextIO, err: TextIO) -> int:
+    """Classify JSON lines; returns the number of failed lines (each reported on ``err``)."""
+    failed = 0
+    pending: list[tuple[dict[str, Any], str]] = []
+
+    def flush() -> None:
+        results = model.classify([text for _, text in pending])
+        for (obj, _), res in zip(pending, results, strict=True):
+            out.write(json.dumps({**obj, **res}, ensure_ascii=False) + "\n")
+        pending.clear()
+
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                failed += 1
+                err.write(f"error: stdin line {number}: not UTF-8 text\n")
+                continue
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+            text = _check_text(obj)
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            failed += 1
+            reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            err.write(f"error: stdin line {number}: {reason}\n")
+            continue
+        pending.append((obj, text))
+        if len(pending) >= CHUNK:
+            flush()
+    if pending:
+        flush()
+    out.flush()
+    return failed
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    from classify.model import load_model
+
+    model = load_model(args.model)
+    failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from classify.evaluate import format_table
+    from classify.train import train
+
+    if args.extra_jsonl and not args.extra_jsonl.is_file():
+        raise InputError("extra labelled file not found", path=str(args.extra_jsonl))
+    data = args.data if args.data and args.data.is_dir() else None
+    if data is None:
+        print(f"note: {args.data} not found; training on classify/data only", file=sys.stderr)
+    card = train(data, args.out, extra=args.extra_jsonl, seed=args.seed)
+    print(f"model {card['version']} written to {args.out} ({card['artifact_bytes'] / 1e6:.1f} MB)")
+    print(f"thresholds: {card['thresholds']}")
+    if card.get("dev"):
+        print(format_table(card["dev"]["all"]))
+        if "reviews_kk_fpr" in card["dev"]:
+            print(f"reviews_kk negatives flagged (FPR): {card['dev']['reviews_kk_fpr']['fpr']:.4f}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from classify.dataset import read_jsonl
+    from classify.evaluate import format_table, fpr_on_negatives, metrics
+    from classify.model import load_model
+
+    if not args.data.is_file():
+        raise InputError("labelled data file not found", path=str(args.data))
+    model = load_model(args.model)
+    rows = list(read_jsonl(args.data, args.data.stem))
+    predictions = model.classify([r.text for r in rows])
+    report = metrics(rows, predictions)
+    negatives = fpr_on_negatives(rows, predictions)
+    if args.json:
+        print(
+            json.dumps(
+                {"model": model.version, "metrics": report, "negatives": negatives},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        print(f"model {model.version} on {args.data} ({len(rows)} rows)")
+        print(format_table(report))
+        print(
+            f"negatives flagged (FPR): {negatives['fpr']:.4f} ({negatives['flagged']}/{negatives['negatives']})"
+        )
+    return 0

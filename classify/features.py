@@ -1,0 +1,239 @@
+"""Hashed word and character n-gram features, built token by token with a cache.
+
+Word space: stems (Russian Snowball stems; Kazakh words cut to a prefix, since Kazakh piles suffixes
+on a stable root), stem bigrams and one language feature. Character space: 3- to 5-grams of each
+token padded with spaces (they carry Kazakh morphology and informal spellings). Both spaces are
+hashed with CRC-32, so no vocabulary, and so no training text, is stored with a model. Counts are
+damped (1 + log) and each space is L2-normalised per document.
+
+Every token is hashed once and cached, which makes featurising a batch a handful of NumPy/SciPy
+operations plus one dictionary look-up per token.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from classify.stopwords import ALL as STOPWORDS
+
+TOKEN = re.compile(r"[^\W\d_]{2,}|\[(?:url|email|user|phone)\]")
+_KK_LETTERS = re.compile(r"[әғқңөұүһі]")
+_CYRILLIC = re.compile(r"[а-я]")
+MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
+KK_PREFIX = 6
+_BIGRAM_MULT = np.uint64(1_000_003)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """The shape of the feature space; stored with the model so that both sides agree."""
+
+    word_bits: int = 18
+    char_bits: int = 19
+    char_min: int = 3
+    char_max: int = 5
+
+    @property
+    def word_dim(self) -> int:
+        """Number of columns of the word space."""
+        return 1 << self.word_bits
+
+    @property
+    def char_dim(self) -> int:
+        """Number of columns of the character space."""
+        return 1 << self.char_bits
+
+    @property
+    def dim(self) -> int:
+        """Total number of columns (word space first)."""
+        return self.word_dim + self.char_dim
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain values for the model file."""
+        return {
+            "word_bits": self.word_bits,
+            "char_bits": self.char_bits,
+            "char_min": self.char_min,
+            "char_max": self.char_max,
+        }
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+class _Stemmer:
+    """Russian Snowball for Cyrillic words without Kazakh letters; a prefix for Kazakh words."""
+
+    def __init__(self) -> None:
+        import snowballstemmer
+
+        self._ru = snowballstemmer.stemmer("russian")
+
+    def __call__(self, token: str) -> str:
+        if _KK_LETTERS.search(token):
+            return token[:KK_PREFIX]
+        if _CYRILLIC.search(token):
+            return self._ru.stemWord(token)
+        return token
+
+
+@dataclass(slots=True)
+class Batch:
+    """Features of a batch plus what evidence needs: the tokens of each document."""
+
+    matrix: sp.csr_matrix  # documents x spec.dim, float32
+    tokens: list[str]  # unique tokens of the batch (local ids index this list)
+    ids: np.ndarray  # flat local token ids of all documents
+    indptr: np.ndarray  # document d owns ids[indptr[d]:indptr[d+1]]
+    token_word: np.ndarray  # word-space column of each unique token (-1 for stopwords)
+    token_chars: sp.csr_matrix  # unique tokens x char space
+    bigram_cols: np.ndarray  # word-space column of the bigram starting at each flat position
+    bigram_ok: np.ndarray  # True where position i and i+1 belong to the same document
+
+
+class Featuriser:
+    """Turns normalised texts (and their languages) into a sparse float32 matrix."""
+
+    def __init__(self, spec: FeatureSpec | None = None, cache_size: int = 400_000) -> None:
+        self.spec = spec or FeatureSpec()
+        self._stem = _Stemmer()
+        self._cache: dict[str, tuple[int, int, np.ndarray]] = {}
+        self._cache_size = cache_size
+
+    def _token(self, token: str) -> tuple[int, int, np.ndarray]:
+        """(word column or -1 for a stopword, 32-bit stem hash, char columns) of one token, cached."""
+        found = self._cache.get(token)
+        if found is not None:
+            return found
+        spec = self.spec
+        stem = self._stem(token)
+        stem_hash = _crc("w:" + stem)
+        word_col = -1 if token in STOPWORDS else stem_hash % spec.word_dim
+        padded = f" {token[:40]} "
+        grams = {
+            padded[i : i + n]
+            for n in range(spec.char_min, spec.char_max + 1)
+            for i in range(len(padded) - n + 1)
+        }
+        chars = np.fromiter((_crc(g) % spec.char_dim for g in grams), dtype=np.int32, count=len(grams))
+        chars.sort()
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        entry = (word_col, stem_hash, chars)
+        self._cache[token] = entry
+        return entry
+
+    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> Batch:
+        """Features of normalised texts; ``langs`` adds one language column per document."""
+        spec = self.spec
+        vocab: dict[str, int] = {}
+        flat: list[int] = []
+        indptr = [0]
+        for text in texts:
+            tokens = TOKEN.findall(text.lower())
+            if len(tokens) > MAX_TOKENS:
+                tokens = tokens[:MAX_TOKENS]
+            flat.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
+            indptr.append(len(flat))
+        n_docs = len(texts)
+        uniq = list(vocab)
+        infos = [self._token(t) for t in uniq]
+        ids = np.asarray(flat, dtype=np.int64)
+        ptr = np.asarray(indptr, dtype=np.int64)
+        token_word = np.fromiter((i[0] for i in infos), dtype=np.int64, count=len(infos))
+        token_hash = np.fromiter((i[1] for i in infos), dtype=np.uint64, count=len(infos))
+        lengths = np.fromiter((len(i[2]) for i in infos), dtype=np.int64, count=len(infos))
+        char_cols = np.concatenate([i[2] for i in infos]) if infos else np.zeros(0, dtype=np.int32)
+        token_chars = sp.csr_matrix(
+            (np.ones(len(char_cols), dtype=np.float32), char_cols, np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(len(uniq), spec.char_dim),
+        )
+        doc_tokens = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, ptr), shape=(n_docs, len(uniq)))
+        chars = (doc_tokens @ token_chars).tocsr()
+
+        rows = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(ptr))
+        uni_cols = token_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
+        keep = uni_cols >= 0
+        if len(ids) > 1:
+            h = token_hash[ids]
+            bigram_cols = ((h[:-1] * _BIGRAM_MULT + h[1:]) % np.uint64(spec.word_dim)).astype(np.int64)
+            bigram_ok = rows[:-1] == rows[1:]
+        else:
+            bigram_cols = np.zeros(0, dtype=np.int64)
+            bigram_ok = np.zeros(0, dtype=bool)
+        lang_cols = np.asarray([_crc("lang:" + lang) % spec.word_dim for lang in langs], dtype=np.int64)
+        word_rows = np.concatenate(
+            [rows[keep], rows[:-1][bigram_ok] if len(ids) > 1 else rows[:0], np.arange(n_docs)]
+        )
+        word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols])
+        words = sp.csr_matrix(
+            (np.ones(len(word_cols), dtype=np.float32), (word_rows, word_cols)), shape=(n_docs, spec.word_dim)
+        )
+        words.sum_duplicates()
+        matrix = sp.hstack(
+            [_damp_and_normalise(words), _damp_and_normalise(chars)], format="csr", dtype=np.float32
+        )
+        return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok)
+
+
+def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
+    """1 + log(count), then unit L2 norm per row (rows without features stay zero)."""
+    block = block.astype(np.float32)
+    block.data = 1.0 + np.log(block.data)
+    norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel()).astype(np.float32)
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ block, dtype=np.float32)
+
+
+def evidence(
+    batch: Batch, doc: int, word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
+) -> list[str]:
+    """Terms and two-word phrases of one document that pushed a label up, strongest first."""
+    start, end = int(batch.indptr[doc]), int(batch.indptr[doc + 1])
+    if start == end:
+        return []
+    local = batch.ids[start:end]
+    scored: dict[str, float] = {}
+    for u in np.unique(local):
+        value = float(token_scores[u])
+        if value > 0:
+            scored[batch.tokens[u]] = value
+    if end - start > 1:
+        cols = batch.bigram_cols[start : end - 1]
+        weights = word_weights[cols]
+        for pos in np.argsort(-weights)[:3]:
+            if weights[pos] <= 0:
+                break
+            a, b = batch.tokens[local[pos]], batch.tokens[local[pos + 1]]
+            phrase_score = float(weights[pos]) + max(scored.get(a, 0.0), scored.get(b, 0.0))
+            scored[f"{a} {b}"] = phrase_score
+    best = sorted(scored.items(), key=lambda kv: -kv[1])[:limit]
+    return [term for term, _ in best]
+
+
+def token_scores(batch: Batch, word_weights: np.ndarray, char_weights: np.ndarray) -> np.ndarray:
+    """How much each unique token of the batch pushes a label (its stem weight plus its n-gram weights)."""
+    stem_part = np.where(batch.token_word >= 0, word_weights[np.maximum(batch.token_word, 0)], 0.0)
+    lengths = np.diff(batch.token_chars.indptr).astype(np.float32)
+    lengths[lengths == 0] = 1.0
+    char_part = (batch.token_chars @ char_weights) / np.sqrt(lengths)
+    return np.asarray(stem_part + char_part, dtype=np.float32)
+
+
+def describe(spec: FeatureSpec) -> dict[str, Any]:
+    """What the model card says about the features."""
+    return {
+        **spec.as_dict(),
+        "hashing": "crc32",
+        "word": "Russian Snowball stems, Kazakh prefixes of 6 letters, stem bigrams, language",
+        "char": f"{spec.char_min}-{spec.char_max}-grams of space-padded tokens",
+        "weighting": "1+log(count), L2 per space",
+    }

@@ -1,0 +1,387 @@
+"""Language of one text: ru, kk, mixed or other.
+
+Script cues decide most texts without a model: the Kazakh letters әғқңөұүһі and common Kazakh words
+(also as typed without Kazakh letters: жок, керек, ушин) against common Russian function words.
+Only texts with no cue at all (or mostly Latin letters) go to lingua, restricted to a few languages;
+lingua ships its own models, nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+LANGS = ("ru", "kk", "mixed", "other")
+
+_WORD = re.compile(r"[^\W\d_]+")
+_CYRILLIC = re.compile(r"[а-яәғқңөұүһі]")
+_KK_LETTERS = re.compile(r"[әғқңөұүһі]")
+_PLACEHOLDER = re.compile(r"\[(?:url|email|user|phone)\]")
+
+# Frequent Kazakh words, including informal spellings without the Kazakh letters.
+KK_WORDS = frozenset(
+    [
+        "мен",
+        "бен",
+        "пен",
+        "және",
+        "жане",
+        "бұл",
+        "бул",
+        "осы",
+        "сол",
+        "ол",
+        "олар",
+        "біз",
+        "биз",
+        "сіз",
+        "сиз",
+        "сендер",
+        "бар",
+        "жоқ",
+        "жок",
+        "емес",
+        "үшін",
+        "ушин",
+        "ушін",
+        "керек",
+        "деп",
+        "еді",
+        "еди",
+        "екен",
+        "болды",
+        "болып",
+        "болады",
+        "болмайды",
+        "бірақ",
+        "бирак",
+        "сондықтан",
+        "сондыктан",
+        "неге",
+        "қашан",
+        "кашан",
+        "қалай",
+        "калай",
+        "қайда",
+        "кайда",
+        "кім",
+        "ким",
+        "де",
+        "ма",
+        "ме",
+        "ба",
+        "бе",
+        "па",
+        "пе",
+        "ғой",
+        "гой",
+        "ғана",
+        "гана",
+        "тек",
+        "әлі",
+        "али",
+        "жоғары",
+        "төмен",
+        "үйде",
+        "уйде",
+        "үй",
+        "уй",
+        "көп",
+        "коп",
+        "аз",
+        "жаман",
+        "жақсы",
+        "жаксы",
+        "жасады",
+        "жасау",
+        "береді",
+        "береди",
+        "алды",
+        "алады",
+        "тұрғындар",
+        "тургындар",
+        "әкім",
+        "аким",
+        "әкімдік",
+        "акимдик",
+        "әкімшілік",
+        "ауыл",
+        "ауданы",
+        "облысы",
+        "қала",
+        "кала",
+        "көше",
+        "коше",
+        "жол",
+        "болса",
+        "деді",
+        "дейді",
+        "дейди",
+        "тағы",
+        "тагы",
+        "енді",
+        "енди",
+        "әр",
+        "бір",
+        "бир",
+        "барлық",
+        "барлык",
+        "ешқандай",
+        "ешкандай",
+        "маған",
+        "маган",
+        "оған",
+        "оган",
+        "бізде",
+        "бизде",
+        "бізге",
+        "бизге",
+        "мына",
+        "мынау",
+        "сонда",
+        "мұнда",
+        "мунда",
+        "ауыз",
+        "су",
+        "суы",
+        "жарық",
+        "жарык",
+    ]
+)
+# Frequent Russian function words (none of them a Kazakh word).
+RU_WORDS = frozenset(
+    [
+        "и",
+        "в",
+        "во",
+        "не",
+        "на",
+        "что",
+        "с",
+        "со",
+        "по",
+        "это",
+        "как",
+        "а",
+        "но",
+        "к",
+        "ко",
+        "у",
+        "за",
+        "из",
+        "от",
+        "о",
+        "об",
+        "для",
+        "уже",
+        "так",
+        "же",
+        "бы",
+        "все",
+        "всё",
+        "мы",
+        "вы",
+        "они",
+        "она",
+        "оно",
+        "его",
+        "ее",
+        "её",
+        "их",
+        "был",
+        "была",
+        "было",
+        "были",
+        "есть",
+        "нет",
+        "когда",
+        "где",
+        "который",
+        "которая",
+        "которые",
+        "которых",
+        "только",
+        "еще",
+        "ещё",
+        "даже",
+        "если",
+        "или",
+        "при",
+        "до",
+        "после",
+        "через",
+        "чтобы",
+        "очень",
+        "тоже",
+        "также",
+        "этот",
+        "эта",
+        "эти",
+        "этого",
+        "этой",
+        "там",
+        "здесь",
+        "сейчас",
+        "нам",
+        "нас",
+        "им",
+        "меня",
+        "мне",
+        "вам",
+        "вас",
+        "ним",
+        "них",
+        "нее",
+        "неё",
+        "ли",
+        "ни",
+        "без",
+        "под",
+        "над",
+        "между",
+        "почему",
+        "потому",
+        "зачем",
+        "кто",
+        "чем",
+        "тем",
+        "того",
+        "всех",
+        "всем",
+        "будет",
+        "будут",
+        "может",
+        "можно",
+        "нужно",
+        "надо",
+        "просим",
+        "прошу",
+        "года",
+        "году",
+        "лет",
+        "улице",
+        "улицы",
+        "дом",
+        "дома",
+        "доме",
+        "жители",
+        "жителей",
+        "вода",
+        "воды",
+        "свет",
+        "света",
+        "дорога",
+        "дороги",
+        "ремонт",
+    ]
+)
+
+
+_WARNED: list[bool] = []
+_UKRAINIAN = re.compile(r"[їєґ]")
+
+
+@lru_cache(maxsize=1)
+def _cyrillic_detector() -> Any:
+    """Russian against Kazakh only: for Cyrillic texts without a cue either way."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(Language.RUSSIAN, Language.KAZAKH).build()
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    """The lingua detector, built once, restricted to the languages this region writes in."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = (
+        Language.RUSSIAN,
+        Language.KAZAKH,
+        Language.ENGLISH,
+        Language.UKRAINIAN,
+        Language.TURKISH,
+        Language.BELARUSIAN,
+        Language.MONGOLIAN,
+        Language.GERMAN,
+    )
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def _lingua(texts: list[str], *, cyrillic: bool) -> list[str]:
+    """Ask lingua about several texts at once (in parallel); anything but ru or kk is ``other``."""
+    try:
+        detector = _cyrillic_detector() if cyrillic else _detector()
+        found = (
+            detector.detect_languages_in_parallel_of(texts)
+            if len(texts) > 1
+            else [detector.detect_language_of(texts[0])]
+        )
+    except Exception as exc:  # lingua missing or broken: a language id is not worth failing a batch
+        if not _WARNED:
+            log.warning("lingua could not classify texts (%s); calling them other", exc)
+            _WARNED.append(True)
+        return ["other"] * len(texts)
+    names = [lang.name if lang is not None else "" for lang in found]
+    return ["ru" if n == "RUSSIAN" else "kk" if n == "KAZAKH" else "other" for n in names]
+
+
+def _by_cues(text: str) -> tuple[str, str | None]:
+    """(language, None) when script cues decide; else ("", detector) naming which lingua detector to ask."""
+    sample = _PLACEHOLDER.sub(" ", text[:4000]).lower()
+    words = _WORD.findall(sample)
+    if not words:
+        return "other", None
+    kk = ru = 0.0
+    cyrillic = latin = 0
+    letters = False
+    for word in words:
+        if _CYRILLIC.search(word):
+            cyrillic += 1
+            if _KK_LETTERS.search(word):
+                kk += 1.5  # a Kazakh letter outweighs one Russian function word
+                letters = True
+            elif word in KK_WORDS:
+                kk += 1.0
+            elif word in RU_WORDS:
+                ru += 1.0
+        elif word.isascii():
+            latin += 1
+    if latin > cyrillic:
+        return ("", "all") if latin >= 2 else ("other", None)
+    if ru == 0 and not letters and kk < 2:  # no cue, or one Kazakh word typed without Kazakh letters
+        if _UKRAINIAN.search(sample):
+            return "other", None
+        return "", "cyrillic"
+    if kk and ru:
+        share = kk / (kk + ru)
+        if min(kk, ru) >= 2 and 0.2 <= share <= 0.8:
+            return "mixed", None
+        return ("kk" if share > 0.5 else "ru"), None
+    return ("kk" if kk else "ru"), None
+
+
+def detect_languages(texts: Sequence[str]) -> list[str]:
+    """ru, kk, mixed or other for each (normalised) text; lingua runs once per batch for the undecided."""
+    result: list[str] = []
+    ask: dict[str, list[int]] = {"all": [], "cyrillic": []}
+    for n, text in enumerate(texts):
+        lang, detector = _by_cues(text)
+        result.append(lang)
+        if detector:
+            ask[detector].append(n)
+    for detector, positions in ask.items():
+        if positions:
+            samples = [_PLACEHOLDER.sub(" ", texts[n][:1000]).lower() for n in positions]
+            for n, lang in zip(positions, _lingua(samples, cyrillic=detector == "cyrillic"), strict=True):
+                result[n] = lang
+    return result
+
+
+def detect_language(text: str) -> str:
+    """ru, kk, mixed or other for one (normalised) text: script cues first, lingua when they are silent."""
+    return detect_languages([text])[0]

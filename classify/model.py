@@ -1,0 +1,170 @@
+"""The committed classifier: loading, scoring and evidence.
+
+The model file is a skops archive (never pickle): a dict of plain values and, per label, a fitted
+scikit-learn ``LogisticRegression`` on the hashed features plus a one-feature logistic regression
+that calibrates its score (Platt scaling). Loading trusts exactly these types, so a file carrying
+anything else is refused before any of it is built. A file written by another scikit-learn
+version is refused too, with a message saying which version made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from errors import ModelError
+
+log = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "classifier.skops"
+FORMAT = "monitor-classifier/1"
+LABELS = ("corruption", "infrastructure")
+MAX_CHARS = 100_000  # longer texts are cut before scoring (the CLI refuses them outright)
+TRUSTED_TYPES = [
+    "sklearn.linear_model._logistic.LogisticRegression",
+]
+BATCH = 4000
+
+
+class Model:
+    """A loaded classifier: ``classify`` scores batches of raw texts."""
+
+    def __init__(self, payload: dict[str, Any], version: str, path: Path | None = None) -> None:
+        import numpy as np
+
+        from classify.features import FeatureSpec, Featuriser
+
+        self.path = path
+        self.version = version
+        self.payload = payload
+        self.labels: tuple[str, ...] = tuple(payload["labels"])
+        self.thresholds: dict[str, float] = {k: float(v) for k, v in payload["thresholds"].items()}
+        self.spec = FeatureSpec(**payload["features"])
+        self.featuriser = Featuriser(self.spec)
+        linear = [payload["models"][name]["linear"] for name in self.labels]
+        calibrators = [payload["models"][name]["calibrator"] for name in self.labels]
+        self._coef = np.vstack([m.coef_.ravel() for m in linear]).astype(np.float32)  # labels x dim
+        self._intercept = np.asarray([float(m.intercept_[0]) for m in linear], dtype=np.float32)
+        self._cal_a = np.asarray([float(c.coef_.ravel()[0]) for c in calibrators], dtype=np.float64)
+        self._cal_b = np.asarray([float(c.intercept_[0]) for c in calibrators], dtype=np.float64)
+        if self._coef.shape[1] != self.spec.dim:
+            raise ModelError(f"model weights have {self._coef.shape[1]} columns, features {self.spec.dim}")
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """Metadata stored inside the model file (training data, metrics, versions)."""
+        return dict(self.payload.get("card") or {})
+
+    def decision(self, normalised: Sequence[str], langs: Sequence[str]) -> tuple[Any, Any]:
+        """(featurised batch, raw linear scores labels x docs) of normalised texts."""
+        batch = self.featuriser.transform(normalised, langs)
+        raw = (batch.matrix @ self._coef.T).T + self._intercept[:, None]
+        return batch, raw
+
+    def calibrate(self, raw: Any) -> Any:
+        """Probabilities from raw linear scores (labels x docs)."""
+        import numpy as np
+
+        z = raw * self._cal_a[:, None] + self._cal_b[:, None]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+    def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Language, calibrated scores, flagged labels and evidence terms for each raw text."""
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(texts), BATCH):
+            out.extend(self._classify_batch(texts[start : start + BATCH]))
+        return out
+
+    def _classify_batch(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        from classify.features import evidence, token_scores
+        from classify.lang import detect_languages
+        from classify.normalise import normalise
+
+        normalised = [normalise(t[:MAX_CHARS] if t else "") for t in texts]
+        langs = detect_languages(normalised)
+        batch, raw = self.decision(normalised, langs)
+        probs = self.calibrate(raw)
+        word_dim = self.spec.word_dim
+        flagged = [
+            [name for i, name in enumerate(self.labels) if probs[i, d] >= self.thresholds[name]]
+            for d in range(len(texts))
+        ]
+        per_token = {}
+        for i, name in enumerate(self.labels):
+            if any(name in f for f in flagged):
+                per_token[name] = token_scores(batch, self._coef[i, :word_dim], self._coef[i, word_dim:])
+        results = []
+        for d in range(len(texts)):
+            ev: dict[str, list[str]] = {name: [] for name in self.labels}
+            for name in flagged[d]:
+                i = self.labels.index(name)
+                ev[name] = evidence(batch, d, self._coef[i, :word_dim], per_token[name])
+            results.append(
+                {
+                    "lang": langs[d],
+                    "scores": {name: round(float(probs[i, d]), 4) for i, name in enumerate(self.labels)},
+                    "labels": flagged[d],
+                    "evidence": ev,
+                }
+            )
+        return results
+
+
+def _file_version(path: Path, created: str) -> str:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    return f"{created[:10].replace('-', '')}-{digest}"
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model file (default: the one committed under models/); ModelError says what is wrong."""
+    import sklearn
+    import skops.io as sio
+
+    file = Path(path) if path else DEFAULT_MODEL
+    if not file.is_file():
+        raise ModelError("model file not found; train one with `pipeline.py train`", path=str(file))
+    try:
+        untrusted = sio.get_untrusted_types(file=file)
+    except Exception as exc:
+        raise ModelError(
+            f"not a readable skops model file ({exc.__class__.__name__}: {exc})", path=str(file)
+        ) from exc
+    unsafe = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unsafe:
+        raise ModelError(
+            f"model file holds types we do not trust, refusing to load: {', '.join(unsafe)}", path=str(file)
+        )
+    try:
+        payload = sio.load(file, trusted=TRUSTED_TYPES)
+    except Exception as exc:
+        raise ModelError(f"cannot load model ({exc.__class__.__name__}: {exc})", path=str(file)) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"not a {FORMAT} model file", path=str(file))
+    made_with = str(payload.get("sklearn_version"))
+    if made_with != sklearn.__version__:
+        raise ModelError(
+            f"model was made with scikit-learn {made_with}, this environment has {sklearn.__version__}; "
+            f"install scikit-learn=={made_with} or retrain with `pipeline.py train`",
+            path=str(file),
+        )
+    try:
+        return Model(payload, _file_version(file, str(payload.get("created", ""))), file)
+    except (KeyError, AttributeError, ValueError, TypeError) as exc:
+        raise ModelError(
+            f"model file is incomplete ({exc.__class__.__name__}: {exc})", path=str(file)
+        ) from exc
+
+
+def save_payload(payload: dict[str, Any], path: Path) -> str:
+    """Write a model dict as a compressed skops file; returns the version id it will load with."""
+    import zipfile
+
+    import skops.io as sio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return _file_version(path, str(payload.get("created", "")))

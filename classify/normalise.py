@@ -1,0 +1,320 @@
+"""Text normalisation before language identification and features.
+
+HTML tags and entities are removed, Unicode is composed (NFC), ё becomes е, Kazakh typed in Latin
+script (the 2021 alphabet, the 2018 acute alphabet and informal phone spellings) is mapped to
+Cyrillic, and URLs, e-mail addresses, @mentions and phone numbers are replaced by placeholders
+(``[url]``, ``[email]``, ``[user]``, ``[phone]``) so that they neither leak nor become features.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+URL_MASK = "[url]"
+EMAIL_MASK = "[email]"
+USER_MASK = "[user]"
+PHONE_MASK = "[phone]"
+
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|tr|td|h[1-6]|blockquote|section|article)\b[^>]*>", re.I
+)
+_TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*\b[^<>]*>|<!--.*?-->", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_URL = re.compile(
+    r"(?:https?://|ftp://|www\.)[^\s<>\"'«»]+|\b[\w.-]+\.(?:kz|ru|com|org|net|рф|қаз)/[^\s<>\"'«»]*", re.I
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_][A-Za-z0-9_.]{1,63}")
+# Kazakhstan/Russia numbers (+7 / 8 and ten digits, any grouping) and other international numbers.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+7|8)[\s\-.]*\(?\d{3}\)?[\s\-.]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)"
+    r"|(?<![\w+])\+\d{1,3}[\s\-.]*\(?\d{2,4}\)?(?:[\s\-.]*\d{2,4}){2,4}(?!\d)"
+)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿĀ-ɏ'’]+")
+_PLACEHOLDER_SPLIT = re.compile(r"(\[(?:url|email|user|phone)\])")
+
+# Letters that only Kazakh Latin spellings use (2021: ä ğ ı ñ ö ū ü ş ç; 2018: á ǵ ń ó ú ý).
+_KK_LATIN_LETTERS = frozenset("äğıñöūüşçáǵńóúýÄĞIÑÖŪÜŞÇÁǴŃÓÚÝ") - {"I"}
+# Common Kazakh words as people type them in Latin letters; two of them mark a text as Kazakh.
+_KK_LATIN_WORDS = frozenset(
+    [
+        "jane",
+        "zhane",
+        "jáne",
+        "jäne",
+        "bul",
+        "osy",
+        "osi",
+        "sol",
+        "bar",
+        "joq",
+        "jok",
+        "zhok",
+        "emes",
+        "ushin",
+        "úshin",
+        "üşin",
+        "ushun",
+        "kerek",
+        "qala",
+        "kala",
+        "jol",
+        "zhol",
+        "joldar",
+        "joldy",
+        "nege",
+        "qashan",
+        "kashan",
+        "qalai",
+        "kalai",
+        "qalay",
+        "kalay",
+        "otinish",
+        "ótinish",
+        "ötınış",
+        "rakhmet",
+        "rahmet",
+        "raqmet",
+        "salem",
+        "sálem",
+        "salemetsiz",
+        "kop",
+        "kóp",
+        "köp",
+        "jaksy",
+        "jaqsy",
+        "zhaksy",
+        "jaksi",
+        "jaman",
+        "zhaman",
+        "aqsha",
+        "aksha",
+        "akim",
+        "akimat",
+        "akimdik",
+        "äkım",
+        "äkimdik",
+        "ákimdik",
+        "turgyn",
+        "turgyndar",
+        "tūrğyn",
+        "tūrǵyn",
+        "koshe",
+        "köşe",
+        "kóshe",
+        "jaryq",
+        "jaryk",
+        "zharyk",
+        "zharyq",
+        "bizdin",
+        "bizdıñ",
+        "bizdiń",
+        "sizder",
+        "olar",
+        "mynau",
+        "myna",
+        "sondyqtan",
+        "sondyktan",
+        "biraq",
+        "birak",
+        "bıraq",
+        "degen",
+        "dep",
+        "edi",
+        "eken",
+        "boldy",
+        "bolyp",
+        "bolady",
+        "bolmaidy",
+        "qaida",
+        "kaida",
+        "ainalaiyn",
+        "qazaq",
+        "kazak",
+        "qazaqstan",
+        "kazakstan",
+        "jemqor",
+        "jemkor",
+        "jemqorlyq",
+        "jemkorlyk",
+        "zhemkor",
+        "paraqor",
+        "parakor",
+        "alady",
+        "aldy",
+        "berdi",
+        "beredi",
+        "jasady",
+        "jok",
+        "qoqys",
+        "kokys",
+        "shuqyr",
+        "shunkyr",
+        "shūñqyr",
+        "jondeu",
+        "jöndeu",
+        "zhondeu",
+        "jyly",
+        "jylu",
+        "zhylu",
+        "qys",
+        "kys",
+        "jaz",
+        "iship",
+        "ishu",
+        "pen",
+        "para",
+        "alu",
+        "beru",
+        "auyz",
+        "tūrmys",
+        "turmys",
+        "uide",
+        "üide",
+        "uy",
+        "üi",
+        "mektep",
+        "aurukhana",
+        "auruhana",
+        "emkhana",
+        "bala",
+        "balalar",
+        "memleket",
+    ]
+)
+
+# 2021 alphabet (І=ı, Ы=y, И/Й=i, У=u, Ұ=ū, Ү=ü) and 2018 acute letters, lower case.
+_LATIN_SINGLE = {
+    "a": "а", "ä": "ә", "á": "ә", "b": "б", "c": "ц", "ç": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
+    "ğ": "ғ", "ǵ": "ғ", "h": "х", "ı": "і", "i": "и", "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н",
+    "ñ": "ң", "ń": "ң", "o": "о", "ö": "ө", "ó": "ө", "p": "п", "q": "қ", "r": "р", "s": "с", "ş": "ш",
+    "t": "т", "u": "у", "ū": "ұ", "ú": "ү", "ü": "ү", "v": "в", "w": "у", "x": "х", "y": "ы", "ý": "у",
+    "z": "з", "'": "", "’": "",
+}  # fmt: skip
+_LATIN_DIGRAPHS = {
+    "sh": "ш",
+    "ch": "ч",
+    "zh": "ж",
+    "kh": "х",
+    "gh": "ғ",
+    "ts": "ц",
+    "ya": "я",
+    "yu": "ю",
+    "ng": "ң",
+}
+_ANY_CYRILLIC = re.compile(r"[А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі]")
+_Q_NOT_U = re.compile(r"q(?!u)", re.I)
+_BACK_VOWELS = frozenset("aouyū")
+_FRONT_VOWELS = frozenset("äáeöóüúıi")
+
+
+def _has_markup(text: str) -> bool:
+    return "<" in text or "&" in text
+
+
+def strip_html(text: str) -> str:
+    """Remove tags, scripts and comments; decode entities (&amp;, &nbsp;, &#1179;...)."""
+    if "<" in text:
+        text = _SCRIPT_STYLE.sub(" ", text)
+        text = _BLOCK_TAG.sub("\n", text)
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def mask(text: str) -> str:
+    """Replace URLs, e-mail addresses, @mentions and phone numbers with placeholders."""
+    if "." in text or "/" in text:
+        text = _URL.sub(URL_MASK, text)
+    if "@" in text:
+        text = _EMAIL.sub(EMAIL_MASK, text)
+        text = _MENTION.sub(USER_MASK, text)
+    if any(ch.isdigit() for ch in text):
+        text = _PHONE.sub(PHONE_MASK, text)
+    return text
+
+
+def looks_kazakh_latin(text: str) -> bool:
+    """True when the Latin words of a text read as Kazakh (special letters or common Kazakh words)."""
+    words = [w for w in _LATIN_WORD.findall(text) if len(w) >= 2]
+    if not words:
+        return False
+    special = sum(
+        1 for w in words if any(ch in _KK_LATIN_LETTERS for ch in w) or (len(w) >= 3 and _Q_NOT_U.search(w))
+    )
+    known = len({w.lower() for w in words} & _KK_LATIN_WORDS)
+    if special + known >= 2:
+        return True
+    # One cue is enough only for a short, purely Latin text ("Jaqsy", "Su joq").
+    return special + known == 1 and len(words) <= 3 and not _ANY_CYRILLIC.search(text)
+
+
+def _map_word(word: str) -> str:
+    """Map one Latin word to Kazakh Cyrillic, using vowel harmony to choose к/қ, г/ғ and і/ы."""
+    low = word.lower()
+    back = any(ch in _BACK_VOWELS for ch in low)
+    out: list[str] = []
+    i = 0
+    while i < len(low):
+        pair = low[i : i + 2]
+        if pair in _LATIN_DIGRAPHS and not (pair == "ng" and i + 2 < len(low) and low[i + 2] in "aeiouyäöü"):
+            out.append(_LATIN_DIGRAPHS[pair])
+            i += 2
+            continue
+        ch = low[i]
+        mapped = _LATIN_SINGLE.get(ch, ch)
+        # Informal spellings drop the Kazakh letters: restore them from the word's vowels.
+        if ch in "kg":
+            nxt = next((c for c in low[i + 1 :] if c in _BACK_VOWELS or c in _FRONT_VOWELS), None)
+            prev = next((c for c in reversed(low[:i]) if c in _BACK_VOWELS or c in _FRONT_VOWELS), None)
+            near = nxt or prev
+            if near is not None and near in _BACK_VOWELS:
+                mapped = "қ" if ch == "k" else "ғ"
+        elif (
+            ch == "i"
+            and i > 0
+            and low[i - 1] in "aeouyäöüáóúūı"
+            and (i + 1 == len(low) or low[i + 1] not in "aeouyäöüáóúūı")
+        ):
+            mapped = "й"  # ai, ei, oi: the 2021 alphabet writes й as i
+        elif ch == "i" and not back:
+            mapped = "і"  # informal spellings write і as i; front words keep it
+        out.append(mapped)
+        i += 1
+    result = "".join(out)
+    if word[:1].isupper():
+        result = result[:1].upper() + result[1:]
+    return result
+
+
+def latin_to_cyrillic(text: str) -> str:
+    """Map every Latin word of a Kazakh-Latin text to Cyrillic; placeholders stay as they are."""
+    parts = _PLACEHOLDER_SPLIT.split(text)
+    for n in range(0, len(parts), 2):
+        parts[n] = _LATIN_WORD.sub(lambda m: _map_word(m.group(0)), parts[n])
+    return "".join(parts)
+
+
+def normalise(text: str) -> str:
+    """Clean one text: HTML and entities out, NFC, ё→е, Kazakh Latin→Cyrillic, masks, collapsed spaces."""
+    if not text:
+        return ""
+    if _has_markup(text):
+        text = strip_html(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = text.replace("ё", "е").replace("Ё", "Е")
+    text = mask(text)
+    if _LATIN_WORD.search(text) and looks_kazakh_latin(_PLACEHOLDER_SPLIT.sub(" ", text)):
+        text = latin_to_cyrillic(text)
+    text = _SPACES.sub(" ", text)
+    if "\n" in text:
+        text = _NEWLINES.sub("\n", text)
+    return text.strip()

@@ -1,0 +1,286 @@
+"""Training: hashed features, one logistic regression per label, Platt calibration, thresholds, card.
+
+Thresholds and calibration come from 5-fold out-of-fold scores on the training split; the
+development split is scored once, at the end, for the figures in the model card.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from classify.dataset import LABELS, Row
+
+log = logging.getLogger(__name__)
+
+C_BY_LABEL = {"corruption": 8.0, "infrastructure": 8.0}
+POSITIVE_SHARE = 0.5  # positives weigh half as much as negatives in total, per language
+FOLDS = 5
+TRADE_OFF = "threshold maximising the mean of the Russian and Kazakh F1 on out-of-fold training scores"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Normalised texts, languages and the feature matrix of a list of rows."""
+
+    rows: list[Row]
+    langs: list[str]
+    matrix: Any
+
+
+def prepare(rows: Sequence[Row], featuriser: Any) -> Prepared:
+    """Normalise, detect language and featurise rows (the same path as Model.classify)."""
+    from classify.lang import detect_languages
+    from classify.model import MAX_CHARS
+    from classify.normalise import normalise
+
+    texts = [normalise(r.text[:MAX_CHARS]) for r in rows]
+    langs = detect_languages(texts)
+    return Prepared(list(rows), langs, featuriser.transform(texts, langs).matrix)
+
+
+def _weights(rows: Sequence[Row], y: Any, langs: Sequence[str]) -> Any:
+    """Row weights with positives rebalanced per language, so that Kazakh is not drowned by Russian."""
+    import numpy as np
+
+    w = np.asarray([r.weight for r in rows], dtype=np.float64)
+    groups = np.asarray(
+        [("kk" if (r.lang or lang) == "kk" else "ru") for r, lang in zip(rows, langs, strict=True)]
+    )
+    for g in ("ru", "kk"):
+        pos = (groups == g) & (y == 1)
+        neg = (groups == g) & (y == 0)
+        if pos.any() and neg.any():
+            w[pos] *= POSITIVE_SHARE * w[neg].sum() / w[pos].sum()
+    # Give the Kazakh rows, in total, at least half the weight of the Russian rows.
+    kk, ru = groups == "kk", groups == "ru"
+    if kk.any() and ru.any() and w[kk].sum() < 0.5 * w[ru].sum():
+        w[kk] *= 0.5 * w[ru].sum() / w[kk].sum()
+    return w * (len(w) / w.sum())
+
+
+def _fit(matrix: Any, y: Any, w: Any, c: float, seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, solver="liblinear", max_iter=200, random_state=seed)
+    model.fit(matrix, y, sample_weight=w)
+    return model
+
+
+def _best_threshold(probs: Any, y: Any, groups: Any) -> float:
+    """Threshold with the best mean F1 over the language groups present (ru, kk)."""
+    import numpy as np
+
+    best, best_score = 0.5, -1.0
+    for t in np.arange(0.1, 0.91, 0.01):
+        scores = []
+        for g in ("ru", "kk"):
+            m = groups == g
+            if not (y[m] == 1).any():
+                continue
+            pred = probs[m] >= t
+            tp = float(np.sum(pred & (y[m] == 1)))
+            fp = float(np.sum(pred & (y[m] == 0)))
+            fn = float(np.sum(~pred & (y[m] == 1)))
+            scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        score = float(np.mean(scores)) if scores else 0.0
+        if score > best_score + 1e-9:
+            best, best_score = float(t), score
+    return round(best, 2)
+
+
+def train_label(label: str, prep: Prepared, seed: int) -> tuple[Any, Any, float, dict[str, Any]]:
+    """(linear model, calibrator, threshold, out-of-fold summary) for one label."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    idx = np.asarray([i for i, r in enumerate(prep.rows) if r.labels.get(label) is not None])
+    rows = [prep.rows[i] for i in idx]
+    langs = [prep.langs[i] for i in idx]
+    y = np.asarray([int(r.labels[label]) for r in rows])
+    w = _weights(rows, y, langs)
+    x = prep.matrix[idx]
+    c = C_BY_LABEL[label]
+    oof = np.zeros(len(y))
+    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(x, y):
+        oof[test_idx] = _fit(x[train_idx], y[train_idx], w[train_idx], c, seed).decision_function(x[test_idx])
+    real = np.asarray([not r.weak.get(label) for r in rows])
+    calibrator = LogisticRegression(C=1e4, solver="lbfgs").fit(oof[real].reshape(-1, 1), y[real])
+    probs = calibrator.predict_proba(oof.reshape(-1, 1))[:, 1]
+    groups = np.asarray(
+        [("kk" if (r.lang or lang) == "kk" else "ru") for r, lang in zip(rows, langs, strict=True)]
+    )
+    threshold = _best_threshold(probs[real], y[real], groups[real])
+    final = _fit(x, y, w, c, seed)
+    final.coef_ = final.coef_.astype(np.float32)
+    summary = {
+        "rows": len(y),
+        "positives": int(y.sum()),
+        "weak_rows": int((~real).sum()),
+        "C": c,
+        "threshold": threshold,
+    }
+    log.info("trained %s: %s", label, summary)
+    return final, calibrator, threshold, summary
+
+
+def train(
+    data_dir: Path | None,
+    out: Path,
+    *,
+    extra: Path | None = None,
+    seed: int = 1,
+) -> dict[str, Any]:
+    """Train on the training split, evaluate on the dev split, write model + card; returns the card."""
+    import numpy as np
+    import scipy
+    import sklearn
+    import skops
+
+    from classify import dataset
+    from classify.evaluate import fpr_on_negatives, metrics
+    from classify.features import FeatureSpec, Featuriser, describe
+    from classify.model import FORMAT, Model, save_payload
+
+    rows: list[Row] = []
+    shared_used = bool(data_dir and data_dir.is_dir())
+    if shared_used and data_dir is not None:
+        rows.extend(dataset.load_shared(data_dir))
+    rows.extend(dataset.load_own())
+    extra_rows = dataset.load_extra(extra) if extra else []
+    rows.extend(extra_rows)
+    train_rows = [r for r in rows if r.split == "train"]
+    dev_rows = [r for r in rows if r.split == "dev"]
+    spec = FeatureSpec()
+    featuriser = Featuriser(spec)
+    prep = prepare(train_rows, featuriser)
+    models: dict[str, Any] = {}
+    thresholds: dict[str, float] = {}
+    summaries: dict[str, Any] = {}
+    for label in LABELS:
+        linear, calibrator, threshold, summary = train_label(label, prep, seed)
+        models[label] = {"linear": linear, "calibrator": calibrator}
+        thresholds[label] = threshold
+        summaries[label] = summary
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "created": created,
+        "sklearn_version": sklearn.__version__,
+        "labels": list(LABELS),
+        "features": spec.as_dict(),
+        "thresholds": thresholds,
+        "models": models,
+    }
+    model = Model(payload, "unsaved")
+    card: dict[str, Any] = {
+        "created": created,
+        "seed": seed,
+        "training": {
+            "shared_data": str(data_dir) if shared_used else None,
+            "own_examples": sum(1 for r in rows if r.file == "own"),
+            "reviewer_rows": len(extra_rows),
+            "train_rows": len(train_rows),
+            "dev_rows": len(dev_rows),
+            "files": _file_counts(rows),
+            "per_label": summaries,
+            "split": "stable hash of (file, normalised text or near-duplicate cluster); dev share per file: "
+            + ", ".join(f"{k} {v}%" for k, v in dataset.DEV_PERCENT.items()),
+            "weak_labels": "training only: null corruption on appeals without a corruption word -> 0; "
+            "unlabelled social posts and Kazakh news sentences without a keyword -> 0",
+        },
+        "features": describe(spec),
+        "model": "per label: LogisticRegression (liblinear, L2) on hashed features + Platt calibration "
+        f"fitted on {FOLDS}-fold out-of-fold scores",
+        "thresholds": thresholds,
+        "threshold_rule": TRADE_OFF,
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "skops": skops.__version__,
+        },
+    }
+    if dev_rows:
+        card["dev"] = evaluate_rows(model, dev_rows)
+        reviews = [r for r in dev_rows if r.file == "reviews_kk"]
+        if reviews:
+            card["dev"]["reviews_kk_fpr"] = fpr_on_negatives(
+                reviews, model.classify([r.text for r in reviews])
+            )
+        own = [r for r in dev_rows if r.file == "own"]
+        if own:
+            card["dev"]["own_holdout"] = metrics(own, model.classify([r.text for r in own]))
+    payload["card"] = card
+    version = save_payload(payload, out)
+    card["version"] = version
+    card["artifact_bytes"] = out.stat().st_size
+    write_card(card, out)
+    return card
+
+
+def evaluate_rows(model: Any, rows: Sequence[Row]) -> dict[str, Any]:
+    """Metrics per label and language, plus per file, for labelled rows."""
+    from classify.evaluate import metrics
+
+    predictions = model.classify([r.text for r in rows])
+    by_file: dict[str, Any] = {}
+    for file in sorted({r.file for r in rows}):
+        pairs = [(r, p) for r, p in zip(rows, predictions, strict=True) if r.file == file]
+        by_file[file] = metrics([r for r, _ in pairs], [p for _, p in pairs])
+    return {"all": metrics(rows, predictions), "by_file": by_file}
+
+
+def _file_counts(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        c = out.setdefault(r.file, {"train": 0, "dev": 0})
+        c[r.split] += 1
+    return out
+
+
+def write_card(card: dict[str, Any], model_path: Path) -> None:
+    """models/<name>.card.json plus models/CARD.md beside the model file."""
+    import json
+
+    from classify.evaluate import format_table
+
+    json_path = model_path.with_name(model_path.name.replace(".skops", "") + ".card.json")
+    json_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    dev = card.get("dev", {})
+    lines = [
+        "# Classifier model card",
+        "",
+        f"- Version: `{card.get('version')}`; created {card['created']}; seed {card['seed']}.",
+        f"- Artifact: `{model_path.name}`, {card.get('artifact_bytes', 0) / 1e6:.1f} MB (skops, no pickle).",
+        f"- Model: {card['model']}.",
+        f"- Features: {card['features']['word']}; {card['features']['char']}; hashed (no vocabulary, no text stored).",
+        f"- Thresholds: {card['thresholds']} ({card['threshold_rule']}).",
+        f"- Training rows: {card['training']['train_rows']} (own examples {card['training']['own_examples']}, "
+        f"reviewer decisions {card['training']['reviewer_rows']}); dev rows {card['training']['dev_rows']}.",
+        f"- Split: {card['training']['split']}.",
+        f"- Weak labels: {card['training']['weak_labels']}.",
+        f"- Library versions: {card['versions']}.",
+        "",
+        "## Development split (kept out of training)",
+        "",
+        "```",
+        format_table(dev["all"]) if dev.get("all") else "(no dev rows: shared data absent)",
+        "```",
+    ]
+    if "reviews_kk_fpr" in dev:
+        r = dev["reviews_kk_fpr"]
+        lines += [
+            "",
+            f"False-positive rate on the held-out Kazakh reviews' negatives: {r['fpr']:.4f} ({r['flagged']}/{r['negatives']}).",
+        ]
+    for file, report in dev.get("by_file", {}).items():
+        lines += ["", f"### {file}", "", "```", format_table(report), "```"]
+    model_path.with_name("CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
