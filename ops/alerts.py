@@ -120,7 +120,8 @@ class Digest:
         if self.items:
             parts.append(f"{len(self.items)} new flagged item{'s' if len(self.items) != 1 else ''}")
         if self.sources:
-            parts.append(f"{len(self.sources)} source{'s' if len(self.sources) != 1 else ''} need attention")
+            n = len(self.sources)
+            parts.append(f"{n} source needs attention" if n == 1 else f"{n} sources need attention")
         return "[monitor] " + ", ".join(parts)
 
     def payload(self, max_items: int) -> dict[str, Any]:

@@ -1,0 +1,221 @@
+"""Alert digests: one message per batch and channel, each item and source incident announced once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opskit import POSTS, FeedServer, KeywordModel, SmtpSink
+
+from batch.runner import run_source
+from batch.stages import classify_pending
+from config.sources import Config, parse_config
+from ops.alerts import deliver
+from store.db import reader, writer
+from store.runs import RunRecord, SourceState, finish_run, save_state, start_run
+
+FLAGGED = {p["id"] for p in POSTS if p["labels"]}
+CORRUPTION = {p["id"] for p in POSTS if "corruption" in p["labels"]}
+INFRASTRUCTURE = {p["id"] for p in POSTS if "infrastructure" in p["labels"]}
+NEUTRAL_TEXTS = [p["text"] for p in POSTS if not p["labels"]]
+
+
+def config_for(server: FeedServer, alerts: dict[str, Any], path: str = "/full/city.xml") -> Config:
+    return parse_config(
+        {
+            "settings": {"min_delay": 0.0, "retries": 0, "respect_robots": False},
+            "sources": [{"name": "city", "kind": "rss", "url": server.base + path}],
+            "alerts": alerts,
+        }
+    )
+
+
+def collect_and_classify(config: Config, db: Path) -> None:
+    run = run_source(config.sources[0], config, db)
+    assert run.status == "ok", run.error
+    classify_pending(db, model=KeywordModel())
+
+
+def ids(payload: dict[str, Any]) -> set[str]:
+    return {item["external_id"].removeprefix("city-") for item in payload["items"]}
+
+
+def test_webhook_digest_lists_each_flagged_item_once(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        config = config_for(server, {"webhook_url": server.base + "/hook"})
+        collect_and_classify(config, db)
+        first = deliver(db, config.alerts, batch="b1")
+        second = deliver(db, config.alerts, batch="b2")
+        hooks = list(server.hooks)
+    assert first.sent == {"webhook": len(FLAGGED)} and first.failed == {}
+    assert second.sent == {} and second.failed == {}  # nothing new: no message at all
+    assert len(hooks) == 1
+    payload = hooks[0]
+    assert payload["type"] == "monitor.digest" and payload["batch"] == "b1"
+    assert payload["flagged_total"] == 12 and ids(payload) == FLAGGED
+    assert payload["summary"] == "[monitor] 12 new flagged items"
+    first_item = payload["items"][0]
+    assert first_item["scores"]["corruption"] == 0.9 and "corruption" in first_item["labels"]
+    body = str(payload)
+    for text in NEUTRAL_TEXTS:
+        assert text[:30] not in body
+
+
+def test_min_score_labels_and_max_items(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        config = config_for(server, {"webhook_url": server.base + "/hook", "min_score": 0.85, "max_items": 3})
+        collect_and_classify(config, db)
+        deliver(db, config.alerts, batch="b1")
+        infra_only = {"webhook_url": server.base + "/hook", "labels": ["infrastructure"]}
+        with writer(db) as con:
+            con.execute("DELETE FROM alerts_sent")
+        deliver(db, infra_only, batch="b2")
+        hooks = list(server.hooks)
+    assert hooks[0]["flagged_total"] == len(CORRUPTION) == 6  # only corruption scores 0.9 >= 0.85
+    assert len(hooks[0]["items"]) == 3 and ids(hooks[0]) <= CORRUPTION
+    assert hooks[1]["flagged_total"] == len(INFRASTRUCTURE) == 7 and ids(hooks[1]) == INFRASTRUCTURE
+    assert all(item["labels"] == ["infrastructure"] for item in hooks[1]["items"])
+
+
+def test_failed_webhook_is_logged_without_secrets_and_retried_next_batch(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "m.duckdb"
+    with FeedServer(hook_failures=1) as server:
+        secret_url = server.base + "/hook/T000-SECRET-PATH?token=s3cr3t-value"
+        monkeypatch.setenv("MONITOR_TEST_HOOK", secret_url)
+        config = config_for(server, {"webhook_url_env": "MONITOR_TEST_HOOK"})
+        collect_and_classify(config, db)
+        with caplog.at_level(logging.INFO):
+            failed = deliver(db, config.alerts, batch="b1")
+            retried = deliver(db, config.alerts, batch="b2")
+            third = deliver(db, config.alerts, batch="b3")
+        hooks = list(server.hooks)
+    assert failed.failed == {"webhook": "webhook at 127.0.0.1 answered HTTP 500"} and failed.sent == {}
+    assert retried.sent == {"webhook": 12} and third.sent == {}
+    assert len(hooks) == 1 and hooks[0]["batch"] == "b2" and ids(hooks[0]) == FLAGGED
+    assert "kept for the next batch" in caplog.text
+    assert "SECRET-PATH" not in caplog.text and "s3cr3t" not in caplog.text
+
+
+def test_unreachable_webhook_never_raises_and_hides_its_url(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        config = config_for(server, {})
+        collect_and_classify(config, db)
+    from opskit import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/hooks/SECRET-PATH?key=abc123"
+    with caplog.at_level(logging.INFO):
+        report = deliver(db, {"webhook_url": dead}, batch="b1")
+    assert "webhook" in report.failed
+    assert "SECRET-PATH" not in report.failed["webhook"] and "abc123" not in caplog.text
+    with reader(db) as con:
+        assert con.execute("SELECT count(*) FROM alerts_sent").fetchone()[0] == 0
+
+
+def test_email_digest_by_smtp_with_login(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "m.duckdb"
+    monkeypatch.setenv("MONITOR_TEST_SMTP_PASSWORD", "pa55-Word!")
+    with FeedServer() as server, SmtpSink(user="monitor", password="pa55-Word!") as smtp:
+        alerts = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "smtp_user": "monitor",
+            "smtp_password_env": "MONITOR_TEST_SMTP_PASSWORD",
+            "mail_from": "monitor@example.kz",
+            "mail_to": ["analyst@example.kz", "chief@example.kz"],
+        }
+        config = config_for(server, alerts)
+        collect_and_classify(config, db)
+        with caplog.at_level(logging.DEBUG):
+            first = deliver(db, config.alerts, batch="b1")
+            second = deliver(db, config.alerts, batch="b2")
+        messages = list(smtp.messages)
+    assert first.sent == {"email": 12} and second.sent == {}
+    assert len(messages) == 1 and smtp.logins == ["monitor"]
+    msg = messages[0]
+    assert msg["Subject"] == "[monitor] 12 new flagged items"
+    assert msg["To"] == "analyst@example.kz, chief@example.kz"
+    body = msg.get_content()
+    assert "Flagged items (12):" in body
+    assert "просят взятку" in body and "су жоқ, құбыр жарылған" in body
+    for text in NEUTRAL_TEXTS:
+        assert text[:30] not in body
+    assert "pa55-Word!" not in caplog.text
+
+
+def test_email_and_webhook_keep_separate_records(tmp_path: Path) -> None:
+    """A channel that failed retries alone: the other does not send its items twice."""
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        dead_port = __import__("opskit").free_port()
+        alerts = {
+            "webhook_url": server.base + "/hook",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": dead_port,
+            "mail_to": "a@example.kz",
+        }
+        config = config_for(server, alerts)
+        collect_and_classify(config, db)
+        first = deliver(db, alerts, batch="b1")
+        with SmtpSink() as smtp:
+            second = deliver(db, {**alerts, "smtp_port": smtp.port}, batch="b2")
+            messages = list(smtp.messages)
+        hooks = list(server.hooks)
+    assert first.sent == {"webhook": 12} and "email" in first.failed
+    assert second.sent == {"email": 12} and len(messages) == 1 and len(hooks) == 1
+
+
+def _record_run(
+    db: Path, source: str, status: str, *, error: str | None, success: bool, failures: int
+) -> None:
+    now = datetime.now(UTC)
+    with writer(db) as con:
+        run = RunRecord(source=source, kind="facebook", started_at=now)
+        start_run(con, run)
+        run.status, run.error, run.finished_at = status, error, now
+        finish_run(con, run)
+        state = SourceState(source)
+        previous = con.execute("SELECT last_success FROM source_state WHERE source = ?", [source]).fetchone()
+        state.last_success = now if success else (previous[0] if previous else None)
+        state.consecutive_failures = failures
+        state.next_due = None if success else now + timedelta(minutes=5)
+        save_state(con, state)
+
+
+def test_source_incidents_alert_once_until_the_source_recovers(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        alerts = {"webhook_url": server.base + "/hook", "failures": 3}
+        expired = "the access token expired (code 190): issue a new page token"
+        _record_run(db, "dept-facebook", "token", error=expired, success=False, failures=1)
+        _record_run(db, "city-portal", "failed", error="HTTP 503", success=False, failures=2)
+        deliver(db, alerts, batch="b1")
+        _record_run(db, "dept-facebook", "token", error=expired, success=False, failures=2)
+        _record_run(db, "city-portal", "failed", error="HTTP 503", success=False, failures=3)
+        deliver(db, alerts, batch="b2")
+        _record_run(db, "city-portal", "failed", error="HTTP 503", success=False, failures=4)
+        deliver(db, alerts, batch="b3")  # nothing new: the same two incidents
+        _record_run(db, "dept-facebook", "ok", error=None, success=True, failures=0)
+        _record_run(db, "dept-facebook", "token", error=expired, success=False, failures=1)
+        deliver(db, alerts, batch="b4")  # a new incident after a success
+        hooks = list(server.hooks)
+    assert [h["batch"] for h in hooks] == ["b1", "b2", "b4"]
+    assert [(s["source"], s["reason"]) for s in hooks[0]["sources"]] == [("dept-facebook", "token")]
+    assert hooks[0]["sources"][0]["error"] == expired and hooks[0]["items"] == []
+    assert [(s["source"], s["reason"], s["consecutive_failures"]) for s in hooks[1]["sources"]] == [
+        ("city-portal", "failures", 3)
+    ]
+    assert hooks[1]["summary"] == "[monitor] 1 source needs attention"
+    assert [(s["source"], s["reason"]) for s in hooks[2]["sources"]] == [("dept-facebook", "token")]
+    assert hooks[2]["sources"][0]["last_success"] is not None
