@@ -190,9 +190,10 @@ def per_day(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[tuple[date
         SELECT CAST(timezone('Asia/Almaty', coalesce(f.published_at, f.collected_at)) AS DATE) AS day,
                label, count(*) AS n
         FROM flagged f, unnest(f.labels) AS t(label)
-        WHERE {where}
+        WHERE {where} AND (?::VARCHAR IS NULL OR label = ?)
         GROUP BY ALL ORDER BY day, label
     """
+    params += [filters.label, filters.label]  # with a label filter, only that label is counted
     return [(row[0], row[1], int(row[2])) for row in con.execute(sql, params).fetchall()]
 
 
