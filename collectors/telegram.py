@@ -249,14 +249,16 @@ def _parse_message(el: Any) -> ChannelMessage | None:
     return msg
 
 
-def _root(html: str | bytes) -> Any:
+def _root(html: str | bytes | lxml.html.HtmlElement) -> Any:
+    if isinstance(html, lxml.html.HtmlElement):
+        return html  # already parsed: the collector parses each page once
     try:
         return lxml.html.fromstring(html)
     except (ParserError, ValueError) as exc:
         raise ParseError(f"not an HTML page ({exc})") from None
 
 
-def parse_channel_page(html: str | bytes) -> tuple[list[ChannelMessage], int | None]:
+def parse_channel_page(html: str | bytes | lxml.html.HtmlElement) -> tuple[list[ChannelMessage], int | None]:
     """Messages of a preview page (oldest first, service messages skipped) and its ``before`` link."""
     root = _root(html)
     messages: list[ChannelMessage] = []
@@ -285,14 +287,14 @@ def _next_before(root: Any) -> int | None:
     return None
 
 
-def channel_title(html: str | bytes) -> str | None:
+def channel_title(html: str | bytes | lxml.html.HtmlElement) -> str | None:
     """The channel's title from the page header, when the page has one."""
     root = _root(html)
     found = root.xpath(f"//*[{_xp_class('tgme_channel_info_header_title')}]")
     return (element_text(found[0]) or None) if found else None
 
 
-def has_preview(html: str | bytes) -> bool:
+def has_preview(html: str | bytes | lxml.html.HtmlElement) -> bool:
     """Whether a page is a channel preview (a message history, even an empty one)."""
     root = _root(html)
     return bool(
@@ -372,10 +374,10 @@ class _Channel:
         resp = self.ctx.http.get(self.page_url, params=params)
         self.budget -= 1
         final_path = urlsplit(resp.url).path.rstrip("/")
-        redirected = not final_path.endswith(f"/s/{self.channel}") and not final_path.lower().endswith(
-            f"/s/{self.channel.lower()}"
-        )
-        if redirected or not has_preview(resp.text):
+        # t.me answers /s/<name> of a channel without a preview with a redirect to /<name>
+        redirected = not final_path.lower().endswith(f"/s/{self.channel.lower()}")
+        root = _root(resp.text)  # decoded by the client (header charset, then meta, then UTF-8)
+        if redirected or not has_preview(root):
             raise CollectError(
                 f"channel {self.channel!r} has no public web preview (private, renamed or missing): "
                 f"{self.page_url} shows no messages",
@@ -383,8 +385,8 @@ class _Channel:
                 url=resp.url,
             )
         if self.title is None:
-            self.title = channel_title(resp.text)
-        return parse_channel_page(resp.text)
+            self.title = channel_title(root)
+        return parse_channel_page(root)
 
     def walk(self, before: int | None, floor: int | None, seen: _Walk) -> Iterator[Item]:
         """Yield items page by page backwards from ``before`` until ``floor`` or the budget ends."""
