@@ -12,7 +12,8 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   writes elsewhere in the file.
 * Media placeholders (``<Без медиафайлов>``, ``<Media omitted>``, ``image omitted``,
   ``<attached: …>``, ``IMG-….jpg (файл добавлен)``) keep their message: ``text`` is the caption or
-  empty, ``raw["media"]`` is ``"omitted"`` or ``"attached"`` (``raw["media_file"]`` the file name).
+  empty, ``raw["media"]`` is ``"omitted"`` or ``"attached"`` (``raw["media_file"]`` the file name);
+  a shared location keeps its text and ``raw["media"] = "location"``.
   Deleted-message placeholders are kept with empty text and ``raw["deleted"] = True``; an edit mark
   is removed from the text and noted as ``raw["edited"] = True``.
 * ``external_id`` is a hash of (wall-clock minute, stored author, text, occurrence of that same
@@ -84,6 +85,7 @@ _DELETED = re.compile(
     r"Бұл хабарлама жойылды\.?|Сіз бұл хабарламаны жойдыңыз\.?)$",
     re.IGNORECASE,
 )
+_LOCATION = re.compile(r"^(?:Location|Местоположение|Геопозиция|Орналасқан жер): \S", re.IGNORECASE)
 _QUOTES = frozenset('"«»“”„')
 
 
@@ -271,7 +273,8 @@ def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
     raw: dict[str, Any] = {}
     if first.startswith("\u200e") or first.startswith(" \u200e"):
         bare = _MARKS.sub("", first).strip()
-        if not (_OMITTED_IOS.match(bare) or _ATTACHED_IOS.match(bare) or _DELETED.match(bare)):
+        content = (_OMITTED_IOS, _OMITTED_ANDROID, _ATTACHED_IOS, _ATTACHED_ANDROID, _DELETED, _LOCATION)
+        if not any(pattern.match(bare) for pattern in content):
             return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
     lines = [_MARKS.sub("", line) for line in [first, *more]]
     text = "\n".join(lines).strip()
@@ -288,6 +291,8 @@ def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
         raw["media"] = "attached"
         raw["media_file"] = attached["file"].strip()
         text = caption.strip()
+    elif _LOCATION.match(head):
+        raw["media"] = "location"
     elif _DELETED.match(text):
         raw["deleted"] = True
         text = ""

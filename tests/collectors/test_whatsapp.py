@@ -446,3 +446,22 @@ def test_demo_export_reads_cleanly() -> None:
         items[4].text
         == "Сәлеметсіз бе! Шығыс ықшам ауданында кәріз құдығының қақпағы жоқ, балалар құлап кетуі мүмкін.\nМекенжай: Сатпаев даңғылы, 64."
     )
+
+
+def test_ios_marked_content_kept_and_marked_notices_dropped(tmp_path: Path) -> None:
+    mark = "\u200e"
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        f"[24.11.26, 21:07:15] Тимур: {mark}Местоположение: https://maps.example.kz/?q=49.95,82.61\n"
+        f"[24.11.26, 21:07:20] Тимур: {mark}<Без медиафайлов>\n"
+        f"[24.11.26, 21:07:25] Тимур: {mark}Пропущенный аудиозвонок\n"
+        f"[24.11.26, 21:07:30] Тимур: {mark}Это сообщение удалено\n",
+        encoding="utf-8",
+    )
+    items, errors = read(path)
+    assert errors == []
+    assert [(i.text, i.raw.get("media"), i.raw.get("deleted")) for i in items] == [
+        ("Местоположение: https://maps.example.kz/?q=49.95,82.61", "location", None),
+        ("", "omitted", None),
+        ("", None, True),
+    ]
