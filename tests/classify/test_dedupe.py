@@ -1,0 +1,103 @@
+"""Near-duplicate signatures and clusters: republished stories join, different stories do not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from classify.dedupe import assign_clusters, core, distance, normalise, signature, signed, unsigned
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dedupe"
+STORY = (FIXTURES / "agency_story.txt").read_text(encoding="utf-8")
+
+# the same agency story as two portals republish it: their own dateline, credits and footer
+PORTAL_A = (
+    "АСТАНА. 25 ноября. Городской вестник.\n"
+    + STORY
+    + "\nФото: пресс-служба акимата.\nПодписывайтесь на наш Telegram-канал, чтобы первыми узнавать новости города."
+)
+PORTAL_B = (
+    "Новости региона | 25.11.2026, 14:35\n"
+    + STORY.replace("ё", "е").replace("тенге,", "тенге —")
+    + "\nИсточник: региональное информационное агентство.\nЧитайте также: в городе откроют три новых парка.\nЖазылыңыз: біздің WhatsApp арнамыз."
+)
+OTHER_STORY = (
+    "В городе открыли новую поликлинику на пятьсот посещений в смену в микрорайоне Северный. "
+    "Строительство здания заняло два года и велось за счёт средств местного бюджета и государственной программы. "
+    "В поликлинике будут работать терапевты, педиатры, стоматологи и кабинет ранней диагностики заболеваний. "
+    "Жители соседних районов смогут прикрепиться к новой поликлинике через портал электронного правительства. "
+    "Главный врач рассказал, что запись к специалистам откроется с первого декабря, а лаборатория заработает в январе."
+)
+COMPLAINT = "Кто принимал ремонт на улице Абая? Через две недели вокруг люков снова ямы, деньги списали, а наказаний никаких."
+
+
+def test_normalisation() -> None:
+    assert normalise("Ёлка, «ЁЖ» — и   ещё: 5%!") == ["елка", "еж", "и", "еще", "5"]
+    assert normalise("Қала әкімдігі: жарық жоқ!") == ["қала", "әкімдігі", "жарық", "жоқ"]
+
+
+def test_republished_story_lands_in_one_cluster() -> None:
+    a, b = signature(PORTAL_A), signature(PORTAL_B)
+    assert distance(a, b) <= 3
+    clusters = assign_clusters([("b", b)], [("a", a, "a")])
+    assert clusters == {"b": "a"}
+
+
+def test_boilerplate_is_not_part_of_the_core() -> None:
+    words = " ".join(core(PORTAL_A))
+    assert "подписывайтесь" not in words and "фото" not in words and "астана" not in words
+    assert "комиссия осмотрела двенадцать улиц" in words
+
+
+def test_different_stories_stay_apart() -> None:
+    assert distance(signature(PORTAL_A), signature(OTHER_STORY)) > 10
+    clusters = assign_clusters([("x", signature(OTHER_STORY))], [("a", signature(PORTAL_A), "a")])
+    assert clusters == {"x": "x"}
+
+
+def test_the_same_complaint_posted_twice() -> None:
+    twice = "кто принимал ремонт на улице Абая? через две недели вокруг люков снова ямы — деньги списали, а наказаний никаких!!"
+    other = "На улице Абая вечером не горят фонари, дети возвращаются из школы в темноте, просим разобраться."
+    new = [("c1", signature(COMPLAINT)), ("c2", signature(twice)), ("c3", signature(other))]
+    assert assign_clusters(new, []) == {"c1": "c1", "c2": "c1", "c3": "c3"}
+
+
+def test_cluster_id_is_the_first_members_key_and_is_kept() -> None:
+    sig = signature(STORY)
+    existing = [("s1", sig, "s0")]  # s1 joined a cluster founded by s0 earlier
+    assert assign_clusters([("s2", signature(PORTAL_A))], existing) == {"s2": "s0"}
+
+
+def test_empty_text_stands_alone() -> None:
+    assert signature("") == 0 and signature(" ,.! ") == 0
+    assert assign_clusters([("e1", 0), ("e2", 0)], [("x", 0, "x")]) == {"e1": "e1", "e2": "e2"}
+
+
+def test_max_distance_must_fit_the_band_index() -> None:
+    with pytest.raises(ValueError):
+        assign_clusters([("a", 1)], [], max_distance=4)
+
+
+def test_signature_is_stable_and_64_bit() -> None:
+    assert signature(STORY) == signature(STORY)
+    assert 0 < signature(STORY) < 1 << 64
+
+
+@given(st.integers(min_value=0, max_value=(1 << 64) - 1))
+def test_signed_round_trip(sig: int) -> None:
+    assert -(1 << 63) <= signed(sig) < 1 << 63
+    assert unsigned(signed(sig)) == sig
+    assert distance(sig, signed(sig)) == 0
+
+
+@given(st.integers(min_value=1, max_value=(1 << 64) - 1), st.sets(st.integers(0, 63), max_size=3))
+def test_band_index_finds_every_signature_within_three_bits(sig: int, flips: set[int]) -> None:
+    other = sig
+    for bit in flips:
+        other ^= 1 << bit
+    if other == 0:
+        return
+    assert assign_clusters([("n", other)], [("o", sig, "o")]) == {"n": "o"}
