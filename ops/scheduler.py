@@ -239,14 +239,9 @@ class Scheduler:
 
         settings = self.config.settings
         workers = int(settings.get("max_parallel_sources", min(DEFAULT_WORKERS, len(self.sources))))
+        grace = int(settings.get("misfire_grace_seconds", DEFAULT_MISFIRE_GRACE))
         scheduler = BackgroundScheduler(
-            timezone=TIMEZONE,
-            executors={"default": ThreadPoolExecutor(max_workers=max(1, workers))},
-            job_defaults={
-                "max_instances": 1,
-                "coalesce": True,
-                "misfire_grace_time": int(settings.get("misfire_grace_seconds", DEFAULT_MISFIRE_GRACE)),
-            },
+            timezone=TIMEZONE, executors={"default": ThreadPoolExecutor(max_workers=max(1, workers))}
         )
         for source in self.sources:
             expr = schedule_of(source, self.config)
@@ -256,6 +251,9 @@ class Scheduler:
                 args=[source.name],
                 id=source.name,
                 name=source.name,
+                max_instances=1,  # a source never overlaps itself
+                coalesce=True,  # missed times run once, not once each
+                misfire_grace_time=grace,
             )
             log.info(
                 "%s: scheduled %r",

@@ -60,6 +60,7 @@ class FeedServer:
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     big: int = 3000
+    flaky_failures: int = 2
 
     def __post_init__(self) -> None:
         server = self
@@ -111,6 +112,10 @@ class FeedServer:
             return 200, rss(name, big_posts(self.big), self.base)
         if kind == "full":
             return 200, rss(name, POSTS, self.base)
+        if kind == "flaky":  # fails its first ``flaky_failures`` requests, then recovers
+            return (
+                (500, b"server error") if count <= self.flaky_failures else (200, rss(name, POSTS, self.base))
+            )
         if kind == "broken":
             return 500, b"server error"
         return 404, b"not found"
