@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from testutil import FIXTURES, run_cli
 from werkzeug import Request, Response
@@ -440,3 +443,32 @@ def test_demo_channel_pages_back_once_then_stops() -> None:
         assert client.stats.requests == 3  # one page more
         assert {i.external_id for i in again} <= {i.external_id for i in items}
         client.close()
+
+
+_LINE = st.text(
+    alphabet=st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщыэюяәғқңөұүһі АБВГҚҰӨ.,!?«»—<>&\"'0123456789")),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    lines=st.lists(_LINE, min_size=1, max_size=5),
+    number=st.integers(min_value=1, max_value=10**7),
+    seconds=st.integers(min_value=1_500_000_000, max_value=2_000_000_000),
+)
+def test_text_and_time_round_trip(lines: list[str], number: int, seconds: int) -> None:
+    """Any Cyrillic/Kazakh text written as the preview writes it (escaped, <br> lines) reads back the same."""
+    when = datetime.fromtimestamp(seconds, tz=UTC)
+    body = "<br>".join(html.escape(line) for line in lines)
+    doc = (
+        '<section class="tgme_channel_history">'
+        f'<div class="tgme_widget_message js-widget_message" data-post="{CHANNEL}/{number}">'
+        f'<div class="tgme_widget_message_text js-message_text" dir="auto">{body}</div>'
+        f'<a class="tgme_widget_message_date" href="#"><time datetime="{when.isoformat()}"></time></a>'
+        "</div></section>"
+    )
+    messages, _ = telegram.parse_channel_page(doc)
+    assert [(m.number, m.published_at) for m in messages] == [(number, when)]
+    expected = "\n".join(" ".join(line.split()) for line in lines).strip()
+    assert messages[0].text == expected
