@@ -1,0 +1,58 @@
+"""Evidence highlighting escapes first; the chart is plain SVG."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from review.render import highlight, per_day_svg
+
+
+def test_highlight_wraps_terms_case_insensitively_and_escapes_the_rest() -> None:
+    out = str(
+        highlight(
+            "Взятка <b>и</b> ОТКАТ, яма & люк", {"corruption": ["взятка", "откат"], "infrastructure": ["яма"]}
+        )
+    )
+    assert out == (
+        '<mark class="ev ev-corruption" title="corruption">Взятка</mark> &lt;b&gt;и&lt;/b&gt; '
+        '<mark class="ev ev-corruption" title="corruption">ОТКАТ</mark>, '
+        '<mark class="ev ev-infrastructure" title="infrastructure">яма</mark> &amp; люк'
+    )
+
+
+def test_a_term_with_markup_characters_is_matched_on_the_raw_text() -> None:
+    out = str(highlight("a <script> b", {"corruption": ["<script>"]}))
+    assert out == 'a <mark class="ev ev-corruption" title="corruption">&lt;script&gt;</mark> b'
+
+
+def test_longer_terms_win() -> None:
+    out = str(highlight("взяткой", {"corruption": ["взятк", "взяткой"]}))
+    assert out == '<mark class="ev ev-corruption" title="corruption">взяткой</mark>'
+
+
+@given(st.text(), st.lists(st.text(min_size=1, max_size=6), max_size=4))
+def test_highlight_never_changes_or_unescapes_the_text(text: str, terms: list[str]) -> None:
+    out = str(highlight(text, {"corruption": terms}))
+    stripped = re.sub(r'<mark class="ev ev-corruption" title="corruption">|</mark>', "", out)
+    assert "<" not in stripped and ">" not in stripped
+    assert html.unescape(stripped) == text
+
+
+def test_chart_bars_per_day_and_label() -> None:
+    svg = str(
+        per_day_svg(
+            [(date(2026, 11, 20), "corruption", 3), (date(2026, 11, 20), "infrastructure", 1),
+             (date(2026, 11, 22), "corruption", 2)],
+            first=date(2026, 11, 19), last=date(2026, 11, 25),
+        )
+    )  # fmt: skip
+    assert svg.startswith('<svg class="chart"') and svg.endswith("</svg>")
+    titles = re.findall(r"<title>([^<]+)</title>", svg)
+    assert titles == ["2026-11-20 corruption: 3", "2026-11-20 infrastructure: 1", "2026-11-22 corruption: 2"]
+    empty = str(per_day_svg([], first=date(2026, 11, 19), last=date(2026, 11, 25)))
+    assert "no flagged items in this period" in empty
