@@ -2,13 +2,16 @@
 
 The page's own token (read from the environment variable named by ``token_env``) goes in an
 ``Authorization: Bearer`` header, never in a URL, so no URL we fetch, log, raise or store carries it:
-urllib3's debug log prints each request's path and query unmasked, which ``access_token=`` would leak
-with ``--debug``. ``access_token`` in a ``paging.next`` URL is dropped when re-basing it.
+urllib3's debug log prints each request's path and query unmasked, so ``access_token=`` would leak
+wherever that log is switched on. ``access_token`` in a ``paging.next`` URL is dropped when re-basing it.
 
 Cursor (``ctx.state``, saved by the runner only after a successful run):
 
 * ``newest_created``: the newest ``created_time`` seen; the next run reads the feed from there on
   (minus a small overlap: the upsert on ``(source, external_id)`` makes it harmless);
+* ``resume``: set when ``max_pages`` cut a run short: the window and the oldest post reached. The
+  next run goes on down from there before it reads anything newer, and ``newest_created`` moves
+  only once the whole window is read, so a first run over years of posts may take several runs.
 * ``young_posts``: ids of posts younger than ``comment_days`` (for ``status`` and people). The feed
   window of the next run reaches back ``comment_days``, so these posts are listed again and their
   comments read again: new comments, replies and edits (stored as new versions) come in that way.
@@ -19,18 +22,16 @@ it was: the next run reads the same window again, and nothing is lost or stored 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 from collectors.base import CollectContext
-from collectors.http import HttpClient, mask_secrets
+from collectors.facebook_graph import GraphClient, next_url
 from collectors.item import Item
 from errors import CollectError, ConfigError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 
@@ -55,19 +56,7 @@ OPTIONAL = frozenset(
 POST_FIELDS = "id,message,created_time,updated_time,permalink_url,from,story,attachments{title,description}"
 COMMENT_FIELDS = "id,message,created_time,from,parent,like_count,comment_count,permalink_url"
 
-THROTTLE_CODES = frozenset({4, 17, 32, 613}) | frozenset(range(80000, 80015))  # 8000x: business use case
-TRANSIENT_CODES = frozenset({1, 2})
-TOKEN_SUBCODES = {
-    458: "the app was removed from the account",
-    459: "the account is checkpointed",
-    460: "the password was changed",
-    463: "expired",
-    464: "the user is unconfirmed",
-    467: "invalid",
-}
 OVERLAP = timedelta(minutes=10)  # re-read a little before the cursor: clocks and indexing lag
-_VERSION = re.compile(r"^/v\d+(?:\.\d+)?(?=/|$)")
-_STRIPPED_PARAMS = frozenset({"access_token", "appsecret_proof"})
 
 
 # -- pure parsers ----------------------------------------------------------------------------
@@ -199,242 +188,6 @@ def parse_comments_page(
     return items, next_url(body)
 
 
-def next_url(body: Mapping[str, Any]) -> str | None:
-    """``paging.next`` of a Graph list; its absence (not a short page) ends the list."""
-    paging = body.get("paging")
-    if isinstance(paging, Mapping) and isinstance(paging.get("next"), str) and paging["next"]:
-        return paging["next"]
-    return None
-
-
-def rebase(url: str, graph_url: str) -> str:
-    """``url`` moved onto ``graph_url`` (scheme, host, path prefix), keeping its query minus the token."""
-    base = urlsplit(graph_url.rstrip("/"))
-    parts = urlsplit(url)
-    path = parts.path
-    if base.path and (path == base.path or path.startswith(base.path + "/")):
-        path = path[len(base.path) :]
-    else:
-        path = _VERSION.sub("", path)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _STRIPPED_PARAMS]
-    return urlunsplit((base.scheme, base.netloc, base.path + path, urlencode(query), ""))
-
-
-@dataclass(slots=True)
-class GraphError:
-    """The ``error`` object of a Graph answer."""
-
-    code: int | None
-    subcode: int | None
-    message: str
-    transient: bool
-
-    @classmethod
-    def from_body(cls, content: bytes) -> GraphError | None:
-        """The Graph error in a body, or None when the body holds none."""
-        try:
-            body = json.loads(content)
-        except ValueError:
-            return None
-        error = body.get("error") if isinstance(body, Mapping) else None
-        if not isinstance(error, Mapping):
-            return None
-        code, sub = error.get("code"), error.get("error_subcode")
-        return cls(
-            code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
-            subcode=int(sub) if isinstance(sub, int | str) and str(sub).isdigit() else None,
-            message=str(error.get("message") or "no message"),
-            transient=bool(error.get("is_transient")),
-        )
-
-
-def throttle_seconds(headers: Mapping[str, str]) -> float | None:
-    """How long the usage headers ask us to wait: Retry-After, else the longest estimated_time_to_regain_access."""
-    retry_after = headers.get("Retry-After")
-    if retry_after and retry_after.strip().isdigit():
-        return float(retry_after)
-    minutes: list[float] = []
-    for name in ("X-Business-Use-Case-Usage", "X-Ad-Account-Usage", "X-App-Usage", "X-Page-Usage"):
-        value = headers.get(name)
-        if not value:
-            continue
-        try:
-            usage = json.loads(value)
-        except ValueError:
-            continue
-        entries: list[Any] = []
-        if isinstance(usage, Mapping):
-            if name == "X-Business-Use-Case-Usage":
-                for per_business in usage.values():
-                    entries.extend(per_business if isinstance(per_business, list) else [per_business])
-            else:
-                entries.append(usage)
-        for entry in entries:
-            if isinstance(entry, Mapping) and isinstance(
-                entry.get("estimated_time_to_regain_access"), int | float
-            ):
-                minutes.append(float(entry["estimated_time_to_regain_access"]))
-    return max(minutes) * 60 if minutes else None
-
-
-def usage_percent(headers: Mapping[str, str]) -> float | None:
-    """The highest usage percentage in X-App-Usage / X-Page-Usage / X-Business-Use-Case-Usage."""
-    best: float | None = None
-    for name in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
-        try:
-            usage = json.loads(headers.get(name) or "null")
-        except ValueError:
-            continue
-        entries = [usage] if isinstance(usage, Mapping) and name != "X-Business-Use-Case-Usage" else []
-        if name == "X-Business-Use-Case-Usage" and isinstance(usage, Mapping):
-            for per_business in usage.values():
-                entries.extend(per_business if isinstance(per_business, list) else [])
-        for entry in entries:
-            for key in ("call_count", "total_time", "total_cputime"):
-                value = entry.get(key) if isinstance(entry, Mapping) else None
-                if isinstance(value, int | float):
-                    best = value if best is None else max(best, value)
-    return best
-
-
-# -- I/O -------------------------------------------------------------------------------------
-
-
-@dataclass
-class GraphClient:
-    """Graph API calls of one run: the token, throttling, transient retries, terminal errors."""
-
-    http: HttpClient
-    graph_url: str
-    token: str
-    token_env: str
-    source: str
-    max_wait: float = 5.0
-    waited: float = 0.0
-    _warned_usage: bool = field(default=False, repr=False)
-
-    def url(self, path: str) -> str:
-        """The absolute URL of a Graph path (``/123/feed``)."""
-        return self.graph_url.rstrip("/") + "/" + path.lstrip("/")
-
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """GET a Graph URL and return its JSON; raise the error a person can act on."""
-        send = dict(params or {})
-        headers = {"Authorization": f"Bearer {self.token}"}
-        shown = mask_secrets(url + ("?" + urlencode(params) if params else ""))
-        transient_attempt = throttle_attempt = 0
-        while True:
-            resp = self.http.get(
-                url,
-                params=send,
-                headers=headers,
-                raise_for_status=False,
-                retry_statuses=frozenset(),
-            )
-            error = GraphError.from_body(resp.content) if resp.status >= 400 else None
-            if resp.status < 400:
-                self._watch_usage(resp.headers)
-                try:
-                    body = resp.json()
-                except ValueError as exc:
-                    raise ParseError(f"not JSON: {exc}", source=self.source, url=shown) from None
-                if not isinstance(body, dict):
-                    raise ParseError("a Graph answer that is not an object", source=self.source, url=shown)
-                return body
-            code = error.code if error else None
-            if code == 190 or code == 102:
-                raise TokenError(
-                    self._token_message(error), source=self.source, url=shown, status=resp.status
-                )
-            if code is not None and (code in (3, 10) or 200 <= code <= 299):
-                raise PermissionDenied(
-                    f"the token of {self.token_env} lacks a permission (code {code}: {self._scrub(error)}); "
-                    "grant the page token pages_read_engagement and pages_read_user_content, then set "
-                    f"{self.token_env} again",
-                    source=self.source,
-                    url=shown,
-                    status=resp.status,
-                )
-            if code in THROTTLE_CODES or resp.status == 429:
-                wait = throttle_seconds(resp.headers)
-                if wait is None:
-                    wait = min(self.http.max_backoff, self.http.backoff * 2**throttle_attempt)
-                if self.waited + wait > self.max_wait or throttle_attempt >= 8:
-                    raise Throttled(
-                        f"Graph API throttles this app (code {code}); access comes back in about {wait:.0f} s, "
-                        f"beyond the {self.max_wait:.0f} s this run may wait; the next run goes on",
-                        source=self.source,
-                        url=shown,
-                        status=resp.status,
-                    )
-                log.warning("%s: throttled (code %s), waiting %.1f s", self.source, code, wait)
-                self.waited += wait
-                self.http.sleep(wait)
-                throttle_attempt += 1
-                continue
-            if code in TRANSIENT_CODES or (error and error.transient) or resp.status >= 500:
-                if transient_attempt >= self.http.retries:
-                    what = f"code {code}: {self._scrub(error)}" if error else f"HTTP {resp.status}"
-                    raise FetchError(
-                        f"Graph API failed {transient_attempt + 1} times ({what}); the next run retries",
-                        source=self.source,
-                        url=shown,
-                        status=resp.status,
-                    )
-                delay = min(self.http.max_backoff, self.http.backoff * 2**transient_attempt)
-                log.info("%s: transient Graph error (%s), retrying in %.1f s", self.source, code, delay)
-                self.http.stats.retries += 1
-                self.http.sleep(delay)
-                transient_attempt += 1
-                continue
-            detail = f"code {code}: {self._scrub(error)}" if error else "no Graph error in the body"
-            raise CollectError(
-                f"Graph API refused the request ({detail})", source=self.source, url=shown, status=resp.status
-            )
-
-    def _scrub(self, error: GraphError | None) -> str:
-        text = error.message if error else ""
-        return text.replace(self.token, "***") if self.token else text
-
-    def _token_message(self, error: GraphError | None) -> str:
-        sub = error.subcode if error else None
-        why = TOKEN_SUBCODES.get(sub or 0, "rejected")
-        code = f"code {error.code}" + (f"/{sub}" if sub else "") if error else "code 190"
-        return (
-            f"the page token in {self.token_env} is {why} ({code}); issue a new page access token "
-            f"and set {self.token_env}"
-        )
-
-    def _watch_usage(self, headers: Mapping[str, str]) -> None:
-        pct = usage_percent(headers)
-        if pct is not None and pct >= 90 and not self._warned_usage:
-            log.warning("%s: Graph API usage at %.0f%% of the app's limit", self.source, pct)
-            self._warned_usage = True
-
-    def pages(
-        self, url: str, params: Mapping[str, Any] | None, *, max_pages: int | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Every page of a Graph list, following paging.next (re-based) until it is absent."""
-        seen: set[str] = set()
-        count = 0
-        while True:
-            body = self.get(url, params)
-            count += 1
-            yield body
-            following = next_url(body)
-            # Graph API: a short or empty page is not the last page; only a missing paging.next is.
-            if not following:
-                return
-            url, params = rebase(following, self.graph_url), None
-            if url in seen:
-                log.warning("%s: paging.next repeats %s; stopping this list", self.source, mask_secrets(url))
-                return
-            seen.add(url)
-            if max_pages is not None and count >= max_pages:
-                log.warning("%s: stopped after max_pages=%d pages", self.source, max_pages)
-                return
-
-
 def _option_time(ctx: CollectContext, key: str) -> datetime | None:
     value = ctx.source.get(key)
     if value is None:
@@ -474,6 +227,27 @@ def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
     return since, until
 
 
+@dataclass
+class _Run:
+    """What one run has read so far (for the cursor and the log line)."""
+
+    newest: datetime | None
+    comment_cutoff: datetime
+    comment_page_size: int
+    young: list[str] = field(default_factory=list)
+    yielded: dict[str, str] = field(default_factory=dict)  # external_id -> content_hash yielded
+    oldest: datetime | None = None
+    posts: int = 0
+    comments: int = 0
+
+    def fresh(self, item: Item) -> bool:
+        """Whether this item (or this version of it) was not yielded yet in this run."""
+        if self.yielded.get(item.external_id) == item.content_hash:
+            return False
+        self.yielded[item.external_id] = item.content_hash
+        return True
+
+
 def collect(ctx: CollectContext) -> Iterator[Item]:
     """Yield the page's posts in the window, then each post's comments and replies."""
     opts = ctx.source
@@ -500,61 +274,91 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         source=opts.name,
         max_wait=float(_number(ctx, "max_wait", 5.0) or 0.0),
     )
-    since, until = feed_window(ctx)
-    comment_cutoff = ctx.now - timedelta(days=_number(ctx, "comment_days", 7) or 0)
-    page_size = int(_number(ctx, "page_size", 25) or 25)
-    comment_page_size = int(_number(ctx, "comment_page_size", 100) or 100)
-    max_pages = _number(ctx, "max_pages", None)
-    params: dict[str, Any] = {"fields": POST_FIELDS, "limit": page_size}
+    run = _Run(
+        newest=parse_time(ctx.state.get("newest_created")),
+        comment_cutoff=ctx.now - timedelta(days=_number(ctx, "comment_days", 7) or 0),
+        comment_page_size=int(_number(ctx, "comment_page_size", 100) or 100),
+    )
+    feed_url = graph.url(f"{opts.get('page_id')}/{endpoint}")
+    resume = ctx.state.get("resume")
+    if isinstance(resume, dict) and resume.get("until"):
+        # An earlier run stopped at max_pages: go on down from where it stopped, same window.
+        since, until = parse_time(resume.get("since")), parse_time(resume["until"])
+        run.newest = parse_time(resume.get("newest")) or run.newest
+    else:
+        resume = None
+        since, until = feed_window(ctx)
+    capped = yield from _feed_pass(ctx, graph, run, feed_url, since, until)
+    # The cursor, written only now that every page was read; the runner saves it on success only.
+    if capped:
+        # newest_created stays: it moves once the whole window is read, so nothing is skipped.
+        ctx.state["resume"] = {"since": _iso(since), "until": _iso(run.oldest), "newest": _iso(run.newest)}
+    else:
+        ctx.state.pop("resume", None)
+        if run.newest is not None:
+            ctx.state["newest_created"] = run.newest.isoformat()
+    ctx.state["young_posts"] = run.young  # their comments are read again by the next run
+    log.info(
+        "%s: %d posts and %d comments read, %.1f s waited for throttling%s",
+        opts.name,
+        run.posts,
+        run.comments,
+        graph.waited,
+        f"; max_pages reached, posts older than {_iso(run.oldest)} come in the next runs" if capped else "",
+    )
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def _feed_pass(
+    ctx: CollectContext,
+    graph: GraphClient,
+    run: _Run,
+    feed_url: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> Generator[Item, None, bool]:
+    """Yield the posts of one window and their comments; return whether max_pages cut it short."""
+    params: dict[str, Any] = {"fields": POST_FIELDS, "limit": int(_number(ctx, "page_size", 25) or 25)}
     if since is not None:
         params["since"] = int(since.timestamp())
     if until is not None:
         params["until"] = int(until.timestamp())
-    newest = parse_time(ctx.state.get("newest_created"))
-    young: list[str] = []
-    yielded: dict[str, str] = {}  # external_id -> content_hash already yielded in this run
-    posts_read = comments_read = 0
-    feed = graph.pages(
-        graph.url(f"{opts.get('page_id')}/{endpoint}"),
-        params,
-        max_pages=int(max_pages) if max_pages else None,
-    )
-    for body in feed:
-        items, _ = parse_feed_page(body, source=opts.name)
+    max_pages = _number(ctx, "max_pages", None)
+    pages = graph.pages(feed_url, params, max_pages=int(max_pages) if max_pages else None)
+    for body in pages:
+        items, _ = parse_feed_page(body, source=ctx.source.name)
         posts = [item for item in items if item.kind == "post"]
-        for item in items:
-            if yielded.get(item.external_id) != item.content_hash:
-                yielded[item.external_id] = item.content_hash
-                yield item
+        yield from (item for item in items if run.fresh(item))
         for post in posts:
-            posts_read += 1
+            run.posts += 1
             created = post.published_at
-            if created is not None and (newest is None or created > newest):
-                newest = created
+            if created is not None:
+                run.newest = created if run.newest is None else max(run.newest, created)
+                run.oldest = created if run.oldest is None else min(run.oldest, created)
             # Every listed post gets its comments read: Graph gives comments no updated_time, so an
             # edited comment shows only by reading it again (the window keeps this to young posts).
-            for comment in _comments(graph, post.external_id, comment_page_size, opts.name):
-                comments_read += 1
-                if yielded.get(comment.external_id) != comment.content_hash:
-                    yielded[comment.external_id] = comment.content_hash
-                    yield comment
-            if created is None or created >= comment_cutoff:
-                young.append(post.external_id)
+            try:
+                for comment in _comments(graph, post.external_id, run.comment_page_size, ctx.source.name):
+                    run.comments += 1
+                    if run.fresh(comment):
+                        yield comment
+            except (FetchError, Throttled, TokenError, PermissionDenied):
+                raise  # the whole source stops: the cursor stays, the next run reads this again
+            except CollectError as exc:
+                # One post whose comments Graph refuses (deleted meanwhile, an unsupported type):
+                # the run goes on and ends "partial", with this line in the runs table.
+                log.warning("%s", exc)
+                ctx.state.setdefault("_errors", []).append(str(exc))
+            if (created is None or created >= run.comment_cutoff) and post.external_id not in run.young:
+                run.young.append(post.external_id)
         # Feed pages come newest first: once a whole page is older than the window, stop even if
         # the server ignores ``since``.
         if since is not None and posts and all(p.published_at and p.published_at < since for p in posts):
-            break
-    # The cursor, written only now that every page was read; the runner saves it on success only.
-    if newest is not None:
-        ctx.state["newest_created"] = newest.isoformat()
-    ctx.state["young_posts"] = young  # their comments are read again by the next run
-    log.info(
-        "%s: %d posts and %d comments read, %.1f s waited for throttling",
-        opts.name,
-        posts_read,
-        comments_read,
-        graph.waited,
-    )
+            return False
+    return pages.capped
 
 
 def _comments(graph: GraphClient, post_id: str, page_size: int, source: str) -> Iterator[Item]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from collectors import facebook
+from collectors import facebook, facebook_graph
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HttpClient
 from collectors.item import Item
@@ -129,13 +129,13 @@ def test_comment_ids_from_fields_and_permalink() -> None:
 )
 def test_rebase_moves_next_onto_graph_url_and_drops_token(graph_url: str, expected: str) -> None:
     nxt = "https://graph.facebook.com/v10.0/4/posts?access_token=SECRET&fields=id&after=QQ"
-    assert facebook.rebase(nxt, graph_url) == expected
+    assert facebook_graph.rebase(nxt, graph_url) == expected
 
 
 def test_rebase_keeps_emulator_prefix() -> None:
     nxt = "http://127.0.0.1:9/graph/v25.0/1_2/comments?after=MA%3D%3D&access_token=T"
     assert (
-        facebook.rebase(nxt, "http://127.0.0.1:9/graph/v25.0")
+        facebook_graph.rebase(nxt, "http://127.0.0.1:9/graph/v25.0")
         == "http://127.0.0.1:9/graph/v25.0/1_2/comments?after=MA%3D%3D"
     )
 
@@ -144,10 +144,10 @@ def test_throttle_seconds_reads_usage_headers() -> None:
     buc = json.dumps(
         {"104857600123": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3}]}
     )
-    assert facebook.throttle_seconds({"X-Business-Use-Case-Usage": buc}) == 180
-    assert facebook.throttle_seconds({"Retry-After": "2", "X-Business-Use-Case-Usage": buc}) == 2
-    assert facebook.throttle_seconds({"X-App-Usage": '{"call_count": 100}'}) is None
-    assert facebook.usage_percent({"X-App-Usage": '{"call_count": 96, "total_time": 12}'}) == 96
+    assert facebook_graph.throttle_seconds({"X-Business-Use-Case-Usage": buc}) == 180
+    assert facebook_graph.throttle_seconds({"Retry-After": "2", "X-Business-Use-Case-Usage": buc}) == 2
+    assert facebook_graph.throttle_seconds({"X-App-Usage": '{"call_count": 100}'}) is None
+    assert facebook_graph.usage_percent({"X-App-Usage": '{"call_count": 96, "total_time": 12}'}) == 96
 
 
 # -- collect() against the emulator ----------------------------------------------------------
@@ -354,7 +354,7 @@ def test_corpus_feed_pages_parse_to_the_ground_truth() -> None:
         for item in items:
             seen[item.external_id] = item
         if name.endswith("p1.json"):
-            assert nxt and "access_token" not in facebook.rebase(nxt, "http://127.0.0.1:1/v25.0")
+            assert nxt and "access_token" not in facebook_graph.rebase(nxt, "http://127.0.0.1:1/v25.0")
         else:
             assert nxt is None
     expected = {p["id"]: p for p in truth["posts"]}
@@ -575,3 +575,34 @@ def test_cli_expired_token_clear_message_nonzero_and_no_token_anywhere(
     assert not [text for text in cli.outputs + dumps if TOKEN in text]
     assert TOKEN.encode() not in cli.db.read_bytes()
     assert any("8 posts and 17 comments read" in text for text in cli.outputs)  # debug logs were captured
+
+
+def test_one_post_whose_comments_are_refused_makes_the_run_partial(
+    graph: str, emulator: GraphEmulator
+) -> None:
+    gone = next(pid for pid, p in emulator.posts.items() if p["message"] and "ЦОНа" in p["message"])
+    for cid in [c for c, v in emulator.comments.items() if v["post_id"] == gone]:
+        emulator.comments.pop(cid)
+    emulator.posts[gone]["id"] = gone  # still listed in the feed ...
+    emulator.posts[gone + "_listed"] = emulator.posts.pop(gone)  # ... but unknown as an object
+    run = Run(graph)()
+    assert run.error is None
+    assert len(run.items) == VISIBLE_POSTS + COMMENTS - 3
+    (problem,) = run.state["_errors"]
+    assert "code 100" in problem and "check the id" in problem and gone in problem
+
+
+def test_max_pages_resumes_down_the_feed_over_several_runs(graph: str) -> None:
+    store: dict[str, Item] = {}
+    state: dict[str, Any] = {}
+    runs = 0
+    while runs < 8:
+        run = Run(graph, state=state, max_pages=1)(store)
+        assert run.error is None
+        runs += 1
+        if "resume" not in state:
+            break
+        assert "newest_created" not in state  # the cursor moves only once the window is read
+    assert runs == 4
+    assert len(store) == VISIBLE_POSTS + COMMENTS
+    assert state["newest_created"] == "2026-11-24T04:15:00+00:00"

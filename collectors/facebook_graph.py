@@ -1,0 +1,286 @@
+"""The Graph API client of the ``facebook`` collector: paging, throttling, retries, token errors.
+
+Every request carries the page token in an ``Authorization: Bearer`` header, never in its URL.
+Errors a person must act on stop the source: code 190 (and subcodes 458/459/460/463/467) as
+:class:`~errors.TokenError`, codes 3/10/200-299 as :class:`~errors.PermissionDenied`. Throttling
+(codes 4/17/32/613, business-use-case codes 80000-80014, HTTP 429) is waited out as the
+Retry-After / X-Business-Use-Case-Usage headers ask, within ``max_wait`` seconds per run, else
+:class:`~errors.Throttled`. Codes 1/2, ``is_transient`` errors and HTTP 5xx are retried with
+backoff, then :class:`~errors.FetchError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from collectors.http import HttpClient, mask_secrets
+from errors import CollectError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
+
+log = logging.getLogger(__name__)
+
+THROTTLE_CODES = frozenset({4, 17, 32, 613}) | frozenset(range(80000, 80015))  # 8000x: business use case
+TRANSIENT_CODES = frozenset({1, 2})
+TOKEN_SUBCODES = {
+    458: "the app was removed from the account",
+    459: "the account is checkpointed",
+    460: "the password was changed",
+    463: "expired",
+    464: "the user is unconfirmed",
+    467: "invalid",
+}
+_VERSION = re.compile(r"^/v\d+(?:\.\d+)?(?=/|$)")
+_STRIPPED_PARAMS = frozenset({"access_token", "appsecret_proof"})
+
+
+def next_url(body: Mapping[str, Any]) -> str | None:
+    """``paging.next`` of a Graph list; its absence (not a short page) ends the list."""
+    paging = body.get("paging")
+    if isinstance(paging, Mapping) and isinstance(paging.get("next"), str) and paging["next"]:
+        return paging["next"]
+    return None
+
+
+def rebase(url: str, graph_url: str) -> str:
+    """``url`` moved onto ``graph_url`` (scheme, host, path prefix), keeping its query minus the token."""
+    base = urlsplit(graph_url.rstrip("/"))
+    parts = urlsplit(url)
+    path = parts.path
+    if base.path and (path == base.path or path.startswith(base.path + "/")):
+        path = path[len(base.path) :]
+    else:
+        path = _VERSION.sub("", path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _STRIPPED_PARAMS]
+    return urlunsplit((base.scheme, base.netloc, base.path + path, urlencode(query), ""))
+
+
+@dataclass(slots=True)
+class GraphError:
+    """The ``error`` object of a Graph answer."""
+
+    code: int | None
+    subcode: int | None
+    message: str
+    transient: bool
+
+    @classmethod
+    def from_body(cls, content: bytes) -> GraphError | None:
+        """The Graph error in a body, or None when the body holds none."""
+        try:
+            body = json.loads(content)
+        except ValueError:
+            return None
+        error = body.get("error") if isinstance(body, Mapping) else None
+        if not isinstance(error, Mapping):
+            return None
+        code, sub = error.get("code"), error.get("error_subcode")
+        return cls(
+            code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+            subcode=int(sub) if isinstance(sub, int | str) and str(sub).isdigit() else None,
+            message=str(error.get("message") or "no message"),
+            transient=bool(error.get("is_transient")),
+        )
+
+
+def _usage_entries(headers: Mapping[str, str]) -> list[Mapping[str, Any]]:
+    """The usage objects of X-App-Usage, X-Page-Usage and X-Business-Use-Case-Usage (one per business use)."""
+    entries: list[Mapping[str, Any]] = []
+    for name in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
+        try:
+            usage = json.loads(headers.get(name) or "null")
+        except ValueError:
+            continue
+        if not isinstance(usage, Mapping):
+            continue
+        if name != "X-Business-Use-Case-Usage":
+            entries.append(usage)
+            continue
+        for per_business in usage.values():  # {"<business id>": [{"type": "pages", ...}]}
+            for entry in per_business if isinstance(per_business, list) else [per_business]:
+                if isinstance(entry, Mapping):
+                    entries.append(entry)
+    return entries
+
+
+def throttle_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait the headers ask for: Retry-After, else the longest estimated_time_to_regain_access (minutes)."""
+    retry_after = (headers.get("Retry-After") or "").strip()
+    if retry_after.isdigit():
+        return float(retry_after)
+    minutes = [
+        float(e["estimated_time_to_regain_access"])
+        for e in _usage_entries(headers)
+        if isinstance(e.get("estimated_time_to_regain_access"), int | float)
+    ]
+    return max(minutes) * 60 if minutes else None
+
+
+def usage_percent(headers: Mapping[str, str]) -> float | None:
+    """The highest call_count / total_time / total_cputime percentage in the usage headers."""
+    values = [
+        float(e[key])
+        for e in _usage_entries(headers)
+        for key in ("call_count", "total_time", "total_cputime")
+        if isinstance(e.get(key), int | float)
+    ]
+    return max(values) if values else None
+
+
+# -- I/O -------------------------------------------------------------------------------------
+
+
+@dataclass
+class GraphClient:
+    """Graph API calls of one run: the token, throttling, transient retries, terminal errors."""
+
+    http: HttpClient
+    graph_url: str
+    token: str
+    token_env: str
+    source: str
+    max_wait: float = 5.0
+    waited: float = 0.0
+    _warned_usage: bool = field(default=False, repr=False)
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a Graph path (``/123/feed``)."""
+        return self.graph_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """GET a Graph URL and return its JSON; raise the error a person can act on."""
+        send = dict(params or {})
+        headers = {"Authorization": f"Bearer {self.token}"}
+        shown = mask_secrets(url + ("?" + urlencode(params) if params else ""))
+        transient_attempt = throttle_attempt = 0
+        while True:
+            resp = self.http.get(
+                url,
+                params=send,
+                headers=headers,
+                raise_for_status=False,
+                retry_statuses=frozenset(),
+            )
+            error = GraphError.from_body(resp.content) if resp.status >= 400 else None
+            if resp.status < 400:
+                self._watch_usage(resp.headers)
+                try:
+                    body = resp.json()
+                except ValueError as exc:
+                    raise ParseError(f"not JSON: {exc}", source=self.source, url=shown) from None
+                if not isinstance(body, dict):
+                    raise ParseError("a Graph answer that is not an object", source=self.source, url=shown)
+                return body
+            code = error.code if error else None
+            if code == 190 or code == 102:
+                raise TokenError(
+                    self._token_message(error), source=self.source, url=shown, status=resp.status
+                )
+            if code is not None and (code in (3, 10) or 200 <= code <= 299):
+                raise PermissionDenied(
+                    f"the token of {self.token_env} lacks a permission (code {code}: {self._scrub(error)}); "
+                    "grant the page token pages_read_engagement and pages_read_user_content, then set "
+                    f"{self.token_env} again",
+                    source=self.source,
+                    url=shown,
+                    status=resp.status,
+                )
+            if code in THROTTLE_CODES or resp.status == 429:
+                wait = throttle_seconds(resp.headers)
+                if wait is None:
+                    wait = min(self.http.max_backoff, self.http.backoff * 2**throttle_attempt)
+                if self.waited + wait > self.max_wait or throttle_attempt >= 8:
+                    raise Throttled(
+                        f"Graph API throttles this app (code {code}); access comes back in about {wait:.0f} s, "
+                        f"beyond the {self.max_wait:.0f} s this run may wait; the next run goes on",
+                        source=self.source,
+                        url=shown,
+                        status=resp.status,
+                    )
+                log.warning("%s: throttled (code %s), waiting %.1f s", self.source, code, wait)
+                self.waited += wait
+                self.http.sleep(wait)
+                throttle_attempt += 1
+                continue
+            if code in TRANSIENT_CODES or (error and error.transient) or resp.status >= 500:
+                if transient_attempt >= self.http.retries:
+                    what = f"code {code}: {self._scrub(error)}" if error else f"HTTP {resp.status}"
+                    raise FetchError(
+                        f"Graph API failed {transient_attempt + 1} times ({what}); the next run retries",
+                        source=self.source,
+                        url=shown,
+                        status=resp.status,
+                    )
+                delay = min(self.http.max_backoff, self.http.backoff * 2**transient_attempt)
+                log.info("%s: transient Graph error (%s), retrying in %.1f s", self.source, code, delay)
+                self.http.stats.retries += 1
+                self.http.sleep(delay)
+                transient_attempt += 1
+                continue
+            detail = f"code {code}: {self._scrub(error)}" if error else "no Graph error in the body"
+            if code == 803 or (code == 100 and error and error.subcode == 33):
+                detail += "; check the id (page_id) and that the token's page can see it"
+            raise CollectError(
+                f"Graph API refused the request ({detail})", source=self.source, url=shown, status=resp.status
+            )
+
+    def _scrub(self, error: GraphError | None) -> str:
+        text = error.message if error else ""
+        return text.replace(self.token, "***") if self.token else text
+
+    def _token_message(self, error: GraphError | None) -> str:
+        sub = error.subcode if error else None
+        why = TOKEN_SUBCODES.get(sub or 0, "rejected")
+        code = f"code {error.code}" + (f"/{sub}" if sub else "") if error else "code 190"
+        return (
+            f"the page token in {self.token_env} is {why} ({code}); issue a new page access token "
+            f"and set {self.token_env}"
+        )
+
+    def _watch_usage(self, headers: Mapping[str, str]) -> None:
+        pct = usage_percent(headers)
+        if pct is not None and pct >= 90 and not self._warned_usage:
+            log.warning("%s: Graph API usage at %.0f%% of the app's limit", self.source, pct)
+            self._warned_usage = True
+
+    def pages(self, url: str, params: Mapping[str, Any] | None, *, max_pages: int | None = None) -> Pages:
+        """Every page of a Graph list (see :class:`Pages`)."""
+        return Pages(self, url, params, max_pages)
+
+
+class Pages:
+    """Iterates the pages of a Graph list, following paging.next (re-based) until it is absent."""
+
+    def __init__(
+        self, client: GraphClient, url: str, params: Mapping[str, Any] | None, max_pages: int | None
+    ) -> None:
+        self.client, self.url, self.params, self.max_pages = client, url, params, max_pages
+        self.capped = False  # True when max_pages stopped the list before its end
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        url, params, client = self.url, self.params, self.client
+        seen: set[str] = set()
+        count = 0
+        while True:
+            body = client.get(url, params)
+            count += 1
+            yield body
+            following = next_url(body)
+            # Graph API: a short or empty page is not the last page; only a missing paging.next is.
+            if not following:
+                return
+            url, params = rebase(following, client.graph_url), None
+            if url in seen:
+                log.warning(
+                    "%s: paging.next repeats %s; stopping this list", client.source, mask_secrets(url)
+                )
+                return
+            seen.add(url)
+            if self.max_pages is not None and count >= self.max_pages:
+                log.warning("%s: stopped after max_pages=%d pages", client.source, self.max_pages)
+                self.capped = True
+                return
