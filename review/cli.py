@@ -132,6 +132,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from review.app import create_app
 
     db = _db(args)
+    if not db.exists():
+        raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(db))
     app = create_app(db)
     try:
         server = make_server(args.host, args.port, app, threaded=True)

@@ -1,0 +1,184 @@
+"""The review page in real headless Chromium (Debian's chromium and chromium-driver, through Selenium).
+
+Flow of the issue: log in, filter, open an item, confirm it with a note, download an XLSX of last
+week's confirmed corruption complaints; an item whose text is a <script> shows as text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from review.app import create_app
+from review.export import COLUMN_NAMES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+]
+
+
+@pytest.fixture
+def server(review_db: Path) -> Iterator[str]:
+    """The review app on 127.0.0.1 (a free port) in a thread; yields its root URL."""
+    from werkzeug.serving import make_server
+
+    app = create_app(review_db, secret_key="browser-test-" + "k" * 32)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(timeout=10)
+        srv.server_close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    """Headless Chromium with downloads going to tmp_path/downloads."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(arg)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "safebrowsing.enabled": False,
+        },
+    )
+    # The driver's path is given, so Selenium Manager never tries to download one.
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.downloads = downloads  # type: ignore[attr-defined]
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait_for_download(folder: Path, suffix: str, limit: float = 30.0) -> Path:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        done = [p for p in folder.iterdir() if p.name.endswith(suffix)]
+        if done and not any(p.name.endswith(".crdownload") for p in folder.iterdir()):
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {suffix} file arrived in {folder}: {[p.name for p in folder.iterdir()]}")
+
+
+def _no_alert(driver: object) -> bool:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        driver.switch_to.alert  # type: ignore[attr-defined]  # noqa: B018 - raises when there is none
+    except NoAlertPresentException:
+        return True
+    return False
+
+
+def test_login_filter_confirm_and_download_last_weeks_confirmed_corruption(
+    server: str, browser: object, review_db: Path, password: str
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(server + "/")  # type: ignore[attr-defined]
+    assert "/login" in d.current_url  # type: ignore[attr-defined]
+    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
+    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.ID, "total").text == "8"  # type: ignore[attr-defined]
+
+    # Filter: corruption, last 7 days.
+    Select(d.find_element(By.ID, "f-label")).select_by_value("corruption")  # type: ignore[attr-defined]
+    Select(d.find_element(By.ID, "f-period")).select_by_value("7")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.ID, "total").text == "5"  # type: ignore[attr-defined]
+    assert d.find_element(By.CSS_SELECTOR, ".chart rect")  # type: ignore[attr-defined]
+
+    # Open the Kazakh complaint and confirm it with a note.
+    d.find_element(By.CSS_SELECTOR, 'a.open[href*="id=fb-7"]').click()  # type: ignore[attr-defined]
+    body = d.find_element(By.CSS_SELECTOR, ".entry.main .body")  # type: ignore[attr-defined]
+    assert body.text.startswith("Әкімдіктегі шенеунік жер телімін беру үшін пара сұрады.")
+    marks = [m.text for m in body.find_elements(By.CSS_SELECTOR, "mark")]
+    assert marks == ["шенеунік", "пара", "Сыбайлас жемқорлыққа"]
+    d.find_element(By.ID, "note").send_keys("Жер телімі: прокуратураға жіберу керек")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "confirm").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.ID, "current-status").text == "confirmed"  # type: ignore[attr-defined]
+    history = d.find_element(By.ID, "history").text  # type: ignore[attr-defined]
+    assert "Жер телімі: прокуратураға жіберу керек" in history and "aigerim" in history
+
+    # Back to the list, only confirmed ones, and download the XLSX.
+    d.find_element(By.LINK_TEXT, "← back to the list").click()  # type: ignore[attr-defined]
+    Select(d.find_element(By.ID, "f-status")).select_by_value("confirmed")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.ID, "total").text == "1"  # type: ignore[attr-defined]
+    d.find_element(By.ID, "export-xlsx").click()  # type: ignore[attr-defined]
+    xlsx = _wait_for_download(d.downloads, ".xlsx")  # type: ignore[attr-defined]
+    ws = load_workbook(xlsx).active
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1
+    row = dict(zip(COLUMN_NAMES, rows[0], strict=True))
+    assert row["external_id"] == "fb-7"
+    assert row["status"] == "confirmed"
+    assert row["note"] == "Жер телімі: прокуратураға жіберу керек"
+    assert row["text"].startswith("Әкімдіктегі шенеунік")
+
+    # Every decision is in DuckDB.
+    con = duckdb.connect(str(review_db), read_only=True)
+    try:
+        decisions = con.execute("SELECT source, external_id, status, reviewer, note FROM reviews").fetchall()
+    finally:
+        con.close()
+    assert decisions == [
+        ("dept-facebook", "fb-7", "confirmed", "aigerim", "Жер телімі: прокуратураға жіберу керек")
+    ]
+
+
+def test_an_item_whose_text_is_a_script_shows_as_text(server: str, browser: object, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    d = browser
+    d.get(server + "/login")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
+    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    assert _no_alert(d)
+    assert "<script>alert(1)</script> взятка" in d.find_element(By.ID, "items").text  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, 'a.open[href*="id=fb-8"]').click()  # type: ignore[attr-defined]
+    assert _no_alert(d)
+    body = d.find_element(By.CSS_SELECTOR, ".entry.main .body")  # type: ignore[attr-defined]
+    assert body.text == "<script>alert(1)</script> взятка"
+    assert body.find_elements(By.TAG_NAME, "script") == []
+    meta = d.find_element(By.CSS_SELECTOR, ".entry.main .meta").text  # type: ignore[attr-defined]
+    assert "<b>Хакер</b>" in meta

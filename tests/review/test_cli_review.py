@@ -1,0 +1,64 @@
+"""`pipeline.py review` as a real process: binds to 127.0.0.1, serves the login page, holds no lock."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import duckdb
+from testutil import ROOT, run_cli
+
+from review.app import create_app
+from review.auth import SECRET_ENV
+
+
+def test_review_serves_on_loopback_and_leaves_the_file_free(review_db: Path, password: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "pipeline.py"), "review", "--db", str(review_db), "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("review page on http://127.0.0.1:"), line + proc.stderr.read()  # type: ignore[union-attr]
+        url = line.split()[3]
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(url + "login", timeout=30) as resp:
+            page = resp.read().decode("utf-8")
+            assert resp.status == 200
+            assert resp.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": "aigerim", "password": password, "csrf_token": token})
+        with opener.open(url + "login", data=form.encode(), timeout=30) as resp:
+            listing = resp.read().decode("utf-8")  # redirected to the list, which read the database
+        assert '<span id="total">8</span>' in listing
+        # Between requests the server keeps no connection: another process can write the file.
+        con = duckdb.connect(str(review_db))
+        con.execute("INSERT INTO meta VALUES ('probe', 'written while the review page runs')")
+        con.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_review_refuses_a_missing_database(tmp_path: Path) -> None:
+    done = run_cli("review", "--db", str(tmp_path / "typo.duckdb"), "--port", "0")
+    assert done.returncode == 1
+    assert "no database here yet" in done.stderr
+    assert not (tmp_path / "typo.duckdb").exists()
+
+
+def test_session_secret_is_kept_in_the_database_unless_given(review_db: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    first = create_app(review_db).config["SECRET_KEY"]
+    assert len(first) >= 40
+    assert create_app(review_db).config["SECRET_KEY"] == first  # sessions survive a restart
+    monkeypatch.setenv(SECRET_ENV, "from-the-environment-" + "z" * 20)
+    assert create_app(review_db).config["SECRET_KEY"] == "from-the-environment-" + "z" * 20
