@@ -19,6 +19,7 @@ import json
 import re
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -378,15 +379,20 @@ class GraphEmulator:
         self, post_id: str, parent: str | None, query: Mapping[str, str], prefix: str, path: str
     ) -> Answer:
         stream = query.get("filter") == "stream" and parent is None and self.stream_replies
-        rows = [
-            c for c in self.comments.values() if c["post_id"] == post_id and (stream or c["parent"] == parent)
-        ]
+        of_post = [c for c in self.comments.values() if c["post_id"] == post_id]
+        replies = Counter(c["parent"] for c in of_post if c["parent"])
+        rows = [c for c in of_post if stream or c["parent"] == parent]
         rows.sort(
             key=lambda c: (c["created"], c["id"]), reverse=query.get("order") == "reverse_chronological"
         )
         fields = query.get("fields")
         owner = parent or post_id
-        body = self._page(rows, query, f"{prefix}/{owner}/comments", lambda c: self._comment_json(c, fields))
+        body = self._page(
+            rows,
+            query,
+            f"{prefix}/{owner}/comments",
+            lambda c: self._comment_json(c, fields, replies[c["id"]]),
+        )
         if "error" in body:
             return self._error(400, 100, "Invalid cursor")
         return self._ok(body)
@@ -405,7 +411,9 @@ class GraphEmulator:
         }
         return {k: full[k] for k in wanted if full.get(k) is not None}
 
-    def _comment_json(self, comment: Mapping[str, Any], fields: str | None) -> dict[str, Any]:
+    def _comment_json(
+        self, comment: Mapping[str, Any], fields: str | None, replies: int | None = None
+    ) -> dict[str, Any]:
         wanted = _top_fields(fields) if fields else ["id", "message", "created_time", "from"]
         post = self.posts[comment["post_id"]]
         link = f"https://www.facebook.com/{post['page_id']}/posts/{post['id'].split('_')[-1]}/?comment_id="
@@ -422,7 +430,9 @@ class GraphEmulator:
             else None,
             "parent": {"id": comment["parent"]} if comment["parent"] else None,
             "like_count": comment["like_count"],
-            "comment_count": sum(1 for c in self.comments.values() if c["parent"] == comment["id"]),
+            "comment_count": replies
+            if replies is not None
+            else sum(1 for c in self.comments.values() if c["parent"] == comment["id"]),
             "permalink_url": link,
         }
         return {k: full[k] for k in wanted if full.get(k) is not None}

@@ -180,3 +180,26 @@ def test_mojibake_round_trip(text: str) -> None:
     garbled = text.encode("utf-8").decode("latin-1")
     assert fix_mojibake(garbled) == text
     assert fix_mojibake(text) == text or text.isascii()
+
+
+def test_cli_import_twice_stores_each_item_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import duckdb
+
+    root = Path(__file__).resolve().parents[2]
+    db = tmp_path / "monitor.duckdb"
+    cmd = [sys.executable, str(root / "pipeline.py"), "import", "facebook-export", str(FIXTURES / "export")]
+    cmd += ["--source", "dept-fb-export", "--db", str(db), "--no-classify"]
+    for _ in range(2):
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1  # one broken entry is reported; the rest is imported
+        assert "entry 5 of the list is not an object; skipped" in done.stderr
+        assert "Traceback" not in done.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT kind, count(*) FROM items GROUP BY kind ORDER BY kind").fetchall()
+    finally:
+        con.close()
+    assert rows == [("comment", 3), ("post", 3)]
