@@ -29,7 +29,12 @@ _BOILERPLATE = re.compile(
     r"жазылыңыз|оқыңыз|дереккөз|telegram|instagram|facebook|https?://|www\.",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])\s+|\n+"
+    # a lower-case word followed by a capitalised one: a proper noun, or a headline glued to the text
+    # with a space (the batch signs "title text"); splitting there is the same in every copy
+    r"|(?<=[а-яёәіңғүұқөһa-z0-9»\"”)])\s+(?=[А-ЯЁӘІҢҒҮҰҚӨҺ])"
+)
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 

@@ -258,7 +258,7 @@ def parse_iso(text: str) -> datetime | None:
 def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | None:
     """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше") counted back from ``now``."""
     low = " ".join(text.lower().replace("ё", "е").split())
-    local_now = now.astimezone(tz)
+    local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
     if any(word in low for word in _JUST_NOW):
         return local_now
     for word, days_back in _DAY_WORDS.items():

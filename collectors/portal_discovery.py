@@ -128,6 +128,8 @@ def looks_like_article(url: str, pattern: re.Pattern[str] | None = None) -> bool
     if not segments or any(s in SKIP_SEGMENTS for s in segments):
         return False
     last = re.sub(r"\.(html?|php|aspx?)$", "", segments[-1])
+    if re.fullmatch(r"(page|stranitsa|str|p)[-_]?\d+", last):  # a listing's numbered page
+        return False
     if re.search(r"\d{3,}", last) or (re.search(r"\d", path) and len(segments) >= 3):
         return True
     return len(last) >= 15 and ("-" in last or "_" in last)
@@ -162,7 +164,9 @@ def parse_listing(
             continue
         if looks_like_article(target, article_pattern):
             links[target] = None
-    return list(links), find_next(tree, url, next_selector)
+    next_url = find_next(tree, url, next_selector)
+    links.pop(next_url or "", None)
+    return list(links), next_url
 
 
 def find_next(tree: lxml.html.HtmlElement, url: str, selector: str | None = None) -> str | None:

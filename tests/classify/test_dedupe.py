@@ -101,3 +101,14 @@ def test_band_index_finds_every_signature_within_three_bits(sig: int, flips: set
     if other == 0:
         return
     assert assign_clusters([("n", other)], [("o", sig, "o")]) == {"n": "o"}
+
+
+def test_headline_glued_to_the_text_does_not_split_the_cluster() -> None:
+    # the batch signs "title text"; one portal adds a dateline after the headline, the other does not
+    title = "Комиссия нашла ямы вокруг люков после ремонта дорог"
+    first = signature(title + " " + STORY)
+    second = signature(
+        title + " " + "ОСКЕМЕН, 25 ноября. Облыс жаңалықтары.\n" + STORY + "\nПодписывайтесь на наш канал."
+    )
+    assert distance(first, second) <= 3
+    assert distance(first, signature("Другой заголовок о парке " + OTHER_STORY)) > 10
