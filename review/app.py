@@ -124,14 +124,21 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
+    failures = auth.LoginThrottle()
+
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
         error = None
         if request.method == "POST":
             username = request.form.get("username", "").strip()
             password = request.form.get("password", "")
+            if failures.blocked(username):
+                log.warning("login for %r refused: too many failures", username)
+                message = "Too many failed attempts; wait a few minutes and try again."
+                return render_template("login.html", error=message), 429
             with db_lock:
                 epoch = auth.authenticate(db_path, username, password)
+            failures.record(username, ok=epoch is not None)
             if epoch is not None:
                 session.clear()  # a fresh session on login: no fixation
                 session.permanent = True
@@ -190,6 +197,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
                 abort(404, description="No such item.")
             thread = queries.get_thread(con, found)
             history = queries.review_history(con, source, external_id)
+            targets = queries.forward_targets(con)
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
         return render_template(
             "item.html",
@@ -199,6 +207,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
             current=history[0] if history else None,
             back=back,
             statuses=REVIEW_STATUSES,
+            targets=targets,
         )
 
     @app.post("/item/decide")
@@ -207,7 +216,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
         status = request.form.get("status", "")
         try:
             with db_lock:
-                queries.record_decision(
+                written = queries.record_decision(
                     db_path,
                     source,
                     external_id,
@@ -215,8 +224,10 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
                     reviewer=g.user,
                     note=request.form.get("note"),
                     forwarded_to=request.form.get("forwarded_to"),
+                    with_duplicates=request.form.get("duplicates") == "1",
                 )
-            flash(f"Saved: {status}.")
+            also = f" (and {written - 1} near-duplicate{'s' if written > 2 else ''})" if written > 1 else ""
+            flash(f"Saved: {status}{also}.")
         except InputError as exc:
             flash(f"Not saved: {exc}")
         return redirect(url_for("item", source=source, id=external_id))

@@ -11,6 +11,9 @@ import logging
 import os
 import re
 import secrets
+import threading
+import time
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,3 +140,32 @@ def new_csrf_token() -> str:
 def csrf_matches(expected: str | None, given: str | None) -> bool:
     """Constant-time comparison of the session's token and the form's."""
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+class LoginThrottle:
+    """Refuses a username for a while after repeated failed logins (kept in memory: a restart forgets)."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, username: str) -> bool:
+        """True while ``username`` has ``limit`` failures within the last ``window`` seconds."""
+        with self._lock:
+            recent = self._failures.get(username.casefold())
+            if not recent:
+                return False
+            while recent and time.monotonic() - recent[0] > self.window:
+                recent.popleft()
+            return len(recent) >= self.limit
+
+    def record(self, username: str, *, ok: bool) -> None:
+        """Count a failure, or forget the failures after a success."""
+        key = username.casefold()
+        with self._lock:
+            if ok:
+                self._failures.pop(key, None)
+            else:
+                self._failures.setdefault(key, deque(maxlen=self.limit)).append(time.monotonic())

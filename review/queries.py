@@ -278,12 +278,16 @@ def record_decision(
     reviewer: str,
     note: str | None = None,
     forwarded_to: str | None = None,
+    with_duplicates: bool = False,
     now: datetime | None = None,
 ) -> int:
-    """Append one review decision (one short write transaction); returns its review_id."""
+    """Append one review decision (and, asked to, the same for the item's near-duplicates); returns how many.
+
+    One short write transaction; the history is append-only, the latest decision is the status.
+    """
     if status not in REVIEW_STATUSES:
         raise InputError(f"unknown review status {status!r}")
-    forwarded_to = (forwarded_to or "").strip() or None
+    forwarded_to = (forwarded_to or "").strip()[:200] or None
     if status == "forwarded" and not forwarded_to:
         raise InputError("say to whom the item is forwarded")
     if status != "forwarded":
@@ -292,14 +296,39 @@ def record_decision(
     now = now or datetime.now(UTC)
     with writer(db_path) as con:
         found = con.execute(
-            "SELECT count(*) FROM items WHERE source = ? AND external_id = ?", [source, external_id]
-        ).fetchone()[0]
+            "SELECT cluster_id FROM items WHERE source = ? AND external_id = ?", [source, external_id]
+        ).fetchone()
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
-        review_id = con.execute(
-            """INSERT INTO reviews (source, external_id, status, forwarded_to, reviewer, note, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING review_id""",
-            [source, external_id, status, forwarded_to, reviewer, note, now],
-        ).fetchone()[0]
-    log.info("review %s of %s/%s by %s: %s", review_id, source, external_id, reviewer, status)
-    return int(review_id)
+        keys = [(source, external_id)]
+        if with_duplicates and found[0]:
+            keys += con.execute(
+                """SELECT source, external_id FROM items WHERE cluster_id = ? AND NOT (source = ? AND external_id = ?)
+                   ORDER BY source, external_id""",
+                [found[0], source, external_id],
+            ).fetchall()
+        for key_source, key_id in keys:
+            con.execute(
+                """INSERT INTO reviews (source, external_id, status, forwarded_to, reviewer, note, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [key_source, key_id, status, forwarded_to, reviewer, note, now],
+            )
+    log.info(
+        "review of %s/%s (+%d near-duplicates) by %s: %s",
+        source,
+        external_id,
+        len(keys) - 1,
+        reviewer,
+        status,
+    )
+    return len(keys)
+
+
+def forward_targets(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[str]:
+    """Whom items were forwarded to before, most used first (suggestions for the form)."""
+    rows = con.execute(
+        """SELECT forwarded_to FROM reviews WHERE forwarded_to IS NOT NULL
+           GROUP BY forwarded_to ORDER BY count(*) DESC, forwarded_to LIMIT ?""",
+        [limit],
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -220,3 +220,36 @@ def test_only_web_links_become_links() -> None:
     assert web_link("javascript:alert(1)") is None
     assert web_link(" JaVaScRiPt:alert(1)") is None
     assert web_link(None) is None
+
+
+def test_a_decision_can_cover_the_near_duplicates(logged_in: FlaskClient, review_db: Path) -> None:
+    page = logged_in.get("/item?source=tg-news&id=77").get_data(as_text=True)
+    assert 'id="with-duplicates"' in page and "the same for its 1 near-duplicate" in page
+    token = TOKEN_RE.search(page).group(1)
+    resp = logged_in.post(
+        "/item/decide",
+        data={"csrf_token": token, "source": "tg-news", "id": "77", "status": "forwarded",
+              "forwarded_to": "Управление образования", "duplicates": "1"},
+    )  # fmt: skip
+    assert "Saved: forwarded (and 1 near-duplicate)." in logged_in.get(resp.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert _reviews(review_db) == [
+        ("tg-news", "77", "forwarded", "Управление образования", "aigerim", None),
+        ("tg-city", "501", "forwarded", "Управление образования", "aigerim", None),
+    ]
+    # Earlier targets are offered for the next forward.
+    page = logged_in.get("/item?source=dept-facebook&id=fb-7").get_data(as_text=True)
+    assert '<option value="Управление образования">' in page
+
+
+def test_repeated_failed_logins_are_refused_for_a_while(client: FlaskClient, password: str) -> None:
+    token = _token(client)
+    for _ in range(5):
+        resp = client.post(
+            "/login", data={"username": "aigerim", "password": "guess-guess", "csrf_token": token}
+        )
+        assert resp.status_code == 401
+    resp = client.post("/login", data={"username": "aigerim", "password": password, "csrf_token": token})
+    assert resp.status_code == 429
+    assert "Too many failed attempts" in resp.get_data(as_text=True)
