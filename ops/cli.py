@@ -48,12 +48,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             debug=args.debug,
             json_lines=args.log_json,
             log_file=Path(log_file) if log_file else None,
-            stderr_level=logging.INFO,
+            stderr_level=logging.WARNING if args.once else logging.INFO,
         )
     except OSError as exc:
         raise ConfigError(f"cannot open the log file: {exc.strerror or exc}", path=str(log_file)) from None
     snapshot = args.snapshot_dir or config.settings.get("snapshot_dir")
-    scheduler = Scheduler(config, db, snapshot_dir=Path(snapshot) if snapshot else None)
+    scheduler = Scheduler(config, db, snapshot_dir=Path(snapshot) if snapshot else None, fail_fast=args.once)
     scheduler.check_database()
     if not args.once:
         return scheduler.serve()

@@ -25,10 +25,10 @@ from typing import Any
 
 from collectors.base import SourceConfig
 from config.sources import Config, cron_trigger
-from errors import ConfigError, ModelError, MonitorError
+from errors import ConfigError, ModelError, MonitorError, StoreError
 from ops import alerts as alerting
 from ops.health import backed_off_until
-from store.db import connect, writer
+from store.db import writer
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,13 @@ class Scheduler:
         snapshot_dir: Path | None = None,
         model: Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        fail_fast: bool = False,
     ) -> None:
         self.config = config
         self.db_path = db_path
         self.snapshot_dir = snapshot_dir
         self.clock = clock
+        self.fail_fast = fail_fast  # `--once`: a store error ends the command instead of being logged
         self.stop_event = threading.Event()
         self.stages_lock = threading.Lock()
         self._model = model
@@ -108,6 +110,8 @@ class Scheduler:
             if outcome.skipped is None and not self.should_stop():
                 self._after_collection(outcome)
         except MonitorError as exc:
+            if self.fail_fast and isinstance(exc, StoreError):
+                raise
             outcome.error = str(exc)
             log.error(
                 "%s: batch failed: %s",
@@ -214,14 +218,12 @@ class Scheduler:
     # -- the loop ------------------------------------------------------------------------------
 
     def check_database(self) -> None:
-        """Open the database once for writing: migrations applied, and a read-only file or full disk named now."""
-        con = connect(self.db_path, wait=30.0)
-        try:
-            con.execute("CHECKPOINT")
-        except Exception as exc:
-            raise MonitorError(f"cannot write the database: {exc}", path=str(self.db_path)) from None
-        finally:
-            con.close()
+        """Write once now (migrations, a start mark): a read-only file or a full disk is named before any job runs."""
+        with writer(self.db_path) as con:
+            con.execute(
+                "INSERT INTO meta VALUES ('scheduler_started', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [self.clock().isoformat()],
+            )
 
     def run_once(self) -> list[BatchOutcome]:
         """Every source once, now, one after another (`schedule --once`)."""
