@@ -1,7 +1,7 @@
 """The Graph API client of the ``facebook`` collector: paging, throttling, retries, token errors.
 
 Every request carries the page token in an ``Authorization: Bearer`` header, never in its URL.
-Errors a person must act on stop the source: code 190 (and subcodes 458/459/460/463/467) as
+Errors a person must act on stop the source: codes 102/104/190 (subcodes 458/459/460/463/467) as
 :class:`~errors.TokenError`, codes 3/10/200-299 as :class:`~errors.PermissionDenied`. Throttling
 (codes 4/17/32/613, business-use-case codes 80000-80014, HTTP 429) is waited out as the
 Retry-After / X-Business-Use-Case-Usage headers ask, within ``max_wait`` seconds per run, else
@@ -26,13 +26,14 @@ log = logging.getLogger(__name__)
 
 THROTTLE_CODES = frozenset({4, 17, 32, 613}) | frozenset(range(80000, 80015))  # 8000x: business use case
 TRANSIENT_CODES = frozenset({1, 2})
-TOKEN_SUBCODES = {
-    458: "the app was removed from the account",
-    459: "the account is checkpointed",
-    460: "the password was changed",
-    463: "expired",
-    464: "the user is unconfirmed",
-    467: "invalid",
+TOKEN_CODES = frozenset({102, 104, 190})  # 104: no token at all
+TOKEN_SUBCODES = {  # what happened to the token, as "the page token in X ..." goes on
+    458: "no longer works: the app was removed from the account",
+    459: "is blocked: the account is checkpointed",
+    460: "was invalidated by a password change",
+    463: "has expired",
+    464: "belongs to an unconfirmed user",
+    467: "is invalid",
 }
 _VERSION = re.compile(r"^/v\d+(?:\.\d+)?(?=/|$)")
 _STRIPPED_PARAMS = frozenset({"access_token", "appsecret_proof"})
@@ -155,7 +156,9 @@ class GraphClient:
         """GET a Graph URL and return its JSON; raise the error a person can act on."""
         send = dict(params or {})
         headers = {"Authorization": f"Bearer {self.token}"}
-        shown = mask_secrets(url + ("?" + urlencode(params) if params else ""))
+        # The URL in messages: the path and cursors; the long fields list would hide what to do.
+        shown_params = {k: v for k, v in (params or {}).items() if k != "fields"}
+        shown = mask_secrets(url + ("?" + urlencode(shown_params) if shown_params else ""))
         transient_attempt = throttle_attempt = 0
         while True:
             resp = self.http.get(
@@ -176,7 +179,7 @@ class GraphClient:
                     raise ParseError("a Graph answer that is not an object", source=self.source, url=shown)
                 return body
             code = error.code if error else None
-            if code == 190 or code == 102:
+            if code in TOKEN_CODES:
                 raise TokenError(
                     self._token_message(error), source=self.source, url=shown, status=resp.status
                 )
@@ -234,10 +237,10 @@ class GraphClient:
 
     def _token_message(self, error: GraphError | None) -> str:
         sub = error.subcode if error else None
-        why = TOKEN_SUBCODES.get(sub or 0, "rejected")
+        why = TOKEN_SUBCODES.get(sub or 0, "was rejected")
         code = f"code {error.code}" + (f"/{sub}" if sub else "") if error else "code 190"
         return (
-            f"the page token in {self.token_env} is {why} ({code}); issue a new page access token "
+            f"the page token in {self.token_env} {why} ({code}); issue a new page access token "
             f"and set {self.token_env}"
         )
 

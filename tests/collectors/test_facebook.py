@@ -564,7 +564,7 @@ def test_cli_expired_token_clear_message_nonzero_and_no_token_anywhere(
     code, _out, err = cli.run("--debug")
     assert code == 1
     line = next(x for x in err.splitlines() if x.startswith("dept-fb: token"))
-    assert "FB_TEST_TOKEN is expired (code 190/463)" in line
+    assert "the page token in FB_TEST_TOKEN has expired (code 190/463)" in line
     assert "issue a new page access token and set FB_TEST_TOKEN" in line
     assert "Traceback" not in err
     assert cli.query("SELECT status FROM runs ORDER BY run_id") == [("ok",), ("token",)]
