@@ -298,6 +298,10 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         if run.newest is not None:
             ctx.state["newest_created"] = run.newest.isoformat()
     ctx.state["young_posts"] = run.young  # their comments are read again by the next run
+    # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
+    # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
+    for url in [u for u in ctx.http.validators if u.startswith(graph.graph_url.rstrip("/") + "/")]:
+        del ctx.http.validators[url]
     log.info(
         "%s: %d posts and %d comments read, %.1f s waited for throttling%s",
         opts.name,

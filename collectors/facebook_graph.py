@@ -11,11 +11,13 @@ backoff, then :class:`~errors.FetchError`.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -113,6 +115,14 @@ def throttle_seconds(headers: Mapping[str, str]) -> float | None:
     retry_after = (headers.get("Retry-After") or "").strip()
     if retry_after.isdigit():
         return float(retry_after)
+    if retry_after:
+        try:
+            when = email.utils.parsedate_to_datetime(retry_after)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            now = datetime.now(when.tzinfo or UTC)
+            return max(0.0, (when - now).total_seconds())
     minutes = [
         float(e["estimated_time_to_regain_access"])
         for e in _usage_entries(headers)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collectors import facebook, facebook_graph
 from collectors.base import CollectContext, SourceConfig
@@ -147,7 +149,24 @@ def test_throttle_seconds_reads_usage_headers() -> None:
     assert facebook_graph.throttle_seconds({"X-Business-Use-Case-Usage": buc}) == 180
     assert facebook_graph.throttle_seconds({"Retry-After": "2", "X-Business-Use-Case-Usage": buc}) == 2
     assert facebook_graph.throttle_seconds({"X-App-Usage": '{"call_count": 100}'}) is None
+    assert facebook_graph.throttle_seconds({"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}) == 0.0
     assert facebook_graph.usage_percent({"X-App-Usage": '{"call_count": 96, "total_time": 12}'}) == 96
+
+
+@given(
+    message=st.text(
+        alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі АБВӘҒҚ.,!?«»—0123456789\n", min_size=1
+    ),
+    seconds=st.integers(min_value=0, max_value=2_000_000_000),
+)
+def test_post_round_trip_through_graph_time(message: str, seconds: int) -> None:
+    from demo.graph_emulator import graph_time
+
+    created = datetime.fromtimestamp(seconds, UTC)
+    post = {"id": "1_2", "message": message, "created_time": graph_time(created)}
+    item = facebook.parse_post(post, source="fb")
+    assert item.published_at == created
+    assert item.text == (message if message.strip() else "")
 
 
 # -- collect() against the emulator ----------------------------------------------------------
@@ -176,6 +195,7 @@ def test_first_run_collects_every_post_comment_and_reply_once(graph: str, emulat
     feed_requests = [q for p, q in emulator.requests if p.endswith("/feed")]
     assert len(feed_requests) == 3 and sum(1 for q in feed_requests if "after" in q) == 2
     assert run.sleeps == []
+    assert run.http.validators == {}  # Graph URLs are not kept for conditional GETs
 
 
 def test_second_run_adds_only_what_is_new_and_keeps_edits(graph: str, emulator: GraphEmulator) -> None:
