@@ -234,7 +234,8 @@ def find_author(tree: lxml.html.HtmlElement, selector: str | None = None) -> str
         '//*[@itemprop="author"]',
         '//*[contains(concat(" ", normalize-space(@class), " "), " author ")]',
         '//*[contains(@class, "author-name") or contains(@class, "author_name") or contains(@class, "author__name")]',
-        '//a[contains(@href, "/author/") or contains(@href, "/auteur/") or contains(@href, "/avtor/")]',
+        '//*[contains(@class, "-author") or contains(@class, "_author") or contains(@id, "author")][not(self::img)]',
+        '//a[contains(@href, "/author/") or contains(@href, "/auteur/") or contains(@href, "/avtor/") or contains(@href, "/autor/")]',
         '//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
     ):
         for el in tree.xpath(xpath):
@@ -326,7 +327,7 @@ def find_body(
         url=url,
         include_comments=False,
         include_tables=True,
-        with_metadata=True,
+        with_metadata=False,  # our own rules find the metadata; trafilatura's would cost a third more time
         prune_xpath=_prune_xpaths(selectors.get("drop")),
     )
     if doc is None:
