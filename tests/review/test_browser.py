@@ -95,6 +95,19 @@ def _wait_for_download(folder: Path, suffix: str, limit: float = 30.0) -> Path:
     raise AssertionError(f"no {suffix} file arrived in {folder}: {[p.name for p in folder.iterdir()]}")
 
 
+def _wait(driver: object, condition: object, limit: float = 30.0) -> object:
+    """Wait until ``condition(driver)`` is truthy; a page still loading (stale or missing elements) is retried."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, limit, ignored_exceptions=ignored).until(condition)  # type: ignore[arg-type]
+
+
+def _text_is(by: str, value: str, expected: str) -> object:
+    return lambda d: d.find_element(by, value).text == expected
+
+
 def _no_alert(driver: object) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
@@ -117,32 +130,34 @@ def test_login_filter_confirm_and_download_last_weeks_confirmed_corruption(
     d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
     d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
     d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
-    assert d.find_element(By.ID, "total").text == "8"  # type: ignore[attr-defined]
+    _wait(d, _text_is(By.ID, "total", "8"))
 
     # Filter: corruption, last 7 days.
     Select(d.find_element(By.ID, "f-label")).select_by_value("corruption")  # type: ignore[attr-defined]
     Select(d.find_element(By.ID, "f-period")).select_by_value("7")  # type: ignore[attr-defined]
     d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
-    assert d.find_element(By.ID, "total").text == "5"  # type: ignore[attr-defined]
+    _wait(d, _text_is(By.ID, "total", "5"))
     assert d.find_element(By.CSS_SELECTOR, ".chart rect")  # type: ignore[attr-defined]
 
     # Open the Kazakh complaint and confirm it with a note.
     d.find_element(By.CSS_SELECTOR, 'a.open[href*="id=fb-7"]').click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.CSS_SELECTOR, ".entry.main .body"))
     body = d.find_element(By.CSS_SELECTOR, ".entry.main .body")  # type: ignore[attr-defined]
     assert body.text.startswith("Әкімдіктегі шенеунік жер телімін беру үшін пара сұрады.")
     marks = [m.text for m in body.find_elements(By.CSS_SELECTOR, "mark")]
     assert marks == ["шенеунік", "пара", "Сыбайлас жемқорлыққа"]
     d.find_element(By.ID, "note").send_keys("Жер телімі: прокуратураға жіберу керек")  # type: ignore[attr-defined]
     d.find_element(By.ID, "confirm").click()  # type: ignore[attr-defined]
-    assert d.find_element(By.ID, "current-status").text == "confirmed"  # type: ignore[attr-defined]
+    _wait(d, _text_is(By.ID, "current-status", "confirmed"))
     history = d.find_element(By.ID, "history").text  # type: ignore[attr-defined]
     assert "Жер телімі: прокуратураға жіберу керек" in history and "aigerim" in history
 
     # Back to the list, only confirmed ones, and download the XLSX.
     d.find_element(By.LINK_TEXT, "← back to the list").click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.ID, "f-status"))
     Select(d.find_element(By.ID, "f-status")).select_by_value("confirmed")  # type: ignore[attr-defined]
     d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
-    assert d.find_element(By.ID, "total").text == "1"  # type: ignore[attr-defined]
+    _wait(d, _text_is(By.ID, "total", "1"))
     d.find_element(By.ID, "export-xlsx").click()  # type: ignore[attr-defined]
     xlsx = _wait_for_download(d.downloads, ".xlsx")  # type: ignore[attr-defined]
     ws = load_workbook(xlsx).active
@@ -173,9 +188,11 @@ def test_an_item_whose_text_is_a_script_shows_as_text(server: str, browser: obje
     d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
     d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
     d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.ID, "items"))
     assert _no_alert(d)
     assert "<script>alert(1)</script> взятка" in d.find_element(By.ID, "items").text  # type: ignore[attr-defined]
     d.find_element(By.CSS_SELECTOR, 'a.open[href*="id=fb-8"]').click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.CSS_SELECTOR, ".entry.main .body"))
     assert _no_alert(d)
     body = d.find_element(By.CSS_SELECTOR, ".entry.main .body")  # type: ignore[attr-defined]
     assert body.text == "<script>alert(1)</script> взятка"
