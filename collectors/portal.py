@@ -143,12 +143,15 @@ class _Run:
         self.ctx = ctx
         self.opts = opts
         self.errors: list[str] = []
+        self.first_failure: BaseException | None = None
+        self.discovery_ok = 0  # listing/feed/sitemap pages read this run
         self.start_requests = ctx.http.stats.requests
 
     def budget_left(self) -> bool:
         return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
 
     def fail(self, url: str, exc: BaseException) -> None:
+        self.first_failure = self.first_failure or exc
         if isinstance(exc, MonitorError):
             message = exc.message
             if exc.status:
@@ -191,6 +194,7 @@ def _discover(run: _Run) -> list[Found]:
             break
         try:
             resp = run.fetch(feed)
+            run.discovery_ok += 1
             for item in sorted(parse_feed(resp.content, resp.url), key=_newest_first):
                 add(item)
         except Exception as exc:
@@ -210,6 +214,7 @@ def _discover(run: _Run) -> list[Found]:
             seen_pages.add(page_url)
             try:
                 resp = run.fetch(page_url)
+                run.discovery_ok += 1
                 links, page_url = parse_listing(
                     resp.text,
                     resp.url,
@@ -252,6 +257,7 @@ def _sitemap_urls(run: _Run) -> list[Found]:
         seen.add(url)
         try:
             resp = run.fetch(url)
+            run.discovery_ok += 1
             found, children = parse_sitemap(resp.content, resp.url)
         except Exception as exc:
             run.fail(url, exc)
@@ -346,6 +352,12 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     ctx.state["_errors"] = run.errors
     now = ctx.now
     discovered = _discover(run)
+    if not run.discovery_ok and run.first_failure is not None:
+        # not one listing, feed or sitemap could be read: the site is down or moved, not one bad page
+        failure = run.first_failure
+        if isinstance(failure, MonitorError):
+            raise failure
+        raise CollectError(f"no listing page could be read: {failure}", source=ctx.source.name)
     new = [f for f in discovered if f.url not in known][: opts["max_articles"]]
     due = []
     for url, entry in known.items():

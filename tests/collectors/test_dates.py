@@ -119,3 +119,14 @@ def test_round_trip_dd_mm_yyyy(moment: datetime) -> None:
     got = parse_date(text, NOW)
     assert got is not None
     assert got.replace(tzinfo=None) == moment.replace(second=0, microsecond=0)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("0123456789.:-/ назадвчерсгоднякешбүгінсағатбұрынжылқарашаноября")),
+        max_size=40,
+    )
+)
+def test_any_text_gives_none_or_an_aware_datetime(text: str) -> None:
+    got = parse_date(text, NOW)
+    assert got is None or got.tzinfo is not None

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectors.extract import check_content, extract_article, find_title, parse_tree
 from collectors.http import decode_body
@@ -209,3 +211,53 @@ def test_quality_bar_on_the_shared_pages() -> None:
     assert summary["body_f1"][0] >= 0.95
     assert summary["title"][0] >= 0.90
     assert summary["date"][0] >= 0.90
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<div>",
+                "</div>",
+                "<p>",
+                "<li class='comment'>",
+                "<h1>",
+                "</h1>",
+                "<time datetime='2026-11-25'>",
+                "<ol>",
+                "</li>",
+                "<",
+                ">",
+                "&amp;",
+                "\x00",
+            ]
+        )
+        | st.text(alphabet="абвгд әіңғүұқөһ 0123456789.,", max_size=30),
+        max_size=40,
+    )
+)
+def test_random_markup_gives_an_article_or_one_parse_error(parts: list[str]) -> None:
+    html = "".join(parts)
+    try:
+        art = extract_article(html, f"{BASE}/random.html", now=NOW)
+    except ParseError:
+        return
+    assert isinstance(art.text, str)
+    assert all(c.text for c in art.comments)
+
+
+def test_extract_cli_fetches_a_url(httpserver) -> None:  # type: ignore[no-untyped-def]
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/news/a.html").respond_with_data(
+        (FIXTURES / "article-kz.html").read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "pipeline.py"), "extract", httpserver.url_for("/news/a.html")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    assert data["title"] == "Көшеде түнгі жарық сөнді"
+    assert [c["author"] for c in data["comments"]] == ["Бауыржан", "Ольга"]

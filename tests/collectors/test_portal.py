@@ -313,3 +313,53 @@ def test_config_keys_are_declared() -> None:
         "recheck",
         "follow_sitemaps",
     } <= portal.OPTIONAL
+
+
+def test_cli_run_twice_stores_once_and_picks_up_new_comments(
+    httpserver: HTTPServer, site: Portal, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    import duckdb
+
+    root = Path(__file__).resolve().parents[2]
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[settings]\nmin_delay = 0.0\nretries = 0\n\n[[sources]]\n"
+        'name = "vestnik"\nkind = "portal"\n'
+        f'start_urls = ["{httpserver.url_for("/news/")}"]\n'
+        "recheck = [[87600, 0]]  # every known article is due on every run\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "monitor.duckdb"
+    command = [sys.executable, str(root / "pipeline.py"), "run", "--config", str(config), "--db", str(db)]
+    first = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    page = (FIXTURES / "article-kz.html").read_text(encoding="utf-8")
+    site.html(
+        KZ,
+        page.replace(
+            '<div class="footer">',
+            '<div class="comments__item" data-comment-id="9003"><span class="comments__author">Серік</span>'
+            '<div class="comments__text">Жарық әлі жоқ, ақша қайда кетті?</div></div><div class="footer">',
+        ),
+    )
+    second = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT kind, external_id, parent FROM items WHERE source = 'vestnik'").fetchall()
+        runs = con.execute("SELECT status FROM runs WHERE source = 'vestnik' ORDER BY started_at").fetchall()
+    kz = httpserver.url_for(KZ)
+    assert len(rows) == 10  # 3 articles and 6 comments from the first run, 1 new comment from the second
+    assert len({r[1] for r in rows}) == 10
+    assert ("comment", f"{kz}#c9003", kz) in rows
+    assert [r[0] for r in runs] == ["ok", "ok"]
+
+
+def test_a_site_that_is_down_fails_the_run(httpserver: HTTPServer, site: Portal) -> None:
+    from errors import FetchError
+
+    site.html("/news/", "down for maintenance", status=503, ctype="text/plain")
+    with pytest.raises(FetchError, match="503"):
+        run(httpserver, {})
