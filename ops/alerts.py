@@ -339,35 +339,29 @@ class DeliveryReport:
 def deliver(db_path: Path, alerts: dict[str, Any], *, batch: str) -> DeliveryReport:
     """Send each configured channel its digest of what it has not announced; never raises for a delivery."""
     report = DeliveryReport()
-    for channel in channels(alerts):
-        with writer(db_path) as con:
-            digest = build_digest(con, channel, alerts, batch)
+    wanted = channels(alerts)
+    if not wanted:
+        return report
+    with writer(db_path) as con:  # one short open to read every channel's digest
+        digests = [build_digest(con, channel, alerts, batch) for channel in wanted]
+    delivered: list[Digest] = []
+    for digest in digests:
         if digest.empty():
             continue
+        channel = digest.channel
         try:
             SENDERS[channel](alerts, digest)
-        except DeliveryError as exc:
-            report.failed[channel] = str(exc)
+        except Exception as exc:  # a failed delivery (or a bug in one) must not stop the scheduler
+            report.failed[channel] = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
             log.error(
                 "alert digest not delivered by %s, kept for the next batch: %s",
                 channel,
-                exc,
+                report.failed[channel],
                 extra={"event": "alert_failed", "channel": channel, "batch": batch},
             )
             continue
-        except Exception as exc:  # a delivery bug must not stop the scheduler
-            report.failed[channel] = f"{type(exc).__name__}"
-            log.error(
-                "alert digest not delivered by %s (%s), kept for the next batch",
-                channel,
-                type(exc).__name__,
-                extra={"event": "alert_failed", "channel": channel, "batch": batch},
-            )
-            continue
-        keys = digest.keys()
-        with writer(db_path) as con:
-            mark_sent(con, channel, keys)
-        report.sent[channel] = len(keys)
+        delivered.append(digest)
+        report.sent[channel] = len(digest.keys())
         log.info(
             "alert digest sent by %s: %d flagged items, %d sources",
             channel,
@@ -381,4 +375,8 @@ def deliver(db_path: Path, alerts: dict[str, Any], *, batch: str) -> DeliveryRep
                 "sources": len(digest.sources),
             },
         )
+    if delivered:
+        with writer(db_path) as con:  # and one to remember what went out
+            for digest in delivered:
+                mark_sent(con, digest.channel, digest.keys())
     return report

@@ -80,6 +80,12 @@ class Scheduler:
         self.stages_lock = threading.Lock()
         self._model = model
         self._model_problem: str | None = None
+        # Batches that stored something, and how many of them classification and the snapshot have seen;
+        # items of an earlier process may wait for classification and their digest.
+        self._stored = 1
+        self._classified_upto = 0
+        self._snapshot_upto = 0
+        self._alerts_pending = True
         self._batches = 0
         self._count_lock = threading.Lock()
         self.sources = config.collected()
@@ -100,6 +106,7 @@ class Scheduler:
     def run_job(self, name: str) -> BatchOutcome:
         """Collect one source, then classify, alert and snapshot; never raises."""
         outcome = BatchOutcome(source=name)
+        log.info("%s: due", name, extra={"event": "job_started", "source": name})
         if self.should_stop():
             outcome.skipped = "stopping"
             return outcome
@@ -170,18 +177,30 @@ class Scheduler:
         )
 
     def _after_collection(self, outcome: BatchOutcome) -> None:
+        if outcome.new or outcome.updated:
+            with self._count_lock:
+                self._stored += 1
         with self.stages_lock:
             if self.should_stop():
                 return
             with self._count_lock:
                 self._batches += 1
                 batch = f"{self.clock():%Y%m%dT%H%M%S}-{outcome.source}-{self._batches}"
-            outcome.classified = self._classify()
-            if self.config.alerts and not self.should_stop():
+                stored = self._stored
+            # Every stage opens the file a few times: a batch whose items an earlier batch's pass
+            # already classified (or that brought nothing new) skips them.
+            if self._classified_upto < stored:
+                outcome.classified = self._classify()
+                self._classified_upto = stored
+            news = outcome.classified or outcome.status not in {"ok", "partial"}
+            if self.config.alerts and (news or self._alerts_pending):
+                # What was just classified is announced even when a stop is pending.
                 report = alerting.deliver(self.db_path, self.config.alerts, batch=batch)
                 outcome.alerts = report.sent
-            if self.snapshot_dir is not None and (outcome.new or outcome.updated or outcome.classified):
+                self._alerts_pending = bool(report.failed)  # a failed delivery retries next batch
+            if self.snapshot_dir is not None and self._snapshot_upto < stored:
                 write_snapshot(self.db_path, self.snapshot_dir)
+                self._snapshot_upto = stored
 
     def _classify(self) -> int:
         from batch.stages import classify_pending, cluster_pending
