@@ -7,7 +7,7 @@ old ones rarely) to pick up new comments. Unchanged pages are not re-parsed (con
 The cursor in ``ctx.state``::
 
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
-                        "checked": iso, "comments": n}},
+                        "checked": iso, "comments": n, "comment_pages": [url, ...]}},
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
 A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
@@ -25,6 +25,7 @@ from typing import Any
 from collectors.base import CollectContext
 from collectors.extract import Article, extract_article
 from collectors.item import Item
+from collectors.portal_comments import Comment
 from collectors.portal_discovery import (
     Found,
     normalise_url,
@@ -145,6 +146,7 @@ class _Run:
         self.errors: list[str] = []
         self.first_failure: BaseException | None = None
         self.discovery_ok = 0  # listing/feed/sitemap pages read this run
+        self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
         self.start_requests = ctx.http.stats.requests
 
     def budget_left(self) -> bool:
@@ -267,14 +269,14 @@ def _sitemap_urls(run: _Run) -> list[Found]:
     return sorted(pages, key=_newest_first)
 
 
-def _items(source: str, article: Article, page_url: str) -> Iterator[Item]:
-    article_id = (
-        article.canonical_url
-        if article.canonical_url and site_of(article.canonical_url) == site_of(page_url)
-        else page_url
-    )
-    article_id = normalise_url(article_id)
-    yield Item(
+def article_id_of(article: Article, page_url: str) -> str:
+    """The article's external id: its same-site canonical URL, else the URL it was fetched from."""
+    canonical = article.canonical_url
+    return normalise_url(canonical if canonical and site_of(canonical) == site_of(page_url) else page_url)
+
+
+def _article_item(source: str, article: Article, article_id: str, page_url: str) -> Item:
+    return Item(
         source=source,
         kind="article",
         external_id=article_id,
@@ -285,7 +287,10 @@ def _items(source: str, article: Article, page_url: str) -> Iterator[Item]:
         published_at=article.published_at,
         raw={"fetched_url": page_url, "comments": len(article.comments)},
     )
-    for c in article.comments:
+
+
+def _comment_items(source: str, article_id: str, comments: list[Comment]) -> Iterator[Item]:
+    for c in comments:
         yield Item(
             source=source,
             kind="comment",
@@ -303,25 +308,22 @@ def _items(source: str, article: Article, page_url: str) -> Iterator[Item]:
         )
 
 
-def _fetch_article(run: _Run, url: str, conditional: bool) -> Article | None:
-    """One article with every page of its comment thread; None when the page has not changed."""
+def _follow_comment_pages(
+    run: _Run, next_url: str | None, comments: list[Comment], pages: list[str], visited: set[str]
+) -> None:
+    """Append the comments of the thread's further pages (new ids only); ``pages`` records their URLs."""
     opts = run.opts
-    resp = run.fetch(url, conditional=conditional)
-    if resp.not_modified:
-        return None
-    article = extract_article(
-        resp.text, resp.url, selectors=opts["selectors"], now=run.ctx.now, max_comments=opts["max_comments"]
-    )
-    if not article.text and not article.title:
-        raise ParseError("no article found on the page", url=url)
-    seen_ids = {c.comment_id for c in article.comments}
-    next_url, pages = article.comments_next, {normalise_url(resp.url)}
-    while next_url and len(pages) < opts["max_comment_pages"] and run.budget_left():
-        if next_url in pages or len(article.comments) >= opts["max_comments"]:
+    seen_ids = {c.comment_id for c in comments}
+    while next_url and len(visited) < opts["max_comment_pages"] and run.budget_left():
+        if next_url in visited or len(comments) >= opts["max_comments"]:
             break
-        pages.add(next_url)
+        visited.add(next_url)
         try:
-            more = run.fetch(next_url)
+            more = run.fetch(next_url, conditional=True)
+            if more.not_modified:  # its comments are stored already; go on to the next page we know
+                known_at = pages.index(next_url) if next_url in pages else -1
+                next_url = pages[known_at + 1] if 0 <= known_at < len(pages) - 1 else None
+                continue
             page = extract_article(
                 more.text,
                 more.url,
@@ -332,11 +334,68 @@ def _fetch_article(run: _Run, url: str, conditional: bool) -> Article | None:
         except Exception as exc:
             run.fail(next_url, exc)
             break
+        if next_url not in pages:
+            pages.append(next_url)
         fresh = [c for c in page.comments if c.comment_id not in seen_ids]
         seen_ids.update(c.comment_id for c in fresh)
-        article.comments.extend(fresh[: opts["max_comments"] - len(article.comments)])
+        comments.extend(fresh[: opts["max_comments"] - len(comments)])
         next_url = page.comments_next
-    return article
+
+
+def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
+    """Items of one article visit. A known article whose first page is unchanged is still checked on
+    the last page of its comment thread, where engines put new comments when threads are paginated."""
+    opts = run.opts
+    source = run.ctx.source.name
+    resp = run.fetch(url, conditional=entry is not None)
+    pages: list[str] = list(entry.get("comment_pages", [])) if entry else []
+    if resp.not_modified:
+        if not entry or not entry.get("id") or not pages:
+            return []
+        comments: list[Comment] = []
+        last = pages[-1]
+        try:
+            more = run.fetch(last, conditional=True)
+            if more.not_modified:
+                return []
+            page = extract_article(
+                more.text,
+                more.url,
+                selectors=opts["selectors"],
+                now=run.ctx.now,
+                max_comments=opts["max_comments"],
+            )
+        except Exception as exc:
+            run.fail(last, exc)
+            return []
+        comments.extend(page.comments)
+        _follow_comment_pages(run, page.comments_next, comments, pages, {normalise_url(url), last})
+        entry["comment_pages"] = pages
+        return list(_comment_items(source, entry["id"], comments))
+    article = extract_article(
+        resp.text, resp.url, selectors=opts["selectors"], now=run.ctx.now, max_comments=opts["max_comments"]
+    )
+    if not article.text and not article.title:
+        raise ParseError("no article found on the page", url=url)
+    _follow_comment_pages(run, article.comments_next, article.comments, pages, {normalise_url(resp.url)})
+    article_id = article_id_of(article, url)
+    if entry is not None:
+        entry["comment_pages"] = pages
+        entry["published"] = (
+            article.published_at.isoformat() if article.published_at else entry.get("published")
+        )
+        entry["comments"] = max(int(entry.get("comments", 0)), len(article.comments))
+        entry["id"] = article_id
+    run.last_visit = {
+        "id": article_id,
+        "published": article.published_at.isoformat() if article.published_at else None,
+        "comments": len(article.comments),
+        "comment_pages": pages,
+    }
+    return [
+        _article_item(source, article, article_id, url),
+        *_comment_items(source, article_id, article.comments),
+    ]
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -381,31 +440,34 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
                 opts["max_requests"],
             )
             break
+        now_text = now.isoformat()
+        entry = known.get(url) if is_known else None
+        run.last_visit = None
         try:
-            article = _fetch_article(run, url, conditional=is_known)
-            items = list(_items(ctx.source.name, article, url)) if article is not None else []
+            items = _visit(run, url, entry)
         except Exception as exc:
             run.fail(url, exc)
-            if not is_known:  # remember it, so a broken page is retried by the recheck policy, not every run
-                known[url] = {
-                    "id": None,
-                    "published": None,
-                    "first_seen": now.isoformat(),
-                    "checked": now.isoformat(),
-                    "comments": 0,
-                }
+            if entry is None:  # remember it, so a broken page is retried by the recheck policy, not every run
+                known[url] = {"id": None, "published": None, "first_seen": now_text, "checked": now_text}
             else:
-                known[url]["checked"] = now.isoformat()
+                entry["checked"] = now_text
             continue
-        entry = known.setdefault(url, {"first_seen": now.isoformat()})
-        entry["checked"] = now.isoformat()
-        if article is not None:
-            entry["id"] = items[0].external_id
-            entry["published"] = (
-                article.published_at.isoformat() if article.published_at else entry.get("published")
-            )
-            entry["comments"] = len(article.comments)
+        if entry is None:
+            entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
+        entry["checked"] = now_text
         yield from items
+    _prune(known, now, opts["recheck"])
+
+
+def _prune(known: dict[str, dict[str, Any]], now: datetime, rules: list[tuple[float, float]]) -> None:
+    """Forget articles past every recheck rule by a month: the cursor must not grow without end."""
+    horizon = timedelta(hours=(rules[-1][0] if rules else 0)) + timedelta(days=30)
+    for url in [
+        u
+        for u, e in known.items()
+        if now - (_when(e.get("published")) or _when(e.get("first_seen")) or now) > horizon
+    ]:
+        del known[url]
 
 
 def _when(value: str | None) -> datetime | None:

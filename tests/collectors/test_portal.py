@@ -363,3 +363,44 @@ def test_a_site_that_is_down_fails_the_run(httpserver: HTTPServer, site: Portal)
     site.html("/news/", "down for maintenance", status=503, ctype="text/plain")
     with pytest.raises(FetchError, match="503"):
         run(httpserver, {})
+
+
+def test_new_comments_on_a_later_thread_page_are_found_when_the_first_page_is_unchanged(
+    httpserver: HTTPServer, site: Portal
+) -> None:
+    state: dict[str, Any] = {}
+    validators: dict[str, dict[str, str]] = {}
+    run(httpserver, state, validators=validators)
+    remont = httpserver.url_for(REMONT)
+    assert state["articles"][remont]["comment_pages"] == [remont + "?cpage=2"]
+    page2 = (FIXTURES / "article-remont-cpage2.html").read_text(encoding="utf-8")
+    site.html(
+        REMONT + "?cpage=2",
+        page2.replace(
+            "</ol>",
+            '<li id="comment-105" class="comment"><div class="comment-author"><b class="fn">Даурен</b></div>'
+            '<div class="comment-content"><p>Акт приёмки подписали за неделю до окончания работ.</p></div></li></ol>',
+        ),
+    )
+    items = run(httpserver, state, now=NOW + timedelta(hours=7), validators=validators)
+    # the article page did not change: only the changed thread page's comments come again
+    assert sorted(i.external_id for i in items) == [f"{remont}#c104", f"{remont}#c105"]
+    assert all(i.parent == remont for i in items)
+    # a changed first page is parsed again; the unchanged second page is not downloaded again
+    site.html(
+        REMONT, (FIXTURES / "article-remont.html").read_text(encoding="utf-8").replace("Ерлан", "Ерлан Б.")
+    )
+    items = run(httpserver, state, now=NOW + timedelta(hours=14), validators=validators)
+    assert sorted(i.external_id for i in items if i.external_id.startswith(remont)) == [
+        remont,
+        *(f"{remont}#c{n}" for n in (101, 102, 103)),
+    ]
+    assert state["articles"][remont]["comment_pages"] == [remont + "?cpage=2"]
+
+
+def test_the_cursor_forgets_articles_past_every_recheck_rule(httpserver: HTTPServer, site: Portal) -> None:
+    ancient = {"id": "x", "published": "2020-01-01T10:00:00+06:00", "first_seen": "2020-01-01T10:00:00+06:00"}
+    state: dict[str, Any] = {"articles": {"https://gone.example/news/2020/01/01/old-1.html": ancient}}
+    run(httpserver, state)
+    assert "https://gone.example/news/2020/01/01/old-1.html" not in state["articles"]
+    assert len(state["articles"]) == 3
