@@ -131,11 +131,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     config, db = resolve(args, config_required=True)
     if not config.collected() and not args.source:
         raise ConfigError("no sources to collect", path=str(config.path))
-    results = run_batch(config, db, args.source)
-    for run in results:
-        print_run(run)
-    if not args.no_classify:
-        _classify(db, config)
+    from store.db import holding
+
+    with holding(db):
+        results = run_batch(config, db, args.source)
+        for run in results:
+            print_run(run)
+        if not args.no_classify:
+            _classify(db, config)
     failed = [r.source for r in results if r.status in FAILED_STATUSES]
     if failed:
         print(f"{len(failed)} of {len(results)} sources failed: {', '.join(failed)}", file=sys.stderr)
@@ -152,17 +155,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     def report(error: InputError) -> None:
         print(f"error: {error}", file=sys.stderr)
 
-    run = import_file(args.kind, args.path, args.source, config, db, report=report)
-    print_run(run)
-    if not args.no_classify:
-        _classify(db, config)
+    from store.db import holding
+
+    with holding(db):
+        run = import_file(args.kind, args.path, args.source, config, db, report=report)
+        print_run(run)
+        if not args.no_classify:
+            _classify(db, config)
     return 1 if run.problems or run.status in FAILED_STATUSES else 0
 
 
 def cmd_reclassify(args: argparse.Namespace) -> int:
     """`reclassify`: re-score after a model change."""
+    from store.db import holding
+
     config, db = resolve(args, config_required=False)
-    _classify(db, config, args.model, rescore_all=True)
+    with holding(db):
+        _classify(db, config, args.model, rescore_all=True)
     return 0
 
 

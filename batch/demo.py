@@ -150,11 +150,12 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
     from batch.runner import import_file, run_batch
     from batch.stages import classify_pending, cluster_pending
     from config.sources import load_config
+    from store.db import holding
 
     if not keep:
         for suffix in ("", ".wal"):
             Path(str(db) + suffix).unlink(missing_ok=True)
-    with DemoServer() as server, tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp:
+    with DemoServer() as server, tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp, holding(db):
         sources, imports, env = demo_plan(server.base)
         os.environ.update(env)
         config_path = Path(tmp) / "sources.toml"

@@ -1,8 +1,13 @@
 """Opening the DuckDB file: briefly, for one batch of writes, so analysts can read between batches.
 
 DuckDB lets one process write a file at a time (and a writer locks out readers in other processes),
-so the pipeline never keeps the file open while it waits on the network: every write opens the
-file, runs one short transaction and closes it. Lock conflicts are retried with backoff.
+so the pipeline does not keep the file open while it waits on the network: a write opens the file,
+runs one short transaction and closes it. Lock conflicts are retried with backoff.
+
+Opening and closing cost about 0.1 s (the close checkpoints the WAL), which dominates a batch of many
+small writes; inside :func:`holding` the connection stays open between writes that follow each other
+closely and is closed after ``idle`` seconds without one, so a batch that is busy writing pays the
+open once, and one that waits on slow sources still lets analysts in.
 """
 
 from __future__ import annotations
@@ -75,11 +80,67 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
     return con
 
 
+class _Held:
+    """A write connection kept open by :func:`holding`, closed when idle."""
+
+    def __init__(self, path: Path, idle: float) -> None:
+        self.path = path
+        self.idle = idle
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.last_used = time.monotonic()
+        self.depth = 1
+        self.stop = threading.Event()
+        self.closer = threading.Thread(target=self._close_when_idle, name="db-idle-closer", daemon=True)
+        self.closer.start()
+
+    def _close_when_idle(self) -> None:
+        while not self.stop.wait(min(0.25, self.idle / 2)):
+            with _WRITE_LOCK:
+                if self.con is not None and time.monotonic() - self.last_used >= self.idle:
+                    self.release()
+
+    def release(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+_HELD: dict[str, _Held] = {}
+
+
+@contextmanager
+def holding(path: str | Path, *, idle: float = 1.0) -> Iterator[None]:
+    """Within the block, :func:`writer` on ``path`` reuses one connection, closed after ``idle`` s unused."""
+    key = str(Path(path).resolve())
+    with _WRITE_LOCK:
+        held = _HELD.get(key)
+        if held is None:
+            held = _HELD[key] = _Held(Path(path), idle)
+        else:
+            held.depth += 1
+    try:
+        yield
+    finally:
+        with _WRITE_LOCK:
+            held.depth -= 1
+            if held.depth == 0:
+                held.stop.set()
+                held.release()
+                _HELD.pop(key, None)
+
+
 @contextmanager
 def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A write connection for one short transaction; committed on success, rolled back on error, closed always."""
+    """A write connection for one short transaction; committed on success, rolled back on error, closed
+    afterwards (or, inside :func:`holding`, kept for the next write)."""
     with _WRITE_LOCK:
-        con = connect(path, wait=wait)
+        held = _HELD.get(str(Path(path).resolve()))
+        if held is not None:
+            if held.con is None:
+                held.con = connect(path, wait=wait)
+            con = held.con
+        else:
+            con = connect(path, wait=wait)
         try:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -92,12 +153,20 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
             except duckdb.Error as exc:
                 raise StoreError(f"cannot write the database: {_first_line(exc)}", path=str(path)) from None
         finally:
-            con.close()
+            if held is None:
+                con.close()
+            else:
+                held.last_used = time.monotonic()
 
 
 @contextmanager
 def reader(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection, closed on exit."""
+    """A read-only connection, closed on exit (inside :func:`holding`, the held connection is lent)."""
+    held = _HELD.get(str(Path(path).resolve()))
+    if held is not None:
+        with writer(path, wait=wait) as con:  # the same process cannot open the file twice
+            yield con
+        return
     con = connect(path, read_only=True, wait=wait)
     try:
         yield con
