@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from classify.rules import CLASSES, RULES, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
 
 TOKEN = re.compile(r"[^\W\d_]{2,}|\[(?:url|email|user|phone)\]")
@@ -29,6 +30,7 @@ _CYRILLIC = re.compile(r"[а-я]")
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
 KK_PREFIX = 6
 _BIGRAM_MULT = np.uint64(1_000_003)
+RULE_VALUE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,8 @@ class FeatureSpec:
 
     @property
     def dim(self) -> int:
-        """Total number of columns (word space first)."""
-        return self.word_dim + self.char_dim
+        """Total number of columns (word space, character space, then one column per keyword rule)."""
+        return self.word_dim + self.char_dim + len(RULES)
 
     def as_dict(self) -> dict[str, int]:
         """Plain values for the model file."""
@@ -105,11 +107,11 @@ class Featuriser:
     def __init__(self, spec: FeatureSpec | None = None, cache_size: int = 400_000) -> None:
         self.spec = spec or FeatureSpec()
         self._stem = _Stemmer()
-        self._cache: dict[str, tuple[int, int, np.ndarray]] = {}
+        self._cache: dict[str, tuple[int, int, np.ndarray, int]] = {}
         self._cache_size = cache_size
 
-    def _token(self, token: str) -> tuple[int, int, np.ndarray]:
-        """(word column or -1 for a stopword, 32-bit stem hash, char columns) of one token, cached."""
+    def _token(self, token: str) -> tuple[int, int, np.ndarray, int]:
+        """(word column or -1 for a stopword, 32-bit stem hash, char columns, rule classes) of one token."""
         found = self._cache.get(token)
         if found is not None:
             return found
@@ -127,7 +129,7 @@ class Featuriser:
         chars.sort()
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
-        entry = (word_col, stem_hash, chars)
+        entry = (word_col, stem_hash, chars, token_classes(token))
         self._cache[token] = entry
         return entry
 
@@ -178,8 +180,14 @@ class Featuriser:
             (np.ones(len(word_cols), dtype=np.float32), (word_rows, word_cols)), shape=(n_docs, spec.word_dim)
         )
         words.sum_duplicates()
+        masks = np.fromiter((i[3] for i in infos), dtype=np.int64, count=len(infos))
+        bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
+        doc_classes = (
+            np.asarray(doc_tokens @ bits) > 0 if len(infos) else np.zeros((n_docs, len(CLASSES)), bool)
+        )
+        rules = sp.csr_matrix(rule_matrix(doc_classes).astype(np.float32) * RULE_VALUE)
         matrix = sp.hstack(
-            [_damp_and_normalise(words), _damp_and_normalise(chars)], format="csr", dtype=np.float32
+            [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
         )
         return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok)
 
@@ -188,9 +196,12 @@ def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
     """1 + log(count), then unit L2 norm per row (rows without features stay zero)."""
     block = block.astype(np.float32)
     block.data = 1.0 + np.log(block.data)
-    norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel()).astype(np.float32)
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ block, dtype=np.float32)
+    lengths = np.diff(block.indptr)
+    squares = np.add.reduceat(block.data**2, block.indptr[:-1][lengths > 0]) if block.nnz else np.zeros(0)
+    norms = np.ones(block.shape[0], dtype=np.float32)
+    norms[lengths > 0] = np.sqrt(squares)
+    block.data /= np.repeat(norms, lengths)
+    return block
 
 
 def evidence(
@@ -220,11 +231,12 @@ def evidence(
 
 
 def token_scores(batch: Batch, word_weights: np.ndarray, char_weights: np.ndarray) -> np.ndarray:
+    # char_weights may run on into the rule columns; only the character space is used here.
     """How much each unique token of the batch pushes a label (its stem weight plus its n-gram weights)."""
     stem_part = np.where(batch.token_word >= 0, word_weights[np.maximum(batch.token_word, 0)], 0.0)
     lengths = np.diff(batch.token_chars.indptr).astype(np.float32)
     lengths[lengths == 0] = 1.0
-    char_part = (batch.token_chars @ char_weights) / np.sqrt(lengths)
+    char_part = (batch.token_chars @ char_weights[: batch.token_chars.shape[1]]) / np.sqrt(lengths)
     return np.asarray(stem_part + char_part, dtype=np.float32)
 
 

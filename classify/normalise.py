@@ -51,7 +51,6 @@ _KK_LATIN_WORDS = frozenset(
         "osy",
         "osi",
         "sol",
-        "bar",
         "joq",
         "jok",
         "zhok",

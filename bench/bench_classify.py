@@ -1,0 +1,147 @@
+"""Benchmark of `classify`: documents per second on 20,000 generated texts of mixed length, peak memory.
+
+Prints figures; it is not a timed test. Texts are generated from Russian and Kazakh phrases written
+for this benchmark (no shared data needed): 60% short comments (up to 200 characters), 30% posts
+(200-1,000), 10% articles (1,000-5,000). Each run classifies all texts in batches of 2,000, like
+the runner, including normalisation and language identification.
+
+    .venv/bin/python bench/bench_classify.py [--texts 20000] [--runs 3] [--model F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PHRASES = [
+    "На улице Абая огромная яма, машины бьют колеса",
+    "В подъезде не работает лифт уже месяц",
+    "Горячей воды нет третью неделю, КСК молчит",
+    "Инспектор потребовал деньги, чтобы не составлять протокол",
+    "Тендер на ремонт школы выиграла фирма родственника акима",
+    "В парке прошел концерт, жители довольны",
+    "Автобус номер 12 не приходит по сорок минут",
+    "Акимат обещает отремонтировать дорогу до конца лета",
+    "Көшеде жарық жоқ, балалар қараңғыда жүреді",
+    "Жол полициясы пара сұрады, бұл жемқорлық",
+    "Ауылға ауыз су әлі жеткізілмеген",
+    "Қала орталығында жаңа саябақ ашылды",
+    "Қоқысты екі аптадан бері шығармайды",
+    "Мектеп директоры ата-аналардан ақша жинайды",
+    "Неше күн су жоқ, воды нет, акимат не реагирует",
+    "Bizdiñ köşede jaryq joq, äkımdık nege jöndemeidı",
+    "Сегодня прошло заседание маслихата, обсудили бюджет",
+    "Подробнее по ссылке https://example.kz/news/1 или пишите @city_news, тел. +7 701 123 45 67",
+    "<p>Жители жалуются на <b>холодные батареи</b> &amp; сырость</p>",
+]
+
+
+SYLLABLES = [
+    "ка",
+    "ра",
+    "су",
+    "жол",
+    "ба",
+    "те",
+    "мир",
+    "ан",
+    "ов",
+    "ев",
+    "ул",
+    "да",
+    "ли",
+    "на",
+    "ко",
+    "ше",
+    "ай",
+    "гүл",
+    "нұр",
+    "қа",
+    "ма",
+    "ер",
+    "бек",
+    "тай",
+    "ин",
+    "ск",
+    "ий",
+    "ва",
+]
+
+
+def _name(rng: random.Random) -> str:
+    """A made-up word (street, person, place), so that texts keep bringing unseen tokens."""
+    word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+    return word.capitalize()
+
+
+def make_texts(count: int, seed: int = 7) -> list[str]:
+    """Texts of mixed length built from the phrases above, each phrase with a made-up name and number."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        roll = rng.random()
+        target = (
+            rng.randint(20, 200)
+            if roll < 0.6
+            else rng.randint(200, 1000)
+            if roll < 0.9
+            else rng.randint(1000, 5000)
+        )
+        parts: list[str] = []
+        size = 0
+        while size < target:
+            phrase = f"{rng.choice(PHRASES)} ({_name(rng)}, {rng.randint(1, 300)})"
+            parts.append(phrase)
+            size += len(phrase) + 2
+        texts.append(". ".join(parts)[: max(target, 20)])
+    return texts
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    """Run the benchmark and print figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--texts", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args()
+
+    from classify.model import load_model
+
+    texts = make_texts(args.texts)
+    started = time.perf_counter()
+    model = load_model(args.model)
+    load_seconds = time.perf_counter() - started
+    rates = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        for start in range(0, len(texts), args.batch):
+            model.classify(texts[start : start + args.batch])
+        rates.append(len(texts) / (time.perf_counter() - started))
+    chars = sum(len(t) for t in texts)
+    print(f"model {model.version}: loaded in {load_seconds:.2f} s")
+    print(f"texts: {len(texts)}, mean length {chars / len(texts):.0f} characters, batches of {args.batch}")
+    print("runs (docs/s): " + ", ".join(f"{r:,.0f}" for r in rates))
+    print(f"first run (cold caches): {rates[0]:,.0f} docs/s")
+    print(f"median: {statistics.median(rates):,.0f} docs/s")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

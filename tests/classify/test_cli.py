@@ -1,0 +1,116 @@
+"""The classify, train and evaluate commands through the real command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from testutil import ROOT, run_cli
+
+
+def _lines(stdout: str) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_classify_json_lines() -> None:
+    stdin = "\n".join(
+        [
+            json.dumps(
+                {
+                    "id": "a",
+                    "text": "На улице Гагарина огромная яма, машины бьют колеса, просим отремонтировать дорогу.",
+                },
+                ensure_ascii=False,
+            ),
+            json.dumps(
+                {"id": "b", "text": "Көшеде жарық жоқ, балалар қараңғыда жүреді.", "source": "x"},
+                ensure_ascii=False,
+            ),
+        ]
+    )
+    result = run_cli("classify", stdin=stdin + "\n")
+    assert result.returncode == 0, result.stderr
+    out = _lines(result.stdout)
+    assert [o["id"] for o in out] == ["a", "b"]
+    assert out[1]["source"] == "x"
+    assert out[0]["lang"] == "ru" and out[1]["lang"] == "kk"
+    assert "infrastructure" in out[0]["labels"]
+    assert set(out[0]["scores"]) == {"corruption", "infrastructure"}
+    assert set(out[0]["evidence"]) == {"corruption", "infrastructure"}
+
+
+def test_bad_lines_get_one_error_each_and_the_rest_is_classified() -> None:
+    good = json.dumps({"id": "ok", "text": "Автобус номер 37 ходит раз в час."}, ensure_ascii=False)
+    huge = json.dumps({"id": "big", "text": "а" * 1_000_000})
+    garbage = json.dumps({"id": "bin", "text": "\x00\x01\x02\x03\x04\x05\x06\x07" * 50})
+    lines = [
+        good,
+        '{"id": "empty", "text": ""}',
+        huge,
+        garbage,
+        "{not json",
+        '{"id": "notext"}',
+        good.replace('"ok"', '"ok2"'),
+    ]
+    result = run_cli("classify", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 1
+    assert [o["id"] for o in _lines(result.stdout)] == ["ok", "ok2"]
+    errors = result.stderr.strip().splitlines()
+    assert errors == [
+        "error: stdin line 2: empty text",
+        "error: stdin line 3: text too long (1000000 characters; at most 100000)",
+        "error: stdin line 4: text looks like binary data, not language",
+        "error: stdin line 5: invalid JSON",
+        "error: stdin line 6: missing or non-string text field",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_utf8_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = b'{"id": "x", "text": "\xff\xfe bad"}\n{"id": "y", "text": "\xd0\xb2\xd0\xbe\xd0\xb4\xd1\x8b \xd0\xbd\xd0\xb5\xd1\x82"}\n'
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "pipeline.py"), "classify"], input=data, capture_output=True, timeout=180
+    )
+    assert result.returncode == 1
+    assert b"line 1: not UTF-8 text" in result.stderr
+    assert [o["id"] for o in _lines(result.stdout.decode())] == ["y"]
+
+
+def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli("classify", "--model", str(tmp_path / "none.skops"), stdin="")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "model file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_evaluate_on_our_held_out_examples(tmp_path: Path) -> None:
+    from classify.dataset import load_own
+
+    held = [r for r in load_own() if r.split == "dev"]
+    path = tmp_path / "held.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": r.id, "text": r.text, "lang": r.lang, "labels": r.labels}, ensure_ascii=False)
+            + "\n"
+            for r in held
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli("evaluate", "--data", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["metrics"]) == {"corruption", "infrastructure"}
+    assert report["metrics"]["corruption"]["all"]["n"] == len(held)
+    text = run_cli("evaluate", "--data", str(path)).stdout
+    assert "label" in text and "f1" in text and "negatives flagged" in text
+
+
+def test_commands_have_help() -> None:
+    for command in ("classify", "train", "evaluate"):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0
+        assert "usage:" in result.stdout
+    assert "--extra-jsonl" in run_cli("train", "--help").stdout

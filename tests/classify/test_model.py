@@ -1,0 +1,105 @@
+"""The committed model: load errors, scores, labels and evidence on texts we wrote."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from classify.model import DEFAULT_MODEL, FORMAT, load_model, save_payload
+from errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def model():  # type: ignore[no-untyped-def]
+    return load_model()
+
+
+def test_default_model_loads_with_version_and_thresholds(model) -> None:  # type: ignore[no-untyped-def]
+    assert model.version.count("-") == 1 and len(model.version.split("-")[1]) == 10
+    assert set(model.thresholds) == {"corruption", "infrastructure"}
+    assert all(0 < t < 1 for t in model.thresholds.values())
+
+
+def test_artifact_is_small() -> None:
+    assert DEFAULT_MODEL.stat().st_size < 20_000_000
+
+
+def test_result_shape_and_flags(model) -> None:  # type: ignore[no-untyped-def]
+    texts = [
+        "Во дворе дома на Абая 12 уже неделю нет горячей воды, КСК не отвечает на звонки.",
+        "Инспектор потребовал взятку в двадцать тысяч, чтобы не составлять протокол.",
+        "В парке прошел концерт, жители поздравили ветеранов.",
+        "",
+    ]
+    results = model.classify(texts)
+    assert len(results) == 4
+    for res in results:
+        assert set(res) == {"lang", "scores", "labels", "evidence"}
+        assert set(res["scores"]) == {"corruption", "infrastructure"}
+        assert set(res["evidence"]) == {"corruption", "infrastructure"}
+    assert results[0]["lang"] == "ru"
+    assert "infrastructure" in results[0]["labels"]
+    assert "corruption" in results[1]["labels"]
+    assert results[2]["labels"] == []
+    assert results[3] == {
+        "lang": "other",
+        "scores": results[3]["scores"],
+        "labels": [],
+        "evidence": {"corruption": [], "infrastructure": []},
+    }
+
+
+def test_evidence_comes_from_the_input_text(model) -> None:  # type: ignore[no-untyped-def]
+    text = "Жол полициясы көлігімді тоқтатып, хаттама толтырмау үшін пара сұрады. Бұл ашық жемқорлық."
+    res = model.classify([text])[0]
+    assert "corruption" in res["labels"]
+    terms = res["evidence"]["corruption"]
+    assert terms, "a flag needs evidence"
+    lowered = text.lower()
+    assert all(word in lowered for term in terms for word in term.split())
+    assert any(term.startswith(("пара", "жемқор")) for term in terms)
+    assert res["evidence"]["infrastructure"] == [] or "infrastructure" in res["labels"]
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "nope.skops")
+
+
+def test_not_a_model_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.skops"
+    bad.write_bytes(b"\x00\x01garbage")
+    with pytest.raises(ModelError, match="not a readable skops model"):
+        load_model(bad)
+
+
+def test_other_scikit_learn_version_is_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    payload = dict(model.payload)
+    payload["sklearn_version"] = "0.24.2"
+    path = tmp_path / "old.skops"
+    save_payload(payload, path)
+    with pytest.raises(ModelError, match=r"made with scikit-learn 0\.24\.2, this environment has"):
+        load_model(path)
+
+
+def test_untrusted_types_are_refused(tmp_path: Path) -> None:
+    from collections import OrderedDict
+
+    import skops.io as sio
+
+    path = tmp_path / "odd.skops"
+    sio.dump({"format": FORMAT, "x": OrderedDict(a=1)}, path)
+    with pytest.raises(ModelError, match="do not trust"):
+        load_model(path)
+
+
+def test_model_file_is_a_zip_without_pickle() -> None:
+    with zipfile.ZipFile(DEFAULT_MODEL) as archive:
+        names = archive.namelist()
+        schema = json.loads(archive.read("schema.json"))
+    assert "schema.json" in names
+    assert not any(n.endswith((".pkl", ".pickle")) for n in names)
+    assert schema["protocol"] >= 1
