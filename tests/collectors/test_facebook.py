@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +211,10 @@ def test_second_run_adds_only_what_is_new_and_keeps_edits(graph: str, emulator: 
     emulator.edit_post(
         young_post, "Ямы вокруг люков (обновлено): подрядчик обязан устранить до 1 декабря.", NOW
     )
+    edited = next(
+        c for c, v in emulator.comments.items() if v["message"].startswith("Спасибо, что реагируете")
+    )
+    emulator.edit_comment(edited, "Спасибо, что реагируете. Дополню: яма у подъезда №3 тоже не засыпана.")
     old_post = next(pid for pid, p in emulator.posts.items() if p["message"] and "Береке" in p["message"])
     emulator.add_comment(old_post, "Комментарий под старым постом вне окна.", NOW)
     second = Run(graph, state=first.state, now=NOW.replace(hour=8))(store)
@@ -219,6 +223,7 @@ def test_second_run_adds_only_what_is_new_and_keeps_edits(graph: str, emulator: 
     assert len(new_ids) == 3 and new_post in new_ids
     assert store[young_post].text.startswith("Ямы вокруг люков (обновлено)")
     assert "Комментарий под старым постом вне окна." not in {i.text for i in second.items}
+    assert store[edited].text.endswith("яма у подъезда №3 тоже не засыпана.")
     # Only the comment window was read again: old posts are not listed.
     assert {i.external_id for i in second.items if i.kind == "post"} <= set(first.state["young_posts"]) | {
         new_post
@@ -626,3 +631,25 @@ def test_max_pages_resumes_down_the_feed_over_several_runs(graph: str) -> None:
     assert runs == 4
     assert len(store) == VISIBLE_POSTS + COMMENTS
     assert state["newest_created"] == "2026-11-24T04:15:00+00:00"
+
+
+def test_an_empty_page_in_the_middle_is_not_the_end(graph: str, emulator: GraphEmulator) -> None:
+    base = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    for n in range(3):  # with the fixture's hidden post: page 2 is [hidden x3], page 3 [hidden, ...]
+        emulator.add_post(PAGE, f"скрытый {n}", base - timedelta(minutes=n), hidden=True)
+    run = Run(graph)()
+    assert run.error is None
+    bodies = [
+        json.loads(
+            emulator.handle(
+                f"/{PAGE}/feed",
+                {"limit": ["3"], "after": [a]},
+                {"Authorization": f"Bearer {TOKEN}"},
+                "http://x",
+            )[2]
+        )
+        for a in ("Mw==",)
+    ]
+    assert bodies[0]["data"] == [] and "next" in bodies[0]["paging"]
+    assert len([i for i in run.items if i.kind == "post"]) == VISIBLE_POSTS
+    assert len(run.items) == VISIBLE_POSTS + COMMENTS
