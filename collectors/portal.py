@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from collectors.item import Item
 from collectors.portal_comments import Comment
 from collectors.portal_discovery import (
     Found,
+    feed_links,
     normalise_url,
     parse_feed,
     parse_listing,
@@ -52,6 +53,7 @@ OPTIONAL = frozenset(
         "follow_sitemaps",  # read robots.txt Sitemap lines and /sitemap.xml, default false
         "sitemaps",  # explicit sitemap URLs
         "feeds",  # RSS/Atom feed URLs
+        "discover_feeds",  # also read the feeds a listing page advertises (rel=alternate), default true
         "article_pattern",  # regex an article URL must match (else a path-shape heuristic)
         "selectors",  # table: title, body, drop, date, author, links, next, comments, comment_*
         "recheck",  # list of [max_age_hours, every_hours]; older than the last: never
@@ -118,7 +120,8 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
         "max_age_days": float(get("max_age_days", 30)),
         "follow_sitemaps": bool(get("follow_sitemaps", False)),
         "sitemaps": list(get("sitemaps", [])),
-        "feeds": list(get("feeds", [])),
+        "feeds": [normalise_url(u) for u in get("feeds", [])],
+        "discover_feeds": bool(get("discover_feeds", True)),
         "article_pattern": compiled,
         "selectors": {k: str(v) for k, v in selectors.items()},
         "recheck": rules,
@@ -191,19 +194,11 @@ def _discover(run: _Run) -> list[Found]:
         ):
             found[item.url] = item
 
-    for feed in opts["feeds"]:
-        if not run.budget_left():
-            break
-        try:
-            resp = run.fetch(feed)
-            run.discovery_ok += 1
-            for item in sorted(parse_feed(resp.content, resp.url), key=_newest_first):
-                add(item)
-        except Exception as exc:
-            run.fail(feed, exc)
+    _read_feeds(run, opts["feeds"], add)
     for item in _sitemap_urls(run):
         add(item)
     selectors = opts["selectors"]
+    advertised: list[str] = []
     for start in opts["start_urls"]:
         page_url: str | None = start
         seen_pages: set[str] = set()
@@ -230,7 +225,24 @@ def _discover(run: _Run) -> list[Found]:
             for link in links:
                 if link not in opts["start_urls"]:
                     add(Found(link))
+            if opts["discover_feeds"] and len(seen_pages) == 1:
+                advertised.extend(u for u in feed_links(resp.text, resp.url) if u not in opts["feeds"])
+    # feeds the listing pages advertise (<link rel="alternate" type="application/rss+xml">)
+    _read_feeds(run, list(dict.fromkeys(advertised))[:3], add)
     return list(found.values())
+
+
+def _read_feeds(run: _Run, feeds: list[str], add: Callable[[Found], None]) -> None:
+    for feed in feeds:
+        if not run.budget_left():
+            break
+        try:
+            resp = run.fetch(feed)
+            run.discovery_ok += 1
+            for item in sorted(parse_feed(resp.content, resp.url), key=_newest_first):
+                add(item)
+        except Exception as exc:
+            run.fail(feed, exc)
 
 
 def _newest_first(item: Found) -> float:

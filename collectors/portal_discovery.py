@@ -190,6 +190,19 @@ def find_next(tree: lxml.html.HtmlElement, url: str, selector: str | None = None
     return None
 
 
+def feed_links(html: str, url: str) -> list[str]:
+    """Same-site RSS/Atom feeds a page advertises with ``<link rel="alternate">``."""
+    tree = lxml.html.document_fromstring(html)
+    found = []
+    for link in tree.xpath('//link[@href and contains(@rel, "alternate")]'):
+        kind = (link.get("type") or "").lower()
+        if "rss" in kind or "atom" in kind:
+            target = normalise_url(urljoin(url, link.get("href", "")))
+            if site_of(target) == site_of(url):
+                found.append(target)
+    return found
+
+
 def parse_feed(content: bytes, url: str) -> list[Found]:
     """Same-site entry links of an RSS/Atom feed, with their dates."""
     import feedparser

@@ -404,3 +404,32 @@ def test_the_cursor_forgets_articles_past_every_recheck_rule(httpserver: HTTPSer
     run(httpserver, state)
     assert "https://gone.example/news/2020/01/01/old-1.html" not in state["articles"]
     assert len(state["articles"]) == 3
+
+
+def test_feeds_advertised_by_the_listing_are_read(httpserver: HTTPServer, site: Portal) -> None:
+    in_feed = "/news/2026/11/25/tolko-v-lente-30001.html"
+    listing = (FIXTURES / "listing.html").read_text(encoding="utf-8")
+    site.html(
+        "/news/",
+        listing.replace(
+            "</head>",
+            '<link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+            '<link rel="alternate" type="application/rss+xml" href="https://elsewhere.example/rss.xml"></head>',
+        ),
+    )
+    site.html(
+        "/rss.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Вестник</title>'
+        f"<item><title>Только в ленте</title><link>{httpserver.url_for(in_feed)}</link></item></channel></rss>",
+        ctype="application/rss+xml",
+    )
+    site.html(
+        in_feed, "<html><body><h1>Только в ленте</h1><p>Новость, которой нет в списке.</p></body></html>"
+    )
+    state: dict[str, Any] = {}
+    items = run(httpserver, state)
+    assert "Только в ленте" in {i.title for i in items}
+    assert state["_errors"] == []
+    site.hits.clear()
+    run(httpserver, {}, discover_feeds=False)
+    assert "/rss.xml" not in site.hits
