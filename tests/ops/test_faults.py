@@ -92,38 +92,35 @@ def test_kill_9_in_the_middle_of_a_run_then_the_next_run_completes(tmp_path: Pat
 
 
 def test_kill_9_during_writes_leaves_a_consistent_database(tmp_path: Path) -> None:
-    """Kill as the write-ahead log appears for the n-th time (a commit under way), several times, then finish."""
-    db = tmp_path / "m.duckdb"
-    wal = Path(str(db) + ".wal")
-    kills = 0
+    """Kill while the write-ahead log of a batch of 2000 items is being written, then run again."""
     expected = {f"big-{p['id']}" for p in big_posts(2100)}
     with FeedServer(big=2100) as server:
         config = write_config(tmp_path / "s.toml", server, {"big": "/big/big.xml"})
-        connect(db).close()  # migrated beforehand, so the kills land in the run's own writes
-        for target in (2,):  # the run's 2nd write: its first batch of items
+        for attempt in range(4):  # polling may miss the moment on a busy machine: try a fresh file again
+            db = tmp_path / f"m{attempt}.duckdb"
+            wal = Path(f"{db}.wal")
+            connect(db).close()  # migrated beforehand, so the kill lands in the run's own writes
             proc = start_run(config, db)
-            seen, present = 0, False
+            killed = False
             while proc.poll() is None:
-                now_present = wal.exists()
-                if now_present and not present:
-                    seen += 1
-                    if seen == target:
-                        proc.send_signal(signal.SIGKILL)
-                        kills += 1
-                        break
-                present = now_present
+                # Small writes (the run's start and end) leave a WAL of a few KB; the items' is far larger.
+                if wal.exists() and wal.stat().st_size > 64_000:
+                    proc.send_signal(signal.SIGKILL)
+                    killed = True
+                    break
                 time.sleep(0.0002)
             proc.wait(60)
-            with reader(db) as con:  # the database opens, and holds no duplicate and nothing foreign
-                keys = [r[0] for r in con.execute("SELECT external_id FROM items").fetchall()]
-            assert len(keys) == len(set(keys)) and set(keys) <= expected
+            if killed:
+                break
+        assert killed, "never caught the run writing its items"
+        with reader(db) as con:  # the database opens: all of the batch or none of it, no duplicate
+            keys = [r[0] for r in con.execute("SELECT external_id FROM items").fetchall()]
+        assert len(keys) == len(set(keys)) and set(keys) <= expected
+        assert run_statuses(db) == [("big", "running")]
         result = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
     assert result.returncode == 0, result.stderr
     assert counts(db) == {"big": (2100, 2100)}
-    statuses = [s for _, s in run_statuses(db)]
-    assert statuses[-1] == "ok" and "running" not in statuses
-    assert 1 <= statuses.count("aborted") <= kills
-    assert set(statuses[:-1]) <= {"aborted", "ok"}
+    assert run_statuses(db) == [("big", "aborted"), ("big", "ok")]
 
 
 @contextmanager
