@@ -129,8 +129,21 @@ def _meta(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> Iterator[str]:
         yield from found.get(name.lower(), [])
 
 
+_LD_CACHE: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+
+
 def _json_ld(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
-    """Every JSON-LD object on the page that looks like an article (graphs flattened)."""
+    """Every JSON-LD object on the page that looks like an article (graphs flattened); parsed once per tree."""
+    cached = _LD_CACHE.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1]
+    out = _parse_json_ld(tree)
+    _LD_CACHE.clear()  # one page at a time: keep only the latest tree
+    _LD_CACHE[id(tree)] = (tree, out)
+    return out
+
+
+def _parse_json_ld(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for script in tree.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
