@@ -83,29 +83,29 @@ def cluster_pending(db_path: Path, *, now: datetime | None = None) -> int:
     from classify.dedupe import assign_clusters, signature
 
     now = now or datetime.now(UTC)
-    done = 0
-    while True:
-        with writer(db_path) as con:
-            rows = con.execute(
-                "SELECT source, external_id, coalesce(title, '') || ' ' || coalesce(text, '') FROM items "
-                "WHERE simhash IS NULL LIMIT ?",
-                [PAGE],
-            ).fetchall()
-            if not rows:
-                break
-            existing = con.execute(
-                "SELECT source || '|' || external_id, simhash, cluster_id FROM items "
-                "WHERE simhash IS NOT NULL AND cluster_id IS NOT NULL AND collected_at >= ?",
-                [now - CLUSTER_WINDOW],
-            ).fetchall()
-        new = [(f"{s}|{e}", signature(text)) for s, e, text in rows]
-        clusters = assign_clusters(new, [(k, int(h), c) for k, h, c in existing])
+    with writer(db_path) as con:
+        rows = con.execute(
+            "SELECT source, external_id, coalesce(title, '') || ' ' || coalesce(text, '') FROM items "
+            "WHERE simhash IS NULL"
+        ).fetchall()
+        if not rows:
+            return 0
+        existing = con.execute(
+            "SELECT source || '|' || external_id, simhash, cluster_id FROM items "
+            "WHERE simhash IS NOT NULL AND cluster_id IS NOT NULL AND collected_at >= ?",
+            [now - CLUSTER_WINDOW],
+        ).fetchall()
+    # Signatures are computed with the database closed; one pass assigns every cluster.
+    new = [(f"{s}|{e}", signature(text)) for s, e, text in rows]
+    clusters = assign_clusters(new, [(k, int(h), c) for k, h, c in existing])
+    for start in range(0, len(rows), PAGE * 4):
+        page = range(start, min(start + PAGE * 4, len(rows)))
         table = pa.table(
             {
-                "source": [r[0] for r in rows],
-                "external_id": [r[1] for r in rows],
-                "simhash": pa.array([sig for _, sig in new], type=pa.uint64()),
-                "cluster_id": [clusters[key] for key, _ in new],
+                "source": [rows[i][0] for i in page],
+                "external_id": [rows[i][1] for i in page],
+                "simhash": pa.array([new[i][1] for i in page], type=pa.uint64()),
+                "cluster_id": [clusters[new[i][0]] for i in page],
             }
         )
         with writer(db_path) as con:
@@ -115,5 +115,4 @@ def cluster_pending(db_path: Path, *, now: datetime | None = None) -> int:
                 "WHERE items.source = s.source AND items.external_id = s.external_id"
             )
             con.unregister("sigs")
-        done += len(rows)
-    return done
+    return len(rows)

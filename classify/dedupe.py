@@ -8,15 +8,18 @@ are short; body sentences are long and the same in every copy, so copies land a 
 (usually none) while different stories land about 32 bits apart.
 
 Normalisation: lower case, ё → е, punctuation removed, whitespace collapsed; features are 3-word
-shingles hashed with BLAKE2b (stable across runs and machines, unlike ``hash()``).
+shingles: each word hashed once with BLAKE2b (stable across runs and machines, unlike ``hash()``),
+the three word hashes of a shingle mixed with numpy (whole text at once).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from typing import TypeVar
+
+import numpy as np
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -36,6 +39,7 @@ _SENTENCE_END = re.compile(
     r"|(?<=[а-яёәіңғүұқөһa-z0-9»\"”)])\s+(?=[А-ЯЁӘІҢҒҮҰҚӨҺ])"
 )
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_BIT_POSITIONS = np.arange(64, dtype=np.uint64)
 
 
 def normalise(text: str) -> list[str]:
@@ -61,12 +65,39 @@ def core(text: str) -> list[str]:
     return [w for _, _, words in sorted(chosen, key=lambda s: s[1]) for w in words]
 
 
-def _features(words: list[str]) -> Iterable[bytes]:
-    if len(words) < SHINGLE:
-        yield " ".join(words).encode("utf-8")
-        return
-    for i in range(len(words) - SHINGLE + 1):
-        yield " ".join(words[i : i + SHINGLE]).encode("utf-8")
+_WORD_HASHES: dict[str, int] = {}  # words repeat across texts: each is hashed with BLAKE2b once
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    if len(_WORD_HASHES) > 1_000_000:
+        _WORD_HASHES.clear()
+    out = np.empty(len(words), dtype=np.uint64)
+    for i, word in enumerate(words):
+        value = _WORD_HASHES.get(word)
+        if value is None:
+            value = _WORD_HASHES[word] = int.from_bytes(
+                hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "big"
+            )
+        out[i] = value
+    return out
+
+
+def _shingle_hashes(words: list[str]) -> np.ndarray:
+    """One 64-bit hash per 3-word shingle (per text when shorter), stable across runs and machines."""
+    h = _word_hashes(words)
+    if len(h) < SHINGLE:
+        h = np.array([np.bitwise_xor.reduce(h * _MIX[0])], dtype=np.uint64)
+        return _avalanche(h)
+    mixed = h[:-2] * _MIX[0] ^ np.roll(h, -1)[:-2] * _MIX[1] ^ np.roll(h, -2)[:-2] * _MIX[2]
+    return _avalanche(mixed)
+
+
+def _avalanche(x: np.ndarray) -> np.ndarray:
+    # splitmix64's finaliser: every input bit moves about half of the output bits
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def signature(text: str) -> int:
@@ -74,12 +105,12 @@ def signature(text: str) -> int:
     words = core(text)
     if not words:
         return 0
-    counts = [0] * 64
-    for feature in _features(words):
-        value = int.from_bytes(hashlib.blake2b(feature, digest_size=8).digest(), "big")
-        for bit in range(64):
-            counts[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if counts[bit] > 0)
+    with np.errstate(over="ignore"):
+        hashes = _shingle_hashes(words)
+    # Bit b of every shingle hash votes +1 (set) or -1 (clear); the signature keeps the bits that win.
+    bits = (hashes[:, None] >> _BIT_POSITIONS) & np.uint64(1)
+    votes = 2 * bits.sum(axis=0, dtype=np.int64) - len(hashes)
+    return int(sum(1 << int(bit) for bit in np.flatnonzero(votes > 0)))
 
 
 def signed(sig: int) -> int:
