@@ -283,7 +283,7 @@ class HttpClient:
         unchanged = bool(known) and known.get("hash") == digest
         if unchanged:
             self.stats.not_modified += 1
-        if resp.status_code < 300:
+        if conditional and resp.status_code < 300:  # only URLs fetched conditionally keep validators
             self.validators[url] = {
                 k: v
                 for k, v in {

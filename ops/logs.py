@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.http import mask_secrets
+from collectors.http import SECRET_PARAMS
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,11 +40,15 @@ class MaskingFormatter(logging.Formatter):
         return mask_secrets_in_text(super().format(record))
 
 
+_SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=([^&\s\"']+)")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+
+
 def mask_secrets_in_text(text: str) -> str:
-    """Mask token-like query parameters in every URL inside a free text."""
-    if "=" not in text or "://" not in text:
+    """Mask token-like parameters (``access_token=...``, with or without a URL around them) and bearer tokens."""
+    if "=" not in text and "earer" not in text:
         return text
-    return " ".join(mask_secrets(word) if "://" in word else word for word in text.split(" "))
+    return _BEARER.sub(r"\1 ***", _SECRET_IN_TEXT.sub(r"\1=***", text))
 
 
 def setup_logging(
