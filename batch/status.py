@@ -19,6 +19,13 @@ def _ago(when: datetime | None, now: datetime) -> str:
     return f"{seconds:.0f}s ago" if seconds >= 0 else f"in {-seconds:.0f}s"
 
 
+def _shorten(text: str, limit: int = 200) -> str:
+    """Cut the middle of a long error (usually a URL), keeping the message at its end: what to do."""
+    if len(text) <= limit:
+        return text
+    return text[: limit // 3] + " ... " + text[-(limit - limit // 3 - 5) :]
+
+
 def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
     """Print a table of sources; exit status 1 when any source's last run failed."""
     now = datetime.now(UTC)
@@ -76,7 +83,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
         if status in {"failed", "token", "permission", "throttled", "aborted"}:
             bad += 1
         if error:
-            note.append(error if len(error) < 140 else error[:137] + "...")
+            note.append(_shorten(error.replace(f"source {name}: ", "", 1)))
         if problems:
             note.append(f"{problems} skipped")
         if fails and due:
