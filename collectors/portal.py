@@ -359,7 +359,8 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     the last page of its comment thread, where engines put new comments when threads are paginated."""
     opts = run.opts
     source = run.ctx.source.name
-    resp = run.fetch(url, conditional=entry is not None)
+    # conditional even on the first visit: the client keeps validators only for conditional fetches
+    resp = run.fetch(url, conditional=True)
     pages: list[str] = list(entry.get("comment_pages", [])) if entry else []
     if resp.not_modified:
         if not entry or not entry.get("id") or not pages:
