@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,12 @@ class ClassifyResult:
 
 
 def classify_pending(
-    db_path: Path, *, model_path: str | Path | None = None, rescore_all: bool = False, model: Any = None
+    db_path: Path,
+    *,
+    model_path: str | Path | None = None,
+    rescore_all: bool = False,
+    model: Any = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ClassifyResult:
     """Score items that are new or edited (or, with ``rescore_all``, scored by another model version)."""
     result = ClassifyResult()
@@ -52,7 +58,7 @@ def classify_pending(
             return result
     result.model_version = model.version
     after = ("", "")
-    while True:
+    while should_stop is None or not should_stop():  # a stop request ends the pass between two pages
         with writer(db_path) as con:
             rows = classifications.pending(
                 con, model_version=model.version if rescore_all else None, limit=PAGE, after=after
