@@ -191,7 +191,8 @@ class Scheduler:
             # already classified (or that brought nothing new) skips them.
             if self._classified_upto < stored:
                 outcome.classified = self._classify()
-                self._classified_upto = stored
+                if not self.should_stop():  # a stopped pass left items for the next process
+                    self._classified_upto = stored
             news = outcome.classified or outcome.status not in {"ok", "partial"}
             if self.config.alerts and (news or self._alerts_pending):
                 # What was just classified is announced even when a stop is pending.
@@ -209,7 +210,7 @@ class Scheduler:
         model = self._load_model()
         if model is None:
             return 0
-        result = classify_pending(self.db_path, model=model)
+        result = classify_pending(self.db_path, model=model, should_stop=self.should_stop)
         if result.scored:
             log.info(
                 "classified %d items, %d flagged",
