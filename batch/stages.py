@@ -82,7 +82,9 @@ def classify_pending(
     return result
 
 
-def cluster_pending(db_path: Path, *, now: datetime | None = None) -> int:
+def cluster_pending(
+    db_path: Path, *, now: datetime | None = None, should_stop: Callable[[], bool] | None = None
+) -> int:
     """Give every item without a signature its SimHash and near-duplicate cluster; returns how many."""
     if importlib.util.find_spec("classify.dedupe") is None:
         return 0
@@ -102,7 +104,12 @@ def cluster_pending(db_path: Path, *, now: datetime | None = None) -> int:
             [now - CLUSTER_WINDOW],
         ).fetchall()
     # Signatures are computed with the database closed; one pass assigns every cluster.
-    new = [(f"{s}|{e}", signature(text)) for s, e, text in rows]
+    new = []
+    for s, e, text in rows:
+        if should_stop is not None and len(new) % 1000 == 0 and should_stop():
+            rows = rows[: len(new)]  # a stop request: store what is signed, the rest waits for the next pass
+            break
+        new.append((f"{s}|{e}", signature(text)))
     clusters = assign_clusters(new, [(k, int(h), c) for k, h, c in existing])
     for start in range(0, len(rows), PAGE * 4):
         page = range(start, min(start + PAGE * 4, len(rows)))
