@@ -199,14 +199,14 @@ class Scheduler:
                 report = alerting.deliver(self.db_path, self.config.alerts, batch=batch)
                 outcome.alerts = report.sent
                 self._alerts_pending = bool(report.failed)  # a failed delivery retries next batch
-            if self.snapshot_dir is not None and self._snapshot_upto < stored:
+            if self.snapshot_dir is not None and self._snapshot_upto < stored and not self.should_stop():
                 write_snapshot(self.db_path, self.snapshot_dir)
                 self._snapshot_upto = stored
 
     def _classify(self) -> int:
         from batch.stages import classify_pending, cluster_pending
 
-        cluster_pending(self.db_path)
+        cluster_pending(self.db_path, should_stop=self.should_stop)
         model = self._load_model()
         if model is None:
             return 0
