@@ -441,7 +441,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "extract",
         help="print one page's article (title, date, author, text, comments) as JSON",
         description="Extract the article from a saved HTML file or a URL and print it as one JSON object: "
-        "title, published_at (ISO 8601), author, text, comments [{author, published_at, text}].",
+        "title, published_at (ISO 8601), author, text, comments [{author, published_at, text}]. "
+        "Example: python pipeline.py extract saved/page.html --url https://example.kz/news/123",
     )
     parser.add_argument("target", metavar="PATH_OR_URL", help="a saved HTML file, or an http(s) URL to fetch")
     parser.add_argument("--url", help="the page's original URL (resolves links; helps the extractor)")
