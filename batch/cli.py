@@ -100,6 +100,8 @@ def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all
     result = classify_pending(db, model_path=model or config.settings.get("model"), rescore_all=rescore_all)
     if result.skipped_reason:
         print(f"classification skipped: {result.skipped_reason}", file=sys.stderr)
+    elif result.model_version is None:
+        print(f"nothing new to classify; {clustered} clustered")
     else:
         print(
             f"classified {result.scored} items ({result.unique_texts} distinct texts) with model "

@@ -47,6 +47,10 @@ def classify_pending(
 ) -> ClassifyResult:
     """Score items that are new or edited (or, with ``rescore_all``, scored by another model version)."""
     result = ClassifyResult()
+    if model is None and not rescore_all:
+        with writer(db_path) as con:
+            if not classifications.pending(con, limit=1):
+                return result  # nothing new: no need to load the model (its import alone takes seconds)
     if model is None:
         try:
             from classify.model import load_model
