@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from collectors.http import HttpClient
 
 COMMON_KEYS = frozenset({"name", "kind", "schedule"})
+# Every collected source may override the [settings] of its HTTP client.
+HTTP_KEYS = frozenset({"user_agent", "min_delay", "timeout", "retries", "max_bytes", "respect_robots"})
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors import COLLECTORS, IMPORTERS, collector_module
-from collectors.base import COMMON_KEYS, SourceConfig
+from collectors.base import COMMON_KEYS, HTTP_KEYS, SourceConfig
 from errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/sources.toml")
@@ -166,7 +166,7 @@ def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig
 def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
     if kind in COLLECTORS:
         module = collector_module(kind)
-        return frozenset(module.REQUIRED), frozenset(module.OPTIONAL)
+        return frozenset(module.REQUIRED), frozenset(module.OPTIONAL) | HTTP_KEYS
     module = importlib.import_module(IMPORTERS[kind].partition(":")[0])
     return frozenset(), frozenset(getattr(module, "IMPORT_OPTIONS", frozenset()))
 
