@@ -10,13 +10,12 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import duckdb
 from flask import (
     Flask,
     Response,
@@ -36,7 +35,7 @@ from review import auth, queries
 from review.export import FORMATS, MEDIA_TYPES, export_filename, export_record, write_records
 from review.queries import LABELS, LOCAL_TZ, Filters
 from review.render import highlight, per_day_svg
-from store.db import reader, writer
+from store.db import connect, writer
 from store.migrations import REVIEW_STATUSES
 
 log = logging.getLogger(__name__)
@@ -79,12 +78,26 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
     )
     db_lock = threading.Lock()  # one DuckDB connection at a time in this process
 
-    @contextmanager
-    def db(write: bool = False) -> Iterator[Any]:
-        with db_lock, (writer if write else reader)(db_path, wait=10.0) as con:
-            yield con
+    def db() -> duckdb.DuckDBPyConnection:
+        """This request's read-only connection, opened on first use; closed by release() or at the end."""
+        if g.get("db_con") is None:
+            db_lock.acquire()
+            try:
+                g.db_con = connect(db_path, read_only=True, wait=10.0)
+            except BaseException:
+                db_lock.release()
+                raise
+        return g.db_con
 
-    app.extensions["review_db"] = db
+    def release(_exc: BaseException | None = None) -> None:
+        con = g.pop("db_con", None)
+        if con is not None:
+            try:
+                con.close()
+            finally:
+                db_lock.release()
+
+    app.teardown_request(release)
 
     @app.errorhandler(StoreError)
     def store_busy(exc: StoreError) -> tuple[str, int]:
@@ -105,8 +118,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
         user = session.get("user")
         if not user:
             return redirect(url_for("login", next=request.full_path if request.args else request.path))
-        with db_lock:
-            epoch = auth.session_epoch(db_path, user)
+        epoch = auth.session_epoch(db(), user)
         if epoch is None or epoch != session.get("epoch"):
             session.clear()
             flash("Your session has ended; log in again.")
@@ -160,11 +172,12 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
         page = max(1, _int(request.args.get("page"), 1))
         first, last = _chart_range(filters)
         chart_filters = Filters(**{**_filters_dict(filters), "since": first, "until": last})
-        with db() as con:
-            total = queries.count_flagged(con, filters)
-            rows = queries.select_flagged(con, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-            counts = queries.per_day(con, chart_filters)
-            choices = queries.filter_choices(con)
+        con = db()
+        total = queries.count_flagged(con, filters)
+        rows = queries.select_page(con, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        counts = queries.per_day(con, chart_filters)
+        choices = queries.filter_choices(con)
+        release()
         session["list_query"] = urlencode(_query_pairs(request.args, with_page=True))
         query = _query_pairs(request.args)
         return render_template(
@@ -191,13 +204,14 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
     @app.get("/item")
     def item() -> Any:
         source, external_id = request.args.get("source", ""), request.args.get("id", "")
-        with db() as con:
-            found = queries.get_item(con, source, external_id)
-            if found is None:
-                abort(404, description="No such item.")
-            thread = queries.get_thread(con, found)
-            history = queries.review_history(con, source, external_id)
-            targets = queries.forward_targets(con)
+        con = db()
+        found = queries.get_item(con, source, external_id)
+        if found is None:
+            abort(404, description="No such item.")
+        thread = queries.get_thread(con, found)
+        history = queries.review_history(con, source, external_id)
+        targets = queries.forward_targets(con)
+        release()
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
         return render_template(
             "item.html",
@@ -214,6 +228,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
     def decide() -> Any:
         source, external_id = request.form.get("source", ""), request.form.get("id", "")
         status = request.form.get("status", "")
+        release()  # the write below needs the file to itself within this process
         try:
             with db_lock:
                 written = queries.record_decision(
@@ -240,8 +255,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
         filters, _form, errors = parse_filters(request.args)
         if errors:
             abort(400, description="; ".join(errors))
-        with db() as con:
-            rows = queries.select_flagged(con, filters, collapse=True)
+        rows = queries.select_flagged(db(), filters, collapse=True)
+        release()
         buffer = io.BytesIO()
         write_records([export_record(r) for r in rows], fmt, buffer)
         buffer.seek(0)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from errors import InputError
@@ -109,12 +110,11 @@ def authenticate(db_path: Path, username: str, password: str) -> int | None:
     return int(epoch)
 
 
-def session_epoch(db_path: Path, username: str) -> int | None:
+def session_epoch(con: duckdb.DuckDBPyConnection, username: str) -> int | None:
     """The current session epoch of an active user, or None when the user is gone or disabled."""
-    with reader(db_path) as con:
-        row = con.execute(
-            "SELECT session_epoch FROM users WHERE username = ? AND NOT disabled", [username]
-        ).fetchone()
+    row = con.execute(
+        "SELECT session_epoch FROM users WHERE username = ? AND NOT disabled", [username]
+    ).fetchone()
     return int(row[0]) if row else None
 
 

@@ -177,6 +177,35 @@ def select_flagged(
     return _row_dict(con.execute(sql, params))
 
 
+_PAGE = """
+WITH page AS (
+    SELECT f.*, coalesce(f.published_at, f.collected_at) AS ts
+    FROM flagged f
+    WHERE {where}
+    ORDER BY ts DESC, f.source, f.external_id
+    LIMIT ? OFFSET ?
+), sizes AS (
+    SELECT cluster_id, count(*) AS n FROM items
+    WHERE cluster_id IN (SELECT cluster_id FROM page WHERE cluster_id IS NOT NULL)
+    GROUP BY cluster_id
+)
+SELECT page.*, coalesce(sizes.n, 1) AS cluster_size
+FROM page LEFT JOIN sizes USING (cluster_id)
+ORDER BY page.ts DESC, page.source, page.external_id
+"""
+
+
+def select_page(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """One page of flagged items for the list, newest first, each with the size of its near-duplicate cluster.
+
+    Pages first and counts clusters for those rows only, which keeps the list fast on a large store.
+    """
+    where, params = _where(filters)
+    return _row_dict(con.execute(_PAGE.format(where=where), [*params, int(limit), int(offset)]))
+
+
 def count_flagged(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     """How many flagged items match ``filters``."""
     where, params = _where(filters)
@@ -198,11 +227,14 @@ def per_day(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[tuple[date
 
 
 def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """The sources and languages present among flagged items, for the filter form."""
-    sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM flagged ORDER BY 1").fetchall()]
+    """The sources and languages in the store, for the filter form."""
+    # From the plain tables (no join): a source without flagged items is harmless in a menu.
+    sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM items ORDER BY 1").fetchall()]
     langs = [
         r[0]
-        for r in con.execute("SELECT DISTINCT lang FROM flagged WHERE lang IS NOT NULL ORDER BY 1").fetchall()
+        for r in con.execute(
+            "SELECT DISTINCT lang FROM classifications WHERE lang IS NOT NULL ORDER BY 1"
+        ).fetchall()
     ]
     return {"sources": sources, "langs": langs}
 
