@@ -258,7 +258,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
         rows = queries.select_flagged(db(), filters, collapse=True)
         release()
         buffer = io.BytesIO()
-        write_records([export_record(r) for r in rows], fmt, buffer)
+        about = [("exported by", g.user), *queries.describe(filters)]
+        write_records([export_record(r) for r in rows], fmt, buffer, about=about)
         buffer.seek(0)
         log.info("reviewer %s exported %d rows as %s", g.user, len(rows), fmt)
         return send_file(

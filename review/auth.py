@@ -85,6 +85,19 @@ def set_password(db_path: Path, username: str, password: str, *, now: datetime |
     log.info("password of %s changed", username)
 
 
+def set_disabled(db_path: Path, username: str, disabled: bool) -> None:
+    """Disable a reviewer (their sessions end at once) or enable them again."""
+    with writer(db_path) as con:
+        changed = con.execute(
+            """UPDATE users SET disabled = ?, session_epoch = session_epoch + 1
+               WHERE username = ? RETURNING username""",
+            [disabled, username],
+        ).fetchall()
+    if not changed:
+        raise InputError(f"no user {username!r}")
+    log.info("user %s %s", username, "disabled" if disabled else "enabled")
+
+
 def list_users(db_path: Path) -> list[dict[str, Any]]:
     """Reviewers with their creation and password-change times (never the hashes)."""
     with writer(db_path) as con:  # a writer, so that an old file gets the users table first

@@ -71,6 +71,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         )
         _common(q)
         q.set_defaults(func=cmd_user_add if action == "add" else cmd_user_passwd)
+    for action, text in (
+        ("disable", "stop a reviewer from logging in (their open sessions end)"),
+        ("enable", "let a disabled reviewer log in again"),
+    ):
+        q = user_sub.add_parser(action, help=text, description=f"{text[0].upper()}{text[1:]}.")
+        q.add_argument("username")
+        _common(q)
+        q.set_defaults(func=cmd_user_disable if action == "disable" else cmd_user_enable)
     q = user_sub.add_parser("list", help="list reviewers", description="List reviewers.")
     _common(q)
     q.set_defaults(func=cmd_user_list)
@@ -197,4 +205,22 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         print(f"{user['username']}\tadded {user['created_at']:%Y-%m-%d %H:%M %Z}{state}")
     if not users:
         print("no reviewers yet; add one with: python pipeline.py user add NAME")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    """`user disable NAME`: no more logins; open sessions end."""
+    from review.auth import set_disabled
+
+    set_disabled(_db(args), args.username, True)
+    print(f"user {args.username} disabled")
+    return 0
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    """`user enable NAME`: a disabled reviewer may log in again."""
+    from review.auth import set_disabled
+
+    set_disabled(_db(args), args.username, False)
+    print(f"user {args.username} enabled")
     return 0

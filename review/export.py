@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from errors import InputError
-from review.queries import LABELS, LOCAL_TZ, Filters, select_flagged
+from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
 from store.db import reader
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,9 @@ def write_csv(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
     text.detach()
 
 
-def write_xlsx(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
+def write_xlsx(
+    records: Sequence[dict[str, Any]], out: IO[bytes], about: Sequence[tuple[str, str]] = ()
+) -> None:
     """XLSX: header frozen and bold, readable widths, wrapped text, local times, formulas never."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -193,6 +195,18 @@ def write_xlsx(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
             cells.append(cell)
         ws.row_dimensions[row_index].height = _row_height(values)
         ws.append(cells)
+    info = wb.create_sheet("about")
+    info.column_dimensions["A"].width = 22
+    info.column_dimensions["B"].width = 70
+    exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    for pair in [
+        ("exported at (Asia/Almaty)", exported),
+        ("rows", len(records)),
+        ("times", "local time of Asia/Almaty"),
+        ("near-duplicates", "one row per cluster; cluster_size counts the flagged items it stands for"),
+        *about,
+    ]:
+        info.append(list(pair))
     wb.save(out)
 
 
@@ -267,11 +281,16 @@ def write_parquet(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
 WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_json, "parquet": write_parquet}
 
 
-def write_records(records: Sequence[dict[str, Any]], fmt: str, out: IO[bytes]) -> None:
-    """Write ``records`` in format ``fmt`` to a binary stream."""
+def write_records(
+    records: Sequence[dict[str, Any]], fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Write ``records`` in format ``fmt`` to a binary stream (XLSX adds an 'about' sheet with ``about``)."""
     if fmt not in WRITERS:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    WRITERS[fmt](records, out)
+    if fmt == "xlsx":
+        write_xlsx(records, out, about)
+    else:
+        WRITERS[fmt](records, out)
 
 
 def export_to_file(
@@ -280,7 +299,7 @@ def export_to_file(
     """Export flagged items matching ``filters`` to ``out_path``; returns the number of rows."""
     records = load_records(db_path, filters, collapse=collapse)
     buffer = io.BytesIO()
-    write_records(records, fmt, buffer)
+    write_records(records, fmt, buffer, about=describe(filters))
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole at the end, so a failed export never leaves half a file behind.

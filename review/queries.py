@@ -56,6 +56,21 @@ class Filters:
         return self
 
 
+def describe(filters: Filters) -> list[tuple[str, str]]:
+    """The filters in words, one (name, value) pair per filter set; for the export's 'about' sheet."""
+    pairs = [
+        ("label", filters.label),
+        ("minimum score", None if filters.min_score is None else f"{filters.min_score:g}"),
+        ("from (Asia/Almaty)", filters.since.isoformat() if filters.since else None),
+        ("to (Asia/Almaty)", filters.until.isoformat() if filters.until else None),
+        ("sources", ", ".join(filters.sources) or None),
+        ("language", filters.lang),
+        ("review status", filters.status),
+        ("text search", filters.query),
+    ]
+    return [(name, value) for name, value in pairs if value]
+
+
 def local_day_start(day: date) -> datetime:
     """Midnight of ``day`` in Asia/Almaty, as an aware UTC datetime."""
     return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)

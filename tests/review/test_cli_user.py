@@ -67,8 +67,29 @@ def test_password_is_never_an_argument(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for args in (("export",), ("review",), ("user",), ("user", "add"), ("user", "list"), ("user", "passwd")):
+    for args in (
+        ("export",),
+        ("review",),
+        ("user",),
+        ("user", "add"),
+        ("user", "list"),
+        ("user", "passwd"),
+        ("user", "disable"),
+    ):
         done = run_cli(*args, "--help")
         assert done.returncode == 0
         assert "usage:" in done.stdout
     assert "127.0.0.1" in run_cli("review", "--help").stdout
+
+
+def test_disable_and_enable(tmp_path: Path) -> None:
+    db = tmp_path / "users.duckdb"
+    run_cli("user", "add", "aigerim", "--db", str(db), "--password-stdin", stdin="long-enough\n")
+    done = run_cli("user", "disable", "aigerim", "--db", str(db))
+    assert done.returncode == 0 and done.stdout.strip() == "user aigerim disabled"
+    assert authenticate(db, "aigerim", "long-enough") is None
+    assert "aigerim\tadded" in run_cli("user", "list", "--db", str(db)).stdout
+    assert "(disabled)" in run_cli("user", "list", "--db", str(db)).stdout
+    run_cli("user", "enable", "aigerim", "--db", str(db))
+    assert authenticate(db, "aigerim", "long-enough") == 3
+    assert run_cli("user", "disable", "nobody", "--db", str(db)).returncode == 1

@@ -178,3 +178,15 @@ def test_cli_export_without_database_fails_cleanly(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
     assert "no database here yet" in done.stderr
+
+
+def test_xlsx_about_sheet_names_the_filters(review_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "f.xlsx"
+    export_to_file(review_db, Filters(label="corruption", sources=["tg-city"], status="new"), "xlsx", out)
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["flagged", "about"]
+    about = {row[0]: row[1] for row in wb["about"].iter_rows(values_only=True)}
+    assert about["rows"] == 2
+    assert about["label"] == "corruption"
+    assert about["sources"] == "tg-city"
+    assert about["review status"] == "new"
