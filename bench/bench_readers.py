@@ -52,6 +52,10 @@ def analyst(mode: str, db: str, snapshot: str, seconds: float, pause: float, out
         tried += 1
         try:
             if mode == "snapshot":
+                if not Path(snapshot, "flagged.parquet").exists():  # the first snapshot is not written yet
+                    tried -= 1
+                    time.sleep(pause)
+                    continue
                 items, flagged = f"'{snapshot}/items.parquet'", f"'{snapshot}/flagged.parquet'"
                 for sql in QUERIES:
                     memory.execute(sql.format(items=items, flagged=flagged)).fetchall()
@@ -124,7 +128,7 @@ def scheduler_phase(
                     "name": f"s{n}",
                     "kind": "rss",
                     "url": f"{server.base}/feed/s{n}.xml",
-                    "schedule": "*/2 * * * * *",
+                    "schedule": f"*/{every} * * * * *",
                 }
                 for n in range(sources)
             ],
@@ -203,7 +207,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-readers-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
-        alone = scheduler_phase(work, "alone", args.seconds, args.sources, args.items, [], args.pause)
+        alone = scheduler_phase(
+            work, "alone", args.seconds, args.sources, args.items, [], args.pause, args.every
+        )
         shared = scheduler_phase(
             work,
             "shared",
@@ -212,6 +218,7 @@ def main() -> None:
             args.items,
             ["ro-retry", "ro-once", "snapshot"],
             args.pause,
+            args.every,
         )
     print(
         f"schedule: {args.sources} sources every {args.every} s, {args.items} items preloaded, {args.seconds:.0f} s per phase, "
