@@ -11,10 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from testutil import run_cli
 
-from review.export import COLUMN_NAMES, export_to_file
+from review.export import COLUMN_NAMES, export_to_file, write_records
 from review.queries import LOCAL_TZ, Filters, record_decision
 
 ALL_FLAGGED = 8  # flagged fixture items; the two Telegram posts about school 12 are one cluster
@@ -190,3 +192,27 @@ def test_xlsx_about_sheet_names_the_filters(review_db: Path, tmp_path: Path) -> 
     assert about["label"] == "corruption"
     assert about["sources"] == "tg-city"
     assert about["review status"] == "new"
+
+
+KAZAKH_RUSSIAN = (
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЕЁЖЯәғқңөұүһіӘҒҚҢӨҰҮҺІ «»—№.,;:!?()\"' \n=+-@0123456789abcXYZ"
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=KAZAKH_RUSSIAN, min_size=1, max_size=300))
+def test_texts_round_trip_through_xlsx_and_csv(text: str) -> None:
+    record = {name: None for name in COLUMN_NAMES} | {
+        "source": "s", "external_id": "1", "text": text, "author": text[:20], "labels": [], "evidence": {},
+        "duplicate_links": [], "cluster_size": 1, "status": "new",
+    }  # fmt: skip
+    buffer = io.BytesIO()
+    write_records([record], "xlsx", buffer)
+    ws = load_workbook(io.BytesIO(buffer.getvalue()))["flagged"]
+    cell = ws.cell(row=2, column=COLUMN_NAMES.index("text") + 1)
+    assert cell.data_type == "s"
+    assert cell.value == text or (cell.value is None and text == "")
+    buffer = io.BytesIO()
+    write_records([record], "csv", buffer)
+    (row,) = csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8-sig"), newline=""))
+    assert row["text"] == ("'" + text if text.startswith(("=", "+", "-", "@")) else text)
