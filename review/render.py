@@ -16,29 +16,42 @@ LABEL_COLOURS = {"corruption": "#b3261e", "infrastructure": "#1f5fa8"}
 OTHER_COLOUR = "#666666"
 
 
+def _term_pattern(term: str) -> str:
+    """A regex for an evidence term as it may appear in the raw text.
+
+    The classifier's terms come from normalised text (ё as е, single spaces, no punctuation), so
+    е also matches ё and the words of a phrase may be separated by any punctuation or spaces. A term
+    starts at a word start (terms may be stems such as «взятк»); a short one must be a whole word,
+    so «на» does not light up inside «канализация».
+    """
+    words = [re.escape(w).replace("е", "[её]").replace("Е", "[ЕЁ]") for w in term.split()]
+    body = r"[\W_]+".join(words)
+    return r"(?<!\w)" + body + (r"(?!\w)" if len(term) <= 3 else "")
+
+
 def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
     """``text`` escaped, with every evidence term (case-insensitive) wrapped in <mark class=LABEL>."""
     text = text or ""
-    term_label: dict[str, str] = {}
+    spans: list[tuple[int, int, str]] = []
     for label, terms in evidence.items():
-        for term in terms:
-            term_label.setdefault(term.casefold(), label)
-    if not term_label or not text:
+        clean = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+        if not clean or not text:
+            continue
+        pattern = re.compile("|".join(_term_pattern(t) for t in clean), re.IGNORECASE)
+        spans += [(m.start(), m.end(), label) for m in pattern.finditer(text) if m.end() > m.start()]
+    if not spans:
         return escape(text)
-    # Longest terms first, so "взяткой" wins over "взятк" where both match at one place.
-    pattern = re.compile(
-        "|".join(re.escape(t) for t in sorted(term_label, key=len, reverse=True)), re.IGNORECASE
-    )
+    # Leftmost first, the longest where two start together; overlapping later matches are dropped.
+    spans.sort(key=lambda span: (span[0], span[0] - span[1]))
     out: list[str] = []
     pos = 0
-    for match in pattern.finditer(text):
-        if match.start() == match.end():
+    for begin, finish, label in spans:
+        if begin < pos:
             continue
-        out.append(str(escape(text[pos : match.start()])))
-        label = term_label.get(match.group(0).casefold(), "other")
         css = label if label in LABEL_COLOURS else "other"
-        out.append(f'<mark class="ev ev-{css}" title="{escape(label)}">{escape(match.group(0))}</mark>')
-        pos = match.end()
+        out.append(str(escape(text[pos:begin])))
+        out.append(f'<mark class="ev ev-{css}" title="{escape(label)}">{escape(text[begin:finish])}</mark>')
+        pos = finish
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))  # noqa: S704 - every text piece was escaped above
 

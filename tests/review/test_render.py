@@ -56,3 +56,25 @@ def test_chart_bars_per_day_and_label() -> None:
     assert titles == ["2026-11-20 corruption: 3", "2026-11-20 infrastructure: 1", "2026-11-22 corruption: 2"]
     empty = str(per_day_svg([], first=date(2026, 11, 19), last=date(2026, 11, 25)))
     assert "no flagged items in this period" in empty
+
+
+def test_terms_from_normalised_text_match_the_raw_text() -> None:
+    out = str(
+        highlight(
+            "Ещё раз: дороги, на улице — канализационный люк", {"infrastructure": ["еще", "дороги на", "на"]}
+        )
+    )
+    assert out == (
+        '<mark class="ev ev-infrastructure" title="infrastructure">Ещё</mark> раз: '
+        '<mark class="ev ev-infrastructure" title="infrastructure">дороги, на</mark> улице — канализационный люк'
+    )
+
+
+def test_stems_match_word_starts_only() -> None:
+    out = str(highlight("Взятку дали; перевзяткой нет", {"corruption": ["взятк"]}))
+    assert out == '<mark class="ev ev-corruption" title="corruption">Взятк</mark>у дали; перевзяткой нет'
+
+
+def test_overlapping_terms_of_two_labels_keep_the_longest_leftmost() -> None:
+    out = str(highlight("ремонт дороги", {"infrastructure": ["ремонт дороги"], "corruption": ["ремонт"]}))
+    assert out == '<mark class="ev ev-infrastructure" title="infrastructure">ремонт дороги</mark>'
