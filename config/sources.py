@@ -36,6 +36,7 @@ SETTINGS_KEYS = frozenset(
         "misfire_grace_seconds",  # `schedule`: a run that starts later than this after its time is skipped
         "max_parallel_sources",  # `schedule`: sources collected at the same time (threads)
         "snapshot_dir",  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
+        "stop_grace_seconds",  # `schedule`: how long SIGTERM waits for runs blocked on the network
     }
 )
 TOP_LEVEL_KEYS = frozenset({"settings", "sources", "alerts"})

@@ -13,6 +13,7 @@ running writes finish, stops collectors between items, and exits with status 0.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -36,6 +37,7 @@ FALLBACK_SCHEDULE = "*/30 * * * *"
 TIMEZONE = "Asia/Almaty"
 DEFAULT_MISFIRE_GRACE = 300  # seconds
 DEFAULT_WORKERS = 4
+DEFAULT_STOP_GRACE = 20.0  # seconds a stop waits for runs blocked on the network
 SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
 
 
@@ -88,6 +90,7 @@ class Scheduler:
         self._alerts_pending = True
         self._batches = 0
         self._count_lock = threading.Lock()
+        self._active: set[str] = set()  # sources whose job is running
         self.sources = config.collected()
         if not self.sources:
             raise ConfigError("no sources to collect", path=str(config.path) if config.path else None)
@@ -105,11 +108,19 @@ class Scheduler:
 
     def run_job(self, name: str) -> BatchOutcome:
         """Collect one source, then classify, alert and snapshot; never raises."""
-        outcome = BatchOutcome(source=name)
         log.info("%s: due", name, extra={"event": "job_started", "source": name})
         if self.should_stop():
-            outcome.skipped = "stopping"
-            return outcome
+            return BatchOutcome(source=name, skipped="stopping")
+        with self._count_lock:
+            self._active.add(name)
+        try:
+            return self._job(name)
+        finally:
+            with self._count_lock:
+                self._active.discard(name)
+
+    def _job(self, name: str) -> BatchOutcome:
+        outcome = BatchOutcome(source=name)
         source = self.config.source(name)
         assert source is not None
         try:
@@ -310,9 +321,37 @@ class Scheduler:
             while not self.stop_event.wait(1.0):
                 pass
         finally:
-            scheduler.shutdown(wait=True)  # the running jobs end their current write, then return
+            scheduler.shutdown(wait=False)  # no new jobs; the running ones stop between two items
+        grace = float(self.config.settings.get("stop_grace_seconds", DEFAULT_STOP_GRACE))
+        deadline = time.monotonic() + grace
+        while self._active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._active:
+            self._exit_between_writes(grace)
         log.info("scheduler stopped cleanly", extra={"event": "stopped"})
         return 0
+
+    def _exit_between_writes(self, grace: float) -> None:
+        """End the process while no write is under way, leaving runs stuck on the network behind.
+
+        A collector blocked on a slow server only sees the stop after its request. Rather than wait
+        for it, take the process-wide write lock (so no transaction is half-done) and exit: the cut
+        runs stay 'running' and their next run closes them as 'aborted' and re-reads what they missed,
+        exactly as after a kill -9.
+        """
+        from store import db as store_db
+
+        with self._count_lock:
+            busy = sorted(self._active)
+        store_db._WRITE_LOCK.acquire()  # held until the process ends: the current write completes first
+        log.warning(
+            "stopping after %.0f s with %s still waiting on the network; their runs will show as aborted",
+            grace,
+            ", ".join(busy),
+            extra={"event": "stopped", "cut_short": busy},
+        )
+        logging.shutdown()
+        os._exit(0)
 
 
 def write_snapshot(db_path: Path, folder: Path) -> None:

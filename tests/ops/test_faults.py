@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 from opskit import POSTS, FeedServer, big_posts
 from testutil import ROOT, run_cli
 
 from batch.demo import write_sources_toml
+from errors import StoreError
 from store.db import connect, reader
 
 SETTINGS = {
@@ -201,3 +204,69 @@ def test_full_disk_gives_one_clear_error_and_the_database_stays_usable(tmp_path:
     # The failed attempts stopped before fetching; after the disk was freed, the second fetch (4 posts)
     # stored the 2 new ones beside the 2 of the first run, nothing doubled.
     assert requests == 2 and final == {"city": (4, 4)}
+
+
+def test_sigterm_while_a_source_hangs_exits_0_between_writes(tmp_path: Path) -> None:
+    """SIGTERM does not wait for a server that never answers: after the grace time the process ends
+    between two writes, and the cut run is closed as aborted by the next one."""
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        sources = [
+            {
+                "name": "fine",
+                "kind": "rss",
+                "url": server.base + "/full/fine.xml",
+                "schedule": "*/2 * * * * *",
+            },
+            {
+                "name": "stuck",
+                "kind": "rss",
+                "url": server.base + "/stall/stuck.xml",
+                "schedule": "*/2 * * * * *",
+            },
+        ]
+        config = tmp_path / "s.toml"
+        write_sources_toml(config, {**SETTINGS, "max_parallel_sources": 2, "stop_grace_seconds": 1}, sources)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "pipeline.py"), "schedule", "--config", str(config), "--db", str(db)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert server.stalled.wait(60)
+        assert wait_for_runs(db, "fine")
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopping after 1 s with stuck still waiting on the network" in err
+        assert "Traceback" not in err
+        with reader(db) as con:
+            stuck = con.execute("SELECT status FROM runs WHERE source = 'stuck'").fetchall()
+        assert stuck == [("running",)]
+        server.release.set()
+        result = run_cli(
+            "run", "--config", str(config), "--db", str(db), "--no-classify", "--source", "stuck"
+        )
+    assert result.returncode == 0, result.stderr
+    with reader(db) as con:
+        stuck = con.execute("SELECT status FROM runs WHERE source = 'stuck' ORDER BY run_id").fetchall()
+    assert stuck == [("aborted",), ("ok",)]
+    assert counts(db)["stuck"] == (len(POSTS), len(POSTS))
+
+
+def wait_for_runs(db: Path, source: str, timeout: float = 30.0) -> bool:
+    """Wait until ``source`` has a finished run (reading between the scheduler's writes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            with (
+                contextlib.suppress(duckdb.Error, StoreError),
+                reader(db, wait=5.0) as con,
+            ):  # not migrated yet
+                if con.execute(
+                    "SELECT count(*) FROM runs WHERE source = ? AND status = 'ok'", [source]
+                ).fetchone()[0]:
+                    return True
+        time.sleep(0.2)
+    return False
