@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
     p.add_argument("--lang", help="only this language (ru, kk, mixed, other)")
     p.add_argument("--status", choices=STATUSES, help="only items whose latest review status is this")
+    p.add_argument("--search", metavar="TEXT", help="only items whose text, title or author contains TEXT")
     p.add_argument(
         "--all-duplicates", action="store_true", help="one row per item instead of one per cluster"
     )
@@ -127,6 +128,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         sources=args.source or [],
         lang=args.lang,
         status=args.status,
+        query=args.search,
     )
     n = export_to_file(db, filters, args.format, args.out, collapse=not args.all_duplicates)
     print(f"wrote {n} rows to {args.out}")

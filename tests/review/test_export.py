@@ -171,6 +171,10 @@ def test_cli_export_all_duplicates_and_repeated_source(review_db: Path, tmp_path
         "--source", "tg-city", "--source", "tg-news",
     )  # fmt: skip
     assert done.stdout.strip() == f"wrote 2 rows to {out}"
+    done = run_cli(
+        "export", "--db", str(review_db), "--format", "csv", "--out", str(out), "--search", "ЛЮКОВ"
+    )
+    assert done.stdout.strip() == f"wrote 1 rows to {out}"  # the article; its comment does not say it
 
 
 def test_cli_export_without_database_fails_cleanly(tmp_path: Path) -> None:
