@@ -345,7 +345,7 @@ class Scheduler:
             busy = sorted(self._active)
         store_db._WRITE_LOCK.acquire()  # held until the process ends: the current write completes first
         log.warning(
-            "stopping after %.0f s with %s still waiting on the network; their runs will show as aborted",
+            "stopping after %.0f s with %s still busy (a source not answering, or a long pass); cut runs show as aborted",
             grace,
             ", ".join(busy),
             extra={"event": "stopped", "cut_short": busy},
