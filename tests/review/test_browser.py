@@ -199,3 +199,29 @@ def test_an_item_whose_text_is_a_script_shows_as_text(server: str, browser: obje
     assert body.find_elements(By.TAG_NAME, "script") == []
     meta = d.find_element(By.CSS_SELECTOR, ".entry.main .meta").text  # type: ignore[attr-defined]
     assert "<b>Хакер</b>" in meta
+
+
+def test_forward_asks_to_whom_before_sending(
+    server: str, browser: object, review_db: Path, password: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    d = browser
+    d.get(server + "/item?source=city-portal&id=a-100")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
+    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.ID, "forward"))  # back on the item asked for before the login
+    d.find_element(By.ID, "forward").click()  # type: ignore[attr-defined]
+    to = d.find_element(By.ID, "forwarded-to")  # type: ignore[attr-defined]
+    assert to.get_property("validationMessage") == "Say to whom the item is forwarded"
+    assert d.find_element(By.ID, "current-status").text == "new"  # type: ignore[attr-defined]
+    to.send_keys("Акимат, отдел ЖКХ")
+    d.find_element(By.ID, "forward").click()  # type: ignore[attr-defined]
+    _wait(d, _text_is(By.ID, "current-status", "forwarded"))
+    con = duckdb.connect(str(review_db), read_only=True)
+    try:
+        rows = con.execute("SELECT status, forwarded_to FROM reviews WHERE external_id = 'a-100'").fetchall()
+    finally:
+        con.close()
+    assert rows == [("forwarded", "Акимат, отдел ЖКХ")]
