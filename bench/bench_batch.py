@@ -55,7 +55,7 @@ def config(base: str, plan: Plan, path: Path) -> None:
         'token_env = "BENCH_FB_TOKEN"',
         "page_size = 100",
         "comment_page_size = 100",
-        "comment_days = 3650",
+        "comment_days = 7",  # the collector's default: comments of the last week's posts are re-read
     ]
     for k in range(plan.channels):
         lines += [

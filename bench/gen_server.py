@@ -66,7 +66,7 @@ class Plan:
         self.feeds = 40
         self.entries = max(1, int(items * 0.40) // self.feeds)
         self.portals = 4
-        self.comments_per_article = 9
+        self.comments_per_article = 24  # portals are where reader comment threads are
         self.articles = max(1, int(items * 0.25) // (self.portals * (1 + self.comments_per_article)))
         self.posts = max(1, int(items * 0.30) // 31)
         self.channels = 5
