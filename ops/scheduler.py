@@ -255,6 +255,9 @@ class Scheduler:
                 "INSERT INTO meta VALUES ('scheduler_started', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [self.clock().isoformat()],
             )
+        if self.snapshot_dir is not None:  # analysts find a snapshot from the start
+            write_snapshot(self.db_path, self.snapshot_dir)
+            self._snapshot_upto = self._stored
 
     def run_once(self) -> list[BatchOutcome]:
         """Every source once, now, one after another (`schedule --once`)."""

@@ -68,7 +68,7 @@ class SnapshotAnalyst(Analyst):
         con = duckdb.connect()
         items = self.db / "items.parquet"
         while not self.stop.is_set():
-            if items.exists():
+            if (self.db / "flagged.parquet").exists():  # written last: the first snapshot is complete
                 try:
                     con.execute(f"SELECT source, count(*) FROM '{items}' GROUP BY source").fetchall()
                     con.execute(f"SELECT count(*) FROM '{self.db / 'flagged.parquet'}'").fetchone()
