@@ -73,6 +73,25 @@ class Plan:
         self.messages = max(20, int(items * 0.05) // self.channels)
 
 
+class IndexedGraph(GraphEmulator):
+    """The emulator with comments indexed by post: the generated page never changes, and scanning
+    every comment per request would make the server, not the pipeline, the thing measured."""
+
+    def freeze(self) -> None:
+        by_post: dict[str, dict[str, dict]] = {}
+        for cid, comment in self.comments.items():
+            by_post.setdefault(comment["post_id"], {})[cid] = comment
+        self._by_post = by_post
+
+    def _comments(self, post_id, parent, query, prefix, path):  # type: ignore[no-untyped-def]
+        everything = self.comments
+        self.comments = self._by_post.get(post_id, {})
+        try:
+            return super()._comments(post_id, parent, query, prefix, path)
+        finally:
+            self.comments = everything
+
+
 class Site:
     """The generated content, built lazily per page and cached."""
 
@@ -80,7 +99,7 @@ class Site:
         self.plan = plan
         self.seed = seed
         self.cache: dict[str, tuple[str, bytes]] = {}
-        self.graph = GraphEmulator(token=None)
+        self.graph = IndexedGraph(token=None)
         self.graph.add_page("900100", "Департамент (бенч)")
         rng = random.Random(seed)
         for p in range(plan.posts):
@@ -97,6 +116,7 @@ class Site:
                     author=f"Житель {c}",
                 )
                 first = first or cid
+        self.graph.freeze()
         self.lock = threading.Lock()
 
     def page(self, path: str, query: dict[str, list[str]]) -> tuple[str, bytes] | None:
