@@ -69,6 +69,8 @@ class ItemSink:
 
     def add(self, item: Item) -> None:
         """Queue one item; flushes when the batch is full or old."""
+        if not self.buffer:
+            self._last_flush = time.monotonic()  # the batch's age counts from its first item
         self.buffer.append(item)
         self.run.fetched += 1
         if len(self.buffer) >= FLUSH_ITEMS or time.monotonic() - self._last_flush > FLUSH_SECONDS:

@@ -29,7 +29,7 @@ from config.sources import Config, cron_trigger
 from errors import ConfigError, ModelError, MonitorError, StoreError
 from ops import alerts as alerting
 from ops.health import backed_off_until
-from store.db import writer
+from store.db import holding, writer
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,10 @@ class Scheduler:
         with self._count_lock:
             self._active.add(name)
         try:
-            return self._job(name)
+            # One connection for the run's writes in quick succession, closed after half a second
+            # without one, so analysts get in while the source waits on the network.
+            with holding(self.db_path, idle=0.5):
+                return self._job(name)
         finally:
             with self._count_lock:
                 self._active.discard(name)

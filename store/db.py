@@ -59,7 +59,7 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
         except duckdb.IOException as exc:
             if _is_lock_conflict(exc) and time.monotonic() < deadline:
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
+                delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
                 continue
             if _is_lock_conflict(exc):
                 raise StoreLocked(
