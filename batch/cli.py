@@ -94,10 +94,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all: bool = False) -> None:
-    from batch.stages import classify_pending, cluster_pending
+    from batch.stages import analyse_pending
 
-    clustered = cluster_pending(db)
-    result = classify_pending(db, model_path=model or config.settings.get("model"), rescore_all=rescore_all)
+    clustered, result = analyse_pending(
+        db, model_path=model or config.settings.get("model"), rescore_all=rescore_all
+    )
     if result.skipped_reason:
         print(f"classification skipped: {result.skipped_reason}", file=sys.stderr)
     elif result.model_version is None:

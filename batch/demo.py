@@ -148,7 +148,7 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
     """Serve, configure, run, import, classify, and print the flagged items."""
     from batch.cli import FAILED_STATUSES, print_run
     from batch.runner import import_file, run_batch
-    from batch.stages import classify_pending, cluster_pending
+    from batch.stages import analyse_pending
     from config.sources import load_config
     from store.db import holding
 
@@ -176,8 +176,7 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
             )
         for run in runs:
             print_run(run)
-        clustered = cluster_pending(db)
-        result = classify_pending(db)
+        clustered, result = analyse_pending(db)
     if result.skipped_reason:
         print(f"classification skipped: {result.skipped_reason}")
     else:

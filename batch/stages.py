@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 PAGE = 5000
 CLUSTER_WINDOW = timedelta(days=30)  # near-duplicates are looked for among items of the last 30 days
+PARALLEL_SIGNATURES = 5000  # from this many new items, signatures are computed in a second process
 
 
 @dataclass(slots=True)
@@ -86,34 +89,40 @@ def classify_pending(
     return result
 
 
-def cluster_pending(
-    db_path: Path, *, now: datetime | None = None, should_stop: Callable[[], bool] | None = None
-) -> int:
-    """Give every item without a signature its SimHash and near-duplicate cluster; returns how many."""
-    if importlib.util.find_spec("classify.dedupe") is None:
-        return 0
-    from classify.dedupe import assign_clusters, signature
-
-    now = now or datetime.now(UTC)
+def _cluster_inputs(db_path: Path, now: datetime) -> tuple[list[tuple], list[tuple]]:
+    """Items without a signature, and the clustered items of the window they may join."""
     with writer(db_path) as con:
         rows = con.execute(
             "SELECT source, external_id, coalesce(title, '') || ' ' || coalesce(text, '') FROM items "
             "WHERE simhash IS NULL"
         ).fetchall()
         if not rows:
-            return 0
+            return [], []
         existing = con.execute(
             "SELECT source || '|' || external_id, simhash, cluster_id FROM items "
             "WHERE simhash IS NOT NULL AND cluster_id IS NOT NULL AND collected_at >= ?",
             [now - CLUSTER_WINDOW],
         ).fetchall()
-    # Signatures are computed with the database closed; one pass assigns every cluster.
-    new = []
-    for s, e, text in rows:
-        if should_stop is not None and len(new) % 1000 == 0 and should_stop():
-            rows = rows[: len(new)]  # a stop request: store what is signed, the rest waits for the next pass
+    return rows, existing
+
+
+def signatures(texts: list[str], should_stop: Callable[[], bool] | None = None) -> list[int]:
+    """SimHash of each text (fewer when a stop is requested: the rest waits for the next pass)."""
+    from classify.dedupe import signature
+
+    out: list[int] = []
+    for text in texts:
+        if should_stop is not None and len(out) % 1000 == 0 and should_stop():
             break
-        new.append((f"{s}|{e}", signature(text)))
+        out.append(signature(text))
+    return out
+
+
+def _store_clusters(db_path: Path, rows: list[tuple], sigs: list[int], existing: list[tuple]) -> int:
+    from classify.dedupe import assign_clusters
+
+    rows = rows[: len(sigs)]
+    new = [(f"{s}|{e}", sig) for (s, e, _), sig in zip(rows, sigs, strict=True)]
     clusters = assign_clusters(new, [(k, int(h), c) for k, h, c in existing])
     for start in range(0, len(rows), PAGE * 4):
         page = range(start, min(start + PAGE * 4, len(rows)))
@@ -133,3 +142,37 @@ def cluster_pending(
             )
             con.unregister("sigs")
     return len(rows)
+
+
+def cluster_pending(
+    db_path: Path, *, now: datetime | None = None, should_stop: Callable[[], bool] | None = None
+) -> int:
+    """Give every item without a signature its SimHash and near-duplicate cluster; returns how many."""
+    if importlib.util.find_spec("classify.dedupe") is None:
+        return 0
+    rows, existing = _cluster_inputs(db_path, now or datetime.now(UTC))
+    if not rows:
+        return 0
+    # Signatures are computed with the database closed; one pass assigns every cluster.
+    return _store_clusters(db_path, rows, signatures([r[2] for r in rows], should_stop), existing)
+
+
+def analyse_pending(
+    db_path: Path, *, model_path: str | Path | None = None, rescore_all: bool = False
+) -> tuple[int, ClassifyResult]:
+    """Cluster and classify what is new, on both cores: a big backlog's signatures are computed in a
+    worker process while this one classifies. Returns (items clustered, classification result)."""
+    rows, existing = _cluster_inputs(db_path, datetime.now(UTC))
+    texts = [r[2] for r in rows]
+    if len(texts) < PARALLEL_SIGNATURES:
+        result = classify_pending(db_path, model_path=model_path, rescore_all=rescore_all)
+        sigs = signatures(texts)
+    else:
+        # spawn, not fork: this process has threads (DuckDB's, the idle closer) a fork would copy mid-flight
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            future = pool.submit(signatures, texts)
+            result = classify_pending(db_path, model_path=model_path, rescore_all=rescore_all)
+            sigs = future.result()
+    clustered = _store_clusters(db_path, rows, sigs, existing) if rows else 0
+    return clustered, result
