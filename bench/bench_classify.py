@@ -11,6 +11,7 @@ the runner, including normalisation and language identification.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -119,27 +120,47 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (classify --workers)")
     args = parser.parse_args()
 
     from classify.model import load_model
+    from classify.parallel import ParallelScorer, chunks
 
     texts = make_texts(args.texts)
     started = time.perf_counter()
     model = load_model(args.model)
+    scorer = ParallelScorer(args.model, args.workers) if args.workers > 1 else None
+    if scorer is not None:
+        list(scorer.map([texts[:10]] * args.workers))  # workers load the model before the clock starts
     load_seconds = time.perf_counter() - started
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(args.runs):
-        started = time.perf_counter()
-        for start in range(0, len(texts), args.batch):
-            model.classify(texts[start : start + args.batch])
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if scorer is not None:
+            for _ in scorer.map(chunks(texts, args.batch)):
+                pass
+        else:
+            for start in range(0, len(texts), args.batch):
+                model.classify(texts[start : start + args.batch])
         rates.append(len(texts) / (time.perf_counter() - started))
+        cpu_rates.append(len(texts) / (time.process_time() - cpu_started))
     chars = sum(len(t) for t in texts)
     print(f"model {model.version}: loaded in {load_seconds:.2f} s")
     print(f"texts: {len(texts)}, mean length {chars / len(texts):.0f} characters, batches of {args.batch}")
     print("runs (docs/s): " + ", ".join(f"{r:,.0f}" for r in rates))
     print(f"first run (cold caches): {rates[0]:,.0f} docs/s")
-    print(f"median: {statistics.median(rates):,.0f} docs/s")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    print(f"median: {statistics.median(rates):,.0f} docs/s (wall clock)")
+    if scorer is None:
+        print(f"median per CPU second: {statistics.median(cpu_rates):,.0f} docs/s (other processes excluded)")
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if scorer is not None:
+        scorer.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"workers: {args.workers}")
+    print(
+        f"peak RSS: {peak_rss_mb():.0f} MB"
+        + (f" (largest worker {children:.0f} MB)" if scorer is not None else "")
+    )
     return 0
 
 

@@ -146,6 +146,12 @@ def _assign_splits(rows: list[Row], file: str, cluster: bool = False) -> None:
         row.weight = WEIGHT.get(file, 1.0)
 
 
+def dev_part(rows: list[Row], file: str) -> list[Row]:
+    """The rows of one file that its split keeps out of training (``file`` as in DEV_PERCENT)."""
+    _assign_splits(rows, file, cluster=file in ("corruption_dev", "kazakh_corruption_dev"))
+    return [r for r in rows if r.split == "dev"]
+
+
 def load_shared(data_dir: Path = SHARED_DATA) -> list[Row]:
     """All labelled shared rows with their split, plus weak-label training rows."""
     if not data_dir.is_dir():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,13 +25,16 @@ import scipy.sparse as sp
 from classify.rules import CLASSES, RULES, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
 
-TOKEN = re.compile(r"[^\W\d_]{2,}|\[(?:url|email|user|phone)\]")
+# Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
+TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]{2,}|\[(?:url|email|user|phone)\]")
 _KK_LETTERS = re.compile(r"[әғқңөұүһі]")
 _CYRILLIC = re.compile(r"[а-я]")
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
 KK_PREFIX = 6
 _BIGRAM_MULT = np.uint64(1_000_003)
 RULE_VALUE = 0.5
+_PROBLEM = CLASSES.index("problem")
+_COPY_SALT = np.uint64(0x9E3779B9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class FeatureSpec:
     char_bits: int = 19
     char_min: int = 3
     char_max: int = 5
+    problem_copies: int = 1  # 1: stems are repeated in separate columns when a failure word is present
 
     @property
     def word_dim(self) -> int:
@@ -64,6 +69,7 @@ class FeatureSpec:
             "char_bits": self.char_bits,
             "char_min": self.char_min,
             "char_max": self.char_max,
+            "problem_copies": self.problem_copies,
         }
 
 
@@ -136,14 +142,17 @@ class Featuriser:
     def transform(self, texts: Sequence[str], langs: Sequence[str]) -> Batch:
         """Features of normalised texts; ``langs`` adds one language column per document."""
         spec = self.spec
-        vocab: dict[str, int] = {}
+        # A missing token gets the next id: vocab[token] does the look-up and the insert in C.
+        vocab: defaultdict[str, int] = defaultdict()
+        vocab.default_factory = vocab.__len__
+        lookup = vocab.__getitem__
         flat: list[int] = []
         indptr = [0]
         for text in texts:
             tokens = TOKEN.findall(text.lower())
             if len(tokens) > MAX_TOKENS:
                 tokens = tokens[:MAX_TOKENS]
-            flat.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
+            flat.extend(map(lookup, tokens))
             indptr.append(len(flat))
         n_docs = len(texts)
         uniq = list(vocab)
@@ -159,8 +168,14 @@ class Featuriser:
             shape=(len(uniq), spec.char_dim),
         )
         doc_tokens = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, ptr), shape=(n_docs, len(uniq)))
+        doc_tokens.sum_duplicates()  # repeated words: one row entry with a count, less work below
         chars = (doc_tokens @ token_chars).tocsr()
 
+        masks = np.fromiter((i[3] for i in infos), dtype=np.int64, count=len(infos))
+        bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
+        doc_classes = (
+            np.asarray(doc_tokens @ bits) > 0 if len(infos) else np.zeros((n_docs, len(CLASSES)), bool)
+        )
         rows = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(ptr))
         uni_cols = token_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
         keep = uni_cols >= 0
@@ -172,19 +187,24 @@ class Featuriser:
             bigram_cols = np.zeros(0, dtype=np.int64)
             bigram_ok = np.zeros(0, dtype=bool)
         lang_cols = np.asarray([_crc("lang:" + lang) % spec.word_dim for lang in langs], dtype=np.int64)
-        word_rows = np.concatenate(
-            [rows[keep], rows[:-1][bigram_ok] if len(ids) > 1 else rows[:0], np.arange(n_docs)]
+        # Stems again, in their own columns, for documents that also say something is wrong: a linear
+        # model then learns "road + failure" apart from "road" (news of a new road is not a complaint).
+        copy = (
+            keep & doc_classes[rows, _PROBLEM]
+            if spec.problem_copies and len(ids)
+            else np.zeros(len(ids), bool)
         )
-        word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols])
+        copy_cols = (((token_hash[ids][copy] ^ _COPY_SALT) * _BIGRAM_MULT) % np.uint64(spec.word_dim)).astype(
+            np.int64
+        )
+        word_rows = np.concatenate(
+            [rows[keep], rows[:-1][bigram_ok] if len(ids) > 1 else rows[:0], np.arange(n_docs), rows[copy]]
+        )
+        word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols, copy_cols])
         words = sp.csr_matrix(
             (np.ones(len(word_cols), dtype=np.float32), (word_rows, word_cols)), shape=(n_docs, spec.word_dim)
         )
         words.sum_duplicates()
-        masks = np.fromiter((i[3] for i in infos), dtype=np.int64, count=len(infos))
-        bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
-        doc_classes = (
-            np.asarray(doc_tokens @ bits) > 0 if len(infos) else np.zeros((n_docs, len(CLASSES)), bool)
-        )
         rules = sp.csr_matrix(rule_matrix(doc_classes).astype(np.float32) * RULE_VALUE)
         matrix = sp.hstack(
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
@@ -204,30 +224,37 @@ def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
     return block
 
 
-def evidence(
-    batch: Batch, doc: int, word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
-) -> list[str]:
-    """Terms and two-word phrases of one document that pushed a label up, strongest first."""
-    start, end = int(batch.indptr[doc]), int(batch.indptr[doc + 1])
-    if start == end:
-        return []
-    local = batch.ids[start:end]
-    scored: dict[str, float] = {}
-    for u in np.unique(local):
-        value = float(token_scores[u])
-        if value > 0:
-            scored[batch.tokens[u]] = value
-    if end - start > 1:
-        cols = batch.bigram_cols[start : end - 1]
-        weights = word_weights[cols]
-        for pos in np.argsort(-weights)[:3]:
-            if weights[pos] <= 0:
+def evidence_batch(
+    batch: Batch, docs: Sequence[int], word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
+) -> dict[int, list[str]]:
+    """For each document in ``docs``: its terms and two-word phrases that pushed a label up, strongest first."""
+    n_docs = len(batch.indptr) - 1
+    ptr = batch.indptr
+    doc_of = np.repeat(np.arange(n_docs), np.diff(ptr))
+    values = token_scores[batch.ids]
+    order = np.lexsort((-values, doc_of))  # grouped by document (as in ids), strongest token first
+    if len(batch.ids) > 1:
+        bigram = word_weights[batch.bigram_cols].astype(np.float64)
+        bigram[~batch.bigram_ok] = -np.inf
+        bigram_order = np.lexsort((-bigram, doc_of[:-1]))
+    out: dict[int, list[str]] = {}
+    for d in docs:
+        start, end = int(ptr[d]), int(ptr[d + 1])
+        scored: dict[str, float] = {}
+        for pos in order[start:end]:
+            value = float(values[pos])
+            if value <= 0 or len(scored) >= limit:
                 break
-            a, b = batch.tokens[local[pos]], batch.tokens[local[pos + 1]]
-            phrase_score = float(weights[pos]) + max(scored.get(a, 0.0), scored.get(b, 0.0))
-            scored[f"{a} {b}"] = phrase_score
-    best = sorted(scored.items(), key=lambda kv: -kv[1])[:limit]
-    return [term for term, _ in best]
+            scored.setdefault(batch.tokens[batch.ids[pos]], value)
+        if end - start > 1:
+            for pos in bigram_order[start : min(end, len(bigram_order))][:3]:
+                weight = float(bigram[pos])
+                if weight <= 0:
+                    break
+                a, b = batch.tokens[batch.ids[pos]], batch.tokens[batch.ids[pos + 1]]
+                scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
+        out[d] = [term for term, _ in sorted(scored.items(), key=lambda kv: -kv[1])[:limit]]
+    return out
 
 
 def token_scores(batch: Batch, word_weights: np.ndarray, char_weights: np.ndarray) -> np.ndarray:

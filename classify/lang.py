@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 LANGS = ("ru", "kk", "mixed", "other")
 
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]+")  # lower-case letters of the region
 _CYRILLIC = re.compile(r"[а-яәғқңөұүһі]")
 _KK_LETTERS = re.compile(r"[әғқңөұүһі]")
 _PLACEHOLDER = re.compile(r"\[(?:url|email|user|phone)\]")
@@ -283,6 +283,8 @@ RU_WORDS = frozenset(
 
 
 _WARNED: list[bool] = []
+SAMPLE_CHARS = 800  # the opening of a text is enough to tell its language
+_KK_PLAIN = frozenset(w for w in KK_WORDS if not _KK_LETTERS.search(w) and w not in RU_WORDS)
 _UKRAINIAN = re.compile(r"[їєґ]")
 
 
@@ -332,25 +334,17 @@ def _lingua(texts: list[str], *, cyrillic: bool) -> list[str]:
 
 def _by_cues(text: str) -> tuple[str, str | None]:
     """(language, None) when script cues decide; else ("", detector) naming which lingua detector to ask."""
-    sample = _PLACEHOLDER.sub(" ", text[:4000]).lower()
+    sample = text[:SAMPLE_CHARS].lower()
+    if "[" in sample:
+        sample = _PLACEHOLDER.sub(" ", sample)
     words = _WORD.findall(sample)
     if not words:
         return "other", None
-    kk = ru = 0.0
-    cyrillic = latin = 0
-    letters = False
-    for word in words:
-        if _CYRILLIC.search(word):
-            cyrillic += 1
-            if _KK_LETTERS.search(word):
-                kk += 1.5  # a Kazakh letter outweighs one Russian function word
-                letters = True
-            elif word in KK_WORDS:
-                kk += 1.0
-            elif word in RU_WORDS:
-                ru += 1.0
-        elif word.isascii():
-            latin += 1
+    letters = len(_KK_LETTERS.findall(sample))  # each Kazakh letter counts as one Kazakh cue
+    latin = sum(map(str.isascii, words))
+    cyrillic = len(words) - latin
+    kk = letters + len([w for w in words if w in _KK_PLAIN])
+    ru = float(len([w for w in words if w in RU_WORDS]))
     if latin > cyrillic:
         return ("", "all") if latin >= 2 else ("other", None)
     if ru == 0 and not letters and kk < 2:  # no cue, or one Kazakh word typed without Kazakh letters

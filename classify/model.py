@@ -43,6 +43,11 @@ class Model:
         self.payload = payload
         self.labels: tuple[str, ...] = tuple(payload["labels"])
         self.thresholds: dict[str, float] = {k: float(v) for k, v in payload["thresholds"].items()}
+        # Optional per-language-group thresholds: "kk" for Kazakh, "ru" for everything else.
+        self.lang_thresholds: dict[str, dict[str, float]] = {
+            label: {g: float(t) for g, t in by_group.items()}
+            for label, by_group in (payload.get("lang_thresholds") or {}).items()
+        }
         self.spec = FeatureSpec(**payload["features"])
         self.featuriser = Featuriser(self.spec)
         linear = [payload["models"][name]["linear"] for name in self.labels]
@@ -53,6 +58,11 @@ class Model:
         self._cal_b = np.asarray([float(c.intercept_[0]) for c in calibrators], dtype=np.float64)
         if self._coef.shape[1] != self.spec.dim:
             raise ModelError(f"model weights have {self._coef.shape[1]} columns, features {self.spec.dim}")
+
+    def threshold(self, label: str, lang: str) -> float:
+        """The flagging threshold of a label for a text in ``lang``."""
+        group = "kk" if lang == "kk" else "ru"
+        return self.lang_thresholds.get(label, {}).get(group, self.thresholds[label])
 
     @property
     def card(self) -> dict[str, Any]:
@@ -80,7 +90,7 @@ class Model:
         return out
 
     def _classify_batch(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        from classify.features import evidence, token_scores
+        from classify.features import evidence_batch, token_scores
         from classify.lang import detect_languages
         from classify.normalise import normalise
 
@@ -90,19 +100,18 @@ class Model:
         probs = self.calibrate(raw)
         word_dim = self.spec.word_dim
         flagged = [
-            [name for i, name in enumerate(self.labels) if probs[i, d] >= self.thresholds[name]]
+            [name for i, name in enumerate(self.labels) if probs[i, d] >= self.threshold(name, langs[d])]
             for d in range(len(texts))
         ]
-        per_token = {}
+        evidence: dict[str, dict[int, list[str]]] = {}
         for i, name in enumerate(self.labels):
-            if any(name in f for f in flagged):
-                per_token[name] = token_scores(batch, self._coef[i, :word_dim], self._coef[i, word_dim:])
+            docs = [d for d in range(len(texts)) if name in flagged[d]]
+            if docs:
+                scores = token_scores(batch, self._coef[i, :word_dim], self._coef[i, word_dim:])
+                evidence[name] = evidence_batch(batch, docs, self._coef[i, :word_dim], scores)
         results = []
         for d in range(len(texts)):
-            ev: dict[str, list[str]] = {name: [] for name in self.labels}
-            for name in flagged[d]:
-                i = self.labels.index(name)
-                ev[name] = evidence(batch, d, self._coef[i, :word_dim], per_token[name])
+            ev = {name: evidence[name][d] if name in flagged[d] else [] for name in self.labels}
             results.append(
                 {
                     "lang": langs[d],

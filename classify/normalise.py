@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 URL_MASK = "[url]"
 EMAIL_MASK = "[email]"
@@ -23,8 +24,12 @@ _BLOCK_TAG = re.compile(
 )
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*\b[^<>]*>|<!--.*?-->", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-_URL = re.compile(
-    r"(?:https?://|ftp://|www\.)[^\s<>\"'«»]+|\b[\w.-]+\.(?:kz|ru|com|org|net|рф|қаз)/[^\s<>\"'«»]*", re.I
+_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)]", re.I)
+# Bare domains ("tengrinews.kz", "gov.kz/ru/news") are found from their top-level domain, then
+# widened to the whole word: scanning for a leading dot is much faster than trying every word start.
+_TLD = re.compile(r"\.(?:kz|ru|com|org|net|рф|қаз)\b(?:/[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)])?", re.I)
+_DOMAIN_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"
 )
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_][A-Za-z0-9_.]{1,63}")
@@ -33,7 +38,12 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+7|8)[\s\-.]*\(?\d{3}\)?[\s\-.]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)"
     r"|(?<![\w+])\+\d{1,3}[\s\-.]*\(?\d{2,4}\)?(?:[\s\-.]*\d{2,4}){2,4}(?!\d)"
 )
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Only runs of two or more, or odd spaces: a single plain space needs no rewriting.
+_SPACES = re.compile(
+    r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+)
+# Cheap pre-checks: the full patterns run only when these hit (most texts have no URL or phone).
+_PHONE_CANDIDATE = re.compile(r"\+?\d[\d \-.()]{8,}\d")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿĀ-ɏ'’]+")
 _PLACEHOLDER_SPLIT = re.compile(r"(\[(?:url|email|user|phone)\])")
@@ -229,14 +239,47 @@ def strip_html(text: str) -> str:
 
 def mask(text: str) -> str:
     """Replace URLs, e-mail addresses, @mentions and phone numbers with placeholders."""
-    if "." in text or "/" in text:
-        text = _URL.sub(URL_MASK, text)
     if "@" in text:
-        text = _EMAIL.sub(EMAIL_MASK, text)
-        text = _MENTION.sub(USER_MASK, text)
-    if any(ch.isdigit() for ch in text):
-        text = _PHONE.sub(PHONE_MASK, text)
+        text = _mask_at_words(text)
+    if "://" in text or "www." in text or "WWW." in text:
+        text = _URL.sub(URL_MASK, text)
+    if _TLD.search(text):
+        text = _mask_domains(text)
+    if _PHONE_CANDIDATE.search(text):
+        text = _PHONE_CANDIDATE.sub(_mask_phones, text)
     return text
+
+
+def _mask_domains(text: str) -> str:
+    """Replace bare domains (with an optional path) by the URL placeholder."""
+    parts: list[str] = []
+    last = 0
+    for match in _TLD.finditer(text):
+        start = match.start()
+        while start > last and text[start - 1] in _DOMAIN_CHARS:
+            start -= 1
+        if start == match.start():
+            continue  # ".kz" after a space or at the start: not a domain
+        parts.append(text[last:start])
+        parts.append(URL_MASK)
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _mask_phones(match: re.Match[str]) -> str:
+    """Phone numbers inside one run of digits, spaces and separators."""
+    return _PHONE.sub(PHONE_MASK, match.group(0))
+
+
+def _mask_at_words(text: str) -> str:
+    """E-mail addresses and @mentions: only the space-separated words holding an @ are looked at."""
+    words = text.split(" ")
+    for n, word in enumerate(words):
+        if "@" in word:
+            word = _EMAIL.sub(EMAIL_MASK, word)
+            words[n] = _MENTION.sub(USER_MASK, word) if "@" in word else word
+    return " ".join(words)
 
 
 def looks_kazakh_latin(text: str) -> bool:
@@ -254,6 +297,7 @@ def looks_kazakh_latin(text: str) -> bool:
     return special + known == 1 and len(words) <= 3 and not _ANY_CYRILLIC.search(text)
 
 
+@lru_cache(maxsize=50_000)
 def _map_word(word: str) -> str:
     """Map one Latin word to Kazakh Cyrillic, using vowel harmony to choose к/қ, г/ғ and і/ы."""
     low = word.lower()
@@ -308,12 +352,14 @@ def normalise(text: str) -> str:
         text = strip_html(text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text)
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = mask(text)
     if _LATIN_WORD.search(text) and looks_kazakh_latin(_PLACEHOLDER_SPLIT.sub(" ", text)):
         text = latin_to_cyrillic(text)
-    text = _SPACES.sub(" ", text)
+    if "  " in text or not text.isprintable():  # isprintable is False for tabs, NBSP, odd spaces
+        text = _SPACES.sub(" ", text)
     if "\n" in text:
         text = _NEWLINES.sub("\n", text)
     return text.strip()

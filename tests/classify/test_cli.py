@@ -114,3 +114,19 @@ def test_commands_have_help() -> None:
         assert result.returncode == 0
         assert "usage:" in result.stdout
     assert "--extra-jsonl" in run_cli("train", "--help").stdout
+
+
+def test_classify_with_two_workers_keeps_order() -> None:
+    texts = [
+        "Автобус номер 37 ходит раз в час, люди мерзнут на остановке.",
+        "Жол полициясы пара сұрады.",
+        "В парке прошел концерт.",
+    ]
+    stdin = "".join(
+        json.dumps({"id": n, "text": t}, ensure_ascii=False) + "\n" for n, t in enumerate(texts * 3)
+    )
+    result = run_cli("classify", "--workers", "2", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert [o["id"] for o in _lines(result.stdout)] == list(range(9))
+    single = run_cli("classify", stdin=stdin)
+    assert _lines(single.stdout) == _lines(result.stdout)
