@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monitor)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ROBOTS_MAX_AGE = 24 * 3600  # seconds a robots.txt is trusted
 SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "token", "key", "password", "client_secret"})
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
@@ -193,6 +194,10 @@ class HttpClient:
 
     def _fetch_robots(self, root: str) -> urllib.robotparser.RobotFileParser | None:
         robots_url = root + "/robots.txt"
+        # Kept with the validators (so across runs) for a day, as RFC 9309 allows.
+        cached = self.validators.get("robots:" + root)
+        if cached and time.time() - float(cached.get("fetched", 0)) < ROBOTS_MAX_AGE:
+            return _robots_parser(robots_url, cached.get("body"))
         try:
             self._wait_turn(urlsplit(root).netloc)
             resp = self.session.get(robots_url, timeout=self.timeout)
@@ -200,11 +205,10 @@ class HttpClient:
         except requests.RequestException as exc:
             log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, exc)
             return None
-        if resp.status_code >= 400:
-            return None  # no robots.txt: everything allowed
-        parser = urllib.robotparser.RobotFileParser(robots_url)
-        parser.parse(resp.content[:512_000].decode("utf-8", "replace").splitlines())
-        return parser
+        body = None if resp.status_code >= 400 else resp.content[:512_000].decode("utf-8", "replace")
+        if resp.status_code < 500:  # a server error says nothing about the rules: ask again next time
+            self.validators["robots:" + root] = {"body": body, "fetched": str(time.time())}
+        return _robots_parser(robots_url, body)
 
     # -- fetching ---------------------------------------------------------------------------
 
@@ -330,6 +334,14 @@ class HttpClient:
             delay = delay * (0.5 + random.random() / 2)  # jitter: between half and all of it
         log.debug("retrying in %.2f s (attempt %d)", delay, attempt + 1)
         self.sleep(delay)
+
+
+def _robots_parser(url: str, body: str | None) -> urllib.robotparser.RobotFileParser | None:
+    if body is None:
+        return None  # no robots.txt: everything allowed
+    parser = urllib.robotparser.RobotFileParser(url)
+    parser.parse(body.splitlines())
+    return parser
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -210,8 +210,10 @@ def _discover(run: _Run) -> list[Found]:
         ):
             seen_pages.add(page_url)
             try:
-                resp = run.fetch(page_url)
+                resp = run.fetch(page_url, conditional=True)
                 run.discovery_ok += 1
+                if resp.not_modified:
+                    break  # new articles appear on a listing's first pages: unchanged, nothing new further on
                 links, page_url = parse_listing(
                     resp.text,
                     resp.url,

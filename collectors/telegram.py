@@ -371,8 +371,11 @@ class _Channel:
 
     def fetch(self, before: int | None) -> tuple[list[ChannelMessage], int | None]:
         params = {"before": before} if before is not None else None
-        resp = self.ctx.http.get(self.page_url, params=params)
+        # The newest page is fetched conditionally: unchanged since the last run means nothing new.
+        resp = self.ctx.http.get(self.page_url, params=params, conditional=before is None)
         self.budget -= 1
+        if resp.not_modified:
+            return [], None
         final_path = urlsplit(resp.url).path.rstrip("/")
         # t.me answers /s/<name> of a channel without a preview with a redirect to /<name>
         redirected = not final_path.lower().endswith(f"/s/{self.channel.lower()}")

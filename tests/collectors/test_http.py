@@ -160,3 +160,21 @@ def test_secrets_masked_in_errors(httpserver: HTTPServer) -> None:
 def test_decode_body(body: bytes, ctype: str | None, expected: str) -> None:
     text, encoding = decode_body(body, ctype)
     assert encoding == expected and ("Қазақ" in text or "Ы" in text)
+
+
+def test_robots_kept_with_validators_for_a_day(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    httpserver.expect_request("/a").respond_with_data("ok")
+    validators: dict = {}
+    first, _ = client(validators=validators)
+    first.get(httpserver.url_for("/a"))
+    second, _ = client(validators=validators)  # the next run, with the validators its state kept
+    second.get(httpserver.url_for("/a"))
+    with pytest.raises(RobotsDisallowed):
+        second.get(httpserver.url_for("/private/x"))
+    assert len([r for r, _ in httpserver.log if r.path == "/robots.txt"]) == 1
+    root = httpserver.url_for("/").rstrip("/")
+    validators["robots:" + root]["fetched"] = "0"  # a day later
+    third, _ = client(validators=validators)
+    third.get(httpserver.url_for("/a"))
+    assert len([r for r, _ in httpserver.log if r.path == "/robots.txt"]) == 2
