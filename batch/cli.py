@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +97,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all: bool = False) -> None:
     from batch.stages import analyse_pending
 
+    started = time.monotonic()
     clustered, result = analyse_pending(
         db, model_path=model or config.settings.get("model"), rescore_all=rescore_all
     )
+    seconds = time.monotonic() - started
     if result.skipped_reason:
         print(f"classification skipped: {result.skipped_reason}", file=sys.stderr)
     elif result.model_version is None:
@@ -106,7 +109,7 @@ def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all
     else:
         print(
             f"classified {result.scored} items ({result.unique_texts} distinct texts) with model "
-            f"{result.model_version}; {result.flagged} flagged; {clustered} clustered"
+            f"{result.model_version}; {result.flagged} flagged; {clustered} clustered ({seconds:.1f} s)"
         )
 
 
@@ -137,9 +140,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from store.db import holding
 
     with holding(db):
+        started = time.monotonic()
         results = run_batch(config, db, args.source)
         for run in results:
             print_run(run)
+        print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
         if not args.no_classify:
             _classify(db, config)
     failed = [r.source for r in results if r.status in FAILED_STATUSES]

@@ -135,7 +135,7 @@ def main() -> None:
                 f"{seconds:.1f} s, {items / seconds:,.0f} items/s, peak RSS {peak / 1024:,.0f} MiB"
             )
             for line in out.splitlines():
-                if "classified" in line or "failed" in line:
+                if "classified" in line or "failed" in line or line.startswith("collected"):
                     print("   ", line)
         print(f"median cold batch: {statistics.median(cold):.1f} s, {statistics.median(rates):,.0f} items/s")
 
