@@ -238,20 +238,22 @@ def evidence_batch(
         bigram[~batch.bigram_ok] = -np.inf
         bigram_order = np.lexsort((-bigram, doc_of[:-1]))
     out: dict[int, list[str]] = {}
+    tokens, ids = batch.tokens, batch.ids
+    window = 8 * limit  # a word repeated in a document sits several times among its strongest positions
     for d in docs:
         start, end = int(ptr[d]), int(ptr[d + 1])
         scored: dict[str, float] = {}
-        for pos in order[start:end]:
-            value = float(values[pos])
+        top = order[start : min(end, start + window)]
+        for tok, value in zip(ids[top].tolist(), values[top].tolist(), strict=True):
             if value <= 0 or len(scored) >= limit:
                 break
-            scored.setdefault(batch.tokens[batch.ids[pos]], value)
+            scored.setdefault(tokens[tok], value)
         if end - start > 1:
-            for pos in bigram_order[start : min(end, len(bigram_order))][:3]:
-                weight = float(bigram[pos])
+            top = bigram_order[start : min(end, len(bigram_order), start + 3)]
+            for pos, weight in zip(top.tolist(), bigram[top].tolist(), strict=True):
                 if weight <= 0:
                     break
-                a, b = batch.tokens[batch.ids[pos]], batch.tokens[batch.ids[pos + 1]]
+                a, b = tokens[ids[pos]], tokens[ids[pos + 1]]
                 scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
         out[d] = [term for term, _ in sorted(scored.items(), key=lambda kv: -kv[1])[:limit]]
     return out

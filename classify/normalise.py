@@ -242,7 +242,12 @@ def mask(text: str) -> str:
     if "@" in text:
         text = _mask_at_words(text)
     if "://" in text or "www." in text or "WWW." in text:
-        text = _URL.sub(URL_MASK, text)
+        # Only the words holding a scheme or www. are looked at: a URL never contains a space.
+        words = text.split(" ")
+        for n, word in enumerate(words):
+            if "://" in word or "www." in word or "WWW." in word:
+                words[n] = _URL.sub(URL_MASK, word)
+        text = " ".join(words)
     if _TLD.search(text):
         text = _mask_domains(text)
     if _PHONE_CANDIDATE.search(text):
