@@ -130,3 +130,22 @@ def test_classify_with_two_workers_keeps_order() -> None:
     assert [o["id"] for o in _lines(result.stdout)] == list(range(9))
     single = run_cli("classify", stdin=stdin)
     assert _lines(single.stdout) == _lines(result.stdout)
+
+
+def test_evaluate_dev_only_on_our_examples() -> None:
+    from classify.dataset import OWN_DATA, load_own
+
+    result = run_cli("evaluate", "--data", str(OWN_DATA / "examples_kk.jsonl"), "--dev-only", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    held = [r for r in load_own() if r.split == "dev" and r.id.startswith("own-kk:")]
+    assert report["metrics"]["corruption"]["all"]["n"] == len(held)
+
+
+def test_evaluate_dev_only_on_shared_file(shared_dir: Path) -> None:
+    result = run_cli(
+        "evaluate", "--data", str(shared_dir / "data" / "kazakh_corruption_dev.jsonl"), "--dev-only", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert 0 < report["metrics"]["corruption"]["kk"]["n"] < 106
