@@ -28,7 +28,8 @@ def register(subparsers: Any) -> None:
         help="score JSON lines from stdin: corruption and infrastructure",
         description='Reads JSON lines {"id": ..., "text": ...} on stdin and writes each back with lang, scores, '
         "labels and evidence. A bad line gets one error line on stderr (with its number); the others are "
-        "classified; the exit status is 1 if any line failed.",
+        "classified; the exit status is 1 if any line failed. Example: echo '{\"id\": 1, \"text\": "
+        "\"Аким требовал взятку\"}' | python pipeline.py classify",
     )
     p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
     p.add_argument(
