@@ -28,8 +28,8 @@ def register(subparsers: Any) -> None:
         help="score JSON lines from stdin: corruption and infrastructure",
         description='Reads JSON lines {"id": ..., "text": ...} on stdin and writes each back with lang, scores, '
         "labels and evidence. A bad line gets one error line on stderr (with its number); the others are "
-        "classified; the exit status is 1 if any line failed. Example: echo '{\"id\": 1, \"text\": "
-        "\"Аким требовал взятку\"}' | python pipeline.py classify",
+        'classified; the exit status is 1 if any line failed. Example: echo \'{"id": 1, "text": '
+        '"Аким требовал взятку"}\' | python pipeline.py classify',
     )
     p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
     p.add_argument(
@@ -44,7 +44,9 @@ def register(subparsers: Any) -> None:
         "train",
         help="train the classifier and write the model and its card",
         description="Trains on the training split of ../shared/data plus classify/data/*.jsonl (and --extra-jsonl), "
-        "evaluates on the development split, writes the model, models/classifier.card.json and models/CARD.md.",
+        "evaluates on the development split, writes the model, models/classifier.card.json and models/CARD.md. "
+        "Example: python pipeline.py export --format training-jsonl --out decisions.jsonl && "
+        "python pipeline.py train --extra-jsonl decisions.jsonl",
     )
     p.add_argument(
         "--data",
@@ -69,7 +71,7 @@ def register(subparsers: Any) -> None:
         help="per-label precision/recall/F1 per language on a labelled JSON-lines file",
         description="Scores a labelled JSON-lines file (text + labels {corruption, infrastructure}, null = unknown) "
         "and prints precision, recall and F1 per label and language, plus the false-positive rate on rows "
-        "negative for both labels.",
+        "negative for both labels. Example: python pipeline.py evaluate --data ../shared/data/kazakh_dev.jsonl",
     )
     p.add_argument("--data", type=Path, required=True, help="labelled JSON-lines file")
     p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
