@@ -224,6 +224,19 @@ def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
     return block
 
 
+def _order_within_documents(values: np.ndarray, doc_of: np.ndarray) -> np.ndarray:
+    """Positions grouped by document, largest value first, ties in position order.
+
+    The same order as ``np.lexsort((-values, doc_of))``, from one stable sort of 64-bit keys (the
+    document above, the float32 value's bits mapped to an order-preserving unsigned integer below),
+    which is several times faster.
+    """
+    bits = (-values.astype(np.float32) + np.float32(0.0)).view(np.uint32)  # + 0.0 turns -0.0 into 0.0
+    ordered = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
+    keys = (doc_of.astype(np.uint64) << np.uint64(32)) | ordered
+    return np.argsort(keys, kind="stable")
+
+
 def evidence_batch(
     batch: Batch, docs: Sequence[int], word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
 ) -> dict[int, list[str]]:
@@ -232,11 +245,11 @@ def evidence_batch(
     ptr = batch.indptr
     doc_of = np.repeat(np.arange(n_docs), np.diff(ptr))
     values = token_scores[batch.ids]
-    order = np.lexsort((-values, doc_of))  # grouped by document (as in ids), strongest token first
+    order = _order_within_documents(values, doc_of)  # grouped by document, strongest token first
     if len(batch.ids) > 1:
-        bigram = word_weights[batch.bigram_cols].astype(np.float64)
+        bigram = word_weights[batch.bigram_cols].astype(np.float32)
         bigram[~batch.bigram_ok] = -np.inf
-        bigram_order = np.lexsort((-bigram, doc_of[:-1]))
+        bigram_order = _order_within_documents(bigram, doc_of[:-1])
     out: dict[int, list[str]] = {}
     tokens, ids = batch.tokens, batch.ids
     window = 8 * limit  # a word repeated in a document sits several times among its strongest positions

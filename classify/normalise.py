@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 URL_MASK = "[url]"
@@ -44,6 +45,8 @@ _SPACES = re.compile(
 )
 # Cheap pre-checks: the full patterns run only when these hit (most texts have no URL or phone).
 _PHONE_CANDIDATE = re.compile(r"\+?\d[\d \-.()]{8,}\d")
+# Matches wherever a candidate starts (and a little more); a leading character class scans fast.
+_PHONE_PREFILTER = re.compile(r"[\d+][\d \-.()]{8,}\d")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿĀ-ɏ'’]+")
 _PLACEHOLDER_SPLIT = re.compile(r"(\[(?:url|email|user|phone)\])")
@@ -240,19 +243,52 @@ def strip_html(text: str) -> str:
 def mask(text: str) -> str:
     """Replace URLs, e-mail addresses, @mentions and phone numbers with placeholders."""
     if "@" in text:
-        text = _mask_at_words(text)
+        text = _rewrite_words(text, ("@",), _mask_at_word)
     if "://" in text or "www." in text or "WWW." in text:
         # Only the words holding a scheme or www. are looked at: a URL never contains a space.
-        words = text.split(" ")
-        for n, word in enumerate(words):
-            if "://" in word or "www." in word or "WWW." in word:
-                words[n] = _URL.sub(URL_MASK, word)
-        text = " ".join(words)
+        text = _rewrite_words(text, ("://", "www.", "WWW."), _mask_url_word)
     if _TLD.search(text):
         text = _mask_domains(text)
-    if _PHONE_CANDIDATE.search(text):
-        text = _PHONE_CANDIDATE.sub(_mask_phones, text)
+    found = _PHONE_PREFILTER.search(text)
+    if found is not None:
+        # No candidate starts before the prefilter's first hit, so the text before it stays as it is.
+        start = found.start()
+        text = text[:start] + _PHONE_CANDIDATE.sub(_mask_phones, text[start:])
     return text
+
+
+def _rewrite_words(text: str, markers: tuple[str, ...], rewrite: Callable[[str], str]) -> str:
+    """Apply ``rewrite`` to each space-separated word holding one of ``markers``; the rest is kept."""
+    parts: list[str] = []
+    last = 0
+    size = len(text)
+    while True:
+        hits = [found for found in (text.find(m, last) for m in markers) if found >= 0]
+        if not hits:
+            break
+        hit = min(hits)
+        start = text.rfind(" ", last, hit) + 1 or last
+        end = text.find(" ", hit)
+        if end < 0:
+            end = size
+        parts.append(text[last:start])
+        parts.append(rewrite(text[start:end]))
+        last = end
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _mask_url_word(word: str) -> str:
+    """URLs inside one word."""
+    return _URL.sub(URL_MASK, word)
+
+
+def _mask_at_word(word: str) -> str:
+    """E-mail addresses and @mentions inside one word."""
+    word = _EMAIL.sub(EMAIL_MASK, word)
+    return _MENTION.sub(USER_MASK, word) if "@" in word else word
 
 
 def _mask_domains(text: str) -> str:
@@ -277,29 +313,25 @@ def _mask_phones(match: re.Match[str]) -> str:
     return _PHONE.sub(PHONE_MASK, match.group(0))
 
 
-def _mask_at_words(text: str) -> str:
-    """E-mail addresses and @mentions: only the space-separated words holding an @ are looked at."""
-    words = text.split(" ")
-    for n, word in enumerate(words):
-        if "@" in word:
-            word = _EMAIL.sub(EMAIL_MASK, word)
-            words[n] = _MENTION.sub(USER_MASK, word) if "@" in word else word
-    return " ".join(words)
-
-
 def looks_kazakh_latin(text: str) -> bool:
     """True when the Latin words of a text read as Kazakh (special letters or common Kazakh words)."""
-    words = [w for w in _LATIN_WORD.findall(text) if len(w) >= 2]
-    if not words:
-        return False
-    special = sum(
-        1 for w in words if any(ch in _KK_LATIN_LETTERS for ch in w) or (len(w) >= 3 and _Q_NOT_U.search(w))
-    )
-    known = len({w.lower() for w in words} & _KK_LATIN_WORDS)
-    if special + known >= 2:
-        return True
+    special = 0
+    known: set[str] = set()
+    count = 0
+    for match in _LATIN_WORD.finditer(text):
+        w = match.group(0)
+        if len(w) < 2:
+            continue
+        count += 1
+        if not _KK_LATIN_LETTERS.isdisjoint(w) or (len(w) >= 3 and _Q_NOT_U.search(w)):
+            special += 1
+        low = w.lower()
+        if low in _KK_LATIN_WORDS:
+            known.add(low)
+        if special + len(known) >= 2:
+            return True  # the counts only grow: the rest of the text cannot change the answer
     # One cue is enough only for a short, purely Latin text ("Jaqsy", "Su joq").
-    return special + known == 1 and len(words) <= 3 and not _ANY_CYRILLIC.search(text)
+    return special + len(known) == 1 and count <= 3 and not _ANY_CYRILLIC.search(text)
 
 
 @lru_cache(maxsize=50_000)
