@@ -286,6 +286,7 @@ _WARNED: list[bool] = []
 SAMPLE_CHARS = 800  # the opening of a text is enough to tell its language
 _KK_PLAIN = frozenset(w for w in KK_WORDS if not _KK_LETTERS.search(w) and w not in RU_WORDS)
 _UKRAINIAN = re.compile(r"[їєґ]")
+_KK_LETTER_LIST = tuple("әғқңөұүһі")  # the letters of _KK_LETTERS, counted one by one with str.count
 
 
 @lru_cache(maxsize=1)
@@ -340,11 +341,11 @@ def _by_cues(text: str) -> tuple[str, str | None]:
     words = _WORD.findall(sample)
     if not words:
         return "other", None
-    letters = len(_KK_LETTERS.findall(sample))  # each Kazakh letter counts as one Kazakh cue
+    letters = sum(map(sample.count, _KK_LETTER_LIST))  # each Kazakh letter counts as one Kazakh cue
     latin = sum(map(str.isascii, words))
     cyrillic = len(words) - latin
-    kk = letters + len([w for w in words if w in _KK_PLAIN])
-    ru = float(len([w for w in words if w in RU_WORDS]))
+    kk = letters + sum(map(_KK_PLAIN.__contains__, words))
+    ru = float(sum(map(RU_WORDS.__contains__, words)))
     if latin > cyrillic:
         return ("", "all") if latin >= 2 else ("other", None)
     if ru == 0 and not letters and kk < 2:  # no cue, or one Kazakh word typed without Kazakh letters

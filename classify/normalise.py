@@ -47,7 +47,8 @@ _SPACES = re.compile(
 _PHONE_CANDIDATE = re.compile(r"\+?\d[\d \-.()]{8,}\d")
 # Matches wherever a candidate starts (and a little more); a leading character class scans fast.
 _PHONE_PREFILTER = re.compile(r"[\d+][\d \-.()]{8,}\d")
-_NEWLINES = re.compile(r"\s*\n\s*")
+# The characters _SPACES rewrites even alone (a single plain space is left as it is).
+_ODD_SPACE = re.compile(r"[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿĀ-ɏ'’]+")
 _PLACEHOLDER_SPLIT = re.compile(r"(\[(?:url|email|user|phone)\])")
 
@@ -395,8 +396,11 @@ def normalise(text: str) -> str:
     text = mask(text)
     if _LATIN_WORD.search(text) and looks_kazakh_latin(_PLACEHOLDER_SPLIT.sub(" ", text)):
         text = latin_to_cyrillic(text)
-    if "  " in text or not text.isprintable():  # isprintable is False for tabs, NBSP, odd spaces
+    if "  " in text or _ODD_SPACE.search(text):
         text = _SPACES.sub(" ", text)
     if "\n" in text:
-        text = _NEWLINES.sub("\n", text)
+        # Each line stripped, empty lines dropped: what replacing every r"\s*\n\s*" by one newline
+        # gives once the text is stripped, without a regex trying every position.
+        lines = [line.strip() for line in text.split("\n")]
+        return "\n".join([line for line in lines if line])
     return text.strip()
