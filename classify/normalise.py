@@ -45,7 +45,7 @@ _SPACES = re.compile(
 )
 # Cheap pre-checks: the full patterns run only when these hit (most texts have no URL or phone).
 _PHONE_CANDIDATE = re.compile(r"\+?\d[\d \-.()]{8,}\d")
-# Matches wherever a candidate starts (and a little more); a leading character class scans fast.
+# Matches wherever a candidate matches (and a little more); a leading character class scans fast.
 _PHONE_PREFILTER = re.compile(r"[\d+][\d \-.()]{8,}\d")
 # The characters _SPACES rewrites even alone (a single plain space is left as it is).
 _ODD_SPACE = re.compile(r"[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
@@ -250,12 +250,34 @@ def mask(text: str) -> str:
         text = _rewrite_words(text, ("://", "www.", "WWW."), _mask_url_word)
     if _TLD.search(text):
         text = _mask_domains(text)
-    found = _PHONE_PREFILTER.search(text)
-    if found is not None:
-        # No candidate starts before the prefilter's first hit, so the text before it stays as it is.
-        start = found.start()
-        text = text[:start] + _PHONE_CANDIDATE.sub(_mask_phones, text[start:])
+    if _PHONE_PREFILTER.search(text):
+        text = _mask_phone_runs(text)
     return text
+
+
+def _mask_phone_runs(text: str) -> str:
+    """``_PHONE_CANDIDATE.sub(_mask_phones, text)``, trying candidates only where the prefilter hits.
+
+    A candidate matches only where the prefilter matches too, so the positions skipped are exactly
+    those where ``sub`` would have failed: the result is the same, without ``sub`` trying every one.
+    """
+    parts: list[str] = []
+    last = pos = 0
+    while True:
+        hit = _PHONE_PREFILTER.search(text, pos)
+        if hit is None:
+            break
+        found = _PHONE_CANDIDATE.match(text, hit.start())
+        if found is None:
+            pos = hit.start() + 1
+            continue
+        parts.append(text[last : found.start()])
+        parts.append(_mask_phones(found))
+        last = pos = found.end()
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _rewrite_words(text: str, markers: tuple[str, ...], rewrite: Callable[[str], str]) -> str:
@@ -394,10 +416,14 @@ def normalise(text: str) -> str:
         text = _CONTROL.sub(" ", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = mask(text)
-    if _LATIN_WORD.search(text) and looks_kazakh_latin(_PLACEHOLDER_SPLIT.sub(" ", text)):
+    if _LATIN_WORD.search(text) and looks_kazakh_latin(
+        _PLACEHOLDER_SPLIT.sub(" ", text) if "[" in text else text
+    ):
         text = latin_to_cyrillic(text)
-    if "  " in text or _ODD_SPACE.search(text):
+    if _ODD_SPACE.search(text):
         text = _SPACES.sub(" ", text)
+    elif "  " in text:  # only plain spaces: runs of them become one (leading/trailing ones go below)
+        text = " ".join(filter(None, text.split(" ")))
     if "\n" in text:
         # Each line stripped, empty lines dropped: what replacing every r"\s*\n\s*" by one newline
         # gives once the text is stripped, without a regex trying every position.
