@@ -251,22 +251,43 @@ def evidence_batch(
         bigram[~batch.bigram_ok] = -np.inf
         bigram_order = _order_within_documents(bigram, doc_of[:-1])
     out: dict[int, list[str]] = {}
+    if not len(docs):
+        return out
     tokens, ids = batch.tokens, batch.ids
     window = 8 * limit  # a word repeated in a document sits several times among its strongest positions
-    for d in docs:
-        start, end = int(ptr[d]), int(ptr[d + 1])
+    head = 2 * limit  # most documents are decided within these; the rest read on up to ``window``
+    # The strongest positions of every wanted document, gathered at once; -inf pads short documents.
+    wanted = np.asarray(docs, dtype=np.int64)
+    starts, ends = ptr[wanted], ptr[wanted + 1]
+    at = starts[:, None] + np.arange(head)
+    top = order[np.minimum(at, max(len(order) - 1, 0))] if len(order) else np.zeros(at.shape, np.int64)
+    top_ids = ids[top].tolist() if len(order) else [[]] * len(wanted)
+    top_values = np.where(at < ends[:, None], values[top] if len(order) else 0.0, -np.inf).tolist()
+    n_bigrams = len(batch.ids) - 1
+    if n_bigrams > 0:
+        at = starts[:, None] + np.arange(3)
+        usable = (at < np.minimum(ends, n_bigrams)[:, None]) & ((ends - starts) > 1)[:, None]
+        pos = bigram_order[np.minimum(at, n_bigrams - 1)]
+        pair_weights = np.where(usable, bigram[pos], -np.inf).tolist()
+        firsts, seconds = ids[pos].tolist(), ids[pos + 1].tolist()
+    for n, d in enumerate(docs):
         scored: dict[str, float] = {}
-        top = order[start : min(end, start + window)]
-        for tok, value in zip(ids[top].tolist(), values[top].tolist(), strict=True):
+        for tok, value in zip(top_ids[n], top_values[n], strict=True):
             if value <= 0 or len(scored) >= limit:
                 break
             scored.setdefault(tokens[tok], value)
-        if end - start > 1:
-            top = bigram_order[start : min(end, len(bigram_order), start + 3)]
-            for pos, weight in zip(top.tolist(), bigram[top].tolist(), strict=True):
+        else:
+            start, end = int(starts[n]), int(ends[n])
+            rest = order[start + head : min(end, start + window)]
+            for tok, value in zip(ids[rest].tolist(), values[rest].tolist(), strict=True):
+                if value <= 0 or len(scored) >= limit:
+                    break
+                scored.setdefault(tokens[tok], value)
+        if n_bigrams > 0:
+            for first, second, weight in zip(firsts[n], seconds[n], pair_weights[n], strict=True):
                 if weight <= 0:
                     break
-                a, b = tokens[ids[pos]], tokens[ids[pos + 1]]
+                a, b = tokens[first], tokens[second]
                 scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
         out[d] = [term for term, _ in sorted(scored.items(), key=lambda kv: -kv[1])[:limit]]
     return out

@@ -99,8 +99,14 @@ class Model:
         batch, raw = self.decision(normalised, langs)
         probs = self.calibrate(raw)
         word_dim = self.spec.word_dim
+        rows = probs.tolist()  # labels x docs as Python floats: no NumPy scalar per look-up
+        cut = {(name, group): self.threshold(name, group) for name in self.labels for group in ("kk", "ru")}
         flagged = [
-            [name for i, name in enumerate(self.labels) if probs[i, d] >= self.threshold(name, langs[d])]
+            [
+                name
+                for i, name in enumerate(self.labels)
+                if rows[i][d] >= cut[name, "kk" if langs[d] == "kk" else "ru"]
+            ]
             for d in range(len(texts))
         ]
         evidence: dict[str, dict[int, list[str]]] = {}
@@ -115,7 +121,7 @@ class Model:
             results.append(
                 {
                     "lang": langs[d],
-                    "scores": {name: round(float(probs[i, d]), 4) for i, name in enumerate(self.labels)},
+                    "scores": {name: round(rows[i][d], 4) for i, name in enumerate(self.labels)},
                     "labels": flagged[d],
                     "evidence": ev,
                 }
