@@ -156,13 +156,15 @@ class Featuriser:
             indptr.append(len(flat))
         n_docs = len(texts)
         uniq = list(vocab)
-        infos = [self._token(t) for t in uniq]
+        cache = self._cache
+        infos = [cache.get(t) or self._token(t) for t in uniq]  # the cache hit without a method call
+        words_of, hashes_of, chars_of, masks_of = zip(*infos, strict=True) if infos else ((), (), (), ())
         ids = np.asarray(flat, dtype=np.int64)
         ptr = np.asarray(indptr, dtype=np.int64)
-        token_word = np.fromiter((i[0] for i in infos), dtype=np.int64, count=len(infos))
-        token_hash = np.fromiter((i[1] for i in infos), dtype=np.uint64, count=len(infos))
-        lengths = np.fromiter((len(i[2]) for i in infos), dtype=np.int64, count=len(infos))
-        char_cols = np.concatenate([i[2] for i in infos]) if infos else np.zeros(0, dtype=np.int32)
+        token_word = np.fromiter(words_of, dtype=np.int64, count=len(infos))
+        token_hash = np.fromiter(hashes_of, dtype=np.uint64, count=len(infos))
+        lengths = np.fromiter(map(len, chars_of), dtype=np.int64, count=len(infos))
+        char_cols = np.concatenate(chars_of) if infos else np.zeros(0, dtype=np.int32)
         token_chars = sp.csr_matrix(
             (np.ones(len(char_cols), dtype=np.float32), char_cols, np.concatenate([[0], np.cumsum(lengths)])),
             shape=(len(uniq), spec.char_dim),
@@ -171,7 +173,7 @@ class Featuriser:
         doc_tokens.sum_duplicates()  # repeated words: one row entry with a count, less work below
         chars = (doc_tokens @ token_chars).tocsr()
 
-        masks = np.fromiter((i[3] for i in infos), dtype=np.int64, count=len(infos))
+        masks = np.fromiter(masks_of, dtype=np.int64, count=len(infos))
         bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
         doc_classes = (
             np.asarray(doc_tokens @ bits) > 0 if len(infos) else np.zeros((n_docs, len(CLASSES)), bool)
