@@ -250,30 +250,29 @@ def mask(text: str) -> str:
         text = _rewrite_words(text, ("://", "www.", "WWW."), _mask_url_word)
     if _TLD.search(text):
         text = _mask_domains(text)
-    if _PHONE_PREFILTER.search(text):
-        text = _mask_phone_runs(text)
+    hit = _PHONE_PREFILTER.search(text)
+    if hit is not None:
+        text = _mask_phone_runs(text, hit)
     return text
 
 
-def _mask_phone_runs(text: str) -> str:
+def _mask_phone_runs(text: str, hit: re.Match[str] | None) -> str:
     """``_PHONE_CANDIDATE.sub(_mask_phones, text)``, trying candidates only where the prefilter hits.
 
     A candidate matches only where the prefilter matches too, so the positions skipped are exactly
     those where ``sub`` would have failed: the result is the same, without ``sub`` trying every one.
     """
     parts: list[str] = []
-    last = pos = 0
-    while True:
-        hit = _PHONE_PREFILTER.search(text, pos)
-        if hit is None:
-            break
+    last = 0
+    while hit is not None:
         found = _PHONE_CANDIDATE.match(text, hit.start())
         if found is None:
-            pos = hit.start() + 1
+            hit = _PHONE_PREFILTER.search(text, hit.start() + 1)
             continue
         parts.append(text[last : found.start()])
         parts.append(_mask_phones(found))
-        last = pos = found.end()
+        last = found.end()
+        hit = _PHONE_PREFILTER.search(text, last)
     if not parts:
         return text
     parts.append(text[last:])
@@ -396,11 +395,15 @@ def _map_word(word: str) -> str:
     return result
 
 
+def _map_match(match: re.Match[str]) -> str:
+    return _map_word(match[0])
+
+
 def latin_to_cyrillic(text: str) -> str:
     """Map every Latin word of a Kazakh-Latin text to Cyrillic; placeholders stay as they are."""
     parts = _PLACEHOLDER_SPLIT.split(text)
     for n in range(0, len(parts), 2):
-        parts[n] = _LATIN_WORD.sub(lambda m: _map_word(m.group(0)), parts[n])
+        parts[n] = _LATIN_WORD.sub(_map_match, parts[n])
     return "".join(parts)
 
 
