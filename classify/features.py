@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classify.rules import CLASSES, RULES, rule_matrix, token_classes
+from classify.stopwords import ALL as EVIDENCE_STOPWORDS
 from classify.stopwords import ALL as STOPWORDS
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
@@ -277,14 +278,16 @@ def evidence_batch(
         for tok, value in zip(top_ids[n], top_values[n], strict=True):
             if value <= 0 or len(scored) >= limit:
                 break
-            scored.setdefault(tokens[tok], value)
+            if tokens[tok] not in EVIDENCE_STOPWORDS:  # «на» explains nothing to a reviewer
+                scored.setdefault(tokens[tok], value)
         else:
             start, end = int(starts[n]), int(ends[n])
             rest = order[start + head : min(end, start + window)]
             for tok, value in zip(ids[rest].tolist(), values[rest].tolist(), strict=True):
                 if value <= 0 or len(scored) >= limit:
                     break
-                scored.setdefault(tokens[tok], value)
+                if tokens[tok] not in EVIDENCE_STOPWORDS:
+                    scored.setdefault(tokens[tok], value)
         if n_bigrams > 0:
             for first, second, weight in zip(firsts[n], seconds[n], pair_weights[n], strict=True):
                 if weight <= 0:

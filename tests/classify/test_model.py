@@ -103,3 +103,14 @@ def test_model_file_is_a_zip_without_pickle() -> None:
     assert "schema.json" in names
     assert not any(n.endswith((".pkl", ".pickle")) for n in names)
     assert schema["protocol"] >= 1
+
+
+def test_evidence_words_are_not_function_words(model) -> None:  # type: ignore[no-untyped-def]
+    texts = [
+        "У нас на Жандосова то же самое: канализационный люк провалился, машины объезжают по тротуару.",
+        "Холодной воды не будет на улицах Протозанова и Кирова, на месте работает бригада.",
+    ]
+    for res in model.classify(texts):
+        assert "infrastructure" in res["labels"]
+        single = [t for t in res["evidence"]["infrastructure"] if " " not in t]
+        assert single and not {"на", "по", "и", "то", "же"} & set(single)
