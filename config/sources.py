@@ -190,10 +190,53 @@ def cron_trigger(expr: str, timezone: str = "Asia/Almaty") -> Any:
 
     fields = expr.split()
     if len(fields) == 5:
-        return CronTrigger.from_crontab(expr, timezone=timezone)
+        minute, hour, day, month, dow = fields
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month, day_of_week=_crontab_days(dow), timezone=timezone
+        )
     if len(fields) == 6:
         second, minute, hour, day, month, dow = fields
         return CronTrigger(
-            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_days(dow),
+            timezone=timezone,
         )
     raise ValueError(f"expected 5 fields (or 6 with seconds first), got {len(fields)}")
+
+
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _crontab_days(field: str) -> str:
+    """Crontab weekday numbers (0 or 7 = Sunday) as names: APScheduler counts 0 as Monday."""
+
+    def name(token: str) -> str:
+        if token.isdigit():
+            if int(token) > 7:
+                raise ValueError(f"day of week {token} is out of range 0-7")
+            return _CRON_DAYS[int(token)]
+        return token
+
+    parts = []
+    for part in field.split(","):
+        span, slash, step = part.partition("/")
+        if "-" in span:
+            first, last = span.split("-", 1)
+            if first.isdigit() and last.isdigit() and (int(first) == 0 or int(last) == 7):
+                # Sunday at an end of the range: APScheduler's week runs Monday to Sunday, so split it.
+                if slash:
+                    raise ValueError(
+                        f"a step over a range that starts or ends on Sunday is not supported: {part!r}"
+                    )
+                low, high = max(int(first), 1), min(int(last), 6)
+                span = ",".join(([f"{name(str(low))}-{name(str(high))}"] if low <= high else []) + ["sun"])
+            else:
+                span = f"{name(first)}-{name(last)}"
+        else:
+            span = name(span)
+        parts.append(span + (slash + step if slash else ""))
+    return ",".join(parts)

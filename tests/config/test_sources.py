@@ -85,3 +85,33 @@ def test_example_config_is_valid() -> None:
     root = Path(__file__).resolve().parents[2]
     config = load_config(root / "config" / "sources.toml")
     assert config.sources
+
+
+@pytest.mark.parametrize(
+    ("expr", "day"),
+    [
+        ("0 9 * * 0", "Sunday"),
+        ("0 9 * * 7", "Sunday"),
+        ("0 9 * * 1", "Monday"),
+        ("0 9 * * 1-5", "Friday"),  # Thursday 09:00 has passed
+        ("0 9 * * 5-7", "Friday"),
+        ("0 9 * * 0-2", "Sunday"),
+        ("0 9 * * 6,0", "Saturday"),
+        ("0 9 * * sun", "Sunday"),
+    ],
+)
+def test_cron_weekdays_count_as_crontab_does(expr: str, day: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from config.sources import cron_trigger
+
+    thursday_morning = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Almaty"))
+    fire = cron_trigger(expr).get_next_fire_time(None, thursday_morning)
+    assert fire.strftime("%A") == day
+
+
+def test_cron_weekday_out_of_range(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources]]\nname = "a"\nkind = "rss"\nurl = "u"\nschedule = "0 9 * * 8"\n')
+    with pytest.raises(ConfigError, match="bad cron expression"):
+        load_config(path)
