@@ -122,4 +122,4 @@ def mark_stale_runs(con: duckdb.DuckDBPyConnection, source: str | None = None) -
     if source:
         sql += " AND source = ?"
         params.append(source)
-    return int(con.execute(sql + " RETURNING run_id", params).fetchall().__len__())
+    return len(con.execute(sql + " RETURNING run_id", params).fetchall())
