@@ -168,6 +168,16 @@ class _Run:
         log.error("source %s: %s", self.ctx.source.name, line)
         self.errors.append(line[:300])
 
+    def parse(self, resp: Any) -> Any:
+        """The article (and its comments) of a fetched page, with this source's selectors and limits."""
+        return extract_article(
+            resp.text,
+            resp.url,
+            selectors=self.opts["selectors"],
+            now=self.ctx.now,
+            max_comments=self.opts["max_comments"],
+        )
+
     def fetch(self, url: str, *, conditional: bool = False) -> Any:
         resp = self.ctx.http.get(url, conditional=conditional)
         if resp.not_modified:
@@ -338,13 +348,7 @@ def _follow_comment_pages(
                 known_at = pages.index(next_url) if next_url in pages else -1
                 next_url = pages[known_at + 1] if 0 <= known_at < len(pages) - 1 else None
                 continue
-            page = extract_article(
-                more.text,
-                more.url,
-                selectors=opts["selectors"],
-                now=run.ctx.now,
-                max_comments=opts["max_comments"],
-            )
+            page = run.parse(more)
         except Exception as exc:
             run.fail(next_url, exc)
             break
@@ -359,7 +363,6 @@ def _follow_comment_pages(
 def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     """Items of one article visit. A known article whose first page is unchanged is still checked on
     the last page of its comment thread, where engines put new comments when threads are paginated."""
-    opts = run.opts
     source = run.ctx.source.name
     # conditional even on the first visit: the client keeps validators only for conditional fetches
     resp = run.fetch(url, conditional=True)
@@ -373,13 +376,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
             more = run.fetch(last, conditional=True)
             if more.not_modified:
                 return []
-            page = extract_article(
-                more.text,
-                more.url,
-                selectors=opts["selectors"],
-                now=run.ctx.now,
-                max_comments=opts["max_comments"],
-            )
+            page = run.parse(more)
         except Exception as exc:
             run.fail(last, exc)
             return []
@@ -387,9 +384,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         _follow_comment_pages(run, page.comments_next, comments, pages, {normalise_url(url), last})
         entry["comment_pages"] = pages
         return list(_comment_items(source, entry["id"], comments))
-    article = extract_article(
-        resp.text, resp.url, selectors=opts["selectors"], now=run.ctx.now, max_comments=opts["max_comments"]
-    )
+    article = run.parse(resp)
     if not article.text and not article.title:
         raise ParseError("no article found on the page", url=url)
     _follow_comment_pages(run, article.comments_next, article.comments, pages, {normalise_url(resp.url)})
