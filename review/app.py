@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.exceptions import SecurityError
 
 from errors import InputError, StoreError
 from review import auth, queries
@@ -56,8 +58,20 @@ CSP = (
 FILTER_KEYS = ("label", "min_score", "period", "since", "until", "source", "lang", "status", "q")
 
 
-def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: bool = False) -> Flask:
-    """The review app over the database at ``db_path`` (created and migrated when missing)."""
+def create_app(
+    db_path: str | Path,
+    *,
+    secret_key: str | None = None,
+    testing: bool = False,
+    behind_https_proxy: bool = False,
+    allowed_hosts: Sequence[str] | None = None,
+) -> Flask:
+    """The review app over the database at ``db_path`` (created and migrated when missing).
+
+    ``behind_https_proxy``: the page is served through an HTTPS reverse proxy on this machine; the
+    session cookie is then sent over HTTPS only, and the proxy's X-Forwarded-For/-Proto/-Host headers
+    (one proxy) are believed. ``allowed_hosts``: Host header values answered; others get 400.
+    """
     db_path = Path(db_path)
     with writer(db_path):
         pass  # applies migrations (the users table) before the first read-only request
@@ -71,7 +85,13 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
         MAX_CONTENT_LENGTH=64 * 1024,
         TESTING=testing,
         DB_PATH=db_path,
+        SESSION_COOKIE_SECURE=behind_https_proxy,
+        TRUSTED_HOSTS=list(allowed_hosts) if allowed_hosts else None,
     )
+    if behind_https_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.jinja_env.autoescape = True
     app.jinja_env.globals.update(
         local_time=_local_time, excerpt=_excerpt, highlight=highlight, web_link=web_link
@@ -106,6 +126,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
 
     @app.before_request
     def guard() -> Response | None:
+        if request.routing_exception is not None:
+            return None  # a host not allowed, an unknown path: Flask answers 400/404 next
         if "csrf" not in session:
             session["csrf"] = auth.new_csrf_token()
         if request.method == "POST" and not auth.csrf_matches(
@@ -269,6 +291,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, testing: b
     @app.errorhandler(400)
     @app.errorhandler(404)
     def client_error(exc: Any) -> tuple[str, int]:
+        if isinstance(exc, SecurityError):  # a Host not allowed: no page links to build for it
+            return "This host name is not served here.\n", exc.code
         return render_template("error.html", message=exc.description), exc.code
 
     return app

@@ -53,6 +53,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument(
+        "--behind-https-proxy",
+        action="store_true",
+        help="served through an HTTPS reverse proxy on this machine: HTTPS-only session cookie, "
+        "X-Forwarded-* headers of one proxy believed",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="answer only requests for this host name (repeatable; e.g. review.example.kz)",
+    )
     _common(p)
     p.set_defaults(func=cmd_review)
 
@@ -144,12 +156,12 @@ def cmd_review(args: argparse.Namespace) -> int:
     db = _db(args)
     if not db.exists():
         raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(db))
-    app = create_app(db)
+    app = create_app(db, behind_https_proxy=args.behind_https_proxy, allowed_hosts=args.allowed_host)
     try:
         server = make_server(args.host, args.port, app, threaded=True)
     except OSError as exc:
         raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.behind_https_proxy:
         print(
             f"warning: listening on {args.host}, reachable from other machines; use HTTPS in front",
             file=sys.stderr,

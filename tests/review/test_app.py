@@ -253,3 +253,46 @@ def test_repeated_failed_logins_are_refused_for_a_while(client: FlaskClient, pas
     resp = client.post("/login", data={"username": "aigerim", "password": password, "csrf_token": token})
     assert resp.status_code == 429
     assert "Too many failed attempts" in resp.get_data(as_text=True)
+
+
+def test_behind_an_https_proxy_the_cookie_is_https_only_and_hosts_are_checked(
+    review_db: Path, password: str
+) -> None:
+    app = create_app(
+        review_db,
+        secret_key="test-secret-" + "x" * 32,
+        testing=True,
+        behind_https_proxy=True,
+        allowed_hosts=["review.example.kz"],
+    )
+    client = app.test_client()
+    assert client.get("/login", headers={"Host": "evil.example.com"}).status_code == 400
+    proxied = {
+        "Host": "127.0.0.1:8080",
+        "X-Forwarded-Host": "review.example.kz",
+        "X-Forwarded-Proto": "https",
+    }
+    page = client.get("/login", headers=proxied)
+    assert page.status_code == 200
+    token = TOKEN_RE.search(page.get_data(as_text=True))
+    assert token
+    resp = client.post(
+        "/login",
+        data={"username": "aigerim", "password": password, "csrf_token": token.group(1)},
+        headers=proxied,
+    )
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith(("/", "https://review.example.kz/"))
+    cookies = resp.headers.getlist("Set-Cookie")
+    assert any(c.startswith("monitor_review=") and "Secure" in c for c in cookies)
+
+
+def test_without_the_proxy_option_the_cookie_works_over_plain_http(
+    client: FlaskClient, password: str
+) -> None:
+    resp = client.post(
+        "/login", data={"username": "aigerim", "password": password, "csrf_token": _token(client)}
+    )
+    cookies = resp.headers.getlist("Set-Cookie")
+    assert any(c.startswith("monitor_review=") for c in cookies)
+    assert not any("Secure" in c for c in cookies)
