@@ -53,6 +53,9 @@ class Model:
         linear = [payload["models"][name]["linear"] for name in self.labels]
         calibrators = [payload["models"][name]["calibrator"] for name in self.labels]
         self._coef = np.vstack([m.coef_.ravel() for m in linear]).astype(np.float32)  # labels x dim
+        # dim x labels, C-contiguous: scipy's sparse @ dense ravels the dense side, which copied the
+        # transposed view (6 MB) for every batch; the values, and so the sums, are the same.
+        self._coef_t = np.ascontiguousarray(self._coef.T)
         self._intercept = np.asarray([float(m.intercept_[0]) for m in linear], dtype=np.float32)
         self._cal_a = np.asarray([float(c.coef_.ravel()[0]) for c in calibrators], dtype=np.float64)
         self._cal_b = np.asarray([float(c.intercept_[0]) for c in calibrators], dtype=np.float64)
@@ -72,7 +75,7 @@ class Model:
     def decision(self, normalised: Sequence[str], langs: Sequence[str]) -> tuple[Any, Any]:
         """(featurised batch, raw linear scores labels x docs) of normalised texts."""
         batch = self.featuriser.transform(normalised, langs)
-        raw = (batch.matrix @ self._coef.T).T + self._intercept[:, None]
+        raw = (batch.matrix @ self._coef_t).T + self._intercept[:, None]
         return batch, raw
 
     def calibrate(self, raw: Any) -> Any:
@@ -115,18 +118,17 @@ class Model:
             if docs:
                 scores = token_scores(batch, self._coef[i, :word_dim], self._coef[i, word_dim:])
                 evidence[name] = evidence_batch(batch, docs, self._coef[i, :word_dim], scores)
-        results = []
-        for d in range(len(texts)):
-            ev = {name: evidence[name][d] if name in flagged[d] else [] for name in self.labels}
-            results.append(
-                {
-                    "lang": langs[d],
-                    "scores": {name: round(rows[i][d], 4) for i, name in enumerate(self.labels)},
-                    "labels": flagged[d],
-                    "evidence": ev,
-                }
-            )
-        return results
+        labels = self.labels
+        rounded = zip(*[[round(p, 4) for p in row] for row in rows], strict=True)  # docs x labels
+        return [
+            {
+                "lang": lang,
+                "scores": dict(zip(labels, values, strict=True)),
+                "labels": names,
+                "evidence": {name: evidence[name][d] if name in names else [] for name in labels},
+            }
+            for d, (lang, values, names) in enumerate(zip(langs, rounded, flagged, strict=True))
+        ]
 
 
 def _file_version(path: Path, created: str) -> str:
