@@ -4,6 +4,9 @@ One row per near-duplicate cluster (the newest member stands for it, ``cluster_s
 flagged items it stands for). Item texts are whatever the public wrote, so spreadsheet cells that
 would start a formula (= + - @) are written as text: XLSX cells get the string type, CSV cells a
 leading apostrophe (what Excel itself shows for text typed that way).
+
+CSV and XLSX are written from :mod:`review.cells` (the store computes them in SQL for the ``export``
+command); XLSX with the small writer in :mod:`review.xlsx`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import duckdb
+
 from errors import InputError
+from review.cells import (
+    COLUMN_NAMES,
+    COLUMNS,
+    PARENT_CHARS,
+    TIME_COLUMNS,
+    Cells,
+    cells_from_records,
+    evidence_text,
+    select_cells,
+)
 from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
+from review.xlsx import Column, Workbook
 from store.db import reader
 
 log = logging.getLogger(__name__)
@@ -30,42 +46,10 @@ MEDIA_TYPES = {
     "json": "application/json",
     "parquet": "application/vnd.apache.parquet",
 }
-PARENT_CHARS = 1000  # enough of a parent article to see what a comment answers
-XLSX_CELL_MAX = 32767  # Excel's limit on the characters of one cell
 MAX_ROW_LINES = 8  # rows grow with their text up to this many lines; the cell holds the rest
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-# (column, header width in XLSX characters); the order of every format.
-COLUMNS: list[tuple[str, int]] = [
-    ("link", 40),
-    ("source", 16),
-    ("kind", 9),
-    ("author", 18),
-    ("time", 20),
-    ("title", 30),
-    ("text", 70),
-    ("language", 9),
-    ("corruption", 11),
-    ("infrastructure", 13),
-    ("labels", 16),
-    ("evidence", 30),
-    ("status", 11),
-    ("forwarded_to", 16),
-    ("reviewer", 14),
-    ("note", 30),
-    ("reviewed_at", 20),
-    ("parent_text", 50),
-    ("parent_link", 40),
-    ("cluster_size", 8),
-    ("duplicate_links", 40),
-    ("external_id", 18),
-]
-COLUMN_NAMES = [name for name, _ in COLUMNS]
-
-
-def evidence_text(evidence: dict[str, list[str]]) -> str:
-    """Evidence as one readable line: ``corruption: взятка, откат; infrastructure: яма``."""
-    return "; ".join(f"{label}: {', '.join(terms)}" for label, terms in evidence.items() if terms)
+SCORE_COLUMNS = ("corruption", "infrastructure")
+NUMBER_COLUMNS = ("cluster_size",)
 
 
 def _parent_text(row: dict[str, Any]) -> str | None:
@@ -115,117 +99,76 @@ def load_records(db_path: Path, filters: Filters, *, collapse: bool = True) -> l
     return [export_record(r) for r in rows]
 
 
-def _flat(value: Any, *, for_sheet: bool) -> Any:
-    """A cell value for CSV/XLSX: lists joined, dicts as evidence text, times as local ISO or naive local."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None, microsecond=0) if for_sheet else value.isoformat(timespec="seconds")
-    if isinstance(value, dict):
-        return evidence_text(value)
-    if isinstance(value, list):
-        return "\n".join(value) if value and "://" in str(value[0]) else ", ".join(value)
-    return value
-
-
 def write_csv(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
     """CSV, UTF-8 with a BOM so that Excel reads Cyrillic and Kazakh letters right."""
+    write_csv_cells(cells_from_records(records), out)
+
+
+def write_csv_cells(cells: Cells, out: IO[bytes]) -> None:
+    """CSV of export cells; text that would start a formula gets a leading apostrophe."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     w = csv.writer(text)
     w.writerow(COLUMN_NAMES)
-    for rec in records:
-        cells = []
-        for name in COLUMN_NAMES:
-            value = _flat(rec[name], for_sheet=False)
-            if isinstance(value, str) and value.startswith(FORMULA_START):
-                value = "'" + value
-            cells.append("" if value is None else value)
-        w.writerow(cells)
+    w.writerows(zip(*(_defused(cells.columns[name]) for name in COLUMN_NAMES), strict=True))
     text.flush()
     text.detach()
+
+
+def _defused(values: list[Any]) -> list[Any]:
+    return ["'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in values]
 
 
 def write_xlsx(
     records: Sequence[dict[str, Any]], out: IO[bytes], about: Sequence[tuple[str, str]] = ()
 ) -> None:
     """XLSX: header frozen and bold, readable widths, wrapped text, local times, formulas never."""
-    import xlsxwriter
+    write_xlsx_cells(cells_from_records(records), out, about)
 
-    # xlsxwriter writes about four times faster than openpyxl's write-only mode (10,000 rows in
-    # under two seconds); every string goes through write_string, so nothing becomes a formula.
-    wb = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    ws = wb.add_worksheet("flagged")
-    bold = wb.add_format({"bold": True})
-    formats = {
-        "text": wb.add_format({"text_wrap": True, "valign": "top"}),
-        "time": wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "valign": "top"}),
-        "score": wb.add_format({"num_format": "0.000", "valign": "top"}),
-        "other": wb.add_format({"valign": "top"}),
-    }
-    for index, (_name, width) in enumerate(COLUMNS):
-        ws.set_column(index, index, width)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, len(records), len(COLUMNS) - 1)
-    for col, name in enumerate(COLUMN_NAMES):
-        ws.write_string(0, col, name, bold)
-    for row, rec in enumerate(records, start=1):
-        values = [_flat(rec[name], for_sheet=True) for name in COLUMN_NAMES]
-        for col, value in enumerate(values):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                ws.write_string(row, col, _sheet_text(value), formats["text"])
-            elif isinstance(value, datetime):
-                ws.write_datetime(row, col, value.replace(tzinfo=None), formats["time"])
-            elif isinstance(value, bool):
-                ws.write_boolean(row, col, value, formats["other"])
-            elif isinstance(value, float):
-                ws.write_number(row, col, value, formats["score"])
-            elif isinstance(value, int):
-                ws.write_number(row, col, value, formats["other"])
-            else:
-                ws.write_string(row, col, _sheet_text(str(value)), formats["text"])
-        ws.set_row(row, _row_height(values))
-    info = wb.add_worksheet("about")
-    info.set_column(0, 0, 22)
-    info.set_column(1, 1, 70)
+
+def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = ()) -> None:
+    """XLSX of export cells, with an 'about' sheet: when, how many rows, what the times mean, ``about``."""
+    columns = []
+    for name, width in COLUMNS:
+        if name in TIME_COLUMNS:
+            columns.append(Column(name, width, "date", cells.local_seconds[name]))
+        elif name in SCORE_COLUMNS:
+            columns.append(Column(name, width, "score", cells.columns[name]))
+        elif name in NUMBER_COLUMNS:
+            columns.append(Column(name, width, "number", cells.columns[name]))
+        else:
+            columns.append(Column(name, width, "text", cells.columns[name]))
+    book = Workbook()
+    book.add_table("flagged", columns, _row_lines(columns))
     exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
     pairs = [
         ("exported at (Asia/Almaty)", exported.isoformat(sep=" ")),
-        ("rows", len(records)),
+        ("rows", len(cells)),
         ("times", "local time of Asia/Almaty"),
         ("near-duplicates", "one row per cluster; cluster_size counts the flagged items it stands for"),
         *about,
     ]
-    for row, (key, value) in enumerate(pairs):
-        info.write_string(row, 0, str(key))
-        if isinstance(value, int):
-            info.write_number(row, 1, value)
-        else:
-            info.write_string(row, 1, _sheet_text(str(value)))
-    wb.close()
+    book.add_pairs("about", pairs, (22, 70))
+    book.write(out)
 
 
-def _row_height(row: list[Any]) -> float:
+def _row_lines(columns: Sequence[Column]) -> list[int]:
     # Wrapped text needs taller rows; capped so that one long article does not fill the screen.
-    lines = 1
-    for value, (_name, width) in zip(row, COLUMNS, strict=True):
-        if isinstance(value, str) and value:
-            per_line = max(1, int(width * 1.15))
-            lines = max(lines, sum(-(-len(part) // per_line) or 1 for part in value.split("\n")))
-    return 15.0 * min(lines, MAX_ROW_LINES)
+    per_column = []
+    for col in columns:
+        if col.kind != "text":
+            continue
+        per_line = max(1, int(col.width * 1.15))
+        per_column.append(
+            [
+                1 if v is None or (len(v) <= per_line and "\n" not in v) else _text_lines(v, per_line)
+                for v in col.values
+            ]
+        )
+    return [min(max(lines), MAX_ROW_LINES) for lines in zip(*per_column, strict=True)]
 
 
-def _sheet_text(value: str) -> str:
-    # Control characters other than tab/newline are not allowed in XLSX cells.
-    clean = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)
-    return clean if len(clean) <= XLSX_CELL_MAX else clean[: XLSX_CELL_MAX - 1] + "…"
+def _text_lines(value: str, per_line: int) -> int:
+    return sum(-(-len(part) // per_line) or 1 for part in value.split("\n"))
 
 
 def write_json(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
@@ -295,21 +238,47 @@ def write_records(
         WRITERS[fmt](records, out)
 
 
+def read_export(
+    con: duckdb.DuckDBPyConnection, filters: Filters, fmt: str, *, collapse: bool = True
+) -> Cells | list[dict[str, Any]]:
+    """What ``fmt`` is written from: cells for CSV and XLSX (computed by the store), records otherwise."""
+    if fmt not in WRITERS:
+        raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt in ("csv", "xlsx"):
+        return select_cells(con, filters, collapse=collapse)
+    return [export_record(r) for r in select_flagged(con, filters, collapse=collapse)]
+
+
+def write_export(
+    data: Cells | list[dict[str, Any]], fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Write what :func:`read_export` read in format ``fmt`` to a binary stream."""
+    if isinstance(data, Cells):
+        if fmt == "xlsx":
+            write_xlsx_cells(data, out, about)
+        else:
+            write_csv_cells(data, out)
+    else:
+        write_records(data, fmt, out, about=about)
+
+
 def export_to_file(
     db_path: Path, filters: Filters, fmt: str, out_path: Path, *, collapse: bool = True
 ) -> int:
     """Export flagged items matching ``filters`` to ``out_path``; returns the number of rows."""
-    records = load_records(db_path, filters, collapse=collapse)
+    filters.validate()
+    with reader(db_path) as con:
+        data = read_export(con, filters, fmt, collapse=collapse)
     buffer = io.BytesIO()
-    write_records(records, fmt, buffer, about=describe(filters))
+    write_export(data, fmt, buffer, about=describe(filters))
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         # Written whole at the end, so a failed export never leaves half a file behind.
         out_path.write_bytes(buffer.getvalue())
     except OSError as exc:
         raise InputError(f"cannot write the export: {exc.strerror}", path=str(out_path)) from None
-    log.info("exported %d rows to %s", len(records), out_path)
-    return len(records)
+    log.info("exported %d rows to %s", len(data), out_path)
+    return len(data)
 
 
 def export_filename(fmt: str, now: datetime | None = None) -> str:
@@ -318,4 +287,14 @@ def export_filename(fmt: str, now: datetime | None = None) -> str:
     return f"flagged-{now:%Y-%m-%d-%H%M}.{fmt}"
 
 
-__all__ = ["COLUMN_NAMES", "FORMATS", "LABELS", "export_to_file", "load_records", "write_records"]
+__all__ = [
+    "COLUMN_NAMES",
+    "FORMATS",
+    "LABELS",
+    "evidence_text",
+    "export_to_file",
+    "load_records",
+    "read_export",
+    "write_export",
+    "write_records",
+]

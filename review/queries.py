@@ -112,28 +112,69 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), params
 
 
-_SELECT = """
-WITH base AS (
-    SELECT f.*, coalesce(f.published_at, f.collected_at) AS ts,
-           coalesce(f.cluster_id, f.source || '|' || f.external_id) AS cluster_key
+# The matching flagged items with their near-duplicate clusters and parents. Filters first, on the
+# narrow columns (keys, times, scores); item texts are then read by row id for those rows and their
+# parents only: reading every text of a large store cost more than the rest of an export.
+_FLAGGED_ROWS = """
+WITH sel AS MATERIALIZED (
+    SELECT f.source, f.external_id, f.kind, f.parent, f.lang,
+           coalesce(f.published_at, f.collected_at) AS ts,
+           coalesce(f.cluster_id, f.source || '|' || f.external_id) AS cluster_key,
+           f.corruption, f.infrastructure, f.labels, f.evidence, f.model_version, f.review_status,
+           f.forwarded_to, f.reviewer, f.note, f.reviewed_at
     FROM flagged f
     WHERE {where}
+), needed AS (
+    SELECT source, external_id FROM sel
+    UNION
+    SELECT source, parent FROM sel WHERE parent IS NOT NULL
+), located AS (
+    SELECT i.rowid AS item_row, i.source, i.external_id
+    FROM items i SEMI JOIN needed USING (source, external_id)
+), texts AS MATERIALIZED (
+    SELECT l.source, l.external_id, i.url, i.author, i.title, i.text
+    FROM located l JOIN items i ON i.rowid = l.item_row
 ), ranked AS (
-    SELECT *,
-           count(*) OVER w AS cluster_size,
-           row_number() OVER (PARTITION BY cluster_key ORDER BY ts DESC, source, external_id) AS cluster_rank,
-           list(url) OVER w AS cluster_urls
-    FROM base
-    WINDOW w AS (PARTITION BY cluster_key)
+    SELECT s.*, t.url, t.author, t.title, t.text,
+           count(*) OVER (PARTITION BY s.cluster_key) AS cluster_size,
+           row_number() OVER (PARTITION BY s.cluster_key ORDER BY s.ts DESC, s.source, s.external_id)
+               AS cluster_rank
+    FROM sel s JOIN texts t USING (source, external_id)
+), links AS (
+    -- An ordered list in the window above cost more than the rest of the clustering; most clusters
+    -- have one member, whose list is its own link.
+    SELECT cluster_key, list(url ORDER BY cluster_rank) AS cluster_urls
+    FROM ranked WHERE cluster_size > 1
+    GROUP BY cluster_key
+), picked AS (
+    SELECT r.*, coalesce(k.cluster_urls, [r.url]) AS cluster_urls,
+           p.title AS parent_title, p.text AS parent_text, p.url AS parent_url
+    FROM ranked r
+    LEFT JOIN links k ON k.cluster_key = r.cluster_key
+    LEFT JOIN texts p ON p.source = r.source AND p.external_id = r.parent
+    WHERE {collapse}
 )
-SELECT r.source, r.external_id, r.kind, r.parent, r.url, r.author, r.title, r.ts, r.lang, r.text,
-       r.corruption, r.infrastructure, r.labels, r.evidence, r.model_version, r.review_status,
-       r.forwarded_to, r.reviewer, r.note, r.reviewed_at, r.cluster_size, r.cluster_urls,
-       p.title AS parent_title, p.text AS parent_text, p.url AS parent_url
-FROM ranked r
-LEFT JOIN items p ON p.source = r.source AND p.external_id = r.parent
-WHERE {collapse}
-ORDER BY r.ts DESC, r.source, r.external_id
+"""
+
+
+def flagged_rows_sql(filters: Filters, *, collapse: bool) -> tuple[str, list[Any]]:
+    """A ``WITH`` clause ending in ``picked``: the flagged items matching ``filters`` (one per cluster with ``collapse``).
+
+    ``picked`` has the flagged view's columns plus ``ts``, ``cluster_size``, ``cluster_urls`` (newest
+    member first), ``parent_title``, ``parent_text`` and ``parent_url``; order it by
+    ``ts DESC, source, external_id``.
+    """
+    where, params = _where(filters)
+    return _FLAGGED_ROWS.format(where=where, collapse="r.cluster_rank = 1" if collapse else "true"), params
+
+
+_SELECT = """
+SELECT source, external_id, kind, parent, url, author, title, ts, lang, text,
+       corruption, infrastructure, labels, evidence, model_version, review_status,
+       forwarded_to, reviewer, note, reviewed_at, cluster_size, cluster_urls,
+       parent_title, parent_text, parent_url
+FROM picked
+ORDER BY ts DESC, source, external_id
 """
 
 
@@ -184,8 +225,8 @@ def select_flagged(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Flagged items matching ``filters``, newest first; with ``collapse`` one row per near-duplicate cluster."""
-    where, params = _where(filters)
-    sql = _SELECT.format(where=where, collapse="r.cluster_rank = 1" if collapse else "true")
+    with_clause, params = flagged_rows_sql(filters, collapse=collapse)
+    sql = with_clause + _SELECT
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params = [*params, int(limit), int(offset)]
