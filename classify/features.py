@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from classify.rules import CLASSES, RULES, rule_matrix, token_classes
+from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
 from classify.stopwords import ALL as EVIDENCE_STOPWORDS
 from classify.stopwords import ALL as STOPWORDS
 
@@ -186,6 +186,10 @@ class Featuriser:
             h = token_hash[ids]
             bigram_cols = ((h[:-1] * _BIGRAM_MULT + h[1:]) % np.uint64(spec.word_dim)).astype(np.int64)
             bigram_ok = rows[:-1] == rows[1:]
+            # Two-word phrases («пара алды», «на лапу») count as words of their class.
+            phrases = phrase_classes(masks[ids], bigram_ok)
+            hit_rows, hit_classes = np.nonzero(phrases)
+            doc_classes[rows[:-1][hit_rows], hit_classes] = True
         else:
             bigram_cols = np.zeros(0, dtype=np.int64)
             bigram_ok = np.zeros(0, dtype=bool)

@@ -15,3 +15,25 @@ def test_bribery_apart_from_anti_corruption_talk() -> None:
     assert fire("Инспектор требовал взятку") == ["bribe", "bribe_not_anti", "official_bribe"]
     assert "bribe_not_anti" not in fire("Сыбайлас жемқорлыққа қарсы семинар өтті")
     assert fire("В парке прошел концерт") == []
+
+
+def test_two_word_phrases_count_only_when_adjacent() -> None:
+    # «пара» is a bribe in Kazakh only next to "take/give"; alone it is also Russian "pair".
+    assert "bribe" in fire("Қызмет барысында пара алғаны үшін маман істі болды")
+    assert fire("Прошло пара дней, и ничего") == []
+    assert "bribe" not in fire("Пара маман алғаш рет келді")  # «пара» and «ал...» not adjacent
+    assert "bribe" in fire("Сөйтсе бәрін тамыр-танысы барлар алады екен")
+    assert "bribe" in fire("Инспектору дали на лапу")
+    assert "bribe" in fire("Кто подписал акт приёмки этой дороги?")
+
+
+def test_phrase_can_be_a_failure() -> None:
+    assert "topic_problem" in fire("Бұл көпқабатты үй сыр берген")
+    assert "topic_problem" not in fire("Бұл көпқабатты үй биыл салынды")
+
+
+def test_stealing_is_told_apart_by_whose_money() -> None:
+    assert "steal_public" in fire("В акимате чиновники воруют")
+    assert "steal_public" in fire("Мемлекет қаражатын ұрлады")
+    assert fire("Вор вынес из квартиры три миллиона рублей") == ["steal_private"]
+    assert "bribe" not in fire("Көршісінің көлігін ұрлады")
