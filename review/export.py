@@ -11,6 +11,7 @@ command); XLSX with the small writer in :mod:`review.xlsx`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -48,6 +49,7 @@ MEDIA_TYPES = {
 }
 MAX_ROW_LINES = 8  # rows grow with their text up to this many lines; the cell holds the rest
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_START)
 SCORE_COLUMNS = ("corruption", "infrastructure")
 NUMBER_COLUMNS = ("cluster_size",)
 
@@ -106,16 +108,18 @@ def write_csv(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
 
 def write_csv_cells(cells: Cells, out: IO[bytes]) -> None:
     """CSV of export cells; text that would start a formula gets a leading apostrophe."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    # Written to a str buffer and encoded once: a text stream encodes (and checks its BOM) per row.
+    text = io.StringIO(newline="")
     w = csv.writer(text)
     w.writerow(COLUMN_NAMES)
     w.writerows(zip(*(_defused(cells.columns[name]) for name in COLUMN_NAMES), strict=True))
-    text.flush()
-    text.detach()
+    out.write(codecs.BOM_UTF8)
+    out.write(text.getvalue().encode("utf-8"))
 
 
 def _defused(values: list[Any]) -> list[Any]:
-    return ["'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in values]
+    first = _FORMULA_FIRST
+    return ["'" + v if isinstance(v, str) and v[:1] in first else v for v in values]
 
 
 def write_xlsx(
@@ -158,12 +162,17 @@ def _row_lines(columns: Sequence[Column]) -> list[int]:
         if col.kind != "text":
             continue
         per_line = max(1, int(col.width * 1.15))
+        present = [v for v in col.values if v]
+        if not present or (max(map(len, present)) <= per_line and "\n" not in "".join(present)):
+            continue  # every value fits on one line
         per_column.append(
             [
-                1 if v is None or (len(v) <= per_line and "\n" not in v) else _text_lines(v, per_line)
+                1 if not v or (len(v) <= per_line and "\n" not in v) else _text_lines(v, per_line)
                 for v in col.values
             ]
         )
+    if not per_column:
+        return [1] * len(columns[0].values) if columns else []
     return [min(max(lines), MAX_ROW_LINES) for lines in zip(*per_column, strict=True)]
 
 

@@ -109,17 +109,10 @@ def column_width(chars: float) -> float:
 def excel_serial(wall_seconds: int) -> float:
     """A spreadsheet date number (days since 1899-12-30, 1900 date system) of a wall-clock time."""
     days, seconds = divmod(wall_seconds, 86400)
-    serial = (days + 25568) + seconds / 86400  # days counted from 1899-12-31 ...
-    if days == -25567:  # 1900-01-01 is day 1
-        serial -= 1
+    serial = (days + 25568) + seconds / 86400  # days counted from 1899-12-31 (1900-01-01 is day 1) ...
     if serial > 59:  # ... and one more from March 1900 on, for the leap day 1900 never had
         serial += 1
     return serial
-
-
-def number_text(value: float) -> str:
-    """A number as a cell stores it (16 significant digits)."""
-    return f"{value:.16G}"
 
 
 class SharedStrings:
@@ -132,22 +125,35 @@ class SharedStrings:
     def add(self, value: str) -> int:
         """The index of ``value`` (added when new)."""
         self.refs += 1
-        found = self.index.get(value)
-        if found is None:
-            found = self.index[value] = len(self.index)
-        return found
+        return self.index.setdefault(value, len(self.index))
+
+    def indexes(self, values: Sequence[str | None]) -> list[int | None]:
+        """The index of each value (None stays None): :meth:`add` for a whole column at once."""
+        index = self.index
+        found = index.setdefault
+        out = [None if v is None else found(v, len(index)) for v in values]
+        self.refs += len(out) - out.count(None)
+        return out
 
     def xml(self) -> str:
         """The sharedStrings part."""
-        items = []
-        for value in self.index:
-            text = _xml_text(value)
-            if text[:1].isspace() or text[-1:].isspace():
-                items.append(f'<si><t xml:space="preserve">{text}</t></si>')
-            else:
-                items.append(f"<si><t>{text}</t></si>")
+        special = _SPECIAL.search
+        plain = CELL_MAX // 2
+        items = [
+            f"<si><t>{v}</t></si>"
+            if special(v) is None and len(v) <= plain and not (v[:1].isspace() or v[-1:].isspace())
+            else _si(v)
+            for v in self.index
+        ]
         head = f'{_DECL}<sst xmlns="{_NS}" count="{self.refs}" uniqueCount="{len(self.index)}">'
         return head + "".join(items) + "</sst>"
+
+
+def _si(value: str) -> str:
+    text = _xml_text(value)
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<si><t xml:space="preserve">{text}</t></si>'
+    return f"<si><t>{text}</t></si>"
 
 
 @dataclass(slots=True)
@@ -190,7 +196,7 @@ class Workbook:
             f'<c r="{column_letter(i)}1" s="{BOLD}" t="s"><v>{add(col.header)}</v></c>'
             for i, col in enumerate(columns)
         )
-        cells = [_column_cells(column_letter(i), col, numbers, add) for i, col in enumerate(columns)]
+        cells = [_column_cells(column_letter(i), col, numbers, self.strings) for i, col in enumerate(columns)]
         heights = ["" if n <= 1 else f' ht="{15 * n}" customHeight="1"' for n in row_lines]
         body = [
             f'<row r="{r}"{h}>{"".join(row)}</row>'
@@ -304,14 +310,14 @@ def _cols(widths: Sequence[float]) -> str:
     return f"<cols>{cols}</cols>"
 
 
-def _column_cells(letter: str, col: Column, numbers: list[str], add: Any) -> list[str]:
+def _column_cells(letter: str, col: Column, numbers: list[str], strings: SharedStrings) -> list[str]:
     # One XML <c> per value of a column ("" for an empty cell): the inner loop of the writer.
     head = f'<c r="{letter}'
     if col.kind == "text":
         tail = f'" s="{TEXT}" t="s"><v>'
         return [
-            "" if v is None else f"{head}{r}{tail}{add(v)}</v></c>"
-            for v, r in zip(col.values, numbers, strict=True)
+            "" if i is None else f"{head}{r}{tail}{i}</v></c>"
+            for i, r in zip(strings.indexes(col.values), numbers, strict=True)
         ]
     style = {"date": DATE, "score": SCORE, "number": NUMBER}[col.kind]
     tail = f'" s="{style}"><v>'
@@ -323,6 +329,6 @@ def _column_cells(letter: str, col: Column, numbers: list[str], add: Any) -> lis
     return [
         ""
         if v is None or (isinstance(v, float) and not math.isfinite(v))
-        else f"{head}{r}{tail}{v:.16G}</v></c>"
+        else f"{head}{r}{tail}{v if v.__class__ is int and abs(v) < 10**15 else f'{v:.16G}'}</v></c>"
         for v, r in zip(col.values, numbers, strict=True)
     ]
