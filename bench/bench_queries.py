@@ -1,15 +1,17 @@
 """Analysts' queries on a 1,000,000-item database: seconds each (median of several runs).
 
     .venv/bin/python bench/bench_queries.py [--items 1000000] [--runs 5] [--db /tmp/bench-1m.duckdb]
+        [--formats xlsx csv parquet json]
 
 Builds the database once (generated Russian/Kazakh texts, 8% flagged), then times: flagged items per
-day and label; a text search for a street name; the export of 10,000 flagged items to XLSX and CSV
-through the same code as `pipeline.py export`.
+day and label; a text search for a street name; the export of 10,000 flagged items to XLSX, CSV and
+Parquet (and JSON when asked) through the same code as `pipeline.py export`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -96,12 +98,15 @@ def build(db: Path, n: int, seed: int = 1) -> None:
     con.close()
 
 
-def timed(fn, runs: int) -> tuple[float, object]:
+def timed(fn, runs: int, spread: list[float] | None = None) -> tuple[float, object]:
+    """Median seconds of ``runs`` calls and the last result; ``spread`` receives every run's seconds."""
     times, result = [], None
     for _ in range(runs):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
+    if spread is not None:
+        spread[:] = times
     return statistics.median(times), result
 
 
@@ -110,6 +115,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "bench-1m.duckdb")
+    parser.add_argument(
+        "--formats", nargs="+", default=["xlsx", "csv", "parquet"], choices=["xlsx", "csv", "parquet", "json"]
+    )
     args = parser.parse_args()
     if not args.db.exists():
         t0 = time.perf_counter()
@@ -147,11 +155,17 @@ def main() -> None:
     out_dir = Path(tempfile.mkdtemp(prefix="bench-export-"))
     # About 10,000 flagged items: three weeks of the generated year.
     window = Filters(since=date(2026, 3, 1), until=date(2026, 3, 21))
-    for fmt in ("xlsx", "csv", "parquet"):
+    # The machine is shared: the load average and each run's time say how much to trust a median.
+    print(f"load average before the exports: {os.getloadavg()[0]:.2f}")
+    for fmt in args.formats:
+        runs: list[float] = []
         seconds, rows = timed(
-            lambda fmt=fmt: export_to_file(args.db, window, fmt, out_dir / f"flagged.{fmt}"), args.runs
+            lambda fmt=fmt: export_to_file(args.db, window, fmt, out_dir / f"flagged.{fmt}"), args.runs, runs
         )
-        print(f"export of {rows:,} flagged items to {fmt} (pipeline.py export): {seconds:.3f} s median")
+        each = ", ".join(f"{t:.2f}" for t in runs)
+        print(
+            f"export of {rows:,} flagged items to {fmt} (pipeline.py export): {seconds:.3f} s median ({each})"
+        )
 
 
 if __name__ == "__main__":

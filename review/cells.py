@@ -134,11 +134,10 @@ SELECT url AS link, source, kind, author, {_iso("ts")} AS time, title, text, lan
        CASE WHEN length(parent_both) <= {PARENT_CHARS} THEN parent_both
             ELSE left(parent_both, {PARENT_CHARS - 1}) || '…' END AS parent_text,
        parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
-       {_joined("list_filter(others, lambda u, i: list_position(others, u) = i)")} AS duplicate_links,
+       CASE WHEN cluster_size > 1 THEN cluster_urls END AS duplicate_links,
        external_id, {_wall_seconds("ts")} AS time_seconds, {_wall_seconds("reviewed_at")} AS reviewed_at_seconds
 FROM (
     SELECT *,
-           list_filter(cluster_urls, lambda u: coalesce(u, '') <> '' AND u IS DISTINCT FROM url) AS others,
            CASE WHEN coalesce(parent_title, '') = '' THEN nullif(parent_text, '')
                 WHEN coalesce(parent_text, '') = '' OR parent_text = parent_title THEN parent_title
                 ELSE parent_title || chr(10) || parent_text END AS parent_both
@@ -171,6 +170,11 @@ def select_cells(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
     else:
         data = {name: [] for name in names}
     data["evidence"] = _evidence_cells(data["evidence"])
+    # The other members' links (few rows are in a cluster of more than one): as export_record makes them.
+    data["duplicate_links"] = [
+        "" if urls is None else joined(list(dict.fromkeys(u for u in urls if u and u != own)))
+        for urls, own in zip(data["duplicate_links"], data["link"], strict=True)
+    ]
     seconds = {name: data.pop(f"{name}_seconds") for name in TIME_COLUMNS}
     return Cells({name: data[name] for name in COLUMN_NAMES}, seconds)
 

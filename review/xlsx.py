@@ -61,6 +61,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 # What needs more than a plain copy: XML markup characters, CR (an XML parser would turn it into a
 # newline; Excel writes it as _x000D_), literal _xHHHH_ (Excel would decode it), anything illegal.
 _SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
+_RARE = re.compile("[\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
 _ESCAPED_LITERAL = re.compile("(_x[0-9A-Fa-f]{4}_)")
 
 
@@ -137,23 +138,19 @@ class SharedStrings:
 
     def xml(self) -> str:
         """The sharedStrings part."""
-        special = _SPECIAL.search
-        plain = CELL_MAX // 2
-        items = [
-            f"<si><t>{v}</t></si>"
-            if special(v) is None and len(v) <= plain and not (v[:1].isspace() or v[-1:].isspace())
-            else _si(v)
-            for v in self.index
-        ]
-        head = f'{_DECL}<sst xmlns="{_NS}" count="{self.refs}" uniqueCount="{len(self.index)}">'
-        return head + "".join(items) + "</sst>"
-
-
-def _si(value: str) -> str:
-    text = _xml_text(value)
-    if text[:1].isspace() or text[-1:].isspace():
-        return f'<si><t xml:space="preserve">{text}</t></si>'
-    return f"<si><t>{text}</t></si>"
+        strings = list(self.index)
+        # Usually no text needs more than & < > escaped: one search over all of them says so, and
+        # then the whole table is escaped and tagged by a few replaces on one joined string (NUL,
+        # the separator, cannot be in a text that passed the search).
+        if _RARE.search("\n".join(strings)) is None and max(map(len, strings), default=0) <= CELL_MAX // 2:
+            joined = "\x00".join(strings).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        else:
+            joined = "\x00".join(_xml_text(v) for v in strings)
+        # xml:space="preserve" on every text: leading and trailing spaces and newlines stay.
+        items = joined.replace("\x00", '</t></si><si><t xml:space="preserve">')
+        body = f'<si><t xml:space="preserve">{items}</t></si>' if strings else ""
+        head = f'{_DECL}<sst xmlns="{_NS}" count="{self.refs}" uniqueCount="{len(strings)}">'
+        return head + body + "</sst>"
 
 
 @dataclass(slots=True)
