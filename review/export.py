@@ -52,6 +52,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_START)
 SCORE_COLUMNS = ("corruption", "infrastructure")
 NUMBER_COLUMNS = ("cluster_size",)
+_TEXT_TYPES = {str, type(None)}
 
 
 def _parent_text(row: dict[str, Any]) -> str | None:
@@ -140,7 +141,7 @@ def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, st
         elif name in NUMBER_COLUMNS:
             columns.append(Column(name, width, "number", cells.columns[name]))
         else:
-            columns.append(Column(name, width, "text", cells.columns[name]))
+            columns.append(Column(name, width, "text", _texts(cells.columns[name])))
     book = Workbook()
     book.add_table("flagged", columns, _row_lines(columns))
     exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
@@ -153,6 +154,13 @@ def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, st
     ]
     book.add_pairs("about", pairs, (22, 70))
     book.write(out)
+
+
+def _texts(values: list[Any]) -> list[Any]:
+    # Records made by hand may put a number where text belongs: it goes in as its text.
+    if set(map(type, values)) <= _TEXT_TYPES:
+        return values
+    return [v if v is None or isinstance(v, str) else str(v) for v in values]
 
 
 def _row_lines(columns: Sequence[Column]) -> list[int]:

@@ -165,6 +165,15 @@ def flagged_rows_sql(filters: Filters, *, collapse: bool) -> tuple[str, list[Any
     ``ts DESC, source, external_id``.
     """
     where, params = _where(filters)
+    # The date range again, on published_at alone: redundant beside the coalesce() of _where, but a
+    # condition on one column goes into the scan of items, which then skips row groups by their
+    # min/max and reads the other columns only for rows in range.
+    if filters.since:
+        where += " AND (f.published_at IS NULL OR f.published_at >= ?)"
+        params.append(local_day_start(filters.since))
+    if filters.until:
+        where += " AND (f.published_at IS NULL OR f.published_at < ?)"
+        params.append(local_day_start(filters.until + timedelta(days=1)))
     return _FLAGGED_ROWS.format(where=where, collapse="r.cluster_rank = 1" if collapse else "true"), params
 
 

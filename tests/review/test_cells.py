@@ -354,3 +354,20 @@ def test_no_rows(odd_db: Path) -> None:
     assert len(cells) == 0
     assert all(values == [] for values in cells.columns.values())
     assert json.dumps(cells.local_seconds) == '{"time": [], "reviewed_at": []}'
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        (date(2024, 2, 29), date(2024, 2, 29), ["wa-2", "wa-1"]),  # no publication time: collected_at counts
+        (date(2024, 3, 1), date(2026, 3, 10), ["c-1", "c-2", "tg-2"]),
+        (date(2023, 6, 1), date(2023, 6, 1), ["c-4"]),
+        (date(2026, 3, 12), None, []),
+    ],
+)
+def test_date_range_counts_local_days(
+    odd_db: Path, since: date, until: date | None, expected: list[str]
+) -> None:
+    with reader(odd_db) as con:
+        cells = select_cells(con, Filters(since=since, until=until), collapse=False)
+    assert cells.columns["external_id"] == expected

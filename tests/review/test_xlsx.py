@@ -87,7 +87,7 @@ def test_types_styles_and_layout() -> None:
         "Ямы вокруг люков\nна Абая\nтретий день",
         time=when, reviewed_at=datetime(2023, 6, 1, 18, 0, tzinfo=timezone(timedelta(hours=6))),
         corruption=0.123456789012345678, infrastructure=1e-7, cluster_size=3,
-        duplicate_links=["https://t.example/city/9", "https://portal.example.kz/news/1#c1"],
+        duplicate_links=["https://t.example/city/9", "https://portal.example.kz/news/1#c1"], author=12345,
     )  # fmt: skip
     wb = load_workbook(io.BytesIO(_written([record], about=[("label", "infrastructure")])))
     assert wb.sheetnames == ["flagged", "about"]
@@ -110,6 +110,7 @@ def test_types_styles_and_layout() -> None:
     assert row["text"].alignment.wrap_text and row["text"].alignment.vertical == "top"
     assert row["link"].value is None  # no value, no cell
     assert row["labels"].value == "infrastructure"
+    assert row["author"].value == "12345" and row["author"].data_type == "s"  # a number in a text column
     assert ws.row_dimensions[2].height == 45  # three lines of text
     about = {r[0]: r[1] for r in wb["about"].iter_rows(values_only=True)}
     assert about["rows"] == 1
