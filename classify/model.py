@@ -9,6 +9,7 @@ version is refused too, with a message saying which version made it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -88,8 +89,17 @@ class Model:
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Language, calibrated scores, flagged labels and evidence terms for each raw text."""
         out: list[dict[str, Any]] = []
-        for start in range(0, len(texts), BATCH):
-            out.extend(self._classify_batch(texts[start : start + BATCH]))
+        # A batch makes tens of thousands of small lists and dicts but no reference cycles: the cyclic
+        # collector's passes that those allocations trigger cost about 7% of the time and free nothing.
+        # It is paused while scoring (reference counting still frees everything) and resumed after.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for start in range(0, len(texts), BATCH):
+                out.extend(self._classify_batch(texts[start : start + BATCH]))
+        finally:
+            if collecting:
+                gc.enable()
         return out
 
     def _classify_batch(self, texts: Sequence[str]) -> list[dict[str, Any]]:

@@ -35,3 +35,15 @@ def test_russian_text_with_kazakh_street_name_is_russian() -> None:
 def test_batch_matches_single() -> None:
     texts = ["Сломана скамейка", "Жарық жоқ", "hello world again", "Автобус не ходит"]
     assert detect_languages(texts) == [detect_language(t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[url] [url] [user] жок керек", "kk"),  # placeholders are not Latin words
+        ("[url] [url] [url] [email] воды нет уже неделю", "ru"),
+        ("Жол [url] жоқ, воды нет, и акимат молчит", "mixed"),
+    ],
+)
+def test_placeholders_are_not_cues(text: str, expected: str) -> None:
+    assert detect_language(text) == expected

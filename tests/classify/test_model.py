@@ -114,3 +114,27 @@ def test_evidence_words_are_not_function_words(model) -> None:  # type: ignore[n
         assert "infrastructure" in res["labels"]
         single = [t for t in res["evidence"]["infrastructure"] if " " not in t]
         assert single and not {"на", "по", "и", "то", "же"} & set(single)
+
+
+def test_batch_scores_match_one_by_one(model) -> None:  # type: ignore[no-untyped-def]
+    texts = [
+        "Во дворе на Абая 12 нет горячей воды, КСК молчит. Подробнее https://example.kz/a",
+        "Жол полициясы пара сұрады, бұл жемқорлық. Bizdiñ köşede jaryq joq",
+        "В парке прошел концерт",
+        "Инспектор потребовал взятку, тел. +7 701 123 45 67",
+    ]
+    assert model.classify(texts) == [model.classify([text])[0] for text in texts]
+
+
+def test_garbage_collector_state_is_restored(model) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    assert gc.isenabled()
+    model.classify(["Лифт не работает"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        model.classify(["Лифт не работает"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -58,3 +58,43 @@ def test_normalise_is_total_and_idempotent(text: str) -> None:
     once = normalise(text)
     assert isinstance(once, str)
     assert normalise(once) == once or "&" in text or "<" in text
+
+
+def test_spaces_collapse_and_lines_are_stripped() -> None:
+    assert normalise("a\u00a0\u00a0b\n\n  c\t d  ") == "a b\nc d"
+    assert normalise("  Жол  жоқ \n  су   жоқ  ") == "Жол жоқ\nсу жоқ"
+    assert normalise("<p>Жарық</p>  <p>жоқ</p>") == "Жарық\nжоқ"
+
+
+def test_every_url_marker_is_masked() -> None:
+    text = "Сілтеме: http://a.kz/x және www.b.ru/y, WWW.C.COM/z http://d.kz"
+    assert normalise(text) == "Сілтеме: [url] және [url], [url] [url]"
+    assert normalise("Жазыңыз @ivan_petrov немесе www.akimat.kz, [url] емес") == (
+        "Жазыңыз [user] немесе [url], [url] емес"
+    )
+
+
+def test_latin_words_next_to_placeholders_are_mapped() -> None:
+    assert latin_to_cyrillic("[url]jol [phone] joq, qala") == "[url]жол [phone] жоқ, қала"
+    assert normalise("bizdıñ [url]köşede [phone] jaryq joq") == "біздің [url]көшеде [phone] жарық жоқ"
+
+
+def test_placeholders_alone_do_not_make_a_text_latin() -> None:
+    # "url" and "user" are the only Latin letters left after masking: nothing to map.
+    assert normalise("Жазыңыз @ivan_petrov, https://a.kz") == "Жазыңыз [user], [url]"
+
+
+def test_q_before_u_is_not_a_kazakh_letter() -> None:
+    assert not looks_kazakh_latin("quick queue quiz")
+    assert looks_kazakh_latin("Qala men Qazaq")
+
+
+_SPACE_CHARS = " \t\r\n\u00a0\u2009\u3000\u200b\x0b"
+
+
+@given(st.text(alphabet=st.sampled_from(list(_SPACE_CHARS) + list("жолjoq@.:/7+-()")), max_size=120))
+def test_no_runs_of_spaces_or_odd_spaces_survive(text: str) -> None:
+    out = normalise(text)
+    assert "  " not in out and "\n\n" not in out
+    assert not any(ch in out for ch in "\t\r\u00a0\u2009\u3000\u200b\x0b")
+    assert all(line == line.strip() and line for line in out.split("\n")) or out == ""
