@@ -8,6 +8,8 @@ download, tests) :func:`cells_from_records` flattens them in Python. Tests hold 
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,16 +128,9 @@ def _joined(column: str) -> str:
     )
 
 
-_CELLS = f"""
-SELECT url AS link, source, kind, author, {_iso("ts")} AS time, title, text, lang AS language,
-       corruption, infrastructure, {_joined("labels")} AS labels, CAST(evidence AS VARCHAR) AS evidence,
-       coalesce(nullif(review_status, ''), 'new') AS status, forwarded_to, reviewer, note,
-       {_iso("reviewed_at")} AS reviewed_at,
-       CASE WHEN length(parent_both) <= {PARENT_CHARS} THEN parent_both
-            ELSE left(parent_both, {PARENT_CHARS - 1}) || '…' END AS parent_text,
-       parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
-       CASE WHEN cluster_size > 1 THEN cluster_urls END AS duplicate_links,
-       external_id, {_wall_seconds("ts")} AS time_seconds, {_wall_seconds("reviewed_at")} AS reviewed_at_seconds
+_PARENT_TEXT = f"""CASE WHEN length(parent_both) <= {PARENT_CHARS} THEN parent_both
+            ELSE left(parent_both, {PARENT_CHARS - 1}) || '…' END"""
+_FROM_PICKED = """
 FROM (
     SELECT *,
            CASE WHEN coalesce(parent_title, '') = '' THEN nullif(parent_text, '')
@@ -145,6 +140,24 @@ FROM (
 )
 ORDER BY ts DESC, source, external_id
 """
+_CELLS = f"""
+SELECT url AS link, source, kind, author, {_iso("ts")} AS time, title, text, lang AS language,
+       corruption, infrastructure, {_joined("labels")} AS labels, CAST(evidence AS VARCHAR) AS evidence,
+       coalesce(nullif(review_status, ''), 'new') AS status, forwarded_to, reviewer, note,
+       {_iso("reviewed_at")} AS reviewed_at, {_PARENT_TEXT} AS parent_text,
+       parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
+       CASE WHEN cluster_size > 1 THEN cluster_urls END AS duplicate_links,
+       external_id, {_wall_seconds("ts")} AS time_seconds, {_wall_seconds("reviewed_at")} AS reviewed_at_seconds
+{_FROM_PICKED}"""
+# The same rows with typed values, for Parquet: UTC times, lists, evidence as stored.
+_TYPED = f"""
+SELECT url AS link, source, kind, author, ts AS time, title, text, lang AS language,
+       corruption, infrastructure, coalesce(labels, []) AS labels, CAST(evidence AS VARCHAR) AS evidence,
+       coalesce(nullif(review_status, ''), 'new') AS status, forwarded_to, reviewer, note,
+       reviewed_at, {_PARENT_TEXT} AS parent_text,
+       parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
+       CASE WHEN cluster_size > 1 THEN cluster_urls END AS duplicate_links, external_id
+{_FROM_PICKED}"""
 
 
 def _evidence_cells(raw: list[str | None]) -> list[str]:
@@ -159,6 +172,15 @@ def _evidence_cells(raw: list[str | None]) -> list[str]:
     return out
 
 
+def _other_links(clusters: list[list[str | None] | None], links: list[str | None]) -> list[list[str]]:
+    # The other members' links, each once, newest member first (as export_record makes them);
+    # none for a row that is alone in its cluster.
+    return [
+        [] if urls is None else list(dict.fromkeys(u for u in urls if u and u != own))
+        for urls, own in zip(clusters, links, strict=True)
+    ]
+
+
 def select_cells(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True) -> Cells:
     """The export cells of the flagged items matching ``filters``, newest first."""
     with_clause, params = flagged_rows_sql(filters, collapse=collapse)
@@ -171,12 +193,55 @@ def select_cells(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
         data = {name: [] for name in names}
     data["evidence"] = _evidence_cells(data["evidence"])
     # The other members' links (few rows are in a cluster of more than one): as export_record makes them.
-    data["duplicate_links"] = [
-        "" if urls is None else joined(list(dict.fromkeys(u for u in urls if u and u != own)))
-        for urls, own in zip(data["duplicate_links"], data["link"], strict=True)
-    ]
+    data["duplicate_links"] = [joined(links) for links in _other_links(data["duplicate_links"], data["link"])]
     seconds = {name: data.pop(f"{name}_seconds") for name in TIME_COLUMNS}
     return Cells({name: data[name] for name in COLUMN_NAMES}, seconds)
 
 
-__all__ = ["COLUMNS", "COLUMN_NAMES", "Cells", "cells_from_records", "evidence_text", "select_cells"]
+def parquet_schema() -> Any:
+    """The Parquet export's columns and types (pyarrow is imported only when asked)."""
+    import pyarrow as pa
+
+    text, stamp, texts = pa.string(), pa.timestamp("us", tz="UTC"), pa.list_(pa.string())
+    types = {"time": stamp, "reviewed_at": stamp, "corruption": pa.float64(), "infrastructure": pa.float64()}
+    types |= {"labels": texts, "duplicate_links": texts, "cluster_size": pa.int32()}
+    return pa.schema([(name, types.get(name, text)) for name in COLUMN_NAMES])
+
+
+def select_table(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True) -> Any:
+    """The flagged items matching ``filters`` as an Arrow table of :func:`parquet_schema`, newest first."""
+    import pyarrow as pa
+
+    with_clause, params = flagged_rows_sql(filters, collapse=collapse)
+    cur = con.execute(with_clause + _TYPED, params)
+    # duckdb 2 calls it to_arrow_table (and warns that the cursor's result is copied once), 1.x fetch_arrow_table.
+    fetch = getattr(cur, "to_arrow_table", None) or cur.fetch_arrow_table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = fetch()
+    known: dict[str | None, str] = {}
+    evidence = []
+    for raw in table.column("evidence").to_pylist():
+        text = known.get(raw)
+        if text is None:
+            text = known[raw] = json.dumps(parse_evidence(raw), ensure_ascii=False)
+        evidence.append(text)
+    links = _other_links(table.column("duplicate_links").to_pylist(), table.column("link").to_pylist())
+    names = table.column_names
+    table = table.set_column(names.index("evidence"), "evidence", pa.array(evidence, pa.string()))
+    table = table.set_column(
+        names.index("duplicate_links"), "duplicate_links", pa.array(links, pa.list_(pa.string()))
+    )
+    return table.cast(parquet_schema())
+
+
+__all__ = [
+    "COLUMNS",
+    "COLUMN_NAMES",
+    "Cells",
+    "cells_from_records",
+    "evidence_text",
+    "parquet_schema",
+    "select_cells",
+    "select_table",
+]

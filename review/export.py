@@ -32,7 +32,9 @@ from review.cells import (
     Cells,
     cells_from_records,
     evidence_text,
+    parquet_schema,
     select_cells,
+    select_table,
 )
 from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
 from review.xlsx import Column, Workbook
@@ -202,32 +204,6 @@ def write_parquet(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema(
-        [
-            ("link", pa.string()),
-            ("source", pa.string()),
-            ("kind", pa.string()),
-            ("author", pa.string()),
-            ("time", pa.timestamp("us", tz="UTC")),
-            ("title", pa.string()),
-            ("text", pa.string()),
-            ("language", pa.string()),
-            ("corruption", pa.float64()),
-            ("infrastructure", pa.float64()),
-            ("labels", pa.list_(pa.string())),
-            ("evidence", pa.string()),
-            ("status", pa.string()),
-            ("forwarded_to", pa.string()),
-            ("reviewer", pa.string()),
-            ("note", pa.string()),
-            ("reviewed_at", pa.timestamp("us", tz="UTC")),
-            ("parent_text", pa.string()),
-            ("parent_link", pa.string()),
-            ("cluster_size", pa.int32()),
-            ("duplicate_links", pa.list_(pa.string())),
-            ("external_id", pa.string()),
-        ]
-    )
     cols: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
     for rec in records:
         for name in COLUMN_NAMES:
@@ -237,7 +213,7 @@ def write_parquet(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
             elif name == "evidence":
                 value = json.dumps(value, ensure_ascii=False)
             cols[name].append(value)
-    pq.write_table(pa.table(cols, schema=schema), out)
+    pq.write_table(pa.table(cols, schema=parquet_schema()), out)
 
 
 WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_json, "parquet": write_parquet}
@@ -255,28 +231,31 @@ def write_records(
         WRITERS[fmt](records, out)
 
 
-def read_export(
-    con: duckdb.DuckDBPyConnection, filters: Filters, fmt: str, *, collapse: bool = True
-) -> Cells | list[dict[str, Any]]:
-    """What ``fmt`` is written from: cells for CSV and XLSX (computed by the store), records otherwise."""
+def read_export(con: duckdb.DuckDBPyConnection, filters: Filters, fmt: str, *, collapse: bool = True) -> Any:
+    """What ``fmt`` is written from: cells for CSV and XLSX and an Arrow table for Parquet (both
+    computed by the store), records for JSON. ``len()`` of it is the number of rows."""
     if fmt not in WRITERS:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt in ("csv", "xlsx"):
         return select_cells(con, filters, collapse=collapse)
+    if fmt == "parquet":
+        return select_table(con, filters, collapse=collapse)
     return [export_record(r) for r in select_flagged(con, filters, collapse=collapse)]
 
 
-def write_export(
-    data: Cells | list[dict[str, Any]], fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = ()
-) -> None:
+def write_export(data: Any, fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = ()) -> None:
     """Write what :func:`read_export` read in format ``fmt`` to a binary stream."""
     if isinstance(data, Cells):
         if fmt == "xlsx":
             write_xlsx_cells(data, out, about)
         else:
             write_csv_cells(data, out)
-    else:
+    elif isinstance(data, list):
         write_records(data, fmt, out, about=about)
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(data, out)
 
 
 def export_to_file(

@@ -371,3 +371,33 @@ def test_date_range_counts_local_days(
     with reader(odd_db) as con:
         cells = select_cells(con, Filters(since=since, until=until), collapse=False)
     assert cells.columns["external_id"] == expected
+
+
+@pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(label="infrastructure"), Filters(query="нет такого текста")],
+    ids=["all", "label", "none"],
+)
+def test_parquet_from_sql_equals_parquet_from_records(
+    odd_db: Path, tmp_path: Path, filters: Filters, collapse: bool
+) -> None:
+    import pyarrow.parquet as pq
+
+    from review.export import export_to_file, write_records
+
+    export_to_file(odd_db, filters, "parquet", tmp_path / "sql.parquet", collapse=collapse)
+    with (tmp_path / "records.parquet").open("wb") as out:
+        write_records(load_records(odd_db, filters, collapse=collapse), "parquet", out)
+    from_sql, from_records = (
+        pq.read_table(tmp_path / "sql.parquet"),
+        pq.read_table(tmp_path / "records.parquet"),
+    )
+    assert from_sql.schema == from_records.schema
+    assert from_sql.to_pylist() == from_records.to_pylist()
+    if filters == Filters() and collapse:
+        row = from_sql.to_pylist()[0]
+        assert row["external_id"] == "tg-1"
+        assert row["time"] == datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
+        assert row["duplicate_links"] == ["https://portal.example.kz/news/1#c1"]
+        assert json.loads(row["evidence"]) == {"corruption": ["откат"]}
