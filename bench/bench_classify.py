@@ -5,7 +5,10 @@ for this benchmark (no shared data needed): 60% short comments (up to 200 charac
 (200-1,000), 10% articles (1,000-5,000). Each run classifies all texts in batches of 2,000, like
 the runner, including normalisation and language identification.
 
-    .venv/bin/python bench/bench_classify.py [--texts 20000] [--runs 3] [--model F]
+    .venv/bin/python bench/bench_classify.py [--texts 20000] [--runs 3] [--model F] [--stages]
+
+``--stages`` also prints where one process spends its CPU time (median over the runs): normalisation,
+language cues, features with the linear scores, and the rest (calibration, flags, evidence, results).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -111,6 +115,41 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def stage_times(model: Any, texts: list[str], batch: int, runs: int) -> str:
+    """Median CPU seconds per stage over ``runs`` passes, each stage timed on its own."""
+    import gc
+
+    from classify.lang import detect_languages
+    from classify.normalise import normalise
+
+    spent: dict[str, list[float]] = {"normalise": [], "language": [], "features+scores": [], "rest": []}
+    for _ in range(runs):
+        parts = dict.fromkeys(spent, 0.0)
+        total = 0.0
+        for start in range(0, len(texts), batch):
+            chunk = texts[start : start + batch]
+            started = time.process_time()
+            model.classify(chunk)
+            total += time.process_time() - started
+            gc.disable()  # as classify does
+            started = time.process_time()
+            normalised = [normalise(t) for t in chunk]
+            parts["normalise"] += time.process_time() - started
+            started = time.process_time()
+            langs = detect_languages(normalised)
+            parts["language"] += time.process_time() - started
+            started = time.process_time()
+            model.decision(normalised, langs)
+            parts["features+scores"] += time.process_time() - started
+            gc.enable()
+        parts["rest"] = total - parts["normalise"] - parts["language"] - parts["features+scores"]
+        for name, seconds in parts.items():
+            spent[name].append(seconds)
+    return "CPU seconds per stage (median): " + ", ".join(
+        f"{name} {statistics.median(values):.2f}" for name, values in spent.items()
+    )
+
+
 def main() -> int:
     """Run the benchmark and print figures."""
     parser = argparse.ArgumentParser(
@@ -121,6 +160,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (classify --workers)")
+    parser.add_argument("--stages", action="store_true", help="CPU seconds per stage (one process)")
     args = parser.parse_args()
 
     from classify.model import load_model
@@ -153,6 +193,8 @@ def main() -> int:
     if scorer is None:
         print(f"median per CPU second: {statistics.median(cpu_rates):,.0f} docs/s (other processes excluded)")
     print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.stages:
+        print(stage_times(model, texts, args.batch, args.runs))
     if scorer is not None:
         scorer.close()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
