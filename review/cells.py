@@ -9,7 +9,6 @@ download, tests) :func:`cells_from_records` flattens them in Python. Tests hold 
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,6 +159,12 @@ SELECT url AS link, source, kind, author, ts AS time, title, text, lang AS langu
 {_FROM_PICKED}"""
 
 
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
+    # The result as an Arrow table, through a relation: an Arrow result of an execute() cursor costs
+    # one more copy (and duckdb 2 warns about it).
+    return con.sql(sql, params=params).to_arrow_table()
+
+
 def _evidence_cells(raw: list[str | None]) -> list[str]:
     # The same evidence recurs (an empty one, the common terms): each distinct text is parsed once.
     known: dict[str | None, str] = {}
@@ -184,13 +189,9 @@ def _other_links(clusters: list[list[str | None] | None], links: list[str | None
 def select_cells(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True) -> Cells:
     """The export cells of the flagged items matching ``filters``, newest first."""
     with_clause, params = flagged_rows_sql(filters, collapse=collapse)
-    cur = con.execute(with_clause + _CELLS, params)
-    names = [d[0] for d in cur.description or []]
-    rows = cur.fetchall()
-    if rows:
-        data = {name: list(col) for name, col in zip(names, zip(*rows, strict=True), strict=True)}
-    else:
-        data = {name: [] for name in names}
+    table = _arrow(con, with_clause + _CELLS, params)
+    # Column by column from Arrow: about half the time of fetchall() and a transposition.
+    data = {name: table.column(name).to_pylist() for name in table.column_names}
     data["evidence"] = _evidence_cells(data["evidence"])
     # The other members' links (few rows are in a cluster of more than one): as export_record makes them.
     data["duplicate_links"] = [joined(links) for links in _other_links(data["duplicate_links"], data["link"])]
@@ -213,12 +214,7 @@ def select_table(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
     import pyarrow as pa
 
     with_clause, params = flagged_rows_sql(filters, collapse=collapse)
-    cur = con.execute(with_clause + _TYPED, params)
-    # duckdb 2 calls it to_arrow_table (and warns that the cursor's result is copied once), 1.x fetch_arrow_table.
-    fetch = getattr(cur, "to_arrow_table", None) or cur.fetch_arrow_table
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        table = fetch()
+    table = _arrow(con, with_clause + _TYPED, params)
     known: dict[str | None, str] = {}
     evidence = []
     for raw in table.column("evidence").to_pylist():
