@@ -17,6 +17,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,9 @@ from classify.stopwords import ALL as STOPWORDS
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
 TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]{2,}|\[(?:url|email|user|phone)\]")
+# TOKEN, plus the separator that joins the texts of a batch (so that one findall reads them all).
+_SEP = "\x00"
+_TOKEN_OR_SEP = re.compile(TOKEN.pattern + "|" + _SEP)
 _KK_LETTERS = re.compile(r"[әғқңөұүһі]")
 _CYRILLIC = re.compile(r"[а-я]")
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
@@ -114,14 +118,48 @@ class Featuriser:
     def __init__(self, spec: FeatureSpec | None = None, cache_size: int = 400_000) -> None:
         self.spec = spec or FeatureSpec()
         self._stem = _Stemmer()
-        self._cache: dict[str, tuple[int, int, np.ndarray, int]] = {}
         self._cache_size = cache_size
+        self._clear_cache()
+
+    def _clear_cache(self) -> None:
+        """Empty the token cache: a row per token in flat arrays, the char columns as one CSR store.
+
+        The arrays have spare room (doubled when full), so that adding a batch's new tokens does
+        not copy the whole cache.
+        """
+        self._slot: dict[str, int] = {}  # token -> its row in the arrays below
+        self._words = np.zeros(1024, dtype=np.int64)
+        self._hashes = np.zeros(1024, dtype=np.uint64)
+        self._masks = np.zeros(1024, dtype=np.int64)
+        self._char_ptr = np.zeros(1025, dtype=np.int64)  # row r owns _char_cols[_char_ptr[r]:_char_ptr[r+1]]
+        self._char_cols = np.zeros(32768, dtype=np.int32)
+
+    def _add_tokens(self, tokens: list[str]) -> None:
+        """Compute and append the cache rows of tokens not cached yet."""
+        words_of, hashes_of, chars_of, masks_of = zip(*map(self._token, tokens), strict=True)
+        first, count = len(self._slot), len(tokens)
+        end = first + count
+        if end > len(self._words):
+            size = max(end, 2 * len(self._words))
+            self._words, self._hashes, self._masks = (
+                _grown(self._words, size),
+                _grown(self._hashes, size),
+                _grown(self._masks, size),
+            )
+            self._char_ptr = _grown(self._char_ptr, size + 1)
+        self._words[first:end] = np.fromiter(words_of, dtype=np.int64, count=count)
+        self._hashes[first:end] = np.fromiter(hashes_of, dtype=np.uint64, count=count)
+        self._masks[first:end] = np.fromiter(masks_of, dtype=np.int64, count=count)
+        lengths = np.fromiter(map(len, chars_of), dtype=np.int64, count=count)
+        self._char_ptr[first + 1 : end + 1] = self._char_ptr[first] + np.cumsum(lengths)
+        used, needed = self._char_ptr[first], self._char_ptr[end]
+        if needed > len(self._char_cols):
+            self._char_cols = _grown(self._char_cols, max(needed, 2 * len(self._char_cols)))
+        self._char_cols[used:needed] = np.concatenate(chars_of)
+        self._slot.update(zip(tokens, range(first, end), strict=True))
 
     def _token(self, token: str) -> tuple[int, int, np.ndarray, int]:
         """(word column or -1 for a stopword, 32-bit stem hash, char columns, rule classes) of one token."""
-        found = self._cache.get(token)
-        if found is not None:
-            return found
         spec = self.spec
         stem = self._stem(token)
         stem_hash = _crc("w:" + stem)
@@ -134,52 +172,73 @@ class Featuriser:
         }
         chars = np.fromiter((_crc(g) % spec.char_dim for g in grams), dtype=np.int32, count=len(grams))
         chars.sort()
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        entry = (word_col, stem_hash, chars, token_classes(token))
-        self._cache[token] = entry
-        return entry
+        return (word_col, stem_hash, chars, token_classes(token))
 
-    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> Batch:
-        """Features of normalised texts; ``langs`` adds one language column per document."""
-        spec = self.spec
+    def _tokenise(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(unique tokens in order of first appearance, flat local token ids, indptr) of the texts.
+
+        One findall over the batch joined by a separator that no token holds; the ids, and so the
+        order of everything built from them, are those of tokenising text by text.
+        """
         # A missing token gets the next id: vocab[token] does the look-up and the insert in C.
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__
         lookup = vocab.__getitem__
-        flat: list[int] = []
+        if len(texts) > 1 and not any(_SEP in text for text in texts):
+            lookup(_SEP)  # id 0: the tokens are numbered from 1, one above their local ids
+            found = _TOKEN_OR_SEP.findall(_SEP.join(texts).lower())
+            flat = np.fromiter(map(lookup, found), dtype=np.int64, count=len(found))
+            is_token = flat != 0
+            counts = np.diff(np.flatnonzero(~is_token), prepend=-1, append=len(flat)) - 1
+            if counts.max(initial=0) <= MAX_TOKENS:
+                vocab.default_factory = None  # vocab -> its own __len__ is a cycle: break it, free it now
+                return list(vocab)[1:], flat[is_token] - 1, np.concatenate([[0], np.cumsum(counts)])
+            vocab.clear()  # a text over MAX_TOKENS: its cut tail must not number the vocabulary
+        flat_ids: list[int] = []
         indptr = [0]
         for text in texts:
             tokens = TOKEN.findall(text.lower())
             if len(tokens) > MAX_TOKENS:
                 tokens = tokens[:MAX_TOKENS]
-            flat.extend(map(lookup, tokens))
-            indptr.append(len(flat))
-        n_docs = len(texts)
-        uniq = list(vocab)
-        cache = self._cache
-        infos = [cache.get(t) or self._token(t) for t in uniq]  # the cache hit without a method call
-        words_of, hashes_of, chars_of, masks_of = zip(*infos, strict=True) if infos else ((), (), (), ())
-        ids = np.asarray(flat, dtype=np.int64)
-        ptr = np.asarray(indptr, dtype=np.int64)
-        token_word = np.fromiter(words_of, dtype=np.int64, count=len(infos))
-        token_hash = np.fromiter(hashes_of, dtype=np.uint64, count=len(infos))
-        lengths = np.fromiter(map(len, chars_of), dtype=np.int64, count=len(infos))
-        char_cols = np.concatenate(chars_of) if infos else np.zeros(0, dtype=np.int32)
-        token_chars = sp.csr_matrix(
-            (np.ones(len(char_cols), dtype=np.float32), char_cols, np.concatenate([[0], np.cumsum(lengths)])),
-            shape=(len(uniq), spec.char_dim),
-        )
-        doc_tokens = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, ptr), shape=(n_docs, len(uniq)))
-        doc_tokens.sum_duplicates()  # repeated words: one row entry with a count, less work below
-        chars = (doc_tokens @ token_chars).tocsr()
+            flat_ids.extend(map(lookup, tokens))
+            indptr.append(len(flat_ids))
+        vocab.default_factory = None
+        return list(vocab), np.asarray(flat_ids, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
 
-        masks = np.fromiter(masks_of, dtype=np.int64, count=len(infos))
-        bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
-        doc_classes = (
-            np.asarray(doc_tokens @ bits) > 0 if len(infos) else np.zeros((n_docs, len(CLASSES)), bool)
+    def transform(self, texts: Sequence[str], langs: Sequence[str]) -> Batch:
+        """Features of normalised texts; ``langs`` adds one language column per document."""
+        spec = self.spec
+        uniq, ids, ptr = self._tokenise(texts)
+        n_docs = len(texts)
+        slot_of = self._slot
+        slots = np.fromiter(map(slot_of.get, uniq, repeat(-1)), dtype=np.int64, count=len(uniq))
+        if (slots < 0).any():
+            missing = np.flatnonzero(slots < 0)
+            if len(slot_of) + len(missing) > self._cache_size:
+                self._clear_cache()
+                missing = np.arange(len(uniq))
+            self._add_tokens([uniq[n] for n in missing])
+            slots = np.fromiter(map(self._slot.__getitem__, uniq), dtype=np.int64, count=len(uniq))
+        token_word = self._words[slots]
+        token_hash = self._hashes[slots]
+        masks = self._masks[slots]
+        # The char columns of each unique token, gathered from the cache's store in one go.
+        starts = self._char_ptr[slots]
+        lengths = self._char_ptr[slots + 1] - starts
+        char_ptr = np.concatenate([[0], np.cumsum(lengths)])
+        char_cols = self._char_cols[np.repeat(starts - char_ptr[:-1], lengths) + np.arange(char_ptr[-1])]
+        token_chars = sp.csr_matrix(
+            (np.ones(len(char_cols), dtype=np.float32), char_cols, char_ptr), shape=(len(uniq), spec.char_dim)
         )
         rows = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(ptr))
+        # Repeated words: one row entry with a count, less work below.
+        doc_tokens = _counts_matrix(rows, ids, n_docs, len(uniq))
+        chars = (doc_tokens @ token_chars).tocsr()
+
+        bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
+        doc_classes = (
+            np.asarray(doc_tokens @ bits) > 0 if len(uniq) else np.zeros((n_docs, len(CLASSES)), bool)
+        )
         uni_cols = token_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
         keep = uni_cols >= 0
         if len(ids) > 1:
@@ -208,10 +267,7 @@ class Featuriser:
             [rows[keep], rows[:-1][bigram_ok] if len(ids) > 1 else rows[:0], np.arange(n_docs), rows[copy]]
         )
         word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols, copy_cols])
-        words = sp.csr_matrix(
-            (np.ones(len(word_cols), dtype=np.float32), (word_rows, word_cols)), shape=(n_docs, spec.word_dim)
-        )
-        words.sum_duplicates()
+        words = _counts_matrix(word_rows, word_cols, n_docs, spec.word_dim)
         rules = sp.csr_matrix(rule_matrix(doc_classes).astype(np.float32) * RULE_VALUE)
         matrix = sp.hstack(
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
@@ -219,9 +275,32 @@ class Featuriser:
         return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok)
 
 
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    """A copy of ``array`` with room for ``size`` entries (zeros after the old ones)."""
+    bigger = np.zeros(size, dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger
+
+
+def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """CSR float32 counts of (row, col) pairs, columns sorted in each row: what a COO matrix of ones
+    gives after ``sum_duplicates``, from one sort of 64-bit keys instead of a sort per row."""
+    keys = rows.astype(np.int64) * n_cols + cols
+    keys.sort()
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=len(keys)).astype(np.float32)
+    unique = keys[starts]
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)
+    np.cumsum(np.bincount(unique // n_cols, minlength=n_rows), out=indptr[1:])
+    return sp.csr_matrix((counts, (unique % n_cols).astype(np.int32), indptr), shape=(n_rows, n_cols))
+
+
 def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
     """1 + log(count), then unit L2 norm per row (rows without features stay zero)."""
-    block = block.astype(np.float32)
+    block = block.astype(np.float32, copy=False)  # the blocks are built as float32 and used only here
     block.data = 1.0 + np.log(block.data)
     lengths = np.diff(block.indptr)
     squares = np.add.reduceat(block.data**2, block.indptr[:-1][lengths > 0]) if block.nnz else np.zeros(0)
@@ -248,36 +327,48 @@ def evidence_batch(
     batch: Batch, docs: Sequence[int], word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
 ) -> dict[int, list[str]]:
     """For each document in ``docs``: its terms and two-word phrases that pushed a label up, strongest first."""
-    n_docs = len(batch.indptr) - 1
-    ptr = batch.indptr
-    doc_of = np.repeat(np.arange(n_docs), np.diff(ptr))
-    values = token_scores[batch.ids]
-    order = _order_within_documents(values, doc_of)  # grouped by document, strongest token first
-    if len(batch.ids) > 1:
-        bigram = word_weights[batch.bigram_cols].astype(np.float32)
-        bigram[~batch.bigram_ok] = -np.inf
-        bigram_order = _order_within_documents(bigram, doc_of[:-1])
     out: dict[int, list[str]] = {}
     if not len(docs):
         return out
+    n_docs = len(batch.indptr) - 1
     tokens, ids = batch.tokens, batch.ids
+    doc_of = np.repeat(np.arange(n_docs), np.diff(batch.indptr))
+    wanted = np.asarray(docs, dtype=np.int64)
+    is_wanted = np.zeros(n_docs, dtype=bool)
+    is_wanted[wanted] = True
     window = 8 * limit  # a word repeated in a document sits several times among its strongest positions
     head = 2 * limit  # most documents are decided within these; the rest read on up to ``window``
+    # Only positions that can become evidence are sorted: those of wanted documents whose value is
+    # not <= 0 (the loops below stop at the first such value, and these sort after all the others).
+    values = token_scores[ids]
+    kept = np.flatnonzero(~(values <= 0) & is_wanted[doc_of])
+    order = kept[_order_within_documents(values[kept], doc_of[kept])]  # by document, strongest first
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of[kept], minlength=n_docs))])
     # The strongest positions of every wanted document, gathered at once; -inf pads short documents.
-    wanted = np.asarray(docs, dtype=np.int64)
     starts, ends = ptr[wanted], ptr[wanted + 1]
     at = starts[:, None] + np.arange(head)
-    top = order[np.minimum(at, max(len(order) - 1, 0))] if len(order) else np.zeros(at.shape, np.int64)
-    top_ids = ids[top].tolist() if len(order) else [[]] * len(wanted)
+    top = order[np.minimum(at, len(order) - 1)] if len(order) else np.zeros(at.shape, np.int64)
+    top_ids = ids[top].tolist() if len(order) else [[0] * head] * len(wanted)  # never read: all -inf
     top_values = np.where(at < ends[:, None], values[top] if len(order) else 0.0, -np.inf).tolist()
-    n_bigrams = len(batch.ids) - 1
+    n_bigrams = len(ids) - 1
     if n_bigrams > 0:
-        at = starts[:, None] + np.arange(3)
-        usable = (at < np.minimum(ends, n_bigrams)[:, None]) & ((ends - starts) > 1)[:, None]
-        pos = bigram_order[np.minimum(at, n_bigrams - 1)]
-        pair_weights = np.where(usable, bigram[pos], -np.inf).tolist()
+        bigram = word_weights[batch.bigram_cols].astype(np.float32)
+        bigram[~batch.bigram_ok] = -np.inf
+        pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
+        pair_order = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]
+        pair_ptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of[pairs], minlength=n_docs))])
+        at = pair_ptr[wanted][:, None] + np.arange(3)
+        usable = at < pair_ptr[wanted + 1][:, None]
+        pos = (
+            pair_order[np.minimum(at, len(pair_order) - 1)]
+            if len(pair_order)
+            else np.zeros(at.shape, np.int64)
+        )
+        pair_weights = np.where(usable, bigram[pos] if len(pair_order) else 0.0, -np.inf).tolist()
         firsts, seconds = ids[pos].tolist(), ids[pos + 1].tolist()
-    for n, d in enumerate(docs):
+    picked: list[dict[str, float]] = []
+    read_on: list[int] = []  # documents whose first ``head`` positions did not decide
+    for n in range(len(docs)):
         scored: dict[str, float] = {}
         for tok, value in zip(top_ids[n], top_values[n], strict=True):
             if value <= 0 or len(scored) >= limit:
@@ -285,20 +376,33 @@ def evidence_batch(
             if tokens[tok] not in EVIDENCE_STOPWORDS:  # «на» explains nothing to a reviewer
                 scored.setdefault(tokens[tok], value)
         else:
-            start, end = int(starts[n]), int(ends[n])
-            rest = order[start + head : min(end, start + window)]
-            for tok, value in zip(ids[rest].tolist(), values[rest].tolist(), strict=True):
+            read_on.append(n)
+        picked.append(scored)
+    if read_on:
+        # Their next positions up to ``window``, gathered at once like the first ones (a document
+        # gets here only when its first ``head`` positions all lie inside it).
+        chosen = np.asarray(read_on, dtype=np.int64)
+        at = starts[chosen, None] + np.arange(head, window)
+        pos = order[np.minimum(at, len(order) - 1)]
+        more_ids = ids[pos].tolist()
+        more_values = np.where(at < ends[chosen, None], values[pos], -np.inf).tolist()
+        for k, n in enumerate(read_on):
+            scored = picked[n]
+            for tok, value in zip(more_ids[k], more_values[k], strict=True):
                 if value <= 0 or len(scored) >= limit:
                     break
                 if tokens[tok] not in EVIDENCE_STOPWORDS:
                     scored.setdefault(tokens[tok], value)
+    for n, d in enumerate(docs):
+        scored = picked[n]
         if n_bigrams > 0:
             for first, second, weight in zip(firsts[n], seconds[n], pair_weights[n], strict=True):
                 if weight <= 0:
                     break
                 a, b = tokens[first], tokens[second]
                 scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
-        out[d] = [term for term, _ in sorted(scored.items(), key=lambda kv: -kv[1])[:limit]]
+        # Strongest first, ties in insertion order (reverse=True keeps sort stability).
+        out[d] = sorted(scored, key=scored.__getitem__, reverse=True)[:limit]
     return out
 
 
