@@ -1,13 +1,14 @@
 """Hashed word and character n-gram features, built token by token with a cache.
 
 Word space: stems (Russian Snowball stems; Kazakh words cut to a prefix, since Kazakh piles suffixes
-on a stable root), stem bigrams and one language feature. Character space: 3- to 5-grams of each
-token padded with spaces (they carry Kazakh morphology and informal spellings). Both spaces are
-hashed with CRC-32, so no vocabulary, and so no training text, is stored with a model. Counts are
-damped (1 + log) and each space is L2-normalised per document.
+on a stable root), stem bigrams and one language feature, hashed with CRC-32. Character space: 3- to
+5-grams of each token padded with spaces (they carry Kazakh morphology and informal spellings),
+hashed with 64-bit FNV-1a on code points. No vocabulary, and so no training text, is stored with a
+model. Counts are damped (1 + log) and each space is L2-normalised per document.
 
-Every token is hashed once and cached, which makes featurising a batch a handful of NumPy/SciPy
-operations plus one dictionary look-up per token.
+Every token is hashed once and cached (the character n-grams of a batch's new words all at once, in
+NumPy), which makes featurising a batch a handful of NumPy/SciPy operations plus one dictionary
+look-up per token.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ _BIGRAM_MULT = np.uint64(1_000_003)
 RULE_VALUE = 0.5
 _PROBLEM = CLASSES.index("problem")
 _COPY_SALT = np.uint64(0x9E3779B9)
+_FNV_BASIS = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,8 @@ class Featuriser:
 
     def _add_tokens(self, tokens: list[str]) -> None:
         """Compute and append the cache rows of tokens not cached yet."""
-        words_of, hashes_of, chars_of, masks_of = zip(*map(self._token, tokens), strict=True)
+        words_of, hashes_of, masks_of = zip(*map(self._token, tokens), strict=True)
+        lengths, new_cols = char_columns(tokens, self.spec)
         first, count = len(self._slot), len(tokens)
         end = first + count
         if end > len(self._words):
@@ -150,29 +154,18 @@ class Featuriser:
         self._words[first:end] = np.fromiter(words_of, dtype=np.int64, count=count)
         self._hashes[first:end] = np.fromiter(hashes_of, dtype=np.uint64, count=count)
         self._masks[first:end] = np.fromiter(masks_of, dtype=np.int64, count=count)
-        lengths = np.fromiter(map(len, chars_of), dtype=np.int64, count=count)
         self._char_ptr[first + 1 : end + 1] = self._char_ptr[first] + np.cumsum(lengths)
         used, needed = self._char_ptr[first], self._char_ptr[end]
         if needed > len(self._char_cols):
             self._char_cols = _grown(self._char_cols, max(needed, 2 * len(self._char_cols)))
-        self._char_cols[used:needed] = np.concatenate(chars_of)
+        self._char_cols[used:needed] = new_cols
         self._slot.update(zip(tokens, range(first, end), strict=True))
 
-    def _token(self, token: str) -> tuple[int, int, np.ndarray, int]:
-        """(word column or -1 for a stopword, 32-bit stem hash, char columns, rule classes) of one token."""
-        spec = self.spec
-        stem = self._stem(token)
-        stem_hash = _crc("w:" + stem)
-        word_col = -1 if token in STOPWORDS else stem_hash % spec.word_dim
-        padded = f" {token[:40]} "
-        grams = {
-            padded[i : i + n]
-            for n in range(spec.char_min, spec.char_max + 1)
-            for i in range(len(padded) - n + 1)
-        }
-        chars = np.fromiter((_crc(g) % spec.char_dim for g in grams), dtype=np.int32, count=len(grams))
-        chars.sort()
-        return (word_col, stem_hash, chars, token_classes(token))
+    def _token(self, token: str) -> tuple[int, int, int]:
+        """(word column or -1 for a stopword, 32-bit stem hash, rule classes) of one token."""
+        stem_hash = _crc("w:" + self._stem(token))
+        word_col = -1 if token in STOPWORDS else stem_hash % self.spec.word_dim
+        return (word_col, stem_hash, token_classes(token))
 
     def _tokenise(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(unique tokens in order of first appearance, flat local token ids, indptr) of the texts.
@@ -273,6 +266,35 @@ class Featuriser:
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
         )
         return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok)
+
+
+def char_columns(tokens: Sequence[str], spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(number of columns per token, their char-space columns, sorted and unique within each token).
+
+    The n-grams (``spec.char_min`` to ``spec.char_max`` characters) of each token padded with one
+    space on each side (at most 40 letters of it) are hashed on their code points with 64-bit FNV-1a,
+    all tokens of a batch at once: a new word costs a few array operations, not a hash call per gram.
+    """
+    padded = [f" {token[:40]} " for token in tokens]
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    starts = np.cumsum(lengths) - lengths
+    keys = []
+    for n in range(spec.char_min, spec.char_max + 1):
+        counts = np.maximum(lengths - n + 1, 0)
+        total = int(counts.sum())
+        owner = np.repeat(np.arange(len(padded), dtype=np.uint64), counts)
+        offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        at = np.repeat(starts, counts) + offset
+        h = np.full(total, _FNV_BASIS, dtype=np.uint64)
+        for k in range(n):
+            h ^= codes[at + k]
+            h *= _FNV_PRIME
+        h ^= h >> np.uint64(29)
+        keys.append((owner << np.uint64(32)) | (h % np.uint64(spec.char_dim)))
+    merged = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
+    per_token = np.bincount((merged >> np.uint64(32)).astype(np.int64), minlength=len(padded))
+    return per_token.astype(np.int64), (merged & np.uint64(0xFFFFFFFF)).astype(np.int32)
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:
@@ -420,7 +442,7 @@ def describe(spec: FeatureSpec) -> dict[str, Any]:
     """What the model card says about the features."""
     return {
         **spec.as_dict(),
-        "hashing": "crc32",
+        "hashing": "CRC-32 (word space), 64-bit FNV-1a on code points (character space)",
         "word": "Russian Snowball stems, Kazakh prefixes of 6 letters, stem bigrams, language",
         "char": f"{spec.char_min}-{spec.char_max}-grams of space-padded tokens",
         "weighting": "1+log(count), L2 per space",

@@ -70,10 +70,18 @@ PHRASES = (
 )
 PHRASE_BIT = 8  # phrase k uses bits PHRASE_BIT + 2k (first word) and PHRASE_BIT + 2k + 1 (second word)
 _PHRASES = [(re.compile(first), re.compile(second), CLASSES.index(cls)) for first, second, cls in PHRASES]
+# Does any class or phrase word match at all? (Each pattern in its own group keeps its anchors.)
+_ANY = re.compile(
+    "|".join(
+        f"(?:{pattern})" for pattern in [*_PATTERNS.values(), *(p for f, s, _ in PHRASES for p in (f, s))]
+    )
+)
 
 
 def token_classes(token: str) -> int:
     """Bit mask of the word classes (CLASSES order) whose beginnings match one lower-cased token."""
+    if not _ANY.match(token):
+        return 0  # most words: one look instead of one per class and phrase word
     mask = 0
     for bit, name in enumerate(CLASSES):
         if _COMPILED[name].match(token):

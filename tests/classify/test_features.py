@@ -1,0 +1,43 @@
+"""Hashed features: the character space computed for a batch of new words at once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classify.features import FeatureSpec, Featuriser, char_columns
+
+
+def test_char_columns_are_unique_sorted_and_per_token() -> None:
+    spec = FeatureSpec()
+    lengths, cols = char_columns(["жол", "дорога", "жол"], spec)
+    # " жол ": 3 three-grams, 2 four-grams, 1 five-gram; a column repeats only by a hash collision.
+    assert lengths[0] == lengths[2] <= 6 and lengths[0] >= 5
+    first, third = cols[: lengths[0]], cols[lengths[0] + lengths[1] :]
+    assert np.array_equal(first, third)  # same word, same columns
+    for start, n in zip(np.cumsum(lengths) - lengths, lengths, strict=True):
+        part = cols[start : start + n]
+        assert np.all(np.diff(part) > 0)  # sorted, no duplicates within a token
+        assert part.min() >= 0 and part.max() < spec.char_dim
+
+
+def test_char_columns_do_not_depend_on_the_batch() -> None:
+    spec = FeatureSpec()
+    alone_len, alone = char_columns(["шұңқыр"], spec)
+    lengths, cols = char_columns(["асфальт", "шұңқыр", "a" * 60], spec)
+    start = lengths[0]
+    assert np.array_equal(cols[start : start + lengths[1]], alone)
+    assert lengths[1] == alone_len[0]
+    # A long word is cut to 40 letters: " " + 40 a's + " " has 9 distinct 3- to 5-grams.
+    assert np.array_equal(cols[start + lengths[1] :], char_columns(["a" * 40], spec)[1])
+    assert lengths[2] <= 9
+    assert char_columns([], spec)[1].size == 0
+
+
+def test_cached_and_fresh_featurisers_agree() -> None:
+    texts = ["Көшеде жарық жоқ, жол бұзылған", "Во дворе нет горячей воды третий день", "Жол жөнделді"]
+    langs = ["kk", "ru", "kk"]
+    warm = Featuriser()
+    warm.transform(texts[::-1], langs[::-1])  # fills the cache in another order
+    a = warm.transform(texts, langs).matrix
+    b = Featuriser().transform(texts, langs).matrix
+    assert (a != b).nnz == 0
