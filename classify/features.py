@@ -292,7 +292,8 @@ def char_columns(tokens: Sequence[str], spec: FeatureSpec) -> tuple[np.ndarray, 
             h *= _FNV_PRIME
         h ^= h >> np.uint64(29)
         keys.append((owner << np.uint64(32)) | (h % np.uint64(spec.char_dim)))
-    merged = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
+    merged = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
+    merged = merged[np.concatenate([[True], merged[1:] != merged[:-1]])] if len(merged) else merged
     per_token = np.bincount((merged >> np.uint64(32)).astype(np.int64), minlength=len(padded))
     return per_token.astype(np.int64), (merged & np.uint64(0xFFFFFFFF)).astype(np.int32)
 
