@@ -173,7 +173,6 @@ def train(
     import skops
 
     from classify import dataset
-    from classify.evaluate import fpr_on_negatives, metrics
     from classify.features import FeatureSpec, Featuriser, describe
     from classify.model import FORMAT, Model, save_payload
 
@@ -243,14 +242,6 @@ def train(
     }
     if dev_rows:
         card["dev"] = evaluate_rows(model, dev_rows)
-        reviews = [r for r in dev_rows if r.file == "reviews_kk"]
-        if reviews:
-            card["dev"]["reviews_kk_fpr"] = fpr_on_negatives(
-                reviews, model.classify([r.text for r in reviews])
-            )
-        own = [r for r in dev_rows if r.file == "own"]
-        if own:
-            card["dev"]["own_holdout"] = metrics(own, model.classify([r.text for r in own]))
     payload["card"] = card
     version = save_payload(payload, out)
     card["version"] = version
@@ -260,18 +251,25 @@ def train(
 
 
 def evaluate_rows(model: Any, rows: Sequence[Row]) -> dict[str, Any]:
-    """Metrics per label and language, plus per file, for labelled rows."""
-    from classify.evaluate import metrics
+    """Metrics per label and language, plus per file, for labelled rows (every row classified once)."""
+    from classify.evaluate import fpr_on_negatives, metrics
 
     predictions = model.classify([r.text for r in rows])
-    by_file: dict[str, Any] = {}
-    for file in sorted({r.file for r in rows}):
-        pairs = [(r, p) for r, p in zip(rows, predictions, strict=True) if r.file == file]
-        by_file[file] = metrics([r for r, _ in pairs], [p for _, p in pairs])
+    pairs_of: dict[str, tuple[list[Row], list[Any]]] = {}
+    for r, p in zip(rows, predictions, strict=True):
+        file_rows, file_predictions = pairs_of.setdefault(r.file, ([], []))
+        file_rows.append(r)
+        file_predictions.append(p)
+    by_file = {file: metrics(*pairs_of[file]) for file in sorted(pairs_of)}
     # The headline figures are real texts only: our own examples are written to teach, not to judge.
     real = [(r, p) for r, p in zip(rows, predictions, strict=True) if r.file not in OWN_FILES]
     headline = metrics([r for r, _ in real], [p for _, p in real]) if real else metrics(rows, predictions)
-    return {"all": headline, "by_file": by_file}
+    out = {"all": headline, "by_file": by_file}
+    if "reviews_kk" in pairs_of:
+        out["reviews_kk_fpr"] = fpr_on_negatives(*pairs_of["reviews_kk"])
+    if "own" in by_file:
+        out["own_holdout"] = by_file["own"]
+    return out
 
 
 def _file_counts(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
