@@ -1,8 +1,11 @@
-"""Helpers shared by tests: the real command line in a subprocess, and where fixtures live."""
+"""Helpers shared by tests: the real command line in a subprocess, LibreOffice reading an XLSX file,
+and where fixtures live."""
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def run_cli(
@@ -30,3 +34,15 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def libreoffice_rows(xlsx: Path, workdir: Path) -> list[dict[str, str]]:
+    """The first sheet of ``xlsx`` as headless LibreOffice reads it: CSV rows keyed by the header."""
+    assert SOFFICE, "LibreOffice (soffice) is not installed"
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{workdir / 'lo-profile'}", "--headless",
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(workdir), str(xlsx)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    with (workdir / f"{xlsx.stem}.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from testutil import SOFFICE, libreoffice_rows
 
 from review.export import COLUMN_NAMES, export_to_file
 from review.queries import Filters
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
@@ -21,13 +17,7 @@ def test_libreoffice_reads_letters_and_keeps_formula_looking_text_as_text(
 ) -> None:
     xlsx = tmp_path / "flagged.xlsx"
     export_to_file(review_db, Filters(), "xlsx", xlsx)
-    subprocess.run(
-        [SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
-         "--convert-to", 'csv:Text - txt - csv (StarCalc):44,34,76,1', "--outdir", str(tmp_path), str(xlsx)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
-    with (tmp_path / "flagged.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = libreoffice_rows(xlsx, tmp_path)
     assert list(rows[0]) == COLUMN_NAMES
     by_id = {r["external_id"]: r for r in rows}
     assert by_id["fb-7"]["text"].startswith("Әкімдіктегі шенеунік жер телімін беру үшін пара сұрады.")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import shutil
-import subprocess
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,12 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from testutil import SOFFICE, libreoffice_rows
 
 from review.export import COLUMN_NAMES, export_to_file, write_records
 from review.queries import LOCAL_TZ, Filters
 from review.xlsx import CELL_MAX, clean_text, column_letter, column_width, excel_serial
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 # (text written, text openpyxl reads back). openpyxl does not decode Excel's _x000D_ escape of a
 # carriage return (Excel and LibreOffice do); it does undo the escape of a literal _xHHHH_.
@@ -166,13 +162,7 @@ def test_libreoffice_reads_tricky_texts_dates_and_numbers(tmp_path: Path) -> Non
     ]
     xlsx = tmp_path / "tricky.xlsx"
     xlsx.write_bytes(_written(records))
-    subprocess.run(
-        [SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(tmp_path), str(xlsx)],
-        check=True, capture_output=True, timeout=180,
-    )  # fmt: skip
-    with (tmp_path / "tricky.csv").open(encoding="utf-8", newline="") as fh:
-        rows = {r["external_id"]: r for r in csv.DictReader(fh)}
+    rows = {r["external_id"]: r for r in libreoffice_rows(xlsx, tmp_path)}
     assert len(rows) == len(texts)
     assert rows["id-0"]["text"] == "<b>Хакер</b> & \"кавычки\" 'апостроф'"
     assert rows["id-1"]["text"] == "упрсимвол"
