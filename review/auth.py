@@ -125,10 +125,12 @@ def authenticate(db_path: Path, username: str, password: str) -> int | None:
 
 def session_epoch(con: duckdb.DuckDBPyConnection, username: str) -> int | None:
     """The current session epoch of an active user, or None when the user is gone or disabled."""
-    row = con.execute(
+    # fetchall, not fetchone: the request's shared connection must be left with no result open,
+    # or a later relational query on it (the download's read_export) is refused by DuckDB.
+    rows = con.execute(
         "SELECT session_epoch FROM users WHERE username = ? AND NOT disabled", [username]
-    ).fetchone()
-    return int(row[0]) if row else None
+    ).fetchall()
+    return int(rows[0][0]) if rows else None
 
 
 def secret_key(db_path: Path) -> str:
