@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reclassify",
         help="re-score every item with the current model",
         description="Re-score all items whose scores came from another model version (or, with "
-        "--all, every item). Example: python pipeline.py reclassify --model models/classifier.skops",
+        "--all, every item). Example: python pipeline.py reclassify --model models/classifier.npz",
     )
     _common(p)
     p.add_argument("--model", help="model file (default: the one in models/)")

@@ -1,17 +1,21 @@
 """The committed classifier: loading, scoring and evidence.
 
-The model file is a skops archive (never pickle): a dict of plain values and, per label, a fitted
-scikit-learn ``LogisticRegression`` on the hashed features plus a one-feature logistic regression
-that calibrates its score (Platt scaling). Loading trusts exactly these types, so a file carrying
-anything else is refused before any of it is built. A file written by another scikit-learn
-version is refused too, with a message saying which version made it.
+The model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, never pickle): ``meta`` holds
+the labels, thresholds, feature settings and model card as one JSON string; ``coef``, ``intercept``
+and ``calibration`` hold the numbers of one logistic regression per label on the hashed features and
+of the one-feature logistic regression that calibrates its score (Platt scaling). It is read with
+``allow_pickle=False``, so a file can hold only plain arrays and loading runs no code from it. Scoring
+needs NumPy and SciPy only: scikit-learn is imported for training, not for loading. A file written
+with another scikit-learn version is still refused, with a message saying which version made it.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,13 +25,11 @@ from errors import ModelError
 log = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_MODEL = MODELS_DIR / "classifier.skops"
-FORMAT = "monitor-classifier/1"
+DEFAULT_MODEL = MODELS_DIR / "classifier.npz"
+FORMAT = "monitor-classifier/2"
 LABELS = ("corruption", "infrastructure")
 MAX_CHARS = 100_000  # longer texts are cut before scoring (the CLI refuses them outright)
-TRUSTED_TYPES = [
-    "sklearn.linear_model._logistic.LogisticRegression",
-]
+ARRAYS = ("coef", "intercept", "calibration")  # with "meta", everything a model file holds
 BATCH = 4000
 
 
@@ -51,15 +53,14 @@ class Model:
         }
         self.spec = FeatureSpec(**payload["features"])
         self.featuriser = Featuriser(self.spec)
-        linear = [payload["models"][name]["linear"] for name in self.labels]
-        calibrators = [payload["models"][name]["calibrator"] for name in self.labels]
-        self._coef = np.vstack([m.coef_.ravel() for m in linear]).astype(np.float32)  # labels x dim
+        self._coef = np.asarray(payload["coef"], dtype=np.float32).reshape(len(self.labels), -1)  # labels x dim
         # dim x labels, C-contiguous: scipy's sparse @ dense ravels the dense side, which copied the
         # transposed view (6 MB) for every batch; the values, and so the sums, are the same.
         self._coef_t = np.ascontiguousarray(self._coef.T)
-        self._intercept = np.asarray([float(m.intercept_[0]) for m in linear], dtype=np.float32)
-        self._cal_a = np.asarray([float(c.coef_.ravel()[0]) for c in calibrators], dtype=np.float64)
-        self._cal_b = np.asarray([float(c.intercept_[0]) for c in calibrators], dtype=np.float64)
+        self._intercept = np.asarray(payload["intercept"], dtype=np.float32).reshape(len(self.labels))
+        calibration = np.asarray(payload["calibration"], dtype=np.float64).reshape(len(self.labels), 2)
+        self._cal_a = np.ascontiguousarray(calibration[:, 0])
+        self._cal_b = np.ascontiguousarray(calibration[:, 1])
         if self._coef.shape[1] != self.spec.dim:
             raise ModelError(f"model weights have {self._coef.shape[1]} columns, features {self.spec.dim}")
 
@@ -147,35 +148,69 @@ def _file_version(path: Path, created: str) -> str:
     return f"{created[:10].replace('-', '')}-{digest}"
 
 
+def weights(linear: Sequence[Any], calibrators: Sequence[Any]) -> dict[str, Any]:
+    """The arrays of a model file from fitted per-label scikit-learn models (in label order)."""
+    import numpy as np
+
+    return {
+        "coef": np.vstack([m.coef_.ravel() for m in linear]).astype(np.float32),
+        "intercept": np.asarray([float(m.intercept_[0]) for m in linear], dtype=np.float32),
+        "calibration": np.asarray(
+            [[float(c.coef_.ravel()[0]), float(c.intercept_[0])] for c in calibrators], dtype=np.float64
+        ),
+    }
+
+
+def _sklearn_version() -> str:
+    """The installed scikit-learn's version, from its package metadata (importing it takes a second)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return "none"
+
+
+def _read(file: Path) -> dict[str, Any]:
+    """The meta dict and arrays of a model file; ModelError for anything but plain arrays."""
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(f"not a readable model file ({exc.__class__.__name__}: {exc})", path=str(file)) from exc
+    if "schema.json" in names:
+        raise ModelError(
+            "this is a model file in the old skops format; retrain with `pipeline.py train` "
+            "(it writes models/classifier.npz)",
+            path=str(file),
+        )
+    unknown = sorted(names - {f"{name}.npy" for name in ("meta", *ARRAYS)})
+    if unknown or "meta.npy" not in names:
+        found = ", ".join(unknown) if unknown else "no meta.npy"
+        raise ModelError(f"not a {FORMAT} model file ({found})", path=str(file))
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(str(arrays.pop("meta")[()]))
+    except Exception as exc:  # object arrays (pickle) land here too: NumPy refuses them
+        raise ModelError(f"cannot read model file ({exc.__class__.__name__}: {exc})", path=str(file)) from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelError(f"not a {FORMAT} model file", path=str(file))
+    return {**meta, **arrays}
+
+
 def load_model(path: str | Path | None = None) -> Model:
     """Load a model file (default: the one committed under models/); ModelError says what is wrong."""
-    import sklearn
-    import skops.io as sio
-
     file = Path(path) if path else DEFAULT_MODEL
     if not file.is_file():
         raise ModelError("model file not found; train one with `pipeline.py train`", path=str(file))
-    try:
-        untrusted = sio.get_untrusted_types(file=file)
-    except Exception as exc:
+    payload = _read(file)
+    made_with, installed = str(payload.get("sklearn_version")), _sklearn_version()
+    if made_with != installed:
         raise ModelError(
-            f"not a readable skops model file ({exc.__class__.__name__}: {exc})", path=str(file)
-        ) from exc
-    unsafe = sorted(set(untrusted) - set(TRUSTED_TYPES))
-    if unsafe:
-        raise ModelError(
-            f"model file holds types we do not trust, refusing to load: {', '.join(unsafe)}", path=str(file)
-        )
-    try:
-        payload = sio.load(file, trusted=TRUSTED_TYPES)
-    except Exception as exc:
-        raise ModelError(f"cannot load model ({exc.__class__.__name__}: {exc})", path=str(file)) from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"not a {FORMAT} model file", path=str(file))
-    made_with = str(payload.get("sklearn_version"))
-    if made_with != sklearn.__version__:
-        raise ModelError(
-            f"model was made with scikit-learn {made_with}, this environment has {sklearn.__version__}; "
+            f"model was made with scikit-learn {made_with}, this environment has {installed}; "
             f"install scikit-learn=={made_with} or retrain with `pipeline.py train`",
             path=str(file),
         )
@@ -188,11 +223,12 @@ def load_model(path: str | Path | None = None) -> Model:
 
 
 def save_payload(payload: dict[str, Any], path: Path) -> str:
-    """Write a model dict as a compressed skops file; returns the version id it will load with."""
-    import zipfile
+    """Write a model dict (plain values plus ``ARRAYS``) as a compressed .npz; returns its version id."""
+    import numpy as np
 
-    import skops.io as sio
-
+    meta = {key: value for key, value in payload.items() if key not in ARRAYS}
+    arrays = {name: np.asarray(payload[name]) for name in ARRAYS}
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    with path.open("wb") as out:  # a file object: np.savez would add ".npz" to a path without it
+        np.savez_compressed(out, meta=np.asarray(json.dumps(meta, ensure_ascii=False)), **arrays)
     return _file_version(path, str(payload.get("created", "")))

@@ -170,11 +170,10 @@ def train(
     import numpy as np
     import scipy
     import sklearn
-    import skops
 
     from classify import dataset
     from classify.features import FeatureSpec, Featuriser, describe
-    from classify.model import FORMAT, Model, save_payload
+    from classify.model import FORMAT, Model, save_payload, weights
 
     rows: list[Row] = []
     shared_used = bool(data_dir and data_dir.is_dir())
@@ -188,13 +187,14 @@ def train(
     spec = FeatureSpec()
     featuriser = Featuriser(spec)
     prep = prepare(train_rows, featuriser)
-    models: dict[str, Any] = {}
+    linears, calibrators = [], []
     thresholds: dict[str, float] = {}
     lang_thresholds: dict[str, dict[str, float]] = {}
     summaries: dict[str, Any] = {}
     for label in LABELS:
         linear, calibrator, label_thresholds, summary = train_label(label, prep, seed)
-        models[label] = {"linear": linear, "calibrator": calibrator}
+        linears.append(linear)
+        calibrators.append(calibrator)
         thresholds[label] = label_thresholds.pop("default")
         lang_thresholds[label] = label_thresholds
         summaries[label] = summary
@@ -207,7 +207,7 @@ def train(
         "features": spec.as_dict(),
         "thresholds": thresholds,
         "lang_thresholds": lang_thresholds,
-        "models": models,
+        **weights(linears, calibrators),
     }
     model = Model(payload, "unsaved")
     card: dict[str, Any] = {
@@ -237,7 +237,6 @@ def train(
             "scikit-learn": sklearn.__version__,
             "numpy": np.__version__,
             "scipy": scipy.__version__,
-            "skops": skops.__version__,
         },
     }
     if dev_rows:
@@ -286,14 +285,14 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
 
     from classify.evaluate import format_table
 
-    json_path = model_path.with_name(model_path.name.replace(".skops", "") + ".card.json")
+    json_path = model_path.with_suffix(".card.json")
     json_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     dev = card.get("dev", {})
     lines = [
         "# Classifier model card",
         "",
         f"- Version: `{card.get('version')}`; created {card['created']}; seed {card['seed']}.",
-        f"- Artifact: `{model_path.name}`, {card.get('artifact_bytes', 0) / 1e6:.1f} MB (skops, no pickle).",
+        f"- Artifact: `{model_path.name}`, {card.get('artifact_bytes', 0) / 1e6:.1f} MB (NumPy .npz of plain arrays, no pickle).",
         f"- Model: {card['model']}.",
         f"- Features: {card['features']['word']}; {card['features']['char']}; hashed (no vocabulary, no text stored).",
         f"- Thresholds: {card['thresholds']}; by language group {card['lang_thresholds']} ({card['threshold_rule']}).",

@@ -27,7 +27,7 @@ SETTINGS_KEYS = frozenset(
         "retries",  # retries on 429/5xx/connection errors
         "max_bytes",  # body size cap
         "respect_robots",  # honour robots.txt (true)
-        "model",  # classifier artifact; default models/classifier.skops
+        "model",  # classifier artifact; default models/classifier.npz
         "default_schedule",  # cron for sources without `schedule`
         "log_file",  # rotating log file of `schedule`
         "backoff_base_minutes",  # first back-off of a failing source

@@ -80,7 +80,7 @@ def test_invalid_utf8_line(tmp_path: Path) -> None:
 
 
 def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
-    result = run_cli("classify", "--model", str(tmp_path / "none.skops"), stdin="")
+    result = run_cli("classify", "--model", str(tmp_path / "none.npz"), stdin="")
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and "model file not found" in result.stderr
     assert "Traceback" not in result.stderr
@@ -130,6 +130,51 @@ def test_classify_with_two_workers_keeps_order() -> None:
     assert [o["id"] for o in _lines(result.stdout)] == list(range(9))
     single = run_cli("classify", stdin=stdin)
     assert _lines(single.stdout) == _lines(result.stdout)
+
+
+class _RecordingScorer:
+    """Stands in for the worker pool: scores in this process and records the batches it was given."""
+
+    def __init__(self, model: object) -> None:
+        self.model = model
+        self.batches: list[int] = []
+
+    def map(self, batches):  # type: ignore[no-untyped-def]
+        for batch in batches:
+            self.batches.append(len(batch))
+            yield self.model.classify(batch)  # type: ignore[attr-defined]
+
+
+def test_auto_workers_start_only_for_inputs_longer_than_two_batches() -> None:
+    import io
+
+    from classify.cli import CHUNK, classify_stream
+    from classify.model import load_model
+
+    model = load_model()
+    texts = ["Лифт не работает третью неделю.", "Көшеде жарық жоқ.", "В парке прошел концерт."]
+    for lines, expect_workers in ((2 * CHUNK, False), (2 * CHUNK + 1, True)):
+        stdin = [json.dumps({"id": n, "text": texts[n % 3]}, ensure_ascii=False) for n in range(lines)]
+        started: list[_RecordingScorer] = []
+
+        def start(started: list[_RecordingScorer] = started) -> _RecordingScorer:
+            started.append(_RecordingScorer(model))
+            return started[-1]
+
+        out, err = io.StringIO(), io.StringIO()
+        assert classify_stream(model, stdin, out, err, start_workers=start) == 0
+        results = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [r["id"] for r in results] == list(range(lines)) and err.getvalue() == ""
+        assert bool(started) is expect_workers
+        if started:  # every batch went to the workers, the first two included
+            assert started[0].batches == [CHUNK, CHUNK, 1]
+        assert results[3]["labels"] == ["infrastructure"] and results[5]["labels"] == []
+
+
+def test_workers_option_is_checked() -> None:
+    result = run_cli("classify", "--workers", "0", stdin="")
+    assert result.returncode == 2
+    assert "expected a positive number or auto, got '0'" in result.stderr
 
 
 def test_evaluate_dev_only_on_our_examples() -> None:

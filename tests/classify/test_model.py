@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -66,43 +69,94 @@ def test_evidence_comes_from_the_input_text(model) -> None:  # type: ignore[no-u
 
 def test_missing_model_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
-        load_model(tmp_path / "nope.skops")
+        load_model(tmp_path / "nope.npz")
 
 
 def test_not_a_model_file(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.skops"
+    bad = tmp_path / "bad.npz"
     bad.write_bytes(b"\x00\x01garbage")
-    with pytest.raises(ModelError, match="not a readable skops model"):
+    with pytest.raises(ModelError, match="not a readable model file"):
         load_model(bad)
 
 
 def test_other_scikit_learn_version_is_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     payload = dict(model.payload)
     payload["sklearn_version"] = "0.24.2"
-    path = tmp_path / "old.skops"
+    path = tmp_path / "old.npz"
     save_payload(payload, path)
-    with pytest.raises(ModelError, match=r"made with scikit-learn 0\.24\.2, this environment has"):
+    with pytest.raises(ModelError, match=r"made with scikit-learn 0\.24\.2, this environment has 1\."):
         load_model(path)
 
 
-def test_untrusted_types_are_refused(tmp_path: Path) -> None:
-    from fractions import Fraction
+def test_saved_model_loads_back_with_the_same_results(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "copy.npz"
+    version = save_payload(dict(model.payload), path)
+    copy = load_model(path)
+    texts = ["Инспектор потребовал взятку", "Көшеде жарық жоқ", "В парке прошел концерт"]
+    assert copy.version == version and copy.thresholds == model.thresholds
+    assert copy.classify(texts) == model.classify(texts)
 
-    import skops.io as sio
 
-    path = tmp_path / "odd.skops"
-    sio.dump({"format": FORMAT, "x": Fraction(1, 3)}, path)
-    with pytest.raises(ModelError, match=r"do not trust, refusing to load: fractions\.Fraction"):
+def test_pickled_arrays_are_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    path = tmp_path / "odd.npz"
+    meta = {k: v for k, v in model.payload.items() if k not in ("coef", "intercept", "calibration")}
+    with path.open("wb") as out:
+        np.savez(
+            out,
+            meta=np.asarray(json.dumps(meta)),
+            coef=np.asarray([Fraction(1, 3)], dtype=object),  # stored with pickle
+            intercept=model.payload["intercept"],
+            calibration=model.payload["calibration"],
+        )
+    with pytest.raises(ModelError, match=r"cannot read model file .*allow_pickle=False"):
         load_model(path)
 
 
-def test_model_file_is_a_zip_without_pickle() -> None:
+def test_unknown_members_and_old_skops_files_are_refused(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.npz"
+    with zipfile.ZipFile(extra, "w") as archive:
+        archive.writestr("meta.npy", b"")
+        archive.writestr("run_me.py", "print('no')")
+    with pytest.raises(ModelError, match=r"not a monitor-classifier/2 model file \(run_me\.py\)"):
+        load_model(extra)
+    old = tmp_path / "classifier.skops"
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("schema.json", "{}")
+    with pytest.raises(ModelError, match=r"old skops format; retrain with `pipeline\.py train`"):
+        load_model(old)
+
+
+def test_wrong_format_name_is_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    payload = dict(model.payload)
+    payload["format"] = "something-else/9"
+    path = tmp_path / "other.npz"
+    save_payload(payload, path)
+    with pytest.raises(ModelError, match=f"not a {FORMAT} model file"):
+        load_model(path)
+
+
+def test_model_file_holds_plain_arrays_only() -> None:
+    import numpy as np
+
     with zipfile.ZipFile(DEFAULT_MODEL) as archive:
-        names = archive.namelist()
-        schema = json.loads(archive.read("schema.json"))
-    assert "schema.json" in names
-    assert not any(n.endswith((".pkl", ".pickle")) for n in names)
-    assert schema["protocol"] >= 1
+        names = sorted(archive.namelist())
+    assert names == ["calibration.npy", "coef.npy", "intercept.npy", "meta.npy"]
+    with np.load(DEFAULT_MODEL, allow_pickle=False) as arrays:
+        assert arrays["coef"].dtype == np.float32 and arrays["coef"].shape[0] == 2
+        assert json.loads(str(arrays["meta"][()]))["format"] == FORMAT
+
+
+def test_loading_and_scoring_do_not_import_scikit_learn() -> None:
+    code = (
+        "import sys; from classify.model import load_model; "
+        "load_model().classify(['Көшеде жарық жоқ', 'Инспектор потребовал взятку']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'skops')))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_evidence_words_are_not_function_words(model) -> None:  # type: ignore[no-untyped-def]
