@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
 from errors import InputError
+
+log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -33,12 +39,14 @@ def register(subparsers: Any) -> None:
         'classified; the exit status is 1 if any line failed. Example: echo \'{"id": 1, "text": '
         '"Аким требовал взятку"}\' | python pipeline.py classify',
     )
-    p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
+    p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.npz)")
     p.add_argument(
         "--workers",
-        type=int,
-        default=1,
-        help="worker processes for large inputs (each loads the model, ~2 s); 2 on a 2-core machine",
+        type=_workers,
+        default="auto",
+        help="worker processes that score batches (each loads the model, about a second); "
+        "auto (default): one per CPU core once the input is longer than two batches of "
+        f"{CHUNK} lines, none for shorter inputs; 1: score in this process",
     )
     p.set_defaults(func=_cmd_classify)
 
@@ -56,9 +64,7 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_DATA,
         help="shared labelled data directory (default ../shared/data)",
     )
-    p.add_argument(
-        "--out", type=Path, default=REPO / "models" / "classifier.skops", help="model file to write"
-    )
+    p.add_argument("--out", type=Path, default=REPO / "models" / "classifier.npz", help="model file to write")
     p.add_argument(
         "--extra-jsonl",
         type=Path,
@@ -76,7 +82,7 @@ def register(subparsers: Any) -> None:
         "negative for both labels. Example: python pipeline.py evaluate --data ../shared/data/kazakh_dev.jsonl",
     )
     p.add_argument("--data", type=Path, required=True, help="labelled JSON-lines file")
-    p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.skops)")
+    p.add_argument("--model", type=Path, default=None, help="model file (default: models/classifier.npz)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument(
         "--dev-only",
@@ -84,6 +90,29 @@ def register(subparsers: Any) -> None:
         help="keep only the rows the training split held out (for ../shared/data files and classify/data)",
     )
     p.set_defaults(func=_cmd_evaluate)
+
+
+def _workers(value: str) -> int | None:
+    """``--workers``: a positive number, or ``auto`` (None)."""
+    if value == "auto":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {value!r}")
+    return number
+
+
+def auto_workers() -> int:
+    """Worker processes for ``--workers auto``: the CPU cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _check_text(obj: Any) -> str:
@@ -104,10 +133,19 @@ def _check_text(obj: Any) -> str:
     return text
 
 
-def classify_stream(model: Any, lines: Any, out: TextIO, err: TextIO, scorer: Any = None) -> int:
+def classify_stream(
+    model: Any,
+    lines: Any,
+    out: TextIO,
+    err: TextIO,
+    scorer: Any = None,
+    start_workers: Callable[[], Any] | None = None,
+) -> int:
     """Classify JSON lines; returns the number of failed lines (each reported on ``err``).
 
     ``scorer`` (a ParallelScorer) scores the batches in worker processes; else ``model`` does.
+    ``start_workers`` makes such a scorer, called only once the input holds more than two batches:
+    starting workers costs more than it saves on a short input.
     """
     failed = 0
 
@@ -146,7 +184,13 @@ def classify_stream(model: Any, lines: Any, out: TextIO, err: TextIO, scorer: An
             objects.append([obj for obj, _ in batch])
             yield [text for _, text in batch]
 
-    results = scorer.map(texts()) if scorer is not None else (model.classify(t) for t in texts())
+    stream: Iterator[list[str]] = texts()
+    if scorer is None and start_workers is not None:
+        head = list(islice(stream, 3))
+        if len(head) > 2:
+            scorer = start_workers()
+        stream = chain(head, stream)
+    results = scorer.map(stream) if scorer is not None else (model.classify(t) for t in stream)
     for scored in results:
         for obj, res in zip(objects.popleft(), scored, strict=True):
             out.write(json.dumps({**obj, **res}, ensure_ascii=False) + "\n")
@@ -156,15 +200,21 @@ def classify_stream(model: Any, lines: Any, out: TextIO, err: TextIO, scorer: An
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     from classify.model import load_model
+    from classify.parallel import ParallelScorer
 
     model = load_model(args.model)  # also checks the file before any worker starts
-    if args.workers > 1:
-        from classify.parallel import ParallelScorer
+    workers = args.workers if args.workers is not None else auto_workers()
+    with ExitStack() as stack:
 
-        with ParallelScorer(args.model, args.workers) as scorer:
-            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, scorer=scorer)
-    else:
-        failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
+        def start_workers() -> ParallelScorer:
+            log.info("input longer than %d lines: scoring in %d worker processes", 2 * CHUNK, workers)
+            return stack.enter_context(ParallelScorer(args.model, workers))
+
+        if args.workers is not None and args.workers > 1:
+            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, scorer=start_workers())
+        else:
+            auto = start_workers if args.workers is None and workers > 1 else None
+            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, start_workers=auto)
     return 1 if failed else 0
 
 
