@@ -25,7 +25,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
-from classify.stopwords import ALL as EVIDENCE_STOPWORDS
 from classify.stopwords import ALL as STOPWORDS
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
@@ -349,7 +348,13 @@ def _order_within_documents(values: np.ndarray, doc_of: np.ndarray) -> np.ndarra
 def evidence_batch(
     batch: Batch, docs: Sequence[int], word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
 ) -> dict[int, list[str]]:
-    """For each document in ``docs``: its terms and two-word phrases that pushed a label up, strongest first."""
+    """For each document in ``docs``: its terms and two-word phrases that pushed a label up, strongest first.
+
+    A document's terms are its ``limit`` strongest distinct words with a positive score (ties in order
+    of first appearance), function words left out; its three strongest positive stem bigrams join
+    them, each scored as its weight plus the larger of its two words' scores. The words are chosen
+    for all documents at once in NumPy; Python only assembles the short lists.
+    """
     out: dict[int, list[str]] = {}
     if not len(docs):
         return out
@@ -359,71 +364,41 @@ def evidence_batch(
     wanted = np.asarray(docs, dtype=np.int64)
     is_wanted = np.zeros(n_docs, dtype=bool)
     is_wanted[wanted] = True
-    window = 8 * limit  # a word repeated in a document sits several times among its strongest positions
-    head = 2 * limit  # most documents are decided within these; the rest read on up to ``window``
-    # Only positions that can become evidence are sorted: those of wanted documents whose value is
-    # not <= 0 (the loops below stop at the first such value, and these sort after all the others).
-    values = token_scores[ids]
-    kept = np.flatnonzero(~(values <= 0) & is_wanted[doc_of])
-    order = kept[_order_within_documents(values[kept], doc_of[kept])]  # by document, strongest first
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of[kept], minlength=n_docs))])
-    # The strongest positions of every wanted document, gathered at once; -inf pads short documents.
-    starts, ends = ptr[wanted], ptr[wanted + 1]
-    at = starts[:, None] + np.arange(head)
-    top = order[np.minimum(at, len(order) - 1)] if len(order) else np.zeros(at.shape, np.int64)
-    top_ids = ids[top].tolist() if len(order) else [[0] * head] * len(wanted)  # never read: all -inf
-    top_values = np.where(at < ends[:, None], values[top] if len(order) else 0.0, -np.inf).tolist()
-    n_bigrams = len(ids) - 1
-    if n_bigrams > 0:
+    # Function words (the stopwords, «на», «по») have no word column and explain nothing to a reviewer.
+    usable = (token_scores > 0) & (batch.token_word >= 0)
+    at = np.flatnonzero(usable[ids] & is_wanted[doc_of])  # positions that can become evidence
+    # Each word once per document, at its first position (np.unique's index sort is stable).
+    _, first = np.unique(doc_of[at] * len(tokens) + ids[at], return_index=True)
+    at = at[np.sort(first)]
+    at = at[_order_within_documents(token_scores[ids[at]], doc_of[at])]  # by document, strongest first
+    start_of = np.concatenate([[0], np.cumsum(np.bincount(doc_of[at], minlength=n_docs))])
+    at = at[np.arange(len(at)) - start_of[doc_of[at]] < limit]
+    counts = np.bincount(doc_of[at], minlength=n_docs)[wanted].tolist()
+    words = [tokens[t] for t in ids[at].tolist()]
+    scores = token_scores[ids[at]].tolist()
+    if len(ids) > 1:
         bigram = word_weights[batch.bigram_cols].astype(np.float32)
         bigram[~batch.bigram_ok] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
-        pair_order = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]
-        pair_ptr = np.concatenate([[0], np.cumsum(np.bincount(doc_of[pairs], minlength=n_docs))])
-        at = pair_ptr[wanted][:, None] + np.arange(3)
-        usable = at < pair_ptr[wanted + 1][:, None]
-        pos = (
-            pair_order[np.minimum(at, len(pair_order) - 1)]
-            if len(pair_order)
-            else np.zeros(at.shape, np.int64)
-        )
-        pair_weights = np.where(usable, bigram[pos] if len(pair_order) else 0.0, -np.inf).tolist()
-        firsts, seconds = ids[pos].tolist(), ids[pos + 1].tolist()
-    picked: list[dict[str, float]] = []
-    read_on: list[int] = []  # documents whose first ``head`` positions did not decide
-    for n in range(len(docs)):
-        scored: dict[str, float] = {}
-        for tok, value in zip(top_ids[n], top_values[n], strict=True):
-            if value <= 0 or len(scored) >= limit:
-                break
-            if tokens[tok] not in EVIDENCE_STOPWORDS:  # «на» explains nothing to a reviewer
-                scored.setdefault(tokens[tok], value)
-        else:
-            read_on.append(n)
-        picked.append(scored)
-    if read_on:
-        # Their next positions up to ``window``, gathered at once like the first ones (a document
-        # gets here only when its first ``head`` positions all lie inside it).
-        chosen = np.asarray(read_on, dtype=np.int64)
-        at = starts[chosen, None] + np.arange(head, window)
-        pos = order[np.minimum(at, len(order) - 1)]
-        more_ids = ids[pos].tolist()
-        more_values = np.where(at < ends[chosen, None], values[pos], -np.inf).tolist()
-        for k, n in enumerate(read_on):
-            scored = picked[n]
-            for tok, value in zip(more_ids[k], more_values[k], strict=True):
-                if value <= 0 or len(scored) >= limit:
-                    break
-                if tokens[tok] not in EVIDENCE_STOPWORDS:
-                    scored.setdefault(tokens[tok], value)
-    for n, d in enumerate(docs):
-        scored = picked[n]
-        if n_bigrams > 0:
-            for first, second, weight in zip(firsts[n], seconds[n], pair_weights[n], strict=True):
-                if weight <= 0:
-                    break
-                a, b = tokens[first], tokens[second]
-                scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
+        pairs = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]
+        pair_start = np.concatenate([[0], np.cumsum(np.bincount(doc_of[pairs], minlength=n_docs))])
+        pairs = pairs[np.arange(len(pairs)) - pair_start[doc_of[pairs]] < 3]
+        pair_counts = np.bincount(doc_of[pairs], minlength=n_docs)[wanted].tolist()
+        pair_words = [
+            (tokens[a], tokens[b]) for a, b in zip(ids[pairs].tolist(), ids[pairs + 1].tolist(), strict=True)
+        ]
+        pair_weights = bigram[pairs].tolist()
+    else:
+        pair_counts = [0] * len(docs)
+    taken = paired = 0
+    for d, count, pair_count in zip(docs, counts, pair_counts, strict=True):
+        scored = dict(zip(words[taken : taken + count], scores[taken : taken + count], strict=True))
+        taken += count
+        for (a, b), weight in zip(
+            pair_words[paired : paired + pair_count], pair_weights[paired : paired + pair_count], strict=True
+        ):
+            scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
+        paired += pair_count
         # Strongest first, ties in insertion order (reverse=True keeps sort stability).
         out[d] = sorted(scored, key=scored.__getitem__, reverse=True)[:limit]
     return out
