@@ -34,7 +34,7 @@ from werkzeug.exceptions import SecurityError
 
 from errors import InputError, StoreError
 from review import auth, queries
-from review.export import FORMATS, MEDIA_TYPES, export_filename, export_record, write_records
+from review.export import FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
 from review.queries import LABELS, LOCAL_TZ, Filters
 from review.render import highlight, per_day_svg
 from store.db import connect, writer
@@ -277,13 +277,13 @@ def create_app(
         filters, _form, errors = parse_filters(request.args)
         if errors:
             abort(400, description="; ".join(errors))
-        rows = queries.select_flagged(db(), filters, collapse=True)
-        release()
+        # The same reading and writing as `pipeline.py export`, so the page serves the command's file.
+        data = read_export(db(), filters, fmt, collapse=True)
+        release()  # written after the database is let go: the scheduler may write meanwhile
         buffer = io.BytesIO()
-        about = [("exported by", g.user), *queries.describe(filters)]
-        write_records([export_record(r) for r in rows], fmt, buffer, about=about)
+        write_export(data, fmt, buffer, about=[("exported by", g.user), *queries.describe(filters)])
         buffer.seek(0)
-        log.info("reviewer %s exported %d rows as %s", g.user, len(rows), fmt)
+        log.info("reviewer %s exported %d rows as %s", g.user, len(data), fmt)
         return send_file(
             buffer, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=export_filename(fmt)
         )
