@@ -51,7 +51,9 @@ ALERT_KEYS = frozenset(
         "smtp_port",
         "smtp_user",
         "smtp_password_env",
-        "smtp_starttls",
+        "smtp_starttls",  # older spelling of smtp_tls = "starttls"
+        "smtp_tls",  # "starttls" | "ssl" (implicit TLS, SMTPS) | "none"
+        "smtp_ca_file",  # PEM CA that signed the SMTP server's certificate (instead of the system store)
         "mail_from",
         "mail_to",
         "max_items",  # flagged items listed in one digest (the rest are counted)

@@ -292,8 +292,59 @@ def send_webhook(alerts: dict[str, Any], digest: Digest) -> None:
         raise DeliveryError(f"webhook at {urlsplit(url).hostname} answered HTTP {resp.status_code}")
 
 
+# smtp_tls mode -> default port: 587 submission (STARTTLS), 465 SMTPS (implicit TLS), 25 plain SMTP
+SMTP_TLS_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def smtp_tls_mode(alerts: dict[str, Any]) -> str:
+    """How the SMTP connection is secured: "starttls", "ssl" or "none" (smtp_tls, or the older smtp_starttls)."""
+    mode = alerts.get("smtp_tls")
+    legacy = alerts.get("smtp_starttls")
+    if legacy is not None and not isinstance(legacy, bool):
+        raise DeliveryError(f"[alerts] smtp_starttls must be true or false, not {legacy!r}")
+    if mode is None:
+        return "starttls" if legacy else "none"
+    if mode not in SMTP_TLS_PORTS:
+        raise DeliveryError(f'[alerts] smtp_tls must be "starttls", "ssl" or "none", not {mode!r}')
+    # smtp_starttls = false always meant a plain connection, so it contradicts "starttls" and "ssl" alike
+    if legacy is not None and mode != ("starttls" if legacy else "none"):
+        raise DeliveryError(
+            f'[alerts] smtp_tls = "{mode}" and smtp_starttls = {str(legacy).lower()} disagree: '
+            "keep smtp_tls and remove smtp_starttls"
+        )
+    return str(mode)
+
+
+def smtp_tls_context(alerts: dict[str, Any]) -> ssl.SSLContext:
+    """A verifying TLS context: the CA in smtp_ca_file if set, else the system store; host names are checked."""
+    ca_file = alerts.get("smtp_ca_file")
+    if not ca_file:
+        return ssl.create_default_context()
+    path = Path(str(ca_file)).expanduser()
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError:
+        raise DeliveryError(f"[alerts] smtp_ca_file {path}: no PEM CA certificate in it") from None
+    except FileNotFoundError:
+        raise DeliveryError(f"[alerts] smtp_ca_file {path}: no such file") from None
+    except OSError as exc:
+        raise DeliveryError(f"[alerts] smtp_ca_file {path}: cannot read it ({exc.strerror})") from None
+
+
+def _smtp_password(alerts: dict[str, Any]) -> str | None:
+    if not alerts.get("smtp_user"):
+        return None
+    env_name = alerts.get("smtp_password_env")
+    password = os.environ.get(env_name) if env_name else None
+    if password is None:
+        raise DeliveryError(
+            f"smtp_user is set but the password variable {env_name or '(smtp_password_env)'} is not"
+        )
+    return password
+
+
 def send_email(alerts: dict[str, Any], digest: Digest) -> None:
-    """Send the digest as one plain-text e-mail; DeliveryError on any SMTP failure."""
+    """Send the digest as one plain-text e-mail; DeliveryError on any SMTP or TLS failure."""
     recipients = alerts["mail_to"]
     if isinstance(recipients, str):
         recipients = [r.strip() for r in recipients.split(",") if r.strip()]
@@ -303,26 +354,43 @@ def send_email(alerts: dict[str, Any], digest: Digest) -> None:
     msg["To"] = ", ".join(recipients)
     msg.set_content(digest.text(int(alerts.get("max_items", 50))), charset="utf-8")
     host = str(alerts["smtp_host"])
-    starttls = bool(alerts.get("smtp_starttls", False))
-    port = int(alerts.get("smtp_port", 587 if starttls else 25))
-    password = None
-    if alerts.get("smtp_user"):
-        env_name = alerts.get("smtp_password_env")
-        password = os.environ.get(env_name) if env_name else None
-        if password is None:
-            raise DeliveryError(
-                f"smtp_user is set but the password variable {env_name or '(smtp_password_env)'} is not"
-            )
+    mode = smtp_tls_mode(alerts)
+    port = int(alerts.get("smtp_port", SMTP_TLS_PORTS[mode]))
+    if mode == "none" and alerts.get("smtp_ca_file"):
+        raise DeliveryError(
+            '[alerts] smtp_ca_file is set but the connection is not encrypted: set smtp_tls = "starttls" or "ssl"'
+        )
+    context = smtp_tls_context(alerts) if mode != "none" else None
+    password = _smtp_password(alerts)
+    where = f"e-mail via {host}:{port}"
     try:
-        with smtplib.SMTP(host, port, timeout=20) as smtp:
-            if starttls:
-                smtp.starttls(context=ssl.create_default_context())
+        if mode == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=20, context=context)
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=20)
+        with smtp:
+            if mode == "starttls":
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):  # never fall back to a plain connection
+                    raise DeliveryError(
+                        f"{where}: the server does not offer STARTTLS (smtp_tls = starttls); nothing was sent"
+                    )
+                smtp.starttls(context=context)
+            # smtplib logs in only after the handshake above, and AUTH goes over the encrypted channel
             if password is not None:
                 smtp.login(str(alerts["smtp_user"]), password)
             smtp.send_message(msg)
+    except ssl.SSLCertVerificationError as exc:
+        raise DeliveryError(
+            f"{where}: certificate verification failed ({exc.verify_message}); "
+            "if the server's certificate comes from your own CA, name its PEM file in smtp_ca_file"
+        ) from None
     except (OSError, smtplib.SMTPException) as exc:
         detail = str(exc).replace(password, "***") if password else str(exc)
-        raise DeliveryError(f"e-mail via {host}:{port}: {type(exc).__name__}: {detail}") from None
+        hint = ""
+        if mode == "ssl" and isinstance(exc, ssl.SSLError):
+            hint = " (smtp_tls = ssl expects implicit TLS, usually port 465; port 587 speaks STARTTLS)"
+        raise DeliveryError(f"{where}: {type(exc).__name__}: {detail}{hint}") from None
 
 
 SENDERS = {"webhook": send_webhook, "email": send_email}
