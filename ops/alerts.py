@@ -381,9 +381,12 @@ def send_email(alerts: dict[str, Any], digest: Digest) -> None:
                 smtp.login(str(alerts["smtp_user"]), password)
             smtp.send_message(msg)
     except ssl.SSLCertVerificationError as exc:
+        if exc.verify_code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+            hint = "smtp_host must be a name (or address) the certificate is issued for"
+        else:
+            hint = "if the server's certificate comes from your own CA, name its PEM file in smtp_ca_file"
         raise DeliveryError(
-            f"{where}: certificate verification failed ({exc.verify_message}); "
-            "if the server's certificate comes from your own CA, name its PEM file in smtp_ca_file"
+            f"{where}: certificate verification failed ({exc.verify_message}); {hint}"
         ) from None
     except (OSError, smtplib.SMTPException) as exc:
         detail = str(exc).replace(password, "***") if password else str(exc)
