@@ -1,10 +1,10 @@
 """The cells of the CSV and XLSX exports (one list per column, each value as the sheet shows it) and
 the typed table of the Parquet export.
 
-Two roads lead to the same cells. For the ``export`` command DuckDB computes them (local times,
-joined lists, parent texts), so that 10,000 rows of a 1,000,000-item store come out in a fraction of
-a second without a Python object per row; for records already in memory (the review page's
-download, tests) :func:`cells_from_records` flattens them in Python. Tests hold the two equal, and
+Two roads lead to the same cells. For the ``export`` command and the review page's download DuckDB
+computes them (local times, joined lists, parent texts), so that 10,000 rows of a 1,000,000-item
+store come out in a fraction of a second without a Python object per row; for records already in
+memory (the JSON export, tests) :func:`cells_from_records` flattens them in Python. Tests hold the two equal, and
 the Parquet table equal to the Parquet written from records.
 """
 

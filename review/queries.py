@@ -274,7 +274,9 @@ def select_page(
 def count_flagged(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     """How many flagged items match ``filters``."""
     where, params = _where(filters)
-    return int(con.execute(f"SELECT count(*) FROM flagged f WHERE {where}", params).fetchone()[0])
+    # fetchall: the review page's shared connection must not keep a result open (DuckDB then refuses
+    # the relational queries of a later export in the same request).
+    return int(con.execute(f"SELECT count(*) FROM flagged f WHERE {where}", params).fetchall()[0][0])
 
 
 def per_day(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[tuple[date, str, int]]:
