@@ -44,9 +44,10 @@ def register(subparsers: Any) -> None:
         "--workers",
         type=_workers,
         default="auto",
-        help="worker processes that score batches (each loads the model, about a second); "
-        "auto (default): one per CPU core once the input is longer than two batches of "
-        f"{CHUNK} lines, none for shorter inputs; 1: score in this process",
+        help="processes that score batches: N worker processes (each loads the model, about a second), or "
+        "auto (default): once the input is longer than two batches of "
+        f"{CHUNK} lines, one worker per CPU core but one, this process scoring a batch whenever they "
+        "are busy; shorter inputs are scored in this process. 1: this process only",
     )
     p.set_defaults(func=_cmd_classify)
 
@@ -203,17 +204,26 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     from classify.parallel import ParallelScorer
 
     model = load_model(args.model)  # also checks the file before any worker starts
-    workers = args.workers if args.workers is not None else auto_workers()
     with ExitStack() as stack:
-
-        def start_workers() -> ParallelScorer:
-            log.info("input longer than %d lines: scoring in %d worker processes", 2 * CHUNK, workers)
-            return stack.enter_context(ParallelScorer(args.model, workers))
-
-        if args.workers is not None and args.workers > 1:
-            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, scorer=start_workers())
+        if args.workers is not None:
+            scorer = (
+                stack.enter_context(ParallelScorer(args.model, args.workers)) if args.workers > 1 else None
+            )
+            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, scorer=scorer)
         else:
-            auto = start_workers if args.workers is None and workers > 1 else None
+            cores = auto_workers()
+
+            def start_workers() -> ParallelScorer:
+                scorer = stack.enter_context(ParallelScorer(args.model, cores - 1, local=model))
+                log.info(
+                    "input longer than %d lines: scoring on %d cores (workers started by %s)",
+                    2 * CHUNK,
+                    cores,
+                    scorer.start_method,
+                )
+                return scorer
+
+            auto = start_workers if cores > 1 else None
             failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, start_workers=auto)
     return 1 if failed else 0
 

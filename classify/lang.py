@@ -320,6 +320,12 @@ def _detector() -> Any:
     return LanguageDetectorBuilder.from_languages(*languages).build()
 
 
+def lingua_unused() -> bool:
+    """True until this process has built a lingua detector (its Rust thread pool starts with the first
+    batch detected; forking is safe only before)."""
+    return _cyrillic_detector.cache_info().currsize == 0 and _detector.cache_info().currsize == 0
+
+
 def _lingua(texts: list[str], *, cyrillic: bool) -> list[str]:
     """Ask lingua about several texts at once (in parallel); anything but ru or kk is ``other``."""
     try:

@@ -1,7 +1,13 @@
 """Scoring batches in worker processes (one per core), for large inputs.
 
-Workers are started with "spawn" (not fork): lingua keeps Rust thread pools that must not be copied
-into a child mid-use. Each worker loads the model once; batches come back in input order.
+Workers are started with "spawn": lingua keeps Rust thread pools that must not be copied into a
+child mid-use, so each worker starts a fresh interpreter and loads the model once. The one exception
+is a pool given the model already loaded here (``local``) in a process that runs no other thread
+that could be mid-use (lingua has not started its pool): then "fork" gives each worker this process's model at once,
+without the second or two of imports and loading. Batches come back in input order. Given the
+model already loaded here (``local``), this process scores batches too whenever every worker has
+one waiting: on a 2-core machine one worker plus this process keep both cores busy, and the batches
+before the worker is ready (it needs a second or two to start) are not idle time.
 """
 
 from __future__ import annotations
@@ -20,9 +26,30 @@ _MODEL: Any = None
 
 def _init(model_path: str | None) -> None:
     global _MODEL
+    if _MODEL is not None:  # forked: the parent's model came with the process
+        return
     from classify.model import load_model
 
     _MODEL = load_model(model_path)
+
+
+def _fork_is_safe() -> bool:
+    """True when forking copies no thread that could be mid-use: lingua has not started its Rust
+    thread pool here and Python runs no other thread.
+
+    NumPy's OpenBLAS pool does exist (it starts on import), but it is idle outside BLAS calls, which
+    classification makes none of, and it resets itself in the child (it registers fork handlers).
+    """
+    import multiprocessing
+    import threading
+
+    from classify import lang
+
+    return (
+        lang.lingua_unused()
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
 def _work(texts: Sequence[str]) -> list[dict[str, Any]]:
@@ -32,26 +59,51 @@ def _work(texts: Sequence[str]) -> list[dict[str, Any]]:
 class ParallelScorer:
     """A pool of worker processes, each holding the model; ``map`` keeps the order of the batches."""
 
-    def __init__(self, model_path: str | Path | None, workers: int) -> None:
+    def __init__(self, model_path: str | Path | None, workers: int, local: Any = None) -> None:
         import multiprocessing
 
+        global _MODEL
         self.workers = workers
+        self.local = local  # a loaded Model: this process scores a batch whenever the workers are busy
+        self.local_batches = 0
+        self.start_method = "fork" if local is not None and _fork_is_safe() else "spawn"
+        if self.start_method == "fork":
+            _MODEL = local
         self._pool = ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(self.start_method),
             initializer=_init,
             initargs=(str(model_path) if model_path else None,),
         )
+        # With "fork" the pool forks all its workers at the first batch, before it starts its own
+        # management thread; they find the model in _MODEL and load nothing.
 
     def map(self, batches: Iterable[Sequence[str]]) -> Iterator[list[dict[str, Any]]]:
         """Results of each batch, in order, with at most two batches per worker in flight."""
-        pending: deque[Future[list[dict[str, Any]]]] = deque()
+        if self.local is None:
+            waiting: deque[Future[list[dict[str, Any]]]] = deque()
+            for batch in batches:
+                waiting.append(self._pool.submit(_work, list(batch)))
+                if len(waiting) >= 2 * self.workers:
+                    yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
+            return
+        # Futures (workers) and finished results (this process), in input order.
+        pending: deque[Future[list[dict[str, Any]]] | list[dict[str, Any]]] = deque()
         for batch in batches:
-            pending.append(self._pool.submit(_work, list(batch)))
-            if len(pending) >= 2 * self.workers:
-                yield pending.popleft().result()
+            busy = sum(1 for entry in pending if isinstance(entry, Future) and not entry.done())
+            if busy < 2 * self.workers:
+                pending.append(self._pool.submit(_work, list(batch)))
+            else:  # each worker has a batch running and one queued: score this one here
+                pending.append(self.local.classify(batch))
+                self.local_batches += 1
+            while pending and (not isinstance(pending[0], Future) or pending[0].done()):
+                yield _result(pending.popleft())
+            if len(pending) > 4 * self.workers + 4:  # a stalled worker must not pile results up here
+                yield _result(pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield _result(pending.popleft())
 
     def close(self) -> None:
         """Stop the workers."""
@@ -62,6 +114,10 @@ class ParallelScorer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _result(entry: Future[list[dict[str, Any]]] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return entry.result() if isinstance(entry, Future) else entry
 
 
 def chunks(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -171,6 +171,32 @@ def test_auto_workers_start_only_for_inputs_longer_than_two_batches() -> None:
         assert results[3]["labels"] == ["infrastructure"] and results[5]["labels"] == []
 
 
+def test_long_input_on_all_cores_matches_one_process() -> None:
+    from classify.cli import CHUNK, auto_workers
+
+    words = ["Абая", "Жандосова", "Төле би", "Сейфуллина", "Гоголя"]
+    texts = [
+        "На улице {} яма, машины бьют колеса, дом {}.",
+        "{} көшесінде жарық жоқ, {} үйдің тұрғындары шағымданады.",
+        "Инспектор на {} потребовал взятку {} тысяч, чтобы не составлять протокол.",
+        "В парке на {} прошел концерт номер {}.",
+    ]
+    stdin = "".join(
+        json.dumps({"id": n, "text": texts[n % 4].format(words[n % 5], n)}, ensure_ascii=False) + "\n"
+        for n in range(2 * CHUNK + 100)
+    )
+    auto = run_cli("--debug", "classify", stdin=stdin)
+    assert auto.returncode == 0, auto.stderr
+    if auto_workers() > 1:
+        assert "scoring on" in auto.stderr and "workers started by fork" in auto.stderr
+    single = run_cli("classify", "--workers", "1", stdin=stdin)
+    assert "scoring on" not in single.stderr
+    assert auto.stdout == single.stdout
+    results = _lines(auto.stdout)
+    assert [r["id"] for r in results] == list(range(2 * CHUNK + 100))
+    assert "infrastructure" in results[0]["labels"] and "corruption" in results[2]["labels"]
+
+
 def test_workers_option_is_checked() -> None:
     result = run_cli("classify", "--workers", "0", stdin="")
     assert result.returncode == 2
