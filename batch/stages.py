@@ -108,13 +108,13 @@ def _cluster_inputs(db_path: Path, now: datetime) -> tuple[list[tuple], list[tup
 
 def signatures(texts: list[str], should_stop: Callable[[], bool] | None = None) -> list[int]:
     """SimHash of each text (fewer when a stop is requested: the rest waits for the next pass)."""
-    from classify.dedupe import signature
+    from classify import dedupe
 
     out: list[int] = []
-    for text in texts:
-        if should_stop is not None and len(out) % 1000 == 0 and should_stop():
+    for start in range(0, len(texts), 1000):
+        if should_stop is not None and should_stop():
             break
-        out.append(signature(text))
+        out.extend(dedupe.signatures(texts[start : start + 1000]))
     return out
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classify.dedupe import assign_clusters, core, distance, normalise, signature, signed, unsigned
+from classify.dedupe import (
+    _BOILERPLATE_WORDS,
+    CASE_ODD,
+    assign_clusters,
+    core,
+    distance,
+    is_boilerplate,
+    normalise,
+    signature,
+    signatures,
+    signed,
+    unsigned,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dedupe"
 STORY = (FIXTURES / "agency_story.txt").read_text(encoding="utf-8")
@@ -84,6 +97,45 @@ def test_max_distance_must_fit_the_band_index() -> None:
 def test_signature_is_stable_and_64_bit() -> None:
     assert signature(STORY) == signature(STORY)
     assert 0 < signature(STORY) < 1 << 64
+
+
+def test_signatures_do_not_change_between_versions() -> None:
+    # Stored signatures are compared with new ones for 30 days: the values must never move.
+    assert signature(STORY) == 0xB57B25E8FC50FC32
+    assert signature(COMPLAINT) == 0x40644CB81284190E
+    assert signature("Жарық жоқ") == 0x922EAD3D91CB1E86  # a core of two words: one shingle
+    assert signature("Лифт") == 0xAF2543419723FAB1
+
+
+def test_many_texts_at_once_match_one_by_one() -> None:
+    texts = [STORY, "", "Лифт", " ,.! ", COMPLAINT, "Жарық жоқ", PORTAL_A, "три слова тут", OTHER_STORY] * 3
+    assert signatures(texts) == [signature(text) for text in texts]
+    assert signatures([]) == []
+
+
+def test_boilerplate_is_found_in_any_case() -> None:
+    for sentence in (
+        "ПОДПИСЫВАЙТЕСЬ на наш канал, там все новости города и области.",
+        "Подписывайтесь на наш ınstagram, там все новости города и области каждый день.",  # dotless ı
+        "Фото: пресс-служба акимата области и городского отдела полиции.",
+        "Толығырақ біздің İnstagram парақшамызда оқыңыз, жаңалықтар күн сайын.",
+    ):
+        assert is_boilerplate(sentence), sentence
+    assert not is_boilerplate("В городе открыли новую поликлинику на пятьсот посещений в смену.")
+
+
+def test_case_odd_characters_are_all_listed() -> None:
+    # Every character that IGNORECASE matches to a letter of the boilerplate words although
+    # str.lower() does not turn it into that letter (or the other way round) must be in CASE_ODD,
+    # or the fast lower-case search would answer differently from the IGNORECASE one.
+    letters = sorted({c for c in _BOILERPLATE_WORDS if c.isalpha()})
+    folded = re.compile("[" + "".join(letters) + "]", re.IGNORECASE)
+    odd = {
+        chr(cp)
+        for cp in range(0x110000)
+        if (folded.fullmatch(chr(cp)) is not None) != (chr(cp).lower() in letters)
+    }
+    assert odd == set(CASE_ODD)
 
 
 @given(st.integers(min_value=0, max_value=(1 << 64) - 1))
