@@ -53,7 +53,8 @@ class Model:
         }
         self.spec = FeatureSpec(**payload["features"])
         self.featuriser = Featuriser(self.spec)
-        self._coef = np.asarray(payload["coef"], dtype=np.float32).reshape(len(self.labels), -1)  # labels x dim
+        # labels x dim
+        self._coef = np.asarray(payload["coef"], dtype=np.float32).reshape(len(self.labels), -1)
         # dim x labels, C-contiguous: scipy's sparse @ dense ravels the dense side, which copied the
         # transposed view (6 MB) for every batch; the values, and so the sums, are the same.
         self._coef_t = np.ascontiguousarray(self._coef.T)
@@ -179,7 +180,9 @@ def _read(file: Path) -> dict[str, Any]:
         with zipfile.ZipFile(file) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelError(f"not a readable model file ({exc.__class__.__name__}: {exc})", path=str(file)) from exc
+        raise ModelError(
+            f"not a readable model file ({exc.__class__.__name__}: {exc})", path=str(file)
+        ) from exc
     if "schema.json" in names:
         raise ModelError(
             "this is a model file in the old skops format; retrain with `pipeline.py train` "
