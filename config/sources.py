@@ -97,6 +97,29 @@ def load_config(path: str | Path) -> Config:
     return parse_config(data, path)
 
 
+SMTP_TLS_MODES = ("starttls", "ssl", "none")
+
+
+def tls_mode(alerts: dict[str, Any]) -> str:
+    """How alert e-mail is secured: "starttls", "ssl" or "none" (smtp_tls, or the older smtp_starttls);
+    ValueError when the two keys disagree or hold something else."""
+    mode = alerts.get("smtp_tls")
+    legacy = alerts.get("smtp_starttls")
+    if legacy is not None and not isinstance(legacy, bool):
+        raise ValueError(f"[alerts] smtp_starttls must be true or false, not {legacy!r}")
+    if mode is None:
+        return "starttls" if legacy else "none"
+    if mode not in SMTP_TLS_MODES:
+        raise ValueError(f'[alerts] smtp_tls must be "starttls", "ssl" or "none", not {mode!r}')
+    # smtp_starttls = false always meant a plain connection, so it contradicts "starttls" and "ssl" alike
+    if legacy is not None and mode != ("starttls" if legacy else "none"):
+        raise ValueError(
+            f'[alerts] smtp_tls = "{mode}" and smtp_starttls = {str(legacy).lower()} disagree: '
+            "keep smtp_tls and remove smtp_starttls"
+        )
+    return str(mode)
+
+
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     """Validate an already-parsed TOML document."""
     where = str(path) if path else "<config>"
@@ -109,6 +132,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
+    try:
+        tls_mode(alerts)  # a wrong TLS setting is said now, not by every batch's failed e-mail
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=where) from None
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
         raise ConfigError("`sources` must be an array of tables ([[sources]])", path=where)

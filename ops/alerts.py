@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from config.sources import tls_mode
 from ops.health import SourceHealth, sources_needing_attention
 from store.db import writer
 
@@ -298,21 +299,10 @@ SMTP_TLS_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
 def smtp_tls_mode(alerts: dict[str, Any]) -> str:
     """How the SMTP connection is secured: "starttls", "ssl" or "none" (smtp_tls, or the older smtp_starttls)."""
-    mode = alerts.get("smtp_tls")
-    legacy = alerts.get("smtp_starttls")
-    if legacy is not None and not isinstance(legacy, bool):
-        raise DeliveryError(f"[alerts] smtp_starttls must be true or false, not {legacy!r}")
-    if mode is None:
-        return "starttls" if legacy else "none"
-    if mode not in SMTP_TLS_PORTS:
-        raise DeliveryError(f'[alerts] smtp_tls must be "starttls", "ssl" or "none", not {mode!r}')
-    # smtp_starttls = false always meant a plain connection, so it contradicts "starttls" and "ssl" alike
-    if legacy is not None and mode != ("starttls" if legacy else "none"):
-        raise DeliveryError(
-            f'[alerts] smtp_tls = "{mode}" and smtp_starttls = {str(legacy).lower()} disagree: '
-            "keep smtp_tls and remove smtp_starttls"
-        )
-    return str(mode)
+    try:
+        return tls_mode(alerts)
+    except ValueError as exc:
+        raise DeliveryError(str(exc)) from None
 
 
 def smtp_tls_context(alerts: dict[str, Any]) -> ssl.SSLContext:

@@ -66,6 +66,15 @@ schedule = "*/2 * * * * *"
         ("[sources]\nname = 1\n", "array of tables"),
         ("[[sources]\nname = ", "not valid TOML"),
         ("[extra]\n", "unknown top-level key(s) extra"),
+        (
+            '[alerts]\nsmtp_tls = "tls"\n',
+            '[alerts] smtp_tls must be "starttls", "ssl" or "none", not \'tls\'',
+        ),
+        (
+            '[alerts]\nsmtp_tls = "ssl"\nsmtp_starttls = true\n',
+            '[alerts] smtp_tls = "ssl" and smtp_starttls = true disagree',
+        ),
+        ('[alerts]\nsmtp_starttls = "yes"\n', "[alerts] smtp_starttls must be true or false, not 'yes'"),
     ],
 )
 def test_config_errors_name_file_and_source(tmp_path: Path, text: str, message: str) -> None:
