@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
+from classify.stopwords import NEGATIONS
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
 TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]{2,}|\[(?:url|email|user|phone)\]")
@@ -112,6 +113,7 @@ class Batch:
     token_chars: sp.csr_matrix  # unique tokens x char space
     bigram_cols: np.ndarray  # word-space column of the bigram starting at each flat position
     bigram_ok: np.ndarray  # True where position i and i+1 belong to the same document
+    phrase: np.ndarray  # True where positions i and i+1 make a rule phrase («на лапу», «пара алды»)
 
 
 class Featuriser:
@@ -241,9 +243,11 @@ class Featuriser:
             phrases = phrase_classes(masks[ids], bigram_ok)
             hit_rows, hit_classes = np.nonzero(phrases)
             doc_classes[rows[:-1][hit_rows], hit_classes] = True
+            phrase = phrases.any(axis=1)
         else:
             bigram_cols = np.zeros(0, dtype=np.int64)
             bigram_ok = np.zeros(0, dtype=bool)
+            phrase = np.zeros(0, dtype=bool)
         lang_cols = np.asarray([_crc("lang:" + lang) % spec.word_dim for lang in langs], dtype=np.int64)
         # Stems again, in their own columns, for documents that also say something is wrong: a linear
         # model then learns "road + failure" apart from "road" (news of a new road is not a complaint).
@@ -264,7 +268,7 @@ class Featuriser:
         matrix = sp.hstack(
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
         )
-        return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok)
+        return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok, phrase)
 
 
 def char_columns(tokens: Sequence[str], spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -352,7 +356,8 @@ def evidence_batch(
 
     A document's terms are its ``limit`` strongest distinct words with a positive score (ties in order
     of first appearance), function words left out; its three strongest positive stem bigrams join
-    them, each scored as its weight plus the larger of its two words' scores. The words are chosen
+    them, each scored as its weight plus the larger of its two words' scores (a bigram with a
+    function word at either end only when that word is a negation or the pair a rule phrase). The words are chosen
     for all documents at once in NumPy; Python only assembles the short lists.
     """
     out: dict[int, list[str]] = {}
@@ -378,7 +383,12 @@ def evidence_batch(
     scores = token_scores[ids[at]].tolist()
     if len(ids) > 1:
         bigram = word_weights[batch.bigram_cols].astype(np.float32)
-        bigram[~batch.bigram_ok] = -np.inf
+        # A pair with a function word at either end («дороги на», «что асфальт») explains nothing
+        # either, unless the function word is a negation («не работает») or the pair a rule phrase.
+        content = batch.token_word >= 0
+        first_ok = content | _is_in(tokens, NEGATIONS)  # «не работает», «нет воды»
+        second_ok = content | _is_in(tokens, NEGATIONS - {"не", "ни"})  # «воды нет», «су жоқ»; not «лифт не»
+        bigram[~batch.bigram_ok | ~((first_ok[ids[:-1]] & second_ok[ids[1:]]) | batch.phrase)] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
         pairs = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]
         pair_start = np.concatenate([[0], np.cumsum(np.bincount(doc_of[pairs], minlength=n_docs))])
@@ -402,6 +412,11 @@ def evidence_batch(
         # Strongest first, ties in insertion order (reverse=True keeps sort stability).
         out[d] = sorted(scored, key=scored.__getitem__, reverse=True)[:limit]
     return out
+
+
+def _is_in(tokens: Sequence[str], words: frozenset[str]) -> np.ndarray:
+    """True for each token that is one of ``words``."""
+    return np.fromiter(map(words.__contains__, tokens), dtype=bool, count=len(tokens))
 
 
 def token_scores(batch: Batch, word_weights: np.ndarray, char_weights: np.ndarray) -> np.ndarray:

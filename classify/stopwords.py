@@ -231,3 +231,6 @@ KAZAKH = frozenset(
 )
 
 ALL = RUSSIAN | KAZAKH
+
+# Negations, for evidence: «не» is also Kazakh "what" and so a stopword, but «не работает» is a complaint.
+NEGATIONS = frozenset(["не", "нет", "нету", "ни", "жоқ", "жок", "емес"])

@@ -170,6 +170,32 @@ def test_evidence_words_are_not_function_words(model) -> None:  # type: ignore[n
         assert single and not {"на", "по", "и", "то", "же"} & set(single)
 
 
+def test_evidence_pairs_do_not_end_in_function_words(model) -> None:  # type: ignore[no-untyped-def]
+    from classify.stopwords import ALL, NEGATIONS
+
+    texts = {
+        "Гаишник взял на лапу и отпустил нарушителя, все это видели.": ("corruption", "на лапу"),
+        "Лифт не работает третью неделю, в подъезде темно.": ("infrastructure", "не работает"),
+        "Во дворе на улице Абая третий день воды нет, в доме холодно.": ("infrastructure", "воды нет"),
+        "Біздің ауылда су жоқ, әкімдік үндемейді.": ("infrastructure", "су жоқ"),
+        "На тендере на ремонт дороги украли миллионы, чиновники на это закрывают глаза.": (
+            "corruption",
+            None,
+        ),
+    }
+    for text, (label, pair) in texts.items():
+        res = model.classify([text])[0]
+        assert label in res["labels"], text
+        pairs = [term.split() for term in res["evidence"][label] if " " in term]
+        if pair is not None:
+            assert pair in res["evidence"][label], (text, res["evidence"])
+        for first, second in pairs:
+            if f"{first} {second}" == "на лапу":  # a rule phrase
+                continue
+            assert first not in ALL or first in NEGATIONS, (text, first, second)
+            assert second not in ALL or second in NEGATIONS - {"не", "ни"}, (text, first, second)
+
+
 def test_batch_scores_match_one_by_one(model) -> None:  # type: ignore[no-untyped-def]
     texts = [
         "Во дворе на Абая 12 нет горячей воды, КСК молчит. Подробнее https://example.kz/a",
