@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
-from classify.stopwords import NEGATIONS
+from classify.stopwords import NEGATIONS, NEGATIONS_AFTER, NEGATIONS_BEFORE
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
 TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]{2,}|\[(?:url|email|user|phone)\]")
@@ -369,8 +369,11 @@ def evidence_batch(
     wanted = np.asarray(docs, dtype=np.int64)
     is_wanted = np.zeros(n_docs, dtype=bool)
     is_wanted[wanted] = True
-    # Function words (the stopwords, «на», «по») have no word column and explain nothing to a reviewer.
-    usable = (token_scores > 0) & (batch.token_word >= 0)
+    # Function words (the stopwords, «на», «по») have no word column and explain nothing to a reviewer;
+    # nor does a negation on its own.
+    negation = _is_in(tokens, NEGATIONS)
+    content = (batch.token_word >= 0) & ~negation
+    usable = (token_scores > 0) & content
     at = np.flatnonzero(usable[ids] & is_wanted[doc_of])  # positions that can become evidence
     # Each word once per document, at its first position (np.unique's index sort is stable).
     _, first = np.unique(doc_of[at] * len(tokens) + ids[at], return_index=True)
@@ -385,9 +388,8 @@ def evidence_batch(
         bigram = word_weights[batch.bigram_cols].astype(np.float32)
         # A pair with a function word at either end («дороги на», «что асфальт») explains nothing
         # either, unless the function word is a negation («не работает») or the pair a rule phrase.
-        content = batch.token_word >= 0
-        first_ok = content | _is_in(tokens, NEGATIONS)  # «не работает», «нет воды»
-        second_ok = content | _is_in(tokens, NEGATIONS - {"не", "ни"})  # «воды нет», «су жоқ»; not «лифт не»
+        first_ok = content | _is_in(tokens, NEGATIONS_BEFORE)  # «не работает»; not «жоқ тұрғындар»
+        second_ok = content | _is_in(tokens, NEGATIONS_AFTER)  # «воды нет», «су жоқ»; not «лифт не»
         bigram[~batch.bigram_ok | ~((first_ok[ids[:-1]] & second_ok[ids[1:]]) | batch.phrase)] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
         pairs = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]

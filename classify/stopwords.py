@@ -174,7 +174,6 @@ KAZAKH = frozenset(
         "ғана",
         "тек",
         "әрі",
-        "не",
         "немесе",
         "бұл",
         "осы",
@@ -232,5 +231,8 @@ KAZAKH = frozenset(
 
 ALL = RUSSIAN | KAZAKH
 
-# Negations, for evidence: «не» is also Kazakh "what" and so a stopword, but «не работает» is a complaint.
-NEGATIONS = frozenset(["не", "нет", "нету", "ни", "жоқ", "жок", "емес"])
+# Negations: never stopwords (Kazakh «не», "what", is spelt like Russian «не» and stays a word too);
+# evidence keeps the pairs they make («не работает», «воды нет»).
+NEGATIONS_BEFORE = frozenset(["не", "нет", "нету", "ни"])  # Russian: «не работает», «нет воды»
+NEGATIONS_AFTER = frozenset(["нет", "нету", "жоқ", "жок", "емес"])  # «воды нет», «су жоқ»
+NEGATIONS = NEGATIONS_BEFORE | NEGATIONS_AFTER
