@@ -196,7 +196,10 @@ def write_json(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
         {k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v) for k, v in rec.items()}
         for rec in records
     ]
-    out.write(json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+    # One object per line: readable, and the C encoder (``indent`` would switch to the Python one,
+    # four times slower) writes each object.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    out.write(("[\n" + ",\n".join(map(encode, data)) + "\n]" if data else "[]").encode("utf-8"))
 
 
 def write_parquet(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
