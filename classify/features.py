@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
-from classify.stopwords import NEGATIONS, NEGATIONS_AFTER, NEGATIONS_BEFORE
+from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
 TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]{2,}|\[(?:url|email|user|phone)\]")
@@ -114,6 +114,7 @@ class Batch:
     bigram_cols: np.ndarray  # word-space column of the bigram starting at each flat position
     bigram_ok: np.ndarray  # True where position i and i+1 belong to the same document
     phrase: np.ndarray  # True where positions i and i+1 make a rule phrase («на лапу», «пара алды»)
+    token_neg: np.ndarray  # per unique token: 1 a negation that opens a pair («не»), 2 one that ends it
 
 
 class Featuriser:
@@ -135,6 +136,7 @@ class Featuriser:
         self._words = np.zeros(1024, dtype=np.int64)
         self._hashes = np.zeros(1024, dtype=np.uint64)
         self._masks = np.zeros(1024, dtype=np.int64)
+        self._neg = np.zeros(1024, dtype=np.int8)  # NEGATIONS_BEFORE: bit 1, NEGATIONS_AFTER: bit 2
         self._char_ptr = np.zeros(1025, dtype=np.int64)  # row r owns _char_cols[_char_ptr[r]:_char_ptr[r+1]]
         self._char_cols = np.zeros(32768, dtype=np.int32)
 
@@ -146,15 +148,17 @@ class Featuriser:
         end = first + count
         if end > len(self._words):
             size = max(end, 2 * len(self._words))
-            self._words, self._hashes, self._masks = (
+            self._words, self._hashes, self._masks, self._neg = (
                 _grown(self._words, size),
                 _grown(self._hashes, size),
                 _grown(self._masks, size),
+                _grown(self._neg, size),
             )
             self._char_ptr = _grown(self._char_ptr, size + 1)
         self._words[first:end] = np.fromiter(words_of, dtype=np.int64, count=count)
         self._hashes[first:end] = np.fromiter(hashes_of, dtype=np.uint64, count=count)
         self._masks[first:end] = np.fromiter(masks_of, dtype=np.int64, count=count)
+        self._neg[first:end] = _is_in(tokens, NEGATIONS_BEFORE) + 2 * _is_in(tokens, NEGATIONS_AFTER)
         self._char_ptr[first + 1 : end + 1] = self._char_ptr[first] + np.cumsum(lengths)
         used, needed = self._char_ptr[first], self._char_ptr[end]
         if needed > len(self._char_cols):
@@ -216,6 +220,7 @@ class Featuriser:
         token_word = self._words[slots]
         token_hash = self._hashes[slots]
         masks = self._masks[slots]
+        token_neg = self._neg[slots]
         # The char columns of each unique token, gathered from the cache's store in one go.
         starts = self._char_ptr[slots]
         lengths = self._char_ptr[slots + 1] - starts
@@ -268,7 +273,9 @@ class Featuriser:
         matrix = sp.hstack(
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
         )
-        return Batch(matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok, phrase)
+        return Batch(
+            matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok, phrase, token_neg
+        )
 
 
 def char_columns(tokens: Sequence[str], spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -371,8 +378,7 @@ def evidence_batch(
     is_wanted[wanted] = True
     # Function words (the stopwords, «на», «по») have no word column and explain nothing to a reviewer;
     # nor does a negation on its own.
-    negation = _is_in(tokens, NEGATIONS)
-    content = (batch.token_word >= 0) & ~negation
+    content = (batch.token_word >= 0) & (batch.token_neg == 0)
     usable = (token_scores > 0) & content
     at = np.flatnonzero(usable[ids] & is_wanted[doc_of])  # positions that can become evidence
     # Each word once per document, at its first position (np.unique's index sort is stable).
@@ -388,8 +394,8 @@ def evidence_batch(
         bigram = word_weights[batch.bigram_cols].astype(np.float32)
         # A pair with a function word at either end («дороги на», «что асфальт») explains nothing
         # either, unless the function word is a negation («не работает») or the pair a rule phrase.
-        first_ok = content | _is_in(tokens, NEGATIONS_BEFORE)  # «не работает»; not «жоқ тұрғындар»
-        second_ok = content | _is_in(tokens, NEGATIONS_AFTER)  # «воды нет», «су жоқ»; not «лифт не»
+        first_ok = content | (batch.token_neg & 1 > 0)  # «не работает»; not «жоқ тұрғындар»
+        second_ok = content | (batch.token_neg & 2 > 0)  # «воды нет», «су жоқ»; not «лифт не»
         bigram[~batch.bigram_ok | ~((first_ok[ids[:-1]] & second_ok[ids[1:]]) | batch.phrase)] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
         pairs = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]
