@@ -235,15 +235,23 @@ def write_records(
 
 
 def read_export(con: duckdb.DuckDBPyConnection, filters: Filters, fmt: str, *, collapse: bool = True) -> Any:
-    """What ``fmt`` is written from: cells for CSV and XLSX and an Arrow table for Parquet (both
-    computed by the store), records for JSON. ``len()`` of it is the number of rows."""
+    """What ``fmt`` is written from: cells for CSV and XLSX, an Arrow table for Parquet, records made
+    from that table for JSON (all computed by the store). ``len()`` of it is the number of rows."""
     if fmt not in WRITERS:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt in ("csv", "xlsx"):
         return select_cells(con, filters, collapse=collapse)
-    if fmt == "parquet":
-        return select_table(con, filters, collapse=collapse)
-    return [export_record(r) for r in select_flagged(con, filters, collapse=collapse)]
+    table = select_table(con, filters, collapse=collapse)
+    return table if fmt == "parquet" else records_from_table(table)
+
+
+def records_from_table(table: Any) -> list[dict[str, Any]]:
+    """The export records (as :func:`export_record` makes them) of a :func:`select_table` table."""
+    columns = {name: table.column(name).to_pylist() for name in COLUMN_NAMES}
+    for name in ("time", "reviewed_at"):
+        columns[name] = [value.astimezone(LOCAL_TZ) if value is not None else None for value in columns[name]]
+    columns["evidence"] = [json.loads(text) for text in columns["evidence"]]
+    return [dict(zip(COLUMN_NAMES, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def write_export(data: Any, fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = ()) -> None:

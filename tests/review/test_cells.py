@@ -401,3 +401,22 @@ def test_parquet_from_sql_equals_parquet_from_records(
         assert row["time"] == datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
         assert row["duplicate_links"] == ["https://portal.example.kz/news/1#c1"]
         assert json.loads(row["evidence"]) == {"corruption": ["откат"]}
+
+
+@pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(label="infrastructure"), Filters(query="нет такого текста")],
+    ids=["all", "label", "none"],
+)
+def test_json_from_sql_equals_json_from_records(
+    odd_db: Path, tmp_path: Path, filters: Filters, collapse: bool
+) -> None:
+    from review.export import export_to_file, write_records
+
+    export_to_file(odd_db, filters, "json", tmp_path / "sql.json", collapse=collapse)
+    with (tmp_path / "records.json").open("wb") as out:
+        write_records(load_records(odd_db, filters, collapse=collapse), "json", out)
+    assert (tmp_path / "sql.json").read_bytes() == (tmp_path / "records.json").read_bytes()
+    rows = json.loads((tmp_path / "sql.json").read_text(encoding="utf-8"))
+    assert (len(rows) > 0) is (filters.query is None)
