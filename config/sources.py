@@ -102,22 +102,41 @@ SMTP_TLS_MODES = ("starttls", "ssl", "none")
 
 def tls_mode(alerts: dict[str, Any]) -> str:
     """How alert e-mail is secured: "starttls", "ssl" or "none" (smtp_tls, or the older smtp_starttls);
-    ValueError when the two keys disagree or hold something else."""
+    ValueError when the two keys disagree or hold something else, or when a password would be sent
+    in clear to another machine."""
     mode = alerts.get("smtp_tls")
     legacy = alerts.get("smtp_starttls")
     if legacy is not None and not isinstance(legacy, bool):
         raise ValueError(f"[alerts] smtp_starttls must be true or false, not {legacy!r}")
-    if mode is None:
-        return "starttls" if legacy else "none"
-    if mode not in SMTP_TLS_MODES:
+    if mode is not None and mode not in SMTP_TLS_MODES:
         raise ValueError(f'[alerts] smtp_tls must be "starttls", "ssl" or "none", not {mode!r}')
     # smtp_starttls = false always meant a plain connection, so it contradicts "starttls" and "ssl" alike
-    if legacy is not None and mode != ("starttls" if legacy else "none"):
+    if mode is not None and legacy is not None and mode != ("starttls" if legacy else "none"):
         raise ValueError(
             f'[alerts] smtp_tls = "{mode}" and smtp_starttls = {str(legacy).lower()} disagree: '
             "keep smtp_tls and remove smtp_starttls"
         )
+    mode = mode or ("starttls" if legacy else "none")
+    host = str(alerts.get("smtp_host") or "")
+    if mode == "none" and alerts.get("smtp_user") and host and not _loopback(host):
+        raise ValueError(
+            f'[alerts] smtp_user is set but smtp_tls = "none": the password would cross the network to {host} '
+            'in clear; set smtp_tls = "starttls" (port 587) or "ssl" (port 465), or relay through a mail '
+            "server on this machine"
+        )
     return str(mode)
+
+
+def _loopback(host: str) -> bool:
+    """True for this machine's own addresses (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:

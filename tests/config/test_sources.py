@@ -75,6 +75,11 @@ schedule = "*/2 * * * * *"
             '[alerts] smtp_tls = "ssl" and smtp_starttls = true disagree',
         ),
         ('[alerts]\nsmtp_starttls = "yes"\n', "[alerts] smtp_starttls must be true or false, not 'yes'"),
+        (
+            '[alerts]\nsmtp_host = "smtp.example.kz"\nsmtp_user = "monitor"\n',
+            '[alerts] smtp_user is set but smtp_tls = "none": the password would cross the network to '
+            "smtp.example.kz in clear",
+        ),
     ],
 )
 def test_config_errors_name_file_and_source(tmp_path: Path, text: str, message: str) -> None:
@@ -124,3 +129,19 @@ def test_cron_weekday_out_of_range(tmp_path: Path) -> None:
     path = write(tmp_path, '[[sources]]\nname = "a"\nkind = "rss"\nurl = "u"\nschedule = "0 9 * * 8"\n')
     with pytest.raises(ConfigError, match="bad cron expression"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    "alerts",
+    [
+        'smtp_host = "smtp.example.kz"\nsmtp_user = "monitor"\nsmtp_tls = "starttls"\n',
+        'smtp_host = "smtp.example.kz"\nsmtp_user = "monitor"\nsmtp_starttls = true\n',
+        'smtp_host = "localhost"\nsmtp_user = "monitor"\n',
+        'smtp_host = "127.0.0.1"\nsmtp_user = "monitor"\nsmtp_tls = "none"\n',
+        'smtp_host = "::1"\nsmtp_user = "monitor"\n',
+        'smtp_host = "smtp.example.kz"\n',  # no login: nothing secret on the wire
+    ],
+)
+def test_mail_settings_that_send_no_password_in_clear_are_accepted(tmp_path: Path, alerts: str) -> None:
+    config = load_config(write(tmp_path, "[alerts]\n" + alerts))
+    assert config.alerts["smtp_host"]
