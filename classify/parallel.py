@@ -1,13 +1,14 @@
 """Scoring batches in worker processes (one per core), for large inputs.
 
 Workers are started with "spawn": lingua keeps Rust thread pools that must not be copied into a
-child mid-use, so each worker starts a fresh interpreter and loads the model once. The one exception
-is a pool given the model already loaded here (``local``) in a process that runs no other thread
-that could be mid-use (lingua has not started its pool): then "fork" gives each worker this process's model at once,
-without the second or two of imports and loading. Batches come back in input order. Given the
-model already loaded here (``local``), this process scores batches too whenever every worker has
-one waiting: on a 2-core machine one worker plus this process keep both cores busy, and the batches
-before the worker is ready (it needs a second or two to start) are not idle time.
+child mid-use, so each worker starts a fresh interpreter and loads the model once. Batches come back
+in input order.
+
+A pool may be given the model already loaded in this process (``local``). This process then scores a
+batch itself whenever every worker has one running and one waiting: on a 2-core machine one worker
+plus this process keep both cores busy, and the batches before the worker is ready are not idle
+time. If no thread that could be mid-use runs yet (lingua has not started its pool), such a pool's
+workers are forked instead, and get the loaded model at once without imports or loading.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ class ParallelScorer:
         global _MODEL
         self.workers = workers
         self.local = local  # a loaded Model: this process scores a batch whenever the workers are busy
-        self.local_batches = 0
         self.start_method = "fork" if local is not None and _fork_is_safe() else "spawn"
         if self.start_method == "fork":
             _MODEL = local
@@ -80,27 +80,19 @@ class ParallelScorer:
 
     def map(self, batches: Iterable[Sequence[str]]) -> Iterator[list[dict[str, Any]]]:
         """Results of each batch, in order, with at most two batches per worker in flight."""
-        if self.local is None:
-            waiting: deque[Future[list[dict[str, Any]]]] = deque()
-            for batch in batches:
-                waiting.append(self._pool.submit(_work, list(batch)))
-                if len(waiting) >= 2 * self.workers:
-                    yield waiting.popleft().result()
-            while waiting:
-                yield waiting.popleft().result()
-            return
-        # Futures (workers) and finished results (this process), in input order.
+        # Futures (workers) and finished results (this process), in input order. Without a local
+        # model, a full queue waits for its oldest batch; with one, this process scores meanwhile,
+        # and only a stalled worker makes the queue wait.
         pending: deque[Future[list[dict[str, Any]]] | list[dict[str, Any]]] = deque()
+        limit = 2 * self.workers if self.local is None else 4 * self.workers + 5
         for batch in batches:
-            busy = sum(1 for entry in pending if isinstance(entry, Future) and not entry.done())
-            if busy < 2 * self.workers:
-                pending.append(self._pool.submit(_work, list(batch)))
-            else:  # each worker has a batch running and one queued: score this one here
+            if self.local is not None and _running(pending) >= 2 * self.workers:
                 pending.append(self.local.classify(batch))
-                self.local_batches += 1
-            while pending and (not isinstance(pending[0], Future) or pending[0].done()):
-                yield _result(pending.popleft())
-            if len(pending) > 4 * self.workers + 4:  # a stalled worker must not pile results up here
+            else:
+                pending.append(self._pool.submit(_work, list(batch)))
+            while pending and (
+                not isinstance(pending[0], Future) or pending[0].done() or len(pending) >= limit
+            ):
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
@@ -114,6 +106,10 @@ class ParallelScorer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _running(pending: Iterable[Any]) -> int:
+    return sum(1 for entry in pending if isinstance(entry, Future) and not entry.done())
 
 
 def _result(entry: Future[list[dict[str, Any]]] | list[dict[str, Any]]) -> list[dict[str, Any]]:
