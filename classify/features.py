@@ -364,8 +364,8 @@ def evidence_batch(
     A document's terms are its ``limit`` strongest distinct words with a positive score (ties in order
     of first appearance), function words left out; its three strongest positive stem bigrams join
     them, each scored as its weight plus the larger of its two words' scores (a bigram with a
-    function word at either end only when that word is a negation or the pair a rule phrase). The words are chosen
-    for all documents at once in NumPy; Python only assembles the short lists.
+    function word at either end only when that word is a negation or the pair a rule phrase). The
+    words are chosen for all documents at once in NumPy; Python only assembles the short lists.
     """
     out: dict[int, list[str]] = {}
     if not len(docs):
@@ -384,9 +384,7 @@ def evidence_batch(
     # Each word once per document, at its first position (np.unique's index sort is stable).
     _, first = np.unique(doc_of[at] * len(tokens) + ids[at], return_index=True)
     at = at[np.sort(first)]
-    at = at[_order_within_documents(token_scores[ids[at]], doc_of[at])]  # by document, strongest first
-    start_of = np.concatenate([[0], np.cumsum(np.bincount(doc_of[at], minlength=n_docs))])
-    at = at[np.arange(len(at)) - start_of[doc_of[at]] < limit]
+    at = _strongest(at, token_scores[ids[at]], doc_of[at], limit)
     counts = np.bincount(doc_of[at], minlength=n_docs)[wanted].tolist()
     words = [tokens[t] for t in ids[at].tolist()]
     scores = token_scores[ids[at]].tolist()
@@ -398,9 +396,7 @@ def evidence_batch(
         second_ok = content | (batch.token_neg & 2 > 0)  # «воды нет», «су жоқ»; not «лифт не»
         bigram[~batch.bigram_ok | ~((first_ok[ids[:-1]] & second_ok[ids[1:]]) | batch.phrase)] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
-        pairs = pairs[_order_within_documents(bigram[pairs], doc_of[pairs])]
-        pair_start = np.concatenate([[0], np.cumsum(np.bincount(doc_of[pairs], minlength=n_docs))])
-        pairs = pairs[np.arange(len(pairs)) - pair_start[doc_of[pairs]] < 3]
+        pairs = _strongest(pairs, bigram[pairs], doc_of[pairs], 3)
         pair_counts = np.bincount(doc_of[pairs], minlength=n_docs)[wanted].tolist()
         pair_words = [
             (tokens[a], tokens[b]) for a, b in zip(ids[pairs].tolist(), ids[pairs + 1].tolist(), strict=True)
@@ -420,6 +416,15 @@ def evidence_batch(
         # Strongest first, ties in insertion order (reverse=True keeps sort stability).
         out[d] = sorted(scored, key=scored.__getitem__, reverse=True)[:limit]
     return out
+
+
+def _strongest(positions: np.ndarray, values: np.ndarray, doc_of: np.ndarray, keep: int) -> np.ndarray:
+    """The ``keep`` positions of each document with the largest values (``values`` and ``doc_of``
+    belong to ``positions``), grouped by document, strongest first, ties in position order."""
+    ordered = _order_within_documents(values, doc_of)
+    positions, doc_of = positions[ordered], doc_of[ordered]
+    rank = np.arange(len(doc_of)) - np.searchsorted(doc_of, doc_of)  # place within its document
+    return positions[rank < keep]
 
 
 def _is_in(tokens: Sequence[str], words: frozenset[str]) -> np.ndarray:
