@@ -15,6 +15,8 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
+from classify.normalise import without_placeholders
+
 log = logging.getLogger(__name__)
 
 LANGS = ("ru", "kk", "mixed", "other")
@@ -22,7 +24,6 @@ LANGS = ("ru", "kk", "mixed", "other")
 _WORD = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]+")  # lower-case letters of the region
 _CYRILLIC = re.compile(r"[а-яәғқңөұүһі]")
 _KK_LETTERS = re.compile(r"[әғқңөұүһі]")
-_PLACEHOLDER = re.compile(r"\[(?:url|email|user|phone)\]")
 
 # Frequent Kazakh words, including informal spellings without the Kazakh letters.
 KK_WORDS = frozenset(
@@ -288,7 +289,6 @@ SAMPLE_CHARS = 800  # the opening of a text is enough to tell its language
 _KK_PLAIN = frozenset(w for w in KK_WORDS if not _KK_LETTERS.search(w) and w not in RU_WORDS)
 _UKRAINIAN = re.compile(r"[їєґ]")
 _KK_LETTER_LIST = tuple("әғқңөұүһі")  # the letters of _KK_LETTERS, counted one by one with str.count
-_PLACEHOLDERS = ("[url]", "[email]", "[user]", "[phone]")  # what _PLACEHOLDER matches (they never overlap)
 # One look-up per word for both word lists (they are disjoint): Kazakh counts 1, Russian 1 << 32.
 _RU_UNIT = 1 << 32
 _CUES = {**dict.fromkeys(_KK_PLAIN, 1), **dict.fromkeys(RU_WORDS, _RU_UNIT)}
@@ -348,9 +348,7 @@ def _by_cues(text: str) -> tuple[str, str | None]:
     """(language, None) when script cues decide; else ("", detector) naming which lingua detector to ask."""
     sample = text[:SAMPLE_CHARS].lower()
     if "[" in sample:
-        for placeholder in _PLACEHOLDERS:  # as _PLACEHOLDER.sub(" ", sample), without a regex
-            if placeholder in sample:
-                sample = sample.replace(placeholder, " ")
+        sample = without_placeholders(sample)
     words = _WORD.findall(sample)
     if not words:
         return "other", None
@@ -385,7 +383,7 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
             ask[detector].append(n)
     for detector, positions in ask.items():
         if positions:
-            samples = [_PLACEHOLDER.sub(" ", texts[n][:1000]).lower() for n in positions]
+            samples = [without_placeholders(texts[n][:1000]).lower() for n in positions]
             for n, lang in zip(positions, _lingua(samples, cyrillic=detector == "cyrillic"), strict=True):
                 result[n] = lang
     return result

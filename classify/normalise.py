@@ -433,8 +433,12 @@ def latin_to_cyrillic(text: str) -> str:
     return "".join(parts)
 
 
-def _without_placeholders(text: str) -> str:
-    """``_PLACEHOLDER_SPLIT.sub(" ", text)``: placeholders never overlap, so plain replaces do the same."""
+def without_placeholders(text: str) -> str:
+    """The text with each placeholder ([url], [email], [user], [phone]) replaced by a space.
+
+    What ``_PLACEHOLDER_SPLIT.sub(" ", text)`` gives: placeholders never overlap, so plain replaces
+    do the same without a regex.
+    """
     for placeholder in _PLACEHOLDERS:
         if placeholder in text:
             text = text.replace(placeholder, " ")
@@ -454,7 +458,7 @@ def normalise(text: str) -> str:
         text = _CONTROL.sub(" ", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = mask(text)
-    plain = _without_placeholders(text) if "[" in text else text  # "[url]" holds no Latin word to judge
+    plain = without_placeholders(text) if "[" in text else text  # "[url]" holds no Latin word to judge
     first_latin = _LATIN_CHAR.search(plain)
     if first_latin is not None and _looks_kazakh_latin(plain, first_latin.start()):
         text = latin_to_cyrillic(text)
