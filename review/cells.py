@@ -4,14 +4,14 @@ the typed table of the Parquet export.
 Two roads lead to the same cells. For the ``export`` command and the review page's download DuckDB
 computes them (local times, joined lists, parent texts), so that 10,000 rows of a 1,000,000-item
 store come out in a fraction of a second without a Python object per row; for records already in
-memory (the JSON export, tests) :func:`cells_from_records` flattens them in Python. Tests hold the two equal, and
-the Parquet table equal to the Parquet written from records.
+memory (tests, callers holding records) :func:`cells_from_records` flattens them in Python. Tests
+hold the two equal, and the Parquet table equal to the Parquet written from records.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,13 +168,17 @@ def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
 
 
 def _evidence_cells(raw: list[str | None]) -> list[str]:
-    # The same evidence recurs (an empty one, the common terms): each distinct text is parsed once.
-    known: dict[str | None, str] = {}
+    return _per_distinct(raw, lambda value: evidence_text(parse_evidence(value)))
+
+
+def _per_distinct(values: list[Any], convert: Callable[[Any], str]) -> list[str]:
+    # The same evidence recurs (an empty one, the common terms): each distinct value is converted once.
+    known: dict[Any, str] = {}
     out = []
-    for value in raw:
+    for value in values:
         text = known.get(value)
         if text is None:
-            text = known[value] = evidence_text(parse_evidence(value))
+            text = known[value] = convert(value)
         out.append(text)
     return out
 
@@ -217,13 +221,9 @@ def select_table(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
 
     with_clause, params = flagged_rows_sql(filters, collapse=collapse)
     table = _arrow(con, with_clause + _TYPED, params)
-    known: dict[str | None, str] = {}
-    evidence = []
-    for raw in table.column("evidence").to_pylist():
-        text = known.get(raw)
-        if text is None:
-            text = known[raw] = json.dumps(parse_evidence(raw), ensure_ascii=False)
-        evidence.append(text)
+    evidence = _per_distinct(
+        table.column("evidence").to_pylist(), lambda raw: json.dumps(parse_evidence(raw), ensure_ascii=False)
+    )
     links = _other_links(table.column("duplicate_links").to_pylist(), table.column("link").to_pylist())
     names = table.column_names
     table = table.set_column(names.index("evidence"), "evidence", pa.array(evidence, pa.string()))

@@ -248,7 +248,7 @@ def read_export(con: duckdb.DuckDBPyConnection, filters: Filters, fmt: str, *, c
 def records_from_table(table: Any) -> list[dict[str, Any]]:
     """The export records (as :func:`export_record` makes them) of a :func:`select_table` table."""
     columns = {name: table.column(name).to_pylist() for name in COLUMN_NAMES}
-    for name in ("time", "reviewed_at"):
+    for name in TIME_COLUMNS:
         columns[name] = [value.astimezone(LOCAL_TZ) if value is not None else None for value in columns[name]]
     columns["evidence"] = [json.loads(text) for text in columns["evidence"]]
     return [dict(zip(COLUMN_NAMES, row, strict=True)) for row in zip(*columns.values(), strict=True)]
