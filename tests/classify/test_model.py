@@ -79,11 +79,14 @@ def test_not_a_model_file(tmp_path: Path) -> None:
         load_model(bad)
 
 
+def _saved_with(model, path: Path, **changes: str) -> Path:  # type: ignore[no-untyped-def]
+    """The committed model saved to ``path`` with some of its plain values changed."""
+    save_payload({**model.payload, **changes}, path)
+    return path
+
+
 def test_other_scikit_learn_version_is_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
-    payload = dict(model.payload)
-    payload["sklearn_version"] = "0.24.2"
-    path = tmp_path / "old.npz"
-    save_payload(payload, path)
+    path = _saved_with(model, tmp_path / "old.npz", sklearn_version="0.24.2")
     with pytest.raises(ModelError, match=r"made with scikit-learn 0\.24\.2, this environment has 1\."):
         load_model(path)
 
@@ -129,10 +132,7 @@ def test_unknown_members_and_old_skops_files_are_refused(tmp_path: Path) -> None
 
 
 def test_wrong_format_name_is_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
-    payload = dict(model.payload)
-    payload["format"] = "something-else/9"
-    path = tmp_path / "other.npz"
-    save_payload(payload, path)
+    path = _saved_with(model, tmp_path / "other.npz", format="something-else/9")
     with pytest.raises(ModelError, match=f"not a {FORMAT} model file"):
         load_model(path)
 

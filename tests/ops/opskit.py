@@ -134,14 +134,28 @@ class FeedServer:
 
 
 class SmtpSink:
-    """A local SMTP server (aiosmtpd) that keeps every message it receives."""
+    """A local SMTP server (aiosmtpd) that keeps every message it receives.
 
-    def __init__(self, *, user: str | None = None, password: str | None = None) -> None:
+    ``tls``: "none", "starttls" (then required) or "ssl" (implicit TLS), with ``cert`` the server's
+    (certificate, key) PEM files. ``auth_require_tls``: refuse AUTH outside STARTTLS.
+    """
+
+    def __init__(
+        self,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        tls: str = "none",
+        cert: tuple[Path, Path] | None = None,
+        auth_require_tls: bool = False,
+    ) -> None:
+        import ssl
+
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         self.messages: list[Any] = []
-        self.logins: list[str] = []
+        self.logins: list[Any] = []
         sink = self
 
         class Handler:
@@ -158,14 +172,25 @@ class SmtpSink:
                 and data.password.decode() == password
             )
             if ok:
-                sink.logins.append(user or "")
+                sink.logins.append(sink.login_record(user or "", session))
             return AuthResult(success=ok)
 
         kwargs: dict[str, Any] = {}
         if user is not None:
-            kwargs = {"authenticator": authenticator, "auth_require_tls": False}
+            kwargs = {"authenticator": authenticator, "auth_require_tls": auth_require_tls}
+        if cert is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*cert)
+            if tls == "starttls":
+                kwargs |= {"tls_context": context, "require_starttls": True}
+            elif tls == "ssl":
+                kwargs |= {"ssl_context": context}
         self.port = free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
+
+    def login_record(self, user: str, session: Any) -> Any:
+        """What ``logins`` keeps of one successful login: the user name."""
+        return user
 
     def __enter__(self) -> SmtpSink:
         self.controller.start()

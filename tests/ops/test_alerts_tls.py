@@ -11,7 +11,6 @@ import base64
 import logging
 import shutil
 import socket
-import ssl
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import pytest
 if shutil.which("openssl") is None:
     pytest.skip("the `openssl` command is needed to make the test certificates", allow_module_level=True)
 
-from opskit import FeedServer, KeywordModel, free_port
+from opskit import FeedServer, KeywordModel, SmtpSink
 
 from batch.runner import run_source
 from batch.stages import classify_pending
@@ -198,54 +197,23 @@ class WireTap:
             sock.close()
 
 
-class SmtpServer:
-    """aiosmtpd on 127.0.0.1: ``tls`` is "starttls" (required), "ssl" (implicit TLS) or "none"."""
+class SmtpServer(SmtpSink):
+    """aiosmtpd on 127.0.0.1: ``tls`` is "starttls" (required), "ssl" (implicit TLS) or "none";
+    ``logins`` keeps (user, whether the session was under TLS)."""
 
     def __init__(self, tls: str, cert: ServerCert | None = None, *, auth: bool = True) -> None:
-        from aiosmtpd.controller import Controller
-        from aiosmtpd.smtp import AuthResult, LoginPassword
-
-        self.messages: list[Any] = []
-        self.logins: list[tuple[str, bool]] = []  # (user, whether the session was under STARTTLS)
-        server = self
-
-        class Handler:
-            async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
-                from email import message_from_bytes, policy
-
-                server.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-                return "250 OK"
-
-        def authenticator(smtp: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
-            ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-                USER.encode(),
-                PASSWORD.encode(),
-            )
-            if ok:
-                server.logins.append((USER, session.ssl is not None))
-            return AuthResult(success=ok)
-
-        context = None
-        if cert is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert.cert, cert.key)
-        kwargs: dict[str, Any] = {}
-        if auth:
+        super().__init__(
+            user=USER if auth else None,
+            password=PASSWORD,
+            tls=tls,
+            cert=(cert.cert, cert.key) if cert is not None else None,
             # implicit TLS encrypts the whole session, which aiosmtpd's auth_require_tls does not know about
-            kwargs = {"authenticator": authenticator, "auth_require_tls": tls == "starttls"}
-        if tls == "starttls":
-            kwargs |= {"tls_context": context, "require_starttls": True}
-        elif tls == "ssl":
-            kwargs |= {"ssl_context": context}
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
+            auth_require_tls=tls == "starttls",
+        )
 
-    def __enter__(self) -> SmtpServer:
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
+    def login_record(self, user: str, session: Any) -> Any:
+        """(user, whether the session was under TLS)."""
+        return (user, session.ssl is not None)
 
 
 def sample_digest() -> Digest:

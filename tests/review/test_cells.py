@@ -373,25 +373,33 @@ def test_date_range_counts_local_days(
     assert cells.columns["external_id"] == expected
 
 
-@pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
-@pytest.mark.parametrize(
+ROAD_FILTERS = pytest.mark.parametrize(
     "filters",
     [Filters(), Filters(label="infrastructure"), Filters(query="нет такого текста")],
     ids=["all", "label", "none"],
 )
+
+
+def _both_roads(db: Path, tmp_path: Path, filters: Filters, collapse: bool, fmt: str) -> tuple[Path, Path]:
+    """The export file written by the command (store-computed) and the one written from records."""
+    from review.export import export_to_file, write_records
+
+    from_sql, from_records = tmp_path / f"sql.{fmt}", tmp_path / f"records.{fmt}"
+    export_to_file(db, filters, fmt, from_sql, collapse=collapse)
+    with from_records.open("wb") as out:
+        write_records(load_records(db, filters, collapse=collapse), fmt, out)
+    return from_sql, from_records
+
+
+@pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
+@ROAD_FILTERS
 def test_parquet_from_sql_equals_parquet_from_records(
     odd_db: Path, tmp_path: Path, filters: Filters, collapse: bool
 ) -> None:
     import pyarrow.parquet as pq
 
-    from review.export import export_to_file, write_records
-
-    export_to_file(odd_db, filters, "parquet", tmp_path / "sql.parquet", collapse=collapse)
-    with (tmp_path / "records.parquet").open("wb") as out:
-        write_records(load_records(odd_db, filters, collapse=collapse), "parquet", out)
     from_sql, from_records = (
-        pq.read_table(tmp_path / "sql.parquet"),
-        pq.read_table(tmp_path / "records.parquet"),
+        pq.read_table(f) for f in _both_roads(odd_db, tmp_path, filters, collapse, "parquet")
     )
     assert from_sql.schema == from_records.schema
     assert from_sql.to_pylist() == from_records.to_pylist()
@@ -404,19 +412,11 @@ def test_parquet_from_sql_equals_parquet_from_records(
 
 
 @pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
-@pytest.mark.parametrize(
-    "filters",
-    [Filters(), Filters(label="infrastructure"), Filters(query="нет такого текста")],
-    ids=["all", "label", "none"],
-)
+@ROAD_FILTERS
 def test_json_from_sql_equals_json_from_records(
     odd_db: Path, tmp_path: Path, filters: Filters, collapse: bool
 ) -> None:
-    from review.export import export_to_file, write_records
-
-    export_to_file(odd_db, filters, "json", tmp_path / "sql.json", collapse=collapse)
-    with (tmp_path / "records.json").open("wb") as out:
-        write_records(load_records(odd_db, filters, collapse=collapse), "json", out)
-    assert (tmp_path / "sql.json").read_bytes() == (tmp_path / "records.json").read_bytes()
-    rows = json.loads((tmp_path / "sql.json").read_text(encoding="utf-8"))
+    from_sql, from_records = _both_roads(odd_db, tmp_path, filters, collapse, "json")
+    assert from_sql.read_bytes() == from_records.read_bytes()
+    rows = json.loads(from_sql.read_text(encoding="utf-8"))
     assert (len(rows) > 0) is (filters.query is None)
