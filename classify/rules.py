@@ -68,7 +68,8 @@ PHRASES = (
     (r"сыр$", r"бер", "problem"),
     (r"жүре$|өте$|шыға$", r"алмай", "problem"),
 )
-PHRASE_BIT = 8  # phrase k uses bits PHRASE_BIT + 2k (first word) and PHRASE_BIT + 2k + 1 (second word)
+# Phrase k uses bits PHRASE_BIT + 2k (first word) and PHRASE_BIT + 2k + 1 (second word), above the classes.
+PHRASE_BIT = len(CLASSES)
 _PHRASES = [(re.compile(first), re.compile(second), CLASSES.index(cls)) for first, second, cls in PHRASES]
 # Does any class or phrase word match at all? (Each pattern in its own group keeps its anchors.)
 _ANY = re.compile(
