@@ -1,13 +1,37 @@
-"""Per-label, per-language precision, recall, F1 and false-positive rate."""
+"""Per-label, per-language precision, recall, F1 (with a bootstrap interval) and false-positive rate."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from classify.dataset import LABELS, Row
 
 LANG_GROUPS = ("ru", "kk", "mixed", "all")
+RESAMPLES = 2000  # bootstrap resamples for the F1 interval
+INTERVAL = 0.95
+
+
+def f1_interval(tp: int, fp: int, fn: int, tn: int, *, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of F1: the rows resampled with replacement, RESAMPLES times.
+
+    Resampling n rows from the four outcomes (true/false positive/negative) is one multinomial draw
+    per resample, so the interval costs the same for ten rows as for a million. Deterministic (seeded).
+    With 26 positives the interval is about ±0.1 wide: a difference of 0.03 between two models or
+    against a bar is within it.
+    """
+    n = tp + fp + fn + tn
+    if tp + fn == 0 or n == 0:
+        return (0.0, 0.0)
+    draws = np.random.default_rng(seed).multinomial(n, np.array([tp, fp, fn, tn]) / n, size=RESAMPLES)
+    hits = 2 * draws[:, 0]
+    denominators = hits + draws[:, 1] + draws[:, 2]
+    f1 = np.divide(hits, denominators, out=np.zeros(RESAMPLES), where=denominators > 0)
+    tail = (1 - INTERVAL) / 2 * 100
+    low, high = np.percentile(f1, [tail, 100 - tail])
+    return (round(float(low), 4), round(float(high), 4))
 
 
 def _counts(pairs: list[tuple[int, int]]) -> dict[str, Any]:
@@ -27,6 +51,7 @@ def _counts(pairs: list[tuple[int, int]]) -> dict[str, Any]:
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
+        "f1_interval": list(f1_interval(tp, fp, fn, tn)),
         "fpr": round(fp / (fp + tn), 4) if fp + tn else 0.0,
     }
 
@@ -67,12 +92,16 @@ def fpr_on_negatives(rows: Sequence[Row], predictions: Sequence[dict[str, Any]])
 
 
 def format_table(report: dict[str, dict[str, dict[str, Any]]]) -> str:
-    """A fixed-width table: label, language, n, positives, precision, recall, F1, FPR."""
-    lines = [f"{'label':<15}{'lang':<7}{'n':>7}{'pos':>6}{'prec':>8}{'rec':>8}{'f1':>8}{'fpr':>8}"]
+    """A fixed-width table: label, language, n, positives, precision, recall, F1, FPR, F1's 95% interval."""
+    lines = [
+        f"{'label':<15}{'lang':<7}{'n':>7}{'pos':>6}{'prec':>8}{'rec':>8}{'f1':>8}{'fpr':>8}  f1 95% interval"
+    ]
     for label, groups in report.items():
         for lang, c in groups.items():
+            low, high = c.get("f1_interval") or (0.0, 0.0)
+            interval = f"  {low:.3f}-{high:.3f}" if c["positives"] else ""
             lines.append(
                 f"{label:<15}{lang:<7}{c['n']:>7}{c['positives']:>6}{c['precision']:>8.3f}{c['recall']:>8.3f}"
-                f"{c['f1']:>8.3f}{c['fpr']:>8.3f}"
+                f"{c['f1']:>8.3f}{c['fpr']:>8.3f}{interval}"
             )
     return "\n".join(lines)

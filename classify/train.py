@@ -283,7 +283,7 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
     """models/<name>.card.json plus models/CARD.md beside the model file."""
     import json
 
-    from classify.evaluate import format_table
+    from classify.evaluate import RESAMPLES, format_table
 
     json_path = model_path.with_suffix(".card.json")
     json_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -307,6 +307,9 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
         "```",
         format_table(dev["all"]) if dev.get("all") else "(no dev rows: shared data absent)",
         "```",
+        "",
+        f"The F1 interval is a 95% percentile bootstrap over the rows ({RESAMPLES} resamples): with few "
+        "positives (Kazakh corruption) it is wide, and a bar inside it is neither clearly met nor clearly missed.",
     ]
     if "reviews_kk_fpr" in dev:
         r = dev["reviews_kk_fpr"]

@@ -1,0 +1,49 @@
+"""The figures of `evaluate` and the model card: counts, F1 and its bootstrap interval."""
+
+from __future__ import annotations
+
+from classify.dataset import Row
+from classify.evaluate import f1_interval, format_table, metrics
+
+
+def _row(n: int, corruption: int, lang: str) -> Row:
+    return Row(
+        id=f"t:{n}",
+        text="текст",
+        lang=lang,
+        labels={"corruption": corruption, "infrastructure": None},
+        file="test",
+        split="dev",
+    )
+
+
+def test_interval_holds_the_estimate_and_narrows_with_more_rows() -> None:
+    small = f1_interval(20, 3, 6, 300)  # F1 0.816, as Kazakh corruption on the dev split
+    large = f1_interval(2000, 300, 600, 30000)  # the same rates, a hundred times the rows
+    assert small[0] < 40 / 49 < small[1]
+    assert large[0] < 4000 / 4900 < large[1]
+    assert small[1] - small[0] > 0.15  # 26 positives: the bar 0.85 cannot be told from 0.816
+    assert large[1] - large[0] < 0.03
+    assert f1_interval(20, 3, 6, 300) == small  # seeded: the card does not change between runs
+
+
+def test_interval_edges() -> None:
+    assert f1_interval(0, 5, 0, 100) == (0.0, 0.0)  # no positive: F1 is not defined, shown as 0
+    assert f1_interval(12, 0, 0, 50) == (1.0, 1.0)  # every row right: every resample is right too
+    low, high = f1_interval(1, 0, 1, 10)  # one of two positives found: from nothing to all
+    assert low == 0.0 and high == 1.0
+
+
+def test_metrics_and_table_carry_the_interval() -> None:
+    rows = [_row(n, 1, "kk") for n in range(10)] + [_row(n, 0, "kk") for n in range(10, 40)]
+    # 8 of 10 positives found, 2 false alarms: precision 0.8, recall 0.8.
+    flagged = set(range(8)) | {10, 11}
+    predictions = [{"lang": "kk", "labels": ["corruption"] if n in flagged else []} for n in range(len(rows))]
+    report = metrics(rows, predictions)
+    kk = report["corruption"]["kk"]
+    assert (kk["tp"], kk["fp"], kk["fn"], kk["f1"]) == (8, 2, 2, 0.8)
+    low, high = kk["f1_interval"]
+    assert low < 0.8 < high
+    table = format_table(report)
+    assert "f1 95% interval" in table.splitlines()[0]
+    assert f"{low:.3f}-{high:.3f}" in table
