@@ -203,8 +203,343 @@ _KK_LATIN_WORDS = frozenset(
         "bala",
         "balalar",
         "memleket",
+        "beri",
+        "kazir",
+        "qazir",
+        "endi",
+        "tagy",
+        "taghy",
+        "tağy",
+        "barlyk",
+        "barlyq",
+        "adam",
+        "adamdar",
+        "jatyr",
+        "jatir",
+        "otyr",
+        "kun",
+        "kün",
+        "auyl",
+        "auylda",
+        "su",
+        "suy",
+        "eshkim",
+        "jauap",
+        "ote",
+        "öte",
+        "óte",
+        "jumys",
+        "kezde",
+        "bolsa",
+        "ketti",
+        "keldi",
+        "eki",
+        "ush",
+        "bir",
+        "sagat",
+        "saghat",
+        "jyl",
+        "keremet",
+        "kushti",
+        "kusti",
+        "unady",
+        "unaidy",
+        "unadi",
+        "bolsyn",
+        "bolsin",
+        "maghan",
+        "nashar",
+        "tamasha",
+        "razy",
+        "goi",
+        "ghoi",
+        "tek",
+        "boldi",
+        "bolip",
+        "ademi",
+        "ädemi",
+        "katty",
+        "qatty",
+        "katti",
+        "durys",
+        "duris",
+        "ulken",
+        "ülken",
+        "kazaksha",
+        "qazaqsha",
+        "tegin",
+        "mende",
+        "menin",
+        "ishinde",
+        "sapasy",
+        "sapasi",
+        "taza",
+        "jaksi",
+        "zhaksi",
+        "etti",
+        "etedi",
     ]
 )
+
+# Endings of Kazakh inflection as people type them in Latin letters, which English, German, French
+# and Russian translit words hardly have (words of 4+ letters):
+# - negated present -maidy ("istemeidi"); present -edi, -ady ("juredi", "surady"; "ready" and
+#   "lady" are in _OTHER_LATIN_WORDS);
+# - genitive -dyn (-din, -nin, -tin left out: "Borodin", "Lenin", "Martin"); plural with a case
+#   (-larga, -lardan);
+# - converb -yp ("alyp", "bolyp"), evidential -ypty, negated participles -magan (not "began",
+#   "pagan"), passive past -yldy;
+# - -syz "without" ("sapasyz"); nouns in -lyq/-dyk and past 1st plural ("turdyk"), but not -lik,
+#   -tik ("Republik", "Politik"); -myz "our", -ymyn "I am".
+_KK_LATIN_ENDINGS = tuple(
+    [
+        "maidy",
+        "meidi",
+        "baidy",
+        "beidi",
+        "paidy",
+        "peidi",
+        "maydy",
+        "meydi",
+        "maidi",
+        "baidi",
+        "paidi",
+        "dyn",
+        "nyn",
+        "tyn",
+        "dyng",
+        "nyng",
+        "tyng",
+        "dyñ",
+        "nyñ",
+        "tyñ",
+        "dyń",
+        "nyń",
+        "tyń",
+        "larga",
+        "lerge",
+        "darga",
+        "derge",
+        "targa",
+        "terge",
+        "larda",
+        "lerde",
+        "darda",
+        "derde",
+        "tarda",
+        "terde",
+        "lardy",
+        "lerdi",
+        "dardy",
+        "derdi",
+        "lardan",
+        "lerden",
+        "dardan",
+        "derden",
+        "tardan",
+        "terden",
+        "yp",
+        "ypty",
+        "ipti",
+        "ypti",
+        "yptı",
+        "magan",
+        "megen",
+        "bagan",
+        "pegen",
+        "maghan",
+        "baghan",
+        "syz",
+        "siz",
+        "lyq",
+        "lyk",
+        "dyq",
+        "dyk",
+        "tyq",
+        "tyk",
+        "dik",
+        "yldy",
+        "ildi",
+        "yldi",
+        "edi",
+        "ady",
+        "myz",
+        "miz",
+        "ymyz",
+        "imiz",
+        "ymyn",
+        "imin",
+    ]
+)
+# Function words of English, German, French and Russian typed in Latin letters ("translit"): Latin
+# text that is not Kazakh. Words that Kazakh spells the same way ("men", "on", "bar", "sen", "de",
+# "da", "ne", "bir") are left out.
+_OTHER_LATIN_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "to",
+        "in",
+        "is",
+        "are",
+        "was",
+        "were",
+        "for",
+        "with",
+        "this",
+        "that",
+        "it",
+        "be",
+        "by",
+        "or",
+        "from",
+        "as",
+        "at",
+        "an",
+        "you",
+        "your",
+        "we",
+        "our",
+        "not",
+        "have",
+        "has",
+        "will",
+        "can",
+        "if",
+        "all",
+        "but",
+        "my",
+        "they",
+        "their",
+        "there",
+        "which",
+        "what",
+        "when",
+        "who",
+        "would",
+        "should",
+        "could",
+        "been",
+        "about",
+        "into",
+        "more",
+        "also",
+        "than",
+        "its",
+        "these",
+        "those",
+        "our",
+        "how",
+        "new",
+        "use",
+        "using",
+        "der",
+        "die",
+        "das",
+        "und",
+        "ist",
+        "nicht",
+        "mit",
+        "von",
+        "zu",
+        "ein",
+        "eine",
+        "auf",
+        "für",
+        "dem",
+        "des",
+        "sich",
+        "auch",
+        "wir",
+        "sie",
+        "es",
+        "im",
+        "über",
+        "können",
+        "müssen",
+        "würde",
+        "wäre",
+        "hätte",
+        "später",
+        "natürlich",
+        "während",
+        "schön",
+        "möchte",
+        "sind",
+        "wird",
+        "werden",
+        "le",
+        "la",
+        "les",
+        "et",
+        "est",
+        "des",
+        "du",
+        "une",
+        "pour",
+        "dans",
+        "que",
+        "qui",
+        "avec",
+        "sur",
+        "pas",
+        "ce",
+        "il",
+        "elle",
+        "nous",
+        "vous",
+        "sont",
+        "mercredi",
+        "vendredi",
+        "samedi",
+        "ready",
+        "already",
+        "steady",
+        "lady",
+        "shady",
+        "na",
+        "ya",
+        "ty",
+        "vy",
+        "ona",
+        "oni",
+        "eto",
+        "chto",
+        "kak",
+        "vse",
+        "uzhe",
+        "ochen",
+        "net",
+        "po",
+        "za",
+        "iz",
+        "no",
+        "dlya",
+        "pri",
+        "tak",
+        "tozhe",
+        "esli",
+        "kogda",
+        "gde",
+        "nas",
+        "vas",
+        "nam",
+        "nikto",
+        "nichego",
+        "mozhno",
+        "nuzhno",
+        "budet",
+        "byl",
+        "bylo",
+        "byli",
+        "est",
+        "sredi",
+        "odin",
+        "odna",
+    ]
+)
+LATIN_WORDS_JUDGED = 200  # the opening of a text is enough to tell Kazakh Latin from other Latin
 
 # 2021 alphabet (І=ı, Ы=y, И/Й=i, У=u, Ұ=ū, Ү=ü) and 2018 acute letters, lower case.
 _LATIN_SINGLE = {
@@ -348,32 +683,53 @@ def _mask_phones(match: re.Match[str]) -> str:
 
 
 def looks_kazakh_latin(text: str) -> bool:
-    """True when the Latin words of a text read as Kazakh (special letters or common Kazakh words)."""
+    """True when the Latin words of a text read as Kazakh (special letters, common words, endings)."""
     return _looks_kazakh_latin(text, 0)
 
 
 def _looks_kazakh_latin(text: str, start: int) -> bool:
-    """``looks_kazakh_latin`` for a text whose first Latin letter is at or after ``start``."""
-    special = 0
+    """``looks_kazakh_latin`` for a text whose first Latin letter is at or after ``start``.
+
+    Kazakh cues: a word with a letter only Kazakh spellings use or a "q" not followed by "u"; a common
+    Kazakh word (once however often it comes), else a Kazakh inflection ending
+    (``_KK_LATIN_ENDINGS``). Function words of English, German, French and Russian translit count
+    against: two cues make a text Kazakh when they outnumber those words. One cue is enough only for
+    a short, purely Latin text with no such word ("Jaqsy", "Su joq"). The first
+    ``LATIN_WORDS_JUDGED`` Latin words decide, or fewer: reading stops once the Kazakh cues reach
+    three more than twice the other words.
+    """
+    cues = 0
     known: set[str] = set()
+    other = 0
     count = 0
     for match in _LATIN_WORD.finditer(text, start):
         w = match.group(0)
         if len(w) < 2:
             continue
         count += 1
+        if count > LATIN_WORDS_JUDGED:
+            break
         low = w.lower()
-        # "q" not followed by "u" (_Q_NOT_U): every "qu" taken out, a "q" is left only if one was not.
-        if not _KK_LATIN_LETTERS.isdisjoint(w) or (
+        if low in _OTHER_LATIN_WORDS or "ß" in low:
+            other += 1
+            continue
+        # "q" not followed by "u": every "qu" taken out, a "q" is left only if one was not.
+        special = not _KK_LATIN_LETTERS.isdisjoint(w) or (
             len(w) >= 3 and "q" in low and "q" in low.replace("qu", "")
-        ):
-            special += 1
+        )
+        cues += special
         if low in _KK_LATIN_WORDS:
             known.add(low)
-        if special + len(known) >= 2:
-            return True  # the counts only grow: the rest of the text cannot change the answer
-    # One cue is enough only for a short, purely Latin text ("Jaqsy", "Su joq").
-    return special + len(known) == 1 and count <= 3 and not _ANY_CYRILLIC.search(text)
+        elif len(low) >= 4 and low.endswith(_KK_LATIN_ENDINGS):
+            cues += 1
+        elif not special:
+            continue
+        if cues + len(known) >= 3 + 2 * other:
+            return True  # a lead that the rest of a real text does not overturn: stop reading
+    kazakh = cues + len(known)
+    if kazakh >= 2:
+        return kazakh > other
+    return kazakh == 1 and other == 0 and count <= 3 and not _ANY_CYRILLIC.search(text)
 
 
 @lru_cache(maxsize=50_000)

@@ -43,6 +43,35 @@ def test_kazakh_latin_informal() -> None:
     assert normalise("zhol zhaman, su jok") == "жол жаман, су жоқ"
 
 
+def test_kazakh_latin_informal_known_by_its_endings() -> None:
+    # None of these has a Kazakh letter; before, only one common word each was recognised.
+    assert normalise("Trotuar salynbagan, adamdar jolmen jurip jur, qauipti") == (
+        "Тротуар салынбаған, адамдар жолмен журип жур, қауйпти"
+    )
+    for text in (
+        "Lift istemeidi bir aidan beri, KSK jauap bermeidi",  # negated present -meidi
+        "Kosheni jondegen kompaniya sapasyz jasady, asfalt birden buzyldy",  # -syz, -yldy
+        "Akimdiktin kyzmetkeri para surady",  # a common word and -ady
+        "Avtobus ote siirek juredi, aialdamada eki sagat turdyk",  # -edi, -dyk
+    ):
+        assert looks_kazakh_latin(text), text
+        assert not any("a" <= ch <= "z" for ch in normalise(text).lower()), text
+
+
+def test_other_latin_text_is_not_taken_for_kazakh() -> None:
+    for text in (
+        "Sredi nas odin chelovek znaet pravdu",  # Russian translit: -edi, -din
+        "Vzyatki berut vse, nagrady dayut svoim",  # Russian translit: -ady
+        "Lenin i Putin",  # surnames in -nin, -tin
+        "Um kommentieren zu können, müssen Sie Abonnent sein.",  # umlauts, German function words
+        "Par Yves Leclercq, le mercredi 15 mai 2019",  # "q", and -edi in a French weekday
+        "The Qatar delegation and the Iraqi minister met in Almaty",  # two "q" cues, three English words
+        "Already ready, the lady said",
+    ):
+        assert not looks_kazakh_latin(text), text
+        assert normalise(text) == text
+
+
 def test_english_and_russian_with_codes_stay_latin() -> None:
     assert normalise("I like this app, it works") == "I like this app, it works"
     assert normalise("Секция Q1, 4 этаж, не пришел qr-код") == "Секция Q1, 4 этаж, не пришел qr-код"
