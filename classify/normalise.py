@@ -561,6 +561,13 @@ _LATIN_DIGRAPHS = {
     "ng": "ң",
 }
 _ANY_CYRILLIC = re.compile(r"[А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі]")
+# A word with a Latin letter right next to a Cyrillic one: "Бiздiң" typed with a Latin i for і,
+# "acфальт" with a Latin a and c. Its Latin letters are mapped to the Cyrillic ones they look like,
+# when all of them have one (not "iPhoneға").
+_CYR = "А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі"
+_MIXED_WORD = re.compile(rf"[^\W\d_]*(?:[A-Za-z][{_CYR}]|[{_CYR}][A-Za-z])[^\W\d_]*")
+_LOOKALIKES = str.maketrans("aceiopxykmhABCEHIKMOPTXY", "асеіорхукмһАВСЕНІКМОРТХУ")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _Q_NOT_U = re.compile(r"q(?!u)", re.I)
 _BACK_VOWELS = frozenset("aouyū")
 _FRONT_VOWELS = frozenset("äáeöóüúıi")
@@ -789,6 +796,13 @@ def latin_to_cyrillic(text: str) -> str:
     return "".join(parts)
 
 
+def _cyrillic_lookalikes(match: re.Match[str]) -> str:
+    """A word mixing the two scripts, its Latin letters made Cyrillic if every one has a lookalike."""
+    word = match.group(0)
+    mapped = word.translate(_LOOKALIKES)
+    return word if _ASCII_LETTER.search(mapped) else mapped
+
+
 def without_placeholders(text: str) -> str:
     """The text with each placeholder ([url], [email], [user], [phone]) replaced by a space.
 
@@ -814,6 +828,8 @@ def normalise(text: str) -> str:
         text = _CONTROL.sub(" ", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = mask(text)
+    if not text.isascii() and _ASCII_LETTER.search(text):
+        text = _MIXED_WORD.sub(_cyrillic_lookalikes, text)
     plain = without_placeholders(text) if "[" in text else text  # "[url]" holds no Latin word to judge
     first_latin = _LATIN_CHAR.search(plain)
     if first_latin is not None and _looks_kazakh_latin(plain, first_latin.start()):

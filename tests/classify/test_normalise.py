@@ -58,6 +58,17 @@ def test_kazakh_latin_informal_known_by_its_endings() -> None:
         assert not any("a" <= ch <= "z" for ch in normalise(text).lower()), text
 
 
+def test_latin_lookalikes_inside_cyrillic_words_become_cyrillic() -> None:
+    # Typed with a Latin i for і, a Latin a, c, C, p, m: the words would match nothing otherwise.
+    assert normalise("Парақор қызметкерi үшiн министр жауап бере ме?") == (
+        "Парақор қызметкері үшін министр жауап бере ме?"
+    )
+    assert normalise("Cломался замок, нет acфальта, по нopmам") == "Сломался замок, нет асфальта, по нормам"
+    # A Latin letter without a Cyrillic lookalike: the word is left as it was typed.
+    assert normalise("Жаңа iPhoneға ақша жоқ, Qазақстан") == "Жаңа iPhoneға ақша жоқ, Qазақстан"
+    assert normalise("Ok, рахмет [url]жол WhatsApp-та") == "Ok, рахмет [url]жол WhatsApp-та"
+
+
 def test_other_latin_text_is_not_taken_for_kazakh() -> None:
     for text in (
         "Sredi nas odin chelovek znaet pravdu",  # Russian translit: -edi, -din
