@@ -565,6 +565,8 @@ _ANY_CYRILLIC = re.compile(r"[А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі]")
 # "acфальт" with a Latin a and c. Its Latin letters are mapped to the Cyrillic ones they look like,
 # when all of them have one (not "iPhoneға").
 _CYR = "А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі"
+_CYR_LETTERS = frozenset("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюяӘәҒғҚқҢңӨөҰұҮүҺһІі")
+_ASCII_RUN = re.compile(r"[A-Za-z]+")
 _MIXED_WORD = re.compile(rf"[^\W\d_]*(?:[A-Za-z][{_CYR}]|[{_CYR}][A-Za-z])[^\W\d_]*")
 _LOOKALIKES = str.maketrans("aceiopxykmhABCEHIKMOPTXY", "асеіорхукмһАВСЕНІКМОРТХУ")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
@@ -796,11 +798,29 @@ def latin_to_cyrillic(text: str) -> str:
     return "".join(parts)
 
 
+def _has_mixed_word(text: str) -> bool:
+    """True when a run of ASCII letters touches a Cyrillic letter (a word typed in both scripts)."""
+    size = len(text)
+    for run in _ASCII_RUN.finditer(text):
+        start, end = run.span()
+        if (start and text[start - 1] in _CYR_LETTERS) or (end < size and text[end] in _CYR_LETTERS):
+            return True
+    return False
+
+
 def _cyrillic_lookalikes(match: re.Match[str]) -> str:
     """A word mixing the two scripts, its Latin letters made Cyrillic if every one has a lookalike."""
     word = match.group(0)
     mapped = word.translate(_LOOKALIKES)
     return word if _ASCII_LETTER.search(mapped) else mapped
+
+
+_ANY_KAZAKH_LETTER = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+
+
+def has_kazakh_letter(text: str) -> bool:
+    """True when the text holds one of the nine letters of Kazakh Cyrillic that Russian lacks."""
+    return _ANY_KAZAKH_LETTER.search(text) is not None
 
 
 def without_placeholders(text: str) -> str:
@@ -828,10 +848,12 @@ def normalise(text: str) -> str:
         text = _CONTROL.sub(" ", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = mask(text)
-    if not text.isascii() and _ASCII_LETTER.search(text):
-        text = _MIXED_WORD.sub(_cyrillic_lookalikes, text)
     plain = without_placeholders(text) if "[" in text else text  # "[url]" holds no Latin word to judge
     first_latin = _LATIN_CHAR.search(plain)
+    if first_latin is not None and not text.isascii() and _has_mixed_word(text):
+        text = _MIXED_WORD.sub(_cyrillic_lookalikes, text)  # slow (it tries every position): rare texts only
+        plain = without_placeholders(text) if "[" in text else text
+        first_latin = _LATIN_CHAR.search(plain)
     if first_latin is not None and _looks_kazakh_latin(plain, first_latin.start()):
         text = latin_to_cyrillic(text)
     # Every odd space is non-printable, and so are newlines: a printable text has none of them (masks
