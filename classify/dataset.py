@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,9 @@ WEIGHT = {
     "extra": 2.0,
     "weak": 0.4,
 }
+# Kazakh typed on a Russian keyboard: each Kazakh letter written as the Russian one nearest to it.
+WITHOUT_KAZAKH_LETTERS = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
+INFORMAL_WEIGHT = 1.0  # an informal copy's training weight, relative to its row's
 SPB_TRAIN_LIMIT = 9000  # St Petersburg appeals used for training (all infrastructure = 1)
 
 CORRUPTION_HINT = re.compile(
@@ -78,6 +81,7 @@ class Row:
     split: str = "train"
     weak: dict[str, bool] = field(default_factory=dict)
     weight: float = 1.0
+    copy_of: str = ""  # an informal copy (informal_copies): the id of the row it was made from
 
 
 def _group_key(text: str) -> str:
@@ -194,6 +198,36 @@ def _weak_rows(rows: list[Row], data_dir: Path, labelled_ids: set[str]) -> Itera
             row.weak = {k: True for k, v in row.labels.items() if v is not None}
             if any(v is not None for v in row.labels.values()):
                 yield row
+
+
+def informal_copies(rows: Sequence[Row], weight: float = INFORMAL_WEIGHT) -> list[Row]:
+    """The Kazakh rows that hold Kazakh letters, again as typed on a Russian keyboard without them.
+
+    Each copy keeps its row's labels, split and file, at ``weight`` times its row's weight. Informal
+    Kazakh comments and messages are often typed so («жол жок», «кызмет»); without copies a model
+    knows only the spelled words.
+    """
+    out = []
+    for row in rows:
+        if row.lang != "kk":
+            continue
+        text = row.text.translate(WITHOUT_KAZAKH_LETTERS)
+        if text == row.text:
+            continue
+        out.append(
+            Row(
+                id=row.id,
+                text=text,
+                lang=row.lang,
+                file=row.file,
+                labels=dict(row.labels),
+                split=row.split,
+                weak=dict(row.weak),
+                weight=row.weight * weight,
+                copy_of=row.id,
+            )
+        )
+    return out
 
 
 def load_own(data_dir: Path = OWN_DATA) -> list[Row]:

@@ -3,7 +3,10 @@
 The model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, never pickle): ``meta`` holds
 the labels, thresholds, feature settings and model card as one JSON string; ``coef``, ``intercept``
 and ``calibration`` hold the numbers of one logistic regression per label on the hashed features and
-of the one-feature logistic regression that calibrates its score (Platt scaling). It is read with
+of the one-feature logistic regression that calibrates its score (Platt scaling). Optional
+``informal_coef``, ``informal_intercept`` and ``informal_calibration`` (with ``informal_thresholds`` in
+the meta) are a second set for Kazakh typed without Kazakh letters («жол жок», as on a Russian
+keyboard): a Kazakh or mixed text with none of the nine letters is scored with it. It is read with
 ``allow_pickle=False``, so a file can hold only plain arrays and loading runs no code from it. Scoring
 needs NumPy and SciPy only: scikit-learn is imported for training, not for loading. A file written
 with another scikit-learn version is still refused, with a message saying which version made it.
@@ -29,15 +32,44 @@ DEFAULT_MODEL = MODELS_DIR / "classifier.npz"
 FORMAT = "monitor-classifier/2"
 LABELS = ("corruption", "infrastructure")
 MAX_CHARS = 100_000  # longer texts are cut before scoring (the CLI refuses them outright)
-ARRAYS = ("coef", "intercept", "calibration")  # with "meta", everything a model file holds
+ARRAYS = ("coef", "intercept", "calibration")
+INFORMAL = "informal_"  # prefix of the optional second set of ARRAYS
+OPTIONAL_ARRAYS = tuple(INFORMAL + name for name in ARRAYS)  # with "meta", everything a file may hold
 BATCH = 4000
+_INFORMAL_LANGS = frozenset({"kk", "mixed"})
+
+
+class Weights:
+    """One set of per-label weights: the linear scores and their calibration."""
+
+    def __init__(self, coef: Any, intercept: Any, calibration: Any, labels: int) -> None:
+        import numpy as np
+
+        self.coef = np.asarray(coef, dtype=np.float32).reshape(labels, -1)  # labels x dim
+        # dim x labels, C-contiguous: scipy's sparse @ dense ravels the dense side, which copied the
+        # transposed view (6 MB) for every batch; the values, and so the sums, are the same.
+        self.coef_t = np.ascontiguousarray(self.coef.T)
+        self.intercept = np.asarray(intercept, dtype=np.float32).reshape(labels)
+        calibration = np.asarray(calibration, dtype=np.float64).reshape(labels, 2)
+        self.cal_a = np.ascontiguousarray(calibration[:, 0])
+        self.cal_b = np.ascontiguousarray(calibration[:, 1])
+
+    def raw(self, matrix: Any) -> Any:
+        """Raw linear scores (labels x docs) of a feature matrix."""
+        return (matrix @ self.coef_t).T + self.intercept[:, None]
+
+    def calibrate(self, raw: Any) -> Any:
+        """Probabilities from raw linear scores (labels x docs)."""
+        import numpy as np
+
+        z = raw * self.cal_a[:, None] + self.cal_b[:, None]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
 class Model:
     """A loaded classifier: ``classify`` scores batches of raw texts."""
 
     def __init__(self, payload: dict[str, Any], version: str, path: Path | None = None) -> None:
-        import numpy as np
 
         from classify.features import FeatureSpec, Featuriser
 
@@ -53,17 +85,19 @@ class Model:
         }
         self.spec = FeatureSpec(**payload["features"])
         self.featuriser = Featuriser(self.spec)
-        # labels x dim
-        self._coef = np.asarray(payload["coef"], dtype=np.float32).reshape(len(self.labels), -1)
-        # dim x labels, C-contiguous: scipy's sparse @ dense ravels the dense side, which copied the
-        # transposed view (6 MB) for every batch; the values, and so the sums, are the same.
-        self._coef_t = np.ascontiguousarray(self._coef.T)
-        self._intercept = np.asarray(payload["intercept"], dtype=np.float32).reshape(len(self.labels))
-        calibration = np.asarray(payload["calibration"], dtype=np.float64).reshape(len(self.labels), 2)
-        self._cal_a = np.ascontiguousarray(calibration[:, 0])
-        self._cal_b = np.ascontiguousarray(calibration[:, 1])
-        if self._coef.shape[1] != self.spec.dim:
-            raise ModelError(f"model weights have {self._coef.shape[1]} columns, features {self.spec.dim}")
+        n = len(self.labels)
+        self.weights = Weights(payload["coef"], payload["intercept"], payload["calibration"], n)
+        # Kazakh typed without Kazakh letters: its own weights and thresholds, when the file has them.
+        self.informal: Weights | None = None
+        self.informal_thresholds: dict[str, float] = {}
+        if INFORMAL + "coef" in payload:
+            self.informal = Weights(*(payload[INFORMAL + name] for name in ARRAYS), n)
+            self.informal_thresholds = {k: float(v) for k, v in payload["informal_thresholds"].items()}
+        for weights in (self.weights, self.informal):
+            if weights is not None and weights.coef.shape[1] != self.spec.dim:
+                raise ModelError(
+                    f"model weights have {weights.coef.shape[1]} columns, features {self.spec.dim}"
+                )
 
     def threshold(self, label: str, lang: str) -> float:
         """The flagging threshold of a label for a text in ``lang``."""
@@ -76,17 +110,22 @@ class Model:
         return dict(self.payload.get("card") or {})
 
     def decision(self, normalised: Sequence[str], langs: Sequence[str]) -> tuple[Any, Any]:
-        """(featurised batch, raw linear scores labels x docs) of normalised texts."""
+        """(featurised batch, raw linear scores labels x docs) of normalised texts (main weights)."""
         batch = self.featuriser.transform(normalised, langs)
-        raw = (batch.matrix @ self._coef_t).T + self._intercept[:, None]
-        return batch, raw
+        return batch, self.weights.raw(batch.matrix)
 
-    def calibrate(self, raw: Any) -> Any:
-        """Probabilities from raw linear scores (labels x docs)."""
-        import numpy as np
+    def informal_docs(self, normalised: Sequence[str], langs: Sequence[str]) -> list[int]:
+        """Positions of the Kazakh or mixed texts typed without any Kazakh letter, when the model has
+        informal weights (else none)."""
+        if self.informal is None:
+            return []
+        from classify.normalise import has_kazakh_letter
 
-        z = raw * self._cal_a[:, None] + self._cal_b[:, None]
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+        return [
+            d
+            for d, (text, lang) in enumerate(zip(normalised, langs, strict=True))
+            if lang in _INFORMAL_LANGS and not has_kazakh_letter(text)
+        ]
 
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Language, calibrated scores, flagged labels and evidence terms for each raw text."""
@@ -113,24 +152,35 @@ class Model:
         normalised = [normalise(t[:MAX_CHARS] if t else "") for t in texts]
         langs = detect_languages(normalised)
         batch, raw = self.decision(normalised, langs)
-        probs = self.calibrate(raw)
+        probs = self.weights.calibrate(raw)
+        informal = self.informal_docs(normalised, langs)
+        if informal and self.informal is not None:
+            probs[:, informal] = self.informal.calibrate(self.informal.raw(batch.matrix[informal]))
         word_dim = self.spec.word_dim
         rows = probs.tolist()  # labels x docs as Python floats: no NumPy scalar per look-up
-        cut = {(name, group): self.threshold(name, group) for name in self.labels for group in ("kk", "ru")}
+        # Each document's threshold group: "kk", "ru" (everything else) or "informal".
+        group = ["kk" if lang == "kk" else "ru" for lang in langs]
+        for d in informal:
+            group[d] = "informal"
+        cut = {(name, g): self.threshold(name, g) for name in self.labels for g in ("kk", "ru")}
+        cut.update({(name, "informal"): self.informal_thresholds.get(name, 1.0) for name in self.labels})
         flagged = [
-            [
-                name
-                for i, name in enumerate(self.labels)
-                if rows[i][d] >= cut[name, "kk" if langs[d] == "kk" else "ru"]
-            ]
+            [name for i, name in enumerate(self.labels) if rows[i][d] >= cut[name, group[d]]]
             for d in range(len(texts))
         ]
         evidence: dict[str, dict[int, list[str]]] = {}
+        informal_set = set(informal)
         for i, name in enumerate(self.labels):
+            evidence[name] = {}
             docs = [d for d in range(len(texts)) if name in flagged[d]]
-            if docs:
-                scores = token_scores(batch, self._coef[i, :word_dim], self._coef[i, word_dim:])
-                evidence[name] = evidence_batch(batch, docs, self._coef[i, :word_dim], scores)
+            for weights, subset in (
+                (self.weights, [d for d in docs if d not in informal_set]),
+                (self.informal, [d for d in docs if d in informal_set]),
+            ):
+                if subset and weights is not None:
+                    coef = weights.coef[i]
+                    scores = token_scores(batch, coef[:word_dim], coef[word_dim:])
+                    evidence[name].update(evidence_batch(batch, subset, coef[:word_dim], scores))
         labels = self.labels
         rounded = zip(*[[round(p, 4) for p in row] for row in rows], strict=True)  # docs x labels
         return [
@@ -149,14 +199,15 @@ def _file_version(path: Path, created: str) -> str:
     return f"{created[:10].replace('-', '')}-{digest}"
 
 
-def weights(linear: Sequence[Any], calibrators: Sequence[Any]) -> dict[str, Any]:
-    """The arrays of a model file from fitted per-label scikit-learn models (in label order)."""
+def weights(linear: Sequence[Any], calibrators: Sequence[Any], prefix: str = "") -> dict[str, Any]:
+    """The arrays of a model file from fitted per-label scikit-learn models (in label order);
+    ``prefix`` INFORMAL names the second set."""
     import numpy as np
 
     return {
-        "coef": np.vstack([m.coef_.ravel() for m in linear]).astype(np.float32),
-        "intercept": np.asarray([float(m.intercept_[0]) for m in linear], dtype=np.float32),
-        "calibration": np.asarray(
+        prefix + "coef": np.vstack([m.coef_.ravel() for m in linear]).astype(np.float32),
+        prefix + "intercept": np.asarray([float(m.intercept_[0]) for m in linear], dtype=np.float32),
+        prefix + "calibration": np.asarray(
             [[float(c.coef_.ravel()[0]), float(c.intercept_[0])] for c in calibrators], dtype=np.float64
         ),
     }
@@ -189,7 +240,7 @@ def _read(file: Path) -> dict[str, Any]:
             "(it writes models/classifier.npz)",
             path=str(file),
         )
-    unknown = sorted(names - {f"{name}.npy" for name in ("meta", *ARRAYS)})
+    unknown = sorted(names - {f"{name}.npy" for name in ("meta", *ARRAYS, *OPTIONAL_ARRAYS)})
     if unknown or "meta.npy" not in names:
         found = ", ".join(unknown) if unknown else "no meta.npy"
         raise ModelError(f"not a {FORMAT} model file ({found})", path=str(file))
@@ -229,8 +280,8 @@ def save_payload(payload: dict[str, Any], path: Path) -> str:
     """Write a model dict (plain values plus ``ARRAYS``) as a compressed .npz; returns its version id."""
     import numpy as np
 
-    meta = {key: value for key, value in payload.items() if key not in ARRAYS}
-    arrays = {name: np.asarray(payload[name]) for name in ARRAYS}
+    meta = {key: value for key, value in payload.items() if key not in ARRAYS + OPTIONAL_ARRAYS}
+    arrays = {name: np.asarray(payload[name]) for name in ARRAYS + OPTIONAL_ARRAYS if name in payload}
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:  # a file object: np.savez would add ".npz" to a path without it
         np.savez_compressed(out, meta=np.asarray(json.dumps(meta, ensure_ascii=False)), **arrays)

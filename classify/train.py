@@ -115,11 +115,35 @@ def _best_threshold(probs: Any, y: Any, groups: Any) -> float:
     return round(max(c[2] for c in allowed if c[0] >= top - F1_TOLERANCE), 2)
 
 
-def train_label(label: str, prep: Prepared, seed: int) -> tuple[Any, Any, dict[str, float], dict[str, Any]]:
-    """(linear model, calibrator, threshold, out-of-fold summary) for one label."""
+def _folds(rows: Sequence[Row], y: Any, seed: int) -> Any:
+    """Fold number of each row: stratified over the original rows; an informal copy goes into the
+    fold of the row it was made from, so that no fold is scored by a model that saw its texts."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    fold_of = np.zeros(len(rows), dtype=np.int64)
+    originals = np.asarray([i for i, r in enumerate(rows) if not r.copy_of], dtype=np.int64)
+    splits = StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(originals, y[originals])
+    for fold, (_, test) in enumerate(splits):
+        fold_of[originals[test]] = fold
+    position = {(rows[i].file, rows[i].id): i for i in originals}
+    for i, row in enumerate(rows):
+        if row.copy_of:
+            fold_of[i] = fold_of[position[(row.file, row.copy_of)]]
+    return fold_of
+
+
+def train_label(
+    label: str, prep: Prepared, seed: int, *, informal: bool = False
+) -> tuple[Any, Any, dict[str, float], dict[str, Any]]:
+    """(linear model, calibrator, thresholds, out-of-fold summary) for one label.
+
+    ``informal``: the weights for Kazakh typed without Kazakh letters. ``prep`` then holds informal
+    copies beside the rows; calibration and the one threshold follow the copies' out-of-fold scores
+    (the texts these weights will score) instead of the rows as written.
+    """
     import numpy as np
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
 
     idx = np.asarray([i for i, r in enumerate(prep.rows) if r.labels.get(label) is not None])
     rows = [prep.rows[i] for i in idx]
@@ -129,9 +153,12 @@ def train_label(label: str, prep: Prepared, seed: int) -> tuple[Any, Any, dict[s
     x = prep.matrix[idx]
     c = C_BY_LABEL[label]
     oof = np.zeros(len(y))
-    for train_idx, test_idx in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(x, y):
+    fold_of = _folds(rows, y, seed)
+    for fold in range(FOLDS):
+        test_idx, train_idx = np.flatnonzero(fold_of == fold), np.flatnonzero(fold_of != fold)
         oof[test_idx] = _fit(x[train_idx], y[train_idx], w[train_idx], c, seed).decision_function(x[test_idx])
-    real = np.asarray([not r.weak.get(label) for r in rows])
+    # Calibration and thresholds follow the texts the weights are for: as written, or informal copies.
+    real = np.asarray([not r.weak.get(label) and bool(r.copy_of) == informal for r in rows])
     # Thresholds follow real texts: our own short examples are easier than the shared data.
     shared = real & np.asarray([r.file not in OWN_FILES for r in rows])
     calibrator = LogisticRegression(C=1e4, solver="lbfgs").fit(oof[real].reshape(-1, 1), y[real])
@@ -142,7 +169,7 @@ def train_label(label: str, prep: Prepared, seed: int) -> tuple[Any, Any, dict[s
     pick = shared if (y[shared] == 1).sum() >= 20 else real
     threshold = _best_threshold(probs[pick], y[pick], groups[pick])
     thresholds = {"default": threshold}
-    for g in ("ru", "kk"):
+    for g in () if informal else ("ru", "kk"):
         m = pick & (groups == g)
         if (y[m] == 1).sum() >= 10:
             thresholds[g] = _best_threshold(probs[m], y[m], groups[m])
@@ -151,7 +178,8 @@ def train_label(label: str, prep: Prepared, seed: int) -> tuple[Any, Any, dict[s
     summary = {
         "rows": len(y),
         "positives": int(y.sum()),
-        "weak_rows": int((~real).sum()),
+        "weak_rows": sum(1 for r in rows if r.weak.get(label)),
+        "informal_copies": sum(1 for r in rows if r.copy_of),
         "C": c,
         "thresholds": thresholds,
     }
@@ -173,7 +201,7 @@ def train(
 
     from classify import dataset
     from classify.features import FeatureSpec, Featuriser, describe
-    from classify.model import FORMAT, Model, save_payload, weights
+    from classify.model import FORMAT, INFORMAL, Model, save_payload, weights
 
     rows: list[Row] = []
     shared_used = bool(data_dir and data_dir.is_dir())
@@ -184,12 +212,17 @@ def train(
     rows.extend(extra_rows)
     train_rows = [r for r in rows if r.split == "train"]
     dev_rows = [r for r in rows if r.split == "dev"]
+    copies = dataset.informal_copies(train_rows)
     spec = FeatureSpec()
     featuriser = Featuriser(spec)
-    prep = prepare(train_rows, featuriser)
-    linears, calibrators = [], []
+    # One pass over rows and copies; the main weights see the rows only, the informal ones both.
+    with_copies = prepare(train_rows + copies, featuriser)
+    n = len(train_rows)
+    prep = Prepared(with_copies.rows[:n], with_copies.langs[:n], with_copies.matrix[:n])
+    linears, calibrators, informal_linears, informal_calibrators = [], [], [], []
     thresholds: dict[str, float] = {}
     lang_thresholds: dict[str, dict[str, float]] = {}
+    informal_thresholds: dict[str, float] = {}
     summaries: dict[str, Any] = {}
     for label in LABELS:
         linear, calibrator, label_thresholds, summary = train_label(label, prep, seed)
@@ -198,6 +231,14 @@ def train(
         thresholds[label] = label_thresholds.pop("default")
         lang_thresholds[label] = label_thresholds
         summaries[label] = summary
+        if copies:
+            linear, calibrator, label_thresholds, summary = train_label(
+                label, with_copies, seed, informal=True
+            )
+            informal_linears.append(linear)
+            informal_calibrators.append(calibrator)
+            informal_thresholds[label] = label_thresholds["default"]
+            summaries[label]["informal"] = summary
     created = datetime.now(UTC).isoformat(timespec="seconds")
     payload: dict[str, Any] = {
         "format": FORMAT,
@@ -209,6 +250,9 @@ def train(
         "lang_thresholds": lang_thresholds,
         **weights(linears, calibrators),
     }
+    if copies:
+        payload["informal_thresholds"] = informal_thresholds
+        payload.update(weights(informal_linears, informal_calibrators, INFORMAL))
     model = Model(payload, "unsaved")
     card: dict[str, Any] = {
         "created": created,
@@ -225,12 +269,19 @@ def train(
             + ", ".join(f"{k} {v}%" for k, v in dataset.DEV_PERCENT.items()),
             "weak_labels": "training only: null corruption on appeals without a corruption word -> 0; "
             "unlabelled social posts and Kazakh news sentences without a keyword -> 0",
+            "informal_copies": len(copies),
+            "informal": "a second set of weights for Kazakh or mixed texts typed without Kazakh letters, "
+            "trained on the rows plus each Kazakh training row that holds Kazakh letters again as typed on a "
+            f"Russian keyboard (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ→у, ү→у, һ→х, і→и) at {dataset.INFORMAL_WEIGHT} "
+            "of its weight, in its row's cross-validation fold; its calibration and one threshold per label "
+            "follow the copies' out-of-fold scores; the main weights never see the copies",
         },
         "features": describe(spec),
         "model": "per label: LogisticRegression (liblinear, L2) on hashed features + Platt calibration "
         f"fitted on {FOLDS}-fold out-of-fold scores",
         "thresholds": thresholds,
         "lang_thresholds": lang_thresholds,
+        "informal_thresholds": informal_thresholds,
         "threshold_rule": TRADE_OFF,
         "versions": {
             "python": platform.python_version(),
@@ -241,6 +292,9 @@ def train(
     }
     if dev_rows:
         card["dev"] = evaluate_rows(model, dev_rows)
+        informal = dataset.informal_copies([r for r in dev_rows if r.file not in OWN_FILES])
+        if informal:
+            card["dev_informal"] = evaluate_rows(model, informal)["all"]
     payload["card"] = card
     version = save_payload(payload, out)
     card["version"] = version
@@ -295,11 +349,13 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
         f"- Artifact: `{model_path.name}`, {card.get('artifact_bytes', 0) / 1e6:.1f} MB (NumPy .npz of plain arrays, no pickle).",
         f"- Model: {card['model']}.",
         f"- Features: {card['features']['word']}; {card['features']['char']}; hashed (no vocabulary, no text stored).",
-        f"- Thresholds: {card['thresholds']}; by language group {card['lang_thresholds']} ({card['threshold_rule']}).",
+        f"- Thresholds: {card['thresholds']}; by language group {card['lang_thresholds']} ({card['threshold_rule']}); "
+        f"Kazakh typed without Kazakh letters {card.get('informal_thresholds') or 'none'}.",
         f"- Training rows: {card['training']['train_rows']} (own examples {card['training']['own_examples']}, "
         f"reviewer decisions {card['training']['reviewer_rows']}); dev rows {card['training']['dev_rows']}.",
         f"- Split: {card['training']['split']}.",
         f"- Weak labels: {card['training']['weak_labels']}.",
+        f"- Informal copies ({card['training'].get('informal_copies', 0)}): {card['training'].get('informal', 'none')}.",
         f"- Library versions: {card['versions']}.",
         "",
         "## Development split of the shared data (kept out of training)",
@@ -316,6 +372,17 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
         lines += [
             "",
             f"False-positive rate on the held-out Kazakh reviews' negatives: {r['fpr']:.4f} ({r['flagged']}/{r['negatives']}).",
+        ]
+    if card.get("dev_informal"):
+        lines += [
+            "",
+            "## The Kazakh texts of the development split typed without Kazakh letters",
+            "",
+            "The same rows with ә→а, ғ→г, қ→к, ң→н, ө→о, ұ→у, ү→у, һ→х, і→и, as on a Russian keyboard.",
+            "",
+            "```",
+            format_table(card["dev_informal"]),
+            "```",
         ]
     for file, report in dev.get("by_file", {}).items():
         lines += ["", f"### {file}", "", "```", format_table(report), "```"]

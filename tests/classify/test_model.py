@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from classify.model import DEFAULT_MODEL, FORMAT, load_model, save_payload
+from classify.lang import detect_languages
+from classify.model import ARRAYS, DEFAULT_MODEL, FORMAT, OPTIONAL_ARRAYS, load_model, save_payload
+from classify.normalise import normalise
 from errors import ModelError
 
 
@@ -104,7 +106,7 @@ def test_pickled_arrays_are_refused(tmp_path: Path, model) -> None:  # type: ign
     import numpy as np
 
     path = tmp_path / "odd.npz"
-    meta = {k: v for k, v in model.payload.items() if k not in ("coef", "intercept", "calibration")}
+    meta = {k: v for k, v in model.payload.items() if k not in ARRAYS + OPTIONAL_ARRAYS}
     with path.open("wb") as out:
         np.savez(
             out,
@@ -142,7 +144,15 @@ def test_model_file_holds_plain_arrays_only() -> None:
 
     with zipfile.ZipFile(DEFAULT_MODEL) as archive:
         names = sorted(archive.namelist())
-    assert names == ["calibration.npy", "coef.npy", "intercept.npy", "meta.npy"]
+    assert names == [
+        "calibration.npy",
+        "coef.npy",
+        "informal_calibration.npy",
+        "informal_coef.npy",
+        "informal_intercept.npy",
+        "intercept.npy",
+        "meta.npy",
+    ]
     with np.load(DEFAULT_MODEL, allow_pickle=False) as arrays:
         assert arrays["coef"].dtype == np.float32 and arrays["coef"].shape[0] == 2
         assert json.loads(str(arrays["meta"][()]))["format"] == FORMAT
@@ -220,3 +230,44 @@ def test_garbage_collector_state_is_restored(model) -> None:  # type: ignore[no-
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_kazakh_typed_without_kazakh_letters_is_scored_with_the_informal_weights(model) -> None:  # type: ignore[no-untyped-def]
+    spelled = "Бізде үш күн болды жарық жоқ, әкімдік ештеңе істемейді"
+    informal = "Бизде уш кун болды жарык жок, акимдик ештене истемейди"  # the same, on a Russian keyboard
+    russian = "У нас третий день нет света, акимат ничего не делает"
+    normalised = [normalise(t) for t in (spelled, informal, russian)]
+    langs = detect_languages(normalised)
+    assert langs[:2] == ["kk", "kk"]
+    assert model.informal_docs(normalised, langs) == [1]
+    batch, raw = model.decision(normalised, langs)
+    main = model.weights.calibrate(raw)
+    other = model.informal.calibrate(model.informal.raw(batch.matrix))
+    results = model.classify([spelled, informal, russian])
+    for d, result in enumerate(results):
+        expected = other if d == 1 else main
+        assert [result["scores"][label] for label in model.labels] == [
+            round(float(p), 4) for p in expected[:, d]
+        ]
+    flagged = results[1]["labels"]
+    assert flagged == ["infrastructure"], results[1]  # the informal threshold applies
+    assert results[1]["scores"]["infrastructure"] >= model.informal_thresholds["infrastructure"]
+    assert results[1]["evidence"]["infrastructure"]  # evidence from the informal weights' words
+
+
+def test_a_model_without_informal_weights_scores_every_text_with_its_main_weights(
+    tmp_path: Path, model
+) -> None:  # type: ignore[no-untyped-def]
+    payload = {k: v for k, v in model.payload.items() if not k.startswith("informal_")}
+    path = tmp_path / "plain.npz"
+    save_payload(payload, path)
+    with zipfile.ZipFile(path) as archive:
+        assert not any(name.startswith("informal_") for name in archive.namelist())
+    plain = load_model(path)
+    assert plain.informal is None and plain.informal_docs(["бизде жарык жок"], ["kk"]) == []
+    informal = "Бизде уш кун болды жарык жок, акимдик ештене истемейди"
+    normalised = [normalise(informal)]
+    _, raw = plain.decision(normalised, detect_languages(normalised))
+    score = round(float(plain.weights.calibrate(raw)[1, 0]), 4)
+    assert plain.classify([informal])[0]["scores"]["infrastructure"] == score
+    assert score != model.classify([informal])[0]["scores"]["infrastructure"]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from classify.dataset import SHARED_DATA, load_own, load_shared
+from classify.dataset import SHARED_DATA, informal_copies, load_own, load_shared
 from classify.evaluate import fpr_on_negatives, metrics
 from classify.model import load_model
+from classify.normalise import has_kazakh_letter
 
 FLOORS = json.loads((Path(__file__).with_name("floors.json")).read_text(encoding="utf-8"))
 
@@ -45,6 +46,17 @@ def test_shared_dev_split_above_floors(model) -> None:  # type: ignore[no-untype
     fpr = fpr_on_negatives([r for r, _ in reviews], [p for _, p in reviews])["fpr"]
     if fpr > FLOORS["shared_dev"]["reviews_kk_fpr_max"]:
         failures.append(f"reviews_kk FPR {fpr:.4f} > {FLOORS['shared_dev']['reviews_kk_fpr_max']}")
+    assert not failures, "; ".join(failures)
+
+
+@pytest.mark.shared
+def test_shared_dev_split_typed_without_kazakh_letters_above_floors(model) -> None:  # type: ignore[no-untyped-def]
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    rows = informal_copies([r for r in load_shared(SHARED_DATA) if r.split == "dev"])
+    assert len(rows) > 1000 and not any(has_kazakh_letter(r.text) for r in rows)
+    report = metrics(rows, model.classify([r.text for r in rows]))
+    failures = _check(report, FLOORS["shared_dev_informal"]["f1"])
     assert not failures, "; ".join(failures)
 
 
