@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classify.normalise import WITHOUT_KAZAKH_LETTERS
 from errors import InputError
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,6 @@ WEIGHT = {
     "extra": 2.0,
     "weak": 0.4,
 }
-# Kazakh typed on a Russian keyboard: each Kazakh letter written as the Russian one nearest to it.
-WITHOUT_KAZAKH_LETTERS = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
 INFORMAL_WEIGHT = 1.0  # an informal copy's training weight, relative to its row's
 SPB_TRAIN_LIMIT = 9000  # St Petersburg appeals used for training (all infrastructure = 1)
 

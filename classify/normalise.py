@@ -816,6 +816,8 @@ def _cyrillic_lookalikes(match: re.Match[str]) -> str:
 
 
 _ANY_KAZAKH_LETTER = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+# Kazakh typed on a Russian keyboard: each Kazakh letter written as the Russian one nearest to it.
+WITHOUT_KAZAKH_LETTERS = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
 
 
 def has_kazakh_letter(text: str) -> bool:

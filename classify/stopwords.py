@@ -6,6 +6,8 @@ Only function words: negations (не, жоқ, емес) stay out of these lists,
 
 from __future__ import annotations
 
+from classify.normalise import WITHOUT_KAZAKH_LETTERS
+
 RUSSIAN = frozenset(
     [
         "и",
@@ -175,6 +177,8 @@ KAZAKH = frozenset(
         "тек",
         "әрі",
         "немесе",
+        "бірақ",
+        "алайда",
         "бұл",
         "осы",
         "сол",
@@ -229,7 +233,9 @@ KAZAKH = frozenset(
     ]
 )
 
-ALL = RUSSIAN | KAZAKH
+# The same Kazakh words as typed on a Russian keyboard, without Kazakh letters («ушин», «биздин»).
+KAZAKH_INFORMAL = frozenset(word.translate(WITHOUT_KAZAKH_LETTERS) for word in KAZAKH)
+ALL = RUSSIAN | KAZAKH | KAZAKH_INFORMAL
 
 # Negations: never stopwords (Kazakh «не», "what", is spelt like Russian «не» and stays a word too);
 # evidence keeps the pairs they make («не работает», «воды нет»).
