@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
-from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE
+from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE, NOT_EVIDENCE
 
 # Lower-case Latin, Russian and Kazakh letters (an explicit class is faster than [^\W\d_]).
 TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]{2,}|\[(?:url|email|user|phone)\]")
@@ -114,7 +114,9 @@ class Batch:
     bigram_cols: np.ndarray  # word-space column of the bigram starting at each flat position
     bigram_ok: np.ndarray  # True where position i and i+1 belong to the same document
     phrase: np.ndarray  # True where positions i and i+1 make a rule phrase («на лапу», «пара алды»)
-    token_neg: np.ndarray  # per unique token: 1 a negation that opens a pair («не»), 2 one that ends it
+    # Per unique token, bits: 1 a negation that opens a pair («не»), 2 one that ends it («жоқ»), 4 a word
+    # that is never evidence (stopwords.NOT_EVIDENCE: «бері»); 0 for any other word.
+    token_neg: np.ndarray
 
 
 class Featuriser:
@@ -136,7 +138,9 @@ class Featuriser:
         self._words = np.zeros(1024, dtype=np.int64)
         self._hashes = np.zeros(1024, dtype=np.uint64)
         self._masks = np.zeros(1024, dtype=np.int64)
-        self._neg = np.zeros(1024, dtype=np.int8)  # NEGATIONS_BEFORE: bit 1, NEGATIONS_AFTER: bit 2
+        self._neg = np.zeros(
+            1024, dtype=np.int8
+        )  # NEGATIONS_BEFORE: bit 1, NEGATIONS_AFTER: 2, NOT_EVIDENCE: 4
         self._char_ptr = np.zeros(1025, dtype=np.int64)  # row r owns _char_cols[_char_ptr[r]:_char_ptr[r+1]]
         self._char_cols = np.zeros(32768, dtype=np.int32)
 
@@ -158,7 +162,11 @@ class Featuriser:
         self._words[first:end] = np.fromiter(words_of, dtype=np.int64, count=count)
         self._hashes[first:end] = np.fromiter(hashes_of, dtype=np.uint64, count=count)
         self._masks[first:end] = np.fromiter(masks_of, dtype=np.int64, count=count)
-        self._neg[first:end] = _is_in(tokens, NEGATIONS_BEFORE) + 2 * _is_in(tokens, NEGATIONS_AFTER)
+        self._neg[first:end] = (
+            _is_in(tokens, NEGATIONS_BEFORE)
+            + 2 * _is_in(tokens, NEGATIONS_AFTER)
+            + 4 * _is_in(tokens, NOT_EVIDENCE)
+        )
         self._char_ptr[first + 1 : end + 1] = self._char_ptr[first] + np.cumsum(lengths)
         used, needed = self._char_ptr[first], self._char_ptr[end]
         if needed > len(self._char_cols):

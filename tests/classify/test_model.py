@@ -255,16 +255,20 @@ def test_kazakh_typed_without_kazakh_letters_is_scored_with_the_informal_weights
     assert results[1]["evidence"]["infrastructure"]  # evidence from the informal weights' words
 
 
-def test_informal_function_words_are_not_evidence(model) -> None:  # type: ignore[no-untyped-def]
-    # «ушин» (үшін, "for") and «бирак» (бірақ, "but") typed without Kazakh letters are function words too.
+def test_kazakh_function_words_are_not_evidence(model) -> None:  # type: ignore[no-untyped-def]
+    # «ушин» (үшін, "for") and «бирак» (бірақ, "but") typed without Kazakh letters are function words
+    # too; so are the postpositions «бері» ("since") and «соң» ("after").
     texts = [
         "Акимшиликтин кызметкери жер учаскесин беру ушин акша сурады",
         "Казир су бар, бирак ыстык су жок",
+        "Үш күннен бері ауылда су жоқ, әкімдікке шағымдандық",
+        "Жөндеуден соң жол қайтадан бұзылды, мердігер сапасыз жасаған",
     ]
-    for result, label in zip(model.classify(texts), ("corruption", "infrastructure"), strict=True):
+    labels = ("corruption", "infrastructure", "infrastructure", "infrastructure")
+    for result, label in zip(model.classify(texts), labels, strict=True):
         assert label in result["labels"], result
         words = {word for term in result["evidence"][label] for word in term.split()}
-        assert words and not words & {"ушин", "бирак"}, result["evidence"]
+        assert words and not words & {"ушин", "бирак", "бері", "соң"}, result["evidence"]
 
 
 def test_a_model_without_informal_weights_scores_every_text_with_its_main_weights(
