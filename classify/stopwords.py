@@ -242,7 +242,10 @@ ALL = RUSSIAN | KAZAKH | KAZAKH_INFORMAL
 NEGATIONS_BEFORE = frozenset(["не", "нет", "нету", "ни"])  # Russian: «не работает», «нет воды»
 NEGATIONS_AFTER = frozenset(["нет", "нету", "жоқ", "жок", "емес"])  # «воды нет», «су жоқ»
 NEGATIONS = NEGATIONS_BEFORE | NEGATIONS_AFTER
-# Kazakh postpositions and linking adverbs: features like any word («үш күннен бері су жоқ», "no water
-# for three days since", is a complaint's shape), but no evidence: alone they explain nothing.
-NOT_EVIDENCE = frozenset(["бері", "соң", "бойы", "жөнінде", "сосын", "содан", "сонда", "онда"])
+# Kazakh postpositions, linking adverbs and question words: features like any word («үш күннен бері
+# су жоқ», "no water for three days since", and «кім қабылдады?», "who accepted it?", are a complaint's
+# shape), but no evidence: alone they explain nothing.
+NOT_EVIDENCE = frozenset(
+    ["бері", "соң", "бойы", "жөнінде", "сосын", "содан", "сонда", "онда", "кім", "неге", "қашан", "қайда"]
+)
 NOT_EVIDENCE = NOT_EVIDENCE | frozenset(word.translate(WITHOUT_KAZAKH_LETTERS) for word in NOT_EVIDENCE)
