@@ -70,7 +70,6 @@ class Model:
     """A loaded classifier: ``classify`` scores batches of raw texts."""
 
     def __init__(self, payload: dict[str, Any], version: str, path: Path | None = None) -> None:
-
         from classify.features import FeatureSpec, Featuriser
 
         self.path = path
