@@ -539,6 +539,14 @@ _OTHER_LATIN_WORDS = frozenset(
         "odna",
     ]
 )
+# The first five letters of the common words of five letters or more, for their inflected forms;
+# not those that begin English words ("Kazakh", "Salem", "degenerate", "parakeet").
+_KK_LATIN_STEMS = frozenset(w[:5] for w in _KK_LATIN_WORDS if len(w) >= 5) - {
+    "kazak",
+    "salem",
+    "degen",
+    "parak",
+}
 LATIN_WORDS_JUDGED = 200  # the opening of a text is enough to tell Kazakh Latin from other Latin
 
 # 2021 alphabet (І=ı, Ы=y, И/Й=i, У=u, Ұ=ū, Ү=ü) and 2018 acute letters, lower case.
@@ -729,6 +737,8 @@ def _looks_kazakh_latin(text: str, start: int) -> bool:
         cues += special
         if low in _KK_LATIN_WORDS:
             known.add(low)
+        elif len(low) > 5 and low[:5] in _KK_LATIN_STEMS:
+            known.add(low[:5])  # an inflected common word: «auyldan», «koshede»
         elif len(low) >= 4 and low.endswith(_KK_LATIN_ENDINGS):
             cues += 1
         elif not special:
