@@ -220,3 +220,33 @@ def test_evaluate_dev_only_on_shared_file(shared_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert 0 < report["metrics"]["corruption"]["kk"]["n"] < 106
+
+
+def test_evaluate_letterless_retypes_the_kazakh_rows(tmp_path: Path) -> None:
+    rows = [
+        {"id": 1, "text": "Әкімдік қызметкері жер телімі үшін пара сұрады", "labels": {"corruption": 1}},
+        {"id": 2, "text": "Көшеде үш күннен бері жарық жоқ", "labels": {"infrastructure": 1}},
+        {
+            "id": 3,
+            "text": "Жол жаман",
+            "labels": {"infrastructure": 1},
+        },  # no Kazakh letter: nothing to retype
+        {"id": 4, "text": "Инспектор потребовал взятку", "labels": {"corruption": 1}},  # Russian
+    ]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    result = run_cli("evaluate", "--data", str(path), "--letterless", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["metrics"]
+    assert report["corruption"]["kk"]["n"] == 1 and report["infrastructure"]["kk"]["n"] == 1
+    assert "ru" not in report["corruption"]
+    text = run_cli("evaluate", "--data", str(path), "--letterless").stdout
+    assert "(2 rows, Kazakh rows retyped without Kazakh letters)" in text
+    russian = tmp_path / "ru.jsonl"
+    russian.write_text(json.dumps(rows[3], ensure_ascii=False) + "\n", encoding="utf-8")
+    refused = run_cli("evaluate", "--data", str(russian), "--letterless")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr.strip()
+        == f"error: {russian}: no Kazakh row with Kazakh letters to retype (--letterless)"
+    )
