@@ -14,6 +14,10 @@ from classify.normalise import normalise
         ("На улице Абая огромная яма, машины бьют колеса, просим отремонтировать.", "ru"),
         ("Көшеде жарық жоқ, балалар қараңғыда жүреді.", "kk"),
         ("Жок, керек емес, биз ушин бари бир", "kk"),
+        # Kazakh typed without Kazakh letters, short («Оте кушти» had no cue word, and lingua said ru).
+        ("Оте кушти", "kk"),
+        ("Казир мулдем истемейди", "kk"),
+        ("Кызмет нашар, акша жатыр", "kk"),
         ("Неше күн су жоқ, үйде ешкім жоқ, воды нет третий день, и акимат не реагирует на это", "mixed"),
         ("This application is great and it works well", "other"),
         ("12345 !!!", "other"),
