@@ -1,15 +1,20 @@
-"""Score the Kazakh-Latin detection of `normalise`: informal Kazakh found, other Latin text left alone.
+"""Score how `normalise` reads Latin letters: Kazakh and Russian typed in Latin found, other text left alone.
 
 Kazakh side: the Kazakh texts of ../shared/data (reviews, news sentences, article openings) without
 any Latin letter, written out in informal Latin letters the way people type Kazakh on a phone
 (ә→a, қ→k or q, ж→j or zh, ы→y or i, ш→sh ... ; each text picks its variants at random, seeded).
-The figure is the share that ``looks_kazakh_latin`` recognises, by length in words.
+The figure is the share read as Kazakh, by length in words.
+
+Russian side: the Russian texts of ../shared/data (Kursk appeals, crime news, social posts) written
+out in translit (ж→zh, х→kh or h, й→y, i or j, щ→sch or shch, ь→' or nothing ...). The figure is the
+share read as Russian translit, by length in words; and how many Kazakh texts above are read as
+Russian instead.
 
 Other side: Latin-script text that must stay as it is: English (the licence texts of
 /usr/share/common-licenses and the package descriptions of the virtual environment), German and
 French (the saved pages of ../shared/corpora/pages), as whole paragraphs and as short pieces of 2-8
-words like comments. The figure is how many of them are taken for Kazakh. Both sides are masked
-first (URLs, e-mail addresses, mentions), as ``normalise`` does.
+words like comments. The figures are how many of them are read as Kazakh, and as Russian. All
+sides are masked first (URLs, e-mail addresses, mentions), as ``normalise`` does.
 
     .venv/bin/python bench/score_latin.py [--texts 3000] [--seed 3] [--show 10]
 
@@ -28,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from classify.normalise import looks_kazakh_latin, mask, strip_html, without_placeholders  # noqa: E402
+from classify.normalise import latin_reading, mask, strip_html, without_placeholders  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 KAZAKH_FILES = ("reviews_kk", "kazakh_dev", "kazakh_corruption_dev")
@@ -97,7 +102,70 @@ VARIANTS = {
 
 def informal_latin(text: str, rng: random.Random) -> str:
     """The text as typed in informal Latin letters, with this text's choice of variants."""
-    table = {**INFORMAL, **{letter: rng.choice(spellings) for letter, spellings in VARIANTS.items()}}
+    return _written_out(
+        text, {**INFORMAL, **{letter: rng.choice(spellings) for letter, spellings in VARIANTS.items()}}
+    )
+
+
+# Russian translit: one spelling per letter, except these, where each text picks one in use.
+RUSSIAN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "yo",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "sch",
+            "-",
+            "y",
+            "-",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    )
+)
+RUSSIAN = {k: "" if v == "-" else v for k, v in RUSSIAN.items()}
+RUSSIAN_VARIANTS = {
+    "х": ("kh", "h"),
+    "й": ("y", "i", "j"),
+    "щ": ("sch", "shch"),
+    "ь": ("", "'"),
+    "ц": ("ts", "c"),
+}
+RUSSIAN_FILES = ("appeals_kursk", "corruption_dev", "ru_social_hard_negatives")
+
+
+def russian_translit(text: str, rng: random.Random) -> str:
+    """The text in translit, with this text's choice of variants."""
+    return _written_out(text, {**RUSSIAN, **{k: rng.choice(v) for k, v in RUSSIAN_VARIANTS.items()}})
+
+
+def _written_out(text: str, table: dict[str, str]) -> str:
     out = []
     for ch in text:
         latin = table.get(ch.lower())
@@ -108,20 +176,35 @@ def informal_latin(text: str, rng: random.Random) -> str:
     return "".join(out)
 
 
-def judged(text: str) -> bool:
-    return looks_kazakh_latin(without_placeholders(mask(text)))
+def reading(text: str) -> str:
+    """ "kk", "ru" or "", as normalise reads the text's Latin words."""
+    return latin_reading(without_placeholders(mask(text)))
 
 
-def kazakh_texts(count: int, rng: random.Random) -> list[str]:
+def texts_of(files: tuple[str, ...], lang: str, count: int, rng: random.Random) -> list[str]:
+    """Up to ``count`` texts in ``lang`` without a Latin letter, from the shared files, shuffled."""
     texts = []
-    for name in KAZAKH_FILES:
+    for name in files:
         with (SHARED / "data" / f"{name}.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
-                if row.get("lang") == "kk" and not re.search(r"[A-Za-z]", row["text"]):
+                if row.get("lang") == lang and not re.search(r"[A-Za-z]", row["text"]):
                     texts.append(row["text"])
     rng.shuffle(texts)
     return texts[:count]
+
+
+def by_length(texts: list[str], wanted: str) -> tuple[float, dict[str, list[bool]], list[str]]:
+    """(share read as ``wanted``, the same per length bucket, the texts missed)."""
+    buckets: dict[str, list[bool]] = {"1-3 words": [], "4-8 words": [], "9+ words": []}
+    missed = []
+    for text in texts:
+        words = len(text.split())
+        found = reading(text) == wanted
+        buckets["1-3 words" if words <= 3 else "4-8 words" if words <= 8 else "9+ words"].append(found)
+        if not found:
+            missed.append(text)
+    return sum(map(sum, buckets.values())) / max(len(texts), 1), buckets, missed
 
 
 def other_texts(rng: random.Random) -> tuple[list[str], list[str]]:
@@ -150,7 +233,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--texts", type=int, default=3000, help="Kazakh texts to write out in Latin letters")
+    parser.add_argument("--texts", type=int, default=3000, help="Kazakh, and Russian, texts to write out")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--show", type=int, default=10, help="examples of each kind of miss to print")
     args = parser.parse_args()
@@ -158,30 +241,34 @@ def main() -> int:
         print(f"error: {SHARED / 'data'} is not present: the Kazakh texts come from there", file=sys.stderr)
         return 2
     rng = random.Random(args.seed)
-    latin = [informal_latin(text, rng) for text in kazakh_texts(args.texts, rng)]
-    buckets: dict[str, list[bool]] = {"1-3 words": [], "4-8 words": [], "9+ words": []}
-    missed = []
-    for text in latin:
-        words = len(text.split())
-        found = judged(text)
-        buckets["1-3 words" if words <= 3 else "4-8 words" if words <= 8 else "9+ words"].append(found)
-        if not found:
-            missed.append(text)
-    total = sum(map(sum, buckets.values()))
-    print(f"informal Kazakh Latin recognised: {total / len(latin):.1%} of {len(latin)} texts")
-    for name, found in buckets.items():
-        print(f"  {name}: {sum(found) / max(len(found), 1):.1%} of {len(found)}")
+    kazakh = [informal_latin(text, rng) for text in texts_of(KAZAKH_FILES, "kk", args.texts, rng)]
+    russian = [russian_translit(text, rng) for text in texts_of(RUSSIAN_FILES, "ru", args.texts, rng)]
+    misses: dict[str, list[str]] = {}
+    for name, texts, wanted in (("informal Kazakh Latin", kazakh, "kk"), ("Russian translit", russian, "ru")):
+        share, buckets, misses[name] = by_length(texts, wanted)
+        print(f"{name} read as such: {share:.1%} of {len(texts)} texts")
+        for bucket, found in buckets.items():
+            print(f"  {bucket}: {sum(found) / max(len(found), 1):.1%} of {len(found)}")
+    as_russian = sum(reading(text) == "ru" for text in kazakh)
+    print(f"informal Kazakh Latin read as Russian translit: {as_russian} of {len(kazakh)}")
     paragraphs, pieces = other_texts(rng)
-    wrong_paragraphs = [p for p in paragraphs if judged(p)]
-    wrong_pieces = [p for p in pieces if judged(p)]
-    print(
-        f"other Latin text taken for Kazakh: {len(wrong_paragraphs)} of {len(paragraphs)} paragraphs", end=""
-    )
-    print(f" ({len(wrong_paragraphs) / max(len(paragraphs), 1):.2%}),", end=" ")
-    print(
-        f"{len(wrong_pieces)} of {len(pieces)} short pieces ({len(wrong_pieces) / max(len(pieces), 1):.2%})"
-    )
-    for label, examples in (("missed Kazakh", missed), ("taken for Kazakh", wrong_paragraphs + wrong_pieces)):
+    read = {"paragraphs": [reading(p) for p in paragraphs], "short pieces": [reading(p) for p in pieces]}
+    for lang, name in (("kk", "Kazakh"), ("ru", "Russian translit")):
+        parts = []
+        for kind, readings in read.items():
+            wrong = readings.count(lang)
+            parts.append(f"{wrong} of {len(readings)} {kind} ({wrong / max(len(readings), 1):.2%})")
+        print(f"other Latin text read as {name}: " + ", ".join(parts))
+    wrong = [
+        t
+        for kind, texts in (("paragraphs", paragraphs), ("short pieces", pieces))
+        for t, r in zip(texts, read[kind], strict=True)
+        if r
+    ]
+    for label, examples in (
+        *((f"missed {name}", texts) for name, texts in misses.items()),
+        ("misread", wrong),
+    ):
         for text in examples[: args.show]:
             print(f"  {label}: {text[:100]!r}")
     return 0

@@ -1,8 +1,8 @@
 """Text normalisation before language identification and features.
 
 HTML tags and entities are removed, Unicode is composed (NFC), ё becomes е, Kazakh typed in Latin
-script (the 2021 alphabet, the 2018 acute alphabet and informal phone spellings) is mapped to
-Cyrillic, and URLs, e-mail addresses, @mentions and phone numbers are replaced by placeholders
+script (the 2021 alphabet, the 2018 acute alphabet and informal phone spellings) and Russian typed in
+Latin letters (``classify.translit``) are mapped to Cyrillic, and URLs, e-mail addresses, @mentions and phone numbers are replaced by placeholders
 (``[url]``, ``[email]``, ``[user]``, ``[phone]``) so that they neither leak nor become features.
 """
 
@@ -13,6 +13,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+
+from classify.translit import looks_russian_translit, russian_from_translit
 
 URL_MASK = "[url]"
 EMAIL_MASK = "[email]"
@@ -374,7 +376,7 @@ _KK_LATIN_ENDINGS = tuple(
 # Function words of English, German, French and Russian typed in Latin letters ("translit"): Latin
 # text that is not Kazakh. Words that Kazakh spells the same way ("men", "on", "bar", "sen", "de",
 # "da", "ne", "bir") are left out.
-_OTHER_LATIN_WORDS = frozenset(
+_EUROPEAN_WORDS = frozenset(
     [
         "the",
         "and",
@@ -498,6 +500,11 @@ _OTHER_LATIN_WORDS = frozenset(
         "steady",
         "lady",
         "shady",
+    ]
+)
+# Russian typed in Latin letters (see classify/translit.py, which maps such texts).
+_RU_LATIN_WORDS = frozenset(
+    [
         "na",
         "ya",
         "ty",
@@ -537,8 +544,10 @@ _OTHER_LATIN_WORDS = frozenset(
         "sredi",
         "odin",
         "odna",
+        "]",
     ]
 )
+_OTHER_LATIN_WORDS = _EUROPEAN_WORDS | _RU_LATIN_WORDS
 # The first five letters of the common words of five letters or more, for their inflected forms;
 # not those that begin English words ("Kazakh", "Salem", "degenerate", "parakeet").
 _KK_LATIN_STEMS = frozenset(w[:5] for w in _KK_LATIN_WORDS if len(w) >= 5) - {
@@ -697,6 +706,19 @@ def _mask_domains(text: str) -> str:
 def _mask_phones(match: re.Match[str]) -> str:
     """Phone numbers inside one run of digits, spaces and separators."""
     return _PHONE.sub(PHONE_MASK, match.group(0))
+
+
+def latin_reading(text: str) -> str:
+    """How ``normalise`` reads the Latin words of a text (placeholders taken out): "kk" for Kazakh in
+    Latin letters, "ru" for Russian translit, both then mapped to Cyrillic; "" when they stay."""
+    first_latin = _LATIN_CHAR.search(text)
+    return "" if first_latin is None else _latin_reading(text, first_latin.start())
+
+
+def _latin_reading(text: str, start: int) -> str:
+    if _looks_kazakh_latin(text, start):
+        return "kk"
+    return "ru" if looks_russian_translit(text, _EUROPEAN_WORDS) else ""
 
 
 def looks_kazakh_latin(text: str) -> bool:
@@ -866,8 +888,12 @@ def normalise(text: str) -> str:
         text = _MIXED_WORD.sub(_cyrillic_lookalikes, text)  # slow (it tries every position): rare texts only
         plain = without_placeholders(text) if "[" in text else text
         first_latin = _LATIN_CHAR.search(plain)
-    if first_latin is not None and _looks_kazakh_latin(plain, first_latin.start()):
-        text = latin_to_cyrillic(text)
+    if first_latin is not None:
+        reading = _latin_reading(plain, first_latin.start())
+        if reading == "kk":
+            text = latin_to_cyrillic(text)
+        elif reading == "ru":
+            text = russian_from_translit(text)
     # Every odd space is non-printable, and so are newlines: a printable text has none of them (masks
     # and the Latin mapping add none), so the regex only runs on texts that may hold one.
     if not printable and not text.replace("\n", "").isprintable() and _ODD_SPACE.search(text):
