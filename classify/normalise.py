@@ -14,7 +14,12 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-from classify.translit import looks_russian_translit, russian_from_translit
+from classify.translit import (
+    LATIN_WORDS_JUDGED,
+    RU_FUNCTION_WORDS,
+    looks_russian_translit,
+    russian_from_translit,
+)
 
 URL_MASK = "[url]"
 EMAIL_MASK = "[email]"
@@ -502,52 +507,7 @@ _EUROPEAN_WORDS = frozenset(
         "shady",
     ]
 )
-# Russian typed in Latin letters (see classify/translit.py, which maps such texts).
-_RU_LATIN_WORDS = frozenset(
-    [
-        "na",
-        "ya",
-        "ty",
-        "vy",
-        "ona",
-        "oni",
-        "eto",
-        "chto",
-        "kak",
-        "vse",
-        "uzhe",
-        "ochen",
-        "net",
-        "po",
-        "za",
-        "iz",
-        "no",
-        "dlya",
-        "pri",
-        "tak",
-        "tozhe",
-        "esli",
-        "kogda",
-        "gde",
-        "nas",
-        "vas",
-        "nam",
-        "nikto",
-        "nichego",
-        "mozhno",
-        "nuzhno",
-        "budet",
-        "byl",
-        "bylo",
-        "byli",
-        "est",
-        "sredi",
-        "odin",
-        "odna",
-        "]",
-    ]
-)
-_OTHER_LATIN_WORDS = _EUROPEAN_WORDS | _RU_LATIN_WORDS
+_OTHER_LATIN_WORDS = _EUROPEAN_WORDS | RU_FUNCTION_WORDS
 # The first five letters of the common words of five letters or more, for their inflected forms;
 # not those that begin English words ("Kazakh", "Salem", "degenerate", "parakeet").
 _KK_LATIN_STEMS = frozenset(w[:5] for w in _KK_LATIN_WORDS if len(w) >= 5) - {
@@ -556,7 +516,6 @@ _KK_LATIN_STEMS = frozenset(w[:5] for w in _KK_LATIN_WORDS if len(w) >= 5) - {
     "degen",
     "parak",
 }
-LATIN_WORDS_JUDGED = 200  # the opening of a text is enough to tell Kazakh Latin from other Latin
 
 # 2021 alphabet (І=ı, Ы=y, И/Й=i, У=u, Ұ=ū, Ү=ü) and 2018 acute letters, lower case.
 _LATIN_SINGLE = {

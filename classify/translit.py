@@ -11,184 +11,26 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# The commonest Russian words as typed in Latin letters: ``normalise`` counts them against a text
+# being Kazakh Latin, and they are Russian cues here.
+RU_FUNCTION_WORDS = frozenset(
+    """na ya ty vy ona oni eto chto kak vse uzhe ochen net po za iz no dlya pri tak tozhe esli kogda
+    gde nas vas nam nikto nichego mozhno nuzhno budet byl bylo byli est sredi odin odna""".split()  # noqa: SIM905 (reads better as text)
+)
 # Common Russian words as typed in Latin letters. Two of them (distinct) mark a text as Russian
 # translit when English, German and French function words do not outnumber them.
-RU_TRANSLIT_WORDS = frozenset(
-    [
-        "na",
-        "ne",
-        "net",
-        "eto",
-        "chto",
-        "kak",
-        "vse",
-        "vsyo",
-        "uzhe",
-        "ochen",
-        "po",
-        "za",
-        "iz",
-        "dlya",
-        "pri",
-        "tak",
-        "tozhe",
-        "esli",
-        "kogda",
-        "gde",
-        "nas",
-        "vas",
-        "nam",
-        "nikto",
-        "nichego",
-        "mozhno",
-        "nuzhno",
-        "nado",
-        "budet",
-        "byl",
-        "byla",
-        "bylo",
-        "byli",
-        "est",
-        "sredi",
-        "odin",
-        "odna",
-        "ya",
-        "ty",
-        "vy",
-        "ona",
-        "oni",
-        "my",
-        "mne",
-        "menya",
-        "nam",
-        "tebe",
-        "vam",
-        "ego",
-        "ee",
-        "ikh",
-        "ih",
-        "pochemu",
-        "zachem",
-        "kto",
-        "chtoby",
-        "tolko",
-        "seychas",
-        "sejchas",
-        "segodnya",
-        "vchera",
-        "zavtra",
-        "uzhe",
-        "eshe",
-        "eshche",
-        "yeshche",
-        "davno",
-        "opyat",
-        "snova",
-        "privet",
-        "spasibo",
-        "pozhaluysta",
-        "pozhalujsta",
-        "pri",
-        "bez",
-        "posle",
-        "cherez",
-        "mezhdu",
-        "vsegda",
-        "nikogda",
-        "vsem",
-        "vsekh",
-        "etot",
-        "eta",
-        "eti",
-        "etu",
-        "etom",
-        "etoy",
-        "tam",
-        "tut",
-        "zdes",
-        "kotoryy",
-        "kotoraya",
-        "kotorye",
-        "kotorykh",
-        "ulitse",
-        "ulitsa",
-        "ulice",
-        "ulica",
-        "doma",
-        "dom",
-        "dvore",
-        "vody",
-        "voda",
-        "sveta",
-        "svet",
-        "dorogi",
-        "doroga",
-        "dorogu",
-        "remont",
-        "remonta",
-        "zhiteli",
-        "zhiteley",
-        "akimat",
-        "akimata",
-        "dnya",
-        "dney",
-        "nedelyu",
-        "mesyats",
-        "tri",
-        "dva",
-        "dve",
-        "pyat",
-        "deneg",
-        "dengi",
-        "vzyatku",
-        "vzyatki",
-        "trebuyut",
-        "trebuet",
-        "tebya",
-        "sebya",
-        "dolzhen",
-        "dolzhny",
-        "mozhet",
-        "byt",
-        "budu",
-        "khochu",
-        "hochu",
-        "znayu",
-        "znaet",
-        "delat",
-        "sdelat",
-        "ili",
-        "nu",
-        "vot",
-        "potomu",
-        "chem",
-        "chego",
-        "kakoy",
-        "kakaya",
-        "kakie",
-        "takoy",
-        "takaya",
-        "takie",
-        "svoy",
-        "nash",
-        "nasha",
-        "nashi",
-        "nashey",
-        "nashei",
-        "vash",
-        "voobshe",
-        "voobshche",
-        "prosto",
-        "pravda",
-        "khorosho",
-        "horosho",
-        "plokho",
-        "ploho",
-        "mnogo",
-        "malo",
-        "vsego",
-    ]
+RU_TRANSLIT_WORDS = RU_FUNCTION_WORDS | frozenset(
+    """ne vsyo nado byla my mne menya tebe vam ego ee ikh ih pochemu zachem kto chtoby tolko seychas
+    sejchas segodnya vchera zavtra eshe eshche yeshche davno opyat snova privet spasibo pozhaluysta
+    pozhalujsta bez posle cherez mezhdu vsegda nikogda vsem vsekh etot eta eti etu etom etoy tam
+    tut zdes kotoryy kotoraya kotorye kotorykh ulitse ulitsa ulice ulica doma dom dvore vody voda
+    sveta svet dorogi doroga dorogu remont remonta zhiteli zhiteley akimat akimata dnya dney
+    nedelyu mesyats tri dva dve pyat deneg dengi vzyatku vzyatki trebuyut trebuet tebya sebya
+    dolzhen dolzhny mozhet byt budu khochu hochu znayu znaet delat sdelat ili nu vot potomu chem
+    chego kakoy kakaya kakie takoy takaya takie svoy nash nasha nashi nashey nashei vash voobshe
+    voobshche prosto pravda khorosho horosho plokho ploho mnogo malo vsego""".split()  # noqa: SIM905
 )
+LATIN_WORDS_JUDGED = 200  # the opening of a text is enough to tell its Latin words' language
 # A Russian word counts as Russian translit only outside these, which English, German and French
 # spell the same way.
 _AMBIGUOUS = frozenset(["no", "est", "tam", "my", "dom", "pri"])
@@ -210,40 +52,11 @@ _GROUPS = (
     ("ja", "я"),
     ("jo", "е"),
 )
-_SINGLE = dict(
-    zip(
-        "abvgdezijklmnoprstufhcqwx'",
-        [
-            "а",
-            "б",
-            "в",
-            "г",
-            "д",
-            "е",
-            "з",
-            "и",
-            "й",
-            "к",
-            "л",
-            "м",
-            "н",
-            "о",
-            "п",
-            "р",
-            "с",
-            "т",
-            "у",
-            "ф",
-            "х",
-            "ц",
-            "к",
-            "в",
-            "кс",
-            "ь",
-        ],
-        strict=True,
-    )
-)
+_SINGLE = {
+    "a": "а", "b": "б", "v": "в", "g": "г", "d": "д", "e": "е", "z": "з", "i": "и", "j": "й",
+    "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с", "t": "т",
+    "u": "у", "f": "ф", "h": "х", "c": "ц", "q": "к", "w": "в", "x": "кс", "'": "ь",
+}  # fmt: skip
 _VOWELS = frozenset("аеиоуыэюя")
 _I_AT_END = frozenset(["moi", "tvoi", "svoi", "geroi"])
 _WORD_OR_PLACEHOLDER = re.compile(r"\[(?:url|email|user|phone)\]|[A-Za-z][A-Za-z']*")
@@ -256,7 +69,7 @@ def looks_russian_translit(text: str, other_words: frozenset[str]) -> bool:
     russian: set[str] = set()
     other = 0
     for count, match in enumerate(_LATIN_WORD.finditer(text), 1):
-        if count > 200:
+        if count > LATIN_WORDS_JUDGED:
             break
         low = match.group(0).lower()
         if low in _CUES:
