@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from classify.normalise import KAZAKH_LETTERS
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
 from classify.stopwords import ALL as STOPWORDS
 from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE, NOT_EVIDENCE
@@ -33,7 +34,7 @@ TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîï
 # TOKEN, plus the separator that joins the texts of a batch (so that one findall reads them all).
 _SEP = "\x00"
 _TOKEN_OR_SEP = re.compile(TOKEN.pattern + "|" + _SEP)
-_KK_LETTERS = re.compile(r"[әғқңөұүһі]")
+_KK_LETTERS = re.compile(f"[{KAZAKH_LETTERS}]")
 _CYRILLIC = re.compile(r"[а-я]")
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
 KK_PREFIX = 6

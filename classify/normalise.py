@@ -536,12 +536,17 @@ _LATIN_DIGRAPHS = {
     "yu": "ю",
     "ng": "ң",
 }
-_ANY_CYRILLIC = re.compile(r"[А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі]")
+# The nine letters of Kazakh Cyrillic that Russian lacks, and the Russian letters nearest to them
+# (how Kazakh is typed on a Russian keyboard).
+KAZAKH_LETTERS = "әғқңөұүһі"
+_NEAREST_RUSSIAN = "агкноуухи"
+_KAZAKH_BOTH_CASES = KAZAKH_LETTERS + KAZAKH_LETTERS.upper()
+_CYR = "А-Яа-я" + _KAZAKH_BOTH_CASES  # Cyrillic letters of both languages (ё is made е first)
+_CYR_LETTERS = frozenset(map(chr, range(ord("А"), ord("я") + 1))) | frozenset(_KAZAKH_BOTH_CASES)
+_ANY_CYRILLIC = re.compile(f"[{_CYR}]")
 # A word with a Latin letter right next to a Cyrillic one: "Бiздiң" typed with a Latin i for і,
 # "acфальт" with a Latin a and c. Its Latin letters are mapped to the Cyrillic ones they look like,
 # when all of them have one (not "iPhoneға").
-_CYR = "А-Яа-яӘәҒғҚқҢңӨөҰұҮүҺһІі"
-_CYR_LETTERS = frozenset("АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюяӘәҒғҚқҢңӨөҰұҮүҺһІі")
 _ASCII_RUN = re.compile(r"[A-Za-z]+")
 _MIXED_WORD = re.compile(rf"[^\W\d_]*(?:[A-Za-z][{_CYR}]|[{_CYR}][A-Za-z])[^\W\d_]*")
 _LOOKALIKES = str.maketrans("aceiopxykmhABCEHIKMOPTXY", "асеіорхукмһАВСЕНІКМОРТХУ")
@@ -806,9 +811,9 @@ def _cyrillic_lookalikes(match: re.Match[str]) -> str:
     return word if _ASCII_LETTER.search(mapped) else mapped
 
 
-_ANY_KAZAKH_LETTER = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+_ANY_KAZAKH_LETTER = re.compile(f"[{_KAZAKH_BOTH_CASES}]")
 # Kazakh typed on a Russian keyboard: each Kazakh letter written as the Russian one nearest to it.
-WITHOUT_KAZAKH_LETTERS = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
+WITHOUT_KAZAKH_LETTERS = str.maketrans(_KAZAKH_BOTH_CASES, _NEAREST_RUSSIAN + _NEAREST_RUSSIAN.upper())
 
 
 def has_kazakh_letter(text: str) -> bool:
