@@ -233,8 +233,13 @@ KAZAKH = frozenset(
     ]
 )
 
-# The same Kazakh words as typed on a Russian keyboard, without Kazakh letters («ушин», «биздин»).
-KAZAKH_INFORMAL = frozenset(word.translate(WITHOUT_KAZAKH_LETTERS) for word in KAZAKH)
+
+def letterless(words: frozenset[str]) -> frozenset[str]:
+    """The words as typed on a Russian keyboard, without Kazakh letters («үшін» → «ушин»)."""
+    return frozenset(word.translate(WITHOUT_KAZAKH_LETTERS) for word in words)
+
+
+KAZAKH_INFORMAL = letterless(KAZAKH)  # «ушин», «биздин»
 ALL = RUSSIAN | KAZAKH | KAZAKH_INFORMAL
 
 # Negations: never stopwords (Kazakh «не», "what", is spelt like Russian «не» and stays a word too);
@@ -245,7 +250,7 @@ NEGATIONS = NEGATIONS_BEFORE | NEGATIONS_AFTER
 # Kazakh postpositions, linking adverbs and question words: features like any word («үш күннен бері
 # су жоқ», "no water for three days since", and «кім қабылдады?», "who accepted it?", are a complaint's
 # shape), but no evidence: alone they explain nothing.
-NOT_EVIDENCE = frozenset(
+_NOT_EVIDENCE_SPELLED = frozenset(
     ["бері", "соң", "бойы", "жөнінде", "сосын", "содан", "сонда", "онда", "кім", "неге", "қашан", "қайда"]
 )
-NOT_EVIDENCE = NOT_EVIDENCE | frozenset(word.translate(WITHOUT_KAZAKH_LETTERS) for word in NOT_EVIDENCE)
+NOT_EVIDENCE = _NOT_EVIDENCE_SPELLED | letterless(_NOT_EVIDENCE_SPELLED)
