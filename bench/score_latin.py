@@ -38,57 +38,13 @@ from classify.normalise import latin_reading, mask, strip_html, without_placehol
 SHARED = ROOT.parent / "shared"
 KAZAKH_FILES = ("reviews_kk", "kazakh_dev", "kazakh_corruption_dev")
 # One Latin spelling per Cyrillic letter, as people type without a Kazakh keyboard...
-INFORMAL = dict(
-    zip(
-        "әғқңөұүһіыжшщчцхйуюяёэъьабвгдезиклмнопрстф",
-        [
-            "a",
-            "g",
-            "k",
-            "n",
-            "o",
-            "u",
-            "u",
-            "h",
-            "i",
-            "y",
-            "j",
-            "sh",
-            "sh",
-            "ch",
-            "ts",
-            "h",
-            "i",
-            "u",
-            "yu",
-            "ya",
-            "yo",
-            "e",
-            "-",
-            "-",
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "z",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "f",
-        ],
-        strict=True,
-    )
-)
-INFORMAL = {k: "" if v == "-" else v for k, v in INFORMAL.items()}
+INFORMAL = {
+    "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+    "ы": "y", "ж": "j", "ш": "sh", "щ": "sh", "ч": "ch", "ц": "ts", "х": "h", "й": "i", "у": "u",
+    "ю": "yu", "я": "ya", "ё": "yo", "э": "e", "ъ": "", "ь": "", "а": "a", "б": "b", "в": "v",
+    "г": "g", "д": "d", "е": "e", "з": "z", "и": "i", "к": "k", "л": "l", "м": "m", "н": "n",
+    "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ф": "f",
+}  # fmt: skip
 # ... except these, where each text picks one of the spellings in use.
 VARIANTS = {
     "қ": ("k", "q"),
@@ -102,54 +58,16 @@ VARIANTS = {
 
 def informal_latin(text: str, rng: random.Random) -> str:
     """The text as typed in informal Latin letters, with this text's choice of variants."""
-    return _written_out(
-        text, {**INFORMAL, **{letter: rng.choice(spellings) for letter, spellings in VARIANTS.items()}}
-    )
+    return _written_out(text, INFORMAL, VARIANTS, rng)
 
 
 # Russian translit: one spelling per letter, except these, where each text picks one in use.
-RUSSIAN = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "yo",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "sch",
-            "-",
-            "y",
-            "-",
-            "e",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
-)
-RUSSIAN = {k: "" if v == "-" else v for k, v in RUSSIAN.items()}
+RUSSIAN = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+}  # fmt: skip
 RUSSIAN_VARIANTS = {
     "х": ("kh", "h"),
     "й": ("y", "i", "j"),
@@ -162,10 +80,15 @@ RUSSIAN_FILES = ("appeals_kursk", "corruption_dev", "ru_social_hard_negatives")
 
 def russian_translit(text: str, rng: random.Random) -> str:
     """The text in translit, with this text's choice of variants."""
-    return _written_out(text, {**RUSSIAN, **{k: rng.choice(v) for k, v in RUSSIAN_VARIANTS.items()}})
+    return _written_out(text, RUSSIAN, RUSSIAN_VARIANTS, rng)
 
 
-def _written_out(text: str, table: dict[str, str]) -> str:
+def _written_out(
+    text: str, spellings: dict[str, str], variants: dict[str, tuple[str, ...]], rng: random.Random
+) -> str:
+    """Each Cyrillic letter of the text in Latin letters: ``spellings``, except that the text picks
+    one of the ``variants`` of a letter and keeps it throughout."""
+    table = {**spellings, **{letter: rng.choice(choices) for letter, choices in variants.items()}}
     out = []
     for ch in text:
         latin = table.get(ch.lower())
