@@ -20,6 +20,9 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   triple in the file), never of a line number, so a later overlapping export adds only new messages.
 * Authors that are phone numbers are stored as ``phone:<16 hex>``, a salted SHA-256 of the digits,
   unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``.
+  @-mentions of a number in the text (``@77011234567``, ``@+7 701 123 4567``, the number maybe
+  wrapped in U+2068…U+2069) become ``@phone:<16 hex>`` the same way, so a mention matches that
+  participant's author id; ``external_id`` is still computed from the text as exported.
 * A header line with an impossible date or time, and text before the first header, are reported
   with their line number; the rest is imported.
 """
@@ -65,6 +68,14 @@ _HEADER = re.compile(
     re.VERBOSE,
 )
 _PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
+# an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
+# wraps names, which the is_phone check leaves alone); otherwise +digits in groups, or a bare digit run
+_MENTION = re.compile(
+    r"""(?<!\w)@[\u200e\u200f\u202a-\u202e\u2066\u2067]*
+    (?:\u2068(?P<isolated>[^\u2069\n]{1,60})\u2069
+    |\u2068?(?P<number>\+\d+(?:[\x20\u00a0\u202f()\-]{1,2}\d+)*|\d{7,}))""",
+    re.VERBOSE,
+)
 _EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
 _OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
 _OMITTED_IOS = re.compile(
@@ -243,6 +254,16 @@ def is_phone(author: str) -> bool:
     return bool(_PHONE.match(author)) and sum(ch.isdigit() for ch in author) >= 7
 
 
+def hash_mentions(text: str, salt: str) -> str:
+    """The text with each @-mention of a phone number replaced by ``@`` and its ``hash_phone`` id."""
+
+    def replace(m: re.Match[str]) -> str:
+        number = _MARKS.sub("", m["isolated"] or m["number"]).strip()
+        return "@" + hash_phone(number, salt) if is_phone(number) else m[0]
+
+    return _MENTION.sub(replace, text)
+
+
 def _author_of(body: str) -> tuple[str, str] | None:
     """(author, text) when the body reads ``author: text`` with a plausible author name."""
     head, sep, rest = body.partition(": ")
@@ -335,7 +356,10 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             counts["system"] += 1
             continue
         author, first = split
-        content = _content(first, e.more)
+        if keep_phones:
+            content = _content(first, e.more)
+        else:  # before _content strips the marks: U+2069 is where an iOS mention ends
+            content = _content(hash_mentions(first, str(salt)), [hash_mentions(x, str(salt)) for x in e.more])
         if content is None:
             counts["system"] += 1
             continue

@@ -465,3 +465,77 @@ def test_ios_marked_content_kept_and_marked_notices_dropped(tmp_path: Path) -> N
         ("", "omitted", None),
         ("", None, True),
     ]
+
+
+# -- phone numbers in @-mentions -------------------------------------------------------------
+
+
+def test_phone_mentions_hashed_like_the_author(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "25.11.2026, 14:35 - +7 701 123 45 67: Во дворе снова прорвало трубу\n"
+        "25.11.2026, 14:40 - Айгерим: @+7 701 123 4567, напишите адрес\n"
+        "25.11.2026, 14:41 - Айгерим: @77011234567 и @+77011234567 - это вы?\n"
+        "25.11.2026, 14:42 - Ерлан Б.: @+7\u00a0701\u202f123-4567 спасибо\n",
+        encoding="utf-8",
+    )
+    items, errors = read(path)
+    assert errors == []
+    token = whatsapp.hash_phone("+7 701 123 45 67", SALT)
+    assert items[0].author == token
+    assert [i.text for i in items[1:]] == [
+        f"@{token}, напишите адрес",
+        f"@{token} и @{token} - это вы?",
+        f"@{token} спасибо",
+    ]
+    assert not any("701" in i.text or "4567" in i.text for i in items)
+
+
+@pytest.mark.parametrize(
+    ("mention", "rest"),
+    [
+        ("\u2068+7 701 123 4567\u2069", " 5000 тг собрали?"),  # iOS: the isolate ends the number
+        ("\u2068\u202a+7 701 123 4567\u202c\u2069", ", ответьте"),
+        ("\u200e\u202a+7 701 123 4567\u202c", ", ответьте"),
+        ("\u20688 701 123 45 67\u2069", " ок"),  # no plus: only the isolates show where it ends
+    ],
+)
+def test_phone_mention_inside_invisible_marks(tmp_path: Path, mention: str, rest: str) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        f"[24.11.26, 21:07:15] Тимур: @{mention}{rest} @\u2068Динара\u2069 тоже\n", encoding="utf-8"
+    )
+    items, errors = read(path)
+    assert errors == []
+    token = whatsapp.hash_phone(mention, SALT)  # hash_phone keeps only the digits
+    assert [i.text for i in items] == [f"@{token}{rest} @Динара тоже"]
+
+
+def test_phone_mentions_kept_when_config_says_so_and_ids_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "[24.11.26, 21:07:15] Тимур: @\u2068+7 701 123 4567\u2069 где это?\n"
+        "[24.11.26, 21:08:00] Тимур: @77011234567 спасибо\n",
+        encoding="utf-8",
+    )
+    kept, _ = read(path, keep_phone_numbers=True)
+    hashed, _ = read(path)
+    assert [i.text for i in kept] == ["@+7 701 123 4567 где это?", "@77011234567 спасибо"]
+    assert all(i.text.startswith("@phone:") for i in hashed)
+    assert [i.external_id for i in kept] == [i.external_id for i in hashed]
+
+
+def test_numbers_that_are_not_phone_mentions_left_alone(tmp_path: Path) -> None:
+    texts = [
+        "Звоните на горячую линию 109 или +7 727 300 30 30",
+        "Собрали @ 5 000 тг, из них @5000 тг на краску, заявка @123456",
+        "Пишите на akimat@almaty.kz или info@7011234567.kz",
+        "@aigerim_s и @Айгерим, приём 25.11.2026 в 14:35",
+    ]
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "".join(f"25.11.2026, 14:3{n} - Алия: {t}\n" for n, t in enumerate(texts)), encoding="utf-8"
+    )
+    items, errors = read(path)
+    assert errors == []
+    assert [i.text for i in items] == texts
