@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from classify.normalise import KAZAKH_LETTERS
-from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, token_classes
+from classify.normalise import KAZAKH_LETTERS, has_kazakh_letter
+from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, select, token_classes
 from classify.stopwords import ALL as STOPWORDS
 from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE, NOT_EVIDENCE
 
@@ -36,6 +36,7 @@ _SEP = "\x00"
 _TOKEN_OR_SEP = re.compile(TOKEN.pattern + "|" + _SEP)
 _KK_LETTERS = re.compile(f"[{KAZAKH_LETTERS}]")
 _CYRILLIC = re.compile(r"[а-я]")
+_LETTERLESS_LANGS = frozenset({"kk", "mixed"})  # as Model.informal_docs
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
 KK_PREFIX = 6
 _BIGRAM_MULT = np.uint64(1_000_003)
@@ -243,10 +244,20 @@ class Featuriser:
         doc_tokens = _counts_matrix(rows, ids, n_docs, len(uniq))
         chars = (doc_tokens @ token_chars).tocsr()
 
-        bits = ((masks[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
-        doc_classes = (
-            np.asarray(doc_tokens @ bits) > 0 if len(uniq) else np.zeros((n_docs, len(CLASSES)), bool)
+        # Kazakh typed without Kazakh letters reads the rule words without them too («шункыр»).
+        letterless = np.fromiter(
+            (
+                lang in _LETTERLESS_LANGS and not has_kazakh_letter(text)
+                for text, lang in zip(texts, langs, strict=True)
+            ),
+            dtype=bool,
+            count=n_docs,
         )
+        doc_classes = np.zeros((n_docs, len(CLASSES)), bool)
+        for bare, docs in ((False, ~letterless), (True, letterless)):
+            if len(uniq) and docs.any():
+                bits = ((select(masks, bare)[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
+                doc_classes[docs] = np.asarray(doc_tokens[docs] @ bits) > 0
         uni_cols = token_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
         keep = uni_cols >= 0
         if len(ids) > 1:
@@ -254,7 +265,7 @@ class Featuriser:
             bigram_cols = ((h[:-1] * _BIGRAM_MULT + h[1:]) % np.uint64(spec.word_dim)).astype(np.int64)
             bigram_ok = rows[:-1] == rows[1:]
             # Two-word phrases («пара алды», «на лапу») count as words of their class.
-            phrases = phrase_classes(masks[ids], bigram_ok)
+            phrases = phrase_classes(select(masks[ids], letterless[rows]), bigram_ok)
             hit_rows, hit_classes = np.nonzero(phrases)
             doc_classes[rows[:-1][hit_rows], hit_classes] = True
             phrase = phrases.any(axis=1)

@@ -17,17 +17,21 @@ import re
 
 import numpy as np
 
+from classify.normalise import WITHOUT_KAZAKH_LETTERS
+
 CLASSES = ("topic", "problem", "bribe", "anti", "official", "money", "steal", "public")
 _PATTERNS = {
     "topic": r"дорог|асфальт|ям[аыу]$|выбоин|тротуар|люк|светофор|освещени|фонар|автобус|маршрут|остановк|"
     r"вод[аыуе]$|водоснаб|водопровод|канализ|отоплени|батаре|газ$|газа$|газо|электр|свет$|света$|лифт|крыш|подъезд|мусор|"
     r"свалк|жол$|жолы|жолда|жолдар|көше|шұңқыр|ойық|аялдама|көлік|бағдаршам|шам$|шамдар|су$|суы|суға|судың|құбыр|кәріз|"
-    r"жылу|жылыт|жарық|шатыр|қоқыс|үй$|үйде|үйдің|көпір|ғимарат|апатты|вокзал|трамвай|троллейбус",
+    r"жылу|жылыт|жарық|шатыр|қоқыс|үй$|үйде|үйдің|көпір|ғимарат|апатты|вокзал|трамвай|троллейбус|пәтер|мектеп|"
+    r"дәретхана|тариф|құрылыс|жөнде|газ[ыдғбт]",
     "problem": r"нет$|отключ|сломан|разбит|провал|течет|теч[ьи]|затоп|прорыв|аварийн|жалоб|переполн|холодн|опасн|"
     r"невозможн|неисправ|ржав|жоқ|жок$|болмай|істемей|бұзыл|ақау|тозған|ескір|азап|шағым|наразы|сөнді|өшір|"
     r"үзіл|ағып|жарыл|құлап|қауіпті|нашар|жетіспей|тапшы|қиындық|жөнделмеген|суық|лас$|жеткізілмеген|тартылмаған|батпақ|"
     r"кептеліс|тарлық|ақсап|тазаланбай|жөнделмей|ауыстырылмаған|аяқталмаған|аяқтамады|созылып|қағылып|жетпей|"
-    r"қымбаттап|тасып|тоңып|түнек|опырыл|шөгіп|сапасыз|жабылды|не\s?работа|засор|грязн|разруш",
+    r"қымбат|тасып|тоңып|түнек|опырыл|шөгіп|сапасыз|жабылды|не\s?работа|засор|грязн|разруш|мәжбүр|кешік|проблема|"
+    r"иіс|сасық|ескі|тоқта|өшті|өшіп|жетіспе",
     "bribe": r"взятк|взяток|откат|лапу$|подкуп|вымога|хищени|растрат|присвоени|присвоил|коррупционер|злоупотребл|"
     r"кумовств|побор|распил|параны|парамен|парақор|пара[сғ]|жемқор|жымқыр|"
     r"талан|иемден|бопса|қалтасына|таныстық|коррупц|сыбайлас|асыра|пайдасына|жегені|жеп\b|мансабын",
@@ -79,20 +83,52 @@ _ANY = re.compile(
 )
 
 
-def token_classes(token: str) -> int:
-    """Bit mask of the word classes (CLASSES order) whose beginnings match one lower-cased token."""
-    if not _ANY.match(token):
+def _letterless(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern, also matching its Kazakh words as typed without Kazakh letters («шұңқыр», «шункыр»)."""
+    bare = pattern.pattern.translate(WITHOUT_KAZAKH_LETTERS)
+    return pattern if bare == pattern.pattern else re.compile(f"{pattern.pattern}|{bare}")
+
+
+_BARE = {name: _letterless(pattern) for name, pattern in _COMPILED.items()}
+_BARE_PHRASES = [(_letterless(first), _letterless(second), cls) for first, second, cls in _PHRASES]
+_BARE_ANY = _letterless(_ANY)
+LETTERLESS_SHIFT = 32  # token_classes: the classes for a text typed without Kazakh letters sit this high
+assert PHRASE_BIT + 2 * len(PHRASES) <= LETTERLESS_SHIFT
+
+
+def _mask(
+    token: str,
+    any_word: re.Pattern[str],
+    classes: dict[str, re.Pattern[str]],
+    phrases: list[tuple[re.Pattern[str], re.Pattern[str], int]],
+) -> int:
+    if not any_word.match(token):
         return 0  # most words: one look instead of one per class and phrase word
     mask = 0
     for bit, name in enumerate(CLASSES):
-        if _COMPILED[name].match(token):
+        if classes[name].match(token):
             mask |= 1 << bit
-    for k, (first, second, _) in enumerate(_PHRASES):
+    for k, (first, second, _) in enumerate(phrases):
         if first.match(token):
             mask |= 1 << (PHRASE_BIT + 2 * k)
         if second.match(token):
             mask |= 1 << (PHRASE_BIT + 2 * k + 1)
     return mask
+
+
+def token_classes(token: str) -> int:
+    """Bit mask of the word classes (CLASSES order) and phrase words whose beginnings match one
+    lower-cased token; above LETTERLESS_SHIFT, the same for a text typed without Kazakh letters, where
+    «шункыр» is read as «шұңқыр» (only there: in a text with the letters, «шункыр» is another word)."""
+    return _mask(token, _ANY, _COMPILED, _PHRASES) | (
+        _mask(token, _BARE_ANY, _BARE, _BARE_PHRASES) << LETTERLESS_SHIFT
+    )
+
+
+def select(masks: np.ndarray, letterless: np.ndarray | bool) -> np.ndarray:
+    """The class bits of token_classes masks, read as typed with Kazakh letters or (where
+    ``letterless``) without them."""
+    return np.where(letterless, masks >> LETTERLESS_SHIFT, masks & ((1 << LETTERLESS_SHIFT) - 1))
 
 
 def phrase_classes(position_masks: np.ndarray, adjacent: np.ndarray) -> np.ndarray:
@@ -133,9 +169,11 @@ def rule_matrix(doc_classes: np.ndarray) -> np.ndarray:
     )
 
 
-def fire(text: str) -> list[str]:
-    """Names of the rules that fire on one text (for tests and explanations)."""
-    masks = np.asarray([token_classes(t) for t in re.findall(r"[^\W\d_]{2,}", text.lower())], dtype=np.int64)
+def fire(text: str, *, letterless: bool = False) -> list[str]:
+    """Names of the rules that fire on one text (for tests and explanations); ``letterless``: read it as
+    Kazakh typed without Kazakh letters."""
+    tokens = re.findall(r"[^\W\d_]{2,}", text.lower())
+    masks = select(np.asarray([token_classes(t) for t in tokens], dtype=np.int64), letterless)
     present = np.asarray([[bool(np.any(masks & (1 << b))) for b in range(len(CLASSES))]], dtype=bool)
     if len(masks) > 1:
         present |= phrase_classes(masks, np.ones(len(masks) - 1, dtype=bool)).any(axis=0)

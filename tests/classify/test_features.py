@@ -41,3 +41,15 @@ def test_cached_and_fresh_featurisers_agree() -> None:
     a = warm.transform(texts, langs).matrix
     b = Featuriser().transform(texts, langs).matrix
     assert (a != b).nnz == 0
+
+
+def test_rule_words_without_kazakh_letters_count_in_letterless_kazakh_only() -> None:
+    from classify.rules import RULES
+
+    featuriser = Featuriser(FeatureSpec())
+    spec = featuriser.spec
+    column = spec.word_dim + spec.char_dim + RULES.index("topic_problem")
+    texts = ["кошеде шункыр коп жарык жок", "кошеде шункыр коп жарык жок", "көшеде шұңқыр көп жарық жоқ"]
+    matrix = featuriser.transform(texts, ["kk", "ru", "kk"]).matrix
+    # Read as Kazakh typed on a Russian keyboard, as Russian, and as Kazakh written with its letters.
+    assert [matrix[d, column] > 0 for d in range(3)] == [True, False, True]

@@ -37,3 +37,20 @@ def test_stealing_is_told_apart_by_whose_money() -> None:
     assert "steal_public" in fire("Мемлекет қаражатын ұрлады")
     assert fire("Вор вынес из квартиры три миллиона рублей") == ["steal_private"]
     assert "bribe" not in fire("Көршісінің көлігін ұрлады")
+
+
+def test_words_added_for_kazakh_news_failures() -> None:
+    assert "topic_problem" in fire("Мектеп ғимаратында дәретхана жоқ, балалар далаға шығуға мәжбүр")
+    assert "topic_problem" in fire("Пәтерлерде жылу тоқтады")
+    assert "topic_problem" in fire("Газдың бағасы қымбаттады")
+    assert "topic_problem" not in fire("Мектеп ғимараты салынды")
+
+
+def test_kazakh_typed_without_kazakh_letters_only_when_read_so() -> None:
+    text = "Кошеде шункыр коп, жарык жок"  # «Көшеде шұңқыр көп, жарық жоқ» on a Russian keyboard
+    assert "topic_problem" in fire(text, letterless=True)
+    assert fire("Бюджетти урлады", letterless=True) == ["steal_public"]
+    # The same words in a text read as written do not count: «урлады», «шункыр» are not Kazakh spelling.
+    assert fire("Бюджетти урлады") == []
+    assert fire("Шункыр") == []
+    assert fire("Шункыр", letterless=True) == []  # a road word alone is no complaint
