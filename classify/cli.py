@@ -55,7 +55,8 @@ def register(subparsers: Any) -> None:
         "train",
         help="train the classifier and write the model and its card",
         description="Trains on the training split of ../shared/data plus classify/data/*.jsonl (and --extra-jsonl), "
-        "evaluates on the development split, writes the model, models/classifier.card.json and models/CARD.md. "
+        "evaluates on the development split, then (--ship all) fits again on the training and development rows, "
+        "writes the model, models/classifier.card.json and models/CARD.md. "
         "Example: python pipeline.py export --format training-jsonl --out decisions.jsonl && "
         "python pipeline.py train --extra-jsonl decisions.jsonl",
     )
@@ -73,6 +74,13 @@ def register(subparsers: Any) -> None:
         help="more labelled rows (text + labels), e.g. reviewer decisions",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
+    p.add_argument(
+        "--ship",
+        choices=("all", "train"),
+        default="all",
+        help="all (default): after measuring on the development split, fit the same recipe again on the "
+        "training and development rows and write that; train: write the fit on the training split",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = subparsers.add_parser(
@@ -243,7 +251,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     data = args.data if args.data and args.data.is_dir() else None
     if data is None:
         print(f"note: {args.data} not found; training on classify/data only", file=sys.stderr)
-    card = train(data, args.out, extra=args.extra_jsonl, seed=args.seed)
+    card = train(data, args.out, extra=args.extra_jsonl, seed=args.seed, ship=args.ship)
     print(f"model {card['version']} written to {args.out} ({card['artifact_bytes'] / 1e6:.1f} MB)")
     print(f"thresholds: {card['thresholds']}")
     if card.get("dev"):
@@ -270,6 +278,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         if not rows:
             raise InputError(
                 "no held-out rows in this file (its rows are all training rows)", path=str(args.data)
+            )
+        if model.payload.get("trained_on_dev") and file != "own":
+            print(
+                f"note: model {model.version} was fitted on the development split too, so these figures "
+                "flatter it; `pipeline.py train --ship train --out F` writes a model that was not "
+                "(its card holds the held-out figures)",
+                file=sys.stderr,
             )
     if args.letterless:
         from classify.dataset import informal_copies

@@ -175,6 +175,14 @@ def train_label(
             thresholds[g] = _best_threshold(probs[m], y[m], groups[m])
     final = _fit(x, y, w, c, seed)
     final.coef_ = final.coef_.astype(np.float32)
+    out_of_fold = {}
+    for g in ("ru", "kk"):
+        m = pick & (groups == g)
+        if (y[m] == 1).any():
+            flagged = probs[m] >= thresholds.get(g, thresholds["default"])
+            tp, fp = int(np.sum(flagged & (y[m] == 1))), int(np.sum(flagged & (y[m] == 0)))
+            fn = int(np.sum(~flagged & (y[m] == 1)))
+            out_of_fold[g] = {"positives": tp + fn, "rows": int(m.sum()), "tp": tp, "fp": fp, "fn": fn}
     summary = {
         "rows": len(y),
         "positives": int(y.sum()),
@@ -182,42 +190,31 @@ def train_label(
         "informal_copies": sum(1 for r in rows if r.copy_of),
         "C": c,
         "thresholds": thresholds,
+        "out_of_fold": out_of_fold,
     }
     log.info("trained %s: %s", label, summary)
     return final, calibrator, thresholds, summary
 
 
-def train(
-    data_dir: Path | None,
-    out: Path,
-    *,
-    extra: Path | None = None,
-    seed: int = 1,
-) -> dict[str, Any]:
-    """Train on the training split, evaluate on the dev split, write model + card; returns the card."""
-    import numpy as np
-    import scipy
-    import sklearn
+SHIP = {
+    "all": "the shipped weights and thresholds are the same recipe fitted again on every labelled row: the "
+    "training split plus the shared development split (our own held-out examples stay out); the "
+    "development figures below come from the fit on the training split alone",
+    "train": "the shipped weights are the fit on the training split; the development split never trained them",
+}
 
+
+def _fit_labels(rows: Sequence[Row], seed: int) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """(the model file's weights and thresholds, per-label training summaries, informal copies) of a
+    fit on ``rows`` plus the informal copies of their Kazakh rows."""
     from classify import dataset
-    from classify.features import FeatureSpec, Featuriser, describe
-    from classify.model import FORMAT, INFORMAL, Model, save_payload, weights
+    from classify.features import FeatureSpec, Featuriser
+    from classify.model import INFORMAL, weights
 
-    rows: list[Row] = []
-    shared_used = bool(data_dir and data_dir.is_dir())
-    if shared_used and data_dir is not None:
-        rows.extend(dataset.load_shared(data_dir))
-    rows.extend(dataset.load_own())
-    extra_rows = dataset.load_extra(extra) if extra else []
-    rows.extend(extra_rows)
-    train_rows = [r for r in rows if r.split == "train"]
-    dev_rows = [r for r in rows if r.split == "dev"]
-    copies = dataset.informal_copies(train_rows)
-    spec = FeatureSpec()
-    featuriser = Featuriser(spec)
+    copies = dataset.informal_copies(rows)
     # One pass over rows and copies; the main weights see the rows only, the informal ones both.
-    with_copies = prepare(train_rows + copies, featuriser)
-    n = len(train_rows)
+    with_copies = prepare(list(rows) + copies, Featuriser(FeatureSpec()))
+    n = len(rows)
     prep = Prepared(with_copies.rows[:n], with_copies.langs[:n], with_copies.matrix[:n])
     linears, calibrators, informal_linears, informal_calibrators = [], [], [], []
     thresholds: dict[str, float] = {}
@@ -239,21 +236,76 @@ def train(
             informal_calibrators.append(calibrator)
             informal_thresholds[label] = label_thresholds["default"]
             summaries[label]["informal"] = summary
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    payload: dict[str, Any] = {
-        "format": FORMAT,
-        "created": created,
-        "sklearn_version": sklearn.__version__,
-        "labels": list(LABELS),
-        "features": spec.as_dict(),
+    parts: dict[str, Any] = {
         "thresholds": thresholds,
         "lang_thresholds": lang_thresholds,
         **weights(linears, calibrators),
     }
     if copies:
-        payload["informal_thresholds"] = informal_thresholds
-        payload.update(weights(informal_linears, informal_calibrators, INFORMAL))
-    model = Model(payload, "unsaved")
+        parts["informal_thresholds"] = informal_thresholds
+        parts.update(weights(informal_linears, informal_calibrators, INFORMAL))
+    return parts, summaries, len(copies)
+
+
+def train(
+    data_dir: Path | None,
+    out: Path,
+    *,
+    extra: Path | None = None,
+    seed: int = 1,
+    ship: str = "all",
+) -> dict[str, Any]:
+    """Train on the training split, evaluate on the dev split, write model + card; returns the card.
+
+    ``ship``: "all" refits the same recipe on the training and the shared development rows for the
+    model file (the card's development figures stay those of the fit without them); "train" ships
+    the fit on the training split itself.
+    """
+    import numpy as np
+    import scipy
+    import sklearn
+
+    from classify import dataset
+    from classify.features import FeatureSpec, describe
+    from classify.model import FORMAT, Model, save_payload
+
+    if ship not in SHIP:
+        raise ValueError(f"ship must be one of {sorted(SHIP)}, not {ship!r}")
+    rows: list[Row] = []
+    shared_used = bool(data_dir and data_dir.is_dir())
+    if shared_used and data_dir is not None:
+        rows.extend(dataset.load_shared(data_dir))
+    rows.extend(dataset.load_own())
+    extra_rows = dataset.load_extra(extra) if extra else []
+    rows.extend(extra_rows)
+    train_rows = [r for r in rows if r.split == "train"]
+    dev_rows = [r for r in rows if r.split == "dev"]
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    header: dict[str, Any] = {
+        "format": FORMAT,
+        "created": created,
+        "sklearn_version": sklearn.__version__,
+        "labels": list(LABELS),
+        "features": FeatureSpec().as_dict(),
+    }
+    parts, summaries, n_copies = _fit_labels(train_rows, seed)
+    holdout = Model({**header, **parts}, "unsaved")
+    dev_figures: dict[str, Any] = {}
+    if dev_rows:
+        dev_figures["dev"] = evaluate_rows(holdout, dev_rows)
+        informal = dataset.informal_copies([r for r in dev_rows if r.file not in OWN_FILES])
+        if informal:
+            dev_figures["dev_informal"] = evaluate_rows(holdout, informal)["all"]
+    shipped_rows = train_rows
+    shared_dev = [r for r in dev_rows if r.file not in OWN_FILES]
+    holdout_thresholds = None
+    if ship == "all" and shared_dev:
+        holdout_thresholds = {
+            k: parts[k] for k in ("thresholds", "lang_thresholds", "informal_thresholds") if k in parts
+        }
+        shipped_rows = train_rows + shared_dev
+        parts, summaries, n_copies = _fit_labels(shipped_rows, seed)
+    spec = FeatureSpec()
     card: dict[str, Any] = {
         "created": created,
         "seed": seed,
@@ -263,13 +315,15 @@ def train(
             "reviewer_rows": len(extra_rows),
             "train_rows": len(train_rows),
             "dev_rows": len(dev_rows),
+            "shipped_rows": len(shipped_rows),
+            "ship": SHIP[ship] if shipped_rows is not train_rows else SHIP["train"],
             "files": _file_counts(rows),
             "per_label": summaries,
             "split": "stable hash of (file, normalised text or near-duplicate cluster); dev share per file: "
             + ", ".join(f"{k} {v}%" for k, v in dataset.DEV_PERCENT.items()),
             "weak_labels": "training only: null corruption on appeals without a corruption word -> 0; "
             "unlabelled social posts and Kazakh news sentences without a keyword -> 0",
-            "informal_copies": len(copies),
+            "informal_copies": n_copies,
             "informal": "a second set of weights for Kazakh or mixed texts typed without Kazakh letters, "
             "trained on the rows plus each Kazakh training row that holds Kazakh letters again as typed on a "
             f"Russian keyboard (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ→у, ү→у, һ→х, і→и) at {dataset.INFORMAL_WEIGHT} "
@@ -279,9 +333,10 @@ def train(
         "features": describe(spec),
         "model": "per label: LogisticRegression (liblinear, L2) on hashed features + Platt calibration "
         f"fitted on {FOLDS}-fold out-of-fold scores",
-        "thresholds": thresholds,
-        "lang_thresholds": lang_thresholds,
-        "informal_thresholds": informal_thresholds,
+        "thresholds": parts["thresholds"],
+        "lang_thresholds": parts["lang_thresholds"],
+        "informal_thresholds": parts.get("informal_thresholds", {}),
+        "holdout_thresholds": holdout_thresholds,
         "threshold_rule": TRADE_OFF,
         "versions": {
             "python": platform.python_version(),
@@ -289,13 +344,9 @@ def train(
             "numpy": np.__version__,
             "scipy": scipy.__version__,
         },
+        **dev_figures,
     }
-    if dev_rows:
-        card["dev"] = evaluate_rows(model, dev_rows)
-        informal = dataset.informal_copies([r for r in dev_rows if r.file not in OWN_FILES])
-        if informal:
-            card["dev_informal"] = evaluate_rows(model, informal)["all"]
-    payload["card"] = card
+    payload = {**header, **parts, "trained_on_dev": shipped_rows is not train_rows, "card": card}
     version = save_payload(payload, out)
     card["version"] = version
     card["artifact_bytes"] = out.stat().st_size
@@ -353,12 +404,19 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
         f"Kazakh typed without Kazakh letters {card.get('informal_thresholds') or 'none'}.",
         f"- Training rows: {card['training']['train_rows']} (own examples {card['training']['own_examples']}, "
         f"reviewer decisions {card['training']['reviewer_rows']}); dev rows {card['training']['dev_rows']}.",
+        f"- Shipped weights ({card['training'].get('shipped_rows', card['training']['train_rows'])} rows): "
+        f"{card['training'].get('ship', SHIP['train'])}"
+        + (
+            f"; the fit on the training split alone had thresholds {card['holdout_thresholds']}."
+            if card.get("holdout_thresholds")
+            else "."
+        ),
         f"- Split: {card['training']['split']}.",
         f"- Weak labels: {card['training']['weak_labels']}.",
         f"- Informal copies ({card['training'].get('informal_copies', 0)}): {card['training'].get('informal', 'none')}.",
         f"- Library versions: {card['versions']}.",
         "",
-        "## Development split of the shared data (kept out of training)",
+        "## Development split of the shared data (scored by the fit that did not see it)",
         "",
         "```",
         format_table(dev["all"]) if dev.get("all") else "(no dev rows: shared data absent)",
@@ -384,6 +442,30 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
             format_table(card["dev_informal"]),
             "```",
         ]
+    lines += ["", "## Out-of-fold figures of the shipped fit", "", _out_of_fold_table(card), ""]
     for file, report in dev.get("by_file", {}).items():
         lines += ["", f"### {file}", "", "```", format_table(report), "```"]
     model_path.with_name("CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _out_of_fold_table(card: dict[str, Any]) -> str:
+    """The shipped fit's own cross-validated figures: each shared training row scored by the fold
+    model that did not see it, at the shipped thresholds (informal: the Kazakh rows retyped)."""
+    lines = [
+        "Each shared row of the shipped fit scored by the fold model that did not see it, at the shipped "
+        "thresholds (thresholds and calibration were chosen on these same scores, so they flatter a little).",
+        "",
+        "```",
+        f"{'label':14} {'lang':12} {'rows':>6} {'pos':>5} {'prec':>7} {'rec':>7} {'f1':>7}",
+    ]
+    for label, summary in card["training"]["per_label"].items():
+        for name, part in (("", summary), (" informal", summary.get("informal") or {})):
+            for lang, c in (part.get("out_of_fold") or {}).items():
+                tp, fp, fn = c["tp"], c["fp"], c["fn"]
+                prec = tp / (tp + fp) if tp + fp else 0.0
+                rec = tp / (tp + fn) if tp + fn else 0.0
+                f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+                lines.append(
+                    f"{label:14} {lang + name:12} {c['rows']:>6} {c['positives']:>5} {prec:>7.3f} {rec:>7.3f} {f1:>7.3f}"
+                )
+    return "\n".join([*lines, "```"])

@@ -211,6 +211,7 @@ def test_evaluate_dev_only_on_our_examples() -> None:
     report = json.loads(result.stdout)
     held = [r for r in load_own() if r.split == "dev" and r.id.startswith("own-kk:")]
     assert report["metrics"]["corruption"]["all"]["n"] == len(held)
+    assert "fitted on the development split" not in result.stderr  # no fit sees our held-out examples
 
 
 def test_evaluate_dev_only_on_shared_file(shared_dir: Path) -> None:
@@ -220,6 +221,8 @@ def test_evaluate_dev_only_on_shared_file(shared_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert 0 < report["metrics"]["corruption"]["kk"]["n"] < 106
+    # The committed model was fitted on these rows too: the command says so.
+    assert "was fitted on the development split too" in result.stderr
 
 
 def test_evaluate_letterless_retypes_the_kazakh_rows(tmp_path: Path) -> None:

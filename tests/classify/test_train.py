@@ -1,0 +1,80 @@
+"""Training end to end on a small labelled set we write here: what is measured and what is shipped."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classify import dataset
+from classify.dataset import Row
+from classify.model import load_model
+from classify.train import train
+
+_RU_PLACES = ["на улице Абая", "во дворе дома 5", "у школы", "на Ленина", "в микрорайоне Восток"]
+_KK_PLACES = ["Абай көшесінде", "бес үйдің ауласында", "мектеп маңында", "Ленин көшесінде", "Шығыс ауданында"]
+_TEMPLATES = {
+    # (language, infrastructure, corruption): sentence templates
+    ("ru", 1, 0): ["{p} нет света третий день", "{p} огромная яма на дороге", "{p} прорвало трубу, нет воды"],
+    ("ru", 0, 1): ["{p} чиновник требовал взятку", "начальник {p} взял откат за тендер"],
+    ("ru", 0, 0): ["{p} прошёл праздничный концерт", "{p} открыли выставку картин", "{p} выступил хор"],
+    ("kk", 1, 0): [
+        "{p} үш күннен бері жарық жоқ",
+        "{p} жол бұзылған, шұңқыр көп",
+        "{p} құбыр жарылып, су жоқ",
+    ],
+    ("kk", 0, 1): ["{p} әкімдік қызметкері пара алды", "{p} шенеунік бюджет қаражатын жымқырды"],
+    ("kk", 0, 0): ["{p} мерекелік концерт өтті", "{p} кітап көрмесі ашылды", "{p} хор өнер көрсетті"],
+}
+
+
+def _rows(file: str, split: str, count: int, seed: int) -> list[Row]:
+    rng = random.Random(seed)
+    out = []
+    keys = sorted(_TEMPLATES)
+    for n in range(count):
+        lang, infra, corr = keys[n % len(keys)]
+        places = _RU_PLACES if lang == "ru" else _KK_PLACES
+        text = rng.choice(_TEMPLATES[lang, infra, corr]).format(p=rng.choice(places)) + f" ({seed}-{n})"
+        labels: dict[str, int | None] = {"corruption": corr, "infrastructure": infra}
+        out.append(Row(id=f"{file}:{seed}-{n}", text=text, lang=lang, file=file, labels=labels, split=split))
+    return out
+
+
+@pytest.fixture()
+def small_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
+    shared = _rows("kazakh_dev", "train", 180, 1) + _rows("kazakh_dev", "dev", 60, 2)
+    own = _rows("own", "train", 60, 3) + _rows("own", "dev", 30, 4)
+    monkeypatch.setattr(dataset, "load_shared", lambda data_dir: [*shared])
+    monkeypatch.setattr(dataset, "load_own", lambda: [*own])
+    (tmp_path / "shared").mkdir()
+    return {"train": 180 + 60, "shared_dev": 60}
+
+
+def test_the_shipped_fit_adds_the_shared_development_rows_and_the_figures_stay_held_out(
+    small_data: dict[str, int], tmp_path: Path
+) -> None:
+    held_out = train(tmp_path / "shared", tmp_path / "train.npz", ship="train")
+    shipped = train(tmp_path / "shared", tmp_path / "all.npz", ship="all")
+
+    assert held_out["training"]["shipped_rows"] == small_data["train"]
+    # Our own held-out examples stay out of both fits: the quality test scores them with the shipped model.
+    assert shipped["training"]["shipped_rows"] == small_data["train"] + small_data["shared_dev"]
+    assert load_model(tmp_path / "train.npz").payload["trained_on_dev"] is False
+    assert load_model(tmp_path / "all.npz").payload["trained_on_dev"] is True
+    # The development figures are those of the fit that did not see the development rows, either way.
+    assert shipped["dev"] == held_out["dev"]
+    assert shipped["holdout_thresholds"]["thresholds"] == held_out["thresholds"]
+    assert held_out["holdout_thresholds"] is None
+    # The shipped weights are another fit.
+    a, b = load_model(tmp_path / "train.npz"), load_model(tmp_path / "all.npz")
+    assert not np.array_equal(a.weights.coef, b.weights.coef)
+    card = (tmp_path / "CARD.md").read_text(encoding="utf-8")
+    assert f"Shipped weights ({small_data['train'] + small_data['shared_dev']} rows)" in card
+
+
+def test_ship_must_be_known(small_data: dict[str, int], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ship must be one of"):
+        train(tmp_path / "shared", tmp_path / "m.npz", ship="everything")
