@@ -247,10 +247,46 @@ ALL = RUSSIAN | KAZAKH | KAZAKH_INFORMAL
 NEGATIONS_BEFORE = frozenset(["не", "нет", "нету", "ни"])  # Russian: «не работает», «нет воды»
 NEGATIONS_AFTER = frozenset(["нет", "нету", "жоқ", "жок", "емес"])  # «воды нет», «су жоқ»
 NEGATIONS = NEGATIONS_BEFORE | NEGATIONS_AFTER
-# Kazakh postpositions, linking adverbs and question words: features like any word («үш күннен бері
-# су жоқ», "no water for three days since", and «кім қабылдады?», "who accepted it?", are a complaint's
-# shape), but no evidence: alone they explain nothing.
+# Kazakh postpositions, linking adverbs and question words, and the number words of both languages:
+# features like any word («үш күннен бері су жоқ», "no water for three days since", and «кім
+# қабылдады?», "who accepted it?", are a complaint's shape), but no evidence: alone they explain nothing
+# («ауылда үш» is no reason to show a reviewer).
 _NOT_EVIDENCE_SPELLED = frozenset(
     ["бері", "соң", "бойы", "жөнінде", "сосын", "содан", "сонда", "онда", "кім", "неге", "қашан", "қайда"]
 )
-NOT_EVIDENCE = _NOT_EVIDENCE_SPELLED | letterless(_NOT_EVIDENCE_SPELLED)
+_NUMBER_WORDS = frozenset(
+    [
+        "үш",
+        "төрт",
+        "бес",
+        "алты",
+        "жеті",
+        "сегіз",
+        "тоғыз",
+        "жиырма",
+        "отыз",
+        "қырық",
+        "елу",
+        "алпыс",
+        "жетпіс",
+        "сексен",
+        "тоқсан",
+        "два",
+        "две",
+        "двух",
+        "три",
+        "трех",
+        "трёх",
+        "четыре",
+        "пять",
+        "пяти",
+        "шесть",
+        "семь",
+        "восемь",
+        "девять",
+        "десять",
+    ]
+)
+NOT_EVIDENCE = (
+    _NOT_EVIDENCE_SPELLED | letterless(_NOT_EVIDENCE_SPELLED) | _NUMBER_WORDS | letterless(_NUMBER_WORDS)
+)
