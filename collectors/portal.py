@@ -3,6 +3,9 @@
 One run: discover article URLs (listing pages with pagination, feeds, sitemaps), fetch the new ones
 within the crawl budget, and revisit known ones by a recheck policy by age (fresh articles often,
 old ones rarely) to pick up new comments. Unchanged pages are not re-parsed (conditional GET).
+With ``render = true`` an article page is loaded again in headless Chromium after the HTTP fetch and
+its rendered DOM is parsed (comments that scripts insert); such articles are always fetched in full,
+since their comments change while the HTML does not.
 
 The cursor in ``ctx.state``::
 
@@ -36,6 +39,7 @@ from collectors.portal_discovery import (
     robots_sitemaps,
     site_of,
 )
+from collectors.render import BrowserMissing, RenderError, render_dom
 from errors import CollectError, ConfigError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,9 @@ OPTIONAL = frozenset(
         "article_pattern",  # regex an article URL must match (else a path-shape heuristic)
         "selectors",  # table: title, body, drop, date, author, links, next, comments, comment_*
         "recheck",  # list of [max_age_hours, every_hours]; older than the last: never
+        "render",  # load article pages in headless Chromium and parse the rendered DOM, default false
+        "render_wait_ms",  # virtual time the page's scripts get (--virtual-time-budget), default 5000
+        "render_timeout",  # wall-clock seconds one Chromium run may take, default 30
         "user_agent",
         "min_delay",
     }
@@ -109,6 +116,15 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
         raise ConfigError(
             "recheck must be a list of [max_age_hours, every_hours] pairs", source=name
         ) from None
+    render = get("render", False)
+    if not isinstance(render, bool):
+        raise ConfigError("render must be true or false", source=name)
+    wait_ms = get("render_wait_ms", 5000)
+    if isinstance(wait_ms, bool) or not isinstance(wait_ms, int) or wait_ms < 0:
+        raise ConfigError("render_wait_ms must be a whole number of milliseconds, 0 or more", source=name)
+    render_timeout = get("render_timeout", 30)
+    if isinstance(render_timeout, bool) or not isinstance(render_timeout, int | float) or render_timeout <= 0:
+        raise ConfigError("render_timeout must be a number of seconds above 0", source=name)
     return {
         "start_urls": [normalise_url(u) for u in start],
         "max_pages": int(get("max_pages", 3)),
@@ -125,6 +141,9 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
         "article_pattern": compiled,
         "selectors": {k: str(v) for k, v in selectors.items()},
         "recheck": rules,
+        "render": render,
+        "render_wait_ms": wait_ms,
+        "render_timeout": float(render_timeout),
     }
 
 
@@ -151,6 +170,7 @@ class _Run:
         self.discovery_ok = 0  # listing/feed/sitemap pages read this run
         self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
         self.start_requests = ctx.http.stats.requests
+        self.browser_missing = False  # reported once, then the rest of the run parses the HTML
 
     def budget_left(self) -> bool:
         return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
@@ -168,10 +188,30 @@ class _Run:
         log.error("source %s: %s", self.ctx.source.name, line)
         self.errors.append(line[:300])
 
-    def parse(self, resp: Any) -> Any:
+    def rendered(self, resp: Any) -> str:
+        """The article page to parse: with ``render``, its DOM after its scripts ran; else, or when
+        Chromium is missing or fails, the HTML as fetched (the article is stored either way)."""
+        if not self.opts["render"] or self.browser_missing:
+            return str(resp.text)
+        try:
+            return render_dom(
+                resp.url,
+                wait_ms=self.opts["render_wait_ms"],
+                timeout=self.opts["render_timeout"],
+                user_agent=self.ctx.http.user_agent,
+            )
+        except RenderError as exc:
+            self.browser_missing = isinstance(exc, BrowserMissing)
+            exc.source = self.ctx.source.name
+            line = f"{exc}; parsed the page's HTML instead"
+            log.error("%s", line)
+            self.errors.append(line[:400])
+            return str(resp.text)
+
+    def parse(self, resp: Any, text: str | None = None) -> Any:
         """The article (and its comments) of a fetched page, with this source's selectors and limits."""
         return extract_article(
-            resp.text,
+            resp.text if text is None else text,
             resp.url,
             selectors=self.opts["selectors"],
             now=self.ctx.now,
@@ -364,8 +404,9 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     """Items of one article visit. A known article whose first page is unchanged is still checked on
     the last page of its comment thread, where engines put new comments when threads are paginated."""
     source = run.ctx.source.name
-    # conditional even on the first visit: the client keeps validators only for conditional fetches
-    resp = run.fetch(url, conditional=True)
+    # conditional even on the first visit: the client keeps validators only for conditional fetches.
+    # Not when rendering: scripts bring comments that change while the page's HTML does not.
+    resp = run.fetch(url, conditional=not run.opts["render"])
     pages: list[str] = list(entry.get("comment_pages", [])) if entry else []
     if resp.not_modified:
         if not entry or not entry.get("id") or not pages:
@@ -384,7 +425,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         _follow_comment_pages(run, page.comments_next, comments, pages, {normalise_url(url), last})
         entry["comment_pages"] = pages
         return list(_comment_items(source, entry["id"], comments))
-    article = run.parse(resp)
+    article = run.parse(resp, run.rendered(resp))
     if not article.text and not article.title:
         raise ParseError("no article found on the page", url=url)
     _follow_comment_pages(run, article.comments_next, article.comments, pages, {normalise_url(resp.url)})
