@@ -36,7 +36,7 @@ _SEP = "\x00"
 _TOKEN_OR_SEP = re.compile(TOKEN.pattern + "|" + _SEP)
 _KK_LETTERS = re.compile(f"[{KAZAKH_LETTERS}]")
 _CYRILLIC = re.compile(r"[а-я]")
-_LETTERLESS_LANGS = frozenset({"kk", "mixed"})  # as Model.informal_docs
+LETTERLESS_LANGS = frozenset({"kk", "mixed"})  # languages whose texts may be letterless Kazakh
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
 KK_PREFIX = 6
 _BIGRAM_MULT = np.uint64(1_000_003)
@@ -245,14 +245,7 @@ class Featuriser:
         chars = (doc_tokens @ token_chars).tocsr()
 
         # Kazakh typed without Kazakh letters reads the rule words without them too («шункыр»).
-        letterless = np.fromiter(
-            (
-                lang in _LETTERLESS_LANGS and not has_kazakh_letter(text)
-                for text, lang in zip(texts, langs, strict=True)
-            ),
-            dtype=bool,
-            count=n_docs,
-        )
+        letterless = letterless_docs(texts, langs)
         doc_classes = np.zeros((n_docs, len(CLASSES)), bool)
         for bare, docs in ((False, ~letterless), (True, letterless)):
             if len(uniq) and docs.any():
@@ -296,6 +289,19 @@ class Featuriser:
         return Batch(
             matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok, phrase, token_neg
         )
+
+
+def letterless_docs(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """Which texts are Kazakh or mixed typed without any of the nine Kazakh letters (as on a Russian
+    keyboard): the informal weights score them, and their rule words are read without the letters."""
+    return np.fromiter(
+        (
+            lang in LETTERLESS_LANGS and not has_kazakh_letter(text)
+            for text, lang in zip(texts, langs, strict=True)
+        ),
+        dtype=bool,
+        count=len(texts),
+    )
 
 
 def char_columns(tokens: Sequence[str], spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -36,7 +36,6 @@ ARRAYS = ("coef", "intercept", "calibration")
 INFORMAL = "informal_"  # prefix of the optional second set of ARRAYS
 OPTIONAL_ARRAYS = tuple(INFORMAL + name for name in ARRAYS)  # with "meta", everything a file may hold
 BATCH = 4000
-_INFORMAL_LANGS = frozenset({"kk", "mixed"})
 
 
 class Weights:
@@ -118,13 +117,11 @@ class Model:
         informal weights (else none)."""
         if self.informal is None:
             return []
-        from classify.normalise import has_kazakh_letter
+        import numpy as np
 
-        return [
-            d
-            for d, (text, lang) in enumerate(zip(normalised, langs, strict=True))
-            if lang in _INFORMAL_LANGS and not has_kazakh_letter(text)
-        ]
+        from classify.features import letterless_docs
+
+        return np.flatnonzero(letterless_docs(normalised, langs)).tolist()
 
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Language, calibrated scores, flagged labels and evidence terms for each raw text."""
