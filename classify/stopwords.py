@@ -287,6 +287,25 @@ _NUMBER_WORDS = frozenset(
         "десять",
     ]
 )
-NOT_EVIDENCE = (
-    _NOT_EVIDENCE_SPELLED | letterless(_NOT_EVIDENCE_SPELLED) | _NUMBER_WORDS | letterless(_NUMBER_WORDS)
+# Words of when («кеше кешкі», "yesterday evening"; «вчера вечером»): the same («кешкі сағат» was shown).
+_TIME_WORDS = frozenset(
+    [
+        "кеше",
+        "бүгін",
+        "ертең",
+        "кешкі",
+        "кешке",
+        "таңертең",
+        "түнде",
+        "сағат",
+        "сағатта",
+        "вчера",
+        "сегодня",
+        "завтра",
+        "утром",
+        "вечером",
+        "ночью",
+    ]
 )
+_NOT_SHOWN = _NOT_EVIDENCE_SPELLED | _NUMBER_WORDS | _TIME_WORDS
+NOT_EVIDENCE = _NOT_SHOWN | letterless(_NOT_SHOWN)
