@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from classify.normalise import KAZAKH_LETTERS, has_kazakh_letter
+from classify.normalise import has_kazakh_letter
 from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, select, token_classes
 from classify.stopwords import ALL as STOPWORDS
 from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE, NOT_EVIDENCE
@@ -34,7 +34,6 @@ TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîï
 # TOKEN, plus the separator that joins the texts of a batch (so that one findall reads them all).
 _SEP = "\x00"
 _TOKEN_OR_SEP = re.compile(TOKEN.pattern + "|" + _SEP)
-_KK_LETTERS = re.compile(f"[{KAZAKH_LETTERS}]")
 _CYRILLIC = re.compile(r"[а-я]")
 LETTERLESS_LANGS = frozenset({"kk", "mixed"})  # languages whose texts may be letterless Kazakh
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
@@ -96,7 +95,7 @@ class _Stemmer:
         self._ru = snowballstemmer.stemmer("russian")
 
     def __call__(self, token: str) -> str:
-        if _KK_LETTERS.search(token):
+        if has_kazakh_letter(token):
             return token[:KK_PREFIX]
         if _CYRILLIC.search(token):
             return self._ru.stemWord(token)
@@ -119,6 +118,7 @@ class Batch:
     # Per unique token, bits: 1 a negation that opens a pair («не»), 2 one that ends it («жоқ»), 4 a word
     # that is never evidence (stopwords.NOT_EVIDENCE: «бері»); 0 for any other word.
     token_neg: np.ndarray
+    letterless: np.ndarray  # per document: Kazakh or mixed typed without Kazakh letters (letterless_docs)
 
 
 class Featuriser:
@@ -287,7 +287,17 @@ class Featuriser:
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
         )
         return Batch(
-            matrix, uniq, ids, ptr, token_word, token_chars, bigram_cols, bigram_ok, phrase, token_neg
+            matrix,
+            uniq,
+            ids,
+            ptr,
+            token_word,
+            token_chars,
+            bigram_cols,
+            bigram_ok,
+            phrase,
+            token_neg,
+            letterless,
         )
 
 

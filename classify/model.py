@@ -112,16 +112,14 @@ class Model:
         batch = self.featuriser.transform(normalised, langs)
         return batch, self.weights.raw(batch.matrix)
 
-    def informal_docs(self, normalised: Sequence[str], langs: Sequence[str]) -> list[int]:
-        """Positions of the Kazakh or mixed texts typed without any Kazakh letter, when the model has
-        informal weights (else none)."""
+    def informal_docs(self, batch: Any) -> list[int]:
+        """Positions of the Kazakh or mixed texts of a featurised batch typed without any Kazakh letter,
+        when the model has informal weights (else none)."""
         if self.informal is None:
             return []
         import numpy as np
 
-        from classify.features import letterless_docs
-
-        return np.flatnonzero(letterless_docs(normalised, langs)).tolist()
+        return np.flatnonzero(batch.letterless).tolist()
 
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Language, calibrated scores, flagged labels and evidence terms for each raw text."""
@@ -149,7 +147,7 @@ class Model:
         langs = detect_languages(normalised)
         batch, raw = self.decision(normalised, langs)
         probs = self.weights.calibrate(raw)
-        informal = self.informal_docs(normalised, langs)
+        informal = self.informal_docs(batch)
         if informal and self.informal is not None:
             probs[:, informal] = self.informal.calibrate(self.informal.raw(batch.matrix[informal]))
         word_dim = self.spec.word_dim

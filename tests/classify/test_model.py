@@ -239,8 +239,8 @@ def test_kazakh_typed_without_kazakh_letters_is_scored_with_the_informal_weights
     normalised = [normalise(t) for t in (spelled, informal, russian)]
     langs = detect_languages(normalised)
     assert langs[:2] == ["kk", "kk"]
-    assert model.informal_docs(normalised, langs) == [1]
     batch, raw = model.decision(normalised, langs)
+    assert model.informal_docs(batch) == [1]
     main = model.weights.calibrate(raw)
     other = model.informal.calibrate(model.informal.raw(batch.matrix))
     results = model.classify([spelled, informal, russian])
@@ -285,7 +285,8 @@ def test_a_model_without_informal_weights_scores_every_text_with_its_main_weight
     with zipfile.ZipFile(path) as archive:
         assert not any(name.startswith("informal_") for name in archive.namelist())
     plain = load_model(path)
-    assert plain.informal is None and plain.informal_docs(["бизде жарык жок"], ["kk"]) == []
+    assert plain.informal is None
+    assert plain.informal_docs(plain.featuriser.transform(["бизде жарык жок"], ["kk"])) == []
     informal = "Бизде уш кун болды жарык жок, акимдик ештене истемейди"
     normalised = [normalise(informal)]
     _, raw = plain.decision(normalised, detect_languages(normalised))
