@@ -39,11 +39,16 @@ def _counts(pairs: list[tuple[int, int]]) -> dict[str, Any]:
     fp = sum(1 for y, p in pairs if not y and p)
     fn = sum(1 for y, p in pairs if y and not p)
     tn = sum(1 for y, p in pairs if not y and not p)
+    return rates(tp, fp, fn, tn)
+
+
+def rates(tp: int, fp: int, fn: int, tn: int) -> dict[str, Any]:
+    """Counts, precision, recall, F1 (with its interval) and false-positive rate of one confusion table."""
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "n": len(pairs),
+        "n": tp + fp + fn + tn,
         "positives": tp + fn,
         "tp": tp,
         "fp": fp,

@@ -145,6 +145,8 @@ def train_label(
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
+    from classify.evaluate import rates
+
     idx = np.asarray([i for i, r in enumerate(prep.rows) if r.labels.get(label) is not None])
     rows = [prep.rows[i] for i in idx]
     langs = [prep.langs[i] for i in idx]
@@ -180,9 +182,13 @@ def train_label(
         m = pick & (groups == g)
         if (y[m] == 1).any():
             flagged = probs[m] >= thresholds.get(g, thresholds["default"])
-            tp, fp = int(np.sum(flagged & (y[m] == 1))), int(np.sum(flagged & (y[m] == 0)))
-            fn = int(np.sum(~flagged & (y[m] == 1)))
-            out_of_fold[g] = {"positives": tp + fn, "rows": int(m.sum()), "tp": tp, "fp": fp, "fn": fn}
+            positive = y[m] == 1
+            out_of_fold[g] = rates(
+                int(np.sum(flagged & positive)),
+                int(np.sum(flagged & ~positive)),
+                int(np.sum(~flagged & positive)),
+                int(np.sum(~flagged & ~positive)),
+            )
     summary = {
         "rows": len(y),
         "positives": int(y.sum()),
@@ -204,16 +210,16 @@ SHIP = {
 }
 
 
-def _fit_labels(rows: Sequence[Row], seed: int) -> tuple[dict[str, Any], dict[str, Any], int]:
+def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, Any], dict[str, Any], int]:
     """(the model file's weights and thresholds, per-label training summaries, informal copies) of a
     fit on ``rows`` plus the informal copies of their Kazakh rows."""
     from classify import dataset
-    from classify.features import FeatureSpec, Featuriser
+    from classify.features import Featuriser
     from classify.model import INFORMAL, weights
 
     copies = dataset.informal_copies(rows)
     # One pass over rows and copies; the main weights see the rows only, the informal ones both.
-    with_copies = prepare(list(rows) + copies, Featuriser(FeatureSpec()))
+    with_copies = prepare(list(rows) + copies, Featuriser(spec))
     n = len(rows)
     prep = Prepared(with_copies.rows[:n], with_copies.langs[:n], with_copies.matrix[:n])
     linears, calibrators, informal_linears, informal_calibrators = [], [], [], []
@@ -281,14 +287,15 @@ def train(
     train_rows = [r for r in rows if r.split == "train"]
     dev_rows = [r for r in rows if r.split == "dev"]
     created = datetime.now(UTC).isoformat(timespec="seconds")
+    spec = FeatureSpec()
     header: dict[str, Any] = {
         "format": FORMAT,
         "created": created,
         "sklearn_version": sklearn.__version__,
         "labels": list(LABELS),
-        "features": FeatureSpec().as_dict(),
+        "features": spec.as_dict(),
     }
-    parts, summaries, n_copies = _fit_labels(train_rows, seed)
+    parts, summaries, n_copies = _fit_labels(train_rows, spec, seed)
     holdout = Model({**header, **parts}, "unsaved")
     dev_figures: dict[str, Any] = {}
     if dev_rows:
@@ -296,16 +303,15 @@ def train(
         informal = dataset.informal_copies([r for r in dev_rows if r.file not in OWN_FILES])
         if informal:
             dev_figures["dev_informal"] = evaluate_rows(holdout, informal)["all"]
-    shipped_rows = train_rows
     shared_dev = [r for r in dev_rows if r.file not in OWN_FILES]
+    refit = ship == "all" and bool(shared_dev)
+    shipped_rows = train_rows + shared_dev if refit else train_rows
     holdout_thresholds = None
-    if ship == "all" and shared_dev:
+    if refit:
         holdout_thresholds = {
             k: parts[k] for k in ("thresholds", "lang_thresholds", "informal_thresholds") if k in parts
         }
-        shipped_rows = train_rows + shared_dev
-        parts, summaries, n_copies = _fit_labels(shipped_rows, seed)
-    spec = FeatureSpec()
+        parts, summaries, n_copies = _fit_labels(shipped_rows, spec, seed)
     card: dict[str, Any] = {
         "created": created,
         "seed": seed,
@@ -316,7 +322,7 @@ def train(
             "train_rows": len(train_rows),
             "dev_rows": len(dev_rows),
             "shipped_rows": len(shipped_rows),
-            "ship": SHIP[ship] if shipped_rows is not train_rows else SHIP["train"],
+            "ship": SHIP["all" if refit else "train"],
             "files": _file_counts(rows),
             "per_label": summaries,
             "split": "stable hash of (file, normalised text or near-duplicate cluster); dev share per file: "
@@ -346,7 +352,7 @@ def train(
         },
         **dev_figures,
     }
-    payload = {**header, **parts, "trained_on_dev": shipped_rows is not train_rows, "card": card}
+    payload = {**header, **parts, "trained_on_dev": refit, "card": card}
     version = save_payload(payload, out)
     card["version"] = version
     card["artifact_bytes"] = out.stat().st_size
@@ -461,11 +467,8 @@ def _out_of_fold_table(card: dict[str, Any]) -> str:
     for label, summary in card["training"]["per_label"].items():
         for name, part in (("", summary), (" informal", summary.get("informal") or {})):
             for lang, c in (part.get("out_of_fold") or {}).items():
-                tp, fp, fn = c["tp"], c["fp"], c["fn"]
-                prec = tp / (tp + fp) if tp + fp else 0.0
-                rec = tp / (tp + fn) if tp + fn else 0.0
-                f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
                 lines.append(
-                    f"{label:14} {lang + name:12} {c['rows']:>6} {c['positives']:>5} {prec:>7.3f} {rec:>7.3f} {f1:>7.3f}"
+                    f"{label:14} {lang + name:12} {c['n']:>6} {c['positives']:>5} {c['precision']:>7.3f} "
+                    f"{c['recall']:>7.3f} {c['f1']:>7.3f}"
                 )
     return "\n".join([*lines, "```"])
