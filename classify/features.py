@@ -34,8 +34,11 @@ TOKEN = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîï
 # TOKEN, plus the separator that joins the texts of a batch (so that one findall reads them all).
 _SEP = "\x00"
 _TOKEN_OR_SEP = re.compile(TOKEN.pattern + "|" + _SEP)
+# The end of a sentence: ?, !, …, ;, a line break, or a full stop before a space («3.5» is none).
+_SENTENCE_END = re.compile(r"[!?…;\n]|\.(?=\s|$)")
 _CYRILLIC = re.compile(r"[а-я]")
 LETTERLESS_LANGS = frozenset({"kk", "mixed"})  # languages whose texts may be letterless Kazakh
+PAIRS = 3  # two-word phrases of a document's evidence, at most
 MAX_TOKENS = 3000  # per document: a long article is judged on its first few pages
 KK_PREFIX = 6
 _BIGRAM_MULT = np.uint64(1_000_003)
@@ -119,6 +122,7 @@ class Batch:
     # that is never evidence (stopwords.NOT_EVIDENCE: «бері»); 0 for any other word.
     token_neg: np.ndarray
     letterless: np.ndarray  # per document: Kazakh or mixed typed without Kazakh letters (letterless_docs)
+    lowered: list[str]  # the normalised texts in lower case, as tokenised (in_one_sentence reads them)
 
 
 class Featuriser:
@@ -182,8 +186,8 @@ class Featuriser:
         word_col = -1 if token in STOPWORDS else stem_hash % self.spec.word_dim
         return (word_col, stem_hash, token_classes(token))
 
-    def _tokenise(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(unique tokens in order of first appearance, flat local token ids, indptr) of the texts.
+    def _tokenise(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+        """(unique tokens in order of first appearance, flat local token ids, indptr, lower-case texts).
 
         One findall over the batch joined by a separator that no token holds; the ids, and so the
         order of everything built from them, are those of tokenising text by text.
@@ -194,29 +198,32 @@ class Featuriser:
         lookup = vocab.__getitem__
         if len(texts) > 1 and not any(_SEP in text for text in texts):
             lookup(_SEP)  # id 0: the tokens are numbered from 1, one above their local ids
-            found = _TOKEN_OR_SEP.findall(_SEP.join(texts).lower())
+            joined = _SEP.join(texts).lower()
+            found = _TOKEN_OR_SEP.findall(joined)
             flat = np.fromiter(map(lookup, found), dtype=np.int64, count=len(found))
             is_token = flat != 0
             counts = np.diff(np.flatnonzero(~is_token), prepend=-1, append=len(flat)) - 1
             if counts.max(initial=0) <= MAX_TOKENS:
                 vocab.default_factory = None  # vocab -> its own __len__ is a cycle: break it, free it now
-                return list(vocab)[1:], flat[is_token] - 1, np.concatenate([[0], np.cumsum(counts)])
+                indptr = np.concatenate([[0], np.cumsum(counts)])
+                return list(vocab)[1:], flat[is_token] - 1, indptr, joined.split(_SEP)
             vocab.clear()  # a text over MAX_TOKENS: its cut tail must not number the vocabulary
         flat_ids: list[int] = []
-        indptr = [0]
-        for text in texts:
-            tokens = TOKEN.findall(text.lower())
+        offsets = [0]
+        lowered = [text.lower() for text in texts]
+        for text in lowered:
+            tokens = TOKEN.findall(text)
             if len(tokens) > MAX_TOKENS:
                 tokens = tokens[:MAX_TOKENS]
             flat_ids.extend(map(lookup, tokens))
-            indptr.append(len(flat_ids))
+            offsets.append(len(flat_ids))
         vocab.default_factory = None
-        return list(vocab), np.asarray(flat_ids, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
+        return list(vocab), np.asarray(flat_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64), lowered
 
     def transform(self, texts: Sequence[str], langs: Sequence[str]) -> Batch:
         """Features of normalised texts; ``langs`` adds one language column per document."""
         spec = self.spec
-        uniq, ids, ptr = self._tokenise(texts)
+        uniq, ids, ptr, lowered = self._tokenise(texts)
         n_docs = len(texts)
         slot_of = self._slot
         slots = np.fromiter(map(slot_of.get, uniq, repeat(-1)), dtype=np.int64, count=len(uniq))
@@ -298,6 +305,7 @@ class Featuriser:
             phrase,
             token_neg,
             letterless,
+            lowered,
         )
 
 
@@ -392,16 +400,41 @@ def _order_within_documents(values: np.ndarray, doc_of: np.ndarray) -> np.ndarra
     return np.argsort(keys, kind="stable")
 
 
+def in_one_sentence(text: str, first: str, second: str) -> bool:
+    """Whether ``text`` (lower case) has ``first`` and then ``second`` with no sentence end between.
+
+    Between them only characters that are not letters, and one-letter words, which are no tokens
+    («ямы в асфальте»); none of ?, !, …, ;, a line break, or a full stop before a space: «…өшіп
+    қалды. Трансформатор…» does not give «қалды трансформатор».
+    """
+    if f"{first} {second}" in text:  # the common case, in one look
+        return True
+    at, size = text.find(first), len(text)
+    while at >= 0:
+        start = end = at + len(first)
+        while (
+            end < size
+            and text[end] != "["
+            and (not text[end].isalpha() or not text[end + 1 : end + 2].isalpha())
+        ):
+            end += 1  # «[» opens a masked token: «[url]»
+        if text.startswith(second, end) and not _SENTENCE_END.search(text, start, end + 1):
+            return True
+        at = text.find(first, at + 1)
+    return False
+
+
 def evidence_batch(
     batch: Batch, docs: Sequence[int], word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
 ) -> dict[int, list[str]]:
     """For each document in ``docs``: its terms and two-word phrases that pushed a label up, strongest first.
 
     A document's terms are its ``limit`` strongest distinct words with a positive score (ties in order
-    of first appearance), function words left out; its three strongest positive stem bigrams join
+    of first appearance), function words left out; its ``PAIRS`` strongest positive stem bigrams join
     them, each scored as its weight plus the larger of its two words' scores (a bigram with a
-    function word at either end only when that word is a negation or the pair a rule phrase). The
-    words are chosen for all documents at once in NumPy; Python only assembles the short lists.
+    function word at either end only when that word is a negation or the pair a rule phrase; never
+    across a sentence end: :func:`in_one_sentence`). The words are chosen for all documents at once
+    in NumPy; Python only assembles the short lists.
     """
     out: dict[int, list[str]] = {}
     if not len(docs):
@@ -432,7 +465,8 @@ def evidence_batch(
         second_ok = content | (batch.token_neg & 2 > 0)  # «воды нет», «су жоқ»; not «лифт не»
         bigram[~batch.bigram_ok | ~((first_ok[ids[:-1]] & second_ok[ids[1:]]) | batch.phrase)] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
-        pairs = _strongest(pairs, bigram[pairs], doc_of[pairs], 3)
+        # A few spare candidates, for the pairs that in_one_sentence turns down.
+        pairs = _strongest(pairs, bigram[pairs], doc_of[pairs], PAIRS + 2)
         pair_counts = np.bincount(doc_of[pairs], minlength=n_docs)[wanted].tolist()
         pair_words = [
             (tokens[a], tokens[b]) for a, b in zip(ids[pairs].tolist(), ids[pairs + 1].tolist(), strict=True)
@@ -444,10 +478,14 @@ def evidence_batch(
     for d, count, pair_count in zip(docs, counts, pair_counts, strict=True):
         scored = dict(zip(words[taken : taken + count], scores[taken : taken + count], strict=True))
         taken += count
+        kept = 0
         for (a, b), weight in zip(
             pair_words[paired : paired + pair_count], pair_weights[paired : paired + pair_count], strict=True
         ):
+            if kept == PAIRS or not in_one_sentence(batch.lowered[d], a, b):
+                continue
             scored[f"{a} {b}"] = weight + max(scored.get(a, 0.0), scored.get(b, 0.0))
+            kept += 1
         paired += pair_count
         # Strongest first, ties in insertion order (reverse=True keeps sort stability).
         out[d] = sorted(scored, key=scored.__getitem__, reverse=True)[:limit]

@@ -53,3 +53,23 @@ def test_rule_words_without_kazakh_letters_count_in_letterless_kazakh_only() -> 
     matrix = featuriser.transform(texts, ["kk", "ru", "kk"]).matrix
     # Read as Kazakh typed on a Russian keyboard, as Russian, and as Kazakh written with its letters.
     assert [matrix[d, column] > 0 for d in range(3)] == [True, False, True]
+
+
+def test_in_one_sentence_needs_the_two_words_with_no_sentence_end_between() -> None:
+    from classify.features import in_one_sentence
+
+    text = "вода есть. трубы текут, рост на 3.5 тенге; потом\nснова. воды нет"
+    assert in_one_sentence(text, "трубы", "текут")
+    assert in_one_sentence(text, "текут", "рост")  # a comma is no sentence end
+    assert in_one_sentence(text, "на", "тенге")  # nor a number between, nor the point inside it
+    assert not in_one_sentence(text, "есть", "трубы")  # full stop
+    assert not in_one_sentence(text, "тенге", "потом")  # semicolon
+    assert not in_one_sentence(text, "потом", "снова")  # line break
+    assert not in_one_sentence(text, "вода", "трубы")  # not next to each other
+    assert in_one_sentence("ямы в асфальте", "ямы", "асфальте")  # a one-letter word is no token
+    assert not in_one_sentence("ямы в. асфальте", "ямы", "асфальте")
+    assert in_one_sentence("хабарлайды: [url]", "хабарлайды", "[url]")  # a masked link is a token
+    assert not in_one_sentence("жарық жоқ. [url]", "жоқ", "[url]")
+    assert in_one_sentence(text, "воды", "нет")  # a later occurrence: «вода есть» does not hide it
+    assert not in_one_sentence("свет погас!опять", "погас", "опять")  # «!» ends one with or without a space
+    assert in_one_sentence("свет погас.опять", "погас", "опять")  # a point before a letter does not

@@ -180,6 +180,27 @@ def test_evidence_words_are_not_function_words(model) -> None:  # type: ignore[n
         assert single and not {"на", "по", "и", "то", "же"} & set(single)
 
 
+def test_evidence_pairs_stay_within_a_sentence(model) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    texts = {
+        "Кеше кешкі сағат сегізде бүкіл ауданда жарық өшіп қалды. Трансформатор ескі, ешкім жөндемейді.": (
+            "infrastructure"
+        ),
+        "Во дворе уже неделю нет воды. Трубы прорвало, управляющая компания молчит.": "infrastructure",
+        "Чиновник взял взятку! Прокуратура молчит.": "corruption",
+    }
+    for text, label in texts.items():
+        res = model.classify([text])[0]
+        assert label in res["labels"], text
+        pairs = [term for term in res["evidence"][label] if " " in term]
+        assert pairs, res["evidence"]  # the sentences still give pairs («нет воды», «жарық өшіп»)
+        for pair in pairs:
+            first, second = pair.split()
+            # some occurrence of the two words with nothing but spaces and commas between them
+            assert re.search(rf"{first}[\s,]+{second}", text.lower()), (text, pair)
+
+
 def test_evidence_pairs_do_not_end_in_function_words(model) -> None:  # type: ignore[no-untyped-def]
     from classify.stopwords import ALL, NEGATIONS, NEGATIONS_AFTER, NEGATIONS_BEFORE
 
