@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import DEFAULT_USER_AGENT, HttpClient
@@ -244,6 +245,8 @@ def import_file(
     options: dict[str, Any] = dict(configured.options) if configured else {}
     if kind == "whatsapp":
         options["_salt"] = phone_salt(db_path, config)
+        if not options.get("keep_phone_numbers", False):
+            _scrub_phone_mentions(db_path, source_name, options["_salt"])
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
     with writer(db_path) as con:
         runlog.start_run(con, run)
@@ -267,6 +270,19 @@ def import_file(
     with writer(db_path) as con:
         runlog.finish_run(con, run)
     return run
+
+
+def _scrub_phone_mentions(db_path: Path, source_name: str, salt: str) -> None:
+    """Hash the phone mentions that earlier imports of the source stored in clear; logs how many rows."""
+    with writer(db_path) as con:
+        rewritten = scrub_phone_mentions(con, source_name, salt)
+    if any(rewritten.values()):
+        log.info(
+            "%s: phone mentions stored in clear by an earlier import hashed in %d items and %d earlier versions",
+            source_name,
+            rewritten["items"],
+            rewritten["item_versions"],
+        )
 
 
 def _guarded(items: Iterator[Item]) -> Iterator[Item]:

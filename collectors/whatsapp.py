@@ -22,7 +22,11 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``.
   @-mentions of a number in the text (``@77011234567``, ``@+7 701 123 4567``, the number maybe
   wrapped in U+2068…U+2069) become ``@phone:<16 hex>`` the same way, so a mention matches that
-  participant's author id; ``external_id`` is still computed from the text as exported.
+  participant's author id; ``external_id`` is still computed from the text as exported. A ``+``
+  number in groups ends with the group that brings a ``+7`` number to 11 digits, any other (or a
+  ``+7`` one whose groups do not stop at 11) with the last group that keeps it within 15 (E.164),
+  so ``@+7 701 123 4567 5000 тг`` keeps its ``5000``. Mentions that imports made before mention
+  hashing stored in clear are hashed in the database before the next import (``batch.whatsapp_scrub``).
 * A header line with an impossible date or time, and text before the first header, are reported
   with their line number; the rest is imported.
 """
@@ -69,11 +73,15 @@ _HEADER = re.compile(
 )
 _PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
 # an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
-# wraps names, which the is_phone check leaves alone); otherwise +digits in groups, or a bare digit run
+# wraps names, which the is_phone check leaves alone); otherwise +digits in groups, or a bare digit run.
+# Groups stop where the number must end, or "@+7 701 123 4567 5000 тг" would hash the sum with it.
 _MENTION = re.compile(
     r"""(?<!\w)@[\u200e\u200f\u202a-\u202e\u2066\u2067]*
     (?:\u2068(?P<isolated>[^\u2069\n]{1,60})\u2069
-    |\u2068?(?P<number>\+\d+(?:[\x20\u00a0\u202f()\-]{1,2}\d+)*|\d{7,}))""",
+    |\u2068?(?P<number>
+        \+7(?:[\x20\u00a0\u202f()\-]{0,2}\d){10}(?!\d)  # Kazakhstan, Russia: 11 digits, then a group ends
+        |\+\d(?:[\x20\u00a0\u202f()\-]{0,2}\d){6,14}(?!\d)  # other numbers: up to 15 (E.164), ditto
+        |\d{7,}))""",
     re.VERBOSE,
 )
 _EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)

@@ -539,3 +539,23 @@ def test_numbers_that_are_not_phone_mentions_left_alone(tmp_path: Path) -> None:
     items, errors = read(path)
     assert errors == []
     assert [i.text for i in items] == texts
+
+
+@pytest.mark.parametrize(
+    ("mention", "number", "rest"),
+    [
+        ("@+7 701 123 4567", "+77011234567", " 5000 тг собрали"),  # +7: 11 digits, not the sum
+        ("@+7 (701) 123-45-67", "+77011234567", " 2 подъезд"),
+        ("@+44 20 7946 0958", "+442079460958", " спасибо"),  # 12 digits abroad: the whole number
+        ("@+44 20 7946 0958", "+442079460958", " 5000 тг"),  # a 16th digit is past E.164
+        ("@+7 701 123 45 678", "+770112345678", " ок"),  # +7 groups past 11 digits: the E.164 rule
+    ],
+)
+def test_plus_number_mention_stops_where_the_number_ends(
+    tmp_path: Path, mention: str, number: str, rest: str
+) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(f"25.11.2026, 14:40 - Айгерим: {mention}{rest}\n", encoding="utf-8")
+    items, errors = read(path)
+    assert errors == []
+    assert [i.text for i in items] == [f"@{whatsapp.hash_phone(number, SALT)}{rest}"]
