@@ -40,7 +40,7 @@ _DOMAIN_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі"
 )
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_][A-Za-z0-9_.]{1,63}")
+_MENTION = re.compile(r"(?<![\w@])@(?:phone:[0-9a-f]{16}(?![0-9a-z])|[A-Za-z0-9_][A-Za-z0-9_.]{1,63})")
 # Kazakhstan/Russia numbers (+7 / 8 and ten digits, any grouping) and other international numbers.
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+7|8)[\s\-.]*\(?\d{3}\)?[\s\-.]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)"

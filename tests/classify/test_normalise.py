@@ -140,3 +140,10 @@ def test_no_runs_of_spaces_or_odd_spaces_survive(text: str) -> None:
     assert "  " not in out and "\n\n" not in out
     assert not any(ch in out for ch in "\t\r\u00a0\u2009\u3000\u200b\x0b")
     assert all(line == line.strip() and line for line in out.split("\n")) or out == ""
+
+
+def test_hashed_phone_mentions_are_masked_whole() -> None:
+    # The WhatsApp importer writes a mention of a phone number as @phone:<16 hex>: the hex digits are
+    # no words («abcdef» would read as Latin text), so the whole mention is one [user].
+    text = "@phone:0123456789abcdef жарық жоқ, @phone:fedcba9876543210 біледі"
+    assert normalise(text) == "[user] жарық жоқ, [user] біледі"
