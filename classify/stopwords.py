@@ -287,6 +287,102 @@ _NUMBER_WORDS = frozenset(
         "десять",
     ]
 )
+# Kazakh number words take case endings («сағат сегізде», "at eight o'clock"; «үш күннен»): the forms of
+# each with the endings of both vowel rows, and the collective and ordinal ones («бесеу», «үшінші»).
+# Over-generated forms that are no words do no harm; the real ones that are other words are function
+# words anyway («бірге», "together"; «біреу», "someone").
+_KK_NUMBER_ENDINGS = [
+    "де",
+    "да",
+    "те",
+    "та",
+    "ге",
+    "ға",
+    "ке",
+    "қа",
+    "ден",
+    "дан",
+    "тен",
+    "тан",
+    "нен",
+    "нан",
+    "дің",
+    "дың",
+    "тің",
+    "тың",
+    "нің",
+    "ның",
+    "ді",
+    "ды",
+    "ті",
+    "ты",
+    "ні",
+    "ны",
+    "мен",
+    "бен",
+    "пен",
+    "еу",
+    "ау",
+    "інші",
+    "ыншы",
+    "нші",
+    "ншы",
+    "дегі",
+    "дағы",
+    "тегі",
+    "тағы",
+]
+_KK_NUMBER_FORMS = frozenset(
+    number + ending
+    for number in (
+        "бір",
+        "екі",
+        "үш",
+        "төрт",
+        "бес",
+        "алты",
+        "жеті",
+        "сегіз",
+        "тоғыз",
+        "он",
+        "жиырма",
+        "отыз",
+        "қырық",
+        "елу",
+        "алпыс",
+        "жетпіс",
+        "сексен",
+        "тоқсан",
+        "жүз",
+        "мың",
+    )
+    for ending in _KK_NUMBER_ENDINGS
+) - {"онда", "оны", "онта"}  # «онда» ("there") and «оны» ("him, it") are pronouns: keep them as they are
+# Russian number words in their other cases («трем», «пятью», «десяти»; not «семью», also "family").
+_RU_NUMBER_FORMS = frozenset(
+    [
+        "двум",
+        "двумя",
+        "тремя",
+        "трем",
+        "трём",
+        "четырех",
+        "четырёх",
+        "четырем",
+        "четырём",
+        "четырьмя",
+        "пятью",
+        "шести",
+        "шестью",
+        "семи",
+        "восьми",
+        "восемью",
+        "девяти",
+        "девятью",
+        "десяти",
+        "десятью",
+    ]
+)
 # Words of when («кеше кешкі», "yesterday evening"; «вчера вечером»): the same («кешкі сағат» was shown).
 _TIME_WORDS = frozenset(
     [
@@ -307,5 +403,5 @@ _TIME_WORDS = frozenset(
         "ночью",
     ]
 )
-_NOT_SHOWN = _NOT_EVIDENCE_SPELLED | _NUMBER_WORDS | _TIME_WORDS
+_NOT_SHOWN = _NOT_EVIDENCE_SPELLED | _NUMBER_WORDS | _KK_NUMBER_FORMS | _RU_NUMBER_FORMS | _TIME_WORDS
 NOT_EVIDENCE = _NOT_SHOWN | letterless(_NOT_SHOWN)

@@ -278,8 +278,8 @@ def test_kazakh_typed_without_kazakh_letters_is_scored_with_the_informal_weights
 
 def test_kazakh_function_words_are_not_evidence(model) -> None:  # type: ignore[no-untyped-def]
     # «ушин» (үшін, "for") and «бирак» (бірақ, "but") typed without Kazakh letters are function words
-    # too; so are the postpositions «бері» ("since") and «соң» ("after"), number words («үш», «три») and
-    # words of when («кеше кешкі сағат», "yesterday at ... in the evening").
+    # too; so are the postpositions «бері» ("since") and «соң» ("after"), number words («үш», «три»), also
+    # with case endings («сегізде», "at eight"; «пятью»), and words of when («кеше кешкі сағат»).
     texts = [
         "Акимшиликтин кызметкери жер учаскесин беру ушин акша сурады",
         "Казир су бар, бирак ыстык су жок",
@@ -288,9 +288,12 @@ def test_kazakh_function_words_are_not_evidence(model) -> None:  # type: ignore[
         "Біздің ауылда үш күннен бері су жоқ.",
         "Уже три дня сидим без воды, третий день нет воды",
         "Кеше кешкі сағат сегізде жарық та өшіп қалды. Трансформатор ескі.",
+        "Кеше сағат тоғызда жарық өшті, бүгін оннан бастап су да жоқ.",
+        "Автобус пятью минутами раньше ушел, остановка без света, в десяти метрах яма",
     ]
-    labels = ["corruption"] + ["infrastructure"] * 6
+    labels = ["corruption"] + ["infrastructure"] * 8
     not_shown = {"ушин", "бирак", "бері", "соң", "үш", "три", "кеше", "кешкі", "сағат"}
+    not_shown |= {"сегізде", "тоғызда", "оннан", "пятью", "десяти"}
     for result, label in zip(model.classify(texts), labels, strict=True):
         assert label in result["labels"], result
         words = {word for term in result["evidence"][label] for word in term.split()}
