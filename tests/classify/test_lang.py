@@ -18,6 +18,12 @@ from classify.normalise import normalise
         ("Оте кушти", "kk"),
         ("Казир мулдем истемейди", "kk"),
         ("Кызмет нашар, акша жатыр", "kk"),
+        # One cue word, Russian loanwords and Kazakh endings («-нын», «-тин»): lingua said ru.
+        ("Поликлиниканын терапевти жок", "kk"),
+        ("Офистин кондиционери истемейди", "kk"),
+        # Russian words with those endings stay Russian («сын», «доллар», «тенге»).
+        ("Мой сын ходит в школу номер сорок, там холодно в классах", "ru"),
+        ("Курс доллара вырос, тенге падает, цены на хлеб растут", "ru"),
         ("Неше күн су жоқ, үйде ешкім жоқ, воды нет третий день, и акимат не реагирует на это", "mixed"),
         ("This application is great and it works well", "other"),
         ("12345 !!!", "other"),
