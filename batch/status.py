@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.sources import Config
+from ops.health import sources_needing_attention
 from store.db import reader
 
 
@@ -47,6 +48,11 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
             "WHERE c.content_hash IS DISTINCT FROM i.content_hash"
         ).fetchone()[0]
         flagged = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
+        silent = {
+            health.source: health
+            for health, reason in sources_needing_attention(con, 0, config.silent_hours(), now)
+            if reason == "silent"
+        }
         recent = (
             con.execute(
                 "SELECT run_id, source, status, started_at, fetched, new, updated, error FROM runs "
@@ -90,6 +96,13 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
             note.append(f"backing off, next try {_ago(due, now)}")
         if last_ok and status not in {"ok", "partial"}:
             note.append(f"last success {_ago(last_ok, now)}")
+        if name in silent:
+            newest = silent[name].last_new_item
+            note.append(
+                f"silent: no new item since {_ago(newest, now)}"
+                if newest
+                else "silent: never brought an item"
+            )
         print(
             f"{name:<24} {_ago(started, now):<12} {status or '-':<10} {fetched or 0:>7} {new or 0:>6} "
             f"{updated or 0:>5} {fails:>5} {items:>8}  {'; '.join(note)}"

@@ -37,8 +37,14 @@ SETTINGS_KEYS = frozenset(
         "max_parallel_sources",  # `schedule`: sources collected at the same time (threads)
         "snapshot_dir",  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
         "stop_grace_seconds",  # `schedule`: how long SIGTERM waits for runs blocked on the network
+        "silent_hours",  # a collected source with no new item for this long is reported (0: never)
     }
 )
+# Keys every collected source may carry besides its kind's own and HTTP_KEYS.
+WATCH_KEYS = frozenset({"silent_hours"})
+# A collected source that runs fine but has brought no new item for a week has most likely stopped
+# working in a way no error shows: a new page layout, a moved feed, a channel gone private.
+DEFAULT_SILENT_HOURS = 168.0
 TOP_LEVEL_KEYS = frozenset({"settings", "sources", "alerts"})
 ALERT_KEYS = frozenset(
     {
@@ -77,6 +83,11 @@ class Config:
     def collected(self) -> list[SourceConfig]:
         """Sources that `run` collects (import-only kinds are left out)."""
         return [s for s in self.sources if s.kind in COLLECTORS]
+
+    def silent_hours(self) -> dict[str, float]:
+        """Per collected source, the hours without a new item after which it is reported (0: never)."""
+        default = self.settings.get("silent_hours", DEFAULT_SILENT_HOURS)
+        return {s.name: float(s.options.get("silent_hours", default)) for s in self.collected()}
 
 
 def load_config(path: str | Path) -> Config:
@@ -149,6 +160,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         )
     settings = _table(data, "settings", where)
     _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
+    _check_hours(settings.get("silent_hours"), "[settings] silent_hours", where)
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
     try:
@@ -208,14 +220,23 @@ def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig
     schedule = table.get("schedule")
     if schedule is not None:
         validate_cron(schedule, where=where, source=name)
+    _check_hours(table.get("silent_hours"), "silent_hours", where, source=name)
     options = {k: v for k, v in table.items() if k not in COMMON_KEYS}
     return SourceConfig(name=name, kind=kind, options=options, schedule=schedule)
+
+
+def _check_hours(value: Any, key: str, where: str, source: str | None = None) -> None:
+    """A number of hours, 0 or more, when given."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+        raise ConfigError(
+            f"{key} must be a number of hours, 0 or more (0: never), not {value!r}", path=where, source=source
+        )
 
 
 def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
     if kind in COLLECTORS:
         module = collector_module(kind)
-        return frozenset(module.REQUIRED), frozenset(module.OPTIONAL) | HTTP_KEYS
+        return frozenset(module.REQUIRED), frozenset(module.OPTIONAL) | HTTP_KEYS | WATCH_KEYS
     module = importlib.import_module(IMPORTERS[kind].partition(":")[0])
     return frozenset(), frozenset(getattr(module, "IMPORT_OPTIONS", frozenset()))
 

@@ -12,6 +12,7 @@ import logging
 import os
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -77,7 +78,7 @@ class SourceAlert:
     """A source that needs a person."""
 
     health: SourceHealth
-    reason: str  # token | permission | failures
+    reason: str  # token | permission | failures | silent
 
     @property
     def key(self) -> str:
@@ -95,6 +96,7 @@ class SourceAlert:
             "last_success": h.last_success.isoformat() if h.last_success else None,
             "next_try": h.next_due.isoformat() if h.next_due else None,
             "error": h.error,
+            "last_new_item": h.last_new_item.isoformat() if h.last_new_item else None,
         }
 
 
@@ -149,6 +151,7 @@ class Digest:
                     "token": "the access token is missing or expired: issue a new one",
                     "permission": "the token lacks a permission: grant it",
                     "failures": f"failed {h.consecutive_failures} times in a row",
+                    "silent": _silence(h),
                 }[s.reason]
                 last = (
                     f"last success {h.last_success:%Y-%m-%d %H:%M} UTC"
@@ -215,25 +218,52 @@ def pending_items(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str
     return items
 
 
+def _silence(h: SourceHealth) -> str:
+    """What to tell a person about a silent source."""
+    if h.last_new_item is None:
+        return "its runs succeed but it has never brought an item: check its address and selectors"
+    return (
+        f"no new item since {h.last_new_item:%Y-%m-%d %H:%M} UTC although its runs succeed: check that "
+        "the site, feed or channel still publishes there (address, page layout, selectors)"
+    )
+
+
 def pending_sources(
-    con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    channel: str,
+    alerts: dict[str, Any],
+    silent_hours: Mapping[str, float] | None = None,
 ) -> list[SourceAlert]:
-    """Source incidents (expired token, missing permission, N failures in a row) not yet sent on ``channel``."""
+    """Source incidents (expired token, missing permission, N failures in a row, silence) not yet sent
+    on ``channel``."""
     sent = {
         row[0]
         for row in con.execute(
             "SELECT key FROM alerts_sent WHERE channel = ? AND key LIKE 'source:%'", [channel]
         ).fetchall()
     }
+    failures = int(alerts.get("failures", 3))
+    now = datetime.now(UTC)
     found = [
-        SourceAlert(h, reason) for h, reason in sources_needing_attention(con, int(alerts.get("failures", 3)))
+        SourceAlert(h, reason) for h, reason in sources_needing_attention(con, failures, silent_hours, now)
     ]
     return [a for a in found if a.key not in sent]
 
 
-def build_digest(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any], batch: str) -> Digest:
+def build_digest(
+    con: duckdb.DuckDBPyConnection,
+    channel: str,
+    alerts: dict[str, Any],
+    batch: str,
+    silent_hours: Mapping[str, float] | None = None,
+) -> Digest:
     """Everything ``channel`` has not announced yet."""
-    return Digest(channel, batch, pending_items(con, channel, alerts), pending_sources(con, channel, alerts))
+    return Digest(
+        channel,
+        batch,
+        pending_items(con, channel, alerts),
+        pending_sources(con, channel, alerts, silent_hours),
+    )
 
 
 def mark_sent(con: duckdb.DuckDBPyConnection, channel: str, keys: list[str]) -> None:
@@ -397,14 +427,18 @@ class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)  # channel -> error
 
 
-def deliver(db_path: Path, alerts: dict[str, Any], *, batch: str) -> DeliveryReport:
-    """Send each configured channel its digest of what it has not announced; never raises for a delivery."""
+def deliver(
+    db_path: Path, alerts: dict[str, Any], *, batch: str, silent_hours: Mapping[str, float] | None = None
+) -> DeliveryReport:
+    """Send each configured channel its digest of what it has not announced; never raises for a delivery.
+
+    ``silent_hours`` (``Config.silent_hours()``) names the sources whose silence is announced."""
     report = DeliveryReport()
     wanted = channels(alerts)
     if not wanted:
         return report
     with writer(db_path) as con:  # one short open to read every channel's digest
-        digests = [build_digest(con, channel, alerts, batch) for channel in wanted]
+        digests = [build_digest(con, channel, alerts, batch, silent_hours) for channel in wanted]
     delivered: list[Digest] = []
     for digest in digests:
         if digest.empty():

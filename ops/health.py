@@ -1,13 +1,18 @@
 """Source health for the scheduler: back-off checks and the sources a person must look at.
 
+A person must look at a source whose token expired or lacks a permission, that failed a number of
+times in a row, or that is *silent*: its runs succeed but it has brought no new item for its
+``silent_hours`` (a changed page layout, a moved feed or a channel gone private fail no request).
+
 The runner keeps each source's failures in a row and its back-off (``source_state.next_due``);
 this module only reads them, so `status`, the scheduler and the alerts agree on one truth.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -26,6 +31,16 @@ class SourceHealth:
     last_success: datetime | None
     next_due: datetime | None
     error: str | None
+    last_new_item: datetime | None = None  # when the newest item of the source was first stored
+    watched_since: datetime | None = None  # start of its first successful run
+
+    def silent_for(self, now: datetime) -> timedelta | None:
+        """How long a source whose last run succeeded has brought no new item (from its first
+        successful run when it never brought one); None while its last run failed or it never ran."""
+        since = self.last_new_item or self.watched_since
+        if self.status not in OK_STATUSES or since is None:
+            return None
+        return now - since
 
     @property
     def reason(self) -> str | None:
@@ -35,8 +50,10 @@ class SourceHealth:
         return None
 
     def alert_key(self, reason: str) -> str:
-        """One key per incident: it changes only when the source succeeds again."""
-        since = self.last_success.isoformat() if self.last_success else "never"
+        """One key per incident: it changes only when the source succeeds again (a silence: when
+        the source brings a new item)."""
+        when = self.last_new_item if reason == "silent" else self.last_success
+        since = when.isoformat() if when else "never"
         return f"source:{self.source}|{reason}|{since}"
 
 
@@ -49,17 +66,23 @@ def backed_off_until(con: duckdb.DuckDBPyConnection, source: str, now: datetime)
 
 
 def source_health(con: duckdb.DuckDBPyConnection) -> list[SourceHealth]:
-    """Every source with a state or a finished run: last status, failures in a row, back-off."""
+    """Every source with a state or a finished run: last status, failures in a row, back-off, and
+    when it last brought a new item."""
     rows = con.execute(
         """
         WITH last AS (
             SELECT source, status, error FROM runs
             WHERE status <> 'running' AND kind NOT LIKE 'import:%'
             QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
-        )
+        ), watched AS (
+            SELECT source, min(started_at) AS since FROM runs
+            WHERE status IN ('ok', 'partial') AND kind NOT LIKE 'import:%' GROUP BY source
+        ), newest AS (SELECT source, max(collected_at) AS at FROM items GROUP BY source)
         SELECT coalesce(s.source, l.source), l.status, coalesce(s.consecutive_failures, 0),
-               s.last_success, s.next_due, l.error
+               s.last_success, s.next_due, l.error, n.at, w.since
         FROM source_state s FULL JOIN last l USING (source)
+        LEFT JOIN newest n ON n.source = coalesce(s.source, l.source)
+        LEFT JOIN watched w ON w.source = coalesce(s.source, l.source)
         ORDER BY 1
         """
     ).fetchall()
@@ -67,13 +90,21 @@ def source_health(con: duckdb.DuckDBPyConnection) -> list[SourceHealth]:
 
 
 def sources_needing_attention(
-    con: duckdb.DuckDBPyConnection, failures: int
+    con: duckdb.DuckDBPyConnection,
+    failures: int,
+    silent_hours: Mapping[str, float] | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[SourceHealth, str]]:
-    """Sources whose token or permission failed, or that failed ``failures`` times in a row, with the reason."""
+    """Sources whose token or permission failed, that failed ``failures`` times in a row, or that
+    ran fine but brought no new item for their ``silent_hours`` (0: never), with the reason."""
     found = []
     for health in source_health(con):
+        hours = (silent_hours or {}).get(health.source, 0.0)
+        quiet = health.silent_for(now) if hours > 0 and now is not None else None
         if health.reason:
             found.append((health, health.reason))
         elif failures > 0 and health.consecutive_failures >= failures and health.status not in OK_STATUSES:
             found.append((health, "failures"))
+        elif quiet is not None and quiet >= timedelta(hours=hours):
+            found.append((health, "silent"))
     return found

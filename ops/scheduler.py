@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -38,6 +38,7 @@ TIMEZONE = "Asia/Almaty"
 DEFAULT_MISFIRE_GRACE = 300  # seconds
 DEFAULT_WORKERS = 4
 DEFAULT_STOP_GRACE = 20.0  # seconds a stop waits for runs blocked on the network
+SILENCE_CHECK = timedelta(hours=1)  # a batch without news still looks for silent sources this often
 SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
 
 
@@ -88,6 +89,7 @@ class Scheduler:
         self._classified_upto = 0
         self._snapshot_upto = 0
         self._alerts_pending = True
+        self._alerts_checked: datetime | None = None  # last digest; silence needs no news to be announced
         self._batches = 0
         self._count_lock = threading.Lock()
         self._active: set[str] = set()  # sources whose job is running
@@ -208,9 +210,14 @@ class Scheduler:
                 if not self.should_stop():  # a stopped pass left items for the next process
                     self._classified_upto = stored
             news = outcome.classified or outcome.status not in {"ok", "partial"}
-            if self.config.alerts and (news or self._alerts_pending):
+            checked = self._alerts_checked
+            silence_due = checked is None or self.clock() - checked >= SILENCE_CHECK
+            if self.config.alerts and (news or self._alerts_pending or silence_due):
                 # What was just classified is announced even when a stop is pending.
-                report = alerting.deliver(self.db_path, self.config.alerts, batch=batch)
+                report = alerting.deliver(
+                    self.db_path, self.config.alerts, batch=batch, silent_hours=self.config.silent_hours()
+                )
+                self._alerts_checked = self.clock()
                 outcome.alerts = report.sent
                 self._alerts_pending = bool(report.failed)  # a failed delivery retries next batch
             if self.snapshot_dir is not None and self._snapshot_upto < stored and not self.should_stop():
