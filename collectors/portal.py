@@ -3,9 +3,10 @@
 One run: discover article URLs (listing pages with pagination, feeds, sitemaps), fetch the new ones
 within the crawl budget, and revisit known ones by a recheck policy by age (fresh articles often,
 old ones rarely) to pick up new comments. Unchanged pages are not re-parsed (conditional GET).
-With ``render = true`` an article page is loaded again in headless Chromium after the HTTP fetch and
-its rendered DOM is parsed (comments that scripts insert); such articles are always fetched in full,
-since their comments change while the HTML does not.
+With ``render = true`` an article page (and each page of its comment thread) is loaded in headless
+Chromium after the HTTP fetch, from that fetch's HTML, every further request of the page going through
+the run's client, and its rendered DOM is parsed (comments that scripts insert); such articles are
+always fetched in full, since their comments change while the HTML does not.
 
 The cursor in ``ctx.state``::
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from collectors.base import CollectContext
 from collectors.extract import Article, extract_article
+from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_comments import Comment
 from collectors.portal_discovery import (
@@ -171,6 +173,7 @@ class _Run:
         self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
         self.start_requests = ctx.http.stats.requests
         self.browser_missing = False  # reported once, then the rest of the run parses the HTML
+        self.render_reported: set[str] = set()  # causes of refused render requests already reported
 
     def budget_left(self) -> bool:
         return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
@@ -189,24 +192,38 @@ class _Run:
         self.errors.append(line[:300])
 
     def rendered(self, resp: Any) -> str:
-        """The article page to parse: with ``render``, its DOM after its scripts ran; else, or when
-        Chromium is missing or fails, the HTML as fetched (the article is stored either way)."""
+        """The page to parse: with ``render``, its DOM after its scripts ran, every request they made
+        through the run's client; else, or when Chromium is missing or fails, the HTML as fetched."""
         if not self.opts["render"] or self.browser_missing:
             return str(resp.text)
+        name, shown = self.ctx.source.name, mask_secrets(resp.url)
         try:
-            return render_dom(
+            rendering = render_dom(
                 resp.url,
                 wait_ms=self.opts["render_wait_ms"],
                 timeout=self.opts["render_timeout"],
-                user_agent=self.ctx.http.user_agent,
+                client=self.ctx.http,
+                html=resp.content,
+                content_type=resp.headers.get("Content-Type") or "text/html",
+                budget_left=self.budget_left,
             )
         except RenderError as exc:
             self.browser_missing = isinstance(exc, BrowserMissing)
-            exc.source = self.ctx.source.name
+            exc.source = name
             line = f"{exc}; parsed the page's HTML instead"
             log.error("%s", line)
             self.errors.append(line[:400])
             return str(resp.text)
+        log.info("source %s: rendered %s: %s", name, shown, rendering.traffic.summary())
+        for cause, message in rendering.traffic.problems().items():
+            line = f"{shown}: {message}"
+            if cause in self.render_reported:  # once per run in the report; each page in the log
+                log.warning("source %s: %s", name, line)
+                continue
+            self.render_reported.add(cause)
+            log.error("source %s: %s", name, line)
+            self.errors.append(line[:400])
+        return rendering.html
 
     def parse(self, resp: Any, text: str | None = None) -> Any:
         """The article (and its comments) of a fetched page, with this source's selectors and limits."""
@@ -383,12 +400,12 @@ def _follow_comment_pages(
             break
         visited.add(next_url)
         try:
-            more = run.fetch(next_url, conditional=True)
+            more = run.fetch(next_url, conditional=not opts["render"])  # rendered: as the article page
             if more.not_modified:  # its comments are stored already; go on to the next page we know
                 known_at = pages.index(next_url) if next_url in pages else -1
                 next_url = pages[known_at + 1] if 0 <= known_at < len(pages) - 1 else None
                 continue
-            page = run.parse(more)
+            page = run.parse(more, run.rendered(more))
         except Exception as exc:
             run.fail(next_url, exc)
             break
