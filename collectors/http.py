@@ -2,6 +2,7 @@
 
 Timeouts; retries with exponential backoff and jitter on 429, 5xx and connection errors, honouring
 Retry-After; a minimum delay between two requests to the same host; robots.txt (cached per host);
+redirects followed hop by hop (at most ten), each hop paced, counted and checked against robots.txt;
 conditional GET with the validators kept per URL and a content-hash fallback (some servers send
 stale validators, or none); a cap on the body size; decoding of UTF-8 and cp1251 pages; secrets
 masked in every URL that reaches a message.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monitor)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ROBOTS_MAX_AGE = 24 * 3600  # seconds a robots.txt is trusted
+MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "token", "key", "password", "client_secret"})
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
@@ -238,12 +241,69 @@ class HttpClient:
             if known.get("last_modified"):
                 send["If-Modified-Since"] = known["last_modified"]
         limit = max_bytes or self.max_bytes
+        # Redirects are followed here, not by requests: each hop is a request like any other (paced,
+        # counted, retried) and its target must pass robots.txt too.
+        current = url
+        for hops in range(MAX_REDIRECTS + 1):
+            resp, content = self._exchange(current, send, limit, retry_statuses)
+            location = resp.headers.get("Location") if resp.status_code in REDIRECT_STATUSES else None
+            if not location:
+                break
+            target = urljoin(current, location)
+            if hops == MAX_REDIRECTS:
+                raise FetchError(f"more than {MAX_REDIRECTS} redirects", source=self.source, url=shown)
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise FetchError(
+                    f"redirected to a non-HTTP address {mask_secrets(target)}", source=self.source, url=shown
+                )
+            if not self.allowed(target):
+                raise RobotsDisallowed(
+                    f"robots.txt disallows the redirect target {mask_secrets(target)}",
+                    source=self.source,
+                    url=shown,
+                )
+            current = target
+        final_url = current
+        if resp.status_code == 304:
+            self.stats.not_modified += 1
+            return Response(final_url, 304, resp.headers, b"", not_modified=True)
+        if raise_for_status and resp.status_code >= 400:
+            raise FetchError(
+                f"server answered {resp.status_code} {resp.reason or ''}".strip(),
+                source=self.source,
+                url=shown,
+                status=resp.status_code,
+            )
+        digest = hashlib.sha256(content).hexdigest()[:32]
+        unchanged = bool(known) and known.get("hash") == digest
+        if unchanged:
+            self.stats.not_modified += 1
+        if conditional and resp.status_code < 300:  # only URLs fetched conditionally keep validators
+            self.validators[url] = {
+                k: v
+                for k, v in {
+                    "etag": resp.headers.get("ETag"),
+                    "last_modified": resp.headers.get("Last-Modified"),
+                    "hash": digest,
+                }.items()
+                if v
+            }
+        return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
+
+    def _exchange(
+        self, url: str, send: Mapping[str, str], limit: int, retry_statuses: frozenset[int]
+    ) -> tuple[requests.Response, bytes]:
+        """One request for ``url`` (no redirect followed), retried on connection errors and
+        ``retry_statuses``; the response and its body (read within ``limit`` bytes)."""
+        shown = mask_secrets(url)
         host = urlsplit(url).netloc
         attempt = 0
         while True:
             self._wait_turn(host)
             try:
-                resp = self.session.get(url, headers=send, timeout=self.timeout, stream=True)
+                resp = self.session.get(
+                    url, headers=send, timeout=self.timeout, stream=True, allow_redirects=False
+                )
                 self.stats.requests += 1
                 content = self._read_capped(resp, limit, shown)
             except ResponseTooLarge:
@@ -271,33 +331,7 @@ class HttpClient:
                 self._pause(attempt, retry_after)
                 attempt += 1
                 continue
-            break
-        final_url = resp.url or url
-        if resp.status_code == 304:
-            self.stats.not_modified += 1
-            return Response(final_url, 304, resp.headers, b"", not_modified=True)
-        if raise_for_status and resp.status_code >= 400:
-            raise FetchError(
-                f"server answered {resp.status_code} {resp.reason or ''}".strip(),
-                source=self.source,
-                url=shown,
-                status=resp.status_code,
-            )
-        digest = hashlib.sha256(content).hexdigest()[:32]
-        unchanged = bool(known) and known.get("hash") == digest
-        if unchanged:
-            self.stats.not_modified += 1
-        if conditional and resp.status_code < 300:  # only URLs fetched conditionally keep validators
-            self.validators[url] = {
-                k: v
-                for k, v in {
-                    "etag": resp.headers.get("ETag"),
-                    "last_modified": resp.headers.get("Last-Modified"),
-                    "hash": digest,
-                }.items()
-                if v
-            }
-        return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
+            return resp, content
 
     def _read_capped(self, resp: requests.Response, limit: int, shown: str) -> bytes:
         declared = resp.headers.get("Content-Length")

@@ -178,3 +178,51 @@ def test_robots_kept_with_validators_for_a_day(httpserver: HTTPServer) -> None:
     third, _ = client(validators=validators)
     third.get(httpserver.url_for("/a"))
     assert len([r for r, _ in httpserver.log if r.path == "/robots.txt"]) == 2
+
+
+# -- redirects: each hop is a request of ours ----------------------------------------------------
+
+
+def test_redirects_are_followed_hop_by_hop_paced_and_counted(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/moved"})
+    httpserver.expect_request("/moved").respond_with_data("", status=302, headers={"Location": "/new?x=1"})
+    httpserver.expect_request("/new").respond_with_data("here")
+    http, slept = client(min_delay=5.0, pacer=HostPacer())
+    resp = http.get(httpserver.url_for("/old"))
+    assert resp.status == 200 and resp.text == "here"
+    assert resp.url == httpserver.url_for("/new") + "?x=1"
+    assert http.stats.requests == 4  # robots.txt and three hops
+    assert len(slept) == 3 and all(s > 4.0 for s in slept)  # min_delay before each request after the first
+    paths = [request.path for request, _ in httpserver.log]
+    assert paths == ["/robots.txt", "/old", "/moved", "/new"]
+
+
+def test_a_redirect_to_a_url_robots_txt_disallows_is_not_followed(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    httpserver.expect_request("/open").respond_with_data("", status=302, headers={"Location": "/private/x"})
+    httpserver.expect_request("/private/x").respond_with_data("secret")
+    http, _ = client()
+    with pytest.raises(RobotsDisallowed, match="redirect target") as err:
+        http.get(httpserver.url_for("/open"))
+    assert "/private/x" in str(err.value)
+    assert [request.path for request, _ in httpserver.log] == ["/robots.txt", "/open"]
+
+
+def test_a_redirect_loop_ends_with_one_clear_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    httpserver.expect_request("/b").respond_with_data("", status=307, headers={"Location": "/a"})
+    http, slept = client(respect_robots=False)
+    with pytest.raises(FetchError, match="more than 10 redirects"):
+        http.get(httpserver.url_for("/a"))
+    assert len(httpserver.log) == 11 and slept == []  # no retry: a loop does not heal
+
+
+def test_a_redirect_keeps_secrets_masked(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/api").respond_with_data(
+        "", status=302, headers={"Location": "ftp://files.example/x?access_token=SECRET1"}
+    )
+    http, _ = client(respect_robots=False)
+    with pytest.raises(FetchError, match="non-HTTP address") as err:
+        http.get(httpserver.url_for("/api") + "?access_token=SECRET2")
+    assert "SECRET1" not in str(err.value) and "SECRET2" not in str(err.value)
