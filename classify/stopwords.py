@@ -403,5 +403,34 @@ _TIME_WORDS = frozenset(
         "ночью",
     ]
 )
-_NOT_SHOWN = _NOT_EVIDENCE_SPELLED | _NUMBER_WORDS | _KK_NUMBER_FORMS | _RU_NUMBER_FORMS | _TIME_WORDS
+# The formulas of an appeal: greetings, thanks, "I ask", "street", "photo" («Здравствуйте, прошу убрать
+# мусор на ул. Абая, фото прилагаю»). The city-portal appeals are full of them, so they weigh as
+# features, but they tell a reviewer nothing about what is wrong.
+_FORMULAS = frozenset(
+    [
+        "здравствуйте",
+        "добрый",
+        "прошу",
+        "просим",
+        "просьба",
+        "пожалуйста",
+        "спасибо",
+        "благодарю",
+        "ул",
+        "фото",
+        "фотофиксация",
+        "фотографии",
+        "прилагаю",
+        "сәлеметсіз",
+        "сәлеметсіздер",
+        "рахмет",
+        "өтінемін",
+        "өтініш",
+        "сурет",
+        "суреттер",
+    ]
+)
+_NOT_SHOWN = (
+    _NOT_EVIDENCE_SPELLED | _NUMBER_WORDS | _KK_NUMBER_FORMS | _RU_NUMBER_FORMS | _TIME_WORDS | _FORMULAS
+)
 NOT_EVIDENCE = _NOT_SHOWN | letterless(_NOT_SHOWN)

@@ -300,6 +300,22 @@ def test_kazakh_function_words_are_not_evidence(model) -> None:  # type: ignore[
         assert words and not words & not_shown, result["evidence"]
 
 
+def test_appeal_formulas_are_not_evidence(model) -> None:  # type: ignore[no-untyped-def]
+    # Greetings, "I ask", "street", "photo" weigh as features (the city-portal appeals are full of them)
+    # but explain nothing to a reviewer.
+    texts = [
+        "Здравствуйте! Прошу убрать мусор во дворе на ул. Абая, фото прилагаю. Спасибо",
+        "Добрый день, просьба отремонтировать яму на дороге у дома, фотофиксация прилагается",
+        "Сәлеметсіз бе, біздің көшеде шұңқыр көп, машиналар бұзылады, рахмет",
+    ]
+    formulas = {"здравствуйте", "прошу", "ул", "фото", "спасибо", "добрый", "просьба", "фотофиксация"}
+    formulas |= {"сәлеметсіз", "рахмет"}
+    for result in model.classify(texts):
+        assert "infrastructure" in result["labels"], result
+        words = {word for term in result["evidence"]["infrastructure"] for word in term.split()}
+        assert words and not words & formulas, result["evidence"]
+
+
 def test_a_model_without_informal_weights_scores_every_text_with_its_main_weights(
     tmp_path: Path, model
 ) -> None:  # type: ignore[no-untyped-def]
