@@ -54,3 +54,13 @@ def test_kazakh_typed_without_kazakh_letters_only_when_read_so() -> None:
     assert fire("Бюджетти урлады") == []
     assert fire("Шункыр") == []
     assert fire("Шункыр", letterless=True) == []  # a road word alone is no complaint
+
+
+def test_a_residents_request_is_a_problem_word() -> None:
+    # «Please repair the pothole in the street», «we ask you to install a light»: the request implies the defect.
+    assert fire("Көшедегі шұңқырды жөндеңіздер") == ["topic_problem"]
+    assert fire("Аулаға шам орнатуды сұраймыз") == ["topic_problem"]
+    assert fire("Кошедеги шункырды жондениздер", letterless=True) == ["topic_problem"]
+    # A request about something that is no infrastructure is no rule: «please fix the app».
+    assert fire("Қосымшаны жөндеңіздер") == []
+    assert fire("Құжатты тезірек беруіңізді сұраймыз") == []
