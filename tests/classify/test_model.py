@@ -338,6 +338,26 @@ def test_kazakh_requests_to_the_akimat_are_complaints(model) -> None:  # type: i
     assert flagged == [True] * len(requests) + [False] * len(not_infrastructure), results
 
 
+def test_russian_city_posts_that_report_nothing_wrong_are_not_flagged(model) -> None:  # type: ignore[no-untyped-def]
+    # The Russian training rows are mostly city-portal appeals: the model used to flag almost any post
+    # about city life (a concert in the park, a snow forecast, a new skating rink).
+    neutral = [
+        "Сегодня в парке прошел праздничный концерт, было весело",
+        "Завтра ожидается снег и понижение температуры до минус двадцати",
+        "На выходных открыли новый каток в парке, вход бесплатный",
+        "Пропала собака, рыжая, откликается на кличку Бим, район рынка",
+        "Поздравляем наших выпускников с окончанием школы!",
+    ]
+    complaints = [
+        "У нас третий день нет горячей воды, КСК трубку не берет",
+        "Опять весь микрорайон без света, сколько можно?",
+        "Лифт стоит вторую неделю, пожилые соседи не могут выйти",
+    ]
+    results = model.classify(neutral + complaints)
+    flagged = ["infrastructure" in r["labels"] for r in results]
+    assert flagged == [False] * len(neutral) + [True] * len(complaints), results
+
+
 def test_a_model_without_informal_weights_scores_every_text_with_its_main_weights(
     tmp_path: Path, model
 ) -> None:  # type: ignore[no-untyped-def]
