@@ -3,6 +3,8 @@
 A person must look at a source whose token expired or lacks a permission, that failed a number of
 times in a row, or that is *silent*: its runs succeed but it has brought no new item for its
 ``silent_hours`` (a changed page layout, a moved feed or a channel gone private fail no request).
+Comments do not count: on a portal whose listing pages changed, comments keep arriving on the
+articles it already knows while no new article does.
 
 The runner keeps each source's failures in a row and its back-off (``source_state.next_due``);
 this module only reads them, so `status`, the scheduler and the alerts agree on one truth.
@@ -31,7 +33,7 @@ class SourceHealth:
     last_success: datetime | None
     next_due: datetime | None
     error: str | None
-    last_new_item: datetime | None = None  # when the newest item of the source was first stored
+    last_new_item: datetime | None = None  # when its newest item that is no comment was first stored
     watched_since: datetime | None = None  # start of its first successful run
 
     def silent_for(self, now: datetime) -> timedelta | None:
@@ -77,7 +79,9 @@ def source_health(con: duckdb.DuckDBPyConnection) -> list[SourceHealth]:
         ), watched AS (
             SELECT source, min(started_at) AS since FROM runs
             WHERE status IN ('ok', 'partial') AND kind NOT LIKE 'import:%' GROUP BY source
-        ), newest AS (SELECT source, max(collected_at) AS at FROM items GROUP BY source)
+        ), newest AS (  -- comments do not count: they keep coming on old articles when a listing broke
+            SELECT source, max(collected_at) AS at FROM items WHERE kind <> 'comment' GROUP BY source
+        )
         SELECT coalesce(s.source, l.source), l.status, coalesce(s.consecutive_failures, 0),
                s.last_success, s.next_due, l.error, n.at, w.since
         FROM source_state s FULL JOIN last l USING (source)

@@ -93,6 +93,29 @@ def test_a_source_without_new_items_is_silent_until_one_arrives(tmp_path: Path) 
         assert silent(db, {**hours, "alpha": 24 * 9}) == {}  # 8 days is not 9
 
 
+def test_new_comments_alone_do_not_end_a_silence(tmp_path: Path) -> None:
+    # A portal whose listing pages changed finds no new article, but comments keep arriving on the
+    # articles it knows: the source is still silent.
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        cfg = config(server, [{"name": "alpha"}])
+        Scheduler(cfg, db, model=KeywordModel()).run_once()
+    age_items(db, "alpha", 8)
+    with writer(db) as con:
+        con.execute(
+            "INSERT INTO items SELECT * REPLACE ('comment' AS kind, external_id || '-c1' AS external_id, "
+            "now() AS collected_at) FROM items WHERE source = 'alpha' LIMIT 1"
+        )
+    found = silent(db, cfg.silent_hours())
+    assert list(found) == ["alpha"] and datetime.now(UTC) - found["alpha"] > timedelta(days=7)
+    with writer(db) as con:  # a new article ends it
+        con.execute(
+            "INSERT INTO items SELECT * REPLACE (external_id || '-a1' AS external_id, now() AS collected_at) "
+            "FROM items WHERE source = 'alpha' AND kind <> 'comment' LIMIT 1"
+        )
+    assert silent(db, cfg.silent_hours()) == {}
+
+
 def test_a_failing_source_is_reported_as_failing_not_silent(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     with FeedServer() as server:
