@@ -15,7 +15,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from classify.normalise import KAZAKH_LETTERS, without_placeholders
+from classify.normalise import KAZAKH_LETTERS, has_kazakh_letter, without_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,6 @@ LANGS = ("ru", "kk", "mixed", "other")
 
 _WORD = re.compile(r"[a-zа-яәғқңөұүһіїєґўàáâäçèéêëíîïñóôöúûüğışūǵńý]+")  # lower-case letters of the region
 _CYRILLIC = re.compile(r"[а-яәғқңөұүһі]")
-_KK_LETTERS = re.compile(f"[{KAZAKH_LETTERS}]")
 
 # Frequent Kazakh words, including informal spellings without the Kazakh letters.
 KK_WORDS = frozenset(
@@ -361,9 +360,9 @@ KK_ENDINGS = frozenset(
 )
 _WARNED: list[bool] = []
 SAMPLE_CHARS = 800  # the opening of a text is enough to tell its language
-_KK_PLAIN = frozenset(w for w in KK_WORDS if not _KK_LETTERS.search(w) and w not in RU_WORDS)
+_KK_PLAIN = frozenset(w for w in KK_WORDS if not has_kazakh_letter(w) and w not in RU_WORDS)
 _UKRAINIAN = re.compile(r"[їєґ]")
-_KK_LETTER_LIST = tuple(KAZAKH_LETTERS)  # the letters of _KK_LETTERS, counted one by one with str.count
+_KK_LETTER_LIST = tuple(KAZAKH_LETTERS)  # the Kazakh letters, counted one by one with str.count
 # One look-up per word for both word lists (they are disjoint): Kazakh counts 1, Russian 1 << 32.
 _RU_UNIT = 1 << 32
 _CUES = {**dict.fromkeys(_KK_PLAIN, 1), **dict.fromkeys(RU_WORDS, _RU_UNIT)}

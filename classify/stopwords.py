@@ -254,23 +254,28 @@ NEGATIONS = NEGATIONS_BEFORE | NEGATIONS_AFTER
 _NOT_EVIDENCE_SPELLED = frozenset(
     ["бері", "соң", "бойы", "жөнінде", "сосын", "содан", "сонда", "онда", "кім", "неге", "қашан", "қайда"]
 )
+# Kazakh number words, shown as no evidence bare and (below) with their endings; «бір», «екі», «он»
+# (stopwords already), «жүз» and «мың» only with an ending.
+_KK_NUMBERS = (
+    "үш",
+    "төрт",
+    "бес",
+    "алты",
+    "жеті",
+    "сегіз",
+    "тоғыз",
+    "жиырма",
+    "отыз",
+    "қырық",
+    "елу",
+    "алпыс",
+    "жетпіс",
+    "сексен",
+    "тоқсан",
+)
 _NUMBER_WORDS = frozenset(
     [
-        "үш",
-        "төрт",
-        "бес",
-        "алты",
-        "жеті",
-        "сегіз",
-        "тоғыз",
-        "жиырма",
-        "отыз",
-        "қырық",
-        "елу",
-        "алпыс",
-        "жетпіс",
-        "сексен",
-        "тоқсан",
+        *_KK_NUMBERS,
         "два",
         "две",
         "двух",
@@ -334,28 +339,7 @@ _KK_NUMBER_ENDINGS = [
 ]
 _KK_NUMBER_FORMS = frozenset(
     number + ending
-    for number in (
-        "бір",
-        "екі",
-        "үш",
-        "төрт",
-        "бес",
-        "алты",
-        "жеті",
-        "сегіз",
-        "тоғыз",
-        "он",
-        "жиырма",
-        "отыз",
-        "қырық",
-        "елу",
-        "алпыс",
-        "жетпіс",
-        "сексен",
-        "тоқсан",
-        "жүз",
-        "мың",
-    )
+    for number in (*_KK_NUMBERS, "бір", "екі", "он", "жүз", "мың")
     for ending in _KK_NUMBER_ENDINGS
 ) - {"онда", "оны", "онта"}  # «онда» ("there") and «оны» ("him, it") are pronouns: keep them as they are
 # Russian number words in their other cases («трем», «пятью», «десяти»; not «семью», also "family").

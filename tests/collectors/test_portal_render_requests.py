@@ -25,7 +25,7 @@ from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HostPacer, HttpClient
 from collectors.item import Item
-from collectors.render import BrowserMissing, find_browser, render_dom
+from collectors.render import BrowserMissing, Rendered, find_browser, render_dom
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "portal"
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -128,6 +128,17 @@ def collect(httpserver: HTTPServer, state: dict[str, Any], **options: Any) -> li
     ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=NOW)
     try:
         return list(portal.collect(ctx))
+    finally:
+        client.close()
+
+
+def render_page(httpserver: HTTPServer, page: str) -> Rendered:
+    """``page`` rendered as if fetched from /page.html, through a client of its own."""
+    client = HttpClient(min_delay=0, retries=0, pacer=HostPacer())
+    try:
+        return render_dom(
+            httpserver.url_for("/page.html"), wait_ms=2000, timeout=30, client=client, html=page.encode()
+        )
     finally:
         client.close()
 
@@ -251,13 +262,7 @@ def test_requests_outside_the_page_never_reach_the_site(httpserver: HTTPServer, 
         "self.addEventListener('install', () => {});",
         {"Content-Type": "text/javascript"},
     )
-    client = HttpClient(min_delay=0, retries=0, pacer=HostPacer())
-    try:
-        rendered = render_dom(
-            httpserver.url_for("/page.html"), wait_ms=2000, timeout=30, client=client, html=page.encode()
-        )
-    finally:
-        client.close()
+    rendered = render_page(httpserver, page)
     assert "no-worker" in rendered.html and "no-socket" in rendered.html
     assert site.targets() == []
 
@@ -278,13 +283,7 @@ def test_a_cross_origin_preflight_is_answered_without_the_network(
         json.dumps({"text": "из другого источника"}),
         {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"},
     )
-    client = HttpClient(min_delay=0, retries=0, pacer=HostPacer())
-    try:
-        rendered = render_dom(
-            httpserver.url_for("/page.html"), wait_ms=2000, timeout=30, client=client, html=page.encode()
-        )
-    finally:
-        client.close()
+    rendered = render_page(httpserver, page)
     assert '<p id="out">из другого источника</p>' in rendered.html
     assert [(h.method, h.target) for h in site.hits] == [
         ("GET", "/robots.txt"),

@@ -40,6 +40,13 @@ def age_items(db: Path, source: str, days: float) -> None:
         con.execute("UPDATE runs SET started_at = started_at - ? WHERE source = ?", [back, source])
 
 
+def go_quiet(cfg: Any, db: Path, source: str) -> None:
+    """Collect once, make ``source``'s items and runs 8 days old, collect again (nothing new)."""
+    Scheduler(cfg, db, model=KeywordModel()).run_once()
+    age_items(db, source, 8)
+    Scheduler(cfg, db, model=KeywordModel()).run_once()
+
+
 def silent(db: Path, hours: dict[str, float]) -> dict[str, datetime | None]:
     with reader(db) as con:
         found = sources_needing_attention(con, 3, hours, datetime.now(UTC))
@@ -193,9 +200,7 @@ def test_email_says_what_to_check(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     with FeedServer() as server:
         cfg = config(server, [{"name": "alpha"}])
-        Scheduler(cfg, db, model=KeywordModel()).run_once()
-        age_items(db, "alpha", 8)
-        Scheduler(cfg, db, model=KeywordModel()).run_once()
+        go_quiet(cfg, db, "alpha")
     with SmtpSink() as smtp:
         alerts = {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none"}
         alerts |= {"mail_from": "m@example.kz", "mail_to": ["a@example.kz"], "min_score": 2.0}
@@ -211,9 +216,7 @@ def test_status_notes_a_silent_source(tmp_path: Path) -> None:
     with FeedServer() as server:
         sources = [{"name": "alpha"}, {"name": "beta"}]
         cfg = config(server, sources)
-        Scheduler(cfg, db, model=KeywordModel()).run_once()
-        age_items(db, "alpha", 8)
-        Scheduler(cfg, db, model=KeywordModel()).run_once()
+        go_quiet(cfg, db, "alpha")
         toml = tmp_path / "sources.toml"
         toml.write_text(
             "[settings]\nrespect_robots = false\n"
