@@ -408,7 +408,9 @@ class _PageSession:
         kind = paused.get("resourceType")
         method = request.get("method", "GET")
         headers: dict[str, str] = request.get("headers", {})
-        log.debug("render of %s: the page asks for %s %s (%s)", self.chromium.shown, method, url, kind)
+        log.debug(
+            "render of %s: the page asks for %s %s (%s)", self.chromium.shown, method, mask_secrets(url), kind
+        )
         if kind == "Document" and paused.get("frameId") == self.main_frame:
             # the first is the page we navigated to, spelt as Chromium normalised it (host case, IDN)
             self.page_url = self.page_url or urldefrag(url).url
