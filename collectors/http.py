@@ -151,6 +151,7 @@ class HttpClient:
         respect_robots: bool = True,
         validators: dict[str, dict[str, str]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         source: str | None = None,
         pacer: HostPacer = SHARED_PACER,
     ) -> None:
@@ -166,6 +167,7 @@ class HttpClient:
         # url -> {"etag", "last_modified", "hash"}; the runner persists it in the source's state.
         self.validators: dict[str, dict[str, str]] = validators if validators is not None else {}
         self.sleep = sleep
+        self.clock = clock  # what a deadline is read against
         self.source = source
         self.stats = Stats()
         self.session = requests.Session()
@@ -225,8 +227,16 @@ class HttpClient:
         raise_for_status: bool = True,
         max_bytes: int | None = None,
         retry_statuses: frozenset[int] = RETRY_STATUSES,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> Response:
-        """GET a URL politely; see the module docstring. Raises FetchError after the last retry."""
+        """GET a URL politely; see the module docstring. Raises FetchError after the last retry.
+
+        ``timeout`` replaces the client's own for each request of this call. ``deadline`` (a
+        ``time.monotonic()`` value) bounds the whole call, redirects and retries included: each request
+        waits at most until then, and a retry whose back-off would pass it is not made (the last answer
+        stands, or FetchError when there is none).
+        """
         if params:
             sep = "&" if urlsplit(url).query else "?"
             url = url + sep + urlencode({k: v for k, v in params.items() if v is not None})
@@ -245,7 +255,7 @@ class HttpClient:
         # counted, retried) and its target must pass robots.txt too.
         current = url
         for hops in range(MAX_REDIRECTS + 1):
-            resp, content = self._exchange(current, send, limit, retry_statuses)
+            resp, content = self._exchange(current, send, limit, retry_statuses, timeout, deadline)
             location = resp.headers.get("Location") if resp.status_code in REDIRECT_STATUSES else None
             if not location:
                 break
@@ -291,7 +301,13 @@ class HttpClient:
         return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
 
     def _exchange(
-        self, url: str, send: Mapping[str, str], limit: int, retry_statuses: frozenset[int]
+        self,
+        url: str,
+        send: Mapping[str, str],
+        limit: int,
+        retry_statuses: frozenset[int],
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> tuple[requests.Response, bytes]:
         """One request for ``url`` (no redirect followed), retried on connection errors and
         ``retry_statuses``; the response and its body (read within ``limit`` bytes)."""
@@ -299,23 +315,26 @@ class HttpClient:
         host = urlsplit(url).netloc
         attempt = 0
         while True:
+            wait = timeout or self.timeout
+            if deadline is not None:
+                left = deadline - self.clock()
+                if left <= 0:
+                    raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
+                wait = min(wait, left)
             self._wait_turn(host)
             try:
-                resp = self.session.get(
-                    url, headers=send, timeout=self.timeout, stream=True, allow_redirects=False
-                )
+                resp = self.session.get(url, headers=send, timeout=wait, stream=True, allow_redirects=False)
                 self.stats.requests += 1
                 content = self._read_capped(resp, limit, shown)
             except ResponseTooLarge:
                 raise
             except requests.RequestException as exc:
-                if attempt >= self.retries:
+                if attempt >= self.retries or not self._pause(attempt, None, deadline):
                     raise FetchError(
                         f"connection failed after {attempt + 1} attempts: {type(exc).__name__}",
                         source=self.source,
                         url=shown,
                     ) from None
-                self._pause(attempt, None)
                 attempt += 1
                 continue
             if resp.status_code in retry_statuses and attempt < self.retries:
@@ -328,9 +347,9 @@ class HttpClient:
                         url=shown,
                         status=resp.status_code,
                     )
-                self._pause(attempt, retry_after)
-                attempt += 1
-                continue
+                if self._pause(attempt, retry_after, deadline):
+                    attempt += 1
+                    continue
             return resp, content
 
     def _read_capped(self, resp: requests.Response, limit: int, shown: str) -> bytes:
@@ -359,15 +378,20 @@ class HttpClient:
         self.stats.bytes += size
         return b"".join(chunks)
 
-    def _pause(self, attempt: int, retry_after: float | None) -> None:
-        self.stats.retries += 1
+    def _pause(self, attempt: int, retry_after: float | None, deadline: float | None = None) -> bool:
+        """Sleep before retry ``attempt + 1``; False (without sleeping) when that would pass ``deadline``."""
         if retry_after is not None:
             delay = retry_after
         else:
             delay = min(self.max_backoff, self.backoff * (2**attempt))
             delay = delay * (0.5 + random.random() / 2)  # jitter: between half and all of it
+        if deadline is not None and self.clock() + delay >= deadline:
+            log.debug("no retry: waiting %.2f s would pass the deadline", delay)
+            return False
+        self.stats.retries += 1
         log.debug("retrying in %.2f s (attempt %d)", delay, attempt + 1)
         self.sleep(delay)
+        return True
 
 
 def _robots_parser(url: str, body: str | None) -> urllib.robotparser.RobotFileParser | None:

@@ -447,12 +447,16 @@ class _PageSession:
         if time.monotonic() >= self.chromium.deadline:
             raise self.chromium.timed_out()
         send = {k: v for k, v in headers.items() if k.lower() in FORWARDED_HEADERS}
-        saved = self.client.timeout
-        # a request and its retries must end within the render's own time limit
-        left = (self.chromium.deadline - time.monotonic()) / (self.client.retries + 1)
-        self.client.timeout = max(0.1, min(saved, left))
+        deadline = self.chromium.deadline
+        # The request, its retries and their back-off end within the render's own time limit, and one
+        # hanging attempt takes at most its share of what is left.
+        timeout = max(
+            0.1, min(self.client.timeout, (deadline - time.monotonic()) / (self.client.retries + 1))
+        )
         try:
-            resp = self.client.get(url, headers=send, raise_for_status=False)
+            resp = self.client.get(
+                url, headers=send, raise_for_status=False, timeout=timeout, deadline=deadline
+            )
         except MonitorError as exc:
             self.traffic.failed.append(url)
             log.info("render of %s: %s", self.chromium.shown, exc)
@@ -461,8 +465,6 @@ class _PageSession:
             else:
                 self._reply("Fetch.failRequest", {"requestId": request_id, "errorReason": "Failed"})
             return
-        finally:
-            self.client.timeout = saved
         self.traffic.fetched.append(url)
         kept = {k: v for k, v in resp.headers.items() if k.lower() not in DROPPED_HEADERS}
         self._fulfil(request_id, resp.status, kept, resp.content)

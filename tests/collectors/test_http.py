@@ -56,6 +56,44 @@ def test_connection_error_is_retried_then_fetch_error() -> None:
     assert len(slept) == 1
 
 
+def test_a_deadline_stops_retries_whose_back_off_would_pass_it(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("busy", status=503, headers={"Retry-After": "2"})
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    http = HttpClient(sleep=sleep, clock=lambda: now[0], min_delay=0.0, retries=3, respect_robots=False)
+    # Waits of 2 s: one fits before the deadline 5 s away, a second would end at 4 s, a third at 6 s.
+    resp = http.get(httpserver.url_for("/feed"), raise_for_status=False, deadline=105.0)
+    assert resp.status == 503  # the last answer stands
+    assert slept == [2.0, 2.0] and http.stats.retries == 2 and http.stats.requests == 3
+    # Without a deadline the same call makes every retry.
+    http, slept = client(retries=3, respect_robots=False)
+    assert http.get(httpserver.url_for("/feed"), raise_for_status=False).status == 503
+    assert slept == [2.0, 2.0, 2.0] and http.stats.requests == 4
+
+
+def test_a_hanging_server_is_given_up_at_the_deadline() -> None:
+    import socket
+    import time
+
+    with socket.socket() as listener:  # accepts connections and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
+        http, slept = client(timeout=30.0, retries=3, backoff=0.01, respect_robots=False)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"connection failed|out of time"):
+            http.get(url, timeout=0.3, deadline=started + 1.0)
+        took = time.monotonic() - started
+    assert 0.3 <= took < 2.0  # not 4 attempts of 30 s
+    assert len(slept) <= 3
+    assert http.timeout == 30.0  # the call's own timeout did not change the client's
+
+
 def test_conditional_get_304_and_hash_fallback(httpserver: HTTPServer) -> None:
     def etag_handler(request):
         if request.headers.get("If-None-Match") == '"v1"':
