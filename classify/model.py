@@ -6,7 +6,9 @@ and ``calibration`` hold the numbers of one logistic regression per label on the
 of the one-feature logistic regression that calibrates its score (Platt scaling). Optional
 ``informal_coef``, ``informal_intercept`` and ``informal_calibration`` (with ``informal_thresholds`` in
 the meta) are a second set for Kazakh typed without Kazakh letters («жол жок», as on a Russian
-keyboard): a Kazakh or mixed text with none of the nine letters is scored with it. It is read with
+keyboard): a Kazakh or mixed text with none of the nine letters is scored with it. Optional
+``kazakh_coef``, ``kazakh_intercept`` and ``kazakh_calibration`` score the other Kazakh texts: the shared
+weights plus the Kazakh-only ones that were fitted beside them (see ``classify/train.py``). It is read with
 ``allow_pickle=False``, so a file can hold only plain arrays and loading runs no code from it. Scoring
 needs NumPy and SciPy only: scikit-learn is imported for training, not for loading. A file written
 with another scikit-learn version is still refused, with a message saying which version made it.
@@ -33,8 +35,10 @@ FORMAT = "monitor-classifier/2"
 LABELS = ("corruption", "infrastructure")
 MAX_CHARS = 100_000  # longer texts are cut before scoring (the CLI refuses them outright)
 ARRAYS = ("coef", "intercept", "calibration")
-INFORMAL = "informal_"  # prefix of the optional second set of ARRAYS
-OPTIONAL_ARRAYS = tuple(INFORMAL + name for name in ARRAYS)  # with "meta", everything a file may hold
+INFORMAL = "informal_"  # prefix of the optional set of ARRAYS for Kazakh typed without Kazakh letters
+KAZAKH = "kazakh_"  # prefix of the optional set for the other Kazakh texts
+# With "meta", everything a file may hold.
+OPTIONAL_ARRAYS = tuple(prefix + name for prefix in (INFORMAL, KAZAKH) for name in ARRAYS)
 BATCH = 4000
 
 
@@ -91,7 +95,11 @@ class Model:
         if INFORMAL + "coef" in payload:
             self.informal = Weights(*(payload[INFORMAL + name] for name in ARRAYS), n)
             self.informal_thresholds = {k: float(v) for k, v in payload["informal_thresholds"].items()}
-        for weights in (self.weights, self.informal):
+        # Texts detected as Kazakh (with Kazakh letters): their own weights, when the file has them.
+        self.kazakh: Weights | None = None
+        if KAZAKH + "coef" in payload:
+            self.kazakh = Weights(*(payload[KAZAKH + name] for name in ARRAYS), n)
+        for weights in (self.weights, self.informal, self.kazakh):
             if weights is not None and weights.coef.shape[1] != self.spec.dim:
                 raise ModelError(
                     f"model weights have {weights.coef.shape[1]} columns, features {self.spec.dim}"
@@ -121,6 +129,20 @@ class Model:
 
         return np.flatnonzero(batch.letterless).tolist()
 
+    def weight_sets(self, batch: Any, langs: Sequence[str]) -> list[tuple[Weights, list[int]]]:
+        """(weights, document positions) pairs that cover a featurised batch once: the informal weights
+        for letterless Kazakh, the Kazakh weights for the other texts detected as Kazakh, the main
+        weights for the rest (each set the file lacks falls back to the main weights)."""
+        informal = set(self.informal_docs(batch))
+        kazakh = set() if self.kazakh is None else {d for d, lang in enumerate(langs) if lang == "kk"}
+        kazakh -= informal
+        sets = [
+            (self.weights, [d for d in range(len(langs)) if d not in informal and d not in kazakh]),
+            (self.kazakh, sorted(kazakh)),
+            (self.informal, sorted(informal)),
+        ]
+        return [(weights, docs) for weights, docs in sets if weights is not None and docs]
+
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Language, calibrated scores, flagged labels and evidence terms for each raw text."""
         out: list[dict[str, Any]] = []
@@ -147,9 +169,11 @@ class Model:
         langs = detect_languages(normalised)
         batch, raw = self.decision(normalised, langs)
         probs = self.weights.calibrate(raw)
+        sets = self.weight_sets(batch, langs)
+        for weights, docs in sets:
+            if weights is not self.weights:
+                probs[:, docs] = weights.calibrate(weights.raw(batch.matrix[docs]))
         informal = self.informal_docs(batch)
-        if informal and self.informal is not None:
-            probs[:, informal] = self.informal.calibrate(self.informal.raw(batch.matrix[informal]))
         word_dim = self.spec.word_dim
         rows = probs.tolist()  # labels x docs as Python floats: no NumPy scalar per look-up
         # Each document's threshold group: "kk", "ru" (everything else) or "informal".
@@ -163,15 +187,11 @@ class Model:
             for d in range(len(texts))
         ]
         evidence: dict[str, dict[int, list[str]]] = {}
-        informal_set = set(informal)
         for i, name in enumerate(self.labels):
             evidence[name] = {}
-            docs = [d for d in range(len(texts)) if name in flagged[d]]
-            for weights, subset in (
-                (self.weights, [d for d in docs if d not in informal_set]),
-                (self.informal, [d for d in docs if d in informal_set]),
-            ):
-                if subset and weights is not None:
+            for weights, docs in sets:
+                subset = [d for d in docs if name in flagged[d]]
+                if subset:
                     coef = weights.coef[i]
                     scores = token_scores(batch, coef[:word_dim], coef[word_dim:])
                     evidence[name].update(evidence_batch(batch, subset, coef[:word_dim], scores))

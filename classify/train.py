@@ -23,14 +23,16 @@ POSITIVE_SHARE = 0.5  # positives weigh half as much as negatives in total, per 
 FOLDS = 5
 F1_TOLERANCE = 0.005
 SMOOTH = 3  # thresholds are judged by the mean F1 of the 2 * SMOOTH + 1 nearest (0.01 apart)
-MAX_FPR = 0.05  # a threshold may flag at most 5% of a language group's negatives (reviewers' time)
+MAX_FPR = 0.05  # a threshold may flag at most 5% of a language group's negatives (reviewers' time) ...
+FPR_PRICE = 0.02  # ... unless keeping to that costs more than this much F1
 OWN_FILES = ("own", "extra")  # rows we wrote or reviewers decided, as opposed to the shared real texts
 TRADE_OFF = (
     "per label, the threshold maximising F1 (each threshold judged by the mean F1 of its neighbours "
     f"within ±{SMOOTH / 100:.2f}) on out-of-fold scores of the shared training rows (own "
     "examples excluded when the shared rows hold 20+ positives), chosen separately for Kazakh "
     "texts and for the rest (Russian, mixed, other), among thresholds whose false-positive rate stays at "
-    f"or below {MAX_FPR:.0%}, the highest within {F1_TOLERANCE} of the best F1; the label's default "
+    f"or below {MAX_FPR:.0%} (unless that costs more than {FPR_PRICE} of F1), the highest within "
+    f"{F1_TOLERANCE} of the best F1; the label's default "
     "maximises the mean of the two F1"
 )
 
@@ -109,7 +111,13 @@ def _best_threshold(probs: Any, y: Any, groups: Any) -> float:
     kernel = np.ones(2 * SMOOTH + 1)
     smooth = np.convolve(f1, kernel, "same") / np.convolve(np.ones_like(f1), kernel, "same")
     candidates = [(float(v), fpr, t) for v, (_, fpr, t) in zip(smooth, candidates, strict=True)]
-    allowed = [c for c in candidates if c[1] <= MAX_FPR] or candidates
+    allowed = [c for c in candidates if c[1] <= MAX_FPR]
+    # The cap is for reviewers' time, not worth any price: where it would cost more than FPR_PRICE of
+    # F1 (or no threshold keeps to it), every threshold is allowed. Without this, a group whose negatives
+    # reach 5% only at the top of the range (Russian infrastructure: 600 Kursk appeals on other
+    # topics) took that top threshold and lost 7% of its recall.
+    if not allowed or max(c[0] for c in allowed) < max(c[0] for c in candidates) - FPR_PRICE:
+        allowed = candidates
     top = max(c[0] for c in allowed)
     # Among thresholds within F1_TOLERANCE of the best, take the highest: fewer false alarms, same F1.
     return round(max(c[2] for c in allowed if c[0] >= top - F1_TOLERANCE), 2)
@@ -210,26 +218,62 @@ SHIP = {
 }
 
 
+def kazakh_rows(rows: Sequence[Row], langs: Sequence[str]) -> Any:
+    """Boolean mask of the rows in the Kazakh group (their label, else their detected language)."""
+    import numpy as np
+
+    return np.asarray([(r.lang or lang) == "kk" for r, lang in zip(rows, langs, strict=True)], dtype=bool)
+
+
+def with_kazakh_copy(prep: Prepared) -> Prepared:
+    """The rows with each feature twice: as it is, and again in a block that only Kazakh rows fill.
+
+    A linear model fitted on [X, X of the Kazakh rows] has shared weights, which every row trains, and
+    Kazakh-only ones, which move a Kazakh text's score away from what the Russian rows taught the
+    shared weights (feature augmentation). The Kazakh texts are then scored with the sum of the two,
+    the others with the shared weights alone: on the development split Kazakh infrastructure went from
+    0.449 to 0.478 F1 (average precision 0.425 -> 0.440) and Kazakh corruption from 0.800 to 0.816,
+    with the Russian figures unchanged or better out of fold.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    kazakh = sp.diags(kazakh_rows(prep.rows, prep.langs).astype(np.float32))
+    return Prepared(prep.rows, prep.langs, sp.hstack([prep.matrix, kazakh @ prep.matrix], format="csr"))
+
+
+def _halves(linear: Any, dim: int) -> tuple[Any, Any]:
+    """(shared weights, Kazakh weights = shared + Kazakh-only) of a model fitted by with_kazakh_copy."""
+    import copy
+
+    shared, kazakh = copy.copy(linear), copy.copy(linear)
+    shared.coef_ = linear.coef_[:, :dim]
+    kazakh.coef_ = linear.coef_[:, :dim] + linear.coef_[:, dim:]
+    return shared, kazakh
+
+
 def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, Any], dict[str, Any], int]:
     """(the model file's weights and thresholds, per-label training summaries, informal copies) of a
     fit on ``rows`` plus the informal copies of their Kazakh rows."""
     from classify import dataset
     from classify.features import Featuriser
-    from classify.model import INFORMAL, weights
+    from classify.model import INFORMAL, KAZAKH, weights
 
     copies = dataset.informal_copies(rows)
     # One pass over rows and copies; the main weights see the rows only, the informal ones both.
-    with_copies = prepare(list(rows) + copies, Featuriser(spec))
+    with_copies = with_kazakh_copy(prepare(list(rows) + copies, Featuriser(spec)))
     n = len(rows)
     prep = Prepared(with_copies.rows[:n], with_copies.langs[:n], with_copies.matrix[:n])
-    linears, calibrators, informal_linears, informal_calibrators = [], [], [], []
+    linears, kazakh_linears, calibrators, informal_linears, informal_calibrators = [], [], [], [], []
     thresholds: dict[str, float] = {}
     lang_thresholds: dict[str, dict[str, float]] = {}
     informal_thresholds: dict[str, float] = {}
     summaries: dict[str, Any] = {}
     for label in LABELS:
         linear, calibrator, label_thresholds, summary = train_label(label, prep, seed)
-        linears.append(linear)
+        shared, kazakh = _halves(linear, spec.dim)
+        linears.append(shared)
+        kazakh_linears.append(kazakh)
         calibrators.append(calibrator)
         thresholds[label] = label_thresholds.pop("default")
         lang_thresholds[label] = label_thresholds
@@ -238,7 +282,8 @@ def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, An
             linear, calibrator, label_thresholds, summary = train_label(
                 label, with_copies, seed, informal=True
             )
-            informal_linears.append(linear)
+            # The letterless texts are Kazakh (or mixed): the shared and the Kazakh-only weights.
+            informal_linears.append(_halves(linear, spec.dim)[1])
             informal_calibrators.append(calibrator)
             informal_thresholds[label] = label_thresholds["default"]
             summaries[label]["informal"] = summary
@@ -246,6 +291,7 @@ def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, An
         "thresholds": thresholds,
         "lang_thresholds": lang_thresholds,
         **weights(linears, calibrators),
+        **weights(kazakh_linears, calibrators, KAZAKH),
     }
     if copies:
         parts["informal_thresholds"] = informal_thresholds
@@ -337,8 +383,9 @@ def train(
             "follow the copies' out-of-fold scores; the main weights never see the copies",
         },
         "features": describe(spec),
-        "model": "per label: LogisticRegression (liblinear, L2) on hashed features + Platt calibration "
-        f"fitted on {FOLDS}-fold out-of-fold scores",
+        "model": "per label: LogisticRegression (liblinear, L2) on hashed features, each feature also "
+        "in a block that only Kazakh rows fill (Kazakh texts are scored with the shared plus the "
+        f"Kazakh-only weights), + Platt calibration fitted on {FOLDS}-fold out-of-fold scores",
         "thresholds": parts["thresholds"],
         "lang_thresholds": parts["lang_thresholds"],
         "informal_thresholds": parts.get("informal_thresholds", {}),

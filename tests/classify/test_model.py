@@ -9,10 +9,11 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classify.lang import detect_languages
-from classify.model import ARRAYS, DEFAULT_MODEL, FORMAT, OPTIONAL_ARRAYS, load_model, save_payload
+from classify.model import ARRAYS, DEFAULT_MODEL, FORMAT, OPTIONAL_ARRAYS, Model, load_model, save_payload
 from classify.normalise import normalise
 from errors import ModelError
 
@@ -151,6 +152,9 @@ def test_model_file_holds_plain_arrays_only() -> None:
         "informal_coef.npy",
         "informal_intercept.npy",
         "intercept.npy",
+        "kazakh_calibration.npy",
+        "kazakh_coef.npy",
+        "kazakh_intercept.npy",
         "meta.npy",
     ]
     with np.load(DEFAULT_MODEL, allow_pickle=False) as arrays:
@@ -259,14 +263,19 @@ def test_kazakh_typed_without_kazakh_letters_is_scored_with_the_informal_weights
     russian = "У нас третий день нет света, акимат ничего не делает"
     normalised = [normalise(t) for t in (spelled, informal, russian)]
     langs = detect_languages(normalised)
-    assert langs[:2] == ["kk", "kk"]
-    batch, raw = model.decision(normalised, langs)
+    assert langs == ["kk", "kk", "ru"]
+    batch, _ = model.decision(normalised, langs)
     assert model.informal_docs(batch) == [1]
-    main = model.weights.calibrate(raw)
-    other = model.informal.calibrate(model.informal.raw(batch.matrix))
+    # Kazakh with its letters: the Kazakh weights; without them: the informal ones; Russian: the main ones.
+    assert [(w, docs) for w, docs in model.weight_sets(batch, langs)] == [
+        (model.weights, [2]),
+        (model.kazakh, [0]),
+        (model.informal, [1]),
+    ]
+    weights_of = [model.kazakh, model.informal, model.weights]
     results = model.classify([spelled, informal, russian])
     for d, result in enumerate(results):
-        expected = other if d == 1 else main
+        expected = weights_of[d].calibrate(weights_of[d].raw(batch.matrix))
         assert [result["scores"][label] for label in model.labels] == [
             round(float(p), 4) for p in expected[:, d]
         ]
@@ -358,10 +367,29 @@ def test_russian_city_posts_that_report_nothing_wrong_are_not_flagged(model) -> 
     assert flagged == [False] * len(neutral) + [True] * len(complaints), results
 
 
+def test_kazakh_weights_are_the_shared_ones_plus_the_kazakh_only_ones(model) -> None:  # type: ignore[no-untyped-def]
+    # A column no Kazakh training text fills has no Kazakh-only weight: the two sets agree there.
+    same = np.isclose(model.kazakh.coef, model.weights.coef, atol=1e-6)
+    assert same.mean() > 0.2 and not same.all()
+    np.testing.assert_array_equal(model.kazakh.intercept, model.weights.intercept)
+    np.testing.assert_array_equal(model.kazakh.cal_a, model.weights.cal_a)
+    # A Russian text scores the same with or without the Kazakh weights in the file.
+    payload = {k: v for k, v in model.payload.items() if not k.startswith("kazakh_")}
+    texts = ["Во дворе прорвало трубу, нет воды", "Ауылда үш күннен бері жарық жоқ"]
+    plain = Model(payload, "plain")
+    assert plain.kazakh is None
+    ours, theirs = model.classify(texts), plain.classify(texts)
+    assert ours[0]["scores"] == theirs[0]["scores"]
+    assert ours[1]["scores"] != theirs[1]["scores"]
+    normalised = [normalise(texts[1])]
+    _, raw = plain.decision(normalised, ["kk"])
+    assert theirs[1]["scores"]["infrastructure"] == round(float(plain.weights.calibrate(raw)[1, 0]), 4)
+
+
 def test_a_model_without_informal_weights_scores_every_text_with_its_main_weights(
     tmp_path: Path, model
 ) -> None:  # type: ignore[no-untyped-def]
-    payload = {k: v for k, v in model.payload.items() if not k.startswith("informal_")}
+    payload = {k: v for k, v in model.payload.items() if not k.startswith(("informal_", "kazakh_"))}
     path = tmp_path / "plain.npz"
     save_payload(payload, path)
     with zipfile.ZipFile(path) as archive:

@@ -78,3 +78,40 @@ def test_the_shipped_fit_adds_the_shared_development_rows_and_the_figures_stay_h
 def test_ship_must_be_known(small_data: dict[str, int], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="ship must be one of"):
         train(tmp_path / "shared", tmp_path / "m.npz", ship="everything")
+
+
+def test_kazakh_texts_get_weights_of_their_own_beside_the_shared_ones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Two words with opposite meanings in the two languages (as «свет» in Russian complaints and «жарық
+    # көрді», "was published", in Kazakh news): no single set of weights can rank both languages, even
+    # with a language feature; the Kazakh-only weights can.
+    rng = random.Random(5)
+    rows = []
+    for n in range(240):
+        ru = n % 2 == 0
+        places = _RU_PLACES if ru else _KK_PLACES
+        word = "zavod" if n % 4 < 2 else "kirpich"
+        text = f"{word} qwerty {rng.choice(places)}"  # a filler parts the word from the place: no pair
+        infra = int((word == "zavod") == ru)
+        labels: dict[str, int | None] = {"corruption": 0, "infrastructure": infra}
+        lang = "ru" if ru else "kk"
+        rows.append(
+            Row(id=f"kazakh_dev:{n}", text=text, lang=lang, file="kazakh_dev", labels=labels, split="train")
+        )
+    rows += [r for r in _rows("kazakh_dev", "train", 240, 6) if r.labels["corruption"]]  # both labels learn
+    monkeypatch.setattr(dataset, "load_shared", lambda data_dir: [*rows])
+    monkeypatch.setattr(dataset, "load_own", lambda: [])
+    (tmp_path / "shared").mkdir()
+    train(tmp_path / "shared", tmp_path / "m.npz", ship="train")
+    model = load_model(tmp_path / "m.npz")
+    assert model.kazakh is not None
+    texts = [
+        "zavod qwerty у школы",
+        "zavod qwerty мектеп маңында",
+        "kirpich qwerty у школы",
+        "kirpich qwerty мектеп маңында",
+    ]
+    results = model.classify(texts)
+    assert [r["lang"] for r in results] == ["ru", "kk", "ru", "kk"]
+    assert [r["labels"] for r in results] == [["infrastructure"], [], [], ["infrastructure"]], results
