@@ -86,6 +86,7 @@ class Traffic:
     not_sent: list[str] = field(default_factory=list)  # POST etc. (the client only GETs), leaving the page
     failed: list[str] = field(default_factory=list)  # the client could not fetch them
     skipped: int = 0  # images, fonts, media, style sheets, beacons: refused without asking anyone
+    frames: list[str] = field(default_factory=list)  # iframes: their DOM is not the page's, not fetched
 
     def problems(self) -> dict[str, str]:
         """What the run's report should say about refused requests, by cause (``robots``, ``budget``)."""
@@ -109,7 +110,7 @@ class Traffic:
             f"{len(self.fetched)} requests fetched, {len(self.failed)} failed, "
             f"{len(self.disallowed)} disallowed by robots.txt, {len(self.over_budget)} over the budget, "
             f"{len(self.not_sent)} not sent (not GET, or leaving the page), "
-            f"{self.skipped} skipped (images, fonts, styles)"
+            f"{self.skipped} skipped (images, fonts, styles), {len(self.frames)} iframes not loaded"
         )
 
 
@@ -420,7 +421,11 @@ class _PageSession:
             if self.html is not None:  # fetched already
                 self._fulfil(request_id, 200, {"Content-Type": self.content_type}, self.html)
                 return
-        if kind in SKIPPED_TYPES or (kind == "Other" and _header(headers, "accept").startswith("image/")):
+        if kind == "Document" and paused.get("frameId") != self.main_frame:
+            # An iframe (a video player, a map, a share button, a comment widget on another host): the
+            # collector reads the page's own DOM, so what it holds is never read; not worth a request.
+            self._refuse(request_id, self.traffic.frames, url)
+        elif kind in SKIPPED_TYPES or (kind == "Other" and _header(headers, "accept").startswith("image/")):
             self.traffic.skipped += 1  # the last: an icon the browser asks for by itself
             self._reply("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
         elif method == "OPTIONS" and _header(headers, "access-control-request-method"):

@@ -291,3 +291,18 @@ def test_a_cross_origin_preflight_is_answered_without_the_network(
     ]
     assert site.hits[1].headers.get("X-Requested-With") == "XMLHttpRequest"
     assert rendered.traffic.fetched == [api]
+
+
+@pytest.mark.browser
+def test_an_iframe_is_not_loaded(httpserver: HTTPServer, site: Portal) -> None:
+    # The collector reads the page's own DOM; an iframe's document (a video player, a map, a widget on
+    # another host) is not in it, so fetching it would spend a request and a robots.txt on nothing.
+    page = """<!doctype html><html><head><meta charset="utf-8"></head><body><p id="out">страница</p>
+    <iframe src="/embed/player.html"></iframe>
+    <script>document.getElementById("out").textContent += " и скрипт";</script></body></html>"""
+    site.extra["/embed/player.html"] = ("<p>плеер</p>", {"Content-Type": "text/html; charset=utf-8"})
+    rendered = render_page(httpserver, page)
+    assert '<p id="out">страница и скрипт</p>' in rendered.html
+    assert site.targets() == []
+    assert rendered.traffic.frames == [httpserver.url_for("/embed/player.html")]
+    assert "1 iframes not loaded" in rendered.traffic.summary()
