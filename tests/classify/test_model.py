@@ -158,7 +158,7 @@ def test_model_file_holds_plain_arrays_only() -> None:
         "meta.npy",
     ]
     with np.load(DEFAULT_MODEL, allow_pickle=False) as arrays:
-        assert arrays["coef"].dtype == np.float32 and arrays["coef"].shape[0] == 2
+        assert arrays["coef"].dtype == np.float16 and arrays["coef"].shape[0] == 2
         assert json.loads(str(arrays["meta"][()]))["format"] == FORMAT
 
 
