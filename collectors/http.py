@@ -186,18 +186,19 @@ class HttpClient:
         if wait > 0:
             self.sleep(wait)
 
-    def allowed(self, url: str) -> bool:
-        """Whether robots.txt of the URL's host lets our User-Agent fetch it."""
+    def allowed(self, url: str, *, timeout: float | None = None) -> bool:
+        """Whether robots.txt of the URL's host lets our User-Agent fetch it; ``timeout`` replaces the
+        client's own for fetching that robots.txt, when it is not known yet."""
         if not self.respect_robots:
             return True
         parts = urlsplit(url)
         root = f"{parts.scheme}://{parts.netloc}"
         if root not in self._robots:
-            self._robots[root] = self._fetch_robots(root)
+            self._robots[root] = self._fetch_robots(root, timeout or self.timeout)
         parser = self._robots[root]
         return True if parser is None else parser.can_fetch(self.user_agent, url)
 
-    def _fetch_robots(self, root: str) -> urllib.robotparser.RobotFileParser | None:
+    def _fetch_robots(self, root: str, timeout: float) -> urllib.robotparser.RobotFileParser | None:
         robots_url = root + "/robots.txt"
         # Kept with the validators (so across runs) for a day, as RFC 9309 allows.
         cached = self.validators.get("robots:" + root)
@@ -205,7 +206,7 @@ class HttpClient:
             return _robots_parser(robots_url, cached.get("body"))
         try:
             self._wait_turn(urlsplit(root).netloc)
-            resp = self.session.get(robots_url, timeout=self.timeout)
+            resp = self.session.get(robots_url, timeout=timeout)
             self.stats.requests += 1
         except requests.RequestException as exc:
             log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, exc)
@@ -241,7 +242,7 @@ class HttpClient:
             sep = "&" if urlsplit(url).query else "?"
             url = url + sep + urlencode({k: v for k, v in params.items() if v is not None})
         shown = mask_secrets(url)
-        if not self.allowed(url):
+        if not self.allowed(url, timeout=timeout):
             raise RobotsDisallowed("robots.txt disallows this URL", source=self.source, url=shown)
         send = dict(headers or {})
         known = self.validators.get(url) if conditional else None
@@ -266,7 +267,7 @@ class HttpClient:
                 raise FetchError(
                     f"redirected to a non-HTTP address {mask_secrets(target)}", source=self.source, url=shown
                 )
-            if not self.allowed(target):
+            if not self.allowed(target, timeout=timeout):
                 raise RobotsDisallowed(
                     f"robots.txt disallows the redirect target {mask_secrets(target)}",
                     source=self.source,

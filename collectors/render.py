@@ -439,7 +439,7 @@ class _PageSession:
         """The tally a request is refused under, or None when the client may make it."""
         if not self.budget_left():  # before robots.txt: a new host's robots.txt is a request too
             return self.traffic.over_budget
-        if not self.client.allowed(url):
+        if not self.client.allowed(url, timeout=self._share()):
             return self.traffic.disallowed
         if not self.budget_left():  # that robots.txt took the last request
             return self.traffic.over_budget
@@ -447,20 +447,25 @@ class _PageSession:
             return self.traffic.not_sent
         return None
 
+    def _share(self) -> float:
+        """How long one request of the page may wait: its share of the render's time left, so that a
+        hanging host (its robots.txt, a script) cannot hold the render past ``render_timeout``."""
+        left = self.chromium.deadline - time.monotonic()
+        return max(0.1, min(self.client.timeout, left / (self.client.retries + 1)))
+
     def _fetch(self, request_id: str, url: str, headers: Mapping[str, str]) -> None:
         """GET through the client (robots.txt, min_delay, User-Agent, retries, byte cap, count)."""
         if time.monotonic() >= self.chromium.deadline:
             raise self.chromium.timed_out()
         send = {k: v for k, v in headers.items() if k.lower() in FORWARDED_HEADERS}
-        deadline = self.chromium.deadline
-        # The request, its retries and their back-off end within the render's own time limit, and one
-        # hanging attempt takes at most its share of what is left.
-        timeout = max(
-            0.1, min(self.client.timeout, (deadline - time.monotonic()) / (self.client.retries + 1))
-        )
         try:
+            # the request, its retries and their back-off end within the render's own time limit
             resp = self.client.get(
-                url, headers=send, raise_for_status=False, timeout=timeout, deadline=deadline
+                url,
+                headers=send,
+                raise_for_status=False,
+                timeout=self._share(),
+                deadline=self.chromium.deadline,
             )
         except MonitorError as exc:
             self.traffic.failed.append(url)

@@ -91,6 +91,20 @@ def test_a_hanging_server_is_given_up_at_the_deadline() -> None:
         took = time.monotonic() - started
     assert 0.3 <= took < 2.0  # not 4 attempts of 30 s
     assert len(slept) <= 3
+
+
+def test_robots_txt_of_a_hanging_host_waits_the_given_timeout() -> None:
+    import socket
+    import time
+
+    with socket.socket() as listener:  # accepts connections and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/page"
+        http, _ = client(timeout=30.0)
+        started = time.monotonic()
+        assert http.allowed(url, timeout=0.3)  # unreachable robots.txt: fetching as allowed
+        assert time.monotonic() - started < 2.0
     assert http.timeout == 30.0  # the call's own timeout did not change the client's
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HostPacer, HttpClient
 from collectors.item import Item
-from collectors.render import BrowserMissing, Rendered, find_browser, render_dom
+from collectors.render import BrowserMissing, Rendered, RenderError, find_browser, render_dom
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "portal"
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -306,3 +307,30 @@ def test_an_iframe_is_not_loaded(httpserver: HTTPServer, site: Portal) -> None:
     assert site.targets() == []
     assert rendered.traffic.frames == [httpserver.url_for("/embed/player.html")]
     assert "1 iframes not loaded" in rendered.traffic.summary()
+
+
+@pytest.mark.browser
+def test_a_hanging_script_host_cannot_hold_the_render_past_its_timeout(
+    httpserver: HTTPServer, site: Portal
+) -> None:
+    # A script from a host that accepts connections and never answers: its robots.txt and the script
+    # itself each wait their share of the time left, not the client's own 30 s timeout.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        hanging = f"http://127.0.0.1:{listener.getsockname()[1]}/widget.js"
+        page = f"""<!doctype html><html><head><meta charset="utf-8"></head><body><p>статья</p>
+        <script src="{hanging}"></script></body></html>"""
+        client = HttpClient(min_delay=0, retries=1, timeout=30.0, pacer=HostPacer())
+        started = time.monotonic()
+        try:
+            render_dom(
+                httpserver.url_for("/page.html"), wait_ms=500, timeout=4, client=client, html=page.encode()
+            )
+        except RenderError as exc:
+            assert "render_timeout = 4" in str(exc)
+        finally:
+            client.close()
+        took = time.monotonic() - started
+    assert took < 4 + 3, took
+    assert client.timeout == 30.0
