@@ -29,6 +29,16 @@ def test_default_model_loads_with_version_and_thresholds(model) -> None:  # type
     assert all(0 < t < 1 for t in model.thresholds.values())
 
 
+def test_requirements_pin_the_scikit_learn_version_the_model_was_made_with(model) -> None:  # type: ignore[no-untyped-def]
+    # A fresh install must get the version the committed model names, or loading it is refused; a
+    # retrain with another version has to move the pin with it.
+    requirements = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text(encoding="utf-8")
+    pins = [
+        line.split("#")[0].strip() for line in requirements.splitlines() if line.startswith("scikit-learn")
+    ]
+    assert pins == [f"scikit-learn=={model.payload['sklearn_version']}"]
+
+
 def test_artifact_is_small() -> None:
     assert DEFAULT_MODEL.stat().st_size < 20_000_000
 
