@@ -387,6 +387,32 @@ _TIME_WORDS = frozenset(
         "ночью",
     ]
 )
+# How long («үш күннен бері», "for three days"; «вторую неделю»; «бес жылдан бері») and Russian ordinals
+# («третий день»): a complaint's shape, kept as features, but no evidence of what is wrong. «жылы» is
+# not here: it is also "warm" («батареялар жылы емес»).
+_DURATION_WORDS = frozenset(
+    [
+        *(f"күн{ending}" for ending in ("", "і", "де", "нен", "ге", "гі", "дер", "дей")),
+        *(f"апта{ending}" for ending in ("", "дан", "да", "ға", "сы", "лап", "дай")),
+        *(f"ай{ending}" for ending in ("дан", "да", "ға", "лап", "дай")),
+        *(f"жыл{ending}" for ending in ("", "дан", "да", "ға", "дар", "дай", "дап")),
+        *(f"минут{ending}" for ending in ("", "та", "тан", "қа")),
+        "день", "дня", "дней", "днем", "днями", "сутки", "суток",
+        "неделя", "неделю", "недели", "недель", "неделями",
+        "месяц", "месяца", "месяцев", "месяцами", "год", "года", "лет", "годами",
+        "час", "часа", "часов", "минут", "минуты",
+        # ordinals: «второй», «пятую», «третьего»
+        *(f"{stem}ый" for stem in ("перв", "четверт", "пят", "девят", "десят")),
+        *(f"{stem}ой" for stem in ("втор", "шест", "седьм", "восьм")),
+        *(
+            f"{stem}{ending}"
+            for stem in ("перв", "втор", "четверт", "пят", "шест", "седьм", "восьм", "девят", "десят")
+            for ending in ("ая", "ую", "ое", "ого", "ому", "ой", "ом", "ые", "ых")
+        ),
+        "третий", "третья", "третью", "третье", "третьего", "третьему", "третьей", "третьем", "третьи",
+        "третьих",
+    ]
+)  # fmt: skip
 # The formulas of an appeal: greetings, thanks, "I ask", "street", "photo" («Здравствуйте, прошу убрать
 # мусор на ул. Абая, фото прилагаю»). The city-portal appeals are full of them, so they weigh as
 # features, but they tell a reviewer nothing about what is wrong.
@@ -415,6 +441,12 @@ _FORMULAS = frozenset(
     ]
 )
 _NOT_SHOWN = (
-    _NOT_EVIDENCE_SPELLED | _NUMBER_WORDS | _KK_NUMBER_FORMS | _RU_NUMBER_FORMS | _TIME_WORDS | _FORMULAS
+    _NOT_EVIDENCE_SPELLED
+    | _NUMBER_WORDS
+    | _KK_NUMBER_FORMS
+    | _RU_NUMBER_FORMS
+    | _TIME_WORDS
+    | _DURATION_WORDS
+    | _FORMULAS
 )
 NOT_EVIDENCE = _NOT_SHOWN | letterless(_NOT_SHOWN)

@@ -298,7 +298,8 @@ def test_kazakh_typed_without_kazakh_letters_is_scored_with_the_informal_weights
 def test_kazakh_function_words_are_not_evidence(model) -> None:  # type: ignore[no-untyped-def]
     # «ушин» (үшін, "for") and «бирак» (бірақ, "but") typed without Kazakh letters are function words
     # too; so are the postpositions «бері» ("since") and «соң» ("after"), number words («үш», «три»), also
-    # with case endings («сегізде», "at eight"; «пятью»), and words of when («кеше кешкі сағат»).
+    # with case endings («сегізде», "at eight"; «пятью»), words of when («кеше кешкі сағат») and of how
+    # long («үш күннен бері», «третий день»).
     texts = [
         "Акимшиликтин кызметкери жер учаскесин беру ушин акша сурады",
         "Казир су бар, бирак ыстык су жок",
@@ -309,10 +310,16 @@ def test_kazakh_function_words_are_not_evidence(model) -> None:  # type: ignore[
         "Кеше кешкі сағат сегізде жарық та өшіп қалды. Трансформатор ескі.",
         "Кеше сағат тоғызда жарық өшті, бүгін оннан бастап су да жоқ.",
         "Автобус пятью минутами раньше ушел, остановка без света, в десяти метрах яма",
+        "Бір аптадан бері көшеде жарық жоқ",
+        "Екі айдан бері лифт істемейді",
+        "Бес жылдан бері жол жөнделмеген",
+        "Пятый год обещают отремонтировать дорогу, каждый месяц новая яма",
     ]
-    labels = ["corruption"] + ["infrastructure"] * 8
+    labels = ["corruption"] + ["infrastructure"] * 12
     not_shown = {"ушин", "бирак", "бері", "соң", "үш", "три", "кеше", "кешкі", "сағат"}
     not_shown |= {"сегізде", "тоғызда", "оннан", "пятью", "десяти"}
+    # how long: «күннен», «аптадан», «айдан», «жылдан», «день», «месяц»; ordinals: «третий», «пятый»
+    not_shown |= {"күннен", "аптадан", "айдан", "жылдан", "дня", "день", "месяц", "год", "третий", "пятый"}
     for result, label in zip(model.classify(texts), labels, strict=True):
         assert label in result["labels"], result
         words = {word for term in result["evidence"][label] for word in term.split()}
