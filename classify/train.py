@@ -57,14 +57,21 @@ def prepare(rows: Sequence[Row], featuriser: Any) -> Prepared:
     return Prepared(list(rows), langs, featuriser.transform(texts, langs).matrix)
 
 
+def language_groups(rows: Sequence[Row], langs: Sequence[str]) -> Any:
+    """Each row's group, "kk" (Kazakh by its label, else by its detected language) or "ru" (the rest)."""
+    import numpy as np
+
+    return np.asarray(
+        [("kk" if (r.lang or lang) == "kk" else "ru") for r, lang in zip(rows, langs, strict=True)]
+    )
+
+
 def _weights(rows: Sequence[Row], y: Any, langs: Sequence[str]) -> Any:
     """Row weights with positives rebalanced per language, so that Kazakh is not drowned by Russian."""
     import numpy as np
 
     w = np.asarray([r.weight for r in rows], dtype=np.float64)
-    groups = np.asarray(
-        [("kk" if (r.lang or lang) == "kk" else "ru") for r, lang in zip(rows, langs, strict=True)]
-    )
+    groups = language_groups(rows, langs)
     for g in ("ru", "kk"):
         pos = (groups == g) & (y == 1)
         neg = (groups == g) & (y == 0)
@@ -173,9 +180,7 @@ def train_label(
     shared = real & np.asarray([r.file not in OWN_FILES for r in rows])
     calibrator = LogisticRegression(C=1e4, solver="lbfgs").fit(oof[real].reshape(-1, 1), y[real])
     probs = calibrator.predict_proba(oof.reshape(-1, 1))[:, 1]
-    groups = np.asarray(
-        [("kk" if (r.lang or lang) == "kk" else "ru") for r, lang in zip(rows, langs, strict=True)]
-    )
+    groups = language_groups(rows, langs)
     pick = shared if (y[shared] == 1).sum() >= 20 else real
     threshold = _best_threshold(probs[pick], y[pick], groups[pick])
     thresholds = {"default": threshold}
@@ -218,13 +223,6 @@ SHIP = {
 }
 
 
-def kazakh_rows(rows: Sequence[Row], langs: Sequence[str]) -> Any:
-    """Boolean mask of the rows in the Kazakh group (their label, else their detected language)."""
-    import numpy as np
-
-    return np.asarray([(r.lang or lang) == "kk" for r, lang in zip(rows, langs, strict=True)], dtype=bool)
-
-
 def with_kazakh_copy(prep: Prepared) -> Prepared:
     """The rows with each feature twice: as it is, and again in a block that only Kazakh rows fill.
 
@@ -239,7 +237,7 @@ def with_kazakh_copy(prep: Prepared) -> Prepared:
     import numpy as np
     import scipy.sparse as sp
 
-    kazakh = sp.diags(kazakh_rows(prep.rows, prep.langs).astype(np.float32))
+    kazakh = sp.diags((language_groups(prep.rows, prep.langs) == "kk").astype(np.float32))
     return Prepared(prep.rows, prep.langs, sp.hstack([prep.matrix, kazakh @ prep.matrix], format="csr"))
 
 
