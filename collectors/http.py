@@ -112,11 +112,14 @@ class HostPacer:
         self._next: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, host: str, min_delay: float) -> float:
-        """Book the next slot for ``host``; returns how long to wait for it."""
+    def reserve(self, host: str, min_delay: float, within: float | None = None) -> float | None:
+        """Book the next slot for ``host``; returns how long to wait for it, or None (nothing booked)
+        when that is ``within`` seconds or more."""
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next.get(host, now))
+            if within is not None and slot - now >= within:
+                return None
             self._next[host] = slot + min_delay
             return slot - now
 
@@ -181,10 +184,15 @@ class HttpClient:
 
     # -- politeness -------------------------------------------------------------------------
 
-    def _wait_turn(self, host: str) -> None:
-        wait = self.pacer.reserve(host, self.min_delay)
+    def _wait_turn(self, host: str, deadline: float | None = None) -> bool:
+        """Wait for the host's next slot (``min_delay`` after the last request to it); False, without
+        waiting, when that slot comes after ``deadline``."""
+        wait = self.pacer.reserve(host, self.min_delay, None if deadline is None else deadline - self.clock())
+        if wait is None:
+            return False
         if wait > 0:
             self.sleep(wait)
+        return True
 
     def allowed(self, url: str, *, timeout: float | None = None) -> bool:
         """Whether robots.txt of the URL's host lets our User-Agent fetch it; ``timeout`` replaces the
@@ -316,13 +324,15 @@ class HttpClient:
         host = urlsplit(url).netloc
         attempt = 0
         while True:
+            # The host's turn first, then the request's share of the time that is left after it.
+            if not self._wait_turn(host, deadline):
+                raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
             wait = timeout or self.timeout
             if deadline is not None:
                 left = deadline - self.clock()
                 if left <= 0:
                     raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
                 wait = min(wait, left)
-            self._wait_turn(host)
             try:
                 resp = self.session.get(url, headers=send, timeout=wait, stream=True, allow_redirects=False)
                 self.stats.requests += 1

@@ -76,6 +76,28 @@ def test_a_deadline_stops_retries_whose_back_off_would_pass_it(httpserver: HTTPS
     assert slept == [2.0, 2.0, 2.0] and http.stats.requests == 4
 
 
+def test_a_deadline_is_not_slept_past_waiting_for_the_hosts_turn(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("ok")
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    http = HttpClient(
+        sleep=sleep, clock=lambda: now[0], min_delay=10.0, respect_robots=False, pacer=HostPacer()
+    )
+    assert http.get(httpserver.url_for("/feed")).status == 200
+    # The host's next turn is 10 s away: a call that must end within 3 s gives up at once.
+    with pytest.raises(FetchError, match="out of time after 0 attempts"):
+        http.get(httpserver.url_for("/feed"), deadline=now[0] + 3.0)
+    assert slept == [] and http.stats.requests == 1
+    # Without a deadline the call waits for the turn, which the call given up did not book.
+    assert http.get(httpserver.url_for("/feed")).status == 200
+    assert len(slept) == 1 and 5.0 < slept[0] <= 10.0
+
+
 def test_a_hanging_server_is_given_up_at_the_deadline(silent_host: str) -> None:
     import time
 
