@@ -7,11 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from classify import dataset
+from classify import train as train_module
 from classify.dataset import Row
+from classify.features import FeatureSpec, Featuriser
 from classify.model import load_model
-from classify.train import train
+from classify.train import C_BY_LABEL, _fit, _weights, idf_scale, prepare, train, train_label
 
 _RU_PLACES = ["на улице Абая", "во дворе дома 5", "у школы", "на Ленина", "в микрорайоне Восток"]
 _KK_PLACES = ["Абай көшесінде", "бес үйдің ауласында", "мектеп маңында", "Ленин көшесінде", "Шығыс ауданында"]
@@ -115,3 +118,47 @@ def test_kazakh_texts_get_weights_of_their_own_beside_the_shared_ones(
     results = model.classify(texts)
     assert [r["lang"] for r in results] == ["ru", "kk", "ru", "kk"]
     assert [r["labels"] for r in results] == [["infrastructure"], [], [], ["infrastructure"]], results
+
+
+def test_idf_scale_weighs_rare_columns_up_and_keeps_the_rule_columns() -> None:
+    # Four texts; text columns 0 (in every text), 1 (in one), 2 (in none); column 3 is a keyword rule.
+    matrix = sp.csr_matrix(
+        np.array([[1, 1, 0, 1], [1, 0, 0, 0], [1, 0, 0, 1], [1, 0, 0, 0]], dtype=np.float32)
+    )
+    scale = idf_scale(matrix, 3)
+    idf = np.log(5 / np.array([5, 2, 1])) + 1  # ln((1 + n) / (1 + df)) + 1
+    # Divided by its mean over the five text entries (four of column 0, one of column 1).
+    assert scale[:3] == pytest.approx(idf / np.mean(idf[[0, 0, 0, 0, 1]]))
+    assert scale[0] < scale[1] < scale[2]
+    assert scale[3] == 1.0
+
+
+def test_weights_fitted_on_idf_columns_score_plain_features_as_the_fit_on_scaled_ones() -> None:
+    rows = _rows("kazakh_dev", "train", 120, 7)
+    prep = prepare(rows, Featuriser(FeatureSpec()))
+    spec = FeatureSpec()
+    scale = idf_scale(prep.matrix, spec.word_dim + spec.char_dim)
+    plain, _, _, _ = train_label("infrastructure", prep, 1)
+    weighted, _, _, _ = train_label("infrastructure", prep, 1, scale=scale)
+    # The model file holds weights for the features as the featuriser makes them: the scale is in them.
+    scaled = prep.matrix @ sp.diags(scale.astype(np.float32))
+    y = np.asarray([r.labels["infrastructure"] for r in rows])
+    direct = _fit(scaled, y, _weights(rows, y, prep.langs), C_BY_LABEL["infrastructure"], 1)
+    assert weighted.decision_function(prep.matrix) == pytest.approx(
+        direct.decision_function(scaled), abs=1e-4
+    )
+    assert not np.allclose(weighted.coef_, plain.coef_)
+
+
+def test_only_the_idf_labels_are_fitted_on_idf_columns(
+    small_data: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train(tmp_path / "shared", tmp_path / "idf.npz", ship="train")
+    monkeypatch.setattr(train_module, "IDF_LABELS", ())
+    train(tmp_path / "shared", tmp_path / "plain.npz", ship="train")
+    with_idf, plain = load_model(tmp_path / "idf.npz"), load_model(tmp_path / "plain.npz")
+    corruption, infrastructure = with_idf.labels.index("corruption"), with_idf.labels.index("infrastructure")
+    for name in ("weights", "kazakh", "informal"):
+        a, b = getattr(with_idf, name), getattr(plain, name)
+        assert np.array_equal(a.coef[corruption], b.coef[corruption]), name
+        assert not np.allclose(a.coef[infrastructure], b.coef[infrastructure]), name
