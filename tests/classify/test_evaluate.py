@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from classify.dataset import Row
-from classify.evaluate import f1_interval, format_table, metrics
+from classify.evaluate import average_precision, f1_interval, format_table, metrics
 
 
 def _row(n: int, corruption: int, lang: str) -> Row:
@@ -47,3 +49,41 @@ def test_metrics_and_table_carry_the_interval() -> None:
     table = format_table(report)
     assert "f1 95% interval" in table.splitlines()[0]
     assert f"{low:.3f}-{high:.3f}" in table
+
+
+def test_average_precision_is_scikit_learns_ties_included() -> None:
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        truth = rng.integers(0, 2, 60)
+        truth[0] = 1
+        scores = rng.integers(0, 8, 60) / 8  # few distinct values: many ties
+        assert average_precision(truth, scores) == pytest.approx(
+            average_precision_score(truth, scores), abs=1e-4
+        )
+    assert average_precision([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]) == pytest.approx((1 + 2 / 3) / 2, abs=1e-4)
+    assert average_precision([0, 0], [0.5, 0.1]) == 0.0
+
+
+def test_metrics_give_the_average_precision_when_predictions_carry_scores() -> None:
+    rows = [_row(n, 1, "kk") for n in range(4)] + [_row(n, 0, "kk") for n in range(4, 8)]
+    # Ranked by score: positive, negative, positive, positive, negative, positive, negative, negative.
+    scores = {0: 0.9, 4: 0.8, 1: 0.7, 2: 0.6, 5: 0.5, 3: 0.4, 6: 0.2, 7: 0.1}
+    predictions = [
+        {
+            "lang": "kk",
+            "labels": ["corruption"] if scores[n] >= 0.55 else [],
+            "scores": {"corruption": scores[n]},
+        }
+        for n in range(len(rows))
+    ]
+    report = metrics(rows, predictions)
+    expected = (1 + 2 / 3 + 3 / 4 + 4 / 6) / 4
+    assert report["corruption"]["kk"]["ap"] == pytest.approx(expected, abs=1e-4)
+    assert f"{expected:8.3f}" in format_table(report)
+    # Without scores (an older predictions file) the figure is left out, not made up.
+    for p in predictions:
+        del p["scores"]
+    assert "ap" not in metrics(rows, predictions)["corruption"]["kk"]
