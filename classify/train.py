@@ -189,7 +189,7 @@ def train_label(
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from classify.evaluate import rates
+    from classify.evaluate import average_precision, rates
 
     idx = np.asarray([i for i, r in enumerate(prep.rows) if r.labels.get(label) is not None])
     rows = [prep.rows[i] for i in idx]
@@ -235,6 +235,7 @@ def train_label(
                 int(np.sum(~flagged & positive)),
                 int(np.sum(~flagged & ~positive)),
             )
+            out_of_fold[g]["ap"] = average_precision(y[m], probs[m])
     summary = {
         "rows": len(y),
         "positives": int(y.sum()),
@@ -548,13 +549,14 @@ def _out_of_fold_table(card: dict[str, Any]) -> str:
         "thresholds (thresholds and calibration were chosen on these same scores, so they flatter a little).",
         "",
         "```",
-        f"{'label':14} {'lang':12} {'rows':>6} {'pos':>5} {'prec':>7} {'rec':>7} {'f1':>7}",
+        f"{'label':14} {'lang':12} {'rows':>6} {'pos':>5} {'prec':>7} {'rec':>7} {'f1':>7} {'ap':>7}",
     ]
     for label, summary in card["training"]["per_label"].items():
         for name, part in (("", summary), (" informal", summary.get("informal") or {})):
             for lang, c in (part.get("out_of_fold") or {}).items():
+                ap = f" {c['ap']:>7.3f}" if "ap" in c else ""  # cards before session 8 lack it
                 lines.append(
                     f"{label:14} {lang + name:12} {c['n']:>6} {c['positives']:>5} {c['precision']:>7.3f} "
-                    f"{c['recall']:>7.3f} {c['f1']:>7.3f}"
+                    f"{c['recall']:>7.3f} {c['f1']:>7.3f}{ap}"
                 )
     return "\n".join([*lines, "```"])

@@ -76,6 +76,11 @@ def test_the_shipped_fit_adds_the_shared_development_rows_and_the_figures_stay_h
     assert not np.array_equal(a.weights.coef, b.weights.coef)
     card = (tmp_path / "CARD.md").read_text(encoding="utf-8")
     assert f"Shipped weights ({small_data['train'] + small_data['shared_dev']} rows)" in card
+    # The out-of-fold figures carry the average precision, which needs no threshold.
+    out_of_fold = shipped["training"]["per_label"]["infrastructure"]["out_of_fold"]["kk"]
+    assert 0.5 < out_of_fold["ap"] <= 1.0
+    table = card.split("## Out-of-fold figures of the shipped fit")[1]
+    assert f"{out_of_fold['f1']:>7.3f} {out_of_fold['ap']:>7.3f}" in table
 
 
 def test_ship_must_be_known(small_data: dict[str, int], tmp_path: Path) -> None:
