@@ -253,6 +253,10 @@ NEGATIONS = NEGATIONS_BEFORE | NEGATIONS_AFTER
 # («ауылда үш» is no reason to show a reviewer).
 _NOT_EVIDENCE_SPELLED = frozenset(
     ["бері", "соң", "бойы", "жөнінде", "сосын", "содан", "сонда", "онда", "кім", "неге", "қашан", "қайда"]
+) | frozenset(
+    # Conjunctions, pointers and "at the time" («...болса, дәл қазір...», «өйткені», «дер кезінде»): the
+    # infrastructure weights' phrases showed «болса дәл», «қызметкерлері болса».
+    ["болса", "өйткені", "дәл", "былай", "соның", "осындай", "сондай", "кезінде", "кезде", "дер"]
 )
 # Kazakh number words, shown as no evidence bare and (below) with their endings; «бір», «екі», «он»
 # (stopwords already), «жүз» and «мың» only with an ending.
