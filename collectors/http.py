@@ -325,14 +325,11 @@ class HttpClient:
         attempt = 0
         while True:
             # The host's turn first, then the request's share of the time that is left after it.
-            if not self._wait_turn(host, deadline):
+            if not self._wait_turn(host, deadline) or (deadline is not None and deadline <= self.clock()):
                 raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
             wait = timeout or self.timeout
             if deadline is not None:
-                left = deadline - self.clock()
-                if left <= 0:
-                    raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
-                wait = min(wait, left)
+                wait = min(wait, deadline - self.clock())
             try:
                 resp = self.session.get(url, headers=send, timeout=wait, stream=True, allow_redirects=False)
                 self.stats.requests += 1

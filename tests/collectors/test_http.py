@@ -16,6 +16,19 @@ def client(**kw) -> tuple[HttpClient, list[float]]:
     return HttpClient(sleep=slept.append, **kw), slept
 
 
+def clocked_client(**kw) -> tuple[HttpClient, list[float], list[float]]:
+    """(client, its sleeps, [now]): each sleep advances the client's clock (from 100 s) instead of waiting."""
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    kw.setdefault("min_delay", 0.0)
+    return HttpClient(sleep=sleep, clock=lambda: now[0], **kw), slept, now
+
+
 def test_retries_503_honouring_retry_after(httpserver: HTTPServer) -> None:
     httpserver.expect_ordered_request("/feed").respond_with_data(
         "busy", status=503, headers={"Retry-After": "7"}
@@ -58,14 +71,7 @@ def test_connection_error_is_retried_then_fetch_error() -> None:
 
 def test_a_deadline_stops_retries_whose_back_off_would_pass_it(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/feed").respond_with_data("busy", status=503, headers={"Retry-After": "2"})
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    http = HttpClient(sleep=sleep, clock=lambda: now[0], min_delay=0.0, retries=3, respect_robots=False)
+    http, slept, _ = clocked_client(retries=3, respect_robots=False)
     # Waits of 2 s: one fits before the deadline 5 s away, a second would end at 4 s, a third at 6 s.
     resp = http.get(httpserver.url_for("/feed"), raise_for_status=False, deadline=105.0)
     assert resp.status == 503  # the last answer stands
@@ -78,16 +84,7 @@ def test_a_deadline_stops_retries_whose_back_off_would_pass_it(httpserver: HTTPS
 
 def test_a_deadline_is_not_slept_past_waiting_for_the_hosts_turn(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/feed").respond_with_data("ok")
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    http = HttpClient(
-        sleep=sleep, clock=lambda: now[0], min_delay=10.0, respect_robots=False, pacer=HostPacer()
-    )
+    http, slept, now = clocked_client(min_delay=10.0, respect_robots=False, pacer=HostPacer())
     assert http.get(httpserver.url_for("/feed")).status == 200
     # The host's next turn is 10 s away: a call that must end within 3 s gives up at once.
     with pytest.raises(FetchError, match="out of time after 0 attempts"):
