@@ -173,7 +173,8 @@ class Model:
         for weights, docs in sets:
             if weights is not self.weights:
                 probs[:, docs] = weights.calibrate(weights.raw(batch.matrix[docs]))
-        informal = self.informal_docs(batch)
+        # The letterless Kazakh texts are those the informal weights scored (none when the file has none).
+        informal = next((docs for weights, docs in sets if weights is self.informal), [])
         word_dim = self.spec.word_dim
         rows = probs.tolist()  # labels x docs as Python floats: no NumPy scalar per look-up
         # Each document's threshold group: "kk", "ru" (everything else) or "informal".
