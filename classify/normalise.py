@@ -58,14 +58,15 @@ _PHONE_PREFILTER = re.compile(r"[\d+][\d \-.()]{8,}\d")
 _ODD_SPACE = re.compile(r"[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 # "[x][x]*" rather than "[x]+": a pattern opening with a character class lets the regex engine skip
 # ahead to the next candidate character in one tight loop (about twice as fast over Cyrillic text).
-_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿĀ-ɏ'’][A-Za-zÀ-ÿĀ-ɏ'’]*")
-_LATIN_WORD_SPLIT = re.compile(r"([A-Za-zÀ-ÿĀ-ɏ'’][A-Za-zÀ-ÿĀ-ɏ'’]*)")
-_LATIN_CHAR = re.compile(r"[A-Za-zÀ-ÿĀ-ɏ'’]")  # a text holds a Latin word when it holds one of these
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿĀ-ɏə'’][A-Za-zÀ-ÿĀ-ɏə'’]*")
+_LATIN_WORD_SPLIT = re.compile(r"([A-Za-zÀ-ÿĀ-ɏə'’][A-Za-zÀ-ÿĀ-ɏə'’]*)")
+_LATIN_CHAR = re.compile(r"[A-Za-zÀ-ÿĀ-ɏə'’]")  # a text holds a Latin word when it holds one of these
 _PLACEHOLDER_SPLIT = re.compile(r"(\[(?:url|email|user|phone)\])")
 _PLACEHOLDERS = (URL_MASK, EMAIL_MASK, USER_MASK, PHONE_MASK)
 
-# Letters that only Kazakh Latin spellings use (2021: ä ğ ı ñ ö ū ü ş ç; 2018: á ǵ ń ó ú ý).
-_KK_LATIN_LETTERS = frozenset("äğıñöūüşçáǵńóúýÄĞIÑÖŪÜŞÇÁǴŃÓÚÝ") - {"I"}
+# Letters that only Kazakh Latin spellings use (2021: ä ğ ı ñ ö ū ü ş ç; 2018: á ǵ ń ó ú ý; ə, typed
+# for ä as in the 1929 alphabet and Azerbaijani).
+_KK_LATIN_LETTERS = frozenset("äğıñöūüşçáǵńóúýəÄĞIÑÖŪÜŞÇÁǴŃÓÚÝƏ") - {"I"}
 # Common Kazakh words as people type them in Latin letters; two of them mark a text as Kazakh.
 _KK_LATIN_WORDS = frozenset(
     [
@@ -519,7 +520,7 @@ _KK_LATIN_STEMS = frozenset(w[:5] for w in _KK_LATIN_WORDS if len(w) >= 5) - {
 
 # 2021 alphabet (І=ı, Ы=y, И/Й=i, У=u, Ұ=ū, Ү=ü) and 2018 acute letters, lower case.
 _LATIN_SINGLE = {
-    "a": "а", "ä": "ә", "á": "ә", "b": "б", "c": "ц", "ç": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
+    "a": "а", "ä": "ә", "á": "ә", "ə": "ә", "ë": "е", "b": "б", "c": "ц", "ç": "ч", "d": "д", "e": "е", "f": "ф", "g": "г",
     "ğ": "ғ", "ǵ": "ғ", "h": "х", "ı": "і", "i": "и", "j": "ж", "k": "к", "l": "л", "m": "м", "n": "н",
     "ñ": "ң", "ń": "ң", "o": "о", "ö": "ө", "ó": "ө", "p": "п", "q": "қ", "r": "р", "s": "с", "ş": "ш",
     "t": "т", "u": "у", "ū": "ұ", "ú": "ү", "ü": "ү", "v": "в", "w": "у", "x": "х", "y": "ы", "ý": "у",
@@ -545,15 +546,17 @@ _CYR = "А-Яа-я" + _KAZAKH_BOTH_CASES  # Cyrillic letters of both languages (
 _CYR_LETTERS = frozenset(map(chr, range(ord("А"), ord("я") + 1))) | frozenset(_KAZAKH_BOTH_CASES)
 _ANY_CYRILLIC = re.compile(f"[{_CYR}]")
 # A word with a Latin letter right next to a Cyrillic one: "Бiздiң" typed with a Latin i for і,
-# "acфальт" with a Latin a and c. Its Latin letters are mapped to the Cyrillic ones they look like,
-# when all of them have one (not "iPhoneға").
-_ASCII_RUN = re.compile(r"[A-Za-z]+")
-_MIXED_WORD = re.compile(rf"[^\W\d_]*(?:[A-Za-z][{_CYR}]|[{_CYR}][A-Za-z])[^\W\d_]*")
-_LOOKALIKES = str.maketrans("aceiopxykmhABCEHIKMOPTXY", "асеіорхукмһАВСЕНІКМОРТХУ")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
+# "acфальт" with a Latin a and c, "дəмді" with the Latin schwa (U+0259, which keyboards without
+# Kazakh Cyrillic offer for ә), "ëлка" with a Latin e-diaeresis. Its Latin letters are mapped to
+# the Cyrillic ones they look like, when all of them have one (not "iPhoneға").
+_LOOKALIKE_LATIN = "A-Za-zəƏëË"
+_LATIN_RUN = re.compile(f"[{_LOOKALIKE_LATIN}]+")
+_MIXED_WORD = re.compile(rf"[^\W\d_]*(?:[{_LOOKALIKE_LATIN}][{_CYR}]|[{_CYR}][{_LOOKALIKE_LATIN}])[^\W\d_]*")
+_LOOKALIKES = str.maketrans("aceiopxykmhABCEHIKMOPTXYəƏëË", "асеіорхукмһАВСЕНІКМОРТХУәӘеЕ")
+_LATIN_LEFT = re.compile(f"[{_LOOKALIKE_LATIN}]")
 _Q_NOT_U = re.compile(r"q(?!u)", re.I)
 _BACK_VOWELS = frozenset("aouyū")
-_FRONT_VOWELS = frozenset("äáeöóüúıi")
+_FRONT_VOWELS = frozenset("äáəeöóüúıi")
 
 
 def _has_markup(text: str) -> bool:
@@ -746,7 +749,7 @@ def _map_word(word: str) -> str:
     i = 0
     while i < len(low):
         pair = low[i : i + 2]
-        if pair in _LATIN_DIGRAPHS and not (pair == "ng" and i + 2 < len(low) and low[i + 2] in "aeiouyäöü"):
+        if pair in _LATIN_DIGRAPHS and not (pair == "ng" and i + 2 < len(low) and low[i + 2] in "aeiouyäöüə"):
             out.append(_LATIN_DIGRAPHS[pair])
             i += 2
             continue
@@ -762,8 +765,8 @@ def _map_word(word: str) -> str:
         elif (
             ch == "i"
             and i > 0
-            and low[i - 1] in "aeouyäöüáóúūı"
-            and (i + 1 == len(low) or low[i + 1] not in "aeouyäöüáóúūı")
+            and low[i - 1] in "aeouyäöüáóúūıə"
+            and (i + 1 == len(low) or low[i + 1] not in "aeouyäöüáóúūıə")
         ):
             mapped = "й"  # ai, ei, oi: the 2021 alphabet writes й as i
         elif ch == "i" and not back:
@@ -795,9 +798,9 @@ def latin_to_cyrillic(text: str) -> str:
 
 
 def _has_mixed_word(text: str) -> bool:
-    """True when a run of ASCII letters touches a Cyrillic letter (a word typed in both scripts)."""
+    """True when a run of Latin letters touches a Cyrillic letter (a word typed in both scripts)."""
     size = len(text)
-    for run in _ASCII_RUN.finditer(text):
+    for run in _LATIN_RUN.finditer(text):
         start, end = run.span()
         if (start and text[start - 1] in _CYR_LETTERS) or (end < size and text[end] in _CYR_LETTERS):
             return True
@@ -808,7 +811,7 @@ def _cyrillic_lookalikes(match: re.Match[str]) -> str:
     """A word mixing the two scripts, its Latin letters made Cyrillic if every one has a lookalike."""
     word = match.group(0)
     mapped = word.translate(_LOOKALIKES)
-    return word if _ASCII_LETTER.search(mapped) else mapped
+    return word if _LATIN_LEFT.search(mapped) else mapped
 
 
 _ANY_KAZAKH_LETTER = re.compile(f"[{_KAZAKH_BOTH_CASES}]")

@@ -69,6 +69,19 @@ def test_latin_lookalikes_inside_cyrillic_words_become_cyrillic() -> None:
     assert normalise("Ok, рахмет [url]жол WhatsApp-та") == "Ok, рахмет [url]жол WhatsApp-та"
 
 
+def test_latin_schwa_and_e_diaeresis_inside_cyrillic_words_become_cyrillic() -> None:
+    # The Latin schwa (U+0259, U+018F) is how many keyboards give ә; the tokeniser would otherwise cut
+    # «дəмді» into «д» and «мді». A Latin ë in a Russian word is ё, and so е.
+    assert normalise("Тағамдары дəмді емес. Əжетхана тазалығы нашар, мə") == (
+        "Тағамдары дәмді емес. Әжетхана тазалығы нашар, мә"
+    )
+    assert normalise("Во дворе ëлка, а в подъезде темно") == "Во дворе елка, а в подъезде темно"
+    # In Kazakh typed in Latin letters it is ä: the whole text goes to Cyrillic.
+    assert normalise("Bizdiñ köşede jol joq, ərine") == "Біздің көшеде жол жоқ, әріне"
+    # Outside Cyrillic and Kazakh Latin it stays as typed.
+    assert normalise("Hello world ə") == "Hello world ə"
+
+
 def test_other_latin_text_is_not_taken_for_kazakh() -> None:
     for text in (
         "Sredi nas odin chelovek znaet pravdu",  # Russian translit: -edi, -din
