@@ -358,14 +358,62 @@ KK_ENDINGS = frozenset(
         "айы",
     ]
 )
+# Frequent Kazakh words as typed without the Kazakh letters («еки», «жумыс», «бугин», «ракмет»):
+# the most frequent words of the shared Kazakh training texts retyped so that occur in none of the
+# 35,000 Russian texts there, less surnames, first names and words that are also Russian («торт»,
+# «тонна», «казак»). Each counts as one Kazakh cue, like the words of KK_WORDS.
+KK_PLAIN_WORDS = frozenset(
+    """
+    еки жуз мын жумыс катты отыр бойынша жиырма казакстан онын жыл улкен жалпы алып бугин ишинде
+    туралы жылы жер жерде болган алты биринши алеуметтик корытынды жаналыктар барлыгы аркылы
+    мемлекеттик келеди жети осындай казирги келген мемлекет откен оны келди жогары тогыз отыз кырык
+    жаткан себеби алган ози бурын кезде сегиз арнайы куни мумкин бири келип астам жанагы олардын
+    тамаша елу жагдай екинши биыл катысты халык ойткени сонгы басшысы бирнеше берди алуга болатын
+    косымша жауап бала бастап комек багасы ягни байланысты алу халыкаралык мамандар типти толык иске
+    калды айтып ракмет барып истеп шыкты сиздерге улттык кетти унамады арналган орталык уакытта
+    алмай жергиликти тиис екенин сатып халыктын турде соз сай айтты кезинде бугинги турли киын сонын
+    жетпис одан уакыт дамди сауда немесе сосын кайта сонымен катар жылдын таза елимиздин берген айта
+    казакстаннын билим жуык турады жылдан журген жасалган бирге алгашкы деди барин жас накты манызды
+    алдагы болуы болар карсы корсету зор карай мине жылга берип калган орын арасында ойлаймын укимет
+    азамат айтуынша облысында бага колик оку балалар токсан белгили сайлау алпыс экономикалык
+    ретинде тегин жылда енбек сексен хабар шыккан акпарат зан саяси жасайды мундай алдын мектеп бойы
+    жеке елимизде егер жатырмын аса елбасы тиисти мыннан алдым кетеди танда отти букил мынга етип
+    каржы елдин медициналык алмайды жеткизу тартып ерекше тиимди казакстанда алайда жумыстары жузеге
+    кана хабарлайды мумкиндик аясында жарым асиресе багасына туракты орналаскан колга оннан кейбир
+    соны отырган багдарлама узак болек окилдери озинин тикелей адамга басты мысалы дауыс сактау
+    негизги камтамасыз когамдык онай турган содан жур арине осылай кажетти кызыкты дегенмен тунгыш
+    маселен тилшиси сайкес иши аркасында ири конил халыкка шагын жузден бугинде секилди кез отырмыз
+    денсаулык арзан озге буган айтады колдау былтыр канша жай онда шыгады ауыр отбасы жатырмыз
+    багдарламасы жазып етеди денгейде адамнын журип жайлы биылгы жоба онирде ариптесим миндетти
+    шыгар жасаган орта ишки каланын жумыстарын тауар кунде орталыгы елди казакстандык болмаса койган
+    калады балаларга жери казактын истейди шешим женил жеткизди отырып дайын тилшимиз министри
+    биркатар маселе негизи карап ашык тусип берем жерден кыз бирден шыгарып жумысын тауып отандык
+    каласында ресей мулде кызметкерлери тилинде бурынгы тенгеден берсин озим жерге мешит салу колеми
+    бастады тургын шаралар ашып ешким десем адамды корип шетелдик турып орны жагдайы будан жылдам
+    жагдайда жетти процентке отип кишкентай беруге орай аскери ушинши былай жумысы осыган тусти
+    арбир оларга копбалалы
+    """.split()  # noqa: SIM905 (a list literal would take a line per word)
+)
 _WARNED: list[bool] = []
 SAMPLE_CHARS = 800  # the opening of a text is enough to tell its language
-_KK_PLAIN = frozenset(w for w in KK_WORDS if not has_kazakh_letter(w) and w not in RU_WORDS)
+_KK_PLAIN = frozenset(w for w in KK_WORDS | KK_PLAIN_WORDS if not has_kazakh_letter(w) and w not in RU_WORDS)
 _UKRAINIAN = re.compile(r"[їєґ]")
 _KK_LETTER_LIST = tuple(KAZAKH_LETTERS)  # the Kazakh letters, counted one by one with str.count
-# One look-up per word for both word lists (they are disjoint): Kazakh counts 1, Russian 1 << 32.
+# Kazakh words typed without the Kazakh letters that are also Russian words or names («аким» is
+# Russian in Kazakhstan, «бар», «осы», «де», «Ким»): they count as Kazakh cues, but one of them alone
+# does not make a text Kazakh.
+_KK_PLAIN_SHARED = frozenset(
+    ["аким", "де", "бар", "па", "ма", "али", "бен", "пен", "ким", "осы", "коп", "кала", "бала", "аса", "кана"]
+)
+# One look-up per word for the word lists (they are disjoint): a Kazakh cue counts 1 (and 1 << 16 more
+# when it is also Russian), a Russian cue 1 << 32. At most 800 words: each count stays below 1 << 16.
+_SHARED_UNIT = 1 << 16
 _RU_UNIT = 1 << 32
-_CUES = {**dict.fromkeys(_KK_PLAIN, 1), **dict.fromkeys(RU_WORDS, _RU_UNIT)}
+_CUES = {
+    **dict.fromkeys(_KK_PLAIN, 1),
+    **dict.fromkeys(_KK_PLAIN & _KK_PLAIN_SHARED, 1 + _SHARED_UNIT),
+    **dict.fromkeys(RU_WORDS, _RU_UNIT),
+}
 
 
 @lru_cache(maxsize=1)
@@ -429,14 +477,17 @@ def _by_cues(text: str) -> tuple[str, str | None]:
     letters = sum(map(sample.count, _KK_LETTER_LIST))  # each Kazakh letter counts as one Kazakh cue
     latin = sum(map(str.isascii, words))
     cyrillic = len(words) - latin
-    cues = sum(map(_CUES.get, words, repeat(0)))  # at most 800 words: the Kazakh count stays below 1 << 32
-    kk = letters + (cues & (_RU_UNIT - 1))
+    cues = sum(map(_CUES.get, words, repeat(0)))
+    kk = letters + (cues & (_SHARED_UNIT - 1))
+    shared = (cues >> 16) & (_SHARED_UNIT - 1)  # Kazakh cues that are also Russian words
     ru = float(cues >> 32)
     if latin > cyrillic:
         return ("", "all") if latin >= 2 else ("other", None)
     if not letters and ru <= kk + 1:  # maybe Kazakh without its letters: read the endings too
         kk += sum(1 for word in words if len(word) >= 5 and word[-3:] in KK_ENDINGS)
-    if ru == 0 and not letters and kk < 2:  # no cue, or one Kazakh word typed without Kazakh letters
+    # No cue, or one Kazakh word typed without Kazakh letters that is also a Russian word or name; one
+    # Kazakh word that is not («бугин», «жаксы», «мумкин») and no Russian one decides.
+    if ru == 0 and not letters and kk - shared < 1 and kk < 2:
         if _UKRAINIAN.search(sample):
             return "other", None
         return "", "cyrillic"

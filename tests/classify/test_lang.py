@@ -23,6 +23,13 @@ from classify.normalise import normalise
         ("Офистин кондиционери истемейди", "kk"),
         # Russian words with those endings stay Russian («сын», «доллар», «тенге»).
         ("Мой сын ходит в школу номер сорок, там холодно в классах", "ru"),
+        # One frequent Kazakh word typed without Kazakh letters and no Russian cue: lingua said ru.
+        ("Бирак ушу кестесине озгеристер енгизилуи мумкин.", "kk"),
+        ("Казирги кунде оздеринизге малим", "kk"),
+        ("Ески спорткомплекс, багасы кымбат", "kk"),
+        # One Kazakh word that is also Russian («аким», «бар», «осы») does not decide alone.
+        ("Аким обещал починить дорогу", "ru"),
+        ("Бар закрыт", "ru"),
         ("Курс доллара вырос, тенге падает, цены на хлеб растут", "ru"),
         ("Неше күн су жоқ, үйде ешкім жоқ, воды нет третий день, и акимат не реагирует на это", "mixed"),
         ("This application is great and it works well", "other"),
