@@ -15,6 +15,11 @@ def test_bribery_apart_from_anti_corruption_talk() -> None:
     assert fire("Инспектор требовал взятку") == ["bribe", "bribe_not_anti", "official_bribe"]
     assert "bribe_not_anti" not in fire("Сыбайлас жемқорлыққа қарсы семинар өтті")
     assert fire("В парке прошел концерт") == []
+    # How citizens say it without the word «взятка»: a racket («крышует»), «отблагодарить», an envelope.
+    assert "bribe_not_anti" in fire("Участковый крышует точку с паленым алкоголем")
+    assert "bribe_not_anti" in fire("Медсестры прямо просили отблагодарить")
+    assert "bribe_not_anti" in fire("Технадзор подписал за конверт")
+    assert fire("Крышу над подъездом починили") == []  # a roof, not a racket
 
 
 def test_two_word_phrases_count_only_when_adjacent() -> None:
