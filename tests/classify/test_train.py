@@ -167,3 +167,16 @@ def test_only_the_idf_labels_are_fitted_on_idf_columns(
         a, b = getattr(with_idf, name), getattr(plain, name)
         assert np.array_equal(a.coef[corruption], b.coef[corruption]), name
         assert not np.allclose(a.coef[infrastructure], b.coef[infrastructure]), name
+
+
+def test_the_false_positive_cap_holds_only_where_negatives_far_outnumber_positives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 56 positives, 80 chosen hard negatives: the best F1 (0.957, up to 0.42) flags 5 negatives (6%);
+    # keeping to 5% means going above 0.45 (F1 0.943), which costs less than FPR_PRICE.
+    probs = np.array([0.9] * 50 + [0.42] * 6 + [0.45] * 5 + [0.05] * 75)
+    y = np.array([1] * 56 + [0] * 80)
+    groups = np.array(["ru"] * len(y))
+    assert train_module._best_threshold(probs, y, groups) == 0.39  # two negatives per positive: no cap
+    monkeypatch.setattr(train_module, "STREAM_RATIO", 1)
+    assert train_module._best_threshold(probs, y, groups) == 0.9  # read as a stream: the cap holds
