@@ -118,6 +118,9 @@ class Batch:
     bigram_cols: np.ndarray  # word-space column of the bigram starting at each flat position
     bigram_ok: np.ndarray  # True where position i and i+1 belong to the same document
     phrase: np.ndarray  # True where positions i and i+1 make a rule phrase («на лапу», «пара алды»)
+    # Per flat position, the rule word classes of its token as read in its document (CLASSES bits), with
+    # a phrase's class on both of its words: what evidence_batch boosts when a rule pushed the label.
+    position_classes: np.ndarray
     # Per unique token, bits: 1 a negation that opens a pair («не»), 2 one that ends it («жоқ»), 4 a word
     # that is never evidence (stopwords.NOT_EVIDENCE: «бері»); 0 for any other word.
     token_neg: np.ndarray
@@ -260,15 +263,21 @@ class Featuriser:
                 doc_classes[docs] = np.asarray(doc_tokens[docs] @ bits) > 0
         uni_cols = token_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
         keep = uni_cols >= 0
+        position_masks = select(masks[ids], letterless[rows]) if len(ids) else np.zeros(0, dtype=np.int64)
+        position_classes = position_masks & ((1 << len(CLASSES)) - 1)
         if len(ids) > 1:
             h = token_hash[ids]
             bigram_cols = ((h[:-1] * _BIGRAM_MULT + h[1:]) % np.uint64(spec.word_dim)).astype(np.int64)
             bigram_ok = rows[:-1] == rows[1:]
             # Two-word phrases («пара алды», «на лапу») count as words of their class.
-            phrases = phrase_classes(select(masks[ids], letterless[rows]), bigram_ok)
+            phrases = phrase_classes(position_masks, bigram_ok)
             hit_rows, hit_classes = np.nonzero(phrases)
             doc_classes[rows[:-1][hit_rows], hit_classes] = True
             phrase = phrases.any(axis=1)
+            if len(hit_rows):
+                bits = np.left_shift(1, hit_classes).astype(np.int64)
+                np.bitwise_or.at(position_classes, hit_rows, bits)
+                np.bitwise_or.at(position_classes, hit_rows + 1, bits)
         else:
             bigram_cols = np.zeros(0, dtype=np.int64)
             bigram_ok = np.zeros(0, dtype=bool)
@@ -303,6 +312,7 @@ class Featuriser:
             bigram_cols,
             bigram_ok,
             phrase,
+            position_classes,
             token_neg,
             letterless,
             lowered,
@@ -425,7 +435,12 @@ def in_one_sentence(text: str, first: str, second: str) -> bool:
 
 
 def evidence_batch(
-    batch: Batch, docs: Sequence[int], word_weights: np.ndarray, token_scores: np.ndarray, limit: int = 6
+    batch: Batch,
+    docs: Sequence[int],
+    word_weights: np.ndarray,
+    token_scores: np.ndarray,
+    limit: int = 6,
+    class_boost: np.ndarray | None = None,
 ) -> dict[int, list[str]]:
     """For each document in ``docs``: its terms and two-word phrases that pushed a label up, strongest first.
 
@@ -433,8 +448,11 @@ def evidence_batch(
     of first appearance), function words left out; its ``PAIRS`` strongest positive stem bigrams join
     them, each scored as its weight plus the larger of its two words' scores (a bigram with a
     function word at either end only when that word is a negation or the pair a rule phrase; never
-    across a sentence end: :func:`in_one_sentence`). The words are chosen for all documents at once
-    in NumPy; Python only assembles the short lists.
+    across a sentence end: :func:`in_one_sentence`). ``class_boost`` (documents x rule word classes)
+    adds to each word of a class what the rules that read it pushed the label in its document, and to
+    a rule phrase the larger of its two words' boosts, so that «кто принимал» or «крышует» is shown
+    when a rule made the flag. The words are chosen for all documents at once in NumPy; Python only
+    assembles the short lists.
     """
     out: dict[int, list[str]] = {}
     if not len(docs):
@@ -448,17 +466,22 @@ def evidence_batch(
     # Function words (the stopwords, «на», «по») have no word column and explain nothing to a reviewer;
     # nor does a negation on its own.
     content = (batch.token_word >= 0) & (batch.token_neg == 0)
-    usable = (token_scores > 0) & content
-    at = np.flatnonzero(usable[ids] & is_wanted[doc_of])  # positions that can become evidence
+    candidates = np.flatnonzero(is_wanted[doc_of])  # the positions of the wanted documents
+    boost = _position_boost(batch, candidates, doc_of, class_boost)
+    score = token_scores[ids[candidates]] + boost[candidates]
+    at = candidates[(score > 0) & content[ids[candidates]]]  # positions that can become evidence
+    position_score = np.zeros(len(ids), dtype=np.float32)
+    position_score[candidates] = score
     # Each word once per document, at its first position (np.unique's index sort is stable).
     _, first = np.unique(doc_of[at] * len(tokens) + ids[at], return_index=True)
     at = at[np.sort(first)]
-    at = _strongest(at, token_scores[ids[at]], doc_of[at], limit)
+    at = _strongest(at, position_score[at], doc_of[at], limit)
     counts = np.bincount(doc_of[at], minlength=n_docs)[wanted].tolist()
     words = [tokens[t] for t in ids[at].tolist()]
-    scores = token_scores[ids[at]].tolist()
+    scores = position_score[at].tolist()
     if len(ids) > 1:
         bigram = word_weights[batch.bigram_cols].astype(np.float32)
+        bigram += np.where(batch.phrase, np.maximum(boost[:-1], boost[1:]), 0.0).astype(np.float32)
         # A pair with a function word at either end («дороги на», «что асфальт») explains nothing
         # either, unless the function word is a negation («не работает») or the pair a rule phrase.
         first_ok = content | (batch.token_neg & 1 > 0)  # «не работает»; not «жоқ тұрғындар»
@@ -490,6 +513,22 @@ def evidence_batch(
         # Strongest first, ties in insertion order (reverse=True keeps sort stability).
         out[d] = sorted(scored, key=scored.__getitem__, reverse=True)[:limit]
     return out
+
+
+def _position_boost(
+    batch: Batch, positions: np.ndarray, doc_of: np.ndarray, class_boost: np.ndarray | None
+) -> np.ndarray:
+    """Per flat position of the batch: the largest ``class_boost`` of its document over the rule word
+    classes of its token (zero outside ``positions`` and without a boost)."""
+    boost = np.zeros(len(batch.ids), dtype=np.float32)
+    if class_boost is None or not len(positions):
+        return boost
+    classes = batch.position_classes[positions]
+    docs = doc_of[positions]
+    for k in np.flatnonzero(class_boost.any(axis=0)).tolist():
+        has = ((classes >> k) & 1).astype(bool)
+        boost[positions[has]] = np.maximum(boost[positions[has]], class_boost[docs[has], k])
+    return boost
 
 
 def _strongest(positions: np.ndarray, values: np.ndarray, doc_of: np.ndarray, keep: int) -> np.ndarray:

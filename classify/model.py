@@ -161,9 +161,12 @@ class Model:
         return out
 
     def _classify_batch(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        from classify.features import evidence_batch, token_scores
+        import numpy as np
+
+        from classify.features import RULE_VALUE, evidence_batch, token_scores
         from classify.lang import detect_languages
         from classify.normalise import normalise
+        from classify.rules import RULES, rule_class_matrix
 
         normalised = [normalise(t[:MAX_CHARS] if t else "") for t in texts]
         langs = detect_languages(normalised)
@@ -188,6 +191,11 @@ class Model:
             for d in range(len(texts))
         ]
         evidence: dict[str, dict[int, list[str]]] = {}
+        # The rule columns follow the word and character spaces; a rule that fired and weighs for a label
+        # makes the words of its classes evidence (rules.RULE_CLASSES).
+        first_rule = word_dim + self.spec.char_dim
+        fired = batch.matrix[:, first_rule : first_rule + len(RULES)].toarray() > 0
+        reads = rule_class_matrix().astype(np.float32)
         for i, name in enumerate(self.labels):
             evidence[name] = {}
             for weights, docs in sets:
@@ -195,7 +203,11 @@ class Model:
                 if subset:
                     coef = weights.coef[i]
                     scores = token_scores(batch, coef[:word_dim], coef[word_dim:])
-                    evidence[name].update(evidence_batch(batch, subset, coef[:word_dim], scores))
+                    pushed = np.maximum(coef[first_rule : first_rule + len(RULES)], 0.0) * RULE_VALUE
+                    boost = (fired * pushed) @ reads  # documents x classes
+                    evidence[name].update(
+                        evidence_batch(batch, subset, coef[:word_dim], scores, class_boost=boost)
+                    )
         labels = self.labels
         rounded = zip(*[[round(p, 4) for p in row] for row in rows], strict=True)  # docs x labels
         return [

@@ -60,6 +60,20 @@ RULES = (
     "steal_private",
 )
 
+# The word classes each rule reads: when a rule pushes a label up, the words of these classes in the
+# text are its evidence too («кто принимал», «крышует», «жарық ... өшіп»).
+RULE_CLASSES = {
+    "topic_problem": ("topic", "problem"),
+    "bribe": ("bribe",),
+    "bribe_not_anti": ("bribe",),
+    "anti": ("anti",),
+    "official_money": ("official", "money"),
+    "official_bribe": ("official", "bribe"),
+    "steal_public": ("steal", "official", "public"),
+    "steal_private": ("steal",),
+}
+assert tuple(RULE_CLASSES) == RULES
+
 # Two-word phrases: (first word beginnings, second word beginnings, class the phrase counts as).
 PHRASES = (
     (r"пара$", r"ал|бер|талап|сұра|ұсын", "bribe"),
@@ -147,6 +161,15 @@ def phrase_classes(position_masks: np.ndarray, adjacent: np.ndarray) -> np.ndarr
         bit = PHRASE_BIT + 2 * k
         out[:, cls] |= ((first >> bit) & 1 & (second >> (bit + 1))).astype(bool)
     out &= adjacent[:, None]
+    return out
+
+
+def rule_class_matrix() -> np.ndarray:
+    """RULES x CLASSES booleans: the classes each rule reads (RULE_CLASSES)."""
+    out = np.zeros((len(RULES), len(CLASSES)), dtype=bool)
+    for r, name in enumerate(RULES):
+        for cls in RULE_CLASSES[name]:
+            out[r, CLASSES.index(cls)] = True
     return out
 
 
