@@ -166,7 +166,7 @@ class Model:
         from classify.features import RULE_VALUE, evidence_batch, token_scores
         from classify.lang import detect_languages
         from classify.normalise import normalise
-        from classify.rules import RULES, rule_class_matrix
+        from classify.rules import RULE_CLASS_MATRIX
 
         normalised = [normalise(t[:MAX_CHARS] if t else "") for t in texts]
         langs = detect_languages(normalised)
@@ -193,9 +193,8 @@ class Model:
         evidence: dict[str, dict[int, list[str]]] = {}
         # The rule columns follow the word and character spaces; a rule that fired and weighs for a label
         # makes the words of its classes evidence (rules.RULE_CLASSES).
-        first_rule = word_dim + self.spec.char_dim
-        fired = batch.matrix[:, first_rule : first_rule + len(RULES)].toarray() > 0
-        reads = rule_class_matrix().astype(np.float32)
+        rule_columns = slice(word_dim + self.spec.char_dim, self.spec.dim)
+        fired = batch.matrix[:, rule_columns].toarray() > 0
         for i, name in enumerate(self.labels):
             evidence[name] = {}
             for weights, docs in sets:
@@ -203,8 +202,8 @@ class Model:
                 if subset:
                     coef = weights.coef[i]
                     scores = token_scores(batch, coef[:word_dim], coef[word_dim:])
-                    pushed = np.maximum(coef[first_rule : first_rule + len(RULES)], 0.0) * RULE_VALUE
-                    boost = (fired * pushed) @ reads  # documents x classes
+                    pushed = np.maximum(coef[rule_columns], 0.0) * RULE_VALUE
+                    boost = (fired * pushed) @ RULE_CLASS_MATRIX  # documents x classes
                     evidence[name].update(
                         evidence_batch(batch, subset, coef[:word_dim], scores, class_boost=boost)
                     )

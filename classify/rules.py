@@ -73,6 +73,10 @@ RULE_CLASSES = {
     "steal_private": ("steal",),
 }
 assert tuple(RULE_CLASSES) == RULES
+# The same as RULES x CLASSES weights, 1 where a rule reads a class (evidence multiplies by it).
+RULE_CLASS_MATRIX = np.asarray(
+    [[float(cls in RULE_CLASSES[rule]) for cls in CLASSES] for rule in RULES], dtype=np.float32
+)
 
 # Two-word phrases: (first word beginnings, second word beginnings, class the phrase counts as).
 PHRASES = (
@@ -161,15 +165,6 @@ def phrase_classes(position_masks: np.ndarray, adjacent: np.ndarray) -> np.ndarr
         bit = PHRASE_BIT + 2 * k
         out[:, cls] |= ((first >> bit) & 1 & (second >> (bit + 1))).astype(bool)
     out &= adjacent[:, None]
-    return out
-
-
-def rule_class_matrix() -> np.ndarray:
-    """RULES x CLASSES booleans: the classes each rule reads (RULE_CLASSES)."""
-    out = np.zeros((len(RULES), len(CLASSES)), dtype=bool)
-    for r, name in enumerate(RULES):
-        for cls in RULE_CLASSES[name]:
-            out[r, CLASSES.index(cls)] = True
     return out
 
 
