@@ -25,7 +25,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from classify.normalise import has_kazakh_letter
-from classify.rules import CLASSES, RULES, phrase_classes, rule_matrix, select, token_classes
+from classify.rules import (
+    CLASSES,
+    NEAR,
+    RULES,
+    near_problem,
+    phrase_classes,
+    rule_matrix,
+    select,
+    token_classes,
+    topic_near_problem,
+)
 from classify.stopwords import ALL as STOPWORDS
 from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE, NOT_EVIDENCE
 
@@ -43,7 +53,6 @@ MAX_TOKENS = 3000  # per document: a long article is judged on its first few pag
 KK_PREFIX = 6
 _BIGRAM_MULT = np.uint64(1_000_003)
 RULE_VALUE = 0.5
-_PROBLEM = CLASSES.index("problem")
 _COPY_SALT = np.uint64(0x9E3779B9)
 _FNV_BASIS = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -57,7 +66,8 @@ class FeatureSpec:
     char_bits: int = 19
     char_min: int = 3
     char_max: int = 5
-    problem_copies: int = 1  # 1: stems are repeated in separate columns when a failure word is present
+    problem_copies: int = 1  # 1: stems are repeated in separate columns when a failure word is near
+    near: int = NEAR  # tokens: how near (rules.near_problem)
 
     @property
     def word_dim(self) -> int:
@@ -82,6 +92,7 @@ class FeatureSpec:
             "char_min": self.char_min,
             "char_max": self.char_max,
             "problem_copies": self.problem_copies,
+            "near": self.near,
         }
 
 
@@ -283,13 +294,12 @@ class Featuriser:
             bigram_ok = np.zeros(0, dtype=bool)
             phrase = np.zeros(0, dtype=bool)
         lang_cols = np.asarray([_crc("lang:" + lang) % spec.word_dim for lang in langs], dtype=np.int64)
-        # Stems again, in their own columns, for documents that also say something is wrong: a linear
-        # model then learns "road + failure" apart from "road" (news of a new road is not a complaint).
-        copy = (
-            keep & doc_classes[rows, _PROBLEM]
-            if spec.problem_copies and len(ids)
-            else np.zeros(len(ids), bool)
-        )
+        # Stems again, in their own columns, where a failure word is near: a linear model then learns
+        # "road + failure" apart from "road" (news of a new road is not a complaint). Near, not anywhere
+        # in the text: «... үйіне су кіргізілгенде ... қуанышында шек болған жоқ» says nothing wrong of «су».
+        doc_starts = np.asarray(ptr, dtype=np.int64)
+        near = near_problem(position_classes, doc_starts, spec.near)
+        copy = keep & near if spec.problem_copies else np.zeros(len(ids), bool)
         copy_cols = (((token_hash[ids][copy] ^ _COPY_SALT) * _BIGRAM_MULT) % np.uint64(spec.word_dim)).astype(
             np.int64
         )
@@ -298,7 +308,8 @@ class Featuriser:
         )
         word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols, copy_cols])
         words = _counts_matrix(word_rows, word_cols, n_docs, spec.word_dim)
-        rules = sp.csr_matrix(rule_matrix(doc_classes).astype(np.float32) * RULE_VALUE)
+        topic_near = topic_near_problem(position_classes, doc_starts, near)
+        rules = sp.csr_matrix(rule_matrix(doc_classes, topic_near).astype(np.float32) * RULE_VALUE)
         matrix = sp.hstack(
             [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
         )

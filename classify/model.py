@@ -102,7 +102,8 @@ class Model:
         for weights in (self.weights, self.informal, self.kazakh):
             if weights is not None and weights.coef.shape[1] != self.spec.dim:
                 raise ModelError(
-                    f"model weights have {weights.coef.shape[1]} columns, features {self.spec.dim}"
+                    f"model weights have {weights.coef.shape[1]} columns but this version of the code makes "
+                    f"{self.spec.dim} features (another set of keyword rules): retrain with `pipeline.py train`"
                 )
 
     def threshold(self, label: str, lang: str) -> float:

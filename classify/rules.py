@@ -58,7 +58,10 @@ RULES = (
     "official_bribe",
     "steal_public",
     "steal_private",
+    "topic_problem_near",
 )
+
+NEAR = 5  # topic_problem_near, and the stems copied for a failure word: at most this many tokens apart
 
 # The word classes each rule reads: when a rule pushes a label up, the words of these classes in the
 # text are its evidence too («кто принимал», «крышует», «жарық ... өшіп»).
@@ -71,6 +74,7 @@ RULE_CLASSES = {
     "official_bribe": ("official", "bribe"),
     "steal_public": ("steal", "official", "public"),
     "steal_private": ("steal",),
+    "topic_problem_near": ("topic", "problem"),
 }
 assert tuple(RULE_CLASSES) == RULES
 # The same as RULES x CLASSES weights, 1 where a rule reads a class (evidence multiplies by it).
@@ -168,8 +172,34 @@ def phrase_classes(position_masks: np.ndarray, adjacent: np.ndarray) -> np.ndarr
     return out
 
 
-def rule_matrix(doc_classes: np.ndarray) -> np.ndarray:
-    """Documents x RULES booleans from documents x CLASSES booleans (a class present in any token)."""
+def near_problem(position_classes: np.ndarray, doc_starts: np.ndarray, window: int) -> np.ndarray:
+    """Per flat position: whether a failure word (class ``problem``) stands at most ``window`` tokens
+    away, itself included, in the same document (``doc_starts``: each document's first flat position,
+    then the end). In «Ауылда жарық жоқ, ал жаңа мектеп биыл салынды» «жарық» is near «жоқ», «мектеп»
+    is not; nor is «жол» in a sentence that ends «... қуанышында шек болған жоқ» far from it."""
+    problem = (position_classes >> CLASSES.index("problem")) & 1
+    if not len(problem):
+        return np.zeros(0, dtype=bool)
+    doc_of = np.repeat(np.arange(len(doc_starts) - 1), np.diff(doc_starts))
+    before = np.concatenate([[0], np.cumsum(problem)])  # failure words before each position
+    at = np.arange(len(problem))
+    low = np.maximum(at - window, doc_starts[doc_of])
+    high = np.minimum(at + window + 1, doc_starts[doc_of + 1])
+    return before[high] - before[low] > 0
+
+
+def topic_near_problem(position_classes: np.ndarray, doc_starts: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Per document: some infrastructure word is ``near`` (:func:`near_problem`) a failure word."""
+    out = np.zeros(len(doc_starts) - 1, dtype=bool)
+    topic = ((position_classes >> CLASSES.index("topic")) & 1).astype(bool)
+    doc_of = np.repeat(np.arange(len(out)), np.diff(doc_starts))
+    out[doc_of[topic & near]] = True
+    return out
+
+
+def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray) -> np.ndarray:
+    """Documents x RULES booleans from documents x CLASSES booleans (a class present in any token) and
+    each document's :func:`topic_near_problem`."""
     topic, problem, bribe, anti, official, money, steal, public = (
         doc_classes[:, i] for i in range(len(CLASSES))
     )
@@ -184,18 +214,25 @@ def rule_matrix(doc_classes: np.ndarray) -> np.ndarray:
             official & bribe,
             steal_public,
             steal & ~steal_public,
+            topic_near,
         ],
         axis=1,
     )
 
 
-def fire(text: str, *, letterless: bool = False) -> list[str]:
+def fire(text: str, *, letterless: bool = False, window: int = NEAR) -> list[str]:
     """Names of the rules that fire on one text (for tests and explanations); ``letterless``: read it as
-    Kazakh typed without Kazakh letters."""
+    Kazakh typed without Kazakh letters; ``window``: as :func:`near_problem`."""
     tokens = re.findall(r"[^\W\d_]{2,}", text.lower())
     masks = select(np.asarray([token_classes(t) for t in tokens], dtype=np.int64), letterless)
-    present = np.asarray([[bool(np.any(masks & (1 << b))) for b in range(len(CLASSES))]], dtype=bool)
-    if len(masks) > 1:
-        present |= phrase_classes(masks, np.ones(len(masks) - 1, dtype=bool)).any(axis=0)
-    row = rule_matrix(present)[0]
+    positions = masks & ((1 << len(CLASSES)) - 1)
+    if len(masks) > 1:  # a phrase counts as a word of its class at both its positions
+        bits = phrase_classes(masks, np.ones(len(masks) - 1, dtype=bool)) @ (1 << np.arange(len(CLASSES)))
+        positions[:-1] |= bits
+        positions[1:] |= bits
+    present = np.asarray([[bool(np.any(positions & (1 << b))) for b in range(len(CLASSES))]], dtype=bool)
+    starts = np.asarray([0, len(masks)])
+    row = rule_matrix(
+        present, topic_near_problem(positions, starts, near_problem(positions, starts, window))
+    )[0]
     return [name for name, on in zip(RULES, row, strict=True) if on]

@@ -73,3 +73,18 @@ def test_in_one_sentence_needs_the_two_words_with_no_sentence_end_between() -> N
     assert in_one_sentence(text, "воды", "нет")  # a later occurrence: «вода есть» does not hide it
     assert not in_one_sentence("свет погас!опять", "погас", "опять")  # «!» ends one with or without a space
     assert in_one_sentence("свет погас.опять", "погас", "опять")  # a point before a letter does not
+
+
+def test_stems_are_copied_only_near_a_failure_word() -> None:
+    def copies(text: str) -> set[int]:
+        """Word columns that the failure-word copies add to a Kazakh text."""
+        with_copies = Featuriser(FeatureSpec()).transform([text], ["kk"]).matrix
+        without = Featuriser(FeatureSpec(problem_copies=0)).transform([text], ["kk"]).matrix
+        word_dim = FeatureSpec().word_dim
+        return {int(c) for c in with_copies[0].indices if c < word_dim} - set(without[0].indices.tolist())
+
+    light = copies("жарық жоқ") - copies("жоқ")  # the column of «жарық» next to a failure word
+    assert len(light) == 1
+    assert light <= copies("Ауылда кеше жарық болмады, бүгін де жоқ")  # 4 tokens apart
+    # Seven tokens apart, the «жоқ» says nothing of the light: no copy of «жарық».
+    assert not light & copies("Жарық біздің ауылға алғаш рет келгенде анамның қуанышында шек болған жоқ")

@@ -144,6 +144,17 @@ def test_unknown_members_and_old_skops_files_are_refused(tmp_path: Path) -> None
         load_model(old)
 
 
+def test_a_model_made_for_other_keyword_rules_asks_for_a_retrain(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    payload = dict(model.payload)
+    payload["coef"] = payload["coef"][:, :-1]  # one rule column fewer, as before topic_problem_near
+    path = tmp_path / "older.npz"
+    save_payload(payload, path)
+    with pytest.raises(
+        ModelError, match=r"another set of keyword rules\): retrain with `pipeline\.py train`"
+    ):
+        load_model(path)
+
+
 def test_wrong_format_name_is_refused(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     path = _saved_with(model, tmp_path / "other.npz", format="something-else/9")
     with pytest.raises(ModelError, match=f"not a {FORMAT} model file"):

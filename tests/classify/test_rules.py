@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from classify.rules import fire
+import numpy as np
+
+from classify.rules import CLASSES, NEAR, fire, near_problem, topic_near_problem
 
 
 def test_topic_and_problem_in_both_languages() -> None:
@@ -63,9 +65,31 @@ def test_kazakh_typed_without_kazakh_letters_only_when_read_so() -> None:
 
 def test_a_residents_request_is_a_problem_word() -> None:
     # «Please repair the pothole in the street», «we ask you to install a light»: the request implies the defect.
-    assert fire("Көшедегі шұңқырды жөндеңіздер") == ["topic_problem"]
-    assert fire("Аулаға шам орнатуды сұраймыз") == ["topic_problem"]
-    assert fire("Кошедеги шункырды жондениздер", letterless=True) == ["topic_problem"]
+    assert fire("Көшедегі шұңқырды жөндеңіздер") == ["topic_problem", "topic_problem_near"]
+    assert fire("Аулаға шам орнатуды сұраймыз") == ["topic_problem", "topic_problem_near"]
+    assert fire("Кошедеги шункырды жондениздер", letterless=True) == ["topic_problem", "topic_problem_near"]
     # A request about something that is no infrastructure is no rule: «please fix the app».
     assert fire("Қосымшаны жөндеңіздер") == []
     assert fire("Құжатты тезірек беруіңізді сұраймыз") == []
+
+
+def test_topic_near_problem_needs_the_failure_word_within_the_window() -> None:
+    assert "topic_problem_near" in fire("Көшеде жарық жоқ")
+    assert "topic_problem_near" in fire("Во дворе уже третий день нет горячей воды")
+    # The water came two years ago; the «жоқ» at the end is about her joy, 7 tokens from «су».
+    text = "Екі жыл бұрын үйіне су кіргізілгенде Таңшолпан Оспанованың қуанышында шек болған жоқ."
+    assert "topic_problem" in fire(text) and "topic_problem_near" not in fire(text)
+    assert "topic_problem_near" in fire(text, window=7)
+    assert NEAR == 5
+
+
+def test_near_problem_stays_within_each_document() -> None:
+    topic, problem = 1 << CLASSES.index("topic"), 1 << CLASSES.index("problem")
+    # document 0: topic, 6 plain words, problem; document 1: problem, then topic at once.
+    classes = np.asarray([topic, 0, 0, 0, 0, 0, 0, problem, problem, topic], dtype=np.int64)
+    starts = np.asarray([0, 8, 10])
+    near = near_problem(classes, starts, 2)
+    assert near.tolist() == [False] * 5 + [True] * 5
+    assert topic_near_problem(classes, starts, near).tolist() == [False, True]
+    # The window never reaches over a document's end: position 7's failure word is not near 9.
+    assert near_problem(classes, np.asarray([0, 8, 9, 10]), 1).tolist()[-1] is False
