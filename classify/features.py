@@ -137,6 +137,9 @@ class Batch:
     token_neg: np.ndarray
     letterless: np.ndarray  # per document: Kazakh or mixed typed without Kazakh letters (letterless_docs)
     lowered: list[str]  # the normalised texts in lower case, as tokenised (in_one_sentence reads them)
+    # Per document, the L2 norm of its damped word counts: a word column holds count / norm, so a word
+    # moves the score by its weight / norm (evidence_batch compares the rules' push with that).
+    word_norms: np.ndarray
 
 
 class Featuriser:
@@ -310,9 +313,9 @@ class Featuriser:
         words = _counts_matrix(word_rows, word_cols, n_docs, spec.word_dim)
         topic_near = topic_near_problem(position_classes, doc_starts, near)
         rules = sp.csr_matrix(rule_matrix(doc_classes, topic_near).astype(np.float32) * RULE_VALUE)
-        matrix = sp.hstack(
-            [_damp_and_normalise(words), _damp_and_normalise(chars), rules], format="csr", dtype=np.float32
-        )
+        words, word_norms = _damp_and_normalise(words)
+        chars, _ = _damp_and_normalise(chars)
+        matrix = sp.hstack([words, chars, rules], format="csr", dtype=np.float32)
         return Batch(
             matrix,
             uniq,
@@ -327,6 +330,7 @@ class Featuriser:
             token_neg,
             letterless,
             lowered,
+            word_norms,
         )
 
 
@@ -396,8 +400,9 @@ def _counts_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int)
     return sp.csr_matrix((counts, (unique % n_cols).astype(np.int32), indptr), shape=(n_rows, n_cols))
 
 
-def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
-    """1 + log(count), then unit L2 norm per row (rows without features stay zero)."""
+def _damp_and_normalise(block: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """1 + log(count), then unit L2 norm per row (rows without features stay zero); and each row's norm
+    before (1 for an empty row)."""
     block = block.astype(np.float32, copy=False)  # the blocks are built as float32 and used only here
     block.data = 1.0 + np.log(block.data)
     lengths = np.diff(block.indptr)
@@ -405,7 +410,7 @@ def _damp_and_normalise(block: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.ones(block.shape[0], dtype=np.float32)
     norms[lengths > 0] = np.sqrt(squares)
     block.data /= np.repeat(norms, lengths)
-    return block
+    return block, norms
 
 
 def _order_within_documents(values: np.ndarray, doc_of: np.ndarray) -> np.ndarray:
@@ -478,6 +483,11 @@ def evidence_batch(
     # nor does a negation on its own.
     content = (batch.token_word >= 0) & (batch.token_neg == 0)
     candidates = np.flatnonzero(is_wanted[doc_of])  # the positions of the wanted documents
+    if class_boost is not None:
+        # A rule's push is what it adds to the score; a word's score here is its weight, which adds
+        # weight / norm. In the words' units the push is push x norm: in a long article the bribery rule
+        # outweighs «деньги», as it does in the score.
+        class_boost = class_boost * batch.word_norms[:, None]
     boost = _position_boost(batch, candidates, doc_of, class_boost)
     score = token_scores[ids[candidates]] + boost[candidates]
     at = candidates[(score > 0) & content[ids[candidates]]]  # positions that can become evidence

@@ -77,9 +77,12 @@ RULE_CLASSES = {
     "topic_problem_near": ("topic", "problem"),
 }
 assert tuple(RULE_CLASSES) == RULES
-# The same as RULES x CLASSES weights, 1 where a rule reads a class (evidence multiplies by it).
+# The same as RULES x CLASSES weights: each rule's push shared equally among the classes it reads
+# (evidence multiplies by it). «official AND money» gives half of its push to «директора» and half to
+# «деньги», so a bribery word that a rule of its own made count comes before either.
 RULE_CLASS_MATRIX = np.asarray(
-    [[float(cls in RULE_CLASSES[rule]) for cls in CLASSES] for rule in RULES], dtype=np.float32
+    [[float(cls in RULE_CLASSES[rule]) / len(RULE_CLASSES[rule]) for cls in CLASSES] for rule in RULES],
+    dtype=np.float32,
 )
 
 # Two-word phrases: (first word beginnings, second word beginnings, class the phrase counts as).

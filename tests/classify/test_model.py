@@ -220,6 +220,21 @@ def test_evidence_shows_the_words_of_the_rule_that_made_the_flag(model) -> None:
         assert trigger in terms[:2], (text, terms)
 
 
+def test_evidence_of_a_long_bribery_report_starts_with_the_bribe(model) -> None:  # type: ignore[no-untyped-def]
+    # In a longer text each word moves the score less (its column is divided by the text's norm) while
+    # a rule moves it as much as ever; and «official AND money» shares its push between «директора» and
+    # «деньги». The bribe used to come sixth, after «деньги», «миллионов тенге», «миллионов», «директора».
+    text = (
+        "Управляющего отделом образования задержали при получении взятки\n"
+        "Сотрудники антикоррупционной службы задержали руководителя районного отдела образования при "
+        "получении взятки в размере 2 миллионов тенге.\nПо данным ведомства, деньги он требовал у "
+        "директора частной фирмы за победу в тендере на ремонт школ."
+    )
+    res = model.classify([text])[0]
+    assert "corruption" in res["labels"]
+    assert res["evidence"]["corruption"][0] == "взятки", res["evidence"]
+
+
 def test_evidence_pairs_stay_within_a_sentence(model) -> None:  # type: ignore[no-untyped-def]
     import re
 
