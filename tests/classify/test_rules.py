@@ -93,3 +93,14 @@ def test_near_problem_stays_within_each_document() -> None:
     assert topic_near_problem(classes, starts, near).tolist() == [False, True]
     # The window never reaches over a document's end: position 7's failure word is not near 9.
     assert near_problem(classes, np.asarray([0, 8, 9, 10]), 1).tolist()[-1] is False
+
+
+def test_every_class_and_phrase_bit_fits_the_featurisers_signed_masks() -> None:
+    from classify.rules import LETTERLESS_SHIFT, PHRASE_BIT, PHRASES, token_classes
+
+    half = (1 << (PHRASE_BIT + 2 * len(PHRASES))) - 1  # every bit a token can set, in each half
+    full = half | (half << LETTERLESS_SHIFT)
+    # The featuriser's cache stores masks as int64 (np.fromiter): the fullest mask must go in and come
+    # out unchanged; with one phrase more (bit 63 set) it raised OverflowError mid-training.
+    assert np.fromiter([full], dtype=np.int64, count=1)[0] == full
+    assert 0 < token_classes("пайдаланды") <= full
