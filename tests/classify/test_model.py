@@ -208,7 +208,7 @@ def test_evidence_words_are_not_function_words(model) -> None:  # type: ignore[n
 def test_evidence_shows_the_words_of_the_rule_that_made_the_flag(model) -> None:  # type: ignore[no-untyped-def]
     # Short comments flagged mostly by a keyword rule: the rule's words come first, not «школу», «сказала».
     cases = {
-        "Траншеи стоят уже месяц, дети ходят в школу мимо них. Кто принимал работы?": "кто принимал",
+        "Траншеи стоят уже месяц, асфальт так и не восстановили. Кто принимал работы?": "кто принимал",
         "Балалар суық сыныпта отыр, шелекпен су жинап жатыр. Жұмысты кім қабылдады?": "кім қабылдады",
         "В ЦОНе девушка сказала, что можно сделать быстрее, если отблагодарить.": "отблагодарить",
         "Участковый крышует точку с паленым алкоголем, жители жаловались — ноль реакции": "крышует",

@@ -39,6 +39,14 @@ def test_phrase_can_be_a_failure() -> None:
     assert "topic_problem" not in fire("Бұл көпқабатты үй биыл салынды")
 
 
+def test_kazakh_words_that_are_mostly_something_else_are_no_bribe() -> None:
+    # «талан» alone began «талант» (talent), «жеп» is "eating" in reviews of cafés: 5 and 15 of the
+    # shared Kazakh negatives, 1 and 0 positives. «талан-тараж» still counts, as a phrase.
+    assert fire("Талантты балаларға арналған байқау өтті") == []
+    assert fire("Тамақты жеп көрдім, өте дәмді") == []
+    assert "bribe" in fire("Мемлекет қаражатын талан-таражға салды")
+
+
 def test_stealing_is_told_apart_by_whose_money() -> None:
     assert "steal_public" in fire("В акимате чиновники воруют")
     assert "steal_public" in fire("Мемлекет қаражатын ұрлады")
