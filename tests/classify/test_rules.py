@@ -45,6 +45,7 @@ def test_kazakh_words_that_are_mostly_something_else_are_no_bribe() -> None:
     assert fire("Талантты балаларға арналған байқау өтті") == []
     assert fire("Тамақты жеп көрдім, өте дәмді") == []
     assert "bribe" in fire("Мемлекет қаражатын талан-таражға салды")
+    assert "bribe" in fire("Жолға бөлінген ақшаны жеп қойған")  # next to money it is embezzling
 
 
 def test_stealing_is_told_apart_by_whose_money() -> None:
