@@ -35,6 +35,7 @@ from classify.rules import (
     select,
     token_classes,
     topic_near_problem,
+    with_phrase_classes,
 )
 from classify.stopwords import ALL as STOPWORDS
 from classify.stopwords import NEGATIONS_AFTER, NEGATIONS_BEFORE, NOT_EVIDENCE
@@ -278,7 +279,6 @@ class Featuriser:
         uni_cols = token_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
         keep = uni_cols >= 0
         position_masks = select(masks[ids], letterless[rows]) if len(ids) else np.zeros(0, dtype=np.int64)
-        position_classes = position_masks & ((1 << len(CLASSES)) - 1)
         if len(ids) > 1:
             h = token_hash[ids]
             bigram_cols = ((h[:-1] * _BIGRAM_MULT + h[1:]) % np.uint64(spec.word_dim)).astype(np.int64)
@@ -288,14 +288,12 @@ class Featuriser:
             hit_rows, hit_classes = np.nonzero(phrases)
             doc_classes[rows[:-1][hit_rows], hit_classes] = True
             phrase = phrases.any(axis=1)
-            if len(hit_rows):
-                bits = np.left_shift(1, hit_classes).astype(np.int64)
-                np.bitwise_or.at(position_classes, hit_rows, bits)
-                np.bitwise_or.at(position_classes, hit_rows + 1, bits)
         else:
             bigram_cols = np.zeros(0, dtype=np.int64)
             bigram_ok = np.zeros(0, dtype=bool)
+            phrases = np.zeros((0, len(CLASSES)), dtype=bool)
             phrase = np.zeros(0, dtype=bool)
+        position_classes = with_phrase_classes(position_masks, phrases)
         lang_cols = np.asarray([_crc("lang:" + lang) % spec.word_dim for lang in langs], dtype=np.int64)
         # Stems again, in their own columns, where a failure word is near: a linear model then learns
         # "road + failure" apart from "road" (news of a new road is not a complaint). Near, not anywhere

@@ -177,6 +177,17 @@ def phrase_classes(position_masks: np.ndarray, adjacent: np.ndarray) -> np.ndarr
     return out
 
 
+def with_phrase_classes(position_masks: np.ndarray, phrases: np.ndarray) -> np.ndarray:
+    """Per flat position, the CLASSES bits of its token, plus the class of each phrase it is a word of
+    (``phrases``: :func:`phrase_classes` of the same positions): «на лапу» is a bribery word twice."""
+    out = position_masks & ((1 << len(CLASSES)) - 1)
+    if len(phrases):
+        bits = phrases @ (1 << np.arange(len(CLASSES)))  # distinct bits: the sum is their union
+        out[:-1] |= bits
+        out[1:] |= bits
+    return out
+
+
 def near_problem(position_classes: np.ndarray, doc_starts: np.ndarray, window: int) -> np.ndarray:
     """Per flat position: whether a failure word (class ``problem``) stands at most ``window`` tokens
     away, itself included, in the same document (``doc_starts``: each document's first flat position,
@@ -230,11 +241,7 @@ def fire(text: str, *, letterless: bool = False, window: int = NEAR) -> list[str
     Kazakh typed without Kazakh letters; ``window``: as :func:`near_problem`."""
     tokens = re.findall(r"[^\W\d_]{2,}", text.lower())
     masks = select(np.asarray([token_classes(t) for t in tokens], dtype=np.int64), letterless)
-    positions = masks & ((1 << len(CLASSES)) - 1)
-    if len(masks) > 1:  # a phrase counts as a word of its class at both its positions
-        bits = phrase_classes(masks, np.ones(len(masks) - 1, dtype=bool)) @ (1 << np.arange(len(CLASSES)))
-        positions[:-1] |= bits
-        positions[1:] |= bits
+    positions = with_phrase_classes(masks, phrase_classes(masks, np.ones(max(len(masks) - 1, 0), dtype=bool)))
     present = np.asarray([[bool(np.any(positions & (1 << b))) for b in range(len(CLASSES))]], dtype=bool)
     starts = np.asarray([0, len(masks)])
     row = rule_matrix(
