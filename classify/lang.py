@@ -479,8 +479,8 @@ def _by_cues(text: str) -> tuple[str, str | None]:
     cyrillic = len(words) - latin
     cues = sum(map(_CUES.get, words, repeat(0)))
     kk = letters + (cues & (_SHARED_UNIT - 1))
-    shared = (cues >> 16) & (_SHARED_UNIT - 1)  # Kazakh cues that are also Russian words
-    ru = float(cues >> 32)
+    shared = (cues // _SHARED_UNIT) & (_SHARED_UNIT - 1)  # Kazakh cues that are also Russian words
+    ru = float(cues // _RU_UNIT)
     if latin > cyrillic:
         return ("", "all") if latin >= 2 else ("other", None)
     if not letters and ru <= kk + 1:  # maybe Kazakh without its letters: read the endings too

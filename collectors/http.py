@@ -324,12 +324,13 @@ class HttpClient:
         host = urlsplit(url).netloc
         attempt = 0
         while True:
-            # The host's turn first, then the request's share of the time that is left after it.
-            if not self._wait_turn(host, deadline) or (deadline is not None and deadline <= self.clock()):
+            # The host's turn first, then the request's share of the time that is left after it (one
+            # reading of the clock: a second one could find less left than the check did).
+            turn = self._wait_turn(host, deadline)
+            left = float("inf") if deadline is None else deadline - self.clock()
+            if not turn or left <= 0:
                 raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
-            wait = timeout or self.timeout
-            if deadline is not None:
-                wait = min(wait, deadline - self.clock())
+            wait = min(timeout or self.timeout, left)
             try:
                 resp = self.session.get(url, headers=send, timeout=wait, stream=True, allow_redirects=False)
                 self.stats.requests += 1
