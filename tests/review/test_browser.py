@@ -97,11 +97,25 @@ def _wait_for_download(folder: Path, suffix: str, limit: float = 30.0) -> Path:
 
 def _wait(driver: object, condition: object, limit: float = 30.0) -> object:
     """Wait until ``condition(driver)`` is truthy; a page still loading (stale or missing elements) is retried."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def check(d: object) -> object:
+        try:
+            return condition(d)  # type: ignore[operator]
+        except WebDriverException as exc:
+            # Chrome reports an element of a page replaced between finding it and reading it (a form
+            # posted, the next page loading) as this, not as StaleElementReferenceException.
+            if "does not belong to the document" in str(exc.msg):
+                return False
+            raise
+
     ignored = (NoSuchElementException, StaleElementReferenceException)
-    return WebDriverWait(driver, limit, ignored_exceptions=ignored).until(condition)  # type: ignore[arg-type]
+    return WebDriverWait(driver, limit, ignored_exceptions=ignored).until(check)  # type: ignore[arg-type]
 
 
 def _text_is(by: str, value: str, expected: str) -> object:
