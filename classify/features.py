@@ -310,7 +310,11 @@ class Featuriser:
         word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols, copy_cols])
         words = _counts_matrix(word_rows, word_cols, n_docs, spec.word_dim)
         topic_near = topic_near_problem(position_classes, doc_starts, near)
-        rules = sp.csr_matrix(rule_matrix(doc_classes, topic_near).astype(np.float32) * RULE_VALUE)
+        bribe_phrase = np.zeros(n_docs, dtype=bool)
+        bribe_phrase[rows[:-1][phrases[:, CLASSES.index("bribe")]] if len(phrases) else []] = True
+        rules = sp.csr_matrix(
+            rule_matrix(doc_classes, topic_near, bribe_phrase).astype(np.float32) * RULE_VALUE
+        )
         words, word_norms = _damp_and_normalise(words)
         chars, _ = _damp_and_normalise(chars)
         matrix = sp.hstack([words, chars, rules], format="csr", dtype=np.float32)

@@ -59,6 +59,7 @@ RULES = (
     "steal_public",
     "steal_private",
     "topic_problem_near",
+    "bribe_phrase",
 )
 
 NEAR = 5  # topic_problem_near, and the stems copied for a failure word: at most this many tokens apart
@@ -75,6 +76,7 @@ RULE_CLASSES = {
     "steal_public": ("steal", "official", "public"),
     "steal_private": ("steal",),
     "topic_problem_near": ("topic", "problem"),
+    "bribe_phrase": ("bribe",),
 }
 assert tuple(RULE_CLASSES) == RULES
 # The same as RULES x CLASSES weights: each rule's push shared equally among the classes it reads
@@ -213,9 +215,9 @@ def topic_near_problem(position_classes: np.ndarray, doc_starts: np.ndarray, nea
     return out
 
 
-def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray) -> np.ndarray:
-    """Documents x RULES booleans from documents x CLASSES booleans (a class present in any token) and
-    each document's :func:`topic_near_problem`."""
+def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray, bribe_phrase: np.ndarray) -> np.ndarray:
+    """Documents x RULES booleans from documents x CLASSES booleans (a class present in any token),
+    each document's :func:`topic_near_problem` and whether a bribery phrase of PHRASES is in it."""
     topic, problem, bribe, anti, official, money, steal, public = (
         doc_classes[:, i] for i in range(len(CLASSES))
     )
@@ -231,6 +233,7 @@ def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray) -> np.ndarray:
             steal_public,
             steal & ~steal_public,
             topic_near,
+            bribe_phrase,
         ],
         axis=1,
     )
@@ -241,10 +244,13 @@ def fire(text: str, *, letterless: bool = False, window: int = NEAR) -> list[str
     Kazakh typed without Kazakh letters; ``window``: as :func:`near_problem`."""
     tokens = re.findall(r"[^\W\d_]{2,}", text.lower())
     masks = select(np.asarray([token_classes(t) for t in tokens], dtype=np.int64), letterless)
-    positions = with_phrase_classes(masks, phrase_classes(masks, np.ones(max(len(masks) - 1, 0), dtype=bool)))
+    phrases = phrase_classes(masks, np.ones(max(len(masks) - 1, 0), dtype=bool))
+    positions = with_phrase_classes(masks, phrases)
     present = np.asarray([[bool(np.any(positions & (1 << b))) for b in range(len(CLASSES))]], dtype=bool)
     starts = np.asarray([0, len(masks)])
     row = rule_matrix(
-        present, topic_near_problem(positions, starts, near_problem(positions, starts, window))
+        present,
+        topic_near_problem(positions, starts, near_problem(positions, starts, window)),
+        np.asarray([phrases[:, CLASSES.index("bribe")].any()]),
     )[0]
     return [name for name, on in zip(RULES, row, strict=True) if on]

@@ -146,7 +146,7 @@ def test_unknown_members_and_old_skops_files_are_refused(tmp_path: Path) -> None
 
 def test_a_model_made_for_other_keyword_rules_asks_for_a_retrain(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     payload = dict(model.payload)
-    payload["coef"] = payload["coef"][:, :-1]  # one rule column fewer, as before topic_problem_near
+    payload["coef"] = payload["coef"][:, :-1]  # one rule column fewer, as before bribe_phrase
     path = tmp_path / "older.npz"
     save_payload(payload, path)
     with pytest.raises(

@@ -34,6 +34,17 @@ def test_two_word_phrases_count_only_when_adjacent() -> None:
     assert "bribe" in fire("Кто подписал акт приёмки этой дороги?")
 
 
+def test_a_bribery_phrase_is_a_rule_of_its_own() -> None:
+    # In the shared Kazakh rows a bribery phrase is an allegation 19 times in 23, a bribery word
+    # alone 34 times in 70 (it is also the word of anti-corruption news).
+    assert "bribe_phrase" in fire("Сөйтсе бәрін тамыр-танысы барлар алады екен")
+    assert "bribe_phrase" in fire("Өз мансабын асыра пайдаланған")
+    assert "bribe_phrase" in fire("Инспектору дали на лапу")
+    assert "bribe_phrase" not in fire("Сыбайлас жемқорлыққа қарсы семинар өтті")
+    assert "bribe_phrase" not in fire("Мансабын пайдаланды, асыра сілтеді")  # not adjacent
+    assert "bribe_phrase" not in fire("Бұл көпқабатты үй сыр берген")  # a phrase of failure
+
+
 def test_phrase_can_be_a_failure() -> None:
     assert "topic_problem" in fire("Бұл көпқабатты үй сыр берген")
     assert "topic_problem" not in fire("Бұл көпқабатты үй биыл салынды")
