@@ -4,7 +4,8 @@ Timeouts; retries with exponential backoff and jitter on 429, 5xx and connection
 Retry-After; a minimum delay between two requests to the same host; robots.txt (cached per host);
 redirects followed hop by hop (at most ten), each hop paced, counted and checked against robots.txt;
 conditional GET with the validators kept per URL and a content-hash fallback (some servers send
-stale validators, or none); a cap on the body size; decoding of UTF-8 and cp1251 pages; secrets
+stale validators, or none); POST made once (``post``: no retry, no redirect followed); a cap on the
+body size; decoding of UTF-8 and cp1251 pages; secrets
 masked in every URL that reaches a message.
 """
 
@@ -309,6 +310,28 @@ class HttpClient:
             }
         return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
 
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Response:
+        """POST ``body`` to a URL, as politely as :meth:`get` (robots.txt, ``min_delay``, User-Agent,
+        byte cap, count, ``timeout`` and ``deadline``) but made once: a POST may change something on
+        the server, so it is not retried, and a redirect is answered as it came, not followed. The
+        answer is returned whatever its status."""
+        shown = mask_secrets(url)
+        if not self.allowed(url, timeout=timeout):
+            raise RobotsDisallowed("robots.txt disallows this URL", source=self.source, url=shown)
+        resp, content = self._exchange(
+            url, dict(headers or {}), max_bytes or self.max_bytes, frozenset(), timeout, deadline, body=body
+        )
+        return Response(url, resp.status_code, resp.headers, content)
+
     def _exchange(
         self,
         url: str,
@@ -317,11 +340,15 @@ class HttpClient:
         retry_statuses: frozenset[int],
         timeout: float | None = None,
         deadline: float | None = None,
+        *,
+        body: bytes | None = None,
     ) -> tuple[requests.Response, bytes]:
         """One request for ``url`` (no redirect followed), retried on connection errors and
-        ``retry_statuses``; the response and its body (read within ``limit`` bytes)."""
+        ``retry_statuses``; the response and its body (read within ``limit`` bytes). With ``body`` it
+        is a POST, made once (no retry of any kind)."""
         shown = mask_secrets(url)
         host = urlsplit(url).netloc
+        retries = self.retries if body is None else 0
         attempt = 0
         while True:
             # The host's turn first, then the request's share of the time that is left after it (one
@@ -332,13 +359,21 @@ class HttpClient:
                 raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
             wait = min(timeout or self.timeout, left)
             try:
-                resp = self.session.get(url, headers=send, timeout=wait, stream=True, allow_redirects=False)
+                resp = self.session.request(
+                    "GET" if body is None else "POST",
+                    url,
+                    data=body,
+                    headers=send,
+                    timeout=wait,
+                    stream=True,
+                    allow_redirects=False,
+                )
                 self.stats.requests += 1
                 content = self._read_capped(resp, limit, shown)
             except ResponseTooLarge:
                 raise
             except requests.RequestException as exc:
-                if attempt >= self.retries or not self._pause(attempt, None, deadline):
+                if attempt >= retries or not self._pause(attempt, None, deadline):
                     raise FetchError(
                         f"connection failed after {attempt + 1} attempts: {type(exc).__name__}",
                         source=self.source,
@@ -346,7 +381,7 @@ class HttpClient:
                     ) from None
                 attempt += 1
                 continue
-            if resp.status_code in retry_statuses and attempt < self.retries:
+            if resp.status_code in retry_statuses and attempt < retries:
                 retry_after = _retry_after_seconds(resp.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > self.max_retry_after:
                     raise FetchError(

@@ -66,6 +66,7 @@ OPTIONAL = frozenset(
         "render",  # load article pages in headless Chromium and parse the rendered DOM, default false
         "render_wait_ms",  # virtual time the page's scripts get (--virtual-time-budget), default 5000
         "render_timeout",  # wall-clock seconds one Chromium run may take, default 30
+        "render_post",  # where a rendered page may POST: paths on its host or URL beginnings, default none
         "user_agent",
         "min_delay",
     }
@@ -127,6 +128,16 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
     render_timeout = get("render_timeout", 30)
     if isinstance(render_timeout, bool) or not isinstance(render_timeout, int | float) or render_timeout <= 0:
         raise ConfigError("render_timeout must be a number of seconds above 0", source=name)
+    render_post = get("render_post", [])
+    if not isinstance(render_post, list) or not all(
+        isinstance(p, str) and (p.startswith("/") or p.startswith(("http://", "https://")))
+        for p in render_post
+    ):
+        raise ConfigError(
+            'render_post must be a list of paths on the page\'s host ("/wp-admin/admin-ajax.php") or '
+            "http(s) URL beginnings",
+            source=name,
+        )
     return {
         "start_urls": [normalise_url(u) for u in start],
         "max_pages": int(get("max_pages", 3)),
@@ -146,6 +157,7 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
         "render": render,
         "render_wait_ms": wait_ms,
         "render_timeout": float(render_timeout),
+        "render_post": list(render_post),
     }
 
 
@@ -206,6 +218,7 @@ class _Run:
                 html=resp.content,
                 content_type=resp.headers.get("Content-Type") or "text/html",
                 budget_left=self.budget_left,
+                post=self.opts["render_post"],
             )
         except RenderError as exc:
             self.browser_missing = isinstance(exc, BrowserMissing)

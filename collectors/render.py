@@ -4,7 +4,8 @@ One call is one Chromium process with a fresh profile, driven through the DevToo
 pipe (``--remote-debugging-pipe``). Every request the page makes is paused in the browser and answered
 from here: the page itself from the HTML the caller already fetched, the rest through the run's
 :class:`~collectors.http.HttpClient` (robots.txt, ``min_delay``, our User-Agent, retries, byte cap,
-request count), or refused. Chromium never reaches the network itself: its proxy is a closed port,
+request count), or refused. A POST is sent only to where the source's ``render_post`` says
+(:func:`may_post`), once. Chromium never reaches the network itself: its proxy is a closed port,
 so a request that escaped the interception would fail rather than bypass the client.
 
 The page gets ``wait_ms`` of virtual time for its scripts (virtual time stands still while a request
@@ -26,10 +27,10 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urlsplit
 
 from collectors.http import HttpClient, mask_secrets
 from errors import CollectError, FetchError, MonitorError
@@ -83,7 +84,8 @@ class Traffic:
     fetched: list[str] = field(default_factory=list)  # through the HttpClient, answered
     disallowed: list[str] = field(default_factory=list)  # robots.txt forbids them: refused
     over_budget: list[str] = field(default_factory=list)  # the run's max_requests was spent: refused
-    not_sent: list[str] = field(default_factory=list)  # POST etc. (the client only GETs), leaving the page
+    not_sent: list[str] = field(default_factory=list)  # neither GET nor POST, or leaving the page
+    not_posted: list[str] = field(default_factory=list)  # POSTs that render_post does not list
     failed: list[str] = field(default_factory=list)  # the client could not fetch them
     skipped: int = 0  # images, fonts, media, style sheets, beacons: refused without asking anyone
     frames: list[str] = field(default_factory=list)  # iframes: their DOM is not the page's, not fetched
@@ -109,7 +111,8 @@ class Traffic:
         return (
             f"{len(self.fetched)} requests fetched, {len(self.failed)} failed, "
             f"{len(self.disallowed)} disallowed by robots.txt, {len(self.over_budget)} over the budget, "
-            f"{len(self.not_sent)} not sent (not GET, or leaving the page), "
+            f"{len(self.not_posted)} POSTs not sent (render_post does not list them), "
+            f"{len(self.not_sent)} not sent (neither GET nor POST, or leaving the page), "
             f"{self.skipped} skipped (images, fonts, styles), {len(self.frames)} iframes not loaded"
         )
 
@@ -146,12 +149,14 @@ def render_dom(
     html: bytes | None = None,
     content_type: str = "text/html",
     budget_left: Callable[[], bool] = lambda: True,
+    post: Sequence[str] = (),
 ) -> Rendered:
     """The page's DOM after its scripts ran, every request of it made through ``client``.
 
     ``html`` is the page as already fetched (else the browser asks for it like for the rest, through
     the client: a new default one when none is given); ``budget_left`` says whether the run may
-    still make a request. RenderError if Chromium fails or times out.
+    still make a request; ``post`` lists where the page may POST (see :func:`may_post`), nowhere by
+    default. RenderError if Chromium fails or times out.
     """
     shown = mask_secrets(url)
     try:
@@ -167,7 +172,7 @@ def render_dom(
             tempfile.TemporaryDirectory(prefix="monitor-chromium-", ignore_cleanup_errors=True) as profile,
             _Chromium(browser, profile, shown, timeout, deadline) as chromium,
         ):
-            return _PageSession(chromium, url, html, content_type, client, budget_left).render(wait_ms)
+            return _PageSession(chromium, url, html, content_type, client, budget_left, post).render(wait_ms)
     finally:
         if own_client:
             client.close()
@@ -342,8 +347,10 @@ class _PageSession:
         content_type: str,
         client: HttpClient,
         budget_left: Callable[[], bool],
+        post: Sequence[str] = (),
     ) -> None:
         self.chromium = chromium
+        self.post = tuple(post)
         self.url = urldefrag(url).url
         self.html = html
         self.content_type = content_type
@@ -432,6 +439,13 @@ class _PageSession:
             self._fulfil(request_id, 204, _preflight_answer(headers), b"")
         elif (tally := self._refused_by(url, method)) is not None:
             self._refuse(request_id, tally, url)
+        elif method == "POST":
+            body = _post_body(request)
+            if body is None:  # Chromium did not hand the body over: sending it empty would be a lie
+                log.info("render of %s: the body of POST %s is not available", self.chromium.shown, url)
+                self._refuse(request_id, self.traffic.not_posted, url)
+            else:
+                self._fetch(request_id, url, headers, body)
         else:
             self._fetch(request_id, url, headers)
 
@@ -443,7 +457,9 @@ class _PageSession:
             return self.traffic.disallowed
         if not self.budget_left():  # that robots.txt took the last request
             return self.traffic.over_budget
-        if method != "GET":  # HttpClient only GETs
+        if method == "POST":
+            return None if may_post(url, self.page_url or self.url, self.post) else self.traffic.not_posted
+        if method != "GET":
             return self.traffic.not_sent
         return None
 
@@ -453,20 +469,29 @@ class _PageSession:
         left = self.chromium.deadline - time.monotonic()
         return max(0.1, min(self.client.timeout, left / (self.client.retries + 1)))
 
-    def _fetch(self, request_id: str, url: str, headers: Mapping[str, str]) -> None:
-        """GET through the client (robots.txt, min_delay, User-Agent, retries, byte cap, count)."""
+    def _fetch(
+        self, request_id: str, url: str, headers: Mapping[str, str], body: bytes | None = None
+    ) -> None:
+        """GET (or, with ``body``, POST once) through the client (robots.txt, min_delay, User-Agent,
+        retries of a GET, byte cap, count)."""
         if time.monotonic() >= self.chromium.deadline:
             raise self.chromium.timed_out()
-        send = {k: v for k, v in headers.items() if k.lower() in FORWARDED_HEADERS}
+        forwarded = FORWARDED_HEADERS if body is None else (*FORWARDED_HEADERS, "content-type")
+        send = {k: v for k, v in headers.items() if k.lower() in forwarded}
         try:
             # the request, its retries and their back-off end within the render's own time limit
-            resp = self.client.get(
-                url,
-                headers=send,
-                raise_for_status=False,
-                timeout=self._share(),
-                deadline=self.chromium.deadline,
-            )
+            if body is None:
+                resp = self.client.get(
+                    url,
+                    headers=send,
+                    raise_for_status=False,
+                    timeout=self._share(),
+                    deadline=self.chromium.deadline,
+                )
+            else:
+                resp = self.client.post(
+                    url, body, headers=send, timeout=self._share(), deadline=self.chromium.deadline
+                )
         except MonitorError as exc:
             self.traffic.failed.append(url)
             log.info("render of %s: %s", self.chromium.shown, exc)
@@ -496,6 +521,32 @@ class _PageSession:
 
     def _reply(self, method: str, params: Mapping[str, Any]) -> None:
         self.chromium.send(method, params, self.session)
+
+
+def may_post(url: str, page_url: str, allowed: Sequence[str]) -> bool:
+    """Whether a page at ``page_url`` may POST to ``url``: an entry of ``allowed`` (a source's
+    ``render_post``) that starts with ``/`` is a path on the page's own scheme, host and port («/wp-admin/
+    admin-ajax.php»); any other is the beginning of an absolute URL. The query is not part of the match."""
+    target, page = urlsplit(url), urlsplit(page_url)
+    bare = f"{target.scheme}://{target.netloc}{target.path}"
+    for entry in allowed:
+        if entry.startswith("/"):
+            if (target.scheme, target.netloc) == (page.scheme, page.netloc) and target.path.startswith(entry):
+                return True
+        elif bare.startswith(entry):
+            return True
+    return False
+
+
+def _post_body(request: Mapping[str, Any]) -> bytes | None:
+    """The body of a paused POST: its ``postDataEntries`` (base64 each), else ``postData``; None when
+    Chromium says there is one but handed over neither (b"" when there is none)."""
+    entries = request.get("postDataEntries")
+    if entries:
+        return b"".join(base64.b64decode(e.get("bytes", "")) for e in entries)
+    if "postData" in request:
+        return str(request["postData"]).encode("utf-8")
+    return None if request.get("hasPostData") else b""
 
 
 def _count(urls: list[str]) -> str:

@@ -288,3 +288,28 @@ def test_a_redirect_keeps_secrets_masked(httpserver: HTTPServer) -> None:
     with pytest.raises(FetchError, match="non-HTTP address") as err:
         http.get(httpserver.url_for("/api") + "?access_token=SECRET2")
     assert "SECRET1" not in str(err.value) and "SECRET2" not in str(err.value)
+
+
+def test_a_post_is_made_once_and_answered_as_it_came(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    httpserver.expect_request("/ajax", method="POST", data=b"action=load&id=7").respond_with_data(
+        "busy", status=503
+    )
+    httpserver.expect_request("/moved", method="POST").respond_with_data(
+        "", status=302, headers={"Location": "/elsewhere"}
+    )
+    http, slept = client(retries=3)
+    resp = http.post(
+        httpserver.url_for("/ajax"),
+        b"action=load&id=7",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert (resp.status, resp.content) == (503, b"busy")  # not retried: a POST may change something
+    assert http.stats.retries == 0 and slept == []
+    moved = http.post(httpserver.url_for("/moved"), b"")
+    assert moved.status == 302 and moved.headers["Location"] == "/elsewhere"  # not followed
+    with pytest.raises(RobotsDisallowed):
+        http.post(httpserver.url_for("/private/form"), b"x=1")
+    seen = [(request.method, request.path) for request, _ in httpserver.log]
+    assert seen == [("GET", "/robots.txt"), ("POST", "/ajax"), ("POST", "/moved")]
+    assert http.stats.requests == 3

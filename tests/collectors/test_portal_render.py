@@ -159,6 +159,8 @@ def stored(tmp_path: Path) -> list[tuple[str, str, str | None, str]]:
         ({"render_wait_ms": 2.5}, "render_wait_ms"),
         ({"render_timeout": 0}, "render_timeout"),
         ({"render_timeout": "30"}, "render_timeout"),
+        ({"render_post": "/wp-admin/admin-ajax.php"}, "render_post must be a list"),
+        ({"render_post": ["wp-admin/admin-ajax.php"]}, "render_post must be a list"),
     ],
 )
 def test_bad_render_options_name_the_key(options: dict[str, Any], message: str) -> None:
@@ -169,7 +171,8 @@ def test_bad_render_options_name_the_key(options: dict[str, Any], message: str) 
 def test_render_options_have_defaults() -> None:
     opts = portal.options(SourceConfig("vestnik", "portal", {"start_urls": ["https://x/"]}))
     assert (opts["render"], opts["render_wait_ms"], opts["render_timeout"]) == (False, 5000, 30.0)
-    assert {"render", "render_wait_ms", "render_timeout"} <= portal.OPTIONAL
+    assert opts["render_post"] == []  # a rendered page POSTs nowhere unless the source says where
+    assert {"render", "render_wait_ms", "render_timeout", "render_post"} <= portal.OPTIONAL
 
 
 @pytest.mark.browser

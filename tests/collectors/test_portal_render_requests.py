@@ -25,7 +25,7 @@ from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HostPacer, HttpClient
 from collectors.item import Item
-from collectors.render import BrowserMissing, Rendered, RenderError, find_browser, render_dom
+from collectors.render import BrowserMissing, Rendered, RenderError, find_browser, may_post, render_dom
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "portal"
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -41,6 +41,8 @@ LISTING = (
     + "</body></html>"
 )
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
+AJAX = "/wp-admin/admin-ajax.php"
+AJAX_WIDGET = f'data-post="{AJAX}" data-id="{{{{id}}}}"'
 
 
 def comment(n: int, author: str, text: str) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class Hit:
     method: str
     target: str  # path and query
     headers: dict[str, str]
+    body: bytes = b""
 
 
 class Portal:
@@ -70,6 +73,8 @@ class Portal:
         }
         self.extra: dict[str, tuple[str, dict[str, str]]] = {}  # path -> (body, headers) a test adds
         self.hits: list[Hit] = []
+        self.comments_by_post = False  # the widget POSTs to /wp-admin/admin-ajax.php instead of a GET
+        self.ajax_status = 200
 
     def __call__(self, request: Request) -> Response:
         query = request.query_string.decode()
@@ -79,6 +84,7 @@ class Portal:
                 request.method,
                 request.path + (f"?{query}" if query else ""),
                 dict(request.headers),
+                request.get_data(),
             )
         )
         html = "text/html; charset=utf-8"
@@ -94,11 +100,20 @@ class Portal:
         for n, (path, title) in ARTICLES.items():
             if request.path == path:
                 page = (FIXTURES / "render-article.html").read_text(encoding="utf-8")
+                if self.comments_by_post:
+                    page = page.replace('data-src="/api/comments/{{id}}.json"', AJAX_WIDGET)
                 page = page.replace("{{id}}", str(n)).replace("{{title}}", title)
                 return Response(page, content_type=html)
             if request.path == f"/api/comments/{n}.json":
                 thread = self.threads.get((n, request.args.get("page", "1")), {"comments": [], "next": None})
                 return Response(json.dumps(thread), content_type="application/json")
+        if request.path == AJAX and request.method == "POST":
+            asked = request.form  # action=load_comments&post_id=N&page=P
+            if asked.get("action") != "load_comments" or self.ajax_status != 200:
+                return Response("0", status=self.ajax_status if self.ajax_status != 200 else 400)
+            key = (int(asked.get("post_id", "0")), asked.get("page", "1"))
+            thread = self.threads.get(key, {"comments": [], "next": None})
+            return Response(json.dumps(thread), content_type="application/json")
         return Response("not found", status=404, content_type="text/plain")
 
     def targets(self) -> list[str]:
@@ -329,3 +344,84 @@ def test_a_hanging_script_host_cannot_hold_the_render_past_its_timeout(
     took = time.monotonic() - started
     assert took < 4 + 3, took
     assert client.timeout == 30.0
+
+
+def test_render_post_entries_are_paths_on_the_pages_host_or_url_beginnings() -> None:
+    page = "https://portal.kz/news/1.html"
+    assert may_post("https://portal.kz/wp-admin/admin-ajax.php?lang=kk", page, ["/wp-admin/admin-ajax.php"])
+    assert not may_post("https://other.kz/wp-admin/admin-ajax.php", page, ["/wp-admin/admin-ajax.php"])
+    assert not may_post("http://portal.kz/wp-admin/admin-ajax.php", page, ["/wp-admin/admin-ajax.php"])
+    assert not may_post("https://portal.kz/api/views", page, ["/wp-admin/admin-ajax.php"])
+    assert may_post("https://comments.kz/thread/load", page, ["https://comments.kz/thread/"])
+    assert not may_post("https://comments.kz.evil.example/thread/load", page, ["https://comments.kz/thread/"])
+    assert not may_post("https://portal.kz/wp-admin/admin-ajax.php", page, [])
+
+
+@pytest.mark.browser
+def test_comments_a_widget_posts_for_are_collected_where_render_post_lists_the_endpoint(
+    httpserver: HTTPServer, site: Portal
+) -> None:
+    site.comments_by_post = True  # the thread comes from a form POST to admin-ajax.php, as in wpDiscuz
+    state: dict[str, Any] = {}
+    items = collect(httpserver, state, render_post=[AJAX], user_agent=AGENT)
+    assert ("comment", f"{httpserver.url_for(FIRST)}#c501") in kinds(items)
+    assert ("comment", f"{httpserver.url_for(SECOND)}#c601") in kinds(items)
+    assert state["_errors"] == []
+    posts = [h for h in site.hits if h.method == "POST"]
+    # one POST per article, with the page's own body and content type, under our User-Agent; the
+    # page-view POST to /api/views, which render_post does not list, never reaches the site
+    assert [(h.target, h.body) for h in posts] == [
+        (AJAX, b"action=load_comments&post_id=5501&page=1"),
+        (AJAX, b"action=load_comments&post_id=5502&page=1"),
+    ]
+    for hit in posts:
+        assert hit.headers.get("Content-Type") == "application/x-www-form-urlencoded"
+        assert hit.headers.get("User-Agent") == AGENT
+
+
+@pytest.mark.browser
+def test_without_render_post_the_page_posts_nothing(httpserver: HTTPServer, site: Portal) -> None:
+    site.comments_by_post = True
+    items = collect(httpserver, {})
+    assert kinds(items) == [("article", httpserver.url_for(SECOND)), ("article", httpserver.url_for(FIRST))]
+    assert {h.method for h in site.hits} == {"GET"}
+
+
+@pytest.mark.browser
+def test_a_post_is_made_once_and_its_answer_handed_to_the_page(httpserver: HTTPServer, site: Portal) -> None:
+    # A POST may change something on the server: a 503 is not retried, whatever the client's retries,
+    # and the page's script gets the answer as it came.
+    site.ajax_status = 503
+    page = f"""<!doctype html><html><body><p id="out"></p><script>
+    fetch("{AJAX}", {{method: "POST", headers: {{"Content-Type": "application/x-www-form-urlencoded"}},
+                     body: "action=load_comments&post_id=5501&page=1"}})
+      .then((r) => {{ document.getElementById("out").textContent = "status " + r.status; }});
+    </script></body></html>"""
+    client = HttpClient(min_delay=0, retries=2, backoff=0.01, pacer=HostPacer())
+    try:
+        rendered = render_dom(
+            httpserver.url_for("/page.html"),
+            wait_ms=2000,
+            timeout=30,
+            client=client,
+            html=page.encode(),
+            post=[AJAX],
+        )
+    finally:
+        client.close()
+    assert '<p id="out">status 503</p>' in rendered.html
+    assert [(h.method, h.target) for h in site.hits] == [("GET", "/robots.txt"), ("POST", AJAX)]
+    assert client.stats.retries == 0
+    assert rendered.traffic.fetched == [httpserver.url_for(AJAX)]
+
+
+@pytest.mark.browser
+def test_robots_txt_disallows_a_post_as_it_does_a_get(httpserver: HTTPServer, site: Portal) -> None:
+    site.robots = "User-agent: *\nDisallow: /wp-admin/\n"
+    site.comments_by_post = True
+    state: dict[str, Any] = {}
+    items = collect(httpserver, state, render_post=[AJAX])
+    assert not [h for h in site.hits if h.target.startswith("/wp-admin/")]
+    assert [kind for kind, _ in kinds(items)] == ["article", "article"]
+    assert len(state["_errors"]) == 1 and "robots.txt disallows" in state["_errors"][0]
+    assert AJAX in state["_errors"][0]
