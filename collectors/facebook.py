@@ -15,6 +15,11 @@ Cursor (``ctx.state``, saved by the runner only after a successful run):
 * ``young_posts``: ids of posts younger than ``comment_days`` (for ``status`` and people). The feed
   window of the next run reaches back ``comment_days``, so these posts are listed again and their
   comments read again: new comments, replies and edits (stored as new versions) come in that way.
+* ``comment_checks``: post id -> ``{"created", "checked"}`` for every post whose comments were read,
+  kept while the post is young enough for ``comment_recheck``. Once a post has left the feed window,
+  its comments are read again when its age band says it is due (by default daily up to 30 days, weekly
+  up to 90, then never), at most ``max_comment_rechecks`` posts a run, those waiting longest first.
+  A post Graph no longer knows (deleted) is forgotten with a log line.
 
 A failure half-way (HTTP 500 after retries, throttling beyond ``max_wait``) leaves the cursor where
 it was: the next run reads the same window again, and nothing is lost or stored twice.
@@ -45,6 +50,8 @@ OPTIONAL = frozenset(
         "until",  # ISO date/time: never read posts created after it (backfill windows)
         "since_days",  # first run only: read this many days back (default: the whole feed)
         "comment_days",  # re-read comments of posts younger than this many days (default 7)
+        "comment_recheck",  # older posts: [[max_age_hours, every_hours], ...] (default: 30 days daily, 90 weekly)
+        "max_comment_rechecks",  # older posts whose comments one run may re-read (default 30)
         "page_size",  # posts per feed page (default 25)
         "comment_page_size",  # comments per page (default 100)
         "max_pages",  # cap on feed pages per run (default: none)
@@ -57,6 +64,8 @@ POST_FIELDS = "id,message,created_time,updated_time,permalink_url,from,story,att
 COMMENT_FIELDS = "id,message,created_time,from,parent,like_count,comment_count,permalink_url"
 
 OVERLAP = timedelta(minutes=10)  # re-read a little before the cursor: clocks and indexing lag
+# Comments of posts that left the comment_days window: re-read daily up to 30 days, weekly up to 90.
+DEFAULT_COMMENT_RECHECK = ((30 * 24.0, 24.0), (90 * 24.0, 7 * 24.0))
 
 
 # -- pure parsers ----------------------------------------------------------------------------
@@ -227,6 +236,46 @@ def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
     return since, until
 
 
+def comment_recheck(ctx: CollectContext) -> list[tuple[float, float]]:
+    """The ``comment_recheck`` bands as sorted (max_age_hours, every_hours) pairs."""
+    value = ctx.source.get("comment_recheck", DEFAULT_COMMENT_RECHECK)
+    try:
+        bands = sorted((float(age), float(every)) for age, every in value)
+    except (TypeError, ValueError):
+        bands = None
+    if bands is None or any(age < 0 or every < 0 for age, every in bands):
+        raise ConfigError(
+            "comment_recheck must be a list of [max_age_hours, every_hours] pairs of non-negative numbers",
+            source=ctx.source.name,
+        )
+    return bands
+
+
+def due_rechecks(
+    checks: Mapping[str, Mapping[str, str]],
+    bands: list[tuple[float, float]],
+    now: datetime,
+    skip: set[str],
+    limit: int,
+) -> tuple[list[str], list[str]]:
+    """(post ids whose comments are due again, longest waiting first, at most ``limit``; ids too old for
+    every band, to forget). ``skip``: posts whose comments this run has read already."""
+    due: list[tuple[datetime, str]] = []
+    expired: list[str] = []
+    for post_id, entry in checks.items():
+        created, checked = parse_time(entry.get("created")), parse_time(entry.get("checked"))
+        if created is None or checked is None:
+            expired.append(post_id)
+            continue
+        age = (now - created).total_seconds() / 3600
+        every = next((every for max_age, every in bands if age <= max_age), None)
+        if every is None:
+            expired.append(post_id)
+        elif post_id not in skip and (now - checked).total_seconds() / 3600 >= every:
+            due.append((checked, post_id))
+    return [post_id for _, post_id in sorted(due)[:limit]], expired
+
+
 @dataclass
 class _Run:
     """What one run has read so far (for the cursor and the log line)."""
@@ -235,6 +284,8 @@ class _Run:
     comment_cutoff: datetime
     comment_page_size: int
     young: list[str] = field(default_factory=list)
+    read: dict[str, datetime] = field(default_factory=dict)  # post id -> created, comments read this run
+    rechecked: int = 0
     yielded: dict[str, str] = field(default_factory=dict)  # external_id -> content_hash yielded
     oldest: datetime | None = None
     posts: int = 0
@@ -258,6 +309,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             f"environment variable {token_env} is empty or unset; put the page access token in it",
             source=opts.name,
         )
+    bands = comment_recheck(ctx)  # a bad value is a config error before any request
     endpoint = opts.get("endpoint", "feed")
     if endpoint not in ("feed", "published_posts"):
         raise ConfigError(f'endpoint must be "feed" or "published_posts", not {endpoint!r}', source=opts.name)
@@ -298,15 +350,19 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         if run.newest is not None:
             ctx.state["newest_created"] = run.newest.isoformat()
     ctx.state["young_posts"] = run.young  # their comments are read again by the next run
+    if not capped:
+        yield from _recheck_pass(ctx, graph, run, bands)
     # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
     # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
     for url in [u for u in ctx.http.validators if u.startswith(graph.graph_url.rstrip("/") + "/")]:
         del ctx.http.validators[url]
     log.info(
-        "%s: %d posts and %d comments read, %.1f s waited for throttling%s",
+        "%s: %d posts and %d comments read, comments of %d older posts read again, "
+        "%.1f s waited for throttling%s",
         opts.name,
         run.posts,
         run.comments,
+        run.rechecked,
         graph.waited,
         f"; max_pages reached, posts older than {_iso(run.oldest)} come in the next runs" if capped else "",
     )
@@ -358,11 +414,52 @@ def _feed_pass(
                 ctx.state.setdefault("_errors", []).append(str(exc))
             if (created is None or created >= run.comment_cutoff) and post.external_id not in run.young:
                 run.young.append(post.external_id)
+            if created is not None:
+                run.read[post.external_id] = created
         # Feed pages come newest first: once a whole page is older than the window, stop even if
         # the server ignores ``since``.
         if since is not None and posts and all(p.published_at and p.published_at < since for p in posts):
             return False
     return pages.capped
+
+
+def _recheck_pass(
+    ctx: CollectContext, graph: GraphClient, run: _Run, bands: list[tuple[float, float]]
+) -> Iterator[Item]:
+    """Read again the comments of posts that left the feed window and are due by ``comment_recheck``;
+    update ``comment_checks`` (the runner saves it with the rest of the state, on success only)."""
+    limit = int(_number(ctx, "max_comment_rechecks", 30) or 0)
+    stored = ctx.state.get("comment_checks")
+    checks: dict[str, dict[str, str]] = (
+        {k: dict(v) for k, v in stored.items() if isinstance(v, dict)} if isinstance(stored, dict) else {}
+    )
+    now = _iso(ctx.now) or ""
+    for post_id, created in run.read.items():
+        checks[post_id] = {"created": created.isoformat(), "checked": now}
+    due, expired = due_rechecks(checks, bands, ctx.now, set(run.read), limit)
+    for post_id in expired:
+        del checks[post_id]
+    for post_id in due:
+        try:
+            for comment in _comments(graph, post_id, run.comment_page_size, ctx.source.name):
+                run.comments += 1
+                if run.fresh(comment):
+                    yield comment
+        except (FetchError, Throttled, TokenError, PermissionDenied):
+            raise  # the whole source stops: the state stays as it was, the next run does this again
+        except CollectError as exc:
+            # Deleted since (Graph code 100) or otherwise refused: an old post, so no longer watched.
+            log.warning(
+                "%s: comments of post %s no longer readable, not rechecked again: %s",
+                ctx.source.name,
+                post_id,
+                exc,
+            )
+            del checks[post_id]
+            continue
+        checks[post_id]["checked"] = now
+        run.rechecked += 1
+    ctx.state["comment_checks"] = checks
 
 
 def _comments(graph: GraphClient, post_id: str, page_size: int, source: str) -> Iterator[Item]:

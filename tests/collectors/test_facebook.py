@@ -653,3 +653,91 @@ def test_an_empty_page_in_the_middle_is_not_the_end(graph: str, emulator: GraphE
     assert bodies[0]["data"] == [] and "next" in bodies[0]["paging"]
     assert len([i for i in run.items if i.kind == "post"]) == VISIBLE_POSTS
     assert len(run.items) == VISIBLE_POSTS + COMMENTS
+
+
+def _post_id(emulator: GraphEmulator, words: str) -> str:
+    return next(pid for pid, p in emulator.posts.items() if p["message"] and words in p["message"])
+
+
+def _comment_reads(emulator: GraphEmulator, post_id: str) -> int:
+    """How many times the post's comments were read (first pages: a page with ``after`` continues one)."""
+    return sum(
+        1
+        for path, query in emulator.requests
+        if path.endswith(f"/{post_id}/comments") and "after" not in query
+    )
+
+
+def test_comments_of_older_posts_are_read_again_on_their_schedule(
+    graph: str, emulator: GraphEmulator
+) -> None:
+    store: dict[str, Item] = {}
+    first = Run(graph)(store)
+    assert set(first.state["comment_checks"]) == {i.external_id for i in first.items if i.kind == "post"}
+    daily = _post_id(emulator, "Береке")  # 28 days old: its comments are read again once a day
+    weekly = _post_id(emulator, "Приём граждан")  # 55 days old: once a week
+    emulator.add_comment(daily, "Воды так и нет, прошёл месяц.", NOW + timedelta(hours=1))
+    emulator.add_comment(weekly, "Приём перенесли на пятницу?", NOW + timedelta(hours=1))
+    emulator.requests.clear()
+    second = Run(graph, state=first.state, now=NOW + timedelta(hours=2))(store)
+    assert second.error is None and _comment_reads(emulator, daily) == 0
+    assert "Воды так и нет, прошёл месяц." not in {i.text for i in second.items}
+    third = Run(graph, state=second.state, now=NOW + timedelta(hours=25))(store)
+    assert third.error is None and third.state.get("_errors", []) == []
+    assert "Воды так и нет, прошёл месяц." in {i.text for i in third.items if i.parent == daily}
+    assert _comment_reads(emulator, daily) == 1 and _comment_reads(emulator, weekly) == 0
+    fourth = Run(graph, state=third.state, now=NOW + timedelta(days=7, hours=1))(store)
+    assert [i.text for i in fourth.items if i.parent == weekly] == ["Приём перенесли на пятницу?"]
+    assert _comment_reads(emulator, weekly) == 1
+    assert fourth.state["comment_checks"][weekly]["checked"] == (NOW + timedelta(days=7, hours=1)).isoformat()
+    # 40 days on, the weekly post is 95 days old, past the last band: forgotten, not asked for again;
+    # the other, 68 days old, is weekly now, and due
+    emulator.requests.clear()
+    late = Run(graph, state=fourth.state, now=NOW + timedelta(days=40))(store)
+    assert late.error is None
+    assert weekly not in late.state["comment_checks"] and _comment_reads(emulator, weekly) == 0
+    assert daily in late.state["comment_checks"] and _comment_reads(emulator, daily) == 1
+
+
+def test_an_old_post_deleted_since_is_forgotten_without_failing_the_run(
+    graph: str, emulator: GraphEmulator
+) -> None:
+    first = Run(graph)()
+    gone = _post_id(emulator, "Береке")
+    for cid in [c for c, v in emulator.comments.items() if v["post_id"] == gone]:
+        emulator.comments.pop(cid)
+    emulator.posts[gone + "_deleted"] = emulator.posts.pop(gone)  # Graph no longer knows the id
+    later = Run(graph, state=first.state, now=NOW + timedelta(hours=25))()
+    assert later.error is None and later.state.get("_errors", []) == []
+    assert gone not in later.state["comment_checks"]
+
+
+def test_max_comment_rechecks_bounds_a_run_and_the_rest_wait_their_turn(
+    graph: str, emulator: GraphEmulator
+) -> None:
+    first = Run(graph, max_comment_rechecks=1)()
+    # A day later three posts that have left the feed window are due (all last read by the first run):
+    # one is read a run, longest waiting first, and none twice.
+    due = [p for p, e in first.state["comment_checks"].items() if e["created"] < "2026-11-19T07:00"]
+    due = [p for p in due if p != _post_id(emulator, "Приём граждан")]  # weekly: not due yet
+    assert len(due) == 3
+    emulator.requests.clear()
+    state = first.state
+    for hour in (25, 26, 27):
+        run = Run(graph, state=state, max_comment_rechecks=1, now=NOW + timedelta(hours=hour))()
+        assert run.error is None
+        state = run.state
+        assert sum(_comment_reads(emulator, p) for p in due) == hour - 24
+    assert [_comment_reads(emulator, p) for p in due] == [1, 1, 1]
+
+
+def test_comment_recheck_can_be_switched_off_and_a_bad_value_is_named(
+    graph: str, emulator: GraphEmulator
+) -> None:
+    first = Run(graph, comment_recheck=[])()
+    emulator.requests.clear()
+    Run(graph, state=first.state, comment_recheck=[], now=NOW + timedelta(days=2))()
+    assert _comment_reads(emulator, _post_id(emulator, "Береке")) == 0
+    bad = Run(graph, comment_recheck="daily")()
+    assert bad.error is not None and "comment_recheck must be a list" in str(bad.error)
+    assert bad.items == []
