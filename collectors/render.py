@@ -450,17 +450,19 @@ class _PageSession:
             self._fetch(request_id, url, headers)
 
     def _refused_by(self, url: str, method: str) -> list[str] | None:
-        """The tally a request is refused under, or None when the client may make it."""
+        """The tally a request is refused under, or None when the client may make it. A method the
+        client does not send, or a POST that ``render_post`` does not list, is refused first: asking
+        its host's robots.txt would cost a request for nothing."""
+        if method == "POST" and not may_post(url, self.page_url or self.url, self.post):
+            return self.traffic.not_posted
+        if method not in ("GET", "POST"):
+            return self.traffic.not_sent
         if not self.budget_left():  # before robots.txt: a new host's robots.txt is a request too
             return self.traffic.over_budget
         if not self.client.allowed(url, timeout=self._share()):
             return self.traffic.disallowed
         if not self.budget_left():  # that robots.txt took the last request
             return self.traffic.over_budget
-        if method == "POST":
-            return None if may_post(url, self.page_url or self.url, self.post) else self.traffic.not_posted
-        if method != "GET":
-            return self.traffic.not_sent
         return None
 
     def _share(self) -> float:

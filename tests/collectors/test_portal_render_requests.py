@@ -425,3 +425,19 @@ def test_robots_txt_disallows_a_post_as_it_does_a_get(httpserver: HTTPServer, si
     assert [kind for kind, _ in kinds(items)] == ["article", "article"]
     assert len(state["_errors"]) == 1 and "robots.txt disallows" in state["_errors"][0]
     assert AJAX in state["_errors"][0]
+
+
+@pytest.mark.browser
+def test_a_post_render_post_does_not_list_costs_no_request_at_all(
+    httpserver: HTTPServer, site: Portal
+) -> None:
+    # A page-view counter on another host: refused before its host's robots.txt would be asked for.
+    counter = httpserver.url_for("/api/views").replace("localhost", "127.0.0.1")
+    page = f"""<!doctype html><html><head><meta charset="utf-8"></head><body><p id="out">статья</p><script>
+    fetch("{counter}", {{method: "POST", body: "page=1"}}).catch(() => {{
+      document.getElementById("out").textContent += " без счётчика"; }});
+    </script></body></html>"""
+    rendered = render_page(httpserver, page)
+    assert '<p id="out">статья без счётчика</p>' in rendered.html
+    assert site.hits == []
+    assert rendered.traffic.not_posted == [counter]
