@@ -350,8 +350,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         if run.newest is not None:
             ctx.state["newest_created"] = run.newest.isoformat()
     ctx.state["young_posts"] = run.young  # their comments are read again by the next run
-    if not capped:
-        yield from _recheck_pass(ctx, graph, run, bands)
+    # A run that max_pages cut short records what it read but re-reads nothing more: it is behind already.
+    yield from _recheck_pass(ctx, graph, run, bands, 0 if capped else None)
     # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
     # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
     for url in [u for u in ctx.http.validators if u.startswith(graph.graph_url.rstrip("/") + "/")]:
@@ -424,11 +424,13 @@ def _feed_pass(
 
 
 def _recheck_pass(
-    ctx: CollectContext, graph: GraphClient, run: _Run, bands: list[tuple[float, float]]
+    ctx: CollectContext, graph: GraphClient, run: _Run, bands: list[tuple[float, float]], limit: int | None
 ) -> Iterator[Item]:
-    """Read again the comments of posts that left the feed window and are due by ``comment_recheck``;
-    update ``comment_checks`` (the runner saves it with the rest of the state, on success only)."""
-    limit = int(_number(ctx, "max_comment_rechecks", 30) or 0)
+    """Read again the comments of posts that left the feed window and are due by ``comment_recheck``,
+    at most ``limit`` (default ``max_comment_rechecks``); update ``comment_checks`` (the runner saves it
+    with the rest of the state, on success only)."""
+    if limit is None:
+        limit = int(_number(ctx, "max_comment_rechecks", 30) or 0)
     stored = ctx.state.get("comment_checks")
     checks: dict[str, dict[str, str]] = (
         {k: dict(v) for k, v in stored.items() if isinstance(v, dict)} if isinstance(stored, dict) else {}

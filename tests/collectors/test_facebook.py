@@ -631,6 +631,8 @@ def test_max_pages_resumes_down_the_feed_over_several_runs(graph: str) -> None:
     assert runs == 4
     assert len(store) == VISIBLE_POSTS + COMMENTS
     assert state["newest_created"] == "2026-11-24T04:15:00+00:00"
+    # the runs cut short recorded the posts they read, for the comment rechecks of later days
+    assert set(state["comment_checks"]) == {i.external_id for i in store.values() if i.kind == "post"}
 
 
 def test_an_empty_page_in_the_middle_is_not_the_end(graph: str, emulator: GraphEmulator) -> None:
