@@ -259,11 +259,30 @@ class Scheduler:
     # -- the loop ------------------------------------------------------------------------------
 
     def check_database(self) -> None:
-        """Write once now (migrations, a start mark): a read-only file or a full disk is named before any job runs."""
+        """Write once now (migrations, a start mark): a read-only file or a full disk is named before any job runs.
+
+        A source whose last run ended for want of a token or a permission leaves its back-off now: a
+        person renews those in the service's environment, which only a restart brings in, so the
+        restart is the moment to try again, not up to ``backoff_cap_minutes`` later."""
         with writer(self.db_path) as con:
             con.execute(
                 "INSERT INTO meta VALUES ('scheduler_started', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [self.clock().isoformat()],
+            )
+            released = con.execute(
+                """UPDATE source_state SET next_due = NULL
+                   WHERE next_due > ? AND source IN (
+                       SELECT source FROM runs WHERE status <> 'running'
+                       QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+                           AND status IN ('token', 'permission'))
+                   RETURNING source""",
+                [self.clock()],
+            ).fetchall()
+        for (source,) in released:
+            log.info(
+                "%s: its last run lacked a token or a permission; tried at its next slot, not after its back-off",
+                source,
+                extra={"event": "backoff_released", "source": source},
             )
         if self.snapshot_dir is not None:  # analysts find a snapshot from the start
             write_snapshot(self.db_path, self.snapshot_dir)

@@ -169,3 +169,26 @@ def test_one_digest_per_batch_and_a_snapshot_after_it(tmp_path: Path) -> None:
         "runs.parquet",
         "source_state.parquet",
     ]
+
+
+def test_a_restart_releases_the_back_off_of_a_source_that_lacked_a_token(tmp_path: Path) -> None:
+    # A person renews a token or a permission in the service's environment and restarts it: that source
+    # is tried at its next slot. A source that failed for another reason keeps its back-off.
+    db = tmp_path / "m.duckdb"
+    with FeedServer(flaky_failures=5) as server:
+        config = make_config(
+            server,
+            [{"name": "fb-like", "url": "/flaky/f.xml"}, {"name": "broken", "url": "/flaky/g.xml"}],
+            settings={"backoff_base_minutes": 60},
+        )
+        sched = Scheduler(config, db, model=KeywordModel())
+        assert sched.run_job("fb-like").status == "failed" and sched.run_job("broken").status == "failed"
+        with duckdb.connect(str(db)) as con:  # as a facebook run that found its token expired ends
+            con.execute("UPDATE runs SET status = 'token' WHERE source = 'fb-like'")
+        assert sched.run_job("fb-like").skipped and sched.run_job("broken").skipped
+        restarted = Scheduler(config, db, model=KeywordModel())
+        restarted.check_database()
+        assert health(db, "fb-like")[1] is None
+        assert health(db, "broken")[1] is not None and restarted.run_job("broken").skipped
+        assert restarted.run_job("fb-like").status == "failed"  # tried (the feed still fails here)
+        assert health(db, "fb-like")[0] == 2  # failures in a row go on counting until a success
