@@ -25,8 +25,10 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   participant's author id; ``external_id`` is still computed from the text as exported. A ``+``
   number in groups ends with the group that brings a ``+7`` number to 11 digits, any other (or a
   ``+7`` one whose groups do not stop at 11) with the last group that keeps it within 15 (E.164),
-  so ``@+7 701 123 4567 5000 тг`` keeps its ``5000``. Mentions that imports made before mention
-  hashing stored in clear are hashed in the database before the next import (``batch.whatsapp_scrub``).
+  so ``@+7 701 123 4567 5000 тг`` keeps its ``5000``; so does a Kazakh or Russian number in groups
+  without the plus (``@8 701 123 45 67``, all that is left of an iOS mention whose marks an older
+  import stripped). Mentions that imports made before mention hashing stored in clear are hashed in
+  the database before the next import (``batch.whatsapp_scrub``).
 * A header line with an impossible date or time, and text before the first header, are reported
   with their line number; the rest is imported.
 """
@@ -73,14 +75,17 @@ _HEADER = re.compile(
 )
 _PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
 # an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
-# wraps names, which the is_phone check leaves alone); otherwise +digits in groups, or a bare digit run.
-# Groups stop where the number must end, or "@+7 701 123 4567 5000 тг" would hash the sum with it.
+# wraps names, which the is_phone check leaves alone); otherwise +digits in groups, a Kazakh or Russian
+# number in groups without the plus (what is left of an iOS mention whose marks an older import
+# stripped: «@8 701 123 45 67»), or a bare digit run. Groups stop where the number must end, or
+# "@+7 701 123 4567 5000 тг" would hash the sum with it.
 _MENTION = re.compile(
     r"""(?<!\w)@[\u200e\u200f\u202a-\u202e\u2066\u2067]*
     (?:\u2068(?P<isolated>[^\u2069\n]{1,60})\u2069
     |\u2068?(?P<number>
         \+7(?:[\x20\u00a0\u202f()\-]{0,2}\d){10}(?!\d)  # Kazakhstan, Russia: 11 digits, then a group ends
         |\+\d(?:[\x20\u00a0\u202f()\-]{0,2}\d){6,14}(?!\d)  # other numbers: up to 15 (E.164), ditto
+        |[78](?:[\x20\u00a0\u202f()\-]{0,2}\d){10}(?!\d)  # the same 11 digits without the plus
         |\d{7,}))""",
     re.VERBOSE,
 )

@@ -245,3 +245,23 @@ def test_hashed_items_are_scored_and_signed_again(old_db: Path, export: Path) ->
     assert again == sorted(t for t in HASHED if TOKEN in t)  # their content hash changed
     signed = rows(old_db, "SELECT text, simhash IS NOT NULL FROM items ORDER BY published_at")
     assert signed == [(t, TOKEN not in t) for t in HASHED]  # signatures of the old words are dropped
+
+
+def test_an_old_ios_mention_whose_marks_were_stripped_is_hashed_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # iOS wraps a mention in U+2068...U+2069; the import of that time removed the marks and kept
+    # «@7 701 123 4567» in clear, with neither a plus nor one run of digits to find it by.
+    path = tmp_path / "ios.txt"
+    path.write_text(
+        "[25.11.26, 14:40:00] Айгерим: @\u20687 701 123 4567\u2069 позвоните в КСК\n", encoding="utf-8"
+    )
+    db = tmp_path / "ios.duckdb"
+    import_before_mention_hashing(path, db, monkeypatch)
+    assert rows(db, "SELECT text FROM items WHERE source = 'chat'") == [("@7 701 123 4567 позвоните в КСК",)]
+    before = rows(db, "SELECT count(*) FROM item_versions WHERE source = 'chat'")
+    run = import_chat(path, db)
+    assert run.new == 0 and run.updated == 0
+    assert stored_numbers(db) == []
+    assert rows(db, "SELECT text FROM items WHERE source = 'chat'") == [(f"@{TOKEN} позвоните в КСК",)]
+    assert rows(db, "SELECT count(*) FROM item_versions WHERE source = 'chat'") == before

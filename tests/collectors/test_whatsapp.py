@@ -549,6 +549,8 @@ def test_numbers_that_are_not_phone_mentions_left_alone(tmp_path: Path) -> None:
         ("@+44 20 7946 0958", "+442079460958", " спасибо"),  # 12 digits abroad: the whole number
         ("@+44 20 7946 0958", "+442079460958", " 5000 тг"),  # a 16th digit is past E.164
         ("@+7 701 123 45 678", "+770112345678", " ок"),  # +7 groups past 11 digits: the E.164 rule
+        ("@8 701 123 45 67", "87011234567", " 5000 тг"),  # no plus (an iOS mention's marks lost): 11
+        ("@7 (701) 123-45-67", "77011234567", ", ответьте"),
     ],
 )
 def test_plus_number_mention_stops_where_the_number_ends(
