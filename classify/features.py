@@ -272,6 +272,7 @@ class Featuriser:
         # Kazakh typed without Kazakh letters reads the rule words without them too («шункыр»).
         letterless = letterless_docs(texts, langs)
         doc_classes = np.zeros((n_docs, len(CLASSES)), bool)
+        doc_phrases = np.zeros((n_docs, len(CLASSES)), bool)  # the classes of the phrases in each document
         for bare, docs in ((False, ~letterless), (True, letterless)):
             if len(uniq) and docs.any():
                 bits = ((select(masks, bare)[:, None] >> np.arange(len(CLASSES))) & 1).astype(np.float32)
@@ -286,7 +287,8 @@ class Featuriser:
             # Two-word phrases («пара алды», «на лапу») count as words of their class.
             phrases = phrase_classes(position_masks, bigram_ok)
             hit_rows, hit_classes = np.nonzero(phrases)
-            doc_classes[rows[:-1][hit_rows], hit_classes] = True
+            doc_phrases[rows[:-1][hit_rows], hit_classes] = True
+            doc_classes |= doc_phrases
             phrase = phrases.any(axis=1)
         else:
             bigram_cols = np.zeros(0, dtype=np.int64)
@@ -310,10 +312,8 @@ class Featuriser:
         word_cols = np.concatenate([uni_cols[keep], bigram_cols[bigram_ok], lang_cols, copy_cols])
         words = _counts_matrix(word_rows, word_cols, n_docs, spec.word_dim)
         topic_near = topic_near_problem(position_classes, doc_starts, near)
-        bribe_phrase = np.zeros(n_docs, dtype=bool)
-        bribe_phrase[rows[:-1][phrases[:, CLASSES.index("bribe")]] if len(phrases) else []] = True
         rules = sp.csr_matrix(
-            rule_matrix(doc_classes, topic_near, bribe_phrase).astype(np.float32) * RULE_VALUE
+            rule_matrix(doc_classes, topic_near, doc_phrases).astype(np.float32) * RULE_VALUE
         )
         words, word_norms = _damp_and_normalise(words)
         chars, _ = _damp_and_normalise(chars)

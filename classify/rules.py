@@ -215,9 +215,10 @@ def topic_near_problem(position_classes: np.ndarray, doc_starts: np.ndarray, nea
     return out
 
 
-def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray, bribe_phrase: np.ndarray) -> np.ndarray:
-    """Documents x RULES booleans from documents x CLASSES booleans (a class present in any token),
-    each document's :func:`topic_near_problem` and whether a bribery phrase of PHRASES is in it."""
+def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray, doc_phrases: np.ndarray) -> np.ndarray:
+    """Documents x RULES booleans from documents x CLASSES booleans (a class present in any token, a
+    phrase's class included), each document's :func:`topic_near_problem`, and documents x CLASSES
+    booleans of the classes of its phrases alone (:func:`phrase_classes`)."""
     topic, problem, bribe, anti, official, money, steal, public = (
         doc_classes[:, i] for i in range(len(CLASSES))
     )
@@ -233,7 +234,7 @@ def rule_matrix(doc_classes: np.ndarray, topic_near: np.ndarray, bribe_phrase: n
             steal_public,
             steal & ~steal_public,
             topic_near,
-            bribe_phrase,
+            doc_phrases[:, CLASSES.index("bribe")],
         ],
         axis=1,
     )
@@ -251,6 +252,6 @@ def fire(text: str, *, letterless: bool = False, window: int = NEAR) -> list[str
     row = rule_matrix(
         present,
         topic_near_problem(positions, starts, near_problem(positions, starts, window)),
-        np.asarray([phrases[:, CLASSES.index("bribe")].any()]),
+        phrases.any(axis=0, keepdims=True),
     )[0]
     return [name for name, on in zip(RULES, row, strict=True) if on]
