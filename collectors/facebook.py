@@ -351,7 +351,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             ctx.state["newest_created"] = run.newest.isoformat()
     ctx.state["young_posts"] = run.young  # their comments are read again by the next run
     # A run that max_pages cut short records what it read but re-reads nothing more: it is behind already.
-    yield from _recheck_pass(ctx, graph, run, bands, 0 if capped else None)
+    limit = 0 if capped else int(_number(ctx, "max_comment_rechecks", 30) or 0)
+    yield from _recheck_pass(ctx, graph, run, bands, limit)
     # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
     # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
     for url in [u for u in ctx.http.validators if u.startswith(graph.graph_url.rstrip("/") + "/")]:
@@ -400,18 +401,12 @@ def _feed_pass(
                 run.oldest = created if run.oldest is None else min(run.oldest, created)
             # Every listed post gets its comments read: Graph gives comments no updated_time, so an
             # edited comment shows only by reading it again (the window keeps this to young posts).
-            try:
-                for comment in _comments(graph, post.external_id, run.comment_page_size, ctx.source.name):
-                    run.comments += 1
-                    if run.fresh(comment):
-                        yield comment
-            except (FetchError, Throttled, TokenError, PermissionDenied):
-                raise  # the whole source stops: the cursor stays, the next run reads this again
-            except CollectError as exc:
+            refused = yield from _fresh_comments(graph, run, post.external_id, ctx.source.name)
+            if refused is not None:
                 # One post whose comments Graph refuses (deleted meanwhile, an unsupported type):
                 # the run goes on and ends "partial", with this line in the runs table.
-                log.warning("%s", exc)
-                ctx.state.setdefault("_errors", []).append(str(exc))
+                log.warning("%s", refused)
+                ctx.state.setdefault("_errors", []).append(str(refused))
             if (created is None or created >= run.comment_cutoff) and post.external_id not in run.young:
                 run.young.append(post.external_id)
             if created is not None:
@@ -424,13 +419,11 @@ def _feed_pass(
 
 
 def _recheck_pass(
-    ctx: CollectContext, graph: GraphClient, run: _Run, bands: list[tuple[float, float]], limit: int | None
+    ctx: CollectContext, graph: GraphClient, run: _Run, bands: list[tuple[float, float]], limit: int
 ) -> Iterator[Item]:
     """Read again the comments of posts that left the feed window and are due by ``comment_recheck``,
-    at most ``limit`` (default ``max_comment_rechecks``); update ``comment_checks`` (the runner saves it
-    with the rest of the state, on success only)."""
-    if limit is None:
-        limit = int(_number(ctx, "max_comment_rechecks", 30) or 0)
+    at most ``limit``; update ``comment_checks`` (the runner saves it with the rest of the state, on
+    success only)."""
     stored = ctx.state.get("comment_checks")
     checks: dict[str, dict[str, str]] = (
         {k: dict(v) for k, v in stored.items() if isinstance(v, dict)} if isinstance(stored, dict) else {}
@@ -442,26 +435,39 @@ def _recheck_pass(
     for post_id in expired:
         del checks[post_id]
     for post_id in due:
-        try:
-            for comment in _comments(graph, post_id, run.comment_page_size, ctx.source.name):
-                run.comments += 1
-                if run.fresh(comment):
-                    yield comment
-        except (FetchError, Throttled, TokenError, PermissionDenied):
-            raise  # the whole source stops: the state stays as it was, the next run does this again
-        except CollectError as exc:
+        refused = yield from _fresh_comments(graph, run, post_id, ctx.source.name)
+        if refused is not None:
             # Deleted since (Graph code 100) or otherwise refused: an old post, so no longer watched.
             log.warning(
                 "%s: comments of post %s no longer readable, not rechecked again: %s",
                 ctx.source.name,
                 post_id,
-                exc,
+                refused,
             )
             del checks[post_id]
             continue
         checks[post_id]["checked"] = now
         run.rechecked += 1
     ctx.state["comment_checks"] = checks
+
+
+def _fresh_comments(
+    graph: GraphClient, run: _Run, post_id: str, source: str
+) -> Generator[Item, None, CollectError | None]:
+    """Yield the post's comments and replies that this run has not yielded yet (all count as read);
+    return the error when Graph refuses this one post's comments, else None. An error that ends the
+    whole run (a failed fetch, throttling, the token, a permission) propagates: the state stays as it
+    was and the next run reads this again."""
+    try:
+        for comment in _comments(graph, post_id, run.comment_page_size, source):
+            run.comments += 1
+            if run.fresh(comment):
+                yield comment
+    except (FetchError, Throttled, TokenError, PermissionDenied):
+        raise
+    except CollectError as exc:
+        return exc
+    return None
 
 
 def _comments(graph: GraphClient, post_id: str, page_size: int, source: str) -> Iterator[Item]:
