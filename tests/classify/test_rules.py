@@ -156,3 +156,12 @@ def test_words_that_only_begin_like_a_class_word_are_not_of_it() -> None:
     assert "official" in _classes("следователь")
     assert "steal" not in _classes("тоназыткыштагы")  # a fridge, typed without the letters
     assert "steal" in _classes("тонаған")
+
+
+def test_abuse_is_corruption_only_of_office() -> None:
+    # «злоупотребл» alone was a bribery word, so a Lenta report of a killer whose victims «злоупотребляли
+    # алкоголем» was corruption; abuse of powers, of office or of trust is a bribery phrase now.
+    assert "bribe_phrase" in fire("Чиновник злоупотребил должностными полномочиями")
+    assert "bribe" in fire("Возбуждено дело о злоупотреблении служебным положением")
+    assert fire("Соседи злоупотребляли алкоголем") == []
+    assert "bribe" not in fire("Он злоупотреблял спиртным и не работал")
