@@ -207,6 +207,11 @@ class HttpClient:
         parser = self._robots[root]
         return True if parser is None else parser.can_fetch(self.user_agent, url)
 
+    def _require_allowed(self, url: str, timeout: float | None) -> None:
+        """Raise RobotsDisallowed unless :meth:`allowed` lets us request ``url`` (GET or POST alike)."""
+        if not self.allowed(url, timeout=timeout):
+            raise RobotsDisallowed("robots.txt disallows this URL", source=self.source, url=mask_secrets(url))
+
     def _fetch_robots(self, root: str, timeout: float) -> urllib.robotparser.RobotFileParser | None:
         robots_url = root + "/robots.txt"
         # Kept with the validators (so across runs) for a day, as RFC 9309 allows.
@@ -251,8 +256,7 @@ class HttpClient:
             sep = "&" if urlsplit(url).query else "?"
             url = url + sep + urlencode({k: v for k, v in params.items() if v is not None})
         shown = mask_secrets(url)
-        if not self.allowed(url, timeout=timeout):
-            raise RobotsDisallowed("robots.txt disallows this URL", source=self.source, url=shown)
+        self._require_allowed(url, timeout)
         send = dict(headers or {})
         known = self.validators.get(url) if conditional else None
         if known:
@@ -324,9 +328,7 @@ class HttpClient:
         byte cap, count, ``timeout`` and ``deadline``) but made once: a POST may change something on
         the server, so it is not retried, and a redirect is answered as it came, not followed. The
         answer is returned whatever its status."""
-        shown = mask_secrets(url)
-        if not self.allowed(url, timeout=timeout):
-            raise RobotsDisallowed("robots.txt disallows this URL", source=self.source, url=shown)
+        self._require_allowed(url, timeout)
         resp, content = self._exchange(
             url, dict(headers or {}), max_bytes or self.max_bytes, frozenset(), timeout, deadline, body=body
         )
