@@ -232,6 +232,7 @@ def create_app(
             abort(404, description="No such item.")
         thread = queries.get_thread(con, found)
         history = queries.review_history(con, source, external_id)
+        answers = queries.label_history(con, source, external_id)
         targets = queries.forward_targets(con)
         release()
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
@@ -241,6 +242,12 @@ def create_app(
             thread=thread,
             history=history,
             current=history[0] if history else None,
+            answers=answers,
+            current_answers={
+                label: next((a for a in answers if a["label"] == label), None) for label in LABELS
+            },
+            labels=LABELS,
+            here=request.full_path,
             back=back,
             statuses=REVIEW_STATUSES,
             targets=targets,
@@ -268,6 +275,62 @@ def create_app(
         except InputError as exc:
             flash(f"Not saved: {exc}")
         return redirect(url_for("item", source=source, id=external_id))
+
+    @app.get("/second-look")
+    def second_look() -> Any:
+        label = request.args.get("label") or "infrastructure"
+        if label not in LABELS:
+            abort(400, description="Unknown label.")
+        lang = request.args.get("lang") or None
+        floor = queries.UNSURE_FLOOR
+        if request.args.get("floor"):
+            try:
+                floor = min(1.0, max(0.0, float(request.args["floor"])))
+            except ValueError:
+                abort(400, description="The lowest score must be a number between 0 and 1.")
+        page = max(1, _int(request.args.get("page"), 1))
+        con = db()
+        total = queries.count_unsure(con, label, floor=floor, lang=lang)
+        rows = queries.select_unsure(
+            con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+        choices = queries.filter_choices(con)
+        release()
+        query = [("label", label), ("floor", f"{floor:g}")] + ([("lang", lang)] if lang else [])
+        here = url_for("second_look") + "?" + urlencode([*query, ("page", str(page))])
+        return render_template(
+            "second_look.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            label=label,
+            lang=lang or "",
+            floor=floor,
+            labels=LABELS,
+            choices=choices,
+            here=here,
+            page_link=lambda n: url_for("second_look") + "?" + urlencode([*query, ("page", str(n))]),
+        )
+
+    @app.post("/judge")
+    def judge() -> Any:
+        source, external_id = request.form.get("source", ""), request.form.get("id", "")
+        label, answer = request.form.get("label", ""), request.form.get("answer", "")
+        back = _safe_next(request.form.get("next") or url_for("item", source=source, id=external_id))
+        if answer not in ("yes", "no"):
+            abort(400, description="The answer must be yes or no.")
+        release()  # the write below needs the file to itself within this process
+        try:
+            with db_lock:
+                queries.record_label_decision(
+                    db_path, source, external_id, label=label, value=answer == "yes", reviewer=g.user
+                )
+            said = "reports" if answer == "yes" else "does not report"
+            flash(f"Saved: {source} {external_id} {said} {label}.")
+        except InputError as exc:
+            flash(f"Not saved: {exc}")
+        return redirect(back)
 
     @app.get("/export")
     def export() -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -431,3 +432,117 @@ def forward_targets(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[str
         [limit],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+# The second look: items the model did not flag for a label but gave a real chance of it. Reviewers
+# read them nearest the threshold first; their yes or no is a labelled row for the next training
+# (review/training.py), which is how the model learns what it misses (above all in Kazakh).
+UNSURE_FLOOR = 0.2
+
+_UNSURE = """
+WITH band AS (
+    SELECT c.source, c.external_id, c.lang, c.corruption, c.infrastructure, c.labels, c.evidence,
+           c.model_version, c.{label} AS score,
+           coalesce(i.cluster_id, c.source || '|' || c.external_id) AS cluster_key
+    FROM classifications c
+    JOIN items i USING (source, external_id)
+    WHERE NOT list_contains(c.labels, ?) AND c.{label} >= ?
+      AND (?::VARCHAR IS NULL OR c.lang = ?)
+      AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], c.source))
+      AND NOT EXISTS (
+          SELECT 1 FROM label_decisions d
+          WHERE d.source = c.source AND d.external_id = c.external_id AND d.label = ?)
+    -- one per near-duplicate cluster: judging one copy is enough
+    QUALIFY row_number() OVER (PARTITION BY cluster_key ORDER BY score DESC, source, external_id) = 1
+)
+"""
+
+
+def _unsure_sql(label: str, floor: float, lang: str | None, sources: Sequence[str]) -> tuple[str, list[Any]]:
+    if label not in LABELS:
+        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    if not 0.0 <= floor <= 1.0:
+        raise InputError(f"lowest score {floor} is outside 0..1")
+    params: list[Any] = [label, floor, lang or None, lang or None, list(sources), list(sources), label]
+    return _UNSURE.format(label=label), params  # label is whitelisted above: never user text
+
+
+def count_unsure(
+    con: duckdb.DuckDBPyConnection,
+    label: str,
+    *,
+    floor: float = UNSURE_FLOOR,
+    lang: str | None = None,
+    sources: Sequence[str] = (),
+) -> int:
+    """How many items (one per near-duplicate cluster) wait for a second look at ``label``."""
+    with_clause, params = _unsure_sql(label, floor, lang, sources)
+    return int(con.execute(with_clause + "SELECT count(*) FROM band", params).fetchall()[0][0])
+
+
+def select_unsure(
+    con: duckdb.DuckDBPyConnection,
+    label: str,
+    *,
+    floor: float = UNSURE_FLOOR,
+    lang: str | None = None,
+    sources: Sequence[str] = (),
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Items not flagged for ``label`` whose score for it is at least ``floor`` and that no reviewer
+    has judged for it yet; highest score (nearest the threshold) first, one per near-duplicate cluster."""
+    with_clause, params = _unsure_sql(label, floor, lang, sources)
+    sql = (
+        with_clause
+        + f"""SELECT {_ITEM_COLUMNS}, b.score
+        FROM band b JOIN items i USING (source, external_id)
+        LEFT JOIN classifications c USING (source, external_id)
+        ORDER BY b.score DESC, b.source, b.external_id
+        LIMIT ? OFFSET ?"""
+    )
+    return _row_dict(con.execute(sql, [*params, int(limit), int(offset)]))
+
+
+def label_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> list[dict[str, Any]]:
+    """Every yes or no on one item's labels, newest first."""
+    cur = con.execute(
+        """SELECT decision_id, label, value, score, model_version, reviewer, created_at FROM label_decisions
+           WHERE source = ? AND external_id = ? ORDER BY created_at DESC, decision_id DESC""",
+        [source, external_id],
+    )
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def record_label_decision(
+    db_path: Path,
+    source: str,
+    external_id: str,
+    *,
+    label: str,
+    value: bool,
+    reviewer: str,
+    now: datetime | None = None,
+) -> None:
+    """Append a reviewer's yes (the item reports ``label``) or no, with the model's score at that moment.
+
+    Append-only like the review decisions: a later answer on the same label replaces it for training.
+    """
+    if label not in LABELS:
+        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    now = now or datetime.now(UTC)
+    with writer(db_path) as con:
+        found = con.execute(
+            f"""SELECT c.{label}, c.model_version FROM items i LEFT JOIN classifications c USING (source, external_id)
+                WHERE i.source = ? AND i.external_id = ?""",
+            [source, external_id],
+        ).fetchone()
+        if not found:
+            raise InputError(f"no item {external_id!r} in source {source!r}")
+        con.execute(
+            """INSERT INTO label_decisions (source, external_id, label, value, score, model_version, reviewer, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [source, external_id, label, bool(value), found[0], found[1], reviewer, now],
+        )
+    log.info("%s of %s/%s judged by %s: %s", label, source, external_id, reviewer, "yes" if value else "no")

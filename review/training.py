@@ -2,26 +2,35 @@
 
 A confirmed item says its flagged labels are right (1); a rejected one says they are wrong (0).
 Labels the classifier did not flag are not judged by the decision, so they stay null (unknown).
-Only the latest decision on an item counts; items still new or forwarded give no row.
+A reviewer's yes or no on one label (the second look at items the model did not flag, or the
+label buttons of an item) sets that label too. Per label only the latest decision counts; items
+still new or forwarded, with no label judged, give no row.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from review.queries import LABELS
 from store.db import reader
 
-_SQL = """
-SELECT r.source, r.external_id, r.status, r.reviewer, r.created_at,
-       i.title, i.text, coalesce(c.lang, i.lang) AS lang, coalesce(c.labels, []) AS labels
+_DECISIONS = """
+SELECT r.source, r.external_id, r.status, r.reviewer, r.created_at, coalesce(c.labels, []) AS labels
 FROM current_reviews r
-JOIN items i USING (source, external_id)
 LEFT JOIN classifications c USING (source, external_id)
 WHERE r.status IN ('confirmed', 'rejected')
-ORDER BY r.created_at, r.source, r.external_id
+"""
+
+_ANSWERS = "SELECT source, external_id, label, value, reviewer, created_at FROM current_label_decisions"
+
+_TEXTS = """
+SELECT k.source, k.external_id, i.title, i.text, coalesce(c.lang, i.lang) AS lang
+FROM (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS external_id) k
+JOIN items i USING (source, external_id)
+LEFT JOIN classifications c USING (source, external_id)
 """
 
 
@@ -31,26 +40,51 @@ def _model_text(title: str | None, text: str | None) -> str:
 
 
 def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
-    """Confirmed and rejected items as rows {id, text, lang, labels, source, review_status, reviewer}."""
+    """Judged items as rows {id, text, lang, labels, source, review_status, reviewer, decided_at}.
+
+    Per label, the later of the item's status decision and a yes or no on that label counts.
+    """
+    # key -> label -> (value, reviewer, when); key -> status
+    judged: dict[tuple[str, str], dict[str, tuple[int, str | None, datetime]]] = {}
+    statuses: dict[tuple[str, str], str] = {}
     with reader(db_path) as con:
-        fetched = con.execute(_SQL).fetchall()
+        for source, external_id, status, reviewer, when, flagged in con.execute(_DECISIONS).fetchall():
+            statuses[(source, external_id)] = status
+            value = 1 if status == "confirmed" else 0
+            judged[(source, external_id)] = {
+                label: (value, reviewer, when) for label in LABELS if label in flagged
+            }
+        for source, external_id, label, value, reviewer, when in con.execute(_ANSWERS).fetchall():
+            answers = judged.setdefault((source, external_id), {})
+            if label not in answers or when >= answers[label][2]:
+                answers[label] = (int(value), reviewer, when)
+        keys = [key for key, answers in judged.items() if answers]
+        texts = {
+            (source, external_id): (title, text, lang)
+            for source, external_id, title, text, lang in con.execute(
+                _TEXTS, [[k[0] for k in keys], [k[1] for k in keys]]
+            ).fetchall()
+        }
     rows = []
-    for source, external_id, status, reviewer, decided_at, title, text, lang, flagged in fetched:
-        value = 1 if status == "confirmed" else 0
-        labels: dict[str, int | None] = {label: (value if label in flagged else None) for label in LABELS}
+    for key in sorted(keys, key=lambda k: (max(a[2] for a in judged[k].values()), k)):
+        if key not in texts:
+            continue  # the item is gone from the store
+        title, text, lang = texts[key]
         text = _model_text(title, text)
-        if not text.strip() or all(v is None for v in labels.values()):
+        if not text.strip():
             continue  # nothing a model can learn from
+        answers = judged[key]
+        _value, reviewer, when = max(answers.values(), key=lambda a: a[2])
         rows.append(
             {
-                "id": f"review:{source}:{external_id}",
+                "id": f"review:{key[0]}:{key[1]}",
                 "text": text,
                 "lang": lang,
-                "labels": labels,
+                "labels": {label: (answers[label][0] if label in answers else None) for label in LABELS},
                 "source": "review",
-                "review_status": status,
+                "review_status": statuses.get(key, "new"),
                 "reviewer": reviewer,
-                "decided_at": decided_at.isoformat(timespec="seconds"),
+                "decided_at": when.isoformat(timespec="seconds"),
             }
         )
     return rows

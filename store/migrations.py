@@ -142,11 +142,32 @@ CREATE TABLE alerts_sent (                  -- what each alert channel already d
 );
 """
 
+_LABEL_DECISIONS = """
+CREATE SEQUENCE label_decisions_seq;
+CREATE TABLE label_decisions (              -- a reviewer's yes or no on one label of one item (second look)
+    decision_id   BIGINT PRIMARY KEY DEFAULT nextval('label_decisions_seq'),
+    source        VARCHAR NOT NULL,
+    external_id   VARCHAR NOT NULL,
+    label         VARCHAR NOT NULL CHECK (label IN ('corruption', 'infrastructure')),
+    value         BOOLEAN NOT NULL,          -- true: the item reports it; false: it does not
+    score         DOUBLE,                    -- the model's score for the label when judged
+    model_version VARCHAR,
+    reviewer      VARCHAR,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+CREATE OR REPLACE VIEW current_label_decisions AS
+SELECT * FROM label_decisions
+QUALIFY row_number() OVER (
+    PARTITION BY source, external_id, label ORDER BY created_at DESC, decision_id DESC) = 1;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core_tables", _CORE),
     ("0002_views", _VIEWS),
     ("0003_review_users", _REVIEW_USERS),
     ("0004_alerts", _ALERTS),
+    ("0005_label_decisions", _LABEL_DECISIONS),
 ]
 
 

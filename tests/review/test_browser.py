@@ -239,3 +239,40 @@ def test_forward_asks_to_whom_before_sending(
     finally:
         con.close()
     assert rows == [("forwarded", "Акимат, отдел ЖКХ")]
+
+
+def test_second_look_takes_a_yes_for_a_kazakh_comment_the_model_did_not_flag(
+    server: str, browser: object, review_db: Path, password: str
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(server + "/login")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
+    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.ID, "nav-second-look"))
+    d.find_element(By.ID, "nav-second-look").click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: d.find_element(By.ID, "s-lang"))
+    Select(d.find_element(By.ID, "s-label")).select_by_value("infrastructure")  # type: ignore[attr-defined]
+    Select(d.find_element(By.ID, "s-lang")).select_by_value("kk")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
+    _wait(d, lambda d: "lang=kk" in d.current_url and d.find_element(By.ID, "total").text == "1")
+    row = d.find_element(By.CSS_SELECTOR, 'tr[data-id="a-100-c2"]')  # type: ignore[attr-defined]
+    assert "Біздің аулада да сол жағдай, жол жөнделген жоқ." in row.text
+    row.find_element(By.CSS_SELECTOR, "button.yes").click()
+    _wait(d, _text_is(By.ID, "total", "0"))
+    assert (
+        "Saved: city-portal a-100-c2 reports infrastructure."
+        in d.find_element(By.CSS_SELECTOR, ".flash").text
+    )  # type: ignore[attr-defined]
+    assert "lang=kk" in d.current_url  # type: ignore[attr-defined]
+    con = duckdb.connect(str(review_db), read_only=True)
+    try:
+        answers = con.execute(
+            "SELECT external_id, label, value, score, reviewer FROM label_decisions"
+        ).fetchall()
+    finally:
+        con.close()
+    assert answers == [("a-100-c2", "infrastructure", True, 0.35, "aigerim")]
