@@ -56,7 +56,8 @@ def register(subparsers: Any) -> None:
         help="train the classifier and write the model and its card",
         description="Trains on the training split of ../shared/data plus classify/data/*.jsonl (and --extra-jsonl), "
         "evaluates on the development split, then (--ship all) fits again on the training and development rows, "
-        "writes the model, models/classifier.card.json and models/CARD.md. "
+        "writes the model, models/classifier.card.json and models/CARD.md (for another --out, its "
+        "<name>.card.json and <name>.CARD.md beside it, so a candidate leaves the shipped card alone). "
         "Example: python pipeline.py export --format training-jsonl --out decisions.jsonl && "
         "python pipeline.py train --extra-jsonl decisions.jsonl",
     )
@@ -250,7 +251,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise InputError("extra labelled file not found", path=str(args.extra_jsonl))
     data = args.data if args.data and args.data.is_dir() else None
     if data is None:
-        print(f"note: {args.data} not found; training on classify/data only", file=sys.stderr)
+        print(
+            f"note: {args.data} not found; training on classify/data (and --extra-jsonl) only",
+            file=sys.stderr,
+        )
     card = train(data, args.out, extra=args.extra_jsonl, seed=args.seed, ship=args.ship)
     print(f"model {card['version']} written to {args.out} ({card['artifact_bytes'] / 1e6:.1f} MB)")
     print(f"thresholds: {card['thresholds']}")

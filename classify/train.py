@@ -488,7 +488,8 @@ def _file_counts(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
 
 
 def write_card(card: dict[str, Any], model_path: Path) -> None:
-    """models/<name>.card.json plus models/CARD.md beside the model file."""
+    """<name>.card.json and a markdown card beside the model file: CARD.md for the shipped
+    classifier.npz, <name>.CARD.md for any other name (a candidate does not overwrite the shipped card)."""
     import json
 
     from classify.evaluate import RESAMPLES, format_table
@@ -548,7 +549,8 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
     lines += ["", "## Out-of-fold figures of the shipped fit", "", _out_of_fold_table(card), ""]
     for file, report in dev.get("by_file", {}).items():
         lines += ["", f"### {file}", "", "```", format_table(report), "```"]
-    model_path.with_name("CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    markdown = "CARD.md" if model_path.name == "classifier.npz" else f"{model_path.stem}.CARD.md"
+    model_path.with_name(markdown).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _out_of_fold_table(card: dict[str, Any]) -> str:
