@@ -239,7 +239,9 @@ def test_min_delay_spaces_the_render_requests(httpserver: HTTPServer, site: Port
     assert ("comment", f"{httpserver.url_for(FIRST)}#c501") in kinds(items)
     assert "/static/comments.js" in site.targets() and "/api/comments/5501.json?page=1" in site.targets()
     gaps = [round(b.at - a.at, 3) for a, b in zip(site.hits, site.hits[1:], strict=False)]
-    assert min(gaps) >= min_delay * 0.75, list(zip(site.targets()[1:], gaps, strict=True))
+    # Arrival times at the server: a request held up on a loaded machine arrives late and shortens the
+    # gap after it, so the floor is half the delay (without the delay the gaps are milliseconds).
+    assert min(gaps) >= min_delay * 0.5, list(zip(site.targets()[1:], gaps, strict=True))
 
 
 @pytest.mark.browser
