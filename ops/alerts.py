@@ -199,7 +199,7 @@ def pending_items(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str
     rows = con.execute(
         """
         SELECT f.source, f.external_id, f.kind, f.url, f.title, f.text, f.published_at, f.labels,
-               f.corruption, f.infrastructure
+               f.corruption, f.infrastructure, f.reviewer_labels
         FROM flagged f
         WHERE f.review_status = 'new'
           AND NOT EXISTS (SELECT 1 FROM alerts_sent a
@@ -208,9 +208,14 @@ def pending_items(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str
         [channel],
     ).fetchall()
     items = []
-    for source, ext, kind, url, title, text, published, labels, corr, infra in rows:
+    for source, ext, kind, url, title, text, published, labels, corr, infra, by_reviewer in rows:
         scores = {"corruption": float(corr or 0.0), "infrastructure": float(infra or 0.0)}
-        chosen = [lab for lab in labels if wanted_labels is None or lab in wanted_labels]
+        # A label a reviewer added (second look) was seen by a person already: alerts are the model's flags.
+        chosen = [
+            lab
+            for lab in labels
+            if lab not in by_reviewer and (wanted_labels is None or lab in wanted_labels)
+        ]
         item = FlaggedItem(source, ext, kind, url, title, text or "", published, chosen, scores)
         if chosen and item.score >= min_score:
             items.append(item)

@@ -160,6 +160,28 @@ CREATE OR REPLACE VIEW current_label_decisions AS
 SELECT * FROM label_decisions
 QUALIFY row_number() OVER (
     PARTITION BY source, external_id, label ORDER BY created_at DESC, decision_id DESC) = 1;
+
+-- An item a reviewer said reports a label the model did not flag is flagged too: it can then be
+-- confirmed, forwarded and exported like the others. reviewer_labels names those labels.
+CREATE OR REPLACE VIEW flagged AS
+SELECT i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title, i.published_at,
+       i.collected_at, i.lang, i.text, i.cluster_id,
+       c.corruption, c.infrastructure,
+       CASE WHEN a.added IS NULL THEN c.labels ELSE list_sort(list_distinct(list_concat(c.labels, a.added))) END
+           AS labels,
+       c.evidence, c.model_version, c.classified_at,
+       coalesce(r.status, 'new') AS review_status, r.forwarded_to, r.reviewer, r.note,
+       r.created_at AS reviewed_at,
+       coalesce(list_filter(a.added, lambda x: NOT list_contains(c.labels, x)), []) AS reviewer_labels
+FROM items i
+JOIN classifications c USING (source, external_id)
+LEFT JOIN current_reviews r USING (source, external_id)
+LEFT JOIN (
+    SELECT source, external_id, list(label ORDER BY label) AS added
+    FROM current_label_decisions WHERE value
+    GROUP BY source, external_id
+) a USING (source, external_id)
+WHERE len(c.labels) > 0 OR a.added IS NOT NULL;
 """
 
 MIGRATIONS: list[tuple[str, str]] = [

@@ -219,3 +219,34 @@ def test_source_incidents_alert_once_until_the_source_recovers(tmp_path: Path) -
     assert hooks[1]["summary"] == "[monitor] 1 source needs attention"
     assert [(s["source"], s["reason"]) for s in hooks[2]["sources"]] == [("dept-facebook", "token")]
     assert hooks[2]["sources"][0]["last_success"] is not None
+
+
+def test_labels_a_reviewer_added_are_flagged_but_not_alerted(tmp_path: Path) -> None:
+    from review.queries import record_label_decision
+
+    db = tmp_path / "m.duckdb"
+    neutral = next(p["id"] for p in POSTS if not p["labels"])
+    corruption_only = next(p["id"] for p in POSTS if p["labels"] == ["corruption"])
+    with FeedServer() as server:
+        config = config_for(server, {"webhook_url": server.base + "/hook"})
+        collect_and_classify(config, db)
+        for post_id in (neutral, corruption_only):
+            record_label_decision(
+                db, "city", f"city-{post_id}", label="infrastructure", value=True, reviewer="a"
+            )
+        deliver(db, config.alerts, batch="b1")
+        hooks = list(server.hooks)
+    with reader(db) as con:
+        added = dict(
+            con.execute(
+                "SELECT external_id, labels FROM flagged WHERE len(reviewer_labels) > 0 ORDER BY 1"
+            ).fetchall()
+        )
+    assert added == {
+        f"city-{neutral}": ["infrastructure"],
+        f"city-{corruption_only}": ["corruption", "infrastructure"],
+    }
+    (payload,) = hooks
+    assert ids(payload) == FLAGGED  # the neutral post is not announced
+    (item,) = [i for i in payload["items"] if i["external_id"] == f"city-{corruption_only}"]
+    assert item["labels"] == ["corruption"]

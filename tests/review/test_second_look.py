@@ -219,3 +219,20 @@ def test_the_second_look_needs_a_login(close_calls: Path) -> None:
     resp = client.post("/judge", data=data)
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
     assert _answers(close_calls) == []
+
+
+def test_a_yes_puts_the_item_among_the_flagged_ones(logged_in: FlaskClient, close_calls: Path) -> None:
+    listing = logged_in.get("/", query_string={"label": "infrastructure"}).get_data(as_text=True)
+    assert '<span id="total">6</span>' in listing and "id=a-100-c2" not in listing
+    record_label_decision(
+        close_calls, "city-portal", "a-100-c2", label="infrastructure", value=True, reviewer="a"
+    )
+    record_label_decision(close_calls, "tg-city", "612", label="corruption", value=False, reviewer="a")
+    listing = logged_in.get("/", query_string={"label": "infrastructure"}).get_data(as_text=True)
+    assert '<span id="total">7</span>' in listing and "id=a-100-c2" in listing
+    assert "infrastructure by a reviewer" in listing
+    with reader(close_calls) as con:
+        assert con.execute(
+            "SELECT labels, reviewer_labels, review_status FROM flagged WHERE external_id = 'a-100-c2'"
+        ).fetchall() == [(["infrastructure"], ["infrastructure"], "new")]
+        assert con.execute("SELECT count(*) FROM flagged WHERE external_id = '612'").fetchall() == [(0,)]
