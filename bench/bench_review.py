@@ -28,7 +28,7 @@ from collectors.item import Item  # noqa: E402
 from review.app import create_app  # noqa: E402
 from review.auth import add_user  # noqa: E402
 from review.export import read_export, write_export  # noqa: E402
-from review.queries import Filters  # noqa: E402
+from review.queries import Filters, count_unsure  # noqa: E402
 from store import classifications  # noqa: E402
 from store.db import reader, writer  # noqa: E402
 from store.items import upsert_items  # noqa: E402
@@ -66,12 +66,14 @@ def build(path: Path, n: int, seed: int = 7) -> None:
                 published_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 60)),
             )
         )
-        score = rng.uniform(0.6, 0.99) if label else rng.uniform(0.0, 0.3)
+        score = rng.uniform(0.6, 0.99)
+        # Unflagged scores spread over 0-0.35, so that many items wait for a second look (0.2 and up).
+        low = {"corruption": rng.uniform(0.0, 0.35), "infrastructure": rng.uniform(0.0, 0.35)}
         preds.append(
             {
                 "lang": "kk" if "ә" in text or "ү" in text else "ru",
-                "scores": {"corruption": score if label == "corruption" else 0.1,
-                           "infrastructure": score if label == "infrastructure" else 0.1},
+                "scores": {"corruption": score if label == "corruption" else low["corruption"],
+                           "infrastructure": score if label == "infrastructure" else low["infrastructure"]},
                 "labels": [label] if label else [],
                 "evidence": {label: text.split()[:2]} if label else {},
             }
@@ -123,6 +125,8 @@ def main() -> int:
             ("list page, text search", "/?q=%D0%BB%D1%8E%D0%BA%D0%BE%D0%B2"),
             ("list page, page 20", "/?page=20"),
             ("item page (comment with 9 siblings)", "/item?source=src-1&id=c11"),
+            ("second look, corruption", "/second-look?label=corruption"),
+            ("second look, infrastructure, kk", "/second-look?label=infrastructure&lang=kk"),
         ):
             assert client.get(url).status_code == 200, url
             print(f"{name}: {median_ms(lambda u=url: client.get(u), args.repeat):.1f} ms median")
@@ -140,6 +144,23 @@ def main() -> int:
             args.repeat,
         )
         print(f"one decision (POST and redirect): {ms:.1f} ms median")
+        with reader(db) as con:
+            waiting = [count_unsure(con, label) for label in ("corruption", "infrastructure")]
+        print(f"waiting for a second look: corruption {waiting[0]}, infrastructure {waiting[1]}")
+        ms = median_ms(
+            lambda: client.post(
+                "/judge",
+                data={
+                    "csrf_token": token,
+                    "source": "src-1",
+                    "id": "c11",
+                    "label": "corruption",
+                    "answer": "no",
+                },
+            ),
+            args.repeat,
+        )
+        print(f"one answer on the second look (POST and redirect): {ms:.1f} ms median")
         for fmt in ("csv", "xlsx", "json", "parquet"):
             # What `pipeline.py export` does: read (cells or a table, computed by DuckDB), then write.
             timings = []
