@@ -7,6 +7,7 @@ from pathlib import Path
 
 from config.sources import Config
 from ops.health import sources_needing_attention
+from review.queries import review_summary
 from store.db import reader
 
 
@@ -48,6 +49,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
             "WHERE c.content_hash IS DISTINCT FROM i.content_hash"
         ).fetchone()[0]
         flagged = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
+        reviewing = review_summary(con)
         silent = {
             health.source: health
             for health, reason in sources_needing_attention(con, 0, config.silent_hours(), now)
@@ -108,6 +110,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
             f"{updated or 0:>5} {fails:>5} {items:>8}  {'; '.join(note)}"
         )
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
+    print(reviewing)
     if recent:
         print("\nlast runs:")
         for run_id, source, status, started, fetched, new, updated, error in recent:

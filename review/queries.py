@@ -546,3 +546,23 @@ def record_label_decision(
             [source, external_id, label, bool(value), found[0], found[1], reviewer, now],
         )
     log.info("%s of %s/%s judged by %s: %s", label, source, external_id, reviewer, "yes" if value else "no")
+
+
+def review_summary(con: duckdb.DuckDBPyConnection) -> str:
+    """One line for `status`: decisions and answers so far, and what waits for a second look (all, Kazakh)."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "label_decisions" not in tables:
+        return "reviewers: the database predates the second look (the next write adds it)"
+    decisions = con.execute("SELECT count(*) FROM current_reviews WHERE status <> 'new'").fetchall()[0][0]
+    answers, yes = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE value) FROM current_label_decisions"
+    ).fetchall()[0]
+    waiting = ", ".join(
+        f"{label} {count_unsure(con, label)} (Kazakh {count_unsure(con, label, lang='kk')})"
+        for label in LABELS
+    )
+    return (
+        f"reviewers: {decisions} item{'' if decisions == 1 else 's'} decided, "
+        f"{answers} label{'' if answers == 1 else 's'} answered ({yes} yes); "
+        f"waiting for a second look: {waiting}"
+    )

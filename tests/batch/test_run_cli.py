@@ -75,6 +75,9 @@ def test_run_twice_stores_each_entry_once_and_isolates_failure(tmp_path: Path, f
     line = next(x for x in status.stdout.splitlines() if x.startswith("broken"))
     assert "failed" in line and "HTTP 500" in line
     assert " 2 " in line  # two failures in a row
+    assert (
+        "reviewers: 0 items decided, 0 labels answered (0 yes); waiting for a second look:" in status.stdout
+    )
 
 
 def test_robots_disallow_fails_that_source_only(tmp_path: Path, feeds: HTTPServer) -> None:

@@ -236,3 +236,18 @@ def test_a_yes_puts_the_item_among_the_flagged_ones(logged_in: FlaskClient, clos
             "SELECT labels, reviewer_labels, review_status FROM flagged WHERE external_id = 'a-100-c2'"
         ).fetchall() == [(["infrastructure"], ["infrastructure"], "new")]
         assert con.execute("SELECT count(*) FROM flagged WHERE external_id = '612'").fetchall() == [(0,)]
+
+
+def test_the_status_line_counts_answers_and_what_waits(close_calls: Path) -> None:
+    from review.queries import review_summary
+
+    record_decision(close_calls, "dept-facebook", "fb-7", status="confirmed", reviewer="a")
+    record_label_decision(close_calls, "tg-city", "610", label="corruption", value=True, reviewer="a")
+    record_label_decision(close_calls, "tg-city", "612", label="corruption", value=False, reviewer="a")
+    with reader(close_calls) as con:
+        assert review_summary(con) == (
+            "reviewers: 1 item decided, 2 labels answered (1 yes); waiting for a second look: "
+            "corruption 1 (Kazakh 0), infrastructure 1 (Kazakh 1)"
+        )
+    with duckdb.connect(":memory:") as con:  # a file from before migration 0005, opened read-only
+        assert "predates the second look" in review_summary(con)
