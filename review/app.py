@@ -291,6 +291,7 @@ def create_app(
         page = max(1, _int(request.args.get("page"), 1))
         con = db()
         total = queries.count_unsure(con, label, floor=floor, lang=lang)
+        kazakh = None if lang else queries.count_unsure(con, label, floor=floor, lang="kk")
         rows = queries.select_unsure(
             con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
@@ -302,6 +303,7 @@ def create_app(
             "second_look.html",
             rows=rows,
             total=total,
+            kazakh=kazakh,
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             label=label,

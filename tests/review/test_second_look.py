@@ -162,6 +162,10 @@ def _answers(db: Path) -> list[tuple]:
 def test_the_page_lists_close_calls_and_takes_answers(logged_in: FlaskClient, close_calls: Path) -> None:
     page = logged_in.get("/second-look?label=corruption").get_data(as_text=True)
     assert '<span id="total">2</span>' in page
+    assert re.search(
+        r'id="kazakh-only" href="/second-look\?label=corruption&amp;lang=kk&amp;floor=0.2">1 of them in Kazakh',
+        page,
+    )
     assert re.findall(r'name="id" value="([^"]+)"', page) == ["90", "610"]
     assert "0.47" in page and "0.31" in page
     token = TOKEN_RE.search(page).group(1)
