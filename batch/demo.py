@@ -190,6 +190,7 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
 
 def print_flagged(db: Path, limit: int = 15) -> None:
     """A short list of flagged items, highest score first."""
+    from review.queries import review_summary
     from store.db import reader
 
     with reader(db) as con:
@@ -203,6 +204,7 @@ def print_flagged(db: Path, limit: int = 15) -> None:
             [limit],
         ).fetchall()
         flagged = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
+        reviewing = review_summary(con)
     print(f"\n{total} items stored, {flagged} flagged. Top {min(limit, flagged)}:")
     for source, kind, lang, labels, score, evidence, text in rows:
         terms = json.loads(evidence) if evidence else {}
@@ -211,3 +213,8 @@ def print_flagged(db: Path, limit: int = 15) -> None:
         print(f"  [{', '.join(labels)} {score:.2f}] {source}/{kind} ({lang}) {snippet}")
         if shown:
             print(f"      evidence: {shown}")
+    print(f"\n{reviewing}")
+    print(
+        f"Review them: python pipeline.py user add NAME --db {db}; python pipeline.py review --db {db} "
+        "(the Second look page lists what the model did not flag but came close on)"
+    )

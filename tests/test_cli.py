@@ -62,6 +62,8 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     result = run_cli("demo", "--db", str(db), cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "demo-gorod-rss: ok" in result.stdout
+    assert "waiting for a second look: corruption" in result.stdout
+    assert f"python pipeline.py review --db {db}" in result.stdout
     con = duckdb.connect(str(db), read_only=True)
     try:
         kinds = dict(con.execute("SELECT kind, count(*) FROM items GROUP BY 1").fetchall())
