@@ -33,6 +33,41 @@ def test_migrations_applied_once(tmp_path: Path) -> None:
     assert {"items", "classifications", "reviews", "runs", "flagged"} <= tables
 
 
+def test_a_file_from_before_the_second_look_is_upgraded_with_its_flags(tmp_path: Path, monkeypatch) -> None:
+    from store import classifications, migrations
+    from store import db as store_db
+
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:4])  # the schema as shipped before 0005
+    with writer(db) as con:
+        upsert_items(con, [item("1", "Яма у дома"), item("2", "Праздник в парке")])
+        keys = [
+            (r[0], r[1], r[2])
+            for r in con.execute("SELECT source, external_id, content_hash FROM items ORDER BY 2").fetchall()
+        ]
+        preds = [
+            {
+                "lang": "ru",
+                "scores": {"corruption": 0.1, "infrastructure": 0.9},
+                "labels": ["infrastructure"],
+            },
+            {"lang": "ru", "scores": {"corruption": 0.3, "infrastructure": 0.1}, "labels": []},
+        ]
+        classifications.save(con, keys, preds, model_version="m1")
+        assert "label_decisions" not in {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(store_db, "_migrated", set())  # a new process: the next write migrates
+    with writer(db) as con:
+        assert con.execute("SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1").fetchall() == [
+            ("0005_label_decisions",)
+        ]
+        assert con.execute("SELECT external_id, labels, reviewer_labels FROM flagged").fetchall() == [
+            ("1", ["infrastructure"], [])
+        ]
+
+
 def test_upsert_new_unchanged_edited(tmp_path: Path) -> None:
     db = tmp_path / "u.duckdb"
     with writer(db) as con:
