@@ -35,6 +35,7 @@ COLUMNS: list[tuple[str, int]] = [
     ("corruption", 11),
     ("infrastructure", 13),
     ("labels", 16),
+    ("added_by_reviewer", 14),
     ("evidence", 30),
     ("status", 11),
     ("forwarded_to", 16),
@@ -143,7 +144,8 @@ ORDER BY ts DESC, source, external_id
 """
 _CELLS = f"""
 SELECT url AS link, source, kind, author, {_iso("ts")} AS time, title, text, lang AS language,
-       corruption, infrastructure, {_joined("labels")} AS labels, CAST(evidence AS VARCHAR) AS evidence,
+       corruption, infrastructure, {_joined("labels")} AS labels,
+       {_joined("reviewer_labels")} AS added_by_reviewer, CAST(evidence AS VARCHAR) AS evidence,
        coalesce(nullif(review_status, ''), 'new') AS status, forwarded_to, reviewer, note,
        {_iso("reviewed_at")} AS reviewed_at, {_PARENT_TEXT} AS parent_text,
        parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
@@ -153,7 +155,8 @@ SELECT url AS link, source, kind, author, {_iso("ts")} AS time, title, text, lan
 # The same rows with typed values, for Parquet: UTC times, lists, evidence as stored.
 _TYPED = f"""
 SELECT url AS link, source, kind, author, ts AS time, title, text, lang AS language,
-       corruption, infrastructure, coalesce(labels, []) AS labels, CAST(evidence AS VARCHAR) AS evidence,
+       corruption, infrastructure, coalesce(labels, []) AS labels,
+       coalesce(reviewer_labels, []) AS added_by_reviewer, CAST(evidence AS VARCHAR) AS evidence,
        coalesce(nullif(review_status, ''), 'new') AS status, forwarded_to, reviewer, note,
        reviewed_at, {_PARENT_TEXT} AS parent_text,
        parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
@@ -211,7 +214,12 @@ def parquet_schema() -> Any:
 
     text, stamp, texts = pa.string(), pa.timestamp("us", tz="UTC"), pa.list_(pa.string())
     types = {"time": stamp, "reviewed_at": stamp, "corruption": pa.float64(), "infrastructure": pa.float64()}
-    types |= {"labels": texts, "duplicate_links": texts, "cluster_size": pa.int32()}
+    types |= {
+        "labels": texts,
+        "added_by_reviewer": texts,
+        "duplicate_links": texts,
+        "cluster_size": pa.int32(),
+    }
     return pa.schema([(name, types.get(name, text)) for name in COLUMN_NAMES])
 
 

@@ -82,6 +82,7 @@ def export_record(row: dict[str, Any]) -> dict[str, Any]:
         "corruption": row.get("corruption"),
         "infrastructure": row.get("infrastructure"),
         "labels": list(row.get("labels") or []),
+        "added_by_reviewer": list(row.get("reviewer_labels") or []),
         "evidence": row.get("evidence") or {},
         "status": row.get("review_status") or "new",
         "forwarded_to": row.get("forwarded_to"),

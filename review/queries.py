@@ -121,8 +121,8 @@ WITH sel AS MATERIALIZED (
     SELECT f.source, f.external_id, f.kind, f.parent, f.lang,
            coalesce(f.published_at, f.collected_at) AS ts,
            coalesce(f.cluster_id, f.source || '|' || f.external_id) AS cluster_key,
-           f.corruption, f.infrastructure, f.labels, f.evidence, f.model_version, f.review_status,
-           f.forwarded_to, f.reviewer, f.note, f.reviewed_at
+           f.corruption, f.infrastructure, f.labels, f.reviewer_labels, f.evidence, f.model_version,
+           f.review_status, f.forwarded_to, f.reviewer, f.note, f.reviewed_at
     FROM flagged f
     WHERE {where}
 ), needed AS (
@@ -180,7 +180,7 @@ def flagged_rows_sql(filters: Filters, *, collapse: bool) -> tuple[str, list[Any
 
 _SELECT = """
 SELECT source, external_id, kind, parent, url, author, title, ts, lang, text,
-       corruption, infrastructure, labels, evidence, model_version, review_status,
+       corruption, infrastructure, labels, reviewer_labels, evidence, model_version, review_status,
        forwarded_to, reviewer, note, reviewed_at, cluster_size, cluster_urls,
        parent_title, parent_text, parent_url
 FROM picked

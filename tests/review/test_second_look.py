@@ -255,3 +255,35 @@ def test_the_status_line_counts_answers_and_what_waits(close_calls: Path) -> Non
         )
     with duckdb.connect(":memory:") as con:  # a file from before migration 0005, opened read-only
         assert "predates the second look" in review_summary(con)
+
+
+def test_exports_name_the_labels_a_reviewer_added(close_calls: Path) -> None:
+    from review.export import load_records, read_export
+    from review.queries import Filters
+
+    record_label_decision(
+        close_calls, "city-portal", "a-100-c2", label="infrastructure", value=True, reviewer="a"
+    )
+    record_label_decision(close_calls, "tg-city", "611", label="corruption", value=True, reviewer="a")
+    wanted = {"a-100-c2": ["infrastructure"], "611": ["corruption"], "a-100": []}
+    with reader(close_calls) as con:
+        cells = read_export(con, Filters(), "csv", collapse=False)
+        table = read_export(con, Filters(), "parquet", collapse=False)
+        records = read_export(con, Filters(), "json", collapse=False)
+    by_id = dict(zip(cells.columns["external_id"], cells.columns["added_by_reviewer"], strict=True))
+    assert {k: by_id[k] for k in wanted} == {k: ", ".join(v) for k, v in wanted.items()}
+    by_id = dict(
+        zip(
+            table.column("external_id").to_pylist(),
+            table.column("added_by_reviewer").to_pylist(),
+            strict=True,
+        )
+    )
+    assert {k: by_id[k] for k in wanted} == wanted
+    assert {r["external_id"]: r["added_by_reviewer"] for r in records if r["external_id"] in wanted} == wanted
+    slow = {
+        r["external_id"]: r["added_by_reviewer"] for r in load_records(close_calls, Filters(), collapse=False)
+    }
+    assert {k: slow[k] for k in wanted} == wanted  # the record path agrees with the store's
+    row = next(r for r in records if r["external_id"] == "611")
+    assert row["labels"] == ["corruption", "infrastructure"]

@@ -91,7 +91,7 @@ def test_types_styles_and_layout() -> None:
     assert [c.value for c in ws[1]] == COLUMN_NAMES
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:V2"
+    assert ws.auto_filter.ref == "A1:W2"
     assert ws.column_dimensions["G"].width == pytest.approx(70.7109375)
     row = {name: ws.cell(row=2, column=i + 1) for i, name in enumerate(COLUMN_NAMES)}
     assert row["time"].value == datetime(2026, 3, 1, 12, 30, 15, tzinfo=UTC).replace(
