@@ -296,6 +296,7 @@ def create_app(
             con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
         choices = queries.filter_choices(con)
+        answered = queries.recent_answers(con, label)
         release()
         query = [("label", label), ("floor", f"{floor:g}")] + ([("lang", lang)] if lang else [])
         here = url_for("second_look") + "?" + urlencode([*query, ("page", str(page))])
@@ -304,6 +305,7 @@ def create_app(
             rows=rows,
             total=total,
             kazakh=kazakh,
+            answered=answered,
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             label=label,

@@ -566,3 +566,17 @@ def review_summary(con: duckdb.DuckDBPyConnection) -> str:
         f"{answers} label{'' if answers == 1 else 's'} answered ({yes} yes); "
         f"waiting for a second look: {waiting}"
     )
+
+
+def recent_answers(con: duckdb.DuckDBPyConnection, label: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest answers on ``label``, newest first, with their items' text (to find and change one)."""
+    if label not in LABELS:
+        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    cur = con.execute(
+        """SELECT d.source, d.external_id, d.value, d.score, d.reviewer, d.created_at, i.title, i.text, i.lang
+           FROM current_label_decisions d JOIN items i USING (source, external_id)
+           WHERE d.label = ? ORDER BY d.created_at DESC, d.decision_id DESC LIMIT ?""",
+        [label, int(limit)],
+    )
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
