@@ -23,12 +23,14 @@ from pathlib import Path
 import duckdb
 
 from errors import StoreError, StoreLocked
+from store import migrations
 from store.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("data/monitor.duckdb")
 _migrated: set[str] = set()  # files already migrated by this process
+_checked: set[str] = set()  # files whose schema a read-only open of this process has checked
 # Sources collected in parallel threads write one at a time: transactions stay short and never conflict.
 _WRITE_LOCK = threading.RLock()
 
@@ -68,16 +70,39 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
             raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
-    if not read_only:
-        key = str(path.resolve())
-        try:
-            if key not in _migrated:
-                apply_migrations(con)
-                _migrated.add(key)
-        except duckdb.Error as exc:
-            con.close()
-            raise StoreError(f"cannot prepare the database: {_first_line(exc)}", path=str(path)) from None
+    if read_only:
+        return _brought_up_to_date(con, path, wait)
+    key = str(path.resolve())
+    try:
+        if key not in _migrated:
+            apply_migrations(con)
+            _migrated.add(key)
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(f"cannot prepare the database: {_first_line(exc)}", path=str(path)) from None
     return con
+
+
+def _brought_up_to_date(con: duckdb.DuckDBPyConnection, path: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """``con`` (read-only), or, when the file misses migrations of this code (the code was upgraded
+    and nothing has written since), a new read-only connection after one short write that applies them."""
+    key = str(path.resolve())
+    if key in _migrated or key in _checked:
+        return con
+    _checked.add(key)
+    try:
+        done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    except duckdb.Error:
+        return con  # not a file of ours (or an empty one): leave it as it is
+    if all(name in done for name, _ in migrations.MIGRATIONS):
+        return con
+    con.close()
+    try:
+        connect(path, wait=wait).close()  # applies the missing migrations
+        log.info("applied this version's schema migrations before reading %s", path)
+    except StoreError as exc:  # a read-only file, or the lock held too long: read what is there
+        log.warning("%s; reading it without this version's schema migrations", exc)
+    return connect(path, read_only=True, wait=wait)
 
 
 class _Held:

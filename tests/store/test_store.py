@@ -58,7 +58,11 @@ def test_a_file_from_before_the_second_look_is_upgraded_with_its_flags(tmp_path:
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
-    monkeypatch.setattr(store_db, "_migrated", set())  # a new process: the next write migrates
+    monkeypatch.setattr(store_db, "_migrated", set())  # a new process after the upgrade
+    monkeypatch.setattr(store_db, "_checked", set())
+    # Its first read (an export, an analyst) applies what is missing before reading.
+    with reader(db) as con:
+        assert con.execute("SELECT external_id, reviewer_labels FROM flagged").fetchall() == [("1", [])]
     with writer(db) as con:
         assert con.execute("SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1").fetchall() == [
             ("0005_label_decisions",)
