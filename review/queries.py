@@ -29,6 +29,12 @@ LOCAL_TZ = ZoneInfo("Asia/Almaty")  # the region's time zone: dates typed by rev
 MAX_NOTE = 4000
 
 
+def check_label(label: str) -> None:
+    """Raise InputError unless ``label`` is one of LABELS (which also makes it safe as a column name)."""
+    if label not in LABELS:
+        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+
+
 @dataclass(slots=True)
 class Filters:
     """What a reviewer (or the export command) asks for; every field optional."""
@@ -44,8 +50,8 @@ class Filters:
 
     def validate(self) -> Filters:
         """Raise InputError on a value outside what the store holds."""
-        if self.label and self.label not in LABELS:
-            raise InputError(f"unknown label {self.label!r}; expected one of {', '.join(LABELS)}")
+        if self.label:
+            check_label(self.label)
         if self.status and self.status not in REVIEW_STATUSES:
             raise InputError(
                 f"unknown review status {self.status!r}; expected one of {', '.join(REVIEW_STATUSES)}"
@@ -188,14 +194,17 @@ ORDER BY ts DESC, source, external_id
 """
 
 
-def _row_dict(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The cursor's rows as dicts by column name."""
     names = [d[0] for d in cur.description or []]
-    rows = []
-    for values in cur.fetchall():
-        row = dict(zip(names, values, strict=True))
+    return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+
+def _row_dict(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    rows = _dicts(cur)
+    for row in rows:
         row["evidence"] = parse_evidence(row.get("evidence"))
         row["labels"] = list(row.get("labels") or [])
-        rows.append(row)
     return rows
 
 
@@ -365,8 +374,7 @@ def review_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str
            WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC""",
         [source, external_id],
     )
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return _dicts(cur)
 
 
 def record_decision(
@@ -459,8 +467,7 @@ WITH band AS (
 
 
 def _unsure_sql(label: str, floor: float, lang: str | None, sources: Sequence[str]) -> tuple[str, list[Any]]:
-    if label not in LABELS:
-        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    check_label(label)
     if not 0.0 <= floor <= 1.0:
         raise InputError(f"lowest score {floor} is outside 0..1")
     params: list[Any] = [label, floor, lang or None, lang or None, list(sources), list(sources), label]
@@ -511,8 +518,7 @@ def label_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str)
            WHERE source = ? AND external_id = ? ORDER BY created_at DESC, decision_id DESC""",
         [source, external_id],
     )
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return _dicts(cur)
 
 
 def record_label_decision(
@@ -529,8 +535,7 @@ def record_label_decision(
 
     Append-only like the review decisions: a later answer on the same label replaces it for training.
     """
-    if label not in LABELS:
-        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    check_label(label)
     now = now or datetime.now(UTC)
     with writer(db_path) as con:
         found = con.execute(
@@ -570,13 +575,11 @@ def review_summary(con: duckdb.DuckDBPyConnection) -> str:
 
 def recent_answers(con: duckdb.DuckDBPyConnection, label: str, *, limit: int = 20) -> list[dict[str, Any]]:
     """The latest answers on ``label``, newest first, with their items' text (to find and change one)."""
-    if label not in LABELS:
-        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    check_label(label)
     cur = con.execute(
         """SELECT d.source, d.external_id, d.value, d.score, d.reviewer, d.created_at, i.title, i.text, i.lang
            FROM current_label_decisions d JOIN items i USING (source, external_id)
            WHERE d.label = ? ORDER BY d.created_at DESC, d.decision_id DESC LIMIT ?""",
         [label, int(limit)],
     )
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return _dicts(cur)
