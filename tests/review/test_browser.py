@@ -122,6 +122,15 @@ def _text_is(by: str, value: str, expected: str) -> object:
     return lambda d: d.find_element(by, value).text == expected
 
 
+def _log_in(driver: object, password: str) -> None:
+    """Fill in and send the login form the browser shows, as aigerim."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+
+
 def _no_alert(driver: object) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
@@ -141,9 +150,7 @@ def test_login_filter_confirm_and_download_last_weeks_confirmed_corruption(
     d = browser
     d.get(server + "/")  # type: ignore[attr-defined]
     assert "/login" in d.current_url  # type: ignore[attr-defined]
-    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
-    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _log_in(d, password)
     _wait(d, _text_is(By.ID, "total", "8"))
 
     # Filter: corruption, last 7 days.
@@ -199,9 +206,7 @@ def test_an_item_whose_text_is_a_script_shows_as_text(server: str, browser: obje
 
     d = browser
     d.get(server + "/login")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
-    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _log_in(d, password)
     _wait(d, lambda d: d.find_element(By.ID, "items"))
     assert _no_alert(d)
     assert "<script>alert(1)</script> взятка" in d.find_element(By.ID, "items").text  # type: ignore[attr-defined]
@@ -222,9 +227,7 @@ def test_forward_asks_to_whom_before_sending(
 
     d = browser
     d.get(server + "/item?source=city-portal&id=a-100")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
-    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _log_in(d, password)
     _wait(d, lambda d: d.find_element(By.ID, "forward"))  # back on the item asked for before the login
     d.find_element(By.ID, "forward").click()  # type: ignore[attr-defined]
     to = d.find_element(By.ID, "forwarded-to")  # type: ignore[attr-defined]
@@ -249,9 +252,7 @@ def test_second_look_takes_a_yes_for_a_kazakh_comment_the_model_did_not_flag(
 
     d = browser
     d.get(server + "/login")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "username").send_keys("aigerim")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "password").send_keys(password)  # type: ignore[attr-defined]
-    d.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
+    _log_in(d, password)
     _wait(d, lambda d: d.find_element(By.ID, "nav-second-look"))
     d.find_element(By.ID, "nav-second-look").click()  # type: ignore[attr-defined]
     _wait(d, lambda d: d.find_element(By.ID, "s-lang"))

@@ -150,13 +150,10 @@ def logged_in(close_calls: Path, password: str) -> FlaskClient:
 
 
 def _answers(db: Path) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with reader(db) as con:
         return con.execute(
             "SELECT source, external_id, label, value, reviewer FROM label_decisions ORDER BY decision_id"
         ).fetchall()
-    finally:
-        con.close()
 
 
 def test_the_page_lists_close_calls_and_takes_answers(logged_in: FlaskClient, close_calls: Path) -> None:
