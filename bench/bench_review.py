@@ -145,7 +145,7 @@ def main() -> int:
         )
         print(f"one decision (POST and redirect): {ms:.1f} ms median")
         with reader(db) as con:
-            waiting = [count_unsure(con, label) for label in ("corruption", "infrastructure")]
+            waiting = [count_unsure(con, label)[0] for label in ("corruption", "infrastructure")]
         print(f"waiting for a second look: corruption {waiting[0]}, infrastructure {waiting[1]}")
         ms = median_ms(
             lambda: client.post(

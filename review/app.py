@@ -290,8 +290,7 @@ def create_app(
                 abort(400, description="The lowest score must be a number between 0 and 1.")
         page = max(1, _int(request.args.get("page"), 1))
         con = db()
-        total = queries.count_unsure(con, label, floor=floor, lang=lang)
-        kazakh = None if lang else queries.count_unsure(con, label, floor=floor, lang="kk")
+        total, kazakh = queries.count_unsure(con, label, floor=floor, lang=lang)
         rows = queries.select_unsure(
             con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
@@ -304,7 +303,7 @@ def create_app(
             "second_look.html",
             rows=rows,
             total=total,
-            kazakh=kazakh,
+            kazakh=None if lang else kazakh,
             answered=answered,
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),

@@ -481,10 +481,13 @@ def count_unsure(
     floor: float = UNSURE_FLOOR,
     lang: str | None = None,
     sources: Sequence[str] = (),
-) -> int:
-    """How many items (one per near-duplicate cluster) wait for a second look at ``label``."""
+) -> tuple[int, int]:
+    """How many items (one per near-duplicate cluster) wait for a second look at ``label``, and how
+    many of those are Kazakh; one scan for both."""
     with_clause, params = _unsure_sql(label, floor, lang, sources)
-    return int(con.execute(with_clause + "SELECT count(*) FROM band", params).fetchall()[0][0])
+    sql = with_clause + "SELECT count(*), count(*) FILTER (WHERE lang = 'kk') FROM band"
+    total, kazakh = con.execute(sql, params).fetchall()[0]
+    return int(total), int(kazakh)
 
 
 def select_unsure(
@@ -562,10 +565,8 @@ def review_summary(con: duckdb.DuckDBPyConnection) -> str:
     answers, yes = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE value) FROM current_label_decisions"
     ).fetchall()[0]
-    waiting = ", ".join(
-        f"{label} {count_unsure(con, label)} (Kazakh {count_unsure(con, label, lang='kk')})"
-        for label in LABELS
-    )
+    counts = {label: count_unsure(con, label) for label in LABELS}
+    waiting = ", ".join(f"{label} {total} (Kazakh {kazakh})" for label, (total, kazakh) in counts.items())
     return (
         f"reviewers: {decisions} item{'' if decisions == 1 else 's'} decided, "
         f"{answers} label{'' if answers == 1 else 's'} answered ({yes} yes); "
