@@ -242,7 +242,6 @@ def create_app(
             thread=thread,
             history=history,
             current=history[0] if history else None,
-            answers=answers,
             current_answers={
                 label: next((a for a in answers if a["label"] == label), None) for label in LABELS
             },
