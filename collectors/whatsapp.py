@@ -27,7 +27,10 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   ``+7`` one whose groups do not stop at 11) with the last group that keeps it within 15 (E.164),
   so ``@+7 701 123 4567 5000 тг`` keeps its ``5000``; so does a Kazakh or Russian number in groups
   without the plus (``@8 701 123 45 67``, all that is left of an iOS mention whose marks an older
-  import stripped). Mentions that imports made before mention hashing stored in clear are hashed in
+  import stripped). Such a number of 11 digits that starts with 8 (the trunk prefix of +7) is hashed
+  as its ``+7`` form, the form in which WhatsApp names an author who is not a contact, so the
+  mention matches the author. Authors are hashed as exported (their hash is part of
+  ``external_id``). Mentions that imports made before mention hashing stored in clear are hashed in
   the database before the next import (``batch.whatsapp_scrub``).
 * A header line with an impossible date or time, and text before the first header, are reported
   with their line number; the rest is imported.
@@ -272,7 +275,12 @@ def hash_mentions(text: str, salt: str) -> str:
 
     def replace(m: re.Match[str]) -> str:
         number = _MARKS.sub("", m["isolated"] or m["number"]).strip()
-        return "@" + hash_phone(number, salt) if is_phone(number) else m[0]
+        if not is_phone(number):
+            return m[0]
+        digits = "".join(ch for ch in number if ch.isdigit())
+        if not number.startswith("+") and len(digits) == 11 and digits[0] == "8":
+            number = "7" + digits[1:]  # 8 is the trunk prefix of +7: «8 701…» is the author «+7 701…»
+        return "@" + hash_phone(number, salt)
 
     return _MENTION.sub(replace, text)
 

@@ -507,7 +507,7 @@ def test_phone_mention_inside_invisible_marks(tmp_path: Path, mention: str, rest
     )
     items, errors = read(path)
     assert errors == []
-    token = whatsapp.hash_phone(mention, SALT)  # hash_phone keeps only the digits
+    token = whatsapp.hash_phone("+77011234567", SALT)  # each is that number: «8 701…» is its trunk form
     assert [i.text for i in items] == [f"@{token}{rest} @Динара тоже"]
 
 
@@ -549,7 +549,8 @@ def test_numbers_that_are_not_phone_mentions_left_alone(tmp_path: Path) -> None:
         ("@+44 20 7946 0958", "+442079460958", " спасибо"),  # 12 digits abroad: the whole number
         ("@+44 20 7946 0958", "+442079460958", " 5000 тг"),  # a 16th digit is past E.164
         ("@+7 701 123 45 678", "+770112345678", " ок"),  # +7 groups past 11 digits: the E.164 rule
-        ("@8 701 123 45 67", "87011234567", " 5000 тг"),  # no plus (an iOS mention's marks lost): 11
+        ("@8 701 123 45 67", "+77011234567", " 5000 тг"),  # no plus (an iOS mention's marks lost): 11
+        ("@8 (912) 345-67-89", "+79123456789", ""),  # 8 is the trunk prefix of +7
         ("@7 (701) 123-45-67", "77011234567", ", ответьте"),
     ],
 )
@@ -561,3 +562,16 @@ def test_plus_number_mention_stops_where_the_number_ends(
     items, errors = read(path)
     assert errors == []
     assert [i.text for i in items] == [f"@{whatsapp.hash_phone(number, SALT)}{rest}"]
+
+
+def test_mention_in_trunk_form_matches_its_author(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "25.11.2026, 14:40 - +7 701 123 4567: Во дворе опять нет воды\n"
+        "25.11.2026, 14:41 - Айгерим: @8 701 123 45 67 с утра нет?\n",
+        encoding="utf-8",
+    )
+    items, errors = read(path)
+    assert errors == []
+    assert items[0].author.startswith("phone:")
+    assert items[1].text == f"@{items[0].author} с утра нет?"
