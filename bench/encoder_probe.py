@@ -234,10 +234,16 @@ def _mix(word: np.ndarray, encoder: np.ndarray, share: float) -> np.ndarray:
 
 
 def best_f1(truth: np.ndarray, scores: np.ndarray) -> float:
-    """The F1 at the best threshold (an optimistic figure: the threshold is chosen on the rows scored)."""
-    ranked = truth[np.argsort(-scores, kind="stable")]
-    hits = np.cumsum(ranked)
-    return float(np.max(2 * hits / (np.arange(1, len(ranked) + 1) + ranked.sum())))
+    """The F1 at the best threshold (an optimistic figure: the threshold is chosen on the rows scored).
+
+    A threshold cannot split tied scores, so cuts fall only after the last of each score (the word
+    model's scores are rounded and often tie), as in ``classify.evaluate.average_precision``.
+    """
+    order = np.argsort(-scores, kind="stable")
+    ranked, ordered = truth[order], scores[order]
+    last = np.r_[np.flatnonzero(np.diff(ordered)), len(ordered) - 1]
+    hits = np.cumsum(ranked)[last]
+    return float(np.max(2 * hits / (last + 1 + ranked.sum())))
 
 
 def main() -> int:

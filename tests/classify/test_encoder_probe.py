@@ -74,3 +74,5 @@ def test_best_f1_is_taken_at_the_best_cut() -> None:
     truth = np.array([1, 0, 1, 0, 0])
     assert best_f1(truth, np.array([0.9, 0.8, 0.7, 0.2, 0.1])) == pytest.approx(0.8)
     assert best_f1(truth, np.array([0.9, 0.1, 0.8, 0.2, 0.3])) == pytest.approx(1.0)
+    # tied scores are on the same side of any threshold: no cut between the two 0.5s
+    assert best_f1(np.array([1, 1, 0]), np.array([0.5, 0.5, 0.5])) == pytest.approx(0.8)
