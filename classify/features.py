@@ -502,6 +502,8 @@ def evidence_batch(
     counts = np.bincount(doc_of[at], minlength=n_docs)[wanted].tolist()
     words = [tokens[t] for t in ids[at].tolist()]
     scores = position_score[at].tolist()
+    # A batch of one token (a one-word text: «Взятка!») has no pairs.
+    pair_counts, pair_words, pair_weights = [0] * len(docs), [], []
     if len(ids) > 1:
         bigram = word_weights[batch.bigram_cols].astype(np.float32)
         bigram += np.where(batch.phrase, np.maximum(boost[:-1], boost[1:]), 0.0).astype(np.float32)
@@ -518,8 +520,6 @@ def evidence_batch(
             (tokens[a], tokens[b]) for a, b in zip(ids[pairs].tolist(), ids[pairs + 1].tolist(), strict=True)
         ]
         pair_weights = bigram[pairs].tolist()
-    else:
-        pair_counts = [0] * len(docs)
     taken = paired = 0
     for d, count, pair_count in zip(docs, counts, pair_counts, strict=True):
         scored = dict(zip(words[taken : taken + count], scores[taken : taken + count], strict=True))

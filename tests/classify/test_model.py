@@ -294,6 +294,16 @@ def test_batch_scores_match_one_by_one(model) -> None:  # type: ignore[no-untype
     assert model.classify(texts) == [model.classify([text])[0] for text in texts]
 
 
+def test_a_text_of_one_flagged_word_is_scored_with_that_word_as_evidence(model) -> None:  # type: ignore[no-untyped-def]
+    # A batch of a single token has no word pairs; a one-word message in a run's only batch is one.
+    for text, label in (("Взятка!", "corruption"), ("люк", "infrastructure")):
+        (res,) = model.classify([text])
+        assert label in res["labels"], res
+        assert res["evidence"][label] == [text.strip("!").lower()]
+    (res,) = model.classify(["!!!"])
+    assert res["labels"] == [] and res["evidence"] == {"corruption": [], "infrastructure": []}
+
+
 def test_garbage_collector_state_is_restored(model) -> None:  # type: ignore[no-untyped-def]
     import gc
 
