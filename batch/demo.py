@@ -28,6 +28,10 @@ DEMO = ROOT / "demo"
 
 log = logging.getLogger(__name__)
 
+# The demo serves on this port when it is free. Item ids of the portal sources are their pages' URLs,
+# which name the port, so `demo --keep` must find the samples where the first run found them.
+DEMO_PORT = 8731
+
 Handler = Callable[[str, dict[str, list[str]], str], "tuple[int, dict[str, str], bytes] | None"]
 
 
@@ -47,7 +51,7 @@ def _load_handlers(folder: Path) -> list[Handler]:
 class DemoServer:
     """A local HTTP server for the bundled sources (also used by tests)."""
 
-    def __init__(self, site: Path = DEMO / "site", handlers: Path = DEMO / "handlers") -> None:
+    def __init__(self, site: Path = DEMO / "site", handlers: Path = DEMO / "handlers", port: int = 0) -> None:
         self.site = site.resolve()
         self.handlers = _load_handlers(handlers) if handlers.exists() else []
         server = self
@@ -65,7 +69,7 @@ class DemoServer:
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("demo server: " + format, *args)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -152,15 +156,26 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
     from config.sources import load_config
     from store.db import holding
 
+    try:
+        server = DemoServer(port=DEMO_PORT)
+    except OSError as exc:
+        if keep:
+            print(
+                f"error: demo: port {DEMO_PORT} of 127.0.0.1 is in use ({exc.strerror}); --keep adds to a database "
+                "whose sample items are addressed on that port, so free it and try again",
+                file=sys.stderr,
+            )
+            return 2
+        server = DemoServer()  # a fresh database: any port will do
     if not keep:
         for suffix in ("", ".wal"):
             Path(str(db) + suffix).unlink(missing_ok=True)
-    with DemoServer() as server, tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp, holding(db):
+    with server, tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp, holding(db):
         sources, imports, env = demo_plan(server.base)
         os.environ.update(env)
         config_path = Path(tmp) / "sources.toml"
         write_sources_toml(config_path, {"min_delay": 0.0, "retries": 1, "db": str(db)}, sources)
-        print(f"demo: serving bundled sources at {server.base}; config {config_path}; database {db}")
+        print(f"demo: serving bundled sources at {server.base}; database {db}")
         config = load_config(config_path)
         runs = run_batch(config, db)
         for item in imports:

@@ -1,0 +1,56 @@
+"""`demo --keep`: a second run over the same samples adds nothing."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from batch.demo import DEMO_PORT
+from tests.test_cli import run_cli
+
+
+def _counts(db: Path) -> tuple[int, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        items = con.execute("SELECT count(*) FROM items").fetchone()[0]
+        distinct = con.execute("SELECT count(DISTINCT (source, text)) FROM items").fetchone()[0]
+    finally:
+        con.close()
+    return items, distinct
+
+
+def test_demo_keep_adds_nothing_when_the_samples_are_unchanged(tmp_path: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    first = run_cli("demo", "--db", str(db), cwd=tmp_path, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"127.0.0.1:{DEMO_PORT}" in first.stdout
+    items, distinct = _counts(db)
+    assert items == distinct > 50
+    second = run_cli("demo", "--db", str(db), "--keep", cwd=tmp_path, timeout=600)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert ", new 0," in second.stdout and ", new 1" not in second.stdout
+    assert _counts(db) == (items, distinct)
+
+
+def test_demo_keep_refuses_another_port(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        # A port the previous test's demo just closed may be in TIME_WAIT: bind over it, as the demo does.
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            busy.bind(("127.0.0.1", DEMO_PORT))
+        except OSError:
+            pytest.fail(f"port {DEMO_PORT} is taken by another process; this test needs it free")
+        busy.listen()
+        result = run_cli("demo", "--db", str(tmp_path / "demo.duckdb"), "--keep", cwd=tmp_path, timeout=600)
+        fresh = run_cli("demo", "--db", str(tmp_path / "fresh.duckdb"), cwd=tmp_path, timeout=600)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: demo: port {DEMO_PORT} of 127.0.0.1 is in use (Address already in use); --keep adds to a "
+        "database whose sample items are addressed on that port, so free it and try again"
+    )
+    assert not (tmp_path / "demo.duckdb").exists()
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert f"127.0.0.1:{DEMO_PORT}" not in fresh.stdout
