@@ -176,6 +176,8 @@ def classify_stream(
                     failed += 1
                     err.write(f"error: stdin line {number}: not UTF-8 text\n")
                     continue
+            if number == 1:
+                raw = raw.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write one
             if not raw.strip():
                 continue
             try:

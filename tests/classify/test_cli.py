@@ -79,6 +79,14 @@ def test_invalid_utf8_line(tmp_path: Path) -> None:
     assert [o["id"] for o in _lines(result.stdout.decode())] == ["y"]
 
 
+def test_a_byte_order_mark_at_the_start_of_the_input_is_not_part_of_the_first_line() -> None:
+    line = json.dumps({"id": "a", "text": "Во дворе нет воды третий день"}, ensure_ascii=False)
+    result = run_cli("classify", stdin="\ufeff" + line + "\n" + "\ufeff" + line + "\n")
+    assert [o["id"] for o in _lines(result.stdout)] == ["a"]
+    # Only at the start of the input: further down it is a wrong character.
+    assert result.stderr.strip().splitlines() == ["error: stdin line 2: invalid JSON"]
+
+
 def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
     result = run_cli("classify", "--model", str(tmp_path / "none.npz"), stdin="")
     assert result.returncode == 1
