@@ -27,85 +27,78 @@ from collectors.dates import parse_absolute, parse_date
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SELECTORS = {
-    "comments": ", ".join(
-        [
-            "li.comment",
-            "article.comment",
-            "div.comment",
-            "li[id^='comment-']",
-            "article[id^='comment-']",
-            "div[id^='comment-']",
-            "[itemtype*='schema.org/Comment']",
-            "[typeof*='Comment']",
-            "[data-comment-id]",
-            ".comment-item",
-            ".comments__item",
-            ".comment__item",
-            ".comments-item",
-        ]
-    ),
-    "comment_author": ", ".join(
-        [
-            "[itemprop='author'] [itemprop='name']",
-            "[itemprop='author']",
-            ".comment-author .fn",
-            ".comment-author",
-            ".comment__author",
-            ".comment-item__author",
-            ".comments__author",
-            ".author",
-            ".autor",
-            ".username",
-            ".user-name",
-            ".name",
-            ".fn",
-            "cite",
-        ]
-    ),
-    "comment_text": ", ".join(
-        [
-            "[itemprop='text']",
-            "[itemprop='commentText']",
-            ".comment-content",
-            ".comment-text",
-            ".comment__text",
-            ".comment-item__text",
-            ".comments__text",
-            ".comment-body .text",
-            ".content",
-            ".text",
-        ]
-    ),
-    "comment_date": ", ".join(
-        [
-            "time[datetime]",
-            "[itemprop='dateCreated']",
-            "[itemprop='datePublished']",
-            ".comment-date",
-            ".comment__date",
-            ".comment-metadata",
-            ".comment-meta",
-            ".comment-item__date",
-            ".comments__date",
-            ".date",
-            ".metas",
-            ".meta",
-            "[class*='meta']",
-            "[class*='date']",
-            "[class*='time']",
-        ]
-    ),
-    "comment_next": ", ".join(
-        [
-            ".comment-navigation a.next",
-            ".comments-pagination a.next",
-            ".comments-pagination a[rel='next']",
-            "a.comments-next",
-            "a.comment-next",
-            "[class*='comments'] a[rel='next']",
-        ]
-    ),
+# Each list is in order of preference: the first selector that finds something in a comment wins
+# (one group selector would return its matches in page order, and the outer «.comment-author» block,
+# with its «says:», would come before the name in «.fn»). The comments themselves are one group.
+DEFAULT_SELECTORS: dict[str, list[str]] = {
+    "comments": [
+        "li.comment",
+        "article.comment",
+        "div.comment",
+        "li[id^='comment-']",
+        "article[id^='comment-']",
+        "div[id^='comment-']",
+        "[itemtype*='schema.org/Comment']",
+        "[typeof*='Comment']",
+        "[data-comment-id]",
+        ".comment-item",
+        ".comments__item",
+        ".comment__item",
+        ".comments-item",
+    ],
+    "comment_author": [
+        "[itemprop='author'] [itemprop='name']",
+        "[itemprop='author']",
+        ".comment-author .fn",
+        ".comment-author",
+        ".comment__author",
+        ".comment-item__author",
+        ".comments__author",
+        ".author",
+        ".autor",
+        ".username",
+        ".user-name",
+        ".name",
+        ".fn",
+        "cite",
+    ],
+    "comment_text": [
+        "[itemprop='text']",
+        "[itemprop='commentText']",
+        ".comment-content",
+        ".comment-text",
+        ".comment__text",
+        ".comment-item__text",
+        ".comments__text",
+        ".comment-body .text",
+        ".content",
+        ".text",
+    ],
+    "comment_date": [
+        "time[datetime]",
+        "[itemprop='dateCreated']",
+        "[itemprop='datePublished']",
+        ".comment-date",
+        ".comment__date",
+        ".comment-metadata",
+        ".comment-meta",
+        ".comment-item__date",
+        ".comments__date",
+        ".date",
+        ".metas",
+        ".meta",
+        "[class*='meta']",
+        "[class*='date']",
+        "[class*='time']",
+    ],
+    "comment_next": [
+        ".comment-navigation a.next",
+        ".comments-pagination a.next",
+        ".comments-pagination a[rel='next']",
+        "a.comments-next",
+        "a.comment-next",
+        "[class*='comments'] a[rel='next']",
+    ],
 }
 _CONTAINER_XPATH = (
     '//*[contains(translate(@id, "COMENT", "coment"), "comment") or '
@@ -114,6 +107,15 @@ _CONTAINER_XPATH = (
 )
 _ID_DIGITS = re.compile(r"(\d{2,})")
 _NOISE = ("ответить", "reply", "жауап беру", "пожаловаться", "antworten", "répondre")
+# The engine's word after a commenter's name: WordPress «<cite class="fn">Асель</cite> <span
+# class="says">говорит:</span>», where only the outer block is marked.
+_SAYS = re.compile(
+    r"\s+(?:says|said|wrote|говорит|пишет|написал|написала|дейді|деді|жазады|жазды|sagt|schreibt|dit|écrit)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# A list of the site's latest comments, in a sidebar or footer: its entries link to comments on
+# other pages and belong to none of them.
+_ELSEWHERE = re.compile(r"recent|latest|popular|last[-_]?comm|widget|sidebar", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -183,7 +185,8 @@ def _own_text(comment: Any, members: set[Any], skip: set[Any]) -> str:
                 child in members
                 or child in skip
                 or not isinstance(child.tag, str)
-                or child.tag in {"script", "style", "form", "button", "noscript", "textarea"}
+                # a form's labels («Оставьте ваш комментарий») are the page's words, not a reader's
+                or child.tag in {"script", "style", "form", "button", "noscript", "textarea", "label"}
             ):
                 pass
             else:
@@ -223,11 +226,23 @@ def _first_text(elements: list[Any]) -> str | None:
     return None
 
 
+def _lists_comments_elsewhere(container: Any) -> bool:
+    """Is ``container`` (or a block around it) a widget of the site's latest comments?"""
+    node = container
+    while node is not None and node.tag not in {"body", "html"}:
+        if _ELSEWHERE.search(f"{node.get('id', '')} {node.get('class', '')}"):
+            return True
+        node = node.getparent()
+    return False
+
+
 def _structural_candidates(tree: Any) -> list[Any]:
     """Repeated sibling blocks (same tag and class, at least two) inside a comments container."""
     best: list[Any] = []
     for container in tree.xpath(_CONTAINER_XPATH):
         if container.tag in {"a", "span", "textarea", "input", "form", "button", "p", "img", "script"}:
+            continue
+        if _lists_comments_elsewhere(container):
             continue
         groups: Counter[tuple[str, str]] = Counter(
             (child.tag, child.get("class", "")) for child in container if isinstance(child.tag, str)
@@ -255,14 +270,20 @@ def extract_comments(
     """The comments on this page (at most ``limit``) and the URL of the thread's next page, if any."""
     selectors = selectors or {}
 
-    def pick(key: str) -> str:
-        return selectors.get(key) or DEFAULT_SELECTORS.get(key, "")
+    def pick(key: str) -> list[str]:
+        """The selectors of one part, in order of preference: the site's own, else the defaults."""
+        own = selectors.get(key)
+        return [own] if own else DEFAULT_SELECTORS.get(key, [])
+
+    def own(el: Any, key: str) -> list[Any]:
+        """The comment's own elements of one part, those of the preferred selectors first."""
+        return [found for selector in pick(key) for found in _own(el, selector, members)]
 
     if isinstance(tree, str | bytes):
         tree = lxml.html.document_fromstring(tree)
     candidates = css(selectors["comments"])(tree) if selectors.get("comments") else []
     if not candidates:
-        candidates = css(DEFAULT_SELECTORS["comments"])(tree)
+        candidates = css(", ".join(DEFAULT_SELECTORS["comments"]))(tree)
         # the wrapper of a WordPress comment is "comment-123"; its body "div-comment-123" is not
         candidates = [c for c in candidates if c.tag not in {"form", "textarea", "input", "a", "span"}]
     if not candidates:
@@ -275,10 +296,12 @@ def extract_comments(
         if len(comments) >= limit:
             log.warning("%s: comment thread cut at %d comments", url or "page", limit)
             break
-        author_els = _own(el, pick("comment_author"), members)
-        date_els = _own(el, pick("comment_date"), members)
-        text_els = _own(el, pick("comment_text"), members)
+        author_els = own(el, "comment_author")
+        date_els = own(el, "comment_date")
+        text_els = own(el, "comment_text")
         author = _first_text(author_els)
+        if author:
+            author = _SAYS.sub("", author) or author
         published = None
         for d in date_els:
             published = parse_date(d.get("datetime") or d.get("content") or _clean(d.text_content()), now)
@@ -316,7 +339,7 @@ def extract_comments(
             reply_to = ids.get(owner) if owner is not None else None
         comments.append(Comment(comment_id, author, published, text, reply_to or None))
     next_url = None
-    for a in css(pick("comment_next"))(tree):
+    for a in css(", ".join(pick("comment_next")))(tree):
         if a.get("href"):
             next_url = urljoin(url or "", a.get("href"))
             break

@@ -132,6 +132,56 @@ def test_structural_guess_finds_unnamed_comment_blocks() -> None:
     assert "мусор не вывозят" in comments[0].text and "Подтверждаю" in comments[1].text
 
 
+def test_wordpress_commenters_are_named_without_the_word_after_the_name() -> None:
+    def comment(number: int, name: str, says: str, text: str) -> str:
+        return (
+            f'<li id="comment-{number}" class="comment"><article class="comment-body">'
+            f'<footer class="comment-meta"><div class="comment-author vcard"><cite class="fn">{name}</cite> '
+            f'<span class="says">{says}</span></div></footer>'
+            f'<div class="comment-content"><p>{text}</p></div></article></li>'
+        )
+
+    html = (
+        "<html><body><h1>Жарық жоқ</h1><p>Көшеде шамдар жанбайды, тұрғындар шағымданды.</p><ol class='comment-list'>"
+        + comment(11, "Асель", "сказал(а):", "Во дворе темно уже неделю.")  # no word list has it all
+        + comment(12, "Нұрлан", "дейді:", "Біздің көшеде де солай.")
+        # a theme that marks only the outer block
+        + '<li id="comment-13" class="comment"><div class="comment-author">Ерлан пишет:</div>'
+        + '<div class="comment-content"><p>Позвонил в 109.</p></div></li>'
+        + "</ol></body></html>"
+    )
+    comments, _ = extract_comments(parse_tree(html), f"{BASE}/x", now=NOW)
+    assert [(c.author, c.text) for c in comments] == [
+        ("Асель", "Во дворе темно уже неделю."),
+        ("Нұрлан", "Біздің көшеде де солай."),
+        ("Ерлан", "Позвонил в 109."),
+    ]
+
+
+def test_a_sidebar_of_the_sites_latest_comments_is_not_this_pages_comments() -> None:
+    widget = "".join(
+        f'<li class="recentcomments"><span class="comment-author-link">{name}</span> к записи '
+        f'<a href="{BASE}/news/{n}/#comment-{n}0">Другая новость номер {n}</a></li>'
+        for n, name in ((1, "вера"), (2, "вася"), (3, "Айгүл"))
+    )
+    html = (
+        "<html><body><article><h1>Ремонт моста</h1><p>Мост закрыли на ремонт до весны, объезд по Абая.</p>"
+        f'</article><aside><div id="recent-comments-2" class="widget widget_recent_comments">'
+        f'<div class="widget-header">Свежие комментарии</div><ul id="recentcomments">{widget}</ul></div>'
+        "</aside></body></html>"
+    )
+    assert extract_comments(parse_tree(html), f"{BASE}/most", now=NOW) == ([], None)
+
+
+def test_an_empty_comment_form_is_not_a_comment() -> None:
+    html = """<html><body><h1>Новость</h1><p>Текст новости о ремонте дороги на въезде в город.</p>
+    <div class="comment comment_quick-form"><div class="comment__author"> </div>
+      <label><span class="visually-hidden">Оставьте ваш комментарий</span>
+      <textarea placeholder="Оставьте ваш комментарий"></textarea></label></div>
+    </body></html>"""
+    assert extract_comments(parse_tree(html), f"{BASE}/x", now=NOW) == ([], None)
+
+
 def test_five_thousand_comments_are_cut_at_the_limit() -> None:
     items = "".join(
         f'<li id="comment-{i}" class="comment"><div class="comment-content">Комментарий номер {i}</div></li>'
