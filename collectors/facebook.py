@@ -285,6 +285,7 @@ class _Run:
     comment_page_size: int
     young: list[str] = field(default_factory=list)
     read: dict[str, datetime] = field(default_factory=dict)  # post id -> created, comments read this run
+    listed: set[str] = field(default_factory=set)  # post ids the feed has listed in this run
     rechecked: int = 0
     yielded: dict[str, str] = field(default_factory=dict)  # external_id -> content_hash yielded
     oldest: datetime | None = None
@@ -394,6 +395,11 @@ def _feed_pass(
         posts = [item for item in items if item.kind == "post"]
         yield from (item for item in items if run.fresh(item))
         for post in posts:
+            if post.external_id in run.listed:
+                # Listed again on a later page (a new post moved the feed while we paged through
+                # it): its comments were read moments ago.
+                continue
+            run.listed.add(post.external_id)
             run.posts += 1
             created = post.published_at
             if created is not None:

@@ -425,6 +425,41 @@ def test_corpus_served_pages_collect_once(httpserver: Any, monkeypatch: pytest.M
     assert all(TOKEN in (r.headers.get("Authorization") or "") for r, _ in httpserver.log)
 
 
+def test_a_post_repeated_on_the_next_feed_page_has_its_comments_read_once(
+    httpserver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new post while the run pages through the feed pushes the last post of page 1 onto page 2.
+    monkeypatch.setenv("FB_TEST_TOKEN", TOKEN)
+
+    def post(n: int) -> dict[str, Any]:
+        return {
+            "id": f"4_{n}",
+            "message": f"Пост номер {n}",
+            "created_time": f"2026-11-2{5 - n}T09:00:00+0000",
+        }
+
+    next_page = httpserver.url_for("/4/feed") + "?after=QQ"
+    page1 = {"data": [post(1), post(2)], "paging": {"next": next_page}}
+    page2 = {"data": [post(2), post(3)], "paging": {}}
+    httpserver.expect_request("/4/feed", query_string={"after": "QQ"}).respond_with_json(page2)
+    httpserver.expect_request("/4/feed").respond_with_json(page1)
+    for n in (1, 2, 3):
+        comment = {
+            "id": f"4_{n}_9{n}",
+            "message": f"Комментарий к посту {n}",
+            "created_time": "2026-11-25T10:00:00+0000",
+        }
+        httpserver.expect_request(f"/4_{n}/comments").respond_with_json({"data": [comment], "paging": {}})
+    run = Run(httpserver.url_for("/").rstrip("/"), page_id="4")
+    run.ctx.source.options["graph_url"] = httpserver.url_for("/").rstrip("/")
+    run()
+    assert run.error is None
+    comment_reads = [r.path for r, _ in httpserver.log if r.path.endswith("/comments")]
+    assert sorted(comment_reads) == ["/4_1/comments", "/4_2/comments", "/4_3/comments"]
+    assert sorted(i.external_id for i in run.items if i.kind == "post") == ["4_1", "4_2", "4_3"]
+    assert len([i for i in run.items if i.kind == "comment"]) == 3
+
+
 # -- the demo's emulated page ----------------------------------------------------------------
 
 
