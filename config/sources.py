@@ -6,10 +6,13 @@ Every problem is a ConfigError naming the file and, where it applies, the source
 from __future__ import annotations
 
 import importlib
+import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from collectors import COLLECTORS, IMPORTERS, collector_module
 from collectors.base import COMMON_KEYS, HTTP_KEYS, SourceConfig
@@ -17,29 +20,135 @@ from errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/sources.toml")
 
-# [settings] keys; ops/ and review/ read theirs from the same table.
-SETTINGS_KEYS = frozenset(
-    {
-        "db",  # DuckDB file; --db wins
-        "user_agent",  # User-Agent of every request
-        "min_delay",  # seconds between two requests to one host
-        "timeout",  # seconds per request
-        "retries",  # retries on 429/5xx/connection errors
-        "max_bytes",  # body size cap
-        "respect_robots",  # honour robots.txt (true)
-        "model",  # classifier artifact; default models/classifier.npz
-        "default_schedule",  # cron for sources without `schedule`
-        "log_file",  # rotating log file of `schedule`
-        "backoff_base_minutes",  # first back-off of a failing source
-        "backoff_cap_minutes",  # longest back-off
-        "salt_env",  # environment variable holding the salt for hashed phone numbers
-        "misfire_grace_seconds",  # `schedule`: a run that starts later than this after its time is skipped
-        "max_parallel_sources",  # `schedule`: sources collected at the same time (threads)
-        "snapshot_dir",  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
-        "stop_grace_seconds",  # `schedule`: how long SIGTERM waits for runs blocked on the network
-        "silent_hours",  # a collected source with no new item for this long is reported (0: never)
-    }
-)
+# -- what each known value must be -----------------------------------------------------------------
+# One table per place (HTTP client, [settings], [[sources]]), checked in one loop when the file
+# loads: a wrong type found there is one line naming the key, not a traceback in the middle of a run.
+
+
+def _number(value: Any) -> bool:
+    # TOML true/false arrive as Python bools, and bool is a subclass of int; nan and inf are no use here
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _http_url(value: Any) -> bool:
+    """An absolute http(s) URL with a host: the only addresses the HTTP client can fetch."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6] host
+        return False
+
+
+def _http_urls(value: Any) -> bool:
+    return isinstance(value, list) and all(_http_url(u) for u in value)
+
+
+def _shown(value: Any) -> str:
+    """A value as the error shows it: as written in TOML for true/false, else its ``repr``."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _masked(value: Any) -> str:
+    """``repr`` of a URL (or list of URLs) with token-like query parameters masked."""
+    from collectors.http import mask_secrets  # imports requests: only when there is an error to show
+
+    def mask(url: Any) -> Any:
+        try:
+            return mask_secrets(url) if isinstance(url, str) else url
+        except ValueError:
+            return "<not a URL>"
+
+    return repr([mask(u) for u in value] if isinstance(value, list) else mask(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What a config value must be: ``test`` accepts it, ``what`` says it in the error."""
+
+    what: str
+    test: Callable[[Any], bool]
+    show: Callable[[Any], str] = _shown
+
+    def check(self, value: Any, key: str, *, where: str, source: str | None = None) -> None:
+        """Raise ConfigError naming ``key`` and what it must be, unless ``value`` passes."""
+        if not self.test(value):
+            raise ConfigError(f"{key} must be {self.what}, got {self.show(value)}", path=where, source=source)
+
+
+class CronLine:
+    """A cron expression (see :func:`validate_cron`); the error says what is wrong with it."""
+
+    def check(self, value: Any, key: str, *, where: str, source: str | None = None) -> None:
+        """Raise ConfigError unless ``value`` is a cron line."""
+        validate_cron(value, key=key, where=where, source=source)
+
+
+TEXT = Expect("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))
+FLAG = Expect("true or false", lambda v: isinstance(v, bool))
+NUMBER_ABOVE_0 = Expect("a number above 0", lambda v: _number(v) and v > 0)
+NUMBER_0_OR_MORE = Expect("a number, 0 or more", lambda v: _number(v) and v >= 0)
+WHOLE_0_OR_MORE = Expect("a whole number, 0 or more", lambda v: _whole(v) and v >= 0)
+WHOLE_ABOVE_0 = Expect("a whole number above 0", lambda v: _whole(v) and v > 0)
+HOURS = Expect("a number of hours, 0 or more (0: never)", lambda v: _number(v) and v >= 0)
+HTTP_URL = Expect("an http:// or https:// URL with a host", _http_url, _masked)
+HTTP_URLS = Expect("a list of http:// or https:// URLs with a host", _http_urls, _masked)
+CRON = CronLine()
+
+# The HTTP client's settings, in [settings] and as a collected source's overrides (collectors.base.HTTP_KEYS).
+HTTP_VALUES: dict[str, Expect] = {
+    "user_agent": TEXT,  # User-Agent of every request
+    "min_delay": NUMBER_0_OR_MORE,  # seconds between two requests to one host
+    "timeout": NUMBER_ABOVE_0,  # seconds per request
+    "retries": WHOLE_0_OR_MORE,  # retries on 429/5xx/connection errors
+    "max_bytes": WHOLE_ABOVE_0,  # body size cap
+    "respect_robots": FLAG,  # honour robots.txt (true)
+}
+
+# [settings] keys and what each must be; ops/ and review/ read theirs from the same table.
+SETTINGS_VALUES: dict[str, Expect | CronLine] = {
+    "db": TEXT,  # DuckDB file; --db wins
+    **HTTP_VALUES,  # user_agent, min_delay, timeout, retries, max_bytes, respect_robots
+    "model": TEXT,  # classifier artifact; default models/classifier.npz
+    "default_schedule": CRON,  # cron for sources without `schedule`
+    "log_file": TEXT,  # rotating log file of `schedule`
+    "backoff_base_minutes": NUMBER_0_OR_MORE,  # first back-off of a failing source
+    "backoff_cap_minutes": NUMBER_0_OR_MORE,  # longest back-off
+    "salt_env": TEXT,  # environment variable holding the salt for hashed phone numbers
+    # `schedule`: a run that starts later than this after its time is skipped (APScheduler wants >= 1)
+    "misfire_grace_seconds": Expect("a number of seconds, 1 or more", lambda v: _number(v) and v >= 1),
+    # `schedule` and `run`: sources collected at the same time (threads)
+    "max_parallel_sources": Expect("a whole number, 1 or more", lambda v: _whole(v) and v >= 1),
+    "snapshot_dir": TEXT,  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
+    # `schedule`: how long SIGTERM waits for runs blocked on the network
+    "stop_grace_seconds": NUMBER_0_OR_MORE,
+    "silent_hours": HOURS,  # a collected source with no new item for this long is reported (0: never)
+}
+SETTINGS_KEYS = frozenset(SETTINGS_VALUES)
+
+# [[sources]] keys the loader knows the value of, whatever the kind that allows them (which keys a
+# kind allows is its collector's REQUIRED/OPTIONAL); name and kind are checked before these.
+SOURCE_VALUES: dict[str, Expect | CronLine] = {
+    "schedule": CRON,
+    **HTTP_VALUES,
+    "silent_hours": HOURS,
+    "url": HTTP_URL,  # rss
+    "graph_url": HTTP_URL,  # facebook
+    "base_url": HTTP_URL,  # telegram
+    # portal: one start URL may be given as a string
+    "start_urls": Expect(
+        "an http:// or https:// URL with a host, or a non-empty list of them",
+        lambda v: _http_url(v) or (_http_urls(v) and bool(v)),
+        _masked,
+    ),
+    "feeds": HTTP_URLS,  # portal
+    "sitemaps": HTTP_URLS,  # portal
+}
 # Keys every collected source may carry besides its kind's own and HTTP_KEYS.
 WATCH_KEYS = frozenset({"silent_hours"})
 # A collected source that runs fine but has brought no new item for a week has most likely stopped
@@ -160,7 +269,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         )
     settings = _table(data, "settings", where)
     _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
-    _check_hours(settings.get("silent_hours"), "[settings] silent_hours", where)
+    _check_values(settings, SETTINGS_VALUES, where, prefix="[settings] ")
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
     try:
@@ -194,43 +303,57 @@ def _reject_unknown(
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise ConfigError(
-            f"unknown key(s) in {what}: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
-            path=where,
-            source=source,
+            f"unknown key(s) in {what}: {_unknown(unknown, allowed)}", path=where, source=source
         )
+
+
+def _unknown(unknown: list[str], allowed: frozenset[str]) -> str:
+    return f"{', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+
+
+def _check_values(
+    table: dict[str, Any],
+    expected: dict[str, Expect | CronLine],
+    where: str,
+    *,
+    prefix: str = "",
+    source: str | None = None,
+) -> None:
+    """Check the value of every key of ``table`` that ``expected`` knows (the first wrong one raises)."""
+    for key, value in table.items():
+        rule = expected.get(key)
+        if rule is not None:
+            rule.check(value, prefix + key, where=where, source=source)
 
 
 def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig:
     name = table.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"source #{index}: name must be a string, got {_shown(name)}", path=where)
+    if not name or not name.strip():
         raise ConfigError(f"source #{index} has no `name`", path=where)
     kind = table.get("kind")
     kinds = sorted(set(COLLECTORS) | set(IMPORTERS))
-    if not isinstance(kind, str) or not kind:
+    if kind is None or kind == "":
         raise ConfigError("missing key `kind`", path=where, source=name)
-    if kind not in COLLECTORS and kind not in IMPORTERS:
+    if not isinstance(kind, str) or (kind not in COLLECTORS and kind not in IMPORTERS):
         raise ConfigError(
             f"unknown kind {kind!r}; expected one of {', '.join(kinds)}", path=where, source=name
         )
     required, optional = _keys_of(kind)
+    allowed = COMMON_KEYS | required | optional
     missing = sorted(required - set(table))
+    unknown = sorted(set(table) - allowed)
     if missing:
-        raise ConfigError(f"missing key(s) for kind {kind!r}: {', '.join(missing)}", path=where, source=name)
-    _reject_unknown(table, COMMON_KEYS | required | optional, where, f"source of kind {kind!r}", source=name)
-    schedule = table.get("schedule")
-    if schedule is not None:
-        validate_cron(schedule, where=where, source=name)
-    _check_hours(table.get("silent_hours"), "silent_hours", where, source=name)
+        # a key typed wrong is usually both: name the unknown spelling beside the missing key
+        message = f"missing key(s) for kind {kind!r}: {', '.join(missing)}"
+        if unknown:
+            message += f"; unknown key(s): {_unknown(unknown, allowed)}"
+        raise ConfigError(message, path=where, source=name)
+    _reject_unknown(table, allowed, where, f"source of kind {kind!r}", source=name)
+    _check_values(table, SOURCE_VALUES, where, source=name)
     options = {k: v for k, v in table.items() if k not in COMMON_KEYS}
-    return SourceConfig(name=name, kind=kind, options=options, schedule=schedule)
-
-
-def _check_hours(value: Any, key: str, where: str, source: str | None = None) -> None:
-    """A number of hours, 0 or more, when given."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-        raise ConfigError(
-            f"{key} must be a number of hours, 0 or more (0: never), not {value!r}", path=where, source=source
-        )
+    return SourceConfig(name=name, kind=kind, options=options, schedule=table.get("schedule"))
 
 
 def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -241,16 +364,18 @@ def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(), frozenset(getattr(module, "IMPORT_OPTIONS", frozenset()))
 
 
-def validate_cron(expr: Any, *, where: str, source: str | None = None) -> None:
+def validate_cron(expr: Any, *, where: str, source: str | None = None, key: str = "schedule") -> None:
     """Raise ConfigError unless ``expr`` is a cron expression (5 fields, or 6 with seconds first)."""
     if not isinstance(expr, str):
         raise ConfigError(
-            '`schedule` must be a cron string such as "*/30 * * * *"', path=where, source=source
+            f'{key} must be a cron string such as "*/30 * * * *", got {expr!r}', path=where, source=source
         )
     try:
         cron_trigger(expr)
     except ValueError as exc:
-        raise ConfigError(f"bad cron expression {expr!r}: {exc}", path=where, source=source) from None
+        raise ConfigError(
+            f"bad cron expression {expr!r} in {key}: {exc}", path=where, source=source
+        ) from None
 
 
 def cron_trigger(expr: str, timezone: str = "Asia/Almaty") -> Any:
