@@ -101,6 +101,18 @@ def _consume(
     sink.flush()
 
 
+def _failure(exc: Exception) -> tuple[str, str]:
+    """The ``runs`` status and one-line error of a run that ended with ``exc``."""
+    if isinstance(exc, MonitorError):
+        return exc.run_status, _one_line(str(exc))
+    return "failed", _one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _one_line(text: str) -> str:
+    # a database or parser message may span lines; `run` and `status` print one line per source
+    return " ".join(text.split())
+
+
 def run_source(
     source: SourceConfig,
     config: Config,
@@ -110,55 +122,80 @@ def run_source(
     client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient] = http_client_for,
     should_stop: Callable[[], bool] | None = None,
 ) -> runlog.RunRecord:
-    """Collect one source into the database; never raises for the source's own failures."""
+    """Collect one source into the database; never raises for the source's own failures, nor leaves its
+    run 'running' after an error (KeyboardInterrupt and SystemExit still go through and stop the batch)."""
     now = now or datetime.now(UTC)
     run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now)
     with writer(db_path) as con:
         runlog.mark_stale_runs(con, source.name)
         runlog.start_run(con, run)
         state = runlog.load_state(con, source.name)
+    try:
+        _collect(run, state, source, config, db_path, now, client_factory, should_stop)
+    except Exception as exc:  # a bug in the bookkeeping around the collector: say so in the run's row
+        log.debug("%s: unexpected error after collecting", source.name, exc_info=True)
+        status, error = _failure(exc)
+        # keep the source's own error, if it had one, in front of the one that stopped recording it
+        run.status, run.error = status, f"{run.error}; then {error}" if run.error else error
+        run.finished_at = datetime.now(UTC)
+        with writer(db_path) as con:
+            runlog.finish_run(con, run)
+    return run
+
+
+def _collect(
+    run: runlog.RunRecord,
+    state: runlog.SourceState,
+    source: SourceConfig,
+    config: Config,
+    db_path: Path,
+    now: datetime,
+    client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient],
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """Fetch, store and record one run of ``source`` (``run_source`` without its safety net)."""
     cursor = dict(state.state)
     validators = dict(cursor.pop("_http", {}))
     cursor.pop("_errors", None)
-    client = client_factory(source, config.settings, validators)
-    ctx = CollectContext(
-        source=source,
-        http=client,
-        state=cursor,
-        last_success=state.last_success,
-        now=now,
-        log=logging.getLogger(f"collectors.{source.kind}"),
-    )
     sink = ItemSink(db_path, run)
-    failure: BaseException | None = None
+    client: HttpClient | None = None
+    failure: Exception | None = None
     try:
+        client = client_factory(source, config.settings, validators)
+        ctx = CollectContext(
+            source=source,
+            http=client,
+            state=cursor,
+            last_success=state.last_success,
+            now=now,
+            log=logging.getLogger(f"collectors.{source.kind}"),
+        )
         _consume(collector_module(source.kind).collect(ctx), sink, source.name, should_stop)
-    except MonitorError as exc:
+    except Exception as exc:  # a collector bug (or a bad setting) must not stop the other sources
         failure = exc
-        run.status, run.error = exc.run_status, str(exc)
-    except Exception as exc:  # a collector bug must not stop the other sources
-        failure = exc
-        log.debug("%s: unexpected error", source.name, exc_info=True)
-        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, MonitorError):
+            log.debug("%s: unexpected error", source.name, exc_info=True)
+        run.status, run.error = _failure(exc)
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     if failure is not None:
         try:
             sink.flush()  # what was fetched before the failure is kept
-        except MonitorError as exc:
-            run.error = f"{run.error}; and storing what was fetched failed: {exc}"
+        except Exception as exc:
+            run.error = f"{run.error}; and storing what was fetched failed: {_failure(exc)[1]}"
     problems = [str(p) for p in cursor.pop("_errors", [])]
     run.problems, run.problem_messages = len(problems), problems
     if failure is None:
         run.status = "partial" if problems else "ok"
-    run.requests, run.bytes, run.not_modified = (
-        client.stats.requests,
-        client.stats.bytes,
-        client.stats.not_modified,
-    )
+    if client is not None:
+        run.requests, run.bytes, run.not_modified = (
+            client.stats.requests,
+            client.stats.bytes,
+            client.stats.not_modified,
+        )
     run.finished_at = datetime.now(UTC)
     _finish(db_path, run, state, cursor, validators, failure is None, config)
-    return run
 
 
 def _finish(
@@ -262,9 +299,14 @@ def import_file(
             _guarded(read(path, source=source_name, options=options, report=on_problem)), sink, source_name
         )
         run.status = "partial" if problems else "ok"
-    except MonitorError as exc:
-        sink.flush()
-        run.status, run.error = exc.run_status, str(exc)
+    except Exception as exc:  # an importer bug too: the run must end 'failed', not stay 'running'
+        if not isinstance(exc, MonitorError):
+            log.debug("%s: unexpected error importing %s", source_name, path, exc_info=True)
+        run.status, run.error = _failure(exc)
+        try:
+            sink.flush()  # what was read before the failure is kept
+        except Exception as store_exc:
+            run.error = f"{run.error}; and storing what was read failed: {_failure(store_exc)[1]}"
     run.problems, run.problem_messages = len(problems), problems
     run.finished_at = datetime.now(UTC)
     with writer(db_path) as con:

@@ -1,14 +1,23 @@
-"""`run` and `status` through the real command line against a local HTTP server."""
+"""`run` and `status` through the real command line against a local HTTP server, and the runner's
+safety net (``run_batch``, ``import_file``) called directly with values the config loader refuses."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from testutil import FIXTURES, run_cli
 from werkzeug import Response as WResponse
+
+from batch import runner
+from collectors.base import SourceConfig
+from collectors.item import Item
+from config.sources import Config
 
 CITY = (FIXTURES / "rss" / "city.xml").read_bytes()
 CP1251 = (FIXTURES / "rss" / "cp1251.xml").read_bytes()
@@ -124,3 +133,103 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"error: {cfg}: source x: missing key(s) for kind 'rss': url"
     ]
+
+
+def test_wrong_setting_type_is_one_line_before_any_run(tmp_path: Path, feeds: HTTPServer) -> None:
+    cfg = config(tmp_path, feeds.url_for(""), {"good-rss": "/city.xml", "city-rss": "/win.xml"})
+    cfg.write_text(cfg.read_text(encoding="utf-8") + 'timeout = "fast"\n', encoding="utf-8")
+    result = run_cli("run", "--config", str(cfg), "--no-classify")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {cfg}: source city-rss: timeout must be a number above 0, got 'fast'"
+    ]
+    assert not feeds.log  # refused when the file loads: nothing fetched, no run left 'running'
+
+
+# -- the runner itself, with configs the loader would refuse (built directly) ---------------------
+
+
+def unchecked_config(base: str, sources: dict[str, dict[str, Any]], **settings: Any) -> Config:
+    """A Config that did not go through load_config: the runner must cope with any value in it."""
+    return Config(
+        path=None,
+        settings={"min_delay": 0.0, "retries": 0, **settings},
+        sources=[
+            SourceConfig(name, "rss", {**opts, "url": base.rstrip("/") + opts["url"]})
+            for name, opts in sources.items()
+        ],
+    )
+
+
+def runs_of(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
+    return {
+        s: (status, error) for s, status, error in query(tmp_path, "SELECT source, status, error FROM runs")
+    }
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_unexpected_error_fails_that_source_and_the_batch_goes_on(
+    tmp_path: Path, feeds: HTTPServer, workers: int
+) -> None:
+    db = tmp_path / "m.duckdb"
+    cfg = unchecked_config(
+        feeds.url_for(""),
+        {"city-rss": {"url": "/win.xml", "timeout": "fast"}, "good-rss": {"url": "/city.xml"}},
+        max_parallel_sources=workers,
+    )
+    results = {r.source: r for r in runner.run_batch(cfg, db)}
+    assert results["good-rss"].status == "ok" and results["good-rss"].new == 3
+    bad = results["city-rss"]
+    assert (bad.status, bad.error) == ("failed", "ValueError: could not convert string to float: 'fast'")
+    assert runs_of(tmp_path) == {
+        "city-rss": ("failed", "ValueError: could not convert string to float: 'fast'"),
+        "good-rss": ("ok", None),
+    }
+
+
+def test_error_while_recording_a_run_still_ends_it(tmp_path: Path, feeds: HTTPServer) -> None:
+    # the back-off is computed after the source failed; a bad value there must not leave 'running'
+    db = tmp_path / "m.duckdb"
+    cfg = unchecked_config(
+        feeds.url_for(""),
+        {"broken": {"url": "/broken.xml"}, "good-rss": {"url": "/city.xml"}},
+        backoff_base_minutes="soon",
+        max_parallel_sources=1,
+    )
+    results = {r.source: r for r in runner.run_batch(cfg, db)}
+    assert results["good-rss"].status == "ok"
+    status, error = runs_of(tmp_path)["broken"]
+    assert status == "failed"
+    assert error is not None and "HTTP 500" in error
+    assert error.endswith("; then ValueError: could not convert string to float: 'soon'")
+
+
+def test_interrupt_still_stops_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(ctx: Any) -> Iterator[Item]:
+        raise KeyboardInterrupt
+        yield  # a generator, as collectors are
+
+    monkeypatch.setattr(runner, "collector_module", lambda kind: SimpleNamespace(collect=interrupted))
+    db = tmp_path / "m.duckdb"
+    cfg = unchecked_config("http://127.0.0.1:9", {"first": {"url": "/a"}, "second": {"url": "/b"}})
+    cfg.settings["max_parallel_sources"] = 1
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_batch(cfg, db)
+    assert set(runs_of(tmp_path)) == {"first"}  # the second source never started
+
+
+def test_importer_crash_keeps_what_was_read_and_says_it_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read(path: Path, *, source: str, options: Any, report: Any) -> Iterator[Item]:
+        yield Item(source=source, kind="post", external_id="1", text="first line read")
+        raise RuntimeError("parser gave up\nat line 2")
+
+    monkeypatch.setattr(runner, "importer", lambda kind: read)
+    db = tmp_path / "m.duckdb"
+    export = tmp_path / "tips.jsonl"
+    export.write_text("{}\n", encoding="utf-8")
+    run = runner.import_file("jsonl", export, "tips", Config(path=None), db, report=lambda e: None)
+    assert (run.status, run.error, run.new) == ("failed", "RuntimeError: parser gave up at line 2", 1)
+    assert runs_of(tmp_path) == {"tips": ("failed", "RuntimeError: parser gave up at line 2")}
+    assert query(tmp_path, "SELECT text FROM items") == [("first line read",)]
