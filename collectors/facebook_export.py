@@ -1,6 +1,8 @@
 """``pipeline.py import facebook-export PATH --source NAME``: Facebook exports, for analysts without API access.
 
 PATH is a file, a folder (the unpacked export: every ``*.json`` and ``*.csv`` in it) or the ``.zip``.
+A .zip cut short (known by its suffix or the ``PK`` signature it starts with) is one error; a damaged
+or unreadable file inside the .zip or folder is reported and the other files are read.
 
 JSON, told apart by shape:
 
@@ -37,7 +39,6 @@ import io
 import json
 import logging
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -49,6 +50,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collectors import facebook
 from collectors.base import Report
 from collectors.dates import ALMATY, parse_date
+from collectors.file_import import is_zip, open_zip, printable, read_input, read_member, shown_path
 from collectors.item import Item
 from errors import InputError, MonitorError
 
@@ -229,7 +231,7 @@ def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) 
                 else:
                     yield facebook.parse_post(obj, source=source)
             except (MonitorError, ValueError, AttributeError, TypeError) as exc:
-                report(InputError(f"entry {n} of data: {exc}", source=source, path=shown))
+                report(InputError(f"entry {n} of data: {printable(str(exc))}", source=source, path=shown))
         return
     if isinstance(data, Mapping):
         for key in ("comments_v2", "comments"):
@@ -338,8 +340,9 @@ def read_csv(
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     columns = match_columns(list(reader.fieldnames or []))
     if "text" not in columns or not ({"id", "url", "published_at"} & set(columns)):
+        header = printable(", ".join(reader.fieldnames or [])) or "no columns"
         raise InputError(
-            f"no text column plus id/URL/date column among {', '.join(reader.fieldnames or []) or 'no columns'}; "
+            f"no text column plus id/URL/date column among {header}; "
             f"text columns accepted: {', '.join(COLUMNS['text'])}",
             source=source,
             path=shown,
@@ -391,21 +394,28 @@ def read_csv(
 # -- entry point -----------------------------------------------------------------------------
 
 
-def _files(path: Path) -> Iterator[tuple[str, bytes]]:
+def _files(path: Path, report: Report) -> Iterator[tuple[str, bytes]]:
+    """(shown name, bytes) of each .json and .csv file of the export; one that cannot be read (a
+    damaged member of the .zip, an unreadable file of the folder) is reported and the others go on."""
     if path.is_dir():
         for file in sorted(path.rglob("*")):
             if file.suffix.lower() in (".json", ".csv") and file.is_file():
-                yield str(file), file.read_bytes()
-    elif path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                for name in sorted(archive.namelist()):
-                    if name.lower().endswith((".json", ".csv")):
-                        yield f"{path}!{name}", archive.read(name)
-        except zipfile.BadZipFile:
-            raise InputError("not a readable zip archive", path=str(path)) from None
+                try:
+                    yield shown_path(file), read_input(file)
+                except InputError as exc:
+                    report(exc)
+    elif is_zip(path):  # also a cut-off copy without the .zip suffix, which zipfile no longer knows
+        with open_zip(path) as archive:
+            for name in sorted(archive.namelist()):
+                if name.lower().endswith((".json", ".csv")):
+                    try:
+                        content = read_member(archive, name, path)
+                    except InputError as exc:
+                        report(exc)
+                        continue
+                    yield f"{shown_path(path)}!{printable(name, limit=None)}", content
     else:
-        yield str(path), path.read_bytes()
+        yield shown_path(path), read_input(path)
 
 
 def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
@@ -413,10 +423,21 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     try:
         tz: tzinfo = ZoneInfo(options["tz"]) if options.get("tz") else ALMATY
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"unknown time zone {options.get('tz')!r}", source=source, path=str(path)) from None
+        raise InputError(
+            f"unknown time zone {options.get('tz')!r}", source=source, path=shown_path(path)
+        ) from None
     ids = _Ids()
     found = False
-    for shown, content in _files(Path(path)):
+    unreadable = 0
+
+    def skip(error: InputError) -> None:
+        nonlocal unreadable
+        unreadable += 1
+        error.source = error.source or source
+        report(error)
+
+    single_file = not Path(path).is_dir() and not is_zip(Path(path))
+    for shown, content in _files(Path(path), skip):
         if shown.lower().endswith(".csv"):
             found = True
             yield from read_csv(content, source=source, shown=shown, tz=tz, report=report, ids=ids)
@@ -424,11 +445,12 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         try:
             data = json.loads(content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as exc:
-            if Path(path).is_file() and not str(path).lower().endswith(".zip"):
+            if single_file:
                 raise InputError(f"not JSON: {exc}", source=source, path=shown) from None
             report(InputError(f"not JSON ({exc}); skipped", source=source, path=shown))
             continue
         found = True
         yield from read_json(data, source=source, shown=shown, report=report, ids=ids)
     if not found:
-        raise InputError("no .json or .csv file in this export", source=source, path=str(path))
+        what = "no readable .json or .csv file" if unreadable else "no .json or .csv file"
+        raise InputError(f"{what} in this export", source=source, path=shown_path(path))

@@ -5,7 +5,13 @@ Columns (CSV header, case-insensitive) or keys (JSONL objects): ``text`` (requir
 ``raw``. ``published_at`` is ISO 8601 (``2026-11-25T14:35:00+05:00``, ``2026-11-25 14:35``) or
 ``25.11.2026 14:35``; a time without a zone is read in ``tz`` (default Asia/Almaty). Without an
 ``id``, the external id is a hash of (published_at, author, text, occurrence), stable across
-re-imports. A bad row is reported with its line number and skipped; the rest is imported.
+re-imports. A bad row is reported with its line number and skipped; the rest is imported. A UTF-8
+or UTF-16 byte-order mark is dropped; a file that starts with control characters (a binary file) is
+one error, "not a CSV text file", not a list of its bytes as columns.
+
+The input-file helpers below are shared by every importer (WhatsApp and Facebook exports too): the
+same check says a path is a directory, the same words say a .zip is cut short or damaged, and
+:func:`printable` is how a message quotes text taken from the input.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import hashlib
 import io
 import json
 import logging
+import re
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime, tzinfo
@@ -32,6 +41,82 @@ IMPORT_OPTIONS = frozenset({"tz", "kind", "delimiter", "encoding"})
 FIELDS = ("id", "text", "author", "published_at", "url", "parent", "kind", "title")
 DEFAULT_TZ = "Asia/Almaty"
 _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M")
+# C0 control characters but tab and line ends, and DEL: no text file has them in its first line
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ZIP_SIGNATURE = b"PK\x03\x04"  # the local file header a .zip starts with
+# what zipfile raises for a member it cannot unpack: a bad CRC or header, a broken deflate stream,
+# data that ends too soon, a read error
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+
+# -- input files, shared by every importer ----------------------------------------------------
+
+
+def printable(text: str, limit: int | None = 200) -> str:
+    """``text`` safe to quote in a one-line message: what is not printable (ESC and other control
+    characters, line breaks, direction marks) escaped as ``repr`` does, cut after ``limit`` characters."""
+    cut = text if limit is None else text[:limit]
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in cut)
+    return shown + "…" if len(cut) < len(text) else shown
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as messages show it (a file name may hold control characters too)."""
+    return printable(str(path), limit=None)
+
+
+def check_input_file(path: Path) -> None:
+    """InputError naming ``path`` unless it is a file: every import of one file asks this first."""
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=shown_path(path))
+    if not path.exists():
+        raise InputError("no such file", path=shown_path(path))
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file; InputError naming it when it is missing, a directory or unreadable."""
+    check_input_file(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_path(path)) from None
+
+
+def is_zip(path: Path) -> bool:
+    """Whether ``path`` is meant as a .zip archive: by its suffix, by the signature it starts with (so a
+    cut-off copy, which zipfile no longer recognises, is not read as text), or as zipfile finds it."""
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(ZIP_SIGNATURE))
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_path(path)) from None
+    return head == ZIP_SIGNATURE or zipfile.is_zipfile(path)
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The archive at ``path``; InputError when it is cut short or its directory is damaged."""
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:  # no readable central directory: most often a download or copy cut short
+        raise InputError("truncated or damaged .zip archive", path=shown_path(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_path(path)) from None
+
+
+def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str, path: Path) -> bytes:
+    """The unpacked bytes of one member of ``archive`` (read from ``path``); InputError naming the
+    archive when the member is damaged or cannot be unpacked."""
+    name = member.filename if isinstance(member, zipfile.ZipInfo) else member
+    try:
+        return archive.read(member)
+    except _DAMAGED as exc:
+        detail = str(exc) if name in str(exc) else f"{name}: {exc}"
+        raise InputError(f"the archive is damaged ({printable(detail)})", path=shown_path(path)) from None
+    except (NotImplementedError, RuntimeError) as exc:  # an unsupported compression method, a password
+        message = f"cannot unpack {printable(name)} ({printable(str(exc))})"
+        raise InputError(message, path=shown_path(path)) from None
 
 
 class _Rows:
@@ -114,22 +199,42 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _open_text(path: Path, encoding: str | None) -> str:
-    if not path.is_file():
-        raise InputError("no such file", path=str(path))
-    data = path.read_bytes()
+    data = read_input(path)
     if encoding:
-        return data.decode(encoding, "replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251", "replace")
+        text = data.decode(encoding, "replace")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        text = data.decode("utf-16", "replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1251", "replace")
+    return text.removeprefix("\ufeff")  # the mark stays when the option names plain utf-8
+
+
+def _refuse_binary(text: str, what: str, path: Path, source: str) -> None:
+    """InputError when the start of ``text`` shows the file is not text (control characters in its
+    first line or many further on, bytes its encoding could not decode in its first line), instead of
+    quoting its bytes back as column names or one error per line. A stray control character in a
+    later row is that row's business, not a reason to refuse the file."""
+    sample = text[:4096]
+    first = next((line for line in sample.split("\n") if line.strip()), "")
+    controls = len(_CONTROL.findall(sample))
+    if _CONTROL.search(first) or controls > max(3, len(sample) // 100):
+        reason = "control characters"
+    elif "\ufffd" in first:
+        reason = "its first line does not decode"
+    else:
+        return
+    raise InputError(f"not a {what} text file ({reason})", source=source, path=shown_path(path))
 
 
 def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
     """Yield the rows of a CSV file with a header row as Items; report bad rows and go on."""
     path = Path(path)
     text = _open_text(path, options.get("encoding"))
-    rows = _Rows(source, options, str(path))
+    rows = _Rows(source, options, shown_path(path))
+    _refuse_binary(text, "CSV", path, source)
     delimiter = options.get("delimiter")
     if not delimiter:
         first = text.split("\n", 1)[0]
@@ -138,12 +243,12 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise InputError("the file is empty", source=source, path=str(path)) from None
+        raise InputError("the file is empty", source=source, path=rows.shown) from None
     if "text" not in header:
         raise InputError(
-            f"the header has no 'text' column (columns: {', '.join(header)})",
+            f"the header has no 'text' column (columns: {printable(', '.join(header))})",
             source=source,
-            path=str(path),
+            path=rows.shown,
             line=1,
         )
     count = 0
@@ -175,7 +280,8 @@ def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: R
     """Yield the objects of a JSON Lines file as Items; report bad lines and go on."""
     path = Path(path)
     text = _open_text(path, options.get("encoding"))
-    rows = _Rows(source, options, str(path))
+    rows = _Rows(source, options, shown_path(path))
+    _refuse_binary(text, "JSON Lines", path, source)
     count = 0
     for line, raw_line in enumerate(text.split("\n"), start=1):
         if not raw_line.strip():

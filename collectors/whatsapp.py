@@ -34,6 +34,10 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   the database before the next import (``batch.whatsapp_scrub``).
 * A header line with an impossible date or time, and text before the first header, are reported
   with their line number; the rest is imported.
+* The text is UTF-8 (with or without the byte-order mark Windows puts first), UTF-16 with its mark,
+  else cp1251 (option ``encoding`` forces one). A .zip that is cut short (known by its ``.zip``
+  suffix or the ``PK`` signature it starts with) or whose chat file is damaged is one error naming
+  the archive, never its bytes read as text.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ import hashlib
 import itertools
 import logging
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +55,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collectors.base import Report
+from collectors.file_import import (
+    check_input_file,
+    is_zip,
+    open_zip,
+    printable,
+    read_input,
+    read_member,
+    shown_path,
+)
 from collectors.item import Item
 from errors import ConfigError, InputError
 
@@ -154,13 +166,12 @@ def _option_order(options: Mapping[str, Any]) -> str | None:
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
     """The chat text of an export (.txt, or the .txt inside the phone's .zip) and its display name."""
-    if not path.exists():
-        raise InputError("no such file", path=str(path))
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+    check_input_file(path)
+    if is_zip(path):  # also a cut-off copy, whose bytes would otherwise be read as cp1251 text
+        with open_zip(path) as zf:
             texts = [i for i in zf.infolist() if i.filename.lower().endswith(".txt") and not i.is_dir()]
             if not texts:
-                raise InputError("the .zip holds no chat .txt file", path=str(path))
+                raise InputError("the .zip holds no chat .txt file", path=shown_path(path))
             # iOS names it _chat.txt, Android "WhatsApp Chat with …"/"Чат WhatsApp с …"; else the biggest
             texts.sort(
                 key=lambda i: (
@@ -169,11 +180,11 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
                     -i.file_size,
                 )
             )
-            data = zf.read(texts[0])
-            shown = f"{path}:{texts[0].filename}"
+            data = read_member(zf, texts[0], path)
+            shown = f"{shown_path(path)}:{printable(texts[0].filename, limit=None)}"
     else:
-        data = path.read_bytes()
-        shown = str(path)
+        data = read_input(path)
+        shown = shown_path(path)
     return _decode(data, encoding), shown
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import struct
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,3 +18,23 @@ def silent_host() -> Iterator[str]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def damage_member(archive: Path, member: str) -> None:
+    """Flip 16 bytes in the middle of one member's packed data; the archive's directory stays whole,
+    so zipfile opens it and fails only when it unpacks that member (bad CRC or broken deflate stream)."""
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo(member)
+    data = bytearray(archive.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    middle = start + info.compress_size // 2
+    for i in range(middle, min(middle + 16, start + info.compress_size)):
+        data[i] ^= 0xFF
+    archive.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def damage() -> Callable[[Path, str], None]:
+    """:func:`damage_member`, for tests of importers that read .zip exports."""
+    return damage_member

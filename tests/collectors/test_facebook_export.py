@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -203,3 +204,55 @@ def test_cli_import_twice_stores_each_item_once(tmp_path: Path) -> None:
     finally:
         con.close()
     assert rows == [("comment", 3), ("post", 3)]
+
+
+def _export_zip(path: Path, compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        for file in sorted((FIXTURES / "export").rglob("*.json")):
+            zf.write(file, file.relative_to(FIXTURES / "export").as_posix())
+    return path
+
+
+@pytest.mark.parametrize(
+    "compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED], ids=["deflated", "stored"]
+)
+def test_a_damaged_file_in_the_zip_is_reported_and_the_others_read(
+    tmp_path: Path, compression: int, damage: Callable[[Path, str], None]
+) -> None:
+    archive = _export_zip(tmp_path / "facebook-dept.zip", compression)
+    damage(archive, "posts/your_posts_1.json")
+    items, problems = read(archive)
+    assert {i.kind for i in items} == {"comment"}  # the comments file is whole
+    assert len(problems) == 1
+    assert (problems[0].path, problems[0].source) == (str(archive), "fb-export")
+    assert problems[0].message.startswith("the archive is damaged (")
+    assert "posts/your_posts_1.json" in problems[0].message
+
+
+def test_a_zip_whose_every_file_is_damaged_is_one_error(
+    tmp_path: Path, damage: Callable[[Path, str], None]
+) -> None:
+    archive = tmp_path / "posts.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(FIXTURES / "export" / "posts" / "your_posts_1.json", "posts/your_posts_1.json")
+    damage(archive, "posts/your_posts_1.json")
+    with pytest.raises(InputError, match=r"no readable \.json or \.csv file in this export"):
+        read(archive)
+
+
+@pytest.mark.parametrize("name", ["facebook-dept.zip", "facebook-dept"])
+def test_a_truncated_zip_is_one_error(tmp_path: Path, name: str) -> None:
+    whole = _export_zip(tmp_path / "whole.zip").read_bytes()
+    cut = tmp_path / name
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError) as caught:
+        read(cut)
+    assert str(caught.value) == f"{cut}: truncated or damaged .zip archive"
+
+
+def test_csv_columns_are_quoted_without_control_characters(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text('Page,"Like\ns",\u202eMessage\nx,1,y\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read(path)
+    assert "among Page, Like\\ns, \\u202eMessage;" in caught.value.message

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from testutil import run_cli
 
-from collectors import IMPORTERS, importer
+from collectors import IMPORTERS, file_import, importer
 from collectors.file_import import read_csv, read_jsonl
 from collectors.item import Item
 from errors import ConfigError, InputError
@@ -167,3 +167,83 @@ def test_cli_jsonl_import_twice(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM items WHERE source = 'files'").fetchone() == (4,)
     finally:
         con.close()
+
+
+# a PNG's first bytes, then every byte value: what `import csv photo.png` would be given
+BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+
+
+@pytest.mark.parametrize(("reader", "what"), [(read_csv, "CSV"), (read_jsonl, "JSON Lines")])
+def test_binary_file_is_one_error_not_its_bytes(tmp_path: Path, reader: Any, what: str) -> None:
+    path = tmp_path / "photo.bin"
+    path.write_bytes(BINARY)
+    errors: list[InputError] = []
+    with pytest.raises(InputError) as caught:
+        list(reader(path, source="files", options={}, report=errors.append))
+    assert str(caught.value) == f"{path}: source files: not a {what} text file (control characters)"
+    assert errors == []
+
+
+def test_a_stray_control_character_in_a_row_does_not_refuse_the_file(tmp_path: Path) -> None:
+    # some tools write a line break inside a cell as a vertical tab (\x0b)
+    path = tmp_path / "cells.csv"
+    path.write_text("text,author\nТруба течёт\x0bвторой день,Дана\nСвет дали,Асем\n", encoding="utf-8")
+    items, errors = run(read_csv, path)
+    assert errors == []
+    assert [i.text for i in items] == ["Труба течёт\x0bвторой день", "Свет дали"]
+
+
+def test_header_columns_are_quoted_without_control_characters(tmp_path: Path) -> None:
+    # a quoted header field may hold a line break, and any field a direction override (U+202E)
+    path = tmp_path / "odd.csv"
+    path.write_text('"bo\ndy",\u202eauthor\nx,y\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        run(read_csv, path)
+    assert caught.value.message == "the header has no 'text' column (columns: bo\\ndy, \\u202eauthor)"
+
+
+def test_printable() -> None:
+    assert file_import.printable("\x1b[31mкрасный\x1b[0m") == "\\x1b[31mкрасный\\x1b[0m"
+    assert file_import.printable("a\nb\tc\x00") == "a\\nb\\tc\\x00"
+    assert file_import.printable("Жалоба: шұңқыр, «люк» 5 м") == "Жалоба: шұңқыр, «люк» 5 м"
+    assert file_import.printable("абвгд", limit=3) == "абв…"
+
+
+@pytest.mark.parametrize("reader", [read_csv, read_jsonl])
+def test_a_directory_is_not_a_file(tmp_path: Path, reader: Any) -> None:
+    with pytest.raises(InputError) as caught:
+        run(reader, tmp_path)
+    assert str(caught.value) == f"{tmp_path}: is a directory, not a file"
+
+
+def test_csv_byte_order_marks(tmp_path: Path) -> None:
+    # Excel writes "CSV UTF-8" with a byte-order mark, and "Unicode text" as UTF-16 with one
+    text = "text,author\nНа Абая снова прорвало трубу,Дана\n"
+    cases = [
+        ("utf8.csv", b"\xef\xbb\xbf" + text.encode("utf-8"), {}),
+        ("named.csv", b"\xef\xbb\xbf" + text.encode("utf-8"), {"encoding": "utf-8"}),
+        ("unicode.txt", text.replace(",", "\t").encode("utf-16"), {}),
+    ]
+    for name, data, options in cases:
+        path = tmp_path / name
+        path.write_bytes(data)
+        items, errors = run(read_csv, path, **options)
+        assert errors == [], name
+        assert [(i.text, i.author) for i in items] == [("На Абая снова прорвало трубу", "Дана")], name
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="batch/runner.py import_file records 'partial' whenever a line failed, even when none was read",
+)
+def test_cli_jsonl_every_line_bad_is_a_failed_run(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{not json\n["a list"]\n{"text": ""}\n', encoding="utf-8")
+    db = tmp_path / "f.duckdb"
+    result = run_cli("import", "jsonl", str(path), "--source", "files", "--db", str(db), "--no-classify")
+    assert result.returncode == 1
+
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT status, fetched, problems FROM runs").fetchall() == [("failed", 0, 3)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -575,3 +576,85 @@ def test_mention_in_trunk_form_matches_its_author(tmp_path: Path) -> None:
     assert errors == []
     assert items[0].author.startswith("phone:")
     assert items[1].text == f"@{items[0].author} с утра нет?"
+
+
+def _phone_zip(path: Path, compression: int = zipfile.ZIP_DEFLATED, name: str = "WhatsApp Chat.txt") -> Path:
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        zf.writestr(name, (WA / "android_ru.txt").read_text(encoding="utf-8"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED], ids=["deflated", "stored"]
+)
+def test_damaged_zip_is_one_error_naming_it(
+    tmp_path: Path, compression: int, damage: Callable[[Path, str], None]
+) -> None:
+    # deflated: the broken stream is a zlib.error; stored: a bad CRC-32 (zipfile.BadZipFile)
+    archive = _phone_zip(tmp_path / "chat.zip", compression)
+    damage(archive, "WhatsApp Chat.txt")
+    with pytest.raises(InputError) as caught:
+        read(archive)
+    assert caught.value.path == str(archive)
+    assert caught.value.message.startswith("the archive is damaged (")
+    assert "WhatsApp Chat.txt" in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["chat.zip", "chat-copy"])
+def test_truncated_zip_is_not_read_as_text(tmp_path: Path, name: str) -> None:
+    # zipfile no longer knows the first half of an archive; its suffix or its PK signature still tell
+    whole = _phone_zip(tmp_path / "whole.zip").read_bytes()
+    cut = tmp_path / name
+    cut.write_bytes(whole[: len(whole) // 2])
+    errors: list[InputError] = []
+    with pytest.raises(InputError) as caught:
+        list(whatsapp.read_export(cut, source="wa", options={"_salt": SALT}, report=errors.append))
+    assert str(caught.value) == f"{cut}: truncated or damaged .zip archive"
+    assert errors == []  # no line of its bytes reported as "text before the first message header"
+
+
+def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        read(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: is a directory, not a file"
+
+
+def test_control_characters_of_a_member_name_are_not_echoed(tmp_path: Path) -> None:
+    archive = tmp_path / "chat.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("\x1b[2Jchat.txt", "мусор в начале\n25.11.2026, 14:35 - Имя: текст\n")
+    items, errors = read(archive)
+    assert [i.text for i in items] == ["текст"]
+    assert [str(e) for e in errors] == [
+        f"{archive}:\\x1b[2Jchat.txt:1: source wa: text before the first message header"
+    ]
+
+
+def test_byte_order_mark_in_a_zip_and_with_the_encoding_option(tmp_path: Path) -> None:
+    # Windows tools write UTF-8 with a byte-order mark first
+    text = (WA / "android_ru.txt").read_text(encoding="utf-8")
+    expected = [(i.external_id, i.text) for i in read(WA / "android_ru.txt")[0]]
+    archive = tmp_path / "chat.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("WhatsApp Chat.txt", b"\xef\xbb\xbf" + text.encode("utf-8"))
+    marked = tmp_path / "marked.txt"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    for path, options in [(archive, {}), (marked, {"encoding": "utf-8"})]:
+        items, errors = read(path, **options)
+        assert errors == []
+        assert [(i.external_id, i.text) for i in items] == expected
+
+
+def test_cli_damaged_zip_is_one_line_and_a_failed_run(
+    tmp_path: Path, damage: Callable[[Path, str], None]
+) -> None:
+    archive = _phone_zip(tmp_path / "chat.zip")
+    damage(archive, "WhatsApp Chat.txt")
+    db = tmp_path / "wa.duckdb"
+    result = run_cli("import", "whatsapp", str(archive), "--source", "chat", "--db", str(db), "--no-classify")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("chat: failed - fetched 0")
+    assert f"- {archive}: the archive is damaged (" in lines[0]
+    assert _rows(db, "SELECT status, error FROM runs") == [("failed", lines[0].split(" - ", 2)[2])]
