@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -12,7 +14,11 @@ from config.sources import DEFAULT_CONFIG, Config, load_config
 from errors import ConfigError, InputError
 from store.db import DEFAULT_DB
 
+log = logging.getLogger(__name__)
+
 FAILED_STATUSES = frozenset({"failed", "token", "permission", "throttled", "aborted"})
+MAX_PROBLEMS_SHOWN = 20  # a run's problems printed one a line; the rest are counted, and --debug logs them
+_HTTP_STATUS = re.compile(r" \(HTTP \d{3}\)")
 
 
 def resolve(args: argparse.Namespace, *, config_required: bool) -> tuple[Config, Path]:
@@ -113,8 +119,21 @@ def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all
         )
 
 
+def _says_again(problem: str, error: str | None) -> bool:
+    """Whether a problem says what the run's error already says: a portal whose every listing page
+    failed ends with its first failure, which is also one of its page problems (written "url: message
+    (HTTP n)" there, "url (HTTP n): message" in the error)."""
+    if not error or not problem.strip():
+        return False
+
+    def bare(text: str) -> str:
+        return " ".join(_HTTP_STATUS.sub("", text).split())
+
+    return bare(problem) in bare(error)
+
+
 def print_run(run: Any) -> None:
-    """The one-line summary of a run."""
+    """The summary of a run: one line, then each problem once (the first ``MAX_PROBLEMS_SHOWN``)."""
     head = f"{run.source}: {run.status}"
     counts = f"fetched {run.fetched}, new {run.new}, updated {run.updated}"
     if run.problems:
@@ -124,10 +143,13 @@ def print_run(run: Any) -> None:
     if run.error:
         line += f" - {run.error}"
     print(line, file=sys.stderr if run.status in FAILED_STATUSES else sys.stdout)
-    for message in run.problem_messages[:20]:
+    problems = [p for p in run.problem_messages if not _says_again(p, run.error)]
+    for message in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"  skipped: {message}", file=sys.stderr)
-    if len(run.problem_messages) > 20:
-        print(f"  ... and {len(run.problem_messages) - 20} more", file=sys.stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        print(
+            f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more (--debug lists every one)", file=sys.stderr
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -161,7 +183,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     config, db = resolve(args, config_required=False)
 
     def report(error: InputError) -> None:
-        print(f"error: {error}", file=sys.stderr)
+        # print_run shows the problems once, after the run line; this log line reaches stderr only
+        # with --debug, for the ones past the first MAX_PROBLEMS_SHOWN
+        log.info("%s", error)
 
     from store.db import holding
 

@@ -200,7 +200,9 @@ class _Run:
             message = f"unexpected {type(exc).__name__}: {exc}"
             log.debug("page %s failed", url, exc_info=exc)
         line = f"{url}: {message}"
-        log.error("source %s: %s", self.ctx.source.name, line)
+        # The run reports the line (`run` prints it, `runs` counts it): logged at INFO, it reaches the
+        # log file of `schedule`, its only record there, but not the stderr of `run` a second time.
+        log.info("source %s: %s", self.ctx.source.name, line)
         self.errors.append(line[:300])
 
     def rendered(self, resp: Any) -> str:
@@ -224,17 +226,17 @@ class _Run:
             self.browser_missing = isinstance(exc, BrowserMissing)
             exc.source = name
             line = f"{exc}; parsed the page's HTML instead"
-            log.error("%s", line)
+            log.info("%s", line)  # reported with the run, as in fail()
             self.errors.append(line[:400])
             return str(resp.text)
         log.info("source %s: rendered %s: %s", name, shown, rendering.traffic.summary())
         for cause, message in rendering.traffic.problems().items():
             line = f"{shown}: {message}"
-            if cause in self.render_reported:  # once per run in the report; each page in the log
-                log.warning("source %s: %s", name, line)
+            # once per run in the report; each page in the log (INFO, as in fail())
+            log.info("source %s: %s", name, line)
+            if cause in self.render_reported:
                 continue
             self.render_reported.add(cause)
-            log.error("source %s: %s", name, line)
             self.errors.append(line[:400])
         return rendering.html
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 import duckdb
+import pytest
 from testutil import run_cli
 
 from pipeline import build_parser
@@ -72,3 +73,40 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         con.close()
     assert kinds.get("entry", 0) >= 7
     assert failed == 0
+
+
+@pytest.mark.parametrize("kind", ["whatsapp", "csv", "jsonl"])
+def test_import_of_a_directory_says_so(tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = run_cli("import", kind, str(folder), "--source", "x", "--db", str(tmp_path / "d.duckdb"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("x: failed - fetched 0, new 0, updated 0 ("), result.stderr
+    assert lines[0].endswith(f" s) - {folder}: is a directory, not a file")
+
+
+def test_import_prints_each_bad_line_once(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    lines = ['{"text": "Во дворе нет света"}'] + ["{broken"] * 25
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "d.duckdb"
+    result = run_cli("import", "jsonl", str(path), "--source", "x", "--db", str(db), "--no-classify")
+    assert result.returncode == 1
+    assert result.stdout.startswith("x: partial - fetched 1, new 1, updated 0, 25 skipped with errors")
+    shown = [
+        f"  skipped: {path}:{n}: source x: not JSON: Expecting property name enclosed in double quotes at column 2"
+        for n in range(2, 22)
+    ]
+    assert result.stderr.splitlines() == [*shown, "  ... and 5 more (--debug lists every one)"]
+
+
+def test_import_with_debug_logs_every_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text("{broken\n" * 25, encoding="utf-8")
+    db = tmp_path / "d.duckdb"
+    result = run_cli(
+        "--debug", "import", "jsonl", str(path), "--source", "x", "--db", str(db), "--no-classify"
+    )
+    assert result.returncode == 1
+    assert all(f"{path}:{n}: source x: not JSON" in result.stderr for n in range(1, 26))

@@ -433,3 +433,36 @@ def test_feeds_advertised_by_the_listing_are_read(httpserver: HTTPServer, site: 
     site.hits.clear()
     run(httpserver, {}, discover_feeds=False)
     assert "/rss.xml" not in site.hits
+
+
+@pytest.mark.parametrize("down", ["closed port", "HTTP 503"])
+def test_cli_run_says_a_failed_listing_once(
+    httpserver: HTTPServer, site: Portal, tmp_path: Path, down: str
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    if down == "closed port":
+        with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+            probe.bind(("127.0.0.1", 0))
+            listing = f"http://127.0.0.1:{probe.getsockname()[1]}/news/"
+    else:
+        site.html("/news/", "down for maintenance", status=503, ctype="text/plain")
+        listing = httpserver.url_for("/news/")
+    root = Path(__file__).resolve().parents[2]
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[settings]\nmin_delay = 0.0\nretries = 0\n\n[[sources]]\n"
+        f'name = "vestnik"\nkind = "portal"\nstart_urls = ["{listing}"]\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, str(root / "pipeline.py"), "run", "--no-classify", "--config", str(config)]
+    command += ["--db", str(tmp_path / "monitor.duckdb")]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    # the run line, which carries the error, and the count of failed sources: no log line, no "skipped:"
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("vestnik: failed - ") and listing in lines[0]
+    assert lines[1] == "1 of 1 sources failed: vestnik"
