@@ -298,7 +298,11 @@ def import_file(
         _consume(
             _guarded(read(path, source=source_name, options=options, report=on_problem)), sink, source_name
         )
-        run.status = "partial" if problems else "ok"
+        if problems and not run.fetched:  # every line had an error: nothing of the file was stored
+            run.status = "failed"
+            run.error = f"nothing imported: each of the {len(problems)} lines read had an error"
+        else:
+            run.status = "partial" if problems else "ok"
     except Exception as exc:  # an importer bug too: the run must end 'failed', not stay 'running'
         if not isinstance(exc, MonitorError):
             log.debug("%s: unexpected error importing %s", source_name, path, exc_info=True)

@@ -232,10 +232,6 @@ def test_csv_byte_order_marks(tmp_path: Path) -> None:
         assert [(i.text, i.author) for i in items] == [("На Абая снова прорвало трубу", "Дана")], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="batch/runner.py import_file records 'partial' whenever a line failed, even when none was read",
-)
 def test_cli_jsonl_every_line_bad_is_a_failed_run(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{not json\n["a list"]\n{"text": ""}\n', encoding="utf-8")
