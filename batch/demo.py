@@ -186,7 +186,7 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
                     item["source"],
                     config,
                     db,
-                    report=lambda e: print(f"error: {e}", file=sys.stderr),
+                    report=lambda e: None,  # print_run shows each problem once
                 )
             )
         for run in runs:

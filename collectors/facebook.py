@@ -411,7 +411,7 @@ def _feed_pass(
             if refused is not None:
                 # One post whose comments Graph refuses (deleted meanwhile, an unsupported type):
                 # the run goes on and ends "partial", with this line in the runs table.
-                log.warning("%s", refused)
+                log.info("%s", refused)  # reported with the run (`run` prints it once)
                 ctx.state.setdefault("_errors", []).append(str(refused))
             if (created is None or created >= run.comment_cutoff) and post.external_id not in run.young:
                 run.young.append(post.external_id)
