@@ -74,9 +74,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "reclassify",
-        help="re-score every item with the current model",
-        description="Re-score all items whose scores came from another model version (or, with "
-        "--all, every item). Example: python pipeline.py reclassify --model models/classifier.npz",
+        help="re-score the items scored by another model version",
+        description="Re-score every item whose scores came from another model version than the current "
+        "one (or --model's): after a model change, all of them. Example: python pipeline.py reclassify "
+        "--model models/classifier.npz",
     )
     _common(p)
     p.add_argument("--model", help="model file (default: the one in models/)")

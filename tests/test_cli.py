@@ -32,6 +32,30 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    found = {o for a in parser._actions for o in a.option_strings}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _options(sub)
+    return found
+
+
+def test_options_named_in_help_texts_exist() -> None:
+    import re
+
+    commands = subcommands()
+    for name, sub in commands.items():
+        text = " ".join([sub.description or ""] + [a.help or "" for a in sub._actions])
+        named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
+        # a text may name another command's option: «python pipeline.py export --format training-jsonl»,
+        # «for `train --extra-jsonl`»
+        allowed = _options(sub).union(
+            *(_options(commands[c]) for c in re.findall(r"(?:pipeline\.py |`)(\w+)", text) if c in commands)
+        )
+        assert named <= allowed, f"`{name}` help names {sorted(named - allowed)}"
+
+
 def test_every_command_has_help_text() -> None:
     commands = subcommands()
     for name, sub in commands.items():
