@@ -481,6 +481,15 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     ]
 
 
+# A known article that answers 404 or 410 this many rechecks in a row was taken down: its stored items
+# stay, and it is not asked for again (one such answer could be the site's passing mistake).
+GONE_AFTER = 2
+
+
+def _taken_down(exc: BaseException) -> bool:
+    return isinstance(exc, MonitorError) and exc.status in (404, 410)
+
+
 def collect(ctx: CollectContext) -> Iterator[Item]:
     """Yield new articles with their comments, and known articles again when they got new comments."""
     opts = options(ctx.source)
@@ -503,6 +512,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     new = [f for f in discovered if f.url not in known][: opts["max_articles"]]
     due = []
     for url, entry in known.items():
+        if int(entry.get("gone", 0)) >= GONE_AFTER:
+            continue
         published = _when(entry.get("published")) or _when(entry.get("first_seen")) or now
         checked = _when(entry.get("checked")) or published
         if recheck_due(now, published, checked, opts["recheck"]):
@@ -529,6 +540,18 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         try:
             items = _visit(run, url, entry)
         except Exception as exc:
+            if entry is not None and _taken_down(exc):
+                entry["checked"] = now_text
+                entry["gone"] = int(entry.get("gone", 0)) + 1
+                log.info(
+                    "source %s: %s answered HTTP %s (%d recheck(s) in a row)%s",
+                    ctx.source.name,
+                    url,
+                    getattr(exc, "status", None),
+                    entry["gone"],
+                    "; taken down, not rechecked again" if entry["gone"] >= GONE_AFTER else "",
+                )
+                continue
             run.fail(url, exc)
             if entry is None:  # remember it, so a broken page is retried by the recheck policy, not every run
                 known[url] = {"id": None, "published": None, "first_seen": now_text, "checked": now_text}
@@ -538,6 +561,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         if entry is None:
             entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
         entry["checked"] = now_text
+        entry.pop("gone", None)
         yield from items
     _prune(known, now, opts["recheck"])
 

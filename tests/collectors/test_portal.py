@@ -406,6 +406,38 @@ def test_the_cursor_forgets_articles_past_every_recheck_rule(httpserver: HTTPSer
     assert len(state["articles"]) == 3
 
 
+def test_an_article_taken_down_is_kept_and_no_longer_rechecked(httpserver: HTTPServer, site: Portal) -> None:
+    state: dict[str, Any] = {}
+    first = run(httpserver, state)
+    remont = httpserver.url_for(REMONT)
+    assert remont in {i.external_id for i in first}
+    del site.pages[REMONT]  # 404 from now on; the listing still links to it
+    for hours, gone in ((2, 1), (4, 2)):
+        site.hits.clear()
+        run(httpserver, state, now=NOW + timedelta(hours=hours))
+        assert REMONT in site.hits
+        assert state["_errors"] == []  # a page taken down is not a failure of the run
+        assert state["articles"][remont]["gone"] == gone
+    site.hits.clear()
+    run(httpserver, state, now=NOW + timedelta(hours=6))
+    assert REMONT not in site.hits and state["_errors"] == []
+    assert remont in state["articles"]  # known: the listing's link to it is not a new article
+
+
+def test_an_article_back_after_one_404_is_watched_as_before(httpserver: HTTPServer, site: Portal) -> None:
+    state: dict[str, Any] = {}
+    run(httpserver, state)
+    remont = httpserver.url_for(REMONT)
+    page = site.pages.pop(REMONT)
+    run(httpserver, state, now=NOW + timedelta(hours=2))
+    site.pages[REMONT] = page
+    run(httpserver, state, now=NOW + timedelta(hours=4))
+    assert "gone" not in state["articles"][remont]
+    site.hits.clear()
+    run(httpserver, state, now=NOW + timedelta(hours=6))
+    assert REMONT in site.hits
+
+
 def test_feeds_advertised_by_the_listing_are_read(httpserver: HTTPServer, site: Portal) -> None:
     in_feed = "/news/2026/11/25/tolko-v-lente-30001.html"
     listing = (FIXTURES / "listing.html").read_text(encoding="utf-8")
