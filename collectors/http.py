@@ -377,7 +377,7 @@ class HttpClient:
             except requests.RequestException as exc:
                 if attempt >= retries or not self._pause(attempt, None, deadline):
                     raise FetchError(
-                        f"connection failed after {attempt + 1} attempts: {type(exc).__name__}",
+                        f"connection failed after {attempt + 1} attempts: {connection_failure(exc)}",
                         source=self.source,
                         url=shown,
                     ) from None
@@ -462,3 +462,38 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def connection_failure(exc: BaseException) -> str:
+    """What went wrong with a connection, in words (never the exception's text: it repeats the URL,
+    which may carry a token)."""
+    import socket
+    import ssl
+
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    found: list[BaseException] = []
+    while todo:  # the causes requests and urllib3 wrap around the socket's own error
+        err = todo.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        found.append(err)
+        nested = [err.__cause__, err.__context__, getattr(err, "reason", None), *err.args]
+        todo.extend(e for e in nested if isinstance(e, BaseException))
+    for err in found:
+        if isinstance(err, ConnectionRefusedError):
+            return "connection refused (nothing listens on that port)"
+        if isinstance(err, socket.gaierror):
+            return "host name not found (DNS)"
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return "TLS certificate not trusted"
+        if isinstance(err, ssl.SSLError):
+            return "TLS handshake failed"
+        if isinstance(err, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(err, requests.exceptions.ConnectTimeout):
+            return "timed out connecting"
+        if isinstance(err, requests.exceptions.ReadTimeout):
+            return "timed out waiting for the answer"
+    return type(exc).__name__

@@ -64,9 +64,18 @@ def test_too_long_retry_after_is_not_waited(httpserver: HTTPServer) -> None:
 
 def test_connection_error_is_retried_then_fetch_error() -> None:
     http, slept = client(retries=1, respect_robots=False)
-    with pytest.raises(FetchError, match="connection failed after 2 attempts"):
+    with pytest.raises(FetchError, match="connection failed after 2 attempts") as caught:
         http.get("http://127.0.0.1:9/nothing-listens-here")
     assert len(slept) == 1
+    assert str(caught.value).endswith(": connection refused (nothing listens on that port)")
+
+
+def test_a_server_that_never_answers_is_said_to_time_out(silent_host: str) -> None:
+    http, _ = client(timeout=0.3, retries=0, respect_robots=False)
+    with pytest.raises(FetchError) as caught:
+        http.get(silent_host + "/slow?token=EAAGsecret")
+    assert str(caught.value).endswith("connection failed after 1 attempts: timed out waiting for the answer")
+    assert "EAAGsecret" not in str(caught.value)
 
 
 def test_a_deadline_stops_retries_whose_back_off_would_pass_it(httpserver: HTTPServer) -> None:
