@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import duckdb
@@ -35,6 +35,7 @@ from werkzeug.exceptions import SecurityError
 from errors import InputError, StoreError
 from review import auth, queries
 from review.export import FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
+from review.paging import paginate
 from review.queries import LABELS, LOCAL_TZ, Filters
 from review.render import highlight, per_day_svg
 from store.db import connect, writer
@@ -94,7 +95,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.jinja_env.autoescape = True
     app.jinja_env.globals.update(
-        local_time=_local_time, excerpt=_excerpt, highlight=highlight, web_link=web_link
+        local_time=_local_time, excerpt=_excerpt, highlight=highlight, web_link=web_link, text_lang=text_lang
     )
     db_lock = threading.Lock()  # one DuckDB connection at a time in this process
 
@@ -162,14 +163,14 @@ def create_app(
 
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
-        error = None
+        error, username = None, ""
         if request.method == "POST":
             username = request.form.get("username", "").strip()
             password = request.form.get("password", "")
             if failures.blocked(username):
                 log.warning("login for %r refused: too many failures", username)
                 message = "Too many failed attempts; wait a few minutes and try again."
-                return render_template("login.html", error=message), 429
+                return render_template("login.html", error=message, username=username), 429
             with db_lock:
                 epoch = auth.authenticate(db_path, username, password)
             failures.record(username, ok=epoch is not None)
@@ -181,7 +182,8 @@ def create_app(
                 return redirect(_safe_next(request.args.get("next")))
             log.warning("failed login for %r from %s", username, request.remote_addr)
             error = "Wrong username or password."
-        return render_template("login.html", error=error), (401 if error else 200)
+        # A refused login keeps the name typed (never the password).
+        return render_template("login.html", error=error, username=username), (401 if error else 200)
 
     @app.post("/logout")
     def logout() -> Any:
@@ -190,24 +192,25 @@ def create_app(
 
     @app.get("/")
     def index() -> Any:
-        filters, form, errors = parse_filters(request.args)
-        page = max(1, _int(request.args.get("page"), 1))
+        filters, form, errors, ignored = parse_filters(request.args)
         first, last = _chart_range(filters)
         chart_filters = Filters(**{**_filters_dict(filters), "since": first, "until": last})
         con = db()
         total = queries.count_flagged(con, filters)
-        rows = queries.select_page(con, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        page = paginate(request.args.get("page"), total, PAGE_SIZE)
+        rows = queries.select_page(con, filters, limit=PAGE_SIZE, offset=page.offset)
         counts = queries.per_day(con, chart_filters)
         choices = queries.filter_choices(con)
         release()
-        session["list_query"] = urlencode(_query_pairs(request.args, with_page=True))
         query = _query_pairs(request.args)
+        session["list_query"] = urlencode([*query, ("page", str(page.number))] if page.number > 1 else query)
+        # The files hold what the page shows: values the page ignored are left out of their links,
+        # since /export refuses them rather than ignore them.
+        applied = [(k, v) for k, v in query if k not in ignored]
         return render_template(
             "list.html",
             rows=rows,
-            total=total,
             page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
             form=form,
             errors=errors,
             choices=choices,
@@ -220,12 +223,11 @@ def create_app(
             chart_last=last,
             query=query,
             page_link=lambda n: url_for("index") + "?" + urlencode([*query, ("page", str(n))]),
-            export_link=lambda fmt: url_for("export") + "?" + urlencode([*query, ("format", fmt)]),
+            export_link=lambda fmt: url_for("export") + "?" + urlencode([*applied, ("format", fmt)]),
         )
 
-    @app.get("/item")
-    def item() -> Any:
-        source, external_id = request.args.get("source", ""), request.args.get("id", "")
+    def show_item(source: str, external_id: str, *, draft: dict[str, Any] | None = None) -> str:
+        """The item page; ``draft`` is a refused decision, shown again in its form to be put right."""
         con = db()
         found = queries.get_item(con, source, external_id)
         if found is None:
@@ -246,11 +248,16 @@ def create_app(
                 label: next((a for a in answers if a["label"] == label), None) for label in LABELS
             },
             labels=LABELS,
-            here=request.full_path,
+            here=url_for("item", source=source, id=external_id),
             back=back,
             statuses=REVIEW_STATUSES,
             targets=targets,
+            draft=draft or {},
         )
+
+    @app.get("/item")
+    def item() -> Any:
+        return show_item(request.args.get("source", ""), request.args.get("id", ""))
 
     @app.post("/item/decide")
     def decide() -> Any:
@@ -269,10 +276,19 @@ def create_app(
                     forwarded_to=request.form.get("forwarded_to"),
                     with_duplicates=request.form.get("duplicates") == "1",
                 )
-            also = f" (and {written - 1} near-duplicate{'s' if written > 2 else ''})" if written > 1 else ""
-            flash(f"Saved: {status}{also}.")
         except InputError as exc:
-            flash(f"Not saved: {exc}")
+            # Not a redirect: the page comes back with the form as the reviewer left it (a note can
+            # be 4000 characters, too long to carry in the session cookie to the next request).
+            draft = {
+                "refused": f"Not saved: {exc}",
+                "status": status,
+                "note": request.form.get("note", ""),
+                "forwarded_to": request.form.get("forwarded_to", ""),
+                "duplicates": request.form.get("duplicates") == "1",
+            }
+            return show_item(source, external_id, draft=draft), 422
+        also = f" (and {written - 1} near-duplicate{'s' if written > 2 else ''})" if written > 1 else ""
+        flash(f"Saved: {status}{also}.")
         return redirect(url_for("item", source=source, id=external_id))
 
     @app.get("/second-look")
@@ -287,25 +303,21 @@ def create_app(
                 floor = min(1.0, max(0.0, float(request.args["floor"])))
             except ValueError:
                 abort(400, description="The lowest score must be a number between 0 and 1.")
-        page = max(1, _int(request.args.get("page"), 1))
         con = db()
         total, kazakh = queries.count_unsure(con, label, floor=floor, lang=lang)
-        rows = queries.select_unsure(
-            con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-        )
+        page = paginate(request.args.get("page"), total, PAGE_SIZE)
+        rows = queries.select_unsure(con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=page.offset)
         choices = queries.filter_choices(con)
         answered = queries.recent_answers(con, label)
         release()
         query = [("label", label), ("floor", f"{floor:g}")] + ([("lang", lang)] if lang else [])
-        here = url_for("second_look") + "?" + urlencode([*query, ("page", str(page))])
+        here = url_for("second_look") + "?" + urlencode([*query, ("page", str(page.number))])
         return render_template(
             "second_look.html",
             rows=rows,
-            total=total,
             kazakh=None if lang else kazakh,
             answered=answered,
             page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
             label=label,
             lang=lang or "",
             floor=floor,
@@ -339,7 +351,7 @@ def create_app(
         fmt = request.args.get("format", "xlsx")
         if fmt not in FORMATS:
             abort(400, description="Unknown export format.")
-        filters, _form, errors = parse_filters(request.args)
+        filters, _form, errors, _ignored = parse_filters(request.args)
         if errors:
             abort(400, description="; ".join(errors))
         # The same reading and writing as `pipeline.py export`, so the page serves the command's file.
@@ -363,9 +375,19 @@ def create_app(
     return app
 
 
-def parse_filters(args: Any) -> tuple[Filters, dict[str, Any], list[str]]:
+class ParsedFilters(NamedTuple):
+    """What parse_filters made of the query: the filters applied, and what was left out and why."""
+
+    filters: Filters
+    form: dict[str, Any]  # the values as typed, to show in the form again
+    errors: list[str]  # one sentence per value left out
+    ignored: frozenset[str]  # the query keys whose values were left out
+
+
+def parse_filters(args: Any) -> ParsedFilters:
     """Filters from query parameters; bad values are dropped and reported, never passed on."""
     errors: list[str] = []
+    ignored: set[str] = set()
     form: dict[str, Any] = {k: args.get(k, "") for k in FILTER_KEYS}
     form["source"] = [s for s in args.getlist("source") if s]
     filters = Filters(sources=form["source"], query=(form["q"] or "").strip()[:200] or None)
@@ -373,30 +395,39 @@ def parse_filters(args: Any) -> tuple[Filters, dict[str, Any], list[str]]:
         filters.label = form["label"]
     elif form["label"]:
         errors.append("unknown label")
+        ignored.add("label")
     if form["status"] in REVIEW_STATUSES:
         filters.status = form["status"]
     elif form["status"]:
         errors.append("unknown status")
+        ignored.add("status")
     filters.lang = form["lang"] or None
     if form["min_score"]:
         try:
             filters.min_score = min(1.0, max(0.0, float(form["min_score"])))
         except ValueError:
             errors.append("the minimum score must be a number between 0 and 1")
+            ignored.add("min_score")
     for key in ("since", "until"):
         if form[key]:
             try:
                 setattr(filters, key, date.fromisoformat(form[key]))
             except ValueError:
                 errors.append(f"{key} must be a date like 2026-11-25")
-    if form["period"] and not filters.since:
-        days = _int(form["period"], 0)
-        if days > 0:
-            filters.since = _today() - timedelta(days=days - 1)
+                ignored.add(key)
+    from_period = bool(form["period"]) and not filters.since and _int(form["period"], 0) > 0
+    if from_period:
+        filters.since = _today() - timedelta(days=_int(form["period"], 0) - 1)
     if filters.since and filters.until and filters.since > filters.until:
-        errors.append("the date range is empty")
-        filters.until = None
-    return filters, form, errors
+        # Neither date is more likely the slip than the other: leave both out, and say so.
+        start = filters.since.isoformat() + (" (the first day of the period)" if from_period else "")
+        errors.append(
+            f"the date range from {start} to {filters.until.isoformat()} is empty, so both dates "
+            "are left out and items of every date are shown"
+        )
+        ignored.update(("since", "until", "period"))
+        filters.since = filters.until = None
+    return ParsedFilters(filters, form, errors, frozenset(ignored))
 
 
 def _today() -> date:
@@ -415,9 +446,8 @@ def _filters_dict(filters: Filters) -> dict[str, Any]:
     return {name: getattr(filters, name) for name in Filters.__slots__}
 
 
-def _query_pairs(args: Any, *, with_page: bool = False) -> list[tuple[str, str]]:
-    keys = (*FILTER_KEYS, "page") if with_page else FILTER_KEYS
-    return [(k, v) for k in keys for v in args.getlist(k) if v]
+def _query_pairs(args: Any) -> list[tuple[str, str]]:
+    return [(k, v) for k in FILTER_KEYS for v in args.getlist(k) if v]
 
 
 def _safe_next(target: str | None) -> str:
@@ -432,6 +462,14 @@ def web_link(url: str | None) -> str | None:
     if url and url.strip().lower().startswith(("https://", "http://")):
         return url.strip()
     return None
+
+
+def text_lang(lang: str | None) -> str:
+    """The HTML ``lang`` of an item's text: the page is English, the items Russian or Kazakh.
+
+    The classifier also says "mixed" and "other", which name no language: "" (unknown) for those.
+    """
+    return lang if lang in ("ru", "kk") else ""
 
 
 def _int(value: str | None, default: int) -> int:

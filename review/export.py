@@ -43,8 +43,10 @@ from store.db import reader
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx", "json", "parquet")
+# Bare media types: the response adds "; charset=utf-8" to text types itself (werkzeug's
+# get_content_type), and a charset written here as well came out twice in the header.
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
     "parquet": "application/vnd.apache.parquet",

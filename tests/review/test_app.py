@@ -159,8 +159,8 @@ def test_confirm_reject_forward_keep_history(logged_in: FlaskClient, review_db: 
     resp = logged_in.post("/item/decide", data={**item, "status": "confirmed", "note": "<i>проверить</i>"})
     assert resp.status_code == 302
     resp = logged_in.post("/item/decide", data={**item, "status": "forwarded", "note": ""})
-    page = logged_in.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "Not saved: say to whom the item is forwarded" in page
+    assert resp.status_code == 422
+    assert "Not saved: say to whom the item is forwarded" in resp.get_data(as_text=True)
     logged_in.post("/item/decide", data={**item, "status": "forwarded", "forwarded_to": "Антикор, отдел 2"})
     assert _reviews(review_db) == [
         ("dept-facebook", "fb-7", "confirmed", None, "aigerim", "<i>проверить</i>"),
@@ -172,7 +172,7 @@ def test_confirm_reject_forward_keep_history(logged_in: FlaskClient, review_db: 
     body = logged_in.get("/", query_string={"status": "forwarded"}).get_data(as_text=True)
     assert '<span id="total">1</span>' in body
     bad = logged_in.post("/item/decide", data={**item, "status": "approved"})
-    assert "Not saved: unknown review status" in logged_in.get(bad.headers["Location"]).get_data(as_text=True)
+    assert bad.status_code == 422 and "Not saved: unknown review status" in bad.get_data(as_text=True)
     assert len(_reviews(review_db)) == 2
 
 
@@ -296,3 +296,20 @@ def test_without_the_proxy_option_the_cookie_works_over_plain_http(
     cookies = resp.headers.getlist("Set-Cookie")
     assert any(c.startswith("monitor_review=") for c in cookies)
     assert not any("Secure" in c for c in cookies)
+
+
+def test_pages_declare_english_and_mark_the_language_of_item_text(
+    review_db: Path, logged_in: FlaskClient
+) -> None:
+    item = "/item?source=dept-facebook&id=fb-7"
+    pages = {path: logged_in.get(path).get_data(as_text=True) for path in ("/", item, "/second-look")}
+    anonymous = create_app(review_db, secret_key="test-secret-" + "x" * 32, testing=True).test_client()
+    pages["/login"] = anonymous.get("/login").get_data(as_text=True)
+    for path, page in pages.items():
+        assert page.startswith('<!doctype html>\n<html lang="en">'), path
+    # The items themselves are Russian or Kazakh; "mixed" and "other" name no language.
+    assert '<div class="body" lang="kk">Әкімдіктегі' in pages[item]
+    assert re.search(r'id=fb-7" lang="kk">\s*Әкімдіктегі', pages["/"])
+    assert re.search(r'id=a-100" lang="ru">\s*<strong>Ямы', pages["/"])
+    assert 'id=wa-3" lang="">' in pages["/"]  # "mixed": unknown, not English
+    assert 'id=a-100-c2" lang="kk">' in pages["/second-look"]

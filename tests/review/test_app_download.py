@@ -195,3 +195,55 @@ def test_session_check_leaves_the_connection_free_for_the_export(review_db: Path
             assert len(read_export(con, Filters(label="corruption"), fmt)) == 5
     finally:
         con.close()
+
+
+def test_an_empty_date_range_leaves_out_both_dates_in_the_list_chart_and_files(reviewer: FlaskClient) -> None:
+    everything = reviewer.get("/").get_data(as_text=True)
+    chart = re.search(r"Flagged per day, [^<]+", everything).group(0)
+    files = _page_downloads(reviewer, {})
+    for query, start in (
+        ({"since": _days_ago(0), "until": _days_ago(3)}, _days_ago(0)),  # was: From kept, To dropped
+        ({"since": _days_ago(1), "until": _days_ago(30)}, _days_ago(1)),
+        ({"period": "7", "until": _days_ago(20)}, f"{_days_ago(6)} (the first day of the period)"),
+    ):
+        page = reviewer.get("/", query_string=query).get_data(as_text=True)
+        assert (
+            f'<p class="error" role="alert">Ignored: the date range from {start} to {query["until"]} is empty, '
+            "so both dates are left out and items of every date are shown</p>"
+        ) in page, query
+        assert '<span id="total">8</span>' in page and chart in page, query
+        # The form keeps the dates as typed, to be put right; the files hold what the page shows.
+        assert f'id="f-until" type="date" value="{query["until"]}"' in page
+        assert "since=" not in page.split('id="export-csv"')[1].split(">")[0]
+        got = _page_downloads(reviewer, query)
+        assert {fmt: got[fmt] for fmt in ("csv", "json", "parquet")} == {
+            fmt: files[fmt] for fmt in ("csv", "json", "parquet")
+        }, query
+        assert _sheet(got["xlsx"], "flagged") == _sheet(files["xlsx"], "flagged")
+        assert _about(got["xlsx"]) == _about(files["xlsx"])  # no dates among the filters named
+        # Asked for directly, the file still refuses the range rather than guess.
+        assert reviewer.get("/export", query_string={**query, "format": "csv"}).status_code == 400
+
+
+def test_a_value_the_page_ignores_stays_out_of_its_download_links(reviewer: FlaskClient) -> None:
+    query = {"label": "everything", "lang": "kk"}
+    page = reviewer.get("/", query_string=query).get_data(as_text=True)
+    assert "Ignored: unknown label" in page
+    link = re.search(r'id="export-json" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link == "/export?lang=kk&format=json"
+    resp = reviewer.get(link)
+    assert resp.status_code == 200
+    assert {item["external_id"] for item in json.loads(resp.data)} == {"fb-7"}
+
+
+def test_each_download_names_its_media_type_once(reviewer: FlaskClient) -> None:
+    expected = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "json": "application/json",
+        "parquet": "application/vnd.apache.parquet",
+    }
+    for fmt, content_type in expected.items():
+        resp = reviewer.get("/export", query_string={"format": fmt})
+        assert resp.status_code == 200
+        assert resp.headers.getlist("Content-Type") == [content_type], fmt

@@ -277,3 +277,36 @@ def test_second_look_takes_a_yes_for_a_kazakh_comment_the_model_did_not_flag(
     finally:
         con.close()
     assert answers == [("a-100-c2", "infrastructure", True, 0.35, "aigerim")]
+
+
+def test_a_refused_forward_keeps_the_note_the_reviewer_typed(
+    server: str, browser: object, review_db: Path, password: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    d = browser
+    d.get(server + "/item?source=city-portal&id=a-100")  # type: ignore[attr-defined]
+    _log_in(d, password)
+    _wait(d, lambda d: d.find_element(By.ID, "note"))
+    note = "\nЖол жөнделмеген: <b>люк</b> ашық\nекінші жол"
+    d.find_element(By.ID, "note").send_keys(note)  # type: ignore[attr-defined]
+    # As when the script did not load: the form goes out without its check in the browser.
+    d.execute_script(  # type: ignore[attr-defined]
+        "document.getElementById('decision').requestSubmit(document.getElementById('forward'))"
+    )
+    _wait(d, lambda d: d.find_element(By.ID, "decision-refused"))
+    assert d.find_element(By.ID, "decision-refused").text == "Not saved: say to whom the item is forwarded"  # type: ignore[attr-defined]
+    assert d.find_element(By.ID, "note").get_property("value") == note  # type: ignore[attr-defined]
+    assert d.switch_to.active_element.get_attribute("id") == "forwarded-to"  # type: ignore[attr-defined]
+    assert "chosen" in d.find_element(By.ID, "forward").get_attribute("class")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "forwarded-to").send_keys("Акимат, отдел ЖКХ")  # type: ignore[attr-defined]
+    d.find_element(By.ID, "forward").click()  # type: ignore[attr-defined]
+    _wait(d, _text_is(By.ID, "current-status", "forwarded"))
+    assert d.find_element(By.ID, "note").get_property("value") == ""  # type: ignore[attr-defined]
+    con = duckdb.connect(str(review_db), read_only=True)
+    try:
+        rows = con.execute("SELECT status, forwarded_to, note FROM reviews").fetchall()
+    finally:
+        con.close()
+    sent = note.strip().replace("\n", "\r\n")  # a browser sends a textarea's lines with CRLF
+    assert rows == [("forwarded", "Акимат, отдел ЖКХ", sent)]

@@ -175,7 +175,10 @@ def test_the_page_lists_close_calls_and_takes_answers(logged_in: FlaskClient, cl
     assert '<span id="total">1</span>' in page
     assert _answers(close_calls) == [("tg-city", "610", "corruption", True, "aigerim")]
     answered = page.split('id="answered"')[1]  # found again below the list, to change the answer
-    assert 'href="/item?source=tg-city&amp;id=610">текст 610</a>' in answered and ">yes</td>" in answered
+    assert (
+        'href="/item?source=tg-city&amp;id=610" lang="kk">текст 610</a>' in answered
+        and ">yes</td>" in answered
+    )
     # bad answers: no token, an unknown answer, an unknown label, a way off the site
     assert logged_in.post("/judge", data={**answer, "csrf_token": "", "answer": "no"}).status_code == 400
     assert logged_in.post("/judge", data={**answer, "answer": "maybe"}).status_code == 400

@@ -1,0 +1,116 @@
+"""A form the page refuses comes back as the reviewer filled it in: nothing typed is lost."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+
+import duckdb
+import pytest
+from flask.testing import FlaskClient
+
+from review.app import create_app
+
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# A note as a reviewer may write it: Kazakh and Russian, lines, markup-like text, a leading newline.
+NOTE = "\nАкимат: <b>жол</b> & «люк»\nекінші жол — тексеру керек"
+
+
+def _token(client: FlaskClient, path: str) -> str:
+    match = TOKEN_RE.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def _reviews(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT external_id, status, forwarded_to, note FROM reviews").fetchall()
+
+
+@pytest.fixture
+def client(review_db: Path) -> FlaskClient:
+    """A test client of an app over the fixture database."""
+    return create_app(review_db, secret_key="test-secret-" + "f" * 32, testing=True).test_client()
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, password: str) -> FlaskClient:
+    """The client after a successful login as aigerim."""
+    data = {"username": "aigerim", "password": password, "csrf_token": _token(client, "/login")}
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+def _decision_form(page: str) -> str:
+    return page.split('id="decision"')[1].split("</form>")[0]
+
+
+def _button(form: str, button_id: str) -> str:
+    return re.search(rf'<button [^>]*id="{button_id}"[^>]*>', form).group(0)
+
+
+def test_a_forward_without_a_recipient_comes_back_with_the_note_and_choices(
+    logged_in: FlaskClient, review_db: Path
+) -> None:
+    token = _token(logged_in, "/item?source=tg-news&id=77")
+    resp = logged_in.post(
+        "/item/decide",
+        data={"csrf_token": token, "source": "tg-news", "id": "77", "status": "forwarded",
+              "note": NOTE, "forwarded_to": "   ", "duplicates": "1"},
+    )  # fmt: skip
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "Not saved: say to whom the item is forwarded" in page
+    form = _decision_form(page)
+    # The browser drops one newline right after <textarea>: the note's own leading newline survives.
+    assert f'maxlength="4000">\n{escape(NOTE, quote=False)}</textarea>' in form
+    assert "<b>жол</b>" not in page
+    to = re.search(r'<input name="forwarded_to"[^>]*>', form).group(0)
+    assert 'value="   "' in to and 'aria-invalid="true"' in to and "autofocus" in to
+    assert re.search(r'<input type="checkbox"[^>]*id="with-duplicates" checked>', form)
+    assert "chosen" in _button(form, "forward") and "chosen" not in _button(form, "confirm")
+    # The yes/no forms still lead back to this item, not to the address the refused form went to.
+    assert 'name="next" value="/item?source=tg-news&amp;id=77"' in page
+    assert _reviews(review_db) == []
+
+
+def test_every_refusal_of_a_decision_keeps_what_was_typed(logged_in: FlaskClient, review_db: Path) -> None:
+    token = _token(logged_in, "/item?source=dept-facebook&id=fb-7")
+    item = {"csrf_token": token, "source": "dept-facebook", "id": "fb-7"}
+    resp = logged_in.post(
+        "/item/decide", data={**item, "status": "approved", "note": NOTE, "forwarded_to": "Антикор"}
+    )
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "Not saved: unknown review status" in page
+    form = _decision_form(page)
+    assert f"\n{escape(NOTE, quote=False)}</textarea>" in form
+    assert 'value="Антикор"' in form
+    assert "chosen" not in form  # no button of the form stands for "approved"
+    # An item that does not exist has no page to come back to.
+    resp = logged_in.post("/item/decide", data={**item, "id": "nothing", "status": "confirmed", "note": NOTE})
+    assert resp.status_code == 404
+    assert _reviews(review_db) == []
+    # Once it is put right, it is saved as typed, and the next form starts empty.
+    resp = logged_in.post(
+        "/item/decide", data={**item, "status": "forwarded", "note": NOTE, "forwarded_to": "Антикор"}
+    )
+    assert resp.status_code == 302
+    assert _reviews(review_db) == [("fb-7", "forwarded", "Антикор", NOTE.strip())]
+    form = _decision_form(logged_in.get(resp.headers["Location"]).get_data(as_text=True))
+    assert 'maxlength="4000">\n</textarea>' in form and 'value=""' in form and "chosen" not in form
+
+
+def test_a_refused_login_keeps_the_name_but_never_the_password(client: FlaskClient) -> None:
+    resp = client.post(
+        "/login",
+        data={"username": "aigerim", "password": "wrong-password", "csrf_token": _token(client, "/login")},
+    )
+    assert resp.status_code == 401
+    page = resp.get_data(as_text=True)
+    assert re.search(r'<input name="username"[^>]*value="aigerim"', page)
+    assert "wrong-password" not in page
+    assert re.search(r'<input name="password"[^>]*autofocus', page)
+    fresh = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<input name="username"[^>]*value=""[^>]* autofocus', fresh)
