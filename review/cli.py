@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from classify.lang import LANGS
 from errors import InputError
 
 STATUSES = ("new", "confirmed", "rejected", "forwarded")
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="from this day (Asia/Almaty)")
     p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="up to and including this day")
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
-    p.add_argument("--lang", help="only this language (ru, kk, mixed, other)")
+    p.add_argument("--lang", choices=LANGS, help="only this language")
     p.add_argument("--status", choices=STATUSES, help="only items whose latest review status is this")
     p.add_argument("--search", metavar="TEXT", help="only items whose text, title or author contains TEXT")
     p.add_argument(
@@ -130,7 +131,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {n} reviewer-labelled rows to {args.out}")
         return 0
     from review.export import export_to_file
-    from review.queries import Filters
+    from review.queries import Filters, filter_choices
+    from store.db import reader
+
+    if args.source:
+        # a misspelt source would give an empty file that looks like a quiet week
+        with reader(db) as con:
+            known = filter_choices(con)["sources"]
+        unknown = [s for s in args.source if s not in known]
+        if unknown:
+            raise InputError(
+                f"no item of source {', '.join(map(repr, unknown))} in the database "
+                f"(its sources: {', '.join(known) or 'none yet'})",
+                path=str(db),
+            )
 
     filters = Filters(
         label=args.label,
@@ -195,8 +209,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from review.auth import add_user, check_username
 
     check_username(args.username)
-    add_user(_db(args), args.username, _read_password(args))
+    db = _db(args)
+    new = not db.exists()
+    add_user(db, args.username, _read_password(args))
     print(f"user {args.username} added")
+    if new:  # right before the first run; after a typo in --db, a stray file
+        print(f"note: there was no database at {db}; it was created for this user", file=sys.stderr)
     return 0
 
 

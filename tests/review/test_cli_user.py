@@ -23,8 +23,10 @@ def test_add_from_stdin_and_env_list_and_passwd(tmp_path: Path) -> None:
     done = run_cli("user", "add", "aigerim", "--db", str(db), "--password-stdin", stdin="Жаңа-пароль-1\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "user aigerim added"
+    assert done.stderr.strip() == f"note: there was no database at {db}; it was created for this user"
     done = run_cli("user", "add", "nurlan", "--db", str(db), env={"MONITOR_PASSWORD": "Жаңа-пароль-1"})
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # the database was there
     hashes = _hashes(db)
     assert set(hashes) == {"aigerim", "nurlan"}
     assert all(h.startswith("scrypt:") for h in hashes.values())

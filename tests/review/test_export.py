@@ -148,6 +148,10 @@ def test_cli_export_last_weeks_confirmed_corruption(review_db: Path, tmp_path: P
     [
         (["--min-score", "2"], "minimum score 2.0 is outside 0..1"),
         (["--since", "2026-11-20", "--until", "2026-11-01"], "the date range is empty"),
+        (
+            ["--source", "tg-city", "--source", "tg-citi"],
+            "no item of source 'tg-citi' in the database (its sources: ",
+        ),
     ],
 )
 def test_cli_export_bad_filters_are_one_line_errors(
@@ -160,6 +164,14 @@ def test_cli_export_bad_filters_are_one_line_errors(
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_export_lang_is_one_of_the_classifiers_languages(review_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    done = run_cli("export", "--db", str(review_db), "--format", "csv", "--out", str(out), "--lang", "xx")
+    assert done.returncode == 2  # argparse's usage error
+    assert "argument --lang: invalid choice: 'xx' (choose from 'ru', 'kk', 'mixed', 'other')" in done.stderr
+    assert not out.exists()
 
 
 def test_cli_export_all_duplicates_and_repeated_source(review_db: Path, tmp_path: Path) -> None:
