@@ -10,6 +10,7 @@ import calendar
 import email.utils
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -29,8 +30,24 @@ OPTIONAL = frozenset({"min_delay", "user_agent", "max_bytes", "max_entries"})
 _FULL_TEXT_KEYS = ("yandex_full-text", "yandex_fulltext", "turbo_content")
 
 
+# Elements that start a new line of text; all others (b, i, a, span, em, strong, code…) stay inline.
+_BLOCKS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog"),
+        *("div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hr"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "html", "li", "main", "nav", "ol", "p", "pre"),
+        *("section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul"),
+    }
+)
+_CELLS = frozenset({"td", "th"})  # cells of one row: words apart, on the row's line
+_LINE = "\n"
+
+
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment, one line per text node, whitespace collapsed."""
+    """Visible text of an HTML fragment: a line per block element or <br>, inline markup kept inline.
+
+    Whitespace in the source, newlines too, collapses to one space within a line.
+    """
     if "<" not in html and "&" not in html:
         return " ".join(html.split())
     import lxml.html
@@ -39,10 +56,36 @@ def html_to_text(html: str) -> str:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return " ".join(html.split())
-    for tag in root.xpath(".//script|.//style|.//noscript"):
+    for tag in root.xpath(".//script|.//style|.//noscript|.//comment()|.//processing-instruction()"):
         tag.drop_tree()  # keeps the text that follows the tag
-    lines = (" ".join(chunk.split()) for chunk in "\n".join(root.itertext()).split("\n"))
-    return "\n".join(line for line in lines if line)
+    pieces: list[str] = []
+    # iterwalk (elements only), not recursion: a feed may nest deeper than Python's recursion limit
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        name = element.tag.rpartition(":")[2].lower()  # "xhtml:p" in Atom xhtml content
+        if event == "start":
+            if name in _BLOCKS or name == "br":
+                pieces.append(_LINE)
+            elif name in _CELLS:
+                pieces.append(" ")
+            if element.text:
+                pieces.append(_spaces(element.text))
+        else:
+            if name in _BLOCKS:
+                pieces.append(_LINE)
+            elif name in _CELLS:
+                pieces.append(" ")
+            if element is not root and element.tail:
+                pieces.append(_spaces(element.tail))
+    lines = (" ".join(line.split()) for line in "".join(pieces).split(_LINE))
+    return _LINE.join(line for line in lines if line)
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _spaces(text: str) -> str:
+    """Source whitespace (newlines included) as single spaces: only elements break lines."""
+    return _WHITESPACE.sub(" ", text)
 
 
 def _entry_time(entry: Any) -> datetime | None:

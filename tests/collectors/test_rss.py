@@ -6,9 +6,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from testutil import FIXTURES
 
-from collectors.rss import parse_feed, parse_well_formed, parse_with_feedparser
+from collectors.item import Item
+from collectors.rss import html_to_text, parse_feed, parse_well_formed, parse_with_feedparser
 from errors import ParseError
 
 
@@ -95,3 +98,97 @@ def test_shared_feeds_agree_on_both_paths(shared_dir) -> None:
         fast = parse_well_formed(body, source="s", feed_url="f")
         slow = parse_with_feedparser(body, source="s", feed_url="f")
         assert [f[:5] for f in _fields(fast)] == [f[:5] for f in _fields(slow)], path.name
+
+
+def _rss(*items: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Лента</title>'
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def _atom(*entries: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Лента</title>'
+        + "".join(entries)
+        + "</feed>"
+    ).encode()
+
+
+def _both_paths(body: bytes) -> list[Item]:
+    """The entries as the lxml path reads them, after checking that feedparser reads the same."""
+    fast = parse_well_formed(body, source="s", feed_url="f")
+    assert fast is not None
+    slow = parse_with_feedparser(body, source="s", feed_url="f")
+    assert _fields(fast) == _fields(slow)
+    assert [i.raw for i in fast] == [i.raw for i in slow]
+    return fast
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p><b>Взятка</b> в акимате</p>", "Взятка в акимате"),
+        (
+            '<a href="http://test.invalid/blog">Айгерім Сәтбаева</a>:\n    "Жөндеуден кейін люктердің\n'
+            '    айналасында шұңқырлар қалды."\n',
+            'Айгерім Сәтбаева: "Жөндеуден кейін люктердің айналасында шұңқырлар қалды."',
+        ),
+        (
+            "Жители <em>жалуются</em> на <strong>ямы</strong>, <i>лифты</i> и <span>свет</span>"
+            " (<code>ЖКХ</code>, <u>акимат</u>, <abbr>ЦОН</abbr>).",
+            "Жители жалуются на ямы, лифты и свет (ЖКХ, акимат, ЦОН).",
+        ),
+        ("<p>Первый абзац.</p><p>Второй абзац.</p>", "Первый абзац.\nВторой абзац."),
+        ("Строка одна<br>строка две<br/>строка три", "Строка одна\nстрока две\nстрока три"),
+        ("<h2>Заголовок</h2><div>Текст <b>жирный</b>.</div>", "Заголовок\nТекст жирный."),
+        ("<ul><li>Пункт <a href='#'>один</a></li><li>Пункт два</li></ul>", "Пункт один\nПункт два"),
+        ("<blockquote>Цитата</blockquote>после", "Цитата\nпосле"),
+        (
+            "<table><tr><td>Улица</td><td>Абая</td></tr><tr><th>Дом</th><td>5</td></tr></table>",
+            "Улица Абая\nДом 5",
+        ),
+        ("<p>Текст <!-- комментарий --> дальше</p>", "Текст дальше"),
+        ("<p>  много   пробелов\n\n и переводов\tстрок  </p>", "много пробелов и переводов строк"),
+        ("а&nbsp;б &amp; в", "а б & в"),
+        ("просто текст\nв две строки", "просто текст в две строки"),
+    ],
+)
+def test_html_to_text_keeps_inline_markup_inline(html: str, expected: str) -> None:
+    assert html_to_text(html) == expected
+
+
+def test_feed_text_keeps_inline_markup_inline() -> None:
+    description = (
+        "&lt;p&gt;&lt;b&gt;Взятка&lt;/b&gt; в акимате: &lt;a href='http://test.invalid/x'&gt;подробнее&lt;/a&gt;"
+        ".&lt;/p&gt;&lt;p&gt;Второй\n абзац.&lt;/p&gt;"
+    )
+    body = _rss(
+        f"<item><guid>t-1</guid><title>&lt;b&gt;Взятка&lt;/b&gt; в акимате</title>"
+        f"<description>{description}</description></item>"
+    )
+    (item,) = _both_paths(body)
+    assert item.text == "Взятка в акимате: подробнее.\nВторой абзац."
+    assert item.title == "Взятка в акимате"
+
+
+def test_atom_xhtml_content_keeps_inline_markup_inline() -> None:
+    body = _atom(
+        '<entry><id>a-1</id><title>Новость</title><content type="xhtml">'
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p><b>Взятка</b> в <a href="#">акимате</a></p>'
+        "<p>Второй абзац</p></div></content></entry>"
+    )
+    (item,) = parse_well_formed(body, source="s", feed_url="f") or []
+    assert item.text == "Взятка в акимате\nВторой абзац"
+
+
+_WORDS = st.lists(st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі", min_size=1), min_size=1)
+
+
+@given(_WORDS, st.lists(st.sampled_from(["b", "i", "a", "span", "em", "strong", "code"]), min_size=1))
+def test_inline_markup_never_splits_a_line(words: list[str], tags: list[str]) -> None:
+    html = " ".join(f"<{tags[n % len(tags)]}>{word}</{tags[n % len(tags)]}>" for n, word in enumerate(words))
+    assert html_to_text(f"<p>{html}</p>") == " ".join(words)
