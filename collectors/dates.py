@@ -1,10 +1,13 @@
 """Dates as news portals print them, in Russian and Kazakh, turned into timezone-aware datetimes.
 
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
-``25.11.2026 14:35``, ISO 8601. Relative forms, computed from the fetch time ``now``: ``сегодня в
-10:15``, ``вчера``, ``позавчера``, ``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``,
-``3 сағат бұрын``, ``жаңа ғана``. A wall-clock time without an offset is read in Asia/Almaty:
-UTC+6 until 2024-03-01 00:00, UTC+5 since (Kazakhstan moved to a single zone that day).
+``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``).
+Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
+``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``.
+
+A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
+(Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
+is kept as given.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import calendar
 import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 log = logging.getLogger(__name__)
@@ -111,8 +115,52 @@ KK_MONTHS = {
     "қараша": 11,
     "желтоқсан": 12,
 }
-_MONTH_WORD = r"([а-яёәіңғүұқөһ]+)\.?"
-_TIME = r"(?:\D{0,12}?(\d{1,2})[:.](\d{2})(?!\d))?"
+# RFC 822 dates in feeds; read only with a year next to them ("may" alone is a word, not a month).
+EN_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_EN_MONTH_WORDS = {
+    **{name: number for number, name in enumerate(EN_MONTHS, 1)},
+    **{name[:3]: number for number, name in enumerate(EN_MONTHS, 1)},
+    "sept": 9,
+}
+# Zones that RFC 822 names, and Moscow time as Russian pages print it; numeric offsets are read as such.
+_ZONE_HOURS = {
+    "z": 0,
+    "ut": 0,
+    "utc": 0,
+    "gmt": 0,
+    "est": -5,
+    "edt": -4,
+    "cst": -6,
+    "cdt": -5,
+    "mst": -7,
+    "mdt": -6,
+    "pst": -8,
+    "pdt": -7,
+    "msk": 3,
+    "мск": 3,
+}
+_MONTH_WORD = r"([^\W\d_]+)\.?"  # any script: Cyrillic, English in RFC 822
+# A zone name (optionally with an offset: "UTC+5", "GMT+06:00"), or a numeric offset after a space
+# ("+0500"): "10:00-12:00" is a time range, not 10:00 at UTC-12.
+_ZONE = (
+    r"(?:\s*(?P<zone>(?:" + "|".join(_ZONE_HOURS) + r")(?![^\W\d_])(?:\s*[+-]\d{1,2}(?::?\d{2})?)?"
+    r"|(?<=\s)[+-]\d{2}:?\d{2}(?!\d)))?"
+)
+_TIME = r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _ZONE + ")?"
+_ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
 
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?",
@@ -182,7 +230,9 @@ _DAY_WORDS = {
 _JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
 
 
-def _month(word: str) -> int | None:
+@lru_cache(maxsize=512)
+def _month(word: str, with_year: bool = True) -> int | None:
+    """The month a word names; English names need a year ("may" is also a word)."""
     word = word.lower().rstrip(".")
     for stem, number in KK_MONTHS.items():
         if word.startswith(stem):
@@ -193,7 +243,36 @@ def _month(word: str) -> int | None:
     for stem, number in RU_MONTHS.items():
         if word.startswith(stem) and (best is None or len(stem) > best[0]):
             best = (len(stem), number)
-    return best[1] if best else None
+    if best:
+        return best[1]
+    if not with_year:
+        return None
+    return _EN_MONTH_WORDS.get(word)
+
+
+def _zone(text: str | None) -> tzinfo | None:
+    """The fixed offset a zone text gives ("+0500", "GMT", "UTC+6", "мск"), or None if it is not one."""
+    m = _ZONE_PARTS.fullmatch(text or "")
+    if not m or not text:
+        return None
+    name, sign, hours, minutes = m.groups()
+    offset = timedelta(hours=_ZONE_HOURS.get(name, 0))
+    if sign:
+        extra = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if int(minutes or 0) >= 60 or extra > timedelta(hours=14):
+            return None
+        offset += extra if sign == "+" else -extra
+    return UTC if not offset else timezone(offset)
+
+
+def _at(d: date, m: re.Match[str], tz: tzinfo) -> datetime:
+    """``d`` at the clock time of a match of ``_TIME``, in its zone if it names one, else in ``tz``."""
+    hour, minute, second = (m.group(key) for key in ("hour", "minute", "second"))
+    try:
+        t = time(int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        t = time(0, 0)
+    return datetime.combine(d, t, tzinfo=_zone(m.group("zone")) or tz)
 
 
 def _local(d: date, hour: int | None, minute: int | None, tz: tzinfo) -> datetime | None:
@@ -299,7 +378,7 @@ def _unit(word: str, table: dict[str, str]) -> str | None:
 
 
 def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) -> datetime | None:
-    """An absolute date in ``text`` (words in Russian/Kazakh, dd.mm.yyyy, ISO 8601), or None."""
+    """An absolute date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822), or None."""
     low = text.lower().replace("ё", "е")
     iso = parse_iso(text)
     if iso is not None:
@@ -308,29 +387,29 @@ def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) 
     if m and _month(m.group(3)):
         d = _make_date(int(m.group(1)), _month(m.group(3)) or 0, int(m.group(2)))
         if d:
-            return _local(d, _int(m.group(4)), _int(m.group(5)), tz)
+            return _at(d, m, tz)
     for m in _DMY_WORDS.finditer(low):
         month = _month(m.group(2))
         if month:
             d = _make_date(int(m.group(3)), month, int(m.group(1)))
             if d:
-                return _local(d, _int(m.group(4)), _int(m.group(5)), tz)
+                return _at(d, m, tz)
     m = _DMY_DOTS.search(low)
     if m:
         d = _make_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         if d:
-            return _local(d, _int(m.group(4)), _int(m.group(5)), tz)
+            return _at(d, m, tz)
     if now is not None:
         # "25 ноября, 14:35": the year of the fetch, or the year before if that lies in the future
         for m in _DM_WORDS.finditer(low):
-            month = _month(m.group(2))
+            month = _month(m.group(2), with_year=False)
             if month:
                 local_now = now.astimezone(tz)
                 d = _make_date(local_now.year, month, int(m.group(1)))
                 if d and d > local_now.date():
                     d = _make_date(local_now.year - 1, month, int(m.group(1)))
                 if d:
-                    return _local(d, _int(m.group(3)), _int(m.group(4)), tz)
+                    return _at(d, m, tz)
     return None
 
 

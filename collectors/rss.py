@@ -6,18 +6,17 @@ unchanged) and yields nothing; entries already stored are not rewritten by the u
 
 from __future__ import annotations
 
-import calendar
-import email.utils
 import hashlib
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
 from collectors.base import CollectContext
+from collectors.dates import parse_date
 from collectors.item import Item
 from errors import ParseError
 
@@ -88,12 +87,9 @@ def _spaces(text: str) -> str:
     return _WHITESPACE.sub(" ", text)
 
 
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    return None
+def _published(value: str | None, now: datetime | None) -> datetime | None:
+    """An entry's date as ``collectors.dates`` reads it (zone-less times are Almaty time)."""
+    return parse_date(value, now) if value else None
 
 
 def _entry_text(entry: Any) -> tuple[str, str]:
@@ -113,19 +109,24 @@ def _entry_text(entry: Any) -> tuple[str, str]:
     return "", "none"
 
 
-def parse_feed(body: bytes, *, source: str, feed_url: str) -> list[Item]:
+def parse_feed(body: bytes, *, source: str, feed_url: str, now: datetime | None = None) -> list[Item]:
     """Items from a feed document; ParseError when the body is not a feed.
 
     Well-formed RSS 2.0, RSS 1.0 and Atom documents are read with lxml (about twenty times faster);
-    anything else goes through feedparser, which recovers what it can from broken markup.
+    anything else goes through feedparser, which recovers what it can from broken markup. ``now``
+    (default: the current time) is the fetch time that relative dates count back from.
     """
     if not body.strip():
         raise ParseError("empty body where a feed was expected", source=source, url=feed_url)
-    items = parse_well_formed(body, source=source, feed_url=feed_url)
-    return items if items is not None else parse_with_feedparser(body, source=source, feed_url=feed_url)
+    items = parse_well_formed(body, source=source, feed_url=feed_url, now=now)
+    if items is not None:
+        return items
+    return parse_with_feedparser(body, source=source, feed_url=feed_url, now=now)
 
 
-def parse_with_feedparser(body: bytes, *, source: str, feed_url: str) -> list[Item]:
+def parse_with_feedparser(
+    body: bytes, *, source: str, feed_url: str, now: datetime | None = None
+) -> list[Item]:
     """The tolerant path: feedparser, for feeds lxml cannot read as XML."""
     import feedparser
 
@@ -152,9 +153,9 @@ def parse_with_feedparser(body: bytes, *, source: str, feed_url: str) -> list[It
 
         author = entry.get("author") or (entry.get("author_detail") or {}).get("name")
         tags = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
-        items.append(
-            _item(source, feed_url, ext_id, link, title, author, _entry_time(entry), text, origin, tags)
-        )
+        # the date as the feed wrote it: feedparser's *_parsed fields take a zone-less time as UTC
+        date = entry.get("published") or entry.get("updated") or entry.get("created")
+        items.append(_item(source, feed_url, ext_id, link, title, author, date, text, origin, tags, now=now))
     if parsed.get("bozo"):
         reason = str(parsed.get("bozo_exception", "")).splitlines()[0:1]
         if not items:
@@ -172,11 +173,14 @@ def _item(
     link: str | None,
     title: str | None,
     author: str | None,
-    published: datetime | None,
+    date: str | None,
     text: str,
     origin: str,
     tags: list[str],
+    *,
+    now: datetime | None,
 ) -> Item:
+    """The Item of one entry; ``date`` as the feed wrote it, ``now`` the fetch time."""
     if not ext_id:
         ext_id = "sha:" + hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()[:24]
     return Item(
@@ -186,7 +190,7 @@ def _item(
         url=link,
         title=title,
         author=author or None,
-        published_at=published,
+        published_at=_published(date, now),
         text=text or title or "",
         raw={"feed": feed_url, "text_from": origin, "tags": tags},
     )
@@ -209,23 +213,9 @@ def _text_of(node: Any) -> str:
     return (node.text or "").strip() if node is not None else ""
 
 
-def _rfc822(value: str) -> datetime | None:
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return _iso(value)
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _iso(value: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def parse_well_formed(body: bytes, *, source: str, feed_url: str) -> list[Item] | None:
+def parse_well_formed(
+    body: bytes, *, source: str, feed_url: str, now: datetime | None = None
+) -> list[Item] | None:
     """Items of a well-formed RSS/Atom document, or None when lxml cannot read it as one."""
     try:
         root = etree.fromstring(body, _PARSER)
@@ -234,13 +224,13 @@ def parse_well_formed(body: bytes, *, source: str, feed_url: str) -> list[Item] 
     tag = etree.QName(root).localname if isinstance(root.tag, str) else ""
     if tag == "rss" or tag == "RDF":
         entries = root.findall("./channel/item") or root.findall("rss1:item", _NS)
-        return [_rss_item(e, source, feed_url) for e in entries]
+        return [_rss_item(e, source, feed_url, now) for e in entries]
     if root.tag == _ATOM + "feed":
-        return [_atom_item(e, source, feed_url) for e in root.findall("atom:entry", _NS)]
+        return [_atom_item(e, source, feed_url, now) for e in root.findall("atom:entry", _NS)]
     return None
 
 
-def _rss_item(entry: Any, source: str, feed_url: str) -> Item:
+def _rss_item(entry: Any, source: str, feed_url: str, now: datetime | None) -> Item:
     def first(*paths: str) -> str:
         for path in paths:
             value = _text_of(entry.find(path, _NS))
@@ -264,15 +254,13 @@ def _rss_item(entry: Any, source: str, feed_url: str) -> Item:
     link = first("link", "rss1:link") or None
     ext_id = _text_of(guid) or entry.get(f"{{{_NS['rdf']}}}about") or link
     date = first("pubDate", "dc:date")
-    published = _rfc822(date) if date else None
     tags = [_text_of(c) for c in entry.findall("category") if _text_of(c)]
     title = html_to_text(first("title", "rss1:title")) or None
-    return _item(
-        source, feed_url, ext_id, link, title, first("author", "dc:creator"), published, text, origin, tags
-    )
+    author = first("author", "dc:creator")
+    return _item(source, feed_url, ext_id, link, title, author, date, text, origin, tags, now=now)
 
 
-def _atom_item(entry: Any, source: str, feed_url: str) -> Item:
+def _atom_item(entry: Any, source: str, feed_url: str, now: datetime | None) -> Item:
     def content(node: Any) -> str:
         if node is None:
             return ""
@@ -294,9 +282,7 @@ def _atom_item(entry: Any, source: str, feed_url: str) -> Item:
     title = html_to_text(content(entry.find("atom:title", _NS))) or None
     author = _text_of(entry.find("atom:author/atom:name", _NS))
     ext_id = _text_of(entry.find("atom:id", _NS)) or link
-    return _item(
-        source, feed_url, ext_id, link, title, author, _iso(date) if date else None, text, origin, tags
-    )
+    return _item(source, feed_url, ext_id, link, title, author, date, text, origin, tags, now=now)
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -306,6 +292,6 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     if resp.not_modified:
         log.info("%s: feed unchanged", ctx.source.name)
         return
-    items = parse_feed(resp.content, source=ctx.source.name, feed_url=url)
+    items = parse_feed(resp.content, source=ctx.source.name, feed_url=url, now=ctx.now)
     limit = ctx.source.get("max_entries")
     yield from items[:limit] if limit else items

@@ -130,3 +130,41 @@ def test_round_trip_dd_mm_yyyy(moment: datetime) -> None:
 def test_any_text_gives_none_or_an_aware_datetime(text: str) -> None:
     got = parse_date(text, NOW)
     assert got is None or got.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Wed, 25 Nov 2026 14:35:00 +0500", at(2026, 11, 25, 14, 35)),
+        ("Wed, 25 Nov 2026 14:35:00 GMT", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        ("Wed, 25 Nov 2026 14:35:00 -0000", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        (
+            "Tue, 24 Nov 2026 23:35:00 EST",
+            datetime(2026, 11, 24, 23, 35, tzinfo=timezone(timedelta(hours=-5))),
+        ),
+        ("Wed, 25 Nov 2026 14:35:00", at(2026, 11, 25, 14, 35)),  # zone-less: Almaty time
+        ("Thu, 25 Jan 2024 14:35:00", at(2024, 1, 25, 14, 35, tz=PLUS6)),  # before the 2024 change
+        ("25 September 2025", at(2025, 9, 25)),
+    ],
+)
+def test_english_rfc822_dates(text: str, expected: datetime) -> None:
+    got = parse_date(text, NOW)
+    assert got == expected, text
+    assert got is not None and got.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "25 ноября 2026, 10:00-12:00",  # a time range, not 10:00 at UTC-12
+        "25 ноября 2026, 10:00 - 12:00",
+        "25.11.2026 10:00 -12",
+    ],
+)
+def test_a_time_range_is_not_an_offset(text: str) -> None:
+    assert parse_date(text, NOW) == at(2026, 11, 25, 10, 0)
+
+
+@pytest.mark.parametrize("text", ["5 may", "5 km 2026"])
+def test_short_words_are_months_only_next_to_a_year(text: str) -> None:
+    assert parse_date(text, NOW) is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,6 +13,8 @@ from testutil import FIXTURES
 from collectors.item import Item
 from collectors.rss import html_to_text, parse_feed, parse_well_formed, parse_with_feedparser
 from errors import ParseError
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the fetch time
 
 
 def test_city_feed_golden() -> None:
@@ -120,9 +122,9 @@ def _atom(*entries: str) -> bytes:
 
 def _both_paths(body: bytes) -> list[Item]:
     """The entries as the lxml path reads them, after checking that feedparser reads the same."""
-    fast = parse_well_formed(body, source="s", feed_url="f")
+    fast = parse_well_formed(body, source="s", feed_url="f", now=NOW)
     assert fast is not None
-    slow = parse_with_feedparser(body, source="s", feed_url="f")
+    slow = parse_with_feedparser(body, source="s", feed_url="f", now=NOW)
     assert _fields(fast) == _fields(slow)
     assert [i.raw for i in fast] == [i.raw for i in slow]
     return fast
@@ -192,3 +194,49 @@ _WORDS = st.lists(st.text(alphabet="абвгдеёжзийклмнопрстуф
 def test_inline_markup_never_splits_a_line(words: list[str], tags: list[str]) -> None:
     html = " ".join(f"<{tags[n % len(tags)]}>{word}</{tags[n % len(tags)]}>" for n, word in enumerate(words))
     assert html_to_text(f"<p>{html}</p>") == " ".join(words)
+
+
+ALMATY_1435 = datetime(2026, 11, 25, 9, 35, tzinfo=UTC)  # 14:35 in Almaty (UTC+5)
+
+
+@pytest.mark.parametrize(
+    ("element", "expected"),
+    [
+        # no zone: a wall-clock time in Asia/Almaty, as collectors.dates reads it everywhere
+        ("<pubDate>Wed, 25 Nov 2026 14:35:00</pubDate>", ALMATY_1435),
+        ("<dc:date>2026-11-25T14:35:00</dc:date>", ALMATY_1435),
+        ("<pubDate>Thu, 25 Jan 2024 14:35:00</pubDate>", datetime(2024, 1, 25, 8, 35, tzinfo=UTC)),  # +06
+        # an explicit zone or offset is kept as given
+        ("<pubDate>Wed, 25 Nov 2026 14:35:00 GMT</pubDate>", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        ("<pubDate>Wed, 25 Nov 2026 14:35:00 +0000</pubDate>", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        ("<pubDate>Wed, 25 Nov 2026 15:35:00 +0600</pubDate>", ALMATY_1435),
+        ("<dc:date>2026-11-25T14:35:00Z</dc:date>", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        ("<dc:date>2026-11-25T14:35:00+05:00</dc:date>", ALMATY_1435),
+    ],
+)
+def test_rss_dates_without_a_zone_are_almaty_time(element: str, expected: datetime) -> None:
+    (item,) = _both_paths(_rss(f"<item><guid>d-1</guid><title>Новость</title>{element}</item>"))
+    assert item.published_at == expected
+
+
+def test_explicit_offsets_are_kept() -> None:
+    (item,) = _both_paths(
+        _rss("<item><guid>d-1</guid><pubDate>Wed, 25 Nov 2026 15:35:00 +0600</pubDate></item>")
+    )
+    assert item.published_at is not None
+    assert item.published_at.utcoffset() == timedelta(hours=6)
+
+
+@pytest.mark.parametrize(
+    ("element", "expected"),
+    [
+        ("<published>2026-11-25T14:35:00</published>", ALMATY_1435),
+        ("<updated>2026-11-25T14:35:00</updated>", ALMATY_1435),
+        ("<published>2026-11-25T14:35:00Z</published>", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        ("<published>2026-11-25T15:35:00+06:00</published>", ALMATY_1435),
+    ],
+)
+def test_atom_dates_without_a_zone_are_almaty_time(element: str, expected: datetime) -> None:
+    body = _atom(f"<entry><id>a-1</id><title>Новость</title>{element}</entry>")
+    (item,) = _both_paths(body)
+    assert item.published_at == expected
