@@ -1,7 +1,8 @@
 """Dates as news portals print them, in Russian and Kazakh, turned into timezone-aware datetimes.
 
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
-``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``).
+``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
+``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``).
 Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
 ``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``.
 
@@ -135,6 +136,8 @@ _EN_MONTH_WORDS = {
     **{name[:3]: number for number, name in enumerate(EN_MONTHS, 1)},
     "sept": 9,
 }
+# Kazakh abbreviations are the first three letters ("қар." for "қараша"), as CLDR gives them.
+_KK_ABBREVIATIONS = {name[:3]: number for name, number in KK_MONTHS.items()}
 # Zones that RFC 822 names, and Moscow time as Russian pages print it; numeric offsets are read as such.
 _ZONE_HOURS = {
     "z": 0,
@@ -232,7 +235,7 @@ _JUST_NOW = ("только что", "жаңа ғана", "жана гана", "�
 
 @lru_cache(maxsize=512)
 def _month(word: str, with_year: bool = True) -> int | None:
-    """The month a word names; English names need a year ("may" is also a word)."""
+    """The month a word names; abbreviations that are also words ("мам", "там", "may") need a year."""
     word = word.lower().rstrip(".")
     for stem, number in KK_MONTHS.items():
         if word.startswith(stem):
@@ -247,7 +250,7 @@ def _month(word: str, with_year: bool = True) -> int | None:
         return best[1]
     if not with_year:
         return None
-    return _EN_MONTH_WORDS.get(word)
+    return _EN_MONTH_WORDS.get(word) or _KK_ABBREVIATIONS.get(word)
 
 
 def _zone(text: str | None) -> tzinfo | None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.dates import ALMATY, AlmatyRule, parse_date, shift
+from collectors.dates import ALMATY, KK_MONTHS, AlmatyRule, parse_date, shift
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 14:00 in Almaty (UTC+5)
 PLUS5 = timezone(timedelta(hours=5))
@@ -135,6 +135,28 @@ def test_any_text_gives_none_or_an_aware_datetime(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # RFC 822 as Russian and Kazakh feeds print it: abbreviated weekday and month, an offset
+        ("Ср, 25 ноя 2026 14:35:00 +0500", at(2026, 11, 25, 14, 35)),
+        ("Ср, 25 нояб. 2026 14:35:00 +0000", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+        ("Вт, 24 ноя 2026 21:05:30 +0600", datetime(2026, 11, 24, 21, 5, 30, tzinfo=PLUS6)),
+        ("ср, 25 қар. 2026 14:35:00 +0500", at(2026, 11, 25, 14, 35)),
+        ("Жм, 3 там 2025 08:00:00 +0500", at(2025, 8, 3, 8, 0)),
+        ("дс, 12 қаң. 2026 09:00:00", at(2026, 1, 12, 9, 0)),  # no offset: Almaty time
+        # zone names and offsets after a Russian date
+        ("25 ноября 2026 в 10:00 мск", datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=3)))),
+        ("25.11.2026 10:00 UTC+6", datetime(2026, 11, 25, 10, 0, tzinfo=PLUS6)),
+        ("25.11.2026 10:00:15 GMT", datetime(2026, 11, 25, 10, 0, 15, tzinfo=UTC)),
+    ],
+)
+def test_rfc822_like_forms_keep_their_offset(text: str, expected: datetime) -> None:
+    got = parse_date(text, NOW)
+    assert got == expected, text
+    assert got is not None and got.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("Wed, 25 Nov 2026 14:35:00 +0500", at(2026, 11, 25, 14, 35)),
         ("Wed, 25 Nov 2026 14:35:00 GMT", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
         ("Wed, 25 Nov 2026 14:35:00 -0000", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
@@ -165,6 +187,12 @@ def test_a_time_range_is_not_an_offset(text: str) -> None:
     assert parse_date(text, NOW) == at(2026, 11, 25, 10, 0)
 
 
-@pytest.mark.parametrize("text", ["5 may", "5 km 2026"])
+def test_every_kazakh_month_and_its_abbreviation() -> None:
+    for name, number in KK_MONTHS.items():
+        assert parse_date(f"5 {name} 2025", NOW) == at(2025, number, 5), name
+        assert parse_date(f"5 {name[:3]}. 2025", NOW) == at(2025, number, 5), name[:3]
+
+
+@pytest.mark.parametrize("text", ["у 5 мам было", "5 там", "5 may", "5 km 2026"])
 def test_short_words_are_months_only_next_to_a_year(text: str) -> None:
     assert parse_date(text, NOW) is None

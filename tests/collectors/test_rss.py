@@ -240,3 +240,20 @@ def test_atom_dates_without_a_zone_are_almaty_time(element: str, expected: datet
     body = _atom(f"<entry><id>a-1</id><title>Новость</title>{element}</entry>")
     (item,) = _both_paths(body)
     assert item.published_at == expected
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "25.11.2026 14:35",
+        "Ср, 25 ноя 2026 14:35:00 +0500",
+        "ср, 25 қар. 2026 14:35:00 +0500",
+        "Ср, 25 ноя 2026 13:35:00 +0400",
+        "25 ноября 2026, 14:35",
+    ],
+)
+def test_rss_dates_in_other_forms(date: str) -> None:
+    (item,) = _both_paths(
+        _rss(f"<item><guid>d-1</guid><title>Новость</title><pubDate>{date}</pubDate></item>")
+    )
+    assert item.published_at == ALMATY_1435
