@@ -2,7 +2,8 @@
 
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
-``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``).
+``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
+typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
 Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
 ``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``.
 
@@ -136,8 +137,6 @@ _EN_MONTH_WORDS = {
     **{name[:3]: number for number, name in enumerate(EN_MONTHS, 1)},
     "sept": 9,
 }
-# Kazakh abbreviations are the first three letters ("қар." for "қараша"), as CLDR gives them.
-_KK_ABBREVIATIONS = {name[:3]: number for name, number in KK_MONTHS.items()}
 # Zones that RFC 822 names, and Moscow time as Russian pages print it; numeric offsets are read as such.
 _ZONE_HOURS = {
     "z": 0,
@@ -155,7 +154,7 @@ _ZONE_HOURS = {
     "msk": 3,
     "мск": 3,
 }
-_MONTH_WORD = r"([^\W\d_]+)\.?"  # any script: Cyrillic, English in RFC 822
+_MONTH_WORD = r"([^\W\d_]+)\.?"  # any script: Cyrillic, Latin Kazakh, English in RFC 822
 # A zone name (optionally with an offset: "UTC+5", "GMT+06:00"), or a numeric offset after a space
 # ("+0500"): "10:00-12:00" is a time range, not 10:00 at UTC-12.
 _ZONE = (
@@ -233,6 +232,28 @@ _DAY_WORDS = {
 _JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
 
 
+def _bare(word: str) -> str:
+    """A Kazakh word as typed without Kazakh letters: "қараша", "караша" and "qarasha" give "караша"."""
+    # classify.normalise holds the project's one Latin->Cyrillic and Kazakh->Russian letter mapping;
+    # it imports only the standard library, and is imported here, late, to keep `--help` fast.
+    from classify.normalise import WITHOUT_KAZAKH_LETTERS, latin_to_cyrillic
+
+    if re.search(r"[a-z\u00c0-\u024f]", word):
+        word = latin_to_cyrillic(word)
+    # й and и both stand for the Latin "i" ("qyrkúiek" -> "қыркүиек", the month is "қыркүйек")
+    return word.translate(WITHOUT_KAZAKH_LETTERS).replace("й", "и")
+
+
+_LOCATIVE = frozenset({"", "да", "де", "та", "те"})
+
+
+@lru_cache(maxsize=1)
+def _bare_kk_months() -> tuple[dict[str, int], dict[str, int]]:
+    """Kazakh month names and their abbreviations (the first three letters), as ``_bare`` spells them."""
+    names = {_bare(name): number for name, number in KK_MONTHS.items()}
+    return names, {stem[:3]: number for stem, number in names.items()}
+
+
 @lru_cache(maxsize=512)
 def _month(word: str, with_year: bool = True) -> int | None:
     """The month a word names; abbreviations that are also words ("мам", "там", "may") need a year."""
@@ -248,9 +269,15 @@ def _month(word: str, with_year: bool = True) -> int | None:
             best = (len(stem), number)
     if best:
         return best[1]
-    if not with_year:
-        return None
-    return _EN_MONTH_WORDS.get(word) or _KK_ABBREVIATIONS.get(word)
+    if with_year and word in _EN_MONTH_WORDS:
+        return _EN_MONTH_WORDS[word]
+    names, abbreviations = _bare_kk_months()
+    bare = _bare(word)
+    for stem, number in names.items():
+        # without a year, the name or its locative ("карашада") only: "5 казанских" is not October
+        if bare.startswith(stem) and (with_year or bare[len(stem) :] in _LOCATIVE):
+            return number
+    return abbreviations.get(bare) if with_year else None
 
 
 def _zone(text: str | None) -> tzinfo | None:

@@ -187,12 +187,62 @@ def test_a_time_range_is_not_an_offset(text: str) -> None:
     assert parse_date(text, NOW) == at(2026, 11, 25, 10, 0)
 
 
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("5 кантар 2026", 1),
+        ("5 акпан 2026", 2),
+        ("5 наурыз 2026", 3),
+        ("5 сауир 2026", 4),
+        ("5 мамыр 2026", 5),
+        ("5 маусым 2026", 6),
+        ("5 шилде 2026", 7),
+        ("5 тамыз 2026", 8),
+        ("5 кыркуйек 2026", 9),
+        ("5 казан 2026", 10),
+        ("5 караша 2026", 11),
+        ("5 желтоксан 2025", 12),
+    ],
+)
+def test_kazakh_months_typed_without_kazakh_letters(text: str, month: int) -> None:
+    got = parse_date(text, NOW)
+    assert got is not None, text
+    assert (got.month, got.day) == (month, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("25 караша 2026, 10:00", at(2026, 11, 25, 10, 0)),
+        ("1 желтоксан 2025", at(2025, 12, 1)),
+        ("2026 жылгы 25 карашада 09:10", at(2026, 11, 25, 9, 10)),
+        ("20 караша, 18:00", at(2026, 11, 20, 18, 0)),  # no year
+        ("20 карашада", at(2026, 11, 20)),
+        ("12 шiлде 2025", at(2025, 7, 12)),  # Latin i among Cyrillic letters
+        ("ср, 25 кар. 2026 14:35:00 +0500", at(2026, 11, 25, 14, 35)),
+        # Latin script: the 2021 alphabet, the 2018 acute alphabet, informal spellings
+        ("25 qaraşa 2026", at(2026, 11, 25)),
+        ("5 qańtar 2026", at(2026, 1, 5)),
+        ("3 sáýir 2025", at(2025, 4, 3)),
+        ("30 qyrkúiek 2025", at(2025, 9, 30)),
+        ("12 shilde 2025", at(2025, 7, 12)),
+        ("16 jeltoqsan 2025", at(2025, 12, 16)),
+        ("16 zheltoksan 2025", at(2025, 12, 16)),
+        ("25 karasha 2026, 10:00", at(2026, 11, 25, 10, 0)),
+    ],
+)
+def test_kazakh_month_spellings(text: str, expected: datetime) -> None:
+    got = parse_date(text, NOW)
+    assert got == expected, text
+    assert got is not None and got.utcoffset() == expected.utcoffset()
+
+
 def test_every_kazakh_month_and_its_abbreviation() -> None:
     for name, number in KK_MONTHS.items():
         assert parse_date(f"5 {name} 2025", NOW) == at(2025, number, 5), name
         assert parse_date(f"5 {name[:3]}. 2025", NOW) == at(2025, number, 5), name[:3]
 
 
-@pytest.mark.parametrize("text", ["у 5 мам было", "5 там", "5 may", "5 km 2026"])
+@pytest.mark.parametrize("text", ["у 5 мам было", "5 там", "5 may", "в 3 кар", "5 казанских", "5 km 2026"])
 def test_short_words_are_months_only_next_to_a_year(text: str) -> None:
     assert parse_date(text, NOW) is None

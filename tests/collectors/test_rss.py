@@ -250,6 +250,7 @@ def test_atom_dates_without_a_zone_are_almaty_time(element: str, expected: datet
         "ср, 25 қар. 2026 14:35:00 +0500",
         "Ср, 25 ноя 2026 13:35:00 +0400",
         "25 ноября 2026, 14:35",
+        "25 караша 2026, 14:35",
     ],
 )
 def test_rss_dates_in_other_forms(date: str) -> None:
