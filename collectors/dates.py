@@ -9,7 +9,8 @@ Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15`
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
-is kept as given.
+is kept as given. ``parse_date`` and ``parse_absolute`` give only publication times: a date before
+1990 or more than a day after ``now`` is None (see ``publication_time``).
 """
 
 from __future__ import annotations
@@ -164,6 +165,11 @@ _ZONE = (
 _TIME = r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _ZONE + ")?"
 _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
 
+# The rule for publication times: nothing on the web we collect is older, and a clock or a zone
+# mistake puts a date hours ahead, not days.
+EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?",
     re.IGNORECASE,
@@ -305,6 +311,19 @@ def _at(d: date, m: re.Match[str], tz: tzinfo) -> datetime:
     return datetime.combine(d, t, tzinfo=_zone(m.group("zone")) or tz)
 
 
+def publication_time(
+    when: datetime | None, now: datetime | None = None, text: str | None = None
+) -> datetime | None:
+    """``when`` if it can be a publication time: not before 1990, at most a day after ``now``."""
+    if when is None:
+        return None
+    latest = (now or datetime.now(UTC)) + FUTURE_TOLERANCE
+    if EARLIEST_PUBLICATION <= when <= latest:
+        return when
+    log.debug("%r is not a publication time (before 1990 or more than a day ahead)", text or when)
+    return None
+
+
 def _local(d: date, hour: int | None, minute: int | None, tz: tzinfo) -> datetime | None:
     try:
         t = time(hour or 0, minute or 0)
@@ -407,8 +426,8 @@ def _unit(word: str, table: dict[str, str]) -> str | None:
     return best[1] if best else None
 
 
-def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) -> datetime | None:
-    """An absolute date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822), or None."""
+def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
+    """What ``parse_absolute`` reads, before the publication-time rule; year-less forms need ``now``."""
     low = text.lower().replace("ё", "е")
     iso = parse_iso(text)
     if iso is not None:
@@ -443,18 +462,25 @@ def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) 
     return None
 
 
+def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) -> datetime | None:
+    """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822)."""
+    return publication_time(_absolute(text, tz, now), now, text)
+
+
 def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMATY) -> datetime | None:
-    """Any supported date form in ``text`` as an aware datetime; relative forms count back from ``now``."""
+    """Any supported date form in ``text`` as an aware datetime; relative forms count back from ``now``.
+
+    None when ``text`` holds no date, or one that cannot be a publication time (``publication_time``).
+    """
     if not text or not text.strip():
         return None
     if now is None:
         now = datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    found = parse_absolute(text, tz, now=None)
-    if found is not None:
-        return found
-    found = parse_relative(text, now, tz)
-    if found is not None:
-        return found
-    return parse_absolute(text, tz, now=now)
+    found = _absolute(text, tz, now=None)
+    if found is None:
+        found = parse_relative(text, now, tz)
+    if found is None:
+        found = _absolute(text, tz, now=now)
+    return publication_time(found, now, text)

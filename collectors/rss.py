@@ -114,7 +114,7 @@ def parse_feed(body: bytes, *, source: str, feed_url: str, now: datetime | None 
 
     Well-formed RSS 2.0, RSS 1.0 and Atom documents are read with lxml (about twenty times faster);
     anything else goes through feedparser, which recovers what it can from broken markup. ``now``
-    (default: the current time) is the fetch time that relative dates count back from.
+    (default: the current time) is the fetch time that dates are checked against.
     """
     if not body.strip():
         raise ParseError("empty body where a feed was expected", source=source, url=feed_url)
@@ -180,9 +180,13 @@ def _item(
     *,
     now: datetime | None,
 ) -> Item:
-    """The Item of one entry; ``date`` as the feed wrote it, ``now`` the fetch time."""
+    """The Item of one entry; ``date`` as the feed wrote it, checked against the fetch time ``now``."""
     if not ext_id:
         ext_id = "sha:" + hashlib.sha256(f"{title}\x1f{text}".encode()).hexdigest()[:24]
+    published = _published(date, now)
+    raw: dict[str, Any] = {"feed": feed_url, "text_from": origin, "tags": tags}
+    if date and published is None:
+        raw["unread_date"] = date  # unreadable, or not a publication time: kept for a person to look at
     return Item(
         source=source,
         kind="entry",
@@ -190,9 +194,9 @@ def _item(
         url=link,
         title=title,
         author=author or None,
-        published_at=_published(date, now),
+        published_at=published,
         text=text or title or "",
-        raw={"feed": feed_url, "text_from": origin, "tags": tags},
+        raw=raw,
     )
 
 

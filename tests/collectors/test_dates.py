@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.dates import ALMATY, KK_MONTHS, AlmatyRule, parse_date, shift
+from collectors.dates import ALMATY, KK_MONTHS, AlmatyRule, parse_absolute, parse_date, shift
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 14:00 in Almaty (UTC+5)
 PLUS5 = timezone(timedelta(hours=5))
@@ -113,7 +113,8 @@ def test_shift_by_calendar_months() -> None:
     assert shift(at(2026, 3, 31), "months", 1) == at(2026, 2, 28)
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))  # noqa: DTZ001
+# From the earliest publication time to the last minute of NOW's day in Almaty (within a day of NOW).
+@given(st.datetimes(min_value=datetime(1990, 1, 2), max_value=datetime(2026, 11, 25, 23, 59)))  # noqa: DTZ001
 def test_round_trip_dd_mm_yyyy(moment: datetime) -> None:
     text = moment.strftime("%d.%m.%Y %H:%M")
     got = parse_date(text, NOW)
@@ -246,3 +247,32 @@ def test_every_kazakh_month_and_its_abbreviation() -> None:
 @pytest.mark.parametrize("text", ["у 5 мам было", "5 там", "5 may", "в 3 кар", "5 казанских", "5 km 2026"])
 def test_short_words_are_months_only_next_to_a_year(text: str) -> None:
     assert parse_date(text, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1970-01-01T00:00:00Z",  # epoch 0: a missing date written as zero
+        "Thu, 01 Jan 1970 00:00:00 GMT",
+        "01.01.1989",
+        "31 декабря 1989, 23:00",
+        "40 лет назад",
+        "2099-05-01",
+        "27.11.2026 10:00",  # more than a day after NOW
+        "Sat, 28 Nov 2026 00:00:00 +0500",
+    ],
+)
+def test_not_a_publication_time(text: str) -> None:
+    assert parse_date(text, NOW) is None
+    assert parse_absolute(text, now=NOW) is None
+
+
+def test_publication_time_bounds() -> None:
+    assert parse_date("1990-01-01T00:00:00Z", NOW) == datetime(1990, 1, 1, tzinfo=UTC)
+    assert parse_date("1989-12-31T23:59:59Z", NOW) is None
+    a_day_ahead = NOW + timedelta(days=1)
+    assert parse_date(a_day_ahead.isoformat(), NOW) == a_day_ahead  # tolerated: a clock or zone slip
+    assert parse_date((a_day_ahead + timedelta(minutes=1)).isoformat(), NOW) is None
+    # without a ``now`` the check is against the current time
+    assert parse_absolute("2099-05-01") is None
+    assert parse_absolute("25.11.2026 14:35", now=NOW) == at(2026, 11, 25, 14, 35)

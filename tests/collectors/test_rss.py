@@ -14,7 +14,7 @@ from collectors.item import Item
 from collectors.rss import html_to_text, parse_feed, parse_well_formed, parse_with_feedparser
 from errors import ParseError
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the fetch time
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # the fetch time the dates are checked against
 
 
 def test_city_feed_golden() -> None:
@@ -258,3 +258,33 @@ def test_rss_dates_in_other_forms(date: str) -> None:
         _rss(f"<item><guid>d-1</guid><title>Новость</title><pubDate>{date}</pubDate></item>")
     )
     assert item.published_at == ALMATY_1435
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        "<pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate>",
+        "<dc:date>1970-01-01T00:00:00Z</dc:date>",
+        "<dc:date>2099-05-01</dc:date>",
+        "<pubDate>Fri, 27 Nov 2026 14:35:00 +0500</pubDate>",  # two days after the fetch
+        "<pubDate>не дата</pubDate>",  # unreadable
+    ],
+)
+def test_rss_dates_that_are_not_publication_times(element: str) -> None:
+    (item,) = _both_paths(_rss(f"<item><guid>d-1</guid><title>Новость</title>{element}</item>"))
+    assert item.published_at is None
+    written = element.split(">", 1)[1].rsplit("<", 1)[0]
+    assert item.raw["unread_date"] == written  # kept for a person to look at
+
+
+def test_atom_dates_that_are_not_publication_times() -> None:
+    body = _atom(
+        "<entry><id>a-1</id><title>Новость</title><published>1970-01-01T00:00:00Z</published></entry>"
+    )
+    (item,) = _both_paths(body)
+    assert item.published_at is None and item.raw["unread_date"] == "1970-01-01T00:00:00Z"
+
+
+def test_a_readable_date_keeps_no_raw_copy() -> None:
+    (item,) = _both_paths(_rss("<item><guid>d-1</guid><pubDate>Wed, 25 Nov 2026 14:35:00</pubDate></item>"))
+    assert item.raw == {"feed": "f", "text_from": "none", "tags": []}
