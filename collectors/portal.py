@@ -323,7 +323,7 @@ def _read_feeds(run: _Run, feeds: list[str], add: Callable[[Found], None]) -> No
         try:
             resp = run.fetch(feed)
             run.discovery_ok += 1
-            for item in sorted(parse_feed(resp.content, resp.url), key=_newest_first):
+            for item in sorted(parse_feed(resp.content, resp.url, run.ctx.now), key=_newest_first):
                 add(item)
         except Exception as exc:
             run.fail(feed, exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
@@ -203,8 +203,9 @@ def feed_links(html: str, url: str) -> list[str]:
     return found
 
 
-def parse_feed(content: bytes, url: str) -> list[Found]:
-    """Same-site entry links of an RSS/Atom feed, with their dates."""
+def parse_feed(content: bytes, url: str, now: datetime | None = None) -> list[Found]:
+    """Same-site entry links of an RSS/Atom feed, with their dates (read as the rss collector reads
+    them: a time without a zone is Almaty time)."""
     import feedparser
 
     parsed = feedparser.parse(content)
@@ -216,11 +217,8 @@ def parse_feed(content: bytes, url: str) -> list[Found]:
         target = normalise_url(urljoin(url, link))
         if site_of(target) != site_of(url):
             continue
-        published = None
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")  # feedparser gives UTC
-        if stamp:
-            published = datetime(*stamp[:6], tzinfo=UTC)
-        found.append(Found(target, published))
+        written = entry.get("published") or entry.get("updated")
+        found.append(Found(target, parse_date(written, now) if written else None))
     return found
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -436,6 +436,25 @@ def test_an_article_back_after_one_404_is_watched_as_before(httpserver: HTTPServ
     site.hits.clear()
     run(httpserver, state, now=NOW + timedelta(hours=6))
     assert REMONT in site.hits
+
+
+def test_feed_dates_of_discovered_links_are_read_as_the_rss_collector_reads_them() -> None:
+    from collectors.portal_discovery import parse_feed
+
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Вестник</title>'
+        "<item><link>https://vestnik.example/a.html</link><pubDate>Wed, 25 Nov 2026 14:35:00</pubDate></item>"
+        "<item><link>https://vestnik.example/b.html</link><pubDate>25.11.2026 09:00</pubDate></item>"
+        "<item><link>https://vestnik.example/c.html</link><pubDate>Wed, 25 Nov 2026 14:35:00 +0000</pubDate></item>"
+        "</channel></rss>"
+    ).encode()
+    found = parse_feed(feed, "https://vestnik.example/rss.xml", NOW)
+    almaty = timezone(timedelta(hours=5))
+    assert [(f.url.rsplit("/", 1)[1], f.published) for f in found] == [
+        ("a.html", datetime(2026, 11, 25, 14, 35, tzinfo=almaty)),  # no zone: Almaty time, not UTC
+        ("b.html", datetime(2026, 11, 25, 9, 0, tzinfo=almaty)),  # feedparser reads no date here
+        ("c.html", datetime(2026, 11, 25, 14, 35, tzinfo=UTC)),
+    ]
 
 
 def test_feeds_advertised_by_the_listing_are_read(httpserver: HTTPServer, site: Portal) -> None:
