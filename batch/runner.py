@@ -23,7 +23,7 @@ from collectors.base import CollectContext, SourceConfig
 from collectors.http import DEFAULT_USER_AGENT, HttpClient
 from collectors.item import Item
 from config.sources import Config
-from errors import InputError, MonitorError
+from errors import InputError, MonitorError, StoreError
 from store import runs as runlog
 from store.db import writer
 from store.items import UpsertResult, upsert_items
@@ -138,8 +138,11 @@ def run_source(
         # keep the source's own error, if it had one, in front of the one that stopped recording it
         run.status, run.error = status, f"{run.error}; then {error}" if run.error else error
         run.finished_at = datetime.now(UTC)
-        with writer(db_path) as con:
-            runlog.finish_run(con, run)
+        try:
+            with writer(db_path) as con:
+                runlog.finish_run(con, run)
+        except StoreError as exc:  # a full disk: the row stays 'running' until the next run ends it
+            log.error("%s: the run could not be recorded: %s", source.name, exc)
     return run
 
 
@@ -195,7 +198,11 @@ def _collect(
             client.stats.not_modified,
         )
     run.finished_at = datetime.now(UTC)
-    _finish(db_path, run, state, cursor, validators, failure is None, config)
+    # A database that cannot be written (disk full, locked) is not the source's failure: no back-off,
+    # and no "failed N times in a row" alert blaming it; the cursor is not moved, so the next run
+    # fetches again what could not be stored.
+    blame = failure is not None and not isinstance(failure, StoreError)
+    _finish(db_path, run, state, cursor, validators, failure is None, config, blame=blame)
 
 
 def _finish(
@@ -206,13 +213,15 @@ def _finish(
     validators: dict[str, Any],
     success: bool,
     config: Config,
+    *,
+    blame: bool = True,
 ) -> None:
     if success:
         state.state = {**cursor, "_http": validators}
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    elif run.status != RunStopped.run_status:  # a stop on request is not the source's failure
+    elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
         cap = timedelta(minutes=float(config.settings.get("backoff_cap_minutes", 360)))

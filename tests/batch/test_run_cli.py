@@ -18,6 +18,7 @@ from batch import runner
 from collectors.base import SourceConfig
 from collectors.item import Item
 from config.sources import Config
+from errors import StoreError
 
 CITY = (FIXTURES / "rss" / "city.xml").read_bytes()
 CP1251 = (FIXTURES / "rss" / "cp1251.xml").read_bytes()
@@ -202,6 +203,44 @@ def test_error_while_recording_a_run_still_ends_it(tmp_path: Path, feeds: HTTPSe
     assert status == "failed"
     assert error is not None and "HTTP 500" in error
     assert error.endswith("; then ValueError: could not convert string to float: 'soon'")
+
+
+def test_a_database_that_cannot_be_written_is_not_the_sources_failure(
+    tmp_path: Path, feeds: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "m.duckdb"
+    cfg = unchecked_config(feeds.url_for(""), {"city-rss": {"url": "/city.xml"}}, max_parallel_sources=1)
+
+    def full(con: Any, items: Any) -> Any:
+        raise StoreError("cannot write the database: No space left on device", path=str(db))
+
+    monkeypatch.setattr(runner, "upsert_items", full)
+    (run,) = runner.run_batch(cfg, db)
+    assert (run.status, run.error) == ("failed", f"{db}: cannot write the database: No space left on device")
+    with duckdb.connect(str(db), read_only=True) as con:
+        state = con.execute("SELECT consecutive_failures, next_due FROM source_state").fetchall()
+    assert state == [(0, None)]  # no back-off, no "failed N times in a row" alert for the source
+    monkeypatch.undo()
+    (run,) = runner.run_batch(cfg, db)  # space freed: the next run stores what the failed one fetched
+    assert (run.status, run.new) == ("ok", 3)
+
+
+def test_a_run_that_cannot_even_be_recorded_does_not_stop_the_batch(
+    tmp_path: Path, feeds: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "m.duckdb"
+    cfg = unchecked_config(
+        feeds.url_for(""),
+        {"first": {"url": "/city.xml"}, "second": {"url": "/city.xml"}},
+        max_parallel_sources=1,
+    )
+
+    def full(con: Any, run: Any) -> None:
+        raise StoreError("cannot write the database: No space left on device", path=str(db))
+
+    monkeypatch.setattr(runner.runlog, "finish_run", full)
+    results = runner.run_batch(cfg, db)
+    assert [r.source for r in results] == ["first", "second"]
 
 
 def test_interrupt_still_stops_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
