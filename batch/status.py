@@ -28,9 +28,14 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text[: limit // 3] + " ... " + text[-(limit - limit // 3 - 5) :]
 
 
-def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
-    """Print a table of sources; exit status 1 when any source's last run failed."""
-    now = datetime.now(UTC)
+# Last-run statuses that are the source's failure; ``aborted`` (stopped by SIGTERM or Ctrl-C) is not.
+FAILED = frozenset({"failed", "token", "permission", "throttled"})
+
+
+def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime | None = None) -> int:
+    """Print a table of sources; exit status 1 when any source's last run failed (a run stopped on
+    request, ``aborted``, is not a failure)."""
+    now = now or datetime.now(UTC)
     with reader(db) as con:
         rows = con.execute(
             """
@@ -88,13 +93,13 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
         items,
     ) in rows:
         note = []
-        if status in {"failed", "token", "permission", "throttled", "aborted"}:
+        if status in FAILED:
             bad += 1
         if error:
             note.append(_shorten(error.replace(f"source {name}: ", "", 1)))
         if problems:
             note.append(f"{problems} skipped")
-        if fails and due:
+        if fails and due and due > now:  # a back-off that has ended says nothing
             note.append(f"backing off, next try {_ago(due, now)}")
         if last_ok and status not in {"ok", "partial"}:
             note.append(f"last success {_ago(last_ok, now)}")
@@ -112,10 +117,13 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0) -> int:
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
     print(reviewing)
     if recent:
-        print("\nlast runs:")
+        from collectors.dates import ALMATY
+
+        print("\nlast runs (Asia/Almaty time):")
         for run_id, source, status, started, fetched, new, updated, error in recent:
+            local = (started if started.tzinfo else started.replace(tzinfo=UTC)).astimezone(ALMATY)
             print(
-                f"  #{run_id} {started:%Y-%m-%d %H:%M:%S} {source}: {status}, fetched {fetched}, new {new}, "
+                f"  #{run_id} {local:%Y-%m-%d %H:%M:%S} {source}: {status}, fetched {fetched}, new {new}, "
                 f"updated {updated}{' - ' + error if error else ''}"
             )
     return 1 if bad else 0

@@ -1,0 +1,56 @@
+"""`status`: what it says about a source's last run, its back-off and its exit status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from batch.status import print_status
+from collectors.base import SourceConfig
+from config.sources import Config
+from store import runs as runlog
+from store.db import writer
+
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 11:00 in Almaty
+
+
+def _database(
+    tmp_path: Path, status: str, *, fails: int = 0, due: datetime | None = None
+) -> tuple[Config, Path]:
+    db = tmp_path / "m.duckdb"
+    run = runlog.RunRecord(source="city-rss", kind="rss", started_at=NOW - timedelta(minutes=10))
+    with writer(db) as con:
+        runlog.start_run(con, run)
+        run.status, run.finished_at = status, NOW - timedelta(minutes=9)
+        runlog.finish_run(con, run)
+        runlog.save_state(con, runlog.SourceState("city-rss", consecutive_failures=fails, next_due=due))
+    config = Config(
+        path=None, settings={}, sources=[SourceConfig("city-rss", "rss", {"url": "http://x/f.xml"})]
+    )
+    return config, db
+
+
+@pytest.mark.parametrize(("status", "code"), [("ok", 0), ("partial", 0), ("aborted", 0), ("failed", 1)])
+def test_a_run_stopped_on_request_is_not_a_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], status: str, code: int
+) -> None:
+    config, db = _database(tmp_path, status)
+    assert print_status(config, db, now=NOW) == code
+    assert f"city-rss                 10m ago      {status}" in capsys.readouterr().out
+
+
+def test_back_off_is_shown_while_it_lasts_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, db = _database(tmp_path, "failed", fails=2, due=NOW + timedelta(minutes=12))
+    print_status(config, db, now=NOW)
+    assert "backing off, next try in 12m" in capsys.readouterr().out
+    print_status(config, db, now=NOW + timedelta(minutes=13))
+    assert "backing off" not in capsys.readouterr().out
+
+
+def test_last_runs_are_in_almaty_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, db = _database(tmp_path, "ok")
+    print_status(config, db, last_runs=1, now=NOW)
+    out = capsys.readouterr().out
+    assert "last runs (Asia/Almaty time):\n  #1 2026-11-26 10:50:00 city-rss: ok" in out
