@@ -134,3 +134,30 @@ def test_import_with_debug_logs_every_bad_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert all(f"{path}:{n}: source x: not JSON" in result.stderr for n in range(1, 26))
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    import json
+    import shlex
+    import subprocess
+    import sys
+
+    from testutil import ROOT
+
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(
+        "".join(
+            json.dumps({"id": i, "text": f"Во дворе яма номер {i}"}, ensure_ascii=False) + "\n"
+            for i in range(3000)
+        ),
+        encoding="utf-8",
+    )
+    command = f"{shlex.quote(sys.executable)} {ROOT / 'pipeline.py'} classify --workers 1 < {lines}"
+    done = subprocess.run(
+        ["bash", "-c", f'{command} | head -1; echo "exit ${{PIPESTATUS[0]}}" >&2'],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert json.loads(done.stdout)["id"] == 0
+    assert done.stderr == "exit 141\n"  # no traceback: the reader (`head -1`) has all it wanted
