@@ -156,7 +156,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         status=args.status,
         query=args.search,
     )
-    n = export_to_file(db, filters, args.format, args.out, collapse=not args.all_duplicates)
+    import duckdb
+
+    try:
+        n = export_to_file(db, filters, args.format, args.out, collapse=not args.all_duplicates)
+    except (duckdb.BinderException, duckdb.CatalogException) as exc:  # an older read-only file: no column
+        raise InputError(
+            f"the database predates this version and could not be brought up to date ({str(exc).splitlines()[0]}); "
+            "run any command that writes to it once (e.g. `pipeline.py status` with write access), then export",
+            path=str(db),
+        ) from None
     print(f"wrote {n} rows to {args.out}")
     return 0
 

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -233,3 +234,36 @@ def test_texts_round_trip_through_xlsx_and_csv(text: str) -> None:
     write_records([record], "csv", buffer)
     (row,) = csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8-sig"), newline=""))
     assert row["text"] == ("'" + text if text.startswith(("=", "+", "-", "@")) else text)
+
+
+def test_export_from_an_older_read_only_database_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import duckdb
+
+    import pipeline
+    from errors import StoreError
+    from store import db as store_db
+    from store import migrations
+
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])  # the first version's schema
+    migrations.apply_migrations(con)
+    con.close()
+    monkeypatch.undo()
+    opened = store_db.connect
+
+    def read_only_file(path: Any, *, read_only: bool = False, wait: float = 30.0) -> Any:
+        if not read_only:
+            raise StoreError("cannot open the database: Permission denied", path=str(path))
+        return opened(path, read_only=True, wait=wait)
+
+    monkeypatch.setattr(store_db, "connect", read_only_file)
+    out = tmp_path / "x.csv"
+    assert pipeline.main(["export", "--db", str(old), "--format", "csv", "--out", str(out)]) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith(
+        f"error: {old}: the database predates this version and could not be brought up to date"
+    )
+    assert not out.exists()
