@@ -170,6 +170,8 @@ class HttpClient:
         self.respect_robots = respect_robots
         # url -> {"etag", "last_modified", "hash"}; the runner persists it in the source's state.
         self.validators: dict[str, dict[str, str]] = validators if validators is not None else {}
+        for key in [k for k in self.validators if mask_secrets(k) != k]:  # saved by an older version
+            self.validators[mask_secrets(key)] = self.validators.pop(key)
         self.sleep = sleep
         self.clock = clock  # what a deadline is read against
         self.source = source
@@ -258,7 +260,9 @@ class HttpClient:
         shown = mask_secrets(url)
         self._require_allowed(url, timeout)
         send = dict(headers or {})
-        known = self.validators.get(url) if conditional else None
+        # Kept under the URL with its secrets masked: the validators are saved in source_state, which
+        # analysts read (and the Parquet snapshot copies); a token in a config URL must not land there.
+        known = self.validators.get(mask_secrets(url)) if conditional else None
         if known:
             if known.get("etag"):
                 send["If-None-Match"] = known["etag"]
@@ -303,7 +307,7 @@ class HttpClient:
         if unchanged:
             self.stats.not_modified += 1
         if conditional and resp.status_code < 300:  # only URLs fetched conditionally keep validators
-            self.validators[url] = {
+            self.validators[mask_secrets(url)] = {
                 k: v
                 for k, v in {
                     "etag": resp.headers.get("ETag"),
