@@ -4,6 +4,8 @@ A collector module (one per source kind) exposes:
 
 * ``REQUIRED: frozenset[str]`` and ``OPTIONAL: frozenset[str]``: its config keys besides the common
   ones (``name``, ``kind``, ``schedule``); the config loader rejects unknown keys by name.
+* ``VALUES: dict[str, Expect]``: what the value of each of its own keys must be (the HTTP, URL and
+  watch keys have theirs in config/sources.py); the loader checks them when the file loads.
 * ``collect(ctx: CollectContext) -> Iterator[Item]``: a generator. It reads its cursor from
   ``ctx.state`` (the JSON dict saved after the source's last successful run) and writes the new
   cursor back into the same dict; the runner saves it only when the whole run succeeds. Items are
@@ -12,20 +14,29 @@ A collector module (one per source kind) exposes:
 
 An importer (``pipeline.py import KIND PATH``) is a function
 ``read_export(path, *, source, options, report) -> Iterator[Item]`` that calls
-``report(InputError(..., path=..., line=...))`` for each bad line and goes on with the rest.
+``report(InputError(..., path=..., line=...))`` for each bad line and goes on with the rest. Its
+module declares ``IMPORT_OPTIONS: frozenset[str]`` and their ``VALUES`` in the same way.
+
+The rules below (:class:`Expect` and the generic ones made of it) are what ``VALUES`` are built
+from; they live here because collectors must not import config/.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
+import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collectors.item import Item
-from errors import InputError
+from errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from collectors.http import HttpClient
@@ -64,6 +75,7 @@ class CollectContext:
 class Collector(Protocol):
     REQUIRED: frozenset[str]
     OPTIONAL: frozenset[str]
+    VALUES: dict[str, Expect]
 
     def collect(self, ctx: CollectContext) -> Iterator[Item]: ...
 
@@ -75,3 +87,158 @@ class Importer(Protocol):
     def __call__(
         self, path: Path, *, source: str, options: Mapping[str, Any], report: Report
     ) -> Iterator[Item]: ...
+
+
+# -- what an option's value must be ----------------------------------------------------------------
+# config/sources.py checks every value it has a rule for when the file loads, so a wrong type or
+# range is one line naming the file, the source and the key, not a traceback in the middle of a run.
+
+# A day count or an hour band beyond this is no longer a span of time: a datetime minus 1000 years
+# and more leaves what datetime can hold (OverflowError in the middle of a run).
+MAX_DAYS = 365_000
+MAX_HOURS = MAX_DAYS * 24
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float, and not true or false."""
+    # TOML true/false arrive as Python bools, and bool is a subclass of int; nan and inf are no use here
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_whole(value: Any) -> bool:
+    """An int, and not true or false."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_http_url(value: Any) -> bool:
+    """An absolute http(s) URL with a host: the only addresses the HTTP client can fetch."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6] host
+        return False
+
+
+def is_http_urls(value: Any) -> bool:
+    """A list of :func:`is_http_url` URLs (maybe empty)."""
+    return isinstance(value, list) and all(is_http_url(u) for u in value)
+
+
+def shown(value: Any) -> str:
+    """A value as the error shows it: as written in TOML for true/false and times, else its ``repr``."""
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def masked(value: Any) -> str:
+    """``repr`` of a URL (or list of URLs) with token-like query parameters masked."""
+    from collectors.http import mask_secrets  # imports requests: only when there is an error to show
+
+    def mask(url: Any) -> Any:
+        try:
+            return mask_secrets(url) if isinstance(url, str) else url
+        except ValueError:
+            return "<not a URL>"
+
+    return repr([mask(u) for u in value] if isinstance(value, list) else mask(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What a config value must be: ``test`` accepts it (True) or refuses it (False, or ValueError
+    saying why); ``what`` says it in the error."""
+
+    what: str
+    test: Callable[[Any], bool]
+    show: Callable[[Any], str] = shown
+
+    def check(self, value: Any, key: str, *, where: str, source: str | None = None) -> None:
+        """Raise ConfigError naming ``key`` and what it must be, unless ``value`` passes."""
+        try:
+            passed, why = self.test(value), ""
+        except ValueError as exc:
+            passed, why = False, f" ({exc})"
+        if not passed:
+            raise ConfigError(
+                f"{key} must be {self.what}, got {self.show(value)}{why}", path=where, source=source
+            )
+
+
+def one_of(*choices: str) -> Expect:
+    """One of ``choices``, written exactly so."""
+    quoted = [f'"{c}"' for c in choices]
+    what = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+    return Expect(what, lambda v: isinstance(v, str) and v in choices)
+
+
+def _time_zone(value: Any) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a folder of zones
+        return False
+    return True
+
+
+def _text_encoding(value: Any) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        codec = codecs.lookup(value)
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        return False
+    # bytes.decode refuses the codecs that are not text encodings (base64, rot13, zlib), which lookup knows
+    return bool(getattr(codec, "_is_text_encoding", True))
+
+
+def _iso_time(value: Any) -> bool:
+    if isinstance(value, date):  # a TOML date or date-time; datetime is a date too
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _hour_pairs(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(is_number(h) and 0 <= h <= MAX_HOURS for h in pair)
+        for pair in value
+    )
+
+
+def _regex(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(str(exc)) from None
+    return True
+
+
+TEXT = Expect("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))
+FLAG = Expect("true or false", lambda v: isinstance(v, bool))
+NUMBER_ABOVE_0 = Expect("a number above 0", lambda v: is_number(v) and v > 0)
+NUMBER_0_OR_MORE = Expect("a number, 0 or more", lambda v: is_number(v) and v >= 0)
+WHOLE_0_OR_MORE = Expect("a whole number, 0 or more", lambda v: is_whole(v) and v >= 0)
+WHOLE_ABOVE_0 = Expect("a whole number above 0", lambda v: is_whole(v) and v > 0)
+HOURS = Expect("a number of hours, 0 or more (0: never)", lambda v: is_number(v) and v >= 0)
+DAYS = Expect(f"a number of days from 0 to {MAX_DAYS}", lambda v: is_number(v) and 0 <= v <= MAX_DAYS)
+HTTP_URL = Expect("an http:// or https:// URL with a host", is_http_url, masked)
+HTTP_URLS = Expect("a list of http:// or https:// URLs with a host", is_http_urls, masked)
+TIME_ZONE = Expect("an IANA time zone name such as Asia/Almaty or UTC", _time_zone)
+TEXT_ENCODING = Expect("a text encoding Python knows, such as utf-8 or cp1251", _text_encoding)
+ONE_CHARACTER = Expect("a 1-character string", lambda v: isinstance(v, str) and len(v) == 1)
+ISO_TIME = Expect("an ISO date or date-time such as 2026-11-25 or 2026-11-25T14:35:00+05:00", _iso_time)
+HOUR_PAIRS = Expect(
+    f"a list of [max_age_hours, every_hours] pairs of numbers from 0 to {MAX_HOURS}", _hour_pairs
+)
+REGEX = Expect("a regular expression", _regex)

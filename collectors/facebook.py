@@ -35,7 +35,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from collectors.base import CollectContext
+from collectors.base import (
+    DAYS,
+    HOUR_PAIRS,
+    ISO_TIME,
+    NUMBER_0_OR_MORE,
+    TEXT,
+    WHOLE_0_OR_MORE,
+    WHOLE_ABOVE_0,
+    CollectContext,
+    Expect,
+    is_whole,
+    one_of,
+)
 from collectors.facebook_graph import GraphClient, next_url
 from collectors.item import Item
 from errors import CollectError, ConfigError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
@@ -59,6 +71,25 @@ OPTIONAL = frozenset(
         "min_delay",  # seconds between two requests (default 0: Graph signals throttling itself)
     }
 )
+# What each of the keys above must be (graph_url and min_delay: config/sources.py).
+VALUES: dict[str, Expect] = {
+    "page_id": Expect(
+        "a page id or user name (a non-empty string or a whole number)",
+        lambda v: TEXT.test(v) or (is_whole(v) and v > 0),
+    ),
+    "token_env": TEXT,  # the name of an environment variable
+    "endpoint": one_of("feed", "published_posts"),
+    "since": ISO_TIME,
+    "until": ISO_TIME,
+    "since_days": DAYS,
+    "comment_days": DAYS,
+    "comment_recheck": HOUR_PAIRS,  # [] turns the recheck off
+    "max_comment_rechecks": WHOLE_0_OR_MORE,
+    "page_size": WHOLE_ABOVE_0,  # 0 would silently mean the default, 25
+    "comment_page_size": WHOLE_ABOVE_0,
+    "max_pages": WHOLE_ABOVE_0,  # 0 would silently mean no cap
+    "max_wait": NUMBER_0_OR_MORE,  # seconds
+}
 
 POST_FIELDS = "id,message,created_time,updated_time,permalink_url,from,story,attachments{title,description}"
 COMMENT_FIELDS = "id,message,created_time,from,parent,like_count,comment_count,permalink_url"

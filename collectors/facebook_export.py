@@ -48,13 +48,16 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collectors import facebook
-from collectors.base import Report
+from collectors.base import TIME_ZONE, Expect, Report
 from collectors.dates import ALMATY, parse_date
 from collectors.file_import import is_zip, open_zip, printable, read_input, read_member, shown_path
 from collectors.item import Item
 from errors import InputError, MonitorError
 
 log = logging.getLogger(__name__)
+
+IMPORT_OPTIONS = frozenset({"tz"})  # the zone of CSV dates written without one (default Asia/Almaty)
+VALUES: dict[str, Expect] = {"tz": TIME_ZONE}  # what each of these keys must be
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "id": (

@@ -31,13 +31,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors.base import Report
+from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report
 from collectors.item import KINDS, Item
 from errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
 IMPORT_OPTIONS = frozenset({"tz", "kind", "delimiter", "encoding"})
+# What each of the keys above must be. Not `kind`: in a [[sources]] table that key is the source's
+# kind ("csv", "jsonl"), which config/sources.py checks, so it never reaches the importer as an option.
+VALUES: dict[str, Expect] = {
+    "tz": TIME_ZONE,
+    "delimiter": ONE_CHARACTER,  # csv only; without it, sniffed among , ; and tab
+    "encoding": TEXT_ENCODING,
+}
 FIELDS = ("id", "text", "author", "published_at", "url", "parent", "kind", "title")
 DEFAULT_TZ = "Asia/Almaty"
 _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M")

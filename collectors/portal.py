@@ -26,11 +26,24 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from collectors.base import CollectContext
+from lxml.cssselect import SelectorError
+
+from collectors.base import (
+    DAYS,
+    FLAG,
+    HOUR_PAIRS,
+    REGEX,
+    WHOLE_0_OR_MORE,
+    WHOLE_ABOVE_0,
+    CollectContext,
+    Expect,
+    is_number,
+    is_whole,
+)
 from collectors.extract import Article, extract_article
 from collectors.http import mask_secrets
 from collectors.item import Item
-from collectors.portal_comments import Comment
+from collectors.portal_comments import Comment, css
 from collectors.portal_discovery import (
     Found,
     feed_links,
@@ -88,6 +101,54 @@ SELECTOR_KEYS = frozenset(
         "comment_next",
     }
 )
+
+
+def _selector_table(value: Any) -> bool:
+    """A table of SELECTOR_KEYS to CSS selectors; ValueError says which one is wrong."""
+    if not isinstance(value, dict):
+        return False
+    unknown = sorted(set(value) - SELECTOR_KEYS)
+    if unknown:
+        raise ValueError(f"unknown: {', '.join(unknown)}; known: {', '.join(sorted(SELECTOR_KEYS))}")
+    for key, selector in value.items():
+        if not isinstance(selector, str):
+            raise ValueError(f"{key} is not a string")
+        try:
+            css(selector)  # compiled as extraction compiles it: a bad one would fail every page
+        except SelectorError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    return True
+
+
+def _render_post(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(p, str) and p.startswith(("/", "http://", "https://")) for p in value
+    )
+
+
+# What each of the keys above must be (start_urls, feeds, sitemaps and the HTTP ones: config/sources.py).
+VALUES: dict[str, Expect] = {
+    "max_pages": WHOLE_0_OR_MORE,  # 0: feeds and sitemaps only
+    "max_articles": WHOLE_0_OR_MORE,  # 0: rechecks only
+    "max_rechecks": WHOLE_0_OR_MORE,
+    "max_requests": WHOLE_ABOVE_0,  # 0 would fetch nothing at all
+    "max_comments": WHOLE_0_OR_MORE,
+    "max_comment_pages": WHOLE_0_OR_MORE,
+    "max_age_days": DAYS,
+    "follow_sitemaps": FLAG,
+    "discover_feeds": FLAG,
+    "article_pattern": REGEX,
+    "selectors": Expect("a table of CSS selectors", _selector_table),
+    "recheck": HOUR_PAIRS,
+    "render": FLAG,
+    "render_wait_ms": Expect("a whole number of milliseconds, 0 or more", lambda v: is_whole(v) and v >= 0),
+    "render_timeout": Expect("a number of seconds above 0", lambda v: is_number(v) and v > 0),
+    "render_post": Expect(
+        'a list of paths on the page\'s host ("/wp-admin/admin-ajax.php") or http(s) URL beginnings',
+        _render_post,
+    ),
+}
+
 DEFAULT_RECHECK: list[tuple[float, float]] = [(24, 1), (24 * 7, 6), (24 * 30, 24), (24 * 365, 24 * 7)]
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 

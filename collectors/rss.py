@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from collectors.base import CollectContext
+from collectors.base import WHOLE_ABOVE_0, CollectContext, Expect
 from collectors.dates import parse_date
 from collectors.item import Item
 from errors import ParseError
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 REQUIRED = frozenset({"url"})
 OPTIONAL = frozenset({"min_delay", "user_agent", "max_bytes", "max_entries"})
+# What each of the keys above must be (the URL and HTTP ones: config/sources.py).
+VALUES: dict[str, Expect] = {
+    "max_entries": WHOLE_ABOVE_0,  # a slice bound: 0 would keep every entry, -1 all but the last
+}
 
 # Namespaced full-text elements, as feedparser names them, best first.
 _FULL_TEXT_KEYS = ("yandex_full-text", "yandex_fulltext", "turbo_content")

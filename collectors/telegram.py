@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 from lxml.etree import ParserError
 
-from collectors.base import CollectContext
+from collectors.base import FLAG, WHOLE_ABOVE_0, CollectContext, Expect
 from collectors.item import Item
 from errors import CollectError, ConfigError, ParseError
 
@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 
 REQUIRED = frozenset({"channel", "base_url"})
 OPTIONAL = frozenset({"max_pages", "min_delay", "backfill"})
+# What each of the keys above must be (base_url and min_delay: config/sources.py).
+VALUES: dict[str, Expect] = {
+    "channel": Expect(
+        "a public channel name (up to 64 letters, digits or _, as in t.me/<name>; an @ before it is dropped)",
+        lambda v: isinstance(v, str) and bool(_CHANNEL_NAME.match(v.strip().lstrip("@"))),
+    ),
+    "max_pages": WHOLE_ABOVE_0,
+    "backfill": FLAG,
+}
 
 DEFAULT_MAX_PAGES = 20
 

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors.base import Report
+from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report
 from collectors.file_import import (
     check_input_file,
     is_zip,
@@ -72,6 +72,26 @@ log = logging.getLogger(__name__)
 IMPORT_OPTIONS = frozenset({"keep_phone_numbers", "date_order", "tz", "encoding"})
 DEFAULT_TZ = "Asia/Almaty"
 DATE_ORDERS = ("dmy", "mdy", "ymd")
+
+
+def _date_order(value: Any) -> bool:
+    """Whether the import reads ``value`` as a date order (see :func:`_option_order`)."""
+    try:
+        _option_order({"date_order": value})
+    except ConfigError:
+        return False
+    return isinstance(value, str)
+
+
+# What each of the keys above must be, checked when sources.toml loads.
+VALUES: dict[str, Expect] = {
+    # bool() of the string "false" is true: a quoted false would keep every phone number in clear
+    "keep_phone_numbers": FLAG,
+    "date_order": Expect(f"one of {', '.join(DATE_ORDERS)} (or a pattern such as dd/mm/yyyy)", _date_order),
+    "tz": TIME_ZONE,
+    "encoding": TEXT_ENCODING,
+}
+
 # Used only when the runner passes no salt: hashes stay stable, but anyone who reads this file can
 # test a guessed number against them, so the runner should always pass its own salt.
 FALLBACK_SALT = "public-control-monitor:whatsapp:no-salt-configured"

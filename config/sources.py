@@ -6,16 +6,34 @@ Every problem is a ConfigError naming the file and, where it applies, the source
 from __future__ import annotations
 
 import importlib
-import math
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit
 
 from collectors import COLLECTORS, IMPORTERS, collector_module
-from collectors.base import COMMON_KEYS, HTTP_KEYS, SourceConfig
+from collectors.base import (
+    COMMON_KEYS,
+    FLAG,
+    HOURS,
+    HTTP_KEYS,
+    HTTP_URL,
+    HTTP_URLS,
+    NUMBER_0_OR_MORE,
+    NUMBER_ABOVE_0,
+    TEXT,
+    WHOLE_0_OR_MORE,
+    WHOLE_ABOVE_0,
+    Expect,
+    SourceConfig,
+    is_http_url,
+    is_http_urls,
+    is_number,
+    is_whole,
+    masked,
+    shown,
+)
 from errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/sources.toml")
@@ -23,62 +41,6 @@ DEFAULT_CONFIG = Path("config/sources.toml")
 # -- what each known value must be -----------------------------------------------------------------
 # One table per place (HTTP client, [settings], [[sources]]), checked in one loop when the file
 # loads: a wrong type found there is one line naming the key, not a traceback in the middle of a run.
-
-
-def _number(value: Any) -> bool:
-    # TOML true/false arrive as Python bools, and bool is a subclass of int; nan and inf are no use here
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _http_url(value: Any) -> bool:
-    """An absolute http(s) URL with a host: the only addresses the HTTP client can fetch."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an unclosed [IPv6] host
-        return False
-
-
-def _http_urls(value: Any) -> bool:
-    return isinstance(value, list) and all(_http_url(u) for u in value)
-
-
-def _shown(value: Any) -> str:
-    """A value as the error shows it: as written in TOML for true/false, else its ``repr``."""
-    return str(value).lower() if isinstance(value, bool) else repr(value)
-
-
-def _masked(value: Any) -> str:
-    """``repr`` of a URL (or list of URLs) with token-like query parameters masked."""
-    from collectors.http import mask_secrets  # imports requests: only when there is an error to show
-
-    def mask(url: Any) -> Any:
-        try:
-            return mask_secrets(url) if isinstance(url, str) else url
-        except ValueError:
-            return "<not a URL>"
-
-    return repr([mask(u) for u in value] if isinstance(value, list) else mask(value))
-
-
-@dataclass(frozen=True, slots=True)
-class Expect:
-    """What a config value must be: ``test`` accepts it, ``what`` says it in the error."""
-
-    what: str
-    test: Callable[[Any], bool]
-    show: Callable[[Any], str] = _shown
-
-    def check(self, value: Any, key: str, *, where: str, source: str | None = None) -> None:
-        """Raise ConfigError naming ``key`` and what it must be, unless ``value`` passes."""
-        if not self.test(value):
-            raise ConfigError(f"{key} must be {self.what}, got {self.show(value)}", path=where, source=source)
 
 
 class CronLine:
@@ -89,15 +51,6 @@ class CronLine:
         validate_cron(value, key=key, where=where, source=source)
 
 
-TEXT = Expect("a non-empty string", lambda v: isinstance(v, str) and bool(v.strip()))
-FLAG = Expect("true or false", lambda v: isinstance(v, bool))
-NUMBER_ABOVE_0 = Expect("a number above 0", lambda v: _number(v) and v > 0)
-NUMBER_0_OR_MORE = Expect("a number, 0 or more", lambda v: _number(v) and v >= 0)
-WHOLE_0_OR_MORE = Expect("a whole number, 0 or more", lambda v: _whole(v) and v >= 0)
-WHOLE_ABOVE_0 = Expect("a whole number above 0", lambda v: _whole(v) and v > 0)
-HOURS = Expect("a number of hours, 0 or more (0: never)", lambda v: _number(v) and v >= 0)
-HTTP_URL = Expect("an http:// or https:// URL with a host", _http_url, _masked)
-HTTP_URLS = Expect("a list of http:// or https:// URLs with a host", _http_urls, _masked)
 CRON = CronLine()
 
 # The HTTP client's settings, in [settings] and as a collected source's overrides (collectors.base.HTTP_KEYS).
@@ -121,9 +74,9 @@ SETTINGS_VALUES: dict[str, Expect | CronLine] = {
     "backoff_cap_minutes": NUMBER_0_OR_MORE,  # longest back-off
     "salt_env": TEXT,  # environment variable holding the salt for hashed phone numbers
     # `schedule`: a run that starts later than this after its time is skipped (APScheduler wants >= 1)
-    "misfire_grace_seconds": Expect("a number of seconds, 1 or more", lambda v: _number(v) and v >= 1),
+    "misfire_grace_seconds": Expect("a number of seconds, 1 or more", lambda v: is_number(v) and v >= 1),
     # `schedule` and `run`: sources collected at the same time (threads)
-    "max_parallel_sources": Expect("a whole number, 1 or more", lambda v: _whole(v) and v >= 1),
+    "max_parallel_sources": Expect("a whole number, 1 or more", lambda v: is_whole(v) and v >= 1),
     "snapshot_dir": TEXT,  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
     # `schedule`: how long SIGTERM waits for runs blocked on the network
     "stop_grace_seconds": NUMBER_0_OR_MORE,
@@ -132,7 +85,8 @@ SETTINGS_VALUES: dict[str, Expect | CronLine] = {
 SETTINGS_KEYS = frozenset(SETTINGS_VALUES)
 
 # [[sources]] keys the loader knows the value of, whatever the kind that allows them (which keys a
-# kind allows is its collector's REQUIRED/OPTIONAL); name and kind are checked before these.
+# kind allows is its collector's REQUIRED/OPTIONAL); name and kind are checked before these. The
+# keys of one kind only have their rules beside them, in the VALUES of its module (kind_module).
 SOURCE_VALUES: dict[str, Expect | CronLine] = {
     "schedule": CRON,
     **HTTP_VALUES,
@@ -143,8 +97,8 @@ SOURCE_VALUES: dict[str, Expect | CronLine] = {
     # portal: one start URL may be given as a string
     "start_urls": Expect(
         "an http:// or https:// URL with a host, or a non-empty list of them",
-        lambda v: _http_url(v) or (_http_urls(v) and bool(v)),
-        _masked,
+        lambda v: is_http_url(v) or (is_http_urls(v) and bool(v)),
+        masked,
     ),
     "feeds": HTTP_URLS,  # portal
     "sitemaps": HTTP_URLS,  # portal
@@ -329,7 +283,7 @@ def _check_values(
 def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig:
     name = table.get("name")
     if name is not None and not isinstance(name, str):
-        raise ConfigError(f"source #{index}: name must be a string, got {_shown(name)}", path=where)
+        raise ConfigError(f"source #{index}: name must be a string, got {shown(name)}", path=where)
     if not name or not name.strip():
         raise ConfigError(f"source #{index} has no `name`", path=where)
     kind = table.get("kind")
@@ -351,16 +305,22 @@ def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig
             message += f"; unknown key(s): {_unknown(unknown, allowed)}"
         raise ConfigError(message, path=where, source=name)
     _reject_unknown(table, allowed, where, f"source of kind {kind!r}", source=name)
-    _check_values(table, SOURCE_VALUES, where, source=name)
+    _check_values(table, {**SOURCE_VALUES, **kind_module(kind).VALUES}, where, source=name)
     options = {k: v for k, v in table.items() if k not in COMMON_KEYS}
     return SourceConfig(name=name, kind=kind, options=options, schedule=table.get("schedule"))
 
 
-def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
+def kind_module(kind: str) -> ModuleType:
+    """The module that declares the keys of ``kind`` and their VALUES: its collector or importer."""
     if kind in COLLECTORS:
-        module = collector_module(kind)
+        return collector_module(kind)
+    return importlib.import_module(IMPORTERS[kind].partition(":")[0])
+
+
+def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
+    module = kind_module(kind)
+    if kind in COLLECTORS:
         return frozenset(module.REQUIRED), frozenset(module.OPTIONAL) | HTTP_KEYS | WATCH_KEYS
-    module = importlib.import_module(IMPORTERS[kind].partition(":")[0])
     return frozenset(), frozenset(getattr(module, "IMPORT_OPTIONS", frozenset()))
 
 

@@ -6,16 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import HTTP_KEYS
+from batch.demo import demo_plan, write_sources_toml
+from collectors import COLLECTORS, IMPORTERS
+from collectors.base import COMMON_KEYS, HTTP_KEYS, Expect
 from config.sources import (
     HTTP_VALUES,
     SETTINGS_KEYS,
     SETTINGS_VALUES,
     SOURCE_VALUES,
     WATCH_KEYS,
+    kind_module,
     load_config,
 )
 from errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -347,9 +352,268 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_example_config_is_valid() -> None:
-    root = Path(__file__).resolve().parents[2]
-    config = load_config(root / "config" / "sources.toml")
+    config = load_config(ROOT / "config" / "sources.toml")
     assert config.sources
+
+
+# -- the options of each kind ---------------------------------------------------------------------
+
+# The keys a source of each kind cannot do without, as TOML; a case below may replace one of them.
+REQUIRED_KEYS: dict[str, dict[str, str]] = {
+    "rss": {"url": '"https://example.org/rss"'},
+    "portal": {"start_urls": '["https://example.org/news/"]'},
+    "facebook": {
+        "page_id": '"100200300400"',
+        "graph_url": '"https://graph.facebook.com/v25.0"',
+        "token_env": '"FB_PAGE_TOKEN"',
+    },
+    "telegram": {"channel": '"city_news"', "base_url": '"https://t.me"'},
+    "whatsapp": {},
+    "facebook-export": {},
+    "csv": {},
+    "jsonl": {},
+}
+
+
+def source_table(kind: str, key: str, value: str) -> str:
+    """A [[sources]] table named "s" of ``kind`` with ``key = value`` (both as TOML text)."""
+    keys = {**REQUIRED_KEYS[kind], key: value}
+    return f'[[sources]]\nname = "s"\nkind = "{kind}"\n' + "".join(f"{k} = {v}\n" for k, v in keys.items())
+
+
+def test_every_option_of_every_kind_has_a_rule() -> None:
+    # a new option cannot be added to a collector or importer without saying what its value must be
+    assert set(REQUIRED_KEYS) == set(COLLECTORS) | set(IMPORTERS)
+    for kind in REQUIRED_KEYS:
+        module = kind_module(kind)
+        declared = (
+            module.REQUIRED | module.OPTIONAL
+            if kind in COLLECTORS
+            else getattr(module, "IMPORT_OPTIONS", set())
+        )
+        own = set(module.VALUES)
+        assert declared - COMMON_KEYS <= own | set(SOURCE_VALUES), kind  # name, kind: checked first
+        assert own <= declared - COMMON_KEYS, kind  # a rule for a key the kind does not allow is a slip
+        assert not own & set(SOURCE_VALUES), kind  # one rule per key, not one here and one in config
+        assert all(isinstance(rule, Expect) for rule in module.VALUES.values()), kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value", "message"),
+    [
+        ("rss", "max_entries", '"many"', "max_entries must be a whole number above 0, got 'many'"),
+        ("rss", "max_entries", "0", "max_entries must be a whole number above 0, got 0"),
+        ("portal", "max_articles", "-1", "max_articles must be a whole number, 0 or more, got -1"),
+        ("portal", "max_pages", "2.5", "max_pages must be a whole number, 0 or more, got 2.5"),
+        ("portal", "max_rechecks", '"30"', "max_rechecks must be a whole number, 0 or more, got '30'"),
+        ("portal", "max_requests", "0", "max_requests must be a whole number above 0, got 0"),
+        ("portal", "max_comments", "true", "max_comments must be a whole number, 0 or more, got true"),
+        ("portal", "max_comment_pages", "-2", "max_comment_pages must be a whole number, 0 or more"),
+        ("portal", "max_age_days", "1e9", "max_age_days must be a number of days from 0 to 365000, got"),
+        ("portal", "follow_sitemaps", '"yes"', "follow_sitemaps must be true or false, got 'yes'"),
+        ("portal", "discover_feeds", "0", "discover_feeds must be true or false, got 0"),
+        (
+            "portal",
+            "article_pattern",
+            '"/news/(["',
+            "article_pattern must be a regular expression, got '/news/([' (unterminated character set",
+        ),
+        ("portal", "article_pattern", "5", "article_pattern must be a regular expression, got 5"),
+        (
+            "portal",
+            "selectors",
+            '{ headline = "h1" }',
+            "selectors must be a table of CSS selectors, got {'headline': 'h1'} (unknown: headline; known: ",
+        ),
+        (
+            "portal",
+            "selectors",
+            '{ body = "div[" }',
+            "selectors must be a table of CSS selectors, got {'body': 'div['} (body: Expected ident",
+        ),
+        ("portal", "selectors", '"h1"', "selectors must be a table of CSS selectors, got 'h1'"),
+        (
+            "portal",
+            "recheck",
+            "[[24]]",
+            "recheck must be a list of [max_age_hours, every_hours] pairs of numbers from 0 to 8760000, "
+            "got [[24]]",
+        ),
+        ("portal", "recheck", "[[24, -1]]", "recheck must be a list of [max_age_hours, every_hours] pairs"),
+        (
+            "portal",
+            "recheck",
+            '[["24", "1"]]',
+            "recheck must be a list of [max_age_hours, every_hours] pairs",
+        ),
+        ("portal", "render", '"false"', "render must be true or false, got 'false'"),
+        (
+            "portal",
+            "render_wait_ms",
+            "1.5",
+            "render_wait_ms must be a whole number of milliseconds, 0 or more, got 1.5",
+        ),
+        ("portal", "render_timeout", "0", "render_timeout must be a number of seconds above 0, got 0"),
+        (
+            "portal",
+            "render_post",
+            '["wp-admin/admin-ajax.php"]',
+            'render_post must be a list of paths on the page\'s host ("/wp-admin/admin-ajax.php") or http(s) '
+            "URL beginnings, got ['wp-admin/admin-ajax.php']",
+        ),
+        ("facebook", "page_size", "true", "page_size must be a whole number above 0, got true"),
+        ("facebook", "comment_page_size", "0", "comment_page_size must be a whole number above 0, got 0"),
+        ("facebook", "max_pages", "0", "max_pages must be a whole number above 0, got 0"),
+        ("facebook", "max_comment_rechecks", "-1", "max_comment_rechecks must be a whole number, 0 or more"),
+        ("facebook", "max_wait", '"5s"', "max_wait must be a number, 0 or more, got '5s'"),
+        ("facebook", "comment_days", "-1", "comment_days must be a number of days from 0 to 365000, got -1"),
+        ("facebook", "since_days", "inf", "since_days must be a number of days from 0 to 365000, got inf"),
+        ("facebook", "endpoint", '"posts"', 'endpoint must be "feed" or "published_posts", got \'posts\''),
+        ("facebook", "since", '"last week"', "since must be an ISO date or date-time such as 2026-11-25"),
+        ("facebook", "until", "12:00:00", "until must be an ISO date or date-time such as 2026-11-25"),
+        (
+            "facebook",
+            "comment_recheck",
+            '[[720, "daily"]]',
+            "comment_recheck must be a list of [max_age_hours, every_hours] pairs of numbers from 0",
+        ),
+        ("facebook", "page_id", '""', "page_id must be a page id or user name (a non-empty string or"),
+        ("facebook", "token_env", "5", "token_env must be a non-empty string, got 5"),
+        ("telegram", "max_pages", "0", "max_pages must be a whole number above 0, got 0"),
+        ("telegram", "max_pages", '"20"', "max_pages must be a whole number above 0, got '20'"),
+        ("telegram", "backfill", '"true"', "backfill must be true or false, got 'true'"),
+        ("telegram", "channel", '"city news"', "channel must be a public channel name (up to 64 letters"),
+        ("telegram", "channel", '"https://t.me/city_news"', "channel must be a public channel name"),
+        (
+            "whatsapp",
+            "date_order",
+            '"xyz"',
+            "date_order must be one of dmy, mdy, ymd (or a pattern such as dd/mm/yyyy), got 'xyz'",
+        ),
+        (
+            "whatsapp",
+            "tz",
+            '"Mars/Olympus"',
+            "tz must be an IANA time zone name such as Asia/Almaty or UTC, got 'Mars/Olympus'",
+        ),
+        (
+            "whatsapp",
+            "tz",
+            '"Asia"',
+            "tz must be an IANA time zone name such as Asia/Almaty or UTC, got 'Asia'",
+        ),
+        (
+            "whatsapp",
+            "encoding",
+            '"no-such-codec"',
+            "encoding must be a text encoding Python knows, such as utf-8 or cp1251, got 'no-such-codec'",
+        ),
+        ("whatsapp", "encoding", '"base64"', "encoding must be a text encoding Python knows"),
+        (
+            "whatsapp",
+            "keep_phone_numbers",
+            '"false"',
+            "keep_phone_numbers must be true or false, got 'false'",
+        ),
+        ("csv", "delimiter", '";;"', "delimiter must be a 1-character string, got ';;'"),
+        ("csv", "delimiter", "9", "delimiter must be a 1-character string, got 9"),
+        ("csv", "tz", "5", "tz must be an IANA time zone name such as Asia/Almaty or UTC, got 5"),
+        (
+            "csv",
+            "encoding",
+            '""',
+            "encoding must be a text encoding Python knows, such as utf-8 or cp1251, got ''",
+        ),
+        ("jsonl", "tz", '"Europe/Nowhere"', "tz must be an IANA time zone name such as Asia/Almaty or UTC"),
+        ("jsonl", "encoding", '"no-such-codec"', "encoding must be a text encoding Python knows"),
+        (
+            "facebook-export",
+            "tz",
+            '"Mars/Olympus"',
+            "tz must be an IANA time zone name such as Asia/Almaty or UTC, got 'Mars/Olympus'",
+        ),
+    ],
+)
+def test_a_wrong_option_of_any_kind_is_refused_when_the_file_loads(
+    tmp_path: Path, kind: str, key: str, value: str, message: str
+) -> None:
+    path = write(tmp_path, source_table(kind, key, value))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: source s: {message}")
+    assert "\n" not in str(err.value)
+
+
+def test_every_option_of_every_kind_accepts_a_sensible_value(tmp_path: Path) -> None:
+    good = {
+        "rss": {"max_entries": "50"},
+        "portal": {
+            "max_pages": "0",
+            "max_articles": "30",
+            "max_rechecks": "0",
+            "max_requests": "300",
+            "max_comments": "2000",
+            "max_comment_pages": "10",
+            "max_age_days": "36500",
+            "follow_sitemaps": "true",
+            "discover_feeds": "false",
+            "article_pattern": '"/news/\\\\d{4}/"',
+            "selectors": '{ body = ".news-text", drop = ".share, .ads", comments = "div.comment" }',
+            "recheck": "[[24, 1], [168.5, 6]]",
+            "render": "true",
+            "render_wait_ms": "0",
+            "render_timeout": "2.5",
+            "render_post": '["/wp-admin/admin-ajax.php", "https://comments.example.org/api"]',
+        },
+        "facebook": {
+            "page_id": "100200300400",
+            "endpoint": '"published_posts"',
+            "since": "2026-01-01",
+            "until": "2026-11-25T14:35:00+05:00",
+            "since_days": "30",
+            "comment_days": "0",
+            "comment_recheck": "[]",
+            "max_comment_rechecks": "0",
+            "page_size": "100",
+            "comment_page_size": "25",
+            "max_pages": "5",
+            "max_wait": "0",
+        },
+        "telegram": {"channel": '"@city_news"', "max_pages": "1", "backfill": "true"},
+        "whatsapp": {
+            "keep_phone_numbers": "false",
+            "date_order": '"dd/mm/yyyy"',
+            "tz": '"Asia/Almaty"',
+            "encoding": '"cp1251"',
+        },
+        "facebook-export": {"tz": '"UTC"'},
+        "csv": {"tz": '"Asia/Aqtobe"', "delimiter": '"\\t"', "encoding": '"UTF-8"'},
+        "jsonl": {"tz": '"UTC"', "encoding": '"utf-8-sig"'},  # delimiter: tried with csv, same module
+    }
+    text = ""
+    tried: dict[str, set[str]] = {}
+    for kind, options in good.items():
+        keys = {**REQUIRED_KEYS[kind], **options}
+        tried.setdefault(kind_module(kind).__name__, set()).update(keys)
+        text += f'[[sources]]\nname = "{kind}"\nkind = "{kind}"\n' + "".join(
+            f"{k} = {v}\n" for k, v in keys.items()
+        )
+    for kind in good:
+        module = kind_module(kind)
+        assert set(module.VALUES) <= tried[module.__name__], kind  # every rule is tried
+    options = {s.name: s.options for s in load_config(write(tmp_path, text)).sources}
+    assert options["csv"]["delimiter"] == "\t" and options["portal"]["selectors"]["drop"] == ".share, .ads"
+
+
+def test_the_shipped_configs_load(tmp_path: Path) -> None:
+    # the committed example, the demo's sources as `demo` writes them, and every config of the tests
+    assert load_config(ROOT / "config" / "sources.toml").sources
+    sources, _, _ = demo_plan("http://127.0.0.1:8731")
+    demo = tmp_path / "demo.toml"
+    write_sources_toml(demo, {"min_delay": 0.0, "retries": 1, "db": str(tmp_path / "demo.duckdb")}, sources)
+    assert len(load_config(demo).sources) == len(sources) > 0
+    for path in sorted((ROOT / "tests").rglob("*.toml")):
+        load_config(path)
 
 
 @pytest.mark.parametrize(
