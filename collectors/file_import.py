@@ -31,19 +31,21 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report
+from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, one_of
 from collectors.item import KINDS, Item
 from errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
-IMPORT_OPTIONS = frozenset({"tz", "kind", "delimiter", "encoding"})
+# ``item_kind``: the kind of the rows without a ``kind`` column (a source's own ``kind`` is csv or jsonl)
+IMPORT_OPTIONS = frozenset({"tz", "item_kind", "delimiter", "encoding"})
 # What each of the keys above must be. Not `kind`: in a [[sources]] table that key is the source's
 # kind ("csv", "jsonl"), which config/sources.py checks, so it never reaches the importer as an option.
 VALUES: dict[str, Expect] = {
     "tz": TIME_ZONE,
     "delimiter": ONE_CHARACTER,  # csv only; without it, sniffed among , ; and tab
     "encoding": TEXT_ENCODING,
+    "item_kind": one_of(*KINDS),
 }
 FIELDS = ("id", "text", "author", "published_at", "url", "parent", "kind", "title")
 DEFAULT_TZ = "Asia/Almaty"
@@ -137,9 +139,11 @@ class _Rows:
             self.zone: tzinfo = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"unknown time zone {name!r} (tz)", source=source) from None
-        self.kind = str(options.get("kind") or "post")
+        self.kind = str(options.get("item_kind") or "post")
         if self.kind not in KINDS:
-            raise ConfigError(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}", source=source)
+            raise ConfigError(
+                f"item_kind must be one of {', '.join(KINDS)}, not {self.kind!r}", source=source
+            )
         self.seen: Counter[tuple[str, str, str]] = Counter()
 
     def error(self, message: str, line: int) -> InputError:

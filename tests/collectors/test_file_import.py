@@ -123,7 +123,7 @@ def test_csv_without_text_column_is_one_error(tmp_path: Path) -> None:
 def test_jsonl_lines_and_bad_lines(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
     path.write_text(JSONL_TEXT + "\n", encoding="utf-8")
-    items, errors = run(read_jsonl, path, kind="message", tz="UTC")
+    items, errors = run(read_jsonl, path, item_kind="message", tz="UTC")
     assert [(i.external_id, i.text) for i in items][:1] == [("101", "Шұңқырлар әлі көмілмеген")]
     assert len(items) == 4
     assert items[0].published_at == datetime(2026, 11, 22, tzinfo=ZoneInfo("UTC"))
@@ -140,8 +140,8 @@ def test_bad_options_are_config_errors(tmp_path: Path) -> None:
     path.write_text('{"text": "x"}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="time zone"):
         run(read_jsonl, path, tz="Mars/Olympus")
-    with pytest.raises(ConfigError, match="kind"):
-        run(read_jsonl, path, kind="tweet")
+    with pytest.raises(ConfigError, match="item_kind"):
+        run(read_jsonl, path, item_kind="tweet")
 
 
 def test_registered_as_importers() -> None:
@@ -243,3 +243,11 @@ def test_cli_jsonl_every_line_bad_is_a_failed_run(tmp_path: Path) -> None:
 
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT status, fetched, problems FROM runs").fetchall() == [("failed", 0, 3)]
+
+
+def test_rows_without_a_kind_column_take_the_sources_item_kind(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    path.write_text("id,text,kind\n1,Опять прорвало трубу,\n2,Статья о ремонте,article\n", encoding="utf-8")
+    items, errors = run(read_csv, path, item_kind="comment")
+    assert errors == []
+    assert [(i.external_id, i.kind) for i in items] == [("1", "comment"), ("2", "article")]

@@ -517,6 +517,12 @@ def test_every_option_of_every_kind_has_a_rule() -> None:
         ),
         ("csv", "delimiter", '";;"', "delimiter must be a 1-character string, got ';;'"),
         ("csv", "delimiter", "9", "delimiter must be a 1-character string, got 9"),
+        (
+            "csv",
+            "item_kind",
+            '"reply"',
+            'item_kind must be "article", "post", "comment", "message" or "entry", got',
+        ),
         ("csv", "tz", "5", "tz must be an IANA time zone name such as Asia/Almaty or UTC, got 5"),
         (
             "csv",
@@ -587,7 +593,7 @@ def test_every_option_of_every_kind_accepts_a_sensible_value(tmp_path: Path) -> 
             "encoding": '"cp1251"',
         },
         "facebook-export": {"tz": '"UTC"'},
-        "csv": {"tz": '"Asia/Aqtobe"', "delimiter": '"\\t"', "encoding": '"UTF-8"'},
+        "csv": {"tz": '"Asia/Aqtobe"', "delimiter": '"\\t"', "encoding": '"UTF-8"', "item_kind": '"comment"'},
         "jsonl": {"tz": '"UTC"', "encoding": '"utf-8-sig"'},  # delimiter: tried with csv, same module
     }
     text = ""
