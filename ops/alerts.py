@@ -154,7 +154,7 @@ class Digest:
                     "silent": _silence(h),
                 }[s.reason]
                 last = (
-                    f"last success {h.last_success:%Y-%m-%d %H:%M} UTC"
+                    f"last success {h.last_success.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
                     if h.last_success
                     else "never succeeded"
                 )
@@ -228,7 +228,7 @@ def _silence(h: SourceHealth) -> str:
     if h.last_new_item is None:
         return "its runs succeed but it has never brought an item: check its address and selectors"
     return (
-        f"no new item since {h.last_new_item:%Y-%m-%d %H:%M} UTC although its runs succeed: check that "
+        f"no new item since {h.last_new_item.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} although its runs succeed: check that "
         "the site, feed or channel still publishes there (address, page layout, selectors)"
     )
 
