@@ -1,15 +1,23 @@
-"""Sub-command `schedule`."""
+"""Sub-command `schedule`, and the lock that keeps it to one process per database."""
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from config.sources import DEFAULT_CONFIG
-from errors import ConfigError
+from errors import ConfigError, MonitorError, StoreError
 from store.db import DEFAULT_DB
+
+
+class ScheduleRunning(MonitorError):
+    """Another `schedule` holds the lock of this database: two would run every source twice."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,10 +62,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot open the log file: {exc.strerror or exc}", path=str(log_file)) from None
     snapshot = args.snapshot_dir or config.settings.get("snapshot_dir")
     scheduler = Scheduler(config, db, snapshot_dir=Path(snapshot) if snapshot else None, fail_fast=args.once)
-    scheduler.check_database()
-    if not args.once:
-        return scheduler.serve()
-    outcomes = scheduler.run_once()
+    with one_scheduler(db):
+        scheduler.check_database()
+        if not args.once:
+            return scheduler.serve()
+        outcomes = scheduler.run_once()
     for outcome in outcomes:
         if outcome.skipped:
             print(f"{outcome.source}: skipped, {outcome.skipped}")
@@ -67,3 +76,39 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             print(f"{outcome.source}: {outcome.status}, new {outcome.new}, updated {outcome.updated}")
     bad = [o for o in outcomes if o.error or (o.status in FAILED_STATUSES)]
     return 1 if bad else 0
+
+
+@contextmanager
+def one_scheduler(db: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<db>.schedule.lock`` while the block runs; raise ScheduleRunning when
+    another process holds it.
+
+    Two schedulers on one file would both run every source, a source would overlap itself across them
+    and their failure counters would race. The lock is a flock, which the system drops when the process
+    ends however it ends (SIGTERM, os._exit, kill -9, a crash): no stale lock to clean up. The file stays
+    and holds the pid of its last holder, for the message. The other commands (`run`, `import`,
+    `status`, `export`, `review`) do not take it: they share the database through its own lock.
+    """
+    lock = Path(f"{db.resolve()}.schedule.lock")  # resolved: every path to the file finds the same lock
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by child processes (PEP 446)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the lock file of `schedule` ({lock.name}): {exc.strerror or exc}", path=str(db)
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            pid = f" (pid {holder})" if holder.isdigit() else ""  # unknown while it is being written
+            raise ScheduleRunning(f"another `schedule` is running on {db}{pid}; stop it first") from None
+        except OSError as exc:  # a file system without locks
+            raise StoreError(f"cannot lock {lock.name}: {exc.strerror or exc}", path=str(db)) from None
+        with suppress(OSError):  # a full disk: the lock holds all the same, the database check tells
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

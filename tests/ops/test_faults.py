@@ -173,10 +173,11 @@ def test_read_only_database_gives_one_clear_error(tmp_path: Path) -> None:
                 ro.__exit__(None, None, None)
             else:
                 db.parent.chmod(0o755)
-    for result in (run, once):
+    # `schedule` first takes its lock beside the database, and names that file.
+    for result, what in ((run, "open the database"), (once, "create the lock file of `schedule`")):
         assert result.returncode == 1
         line = one_error_line(result.stderr)
-        assert line.startswith(f"error: {db}: cannot open the database")
+        assert line.startswith(f"error: {db}: cannot {what}")
         assert "Read-only file system" in line or "Permission denied" in line
 
 
