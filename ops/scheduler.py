@@ -5,6 +5,10 @@ one lock so that two jobs never do it at once, clusters and classifies what is n
 digest of the batch and refreshes the analysts' Parquet snapshot when one is configured. The
 database is opened only for each short write, so analysts can read between writes (docs/OPERATIONS.md).
 
+The snapshot's small tables (runs, source_state) are rewritten after every batch, the item tables when
+they changed. A snapshot folder that cannot be written stops the start (one error line), and later
+costs only the snapshot of that batch: it is logged and tried again after the next one.
+
 APScheduler runs the jobs in a thread pool with ``max_instances=1`` (a source never overlaps itself),
 ``coalesce`` (a backlog of missed times runs once) and a misfire grace time. A stop request lets the
 running writes finish, stops collectors between items, and exits with status 0.
@@ -12,6 +16,7 @@ running writes finish, stops collectors between items, and exits with status 0.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -23,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+import duckdb
 
 from collectors.base import SourceConfig
 from config.sources import Config, cron_trigger
@@ -39,7 +46,24 @@ DEFAULT_MISFIRE_GRACE = 300  # seconds
 DEFAULT_WORKERS = 4
 DEFAULT_STOP_GRACE = 20.0  # seconds a stop waits for runs blocked on the network
 SILENCE_CHECK = timedelta(hours=1)  # a batch without news still looks for silent sources this often
+# flagged last: once its file exists, the first snapshot is whole
 SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
+RUN_TABLES = ("runs", "source_state")  # small: rewritten after every batch
+# Changes whenever items, classifications or flagged do: a batch (or another process) stored, edited,
+# clustered or classified items, or a reviewer decided. Aggregates over a few columns: cheap.
+ITEMS_FINGERPRINT = """
+    SELECT (SELECT (count(*), sum(version), count(cluster_id)) FROM items),
+           (SELECT (count(*), max(classified_at)) FROM classifications),
+           (SELECT max(review_id) FROM reviews), (SELECT max(decision_id) FROM label_decisions)
+"""
+
+
+class SnapshotError(MonitorError):
+    """The snapshot folder cannot be written (not a folder, read-only, full); the database is fine."""
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__(f"cannot write the snapshot: {reason}", path=str(folder))
+        self.reason = reason  # the system's words: "Permission denied", "No space left on device"
 
 
 @dataclass(slots=True)
@@ -83,11 +107,11 @@ class Scheduler:
         self.stages_lock = threading.Lock()
         self._model = model
         self._model_problem: str | None = None
-        # Batches that stored something, and how many of them classification and the snapshot have seen;
+        # Batches that stored something, and how many of them classification has seen;
         # items of an earlier process may wait for classification and their digest.
         self._stored = 1
         self._classified_upto = 0
-        self._snapshot_upto = 0
+        self._snapshot_items: tuple[Any, ...] | None = None  # ITEMS_FINGERPRINT of the last snapshot
         self._alerts_pending = True
         self._alerts_checked: datetime | None = None  # last digest; silence needs no news to be announced
         self._batches = 0
@@ -220,9 +244,21 @@ class Scheduler:
                 self._alerts_checked = self.clock()
                 outcome.alerts = report.sent
                 self._alerts_pending = bool(report.failed)  # a failed delivery retries next batch
-            if self.snapshot_dir is not None and self._snapshot_upto < stored and not self.should_stop():
-                write_snapshot(self.db_path, self.snapshot_dir)
-                self._snapshot_upto = stored
+            if self.snapshot_dir is not None and not self.should_stop():
+                self._refresh_snapshot(self.snapshot_dir)
+
+    def _refresh_snapshot(self, folder: Path) -> None:
+        """runs and source_state after every batch, the item tables when they changed; a folder that
+        cannot be written is one log line per batch, not a failed batch, and is tried again next time."""
+        try:
+            self._snapshot_items = write_snapshot(self.db_path, folder, unchanged_since=self._snapshot_items)
+        except SnapshotError as exc:
+            log.error(
+                "snapshot not written to %s: %s; tried again after the next batch",
+                folder,
+                exc.reason,
+                extra={"event": "snapshot_failed", "folder": str(folder), "error": exc.reason},
+            )
 
     def _classify(self) -> int:
         from batch.stages import classify_pending, cluster_pending
@@ -284,9 +320,8 @@ class Scheduler:
                 source,
                 extra={"event": "backoff_released", "source": source},
             )
-        if self.snapshot_dir is not None:  # analysts find a snapshot from the start
-            write_snapshot(self.db_path, self.snapshot_dir)
-            self._snapshot_upto = self._stored
+        if self.snapshot_dir is not None:  # analysts find one from the start; SnapshotError stops the start
+            self._snapshot_items = write_snapshot(self.db_path, self.snapshot_dir)
 
     def run_once(self) -> list[BatchOutcome]:
         """Every source once, now, one after another (`schedule --once`)."""
@@ -386,21 +421,53 @@ class Scheduler:
         os._exit(0)
 
 
-def write_snapshot(db_path: Path, folder: Path) -> None:
-    """Export the analysts' tables to Parquet files, each replaced atomically (readers never see half a file)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_snapshot(
+    db_path: Path, folder: Path, *, unchanged_since: tuple[Any, ...] | None = None
+) -> tuple[Any, ...]:
+    """Export the analysts' tables to Parquet files, each replaced atomically (readers never see half a file).
+
+    runs and source_state always; items, classifications and flagged unless ITEMS_FINGERPRINT still
+    equals ``unchanged_since``. Returns the fingerprint of what the files now hold. Raises
+    SnapshotError, naming the folder and the system's reason, when the folder cannot be written."""
     started = time.monotonic()
     with writer(db_path) as con:
-        for table in SNAPSHOT_TABLES:
-            target = folder / f"{table}.parquet"
-            tmp = folder / f".{table}.parquet.tmp"
-            con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
-            tmp.replace(target)
+        fingerprint = tuple(con.execute(ITEMS_FINGERPRINT).fetchone() or ())
+        tables = RUN_TABLES if fingerprint == unchanged_since else SNAPSHOT_TABLES
+        for table in tables:
+            _export(con, table, folder)
     log.info(
-        "snapshot refreshed in %.2f s",
+        "snapshot refreshed in %.2f s (%s)",
         time.monotonic() - started,
-        extra={"event": "snapshot", "folder": str(folder), "seconds": round(time.monotonic() - started, 3)},
+        ", ".join(tables),
+        extra={
+            "event": "snapshot",
+            "folder": str(folder),
+            "tables": list(tables),
+            "seconds": round(time.monotonic() - started, 3),
+        },
     )
+    return fingerprint
+
+
+def _export(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
+    """One table to ``<folder>/<table>.parquet`` through a temporary file renamed over it."""
+    target = folder / f"{table}.parquet"
+    tmp = folder / f".{table}.parquet.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.open("wb").close()  # the system's own words for an unwritable folder, before DuckDB's
+        con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
+        tmp.replace(target)
+    except (OSError, duckdb.IOException) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else _duckdb_reason(exc)
+        raise SnapshotError(folder, reason) from None
+
+
+def _duckdb_reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].removeprefix("IO Error: ") if text else type(exc).__name__
 
 
 def _sql_path(path: Path) -> str:
