@@ -6,6 +6,7 @@ unchanged) and yields nothing; entries already stored are not rewritten by the u
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import logging
 import re
@@ -16,7 +17,7 @@ from typing import Any
 from lxml import etree
 
 from collectors.base import WHOLE_ABOVE_0, CollectContext, Expect
-from collectors.dates import parse_date
+from collectors.dates import ALMATY, parse_date, publication_time
 from collectors.item import Item
 from errors import ParseError
 
@@ -92,8 +93,19 @@ def _spaces(text: str) -> str:
 
 
 def _published(value: str | None, now: datetime | None) -> datetime | None:
-    """An entry's date as ``collectors.dates`` reads it (zone-less times are Almaty time)."""
-    return parse_date(value, now) if value else None
+    """An entry's date as ``collectors.dates`` reads it (zone-less times are Almaty time), else as the
+    mail standard reads it: RFC 822 allows a two-digit year («Wed, 25 Nov 26 14:35 GMT»), and feeds
+    also write «Wed Nov 25 14:35:00 2026» or «25-Nov-2026»."""
+    if not value:
+        return None
+    found = parse_date(value, now)
+    if found is not None:
+        return found
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return publication_time(when if when.tzinfo else when.replace(tzinfo=ALMATY), now, value)
 
 
 def _entry_text(entry: Any) -> tuple[str, str]:

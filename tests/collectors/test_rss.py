@@ -251,6 +251,9 @@ def test_atom_dates_without_a_zone_are_almaty_time(element: str, expected: datet
         "Ср, 25 ноя 2026 13:35:00 +0400",
         "25 ноября 2026, 14:35",
         "25 караша 2026, 14:35",
+        "Wed, 25 Nov 26 09:35 GMT",  # RFC 822 allows a two-digit year
+        "Wed Nov 25 14:35:00 2026",  # asctime, no zone: Almaty time
+        "Wed, 25-Nov-2026 09:35:00 GMT",
     ],
 )
 def test_rss_dates_in_other_forms(date: str) -> None:
