@@ -115,7 +115,11 @@ _SAYS = re.compile(
 )
 # A list of the site's latest comments, in a sidebar or footer: its entries link to comments on
 # other pages and belong to none of them.
-_ELSEWHERE = re.compile(r"recent|latest|popular|last[-_]?comm|widget|sidebar", re.IGNORECASE)
+# Whole class or id names only: «has-sidebar» or «page-with-widgets» on a page's wrapper say nothing.
+_ELSEWHERE = re.compile(
+    r"(?:recent|latest|popular|last)[-_]?comments?(?:[-_].*)?|widget(?:[-_].*)?|sidebar(?:[-_].*)?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -230,7 +234,8 @@ def _lists_comments_elsewhere(container: Any) -> bool:
     """Is ``container`` (or a block around it) a widget of the site's latest comments?"""
     node = container
     while node is not None and node.tag not in {"body", "html"}:
-        if _ELSEWHERE.search(f"{node.get('id', '')} {node.get('class', '')}"):
+        names = f"{node.get('id', '')} {node.get('class', '')}".split()
+        if any(_ELSEWHERE.fullmatch(name) for name in names):
             return True
         node = node.getparent()
     return False

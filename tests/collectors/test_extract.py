@@ -173,6 +173,17 @@ def test_a_sidebar_of_the_sites_latest_comments_is_not_this_pages_comments() -> 
     assert extract_comments(parse_tree(html), f"{BASE}/most", now=NOW) == ([], None)
 
 
+@pytest.mark.parametrize("wrapper", ["layout has-sidebar", "page-with-widgets", "recent-news-layout"])
+def test_comments_in_a_page_wrapper_named_like_a_sidebar_are_found(wrapper: str) -> None:
+    html = f"""<html><body><div class="{wrapper}"><h1>Жалоба на двор</h1><p>Текст новости о дворе.</p>
+    <div id="otzyvy-comments"><h3>Отзывы</h3>
+      <div class="otzyv"><span class="who">Асель</span> / 24.11.2026<p>Во дворе мусор не вывозят уже месяц.</p></div>
+      <div class="otzyv"><span class="who">Данияр</span> / 25.11.2026<p>Подтверждаю, контейнеры переполнены.</p></div>
+    </div></div></body></html>"""
+    comments, _ = extract_comments(parse_tree(html), f"{BASE}/x", now=NOW)
+    assert len(comments) == 2
+
+
 def test_an_empty_comment_form_is_not_a_comment() -> None:
     html = """<html><body><h1>Новость</h1><p>Текст новости о ремонте дороги на въезде в город.</p>
     <div class="comment comment_quick-form"><div class="comment__author"> </div>
