@@ -126,10 +126,15 @@ def run_source(
     run 'running' after an error (KeyboardInterrupt and SystemExit still go through and stop the batch)."""
     now = now or datetime.now(UTC)
     run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now)
-    with writer(db_path) as con:
-        runlog.mark_stale_runs(con, source.name)
-        runlog.start_run(con, run)
-        state = runlog.load_state(con, source.name)
+    try:
+        with writer(db_path) as con:
+            runlog.mark_stale_runs(con, source.name)
+            runlog.start_run(con, run)
+            state = runlog.load_state(con, source.name)
+    except StoreError as exc:  # the database, not the source: nothing fetched, no row, no back-off
+        log.error("%s: not run: %s", source.name, exc)
+        run.status, run.error, run.finished_at = "failed", _failure(exc)[1], datetime.now(UTC)
+        return run
     try:
         _collect(run, state, source, config, db_path, now, client_factory, should_stop)
     except Exception as exc:  # a bug in the bookkeeping around the collector: say so in the run's row

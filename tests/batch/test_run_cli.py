@@ -243,6 +243,33 @@ def test_a_run_that_cannot_even_be_recorded_does_not_stop_the_batch(
     assert [r.source for r in results] == ["first", "second"]
 
 
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_source_whose_run_cannot_be_started_does_not_stop_the_batch(
+    tmp_path: Path, feeds: HTTPServer, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    db = tmp_path / "m.duckdb"
+    cfg = unchecked_config(
+        feeds.url_for(""),
+        {"locked": {"url": "/city.xml"}, "good-rss": {"url": "/city.xml"}},
+        max_parallel_sources=workers,
+    )
+    started = runner.runlog.start_run
+
+    def start(con: Any, run: Any) -> int:
+        if run.source == "locked":
+            raise StoreError("another process holds the database lock (waited 30 s)", path=str(db))
+        return started(con, run)
+
+    monkeypatch.setattr(runner.runlog, "start_run", start)
+    results = {r.source: r for r in runner.run_batch(cfg, db)}
+    assert (results["good-rss"].status, results["good-rss"].new) == ("ok", 3)
+    assert (results["locked"].status, results["locked"].error) == (
+        "failed",
+        f"{db}: another process holds the database lock (waited 30 s)",
+    )
+    assert set(runs_of(tmp_path)) == {"good-rss"}
+
+
 def test_interrupt_still_stops_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(ctx: Any) -> Iterator[Item]:
         raise KeyboardInterrupt
