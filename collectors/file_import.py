@@ -210,7 +210,12 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _open_text(path: Path, encoding: str | None) -> str:
-    data = read_input(path)
+    return decode_text(read_input(path), encoding)
+
+
+def decode_text(data: bytes, encoding: str | None) -> str:
+    """An exported file's text: in ``encoding`` when given, else UTF-16 after its mark, UTF-8, or
+    cp1251 (Windows exports in Russian); bytes that do not decode become U+FFFD, never an error."""
     if encoding:
         text = data.decode(encoding, "replace")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"

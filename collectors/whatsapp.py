@@ -57,6 +57,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report
 from collectors.file_import import (
     check_input_file,
+    decode_text,
     is_zip,
     open_zip,
     printable,
@@ -205,18 +206,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
     else:
         data = read_input(path)
         shown = shown_path(path)
-    return _decode(data, encoding), shown
-
-
-def _decode(data: bytes, encoding: str | None) -> str:
-    if encoding:
-        return data.decode(encoding, "replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251", "replace")
+    return decode_text(data, encoding), shown
 
 
 def _scan(text: str, shown: str, source: str, report: Report) -> list[_Entry]:

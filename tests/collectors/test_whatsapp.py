@@ -658,3 +658,12 @@ def test_cli_damaged_zip_is_one_line_and_a_failed_run(
     assert lines[0].startswith("chat: failed - fetched 0")
     assert f"- {archive}: the archive is damaged (" in lines[0]
     assert _rows(db, "SELECT status, error FROM runs") == [("failed", lines[0].split(" - ", 2)[2])]
+
+
+def test_a_utf16_chat_cut_short_is_read_up_to_the_cut(tmp_path: Path) -> None:
+    chat = "25.11.2026, 09:15 - Асель: Во дворе нет воды\n25.11.2026, 09:16 - Данияр: У нас тоже\n"
+    path = tmp_path / "chat.txt"
+    path.write_bytes(("\ufeff" + chat).encode("utf-16-le")[:-1])  # the last byte lost
+    items, errors = read(path)
+    assert items[0].text == "Во дворе нет воды"
+    assert len(items) == 2 and errors == []
