@@ -160,7 +160,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         n = export_to_file(db, filters, args.format, args.out, collapse=not args.all_duplicates)
-    except (duckdb.BinderException, duckdb.CatalogException) as exc:  # an older read-only file: no column
+    except (duckdb.BinderException, duckdb.CatalogException) as exc:
+        if not _behind_migrations(db):  # a mistake in the export's own query: let it show
+            raise
         raise InputError(
             f"the database predates this version and could not be brought up to date ({str(exc).splitlines()[0]}); "
             "run any command that writes to it once (e.g. `pipeline.py status` with write access), then export",
@@ -168,6 +170,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         ) from None
     print(f"wrote {n} rows to {args.out}")
     return 0
+
+
+def _behind_migrations(db: Path) -> bool:
+    """Whether the file lacks schema migrations of this version (a read-only file of an older one)."""
+    from store.db import reader
+    from store.migrations import MIGRATIONS
+
+    with reader(db) as con:
+        done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    return any(name not in done for name, _ in MIGRATIONS)
 
 
 def cmd_review(args: argparse.Namespace) -> int:

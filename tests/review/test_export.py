@@ -267,3 +267,19 @@ def test_export_from_an_older_read_only_database_is_one_error(
         f"error: {old}: the database predates this version and could not be brought up to date"
     )
     assert not out.exists()
+
+
+def test_a_mistake_in_the_export_query_on_a_current_database_is_not_blamed_on_its_age(
+    review_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    import pipeline
+    from review import export
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise duckdb.BinderException('Referenced column "no_such_column" not found')
+
+    monkeypatch.setattr(export, "read_export", broken)
+    with pytest.raises(duckdb.BinderException):
+        pipeline.main(["export", "--db", str(review_db), "--format", "csv", "--out", str(tmp_path / "x.csv")])
