@@ -542,13 +542,26 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     ]
 
 
-# A known article that answers 404 or 410 this many rechecks in a row was taken down: its stored items
-# stay, and it is not asked for again (one such answer could be the site's passing mistake).
+# A known article that answers 404 or 410 on this many rechecks in a row, the first this long before
+# the last, was taken down: its stored items stay, and it is not asked for again. A site that answers
+# 404 for an hour (a deploy, a CDN fault) takes nothing down: an article's first day has hourly rechecks.
 GONE_AFTER = 2
+GONE_FOR = timedelta(hours=24)
 
 
-def _taken_down(exc: BaseException) -> bool:
+def _not_found(exc: BaseException) -> bool:
     return isinstance(exc, MonitorError) and exc.status in (404, 410)
+
+
+def _taken_down(entry: dict[str, Any]) -> bool:
+    since = _when(entry.get("gone_since"))
+    checked = _when(entry.get("checked"))
+    return (
+        int(entry.get("gone", 0)) >= GONE_AFTER
+        and since is not None
+        and checked is not None
+        and checked - since >= GONE_FOR
+    )
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -573,7 +586,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     new = [f for f in discovered if f.url not in known][: opts["max_articles"]]
     due = []
     for url, entry in known.items():
-        if int(entry.get("gone", 0)) >= GONE_AFTER:
+        if _taken_down(entry):
             continue
         published = _when(entry.get("published")) or _when(entry.get("first_seen")) or now
         checked = _when(entry.get("checked")) or published
@@ -601,8 +614,9 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         try:
             items = _visit(run, url, entry)
         except Exception as exc:
-            if entry is not None and _taken_down(exc):
+            if entry is not None and _not_found(exc):
                 entry["checked"] = now_text
+                entry.setdefault("gone_since", now_text)
                 entry["gone"] = int(entry.get("gone", 0)) + 1
                 log.info(
                     "source %s: %s answered HTTP %s (%d recheck(s) in a row)%s",
@@ -610,7 +624,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
                     url,
                     getattr(exc, "status", None),
                     entry["gone"],
-                    "; taken down, not rechecked again" if entry["gone"] >= GONE_AFTER else "",
+                    "; taken down, not rechecked again" if _taken_down(entry) else "",
                 )
                 continue
             run.fail(url, exc)
@@ -623,6 +637,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
         entry["checked"] = now_text
         entry.pop("gone", None)
+        entry.pop("gone_since", None)
         yield from items
     _prune(known, now, opts["recheck"])
 
