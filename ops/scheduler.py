@@ -50,9 +50,10 @@ SILENCE_CHECK = timedelta(hours=1)  # a batch without news still looks for silen
 SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
 RUN_TABLES = ("runs", "source_state")  # small: rewritten after every batch
 # Changes whenever items, classifications or flagged do: a batch (or another process) stored, edited,
-# clustered or classified items, or a reviewer decided. Aggregates over a few columns: cheap.
+# clustered or classified items, or a reviewer decided; the hash of the content hashes also sees a
+# text rewritten in place without a new version (the WhatsApp phone scrub). Aggregates: cheap.
 ITEMS_FINGERPRINT = """
-    SELECT (SELECT (count(*), sum(version), count(cluster_id)) FROM items),
+    SELECT (SELECT (count(*), sum(version), count(cluster_id), bit_xor(hash(content_hash))) FROM items),
            (SELECT (count(*), max(classified_at)) FROM classifications),
            (SELECT max(review_id) FROM reviews), (SELECT max(decision_id) FROM label_decisions)
 """

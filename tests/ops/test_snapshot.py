@@ -202,6 +202,14 @@ def test_every_batch_refreshes_runs_and_source_state_and_the_item_tables_when_th
                 [key, datetime.now(UTC)],
             )
         assert sched.run_job("city").new == 0
+        # A text rewritten in place, without a new version (as the WhatsApp phone scrub does).
+        with writer(db) as con:
+            con.execute(
+                "UPDATE items SET text = 'переписано', content_hash = 'rewritten' WHERE external_id = ?",
+                [key],
+            )
+        assert sched.run_job("city").new == 0
     status = f"max(review_status) FILTER (WHERE external_id = '{key}')"
     assert parquet_rows(snap, "flagged", status) == "confirmed"
-    assert parquet_rows(snap, "runs") == db_rows(db, "runs") == 5
+    assert parquet_rows(snap, "items", f"max(text) FILTER (WHERE external_id = '{key}')") == "переписано"
+    assert parquet_rows(snap, "runs") == db_rows(db, "runs") == 6
