@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from testutil import run_cli
 
 from batch.demo import DEMO_PORT
-from tests.test_cli import run_cli
 
 
 def _counts(db: Path) -> tuple[int, int]:
