@@ -12,11 +12,13 @@ from typing import Any
 
 from config.sources import DEFAULT_CONFIG, Config, load_config
 from errors import ConfigError, InputError
+from store import runs as runlog
 from store.db import DEFAULT_DB
 
 log = logging.getLogger(__name__)
 
-FAILED_STATUSES = frozenset({"failed", "token", "permission", "throttled", "aborted"})
+# A command whose run failed, or was stopped before it ended, exits with status 1.
+FAILED_STATUSES = runlog.FAILED | {"aborted"}
 MAX_PROBLEMS_SHOWN = 20  # a run's problems printed one a line; the rest are counted, and --debug logs them
 _HTTP_STATUS = re.compile(r" \(HTTP \d{3}\)")
 

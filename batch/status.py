@@ -8,6 +8,7 @@ from pathlib import Path
 from config.sources import Config
 from ops.health import sources_needing_attention
 from review.queries import review_summary
+from store import runs as runlog
 from store.db import reader
 
 
@@ -26,10 +27,6 @@ def _shorten(text: str, limit: int = 200) -> str:
     if len(text) <= limit:
         return text
     return text[: limit // 3] + " ... " + text[-(limit - limit // 3 - 5) :]
-
-
-# Last-run statuses that are the source's failure; ``aborted`` (stopped by SIGTERM or Ctrl-C) is not.
-FAILED = frozenset({"failed", "token", "permission", "throttled"})
 
 
 def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime | None = None) -> int:
@@ -93,7 +90,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
         items,
     ) in rows:
         note = []
-        if status in FAILED:
+        if status in runlog.FAILED:
             bad += 1
         if error:
             note.append(_shorten(error.replace(f"source {name}: ", "", 1)))

@@ -9,6 +9,9 @@ from typing import Any
 
 import duckdb
 
+# Statuses of a finished run that are its source's failure; ``aborted`` (stopped on request) is not.
+FAILED = frozenset({"failed", "token", "permission", "throttled"})
+
 
 @dataclass(slots=True)
 class RunRecord:
