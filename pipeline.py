@@ -69,8 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`status | head -3`): nothing is wrong, there is just no one to tell.
         # Later writes, and the flush at exit, go nowhere instead of failing again.
+        if not _reader_gone(sys.stdout.fileno()):
+            raise  # stdout is fine: some other pipe broke, which is a real error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # as a shell reports a command ended by SIGPIPE
+
+
+def _reader_gone(fd: int) -> bool:
+    """Whether ``fd`` is a pipe whose reading end was closed (poll reports an error on it)."""
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 if __name__ == "__main__":

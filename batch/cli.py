@@ -186,8 +186,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     config, db = resolve(args, config_required=False)
 
     def report(error: InputError) -> None:
-        # print_run shows the problems once, after the run line; this log line reaches stderr only
-        # with --debug, for the ones past the first MAX_PROBLEMS_SHOWN
+        # print_run shows the first MAX_PROBLEMS_SHOWN after the run line; this log line, every one of
+        # them (so the first ones twice), reaches stderr only with --debug
         log.info("%s", error)
 
     from store.db import holding

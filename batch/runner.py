@@ -314,7 +314,7 @@ def import_file(
         )
         if problems and not run.fetched:  # every line had an error: nothing of the file was stored
             run.status = "failed"
-            run.error = f"nothing imported: each of the {len(problems)} lines read had an error"
+            run.error = f"nothing imported: {len(problems)} problem(s), listed below"
         else:
             run.status = "partial" if problems else "ok"
     except Exception as exc:  # an importer bug too: the run must end 'failed', not stay 'running'

@@ -161,3 +161,17 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
     )
     assert json.loads(done.stdout)["id"] == 0
     assert done.stderr == "exit 141\n"  # no traceback: the reader (`head -1`) has all it wanted
+
+
+def test_only_a_closed_reader_counts_as_gone() -> None:
+    import os
+
+    from pipeline import _reader_gone
+
+    read_end, write_end = os.pipe()
+    try:
+        assert not _reader_gone(write_end)  # a broken pipe elsewhere is an error, not this
+        os.close(read_end)
+        assert _reader_gone(write_end)
+    finally:
+        os.close(write_end)
