@@ -121,11 +121,16 @@ class Scheduler:
         self.sources = config.collected()
         if not self.sources:
             raise ConfigError("no sources to collect", path=str(config.path) if config.path else None)
-        for source in self.sources:
+        for source in self.sources:  # load_config checks these; a Config built in code may not be
+            key = "schedule" if source.schedule else "default_schedule"
             try:
                 cron_trigger(schedule_of(source, config))
             except ValueError as exc:
-                raise ConfigError(f"bad default_schedule: {exc}", path=str(config.path)) from None
+                raise ConfigError(
+                    f"bad cron expression in {key}: {exc}",
+                    path=str(config.path) if config.path else None,
+                    source=source.name,
+                ) from None
 
     # -- one job -------------------------------------------------------------------------------
 
