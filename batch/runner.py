@@ -23,7 +23,7 @@ from collectors.base import CollectContext, SourceConfig
 from collectors.http import DEFAULT_USER_AGENT, HttpClient
 from collectors.item import Item
 from config.sources import Config
-from errors import InputError, MonitorError, StoreError
+from errors import InputError, MonitorError, StoreError, StoreLocked
 from store import runs as runlog
 from store.db import writer
 from store.items import UpsertResult, upsert_items
@@ -131,8 +131,10 @@ def run_source(
             runlog.mark_stale_runs(con, source.name)
             runlog.start_run(con, run)
             state = runlog.load_state(con, source.name)
-    except StoreError as exc:  # the database, not the source: nothing fetched, no row, no back-off
-        log.error("%s: not run: %s", source.name, exc)
+    except StoreLocked as exc:
+        # Another process held the database too long: this source waits for its next run, the others
+        # go on. (A file that cannot be opened or written at all stops the batch with one error line.)
+        log.info("%s: not run: %s", source.name, exc)
         run.status, run.error, run.finished_at = "failed", _failure(exc)[1], datetime.now(UTC)
         return run
     try:

@@ -18,7 +18,7 @@ from batch import runner
 from collectors.base import SourceConfig
 from collectors.item import Item
 from config.sources import Config
-from errors import StoreError
+from errors import StoreError, StoreLocked
 
 CITY = (FIXTURES / "rss" / "city.xml").read_bytes()
 CP1251 = (FIXTURES / "rss" / "cp1251.xml").read_bytes()
@@ -257,7 +257,7 @@ def test_a_source_whose_run_cannot_be_started_does_not_stop_the_batch(
 
     def start(con: Any, run: Any) -> int:
         if run.source == "locked":
-            raise StoreError("another process holds the database lock (waited 30 s)", path=str(db))
+            raise StoreLocked("another process holds the database lock (waited 30 s)", path=str(db))
         return started(con, run)
 
     monkeypatch.setattr(runner.runlog, "start_run", start)
