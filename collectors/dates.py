@@ -82,28 +82,23 @@ def _almaty() -> tzinfo:
 
 ALMATY: tzinfo = _almaty()
 
+# Russian month names as stems; a month word is a stem in one of its case forms («марта», «январе»)
+# or a stem's beginning of three letters or more, an abbreviation («ноя», «сент.», «нояб.»). Not any
+# word that begins like one: «12 маршрутов», «5 сенаторов», «7 октябрят» are no dates.
 RU_MONTHS = {
     "январ": 1,
-    "янв": 1,
     "феврал": 2,
-    "фев": 2,
     "март": 3,
-    "мар": 3,
     "апрел": 4,
-    "апр": 4,
     "июн": 6,
     "июл": 7,
     "август": 8,
-    "авг": 8,
     "сентябр": 9,
-    "сен": 9,
     "октябр": 10,
-    "окт": 10,
     "ноябр": 11,
-    "ноя": 11,
     "декабр": 12,
-    "дек": 12,
 }
+_RU_ENDINGS = frozenset({"ь", "я", "е", "ю", "ем", "ём", "а", "у", "ом"})
 KK_MONTHS = {
     "қаңтар": 1,
     "ақпан": 2,
@@ -269,12 +264,11 @@ def _month(word: str, with_year: bool = True) -> int | None:
             return number
     if word in {"май", "мая", "мае"}:
         return 5
-    best = None
     for stem, number in RU_MONTHS.items():
-        if word.startswith(stem) and (best is None or len(stem) > best[0]):
-            best = (len(stem), number)
-    if best:
-        return best[1]
+        if (len(word) >= 3 and stem.startswith(word)) or (
+            word.startswith(stem) and word[len(stem) :] in _RU_ENDINGS
+        ):
+            return number
     if with_year and word in _EN_MONTH_WORDS:
         return _EN_MONTH_WORDS[word]
     names, abbreviations = _bare_kk_months()

@@ -238,6 +238,50 @@ def test_kazakh_month_spellings(text: str, expected: datetime) -> None:
     assert got is not None and got.utcoffset() == expected.utcoffset()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 маршрутов отменили",
+        "5 сенаторов проголосовали",
+        "7 октябрят",
+        "10 мартышек",
+        "2 декабристов",
+        "3 апрельских дня",
+    ],
+)
+def test_words_that_begin_like_a_russian_month_are_not_one(text: str) -> None:
+    assert parse_date(text, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [("25 нояб. 2025", 11), ("5 февр. 2025", 2), ("3 сент. 2025", 9), ("3 сен 2025", 9), ("9 апр 2025", 4)],
+)
+def test_russian_month_abbreviations(text: str, month: int) -> None:
+    assert parse_date(text, NOW) == at(2025, month, int(text.split()[0])), text
+
+
+def test_every_russian_month_in_its_case_forms() -> None:
+    names = [
+        "январ",
+        "феврал",
+        "март",
+        "апрел",
+        "май",
+        "июн",
+        "июл",
+        "август",
+        "сентябр",
+        "октябр",
+        "ноябр",
+        "декабр",
+    ]
+    for number, stem in enumerate(names, 1):
+        forms = ["мая"] if number == 5 else [stem + ("а" if stem in ("март", "август") else "я")]
+        for form in forms:
+            assert parse_date(f"5 {form} 2025", NOW) == at(2025, number, 5), form
+
+
 def test_every_kazakh_month_and_its_abbreviation() -> None:
     for name, number in KK_MONTHS.items():
         assert parse_date(f"5 {name} 2025", NOW) == at(2025, number, 5), name
