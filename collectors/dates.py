@@ -246,6 +246,18 @@ def _bare(word: str) -> str:
 
 
 _LOCATIVE = frozenset({"", "да", "де", "та", "те"})
+# The case endings a Kazakh month name takes in a date («қазанда», «тамыздың», «наурызға»,
+# «қазандағы»); not a word built on it: «5 қазандық» is five boiler houses, not 5 October.
+_KK_CASES = frozenset(
+    "| ның нің дың дің тың тің ға ге қа ке на не а е да де та те нда нде дан ден тан тен нан нен "
+    "ды ді ты ті ны ні мен бен пен дағы дегі тағы тегі ндағы ндегі".replace("|", "").split()
+) | {""}
+
+
+@lru_cache(maxsize=1)
+def _bare_kk_cases() -> frozenset[str]:
+    """The case endings of ``_KK_CASES`` as typed without Kazakh letters."""
+    return frozenset(_bare(ending) for ending in _KK_CASES)
 
 
 @lru_cache(maxsize=1)
@@ -260,7 +272,7 @@ def _month(word: str, with_year: bool = True) -> int | None:
     """The month a word names; abbreviations that are also words ("мам", "там", "may") need a year."""
     word = word.lower().rstrip(".")
     for stem, number in KK_MONTHS.items():
-        if word.startswith(stem):
+        if word.startswith(stem) and word[len(stem) :] in _KK_CASES:
             return number
     if word in {"май", "мая", "мае"}:
         return 5
@@ -275,7 +287,7 @@ def _month(word: str, with_year: bool = True) -> int | None:
     bare = _bare(word)
     for stem, number in names.items():
         # without a year, the name or its locative ("карашада") only: "5 казанских" is not October
-        if bare.startswith(stem) and (with_year or bare[len(stem) :] in _LOCATIVE):
+        if bare.startswith(stem) and bare[len(stem) :] in (_bare_kk_cases() if with_year else _LOCATIVE):
             return number
     return abbreviations.get(bare) if with_year else None
 

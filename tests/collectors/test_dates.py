@@ -282,6 +282,19 @@ def test_every_russian_month_in_its_case_forms() -> None:
             assert parse_date(f"5 {form} 2025", NOW) == at(2025, number, 5), form
 
 
+@pytest.mark.parametrize("text", ["5 қазандық жөнделді", "6 мамырлық жоспар", "5 казандык 2025"])
+def test_a_word_built_on_a_kazakh_month_name_is_not_a_month(text: str) -> None:
+    assert parse_date(text, NOW) is None  # қазандық: a boiler house
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [("4 наурызға", 3), ("2 шілдеде", 7), ("7 маусымнан", 6), ("5 қазандағы", 10), ("3 қазанның", 10)],
+)
+def test_kazakh_month_names_in_their_case_forms(text: str, month: int) -> None:
+    assert parse_date(text, NOW) == at(2026, month, int(text.split()[0])), text
+
+
 def test_every_kazakh_month_and_its_abbreviation() -> None:
     for name, number in KK_MONTHS.items():
         assert parse_date(f"5 {name} 2025", NOW) == at(2025, number, 5), name
