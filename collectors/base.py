@@ -234,6 +234,12 @@ HOURS = Expect("a number of hours, 0 or more (0: never)", lambda v: is_number(v)
 DAYS = Expect(f"a number of days from 0 to {MAX_DAYS}", lambda v: is_number(v) and 0 <= v <= MAX_DAYS)
 HTTP_URL = Expect("an http:// or https:// URL with a host", is_http_url, masked)
 HTTP_URLS = Expect("a list of http:// or https:// URLs with a host", is_http_urls, masked)
+# portal: one start URL may be given as a string
+START_URLS = Expect(
+    "an http:// or https:// URL with a host, or a non-empty list of them",
+    lambda v: is_http_url(v) or (is_http_urls(v) and bool(v)),
+    masked,
+)
 TIME_ZONE = Expect("an IANA time zone name such as Asia/Almaty or UTC", _time_zone)
 TEXT_ENCODING = Expect("a text encoding Python knows, such as utf-8 or cp1251", _text_encoding)
 ONE_CHARACTER = Expect("a 1-character string", lambda v: isinstance(v, str) and len(v) == 1)

@@ -32,7 +32,9 @@ from collectors.base import (
     DAYS,
     FLAG,
     HOUR_PAIRS,
+    HTTP_URLS,
     REGEX,
+    START_URLS,
     WHOLE_0_OR_MORE,
     WHOLE_ABOVE_0,
     CollectContext,
@@ -157,48 +159,26 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
     """The source's portal options, checked and with defaults (ConfigError names the bad key)."""
     get = source.get
     name = getattr(source, "name", None)
+    # The config file's own rules: load_config applies them too, but a source built in code (a test,
+    # the demo) has not been through it.
+    for key, rule in (
+        ("start_urls", START_URLS),
+        ("feeds", HTTP_URLS),
+        ("sitemaps", HTTP_URLS),
+        *VALUES.items(),
+    ):
+        if get(key) is not None:
+            rule.check(get(key), key, where=None, source=name)
     start = get("start_urls")
+    if not start:
+        raise ConfigError("missing key(s) for kind 'portal': start_urls", source=name)
     if isinstance(start, str):
         start = [start]
-    if not start or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in start):
-        raise ConfigError("start_urls must be a list of http(s) URLs", source=name)
     selectors = get("selectors") or {}
-    if not isinstance(selectors, Mapping):
-        raise ConfigError("selectors must be a table of CSS selectors", source=name)
-    unknown = set(selectors) - SELECTOR_KEYS
-    if unknown:
-        raise ConfigError(f"unknown selectors: {', '.join(sorted(unknown))}", source=name)
     pattern = get("article_pattern")
-    try:
-        compiled = re.compile(pattern) if pattern else None
-    except re.error as exc:
-        raise ConfigError(f"article_pattern is not a valid regex: {exc}", source=name) from None
-    recheck = get("recheck", DEFAULT_RECHECK)
-    try:
-        rules = sorted((float(age), float(every)) for age, every in recheck)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            "recheck must be a list of [max_age_hours, every_hours] pairs", source=name
-        ) from None
-    render = get("render", False)
-    if not isinstance(render, bool):
-        raise ConfigError("render must be true or false", source=name)
-    wait_ms = get("render_wait_ms", 5000)
-    if isinstance(wait_ms, bool) or not isinstance(wait_ms, int) or wait_ms < 0:
-        raise ConfigError("render_wait_ms must be a whole number of milliseconds, 0 or more", source=name)
+    compiled = re.compile(pattern) if pattern else None
+    rules = sorted((float(age), float(every)) for age, every in get("recheck", DEFAULT_RECHECK))
     render_timeout = get("render_timeout", 30)
-    if isinstance(render_timeout, bool) or not isinstance(render_timeout, int | float) or render_timeout <= 0:
-        raise ConfigError("render_timeout must be a number of seconds above 0", source=name)
-    render_post = get("render_post", [])
-    if not isinstance(render_post, list) or not all(
-        isinstance(p, str) and (p.startswith("/") or p.startswith(("http://", "https://")))
-        for p in render_post
-    ):
-        raise ConfigError(
-            'render_post must be a list of paths on the page\'s host ("/wp-admin/admin-ajax.php") or '
-            "http(s) URL beginnings",
-            source=name,
-        )
     return {
         "start_urls": [normalise_url(u) for u in start],
         "max_pages": int(get("max_pages", 3)),
@@ -215,10 +195,10 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
         "article_pattern": compiled,
         "selectors": {k: str(v) for k, v in selectors.items()},
         "recheck": rules,
-        "render": render,
-        "render_wait_ms": wait_ms,
+        "render": bool(get("render", False)),
+        "render_wait_ms": int(get("render_wait_ms", 5000)),
         "render_timeout": float(render_timeout),
-        "render_post": list(render_post),
+        "render_post": list(get("render_post", [])),
     }
 
 

@@ -22,16 +22,14 @@ from collectors.base import (
     HTTP_URLS,
     NUMBER_0_OR_MORE,
     NUMBER_ABOVE_0,
+    START_URLS,
     TEXT,
     WHOLE_0_OR_MORE,
     WHOLE_ABOVE_0,
     Expect,
     SourceConfig,
-    is_http_url,
-    is_http_urls,
     is_number,
     is_whole,
-    masked,
     shown,
 )
 from errors import ConfigError
@@ -95,11 +93,7 @@ SOURCE_VALUES: dict[str, Expect | CronLine] = {
     "graph_url": HTTP_URL,  # facebook
     "base_url": HTTP_URL,  # telegram
     # portal: one start URL may be given as a string
-    "start_urls": Expect(
-        "an http:// or https:// URL with a host, or a non-empty list of them",
-        lambda v: is_http_url(v) or (is_http_urls(v) and bool(v)),
-        masked,
-    ),
+    "start_urls": START_URLS,
     "feeds": HTTP_URLS,  # portal
     "sitemaps": HTTP_URLS,  # portal
 }
