@@ -228,26 +228,22 @@ def parse_comments_page(
     return items, next_url(body)
 
 
-def _option_time(ctx: CollectContext, key: str) -> datetime | None:
+def _option(ctx: CollectContext, key: str, default: Any) -> Any:
+    """An option's value (else ``default``), checked by the config file's rule for it: load_config
+    applies the same rules, but a source built in code has not been through it."""
     value = ctx.source.get(key)
     if value is None:
-        return None
-    when = value if isinstance(value, datetime) else None
-    if when is None:
-        try:
-            when = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise ConfigError(f"{key} = {value!r} is not an ISO date", source=ctx.source.name) from None
-    return when if when.tzinfo else when.replace(tzinfo=ctx.now.tzinfo)
+        return default
+    VALUES[key].check(value, key, where=None, source=ctx.source.name)
+    return value
 
 
-def _number(ctx: CollectContext, key: str, default: float | None) -> float | None:
-    value = ctx.source.get(key, default)
+def _option_time(ctx: CollectContext, key: str) -> datetime | None:
+    value = _option(ctx, key, None)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{key} must be a non-negative number, not {value!r}", source=ctx.source.name)
-    return value
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=ctx.now.tzinfo)
 
 
 def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
@@ -255,10 +251,10 @@ def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
     since = _option_time(ctx, "since")
     until = _option_time(ctx, "until")
     newest = parse_time(ctx.state.get("newest_created"))
-    comment_days = _number(ctx, "comment_days", 7) or 0
+    comment_days = _option(ctx, "comment_days", 7) or 0
     if newest is not None:
         incremental = min(newest - OVERLAP, ctx.now - timedelta(days=comment_days))
-    elif (days := _number(ctx, "since_days", None)) is not None:
+    elif (days := _option(ctx, "since_days", None)) is not None:
         incremental = ctx.now - timedelta(days=days)
     else:
         incremental = None  # first run: the whole feed
@@ -269,17 +265,8 @@ def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
 
 def comment_recheck(ctx: CollectContext) -> list[tuple[float, float]]:
     """The ``comment_recheck`` bands as sorted (max_age_hours, every_hours) pairs."""
-    value = ctx.source.get("comment_recheck", DEFAULT_COMMENT_RECHECK)
-    try:
-        bands = sorted((float(age), float(every)) for age, every in value)
-    except (TypeError, ValueError):
-        bands = None
-    if bands is None or any(age < 0 or every < 0 for age, every in bands):
-        raise ConfigError(
-            "comment_recheck must be a list of [max_age_hours, every_hours] pairs of non-negative numbers",
-            source=ctx.source.name,
-        )
-    return bands
+    value = _option(ctx, "comment_recheck", DEFAULT_COMMENT_RECHECK)
+    return sorted((float(age), float(every)) for age, every in value)
 
 
 def due_rechecks(
@@ -356,12 +343,12 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         token=token,
         token_env=token_env,
         source=opts.name,
-        max_wait=float(_number(ctx, "max_wait", 5.0) or 0.0),
+        max_wait=float(_option(ctx, "max_wait", 5.0) or 0.0),
     )
     run = _Run(
         newest=parse_time(ctx.state.get("newest_created")),
-        comment_cutoff=ctx.now - timedelta(days=_number(ctx, "comment_days", 7) or 0),
-        comment_page_size=int(_number(ctx, "comment_page_size", 100) or 100),
+        comment_cutoff=ctx.now - timedelta(days=_option(ctx, "comment_days", 7) or 0),
+        comment_page_size=int(_option(ctx, "comment_page_size", 100) or 100),
     )
     feed_url = graph.url(f"{opts.get('page_id')}/{endpoint}")
     resume = ctx.state.get("resume")
@@ -383,7 +370,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             ctx.state["newest_created"] = run.newest.isoformat()
     ctx.state["young_posts"] = run.young  # their comments are read again by the next run
     # A run that max_pages cut short records what it read but re-reads nothing more: it is behind already.
-    limit = 0 if capped else int(_number(ctx, "max_comment_rechecks", 30) or 0)
+    limit = 0 if capped else int(_option(ctx, "max_comment_rechecks", 30) or 0)
     yield from _recheck_pass(ctx, graph, run, bands, limit)
     # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
     # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
@@ -414,12 +401,12 @@ def _feed_pass(
     until: datetime | None,
 ) -> Generator[Item, None, bool]:
     """Yield the posts of one window and their comments; return whether max_pages cut it short."""
-    params: dict[str, Any] = {"fields": POST_FIELDS, "limit": int(_number(ctx, "page_size", 25) or 25)}
+    params: dict[str, Any] = {"fields": POST_FIELDS, "limit": int(_option(ctx, "page_size", 25) or 25)}
     if since is not None:
         params["since"] = int(since.timestamp())
     if until is not None:
         params["until"] = int(until.timestamp())
-    max_pages = _number(ctx, "max_pages", None)
+    max_pages = _option(ctx, "max_pages", None)
     pages = graph.pages(feed_url, params, max_pages=int(max_pages) if max_pages else None)
     for body in pages:
         items, _ = parse_feed_page(body, source=ctx.source.name)
