@@ -167,6 +167,16 @@ class Expect:
             )
 
 
+def check_options(options: Any, rules: Mapping[str, Expect], source: str | None) -> None:
+    """Check the options that ``rules`` knows (``options``: a mapping or a SourceConfig), as load_config
+    does: a collector calls this for a source built in code (a test, the demo), which has not been
+    through the config file's checks."""
+    for key, rule in rules.items():
+        value = options.get(key)
+        if value is not None:
+            rule.check(value, key, where=None, source=source)
+
+
 def one_of(*choices: str) -> Expect:
     """One of ``choices``, written exactly so."""
     quoted = [f'"{c}"' for c in choices]

@@ -29,11 +29,11 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, one_of
+from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
 from collectors.item import KINDS, Item
-from errors import ConfigError, InputError
+from errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +134,9 @@ class _Rows:
     def __init__(self, source: str, options: Mapping[str, Any], shown: str) -> None:
         self.source = source
         self.shown = shown
-        name = str(options.get("tz") or DEFAULT_TZ)
-        try:
-            self.zone: tzinfo = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"unknown time zone {name!r} (tz)", source=source) from None
+        check_options(options, VALUES, source)
+        self.zone: tzinfo = ZoneInfo(str(options.get("tz") or DEFAULT_TZ))
         self.kind = str(options.get("item_kind") or "post")
-        if self.kind not in KINDS:
-            raise ConfigError(
-                f"item_kind must be one of {', '.join(KINDS)}, not {self.kind!r}", source=source
-            )
         self.seen: Counter[tuple[str, str, str]] = Counter()
 
     def error(self, message: str, line: int) -> InputError:

@@ -39,6 +39,7 @@ from collectors.base import (
     WHOLE_ABOVE_0,
     CollectContext,
     Expect,
+    check_options,
     is_number,
     is_whole,
 )
@@ -159,16 +160,9 @@ def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
     """The source's portal options, checked and with defaults (ConfigError names the bad key)."""
     get = source.get
     name = getattr(source, "name", None)
-    # The config file's own rules: load_config applies them too, but a source built in code (a test,
-    # the demo) has not been through it.
-    for key, rule in (
-        ("start_urls", START_URLS),
-        ("feeds", HTTP_URLS),
-        ("sitemaps", HTTP_URLS),
-        *VALUES.items(),
-    ):
-        if get(key) is not None:
-            rule.check(get(key), key, where=None, source=name)
+    check_options(
+        source, {"start_urls": START_URLS, "feeds": HTTP_URLS, "sitemaps": HTTP_URLS, **VALUES}, name
+    )
     start = get("start_urls")
     if not start:
         raise ConfigError("missing key(s) for kind 'portal': start_urls", source=name)

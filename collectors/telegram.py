@@ -25,9 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 from lxml.etree import ParserError
 
-from collectors.base import FLAG, WHOLE_ABOVE_0, CollectContext, Expect
+from collectors.base import FLAG, WHOLE_ABOVE_0, CollectContext, Expect, check_options
 from collectors.item import Item
-from errors import CollectError, ConfigError, ParseError
+from errors import CollectError, ParseError
 
 log = logging.getLogger(__name__)
 
@@ -363,18 +363,10 @@ class _Channel:
         opts = ctx.source.options
         self.ctx = ctx
         self.name = ctx.source.name
+        check_options(opts, VALUES, self.name)
         self.channel = str(opts["channel"]).strip().lstrip("@")
-        if not _CHANNEL_NAME.match(self.channel):
-            raise ConfigError(f"channel {self.channel!r} is not a public channel name", source=self.name)
         self.base_url = str(opts["base_url"]).rstrip("/")
-        try:
-            self.budget = int(opts.get("max_pages", DEFAULT_MAX_PAGES))
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"max_pages must be a whole number, not {opts['max_pages']!r}", source=self.name
-            ) from None
-        if self.budget < 1:
-            raise ConfigError("max_pages must be at least 1", source=self.name)
+        self.budget = int(opts.get("max_pages", DEFAULT_MAX_PAGES))
         self.title: str | None = None
         self.page_url = f"{self.base_url}/s/{self.channel}"
 
