@@ -77,5 +77,7 @@ def setup_logging(
         )
         rotating.setFormatter(JsonFormatter() if json_lines else fmt)
         root.addHandler(rotating)
-    for noisy in ("urllib3", "trafilatura", "htmldate", "charset_normalizer", "apscheduler"):
+    for noisy in ("urllib3", "trafilatura", "htmldate", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A skipped slot is logged by the scheduler's own listener, with event and source fields.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

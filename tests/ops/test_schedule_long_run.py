@@ -133,6 +133,8 @@ def test_schedule_runs_on_time_without_overlap_survives_kill_and_alerts_once_per
         first = start(["--log-json", "schedule", "--config", str(quiet), *common])
         assert server.stalled.wait(60), first.communicate(timeout=5)
         assert wait_for(lambda: all(fetched(server, s) >= 2 for s in GROWING), 60)
+        # ... and a slot of `stuck` comes while its first run still hangs
+        assert wait_for(lambda: '"slot_skipped"' in log_file.read_text(encoding="utf-8"), 60)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         before_kill = {s: fetched(server, s) for s in GROWING}
@@ -185,6 +187,10 @@ def test_schedule_runs_on_time_without_overlap_survives_kill_and_alerts_once_per
     file_events = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
     assert not [e for e in file_events if e.get("event") == "batch_failed"]
     assert [e.get("event") for e in file_events].count("started") == 2  # --once does not serve
+    # The slots of `stuck` that came while its first run hung are skipped, each one line of ours.
+    skipped = [e for e in file_events if e.get("event") == "slot_skipped"]
+    assert skipped and all((e["source"], e["reason"]) == ("stuck", "busy") for e in skipped)
+    assert not [e for e in file_events if e["logger"].startswith("apscheduler")]
 
     # Every job fired on its slot: the growing sources on even seconds, `stuck` on odd ones.
     jobs = [
