@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 # A command whose run failed, or was stopped before it ended, exits with status 1.
 FAILED_STATUSES = runlog.FAILED | {"aborted"}
 MAX_PROBLEMS_SHOWN = 20  # a run's problems printed one a line; the rest are counted, and --debug logs them
-_HTTP_STATUS = re.compile(r" \(HTTP \d{3}\)")
 
 
 def resolve(args: argparse.Namespace, *, config_required: bool) -> tuple[Config, Path]:
@@ -122,19 +120,6 @@ def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all
         )
 
 
-def _says_again(problem: str, error: str | None) -> bool:
-    """Whether a problem says what the run's error already says: a portal whose every listing page
-    failed ends with its first failure, which is also one of its page problems (written "url: message
-    (HTTP n)" there, "url (HTTP n): message" in the error)."""
-    if not error or not problem.strip():
-        return False
-
-    def bare(text: str) -> str:
-        return " ".join(_HTTP_STATUS.sub("", text).split())
-
-    return bare(problem) in bare(error)
-
-
 def print_run(run: Any) -> None:
     """The summary of a run: one line, then each problem once (the first ``MAX_PROBLEMS_SHOWN``)."""
     head = f"{run.source}: {run.status}"
@@ -146,7 +131,7 @@ def print_run(run: Any) -> None:
     if run.error:
         line += f" - {run.error}"
     print(line, file=sys.stderr if run.status in FAILED_STATUSES else sys.stdout)
-    problems = [p for p in run.problem_messages if not _says_again(p, run.error)]
+    problems = run.problem_messages
     for message in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"  skipped: {message}", file=sys.stderr)
     if len(problems) > MAX_PROBLEMS_SHOWN:

@@ -216,6 +216,7 @@ class _Run:
         self.opts = opts
         self.errors: list[str] = []
         self.first_failure: BaseException | None = None
+        self.first_failure_line = ""  # its line in ``errors``
         self.discovery_ok = 0  # listing/feed/sitemap pages read this run
         self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
         self.start_requests = ctx.http.stats.requests
@@ -226,7 +227,6 @@ class _Run:
         return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
 
     def fail(self, url: str, exc: BaseException) -> None:
-        self.first_failure = self.first_failure or exc
         if isinstance(exc, MonitorError):
             message = exc.message
             if exc.status:
@@ -239,6 +239,8 @@ class _Run:
         # log file of `schedule`, its only record there, but not the stderr of `run` a second time.
         log.info("source %s: %s", self.ctx.source.name, line)
         self.errors.append(line[:300])
+        if self.first_failure is None:
+            self.first_failure, self.first_failure_line = exc, line[:300]
 
     def rendered(self, resp: Any) -> str:
         """The page to parse: with ``render``, its DOM after its scripts ran, every request they made
@@ -552,7 +554,9 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     now = ctx.now
     discovered = _discover(run)
     if not run.discovery_ok and run.first_failure is not None:
-        # not one listing, feed or sitemap could be read: the site is down or moved, not one bad page
+        # not one listing, feed or sitemap could be read: the site is down or moved, not one bad page.
+        # That failure becomes the run's error, so it is not also one of the run's page problems.
+        run.errors.remove(run.first_failure_line)
         failure = run.first_failure
         if isinstance(failure, MonitorError):
             raise failure
