@@ -52,9 +52,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report
+from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options
 from collectors.file_import import (
     check_input_file,
     decode_text,
@@ -164,14 +164,6 @@ class _Entry:
     ampm: str | None
     body: str
     more: list[str] = field(default_factory=list)
-
-
-def _option_tz(options: Mapping[str, Any]) -> tzinfo:
-    name = str(options.get("tz") or DEFAULT_TZ)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {name!r} (tz); use a name such as Asia/Almaty") from None
 
 
 def _option_order(options: Mapping[str, Any]) -> str | None:
@@ -365,7 +357,8 @@ def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
 def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
     """Yield the messages of a WhatsApp chat export; report bad lines and go on."""
     path = Path(path)
-    zone = _option_tz(options)
+    check_options(options, VALUES, source)
+    zone: tzinfo = ZoneInfo(str(options.get("tz") or DEFAULT_TZ))
     forced = _option_order(options)
     keep_phones = bool(options.get("keep_phone_numbers", False))
     salt = options.get("_salt")
