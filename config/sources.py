@@ -318,7 +318,7 @@ def _keys_of(kind: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(), frozenset(getattr(module, "IMPORT_OPTIONS", frozenset()))
 
 
-def validate_cron(expr: Any, *, where: str, source: str | None = None, key: str = "schedule") -> None:
+def validate_cron(expr: Any, *, where: str | None, source: str | None = None, key: str = "schedule") -> None:
     """Raise ConfigError unless ``expr`` is a cron expression (5 fields, or 6 with seconds first)."""
     if not isinstance(expr, str):
         raise ConfigError(

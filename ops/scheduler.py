@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 
 from collectors.base import SourceConfig
-from config.sources import Config, cron_trigger
+from config.sources import Config, cron_trigger, validate_cron
 from errors import ConfigError, ModelError, MonitorError, StoreError
 from ops import alerts as alerting
 from ops.health import backed_off_until
@@ -122,15 +122,12 @@ class Scheduler:
         if not self.sources:
             raise ConfigError("no sources to collect", path=str(config.path) if config.path else None)
         for source in self.sources:  # load_config checks these; a Config built in code may not be
-            key = "schedule" if source.schedule else "default_schedule"
-            try:
-                cron_trigger(schedule_of(source, config))
-            except ValueError as exc:
-                raise ConfigError(
-                    f"bad cron expression in {key}: {exc}",
-                    path=str(config.path) if config.path else None,
-                    source=source.name,
-                ) from None
+            validate_cron(
+                schedule_of(source, config),
+                key="schedule" if source.schedule else "default_schedule",
+                where=str(config.path) if config.path else None,
+                source=source.name,
+            )
 
     # -- one job -------------------------------------------------------------------------------
 
