@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -95,6 +95,11 @@ def wall_seconds(value: Any) -> int | None:
         return None
     delta = value.replace(tzinfo=None) - _EPOCH
     return delta.days * 86400 + delta.seconds
+
+
+def wall_time(seconds: int) -> datetime:
+    """The naive wall-clock time of :func:`wall_seconds`' reading."""
+    return _EPOCH + timedelta(seconds=seconds)
 
 
 def cells_from_records(records: Sequence[dict[str, Any]]) -> Cells:

@@ -13,7 +13,7 @@ from classify.lang import LANGS
 from errors import InputError
 
 STATUSES = ("new", "confirmed", "rejected", "forwarded")
-EXPORT_FORMATS = ("csv", "xlsx", "json", "parquet", "training-jsonl")
+EXPORT_FORMATS = ("csv", "excel-csv", "xlsx", "json", "parquet", "training-jsonl")
 PASSWORD_ENV = "MONITOR_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
 
@@ -21,10 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add export, review and user."""
     p = sub.add_parser(
         "export",
-        help="flagged items for reviewers (csv, xlsx, json, parquet, training-jsonl)",
+        help="flagged items for reviewers (csv, excel-csv, xlsx, json, parquet, training-jsonl)",
         description="Write flagged items to a file, one row per near-duplicate cluster, with link, "
         "source, author, time, text, language, scores, evidence, review status and note, parent post. "
-        "training-jsonl writes reviewers' confirmed/rejected decisions as labelled rows for `train "
+        "excel-csv is CSV as Excel set to Russian or Kazakh opens it (semicolons, decimal commas, "
+        "dd.mm.yyyy times). training-jsonl writes reviewers' confirmed/rejected decisions as labelled rows for `train "
         "--extra-jsonl`. Example: python pipeline.py export --format xlsx --out confirmed.xlsx "
         "--label corruption --status confirmed --since 2026-11-18",
     )

@@ -5,6 +5,11 @@ flagged items it stands for). Item texts are whatever the public wrote, so sprea
 would start a formula (= + - @) are written as text: XLSX cells get the string type, CSV cells a
 leading apostrophe (what Excel itself shows for text typed that way).
 
+``excel-csv`` is the CSV that Excel set to Russian or Kazakh opens by a double click: its list
+separator is a semicolon and its decimal mark a comma, so a comma-separated file lands in one
+column and ``0.43`` is text there. It has semicolons, decimal commas and times as ``25.11.2026
+14:35:00`` (Asia/Almaty), which that Excel reads as numbers and dates.
+
 CSV and XLSX are written from :mod:`review.cells` (the store computes them in SQL for the ``export``
 command); XLSX with the small writer in :mod:`review.xlsx`.
 """
@@ -35,6 +40,7 @@ from review.cells import (
     parquet_schema,
     select_cells,
     select_table,
+    wall_time,
 )
 from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
 from review.xlsx import Column, Workbook
@@ -42,11 +48,12 @@ from store.db import reader
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("csv", "xlsx", "json", "parquet")
+FORMATS = ("csv", "excel-csv", "xlsx", "json", "parquet")
 # Bare media types: the response adds "; charset=utf-8" to text types itself (werkzeug's
 # get_content_type), and a charset written here as well came out twice in the header.
 MEDIA_TYPES = {
     "csv": "text/csv",
+    "excel-csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
     "parquet": "application/vnd.apache.parquet",
@@ -112,15 +119,35 @@ def write_csv(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
     write_csv_cells(cells_from_records(records), out)
 
 
-def write_csv_cells(cells: Cells, out: IO[bytes]) -> None:
-    """CSV of export cells; text that would start a formula gets a leading apostrophe."""
+def write_excel_csv(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
+    """CSV for Excel in Russian or Kazakh settings: semicolons, decimal commas, local dates."""
+    write_csv_cells(cells_from_records(records), out, excel=True)
+
+
+def write_csv_cells(cells: Cells, out: IO[bytes], *, excel: bool = False) -> None:
+    """CSV of export cells; text that would start a formula gets a leading apostrophe.
+
+    With ``excel``, the dialect of ``excel-csv`` (see the module's docstring)."""
+    columns = [_defused(cells.columns[name]) for name in COLUMN_NAMES]
+    if excel:
+        for i, name in enumerate(COLUMN_NAMES):
+            if name in TIME_COLUMNS:
+                columns[i] = [_excel_time(s) for s in cells.local_seconds[name]]
+            elif name in SCORE_COLUMNS:
+                columns[i] = [str(v).replace(".", ",") if isinstance(v, float) else v for v in columns[i]]
     # Written to a str buffer and encoded once: a text stream encodes (and checks its BOM) per row.
     text = io.StringIO(newline="")
-    w = csv.writer(text)
+    w = csv.writer(text, delimiter=";" if excel else ",")
     w.writerow(COLUMN_NAMES)
-    w.writerows(zip(*(_defused(cells.columns[name]) for name in COLUMN_NAMES), strict=True))
+    w.writerows(zip(*columns, strict=True))
     out.write(codecs.BOM_UTF8)
     out.write(text.getvalue().encode("utf-8"))
+
+
+def _excel_time(wall_seconds: int | None) -> str | None:
+    if wall_seconds is None:
+        return None
+    return wall_time(wall_seconds).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def _defused(values: list[Any]) -> list[Any]:
@@ -222,7 +249,13 @@ def write_parquet(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
     pq.write_table(pa.table(cols, schema=parquet_schema()), out)
 
 
-WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "json": write_json, "parquet": write_parquet}
+WRITERS = {
+    "csv": write_csv,
+    "excel-csv": write_excel_csv,
+    "xlsx": write_xlsx,
+    "json": write_json,
+    "parquet": write_parquet,
+}
 
 
 def write_records(
@@ -242,7 +275,7 @@ def read_export(con: duckdb.DuckDBPyConnection, filters: Filters, fmt: str, *, c
     from that table for JSON (all computed by the store). ``len()`` of it is the number of rows."""
     if fmt not in WRITERS:
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if fmt in ("csv", "xlsx"):
+    if fmt in ("csv", "excel-csv", "xlsx"):
         return select_cells(con, filters, collapse=collapse)
     table = select_table(con, filters, collapse=collapse)
     return table if fmt == "parquet" else records_from_table(table)
@@ -263,7 +296,7 @@ def write_export(data: Any, fmt: str, out: IO[bytes], *, about: Sequence[tuple[s
         if fmt == "xlsx":
             write_xlsx_cells(data, out, about)
         else:
-            write_csv_cells(data, out)
+            write_csv_cells(data, out, excel=fmt == "excel-csv")
     elif isinstance(data, list):
         write_records(data, fmt, out, about=about)
     else:
@@ -294,7 +327,7 @@ def export_to_file(
 def export_filename(fmt: str, now: datetime | None = None) -> str:
     """A download name such as ``flagged-2026-11-25-1405.xlsx`` (local time)."""
     now = (now or datetime.now(UTC)).astimezone(LOCAL_TZ)
-    return f"flagged-{now:%Y-%m-%d-%H%M}.{fmt}"
+    return f"flagged-{now:%Y-%m-%d-%H%M}.{'csv' if fmt == 'excel-csv' else fmt}"
 
 
 __all__ = [

@@ -36,6 +36,21 @@ def run_cli(
     )
 
 
+def libreoffice_open_csv(path: Path, workdir: Path, *, separator: str, language: int) -> Path:
+    """``path`` opened as a CSV by headless LibreOffice in the settings of ``language`` (a Windows
+    language id: 1049 Russian, 1087 Kazakh) with ``separator``, saved as XLSX; returns the XLSX."""
+    assert SOFFICE, "LibreOffice (soffice) is not installed"
+    # CSV filter options: separator, quote ("), UTF-8 (76), first line 1, no column formats, the
+    # language, quoted fields not forced to text, special numbers (dates) detected.
+    options = f"{ord(separator)},34,76,1,,{language},false,true"
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{workdir / 'lo-profile'}", "--headless",
+         f"--infilter=CSV:{options}", "--convert-to", "xlsx", "--outdir", str(workdir), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    return workdir / f"{path.stem}.xlsx"
+
+
 def libreoffice_rows(xlsx: Path, workdir: Path) -> list[dict[str, str]]:
     """The first sheet of ``xlsx`` as headless LibreOffice reads it: CSV rows keyed by the header."""
     assert SOFFICE, "LibreOffice (soffice) is not installed"

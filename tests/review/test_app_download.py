@@ -79,8 +79,8 @@ def reviewer(review_db: Path, password: str) -> FlaskClient:
 def _page_downloads(client: FlaskClient, query: dict[str, str]) -> dict[str, bytes]:
     """Every download the list page offers for ``query``, fetched through its own links."""
     listing = client.get("/", query_string=query).get_data(as_text=True)
-    links = dict(re.findall(r'id="export-(\w+)" href="([^"]+)"', listing))
-    assert sorted(links) == sorted(FORMATS) == ["csv", "json", "parquet", "xlsx"]
+    links = dict(re.findall(r'id="export-([\w-]+)" href="([^"]+)"', listing))
+    assert sorted(links) == sorted(FORMATS) == ["csv", "excel-csv", "json", "parquet", "xlsx"]
     files = {}
     for fmt, link in links.items():
         resp = client.get(link.replace("&amp;", "&"))
@@ -135,6 +135,7 @@ def test_download_is_the_export_commands_file(
     assert page_rows == _csv_rows(cli["csv"])
     assert page["csv"] == cli["csv"]
     assert {row["external_id"] for row in page_rows} == expected_ids
+    assert page["excel-csv"] == cli["excel-csv"]
 
     assert json.loads(page["json"]) == json.loads(cli["json"])
     assert page["json"] == cli["json"]

@@ -82,6 +82,32 @@ def test_csv_is_utf8_with_bom_and_defuses_formulas(review_db: Path, tmp_path: Pa
     assert rows[0]["time"].endswith("+05:00")
 
 
+def test_excel_csv_has_semicolons_decimal_commas_and_local_dates(review_db: Path, tmp_path: Path) -> None:
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    record_decision(review_db, "dept-facebook", "fb-7", status="confirmed", reviewer="aigerim")
+    export_to_file(review_db, Filters(), "csv", plain)
+    export_to_file(review_db, Filters(), "excel-csv", excel)
+    raw = excel.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.split(b"\r\n", 1)[0].decode("utf-8-sig") == ";".join(COLUMN_NAMES)
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    plain_rows = list(csv.DictReader(io.StringIO(plain.read_text(encoding="utf-8-sig"), newline="")))
+    assert [r["external_id"] for r in rows] == [r["external_id"] for r in plain_rows]
+    for row, same in zip(rows, plain_rows, strict=True):
+        # 2026-11-24T15:30:00+05:00 in the plain CSV is 24.11.2026 15:30:00 here: the same wall time.
+        moment = datetime.fromisoformat(same["time"])
+        assert row["time"] == moment.strftime("%d.%m.%Y %H:%M:%S")
+        for label in ("corruption", "infrastructure"):
+            assert "." not in row[label]
+            assert float(row[label].replace(",", ".")) == float(same[label])
+        assert row["text"] == same["text"]  # text untouched, formula-looking text defused alike
+        assert row["evidence"] == same["evidence"]
+        reviewed = same["reviewed_at"] and datetime.fromisoformat(same["reviewed_at"])
+        assert row["reviewed_at"] == (reviewed.strftime("%d.%m.%Y %H:%M:%S") if reviewed else "")
+    assert {r["external_id"]: r for r in rows}["wa-3"]["text"].startswith("'=HYPERLINK(")
+    assert any(r["reviewed_at"] for r in rows) and not all(r["reviewed_at"] for r in rows)
+
+
 def test_json_and_parquet_round_trip(review_db: Path, tmp_path: Path) -> None:
     export_to_file(review_db, Filters(label="corruption"), "json", tmp_path / "f.json")
     data = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
