@@ -23,6 +23,9 @@ Cursor (``ctx.state``, saved by the runner only after a successful run):
 
 A failure half-way (HTTP 500 after retries, throttling beyond ``max_wait``) leaves the cursor where
 it was: the next run reads the same window again, and nothing is lost or stored twice.
+
+Beside this module: the source's options and their rules (``facebook_options``) and the Graph API
+client (``facebook_graph``).
 """
 
 from __future__ import annotations
@@ -35,68 +38,25 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from collectors.base import (
-    DAYS,
-    HOUR_PAIRS,
-    ISO_TIME,
-    NUMBER_0_OR_MORE,
-    TEXT,
-    WHOLE_0_OR_MORE,
-    WHOLE_ABOVE_0,
-    CollectContext,
-    Expect,
-    is_whole,
-    one_of,
-)
+from collectors.base import CollectContext
 from collectors.facebook_graph import GraphClient, next_url
+
+# REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
+# module exposes (collectors/base.py); they are declared in facebook_options.
+from collectors.facebook_options import OPTIONAL as OPTIONAL
+from collectors.facebook_options import REQUIRED as REQUIRED
+from collectors.facebook_options import VALUES as VALUES
+from collectors.facebook_options import comment_recheck, option, option_time
 from collectors.item import Item
 from errors import CollectError, ConfigError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 
 log = logging.getLogger(__name__)
 
-REQUIRED = frozenset({"page_id", "graph_url", "token_env"})
-OPTIONAL = frozenset(
-    {
-        "endpoint",  # "feed" (default: the page's and visitors' posts) or "published_posts"
-        "since",  # ISO date/time: never read posts created before it
-        "until",  # ISO date/time: never read posts created after it (backfill windows)
-        "since_days",  # first run only: read this many days back (default: the whole feed)
-        "comment_days",  # re-read comments of posts younger than this many days (default 7)
-        "comment_recheck",  # older posts: [[max_age_hours, every_hours], ...] (default: 30 days daily, 90 weekly)
-        "max_comment_rechecks",  # older posts whose comments one run may re-read (default 30)
-        "page_size",  # posts per feed page (default 25)
-        "comment_page_size",  # comments per page (default 100)
-        "max_pages",  # cap on feed pages per run (default: none)
-        "max_wait",  # seconds one run may wait for throttling in total (default 5)
-        "min_delay",  # seconds between two requests (default 0: Graph signals throttling itself)
-    }
-)
-# What each of the keys above must be (graph_url and min_delay: config/sources.py).
-VALUES: dict[str, Expect] = {
-    "page_id": Expect(
-        "a page id or user name (a non-empty string or a whole number)",
-        lambda v: TEXT.test(v) or (is_whole(v) and v > 0),
-    ),
-    "token_env": TEXT,  # the name of an environment variable
-    "endpoint": one_of("feed", "published_posts"),
-    "since": ISO_TIME,
-    "until": ISO_TIME,
-    "since_days": DAYS,
-    "comment_days": DAYS,
-    "comment_recheck": HOUR_PAIRS,  # [] turns the recheck off
-    "max_comment_rechecks": WHOLE_0_OR_MORE,
-    "page_size": WHOLE_ABOVE_0,  # 0 would silently mean the default, 25
-    "comment_page_size": WHOLE_ABOVE_0,
-    "max_pages": WHOLE_ABOVE_0,  # 0 would silently mean no cap
-    "max_wait": NUMBER_0_OR_MORE,  # seconds
-}
 
 POST_FIELDS = "id,message,created_time,updated_time,permalink_url,from,story,attachments{title,description}"
 COMMENT_FIELDS = "id,message,created_time,from,parent,like_count,comment_count,permalink_url"
 
 OVERLAP = timedelta(minutes=10)  # re-read a little before the cursor: clocks and indexing lag
-# Comments of posts that left the comment_days window: re-read daily up to 30 days, weekly up to 90.
-DEFAULT_COMMENT_RECHECK = ((30 * 24.0, 24.0), (90 * 24.0, 7 * 24.0))
 
 
 # -- pure parsers ----------------------------------------------------------------------------
@@ -228,45 +188,21 @@ def parse_comments_page(
     return items, next_url(body)
 
 
-def _option(ctx: CollectContext, key: str, default: Any) -> Any:
-    """An option's value (else ``default``), checked by the config file's rule for it: load_config
-    applies the same rules, but a source built in code has not been through it."""
-    value = ctx.source.get(key)
-    if value is None:
-        return default
-    VALUES[key].check(value, key, where=None, source=ctx.source.name)
-    return value
-
-
-def _option_time(ctx: CollectContext, key: str) -> datetime | None:
-    value = _option(ctx, key, None)
-    if value is None:
-        return None
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo else when.replace(tzinfo=ctx.now.tzinfo)
-
-
 def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
     """(since, until) of this run's feed: the cursor, the comment recheck window and the config."""
-    since = _option_time(ctx, "since")
-    until = _option_time(ctx, "until")
+    since = option_time(ctx, "since")
+    until = option_time(ctx, "until")
     newest = parse_time(ctx.state.get("newest_created"))
-    comment_days = _option(ctx, "comment_days", 7) or 0
+    comment_days = option(ctx, "comment_days", 7) or 0
     if newest is not None:
         incremental = min(newest - OVERLAP, ctx.now - timedelta(days=comment_days))
-    elif (days := _option(ctx, "since_days", None)) is not None:
+    elif (days := option(ctx, "since_days", None)) is not None:
         incremental = ctx.now - timedelta(days=days)
     else:
         incremental = None  # first run: the whole feed
     if incremental is not None:
         since = incremental if since is None else max(since, incremental)
     return since, until
-
-
-def comment_recheck(ctx: CollectContext) -> list[tuple[float, float]]:
-    """The ``comment_recheck`` bands as sorted (max_age_hours, every_hours) pairs."""
-    value = _option(ctx, "comment_recheck", DEFAULT_COMMENT_RECHECK)
-    return sorted((float(age), float(every)) for age, every in value)
 
 
 def due_rechecks(
@@ -343,12 +279,12 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         token=token,
         token_env=token_env,
         source=opts.name,
-        max_wait=float(_option(ctx, "max_wait", 5.0) or 0.0),
+        max_wait=float(option(ctx, "max_wait", 5.0) or 0.0),
     )
     run = _Run(
         newest=parse_time(ctx.state.get("newest_created")),
-        comment_cutoff=ctx.now - timedelta(days=_option(ctx, "comment_days", 7) or 0),
-        comment_page_size=int(_option(ctx, "comment_page_size", 100) or 100),
+        comment_cutoff=ctx.now - timedelta(days=option(ctx, "comment_days", 7) or 0),
+        comment_page_size=int(option(ctx, "comment_page_size", 100) or 100),
     )
     feed_url = graph.url(f"{opts.get('page_id')}/{endpoint}")
     resume = ctx.state.get("resume")
@@ -370,7 +306,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             ctx.state["newest_created"] = run.newest.isoformat()
     ctx.state["young_posts"] = run.young  # their comments are read again by the next run
     # A run that max_pages cut short records what it read but re-reads nothing more: it is behind already.
-    limit = 0 if capped else int(_option(ctx, "max_comment_rechecks", 30) or 0)
+    limit = 0 if capped else int(option(ctx, "max_comment_rechecks", 30) or 0)
     yield from _recheck_pass(ctx, graph, run, bands, limit)
     # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
     # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
@@ -401,12 +337,12 @@ def _feed_pass(
     until: datetime | None,
 ) -> Generator[Item, None, bool]:
     """Yield the posts of one window and their comments; return whether max_pages cut it short."""
-    params: dict[str, Any] = {"fields": POST_FIELDS, "limit": int(_option(ctx, "page_size", 25) or 25)}
+    params: dict[str, Any] = {"fields": POST_FIELDS, "limit": int(option(ctx, "page_size", 25) or 25)}
     if since is not None:
         params["since"] = int(since.timestamp())
     if until is not None:
         params["until"] = int(until.timestamp())
-    max_pages = _option(ctx, "max_pages", None)
+    max_pages = option(ctx, "max_pages", None)
     pages = graph.pages(feed_url, params, max_pages=int(max_pages) if max_pages else None)
     for body in pages:
         items, _ = parse_feed_page(body, source=ctx.source.name)

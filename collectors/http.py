@@ -5,13 +5,13 @@ Retry-After; a minimum delay between two requests to the same host; robots.txt (
 redirects followed hop by hop (at most ten), each hop paced, counted and checked against robots.txt;
 conditional GET with the validators kept per URL and a content-hash fallback (some servers send
 stale validators, or none); POST made once (``post``: no retry, no redirect followed); a cap on the
-body size; decoding of UTF-8 and cp1251 pages; secrets
-masked in every URL that reaches a message.
+body size; decoding of UTF-8 and cp1251 pages; secrets masked in every URL that reaches a message.
+What a failure says (how long Retry-After asks us to wait, a connection error in words) is read by
+``http_failures``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import logging
@@ -22,12 +22,12 @@ import time
 import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
+from collectors.http_failures import connection_failure, retry_after_seconds
 from errors import FetchError, ResponseTooLarge, RobotsDisallowed
 
 log = logging.getLogger(__name__)
@@ -388,7 +388,7 @@ class HttpClient:
                 attempt += 1
                 continue
             if resp.status_code in retry_statuses and attempt < retries:
-                retry_after = _retry_after_seconds(resp.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > self.max_retry_after:
                     raise FetchError(
                         f"server asks to retry after {retry_after:.0f} s, more than the "
@@ -450,54 +450,3 @@ def _robots_parser(url: str, body: str | None) -> urllib.robotparser.RobotFilePa
     parser = urllib.robotparser.RobotFileParser(url)
     parser.parse(body.splitlines())
     return parser
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: either a number or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def connection_failure(exc: BaseException) -> str:
-    """What went wrong with a connection, in words (never the exception's text: it repeats the URL,
-    which may carry a token)."""
-    import socket
-    import ssl
-
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    found: list[BaseException] = []
-    while todo:  # the causes requests and urllib3 wrap around the socket's own error
-        err = todo.pop()
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
-        found.append(err)
-        nested = [err.__cause__, err.__context__, getattr(err, "reason", None), *err.args]
-        todo.extend(e for e in nested if isinstance(e, BaseException))
-    for err in found:
-        if isinstance(err, ConnectionRefusedError):
-            return "connection refused (nothing listens on that port)"
-        if isinstance(err, socket.gaierror):
-            return "host name not found (DNS)"
-        if isinstance(err, ssl.SSLCertVerificationError):
-            return "TLS certificate not trusted"
-        if isinstance(err, ssl.SSLError):
-            return "TLS handshake failed"
-        if isinstance(err, ConnectionResetError):
-            return "connection reset by the server"
-        if isinstance(err, requests.exceptions.ConnectTimeout):
-            return "timed out connecting"
-        if isinstance(err, requests.exceptions.ReadTimeout):
-            return "timed out waiting for the answer"
-    return type(exc).__name__

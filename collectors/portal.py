@@ -16,37 +16,24 @@ The cursor in ``ctx.state``::
 
 A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
 its URL and the run goes on with the others.
+
+This module does the fetching; beside it, pure code: the options and their rules
+(``portal_options``), when a known article is due again or taken down (``portal_recheck``), and the
+parsers of listings, feeds and sitemaps (``portal_discovery``) and of comments (``portal_comments``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
-from lxml.cssselect import SelectorError
-
-from collectors.base import (
-    DAYS,
-    FLAG,
-    HOUR_PAIRS,
-    HTTP_URLS,
-    REGEX,
-    START_URLS,
-    WHOLE_0_OR_MORE,
-    WHOLE_ABOVE_0,
-    CollectContext,
-    Expect,
-    check_options,
-    is_number,
-    is_whole,
-)
+from collectors.base import CollectContext
 from collectors.extract import Article, extract_article
 from collectors.http import mask_secrets
 from collectors.item import Item
-from collectors.portal_comments import Comment, css
+from collectors.portal_comments import Comment
 from collectors.portal_discovery import (
     Found,
     feed_links,
@@ -57,155 +44,20 @@ from collectors.portal_discovery import (
     robots_sitemaps,
     site_of,
 )
+
+# REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
+# module exposes (collectors/base.py); they are declared in portal_options.
+from collectors.portal_options import OPTIONAL as OPTIONAL
+from collectors.portal_options import REQUIRED as REQUIRED
+from collectors.portal_options import VALUES as VALUES
+from collectors.portal_options import options
+from collectors.portal_recheck import not_found, prune, recheck_due, stored_time, taken_down
 from collectors.render import BrowserMissing, RenderError, render_dom
-from errors import CollectError, ConfigError, MonitorError, ParseError
+from errors import CollectError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
 
-REQUIRED = frozenset({"start_urls"})
-OPTIONAL = frozenset(
-    {
-        "max_pages",  # listing pages followed per start URL (pagination), default 3
-        "max_articles",  # new articles fetched per run, default 30
-        "max_rechecks",  # known articles revisited per run, default 30
-        "max_requests",  # every request of the run, discovery included, default 300
-        "max_comments",  # comments kept per article, default 2000
-        "max_comment_pages",  # pages of one comment thread, default 10
-        "max_age_days",  # feed/sitemap entries older than this are ignored, default 30
-        "follow_sitemaps",  # read robots.txt Sitemap lines and /sitemap.xml, default false
-        "sitemaps",  # explicit sitemap URLs
-        "feeds",  # RSS/Atom feed URLs
-        "discover_feeds",  # also read the feeds a listing page advertises (rel=alternate), default true
-        "article_pattern",  # regex an article URL must match (else a path-shape heuristic)
-        "selectors",  # table: title, body, drop, date, author, links, next, comments, comment_*
-        "recheck",  # list of [max_age_hours, every_hours]; older than the last: never
-        "render",  # load article pages in headless Chromium and parse the rendered DOM, default false
-        "render_wait_ms",  # virtual time the page's scripts get (--virtual-time-budget), default 5000
-        "render_timeout",  # wall-clock seconds one Chromium run may take, default 30
-        "render_post",  # where a rendered page may POST: paths on its host or URL beginnings, default none
-        "user_agent",
-        "min_delay",
-    }
-)
-SELECTOR_KEYS = frozenset(
-    {
-        "title",
-        "body",
-        "drop",
-        "date",
-        "author",
-        "links",
-        "next",
-        "comments",
-        "comment_author",
-        "comment_text",
-        "comment_date",
-        "comment_id",
-        "comment_next",
-    }
-)
-
-
-def _selector_table(value: Any) -> bool:
-    """A table of SELECTOR_KEYS to CSS selectors; ValueError says which one is wrong."""
-    if not isinstance(value, dict):
-        return False
-    unknown = sorted(set(value) - SELECTOR_KEYS)
-    if unknown:
-        raise ValueError(f"unknown: {', '.join(unknown)}; known: {', '.join(sorted(SELECTOR_KEYS))}")
-    for key, selector in value.items():
-        if not isinstance(selector, str):
-            raise ValueError(f"{key} is not a string")
-        try:
-            css(selector)  # compiled as extraction compiles it: a bad one would fail every page
-        except SelectorError as exc:
-            raise ValueError(f"{key}: {exc}") from None
-    return True
-
-
-def _render_post(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(p, str) and p.startswith(("/", "http://", "https://")) for p in value
-    )
-
-
-# What each of the keys above must be (start_urls, feeds, sitemaps and the HTTP ones: config/sources.py).
-VALUES: dict[str, Expect] = {
-    "max_pages": WHOLE_0_OR_MORE,  # 0: feeds and sitemaps only
-    "max_articles": WHOLE_0_OR_MORE,  # 0: rechecks only
-    "max_rechecks": WHOLE_0_OR_MORE,
-    "max_requests": WHOLE_ABOVE_0,  # 0 would fetch nothing at all
-    "max_comments": WHOLE_0_OR_MORE,
-    "max_comment_pages": WHOLE_0_OR_MORE,
-    "max_age_days": DAYS,
-    "follow_sitemaps": FLAG,
-    "discover_feeds": FLAG,
-    "article_pattern": REGEX,
-    "selectors": Expect("a table of CSS selectors", _selector_table),
-    "recheck": HOUR_PAIRS,
-    "render": FLAG,
-    "render_wait_ms": Expect("a whole number of milliseconds, 0 or more", lambda v: is_whole(v) and v >= 0),
-    "render_timeout": Expect("a number of seconds above 0", lambda v: is_number(v) and v > 0),
-    "render_post": Expect(
-        'a list of paths on the page\'s host ("/wp-admin/admin-ajax.php") or http(s) URL beginnings',
-        _render_post,
-    ),
-}
-
-DEFAULT_RECHECK: list[tuple[float, float]] = [(24, 1), (24 * 7, 6), (24 * 30, 24), (24 * 365, 24 * 7)]
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
-
-
-def options(source: Mapping[str, Any] | Any) -> dict[str, Any]:
-    """The source's portal options, checked and with defaults (ConfigError names the bad key)."""
-    get = source.get
-    name = getattr(source, "name", None)
-    check_options(
-        source, {"start_urls": START_URLS, "feeds": HTTP_URLS, "sitemaps": HTTP_URLS, **VALUES}, name
-    )
-    start = get("start_urls")
-    if not start:
-        raise ConfigError("missing key(s) for kind 'portal': start_urls", source=name)
-    if isinstance(start, str):
-        start = [start]
-    selectors = get("selectors") or {}
-    pattern = get("article_pattern")
-    compiled = re.compile(pattern) if pattern else None
-    rules = sorted((float(age), float(every)) for age, every in get("recheck", DEFAULT_RECHECK))
-    render_timeout = get("render_timeout", 30)
-    return {
-        "start_urls": [normalise_url(u) for u in start],
-        "max_pages": int(get("max_pages", 3)),
-        "max_articles": int(get("max_articles", 30)),
-        "max_rechecks": int(get("max_rechecks", 30)),
-        "max_requests": int(get("max_requests", 300)),
-        "max_comments": int(get("max_comments", 2000)),
-        "max_comment_pages": int(get("max_comment_pages", 10)),
-        "max_age_days": float(get("max_age_days", 30)),
-        "follow_sitemaps": bool(get("follow_sitemaps", False)),
-        "sitemaps": list(get("sitemaps", [])),
-        "feeds": [normalise_url(u) for u in get("feeds", [])],
-        "discover_feeds": bool(get("discover_feeds", True)),
-        "article_pattern": compiled,
-        "selectors": {k: str(v) for k, v in selectors.items()},
-        "recheck": rules,
-        "render": bool(get("render", False)),
-        "render_wait_ms": int(get("render_wait_ms", 5000)),
-        "render_timeout": float(render_timeout),
-        "render_post": list(get("render_post", [])),
-    }
-
-
-def recheck_due(
-    now: datetime, published: datetime, checked: datetime, rules: list[tuple[float, float]]
-) -> bool:
-    """Whether a known article is due a visit: the rule for its age gives the interval since the last check."""
-    age_hours = (now - published).total_seconds() / 3600
-    since_hours = (now - checked).total_seconds() / 3600
-    for max_age, every in rules:
-        if age_hours <= max_age:
-            return since_hours >= every
-    return False
 
 
 class _Run:
@@ -518,28 +370,6 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     ]
 
 
-# A known article that answers 404 or 410 on this many rechecks in a row, the first this long before
-# the last, was taken down: its stored items stay, and it is not asked for again. A site that answers
-# 404 for an hour (a deploy, a CDN fault) takes nothing down: an article's first day has hourly rechecks.
-GONE_AFTER = 2
-GONE_FOR = timedelta(hours=24)
-
-
-def _not_found(exc: BaseException) -> bool:
-    return isinstance(exc, MonitorError) and exc.status in (404, 410)
-
-
-def _taken_down(entry: dict[str, Any]) -> bool:
-    since = _when(entry.get("gone_since"))
-    checked = _when(entry.get("checked"))
-    return (
-        int(entry.get("gone", 0)) >= GONE_AFTER
-        and since is not None
-        and checked is not None
-        and checked - since >= GONE_FOR
-    )
-
-
 def collect(ctx: CollectContext) -> Iterator[Item]:
     """Yield new articles with their comments, and known articles again when they got new comments."""
     opts = options(ctx.source)
@@ -564,10 +394,10 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     new = [f for f in discovered if f.url not in known][: opts["max_articles"]]
     due = []
     for url, entry in known.items():
-        if _taken_down(entry):
+        if taken_down(entry):
             continue
-        published = _when(entry.get("published")) or _when(entry.get("first_seen")) or now
-        checked = _when(entry.get("checked")) or published
+        published = stored_time(entry.get("published")) or stored_time(entry.get("first_seen")) or now
+        checked = stored_time(entry.get("checked")) or published
         if recheck_due(now, published, checked, opts["recheck"]):
             due.append((checked, url))
     due_urls = [url for _, url in sorted(due)][: opts["max_rechecks"]]
@@ -592,7 +422,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         try:
             items = _visit(run, url, entry)
         except Exception as exc:
-            if entry is not None and _not_found(exc):
+            if entry is not None and not_found(exc):
                 entry["checked"] = now_text
                 entry.setdefault("gone_since", now_text)
                 entry["gone"] = int(entry.get("gone", 0)) + 1
@@ -602,7 +432,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
                     url,
                     getattr(exc, "status", None),
                     entry["gone"],
-                    "; taken down, not rechecked again" if _taken_down(entry) else "",
+                    "; taken down, not rechecked again" if taken_down(entry) else "",
                 )
                 continue
             run.fail(url, exc)
@@ -617,25 +447,4 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         entry.pop("gone", None)
         entry.pop("gone_since", None)
         yield from items
-    _prune(known, now, opts["recheck"])
-
-
-def _prune(known: dict[str, dict[str, Any]], now: datetime, rules: list[tuple[float, float]]) -> None:
-    """Forget articles past every recheck rule by a month: the cursor must not grow without end."""
-    horizon = timedelta(hours=(rules[-1][0] if rules else 0)) + timedelta(days=30)
-    for url in [
-        u
-        for u, e in known.items()
-        if now - (_when(e.get("published")) or _when(e.get("first_seen")) or now) > horizon
-    ]:
-        del known[url]
-
-
-def _when(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
+    prune(known, now, opts["recheck"])

@@ -15,6 +15,7 @@ from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HttpClient
 from collectors.item import Item
+from collectors.portal_options import DEFAULT_RECHECK
 from errors import ConfigError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "portal"
@@ -155,7 +156,7 @@ def test_rerun_fetches_only_what_is_due_and_yields_only_changed_pages(
 
 
 def test_recheck_policy_by_age() -> None:
-    rules = portal.DEFAULT_RECHECK
+    rules = DEFAULT_RECHECK
     published = NOW - timedelta(hours=5)
     assert portal.recheck_due(NOW, published, NOW - timedelta(minutes=61), rules)
     assert not portal.recheck_due(NOW, published, NOW - timedelta(minutes=30), rules)

@@ -1,0 +1,91 @@
+"""What a ``facebook`` source may configure, what each value must be, and reading the values in a run.
+
+The config loader checks ``VALUES`` when the file loads; :func:`option` checks a value again when the
+run reads it, since a source built in code (a test, the demo) has not been through the loader. The
+collector module, collectors/facebook.py, exposes ``REQUIRED``, ``OPTIONAL`` and ``VALUES`` as every
+collector module does (collectors/base.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from collectors.base import (
+    DAYS,
+    HOUR_PAIRS,
+    ISO_TIME,
+    NUMBER_0_OR_MORE,
+    TEXT,
+    WHOLE_0_OR_MORE,
+    WHOLE_ABOVE_0,
+    CollectContext,
+    Expect,
+    is_whole,
+    one_of,
+)
+
+REQUIRED = frozenset({"page_id", "graph_url", "token_env"})
+OPTIONAL = frozenset(
+    {
+        "endpoint",  # "feed" (default: the page's and visitors' posts) or "published_posts"
+        "since",  # ISO date/time: never read posts created before it
+        "until",  # ISO date/time: never read posts created after it (backfill windows)
+        "since_days",  # first run only: read this many days back (default: the whole feed)
+        "comment_days",  # re-read comments of posts younger than this many days (default 7)
+        "comment_recheck",  # older posts: [[max_age_hours, every_hours], ...] (default: 30 days daily, 90 weekly)
+        "max_comment_rechecks",  # older posts whose comments one run may re-read (default 30)
+        "page_size",  # posts per feed page (default 25)
+        "comment_page_size",  # comments per page (default 100)
+        "max_pages",  # cap on feed pages per run (default: none)
+        "max_wait",  # seconds one run may wait for throttling in total (default 5)
+        "min_delay",  # seconds between two requests (default 0: Graph signals throttling itself)
+    }
+)
+# What each of the keys above must be (graph_url and min_delay: config/sources.py).
+VALUES: dict[str, Expect] = {
+    "page_id": Expect(
+        "a page id or user name (a non-empty string or a whole number)",
+        lambda v: TEXT.test(v) or (is_whole(v) and v > 0),
+    ),
+    "token_env": TEXT,  # the name of an environment variable
+    "endpoint": one_of("feed", "published_posts"),
+    "since": ISO_TIME,
+    "until": ISO_TIME,
+    "since_days": DAYS,
+    "comment_days": DAYS,
+    "comment_recheck": HOUR_PAIRS,  # [] turns the recheck off
+    "max_comment_rechecks": WHOLE_0_OR_MORE,
+    "page_size": WHOLE_ABOVE_0,  # 0 would silently mean the default, 25
+    "comment_page_size": WHOLE_ABOVE_0,
+    "max_pages": WHOLE_ABOVE_0,  # 0 would silently mean no cap
+    "max_wait": NUMBER_0_OR_MORE,  # seconds
+}
+
+# Comments of posts that left the comment_days window: re-read daily up to 30 days, weekly up to 90.
+DEFAULT_COMMENT_RECHECK = ((30 * 24.0, 24.0), (90 * 24.0, 7 * 24.0))
+
+
+def option(ctx: CollectContext, key: str, default: Any) -> Any:
+    """An option's value (else ``default``), checked by the config file's rule for it: load_config
+    applies the same rules, but a source built in code has not been through it."""
+    value = ctx.source.get(key)
+    if value is None:
+        return default
+    VALUES[key].check(value, key, where=None, source=ctx.source.name)
+    return value
+
+
+def option_time(ctx: CollectContext, key: str) -> datetime | None:
+    """A date/time option (:func:`option`) as an aware datetime, in the run's zone when written without one."""
+    value = option(ctx, key, None)
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=ctx.now.tzinfo)
+
+
+def comment_recheck(ctx: CollectContext) -> list[tuple[float, float]]:
+    """The ``comment_recheck`` bands as sorted (max_age_hours, every_hours) pairs."""
+    value = option(ctx, "comment_recheck", DEFAULT_COMMENT_RECHECK)
+    return sorted((float(age), float(every)) for age, every in value)

@@ -1,0 +1,64 @@
+"""What a failed HTTP exchange says, for the client's retries and its error messages.
+
+How long the server asks us to wait (``Retry-After``: seconds or an HTTP date), and what went wrong
+with a connection, in words: never the exception's own text, which repeats the URL, and a URL may
+carry a token.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import UTC, datetime
+
+import requests
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def connection_failure(exc: BaseException) -> str:
+    """What went wrong with a connection, in words (never the exception's text: it repeats the URL,
+    which may carry a token)."""
+    import socket
+    import ssl
+
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    found: list[BaseException] = []
+    while todo:  # the causes requests and urllib3 wrap around the socket's own error
+        err = todo.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        found.append(err)
+        nested = [err.__cause__, err.__context__, getattr(err, "reason", None), *err.args]
+        todo.extend(e for e in nested if isinstance(e, BaseException))
+    for err in found:
+        if isinstance(err, ConnectionRefusedError):
+            return "connection refused (nothing listens on that port)"
+        if isinstance(err, socket.gaierror):
+            return "host name not found (DNS)"
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return "TLS certificate not trusted"
+        if isinstance(err, ssl.SSLError):
+            return "TLS handshake failed"
+        if isinstance(err, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(err, requests.exceptions.ConnectTimeout):
+            return "timed out connecting"
+        if isinstance(err, requests.exceptions.ReadTimeout):
+            return "timed out waiting for the answer"
+    return type(exc).__name__

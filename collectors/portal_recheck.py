@@ -1,0 +1,70 @@
+"""When the ``portal`` collector visits a known article again, gives it up as taken down, or forgets it.
+
+Pure rules over the entries of the cursor's ``articles`` table (see collectors/portal.py) and the
+run's time; the collector fetches, and writes what it learnt into the entries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from errors import MonitorError
+
+
+def recheck_due(
+    now: datetime, published: datetime, checked: datetime, rules: list[tuple[float, float]]
+) -> bool:
+    """Whether a known article is due a visit: the rule for its age gives the interval since the last check."""
+    age_hours = (now - published).total_seconds() / 3600
+    since_hours = (now - checked).total_seconds() / 3600
+    for max_age, every in rules:
+        if age_hours <= max_age:
+            return since_hours >= every
+    return False
+
+
+# A known article that answers 404 or 410 on this many rechecks in a row, the first this long before
+# the last, was taken down: its stored items stay, and it is not asked for again. A site that answers
+# 404 for an hour (a deploy, a CDN fault) takes nothing down: an article's first day has hourly rechecks.
+GONE_AFTER = 2
+GONE_FOR = timedelta(hours=24)
+
+
+def not_found(exc: BaseException) -> bool:
+    """Whether a failed visit was answered HTTP 404 or 410: one count towards ``GONE_AFTER``."""
+    return isinstance(exc, MonitorError) and exc.status in (404, 410)
+
+
+def taken_down(entry: dict[str, Any]) -> bool:
+    """Whether a known article answered 404/410 often enough, for long enough, to count as taken down."""
+    since = stored_time(entry.get("gone_since"))
+    checked = stored_time(entry.get("checked"))
+    return (
+        int(entry.get("gone", 0)) >= GONE_AFTER
+        and since is not None
+        and checked is not None
+        and checked - since >= GONE_FOR
+    )
+
+
+def prune(known: dict[str, dict[str, Any]], now: datetime, rules: list[tuple[float, float]]) -> None:
+    """Forget articles past every recheck rule by a month: the cursor must not grow without end."""
+    horizon = timedelta(hours=(rules[-1][0] if rules else 0)) + timedelta(days=30)
+    for url in [
+        u
+        for u, e in known.items()
+        if now - (stored_time(e.get("published")) or stored_time(e.get("first_seen")) or now) > horizon
+    ]:
+        del known[url]
+
+
+def stored_time(value: str | None) -> datetime | None:
+    """A time the cursor stored (ISO 8601); None when absent, unreadable or without a time zone."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
