@@ -11,17 +11,16 @@ backoff, then :class:`~errors.FetchError`.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from collectors.http import HttpClient, mask_secrets
+from collectors.http_failures import retry_after_seconds
 from errors import CollectError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 
 log = logging.getLogger(__name__)
@@ -112,17 +111,9 @@ def _usage_entries(headers: Mapping[str, str]) -> list[Mapping[str, Any]]:
 
 def throttle_seconds(headers: Mapping[str, str]) -> float | None:
     """The wait the headers ask for: Retry-After, else the longest estimated_time_to_regain_access (minutes)."""
-    retry_after = (headers.get("Retry-After") or "").strip()
-    if retry_after.isdigit():
-        return float(retry_after)
-    if retry_after:
-        try:
-            when = email.utils.parsedate_to_datetime(retry_after)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            now = datetime.now(when.tzinfo or UTC)
-            return max(0.0, (when - now).total_seconds())
+    seconds = retry_after_seconds(headers.get("Retry-After"))
+    if seconds is not None:
+        return seconds
     minutes = [
         float(e["estimated_time_to_regain_access"])
         for e in _usage_entries(headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 from collections.abc import Iterator
@@ -150,6 +151,11 @@ def test_throttle_seconds_reads_usage_headers() -> None:
     assert facebook_graph.throttle_seconds({"Retry-After": "2", "X-Business-Use-Case-Usage": buc}) == 2
     assert facebook_graph.throttle_seconds({"X-App-Usage": '{"call_count": 100}'}) is None
     assert facebook_graph.throttle_seconds({"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}) == 0.0
+    # «-0000» is a date of unknown zone to the mail standard: it came back zone-less and the
+    # comparison with an aware "now" raised TypeError out of the collector.
+    assert facebook_graph.throttle_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 -0000"}) == 0.0
+    later = email.utils.format_datetime(datetime.now(UTC) + timedelta(minutes=10)).replace("+0000", "-0000")
+    assert 590 <= facebook_graph.throttle_seconds({"Retry-After": later}) <= 600
     assert facebook_graph.usage_percent({"X-App-Usage": '{"call_count": 96, "total_time": 12}'}) == 96
 
 
