@@ -416,10 +416,18 @@ def record_decision(
                 [found[0], source, external_id],
             ).fetchall()
         for key_source, key_id in keys:
+            # What the decision judges, kept with it: a later model or an edit of the text must not
+            # change what the reviewer said (review/training.py).
             con.execute(
-                """INSERT INTO reviews (source, external_id, status, forwarded_to, reviewer, note, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                [key_source, key_id, status, forwarded_to, reviewer, note, now],
+                """INSERT INTO reviews (source, external_id, status, forwarded_to, reviewer, note, created_at,
+                                        labels, model_version, content_hash)
+                   SELECT i.source, i.external_id, ?, ?, ?, ?, ?,
+                          coalesce(f.labels, []::VARCHAR[]), c.model_version, i.content_hash
+                   FROM items i
+                   LEFT JOIN classifications c USING (source, external_id)
+                   LEFT JOIN flagged f USING (source, external_id)
+                   WHERE i.source = ? AND i.external_id = ?""",
+                [status, forwarded_to, reviewer, note, now, key_source, key_id],
             )
     log.info(
         "review of %s/%s (+%d near-duplicates) by %s: %s",
@@ -460,6 +468,11 @@ WITH band AS (
       AND NOT EXISTS (
           SELECT 1 FROM label_decisions d
           WHERE d.source = c.source AND d.external_id = c.external_id AND d.label = ?)
+      -- nor an item decided on while flagged for the label (a model since disagrees)
+      AND NOT EXISTS (
+          SELECT 1 FROM current_reviews r
+          WHERE r.source = c.source AND r.external_id = c.external_id
+            AND r.status IN ('confirmed', 'rejected', 'forwarded') AND list_contains(r.labels, ?))
     -- one per near-duplicate cluster: judging one copy is enough
     QUALIFY row_number() OVER (PARTITION BY cluster_key ORDER BY score DESC, source, external_id) = 1
 )
@@ -470,7 +483,7 @@ def _unsure_sql(label: str, floor: float, lang: str | None, sources: Sequence[st
     check_label(label)
     if not 0.0 <= floor <= 1.0:
         raise InputError(f"lowest score {floor} is outside 0..1")
-    params: list[Any] = [label, floor, lang or None, lang or None, list(sources), list(sources), label]
+    params: list[Any] = [label, floor, lang or None, lang or None, list(sources), list(sources), label, label]
     return _UNSURE.format(label=label), params  # label is whitelisted above: never user text
 
 
@@ -542,16 +555,18 @@ def record_label_decision(
     now = now or datetime.now(UTC)
     with writer(db_path) as con:
         found = con.execute(
-            f"""SELECT c.{label}, c.model_version FROM items i LEFT JOIN classifications c USING (source, external_id)
+            f"""SELECT c.{label}, c.model_version, i.content_hash
+                FROM items i LEFT JOIN classifications c USING (source, external_id)
                 WHERE i.source = ? AND i.external_id = ?""",
             [source, external_id],
         ).fetchone()
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
         con.execute(
-            """INSERT INTO label_decisions (source, external_id, label, value, score, model_version, reviewer, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [source, external_id, label, bool(value), found[0], found[1], reviewer, now],
+            """INSERT INTO label_decisions
+                   (source, external_id, label, value, score, model_version, reviewer, created_at, content_hash)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [source, external_id, label, bool(value), *found[:2], reviewer, now, found[2]],
         )
     log.info("%s of %s/%s judged by %s: %s", label, source, external_id, reviewer, "yes" if value else "no")
 

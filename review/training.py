@@ -5,6 +5,9 @@ Labels the classifier did not flag are not judged by the decision, so they stay 
 A reviewer's yes or no on one label (the second look at items the model did not flag, or the
 label buttons of an item) sets that label too. Per label only the latest decision counts; items
 still new or forwarded, with no label judged, give no row.
+
+A decision keeps what it judged (the item's labels as the reviewer saw them, and the content
+shown): a later model, or the source editing the text, does not change it.
 """
 
 from __future__ import annotations
@@ -14,24 +17,50 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from classify.normalise import mask
 from review.queries import LABELS
 from store.db import reader
 
+# Per item and content judged, the latest decision. Decisions keep the labels they judged and the
+# content shown (store migration 0006); older ones judged the current labels and text.
 _DECISIONS = """
-SELECT r.source, r.external_id, r.status, r.reviewer, r.created_at, coalesce(c.labels, []) AS labels
-FROM current_reviews r
-LEFT JOIN classifications c USING (source, external_id)
-WHERE r.status IN ('confirmed', 'rejected')
-"""
-
-_ANSWERS = "SELECT source, external_id, label, value, reviewer, created_at FROM current_label_decisions"
-
-_TEXTS = """
-SELECT k.source, k.external_id, i.title, i.text, coalesce(c.lang, i.lang) AS lang
-FROM (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS external_id) k
+SELECT r.source, r.external_id, r.status, r.reviewer, r.created_at,
+       coalesce(r.labels, c.labels, []) AS labels, coalesce(r.content_hash, i.content_hash) AS judged
+FROM reviews r
 JOIN items i USING (source, external_id)
 LEFT JOIN classifications c USING (source, external_id)
+QUALIFY row_number() OVER (
+    PARTITION BY r.source, r.external_id, coalesce(r.content_hash, i.content_hash)
+    ORDER BY r.created_at DESC, r.review_id DESC) = 1
 """
+
+_ANSWERS = """
+SELECT d.source, d.external_id, d.label, d.value, d.reviewer, d.created_at,
+       coalesce(d.content_hash, i.content_hash) AS judged
+FROM label_decisions d
+JOIN items i USING (source, external_id)
+QUALIFY row_number() OVER (
+    PARTITION BY d.source, d.external_id, d.label, coalesce(d.content_hash, i.content_hash)
+    ORDER BY d.created_at DESC, d.decision_id DESC) = 1
+"""
+
+# The text each judged content had: the item's current one, else the earlier version with that hash.
+_TEXTS = """
+WITH k AS (
+    SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS external_id, unnest(?::VARCHAR[]) AS judged
+)
+SELECT k.source, k.external_id, k.judged, coalesce(i.title, v.title), coalesce(i.text, v.text),
+       coalesce(c.lang, it.lang), i.content_hash IS NOT NULL AS current
+FROM k
+JOIN items it ON it.source = k.source AND it.external_id = k.external_id
+LEFT JOIN items i ON i.source = k.source AND i.external_id = k.external_id AND i.content_hash = k.judged
+LEFT JOIN item_versions v ON v.source = k.source AND v.external_id = k.external_id AND v.content_hash = k.judged
+LEFT JOIN classifications c ON c.source = k.source AND c.external_id = k.external_id
+WHERE i.content_hash IS NOT NULL OR v.content_hash IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY k.source, k.external_id, k.judged ORDER BY v.version DESC) = 1
+"""
+
+Key = tuple[str, str, str]  # source, external_id, hash of the content judged
 
 
 def _model_text(title: str | None, text: str | None) -> str:
@@ -42,42 +71,48 @@ def _model_text(title: str | None, text: str | None) -> str:
 def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
     """Judged items as rows {id, text, lang, labels, source, review_status, reviewer, decided_at}.
 
-    Per label, the later of the item's status decision and a yes or no on that label counts.
+    Per label, the later of the item's status decision and a yes or no on that label counts. A
+    decision is about the text the reviewer saw: an item edited since gives its earlier text, and one
+    judged both before and after an edit gives a row for each text.
     """
     # key -> label -> (value, reviewer, when); key -> status
-    judged: dict[tuple[str, str], dict[str, tuple[int, str | None, datetime]]] = {}
-    statuses: dict[tuple[str, str], str] = {}
+    judged: dict[Key, dict[str, tuple[int, str | None, datetime]]] = {}
+    statuses: dict[Key, str] = {}
     with reader(db_path) as con:
-        for source, external_id, status, reviewer, when, flagged in con.execute(_DECISIONS).fetchall():
-            statuses[(source, external_id)] = status
+        decisions = con.execute(_DECISIONS).fetchall()
+        for source, external_id, status, reviewer, when, labels, content in decisions:
+            if status not in ("confirmed", "rejected"):
+                continue  # new or forwarded: no label judged
+            key = (source, external_id, content)
+            statuses[key] = status
             value = 1 if status == "confirmed" else 0
-            judged[(source, external_id)] = {
-                label: (value, reviewer, when) for label in LABELS if label in flagged
-            }
-        for source, external_id, label, value, reviewer, when in con.execute(_ANSWERS).fetchall():
-            answers = judged.setdefault((source, external_id), {})
+            judged[key] = {label: (value, reviewer, when) for label in LABELS if label in labels}
+        for source, external_id, label, value, reviewer, when, content in con.execute(_ANSWERS).fetchall():
+            answers = judged.setdefault((source, external_id, content), {})
             if label not in answers or when >= answers[label][2]:
                 answers[label] = (int(value), reviewer, when)
         keys = [key for key, answers in judged.items() if answers]
         texts = {
-            (source, external_id): (title, text, lang)
-            for source, external_id, title, text, lang in con.execute(
-                _TEXTS, [[k[0] for k in keys], [k[1] for k in keys]]
+            (source, external_id, content): (title, text, lang, current)
+            for source, external_id, content, title, text, lang, current in con.execute(
+                _TEXTS, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
             ).fetchall()
         }
     rows = []
     for key in sorted(keys, key=lambda k: (max(a[2] for a in judged[k].values()), k)):
         if key not in texts:
-            continue  # the item is gone from the store
-        title, text, lang = texts[key]
-        text = _model_text(title, text)
+            continue  # the item, or the version judged, is gone from the store
+        title, text, lang, current = texts[key]
+        # Phone numbers, e-mail addresses, links and mentions masked as the classifier masks them: the
+        # model learns the same from the file, which then carries fewer personal details.
+        text = mask(_model_text(title, text))
         if not text.strip():
             continue  # nothing a model can learn from
         answers = judged[key]
         _value, reviewer, when = max(answers.values(), key=lambda a: a[2])
         rows.append(
             {
-                "id": f"review:{key[0]}:{key[1]}",
+                "id": f"review:{key[0]}:{key[1]}" + ("" if current else f"@{key[2][:12]}"),
                 "text": text,
                 "lang": lang,
                 "labels": {label: (answers[label][0] if label in answers else None) for label in LABELS},

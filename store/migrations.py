@@ -184,12 +184,50 @@ LEFT JOIN (
 WHERE len(c.labels) > 0 OR a.added IS NOT NULL;
 """
 
+_JUDGED = """
+-- What a decision judged: the labels the item was flagged with as the reviewer saw it, the model
+-- that scored it, and the content shown (its hash). NULL on decisions made before they were kept.
+ALTER TABLE reviews ADD COLUMN labels VARCHAR[];
+ALTER TABLE reviews ADD COLUMN model_version VARCHAR;
+ALTER TABLE reviews ADD COLUMN content_hash VARCHAR;
+ALTER TABLE label_decisions ADD COLUMN content_hash VARCHAR;
+
+-- A confirmed or forwarded item keeps the labels the reviewer confirmed when a later model no
+-- longer flags it: the decision stays on the list, in exports and in reviewer_labels.
+CREATE OR REPLACE VIEW flagged AS
+SELECT i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title, i.published_at,
+       i.collected_at, i.lang, i.text, i.cluster_id,
+       c.corruption, c.infrastructure,
+       list_sort(list_distinct(list_concat(c.labels, h.human))) AS labels,
+       c.evidence, c.model_version, c.classified_at,
+       coalesce(r.status, 'new') AS review_status, r.forwarded_to, r.reviewer, r.note,
+       r.created_at AS reviewed_at,
+       list_sort(list_distinct(list_filter(h.human, lambda x: NOT list_contains(c.labels, x))))
+           AS reviewer_labels
+FROM items i
+JOIN classifications c USING (source, external_id)
+LEFT JOIN current_reviews r USING (source, external_id)
+LEFT JOIN (
+    SELECT source, external_id, list(label ORDER BY label) AS added
+    FROM current_label_decisions WHERE value
+    GROUP BY source, external_id
+) a USING (source, external_id),
+LATERAL (
+    SELECT list_concat(
+        coalesce(a.added, []),
+        CASE WHEN r.status IN ('confirmed', 'forwarded') THEN coalesce(r.labels, []) ELSE [] END
+    ) AS human
+) h
+WHERE len(c.labels) > 0 OR len(h.human) > 0;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core_tables", _CORE),
     ("0002_views", _VIEWS),
     ("0003_review_users", _REVIEW_USERS),
     ("0004_alerts", _ALERTS),
     ("0005_label_decisions", _LABEL_DECISIONS),
+    ("0006_judged_content", _JUDGED),
 ]
 
 

@@ -289,3 +289,27 @@ def test_exports_name_the_labels_a_reviewer_added(close_calls: Path) -> None:
     assert {k: slow[k] for k in wanted} == wanted  # the record path agrees with the store's
     row = next(r for r in records if r["external_id"] == "611")
     assert row["labels"] == ["corruption", "infrastructure"]
+
+
+def test_a_decision_outlives_the_model_that_flagged_the_item(close_calls: Path, now: datetime) -> None:
+    record_decision(close_calls, "tg-news", "90", status="rejected", reviewer="a")
+    record_decision(
+        close_calls, "tg-city", "611", status="forwarded", reviewer="a", forwarded_to="прокуратура"
+    )
+    # The next model flags neither, and puts both just under the infrastructure flag.
+    with writer(close_calls) as con:
+        keys = con.execute(
+            "SELECT source, external_id, content_hash FROM items WHERE external_id IN ('90', '611') ORDER BY 2"
+        ).fetchall()
+        unflagged = {"lang": "ru", "scores": {"corruption": 0.1, "infrastructure": 0.5}, "labels": []}
+        classifications.save(con, keys, [unflagged, unflagged], model_version="test-3", now=now)
+    with reader(close_calls) as con:
+        # Decided while flagged for infrastructure: not asked again.
+        assert not {("tg-news", "90"), ("tg-city", "611")} & set(_keys(select_unsure(con, "infrastructure")))
+        # The forwarded item stays on the list with the label it was forwarded with, as a reviewer's;
+        # the rejected one leaves it.
+        rows = con.execute(
+            "SELECT external_id, labels, reviewer_labels, review_status, forwarded_to FROM flagged "
+            "WHERE external_id IN ('90', '611')"
+        ).fetchall()
+    assert rows == [("611", ["infrastructure"], ["infrastructure"], "forwarded", "прокуратура")]

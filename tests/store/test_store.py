@@ -65,7 +65,7 @@ def test_a_file_from_before_the_second_look_is_upgraded_with_its_flags(tmp_path:
         assert con.execute("SELECT external_id, reviewer_labels FROM flagged").fetchall() == [("1", [])]
     with writer(db) as con:
         assert con.execute("SELECT name FROM schema_migrations ORDER BY name DESC LIMIT 1").fetchall() == [
-            ("0005_label_decisions",)
+            (MIGRATIONS[-1][0],)
         ]
         assert con.execute("SELECT external_id, labels, reviewer_labels FROM flagged").fetchall() == [
             ("1", ["infrastructure"], [])
