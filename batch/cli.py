@@ -190,6 +190,9 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     from store.db import holding
 
     config, db = resolve(args, config_required=False)
+    if not db.exists():
+        # a mistyped --db would be created empty and "reclassify" nothing, successfully
+        raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(db))
     with holding(db):
         _classify(db, config, args.model, rescore_all=True)
     return 0

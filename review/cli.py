@@ -14,6 +14,8 @@ from errors import InputError
 
 STATUSES = ("new", "confirmed", "rejected", "forwarded")
 EXPORT_FORMATS = ("csv", "excel-csv", "xlsx", "json", "parquet", "training-jsonl")
+# export's filters (argparse names), which training-jsonl does not take
+_FILTERS = ("label", "min_score", "since", "until", "source", "lang", "status", "search", "all_duplicates")
 PASSWORD_ENV = "MONITOR_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
 
@@ -124,6 +126,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError("no database here yet; run the pipeline first", path=str(db))
     if args.format == "training-jsonl":
         from review.training import decision_rows, write_jsonl
+
+        given = [f"--{name.replace('_', '-')}" for name in _FILTERS if getattr(args, name)]
+        if given:
+            # all decisions are the training set: a filter would be silently ignored
+            raise InputError(f"training-jsonl writes every reviewer decision; it takes no {', '.join(given)}")
 
         try:
             n = write_jsonl(decision_rows(db), args.out)

@@ -299,3 +299,14 @@ def test_importer_crash_keeps_what_was_read_and_says_it_in_one_line(
     assert (run.status, run.error, run.new) == ("failed", "RuntimeError: parser gave up at line 2", 1)
     assert runs_of(tmp_path) == {"tips": ("failed", "RuntimeError: parser gave up at line 2")}
     assert query(tmp_path, "SELECT text FROM items") == [("first line read",)]
+
+
+def test_reclassify_refuses_a_database_that_is_not_there(tmp_path: Path) -> None:
+    missing = tmp_path / "tyop.duckdb"
+    done = run_cli("reclassify", "--db", str(missing))
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        == f"error: {missing}: no database here yet; run the pipeline first (or check --db)"
+    )
+    assert not missing.exists()  # not created empty, with "classified 0 items"
