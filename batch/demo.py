@@ -194,6 +194,8 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
         clustered, result = analyse_pending(db)
     if result.skipped_reason:
         print(f"classification skipped: {result.skipped_reason}")
+    elif result.model_version is None:  # demo --keep again: everything was scored before
+        print(f"nothing new to classify; {clustered} near-duplicate signatures")
     else:
         print(
             f"classified {result.scored} items with model {result.model_version}; "

@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write flagged items to a file, one row per near-duplicate cluster, with link, "
         "source, author, time, text, language, scores, evidence, review status and note, parent post. "
         "excel-csv is CSV as Excel set to Russian or Kazakh opens it (semicolons, decimal commas, "
-        "dd.mm.yyyy times). training-jsonl writes reviewers' confirmed/rejected decisions as labelled rows for `train "
-        "--extra-jsonl`. Example: python pipeline.py export --format xlsx --out confirmed.xlsx "
+        "dd.mm.yyyy times). training-jsonl writes reviewers' confirmed/rejected decisions and "
+        "second-look answers as labelled rows for `train --extra-jsonl` (it takes no filters). Example: python pipeline.py export --format xlsx --out confirmed.xlsx "
         "--label corruption --status confirmed --since 2026-11-18",
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS)

@@ -32,6 +32,7 @@ def test_demo_keep_adds_nothing_when_the_samples_are_unchanged(tmp_path: Path) -
     second = run_cli("demo", "--db", str(db), "--keep", cwd=tmp_path, timeout=600)
     assert second.returncode == 0, second.stdout + second.stderr
     assert ", new 0," in second.stdout and ", new 1" not in second.stdout
+    assert "nothing new to classify" in second.stdout and "with model None" not in second.stdout
     assert _counts(db) == (items, distinct)
 
 
