@@ -13,7 +13,7 @@ import re
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
         "writes the model, models/classifier.card.json and models/CARD.md (for another --out, its "
         "<name>.card.json and <name>.CARD.md beside it, so a candidate leaves the shipped card alone). "
         "Example: python pipeline.py export --format training-jsonl --out decisions.jsonl && "
-        "python pipeline.py train --extra-jsonl decisions.jsonl",
+        "python pipeline.py train --extra-jsonl decisions.jsonl --out models/candidate.npz",
     )
     p.add_argument(
         "--data",
@@ -67,12 +67,20 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_DATA,
         help="shared labelled data directory (default ../shared/data)",
     )
-    p.add_argument("--out", type=Path, default=REPO / "models" / "classifier.npz", help="model file to write")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "models" / "classifier.npz",
+        help="model file to write (default: models/classifier.npz, the shipped model; to try a candidate "
+        "first, e.g. --out models/candidate.npz). Its folder is checked before training",
+    )
     p.add_argument(
         "--extra-jsonl",
         type=Path,
         default=None,
-        help="more labelled rows (text + labels), e.g. reviewer decisions",
+        help="more labelled rows, e.g. reviewer decisions: JSON lines with text and labels {corruption, "
+        "infrastructure}, each 0, 1, true, false or null. A bad line refuses the whole file before training "
+        "(every bad line named); rows repeating a development text are left out",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
     p.add_argument(
@@ -245,6 +253,39 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _progress(line: str) -> None:
+    """A step of training, on stderr (stdout keeps the result)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _bad_lines_on_stderr() -> Iterator[None]:
+    """Each bad line of a labelled file as its own error line on stderr; the summary follows (main)."""
+    from classify.dataset import BadLines
+
+    try:
+        yield
+    except BadLines as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        raise
+
+
+def _note_trained_on(model: Any, path: Path) -> None:
+    """A note on stderr when ``path`` is a file the model was trained on (its card keeps their SHA-256)."""
+    from classify.dataset import file_sha256
+
+    files = (model.card.get("training") or {}).get("extra_files") or []
+    digest = file_sha256(path)
+    for entry in files:
+        if entry.get("sha256") == digest:
+            print(
+                f"note: model {model.version} was trained on this file (--extra-jsonl {entry['name']}), "
+                "so these figures are not a test of it",
+                file=sys.stderr,
+            )
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from classify.evaluate import format_table
     from classify.train import train
@@ -257,7 +298,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"note: {args.data} not found; training on classify/data (and --extra-jsonl) only",
             file=sys.stderr,
         )
-    card = train(data, args.out, extra=args.extra_jsonl, seed=args.seed, ship=args.ship)
+    with _bad_lines_on_stderr():
+        card = train(
+            data, args.out, extra=args.extra_jsonl, seed=args.seed, ship=args.ship, progress=_progress
+        )
     print(f"model {card['version']} written to {args.out} ({card['artifact_bytes'] / 1e6:.1f} MB)")
     print(f"thresholds: {card['thresholds']}")
     if card.get("dev"):
@@ -268,14 +312,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from classify.dataset import read_jsonl
+    from classify.dataset import read_jsonl, require_known_label
     from classify.evaluate import format_table, fpr_on_negatives, metrics
     from classify.model import load_model
 
     if not args.data.is_file():
         raise InputError("labelled data file not found", path=str(args.data))
     model = load_model(args.model)
-    rows = list(read_jsonl(args.data, args.data.stem))
+    with _bad_lines_on_stderr():
+        rows = read_jsonl(args.data, args.data.stem)
+    require_known_label(rows, args.data)
+    _note_trained_on(model, args.data)
     if args.dev_only:
         from classify.dataset import OWN_DATA, dev_part
 

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from classify.normalise import WITHOUT_KAZAKH_LETTERS
 from errors import InputError
@@ -51,6 +52,11 @@ WEIGHT = {
     "extra": 2.0,
     "weak": 0.4,
 }
+# The small corruption sets, whose split keeps near-duplicates (two articles on one trial) together.
+CLUSTERED = ("corruption_dev", "kazakh_corruption_dev")
+NEAR_DUPLICATE = 0.5  # word overlap (Jaccard) from which two texts of CLUSTERED are one group
+MAX_REPORTED = 50  # bad lines of a labelled file named one by one; a wrong file (a CSV ...) gets a count
+LABEL_VALUES = "0, 1, true, false or null"
 INFORMAL_WEIGHT = 1.0  # an informal copy's training weight, relative to its row's
 SPB_TRAIN_LIMIT = 9000  # St Petersburg appeals used for training (all infrastructure = 1)
 
@@ -92,7 +98,12 @@ def _in_dev(file: str, group: str) -> bool:
     return zlib.crc32(f"{file}|{group}".encode()) % 100 < percent
 
 
-def _near_duplicate_groups(rows: list[Row], threshold: float = 0.5) -> dict[str, str]:
+def _near_duplicates(a: set[str], b: set[str], threshold: float = NEAR_DUPLICATE) -> bool:
+    """Whether two texts' word sets overlap by ``threshold`` or more (Jaccard)."""
+    return bool(a and b) and len(a & b) / len(a | b) >= threshold
+
+
+def _near_duplicate_groups(rows: list[Row], threshold: float = NEAR_DUPLICATE) -> dict[str, str]:
     """Map row id -> group: rows whose word sets overlap by ``threshold`` (Jaccard) share a group."""
     words = [set(_group_key(r.text).split()) for r in rows]
     parent = list(range(len(rows)))
@@ -105,8 +116,7 @@ def _near_duplicate_groups(rows: list[Row], threshold: float = 0.5) -> dict[str,
 
     for i in range(len(rows)):
         for j in range(i + 1, len(rows)):
-            a, b = words[i], words[j]
-            if a and b and len(a & b) / len(a | b) >= threshold:
+            if _near_duplicates(words[i], words[j], threshold):
                 parent[find(i)] = find(j)
     keys = {}
     for i, row in enumerate(rows):
@@ -115,31 +125,123 @@ def _near_duplicate_groups(rows: list[Row], threshold: float = 0.5) -> dict[str,
     return keys
 
 
-def read_jsonl(path: Path, file: str) -> Iterator[Row]:
-    """Rows of a labelled JSON-lines file (id, text, labels; lang optional)."""
+class BadLines(InputError):
+    """A labelled file with bad lines, none of it used: ``problems`` holds one "FILE:LINE: what is
+    wrong" per bad line (the first MAX_REPORTED of ``count``); the command line prints each."""
+
+    def __init__(self, path: Path, problems: list[str], count: int) -> None:
+        shown = f" (the first {len(problems)} shown)" if count > len(problems) else ""
+        super().__init__(
+            f"{count} bad line{'' if count == 1 else 's'}{shown}; the file was not used: "
+            "fix the lines and run again",
+            path=str(path),
+        )
+        self.problems = problems
+        self.count = count
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), "a number")
+
+
+def _label_value(name: str, value: Any) -> int | None:
+    """A label's value as 1, 0 or None (unknown); ValueError for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool):  # before int: JSON true/false are Python bools, a kind of int
+        return int(value)
+    if type(value) is int and value in (0, 1):
+        return value
+    shown = json.dumps(value, ensure_ascii=False)
+    shown = shown if len(shown) <= 40 else shown[:40] + "..."
+    raise ValueError(f"label {name} is {shown}; expected {LABEL_VALUES}")
+
+
+def _parse_row(obj: Any, file: str, number: int) -> Row:
+    """One labelled row from a parsed JSON line (``number``: its line, for a row without id);
+    ValueError saying what is wrong."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object with text and labels, got {_json_type(obj)}")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError("no text" if text is None else f"text is {_json_type(text)}, not a string")
+    if not text.strip():
+        raise ValueError("empty text")
+    if "labels" not in obj:
+        raise ValueError(f"no labels (an object of {', '.join(LABELS)}, each {LABEL_VALUES})")
+    labels = obj["labels"]
+    if not isinstance(labels, dict):
+        raise ValueError(f"labels is {_json_type(labels)}, not an object of {', '.join(LABELS)}")
+    unknown = [name for name in labels if name not in LABELS]
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        raise ValueError(f"unknown label{plural} {names} (the labels are {', '.join(LABELS)})")
+    if not labels:
+        raise ValueError(f"labels is empty (the labels are {', '.join(LABELS)})")
+    lang = obj.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise ValueError(f"lang is {_json_type(lang)}, not a string")
+    return Row(
+        id=str(obj.get("id") or f"{file}:{number}"),
+        text=text,
+        lang=lang or "",
+        file=file,
+        labels={name: _label_value(name, labels.get(name)) for name in LABELS},
+    )
+
+
+def read_jsonl(path: Path, file: str) -> list[Row]:
+    """Rows of a labelled JSON-lines file (id, text, labels; lang optional), all or none.
+
+    Every line is checked before any row is used: BadLines names each bad one, so that a file is
+    fixed in one pass; a file with no rows is an InputError too. A byte-order mark at the start is
+    skipped (as Windows editors write one).
+    """
+    rows: list[Row] = []
+    problems: list[str] = []
+    count = 0
     try:
-        handle = path.open(encoding="utf-8")
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    line = raw.decode("utf-8")
+                    if number == 1:
+                        line = line.removeprefix("\ufeff")
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise ValueError(f"invalid JSON ({exc.msg}, column {exc.colno})") from None
+                    except RecursionError:  # thousands of nested brackets
+                        raise ValueError("invalid JSON (nested too deeply)") from None
+                    rows.append(_parse_row(obj, file, number))
+                except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+                    count += 1
+                    reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+                    if len(problems) < MAX_REPORTED:
+                        problems.append(str(InputError(reason, path=str(path), line=number)))
     except OSError as exc:
-        raise InputError(f"cannot read labelled data: {exc.strerror}", path=str(path)) from exc
-    with handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                labels = obj.get("labels") or {}
-                row = Row(
-                    id=str(obj.get("id") or f"{file}:{n}"),
-                    text=str(obj["text"]),
-                    lang=str(obj.get("lang") or ""),
-                    file=file,
-                    labels={
-                        name: (None if labels.get(name) is None else int(labels[name])) for name in LABELS
-                    },
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"bad labelled row ({exc})", path=str(path), line=n) from exc
-            yield row
+        raise InputError(f"cannot read labelled data: {exc.strerror or exc}", path=str(path)) from exc
+    if count:
+        raise BadLines(path, problems, count)
+    if not rows:
+        raise InputError("no labelled rows: the file is empty", path=str(path))
+    return rows
+
+
+def require_known_label(rows: Sequence[Row], path: Path) -> None:
+    """InputError unless some row has a known label (a file of nulls teaches and measures nothing)."""
+    if not any(value is not None for row in rows for value in row.labels.values()):
+        raise InputError(
+            f"none of its {len(rows)} rows has a known label (every label is null)", path=str(path)
+        )
 
 
 def _assign_splits(rows: list[Row], file: str, cluster: bool = False) -> None:
@@ -151,7 +253,7 @@ def _assign_splits(rows: list[Row], file: str, cluster: bool = False) -> None:
 
 def dev_part(rows: list[Row], file: str) -> list[Row]:
     """The rows of one file that its split keeps out of training (``file`` as in DEV_PERCENT)."""
-    _assign_splits(rows, file, cluster=file in ("corruption_dev", "kazakh_corruption_dev"))
+    _assign_splits(rows, file, cluster=file in CLUSTERED)
     return [r for r in rows if r.split == "dev"]
 
 
@@ -162,11 +264,11 @@ def load_shared(data_dir: Path = SHARED_DATA) -> list[Row]:
     out: list[Row] = []
     labelled_ids: set[str] = set()
     for name in ("appeals_kursk", "reviews_kk", "corruption_dev", "kazakh_corruption_dev", "kazakh_dev"):
-        rows = list(read_jsonl(data_dir / f"{name}.jsonl", name))
-        _assign_splits(rows, name, cluster=name in ("corruption_dev", "kazakh_corruption_dev"))
+        rows = read_jsonl(data_dir / f"{name}.jsonl", name)
+        _assign_splits(rows, name, cluster=name in CLUSTERED)
         labelled_ids.update(r.id for r in rows)
         out.extend(rows)
-    spb = list(read_jsonl(data_dir / "appeals_spb.jsonl", "appeals_spb"))
+    spb = read_jsonl(data_dir / "appeals_spb.jsonl", "appeals_spb")
     _assign_splits(spb, "appeals_spb")
     train_spb = [r for r in spb if r.split == "train"]
     train_spb.sort(key=lambda r: zlib.crc32(r.id.encode()))
@@ -239,8 +341,33 @@ def load_own(data_dir: Path = OWN_DATA) -> list[Row]:
 
 
 def load_extra(path: Path) -> list[Row]:
-    """Reviewer decisions or other labelled rows (same format); always training rows."""
-    rows = list(read_jsonl(path, "extra"))
+    """Reviewer decisions or other labelled rows (same format); always training rows. An InputError
+    if the file is bad anywhere (BadLines), empty, or has no known label."""
+    rows = read_jsonl(path, "extra")
+    require_known_label(rows, path)
     for row in rows:
         row.weight = WEIGHT["extra"]
     return rows
+
+
+def dev_repeats(rows: Sequence[Row], dev: Sequence[Row]) -> list[int]:
+    """Indices of the ``rows`` the split would put in one group with a row of ``dev``: the same
+    normalised text (``_group_key``) or, for a row of CLUSTERED, words overlapping by NEAR_DUPLICATE
+    or more. Training on them would score the development split with its own texts."""
+    keys = {_group_key(r.text) for r in dev}
+    clustered = [set(_group_key(r.text).split()) for r in dev if r.file in CLUSTERED]
+    out = []
+    for i, row in enumerate(rows):
+        key = _group_key(row.text)
+        words = set(key.split())
+        if key in keys or any(_near_duplicates(words, other) for other in clustered):
+            out.append(i)
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (the model card names the files a model was trained on)."""
+    import hashlib
+
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
