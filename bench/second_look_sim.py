@@ -42,7 +42,9 @@ ARMS = ("flagged", "flagged + second look", "flagged + random")
 def _train(data: Path, out: Path, extra: Path | None, seed: int) -> str:
     from classify.train import train
 
-    train(data, out, extra=extra, seed=seed, ship="train")
+    # The answers are development rows on purpose (one half plays the store, the other is scored):
+    # kept, where `train` leaves out extra rows that repeat development texts.
+    train(data, out, extra=extra, seed=seed, ship="train", keep_dev_repeats=True)
     return str(out)
 
 

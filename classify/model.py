@@ -305,6 +305,29 @@ def load_model(path: str | Path | None = None) -> Model:
         ) from exc
 
 
+def check_writable(path: Path) -> None:
+    """ModelError unless a model file can be written at ``path``: not a folder, in a folder that
+    exists (or can be made) and takes new files. Training checks this first: it takes minutes."""
+    import tempfile
+
+    if path.is_dir():
+        raise ModelError(
+            "is a folder; give the model file's name, such as models/candidate.npz", path=str(path)
+        )
+    existing = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+    if not existing.is_dir():
+        raise ModelError(f"cannot write the model file: {existing} is a file, not a folder", path=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):  # the one sure test (root, read-only mounts)
+            pass
+        if path.exists():
+            with path.open("ab"):  # opened to append, not truncated: the old model stays until the end
+                pass
+    except OSError as exc:
+        raise ModelError(f"cannot write the model file: {exc.strerror or exc}", path=str(path)) from exc
+
+
 def save_payload(payload: dict[str, Any], path: Path) -> str:
     """Write a model dict (plain values plus ``ARRAYS``) as a compressed .npz; returns its version id."""
     import numpy as np

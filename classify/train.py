@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from classify.dataset import LABELS, Row
+from errors import InputError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -295,16 +296,25 @@ def _halves(linear: Any, dim: int) -> tuple[Any, Any]:
     return shared, kazakh
 
 
-def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, Any], dict[str, Any], int]:
+def _quiet(line: str) -> None:
+    """Progress that no one asked to see."""
+
+
+def _fit_labels(
+    rows: Sequence[Row], spec: Any, seed: int, say: Callable[[str], None] | None = None, stage: str = "fit"
+) -> tuple[dict[str, Any], dict[str, Any], int]:
     """(the model file's weights and thresholds, per-label training summaries, informal copies) of a
-    fit on ``rows`` plus the informal copies of their Kazakh rows."""
+    fit on ``rows`` plus the informal copies of their Kazakh rows; ``say`` tells its steps, each
+    named with ``stage``."""
     import numpy as np
 
     from classify import dataset
     from classify.features import Featuriser
     from classify.model import INFORMAL, KAZAKH, weights
 
+    say = say or _quiet
     copies = dataset.informal_copies(rows)
+    say(f"{stage}: featurising {len(rows)} rows and {len(copies)} informal copies")
     # One pass over rows and copies; the main weights see the rows only, the informal ones both.
     with_copies = with_kazakh_copy(prepare(list(rows) + copies, Featuriser(spec)))
     n = len(rows)
@@ -318,6 +328,7 @@ def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, An
     informal_thresholds: dict[str, float] = {}
     summaries: dict[str, Any] = {}
     for label in LABELS:
+        say(f"{stage}: {label}: {FOLDS} cross-validation folds and the final fit")
         linear, calibrator, label_thresholds, summary = train_label(label, prep, seed, scale=scales[label])
         shared, kazakh = _halves(linear, spec.dim)
         linears.append(shared)
@@ -327,6 +338,7 @@ def _fit_labels(rows: Sequence[Row], spec: Any, seed: int) -> tuple[dict[str, An
         lang_thresholds[label] = label_thresholds
         summaries[label] = summary
         if copies:
+            say(f"{stage}: {label}, Kazakh typed without Kazakh letters: {FOLDS} folds and the final fit")
             linear, calibrator, label_thresholds, summary = train_label(
                 label, with_copies, seed, informal=True, scale=scales[label]
             )
@@ -354,12 +366,17 @@ def train(
     extra: Path | None = None,
     seed: int = 1,
     ship: str = "all",
+    keep_dev_repeats: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train on the training split, evaluate on the dev split, write model + card; returns the card.
 
     ``ship``: "all" refits the same recipe on the training and the shared development rows for the
     model file (the card's development figures stay those of the fit without them); "train" ships
-    the fit on the training split itself.
+    the fit on the training split itself. ``extra``: more labelled rows (reviewers' decisions), all
+    training rows, but those repeating a development text (``dataset.dev_repeats``) are left out
+    unless ``keep_dev_repeats`` (an experiment that scores other rows; the card counts them either
+    way). ``progress`` is given a line for each step (the command line prints them on stderr).
     """
     import numpy as np
     import scipy
@@ -367,19 +384,25 @@ def train(
 
     from classify import dataset
     from classify.features import FeatureSpec, describe
-    from classify.model import FORMAT, Model, save_payload
+    from classify.model import FORMAT, Model, check_writable, save_payload
 
     if ship not in SHIP:
         raise ValueError(f"ship must be one of {sorted(SHIP)}, not {ship!r}")
+    say = progress or _quiet
+    check_writable(out)  # before minutes of fitting, not at their end
     rows: list[Row] = []
     shared_used = bool(data_dir and data_dir.is_dir())
     if shared_used and data_dir is not None:
         rows.extend(dataset.load_shared(data_dir))
     rows.extend(dataset.load_own())
-    extra_rows = dataset.load_extra(extra) if extra else []
+    extra_rows, extra_files = _extra_rows(extra, rows, keep_dev_repeats, say) if extra else ([], [])
     rows.extend(extra_rows)
     train_rows = [r for r in rows if r.split == "train"]
     dev_rows = [r for r in rows if r.split == "dev"]
+    say(
+        f"loaded {len(rows)} labelled rows (reviewer rows {len(extra_rows)}): {len(train_rows)} training, "
+        f"{len(dev_rows)} development"
+    )
     created = datetime.now(UTC).isoformat(timespec="seconds")
     spec = FeatureSpec()
     header: dict[str, Any] = {
@@ -389,23 +412,27 @@ def train(
         "labels": list(LABELS),
         "features": spec.as_dict(),
     }
-    parts, summaries, n_copies = _fit_labels(train_rows, spec, seed)
+    shared_dev = [r for r in dev_rows if r.file not in OWN_FILES]
+    refit = ship == "all" and bool(shared_dev)
+    fits = 2 if refit else 1
+    parts, summaries, n_copies = _fit_labels(train_rows, spec, seed, say, f"fit 1/{fits} (training split)")
     holdout = Model({**header, **parts}, "unsaved")
     dev_figures: dict[str, Any] = {}
     if dev_rows:
+        say(f"scoring the {len(dev_rows)} development rows")
         dev_figures["dev"] = evaluate_rows(holdout, dev_rows)
         informal = dataset.informal_copies([r for r in dev_rows if r.file not in OWN_FILES])
         if informal:
             dev_figures["dev_informal"] = evaluate_rows(holdout, informal)["all"]
-    shared_dev = [r for r in dev_rows if r.file not in OWN_FILES]
-    refit = ship == "all" and bool(shared_dev)
     shipped_rows = train_rows + shared_dev if refit else train_rows
     holdout_thresholds = None
     if refit:
         holdout_thresholds = {
             k: parts[k] for k in ("thresholds", "lang_thresholds", "informal_thresholds") if k in parts
         }
-        parts, summaries, n_copies = _fit_labels(shipped_rows, spec, seed)
+        parts, summaries, n_copies = _fit_labels(
+            shipped_rows, spec, seed, say, f"fit 2/{fits} (training + shared development rows, shipped)"
+        )
     card: dict[str, Any] = {
         "created": created,
         "seed": seed,
@@ -413,6 +440,7 @@ def train(
             "shared_data": str(data_dir) if shared_used else None,
             "own_examples": sum(1 for r in rows if r.file == "own"),
             "reviewer_rows": len(extra_rows),
+            "extra_files": extra_files,
             "train_rows": len(train_rows),
             "dev_rows": len(dev_rows),
             "shipped_rows": len(shipped_rows),
@@ -450,11 +478,53 @@ def train(
         **dev_figures,
     }
     payload = {**header, **parts, "trained_on_dev": refit, "card": card}
-    version = save_payload(payload, out)
-    card["version"] = version
-    card["artifact_bytes"] = out.stat().st_size
-    write_card(card, out)
+    say(f"writing {out} and its card")
+    try:
+        version = save_payload(payload, out)
+        card["version"] = version
+        card["artifact_bytes"] = out.stat().st_size
+        write_card(card, out)
+    except OSError as exc:  # the folder was checked before fitting; a full disk, or it changed since
+        where = exc.filename or out
+        raise ModelError(f"cannot write the model file: {exc.strerror or exc}", path=str(where)) from exc
     return card
+
+
+def _extra_rows(
+    path: Path, rows: Sequence[Row], keep_dev_repeats: bool, say: Callable[[str], None]
+) -> tuple[list[Row], list[dict[str, Any]]]:
+    """(the training rows of an --extra-jsonl file, its entry for the card: name, sha256, rows, and
+    how many repeat a development text of ``rows``, which are left out unless ``keep_dev_repeats``)."""
+    from classify import dataset
+
+    extra = dataset.load_extra(path)
+    repeats = dataset.dev_repeats(extra, [r for r in rows if r.split == "dev"])
+    entry = {
+        "name": path.name,
+        "sha256": dataset.file_sha256(path),
+        "rows": len(extra),
+        "dev_repeats": len(repeats),
+        "dev_repeats_used": keep_dev_repeats,
+    }
+    if repeats and not keep_dev_repeats:
+        say(
+            f"note: {len(repeats)} of the {len(extra)} rows of {path} repeat texts of the development "
+            "split (the same text, or a near-duplicate of a corruption set's row); left out of training, "
+            "so that the development figures stay held out"
+        )
+        dropped = set(repeats)
+        extra = [r for i, r in enumerate(extra) if i not in dropped]
+        if not extra:
+            raise InputError(
+                f"all {len(dropped)} rows repeat texts of the development split: nothing left to train on",
+                path=str(path),
+            )
+    elif repeats:
+        say(
+            f"note: {len(repeats)} rows of {path} repeat texts of the development split and are kept: "
+            "the development figures are not held out"
+        )
+    return extra, [entry]
 
 
 def evaluate_rows(model: Any, rows: Sequence[Row]) -> dict[str, Any]:
@@ -508,6 +578,7 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
         f"Kazakh typed without Kazakh letters {card.get('informal_thresholds') or 'none'}.",
         f"- Training rows: {card['training']['train_rows']} (own examples {card['training']['own_examples']}, "
         f"reviewer decisions {card['training']['reviewer_rows']}); dev rows {card['training']['dev_rows']}.",
+        *(_extra_file_line(f) for f in card["training"].get("extra_files") or []),
         f"- Shipped weights ({card['training'].get('shipped_rows', card['training']['train_rows'])} rows): "
         f"{card['training'].get('ship', SHIP['train'])}"
         + (
@@ -551,6 +622,16 @@ def write_card(card: dict[str, Any], model_path: Path) -> None:
         lines += ["", f"### {file}", "", "```", format_table(report), "```"]
     markdown = "CARD.md" if model_path.name == "classifier.npz" else f"{model_path.stem}.CARD.md"
     model_path.with_name(markdown).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _extra_file_line(entry: dict[str, Any]) -> str:
+    """The card's line on one --extra-jsonl file: what it was, and what became of its repeats."""
+    repeats = entry["dev_repeats"]
+    fate = "kept, so the development figures are not held out" if entry["dev_repeats_used"] else "left out"
+    return (
+        f"- Extra rows: `{entry['name']}` (sha256 `{entry['sha256']}`), {entry['rows']} rows; "
+        f"{repeats} repeat texts of the development split" + (f" ({fate})." if repeats else ".")
+    )
 
 
 def _out_of_fold_table(card: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from testutil import ROOT, run_cli
@@ -94,19 +95,11 @@ def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_evaluate_on_our_held_out_examples(tmp_path: Path) -> None:
+def test_evaluate_on_our_held_out_examples(tmp_path: Path, write_labelled: Callable[..., Path]) -> None:
     from classify.dataset import load_own
 
     held = [r for r in load_own() if r.split == "dev"]
-    path = tmp_path / "held.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps({"id": r.id, "text": r.text, "lang": r.lang, "labels": r.labels}, ensure_ascii=False)
-            + "\n"
-            for r in held
-        ),
-        encoding="utf-8",
-    )
+    path = write_labelled(tmp_path / "held.jsonl", held)
     result = run_cli("evaluate", "--data", str(path), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -125,7 +118,11 @@ def test_commands_have_help() -> None:
         result = run_cli(command, "--help")
         assert result.returncode == 0
         assert "usage:" in result.stdout
-    assert "--extra-jsonl" in run_cli("train", "--help").stdout
+    train_help = " ".join(run_cli("train", "--help").stdout.split())
+    assert "--extra-jsonl" in train_help
+    # The default of --out is the shipped model: the help says so, and its example writes a candidate.
+    assert "default: models/classifier.npz, the shipped model" in train_help
+    assert "--extra-jsonl decisions.jsonl --out models/candidate.npz" in train_help
 
 
 def test_classify_with_two_workers_keeps_order() -> None:
@@ -269,3 +266,69 @@ def test_evaluate_letterless_retypes_the_kazakh_rows(tmp_path: Path) -> None:
         refused.stderr.strip()
         == f"error: {russian}: no Kazakh row with Kazakh letters to retype (--letterless)"
     )
+
+
+def _bad_labelled_file(path: Path) -> Path:
+    path.write_bytes(
+        b"\xef\xbb\xbf"  # a byte-order mark is skipped, not a bad first line
+        + json.dumps(
+            {"text": "Во дворе нет воды", "labels": {"infrastructure": 1}}, ensure_ascii=False
+        ).encode()
+        + b'\n{"text": "a", "labels": {"corruption": 2}}\n[1]\n{"text": "\xff", "labels": {"corruption": 1}}\n'
+    )
+    return path
+
+
+def test_train_refuses_a_bad_extra_file_before_fitting_with_one_line_per_bad_line(tmp_path: Path) -> None:
+    bad = _bad_labelled_file(tmp_path / "decisions.jsonl")
+    out = tmp_path / "m.npz"
+    result = run_cli("train", "--extra-jsonl", str(bad), "--out", str(out), "--data", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-4:] == [
+        f"error: {bad}:2: label corruption is 2; expected 0, 1, true, false or null",
+        f"error: {bad}:3: expected a JSON object with text and labels, got an array",
+        f"error: {bad}:4: not UTF-8 text",
+        f"error: {bad}: 3 bad lines; the file was not used: fix the lines and run again",
+    ]
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_evaluate_refuses_a_bad_file_with_one_line_per_bad_line(tmp_path: Path) -> None:
+    bad = _bad_labelled_file(tmp_path / "labelled.jsonl")
+    result = run_cli("evaluate", "--data", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {bad}:2: label corruption is 2; expected 0, 1, true, false or null",
+        f"error: {bad}:3: expected a JSON object with text and labels, got an array",
+        f"error: {bad}:4: not UTF-8 text",
+        f"error: {bad}: 3 bad lines; the file was not used: fix the lines and run again",
+    ]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    refused = run_cli("evaluate", "--data", str(empty))
+    assert refused.stderr.strip() == f"error: {empty}: no labelled rows: the file is empty"
+
+
+def test_train_refuses_an_output_folder_at_once(tmp_path: Path) -> None:
+    result = run_cli("train", "--out", str(tmp_path), "--data", str(tmp_path / "none"), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {tmp_path}: is a folder; give the model file's name, such as models/candidate.npz"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_the_commands_section_of_the_docs_names_every_option() -> None:
+    import re
+
+    from pipeline import build_parser
+
+    docs = (ROOT / "docs" / "CLASSIFIER.md").read_text(encoding="utf-8")
+    section = docs.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[attr-defined]
+    for command in ("classify", "train", "evaluate"):
+        usage = "\n".join(re.findall(rf"pipeline\.py {command} .*", section))
+        options = {o for a in commands[command]._actions for o in a.option_strings if o.startswith("--")}
+        missing = sorted(o for o in options - {"--help"} if o not in usage)
+        assert not missing, f"docs/CLASSIFIER.md, Commands: `{command}` lacks {missing}"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from testutil import run_cli
 
 from classify import dataset
 from classify import train as train_module
@@ -15,6 +18,7 @@ from classify.dataset import Row
 from classify.features import FeatureSpec, Featuriser
 from classify.model import load_model
 from classify.train import C_BY_LABEL, _fit, _weights, idf_scale, prepare, train, train_label
+from errors import InputError, ModelError
 
 _RU_PLACES = ["на улице Абая", "во дворе дома 5", "у школы", "на Ленина", "в микрорайоне Восток"]
 _KK_PLACES = ["Абай көшесінде", "бес үйдің ауласында", "мектеп маңында", "Ленин көшесінде", "Шығыс ауданында"]
@@ -181,3 +185,112 @@ def test_the_false_positive_cap_holds_only_where_negatives_far_outnumber_positiv
     assert train_module._best_threshold(probs, y, groups) == 0.39  # two negatives per positive: no cap
     monkeypatch.setattr(train_module, "STREAM_RATIO", 1)
     assert train_module._best_threshold(probs, y, groups) == 0.9  # read as a stream: the cap holds
+
+
+def test_extra_rows_repeating_development_texts_are_left_out_and_the_card_names_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, write_labelled: Callable[..., Path]
+) -> None:
+    shared = _rows("kazakh_dev", "train", 180, 1) + _rows("kazakh_dev", "dev", 60, 2)
+    monkeypatch.setattr(dataset, "load_shared", lambda data_dir: [*shared])
+    monkeypatch.setattr(dataset, "load_own", lambda: [])
+    (tmp_path / "shared").mkdir()
+    # A reviewer's file: 12 development texts again (one in other case and punctuation), 30 new rows.
+    repeats = [
+        Row(id=f"r{n}", text=r.text, lang=r.lang, file="x", labels=r.labels)
+        for n, r in enumerate(shared[180:192])
+    ]
+    repeats[0].text = repeats[0].text.upper().replace("(", "[ ")
+    new = _rows("x", "train", 30, 8)
+    for r in new:  # a word of its own: the templates' texts differ only in digits, which the split ignores
+        r.text += " отзыв" + "".join("абвгдежзик"[int(d)] for d in r.id.split("-")[1])
+    extra = write_labelled(tmp_path / "decisions.jsonl", repeats + new)
+    lines: list[str] = []
+    card = train(tmp_path / "shared", tmp_path / "m.npz", extra=extra, ship="train", progress=lines.append)
+
+    assert card["training"]["reviewer_rows"] == 30
+    assert card["training"]["extra_files"] == [
+        {
+            "name": "decisions.jsonl",
+            "sha256": hashlib.sha256(extra.read_bytes()).hexdigest(),
+            "rows": 42,
+            "dev_repeats": 12,
+            "dev_repeats_used": False,
+        }
+    ]
+    assert card["training"]["files"]["extra"] == {"train": 30, "dev": 0}
+    assert (
+        f"note: 12 of the 42 rows of {extra} repeat texts of the development split (the same text, or a "
+        "near-duplicate of a corruption set's row); left out of training, so that the development figures "
+        "stay held out"
+    ) in lines
+    markdown = (tmp_path / "m.CARD.md").read_text(encoding="utf-8")
+    assert "- Extra rows: `decisions.jsonl` (sha256 `" in markdown
+    assert "42 rows; 12 repeat texts of the development split (left out)." in markdown
+    # A few lines tell the steps of a training that takes minutes, not one per row.
+    assert lines[1] == "loaded 270 labelled rows (reviewer rows 30): 210 training, 60 development"
+    assert "fit 1/1 (training split): corruption: 5 cross-validation folds and the final fit" in lines
+    assert lines[-1] == f"writing {tmp_path / 'm.npz'} and its card"
+    assert len(lines) < 15
+
+    # Evaluating the model on the file it was trained on says so; on another file it does not.
+    noted = run_cli("evaluate", "--data", str(extra), "--model", str(tmp_path / "m.npz"))
+    assert noted.returncode == 0, noted.stderr
+    assert noted.stderr.strip() == (
+        f"note: model {card['version']} was trained on this file (--extra-jsonl decisions.jsonl), so these "
+        "figures are not a test of it"
+    )
+    other = write_labelled(tmp_path / "other.jsonl", new[:12])
+    assert run_cli("evaluate", "--data", str(other), "--model", str(tmp_path / "m.npz")).stderr == ""
+
+
+def test_a_file_of_development_texts_only_is_refused_before_fitting(
+    small_data: dict[str, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    write_labelled: Callable[..., Path],
+) -> None:
+    dev = [r for r in dataset.load_shared(tmp_path / "shared") if r.split == "dev"]
+    extra = write_labelled(tmp_path / "dev.jsonl", dev[:5])
+    monkeypatch.setattr(train_module, "_fit_labels", _no_fitting)
+    with pytest.raises(InputError, match="all 5 rows repeat texts of the development split"):
+        train(tmp_path / "shared", tmp_path / "m.npz", extra=extra)
+    # An experiment that means to train on them (and scores other rows) keeps them; the card says so.
+    rows, (entry,) = train_module._extra_rows(extra, dev, True, lambda line: None)
+    assert len(rows) == 5 and entry["dev_repeats"] == 5 and entry["dev_repeats_used"] is True
+
+
+def _no_fitting(*args: object, **kwargs: object) -> None:
+    raise AssertionError("fitting began")
+
+
+def test_the_output_path_is_checked_before_any_data_is_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def no_reading() -> list[Row]:
+        raise AssertionError("data read before the output path was checked")
+
+    monkeypatch.setattr(dataset, "load_own", no_reading)
+    with pytest.raises(ModelError, match="is a folder; give the model file's name"):
+        train(None, tmp_path)
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(ModelError, match=f"cannot write the model file: {tmp_path / 'file'} is a file"):
+        train(None, tmp_path / "file" / "sub" / "m.npz")
+    # A folder that does not exist yet is made.
+    with pytest.raises(AssertionError, match="data read before"):
+        train(None, tmp_path / "new" / "m.npz")
+    assert (tmp_path / "new").is_dir()
+
+
+def test_a_failed_final_write_is_one_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from classify import model as model_module
+
+    own = _rows("own", "train", 60, 3)
+    monkeypatch.setattr(dataset, "load_own", lambda: [*own])
+
+    def full_disk(payload: object, path: Path) -> str:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(model_module, "save_payload", full_disk)
+    with pytest.raises(ModelError) as caught:
+        train(None, tmp_path / "m.npz")
+    assert str(caught.value) == f"{tmp_path / 'm.npz'}: cannot write the model file: No space left on device"
