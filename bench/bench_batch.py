@@ -30,8 +30,10 @@ sys.path.insert(0, str(ROOT))
 from bench.gen_server import Plan  # noqa: E402
 
 
-def config(base: str, plan: Plan, path: Path) -> None:
-    lines = ["[settings]", "min_delay = 0.0", "retries = 1", "max_parallel_sources = 4"]
+def source_lines(base: str, plan: Plan, portal: list[str], comment_days: str) -> list[str]:
+    """The ``[[sources]]`` tables of the generated server: its feeds, portals (with the ``portal``
+    option lines), Graph API page (``comment_days``, a TOML value) and channels."""
+    lines = []
     for k in range(plan.feeds):
         lines += ["[[sources]]", f'name = "feed-{k}"', 'kind = "rss"', f'url = "{base}/rss/{k}.xml"']
     for k in range(plan.portals):
@@ -40,10 +42,7 @@ def config(base: str, plan: Plan, path: Path) -> None:
             f'name = "portal-{k}"',
             'kind = "portal"',
             f'start_urls = ["{base}/portal{k}/news/"]',
-            f"max_pages = {plan.articles // 20 + 2}",
-            f"max_articles = {plan.articles + 10}",
-            f"max_requests = {plan.articles * 3 + 100}",
-            f"max_rechecks = {plan.articles + 10}",
+            *portal,
             "max_age_days = 3650",
         ]
     lines += [
@@ -55,7 +54,7 @@ def config(base: str, plan: Plan, path: Path) -> None:
         'token_env = "BENCH_FB_TOKEN"',
         "page_size = 100",
         "comment_page_size = 100",
-        "comment_days = 7",  # the collector's default: comments of the last week's posts are re-read
+        f"comment_days = {comment_days}",
     ]
     for k in range(plan.channels):
         lines += [
@@ -66,7 +65,29 @@ def config(base: str, plan: Plan, path: Path) -> None:
             f'base_url = "{base}/tg"',
             f"max_pages = {plan.messages // 20 + 2}",
         ]
+    return lines
+
+
+def config(base: str, plan: Plan, path: Path) -> None:
+    lines = ["[settings]", "min_delay = 0.0", "retries = 1", "max_parallel_sources = 4"]
+    portal = [
+        f"max_pages = {plan.articles // 20 + 2}",
+        f"max_articles = {plan.articles + 10}",
+        f"max_requests = {plan.articles * 3 + 100}",
+        f"max_rechecks = {plan.articles + 10}",
+    ]
+    # comment_days: the collector's default, comments of the last week's posts are re-read
+    lines += source_lines(base, plan, portal, "7")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def server_base(port_file: Path) -> str:
+    """The generated server's address, once it has written its port (at most a minute)."""
+    for _ in range(600):
+        if port_file.exists() and port_file.read_text():
+            break
+        time.sleep(0.1)
+    return f"http://127.0.0.1:{port_file.read_text()}"
 
 
 def stats(base: str) -> dict[str, int]:
@@ -110,11 +131,7 @@ def main() -> None:
         ]
     )
     try:
-        for _ in range(600):
-            if port_file.exists() and port_file.read_text():
-                break
-            time.sleep(0.1)
-        base = f"http://127.0.0.1:{port_file.read_text()}"
+        base = server_base(port_file)
         cfg = tmp / "sources.toml"
         config(base, plan, cfg)
         cold: list[float] = []

@@ -5,7 +5,16 @@
 Serves RSS feeds (/rss/N.xml), news portals with comment threads (/portalN/news/...), a Graph API page
 (/graph/v25.0/...) and Telegram channel previews (/tg/s/chanN), all generated from a seed, texts mixing
 Russian and Kazakh. Every page has an ETag and answers 304 to a matching If-None-Match. It counts
-requests and bytes per kind (GET /_stats).
+requests and bytes per kind (GET /_stats), and takes alert digests at POST /_alerts (counted, answered 200).
+
+With ``--grow N`` the sources live like real ones: each GET /_advance (or, with ``--grow-every S``,
+every S seconds) publishes about N new items, in the mix of the generated set (feed entries, portal
+articles with their comment threads and new comments under recent ones, Graph API posts and comments,
+Telegram messages), and edits about N/10 existing texts that collectors re-read (a feed entry, a recent
+article, a recent comment, a message of a channel's newest page). Pages change, and with them their
+ETags. /_advance answers what it added as JSON. Without ``--grow`` nothing changes and /_advance is 404.
+
+    python bench/gen_server.py --items 3000 --grow 40 --feeds 6 --portals 2 --channels 2 --port-file /tmp/port
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 import random
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -60,17 +70,35 @@ def text(rng: random.Random, sentences: int) -> str:
 
 
 class Plan:
-    """How many of each kind for a total of about ``items``."""
+    """How many of each kind for a total of about ``items`` (40 feeds, 4 portals and 5 channels unless told)."""
 
-    def __init__(self, items: int) -> None:
-        self.feeds = 40
+    def __init__(self, items: int, *, feeds: int = 40, portals: int = 4, channels: int = 5) -> None:
+        self.feeds = feeds
         self.entries = max(1, int(items * 0.40) // self.feeds)
-        self.portals = 4
+        self.portals = portals
         self.comments_per_article = 24  # portals are where reader comment threads are
         self.articles = max(1, int(items * 0.25) // (self.portals * (1 + self.comments_per_article)))
         self.posts = max(1, int(items * 0.30) // 31)
-        self.channels = 5
+        self.channels = channels
         self.messages = max(20, int(items * 0.05) // self.channels)
+
+
+# What one /_advance publishes, as shares of --grow N: (what, share of N, items per unit). About the
+# mix of Plan, with fewer Graph API items: portals get whole articles with their threads and new
+# comments under recent ones.
+GROWTH = (
+    ("feed_entry", 0.55, 1),
+    ("article", 0.10, 25),
+    ("article_comment", 0.15, 1),
+    # A page posts a few times a day. Every run re-reads the comments of the posts of the last 10
+    # minutes at least (the collector's overlap), which the soak's compressed time makes dozens.
+    ("post", 0.005, 1),
+    ("post_comment", 0.145, 1),
+    ("message", 0.05, 1),
+)
+NEW_ARTICLE = 100_000  # articles published by /_advance are numbered from here
+MAX_COMMENTS = 99  # comment ids are article * 100 + position
+RECENT = 3  # new comments and edits go to the few newest articles and posts
 
 
 class IndexedGraph(GraphEmulator):
@@ -118,6 +146,107 @@ class Site:
                 first = first or cid
         self.graph.freeze()
         self.lock = threading.Lock()
+        # Growth (--grow): what /_advance published and edited; all empty without it.
+        self.grow = 0
+        self.generation = 0
+        self.rng = random.Random(seed + 1)
+        self.due: Counter[str] = Counter()  # fractions of a unit owed to each kind of growth
+        self.turn: Counter[str] = Counter()  # round-robin over feeds, portals, channels, edit kinds
+        self.new_entries: dict[int, list[dict]] = {}  # feed -> entries, oldest first
+        self.new_articles: dict[int, list[datetime]] = {}  # portal -> publication times, oldest first
+        self.more_comments: dict[tuple[int, int], list[tuple[datetime, str]]] = {}  # (portal, article)
+        self.new_messages: dict[str, list[datetime]] = {}  # channel -> times of messages after the plan's
+        self.recent_posts = sorted(self.graph.posts, key=lambda p: self.graph.posts[p]["created"])[-RECENT:]
+        self.edits: Counter[tuple] = Counter()  # (kind, where, which) -> times edited
+
+    def advance(self) -> dict[str, int]:
+        """Publish about ``grow`` new items and edit about a tenth as many (see the module docstring)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        added: Counter[str] = Counter()
+        with self.lock, self.graph._lock:
+            self.generation += 1
+            for kind, share, unit in GROWTH:
+                self.due[kind] += self.grow * share / unit
+                while self.due[kind] >= 1:
+                    self.due[kind] -= 1
+                    getattr(self, f"_add_{kind}")(now)
+                    added[kind] += unit
+            for _ in range(max(1, self.grow // 10)):
+                kind = ("feed", "article", "comment", "message")[self.turn["edit"] % 4]
+                self.turn["edit"] += 1
+                getattr(self, f"_edit_{kind}")()
+                added[f"edited_{kind}"] += 1
+            self.graph.freeze()
+            self.cache.clear()  # every page is made again from the new state; unchanged ones keep their ETag
+        return {"generation": self.generation, **added}
+
+    def _next(self, what: str, count: int) -> int:
+        self.turn[what] += 1
+        return (self.turn[what] - 1) % count
+
+    def _add_feed_entry(self, now: datetime) -> None:
+        k = self._next("feed", self.plan.feeds)
+        entries = self.new_entries.setdefault(k, [])
+        n = len(entries)
+        title = text(self.rng, 1)[:80]
+        entries.append(
+            {
+                "guid": f"f{k}-new{n}",
+                "title": title,
+                "link": f"http://bench.invalid/{k}/new{n}",
+                "when": now,
+                "text": text(self.rng, self.rng.randint(1, 6)),
+            }
+        )
+
+    def _add_article(self, now: datetime) -> None:
+        self.new_articles.setdefault(self._next("portal", self.plan.portals), []).append(now)
+
+    def _article_ids(self, k: int) -> list[int]:
+        """Article numbers of portal ``k``, newest first (as its listing shows them)."""
+        grown = len(self.new_articles.get(k, []))
+        return [NEW_ARTICLE + j for j in reversed(range(grown))] + list(range(self.plan.articles))
+
+    def _add_article_comment(self, now: datetime) -> None:
+        k = self._next("portal_comment", self.plan.portals)
+        for a in self._article_ids(k)[:RECENT]:
+            thread = self.more_comments.setdefault((k, a), [])
+            if self.plan.comments_per_article + len(thread) < MAX_COMMENTS:
+                thread.append((now, text(self.rng, 1)))
+                return
+
+    def _add_post(self, now: datetime) -> None:
+        post = self.graph.add_post("900100", text(self.rng, 3), now)
+        self.recent_posts = [*self.recent_posts[1:], post]
+
+    def _add_post_comment(self, now: datetime) -> None:
+        post = self.rng.choice(self.recent_posts)
+        self.graph.add_comment(post, text(self.rng, 1), now, author=f"Житель {self.rng.randint(1, 500)}")
+
+    def _add_message(self, now: datetime) -> None:
+        self.new_messages.setdefault(f"chan{self._next('channel', self.plan.channels)}", []).append(now)
+
+    def _edit_feed(self) -> None:
+        k = self._next("feed_edit", self.plan.feeds)
+        grown = self.new_entries.get(k, [])
+        position = self.rng.randrange(self.plan.entries)  # an entry the feed still shows
+        guid = grown[-1 - position]["guid"] if position < len(grown) else f"f{k}-{position - len(grown)}"
+        self.edits["feed", k, guid] += 1
+
+    def _edit_article(self) -> None:
+        k = self._next("article_edit", self.plan.portals)
+        self.edits["article", k, self.rng.choice(self._article_ids(k)[:RECENT])] += 1
+
+    def _edit_comment(self) -> None:
+        comments = list(self.graph._by_post.get(self.rng.choice(self.recent_posts), {}))
+        if comments:
+            cid = self.rng.choice(comments)
+            self.graph.edit_comment(cid, self.graph.comments[cid]["message"] + " (отредактировано)")
+
+    def _edit_message(self) -> None:
+        name = f"chan{self._next('channel_edit', self.plan.channels)}"
+        total = self.plan.messages + len(self.new_messages.get(name, []))
+        self.edits["message", name, total - self.rng.randrange(min(20, total))] += 1
 
     def page(self, path: str, query: dict[str, list[str]]) -> tuple[str, bytes] | None:
         key = path + "?" + json.dumps(query, sort_keys=True)
@@ -144,16 +273,32 @@ class Site:
 
     def _feed(self, k: int) -> bytes:
         rng = random.Random(self.seed * 1000 + k)
+        entries = []
+        for e in range(self.plan.entries):
+            title = text(rng, 1)[:80]
+            entries.append(
+                {
+                    "guid": f"f{k}-{e}",
+                    "title": title,
+                    "link": f"http://bench.invalid/{k}/{e}",
+                    "when": NOW - timedelta(minutes=e * 7),
+                    "text": text(rng, rng.randint(1, 6)),
+                }
+            )
+        # Growing: the newest entries first, and the feed keeps its length (old entries drop off).
+        entries = [*reversed(self.new_entries.get(k, [])), *entries][: self.plan.entries]
         out = [
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Лента</title>'
             "<link>http://bench.invalid/</link><description>bench</description>"
         ]
-        for e in range(self.plan.entries):
-            when = (NOW - timedelta(minutes=e * 7)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        for entry in entries:
+            when = entry["when"].strftime("%a, %d %b %Y %H:%M:%S +0000")
+            edited = self.edits.get(("feed", k, entry["guid"]))
+            body = entry["text"] + (f" Дополнено {edited}." if edited else "")
             out.append(
-                f"<item><guid>f{k}-{e}</guid><title>{escape(text(rng, 1)[:80])}</title>"
-                f"<link>http://bench.invalid/{k}/{e}</link><pubDate>{when}</pubDate>"
-                f"<description>{escape(text(rng, rng.randint(1, 6)))}</description></item>"
+                f"<item><guid>{entry['guid']}</guid><title>{escape(entry['title'])}</title>"
+                f"<link>{entry['link']}</link><pubDate>{when}</pubDate>"
+                f"<description>{escape(body)}</description></item>"
             )
         out.append("</channel></rss>")
         return "".join(out).encode()
@@ -163,37 +308,49 @@ class Site:
         if parts == ["news"] or parts == ["news", ""]:
             page = int((query.get("page") or ["1"])[0])
             first = (page - 1) * per_page
+            ids = self._article_ids(k)
             links = "".join(
                 f'<li><a href="/portal{k}/news/{a}.html">Новость {a}</a></li>'
-                for a in range(first, min(first + per_page, self.plan.articles))
+                for a in ids[first : first + per_page]
             )
             nxt = (
                 f'<a class="next" href="/portal{k}/news/?page={page + 1}">Следующая</a>'
-                if first + per_page < self.plan.articles
+                if first + per_page < len(ids)
                 else ""
             )
             body = f"<html><head><meta charset='utf-8'><title>Новости</title></head><body><nav><a href='/portal{k}/news/'>Новости</a></nav><ul>{links}</ul>{nxt}</body></html>"
             return "text/html; charset=utf-8", body.encode()
         if len(parts) == 2 and parts[0] == "news" and parts[1].endswith(".html"):
             a = int(parts[1][:-5])
-            if a >= self.plan.articles:
+            grown = self.new_articles.get(k, [])
+            if NEW_ARTICLE <= a < NEW_ARTICLE + len(grown):
+                when = grown[a - NEW_ARTICLE]
+            elif a >= self.plan.articles:
                 return None
+            else:
+                when = NOW - timedelta(hours=a)
             rng = random.Random(self.seed * 7919 + k * 100003 + a)
             title = escape(text(rng, 1)[:90])
-            when = NOW - timedelta(hours=a)
-            paras = "".join(f"<p>{escape(text(rng, 3))}</p>" for _ in range(rng.randint(3, 8)))
+            paras = [escape(text(rng, 3)) for _ in range(rng.randint(3, 8))]
+            if self.edits.get(("article", k, a)):
+                paras[-1] += f" Дополнено {self.edits['article', k, a]}."
+            body_html = "".join(f"<p>{para}</p>" for para in paras)
+            thread = [
+                (when + timedelta(minutes=c + 5), text(rng, 1)) for c in range(self.plan.comments_per_article)
+            ]
+            thread += self.more_comments.get((k, a), [])
             comments = "".join(
                 f'<li id="comment-{a * 100 + c}" class="comment"><article class="comment-body"><footer class="comment-meta">'
                 f'<div class="comment-author"><b class="fn">Читатель {c}</b></div><div class="comment-metadata">'
-                f'<time datetime="{(when + timedelta(minutes=c + 5)).isoformat()}">{c} мин</time></div></footer>'
-                f'<div class="comment-content"><p>{escape(text(rng, 1))}</p></div></article></li>'
-                for c in range(self.plan.comments_per_article)
+                f'<time datetime="{posted.isoformat()}">{c} мин</time></div></footer>'
+                f'<div class="comment-content"><p>{escape(said)}</p></div></article></li>'
+                for c, (posted, said) in enumerate(thread)
             )
             body = (
                 f"<html><head><meta charset='utf-8'><title>{title}</title><meta property='og:title' content='{title}'>"
                 f"<meta property='article:published_time' content='{when.isoformat()}'><meta name='author' content='Редакция {k}'></head>"
                 f"<body><nav><a href='/portal{k}/news/'>Новости</a></nav><article><h1>{title}</h1>"
-                f"<time datetime='{when.isoformat()}'>{when:%d.%m.%Y %H:%M}</time><div class='post-body'>{paras}</div></article>"
+                f"<time datetime='{when.isoformat()}'>{when:%d.%m.%Y %H:%M}</time><div class='post-body'>{body_html}</div></article>"
                 f"<section id='comments'><ol class='comment-list'>{comments}</ol></section>"
                 "<footer>© Портал, перепечатка с активной ссылкой</footer></body></html>"
             )
@@ -201,16 +358,23 @@ class Site:
         return None
 
     def _channel(self, name: str, before: int) -> bytes:
-        total = self.plan.messages
+        grown = self.new_messages.get(name, [])
+        planned = self.plan.messages
+        total = planned + len(grown)
         newest = total if before <= 0 else min(before - 1, total)
         first = max(1, newest - 19)
         rng = random.Random(hash((self.seed, name, before)) & 0xFFFFFFFF)
         msgs = []
         for n in range(first, newest + 1):
-            when = (NOW - timedelta(minutes=(total - n) * 13)).isoformat()
+            when = (
+                grown[n - planned - 1] if n > planned else NOW - timedelta(minutes=(planned - n) * 13)
+            ).isoformat()
+            said = text(random.Random(n * 31 + len(name)), 2)
+            if self.edits.get(("message", name, n)):
+                said += f" Дополнено {self.edits['message', name, n]}."
             msgs.append(
                 f'<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message js-widget_message" data-post="{name}/{n}">'
-                f'<div class="tgme_widget_message_bubble"><div class="tgme_widget_message_text js-message_text" dir="auto">{escape(text(random.Random(n * 31 + len(name)), 2))}</div>'
+                f'<div class="tgme_widget_message_bubble"><div class="tgme_widget_message_text js-message_text" dir="auto">{escape(said)}</div>'
                 f'<div class="tgme_widget_message_footer"><div class="tgme_widget_message_info"><span class="tgme_widget_message_views">1.{rng.randint(0, 9)}K</span>'
                 f'<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="https://t.me/{name}/{n}"><time datetime="{when}" class="time"></time></a></span></div></div></div></div></div>'
             )
@@ -241,6 +405,8 @@ def serve(site: Site, port_file: Path) -> None:
             kind = "portal" if kind.startswith("portal") else kind
             if parts.path == "/_stats":
                 return self._send(200, "application/json", json.dumps(stats).encode())
+            if parts.path == "/_advance" and site.grow:
+                return self._send(200, "application/json", json.dumps(site.advance()).encode())
             if parts.path.startswith("/graph"):
                 status, headers, body = site.graph.handle(
                     parts.path[len("/graph") :],
@@ -261,6 +427,14 @@ def serve(site: Site, port_file: Path) -> None:
                 return self._send(304, ctype, b"", etag)
             self._count(kind, body, 200)
             self._send(200, ctype, body, etag)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if urlsplit(self.path).path != "/_alerts":
+                self._count("post", body, 404)
+                return self._send(404, "text/plain", b"not found")
+            self._count("alerts", body, 200)  # an alert digest from the scheduler's webhook channel
+            self._send(200, "application/json", b"{}")
 
         def _count(self, kind: str, body: bytes, status: int) -> None:
             with lock:
@@ -286,12 +460,35 @@ def serve(site: Site, port_file: Path) -> None:
     httpd.serve_forever()
 
 
+def advance_every(site: Site, seconds: float) -> None:
+    """Advance the sources every ``seconds`` (a daemon thread's loop)."""
+    while True:
+        time.sleep(seconds)
+        site.advance()
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument("--feeds", type=int, default=40, help="RSS feeds (default 40)")
+    parser.add_argument("--portals", type=int, default=4, help="news portals (default 4)")
+    parser.add_argument("--channels", type=int, default=5, help="Telegram channels (default 5)")
+    parser.add_argument(
+        "--grow",
+        type=int,
+        default=0,
+        help="new items per GET /_advance (default 0: the sources never change)",
+    )
+    parser.add_argument("--grow-every", type=float, default=0.0, help="also advance every this many seconds")
     args = parser.parse_args()
-    serve(Site(Plan(args.items)), args.port_file)
+    site = Site(Plan(args.items, feeds=args.feeds, portals=args.portals, channels=args.channels))
+    site.grow = max(0, args.grow)
+    if site.grow and args.grow_every > 0:
+        threading.Thread(target=advance_every, args=(site, args.grow_every), daemon=True).start()
+    serve(site, args.port_file)
 
 
 if __name__ == "__main__":
