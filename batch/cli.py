@@ -187,12 +187,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_reclassify(args: argparse.Namespace) -> int:
     """`reclassify`: re-score after a model change."""
-    from store.db import holding
+    from store.db import holding, require_database
 
     config, db = resolve(args, config_required=False)
-    if not db.exists():
-        # a mistyped --db would be created empty and "reclassify" nothing, successfully
-        raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(db))
+    require_database(db)  # a mistyped --db would be created empty and "reclassify" nothing
     with holding(db):
         _classify(db, config, args.model, rescore_all=True)
     return 0

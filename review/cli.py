@@ -121,9 +121,10 @@ def _db(args: argparse.Namespace) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """`export`: flagged items (or reviewers' decisions) to a file."""
+    from store.db import require_database
+
     db = _db(args)
-    if not db.exists():
-        raise InputError("no database here yet; run the pipeline first", path=str(db))
+    require_database(db)
     if args.format == "training-jsonl":
         from review.training import decision_rows, write_jsonl
 
@@ -195,10 +196,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from review.app import create_app
+    from store.db import require_database
 
     db = _db(args)
-    if not db.exists():
-        raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(db))
+    require_database(db)
     app = create_app(db, behind_https_proxy=args.behind_https_proxy, allowed_hosts=args.allowed_host)
     try:
         server = make_server(args.host, args.port, app, threaded=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from errors import StoreError, StoreLocked
+from errors import InputError, StoreError, StoreLocked
 from store import migrations
 from store.migrations import apply_migrations
 
@@ -33,6 +33,13 @@ _migrated: set[str] = set()  # files already migrated by this process
 _checked: set[str] = set()  # files whose schema a read-only open of this process has checked
 # Sources collected in parallel threads write one at a time: transactions stay short and never conflict.
 _WRITE_LOCK = threading.RLock()
+
+
+def require_database(path: Path) -> None:
+    """InputError unless the database file exists: for commands that would otherwise create a
+    mistyped --db empty, or open nothing, and go on."""
+    if not path.exists():
+        raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(path))
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
