@@ -34,7 +34,7 @@ from werkzeug.exceptions import SecurityError
 
 from errors import InputError, StoreError
 from review import auth, queries
-from review.export import FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
+from review.export import FORMAT_NAMES, FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
 from review.paging import paginate
 from review.queries import LABELS, LOCAL_TZ, Filters
 from review.render import highlight, per_day_svg
@@ -218,6 +218,7 @@ def create_app(
             statuses=REVIEW_STATUSES,
             periods=PERIODS,
             formats=FORMATS,
+            format_names=FORMAT_NAMES,
             chart=per_day_svg(counts, first=first, last=last),
             chart_first=first,
             chart_last=last,

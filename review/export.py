@@ -49,6 +49,13 @@ from store.db import reader
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "excel-csv", "xlsx", "json", "parquet")
+# The review page's button for a format, where its name in capitals would not say it: (name, tooltip).
+FORMAT_NAMES = {
+    "excel-csv": (
+        "CSV for Excel",
+        "Semicolons and decimal commas: what Excel set to Russian or Kazakh opens in columns",
+    ),
+}
 # Bare media types: the response adds "; charset=utf-8" to text types itself (werkzeug's
 # get_content_type), and a charset written here as well came out twice in the header.
 MEDIA_TYPES = {

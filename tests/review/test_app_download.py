@@ -81,6 +81,8 @@ def _page_downloads(client: FlaskClient, query: dict[str, str]) -> dict[str, byt
     listing = client.get("/", query_string=query).get_data(as_text=True)
     links = dict(re.findall(r'id="export-([\w-]+)" href="([^"]+)"', listing))
     assert sorted(links) == sorted(FORMATS) == ["csv", "excel-csv", "json", "parquet", "xlsx"]
+    assert ">XLSX</a>" in listing and ">CSV</a>" in listing
+    assert re.search(r'id="export-excel-csv" href="[^"]+" title="Semicolons[^"]*">CSV for Excel</a>', listing)
     files = {}
     for fmt, link in links.items():
         resp = client.get(link.replace("&amp;", "&"))
