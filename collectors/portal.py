@@ -447,4 +447,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         entry.pop("gone", None)
         entry.pop("gone_since", None)
         yield from items
-    prune(known, now, opts["recheck"])
+    for url, entry in prune(known, now, opts["recheck"]).items():
+        # The HTTP client's validators of its pages go with it: they are saved with the cursor too,
+        # and a portal watched for a year had kept one for every article and thread page it read.
+        for page_url in (url, *entry.get("comment_pages", [])):
+            ctx.http.validators.pop(mask_secrets(page_url), None)

@@ -48,15 +48,18 @@ def taken_down(entry: dict[str, Any]) -> bool:
     )
 
 
-def prune(known: dict[str, dict[str, Any]], now: datetime, rules: list[tuple[float, float]]) -> None:
-    """Forget articles past every recheck rule by a month: the cursor must not grow without end."""
+def prune(
+    known: dict[str, dict[str, Any]], now: datetime, rules: list[tuple[float, float]]
+) -> dict[str, dict[str, Any]]:
+    """Forget articles past every recheck rule by a month (the cursor must not grow without end);
+    the forgotten entries by URL, so that what was kept beside them can go too."""
     horizon = timedelta(hours=(rules[-1][0] if rules else 0)) + timedelta(days=30)
-    for url in [
+    old = [
         u
         for u, e in known.items()
         if now - (stored_time(e.get("published")) or stored_time(e.get("first_seen")) or now) > horizon
-    ]:
-        del known[url]
+    ]
+    return {url: known.pop(url) for url in old}
 
 
 def stored_time(value: str | None) -> datetime | None:

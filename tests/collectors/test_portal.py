@@ -403,11 +403,23 @@ def test_new_comments_on_a_later_thread_page_are_found_when_the_first_page_is_un
 
 
 def test_the_cursor_forgets_articles_past_every_recheck_rule(httpserver: HTTPServer, site: Portal) -> None:
-    ancient = {"id": "x", "published": "2020-01-01T10:00:00+06:00", "first_seen": "2020-01-01T10:00:00+06:00"}
-    state: dict[str, Any] = {"articles": {"https://gone.example/news/2020/01/01/old-1.html": ancient}}
-    run(httpserver, state)
-    assert "https://gone.example/news/2020/01/01/old-1.html" not in state["articles"]
+    old = "https://gone.example/news/2020/01/01/old-1.html"
+    ancient = {
+        "id": "x",
+        "published": "2020-01-01T10:00:00+06:00",
+        "first_seen": "2020-01-01T10:00:00+06:00",
+        "comment_pages": [old + "?cpage=2"],
+    }
+    state: dict[str, Any] = {"articles": {old: ancient}}
+    seen = {"etag": '"1"', "hash": "ab"}
+    validators = {old: seen, old + "?cpage=2": seen, "https://gone.example/news/": seen}
+    run(httpserver, state, validators=validators)
+    assert old not in state["articles"]
     assert len(state["articles"]) == 3
+    # the forgotten article's validators go with it; the listing's and the new articles' stay
+    assert old not in validators and old + "?cpage=2" not in validators
+    assert "https://gone.example/news/" in validators
+    assert httpserver.url_for(REMONT) in validators and httpserver.url_for(REMONT) + "?cpage=2" in validators
 
 
 def test_an_article_taken_down_is_kept_and_no_longer_rechecked(httpserver: HTTPServer, site: Portal) -> None:
