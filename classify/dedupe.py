@@ -79,6 +79,9 @@ def core(text: str) -> list[str]:
 
 
 _WORD_HASHES: dict[str, int] = {}  # words repeat across texts: each is hashed with BLAKE2b once
+# A scheduler process signs every batch's texts for months: the cache starts again past this many
+# words (about 30 MiB; at a million it held about 165 MiB before it was cleared).
+WORD_HASH_CACHE = 200_000
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _BIT_VALUES = np.uint64(1) << _BIT_POSITIONS
 SHINGLES_PER_PASS = 50_000  # bounds the shingles x 64 vote matrix of one pass (about 25 MB)
@@ -113,8 +116,6 @@ def signatures(texts: Sequence[str]) -> list[int]:
     keeps the bits that win. A core of one or two words is one shingle of all its words. The hashes
     and votes of all texts are computed together in NumPy, a pass of about 50,000 shingles at a time.
     """
-    if len(_WORD_HASHES) > 1_000_000:
-        _WORD_HASHES.clear()
     out: list[int] = []
     cores: list[list[str]] = []
     size = 0
@@ -131,6 +132,8 @@ def signatures(texts: Sequence[str]) -> list[int]:
 
 def _sign(cores: list[list[str]]) -> list[int]:
     """Signatures of word lists (see :func:`signatures`)."""
+    if len(_WORD_HASHES) > WORD_HASH_CACHE:  # checked once a pass: a pass adds at most its shingles' words
+        _WORD_HASHES.clear()
     lengths = np.fromiter(map(len, cores), dtype=np.int64, count=len(cores))
     flat = [word for words in cores for word in words]
     h = np.fromiter(map(_word_hash, flat), dtype=np.uint64, count=len(flat))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from classify import dedupe
 from classify.dedupe import (
     _BOILERPLATE_WORDS,
     CASE_ODD,
@@ -111,6 +112,23 @@ def test_many_texts_at_once_match_one_by_one() -> None:
     texts = [STORY, "", "Лифт", " ,.! ", COMPLAINT, "Жарық жоқ", PORTAL_A, "три слова тут", OTHER_STORY] * 3
     assert signatures(texts) == [signature(text) for text in texts]
     assert signatures([]) == []
+
+
+def test_the_word_hash_cache_stays_bounded_and_signatures_do_not_move(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A scheduler signs every batch's texts for months: the cache of word hashes must not grow
+    # without end, and starting it again must not change a signature.
+    monkeypatch.setattr(dedupe, "WORD_HASH_CACHE", 50)
+    monkeypatch.setattr(dedupe, "SHINGLES_PER_PASS", 20)
+    expected = [signature(text) for text in (STORY, COMPLAINT, OTHER_STORY)]
+    dedupe._WORD_HASHES.clear()
+    texts = [f"слово{n} другое{n} третье{n} четвертое{n}" for n in range(200)]
+    for start in range(0, 200, 40):
+        signatures(texts[start : start + 40])
+        assert len(dedupe._WORD_HASHES) <= 50 + 20 * 4
+    assert signatures([STORY, COMPLAINT, OTHER_STORY]) == expected
+    assert signature(STORY) == 0xB57B25E8FC50FC32
 
 
 def test_boilerplate_is_found_in_any_case() -> None:
