@@ -29,6 +29,27 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text[: limit // 3] + " ... " + text[-(limit - limit // 3 - 5) :]
 
 
+def _classifier_line(config: Config, scored_by: dict[str, int]) -> str:
+    """Which model `run` scores with, and how many stored scores came from another one."""
+    from classify.model import DEFAULT_MODEL, load_model
+    from errors import ModelError
+
+    path = config.settings.get("model") or DEFAULT_MODEL
+    try:
+        version = load_model(path).version
+    except (ImportError, ModelError) as exc:
+        return f"classifier: cannot be loaded, new items wait unclassified: {exc}"
+    older = sum(n for v, n in scored_by.items() if v != version)
+    line = f"classifier: model {version} ({path}), {scored_by.get(version, 0)} items scored by it"
+    if older:
+        versions = len([v for v in scored_by if v != version])
+        line += (
+            f"; {older} scored by {versions} other version{'s' if versions > 1 else ''}"
+            " (python pipeline.py reclassify re-scores them)"
+        )
+    return line
+
+
 def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime | None = None) -> int:
     """Print a table of sources; exit status 1 when any source's last run failed (a run stopped on
     request, ``aborted``, is not a failure)."""
@@ -51,6 +72,9 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             "WHERE c.content_hash IS DISTINCT FROM i.content_hash"
         ).fetchone()[0]
         flagged = con.execute("SELECT count(*) FROM flagged").fetchone()[0]
+        scored_by = dict(
+            con.execute("SELECT model_version, count(*) FROM classifications GROUP BY 1").fetchall()
+        )
         reviewing = review_summary(con)
         silent = {
             health.source: health
@@ -112,6 +136,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             f"{updated or 0:>5} {fails:>5} {items:>8}  {'; '.join(note)}"
         )
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
+    print(_classifier_line(config, scored_by))
     print(reviewing)
     if recent:
         from collectors.dates import ALMATY

@@ -54,3 +54,34 @@ def test_last_runs_are_in_almaty_time(tmp_path: Path, capsys: pytest.CaptureFixt
     print_status(config, db, last_runs=1, now=NOW)
     out = capsys.readouterr().out
     assert "last runs (Asia/Almaty time):\n  #1 2026-11-26 10:50:00 city-rss: ok" in out
+
+
+def test_the_classifier_line_names_the_model_and_the_scores_of_other_versions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from classify.model import load_model
+
+    config, db = _database(tmp_path, "ok")
+    current = load_model().version
+    with writer(db) as con:
+        for n, version in enumerate([current, current, "20250101-0000000000", "20250301-1111111111"]):
+            con.execute(
+                "INSERT INTO classifications (source, external_id, model_version, content_hash, labels, "
+                "classified_at) VALUES ('city-rss', ?, ?, 'h', [], now())",
+                [f"p{n}", version],
+            )
+    print_status(config, db, now=NOW)
+    out = capsys.readouterr().out
+    assert f"classifier: model {current} (" in out
+    assert "2 items scored by it; 2 scored by 2 other versions (python pipeline.py reclassify" in out
+
+
+def test_a_model_that_cannot_be_loaded_is_said_in_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, db = _database(tmp_path, "ok")
+    config.settings["model"] = str(tmp_path / "missing.npz")
+    assert print_status(config, db, now=NOW) == 0
+    out = capsys.readouterr().out
+    assert "classifier: cannot be loaded, new items wait unclassified: " in out
+    assert "model file not found" in out and "missing.npz" in out
