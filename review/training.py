@@ -8,6 +8,11 @@ still new or forwarded, with no label judged, give no row.
 
 A decision keeps what it judged (the item's labels as the reviewer saw them, and the content
 shown): a later model, or the source editing the text, does not change it.
+
+Near-duplicates judged alike (the same story on three portals, decided at once with the item
+page's "the same for its near-duplicates", or one comment posted twice) give one row, not one per
+copy, or the model would learn that story as if it were several. Copies judged differently keep a row each; ``copies`` says how many
+items a row stands for.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ WITH k AS (
     SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS external_id, unnest(?::VARCHAR[]) AS judged
 )
 SELECT k.source, k.external_id, k.judged, coalesce(i.title, v.title), coalesce(i.text, v.text),
-       coalesce(c.lang, it.lang), i.content_hash IS NOT NULL AS current
+       coalesce(c.lang, it.lang), i.content_hash IS NOT NULL AS current, it.cluster_id
 FROM k
 JOIN items it ON it.source = k.source AND it.external_id = k.external_id
 LEFT JOIN items i ON i.source = k.source AND i.external_id = k.external_id AND i.content_hash = k.judged
@@ -93,36 +98,49 @@ def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
                 answers[label] = (int(value), reviewer, when)
         keys = [key for key, answers in judged.items() if answers]
         texts = {
-            (source, external_id, content): (title, text, lang, current)
-            for source, external_id, content, title, text, lang, current in con.execute(
+            (source, external_id, content): (title, text, lang, current, cluster)
+            for source, external_id, content, title, text, lang, current, cluster in con.execute(
                 _TEXTS, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
             ).fetchall()
         }
-    rows = []
-    for key in sorted(keys, key=lambda k: (max(a[2] for a in judged[k].values()), k)):
+    rows: list[dict[str, Any]] = []
+    kept: dict[tuple[str, str], dict[str, Any]] = {}  # (cluster or text, labels) -> its row
+    # Newest decision last, so that of near-duplicates judged alike the newest one's row stands.
+    for key in sorted(keys, key=lambda k: (max(a[2] for a in judged[k].values()), k), reverse=True):
         if key not in texts:
             continue  # the item, or the version judged, is gone from the store
-        title, text, lang, current = texts[key]
+        title, text, lang, current, cluster = texts[key]
         # Phone numbers, e-mail addresses, links and mentions masked as the classifier masks them: the
         # model learns the same from the file, which then carries fewer personal details.
         text = mask(_model_text(title, text))
         if not text.strip():
             continue  # nothing a model can learn from
         answers = judged[key]
+        labels = {label: (answers[label][0] if label in answers else None) for label in LABELS}
+        said = json.dumps(labels, sort_keys=True)
+        # Copies: one cluster, or (a cluster edited apart, items never clustered) the same text.
+        copy_of = kept.get((f"cluster:{cluster}", said)) if cluster else None
+        copy_of = copy_of or kept.get((f"text:{text}", said))
+        if copy_of is not None:
+            copy_of["copies"] += 1
+            continue
         _value, reviewer, when = max(answers.values(), key=lambda a: a[2])
-        rows.append(
-            {
-                "id": f"review:{key[0]}:{key[1]}" + ("" if current else f"@{key[2][:12]}"),
-                "text": text,
-                "lang": lang,
-                "labels": {label: (answers[label][0] if label in answers else None) for label in LABELS},
-                "source": "review",
-                "review_status": statuses.get(key, "new"),
-                "reviewer": reviewer,
-                "decided_at": when.isoformat(timespec="seconds"),
-            }
-        )
-    return rows
+        row = {
+            "id": f"review:{key[0]}:{key[1]}" + ("" if current else f"@{key[2][:12]}"),
+            "text": text,
+            "lang": lang,
+            "labels": labels,
+            "source": "review",
+            "review_status": statuses.get(key, "new"),
+            "reviewer": reviewer,
+            "decided_at": when.isoformat(timespec="seconds"),
+            "copies": 1,
+        }
+        if cluster:
+            kept[(f"cluster:{cluster}", said)] = row
+        kept[(f"text:{text}", said)] = row
+        rows.append(row)
+    return rows[::-1]  # oldest decision first
 
 
 def write_jsonl(rows: list[dict[str, Any]], out_path: Path) -> int:

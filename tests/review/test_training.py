@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from testutil import run_cli
@@ -143,3 +144,47 @@ def test_personal_details_are_masked_as_the_classifier_masks_them(review_db: Pat
     record_decision(review_db, "dept-whatsapp", "wa-3", status="confirmed", reviewer="aigerim")
     (row,) = decision_rows(review_db)
     assert row["text"] == "Яма у дома, звоните [phone] или пишите [email], фото [url] [user]"
+
+
+def test_near_duplicates_judged_alike_give_one_row(review_db: Path) -> None:
+    # Confirming the channel's post with its copy on the news channel (one cluster; the item page's
+    # "the same for its near-duplicates"): one story is one training row, not one per copy.
+    record_decision(review_db, "tg-city", "501", status="confirmed", reviewer="aigerim", with_duplicates=True)
+    (row,) = decision_rows(review_db)
+    assert row["labels"] == {"corruption": 1, "infrastructure": None}
+    assert row["copies"] == 2
+    assert "родителей заставляют сдавать" in row["text"]
+    # a copy judged otherwise is a row of its own; the other copy still stands for itself only
+    record_decision(review_db, "tg-news", "77", status="rejected", reviewer="nurlan", with_duplicates=False)
+    rows = {r["id"]: r for r in decision_rows(review_db)}
+    assert rows.keys() == {"review:tg-city:501", "review:tg-news:77"}
+    assert rows["review:tg-news:77"]["labels"] == {"corruption": 0, "infrastructure": None}
+    assert [r["copies"] for r in rows.values()] == [1, 1]
+
+
+def test_the_same_text_judged_alike_in_two_places_gives_one_row(review_db: Path, now: datetime) -> None:
+    comment = "Опять нет света во всём микрорайоне, третий день сидим в темноте."
+    items = [
+        Item(
+            source="tg-city",
+            kind="comment",
+            external_id=f"c{n}",
+            text=comment,
+            parent="480",
+            published_at=now,
+        )
+        for n in (1, 2)
+    ]
+    pred = {
+        "lang": "ru",
+        "scores": {"corruption": 0.05, "infrastructure": 0.93},
+        "labels": ["infrastructure"],
+    }
+    with writer(review_db) as con:
+        upsert_items(con, items, now=now)
+        keys = [(i.source, i.external_id, i.content_hash) for i in items]
+        classifications.save(con, keys, [pred, pred], model_version="test-1", now=now)
+    for n in (1, 2):
+        record_decision(review_db, "tg-city", f"c{n}", status="confirmed", reviewer="aigerim")
+    rows = [r for r in decision_rows(review_db) if r["text"] == comment]
+    assert len(rows) == 1 and rows[0]["copies"] == 2
