@@ -174,7 +174,8 @@ def distance(a: int, b: int) -> int:
     return (unsigned(a) ^ unsigned(b)).bit_count()
 
 
-def _bands(sig: int) -> list[tuple[int, int]]:
+def bands(sig: int) -> list[tuple[int, int]]:
+    """(band number, its 16-bit value) of a signature: two within 3 bits share one of them."""
     sig = unsigned(sig)
     width = 64 // BANDS
     return [(i, sig >> (i * width) & ((1 << width) - 1)) for i in range(BANDS)]
@@ -193,7 +194,7 @@ def assign_clusters(
     index: dict[tuple[int, int], list[tuple[int, str]]] = {}
 
     def remember(sig: int, cluster: str) -> None:
-        for band in _bands(sig):
+        for band in bands(sig):
             index.setdefault(band, []).append((sig, cluster))
 
     for _key, sig, cluster in existing:
@@ -203,7 +204,7 @@ def assign_clusters(
     for key, sig in new:
         best: tuple[int, str] | None = None
         if sig:
-            for band in _bands(sig):
+            for band in bands(sig):
                 for other, cluster in index.get(band, ()):
                     d = distance(sig, other)
                     if d <= max_distance and (best is None or d < best[0]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -78,3 +78,57 @@ def test_two_processes_give_what_one_gives(db: Path, tmp_path: Path, monkeypatch
     assert got["portal-b|b1"] == got["portal-a|a1"]  # the republished story joins the original
     assert got["portal-a|a1#c1"] != got["portal-a|a1"]
     assert stages.analyse_pending(db)[0] == 0  # nothing left to sign
+
+
+def test_new_items_find_their_clusters_as_a_scan_of_the_whole_window_would(tmp_path: Path) -> None:
+    # Only the window's items that share a 16-bit band with a new signature are read (a column scan
+    # instead of every item in Python): the clusters must be those a search of the whole window gives.
+    import random
+
+    from classify.dedupe import assign_clusters
+
+    rng = random.Random(7)
+    now = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    path = tmp_path / "w.duckdb"
+    old_sigs = [rng.getrandbits(64) for _ in range(400)]
+    new_sigs = []
+    for n in range(60):  # near some old signature (0-5 bits apart), or nowhere near
+        sig = old_sigs[rng.randrange(400)] if n % 3 else rng.getrandbits(64)
+        for bit in rng.sample(range(64), rng.randrange(6)):
+            sig ^= 1 << bit
+        new_sigs.append(sig)
+    for band in range(4):  # 3 bits apart, sharing this band only: each band must be searched
+        sig = old_sigs[10 * band + 1]
+        for other in {0, 1, 2, 3} - {band}:
+            sig ^= 1 << (16 * other + rng.randrange(16))
+        new_sigs.append(sig)
+    new_sigs.append(0)  # a text without words stands alone
+    with writer(path) as con:
+        upsert_items(
+            con,
+            [Item(source="old", kind="post", external_id=f"o{i}", text=f"o{i}") for i in range(400)],
+            now=now,
+        )
+        upsert_items(
+            con,
+            [
+                Item(source="new", kind="post", external_id=f"n{i}", text=f"n{i}")
+                for i in range(len(new_sigs))
+            ],
+            now=now,
+        )
+        for i, sig in enumerate(old_sigs):  # every fifth one collected before the window
+            when = now - (stages.CLUSTER_WINDOW + timedelta(days=1) if i % 5 == 0 else timedelta(days=3))
+            con.execute(
+                "UPDATE items SET simhash = ?, cluster_id = ?, collected_at = ? WHERE external_id = ?",
+                [sig, f"c{i // 2}", when, f"o{i}"],
+            )
+    rows = [("new", f"n{i}", "") for i in range(len(new_sigs))]
+    assert stages._store_clusters(path, rows, new_sigs, now) == len(new_sigs)
+    window = [(f"old|o{i}", sig, f"c{i // 2}") for i, sig in enumerate(old_sigs) if i % 5]
+    expected = assign_clusters([(f"new|n{i}", sig) for i, sig in enumerate(new_sigs)], window)
+    got = clusters(path)
+    assert {k: got[k] for k in expected} == expected
+    joined = sum(1 for v in expected.values() if v.startswith("c"))
+    assert 20 <= joined < 60  # the test holds both kinds: joined an old cluster, and stood alone
+    assert [expected[f"new|n{60 + band}"] for band in range(4)] == ["c0", "c5", "c10", "c15"]
