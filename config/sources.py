@@ -76,6 +76,8 @@ SETTINGS_VALUES: dict[str, Expect | CronLine] = {
     # `schedule` and `run`: sources collected at the same time (threads)
     "max_parallel_sources": Expect("a whole number, 1 or more", lambda v: is_whole(v) and v >= 1),
     "snapshot_dir": TEXT,  # `schedule`: Parquet snapshot for analysts, refreshed after each batch
+    # `schedule`: the snapshot's item tables are rewritten at most this often (0: after every batch)
+    "snapshot_minutes": NUMBER_0_OR_MORE,
     # `schedule`: how long SIGTERM waits for runs blocked on the network
     "stop_grace_seconds": NUMBER_0_OR_MORE,
     "silent_hours": HOURS,  # a collected source with no new item for this long is reported (0: never)

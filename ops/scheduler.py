@@ -5,8 +5,11 @@ one lock so that two jobs never do it at once, clusters and classifies what is n
 digest of the batch and refreshes the analysts' Parquet snapshot when one is configured. The
 database is opened only for each short write, so analysts can read between writes (docs/OPERATIONS.md).
 
-The snapshot's small tables (runs, source_state) are rewritten after every batch, the item tables when
-they changed. A snapshot folder that cannot be written stops the start (one error line), and later
+The snapshot's small tables (runs, source_state) are rewritten after every batch, the item tables
+(items, classifications, flagged) when they changed, at most every ``snapshot_minutes`` (default 5):
+they grow with the store, and rewriting them after each of hundreds of batches an hour would cost
+more than the batches. Changes that wait are written once that time has passed, by the next batch
+or by the main loop if none comes, and at the end of ``--once``. A snapshot folder that cannot be written stops the start (one error line), and later
 costs only the snapshot of that batch: it is logged and tried again after the next one.
 
 APScheduler runs the jobs in a thread pool with ``max_instances=1`` (a source never overlaps itself),
@@ -45,6 +48,7 @@ TIMEZONE = "Asia/Almaty"
 DEFAULT_MISFIRE_GRACE = 300  # seconds
 DEFAULT_WORKERS = 4
 DEFAULT_STOP_GRACE = 20.0  # seconds a stop waits for runs blocked on the network
+DEFAULT_SNAPSHOT_MINUTES = 5.0  # the item tables of the snapshot are rewritten at most this often
 SILENCE_CHECK = timedelta(hours=1)  # a batch without news still looks for silent sources this often
 # flagged last: once its file exists, the first snapshot is whole
 SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
@@ -113,6 +117,10 @@ class Scheduler:
         self._stored = 1
         self._classified_upto = 0
         self._snapshot_items: tuple[Any, ...] | None = None  # ITEMS_FINGERPRINT of the last snapshot
+        minutes = float(config.settings.get("snapshot_minutes", DEFAULT_SNAPSHOT_MINUTES))
+        self._snapshot_every = timedelta(minutes=minutes)
+        self._items_due_at: datetime | None = None  # when the item tables may be rewritten again
+        self._items_waiting = False  # a batch ran since they were written: changes may wait
         self._alerts_pending = True
         self._alerts_checked: datetime | None = None  # last digest; silence needs no news to be announced
         self._batches = 0
@@ -251,10 +259,13 @@ class Scheduler:
                 self._refresh_snapshot(self.snapshot_dir)
 
     def _refresh_snapshot(self, folder: Path) -> None:
-        """runs and source_state after every batch, the item tables when they changed; a folder that
-        cannot be written is one log line per batch, not a failed batch, and is tried again next time."""
+        """runs and source_state after every batch, the item tables when they changed and are due (see
+        the module's docstring); a folder that cannot be written is one log line per batch, not a
+        failed batch, and is tried again next time."""
+        now = self.clock()
+        due = self._items_due_at is None or now >= self._items_due_at
         try:
-            self._snapshot_items = write_snapshot(self.db_path, folder, unchanged_since=self._snapshot_items)
+            written = write_snapshot(self.db_path, folder, unchanged_since=self._snapshot_items, items=due)
         except SnapshotError as exc:
             log.error(
                 "snapshot not written to %s: %s; tried again after the next batch",
@@ -262,6 +273,28 @@ class Scheduler:
                 exc.reason,
                 extra={"event": "snapshot_failed", "folder": str(folder), "error": exc.reason},
             )
+            return
+        if written != self._snapshot_items:
+            self._items_due_at = now + self._snapshot_every
+        self._snapshot_items = written
+        self._items_waiting = not due
+
+    def snapshot_waiting(self, *, force: bool = False) -> None:
+        """Write the item tables that a batch left waiting, once they are due (or now, with ``force``).
+        Called by the main loop every second, so that changes do not wait for the next batch; a
+        batch's stages running now skip it (they refresh the snapshot themselves)."""
+        if self.snapshot_dir is None or not self._items_waiting or self.should_stop():
+            return
+        if not force and self._items_due_at is not None and self.clock() < self._items_due_at:
+            return
+        if not self.stages_lock.acquire(blocking=False):
+            return
+        try:
+            if force:
+                self._items_due_at = None
+            self._refresh_snapshot(self.snapshot_dir)
+        finally:
+            self.stages_lock.release()
 
     def _classify(self) -> int:
         from batch.stages import classify_pending, cluster_pending
@@ -325,6 +358,7 @@ class Scheduler:
             )
         if self.snapshot_dir is not None:  # analysts find one from the start; SnapshotError stops the start
             self._snapshot_items = write_snapshot(self.db_path, self.snapshot_dir)
+            self._items_due_at = self.clock() + self._snapshot_every
 
     def run_once(self) -> list[BatchOutcome]:
         """Every source once, now, one after another (`schedule --once`)."""
@@ -333,6 +367,7 @@ class Scheduler:
             if self.should_stop():
                 break
             outcomes.append(self.run_job(source.name))
+        self.snapshot_waiting(force=True)  # the command ends with a whole snapshot
         return outcomes
 
     def build(self) -> Any:
@@ -404,7 +439,7 @@ class Scheduler:
         )
         try:
             while not self.stop_event.wait(1.0):
-                pass
+                self.snapshot_waiting()
         finally:
             scheduler.shutdown(wait=False)  # no new jobs; the running ones stop between two items
         grace = float(self.config.settings.get("stop_grace_seconds", DEFAULT_STOP_GRACE))
@@ -440,16 +475,17 @@ class Scheduler:
 
 
 def write_snapshot(
-    db_path: Path, folder: Path, *, unchanged_since: tuple[Any, ...] | None = None
-) -> tuple[Any, ...]:
+    db_path: Path, folder: Path, *, unchanged_since: tuple[Any, ...] | None = None, items: bool = True
+) -> tuple[Any, ...] | None:
     """Export the analysts' tables to Parquet files, each replaced atomically (readers never see half a file).
 
-    runs and source_state always; items, classifications and flagged unless ITEMS_FINGERPRINT still
-    equals ``unchanged_since``. Returns the fingerprint of what the files now hold. Raises
-    SnapshotError, naming the folder and the system's reason, when the folder cannot be written."""
+    runs and source_state always; items, classifications and flagged when ``items`` and
+    ITEMS_FINGERPRINT no longer equals ``unchanged_since``. Returns the fingerprint of what the item
+    files now hold (``unchanged_since`` when they were left as they were). Raises SnapshotError,
+    naming the folder and the system's reason, when the folder cannot be written."""
     started = time.monotonic()
     with writer(db_path) as con:
-        fingerprint = tuple(con.execute(ITEMS_FINGERPRINT).fetchone() or ())
+        fingerprint = tuple(con.execute(ITEMS_FINGERPRINT).fetchall()[0]) if items else unchanged_since
         tables = RUN_TABLES if fingerprint == unchanged_since else SNAPSHOT_TABLES
         for table in tables:
             _export(con, table, folder)

@@ -220,6 +220,7 @@ salt_env = "MONITOR_SALT"
 misfire_grace_seconds = 300
 max_parallel_sources = 1
 snapshot_dir = "data/snapshot"
+snapshot_minutes = 2.5
 stop_grace_seconds = 0
 silent_hours = 0
 [[sources]]

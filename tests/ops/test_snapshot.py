@@ -128,7 +128,8 @@ def test_a_snapshot_that_cannot_be_written_later_is_one_line_per_batch_and_retri
             server,
             {"city": "/feed/city.xml", "down": "/broken/down.xml"},
             alerts={"webhook_url": server.base + "/hook", "min_score": 0.5},
-            settings={"backoff_base_minutes": 0},  # `down` may run again at once
+            # `down` may run again at once; the item tables are due after every batch
+            settings={"backoff_base_minutes": 0, "snapshot_minutes": 0},
         )
         sched = Scheduler(config, db, model=KeywordModel(), snapshot_dir=snap)
         sched.check_database()
@@ -178,7 +179,7 @@ def test_every_batch_refreshes_runs_and_source_state_and_the_item_tables_when_th
         config = make_config(
             server,
             {"city": "/full/city.xml", "down": "/broken/down.xml"},
-            settings={"backoff_base_minutes": 1},
+            settings={"backoff_base_minutes": 1, "snapshot_minutes": 0},
         )
         clock = lambda: datetime.now(UTC) + offset  # noqa: E731  moved past each back-off below
         sched = Scheduler(config, db, model=KeywordModel(), snapshot_dir=snap, clock=clock)
@@ -216,3 +217,40 @@ def test_every_batch_refreshes_runs_and_source_state_and_the_item_tables_when_th
     assert parquet_rows(snap, "flagged", status) == "confirmed"
     assert parquet_rows(snap, "items", f"max(text) FILTER (WHERE external_id = '{key}')") == "переписано"
     assert parquet_rows(snap, "runs") == db_rows(db, "runs") == 6
+
+
+def test_the_item_tables_are_rewritten_at_most_every_snapshot_minutes(tmp_path: Path) -> None:
+    # They grow with the store: rewritten after each of hundreds of batches an hour, they would cost
+    # more than the batches. runs and source_state still follow every batch.
+    db = tmp_path / "m.duckdb"
+    snap = tmp_path / "snapshot"
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    offset = timedelta(0)
+    with FeedServer() as server:
+        config = make_config(
+            server, {"alpha": "/full/alpha.xml", "beta": "/full/beta.xml"}, settings={"snapshot_minutes": 5}
+        )
+        sched = Scheduler(config, db, model=KeywordModel(), snapshot_dir=snap, clock=lambda: start + offset)
+        sched.check_database()  # the whole snapshot at start: empty item tables
+        offset = timedelta(minutes=1)
+        assert sched.run_job("alpha").new == 18
+        assert parquet_rows(snap, "runs") == 1  # the batch's run is there at once
+        assert parquet_rows(snap, "items") == 0 and parquet_rows(snap, "flagged") == 0  # its items wait
+        offset = timedelta(minutes=4, seconds=59)
+        sched.snapshot_waiting()  # the main loop's call every second: not yet
+        assert parquet_rows(snap, "items") == 0
+        offset = timedelta(minutes=5)
+        sched.snapshot_waiting()  # due: written without waiting for another batch
+        assert parquet_rows(snap, "items") == db_rows(db, "items") == 18
+        assert parquet_rows(snap, "flagged") == db_rows(db, "flagged") > 0
+        offset = timedelta(minutes=6)
+        assert sched.run_job("beta").new == 18
+        assert parquet_rows(snap, "items") == 18 and parquet_rows(snap, "runs") == 2
+        offset = timedelta(minutes=10)
+        assert sched.run_job("alpha").new == 0  # the next batch after the due time writes them
+        assert parquet_rows(snap, "items") == 36 and parquet_rows(snap, "runs") == 3
+        offset = timedelta(minutes=11)
+        assert sched.run_job("beta").new == 0
+        sched.snapshot_waiting(force=True)  # as at the end of `schedule --once`
+    for table in TABLES:
+        assert parquet_rows(snap, table) == db_rows(db, table), table
