@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from collectors.item import Item
+from store import classifications
 from store.db import connect, reader, writer
 from store.items import upsert_items
 from store.migrations import MIGRATIONS, apply_migrations
@@ -112,3 +113,27 @@ def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
     con = connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 0
     con.close()
+
+
+def test_pending_finds_missing_and_stale_scores_a_page_at_a_time(tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    pred = {"lang": "ru", "scores": {"corruption": 0.1, "infrastructure": 0.2}, "labels": []}
+    with writer(db) as con:
+        upsert_items(con, [item(str(n), f"Текст номер {n}") for n in range(1, 7)])
+        keys = {
+            r[1]: (r[0], r[1], r[2])
+            for r in con.execute("SELECT source, external_id, content_hash FROM items").fetchall()
+        }
+        classifications.save(con, [keys["1"], keys["2"], keys["3"]], [pred] * 3, model_version="m1")
+        classifications.save(con, [keys["4"]], [pred], model_version="m2")
+        upsert_items(con, [item("2", "Текст номер 2, исправленный")])  # scored before the edit
+        assert [(r[1], r[3]) for r in classifications.pending(con)] == [
+            ("2", "Текст номер 2, исправленный"),
+            ("5", "Текст номер 5"),
+            ("6", "Текст номер 6"),
+        ]
+        first = classifications.pending(con, model_version="m1", limit=2)
+        assert [r[1] for r in first] == ["2", "4"]  # 4 was scored by another model
+        rest = classifications.pending(con, model_version="m1", limit=2, after=(first[-1][0], first[-1][1]))
+        assert [r[1] for r in rest] == ["5", "6"]
+        assert all(r[4] == keys[r[1]][2] for r in rest)  # the content hash of what is to be scored
