@@ -250,3 +250,23 @@ def test_labels_a_reviewer_added_are_flagged_but_not_alerted(tmp_path: Path) -> 
     assert ids(payload) == FLAGGED  # the neutral post is not announced
     (item,) = [i for i in payload["items"] if i["external_id"] == f"city-{corruption_only}"]
     assert item["labels"] == ["corruption"]
+
+
+def test_an_item_a_reviewer_decided_before_its_digest_is_not_announced(tmp_path: Path) -> None:
+    from review.queries import record_decision
+
+    db = tmp_path / "m.duckdb"
+    decided = sorted(FLAGGED)[:2]
+    with FeedServer() as server:
+        config = config_for(server, {"webhook_url": server.base + "/hook"})
+        collect_and_classify(config, db)
+        record_decision(db, "city", f"city-{decided[0]}", status="confirmed", reviewer="a")
+        record_decision(db, "city", f"city-{decided[1]}", status="rejected", reviewer="a")
+        report = deliver(db, config.alerts, batch="b1")
+        hooks = list(server.hooks)
+    (payload,) = hooks
+    assert ids(payload) == FLAGGED - set(decided)  # a person has seen them already
+    assert report.sent == {"webhook": len(FLAGGED) - 2}
+    (item,) = [i for i in payload["items"] if i["external_id"] == f"city-{sorted(FLAGGED - set(decided))[0]}"]
+    post = next(p for p in POSTS if f"city-{p['id']}" == item["external_id"])
+    assert item["text"].startswith(post["text"][:40])  # the text is the item's, through the second query
