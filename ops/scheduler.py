@@ -9,8 +9,9 @@ The snapshot's small tables (runs, source_state) are rewritten after every batch
 (items, classifications, flagged) when they changed, at most every ``snapshot_minutes`` (default 5):
 they grow with the store, and rewriting them after each of hundreds of batches an hour would cost
 more than the batches. Changes that wait are written once that time has passed, by the next batch
-or by the main loop if none comes, and at the end of ``--once``. A snapshot folder that cannot be written stops the start (one error line), and later
-costs only the snapshot of that batch: it is logged and tried again after the next one.
+or by the main loop if none comes, and at the end of ``--once``. A snapshot folder that cannot be
+written stops the start (one error line), and later costs only the snapshot of that batch: it is
+logged and tried again after the next one (by the main loop, at most once a minute).
 
 APScheduler runs the jobs in a thread pool with ``max_instances=1`` (a source never overlaps itself),
 ``coalesce`` (a backlog of missed times runs once) and a misfire grace time. A stop request lets the
@@ -49,6 +50,7 @@ DEFAULT_MISFIRE_GRACE = 300  # seconds
 DEFAULT_WORKERS = 4
 DEFAULT_STOP_GRACE = 20.0  # seconds a stop waits for runs blocked on the network
 DEFAULT_SNAPSHOT_MINUTES = 5.0  # the item tables of the snapshot are rewritten at most this often
+SNAPSHOT_RETRY = timedelta(minutes=1)  # the main loop tries a snapshot that failed again after this
 SILENCE_CHECK = timedelta(hours=1)  # a batch without news still looks for silent sources this often
 # flagged last: once its file exists, the first snapshot is whole
 SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
@@ -121,6 +123,7 @@ class Scheduler:
         self._snapshot_every = timedelta(minutes=minutes)
         self._items_due_at: datetime | None = None  # when the item tables may be rewritten again
         self._items_waiting = False  # a batch ran since they were written: changes may wait
+        self._snapshot_failed_at: datetime | None = None
         self._alerts_pending = True
         self._alerts_checked: datetime | None = None  # last digest; silence needs no news to be announced
         self._batches = 0
@@ -273,7 +276,10 @@ class Scheduler:
                 exc.reason,
                 extra={"event": "snapshot_failed", "folder": str(folder), "error": exc.reason},
             )
+            self._snapshot_failed_at = now
+            self._items_waiting = True  # whatever it would have written waits for the retry
             return
+        self._snapshot_failed_at = None
         if written != self._snapshot_items:
             self._items_due_at = now + self._snapshot_every
         self._snapshot_items = written
@@ -285,8 +291,12 @@ class Scheduler:
         batch's stages running now skip it (they refresh the snapshot themselves)."""
         if self.snapshot_dir is None or not self._items_waiting or self.should_stop():
             return
-        if not force and self._items_due_at is not None and self.clock() < self._items_due_at:
+        now = self.clock()
+        if not force and self._items_due_at is not None and now < self._items_due_at:
             return
+        failed = self._snapshot_failed_at
+        if not force and failed is not None and now - failed < SNAPSHOT_RETRY:
+            return  # a folder that cannot be written: one line a minute, not one a second
         if not self.stages_lock.acquire(blocking=False):
             return
         try:

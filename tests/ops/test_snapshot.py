@@ -254,3 +254,34 @@ def test_the_item_tables_are_rewritten_at_most_every_snapshot_minutes(tmp_path: 
         sched.snapshot_waiting(force=True)  # as at the end of `schedule --once`
     for table in TABLES:
         assert parquet_rows(snap, table) == db_rows(db, table), table
+
+
+def test_the_main_loop_retries_a_snapshot_that_failed_once_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "m.duckdb"
+    snap = tmp_path / "shared" / "snapshot"
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    offset = timedelta(0)
+    with FeedServer() as server:
+        config = make_config(server, {"alpha": "/full/alpha.xml"}, settings={"snapshot_minutes": 0})
+        sched = Scheduler(config, db, model=KeywordModel(), snapshot_dir=snap, clock=lambda: start + offset)
+        sched.check_database()
+        _reason, restore = lose_the_folder(snap.parent, monkeypatch)
+        with caplog.at_level(logging.INFO, logger="ops.scheduler"):
+            assert sched.run_job("alpha").new == 18
+            for seconds in range(1, 60, 5):  # the main loop's calls within the minute
+                offset = timedelta(seconds=seconds)
+                sched.snapshot_waiting()
+            failures = [r for r in caplog.records if getattr(r, "event", None) == "snapshot_failed"]
+            assert len(failures) == 1  # the batch's line, not one a second
+            offset = timedelta(seconds=61)
+            sched.snapshot_waiting()
+            failures = [r for r in caplog.records if getattr(r, "event", None) == "snapshot_failed"]
+            assert len(failures) == 2
+            restore()
+            offset = timedelta(seconds=125)
+            sched.snapshot_waiting()  # the folder is back: no batch needed to fill it
+    assert parquet_rows(snap, "items") == db_rows(db, "items") == 18
+    for table in TABLES:
+        assert parquet_rows(snap, table) == db_rows(db, table), table
