@@ -39,12 +39,11 @@ def _classifier_line(config: Config, scored_by: dict[str, int]) -> str:
         version = load_model(path).version
     except (ImportError, ModelError) as exc:
         return f"classifier: cannot be loaded, new items wait unclassified: {exc}"
-    older = sum(n for v, n in scored_by.items() if v != version)
+    others = {v: n for v, n in scored_by.items() if v != version}
     line = f"classifier: model {version} ({path}), {scored_by.get(version, 0)} items scored by it"
-    if older:
-        versions = len([v for v in scored_by if v != version])
+    if others:
         line += (
-            f"; {older} scored by {versions} other version{'s' if versions > 1 else ''}"
+            f"; {sum(others.values())} scored by {len(others)} other version{'s' if len(others) > 1 else ''}"
             " (python pipeline.py reclassify re-scores them)"
         )
     return line

@@ -11,8 +11,8 @@ shown): a later model, or the source editing the text, does not change it.
 
 Near-duplicates judged alike (the same story on three portals, decided at once with the item
 page's "the same for its near-duplicates", or one comment posted twice) give one row, not one per
-copy, or the model would learn that story as if it were several. Copies judged differently keep a row each; ``copies`` says how many
-items a row stands for.
+copy, or the model would learn that story as if it were several. Copies judged differently keep a
+row each; ``copies`` says how many items a row stands for.
 """
 
 from __future__ import annotations
