@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from classify.normalise import mask
 from review.queries import LABELS
 from store.db import reader
@@ -73,6 +75,30 @@ def _model_text(title: str | None, text: str | None) -> str:
     return f"{title}\n{text}" if title and title not in (text or "") else (text or "")
 
 
+Judged = dict[Key, dict[str, tuple[int, str | None, datetime]]]  # key -> label -> (value, reviewer, when)
+
+
+def judgements(con: duckdb.DuckDBPyConnection) -> tuple[Judged, dict[Key, str]]:
+    """What reviewers said of each item and content judged, per label (the later of the item's
+    status decision and a yes or no on that label counts), and the status decisions behind them.
+    Confirmed says the labels it judged are right (1), rejected that they are wrong (0); new and
+    forwarded judge no label."""
+    judged: Judged = {}
+    statuses: dict[Key, str] = {}
+    for source, external_id, status, reviewer, when, labels, content in con.execute(_DECISIONS).fetchall():
+        if status not in ("confirmed", "rejected"):
+            continue  # new or forwarded: no label judged
+        key = (source, external_id, content)
+        statuses[key] = status
+        value = 1 if status == "confirmed" else 0
+        judged[key] = {label: (value, reviewer, when) for label in LABELS if label in labels}
+    for source, external_id, label, value, reviewer, when, content in con.execute(_ANSWERS).fetchall():
+        answers = judged.setdefault((source, external_id, content), {})
+        if label not in answers or when >= answers[label][2]:
+            answers[label] = (int(value), reviewer, when)
+    return {key: answers for key, answers in judged.items() if answers}, statuses
+
+
 def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
     """Judged items as rows {id, text, lang, labels, source, review_status, reviewer, decided_at}.
 
@@ -80,23 +106,9 @@ def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
     decision is about the text the reviewer saw: an item edited since gives its earlier text, and one
     judged both before and after an edit gives a row for each text.
     """
-    # key -> label -> (value, reviewer, when); key -> status
-    judged: dict[Key, dict[str, tuple[int, str | None, datetime]]] = {}
-    statuses: dict[Key, str] = {}
     with reader(db_path) as con:
-        decisions = con.execute(_DECISIONS).fetchall()
-        for source, external_id, status, reviewer, when, labels, content in decisions:
-            if status not in ("confirmed", "rejected"):
-                continue  # new or forwarded: no label judged
-            key = (source, external_id, content)
-            statuses[key] = status
-            value = 1 if status == "confirmed" else 0
-            judged[key] = {label: (value, reviewer, when) for label in LABELS if label in labels}
-        for source, external_id, label, value, reviewer, when, content in con.execute(_ANSWERS).fetchall():
-            answers = judged.setdefault((source, external_id, content), {})
-            if label not in answers or when >= answers[label][2]:
-                answers[label] = (int(value), reviewer, when)
-        keys = [key for key, answers in judged.items() if answers]
+        judged, statuses = judgements(con)
+        keys = list(judged)
         texts = {
             (source, external_id, content): (title, text, lang, current, cluster)
             for source, external_id, content, title, text, lang, current, cluster in con.execute(
