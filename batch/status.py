@@ -7,6 +7,7 @@ from pathlib import Path
 
 from config.sources import Config
 from ops.health import sources_needing_attention
+from review.quality import quality_lines
 from review.queries import review_summary
 from store import runs as runlog
 from store.db import reader
@@ -75,6 +76,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             con.execute("SELECT model_version, count(*) FROM classifications GROUP BY 1").fetchall()
         )
         reviewing = review_summary(con)
+        judged = quality_lines(con)
         silent = {
             health.source: health
             for health, reason in sources_needing_attention(con, 0, config.silent_hours(), now)
@@ -137,6 +139,8 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
     print(_classifier_line(config, scored_by))
     print(reviewing)
+    for line in judged:
+        print(line)
     if recent:
         from collectors.dates import ALMATY
 

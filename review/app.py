@@ -36,6 +36,7 @@ from errors import InputError, StoreError
 from review import auth, queries
 from review.export import FORMAT_NAMES, FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
 from review.paging import paginate
+from review.quality import against_reviewers
 from review.queries import LABELS, LOCAL_TZ, Filters
 from review.render import highlight, per_day_svg
 from store.db import connect, writer
@@ -327,6 +328,12 @@ def create_app(
             here=here,
             page_link=lambda n: url_for("second_look") + "?" + urlencode([*query, ("page", str(n))]),
         )
+
+    @app.get("/quality")
+    def quality() -> Any:
+        tallies = against_reviewers(db())
+        release()
+        return render_template("quality.html", tallies=tallies)
 
     @app.post("/judge")
     def judge() -> Any:
