@@ -32,6 +32,7 @@ from flask import (
 )
 from werkzeug.exceptions import SecurityError
 
+from classify.lang import LANGS
 from errors import InputError, StoreError
 from review import auth, queries
 from review.export import FORMAT_NAMES, FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
@@ -57,6 +58,9 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+MAX_QUERY = 200  # characters of a text search
+MAX_PERIOD = 36_500  # days of the "period" filter
+MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
 FILTER_KEYS = ("label", "min_score", "period", "since", "until", "source", "lang", "status", "q")
 
 
@@ -172,8 +176,7 @@ def create_app(
                 log.warning("login for %r refused: too many failures", username)
                 message = "Too many failed attempts; wait a few minutes and try again."
                 return render_template("login.html", error=message, username=username), 429
-            with db_lock:
-                epoch = auth.authenticate(db_path, username, password)
+            epoch = auth.authenticate(db_path, username, password, lock=db_lock)
             failures.record(username, ok=epoch is not None)
             if epoch is not None:
                 session.clear()  # a fresh session on login: no fixation
@@ -188,7 +191,12 @@ def create_app(
 
     @app.post("/logout")
     def logout() -> Any:
+        user = g.user
+        release()  # the write below needs the file to itself within this process
+        with db_lock:
+            auth.end_sessions(db_path, user)  # a copy of the cookie must not outlive the logout
         session.clear()
+        flash("Logged out (on every device where you were logged in).")
         return redirect(url_for("login"))
 
     @app.get("/")
@@ -203,8 +211,10 @@ def create_app(
         counts = queries.per_day(con, chart_filters)
         choices = queries.filter_choices(con)
         release()
-        query = _query_pairs(request.args)
-        session["list_query"] = urlencode([*query, ("page", str(page.number))] if page.number > 1 else query)
+        query = [(k, form["q"] if k == "q" else v) for k, v in _query_pairs(request.args)]  # q as searched
+        back = urlencode([*query, ("page", str(page.number))] if page.number > 1 else query)
+        # The way back to this list rides in the session cookie, which browsers drop past about 4 kB.
+        session["list_query"] = back if len(back) <= MAX_BACK else ""
         # The files hold what the page shows: values the page ignored are left out of their links,
         # since /export refuses them rather than ignore them.
         applied = [(k, v) for k, v in query if k not in ignored]
@@ -301,9 +311,8 @@ def create_app(
         lang = request.args.get("lang") or None
         floor = queries.UNSURE_FLOOR
         if request.args.get("floor"):
-            try:
-                floor = min(1.0, max(0.0, float(request.args["floor"])))
-            except ValueError:
+            floor = _score(request.args["floor"])  # type: ignore[assignment]
+            if floor is None:
                 abort(400, description="The lowest score must be a number between 0 and 1.")
         con = db()
         total, kazakh = queries.count_unsure(con, label, floor=floor, lang=lang)
@@ -398,7 +407,11 @@ def parse_filters(args: Any) -> ParsedFilters:
     ignored: set[str] = set()
     form: dict[str, Any] = {k: args.get(k, "") for k in FILTER_KEYS}
     form["source"] = [s for s in args.getlist("source") if s]
-    filters = Filters(sources=form["source"], query=(form["q"] or "").strip()[:200] or None)
+    query = (form["q"] or "").strip()
+    if len(query) > MAX_QUERY:
+        errors.append(f"the text search is cut to its first {MAX_QUERY} characters")
+        query = form["q"] = query[:MAX_QUERY]
+    filters = Filters(sources=form["source"], query=query or None)
     if form["label"] in LABELS:
         filters.label = form["label"]
     elif form["label"]:
@@ -409,23 +422,35 @@ def parse_filters(args: Any) -> ParsedFilters:
     elif form["status"]:
         errors.append("unknown status")
         ignored.add("status")
-    filters.lang = form["lang"] or None
+    if form["lang"] in LANGS:
+        filters.lang = form["lang"]
+    elif form["lang"]:
+        errors.append("unknown language")
+        ignored.add("lang")
     if form["min_score"]:
-        try:
-            filters.min_score = min(1.0, max(0.0, float(form["min_score"])))
-        except ValueError:
+        score = _score(form["min_score"])
+        if score is None:
             errors.append("the minimum score must be a number between 0 and 1")
             ignored.add("min_score")
+        else:
+            filters.min_score = score
     for key in ("since", "until"):
         if form[key]:
             try:
-                setattr(filters, key, date.fromisoformat(form[key]))
+                setattr(filters, key, queries.check_day(date.fromisoformat(form[key])))
             except ValueError:
                 errors.append(f"{key} must be a date like 2026-11-25")
                 ignored.add(key)
-    from_period = bool(form["period"]) and not filters.since and _int(form["period"], 0) > 0
+            except InputError as exc:
+                errors.append(f"{key}: {exc}")
+                ignored.add(key)
+    days = _int(form["period"], 0) if form["period"] else 0
+    if form["period"] and not 0 < days <= MAX_PERIOD:
+        errors.append(f"the period must be a number of days from 1 to {MAX_PERIOD}")
+        ignored.add("period")
+    from_period = 0 < days <= MAX_PERIOD and not filters.since
     if from_period:
-        filters.since = _today() - timedelta(days=_int(form["period"], 0) - 1)
+        filters.since = _today() - timedelta(days=days - 1)
     if filters.since and filters.until and filters.since > filters.until:
         # Neither date is more likely the slip than the other: leave both out, and say so.
         start = filters.since.isoformat() + (" (the first day of the period)" if from_period else "")
@@ -459,8 +484,16 @@ def _query_pairs(args: Any) -> list[tuple[str, str]]:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never "//host" or "http://host".
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only a path on this site: never "//host" or "http://host". No control characters or spaces
+    # either: browsers and Werkzeug drop a tab or a newline from a URL, which makes "/<tab>/host" a
+    # "//host", and a newline cannot go into the Location header at all.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(" " < ch != "\x7f" for ch in target)
+    ):
         return target
     return url_for("index")
 
@@ -478,6 +511,15 @@ def text_lang(lang: str | None) -> str:
     The classifier also says "mixed" and "other", which name no language: "" (unknown) for those.
     """
     return lang if lang in ("ru", "kk") else ""
+
+
+def _score(value: str | None) -> float | None:
+    """A score typed in a form: a number from 0 to 1, else None (never NaN or infinity)."""
+    try:
+        score = float(value or "")
+    except ValueError:
+        return None
+    return score if 0.0 <= score <= 1.0 else None
 
 
 def _int(value: str | None, default: int) -> int:

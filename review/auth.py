@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,12 +109,23 @@ def list_users(db_path: Path) -> list[dict[str, Any]]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def authenticate(db_path: Path, username: str, password: str) -> int | None:
-    """The user's session epoch when the password is right, else None."""
-    with reader(db_path) as con:
-        row = con.execute(
+def end_sessions(db_path: Path, username: str) -> None:
+    """End every session of the user (logging out): the session cookie is signed, not stored, so a
+    copy of it would stay valid until it expires unless the epoch it carries is retired."""
+    with writer(db_path) as con:
+        con.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE username = ?", [username])
+
+
+def authenticate(
+    db_path: Path, username: str, password: str, *, lock: AbstractContextManager[Any] | None = None
+) -> int | None:
+    """The user's session epoch when the password is right, else None. ``lock`` is held while the
+    database is read, not while the password is checked (scrypt takes about 0.1 s)."""
+    with lock or nullcontext(), reader(db_path) as con:
+        rows = con.execute(
             "SELECT password_hash, session_epoch, disabled FROM users WHERE username = ?", [username]
-        ).fetchone()
+        ).fetchall()
+    row = rows[0] if rows else None
     if row is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
@@ -160,9 +172,10 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 class LoginThrottle:
     """Refuses a username for a while after repeated failed logins (kept in memory: a restart forgets)."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+    def __init__(self, limit: int = 5, window: float = 300.0, max_names: int = 1000) -> None:
         self.limit = limit
         self.window = window
+        self.max_names = max_names  # names kept before the stale ones are forgotten
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -183,4 +196,11 @@ class LoginThrottle:
             if ok:
                 self._failures.pop(key, None)
             else:
-                self._failures.setdefault(key, deque(maxlen=self.limit)).append(time.monotonic())
+                now = time.monotonic()
+                if len(self._failures) >= self.max_names and key not in self._failures:
+                    # Names tried and never logged in with would pile up: forget the stale ones.
+                    for name in [
+                        n for n, times in self._failures.items() if not times or now - times[-1] > self.window
+                    ]:
+                        del self._failures[name]
+                self._failures.setdefault(key, deque(maxlen=self.limit)).append(now)

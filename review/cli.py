@@ -107,10 +107,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _date(value: str) -> date:
+    from review.queries import check_day
+
     try:
-        return date.fromisoformat(value)
+        return check_day(date.fromisoformat(value))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date like 2026-11-25: {value!r}") from None
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _db(args: argparse.Namespace) -> Path:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 LABELS = ("corruption", "infrastructure")
 LOCAL_TZ = ZoneInfo("Asia/Almaty")  # the region's time zone: dates typed by reviewers mean local days
 MAX_NOTE = 4000
+MAX_FORWARDED_TO = 200
 
 
 def check_label(label: str) -> None:
@@ -58,6 +59,9 @@ class Filters:
             )
         if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
             raise InputError(f"minimum score {self.min_score} is outside 0..1")
+        for day in (self.since, self.until):
+            if day:
+                check_day(day)
         if self.since and self.until and self.since > self.until:
             raise InputError(f"the date range is empty: {self.since} is after {self.until}")
         return self
@@ -76,6 +80,18 @@ def describe(filters: Filters) -> list[tuple[str, str]]:
         ("text search", filters.query),
     ]
     return [(name, value) for name, value in pairs if value]
+
+
+# Dates a filter may name: any day a post can have, with room for "until 9999-12-31" meaning "no end"
+# refused with a message rather than overflowing the arithmetic on it.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def check_day(day: date) -> date:
+    """The day, or InputError when it is outside FIRST_DAY..LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(f"{day.isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}")
+    return day
 
 
 def local_day_start(day: date) -> datetime:
@@ -395,12 +411,19 @@ def record_decision(
     """
     if status not in REVIEW_STATUSES:
         raise InputError(f"unknown review status {status!r}")
-    forwarded_to = (forwarded_to or "").strip()[:200] or None
+    forwarded_to = (forwarded_to or "").strip() or None
     if status == "forwarded" and not forwarded_to:
         raise InputError("say to whom the item is forwarded")
     if status != "forwarded":
         forwarded_to = None
-    note = (note or "").strip()[:MAX_NOTE] or None
+    note = (note or "").replace("\r\n", "\n").strip() or None  # a browser sends a newline as CR LF
+    # Refused, not cut: the reviewer would not know that the end of the note was lost.
+    for what, value, limit in (
+        ("the note", note, MAX_NOTE),
+        ("forwarded to", forwarded_to, MAX_FORWARDED_TO),
+    ):
+        if value and len(value) > limit:
+            raise InputError(f"{what} has {len(value):,} characters; at most {limit:,} are kept")
     now = now or datetime.now(UTC)
     with writer(db_path) as con:
         found = con.execute(

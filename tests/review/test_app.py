@@ -92,13 +92,38 @@ def test_decision_without_or_with_a_foreign_csrf_token_is_rejected(
     assert _reviews(review_db) == []
 
 
-def test_login_redirects_only_within_the_site(client: FlaskClient, password: str) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/x",
+        "/\\evil.example",
+        # Werkzeug drops the tab from the Location header, which leaves "//evil.example"
+        "/\t/evil.example",
+        # a newline cannot go into a header: it was a 500 after a right password
+        "/\n/evil.example",
+        "/\r/x",
+    ],
+)
+def test_login_redirects_only_within_the_site(client: FlaskClient, password: str, target: str) -> None:
     token = _token(client)
     resp = client.post(
-        "/login?next=//evil.example/x",
+        "/login",
+        query_string={"next": target},
         data={"username": "aigerim", "password": password, "csrf_token": token},
     )
+    assert resp.status_code == 302
     assert resp.headers["Location"] == "/"
+
+
+def test_login_goes_on_to_the_page_asked_for(client: FlaskClient, password: str) -> None:
+    first = client.get("/?label=corruption&q=%D0%B2%D0%B7%D1%8F%D1%82%D0%BA%D0%B0")
+    login_url = first.headers["Location"]
+    assert login_url.startswith("/login?next=")
+    resp = client.post(
+        login_url, data={"username": "aigerim", "password": password, "csrf_token": _token(client)}
+    )
+    assert resp.headers["Location"] == "/?label=corruption&q=%D0%B2%D0%B7%D1%8F%D1%82%D0%BA%D0%B0"
 
 
 def test_item_text_is_escaped_everywhere(logged_in: FlaskClient) -> None:
@@ -213,6 +238,22 @@ def test_logout_needs_the_token_and_ends_the_session(logged_in: FlaskClient) -> 
     token = _token(logged_in, "/")
     assert logged_in.post("/logout", data={"csrf_token": token}).status_code == 302
     assert logged_in.get("/").status_code == 302
+
+
+def test_a_copy_of_the_session_cookie_does_not_outlive_the_logout(
+    logged_in: FlaskClient, review_db: Path, password: str
+) -> None:
+    copy = create_app(review_db, secret_key="test-secret-" + "x" * 32, testing=True).test_client()
+    copy.set_cookie("monitor_review", logged_in.get_cookie("monitor_review").value)
+    assert copy.get("/").status_code == 200  # the copy works while the session lasts
+    assert logged_in.post("/logout", data={"csrf_token": _token(logged_in, "/")}).status_code == 302
+    resp = copy.get("/export?format=csv")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
+    # A new login works at once.
+    resp = logged_in.post(
+        "/login", data={"username": "aigerim", "password": password, "csrf_token": _token(logged_in)}
+    )
+    assert resp.status_code == 302 and logged_in.get("/").status_code == 200
 
 
 def test_only_web_links_become_links() -> None:

@@ -250,3 +250,59 @@ def test_each_download_names_its_media_type_once(reviewer: FlaskClient) -> None:
         resp = reviewer.get("/export", query_string={"format": fmt})
         assert resp.status_code == 200
         assert resp.headers.getlist("Content-Type") == [content_type], fmt
+
+
+OUTSIDE = "is outside 1900-01-01..2199-12-31"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # Each was a 500 (an overflow in the date arithmetic) or a value used without a word.
+        ({"until": "9999-12-31"}, f"until: 9999-12-31 {OUTSIDE}"),
+        ({"since": "9999-12-31"}, f"since: 9999-12-31 {OUTSIDE}"),
+        ({"since": "0001-01-01"}, f"since: 0001-01-01 {OUTSIDE}"),
+        ({"until": "0001-01-01"}, f"until: 0001-01-01 {OUTSIDE}"),
+        ({"period": "1000000"}, "the period must be a number of days from 1 to 36500"),
+        ({"period": "9" * 30}, "the period must be a number of days from 1 to 36500"),
+        ({"period": "-3"}, "the period must be a number of days from 1 to 36500"),
+        ({"min_score": "nan"}, "the minimum score must be a number between 0 and 1"),
+        ({"min_score": "-inf"}, "the minimum score must be a number between 0 and 1"),
+        ({"min_score": "2"}, "the minimum score must be a number between 0 and 1"),
+        ({"lang": "zz"}, "unknown language"),
+    ],
+)
+def test_values_the_store_cannot_hold_are_ignored_with_a_word_and_refused_by_the_files(
+    reviewer: FlaskClient, query: dict[str, str], message: str
+) -> None:
+    resp = reviewer.get("/", query_string=query)
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert f'<p class="error" role="alert">Ignored: {message}</p>' in page
+    assert '<span id="total">8</span>' in page  # every flagged item: the value was left out
+    resp = reviewer.get("/export", query_string={**query, "format": "csv"})
+    assert resp.status_code == 400
+    assert message in resp.get_data(as_text=True)
+
+
+def test_a_long_text_search_is_cut_and_said_and_the_way_back_stays_small(reviewer: FlaskClient) -> None:
+    query = "Абая" + " ж" * 2500  # 5,004 characters
+    page = reviewer.get("/", query_string={"q": query}).get_data(as_text=True)
+    assert "Ignored: the text search is cut to its first 200 characters" in page
+    assert f'value="{query[:200]}"' in page  # the form shows what was searched
+    link = re.search(r'id="export-csv" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert reviewer.get(link).status_code == 200  # the file's link carries the search as cut
+    with reviewer.session_transaction() as session:
+        assert len(session["list_query"]) < 2000
+    # Filters too long for the session cookie are not kept for "back to the list" at all.
+    reviewer.get("/", query_string=[("source", f"source-{n:04}") for n in range(300)])
+    with reviewer.session_transaction() as session:
+        assert session["list_query"] == ""
+
+
+def test_the_second_look_refuses_a_lowest_score_that_is_not_one(reviewer: FlaskClient) -> None:
+    for floor in ("nan", "inf", "-0.5", "1.5", "x"):
+        resp = reviewer.get("/second-look", query_string={"floor": floor})
+        assert resp.status_code == 400, floor
+        assert "The lowest score must be a number between 0 and 1." in resp.get_data(as_text=True)
+    assert reviewer.get("/second-look", query_string={"floor": "0.35"}).status_code == 200

@@ -114,3 +114,23 @@ def test_a_refused_login_keeps_the_name_but_never_the_password(client: FlaskClie
     assert re.search(r'<input name="password"[^>]*autofocus', page)
     fresh = client.get("/login").get_data(as_text=True)
     assert re.search(r'<input name="username"[^>]*value=""[^>]* autofocus', fresh)
+
+
+def test_a_note_too_long_is_refused_with_the_draft_not_cut(logged_in: FlaskClient, review_db: Path) -> None:
+    token = _token(logged_in, "/item?source=dept-facebook&id=fb-7")
+    item = {"csrf_token": token, "source": "dept-facebook", "id": "fb-7", "status": "confirmed"}
+    long_note = "тексеру " * 600  # 4,800 characters
+    resp = logged_in.post("/item/decide", data={**item, "note": long_note})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "Not saved: the note has 4,799 characters; at most 4,000 are kept" in page
+    assert long_note.strip() in page  # the draft comes back whole, to be shortened
+    far = {**item, "status": "forwarded", "forwarded_to": "А" * 201}
+    resp = logged_in.post("/item/decide", data=far)
+    assert resp.status_code == 422
+    assert "Not saved: forwarded to has 201 characters; at most 200 are kept" in resp.get_data(as_text=True)
+    assert _reviews(review_db) == []
+    # A browser counts a line break as one character against maxlength but sends CR LF.
+    lines = "\r\n".join(["жол"] * 1000)  # 3,999 characters as typed
+    assert logged_in.post("/item/decide", data={**item, "note": lines}).status_code == 302
+    assert _reviews(review_db) == [("fb-7", "confirmed", None, "\n".join(["жол"] * 1000))]

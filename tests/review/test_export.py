@@ -309,3 +309,13 @@ def test_a_mistake_in_the_export_query_on_a_current_database_is_not_blamed_on_it
     monkeypatch.setattr(export, "read_export", broken)
     with pytest.raises(duckdb.BinderException):
         pipeline.main(["export", "--db", str(review_db), "--format", "csv", "--out", str(tmp_path / "x.csv")])
+
+
+def test_cli_export_a_date_past_what_a_store_holds_is_a_usage_error(review_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    done = run_cli(
+        "export", "--db", str(review_db), "--format", "csv", "--out", str(out), "--until", "9999-12-31"
+    )
+    assert done.returncode == 2  # argparse's usage error; it was a traceback (an overflow)
+    assert "argument --until: 9999-12-31 is outside 1900-01-01..2199-12-31" in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
