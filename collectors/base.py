@@ -201,8 +201,9 @@ def _text_encoding(value: Any) -> bool:
         codec = codecs.lookup(value)
     except (LookupError, ValueError):  # ValueError: a NUL in the name
         return False
-    # bytes.decode refuses the codecs that are not text encodings (base64, rot13, zlib), which lookup knows
-    return bool(getattr(codec, "_is_text_encoding", True))
+    # bytes.decode refuses the codecs that are not text encodings (base64, rot13, zlib), which lookup
+    # knows; idna and punycode encode host names, and refuse a file's bytes with a bare UnicodeError.
+    return bool(getattr(codec, "_is_text_encoding", True)) and codec.name not in ("idna", "punycode")
 
 
 def _iso_time(value: Any) -> bool:

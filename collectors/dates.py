@@ -341,9 +341,10 @@ def _local(d: date, hour: int | None, minute: int | None, tz: tzinfo) -> datetim
         return None
 
 
-def _make_date(year: int, month: int, day: int) -> date | None:
-    if year < 100:
-        year += 2000
+def _make_date(year: int | str, month: int, day: int) -> date | None:
+    # A two-digit year ("25.11.26") is this century's; "0001" is year 1, which no post has.
+    if isinstance(year, str):
+        year = int(year) + (2000 if len(year) <= 2 else 0)
     try:
         return date(year, month, day)
     except ValueError:
@@ -371,7 +372,7 @@ def parse_iso(text: str) -> datetime | None:
     if not m:
         return None
     year, month, day, hour, minute, second, offset = m.groups()
-    d = _make_date(int(year), int(month), int(day))
+    d = _make_date(year, int(month), int(day))
     if d is None:
         return None
     try:
@@ -440,18 +441,18 @@ def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
         return iso
     m = _YDM_WORDS_KK.search(low)
     if m and _month(m.group(3)):
-        d = _make_date(int(m.group(1)), _month(m.group(3)) or 0, int(m.group(2)))
+        d = _make_date(m.group(1), _month(m.group(3)) or 0, int(m.group(2)))
         if d:
             return _at(d, m, tz)
     for m in _DMY_WORDS.finditer(low):
         month = _month(m.group(2))
         if month:
-            d = _make_date(int(m.group(3)), month, int(m.group(1)))
+            d = _make_date(m.group(3), month, int(m.group(1)))
             if d:
                 return _at(d, m, tz)
     m = _DMY_DOTS.search(low)
     if m:
-        d = _make_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        d = _make_date(m.group(3), int(m.group(2)), int(m.group(1)))
         if d:
             return _at(d, m, tz)
     if now is not None:

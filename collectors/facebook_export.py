@@ -49,8 +49,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collectors import facebook
 from collectors.base import TIME_ZONE, Expect, Report
-from collectors.dates import ALMATY, parse_date
+from collectors.dates import ALMATY, parse_date, publication_time
 from collectors.file_import import is_zip, open_zip, printable, read_input, read_member, shown_path
+from collectors.http import utf8_with_strays
 from collectors.item import Item
 from errors import InputError, MonitorError
 
@@ -150,8 +151,12 @@ def _fixed(value: Any) -> Any:
 
 
 def _stamp(value: Any) -> datetime | None:
+    """A Unix time in seconds, when it can be a publication time (collectors.dates); else None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return publication_time(datetime.fromtimestamp(value, UTC))
+        except (OverflowError, ValueError, OSError):  # 1e20, inf: no time at all
+            return None
     return None
 
 
@@ -261,7 +266,12 @@ def _entries(
         if not isinstance(entry, Mapping):
             report(InputError(f"entry {n} of {where} is not an object; skipped", source=source, path=shown))
             continue
-        item = parse(entry, source, ids)
+        try:
+            item = parse(entry, source, ids)
+        except (TypeError, AttributeError, ValueError) as exc:  # a field of another shape ("data": 5)
+            message = f"entry {n} of {where} is not a post or comment this import reads ({printable(str(exc))}); skipped"
+            report(InputError(message, source=source, path=shown))
+            continue
         if item is None:
             empty += 1  # a photo or check-in without words: nothing to classify, not an error
             continue
@@ -310,24 +320,24 @@ def parse_csv_date(value: str, tz: tzinfo) -> datetime | None:
     if not value:
         return None
     if value.isdigit() and len(value) >= 9:
-        return datetime.fromtimestamp(int(value[:10]), UTC)
+        return _stamp(int(value[:10]))
     m = _ABBREVIATED.match(value)
     if m and m.group(2) in _TZ_ABBREVIATIONS:
         try:
             naive = datetime.fromisoformat(m.group(1))
-        except ValueError:
+            zone = timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)]))
+            return publication_time(naive.replace(tzinfo=zone))
+        except (ValueError, OverflowError):  # 9999-12-31 23:59 EST is past the calendar in UTC
             return None
-        return naive.replace(tzinfo=timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)])))
     return parse_date(value, tz=tz)
 
 
 def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return content.decode("utf-8", "replace")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Mostly UTF-8 with a few lines from a cp1251 file: those lines read as cp1251, not the whole file.
+        return utf8_with_strays(content.removeprefix(b"\xef\xbb\xbf")) or content.decode("cp1251", "replace")
 
 
 def read_csv(
@@ -368,7 +378,8 @@ def read_csv(
             if when is None:
                 report(
                     InputError(
-                        f"unreadable date {cell('published_at')!r}; kept without one",
+                        f"date {cell('published_at')!r} unreadable or not a publication time "
+                        "(before 1990 or more than a day ahead); kept without one",
                         source=source,
                         path=shown,
                         line=line,
@@ -432,6 +443,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     ids = _Ids()
     found = False
     unreadable = 0
+    got = 0  # items yielded
 
     def skip(error: InputError) -> None:
         nonlocal unreadable
@@ -441,19 +453,41 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
 
     single_file = not Path(path).is_dir() and not is_zip(Path(path))
     for shown, content in _files(Path(path), skip):
-        if shown.lower().endswith(".csv"):
-            found = True
-            yield from read_csv(content, source=source, shown=shown, tz=tz, report=report, ids=ids)
-            continue
         try:
-            data = json.loads(content.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            if shown.lower().endswith(".csv"):
+                found = True
+                for item in read_csv(content, source=source, shown=shown, tz=tz, report=report, ids=ids):
+                    got += 1
+                    yield item
+                continue
+            try:
+                data = json.loads(content.decode("utf-8-sig"))
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                if single_file:
+                    raise InputError(f"not JSON: {reason}", source=source, path=shown) from None
+                report(InputError(f"not JSON ({reason}); skipped", source=source, path=shown))
+                continue
+            found = True
+            for item in read_json(data, source=source, shown=shown, report=report, ids=ids):
+                got += 1
+                yield item
+        except (csv.Error, RecursionError) as exc:
+            # One file of the export this import cannot read to its end: what it gave is kept, the
+            # other files go on.
+            error = InputError(
+                f"read only in part: {printable(str(exc)) or 'nested too deeply'}", source=source, path=shown
+            )
             if single_file:
-                raise InputError(f"not JSON: {exc}", source=source, path=shown) from None
-            report(InputError(f"not JSON ({exc}); skipped", source=source, path=shown))
-            continue
-        found = True
-        yield from read_json(data, source=source, shown=shown, report=report, ids=ids)
+                raise error from None
+            report(error)
+    if single_file and found and not got:
+        # One file given, and nothing in it this import could take: "ok, 0 items" would hide that.
+        raise InputError(
+            "no post or comment with text in this file",
+            source=source,
+            path=shown_path(path),
+        )
     if not found:
         what = "no readable .json or .csv file" if unreadable else "no .json or .csv file"
         raise InputError(f"{what} in this export", source=source, path=shown_path(path))

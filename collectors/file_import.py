@@ -26,12 +26,14 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
+from collectors.dates import publication_time
+from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
 from errors import InputError
 
@@ -56,6 +58,11 @@ ZIP_SIGNATURE = b"PK\x03\x04"  # the local file header a .zip starts with
 # what zipfile raises for a member it cannot unpack: a bad CRC or header, a broken deflate stream,
 # data that ends too soon, a read error
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+MAX_MEMBER = 256 * 2**20  # bytes one member of an archive may unpack to
+MAX_FIELD = 64 * 2**20  # characters of one CSV field (the csv module's own limit is 128 KiB)
+# The csv module's limit is process-wide; every importer reading CSV (Facebook exports too) needs it.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
+_LINE_END = re.compile(r"\r\n|\r|\n")  # not str.splitlines(): \x1c or \u2028 may sit in a JSON string
 
 
 # -- input files, shared by every importer ----------------------------------------------------
@@ -119,13 +126,22 @@ def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str, path: P
     archive when the member is damaged or cannot be unpacked."""
     name = member.filename if isinstance(member, zipfile.ZipInfo) else member
     try:
-        return archive.read(member)
+        # Read at most MAX_MEMBER bytes: the size the directory declares may lie (a zip bomb unpacks
+        # a megabyte into gigabytes), so the stream itself is cut.
+        with archive.open(member) as fh:
+            data = fh.read(MAX_MEMBER + 1)
     except _DAMAGED as exc:
         detail = str(exc) if name in str(exc) else f"{name}: {exc}"
         raise InputError(f"the archive is damaged ({printable(detail)})", path=shown_path(path)) from None
     except (NotImplementedError, RuntimeError) as exc:  # an unsupported compression method, a password
         message = f"cannot unpack {printable(name)} ({printable(str(exc))})"
         raise InputError(message, path=shown_path(path)) from None
+    if len(data) > MAX_MEMBER:
+        message = (
+            f"{printable(name)} unpacks to more than {MAX_MEMBER // 2**20} MB, more than any export holds"
+        )
+        raise InputError(message, path=shown_path(path))
+    return data
 
 
 class _Rows:
@@ -138,6 +154,8 @@ class _Rows:
         self.zone: tzinfo = ZoneInfo(str(options.get("tz") or DEFAULT_TZ))
         self.kind = str(options.get("item_kind") or "post")
         self.seen: Counter[tuple[str, str, str]] = Counter()
+        self.ids: dict[str, int] = {}  # id -> the line that gave it
+        self.now = datetime.now(UTC)
 
     def error(self, message: str, line: int) -> InputError:
         return InputError(message, source=self.source, path=self.shown, line=line)
@@ -146,7 +164,10 @@ class _Rows:
         if value in (None, ""):
             return None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(float(value), tz=self.zone)
+            try:
+                return self.plausible(datetime.fromtimestamp(float(value), tz=self.zone), value, line)
+            except (OverflowError, ValueError, OSError):  # 1e20, inf, nan: no time at all
+                raise self.error(f"published_at {value!r} is not a time (seconds since 1970)", line) from None
         text = str(value).strip()
         parsed: datetime | None = None
         try:
@@ -160,7 +181,20 @@ class _Rows:
                     continue
         if parsed is None:
             raise self.error(f"published_at {text!r} is not a date (ISO 8601 or dd.mm.yyyy hh:mm)", line)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)
+        return self.plausible(parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone), text, line)
+
+    def plausible(self, when: datetime, given: Any, line: int) -> datetime:
+        """``when`` if it can be a publication time (collectors.dates.publication_time), else InputError:
+        a row dated year 1 or 9999 is a mistake to show, and such a date overflows in the store."""
+        try:
+            if publication_time(when, self.now) is not None:
+                return when
+        except OverflowError:  # year 1 or 9999 in a zone that moves it past the calendar
+            pass
+        raise self.error(
+            f"published_at {printable(str(given))} is not a publication time (before 1990 or more than a day ahead)",
+            line,
+        )
 
     def item(self, row: Mapping[str, Any], line: int) -> Item:
         """The Item of one row; InputError when the row cannot be one."""
@@ -175,7 +209,15 @@ class _Rows:
         if kind not in KINDS:
             raise self.error(f"kind {kind!r} is not one of {', '.join(KINDS)}", line)
         external_id = _str_or_none(row.get("id"))
-        if external_id is None:
+        if external_id is not None:
+            if external_id in self.ids:
+                raise self.error(
+                    f"id {printable(external_id)} was given on line {self.ids[external_id]} already; "
+                    "this row is left out (one id, one item)",
+                    line,
+                )
+            self.ids[external_id] = line
+        else:
             key = (published.isoformat() if published else "", author or "", " ".join(text.split()))
             self.seen[key] += 1
             digest = hashlib.sha256("\x1f".join([*key, str(self.seen[key])]).encode("utf-8")).hexdigest()
@@ -207,8 +249,9 @@ def _open_text(path: Path, encoding: str | None) -> str:
 
 
 def decode_text(data: bytes, encoding: str | None) -> str:
-    """An exported file's text: in ``encoding`` when given, else UTF-16 after its mark, UTF-8, or
-    cp1251 (Windows exports in Russian); bytes that do not decode become U+FFFD, never an error."""
+    """An exported file's text: in ``encoding`` when given, else UTF-16 after its mark, UTF-8 (a few
+    bytes that are not read as cp1251), or cp1251 (Windows exports in Russian); bytes that do not
+    decode become U+FFFD, never an error."""
     if encoding:
         text = data.decode(encoding, "replace")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
@@ -217,7 +260,9 @@ def decode_text(data: bytes, encoding: str | None) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = data.decode("cp1251", "replace")
+            # Mostly UTF-8 with a few lines pasted from a cp1251 file: those lines read as cp1251, not
+            # the whole file (which turned every UTF-8 line into mojibake).
+            text = utf8_with_strays(data) or data.decode("cp1251", "replace")
     return text.removeprefix("\ufeff")  # the mark stays when the option names plain utf-8
 
 
@@ -253,6 +298,17 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise InputError("the file is empty", source=source, path=rows.shown) from None
+    except csv.Error as exc:
+        raise InputError(f"unreadable header row: {exc}", source=source, path=rows.shown, line=1) from None
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise InputError(
+            f"the header names {', '.join(repr(printable(h)) for h in twice)} more than once "
+            "(column names are read without case): which column is meant?",
+            source=source,
+            path=rows.shown,
+            line=1,
+        )
     if "text" not in header:
         raise InputError(
             f"the header has no 'text' column (columns: {printable(', '.join(header))})",
@@ -261,8 +317,9 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
             line=1,
         )
     count = 0
+    offset = 0  # lines before the reader's start: past a row whose quote never closed, it starts again
     while True:
-        line = reader.line_num + 1
+        line = offset + reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
@@ -273,7 +330,20 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            report(rows.error(f"{len(values)} fields where the header has {len(header)}", line))
+            message = f"{len(values)} fields where the header has {len(header)}"
+            end = offset + reader.line_num
+            if end > line and end == sum(1 for _ in io.StringIO(text, newline="")):
+                # A quote opened in a field and never closed swallows the lines after it into that field,
+                # to the end of the file. Leave this row out and read the following lines again as rows.
+                message += (
+                    f", running on to the end of the file (line {end}): a quote in it is never closed, so "
+                    "only this line is left out and the lines after it are read as rows"
+                )
+                rest = io.StringIO(text, newline="")
+                for _ in range(line):
+                    rest.readline()
+                reader, offset = csv.reader(rest, delimiter=str(delimiter)), line
+            report(rows.error(message, line))
             continue
         try:
             item = rows.item(dict(zip(header, values, strict=True)), line)
@@ -292,7 +362,7 @@ def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: R
     rows = _Rows(source, options, shown_path(path))
     _refuse_binary(text, "JSON Lines", path, source)
     count = 0
-    for line, raw_line in enumerate(text.split("\n"), start=1):
+    for line, raw_line in enumerate(_LINE_END.split(text), start=1):
         if not raw_line.strip():
             continue
         try:
@@ -300,11 +370,22 @@ def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: R
         except json.JSONDecodeError as exc:
             report(rows.error(f"not JSON: {exc.msg} at column {exc.colno}", line))
             continue
+        except ValueError:  # Python reads no integer of more than 4,300 digits
+            report(rows.error("not JSON this import reads: a number of more than 4,300 digits", line))
+            continue
+        except RecursionError:
+            report(rows.error("not JSON this import reads: nested too deeply", line))
+            continue
         if not isinstance(obj, dict):
             report(rows.error(f"a line must be a JSON object, not {type(obj).__name__}", line))
             continue
+        keys = [str(k).lower() for k in obj]
+        if twice := sorted({k for k in keys if keys.count(k) > 1}):
+            named = ", ".join(repr(printable(k)) for k in twice)
+            report(rows.error(f"the object has {named} more than once (keys are read without case)", line))
+            continue
         try:
-            item = rows.item({str(k).lower(): v for k, v in obj.items()}, line)
+            item = rows.item(dict(zip(keys, obj.values(), strict=True)), line)
         except InputError as exc:
             report(exc)
             continue

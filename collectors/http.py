@@ -12,6 +12,7 @@ What a failure says (how long Retry-After asks us to wait, a connection error in
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -55,6 +56,30 @@ def mask_secrets(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
 
 
+_ASCII = bytes(range(128))
+STRAY_SHARE = 0.02  # of the non-ASCII bytes, at most this many may fail to decode for text to be UTF-8
+
+
+def _as_cp1251(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1251", "replace"), error.end
+
+
+codecs.register_error("monitor-cp1251", _as_cp1251)
+
+
+def utf8_with_strays(content: bytes) -> str | None:
+    """``content`` decoded as UTF-8 when it is UTF-8 text with a few bytes that are not (a line
+    pasted from a cp1251 file, a cut character): those are read as cp1251. None when it is not UTF-8
+    at all. Text in cp1251 fails on nearly every Cyrillic byte, so it never passes for UTF-8 with
+    strays; decoding the whole of a mostly UTF-8 file as cp1251 made every UTF-8 line mojibake."""
+    stray = content.decode("utf-8", "replace").count("\ufffd") - content.count("\ufffd".encode())
+    if stray > STRAY_SHARE * len(content.translate(None, _ASCII)):
+        return None
+    return content.decode("utf-8", "monitor-cp1251")
+
+
 def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
     """Decode a body: the header's charset, else the document's own declaration, else UTF-8, else cp1251."""
     candidates: list[str] = []
@@ -76,7 +101,14 @@ def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
             name = "cp1251"
         try:
             return content.decode(name), name
-        except (LookupError, UnicodeDecodeError):
+        except LookupError:
+            continue
+        except UnicodeDecodeError:
+            if name.replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"} and (
+                text := utf8_with_strays(content)
+            ):
+                log.info("a few bytes of a UTF-8 body are not UTF-8; read as cp1251")
+                return text.removeprefix("\ufeff"), name
             continue
     return content.decode("utf-8", "replace"), "utf-8"
 

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 KINDS = ("article", "post", "comment", "message", "entry")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_TEXT_FIELDS = ("source", "external_id", "text", "parent", "url", "author", "title")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate (a JSON ``"\\ud800"`` escape decodes to one) made U+FFFD:
+    nothing that holds one can be written as UTF-8, so one such character would fail a whole batch."""
+    if not _SURROGATE.search(text):
+        return text
+    # Through UTF-16, pairs become the characters they stand for and lone halves U+FFFD.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(slots=True)
@@ -28,6 +40,10 @@ class Item:
     lang: str | None = None  # filled by the classifier
 
     def __post_init__(self) -> None:
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and _SURROGATE.search(value):
+                setattr(self, name, without_surrogates(value))
         if self.kind not in KINDS:
             raise ValueError(f"unknown item kind {self.kind!r}; expected one of {', '.join(KINDS)}")
         if not self.external_id:
@@ -44,7 +60,9 @@ class Item:
 
     def raw_json(self) -> str:
         """The raw payload as compact JSON (non-JSON values become strings)."""
-        return json.dumps(self.raw, ensure_ascii=False, default=str, separators=(",", ":"))
+        return without_surrogates(
+            json.dumps(self.raw, ensure_ascii=False, default=str, separators=(",", ":"))
+        )
 
 
 def content_hash(title: str | None, text: str | None) -> str:

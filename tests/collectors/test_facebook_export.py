@@ -89,7 +89,7 @@ def test_russian_monitoring_csv_with_semicolons() -> None:
     assert items[2].published_at == datetime(2026, 11, 24, 10, 15, tzinfo=ALMATY)
     assert items[3].published_at is None and items[3].external_id.startswith("fbx-")
     assert [(p.line, p.message.split(";")[0]) for p in problems] == [
-        (5, "unreadable date '32.13.2026'"),
+        (5, "date '32.13.2026' unreadable or not a publication time (before 1990 or more than a day ahead)"),
         (6, "row without text"),
     ]
 
@@ -256,3 +256,41 @@ def test_csv_columns_are_quoted_without_control_characters(tmp_path: Path) -> No
     with pytest.raises(InputError) as caught:
         read(path)
     assert "among Page, Like\\ns, \\u202eMessage;" in caught.value.message
+
+
+def test_one_file_it_cannot_read_to_the_end_costs_that_file_only(tmp_path: Path) -> None:
+    archive = _export_zip(tmp_path / "facebook-dept.zip")
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("a_deep.json", "[" * 100_000)  # read before the others: names sorted
+        zf.writestr("b_long.csv", 'Message,URL\n"' + "x" * 200_000 + '",https://x/1\n')
+        zf.writestr(
+            "c_odd.json",
+            json.dumps(
+                [
+                    {"timestamp": 1764000000, "data": 5},
+                    {"timestamp": 1e20, "data": [{"post": "Жол жөнделмеді"}]},
+                ]
+            ),
+        )
+    items, problems = read(archive)
+    assert {i.kind for i in items} == {"post", "comment"}  # the export's own files are all read
+    assert [i.text[:5] for i in items if i.text.startswith(("x", "Жол"))] == ["xxxxx", "Жол ж"]
+    assert next(i for i in items if i.text.startswith("Жол")).published_at is None  # 1e20 s is no time
+    assert sorted(p.message for p in problems) == [
+        "entry 1 of the list is not a post or comment this import reads ('int' object is not iterable); skipped",
+        "entry 5 of the list is not an object; skipped",  # in the export's own posts file
+        "not JSON (nested too deeply); skipped",
+    ]
+
+
+def test_a_single_file_with_nothing_to_import_is_an_error_not_ok(tmp_path: Path) -> None:
+    path = tmp_path / "scalar.json"
+    path.write_text("5", encoding="utf-8")
+    with pytest.raises(InputError, match="no post or comment with text in this file"):
+        read(path)
+
+
+def test_csv_dates_outside_what_a_post_can_have_are_no_dates() -> None:
+    for value in ("0001-01-01", "99999999999999999999", "9999-12-31 23:59 EST", "4102444800"):
+        assert parse_csv_date(value, ALMATY) is None, value
+    assert parse_csv_date("1764000000", ALMATY) == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)

@@ -251,3 +251,119 @@ def test_rows_without_a_kind_column_take_the_sources_item_kind(tmp_path: Path) -
     items, errors = run(read_csv, path, item_kind="comment")
     assert errors == []
     assert [(i.external_id, i.kind) for i in items] == [("1", "comment"), ("2", "article")]
+
+
+def _lines(errors: list[InputError]) -> dict[int | None, str]:
+    return {e.line: str(e) for e in errors}
+
+
+def test_jsonl_lines_python_cannot_take_are_each_one_error_and_the_rest_is_read(tmp_path: Path) -> None:
+    good = [json.dumps({"id": f"g{n}", "text": f"Яма на дороге {n}"}) for n in range(4)]
+    bad = [
+        '{"id": "s1", "text": "битый символ \\ud800 в тексте"}',  # a lone surrogate: kept, as U+FFFD
+        '{"id": "b1", "text": "x", "n": ' + "9" * 5000 + "}",  # more digits than Python reads
+        "[" * 100_000,  # deeper than Python's recursion
+        json.dumps({"id": "t1", "text": "x", "published_at": 1e20}),
+        json.dumps({"id": "t2", "text": "x", "published_at": float("inf")}),  # Infinity
+        json.dumps({"id": "t3", "text": "x", "published_at": "0001-01-01T00:00"}),
+        json.dumps({"id": "t4", "text": "x", "published_at": "9999-12-31T23:59-05:00"}),
+        json.dumps({"id": "g0", "text": "тот же id ещё раз"}),
+        json.dumps({"ID": "k1", "id": "k2", "text": "x"}),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\r".join(good[:2]) + "\r\n" + "\n".join(bad + good[2:]) + "\n", encoding="utf-8")
+    items, errors = run(read_jsonl, path)
+    assert [i.external_id for i in items] == ["g0", "g1", "s1", "g2", "g3"]
+    assert items[2].text == "битый символ \ufffd в тексте"
+    outside = "is not a publication time (before 1990 or more than a day ahead)"
+    assert _lines(errors) == {
+        4: f"{path}:4: source files: not JSON this import reads: a number of more than 4,300 digits",
+        5: f"{path}:5: source files: not JSON this import reads: nested too deeply",
+        6: f"{path}:6: source files: published_at 1e+20 is not a time (seconds since 1970)",
+        7: f"{path}:7: source files: published_at inf is not a time (seconds since 1970)",
+        8: f"{path}:8: source files: published_at 0001-01-01T00:00 {outside}",
+        9: f"{path}:9: source files: published_at 9999-12-31T23:59-05:00 {outside}",
+        10: f"{path}:10: source files: id g0 was given on line 1 already; this row is left out (one id, one item)",
+        11: f"{path}:11: source files: the object has 'id' more than once (keys are read without case)",
+    }
+
+
+def test_csv_a_quote_never_closed_costs_its_own_line_only(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    rows = [f"r{n},Фонарь не горит {n},Аня" for n in range(3)]
+    path.write_text('id,text,author\nq1,"не закрыта,Аня\n' + "\n".join(rows) + "\n", encoding="utf-8")
+    items, errors = run(read_csv, path)
+    assert [i.external_id for i in items] == ["r0", "r1", "r2"]
+    assert _lines(errors) == {
+        2: f"{path}:2: source files: 2 fields where the header has 3, running on to the end of the file "
+        "(line 5): a quote in it is never closed, so only this line is left out and the lines after it "
+        "are read as rows"
+    }
+    # A quoted field over several lines in a row with a field too many is that row's error only.
+    path.write_text('id,text,author\n1,"две\nстроки",Аня,лишнее\n2,ok,Нурлан\n', encoding="utf-8")
+    items, errors = run(read_csv, path)
+    assert [i.external_id for i in items] == ["2"]
+    assert _lines(errors) == {2: f"{path}:2: source files: 4 fields where the header has 3"}
+
+
+def test_csv_long_fields_duplicate_ids_and_columns(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    long_text = "Жалоба на дорогу. " * 20_000  # 360,000 characters: past the csv module's own limit
+    path.write_text(f'id,text\n1,"{long_text}"\n2,короткая\n1,снова первый\n', encoding="utf-8")
+    items, errors = run(read_csv, path)
+    assert [(i.external_id, len(i.text)) for i in items] == [("1", len(long_text.strip())), ("2", 8)]
+    assert _lines(errors) == {
+        4: f"{path}:4: source files: id 1 was given on line 2 already; this row is left out (one id, one item)"
+    }
+    path.write_text("id,Text,text\n1,a,b\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        run(read_csv, path)
+    assert str(refused.value) == (
+        f"{path}:1: source files: the header names 'text' more than once (column names are read without "
+        "case): which column is meant?"
+    )
+
+
+def test_a_few_cp1251_lines_in_a_utf8_file_are_read_as_such(tmp_path: Path) -> None:
+    utf8 = "\n".join(f"u{n},Свет не горит во дворе дома {n}" for n in range(20))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("id,text\n" + utf8 + "\n").encode() + "w1,Жалоба из Windows\n".encode("cp1251"))
+    items, errors = run(read_csv, path)
+    assert errors == []
+    assert items[0].text == "Свет не горит во дворе дома 0"  # was mojibake: "РЎРІРµС‚ ..."
+    assert items[-1].text == "Жалоба из Windows"
+    # A file in cp1251 throughout is still read as cp1251.
+    path.write_bytes(("id,text\n" + utf8 + "\n").encode("cp1251"))
+    items, errors = run(read_csv, path)
+    assert errors == [] and items[5].text == "Свет не горит во дворе дома 5"
+
+
+def test_an_archive_member_is_read_no_further_than_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "chat.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("small.txt", "x" * 1000)
+        zf.writestr("big.txt", "\0" * 5000)  # a zip bomb in small: it packs to a few bytes
+    monkeypatch.setattr(file_import, "MAX_MEMBER", 1000)
+    with file_import.open_zip(archive) as zf:
+        assert file_import.read_member(zf, "small.txt", archive) == b"x" * 1000
+        with pytest.raises(InputError) as refused:
+            file_import.read_member(zf, "big.txt", archive)
+    assert str(refused.value) == f"{archive}: big.txt unpacks to more than 0 MB, more than any export holds"
+
+
+def test_lone_surrogates_become_replacement_characters_wherever_an_item_holds_text() -> None:
+    item = Item(
+        source="files",
+        kind="post",
+        external_id="id\ud800",
+        text="пара \ud83d\ude00 и одна \udc00",
+        author="\udfff",
+        raw={"extra": "\ud800"},
+    )
+    assert (item.external_id, item.text, item.author) == ("id\ufffd", "пара 😀 и одна \ufffd", "\ufffd")
+    assert item.raw_json() == '{"extra":"\ufffd"}'
+    item.raw_json().encode("utf-8")  # what the store writes: no UnicodeEncodeError

@@ -8,7 +8,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response as WResponse
 
-from collectors.http import HostPacer, HttpClient, decode_body, mask_secrets
+from collectors.http import HostPacer, HttpClient, decode_body, mask_secrets, utf8_with_strays
 from errors import FetchError, ResponseTooLarge, RobotsDisallowed
 
 
@@ -343,3 +343,16 @@ def test_a_post_is_made_once_and_answered_as_it_came(httpserver: HTTPServer) -> 
     seen = [(request.method, request.path) for request, _ in httpserver.log]
     assert seen == [("GET", "/robots.txt"), ("POST", "/ajax"), ("POST", "/moved")]
     assert http.stats.requests == 3
+
+
+def test_a_utf8_page_with_a_line_in_cp1251_is_read_as_utf8_and_that_line_as_cp1251() -> None:
+    page = "<p>Дорога разбита, яма на яме у дома 5.</p>\n" * 30
+    pasted = "<p>Жалоба из старой системы</p>\n".encode("cp1251")
+    body = page.encode() + pasted + page.encode()
+    for ctype in ("text/html; charset=utf-8", None):
+        text, encoding = decode_body(body, ctype)
+        assert encoding == "utf-8"
+        assert text.count("Дорога разбита") == 60 and "Жалоба из старой системы" in text  # was all mojibake
+    # A page in cp1251 throughout is not taken for UTF-8 with strays.
+    assert decode_body(page.encode("cp1251"), None) == (page, "cp1251")
+    assert utf8_with_strays(page.encode("cp1251")) is None

@@ -510,6 +510,9 @@ def test_every_option_of_every_kind_has_a_rule() -> None:
             "encoding must be a text encoding Python knows, such as utf-8 or cp1251, got 'no-such-codec'",
         ),
         ("whatsapp", "encoding", '"base64"', "encoding must be a text encoding Python knows"),
+        # host-name codecs: they passed, then refused the file with a bare UnicodeError
+        ("csv", "encoding", '"idna"', "encoding must be a text encoding Python knows"),
+        ("whatsapp", "encoding", '"punycode"', "encoding must be a text encoding Python knows"),
         (
             "whatsapp",
             "keep_phone_numbers",
