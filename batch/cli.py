@@ -66,7 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kind", choices=["whatsapp", "facebook-export", "csv", "jsonl"])
     p.add_argument("path", type=Path)
     p.add_argument(
-        "--source", required=True, metavar="NAME", help="the source name the items are stored under"
+        "--source",
+        required=True,
+        metavar="NAME",
+        type=_source_name,
+        help="the source name the items are stored under",
     )
     p.add_argument("--no-classify", action="store_true", help="store items without classifying them")
     _common(p)
@@ -118,6 +122,13 @@ def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all
             f"classified {result.scored} items ({result.unique_texts} distinct texts) with model "
             f"{result.model_version}; {result.flagged} flagged; {clustered} clustered ({seconds:.1f} s)"
         )
+
+
+def _source_name(value: str) -> str:
+    """``--source`` of `import`: the name its items are stored under, so never blank."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("a source name cannot be empty")
+    return value
 
 
 def print_run(run: Any) -> None:

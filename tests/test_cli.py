@@ -82,6 +82,15 @@ def test_unknown_import_file_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing.csv'}: file not found"]
 
 
+def test_import_refuses_a_blank_source_name(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("text\nЯма\n", encoding="utf-8")
+    result = run_cli("import", "csv", str(path), "--source", " ", "--db", str(tmp_path / "d.duckdb"))
+    assert result.returncode == 2  # argparse's usage error; the items were stored under "" before
+    assert "argument --source: a source name cannot be empty" in result.stderr
+    assert not (tmp_path / "d.duckdb").exists()
+
+
 def test_demo_end_to_end(tmp_path: Path) -> None:
     db = tmp_path / "demo.duckdb"
     result = run_cli("demo", "--db", str(db), cwd=tmp_path, timeout=600)
