@@ -33,7 +33,7 @@ from flask import (
 from werkzeug.exceptions import SecurityError
 
 from classify.lang import LANGS
-from errors import InputError, StoreError
+from errors import InputError, StoreError, StoreLocked
 from review import auth, queries
 from review.export import FORMAT_NAMES, FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
 from review.paging import paginate
@@ -288,6 +288,14 @@ def create_app(
                     forwarded_to=request.form.get("forwarded_to"),
                     with_duplicates=request.form.get("duplicates") == "1",
                 )
+        except StoreLocked:
+            # A batch holds the database longer than the write waits: what was typed must not be lost,
+            # and the item page cannot be read either. A page of its own carries it to "Save again".
+            fields = {
+                k: request.form.get(k, "")
+                for k in ("source", "id", "status", "note", "forwarded_to", "duplicates")
+            }
+            return render_template("retry.html", fields=fields), 503
         except InputError as exc:
             # Not a redirect: the page comes back with the form as the reviewer left it (a note can
             # be 4000 characters, too long to carry in the session cookie to the next request).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import duckdb
@@ -134,3 +134,38 @@ def test_a_note_too_long_is_refused_with_the_draft_not_cut(logged_in: FlaskClien
     lines = "\r\n".join(["жол"] * 1000)  # 3,999 characters as typed
     assert logged_in.post("/item/decide", data={**item, "note": lines}).status_code == 302
     assert _reviews(review_db) == [("fb-7", "confirmed", None, "\n".join(["жол"] * 1000))]
+
+
+def test_a_decision_the_busy_database_refused_is_kept_for_saving_again(
+    logged_in: FlaskClient, review_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from errors import StoreLocked
+    from review import queries
+
+    record = queries.record_decision
+
+    def locked(*args: object, **kwargs: object) -> int:
+        raise StoreLocked("another process holds the database lock (waited 10 s)")
+
+    token = _token(logged_in, "/item?source=dept-facebook&id=fb-7")
+    typed = {"source": "dept-facebook", "id": "fb-7", "status": "forwarded", "forwarded_to": "Антикор"}
+    monkeypatch.setattr(queries, "record_decision", locked)
+    resp = logged_in.post(
+        "/item/decide", data={"csrf_token": token, **typed, "note": NOTE, "duplicates": "1"}
+    )
+    assert resp.status_code == 503
+    page = resp.get_data(as_text=True)
+    assert "Not saved yet: the database is busy" in page
+    form = page.split('<form method="post" action="/item/decide" id="retry">')[1].split("</form>")[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form, re.S))
+    assert {k: unescape(v) for k, v in hidden.items()} == {
+        "csrf_token": token,
+        **typed,
+        "note": NOTE,
+        "duplicates": "1",
+    }
+    assert _reviews(review_db) == []
+    monkeypatch.setattr(queries, "record_decision", record)  # the batch is done
+    again = logged_in.post("/item/decide", data={k: unescape(v) for k, v in hidden.items()})
+    assert again.status_code == 302
+    assert _reviews(review_db) == [("fb-7", "forwarded", "Антикор", NOTE.strip())]
