@@ -19,7 +19,10 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 * ``external_id`` is a hash of (wall-clock minute, stored author, text, occurrence of that same
   triple in the file), never of a line number, so a later overlapping export adds only new messages.
 * Authors that are phone numbers are stored as ``phone:<16 hex>``, a salted SHA-256 of the digits,
-  unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``.
+  unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``. WhatsApp
+  also names a sender who is not a contact ``~ +7 701 123 4567`` or ``+7 701 123 4567 ~ Аня`` (the
+  name they gave themselves): the number is hashed the same way and the name kept as
+  ``raw["author_name"]``; ``~ Аня`` alone is a name and stays.
   @-mentions of a number in the text (``@77011234567``, ``@+7 701 123 4567``, the number maybe
   wrapped in U+2068…U+2069) become ``@phone:<16 hex>`` the same way, so a mention matches that
   participant's author id; ``external_id`` is still computed from the text as exported. A ``+``
@@ -30,14 +33,22 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   import stripped). Such a number of 11 digits that starts with 8 (the trunk prefix of +7) is hashed
   as its ``+7`` form, the form in which WhatsApp names an author who is not a contact, so the
   mention matches the author. Authors are hashed as exported (their hash is part of
-  ``external_id``). Mentions that imports made before mention hashing stored in clear are hashed in
-  the database before the next import (``batch.whatsapp_scrub``).
-* A header line with an impossible date or time, and text before the first header, are reported
-  with their line number; the rest is imported.
-* The text is UTF-8 (with or without the byte-order mark Windows puts first), UTF-16 with its mark,
-  else cp1251 (option ``encoding`` forces one). A .zip that is cut short (known by its ``.zip``
-  suffix or the ``PK`` signature it starts with) or whose chat file is damaged is one error naming
-  the archive, never its bytes read as text.
+  ``external_id``). Mentions that imports made before mention hashing stored in clear, and authors
+  in the ``~`` forms, are hashed in the database before the next import (``batch.whatsapp_scrub``).
+* A header line with an impossible date or time, or a date that cannot be a message time (before
+  1990 or more than a day ahead, the rule of ``dates.publication_time``), and text before the first
+  header, are reported with their line number; the rest is imported.
+* Lines end with LF, CR LF or a lone CR (old Mac tools), and nothing else: ``str.splitlines()`` would
+  also split at U+001C or U+2028, which a message may hold. A message is cut after ``MAX_MESSAGE``
+  characters (WhatsApp allows 65,536), reported with its line, ``raw["truncated"] = True``.
+* The text is UTF-8 (with or without the byte-order mark Windows puts first), UTF-16 with its mark or
+  without it (known by a NUL in every other byte), else cp1251 (option ``encoding`` forces one). A
+  .zip that is cut short (known by its ``.zip`` suffix or the ``PK`` signature it starts with) or
+  whose only chat file is damaged is one error naming the archive, never its bytes read as text.
+* Every .txt of a .zip that holds message lines is a chat and is imported (a .txt without any is a
+  sent document, skipped); in an archive of several, ``raw["chat"]`` names the chat's file. The chats
+  share the occurrence count of ``external_id``, so one message sent to two chats in the same
+  minute is stored twice, not once.
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ import hashlib
 import itertools
 import logging
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +67,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options
+from collectors.dates import EARLIEST_PUBLICATION, publication_time
 from collectors.file_import import (
     check_input_file,
     decode_text,
@@ -73,6 +86,9 @@ log = logging.getLogger(__name__)
 IMPORT_OPTIONS = frozenset({"keep_phone_numbers", "date_order", "tz", "encoding"})
 DEFAULT_TZ = "Asia/Almaty"
 DATE_ORDERS = ("dmy", "mdy", "ymd")
+# characters of one message, its author's name and line breaks counted; WhatsApp stops a message at
+# 65,536, so more is a file that is not a chat, and holding it all would only fill the memory
+MAX_MESSAGE = 1_000_000
 
 
 def _date_order(value: Any) -> bool:
@@ -110,6 +126,7 @@ _HEADER = re.compile(
     re.VERBOSE,
 )
 _PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 # an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
 # wraps names, which the is_phone check leaves alone); otherwise +digits in groups, a Kazakh or Russian
 # number in groups without the plus (what is left of an iOS mention whose marks an older import
@@ -164,6 +181,19 @@ class _Entry:
     ampm: str | None
     body: str
     more: list[str] = field(default_factory=list)
+    size: int = 0  # characters of the message so far, its line breaks counted
+    truncated: bool = False
+
+    def add(self, line: str) -> None:
+        """Append a continuation line; what goes past ``MAX_MESSAGE`` characters is dropped."""
+        if self.truncated:
+            return
+        room = MAX_MESSAGE - self.size - 1
+        if len(line) > room:
+            self.truncated = True
+            line = line[: max(room, 0)]
+        self.more.append(line)
+        self.size += len(line) + 1
 
 
 def _option_order(options: Mapping[str, Any]) -> str | None:
@@ -177,39 +207,80 @@ def _option_order(options: Mapping[str, Any]) -> str | None:
     return order
 
 
-def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """The chat text of an export (.txt, or the .txt inside the phone's .zip) and its display name."""
+def _utf16_without_mark(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``data`` looks like UTF-16 without its byte-order mark: the
+    high byte of digits, spaces and Latin letters is NUL, so every other byte is one, and none between."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1::2].count(0)
+    if pairs >= 8 and odd > pairs // 4 and even <= pairs // 100:
+        return "utf-16-le"
+    if pairs >= 8 and even > pairs // 4 and odd <= pairs // 100:
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes, encoding: str | None) -> str:
+    return decode_text(data, encoding or _utf16_without_mark(data))
+
+
+def _chat_files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The .txt members of an archive, chat names first (iOS ``_chat.txt``, Android "WhatsApp Chat
+    with …"/"Чат WhatsApp с …"), then by name; not the ``__MACOSX/._*`` metadata a Mac adds."""
+    texts = [
+        i
+        for i in zf.infolist()
+        if i.filename.lower().endswith(".txt")
+        and not i.is_dir()
+        and not i.filename.startswith("__MACOSX/")
+        and not Path(i.filename).name.startswith("._")
+    ]
+    return sorted(
+        texts,
+        key=lambda i: (
+            Path(i.filename).name != "_chat.txt",
+            "whatsapp" not in i.filename.lower(),
+            i.filename,
+        ),
+    )
+
+
+def read_texts(
+    path: Path, encoding: str | None = None, report: Report | None = None
+) -> Iterator[tuple[str, str, str | None]]:
+    """(text, display name, chat) of each chat file of an export: the .txt itself, or each .txt inside
+    the phone's .zip; ``chat`` is the file's name in an archive of several, else None. When an archive
+    holds several, one that cannot be unpacked goes to ``report`` (if given) and the rest are read."""
     check_input_file(path)
-    if is_zip(path):  # also a cut-off copy, whose bytes would otherwise be read as cp1251 text
-        with open_zip(path) as zf:
-            texts = [i for i in zf.infolist() if i.filename.lower().endswith(".txt") and not i.is_dir()]
-            if not texts:
-                raise InputError("the .zip holds no chat .txt file", path=shown_path(path))
-            # iOS names it _chat.txt, Android "WhatsApp Chat with …"/"Чат WhatsApp с …"; else the biggest
-            texts.sort(
-                key=lambda i: (
-                    Path(i.filename).name != "_chat.txt",
-                    "whatsapp" not in i.filename.lower(),
-                    -i.file_size,
-                )
-            )
-            data = read_member(zf, texts[0], path)
-            shown = f"{shown_path(path)}:{printable(texts[0].filename, limit=None)}"
-    else:
-        data = read_input(path)
-        shown = shown_path(path)
-    return decode_text(data, encoding), shown
+    if not is_zip(path):  # also a cut-off copy, whose bytes would otherwise be read as cp1251 text
+        yield _decode(read_input(path), encoding), shown_path(path), None
+        return
+    with open_zip(path) as zf:
+        members = _chat_files(zf)
+        if not members:
+            raise InputError("the .zip holds no chat .txt file", path=shown_path(path))
+        for member in members:
+            try:
+                data = read_member(zf, member, path)
+            except InputError as exc:
+                if len(members) == 1 or report is None:
+                    raise
+                report(exc)
+                continue
+            shown = f"{shown_path(path)}:{printable(member.filename, limit=None)}"
+            yield _decode(data, encoding), shown, member.filename if len(members) > 1 else None
 
 
 def _scan(text: str, shown: str, source: str, report: Report) -> list[_Entry]:
     """Split the export into header entries with their continuation lines."""
     entries: list[_Entry] = []
-    for number, raw_line in enumerate(text.split("\n"), start=1):
-        line = raw_line.rstrip("\r")
+    for number, line in enumerate(_LINE_END.split(text), start=1):
         m = _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
         if m is None:
             if entries:
-                entries[-1].more.append(line)
+                entries[-1].add(line)
             elif line.strip():
                 report(
                     InputError("text before the first message header", source=source, path=shown, line=number)
@@ -226,7 +297,9 @@ def _scan(text: str, shown: str, source: str, report: Report) -> list[_Entry]:
                 m=int(m["m"]),
                 s=int(m["s"]) if m["s"] else None,
                 ampm=m["ampm"],
-                body=m["body"],
+                body=m["body"][:MAX_MESSAGE],
+                size=min(len(m["body"]), MAX_MESSAGE),
+                truncated=len(m["body"]) > MAX_MESSAGE,
             )
         )
     return entries
@@ -272,6 +345,15 @@ def decide_order(entries: list[_Entry]) -> str:
     return "dmy"  # the region's own order, and the only one of dotted dates
 
 
+def message_time(wall: datetime, zone: tzinfo) -> datetime | None:
+    """``wall`` in ``zone`` when it can be a message time (``dates.publication_time``: from 1990 to a
+    day ahead), else None; a year outside that never reaches time-zone arithmetic, which overflows
+    at year 1 or 9999."""
+    if not EARLIEST_PUBLICATION.year <= wall.year < datetime.now(zone).year + 2:
+        return None
+    return publication_time(wall.replace(tzinfo=zone))
+
+
 def hash_phone(author: str, salt: str) -> str:
     """``phone:`` and the first 16 hex digits of SHA-256 over the salt and the number's digits."""
     digits = "".join(ch for ch in author if ch.isdigit())
@@ -281,6 +363,15 @@ def hash_phone(author: str, salt: str) -> str:
 def is_phone(author: str) -> bool:
     """Whether an author name is a phone number (the sender is not in the exporter's contacts)."""
     return bool(_PHONE.match(author)) and sum(ch.isdigit() for ch in author) >= 7
+
+
+def phone_author(author: str) -> tuple[str, str] | None:
+    """(number, the name they gave themselves or "") when an author is a phone number as WhatsApp
+    writes one who is not a contact: ``+7 701 123 4567``, ``~ +7 701 123 4567`` or
+    ``+7 701 123 4567 ~ Аня``; None for a name (``~ Аня`` too)."""
+    number, _, name = _MARKS.sub("", author).strip().removeprefix("~").partition("~")
+    number = number.strip()
+    return (number, name.strip()) if is_phone(number) else None
 
 
 def hash_mentions(text: str, salt: str) -> str:
@@ -365,13 +456,52 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     if not salt and not keep_phones:
         log.warning("no salt passed for phone-number authors; using the fixed fallback salt")
         salt = FALLBACK_SALT
-    text, shown = read_text(path, options.get("encoding"))
-    entries = _scan(text, shown, source, report)
-    if not entries:
-        raise InputError("no WhatsApp message line found; is this a chat export?", source=source, path=shown)
-    order = forced or decide_order(entries)
+    seen: Counter[tuple[str, str, str]] = Counter()  # shared by the chats of one archive: no id twice
+    first_shown: str | None = None
+    chats = 0
+    for text, shown, chat in read_texts(path, options.get("encoding"), report):
+        first_shown = first_shown or shown
+        held: list[InputError] = []
+        entries = _scan(text, shown, source, held.append)
+        if not entries:  # in an archive: a document sent in the chat, not a chat
+            log.info("%s: no message line, not a chat; skipped", shown)
+            continue
+        chats += 1
+        for error in held:
+            report(error)
+        yield from _messages(
+            entries,
+            shown,
+            chat,
+            source=source,
+            zone=zone,
+            order=forced or decide_order(entries),
+            salt=None if keep_phones else str(salt),
+            seen=seen,
+            report=report,
+        )
+    if not chats:
+        raise InputError(
+            "no WhatsApp message line found; is this a chat export?",
+            source=source,
+            path=first_shown or shown_path(path),
+        )
+
+
+def _messages(
+    entries: list[_Entry],
+    shown: str,
+    chat: str | None,
+    *,
+    source: str,
+    zone: tzinfo,
+    order: str,
+    salt: str | None,
+    seen: Counter[tuple[str, str, str]],
+    report: Report,
+) -> Iterator[Item]:
+    """The messages of one chat file; ``salt`` None keeps phone numbers in clear."""
     known = _known_authors(entries)
-    seen: Counter[tuple[str, str, str]] = Counter()
     counts = Counter[str]()
     for e in entries:
         wall = _wall_time(e, order)
@@ -386,21 +516,50 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             )
             counts["bad"] += 1
             continue
+        published = message_time(wall, zone)
+        if published is None:
+            report(
+                InputError(
+                    f"date {wall.date().isoformat()} in the header ({order} order) is before 1990 "
+                    "or more than a day ahead: not a message time",
+                    source=source,
+                    path=shown,
+                    line=e.line,
+                )
+            )
+            counts["bad"] += 1
+            continue
         split = _split_author(e.body, known)
         if split is None:
             counts["system"] += 1
             continue
         author, first = split
-        if keep_phones:
+        if salt is None:
             content = _content(first, e.more)
         else:  # before _content strips the marks: U+2069 is where an iOS mention ends
-            content = _content(hash_mentions(first, str(salt)), [hash_mentions(x, str(salt)) for x in e.more])
+            content = _content(hash_mentions(first, salt), [hash_mentions(x, salt) for x in e.more])
         if content is None:
             counts["system"] += 1
             continue
         body, raw = content
-        if is_phone(author) and not keep_phones:
-            author = hash_phone(author, str(salt))
+        if salt is not None and (phone := phone_author(author)):
+            number, name = phone
+            author = hash_phone(number, salt)
+            if name:
+                raw["author_name"] = name
+        if e.truncated:
+            report(
+                InputError(
+                    f"message longer than {MAX_MESSAGE} characters (WhatsApp allows 65536); "
+                    "cut at that length",
+                    source=source,
+                    path=shown,
+                    line=e.line,
+                )
+            )
+            raw["truncated"] = True
+        if chat is not None:
+            raw["chat"] = chat
         minute = wall.strftime("%Y-%m-%dT%H:%M")
         key = (minute, author, " ".join(_MARKS.sub("", "\n".join([first, *e.more])).split()))
         seen[key] += 1
@@ -413,7 +572,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             external_id=digest,
             text=body,
             author=author,
-            published_at=wall.replace(tzinfo=zone),
+            published_at=published,
             raw=raw,
         )
     log.info(
