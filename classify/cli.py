@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import re
 import sys
 from collections import deque
@@ -27,6 +28,10 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 MAX_LINE_CHARS = 100_000  # a text longer than this is refused (clear error), not cut silently
 CHUNK = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters but tab and line ends
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Where a lone surrogate may come from: a \uD800-\uDFFF escape (json joins a valid pair into one
+# character), or a str line that already holds one. Only such lines are walked.
+_MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 def register(subparsers: Any) -> None:
@@ -139,6 +144,48 @@ def auto_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity: Python's json reads them, but they are not JSON and could not be written back."""
+    raise ValueError(f"invalid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refused when it overflows to infinity (1e999)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"invalid JSON: number {text[:40]} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _without_lone_surrogates(obj: Any) -> Any:
+    """``obj`` with each lone surrogate in its strings (keys and id too) made U+FFFD, which UTF-8 can write.
+
+    A loop, not recursion: a line nested as deeply as json accepts must not exhaust the stack here.
+    """
+    stack: list[Any] = []
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _SURROGATE.sub("\ufffd", value)
+        if isinstance(value, dict | list):
+            stack.append(value)
+        return value
+
+    obj = clean(obj)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            node[:] = map(clean, node)
+        else:
+            items = [(clean(key), clean(value)) for key, value in node.items()]
+            node.clear()
+            node.update(items)
+    return obj
+
+
 def _check_text(obj: Any) -> str:
     """The text of one input object, or a ValueError saying what is wrong with it."""
     if not isinstance(obj, dict):
@@ -189,11 +236,16 @@ def classify_stream(
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = _DECODER.decode(raw)
+                if _MAY_HOLD_SURROGATE.search(raw):
+                    obj = _without_lone_surrogates(obj)
                 text = _check_text(obj)
-            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
                 failed += 1
-                reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                if isinstance(exc, RecursionError):
+                    reason = "invalid JSON: nested too deeply"
+                else:
+                    reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
                 err.write(f"error: stdin line {number}: {reason}\n")
                 continue
             pending.append((obj, text))

@@ -458,6 +458,10 @@ def _lingua(texts: list[str], *, cyrillic: bool) -> list[str]:
             else [detector.detect_language_of(texts[0])]
         )
     except Exception as exc:  # lingua missing or broken: a language id is not worth failing a batch
+        if len(texts) > 1 and (_cyrillic_detector if cyrillic else _detector).cache_info().currsize:
+            # The detector works but refused the batch: one text it cannot read fails them all, so
+            # each is asked alone and only such a text is called other.
+            return [lang for text in texts for lang in _lingua([text], cyrillic=cyrillic)]
         if not _WARNED:
             log.warning("lingua could not classify texts (%s); calling them other", exc)
             _WARNED.append(True)

@@ -152,6 +152,9 @@ def _parse_json_ld(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
             data = json.loads(script.text.strip().rstrip(";"))
         except ValueError:
             continue
+        except RecursionError:  # nested deeper than json reads: the rest of the page still counts
+            log.debug("JSON-LD block skipped: nested too deeply")
+            continue
         stack = [data]
         while stack:
             node = stack.pop()

@@ -80,6 +80,83 @@ def test_invalid_utf8_line(tmp_path: Path) -> None:
     assert [o["id"] for o in _lines(result.stdout.decode())] == ["y"]
 
 
+def _classify_bytes(data: bytes) -> tuple[int, list[dict], str]:  # type: ignore[type-arg]
+    """Run classify on raw bytes; stdout must be strict UTF-8 and each line strict JSON (no NaN)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "pipeline.py"), "classify"], input=data, capture_output=True, timeout=180
+    )
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in the output is not JSON")
+
+    stdout = result.stdout.decode("utf-8")  # strict: a lone surrogate could not have been written
+    out = [json.loads(line, parse_constant=refuse) for line in stdout.splitlines()]
+    return result.returncode, out, result.stderr.decode("utf-8")
+
+
+def test_lone_surrogates_anywhere_in_a_line_become_replacement_characters_and_it_is_classified() -> None:
+    lines = [
+        r'{"id": 1, "text": "Аким требовал взятку \ud800 у жителей"}',
+        r'{"id": "\udc00", "text": "Автобус номер 37 ходит раз в час."}',
+        r'{"id": 3, "text": "Во дворе нет воды \ud83d\ude00", "meta": {"\ud801": ["\udfff x"]}}',
+        r'{"id": 4, "text": "Во дворе нет воды"}',
+    ]
+    returncode, out, stderr = _classify_bytes("\n".join(lines).encode("utf-8") + b"\n")
+    assert returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert [o["id"] for o in out] == [1, "\ufffd", 3, 4]
+    assert out[0]["text"] == "Аким требовал взятку \ufffd у жителей"
+    assert out[0]["lang"] == "ru"
+    # A valid pair of escapes is one character (json joins it), not two replacement characters.
+    assert out[2]["text"] == "Во дворе нет воды \U0001f600"
+    assert out[2]["meta"] == {"\ufffd": ["\ufffd x"]}
+
+
+def test_lines_too_deep_or_with_numbers_json_cannot_hold_are_refused_one_by_one() -> None:
+    good = '{"id": 5, "text": "Аким требовал взятку"}'
+    lines = [
+        '{"id": 1, "text": "x", "z": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"id": NaN, "text": "Аким требовал взятку"}',
+        '{"id": 3, "text": "Аким требовал взятку", "score": Infinity}',
+        '{"id": 4, "text": "Аким требовал взятку", "score": -1e999}',
+        good,
+    ]
+    returncode, out, stderr = _classify_bytes("\n".join(lines).encode("utf-8") + b"\n")
+    assert returncode == 1
+    assert [o["id"] for o in out] == [5]
+    assert stderr.strip().splitlines() == [
+        "error: stdin line 1: invalid JSON: nested too deeply",
+        "error: stdin line 2: invalid JSON: NaN is not a JSON number",
+        "error: stdin line 3: invalid JSON: Infinity is not a JSON number",
+        "error: stdin line 4: invalid JSON: number -1e999 is out of range",
+    ]
+
+
+def test_evaluate_a_lone_surrogate_in_one_text_leaves_the_others_their_language(tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": f"g{n}",
+            "text": f"Аким требовал взятку {n}",
+            "labels": {"corruption": n % 2, "infrastructure": 0},
+        }
+        for n in range(10)
+    ]
+    path = tmp_path / "labelled.jsonl"
+    lines = [json.dumps(row, ensure_ascii=False) for row in rows]
+    lines.append(
+        r'{"id": "s", "text": "Аким требовал взятку \ud800", "labels": {"corruption": 1, "infrastructure": 0}}'
+    )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("evaluate", "--data", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "lingua" not in result.stderr
+    corruption = json.loads(result.stdout)["metrics"]["corruption"]
+    assert corruption["ru"]["n"] == corruption["all"]["n"] == 11
+
+
 def test_a_byte_order_mark_at_the_start_of_the_input_is_not_part_of_the_first_line() -> None:
     line = json.dumps({"id": "a", "text": "Во дворе нет воды третий день"}, ensure_ascii=False)
     result = run_cli("classify", stdin="\ufeff" + line + "\n" + "\ufeff" + line + "\n")

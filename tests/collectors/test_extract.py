@@ -226,6 +226,22 @@ def test_broken_html_still_parses() -> None:
     assert find_title(parse_tree("<title>Новость дня | Городской вестник</title>")) == "Новость дня"
 
 
+def test_a_json_ld_block_nested_too_deeply_is_skipped_and_the_rest_of_the_page_counts() -> None:
+    deep = '{"@type": "NewsArticle", "headline": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    usable = '{"@type": "NewsArticle", "headline": "Аким ответил жителям", "datePublished": "2026-11-20T09:30:00+05:00"}'
+    html = (
+        f'<html><head><script type="application/ld+json">{deep}</script>'
+        f'<script type="application/ld+json">{usable}</script></head>'
+        "<body><article><p>"
+        + "Жители улицы Абая третью неделю ждут ремонта дороги. " * 8
+        + "</p></article></body></html>"
+    )
+    art = extract_article(html, f"{BASE}/deep.html", now=NOW)
+    assert art.title == "Аким ответил жителям"
+    assert art.published_at == datetime(2026, 11, 20, 9, 30, tzinfo=PLUS5)
+    assert art.text.startswith("Жители улицы Абая третью неделю ждут ремонта дороги.")
+
+
 def test_extract_cli_prints_the_json_contract() -> None:
     out = subprocess.run(
         [
