@@ -319,9 +319,10 @@ def create_app(
         lang = request.args.get("lang") or None
         floor = queries.UNSURE_FLOOR
         if request.args.get("floor"):
-            floor = _score(request.args["floor"])  # type: ignore[assignment]
-            if floor is None:
+            given = _score(request.args["floor"])
+            if given is None:
                 abort(400, description="The lowest score must be a number between 0 and 1.")
+            floor = given
         con = db()
         total, kazakh = queries.count_unsure(con, label, floor=floor, lang=lang)
         page = paginate(request.args.get("page"), total, PAGE_SIZE)
