@@ -163,6 +163,7 @@ _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
 # The rule for publication times: nothing on the web we collect is older, and a clock or a zone
 # mistake puts a date hours ahead, not days.
 EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=UTC)
+MAX_OFFSET = timedelta(hours=14)  # the widest offset a zone has (Kiribati, +14:00)
 FUTURE_TOLERANCE = timedelta(days=1)
 
 _ISO = re.compile(
@@ -385,7 +386,10 @@ def parse_iso(text: str) -> datetime | None:
         else:
             sign = -1 if offset[0] == "-" else 1
             digits = offset[1:].replace(":", "")
-            zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+            shift = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+            if shift > MAX_OFFSET or int(digits[2:] or 0) > 59:  # "+25:00" is no zone: timezone() raises
+                return None
+            zone = timezone(sign * shift)
         return datetime.combine(d, t, tzinfo=zone)
     return datetime.combine(d, t, tzinfo=ALMATY)
 

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from collectors.http_failures import connection_failure, retry_after_seconds
 from errors import FetchError, ResponseTooLarge, RobotsDisallowed
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monitor)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ROBOTS_MAX_AGE = 24 * 3600  # seconds a robots.txt is trusted
+ROBOTS_BYTES = 512_000  # of a robots.txt read and kept
 MAX_REDIRECTS = 10
+BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6  # a body may take the longer of these seconds and timeouts
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "token", "key", "password", "client_secret"})
 
@@ -78,6 +81,15 @@ def utf8_with_strays(content: bytes) -> str | None:
     if stray > STRAY_SHARE * len(content.translate(None, _ASCII)):
         return None
     return content.decode("utf-8", "monitor-cp1251")
+
+
+_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
+
+
+def _another_origin(current: str, target: str) -> bool:
+    """Whether a redirect from ``current`` leaves its host, or goes from HTTPS to HTTP."""
+    here, there = urlsplit(current), urlsplit(target)
+    return here.netloc.lower() != there.netloc.lower() or (here.scheme == "https" and there.scheme != "https")
 
 
 def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
@@ -254,12 +266,15 @@ class HttpClient:
             return _robots_parser(robots_url, cached.get("body"))
         try:
             self._wait_turn(urlsplit(root).netloc)
-            resp = self.session.get(robots_url, timeout=timeout)
+            resp = self.session.get(robots_url, timeout=timeout, stream=True)
             self.stats.requests += 1
-        except requests.RequestException as exc:
-            log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, exc)
+            # The first ROBOTS_BYTES only (Google reads 500 KiB): a server could send gigabytes.
+            raw = b"" if resp.status_code >= 400 else resp.raw.read(ROBOTS_BYTES, decode_content=True)
+            resp.close()
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, connection_failure(exc))
             return None
-        body = None if resp.status_code >= 400 else resp.content[:512_000].decode("utf-8", "replace")
+        body = None if resp.status_code >= 400 else raw.decode("utf-8", "replace")
         if resp.status_code < 500:  # a server error says nothing about the rules: ask again next time
             self.validators["robots:" + root] = {"body": body, "fetched": str(time.time())}
         return _robots_parser(robots_url, body)
@@ -322,6 +337,11 @@ class HttpClient:
                     source=self.source,
                     url=shown,
                 )
+            if _another_origin(current, target):
+                # The page's credentials are for the host they were sent to: a redirect elsewhere (or
+                # down to plain HTTP) must not carry them on. requests drops them itself when it follows
+                # redirects; here they are followed by hand.
+                send = {k: v for k, v in send.items() if k.lower() not in _CREDENTIALS}
             current = target
         final_url = current
         if resp.status_code == 304:
@@ -407,10 +427,10 @@ class HttpClient:
                     allow_redirects=False,
                 )
                 self.stats.requests += 1
-                content = self._read_capped(resp, limit, shown)
+                content = self._read_capped(resp, limit, shown, wait)
             except ResponseTooLarge:
                 raise
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 if attempt >= retries or not self._pause(attempt, None, deadline):
                     raise FetchError(
                         f"connection failed after {attempt + 1} attempts: {connection_failure(exc)}",
@@ -434,7 +454,7 @@ class HttpClient:
                     continue
             return resp, content
 
-    def _read_capped(self, resp: requests.Response, limit: int, shown: str) -> bytes:
+    def _read_capped(self, resp: requests.Response, limit: int, shown: str, wait: float) -> bytes:
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             resp.close()
@@ -446,7 +466,20 @@ class HttpClient:
             )
         chunks: list[bytes] = []
         size = 0
-        for chunk in resp.iter_content(64 * 1024):
+        # The read timeout bounds each wait for data, not the body: a server sending a byte a second
+        # would hold the run for as long as it likes. read1 returns what has arrived (iter_content
+        # waits for a whole chunk), so the clock is read as the body comes.
+        started = self.clock()
+        until = started + max(BODY_SECONDS, BODY_TIMEOUTS * wait)
+        while chunk := resp.raw.read1(64 * 1024, decode_content=True):
+            if self.clock() > until:
+                resp.close()
+                raise FetchError(
+                    f"the body took more than {until - started:.0f} s to arrive (the server sends it too slowly)",
+                    source=self.source,
+                    url=shown,
+                    status=resp.status_code,
+                )
             size += len(chunk)
             if size > limit:
                 resp.close()

@@ -8,9 +8,11 @@ carry a token.
 from __future__ import annotations
 
 import email.utils
+import http.client
 from datetime import UTC, datetime
 
 import requests
+import urllib3
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -59,6 +61,12 @@ def connection_failure(exc: BaseException) -> str:
             return "connection reset by the server"
         if isinstance(err, requests.exceptions.ConnectTimeout):
             return "timed out connecting"
-        if isinstance(err, requests.exceptions.ReadTimeout):
+        if isinstance(err, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
             return "timed out waiting for the answer"
+
+    for err in found:  # the generic ones, once no cause above says more
+        if isinstance(err, urllib3.exceptions.DecodeError):
+            return "the body's compression is damaged"
+        if isinstance(err, urllib3.exceptions.ProtocolError | http.client.IncompleteRead):
+            return "the connection ended before the whole answer came"
     return type(exc).__name__

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.dates import ALMATY, KK_MONTHS, AlmatyRule, parse_absolute, parse_date, shift
+from collectors.dates import ALMATY, KK_MONTHS, AlmatyRule, parse_absolute, parse_date, parse_iso, shift
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 14:00 in Almaty (UTC+5)
 PLUS5 = timezone(timedelta(hours=5))
@@ -337,3 +337,15 @@ def test_publication_time_bounds() -> None:
     # without a ``now`` the check is against the current time
     assert parse_absolute("2099-05-01") is None
     assert parse_absolute("25.11.2026 14:35", now=NOW) == at(2026, 11, 25, 14, 35)
+
+
+@pytest.mark.parametrize("offset", ["+25:00", "-24:00", "+05:99", "+1500"])
+def test_an_offset_no_zone_has_is_no_date_not_an_error(offset: str) -> None:
+    # It was a ValueError from timezone(), which failed a whole feed or article with its comments.
+    assert parse_iso(f"2026-11-25T14:35:00{offset}") is None
+    assert parse_date(f"2026-11-25T14:35:00{offset}", NOW) is None
+
+
+def test_the_widest_offsets_are_read() -> None:
+    assert parse_iso("2026-11-25T14:35:00+14:00").utcoffset() == timedelta(hours=14)
+    assert parse_iso("2026-11-25T14:35:00-1200").utcoffset() == timedelta(hours=-12)

@@ -356,3 +356,72 @@ def test_a_utf8_page_with_a_line_in_cp1251_is_read_as_utf8_and_that_line_as_cp12
     # A page in cp1251 throughout is not taken for UTF-8 with strays.
     assert decode_body(page.encode("cp1251"), None) == (page, "cp1251")
     assert utf8_with_strays(page.encode("cp1251")) is None
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(httpserver: HTTPServer) -> None:
+    other = httpserver.url_for("/landing").replace("localhost", "127.0.0.1")
+    assert other != httpserver.url_for("/landing")  # the same server under another host name
+    httpserver.expect_request("/graph/feed").respond_with_data("", status=302, headers={"Location": other})
+    httpserver.expect_request("/graph/page").respond_with_data(
+        "", status=302, headers={"Location": "/graph/here"}
+    )
+    httpserver.expect_request("/landing").respond_with_data("elsewhere")
+    httpserver.expect_request("/graph/here").respond_with_data("same host")
+    http, _ = client()
+    token = {"Authorization": "Bearer SECRET-TOKEN-1", "Cookie": "sid=2"}
+    assert http.get(httpserver.url_for("/graph/feed"), headers=token).text == "elsewhere"
+    assert http.get(httpserver.url_for("/graph/page"), headers=token).text == "same host"
+    sent = {req.path: req.headers for req, _ in httpserver.log}
+    assert "Authorization" not in sent["/landing"] and "Cookie" not in sent["/landing"]
+    assert sent["/graph/here"]["Authorization"] == "Bearer SECRET-TOKEN-1"  # a hop on the same host keeps it
+
+
+def test_a_body_sent_too_slowly_ends_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    import http.server
+    import threading
+    import time
+
+    from collectors import http as http_module
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "400")
+            self.end_headers()
+            for _ in range(400):  # a byte every 10 ms: no single read waits long, the whole takes 4 s
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.01)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(http_module, "BODY_SECONDS", 0.5)
+    try:
+        http, _ = client(timeout=0.1, retries=0, respect_robots=False)
+        started = time.monotonic()
+        with pytest.raises(
+            FetchError, match=r"the body took more than 1 s to arrive \(the server sends it too slowly\)"
+        ):
+            http.get(f"http://127.0.0.1:{server.server_port}/feed")
+        assert time.monotonic() - started < 2.5
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_robots_txt_is_read_no_further_than_its_cap(httpserver: HTTPServer) -> None:
+    rules = "User-agent: *\nDisallow: /private/\n"
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        rules + "#" * 2_000_000 + "\nDisallow: /late/\n"
+    )
+    httpserver.expect_request("/late/page").respond_with_data("ok")
+    validators: dict = {}
+    http, _ = client(validators=validators)
+    with pytest.raises(RobotsDisallowed):
+        http.get(httpserver.url_for("/private/x"))
+    assert http.get(httpserver.url_for("/late/page")).text == "ok"  # the rule past the cap is not read
+    (kept,) = [v for k, v in validators.items() if k.startswith("robots:")]
+    assert len(kept["body"]) == 512_000
