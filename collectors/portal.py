@@ -12,6 +12,7 @@ The cursor in ``ctx.state``::
 
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
                         "checked": iso, "comments": n, "comment_pages": [url, ...]}},
+     "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
 A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
@@ -56,6 +57,7 @@ from collectors.render import BrowserMissing, RenderError, render_dom
 from errors import CollectError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
+MAX_WAITING = 5000  # article URLs kept for later runs
 
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 
@@ -391,7 +393,20 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         if isinstance(failure, MonitorError):
             raise failure
         raise CollectError(f"no listing page could be read: {failure}", source=ctx.source.name)
-    new = [f for f in discovered if f.url not in known][: opts["max_articles"]]
+    # Articles found by earlier runs but not fetched yet (past max_articles, or the request budget):
+    # the listing that showed them may answer 304 from now on, so they are kept in the cursor.
+    oldest = now - timedelta(days=opts["max_age_days"])
+    waiting = [
+        Found(str(pair[0]), stored_time(pair[1]))
+        for pair in ctx.state.get("waiting", [])
+        if isinstance(pair, list) and len(pair) == 2
+    ]
+    candidates = {
+        f.url: f
+        for f in [*discovered, *waiting]
+        if f.url not in known and (f.published is None or f.published >= oldest)
+    }
+    new = list(candidates.values())[: opts["max_articles"]]
     due = []
     for url, entry in known.items():
         if taken_down(entry):
@@ -447,6 +462,13 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         entry.pop("gone", None)
         entry.pop("gone_since", None)
         yield from items
+    ctx.state["waiting"] = [
+        [f.url, f.published.isoformat() if f.published else None]
+        for f in candidates.values()
+        if f.url not in known
+    ][:MAX_WAITING]
+    if ctx.state["waiting"]:
+        log.info("source %s: %d articles wait for the next runs", ctx.source.name, len(ctx.state["waiting"]))
     for url, entry in prune(known, now, opts["recheck"]).items():
         # The HTTP client's validators of its pages go with it: they are saved with the cursor too,
         # and a portal watched for a year had kept one for every article and thread page it read.

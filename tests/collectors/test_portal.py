@@ -535,3 +535,32 @@ def test_cli_run_says_a_failed_listing_once(
     assert len(lines) == 2, result.stderr
     assert lines[0].startswith("vestnik: failed - ") and listing in lines[0]
     assert lines[1] == "1 of 1 sources failed: vestnik"
+
+
+class _UnchangedListing(Portal):
+    """The fixture portal whose listing answers 304 to a request that shows its ETag."""
+
+    def __call__(self, request: Request) -> Response:
+        if request.path == "/news/" and request.headers.get("If-None-Match") == '"listing-1"':
+            self.hits.append(request.path)
+            return Response(status=304)
+        resp = super().__call__(request)
+        if request.path == "/news/":
+            resp.headers["ETag"] = '"listing-1"'
+        return resp
+
+
+def test_articles_past_max_articles_are_fetched_by_later_runs_though_the_listing_is_unchanged(
+    httpserver: HTTPServer,
+) -> None:
+    site = _UnchangedListing()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(site)
+    state: dict[str, Any] = {}
+    validators: dict[str, dict[str, str]] = {}
+    runs = [run(httpserver, state, validators=validators, max_articles=1) for _ in range(4)]
+    # The listing shows three articles; from the second run on it answers 304 (it was dropped then).
+    assert [[i.kind for i in items].count("article") for items in runs] == [1, 1, 1, 0]
+    assert site.hits.count("/news/") == 4
+    assert len(state["articles"]) == 3 and state["waiting"] == []
+    fetched = [next(i.external_id for i in items if i.kind == "article") for items in runs[:3]]
+    assert len(set(fetched)) == 3
