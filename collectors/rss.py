@@ -2,10 +2,14 @@
 
 Incremental by conditional GET: an unchanged feed costs one 304 (or one 200 whose content hash is
 unchanged) and yields nothing; entries already stored are not rewritten by the upsert.
+
+A feed whose bytes are not in the encoding it declares is decoded as the HTTP client decodes pages
+(``collectors.http.decode_body``) before it is parsed; a guid that repeats in one feed is kept once.
 """
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import hashlib
 import logging
@@ -18,6 +22,7 @@ from lxml import etree
 
 from collectors.base import WHOLE_ABOVE_0, CollectContext, Expect
 from collectors.dates import ALMATY, parse_date, publication_time
+from collectors.http import decode_body
 from collectors.item import Item
 from errors import ParseError
 
@@ -92,6 +97,17 @@ def _spaces(text: str) -> str:
     return _WHITESPACE.sub(" ", text)
 
 
+_CLOCK_OR_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?|(?<![^\s\d])[+-]\d{4}(?!\d)")
+_DIGITS = re.compile(r"\d+")
+
+
+def _year_as_written(value: str, year: int) -> bool:
+    """Whether ``year``, as the mail standard read ``value``, is the year written there: it reads
+    «0001» as 2001, the rule for a two-digit year applied to four digits."""
+    rest = _CLOCK_OR_ZONE.sub(" ", value)
+    return all(len(digits) <= 2 or int(digits) == year for digits in _DIGITS.findall(rest))
+
+
 def _published(value: str | None, now: datetime | None) -> datetime | None:
     """An entry's date as ``collectors.dates`` reads it (zone-less times are Almaty time), else as the
     mail standard reads it: RFC 822 allows a two-digit year («Wed, 25 Nov 26 14:35 GMT»), and feeds
@@ -104,6 +120,8 @@ def _published(value: str | None, now: datetime | None) -> datetime | None:
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
+        return None
+    if not _year_as_written(value, when.year):
         return None
     return publication_time(when if when.tzinfo else when.replace(tzinfo=ALMATY), now, value)
 
@@ -125,19 +143,87 @@ def _entry_text(entry: Any) -> tuple[str, str]:
     return "", "none"
 
 
-def parse_feed(body: bytes, *, source: str, feed_url: str, now: datetime | None = None) -> list[Item]:
+def parse_feed(
+    body: bytes,
+    *,
+    source: str,
+    feed_url: str,
+    now: datetime | None = None,
+    content_type: str | None = None,
+) -> list[Item]:
     """Items from a feed document; ParseError when the body is not a feed.
 
     Well-formed RSS 2.0, RSS 1.0 and Atom documents are read with lxml (about twenty times faster);
     anything else goes through feedparser, which recovers what it can from broken markup. ``now``
-    (default: the current time) is the fetch time that dates are checked against.
+    (default: the current time) is the fetch time that dates are checked against; ``content_type``
+    (the HTTP header) helps decode a body that is not in the encoding it declares.
     """
     if not body.strip():
         raise ParseError("empty body where a feed was expected", source=source, url=feed_url)
+    body = readable_body(body, content_type, source=source)
     items = parse_well_formed(body, source=source, feed_url=feed_url, now=now)
-    if items is not None:
-        return items
-    return parse_with_feedparser(body, source=source, feed_url=feed_url, now=now)
+    if items is None:
+        items = parse_with_feedparser(body, source=source, feed_url=feed_url, now=now)
+    return _once_each(items, source)
+
+
+_DECLARATION = re.compile(r"""^(\s*<\?xml[^>]*?\sencoding\s*=\s*["'])([^"']*)(["'])""")
+_BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32's start so too
+
+
+def _strictly(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def readable_body(body: bytes, content_type: str | None = None, *, source: str = "") -> bytes:
+    """``body`` unchanged when the encoding it declares (UTF-8 when none) reads it, else decoded as
+    ``collectors.http.decode_body`` decodes it and given back as UTF-8 with a declaration saying so.
+
+    The parsers trust the declaration: cp1251 bytes declared UTF-8 became «Çàãîëîâîê», and UTF-8
+    bytes declared windows-1251 (which reads nearly any bytes) «Р—Р°Рі». So text that is valid UTF-8
+    is UTF-8 whatever single-byte code page it declares: real cp1251 or KOI8-R text almost never is.
+    """
+    if body.startswith(_BYTE_ORDER_MARKS):
+        return body  # the parsers read the byte-order mark first
+    head = body[:512].decode("ascii", "replace")
+    found = _DECLARATION.match(head)
+    declared = found.group(2).strip() if found else "utf-8"
+    try:
+        codec = codecs.lookup(declared).name
+    except LookupError:
+        codec = ""
+    is_utf8 = _strictly(body, "utf-8")
+    if codec == "utf-8" and is_utf8:
+        return body
+    if codec and codec != "utf-8" and _strictly(body, codec) and (body.isascii() or not is_utf8):
+        return body
+    text, used = (body.decode("utf-8"), "utf-8") if is_utf8 else decode_body(body, content_type)
+    log.info("%s: the feed's bytes are not all %s as it declares; decoded as %s", source, declared, used)
+    text = _DECLARATION.sub(r"\g<1>utf-8\g<3>", text.removeprefix("\ufeff"), count=1)
+    return text.encode("utf-8")
+
+
+def _once_each(items: list[Item], source: str) -> list[Item]:
+    """One item per id: of entries that share a guid, the latest dated, else the first in the feed."""
+    kept: dict[str, Item] = {}
+    repeated: list[str] = []
+    for item in items:
+        earlier = kept.get(item.external_id)
+        if earlier is not None:
+            repeated.append(item.external_id)
+            if item.published_at is None or (
+                earlier.published_at is not None and item.published_at <= earlier.published_at
+            ):
+                continue
+        kept[item.external_id] = item
+    if repeated:
+        shown = ", ".join(repr(i) for i in dict.fromkeys(repeated))[:300]
+        log.warning("%s: ids repeat in the feed (%s); one entry of each kept", source, shown)
+    return list(kept.values())
 
 
 def parse_with_feedparser(
@@ -312,6 +398,12 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     if resp.not_modified:
         log.info("%s: feed unchanged", ctx.source.name)
         return
-    items = parse_feed(resp.content, source=ctx.source.name, feed_url=url, now=ctx.now)
+    items = parse_feed(
+        resp.content,
+        source=ctx.source.name,
+        feed_url=url,
+        now=ctx.now,
+        content_type=resp.headers.get("Content-Type"),
+    )
     limit = ctx.source.get("max_entries")
     yield from items[:limit] if limit else items

@@ -4,7 +4,8 @@ The preview page lists the newest ~20 messages of a channel and links to older o
 ``?before=<number>``. The parser reads each message: its number (``data-post``), time
 (``time[datetime]``), text, views, signature, reply, forward origin, link preview and the kinds of
 media it carries (media are never downloaded). Service messages ("channel photo updated") are
-skipped.
+skipped; so is a message whose number is not ASCII digits, as a problem of the run. A message without
+a usable time (none, unreadable, before 1990 or more than a day after the fetch) is stored undated.
 
 Cursor (``ctx.state``): ``last_id``, the newest message number stored, and ``gaps``, ranges of older
 messages still to fetch when a run stopped at ``max_pages`` before reaching what was stored. A run
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from collectors.base import FLAG, WHOLE_ABOVE_0, CollectContext, Expect, check_options
+from collectors.dates import publication_time
 from collectors.item import Item
 from errors import CollectError, ParseError
 
@@ -82,6 +84,7 @@ class ChannelMessage:
     media: list[str] = field(default_factory=list)
     poll: dict[str, Any] | None = None  # {"question", "options"}
     edited: bool = False
+    time_shown: str | None = None  # the time as the page wrote it (time[datetime])
 
     @property
     def post(self) -> str:
@@ -161,12 +164,17 @@ def parse_views(shown: str | None) -> int | None:
     return round(number * scale)
 
 
+def _is_number(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "١٢" (read as 12)."""
+    return value.isascii() and value.isdigit()
+
+
 def _number_from_url(href: str | None, channel: str) -> str | None:
     """The message number of a ``…/<channel>/<number>`` link to the same channel, else the link."""
     if not href:
         return None
     path = urlsplit(href).path.strip("/").split("/")
-    if len(path) >= 2 and path[-2].lower() == channel.lower() and path[-1].isdigit():
+    if len(path) >= 2 and path[-2].lower() == channel.lower() and _is_number(path[-1]):
         return path[-1]
     return href
 
@@ -181,11 +189,7 @@ def _parse_time(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _parse_message(el: Any) -> ChannelMessage | None:
-    post = el.get("data-post") or ""
-    channel, _, number = post.rpartition("/")
-    if not channel or not number.isdigit():
-        return None
+def _parse_message(el: Any, channel: str, number: int) -> ChannelMessage:
     idx = _ClassIndex(el)
     date_link = idx.first("tgme_widget_message_date")
     time_el = None
@@ -200,10 +204,12 @@ def _parse_message(el: Any) -> ChannelMessage | None:
     views_shown = element_text(views_el) if views_el is not None else None
     sig_el = idx.first("tgme_widget_message_from_author")
     owner_el = idx.first("tgme_widget_message_owner_name")
+    time_shown = time_el.get("datetime") if time_el is not None else None
     msg = ChannelMessage(
         channel=channel,
-        number=int(number),
-        published_at=_parse_time(time_el.get("datetime") if time_el is not None else None),
+        number=number,
+        published_at=_parse_time(time_shown),
+        time_shown=time_shown,
         text=element_text(text_el) if text_el is not None else "",
         views=parse_views(views_shown),
         views_shown=views_shown or None,
@@ -267,31 +273,44 @@ def _root(html: str | bytes | lxml.html.HtmlElement) -> Any:
         raise ParseError(f"not an HTML page ({exc})") from None
 
 
-def parse_channel_page(html: str | bytes | lxml.html.HtmlElement) -> tuple[list[ChannelMessage], int | None]:
-    """Messages of a preview page (oldest first, service messages skipped) and its ``before`` link."""
+def parse_channel_page(
+    html: str | bytes | lxml.html.HtmlElement, report: Callable[[str], None] | None = None
+) -> tuple[list[ChannelMessage], int | None]:
+    """Messages of a preview page (oldest first, service messages skipped) and its ``before`` link.
+
+    A message without a number is skipped and told to ``report`` (default: logged as a warning).
+    """
     root = _root(html)
-    messages: list[ChannelMessage] = []
-    seen: set[int] = set()
+    by_number: dict[int, ChannelMessage] = {}
+    repeated: list[str] = []
     for el in root.xpath(f"//*[@data-post and {_xp_class('tgme_widget_message')}]"):
         if "service_message" in _classes(el):
             continue
-        msg = _parse_message(el)
-        if msg is None or msg.number in seen:
+        post = el.get("data-post") or ""
+        channel, _, number = post.rpartition("/")
+        if not channel or not _is_number(number):
+            (report or log.warning)(f"message {post!r} has no message number (ASCII digits); skipped")
             continue
-        seen.add(msg.number)
-        messages.append(msg)
-    messages.sort(key=lambda m: m.number)
-    return messages, _next_before(root)
+        msg = _parse_message(el, channel, int(number))
+        kept = by_number.get(msg.number)
+        if kept is not None:
+            repeated.append(msg.post)
+            if kept.edited or not msg.edited:
+                continue  # the edited copy is the message as it reads now; else the first stays
+        by_number[msg.number] = msg
+    if repeated:
+        log.warning("page shows message(s) %s more than once; one copy of each kept", ", ".join(repeated))
+    return sorted(by_number.values(), key=lambda m: m.number), _next_before(root)
 
 
 def _next_before(root: Any) -> int | None:
     for el in root.xpath("//*[@data-before]"):
         value = (el.get("data-before") or "").strip()
-        if value.isdigit():
+        if _is_number(value):
             return int(value)
     for el in root.xpath("//link[@rel='prev'][@href] | //a[@href][contains(@href, 'before=')]"):
         values = parse_qs(urlsplit(el.get("href")).query).get("before")
-        if values and values[0].isdigit():
+        if values and _is_number(values[0]):
             return int(values[0])
     return None
 
@@ -313,10 +332,17 @@ def has_preview(html: str | bytes | lxml.html.HtmlElement) -> bool:
     )
 
 
-def to_item(msg: ChannelMessage, *, source: str, base_url: str, channel: str, title: str | None) -> Item:
-    """The Item of one channel message."""
-    if msg.published_at is None:
-        raise ParseError(f"message {msg.post} has no time", source=source)
+def to_item(
+    msg: ChannelMessage,
+    *,
+    source: str,
+    base_url: str,
+    channel: str,
+    title: str | None,
+    now: datetime | None = None,
+) -> Item:
+    """The Item of one channel message; its time is checked against the fetch time ``now``."""
+    published = publication_time(msg.published_at, now, msg.time_shown)
     raw: dict[str, Any] = {
         "post": msg.post,
         "views": msg.views,
@@ -331,7 +357,9 @@ def to_item(msg: ChannelMessage, *, source: str, base_url: str, channel: str, ti
         raw["poll"] = msg.poll
     if msg.edited:
         raw["edited"] = True
-    parent = msg.reply_to if msg.reply_to and msg.reply_to.isdigit() else None
+    if msg.time_shown and published is None:
+        raw["unread_date"] = msg.time_shown  # unreadable, or not a publication time: for a person to see
+    parent = msg.reply_to if msg.reply_to and _is_number(msg.reply_to) else None
     return Item(
         source=source,
         kind="post",
@@ -340,7 +368,7 @@ def to_item(msg: ChannelMessage, *, source: str, base_url: str, channel: str, ti
         parent=parent,
         url=f"{base_url}/{channel}/{msg.number}",
         author=msg.signature or msg.owner_name or title or channel,
-        published_at=msg.published_at,
+        published_at=published,
         raw=raw,
     )
 
@@ -390,7 +418,13 @@ class _Channel:
             )
         if self.title is None:
             self.title = channel_title(root)
-        return parse_channel_page(root)
+        return parse_channel_page(root, lambda problem: self.report(problem, resp.url))
+
+    def report(self, problem: str, url: str) -> None:
+        """A bad message: one problem of the run (which then ends partial), the others are stored."""
+        error = ParseError(problem, source=self.name, url=url)
+        log.info("%s", error)  # reported with the run (`run` prints it once)
+        self.ctx.state.setdefault("_errors", []).append(str(error))
 
     def walk(self, before: int | None, floor: int | None, seen: _Walk) -> Iterator[Item]:
         """Yield items page by page backwards from ``before`` until ``floor`` or the budget ends."""
@@ -398,14 +432,21 @@ class _Channel:
             messages, next_before = self.fetch(before)
             seen.pages += 1
             for msg in reversed(messages):
-                if msg.published_at is None:
-                    log.warning("%s: message %s has no time; skipped", self.name, msg.post)
-                    continue
                 seen.newest = msg.number if seen.newest is None else max(seen.newest, msg.number)
                 seen.oldest = msg.number if seen.oldest is None else min(seen.oldest, msg.number)
-                yield to_item(
-                    msg, source=self.name, base_url=self.base_url, channel=self.channel, title=self.title
+                item = to_item(
+                    msg,
+                    source=self.name,
+                    base_url=self.base_url,
+                    channel=self.channel,
+                    title=self.title,
+                    now=self.ctx.now,
                 )
+                if item.published_at is None:
+                    log.warning(
+                        "%s: message %s has no usable time; stored without a date", self.name, msg.post
+                    )
+                yield item
             if not messages or next_before is None:
                 seen.done = True  # the channel's first message (older pages are empty)
                 return
