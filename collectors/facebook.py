@@ -9,9 +9,9 @@ Cursor (``ctx.state``, saved by the runner only after a successful run):
 
 * ``newest_created``: the newest ``created_time`` seen; the next run reads the feed from there on
   (minus a small overlap: the upsert on ``(source, external_id)`` makes it harmless);
-* ``resume``: set when ``max_pages`` cut a run short: the window and the oldest post reached. The
-  next run goes on down from there before it reads anything newer, and ``newest_created`` moves
-  only once the whole window is read, so a first run over years of posts may take several runs.
+* ``resume``: set when ``max_pages`` (default 200) cut a run short: the window and the oldest post
+  reached. The next run goes on down from there before it reads anything newer, and ``newest_created``
+  moves only once the whole window is read, so a first run over years of posts may take several runs.
 * ``young_posts``: ids of posts younger than ``comment_days`` (for ``status`` and people). The feed
   window of the next run reaches back ``comment_days``, so these posts are listed again and their
   comments read again: new comments, replies and edits (stored as new versions) come in that way.
@@ -22,7 +22,9 @@ Cursor (``ctx.state``, saved by the runner only after a successful run):
   A post Graph no longer knows (deleted) is forgotten with a log line.
 
 A failure half-way (HTTP 500 after retries, throttling beyond ``max_wait``) leaves the cursor where
-it was: the next run reads the same window again, and nothing is lost or stored twice.
+it was: the next run reads the same window again, and nothing is lost or stored twice. A bad entry of
+a page (not an object, no id) is one problem of the run, which ends ``partial``; the rest is stored.
+A created_time that is no publication time (``collectors.dates``) is no date and never enters the cursor.
 
 Beside this module: the source's options and their rules (``facebook_options``) and the Graph API
 client (``facebook_graph``).
@@ -32,21 +34,22 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from collectors.base import CollectContext
-from collectors.facebook_graph import GraphClient, next_url
+from collectors.dates import publication_time
+from collectors.facebook_graph import GraphClient, Pages, next_url
+from collectors.facebook_options import DEFAULT_MAX_PAGES, comment_recheck, option, option_time
 
 # REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
 # module exposes (collectors/base.py); they are declared in facebook_options.
 from collectors.facebook_options import OPTIONAL as OPTIONAL
 from collectors.facebook_options import REQUIRED as REQUIRED
 from collectors.facebook_options import VALUES as VALUES
-from collectors.facebook_options import comment_recheck, option, option_time
 from collectors.item import Item
 from errors import CollectError, ConfigError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 
@@ -57,6 +60,11 @@ POST_FIELDS = "id,message,created_time,updated_time,permalink_url,from,story,att
 COMMENT_FIELDS = "id,message,created_time,from,parent,like_count,comment_count,permalink_url"
 
 OVERLAP = timedelta(minutes=10)  # re-read a little before the cursor: clocks and indexing lag
+# Comment pages read per post (and per comment's replies) in one pass: 20,000 comments at the default
+# page size; a paging.next that never ends must not keep a run going for ever.
+MAX_COMMENT_PAGES = 200
+
+Report = Callable[[str], None]  # takes one bad entry of a page, in words; the rest of the page is read
 
 
 # -- pure parsers ----------------------------------------------------------------------------
@@ -71,6 +79,11 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else None
+
+
+def _created(value: Any, now: datetime | None) -> datetime | None:
+    """A created_time as a publication time: year 1 or 9999 is no date (and must never enter the cursor)."""
+    return publication_time(parse_time(value), now)
 
 
 def _attachment_texts(post: Mapping[str, Any]) -> list[str]:
@@ -116,20 +129,39 @@ def _author(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def parse_post(post: Mapping[str, Any], *, source: str) -> Item:
-    """One post of a feed page as an Item (raises ParseError without an id)."""
-    post_id = post.get("id")
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _id(value: Any) -> str | None:
+    """A Graph id (a string or a whole number) as a string; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value) or None
+
+
+def _raw(obj: Mapping[str, Any], what: str, source: str) -> dict[str, Any]:
+    try:
+        return strip_paging(dict(obj))
+    except RecursionError:  # JSON nested hundreds deep: no Graph object is
+        raise ParseError(f"{what} is nested too deeply to store", source=source) from None
+
+
+def parse_post(post: Mapping[str, Any], *, source: str, now: datetime | None = None) -> Item:
+    """One post of a feed page as an Item (raises ParseError without an id). A created_time that is no
+    publication time (before 1990, more than a day after ``now``) leaves published_at empty."""
+    post_id = _id(post.get("id"))
     if not post_id:
         raise ParseError("a post without an id", source=source)
     return Item(
         source=source,
         kind="post",
-        external_id=str(post_id),
+        external_id=post_id,
         text=post_text(post),
-        url=post.get("permalink_url") or None,
+        url=_text(post.get("permalink_url")),
         author=_author(post),
-        published_at=parse_time(post.get("created_time")),
-        raw=strip_paging(dict(post)),
+        published_at=_created(post.get("created_time"), now),
+        raw=_raw(post, f"post {post_id}", source),
     )
 
 
@@ -140,52 +172,122 @@ def comment_ids(comment: Mapping[str, Any]) -> tuple[str | None, str | None]:
     from_link_comment = (query.get("comment_id") or [None])[0]
     from_link_reply = (query.get("reply_comment_id") or [None])[0]
     parent = comment.get("parent")
-    parent_id = parent.get("id") if isinstance(parent, Mapping) else None
-    own = comment.get("id") or from_link_reply or from_link_comment
+    parent_id = _id(parent.get("id")) if isinstance(parent, Mapping) else None
+    own = _id(comment.get("id")) or from_link_reply or from_link_comment
     if not parent_id and from_link_reply:
         parent_id = from_link_comment  # a reply's permalink names the comment it answers
     return (str(own) if own else None), (str(parent_id) if parent_id else None)
 
 
-def parse_comment(comment: Mapping[str, Any], *, post_id: str, source: str) -> Item:
+def parse_comment(
+    comment: Mapping[str, Any], *, post_id: str, source: str, now: datetime | None = None
+) -> Item:
     """One comment or reply as an Item: parent is the post (top level) or the replied comment."""
     own, replied = comment_ids(comment)
     if not own:
         raise ParseError(f"a comment of post {post_id} without an id or permalink", source=source)
-    raw = strip_paging(dict(comment))
+    raw = _raw(comment, f"comment {own}", source)
     raw["post_id"] = post_id
     return Item(
         source=source,
         kind="comment",
         external_id=own,
-        text=comment.get("message") or "",
+        text=_text(comment.get("message")) or "",
         parent=replied or post_id,
-        url=comment.get("permalink_url") or None,
+        url=_text(comment.get("permalink_url")),
         author=_author(comment),
-        published_at=parse_time(comment.get("created_time")),
+        published_at=_created(comment.get("created_time"), now),
         raw=raw,
     )
 
 
-def parse_feed_page(body: Mapping[str, Any], *, source: str) -> tuple[list[Item], str | None]:
-    """A feed page: its posts (plus comments embedded under ``comments``) and ``paging.next``."""
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words (never the value: it may be long, or carry anything)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _refuse(report: Report | None, message: str, source: str) -> None:
+    """One bad entry: to ``report`` when there is one (the rest is read), else a ParseError."""
+    if report is None:
+        raise ParseError(message, source=source)
+    report(message)
+
+
+def _entries(
+    body: Mapping[str, Any], what: str, where: str, source: str, report: Report | None
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The objects of a Graph list's ``data`` and their places (from 1); anything else is refused."""
+    data = body.get("data", [])
+    if not isinstance(data, list):
+        _refuse(
+            report,
+            f"the data of {where} is {_kind(data)}, not a list of {what}s; none of it was read",
+            source,
+        )
+        return
+    for n, entry in enumerate(data, 1):
+        if isinstance(entry, Mapping):
+            yield n, entry
+        else:
+            _refuse(report, f"{what} {n} of {where} is {_kind(entry)}, not an object", source)
+
+
+def _parse_comments(
+    body: Mapping[str, Any],
+    post_id: str,
+    where: str,
+    source: str,
+    now: datetime | None,
+    report: Report | None,
+) -> list[Item]:
     items: list[Item] = []
-    for post in body.get("data") or []:
-        item = parse_post(post, source=source)
+    for n, comment in _entries(body, "comment", where, source, report):
+        try:
+            items.append(parse_comment(comment, post_id=post_id, source=source, now=now))
+        except ParseError as exc:
+            _refuse(report, f"comment {n} of {where}: {exc.message}", source)
+    return items
+
+
+def parse_feed_page(
+    body: Mapping[str, Any], *, source: str, now: datetime | None = None, report: Report | None = None
+) -> tuple[list[Item], str | None]:
+    """A feed page: its posts (plus comments embedded under ``comments``) and ``paging.next``. A bad
+    entry (not an object, no id) goes to ``report`` and the others are read; without one it raises."""
+    items: list[Item] = []
+    for n, post in _entries(body, "post", "the page", source, report):
+        try:
+            item = parse_post(post, source=source, now=now)
+        except ParseError as exc:
+            _refuse(report, f"post {n} of the page: {exc.message}", source)
+            continue
         items.append(item)
         embedded = post.get("comments")
         if isinstance(embedded, Mapping):
-            for comment in embedded.get("data") or []:
-                items.append(parse_comment(comment, post_id=item.external_id, source=source))
+            where = f"the comments embedded in post {item.external_id}"
+            items += _parse_comments(embedded, item.external_id, where, source, now, report)
     return items, next_url(body)
 
 
 def parse_comments_page(
-    body: Mapping[str, Any], *, post_id: str, source: str
+    body: Mapping[str, Any],
+    *,
+    post_id: str,
+    source: str,
+    now: datetime | None = None,
+    report: Report | None = None,
 ) -> tuple[list[Item], str | None]:
-    """A comments page of a post (or of a comment): its comments and ``paging.next``."""
-    items = [parse_comment(c, post_id=post_id, source=source) for c in body.get("data") or []]
-    return items, next_url(body)
+    """A comments page of a post (or of a comment): its comments and ``paging.next``; a bad entry as
+    in :func:`parse_feed_page`."""
+    return _parse_comments(body, post_id, "the page", source, now, report), next_url(body)
 
 
 def feed_window(ctx: CollectContext) -> tuple[datetime | None, datetime | None]:
@@ -217,7 +319,7 @@ def due_rechecks(
     due: list[tuple[datetime, str]] = []
     expired: list[str] = []
     for post_id, entry in checks.items():
-        created, checked = parse_time(entry.get("created")), parse_time(entry.get("checked"))
+        created, checked = _created(entry.get("created"), now), parse_time(entry.get("checked"))
         if created is None or checked is None:
             expired.append(post_id)
             continue
@@ -281,6 +383,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         source=opts.name,
         max_wait=float(option(ctx, "max_wait", 5.0) or 0.0),
     )
+    _forget_bad_cursor_times(ctx)
     run = _Run(
         newest=parse_time(ctx.state.get("newest_created")),
         comment_cutoff=ctx.now - timedelta(days=option(ctx, "comment_days", 7) or 0),
@@ -328,6 +431,46 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
+def _forget_bad_cursor_times(ctx: CollectContext) -> None:
+    """Drop cursor times that are no publication time: older versions stored a post's created_time as
+    it came, and a year-1 ``newest_created`` failed every later run (``newest - OVERLAP``)."""
+
+    def bad(value: Any) -> bool:
+        when = parse_time(value)
+        return when is not None and publication_time(when, ctx.now) is None
+
+    name = ctx.source.name
+    if bad(ctx.state.get("newest_created")):
+        log.warning(
+            "%s: the cursor's newest_created %s is no publication time; "
+            "ignored, the feed is read as on a first run",
+            name,
+            ctx.state.pop("newest_created"),
+        )
+    resume = ctx.state.get("resume")
+    # Only the times taken from posts: ``since`` is the window's start, which config may set before 1990.
+    if isinstance(resume, dict) and (bad(resume.get("until")) or bad(resume.get("newest"))):
+        log.warning(
+            "%s: the cursor's resume point (until %s, newest %s) is no publication time; "
+            "ignored, the window is read again from the top",
+            name,
+            resume.get("until"),
+            resume.get("newest"),
+        )
+        del ctx.state["resume"]
+
+
+def _report(ctx: CollectContext, error: CollectError) -> None:
+    """One problem of this run: the runner lists it and the run ends ``partial``."""
+    log.info("%s", error)  # reported with the run (`run` prints it once)
+    ctx.state.setdefault("_errors", []).append(str(error))
+
+
+def _page_report(ctx: CollectContext, pages: Pages) -> Report:
+    """The report of a bad entry of the page ``pages`` fetched last: a problem naming that page."""
+    return lambda message: _report(ctx, ParseError(message, source=ctx.source.name, url=pages.shown))
+
+
 def _feed_pass(
     ctx: CollectContext,
     graph: GraphClient,
@@ -342,10 +485,10 @@ def _feed_pass(
         params["since"] = int(since.timestamp())
     if until is not None:
         params["until"] = int(until.timestamp())
-    max_pages = option(ctx, "max_pages", None)
-    pages = graph.pages(feed_url, params, max_pages=int(max_pages) if max_pages else None)
+    pages = graph.pages(feed_url, params, max_pages=int(option(ctx, "max_pages", DEFAULT_MAX_PAGES)))
+    report = _page_report(ctx, pages)
     for body in pages:
-        items, _ = parse_feed_page(body, source=ctx.source.name)
+        items, _ = parse_feed_page(body, source=ctx.source.name, now=ctx.now, report=report)
         posts = [item for item in items if item.kind == "post"]
         yield from (item for item in items if run.fresh(item))
         for post in posts:
@@ -361,12 +504,11 @@ def _feed_pass(
                 run.oldest = created if run.oldest is None else min(run.oldest, created)
             # Every listed post gets its comments read: Graph gives comments no updated_time, so an
             # edited comment shows only by reading it again (the window keeps this to young posts).
-            refused = yield from _fresh_comments(graph, run, post.external_id, ctx.source.name)
+            refused = yield from _fresh_comments(ctx, graph, run, post.external_id)
             if refused is not None:
                 # One post whose comments Graph refuses (deleted meanwhile, an unsupported type):
                 # the run goes on and ends "partial", with this line in the runs table.
-                log.info("%s", refused)  # reported with the run (`run` prints it once)
-                ctx.state.setdefault("_errors", []).append(str(refused))
+                _report(ctx, refused)
             if (created is None or created >= run.comment_cutoff) and post.external_id not in run.young:
                 run.young.append(post.external_id)
             if created is not None:
@@ -375,6 +517,12 @@ def _feed_pass(
         # the server ignores ``since``.
         if since is not None and posts and all(p.published_at and p.published_at < since for p in posts):
             return False
+    if pages.capped:
+        log.warning(
+            "%s: stopped after %d feed pages (max_pages); older posts come in the next runs",
+            ctx.source.name,
+            pages.count,
+        )
     return pages.capped
 
 
@@ -395,7 +543,7 @@ def _recheck_pass(
     for post_id in expired:
         del checks[post_id]
     for post_id in due:
-        refused = yield from _fresh_comments(graph, run, post_id, ctx.source.name)
+        refused = yield from _fresh_comments(ctx, graph, run, post_id)
         if refused is not None:
             # Deleted since (Graph code 100) or otherwise refused: an old post, so no longer watched.
             log.warning(
@@ -412,14 +560,14 @@ def _recheck_pass(
 
 
 def _fresh_comments(
-    graph: GraphClient, run: _Run, post_id: str, source: str
+    ctx: CollectContext, graph: GraphClient, run: _Run, post_id: str
 ) -> Generator[Item, None, CollectError | None]:
     """Yield the post's comments and replies that this run has not yielded yet (all count as read);
     return the error when Graph refuses this one post's comments, else None. An error that ends the
     whole run (a failed fetch, throttling, the token, a permission) propagates: the state stays as it
     was and the next run reads this again."""
     try:
-        for comment in _comments(graph, post_id, run.comment_page_size, source):
+        for comment in _comments(ctx, graph, post_id, run.comment_page_size):
             run.comments += 1
             if run.fresh(comment):
                 yield comment
@@ -430,14 +578,30 @@ def _fresh_comments(
     return None
 
 
-def _comments(graph: GraphClient, post_id: str, page_size: int, source: str) -> Iterator[Item]:
+def _comment_pages(
+    ctx: CollectContext, graph: GraphClient, object_id: str, post_id: str, params: Mapping[str, Any]
+) -> Iterator[list[Item]]:
+    """The comments of a post (or a comment's replies) page by page, at most MAX_COMMENT_PAGES pages;
+    a bad entry and a list cut short are problems of the run."""
+    pages = graph.pages(graph.url(f"{object_id}/comments"), params, max_pages=MAX_COMMENT_PAGES)
+    report = _page_report(ctx, pages)
+    for body in pages:
+        yield parse_comments_page(body, post_id=post_id, source=ctx.source.name, now=ctx.now, report=report)[
+            0
+        ]
+    if pages.capped:
+        whose = f"post {post_id}" if object_id == post_id else f"comment {object_id} (post {post_id})"
+        message = f"comments of {whose}: stopped after {pages.count} pages; the rest was not read"
+        _report(ctx, CollectError(message, source=ctx.source.name, url=pages.shown))
+
+
+def _comments(ctx: CollectContext, graph: GraphClient, post_id: str, page_size: int) -> Iterator[Item]:
     """Every comment and reply of a post: the stream, then replies the stream did not include."""
     params = {"fields": COMMENT_FIELDS, "filter": "stream", "order": "chronological", "limit": page_size}
     seen: set[str] = set()
     replies_seen: dict[str, int] = {}
     parents: list[tuple[str, int]] = []
-    for body in graph.pages(graph.url(f"{post_id}/comments"), params):
-        items, _ = parse_comments_page(body, post_id=post_id, source=source)
+    for items in _comment_pages(ctx, graph, post_id, post_id, params):
         for item in items:
             seen.add(item.external_id)
             if item.parent != post_id and item.parent:
@@ -451,8 +615,7 @@ def _comments(graph: GraphClient, post_id: str, page_size: int, source: str) -> 
         if replies_seen.get(comment_id, 0) >= count:
             continue
         reply_params = {"fields": COMMENT_FIELDS, "order": "chronological", "limit": page_size}
-        for body in graph.pages(graph.url(f"{comment_id}/comments"), reply_params):
-            items, _ = parse_comments_page(body, post_id=post_id, source=source)
+        for items in _comment_pages(ctx, graph, comment_id, post_id, reply_params):
             for item in items:
                 if item.external_id in seen:
                     continue

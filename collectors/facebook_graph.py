@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,27 @@ TOKEN_SUBCODES = {  # what happened to the token, as "the page token in X ..." g
 }
 _VERSION = re.compile(r"^/v\d+(?:\.\d+)?(?=/|$)")
 _STRIPPED_PARAMS = frozenset({"access_token", "appsecret_proof"})
+# A wait a throttling header asks for beyond this (or NaN, inf, negative) is no estimate: unknown.
+LONGEST_KNOWN_WAIT = 7 * 24 * 3600.0
+
+
+def unreadable_json(exc: ValueError | RecursionError) -> str:
+    """Why a body is no JSON we can read, in words (never Python's own message)."""
+    if isinstance(exc, RecursionError):
+        return "the page's JSON is unreadable: nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the page's JSON is unreadable: malformed or cut off at line {exc.lineno} column {exc.colno}"
+    # json.loads raises a bare ValueError for a number of more digits than int() converts (4300)
+    return "the page's JSON is unreadable: a number too long to read"
+
+
+def _small_int(value: Any) -> int | None:
+    """A Graph error code as an int, or None (not a whole number, or too long to be a code)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdecimal() and len(value) <= 18 else None
 
 
 def next_url(body: Mapping[str, Any]) -> str | None:
@@ -75,15 +97,14 @@ class GraphError:
         """The Graph error in a body, or None when the body holds none."""
         try:
             body = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         error = body.get("error") if isinstance(body, Mapping) else None
         if not isinstance(error, Mapping):
             return None
-        code, sub = error.get("code"), error.get("error_subcode")
         return cls(
-            code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
-            subcode=int(sub) if isinstance(sub, int | str) and str(sub).isdigit() else None,
+            code=_small_int(error.get("code")),
+            subcode=_small_int(error.get("error_subcode")),
             message=str(error.get("message") or "no message"),
             transient=bool(error.get("is_transient")),
         )
@@ -95,7 +116,7 @@ def _usage_entries(headers: Mapping[str, str]) -> list[Mapping[str, Any]]:
     for name in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
         try:
             usage = json.loads(headers.get(name) or "null")
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if not isinstance(usage, Mapping):
             continue
@@ -109,26 +130,46 @@ def _usage_entries(headers: Mapping[str, str]) -> list[Mapping[str, Any]]:
     return entries
 
 
+def _plausible_wait(seconds: float | None) -> float | None:
+    """``seconds`` when it can be a wait (finite, 0 or more, at most a week); else None, unknown."""
+    if seconds is None or not math.isfinite(seconds) or not 0 <= seconds <= LONGEST_KNOWN_WAIT:
+        return None
+    return seconds
+
+
+def _number(value: Any) -> float | None:
+    """A usage header's number as a finite float (JSON lets NaN and Infinity through), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
 def throttle_seconds(headers: Mapping[str, str]) -> float | None:
-    """The wait the headers ask for: Retry-After, else the longest estimated_time_to_regain_access (minutes)."""
-    seconds = retry_after_seconds(headers.get("Retry-After"))
+    """The wait the headers ask for: Retry-After, else the longest estimated_time_to_regain_access
+    (minutes); None when they name none that can be a wait (NaN, inf, negative or beyond a week)."""
+    seconds = _plausible_wait(retry_after_seconds(headers.get("Retry-After")))
     if seconds is not None:
         return seconds
-    minutes = [
-        float(e["estimated_time_to_regain_access"])
+    waits = [
+        wait
         for e in _usage_entries(headers)
-        if isinstance(e.get("estimated_time_to_regain_access"), int | float)
+        if (minutes := _number(e.get("estimated_time_to_regain_access"))) is not None
+        and (wait := _plausible_wait(minutes * 60)) is not None
     ]
-    return max(minutes) * 60 if minutes else None
+    return max(waits) if waits else None
 
 
 def usage_percent(headers: Mapping[str, str]) -> float | None:
     """The highest call_count / total_time / total_cputime percentage in the usage headers."""
     values = [
-        float(e[key])
+        value
         for e in _usage_entries(headers)
         for key in ("call_count", "total_time", "total_cputime")
-        if isinstance(e.get(key), int | float)
+        if (value := _number(e.get(key))) is not None
     ]
     return max(values) if values else None
 
@@ -153,13 +194,17 @@ class GraphClient:
         """The absolute URL of a Graph path (``/123/feed``)."""
         return self.graph_url.rstrip("/") + "/" + path.lstrip("/")
 
+    def shown(self, url: str, params: Mapping[str, Any] | None = None) -> str:
+        """The URL as messages show it: the path and cursors; the long fields list would hide what to do."""
+        shown_params = {k: v for k, v in (params or {}).items() if k != "fields"}
+        return mask_secrets(url + ("?" + urlencode(shown_params) if shown_params else ""))
+
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """GET a Graph URL and return its JSON; raise the error a person can act on."""
         send = dict(params or {})
         headers = {"Authorization": f"Bearer {self.token}"}
         # The URL in messages: the path and cursors; the long fields list would hide what to do.
-        shown_params = {k: v for k, v in (params or {}).items() if k != "fields"}
-        shown = mask_secrets(url + ("?" + urlencode(shown_params) if shown_params else ""))
+        shown = self.shown(url, params)
         transient_attempt = throttle_attempt = 0
         while True:
             resp = self.http.get(
@@ -174,8 +219,8 @@ class GraphClient:
                 self._watch_usage(resp.headers)
                 try:
                     body = resp.json()
-                except ValueError as exc:
-                    raise ParseError(f"not JSON: {exc}", source=self.source, url=shown) from None
+                except (ValueError, RecursionError) as exc:
+                    raise ParseError(unreadable_json(exc), source=self.source, url=shown) from None
                 if not isinstance(body, dict):
                     raise ParseError("a Graph answer that is not an object", source=self.source, url=shown)
                 return body
@@ -194,13 +239,17 @@ class GraphClient:
                     status=resp.status,
                 )
             if code in THROTTLE_CODES or resp.status == 429:
-                wait = throttle_seconds(resp.headers)
-                if wait is None:
-                    wait = min(self.http.max_backoff, self.http.backoff * 2**throttle_attempt)
+                known = throttle_seconds(resp.headers)
+                backoff = min(self.http.max_backoff, self.http.backoff * 2**throttle_attempt)
+                wait = known if known is not None else backoff
                 if self.waited + wait > self.max_wait or throttle_attempt >= 8:
+                    # A wait the headers did not give (or gave as NaN, inf, a year) is not shown as one.
+                    if known is not None:
+                        when = f"access comes back in about {known:.0f} s, beyond the {self.max_wait:.0f} s"
+                    else:
+                        when = f"it did not say for how long, and waiting longer would pass the {self.max_wait:.0f} s"
                     raise Throttled(
-                        f"Graph API throttles this app (code {code}); access comes back in about {wait:.0f} s, "
-                        f"beyond the {self.max_wait:.0f} s this run may wait; the next run goes on",
+                        f"Graph API throttles this app (code {code}); {when} this run may wait; the next run goes on",
                         source=self.source,
                         url=shown,
                         status=resp.status,
@@ -264,14 +313,16 @@ class Pages:
     ) -> None:
         self.client, self.url, self.params, self.max_pages = client, url, params, max_pages
         self.capped = False  # True when max_pages stopped the list before its end
+        self.shown = client.shown(url, params)  # the page last fetched, for messages
+        self.count = 0  # pages fetched
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         url, params, client = self.url, self.params, self.client
         seen: set[str] = set()
-        count = 0
         while True:
             body = client.get(url, params)
-            count += 1
+            self.shown = client.shown(url, params)
+            self.count += 1
             yield body
             following = next_url(body)
             # Graph API: a short or empty page is not the last page; only a missing paging.next is.
@@ -284,7 +335,6 @@ class Pages:
                 )
                 return
             seen.add(url)
-            if self.max_pages is not None and count >= self.max_pages:
-                log.warning("%s: stopped after max_pages=%d pages", client.source, self.max_pages)
-                self.capped = True
+            if self.max_pages is not None and self.count >= self.max_pages:
+                self.capped = True  # the caller says what this means for its list
                 return

@@ -37,7 +37,7 @@ OPTIONAL = frozenset(
         "max_comment_rechecks",  # older posts whose comments one run may re-read (default 30)
         "page_size",  # posts per feed page (default 25)
         "comment_page_size",  # comments per page (default 100)
-        "max_pages",  # cap on feed pages per run (default: none)
+        "max_pages",  # cap on feed pages per run (default 200; the next runs go on down the feed)
         "max_wait",  # seconds one run may wait for throttling in total (default 5)
         "min_delay",  # seconds between two requests (default 0: Graph signals throttling itself)
     }
@@ -64,6 +64,9 @@ VALUES: dict[str, Expect] = {
 
 # Comments of posts that left the comment_days window: re-read daily up to 30 days, weekly up to 90.
 DEFAULT_COMMENT_RECHECK = ((30 * 24.0, 24.0), (90 * 24.0, 7 * 24.0))
+# Feed pages one run reads when max_pages is not set (5,000 posts at the default page size): a feed
+# whose paging.next never ends must not keep a run going for ever; a long feed comes in over several runs.
+DEFAULT_MAX_PAGES = 200
 
 
 def option(ctx: CollectContext, key: str, default: Any) -> Any:

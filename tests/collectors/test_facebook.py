@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -170,8 +171,10 @@ def test_post_round_trip_through_graph_time(message: str, seconds: int) -> None:
 
     created = datetime.fromtimestamp(seconds, UTC)
     post = {"id": "1_2", "message": message, "created_time": graph_time(created)}
-    item = facebook.parse_post(post, source="fb")
-    assert item.published_at == created
+    item = facebook.parse_post(post, source="fb", now=NOW)
+    # a publication time is from 1990 to a day after now; anything else is no date
+    publishable = datetime(1990, 1, 1, tzinfo=UTC) <= created <= NOW + timedelta(days=1)
+    assert item.published_at == (created if publishable else None)
     assert item.text == (message if message.strip() else "")
 
 
@@ -784,3 +787,54 @@ def test_comment_recheck_can_be_switched_off_and_a_bad_value_is_named(
     bad = Run(graph, comment_recheck="daily")()
     assert bad.error is not None and "comment_recheck must be a list" in str(bad.error)
     assert bad.items == []
+
+
+# -- cursors that older versions wrote -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"newest_created": "0001-01-01T00:00:00+00:00"},  # newest - OVERLAP overflowed: every run failed
+        {"newest_created": "9999-12-31T23:59:59+00:00"},  # stuck in the cursor for ever
+        {"resume": {"since": None, "until": "0001-01-01T00:00:00+00:00", "newest": None}},
+    ],
+)
+def test_a_cursor_time_that_is_no_publication_time_is_ignored_with_a_log_line(
+    graph: str, caplog: pytest.LogCaptureFixture, state: dict[str, Any]
+) -> None:
+    caplog.set_level(logging.WARNING)
+    run = Run(graph, state=dict(state))()
+    assert run.error is None
+    assert len(run.items) == VISIBLE_POSTS + COMMENTS  # the feed read as on a first run
+    assert run.state["newest_created"] == "2026-11-24T04:15:00+00:00" and "resume" not in run.state
+    assert "is no publication time; ignored" in caplog.text
+
+
+def test_cli_bad_entries_and_a_year_1_post_end_partial_and_the_next_run_works(
+    httpserver: Any, tmp_path: Path
+) -> None:
+    feed = f"/v25.0/{PAGE}/feed"
+    year_1 = {"id": f"{PAGE}_1", "message": "Пост без даты", "created_time": "0001-01-01T00:00:00+0000"}
+    no_id = {"message": "Пост без id", "created_time": "2026-11-24T09:00:00+0000"}
+    fine = {"id": f"{PAGE}_3", "message": "Обычный пост", "created_time": "2026-11-24T09:00:00+0000"}
+    httpserver.expect_request(feed).respond_with_json({"data": [year_1, None, no_id, fine]})
+    comment = {"id": f"{PAGE}_3_1", "message": "Комментарий", "created_time": "2026-11-24T10:00:00+0000"}
+    httpserver.expect_request(f"/v25.0/{PAGE}_3/comments").respond_with_json({"data": [comment]})
+    httpserver.expect_request(re.compile(r".*/comments")).respond_with_json({"data": []})
+    cli = Cli(tmp_path, httpserver.url_for("/").rstrip("/"))
+    for _ in range(2):
+        code, out, err = cli.run()
+        assert code == 0 and "dept-fb: partial - fetched 3" in out and "2 skipped with errors" in out
+        assert f"skipped: source dept-fb: {httpserver.url_for(feed)}?limit=3" in err
+        assert "post 2 of the page is null, not an object" in err
+        assert "post 3 of the page: a post without an id" in err
+        assert "Traceback" not in err + out
+    assert cli.query("SELECT status, problems FROM runs ORDER BY run_id") == [("partial", 2), ("partial", 2)]
+    assert cli.query("SELECT external_id, published_at IS NULL FROM items ORDER BY 1") == [
+        (f"{PAGE}_1", True),
+        (f"{PAGE}_3", False),
+        (f"{PAGE}_3_1", False),
+    ]
+    (state,) = cli.query("SELECT state FROM source_state")[0]
+    assert json.loads(state)["newest_created"] == "2026-11-24T09:00:00+00:00"
