@@ -345,6 +345,15 @@ class HttpClient:
             current = target
         final_url = current
         if resp.status_code == 304:
+            if not {"If-None-Match", "If-Modified-Since"} & send.keys():
+                # Nothing was asked conditionally: "unchanged" since when? Taken as such, the page
+                # would never be read.
+                raise FetchError(
+                    "answered 304 Not Modified to a request that named no earlier version",
+                    source=self.source,
+                    url=shown,
+                    status=304,
+                )
             self.stats.not_modified += 1
             return Response(final_url, 304, resp.headers, b"", not_modified=True)
         if raise_for_status and resp.status_code >= 400:

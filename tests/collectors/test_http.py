@@ -425,3 +425,12 @@ def test_robots_txt_is_read_no_further_than_its_cap(httpserver: HTTPServer) -> N
     assert http.get(httpserver.url_for("/late/page")).text == "ok"  # the rule past the cap is not read
     (kept,) = [v for k, v in validators.items() if k.startswith("robots:")]
     assert len(kept["body"]) == 512_000
+
+
+def test_a_304_to_a_request_that_was_not_conditional_is_an_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("", status=304)
+    http, _ = client()
+    with pytest.raises(
+        FetchError, match="answered 304 Not Modified to a request that named no earlier version"
+    ):
+        http.get(httpserver.url_for("/feed"), conditional=True)  # nothing known of it yet
