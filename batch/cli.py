@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -160,14 +162,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("no sources to collect", path=str(config.path))
     from store.db import holding
 
-    with holding(db):
-        started = time.monotonic()
-        results = run_batch(config, db, args.source)
-        for run in results:
-            print_run(run)
-        print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
-        if not args.no_classify:
-            _classify(db, config)
+    stop = threading.Event()
+    signals: list[int] = []
+
+    def ask_to_stop(signum: int, _frame: Any) -> None:
+        if stop.is_set():  # asked twice: stop now, as Python would have
+            raise KeyboardInterrupt
+        signals.append(signum)
+        stop.set()
+        log.warning(
+            "%s: stopping after the runs going on (asked again: at once)", signal.Signals(signum).name
+        )
+
+    # Without this, SIGTERM (systemd, a cron timeout) ended the process where it stood and its runs
+    # stayed 'running' until the next run closed them.
+    previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with holding(db):
+            started = time.monotonic()
+            results = run_batch(config, db, args.source, should_stop=stop.is_set)
+            for run in results:
+                print_run(run)
+            print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
+            if stop.is_set():
+                print(
+                    "stopped on request: the runs going on ended 'aborted', the others did not start",
+                    file=sys.stderr,
+                )
+                return 128 + signals[0]
+            if not args.no_classify:
+                _classify(db, config)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     failed = [r.source for r in results if r.status in FAILED_STATUSES]
     if failed:
         print(f"{len(failed)} of {len(results)} sources failed: {', '.join(failed)}", file=sys.stderr)

@@ -239,9 +239,16 @@ def _finish(
 
 
 def run_batch(
-    config: Config, db_path: Path, names: list[str] | None = None, *, now: datetime | None = None
+    config: Config,
+    db_path: Path,
+    names: list[str] | None = None,
+    *,
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[runlog.RunRecord]:
-    """Run the selected sources (all collected ones by default) one after another."""
+    """Run the selected sources (all collected ones by default), several at once. Once ``should_stop``
+    says so, the runs going on end 'aborted' at their next item and no other source starts."""
+    stopped = should_stop or (lambda: False)
     sources = config.collected()
     if names:
         by_name = {s.name: s for s in config.sources}
@@ -255,13 +262,21 @@ def run_batch(
                 f"source {', '.join(not_collected)} is filled by `import`, not by `run`",
                 path=str(config.path),
             )
+
+    def one(source: SourceConfig) -> runlog.RunRecord | None:
+        if stopped():
+            return None  # not started: nothing to abort
+        return run_source(source, config, db_path, now=now, should_stop=should_stop)
+
     workers = max(1, int(config.settings.get("max_parallel_sources", 4)))
     if workers == 1 or len(sources) < 2:
-        return [run_source(source, config, db_path, now=now) for source in sources]
-    # Sources wait on the network, not on the CPU: fetch several at once. The shared host pacer keeps
-    # each host's delay, and store.db serialises the short write transactions.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="source") as pool:
-        return list(pool.map(lambda s: run_source(s, config, db_path, now=now), sources))
+        runs = [one(source) for source in sources]
+    else:
+        # Sources wait on the network, not on the CPU: fetch several at once. The shared host pacer
+        # keeps each host's delay, and store.db serialises the short write transactions.
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="source") as pool:
+            runs = list(pool.map(one, sources))
+    return [run for run in runs if run is not None]
 
 
 def phone_salt(db_path: Path, config: Config) -> str:

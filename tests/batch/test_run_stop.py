@@ -1,0 +1,102 @@
+"""`run` asked to stop (SIGTERM, Ctrl-C): the runs going on end 'aborted', no other source starts."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FEED = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+    + "".join(
+        f"<item><guid>e{n}</guid><title>Яма на дороге {n}</title><description>Текст {n}</description></item>"
+        for n in range(5)
+    )
+    + "</channel></rss>"
+).encode()
+
+
+class SlowFeed(http.server.BaseHTTPRequestHandler):
+    """A feed whose body takes about two seconds to arrive; robots.txt is missing."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(FEED)))
+        self.end_headers()
+        for start in range(0, len(FEED), len(FEED) // 20 + 1):
+            self.wfile.write(FEED[start : start + len(FEED) // 20 + 1])
+            self.wfile.flush()
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowFeed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_asked_to_stop_ends_its_runs_aborted_and_starts_no_other(
+    tmp_path: Path, slow_server: str, sig: signal.Signals
+) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[settings]\nmax_parallel_sources = 1\nmin_delay = 0\n"
+        + "".join(
+            f'[[sources]]\nname = "feed-{n}"\nkind = "rss"\nurl = "{slow_server}/feed{n}.xml"\n'
+            for n in (1, 2)
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "pipeline.py"), "run", "--config", str(config), "--db", str(db)],
+        cwd=ROOT,
+        env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _running(db):
+        time.sleep(0.1)  # the first source's run has started
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, out + err
+    assert "stopped on request: the runs going on ended 'aborted', the others did not start" in err
+    assert "Traceback" not in err
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT source, status FROM runs ORDER BY run_id").fetchall()
+    assert runs == [("feed-1", "aborted")]  # it was left 'running' before; feed-2 never started
+
+
+def _running(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return bool(con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchall()[0][0])
+    except duckdb.Error:  # the writer holds the file
+        return False
