@@ -318,6 +318,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
         )
     count = 0
     offset = 0  # lines before the reader's start: past a row whose quote never closed, it starts again
+    total: int | None = None  # lines in the file, counted when a row runs on to the end
     while True:
         line = offset + reader.line_num + 1
         try:
@@ -332,7 +333,9 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
         if len(values) != len(header):
             message = f"{len(values)} fields where the header has {len(header)}"
             end = offset + reader.line_num
-            if end > line and end == sum(1 for _ in io.StringIO(text, newline="")):
+            if end > line and total is None:
+                total = sum(1 for _ in io.StringIO(text, newline=""))  # once: quotes may run away often
+            if end > line and end == total:
                 # A quote opened in a field and never closed swallows the lines after it into that field,
                 # to the end of the file. Leave this row out and read the following lines again as rows.
                 message += (
