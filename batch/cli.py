@@ -138,7 +138,7 @@ def print_run(run: Any) -> None:
     head = f"{run.source}: {run.status}"
     counts = f"fetched {run.fetched}, new {run.new}, updated {run.updated}"
     if run.problems:
-        counts += f", {run.problems} skipped with errors"
+        counts += f", {run.problems} with problems (listed below)"
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
     line = f"{head} - {counts} ({run.requests} requests, {seconds:.1f} s)"
     if run.error:
@@ -146,7 +146,7 @@ def print_run(run: Any) -> None:
     print(line, file=sys.stderr if run.status in FAILED_STATUSES else sys.stdout)
     problems = run.problem_messages
     for message in problems[:MAX_PROBLEMS_SHOWN]:
-        print(f"  skipped: {message}", file=sys.stderr)
+        print(f"  problem: {message}", file=sys.stderr)
     if len(problems) > MAX_PROBLEMS_SHOWN:
         print(
             f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more (--debug lists every one)", file=sys.stderr

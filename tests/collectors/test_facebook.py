@@ -825,8 +825,8 @@ def test_cli_bad_entries_and_a_year_1_post_end_partial_and_the_next_run_works(
     cli = Cli(tmp_path, httpserver.url_for("/").rstrip("/"))
     for _ in range(2):
         code, out, err = cli.run()
-        assert code == 0 and "dept-fb: partial - fetched 3" in out and "2 skipped with errors" in out
-        assert f"skipped: source dept-fb: {httpserver.url_for(feed)}?limit=3" in err
+        assert code == 0 and "dept-fb: partial - fetched 3" in out and "2 with problems (listed below)" in out
+        assert f"problem: source dept-fb: {httpserver.url_for(feed)}?limit=3" in err
         assert "post 2 of the page is null, not an object" in err
         assert "post 3 of the page: a post without an id" in err
         assert "Traceback" not in err + out

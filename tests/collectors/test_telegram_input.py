@@ -179,7 +179,7 @@ def test_cli_run_with_bad_numbers_ends_partial_and_stores_the_rest(
     assert all("Traceback" not in r.stderr for r in results)
     assert "tg-qala: partial - fetched 1, new 1" in results[0].stdout
     assert (
-        f"skipped: source tg-qala: {httpserver.url_for(f'/s/{CHANNEL}')}: message '{CHANNEL}/²'"
+        f"problem: source tg-qala: {httpserver.url_for(f'/s/{CHANNEL}')}: message '{CHANNEL}/²'"
         in results[0].stderr
     )
     con = duckdb.connect(str(db), read_only=True)
