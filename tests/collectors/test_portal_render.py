@@ -242,7 +242,7 @@ def test_a_missing_browser_is_one_error_and_the_articles_are_still_stored(
     result = cli_run(tmp_path, httpserver, env={"MONITOR_CHROMIUM": str(missing)})
     assert result.returncode == 0, result.stderr
     assert "vestnik: partial" in result.stdout
-    problems = [line for line in result.stderr.splitlines() if "skipped:" in line]
+    problems = [line for line in result.stderr.splitlines() if "problem:" in line]
     assert len(problems) == 1, result.stderr  # once per run, not once per article
     line = problems[0]
     first = httpserver.url_for(ARTICLES[1][0])
