@@ -7,11 +7,13 @@ pending, so the next batch sends them. Secrets (the webhook URL, the SMTP passwo
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
 import smtplib
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from collectors.http_failures import connection_failure
 from config.sources import tls_mode
 from ops.health import SourceHealth, sources_needing_attention
 from store.db import writer
@@ -298,14 +301,6 @@ class DeliveryError(Exception):
     """A channel could not deliver; the message is already free of secrets."""
 
 
-def _redact(text: str, url: str) -> str:
-    parts = urlsplit(url)
-    for part in (url, parts.path + ("?" + parts.query if parts.query else ""), parts.query):
-        if part and part != "/":
-            text = text.replace(part, "<hidden>")
-    return text
-
-
 def webhook_url(alerts: dict[str, Any]) -> str:
     """The webhook URL: from the variable named by webhook_url_env, else webhook_url."""
     env_name = alerts.get("webhook_url_env")
@@ -324,14 +319,31 @@ def send_webhook(alerts: dict[str, Any], digest: Digest) -> None:
 
     url = webhook_url(alerts)
     body = json.dumps(digest.payload(int(alerts.get("max_items", 50))), ensure_ascii=False).encode("utf-8")
+    where = f"webhook at {urlsplit(url).hostname}"
     try:
+        # Not a redirect: requests would turn the POST into a GET without the digest (a 302 answered
+        # 200 and the digest counted as sent), or post it to whatever host a 307 names. Nor the
+        # answer's body, which is not needed and could be gigabytes.
         resp = requests.post(
-            url, data=body, headers={"Content-Type": "application/json; charset=utf-8"}, timeout=15
+            url,
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            timeout=15,
+            allow_redirects=False,
+            stream=True,
         )
+        resp.close()
     except requests.RequestException as exc:
-        raise DeliveryError(f"webhook at {urlsplit(url).hostname}: {_redact(str(exc), url)}") from None
+        # In words, never the exception's text: it quotes the URL, percent-encoded where the
+        # configured one is not, so no redaction of the configured form would catch a token in it.
+        raise DeliveryError(f"{where}: {connection_failure(exc)}") from None
+    if resp.is_redirect:
+        raise DeliveryError(
+            f"{where} answered HTTP {resp.status_code}, a redirect; not followed: "
+            "set webhook_url to the address it redirects to"
+        )
     if not 200 <= resp.status_code < 300:
-        raise DeliveryError(f"webhook at {urlsplit(url).hostname} answered HTTP {resp.status_code}")
+        raise DeliveryError(f"{where} answered HTTP {resp.status_code}")
 
 
 # smtp_tls mode -> default port: 587 submission (STARTTLS), 465 SMTPS (implicit TLS), 25 plain SMTP
@@ -420,14 +432,50 @@ def send_email(alerts: dict[str, Any], digest: Digest) -> None:
             f"{where}: certificate verification failed ({exc.verify_message}); {hint}"
         ) from None
     except (OSError, smtplib.SMTPException) as exc:
-        detail = str(exc).replace(password, "***") if password else str(exc)
+        detail = _without_password(str(exc), str(alerts.get("smtp_user", "")), password)
         hint = ""
         if mode == "ssl" and isinstance(exc, ssl.SSLError):
             hint = " (smtp_tls = ssl expects implicit TLS, usually port 465; port 587 speaks STARTTLS)"
         raise DeliveryError(f"{where}: {type(exc).__name__}: {detail}{hint}") from None
 
 
+def _without_password(text: str, user: str, password: str | None) -> str:
+    """``text`` without the password, plain or as AUTH PLAIN or LOGIN carry it (base64), which a
+    server's error may echo."""
+    if not password:
+        return text
+    for secret in (
+        password,
+        base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
+        base64.b64encode(password.encode()).decode(),
+    ):
+        text = text.replace(secret, "***")
+    return text
+
+
 SENDERS = {"webhook": send_webhook, "email": send_email}
+SEND_SECONDS = 120.0  # a channel that has not delivered by then is given up for this batch
+
+
+def _send_within(channel: str, alerts: dict[str, Any], digest: Digest) -> None:
+    """SENDERS[channel], given up after SEND_SECONDS: the timeouts bound each wait for data, not the
+    whole exchange, and a server that answers a byte every ten seconds held the batch, and every
+    source's next job behind it, for ever. The sender's thread is left to end on its own."""
+    failure: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            SENDERS[channel](alerts, digest)
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+
+    worker = threading.Thread(target=send, name=f"alert-{channel}", daemon=True)
+    worker.start()
+    worker.join(SEND_SECONDS)
+    if worker.is_alive():
+        raise DeliveryError(f"{channel}: no answer within {SEND_SECONDS:.0f} s; given up for this batch")
+    if failure:
+        raise failure[0]
 
 
 @dataclass(slots=True)
@@ -456,7 +504,7 @@ def deliver(
             continue
         channel = digest.channel
         try:
-            SENDERS[channel](alerts, digest)
+            _send_within(channel, alerts, digest)
         except Exception as exc:  # a failed delivery (or a bug in one) must not stop the scheduler
             report.failed[channel] = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
             log.error(

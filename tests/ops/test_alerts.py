@@ -270,3 +270,116 @@ def test_an_item_a_reviewer_decided_before_its_digest_is_not_announced(tmp_path:
     (item,) = [i for i in payload["items"] if i["external_id"] == f"city-{sorted(FLAGGED - set(decided))[0]}"]
     post = next(p for p in POSTS if f"city-{p['id']}" == item["external_id"])
     assert item["text"].startswith(post["text"][:40])  # the text is the item's, through the second query
+
+
+class _Hook:
+    """A webhook receiver that answers each POST with ``status`` (and ``headers``) after ``delay`` s."""
+
+    def __init__(self, status: int = 200, headers: dict[str, str] | None = None, delay: float = 0.0) -> None:
+        import http.server
+        import threading
+        import time
+
+        hook = self
+        self.posts: list[bytes] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                hook.posts.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                time.sleep(delay)
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST  # a POST redirected by requests would arrive as a GET
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook/T0K3N"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _flagged_db(tmp_path: Path) -> Path:
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        collect_and_classify(config_for(server, {}), db)
+    return db
+
+
+def _sent(db: Path) -> int:
+    with reader(db) as con:
+        return con.execute("SELECT count(*) FROM alerts_sent").fetchall()[0][0]
+
+
+def test_a_webhook_that_redirects_is_a_failure_and_the_digest_waits(tmp_path: Path) -> None:
+    db = _flagged_db(tmp_path)
+    elsewhere = _Hook()
+    redirecting = _Hook(status=302, headers={"Location": elsewhere.url})
+    try:
+        report = deliver(db, {"webhook_url": redirecting.url}, batch="b1")
+    finally:
+        redirecting.close()
+        elsewhere.close()
+    # requests turned the POST into a GET without the digest, answered 200: the digest counted as sent
+    assert report.failed == {
+        "webhook": "webhook at 127.0.0.1 answered HTTP 302, a redirect; not followed: "
+        "set webhook_url to the address it redirects to"
+    }
+    assert elsewhere.posts == [] and _sent(db) == 0
+
+
+def test_a_webhook_that_does_not_answer_in_time_is_given_up_for_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from ops import alerts
+
+    db = _flagged_db(tmp_path)
+    monkeypatch.setattr(alerts, "SEND_SECONDS", 1.0)
+    slow = _Hook(delay=4.0)
+    try:
+        started = time.monotonic()
+        report = deliver(db, {"webhook_url": slow.url}, batch="b1")
+        took = time.monotonic() - started
+    finally:
+        slow.close()
+    assert report.failed == {"webhook": "webhook: no answer within 1 s; given up for this batch"}
+    assert took < 3 and _sent(db) == 0
+
+
+def test_a_webhook_address_the_client_percent_encodes_stays_out_of_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from opskit import free_port
+
+    db = _flagged_db(tmp_path)
+    dead = f"http://127.0.0.1:{free_port()}/hook/SECRET TOKEN|Ж?key=abc 123"
+    with caplog.at_level(logging.INFO):
+        report = deliver(db, {"webhook_url": dead}, batch="b1")
+    assert report.failed == {
+        "webhook": "webhook at 127.0.0.1: connection refused (nothing listens on that port)"
+    }
+    assert "SECRET" not in caplog.text and "abc" not in caplog.text
+
+
+def test_the_smtp_password_is_masked_in_its_base64_forms_too() -> None:
+    import base64
+
+    from ops.alerts import _without_password
+
+    plain = base64.b64encode(b"\0mon\0Pw-SECRET-789").decode()
+    alone = base64.b64encode(b"Pw-SECRET-789").decode()
+    text = f"(535, b'AUTH PLAIN {plain} refused'); LOGIN {alone}; Pw-SECRET-789"
+    assert (
+        _without_password(text, "mon", "Pw-SECRET-789") == "(535, b'AUTH PLAIN *** refused'); LOGIN ***; ***"
+    )
