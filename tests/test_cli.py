@@ -126,7 +126,9 @@ def test_import_prints_each_bad_line_once(tmp_path: Path) -> None:
     db = tmp_path / "d.duckdb"
     result = run_cli("import", "jsonl", str(path), "--source", "x", "--db", str(db), "--no-classify")
     assert result.returncode == 1
-    assert result.stdout.startswith("x: partial - fetched 1, new 1, updated 0, 25 with problems (listed below)")
+    assert result.stdout.startswith(
+        "x: partial - fetched 1, new 1, updated 0, 25 with problems (listed below)"
+    )
     shown = [
         f"  problem: {path}:{n}: source x: not JSON: Expecting property name enclosed in double quotes at column 2"
         for n in range(2, 22)
