@@ -27,6 +27,7 @@ import duckdb
 
 from collectors.http_failures import connection_failure
 from config.sources import tls_mode
+from errors import StoreError
 from ops.health import SourceHealth, sources_needing_attention
 from store.db import writer
 
@@ -466,6 +467,8 @@ def _without_password(text: str, user: str, password: str | None) -> str:
 
 
 SENDERS = {"webhook": send_webhook, "email": send_email}
+# Database -> (channel, keys) delivered but not recorded yet (the write was refused); see deliver().
+_UNRECORDED: dict[str, list[tuple[str, list[str]]]] = {}
 SEND_SECONDS = 120.0  # a channel that has not delivered by then is given up for this batch
 
 
@@ -508,7 +511,10 @@ def deliver(
     wanted = channels(alerts)
     if not wanted:
         return report
+    unrecorded = _UNRECORDED.pop(str(db_path), [])
     with writer(db_path) as con:  # one short open to read every channel's digest
+        for channel, keys in unrecorded:  # delivered by an earlier batch: recorded before anything is built
+            mark_sent(con, channel, keys)
         digests = [build_digest(con, channel, alerts, batch, silent_hours) for channel in wanted]
     delivered: list[Digest] = []
     for digest in digests:
@@ -542,7 +548,14 @@ def deliver(
             },
         )
     if delivered:
-        with writer(db_path) as con:  # and one to remember what went out
-            for digest in delivered:
-                mark_sent(con, digest.channel, digest.keys())
+        try:
+            with writer(db_path) as con:  # and one to remember what went out
+                for digest in delivered:
+                    mark_sent(con, digest.channel, digest.keys())
+        except StoreError as exc:
+            # Delivered, but an analyst (or a full disk) kept the record from being written: kept in
+            # this process and written by the next batch before it builds anything, or the same digest
+            # would go out again.
+            _UNRECORDED.setdefault(str(db_path), []).extend((d.channel, d.keys()) for d in delivered)
+            log.warning("alert digests delivered but not yet recorded (%s); the next batch records them", exc)
     return report

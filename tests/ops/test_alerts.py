@@ -383,3 +383,33 @@ def test_the_smtp_password_is_masked_in_its_base64_forms_too() -> None:
     assert (
         _without_password(text, "mon", "Pw-SECRET-789") == "(535, b'AUTH PLAIN *** refused'); LOGIN ***; ***"
     )
+
+
+def test_a_digest_delivered_while_the_database_refused_its_record_is_not_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from errors import StoreLocked
+    from ops import alerts
+
+    db = _flagged_db(tmp_path)
+    hook = _Hook()
+    record = alerts.mark_sent
+    calls = {"n": 0}
+
+    def locked_once(con: Any, channel: str, keys: list[str]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:  # an analyst holds the database past the write's wait
+            raise StoreLocked("another process holds the database lock (waited 30 s)")
+        record(con, channel, keys)
+
+    monkeypatch.setattr(alerts, "mark_sent", locked_once)
+    try:
+        with caplog.at_level(logging.WARNING):
+            first = alerts.deliver(db, {"webhook_url": hook.url}, batch="b1")
+        assert first.sent == {"webhook": 12} and _sent(db) == 0
+        assert "delivered but not yet recorded" in caplog.text
+        second = alerts.deliver(db, {"webhook_url": hook.url}, batch="b2")
+    finally:
+        hook.close()
+    assert second.sent == {} and len(hook.posts) == 1  # it went out twice before
+    assert _sent(db) == 12
