@@ -125,6 +125,33 @@ ALERT_KEYS = frozenset(
     }
 )
 
+ALERT_LABELS = ("corruption", "infrastructure")
+# What the [alerts] keys must be: a wrong type crashed every batch's alert stage, and labels given as
+# a string or misspelt silenced every item alert without a word.
+ALERT_VALUES: dict[str, Expect | CronLine] = {
+    # above 1, no item is alerted (source incidents only)
+    "min_score": Expect("a number, 0 or more", lambda v: is_number(v) and v >= 0),
+    "labels": Expect(
+        f"a list of labels among {', '.join(ALERT_LABELS)}",
+        lambda v: isinstance(v, list) and all(label in ALERT_LABELS for label in v),
+    ),
+    "failures": WHOLE_ABOVE_0,
+    "max_items": WHOLE_ABOVE_0,
+    "webhook_url": HTTP_URL,
+    "webhook_url_env": TEXT,
+    "smtp_host": TEXT,
+    "smtp_port": Expect("a port number from 1 to 65535", lambda v: is_whole(v) and 1 <= v <= 65535),
+    "smtp_user": TEXT,
+    "smtp_password_env": TEXT,
+    "smtp_ca_file": TEXT,
+    "mail_from": TEXT,
+    "mail_to": Expect(
+        "an address, or a list of addresses",
+        lambda v: (isinstance(v, str) and bool(v.strip()))
+        or (isinstance(v, list) and bool(v) and all(isinstance(a, str) and a.strip() for a in v)),
+    ),
+}
+
 
 @dataclass(slots=True)
 class Config:
@@ -159,11 +186,14 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror}", path=str(path)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # A byte-order mark (Notepad writes one) is not TOML, but says nothing wrong about the file.
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise ConfigError("config file is not UTF-8", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
+    except RecursionError:
+        raise ConfigError("not valid TOML for this program: nested too deeply", path=str(path)) from None
     return parse_config(data, path)
 
 
@@ -222,6 +252,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     _check_values(settings, SETTINGS_VALUES, where, prefix="[settings] ")
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
+    _check_values(alerts, ALERT_VALUES, where, prefix="[alerts] ")
     try:
         tls_mode(alerts)  # a wrong TLS setting is said now, not by every batch's failed e-mail
     except ValueError as exc:

@@ -79,6 +79,23 @@ schedule = "*/2 * * * * *"
         ("[sources]\nname = 1\n", "array of tables"),
         ("[[sources]\nname = ", "not valid TOML"),
         ("[extra]\n", "unknown top-level key(s) extra"),
+        # [alerts] values: each was a traceback in every batch, or silenced the item alerts
+        ('[alerts]\nmin_score = "high"\n', "[alerts] min_score must be a number, 0 or more, got 'high'"),
+        ('[alerts]\nfailures = "three"\n', "[alerts] failures must be a whole number above 0, got 'three'"),
+        ('[alerts]\nmax_items = "lots"\n', "[alerts] max_items must be a whole number above 0, got 'lots'"),
+        (
+            '[alerts]\nlabels = "corruption"\n',
+            "[alerts] labels must be a list of labels among corruption, infrastructure, got 'corruption'",
+        ),
+        ('[alerts]\nlabels = ["coruption"]\n', "[alerts] labels must be a list of labels among"),
+        ("[alerts]\nmail_to = 5\n", "[alerts] mail_to must be an address, or a list of addresses, got 5"),
+        (
+            '[alerts]\nwebhook_url = "ftp://x/hook"\n',
+            "[alerts] webhook_url must be an http:// or https:// URL",
+        ),
+        ("[alerts]\nsmtp_port = 0\n", "[alerts] smtp_port must be a port number from 1 to 65535, got 0"),
+        # nested deeper than Python's recursion: a RecursionError traceback before
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML for this program: nested too deeply"),
         (
             '[alerts]\nsmtp_tls = "tls"\n',
             '[alerts] smtp_tls must be "starttls", "ssl" or "none", not \'tls\'',
@@ -672,3 +689,9 @@ def test_cron_weekday_out_of_range(tmp_path: Path) -> None:
 def test_mail_settings_that_send_no_password_in_clear_are_accepted(tmp_path: Path, alerts: str) -> None:
     config = load_config(write(tmp_path, "[alerts]\n" + alerts))
     assert config.alerts["smtp_host"]
+
+
+def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes(("\ufeff" + RSS).encode("utf-8"))  # as Notepad saves UTF-8
+    assert [s.name for s in load_config(path).sources] == ["city-rss"]

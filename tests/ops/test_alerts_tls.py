@@ -322,7 +322,7 @@ def test_certificate_from_another_ca_fails_without_leaking_the_password(
 ) -> None:
     db = tmp_path / "m.duckdb"
     with FeedServer() as feeds:
-        alerts = collect_flagged(feeds, db, mail_settings(0, smtp_tls="starttls", smtp_ca_file=str(pki.ca)))
+        alerts = collect_flagged(feeds, db, mail_settings(1, smtp_tls="starttls", smtp_ca_file=str(pki.ca)))
     with SmtpServer("starttls", pki.other_ca) as smtp, WireTap(smtp.port) as tap:
         with caplog.at_level(logging.DEBUG):
             failed = deliver(db, {**alerts, "smtp_port": tap.port}, batch="b1")
