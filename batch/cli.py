@@ -236,10 +236,21 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """`status`: the health of every source."""
+    import duckdb
+
     from batch.status import print_status
+    from errors import StoreError
 
     config, db = resolve(args, config_required=False)
-    return print_status(config, db, last_runs=args.runs)
+    try:
+        return print_status(config, db, last_runs=args.runs)
+    except duckdb.Error as exc:  # another program's DuckDB file, one cut short, one from before migrations
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(
+            f"cannot read the monitor's tables ({first}): is this a database of this monitor? One of an "
+            "older version is brought up to date by any command that writes to it, such as `pipeline.py run`",
+            path=str(db),
+        ) from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -85,3 +85,19 @@ def test_a_model_that_cannot_be_loaded_is_said_in_status(
     out = capsys.readouterr().out
     assert "classifier: cannot be loaded, new items wait unclassified: " in out
     assert "model file not found" in out and "missing.npz" in out
+
+
+def test_status_on_a_duckdb_file_of_another_program_is_one_error(tmp_path: Path) -> None:
+    import duckdb
+    from testutil import run_cli
+
+    foreign = tmp_path / "other.duckdb"
+    with duckdb.connect(str(foreign)) as con:
+        con.execute("CREATE TABLE measurements (x INTEGER)")
+    done = run_cli("status", "--db", str(foreign))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: {foreign}: cannot read the monitor's tables (Catalog Error: Table with name runs does not "
+        "exist!): is this a database of this monitor? One of an older version is brought up to date by any "
+        "command that writes to it, such as `pipeline.py run`"
+    ]  # a traceback before
