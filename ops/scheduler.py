@@ -494,9 +494,14 @@ def write_snapshot(
     files now hold (``unchanged_since`` when they were left as they were). Raises SnapshotError,
     naming the folder and the system's reason, when the folder cannot be written."""
     started = time.monotonic()
+    # Files someone deleted (or a folder emptied) are written again whatever the fingerprint says: the
+    # item tables would otherwise stay missing until the next change of an item.
+    missing = any(not (folder / f"{table}.parquet").exists() for table in SNAPSHOT_TABLES)
     with writer(db_path) as con:
-        fingerprint = tuple(con.execute(ITEMS_FINGERPRINT).fetchall()[0]) if items else unchanged_since
-        tables = RUN_TABLES if fingerprint == unchanged_since else SNAPSHOT_TABLES
+        fingerprint = (
+            tuple(con.execute(ITEMS_FINGERPRINT).fetchall()[0]) if items or missing else unchanged_since
+        )
+        tables = RUN_TABLES if fingerprint == unchanged_since and not missing else SNAPSHOT_TABLES
         for table in tables:
             _export(con, table, folder)
     log.info(

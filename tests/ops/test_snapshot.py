@@ -285,3 +285,19 @@ def test_the_main_loop_retries_a_snapshot_that_failed_once_a_minute(
     assert parquet_rows(snap, "items") == db_rows(db, "items") == 18
     for table in TABLES:
         assert parquet_rows(snap, table) == db_rows(db, table), table
+
+
+def test_snapshot_files_someone_deleted_are_written_again_by_the_next_batch(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    snap = tmp_path / "snapshot"
+    with FeedServer() as server:
+        config = make_config(server, {"alpha": "/full/alpha.xml"}, settings={"snapshot_minutes": 0})
+        sched = Scheduler(config, db, model=KeywordModel(), snapshot_dir=snap)
+        sched.check_database()
+        assert sched.run_job("alpha").new == 18
+        assert parquet_rows(snap, "items") == 18
+        shutil.rmtree(snap)  # an analyst's clean-up, a disk swapped
+        assert sched.run_job("alpha").new == 0  # nothing changed in the items
+    # Before, only runs and source_state came back until an item changed.
+    for table in TABLES:
+        assert parquet_rows(snap, table) == db_rows(db, table), table
