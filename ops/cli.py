@@ -6,10 +6,12 @@ import argparse
 import fcntl
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from config.sources import DEFAULT_CONFIG
 from errors import ConfigError, MonitorError, StoreError
@@ -66,7 +68,19 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         scheduler.check_database()
         if not args.once:
             return scheduler.serve()
-        outcomes = scheduler.run_once()
+        # As `serve` does: without it, SIGTERM ended `--once` where it stood, its run left 'running'.
+        asked: list[int] = []
+
+        def stop(signum: int, frame: Any) -> None:
+            asked.append(signum)
+            scheduler.request_stop(signum, frame)
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            outcomes = scheduler.run_once()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     for outcome in outcomes:
         if outcome.skipped:
             print(f"{outcome.source}: skipped, {outcome.skipped}")
@@ -74,6 +88,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             print(f"{outcome.source}: error - {outcome.error}", file=sys.stderr)
         else:
             print(f"{outcome.source}: {outcome.status}, new {outcome.new}, updated {outcome.updated}")
+    if asked:
+        print(
+            "stopped on request: the run going on ended 'aborted', the sources after it did not run",
+            file=sys.stderr,
+        )
+        return 128 + asked[0]
     bad = [o for o in outcomes if o.error or (o.status in FAILED_STATUSES)]
     return 1 if bad else 0
 
