@@ -147,8 +147,10 @@ ALERT_VALUES: dict[str, Expect | CronLine] = {
     "mail_from": TEXT,
     "mail_to": Expect(
         "an address, or a list of addresses",
-        lambda v: (isinstance(v, str) and bool(v.strip()))
-        or (isinstance(v, list) and bool(v) and all(isinstance(a, str) and a.strip() for a in v)),
+        lambda v: (
+            (isinstance(v, str) and bool(v.strip()))
+            or (isinstance(v, list) and bool(v) and all(isinstance(a, str) and a.strip() for a in v))
+        ),
     ),
 }
 
