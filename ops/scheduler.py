@@ -124,6 +124,7 @@ class Scheduler:
         self._items_due_at: datetime | None = None  # when the item tables may be rewritten again
         self._items_waiting = False  # a batch ran since they were written: changes may wait
         self._snapshot_failed_at: datetime | None = None
+        self._snapshot_said_at: datetime | None = None  # when a failed snapshot was last logged as an error
         self._alerts_pending = True
         self._alerts_checked: datetime | None = None  # last digest; silence needs no news to be announced
         self._batches = 0
@@ -270,7 +271,14 @@ class Scheduler:
         try:
             written = write_snapshot(self.db_path, folder, unchanged_since=self._snapshot_items, items=due)
         except SnapshotError as exc:
-            log.error(
+            # Tried after every batch, said once a minute at most: many sources' batches would repeat
+            # the same line every few seconds for as long as the folder stays unwritable.
+            said = self._snapshot_said_at
+            level = logging.ERROR if said is None or now - said >= SNAPSHOT_RETRY else logging.DEBUG
+            if level == logging.ERROR:
+                self._snapshot_said_at = now
+            log.log(
+                level,
                 "snapshot not written to %s: %s; tried again after the next batch",
                 folder,
                 exc.reason,
@@ -279,7 +287,7 @@ class Scheduler:
             self._snapshot_failed_at = now
             self._items_waiting = True  # whatever it would have written waits for the retry
             return
-        self._snapshot_failed_at = None
+        self._snapshot_failed_at = self._snapshot_said_at = None
         if written != self._snapshot_items:
             self._items_due_at = now + self._snapshot_every
         self._snapshot_items = written
