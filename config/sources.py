@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -259,6 +260,11 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         tls_mode(alerts)  # a wrong TLS setting is said now, not by every batch's failed e-mail
     except ValueError as exc:
         raise ConfigError(str(exc), path=where) from None
+    if bool(alerts.get("smtp_host")) != bool(alerts.get("mail_to")):  # e-mail was silently off
+        given, missing = ("smtp_host", "mail_to") if alerts.get("smtp_host") else ("mail_to", "smtp_host")
+        raise ConfigError(
+            f"[alerts] {given} is set but {missing} is not: no e-mail could be sent", path=where
+        )
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
         raise ConfigError("`sources` must be an array of tables ([[sources]])", path=where)
@@ -360,11 +366,17 @@ def validate_cron(expr: Any, *, where: str | None, source: str | None = None, ke
             f'{key} must be a cron string such as "*/30 * * * *", got {expr!r}', path=where, source=source
         )
     try:
-        cron_trigger(expr)
+        trigger = cron_trigger(expr)
     except ValueError as exc:
         raise ConfigError(
             f"bad cron expression {expr!r} in {key}: {exc}", path=where, source=source
         ) from None
+    if (
+        trigger.get_next_fire_time(None, datetime.now(UTC)) is None
+    ):  # "0 0 30 2 *": logged as scheduled, never run
+        raise ConfigError(
+            f"cron expression {expr!r} in {key} never fires (no such date)", path=where, source=source
+        )
 
 
 def cron_trigger(expr: str, timezone: str = "Asia/Almaty") -> Any:

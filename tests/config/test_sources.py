@@ -94,6 +94,18 @@ schedule = "*/2 * * * * *"
             "[alerts] webhook_url must be an http:// or https:// URL",
         ),
         ("[alerts]\nsmtp_port = 0\n", "[alerts] smtp_port must be a port number from 1 to 65535, got 0"),
+        (
+            '[alerts]\nsmtp_host = "smtp.example.kz"\nsmtp_tls = "starttls"\n',
+            "[alerts] smtp_host is set but mail_to is not: no e-mail could be sent",
+        ),
+        (
+            '[alerts]\nmail_to = "a@example.kz"\n',
+            "[alerts] mail_to is set but smtp_host is not: no e-mail could be sent",
+        ),
+        (
+            '[[sources]]\nname = "a"\nkind = "rss"\nurl = "http://x/u"\nschedule = "0 0 30 2 *"\n',
+            "source a: cron expression '0 0 30 2 *' in schedule never fires (no such date)",
+        ),
         # nested deeper than Python's recursion: a RecursionError traceback before
         ("x = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML for this program: nested too deeply"),
         (
@@ -687,7 +699,7 @@ def test_cron_weekday_out_of_range(tmp_path: Path) -> None:
     ],
 )
 def test_mail_settings_that_send_no_password_in_clear_are_accepted(tmp_path: Path, alerts: str) -> None:
-    config = load_config(write(tmp_path, "[alerts]\n" + alerts))
+    config = load_config(write(tmp_path, '[alerts]\nmail_to = "a@example.kz"\n' + alerts))
     assert config.alerts["smtp_host"]
 
 
