@@ -375,6 +375,10 @@ class Scheduler:
                 extra={"event": "backoff_released", "source": source},
             )
         if self.snapshot_dir is not None:  # analysts find one from the start; SnapshotError stops the start
+            # What a process killed mid-write left (one scheduler per database: none is being written).
+            for stale in self.snapshot_dir.glob(".*.parquet.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
             self._snapshot_items = write_snapshot(self.db_path, self.snapshot_dir)
             self._items_due_at = self.clock() + self._snapshot_every
 

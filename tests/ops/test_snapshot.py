@@ -301,3 +301,17 @@ def test_snapshot_files_someone_deleted_are_written_again_by_the_next_batch(tmp_
     # Before, only runs and source_state came back until an item changed.
     for table in TABLES:
         assert parquet_rows(snap, table) == db_rows(db, table), table
+
+
+def test_the_start_removes_the_temporary_files_a_killed_process_left(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    snap = tmp_path / "snapshot"
+    snap.mkdir()
+    (snap / ".items.parquet.tmp").write_bytes(b"PAR1 half")  # SIGTERM in the middle of a COPY
+    (snap / "notes.txt").write_text("an analyst's file", encoding="utf-8")
+    with FeedServer() as server:
+        config = make_config(server, {"alpha": "/full/alpha.xml"})
+        Scheduler(config, db, model=KeywordModel(), snapshot_dir=snap).check_database()
+    assert sorted(p.name for p in snap.iterdir()) == sorted(
+        ["notes.txt", *(f"{table}.parquet" for table in TABLES)]
+    )
