@@ -203,7 +203,6 @@ class GraphClient:
         """GET a Graph URL and return its JSON; raise the error a person can act on."""
         send = dict(params or {})
         headers = {"Authorization": f"Bearer {self.token}"}
-        # The URL in messages: the path and cursors; the long fields list would hide what to do.
         shown = self.shown(url, params)
         transient_attempt = throttle_attempt = 0
         while True:
