@@ -472,23 +472,34 @@ _UNRECORDED: dict[str, list[tuple[str, list[str]]]] = {}
 SEND_SECONDS = 120.0  # a channel that has not delivered by then is given up for this batch
 
 
-def _send_within(channel: str, alerts: dict[str, Any], digest: Digest) -> None:
+def _send_within(channel: str, alerts: dict[str, Any], digest: Digest, db_key: str) -> None:
     """SENDERS[channel], given up after SEND_SECONDS: the timeouts bound each wait for data, not the
     whole exchange, and a server that answers a byte every ten seconds held the batch, and every
-    source's next job behind it, for ever. The sender's thread is left to end on its own."""
+    source's next job behind it, for ever. The sender's thread is left to end on its own; if it
+    delivers after all, the next batch records that (``_UNRECORDED``) instead of sending it again."""
     failure: list[BaseException] = []
+    state = {"sent": False, "given_up": False}
+    lock = threading.Lock()
 
     def send() -> None:
         try:
             SENDERS[channel](alerts, digest)
         except BaseException as exc:  # handed to the caller
             failure.append(exc)
+            return
+        with lock:
+            state["sent"] = True
+            if state["given_up"]:
+                _UNRECORDED.setdefault(db_key, []).append((channel, digest.keys()))
+                log.info("alert digest by %s delivered late; the next batch records it", channel)
 
     worker = threading.Thread(target=send, name=f"alert-{channel}", daemon=True)
     worker.start()
     worker.join(SEND_SECONDS)
-    if worker.is_alive():
-        raise DeliveryError(f"{channel}: no answer within {SEND_SECONDS:.0f} s; given up for this batch")
+    with lock:
+        if not state["sent"] and not failure:
+            state["given_up"] = True
+            raise DeliveryError(f"{channel}: no answer within {SEND_SECONDS:.0f} s; given up for this batch")
     if failure:
         raise failure[0]
 
@@ -522,7 +533,7 @@ def deliver(
             continue
         channel = digest.channel
         try:
-            _send_within(channel, alerts, digest)
+            _send_within(channel, alerts, digest, str(db_path))
         except Exception as exc:  # a failed delivery (or a bug in one) must not stop the scheduler
             report.failed[channel] = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
             log.error(

@@ -413,3 +413,25 @@ def test_a_digest_delivered_while_the_database_refused_its_record_is_not_sent_ag
         hook.close()
     assert second.sent == {} and len(hook.posts) == 1  # it went out twice before
     assert _sent(db) == 12
+
+
+def test_a_digest_delivered_after_the_batch_gave_up_on_it_is_recorded_not_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from ops import alerts
+
+    db = _flagged_db(tmp_path)
+    monkeypatch.setattr(alerts, "SEND_SECONDS", 0.5)
+    slow = _Hook(delay=1.5)
+    try:
+        first = alerts.deliver(db, {"webhook_url": slow.url}, batch="b1")
+        assert first.failed == {"webhook": "webhook: no answer within 0 s; given up for this batch"}
+        time.sleep(2.5)  # the receiver answers 200 meanwhile: the digest did arrive
+        monkeypatch.setattr(alerts, "SEND_SECONDS", 30.0)
+        second = alerts.deliver(db, {"webhook_url": slow.url}, batch="b2")
+    finally:
+        slow.close()
+    assert second.sent == {} and second.failed == {}
+    assert len(slow.posts) == 1 and _sent(db) == 12  # before, the next batch sent it again
