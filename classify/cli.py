@@ -19,6 +19,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
+from collectors.item import without_surrogates
 from errors import InputError
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 MAX_LINE_CHARS = 100_000  # a text longer than this is refused (clear error), not cut silently
 CHUNK = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters but tab and line ends
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Where a lone surrogate may come from: a \uD800-\uDFFF escape (json joins a valid pair into one
 # character), or a str line that already holds one. Only such lines are walked.
 _MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
@@ -169,7 +169,7 @@ def _without_lone_surrogates(obj: Any) -> Any:
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            return _SURROGATE.sub("\ufffd", value)
+            return without_surrogates(value)
         if isinstance(value, dict | list):
             stack.append(value)
         return value

@@ -20,6 +20,7 @@ from classify.translit import (
     looks_russian_translit,
     russian_from_translit,
 )
+from collectors.item import without_surrogates
 
 URL_MASK = "[url]"
 EMAIL_MASK = "[email]"
@@ -32,9 +33,6 @@ _BLOCK_TAG = re.compile(
 )
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9:-]*\b[^<>]*>|<!--.*?-->", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-# A lone surrogate (a "\ud800" escape without its pair in JSON): no character, and UTF-8 (so lingua
-# and any output) cannot encode it.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)]", re.I)
 # Bare domains ("tengrinews.kz", "gov.kz/ru/news") are found from their top-level domain, then
 # widened to the whole word: scanning for a leading dot is much faster than trying every word start.
@@ -849,7 +847,8 @@ def normalise(text: str) -> str:
         text = unicodedata.normalize("NFC", text)
     printable = text.isprintable()
     if not printable:
-        text = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
+        # A lone surrogate is not printable either; UTF-8 (so lingua and any output) cannot encode it.
+        text = without_surrogates(_CONTROL.sub(" ", text))
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = mask(text)
     plain = without_placeholders(text) if "[" in text else text  # "[url]" holds no Latin word to judge
