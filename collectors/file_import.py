@@ -62,7 +62,7 @@ MAX_MEMBER = 256 * 2**20  # bytes one member of an archive may unpack to
 MAX_FIELD = 64 * 2**20  # characters of one CSV field (the csv module's own limit is 128 KiB)
 # The csv module's limit is process-wide; every importer reading CSV (Facebook exports too) needs it.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
-_LINE_END = re.compile(r"\r\n|\r|\n")  # not str.splitlines(): \x1c or \u2028 may sit in a JSON string
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 # -- input files, shared by every importer ----------------------------------------------------
@@ -74,6 +74,12 @@ def printable(text: str, limit: int | None = 200) -> str:
     cut = text if limit is None else text[:limit]
     shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in cut)
     return shown + "…" if len(cut) < len(text) else shown
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of an exported file: they end at LF, CR LF or a lone CR (old Mac tools), nothing else;
+    not str.splitlines(), which also splits at U+001C or U+2028, which a message or JSON string may hold."""
+    return _LINE_END.split(text)
 
 
 def shown_path(path: Path | str) -> str:
@@ -365,7 +371,7 @@ def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: R
     rows = _Rows(source, options, shown_path(path))
     _refuse_binary(text, "JSON Lines", path, source)
     count = 0
-    for line, raw_line in enumerate(_LINE_END.split(text), start=1):
+    for line, raw_line in enumerate(text_lines(text), start=1):
         if not raw_line.strip():
             continue
         try:

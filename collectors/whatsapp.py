@@ -77,6 +77,7 @@ from collectors.file_import import (
     read_input,
     read_member,
     shown_path,
+    text_lines,
 )
 from collectors.item import Item
 from errors import ConfigError, InputError
@@ -126,7 +127,6 @@ _HEADER = re.compile(
     re.VERBOSE,
 )
 _PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
-_LINE_END = re.compile(r"\r\n|\r|\n")
 # an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
 # wraps names, which the is_phone check leaves alone); otherwise +digits in groups, a Kazakh or Russian
 # number in groups without the plus (what is left of an iOS mention whose marks an older import
@@ -276,7 +276,7 @@ def read_texts(
 def _scan(text: str, shown: str, source: str, report: Report) -> list[_Entry]:
     """Split the export into header entries with their continuation lines."""
     entries: list[_Entry] = []
-    for number, line in enumerate(_LINE_END.split(text), start=1):
+    for number, line in enumerate(text_lines(text), start=1):
         m = _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
         if m is None:
             if entries:
