@@ -50,8 +50,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collectors import facebook
 from collectors.base import TIME_ZONE, Expect, Report
 from collectors.dates import ALMATY, parse_date, publication_time
-from collectors.file_import import is_zip, open_zip, printable, read_input, read_member, shown_path
-from collectors.http import utf8_with_strays
+from collectors.file_import import (
+    decode_text,
+    is_zip,
+    open_zip,
+    printable,
+    read_input,
+    read_member,
+    shown_path,
+)
 from collectors.item import Item
 from errors import InputError, MonitorError
 
@@ -332,19 +339,11 @@ def parse_csv_date(value: str, tz: tzinfo) -> datetime | None:
     return parse_date(value, tz=tz)
 
 
-def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Mostly UTF-8 with a few lines from a cp1251 file: those lines read as cp1251, not the whole file.
-        return utf8_with_strays(content.removeprefix(b"\xef\xbb\xbf")) or content.decode("cp1251", "replace")
-
-
 def read_csv(
     content: bytes, *, source: str, shown: str, tz: tzinfo, report: Report, ids: _Ids
 ) -> Iterator[Item]:
     """Items of one monitoring-tool CSV export (columns in ``COLUMNS``)."""
-    text = _decode(content)
+    text = decode_text(content, None)  # as every importer reads a file's bytes
     sample = text[:8192]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
