@@ -8,6 +8,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +155,25 @@ def print_run(run: Any) -> None:
         )
 
 
+@contextmanager
+def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
+    """While the block runs, SIGTERM and Ctrl-C call ``on_stop(signum)`` instead of ending the process
+    where it stands (SIGTERM from systemd or a cron timeout left its runs 'running' until the next run
+    closed them); yields the signals received, first first."""
+    asked: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        asked.append(signum)
+        on_stop(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield asked
+    finally:
+        for sig, was in previous.items():
+            signal.signal(sig, was)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """`run`: one batch."""
     from batch.runner import run_batch
@@ -163,38 +184,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     from store.db import holding
 
     stop = threading.Event()
-    signals: list[int] = []
 
-    def ask_to_stop(signum: int, _frame: Any) -> None:
+    def ask_to_stop(signum: int) -> None:
         if stop.is_set():  # asked twice: stop now, as Python would have
             raise KeyboardInterrupt
-        signals.append(signum)
         stop.set()
         log.warning(
             "%s: stopping after the runs going on (asked again: at once)", signal.Signals(signum).name
         )
 
-    # Without this, SIGTERM (systemd, a cron timeout) ended the process where it stood and its runs
-    # stayed 'running' until the next run closed them.
-    previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        with holding(db):
-            started = time.monotonic()
-            results = run_batch(config, db, args.source, should_stop=stop.is_set)
-            for run in results:
-                print_run(run)
-            print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
-            if stop.is_set():
-                print(
-                    "stopped on request: the runs going on ended 'aborted', the others did not start",
-                    file=sys.stderr,
-                )
-                return 128 + signals[0]
-            if not args.no_classify:
-                _classify(db, config)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_signals(ask_to_stop) as asked, holding(db):
+        started = time.monotonic()
+        results = run_batch(config, db, args.source, should_stop=stop.is_set)
+        for run in results:
+            print_run(run)
+        print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
+        if stop.is_set():
+            print(
+                "stopped on request: the runs going on ended 'aborted', the others did not start",
+                file=sys.stderr,
+            )
+            return 128 + asked[0]
+        if not args.no_classify:
+            _classify(db, config)
     failed = [r.source for r in results if r.status in FAILED_STATUSES]
     if failed:
         print(f"{len(failed)} of {len(results)} sources failed: {', '.join(failed)}", file=sys.stderr)

@@ -6,12 +6,10 @@ import argparse
 import fcntl
 import logging
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
 from config.sources import DEFAULT_CONFIG
 from errors import ConfigError, MonitorError, StoreError
@@ -47,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     """`schedule`: run until SIGTERM/SIGINT (or once, with --once)."""
-    from batch.cli import FAILED_STATUSES, resolve
+    from batch.cli import FAILED_STATUSES, resolve, stop_signals
     from ops.logs import setup_logging
     from ops.scheduler import Scheduler
 
@@ -68,19 +66,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         scheduler.check_database()
         if not args.once:
             return scheduler.serve()
-        # As `serve` does: without it, SIGTERM ended `--once` where it stood, its run left 'running'.
-        asked: list[int] = []
-
-        def stop(signum: int, frame: Any) -> None:
-            asked.append(signum)
-            scheduler.request_stop(signum, frame)
-
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
+        with stop_signals(scheduler.request_stop) as asked:  # as `serve` stops
             outcomes = scheduler.run_once()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
     for outcome in outcomes:
         if outcome.skipped:
             print(f"{outcome.source}: skipped, {outcome.skipped}")
