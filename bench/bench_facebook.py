@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collectors import facebook  # noqa: E402
+from collectors import facebook, facebook_parse  # noqa: E402
 from collectors.base import CollectContext, SourceConfig  # noqa: E402
 from collectors.facebook_export import read_export  # noqa: E402
 from collectors.http import HttpClient  # noqa: E402
@@ -99,7 +99,7 @@ def main() -> None:
     start = time.perf_counter()
     rounds = 200
     for _ in range(rounds):
-        facebook.parse_feed_page(body, source="bench")
+        facebook_parse.parse_feed_page(body, source="bench")
     per_second = rounds * len(body["data"]) / (time.perf_counter() - start)
     print(f"parse_feed_page: {per_second:,.0f} posts/s")
     with tempfile.TemporaryDirectory() as tmp:

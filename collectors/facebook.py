@@ -49,18 +49,13 @@ from collectors.facebook_options import DEFAULT_MAX_PAGES, comment_recheck, opti
 from collectors.facebook_options import OPTIONAL as OPTIONAL
 from collectors.facebook_options import REQUIRED as REQUIRED
 from collectors.facebook_options import VALUES as VALUES
-
-# The pure parsers live beside this module; the names here are what callers and tests import.
-from collectors.facebook_parse import Report as Report
-from collectors.facebook_parse import comment_ids as comment_ids
-from collectors.facebook_parse import created_time_of
-from collectors.facebook_parse import parse_comment as parse_comment
-from collectors.facebook_parse import parse_comments_page as parse_comments_page
-from collectors.facebook_parse import parse_feed_page as parse_feed_page
-from collectors.facebook_parse import parse_post as parse_post
-from collectors.facebook_parse import parse_time as parse_time
-from collectors.facebook_parse import post_text as post_text
-from collectors.facebook_parse import strip_paging as strip_paging
+from collectors.facebook_parse import (
+    Report,
+    created_time_of,
+    parse_comments_page,
+    parse_feed_page,
+    parse_time,
+)
 from collectors.item import Item
 from errors import CollectError, ConfigError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 

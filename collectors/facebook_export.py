@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors import facebook
+from collectors import facebook_parse
 from collectors.base import TIME_ZONE, Expect, Report
 from collectors.dates import ALMATY, parse_date, publication_time
 from collectors.file_import import (
@@ -242,9 +242,9 @@ def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) 
                 ):
                     link = str(obj.get("permalink_url") or "")
                     post_id = str(obj.get("post_id") or id_from_url(link.split("?")[0]) or "unknown")
-                    yield facebook.parse_comment(obj, post_id=post_id, source=source)
+                    yield facebook_parse.parse_comment(obj, post_id=post_id, source=source)
                 else:
-                    yield facebook.parse_post(obj, source=source)
+                    yield facebook_parse.parse_post(obj, source=source)
             except (MonitorError, ValueError, AttributeError, TypeError) as exc:
                 report(InputError(f"entry {n} of data: {printable(str(exc))}", source=source, path=shown))
         return

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors import facebook, facebook_graph
+from collectors import facebook, facebook_graph, facebook_parse
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HttpClient
 from collectors.item import Item
@@ -88,7 +88,7 @@ def test_parse_post_golden() -> None:
         "from": {"name": "Департамент", "id": "104857600123"},
         "comments": {"data": [], "paging": {"next": "https://graph.facebook.com/x?access_token=SECRET"}},
     }
-    item = facebook.parse_post(post, source="fb")
+    item = facebook_parse.parse_post(post, source="fb")
     assert (item.kind, item.external_id, item.author) == ("post", "104857600123_1001", "Департамент")
     assert item.text == "Ямы вокруг люков после ремонта теплотрассы."
     assert item.published_at == datetime(2026, 11, 24, 4, 15, tzinfo=UTC)
@@ -98,28 +98,30 @@ def test_parse_post_golden() -> None:
 
 def test_post_text_without_message_uses_story_then_attachments() -> None:
     assert (
-        facebook.post_text({"story": "Департамент обновил фото обложки."})
+        facebook_parse.post_text({"story": "Департамент обновил фото обложки."})
         == "Департамент обновил фото обложки."
     )
     post = {"attachments": {"data": [{"title": "Отчёт", "description": "214 обращений"}, {"title": "Отчёт"}]}}
-    assert facebook.post_text(post) == "Отчёт\n214 обращений"
-    assert facebook.post_text({"message": "Мәтін", "story": "x"}) == "Мәтін"
-    assert facebook.post_text({}) == ""
+    assert facebook_parse.post_text(post) == "Отчёт\n214 обращений"
+    assert facebook_parse.post_text({"message": "Мәтін", "story": "x"}) == "Мәтін"
+    assert facebook_parse.post_text({}) == ""
 
 
 def test_comment_ids_from_fields_and_permalink() -> None:
     link = "https://www.facebook.com/1/posts/2/?comment_id=30&reply_comment_id=31"
-    assert facebook.comment_ids({"permalink_url": link}) == ("31", "30")
-    assert facebook.comment_ids({"permalink_url": "https://www.facebook.com/1/posts/2/?comment_id=30"}) == (
+    assert facebook_parse.comment_ids({"permalink_url": link}) == ("31", "30")
+    assert facebook_parse.comment_ids(
+        {"permalink_url": "https://www.facebook.com/1/posts/2/?comment_id=30"}
+    ) == (
         "30",
         None,
     )
-    assert facebook.comment_ids({"id": "2_31", "parent": {"id": "2_30"}}) == ("2_31", "2_30")
-    reply = facebook.parse_comment(
+    assert facebook_parse.comment_ids({"id": "2_31", "parent": {"id": "2_30"}}) == ("2_31", "2_30")
+    reply = facebook_parse.parse_comment(
         {"id": "2_31", "parent": {"id": "2_30"}, "message": "Иә"}, post_id="1_2", source="fb"
     )
     assert (reply.parent, reply.raw["post_id"], reply.kind) == ("2_30", "1_2", "comment")
-    top = facebook.parse_comment({"id": "2_30", "message": "Да"}, post_id="1_2", source="fb")
+    top = facebook_parse.parse_comment({"id": "2_30", "message": "Да"}, post_id="1_2", source="fb")
     assert top.parent == "1_2"
 
 
@@ -171,7 +173,7 @@ def test_post_round_trip_through_graph_time(message: str, seconds: int) -> None:
 
     created = datetime.fromtimestamp(seconds, UTC)
     post = {"id": "1_2", "message": message, "created_time": graph_time(created)}
-    item = facebook.parse_post(post, source="fb", now=NOW)
+    item = facebook_parse.parse_post(post, source="fb", now=NOW)
     # a publication time is from 1990 to a day after now; anything else is no date
     publishable = datetime(1990, 1, 1, tzinfo=UTC) <= created <= NOW + timedelta(days=1)
     assert item.published_at == (created if publishable else None)
@@ -382,7 +384,7 @@ def test_corpus_feed_pages_parse_to_the_ground_truth() -> None:
     truth = _corpus()
     seen: dict[str, Item] = {}
     for name in ("feed_fields_p1.json", "feed_fields_p2.json"):
-        items, nxt = facebook.parse_feed_page(
+        items, nxt = facebook_parse.parse_feed_page(
             json.loads((CORPUS / name).read_text(encoding="utf-8")), source="fb"
         )
         for item in items:
@@ -395,7 +397,7 @@ def test_corpus_feed_pages_parse_to_the_ground_truth() -> None:
     assert set(seen) == set(expected)
     for pid, item in seen.items():
         assert item.text == expected[pid]["message"]
-        assert item.published_at == facebook.parse_time(expected[pid]["created_time"])
+        assert item.published_at == facebook_parse.parse_time(expected[pid]["created_time"])
 
 
 @pytest.mark.shared
@@ -404,7 +406,7 @@ def test_corpus_comments_parse_to_the_ground_truth() -> None:
     post_id = truth["comments_of"]
     got: list[Item] = []
     for name in ("comments_p1.json", "comments_p2.json"):
-        items, _ = facebook.parse_comments_page(
+        items, _ = facebook_parse.parse_comments_page(
             json.loads((CORPUS / name).read_text(encoding="utf-8")), post_id=post_id, source="fb"
         )
         got += items
