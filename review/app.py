@@ -172,12 +172,12 @@ def create_app(
         if request.method == "POST":
             username = request.form.get("username", "").strip()
             password = request.form.get("password", "")
-            if failures.blocked(username):
-                log.warning("login for %r refused: too many failures", username)
+            if failures.blocked(username, request.remote_addr):
+                log.warning("login for %r from %s refused: too many failures", username, request.remote_addr)
                 message = "Too many failed attempts; wait a few minutes and try again."
                 return render_template("login.html", error=message, username=username), 429
             epoch = auth.authenticate(db_path, username, password, lock=db_lock)
-            failures.record(username, ok=epoch is not None)
+            failures.record(username, request.remote_addr, ok=epoch is not None)
             if epoch is not None:
                 session.clear()  # a fresh session on login: no fixation
                 session.permanent = True

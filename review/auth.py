@@ -170,37 +170,50 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """Refuses a username for a while after repeated failed logins (kept in memory: a restart forgets)."""
+    """Refuses logins for a while after repeated failures (kept in memory: a restart forgets).
 
-    def __init__(self, limit: int = 5, window: float = 300.0, max_names: int = 1000) -> None:
-        self.limit = limit
+    A user name is refused from the address that failed with it, not from every address: five wrong
+    passwords from someone else's machine must not lock a reviewer out of their own. An address that
+    fails with many names (guessing accounts) is refused whatever name it tries.
+    """
+
+    def __init__(
+        self, limit: int = 5, window: float = 300.0, max_names: int = 1000, address_limit: int = 30
+    ) -> None:
+        self.limit = limit  # failures of one name from one address
+        self.address_limit = address_limit  # failures of any names from one address
         self.window = window
-        self.max_names = max_names  # names kept before the stale ones are forgotten
-        self._failures: dict[str, deque[float]] = {}
+        self.max_names = max_names  # keys kept before the stale ones are forgotten
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, username: str) -> bool:
-        """True while ``username`` has ``limit`` failures within the last ``window`` seconds."""
+    def blocked(self, username: str, address: str | None) -> bool:
+        """True while ``username`` from ``address``, or ``address`` itself, has reached its limit of
+        failures within the last ``window`` seconds."""
+        keys = ((username.casefold(), address or ""), self.limit), ((address or "",), self.address_limit)
         with self._lock:
-            recent = self._failures.get(username.casefold())
-            if not recent:
-                return False
-            while recent and time.monotonic() - recent[0] > self.window:
-                recent.popleft()
-            return len(recent) >= self.limit
+            now = time.monotonic()
+            for key, limit in keys:
+                recent = self._failures.get(key)
+                while recent and now - recent[0] > self.window:
+                    recent.popleft()
+                if recent and len(recent) >= limit:
+                    return True
+            return False
 
-    def record(self, username: str, *, ok: bool) -> None:
-        """Count a failure, or forget the failures after a success."""
-        key = username.casefold()
+    def record(self, username: str, address: str | None, *, ok: bool) -> None:
+        """Count a failure, or forget the name's failures from that address after a success."""
+        name_key = (username.casefold(), address or "")
         with self._lock:
             if ok:
-                self._failures.pop(key, None)
-            else:
-                now = time.monotonic()
+                self._failures.pop(name_key, None)
+                return
+            now = time.monotonic()
+            for key, limit in ((name_key, self.limit), ((address or "",), self.address_limit)):
                 if len(self._failures) >= self.max_names and key not in self._failures:
                     # Names tried and never logged in with would pile up: forget the stale ones.
-                    for name in [
-                        n for n, times in self._failures.items() if not times or now - times[-1] > self.window
+                    for stale in [
+                        k for k, times in self._failures.items() if not times or now - times[-1] > self.window
                     ]:
-                        del self._failures[name]
-                self._failures.setdefault(key, deque(maxlen=self.limit)).append(now)
+                        del self._failures[stale]
+                self._failures.setdefault(key, deque(maxlen=limit)).append(now)

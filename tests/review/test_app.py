@@ -294,6 +294,13 @@ def test_repeated_failed_logins_are_refused_for_a_while(client: FlaskClient, pas
     resp = client.post("/login", data={"username": "aigerim", "password": password, "csrf_token": token})
     assert resp.status_code == 429
     assert "Too many failed attempts" in resp.get_data(as_text=True)
+    # From another address (the reviewer's own machine) the name is not locked out.
+    resp = client.post(
+        "/login",
+        data={"username": "aigerim", "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
+    assert resp.status_code == 302
 
 
 def test_behind_an_https_proxy_the_cookie_is_https_only_and_hosts_are_checked(

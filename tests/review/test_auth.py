@@ -28,24 +28,35 @@ def test_the_password_is_checked_outside_the_lock_the_pages_share(
     assert held == [False, False, False]  # scrypt (0.1 s) never holds up the other pages
 
 
-def test_the_throttle_refuses_a_name_after_repeated_failures_and_forgets_stale_names(
+def test_the_throttle_refuses_a_name_from_the_address_that_failed_and_forgets_stale_keys(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [1000.0]
     monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
     throttle = auth.LoginThrottle(limit=3, window=60.0, max_names=5)
     for _ in range(3):
-        assert not throttle.blocked("Bob")
-        throttle.record("Bob", ok=False)
-    assert throttle.blocked("bob")  # names are compared case-folded
+        assert not throttle.blocked("Bob", "10.0.0.9")
+        throttle.record("Bob", "10.0.0.9", ok=False)
+    assert throttle.blocked("bob", "10.0.0.9")  # names are compared case-folded
+    assert not throttle.blocked("bob", "10.0.0.2")  # Bob at his own machine is not locked out
     clock[0] += 61
-    assert not throttle.blocked("bob")
-    # Random names that never log in would pile up: once max_names are kept, the stale ones go.
-    for n in range(4):
-        throttle.record(f"guess{n}", ok=False)
-    assert len(throttle._failures) == 5
+    assert not throttle.blocked("bob", "10.0.0.9")
+    # Random names that never log in would pile up: once max_names keys are kept, the stale ones go.
+    for n in range(2):
+        throttle.record(f"guess{n}", "10.0.0.7", ok=False)
+    assert len(throttle._failures) == 5  # Bob's two keys, two names and the guessing address
     clock[0] += 61
-    throttle.record("guess-new", ok=False)
-    assert set(throttle._failures) == {"guess-new"}
-    throttle.record("guess-new", ok=True)
-    assert throttle._failures == {}
+    throttle.record("guess-new", "10.0.0.7", ok=False)
+    throttle.record("guess-new", "10.0.0.7", ok=False)
+    assert set(throttle._failures) == {("guess-new", "10.0.0.7"), ("10.0.0.7",)}
+    throttle.record("guess-new", "10.0.0.7", ok=True)
+    assert set(throttle._failures) == {("10.0.0.7",)}
+
+
+def test_an_address_that_fails_with_many_names_is_refused_whatever_name_it_tries() -> None:
+    throttle = auth.LoginThrottle(limit=3, address_limit=5)
+    for n in range(5):
+        assert not throttle.blocked(f"guess{n}", "10.0.0.7")
+        throttle.record(f"guess{n}", "10.0.0.7", ok=False)
+    assert throttle.blocked("aigerim", "10.0.0.7")
+    assert not throttle.blocked("aigerim", "10.0.0.8")
