@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from collectors.item import content_hash
-from collectors.whatsapp import hash_mentions, hash_phone, phone_author
+from collectors.whatsapp_phones import hash_mentions, hash_phone, phone_author
 
 # Per table: the columns that name one row besides ``source``, and how its rewritten text is written.
 _REWRITES = {

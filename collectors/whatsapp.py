@@ -18,23 +18,8 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   is removed from the text and noted as ``raw["edited"] = True``.
 * ``external_id`` is a hash of (wall-clock minute, stored author, text, occurrence of that same
   triple in the file), never of a line number, so a later overlapping export adds only new messages.
-* Authors that are phone numbers are stored as ``phone:<16 hex>``, a salted SHA-256 of the digits,
-  unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``. WhatsApp
-  also names a sender who is not a contact ``~ +7 701 123 4567`` or ``+7 701 123 4567 ~ Аня`` (the
-  name they gave themselves): the number is hashed the same way and the name kept as
-  ``raw["author_name"]``; ``~ Аня`` alone is a name and stays.
-  @-mentions of a number in the text (``@77011234567``, ``@+7 701 123 4567``, the number maybe
-  wrapped in U+2068…U+2069) become ``@phone:<16 hex>`` the same way, so a mention matches that
-  participant's author id; ``external_id`` is still computed from the text as exported. A ``+``
-  number in groups ends with the group that brings a ``+7`` number to 11 digits, any other (or a
-  ``+7`` one whose groups do not stop at 11) with the last group that keeps it within 15 (E.164),
-  so ``@+7 701 123 4567 5000 тг`` keeps its ``5000``; so does a Kazakh or Russian number in groups
-  without the plus (``@8 701 123 45 67``, all that is left of an iOS mention whose marks an older
-  import stripped). Such a number of 11 digits that starts with 8 (the trunk prefix of +7) is hashed
-  as its ``+7`` form, the form in which WhatsApp names an author who is not a contact, so the
-  mention matches the author. Authors are hashed as exported (their hash is part of
-  ``external_id``). Mentions that imports made before mention hashing stored in clear, and authors
-  in the ``~`` forms, are hashed in the database before the next import (``batch.whatsapp_scrub``).
+* Authors that are phone numbers, and @-mentions of numbers, are hashed with a salt unless
+  ``keep_phone_numbers`` is true (``collectors.whatsapp_phones`` says how).
 * A header line with an impossible date or time, or a date that cannot be a message time (before
   1990 or more than a day ahead, the rule of ``dates.publication_time``), and text before the first
   header, are reported with their line number; the rest is imported.
@@ -80,6 +65,7 @@ from collectors.file_import import (
     text_lines,
 )
 from collectors.item import Item
+from collectors.whatsapp_phones import MARKS, hash_mentions, hash_phone, phone_author
 from errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -114,8 +100,6 @@ VALUES: dict[str, Expect] = {
 # test a guessed number against them, so the runner should always pass its own salt.
 FALLBACK_SALT = "public-control-monitor:whatsapp:no-salt-configured"
 
-# invisible direction marks WhatsApp puts around names, numbers and notices (not U+200D, emoji use it)
-_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _HEADER = re.compile(
     r"""^(?P<open>\[)?\s*
     (?P<a>\d{1,4})(?P<sep>[./\-])(?P<b>\d{1,2})[./\-](?P<c>\d{1,4})\.?
@@ -124,22 +108,6 @@ _HEADER = re.compile(
     (?:[\s\u00a0\u202f]*(?P<ampm>[AaPp]\.?[\s\u00a0\u202f]?[Mm]\.?|ДП|ПП|дп|пп))?
     (?(open)\s*\][\s\u00a0]?|[\s\u00a0\u202f]+[-–—][\s\u00a0]+)
     (?P<body>.*)$""",
-    re.VERBOSE,
-)
-_PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
-# an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
-# wraps names, which the is_phone check leaves alone); otherwise +digits in groups, a Kazakh or Russian
-# number in groups without the plus (what is left of an iOS mention whose marks an older import
-# stripped: «@8 701 123 45 67»), or a bare digit run. Groups stop where the number must end, or
-# "@+7 701 123 4567 5000 тг" would hash the sum with it.
-_MENTION = re.compile(
-    r"""(?<!\w)@[\u200e\u200f\u202a-\u202e\u2066\u2067]*
-    (?:\u2068(?P<isolated>[^\u2069\n]{1,60})\u2069
-    |\u2068?(?P<number>
-        \+7(?:[\x20\u00a0\u202f()\-]{0,2}\d){10}(?!\d)  # Kazakhstan, Russia: 11 digits, then a group ends
-        |\+\d(?:[\x20\u00a0\u202f()\-]{0,2}\d){6,14}(?!\d)  # other numbers: up to 15 (E.164), ditto
-        |[78](?:[\x20\u00a0\u202f()\-]{0,2}\d){10}(?!\d)  # the same 11 digits without the plus
-        |\d{7,}))""",
     re.VERBOSE,
 )
 _EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
@@ -354,45 +322,10 @@ def message_time(wall: datetime, zone: tzinfo) -> datetime | None:
     return publication_time(wall.replace(tzinfo=zone))
 
 
-def hash_phone(author: str, salt: str) -> str:
-    """``phone:`` and the first 16 hex digits of SHA-256 over the salt and the number's digits."""
-    digits = "".join(ch for ch in author if ch.isdigit())
-    return "phone:" + hashlib.sha256((salt + digits).encode("utf-8")).hexdigest()[:16]
-
-
-def is_phone(author: str) -> bool:
-    """Whether an author name is a phone number (the sender is not in the exporter's contacts)."""
-    return bool(_PHONE.match(author)) and sum(ch.isdigit() for ch in author) >= 7
-
-
-def phone_author(author: str) -> tuple[str, str] | None:
-    """(number, the name they gave themselves or "") when an author is a phone number as WhatsApp
-    writes one who is not a contact: ``+7 701 123 4567``, ``~ +7 701 123 4567`` or
-    ``+7 701 123 4567 ~ Аня``; None for a name (``~ Аня`` too)."""
-    number, _, name = _MARKS.sub("", author).strip().removeprefix("~").partition("~")
-    number = number.strip()
-    return (number, name.strip()) if is_phone(number) else None
-
-
-def hash_mentions(text: str, salt: str) -> str:
-    """The text with each @-mention of a phone number replaced by ``@`` and its ``hash_phone`` id."""
-
-    def replace(m: re.Match[str]) -> str:
-        number = _MARKS.sub("", m["isolated"] or m["number"]).strip()
-        if not is_phone(number):
-            return m[0]
-        digits = "".join(ch for ch in number if ch.isdigit())
-        if not number.startswith("+") and len(digits) == 11 and digits[0] == "8":
-            number = "7" + digits[1:]  # 8 is the trunk prefix of +7: «8 701…» is the author «+7 701…»
-        return "@" + hash_phone(number, salt)
-
-    return _MENTION.sub(replace, text)
-
-
 def _author_of(body: str) -> tuple[str, str] | None:
     """(author, text) when the body reads ``author: text`` with a plausible author name."""
     head, sep, rest = body.partition(": ")
-    author = _MARKS.sub("", head).strip()
+    author = MARKS.sub("", head).strip()
     # a group subject in quotes may hold ": " too: «Жалобы: Алмалинский район»
     if sep and author and len(author) <= 100 and not (_QUOTES & set(author)):
         return author, rest
@@ -405,8 +338,8 @@ def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
     if found:
         return found
     head, sep, rest = body.partition(":")
-    if sep and _MARKS.sub("", head).strip() in known:
-        return _MARKS.sub("", head).strip(), rest  # "Имя:." - WhatsApp dropped the space
+    if sep and MARKS.sub("", head).strip() in known:
+        return MARKS.sub("", head).strip(), rest  # "Имя:." - WhatsApp dropped the space
     return None
 
 
@@ -418,11 +351,11 @@ def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
     """Message text and raw flags; None when the text is an iOS system notice."""
     raw: dict[str, Any] = {}
     if first.startswith("\u200e") or first.startswith(" \u200e"):
-        bare = _MARKS.sub("", first).strip()
+        bare = MARKS.sub("", first).strip()
         content = (_OMITTED_IOS, _OMITTED_ANDROID, _ATTACHED_IOS, _ATTACHED_ANDROID, _DELETED, _LOCATION)
         if not any(pattern.match(bare) for pattern in content):
             return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
-    lines = [_MARKS.sub("", line) for line in [first, *more]]
+    lines = [MARKS.sub("", line) for line in [first, *more]]
     text = "\n".join(lines).strip()
     edited = _EDITED.search(text)
     if edited:
@@ -561,7 +494,7 @@ def _messages(
         if chat is not None:
             raw["chat"] = chat
         minute = wall.strftime("%Y-%m-%dT%H:%M")
-        key = (minute, author, " ".join(_MARKS.sub("", "\n".join([first, *e.more])).split()))
+        key = (minute, author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split()))
         seen[key] += 1
         digest = hashlib.sha256("\x1f".join([*key, str(seen[key])]).encode("utf-8")).hexdigest()[:24]
         raw["wall_time"] = wall.isoformat()

@@ -15,6 +15,7 @@ from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import whatsapp
 from collectors.base import SourceConfig
 from collectors.item import Item
+from collectors.whatsapp_phones import hash_phone
 from config.sources import Config
 from errors import InputError
 from store import classifications
@@ -24,7 +25,7 @@ from store.runs import RunRecord
 
 SALT = "scrub-test-salt"
 NUMBER = "7011234567"  # +7 701 123 45 67, in every spelling below
-TOKEN = whatsapp.hash_phone("+77011234567", SALT)
+TOKEN = hash_phone("+77011234567", SALT)
 CONFIG = Config(path=None)
 KEEP = Config(path=None, sources=[SourceConfig("chat", "whatsapp", {"keep_phone_numbers": True})])
 

@@ -17,6 +17,7 @@ from testutil import FIXTURES, run_cli
 
 from collectors import whatsapp
 from collectors.item import Item
+from collectors.whatsapp_phones import hash_phone
 from errors import ConfigError, InputError
 
 WA = FIXTURES / "whatsapp"
@@ -39,7 +40,7 @@ def at(*args: int) -> datetime:
 def test_android_russian_golden() -> None:
     items, errors = read(WA / "android_ru.txt")
     assert errors == []
-    phone = whatsapp.hash_phone("+7 701 234 56 78", SALT)
+    phone = hash_phone("+7 701 234 56 78", SALT)
     assert [(i.published_at, i.author, i.text, i.raw) for i in items] == [
         (
             at(2026, 11, 25, 9, 14),
@@ -114,7 +115,7 @@ def test_ios_russian_system_notices_media_and_phone() -> None:
         (at(2026, 11, 24, 21, 7, 15), "Тимур"),
         (at(2026, 11, 24, 21, 8, 0), "Тимур"),
         (at(2026, 11, 24, 21, 12, 45), "Тимур"),
-        (at(2026, 11, 24, 21, 16, 30), whatsapp.hash_phone("+77771112233", SALT)),
+        (at(2026, 11, 24, 21, 16, 30), hash_phone("+77771112233", SALT)),
     ]
     assert items[2].raw["media"] == "omitted" and items[2].text == ""
     assert items[3].raw == {
@@ -133,10 +134,10 @@ def test_phone_numbers_kept_when_config_says_so() -> None:
 
 
 def test_phone_hash_depends_on_the_salt_only_through_digits() -> None:
-    assert whatsapp.hash_phone("+7 (701) 234-56-78", "a") == whatsapp.hash_phone("+77012345678", "a")
-    assert whatsapp.hash_phone("+77012345678", "a") != whatsapp.hash_phone("+77012345678", "b")
-    assert whatsapp.hash_phone("+77012345678", "a").startswith("phone:")
-    assert len(whatsapp.hash_phone("+77012345678", "a")) == len("phone:") + 16
+    assert hash_phone("+7 (701) 234-56-78", "a") == hash_phone("+77012345678", "a")
+    assert hash_phone("+77012345678", "a") != hash_phone("+77012345678", "b")
+    assert hash_phone("+77012345678", "a").startswith("phone:")
+    assert len(hash_phone("+77012345678", "a")) == len("phone:") + 16
 
 
 @pytest.mark.parametrize(
@@ -296,7 +297,7 @@ def test_ids_stable_across_overlapping_exports() -> None:
 def test_missing_salt_falls_back_to_a_fixed_one() -> None:
     errors: list[InputError] = []
     items = list(whatsapp.read_export(WA / "ios_ru.txt", source="wa", options={}, report=errors.append))
-    assert items[-1].author == whatsapp.hash_phone("+77771112233", whatsapp.FALLBACK_SALT)
+    assert items[-1].author == hash_phone("+77771112233", whatsapp.FALLBACK_SALT)
 
 
 def test_import_options_are_declared() -> None:
@@ -482,7 +483,7 @@ def test_phone_mentions_hashed_like_the_author(tmp_path: Path) -> None:
     )
     items, errors = read(path)
     assert errors == []
-    token = whatsapp.hash_phone("+7 701 123 45 67", SALT)
+    token = hash_phone("+7 701 123 45 67", SALT)
     assert items[0].author == token
     assert [i.text for i in items[1:]] == [
         f"@{token}, напишите адрес",
@@ -508,7 +509,7 @@ def test_phone_mention_inside_invisible_marks(tmp_path: Path, mention: str, rest
     )
     items, errors = read(path)
     assert errors == []
-    token = whatsapp.hash_phone("+77011234567", SALT)  # each is that number: «8 701…» is its trunk form
+    token = hash_phone("+77011234567", SALT)  # each is that number: «8 701…» is its trunk form
     assert [i.text for i in items] == [f"@{token}{rest} @Динара тоже"]
 
 
@@ -562,7 +563,7 @@ def test_plus_number_mention_stops_where_the_number_ends(
     path.write_text(f"25.11.2026, 14:40 - Айгерим: {mention}{rest}\n", encoding="utf-8")
     items, errors = read(path)
     assert errors == []
-    assert [i.text for i in items] == [f"@{whatsapp.hash_phone(number, SALT)}{rest}"]
+    assert [i.text for i in items] == [f"@{hash_phone(number, SALT)}{rest}"]
 
 
 def test_mention_in_trunk_form_matches_its_author(tmp_path: Path) -> None:
