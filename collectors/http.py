@@ -30,7 +30,7 @@ import requests
 import urllib3
 
 from collectors.http_failures import connection_failure, retry_after_seconds
-from errors import FetchError, ResponseTooLarge, RobotsDisallowed
+from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
 
 log = logging.getLogger(__name__)
 
@@ -464,15 +464,13 @@ class HttpClient:
             return resp, content
 
     def _read_capped(self, resp: requests.Response, limit: int, shown: str, wait: float) -> bytes:
+        def refused(kind: type[CollectError], message: str) -> CollectError:
+            resp.close()
+            return kind(message, source=self.source, url=shown, status=resp.status_code)
+
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
-            resp.close()
-            raise ResponseTooLarge(
-                f"body of {int(declared):,} bytes is over the {limit:,}-byte cap",
-                source=self.source,
-                url=shown,
-                status=resp.status_code,
-            )
+            raise refused(ResponseTooLarge, f"body of {int(declared):,} bytes is over the {limit:,}-byte cap")
         chunks: list[bytes] = []
         size = 0
         # The read timeout bounds each wait for data, not the body: a server sending a byte a second
@@ -482,22 +480,13 @@ class HttpClient:
         until = started + max(BODY_SECONDS, BODY_TIMEOUTS * wait)
         while chunk := resp.raw.read1(64 * 1024, decode_content=True):
             if self.clock() > until:
-                resp.close()
-                raise FetchError(
+                raise refused(
+                    FetchError,
                     f"the body took more than {until - started:.0f} s to arrive (the server sends it too slowly)",
-                    source=self.source,
-                    url=shown,
-                    status=resp.status_code,
                 )
             size += len(chunk)
             if size > limit:
-                resp.close()
-                raise ResponseTooLarge(
-                    f"body is over the {limit:,}-byte cap",
-                    source=self.source,
-                    url=shown,
-                    status=resp.status_code,
-                )
+                raise refused(ResponseTooLarge, f"body is over the {limit:,}-byte cap")
             chunks.append(chunk)
         self.stats.bytes += size
         return b"".join(chunks)
