@@ -13,6 +13,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# well-formed RSS and Atom feeds of ours, relative to FIXTURES
+WELL_FORMED_FEEDS = (
+    "rss/city.xml",
+    "rss/cp1251.xml",
+    "../../demo/site/rss/gorod-ru.xml",
+    "../../demo/site/rss/zhanalyqtar-kk.xml",
+)
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 

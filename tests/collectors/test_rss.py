@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from testutil import FIXTURES
+from testutil import FIXTURES, WELL_FORMED_FEEDS
 
 from collectors.item import Item
 from collectors.rss import html_to_text, parse_feed, parse_well_formed, parse_with_feedparser
@@ -76,15 +76,7 @@ def _fields(items):
     ]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "rss/city.xml",
-        "rss/cp1251.xml",
-        "../../demo/site/rss/gorod-ru.xml",
-        "../../demo/site/rss/zhanalyqtar-kk.xml",
-    ],
-)
+@pytest.mark.parametrize("path", WELL_FORMED_FEEDS)
 def test_fast_path_agrees_with_feedparser(path: str) -> None:
     body = (FIXTURES / path).read_bytes()
     fast = parse_well_formed(body, source="s", feed_url="f")

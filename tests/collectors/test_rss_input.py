@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
-from testutil import FIXTURES, run_cli
+from testutil import FIXTURES, WELL_FORMED_FEEDS, run_cli
 
 from collectors import rss
 from collectors.base import CollectContext, SourceConfig
@@ -81,15 +81,7 @@ def test_utf8_feed_with_a_stray_cp1251_word_keeps_its_utf8_text(httpserver: HTTP
     assert (second.title, second.text) == ("Цитата", quote)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "rss/city.xml",
-        "rss/cp1251.xml",
-        "../../demo/site/rss/gorod-ru.xml",
-        "../../demo/site/rss/zhanalyqtar-kk.xml",
-    ],
-)
+@pytest.mark.parametrize("path", WELL_FORMED_FEEDS)
 def test_feeds_in_their_declared_encoding_reach_the_parsers_unchanged(path: str) -> None:
     body = (FIXTURES / path).read_bytes()
     assert rss.readable_body(body, "application/rss+xml; charset=koi8-r") is body
