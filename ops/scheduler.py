@@ -487,7 +487,8 @@ class Scheduler:
             busy = sorted(self._active)
         store_db._WRITE_LOCK.acquire()  # held until the process ends: the current write completes first
         log.warning(
-            "stopping after %.0f s with %s still busy (a source not answering, or a long pass); cut runs show as aborted",
+            "stopping after %.0f s with %s still busy (a source not answering, a long pass, a database lock "
+            "or an alert being delivered); a collection cut short shows as aborted once its source runs again",
             grace,
             ", ".join(busy),
             extra={"event": "stopped", "cut_short": busy},
