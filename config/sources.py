@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,6 +178,28 @@ class Config:
         """Per collected source, the hours without a new item after which it is reported (0: never)."""
         default = self.settings.get("silent_hours", DEFAULT_SILENT_HOURS)
         return {s.name: float(s.options.get("silent_hours", default)) for s in self.collected()}
+
+    def unset_variables(self, environ: Mapping[str, str]) -> list[str]:
+        """One sentence per environment variable this configuration needs that ``environ`` lacks or
+        holds empty: a Facebook source's token, the webhook URL, the SMTP password. Not an error at
+        load, since a service manager may set them for `schedule` only; `schedule` says them at start."""
+        needed = [
+            (str(s.options["token_env"]), f"source {s.name} (its page token, token_env)")
+            for s in self.collected()
+            if s.options.get("token_env")
+        ]
+        if self.alerts.get("webhook_url_env") and not self.alerts.get("webhook_url"):
+            needed.append((str(self.alerts["webhook_url_env"]), "the webhook alerts (webhook_url_env)"))
+        if self.alerts.get("smtp_user"):
+            name = str(self.alerts.get("smtp_password_env") or "")
+            needed.append((name, "the e-mail alerts (smtp_password_env, the password of smtp_user)"))
+        return [
+            f"environment variable {name} is not set or empty: {what} will fail until it is"
+            if name
+            else f"smtp_user is set but smtp_password_env is not: {what} will fail"
+            for name, what in needed
+            if not name or not str(environ.get(name, "")).strip()
+        ]
 
 
 def load_config(path: str | Path) -> Config:

@@ -459,6 +459,8 @@ class Scheduler:
             self.db_path,
             extra={"event": "started", "sources": len(self.sources), "db": str(self.db_path)},
         )
+        for problem in self.config.unset_variables(os.environ):  # said now, not at the first failure
+            log.warning(problem, extra={"event": "unset_variable"})
         try:
             while not self.stop_event.wait(1.0):
                 self.snapshot_waiting()

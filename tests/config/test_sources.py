@@ -17,6 +17,7 @@ from config.sources import (
     WATCH_KEYS,
     kind_module,
     load_config,
+    parse_config,
 )
 from errors import ConfigError
 
@@ -707,3 +708,20 @@ def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "sources.toml"
     path.write_bytes(("\ufeff" + RSS).encode("utf-8"))  # as Notepad saves UTF-8
     assert [s.name for s in load_config(path).sources] == ["city-rss"]
+
+
+def test_unset_variables_names_what_each_missing_variable_stops() -> None:
+    page = {"kind": "facebook", "page_id": "1", "graph_url": "http://127.0.0.1:9/", "token_env": "FB_TOKEN"}
+    alerts = {"webhook_url_env": "HOOK", "smtp_host": "127.0.0.1", "mail_to": "a@b.kz", "smtp_user": "monitor"}
+    config = parse_config({"sources": [{"name": "page", **page}], "alerts": alerts})
+    assert config.unset_variables({"FB_TOKEN": "t", "HOOK": "https://hook"}) == [
+        "smtp_user is set but smtp_password_env is not: the e-mail alerts (smtp_password_env, the password "
+        "of smtp_user) will fail"
+    ]
+    # A webhook_url beside webhook_url_env is the fallback: nothing fails without the variable.
+    config.alerts = {"webhook_url": "https://hook", "webhook_url_env": "HOOK"}
+    assert config.unset_variables({"FB_TOKEN": "t"}) == []
+    assert config.unset_variables({}) == [
+        "environment variable FB_TOKEN is not set or empty: source page (its page token, token_env) will fail "
+        "until it is"
+    ]

@@ -192,3 +192,38 @@ def test_a_restart_releases_the_back_off_of_a_source_that_lacked_a_token(tmp_pat
         assert health(db, "broken")[1] is not None and restarted.run_job("broken").skipped
         assert restarted.run_job("fb-like").status == "failed"  # tried (the feed still fails here)
         assert health(db, "fb-like")[0] == 2  # failures in a row go on counting until a success
+
+
+def test_the_start_names_each_environment_variable_the_config_needs_and_lacks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A token or webhook variable the service manager does not pass was found at the first failure,
+    # maybe hours later in a digest that could not be sent; the start says it.
+    monkeypatch.delenv("TEST_FB_TOKEN", raising=False)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "set")
+    monkeypatch.setenv("TEST_WEBHOOK", " ")
+    page = {
+        "kind": "facebook",
+        "page_id": "1",
+        "graph_url": "http://127.0.0.1:9/",
+        "token_env": "TEST_FB_TOKEN",
+    }
+    alerts = {
+        "webhook_url_env": "TEST_WEBHOOK",
+        "smtp_host": "127.0.0.1",
+        "mail_to": "desk@example.org",
+        "smtp_user": "monitor",
+        "smtp_password_env": "TEST_SMTP_PASSWORD",
+    }
+    config = parse_config({"sources": [{"name": "dept-page", **page}], "alerts": alerts})
+    sched = Scheduler(config, tmp_path / "m.duckdb", model=KeywordModel())
+    sched.request_stop()
+    with caplog.at_level("WARNING", logger="ops.scheduler"):
+        assert sched.serve(install_signals=False) == 0
+    said = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "unset_variable"]
+    assert said == [
+        "environment variable TEST_FB_TOKEN is not set or empty: source dept-page (its page token, token_env) "
+        "will fail until it is",
+        "environment variable TEST_WEBHOOK is not set or empty: the webhook alerts (webhook_url_env) will fail "
+        "until it is",
+    ]
