@@ -129,6 +129,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     db = _db(args)
     require_database(db)
+    if args.out.exists() and args.out.samefile(db):  # it would be replaced by the export
+        raise InputError(
+            "--out names the database itself; give the export a file of its own", path=str(args.out)
+        )
     if args.format == "training-jsonl":
         from review.training import decision_rows, write_jsonl
 
@@ -137,11 +141,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             # all decisions are the training set: a filter would be silently ignored
             raise InputError(f"training-jsonl writes every reviewer decision; it takes no {', '.join(given)}")
 
-        try:
-            n = write_jsonl(decision_rows(db), args.out)
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror}", path=str(args.out)) from None
-        print(f"wrote {n} reviewer-labelled rows to {args.out}")
+        n = write_jsonl(decision_rows(db), args.out)
+        _wrote(args.out, f"wrote {n} reviewer-labelled rows to {args.out}")
         return 0
     from review.export import export_to_file
     from review.queries import Filters, filter_choices
@@ -181,8 +182,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             "run any command that writes to it once (e.g. `pipeline.py status` with write access), then export",
             path=str(db),
         ) from None
-    print(f"wrote {n} rows to {args.out}")
+    _wrote(args.out, f"wrote {n} rows to {args.out}")
     return 0
+
+
+def _wrote(out: Path, line: str) -> None:
+    # On stderr when the export is no file but a stream (--out /dev/stdout): on stdout it would end the data.
+    print(line, file=sys.stderr if out.exists() and not out.is_file() else sys.stdout)
 
 
 def _behind_migrations(db: Path) -> bool:

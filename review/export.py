@@ -17,11 +17,16 @@ command); XLSX with the small writer in :mod:`review.xlsx`.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import errno
 import io
+import itertools
 import json
 import logging
-from collections.abc import Sequence
+import math
+import os
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -43,7 +48,7 @@ from review.cells import (
     wall_time,
 )
 from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
-from review.xlsx import Column, Workbook
+from review.xlsx import CELL_MAX, END_DATE, FIRST_DATE, MAX_ROWS, Column, Workbook, cut_at_cell_limit
 from store.db import reader
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,7 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
 }
 MAX_ROW_LINES = 8  # rows grow with their text up to this many lines; the cell holds the rest
+CHUNK_ROWS = 20_000  # CSV and JSON rows encoded and written at a time
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_START)
 SCORE_COLUMNS = ("corruption", "infrastructure")
@@ -81,6 +87,15 @@ def _parent_text(row: dict[str, Any]) -> str | None:
     return text if len(text) <= PARENT_CHARS else text[: PARENT_CHARS - 1] + "…"
 
 
+def local_time(value: datetime) -> datetime:
+    """``value`` in Asia/Almaty, or in UTC where Almaty's clock has passed year 9999 (Python's calendar
+    ends there: a time stored as 9999-12-31 23:00 UTC made the JSON export fail)."""
+    try:
+        return value.astimezone(LOCAL_TZ)
+    except OverflowError:
+        return value.astimezone(UTC)
+
+
 def export_record(row: dict[str, Any]) -> dict[str, Any]:
     """One flagged-item row as the export's columns (times timezone-aware, in Asia/Almaty)."""
     ts = row.get("ts")
@@ -91,7 +106,7 @@ def export_record(row: dict[str, Any]) -> dict[str, Any]:
         "source": row["source"],
         "kind": row.get("kind"),
         "author": row.get("author"),
-        "time": ts.astimezone(LOCAL_TZ) if ts else None,
+        "time": local_time(ts) if ts else None,
         "title": row.get("title"),
         "text": row.get("text"),
         "language": row.get("lang"),
@@ -104,7 +119,7 @@ def export_record(row: dict[str, Any]) -> dict[str, Any]:
         "forwarded_to": row.get("forwarded_to"),
         "reviewer": row.get("reviewer"),
         "note": row.get("note"),
-        "reviewed_at": reviewed.astimezone(LOCAL_TZ) if reviewed else None,
+        "reviewed_at": local_time(reviewed) if reviewed else None,
         "parent_text": _parent_text(row),
         "parent_link": row.get("parent_url"),
         "cluster_size": int(row.get("cluster_size") or 1),
@@ -139,21 +154,29 @@ def write_csv_cells(cells: Cells, out: IO[bytes], *, excel: bool = False) -> Non
     if excel:
         for i, name in enumerate(COLUMN_NAMES):
             if name in TIME_COLUMNS:
-                columns[i] = [_excel_time(s) for s in cells.local_seconds[name]]
+                columns[i] = [
+                    _excel_time(s, iso) for s, iso in zip(cells.local_seconds[name], columns[i], strict=True)
+                ]
             elif name in SCORE_COLUMNS:
                 columns[i] = [str(v).replace(".", ",") if isinstance(v, float) else v for v in columns[i]]
-    # Written to a str buffer and encoded once: a text stream encodes (and checks its BOM) per row.
-    text = io.StringIO(newline="")
-    w = csv.writer(text, delimiter=";" if excel else ",")
-    w.writerow(COLUMN_NAMES)
-    w.writerows(zip(*columns, strict=True))
+    rows = itertools.chain([COLUMN_NAMES], zip(*columns, strict=True))
     out.write(codecs.BOM_UTF8)
-    out.write(text.getvalue().encode("utf-8"))
+    # Written to a str buffer and encoded a chunk of rows at a time: a text stream encodes (and checks
+    # its BOM) per row, and the whole file as one str and its bytes took three times its size in memory.
+    while True:
+        text = io.StringIO(newline="")
+        csv.writer(text, delimiter=";" if excel else ",").writerows(itertools.islice(rows, CHUNK_ROWS))
+        if not text.tell():
+            break
+        out.write(text.getvalue().encode("utf-8"))
 
 
-def _excel_time(wall_seconds: int | None) -> str | None:
+def _excel_time(wall_seconds: int | None, iso: str | None) -> str | None:
     if wall_seconds is None:
         return None
+    if not FIRST_DATE <= wall_seconds < END_DATE:
+        # No date Excel holds (and 01.01.0001 would be read as 2001): the ISO text, which stays text.
+        return iso
     return wall_time(wall_seconds).strftime("%d.%m.%Y %H:%M:%S")
 
 
@@ -170,17 +193,26 @@ def write_xlsx(
 
 
 def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = ()) -> None:
-    """XLSX of export cells, with an 'about' sheet: when, how many rows, what the times mean, ``about``."""
+    """XLSX of export cells, with an 'about' sheet: when, how many rows, what the times mean, texts cut,
+    ``about``. More rows than a sheet holds are an InputError."""
+    if len(cells) >= MAX_ROWS:  # the header takes one of the sheet's rows
+        raise InputError(
+            f"{len(cells):,} rows do not fit in an Excel sheet (at most {MAX_ROWS - 1:,}); "
+            "narrow the filters, or export csv or parquet"
+        )
     columns = []
     for name, width in COLUMNS:
         if name in TIME_COLUMNS:
-            columns.append(Column(name, width, "date", cells.local_seconds[name]))
+            columns.append(
+                Column(name, width, "date", _dates(cells.local_seconds[name], cells.columns[name]))
+            )
         elif name in SCORE_COLUMNS:
             columns.append(Column(name, width, "score", cells.columns[name]))
         elif name in NUMBER_COLUMNS:
             columns.append(Column(name, width, "number", cells.columns[name]))
         else:
             columns.append(Column(name, width, "text", _texts(cells.columns[name])))
+    cut = sum(cut_at_cell_limit(v) for col in columns if col.kind == "text" for v in _long(col.values))
     book = Workbook()
     book.add_table("flagged", columns, _row_lines(columns))
     exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
@@ -191,8 +223,32 @@ def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, st
         ("near-duplicates", "one row per cluster; cluster_size counts the flagged items it stands for"),
         *about,
     ]
+    if cut:
+        log.warning(
+            "%d texts longer than an XLSX cell holds were cut (they end in …); csv, json and parquet hold them whole",
+            cut,
+        )
+        pairs.append(
+            (
+                "cut",
+                f"{cut} texts longer than a cell holds ({CELL_MAX:,} characters) end in …; CSV, JSON and "
+                "Parquet exports hold them whole",
+            )
+        )
     book.add_pairs("about", pairs, (22, 70))
     book.write(out)
+
+
+def _dates(seconds: list[int | None], texts: list[Any]) -> Sequence[int | str | None]:
+    # A time Excel holds as a date (1900 to 9999) goes in as one; any other (a year-1 placeholder) as its text.
+    if all(s is None or FIRST_DATE <= s < END_DATE for s in seconds):
+        return seconds
+    return [s if s is None or FIRST_DATE <= s < END_DATE else t for s, t in zip(seconds, texts, strict=True)]
+
+
+def _long(values: Sequence[Any]) -> list[str]:
+    # The texts that may pass the cell limit (a cheap length test first: the limit counts UTF-16 units).
+    return [v for v in values if v and len(v) > CELL_MAX // 2]
 
 
 def _texts(values: list[Any]) -> list[Any]:
@@ -228,15 +284,24 @@ def _text_lines(value: str, per_line: int) -> int:
 
 
 def write_json(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
-    """A JSON array of objects; times as ISO 8601 with the Asia/Almaty offset."""
-    data = [
-        {k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v) for k, v in rec.items()}
-        for rec in records
-    ]
+    """A JSON array of objects; times as ISO 8601 with the Asia/Almaty offset, a score that is no number null."""
     # One object per line: readable, and the C encoder (``indent`` would switch to the Python one,
-    # four times slower) writes each object.
+    # four times slower) writes each object; encoded a chunk of rows at a time, as CSV is.
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    out.write(("[\n" + ",\n".join(map(encode, data)) + "\n]" if data else "[]").encode("utf-8"))
+    out.write(b"[")
+    for start in range(0, len(records), CHUNK_ROWS):
+        lines = ",\n".join(encode(_json_object(rec)) for rec in records[start : start + CHUNK_ROWS])
+        out.write((("," if start else "") + "\n" + lines).encode("utf-8"))
+    out.write(b"\n]" if records else b"]")
+
+
+def _json_object(record: dict[str, Any]) -> dict[str, Any]:
+    data = {k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v) for k, v in record.items()}
+    for name in SCORE_COLUMNS:
+        # JSON has no NaN: the encoder would write one, and strict readers (JSON.parse, jq) refuse the file.
+        if isinstance(data.get(name), float) and not math.isfinite(data[name]):
+            data[name] = None
+    return data
 
 
 def write_parquet(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
@@ -292,7 +357,7 @@ def records_from_table(table: Any) -> list[dict[str, Any]]:
     """The export records (as :func:`export_record` makes them) of a :func:`select_table` table."""
     columns = {name: table.column(name).to_pylist() for name in COLUMN_NAMES}
     for name in TIME_COLUMNS:
-        columns[name] = [value.astimezone(LOCAL_TZ) if value is not None else None for value in columns[name]]
+        columns[name] = [local_time(value) if value is not None else None for value in columns[name]]
     columns["evidence"] = [json.loads(text) for text in columns["evidence"]]
     return [dict(zip(COLUMN_NAMES, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
@@ -317,18 +382,39 @@ def export_to_file(
 ) -> int:
     """Export flagged items matching ``filters`` to ``out_path``; returns the number of rows."""
     filters.validate()
-    with reader(db_path) as con:
-        data = read_export(con, filters, fmt, collapse=collapse)
-    buffer = io.BytesIO()
-    write_export(data, fmt, buffer, about=describe(filters))
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole at the end, so a failed export never leaves half a file behind.
-        out_path.write_bytes(buffer.getvalue())
-    except OSError as exc:
-        raise InputError(f"cannot write the export: {exc.strerror}", path=str(out_path)) from None
+    # The file is opened first: a folder or a place that cannot be written is said before the reading.
+    with whole_file(out_path, "the export") as out:
+        with reader(db_path) as con:
+            data = read_export(con, filters, fmt, collapse=collapse)
+        write_export(data, fmt, out, about=describe(filters))
     log.info("exported %d rows to %s", len(data), out_path)
     return len(data)
+
+
+@contextlib.contextmanager
+def whole_file(path: Path, what: str) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``path`` only when the block ends without an error, so that a failed
+    write (a full disk) never leaves half a file behind, nor puts it in place of an earlier good one.
+    A device or pipe (``--out /dev/stdout``) is written directly. OSError becomes InputError naming
+    ``what``."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_file():
+            with path.open("wb") as out:
+                yield out
+            return
+        target = path.resolve()  # a symbolic link keeps pointing at the file written
+        part = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            with part.open("wb") as out:
+                yield out
+            part.replace(target)
+        finally:
+            part.unlink(missing_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {what}: {exc.strerror or exc}", path=str(path)) from None
 
 
 def export_filename(fmt: str, now: datetime | None = None) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from classify.normalise import mask
+from review.export import whole_file
 from review.queries import LABELS
 from store.db import reader
 
@@ -156,9 +157,9 @@ def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
 
 
 def write_jsonl(rows: list[dict[str, Any]], out_path: Path) -> int:
-    """Write rows as JSON lines (UTF-8); returns how many."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w", encoding="utf-8") as fh:
+    """Write rows as JSON lines (UTF-8); returns how many. A write that fails (a full disk) leaves an
+    earlier file as it was, never a cut one that `train` would take for fewer decisions."""
+    with whole_file(out_path, "the training file") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
     return len(rows)

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 CELL_MAX = 32767  # Excel's limit on one cell, in UTF-16 code units
+# Excel's dates, 1900-01-01 up to 10000-01-01, as wall-clock seconds since 1970: it shows a date
+# number outside them as ####, and LibreOffice shows one before 1900 a day late.
+FIRST_DATE, END_DATE = -2_208_988_800, 253_402_300_800
 MAX_ROWS = 1_048_576
 ZIP_LEVEL = 1  # the sheet XML is repetitive: level 1 is several times faster and barely larger
 
@@ -79,6 +82,11 @@ def clean_text(value: str) -> str:
                 value = value[:index]
                 break
     return value
+
+
+def cut_at_cell_limit(value: str) -> bool:
+    """Whether :func:`clean_text` cuts ``value`` at Excel's cell limit."""
+    return len(value) > CELL_MAX // 2 and len(_ILLEGAL.sub("", value).encode("utf-16-le")) // 2 > CELL_MAX
 
 
 def _xml_text(value: str) -> str:
@@ -159,7 +167,7 @@ class Column:
 
     header: str
     width: float
-    kind: str  # "text", "date" (wall-clock seconds since 1970), "score" (0.000) or "number"
+    kind: str  # "text", "date" (wall-clock seconds since 1970, or a text), "score" (0.000) or "number"
     values: Sequence[Any]
 
 
@@ -319,8 +327,13 @@ def _column_cells(letter: str, col: Column, numbers: list[str], strings: SharedS
     style = {"date": DATE, "score": SCORE, "number": NUMBER}[col.kind]
     tail = f'" s="{style}"><v>'
     if col.kind == "date":
+        text = f'" s="{TEXT}" t="s"><v>'
         return [
-            "" if v is None else f"{head}{r}{tail}{excel_serial(v):.16G}</v></c>"
+            ""
+            if v is None
+            else f"{head}{r}{text}{strings.add(v)}</v></c>"
+            if v.__class__ is str
+            else f"{head}{r}{tail}{excel_serial(v):.16G}</v></c>"
             for v, r in zip(col.values, numbers, strict=True)
         ]
     return [
