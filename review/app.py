@@ -35,7 +35,15 @@ from werkzeug.exceptions import SecurityError
 from classify.lang import LANGS
 from errors import InputError, StoreError, StoreLocked
 from review import auth, queries
-from review.export import FORMAT_NAMES, FORMATS, MEDIA_TYPES, export_filename, read_export, write_export
+from review.export import (
+    FORMAT_NAMES,
+    FORMATS,
+    MEDIA_TYPES,
+    export_filename,
+    local_time,
+    read_export,
+    write_export,
+)
 from review.paging import paginate
 from review.quality import against_reviewers
 from review.queries import LABELS, LOCAL_TZ, Filters
@@ -384,7 +392,10 @@ def create_app(
         data = read_export(db(), filters, fmt, collapse=True)
         release()  # written after the database is let go: the scheduler may write meanwhile
         buffer = io.BytesIO()
-        write_export(data, fmt, buffer, about=[("exported by", g.user), *queries.describe(filters)])
+        try:
+            write_export(data, fmt, buffer, about=[("exported by", g.user), *queries.describe(filters)])
+        except InputError as exc:  # more rows than an Excel sheet holds
+            abort(400, description=str(exc))
         buffer.seek(0)
         log.info("reviewer %s exported %d rows as %s", g.user, len(data), fmt)
         return send_file(
@@ -539,7 +550,7 @@ def _int(value: str | None, default: int) -> int:
 
 
 def _local_time(value: datetime | None) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+    return local_time(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _excerpt(text: str | None, limit: int = EXCERPT) -> str:

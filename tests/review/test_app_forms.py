@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from flask.testing import FlaskClient
 
+from review import export
 from review.app import create_app
 
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -169,3 +170,30 @@ def test_a_decision_the_busy_database_refused_is_kept_for_saving_again(
     again = logged_in.post("/item/decide", data={k: unescape(v) for k, v in hidden.items()})
     assert again.status_code == 302
     assert _reviews(review_db) == [("fb-7", "forwarded", "Антикор", NOTE.strip())]
+
+
+def test_pages_and_downloads_of_an_item_dated_past_year_9999_in_almaty(
+    logged_in: FlaskClient, review_db: Path
+) -> None:
+    # An analyst's SQL can store any time; Almaty's clock passes Python's last year at 9999-12-31 19:00 UTC.
+    with duckdb.connect(str(review_db)) as con:
+        con.execute(
+            "UPDATE items SET published_at = TIMESTAMPTZ '9999-12-31 23:00:00+00' "
+            "WHERE source = 'dept-facebook' AND external_id = 'fb-7'"
+        )
+    listing = logged_in.get("/")
+    assert listing.status_code == 200
+    page = logged_in.get("/item?source=dept-facebook&id=fb-7")
+    assert page.status_code == 200 and "9999-12-31 23:00" in page.get_data(as_text=True)
+    for fmt in ("xlsx", "csv", "json"):
+        assert logged_in.get(f"/export?format={fmt}").status_code == 200, fmt
+
+
+def test_a_selection_larger_than_an_excel_sheet_is_a_page_that_says_so(
+    logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "MAX_ROWS", 2)  # a sheet of a header and one row
+    resp = logged_in.get("/export?format=xlsx")
+    assert resp.status_code == 400
+    assert "do not fit in an Excel sheet" in resp.get_data(as_text=True)
+    assert logged_in.get("/export?format=csv").status_code == 200
