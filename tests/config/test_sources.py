@@ -712,7 +712,12 @@ def test_a_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
 
 def test_unset_variables_names_what_each_missing_variable_stops() -> None:
     page = {"kind": "facebook", "page_id": "1", "graph_url": "http://127.0.0.1:9/", "token_env": "FB_TOKEN"}
-    alerts = {"webhook_url_env": "HOOK", "smtp_host": "127.0.0.1", "mail_to": "a@b.kz", "smtp_user": "monitor"}
+    alerts = {
+        "webhook_url_env": "HOOK",
+        "smtp_host": "127.0.0.1",
+        "mail_to": "a@b.kz",
+        "smtp_user": "monitor",
+    }
     config = parse_config({"sources": [{"name": "page", **page}], "alerts": alerts})
     assert config.unset_variables({"FB_TOKEN": "t", "HOOK": "https://hook"}) == [
         "smtp_user is set but smtp_password_env is not: the e-mail alerts (smtp_password_env, the password "
