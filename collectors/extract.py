@@ -10,6 +10,7 @@ of the page's HTML and URL, except the ``extract`` command, which may fetch the 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import re
@@ -30,6 +31,15 @@ from errors import InputError, ParseError
 log = logging.getLogger(__name__)
 
 MAX_COMMENTS = 2000  # per page; a 5,000-comment thread is cut here, with a warning
+MAX_PAGE_BYTES = 10 * 1024 * 1024  # a saved page `extract` reads, as the HTTP client caps a fetched one
+# Elements deep a page is read to, as browsers do (Blink nests no deeper); a deeper page is refused:
+# the comments of a thread nested that deep take time by the square of their number to tell apart.
+MAX_DEPTH = 512
+# trafilatura's fallback extractors take time by the square of a page's text blocks (justext compares
+# each short block with its neighbours): on a page with more, as under thousands of comments, they
+# are skipped, and trafilatura's own extraction stands.
+MAX_FALLBACK_BLOCKS = 3000
+_BLOCKS = ("p", "li", "div", "td", "dd", "blockquote", "tr")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\u2014\u2013•»·-]\s+|\s+::\s+")
 _URLISH = re.compile(r"^(https?:)?//|^www\.|\.(ru|kz|com|org|net)\b", re.IGNORECASE)
 _DATE_META = (
@@ -99,19 +109,57 @@ def check_content(content: bytes | str, url: str | None = None) -> None:
         raise ParseError("binary content, not an HTML page", url=url)
 
 
+def page_text(content: bytes, content_type: str | None) -> str:
+    """A page's bytes as text: as UTF-8 whenever they are UTF-8, whatever the header or ``<meta>``
+    says (a template copied from a cp1251 site keeps its ``<meta charset>``; cp1251 or Latin-1 text
+    with letters past ASCII is next to never valid UTF-8), else as :func:`decode_body` reads them."""
+    from collectors.http import decode_body
+
+    try:
+        return content.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return decode_body(content, content_type)[0]
+
+
 def parse_tree(html: str | bytes, url: str | None = None) -> lxml.html.HtmlElement:
-    """Parse (possibly broken) HTML into an lxml tree; ParseError when nothing usable comes out."""
+    """Parse (possibly broken) HTML into an lxml tree; ParseError when nothing usable comes out, or
+    not all of it (nested more than ``MAX_DEPTH`` elements deep)."""
+    return _parse_whole(html, url)[0]
+
+
+def _parse_whole(html: str | bytes, url: str | None) -> tuple[lxml.html.HtmlElement, bool]:
+    """The page's tree, and whether reading it whole took libxml2's huge mode."""
     check_content(html, url)
     if isinstance(html, str):
         # lxml refuses str with an XML encoding declaration
         html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
-    try:
-        tree = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError) as exc:
-        raise ParseError(f"unreadable HTML: {exc}", url=url) from None
+    for huge in (False, True):
+        parser = lxml.html.HTMLParser(huge_tree=huge)
+        try:
+            tree = lxml.html.document_fromstring(html, parser=parser)
+        except (etree.ParserError, ValueError) as exc:
+            raise ParseError(f"unreadable HTML: {exc}", url=url) from None
+        # Past its limits (256 elements deep, unclosed tags are enough; a text of 10 MB) libxml2 drops
+        # the rest of the page and raises nothing: the article would be stored cut, as if whole.
+        cut = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+        if not cut:
+            break
+    if cut or (huge and _depth(tree) > MAX_DEPTH):
+        raise ParseError(
+            f"HTML nested more than {MAX_DEPTH} elements deep: the rest of the page cannot be read", url=url
+        )
     if tree is None or not len(tree):
         raise ParseError("unreadable HTML: no elements", url=url)
-    return tree
+    return tree, huge
+
+
+def _depth(tree: lxml.html.HtmlElement) -> int:
+    """How many elements deep the tree goes."""
+    depth = deepest = 0
+    for event, _el in etree.iterwalk(tree, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _clean(text: str | None) -> str:
@@ -191,7 +239,8 @@ def find_title(tree: lxml.html.HtmlElement, selector: str | None = None) -> str 
     h1s = [_clean(h.text_content()) for h in tree.iter("h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     candidates = list(_meta(tree, ("og:title", "twitter:title")))
-    candidates += [str(node["headline"]) for node in _json_ld(tree) if node.get("headline")]
+    # a headline that is no string (an object, a list) is a broken block, not a title to print
+    candidates += [node["headline"] for node in _json_ld(tree) if isinstance(node.get("headline"), str)]
     for raw in candidates:
         title = _clean(raw)
         if not title:
@@ -312,7 +361,7 @@ def find_date(
 def _body_by_selector(tree: lxml.html.HtmlElement, selector: str, drop: str | None) -> str:
     parts: list[str] = []
     for el in css(selector)(tree):
-        el = lxml.html.fromstring(lxml.html.tostring(el))  # a copy: dropping must not touch the tree
+        el = copy.deepcopy(el)  # dropping must not touch the tree; not parsed again: a deep page would be cut
         for bad in el.xpath("//script | //style | //noscript | //form"):
             bad.drop_tree()
         if drop:
@@ -329,7 +378,10 @@ def _body_by_selector(tree: lxml.html.HtmlElement, selector: str, drop: str | No
 
 
 def find_body(
-    html: str, url: str | None, tree: lxml.html.HtmlElement, selectors: Mapping[str, str]
+    html: str | lxml.html.HtmlElement,
+    url: str | None,
+    tree: lxml.html.HtmlElement,
+    selectors: Mapping[str, str],
 ) -> tuple[str, dict[str, Any]]:
     """The body text (site selector, else trafilatura) and trafilatura's metadata guesses."""
     if selectors.get("body"):
@@ -344,6 +396,7 @@ def find_body(
         include_comments=False,
         include_tables=True,
         with_metadata=False,  # our own rules find the metadata; trafilatura's would cost a third more time
+        fast=sum(1 for _ in tree.iter(*_BLOCKS)) > MAX_FALLBACK_BLOCKS,
         prune_xpath=_prune_xpaths(selectors.get("drop")),
     )
     if doc is None:
@@ -378,8 +431,12 @@ def _prune_xpaths(drop: str | None) -> list[str] | None:
 def canonical_url(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
     """The page's rel=canonical (or og:url) on the same site, else the URL it was fetched from."""
     for el in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
-        href = urljoin(url or "", str(el).strip())
-        if url is None or urlsplit(href).netloc == urlsplit(url).netloc:
+        try:
+            href = urljoin(url or "", str(el).strip())
+            same_host = url is None or urlsplit(href).netloc == urlsplit(url).netloc
+        except ValueError:  # "http://[::1": no URL, and no reason to lose the article
+            continue
+        if same_host:
             return href
     return url
 
@@ -395,8 +452,10 @@ def extract_article(
     """Parse one article page: metadata, body and the first page of its comments."""
     selectors = selectors or {}
     now = now or datetime.now(UTC)
-    tree = parse_tree(html, url)
-    text, guesses = find_body(html, url, tree, selectors)
+    tree, huge = _parse_whole(html, url)
+    # trafilatura would parse the text again within libxml2's usual limits, and lose the page past
+    # them: a page that needed more is given the tree (trafilatura works on a copy of it)
+    text, guesses = find_body(tree if huge else html, url, tree, selectors)
     title = find_title(tree, selectors.get("title")) or _clean(guesses.get("title")) or None
     author = find_author(tree, selectors.get("author"))
     if author is None and guesses.get("author") and _author_ok(_byline(guesses["author"])):
@@ -454,25 +513,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """Handler of ``extract``: read or fetch the page, print the article as JSON."""
-    from collectors.http import HttpClient, decode_body
+    from collectors.http import HttpClient
 
     target: str = args.target
     if re.match(r"^https?://", target, re.IGNORECASE):
-        client = HttpClient(min_delay=0)
+        client = HttpClient(min_delay=0, max_bytes=MAX_PAGE_BYTES)
         try:
             resp = client.get(target)
         finally:
             client.close()
         check_content(resp.content, target)
-        html, url = resp.text, args.url or resp.url
+        html, url = page_text(resp.content, resp.headers.get("Content-Type")), args.url or resp.url
     else:
         path = Path(target)
         try:
-            content = path.read_bytes()
+            with path.open("rb") as file:  # at most the cap: /dev/zero, or a dump of gigabytes, ends here
+                content = file.read(MAX_PAGE_BYTES + 1)
         except OSError as exc:
             raise InputError(f"cannot read the page: {exc.strerror or exc}", path=str(path)) from None
+        if len(content) > MAX_PAGE_BYTES:
+            raise InputError(f"the page is over the {MAX_PAGE_BYTES:,}-byte cap", path=str(path))
         check_content(content, args.url or str(path))
-        html, _ = decode_body(content, None)
+        html = page_text(content, None)
         url = args.url
     article = extract_article(html, url)
     print(json.dumps(article.as_json(), ensure_ascii=False, indent=1))

@@ -26,12 +26,14 @@ parsers of listings, feeds and sitemaps (``portal_discovery``) and of comments (
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from collectors.base import CollectContext
-from collectors.extract import Article, extract_article
+from collectors.extract import Article, extract_article, page_text
 from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_comments import Comment
@@ -99,17 +101,20 @@ class _Run:
     def rendered(self, resp: Any) -> str:
         """The page to parse: with ``render``, its DOM after its scripts ran, every request they made
         through the run's client; else, or when Chromium is missing or fails, the HTML as fetched."""
+        html = _page_text(resp)
         if not self.opts["render"] or self.browser_missing:
-            return str(resp.text)
+            return html
         name, shown = self.ctx.source.name, mask_secrets(resp.url)
+        # Chromium gets the page as we read it: its header's charset wins over a <meta> that lies
+        mime = (resp.headers.get("Content-Type") or "text/html").split(";")[0]
         try:
             rendering = render_dom(
                 resp.url,
                 wait_ms=self.opts["render_wait_ms"],
                 timeout=self.opts["render_timeout"],
                 client=self.ctx.http,
-                html=resp.content,
-                content_type=resp.headers.get("Content-Type") or "text/html",
+                html=html.encode("utf-8"),
+                content_type=f"{mime}; charset=utf-8",
                 budget_left=self.budget_left,
                 post=self.opts["render_post"],
             )
@@ -119,7 +124,7 @@ class _Run:
             line = f"{exc}; parsed the page's HTML instead"
             log.info("%s", line)  # reported with the run, as in fail()
             self.errors.append(line[:400])
-            return str(resp.text)
+            return html
         log.info("source %s: rendered %s: %s", name, shown, rendering.traffic.summary())
         for cause, message in rendering.traffic.problems().items():
             line = f"{shown}: {message}"
@@ -134,7 +139,7 @@ class _Run:
     def parse(self, resp: Any, text: str | None = None) -> Any:
         """The article (and its comments) of a fetched page, with this source's selectors and limits."""
         return extract_article(
-            resp.text if text is None else text,
+            _page_text(resp) if text is None else text,
             resp.url,
             selectors=self.opts["selectors"],
             now=self.ctx.now,
@@ -151,6 +156,11 @@ class _Run:
         if site_of(resp.url) != site_of(url):
             raise CollectError(f"redirected off the site to {resp.url}", url=url)
         return resp
+
+
+def _page_text(resp: Any) -> str:
+    """The text of a fetched page: as UTF-8 when it is, whatever its charset claims (``page_text``)."""
+    return page_text(resp.content, resp.headers.get("Content-Type"))
 
 
 def _discover(run: _Run) -> list[Found]:
@@ -188,7 +198,7 @@ def _discover(run: _Run) -> list[Found]:
                 if resp.not_modified:
                     break  # new articles appear on a listing's first pages: unchanged, nothing new further on
                 links, page_url = parse_listing(
-                    resp.text,
+                    _page_text(resp),
                     resp.url,
                     article_pattern=opts["article_pattern"],
                     link_selector=selectors.get("links"),
@@ -201,7 +211,7 @@ def _discover(run: _Run) -> list[Found]:
                 if link not in opts["start_urls"]:
                     add(Found(link))
             if opts["discover_feeds"] and len(seen_pages) == 1:
-                advertised.extend(u for u in feed_links(resp.text, resp.url) if u not in opts["feeds"])
+                advertised.extend(u for u in feed_links(_page_text(resp), resp.url) if u not in opts["feeds"])
     # feeds the listing pages advertise (<link rel="alternate" type="application/rss+xml">)
     _read_feeds(run, list(dict.fromkeys(advertised))[:3], add)
     return list(found.values())
@@ -256,10 +266,27 @@ def _sitemap_urls(run: _Run) -> list[Found]:
     return sorted(pages, key=_newest_first)
 
 
-def article_id_of(article: Article, page_url: str) -> str:
-    """The article's external id: its same-site canonical URL, else the URL it was fetched from."""
+def article_id_of(article: Article, page_url: str, pattern: re.Pattern[str] | None = None) -> str:
+    """The article's external id: its same-site canonical URL, else the URL it was fetched from.
+    A canonical URL that names the site's home page or a section the article sits in (some sites put
+    one on every article), or that the site's ``pattern`` does not take for an article, would make
+    every article one item: the page's own URL is the id then."""
     canonical = article.canonical_url
-    return normalise_url(canonical if canonical and site_of(canonical) == site_of(page_url) else page_url)
+    if (
+        canonical
+        and site_of(canonical) == site_of(page_url)
+        and not _names_no_article(canonical, page_url, pattern)
+    ):
+        return normalise_url(canonical)
+    return normalise_url(page_url)
+
+
+def _names_no_article(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
+    if pattern is not None:
+        return not pattern.search(canonical)
+    section = urlsplit(canonical).path.rstrip("/")
+    page = urlsplit(page_url).path.rstrip("/")
+    return not section or (page != section and page.startswith(section + "/"))
 
 
 def _article_item(source: str, article: Article, article_id: str, page_url: str) -> Item:
@@ -296,13 +323,19 @@ def _comment_items(source: str, article_id: str, comments: list[Comment]) -> Ite
 
 
 def _follow_comment_pages(
-    run: _Run, next_url: str | None, comments: list[Comment], pages: list[str], visited: set[str]
+    run: _Run, next_url: str | None, comments: list[Comment], pages: list[str], visited: set[str], site: str
 ) -> None:
-    """Append the comments of the thread's further pages (new ids only); ``pages`` records their URLs."""
+    """Append the comments of the thread's further pages (new ids only); ``pages`` records their URLs.
+    Only pages on the article's ``site`` are followed: what another site lists is not its comments."""
     opts = run.opts
     seen_ids = {c.comment_id for c in comments}
     while next_url and len(visited) < opts["max_comment_pages"] and run.budget_left():
         if next_url in visited or len(comments) >= opts["max_comments"]:
+            break
+        if site_of(next_url) != site:
+            run.fail(
+                next_url, CollectError("the next page of a comment thread is on another site: not followed")
+            )
             break
         visited.add(next_url)
         try:
@@ -315,9 +348,11 @@ def _follow_comment_pages(
         except Exception as exc:
             run.fail(next_url, exc)
             break
+        fresh = [c for c in page.comments if c.comment_id not in seen_ids]
+        if not fresh:  # only comments this visit has read: the site ignores the page asked for, or loops
+            break
         if next_url not in pages:
             pages.append(next_url)
-        fresh = [c for c in page.comments if c.comment_id not in seen_ids]
         seen_ids.update(c.comment_id for c in fresh)
         comments.extend(fresh[: opts["max_comments"] - len(comments)])
         next_url = page.comments_next
@@ -345,14 +380,23 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
             run.fail(last, exc)
             return []
         comments.extend(page.comments)
-        _follow_comment_pages(run, page.comments_next, comments, pages, {normalise_url(url), last})
+        _follow_comment_pages(
+            run, page.comments_next, comments, pages, {normalise_url(url), last}, site_of(url)
+        )
         entry["comment_pages"] = pages
         return list(_comment_items(source, entry["id"], comments))
     article = run.parse(resp, run.rendered(resp))
     if not article.text and not article.title:
         raise ParseError("no article found on the page", url=url)
-    _follow_comment_pages(run, article.comments_next, article.comments, pages, {normalise_url(resp.url)})
-    article_id = article_id_of(article, url)
+    if not article.text:  # stored by its title, but said: a run of such pages must not pass for "ok"
+        hint = (
+            "its scripts may bring it (render = true)" if not run.opts["render"] else "check selectors.body"
+        )
+        run.fail(url, ParseError(f"no article text on the page, only its title; {hint}", url=url))
+    _follow_comment_pages(
+        run, article.comments_next, article.comments, pages, {normalise_url(resp.url)}, site_of(url)
+    )
+    article_id = article_id_of(article, url, run.opts["article_pattern"])
     if entry is not None:
         entry["comment_pages"] = pages
         entry["published"] = (

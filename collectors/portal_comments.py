@@ -202,20 +202,25 @@ def _own_text(comment: Any, members: set[Any], skip: set[Any]) -> str:
     return "\n".join(p.strip() for p in "".join(parts).split("\n") if p.strip())
 
 
-def _comment_id(el: Any) -> str | None:
+def _comment_id(el: Any, members: set[Any]) -> str | None:
+    """The site's id of a comment: from its attributes, its own anchor, or a parent that holds it alone
+    (a nested reply's anchor, or the list all comments sit in, would give several comments one id)."""
     for attr in ("data-comment-id", "data-id", "id", "about"):
         value = el.get(attr)
         if value:
             m = _ID_DIGITS.search(value)
             if m:
                 return m.group(1)
-    anchor = el.find(".//a[@id]")
-    if anchor is not None:
+    for anchor in el.iterfind(".//a[@id]"):
         m = _ID_DIGITS.search(anchor.get("id", ""))
-        if m:
+        if m and _owner(anchor, members) is el:
             return m.group(1)
     parent = el.getparent()
-    if parent is not None and parent.get("id") and "comment" in parent.get("id", ""):
+    if (
+        parent is not None
+        and "comment" in parent.get("id", "")
+        and all(c is el or c not in members for c in parent)
+    ):
         m = _ID_DIGITS.search(parent.get("id", ""))
         if m:
             return m.group(1)
@@ -295,7 +300,7 @@ def extract_comments(
         candidates = _structural_candidates(tree)
     members = set(candidates)
     comments: list[Comment] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # comment id -> its text
     ids: dict[Any, str] = {}
     for el in candidates:
         if len(comments) >= limit:
@@ -330,22 +335,30 @@ def extract_comments(
                 comment_id = (
                     id_els[0].get("data-id") or id_els[0].get("id") or _clean(id_els[0].text_content())
                 )
-        comment_id = comment_id or _comment_id(el)
-        if not comment_id:
-            digest = hashlib.sha1(f"{author}\x1f{text}".encode(), usedforsecurity=False).hexdigest()
-            comment_id = "h" + digest[:12]
-        if comment_id in seen:
+        comment_id = comment_id or _comment_id(el, members)
+        digest = "h" + hashlib.sha1(f"{author}\x1f{text}".encode(), usedforsecurity=False).hexdigest()[:12]
+        if comment_id in seen and seen[comment_id] != text:
+            # the site gave two comments one id: the second is kept under its hash, not dropped
+            log.info("%s: comment id %s given to two comments", url or "page", comment_id)
+            comment_id = digest
+        comment_id = comment_id or digest
+        if comment_id in seen:  # the same comment again (shown twice, or a pinned copy)
             continue
-        seen.add(comment_id)
+        seen[comment_id] = text
         ids[el] = comment_id
         reply_to = el.get("data-parent-id") or el.get("data-reply-to") or el.get("data-parent")
         if not reply_to:
             owner = _owner(el, members)
             reply_to = ids.get(owner) if owner is not None else None
+        if reply_to == comment_id:  # a comment "in reply to" itself: a thread walked up would never end
+            reply_to = None
         comments.append(Comment(comment_id, author, published, text, reply_to or None))
     next_url = None
     for a in css(", ".join(pick("comment_next")))(tree):
-        if a.get("href"):
-            next_url = urljoin(url or "", a.get("href"))
+        try:
+            next_url = urljoin(url or "", a.get("href")) if a.get("href") else None
+        except ValueError:  # "http://[::1": no URL; the comments on this page still count
+            continue
+        if next_url:
             break
     return comments, next_url

@@ -16,6 +16,7 @@ import lxml.html
 from lxml import etree
 
 from collectors.dates import parse_date
+from collectors.extract import parse_tree
 from collectors.portal_comments import css
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,11 @@ SKIP_EXTENSIONS = (
     ".xls",
     ".xlsx",
 )
-TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|from|ref|_openstat)$", re.IGNORECASE)
+# Parameters that say who sent the reader, or which session a PHP or Java site gave them (a new one
+# on every visit): an article's URL without them, or every run would find the same articles new again.
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|yclid|from|ref|_openstat|phpsessid|jsessionid|sessionid)$", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -112,6 +117,14 @@ def normalise_url(url: str) -> str:
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
     )
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
+
+
+def absolute_url(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base`` and normalised; None when it is no URL at all."""
+    try:
+        return normalise_url(urljoin(base, href))
+    except ValueError:  # "http://[::1": one such link must not cost the page it sits on
+        return None
 
 
 def looks_like_article(url: str, pattern: re.Pattern[str] | None = None) -> bool:
@@ -144,7 +157,7 @@ def parse_listing(
     next_selector: str | None = None,
 ) -> tuple[list[str], str | None]:
     """Article links (same site, page order, no duplicates) and the next listing page of one listing page."""
-    tree = lxml.html.document_fromstring(html)
+    tree = parse_tree(html, url)  # as an article: a listing nested deep is not read cut
     site = site_of(url)
     here = normalise_url(url)
     anchors = css(link_selector)(tree) if link_selector else tree.iter("a")
@@ -159,7 +172,7 @@ def parse_listing(
             continue
         if not link_selector and a.xpath("ancestor::nav | ancestor::header | ancestor::footer"):
             continue
-        target = normalise_url(urljoin(url, href))
+        target = absolute_url(url, href) or ""
         if not target.startswith(("http://", "https://")) or site_of(target) != site or target == here:
             continue
         if looks_like_article(target, article_pattern):
@@ -184,8 +197,8 @@ def find_next(tree: lxml.html.HtmlElement, url: str, selector: str | None = None
         href = el.get("href")
         if not href:
             continue
-        target = normalise_url(urljoin(url, href))
-        if target != here and site_of(target) == site_of(url):
+        target = absolute_url(url, href)
+        if target and target != here and site_of(target) == site_of(url):
             return target
     return None
 
@@ -197,8 +210,8 @@ def feed_links(html: str, url: str) -> list[str]:
     for link in tree.xpath('//link[@href and contains(@rel, "alternate")]'):
         kind = (link.get("type") or "").lower()
         if "rss" in kind or "atom" in kind:
-            target = normalise_url(urljoin(url, link.get("href", "")))
-            if site_of(target) == site_of(url):
+            target = absolute_url(url, link.get("href", ""))
+            if target and site_of(target) == site_of(url):
                 found.append(target)
     return found
 
@@ -214,8 +227,8 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None) -> list[Fo
         link = entry.get("link")
         if not link:
             continue
-        target = normalise_url(urljoin(url, link))
-        if site_of(target) != site_of(url):
+        target = absolute_url(url, link)
+        if not target or site_of(target) != site_of(url):
             continue
         written = entry.get("published") or entry.get("updated")
         found.append(Found(target, parse_date(written, now) if written else None))
@@ -238,8 +251,8 @@ def parse_sitemap(content: bytes, url: str) -> tuple[list[Found], list[str]]:
         loc = node.findtext("{*}loc")
         if not loc:
             continue
-        target = normalise_url(urljoin(url, loc.strip()))
-        if site_of(target) != site:
+        target = absolute_url(url, loc.strip())
+        if not target or site_of(target) != site:
             continue
         if etree.QName(node).localname == "sitemap":
             children.append(target)
@@ -254,6 +267,10 @@ def robots_sitemaps(robots_txt: str, url: str) -> list[str]:
     found = []
     for line in robots_txt.splitlines():
         key, _, value = line.partition(":")
-        if key.strip().lower() == "sitemap" and value.strip():
+        if key.strip().lower() != "sitemap" or not value.strip():
+            continue
+        try:
             found.append(urljoin(url, value.strip()))
+        except ValueError:  # no URL at all: the other lines still count
+            continue
     return found

@@ -67,6 +67,7 @@ CLOSE_GRACE = 5.0  # seconds Chromium gets to exit after Browser.close before it
 
 _LOG_PREFIX = re.compile(r"^\[[^\]]*\]\s*")  # "[pid:tid:time:ERROR:file.cc:12] "
 _READ_DOM = "document.documentElement ? document.documentElement.outerHTML : ''"
+_DOM_LENGTH = "document.documentElement ? document.documentElement.outerHTML.length : 0"
 
 
 class RenderError(CollectError):
@@ -192,7 +193,7 @@ class _Chromium:
         self.timeout = timeout
         self.deadline = deadline
         self.next_id = 0
-        self.buffer = b""
+        self.buffer = bytearray()
         self.awaited: set[int] = set()  # ids of commands whose answer someone waits for
         self.answers: dict[int, dict[str, Any]] = {}
         self.on_event: Callable[[dict[str, Any]], None] = lambda _message: None
@@ -298,7 +299,11 @@ class _Chromium:
                 self.on_event(message)
 
     def _next_message(self) -> dict[str, Any]:
-        while b"\0" not in self.buffer:
+        # A bytearray grows in place, and only the new bytes are searched for the end: a DOM of
+        # megabytes arrives in hundreds of reads, and copying and searching it all after each took seconds.
+        searched = 0
+        while (end := self.buffer.find(b"\0", searched)) < 0:
+            searched = len(self.buffer)
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise self.timed_out()
@@ -308,8 +313,8 @@ class _Chromium:
             if not chunk:
                 raise self._ended()
             self.buffer += chunk
-        raw, self.buffer = self.buffer.split(b"\0", 1)
-        message: dict[str, Any] = json.loads(raw)
+        message: dict[str, Any] = json.loads(self.buffer[:end])
+        del self.buffer[: end + 1]
         return message
 
     def timed_out(self) -> RenderError:
@@ -385,6 +390,18 @@ class _PageSession:
             session=self.session,
         )
         chromium.pump(lambda: self.expired)
+        # A script can build a DOM far past the byte cap the page itself was fetched under: measured
+        # first, it is not moved through the pipe and parsed (a page of 28 MB took 24 s and 670 MB).
+        measured = chromium.call(
+            "Runtime.evaluate", {"expression": _DOM_LENGTH, "returnByValue": True}, self.session
+        )
+        length = measured.get("result", {}).get("value")
+        if isinstance(length, int | float) and length > self.client.max_bytes:
+            raise RenderError(
+                f"its scripts made the page {length:,.0f} characters long, over the "
+                f"{self.client.max_bytes:,}-byte cap of a fetched page",
+                url=chromium.shown,
+            )
         result = chromium.call(
             "Runtime.evaluate", {"expression": _READ_DOM, "returnByValue": True}, self.session
         )
@@ -420,11 +437,15 @@ class _PageSession:
             "render of %s: the page asks for %s %s (%s)", self.chromium.shown, method, mask_secrets(url), kind
         )
         if kind == "Document" and paused.get("frameId") == self.main_frame:
-            # the first is the page we navigated to, spelt as Chromium normalised it (host case, IDN)
-            self.page_url = self.page_url or urldefrag(url).url
-            if urldefrag(url).url != self.page_url:  # a script sending the page elsewhere:
-                self._refuse(request_id, self.traffic.not_sent, url)  # the DOM would not be this page's
+            if self.page_url:
+                # A script sending the page elsewhere or reloading it: answered 204 No Content, on which
+                # a browser stays on the page it shows. Refused, the navigation would put Chromium's
+                # error page in its place, and that DOM would be read as the article.
+                self.traffic.not_sent.append(url)
+                self._fulfil(request_id, 204, {}, b"")
                 return
+            # the first is the page we navigated to, spelt as Chromium normalised it (host case, IDN)
+            self.page_url = urldefrag(url).url
             if self.html is not None:  # fetched already
                 self._fulfil(request_id, 200, {"Content-Type": self.content_type}, self.html)
                 return
