@@ -109,12 +109,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help=f"DuckDB file (default: [settings] db, else {DEFAULT_DB})")
 
 
-def _classify(db: Path, config: Config, model: str | None = None, *, rescore_all: bool = False) -> None:
+def _classify(db: Path, config: Config, model: Any = None, *, rescore_all: bool = False) -> None:
     from batch.stages import analyse_pending
 
     started = time.monotonic()
     clustered, result = analyse_pending(
-        db, model_path=model or config.settings.get("model"), rescore_all=rescore_all
+        db, model_path=config.settings.get("model"), model=model, rescore_all=rescore_all
     )
     seconds = time.monotonic() - started
     if result.skipped_reason:
@@ -159,11 +159,15 @@ def print_run(run: Any) -> None:
 def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
     """While the block runs, SIGTERM and Ctrl-C call ``on_stop(signum)`` instead of ending the process
     where it stands (SIGTERM from systemd or a cron timeout left its runs 'running' until the next run
-    closed them); yields the signals received, first first."""
+    closed them); yields the signals received, first first. A wait for another process's database
+    lock ends at once on the signal (it took up to 30 s per source)."""
+    from store.db import stop_waiting
+
     asked: list[int] = []
 
     def handler(signum: int, _frame: Any) -> None:
         asked.append(signum)
+        stop_waiting()
         on_stop(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -172,6 +176,7 @@ def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
     finally:
         for sig, was in previous.items():
             signal.signal(sig, was)
+        stop_waiting(False)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -241,8 +246,13 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
 
     config, db = resolve(args, config_required=False)
     require_database(db)  # a mistyped --db would be created empty and "reclassify" nothing
+    from classify.model import load_model
+
+    # A model that is missing or unreadable is this command's error (it said "classification
+    # skipped" and exited 0, so a script never learnt that nothing was re-scored).
+    model = load_model(args.model or config.settings.get("model"))
     with holding(db):
-        _classify(db, config, args.model, rescore_all=True)
+        _classify(db, config, model, rescore_all=True)
     return 0
 
 

@@ -132,10 +132,11 @@ def run_source(
             runlog.start_run(con, run)
             state = runlog.load_state(con, source.name)
     except StoreLocked as exc:
-        # Another process held the database too long: this source waits for its next run, the others
-        # go on. (A file that cannot be opened or written at all stops the batch with one error line.)
+        # Another process held the database too long (or a stop came while waiting for it): this
+        # source waits for its next run, the others go on. (A file that cannot be opened or written
+        # at all stops the batch with one error line.)
         log.info("%s: not run: %s", source.name, exc)
-        run.status, run.error, run.finished_at = "failed", _failure(exc)[1], datetime.now(UTC)
+        (run.status, run.error), run.finished_at = _failure(exc), datetime.now(UTC)
         return run
     try:
         _collect(run, state, source, config, db_path, now, client_factory, should_stop)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +30,9 @@ log = logging.getLogger(__name__)
 PAGE = 5000
 CLUSTER_WINDOW = timedelta(days=30)  # near-duplicates are looked for among items of the last 30 days
 PARALLEL_SIGNATURES = 5000  # from this many new items, signatures are computed in a second process
+# Items signed and clustered at a time: all of a backlog's texts at once took 1.3 GB at 500,000 items
+# (a first import), in this process and again in the worker.
+CLUSTER_CHUNK = 50_000
 
 
 @dataclass(slots=True)
@@ -90,11 +96,12 @@ def classify_pending(
 
 
 def _cluster_inputs(db_path: Path) -> list[tuple]:
-    """Items without a signature: (source, external_id, title and text)."""
+    """Items without a signature, ``CLUSTER_CHUNK`` at most: (source, external_id, title and text)."""
     with writer(db_path) as con:
         return con.execute(
             "SELECT source, external_id, coalesce(title, '') || ' ' || coalesce(text, '') FROM items "
-            "WHERE simhash IS NULL"
+            "WHERE simhash IS NULL LIMIT ?",
+            [CLUSTER_CHUNK],
         ).fetchall()
 
 
@@ -172,30 +179,67 @@ def cluster_pending(
     """Give every item without a signature its SimHash and near-duplicate cluster; returns how many."""
     if importlib.util.find_spec("classify.dedupe") is None:
         return 0
-    rows = _cluster_inputs(db_path)
-    if not rows:
-        return 0
-    # Signatures are computed with the database closed; one pass assigns every cluster.
-    sigs = signatures([r[2] for r in rows], should_stop)
-    return _store_clusters(db_path, rows, sigs, now or datetime.now(UTC))
+    done = 0
+    while should_stop is None or not should_stop():
+        rows = _cluster_inputs(db_path)
+        if not rows:
+            break
+        # Signatures are computed with the database closed; one pass assigns the chunk's clusters.
+        sigs = signatures([r[2] for r in rows], should_stop)
+        done += _store_clusters(db_path, rows, sigs, now or datetime.now(UTC))
+    return done
+
+
+def signature_pool() -> ProcessPoolExecutor:
+    """One worker process for signatures, which ends when this process is gone."""
+    # spawn, not fork: this process has threads (DuckDB's, the idle closer) a fork would copy mid-flight
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_end_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def _end_with_parent(parent: int) -> None:
+    # After a kill -9 of `run` or `reclassify` (or systemd's SIGKILL after its stop timeout) the worker
+    # stayed for ever, blocked writing signatures nobody reads, with the backlog's texts in memory.
+    # (The parent's pid comes as an argument: it may be gone before this worker has started.)
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def analyse_pending(
-    db_path: Path, *, model_path: str | Path | None = None, rescore_all: bool = False
+    db_path: Path, *, model_path: str | Path | None = None, model: Any = None, rescore_all: bool = False
 ) -> tuple[int, ClassifyResult]:
     """Cluster and classify what is new, on both cores: a big backlog's signatures are computed in a
-    worker process while this one classifies. Returns (items clustered, classification result)."""
+    worker process while this one classifies. Returns (items clustered, classification result);
+    ``model``, when given, is used instead of loading ``model_path``."""
     rows = _cluster_inputs(db_path)
-    texts = [r[2] for r in rows]
-    if len(texts) < PARALLEL_SIGNATURES:
-        result = classify_pending(db_path, model_path=model_path, rescore_all=rescore_all)
-        sigs = signatures(texts)
-    else:
-        # spawn, not fork: this process has threads (DuckDB's, the idle closer) a fork would copy mid-flight
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            future = pool.submit(signatures, texts)
-            result = classify_pending(db_path, model_path=model_path, rescore_all=rescore_all)
-            sigs = future.result()
-    clustered = _store_clusters(db_path, rows, sigs, datetime.now(UTC)) if rows else 0
-    return clustered, result
+    if len(rows) < PARALLEL_SIGNATURES:
+        result = classify_pending(db_path, model_path=model_path, model=model, rescore_all=rescore_all)
+        sigs = signatures([r[2] for r in rows])
+        return (_store_clusters(db_path, rows, sigs, datetime.now(UTC)) if rows else 0), result
+    stop = threading.Event()
+    with signature_pool() as pool, ThreadPoolExecutor(1, thread_name_prefix="clusters") as chunks:
+        clustering = chunks.submit(_cluster_backlog, db_path, rows, pool, stop)
+        try:
+            result = classify_pending(db_path, model_path=model_path, model=model, rescore_all=rescore_all)
+        except BaseException:
+            stop.set()  # Ctrl-C or an error: the chunk being signed is the last one
+            raise
+        return clustering.result(), result
+
+
+def _cluster_backlog(
+    db_path: Path, rows: list[tuple], pool: ProcessPoolExecutor, stop: threading.Event
+) -> int:
+    """Sign ``rows`` in the worker process and store their clusters, then the next chunks likewise."""
+    clustered = 0
+    while rows and not stop.is_set():
+        sigs = pool.submit(signatures, [r[2] for r in rows]).result()
+        clustered += _store_clusters(db_path, rows, sigs, datetime.now(UTC))
+        rows = _cluster_inputs(db_path)
+    return clustered

@@ -33,6 +33,25 @@ _migrated: set[str] = set()  # files already migrated by this process
 _checked: set[str] = set()  # files whose schema a read-only open of this process has checked
 # Sources collected in parallel threads write one at a time: transactions stay short and never conflict.
 _WRITE_LOCK = threading.RLock()
+# Set by a stop request (SIGTERM, Ctrl-C): a wait for another process's lock ends at once, instead of
+# after up to ``wait`` seconds per source, which four sources took past systemd's stop timeout.
+_STOP_WAITING = threading.Event()
+# Per file: when this process first found it locked by another process, and when it last did.
+_LOCKED_SINCE: dict[str, tuple[float, float]] = {}
+
+
+class LockWaitStopped(StoreLocked):
+    """A stop was requested while waiting for another process's database lock."""
+
+    run_status = "aborted"  # stopped on request: not the source's failure, nor a failed write
+
+
+def stop_waiting(stop: bool = True) -> None:
+    """Make lock waits of this process end at once (``stop=False``: wait again, for the next command)."""
+    if stop:
+        _STOP_WAITING.set()
+    else:
+        _STOP_WAITING.clear()
 
 
 def require_database(path: Path) -> None:
@@ -59,15 +78,29 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
             ) from None
     elif not path.exists():
         raise StoreError("no database here yet; run the pipeline first", path=str(path))
-    deadline = time.monotonic() + wait
+    if _is_sqlite(path):
+        # DuckDB would open it with its sqlite extension, downloading that from the internet first,
+        # and then write the monitor's tables into it
+        raise StoreError("cannot open the database: this is an SQLite file, not a DuckDB one", path=str(path))
+    key = str(path.resolve())
+    deadline = _lock_wait_started(key) + wait
     delay = 0.05
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
+            _LOCKED_SINCE.pop(key, None)
             break
         except duckdb.IOException as exc:
+            if _is_lock_conflict(exc) and _STOP_WAITING.is_set():
+                raise LockWaitStopped(
+                    "stopped on request while another process held the database lock", path=str(path)
+                ) from None
+            if _is_lock_conflict(exc):
+                _LOCKED_SINCE[key] = (deadline - wait, time.monotonic())
             if _is_lock_conflict(exc) and time.monotonic() < deadline:
-                time.sleep(delay * (0.5 + random.random()))
+                if delay == 0.05:
+                    log.info("%s: another process holds the database lock; waiting up to %.0f s", path, wait)
+                _STOP_WAITING.wait(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
                 continue
             if _is_lock_conflict(exc):
@@ -79,15 +112,51 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
             raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
     if read_only:
         return _brought_up_to_date(con, path, wait)
-    key = str(path.resolve())
     try:
         if key not in _migrated:
+            foreign = _tables_of_another_program(con)
+            if foreign:
+                con.close()
+                raise StoreError(
+                    f"not a database of this monitor (it holds {', '.join(foreign)}); check --db",
+                    path=str(path),
+                )
             apply_migrations(con)
             _migrated.add(key)
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot prepare the database: {_first_line(exc)}", path=str(path)) from None
     return con
+
+
+def _tables_of_another_program(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The first tables of a file that has tables but no migration record: another program's DuckDB
+    file, which a mistyped --db would have filled with this monitor's tables (or failed on halfway)."""
+    tables = [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND NOT temporary ORDER BY table_name"
+        ).fetchall()
+    ]
+    return [] if not tables or "schema_migrations" in tables else tables[:3]
+
+
+def _lock_wait_started(key: str) -> float:
+    """When the wait for another process's lock on ``key`` began: now, or, when this process has been
+    finding the file locked until a moment ago (the threads of parallel sources queue behind each
+    other's waits), when it first found it so; four sources waited 30 s each, one after another."""
+    now = time.monotonic()
+    since, seen = _LOCKED_SINCE.get(key, (now, 0.0))
+    return since if now - seen < 1.0 else now
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:  # missing, a folder, unreadable: DuckDB names the problem
+        return False
 
 
 def _brought_up_to_date(con: duckdb.DuckDBPyConnection, path: Path, wait: float) -> duckdb.DuckDBPyConnection:
@@ -177,6 +246,11 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
+            except duckdb.Error as exc:
+                _roll_back(con)
+                if _is_damage(exc, path):
+                    raise _damage_error(exc, path) from None
+                raise
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
@@ -202,8 +276,41 @@ def reader(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
     con = connect(path, read_only=True, wait=wait)
     try:
         yield con
+    except duckdb.Error as exc:
+        if _is_damage(exc, path):
+            raise _damage_error(exc, path) from None
+        raise
     finally:
         con.close()
+
+
+def _is_damage(exc: duckdb.Error, path: str | Path) -> bool:
+    """Whether a query failed on the database file itself (a damaged block, an I/O error on it or its
+    WAL), not on its SQL or on another file (a COPY's target, which the caller names)."""
+    text = str(exc)
+    return (
+        isinstance(exc, duckdb.FatalException)
+        or "corrupt database file" in text.lower()
+        or (isinstance(exc, duckdb.IOException) and str(path) in text)
+    )
+
+
+def _damage_error(exc: duckdb.Error, path: str | Path) -> StoreError:
+    # A checksum that does not match surfaced as a traceback from whichever query read the block
+    # first (`run`'s classification, `reclassify`), and as "batch failed unexpectedly" in `schedule`.
+    if "corrupt database file" in str(exc).lower():
+        return StoreError(
+            f"the database file is damaged ({_first_line(exc)}); restore it from a backup", path=str(path)
+        )
+    return StoreError(f"cannot read or write the database: {_first_line(exc)}", path=str(path))
+
+
+def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    # after a fatal error the connection refuses even the rollback; the error to report is the first one
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        log.debug("rollback failed", exc_info=True)
 
 
 def _first_line(exc: BaseException) -> str:

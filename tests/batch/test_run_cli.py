@@ -310,3 +310,29 @@ def test_reclassify_refuses_a_database_that_is_not_there(tmp_path: Path) -> None
         == f"error: {missing}: no database here yet; run the pipeline first (or check --db)"
     )
     assert not missing.exists()  # not created empty, with "classified 0 items"
+
+
+def test_reclassify_on_a_damaged_file_is_one_line(tmp_path: Path) -> None:
+    from tests.store.test_store import damaged_database
+
+    db = damaged_database(tmp_path / "m.duckdb")
+    done = run_cli("reclassify", "--db", str(db))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {db}: the database file is damaged"), done.stderr
+
+
+def test_reclassify_without_a_readable_model_is_an_error(tmp_path: Path) -> None:
+    from store.db import connect
+
+    db = tmp_path / "m.duckdb"
+    connect(db).close()
+    broken = tmp_path / "classifier.npz"
+    broken.write_bytes(b"not a zip")
+    for model in (broken, tmp_path / "missing.npz"):
+        done = run_cli("reclassify", "--db", str(db), "--model", str(model))
+        assert done.returncode == 1, (
+            done.stdout + done.stderr
+        )  # it said "classification skipped" and exited 0
+        assert done.stderr.startswith(f"error: {model}: "), done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr

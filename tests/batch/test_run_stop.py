@@ -104,3 +104,54 @@ def _running(db: Path) -> bool:
             return bool(con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchall()[0][0])
     except duckdb.Error:  # the writer holds the file
         return False
+
+
+def test_a_stop_ends_the_wait_for_another_process_lock_at_once(tmp_path: Path, slow_server: str) -> None:
+    """SIGTERM while an analyst's connection holds the file: the waiting run ends 'aborted' now, not
+    after the 30 s lock wait (four sources waited 120 s, past systemd's stop timeout)."""
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[settings]\nmax_parallel_sources = 1\nmin_delay = 0\n"
+        + "".join(
+            f'[[sources]]\nname = "feed-{n}"\nkind = "rss"\nurl = "{slow_server}/feed{n}.xml"\n'
+            for n in (1, 2)
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.duckdb"
+    from store.db import connect
+
+    connect(db).close()
+    analyst = duckdb.connect(str(db), read_only=True)
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "pipeline.py"),
+                "--debug",
+                "run",
+                "--config",
+                str(config),
+                "--db",
+                str(db),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        err = ""
+        for line in proc.stderr:  # the run says when it starts waiting for the lock
+            err += line
+            if "holds the database lock; waiting" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, rest = proc.communicate(timeout=120)
+        err += rest
+    finally:
+        analyst.close()
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert "feed-1: aborted" in err, err
+    assert "stopped on request while another process held the database lock" in err
+    assert "feed-2" not in out + err  # not started

@@ -132,3 +132,77 @@ def test_new_items_find_their_clusters_as_a_scan_of_the_whole_window_would(tmp_p
     joined = sum(1 for v in expected.values() if v.startswith("c"))
     assert 20 <= joined < 60  # the test holds both kinds: joined an old cluster, and stood alone
     assert [expected[f"new|n{60 + band}"] for band in range(4)] == ["c0", "c5", "c10", "c15"]
+
+
+WORKER_OF_A_KILLED_PARENT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from batch.stages import signature_pool
+pool = signature_pool()
+pool.submit(time.sleep, 600)
+while not pool._processes:
+    time.sleep(0.05)
+print(*pool._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended; only its entry waits to be reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_signature_worker_ends_when_its_process_is_killed(tmp_path: Path) -> None:
+    """A kill -9 of `run` or `reclassify` during a big pass left its worker process for ever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = str(Path(stages.__file__).resolve().parents[1])
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WORKER_OF_A_KILLED_PARENT, root], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    try:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 60  # not a speed limit: it ends within a second or two, or never
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker)
+    finally:
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_backlog_is_clustered_a_chunk_at_a_time_as_in_one_pass(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """All of a backlog's texts were read at once (1.3 GB at 500,000 items); a chunk at a time gives
+    the same clusters."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    assert stages.cluster_pending(copy) == 15
+    monkeypatch.setattr(stages, "CLUSTER_CHUNK", 4)
+    monkeypatch.setattr(stages, "PARALLEL_SIGNATURES", 1 if parallel else 10**6)
+    read: list[int] = []
+    inputs = stages._cluster_inputs
+
+    def counted(path: Path) -> list[tuple]:
+        rows = inputs(path)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(stages, "_cluster_inputs", counted)
+    clustered = stages.analyse_pending(db)[0] if parallel else stages.cluster_pending(db)
+    assert clustered == 15
+    assert max(read) == 4
+    assert clusters(db) == clusters(copy)

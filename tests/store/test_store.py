@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from collectors.item import Item
+from errors import StoreError
 from store import classifications
 from store.db import connect, reader, writer
 from store.items import upsert_items
@@ -137,3 +139,95 @@ def test_pending_finds_missing_and_stale_scores_a_page_at_a_time(tmp_path: Path)
         rest = classifications.pending(con, model_version="m1", limit=2, after=(first[-1][0], first[-1][1]))
         assert [r[1] for r in rest] == ["5", "6"]
         assert all(r[4] == keys[r[1]][2] for r in rest)  # the content hash of what is to be scored
+
+
+def damaged_database(path: Path) -> Path:
+    """A file whose items' texts sit in a block that no longer matches its checksum (the catalog is intact)."""
+    with writer(path) as con:
+        upsert_items(con, [item(f"e{n}", f"MARKER-{n:05d} " * 20) for n in range(20000)])
+    data = path.read_bytes()
+    at = data.rfind(b"MARKER-1")  # in a late block, not the first one, which holds the catalog
+    assert at > 262144
+    with path.open("r+b") as f:
+        f.seek(at)
+        f.write(b"\xff" * 64)
+    return path
+
+
+def test_a_damaged_file_is_one_store_error_naming_it(tmp_path: Path) -> None:
+    db = damaged_database(tmp_path / "m.duckdb")
+    for open_db in (writer, reader):
+        with pytest.raises(StoreError) as caught, open_db(db) as con:
+            con.execute("SELECT sum(length(text)) FROM items").fetchall()
+        assert str(caught.value).startswith(f"{db}: the database file is damaged (Corrupt database file")
+        assert str(caught.value).endswith("restore it from a backup")
+
+
+def test_an_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "m.duckdb"
+    with sqlite3.connect(db) as lite:
+        lite.execute("CREATE TABLE notes (t TEXT)")
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="this is an SQLite file, not a DuckDB one"):
+        connect(db)
+    assert db.read_bytes() == before
+
+
+HOLD_THE_FILE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_write_queued_behind_a_lock_wait_does_not_wait_all_over_again(tmp_path: Path, monkeypatch) -> None:
+    """Parallel sources queue on the process's write lock: each waited its own 30 s for an analyst's
+    connection after the one before it (four sources: 120 s); the lock held all along counts once."""
+    import subprocess
+    import sys
+
+    from errors import StoreLocked
+    from store import db as store_db
+
+    db = tmp_path / "m.duckdb"
+    connect(db).close()
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert analyst.stdout is not None and analyst.stdout.readline() == "holding\n"
+        with pytest.raises(StoreLocked), writer(db, wait=0.5):
+            pass
+        tries: list[str] = []
+        real_connect = store_db.duckdb.connect
+
+        def counted(*args, **kwargs):
+            tries.append(args[0])
+            return real_connect(*args, **kwargs)
+
+        monkeypatch.setattr(store_db.duckdb, "connect", counted)
+        with (
+            pytest.raises(StoreLocked, match="another process holds the database lock"),
+            writer(db, wait=0.5),
+        ):
+            pass
+        assert len(tries) == 1  # one look, then the same verdict as the write before it
+    finally:
+        analyst.kill()
+        analyst.wait()
+    with writer(db, wait=5) as con:  # once the file is free, a write waits as before
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_another_programs_duckdb_file_is_refused_untouched(tmp_path: Path) -> None:
+    """A --db naming an analyst's own DuckDB file got the monitor's tables written into it."""
+    db = tmp_path / "analysis.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE notes (t VARCHAR)")
+    with pytest.raises(StoreError, match=r"not a database of this monitor \(it holds notes\); check --db"):
+        connect(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SHOW TABLES").fetchall() == [("notes",)]
