@@ -6,8 +6,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import duckdb
 from opskit import FeedServer
 from testutil import ROOT, run_cli
 
@@ -93,3 +95,43 @@ def test_a_killed_schedule_leaves_no_lock_behind(tmp_path: Path) -> None:
         once = run_cli("schedule", "--once", "--config", str(config), "--db", str(db))
     assert once.returncode == 0, once.stderr
     assert once.stdout.startswith("city: ok, new 18")
+
+
+def test_sigterm_ends_a_job_waiting_for_an_analysts_lock_at_once(tmp_path: Path) -> None:
+    # Without it the job waited its 30 s for the lock; `schedule` gave up on it after its stop grace
+    # and cut it short ("still busy"), or, with a longer grace, outlasted systemd's stop timeout.
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        source = {
+            "name": "city",
+            "kind": "rss",
+            "url": server.base + "/full/city.xml",
+            "schedule": "* * * * * *",
+        }
+        config = tmp_path / "s.toml"
+        write_sources_toml(config, {**SETTINGS, "stop_grace_seconds": 20}, [source])
+        proc = start_schedule(config, db)
+        assert proc.stderr is not None
+        analyst = None
+        try:
+            while analyst is None:  # between two of the scheduler's writes
+                try:
+                    analyst = duckdb.connect(str(db), read_only=True)
+                except duckdb.IOException:
+                    time.sleep(0.05)
+            err = ""
+            for line in proc.stderr:
+                err += line
+                if "holds the database lock; waiting" in line:
+                    break
+            proc.send_signal(signal.SIGTERM)
+            _out, rest = proc.communicate(timeout=60)
+            err += rest
+        finally:
+            if analyst is not None:
+                analyst.close()
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped on request while another process held the database lock" in err, err
+    assert "still busy" not in err
