@@ -191,21 +191,28 @@ def assign_clusters(
     clusters formed earlier in the same list; a zero signature (no words) always stands alone."""
     if max_distance >= BANDS:
         raise ValueError(f"max_distance must be below {BANDS} for the band index to find every match")
-    index: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    # Per band value, each signature once, with the first cluster that had it: a flood of copies of one
+    # text (a forwarded message, a spam comment) kept every copy in its buckets, and each new copy was
+    # compared with all of them (500,000 copies of 18 texts ran for hours).
+    index: dict[tuple[int, int], dict[int, str]] = {}
+    exact: dict[int, str] = {}
 
     def remember(sig: int, cluster: str) -> None:
+        if sig in exact:
+            return
+        exact[sig] = cluster
         for band in bands(sig):
-            index.setdefault(band, []).append((sig, cluster))
+            index.setdefault(band, {})[sig] = cluster
 
     for _key, sig, cluster in existing:
         if sig:
             remember(sig, cluster)
     result: dict[Key, str] = {}
     for key, sig in new:
-        best: tuple[int, str] | None = None
-        if sig:
+        best: tuple[int, str] | None = (0, exact[sig]) if sig in exact else None
+        if sig and best is None:
             for band in bands(sig):
-                for other, cluster in index.get(band, ()):
+                for other, cluster in index.get(band, {}).items():
                     d = distance(sig, other)
                     if d <= max_distance and (best is None or d < best[0]):
                         best = (d, cluster)
