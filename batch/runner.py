@@ -232,8 +232,9 @@ def _finish(
     elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
-        cap = timedelta(minutes=float(config.settings.get("backoff_cap_minutes", 360)))
-        state.next_due = run.finished_at + runlog.backoff_delay(state.consecutive_failures, base, cap)
+        state.next_due = run.finished_at + runlog.backoff_delay(
+            state.consecutive_failures, base, config.longest_backoff()
+        )
     with writer(db_path) as con:
         runlog.finish_run(con, run)
         runlog.save_state(con, state)

@@ -9,7 +9,7 @@ import importlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -106,6 +106,7 @@ WATCH_KEYS = frozenset({"silent_hours"})
 # A collected source that runs fine but has brought no new item for a week has most likely stopped
 # working in a way no error shows: a new page layout, a moved feed, a channel gone private.
 DEFAULT_SILENT_HOURS = 168.0
+DEFAULT_BACKOFF_CAP_MINUTES = 360
 TOP_LEVEL_KEYS = frozenset({"settings", "sources", "alerts"})
 ALERT_KEYS = frozenset(
     {
@@ -178,6 +179,10 @@ class Config:
         """Per collected source, the hours without a new item after which it is reported (0: never)."""
         default = self.settings.get("silent_hours", DEFAULT_SILENT_HOURS)
         return {s.name: float(s.options.get("silent_hours", default)) for s in self.collected()}
+
+    def longest_backoff(self) -> timedelta:
+        """The longest wait of a failing source (``backoff_cap_minutes``)."""
+        return timedelta(minutes=float(self.settings.get("backoff_cap_minutes", DEFAULT_BACKOFF_CAP_MINUTES)))
 
     def unset_variables(self, environ: Mapping[str, str]) -> list[str]:
         """One sentence per environment variable this configuration needs that ``environ`` lacks or

@@ -12,11 +12,14 @@ this module only reads them, so `status`, the scheduler and the alerts agree on 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
+
+log = logging.getLogger(__name__)
 
 # Run statuses that only a person can cure (a new token, a granted permission).
 NEEDS_PERSON = frozenset({"token", "permission"})
@@ -59,10 +62,21 @@ class SourceHealth:
         return f"source:{self.source}|{reason}|{since}"
 
 
-def backed_off_until(con: duckdb.DuckDBPyConnection, source: str, now: datetime) -> datetime | None:
-    """The time a backed-off source is due again, or None when it may run now."""
+def backed_off_until(
+    con: duckdb.DuckDBPyConnection, source: str, now: datetime, longest: timedelta
+) -> datetime | None:
+    """The time a backed-off source is due again, or None when it may run now. A time further off than
+    the ``longest`` back-off was written by a clock that ran ahead and was set right since (a source
+    was skipped for years): the source may run."""
     row = con.execute("SELECT next_due FROM source_state WHERE source = ?", [source]).fetchone()
     if row is None or row[0] is None or row[0] <= now:
+        return None
+    if row[0] > now + longest:
+        log.warning(
+            "%s: its back-off ends %s, later than any back-off: the clock was ahead; running it",
+            source,
+            row[0],
+        )
         return None
     return row[0]
 

@@ -193,7 +193,7 @@ class Scheduler:
 
         now = self.clock()
         with writer(self.db_path) as con:
-            due = backed_off_until(con, source.name, now)
+            due = backed_off_until(con, source.name, now, self.config.longest_backoff())
         if due is not None:
             outcome.skipped = f"backing off until {due.isoformat(timespec='seconds')}"
             log.info(

@@ -227,3 +227,24 @@ def test_the_start_names_each_environment_variable_the_config_needs_and_lacks(
         "environment variable TEST_WEBHOOK is not set or empty: the webhook alerts (webhook_url_env) will fail "
         "until it is",
     ]
+
+
+def test_a_back_off_written_by_a_clock_that_ran_ahead_does_not_hold_the_source(tmp_path: Path) -> None:
+    # A clock ten years ahead, set right since, left a next_due in 2036: the source was skipped for years.
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server:
+        config = make_config(
+            server, [{"name": "city", "url": "/full/city.xml"}], settings={"backoff_cap_minutes": 60}
+        )
+        sched = Scheduler(config, db, model=KeywordModel())
+        assert sched.run_job("city").status == "ok"
+        with duckdb.connect(str(db)) as con:
+            con.execute(
+                "UPDATE source_state SET next_due = now() + INTERVAL 3650 DAY, consecutive_failures = 1"
+            )
+        assert sched.run_job("city").status == "ok"
+        with duckdb.connect(str(db)) as con:  # a back-off within the cap is kept
+            con.execute(
+                "UPDATE source_state SET next_due = now() + INTERVAL 30 MINUTE, consecutive_failures = 1"
+            )
+        assert sched.run_job("city").skipped
