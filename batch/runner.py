@@ -20,7 +20,7 @@ from typing import Any
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
 from collectors.base import CollectContext, SourceConfig
-from collectors.http import DEFAULT_USER_AGENT, HttpClient
+from collectors.http import DEFAULT_USER_AGENT, HttpClient, newest_validators
 from collectors.item import Item
 from config.sources import Config
 from errors import InputError, MonitorError, StoreError, StoreLocked
@@ -225,7 +225,7 @@ def _finish(
     blame: bool = True,
 ) -> None:
     if success:
-        state.state = {**cursor, "_http": validators}
+        state.state = {**cursor, "_http": newest_validators(validators)}
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None

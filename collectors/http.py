@@ -38,6 +38,7 @@ DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monit
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ROBOTS_MAX_AGE = 24 * 3600  # seconds a robots.txt is trusted
 ROBOTS_BYTES = 512_000  # of a robots.txt read and kept
+MAX_VALIDATORS = 5000  # URLs whose validators a source keeps across runs, those used last
 MAX_REDIRECTS = 10
 BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6  # a body may take the longer of these seconds and timeouts
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -276,7 +277,7 @@ class HttpClient:
             return None
         body = None if resp.status_code >= 400 else raw.decode("utf-8", "replace")
         if resp.status_code < 500:  # a server error says nothing about the rules: ask again next time
-            self.validators["robots:" + root] = {"body": body, "fetched": str(time.time())}
+            self._remember("robots:" + root, {"body": body, "fetched": str(time.time())})
         return _robots_parser(robots_url, body)
 
     # -- fetching ---------------------------------------------------------------------------
@@ -355,6 +356,7 @@ class HttpClient:
                     status=304,
                 )
             self.stats.not_modified += 1
+            self._remember(mask_secrets(url), known or {})
             return Response(final_url, 304, resp.headers, b"", not_modified=True)
         if raise_for_status and resp.status_code >= 400:
             raise FetchError(
@@ -368,16 +370,24 @@ class HttpClient:
         if unchanged:
             self.stats.not_modified += 1
         if conditional and resp.status_code < 300:  # only URLs fetched conditionally keep validators
-            self.validators[mask_secrets(url)] = {
-                k: v
-                for k, v in {
-                    "etag": resp.headers.get("ETag"),
-                    "last_modified": resp.headers.get("Last-Modified"),
-                    "hash": digest,
-                }.items()
-                if v
-            }
+            self._remember(
+                mask_secrets(url),
+                {
+                    k: v
+                    for k, v in {
+                        "etag": resp.headers.get("ETag"),
+                        "last_modified": resp.headers.get("Last-Modified"),
+                        "hash": digest,
+                    }.items()
+                    if v
+                },
+            )
         return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
+
+    def _remember(self, key: str, value: dict[str, str]) -> None:
+        # Moved to the end: the validators are saved newest last, and the oldest are the ones dropped.
+        self.validators.pop(key, None)
+        self.validators[key] = value
 
     def post(
         self,
@@ -505,6 +515,15 @@ class HttpClient:
         log.debug("retrying in %.2f s (attempt %d)", delay, attempt + 1)
         self.sleep(delay)
         return True
+
+
+def newest_validators(validators: dict[str, Any]) -> dict[str, Any]:
+    """The validators a source keeps for its next run: the ``MAX_VALIDATORS`` used last (the client
+    keeps them newest last). Links that change on every visit (``?page=2&_=1732700000``, a cache
+    buster) added one each run, for ever."""
+    if len(validators) <= MAX_VALIDATORS:
+        return validators
+    return dict(list(validators.items())[-MAX_VALIDATORS:])
 
 
 def _robots_parser(url: str, body: str | None) -> urllib.robotparser.RobotFileParser | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response as WResponse
 
+from collectors import http as http_module
 from collectors.http import HostPacer, HttpClient, decode_body, mask_secrets, utf8_with_strays
 from errors import FetchError, ResponseTooLarge, RobotsDisallowed
 
@@ -434,3 +436,28 @@ def test_a_304_to_a_request_that_was_not_conditional_is_an_error(httpserver: HTT
         FetchError, match="answered 304 Not Modified to a request that named no earlier version"
     ):
         http.get(httpserver.url_for("/feed"), conditional=True)  # nothing known of it yet
+
+
+def test_the_validators_kept_are_those_used_last(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A listing whose "next" link carries a cache buster (?_=<time>) added validators every run, for ever.
+    def etag_handler(request):
+        if request.headers.get("If-None-Match") == '"v1"':
+            return WResponse(status=304)
+        return WResponse("<html/>", headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/news").respond_with_handler(etag_handler)
+    monkeypatch.setattr(http_module, "MAX_VALIDATORS", 3)
+    validators: dict[str, Any] = {}
+    listing = httpserver.url_for("/news")
+    for run in range(6):
+        http, _ = client(validators=validators)
+        assert http.get(listing, conditional=True).not_modified == (run > 0)  # answered 304 after the first
+        http.get(f"{listing}?page=2&_={1732700000 + run}", conditional=True)
+        validators = http_module.newest_validators(http.validators)  # as the runner saves them
+    assert [k.split("/")[-1] for k in validators] == [
+        "news?page=2&_=1732700004",
+        "news",
+        "news?page=2&_=1732700005",
+    ]
