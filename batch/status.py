@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,6 +139,11 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
         )
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
     print(_classifier_line(config, scored_by))
+    unset = config.unset_variables(os.environ)
+    if unset:
+        print("environment (of this shell; a service manager may give `schedule` its own):")
+        for line in unset:
+            print(f"  {line}")
     print(reviewing)
     for line in judged:
         print(line)

@@ -101,3 +101,19 @@ def test_status_on_a_duckdb_file_of_another_program_is_one_error(tmp_path: Path)
         "exist!): is this a database of this monitor? One of an older version is brought up to date by any "
         "command that writes to it, such as `pipeline.py run`"
     ]  # a traceback before
+
+
+def test_variables_the_config_needs_and_this_shell_lacks_are_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, db = _database(tmp_path, "ok")
+    config.alerts = {"webhook_url_env": "TEST_STATUS_HOOK"}
+    monkeypatch.delenv("TEST_STATUS_HOOK", raising=False)
+    assert print_status(config, db, now=NOW) == 0  # not a failure: the service may set it
+    assert (
+        "  environment variable TEST_STATUS_HOOK is not set or empty: the webhook alerts (webhook_url_env) "
+        "will fail until it is\n" in capsys.readouterr().out
+    )
+    monkeypatch.setenv("TEST_STATUS_HOOK", "https://hooks.example/x")
+    print_status(config, db, now=NOW)
+    assert "environment" not in capsys.readouterr().out
