@@ -207,7 +207,7 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
 
 def print_flagged(db: Path, limit: int = 15) -> None:
     """A short list of flagged items, highest score first."""
-    from review.queries import review_summary
+    from review.second_look import review_summary
     from store.db import reader
 
     with reader(db) as con:

@@ -9,7 +9,7 @@ from pathlib import Path
 from config.sources import Config
 from ops.health import sources_needing_attention
 from review.quality import quality_lines
-from review.queries import review_summary
+from review.second_look import review_summary
 from store import runs as runlog
 from store.db import reader
 

@@ -48,6 +48,14 @@ from review.paging import paginate
 from review.quality import against_reviewers
 from review.queries import LABELS, LOCAL_TZ, Filters
 from review.render import highlight, per_day_svg
+from review.second_look import (
+    UNSURE_FLOOR,
+    count_unsure,
+    label_history,
+    recent_answers,
+    record_label_decision,
+    select_unsure,
+)
 from store.db import connect, writer
 from store.migrations import REVIEW_STATUSES
 
@@ -254,7 +262,7 @@ def create_app(
             abort(404, description="No such item.")
         thread = queries.get_thread(con, found)
         history = queries.review_history(con, source, external_id)
-        answers = queries.label_history(con, source, external_id)
+        answers = label_history(con, source, external_id)
         targets = queries.forward_targets(con)
         release()
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
@@ -325,18 +333,18 @@ def create_app(
         if label not in LABELS:
             abort(400, description="Unknown label.")
         lang = request.args.get("lang") or None
-        floor = queries.UNSURE_FLOOR
+        floor = UNSURE_FLOOR
         if request.args.get("floor"):
             given = _score(request.args["floor"])
             if given is None:
                 abort(400, description="The lowest score must be a number between 0 and 1.")
             floor = given
         con = db()
-        total, kazakh = queries.count_unsure(con, label, floor=floor, lang=lang)
+        total, kazakh = count_unsure(con, label, floor=floor, lang=lang)
         page = paginate(request.args.get("page"), total, PAGE_SIZE)
-        rows = queries.select_unsure(con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=page.offset)
+        rows = select_unsure(con, label, floor=floor, lang=lang, limit=PAGE_SIZE, offset=page.offset)
         choices = queries.filter_choices(con)
-        answered = queries.recent_answers(con, label)
+        answered = recent_answers(con, label)
         release()
         query = [("label", label), ("floor", f"{floor:g}")] + ([("lang", lang)] if lang else [])
         here = url_for("second_look") + "?" + urlencode([*query, ("page", str(page.number))])
@@ -371,7 +379,7 @@ def create_app(
         release()  # the write below needs the file to itself within this process
         try:
             with db_lock:
-                queries.record_label_decision(
+                record_label_decision(
                     db_path, source, external_id, label=label, value=answer == "yes", reviewer=g.user
                 )
             said = "reports" if answer == "yes" else "does not report"

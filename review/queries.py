@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -210,14 +209,15 @@ ORDER BY ts DESC, source, external_id
 """
 
 
-def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The cursor's rows as dicts by column name."""
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
 
 
-def _row_dict(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    rows = _dicts(cur)
+def row_dicts(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The cursor's item rows as dicts, with their evidence parsed and their labels a list."""
+    rows = dicts(cur)
     for row in rows:
         row["evidence"] = parse_evidence(row.get("evidence"))
         row["labels"] = list(row.get("labels") or [])
@@ -265,7 +265,7 @@ def select_flagged(
     if limit is not None:
         sql += " LIMIT ? OFFSET ?"
         params = [*params, int(limit), int(offset)]
-    return _row_dict(con.execute(sql, params))
+    return row_dicts(con.execute(sql, params))
 
 
 _PAGE = """
@@ -294,7 +294,7 @@ def select_page(
     Pages first and counts clusters for those rows only, which keeps the list fast on a large store.
     """
     where, params = _where(filters)
-    return _row_dict(con.execute(_PAGE.format(where=where), [*params, int(limit), int(offset)]))
+    return row_dicts(con.execute(_PAGE.format(where=where), [*params, int(limit), int(offset)]))
 
 
 def count_flagged(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
@@ -332,7 +332,7 @@ def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return {"sources": sources, "langs": langs}
 
 
-_ITEM_COLUMNS = """
+ITEM_COLUMNS = """
     i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title,
     coalesce(i.published_at, i.collected_at) AS ts, i.lang, i.text, i.cluster_id,
     c.corruption, c.infrastructure, coalesce(c.labels, []) AS labels, c.evidence, c.model_version
@@ -342,11 +342,11 @@ _ITEM_COLUMNS = """
 def get_item(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> dict[str, Any] | None:
     """One item with its scores, or None."""
     cur = con.execute(
-        f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+        f"""SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
             WHERE i.source = ? AND i.external_id = ?""",
         [source, external_id],
     )
-    rows = _row_dict(cur)
+    rows = row_dicts(cur)
     return rows[0] if rows else None
 
 
@@ -355,26 +355,26 @@ def get_thread(con: duckdb.DuckDBPyConnection, item: dict[str, Any], *, limit: i
     parent = get_item(con, item["source"], item["parent"]) if item.get("parent") else None
     siblings: list[dict[str, Any]] = []
     if item.get("parent"):
-        siblings = _row_dict(
+        siblings = row_dicts(
             con.execute(
-                f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+                f"""SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
                     WHERE i.source = ? AND i.parent = ? AND i.external_id <> ?
                     ORDER BY ts, i.external_id LIMIT ?""",
                 [item["source"], item["parent"], item["external_id"], limit],
             )
         )
-    replies = _row_dict(
+    replies = row_dicts(
         con.execute(
-            f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+            f"""SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
                 WHERE i.source = ? AND i.parent = ? ORDER BY ts, i.external_id LIMIT ?""",
             [item["source"], item["external_id"], limit],
         )
     )
     duplicates: list[dict[str, Any]] = []
     if item.get("cluster_id"):
-        duplicates = _row_dict(
+        duplicates = row_dicts(
             con.execute(
-                f"""SELECT {_ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
+                f"""SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
                     WHERE i.cluster_id = ? AND NOT (i.source = ? AND i.external_id = ?)
                     ORDER BY ts DESC LIMIT ?""",
                 [item["cluster_id"], item["source"], item["external_id"], limit],
@@ -390,7 +390,7 @@ def review_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str
            WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC""",
         [source, external_id],
     )
-    return _dicts(cur)
+    return dicts(cur)
 
 
 def record_decision(
@@ -471,154 +471,3 @@ def forward_targets(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[str
         [limit],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-# The second look: items the model did not flag for a label but gave a real chance of it. Reviewers
-# read them nearest the threshold first; their yes or no is a labelled row for the next training
-# (review/training.py), which is how the model learns what it misses (above all in Kazakh).
-UNSURE_FLOOR = 0.2
-
-_UNSURE = """
-WITH band AS (
-    SELECT c.source, c.external_id, c.lang, c.corruption, c.infrastructure, c.labels, c.evidence,
-           c.model_version, c.{label} AS score,
-           coalesce(i.cluster_id, c.source || '|' || c.external_id) AS cluster_key
-    FROM classifications c
-    JOIN items i USING (source, external_id)
-    WHERE NOT list_contains(c.labels, ?) AND c.{label} >= ?
-      AND (?::VARCHAR IS NULL OR c.lang = ?)
-      AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], c.source))
-      AND NOT EXISTS (
-          SELECT 1 FROM label_decisions d
-          WHERE d.source = c.source AND d.external_id = c.external_id AND d.label = ?)
-      -- nor an item decided on while flagged for the label (a model since disagrees)
-      AND NOT EXISTS (
-          SELECT 1 FROM current_reviews r
-          WHERE r.source = c.source AND r.external_id = c.external_id
-            AND r.status IN ('confirmed', 'rejected', 'forwarded') AND list_contains(r.labels, ?))
-    -- one per near-duplicate cluster: judging one copy is enough
-    QUALIFY row_number() OVER (PARTITION BY cluster_key ORDER BY score DESC, source, external_id) = 1
-)
-"""
-
-
-def _unsure_sql(label: str, floor: float, lang: str | None, sources: Sequence[str]) -> tuple[str, list[Any]]:
-    check_label(label)
-    if not 0.0 <= floor <= 1.0:
-        raise InputError(f"lowest score {floor} is outside 0..1")
-    params: list[Any] = [label, floor, lang or None, lang or None, list(sources), list(sources), label, label]
-    return _UNSURE.format(label=label), params  # label is whitelisted above: never user text
-
-
-def count_unsure(
-    con: duckdb.DuckDBPyConnection,
-    label: str,
-    *,
-    floor: float = UNSURE_FLOOR,
-    lang: str | None = None,
-    sources: Sequence[str] = (),
-) -> tuple[int, int]:
-    """How many items (one per near-duplicate cluster) wait for a second look at ``label``, and how
-    many of those are Kazakh; one scan for both."""
-    with_clause, params = _unsure_sql(label, floor, lang, sources)
-    sql = with_clause + "SELECT count(*), count(*) FILTER (WHERE lang = 'kk') FROM band"
-    total, kazakh = con.execute(sql, params).fetchall()[0]
-    return int(total), int(kazakh)
-
-
-def select_unsure(
-    con: duckdb.DuckDBPyConnection,
-    label: str,
-    *,
-    floor: float = UNSURE_FLOOR,
-    lang: str | None = None,
-    sources: Sequence[str] = (),
-    limit: int = 50,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Items not flagged for ``label`` whose score for it is at least ``floor`` and that no reviewer
-    has judged for it yet; highest score (nearest the threshold) first, one per near-duplicate cluster."""
-    with_clause, params = _unsure_sql(label, floor, lang, sources)
-    sql = (
-        with_clause
-        + f"""SELECT {_ITEM_COLUMNS}, b.score
-        FROM band b JOIN items i USING (source, external_id)
-        LEFT JOIN classifications c USING (source, external_id)
-        ORDER BY b.score DESC, b.source, b.external_id
-        LIMIT ? OFFSET ?"""
-    )
-    return _row_dict(con.execute(sql, [*params, int(limit), int(offset)]))
-
-
-def label_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> list[dict[str, Any]]:
-    """Every yes or no on one item's labels, newest first."""
-    cur = con.execute(
-        """SELECT decision_id, label, value, score, model_version, reviewer, created_at FROM label_decisions
-           WHERE source = ? AND external_id = ? ORDER BY created_at DESC, decision_id DESC""",
-        [source, external_id],
-    )
-    return _dicts(cur)
-
-
-def record_label_decision(
-    db_path: Path,
-    source: str,
-    external_id: str,
-    *,
-    label: str,
-    value: bool,
-    reviewer: str,
-    now: datetime | None = None,
-) -> None:
-    """Append a reviewer's yes (the item reports ``label``) or no, with the model's score at that moment.
-
-    Append-only like the review decisions: a later answer on the same label replaces it for training.
-    """
-    check_label(label)
-    now = now or datetime.now(UTC)
-    with writer(db_path) as con:
-        found = con.execute(
-            f"""SELECT c.{label}, c.model_version, i.content_hash
-                FROM items i LEFT JOIN classifications c USING (source, external_id)
-                WHERE i.source = ? AND i.external_id = ?""",
-            [source, external_id],
-        ).fetchone()
-        if not found:
-            raise InputError(f"no item {external_id!r} in source {source!r}")
-        con.execute(
-            """INSERT INTO label_decisions
-                   (source, external_id, label, value, score, model_version, reviewer, created_at, content_hash)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [source, external_id, label, bool(value), *found[:2], reviewer, now, found[2]],
-        )
-    log.info("%s of %s/%s judged by %s: %s", label, source, external_id, reviewer, "yes" if value else "no")
-
-
-def review_summary(con: duckdb.DuckDBPyConnection) -> str:
-    """One line for `status`: decisions and answers so far, and what waits for a second look (all, Kazakh)."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "label_decisions" not in tables:
-        return "reviewers: the database predates the second look (the next write adds it)"
-    decisions = con.execute("SELECT count(*) FROM current_reviews WHERE status <> 'new'").fetchall()[0][0]
-    answers, yes = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE value) FROM current_label_decisions"
-    ).fetchall()[0]
-    counts = {label: count_unsure(con, label) for label in LABELS}
-    waiting = ", ".join(f"{label} {total} (Kazakh {kazakh})" for label, (total, kazakh) in counts.items())
-    return (
-        f"reviewers: {decisions} item{'' if decisions == 1 else 's'} decided, "
-        f"{answers} label{'' if answers == 1 else 's'} answered ({yes} yes); "
-        f"waiting for a second look: {waiting}"
-    )
-
-
-def recent_answers(con: duckdb.DuckDBPyConnection, label: str, *, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest answers on ``label``, newest first, with their items' text (to find and change one)."""
-    check_label(label)
-    cur = con.execute(
-        """SELECT d.source, d.external_id, d.value, d.score, d.reviewer, d.created_at, i.title, i.text, i.lang
-           FROM current_label_decisions d JOIN items i USING (source, external_id)
-           WHERE d.label = ? ORDER BY d.created_at DESC, d.decision_id DESC LIMIT ?""",
-        [label, int(limit)],
-    )
-    return _dicts(cur)

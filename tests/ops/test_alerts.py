@@ -222,7 +222,7 @@ def test_source_incidents_alert_once_until_the_source_recovers(tmp_path: Path) -
 
 
 def test_labels_a_reviewer_added_are_flagged_but_not_alerted(tmp_path: Path) -> None:
-    from review.queries import record_label_decision
+    from review.second_look import record_label_decision
 
     db = tmp_path / "m.duckdb"
     neutral = next(p["id"] for p in POSTS if not p["labels"])

@@ -13,7 +13,8 @@ from collectors.item import Item
 from config.sources import Config
 from review.app import create_app
 from review.quality import Tally, against_reviewers, quality_lines, wilson
-from review.queries import record_decision, record_label_decision
+from review.queries import record_decision
+from review.second_look import record_label_decision
 from store import classifications
 from store.db import reader, writer
 from store.items import upsert_items

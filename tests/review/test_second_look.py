@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from collectors.item import Item
 from errors import InputError
 from review.app import create_app
-from review.queries import count_unsure, record_decision, record_label_decision, select_unsure
+from review.queries import record_decision
+from review.second_look import count_unsure, record_label_decision, select_unsure
 from review.training import decision_rows
 from store import classifications
 from store.db import reader, writer
@@ -245,7 +246,7 @@ def test_a_yes_puts_the_item_among_the_flagged_ones(logged_in: FlaskClient, clos
 
 
 def test_the_status_line_counts_answers_and_what_waits(close_calls: Path) -> None:
-    from review.queries import review_summary
+    from review.second_look import review_summary
 
     record_decision(close_calls, "dept-facebook", "fb-7", status="confirmed", reviewer="a")
     record_label_decision(close_calls, "tg-city", "610", label="corruption", value=True, reviewer="a")

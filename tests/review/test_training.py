@@ -9,7 +9,8 @@ from pathlib import Path
 from testutil import run_cli
 
 from collectors.item import Item
-from review.queries import record_decision, record_label_decision
+from review.queries import record_decision
+from review.second_look import record_label_decision
 from review.training import decision_rows
 from store import classifications
 from store.db import writer
