@@ -40,6 +40,7 @@ from collectors.portal_comments import Comment
 from collectors.portal_discovery import (
     Found,
     feed_links,
+    looks_like_article,
     normalise_url,
     parse_feed,
     parse_listing,
@@ -269,24 +270,24 @@ def _sitemap_urls(run: _Run) -> list[Found]:
 def article_id_of(article: Article, page_url: str, pattern: re.Pattern[str] | None = None) -> str:
     """The article's external id: its same-site canonical URL, else the URL it was fetched from.
     A canonical URL that names the site's home page or a section the article sits in (some sites put
-    one on every article), or that the site's ``pattern`` does not take for an article, would make
-    every article one item: the page's own URL is the id then."""
+    one on every article) would make every article one item: the page's own URL is the id then."""
     canonical = article.canonical_url
     if (
         canonical
         and site_of(canonical) == site_of(page_url)
-        and not _names_no_article(canonical, page_url, pattern)
+        and not _names_a_section(canonical, page_url, pattern)
     ):
         return normalise_url(canonical)
     return normalise_url(page_url)
 
 
-def _names_no_article(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
-    if pattern is not None:
-        return not pattern.search(canonical)
+def _names_a_section(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
+    # A path above the page's that is no article's: «/» or «/news/» for «/news/123-...». Not one above
+    # it that is: «/news/123-slug/» for its AMP, print or second page, which the canonical merges.
     section = urlsplit(canonical).path.rstrip("/")
     page = urlsplit(page_url).path.rstrip("/")
-    return not section or (page != section and page.startswith(section + "/"))
+    above = not section or (page != section and page.startswith(section + "/"))
+    return above and not looks_like_article(canonical, pattern)
 
 
 def _article_item(source: str, article: Article, article_id: str, page_url: str) -> Item:

@@ -202,25 +202,24 @@ def _own_text(comment: Any, members: set[Any], skip: set[Any]) -> str:
     return "\n".join(p.strip() for p in "".join(parts).split("\n") if p.strip())
 
 
-def _comment_id(el: Any, members: set[Any]) -> str | None:
-    """The site's id of a comment: from its attributes, its own anchor, or a parent that holds it alone
-    (a nested reply's anchor, or the list all comments sit in, would give several comments one id)."""
+def _comment_id(el: Any) -> str | None:
+    """The site's id of a comment: from its attributes, the first anchor with an id inside it, or a
+    parent whose id names comments. (The anchor may be a nested reply's, and the parent the list all
+    comments sit in: those comments then share an id, and ``extract_comments`` keeps the later ones
+    under their hash. Left so: a stricter rule would change the ids of comments stored already.)"""
     for attr in ("data-comment-id", "data-id", "id", "about"):
         value = el.get(attr)
         if value:
             m = _ID_DIGITS.search(value)
             if m:
                 return m.group(1)
-    for anchor in el.iterfind(".//a[@id]"):
+    anchor = el.find(".//a[@id]")
+    if anchor is not None:
         m = _ID_DIGITS.search(anchor.get("id", ""))
-        if m and _owner(anchor, members) is el:
+        if m:
             return m.group(1)
     parent = el.getparent()
-    if (
-        parent is not None
-        and "comment" in parent.get("id", "")
-        and all(c is el or c not in members for c in parent)
-    ):
+    if parent is not None and parent.get("id") and "comment" in parent.get("id", ""):
         m = _ID_DIGITS.search(parent.get("id", ""))
         if m:
             return m.group(1)
@@ -335,7 +334,7 @@ def extract_comments(
                 comment_id = (
                     id_els[0].get("data-id") or id_els[0].get("id") or _clean(id_els[0].text_content())
                 )
-        comment_id = comment_id or _comment_id(el, members)
+        comment_id = comment_id or _comment_id(el)
         digest = "h" + hashlib.sha1(f"{author}\x1f{text}".encode(), usedforsecurity=False).hexdigest()[:12]
         if comment_id in seen and seen[comment_id] != text:
             # the site gave two comments one id: the second is kept under its hash, not dropped

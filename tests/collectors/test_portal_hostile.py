@@ -22,9 +22,10 @@ from werkzeug import Request, Response
 
 from collectors import portal
 from collectors.base import CollectContext, SourceConfig
-from collectors.extract import MAX_DEPTH, MAX_FALLBACK_BLOCKS, MAX_PAGE_BYTES, extract_article
+from collectors.extract import MAX_DEPTH, MAX_FALLBACK_BLOCKS, MAX_PAGE_BYTES, Article, extract_article
 from collectors.http import HttpClient
 from collectors.item import Item
+from collectors.portal import article_id_of
 from collectors.portal_comments import extract_comments
 from collectors.portal_discovery import parse_feed, parse_listing, parse_sitemap, robots_sitemaps
 from errors import ParseError
@@ -280,7 +281,8 @@ def test_json_ld_of_the_wrong_types_gives_no_title_date_or_author_of_its_own(hea
 
 
 def test_comments_in_a_list_whose_id_has_digits_are_all_kept() -> None:
-    # «comments-5501» names the article's thread, not one comment: it is no comment's id
+    # «comments-5501» names the article's thread, not one comment: the first comment takes its number
+    # (as it always did, so stored ids stay), and the others, dropped before, are kept under their hash
     blocks = "".join(
         f'<div class="comment"><span class="author">{who}</span><p class="text">{text}</p></div>'
         for who, text in [
@@ -291,18 +293,20 @@ def test_comments_in_a_list_whose_id_has_digits_are_all_kept() -> None:
     )
     comments, _ = extract_comments(f'<div id="comments-5501">{blocks}</div>', f"{BASE}{FIRST}", now=NOW)
     assert [c.text for c in comments] == ["Ямы так и не засыпали", "У нас то же самое", "Звонили в акимат"]
-    assert len({c.comment_id for c in comments}) == 3 and "5501" not in {c.comment_id for c in comments}
+    assert comments[0].comment_id == "5501" and len({c.comment_id for c in comments}) == 3
 
 
-def test_a_reply_anchor_does_not_lend_its_id_to_the_comment_it_answers() -> None:
+def test_a_reply_whose_anchor_its_parent_took_is_kept_and_the_parent_keeps_its_id() -> None:
+    # The parent takes the first anchor inside it, the reply's (as it always did: stored ids stay);
+    # the reply, dropped before as a second comment 555, is kept under its hash.
     html = (
         '<ol><li class="comment"><span class="author">Асель</span><p class="text">Ямы так и не засыпали</p>'
         '<ol><li class="comment"><a id="comment-555"></a><span class="author">Берик</span>'
         '<p class="text">У нас то же самое</p></li></ol></li></ol>'
     )
     first, reply = extract_comments(html, f"{BASE}{FIRST}", now=NOW)[0]
-    assert (reply.comment_id, reply.text, reply.reply_to) == ("555", "У нас то же самое", first.comment_id)
-    assert first.comment_id != "555" and first.text == "Ямы так и не засыпали"
+    assert (first.comment_id, first.text) == ("555", "Ямы так и не засыпали")
+    assert reply.comment_id.startswith("h") and (reply.text, reply.reply_to) == ("У нас то же самое", "555")
 
 
 def test_one_id_on_two_comments_keeps_both_and_a_comment_shown_twice_once() -> None:
@@ -454,6 +458,26 @@ def test_an_article_canonical_still_names_the_article(httpserver: HTTPServer, si
     site.html(amp, page(TITLE, head=f'<link rel="canonical" href="{FIRST}">'))
     (article,) = run(httpserver, {})
     assert article.external_id == httpserver.url_for(FIRST)
+
+
+@pytest.mark.parametrize(
+    ("page", "canonical", "expected"),
+    [
+        ("/news/12345-yamy-na-doroge/amp/", "/news/12345-yamy-na-doroge/", "canonical"),  # its AMP page
+        ("/news/12345-yamy-na-doroge/print", "/news/12345-yamy-na-doroge", "canonical"),
+        ("/news/12345-yamy-na-doroge/2/", "/news/12345-yamy-na-doroge/", "canonical"),  # its second page
+        ("/news/12345-yamy-na-doroge/", "/news/", "page"),  # a section
+        ("/news/12345-yamy-na-doroge/", "/", "page"),  # the home page
+        ("/amp/news/12345-yamy/", "/news/12345-yamy/", "canonical"),  # not above the page: taken
+    ],
+)
+def test_a_canonical_above_the_page_counts_when_it_names_an_article(
+    page: str, canonical: str, expected: str
+) -> None:
+    article = Article(
+        url=BASE + page, title=TITLE, published_at=None, author=None, text="…", canonical_url=BASE + canonical
+    )
+    assert article_id_of(article, BASE + page) == BASE + (canonical if expected == "canonical" else page)
 
 
 def test_a_session_id_in_every_link_does_not_make_the_articles_new_on_every_run(
