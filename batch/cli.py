@@ -161,22 +161,22 @@ def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
     where it stands (SIGTERM from systemd or a cron timeout left its runs 'running' until the next run
     closed them); yields the signals received, first first. A wait for another process's database
     lock ends at once on the signal (it took up to 30 s per source)."""
-    from store.db import stop_waiting
+    from store.db import stoppable_lock_waits
 
     asked: list[int] = []
+    with stoppable_lock_waits() as stop_waits:
 
-    def handler(signum: int, _frame: Any) -> None:
-        asked.append(signum)
-        stop_waiting()
-        on_stop(signum)
+        def handler(signum: int, _frame: Any) -> None:
+            asked.append(signum)
+            stop_waits()
+            on_stop(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield asked
-    finally:
-        for sig, was in previous.items():
-            signal.signal(sig, was)
-        stop_waiting(False)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield asked
+        finally:
+            for sig, was in previous.items():
+                signal.signal(sig, was)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ from config.sources import Config, cron_trigger, validate_cron
 from errors import ConfigError, ModelError, MonitorError, StoreError
 from ops import alerts as alerting
 from ops.health import backed_off_until
-from store.db import holding, stop_waiting, writer
+from store.db import holding, stoppable_lock_waits, writer
 
 log = logging.getLogger(__name__)
 
@@ -461,21 +461,19 @@ class Scheduler:
         )
         for problem in self.config.unset_variables(os.environ):  # said now, not at the first failure
             log.warning(problem, extra={"event": "unset_variable"})
-        try:
-            while not self.stop_event.wait(1.0):
-                self.snapshot_waiting()
-        finally:
-            scheduler.shutdown(wait=False)  # no new jobs; the running ones stop between two items
-            stop_waiting()  # a source waiting for an analyst's lock ends now, not up to 30 s later
-        try:
+        with stoppable_lock_waits() as stop_waits:
+            try:
+                while not self.stop_event.wait(1.0):
+                    self.snapshot_waiting()
+            finally:
+                scheduler.shutdown(wait=False)  # no new jobs; the running ones stop between two items
+                stop_waits()  # a source waiting for an analyst's lock ends now, not up to 30 s later
             grace = float(self.config.settings.get("stop_grace_seconds", DEFAULT_STOP_GRACE))
             deadline = time.monotonic() + grace
             while self._active and time.monotonic() < deadline:
                 time.sleep(0.05)
             if self._active:
                 self._exit_between_writes(grace)
-        finally:
-            stop_waiting(False)
         log.info("scheduler stopped cleanly", extra={"event": "stopped"})
         return 0
 

@@ -16,7 +16,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,11 +46,13 @@ class LockWaitStopped(StoreLocked):
     run_status = "aborted"  # stopped on request: not the source's failure, nor a failed write
 
 
-def stop_waiting(stop: bool = True) -> None:
-    """Make lock waits of this process end at once (``stop=False``: wait again, for the next command)."""
-    if stop:
-        _STOP_WAITING.set()
-    else:
+@contextmanager
+def stoppable_lock_waits() -> Iterator[Callable[[], None]]:
+    """A block (a command's run) whose lock waits the yielded function ends at once, on a stop
+    request; after the block, whatever ended it, lock waits last their time again."""
+    try:
+        yield _STOP_WAITING.set
+    finally:
         _STOP_WAITING.clear()
 
 

@@ -231,3 +231,32 @@ def test_another_programs_duckdb_file_is_refused_untouched(tmp_path: Path) -> No
         connect(db)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SHOW TABLES").fetchall() == [("notes",)]
+
+
+def test_lock_waits_end_on_a_stop_within_its_block_only(tmp_path: Path) -> None:
+    """A stop ends the wait for another process's lock at once; after the block, even one an error
+    ended, waits last their time again (a flag left set failed every later wait of the process)."""
+    import subprocess
+    import sys
+
+    from errors import StoreLocked
+    from store.db import LockWaitStopped, stoppable_lock_waits
+
+    db = tmp_path / "m.duckdb"
+    connect(db).close()
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert analyst.stdout is not None and analyst.stdout.readline() == "holding\n"
+        with pytest.raises(RuntimeError), stoppable_lock_waits() as stop_waits:
+            stop_waits()
+            with pytest.raises(LockWaitStopped), writer(db, wait=600):
+                pass
+            raise RuntimeError("the command failed")
+        with pytest.raises(StoreLocked) as waited, writer(db, wait=0.3):
+            pass
+        assert not isinstance(waited.value, LockWaitStopped)
+    finally:
+        analyst.kill()
+        analyst.wait()
