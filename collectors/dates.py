@@ -82,6 +82,16 @@ def _almaty() -> tzinfo:
 
 ALMATY: tzinfo = _almaty()
 
+
+def almaty_time(value: datetime) -> datetime:
+    """``value`` in Asia/Almaty, or in UTC where Almaty's clock has passed year 9999 (Python's calendar
+    ends there: a time an analyst stored as 9999-12-31 23:00 UTC failed exports, pages and digests)."""
+    try:
+        return value.astimezone(ALMATY)
+    except OverflowError:
+        return value.astimezone(UTC)
+
+
 # Russian month names as stems; a month word is a stem in one of its case forms («марта», «январе»)
 # or a stem's beginning of three letters or more, an abbreviation («ноя», «сент.», «нояб.»). Not any
 # word that begins like one: «12 маршрутов», «5 сенаторов», «7 октябрят» are no dates.

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from collectors.dates import almaty_time
 from collectors.http_failures import connection_failure
 from config.sources import tls_mode
 from errors import StoreError
@@ -158,7 +159,7 @@ class Digest:
                     "silent": _silence(h),
                 }[s.reason]
                 last = (
-                    f"last success {h.last_success.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+                    f"last success {almaty_time(h.last_success):%Y-%m-%d %H:%M}"
                     if h.last_success
                     else "never succeeded"
                 )
@@ -170,9 +171,7 @@ class Digest:
             lines.append(f"Flagged items ({len(self.items)}):")
             for item in self.items[:max_items]:
                 scores = ", ".join(f"{label} {item.scores.get(label, 0.0):.2f}" for label in item.labels)
-                when = (
-                    f" {item.published_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if item.published_at else ""
-                )
+                when = f" {almaty_time(item.published_at):%Y-%m-%d %H:%M}" if item.published_at else ""
                 lines.append(f"- [{scores}] {item.source}/{item.kind}{when} {item.url or item.external_id}")
                 lines.append(f"    {_snippet(item.text)}")
             if len(self.items) > max_items:
@@ -250,7 +249,7 @@ def _silence(h: SourceHealth) -> str:
     if h.last_new_item is None:
         return "its runs succeed but it has never brought an item: check its address and selectors"
     return (
-        f"no new item since {h.last_new_item.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} although its runs succeed: check that "
+        f"no new item since {almaty_time(h.last_new_item):%Y-%m-%d %H:%M} although its runs succeed: check that "
         "the site, feed or channel still publishes there (address, page layout, selectors)"
     )
 

@@ -33,6 +33,7 @@ from flask import (
 from werkzeug.exceptions import SecurityError
 
 from classify.lang import LANGS
+from collectors.dates import almaty_time
 from errors import InputError, StoreError, StoreLocked
 from review import auth, queries
 from review.export import (
@@ -40,7 +41,6 @@ from review.export import (
     FORMATS,
     MEDIA_TYPES,
     export_filename,
-    local_time,
     read_export,
     write_export,
 )
@@ -558,7 +558,7 @@ def _int(value: str | None, default: int) -> int:
 
 
 def _local_time(value: datetime | None) -> str:
-    return local_time(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return almaty_time(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _excerpt(text: str | None, limit: int = EXCERPT) -> str:

@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import duckdb
 
+from collectors.dates import almaty_time
 from errors import InputError
 from review.cells import (
     COLUMN_NAMES,
@@ -87,15 +88,6 @@ def _parent_text(row: dict[str, Any]) -> str | None:
     return text if len(text) <= PARENT_CHARS else text[: PARENT_CHARS - 1] + "…"
 
 
-def local_time(value: datetime) -> datetime:
-    """``value`` in Asia/Almaty, or in UTC where Almaty's clock has passed year 9999 (Python's calendar
-    ends there: a time stored as 9999-12-31 23:00 UTC made the JSON export fail)."""
-    try:
-        return value.astimezone(LOCAL_TZ)
-    except OverflowError:
-        return value.astimezone(UTC)
-
-
 def export_record(row: dict[str, Any]) -> dict[str, Any]:
     """One flagged-item row as the export's columns (times timezone-aware, in Asia/Almaty)."""
     ts = row.get("ts")
@@ -106,7 +98,7 @@ def export_record(row: dict[str, Any]) -> dict[str, Any]:
         "source": row["source"],
         "kind": row.get("kind"),
         "author": row.get("author"),
-        "time": local_time(ts) if ts else None,
+        "time": almaty_time(ts) if ts else None,
         "title": row.get("title"),
         "text": row.get("text"),
         "language": row.get("lang"),
@@ -119,7 +111,7 @@ def export_record(row: dict[str, Any]) -> dict[str, Any]:
         "forwarded_to": row.get("forwarded_to"),
         "reviewer": row.get("reviewer"),
         "note": row.get("note"),
-        "reviewed_at": local_time(reviewed) if reviewed else None,
+        "reviewed_at": almaty_time(reviewed) if reviewed else None,
         "parent_text": _parent_text(row),
         "parent_link": row.get("parent_url"),
         "cluster_size": int(row.get("cluster_size") or 1),
@@ -357,7 +349,7 @@ def records_from_table(table: Any) -> list[dict[str, Any]]:
     """The export records (as :func:`export_record` makes them) of a :func:`select_table` table."""
     columns = {name: table.column(name).to_pylist() for name in COLUMN_NAMES}
     for name in TIME_COLUMNS:
-        columns[name] = [local_time(value) if value is not None else None for value in columns[name]]
+        columns[name] = [almaty_time(value) if value is not None else None for value in columns[name]]
     columns["evidence"] = [json.loads(text) for text in columns["evidence"]]
     return [dict(zip(COLUMN_NAMES, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 

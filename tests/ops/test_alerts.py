@@ -13,7 +13,7 @@ from opskit import POSTS, FeedServer, KeywordModel, SmtpSink
 from batch.runner import run_source
 from batch.stages import classify_pending
 from config.sources import Config, parse_config
-from ops.alerts import deliver
+from ops.alerts import Digest, FlaggedItem, deliver
 from store.db import reader, writer
 from store.runs import RunRecord, SourceState, finish_run, save_state, start_run
 
@@ -435,3 +435,21 @@ def test_a_digest_delivered_after_the_batch_gave_up_on_it_is_recorded_not_sent_a
         slow.close()
     assert second.sent == {} and second.failed == {}
     assert len(slow.posts) == 1 and _sent(db) == 12  # before, the next batch sent it again
+
+
+def test_an_item_dated_past_year_9999_in_almaty_is_listed_in_the_e_mail() -> None:
+    # An analyst's SQL can store any time: Almaty's clock passes Python's last year at 9999-12-31 19:00 UTC,
+    # and the digest failed to render, so the e-mail failed at every batch.
+    item = FlaggedItem(
+        source="city",
+        external_id="a1",
+        kind="article",
+        url="https://x.kz/a1",
+        title=None,
+        text="Люк открыт",
+        published_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+        labels=["infrastructure"],
+        scores={"infrastructure": 0.9},
+    )
+    text = Digest(channel="email", batch="b1", items=[item]).text(max_items=10)
+    assert "city/article 9999-12-31 23:00 https://x.kz/a1" in text
