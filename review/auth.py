@@ -7,6 +7,7 @@ password. Changing a password raises the user's session epoch, which ends their 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import os
 import re
@@ -190,7 +191,9 @@ class LoginThrottle:
     def blocked(self, username: str, address: str | None) -> bool:
         """True while ``username`` from ``address``, or ``address`` itself, has reached its limit of
         failures within the last ``window`` seconds."""
-        keys = ((username.casefold(), address or ""), self.limit), ((address or "",), self.address_limit)
+        keys = [((username.casefold(), address or ""), self.limit)]
+        if _remote(address):
+            keys.append(((address or "",), self.address_limit))
         with self._lock:
             now = time.monotonic()
             for key, limit in keys:
@@ -209,7 +212,10 @@ class LoginThrottle:
                 self._failures.pop(name_key, None)
                 return
             now = time.monotonic()
-            for key, limit in ((name_key, self.limit), ((address or "",), self.address_limit)):
+            keys = [(name_key, self.limit)] + (
+                [((address or "",), self.address_limit)] if _remote(address) else []
+            )
+            for key, limit in keys:
                 if len(self._failures) >= self.max_names and key not in self._failures:
                     # Names tried and never logged in with would pile up: forget the stale ones.
                     for stale in [
@@ -217,3 +223,13 @@ class LoginThrottle:
                     ]:
                         del self._failures[stale]
                 self._failures.setdefault(key, deque(maxlen=limit)).append(now)
+
+
+def _remote(address: str | None) -> bool:
+    """Whether a login comes from another machine, known by its address. The address limit is for
+    those only: logins through a reverse proxy run without --behind-https-proxy all come from this
+    machine, and 30 failures among them would lock every reviewer out."""
+    try:
+        return not ipaddress.ip_address(address or "").is_loopback
+    except ValueError:  # no address, or none an IP (a Unix socket)
+        return False

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,7 +205,13 @@ def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, st
             columns.append(Column(name, width, "number", cells.columns[name]))
         else:
             columns.append(Column(name, width, "text", _texts(cells.columns[name])))
-    cut = sum(cut_at_cell_limit(v) for col in columns if col.kind == "text" for v in _long(col.values))
+    cut = sum(
+        cut_at_cell_limit(v)
+        for col in columns
+        if col.kind == "text"
+        for v in col.values
+        if isinstance(v, str)
+    )
     book = Workbook()
     book.add_table("flagged", columns, _row_lines(columns))
     exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
@@ -236,11 +243,6 @@ def _dates(seconds: list[int | None], texts: list[Any]) -> Sequence[int | str | 
     if all(s is None or FIRST_DATE <= s < END_DATE for s in seconds):
         return seconds
     return [s if s is None or FIRST_DATE <= s < END_DATE else t for s, t in zip(seconds, texts, strict=True)]
-
-
-def _long(values: Sequence[Any]) -> list[str]:
-    # The texts that may pass the cell limit (a cheap length test first: the limit counts UTF-16 units).
-    return [v for v in values if v and len(v) > CELL_MAX // 2]
 
 
 def _texts(values: list[Any]) -> list[Any]:
@@ -402,6 +404,8 @@ def whole_file(path: Path, what: str) -> Iterator[IO[bytes]]:
         try:
             with part.open("wb") as out:
                 yield out
+            if target.exists():  # the file replaced keeps its permissions (an analyst's chmod 600)
+                shutil.copymode(target, part)
             part.replace(target)
         finally:
             part.unlink(missing_ok=True)

@@ -60,3 +60,13 @@ def test_an_address_that_fails_with_many_names_is_refused_whatever_name_it_tries
         throttle.record(f"guess{n}", "10.0.0.7", ok=False)
     assert throttle.blocked("aigerim", "10.0.0.7")
     assert not throttle.blocked("aigerim", "10.0.0.8")
+
+
+def test_logins_from_this_machine_share_no_address_limit() -> None:
+    # Behind a reverse proxy run without --behind-https-proxy every login comes from 127.0.0.1.
+    throttle = auth.LoginThrottle(limit=3, address_limit=5)
+    for n in range(5):
+        throttle.record(f"guess{n}", "127.0.0.1", ok=False)
+        throttle.record(f"guess{n}", None, ok=False)
+    assert not throttle.blocked("aigerim", "127.0.0.1") and not throttle.blocked("aigerim", None)
+    assert not throttle.blocked("aigerim", "::1")

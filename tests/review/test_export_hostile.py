@@ -159,11 +159,13 @@ def test_export_to_stdout_and_through_a_symbolic_link(review_db: Path, tmp_path:
     target = tmp_path / "exports" / "latest.csv"
     target.parent.mkdir()
     target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)  # flagged items: the analyst keeps the file to themselves
     link = tmp_path / "latest.csv"
     link.symlink_to(target)
     export_to_file(review_db, Filters(), "csv", link)
     assert link.is_symlink()
     assert target.read_text(encoding="utf-8-sig").startswith("link,source,")
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 def _strict_json(data: bytes) -> object:
