@@ -20,7 +20,7 @@ from typing import Any
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
 from collectors.base import CollectContext, SourceConfig
-from collectors.http import DEFAULT_USER_AGENT, HttpClient, newest_validators
+from collectors.http import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, HttpClient, newest_validators
 from collectors.item import Item
 from config.sources import Config
 from errors import InputError, MonitorError, StoreError, StoreLocked
@@ -51,7 +51,7 @@ def http_client_for(source: SourceConfig, settings: dict[str, Any], validators: 
         timeout=float(pick("timeout", 20.0)),
         retries=int(pick("retries", 3)),
         min_delay=float(pick("min_delay", 1.0)),
-        max_bytes=int(pick("max_bytes", 10 * 1024 * 1024)),
+        max_bytes=int(pick("max_bytes", DEFAULT_MAX_BYTES)),
         respect_robots=bool(pick("respect_robots", True)),
         validators=validators,
         source=source.name,

@@ -31,7 +31,6 @@ from errors import InputError, ParseError
 log = logging.getLogger(__name__)
 
 MAX_COMMENTS = 2000  # per page; a 5,000-comment thread is cut here, with a warning
-MAX_PAGE_BYTES = 10 * 1024 * 1024  # a saved page `extract` reads, as the HTTP client caps a fetched one
 # Elements deep a page is read to, as browsers do (Blink nests no deeper); a deeper page is refused:
 # the comments of a thread nested that deep take time by the square of their number to tell apart.
 MAX_DEPTH = 512
@@ -513,11 +512,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """Handler of ``extract``: read or fetch the page, print the article as JSON."""
-    from collectors.http import HttpClient
+    from collectors.http import DEFAULT_MAX_BYTES, HttpClient
 
     target: str = args.target
     if re.match(r"^https?://", target, re.IGNORECASE):
-        client = HttpClient(min_delay=0, max_bytes=MAX_PAGE_BYTES)
+        client = HttpClient(min_delay=0)
         try:
             resp = client.get(target)
         finally:
@@ -528,11 +527,11 @@ def run_extract(args: argparse.Namespace) -> int:
         path = Path(target)
         try:
             with path.open("rb") as file:  # at most the cap: /dev/zero, or a dump of gigabytes, ends here
-                content = file.read(MAX_PAGE_BYTES + 1)
+                content = file.read(DEFAULT_MAX_BYTES + 1)
         except OSError as exc:
             raise InputError(f"cannot read the page: {exc.strerror or exc}", path=str(path)) from None
-        if len(content) > MAX_PAGE_BYTES:
-            raise InputError(f"the page is over the {MAX_PAGE_BYTES:,}-byte cap", path=str(path))
+        if len(content) > DEFAULT_MAX_BYTES:
+            raise InputError(f"the page is over the {DEFAULT_MAX_BYTES:,}-byte cap", path=str(path))
         check_content(content, args.url or str(path))
         html = page_text(content, None)
         url = args.url

@@ -38,6 +38,7 @@ DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monit
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ROBOTS_MAX_AGE = 24 * 3600  # seconds a robots.txt is trusted
 ROBOTS_BYTES = 512_000  # of a robots.txt read and kept
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # body size cap ([settings] max_bytes)
 MAX_VALIDATORS = 5000  # URLs whose validators a source keeps across runs, those used last
 MAX_REDIRECTS = 10
 BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6  # a body may take the longer of these seconds and timeouts
@@ -196,7 +197,7 @@ class HttpClient:
         max_backoff: float = 60.0,
         max_retry_after: float = 120.0,
         min_delay: float = 1.0,
-        max_bytes: int = 10 * 1024 * 1024,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         respect_robots: bool = True,
         validators: dict[str, dict[str, str]] | None = None,
         sleep: Callable[[float], None] = time.sleep,

@@ -22,8 +22,8 @@ from werkzeug import Request, Response
 
 from collectors import portal
 from collectors.base import CollectContext, SourceConfig
-from collectors.extract import MAX_DEPTH, MAX_FALLBACK_BLOCKS, MAX_PAGE_BYTES, Article, extract_article
-from collectors.http import HttpClient
+from collectors.extract import MAX_DEPTH, MAX_FALLBACK_BLOCKS, Article, extract_article
+from collectors.http import DEFAULT_MAX_BYTES, HttpClient
 from collectors.item import Item
 from collectors.portal import article_id_of
 from collectors.portal_comments import extract_comments
@@ -331,12 +331,12 @@ def test_one_id_on_two_comments_keeps_both_and_a_comment_shown_twice_once() -> N
 def test_extract_cli_refuses_a_file_over_the_page_cap_in_one_line(tmp_path: Path) -> None:
     saved = tmp_path / "huge.html"
     with saved.open("w", encoding="utf-8") as out:  # one paragraph, as a broken template might print
-        out.write(page(TITLE, body="<p>" + "Ямы. " * (MAX_PAGE_BYTES // 8)))
+        out.write(page(TITLE, body="<p>" + "Ямы. " * (DEFAULT_MAX_BYTES // 8)))
     done = subprocess.run(
         [sys.executable, str(ROOT / "pipeline.py"), "extract", str(saved)], capture_output=True, text=True
     )
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.count("\n") == 1 and f"over the {MAX_PAGE_BYTES:,}-byte cap" in done.stderr
+    assert done.stderr.count("\n") == 1 and f"over the {DEFAULT_MAX_BYTES:,}-byte cap" in done.stderr
 
 
 # -- a page without article text -------------------------------------------------------------------
