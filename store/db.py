@@ -69,7 +69,9 @@ def _is_lock_conflict(exc: Exception) -> bool:
 
 
 def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
-    """Open the database file (creating and migrating it when writable), retrying lock conflicts for ``wait`` s."""
+    """Open the database file (creating and migrating it when writable), retrying lock conflicts for up
+    to ``wait`` s (counted from when this process found the file locked, when its other writers are
+    waiting already)."""
     path = Path(path)
     if not read_only:
         try:
@@ -85,7 +87,7 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
         # and then write the monitor's tables into it
         raise StoreError("cannot open the database: this is an SQLite file, not a DuckDB one", path=str(path))
     key = str(path.resolve())
-    deadline = _lock_wait_started(key) + wait
+    started = _lock_wait_started(key)  # a wait this process's other writers are in already counts
     delay = 0.05
     while True:
         try:
@@ -93,23 +95,22 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
             _LOCKED_SINCE.pop(key, None)
             break
         except duckdb.IOException as exc:
-            if _is_lock_conflict(exc) and _STOP_WAITING.is_set():
+            if not _is_lock_conflict(exc):
+                raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
+            if _STOP_WAITING.is_set():
                 raise LockWaitStopped(
                     "stopped on request while another process held the database lock", path=str(path)
                 ) from None
-            if _is_lock_conflict(exc):
-                _LOCKED_SINCE[key] = (deadline - wait, time.monotonic())
-            if _is_lock_conflict(exc) and time.monotonic() < deadline:
-                if delay == 0.05:
-                    log.info("%s: another process holds the database lock; waiting up to %.0f s", path, wait)
-                _STOP_WAITING.wait(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
-                continue
-            if _is_lock_conflict(exc):
+            now = time.monotonic()
+            _LOCKED_SINCE[key] = (started, now)
+            if now >= started + wait:
                 raise StoreLocked(
-                    f"another process holds the database lock (waited {wait:.0f} s)", path=str(path)
+                    f"another process holds the database lock (waited {now - started:.0f} s)", path=str(path)
                 ) from None
-            raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
+            if delay == 0.05:  # the first conflict
+                log.info("%s: another process holds the database lock; waiting up to %.0f s", path, wait)
+            _STOP_WAITING.wait(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
     if read_only:
