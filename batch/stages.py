@@ -179,14 +179,27 @@ def cluster_pending(
     """Give every item without a signature its SimHash and near-duplicate cluster; returns how many."""
     if importlib.util.find_spec("classify.dedupe") is None:
         return 0
+    stopped = should_stop or (lambda: False)
+    # Signatures are computed with the database closed; one pass assigns each chunk's clusters.
+    return _cluster_chunks(
+        db_path, _cluster_inputs(db_path), lambda texts: signatures(texts, should_stop), stopped, now
+    )
+
+
+def _cluster_chunks(
+    db_path: Path,
+    rows: list[tuple],
+    sign: Callable[[list[str]], list[int]],
+    stopped: Callable[[], bool],
+    now: datetime | None = None,
+) -> int:
+    """Sign ``rows`` and store their clusters, then the next items without a signature likewise, a
+    ``CLUSTER_CHUNK`` at a time, until none is left or ``stopped()``; returns how many."""
     done = 0
-    while should_stop is None or not should_stop():
-        rows = _cluster_inputs(db_path)
-        if not rows:
-            break
-        # Signatures are computed with the database closed; one pass assigns the chunk's clusters.
-        sigs = signatures([r[2] for r in rows], should_stop)
+    while rows and not stopped():
+        sigs = sign([r[2] for r in rows])
         done += _store_clusters(db_path, rows, sigs, now or datetime.now(UTC))
+        rows = _cluster_inputs(db_path)
     return done
 
 
@@ -220,26 +233,17 @@ def analyse_pending(
     rows = _cluster_inputs(db_path)
     if len(rows) < PARALLEL_SIGNATURES:
         result = classify_pending(db_path, model_path=model_path, model=model, rescore_all=rescore_all)
-        sigs = signatures([r[2] for r in rows])
-        return (_store_clusters(db_path, rows, sigs, datetime.now(UTC)) if rows else 0), result
+        return _cluster_chunks(db_path, rows, signatures, lambda: False), result
     stop = threading.Event()
     with signature_pool() as pool, ThreadPoolExecutor(1, thread_name_prefix="clusters") as chunks:
-        clustering = chunks.submit(_cluster_backlog, db_path, rows, pool, stop)
+
+        def sign(texts: list[str]) -> list[int]:
+            return pool.submit(signatures, texts).result()
+
+        clustering = chunks.submit(_cluster_chunks, db_path, rows, sign, stop.is_set)
         try:
             result = classify_pending(db_path, model_path=model_path, model=model, rescore_all=rescore_all)
         except BaseException:
             stop.set()  # Ctrl-C or an error: the chunk being signed is the last one
             raise
         return clustering.result(), result
-
-
-def _cluster_backlog(
-    db_path: Path, rows: list[tuple], pool: ProcessPoolExecutor, stop: threading.Event
-) -> int:
-    """Sign ``rows`` in the worker process and store their clusters, then the next chunks likewise."""
-    clustered = 0
-    while rows and not stop.is_set():
-        sigs = pool.submit(signatures, [r[2] for r in rows]).result()
-        clustered += _store_clusters(db_path, rows, sigs, datetime.now(UTC))
-        rows = _cluster_inputs(db_path)
-    return clustered
