@@ -38,3 +38,14 @@ def damage_member(archive: Path, member: str) -> None:
 def damage() -> Callable[[Path, str], None]:
     """:func:`damage_member`, for tests of importers that read .zip exports."""
     return damage_member
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The browser the portal collector renders with; a failure, not a skip, when there is none."""
+    from collectors.render import BrowserMissing, find_browser
+
+    try:
+        return find_browser()
+    except BrowserMissing as exc:
+        pytest.fail(f"these tests need Chromium (CI installs it: apt install chromium): {exc}")

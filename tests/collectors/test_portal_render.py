@@ -25,7 +25,7 @@ from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HttpClient
 from collectors.item import Item
-from collectors.render import BrowserMissing, RenderError, find_browser, render_dom
+from collectors.render import RenderError, render_dom
 from errors import ConfigError
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -100,15 +100,6 @@ def site(httpserver: HTTPServer) -> Portal:
     handler = Portal()
     httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
     return handler
-
-
-@pytest.fixture
-def chromium() -> str:
-    """The browser the collector will use; a failure, not a skip, when there is none."""
-    try:
-        return find_browser()
-    except BrowserMissing as exc:
-        pytest.fail(f"these tests need Chromium (CI installs it: apt install chromium): {exc}")
 
 
 def fake_browser(tmp_path: Path, body: str) -> str:

@@ -16,7 +16,7 @@ from werkzeug import Request, Response
 from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HostPacer, HttpClient
-from collectors.render import BrowserMissing, Rendered, RenderError, find_browser, render_dom
+from collectors.render import Rendered, RenderError, render_dom
 
 PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Ямы у подъездов</title></head>
 <body><h1>Ямы у подъездов</h1><p>Жители дома по улице Абая жалуются на ямы после ремонта.</p>
@@ -26,13 +26,8 @@ document.querySelector("ol.comments").innerHTML =
 SCRIPT
 </script></body></html>"""
 
-
-@pytest.fixture(autouse=True)
-def chromium() -> str:
-    try:
-        return find_browser()
-    except BrowserMissing as exc:
-        pytest.fail(f"these tests need Chromium (CI installs it: apt install chromium): {exc}")
+# every test here renders with the real browser
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 @pytest.fixture

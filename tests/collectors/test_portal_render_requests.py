@@ -25,7 +25,7 @@ from collectors import portal
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import HostPacer, HttpClient
 from collectors.item import Item
-from collectors.render import BrowserMissing, Rendered, RenderError, find_browser, may_post, render_dom
+from collectors.render import Rendered, RenderError, may_post, render_dom
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "portal"
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -43,6 +43,9 @@ LISTING = (
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
 AJAX = "/wp-admin/admin-ajax.php"
 AJAX_WIDGET = f'data-post="{AJAX}" data-id="{{{{id}}}}"'
+
+# every test here renders with the real browser
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 def comment(n: int, author: str, text: str) -> dict[str, Any]:
@@ -125,15 +128,6 @@ def site(httpserver: HTTPServer) -> Portal:
     handler = Portal()
     httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
     return handler
-
-
-@pytest.fixture(autouse=True)
-def chromium() -> str:
-    """The browser the collector will use; a failure, not a skip, when there is none."""
-    try:
-        return find_browser()
-    except BrowserMissing as exc:
-        pytest.fail(f"these tests need Chromium (CI installs it: apt install chromium): {exc}")
 
 
 def collect(httpserver: HTTPServer, state: dict[str, Any], **options: Any) -> list[Item]:
