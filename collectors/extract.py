@@ -108,18 +108,6 @@ def check_content(content: bytes | str, url: str | None = None) -> None:
         raise ParseError("binary content, not an HTML page", url=url)
 
 
-def page_text(content: bytes, content_type: str | None) -> str:
-    """A page's bytes as text: as UTF-8 whenever they are UTF-8, whatever the header or ``<meta>``
-    says (a template copied from a cp1251 site keeps its ``<meta charset>``; cp1251 or Latin-1 text
-    with letters past ASCII is next to never valid UTF-8), else as :func:`decode_body` reads them."""
-    from collectors.http import decode_body
-
-    try:
-        return content.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        return decode_body(content, content_type)[0]
-
-
 def parse_tree(html: str | bytes, url: str | None = None) -> lxml.html.HtmlElement:
     """Parse (possibly broken) HTML into an lxml tree; ParseError when nothing usable comes out, or
     not all of it (nested more than ``MAX_DEPTH`` elements deep)."""
@@ -512,7 +500,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """Handler of ``extract``: read or fetch the page, print the article as JSON."""
-    from collectors.http import DEFAULT_MAX_BYTES, HttpClient
+    from collectors.http import DEFAULT_MAX_BYTES, HttpClient, decode_body
 
     target: str = args.target
     if re.match(r"^https?://", target, re.IGNORECASE):
@@ -522,7 +510,7 @@ def run_extract(args: argparse.Namespace) -> int:
         finally:
             client.close()
         check_content(resp.content, target)
-        html, url = page_text(resp.content, resp.headers.get("Content-Type")), args.url or resp.url
+        html, url = resp.text, args.url or resp.url
     else:
         path = Path(target)
         try:
@@ -533,7 +521,7 @@ def run_extract(args: argparse.Namespace) -> int:
         if len(content) > DEFAULT_MAX_BYTES:
             raise InputError(f"the page is over the {DEFAULT_MAX_BYTES:,}-byte cap", path=str(path))
         check_content(content, args.url or str(path))
-        html = page_text(content, None)
+        html, _ = decode_body(content, None)
         url = args.url
     article = extract_article(html, url)
     print(json.dumps(article.as_json(), ensure_ascii=False, indent=1))

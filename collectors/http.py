@@ -95,7 +95,15 @@ def _another_origin(current: str, target: str) -> bool:
 
 
 def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
-    """Decode a body: the header's charset, else the document's own declaration, else UTF-8, else cp1251."""
+    """Decode a body: as UTF-8 when it is UTF-8, else by the header's charset, else the document's own
+    declaration, else cp1251. Valid UTF-8 is read so whatever is declared: a template copied from a
+    cp1251 site keeps its ``<meta charset>``, and cp1251 or Latin-1 text with letters past ASCII is
+    next to never valid UTF-8 (a NUL, as UTF-16 without its mark has, keeps the declared reading)."""
+    if b"\x00" not in content:
+        try:
+            return content.decode("utf-8").removeprefix("\ufeff"), "utf-8"
+        except UnicodeDecodeError:
+            pass
     candidates: list[str] = []
     if content_type:
         m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type, re.IGNORECASE)

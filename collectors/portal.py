@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collectors.base import CollectContext
-from collectors.extract import Article, extract_article, page_text
+from collectors.extract import Article, extract_article
 from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_comments import Comment
@@ -102,7 +102,7 @@ class _Run:
     def rendered(self, resp: Any) -> str:
         """The page to parse: with ``render``, its DOM after its scripts ran, every request they made
         through the run's client; else, or when Chromium is missing or fails, the HTML as fetched."""
-        html = _page_text(resp)
+        html = resp.text
         if not self.opts["render"] or self.browser_missing:
             return html
         name, shown = self.ctx.source.name, mask_secrets(resp.url)
@@ -140,7 +140,7 @@ class _Run:
     def parse(self, resp: Any, text: str | None = None) -> Any:
         """The article (and its comments) of a fetched page, with this source's selectors and limits."""
         return extract_article(
-            _page_text(resp) if text is None else text,
+            resp.text if text is None else text,
             resp.url,
             selectors=self.opts["selectors"],
             now=self.ctx.now,
@@ -157,11 +157,6 @@ class _Run:
         if site_of(resp.url) != site_of(url):
             raise CollectError(f"redirected off the site to {resp.url}", url=url)
         return resp
-
-
-def _page_text(resp: Any) -> str:
-    """The text of a fetched page: as UTF-8 when it is, whatever its charset claims (``page_text``)."""
-    return page_text(resp.content, resp.headers.get("Content-Type"))
 
 
 def _discover(run: _Run) -> list[Found]:
@@ -199,7 +194,7 @@ def _discover(run: _Run) -> list[Found]:
                 if resp.not_modified:
                     break  # new articles appear on a listing's first pages: unchanged, nothing new further on
                 links, page_url = parse_listing(
-                    _page_text(resp),
+                    resp.text,
                     resp.url,
                     article_pattern=opts["article_pattern"],
                     link_selector=selectors.get("links"),
@@ -212,7 +207,7 @@ def _discover(run: _Run) -> list[Found]:
                 if link not in opts["start_urls"]:
                     add(Found(link))
             if opts["discover_feeds"] and len(seen_pages) == 1:
-                advertised.extend(u for u in feed_links(_page_text(resp), resp.url) if u not in opts["feeds"])
+                advertised.extend(u for u in feed_links(resp.text, resp.url) if u not in opts["feeds"])
     # feeds the listing pages advertise (<link rel="alternate" type="application/rss+xml">)
     _read_feeds(run, list(dict.fromkeys(advertised))[:3], add)
     return list(found.values())
