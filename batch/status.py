@@ -123,7 +123,10 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
         if problems:
             note.append(f"{problems} skipped")
         if fails and due and due > now:  # a back-off that has ended says nothing
-            note.append(f"backing off, next try {_ago(due, now)}")
+            if due > now + config.longest_backoff():  # as the scheduler reads it: a clock that ran ahead
+                note.append("back-off set by a clock that ran ahead: runs at its next slot")
+            else:
+                note.append(f"backing off, next try {_ago(due, now)}")
         if last_ok and status not in {"ok", "partial"}:
             note.append(f"last success {_ago(last_ok, now)}")
         if name in silent:

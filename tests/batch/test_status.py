@@ -117,3 +117,12 @@ def test_variables_the_config_needs_and_this_shell_lacks_are_listed(
     monkeypatch.setenv("TEST_STATUS_HOOK", "https://hooks.example/x")
     print_status(config, db, now=NOW)
     assert "environment" not in capsys.readouterr().out
+
+
+def test_a_back_off_past_the_longest_is_shown_as_the_scheduler_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, db = _database(tmp_path, "failed", fails=1, due=NOW + timedelta(days=3650))
+    print_status(config, db, now=NOW)
+    out = capsys.readouterr().out
+    assert "back-off set by a clock that ran ahead: runs at its next slot" in out and "next try" not in out
