@@ -384,7 +384,9 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     article = run.parse(resp, run.rendered(resp))
     if not article.text and not article.title:
         raise ParseError("no article found on the page", url=url)
-    if not article.text:  # stored by its title, but said: a run of such pages must not pass for "ok"
+    if not article.text and entry is None:
+        # stored by its title, but said once, when it is new: a run of such pages must not pass for
+        # "ok", nor a video article make every run that rechecks it "partial"
         hint = (
             "its scripts may bring it (render = true)" if not run.opts["render"] else "check selectors.body"
         )

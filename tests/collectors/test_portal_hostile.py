@@ -11,7 +11,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +84,10 @@ def site(httpserver: HTTPServer) -> Site:
     return handler
 
 
-def run(httpserver: HTTPServer, state: dict[str, Any], **options: Any) -> list[Item]:
+def run(httpserver: HTTPServer, state: dict[str, Any], now: datetime = NOW, **options: Any) -> list[Item]:
     opts = {"start_urls": [httpserver.url_for("/news/")], **options}
     client = HttpClient(min_delay=0, sleep=lambda _s: None)
-    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=NOW)
+    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=now)
     try:
         return list(portal.collect(ctx))
     finally:
@@ -360,6 +360,13 @@ def test_an_article_whose_text_scripts_bring_is_stored_by_its_title_and_said(
         f"{httpserver.url_for(FIRST)}: no article text on the page, only its title; "
         "its scripts may bring it (render = true)"
     ]
+    # Rechecked later for comments (its title changed, so the page counts as changed): said once only.
+    ctype, body = site.pages[FIRST]
+    site.html(FIRST, body.decode("utf-8").replace(TITLE, TITLE + " (видео)"), ctype)
+    state.pop("_errors", None)
+    again = run(httpserver, state, now=NOW + timedelta(hours=2))
+    assert [i.title for i in again if i.external_id == httpserver.url_for(FIRST)] == [TITLE + " (видео)"]
+    assert not state.get("_errors")
 
 
 # -- pages that would take minutes -----------------------------------------------------------------
