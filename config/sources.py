@@ -188,22 +188,24 @@ class Config:
         """One sentence per environment variable this configuration needs that ``environ`` lacks or
         holds empty: a Facebook source's token, the webhook URL, the SMTP password. Not an error at
         load, since a service manager may set them for `schedule` only; `schedule` says them at start."""
+        # (variable, what fails without it, whether an empty value counts as unset: as the code that reads
+        # it decides; an empty SMTP password is sent as it is)
         needed = [
-            (str(s.options["token_env"]), f"source {s.name} (its page token, token_env)")
+            (str(s.options["token_env"]), f"source {s.name} (its page token, token_env)", True)
             for s in self.collected()
             if s.options.get("token_env")
         ]
         if self.alerts.get("webhook_url_env") and not self.alerts.get("webhook_url"):
-            needed.append((str(self.alerts["webhook_url_env"]), "the webhook alerts (webhook_url_env)"))
+            needed.append((str(self.alerts["webhook_url_env"]), "the webhook alerts (webhook_url_env)", True))
         if self.alerts.get("smtp_user"):
             name = str(self.alerts.get("smtp_password_env") or "")
-            needed.append((name, "the e-mail alerts (smtp_password_env, the password of smtp_user)"))
+            needed.append((name, "the e-mail alerts (smtp_password_env, the password of smtp_user)", False))
         return [
-            f"environment variable {name} is not set or empty: {what} will fail until it is"
+            f"environment variable {name} is not set{' or empty' if blank else ''}: {what} will fail until it is"
             if name
             else f"smtp_user is set but smtp_password_env is not: {what} will fail"
-            for name, what in needed
-            if not name or not str(environ.get(name, "")).strip()
+            for name, what, blank in needed
+            if not name or name not in environ or (blank and not str(environ[name]).strip())
         ]
 
 

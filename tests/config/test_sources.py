@@ -730,3 +730,18 @@ def test_unset_variables_names_what_each_missing_variable_stops() -> None:
         "environment variable FB_TOKEN is not set or empty: source page (its page token, token_env) will fail "
         "until it is"
     ]
+
+
+def test_an_empty_smtp_password_is_sent_as_it_is_and_not_called_unset() -> None:
+    alerts = {
+        "smtp_host": "127.0.0.1",
+        "mail_to": "a@b.kz",
+        "smtp_user": "monitor",
+        "smtp_password_env": "PW",
+    }
+    config = parse_config({"alerts": alerts, "sources": []})
+    assert config.unset_variables({"PW": ""}) == []  # delivery sends it so (ops.alerts._smtp_password)
+    assert config.unset_variables({}) == [
+        "environment variable PW is not set: the e-mail alerts (smtp_password_env, the password of smtp_user) "
+        "will fail until it is"
+    ]
