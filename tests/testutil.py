@@ -68,3 +68,15 @@ def libreoffice_rows(xlsx: Path, workdir: Path) -> list[dict[str, str]]:
     )  # fmt: skip
     with (workdir / f"{xlsx.stem}.csv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def stderr_until(proc: subprocess.Popen[str], text: str) -> str:
+    """The lines ``proc`` writes on stderr up to and including the first that holds ``text`` (all of
+    them, when the process ends first)."""
+    assert proc.stderr is not None
+    read = ""
+    for line in proc.stderr:
+        read += line
+        if text in line:
+            break
+    return read

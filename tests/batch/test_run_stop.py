@@ -15,8 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from testutil import ROOT, stderr_until
 
-ROOT = Path(__file__).resolve().parents[2]
 FEED = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
     + "".join(
@@ -65,15 +65,7 @@ def slow_server() -> Iterator[str]:
 def test_a_run_asked_to_stop_ends_its_runs_aborted_and_starts_no_other(
     tmp_path: Path, slow_server: str, command: list[str], sig: signal.Signals
 ) -> None:
-    config = tmp_path / "sources.toml"
-    config.write_text(
-        "[settings]\nmax_parallel_sources = 1\nmin_delay = 0\n"
-        + "".join(
-            f'[[sources]]\nname = "feed-{n}"\nkind = "rss"\nurl = "{slow_server}/feed{n}.xml"\n'
-            for n in (1, 2)
-        ),
-        encoding="utf-8",
-    )
+    config = _two_feeds(tmp_path, slow_server)
     db = tmp_path / "m.duckdb"
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "pipeline.py"), *command, "--config", str(config), "--db", str(db)],
@@ -96,6 +88,20 @@ def test_a_run_asked_to_stop_ends_its_runs_aborted_and_starts_no_other(
     assert runs == [("feed-1", "aborted")]  # it was left 'running' before; feed-2 never started
 
 
+def _two_feeds(tmp_path: Path, slow_server: str) -> Path:
+    """A config of two feeds of the slow server, collected one after the other."""
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[settings]\nmax_parallel_sources = 1\nmin_delay = 0\n"
+        + "".join(
+            f'[[sources]]\nname = "feed-{n}"\nkind = "rss"\nurl = "{slow_server}/feed{n}.xml"\n'
+            for n in (1, 2)
+        ),
+        encoding="utf-8",
+    )
+    return config
+
+
 def _running(db: Path) -> bool:
     if not db.exists():
         return False
@@ -109,15 +115,7 @@ def _running(db: Path) -> bool:
 def test_a_stop_ends_the_wait_for_another_process_lock_at_once(tmp_path: Path, slow_server: str) -> None:
     """SIGTERM while an analyst's connection holds the file: the waiting run ends 'aborted' now, not
     after the 30 s lock wait (four sources waited 120 s, past systemd's stop timeout)."""
-    config = tmp_path / "sources.toml"
-    config.write_text(
-        "[settings]\nmax_parallel_sources = 1\nmin_delay = 0\n"
-        + "".join(
-            f'[[sources]]\nname = "feed-{n}"\nkind = "rss"\nurl = "{slow_server}/feed{n}.xml"\n'
-            for n in (1, 2)
-        ),
-        encoding="utf-8",
-    )
+    config = _two_feeds(tmp_path, slow_server)
     db = tmp_path / "m.duckdb"
     from store.db import connect
 
@@ -140,12 +138,7 @@ def test_a_stop_ends_the_wait_for_another_process_lock_at_once(tmp_path: Path, s
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert proc.stderr is not None
-        err = ""
-        for line in proc.stderr:  # the run says when it starts waiting for the lock
-            err += line
-            if "holds the database lock; waiting" in line:
-                break
+        err = stderr_until(proc, "holds the database lock; waiting")  # the run waits for the lock
         proc.send_signal(signal.SIGTERM)
         out, rest = proc.communicate(timeout=120)
         err += rest

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 from opskit import FeedServer
-from testutil import ROOT, run_cli
+from testutil import ROOT, run_cli, stderr_until
 
 from batch.demo import write_sources_toml
 
@@ -119,11 +119,7 @@ def test_sigterm_ends_a_job_waiting_for_an_analysts_lock_at_once(tmp_path: Path)
                     analyst = duckdb.connect(str(db), read_only=True)
                 except duckdb.IOException:
                     time.sleep(0.05)
-            err = ""
-            for line in proc.stderr:
-                err += line
-                if "holds the database lock; waiting" in line:
-                    break
+            err = stderr_until(proc, "holds the database lock; waiting")
             proc.send_signal(signal.SIGTERM)
             _out, rest = proc.communicate(timeout=60)
             err += rest
