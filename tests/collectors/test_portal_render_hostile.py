@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -45,12 +46,12 @@ def hits(httpserver: HTTPServer) -> list[str]:
     return seen
 
 
-def render(httpserver: HTTPServer, script: str) -> Rendered:
-    client = HttpClient(min_delay=0, retries=0, pacer=HostPacer())
+def render(httpserver: HTTPServer, script: str, *, wait_ms: int = 2000, **client_options: Any) -> Rendered:
+    client = HttpClient(min_delay=0, retries=0, pacer=HostPacer(), **client_options)
     try:
         return render_dom(
             httpserver.url_for("/news/5501.html"),
-            wait_ms=2000,
+            wait_ms=wait_ms,
             timeout=30,
             client=client,
             html=PAGE.replace("SCRIPT", script).encode(),
@@ -108,16 +109,6 @@ def test_a_dom_scripts_grow_past_the_byte_cap_is_a_render_error(
     httpserver: HTTPServer, hits: list[str]
 ) -> None:
     # the page was fetched under the client's cap; what its scripts build must not escape it
-    client = HttpClient(min_delay=0, retries=0, pacer=HostPacer(), max_bytes=100_000)
     grow = "document.body.insertAdjacentHTML('beforeend', '<p>' + 'Мусор. '.repeat(20000) + '</p>');"
-    try:
-        with pytest.raises(RenderError, match="characters long, over the 100,000-byte cap"):
-            render_dom(
-                httpserver.url_for("/news/5501.html"),
-                wait_ms=1000,
-                timeout=30,
-                client=client,
-                html=PAGE.replace("SCRIPT", grow).encode(),
-            )
-    finally:
-        client.close()
+    with pytest.raises(RenderError, match="characters long, over the 100,000-byte cap"):
+        render(httpserver, grow, wait_ms=1000, max_bytes=100_000)
