@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -183,22 +187,29 @@ time.sleep(600)
 """
 
 
-def test_a_write_queued_behind_a_lock_wait_does_not_wait_all_over_again(tmp_path: Path, monkeypatch) -> None:
-    """Parallel sources queue on the process's write lock: each waited its own 30 s for an analyst's
-    connection after the one before it (four sources: 120 s); the lock held all along counts once."""
-    import subprocess
-    import sys
-
-    from errors import StoreLocked
-    from store import db as store_db
-
-    db = tmp_path / "m.duckdb"
-    connect(db).close()
+@contextmanager
+def held_by_another_process(db: Path) -> Iterator[None]:
+    """While the block runs, another process (an analyst) holds ``db`` open."""
     analyst = subprocess.Popen(
         [sys.executable, "-c", HOLD_THE_FILE, str(db)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert analyst.stdout is not None and analyst.stdout.readline() == "holding\n"
+        yield
+    finally:
+        analyst.kill()
+        analyst.wait()
+
+
+def test_a_write_queued_behind_a_lock_wait_does_not_wait_all_over_again(tmp_path: Path, monkeypatch) -> None:
+    """Parallel sources queue on the process's write lock: each waited its own 30 s for an analyst's
+    connection after the one before it (four sources: 120 s); the lock held all along counts once."""
+    from errors import StoreLocked
+    from store import db as store_db
+
+    db = tmp_path / "m.duckdb"
+    connect(db).close()
+    with held_by_another_process(db):
         with pytest.raises(StoreLocked), writer(db, wait=0.5):
             pass
         tries: list[str] = []
@@ -215,9 +226,6 @@ def test_a_write_queued_behind_a_lock_wait_does_not_wait_all_over_again(tmp_path
         ):
             pass
         assert len(tries) == 1  # one look, then the same verdict as the write before it
-    finally:
-        analyst.kill()
-        analyst.wait()
     with writer(db, wait=5) as con:  # once the file is free, a write waits as before
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
 
@@ -236,19 +244,12 @@ def test_another_programs_duckdb_file_is_refused_untouched(tmp_path: Path) -> No
 def test_lock_waits_end_on_a_stop_within_its_block_only(tmp_path: Path) -> None:
     """A stop ends the wait for another process's lock at once; after the block, even one an error
     ended, waits last their time again (a flag left set failed every later wait of the process)."""
-    import subprocess
-    import sys
-
     from errors import StoreLocked
     from store.db import LockWaitStopped, stoppable_lock_waits
 
     db = tmp_path / "m.duckdb"
     connect(db).close()
-    analyst = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_FILE, str(db)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert analyst.stdout is not None and analyst.stdout.readline() == "holding\n"
+    with held_by_another_process(db):
         with pytest.raises(RuntimeError), stoppable_lock_waits() as stop_waits:
             stop_waits()
             with pytest.raises(LockWaitStopped), writer(db, wait=600):
@@ -257,6 +258,3 @@ def test_lock_waits_end_on_a_stop_within_its_block_only(tmp_path: Path) -> None:
         with pytest.raises(StoreLocked) as waited, writer(db, wait=0.3):
             pass
         assert not isinstance(waited.value, LockWaitStopped)
-    finally:
-        analyst.kill()
-        analyst.wait()
