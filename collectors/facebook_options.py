@@ -21,9 +21,11 @@ from collectors.base import (
     WHOLE_ABOVE_0,
     CollectContext,
     Expect,
+    SourceConfig,
     is_whole,
     one_of,
 )
+from config.environment import NeededVariable
 
 REQUIRED = frozenset({"page_id", "graph_url", "token_env"})
 OPTIONAL = frozenset(
@@ -67,6 +69,22 @@ DEFAULT_COMMENT_RECHECK = ((30 * 24.0, 24.0), (90 * 24.0, 7 * 24.0))
 # Feed pages one run reads when max_pages is not set (5,000 posts at the default page size): a feed
 # whose paging.next never ends must not keep a run going for ever; a long feed comes in over several runs.
 DEFAULT_MAX_PAGES = 200
+
+
+def token_variable(source: SourceConfig) -> NeededVariable | None:
+    """The page token: the variable named by ``token_env``, trimmed (one of only spaces is no token).
+    ``Config.unset_variables`` reads it so; the collector's own reading (facebook.collect) must agree,
+    which tests/config/test_environment.py checks."""
+    name = source.get("token_env")
+    if not name:
+        return None
+    return NeededVariable(str(name), f"source {source.name} (its page token, token_env)")
+
+
+def needed_variables(source: SourceConfig) -> list[NeededVariable]:
+    """The environment variables a facebook source cannot run without: its page token."""
+    variable = token_variable(source)
+    return [variable] if variable is not None else []
 
 
 def option(ctx: CollectContext, key: str, default: Any) -> Any:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import importlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from collectors import COLLECTORS, IMPORTERS, collector_module
+from collectors import COLLECTORS, IMPORTERS, collector_module, facebook_options
 from collectors.base import (
     COMMON_KEYS,
     FLAG,
@@ -34,9 +34,14 @@ from collectors.base import (
     is_whole,
     shown,
 )
+from config.environment import NeededVariable, alert_variables
 from errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/sources.toml")
+# kind -> the environment variables a source of that kind reads (beside its collector's key rules)
+SOURCE_VARIABLES: dict[str, Callable[[SourceConfig], list[NeededVariable]]] = {
+    "facebook": facebook_options.needed_variables,
+}
 
 # -- what each known value must be -----------------------------------------------------------------
 # One table per place (HTTP client, [settings], [[sources]]), checked in one loop when the file
@@ -184,29 +189,21 @@ class Config:
         """The longest wait of a failing source (``backoff_cap_minutes``)."""
         return timedelta(minutes=float(self.settings.get("backoff_cap_minutes", DEFAULT_BACKOFF_CAP_MINUTES)))
 
-    def unset_variables(self, environ: Mapping[str, str]) -> list[str]:
-        """One sentence per environment variable this configuration needs that ``environ`` lacks or
-        holds empty: a Facebook source's token, the webhook URL, the SMTP password. Not an error at
-        load, since a service manager may set them for `schedule` only; `schedule` says them at start."""
-        # (variable, what fails without it, whether an empty value counts as unset: as the code that reads
-        # it decides; an empty SMTP password is sent as it is)
+    def needed_variables(self) -> list[NeededVariable]:
+        """The environment variables this configuration reads: each collected source's (its kind's
+        ``needed_variables``, SOURCE_VARIABLES), then each alert channel's, as the code that reads them
+        declares them (config/environment.py)."""
         needed = [
-            (str(s.options["token_env"]), f"source {s.name} (its page token, token_env)", True)
-            for s in self.collected()
-            if s.options.get("token_env")
+            v for s in self.collected() if s.kind in SOURCE_VARIABLES for v in SOURCE_VARIABLES[s.kind](s)
         ]
-        if self.alerts.get("webhook_url_env") and not self.alerts.get("webhook_url"):
-            needed.append((str(self.alerts["webhook_url_env"]), "the webhook alerts (webhook_url_env)", True))
-        if self.alerts.get("smtp_user"):
-            name = str(self.alerts.get("smtp_password_env") or "")
-            needed.append((name, "the e-mail alerts (smtp_password_env, the password of smtp_user)", False))
-        return [
-            f"environment variable {name} is not set{' or empty' if blank else ''}: {what} will fail until it is"
-            if name
-            else f"smtp_user is set but smtp_password_env is not: {what} will fail"
-            for name, what, blank in needed
-            if not name or name not in environ or (blank and not str(environ[name]).strip())
-        ]
+        return needed + alert_variables(self.alerts)
+
+    def unset_variables(self, environ: Mapping[str, str]) -> list[str]:
+        """One sentence per environment variable this configuration needs that ``environ`` lacks (or
+        holds empty, where its reader counts that as unset): a Facebook source's token, the webhook URL,
+        the SMTP password. Not an error at load, since a service manager may set them for `schedule`
+        only; `schedule` says them at start."""
+        return [problem for v in self.needed_variables() if (problem := v.problem(environ)) is not None]
 
 
 def load_config(path: str | Path) -> Config:

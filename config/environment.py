@@ -1,0 +1,90 @@
+"""Environment variables the configuration names (a page token, the webhook URL, the SMTP password).
+
+Each part that reads one declares it once, as a :class:`NeededVariable`: the Facebook collector in
+collectors/facebook_options.py, the alert channels here. The part reads its value through
+:meth:`NeededVariable.resolve`, and ``Config.unset_variables`` (what `schedule` warns about at its
+start and `status` lists) asks the same method, so the two cannot disagree about what counts as unset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class NeededVariable:
+    """An environment variable some part of the configuration cannot work without."""
+
+    name: str  # "" when the configuration needs one but names none (smtp_user without smtp_password_env)
+    what: str  # what fails without it: "the webhook alerts (webhook_url_env)"
+    # A secret taken as it is, empty too (a password may be empty). Otherwise the value is trimmed and
+    # one of nothing but spaces counts as unset, as a token or a URL of only spaces is no value.
+    verbatim: bool = False
+    fallback: str | None = None  # a configured value used while it is unset (webhook_url)
+    unnamed: str = ""  # said when ``name`` is "": which key is missing
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        """The value its reader uses (the variable's, else the fallback); None when there is none."""
+        value = environ.get(self.name) if self.name else None
+        if value is not None and not self.verbatim:
+            value = value.strip() or None
+        return value if value is not None else self.fallback
+
+    def problem(self, environ: Mapping[str, str]) -> str | None:
+        """One sentence saying what fails while ``environ`` lacks it; None when it resolves."""
+        if self.resolve(environ) is not None:
+            return None
+        if not self.name:
+            return f"{self.unnamed}: {self.what} will fail"
+        empty = "" if self.verbatim else " or empty"
+        return f"environment variable {self.name} is not set{empty}: {self.what} will fail until it is"
+
+
+# -- the alert channels (ops/alerts.py delivers through these) ------------------------------------
+
+
+def webhook_variable(alerts: Mapping[str, Any]) -> NeededVariable | None:
+    """The variable named by webhook_url_env, with webhook_url beside it as the fallback; None when
+    webhook_url_env is not set (webhook_url alone needs no variable)."""
+    name = alerts.get("webhook_url_env")
+    if not name:
+        return None
+    fallback = alerts.get("webhook_url")
+    return NeededVariable(
+        str(name), "the webhook alerts (webhook_url_env)", fallback=str(fallback) if fallback else None
+    )
+
+
+def smtp_password_variable(alerts: Mapping[str, Any]) -> NeededVariable | None:
+    """The password of smtp_user, from the variable named by smtp_password_env (sent as it is, empty
+    too); None without smtp_user (no login)."""
+    if not alerts.get("smtp_user"):
+        return None
+    return NeededVariable(
+        str(alerts.get("smtp_password_env") or ""),
+        "the e-mail alerts (smtp_password_env, the password of smtp_user)",
+        verbatim=True,
+        unnamed="smtp_user is set but smtp_password_env is not",
+    )
+
+
+def alert_channels(alerts: Mapping[str, Any]) -> list[str]:
+    """The channels the [alerts] table configures, in delivery order."""
+    found = []
+    if alerts.get("webhook_url") or alerts.get("webhook_url_env"):
+        found.append("webhook")
+    if alerts.get("smtp_host") and alerts.get("mail_to"):
+        found.append("email")
+    return found
+
+
+# channel -> the variables its delivery reads
+CHANNEL_VARIABLES = {"webhook": webhook_variable, "email": smtp_password_variable}
+
+
+def alert_variables(alerts: Mapping[str, Any]) -> list[NeededVariable]:
+    """The variables the configured alert channels read, in delivery order."""
+    found = (CHANNEL_VARIABLES[channel](alerts) for channel in alert_channels(alerts))
+    return [variable for variable in found if variable is not None]
