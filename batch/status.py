@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.sources import Config
-from ops.health import sources_needing_attention
+from ops.health import backoff_end, clock_ran_ahead, sources_needing_attention
 from review.quality import quality_lines
 from review.second_look import review_summary
 from store import runs as runlog
@@ -100,6 +100,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
     print(header)
     print("-" * len(header))
     bad = 0
+    longest = config.longest_backoff()
     for (
         name,
         _kind,
@@ -122,11 +123,11 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             note.append(_shorten(error.replace(f"source {name}: ", "", 1)))
         if problems:
             note.append(f"{problems} skipped")
-        if fails and due and due > now:  # a back-off that has ended says nothing
-            if due > now + config.longest_backoff():  # as the scheduler reads it: a clock that ran ahead
-                note.append("back-off set by a clock that ran ahead: runs at its next slot")
-            else:
-                note.append(f"backing off, next try {_ago(due, now)}")
+        # as the scheduler reads it: a back-off that has ended says nothing
+        if fails and (until := backoff_end(due, now, longest)) is not None:
+            note.append(f"backing off, next try {_ago(until, now)}")
+        elif fails and clock_ran_ahead(due, now, longest):
+            note.append("back-off set by a clock that ran ahead: runs at its next slot")
         if last_ok and status not in {"ok", "partial"}:
             note.append(f"last success {_ago(last_ok, now)}")
         if name in silent:

@@ -14,9 +14,10 @@ import os
 import smtplib
 import ssl
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,10 @@ import duckdb
 
 from collectors.dates import almaty_time
 from collectors.http_failures import connection_failure
-from config.sources import tls_mode
+from config.environment import alert_channels, smtp_password_variable, webhook_variable
+from config.sources import DEFAULT_BACKOFF_CAP_MINUTES, tls_mode
 from errors import StoreError
-from ops.health import SourceHealth, sources_needing_attention
+from ops.health import SourceHealth, backoff_end, sources_needing_attention
 from store.db import writer
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Almaty")
 LABEL_COLUMNS = ("corruption", "infrastructure")
 SNIPPET = 280
+DEFAULT_LONGEST_BACKOFF = timedelta(minutes=DEFAULT_BACKOFF_CAP_MINUTES)  # Config.longest_backoff() unset
 
 
 @dataclass(slots=True)
@@ -84,6 +87,8 @@ class SourceAlert:
 
     health: SourceHealth
     reason: str  # token | permission | failures | silent
+    # when it is tried again (ops.health.backoff_end, as the scheduler reads next_due); None: at its next slot
+    next_try: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -99,7 +104,7 @@ class SourceAlert:
             "status": h.status,
             "consecutive_failures": h.consecutive_failures,
             "last_success": h.last_success.isoformat() if h.last_success else None,
-            "next_try": h.next_due.isoformat() if h.next_due else None,
+            "next_try": self.next_try.isoformat() if self.next_try else None,
             "error": h.error,
             "last_new_item": h.last_new_item.isoformat() if h.last_new_item else None,
         }
@@ -186,12 +191,7 @@ def _snippet(text: str) -> str:
 
 def channels(alerts: dict[str, Any]) -> list[str]:
     """The channels the [alerts] table configures, in delivery order."""
-    found = []
-    if alerts.get("webhook_url") or alerts.get("webhook_url_env"):
-        found.append("webhook")
-    if alerts.get("smtp_host") and alerts.get("mail_to"):
-        found.append("email")
-    return found
+    return alert_channels(alerts)
 
 
 def pending_items(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any]) -> list[FlaggedItem]:
@@ -259,9 +259,11 @@ def pending_sources(
     channel: str,
     alerts: dict[str, Any],
     silent_hours: Mapping[str, float] | None = None,
+    longest_backoff: timedelta = DEFAULT_LONGEST_BACKOFF,
 ) -> list[SourceAlert]:
     """Source incidents (expired token, missing permission, N failures in a row, silence) not yet sent
-    on ``channel``."""
+    on ``channel``; their next try as the scheduler reads it, a back-off past ``longest_backoff``
+    (``Config.longest_backoff()``) being none."""
     sent = {
         row[0]
         for row in con.execute(
@@ -271,7 +273,8 @@ def pending_sources(
     failures = int(alerts.get("failures", 3))
     now = datetime.now(UTC)
     found = [
-        SourceAlert(h, reason) for h, reason in sources_needing_attention(con, failures, silent_hours, now)
+        SourceAlert(h, reason, backoff_end(h.next_due, now, longest_backoff))
+        for h, reason in sources_needing_attention(con, failures, silent_hours, now)
     ]
     return [a for a in found if a.key not in sent]
 
@@ -282,13 +285,14 @@ def build_digest(
     alerts: dict[str, Any],
     batch: str,
     silent_hours: Mapping[str, float] | None = None,
+    longest_backoff: timedelta = DEFAULT_LONGEST_BACKOFF,
 ) -> Digest:
     """Everything ``channel`` has not announced yet."""
     return Digest(
         channel,
         batch,
         pending_items(con, channel, alerts),
-        pending_sources(con, channel, alerts, silent_hours),
+        pending_sources(con, channel, alerts, silent_hours, longest_backoff),
     )
 
 
@@ -314,15 +318,15 @@ class DeliveryError(Exception):
 
 
 def webhook_url(alerts: dict[str, Any]) -> str:
-    """The webhook URL: from the variable named by webhook_url_env, else webhook_url."""
-    env_name = alerts.get("webhook_url_env")
-    if env_name:
-        value = os.environ.get(env_name)
-        if value:
-            return value
-        if not alerts.get("webhook_url"):
-            raise DeliveryError(f"environment variable {env_name} (webhook_url_env) is not set")
-    return str(alerts["webhook_url"])
+    """The webhook URL: from the variable named by webhook_url_env, else webhook_url
+    (``config.environment.webhook_variable``, which `schedule` and `status` check the same way)."""
+    variable = webhook_variable(alerts)
+    if variable is None:
+        return str(alerts["webhook_url"])
+    url = variable.resolve(os.environ)
+    if url is None:
+        raise DeliveryError(f"environment variable {variable.name} (webhook_url_env) is not set")
+    return url
 
 
 def send_webhook(alerts: dict[str, Any], digest: Digest) -> None:
@@ -387,13 +391,15 @@ def smtp_tls_context(alerts: dict[str, Any]) -> ssl.SSLContext:
 
 
 def _smtp_password(alerts: dict[str, Any]) -> str | None:
-    if not alerts.get("smtp_user"):
+    """The password of smtp_user, as it is (``config.environment.smtp_password_variable``); None
+    without smtp_user."""
+    variable = smtp_password_variable(alerts)
+    if variable is None:
         return None
-    env_name = alerts.get("smtp_password_env")
-    password = os.environ.get(env_name) if env_name else None
+    password = variable.resolve(os.environ)
     if password is None:
         raise DeliveryError(
-            f"smtp_user is set but the password variable {env_name or '(smtp_password_env)'} is not"
+            f"smtp_user is set but the password variable {variable.name or '(smtp_password_env)'} is not"
         )
     return password
 
@@ -469,13 +475,45 @@ SENDERS = {"webhook": send_webhook, "email": send_email}
 # Database -> (channel, keys) delivered but not recorded yet (the write was refused); see deliver().
 _UNRECORDED: dict[str, list[tuple[str, list[str]]]] = {}
 SEND_SECONDS = 120.0  # a channel that has not delivered by then is given up for this batch
+# After a stop request, a delivery under way gets this long to finish (a healthy server needs a second
+# or two, and what was just classified is announced even when a stop is pending), then it is abandoned
+# and its digest kept for the next try: a server that accepted the connection and went silent held
+# the stop for its socket timeout (20 s of SMTP, 15 s of HTTP), the whole of stop_grace_seconds.
+STOP_SEND_SECONDS = 5.0
 
 
-def _send_within(channel: str, alerts: dict[str, Any], digest: Digest, db_key: str) -> None:
-    """SENDERS[channel], given up after SEND_SECONDS: the timeouts bound each wait for data, not the
-    whole exchange, and a server that answers a byte every ten seconds held the batch, and every
-    source's next job behind it, for ever. The sender's thread is left to end on its own; if it
-    delivers after all, the next batch records that (``_UNRECORDED``) instead of sending it again."""
+class DeliveryAbandoned(DeliveryError):
+    """A stop was requested and the channel had not delivered in time; its digest waits for the next try."""
+
+
+class _StopWatch:
+    """When the deliveries of one round must end because a stop was requested (``should_stop``):
+    STOP_SEND_SECONDS after any channel of the round first saw the request."""
+
+    def __init__(self, should_stop: Callable[[], bool] | None) -> None:
+        self.should_stop = should_stop
+        self.seen_at: float | None = None
+
+    def deadline(self) -> float | None:
+        """The monotonic time past which no delivery goes on; None while no stop was requested."""
+        if self.seen_at is None and self.should_stop is not None and self.should_stop():
+            self.seen_at = time.monotonic()
+        return None if self.seen_at is None else self.seen_at + STOP_SEND_SECONDS
+
+
+def _send_within(
+    channel: str, alerts: dict[str, Any], digest: Digest, db_key: str, stop: _StopWatch | None = None
+) -> None:
+    """SENDERS[channel], given up after SEND_SECONDS, or abandoned STOP_SEND_SECONDS after a stop
+    request (``stop``): the timeouts bound each wait for data, not the whole exchange, and a server
+    that answers a byte every ten seconds held the batch, and every source's next job behind it, for
+    ever. The sender's thread is left to end on its own; if it delivers after all, the next batch
+    records that (``_UNRECORDED``) instead of sending it again (a stopped process cannot: the next
+    process sends it again, at least once rather than never)."""
+    stop = stop or _StopWatch(None)
+    stop_at = stop.deadline()
+    if stop_at is not None and time.monotonic() >= stop_at:  # an earlier channel used the time up
+        raise DeliveryAbandoned(f"{channel}: not tried, the process is stopping")
     failure: list[BaseException] = []
     state = {"sent": False, "given_up": False}
     lock = threading.Lock()
@@ -494,10 +532,20 @@ def _send_within(channel: str, alerts: dict[str, Any], digest: Digest, db_key: s
 
     worker = threading.Thread(target=send, name=f"alert-{channel}", daemon=True)
     worker.start()
-    worker.join(SEND_SECONDS)
+    given_up_at = time.monotonic() + SEND_SECONDS
+    while worker.is_alive():
+        stop_at = stop.deadline()
+        left = min(given_up_at, stop_at if stop_at is not None else given_up_at) - time.monotonic()
+        if left <= 0:
+            break
+        worker.join(min(left, 0.1))  # short: a stop request is seen within a tenth of a second
     with lock:
         if not state["sent"] and not failure:
             state["given_up"] = True
+            if stop_at is not None and stop_at < given_up_at:
+                raise DeliveryAbandoned(
+                    f"{channel}: no answer {STOP_SEND_SECONDS:.0f} s after the stop request"
+                )
             raise DeliveryError(f"{channel}: no answer within {SEND_SECONDS:.0f} s; given up for this batch")
     if failure:
         raise failure[0]
@@ -512,11 +560,20 @@ class DeliveryReport:
 
 
 def deliver(
-    db_path: Path, alerts: dict[str, Any], *, batch: str, silent_hours: Mapping[str, float] | None = None
+    db_path: Path,
+    alerts: dict[str, Any],
+    *,
+    batch: str,
+    silent_hours: Mapping[str, float] | None = None,
+    longest_backoff: timedelta = DEFAULT_LONGEST_BACKOFF,
+    should_stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
     """Send each configured channel its digest of what it has not announced; never raises for a delivery.
 
-    ``silent_hours`` (``Config.silent_hours()``) names the sources whose silence is announced."""
+    ``silent_hours`` (``Config.silent_hours()``) names the sources whose silence is announced;
+    ``longest_backoff`` (``Config.longest_backoff()``) is the back-off past which a source's next try
+    is not announced, as the scheduler ignores it. Once ``should_stop()`` is true, deliveries under way
+    get STOP_SEND_SECONDS, then are abandoned and their digests kept for the next try."""
     report = DeliveryReport()
     wanted = channels(alerts)
     if not wanted:
@@ -525,14 +582,26 @@ def deliver(
     with writer(db_path) as con:  # one short open to read every channel's digest
         for channel, keys in unrecorded:  # delivered by an earlier batch: recorded before anything is built
             mark_sent(con, channel, keys)
-        digests = [build_digest(con, channel, alerts, batch, silent_hours) for channel in wanted]
+        digests = [
+            build_digest(con, channel, alerts, batch, silent_hours, longest_backoff) for channel in wanted
+        ]
     delivered: list[Digest] = []
+    stop = _StopWatch(should_stop)
     for digest in digests:
         if digest.empty():
             continue
         channel = digest.channel
         try:
-            _send_within(channel, alerts, digest, str(db_path))
+            _send_within(channel, alerts, digest, str(db_path), stop)
+        except DeliveryAbandoned as exc:
+            report.failed[channel] = str(exc)
+            log.warning(
+                "alert digest by %s abandoned at the stop, kept for the next try: %s",
+                channel,
+                exc,
+                extra={"event": "alert_abandoned", "channel": channel, "batch": batch},
+            )
+            continue
         except Exception as exc:  # a failed delivery (or a bug in one) must not stop the scheduler
             report.failed[channel] = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
             log.error(

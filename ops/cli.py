@@ -13,7 +13,7 @@ from pathlib import Path
 
 from config.sources import DEFAULT_CONFIG
 from errors import ConfigError, MonitorError, StoreError
-from store.db import DEFAULT_DB
+from store.db import DEFAULT_DB, LockWaitStopped
 
 
 class ScheduleRunning(MonitorError):
@@ -62,12 +62,17 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot open the log file: {exc.strerror or exc}", path=str(log_file)) from None
     snapshot = args.snapshot_dir or config.settings.get("snapshot_dir")
     scheduler = Scheduler(config, db, snapshot_dir=Path(snapshot) if snapshot else None, fail_fast=args.once)
-    with one_scheduler(db):
-        scheduler.check_database()
+    # The stop handlers go in before the lock and the start-up check, which may wait up to 30 s for an
+    # analyst's lock: a SIGTERM there ended the process by the default handler, without a word.
+    with stop_signals(scheduler.request_stop) as asked, one_scheduler(db):
+        try:
+            scheduler.check_database()
+        except LockWaitStopped:  # the stop ended its wait for the lock before anything was written
+            if not asked:
+                raise
         if not args.once:
-            return scheduler.serve()
-        with stop_signals(scheduler.request_stop) as asked:  # as `serve` stops
-            outcomes = scheduler.run_once()
+            return scheduler.serve(install_signals=False)  # a stop asked by now ends it before any job
+        outcomes = scheduler.run_once()
     for outcome in outcomes:
         if outcome.skipped:
             print(f"{outcome.source}: skipped, {outcome.skipped}")
@@ -77,7 +82,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             print(f"{outcome.source}: {outcome.status}, new {outcome.new}, updated {outcome.updated}")
     if asked:
         print(
-            "stopped on request: the run going on ended 'aborted', the sources after it did not run",
+            "stopped on request: the run going on ended 'aborted', the sources after it did not run"
+            if outcomes
+            else "stopped on request during the start-up: no source ran",
             file=sys.stderr,
         )
         return 128 + asked[0]

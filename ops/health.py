@@ -62,23 +62,36 @@ class SourceHealth:
         return f"source:{self.source}|{reason}|{since}"
 
 
+def clock_ran_ahead(next_due: datetime | None, now: datetime, longest: timedelta) -> bool:
+    """Whether a back-off ends further off than the ``longest`` back-off (``backoff_cap_minutes``):
+    only a clock that ran ahead, and was set right since, writes such a time (a source was skipped
+    for years), so it holds the source no longer."""
+    return next_due is not None and next_due > now + longest
+
+
+def backoff_end(next_due: datetime | None, now: datetime, longest: timedelta) -> datetime | None:
+    """When a backed-off source may run again, as the scheduler, `status` and the alert digest all
+    read ``source_state.next_due``: None when it may run now (no back-off, one that ended, or one past
+    the ``longest`` back-off: :func:`clock_ran_ahead`)."""
+    if next_due is None or next_due <= now or clock_ran_ahead(next_due, now, longest):
+        return None
+    return next_due
+
+
 def backed_off_until(
     con: duckdb.DuckDBPyConnection, source: str, now: datetime, longest: timedelta
 ) -> datetime | None:
-    """The time a backed-off source is due again, or None when it may run now. A time further off than
-    the ``longest`` back-off was written by a clock that ran ahead and was set right since (a source
-    was skipped for years): the source may run."""
+    """The time a backed-off source is due again, or None when it may run now (:func:`backoff_end`);
+    a back-off set by a clock that ran ahead is logged as it is ignored."""
     row = con.execute("SELECT next_due FROM source_state WHERE source = ?", [source]).fetchone()
-    if row is None or row[0] is None or row[0] <= now:
-        return None
-    if row[0] > now + longest:
+    next_due = row[0] if row else None
+    if clock_ran_ahead(next_due, now, longest):
         log.warning(
             "%s: its back-off ends %s, later than any back-off: the clock was ahead; running it",
             source,
-            row[0],
+            next_due,
         )
-        return None
-    return row[0]
+    return backoff_end(next_due, now, longest)
 
 
 def source_health(con: duckdb.DuckDBPyConnection) -> list[SourceHealth]:

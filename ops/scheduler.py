@@ -254,7 +254,12 @@ class Scheduler:
             if self.config.alerts and (news or self._alerts_pending or silence_due):
                 # What was just classified is announced even when a stop is pending.
                 report = alerting.deliver(
-                    self.db_path, self.config.alerts, batch=batch, silent_hours=self.config.silent_hours()
+                    self.db_path,
+                    self.config.alerts,
+                    batch=batch,
+                    silent_hours=self.config.silent_hours(),
+                    longest_backoff=self.config.longest_backoff(),
+                    should_stop=self.should_stop,  # a stuck delivery no longer holds the stop
                 )
                 self._alerts_checked = self.clock()
                 outcome.alerts = report.sent
@@ -446,12 +451,16 @@ class Scheduler:
         self.stop_event.set()
 
     def serve(self, *, install_signals: bool = True) -> int:
-        """Run until a stop is requested; returns the exit status (0)."""
-        scheduler = self.build()
-        self._load_model()  # pay the model's loading before the first slot, not inside it
-        if install_signals:
+        """Run until a stop is requested; returns the exit status (0). A stop requested before (during
+        the start-up check) ends it at once, before any job is scheduled."""
+        if install_signals:  # first: the model's loading below may take seconds
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
+        if self.should_stop():
+            log.info("scheduler stopped cleanly before its first job", extra={"event": "stopped"})
+            return 0
+        scheduler = self.build()
+        self._load_model()  # pay the model's loading before the first slot, not inside it
         scheduler.start()
         log.info(
             "scheduler started: %d sources, database %s",

@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,3 +82,26 @@ def stderr_until(proc: subprocess.Popen[str], text: str) -> str:
         if text in line:
             break
     return read
+
+
+# An analyst's read-only connection, held until killed.
+_HOLD_THE_FILE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+@contextmanager
+def held_by_another_process(db: Path) -> Iterator[None]:
+    """While the block runs, another process (an analyst) holds ``db`` open read-only: no write can start."""
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_THE_FILE, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert analyst.stdout is not None and analyst.stdout.readline() == "holding\n"
+        yield
+    finally:
+        analyst.kill()
+        analyst.wait()

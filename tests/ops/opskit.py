@@ -7,6 +7,7 @@ released (a run caught in the middle); ``/broken/`` answers 500; ``/hook`` recei
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -198,6 +199,38 @@ class SmtpSink:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+class SilentServer:
+    """A TCP server that accepts every connection and never says a byte: an SMTP server stuck before its
+    greeting, or an HTTP API that hangs after the request. ``connected`` is set at the first connection."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.connected = threading.Event()
+        self.held: list[socket.socket] = []  # kept open, unread, until the server closes
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.held.append(conn)
+            self.connected.set()
+
+    def __enter__(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way (Linux)
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
 
 
 def free_port() -> int:

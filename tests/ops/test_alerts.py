@@ -453,3 +453,60 @@ def test_an_item_dated_past_year_9999_in_almaty_is_listed_in_the_e_mail() -> Non
     )
     text = Digest(channel="email", batch="b1", items=[item]).text(max_items=10)
     assert "city/article 9999-12-31 23:00 https://x.kz/a1" in text
+
+
+def test_a_delivery_stuck_at_a_stop_is_abandoned_and_its_digest_kept_for_the_next_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A webhook API that hangs and an SMTP server that accepted the connection and says nothing: the
+    # stop waited for their socket timeouts (15 s, 20 s), past stop_grace_seconds.
+    import threading
+    import time
+
+    from opskit import SilentServer
+
+    from ops import alerts
+
+    db = _flagged_db(tmp_path)
+    monkeypatch.setattr(alerts, "STOP_SEND_SECONDS", 0.5)
+    stop = threading.Event()
+    with SilentServer() as silent:
+        stuck = {
+            "webhook_url": f"http://127.0.0.1:{silent.port}/bot/sendMessage",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": silent.port,
+            "mail_to": "desk@example.kz",
+        }
+        threading.Timer(0.3, stop.set).start()
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            report = alerts.deliver(db, stuck, batch="b1", should_stop=stop.is_set)
+        took = time.monotonic() - started
+    assert took < 2.0  # 0.3 s before the stop, 0.5 s after it
+    assert report.sent == {} and report.failed == {
+        "webhook": "webhook: no answer 0 s after the stop request",  # 0.5 s, shown in whole seconds
+        "email": "email: not tried, the process is stopping",  # the round's time after the stop was used up
+    }
+    assert [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "alert_abandoned"] == [
+        "alert digest by webhook abandoned at the stop, kept for the next try: webhook: no answer 0 s after "
+        "the stop request",
+        "alert digest by email abandoned at the stop, kept for the next try: email: not tried, the process "
+        "is stopping",
+    ]
+    assert _sent(db) == 0
+    hook = _Hook()
+    try:
+        with SmtpSink() as smtp:
+            working = {
+                "webhook_url": hook.url,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp.port,
+                "mail_to": "d@x.kz",
+            }
+            # asked to stop already: what was classified is still announced when the servers answer
+            again = alerts.deliver(db, working, batch="b2", should_stop=lambda: True)
+            messages = list(smtp.messages)
+    finally:
+        hook.close()
+    assert again.sent == {"webhook": 12, "email": 12} and again.failed == {}
+    assert len(hook.posts) == 1 and len(messages) == 1 and _sent(db) == 24

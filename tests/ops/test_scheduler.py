@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -217,9 +218,11 @@ def test_the_start_names_each_environment_variable_the_config_needs_and_lacks(
     }
     config = parse_config({"sources": [{"name": "dept-page", **page}], "alerts": alerts})
     sched = Scheduler(config, tmp_path / "m.duckdb", model=KeywordModel())
-    sched.request_stop()
+    stop = threading.Timer(0.2, sched.request_stop)  # once started: a stop asked before ends it unstarted
+    stop.start()
     with caplog.at_level("WARNING", logger="ops.scheduler"):
         assert sched.serve(install_signals=False) == 0
+    stop.join()
     said = [r.getMessage() for r in caplog.records if getattr(r, "event", None) == "unset_variable"]
     assert said == [
         "environment variable TEST_FB_TOKEN is not set or empty: source dept-page (its page token, token_env) "
@@ -248,3 +251,68 @@ def test_a_back_off_written_by_a_clock_that_ran_ahead_does_not_hold_the_source(t
                 "UPDATE source_state SET next_due = now() + INTERVAL 30 MINUTE, consecutive_failures = 1"
             )
         assert sched.run_job("city").skipped
+
+
+def test_the_digest_does_not_announce_a_back_off_written_by_a_clock_that_ran_ahead(tmp_path: Path) -> None:
+    # The scheduler ran the source at its next slot, but the digest sent before that slot said it was
+    # to be tried again in 2036.
+    db = tmp_path / "m.duckdb"
+    with FeedServer(
+        hook_failures=1
+    ) as server:  # the first digest fails: the incident waits for the next batch
+        config = make_config(
+            server,
+            [{"name": "broken", "url": "/broken/x.xml"}, {"name": "city", "url": "/full/city.xml"}],
+            settings={"backoff_cap_minutes": 60},
+            alerts={"webhook_url": server.base + "/hook", "failures": 1, "min_score": 2},
+        )
+        sched = Scheduler(config, db, model=KeywordModel())
+        assert sched.run_job("broken").status == "failed" and server.hooks == []
+        with duckdb.connect(str(db)) as con:
+            con.execute("UPDATE source_state SET next_due = TIMESTAMPTZ '2036-01-01 00:00:00+00'")
+        assert sched.run_job("city").alerts == {"webhook": 1}
+        (incident,) = server.hooks[0]["sources"]
+    assert (incident["source"], incident["reason"]) == ("broken", "failures")
+    assert incident["next_try"] is None  # as the scheduler reads it: tried at its next slot
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [None, timedelta(minutes=-10), timedelta(minutes=30), timedelta(days=3650)],
+    ids=["none", "ended", "within-the-cap", "clock-ran-ahead"],
+)
+def test_the_scheduler_status_and_the_digest_read_a_back_off_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], offset: timedelta | None
+) -> None:
+    from ops.alerts import deliver
+    from ops.health import backed_off_until
+    from store.db import writer
+    from store.runs import RunRecord, SourceState, finish_run, save_state, start_run
+
+    db = tmp_path / "m.duckdb"
+    now = datetime.now(UTC)
+    with writer(db) as con:
+        run = RunRecord(source="city", kind="rss", started_at=now - timedelta(minutes=1))
+        start_run(con, run)
+        run.status, run.error, run.finished_at = "failed", "HTTP 500", now
+        finish_run(con, run)
+        next_due = now + offset if offset is not None else None
+        save_state(con, SourceState("city", consecutive_failures=3, next_due=next_due))
+    with FeedServer() as server:
+        config = make_config(
+            server,
+            [{"name": "city", "url": "/broken/city.xml"}],
+            settings={"backoff_cap_minutes": 60},
+            alerts={"webhook_url": server.base + "/hook", "failures": 3},
+        )
+        longest = config.longest_backoff()
+        with writer(db) as con:
+            scheduler_says = backed_off_until(con, "city", now, longest)
+        deliver(db, config.alerts, batch="b1", longest_backoff=longest)
+        (incident,) = server.hooks[0]["sources"]
+    print_status(config, db, now=now)
+    status_says = capsys.readouterr().out
+    digest_says = datetime.fromisoformat(incident["next_try"]) if incident["next_try"] else None
+    assert digest_says == scheduler_says
+    assert ("backing off, next try" in status_says) == (scheduler_says is not None)
+    assert scheduler_says == (next_due if offset == timedelta(minutes=30) else None)

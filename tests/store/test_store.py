@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from testutil import held_by_another_process
 
 from collectors.item import Item
 from errors import StoreError
@@ -177,28 +174,6 @@ def test_an_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="this is an SQLite file, not a DuckDB one"):
         connect(db)
     assert db.read_bytes() == before
-
-
-HOLD_THE_FILE = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-print("holding", flush=True)
-time.sleep(600)
-"""
-
-
-@contextmanager
-def held_by_another_process(db: Path) -> Iterator[None]:
-    """While the block runs, another process (an analyst) holds ``db`` open."""
-    analyst = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_FILE, str(db)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert analyst.stdout is not None and analyst.stdout.readline() == "holding\n"
-        yield
-    finally:
-        analyst.kill()
-        analyst.wait()
 
 
 def test_a_write_queued_behind_a_lock_wait_does_not_wait_all_over_again(tmp_path: Path, monkeypatch) -> None:
