@@ -18,7 +18,7 @@ from collectors.http import HttpClient
 from config.environment import NeededVariable
 from config.sources import Config, parse_config
 from errors import MonitorError, TokenError
-from ops.alerts import DeliveryError, _smtp_password, webhook_url
+from ops.senders import DeliveryError, _smtp_password, webhook_url
 
 VALUES = {"missing": None, "empty": "", "spaces": "   ", "set": " s3cret "}
 

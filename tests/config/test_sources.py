@@ -740,7 +740,7 @@ def test_an_empty_smtp_password_is_sent_as_it_is_and_not_called_unset() -> None:
         "smtp_password_env": "PW",
     }
     config = parse_config({"alerts": alerts, "sources": []})
-    assert config.unset_variables({"PW": ""}) == []  # delivery sends it so (ops.alerts._smtp_password)
+    assert config.unset_variables({"PW": ""}) == []  # delivery sends it so (ops.senders._smtp_password)
     assert config.unset_variables({}) == [
         "environment variable PW is not set: the e-mail alerts (smtp_password_env, the password of smtp_user) "
         "will fail until it is"

@@ -375,7 +375,7 @@ def test_a_webhook_address_the_client_percent_encodes_stays_out_of_the_log(
 def test_the_smtp_password_is_masked_in_its_base64_forms_too() -> None:
     import base64
 
-    from ops.alerts import _without_password
+    from ops.senders import _without_password
 
     plain = base64.b64encode(b"\0mon\0Pw-SECRET-789").decode()
     alone = base64.b64encode(b"Pw-SECRET-789").decode()

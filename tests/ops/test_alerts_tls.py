@@ -28,14 +28,8 @@ from opskit import FeedServer, KeywordModel, SmtpSink
 from batch.runner import run_source
 from batch.stages import classify_pending
 from config.sources import parse_config
-from ops.alerts import (
-    DeliveryError,
-    Digest,
-    FlaggedItem,
-    deliver,
-    send_email,
-    smtp_tls_mode,
-)
+from ops.alerts import Digest, FlaggedItem, deliver
+from ops.senders import DeliveryError, send_email, smtp_tls_mode
 from store.db import reader
 
 USER = "monitor"
