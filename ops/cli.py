@@ -64,7 +64,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     scheduler = Scheduler(config, db, snapshot_dir=Path(snapshot) if snapshot else None, fail_fast=args.once)
     # The stop handlers go in before the lock and the start-up check, which may wait up to 30 s for an
     # analyst's lock: a SIGTERM there ended the process by the default handler, without a word.
-    with stop_signals(scheduler.request_stop) as asked, one_scheduler(db):
+
+    def on_stop(signum: int) -> None:
+        if args.once and scheduler.should_stop():  # asked twice: stop now, as `run` does
+            raise KeyboardInterrupt
+        scheduler.request_stop(signum)
+
+    with stop_signals(on_stop) as asked, one_scheduler(db):
         try:
             scheduler.check_database()
         except LockWaitStopped:  # the stop ended its wait for the lock before anything was written

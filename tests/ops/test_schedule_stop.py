@@ -120,3 +120,38 @@ def test_sigterm_while_an_alert_delivery_hangs_stops_at_once_and_keeps_the_diges
             messages = list(smtp.messages)
     assert once.returncode == 0, once_err
     assert len(messages) == 1 and messages[0]["Subject"] == "[monitor] 12 new flagged items"
+
+
+def test_a_second_sigterm_stops_schedule_once_at_once(tmp_path: Path) -> None:
+    # As `run` does: the first signal asks for an orderly stop (a hung delivery gets 5 s more), the
+    # second ends the process where it stands. `schedule --once` waited out the 5 s whatever came.
+    db = tmp_path / "m.duckdb"
+    with FeedServer() as server, SilentServer() as silent:
+        config = tmp_path / "s.toml"
+        source = {
+            "name": "city",
+            "kind": "rss",
+            "url": server.base + "/full/city.xml",
+            "schedule": "0 0 1 1 *",
+        }
+        write_sources_toml(config, SETTINGS, [source])
+        with config.open("a", encoding="utf-8") as fh:
+            fh.write(
+                f'\n[alerts]\nsmtp_host = "127.0.0.1"\nsmtp_port = {silent.port}\nmail_to = "desk@example.kz"\n'
+            )
+        proc = start(
+            HERE / "keyword_pipeline.py", "schedule", "--once", "--config", str(config), "--db", str(db)
+        )
+        assert silent.connected.wait(60), "no delivery was tried"
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - started
+    assert proc.returncode == 130, err
+    assert took < 3, (took, err)  # not the 5 s a delivery gets after the first
+    assert err.strip().endswith("interrupted") and "Traceback" not in err
+    with reader(db) as con:  # what was collected before the delivery stays
+        assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 18  # the feed's items
+        assert con.execute("SELECT count(*) FROM alerts_sent").fetchone()[0] == 0
