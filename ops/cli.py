@@ -87,12 +87,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         else:
             print(f"{outcome.source}: {outcome.status}, new {outcome.new}, updated {outcome.updated}")
     if asked:
-        print(
-            "stopped on request: the run going on ended 'aborted', the sources after it did not run"
-            if outcomes
-            else "stopped on request during the start-up: no source ran",
-            file=sys.stderr,
-        )
+        if not outcomes:
+            said = "during the start-up: no source ran"
+        elif any(o.status == "aborted" for o in outcomes):
+            said = "the run going on ended 'aborted', the sources after it did not run"
+        else:  # between runs, or during the alert delivery after them
+            said = "the runs above had ended; the sources after them did not run"
+        print(f"stopped on request: {said}", file=sys.stderr)
         return 128 + asked[0]
     bad = [o for o in outcomes if o.error or (o.status in FAILED_STATUSES)]
     return 1 if bad else 0
