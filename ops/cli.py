@@ -88,12 +88,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             print(f"{outcome.source}: {outcome.status}, new {outcome.new}, updated {outcome.updated}")
     if asked:
         if not outcomes:
-            said = "during the start-up: no source ran"
+            said = " during the start-up: no source ran"
         elif any(o.status == "aborted" for o in outcomes):
-            said = "the run going on ended 'aborted', the sources after it did not run"
+            said = ": the run going on ended 'aborted', the sources after it did not run"
         else:  # between runs, or during the alert delivery after them
-            said = "the runs above had ended; the sources after them did not run"
-        print(f"stopped on request: {said}", file=sys.stderr)
+            said = ": the runs above had ended; the sources after them did not run"
+        print(f"stopped on request{said}", file=sys.stderr)
         return 128 + asked[0]
     bad = [o for o in outcomes if o.error or (o.status in FAILED_STATUSES)]
     return 1 if bad else 0
