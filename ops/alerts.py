@@ -314,6 +314,14 @@ SEND_SECONDS = 120.0  # a channel that has not delivered by then is given up for
 # and its digest kept for the next try: a server that accepted the connection and went silent held
 # the stop for its socket timeout (20 s of SMTP, 15 s of HTTP), the whole of stop_grace_seconds.
 STOP_SEND_SECONDS = 5.0
+# A failed delivery that took SLOW_FAILURE_SECONDS or more (a server that accepts and hangs, or trickles)
+# pauses its channel for the next of PAUSE_SECONDS: else every batch waited 20 s (SMTP's timeout) to
+# 120 s (SEND_SECONDS) for it while the outage lasted, holding the classify and alert stages of the
+# other sources' batches behind it. A quick failure (connection refused, a 5xx) is retried each batch.
+SLOW_FAILURE_SECONDS = 10.0
+PAUSE_SECONDS = (300.0, 600.0, 1200.0, 2400.0, 3600.0)
+# (database, channel) -> (slow failures in a row, monotonic time before which it is not tried)
+_PAUSED: dict[tuple[str, str], tuple[int, float]] = {}
 
 
 class DeliveryAbandoned(DeliveryError):
@@ -393,6 +401,20 @@ class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)  # channel -> error
 
 
+def _pause(db_key: str, channel: str) -> None:
+    """After a slow failure: the channel is not tried for the next of PAUSE_SECONDS (its digest waits)."""
+    failures = _PAUSED.get((db_key, channel), (0, 0.0))[0] + 1
+    seconds = PAUSE_SECONDS[min(failures, len(PAUSE_SECONDS)) - 1]
+    _PAUSED[(db_key, channel)] = (failures, time.monotonic() + seconds)
+    log.warning(
+        "alert channel %s failed slowly %d times in a row: not tried for %.0f min",
+        channel,
+        failures,
+        seconds / 60,
+        extra={"event": "alert_paused", "channel": channel, "minutes": round(seconds / 60)},
+    )
+
+
 def deliver(
     db_path: Path,
     alerts: dict[str, Any],
@@ -425,6 +447,15 @@ def deliver(
         if digest.empty():
             continue
         channel = digest.channel
+        paused = _PAUSED.get((str(db_path), channel))
+        if paused is not None and time.monotonic() < paused[1]:
+            left = paused[1] - time.monotonic()
+            report.failed[channel] = (
+                f"{channel}: paused after {paused[0]} slow failures, next try in {left / 60:.0f} min"
+            )
+            log.info("alert digest by %s kept for later: %s", channel, report.failed[channel])
+            continue
+        started = time.monotonic()
         try:
             _send_within(channel, alerts, digest, str(db_path), stop)
         except DeliveryAbandoned as exc:
@@ -444,7 +475,10 @@ def deliver(
                 report.failed[channel],
                 extra={"event": "alert_failed", "channel": channel, "batch": batch},
             )
+            if time.monotonic() - started >= SLOW_FAILURE_SECONDS:
+                _pause(str(db_path), channel)
             continue
+        _PAUSED.pop((str(db_path), channel), None)
         delivered.append(digest)
         report.sent[channel] = len(digest.keys())
         log.info(

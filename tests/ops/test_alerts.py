@@ -510,3 +510,39 @@ def test_a_delivery_stuck_at_a_stop_is_abandoned_and_its_digest_kept_for_the_nex
         hook.close()
     assert again.sent == {"webhook": 12, "email": 12} and again.failed == {}
     assert len(hook.posts) == 1 and len(messages) == 1 and _sent(db) == 24
+
+
+def test_a_channel_that_failed_slowly_is_paused_and_its_digest_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A webhook that accepts and never answers cost every batch the whole wait (20 s of SMTP, up to
+    # 120 s) while the outage lasted, with the other sources' classify and alert stages behind it.
+    import time
+
+    from opskit import SilentServer
+
+    from ops import alerts
+
+    db = _flagged_db(tmp_path)
+    monkeypatch.setattr(alerts, "SEND_SECONDS", 1.0)
+    monkeypatch.setattr(alerts, "SLOW_FAILURE_SECONDS", 0.5)
+    monkeypatch.setattr(alerts, "PAUSE_SECONDS", (1.5, 60.0))
+    with SilentServer() as silent:
+        hung = {"webhook_url": f"http://127.0.0.1:{silent.port}/hook"}
+        with caplog.at_level(logging.INFO):
+            first = deliver(db, hung, batch="b1")
+            started = time.monotonic()
+            second = deliver(db, hung, batch="b2")
+            took = time.monotonic() - started
+        assert first.failed == {"webhook": "webhook: no answer within 1 s; given up for this batch"}
+        assert second.failed["webhook"].startswith("webhook: paused after 1 slow failures")
+        assert took < 0.5 and len(silent.held) == 1  # not tried again
+        assert "alert channel webhook failed slowly 1 times in a row: not tried for 0 min" in caplog.text
+        time.sleep(1.6)  # the pause is over: tried again
+        hook = _Hook()
+        try:
+            third = deliver(db, {"webhook_url": hook.url}, batch="b3")
+        finally:
+            hook.close()
+    assert third.sent == {"webhook": 12} and _sent(db) == 12
+    assert (str(db), "webhook") not in alerts._PAUSED  # a delivery ends the pause's count
