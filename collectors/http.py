@@ -20,6 +20,7 @@ import random
 import re
 import threading
 import time
+import urllib.parse
 import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = "public-control-monitor/0.1 (+https://example.invalid/monitor)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ROBOTS_MAX_AGE = 24 * 3600  # seconds a robots.txt is trusted
-ROBOTS_BYTES = 512_000  # of a robots.txt read and kept
+ROBOTS_BYTES = 512_000  # of a robots.txt read (of which only what decides for us is kept: robots_rules)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # body size cap ([settings] max_bytes)
 MAX_VALIDATORS = 5000  # URLs whose validators a source keeps across runs, those used last
 MAX_REDIRECTS = 10
@@ -94,12 +95,26 @@ def _another_origin(current: str, target: str) -> bool:
     return here.netloc.lower() != there.netloc.lower() or (here.scheme == "https" and there.scheme != "https")
 
 
+def _wide(content: bytes) -> bool:
+    """Whether the body's NULs make it UTF-16 (or UTF-32): one with every ASCII character, a good share
+    of any HTML page, not the stray one or two a UTF-8 page may hold (the share past which
+    ``extract.check_content`` calls a page binary)."""
+    head = content[:8192]
+    return head.count(0) * 20 > len(head)
+
+
 def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
-    """Decode a body: as UTF-8 when it is UTF-8, else by the header's charset, else the document's own
-    declaration, else cp1251. Valid UTF-8 is read so whatever is declared: a template copied from a
-    cp1251 site keeps its ``<meta charset>``, and cp1251 or Latin-1 text with letters past ASCII is
-    next to never valid UTF-8 (a NUL, as UTF-16 without its mark has, keeps the declared reading)."""
-    if b"\x00" not in content:
+    """Decode a body: by its byte order mark, else as UTF-8 when it is UTF-8, else by the header's
+    charset, else the document's own declaration, else cp1251. Valid UTF-8 is read so whatever is
+    declared: a template copied from a cp1251 site keeps its ``<meta charset>``, and cp1251 or Latin-1
+    text with letters past ASCII is next to never valid UTF-8. Not when NULs are many: UTF-16 text
+    without its mark, ASCII and Cyrillic, is valid UTF-8 too, and keeps the declared reading."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # the mark wins, as in browsers
+        try:
+            return content.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    if not _wide(content):
         try:
             return content.decode("utf-8").removeprefix("\ufeff"), "utf-8"
         except UnicodeDecodeError:
@@ -271,8 +286,15 @@ class HttpClient:
     def _fetch_robots(self, root: str, timeout: float) -> urllib.robotparser.RobotFileParser | None:
         robots_url = root + "/robots.txt"
         # Kept with the validators (so across runs) for a day, as RFC 9309 allows.
+        agent = robots_agent(self.user_agent)
         cached = self.validators.get("robots:" + root)
-        if cached and time.time() - float(cached.get("fetched", 0)) < ROBOTS_MAX_AGE:
+        # Kept for another User-Agent (a source's user_agent changed), the rules may not be ours: read
+        # again. Saved whole by an older version, they still answer for anyone.
+        if (
+            cached
+            and time.time() - float(cached.get("fetched", 0)) < ROBOTS_MAX_AGE
+            and cached.get("agent", agent) == agent
+        ):
             return _robots_parser(robots_url, cached.get("body"))
         try:
             self._wait_turn(urlsplit(root).netloc)
@@ -286,7 +308,10 @@ class HttpClient:
             return None
         body = None if resp.status_code >= 400 else raw.decode("utf-8", "replace")
         if resp.status_code < 500:  # a server error says nothing about the rules: ask again next time
-            self._remember("robots:" + root, {"body": body, "fetched": str(time.time())})
+            # Only the rules that decide for us are kept (saved with the source's state, which a whole
+            # robots.txt of hundreds of kilobytes, for every host, would bloat).
+            kept = None if body is None else robots_rules(body, self.user_agent)
+            self._remember("robots:" + root, {"body": kept, "agent": agent, "fetched": str(time.time())})
         return _robots_parser(robots_url, body)
 
     # -- fetching ---------------------------------------------------------------------------
@@ -533,6 +558,59 @@ def newest_validators(validators: dict[str, Any]) -> dict[str, Any]:
     if len(validators) <= MAX_VALIDATORS:
         return validators
     return dict(list(validators.items())[-MAX_VALIDATORS:])
+
+
+def robots_agent(user_agent: str) -> str:
+    """The name a robots.txt group must name for us, as urllib's parser compares it: the User-Agent's
+    first word, lower case."""
+    return user_agent.split("/")[0].lower()
+
+
+def robots_rules(body: str, user_agent: str) -> str:
+    """What of a robots.txt decides for ``user_agent``: the lines of the one group urllib's parser
+    consults for it (the first group that names it, else the first ``*`` group), as that parser reads
+    them. Parsed, they give the same answers as the whole file; the rest (other crawlers' groups,
+    Sitemap lines, comments) can run to hundreds of kilobytes."""
+    # The parser's own reading, step by step (urllib.robotparser.RobotFileParser.parse): an empty
+    # line ends a group, a User-agent line after rules starts one, a rule before any User-agent is
+    # ignored, and a group without rules is dropped.
+    groups: list[tuple[list[str], list[str]]] = []  # (its agents as the parser reads them, its lines)
+    agents: list[str] = []
+    lines: list[str] = []
+    state = 0  # 0: no group open, 1: User-agent lines read, 2: rules read
+    for raw in body.splitlines():
+        if not raw and state:
+            if state == 2:
+                groups.append((agents, lines))
+            agents, lines, state = [], [], 0
+        line = raw.split("#", 1)[0].strip()
+        key, colon, value = line.partition(":")
+        if not colon:
+            continue
+        key, value = key.strip().lower(), value.strip()
+        if key == "user-agent":
+            if state == 2:
+                groups.append((agents, lines))
+                agents, lines = [], []
+            agents.append(urllib.parse.unquote(value))
+            state = 1
+        elif key in ("allow", "disallow", "crawl-delay", "request-rate") and state:
+            state = 2
+        else:
+            continue
+        lines.append(f"{key}: {value}")  # read again, the value is unquoted as the first time
+    if state == 2:
+        groups.append((agents, lines))
+    probe = urllib.robotparser.Entry()
+    default: list[str] = []
+    for agents, lines in groups:
+        if "*" in agents:  # the parser keeps the first such group as the default, and only that one
+            default = default or lines
+            continue
+        probe.useragents = agents
+        if probe.applies_to(user_agent):
+            return "\n".join(lines)
+    return "\n".join(default)
 
 
 def _robots_parser(url: str, body: str | None) -> urllib.robotparser.RobotFileParser | None:
