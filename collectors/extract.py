@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, AnyStr
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -94,18 +94,39 @@ class Article:
         }
 
 
+_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_TEXT_SIGNATURES = ("%PDF", "GIF8", "PK\x03\x04")  # those that a decoding leaves as they are
+# Control characters (NUL among them; not the whitespace ones, tab to carriage return) past this
+# share of a page's first 8 KB make it binary. Compressed data has about one in ten; a page, a stray
+# NUL or two.
+CONTROL_SHARE = 1 / 20
+_CONTROLS = bytes([*range(9), *range(14, 32)])
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f]")
+
+
 def check_content(content: bytes | str, url: str | None = None) -> None:
     """Raise ParseError when a body is empty or binary (an image or archive served as text/html)."""
-    head = content[:8192] if isinstance(content, bytes) else content[:8192].encode("utf-8", "replace")
+    head = content[:8192]
     if not head.strip():
         raise ParseError("empty page", url=url)
-    if b"\x00" in head or head.startswith(
-        (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
-    ):
+    if isinstance(head, bytes):
+        binary = head.startswith(_SIGNATURES)
+        controls = len(head) - len(head.translate(None, _CONTROLS))
+    else:
+        binary = head.startswith(_TEXT_SIGNATURES)
+        controls = len(_CONTROL_CHARS.findall(head))
+    if binary or controls > CONTROL_SHARE * len(head):
         raise ParseError("binary content, not an HTML page", url=url)
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    if controls > len(head) // 20:
-        raise ParseError("binary content, not an HTML page", url=url)
+
+
+def _readable(content: AnyStr, url: str | None) -> AnyStr:
+    """The page to parse: ParseError when it is empty or binary (:func:`check_content`), else the page
+    without its NUL characters, which HTML parsers drop as browsers do: a stray one is no reason to
+    lose the page."""
+    check_content(content, url)
+    if isinstance(content, bytes):
+        return content.replace(b"\x00", b"")
+    return content.replace("\x00", "")
 
 
 def parse_tree(html: str | bytes, url: str | None = None) -> lxml.html.HtmlElement:
@@ -116,7 +137,7 @@ def parse_tree(html: str | bytes, url: str | None = None) -> lxml.html.HtmlEleme
 
 def _parse_whole(html: str | bytes, url: str | None) -> tuple[lxml.html.HtmlElement, bool]:
     """The page's tree, and whether reading it whole took libxml2's huge mode."""
-    check_content(html, url)
+    html = _readable(html, url)
     if isinstance(html, str):
         # lxml refuses str with an XML encoding declaration
         html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
@@ -407,6 +428,90 @@ def _trim_head(text: str, tree: lxml.html.HtmlElement) -> str:
     return "\n".join(lines)
 
 
+# A site's chrome, which holds no article: menus, breadcrumbs, share buttons, footers, lists of
+# related articles. Not a page header (templates put an article's lead in it), nor a "sidebar" or
+# "widget" (page builders wrap the article in "elementor-widget-…" blocks).
+_CHROME_NAME = re.compile(
+    r"(^|[\s_-])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|footer|copyright|related)"
+    r"([\s_-]|$)",
+    re.IGNORECASE,
+)
+_LETTERS = re.compile(r"[^\W\d_]")
+CHROME_TEXT = 300  # characters past which a block named as chrome must be mostly links to count as it
+_BYLINE = re.compile(r"(автор\w*|by)\s*:\s*\S+(\s+\S+){0,4}$", re.IGNORECASE)  # "Автор: Имя Фамилия"
+
+
+def no_article_text(
+    text: str, tree: lxml.html.HtmlElement, title: str | None, author: str | None, now: datetime
+) -> bool:
+    """Whether ``text`` holds no article: only the page's headline, dates, bylines and counters, and the
+    site's links, menus, share buttons and footers, with fewer than two words of anything else. That
+    is what the extractors' last fallback takes from a page without an article (a video, a gallery,
+    a text its scripts bring); a news item of two words still counts."""
+    links = sorted({_clean(a.text_content()) for a in tree.iter("a")} - {""}, key=len, reverse=True)
+    # First a line longer than any block of chrome that is not mostly links (CHROME_TEXT), and not
+    # mostly links itself: the article's own, found without reading the rest (most pages).
+    if any(len(raw) > CHROME_TEXT and _own_words(_clean(raw), links) >= 2 for raw in text.split("\n")):
+        return False
+    heads = {_clean(h.text_content()) for h in tree.iter("h1")} | {title or ""}
+    title_el = tree.find(".//title")
+    if title_el is not None:
+        heads.add(_clean(title_el.text_content()))
+    lines = [
+        line
+        for raw in text.split("\n")
+        if not (
+            not _LETTERS.search(line := _clean(raw))  # a counter, a time
+            or line in heads
+            or _BYLINE.match(line)
+            or _byline(line) == author
+            or (len(line) < 60 and len(line.split()) <= 6 and parse_date(line, now) is not None)
+        )
+    ]
+    if not lines:
+        return True
+    chrome = "\n".join(_clean(el.text_content()) for el in _chrome(tree))
+    words = 0
+    for line in lines:
+        if line not in chrome:
+            words += _own_words(line, links)
+            if words >= 2:
+                return False
+    return True
+
+
+def _own_words(line: str, links: list[str]) -> int:
+    """The words of ``line`` that no link of the page says (menus, lists of other articles: not this
+    article's text); none when the line is mostly link text."""
+    rest = line
+    for link in links:
+        if link in rest:
+            rest = rest.replace(link, " ")
+    if len(_LETTERS.findall(rest)) * 2 < len(_LETTERS.findall(line)):
+        return 0
+    return sum(1 for word in rest.split() if _LETTERS.search(word))
+
+
+def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """The page's menus, breadcrumbs, share buttons, footers and lists of related articles. An element
+    that holds the headline or the article is none of them, whatever its name (``<body
+    class="has-navbar-fixed-top">``)."""
+    for el in tree.iter():
+        if el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"):
+            pass
+        else:
+            name = f"{el.get('class') or ''} {el.get('id') or ''}"
+            if name == " " or not _CHROME_NAME.search(name):
+                continue
+        if el.tag in ("html", "body", "article", "main") or el.xpath(".//h1|.//article|.//main"):
+            continue
+        # Nor a long text that is not mostly links, whatever its name: an article's own block may
+        # carry a name such as "entry-content share-enabled".
+        text = len(_clean(el.text_content()))
+        if text <= CHROME_TEXT or 2 * sum(len(_clean(a.text_content())) for a in el.iter("a")) >= text:
+            yield el
+
+
 def _prune_xpaths(drop: str | None) -> list[str] | None:
     if not drop:
         return None
@@ -439,6 +544,7 @@ def extract_article(
     """Parse one article page: metadata, body and the first page of its comments."""
     selectors = selectors or {}
     now = now or datetime.now(UTC)
+    html = _readable(html, url)  # as _parse_whole reads it: trafilatura reads the page too
     tree, huge = _parse_whole(html, url)
     # trafilatura would parse the text again within libxml2's usual limits, and lose the page past
     # them: a page that needed more is given the tree (trafilatura works on a copy of it)
@@ -455,6 +561,8 @@ def extract_article(
         printed = _date_in_text(tree, now)
         if printed is not None and (published is None or printed.date() == published.date()):
             published = printed
+    if text and no_article_text(text, tree, title, author, now):
+        text = ""
     comments, next_url = extract_comments(tree, url, selectors=selectors, now=now, limit=max_comments)
     return Article(
         url=url,
@@ -509,8 +617,9 @@ def run_extract(args: argparse.Namespace) -> int:
             resp = client.get(target)
         finally:
             client.close()
-        check_content(resp.content, target)
+        # judged once decoded, as the portal collector judges a page: UTF-16 is half NULs as bytes
         html, url = resp.text, args.url or resp.url
+        check_content(html, target)
     else:
         path = Path(target)
         try:
@@ -520,8 +629,8 @@ def run_extract(args: argparse.Namespace) -> int:
             raise InputError(f"cannot read the page: {exc.strerror or exc}", path=str(path)) from None
         if len(content) > DEFAULT_MAX_BYTES:
             raise InputError(f"the page is over the {DEFAULT_MAX_BYTES:,}-byte cap", path=str(path))
-        check_content(content, args.url or str(path))
         html, _ = decode_body(content, None)
+        check_content(html, args.url or str(path))
         url = args.url
     article = extract_article(html, url)
     print(json.dumps(article.as_json(), ensure_ascii=False, indent=1))

@@ -11,9 +11,14 @@ always fetched in full, since their comments change while the HTML does not.
 The cursor in ``ctx.state``::
 
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
-                        "checked": iso, "comments": n, "comment_pages": [url, ...]}},
+                        "checked": iso, "comments": n, "comment_pages": [url, ...]},
+                  url: {"moved_to": url, "published": iso|None, "first_seen": iso, "checked": iso}},
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
+
+An article URL that redirects to another article's URL (``/news/123`` to ``/news/123-slug``) is an
+entry that names where it moved: the article is stored, and watched, under the URL it moved to, and a
+listing that still links the old URL makes no second item and no second recheck.
 
 A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
 its URL and the run goes on with the others.
@@ -76,6 +81,7 @@ class _Run:
         self.first_failure_line = ""  # its line in ``errors``
         self.discovery_ok = 0  # listing/feed/sitemap pages read this run
         self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
+        self.last_home: str | None = None  # the URL the last visit's article lives at, when it moved
         self.start_requests = ctx.http.stats.requests
         self.browser_missing = False  # reported once, then the rest of the run parses the HTML
         self.render_reported: set[str] = set()  # causes of refused render requests already reported
@@ -266,7 +272,10 @@ def article_id_of(article: Article, page_url: str, pattern: re.Pattern[str] | No
     """The article's external id: its same-site canonical URL, else the URL it was fetched from.
     A canonical URL that names the site's home page or a section the article sits in (some sites put
     one on every article) would make every article one item: the page's own URL is the id then."""
-    canonical = article.canonical_url
+    return _id_of(article.canonical_url, page_url, pattern)
+
+
+def _id_of(canonical: str | None, page_url: str, pattern: re.Pattern[str] | None) -> str:
     if (
         canonical
         and site_of(canonical) == site_of(page_url)
@@ -274,6 +283,17 @@ def article_id_of(article: Article, page_url: str, pattern: re.Pattern[str] | No
     ):
         return normalise_url(canonical)
     return normalise_url(page_url)
+
+
+def _home_of(url: str, final_url: str, pattern: re.Pattern[str] | None) -> str:
+    """Where the article asked for at ``url`` lives: the URL its redirects ended at (``/news/123`` to
+    ``/news/123-slug``) when that is an article's URL, else ``url``. Not a login page, nor the home
+    page or section a site sends the reader of a removed article to (as a canonical link to them does
+    not count either)."""
+    final = normalise_url(final_url)
+    if final == normalise_url(url) or _names_a_section(final, url, pattern):
+        return url
+    return final if looks_like_article(final, pattern) or looks_like_article(final) else url
 
 
 def _names_a_section(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
@@ -394,7 +414,17 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     _follow_comment_pages(
         run, article.comments_next, article.comments, pages, {normalise_url(resp.url)}, site_of(url)
     )
-    article_id = article_id_of(article, url, run.opts["article_pattern"])
+    # A redirect to an article's URL gives the article its URL, as a canonical link does; its id then
+    # comes from the page found there (a canonical link of the page, or that URL): one item whichever
+    # of the two URLs a listing or sitemap showed. The canonical link is the page's own URL when the
+    # page has none.
+    pattern = run.opts["article_pattern"]
+    home = _home_of(url, resp.url, pattern)
+    canonical = article.canonical_url
+    if canonical and normalise_url(canonical) == normalise_url(resp.url):
+        canonical = home
+    article_id = _id_of(canonical, home, pattern)
+    run.last_home = home
     if entry is not None:
         entry["comment_pages"] = pages
         entry["published"] = (
@@ -412,6 +442,28 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         _article_item(source, article, article_id, url),
         *_comment_items(source, article_id, article.comments),
     ]
+
+
+def _moved(ctx: CollectContext, known: dict[str, dict[str, Any]], url: str, home: str) -> bool:
+    """File the article visited at ``url`` under ``home``, the URL it redirected to, and leave at ``url``
+    an entry that names it (so that no later run takes ``url`` for a new article, nor rechecks it).
+    False when an entry of ``home`` holds the article already: it goes on, and this visit's is dropped."""
+    entry = known[url]
+    there = known.get(home)
+    log.info("source %s: %s redirects to %s; the article is watched there", ctx.source.name, url, home)
+    known[url] = {
+        "moved_to": home,
+        "published": entry.get("published"),
+        "first_seen": entry.get("first_seen"),
+        "checked": entry.get("checked"),
+    }
+    if there is not None and there.get("id") and not there.get("moved_to"):
+        for page_url in entry.get("comment_pages", []):  # as when an entry is forgotten (below)
+            if page_url not in there.get("comment_pages", []):
+                ctx.http.validators.pop(mask_secrets(page_url), None)
+        return False
+    known[home] = entry
+    return True
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -451,7 +503,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     new = list(candidates.values())[: opts["max_articles"]]
     due = []
     for url, entry in known.items():
-        if taken_down(entry):
+        if taken_down(entry) or entry.get("moved_to"):
             continue
         published = stored_time(entry.get("published")) or stored_time(entry.get("first_seen")) or now
         checked = stored_time(entry.get("checked")) or published
@@ -474,8 +526,10 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             )
             break
         now_text = now.isoformat()
+        if not is_known and url in known:  # this run found it under the URL this one redirects to
+            continue
         entry = known.get(url) if is_known else None
-        run.last_visit = None
+        run.last_visit = run.last_home = None
         try:
             items = _visit(run, url, entry)
         except Exception as exc:
@@ -503,6 +557,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         entry["checked"] = now_text
         entry.pop("gone", None)
         entry.pop("gone_since", None)
+        if run.last_home and run.last_home != url and not _moved(ctx, known, url, run.last_home):
+            continue  # watched under the URL it moved to already: that entry's visits bring its items
         yield from items
     ctx.state["waiting"] = [
         [f.url, f.published.isoformat() if f.published else None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -219,6 +220,71 @@ def test_binary_and_empty_bodies_are_refused(content: bytes) -> None:
         check_content(content, "https://x/")
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"PK\x03\x04\x14\x00\x06\x00" + b"<html>" * 100,  # a .zip (or .docx) served as text/html
+        b"\x1f\x8b\x08\x00" + b"<html>" * 100,  # gzip the server did not say it sent
+        random.Random(7).randbytes(8192),  # compressed data, no signature we know
+        b"<html><body>" + b"\x00" * 600 + b"<p>text</p>" * 100,  # NUL-padded
+        "<html><body>" + "\x00\x01\x02" * 200 + "<p>text</p>" * 100,  # decoded already
+    ],
+    ids=["zip", "gzip", "compressed", "nul-padded", "controls-in-text"],
+)
+def test_more_binary_bodies_are_refused(content: bytes | str) -> None:
+    with pytest.raises(ParseError, match="binary content"):
+        check_content(content, "https://x/")
+
+
+def test_a_page_with_a_stray_nul_is_read_without_it() -> None:
+    html = (
+        "<html><head><title>Ремонт</title></head><body>\x00<h1>Ремонт дорог</h1>"
+        + "<p>Подрядчик снова не успел к сроку,\x00 а акт уже подписан.</p>" * 3
+        + "</body></html>"
+    )
+    for content in (html, html.encode("utf-8")):
+        check_content(content, "https://x/")  # not refused
+    art = extract_article(html, f"{BASE}/nul.html", now=NOW)
+    assert art.title == "Ремонт дорог"
+    assert art.text.startswith("Подрядчик снова не успел к сроку, а акт уже подписан.")
+    assert "\x00" not in art.text
+    assert [a.get("href") for a in parse_tree('<a href="/a">1</a>\x00<a href="/b">2</a>').iter("a")] == [
+        "/a",
+        "/b",
+    ]
+
+
+NO_ARTICLE = {
+    "headline": "<h1>Ямы вокруг люков после ремонта</h1>",
+    "headline-and-date": "<h1>Ямы вокруг люков после ремонта</h1><div>25.11.2026, 10:00</div>",
+    "menu": '<ul><li><a href="/">Главная</a></li><li><a href="/news/">Новости</a></li>'
+    '<li><a href="/sport/">Спорт</a></li></ul><h1>Ямы вокруг люков</h1><time>Сегодня, 10:00</time>',
+    "breadcrumbs-byline-views": '<div class="breadcrumbs">Главная › Общество</div><h1>Ямы вокруг люков</h1>'
+    "<div>Автор: Айгерим Сейтказина</div><div>1 245</div>",
+    "footer-class": '<h1>Ямы вокруг люков</h1><div class="site-footer">© 2026 Городской вестник. '
+    "Все права защищены. Перепечатка только с разрешения редакции.</div>",
+}
+
+
+@pytest.mark.parametrize("body", NO_ARTICLE.values(), ids=NO_ARTICLE.keys())
+def test_a_headline_date_and_site_chrome_are_no_article_text(body: str) -> None:
+    art = extract_article(f"<html><body>{body}</body></html>", f"{BASE}/news/5501", now=NOW)
+    assert art.title and art.text == ""
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    ['<body class="has-navbar-fixed-top">', '<body><div class="main-menu-open">', '<body><nav class="x">'],
+)
+def test_a_wrapper_named_like_a_menu_does_not_take_the_article_with_it(wrapper: str) -> None:
+    html = (
+        f"<html>{wrapper}<h1>Автобус №12 изменил маршрут</h1>"
+        "<p>С понедельника автобус ходит по Абая.</p><p>Остановку перенесли.</p></body></html>"
+    )
+    art = extract_article(html, f"{BASE}/news/5502", now=NOW)
+    assert " ".join(art.text.split()) == "С понедельника автобус ходит по Абая. Остановку перенесли."
+
+
 def test_broken_html_still_parses() -> None:
     html = "<html><head><title>Ремонт</title><body><h1>Ремонт <b>дорог<p>Подрядчик снова не успел к сроку, а акт уже подписан.<div><p>Жители возмущены"
     art = extract_article(html, f"{BASE}/broken.html", now=NOW)
@@ -275,6 +341,20 @@ def test_extract_cli_bad_input_is_one_line_on_stderr(tmp_path: Path) -> None:
         assert out.returncode == 1
         assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")
         assert "Traceback" not in out.stderr
+
+
+def test_extract_cli_reads_a_page_saved_as_utf16_and_one_with_a_stray_nul(tmp_path: Path) -> None:
+    html = load("article-kz.html")
+    (tmp_path / "utf16.html").write_bytes(html.encode("utf-16"))  # Windows' "Unicode", with its mark
+    (tmp_path / "nul.html").write_bytes(html.replace("<body", "\x00<body", 1).encode("utf-8"))
+    for name in ("utf16.html", "nul.html"):
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "pipeline.py"), "extract", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(out.stdout)["title"] == "Көшеде түнгі жарық сөнді"
 
 
 @pytest.mark.shared

@@ -1,0 +1,256 @@
+"""The portal collector against more hostile pages: an article page with no article text on it, an
+article reached through a redirect and directly, a stray NUL byte in a page.
+
+As in test_portal_hostile.py, each page is written for the test and served by a local server
+(pytest-httpserver); a page can also answer with a redirect.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from collectors import portal
+from collectors.base import CollectContext, SourceConfig
+from collectors.http import HttpClient
+from collectors.item import Item
+
+NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+TITLE = "Жители жалуются на ямы после ремонта"
+FIRST = "/news/2026/11/25/zhiteli-zhaluyutsya-na-yamy-5501.html"
+SECOND = "/news/2026/11/24/avtobus-12-izmenil-marshrut-5502.html"
+MENU = (
+    '<nav><ul><li><a href="/">Главная</a></li><li><a href="/news/">Новости</a></li>'
+    '<li><a href="/about/">О нас</a></li><li><a href="/contacts/">Контакты</a></li></ul></nav>'
+)
+FOOTER = '<footer><p>© 2026 Вестник. Все права защищены.</p><a href="/pravila/">Правила</a></footer>'
+SHARE = (
+    '<div class="share">Поделиться: <a href="https://vk.com/share">ВКонтакте</a> '
+    '<a href="https://t.me/share">Telegram</a></div>'
+)
+
+
+def page(title: str, body: str, *, head: str = "", before: str = "", after: str = "") -> str:
+    """An article page of our own: ``before`` (a menu), the headline, its date, ``body``, ``after``."""
+    return (
+        f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>{title} | Вестник</title>{head}'
+        f'</head><body>{before}<h1>{title}</h1><div class="date">25.11.2026 10:00</div>{body}{after}'
+        "</body></html>"
+    )
+
+
+ARTICLE = "".join(
+    f"<p>Жители дома номер {n} по улице Абая жалуются на ямы у подъездов после ремонта теплотрассы.</p>"
+    for n in range(1, 6)
+)
+
+
+class Site:
+    """A small portal by path and query; a page can answer with a redirect instead."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, bytes]] = {"/robots.txt": ("text/plain", b"User-agent: *\n")}
+        self.moved: dict[str, str] = {}  # path -> where it redirects (301)
+        self.hits: list[str] = []
+
+    def html(self, key: str, body: str | bytes, ctype: str = "text/html; charset=utf-8") -> None:
+        self.pages[key] = (ctype, body.encode("utf-8") if isinstance(body, str) else body)
+
+    def __call__(self, request: Request) -> Response:
+        key = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+        self.hits.append(key)
+        if key in self.moved:
+            return Response(b"", status=301, headers={"Location": self.moved[key]})
+        if key not in self.pages:
+            return Response(b"not found", status=404, content_type="text/plain")
+        ctype, body = self.pages[key]
+        return Response(body, status=200, headers={"Content-Type": ctype})
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer) -> Site:
+    handler = Site()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
+    return handler
+
+
+def run(httpserver: HTTPServer, state: dict[str, Any], now: datetime = NOW, **options: Any) -> list[Item]:
+    opts = {"start_urls": [httpserver.url_for("/news/")], **options}
+    client = HttpClient(min_delay=0, sleep=lambda _s: None)
+    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=now)
+    try:
+        return list(portal.collect(ctx))
+    finally:
+        client.close()
+
+
+# -- a page with a headline and no article text ------------------------------------------------------
+
+NO_TEXT = {
+    "headline-and-date": page(TITLE, ""),
+    "menu-headline-date-footer": page(TITLE, "", before=MENU, after=FOOTER),
+    "share-buttons-and-read-also": page(
+        TITLE,
+        "",
+        after=SHARE + '<div class="related"><h3>Читайте также</h3><ul>'
+        f'<li><a href="{SECOND}">Автобус №12 изменил маршрут</a></li>'
+        '<li><a href="/news/2026/11/23/svet-5503.html">На Жеңіс погас свет</a></li></ul></div>',
+    ),
+    "byline-and-views": page(
+        TITLE, '<div class="meta"><span>Автор: Айгерим Сейтказина</span> <span>👁 345</span></div>'
+    ),
+    "video-label": page(TITLE, '<div class="label">Видео</div><div id="player"></div>'),
+}
+
+
+@pytest.mark.parametrize("html", NO_TEXT.values(), ids=NO_TEXT.keys())
+def test_a_page_of_a_headline_date_and_site_chrome_is_an_article_without_text(
+    httpserver: HTTPServer, site: Site, html: str
+) -> None:
+    site.html("/news/", f'<a href="{FIRST}">1</a><a href="{SECOND}">2</a>')
+    site.html(FIRST, html)
+    site.html(SECOND, page("Автобус №12 изменил маршрут", ARTICLE, before=MENU, after=FOOTER))
+    state: dict[str, Any] = {}
+    items = {i.external_id: i for i in run(httpserver, state)}
+    first, second = httpserver.url_for(FIRST), httpserver.url_for(SECOND)
+    assert (items[first].title, items[first].text) == (TITLE, "")
+    assert items[second].text.startswith("Жители дома номер 1 по улице Абая")
+    assert state["_errors"] == [
+        f"{first}: no article text on the page, only its title; its scripts may bring it (render = true)"
+    ]
+
+
+SHORT = {
+    "two-sentences": "<p>С понедельника автобус №12 ходит по улице Абая. Остановку «Рынок» перенесли.</p>",
+    "two-words": "<p>Тарифы растут.</p>",
+    "a-sentence-with-a-link": '<p>Аким <a href="/akim/">ответил</a> жителям: ямы засыплют к пятнице.</p>',
+}
+
+
+@pytest.mark.parametrize("body", SHORT.values(), ids=SHORT.keys())
+def test_a_short_news_item_keeps_its_text_among_menus(httpserver: HTTPServer, site: Site, body: str) -> None:
+    site.html("/news/", f'<a href="{FIRST}">1</a>')
+    site.html(FIRST, page(TITLE, body, before=MENU, after=SHARE + FOOTER))
+    state: dict[str, Any] = {}
+    (article,) = run(httpserver, state)
+    # (the extractors' last fallback may break a line at a link)
+    assert re.sub(r"<[^>]+>", "", body) in " ".join(article.text.split())
+    assert state["_errors"] == []
+
+
+# -- one article under two URLs: a redirect, and a link to where it goes -----------------------------
+
+OLD = "/news/5501"  # what the listing links; it answers 301 to the article's URL with its slug
+NEW = "/news/5501-zhiteli-zhaluyutsya-na-yamy"
+THREAD = '<ol class="comments"><li class="comment" id="comment-11"><p class="text">Ямы так и не засыпали</p></li></ol>'
+
+
+@pytest.mark.parametrize(
+    "head", ["", '<link rel="canonical" href="/">'], ids=["no-canonical", "home-page-canonical"]
+)
+@pytest.mark.parametrize("order", ["redirect-first", "direct-first"])
+def test_an_article_reached_by_a_redirect_and_directly_is_one_item_watched_once(
+    httpserver: HTTPServer, site: Site, head: str, order: str
+) -> None:
+    site.moved[OLD] = NEW
+    site.html(NEW, page(TITLE, ARTICLE, head=head, after=THREAD))
+    site.html("/news/", f'<a href="{OLD}">1</a>')
+    listings = ["/news/", "/news/more/"] if order == "redirect-first" else ["/news/more/", "/news/"]
+    site.html("/news/more/", f'<a href="{NEW}">1</a>')
+    state: dict[str, Any] = {}
+    options = {"start_urls": [httpserver.url_for(p) for p in listings]}
+    items = run(httpserver, state, **options)
+    new = httpserver.url_for(NEW)
+    assert sorted(i.external_id for i in items) == [new, f"{new}#c11"]
+    # the old URL is asked for once; the new one again only when nothing told that the old one moved
+    assert site.hits.count(OLD) == 1 and site.hits.count(NEW) == (1 if order == "redirect-first" else 2)
+    assert [url for url, entry in state["articles"].items() if entry.get("id")] == [new]
+    assert state["_errors"] == []
+    # A later run: the listing still links the old URL; the article is rechecked once, under its URL
+    site.hits.clear()
+    again = run(httpserver, state, now=NOW + timedelta(hours=2), **options)
+    assert {i.external_id for i in again} == {new, f"{new}#c11"}  # (this client keeps no validators)
+    assert OLD not in site.hits and site.hits.count(NEW) == 1
+
+
+@pytest.mark.parametrize("links", [[NEW, OLD], [OLD]], ids=["both-linked", "old-linked"])
+def test_a_known_article_whose_url_moves_is_watched_under_its_new_url(
+    httpserver: HTTPServer, site: Site, links: list[str]
+) -> None:
+    site.html("/news/", f'<a href="{OLD}">1</a>')
+    site.html(OLD, page(TITLE, ARTICLE, after=THREAD))
+    state: dict[str, Any] = {}
+    old, new = httpserver.url_for(OLD), httpserver.url_for(NEW)
+    assert sorted(i.external_id for i in run(httpserver, state)) == [old, f"{old}#c11"]
+    # The site gives its articles slugs: the old URL redirects (found by its recheck, or after the new
+    # URL was fetched as a new article's)
+    site.moved[OLD] = NEW
+    more = '<li class="comment" id="comment-12"><p class="text">И у нас</p></li></ol>'
+    site.html(NEW, page(TITLE, ARTICLE, after=THREAD.replace("</ol>", more)))
+    site.html("/news/", "".join(f'<a href="{link}">1</a>' for link in links))
+    items = run(httpserver, state, now=NOW + timedelta(hours=2))
+    assert sorted(i.external_id for i in items) == [new, f"{new}#c11", f"{new}#c12"]
+    assert state["_errors"] == []
+    site.hits.clear()
+    again = run(httpserver, state, now=NOW + timedelta(hours=4))
+    assert {i.external_id for i in again} == {new, f"{new}#c11", f"{new}#c12"}
+    assert OLD not in site.hits and site.hits.count(NEW) == 1
+
+
+@pytest.mark.parametrize("target", ["/login", "/news/", "/"], ids=["login-page", "section", "home-page"])
+def test_articles_redirected_to_a_page_that_is_no_article_keep_their_own_urls(
+    httpserver: HTTPServer, site: Site, target: str
+) -> None:
+    # a paywall's login page, or where a site sends the reader of a removed article: not their URL
+    site.html("/lenta/", f'<a href="{FIRST}">1</a><a href="{SECOND}">2</a>')
+    site.moved.update({FIRST: target, SECOND: target})
+    site.html(target, page("Вход", "<p>Войдите, чтобы читать статьи Вестника и писать комментарии.</p>"))
+    items = run(httpserver, {}, start_urls=[httpserver.url_for("/lenta/")])
+    assert sorted(i.external_id for i in items) == sorted(httpserver.url_for(p) for p in (FIRST, SECOND))
+
+
+# -- a stray NUL byte --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "windows-1251"], ids=["declared-utf8", "declared-cp1251"])
+def test_a_page_with_a_stray_nul_byte_is_read_without_it(
+    httpserver: HTTPServer, site: Site, charset: str
+) -> None:
+    site.html("/news/", f'<a href="{FIRST}">1</a>\x00<a href="{SECOND}">2</a>')
+    html = page(TITLE, ARTICLE.replace("номер 2", "номер\x00 2")).replace("utf-8", charset)
+    site.html(FIRST, html.encode("utf-8"), ctype=f"text/html; charset={charset}")
+    site.html(SECOND, b"<html><body>" + bytes(range(256)) * 40, ctype="text/html")  # binary all the same
+    state: dict[str, Any] = {}
+    (article,) = run(httpserver, state)
+    assert article.title == TITLE
+    assert "Жители дома номер 2 по улице" in article.text and "\x00" not in article.text
+    assert state["_errors"] == [f"{httpserver.url_for(SECOND)}: binary content, not an HTML page"]
+
+
+def test_a_utf16_page_is_still_read_as_utf16(httpserver: HTTPServer, site: Site) -> None:
+    site.html("/news/", f'<a href="{FIRST}">1</a><a href="{SECOND}">2</a>')
+    site.html(FIRST, page(TITLE, ARTICLE).encode("utf-16-le"), ctype="text/html; charset=utf-16le")
+    site.html(SECOND, page("Автобус №12", ARTICLE).encode("utf-16"), ctype="text/html")  # its BOM says so
+    state: dict[str, Any] = {}
+    items = run(httpserver, state)
+    assert sorted(i.title or "" for i in items) == sorted([TITLE, "Автобус №12"])
+    assert all(i.text.startswith("Жители дома номер 1") for i in items)
+
+
+@pytest.mark.parametrize("name", ["entry-content share-enabled", "post-body social-wrap", "nav-article"])
+def test_an_article_in_a_block_named_like_chrome_keeps_its_text(
+    httpserver: HTTPServer, site: Site, name: str
+) -> None:
+    # Menus, share buttons and footers are links or a line; a block that holds the article's paragraphs
+    # is not chrome whatever its class says: its text was dropped as no article text.
+    site.html("/news/", f'<a href="{FIRST}">1</a>')
+    site.html(FIRST, page(TITLE, f'<div class="{name}">{ARTICLE}</div>', before=MENU, after=SHARE + FOOTER))
+    state: dict[str, Any] = {}
+    (article,) = run(httpserver, state)
+    assert article.text.startswith("Жители дома номер 1 по улице Абая") and "номер 5" in article.text
+    assert state["_errors"] == []
