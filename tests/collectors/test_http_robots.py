@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from collectors.http import DEFAULT_USER_AGENT, HttpClient, robots_rules
+from collectors.http import DEFAULT_USER_AGENT, HttpClient
+from collectors.http_robots import robots_rules
 from errors import RobotsDisallowed
 
 OURS = DEFAULT_USER_AGENT  # "public-control-monitor/0.1 (+...)"
