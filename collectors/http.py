@@ -99,7 +99,7 @@ def _another_origin(current: str, target: str) -> bool:
 def _wide(content: bytes) -> bool:
     """Whether the body's NULs make it UTF-16 (or UTF-32): one with every ASCII character, a good share
     of any HTML page, not the stray one or two a UTF-8 page may hold (the share past which
-    ``extract.check_content`` calls a page binary)."""
+    ``html_page.check_content`` calls a page binary)."""
     head = content[:8192]
     return head.count(0) * 20 > len(head)
 

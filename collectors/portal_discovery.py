@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 
 from collectors.dates import parse_date
-from collectors.extract import parse_tree
+from collectors.html_page import parse_tree
 from collectors.portal_comments import css
 
 log = logging.getLogger(__name__)

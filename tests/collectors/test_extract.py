@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.extract import check_content, extract_article, find_title, parse_tree
+from collectors.extract import extract_article, find_title
+from collectors.html_page import check_content, parse_tree
 from collectors.http import decode_body
 from collectors.portal_comments import extract_comments
 from errors import ParseError

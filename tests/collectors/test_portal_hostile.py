@@ -22,7 +22,8 @@ from werkzeug import Request, Response
 
 from collectors import portal
 from collectors.base import CollectContext, SourceConfig
-from collectors.extract import MAX_DEPTH, MAX_FALLBACK_BLOCKS, Article, extract_article
+from collectors.extract import MAX_FALLBACK_BLOCKS, Article, extract_article
+from collectors.html_page import MAX_DEPTH
 from collectors.http import DEFAULT_MAX_BYTES, HttpClient
 from collectors.item import Item
 from collectors.portal import article_id_of
