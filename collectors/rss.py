@@ -22,7 +22,7 @@ from lxml import etree
 
 from collectors.base import WHOLE_ABOVE_0, CollectContext, Expect
 from collectors.dates import ALMATY, parse_date, publication_time
-from collectors.http import decode_body
+from collectors.http import decode_body, mask_secrets
 from collectors.item import Item
 from errors import ParseError
 
@@ -164,7 +164,36 @@ def parse_feed(
     items = parse_well_formed(body, source=source, feed_url=feed_url, now=now)
     if items is None:
         items = parse_with_feedparser(body, source=source, feed_url=feed_url, now=now)
+        if items and cut_short(body):
+            raise FeedCut(
+                "the feed ends before its closing tag (cut short on the way: a Content-Length shorter "
+                "than the feed, a dropped connection); its last entry, which may be cut too, is left "
+                "for the next run",
+                source=source,
+                url=feed_url,
+                items=_once_each(items[:-1], source),
+            )
     return _once_each(items, source)
+
+
+class FeedCut(ParseError):
+    """A feed that stops before its end: ``items`` holds its entries but the last."""
+
+    def __init__(self, message: str, *, source: str, url: str, items: list[Item]) -> None:
+        super().__init__(message, source=source, url=url)
+        self.items = items
+
+
+_ROOT_CLOSED = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>", re.IGNORECASE)
+
+
+def cut_short(body: bytes) -> bool:
+    """Whether a feed's bytes stop before its root element's closing tag (``</rss>``, ``</feed>``,
+    ``</rdf:RDF>``), which a whole feed ends with (a comment or spaces may follow)."""
+    tail = body[-4096:]
+    if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        tail = body.decode("utf-16", "replace")[-2048:].encode("utf-8")
+    return _ROOT_CLOSED.search(tail) is None
 
 
 _DECLARATION = re.compile(r"""^(\s*<\?xml[^>]*?\sencoding\s*=\s*["'])([^"']*)(["'])""")
@@ -398,12 +427,19 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     if resp.not_modified:
         log.info("%s: feed unchanged", ctx.source.name)
         return
-    items = parse_feed(
-        resp.content,
-        source=ctx.source.name,
-        feed_url=url,
-        now=ctx.now,
-        content_type=resp.headers.get("Content-Type"),
-    )
+    try:
+        items = parse_feed(
+            resp.content,
+            source=ctx.source.name,
+            feed_url=url,
+            now=ctx.now,
+            content_type=resp.headers.get("Content-Type"),
+        )
+    except FeedCut as cut:
+        # Its validators go: a 304 next time would leave the entry out until the feed changes.
+        ctx.http.validators.pop(mask_secrets(url), None)
+        ctx.state["_errors"] = [str(cut)]
+        log.warning("%s", cut)
+        items = cut.items
     limit = ctx.source.get("max_entries")
     yield from items[:limit] if limit else items

@@ -165,3 +165,82 @@ def test_cli_run_twice_stores_a_mislabelled_feed_once_and_readable(
         con.close()
     assert rows == [("g1", TITLE, TEXT), ("g2", "Второй", "Текст второй")]
     assert runs == [("ok", 2, 2), ("ok", 0, 0)]
+
+
+class _ShortLength:
+    """A feed server that says a Content-Length ``short`` bytes under the body's (then sends it all):
+    the client reads only that much. ``short`` 0 serves the feed as it should, with an ETag."""
+
+    def __init__(self, body: bytes) -> None:
+        import http.server
+        import threading
+
+        self.body, self.short = body, 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("ETag", '"v1"')
+                self.send_header("Content-Length", str(len(owner.body) - owner.short))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/feed.xml"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_feed_cut_short_on_the_way_keeps_its_last_entry_for_the_next_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A Content-Length shorter than the feed: the client reads that much, feedparser recovers what it
+    # can, and the last entry was stored as complete with its text cut (here, its title as its text).
+    body = feed("utf-8", *(entry(f"g{n}", text=f"{TEXT} Дом {n}.") for n in range(5))).encode()
+    server = _ShortLength(body)
+    state: dict[str, Any] = {}
+    client = HttpClient(min_delay=0, retries=0, respect_robots=False)
+
+    def run() -> list[Item]:
+        ctx = CollectContext(SourceConfig("rss-semey", "rss", {"url": server.url}), client, state, None, NOW)
+        return list(rss.collect(ctx))
+
+    try:
+        server.short = 60  # inside the last entry's text
+        with caplog.at_level(logging.WARNING):
+            cut = run()
+        errors = state.pop("_errors")
+        validators_after_the_cut = dict(client.validators)
+        server.short = 0
+        whole = run()
+    finally:
+        client.close()
+        server.close()
+    assert [i.external_id for i in cut] == ["g0", "g1", "g2", "g3"]
+    assert errors == [
+        f"source rss-semey: {server.url}: the feed ends before its closing tag (cut short on the way: a "
+        "Content-Length shorter than the feed, a dropped connection); its last entry, which may be cut "
+        "too, is left for the next run"
+    ]
+    assert errors[0] in caplog.text
+    assert validators_after_the_cut == {}  # not a 304 next time: the whole feed is fetched again
+    assert [i.external_id for i in whole] == ["g0", "g1", "g2", "g3", "g4"]
+    assert whole[-1].text == f"{TEXT} Дом 4." and "_errors" not in state
+
+
+@pytest.mark.parametrize("bom", ["", "utf-16"])
+def test_a_whole_feed_that_is_not_well_formed_keeps_every_entry(bom: str) -> None:
+    # Not well-formed (a bare «&»), but it ends with </rss> and a comment: nothing is cut.
+    text = feed(bom or None, entry("g1"), entry("g2", title="Свет & вода")) + "\n<!-- cached 0.02 s -->\n"
+    body = text.encode(bom) if bom else text.encode()
+    items = rss.parse_feed(body, source="rss-semey", feed_url="http://x.kz/f.xml", now=NOW)
+    assert [i.external_id for i in items] == ["g1", "g2"]
+    assert not rss.cut_short(body)
