@@ -5,7 +5,10 @@ Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``202
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
 typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
 Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
-``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``.
+``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``; a span
+back past the calendar («3000 лет назад» in an article) is no date. The time may follow the date or
+stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
+полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -81,6 +84,13 @@ def _almaty() -> tzinfo:
 
 
 ALMATY: tzinfo = _almaty()
+
+
+def time_zone(name: str) -> tzinfo:
+    """The zone an IANA name (an importer's ``tz`` option) stands for; Asia/Almaty is :data:`ALMATY`,
+    right on a system whose tz database predates 2024a, where ``ZoneInfo`` would read every time
+    since 2024-03-01 an hour off."""
+    return ALMATY if name == "Asia/Almaty" else ZoneInfo(name)
 
 
 def almaty_time(value: datetime) -> datetime:
@@ -162,12 +172,21 @@ _ZONE_HOURS = {
 }
 _MONTH_WORD = r"([^\W\d_]+)\.?"  # any script: Cyrillic, Latin Kazakh, English in RFC 822
 # A zone name (optionally with an offset: "UTC+5", "GMT+06:00"), or a numeric offset after a space
-# ("+0500"): "10:00-12:00" is a time range, not 10:00 at UTC-12.
+# ("+0500"): "10:00-12:00" is a time range, not 10:00 at UTC-12. Either may stand in brackets
+# ("14:35 (мск)"), as Russian pages print Moscow time.
 _ZONE = (
-    r"(?:\s*(?P<zone>(?:" + "|".join(_ZONE_HOURS) + r")(?![^\W\d_])(?:\s*[+-]\d{1,2}(?::?\d{2})?)?"
-    r"|(?<=\s)[+-]\d{2}:?\d{2}(?!\d)))?"
+    r"(?:\s*\(?(?P<zone>(?:" + "|".join(_ZONE_HOURS) + r")(?![^\W\d_])(?:\s*[+-]\d{1,2}(?::?\d{2})?)?"
+    r"|(?<=[\s(])[+-]\d{2}:?\d{2}(?!\d))\)?)?"
 )
-_TIME = r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _ZONE + ")?"
+# A 12-hour clock's word after the time, in the lower case the patterns are matched in.
+_AMPM = (
+    r"(?:\s*(?P<ampm>[ap]\.?\s?m\b\.?|дп|пп|до полудня|после полудня|түске дейін|түстен кейін)(?![^\W\d_]))?"
+)
+_TIME = (
+    r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _AMPM + _ZONE + ")?"
+)
+# A clock printed just before the date instead of after it: "14:35 25.11.2026", "14:35, 25 ноября 2026".
+_CLOCK_BEFORE = re.compile(r"(?<![\d.:])(\d{1,2}):(\d{2})(?::(\d{2}))?[\s,|/–—-]{1,4}$")
 _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
 
 # The rule for publication times: nothing on the web we collect is older, and a clock or a zone
@@ -181,12 +200,12 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 _DMY_WORDS = re.compile(
-    r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"\s+(\d{4})(?:\s*(?:г\.?|года|жыл\w*))?" + _TIME
+    r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"\s+(\d{4})(?:\s*(?:г\.?|года|жыл[^\W\d_]*))?" + _TIME
 )
-_YDM_WORDS_KK = re.compile(r"(\d{4})\s*(?:ж\.?|жыл\w*)?\s+(\d{1,2})\s+" + _MONTH_WORD + _TIME)
+_YDM_WORDS_KK = re.compile(r"(?<!\d)(\d{4})\s*(?:ж\.?|жыл[^\W\d_]*)?\s+(\d{1,2})\s+" + _MONTH_WORD + _TIME)
 _DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"(?!\s*\d{4})" + _TIME)
 _DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + _TIME)
-_CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?!\d)")
+_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM)
 
 _RU_UNITS = {
     "секунд": "seconds",
@@ -218,8 +237,11 @@ _KK_UNITS = {
     "ай": "months",
     "жыл": "years",
 }
-_RU_AGO = re.compile(r"(?:(\d+)|(?<![а-яё])(пол)?)\s*([а-яё]+)\.?\s+назад")
-_KK_AGO = re.compile(r"(?:(\d+)\s*)?([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
+# A number and a word start where no digit or letter stands before them: without that, a search over
+# a long run of digits or letters tried every position in it against the whole run, and a page's
+# «1111…» of 100,000 characters took minutes.
+_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?)\s*([а-яё]+)\.?\s+назад")
+_KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
 _WORD_ONE = {
     "минуту": ("minutes", 1),
     "час": ("hours", 1),
@@ -319,13 +341,24 @@ def _zone(text: str | None) -> tzinfo | None:
 
 
 def _at(d: date, m: re.Match[str], tz: tzinfo) -> datetime:
-    """``d`` at the clock time of a match of ``_TIME``, in its zone if it names one, else in ``tz``."""
+    """``d`` at the clock time of a match of ``_TIME``, in its zone if it names one, else in ``tz``;
+    without a time after the date, at the clock printed just before it, if one is."""
     hour, minute, second = (m.group(key) for key in ("hour", "minute", "second"))
+    if hour is None and (before := _CLOCK_BEFORE.search(m.string, max(0, m.start() - 16), m.start())):
+        hour, minute, second = before.groups()
     try:
-        t = time(int(hour or 0), int(minute or 0), int(second or 0))
+        t = time(_hour24(int(hour or 0), m.group("ampm")), int(minute or 0), int(second or 0))
     except ValueError:
         t = time(0, 0)
     return datetime.combine(d, t, tzinfo=_zone(m.group("zone")) or tz)
+
+
+def _hour24(hour: int, ampm: str | None) -> int:
+    """The hour of a 24-hour clock: ``2 pm`` is 14, ``12 am`` 0; an hour past 12 with a 12-hour word is
+    left as written (the 24-hour clock said so already)."""
+    if not ampm or not 1 <= hour <= 12:
+        return hour
+    return hour % 12 + (12 if ampm.startswith(("p", "п", "түстен")) else 0)
 
 
 def publication_time(
@@ -414,9 +447,9 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | 
         if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):
             clock = _CLOCK.search(low)
             day = local_now.date() - timedelta(days=days_back)
-            return _local(
-                day, _int(clock.group(1)) if clock else None, _int(clock.group(2)) if clock else None, tz
-            )
+            if clock is None:
+                return _local(day, None, None, tz)
+            return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), tz)
     m = _RU_AGO.search(low)
     if m:
         number, half, word = m.groups()
@@ -426,14 +459,23 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | 
         if unit:
             if half:
                 return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
-            return shift(local_now, unit, int(number) if number else 1)
+            return _back(local_now, unit, number)
     m = _KK_AGO.search(low)
     if m:
         number, word = m.groups()
         unit = _unit(word, _KK_UNITS)
         if unit:
-            return shift(local_now, unit, int(number) if number else 1)
+            return _back(local_now, unit, number)
     return None
+
+
+def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
+    """``moment`` minus ``number`` (default 1) units; None when that leaves the calendar: «3000 лет
+    назад» in an article's text is no publication time, and must not fail the page."""
+    try:
+        return shift(moment, unit, int(number) if number else 1)
+    except (OverflowError, ValueError):  # before year 1, a timedelta too large, more than 4,300 digits
+        return None
 
 
 def _unit(word: str, table: dict[str, str]) -> str | None:
