@@ -28,14 +28,16 @@ facebook.com URL (``{page}_{post}``, or the comment id), else the hash above. ``
 values naming a comment or reply make comments. Dates: ISO 8601, ``25.11.2026 14:35``, Unix
 seconds, ``2021-03-01 12:34:56 EST``; a date without a zone is read in Asia/Almaty (option ``tz``).
 A row without text is reported with its line number and skipped; a bad date is reported and the
-row kept without one.
+row kept without one, and so is a relative one (``вчера``, ``2 часа назад``): the file does not say
+when it was exported, and counted from the import it would be days off (and its id change each day).
+Saved Graph answers may give ``created_time`` in Unix seconds (``date_format=U``); a JSON file may be
+UTF-16 or cp1251 as well as UTF-8.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import logging
 import re
@@ -45,12 +47,13 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from collectors import facebook_parse
 from collectors.base import TIME_ZONE, Expect, Report
-from collectors.dates import ALMATY, parse_date, publication_time
+from collectors.dates import ALMATY, parse_absolute, parse_relative, publication_time, time_zone
 from collectors.file_import import (
+    csv_lines,
     decode_text,
     is_zip,
     open_zip,
@@ -171,12 +174,13 @@ class _Ids:
     """Stable hash ids for records without one: identical records get an occurrence number."""
 
     def __init__(self) -> None:
-        self.seen: Counter[str] = Counter()
+        self.seen: Counter[bytes] = Counter()
 
     def __call__(self, kind: str, when: datetime | None, author: str | None, text: str) -> str:
         key = "\x1f".join((kind, when.isoformat() if when else "", author or "", text))
-        self.seen[key] += 1
-        digest = hashlib.sha256(f"{key}\x1f{self.seen[key]}".encode()).hexdigest()[:20]
+        occurrence = hashlib.sha256(key.encode()).digest()[:16]  # not the key: it holds the whole text
+        self.seen[occurrence] += 1
+        digest = hashlib.sha256(f"{key}\x1f{self.seen[occurrence]}".encode()).hexdigest()[:20]
         return f"fbx-{digest}"
 
 
@@ -336,7 +340,9 @@ def parse_csv_date(value: str, tz: tzinfo) -> datetime | None:
             return publication_time(naive.replace(tzinfo=zone))
         except (ValueError, OverflowError):  # 9999-12-31 23:59 EST is past the calendar in UTC
             return None
-    return parse_date(value, tz=tz)
+    # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
+    # it does not say; read from the import's own time, they would be days off, silently.
+    return parse_absolute(value, tz=tz, now=datetime.now(UTC))
 
 
 def read_csv(
@@ -349,7 +355,7 @@ def read_csv(
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    reader = csv.DictReader(csv_lines(text), dialect=dialect)
     columns = match_columns(list(reader.fieldnames or []))
     if "text" not in columns or not ({"id", "url", "published_at"} & set(columns)):
         header = printable(", ".join(reader.fieldnames or [])) or "no columns"
@@ -377,7 +383,10 @@ def read_csv(
             if when is None:
                 report(
                     InputError(
-                        f"date {cell('published_at')!r} unreadable or not a publication time "
+                        f"date {cell('published_at')!r} is relative, and the file does not say when it "
+                        "was exported; kept without one"
+                        if parse_relative(cell("published_at"), datetime.now(UTC), tz) is not None
+                        else f"date {cell('published_at')!r} unreadable or not a publication time "
                         "(before 1990 or more than a day ahead); kept without one",
                         source=source,
                         path=shown,
@@ -434,8 +443,8 @@ def _files(path: Path, report: Report) -> Iterator[tuple[str, bytes]]:
 def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
     """Items of a Facebook export (file, folder or zip); bad entries go to ``report``."""
     try:
-        tz: tzinfo = ZoneInfo(options["tz"]) if options.get("tz") else ALMATY
-    except (ZoneInfoNotFoundError, ValueError):
+        tz: tzinfo = time_zone(str(options["tz"])) if options.get("tz") else ALMATY
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a folder of zones
         raise InputError(
             f"unknown time zone {options.get('tz')!r}", source=source, path=shown_path(path)
         ) from None
@@ -460,8 +469,8 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
                     yield item
                 continue
             try:
-                data = json.loads(content.decode("utf-8-sig"))
-            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                data = json.loads(decode_text(content, None))  # UTF-16 or cp1251 too, as every import
+            except (ValueError, RecursionError) as exc:
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 if single_file:
                     raise InputError(f"not JSON: {reason}", source=source, path=shown) from None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
+import itertools
 import json
 import logging
 import re
@@ -29,10 +29,9 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
-from collectors.dates import publication_time
+from collectors.dates import publication_time, time_zone
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
 from errors import InputError
@@ -63,6 +62,7 @@ MAX_FIELD = 64 * 2**20  # characters of one CSV field (the csv module's own limi
 # The csv module's limit is process-wide; every importer reading CSV (Facebook exports too) needs it.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 # -- input files, shared by every importer ----------------------------------------------------
@@ -76,10 +76,16 @@ def printable(text: str, limit: int | None = 200) -> str:
     return shown + "…" if len(cut) < len(text) else shown
 
 
-def text_lines(text: str) -> list[str]:
-    """The lines of an exported file: they end at LF, CR LF or a lone CR (old Mac tools), nothing else;
-    not str.splitlines(), which also splits at U+001C or U+2028, which a message or JSON string may hold."""
-    return _LINE_END.split(text)
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of an exported file, one at a time (a file of hundreds of megabytes is not copied into
+    a list of millions of strings besides its text). They end at LF, CR LF or a lone CR (old Mac tools),
+    nothing else; not str.splitlines(), which also splits at U+001C or U+2028, which a message or JSON
+    string may hold."""
+    start = 0
+    for end in _LINE_END.finditer(text):
+        yield text[start : end.start()]
+        start = end.end()
+    yield text[start:]
 
 
 def shown_path(path: Path | str) -> str:
@@ -157,9 +163,9 @@ class _Rows:
         self.source = source
         self.shown = shown
         check_options(options, VALUES, source)
-        self.zone: tzinfo = ZoneInfo(str(options.get("tz") or DEFAULT_TZ))
+        self.zone: tzinfo = time_zone(str(options.get("tz") or DEFAULT_TZ))
         self.kind = str(options.get("item_kind") or "post")
-        self.seen: Counter[tuple[str, str, str]] = Counter()
+        self.seen: Counter[bytes] = Counter()  # occurrences of each (published_at, author, text)
         self.ids: dict[str, int] = {}  # id -> the line that gave it
         self.now = datetime.now(UTC)
 
@@ -224,9 +230,12 @@ class _Rows:
                 )
             self.ids[external_id] = line
         else:
-            key = (published.isoformat() if published else "", author or "", " ".join(text.split()))
-            self.seen[key] += 1
-            digest = hashlib.sha256("\x1f".join([*key, str(self.seen[key])]).encode("utf-8")).hexdigest()
+            key = "\x1f".join(
+                (published.isoformat() if published else "", author or "", " ".join(text.split()))
+            )
+            occurrence = hashlib.sha256(key.encode("utf-8")).digest()[:16]  # not the text: a long file's
+            self.seen[occurrence] += 1  # texts would all be held a second time
+            digest = hashlib.sha256(f"{key}\x1f{self.seen[occurrence]}".encode()).hexdigest()
             external_id = digest[:24]
         extra = {k: v for k, v in row.items() if k not in FIELDS and k is not None and v not in (None, "")}
         return Item(
@@ -289,6 +298,13 @@ def _refuse_binary(text: str, what: str, path: Path, source: str) -> None:
     raise InputError(f"not a {what} text file ({reason})", source=source, path=shown_path(path))
 
 
+def csv_lines(text: str) -> Iterator[str]:
+    """The lines of a CSV text with their ends, as ``io.StringIO(text, newline="")`` gives them to the
+    csv module, without its copy of the whole text (four bytes a character)."""
+    for m in _LINE_WITH_END.finditer(text):
+        yield m.group()
+
+
 def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
     """Yield the rows of a CSV file with a header row as Items; report bad rows and go on."""
     path = Path(path)
@@ -299,7 +315,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
     if not delimiter:
         first = text.split("\n", 1)[0]
         delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=str(delimiter))
+    reader = csv.reader(csv_lines(text), delimiter=str(delimiter))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -340,7 +356,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
             message = f"{len(values)} fields where the header has {len(header)}"
             end = offset + reader.line_num
             if end > line and total is None:
-                total = sum(1 for _ in io.StringIO(text, newline=""))  # once: quotes may run away often
+                total = sum(1 for _ in csv_lines(text))  # once: quotes may run away often
             if end > line and end == total:
                 # A quote opened in a field and never closed swallows the lines after it into that field,
                 # to the end of the file. Leave this row out and read the following lines again as rows.
@@ -348,9 +364,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
                     f", running on to the end of the file (line {end}): a quote in it is never closed, so "
                     "only this line is left out and the lines after it are read as rows"
                 )
-                rest = io.StringIO(text, newline="")
-                for _ in range(line):
-                    rest.readline()
+                rest = itertools.islice(csv_lines(text), line, None)
                 reader, offset = csv.reader(rest, delimiter=str(delimiter)), line
             report(rows.error(message, line))
             continue

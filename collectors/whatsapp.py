@@ -2,14 +2,19 @@
 
 A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: текст`` or iOS
 ``[25.11.26, 14:35:12] Имя: текст``; dates as d.m.y, d/m/y, m/d/y or y-m-d, clocks of 24 or 12 hours
-(``PM``, ``p. m.``, ``ДП``/``ПП``). Lines without a header continue the message above. Decisions:
+(``PM``, ``p. m.``, ``ДП``/``ПП``, ``до полудня``/``после полудня``, ``түске дейін``/``түстен
+кейін``, ``ТД``/``ТК``). Lines without a header continue the message above. Decisions:
 
 * Day/month order is decided per file from the values (a first field above 12 means d/m, a second
   one m/d; otherwise the order under which the dates run forward); ``date_order`` forces it.
-* Times are the phone's wall clock; they are read in ``tz`` (default Asia/Almaty).
-* System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E)
-  are not messages and are skipped. ``Имя:.`` (no space after the colon) is a message when ``Имя``
-  writes elsewhere in the file.
+* Times are the phone's wall clock; they are read in ``tz`` (default Asia/Almaty, by
+  ``dates.time_zone``: right even where the tz database predates 2024). A wall time the clocks show
+  twice (DST ending, Almaty's 2024-03-01 change) is told by the order of the chat
+  (:func:`message_time`).
+* System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E,
+  but not a poll) are not messages and are skipped. A name may hold quotes when it closes them
+  (``ТОО «Алматы Су»: …``); a subject change's ``«Жалобы: Медеу»`` opens one before its ``: ``.
+  ``Имя:.`` (no space after the colon) is a message when ``Имя`` writes elsewhere in the file.
 * Media placeholders (``<Без медиафайлов>``, ``<Media omitted>``, ``image omitted``,
   ``<attached: …>``, ``IMG-….jpg (файл добавлен)``) keep their message: ``text`` is the caption or
   empty, ``raw["media"]`` is ``"omitted"`` or ``"attached"`` (``raw["media_file"]`` the file name);
@@ -21,8 +26,12 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 * Authors that are phone numbers, and @-mentions of numbers, are hashed with a salt unless
   ``keep_phone_numbers`` is true (``collectors.whatsapp_phones`` says how).
 * A header line with an impossible date or time, or a date that cannot be a message time (before
-  1990 or more than a day ahead, the rule of ``dates.publication_time``), and text before the first
-  header, are reported with their line number; the rest is imported.
+  1990 or more than a day ahead, the rule of ``dates.publication_time``), is reported with its line
+  number, and so is the text before the first header (one error for all its lines); the rest is
+  imported.
+* A chat is read in two passes over its text (the first learns the date order and the names), one
+  message at a time: memory holds the text, not also its lines and messages, so an export of
+  hundreds of megabytes needs a few times its size, not ten.
 * Lines end with LF, CR LF or a lone CR (old Mac tools), and nothing else: ``str.splitlines()`` would
   also split at U+001C or U+2028, which a message may hold. A message is cut after ``MAX_MESSAGE``
   characters (WhatsApp allows 65,536), reported with its line, ``raw["truncated"] = True``.
@@ -39,21 +48,20 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options
-from collectors.dates import EARLIEST_PUBLICATION, publication_time
+from collectors.dates import EARLIEST_PUBLICATION, publication_time, time_zone
 from collectors.file_import import (
+    MAX_MEMBER,
     check_input_file,
     decode_text,
     is_zip,
@@ -105,11 +113,15 @@ _HEADER = re.compile(
     (?P<a>\d{1,4})(?P<sep>[./\-])(?P<b>\d{1,2})[./\-](?P<c>\d{1,4})\.?
     ,?[\s\u00a0]+
     (?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?
-    (?:[\s\u00a0\u202f]*(?P<ampm>[AaPp]\.?[\s\u00a0\u202f]?[Mm]\.?|ДП|ПП|дп|пп))?
+    (?:[\s\u00a0\u202f]*(?P<ampm>[AaPp]\.?[\s\u00a0\u202f]?[Mm]\.?|ДП|ПП|дп|пп|ТД|ТК|тд|тк
+        |(?i:(?:до|после|түске|түстен)[\s\u00a0\u202f](?:полудня|дейін|кейін))))?
     (?(open)\s*\][\s\u00a0]?|[\s\u00a0\u202f]+[-–—][\s\u00a0]+)
     (?P<body>.*)$""",
     re.VERBOSE,
 )
+# how a 12-hour clock says "after noon": PM, p. m., ПП or «после полудня» (Russian), ТК or «түстен
+# кейін» (Kazakh); its morning words are AM, a. m., ДП or «до полудня», ТД or «түске дейін»
+_PM_WORDS = ("p", "п", "тк", "түстен")
 _EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
 _OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
 _OMITTED_IOS = re.compile(
@@ -130,8 +142,9 @@ _DELETED = re.compile(
     r"Бұл хабарлама жойылды\.?|Сіз бұл хабарламаны жойдыңыз\.?)$",
     re.IGNORECASE,
 )
+# iOS writes a poll as "\u200ePOLL:", then its question and "\u200eOPTION: … (2 votes)" lines
+_POLL = re.compile(r"^(?:POLL|ОПРОС|САУАЛНАМА):", re.IGNORECASE)
 _LOCATION = re.compile(r"^(?:Location|Местоположение|Геопозиция|Орналасқан жер): \S", re.IGNORECASE)
-_QUOTES = frozenset('"«»“”„')
 
 
 @dataclass(slots=True)
@@ -223,6 +236,14 @@ def read_texts(
     holds several, one that cannot be unpacked goes to ``report`` (if given) and the rest are read."""
     check_input_file(path)
     if not is_zip(path):  # also a cut-off copy, whose bytes would otherwise be read as cp1251 text
+        # the cap of a chat unpacked from a .zip: a file beyond it is no chat, and would take some
+        # times its size in memory before that showed
+        if path.stat().st_size > MAX_MEMBER:
+            raise InputError(
+                f"{path.stat().st_size // 2**20} MB, more than the {MAX_MEMBER // 2**20} MB any chat export "
+                "holds; is this a chat export?",
+                path=shown_path(path),
+            )
         yield _decode(read_input(path), encoding), shown_path(path), None
         return
     with open_zip(path) as zf:
@@ -231,46 +252,111 @@ def read_texts(
             raise InputError("the .zip holds no chat .txt file", path=shown_path(path))
         for member in members:
             try:
-                data = read_member(zf, member, path)
+                text = _decode(read_member(zf, member, path), encoding)  # the bytes go once decoded
             except InputError as exc:
                 if len(members) == 1 or report is None:
                     raise
                 report(exc)
                 continue
             shown = f"{shown_path(path)}:{printable(member.filename, limit=None)}"
-            yield _decode(data, encoding), shown, member.filename if len(members) > 1 else None
+            yield text, shown, member.filename if len(members) > 1 else None
+            del text
 
 
-def _scan(text: str, shown: str, source: str, report: Report) -> list[_Entry]:
-    """Split the export into header entries with their continuation lines."""
-    entries: list[_Entry] = []
+def _header_lines(text: str) -> Iterator[tuple[int, str, re.Match[str] | None]]:
+    """(line number, line, its header match or None) of each line of an export, one at a time."""
     for number, line in enumerate(text_lines(text), start=1):
-        m = _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
+        yield number, line, _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
+
+
+def _entry(number: int, m: re.Match[str]) -> _Entry:
+    return _Entry(
+        line=number,
+        a=m["a"],
+        b=m["b"],
+        c=m["c"],
+        sep=m["sep"],
+        h=int(m["h"]),
+        m=int(m["m"]),
+        s=int(m["s"]) if m["s"] else None,
+        ampm=m["ampm"],
+        body=m["body"][:MAX_MESSAGE],
+        size=min(len(m["body"]), MAX_MESSAGE),
+        truncated=len(m["body"]) > MAX_MESSAGE,
+    )
+
+
+def _scan(text: str) -> Iterator[_Entry]:
+    """The header entries of an export with their continuation lines, one at a time: an export of
+    hundreds of megabytes is never held as a list of its lines or messages. Text before the first
+    header belongs to no entry (:class:`_Survey` reports it)."""
+    entry: _Entry | None = None
+    for number, line, m in _header_lines(text):
         if m is None:
-            if entries:
-                entries[-1].add(line)
-            elif line.strip():
-                report(
-                    InputError("text before the first message header", source=source, path=shown, line=number)
-                )
+            if entry is not None:
+                entry.add(line)
             continue
-        entries.append(
-            _Entry(
-                line=number,
-                a=m["a"],
-                b=m["b"],
-                c=m["c"],
-                sep=m["sep"],
-                h=int(m["h"]),
-                m=int(m["m"]),
-                s=int(m["s"]) if m["s"] else None,
-                ampm=m["ampm"],
-                body=m["body"][:MAX_MESSAGE],
-                size=min(len(m["body"]), MAX_MESSAGE),
-                truncated=len(m["body"]) > MAX_MESSAGE,
+        if entry is not None:
+            yield entry
+        entry = _entry(number, m)
+    if entry is not None:
+        yield entry
+
+
+class _Survey:
+    """What a first pass over an export's header lines learns: whether it holds any, its date order
+    (:meth:`order`), the names that write messages (for ``Имя:.``), and the text before the first
+    header, as errors. It keeps counts, not the headers."""
+
+    def __init__(self, text: str, shown: str, source: str) -> None:
+        self.headers = 0
+        self.four_digit_first = 0  # headers whose first field is a year (y-m-d)
+        self.day_first = 0  # first field above 12
+        self.month_first = 0  # second field above 12
+        self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
+        self.known: set[str] = set()
+        self.errors: list[InputError] = []
+        last: dict[str, datetime] = {}
+        stray: list[int] = []  # numbers of the first and the last line of text before the first header
+        for number, line, m in _header_lines(text):
+            if m is None:
+                if not self.headers and line.strip():
+                    stray = [stray[0] if stray else number, number]
+                continue
+            e = _entry(number, m)
+            self.headers += 1
+            self.four_digit_first += len(e.a) == 4
+            self.day_first += int(e.a) > 12
+            self.month_first += int(e.b) > 12
+            for order in ("dmy", "mdy"):
+                if (t := _wall_time(e, order)) is not None:
+                    self.backwards[order] += order in last and t < last[order]
+                    last[order] = t
+            if found := _author_of(e.body):
+                self.known.add(found[0])
+        if stray:
+            # one error, not one per line: a long file that is not a chat may have one header at its end
+            first, end = stray
+            lines = "" if first == end else f" (lines {first} to {end})"
+            self.errors.append(
+                InputError(
+                    f"text before the first message header{lines}",
+                    source=source,
+                    path=shown,
+                    line=first,
+                )
             )
-        )
-    return entries
+
+    def order(self) -> str:
+        """The date order of the file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
+        if self.headers and self.four_digit_first * 2 > self.headers:
+            return "ymd"
+        if self.day_first != self.month_first:
+            return "dmy" if self.day_first > self.month_first else "mdy"
+        dmy, mdy = self.backwards["dmy"], self.backwards["mdy"]
+        if dmy != mdy:
+            return "dmy" if dmy < mdy else "mdy"
+        return "dmy"  # the region's own order, and the only one of dotted dates
 
 
 def _wall_time(e: _Entry, order: str) -> datetime | None:
@@ -286,7 +372,7 @@ def _wall_time(e: _Entry, order: str) -> datetime | None:
     if e.ampm:
         if hour > 12:
             return None
-        pm = e.ampm[0] in "PpПп"
+        pm = e.ampm.lower().startswith(_PM_WORDS)
         hour = (hour % 12) + (12 if pm else 0)
     try:
         return datetime(year, int(mo), int(d), hour, e.m, e.s or 0)  # noqa: DTZ001 - zone added by the caller
@@ -294,42 +380,45 @@ def _wall_time(e: _Entry, order: str) -> datetime | None:
         return None
 
 
-def decide_order(entries: list[_Entry]) -> str:
-    """The date order of a file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
-    if entries and sum(len(e.a) == 4 for e in entries) * 2 > len(entries):
-        return "ymd"
-    day_first = sum(int(e.a) > 12 for e in entries)
-    month_first = sum(int(e.b) > 12 for e in entries)
-    if day_first != month_first:
-        return "dmy" if day_first > month_first else "mdy"
-
-    def backwards(order: str) -> int:
-        times = [t for e in entries if (t := _wall_time(e, order)) is not None]
-        return sum(later < earlier for earlier, later in itertools.pairwise(times))
-
-    dmy, mdy = backwards("dmy"), backwards("mdy")
-    if dmy != mdy:
-        return "dmy" if dmy < mdy else "mdy"
-    return "dmy"  # the region's own order, and the only one of dotted dates
-
-
-def message_time(wall: datetime, zone: tzinfo) -> datetime | None:
+def message_time(wall: datetime, zone: tzinfo, after: datetime | None = None) -> datetime | None:
     """``wall`` in ``zone`` when it can be a message time (``dates.publication_time``: from 1990 to a
     day ahead), else None; a year outside that never reaches time-zone arithmetic, which overflows
-    at year 1 or 9999."""
+    at year 1 or 9999.
+
+    A wall time the clocks show twice (the hour after a change back: DST ending, or Almaty's
+    2024-03-01 move from UTC+6 to UTC+5) is its first pass, unless the first pass is earlier than the
+    message before it (``after``) and the second is not: an export runs forward in time, so 02:10 after
+    02:50 on the night DST ends is the second 02:10."""
     if not EARLIEST_PUBLICATION.year <= wall.year < datetime.now(zone).year + 2:
         return None
-    return publication_time(wall.replace(tzinfo=zone))
+    when = wall.replace(tzinfo=zone)
+    # compared in UTC: aware datetimes of one tzinfo compare by their wall clocks, fold ignored
+    if after is not None and when.astimezone(UTC) < after.astimezone(UTC):
+        second = wall.replace(tzinfo=zone, fold=1)
+        if second.utcoffset() != when.utcoffset() and second.astimezone(UTC) >= after.astimezone(UTC):
+            when = second
+    return publication_time(when)
 
 
 def _author_of(body: str) -> tuple[str, str] | None:
     """(author, text) when the body reads ``author: text`` with a plausible author name."""
     head, sep, rest = body.partition(": ")
     author = MARKS.sub("", head).strip()
-    # a group subject in quotes may hold ": " too: «Жалобы: Алмалинский район»
-    if sep and author and len(author) <= 100 and not (_QUOTES & set(author)):
+    # A group subject in quotes may hold ": " too («Асель изменил(-а) тему на «Жалобы: Медеу»»): what
+    # stands before it then opens a quote it does not close. A name may hold a quote, closed: business
+    # accounts are «ТОО «Алматы Су»», «ИП "Иванов"».
+    if sep and author and len(author) <= 100 and not _open_quote(author):
         return author, rest
     return None
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` opens a quotation it does not close."""
+    return (
+        text.count('"') % 2 == 1
+        or text.count("«") != text.count("»")
+        or (text.count("“") + text.count("”") + text.count("„")) % 2 == 1
+    )
 
 
 def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
@@ -343,16 +432,20 @@ def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def _known_authors(entries: list[_Entry]) -> set[str]:
-    return {found[0] for e in entries if (found := _author_of(e.body))}
-
-
 def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
     """Message text and raw flags; None when the text is an iOS system notice."""
     raw: dict[str, Any] = {}
     if first.startswith("\u200e") or first.startswith(" \u200e"):
         bare = MARKS.sub("", first).strip()
-        content = (_OMITTED_IOS, _OMITTED_ANDROID, _ATTACHED_IOS, _ATTACHED_ANDROID, _DELETED, _LOCATION)
+        content = (
+            _OMITTED_IOS,
+            _OMITTED_ANDROID,
+            _ATTACHED_IOS,
+            _ATTACHED_ANDROID,
+            _DELETED,
+            _LOCATION,
+            _POLL,
+        )
         if not any(pattern.match(bare) for pattern in content):
             return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
     lines = [MARKS.sub("", line) for line in [first, *more]]
@@ -382,37 +475,40 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     """Yield the messages of a WhatsApp chat export; report bad lines and go on."""
     path = Path(path)
     check_options(options, VALUES, source)
-    zone: tzinfo = ZoneInfo(str(options.get("tz") or DEFAULT_TZ))
+    zone = time_zone(str(options.get("tz") or DEFAULT_TZ))
     forced = _option_order(options)
     keep_phones = bool(options.get("keep_phone_numbers", False))
     salt = options.get("_salt")
     if not salt and not keep_phones:
         log.warning("no salt passed for phone-number authors; using the fixed fallback salt")
         salt = FALLBACK_SALT
-    seen: Counter[tuple[str, str, str]] = Counter()  # shared by the chats of one archive: no id twice
+    # occurrences of each (minute, author, text), keyed by its digest: shared by the chats of one
+    # archive (no id twice); a digest, not the text itself, so the texts of a long chat are not held
+    seen: Counter[bytes] = Counter()
     first_shown: str | None = None
     chats = 0
     for text, shown, chat in read_texts(path, options.get("encoding"), report):
         first_shown = first_shown or shown
-        held: list[InputError] = []
-        entries = _scan(text, shown, source, held.append)
-        if not entries:  # in an archive: a document sent in the chat, not a chat
+        survey = _Survey(text, shown, source)
+        if not survey.headers:  # in an archive: a document sent in the chat, not a chat
             log.info("%s: no message line, not a chat; skipped", shown)
             continue
         chats += 1
-        for error in held:
+        for error in survey.errors:
             report(error)
         yield from _messages(
-            entries,
+            _scan(text),
             shown,
             chat,
             source=source,
             zone=zone,
-            order=forced or decide_order(entries),
+            order=forced or survey.order(),
+            known=survey.known,
             salt=None if keep_phones else str(salt),
             seen=seen,
             report=report,
         )
+        del text, survey
     if not chats:
         raise InputError(
             "no WhatsApp message line found; is this a chat export?",
@@ -422,20 +518,22 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
 
 
 def _messages(
-    entries: list[_Entry],
+    entries: Iterable[_Entry],
     shown: str,
     chat: str | None,
     *,
     source: str,
     zone: tzinfo,
     order: str,
+    known: set[str],
     salt: str | None,
-    seen: Counter[tuple[str, str, str]],
+    seen: Counter[bytes],
     report: Report,
 ) -> Iterator[Item]:
-    """The messages of one chat file; ``salt`` None keeps phone numbers in clear."""
-    known = _known_authors(entries)
+    """The messages of one chat file; ``known``: the names that write in it; ``salt`` None keeps phone
+    numbers in clear."""
     counts = Counter[str]()
+    previous: datetime | None = None  # the time of the header before, system lines too
     for e in entries:
         wall = _wall_time(e, order)
         if wall is None:
@@ -449,7 +547,7 @@ def _messages(
             )
             counts["bad"] += 1
             continue
-        published = message_time(wall, zone)
+        published = message_time(wall, zone, after=previous)
         if published is None:
             report(
                 InputError(
@@ -462,6 +560,7 @@ def _messages(
             )
             counts["bad"] += 1
             continue
+        previous = published
         split = _split_author(e.body, known)
         if split is None:
             counts["system"] += 1
@@ -494,9 +593,10 @@ def _messages(
         if chat is not None:
             raw["chat"] = chat
         minute = wall.strftime("%Y-%m-%dT%H:%M")
-        key = (minute, author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split()))
-        seen[key] += 1
-        digest = hashlib.sha256("\x1f".join([*key, str(seen[key])]).encode("utf-8")).hexdigest()[:24]
+        key = "\x1f".join((minute, author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split())))
+        occurrence = hashlib.sha256(key.encode("utf-8")).digest()[:16]
+        seen[occurrence] += 1
+        digest = hashlib.sha256(f"{key}\x1f{seen[occurrence]}".encode()).hexdigest()[:24]
         raw["wall_time"] = wall.isoformat()
         counts["messages"] += 1
         yield Item(
