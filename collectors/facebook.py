@@ -147,6 +147,15 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             f"environment variable {token_env} is empty or unset; put the page access token in it",
             source=opts.name,
         )
+    if not (token.isascii() and token.isprintable()) or " " in token:
+        # A token is letters and digits: a line break or a second value pasted in, or a letter typed in
+        # Cyrillic, cannot go in an HTTP header (requests fails the connection, http.client raises a bare
+        # UnicodeEncodeError). Said here, without the value.
+        raise TokenError(
+            f"environment variable {token_env} holds a space, a line break or a non-ASCII character; "
+            "put the page access token alone in it",
+            source=opts.name,
+        )
     bands = comment_recheck(ctx)  # a bad value is a config error before any request
     endpoint = opts.get("endpoint", "feed")
     if endpoint not in ("feed", "published_posts"):

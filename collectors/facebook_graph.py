@@ -83,6 +83,14 @@ def rebase(url: str, graph_url: str) -> str:
     return urlunsplit((base.scheme, base.netloc, base.path + path, urlencode(query), ""))
 
 
+def page_key(url: str, params: Mapping[str, Any] | None) -> tuple[str, frozenset[tuple[str, str]]]:
+    """What tells one page of a list from another: the path and the query (``params`` added), in any
+    order of its parameters and without the token; two URLs with the same key ask for the same page."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True) + [(k, str(v)) for k, v in (params or {}).items()]
+    return parts.path.rstrip("/"), frozenset((k, v) for k, v in query if k not in _STRIPPED_PARAMS)
+
+
 @dataclass(slots=True)
 class GraphError:
     """The ``error`` object of a Graph answer."""
@@ -317,7 +325,7 @@ class Pages:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         url, params, client = self.url, self.params, self.client
-        seen: set[str] = set()
+        seen = {page_key(url, params)}  # the first page too: a paging.next may lead back to it
         while True:
             body = client.get(url, params)
             self.shown = client.shown(url, params)
@@ -328,12 +336,13 @@ class Pages:
             if not following:
                 return
             url, params = rebase(following, client.graph_url), None
-            if url in seen:
+            key = page_key(url, None)
+            if key in seen:
                 log.warning(
                     "%s: paging.next repeats %s; stopping this list", client.source, mask_secrets(url)
                 )
                 return
-            seen.add(url)
+            seen.add(key)
             if self.max_pages is not None and self.count >= self.max_pages:
                 self.capped = True  # the caller says what this means for its list
                 return

@@ -8,7 +8,7 @@ the page is read; without a ``report`` it is a ParseError. A created_time that i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,7 +32,14 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def created_time_of(value: Any, now: datetime | None) -> datetime | None:
-    """A created_time as a publication time: year 1 or 9999 is no date (and must never enter the cursor)."""
+    """A created_time as a publication time: year 1 or 9999 is no date (and must never enter the cursor).
+    Unix seconds are read too: Graph answers so when asked ``date_format=U``, and a tool's saved
+    answers (``import facebook-export``) may have been."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return publication_time(datetime.fromtimestamp(value, UTC), now)
+        except (OverflowError, ValueError, OSError):  # 1e20, nan, inf: no time at all
+            return None
     return publication_time(parse_time(value), now)
 
 
