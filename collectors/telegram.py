@@ -10,7 +10,8 @@ a usable time (none, unreadable, before 1990 or more than a day after the fetch)
 Cursor (``ctx.state``): ``last_id``, the newest message number stored, and ``gaps``, ranges of older
 messages still to fetch when a run stopped at ``max_pages`` before reaching what was stored. A run
 pages backwards only until it reaches ``last_id``, so a run over an unchanged channel fetches one
-page.
+page. A page without a link to older messages is the channel's first; a page that shows no message
+to keep (twenty service messages in a row) but links on does not end the walk.
 """
 
 from __future__ import annotations
@@ -131,23 +132,23 @@ class _ClassIndex:
 def element_text(el: Any) -> str:
     """Visible text of an element: ``<br>`` as newline, source whitespace collapsed, lines trimmed."""
     parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if not isinstance(node.tag, str):  # comments, processing instructions
-            if node.tail:
+    # A walk with a stack of its own, not recursion: a page may nest more elements than Python recurses.
+    stack: list[tuple[Any, bool]] = [(el, False)]  # (node, its children and text done)
+    while stack:
+        node, done = stack.pop()
+        if done:
+            if node.tail and node is not el:
                 parts.append(_WS.sub(" ", node.tail))
-            return
+            continue
+        stack.append((node, True))
+        if not isinstance(node.tag, str):  # comments, processing instructions: their tail only
+            continue
         if node.tag == "br":
             parts.append("\n")
         elif node.tag not in {"script", "style"}:
             if node.text:
                 parts.append(_WS.sub(" ", node.text))
-            for child in node:
-                walk(child)
-        if node.tail and node is not el:
-            parts.append(_WS.sub(" ", node.tail))
-
-    walk(el)
+            stack.extend((child, False) for child in reversed(node))
     lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
     return "\n".join(lines).strip()
 
@@ -267,10 +268,18 @@ def _parse_message(el: Any, channel: str, number: int) -> ChannelMessage:
 def _root(html: str | bytes | lxml.html.HtmlElement) -> Any:
     if isinstance(html, lxml.html.HtmlElement):
         return html  # already parsed: the collector parses each page once
+    # libxml2 stops reading at 256 elements deep (2048 in its huge mode) and keeps what came before:
+    # the messages after that point would be lost without a word, run after run.
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
-        return lxml.html.fromstring(html)
+        root = lxml.html.fromstring(html, parser=parser)
     except (ParserError, ValueError) as exc:
         raise ParseError(f"not an HTML page ({exc})") from None
+    if any("Excessive depth" in error.message for error in parser.error_log):
+        raise ParseError(
+            "the page nests elements more than 2048 deep: the messages after that cannot be read"
+        )
+    return root
 
 
 def parse_channel_page(
@@ -408,7 +417,11 @@ class _Channel:
         final_path = urlsplit(resp.url).path.rstrip("/")
         # t.me answers /s/<name> of a channel without a preview with a redirect to /<name>
         redirected = not final_path.lower().endswith(f"/s/{self.channel.lower()}")
-        root = _root(resp.text)  # decoded by the client (header charset, then meta, then UTF-8)
+        try:
+            root = _root(resp.text)  # decoded by the client (header charset, then meta, then UTF-8)
+        except ParseError as exc:
+            exc.source, exc.url = exc.source or self.name, exc.url or resp.url
+            raise
         if redirected or not has_preview(root):
             raise CollectError(
                 f"channel {self.channel!r} has no public web preview (private, renamed or missing): "
@@ -447,16 +460,21 @@ class _Channel:
                         "%s: message %s has no usable time; stored without a date", self.name, msg.post
                     )
                 yield item
-            if not messages or next_before is None:
+            if next_before is None:
                 seen.done = True  # the channel's first message (older pages are empty)
                 return
-            if floor is not None and messages[0].number <= floor + 1:
+            if floor is not None and messages and messages[0].number <= floor + 1:
                 seen.done = True
+                return
+            if floor is not None and next_before <= floor + 1:
+                seen.done = True  # what lies below was stored already
                 return
             if before is not None and next_before >= before:
                 log.warning("%s: page before=%s links to before=%s; stopping", self.name, before, next_before)
                 seen.done = True
                 return
+            # A page may show no message and still link to older ones: twenty service messages in a row
+            # (pins, a new photo), or messages without a number; the history goes on below them.
             before = next_before
 
 
