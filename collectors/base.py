@@ -259,3 +259,35 @@ HOUR_PAIRS = Expect(
     f"a list of [max_age_hours, every_hours] pairs of numbers from 0 to {MAX_HOURS}", _hour_pairs
 )
 REGEX = Expect("a regular expression", _regex)
+
+
+# -- environment variables (config/environment.py says how they are used) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NeededVariable:
+    """An environment variable some part of the configuration cannot work without."""
+
+    name: str  # "" when the configuration needs one but names none (smtp_user without smtp_password_env)
+    what: str  # what fails without it: "the webhook alerts (webhook_url_env)"
+    # A secret taken as it is, empty too (a password may be empty). Otherwise the value is trimmed and
+    # one of nothing but spaces counts as unset, as a token or a URL of only spaces is no value.
+    verbatim: bool = False
+    fallback: str | None = None  # a configured value used while it is unset (webhook_url)
+    unnamed: str = ""  # said when ``name`` is "": which key is missing
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        """The value its reader uses (the variable's, else the fallback); None when there is none."""
+        value = environ.get(self.name) if self.name else None
+        if value is not None and not self.verbatim:
+            value = value.strip() or None
+        return value if value is not None else self.fallback
+
+    def problem(self, environ: Mapping[str, str]) -> str | None:
+        """One sentence saying what fails while ``environ`` lacks it; None when it resolves."""
+        if self.resolve(environ) is not None:
+            return None
+        if not self.name:
+            return f"{self.unnamed}: {self.what} will fail"
+        empty = "" if self.verbatim else " or empty"
+        return f"environment variable {self.name} is not set{empty}: {self.what} will fail until it is"

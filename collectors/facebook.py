@@ -42,7 +42,13 @@ from typing import Any
 from collectors.base import CollectContext
 from collectors.dates import publication_time
 from collectors.facebook_graph import GraphClient, Pages
-from collectors.facebook_options import DEFAULT_MAX_PAGES, comment_recheck, option, option_time
+from collectors.facebook_options import (
+    DEFAULT_MAX_PAGES,
+    comment_recheck,
+    option,
+    option_time,
+    token_variable,
+)
 
 # REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
 # module exposes (collectors/base.py); they are declared in facebook_options.
@@ -141,7 +147,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     """Yield the page's posts in the window, then each post's comments and replies."""
     opts = ctx.source
     token_env = str(opts.get("token_env"))
-    token = os.environ.get(token_env, "").strip()
+    variable = token_variable(opts)  # as `schedule` and `status` read it (Config.unset_variables)
+    token = variable.resolve(os.environ) if variable is not None else None
     if not token:
         raise TokenError(
             f"environment variable {token_env} is empty or unset; put the page access token in it",

@@ -21,11 +21,11 @@ from collectors.base import (
     WHOLE_ABOVE_0,
     CollectContext,
     Expect,
+    NeededVariable,
     SourceConfig,
     is_whole,
     one_of,
 )
-from config.environment import NeededVariable
 
 REQUIRED = frozenset({"page_id", "graph_url", "token_env"})
 OPTIONAL = frozenset(
@@ -73,8 +73,8 @@ DEFAULT_MAX_PAGES = 200
 
 def token_variable(source: SourceConfig) -> NeededVariable | None:
     """The page token: the variable named by ``token_env``, trimmed (one of only spaces is no token).
-    ``Config.unset_variables`` reads it so; the collector's own reading (facebook.collect) must agree,
-    which tests/config/test_environment.py checks."""
+    ``Config.unset_variables`` and the collector (facebook.collect) both read it through this
+    declaration, so they cannot disagree."""
     name = source.get("token_env")
     if not name:
         return None

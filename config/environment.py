@@ -1,7 +1,8 @@
 """Environment variables the configuration names (a page token, the webhook URL, the SMTP password).
 
-Each part that reads one declares it once, as a :class:`NeededVariable`: the Facebook collector in
-collectors/facebook_options.py, the alert channels here. The part reads its value through
+Each part that reads one declares it once, as a :class:`collectors.base.NeededVariable` (there
+because collectors must not import config/): the Facebook collector in collectors/facebook_options.py,
+the alert channels here. The part reads its value through
 :meth:`NeededVariable.resolve`, and ``Config.unset_variables`` (what `schedule` warns about at its
 start and `status` lists) asks the same method, so the two cannot disagree about what counts as unset.
 """
@@ -9,38 +10,9 @@ start and `status` lists) asks the same method, so the two cannot disagree about
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class NeededVariable:
-    """An environment variable some part of the configuration cannot work without."""
-
-    name: str  # "" when the configuration needs one but names none (smtp_user without smtp_password_env)
-    what: str  # what fails without it: "the webhook alerts (webhook_url_env)"
-    # A secret taken as it is, empty too (a password may be empty). Otherwise the value is trimmed and
-    # one of nothing but spaces counts as unset, as a token or a URL of only spaces is no value.
-    verbatim: bool = False
-    fallback: str | None = None  # a configured value used while it is unset (webhook_url)
-    unnamed: str = ""  # said when ``name`` is "": which key is missing
-
-    def resolve(self, environ: Mapping[str, str]) -> str | None:
-        """The value its reader uses (the variable's, else the fallback); None when there is none."""
-        value = environ.get(self.name) if self.name else None
-        if value is not None and not self.verbatim:
-            value = value.strip() or None
-        return value if value is not None else self.fallback
-
-    def problem(self, environ: Mapping[str, str]) -> str | None:
-        """One sentence saying what fails while ``environ`` lacks it; None when it resolves."""
-        if self.resolve(environ) is not None:
-            return None
-        if not self.name:
-            return f"{self.unnamed}: {self.what} will fail"
-        empty = "" if self.verbatim else " or empty"
-        return f"environment variable {self.name} is not set{empty}: {self.what} will fail until it is"
-
+from collectors.base import NeededVariable
 
 # -- the alert channels (ops/alerts.py delivers through these) ------------------------------------
 

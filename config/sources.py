@@ -29,12 +29,13 @@ from collectors.base import (
     WHOLE_0_OR_MORE,
     WHOLE_ABOVE_0,
     Expect,
+    NeededVariable,
     SourceConfig,
     is_number,
     is_whole,
     shown,
 )
-from config.environment import NeededVariable, alert_variables
+from config.environment import alert_variables
 from errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/sources.toml")

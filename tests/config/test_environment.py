@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from collectors import facebook
-from collectors.base import CollectContext
+from collectors.base import CollectContext, NeededVariable
 from collectors.http import HttpClient
-from config.environment import NeededVariable
 from config.sources import Config, parse_config
 from errors import MonitorError, TokenError
 from ops.senders import DeliveryError, _smtp_password, webhook_url
