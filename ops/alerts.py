@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from collectors.dates import almaty_time
+from collectors.dates import ALMATY, almaty_time
 from config.environment import alert_channels
 from config.sources import DEFAULT_BACKOFF_CAP_MINUTES
 from errors import StoreError
@@ -29,7 +28,7 @@ from store.db import writer
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = ZoneInfo("Asia/Almaty")
+LOCAL_TZ = ALMATY  # right on a tz database older than 2024 too
 LABEL_COLUMNS = ("corruption", "infrastructure")
 SNIPPET = 280
 DEFAULT_LONGEST_BACKOFF = timedelta(minutes=DEFAULT_BACKOFF_CAP_MINUTES)  # Config.longest_backoff() unset

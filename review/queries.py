@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 
+from collectors.dates import ALMATY
 from errors import InputError
 from store.db import writer
 from store.migrations import REVIEW_STATUSES
@@ -24,7 +24,8 @@ from store.migrations import REVIEW_STATUSES
 log = logging.getLogger(__name__)
 
 LABELS = ("corruption", "infrastructure")
-LOCAL_TZ = ZoneInfo("Asia/Almaty")  # the region's time zone: dates typed by reviewers mean local days
+# the region's time zone (right on a tz database older than 2024): dates typed by reviewers mean local days
+LOCAL_TZ = ALMATY
 MAX_NOTE = 4000
 MAX_FORWARDED_TO = 200
 
