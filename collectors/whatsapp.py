@@ -53,7 +53,6 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -70,9 +69,9 @@ from collectors.file_import import (
     read_input,
     read_member,
     shown_path,
-    text_lines,
 )
 from collectors.item import Item
+from collectors.whatsapp_entries import MAX_MESSAGE, Entry, Survey, author_of, scan, wall_time
 from collectors.whatsapp_phones import MARKS, hash_mentions, hash_phone, phone_author
 from errors import ConfigError, InputError
 
@@ -81,9 +80,6 @@ log = logging.getLogger(__name__)
 IMPORT_OPTIONS = frozenset({"keep_phone_numbers", "date_order", "tz", "encoding"})
 DEFAULT_TZ = "Asia/Almaty"
 DATE_ORDERS = ("dmy", "mdy", "ymd")
-# characters of one message, its author's name and line breaks counted; WhatsApp stops a message at
-# 65,536, so more is a file that is not a chat, and holding it all would only fill the memory
-MAX_MESSAGE = 1_000_000
 
 
 def _date_order(value: Any) -> bool:
@@ -108,20 +104,6 @@ VALUES: dict[str, Expect] = {
 # test a guessed number against them, so the runner should always pass its own salt.
 FALLBACK_SALT = "public-control-monitor:whatsapp:no-salt-configured"
 
-_HEADER = re.compile(
-    r"""^(?P<open>\[)?\s*
-    (?P<a>\d{1,4})(?P<sep>[./\-])(?P<b>\d{1,2})[./\-](?P<c>\d{1,4})\.?
-    ,?[\s\u00a0]+
-    (?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?
-    (?:[\s\u00a0\u202f]*(?P<ampm>[AaPp]\.?[\s\u00a0\u202f]?[Mm]\.?|ДП|ПП|дп|пп|ТД|ТК|тд|тк
-        |(?i:(?:до|после|түске|түстен)[\s\u00a0\u202f](?:полудня|дейін|кейін))))?
-    (?(open)\s*\][\s\u00a0]?|[\s\u00a0\u202f]+[-–—][\s\u00a0]+)
-    (?P<body>.*)$""",
-    re.VERBOSE,
-)
-# how a 12-hour clock says "after noon": PM, p. m., ПП or «после полудня» (Russian), ТК or «түстен
-# кейін» (Kazakh); its morning words are AM, a. m., ДП or «до полудня», ТД or «түске дейін»
-_PM_WORDS = ("p", "п", "тк", "түстен")
 _EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
 _OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
 _OMITTED_IOS = re.compile(
@@ -145,36 +127,6 @@ _DELETED = re.compile(
 # iOS writes a poll as "\u200ePOLL:", then its question and "\u200eOPTION: … (2 votes)" lines
 _POLL = re.compile(r"^(?:POLL|ОПРОС|САУАЛНАМА):", re.IGNORECASE)
 _LOCATION = re.compile(r"^(?:Location|Местоположение|Геопозиция|Орналасқан жер): \S", re.IGNORECASE)
-
-
-@dataclass(slots=True)
-class _Entry:
-    """A header line and the lines that continue it, before dates are resolved."""
-
-    line: int
-    a: str
-    b: str
-    c: str
-    sep: str
-    h: int
-    m: int
-    s: int | None
-    ampm: str | None
-    body: str
-    more: list[str] = field(default_factory=list)
-    size: int = 0  # characters of the message so far, its line breaks counted
-    truncated: bool = False
-
-    def add(self, line: str) -> None:
-        """Append a continuation line; what goes past ``MAX_MESSAGE`` characters is dropped."""
-        if self.truncated:
-            return
-        room = MAX_MESSAGE - self.size - 1
-        if len(line) > room:
-            self.truncated = True
-            line = line[: max(room, 0)]
-        self.more.append(line)
-        self.size += len(line) + 1
 
 
 def _option_order(options: Mapping[str, Any]) -> str | None:
@@ -263,123 +215,6 @@ def read_texts(
             del text
 
 
-def _header_lines(text: str) -> Iterator[tuple[int, str, re.Match[str] | None]]:
-    """(line number, line, its header match or None) of each line of an export, one at a time."""
-    for number, line in enumerate(text_lines(text), start=1):
-        yield number, line, _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
-
-
-def _entry(number: int, m: re.Match[str]) -> _Entry:
-    return _Entry(
-        line=number,
-        a=m["a"],
-        b=m["b"],
-        c=m["c"],
-        sep=m["sep"],
-        h=int(m["h"]),
-        m=int(m["m"]),
-        s=int(m["s"]) if m["s"] else None,
-        ampm=m["ampm"],
-        body=m["body"][:MAX_MESSAGE],
-        size=min(len(m["body"]), MAX_MESSAGE),
-        truncated=len(m["body"]) > MAX_MESSAGE,
-    )
-
-
-def _scan(text: str) -> Iterator[_Entry]:
-    """The header entries of an export with their continuation lines, one at a time: an export of
-    hundreds of megabytes is never held as a list of its lines or messages. Text before the first
-    header belongs to no entry (:class:`_Survey` reports it)."""
-    entry: _Entry | None = None
-    for number, line, m in _header_lines(text):
-        if m is None:
-            if entry is not None:
-                entry.add(line)
-            continue
-        if entry is not None:
-            yield entry
-        entry = _entry(number, m)
-    if entry is not None:
-        yield entry
-
-
-class _Survey:
-    """What a first pass over an export's header lines learns: whether it holds any, its date order
-    (:meth:`order`), the names that write messages (for ``Имя:.``), and the text before the first
-    header, as errors. It keeps counts, not the headers."""
-
-    def __init__(self, text: str, shown: str, source: str) -> None:
-        self.headers = 0
-        self.four_digit_first = 0  # headers whose first field is a year (y-m-d)
-        self.day_first = 0  # first field above 12
-        self.month_first = 0  # second field above 12
-        self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
-        self.known: set[str] = set()
-        self.errors: list[InputError] = []
-        last: dict[str, datetime] = {}
-        stray: list[int] = []  # numbers of the first and the last line of text before the first header
-        for number, line, m in _header_lines(text):
-            if m is None:
-                if not self.headers and line.strip():
-                    stray = [stray[0] if stray else number, number]
-                continue
-            e = _entry(number, m)
-            self.headers += 1
-            self.four_digit_first += len(e.a) == 4
-            self.day_first += int(e.a) > 12
-            self.month_first += int(e.b) > 12
-            for order in ("dmy", "mdy"):
-                if (t := _wall_time(e, order)) is not None:
-                    self.backwards[order] += order in last and t < last[order]
-                    last[order] = t
-            if found := _author_of(e.body):
-                self.known.add(found[0])
-        if stray:
-            # one error, not one per line: a long file that is not a chat may have one header at its end
-            first, end = stray
-            lines = "" if first == end else f" (lines {first} to {end})"
-            self.errors.append(
-                InputError(
-                    f"text before the first message header{lines}",
-                    source=source,
-                    path=shown,
-                    line=first,
-                )
-            )
-
-    def order(self) -> str:
-        """The date order of the file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
-        if self.headers and self.four_digit_first * 2 > self.headers:
-            return "ymd"
-        if self.day_first != self.month_first:
-            return "dmy" if self.day_first > self.month_first else "mdy"
-        dmy, mdy = self.backwards["dmy"], self.backwards["mdy"]
-        if dmy != mdy:
-            return "dmy" if dmy < mdy else "mdy"
-        return "dmy"  # the region's own order, and the only one of dotted dates
-
-
-def _wall_time(e: _Entry, order: str) -> datetime | None:
-    """The entry's naive wall-clock time under a date order; None when impossible."""
-    if order == "ymd":
-        y, mo, d = e.a, e.b, e.c
-    elif order == "mdy":
-        mo, d, y = e.a, e.b, e.c
-    else:
-        d, mo, y = e.a, e.b, e.c
-    year = int(y) + (2000 if len(y) <= 2 else 0)
-    hour = e.h
-    if e.ampm:
-        if hour > 12:
-            return None
-        pm = e.ampm.lower().startswith(_PM_WORDS)
-        hour = (hour % 12) + (12 if pm else 0)
-    try:
-        return datetime(year, int(mo), int(d), hour, e.m, e.s or 0)  # noqa: DTZ001 - zone added by the caller
-    except ValueError:
-        return None
-
-
 def message_time(wall: datetime, zone: tzinfo, after: datetime | None = None) -> datetime | None:
     """``wall`` in ``zone`` when it can be a message time (``dates.publication_time``: from 1990 to a
     day ahead), else None; a year outside that never reaches time-zone arithmetic, which overflows
@@ -400,30 +235,9 @@ def message_time(wall: datetime, zone: tzinfo, after: datetime | None = None) ->
     return publication_time(when)
 
 
-def _author_of(body: str) -> tuple[str, str] | None:
-    """(author, text) when the body reads ``author: text`` with a plausible author name."""
-    head, sep, rest = body.partition(": ")
-    author = MARKS.sub("", head).strip()
-    # A group subject in quotes may hold ": " too («Асель изменил(-а) тему на «Жалобы: Медеу»»): what
-    # stands before it then opens a quote it does not close. A name may hold a quote, closed: business
-    # accounts are «ТОО «Алматы Су»», «ИП "Иванов"».
-    if sep and author and len(author) <= 100 and not _open_quote(author):
-        return author, rest
-    return None
-
-
-def _open_quote(text: str) -> bool:
-    """Whether ``text`` opens a quotation it does not close."""
-    return (
-        text.count('"') % 2 == 1
-        or text.count("«") != text.count("»")
-        or (text.count("“") + text.count("”") + text.count("„")) % 2 == 1
-    )
-
-
 def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
     """(author, text) of a message body, or None for a system line."""
-    found = _author_of(body)
+    found = author_of(body)
     if found:
         return found
     head, sep, rest = body.partition(":")
@@ -489,7 +303,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     chats = 0
     for text, shown, chat in read_texts(path, options.get("encoding"), report):
         first_shown = first_shown or shown
-        survey = _Survey(text, shown, source)
+        survey = Survey(text, shown, source)
         if not survey.headers:  # in an archive: a document sent in the chat, not a chat
             log.info("%s: no message line, not a chat; skipped", shown)
             continue
@@ -497,7 +311,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         for error in survey.errors:
             report(error)
         yield from _messages(
-            _scan(text),
+            scan(text),
             shown,
             chat,
             source=source,
@@ -518,7 +332,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
 
 
 def _messages(
-    entries: Iterable[_Entry],
+    entries: Iterable[Entry],
     shown: str,
     chat: str | None,
     *,
@@ -535,7 +349,7 @@ def _messages(
     counts = Counter[str]()
     previous: datetime | None = None  # the time of the header before, system lines too
     for e in entries:
-        wall = _wall_time(e, order)
+        wall = wall_time(e, order)
         if wall is None:
             report(
                 InputError(

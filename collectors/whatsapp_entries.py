@@ -1,0 +1,203 @@
+"""The lines of a WhatsApp chat export as header entries (a header line and the lines that continue it,
+before dates are resolved), read one at a time, and the first pass over them that learns the file's
+date order and the names that write (:class:`Survey`). collectors/whatsapp.py turns them into messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from collectors.file_import import text_lines
+from collectors.whatsapp_phones import MARKS
+from errors import InputError
+
+# characters of one message, its author's name and line breaks counted; WhatsApp stops a message at
+# 65,536, so more is a file that is not a chat, and holding it all would only fill the memory
+MAX_MESSAGE = 1_000_000
+
+
+_HEADER = re.compile(
+    r"""^(?P<open>\[)?\s*
+    (?P<a>\d{1,4})(?P<sep>[./\-])(?P<b>\d{1,2})[./\-](?P<c>\d{1,4})\.?
+    ,?[\s\u00a0]+
+    (?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?
+    (?:[\s\u00a0\u202f]*(?P<ampm>[AaPp]\.?[\s\u00a0\u202f]?[Mm]\.?|ДП|ПП|дп|пп|ТД|ТК|тд|тк
+        |(?i:(?:до|после|түске|түстен)[\s\u00a0\u202f](?:полудня|дейін|кейін))))?
+    (?(open)\s*\][\s\u00a0]?|[\s\u00a0\u202f]+[-–—][\s\u00a0]+)
+    (?P<body>.*)$""",
+    re.VERBOSE,
+)
+# how a 12-hour clock says "after noon": PM, p. m., ПП or «после полудня» (Russian), ТК or «түстен
+# кейін» (Kazakh); its morning words are AM, a. m., ДП or «до полудня», ТД or «түске дейін»
+_PM_WORDS = ("p", "п", "тк", "түстен")
+
+
+@dataclass(slots=True)
+class Entry:
+    """A header line and the lines that continue it, before dates are resolved."""
+
+    line: int
+    a: str
+    b: str
+    c: str
+    sep: str
+    h: int
+    m: int
+    s: int | None
+    ampm: str | None
+    body: str
+    more: list[str] = field(default_factory=list)
+    size: int = 0  # characters of the message so far, its line breaks counted
+    truncated: bool = False
+
+    def add(self, line: str) -> None:
+        """Append a continuation line; what goes past ``MAX_MESSAGE`` characters is dropped."""
+        if self.truncated:
+            return
+        room = MAX_MESSAGE - self.size - 1
+        if len(line) > room:
+            self.truncated = True
+            line = line[: max(room, 0)]
+        self.more.append(line)
+        self.size += len(line) + 1
+
+
+def header_lines(text: str) -> Iterator[tuple[int, str, re.Match[str] | None]]:
+    """(line number, line, its header match or None) of each line of an export, one at a time."""
+    for number, line in enumerate(text_lines(text), start=1):
+        yield number, line, _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
+
+
+def _entry_of(number: int, m: re.Match[str]) -> Entry:
+    return Entry(
+        line=number,
+        a=m["a"],
+        b=m["b"],
+        c=m["c"],
+        sep=m["sep"],
+        h=int(m["h"]),
+        m=int(m["m"]),
+        s=int(m["s"]) if m["s"] else None,
+        ampm=m["ampm"],
+        body=m["body"][:MAX_MESSAGE],
+        size=min(len(m["body"]), MAX_MESSAGE),
+        truncated=len(m["body"]) > MAX_MESSAGE,
+    )
+
+
+def scan(text: str) -> Iterator[Entry]:
+    """The header entries of an export with their continuation lines, one at a time: an export of
+    hundreds of megabytes is never held as a list of its lines or messages. Text before the first
+    header belongs to no entry (:class:`Survey` reports it)."""
+    entry: Entry | None = None
+    for number, line, m in header_lines(text):
+        if m is None:
+            if entry is not None:
+                entry.add(line)
+            continue
+        if entry is not None:
+            yield entry
+        entry = _entry_of(number, m)
+    if entry is not None:
+        yield entry
+
+
+class Survey:
+    """What a first pass over an export's header lines learns: whether it holds any, its date order
+    (:meth:`order`), the names that write messages (for ``Имя:.``), and the text before the first
+    header, as errors. It keeps counts, not the headers."""
+
+    def __init__(self, text: str, shown: str, source: str) -> None:
+        self.headers = 0
+        self.four_digit_first = 0  # headers whose first field is a year (y-m-d)
+        self.day_first = 0  # first field above 12
+        self.month_first = 0  # second field above 12
+        self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
+        self.known: set[str] = set()
+        self.errors: list[InputError] = []
+        last: dict[str, datetime] = {}
+        stray: list[int] = []  # numbers of the first and the last line of text before the first header
+        for number, line, m in header_lines(text):
+            if m is None:
+                if not self.headers and line.strip():
+                    stray = [stray[0] if stray else number, number]
+                continue
+            e = _entry_of(number, m)
+            self.headers += 1
+            self.four_digit_first += len(e.a) == 4
+            self.day_first += int(e.a) > 12
+            self.month_first += int(e.b) > 12
+            for order in ("dmy", "mdy"):
+                if (t := wall_time(e, order)) is not None:
+                    self.backwards[order] += order in last and t < last[order]
+                    last[order] = t
+            if found := author_of(e.body):
+                self.known.add(found[0])
+        if stray:
+            # one error, not one per line: a long file that is not a chat may have one header at its end
+            first, end = stray
+            lines = "" if first == end else f" (lines {first} to {end})"
+            self.errors.append(
+                InputError(
+                    f"text before the first message header{lines}",
+                    source=source,
+                    path=shown,
+                    line=first,
+                )
+            )
+
+    def order(self) -> str:
+        """The date order of the file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
+        if self.headers and self.four_digit_first * 2 > self.headers:
+            return "ymd"
+        if self.day_first != self.month_first:
+            return "dmy" if self.day_first > self.month_first else "mdy"
+        dmy, mdy = self.backwards["dmy"], self.backwards["mdy"]
+        if dmy != mdy:
+            return "dmy" if dmy < mdy else "mdy"
+        return "dmy"  # the region's own order, and the only one of dotted dates
+
+
+def wall_time(e: Entry, order: str) -> datetime | None:
+    """The entry's naive wall-clock time under a date order; None when impossible."""
+    if order == "ymd":
+        y, mo, d = e.a, e.b, e.c
+    elif order == "mdy":
+        mo, d, y = e.a, e.b, e.c
+    else:
+        d, mo, y = e.a, e.b, e.c
+    year = int(y) + (2000 if len(y) <= 2 else 0)
+    hour = e.h
+    if e.ampm:
+        if hour > 12:
+            return None
+        pm = e.ampm.lower().startswith(_PM_WORDS)
+        hour = (hour % 12) + (12 if pm else 0)
+    try:
+        return datetime(year, int(mo), int(d), hour, e.m, e.s or 0)  # noqa: DTZ001 - zone added by the caller
+    except ValueError:
+        return None
+
+
+def author_of(body: str) -> tuple[str, str] | None:
+    """(author, text) when the body reads ``author: text`` with a plausible author name."""
+    head, sep, rest = body.partition(": ")
+    author = MARKS.sub("", head).strip()
+    # A group subject in quotes may hold ": " too («Асель изменил(-а) тему на «Жалобы: Медеу»»): what
+    # stands before it then opens a quote it does not close. A name may hold a quote, closed: business
+    # accounts are «ТОО «Алматы Су»», «ИП "Иванов"».
+    if sep and author and len(author) <= 100 and not _open_quote(author):
+        return author, rest
+    return None
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` opens a quotation it does not close."""
+    return (
+        text.count('"') % 2 == 1
+        or text.count("«") != text.count("»")
+        or (text.count("“") + text.count("”") + text.count("„")) % 2 == 1
+    )
