@@ -208,6 +208,20 @@ class _Rows:
             line,
         )
 
+    def field(self, row: Mapping[str, Any], name: str, line: int) -> str | None:
+        """A row's value as text (None when empty): a number as it is written, ``1.0`` as ``1`` (a tool
+        that writes every number as a float gives the id ``1`` so); InputError for true, false, a list or
+        an object (JSON Lines), which would otherwise be stored as Python's spelling of them."""
+        value = row.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool | list | dict):
+            kind = {bool: "true or false", list: "a list", dict: "an object"}[type(value)]
+            raise self.error(f"{name} must be text or a number, not {kind}", line)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip() or None
+
     def item(self, row: Mapping[str, Any], line: int) -> Item:
         """The Item of one row; InputError when the row cannot be one."""
         text = row.get("text")
@@ -216,11 +230,11 @@ class _Rows:
         if not isinstance(text, str):
             raise self.error(f"text must be a string, not {type(text).__name__}", line)
         published = self.when(row.get("published_at"), line)
-        author = _str_or_none(row.get("author"))
-        kind = _str_or_none(row.get("kind")) or self.kind
+        author = self.field(row, "author", line)
+        kind = self.field(row, "kind", line) or self.kind
         if kind not in KINDS:
             raise self.error(f"kind {kind!r} is not one of {', '.join(KINDS)}", line)
-        external_id = _str_or_none(row.get("id"))
+        external_id = self.field(row, "id", line)
         if external_id is not None:
             if external_id in self.ids:
                 raise self.error(
@@ -243,20 +257,13 @@ class _Rows:
             kind=kind,
             external_id=external_id,
             text=text.strip(),
-            parent=_str_or_none(row.get("parent")),
-            url=_str_or_none(row.get("url")),
+            parent=self.field(row, "parent", line),
+            url=self.field(row, "url", line),
             author=author,
-            title=_str_or_none(row.get("title")),
+            title=self.field(row, "title", line),
             published_at=published,
             raw=extra,
         )
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _open_text(path: Path, encoding: str | None) -> str:

@@ -115,3 +115,26 @@ def test_a_long_jsonl_file_is_not_held_as_a_list_of_its_lines(tmp_path: Path) ->
     count, peak = peak_memory(file_import.read_jsonl, path)
     assert count == 20_000
     assert peak < 5 * path.stat().st_size
+
+
+def test_jsonl_values_that_are_not_text_or_numbers_are_errors_and_float_ids_read_as_written(
+    tmp_path: Path,
+) -> None:
+    # true, a list or an object were stored as Python's spelling of them ("True", "['a']"); an id 1.0
+    # (a tool that writes every number as a float) was a different item from the id 1.
+    rows = [
+        {"id": 1.0, "text": "Ямы во дворе"},
+        {"id": True, "text": "Свет погас"},
+        {"id": "a2", "text": "Нет воды", "author": ["Айгерим"]},
+        {"id": "a3", "text": "Лифт стоит", "url": {"href": "x"}},
+        {"id": 7, "text": "Автобус не пришёл", "author": 15},
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    items, errors = read(file_import.read_jsonl, path)
+    assert [(i.external_id, i.author) for i in items] == [("1", None), ("7", "15")]
+    assert [(e.line, e.message) for e in errors] == [
+        (2, "id must be text or a number, not true or false"),
+        (3, "author must be text or a number, not a list"),
+        (4, "url must be text or a number, not an object"),
+    ]
