@@ -325,6 +325,45 @@ def _month(word: str, with_year: bool = True) -> int | None:
     return abbreviations.get(bare) if with_year else None
 
 
+# Words a printed date line is made of besides its digits and month (``Обновлено: 25.11.2026 в 14:35``).
+_DATE_LINE_WORDS = frozenset(
+    {
+        "г",
+        "года",
+        "год",
+        "гг",
+        "в",
+        "от",
+        "ж",
+        "жыл",
+        "жылы",
+        "жылғы",
+        "сағат",
+        "обновлено",
+        "опубликовано",
+        "дата",
+        "published",
+        "updated",
+        "on",
+        "at",
+        "am",
+        "pm",
+        "дп",
+        "пп",
+        "мск",
+        "utc",
+        "gmt",
+    }
+)
+
+
+def is_date_word(word: str) -> bool:
+    """Whether ``word`` is one a printed date is made of: a month's name (any case, script or
+    abbreviation ``dates`` reads), today or yesterday, a year's or a time's word, a "published"."""
+    low = word.lower().rstrip(".:")
+    return low in _DATE_LINE_WORDS or low in _DAY_WORDS or _month(low) is not None
+
+
 def _zone(text: str | None) -> tzinfo | None:
     """The fixed offset a zone text gives ("+0500", "GMT", "UTC+6", "мск"), or None if it is not one."""
     m = _ZONE_PARTS.fullmatch(text or "")

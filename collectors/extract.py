@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-from collectors.dates import parse_date
+from collectors.dates import is_date_word, parse_date
 from collectors.html_page import check_content, parse_whole, readable
 from collectors.portal_comments import Comment, css, extract_comments
 from errors import InputError
@@ -358,79 +358,80 @@ _CHROME_NAME = re.compile(
     re.IGNORECASE,
 )
 _LETTERS = re.compile(r"[^\W\d_]")
-CHROME_TEXT = 300  # characters past which a block named as chrome must be mostly links to count as it
+CHROME_TEXT = 300  # characters of a line past which it is no menu's, unless it is a link's text
+CHROME_LINE = 120  # characters of a block named as chrome that holds no paragraph and few links
+_LETTERS_WORD = re.compile(r"[^\W\d_]+")
+_COPYRIGHT = re.compile(
+    r"^©|\(c\) \d{4}|все права защищены|барлық құқықтар|all rights reserved", re.IGNORECASE
+)
 _BYLINE = re.compile(r"(автор\w*|by)\s*:\s*\S+(\s+\S+){0,4}$", re.IGNORECASE)  # "Автор: Имя Фамилия"
 
 
 def no_article_text(
     text: str, tree: lxml.html.HtmlElement, title: str | None, author: str | None, now: datetime
 ) -> bool:
-    """Whether ``text`` holds no article: only the page's headline, dates, bylines and counters, and the
-    site's links, menus, share buttons and footers, with fewer than two words of anything else. That
-    is what the extractors' last fallback takes from a page without an article (a video, a gallery,
-    a text its scripts bring); a news item of two words still counts."""
-    links = sorted({_clean(a.text_content()) for a in tree.iter("a")} - {""}, key=len, reverse=True)
-    # First a line longer than any block of chrome that is not mostly links (CHROME_TEXT), and not
-    # mostly links itself: the article's own, found without reading the rest (most pages).
-    if any(len(raw) > CHROME_TEXT and _own_words(_clean(raw), links) >= 2 for raw in text.split("\n")):
+    """Whether ``text`` holds no article: every line of it is the page's headline, a date, a byline, a
+    counter or a copyright line, or is word for word the text of one of the site's links, menus, share
+    buttons or footers, with fewer than two words of anything else. That is what the extractors' last
+    fallback takes from a page without an article (a video, a gallery, a text its scripts bring). A
+    line that only holds such words among others is the article's (a short news item keeps its text):
+    when in doubt the text is kept."""
+    lines = [line for raw in text.split("\n") if (line := _clean(raw))]
+    links = {_clean(a.text_content()) for a in tree.iter("a")}
+    # First a line longer than a menu's that is no link's text: the article's own, found without
+    # reading the rest (most pages).
+    if any(len(line) > CHROME_TEXT and line not in links for line in lines):
         return False
     heads = {_clean(h.text_content()) for h in tree.iter("h1")} | {title or ""}
     title_el = tree.find(".//title")
     if title_el is not None:
         heads.add(_clean(title_el.text_content()))
-    lines = [
-        line
-        for raw in text.split("\n")
-        if not (
-            not _LETTERS.search(line := _clean(raw))  # a counter, a time
-            or line in heads
-            or _BYLINE.match(line)
-            or _byline(line) == author
-            or (len(line) < 60 and len(line.split()) <= 6 and parse_date(line, now) is not None)
-        )
-    ]
-    if not lines:
-        return True
-    chrome = "\n".join(_clean(el.text_content()) for el in _chrome(tree))
+    chrome: set[str] | None = None
     words = 0
     for line in lines:
-        if line not in chrome:
-            words += _own_words(line, links)
-            if words >= 2:
-                return False
+        if not _LETTERS.search(line) or line in heads or line in links or _furniture(line, author, now):
+            continue
+        if chrome is None:  # read once, and only for a line the rules above leave
+            chrome = {_clean(el.text_content()) for block in _chrome(tree) for el in block.iter("*")}
+        if line in chrome:
+            continue
+        words += len(_LETTERS_WORD.findall(line))
+        if words >= 2:
+            return False
     return True
 
 
-def _own_words(line: str, links: list[str]) -> int:
-    """The words of ``line`` that no link of the page says (menus, lists of other articles: not this
-    article's text); none when the line is mostly link text."""
-    rest = line
-    for link in links:
-        if link in rest:
-            rest = rest.replace(link, " ")
-    if len(_LETTERS.findall(rest)) * 2 < len(_LETTERS.findall(line)):
-        return 0
-    return sum(1 for word in rest.split() if _LETTERS.search(word))
+def _furniture(line: str, author: str | None, now: datetime) -> bool:
+    """A byline, a copyright line, or a date line: a date and nothing else but a word such as
+    «Обновлено» (not «Сегодня в Алматы ожидается снег», which holds a date too)."""
+    if _BYLINE.match(line) or _byline(line) == author or _COPYRIGHT.search(line):
+        return True
+    if len(line) >= 60:
+        return False
+    other = [w for w in _LETTERS_WORD.findall(line) if not is_date_word(w)]
+    return len(other) <= 1 and parse_date(line, now) is not None
 
 
 def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
     """The page's menus, breadcrumbs, share buttons, footers and lists of related articles. An element
     that holds the headline or the article is none of them, whatever its name (``<body
-    class="has-navbar-fixed-top">``)."""
+    class="has-navbar-fixed-top">``), and a block named so must also be mostly links, or one short line
+    without a paragraph (breadcrumbs as text): an article's own block may be named "entry-content
+    share-enabled"."""
     for el in tree.iter():
-        if el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"):
-            pass
-        else:
+        named = not (el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"))
+        if named:
             name = f"{el.get('class') or ''} {el.get('id') or ''}"
             if name == " " or not _CHROME_NAME.search(name):
                 continue
         if el.tag in ("html", "body", "article", "main") or el.xpath(".//h1|.//article|.//main"):
             continue
-        # Nor a long text that is not mostly links, whatever its name: an article's own block may
-        # carry a name such as "entry-content share-enabled".
-        text = len(_clean(el.text_content()))
-        if text <= CHROME_TEXT or 2 * sum(len(_clean(a.text_content())) for a in el.iter("a")) >= text:
-            yield el
+        if named:  # a block named so must also be mostly links, or a line without a paragraph
+            text = len(_clean(el.text_content()))
+            links = sum(len(_clean(a.text_content())) for a in el.iter("a"))
+            if 2 * links < text and (text > CHROME_LINE or el.find(".//p") is not None):
+                continue
+        yield el
 
 
 def _prune_xpaths(drop: str | None) -> list[str] | None:
@@ -465,7 +466,7 @@ def extract_article(
     """Parse one article page: metadata, body and the first page of its comments."""
     selectors = selectors or {}
     now = now or datetime.now(UTC)
-    html = readable(html, url)  # as _parse_whole reads it: trafilatura reads the page too
+    html = readable(html, url)  # checked, without NULs: trafilatura reads the page too
     tree, huge = parse_whole(html, url)
     # trafilatura would parse the text again within libxml2's usual limits, and lose the page past
     # them: a page that needed more is given the tree (trafilatura works on a copy of it)

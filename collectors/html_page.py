@@ -55,12 +55,12 @@ def readable(content: AnyStr, url: str | None) -> AnyStr:
 def parse_tree(html: str | bytes, url: str | None = None) -> lxml.html.HtmlElement:
     """Parse (possibly broken) HTML into an lxml tree; ParseError when nothing usable comes out, or
     not all of it (nested more than ``MAX_DEPTH`` elements deep)."""
-    return parse_whole(html, url)[0]
+    return parse_whole(readable(html, url), url)[0]
 
 
 def parse_whole(html: str | bytes, url: str | None) -> tuple[lxml.html.HtmlElement, bool]:
-    """The page's tree, and whether reading it whole took libxml2's huge mode."""
-    html = readable(html, url)
+    """The page's tree, and whether reading it whole took libxml2's huge mode; ``html`` as
+    :func:`readable` gives it (checked, without NULs)."""
     if isinstance(html, str):
         # lxml refuses str with an XML encoding declaration
         html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)

@@ -293,7 +293,11 @@ def _home_of(url: str, final_url: str, pattern: re.Pattern[str] | None) -> str:
     final = normalise_url(final_url)
     if final == normalise_url(url) or _names_a_section(final, url, pattern):
         return url
-    return final if looks_like_article(final, pattern) or looks_like_article(final) else url
+    return final if _article_url(final, pattern) else url
+
+
+def _article_url(url: str, pattern: re.Pattern[str] | None) -> bool:
+    return looks_like_article(url, pattern) or looks_like_article(url)
 
 
 def _names_a_section(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
@@ -414,16 +418,31 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     _follow_comment_pages(
         run, article.comments_next, article.comments, pages, {normalise_url(resp.url)}, site_of(url)
     )
-    # A redirect to an article's URL gives the article its URL, as a canonical link does; its id then
+    # A redirect to an article's URL gives a new article its URL, as a canonical link does; its id then
     # comes from the page found there (a canonical link of the page, or that URL): one item whichever
-    # of the two URLs a listing or sitemap showed. The canonical link is the page's own URL when the
-    # page has none.
+    # of the two URLs a listing or sitemap showed. (The canonical link is the page's own URL when the
+    # page has none.) An article stored already keeps its id when its URL starts to redirect, and
+    # after: a new id would store it, and each of its comments, a second time.
     pattern = run.opts["article_pattern"]
     home = _home_of(url, resp.url, pattern)
-    canonical = article.canonical_url
-    if canonical and normalise_url(canonical) == normalise_url(resp.url):
-        canonical = home
-    article_id = _id_of(canonical, home, pattern)
+    if home == url and _article_url(url, pattern) and normalise_url(resp.url) != normalise_url(url):
+        # sent away from an article's URL to a page that is no article's (a login page, the home page,
+        # a section): not this article's URL, nor its canonical link (each article would be one item)
+        article_id = normalise_url(url)
+    elif home == url:
+        article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
+    else:
+        canonical = article.canonical_url
+        if canonical and normalise_url(canonical) == normalise_url(resp.url):
+            canonical = home
+        article_id = _id_of(canonical, home, pattern)
+    if (
+        entry is not None
+        and entry.get("id")
+        and (entry.get("kept_id") or (home != url and article_id != entry["id"]))
+    ):
+        article_id = entry["id"]
+        entry["kept_id"] = True  # and when the cursor files it under the URL it moved to
     run.last_home = home
     if entry is not None:
         entry["comment_pages"] = pages

@@ -129,6 +129,15 @@ SHORT = {
     "two-sentences": "<p>С понедельника автобус №12 ходит по улице Абая. Остановку «Рынок» перенесли.</p>",
     "two-words": "<p>Тарифы растут.</p>",
     "a-sentence-with-a-link": '<p>Аким <a href="/akim/">ответил</a> жителям: ямы засыплют к пятнице.</p>',
+    # a date in the sentence, a relative day, a menu word («Новости») inside it: still the article's
+    "today-in-almaty": "<p>Сегодня в Алматы ожидается снег.</p>",
+    "yesterday": "<p>Вчера в Астане прошёл митинг.</p>",
+    "now": "<p>Сейчас на Абая большая пробка.</p>",
+    "kazakh-today": "<p>Бүгін Алматыда қар жауады.</p>",
+    "a-day-and-month": "<p>Матч перенесли на 3 декабря.</p>",
+    "a-date-and-a-time": "<p>Свет отключат 26 ноября с 10:00</p>",
+    "years-ago": "<p>Пять лет назад здесь был парк.</p>",
+    "a-menu-word-inside": "<p>Новости о ремонте дороги будут завтра.</p>",
 }
 
 
@@ -179,7 +188,7 @@ def test_an_article_reached_by_a_redirect_and_directly_is_one_item_watched_once(
 
 
 @pytest.mark.parametrize("links", [[NEW, OLD], [OLD]], ids=["both-linked", "old-linked"])
-def test_a_known_article_whose_url_moves_is_watched_under_its_new_url(
+def test_a_known_article_whose_url_moves_is_watched_under_its_new_url_with_its_id(
     httpserver: HTTPServer, site: Site, links: list[str]
 ) -> None:
     site.html("/news/", f'<a href="{OLD}">1</a>')
@@ -194,11 +203,15 @@ def test_a_known_article_whose_url_moves_is_watched_under_its_new_url(
     site.html(NEW, page(TITLE, ARTICLE, after=THREAD.replace("</ol>", more)))
     site.html("/news/", "".join(f'<a href="{link}">1</a>' for link in links))
     items = run(httpserver, state, now=NOW + timedelta(hours=2))
-    assert sorted(i.external_id for i in items) == [new, f"{new}#c11", f"{new}#c12"]
+    # Stored under its old URL, it keeps its id (a new one would store it and its comments twice),
+    # unless the listing showed the new URL first: that was fetched as a new article before the old
+    # one's recheck could tell where it went.
+    kept = new if NEW in links else old
+    assert sorted(i.external_id for i in items) == [kept, f"{kept}#c11", f"{kept}#c12"]
     assert state["_errors"] == []
     site.hits.clear()
     again = run(httpserver, state, now=NOW + timedelta(hours=4))
-    assert {i.external_id for i in again} == {new, f"{new}#c11", f"{new}#c12"}
+    assert {i.external_id for i in again} == {kept, f"{kept}#c11", f"{kept}#c12"}
     assert OLD not in site.hits and site.hits.count(NEW) == 1
 
 
@@ -242,15 +255,33 @@ def test_a_utf16_page_is_still_read_as_utf16(httpserver: HTTPServer, site: Site)
     assert all(i.text.startswith("Жители дома номер 1") for i in items)
 
 
-@pytest.mark.parametrize("name", ["entry-content share-enabled", "post-body social-wrap", "nav-article"])
+@pytest.mark.parametrize(
+    "name",
+    ["entry-content share-enabled", "post-body social-wrap", "nav-article", "content related-posts-on"],
+)
+@pytest.mark.parametrize(
+    "body", [ARTICLE, "<p>Тарифы растут.</p><p>Решение принято в среду.</p>"], ids=["long", "short"]
+)
 def test_an_article_in_a_block_named_like_chrome_keeps_its_text(
-    httpserver: HTTPServer, site: Site, name: str
+    httpserver: HTTPServer, site: Site, name: str, body: str
 ) -> None:
     # Menus, share buttons and footers are links or a line; a block that holds the article's paragraphs
     # is not chrome whatever its class says: its text was dropped as no article text.
     site.html("/news/", f'<a href="{FIRST}">1</a>')
-    site.html(FIRST, page(TITLE, f'<div class="{name}">{ARTICLE}</div>', before=MENU, after=SHARE + FOOTER))
+    site.html(FIRST, page(TITLE, f'<div class="{name}">{body}</div>', before=MENU, after=SHARE + FOOTER))
     state: dict[str, Any] = {}
     (article,) = run(httpserver, state)
-    assert article.text.startswith("Жители дома номер 1 по улице Абая") and "номер 5" in article.text
+    assert all(paragraph in article.text for paragraph in re.findall("<p>(.*?)</p>", body))
     assert state["_errors"] == []
+
+
+def test_a_shortlink_and_its_article_are_one_item(httpserver: HTTPServer, site: Site) -> None:
+    # WordPress: /?p=5501 redirects to the article's slug URL, whose page names itself canonical. With
+    # a pattern that names both as articles, a link to either gives one item, under the slug URL.
+    slug = "/obshestvo/snegopad/"
+    site.html("/news/", f'<a href="/?p=5501">1</a><a href="{slug}">2</a>')
+    site.moved["/?p=5501"] = slug
+    canonical = f'<link rel="canonical" href="{httpserver.url_for(slug)}">'
+    site.html(slug, page(TITLE, ARTICLE, head=canonical))
+    items = run(httpserver, {}, article_pattern=r"/\?p=\d+$|/obshestvo/[a-z-]+/$")
+    assert [i.external_id for i in items] == [httpserver.url_for(slug)]
