@@ -78,6 +78,10 @@ def test_a_zone_in_brackets_is_read(text: str, expected: datetime) -> None:
         # a time after the date wins; a number that is no clock is not taken for one
         ("09:00 25.11.2026 14:35", datetime(2026, 11, 25, 14, 35, tzinfo=PLUS5)),
         ("125:35 25.11.2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
+        # the end of a range before the date is no time of it
+        ("10:00-12:00 25.11.2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
+        ("10:00 – 12:00 25.11.2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
+        ("с 10:00 до 18:00, 25 ноября 2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
     ],
 )
 def test_a_clock_printed_before_the_date_is_its_time(text: str, expected: datetime) -> None:
