@@ -209,17 +209,15 @@ class _Rows:
         )
 
     def field(self, row: Mapping[str, Any], name: str, line: int) -> str | None:
-        """A row's value as text (None when empty): a number as it is written, ``1.0`` as ``1`` (a tool
-        that writes every number as a float gives the id ``1`` so); InputError for true, false, a list or
-        an object (JSON Lines), which would otherwise be stored as Python's spelling of them."""
+        """A row's value as text (None when empty), a number as Python writes it (``1``, ``1.0``: the ids
+        of files imported before stay as they were); InputError for true, false, a list or an object
+        (JSON Lines), which would otherwise be stored as Python's spelling of them."""
         value = row.get(name)
         if value is None:
             return None
         if isinstance(value, bool | list | dict):
             kind = {bool: "true or false", list: "a list", dict: "an object"}[type(value)]
             raise self.error(f"{name} must be text or a number, not {kind}", line)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
         return str(value).strip() or None
 
     def item(self, row: Mapping[str, Any], line: int) -> Item:

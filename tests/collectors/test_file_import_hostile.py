@@ -117,11 +117,9 @@ def test_a_long_jsonl_file_is_not_held_as_a_list_of_its_lines(tmp_path: Path) ->
     assert peak < 5 * path.stat().st_size
 
 
-def test_jsonl_values_that_are_not_text_or_numbers_are_errors_and_float_ids_read_as_written(
-    tmp_path: Path,
-) -> None:
-    # true, a list or an object were stored as Python's spelling of them ("True", "['a']"); an id 1.0
-    # (a tool that writes every number as a float) was a different item from the id 1.
+def test_jsonl_values_that_are_not_text_or_numbers_are_errors(tmp_path: Path) -> None:
+    # true, a list or an object were stored as Python's spelling of them ("True", "['a']"). Numbers are
+    # read as before (1.0 stays "1.0": ids of files imported earlier must not change).
     rows = [
         {"id": 1.0, "text": "Ямы во дворе"},
         {"id": True, "text": "Свет погас"},
@@ -132,7 +130,7 @@ def test_jsonl_values_that_are_not_text_or_numbers_are_errors_and_float_ids_read
     path = tmp_path / "rows.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     items, errors = read(file_import.read_jsonl, path)
-    assert [(i.external_id, i.author) for i in items] == [("1", None), ("7", "15")]
+    assert [(i.external_id, i.author) for i in items] == [("1.0", None), ("7", "15")]
     assert [(e.line, e.message) for e in errors] == [
         (2, "id must be text or a number, not true or false"),
         (3, "author must be text or a number, not a list"),
