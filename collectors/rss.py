@@ -190,9 +190,9 @@ _ROOT_CLOSED = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>", re.IGNORECASE
 def cut_short(body: bytes) -> bool:
     """Whether a feed's bytes stop before its root element's closing tag (``</rss>``, ``</feed>``,
     ``</rdf:RDF>``), which a whole feed ends with (a comment or spaces may follow)."""
-    tail = body[-4096:]
+    tail = body[-65536:]  # a comment, spaces, even a site's footer may follow it
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        tail = body.decode("utf-16", "replace")[-2048:].encode("utf-8")
+        tail = body.decode("utf-16", "replace")[-32768:].encode("utf-8")
     return _ROOT_CLOSED.search(tail) is None
 
 
