@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import zipfile
@@ -9,6 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from portalkit import Site
+from pytest_httpserver import HTTPServer
 
 
 @pytest.fixture
@@ -49,3 +52,11 @@ def chromium() -> str:
         return find_browser()
     except BrowserMissing as exc:
         pytest.fail(f"these tests need Chromium (CI installs it: apt install chromium): {exc}")
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer) -> Site:
+    """Our small portal (tests/collectors/portalkit.py), served at ``httpserver``."""
+    handler = Site()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
+    return handler

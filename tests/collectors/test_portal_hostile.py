@@ -8,7 +8,6 @@ other articles stored, nothing stored wrong.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -17,26 +16,20 @@ from typing import Any
 
 import pytest
 import trafilatura.core
+from portalkit import FIRST, NOW, SECOND, Site, run
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
-from collectors import portal
-from collectors.base import CollectContext, SourceConfig
 from collectors.extract import MAX_FALLBACK_BLOCKS, Article, extract_article
 from collectors.html_page import MAX_DEPTH
-from collectors.http import DEFAULT_MAX_BYTES, HttpClient
-from collectors.item import Item
+from collectors.http import DEFAULT_MAX_BYTES
 from collectors.portal import article_id_of
 from collectors.portal_comments import extract_comments
 from collectors.portal_discovery import parse_feed, parse_listing, parse_sitemap, robots_sitemaps
 from errors import ParseError
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 BASE = "https://vestnik.example.kz"
 BAD_HREF = "http://[::1"  # urllib refuses it: "Invalid IPv6 URL"
-FIRST = "/news/2026/11/25/zhiteli-zhaluyutsya-na-yamy-5501.html"
-SECOND = "/news/2026/11/24/avtobus-12-izmenil-marshrut-5502.html"
 
 
 def page(title: str, body: str = "", *, head: str = "", extra: str = "") -> str:
@@ -57,42 +50,6 @@ def comment(n: int, text: str, author: str = "Асель") -> str:
         f'<li class="comment" id="comment-{n}"><span class="author">{author}</span>'
         f'<span class="date">24.11.2026 10:{n % 60:02d}</span><p class="text">{text}</p></li>'
     )
-
-
-class Site:
-    """A small portal by path and query; pages can be changed between runs."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[str, bytes]] = {"/robots.txt": ("text/plain", b"User-agent: *\n")}
-        self.hits: list[str] = []
-
-    def html(self, key: str, body: str | bytes, ctype: str = "text/html; charset=utf-8") -> None:
-        self.pages[key] = (ctype, body.encode("utf-8") if isinstance(body, str) else body)
-
-    def __call__(self, request: Request) -> Response:
-        key = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
-        self.hits.append(key)
-        if key not in self.pages:
-            return Response(b"not found", status=404, content_type="text/plain")
-        ctype, body = self.pages[key]
-        return Response(body, status=200, headers={"Content-Type": ctype})
-
-
-@pytest.fixture
-def site(httpserver: HTTPServer) -> Site:
-    handler = Site()
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
-    return handler
-
-
-def run(httpserver: HTTPServer, state: dict[str, Any], now: datetime = NOW, **options: Any) -> list[Item]:
-    opts = {"start_urls": [httpserver.url_for("/news/")], **options}
-    client = HttpClient(min_delay=0, sleep=lambda _s: None)
-    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=now)
-    try:
-        return list(portal.collect(ctx))
-    finally:
-        client.close()
 
 
 # -- a malformed URL costs that link, not the page it sits on --------------------------------------

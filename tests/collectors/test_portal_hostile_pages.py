@@ -8,22 +8,14 @@ As in test_portal_hostile.py, each page is written for the test and served by a 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from portalkit import FIRST, NOW, SECOND, Site, run
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
-from collectors import portal
-from collectors.base import CollectContext, SourceConfig
-from collectors.http import HttpClient
-from collectors.item import Item
-
-NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 TITLE = "Жители жалуются на ямы после ремонта"
-FIRST = "/news/2026/11/25/zhiteli-zhaluyutsya-na-yamy-5501.html"
-SECOND = "/news/2026/11/24/avtobus-12-izmenil-marshrut-5502.html"
 MENU = (
     '<nav><ul><li><a href="/">Главная</a></li><li><a href="/news/">Новости</a></li>'
     '<li><a href="/about/">О нас</a></li><li><a href="/contacts/">Контакты</a></li></ul></nav>'
@@ -48,45 +40,6 @@ ARTICLE = "".join(
     f"<p>Жители дома номер {n} по улице Абая жалуются на ямы у подъездов после ремонта теплотрассы.</p>"
     for n in range(1, 6)
 )
-
-
-class Site:
-    """A small portal by path and query; a page can answer with a redirect instead."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[str, bytes]] = {"/robots.txt": ("text/plain", b"User-agent: *\n")}
-        self.moved: dict[str, str] = {}  # path -> where it redirects (301)
-        self.hits: list[str] = []
-
-    def html(self, key: str, body: str | bytes, ctype: str = "text/html; charset=utf-8") -> None:
-        self.pages[key] = (ctype, body.encode("utf-8") if isinstance(body, str) else body)
-
-    def __call__(self, request: Request) -> Response:
-        key = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
-        self.hits.append(key)
-        if key in self.moved:
-            return Response(b"", status=301, headers={"Location": self.moved[key]})
-        if key not in self.pages:
-            return Response(b"not found", status=404, content_type="text/plain")
-        ctype, body = self.pages[key]
-        return Response(body, status=200, headers={"Content-Type": ctype})
-
-
-@pytest.fixture
-def site(httpserver: HTTPServer) -> Site:
-    handler = Site()
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
-    return handler
-
-
-def run(httpserver: HTTPServer, state: dict[str, Any], now: datetime = NOW, **options: Any) -> list[Item]:
-    opts = {"start_urls": [httpserver.url_for("/news/")], **options}
-    client = HttpClient(min_delay=0, sleep=lambda _s: None)
-    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=now)
-    try:
-        return list(portal.collect(ctx))
-    finally:
-        client.close()
 
 
 # -- a page with a headline and no article text ------------------------------------------------------
