@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opskit import FeedServer, SilentServer, SmtpSink, wait_for
@@ -18,6 +19,20 @@ from store.db import connect, reader
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {"min_delay": 0.0, "retries": 0, "respect_robots": False}
+
+
+def write_config(
+    path: Path, feed_base: str, *, cron: str = "0 0 1 1 *", smtp_port: int | None = None, **settings: Any
+) -> Path:
+    """A config of one RSS source, ``city``, run by ``cron``; with e-mail alerts to ``smtp_port``."""
+    source = {"name": "city", "kind": "rss", "url": feed_base + "/full/city.xml", "schedule": cron}
+    write_sources_toml(path, {**SETTINGS, **settings}, [source])
+    if smtp_port is not None:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(
+                f'\n[alerts]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\nmail_to = "desk@example.kz"\n'
+            )
+    return path
 
 
 def start(script: Path, *args: str) -> subprocess.Popen[str]:
@@ -50,14 +65,7 @@ def test_sigterm_during_the_start_up_check_is_an_orderly_stop(tmp_path: Path, on
     connect(db).close()  # migrated already: the start-up check has only its own write to make
     log_file = tmp_path / "monitor.log"
     with FeedServer() as server:
-        config = tmp_path / "s.toml"
-        source = {
-            "name": "city",
-            "kind": "rss",
-            "url": server.base + "/full/city.xml",
-            "schedule": "0 0 1 1 *",
-        }
-        write_sources_toml(config, SETTINGS, [source])
+        config = write_config(tmp_path / "s.toml", server.base)
         args = ["schedule", "--config", str(config), "--db", str(db), "--log-file", str(log_file)]
         with held_by_another_process(db):
             proc = start(ROOT / "pipeline.py", *args, *(["--once"] if once else []))
@@ -86,18 +94,13 @@ def test_sigterm_while_an_alert_delivery_hangs_stops_at_once_and_keeps_the_diges
     # timeout (20 s, measured 19.2 s after a SIGTERM 1 s into the delivery), the whole default stop grace.
     db = tmp_path / "m.duckdb"
     with FeedServer() as server, SilentServer() as silent:
-        config = tmp_path / "s.toml"
-        source = {
-            "name": "city",
-            "kind": "rss",
-            "url": server.base + "/full/city.xml",
-            "schedule": "*/2 * * * * *",
-        }
-        write_sources_toml(config, {**SETTINGS, "stop_grace_seconds": 60}, [source])
-        with config.open("a", encoding="utf-8") as fh:
-            fh.write(
-                f'\n[alerts]\nsmtp_host = "127.0.0.1"\nsmtp_port = {silent.port}\nmail_to = "desk@example.kz"\n'
-            )
+        config = write_config(
+            tmp_path / "s.toml",
+            server.base,
+            cron="*/2 * * * * *",
+            smtp_port=silent.port,
+            stop_grace_seconds=60,
+        )
         proc = start(HERE / "keyword_pipeline.py", "schedule", "--config", str(config), "--db", str(db))
         assert silent.connected.wait(60), "no delivery was tried"
         time.sleep(0.5)  # stuck in the middle of it
@@ -129,18 +132,7 @@ def test_schedule_once_stopped_while_an_alert_delivery_hangs(tmp_path: Path, sig
     # stands (`schedule --once` waited out the 5 s whatever came).
     db = tmp_path / "m.duckdb"
     with FeedServer() as server, SilentServer() as silent:
-        config = tmp_path / "s.toml"
-        source = {
-            "name": "city",
-            "kind": "rss",
-            "url": server.base + "/full/city.xml",
-            "schedule": "0 0 1 1 *",
-        }
-        write_sources_toml(config, SETTINGS, [source])
-        with config.open("a", encoding="utf-8") as fh:
-            fh.write(
-                f'\n[alerts]\nsmtp_host = "127.0.0.1"\nsmtp_port = {silent.port}\nmail_to = "desk@example.kz"\n'
-            )
+        config = write_config(tmp_path / "s.toml", server.base, smtp_port=silent.port)
         proc = start(
             HERE / "keyword_pipeline.py", "schedule", "--once", "--config", str(config), "--db", str(db)
         )
