@@ -6,12 +6,17 @@ computes them (local times, joined lists, parent texts), so that 10,000 rows of 
 store come out in a fraction of a second without a Python object per row; for records already in
 memory (tests, callers holding records) :func:`cells_from_records` flattens them in Python. Tests
 hold the two equal, and the Parquet table equal to the Parquet written from records.
+
+The page reads an export whole (:func:`select_cells`, :func:`select_table`); the command reads it a
+piece at a time (:func:`stream_cells`, :func:`stream_tables`), its query run step by step into
+temporary tables (:func:`staged`) so that DuckDB can keep to a memory limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -137,13 +142,61 @@ def _joined(column: str) -> str:
 
 _PARENT_TEXT = f"""CASE WHEN length(parent_both) <= {PARENT_CHARS} THEN parent_both
             ELSE left(parent_both, {PARENT_CHARS - 1}) || '…' END"""
+# The export's rows in steps after the store's selection ``sel`` of review.queries.flagged_rows_sql
+# (whose own clustering is left unused: it numbers every row in a window over the rows with their
+# texts, which DuckDB holds in memory whole). Each step reads the ones before it. Near-duplicates are
+# numbered over the keys of the rows that share a cluster (few); the others are clusters of one.
+# Texts are read by row id for the rows and parents exported only, as flagged_rows_sql reads them.
+_STEPS = (
+    ("export_sel", "SELECT * FROM sel"),
+    (
+        "export_members",
+        """SELECT source, external_id, cluster_key,
+           count(*) OVER (PARTITION BY cluster_key) AS cluster_size,
+           row_number() OVER (PARTITION BY cluster_key ORDER BY ts DESC, source, external_id) AS cluster_rank
+    FROM export_sel
+    WHERE cluster_key IN (SELECT cluster_key FROM export_sel GROUP BY cluster_key HAVING count(*) > 1)""",
+    ),
+    (
+        "export_links",
+        """SELECT m.cluster_key, list(i.url ORDER BY m.cluster_rank) AS cluster_urls
+    FROM export_members m JOIN items i USING (source, external_id)
+    GROUP BY m.cluster_key""",
+    ),
+    (
+        "export_parents",
+        """WITH located AS (
+        SELECT i.rowid AS item_row, i.source, i.external_id
+        FROM items i SEMI JOIN (SELECT source, parent AS external_id FROM export_sel) USING (source, external_id)
+    )
+    SELECT l.source, l.external_id, i.title, i.text, i.url FROM located l JOIN items i ON i.rowid = l.item_row""",
+    ),
+    (
+        "export_texts",
+        """WITH located AS (
+        SELECT i.rowid AS item_row, i.source, i.external_id FROM items i SEMI JOIN export_sel USING (source, external_id)
+    )
+    SELECT s.*, i.url, i.author, i.title, i.text
+    FROM export_sel s JOIN located l USING (source, external_id) JOIN items i ON i.rowid = l.item_row""",
+    ),
+)
+# The last step, which the export's SELECT reads: every row of export_texts with its cluster and parent.
+_PICKED = """
+    SELECT s.*, coalesce(m.cluster_size, 1) AS cluster_size, coalesce(k.cluster_urls, [s.url]) AS cluster_urls,
+           p.title AS parent_title, p.text AS parent_text, p.url AS parent_url
+    FROM export_texts s
+    LEFT JOIN export_members m USING (source, external_id)
+    LEFT JOIN export_links k ON k.cluster_key = s.cluster_key
+    LEFT JOIN export_parents p ON p.source = s.source AND p.external_id = s.parent
+    WHERE {collapse}
+"""
 _FROM_PICKED = """
 FROM (
     SELECT *,
            CASE WHEN coalesce(parent_title, '') = '' THEN nullif(parent_text, '')
                 WHEN coalesce(parent_text, '') = '' OR parent_text = parent_title THEN parent_title
                 ELSE parent_title || chr(10) || parent_text END AS parent_both
-    FROM picked
+    FROM export_picked
 )
 ORDER BY ts DESC, source, external_id
 """
@@ -167,6 +220,38 @@ SELECT url AS link, source, kind, author, ts AS time, title, text, lang AS langu
        parent_url AS parent_link, CAST(cluster_size AS INTEGER) AS cluster_size,
        CASE WHEN cluster_size > 1 THEN cluster_urls END AS duplicate_links, external_id
 {_FROM_PICKED}"""
+
+
+def export_rows_sql(filters: Filters, *, collapse: bool) -> tuple[str, list[Any]]:
+    """A ``WITH`` clause ending in ``export_picked``: the rows of ``flagged_rows_sql``'s ``picked``
+    (the same columns), every step of the export's one query; order it by ``ts DESC, source, external_id``."""
+    with_clause, params = flagged_rows_sql(filters, collapse=False)
+    steps = "".join(f", {name} AS (\n    {sql}\n)" for name, sql in _STEPS)
+    return f"{with_clause.rstrip()}{steps}, export_picked AS ({_picked(collapse)})\n", params
+
+
+def _picked(collapse: bool) -> str:
+    return _PICKED.format(collapse="coalesce(m.cluster_rank, 1) = 1" if collapse else "true")
+
+
+@contextlib.contextmanager
+def staged(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool) -> Iterator[str]:
+    """The steps of :func:`export_rows_sql` run one at a time into temporary tables of ``con``, dropped
+    after the block; yields the ``WITH`` clause that ends in ``export_picked`` over them.
+
+    One query of every step holds each step's joins and the final sort in memory at once; DuckDB
+    under a memory limit then ran out of it, where step by step it spills what it does not hold."""
+    with_clause, params = flagged_rows_sql(filters, collapse=False)
+    try:
+        for number, (name, sql) in enumerate(_STEPS):
+            # The store's selection needs its WITH clause and the filters' values; the others read tables.
+            query = f"{with_clause} {sql}" if number == 0 else sql
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}", params if number == 0 else [])
+        yield f"WITH export_picked AS ({_picked(collapse)})\n"
+    finally:
+        for name, _ in _STEPS:
+            with contextlib.suppress(duckdb.Error):  # the error that ended the block is the one to see
+                con.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
@@ -202,10 +287,24 @@ def _other_links(clusters: list[list[str | None] | None], links: list[str | None
 
 def select_cells(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True) -> Cells:
     """The export cells of the flagged items matching ``filters``, newest first."""
-    with_clause, params = flagged_rows_sql(filters, collapse=collapse)
-    table = _arrow(con, with_clause + _CELLS, params)
+    with_clause, params = export_rows_sql(filters, collapse=collapse)
+    return cells_of(_arrow(con, with_clause + _CELLS, params))
+
+
+def stream_cells(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True, rows: int = 20_000
+) -> Generator[Cells, None, None]:
+    """:func:`select_cells` a piece of at most ``rows`` rows at a time (DuckDB's result read as a stream,
+    its steps run one at a time: :func:`staged`)."""
+    with staged(con, filters, collapse=collapse) as with_clause:
+        for batch in _stream(con, with_clause + _CELLS, [], rows):
+            yield cells_of(batch)
+
+
+def cells_of(table: Any) -> Cells:
+    """The cells of an Arrow table or record batch of the ``_CELLS`` query's rows."""
     # Column by column from Arrow: about half the time of fetchall() and a transposition.
-    data = {name: table.column(name).to_pylist() for name in table.column_names}
+    data = {name: table.column(name).to_pylist() for name in table.schema.names}
     data["evidence"] = _evidence_cells(data["evidence"])
     # The other members' links (few rows are in a cluster of more than one): as export_record makes them.
     data["duplicate_links"] = [joined(links) for links in _other_links(data["duplicate_links"], data["link"])]
@@ -230,10 +329,26 @@ def parquet_schema() -> Any:
 
 def select_table(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True) -> Any:
     """The flagged items matching ``filters`` as an Arrow table of :func:`parquet_schema`, newest first."""
+    with_clause, params = export_rows_sql(filters, collapse=collapse)
+    return typed_of(_arrow(con, with_clause + _TYPED, params))
+
+
+def stream_tables(
+    con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True, rows: int = 20_000
+) -> Generator[Any, None, None]:
+    """:func:`select_table` a piece of at most ``rows`` rows at a time (DuckDB's result read as a stream,
+    its steps run one at a time: :func:`staged`)."""
+    with staged(con, filters, collapse=collapse) as with_clause:
+        for batch in _stream(con, with_clause + _TYPED, [], rows):
+            yield typed_of(batch)
+
+
+def typed_of(table: Any) -> Any:
+    """An Arrow table of :func:`parquet_schema` made from a table or record batch of the ``_TYPED`` query's rows."""
     import pyarrow as pa
 
-    with_clause, params = flagged_rows_sql(filters, collapse=collapse)
-    table = _arrow(con, with_clause + _TYPED, params)
+    if isinstance(table, pa.RecordBatch):
+        table = pa.Table.from_batches([table])
     evidence = _per_distinct(
         table.column("evidence").to_pylist(), lambda raw: json.dumps(parse_evidence(raw), ensure_ascii=False)
     )
@@ -246,13 +361,36 @@ def select_table(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
     return table.cast(parquet_schema())
 
 
+def _stream(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], rows: int
+) -> Generator[Any, None, None]:
+    # DuckDB hands out record batches of about ``rows`` rows (whole vectors of 2,048); each is cut to
+    # at most ``rows``, so that the Python objects made of one stay within what the caller asked.
+    relation = con.sql(sql, params=params)
+    # to_arrow_reader in duckdb 2, fetch_arrow_reader in 1.x (a deprecated alias in 2)
+    open_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+    batches = open_reader(rows)
+    try:
+        for batch in batches:
+            for start in range(0, batch.num_rows, rows):
+                yield batch.slice(start, rows)
+    finally:
+        # A reader left half-read keeps its connection busy (DuckDB refuses other queries on it).
+        batches.close()
+
+
 __all__ = [
     "COLUMNS",
     "COLUMN_NAMES",
     "Cells",
     "cells_from_records",
+    "cells_of",
     "evidence_text",
     "parquet_schema",
     "select_cells",
     "select_table",
+    "staged",
+    "stream_cells",
+    "stream_tables",
+    "typed_of",
 ]

@@ -295,8 +295,9 @@ def test_export_from_an_older_read_only_database_is_one_error(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])  # written as read, and read whole
 def test_a_mistake_in_the_export_query_on_a_current_database_is_not_blamed_on_its_age(
-    review_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    review_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
     import duckdb
 
@@ -307,8 +308,11 @@ def test_a_mistake_in_the_export_query_on_a_current_database_is_not_blamed_on_it
         raise duckdb.BinderException('Referenced column "no_such_column" not found')
 
     monkeypatch.setattr(export, "read_export", broken)
+    monkeypatch.setattr(export, "stream_export", broken)
+    out = tmp_path / f"x.{fmt}"
     with pytest.raises(duckdb.BinderException):
-        pipeline.main(["export", "--db", str(review_db), "--format", "csv", "--out", str(tmp_path / "x.csv")])
+        pipeline.main(["export", "--db", str(review_db), "--format", fmt, "--out", str(out)])
+    assert not out.exists()
 
 
 def test_cli_export_a_date_past_what_a_store_holds_is_a_usage_error(review_db: Path, tmp_path: Path) -> None:

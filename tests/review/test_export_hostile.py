@@ -136,7 +136,7 @@ def _export_with_file_size_limit(
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx", "training-jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "xlsx", "training-jsonl"])
 def test_a_full_disk_leaves_the_earlier_file_as_it_was(review_db: Path, tmp_path: Path, fmt: str) -> None:
     record_decision(review_db, "dept-whatsapp", "wa-3", status="confirmed", reviewer="aigerim")
     out = tmp_path / f"week.{fmt}"
