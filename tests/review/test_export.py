@@ -302,13 +302,13 @@ def test_a_mistake_in_the_export_query_on_a_current_database_is_not_blamed_on_it
     import duckdb
 
     import pipeline
-    from review import export
+    from review import export, export_stream
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise duckdb.BinderException('Referenced column "no_such_column" not found')
 
     monkeypatch.setattr(export, "read_export", broken)
-    monkeypatch.setattr(export, "stream_export", broken)
+    monkeypatch.setattr(export_stream, "stream_export", broken)
     out = tmp_path / f"x.{fmt}"
     with pytest.raises(duckdb.BinderException):
         pipeline.main(["export", "--db", str(review_db), "--format", fmt, "--out", str(out)])

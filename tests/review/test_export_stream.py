@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 from testutil import ROOT
 
-from review import export
+from review import export, export_stream
 from review.cells import _CELLS, cells_of, parquet_schema, select_cells, select_table
-from review.export import STREAMED, export_to_file, read_export, stream_export, write_export
+from review.export import export_to_file, read_export, write_export
+from review.export_stream import STREAMED, stream_export
 from review.queries import Filters, flagged_rows_sql
 from store.db import reader, writer
 
@@ -218,7 +219,7 @@ def test_hostile_values_come_out_as_before(hostile_db: Path, tmp_path: Path) -> 
 def test_parquet_row_groups_do_not_depend_on_the_pieces(
     hostile_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collapse: bool
 ) -> None:
-    monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 4)
+    monkeypatch.setattr(export_stream, "PARQUET_ROW_GROUP", 4)
     one_piece = _streamed(hostile_db, Filters(), "parquet", collapse, rows=10_000, out=tmp_path / "one")
     assert _streamed(hostile_db, Filters(), "parquet", collapse, rows=3, out=tmp_path / "small") == one_piece
     written = pq.ParquetFile(tmp_path / "one")
@@ -233,8 +234,8 @@ def test_a_query_over_the_memory_limit_runs_again_without_it(
     hostile_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     expected = _streamed(hostile_db, Filters(), "csv", True, rows=5, out=tmp_path / "expected.csv")
-    monkeypatch.setattr(export, "QUERY_MEMORY", "1MB")  # less than any sort of DuckDB's needs
-    with caplog.at_level(logging.WARNING, logger="review.export"):
+    monkeypatch.setattr(export_stream, "QUERY_MEMORY", "1MB")  # less than any sort of DuckDB's needs
+    with caplog.at_level(logging.WARNING, logger="review.export_stream"):
         assert _streamed(hostile_db, Filters(), "csv", True, rows=5, out=tmp_path / "again.csv") == expected
     assert "the export's query needs more than 1MB of memory" in caplog.text
 
@@ -263,7 +264,7 @@ def test_duckdb_keeps_to_its_limit_and_spills_beside_the_file(
     hostile_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings: list[tuple[Any, ...]] = []
-    read = export.stream_tables
+    read = export_stream.stream_tables
 
     def watched(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> Any:
         settings.extend(
@@ -274,12 +275,12 @@ def test_duckdb_keeps_to_its_limit_and_spills_beside_the_file(
         )
         return read(con, *args, **kwargs)
 
-    monkeypatch.setattr(export, "stream_tables", watched)
+    monkeypatch.setattr(export_stream, "stream_tables", watched)
     out = tmp_path / "exports" / "week.parquet"
     export_to_file(hostile_db, Filters(), "parquet", out)
     ((limit, spill, progress_bar),) = settings
     scratch = duckdb.connect()
-    scratch.execute(f"SET memory_limit = '{export.QUERY_MEMORY}'")
+    scratch.execute(f"SET memory_limit = '{export_stream.QUERY_MEMORY}'")
     assert limit == scratch.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     # Beside the file (the system's /tmp may be memory), in a folder of its own, removed afterwards.
     assert Path(spill).parent == out.parent
