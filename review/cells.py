@@ -296,9 +296,7 @@ def stream_cells(
 ) -> Generator[Cells, None, None]:
     """:func:`select_cells` a piece of at most ``rows`` rows at a time (DuckDB's result read as a stream,
     its steps run one at a time: :func:`staged`)."""
-    with staged(con, filters, collapse=collapse) as with_clause:
-        for batch in _stream(con, with_clause + _CELLS, [], rows):
-            yield cells_of(batch)
+    return _pieces(con, filters, collapse, rows, _CELLS, cells_of)
 
 
 def cells_of(table: Any) -> Cells:
@@ -338,9 +336,7 @@ def stream_tables(
 ) -> Generator[Any, None, None]:
     """:func:`select_table` a piece of at most ``rows`` rows at a time (DuckDB's result read as a stream,
     its steps run one at a time: :func:`staged`)."""
-    with staged(con, filters, collapse=collapse) as with_clause:
-        for batch in _stream(con, with_clause + _TYPED, [], rows):
-            yield typed_of(batch)
+    return _pieces(con, filters, collapse, rows, _TYPED, typed_of)
 
 
 def typed_of(table: Any) -> Any:
@@ -359,6 +355,20 @@ def typed_of(table: Any) -> Any:
         names.index("duplicate_links"), "duplicate_links", pa.array(links, pa.list_(pa.string()))
     )
     return table.cast(parquet_schema())
+
+
+def _pieces(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    collapse: bool,
+    rows: int,
+    query: str,
+    convert: Callable[[Any], Any],
+) -> Generator[Any, None, None]:
+    # ``query`` (_CELLS, _TYPED) over the staged steps, ``convert``ed a piece of at most ``rows`` rows at a time.
+    with staged(con, filters, collapse=collapse) as with_clause:
+        for batch in _stream(con, with_clause + query, [], rows):
+            yield convert(batch)
 
 
 def _stream(
