@@ -11,31 +11,31 @@ always fetched in full, since their comments change while the HTML does not.
 The cursor in ``ctx.state``::
 
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
-                        "checked": iso, "comments": n, "comment_pages": [url, ...]},
+                        "checked": iso, "comments": n, "comment_pages": [url, ...],
+                        "kept_id": true},  # stored before its URL moved: its id stays
                   url: {"moved_to": url, "published": iso|None, "first_seen": iso, "checked": iso}},
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
 An article URL that redirects to another article's URL (``/news/123`` to ``/news/123-slug``) is an
 entry that names where it moved: the article is stored, and watched, under the URL it moved to, and a
-listing that still links the old URL makes no second item and no second recheck.
+listing that still links the old URL makes no second item and no second recheck (``portal_ids``: the
+ids, and the moves).
 
 A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
 its URL and the run goes on with the others.
 
 This module does the fetching; beside it, pure code: the options and their rules
-(``portal_options``), when a known article is due again or taken down (``portal_recheck``), and the
+(``portal_options``), the article ids (``portal_ids``), when a known article is due again or taken down (``portal_recheck``), and the
 parsers of listings, feeds and sitemaps (``portal_discovery``) and of comments (``portal_comments``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from collectors.base import CollectContext
 from collectors.extract import Article, extract_article
@@ -45,7 +45,6 @@ from collectors.portal_comments import Comment
 from collectors.portal_discovery import (
     Found,
     feed_links,
-    looks_like_article,
     normalise_url,
     parse_feed,
     parse_listing,
@@ -56,6 +55,7 @@ from collectors.portal_discovery import (
 
 # REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
 # module exposes (collectors/base.py); they are declared in portal_options.
+from collectors.portal_ids import moved, visit_id
 from collectors.portal_options import OPTIONAL as OPTIONAL
 from collectors.portal_options import REQUIRED as REQUIRED
 from collectors.portal_options import VALUES as VALUES
@@ -268,47 +268,6 @@ def _sitemap_urls(run: _Run) -> list[Found]:
     return sorted(pages, key=_newest_first)
 
 
-def article_id_of(article: Article, page_url: str, pattern: re.Pattern[str] | None = None) -> str:
-    """The article's external id: its same-site canonical URL, else the URL it was fetched from.
-    A canonical URL that names the site's home page or a section the article sits in (some sites put
-    one on every article) would make every article one item: the page's own URL is the id then."""
-    return _id_of(article.canonical_url, page_url, pattern)
-
-
-def _id_of(canonical: str | None, page_url: str, pattern: re.Pattern[str] | None) -> str:
-    if (
-        canonical
-        and site_of(canonical) == site_of(page_url)
-        and not _names_a_section(canonical, page_url, pattern)
-    ):
-        return normalise_url(canonical)
-    return normalise_url(page_url)
-
-
-def _home_of(url: str, final_url: str, pattern: re.Pattern[str] | None) -> str:
-    """Where the article asked for at ``url`` lives: the URL its redirects ended at (``/news/123`` to
-    ``/news/123-slug``) when that is an article's URL, else ``url``. Not a login page, nor the home
-    page or section a site sends the reader of a removed article to (as a canonical link to them does
-    not count either)."""
-    final = normalise_url(final_url)
-    if final == normalise_url(url) or _names_a_section(final, url, pattern):
-        return url
-    return final if _article_url(final, pattern) else url
-
-
-def _article_url(url: str, pattern: re.Pattern[str] | None) -> bool:
-    return looks_like_article(url, pattern) or looks_like_article(url)
-
-
-def _names_a_section(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
-    # A path above the page's that is no article's: «/» or «/news/» for «/news/123-...». Not one above
-    # it that is: «/news/123-slug/» for its AMP, print or second page, which the canonical merges.
-    section = urlsplit(canonical).path.rstrip("/")
-    page = urlsplit(page_url).path.rstrip("/")
-    above = not section or (page != section and page.startswith(section + "/"))
-    return above and not looks_like_article(canonical, pattern)
-
-
 def _article_item(source: str, article: Article, article_id: str, page_url: str) -> Item:
     return Item(
         source=source,
@@ -418,31 +377,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     _follow_comment_pages(
         run, article.comments_next, article.comments, pages, {normalise_url(resp.url)}, site_of(url)
     )
-    # A redirect to an article's URL gives a new article its URL, as a canonical link does; its id then
-    # comes from the page found there (a canonical link of the page, or that URL): one item whichever
-    # of the two URLs a listing or sitemap showed. (The canonical link is the page's own URL when the
-    # page has none.) An article stored already keeps its id when its URL starts to redirect, and
-    # after: a new id would store it, and each of its comments, a second time.
-    pattern = run.opts["article_pattern"]
-    home = _home_of(url, resp.url, pattern)
-    if home == url and _article_url(url, pattern) and normalise_url(resp.url) != normalise_url(url):
-        # sent away from an article's URL to a page that is no article's (a login page, the home page,
-        # a section): not this article's URL, nor its canonical link (each article would be one item)
-        article_id = normalise_url(url)
-    elif home == url:
-        article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
-    else:
-        canonical = article.canonical_url
-        if canonical and normalise_url(canonical) == normalise_url(resp.url):
-            canonical = home
-        article_id = _id_of(canonical, home, pattern)
-    if (
-        entry is not None
-        and entry.get("id")
-        and (entry.get("kept_id") or (home != url and article_id != entry["id"]))
-    ):
-        article_id = entry["id"]
-        entry["kept_id"] = True  # and when the cursor files it under the URL it moved to
+    home, article_id = visit_id(article, url, resp.url, entry, run.opts["article_pattern"])
     run.last_home = home
     if entry is not None:
         entry["comment_pages"] = pages
@@ -461,28 +396,6 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         _article_item(source, article, article_id, url),
         *_comment_items(source, article_id, article.comments),
     ]
-
-
-def _moved(ctx: CollectContext, known: dict[str, dict[str, Any]], url: str, home: str) -> bool:
-    """File the article visited at ``url`` under ``home``, the URL it redirected to, and leave at ``url``
-    an entry that names it (so that no later run takes ``url`` for a new article, nor rechecks it).
-    False when an entry of ``home`` holds the article already: it goes on, and this visit's is dropped."""
-    entry = known[url]
-    there = known.get(home)
-    log.info("source %s: %s redirects to %s; the article is watched there", ctx.source.name, url, home)
-    known[url] = {
-        "moved_to": home,
-        "published": entry.get("published"),
-        "first_seen": entry.get("first_seen"),
-        "checked": entry.get("checked"),
-    }
-    if there is not None and there.get("id") and not there.get("moved_to"):
-        for page_url in entry.get("comment_pages", []):  # as when an entry is forgotten (below)
-            if page_url not in there.get("comment_pages", []):
-                ctx.http.validators.pop(mask_secrets(page_url), None)
-        return False
-    known[home] = entry
-    return True
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -576,7 +489,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         entry["checked"] = now_text
         entry.pop("gone", None)
         entry.pop("gone_since", None)
-        if run.last_home and run.last_home != url and not _moved(ctx, known, url, run.last_home):
+        if run.last_home and run.last_home != url and not moved(ctx, known, url, run.last_home):
             continue  # watched under the URL it moved to already: that entry's visits bring its items
         yield from items
     ctx.state["waiting"] = [

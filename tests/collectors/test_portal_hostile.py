@@ -22,9 +22,9 @@ from pytest_httpserver import HTTPServer
 from collectors.extract import MAX_FALLBACK_BLOCKS, Article, extract_article
 from collectors.html_page import MAX_DEPTH
 from collectors.http import DEFAULT_MAX_BYTES
-from collectors.portal import article_id_of
 from collectors.portal_comments import extract_comments
 from collectors.portal_discovery import parse_feed, parse_listing, parse_sitemap, robots_sitemaps
+from collectors.portal_ids import article_id_of
 from errors import ParseError
 
 ROOT = Path(__file__).resolve().parents[2]

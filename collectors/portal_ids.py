@@ -1,0 +1,112 @@
+"""The portal's article ids: an article's same-site canonical URL, else the URL it lives at, where a
+redirect to another article's URL moves it; and the cursor's record of an article whose URL moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from collectors.base import CollectContext
+from collectors.extract import Article
+from collectors.http import mask_secrets
+from collectors.portal_discovery import looks_like_article, normalise_url, site_of
+
+log = logging.getLogger(__name__)
+
+
+def article_id_of(article: Article, page_url: str, pattern: re.Pattern[str] | None = None) -> str:
+    """The article's external id: its same-site canonical URL, else the URL it was fetched from.
+    A canonical URL that names the site's home page or a section the article sits in (some sites put
+    one on every article) would make every article one item: the page's own URL is the id then."""
+    return _id_of(article.canonical_url, page_url, pattern)
+
+
+def _id_of(canonical: str | None, page_url: str, pattern: re.Pattern[str] | None) -> str:
+    if (
+        canonical
+        and site_of(canonical) == site_of(page_url)
+        and not _names_a_section(canonical, page_url, pattern)
+    ):
+        return normalise_url(canonical)
+    return normalise_url(page_url)
+
+
+def _home_of(url: str, final_url: str, pattern: re.Pattern[str] | None) -> str:
+    """Where the article asked for at ``url`` lives: the URL its redirects ended at (``/news/123`` to
+    ``/news/123-slug``) when that is an article's URL, else ``url``. Not a login page, nor the home
+    page or section a site sends the reader of a removed article to (as a canonical link to them does
+    not count either)."""
+    final = normalise_url(final_url)
+    if final == normalise_url(url) or _names_a_section(final, url, pattern):
+        return url
+    return final if _article_url(final, pattern) else url
+
+
+def _article_url(url: str, pattern: re.Pattern[str] | None) -> bool:
+    return looks_like_article(url, pattern) or looks_like_article(url)
+
+
+def _names_a_section(canonical: str, page_url: str, pattern: re.Pattern[str] | None) -> bool:
+    # A path above the page's that is no article's: «/» or «/news/» for «/news/123-...». Not one above
+    # it that is: «/news/123-slug/» for its AMP, print or second page, which the canonical merges.
+    section = urlsplit(canonical).path.rstrip("/")
+    page = urlsplit(page_url).path.rstrip("/")
+    above = not section or (page != section and page.startswith(section + "/"))
+    return above and not looks_like_article(canonical, pattern)
+
+
+def visit_id(
+    article: Article, url: str, final_url: str, entry: dict[str, Any] | None, pattern: re.Pattern[str] | None
+) -> tuple[str, str]:
+    """(the URL the article visited at ``url`` lives at, its external id), given the URL its redirects
+    ended at and its cursor entry (None for a new article)."""
+    # A redirect to an article's URL gives a new article its URL, as a canonical link does; its id then
+    # comes from the page found there (a canonical link of the page, or that URL): one item whichever
+    # of the two URLs a listing or sitemap showed. (The canonical link is the page's own URL when the
+    # page has none.) An article stored already keeps its id when its URL starts to redirect, and
+    # after: a new id would store it, and each of its comments, a second time.
+    home = _home_of(url, final_url, pattern)
+    if home == url and _article_url(url, pattern) and normalise_url(final_url) != normalise_url(url):
+        # sent away from an article's URL to a page that is no article's (a login page, the home page,
+        # a section): not this article's URL, nor its canonical link (each article would be one item)
+        article_id = normalise_url(url)
+    elif home == url:
+        article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
+    else:
+        canonical = article.canonical_url
+        if canonical and normalise_url(canonical) == normalise_url(final_url):
+            canonical = home
+        article_id = _id_of(canonical, home, pattern)
+    if (
+        entry is not None
+        and entry.get("id")
+        and (entry.get("kept_id") or (home != url and article_id != entry["id"]))
+    ):
+        article_id = entry["id"]
+        entry["kept_id"] = True  # and when the cursor files it under the URL it moved to
+    return home, article_id
+
+
+def moved(ctx: CollectContext, known: dict[str, dict[str, Any]], url: str, home: str) -> bool:
+    """File the article visited at ``url`` under ``home``, the URL it redirected to, and leave at ``url``
+    an entry that names it (so that no later run takes ``url`` for a new article, nor rechecks it).
+    False when an entry of ``home`` holds the article already: it goes on, and this visit's is dropped."""
+    entry = known[url]
+    there = known.get(home)
+    log.info("source %s: %s redirects to %s; the article is watched there", ctx.source.name, url, home)
+    known[url] = {
+        "moved_to": home,
+        "published": entry.get("published"),
+        "first_seen": entry.get("first_seen"),
+        "checked": entry.get("checked"),
+    }
+    if there is not None and there.get("id") and not there.get("moved_to"):
+        for page_url in entry.get("comment_pages", []):  # as when an entry is forgotten (below)
+            if page_url not in there.get("comment_pages", []):
+                ctx.http.validators.pop(mask_secrets(page_url), None)
+        return False
+    known[home] = entry
+    return True
