@@ -23,8 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-from collectors.dates import is_date_word, parse_date
+from collectors.dates import parse_date
 from collectors.html_page import check_content, parse_whole, readable
+from collectors.page_chrome import byline, clean, no_article_text
 from collectors.portal_comments import Comment, css, extract_comments
 from errors import InputError
 
@@ -91,10 +92,6 @@ class Article:
         }
 
 
-def _clean(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _meta(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> Iterator[str]:
     wanted = {n.lower() for n in names}
     found: dict[str, list[str]] = {}
@@ -155,8 +152,8 @@ def _select_text(tree: lxml.html.HtmlElement, selector: str | None) -> str | Non
         return None
     for el in css(selector)(tree):
         value = el.get("content") or el.get("datetime") or el.text_content()
-        if _clean(value):
-            return _clean(value)
+        if clean(value):
+            return clean(value)
     return None
 
 
@@ -165,13 +162,13 @@ def find_title(tree: lxml.html.HtmlElement, selector: str | None = None) -> str 
     chosen = _select_text(tree, selector)
     if chosen:
         return chosen
-    h1s = [_clean(h.text_content()) for h in tree.iter("h1")]
+    h1s = [clean(h.text_content()) for h in tree.iter("h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     candidates = list(_meta(tree, ("og:title", "twitter:title")))
     # a headline that is no string (an object, a list) is a broken block, not a title to print
     candidates += [node["headline"] for node in _json_ld(tree) if isinstance(node.get("headline"), str)]
     for raw in candidates:
-        title = _clean(raw)
+        title = clean(raw)
         if not title:
             continue
         # og:title sometimes carries the site name: an <h1> that begins it is the cleaner headline
@@ -182,18 +179,10 @@ def find_title(tree: lxml.html.HtmlElement, selector: str | None = None) -> str 
     if h1s:
         return h1s[0]
     title_el = tree.find(".//title")
-    if title_el is not None and _clean(title_el.text_content()):
+    if title_el is not None and clean(title_el.text_content()):
         # "Headline | Site name": sites put the headline first
-        return _TITLE_SEPARATORS.split(_clean(title_el.text_content()))[0]
+        return _TITLE_SEPARATORS.split(clean(title_el.text_content()))[0]
     return None
-
-
-_BYLINE_PREFIX = re.compile(r"^(автор\w*|материал подготовил\w*|текст|by|von|par)\s*:?\s+", re.IGNORECASE)
-
-
-def _byline(value: str | None) -> str:
-    """A byline without its "Автор:"/"By" prefix."""
-    return _BYLINE_PREFIX.sub("", _clean(value)).strip(" ,;")
 
 
 def _author_ok(value: str) -> bool:
@@ -204,24 +193,24 @@ def find_author(tree: lxml.html.HtmlElement, selector: str | None = None) -> str
     """The byline: a site selector, JSON-LD author, meta author, rel/itemprop author."""
     chosen = _select_text(tree, selector)
     if chosen:
-        return _byline(chosen)
+        return byline(chosen)
     # a publisher named as the author (common in JSON-LD) is no byline
-    publishers = {_clean(v).lower() for v in _meta(tree, ("og:site_name", "application-name"))}
+    publishers = {clean(v).lower() for v in _meta(tree, ("og:site_name", "application-name"))}
     for node in _json_ld(tree):
         publisher = node.get("publisher")
         if isinstance(publisher, dict) and publisher.get("name"):
-            publishers.add(_clean(str(publisher["name"])).lower())
+            publishers.add(clean(str(publisher["name"])).lower())
     for node in _json_ld(tree):
         authors = node.get("author")
         authors = authors if isinstance(authors, list) else [authors]
         names = [a.get("name") if isinstance(a, dict) else a for a in authors]
-        names = [_clean(str(n)) for n in names if n and isinstance(n, str | int)]
+        names = [clean(str(n)) for n in names if n and isinstance(n, str | int)]
         names = [n for n in names if _author_ok(n) and n.lower() not in publishers]
         if names:
             return ", ".join(dict.fromkeys(names))
     for value in _meta(tree, _AUTHOR_META):
-        if _author_ok(_clean(value)) and _clean(value).lower() not in publishers:
-            return _clean(value)
+        if _author_ok(clean(value)) and clean(value).lower() not in publishers:
+            return clean(value)
     for xpath in (
         '//*[@rel="author"]',
         '//*[@itemprop="author"]//*[@itemprop="name"]',
@@ -237,7 +226,7 @@ def find_author(tree: lxml.html.HtmlElement, selector: str | None = None) -> str
                 continue
             if el.xpath('ancestor::*[contains(@class, "comment")]'):
                 continue
-            value = _clean(el.text_content())
+            value = clean(el.text_content())
             value = re.sub(
                 r"^(автор|автор материала|by|von|par|авторы)\s*:?\s+", "", value, flags=re.IGNORECASE
             )
@@ -297,12 +286,12 @@ def _body_by_selector(tree: lxml.html.HtmlElement, selector: str, drop: str | No
             for bad in css(drop)(el):
                 bad.drop_tree()
         blocks = [
-            _clean(b.text_content())
+            clean(b.text_content())
             for b in el.xpath(".//p | .//h2 | .//h3 | .//h4 | .//li | .//blockquote")
             if not b.xpath("ancestor::p | ancestor::li | ancestor::blockquote")
         ]
         blocks = [b for b in blocks if b]
-        parts.extend(blocks or [_clean(el.text_content())])
+        parts.extend(blocks or [clean(el.text_content())])
     return "\n".join(p for p in parts if p)
 
 
@@ -336,10 +325,10 @@ def find_body(
 
 def _trim_head(text: str, tree: lxml.html.HtmlElement) -> str:
     """Drop leading lines that repeat the headline or only print the date/byline (trafilatura keeps some)."""
-    heads = {_clean(h.text_content()) for h in tree.iter("h1")}
+    heads = {clean(h.text_content()) for h in tree.iter("h1")}
     lines = text.split("\n")
     while lines and len(lines) > 1:
-        first = _clean(lines[0])
+        first = clean(lines[0])
         if first in heads or (
             len(first) < 60 and parse_date(first, datetime.now(UTC)) is not None and len(first.split()) <= 6
         ):
@@ -347,91 +336,6 @@ def _trim_head(text: str, tree: lxml.html.HtmlElement) -> str:
             continue
         break
     return "\n".join(lines)
-
-
-# A site's chrome, which holds no article: menus, breadcrumbs, share buttons, footers, lists of
-# related articles. Not a page header (templates put an article's lead in it), nor a "sidebar" or
-# "widget" (page builders wrap the article in "elementor-widget-…" blocks).
-_CHROME_NAME = re.compile(
-    r"(^|[\s_-])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|footer|copyright|related)"
-    r"([\s_-]|$)",
-    re.IGNORECASE,
-)
-_LETTERS = re.compile(r"[^\W\d_]")
-CHROME_TEXT = 300  # characters of a line past which it is no menu's, unless it is a link's text
-CHROME_LINE = 120  # characters of a block named as chrome that holds no paragraph and few links
-_LETTERS_WORD = re.compile(r"[^\W\d_]+")
-_COPYRIGHT = re.compile(
-    r"^©|\(c\) \d{4}|все права защищены|барлық құқықтар|all rights reserved", re.IGNORECASE
-)
-_BYLINE = re.compile(r"(автор\w*|by)\s*:\s*\S+(\s+\S+){0,4}$", re.IGNORECASE)  # "Автор: Имя Фамилия"
-
-
-def no_article_text(
-    text: str, tree: lxml.html.HtmlElement, title: str | None, author: str | None, now: datetime
-) -> bool:
-    """Whether ``text`` holds no article: every line of it is the page's headline, a date, a byline, a
-    counter or a copyright line, or is word for word the text of one of the site's links, menus, share
-    buttons or footers, with fewer than two words of anything else. That is what the extractors' last
-    fallback takes from a page without an article (a video, a gallery, a text its scripts bring). A
-    line that only holds such words among others is the article's (a short news item keeps its text):
-    when in doubt the text is kept."""
-    lines = [line for raw in text.split("\n") if (line := _clean(raw))]
-    links = {_clean(a.text_content()) for a in tree.iter("a")}
-    # First a line longer than a menu's that is no link's text: the article's own, found without
-    # reading the rest (most pages).
-    if any(len(line) > CHROME_TEXT and line not in links for line in lines):
-        return False
-    heads = {_clean(h.text_content()) for h in tree.iter("h1")} | {title or ""}
-    title_el = tree.find(".//title")
-    if title_el is not None:
-        heads.add(_clean(title_el.text_content()))
-    chrome: set[str] | None = None
-    words = 0
-    for line in lines:
-        if not _LETTERS.search(line) or line in heads or line in links or _furniture(line, author, now):
-            continue
-        if chrome is None:  # read once, and only for a line the rules above leave
-            chrome = {_clean(el.text_content()) for block in _chrome(tree) for el in block.iter("*")}
-        if line in chrome:
-            continue
-        words += len(_LETTERS_WORD.findall(line))
-        if words >= 2:
-            return False
-    return True
-
-
-def _furniture(line: str, author: str | None, now: datetime) -> bool:
-    """A byline, a copyright line, or a date line: a date and nothing else but a word such as
-    «Обновлено» (not «Сегодня в Алматы ожидается снег», which holds a date too)."""
-    if _BYLINE.match(line) or _byline(line) == author or _COPYRIGHT.search(line):
-        return True
-    if len(line) >= 60:
-        return False
-    other = [w for w in _LETTERS_WORD.findall(line) if not is_date_word(w)]
-    return len(other) <= 1 and parse_date(line, now) is not None
-
-
-def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    """The page's menus, breadcrumbs, share buttons, footers and lists of related articles. An element
-    that holds the headline or the article is none of them, whatever its name (``<body
-    class="has-navbar-fixed-top">``), and a block named so must also be mostly links, or one short line
-    without a paragraph (breadcrumbs as text): an article's own block may be named "entry-content
-    share-enabled"."""
-    for el in tree.iter():
-        named = not (el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"))
-        if named:
-            name = f"{el.get('class') or ''} {el.get('id') or ''}"
-            if name == " " or not _CHROME_NAME.search(name):
-                continue
-        if el.tag in ("html", "body", "article", "main") or el.xpath(".//h1|.//article|.//main"):
-            continue
-        if named:  # a block named so must also be mostly links, or a line without a paragraph
-            text = len(_clean(el.text_content()))
-            links = sum(len(_clean(a.text_content())) for a in el.iter("a"))
-            if 2 * links < text and (text > CHROME_LINE or el.find(".//p") is not None):
-                continue
-        yield el
 
 
 def _prune_xpaths(drop: str | None) -> list[str] | None:
@@ -471,10 +375,10 @@ def extract_article(
     # trafilatura would parse the text again within libxml2's usual limits, and lose the page past
     # them: a page that needed more is given the tree (trafilatura works on a copy of it)
     text, guesses = find_body(tree if huge else html, url, tree, selectors)
-    title = find_title(tree, selectors.get("title")) or _clean(guesses.get("title")) or None
+    title = find_title(tree, selectors.get("title")) or clean(guesses.get("title")) or None
     author = find_author(tree, selectors.get("author"))
-    if author is None and guesses.get("author") and _author_ok(_byline(guesses["author"])):
-        author = _byline(guesses["author"])
+    if author is None and guesses.get("author") and _author_ok(byline(guesses["author"])):
+        author = byline(guesses["author"])
     published = find_date(tree, html, selectors.get("date"), now)
     if published is None and guesses.get("date"):
         published = parse_date(str(guesses["date"]), now)
@@ -505,7 +409,7 @@ def _date_in_text(tree: lxml.html.HtmlElement, now: datetime) -> datetime | None
     ):
         if el.xpath('ancestor-or-self::*[contains(@class, "comment")]'):
             continue
-        found = parse_date(_clean(el.text_content())[:80], now)
+        found = parse_date(clean(el.text_content())[:80], now)
         if found:
             return found
     return None
