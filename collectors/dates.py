@@ -186,9 +186,11 @@ _TIME = (
     r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _AMPM + _ZONE + ")?"
 )
 # A clock printed just before the date instead of after it: "14:35 25.11.2026", "14:35, 25 ноября 2026".
-# Not the end of a range («10:00-12:00 25.11.2026», «с 10:00 до 18:00, 25 ноября»): that says no time.
+# Not the end of a range («10:00-12:00 25.11.2026», «с 10:00 до 18:00, 25 ноября»): that says no time;
+# a dash after a word is a separator («Общество — 14:35, 25 ноября»).
 _CLOCK_BEFORE = re.compile(
-    r"(?<![\d.:])(?<![-–—])(?<![-–—]\s)(?<!до\s)(\d{1,2}):(\d{2})(?::(\d{2}))?[\s,|/–—-]{1,4}$", re.IGNORECASE
+    r"(?<![\d.:])(?<!\d[-–—])(?<!\d[-–—]\s)(?<!\d\s[-–—]\s)(?<!до\s)(\d{1,2}):(\d{2})(?::(\d{2}))?[\s,|/–—-]{1,4}$",
+    re.IGNORECASE,
 )
 _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
 
@@ -345,6 +347,10 @@ _DATE_LINE_WORDS = frozenset(
         "обновлено",
         "опубликовано",
         "дата",
+        "публикации",
+        "жарияланған",
+        "жарияланды",
+        "уақыты",
         "published",
         "updated",
         "on",

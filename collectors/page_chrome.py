@@ -40,9 +40,13 @@ _LETTERS = re.compile(r"[^\W\d_]")
 CHROME_TEXT = 300  # characters of a line past which it is no menu's, unless it is a link's text
 CHROME_LINE = 120  # characters of a block named as chrome that holds no paragraph and few links
 _LETTERS_WORD = re.compile(r"[^\W\d_]+")
+# A copyright line: it starts with the sign or the word, or a short line ends with the formula (not
+# «Зейнеткерлердің барлық құқықтары заңмен қорғалған», a sentence of news).
 _COPYRIGHT = re.compile(
-    r"^©|\(c\) \d{4}|все права защищены|барлық құқықтар|all rights reserved", re.IGNORECASE
+    r"^(?:©|\(c\)|copyright\b)|^.{0,80}(?:все права защищены|барлық құқықтар қорғалған|all rights reserved)\.?$",
+    re.IGNORECASE,
 )
+_SEPARATORS = " /»|>›·•-–—:"  # around the pieces of breadcrumbs and labels («/ Общество», «Поделиться:»)
 _BYLINE = re.compile(r"(автор\w*|by)\s*:\s*\S+(\s+\S+){0,4}$", re.IGNORECASE)  # "Автор: Имя Фамилия"
 
 
@@ -71,8 +75,12 @@ def no_article_text(
         if not _LETTERS.search(line) or line in heads or line in links or _furniture(line, author, now):
             continue
         if chrome is None:  # read once, and only for a line the rules above leave
+            # each element's text, and each loose piece of text, that the site's chrome holds
             chrome = {clean(el.text_content()) for block in _chrome(tree) for el in block.iter("*")}
-        if line in chrome:
+            chrome |= {
+                clean(piece).strip(_SEPARATORS) for block in _chrome(tree) for piece in block.itertext()
+            }
+        if line in chrome or line.strip(_SEPARATORS) in chrome:
             continue
         words += len(_LETTERS_WORD.findall(line))
         if words >= 2:

@@ -83,11 +83,27 @@ def visit_id(
     if (
         entry is not None
         and entry.get("id")
-        and (entry.get("kept_id") or (home != url and article_id != entry["id"]))
+        and (entry.get("kept_id") or (home != url and article_id != entry["id"] and same_article(url, home)))
     ):
         article_id = entry["id"]
         entry["kept_id"] = True  # and when the cursor files it under the URL it moved to
     return home, article_id
+
+
+_NUMBER = re.compile(r"\d{3,}")
+
+
+def same_article(url: str, home: str) -> bool:
+    """Whether the URL an article's URL now redirects to is the same article's (a slash or a slug added,
+    https, another host name of the site), not another article a site sends the readers of a removed
+    one to: its path holds the old path's last part, or the same number of three digits or more."""
+    old, new = (urlsplit(normalise_url(u)).path.rstrip("/") for u in (url, home))
+    if old == new:
+        return True
+    last = old.rsplit("/", 1)[-1]
+    stem = re.sub(r"\.(html?|php|aspx?)$", "", last)
+    numbers = set(_NUMBER.findall(last))
+    return bool(stem and stem in new) or bool(numbers & set(_NUMBER.findall(new.rsplit("/", 1)[-1])))
 
 
 def moved(ctx: CollectContext, known: dict[str, dict[str, Any]], url: str, home: str) -> bool:

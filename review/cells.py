@@ -257,7 +257,7 @@ def staged(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool) 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
     # The result as an Arrow table, through a relation: an Arrow result of an execute() cursor costs
     # one more copy (and duckdb 2 warns about it).
-    return con.sql(sql, params=params).to_arrow_table()
+    return con.sql(sql, params=params or None).to_arrow_table()
 
 
 def _evidence_cells(raw: list[str | None]) -> list[str]:
@@ -376,7 +376,7 @@ def _stream(
 ) -> Generator[Any, None, None]:
     # DuckDB hands out record batches of about ``rows`` rows (whole vectors of 2,048); each is cut to
     # at most ``rows``, so that the Python objects made of one stay within what the caller asked.
-    relation = con.sql(sql, params=params)
+    relation = con.sql(sql, params=params or None)  # None, not []: duckdb before 1.4 ran a query with [] at once, whole
     # to_arrow_reader in duckdb 2, fetch_arrow_reader in 1.x (a deprecated alias in 2)
     open_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
     batches = open_reader(rows)

@@ -82,6 +82,9 @@ def test_a_zone_in_brackets_is_read(text: str, expected: datetime) -> None:
         ("10:00-12:00 25.11.2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
         ("10:00 – 12:00 25.11.2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
         ("с 10:00 до 18:00, 25 ноября 2026", datetime(2026, 11, 25, 0, 0, tzinfo=PLUS5)),
+        # a dash after a word is a separator, not a range
+        ("Общество — 14:35, 25 ноября 2026", datetime(2026, 11, 25, 14, 35, tzinfo=PLUS5)),
+        ("Kazinform - 14:35 25.11.2026", datetime(2026, 11, 25, 14, 35, tzinfo=PLUS5)),
     ],
 )
 def test_a_clock_printed_before_the_date_is_its_time(text: str, expected: datetime) -> None:

@@ -58,6 +58,13 @@ NO_TEXT = {
         TITLE, '<div class="meta"><span>Автор: Айгерим Сейтказина</span> <span>👁 345</span></div>'
     ),
     "video-label": page(TITLE, '<div class="label">Видео</div><div id="player"></div>'),
+    "text-breadcrumbs-and-a-share-label": page(
+        TITLE,
+        '<div class="breadcrumbs"><a href="/">Главная</a> / <a href="/news/">Новости</a> / Общество</div>'
+        '<div class="date">Жарияланған уақыты: 25.11.2026, 10:00</div><div id="player"></div>',
+        before=MENU,
+        after=SHARE + FOOTER,
+    ),
 }
 
 
@@ -91,6 +98,9 @@ SHORT = {
     "a-date-and-a-time": "<p>Свет отключат 26 ноября с 10:00</p>",
     "years-ago": "<p>Пять лет назад здесь был парк.</p>",
     "a-menu-word-inside": "<p>Новости о ремонте дороги будут завтра.</p>",
+    # the words of a copyright line inside a sentence of news
+    "rights-kk": "<p>Зейнеткерлердің барлық құқықтары заңмен қорғалған.</p>",
+    "rights-ru": "<p>Омбудсмен: все права защищены законом.</p>",
 }
 
 
@@ -238,3 +248,19 @@ def test_a_shortlink_and_its_article_are_one_item(httpserver: HTTPServer, site: 
     site.html(slug, page(TITLE, ARTICLE, head=canonical))
     items = run(httpserver, {}, article_pattern=r"/\?p=\d+$|/obshestvo/[a-z-]+/$")
     assert [i.external_id for i in items] == [httpserver.url_for(slug)]
+
+
+def test_a_removed_article_redirected_to_another_article_does_not_lend_it_its_id(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    # A site that removes an article sends its readers to another one: that one's text was stored
+    # under the removed article's id (overwriting it), and kept that id for good.
+    site.html("/news/", f'<a href="{FIRST}">1</a>')
+    site.html(FIRST, page(TITLE, ARTICLE))
+    site.html(SECOND, page("Автобус №12 изменил маршрут", "<p>С понедельника автобус №12 идёт по Абая.</p>"))
+    state: dict[str, Any] = {}
+    first, second = httpserver.url_for(FIRST), httpserver.url_for(SECOND)
+    assert [i.external_id for i in run(httpserver, state)] == [first]
+    site.moved[FIRST] = SECOND
+    items = run(httpserver, state, now=NOW + timedelta(hours=2))
+    assert [(i.external_id, i.title) for i in items] == [(second, "Автобус №12 изменил маршрут")]
