@@ -376,7 +376,8 @@ def _stream(
 ) -> Generator[Any, None, None]:
     # DuckDB hands out record batches of about ``rows`` rows (whole vectors of 2,048); each is cut to
     # at most ``rows``, so that the Python objects made of one stay within what the caller asked.
-    relation = con.sql(sql, params=params or None)  # None, not []: duckdb before 1.4 ran a query with [] at once, whole
+    # params None, not []: duckdb before 1.4 ran a query given [] at once, whole, instead of lazily
+    relation = con.sql(sql, params=params or None)
     # to_arrow_reader in duckdb 2, fetch_arrow_reader in 1.x (a deprecated alias in 2)
     open_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
     batches = open_reader(rows)
