@@ -11,6 +11,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collectors.item import Item
+    from errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -105,3 +110,19 @@ def held_by_another_process(db: Path) -> Iterator[None]:
     finally:
         analyst.kill()
         analyst.wait()
+
+
+WHATSAPP_SALT = "test-salt"
+
+
+def read_whatsapp(path: Path, **options: Any) -> tuple[list[Item], list[InputError]]:
+    """The items of a WhatsApp export, and the errors it reported (``options`` as a config gives them)."""
+    from collectors import whatsapp
+
+    errors: list[Any] = []
+    items = list(
+        whatsapp.read_export(
+            path, source="wa", options={"_salt": WHATSAPP_SALT, **options}, report=errors.append
+        )
+    )
+    return items, errors

@@ -7,30 +7,21 @@ import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from testutil import FIXTURES, run_cli
+from testutil import WHATSAPP_SALT as SALT
+from testutil import read_whatsapp as read
 
 from collectors import whatsapp
-from collectors.item import Item
 from collectors.whatsapp_phones import hash_phone
 from errors import ConfigError, InputError
 
 WA = FIXTURES / "whatsapp"
 ALMATY = ZoneInfo("Asia/Almaty")
-SALT = "test-salt"
-
-
-def read(path: Path, **options: Any) -> tuple[list[Item], list[InputError]]:
-    errors: list[InputError] = []
-    items = list(
-        whatsapp.read_export(path, source="wa", options={"_salt": SALT, **options}, report=errors.append)
-    )
-    return items, errors
 
 
 def at(*args: int) -> datetime:

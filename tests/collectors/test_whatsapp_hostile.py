@@ -6,24 +6,14 @@ from __future__ import annotations
 import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from testutil import WHATSAPP_SALT as SALT
+from testutil import read_whatsapp as read
 
 from collectors import dates, whatsapp
-from collectors.item import Item
 from errors import InputError
-
-SALT = "test-salt"
-
-
-def read(path: Path, **options: Any) -> tuple[list[Item], list[InputError]]:
-    errors: list[InputError] = []
-    items = list(
-        whatsapp.read_export(path, source="wa", options={"_salt": SALT, **options}, report=errors.append)
-    )
-    return items, errors
 
 
 def at(hour: int, minute: int) -> datetime:

@@ -8,9 +8,10 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from testutil import WHATSAPP_SALT as SALT
+from testutil import read_whatsapp as read
 from testutil import run_cli
 
 from batch.whatsapp_scrub import scrub_phone_mentions
@@ -21,7 +22,6 @@ from errors import InputError
 from store.db import reader, writer
 from store.items import upsert_items
 
-SALT = "test-salt"
 CHAT_A = (
     "25.11.2026, 09:15 - Асель: Во дворе нет воды\n"
     "25.11.2026, 09:16 - Данияр: Акимат обещал к вечеру\n"
@@ -31,14 +31,6 @@ CHAT_B = (
     "25.11.2026, 09:18 - Ерлан: У нас в подъезде тоже\n"
     "25.11.2026, 09:20 - Асель: Объявление: отключение до 18:00\n"  # forwarded to both chats
 )
-
-
-def read(path: Path, **options: Any) -> tuple[list[Item], list[InputError]]:
-    errors: list[InputError] = []
-    items = list(
-        whatsapp.read_export(path, source="wa", options={"_salt": SALT, **options}, report=errors.append)
-    )
-    return items, errors
 
 
 def write(path: Path, text: str) -> Path:
