@@ -181,11 +181,6 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1] + "…"
 
 
-def channels(alerts: dict[str, Any]) -> list[str]:
-    """The channels the [alerts] table configures, in delivery order."""
-    return alert_channels(alerts)
-
-
 def pending_items(con: duckdb.DuckDBPyConnection, channel: str, alerts: dict[str, Any]) -> list[FlaggedItem]:
     """Flagged, unreviewed items scoring at least min_score on an alerting label, not yet sent on ``channel``."""
     min_score = float(alerts.get("min_score", 0.0))
@@ -430,7 +425,7 @@ def deliver(
     is not announced, as the scheduler ignores it. Once ``should_stop()`` is true, deliveries under way
     get STOP_SEND_SECONDS, then are abandoned and their digests kept for the next try."""
     report = DeliveryReport()
-    wanted = channels(alerts)
+    wanted = alert_channels(alerts)
     if not wanted:
         return report
     unrecorded = _UNRECORDED.pop(str(db_path), [])
