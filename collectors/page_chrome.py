@@ -76,10 +76,9 @@ def no_article_text(
             continue
         if chrome is None:  # read once, and only for a line the rules above leave
             # each element's text, and each loose piece of text, that the site's chrome holds
-            chrome = {clean(el.text_content()) for block in _chrome(tree) for el in block.iter("*")}
-            chrome |= {
-                clean(piece).strip(_SEPARATORS) for block in _chrome(tree) for piece in block.itertext()
-            }
+            blocks = list(_chrome(tree))
+            chrome = {clean(el.text_content()) for block in blocks for el in block.iter("*")}
+            chrome |= {clean(piece).strip(_SEPARATORS) for block in blocks for piece in block.itertext()}
         if line in chrome or line.strip(_SEPARATORS) in chrome:
             continue
         words += len(_LETTERS_WORD.findall(line))
