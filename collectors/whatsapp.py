@@ -25,10 +25,15 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   triple in the file), never of a line number, so a later overlapping export adds only new messages.
 * Authors that are phone numbers, and @-mentions of numbers, are hashed with a salt unless
   ``keep_phone_numbers`` is true (``collectors.whatsapp_phones`` says how).
-* A header line with an impossible date or time, or a date that cannot be a message time (before
-  1990 or more than a day ahead, the rule of ``dates.publication_time``), is reported with its line
-  number, and so is the text before the first header (one error for all its lines); the rest is
-  imported.
+* A header line with an impossible date or time (``31.02.2026``, ``25:70``), or a date that cannot be
+  a message time (before 1990 or more than a day ahead, the rule of ``dates.publication_time``), is
+  reported with its line number, and its message is kept without a date (``published_at`` None, as
+  Telegram keeps one): ``raw["unread_date"]`` holds the date and clock as the header writes them. Such
+  a line is still a header (its shape is WhatsApp's own, and taking it for the continuation of the
+  message above would give that author words that are not theirs); its id hashes the wall-clock
+  minute as the header writes it (``2026-02-31T14:35``), so a re-import adds nothing, and it does not
+  count in telling the hour the clocks show twice. The text before the first header is reported too
+  (one error for all its lines); the rest is imported.
 * A chat is read in two passes over its text (the first learns the date order and the names), one
   message at a time: memory holds the text, not also its lines and messages, so an export of
   hundreds of megabytes needs a few times its size, not ten.
@@ -71,7 +76,15 @@ from collectors.file_import import (
     shown_path,
 )
 from collectors.item import Item
-from collectors.whatsapp_entries import MAX_MESSAGE, Entry, Survey, author_of, scan, wall_time
+from collectors.whatsapp_entries import (
+    MAX_MESSAGE,
+    Entry,
+    Survey,
+    author_of,
+    scan,
+    wall_minute,
+    wall_time,
+)
 from collectors.whatsapp_phones import MARKS, hash_mentions, hash_phone, phone_author
 from errors import ConfigError, InputError
 
@@ -331,6 +344,21 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         )
 
 
+def _no_time(
+    e: Entry, wall: datetime | None, order: str, *, kept: bool, source: str, shown: str
+) -> InputError:
+    """The error of a header whose date is impossible or no message time."""
+    if wall is None:
+        why = f"impossible date or time {e.stamp!r} in the header ({order} order)"
+    else:
+        why = (
+            f"date {wall.date().isoformat()} in the header ({order} order) is before 1990 "
+            "or more than a day ahead: not a message time"
+        )
+    what = "the message kept without a date" if kept else "not a message (a system line), skipped"
+    return InputError(f"{why}; {what}", source=source, path=shown, line=e.line)
+
+
 def _messages(
     entries: Iterable[Entry],
     shown: str,
@@ -350,41 +378,22 @@ def _messages(
     previous: datetime | None = None  # the time of the header before, system lines too
     for e in entries:
         wall = wall_time(e, order)
-        if wall is None:
-            report(
-                InputError(
-                    f"impossible date or time in the header ({order} order)",
-                    source=source,
-                    path=shown,
-                    line=e.line,
-                )
-            )
-            counts["bad"] += 1
-            continue
-        published = message_time(wall, zone, after=previous)
-        if published is None:
-            report(
-                InputError(
-                    f"date {wall.date().isoformat()} in the header ({order} order) is before 1990 "
-                    "or more than a day ahead: not a message time",
-                    source=source,
-                    path=shown,
-                    line=e.line,
-                )
-            )
-            counts["bad"] += 1
-            continue
-        previous = published
+        published = None if wall is None else message_time(wall, zone, after=previous)
+        if published is not None:
+            previous = published  # never None: the order of the chat is told by real times only
         split = _split_author(e.body, known)
-        if split is None:
-            counts["system"] += 1
-            continue
-        author, first = split
-        if salt is None:
-            content = _content(first, e.more)
-        else:  # before _content strips the marks: U+2069 is where an iOS mention ends
-            content = _content(hash_mentions(first, salt), [hash_mentions(x, salt) for x in e.more])
-        if content is None:
+        content: tuple[str, dict[str, Any]] | None = None
+        if split is not None:
+            author, first = split
+            if salt is None:
+                content = _content(first, e.more)
+            else:  # before _content strips the marks: U+2069 is where an iOS mention ends
+                content = _content(hash_mentions(first, salt), [hash_mentions(x, salt) for x in e.more])
+        if published is None:
+            # reported; a message is kept undated (as Telegram keeps one): its text is what matters
+            report(_no_time(e, wall, order, kept=content is not None, source=source, shown=shown))
+            counts["undated"] += 1
+        if split is None or content is None:  # a system line, or an iOS notice
             counts["system"] += 1
             continue
         body, raw = content
@@ -406,12 +415,16 @@ def _messages(
             raw["truncated"] = True
         if chat is not None:
             raw["chat"] = chat
-        minute = wall.strftime("%Y-%m-%dT%H:%M")
-        key = "\x1f".join((minute, author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split())))
+        key = "\x1f".join(
+            (wall_minute(e, order), author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split()))
+        )
         occurrence = hashlib.sha256(key.encode("utf-8")).digest()[:16]
         seen[occurrence] += 1
         digest = hashlib.sha256(f"{key}\x1f{seen[occurrence]}".encode()).hexdigest()[:24]
-        raw["wall_time"] = wall.isoformat()
+        if wall is not None:
+            raw["wall_time"] = wall.isoformat()
+        if published is None:
+            raw["unread_date"] = e.stamp  # as written, for a person to see (as telegram.py keeps it)
         counts["messages"] += 1
         yield Item(
             source=source,
@@ -423,10 +436,10 @@ def _messages(
             raw=raw,
         )
     log.info(
-        "%s: %d messages, %d system lines skipped, %d bad headers (date order %s)",
+        "%s: %d messages, %d system lines skipped, %d headers without a usable date (date order %s)",
         shown,
         counts["messages"],
         counts["system"],
-        counts["bad"],
+        counts["undated"],
         order,
     )

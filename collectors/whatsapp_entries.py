@@ -40,6 +40,7 @@ class Entry:
     """A header line and the lines that continue it, before dates are resolved."""
 
     line: int
+    stamp: str  # the date and clock as the header writes them ("31.02.2026, 14:35"), for a person
     a: str
     b: str
     c: str
@@ -72,8 +73,10 @@ def header_lines(text: str) -> Iterator[tuple[int, str, re.Match[str] | None]]:
 
 
 def _entry_of(number: int, m: re.Match[str]) -> Entry:
+    clock_end = max(m.end(group) for group in ("m", "s", "ampm") if m[group] is not None)
     return Entry(
         line=number,
+        stamp=m.string[m.start("a") : clock_end],
         a=m["a"],
         b=m["b"],
         c=m["c"],
@@ -161,25 +164,40 @@ class Survey:
         return "dmy"  # the region's own order, and the only one of dotted dates
 
 
-def wall_time(e: Entry, order: str) -> datetime | None:
-    """The entry's naive wall-clock time under a date order; None when impossible."""
+def _fields(e: Entry, order: str) -> tuple[int, int, int, int]:
+    """(year, month, day, hour of 24) of the entry under a date order, not checked: 31.02 stays 31.02,
+    and a 12-hour clock past 12 keeps its hour."""
     if order == "ymd":
         y, mo, d = e.a, e.b, e.c
     elif order == "mdy":
         mo, d, y = e.a, e.b, e.c
     else:
         d, mo, y = e.a, e.b, e.c
-    year = int(y) + (2000 if len(y) <= 2 else 0)
     hour = e.h
-    if e.ampm:
-        if hour > 12:
-            return None
+    if e.ampm and hour <= 12:
         pm = e.ampm.lower().startswith(_PM_WORDS)
         hour = (hour % 12) + (12 if pm else 0)
+    return int(y) + (2000 if len(y) <= 2 else 0), int(mo), int(d), hour
+
+
+def wall_time(e: Entry, order: str) -> datetime | None:
+    """The entry's naive wall-clock time under a date order; None when impossible."""
+    if e.ampm and e.h > 12:
+        return None
+    year, month, day, hour = _fields(e, order)
     try:
-        return datetime(year, int(mo), int(d), hour, e.m, e.s or 0)  # noqa: DTZ001 - zone added by the caller
+        return datetime(year, month, day, hour, e.m, e.s or 0)  # noqa: DTZ001 - zone added by the caller
     except ValueError:
         return None
+
+
+def wall_minute(e: Entry, order: str) -> str:
+    """The entry's wall-clock minute as ``YYYY-MM-DDTHH:MM``, what the message id hashes: for a
+    possible date from the year 1000 on, ``wall_time(e, order).strftime("%Y-%m-%dT%H:%M")`` (what
+    the ids of messages imported before hashed), and written the same way for an impossible one
+    (``2026-02-31T14:35``), so that message keeps one id across imports too."""
+    year, month, day, hour = _fields(e, order)
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{e.m:02d}"
 
 
 def author_of(body: str) -> tuple[str, str] | None:

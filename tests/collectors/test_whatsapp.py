@@ -178,9 +178,11 @@ def test_header_formats(name: str, expected: list[tuple[datetime, str, str]]) ->
 
 
 def test_date_order_can_be_forced() -> None:
-    # 02/11 and 14/11 make the file d/m; forcing m/d reads the first two as February and reports the third
+    # 02/11 and 14/11 make the file d/m; forcing m/d reads the first two as February and reports the
+    # third, kept without a date
     items, errors = read(WA / "android_es_12h.txt", date_order="mm/dd/yyyy")
-    assert [i.published_at for i in items] == [at(2026, 2, 11, 9, 10), at(2026, 2, 11, 15, 45)]
+    assert [i.published_at for i in items] == [at(2026, 2, 11, 9, 10), at(2026, 2, 11, 15, 45), None]
+    assert items[2].raw["unread_date"] == "14/11/2026, 12:05 a. m."
     assert [e.line for e in errors] == [3]
     with pytest.raises(ConfigError, match="date_order"):
         read(WA / "ios_iso.txt", date_order="sometimes")
@@ -217,14 +219,24 @@ def test_ambiguous_day_month_decided_by_chronology(
     assert [i.published_at for i in items] == [at(*ymd, 10) for ymd in expected]
 
 
-def test_malformed_line_is_reported_and_the_rest_imported() -> None:
+def test_a_header_with_an_impossible_date_is_reported_and_its_message_kept_undated() -> None:
     items, errors = read(WA / "android_ru_bad.txt")
-    assert [i.text for i in items] == [
-        "На остановке «Орбита» второй месяц не работает освещение.",
-        "Акимат ответил, что деньги на ремонт уже списаны.",
+    assert [(i.text, i.author) for i in items] == [
+        ("На остановке «Орбита» второй месяц не работает освещение.", "Марат К."),
+        ("строка с невозможной датой", "Марат К."),
+        ("Акимат ответил, что деньги на ремонт уже списаны.", "Марат К."),
     ]
-    assert [(e.line, e.path) for e in errors] == [(2, str(WA / "android_ru_bad.txt"))]
-    assert "невозможной" not in " ".join(i.text for i in items)
+    assert [i.published_at for i in items] == [at(2026, 11, 3, 8, 0), None, at(2026, 11, 3, 8, 20)]
+    assert items[1].raw["unread_date"] == "31.02.2026, 08:10" and "wall_time" not in items[1].raw
+    assert [(e.line, e.path, e.message) for e in errors] == [
+        (
+            2,
+            str(WA / "android_ru_bad.txt"),
+            "impossible date or time '31.02.2026, 08:10' in the header (dmy order); "
+            "the message kept without a date",
+        )
+    ]
+    assert [i.external_id for i in read(WA / "android_ru_bad.txt")[0]] == [i.external_id for i in items]
 
 
 def test_text_before_the_first_header_is_reported(tmp_path: Path) -> None:
@@ -416,7 +428,7 @@ def test_cli_import_reports_a_malformed_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "android_ru_bad.txt:2" in result.stderr
     assert "Traceback" not in result.stderr
-    assert _rows(db, "SELECT count(*) FROM items WHERE source = 'chat'") == [(2,)]
+    assert _rows(db, "SELECT count(*), count(published_at) FROM items WHERE source = 'chat'") == [(3, 2)]
 
 
 def test_cli_import_zip(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ def test_a_message_past_the_cap_is_cut_and_reported(tmp_path: Path, lines: int) 
 # -- dates that cannot be message times -----------------------------------------------------------
 
 
-def test_years_that_cannot_be_message_times_are_reported(tmp_path: Path) -> None:
+def test_years_that_cannot_be_message_times_are_reported_and_kept_undated(tmp_path: Path) -> None:
     ahead = datetime.now(UTC) + timedelta(days=3)
     chat = (
         "25.11.2026, 09:15 - Асель: первое\n"
@@ -169,14 +169,26 @@ def test_years_that_cannot_be_message_times_are_reported(tmp_path: Path) -> None
         "25.11.2026, 09:20 - Данияр: последнее\n"
     )
     items, errors = read(write(tmp_path / "chat.txt", chat))
-    assert [i.text for i in items] == ["первое", "последнее"]
+    assert [(i.text, i.published_at is None) for i in items] == [
+        ("первое", False),
+        ("год 1\nпродолжение года 1", True),
+        ("год 202", True),
+        ("1989", True),
+        ("год 9999", True),
+        ("через три дня", True),
+        ("2099", True),
+        ("последнее", False),
+    ]
+    assert [i.raw["unread_date"] for i in items[1:3]] == ["01.01.0001, 00:00", "25.11.202, 10:00"]
+    assert items[1].raw["wall_time"] == "0001-01-01T00:00:00"
     assert [e.line for e in errors] == [2, 4, 5, 6, 7, 8]
     assert errors[0].message == (
-        "date 0001-01-01 in the header (dmy order) is before 1990 or more than a day ahead: not a message time"
+        "date 0001-01-01 in the header (dmy order) is before 1990 or more than a day ahead: not a message time; "
+        "the message kept without a date"
     )
 
 
-def test_cli_stores_no_impossible_year(tmp_path: Path) -> None:
+def test_cli_stores_no_impossible_year_but_keeps_its_message(tmp_path: Path) -> None:
     chat = "01.01.0001, 00:00 - Асель: год 1\n31.12.9999, 23:59 - Асель: год 9999\n25.11.2026, 09:15 - Асель: ок\n"
     db = tmp_path / "wa.duckdb"
     result = run_cli(
@@ -192,7 +204,64 @@ def test_cli_stores_no_impossible_year(tmp_path: Path) -> None:
     assert result.returncode == 1  # partial: two lines reported
     assert "Traceback" not in result.stderr and "OverflowError" not in result.stderr
     assert "chat.txt:1:" in result.stderr and "chat.txt:2:" in result.stderr
-    assert rows(db, "SELECT text, year(published_at) FROM items") == [("ок", 2026)]
+    assert sorted(rows(db, "SELECT text, year(published_at) FROM items")) == [
+        ("год 1", None),
+        ("год 9999", None),
+        ("ок", 2026),
+    ]
+
+
+def test_cli_keeps_a_message_dated_2031_or_1985_and_a_reimport_adds_nothing(tmp_path: Path) -> None:
+    chat = write(
+        tmp_path / "chat.txt",
+        "25.11.2026, 09:15 - Асель: Во дворе нет воды\n"
+        "12.03.2031, 14:35 - Данияр: Телефон с неверной датой: трубу прорвало\n"
+        "25.11.2026, 09:20 - Асель: Акимат обещал к вечеру\n"
+        "01.06.1985, 08:00 - Ерлан: Сброшенные часы: ямы у люков\n"
+        "продолжение про ямы\n"
+        "25.11.2026, 09:30 - Данияр: Воду дали\n",
+    )
+    db = tmp_path / "wa.duckdb"
+    args = ("import", "whatsapp", str(chat), "--source", "chat", "--db", str(db), "--no-classify")
+    first = run_cli(*args)
+    assert first.returncode == 1  # partial: two lines reported, once each
+    reported = [line for line in first.stderr.splitlines() if "chat.txt:" in line]
+    assert [line.split("chat.txt:")[1].split(":")[0] for line in reported] == ["2", "4"], first.stderr
+    assert all("kept without a date" in line for line in reported)
+    stored = "SELECT text, published_at IS NULL, raw->>'unread_date' FROM items"
+    assert sorted(rows(db, stored)) == [
+        ("Акимат обещал к вечеру", False, None),
+        ("Во дворе нет воды", False, None),
+        ("Воду дали", False, None),
+        ("Сброшенные часы: ямы у люков\nпродолжение про ямы", True, "01.06.1985, 08:00"),
+        ("Телефон с неверной датой: трубу прорвало", True, "12.03.2031, 14:35"),
+    ]
+    ids = rows(db, "SELECT external_id FROM items ORDER BY external_id")
+    again = run_cli(*args)
+    assert again.returncode == 1 and again.stderr.count("kept without a date") == 2
+    assert rows(db, "SELECT external_id FROM items ORDER BY external_id") == ids  # nothing added
+
+
+def test_an_undated_message_leaves_the_order_of_the_chat_to_the_dated_ones(tmp_path: Path) -> None:
+    # DST ends in Berlin: 02:00-03:00 happens twice. The 02:10 after 02:50 is the second pass, with
+    # an undated message between them as without it: its missing time is not "no message before".
+    path = write(
+        tmp_path / "chat.txt",
+        "26.10.2025, 02:50 - Асель: первый раз\n"
+        "26.10.2031, 02:55 - Ерлан: часы убежали\n"
+        "31.02.2025, 02:57 - Асель создал(-а) группу «Двор»\n"
+        "26.10.2025, 02:10 - Данияр: второй раз\n",
+    )
+    items, errors = read(path, tz="Europe/Berlin")
+    assert [(i.text, i.published_at and i.published_at.astimezone(UTC)) for i in items] == [
+        ("первый раз", datetime(2025, 10, 26, 0, 50, tzinfo=UTC)),
+        ("часы убежали", None),
+        ("второй раз", datetime(2025, 10, 26, 1, 10, tzinfo=UTC)),
+    ]
+    assert [(e.line, e.message.split("; ")[1]) for e in errors] == [
+        (2, "the message kept without a date"),
+        (3, "not a message (a system line), skipped"),
+    ]
 
 
 # -- phone-number authors in the "~" forms --------------------------------------------------------
