@@ -26,7 +26,11 @@ style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language too
 ``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit. The id is the id column, else derived from a
 facebook.com URL (``{page}_{post}``, or the comment id), else the hash above. ``Тип``/``Type``
 values naming a comment or reply make comments. Dates: ISO 8601, ``25.11.2026 14:35``, Unix
-seconds, ``2021-03-01 12:34:56 EST``; a date without a zone is read in Asia/Almaty (option ``tz``).
+seconds, ``2021-03-01 12:34:56 EST``, slashed ``03/04/2026``; a date without a zone is read in
+Asia/Almaty (option ``tz``). Whether a file's slashed dates are day/month or month/day is decided
+from its own values by a first pass over its date column (``collectors.facebook_export_dates``): a
+second field above 12 in any row makes them all month/day (CrowdTangle, Export Comments); a file
+that writes both is one error and is read day/month.
 A row without text is reported with its line number and skipped; a bad date is reported and the
 row kept without one, and so is a relative one (``вчера``, ``2 часа назад``): the file does not say
 when it was exported, and counted from the import it would be days off (and its id change each day).
@@ -40,10 +44,9 @@ import csv
 import hashlib
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -51,7 +54,8 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from collectors import facebook_parse
 from collectors.base import TIME_ZONE, Expect, Report
-from collectors.dates import ALMATY, parse_absolute, parse_relative, publication_time, time_zone
+from collectors.dates import ALMATY, parse_relative, time_zone
+from collectors.facebook_export_dates import parse_csv_date, slashed_order, stamp
 from collectors.file_import import (
     csv_lines,
     decode_text,
@@ -138,8 +142,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "title": ("title", "заголовок"),
 }
 COMMENT_KINDS = frozenset({"comment", "reply", "комментарий", "ответ", "пікір", "жауап"})
-_TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7}
-_ABBREVIATED = re.compile(r"^(.*\d)\s+([A-Z]{3})$")
 
 
 def fix_mojibake(text: str) -> str:
@@ -158,16 +160,6 @@ def _fixed(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _fixed(v) for k, v in value.items()}
     return value
-
-
-def _stamp(value: Any) -> datetime | None:
-    """A Unix time in seconds, when it can be a publication time (collectors.dates); else None."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        try:
-            return publication_time(datetime.fromtimestamp(value, UTC))
-        except (OverflowError, ValueError, OSError):  # 1e20, inf: no time at all
-            return None
-    return None
 
 
 class _Ids:
@@ -205,7 +197,7 @@ def _dyi_post(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | None:
         text = "\n".join(t for t in extra if t and t.strip())
     if not text:
         return None
-    when = _stamp(entry.get("timestamp"))
+    when = stamp(entry.get("timestamp"))
     return Item(
         source=source,
         kind="post",
@@ -220,7 +212,7 @@ def _dyi_comment(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | Non
     for data in entry.get("data") or []:
         comment = data.get("comment") if isinstance(data, Mapping) else None
         if isinstance(comment, Mapping) and isinstance(comment.get("comment"), str):
-            when = _stamp(comment.get("timestamp")) or _stamp(entry.get("timestamp"))
+            when = stamp(comment.get("timestamp")) or stamp(entry.get("timestamp"))
             author = comment.get("author") if isinstance(comment.get("author"), str) else None
             text = comment["comment"]
             return Item(
@@ -325,26 +317,6 @@ def id_from_url(url: str) -> str | None:
     return None
 
 
-def parse_csv_date(value: str, tz: tzinfo) -> datetime | None:
-    """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``)."""
-    value = value.strip()
-    if not value:
-        return None
-    if value.isdigit() and len(value) >= 9:
-        return _stamp(int(value[:10]))
-    m = _ABBREVIATED.match(value)
-    if m and m.group(2) in _TZ_ABBREVIATIONS:
-        try:
-            naive = datetime.fromisoformat(m.group(1))
-            zone = timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)]))
-            return publication_time(naive.replace(tzinfo=zone))
-        except (ValueError, OverflowError):  # 9999-12-31 23:59 EST is past the calendar in UTC
-            return None
-    # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
-    # it does not say; read from the import's own time, they would be days off, silently.
-    return parse_absolute(value, tz=tz, now=datetime.now(UTC))
-
-
 def read_csv(
     content: bytes, *, source: str, shown: str, tz: tzinfo, report: Report, ids: _Ids
 ) -> Iterator[Item]:
@@ -366,6 +338,11 @@ def read_csv(
             path=shown,
             line=1,
         )
+    order = "dmy"
+    if "published_at" in columns:
+        order, mixed = slashed_order(text, dialect, columns["published_at"], source=source, shown=shown)
+        if mixed is not None:
+            report(mixed)
     for row in reader:
         line = reader.line_num
 
@@ -379,7 +356,7 @@ def read_csv(
             continue
         when = None
         if cell("published_at"):
-            when = parse_csv_date(cell("published_at"), tz)
+            when = parse_csv_date(cell("published_at"), tz, order)
             if when is None:
                 report(
                     InputError(

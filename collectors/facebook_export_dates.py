@@ -1,0 +1,103 @@
+"""The dates of a Facebook export (collectors/facebook_export.py reads its files): Unix seconds, the
+date cells of a monitoring tool's CSV, and the order of a CSV's slashed dates, decided per file.
+
+A slashed date is day/month in the region's tools and month/day in American ones (CrowdTangle, Export
+Comments); ``03/04/2026`` alone does not say which. As for a WhatsApp chat (collectors/whatsapp.py),
+the file's own values decide: a first field above 12 in any row means day/month, a second field
+above 12 means month/day, neither keeps day/month. A file with both is reported once and read as
+day/month. Dotted dates (``03.04.2026``) are always day.month: no tool writes month.day.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from collectors.dates import parse_absolute, publication_time
+from collectors.file_import import csv_lines
+from errors import InputError
+
+log = logging.getLogger(__name__)
+
+_TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7}
+_ABBREVIATED = re.compile(r"^(.*\d)\s+([A-Z]{3})$")
+# the first slashed date of a cell, as collectors.dates finds it (its _DMY_DOTS, slashes only)
+_SLASHED = re.compile(r"(?<![\d./])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d./])")
+
+
+def stamp(value: Any) -> datetime | None:
+    """A Unix time in seconds, when it can be a publication time (collectors.dates); else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        try:
+            return publication_time(datetime.fromtimestamp(value, UTC))
+        except (OverflowError, ValueError, OSError):  # 1e20, inf: no time at all
+            return None
+    return None
+
+
+def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy") -> datetime | None:
+    """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``);
+    ``order`` ``mdy`` reads a slashed date as month/day (:func:`slashed_order` decides it per file)."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit() and len(value) >= 9:
+        return stamp(int(value[:10]))
+    m = _ABBREVIATED.match(value)
+    if m and m.group(2) in _TZ_ABBREVIATIONS:
+        try:
+            naive = datetime.fromisoformat(m.group(1))
+            zone = timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)]))
+            return publication_time(naive.replace(tzinfo=zone))
+        except (ValueError, OverflowError):  # 9999-12-31 23:59 EST is past the calendar in UTC
+            return None
+    if order == "mdy":  # collectors.dates reads slashes as day/month: hand it the fields swapped
+        value = _SLASHED.sub(lambda s: f"{s[2]}/{s[1]}/{s[3]}", value, count=1)
+    # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
+    # it does not say; read from the import's own time, they would be days off, silently.
+    return parse_absolute(value, tz=tz, now=datetime.now(UTC))
+
+
+def slashed_order(
+    text: str, dialect: Any, column: str, *, source: str, shown: str
+) -> tuple[str, InputError | None]:
+    """(``dmy`` or ``mdy``, an error or None): the order of the slashed dates in ``column`` of a CSV
+    text, from a first pass over that column only (no row is kept), and the error of a file that
+    writes them both ways."""
+    reader = csv.reader(csv_lines(text), dialect=dialect)
+    day_first: tuple[int, str] | None = None  # (line, value) of the first date only day/month can be
+    month_first: tuple[int, str] | None = None
+    try:
+        header = next(reader)
+        while not header:  # as csv.DictReader, past blank lines before the header
+            header = next(reader)
+        at = len(header) - 1 - header[::-1].index(column)  # csv.DictReader keeps a name's last column
+        for row in reader:
+            found = _SLASHED.search(row[at]) if len(row) > at else None
+            if found is None:
+                continue
+            if int(found[1]) > 12 and day_first is None:
+                day_first = reader.line_num, found[0]
+            elif int(found[2]) > 12 and month_first is None:
+                month_first = reader.line_num, found[0]
+            if day_first and month_first:
+                break
+    except (StopIteration, ValueError, csv.Error):
+        pass  # a file the reading pass will report as unreadable from there: what was seen decides
+    if day_first and month_first:
+        (day_line, day_value), (month_line, month_value) = day_first, month_first
+        error = InputError(
+            f"slashed dates written day/month ({day_value!r}, line {day_line}) and month/day "
+            f"({month_value!r}, line {month_line}) in one file: all read as day/month, so a date such "
+            "as 03/04 may be a month off, and those that are only month/day are reported unreadable",
+            source=source,
+            path=shown,
+        )
+        return "dmy", error
+    if month_first:
+        log.info("%s: slashed dates read as month/day (%r at line %d)", shown, *month_first[::-1])
+        return "mdy", None
+    return "dmy", None

@@ -1,0 +1,136 @@
+"""`import facebook-export`: the day/month order of a CSV's slashed dates, decided per file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from collectors.facebook_export import read_export
+from collectors.facebook_export_dates import parse_csv_date
+from collectors.item import Item
+from errors import InputError
+
+ALMATY = timezone(timedelta(hours=5))
+
+# Export Comments writes Name, Date, Comment, Comment ID; CrowdTangle Page Name, Post Created, URL, Message
+EXPORT_COMMENTS = "Name,Date,Comment,Comment ID\n"
+CROWDTANGLE = "Page Name,Post Created,URL,Message\n"
+
+
+def read(path: Path) -> tuple[list[Item], list[InputError]]:
+    problems: list[InputError] = []
+    items = list(read_export(path, source="fb-export", options={}, report=problems.append))
+    return items, problems
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_second_field_above_12_makes_every_slashed_date_of_the_file_month_day(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "comments.csv",
+        EXPORT_COMMENTS
+        + "Асель,03/04/2026 14:35:00,Во дворе нет воды третий день,c1\n"
+        + "Данияр,04/25/2026 09:10:00,Ямы у люков после ремонта,c2\n"
+        + "Ерлан,2026-04-26 10:00:00,Дата в ISO не меняется,c3\n"
+        + "Гульнара,25.04.2026 11:00,Точки всегда день.месяц,c4\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [i.published_at for i in items] == [
+        datetime(2026, 3, 4, 14, 35, tzinfo=ALMATY),  # March 4, not April 3
+        datetime(2026, 4, 25, 9, 10, tzinfo=ALMATY),
+        datetime(2026, 4, 26, 10, 0, tzinfo=ALMATY),
+        datetime(2026, 4, 25, 11, 0, tzinfo=ALMATY),
+    ]
+
+
+def test_crowdtangle_month_day_with_a_12_hour_clock(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "crowdtangle.csv",
+        CROWDTANGLE
+        + "Департамент,03/04/2026 2:35 PM,https://www.facebook.com/1048/posts/1001,Жалоба на подрядчика\n"
+        + "Департамент,04/25/26 9:05 AM,https://www.facebook.com/1048/posts/1002,Ответ акимата\n"
+        + "Департамент,1764040500,https://www.facebook.com/1048/posts/1003,Unix seconds as before\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [i.published_at for i in items] == [
+        datetime(2026, 3, 4, 14, 35, tzinfo=ALMATY),
+        datetime(2026, 4, 25, 9, 5, tzinfo=ALMATY),
+        datetime(2025, 11, 25, 3, 15, tzinfo=UTC),
+    ]
+    assert [i.external_id for i in items] == ["1048_1001", "1048_1002", "1048_1003"]
+
+
+def test_a_first_field_above_12_keeps_day_month(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "comments.csv",
+        EXPORT_COMMENTS
+        + "Асель,03/04/2026 14:35:00,Во дворе нет воды третий день,c1\n"
+        + "Данияр,25/04/2026 09:10:00,Ямы у люков после ремонта,c2\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [i.published_at for i in items] == [
+        datetime(2026, 4, 3, 14, 35, tzinfo=ALMATY),
+        datetime(2026, 4, 25, 9, 10, tzinfo=ALMATY),
+    ]
+
+
+def test_the_order_is_decided_per_file_of_a_folder(tmp_path: Path) -> None:
+    write(tmp_path / "a_us.csv", EXPORT_COMMENTS + "Асель,03/04/2026,Нет воды,c1\nДанияр,04/25/2026,Ямы,c2\n")
+    write(
+        tmp_path / "b_ru.csv", EXPORT_COMMENTS + "Ерлан,03/04/2026,Нет света,c3\nГуля,25/04/2026,Мусор,c4\n"
+    )
+    items, problems = read(tmp_path)
+    assert problems == []
+    assert [(i.external_id, i.published_at) for i in items] == [
+        ("c1", datetime(2026, 3, 4, tzinfo=ALMATY)),
+        ("c2", datetime(2026, 4, 25, tzinfo=ALMATY)),
+        ("c3", datetime(2026, 4, 3, tzinfo=ALMATY)),
+        ("c4", datetime(2026, 4, 25, tzinfo=ALMATY)),
+    ]
+
+
+def test_a_file_that_writes_both_orders_is_one_error_and_read_day_month(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "mixed.csv",
+        EXPORT_COMMENTS
+        + "Асель,13/01/2026 10:00,Нет воды,c1\n"
+        + "Данияр,03/04/2026 10:00,Ямы,c2\n"
+        + "Ерлан,01/13/2026 10:00,Нет света,c3\n"
+        + "Гуля,01/14/2026 10:00,Мусор,c4\n",
+    )
+    items, problems = read(path)
+    assert len(items) == 4  # no row lost
+    assert [i.published_at for i in items] == [
+        datetime(2026, 1, 13, 10, 0, tzinfo=ALMATY),
+        datetime(2026, 4, 3, 10, 0, tzinfo=ALMATY),
+        None,
+        None,
+    ]
+    mixed, *unreadable = problems
+    assert (mixed.path, mixed.line) == (str(path), None)
+    assert mixed.message.startswith(
+        "slashed dates written day/month ('13/01/2026', line 2) and month/day ('01/13/2026', line 4) "
+        "in one file: all read as day/month"
+    )
+    assert [p.line for p in unreadable] == [4, 5]  # the rows each say their date went unread
+
+
+def test_parse_csv_date_reads_month_day_only_when_told() -> None:
+    assert parse_csv_date("03/04/2026 10:00", ALMATY) == datetime(2026, 4, 3, 10, 0, tzinfo=ALMATY)
+    assert parse_csv_date("03/04/2026 10:00", ALMATY, "mdy") == datetime(2026, 3, 4, 10, 0, tzinfo=ALMATY)
+    # the forms without a slashed date read the same in both orders
+    for value in (
+        "2026-03-04 10:00",
+        "25.11.2026 14:35",
+        "1764040500",
+        "2026-11-23 06:00:00 EST",
+        "25 ноября 2026",
+    ):
+        assert parse_csv_date(value, ALMATY, "mdy") == parse_csv_date(value, ALMATY), value
+        assert parse_csv_date(value, ALMATY) is not None, value
