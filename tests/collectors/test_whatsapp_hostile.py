@@ -9,10 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from testutil import WHATSAPP_SALT as SALT
 from testutil import read_whatsapp as read
 
 from collectors import dates, whatsapp
+from collectors.whatsapp_entries import scan, wall_minute, wall_time
 from errors import InputError
 
 
@@ -195,3 +198,26 @@ def test_a_file_larger_than_any_chat_is_one_error_before_it_is_read(tmp_path: Pa
         tracemalloc.stop()
     assert caught.value.path == str(path)
     assert peak < 2**20
+
+
+@given(
+    # naive: a header's wall clock, as wall_time reads it
+    when=st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),  # noqa: DTZ001
+    order=st.sampled_from(["dmy", "mdy", "ymd"]),
+    twelve_hour=st.booleans(),
+)
+def test_the_minute_an_id_hashes_is_the_one_ids_always_hashed(
+    when: datetime, order: str, twelve_hour: bool
+) -> None:
+    # ids of chats imported before must not change: for every possible date, wall_minute writes what
+    # wall_time(...).strftime wrote when the id was made of it
+    fields = {"d": f"{when.day:02d}", "m": f"{when.month:02d}", "y": f"{when.year:04d}"}
+    day = "/".join(fields[part] for part in order)
+    clock = (
+        f"{(when.hour % 12) or 12}:{when.minute:02d} {'PM' if when.hour >= 12 else 'AM'}"
+        if twelve_hour
+        else f"{when:%H:%M}"
+    )
+    (entry,) = scan(f"{day}, {clock} - Асель: текст\n")
+    assert wall_time(entry, order) == when.replace(second=0, microsecond=0)
+    assert wall_minute(entry, order) == when.strftime("%Y-%m-%dT%H:%M")
