@@ -3,6 +3,10 @@
 Rows go to DuckDB as one Arrow table per batch (``executemany`` would run one statement per row);
 new keys are inserted, keys whose content hash changed are updated and their previous content is
 copied into ``item_versions``, unchanged keys are left as they are.
+
+A key may come more than once in one batch (a post seen in a listing and again after an edit, an
+export that repeats an id): each content it had is kept, in the order it came, the earlier ones as
+versions, so one batch stores what several smaller batches would have stored.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from collectors.item import Item
 
@@ -32,11 +37,18 @@ ITEM_SCHEMA = pa.schema(
         ("raw", pa.string()),
     ]
 )
+# what upsert_items registers: the items, and the place of each among the contents of its key
+BATCH_SCHEMA = ITEM_SCHEMA.append(pa.field("seq", pa.int32()))
 
 
 @dataclass(slots=True)
 class UpsertResult:
-    """What one upsert did."""
+    """What one upsert did, one count per item received (``received = new + updated + unchanged``).
+
+    ``new``: the first content of a key not stored yet; ``updated``: a content that differs from the
+    key's content just before it (stored, or earlier in the batch), i.e. one more version;
+    ``unchanged``: a content equal to the one before it.
+    """
 
     received: int = 0
     new: int = 0
@@ -51,26 +63,67 @@ class UpsertResult:
         return self
 
 
-def items_to_arrow(items: Iterable[Item]) -> pa.Table:
-    """Items as an Arrow table; a key repeated within the batch keeps its last occurrence."""
-    latest: dict[tuple[str, str], Item] = {}
+def items_to_arrow(items: Iterable[Item]) -> tuple[pa.Table, int]:
+    """The batch as an Arrow table (with ``seq``: the order of a key's contents) and its item count.
+
+    A key given more than once keeps every content it had, in order; a copy with the same content as
+    the copy just before it changes nothing (as it would in a batch of its own) and is left out.
+    """
+    newest: dict[tuple[str, str], tuple[str, Item]] = {}  # each key's last content (and its hash)
+    earlier: dict[tuple[str, str], list[tuple[str, Item]]] = {}  # the contents it had before, in order
+    received = 0
     for item in items:
-        latest[(item.source, item.external_id)] = item
-    cols: dict[str, list] = {name: [] for name in ITEM_SCHEMA.names}
-    for item in latest.values():
-        cols["source"].append(item.source)
-        cols["external_id"].append(item.external_id)
-        cols["kind"].append(item.kind)
-        cols["parent"].append(item.parent)
-        cols["url"].append(item.url)
-        cols["author"].append(item.author)
-        cols["title"].append(item.title)
-        cols["published_at"].append(item.published_at.astimezone(UTC) if item.published_at else None)
-        cols["lang"].append(item.lang)
-        cols["text"].append(_clean(item.text))
-        cols["content_hash"].append(item.content_hash)
-        cols["raw"].append(item.raw_json())
-    return pa.table(cols, schema=ITEM_SCHEMA)
+        received += 1
+        key, digest = (item.source, item.external_id), item.content_hash
+        last = newest.get(key)
+        if last is None:
+            newest[key] = (digest, item)
+        elif last[0] != digest:
+            earlier.setdefault(key, []).append(last)
+            newest[key] = (digest, item)
+    cols: dict[str, list] = {name: [] for name in BATCH_SCHEMA.names}
+    for key, last in newest.items():
+        for seq, (digest, item) in enumerate([*earlier[key], last] if key in earlier else (last,)):
+            cols["source"].append(item.source)
+            cols["external_id"].append(item.external_id)
+            cols["kind"].append(item.kind)
+            cols["parent"].append(item.parent)
+            cols["url"].append(item.url)
+            cols["author"].append(item.author)
+            cols["title"].append(item.title)
+            cols["published_at"].append(item.published_at.astimezone(UTC) if item.published_at else None)
+            cols["lang"].append(item.lang)
+            cols["text"].append(_clean(item.text))
+            cols["content_hash"].append(digest)
+            cols["raw"].append(item.raw_json())
+            cols["seq"].append(seq)
+    return pa.table(cols, schema=BATCH_SCHEMA), received
+
+
+# The usual batch, one copy of each key: no window to compute.
+_DIFF_OF_ONE_COPY_EACH = """
+    CREATE OR REPLACE TEMP TABLE incoming_diff AS
+    SELECT n.* EXCLUDE (seq), o.content_hash AS old_hash, o.version AS old_version, 1 AS step, 1 AS steps
+    FROM incoming n LEFT JOIN items o USING (source, external_id)
+    WHERE o.content_hash IS NULL OR o.content_hash <> n.content_hash
+"""
+_DIFF_OF_COPIES = """
+    CREATE OR REPLACE TEMP TABLE incoming_diff AS
+    SELECT * REPLACE (
+               last_value(url IGNORE NULLS) OVER key_ AS url,
+               last_value(author IGNORE NULLS) OVER key_ AS author,
+               last_value(published_at IGNORE NULLS) OVER key_ AS published_at
+           ),
+           row_number() OVER (PARTITION BY source, external_id ORDER BY seq) AS step,
+           count(*) OVER (PARTITION BY source, external_id) AS steps
+    FROM (
+        SELECT n.*, o.content_hash AS old_hash, o.version AS old_version
+        FROM incoming n LEFT JOIN items o USING (source, external_id)
+    )
+    WHERE seq > 0 OR old_hash IS NULL OR old_hash <> content_hash
+    WINDOW key_ AS (PARTITION BY source, external_id ORDER BY seq
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+"""
 
 
 def _clean(text: str | None) -> str:
@@ -82,45 +135,59 @@ def upsert_items(
     con: duckdb.DuckDBPyConnection, items: Iterable[Item], *, now: datetime | None = None
 ) -> UpsertResult:
     """Insert new items, update edited ones (keeping their previous version); inside the caller's transaction."""
-    table = items_to_arrow(items)
-    result = UpsertResult(received=table.num_rows)
+    table, received = items_to_arrow(items)
+    result = UpsertResult(received=received)
     if table.num_rows == 0:
         return result
     now = now or datetime.now(UTC)
     con.register("incoming", table)
     try:
-        con.execute(
+        # One row per content that changes something: a key's first content is dropped when it is
+        # the stored one. ``step`` numbers what is left of each key, ``steps`` counts it: the last
+        # step is the key's content now, the ones before it become versions. A url, author or date
+        # that a later copy lacks is taken from the copy before it, as separate upserts would keep it.
+        repeated = pc.max(table.column("seq")).as_py() > 0
+        con.execute(_DIFF_OF_COPIES if repeated else _DIFF_OF_ONE_COPY_EACH)
+        new, changes, stored_keys_changed, between = con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE incoming_diff AS
-            SELECT n.*, o.content_hash AS old_hash
-            FROM incoming n LEFT JOIN items o USING (source, external_id)
-            WHERE o.content_hash IS NULL OR o.content_hash <> n.content_hash
+            SELECT count(*) FILTER (old_hash IS NULL AND step = 1), count(*),
+                   count(*) FILTER (old_hash IS NOT NULL AND step = 1), count(*) FILTER (step < steps)
+            FROM incoming_diff
             """
-        )
-        new, updated = con.execute(
-            "SELECT count(*) FILTER (old_hash IS NULL), count(*) FILTER (old_hash IS NOT NULL) FROM incoming_diff"
         ).fetchone()
-        if updated:
+        if stored_keys_changed:
             con.execute(
                 """
                 INSERT INTO item_versions
                 SELECT o.source, o.external_id, o.version, o.title, o.text, o.content_hash, o.raw,
                        o.updated_at, ?
                 FROM items o JOIN incoming_diff d USING (source, external_id)
-                WHERE d.old_hash IS NOT NULL
+                WHERE d.old_hash IS NOT NULL AND d.step = 1
                 """,
                 [now],
             )
+        if between:  # contents the batch itself replaced: seen now, replaced now
+            con.execute(
+                """
+                INSERT INTO item_versions
+                SELECT source, external_id, coalesce(old_version, 0) + step, title, text, content_hash,
+                       raw, ?, ?
+                FROM incoming_diff WHERE step < steps
+                """,
+                [now, now],
+            )
+        if stored_keys_changed:
             con.execute(
                 """
                 UPDATE items SET
                     kind = d.kind, parent = d.parent, url = coalesce(d.url, items.url),
                     author = coalesce(d.author, items.author), title = d.title,
                     published_at = coalesce(d.published_at, items.published_at), updated_at = ?,
-                    text = d.text, content_hash = d.content_hash, version = items.version + 1,
+                    text = d.text, content_hash = d.content_hash, version = items.version + d.steps,
                     raw = d.raw, simhash = NULL, cluster_id = NULL, lang = NULL
                 FROM incoming_diff d
-                WHERE items.source = d.source AND items.external_id = d.external_id AND d.old_hash IS NOT NULL
+                WHERE items.source = d.source AND items.external_id = d.external_id
+                  AND d.old_hash IS NOT NULL AND d.step = d.steps
                 """,
                 [now],
             )
@@ -130,14 +197,14 @@ def upsert_items(
                 INSERT INTO items (source, external_id, kind, parent, url, author, title, published_at,
                                    collected_at, updated_at, lang, text, content_hash, version, raw)
                 SELECT source, external_id, kind, parent, url, author, title, published_at,
-                       ?, ?, lang, text, content_hash, 1, raw
-                FROM incoming_diff WHERE old_hash IS NULL
+                       ?, ?, lang, text, content_hash, steps, raw
+                FROM incoming_diff WHERE old_hash IS NULL AND step = steps
                 """,
                 [now, now],
             )
         con.execute("DROP TABLE incoming_diff")
     finally:
         con.unregister("incoming")
-    result.new, result.updated = int(new), int(updated)
+    result.new, result.updated = int(new), int(changes) - int(new)
     result.unchanged = result.received - result.new - result.updated
     return result

@@ -80,7 +80,8 @@ def test_upsert_new_unchanged_edited(tmp_path: Path) -> None:
     db = tmp_path / "u.duckdb"
     with writer(db) as con:
         first = upsert_items(con, [item("1", "Яма у дома"), item("2", "Нет света"), item("1", "Яма у дома")])
-    assert (first.received, first.new, first.updated) == (2, 2, 0)  # the repeated key counts once
+    # the repeated copy is received, and changes nothing
+    assert (first.received, first.new, first.updated, first.unchanged) == (3, 2, 0, 1)
     with writer(db) as con:
         second = upsert_items(con, [item("1", "Яма у дома"), item("2", "Нет света на улице Абая")])
     assert (second.new, second.updated, second.unchanged) == (0, 1, 1)
