@@ -1,41 +1,69 @@
 """Public Telegram channels through their web preview (``<base_url>/s/<channel>``).
 
 The preview page lists the newest ~20 messages of a channel and links to older ones with
-``?before=<number>``. The parser reads each message: its number (``data-post``), time
-(``time[datetime]``), text, views, signature, reply, forward origin, link preview and the kinds of
-media it carries (media are never downloaded). Service messages ("channel photo updated") are
-skipped; so is a message whose number is not ASCII digits, as a problem of the run. A message without
-a usable time (none, unreadable, before 1990 or more than a day after the fetch) is stored undated.
+``?before=<number>``; ``collectors.telegram_parse`` reads the pages (its names are re-exported here).
 
 Cursor (``ctx.state``): ``last_id``, the newest message number stored, and ``gaps``, ranges of older
 messages still to fetch when a run stopped at ``max_pages`` before reaching what was stored. A run
 pages backwards only until it reaches ``last_id``, so a run over an unchanged channel fetches one
 page. A page without a link to older messages is the channel's first; a page that shows no message
 to keep (twenty service messages in a row) but links on does not end the walk.
+
+Edits: a message is edited in place, and the walk above re-reads only the pages down to ``last_id``,
+so each run also re-reads the pages below those that hold messages of the last ``recheck_hours``
+(default 48; 0: never), at most ``max_recheck_pages`` of them (default 5, not taken from
+``max_pages``); an edited text then reaches the store as a new version of its item. The cursor's
+``recheck_from`` keeps where the pages below the newest one began, for a run whose newest page is
+unchanged (HTTP 304), as long as that page held a message of the window.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-import lxml.html
-from lxml.etree import ParserError
-
-from collectors.base import FLAG, WHOLE_ABOVE_0, CollectContext, Expect, check_options
-from collectors.dates import publication_time
+from collectors.base import (
+    FLAG,
+    HOURS,
+    WHOLE_0_OR_MORE,
+    WHOLE_ABOVE_0,
+    CollectContext,
+    Expect,
+    check_options,
+)
 from collectors.item import Item
+from collectors.telegram_parse import (
+    ChannelMessage,
+    channel_title,
+    element_text,
+    has_preview,
+    page_root,
+    parse_channel_page,
+    parse_views,
+    to_item,
+)
 from errors import CollectError, ParseError
+
+__all__ = [  # the parsers are tested and used as telegram.<name>
+    "ChannelMessage",
+    "channel_title",
+    "collect",
+    "element_text",
+    "has_preview",
+    "parse_channel_page",
+    "parse_views",
+    "to_item",
+]
 
 log = logging.getLogger(__name__)
 
 REQUIRED = frozenset({"channel", "base_url"})
-OPTIONAL = frozenset({"max_pages", "min_delay", "backfill"})
+OPTIONAL = frozenset({"max_pages", "min_delay", "backfill", "recheck_hours", "max_recheck_pages"})
 # What each of the keys above must be (base_url and min_delay: config/sources.py).
 VALUES: dict[str, Expect] = {
     "channel": Expect(
@@ -44,342 +72,16 @@ VALUES: dict[str, Expect] = {
     ),
     "max_pages": WHOLE_ABOVE_0,
     "backfill": FLAG,
+    "recheck_hours": HOURS,
+    "max_recheck_pages": WHOLE_0_OR_MORE,
 }
 
 DEFAULT_MAX_PAGES = 20
-
-_WS = re.compile(r"[ \t\r\n\f\v\u00a0]+")
-_VIEWS = re.compile(r"^\s*([\d.,]+)\s*([KkMmBb]?)\s*$")
+# A post is mostly edited within hours of its publication; two days of pages is ~1-3 pages a run on
+# a busy city channel, and the cap keeps a channel posting hundreds a day from costing more.
+DEFAULT_RECHECK_HOURS = 48
+DEFAULT_MAX_RECHECK_PAGES = 5
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-
-# media classes of the preview -> the kind we record (order: how they are reported)
-_MEDIA_CLASSES = (
-    ("tgme_widget_message_photo_wrap", "photo"),
-    ("tgme_widget_message_video_player", "video"),
-    ("tgme_widget_message_roundvideo_player", "round_video"),
-    ("tgme_widget_message_voice_player", "voice"),
-    ("tgme_widget_message_document_wrap", "document"),
-    ("tgme_widget_message_sticker_wrap", "sticker"),
-    ("tgme_widget_message_poll", "poll"),
-    ("tgme_widget_message_location_wrap", "location"),
-)
-# parts of a message whose text or media belong to something else (quoted reply, link preview)
-_FOREIGN = ("tgme_widget_message_reply", "tgme_widget_message_link_preview")
-
-
-@dataclass(slots=True)
-class ChannelMessage:
-    """One message of a channel preview page, as the page shows it."""
-
-    channel: str  # as in data-post
-    number: int
-    published_at: datetime | None
-    text: str
-    views: int | None = None
-    views_shown: str | None = None  # "226.2K"
-    signature: str | None = None  # the post author's signature (tgme_widget_message_from_author)
-    owner_name: str | None = None  # the channel's title as shown above the message
-    reply_to: str | None = None  # number of the message replied to (same channel), else its URL
-    forwarded_from: dict[str, str | None] | None = None  # {"name", "url"}
-    link_preview: dict[str, str | None] | None = None  # {"url", "site_name", "title", "description"}
-    media: list[str] = field(default_factory=list)
-    poll: dict[str, Any] | None = None  # {"question", "options"}
-    edited: bool = False
-    time_shown: str | None = None  # the time as the page wrote it (time[datetime])
-
-    @property
-    def post(self) -> str:
-        """The ``channel/number`` key of the preview."""
-        return f"{self.channel}/{self.number}"
-
-
-# -- parsing ---------------------------------------------------------------------------------
-
-
-def _classes(el: Any) -> set[str]:
-    return set((el.get("class") or "").split())
-
-
-def _xp_class(cls: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')"
-
-
-class _ClassIndex:
-    """The first element of each class under a message, in one walk; parsing asks for ~20 classes."""
-
-    def __init__(self, root: Any) -> None:
-        self.own: dict[str, Any] = {}  # not inside a quoted reply or a link preview
-        self.any: dict[str, Any] = {}
-        foreign = set(_FOREIGN)
-        stack: list[tuple[Any, bool]] = [(child, False) for child in reversed(root)]
-        while stack:
-            node, inside = stack.pop()
-            if not isinstance(node.tag, str):
-                continue
-            classes = _classes(node)
-            for cls in classes:
-                self.any.setdefault(cls, node)
-                if not inside:
-                    self.own.setdefault(cls, node)
-            inside = inside or bool(classes & foreign)
-            stack.extend((child, inside) for child in reversed(node))
-
-    def first(self, cls: str, *, own: bool = True) -> Any | None:
-        """The first element with class ``cls`` (with ``own``: not inside a reply or link preview)."""
-        return (self.own if own else self.any).get(cls)
-
-
-def element_text(el: Any) -> str:
-    """Visible text of an element: ``<br>`` as newline, source whitespace collapsed, lines trimmed."""
-    parts: list[str] = []
-    # A walk with a stack of its own, not recursion: a page may nest more elements than Python recurses.
-    stack: list[tuple[Any, bool]] = [(el, False)]  # (node, its children and text done)
-    while stack:
-        node, done = stack.pop()
-        if done:
-            if node.tail and node is not el:
-                parts.append(_WS.sub(" ", node.tail))
-            continue
-        stack.append((node, True))
-        if not isinstance(node.tag, str):  # comments, processing instructions: their tail only
-            continue
-        if node.tag == "br":
-            parts.append("\n")
-        elif node.tag not in {"script", "style"}:
-            if node.text:
-                parts.append(_WS.sub(" ", node.text))
-            stack.extend((child, False) for child in reversed(node))
-    lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
-    return "\n".join(lines).strip()
-
-
-def parse_views(shown: str | None) -> int | None:
-    """``"226.2K"`` -> 226200, ``"1.1M"`` -> 1100000, ``"746"`` -> 746; None when unreadable."""
-    if not shown:
-        return None
-    m = _VIEWS.match(shown)
-    if not m:
-        return None
-    number = float(m.group(1).replace(",", "."))
-    scale = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}[m.group(2).lower()]
-    return round(number * scale)
-
-
-def _is_number(value: str) -> bool:
-    """ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "١٢" (read as 12)."""
-    return value.isascii() and value.isdigit()
-
-
-def _number_from_url(href: str | None, channel: str) -> str | None:
-    """The message number of a ``…/<channel>/<number>`` link to the same channel, else the link."""
-    if not href:
-        return None
-    path = urlsplit(href).path.strip("/").split("/")
-    if len(path) >= 2 and path[-2].lower() == channel.lower() and _is_number(path[-1]):
-        return path[-1]
-    return href
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _parse_message(el: Any, channel: str, number: int) -> ChannelMessage:
-    idx = _ClassIndex(el)
-    date_link = idx.first("tgme_widget_message_date")
-    time_el = None
-    if date_link is not None:
-        found = date_link.xpath(".//time[@datetime]")
-        time_el = found[0] if found else None
-    if time_el is None:
-        found = el.xpath(".//time[@datetime]")
-        time_el = found[0] if found else None
-    text_el = idx.first("tgme_widget_message_text")
-    views_el = idx.first("tgme_widget_message_views")
-    views_shown = element_text(views_el) if views_el is not None else None
-    sig_el = idx.first("tgme_widget_message_from_author")
-    owner_el = idx.first("tgme_widget_message_owner_name")
-    time_shown = time_el.get("datetime") if time_el is not None else None
-    msg = ChannelMessage(
-        channel=channel,
-        number=number,
-        published_at=_parse_time(time_shown),
-        time_shown=time_shown,
-        text=element_text(text_el) if text_el is not None else "",
-        views=parse_views(views_shown),
-        views_shown=views_shown or None,
-        signature=(element_text(sig_el) or None) if sig_el is not None else None,
-        owner_name=(element_text(owner_el) or None) if owner_el is not None else None,
-    )
-    reply = idx.first("tgme_widget_message_reply", own=False)
-    if reply is not None:
-        msg.reply_to = _number_from_url(reply.get("href"), channel)
-    fwd = idx.first("tgme_widget_message_forwarded_from_name")
-    if fwd is not None:
-        msg.forwarded_from = {"name": element_text(fwd) or None, "url": fwd.get("href")}
-    preview = idx.first("tgme_widget_message_link_preview", own=False)
-    if preview is not None:
-        parts = _ClassIndex(preview)
-        msg.link_preview = {
-            "url": preview.get("href"),
-            **{
-                key: (element_text(part) or None)
-                if (part := parts.first(cls, own=False)) is not None
-                else None
-                for key, cls in (
-                    ("site_name", "link_preview_site_name"),
-                    ("title", "link_preview_title"),
-                    ("description", "link_preview_description"),
-                )
-            },
-        }
-    for cls, kind in _MEDIA_CLASSES:
-        found = idx.first(cls)
-        if found is None:
-            continue
-        if kind == "video":
-            video = found.xpath(".//video")
-            if video and video[0].get("loop") is not None and video[0].get("autoplay") is not None:
-                kind = "gif"  # animations play muted in a loop; real videos wait for a click
-        if kind not in msg.media:
-            msg.media.append(kind)
-    poll = idx.first("tgme_widget_message_poll")
-    if poll is not None:
-        question = _ClassIndex(poll).first("tgme_widget_message_poll_question", own=False)
-        msg.poll = {
-            "question": element_text(question) if question is not None else None,
-            "options": [
-                element_text(o)
-                for o in poll.xpath(f".//*[{_xp_class('tgme_widget_message_poll_option_text')}]")
-            ],
-        }
-    meta = idx.first("tgme_widget_message_meta")
-    if meta is not None and "edited" in (meta.text_content() or "").split():
-        msg.edited = True
-    return msg
-
-
-def _root(html: str | bytes | lxml.html.HtmlElement) -> Any:
-    if isinstance(html, lxml.html.HtmlElement):
-        return html  # already parsed: the collector parses each page once
-    # libxml2 stops reading at 256 elements deep (2048 in its huge mode) and keeps what came before:
-    # the messages after that point would be lost without a word, run after run.
-    parser = lxml.html.HTMLParser(huge_tree=True)
-    try:
-        root = lxml.html.fromstring(html, parser=parser)
-    except (ParserError, ValueError) as exc:
-        raise ParseError(f"not an HTML page ({exc})") from None
-    if any("Excessive depth" in error.message for error in parser.error_log):
-        raise ParseError(
-            "the page nests elements more than 2048 deep: the messages after that cannot be read"
-        )
-    return root
-
-
-def parse_channel_page(
-    html: str | bytes | lxml.html.HtmlElement, report: Callable[[str], None] | None = None
-) -> tuple[list[ChannelMessage], int | None]:
-    """Messages of a preview page (oldest first, service messages skipped) and its ``before`` link.
-
-    A message without a number is skipped and told to ``report`` (default: logged as a warning).
-    """
-    root = _root(html)
-    by_number: dict[int, ChannelMessage] = {}
-    repeated: list[str] = []
-    for el in root.xpath(f"//*[@data-post and {_xp_class('tgme_widget_message')}]"):
-        if "service_message" in _classes(el):
-            continue
-        post = el.get("data-post") or ""
-        channel, _, number = post.rpartition("/")
-        if not channel or not _is_number(number):
-            (report or log.warning)(f"message {post!r} has no message number (ASCII digits); skipped")
-            continue
-        msg = _parse_message(el, channel, int(number))
-        kept = by_number.get(msg.number)
-        if kept is not None:
-            repeated.append(msg.post)
-            if kept.edited or not msg.edited:
-                continue  # the edited copy is the message as it reads now; else the first stays
-        by_number[msg.number] = msg
-    if repeated:
-        log.warning("page shows message(s) %s more than once; one copy of each kept", ", ".join(repeated))
-    return sorted(by_number.values(), key=lambda m: m.number), _next_before(root)
-
-
-def _next_before(root: Any) -> int | None:
-    for el in root.xpath("//*[@data-before]"):
-        value = (el.get("data-before") or "").strip()
-        if _is_number(value):
-            return int(value)
-    for el in root.xpath("//link[@rel='prev'][@href] | //a[@href][contains(@href, 'before=')]"):
-        values = parse_qs(urlsplit(el.get("href")).query).get("before")
-        if values and _is_number(values[0]):
-            return int(values[0])
-    return None
-
-
-def channel_title(html: str | bytes | lxml.html.HtmlElement) -> str | None:
-    """The channel's title from the page header, when the page has one."""
-    root = _root(html)
-    found = root.xpath(f"//*[{_xp_class('tgme_channel_info_header_title')}]")
-    return (element_text(found[0]) or None) if found else None
-
-
-def has_preview(html: str | bytes | lxml.html.HtmlElement) -> bool:
-    """Whether a page is a channel preview (a message history, even an empty one)."""
-    root = _root(html)
-    return bool(
-        root.xpath(
-            f"//*[{_xp_class('tgme_channel_history')}] | //*[@data-post and {_xp_class('tgme_widget_message')}]"
-        )
-    )
-
-
-def to_item(
-    msg: ChannelMessage,
-    *,
-    source: str,
-    base_url: str,
-    channel: str,
-    title: str | None,
-    now: datetime | None = None,
-) -> Item:
-    """The Item of one channel message; its time is checked against the fetch time ``now``."""
-    published = publication_time(msg.published_at, now, msg.time_shown)
-    raw: dict[str, Any] = {
-        "post": msg.post,
-        "views": msg.views,
-        "views_shown": msg.views_shown,
-        "signature": msg.signature,
-        "reply_to": msg.reply_to,
-        "forwarded_from": msg.forwarded_from,
-        "link_preview": msg.link_preview,
-        "media": msg.media,
-    }
-    if msg.poll:
-        raw["poll"] = msg.poll
-    if msg.edited:
-        raw["edited"] = True
-    if msg.time_shown and published is None:
-        raw["unread_date"] = msg.time_shown  # unreadable, or not a publication time: for a person to see
-    parent = msg.reply_to if msg.reply_to and _is_number(msg.reply_to) else None
-    return Item(
-        source=source,
-        kind="post",
-        external_id=str(msg.number),
-        text=msg.text,
-        parent=parent,
-        url=f"{base_url}/{channel}/{msg.number}",
-        author=msg.signature or msg.owner_name or title or channel,
-        published_at=published,
-        raw=raw,
-    )
 
 
 # -- fetching --------------------------------------------------------------------------------
@@ -393,6 +95,11 @@ class _Walk:
     newest: int | None = None
     oldest: int | None = None
     done: bool = False  # reached the floor or the channel's first message
+    # Where the pages not read begin: the ``before`` the last page read links to (None: no older page
+    # to read), and the time of that page's oldest dated message; ``top``: the same of the first page.
+    below: int | None = None
+    below_at: datetime | None = None
+    top: tuple[int | None, datetime | None] | None = None
 
 
 class _Channel:
@@ -411,14 +118,13 @@ class _Channel:
         params = {"before": before} if before is not None else None
         # The newest page is fetched conditionally: unchanged since the last run means nothing new.
         resp = self.ctx.http.get(self.page_url, params=params, conditional=before is None)
-        self.budget -= 1
         if resp.not_modified:
             return [], None
         final_path = urlsplit(resp.url).path.rstrip("/")
         # t.me answers /s/<name> of a channel without a preview with a redirect to /<name>
         redirected = not final_path.lower().endswith(f"/s/{self.channel.lower()}")
         try:
-            root = _root(resp.text)  # decoded by the client (header charset, then meta, then UTF-8)
+            root = page_root(resp.text)  # decoded by the client (header charset, then meta, then UTF-8)
         except ParseError as exc:
             exc.source, exc.url = exc.source or self.name, exc.url or resp.url
             raise
@@ -439,14 +145,28 @@ class _Channel:
         log.info("%s", error)  # reported with the run (`run` prints it once)
         self.ctx.state.setdefault("_errors", []).append(str(error))
 
-    def walk(self, before: int | None, floor: int | None, seen: _Walk) -> Iterator[Item]:
-        """Yield items page by page backwards from ``before`` until ``floor`` or the budget ends."""
-        while self.budget > 0:
+    def walk(
+        self,
+        before: int | None,
+        floor: int | None,
+        seen: _Walk,
+        *,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Item]:
+        """Yield items page by page backwards from ``before`` until ``floor`` or the budget ends.
+
+        A recheck gives ``since`` and ``limit``: it ends after the page that reaches back before
+        ``since``, or after ``limit`` pages, which are not taken from the run's ``max_pages``.
+        """
+        while (self.budget if limit is None else limit - seen.pages) > 0:
             messages, next_before = self.fetch(before)
+            if limit is None:
+                self.budget -= 1
             seen.pages += 1
+            page_oldest_at: datetime | None = None
             for msg in reversed(messages):
                 seen.newest = msg.number if seen.newest is None else max(seen.newest, msg.number)
-                seen.oldest = msg.number if seen.oldest is None else min(seen.oldest, msg.number)
                 item = to_item(
                     msg,
                     source=self.name,
@@ -455,13 +175,22 @@ class _Channel:
                     title=self.title,
                     now=self.ctx.now,
                 )
+                seen.oldest = msg.number if seen.oldest is None else min(seen.oldest, msg.number)
                 if item.published_at is None:
                     log.warning(
                         "%s: message %s has no usable time; stored without a date", self.name, msg.post
                     )
+                elif page_oldest_at is None or item.published_at < page_oldest_at:
+                    page_oldest_at = item.published_at
                 yield item
+            seen.below, seen.below_at = next_before, page_oldest_at
+            if seen.pages == 1 and messages:
+                seen.top = (next_before, page_oldest_at)
             if next_before is None:
                 seen.done = True  # the channel's first message (older pages are empty)
+                return
+            if since is not None and page_oldest_at is not None and page_oldest_at < since:
+                seen.done = True  # older pages hold no message of the recheck window
                 return
             if floor is not None and messages and messages[0].number <= floor + 1:
                 seen.done = True
@@ -471,7 +200,7 @@ class _Channel:
                 return
             if before is not None and next_before >= before:
                 log.warning("%s: page before=%s links to before=%s; stopping", self.name, before, next_before)
-                seen.done = True
+                seen.done, seen.below = True, None
                 return
             # A page may show no message and still link to older ones: twenty service messages in a row
             # (pins, a new photo), or messages without a number; the history goes on below them.
@@ -492,6 +221,16 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     head = _Walk()
     floor = last_id if last_id is not None else (0 if backfill else None)
     yield from chan.walk(None, floor, head)
+    rechecked = _Walk()
+    hours = float(ctx.source.options.get("recheck_hours", DEFAULT_RECHECK_HOURS))
+    if hours <= 0:
+        state.pop("recheck_from", None)  # turned off: nothing kept for it
+    else:
+        since = ctx.now - timedelta(hours=hours)
+        start = _recheck_start(head, state, last_id, since)
+        if start is not None:
+            limit = int(ctx.source.options.get("max_recheck_pages", DEFAULT_MAX_RECHECK_PAGES))
+            yield from chan.walk(start, None, rechecked, since=since, limit=limit)
     new_gaps: list[list[int]] = []
     if not head.done and floor is not None and head.oldest is not None and head.oldest > floor + 1:
         new_gaps.append([head.oldest, floor])  # messages between floor and oldest are still unseen
@@ -512,5 +251,37 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     else:
         state.pop("gaps", None)
     log.info(
-        "%s: %d page(s), newest message %s, %d gap(s) left", chan.name, head.pages, newest, len(new_gaps)
+        "%s: %d page(s), %d page(s) rechecked for edits, newest message %s, %d gap(s) left",
+        chan.name,
+        head.pages,
+        rechecked.pages,
+        newest,
+        len(new_gaps),
     )
+
+
+def _recheck_start(head: _Walk, state: dict[str, Any], last_id: int | None, since: datetime) -> int | None:
+    """The ``before`` of the pages to re-read for edits below the ones just read, or None: none to re-read.
+
+    While the newest page's oldest message is recent, ``state["recheck_from"]`` keeps where the pages
+    below it begin (and that message's time), for the runs whose newest page is unchanged (HTTP 304)
+    and so shows no message.
+    """
+    if head.top is None and head.pages == 1:  # the newest page unchanged (or empty): start below it
+        saved = state.get("recheck_from")
+        if last_id is None or not saved:
+            return None
+        if saved[1] is not None and datetime.fromisoformat(saved[1]) < since:
+            del state["recheck_from"]
+            return None
+        return int(saved[0])
+    top_before, top_at = head.top or (None, None)
+    if top_before is not None and (top_at is None or top_at >= since):
+        state["recheck_from"] = [top_before, top_at.isoformat() if top_at else None]
+    else:
+        state.pop("recheck_from", None)
+    if last_id is None or not head.done or head.below is None:
+        return None  # a first run reads what it reaches; a gap left below is read by the next runs
+    if head.below_at is not None and head.below_at < since:
+        return None  # the pages read reach back past the window already
+    return head.below

@@ -1,14 +1,17 @@
 """The Telegram collector's walk back through a channel's preview pages when a page shows no message
 but links to older ones (a run of service messages), against a local server; pages nested deeper than
-libxml2 reads by default."""
+libxml2 reads by default; the recheck of recent pages below the newest ones, for edits."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from testutil import run_cli
 from werkzeug import Request, Response
 
 from collectors import telegram
@@ -20,43 +23,80 @@ from errors import ParseError
 CHANNEL = "almaty_jalobi"
 
 
-def message(number: int, *, service: bool = False) -> str:
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+def message(
+    number: int, *, service: bool = False, at: datetime | None = None, edited: str | None = None
+) -> str:
+    """One message of a preview page; ``edited``: its text after an edit (the page then says "edited")."""
     kind = " service_message" if service else ""
-    text = "Pinned a message" if service else f"Жалоба номер {number}: яма во дворе"
+    text = "Pinned a message" if service else edited or f"Жалоба номер {number}: яма во дворе"
+    when = (at or datetime(2026, 11, 24, 10, 0, tzinfo=UTC)).isoformat()
+    meta = '<span class="tgme_widget_message_meta">' + ("edited " if edited else "")
     return f"""
   <div class="tgme_widget_message_wrap js-widget_message_wrap">
     <div class="tgme_widget_message{kind} js-widget_message" data-post="{CHANNEL}/{number}">
       <div class="tgme_widget_message_bubble">
         <div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>
-        <div class="tgme_widget_message_footer"><span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="https://t.me/{CHANNEL}/{number}"><time datetime="2026-11-24T10:00:00+00:00" class="time">15:00</time></a></span></div>
+        <div class="tgme_widget_message_footer">{meta}<a class="tgme_widget_message_date" href="https://t.me/{CHANNEL}/{number}"><time datetime="{when}" class="time">15:00</time></a></span></div>
       </div>
     </div>
   </div>"""
 
 
-def page(numbers: range, *, before: int | None, service: bool = False) -> str:
+def page(
+    numbers: range,
+    *,
+    before: int | None,
+    service: bool = False,
+    at: Callable[[int], datetime] | None = None,
+    edits: dict[int, str] | None = None,
+) -> str:
     more = (
         f'<div class="tgme_widget_message_centered js-messages_more_wrap"><a href="/s/{CHANNEL}?before={before}" '
         f'data-before="{before}" class="tme_messages_more js-messages_more"></a></div>'
         if before is not None
         else ""
     )
-    body = "".join(message(n, service=service) for n in numbers)
+    edits = edits or {}
+    body = "".join(
+        message(n, service=service, at=at(n) if at else None, edited=edits.get(n)) for n in numbers
+    )
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><main class="tgme_main">'
         f'<section class="tgme_channel_history js-message_history">{more}{body}</section></main></body></html>'
     )
 
 
-def collect(
-    server: HTTPServer, pages: dict[str | None, str], state: dict[str, Any], **options: Any
-) -> list[Item]:
+def serve(server: HTTPServer, pages: dict[str | None, str]) -> None:
+    """Serve ``pages`` by their ``before`` (None: the newest); change the dict to change the channel."""
+
     def handle(request: Request) -> Response:
         html = pages.get(request.args.get("before"), page(range(0), before=None))
         return Response(html, content_type="text/html; charset=utf-8")
 
     server.expect_request(f"/s/{CHANNEL}").respond_with_handler(handle)
-    client = HttpClient(min_delay=0, retries=0, respect_robots=False)
+
+
+def collect(
+    server: HTTPServer, pages: dict[str | None, str], state: dict[str, Any], **options: Any
+) -> list[Item]:
+    serve(server, pages)
+    options.setdefault("recheck_hours", 0)  # the walk down to what was stored (the recheck: tests below)
+    return run(server, state, **options)
+
+
+def run(
+    server: HTTPServer,
+    state: dict[str, Any],
+    *,
+    now: datetime = NOW,
+    validators: dict[str, Any] | None = None,
+    **options: Any,
+) -> list[Item]:
+    """One run of the collector over the channel ``serve`` serves (``validators``: kept between runs)."""
+    client = HttpClient(min_delay=0, retries=0, respect_robots=False, validators=validators)
     ctx = CollectContext(
         source=SourceConfig(
             name="tg",
@@ -66,7 +106,7 @@ def collect(
         http=client,
         state=state,
         last_success=None,
-        now=datetime(2026, 11, 25, 6, 0, tzinfo=UTC),
+        now=now,
     )
     try:
         return list(telegram.collect(ctx))
@@ -145,3 +185,139 @@ def test_a_page_that_cannot_be_read_names_the_source_and_the_page(httpserver: HT
     assert caught.value.source == "tg"
     assert caught.value.url is not None and caught.value.url.endswith(f"/s/{CHANNEL}")
     assert state == {"last_id": 3}
+
+
+# -- the recheck of recent pages for edits -----------------------------------------------------
+
+
+def channel(now: datetime, hours_apart: float, edits: dict[int, str] | None = None) -> dict[str | None, str]:
+    """Messages 1-60 on three pages of 20, message n published (61 - n) * ``hours_apart`` hours before ``now``."""
+
+    def at(n: int) -> datetime:
+        return now - timedelta(hours=(61 - n) * hours_apart)
+
+    return {
+        None: page(range(41, 61), before=41, at=at, edits=edits),
+        "41": page(range(21, 41), before=21, at=at, edits=edits),
+        "21": page(range(1, 21), before=None, at=at, edits=edits),
+    }
+
+
+EDITED = "Жалоба номер 35: яма во дворе, глубина метр, огородили только вчера"
+
+
+def test_an_edit_on_the_second_page_is_read_by_the_next_run(httpserver: HTTPServer) -> None:
+    # Messages two hours apart: the second page holds messages of 42 to 80 hours ago, the last two
+    # days' among them; number 35 (52 hours old) is edited after newer messages pushed it there.
+    pages = channel(NOW, 2)
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    run(httpserver, state)
+    assert requested(httpserver) == [None, "41", "21"]  # a first run reads back to the start
+    httpserver.clear_log()
+    pages.update(channel(NOW, 2, edits={35: EDITED}))
+    items = run(httpserver, state)
+    assert requested(httpserver) == [None, "41"]  # one page more than the newest: the recheck
+    edited = [i for i in items if i.external_id == "35"]
+    assert [(i.text, i.raw.get("edited")) for i in edited] == [(EDITED, True)]
+    assert state["last_id"] == 60
+
+
+def test_the_recheck_stops_at_its_page_cap_and_can_be_turned_off(httpserver: HTTPServer) -> None:
+    # Messages ten minutes apart: every page is of the last two days; the cap bounds the extra pages.
+    pages = channel(NOW, 1 / 6)
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    run(httpserver, state)
+    pages.update(channel(NOW, 1 / 6, edits={5: "Жалоба номер 5: исправлено"}))
+    httpserver.clear_log()
+    items = run(httpserver, dict(state), max_recheck_pages=1)
+    assert requested(httpserver) == [None, "41"]
+    assert "5" not in {i.external_id for i in items}  # past the cap: not re-read this run
+    httpserver.clear_log()
+    items = run(httpserver, dict(state), recheck_hours=0)
+    assert requested(httpserver) == [None]
+    httpserver.clear_log()
+    items = run(httpserver, dict(state))  # the default cap, 5 pages, reaches the channel's start
+    assert requested(httpserver) == [None, "41", "21"]
+    assert [i.text for i in items if i.external_id == "5"] == ["Жалоба номер 5: исправлено"]
+
+
+def test_old_pages_are_not_rechecked(httpserver: HTTPServer) -> None:
+    # a day between messages: the newest page reaches back past two days; nothing below is read again
+    pages = channel(NOW, 24)
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    run(httpserver, state)
+    httpserver.clear_log()
+    run(httpserver, state)
+    assert requested(httpserver) == [None]
+    assert state == {"last_id": 60}
+
+
+def test_an_unchanged_newest_page_still_has_the_pages_below_it_rechecked(httpserver: HTTPServer) -> None:
+    # The newest page answers the same bytes (or 304): it shows no message, and the run starts its
+    # recheck where the last run saw the pages below it begin.
+    pages = channel(NOW, 2)
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    validators: dict[str, Any] = {}  # as the runner keeps them in the source's state
+    run(httpserver, state, validators=validators)
+    assert state["recheck_from"] == [41, (NOW - timedelta(hours=40)).isoformat()]
+    pages["41"] = channel(NOW, 2, edits={35: EDITED})["41"]
+    httpserver.clear_log()
+    items = run(httpserver, state, now=NOW + timedelta(hours=1), validators=validators)
+    assert requested(httpserver) == [None, "41"]
+    assert sorted(int(i.external_id) for i in items) == list(range(21, 41))  # none of the newest page
+    assert [i.text for i in items if i.external_id == "35"] == [EDITED]
+    httpserver.clear_log()
+    # message 41, the newest page's oldest, is now older than two days: nothing below it is recent
+    run(httpserver, state, now=NOW + timedelta(hours=9), validators=validators)
+    assert requested(httpserver) == [None]
+    assert state == {"last_id": 60}
+
+
+def _count(db: Path, sql: str) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_cli_stores_an_edit_on_the_second_page_as_a_new_version(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    pages = channel(now, 2)
+    serve(httpserver, pages)
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        f"""[settings]
+min_delay = 0.0
+retries = 0
+respect_robots = false
+
+[[sources]]
+name = "tg"
+kind = "telegram"
+channel = "{CHANNEL}"
+base_url = "{httpserver.url_for("").rstrip("/")}"
+""",
+        encoding="utf-8",
+    )
+    db = tmp_path / "tg.duckdb"
+    first = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
+    assert first.returncode == 0, first.stderr
+    pages.update(channel(now, 2, edits={35: EDITED}))
+    httpserver.clear_log()
+    second = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
+    assert second.returncode == 0, second.stderr
+    assert requested(httpserver) == [None, "41"]  # one extra page this run
+    assert _count(db, "SELECT text, version FROM items WHERE external_id = '35'") == [(EDITED, 2)]
+    assert _count(db, "SELECT text, version FROM item_versions WHERE external_id = '35'") == [
+        ("Жалоба номер 35: яма во дворе", 1)
+    ]
+    assert _count(db, "SELECT count(*) FROM items") == [(60,)]

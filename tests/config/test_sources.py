@@ -619,7 +619,13 @@ def test_every_option_of_every_kind_accepts_a_sensible_value(tmp_path: Path) -> 
             "max_pages": "5",
             "max_wait": "0",
         },
-        "telegram": {"channel": '"@city_news"', "max_pages": "1", "backfill": "true"},
+        "telegram": {
+            "channel": '"@city_news"',
+            "max_pages": "1",
+            "backfill": "true",
+            "recheck_hours": "48",
+            "max_recheck_pages": "3",
+        },
         "whatsapp": {
             "keep_phone_numbers": "false",
             "date_order": '"dd/mm/yyyy"',
