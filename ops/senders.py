@@ -21,7 +21,7 @@ from config.environment import smtp_password_variable, webhook_variable
 from config.sources import tls_mode
 
 if TYPE_CHECKING:
-    from ops.alerts import Digest
+    from ops.alert_digest import Digest
 
 
 class DeliveryError(Exception):
