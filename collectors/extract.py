@@ -25,7 +25,7 @@ import lxml.html
 
 from collectors.dates import parse_date
 from collectors.html_page import check_content, parse_whole, readable
-from collectors.page_chrome import byline, clean, no_article_text
+from collectors.page_chrome import byline, clean, date_line, no_article_text, without_counters
 from collectors.portal_comments import Comment, css, extract_comments
 from errors import InputError
 
@@ -329,9 +329,7 @@ def _trim_head(text: str, tree: lxml.html.HtmlElement) -> str:
     lines = text.split("\n")
     while lines and len(lines) > 1:
         first = clean(lines[0])
-        if first in heads or (
-            len(first) < 60 and parse_date(first, datetime.now(UTC)) is not None and len(first.split()) <= 6
-        ):
+        if first in heads or date_line(first, datetime.now(UTC)):
             lines.pop(0)
             continue
         break
@@ -375,6 +373,7 @@ def extract_article(
     # trafilatura would parse the text again within libxml2's usual limits, and lose the page past
     # them: a page that needed more is given the tree (trafilatura works on a copy of it)
     text, guesses = find_body(tree if huge else html, url, tree, selectors)
+    text = without_counters(text)  # «Просмотров: 1 234» under a video, or under the article
     title = find_title(tree, selectors.get("title")) or clean(guesses.get("title")) or None
     author = find_author(tree, selectors.get("author"))
     if author is None and guesses.get("author") and _author_ok(byline(guesses["author"])):

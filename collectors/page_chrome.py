@@ -1,7 +1,9 @@
 """What of an article page's text is the site's and not the article's: the headline, date lines,
-bylines, counters, copyright lines, and the text of its links, menus, breadcrumbs, share buttons and
-footers (:func:`no_article_text`, which tells a page without an article); and the small text helpers
-the extractors share (:func:`clean`, :func:`byline`).
+bylines, counters, copyright lines, credit lines («Источник: …», «Видео: …»), calls to watch a video,
+and the text of its links, menus, breadcrumbs, share buttons and footers (:func:`no_article_text`,
+which tells a page without an article; of these only counters are also dropped from an article's text,
+:func:`without_counters`); and the small text helpers the extractors share (:func:`clean`,
+:func:`byline`, :func:`date_line`).
 """
 
 from __future__ import annotations
@@ -87,15 +89,73 @@ def no_article_text(
     return True
 
 
+# A counter: a label and a number («Просмотров: 1 234», «Қаралым: 5 678», «Views: 12»), or a number and
+# its word («345 просмотров»). It is never an article's text.
+_COUNTED = r"(?:просмотр\w*|views?|қаралым\w*|қаралды|көрілім\w*|комментари\w*|пікір\w*|comments?)"
+_NUMBER = r"\(?\d[\d\s.,]*[kкmм]?\)?"
+_COUNTER = re.compile(rf"^(?:{_COUNTED}\s*:?\s*{_NUMBER}|{_NUMBER}\s*{_COUNTED})$", re.IGNORECASE)
+# A credit line: where the article, its video or photo come from («Источник: Tengrinews», «Видео:
+# пресс-служба акимата»), a label, a colon and a few words. Not «Источник в акимате сообщил, что…».
+_CREDIT = re.compile(
+    r"^(?:источник|фото|видео|дереккөз|бейне|сурет|source|photo|video)(?:\s+\w+){0,2}\s*:\s*(\S.*)$",
+    re.IGNORECASE,
+)
+CREDIT_LINE = 80  # characters a credit line has at most
+_WATCH = re.compile(
+    r"^(?:смотрите|смотреть|watch)(?:\s+(?:наше|это|также|the))?\s+видео\W*$"
+    r"|^(?:бейнені|видеоны)\s+(?:қараңыз|көріңіз)\W*$|^watch\s+(?:the\s+)?video\W*$",
+    re.IGNORECASE,
+)
+
+
+def counter_line(line: str) -> bool:
+    """Whether ``line`` is a counter of views or comments, which no article's text holds."""
+    return _COUNTER.match(clean(line)) is not None
+
+
+def without_counters(text: str) -> str:
+    """``text`` without its counter lines (:func:`counter_line`)."""
+    return "\n".join(line for line in text.split("\n") if not counter_line(line))
+
+
 def _furniture(line: str, author: str | None, now: datetime) -> bool:
-    """A byline, a copyright line, or a date line: a date and nothing else but a word such as
-    «Обновлено» (not «Сегодня в Алматы ожидается снег», which holds a date too)."""
+    """A byline, a copyright line, a counter, a credit line, a call to watch a video, or a date line
+    (:func:`date_line`)."""
     if _BYLINE.match(line) or byline(line) == author or _COPYRIGHT.search(line):
         return True
+    if counter_line(line) or _WATCH.match(line):
+        return True
+    credit = _CREDIT.match(line)
+    if credit and len(line) <= CREDIT_LINE and len(_LETTERS_WORD.findall(credit.group(1))) <= 5:
+        return True
+    return date_line(line, now)
+
+
+# Words that label a printed date besides those ``dates.is_date_word`` knows («Обновлено»,
+# «Опубликовано», «Жарияланған», «Дата», «сегодня», month names): other labels, and weekdays.
+_DATE_LABELS = frozenset(
+    {
+        *("изменено", "добавлено", "размещено", "создано", "опубл", "обновлён", "обновлен", "время"),
+        *("жаңартылды", "жаңартылған", "күні", "posted", "modified", "date", "last"),
+        *("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
+        *("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
+        *("дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі"),
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+    }
+)
+
+
+def date_line(line: str, now: datetime) -> bool:
+    """Whether ``line`` prints a date and nothing else: its words are those a date is made of or
+    labelled by («Обновлено: 25.11.2026 в 14:35», «Пятница, 27 ноября 2026», «Сегодня, 10:00»). Not
+    «Финал — 1 декабря» nor «Сегодня в Алматы ожидается снег»: one other word is news."""
     if len(line) >= 60:
         return False
-    other = [w for w in _LETTERS_WORD.findall(line) if not is_date_word(w)]
-    return len(other) <= 1 and parse_date(line, now) is not None
+    words = _LETTERS_WORD.findall(line)
+    return (
+        all(is_date_word(w) or w.lower() in _DATE_LABELS for w in words) and parse_date(line, now) is not None
+    )
 
 
 def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:

@@ -264,6 +264,12 @@ NO_ARTICLE = {
     "<div>Автор: Айгерим Сейтказина</div><div>1 245</div>",
     "footer-class": '<h1>Ямы вокруг люков</h1><div class="site-footer">© 2026 Городской вестник. '
     "Все права защищены. Перепечатка только с разрешения редакции.</div>",
+    # date lines: a date and the words that label one (a weekday among them)
+    "labelled-date-lines": "<h1>Ямы вокруг люков</h1><div>Опубликовано: 25 ноября 2026 в 10:00</div>"
+    "<div>Обновлено 25.11.2026, 14:35</div><div>Пятница, 27 ноября 2026</div>"
+    "<div>Posted on 25.11.2026 at 10:00</div><div>Изменено: 25.11.2026</div>",
+    "kazakh-date-lines": "<h1>Ямы вокруг люков</h1><div>Жарияланған уақыты: 25.11.2026, 10:00</div>"
+    "<div>Жаңартылды: 25 қараша 2026</div><div>Бүгін, 10:00</div>",
 }
 
 
@@ -271,6 +277,26 @@ NO_ARTICLE = {
 def test_a_headline_date_and_site_chrome_are_no_article_text(body: str) -> None:
     art = extract_article(f"<html><body>{body}</body></html>", f"{BASE}/news/5501", now=NOW)
     assert art.title and art.text == ""
+
+
+# A short news item that is one content word beside a date is news, not a date line; so is a first
+# line such as these before the rest of the article (its first lines' dates were trimmed as a date line).
+DATED_NEWS = {
+    "final": ["Финал — 1 декабря."],
+    "nauryz": ["Наурыз мейрамы 21 наурызда."],
+    "match": ["Матч перенесли на 3 декабря."],
+    "today-in-almaty": ["Сегодня в Алматы ожидается снег."],
+    "final-then-tickets": ["Финал — 1 декабря.", "Билеты уже в продаже."],
+    "nauryz-then-concert": ["Наурыз мейрамы 21 наурызда.", "Алаңда концерт болады."],
+}
+
+
+@pytest.mark.parametrize("lines", DATED_NEWS.values(), ids=DATED_NEWS.keys())
+def test_one_word_beside_a_date_is_news_not_a_date_line(lines: list[str]) -> None:
+    paragraphs = "".join(f"<p>{line}</p>" for line in lines)
+    html = f"<html><body><h1>Ямы вокруг люков</h1><div>25.11.2026, 10:00</div>{paragraphs}</body></html>"
+    art = extract_article(html, f"{BASE}/news/5501", now=NOW)
+    assert art.text.split("\n") == lines
 
 
 @pytest.mark.parametrize(
