@@ -5,19 +5,22 @@ Retry-After; a minimum delay between two requests to the same host; robots.txt (
 redirects followed hop by hop (at most ten), each hop paced, counted and checked against robots.txt;
 conditional GET with the validators kept per URL and a content-hash fallback (some servers send
 stale validators, or none); POST made once (``post``: no retry, no redirect followed); a cap on the
-body size; decoding of UTF-8 and cp1251 pages; secrets masked in every URL that reaches a message.
-What a failure says (how long Retry-After asks us to wait, a connection error in words) is read by
-``http_failures``.
+body size; an HTML page cut short on the way refused; decoding of UTF-8 and cp1251 pages; secrets
+masked in every URL that reaches a message. What a failure says (how long Retry-After asks us to wait,
+a connection error in words) is read by ``http_failures``; what a body holds (its text, whether an
+HTML page stops before its end) by ``http_body``.
+
+A body is read as requests reads it: a connection that ends before the declared Content-Length is a
+connection error (retried); a Content-Length shorter than the body is read to that length, and the
+rest is never seen, so an HTML page whose bytes end in its middle is refused then (``PAGE_CUT``).
 """
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import logging
 import random
-import re
 import threading
 import time
 import urllib.parse
@@ -30,6 +33,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
+from collectors.http_body import cut_on_the_way, decode_body
+from collectors.http_body import utf8_with_strays as utf8_with_strays  # where importers found it
 from collectors.http_failures import connection_failure, retry_after_seconds
 from collectors.http_robots import robots_agent, robots_parser, robots_rules
 from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
@@ -45,10 +50,11 @@ MAX_VALIDATORS = 5000  # URLs whose validators a source keeps across runs, those
 MAX_REDIRECTS = 10
 BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6  # a body may take the longer of these seconds and timeouts
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PAGE_CUT = (  # the error of a page cut on the way (http_body.cut_on_the_way)
+    "the page stops before its end (cut on the way: a Content-Length shorter than the page); "
+    "not read this run"
+)
 SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "token", "key", "password", "client_secret"})
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)["']""")
 
 
 def mask_secrets(url: str) -> str:
@@ -63,30 +69,6 @@ def mask_secrets(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
 
 
-_ASCII = bytes(range(128))
-STRAY_SHARE = 0.02  # of the non-ASCII bytes, at most this many may fail to decode for text to be UTF-8
-
-
-def _as_cp1251(error: UnicodeError) -> tuple[str, int]:
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return error.object[error.start : error.end].decode("cp1251", "replace"), error.end
-
-
-codecs.register_error("monitor-cp1251", _as_cp1251)
-
-
-def utf8_with_strays(content: bytes) -> str | None:
-    """``content`` decoded as UTF-8 when it is UTF-8 text with a few bytes that are not (a line
-    pasted from a cp1251 file, a cut character): those are read as cp1251. None when it is not UTF-8
-    at all. Text in cp1251 fails on nearly every Cyrillic byte, so it never passes for UTF-8 with
-    strays; decoding the whole of a mostly UTF-8 file as cp1251 made every UTF-8 line mojibake."""
-    stray = content.decode("utf-8", "replace").count("\ufffd") - content.count("\ufffd".encode())
-    if stray > STRAY_SHARE * len(content.translate(None, _ASCII)):
-        return None
-    return content.decode("utf-8", "monitor-cp1251")
-
-
 _CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
 
 
@@ -94,61 +76,6 @@ def _another_origin(current: str, target: str) -> bool:
     """Whether a redirect from ``current`` leaves its host, or goes from HTTPS to HTTP."""
     here, there = urlsplit(current), urlsplit(target)
     return here.netloc.lower() != there.netloc.lower() or (here.scheme == "https" and there.scheme != "https")
-
-
-def _wide(content: bytes) -> bool:
-    """Whether the body's NULs make it UTF-16 (or UTF-32): one with every ASCII character, a good share
-    of any HTML page, not the stray one or two a UTF-8 page may hold (the share past which
-    ``html_page.check_content`` calls a page binary)."""
-    head = content[:8192]
-    return head.count(0) * 20 > len(head)
-
-
-def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
-    """Decode a body: by its byte order mark, else as UTF-8 when it is UTF-8, else by the header's
-    charset, else the document's own declaration, else cp1251. Valid UTF-8 is read so whatever is
-    declared: a template copied from a cp1251 site keeps its ``<meta charset>``, and cp1251 or Latin-1
-    text with letters past ASCII is next to never valid UTF-8. Not when NULs are many: UTF-16 text
-    without its mark, ASCII and Cyrillic, is valid UTF-8 too, and keeps the declared reading."""
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # the mark wins, as in browsers
-        try:
-            return content.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    if not _wide(content):
-        try:
-            return content.decode("utf-8").removeprefix("\ufeff"), "utf-8"
-        except UnicodeDecodeError:
-            pass
-    candidates: list[str] = []
-    if content_type:
-        m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type, re.IGNORECASE)
-        if m:
-            candidates.append(m.group(1))
-    head = content[:4096]
-    for pattern in (_XML_ENCODING, _META_CHARSET):
-        m = pattern.search(head)
-        if m:
-            candidates.append(m.group(1).decode("ascii", "replace"))
-    if content.startswith(b"\xef\xbb\xbf"):
-        candidates.insert(0, "utf-8-sig")
-    candidates += ["utf-8", "cp1251"]
-    for name in candidates:
-        name = name.lower()
-        if name in {"windows-1251", "win-1251", "x-cp1251"}:
-            name = "cp1251"
-        try:
-            return content.decode(name), name
-        except LookupError:
-            continue
-        except UnicodeDecodeError:
-            if name.replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"} and (
-                text := utf8_with_strays(content)
-            ):
-                log.info("a few bytes of a UTF-8 body are not UTF-8; read as cp1251")
-                return text.removeprefix("\ufeff"), name
-            continue
-    return content.decode("utf-8", "replace"), "utf-8"
 
 
 @dataclass(slots=True)
@@ -400,6 +327,12 @@ class HttpClient:
                 url=shown,
                 status=resp.status_code,
             )
+        if resp.status_code < 300 and cut_on_the_way(
+            content, resp.headers.get("Content-Type"), resp.headers.get("Content-Length"), resp.raw.tell()
+        ):
+            # Read no further than its Content-Length, the page stops before its end: the rest may come
+            # whole next time. Its validators stay those of the last whole page.
+            raise FetchError(PAGE_CUT, source=self.source, url=shown)
         digest = hashlib.sha256(content).hexdigest()[:32]
         unchanged = bool(known) and known.get("hash") == digest
         if unchanged:

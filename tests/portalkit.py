@@ -1,9 +1,13 @@
 """A small portal of our own for the portal collector's tests: pages by path and query, served by a
 local server (pytest-httpserver, the ``site`` fixture in tests/collectors/conftest.py), and one run of the collector
-against it."""
+against it; and a server that sends a page cut on the way (:class:`RawSite`, the ``raw_site`` fixture)."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import socket
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,10 +47,91 @@ class Site:
         return Response(body, status=200, headers={"Content-Type": ctype})
 
 
-def run(httpserver: HTTPServer, state: dict[str, Any], now: datetime = NOW, **options: Any) -> list[Item]:
-    """One run of the portal collector over the site's /news/ listing (``options`` added)."""
+class _Server(http.server.ThreadingHTTPServer):
+    # Its connections are closed, and their threads joined, when it closes (a thread left running
+    # would outlive the test); a client that goes away with a page's rest unread (a reset) is no error.
+    daemon_threads = False
+
+    def __init__(self, address: tuple[str, int], handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.connections: list[socket.socket] = []
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.append(request)
+        super().process_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+    def server_close(self) -> None:
+        for connection in self.connections:
+            with contextlib.suppress(OSError):  # closed already
+                connection.shutdown(socket.SHUT_RDWR)
+        super().server_close()
+
+
+class RawSite:
+    """Pages by path served by ``http.server``, which sends a response as it is told to (werkzeug
+    corrects a wrong Content-Length): a Content-Length ``short[path]`` bytes under the body's, after
+    which the whole body is sent all the same; or ``drop[path]`` bytes of the body, the whole length
+    declared, and the connection closed. Keep-alive (HTTP/1.1), as most sites."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, bytes] = {"/robots.txt": b"User-agent: *\n"}
+        self.short: dict[str, int] = {}
+        self.drop: dict[str, int] = {}
+        self.hits: list[str] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                owner.hits.append(self.path)
+                body = owner.pages.get(self.path)
+                if body is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body) - owner.short.get(self.path, 0)))
+                self.end_headers()
+                if self.path in owner.drop:
+                    self.wfile.write(body[: owner.drop[self.path]])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url_for(self, path: str) -> str:
+        """The page's URL, as ``HTTPServer.url_for`` gives it."""
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run(
+    httpserver: HTTPServer | RawSite,
+    state: dict[str, Any],
+    now: datetime = NOW,
+    validators: dict[str, dict[str, str]] | None = None,
+    **options: Any,
+) -> list[Item]:
+    """One run of the portal collector over the site's /news/ listing (``options`` added); the client
+    keeps its conditional-GET ``validators`` in the dict given, as the runner keeps them across runs."""
     opts = {"start_urls": [httpserver.url_for("/news/")], **options}
-    client = HttpClient(min_delay=0, sleep=lambda _s: None)
+    client = HttpClient(min_delay=0, sleep=lambda _s: None, validators=validators)
     ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=now)
     try:
         return list(portal.collect(ctx))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from portalkit import Site
+from portalkit import RawSite, Site
 from pytest_httpserver import HTTPServer
 
 
@@ -60,3 +60,11 @@ def site(httpserver: HTTPServer) -> Site:
     handler = Site()
     httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
     return handler
+
+
+@pytest.fixture
+def raw_site() -> Iterator[RawSite]:
+    """A server that can send a page cut on the way (tests/portalkit.py: RawSite)."""
+    served = RawSite()
+    yield served
+    served.close()

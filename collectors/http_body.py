@@ -1,0 +1,135 @@
+"""What a fetched body holds: its text (:func:`decode_body`: a byte order mark, UTF-8 whatever is
+declared, the header's or the document's charset, else cp1251; a UTF-8 text with a few cp1251 bytes
+in it), and whether an HTML page stops before its end (:func:`cut_html`), as a page whose server
+declares a Content-Length shorter than the page does: the client reads that much and no more.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+
+from errors import ParseError
+
+log = logging.getLogger(__name__)
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)["']""")
+
+
+_ASCII = bytes(range(128))
+STRAY_SHARE = 0.02  # of the non-ASCII bytes, at most this many may fail to decode for text to be UTF-8
+
+
+def _as_cp1251(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1251", "replace"), error.end
+
+
+codecs.register_error("monitor-cp1251", _as_cp1251)
+
+
+def utf8_with_strays(content: bytes) -> str | None:
+    """``content`` decoded as UTF-8 when it is UTF-8 text with a few bytes that are not (a line
+    pasted from a cp1251 file, a cut character): those are read as cp1251. None when it is not UTF-8
+    at all. Text in cp1251 fails on nearly every Cyrillic byte, so it never passes for UTF-8 with
+    strays; decoding the whole of a mostly UTF-8 file as cp1251 made every UTF-8 line mojibake."""
+    stray = content.decode("utf-8", "replace").count("\ufffd") - content.count("\ufffd".encode())
+    if stray > STRAY_SHARE * len(content.translate(None, _ASCII)):
+        return None
+    return content.decode("utf-8", "monitor-cp1251")
+
+
+def _wide(content: bytes) -> bool:
+    """Whether the body's NULs make it UTF-16 (or UTF-32): one with every ASCII character, a good share
+    of any HTML page, not the stray one or two a UTF-8 page may hold (the share past which
+    ``html_page.check_content`` calls a page binary)."""
+    head = content[:8192]
+    return head.count(0) * 20 > len(head)
+
+
+def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
+    """Decode a body: by its byte order mark, else as UTF-8 when it is UTF-8, else by the header's
+    charset, else the document's own declaration, else cp1251. Valid UTF-8 is read so whatever is
+    declared: a template copied from a cp1251 site keeps its ``<meta charset>``, and cp1251 or Latin-1
+    text with letters past ASCII is next to never valid UTF-8. Not when NULs are many: UTF-16 text
+    without its mark, ASCII and Cyrillic, is valid UTF-8 too, and keeps the declared reading."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # the mark wins, as in browsers
+        try:
+            return content.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    if not _wide(content):
+        try:
+            return content.decode("utf-8").removeprefix("\ufeff"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    candidates: list[str] = []
+    if content_type:
+        m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_-]+)", content_type, re.IGNORECASE)
+        if m:
+            candidates.append(m.group(1))
+    head = content[:4096]
+    for pattern in (_XML_ENCODING, _META_CHARSET):
+        m = pattern.search(head)
+        if m:
+            candidates.append(m.group(1).decode("ascii", "replace"))
+    if content.startswith(b"\xef\xbb\xbf"):
+        candidates.insert(0, "utf-8-sig")
+    candidates += ["utf-8", "cp1251"]
+    for name in candidates:
+        name = name.lower()
+        if name in {"windows-1251", "win-1251", "x-cp1251"}:
+            name = "cp1251"
+        try:
+            return content.decode(name), name
+        except LookupError:
+            continue
+        except UnicodeDecodeError:
+            if name.replace("_", "-") in {"utf-8", "utf8", "utf-8-sig"} and (
+                text := utf8_with_strays(content)
+            ):
+                log.info("a few bytes of a UTF-8 body are not UTF-8; read as cp1251")
+                return text.removeprefix("\ufeff"), name
+            continue
+    return content.decode("utf-8", "replace"), "utf-8"
+
+
+# HTML documents: a page opens <html> or <body>; whole, it closes one of them near its end (scripts,
+# comments or spaces may follow). Some pages leave the closing tags out (HTML allows it), and end
+# after a tag, with a '>'; a page cut on the way ends anywhere, most often in its text or in a tag.
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_OPENS = re.compile(rb"<(?:html|body)[\s>]", re.IGNORECASE)
+_CLOSES = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
+TAIL = 65536  # bytes at the end of a page where its closing tags are looked for
+
+
+def cut_html(content: bytes) -> bool:
+    """Whether an HTML document's bytes stop before its end: they begin with markup, open ``<html>``
+    or ``<body>``, close neither in their last ``TAIL`` bytes, and end inside a tag or in text, not
+    after a ``>``. A page cut right after a tag passes for whole; a fragment (a comment thread's page
+    that a script loads), which opens neither, and JSON are not judged: a whole page must never be
+    refused, every run, as cut."""
+    end = content.rstrip()
+    if not end or end.endswith(b">") or not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return False  # after a tag; or no markup document (JSON, text), whatever its Content-Type says
+    if _OPENS.search(content) is None or _CLOSES.search(content[-TAIL:]) is not None:
+        return False
+    from collectors.html_page import check_content  # lxml: imported only for a page that looks cut
+
+    try:
+        check_content(content)
+    except ParseError:  # binary, not HTML (an image served as text/html): the parser says so
+        return False
+    return True
+
+
+def cut_on_the_way(content: bytes, content_type: str | None, declared: str | None, read: int) -> bool:
+    """Whether the body of an HTML page (by its ``content_type``) of which the server declared a
+    Content-Length (``declared``) that was ``read`` to its last byte is cut (:func:`cut_html`): the
+    server's length is shorter than its page (the rest is never read), or it was cut before it."""
+    html = (content_type or "text/html").split(";")[0].strip().lower() in _HTML_TYPES
+    whole_length = declared is not None and declared.strip().isdigit() and int(declared) == read
+    return html and whole_length and cut_html(content)
