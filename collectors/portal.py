@@ -17,6 +17,8 @@ The cursor in ``ctx.state``::
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
+An article URL that redirects to a login page (``portal_ids.login_page``) is a new article's error, and
+a known article's count towards being taken down, as a 404 is: its stored text stays.
 An article URL that redirects to another article's URL (``/news/123`` to ``/news/123-slug``) is an
 entry that names where it moved: the article is stored, and watched, under the URL it moved to, and a
 listing that still links the old URL makes no second item and no second recheck (``portal_ids``: the
@@ -55,12 +57,12 @@ from collectors.portal_discovery import (
 
 # REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
 # module exposes (collectors/base.py); they are declared in portal_options.
-from collectors.portal_ids import moved, visit_id
+from collectors.portal_ids import moved, refuse_login_page, visit_id
 from collectors.portal_options import OPTIONAL as OPTIONAL
 from collectors.portal_options import REQUIRED as REQUIRED
 from collectors.portal_options import VALUES as VALUES
 from collectors.portal_options import options
-from collectors.portal_recheck import not_found, prune, recheck_due, stored_time, taken_down
+from collectors.portal_recheck import gone_because, not_found, prune, recheck_due, stored_time, taken_down
 from collectors.render import BrowserMissing, RenderError, render_dom
 from errors import CollectError, MonitorError, ParseError
 
@@ -155,6 +157,7 @@ class _Run:
 
     def fetch(self, url: str, *, conditional: bool = False) -> Any:
         resp = self.ctx.http.get(url, conditional=conditional)
+        refuse_login_page(self.ctx.http, url, resp, self.opts["article_pattern"])  # before "unchanged"
         if resp.not_modified:
             return resp
         ctype = (resp.headers.get("Content-Type") or "").lower()
@@ -470,10 +473,10 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
                 entry.setdefault("gone_since", now_text)
                 entry["gone"] = int(entry.get("gone", 0)) + 1
                 log.info(
-                    "source %s: %s answered HTTP %s (%d recheck(s) in a row)%s",
+                    "source %s: %s %s (%d recheck(s) in a row)%s",
                     ctx.source.name,
                     url,
-                    getattr(exc, "status", None),
+                    gone_because(exc),
                     entry["gone"],
                     "; taken down, not rechecked again" if taken_down(entry) else "",
                 )

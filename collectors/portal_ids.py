@@ -1,5 +1,6 @@
 """The portal's article ids: an article's same-site canonical URL, else the URL it lives at, where a
-redirect to another article's URL moves it; and the cursor's record of an article whose URL moved.
+redirect to another article's URL moves it; the cursor's record of an article whose URL moved; and
+the login page an article's URL may redirect to instead (:func:`login_page`).
 """
 
 from __future__ import annotations
@@ -7,12 +8,13 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from collectors.base import CollectContext
 from collectors.extract import Article
-from collectors.http import mask_secrets
+from collectors.http import HttpClient, Response, mask_secrets
 from collectors.portal_discovery import looks_like_article, normalise_url, site_of
+from collectors.portal_recheck import LoginWall
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +72,9 @@ def visit_id(
     # after: a new id would store it, and each of its comments, a second time.
     home = _home_of(url, final_url, pattern)
     if home == url and _article_url(url, pattern) and normalise_url(final_url) != normalise_url(url):
-        # sent away from an article's URL to a page that is no article's (a login page, the home page,
-        # a section): not this article's URL, nor its canonical link (each article would be one item)
+        # sent away from an article's URL to a page that is no article's (the home page, a section; a
+        # login page login_page() did not tell): not this article's URL, nor its canonical link (each
+        # article would be one item)
         article_id = normalise_url(url)
     elif home == url:
         article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
@@ -126,3 +129,48 @@ def moved(ctx: CollectContext, known: dict[str, dict[str, Any]], url: str, home:
         return False
     known[home] = entry
     return True
+
+
+# Where a site sends a guest who asks for an article closed to guests: a part of the path (or a value
+# of the query: Joomla's «view=login») that is one of these words, not a word inside a slug
+# («/news/kak-vosstanovit-login-5501.html» is an article about logins).
+_LOGIN_WORDS = frozenset(
+    {
+        *("login", "log-in", "logon", "signin", "sign-in", "sign_in", "auth", "sso", "wp-login"),
+        *("вход", "войти", "кіру"),
+    }
+)
+_PASSWORD_FIELD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
+
+
+def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
+    """Whether asking for ``url`` was answered by a redirect to a login page, on the site or another
+    host: one whose path (or query) names it so (``/login``, ``/user/login?next=...``, ``/вход``), or
+    another page with a password field (a paywall's) that is no article's, the home page's nor a
+    section's. Not the article's own page with a login form in its header (at its slug URL, or with a
+    slash added), nor the home page with one: where a site sends the reader of a removed article."""
+    final = normalise_url(resp.url)
+    if final == normalise_url(url):
+        return False
+    parts = urlsplit(final)
+    words = {re.sub(r"\.(html?|php|aspx?)$", "", unquote(s).lower()) for s in parts.path.split("/")}
+    words |= {value.lower() for _, value in parse_qsl(parts.query)}
+    if words & _LOGIN_WORDS:
+        return True
+    if (
+        not resp.content
+        or parts.path.rstrip("/") == urlsplit(normalise_url(url)).path.rstrip("/")
+        or _article_url(final, pattern)
+        or _names_a_section(final, url, pattern)
+    ):
+        return False
+    return _PASSWORD_FIELD.search(resp.text) is not None
+
+
+def refuse_login_page(client: HttpClient, url: str, resp: Response, pattern: re.Pattern[str] | None) -> None:
+    """Raise LoginWall when asking for ``url`` ended at a login page (:func:`login_page`), even one
+    that passes for unchanged (the login page of the last visit). The URL's validators go, so that a
+    login page that answers 304 to them is not taken for what the URL held before."""
+    if login_page(url, resp, pattern):
+        client.validators.pop(mask_secrets(url), None)
+        raise LoginWall(f"redirected to a login page, {mask_secrets(resp.url)}: not public", url=url)

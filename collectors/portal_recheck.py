@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from errors import MonitorError
+from errors import CollectError, MonitorError
 
 
 def recheck_due(
@@ -24,16 +24,28 @@ def recheck_due(
     return False
 
 
-# A known article that answers 404 or 410 on this many rechecks in a row, the first this long before
-# the last, was taken down: its stored items stay, and it is not asked for again. A site that answers
-# 404 for an hour (a deploy, a CDN fault) takes nothing down: an article's first day has hourly rechecks.
+# A known article that answers 404 or 410 (or redirects to a login page) on this many rechecks in a
+# row, the first this long before the last, was taken down: its stored items stay, and it is not asked
+# for again. A site that answers 404 for an hour (a deploy, a CDN fault) takes nothing down: an
+# article's first day has hourly rechecks.
 GONE_AFTER = 2
 GONE_FOR = timedelta(hours=24)
 
 
+class LoginWall(CollectError):
+    """An article's URL redirects to a login page (``portal_ids.login_page``): the article is not
+    public, or no longer. A known article counts it as a 404; a new one is an error of the run."""
+
+
 def not_found(exc: BaseException) -> bool:
-    """Whether a failed visit was answered HTTP 404 or 410: one count towards ``GONE_AFTER``."""
-    return isinstance(exc, MonitorError) and exc.status in (404, 410)
+    """Whether a failed visit was answered HTTP 404 or 410, or by a login page: one count towards
+    ``GONE_AFTER``."""
+    return isinstance(exc, LoginWall) or (isinstance(exc, MonitorError) and exc.status in (404, 410))
+
+
+def gone_because(exc: BaseException) -> str:
+    """What a visit that counts towards ``GONE_AFTER`` was answered, for the log."""
+    return exc.message if isinstance(exc, LoginWall) else f"answered HTTP {getattr(exc, 'status', None)}"
 
 
 def taken_down(entry: dict[str, Any]) -> bool:
