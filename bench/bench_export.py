@@ -5,9 +5,12 @@ seed, same times, so two builds of the same size hold the same data): N items, n
 each article, every 50th item starting a near-duplicate cluster of three, two thirds flagged, some
 long texts, 2% reviewed. Then runs the export command in a subprocess per format and run, and prints
 for each format the median wall time and the median peak resident memory of the process (its own
-``ru_maxrss``, read with ``os.wait4`` by a small launcher process), the file's size and the start
-of its SHA-256 (the same figure before and after a change of the export code says the file is byte
-for byte the same; XLSX says when it was written, so its figure changes every run).
+``ru_maxrss``, read with ``os.wait4`` by a small launcher process), how long the store was held
+(another process could not open it for writing, as the scheduler would: a thread of this process
+tries every 0.1 s), the most disk the export used beside the file it wrote (its spill and copy
+files), the file's size and the start of its SHA-256 (the same figure before and after a change of
+the export code says the file is byte for byte the same; XLSX says when it was written, so its
+figure changes every run).
 
     .venv/bin/python bench/bench_export.py [--rows 500000] [--runs 3] [--db /tmp/bench-export.duckdb]
         [--formats csv excel-csv json parquet xlsx] [--all-duplicates]
@@ -19,6 +22,7 @@ after a change on the same file); without, it is built in a temporary folder and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -26,10 +30,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -143,11 +150,61 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_export(db: Path, fmt: str, out: Path, extra: list[str]) -> tuple[float, int, str, bool]:
+class Watch:
+    """While an export runs: how long the store is locked against a writer, and the most disk used
+    beside the file written (whatever is in its folder but the file and its ``.part``)."""
+
+    def __init__(self, db: Path, out: Path) -> None:
+        self.db, self.out = db, out
+        self.locked_at: float | None = None  # the first time a write open failed on the lock
+        self.released_at: float | None = None  # the first time one succeeded after that
+        self.extra = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.1):
+            self.extra = max(self.extra, self._beside())
+            if self.released_at is not None:
+                continue  # the export does not open the store again
+            try:
+                duckdb.connect(str(self.db)).close()  # what the scheduler's write would open
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if self.locked_at is None:
+                    self.locked_at = time.perf_counter()
+            else:
+                if self.locked_at is not None:
+                    self.released_at = time.perf_counter()
+
+    def _beside(self) -> int:
+        total = 0
+        for folder, _, files in os.walk(self.out.parent):
+            for name in files:
+                if name == self.out.name or name.startswith(f".{self.out.name}."):
+                    continue  # the export itself, and its part written so far
+                with contextlib.suppress(OSError):  # removed meanwhile
+                    total += (Path(folder) / name).stat().st_size
+        return total
+
+    def held(self, ended: float) -> float:
+        """Seconds the store was locked against writers (until ``ended`` when never seen released)."""
+        self.stop.set()
+        self.thread.join()
+        if self.locked_at is None:
+            return 0.0
+        return (self.released_at or ended) - self.locked_at
+
+
+def run_export(db: Path, fmt: str, out: Path, extra: list[str]) -> tuple[float, int, str, bool, float, int]:
     """One `pipeline.py export` in a subprocess: (wall seconds, peak RSS in bytes, the line it printed,
-    whether it succeeded)."""
+    whether it succeeded, seconds the store was locked against a writer, most bytes of disk used
+    beside the file)."""
     command = [sys.executable, str(ROOT / "pipeline.py"), "export", "--db", str(db), "--format", fmt]
     peak = out.with_name(out.name + ".maxrss")
+    watch = Watch(db, out)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", LAUNCHER, str(peak), *command, "--out", str(out), *extra],
@@ -155,12 +212,13 @@ def run_export(db: Path, fmt: str, out: Path, extra: list[str]) -> tuple[float, 
         capture_output=True,
         text=True,
     )
-    seconds = time.perf_counter() - start
+    ended = time.perf_counter()
+    held = watch.held(ended)
     ok = done.returncode == 0
     line = done.stdout.strip() if ok else f"failed ({done.returncode}): {done.stderr.strip()}"
     kib = int(peak.read_text())
     peak.unlink()
-    return seconds, kib * 1024, line, ok  # ru_maxrss is in KiB on Linux
+    return ended - start, kib * 1024, line, ok, held, watch.extra  # ru_maxrss is in KiB on Linux
 
 
 def sha256(path: Path) -> str:
@@ -195,17 +253,21 @@ def main() -> int:
             ).fetchone()
         print(f"store: {items:,} items, {flagged:,} flagged; load average {os.getloadavg()[0]:.2f}")
         extra = ["--all-duplicates"] if args.all_duplicates else []
+        (Path(tmp) / "out").mkdir()  # a folder of its own: what else is in it is the export's
         for fmt in args.formats:
-            out = Path(tmp) / f"flagged.{fmt}"
+            out = Path(tmp) / "out" / f"flagged.{fmt}"
             runs = [run_export(db, fmt, out, extra) for _ in range(args.runs)]
             if not runs[-1][3]:  # more rows than an XLSX sheet holds, say
                 print(f"{fmt:>9}: {runs[-1][2]}")
                 continue
             seconds = statistics.median(r[0] for r in runs)
             peak = statistics.median(r[1] for r in runs)
-            each = ", ".join(f"{s:.1f} s/{m / 2**20:,.0f} MiB" for s, m, _, _ in runs)
+            held = statistics.median(r[4] for r in runs)
+            beside = max(r[5] for r in runs)
+            each = ", ".join(f"{r[0]:.1f} s/{r[1] / 2**20:,.0f} MiB/held {r[4]:.1f} s" for r in runs)
             print(
-                f"{fmt:>9}: {seconds:6.1f} s, peak RSS {peak / 2**20:7,.0f} MiB (medians of {args.runs}: {each}); "
+                f"{fmt:>9}: {seconds:6.1f} s, peak RSS {peak / 2**20:7,.0f} MiB, store held {held:5.1f} s, "
+                f"disk beside {beside / 2**20:,.0f} MiB (medians of {args.runs}: {each}); "
                 f"{runs[-1][2]}; {out.stat().st_size / 1e6:,.1f} MB, sha256 {sha256(out)[:16]}"
             )
             out.unlink()

@@ -7,16 +7,16 @@ store come out in a fraction of a second without a Python object per row; for re
 memory (tests, callers holding records) :func:`cells_from_records` flattens them in Python. Tests
 hold the two equal, and the Parquet table equal to the Parquet written from records.
 
-The page reads an export whole (:func:`select_cells`, :func:`select_table`); the command reads it a
-piece at a time (:func:`stream_cells`, :func:`stream_tables`), its query run step by step into
-temporary tables (:func:`staged`) so that DuckDB can keep to a memory limit.
+The page reads an export whole (:func:`select_cells`, :func:`select_table`); the command runs the
+steps of its query that read the store one at a time into a DuckDB file of its own
+(:func:`copy_steps`; step by step, DuckDB keeps to a memory limit), lets the store go, and reads
+the export's rows from that file a piece at a time (:func:`stream_cells`, :func:`stream_tables`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -144,7 +144,8 @@ _PARENT_TEXT = f"""CASE WHEN length(parent_both) <= {PARENT_CHARS} THEN parent_b
             ELSE left(parent_both, {PARENT_CHARS - 1}) || '…' END"""
 # The export's rows in steps after the store's selection ``sel`` of review.queries.flagged_rows_sql
 # (whose own clustering is left unused: it numbers every row in a window over the rows with their
-# texts, which DuckDB holds in memory whole). Each step reads the ones before it. Near-duplicates are
+# texts, which DuckDB holds in memory whole). Each step reads the ones before it ({at}: where they
+# are, see copy_steps). Near-duplicates are
 # numbered over the keys of the rows that share a cluster (few); the others are clusters of one.
 # Texts are read by row id for the rows and parents exported only, as flagged_rows_sql reads them.
 _STEPS = (
@@ -154,30 +155,30 @@ _STEPS = (
         """SELECT source, external_id, cluster_key,
            count(*) OVER (PARTITION BY cluster_key) AS cluster_size,
            row_number() OVER (PARTITION BY cluster_key ORDER BY ts DESC, source, external_id) AS cluster_rank
-    FROM export_sel
-    WHERE cluster_key IN (SELECT cluster_key FROM export_sel GROUP BY cluster_key HAVING count(*) > 1)""",
+    FROM {at}export_sel
+    WHERE cluster_key IN (SELECT cluster_key FROM {at}export_sel GROUP BY cluster_key HAVING count(*) > 1)""",
     ),
     (
         "export_links",
         """SELECT m.cluster_key, list(i.url ORDER BY m.cluster_rank) AS cluster_urls
-    FROM export_members m JOIN items i USING (source, external_id)
+    FROM {at}export_members m JOIN items i USING (source, external_id)
     GROUP BY m.cluster_key""",
     ),
     (
         "export_parents",
         """WITH located AS (
         SELECT i.rowid AS item_row, i.source, i.external_id
-        FROM items i SEMI JOIN (SELECT source, parent AS external_id FROM export_sel) USING (source, external_id)
+        FROM items i SEMI JOIN (SELECT source, parent AS external_id FROM {at}export_sel) USING (source, external_id)
     )
     SELECT l.source, l.external_id, i.title, i.text, i.url FROM located l JOIN items i ON i.rowid = l.item_row""",
     ),
     (
         "export_texts",
         """WITH located AS (
-        SELECT i.rowid AS item_row, i.source, i.external_id FROM items i SEMI JOIN export_sel USING (source, external_id)
+        SELECT i.rowid AS item_row, i.source, i.external_id FROM items i SEMI JOIN {at}export_sel USING (source, external_id)
     )
     SELECT s.*, i.url, i.author, i.title, i.text
-    FROM export_sel s JOIN located l USING (source, external_id) JOIN items i ON i.rowid = l.item_row""",
+    FROM {at}export_sel s JOIN located l USING (source, external_id) JOIN items i ON i.rowid = l.item_row""",
     ),
 )
 # The last step, which the export's SELECT reads: every row of export_texts with its cluster and parent.
@@ -226,7 +227,7 @@ def export_rows_sql(filters: Filters, *, collapse: bool) -> tuple[str, list[Any]
     """A ``WITH`` clause ending in ``export_picked``: the rows of ``flagged_rows_sql``'s ``picked``
     (the same columns), every step of the export's one query; order it by ``ts DESC, source, external_id``."""
     with_clause, params = flagged_rows_sql(filters, collapse=False)
-    steps = "".join(f", {name} AS (\n    {sql}\n)" for name, sql in _STEPS)
+    steps = "".join(f", {name} AS (\n    {_at(sql, '')}\n)" for name, sql in _STEPS)
     return f"{with_clause.rstrip()}{steps}, export_picked AS ({_picked(collapse)})\n", params
 
 
@@ -234,24 +235,23 @@ def _picked(collapse: bool) -> str:
     return _PICKED.format(collapse="coalesce(m.cluster_rank, 1) = 1" if collapse else "true")
 
 
-@contextlib.contextmanager
-def staged(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool) -> Iterator[str]:
-    """The steps of :func:`export_rows_sql` run one at a time into temporary tables of ``con``, dropped
-    after the block; yields the ``WITH`` clause that ends in ``export_picked`` over them.
+def _at(sql: str, database: str) -> str:
+    return sql.replace("{at}", database)
+
+
+def copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, *, database: str) -> None:
+    """Run the steps of :func:`export_rows_sql` that read the store, one at a time, into tables of
+    ``database``, a database attached to ``con``: what the export reads of the store.
+    :func:`stream_cells` and :func:`stream_tables` make the export's rows of them, on a connection
+    of that database's own, with the store closed.
 
     One query of every step holds each step's joins and the final sort in memory at once; DuckDB
     under a memory limit then ran out of it, where step by step it spills what it does not hold."""
     with_clause, params = flagged_rows_sql(filters, collapse=False)
-    try:
-        for number, (name, sql) in enumerate(_STEPS):
-            # The store's selection needs its WITH clause and the filters' values; the others read tables.
-            query = f"{with_clause} {sql}" if number == 0 else sql
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}", params if number == 0 else [])
-        yield f"WITH export_picked AS ({_picked(collapse)})\n"
-    finally:
-        for name, _ in _STEPS:
-            with contextlib.suppress(duckdb.Error):  # the error that ended the block is the one to see
-                con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    for number, (name, sql) in enumerate(_STEPS):
+        # The store's selection needs its WITH clause and the filters' values; the others read tables.
+        query = f"{with_clause} {_at(sql, database + '.')}" if number == 0 else _at(sql, database + ".")
+        con.execute(f"CREATE OR REPLACE TABLE {database}.{name} AS {query}", params if number == 0 else [])
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
@@ -291,14 +291,6 @@ def select_cells(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
     return cells_of(_arrow(con, with_clause + _CELLS, params))
 
 
-def stream_cells(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True, rows: int = 20_000
-) -> Generator[Cells, None, None]:
-    """:func:`select_cells` a piece of at most ``rows`` rows at a time (DuckDB's result read as a stream,
-    its steps run one at a time: :func:`staged`)."""
-    return _pieces(con, filters, collapse, rows, _CELLS, cells_of)
-
-
 def cells_of(table: Any) -> Cells:
     """The cells of an Arrow table or record batch of the ``_CELLS`` query's rows."""
     # Column by column from Arrow: about half the time of fetchall() and a transposition.
@@ -331,14 +323,6 @@ def select_table(con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: 
     return typed_of(_arrow(con, with_clause + _TYPED, params))
 
 
-def stream_tables(
-    con: duckdb.DuckDBPyConnection, filters: Filters, *, collapse: bool = True, rows: int = 20_000
-) -> Generator[Any, None, None]:
-    """:func:`select_table` a piece of at most ``rows`` rows at a time (DuckDB's result read as a stream,
-    its steps run one at a time: :func:`staged`)."""
-    return _pieces(con, filters, collapse, rows, _TYPED, typed_of)
-
-
 def typed_of(table: Any) -> Any:
     """An Arrow table of :func:`parquet_schema` made from a table or record batch of the ``_TYPED`` query's rows."""
     import pyarrow as pa
@@ -357,18 +341,32 @@ def typed_of(table: Any) -> Any:
     return table.cast(parquet_schema())
 
 
-def _pieces(
-    con: duckdb.DuckDBPyConnection,
-    filters: Filters,
-    collapse: bool,
-    rows: int,
-    query: str,
-    convert: Callable[[Any], Any],
+def stream_cells(
+    con: duckdb.DuckDBPyConnection, *, collapse: bool = True, rows: int = 20_000
+) -> Generator[Cells, None, None]:
+    """:func:`select_cells` a piece of at most ``rows`` rows at a time (DuckDB's result read as a
+    stream), from a connection to the tables of :func:`copy_steps`."""
+    return _pieces(con, collapse, rows, _CELLS, cells_of)
+
+
+def stream_tables(
+    con: duckdb.DuckDBPyConnection, *, collapse: bool = True, rows: int = 20_000
 ) -> Generator[Any, None, None]:
-    # ``query`` (_CELLS, _TYPED) over the staged steps, ``convert``ed a piece of at most ``rows`` rows at a time.
-    with staged(con, filters, collapse=collapse) as with_clause:
-        for batch in _stream(con, with_clause + query, [], rows):
+    """:func:`select_table` a piece of at most ``rows`` rows at a time (DuckDB's result read as a
+    stream), from a connection to the tables of :func:`copy_steps`."""
+    return _pieces(con, collapse, rows, _TYPED, typed_of)
+
+
+def _pieces(
+    con: duckdb.DuckDBPyConnection, collapse: bool, rows: int, query: str, convert: Callable[[Any], Any]
+) -> Generator[Any, None, None]:
+    # ``query`` (_CELLS, _TYPED) over the steps' tables, ``convert``ed a piece of at most ``rows`` rows at a time.
+    batches = _stream(con, f"WITH export_picked AS ({_picked(collapse)})\n{query}", [], rows)
+    try:
+        for batch in batches:
             yield convert(batch)
+    finally:
+        batches.close()  # a reader left half-read (a write failed) keeps DuckDB's result open
 
 
 def _stream(
@@ -396,11 +394,11 @@ __all__ = [
     "Cells",
     "cells_from_records",
     "cells_of",
+    "copy_steps",
     "evidence_text",
     "parquet_schema",
     "select_cells",
     "select_table",
-    "staged",
     "stream_cells",
     "stream_tables",
     "typed_of",

@@ -1,12 +1,20 @@
-"""The ``export`` command's CSV, JSON and Parquet, written as they are read: the store's rows come a
-piece of ``CHUNK_ROWS`` at a time (review.cells.stream_cells, stream_tables), with DuckDB held to
-QUERY_MEMORY (the rest of its work spills to a folder of ours), so an export's memory does not grow
-with its number of rows. The writers of each piece are review.export's.
+"""The ``export`` command's CSV, JSON and Parquet, written as they are read, a piece of ``CHUNK_ROWS``
+at a time, so that an export's memory does not grow with its number of rows.
+
+The store is held only while the export reads it: the steps of the export's query that read the
+store run one at a time into a DuckDB file of the export's own beside the file written
+(review.cells.copy_steps), the store is closed, and the export's rows are made of that file (their
+sort included) and read a piece at a time (review.cells.stream_cells, stream_tables) while the file
+is written. DuckDB is held to QUERY_MEMORY throughout; the rest of its work spills to the same
+folder. DuckDB lets one process write a database file or several read it: the scheduler's writes,
+which wait up to 30 s for the lock (store.db.connect), had waited as long as the whole file took to
+write (27 s for 1.27 M rows of CSV). The writers of each piece are review.export's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import logging
 import tempfile
@@ -18,9 +26,10 @@ import duckdb
 
 from errors import InputError
 from review import export
-from review.cells import parquet_schema, stream_cells, stream_tables
+from review.cells import copy_steps, parquet_schema, stream_cells, stream_tables
 from review.export import records_from_table, write_csv_pieces, write_json_pieces
 from review.queries import Filters
+from store.db import reader
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +39,10 @@ log = logging.getLogger(__name__)
 PARQUET_ROW_GROUP = 131_072
 # What DuckDB may hold of a streamed export's query (its joins and its sort); the rest goes to a
 # temporary folder. Unbounded, 1,273,342 rows of a 2,000,000-item store took 5.5 GB; under this
-# limit, run step by step (review.cells.staged), 0.86 GB for the whole command at 2,000,000 and
+# limit, run step by step (review.cells.copy_steps), 0.86 GB for the whole command at 2,000,000 and
 # 5,000,000 items alike. The scan of the store's flagged view spills too: an export of a few
 # thousand rows of a 2,000,000-item store takes 1.4 s longer (3 s) in half the memory. Should DuckDB
-# still run out of it, the query runs again without it (stream_export).
+# still run out of it, the query runs again without it (_without_limit).
 QUERY_MEMORY = "512MB"
 STREAMED = ("csv", "excel-csv", "json", "parquet")  # written as they are read; XLSX is read whole
 
@@ -92,28 +101,100 @@ def stream_export(
 
     The same bytes as :func:`read_export` and :func:`write_export` give (Parquet up to
     PARQUET_ROW_GROUP rows; beyond, the same table in row groups of that many rows instead of
-    1,048,576), in memory bounded by ``rows`` and QUERY_MEMORY instead of the number of rows; what DuckDB does
-    not hold goes to a temporary folder in ``spill`` (else the system's temporary folder)."""
+    1,048,576), in memory bounded by ``rows`` and QUERY_MEMORY instead of the number of rows; the
+    copy of what it reads of the store and what DuckDB does not hold go to a temporary folder in
+    ``spill`` (else the system's temporary folder). ``con`` stays open, its settings as they were."""
+    _check(fmt)
+    with _export_folder(spill) as folder:
+        copy = _copy_steps(con, filters, folder)
+        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows)
+
+
+def export_store(
+    db_path: Path,
+    filters: Filters,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    collapse: bool = True,
+    rows: int | None = None,
+    spill: Path | None = None,
+) -> int:
+    """:func:`stream_export` of the store at ``db_path``, which is open only while what the export
+    reads of it is copied: while the rows are sorted and the file written, another process may open
+    the store to write."""
+    _check(fmt)
+    with _export_folder(spill) as folder:
+        with reader(db_path) as con:
+            copy = _copy_steps(con, filters, folder)
+        log.debug("read what the export needs of %s; closed it before writing the file", db_path)
+        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows)
+
+
+def _check(fmt: str) -> None:
     if fmt not in STREAMED:
         raise InputError(
             f"the {fmt} export is not written as it is read; expected one of {', '.join(STREAMED)}"
         )
+
+
+@contextlib.contextmanager
+def _export_folder(spill: Path | None) -> Iterator[Path]:
+    # The copy and what DuckDB spills go to a folder of ours, removed afterwards: DuckDB's default
+    # is beside the database file, where a reader may not be allowed to write, and the system's
+    # temporary folder may be memory itself (tmpfs), hence beside the export when there is one.
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=spill) as folder:
+        yield Path(folder)
+
+
+def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) -> Path:
+    # What the export reads of the store, into a new DuckDB file in ``folder``; returns its path.
+    copy = folder / "steps.duckdb"
+    wanted = {
+        "memory_limit": QUERY_MEMORY,
+        "temp_directory": str(folder),
+        "enable_progress_bar": False,  # never into an export written to stdout
+    }
+    try:
+        with _settings(con, wanted) as previous:
+            con.execute(f"ATTACH {_literal(str(copy))} AS export_copy (READ_WRITE)")
+            try:
+                try:
+                    copy_steps(con, filters, database="export_copy")
+                except duckdb.OutOfMemoryException:
+                    _without_limit(con, previous["memory_limit"])
+                    copy_steps(con, filters, database="export_copy")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # the error that ended the copy is the one to see
+                    con.execute("DETACH export_copy")
+                raise
+            con.execute("DETACH export_copy")
+    except duckdb.IOException as exc:
+        raise _copy_error(exc, folder) or exc from None
+    return copy
+
+
+def _write_copy(copy: Path, fmt: str, out: IO[bytes], *, collapse: bool, rows: int | None) -> int:
+    # The export's rows made of _copy_steps' tables, written in format ``fmt`` ``rows`` (CHUNK_ROWS)
+    # at a time; DuckDB's sort of them held to QUERY_MEMORY, spilling beside the copy.
     size = rows or export.CHUNK_ROWS  # read when called: tests lower it
     read = stream_cells if fmt in ("csv", "excel-csv") else stream_tables
-    with _export_settings(con, QUERY_MEMORY, spill):
+    config = {"memory_limit": QUERY_MEMORY, "temp_directory": str(copy.parent)}
+    try:
+        con = duckdb.connect(str(copy), config=config)
+    except duckdb.IOException as exc:
+        raise _copy_error(exc, copy.parent) or exc from None
+    try:
+        con.execute("SET enable_progress_bar = false")  # never into an export written to stdout
         try:
-            pieces = read(con, filters, collapse=collapse, rows=size)
-            first = list(itertools.islice(pieces, 1))  # every step and the sort run before the first row
+            pieces = read(con, collapse=collapse, rows=size)
+            first = list(itertools.islice(pieces, 1))  # the sort runs before the first row
         except duckdb.OutOfMemoryException:
-            # More than the limit holds even spilling (a sort of a very large result): run it as
-            # exports ran before, in as much memory as it takes, while nothing is written yet.
-            log.warning(
-                "the export's query needs more than %s of memory; it runs again without that limit",
-                QUERY_MEMORY,
-            )
-            con.execute("RESET memory_limit")
-            pieces = read(con, filters, collapse=collapse, rows=size)
+            _without_limit(con, None)
+            pieces = read(con, collapse=collapse, rows=size)
             first = list(itertools.islice(pieces, 1))
+        except duckdb.IOException as exc:
+            raise _copy_error(exc, copy.parent) or exc from None
         try:
             everything = itertools.chain(first, pieces)
             if fmt == "parquet":
@@ -123,24 +204,72 @@ def stream_export(
             return write_csv_pieces(everything, out, excel=fmt == "excel-csv")
         finally:
             pieces.close()  # a reader left half-read (a write failed) keeps DuckDB's result open
+    finally:
+        con.close()
+
+
+def _without_limit(con: duckdb.DuckDBPyConnection, limit: Any) -> None:
+    # More than the limit holds even spilling (a sort of a very large result): the query runs again
+    # as exports ran before, in as much memory as the connection allowed (``limit``, else DuckDB's
+    # default), while nothing is written yet.
+    log.warning(
+        "the export's query needs more than %s of memory; it runs again without that limit", QUERY_MEMORY
+    )
+    if limit is None:
+        con.execute("RESET memory_limit")
+    else:
+        _put_back(con, "memory_limit", limit)
+
+
+def _copy_error(exc: duckdb.IOException, folder: Path) -> OSError | None:
+    # The copy or DuckDB's spill could not be written (a full disk): the OSError a write of the
+    # export itself raises, which the export reports as such (review.export.whole_file). An error
+    # on the store's own file is the store's (store.db.reader).
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if str(folder) not in text:
+        return None
+    return OSError(errno.EIO, text.rsplit('": ', 1)[-1])
 
 
 @contextlib.contextmanager
-def _export_settings(con: duckdb.DuckDBPyConnection, limit: str, spill: Path | None) -> Iterator[None]:
-    # DuckDB's memory limit, spill folder and progress bar for the export. They hold for the whole
-    # database instance, which the connection of reader() has to itself; they are put back for a
-    # connection that lives on. What DuckDB spills goes to a folder
-    # of ours: its default is beside the database file, where a reader may not be allowed to write,
-    # and the system's temporary folder may be memory itself (tmpfs), hence the export's own folder
-    # when there is one.
-    with tempfile.TemporaryDirectory(prefix=".export-spill-", dir=spill) as folder:
-        con.execute(f"SET memory_limit = '{limit}'")
-        con.execute(f"SET temp_directory = '{folder.replace(chr(39), chr(39) * 2)}'")
-        con.execute("SET enable_progress_bar = false")  # never into an export written to stdout
-        try:
-            yield
-        finally:
-            con.execute("RESET memory_limit")
-            con.execute("RESET enable_progress_bar")
-            with contextlib.suppress(duckdb.Error):  # once used, DuckDB keeps its spill folder
-                con.execute("RESET temp_directory")
+def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    # DuckDB ``values`` for the block, then the values the connection had (read with current_setting),
+    # not DuckDB's defaults: they hold for the whole database instance, which a caller's connection may
+    # share with other connections and go on using. Yields the values it had.
+    previous = {name: _current(con, name) for name in values}
+    try:
+        for name, value in values.items():
+            _set(con, name, value)
+        yield previous
+    finally:
+        for name, value in previous.items():
+            try:
+                _put_back(con, name, value)
+            except duckdb.Error as exc:
+                # Once it has spilled there, DuckDB keeps its temporary folder until it closes.
+                log.debug("could not put back DuckDB's %s: %s", name, exc)
+
+
+def _current(con: duckdb.DuckDBPyConnection, name: str) -> Any:
+    return con.execute("SELECT current_setting(?)", [name]).fetchone()[0]  # type: ignore[index]
+
+
+def _put_back(con: duckdb.DuckDBPyConnection, name: str, value: Any) -> None:
+    # DuckDB's default, when that is what it was: the value shown is rounded (memory_limit '18.8 GiB'
+    # is a few bytes of RAM's 80%, and SET '18.8 GiB' makes it '18.7 GiB'); else the value shown.
+    con.execute(f"RESET {name}")
+    if _current(con, name) != value:
+        _set(con, name, value)
+
+
+def _set(con: duckdb.DuckDBPyConnection, name: str, value: Any) -> None:
+    con.execute(f"SET {name} = {_literal(value)}")
+
+
+def _literal(value: Any) -> str:
+    # SET takes no parameters: a value as SQL (a folder's name may hold a quote).
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -256,35 +256,42 @@ def test_the_connection_is_left_as_it_was(hostile_db: Path, monkeypatch: pytest.
         # and DuckDB's memory limit is the one it had.
         assert con.execute("SELECT current_setting('memory_limit')").fetchall() == limit
         assert stream_export(con, Filters(), "json", io.BytesIO(), rows=2) > 0
-        # The steps' temporary tables are gone, after the failed export as after the good one.
+        # No table is left on the connection, nor the export's own database attached to it, after the
+        # failed export as after the good one.
         assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE NOT internal").fetchall() == [(1,)]
 
 
 def test_duckdb_keeps_to_its_limit_and_spills_beside_the_file(
     hostile_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings: list[tuple[Any, ...]] = []
-    read = export_stream.stream_tables
 
-    def watched(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> Any:
-        settings.extend(
-            con.execute(
-                "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
-                "current_setting('enable_progress_bar')"
-            ).fetchall()
-        )
-        return read(con, *args, **kwargs)
+    def watched(step: Any) -> Any:
+        def run(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> Any:
+            settings.extend(
+                con.execute(
+                    "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+                    "current_setting('enable_progress_bar')"
+                ).fetchall()
+            )
+            return step(con, *args, **kwargs)
 
-    monkeypatch.setattr(export_stream, "stream_tables", watched)
+        return run
+
+    # The steps that read the store, and the sort of the rows made of them once it is closed.
+    monkeypatch.setattr(export_stream, "copy_steps", watched(export_stream.copy_steps))
+    monkeypatch.setattr(export_stream, "stream_tables", watched(export_stream.stream_tables))
     out = tmp_path / "exports" / "week.parquet"
     export_to_file(hostile_db, Filters(), "parquet", out)
-    ((limit, spill, progress_bar),) = settings
+    assert len(settings) == 2
     scratch = duckdb.connect()
     scratch.execute(f"SET memory_limit = '{export_stream.QUERY_MEMORY}'")
-    assert limit == scratch.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    # Beside the file (the system's /tmp may be memory), in a folder of its own, removed afterwards.
-    assert Path(spill).parent == out.parent
-    assert progress_bar is False  # DuckDB's progress bar would land in an export written to stdout
+    for limit, spill, progress_bar in settings:
+        assert limit == scratch.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        # Beside the file (the system's /tmp may be memory), in a folder of its own, removed afterwards.
+        assert Path(spill).parent == out.parent
+        assert progress_bar is False  # DuckDB's progress bar would land in an export written to stdout
     assert [p.name for p in out.parent.iterdir()] == ["week.parquet"]
 
 
