@@ -8,7 +8,9 @@ leading apostrophe (what Excel itself shows for text typed that way).
 ``excel-csv`` is the CSV that Excel set to Russian or Kazakh opens by a double click: its list
 separator is a semicolon and its decimal mark a comma, so a comma-separated file lands in one
 column and ``0.43`` is text there. It has semicolons, decimal commas and times as ``25.11.2026
-14:35:00`` (Asia/Almaty), which that Excel reads as numbers and dates.
+14:35:00`` (Asia/Almaty), which that Excel reads as numbers and dates; text that Excel would read
+as a number or a date (an id of 16 digits, a title ``03.04``) as ``="03.04"``, which it keeps as
+that text (:mod:`review.export_excel`). Plain ``csv`` keeps every cell as it is, for tools.
 
 CSV and XLSX are written from :mod:`review.cells` (the store computes them in SQL for the ``export``
 command); XLSX with the small writer in :mod:`review.xlsx`.
@@ -54,6 +56,7 @@ from review.cells import (
     select_table,
     wall_time,
 )
+from review.export_excel import kept_as_text
 from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
 from review.xlsx import CELL_MAX, END_DATE, FIRST_DATE, MAX_ROWS, Column, Workbook, cut_at_cell_limit
 from store.db import reader
@@ -187,6 +190,8 @@ def _csv_rows(cells: Cells, excel: bool) -> Iterator[tuple[Any, ...]]:
                 ]
             elif name in SCORE_COLUMNS:
                 columns[i] = [str(v).replace(".", ",") if isinstance(v, float) else v for v in columns[i]]
+            elif name not in NUMBER_COLUMNS:  # text that Excel would make a number or a date stays text
+                columns[i] = kept_as_text(cells.columns[name], columns[i])
     return zip(*columns, strict=True)
 
 
@@ -420,9 +425,8 @@ def export_to_file(
 ) -> int:
     """Export flagged items matching ``filters`` to ``out_path``; returns the number of rows.
 
-    CSV, JSON and Parquet are written as they are read (:func:`review.export_stream.stream_export`,
-    ``rows`` at a time);
-    XLSX is read whole, then written."""
+    CSV, JSON and Parquet are written as they are read (:func:`review.export_stream.export_store`,
+    ``rows`` at a time), the store closed while they are written; XLSX is read whole, then written."""
     from review import export_stream  # it builds on this module
 
     filters.validate()
@@ -433,10 +437,10 @@ def export_to_file(
         if fmt in export_stream.STREAMED:
             # DuckDB spills beside the file written (none beside a device such as /dev/stdout).
             folder = None if out_path.exists() and not out_path.is_file() else out_path.resolve().parent
-            with reader(db_path) as con:
-                count = export_stream.stream_export(
-                    con, filters, fmt, out, collapse=collapse, rows=rows, spill=folder
-                )
+            # The store is open only while the rows are read (into a copy beside the file).
+            count = export_stream.export_store(
+                db_path, filters, fmt, out, collapse=collapse, rows=rows, spill=folder
+            )
         else:
             with reader(db_path) as con:
                 data = read_export(con, filters, fmt, collapse=collapse)
