@@ -155,9 +155,10 @@ class _Run:
             max_comments=self.opts["max_comments"],
         )
 
-    def fetch(self, url: str, *, conditional: bool = False) -> Any:
+    def fetch(self, url: str, *, conditional: bool = False, article: bool = False) -> Any:
         resp = self.ctx.http.get(url, conditional=conditional)
-        refuse_login_page(self.ctx.http, url, resp, self.opts["article_pattern"])  # before "unchanged"
+        if article:  # an article's page or its comments'; a listing sent to /ru/news/ is no login wall
+            refuse_login_page(self.ctx.http, url, resp, self.opts["article_pattern"])  # before "unchanged"
         if resp.not_modified:
             return resp
         ctype = (resp.headers.get("Content-Type") or "").lower()
@@ -321,7 +322,8 @@ def _follow_comment_pages(
             break
         visited.add(next_url)
         try:
-            more = run.fetch(next_url, conditional=not opts["render"])  # rendered: as the article page
+            # rendered: as the article page
+            more = run.fetch(next_url, conditional=not opts["render"], article=True)
             if more.not_modified:  # its comments are stored already; go on to the next page we know
                 known_at = pages.index(next_url) if next_url in pages else -1
                 next_url = pages[known_at + 1] if 0 <= known_at < len(pages) - 1 else None
@@ -346,7 +348,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
     source = run.ctx.source.name
     # conditional even on the first visit: the client keeps validators only for conditional fetches.
     # Not when rendering: scripts bring comments that change while the page's HTML does not.
-    resp = run.fetch(url, conditional=not run.opts["render"])
+    resp = run.fetch(url, conditional=not run.opts["render"], article=True)
     pages: list[str] = list(entry.get("comment_pages", [])) if entry else []
     if resp.not_modified:
         if not entry or not entry.get("id") or not pages:
@@ -354,7 +356,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         comments: list[Comment] = []
         last = pages[-1]
         try:
-            more = run.fetch(last, conditional=True)
+            more = run.fetch(last, conditional=True, article=True)
             if more.not_modified:
                 return []
             page = run.parse(more)

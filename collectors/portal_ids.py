@@ -154,7 +154,8 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
         return False
     parts = urlsplit(final)
     words = {re.sub(r"\.(html?|php|aspx?)$", "", unquote(s).lower()) for s in parts.path.split("/")}
-    words |= {value.lower() for _, value in parse_qsl(parts.query)}
+    if not _article_url(final, pattern):  # not an article's own URL with «?provider=sso» added
+        words |= {value.lower() for _, value in parse_qsl(parts.query)}
     if words & _LOGIN_WORDS:
         return True
     if (

@@ -148,3 +148,41 @@ def test_a_listing_that_adds_a_slash_is_no_login_page_for_its_login_form(
     state: dict[str, Any] = {}
     (article,) = run(httpserver, state, start_urls=[httpserver.url_for("/news")])
     assert article.title == TITLE and state["_errors"] == []
+
+
+def test_a_listing_sent_to_a_language_prefix_is_read_whatever_its_header_holds(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    # /news/ answers 301 to /ru/news/, and every page of the site has a password field in its header:
+    # a listing is never a login wall, its links are followed
+    site.moved["/news/"] = "/ru/news/"
+    site.html("/ru/news/", page("Новости", f'<a href="{FIRST}">1</a>', before=HEADER_LOGIN))
+    site.html(FIRST, page(TITLE, ARTICLE, before=HEADER_LOGIN))
+    state: dict[str, Any] = {}
+    (article,) = run(httpserver, state)
+    assert article.title == TITLE and state["_errors"] == []
+
+
+@pytest.mark.parametrize("listing", ["/news/?tag=auth", "/news/category/auth/"])
+def test_a_listing_sent_to_a_page_named_like_a_login_is_still_a_listing(
+    httpserver: HTTPServer, site: Site, listing: str
+) -> None:
+    site.moved["/news/"] = listing
+    site.html(listing, f'<a href="{FIRST}">1</a>')
+    site.html(FIRST, page(TITLE, ARTICLE))
+    state: dict[str, Any] = {}
+    (article,) = run(httpserver, state)
+    assert article.title == TITLE and state["_errors"] == []
+
+
+def test_an_article_sent_to_its_own_url_with_a_login_word_in_its_query_is_the_article(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    # a single sign-on round trip that lands on the article's own URL with «?provider=sso» added
+    site.html("/news/", f'<a href="{FIRST}">1</a>')
+    site.moved[FIRST] = FIRST + "?provider=sso"
+    site.html(FIRST + "?provider=sso", page(TITLE, ARTICLE))
+    state: dict[str, Any] = {}
+    (article,) = run(httpserver, state)
+    assert article.title == TITLE and article.text.startswith("Жители дома номер 1")
+    assert state["_errors"] == []
