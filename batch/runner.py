@@ -11,11 +11,14 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
@@ -25,7 +28,7 @@ from collectors.item import Item
 from config.sources import Config
 from errors import InputError, MonitorError, StoreError, StoreLocked
 from store import runs as runlog
-from store.db import writer
+from store.db import reader, writer
 from store.items import UpsertResult, upsert_items
 
 log = logging.getLogger(__name__)
@@ -317,6 +320,8 @@ def import_file(
         options["_salt"] = phone_salt(db_path, config)
         if not options.get("keep_phone_numbers", False):
             _scrub_phone_mentions(db_path, source_name, options["_salt"])
+        # called once, at the end, and only when the file holds edited messages
+        options["_stored_ids"] = partial(_stored_message_ids, db_path, source_name)
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
     with writer(db_path) as con:
         runlog.start_run(con, run)
@@ -362,6 +367,40 @@ def _scrub_phone_mentions(db_path: Path, source_name: str, salt: str) -> None:
             rewritten["items"],
             rewritten["item_versions"],
         )
+
+
+def _stored_message_ids(
+    db_path: Path, source_name: str, keys: Collection[tuple[str | None, str, str]]
+) -> dict[tuple[str | None, str, str], set[str]]:
+    """The external ids of ``source_name``'s stored messages under each (chat, wall-clock minute,
+    author) key, all keys in one query: the messages an edited WhatsApp message may be a version of."""
+    found: dict[tuple[str | None, str, str], set[str]] = {}
+    if not keys:
+        return found
+    chats, minutes, authors = zip(*keys, strict=True)
+    table = pa.table(
+        {"chat": list(chats), "minute": list(minutes), "author": list(authors)},
+        schema=pa.schema([("chat", pa.string()), ("minute", pa.string()), ("author", pa.string())]),
+    )
+    with reader(db_path) as con:  # inside `holding`, the connection the import writes with
+        con.register("edited_keys", table)
+        try:
+            rows = con.execute(
+                """
+                SELECT k.chat, k.minute, k.author, i.external_id
+                FROM items i JOIN edited_keys k
+                  ON i.author = k.author
+                 AND left(i.raw ->> '$.wall_time', 16) = k.minute
+                 AND (i.raw ->> '$.chat') IS NOT DISTINCT FROM k.chat
+                WHERE i.source = ? AND i.kind = 'message'
+                """,
+                [source_name],
+            ).fetchall()
+        finally:
+            con.unregister("edited_keys")
+    for chat, minute, author, external_id in rows:
+        found.setdefault((chat, minute, author), set()).add(external_id)
+    return found
 
 
 def _guarded(items: Iterator[Item]) -> Iterator[Item]:

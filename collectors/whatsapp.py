@@ -23,6 +23,19 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   is removed from the text and noted as ``raw["edited"] = True``.
 * ``external_id`` is a hash of (wall-clock minute, stored author, text, occurrence of that same
   triple in the file), never of a line number, so a later overlapping export adds only new messages.
+* A message edited between two exports keeps the id it was stored under, so the store keeps its
+  earlier text as a version instead of a second item. Its id hashes its new text, so the runner passes
+  a look-up of the stored ids (option ``_stored_ids``, asked once per import, and only when the file
+  holds edited messages): a message with an edit mark takes the stored id of the same chat, minute
+  and author that none of the file's other messages of that minute and author yields, when exactly
+  one is left (taken in the order of the chat, so of two edited messages the earlier takes it); an
+  edited message whose own id is stored keeps it (a re-import adds nothing). Else it keeps its own id:
+  the first import of a message already edited has nothing to match, nor has an undated one; two
+  edited messages of one author in one minute with two stored ones to choose from (or a deleted one
+  among them) cannot be told apart. The edited messages are held back and yielded last (the first
+  pass notes their minutes, the second the ids of those minutes' messages); an import of an older
+  export after a newer one brings the older text back as the newest version. Ids of messages
+  without an edit mark never change.
 * Authors that are phone numbers, and @-mentions of numbers, are hashed with a salt unless
   ``keep_phone_numbers`` is true (``collectors.whatsapp_phones`` says how).
 * A header line with an impossible date or time (``31.02.2026``, ``25:70``), or a date that cannot be
@@ -77,7 +90,9 @@ from collectors.file_import import (
 )
 from collectors.item import Item
 from collectors.whatsapp_entries import (
+    EDIT_MARK,
     MAX_MESSAGE,
+    EditedMessages,
     Entry,
     Survey,
     author_of,
@@ -117,7 +132,6 @@ VALUES: dict[str, Expect] = {
 # test a guessed number against them, so the runner should always pass its own salt.
 FALLBACK_SALT = "public-control-monitor:whatsapp:no-salt-configured"
 
-_EDITED = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
 _OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
 _OMITTED_IOS = re.compile(
     r"^(?:image|video|audio|sticker|GIF|document|Contact card|video note) omitted$"
@@ -277,7 +291,7 @@ def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
             return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
     lines = [MARKS.sub("", line) for line in [first, *more]]
     text = "\n".join(lines).strip()
-    edited = _EDITED.search(text)
+    edited = EDIT_MARK.search(text)
     if edited:
         text = text[: edited.start()].rstrip()
         raw["edited"] = True
@@ -312,6 +326,8 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     # occurrences of each (minute, author, text), keyed by its digest: shared by the chats of one
     # archive (no id twice); a digest, not the text itself, so the texts of a long chat are not held
     seen: Counter[bytes] = Counter()
+    stored_ids = options.get("_stored_ids")  # the runner's look-up in the store (see EditedMessages)
+    edits = EditedMessages(set()) if stored_ids is not None else None
     first_shown: str | None = None
     chats = 0
     for text, shown, chat in read_texts(path, options.get("encoding"), report):
@@ -323,16 +339,20 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         chats += 1
         for error in survey.errors:
             report(error)
+        order = forced or survey.order()
+        if edits is not None:
+            edits.minutes = survey.edited_minutes(order)
         yield from _messages(
             scan(text),
             shown,
             chat,
             source=source,
             zone=zone,
-            order=forced or survey.order(),
+            order=order,
             known=survey.known,
             salt=None if keep_phones else str(salt),
             seen=seen,
+            edits=edits,
             report=report,
         )
         del text, survey
@@ -342,6 +362,8 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             source=source,
             path=first_shown or shown_path(path),
         )
+    if edits is not None:
+        yield from edits.resolve(stored_ids)
 
 
 def _no_time(
@@ -370,10 +392,11 @@ def _messages(
     known: set[str],
     salt: str | None,
     seen: Counter[bytes],
+    edits: EditedMessages | None,
     report: Report,
 ) -> Iterator[Item]:
     """The messages of one chat file; ``known``: the names that write in it; ``salt`` None keeps phone
-    numbers in clear."""
+    numbers in clear; ``edits`` (if given) holds back the edited messages, yielded by its ``resolve``."""
     counts = Counter[str]()
     previous: datetime | None = None  # the time of the header before, system lines too
     for e in entries:
@@ -415,9 +438,8 @@ def _messages(
             raw["truncated"] = True
         if chat is not None:
             raw["chat"] = chat
-        key = "\x1f".join(
-            (wall_minute(e, order), author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split()))
-        )
+        minute = wall_minute(e, order)
+        key = "\x1f".join((minute, author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split())))
         occurrence = hashlib.sha256(key.encode("utf-8")).digest()[:16]
         seen[occurrence] += 1
         digest = hashlib.sha256(f"{key}\x1f{seen[occurrence]}".encode()).hexdigest()[:24]
@@ -426,7 +448,7 @@ def _messages(
         if published is None:
             raw["unread_date"] = e.stamp  # as written, for a person to see (as telegram.py keeps it)
         counts["messages"] += 1
-        yield Item(
+        item = Item(
             source=source,
             kind="message",
             external_id=digest,
@@ -435,6 +457,13 @@ def _messages(
             published_at=published,
             raw=raw,
         )
+        # an undated message's minute is no stored wall_time: it keeps its own id
+        if (
+            edits is None
+            or wall is None
+            or not edits.hold((chat, minute, author), item, edited="edited" in raw)
+        ):
+            yield item
     log.info(
         "%s: %d messages, %d system lines skipped, %d headers without a usable date (date order %s)",
         shown,

@@ -1,16 +1,19 @@
 """The lines of a WhatsApp chat export as header entries (a header line and the lines that continue it,
 before dates are resolved), read one at a time, and the first pass over them that learns the file's
-date order and the names that write (:class:`Survey`). collectors/whatsapp.py turns them into messages.
+date order, the names that write and the minutes of edited messages (:class:`Survey`);
+:class:`EditedMessages`, which gives an edited message the id its earlier text was stored under.
+collectors/whatsapp.py turns the entries into messages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from collectors.file_import import text_lines
+from collectors.item import Item
 from collectors.whatsapp_phones import MARKS
 from errors import InputError
 
@@ -18,6 +21,8 @@ from errors import InputError
 # 65,536, so more is a file that is not a chat, and holding it all would only fill the memory
 MAX_MESSAGE = 1_000_000
 
+# the mark WhatsApp appends to an edited message ("<Это сообщение изменено>", "<This message was edited>")
+EDIT_MARK = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
 
 _HEADER = re.compile(
     r"""^(?P<open>\[)?\s*
@@ -110,8 +115,9 @@ def scan(text: str) -> Iterator[Entry]:
 
 class Survey:
     """What a first pass over an export's header lines learns: whether it holds any, its date order
-    (:meth:`order`), the names that write messages (for ``Имя:.``), and the text before the first
-    header, as errors. It keeps counts, not the headers."""
+    (:meth:`order`), the names that write messages (for ``Имя:.``), the minutes of the messages that
+    end with an edit mark (:meth:`edited_minutes`), and the text before the first header, as errors.
+    It keeps counts, not the headers (only the clocks of the edited ones)."""
 
     def __init__(self, text: str, shown: str, source: str) -> None:
         self.headers = 0
@@ -121,14 +127,21 @@ class Survey:
         self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
         self.known: set[str] = set()
         self.errors: list[InputError] = []
+        self.edited: list[Entry] = []  # the headers of messages that end with an edit mark, body left out
         last: dict[str, datetime] = {}
         stray: list[int] = []  # numbers of the first and the last line of text before the first header
+        e: Entry | None = None
+        tail = ""  # the last line of the entry that holds more than spaces: where an edit mark stands
         for number, line, m in header_lines(text):
             if m is None:
                 if not self.headers and line.strip():
                     stray = [stray[0] if stray else number, number]
+                elif line and not line.isspace():
+                    tail = line
                 continue
+            self._note_edit(e, tail)
             e = _entry_of(number, m)
+            tail = e.body
             self.headers += 1
             self.four_digit_first += len(e.a) == 4
             self.day_first += int(e.a) > 12
@@ -139,6 +152,7 @@ class Survey:
                     last[order] = t
             if found := author_of(e.body):
                 self.known.add(found[0])
+        self._note_edit(e, tail)
         if stray:
             # one error, not one per line: a long file that is not a chat may have one header at its end
             first, end = stray
@@ -151,6 +165,15 @@ class Survey:
                     line=first,
                 )
             )
+
+    def _note_edit(self, e: Entry | None, tail: str) -> None:
+        # ">" first: the mark's test runs on the few lines that can hold one, not on every message
+        if e is not None and ">" in tail and EDIT_MARK.search(MARKS.sub("", tail)):
+            self.edited.append(replace(e, body="", more=[]))
+
+    def edited_minutes(self, order: str) -> set[str]:
+        """The wall-clock minutes (:func:`wall_minute`) of the messages that end with an edit mark."""
+        return {wall_minute(e, order) for e in self.edited}
 
     def order(self) -> str:
         """The date order of the file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
@@ -219,3 +242,58 @@ def _open_quote(text: str) -> bool:
         or text.count("«") != text.count("»")
         or (text.count("“") + text.count("”") + text.count("„")) % 2 == 1
     )
+
+
+# (chat, wall-clock minute, stored author): the messages among which an edited one is looked for
+EditKey = tuple[str | None, str, str]
+# the runner's look-up: given keys, the external ids stored under each (same source, author, minute, chat)
+StoredIds = Callable[[Collection[EditKey]], Mapping[EditKey, Collection[str]]]
+
+
+class EditedMessages:
+    """Gives an edited message the id its earlier text was stored under, when only one stored message
+    can be that one; else the message keeps its own id (a hash of its new text).
+
+    The messages of an import that carry an edit mark are held back, and the ids of every message of
+    the minutes :class:`Survey` found edit marks in are noted (ids only, not the messages). At the
+    end, :meth:`resolve` asks the store once for the ids stored under the held messages' keys, and
+    yields the held messages: one whose own id is stored keeps it (a re-import); then, in the order
+    of the chat, one takes the stored id of its key that neither the file's other messages of that
+    key nor another edited message yield, when exactly one is left.
+    """
+
+    def __init__(self, minutes: set[str]) -> None:
+        self.minutes = minutes  # of the chat being read; set by the reader before each chat
+        self.held: list[tuple[EditKey, Item]] = []
+        self.yielded: dict[EditKey, set[str]] = {}
+
+    def hold(self, key: EditKey, item: Item, *, edited: bool) -> bool:
+        """Note the id of a message of an edited minute; True when ``item`` is held back (edited)."""
+        if key[1] not in self.minutes:
+            return False
+        self.yielded.setdefault(key, set()).add(item.external_id)
+        if edited:
+            self.held.append((key, item))
+        return edited
+
+    def resolve(self, stored_ids: StoredIds) -> Iterator[Item]:
+        """The held messages, in the order they came, each with its id (one look-up for them all)."""
+        if not self.held:
+            return
+        stored = stored_ids({key for key, _ in self.held})
+        taken: dict[EditKey, set[str]] = {}
+        waiting: dict[EditKey, list[Item]] = {}
+        for key, item in self.held:
+            if item.external_id in stored.get(key, ()):
+                taken.setdefault(key, set()).add(item.external_id)  # stored already: a re-import
+            else:
+                waiting.setdefault(key, []).append(item)
+        for key, items in waiting.items():
+            left = set(stored.get(key, ())) - self.yielded[key] - taken.get(key, set())
+            for item in items:  # in the order of the chat: the earliest is the likeliest to be stored
+                if len(left) != 1:
+                    break  # none, or two or more to choose from: the message keeps its own id
+                item.external_id = left.pop()
+        held, self.held, self.yielded = self.held, [], {}
+        for _, item in held:
+            yield item
