@@ -375,7 +375,10 @@ def read_csv(
         author = cell("author") or None
         if kind == "post" and url and any(k in url for k in ("comment_id=", "reply_comment_id=")):
             kind = "comment"
-        external_id = cell("id") or (id_from_url(url) if url else None) or ids(kind, when, author, body)
+        # The hash reads the date day/month, as every import did before the file's order was decided:
+        # a row keeps one id whichever order its file (or an overlapping export of it) is found to write.
+        hashed = when if order == "dmy" else parse_csv_date(cell("published_at"), tz)
+        external_id = cell("id") or (id_from_url(url) if url else None) or ids(kind, hashed, author, body)
         yield Item(
             source=source,
             kind=kind,

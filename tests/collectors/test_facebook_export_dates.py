@@ -134,3 +134,22 @@ def test_parse_csv_date_reads_month_day_only_when_told() -> None:
     ):
         assert parse_csv_date(value, ALMATY, "mdy") == parse_csv_date(value, ALMATY), value
         assert parse_csv_date(value, ALMATY) is not None, value
+
+
+def test_a_row_keeps_its_id_whichever_order_its_file_is_found_to_write(tmp_path: Path) -> None:
+    # rows without an id or URL are known by a hash that holds their date: a month/day file, and an
+    # overlapping export of it whose dates do not tell the order, give each row the id it had before
+    # the order was decided per file (the date read day/month), so neither is stored a second time
+    header = "Name,Comment,Date\n"
+    november = write(
+        tmp_path / "november.csv",
+        header + "Алия,Яма на Абая,11/03/2026 10:00\nБолат,Нет света на Розыбакиева,11/25/2026 09:00\n",
+    )
+    overlap = write(tmp_path / "overlap.csv", header + "Алия,Яма на Абая,11/03/2026 10:00\n")
+    (first, second), _ = read(november)
+    (again,), _ = read(overlap)
+    assert first.published_at == datetime(2026, 11, 3, 10, 0, tzinfo=ALMATY)  # the dates are month/day
+    assert again.external_id == first.external_id
+    # what the id always hashed: 11/03 read as 11 March, the date this dotted row writes
+    (as_before,), _ = read(write(tmp_path / "dotted.csv", header + "Алия,Яма на Абая,11.03.2026 10:00\n"))
+    assert first.external_id == as_before.external_id != second.external_id
