@@ -241,7 +241,10 @@ NUMBER_ABOVE_0 = Expect("a number above 0", lambda v: is_number(v) and v > 0)
 NUMBER_0_OR_MORE = Expect("a number, 0 or more", lambda v: is_number(v) and v >= 0)
 WHOLE_0_OR_MORE = Expect("a whole number, 0 or more", lambda v: is_whole(v) and v >= 0)
 WHOLE_ABOVE_0 = Expect("a whole number above 0", lambda v: is_whole(v) and v > 0)
-HOURS = Expect("a number of hours, 0 or more (0: never)", lambda v: is_number(v) and v >= 0)
+HOURS = Expect(
+    f"a number of hours, 0 or more, at most {MAX_HOURS} (0: never)",
+    lambda v: is_number(v) and 0 <= v <= MAX_HOURS,
+)
 DAYS = Expect(f"a number of days from 0 to {MAX_DAYS}", lambda v: is_number(v) and 0 <= v <= MAX_DAYS)
 HTTP_URL = Expect("an http:// or https:// URL with a host", is_http_url, masked)
 HTTP_URLS = Expect("a list of http:// or https:// URLs with a host", is_http_urls, masked)

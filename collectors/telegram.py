@@ -230,7 +230,12 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         start = _recheck_start(head, state, last_id, since)
         if start is not None:
             limit = int(ctx.source.options.get("max_recheck_pages", DEFAULT_MAX_RECHECK_PAGES))
-            yield from chan.walk(start, None, rechecked, since=since, limit=limit)
+            try:
+                yield from chan.walk(start, None, rechecked, since=since, limit=limit)
+            except (
+                CollectError
+            ) as exc:  # an extra read: a page of it that fails costs the recheck, not the run
+                chan.report(f"recheck for edits stopped: {exc.message}", exc.url or chan.page_url)
     new_gaps: list[list[int]] = []
     if not head.done and floor is not None and head.oldest is not None and head.oldest > floor + 1:
         new_gaps.append([head.oldest, floor])  # messages between floor and oldest are still unseen

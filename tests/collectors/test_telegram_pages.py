@@ -321,3 +321,30 @@ base_url = "{httpserver.url_for("").rstrip("/")}"
         ("Жалоба номер 35: яма во дворе", 1)
     ]
     assert _count(db, "SELECT count(*) FROM items") == [(60,)]
+
+
+def test_a_recheck_page_that_fails_costs_the_recheck_not_the_run(httpserver: HTTPServer) -> None:
+    # the newest page brings two new messages; the page below it, read only for edits, answers 502:
+    # the new messages are stored, the cursor moves on, and the run reports the recheck's failure
+    pages = channel(NOW, 2)
+    broken = {"on": False}
+
+    def handle(request: Request) -> Response:
+        before = request.args.get("before")
+        if broken["on"] and before is not None:
+            return Response("bad gateway", status=502)
+        return Response(pages[before], content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request(f"/s/{CHANNEL}").respond_with_handler(handle)
+    state: dict[str, Any] = {}
+    run(httpserver, state)
+    assert state["last_id"] == 60
+    broken["on"] = True
+    later = NOW + timedelta(hours=1)
+    pages[None] = page(range(43, 63), before=43, at=lambda n: later - timedelta(hours=(63 - n) * 2))
+    state["_errors"] = []
+    items = run(httpserver, state, now=later)
+    assert {"61", "62"} <= {i.external_id for i in items}
+    assert state["last_id"] == 62
+    (error,) = state["_errors"]
+    assert "recheck for edits stopped" in error and "502" in error
