@@ -100,14 +100,20 @@ def items_to_arrow(items: Iterable[Item]) -> tuple[pa.Table, int]:
     return pa.table(cols, schema=BATCH_SCHEMA), received
 
 
+# A copy without the edit mark (raw.edited) of an item stored with it: the same message in an export
+# older than the one stored (a WhatsApp chat exported before the edit, imported after the edited
+# export), not an edit: the edited text stays the item's, and nothing changes.
+_OLDER_THAN_ITS_EDIT = """coalesce(
+    o.raw ->> '$.edited' = 'true' AND (n.raw ->> '$.edited') IS DISTINCT FROM 'true', false
+)"""
 # The usual batch, one copy of each key: no window to compute.
-_DIFF_OF_ONE_COPY_EACH = """
+_DIFF_OF_ONE_COPY_EACH = f"""
     CREATE OR REPLACE TEMP TABLE incoming_diff AS
     SELECT n.* EXCLUDE (seq), o.content_hash AS old_hash, o.version AS old_version, 1 AS step, 1 AS steps
     FROM incoming n LEFT JOIN items o USING (source, external_id)
-    WHERE o.content_hash IS NULL OR o.content_hash <> n.content_hash
+    WHERE (o.content_hash IS NULL OR o.content_hash <> n.content_hash) AND NOT {_OLDER_THAN_ITS_EDIT}
 """
-_DIFF_OF_COPIES = """
+_DIFF_OF_COPIES = f"""
     CREATE OR REPLACE TEMP TABLE incoming_diff AS
     SELECT * REPLACE (
                last_value(url IGNORE NULLS) OVER key_ AS url,
@@ -116,11 +122,16 @@ _DIFF_OF_COPIES = """
            ),
            row_number() OVER (PARTITION BY source, external_id ORDER BY seq) AS step,
            count(*) OVER (PARTITION BY source, external_id) AS steps
-    FROM (
-        SELECT n.*, o.content_hash AS old_hash, o.version AS old_version
-        FROM incoming n LEFT JOIN items o USING (source, external_id)
+    FROM (  -- each copy left with the content before it: the stored one's, or the copy's before it
+        SELECT *, coalesce(lag(content_hash) OVER (PARTITION BY source, external_id ORDER BY seq), old_hash)
+                  AS before_hash
+        FROM (
+            SELECT n.*, o.content_hash AS old_hash, o.version AS old_version
+            FROM incoming n LEFT JOIN items o USING (source, external_id)
+            WHERE NOT {_OLDER_THAN_ITS_EDIT}
+        )
     )
-    WHERE seq > 0 OR old_hash IS NULL OR old_hash <> content_hash
+    WHERE before_hash IS NULL OR before_hash <> content_hash  -- a copy that changes the content
     WINDOW key_ AS (PARTITION BY source, external_id ORDER BY seq
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 """

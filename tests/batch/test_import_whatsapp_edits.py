@@ -296,3 +296,17 @@ def test_the_store_is_asked_once_and_only_when_the_file_holds_edited_messages(
         }
     ]
     assert versions(db) == [(ids_by_text(db)["Во дворе нет воды с утра"], 1, "Во дворе нет воды")]
+
+
+def test_the_older_export_imported_again_leaves_the_edited_text_current(tmp_path: Path) -> None:
+    # the chat exported before the edit, imported after the edited export: its unedited copy of the
+    # message is older than the stored one, not an edit of it
+    db = tmp_path / "store.duckdb"
+    original, later = write(tmp_path / "a.txt", ORIGINAL), write(tmp_path / "b.txt", LATER)
+    import_chat(original, db)
+    import_chat(later, db)
+    before = items(db), versions(db)
+    run = import_chat(original, db)
+    assert (items(db), versions(db)) == before
+    assert (run.new, run.updated) == (0, 0)
+    assert "Во дворе нет воды с утра" in {text for _, _, text, _ in items(db)}

@@ -111,3 +111,24 @@ def test_one_batch_stores_what_one_item_at_a_time_stores(
         assert contents(together) == contents(apart)
         assert counts(at_once) == counts(one_by_one)
         assert at_once.received == len(batch) == at_once.new + at_once.updated + at_once.unchanged
+
+
+def test_a_copy_without_the_edit_mark_does_not_replace_an_edited_item(tmp_path: Path) -> None:
+    # a message stored edited (raw.edited), then its copy from an export older than the edit: no change,
+    # alone or in a batch with the edited copy again; an edited copy still replaces an unedited one
+    db = tmp_path / "store.duckdb"
+    with writer(db) as con:
+        upsert_items(con, [item("1", "нет воды с утра", raw={"edited": True}), item("2", "яма")], now=NOW)
+        assert counts(upsert_items(con, [item("1", "нет воды")], now=NOW)) == (1, 0, 0, 1)
+        batch = [item("1", "нет воды"), item("1", "нет воды с утра", raw={"edited": True})]
+        assert counts(upsert_items(con, batch, now=NOW)) == (2, 0, 0, 2)
+        edit = item("2", "яма у подъезда", raw={"edited": True})
+        assert counts(upsert_items(con, [edit], now=NOW)) == (1, 0, 1, 0)
+        again = item("1", "нет воды с утра и до вечера", raw={"edited": True})
+        assert counts(upsert_items(con, [again], now=NOW)) == (1, 0, 1, 0)
+    current, earlier = contents(db)
+    assert [(k, v, t) for k, v, t, _ in current] == [
+        ("1", 2, "нет воды с утра и до вечера"),
+        ("2", 2, "яма у подъезда"),
+    ]
+    assert earlier == [("1", 1, "нет воды с утра"), ("2", 1, "яма")]
