@@ -6,7 +6,9 @@ copied into ``item_versions``, unchanged keys are left as they are.
 
 A key may come more than once in one batch (a post seen in a listing and again after an edit, an
 export that repeats an id): each content it had is kept, in the order it came, the earlier ones as
-versions, so one batch stores what several smaller batches would have stored.
+versions, so one batch stores what several smaller batches would have stored. A copy without the edit
+mark (``raw.edited``) of an item stored with it is older than the stored text, not an edit of it
+(a WhatsApp export taken before the edit, imported after the edited one): it changes nothing.
 """
 
 from __future__ import annotations
