@@ -94,13 +94,26 @@ def no_article_text(
 _COUNTED = r"(?:просмотр\w*|views?|қаралым\w*|қаралды|көрілім\w*|комментари\w*|пікір\w*|comments?)"
 _NUMBER = r"\(?\d[\d\s.,]*[kкmм]?\)?"
 _COUNTER = re.compile(rf"^(?:{_COUNTED}\s*:?\s*{_NUMBER}|{_NUMBER}\s*{_COUNTED})$", re.IGNORECASE)
-# A credit line: where the article, its video or photo come from («Источник: Tengrinews», «Видео:
-# пресс-служба акимата»), a label, a colon and a few words. Not «Источник в акимате сообщил, что…».
+# A credit line: where the article, its video or photo come from, a label, a colon and whom it names:
+# a name of one or two words («Источник: Tengrinews», «Фото: Владимир Третьяков»), or words that only
+# name a credit («Видео: пресс-служба акимата», «Фото: скриншот из соцсетей», «Источник: tengrinews.kz»).
+# After «Фото:» or «Видео:» two words are a credit only as a name, each word capitalised: «Видео:
+# прорвало трубу», «Фото: горит рынок Барахолка» are a caption, the news of a video or photo page.
+# Not «Источник в акимате сообщил, что…» (no colon).
 _CREDIT = re.compile(
-    r"^(?:источник|фото|видео|дереккөз|бейне|сурет|source|photo|video)(?:\s+\w+){0,2}\s*:\s*(\S.*)$",
+    r"^(?:(?P<source>источник|дереккөз|source)|фото|видео|бейне|сурет|photo|video)(?:\s+\w+){0,2}\s*:"
+    r"\s*(?P<named>\S.*)$",
+    re.IGNORECASE,
+)
+_CREDITED = re.compile(
+    r"пресс-?\s?служб|баспасөз|скриншот|архив|кадр\w*\s+(?:из|с)\s+видео|соцсет|социальн\w*\s+сет|читател"
+    r"|очевид|открыт\w*\s+источник|ашық\s+дереккөз|иллюстратив|instagram|инстаграм|telegram|телеграм"
+    r"|youtube|ютуб|facebook|фейсбук|tiktok|тикток|shutterstock|depositphotos|unsplash|pixabay|freepik"
+    r"|getty|\w\.(?:kz|ru|com|org|net|info|media|tv)\b",
     re.IGNORECASE,
 )
 CREDIT_LINE = 80  # characters a credit line has at most
+CREDIT_WORDS = 5  # words a credit names at most, in words that name a credit («пресс-служба ДЧС Алматы»)
 _WATCH = re.compile(
     r"^(?:смотрите|смотреть|watch)(?:\s+(?:наше|это|также|the))?\s+видео\W*$"
     r"|^(?:бейнені|видеоны)\s+(?:қараңыз|көріңіз)\W*$|^watch\s+(?:the\s+)?video\W*$",
@@ -125,10 +138,22 @@ def _furniture(line: str, author: str | None, now: datetime) -> bool:
         return True
     if counter_line(line) or _WATCH.match(line):
         return True
+    return _credit_line(line) or date_line(line, now)
+
+
+def _credit_line(line: str) -> bool:
+    """Whether ``line`` is a credit line (``_CREDIT``), not a caption that begins as one."""
     credit = _CREDIT.match(line)
-    if credit and len(line) <= CREDIT_LINE and len(_LETTERS_WORD.findall(credit.group(1))) <= 5:
+    if credit is None or len(line) > CREDIT_LINE:
+        return False
+    named = credit["named"]
+    words = _LETTERS_WORD.findall(named)
+    if len(words) > CREDIT_WORDS:
+        return False
+    if _CREDITED.search(named):
         return True
-    return date_line(line, now)
+    # a name: after «Источник:» any two words; after «Фото:»/«Видео:» capitalised ones, else a caption
+    return len(words) <= 2 and (credit["source"] is not None or all(w[0].isupper() for w in words))
 
 
 # Words that label a printed date besides those ``dates.is_date_word`` knows («Обновлено»,
@@ -140,21 +165,35 @@ _DATE_LABELS = frozenset(
         *("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
         *("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
         *("дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі"),
+        # relative times and their labels («2 часа назад», «Обновлено 3 часа назад», «2 сағат бұрын»,
+        # «3 hours ago», «Последнее обновление: 25.11.2026»): they change between visits
+        *("назад", "секунду", "секунды", "секунд", "минуту", "минуты", "минут", "мин"),
+        *("час", "часа", "часов", "день", "дня", "дней", "неделю", "недели", "недель"),
+        *("месяц", "месяца", "месяцев", "лет"),
+        *("только", "что", "последнее", "последнего", "обновление", "обновления"),
+        *("бұрын", "күн", "апта", "ай", "жаңа", "ғана", "соңғы", "жаңартылу"),
+        *("ago", "a", "an", "second", "seconds", "minute", "minutes", "hour", "hours", "day", "days"),
+        *("week", "weeks", "month", "months", "year", "years"),
         *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
         *("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
     }
 )
 
 
+# A relative time in English, which ``dates`` does not read: «3 hours ago», «Updated an hour ago»
+_AGO = re.compile(r"\b(?:\d+|an?)\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b", re.IGNORECASE)
+
+
 def date_line(line: str, now: datetime) -> bool:
     """Whether ``line`` prints a date and nothing else: its words are those a date is made of or
-    labelled by («Обновлено: 25.11.2026 в 14:35», «Пятница, 27 ноября 2026», «Сегодня, 10:00»). Not
-    «Финал — 1 декабря» nor «Сегодня в Алматы ожидается снег»: one other word is news."""
+    labelled by («Обновлено: 25.11.2026 в 14:35», «Пятница, 27 ноября 2026», «Сегодня, 10:00», «2 часа
+    назад», «3 hours ago»). Not «Финал — 1 декабря» nor «Сегодня в Алматы ожидается снег»: one other
+    word is news."""
     if len(line) >= 60:
         return False
     words = _LETTERS_WORD.findall(line)
-    return (
-        all(is_date_word(w) or w.lower() in _DATE_LABELS for w in words) and parse_date(line, now) is not None
+    return all(is_date_word(w) or w.lower() in _DATE_LABELS for w in words) and (
+        parse_date(line, now) is not None or _AGO.search(line) is not None
     )
 
 

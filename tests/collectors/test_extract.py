@@ -270,6 +270,8 @@ NO_ARTICLE = {
     "<div>Posted on 25.11.2026 at 10:00</div><div>Изменено: 25.11.2026</div>",
     "kazakh-date-lines": "<h1>Ямы вокруг люков</h1><div>Жарияланған уақыты: 25.11.2026, 10:00</div>"
     "<div>Жаңартылды: 25 қараша 2026</div><div>Бүгін, 10:00</div>",
+    "relative-date-lines": "<h1>Ямы вокруг люков</h1><div>2 часа назад</div><div>Обновлено 3 часа назад</div>"
+    "<div>Последнее обновление: 25.11.2026</div><div>2 сағат бұрын</div><div>3 hours ago</div>",
 }
 
 
@@ -288,6 +290,8 @@ DATED_NEWS = {
     "today-in-almaty": ["Сегодня в Алматы ожидается снег."],
     "final-then-tickets": ["Финал — 1 декабря.", "Билеты уже в продаже."],
     "nauryz-then-concert": ["Наурыз мейрамы 21 наурызда.", "Алаңда концерт болады."],
+    # hours as a span, not a time ago
+    "water-for-3-hours": ["Отключение воды на 3 часа.", "Жителей просят запастись водой."],
 }
 
 
@@ -297,6 +301,38 @@ def test_one_word_beside_a_date_is_news_not_a_date_line(lines: list[str]) -> Non
     html = f"<html><body><h1>Ямы вокруг люков</h1><div>25.11.2026, 10:00</div>{paragraphs}</body></html>"
     art = extract_article(html, f"{BASE}/news/5501", now=NOW)
     assert art.text.split("\n") == lines
+
+
+# A relative time at an article's head is a date line: kept, it would change between two visits of an
+# unchanged article (each recheck a new version).
+ARTICLE_TEXT = [
+    f"Жители дома номер {n} по улице Абая жалуются на ямы у подъездов после ремонта теплотрассы."
+    for n in range(5)
+]
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        ("2 часа назад", "5 часов назад"),
+        ("Обновлено 3 часа назад", "Обновлено 1 минуту назад"),
+        ("5 минут назад", "2 дня назад"),
+        ("2 сағат бұрын", "3 күн бұрын"),
+        ("3 hours ago", "an hour ago"),
+        ("Последнее обновление: 25.11.2026", "Последнее обновление: 26.11.2026"),
+    ],
+    ids=["hours", "updated", "minutes-days", "kazakh", "english", "last-updated"],
+)
+def test_a_relative_time_at_an_articles_head_is_not_its_text(stamps: tuple[str, str]) -> None:
+    texts = set()
+    for stamp in stamps:  # two visits of one article
+        html = (
+            '<html lang="ru"><head><meta charset="utf-8"><title>Ямы | Вестник</title></head><body><article>'
+            f"<h1>Жители жалуются на ямы</h1><p>{stamp}</p>{''.join(f'<p>{p}</p>' for p in ARTICLE_TEXT)}"
+            "</article></body></html>"
+        )
+        texts.add(extract_article(html, f"{BASE}/news/2026/11/25/yamy-5501.html", now=NOW).text)
+    assert texts == {"\n".join(ARTICLE_TEXT)}
 
 
 @pytest.mark.parametrize(

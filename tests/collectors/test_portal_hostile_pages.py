@@ -67,6 +67,13 @@ NO_TEXT = {
     "video-kk": page(
         TITLE, '<div id="player"></div><p>Бейнені қараңыз</p><p>Қаралым: 5 678</p><p>Дереккөз: Kazinform</p>'
     ),
+    # credits: a name of one or two words (capitalised after «Фото:»), or words that only name a credit
+    "photo-and-video-credits": page(
+        TITLE,
+        '<div id="player"></div><p>Фото: Владимир Третьяков</p><p>Видео: пресс-служба ДЧС Алматы</p>'
+        "<p>Фото: скриншот из видео</p><p>Источник: информационное агентство</p><p>Photo: Shutterstock</p>"
+        "<p>Видео: очевидцы в соцсетях</p><p>Сурет: baspasoz.kz</p>",
+    ),
     "text-breadcrumbs-and-a-share-label": page(
         TITLE,
         '<div class="breadcrumbs"><a href="/">Главная</a> / <a href="/news/">Новости</a> / Общество</div>'
@@ -116,6 +123,11 @@ SHORT = {
     # sentences that begin as a credit line does
     "a-source-said": "<p>Источник в акимате сообщил, что дорогу закроют на неделю.</p>",
     "a-video-sentence": "<p>Видео с камер показало, как автобус проехал на красный.</p>",
+    # the caption of a video or photo page, its only text: the news, not a credit
+    "a-video-caption": '<div id="player"></div><p>Видео: ДТП на Аль-Фараби</p>',
+    "a-video-caption-of-two-words": '<div id="player"></div><p>ВИДЕО: прорвало трубу</p>',
+    "a-longer-video-caption": '<div id="player"></div><p>Видео: прорвало трубу на Абая</p>',
+    "a-photo-caption": '<div class="gallery"></div><p>Фото: горит рынок Барахолка</p>',
 }
 
 
