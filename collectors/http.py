@@ -12,7 +12,8 @@ HTML page stops before its end) by ``http_body``.
 
 A body is read as requests reads it: a connection that ends before the declared Content-Length is a
 connection error (retried); a Content-Length shorter than the body is read to that length, and the
-rest is never seen, so an HTML page whose bytes end in its middle is refused then (``PAGE_CUT``).
+rest is never seen, so an HTML page whose bytes end in its middle is refused then (``PAGE_CUT``),
+unless a conditional fetch brings the same bytes again (then taken as whole, with a warning).
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class HttpClient:
         self.min_delay = min_delay
         self.max_bytes = max_bytes
         self.respect_robots = respect_robots
-        # url -> {"etag", "last_modified", "hash"}; the runner persists it in the source's state.
+        # url -> {"etag", "last_modified", "hash", "cut"}; the runner persists it in the source's state.
         self.validators: dict[str, dict[str, str]] = validators if validators is not None else {}
         for key in [k for k in self.validators if mask_secrets(k) != k]:  # saved by an older version
             self.validators[mask_secrets(key)] = self.validators.pop(key)
@@ -327,13 +328,18 @@ class HttpClient:
                 url=shown,
                 status=resp.status_code,
             )
+        digest = hashlib.sha256(content).hexdigest()[:32]
         if resp.status_code < 300 and cut_on_the_way(
             content, resp.headers.get("Content-Type"), resp.headers.get("Content-Length"), resp.raw.tell()
         ):
-            # Read no further than its Content-Length, the page stops before its end: the rest may come
-            # whole next time. Its validators stay those of the last whole page.
-            raise FetchError(PAGE_CUT, source=self.source, url=shown)
-        digest = hashlib.sha256(content).hexdigest()[:32]
+            if not known or digest not in (known.get("cut"), known.get("hash")):
+                # Read no further than its Content-Length, it stops before its end: the rest may come
+                # whole next time. Its validators stay the last whole page's, with the cut bytes' hash.
+                if conditional:
+                    self._remember(mask_secrets(url), {**(known or {}), "cut": digest})
+                raise FetchError(PAGE_CUT, source=self.source, url=shown)
+            # the same bytes again: a whole page that leaves out its closing tags (a cut differs each time)
+            log.warning("%s: the page looks cut but came with the same bytes again: taken as whole", shown)
         unchanged = bool(known) and known.get("hash") == digest
         if unchanged:
             self.stats.not_modified += 1

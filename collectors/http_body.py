@@ -97,25 +97,26 @@ def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
     return content.decode("utf-8", "replace"), "utf-8"
 
 
-# HTML documents: a page opens <html> or <body>; whole, it closes one of them near its end (scripts,
-# comments or spaces may follow). Some pages leave the closing tags out (HTML allows it), and end
-# after a tag, with a '>'; a page cut on the way ends anywhere, most often in its text or in a tag.
+# HTML documents: a page opens <html> or <body>; whole, it closes one of them, and whatever follows
+# (scripts, comments, spaces, a tracker's text of any length) comes after its end. Some pages leave
+# the closing tags out (HTML allows it), most ending after a tag, with a '>'; a page cut on the way
+# ends anywhere, most often in its text or in a tag.
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _OPENS = re.compile(rb"<(?:html|body)[\s>]", re.IGNORECASE)
 _CLOSES = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
-TAIL = 65536  # bytes at the end of a page where its closing tags are looked for
 
 
 def cut_html(content: bytes) -> bool:
     """Whether an HTML document's bytes stop before its end: they begin with markup, open ``<html>``
-    or ``<body>``, close neither in their last ``TAIL`` bytes, and end inside a tag or in text, not
-    after a ``>``. A page cut right after a tag passes for whole; a fragment (a comment thread's page
-    that a script loads), which opens neither, and JSON are not judged: a whole page must never be
-    refused, every run, as cut."""
+    or ``<body>``, close neither anywhere (a page that closed reached its end, however much text
+    follows), and end inside a tag or in text, not after a ``>``. A page cut right after a tag passes
+    for whole; a fragment (a comment thread's page that a script loads), which opens neither, and
+    JSON are not judged: a whole page must never be refused, every run, as cut (the client takes a
+    page that comes back with the same bytes as whole: ``HttpClient.get``)."""
     end = content.rstrip()
     if not end or end.endswith(b">") or not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return False  # after a tag; or no markup document (JSON, text), whatever its Content-Type says
-    if _OPENS.search(content) is None or _CLOSES.search(content[-TAIL:]) is not None:
+    if _OPENS.search(content) is None or _CLOSES.search(content) is not None:
         return False
     from collectors.html_page import check_content  # lxml: imported only for a page that looks cut
 

@@ -5,6 +5,8 @@ which sends what it is told; and the rule that tells a cut page, against our fix
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from pathlib import Path
 
 import pytest
@@ -58,7 +60,8 @@ def test_an_html_page_longer_than_its_content_length_is_a_failed_fetch(raw_site:
         http.get(url, conditional=True)
     assert str(err.value) == f"{url}: {CUT}" and err.value.transient
     assert raw_site.hits == ["/a"]  # not retried: the server says the same length again
-    assert url not in http.validators  # the next run asks for the whole page, not whether it changed
+    # the next run asks for the whole page, not whether it changed: only the cut bytes' hash is kept
+    assert list(http.validators[url]) == ["cut"]
     raw_site.short.clear()
     assert http.get(url, conditional=True).content == PAGE  # the next run
 
@@ -70,6 +73,7 @@ def test_an_html_page_longer_than_its_content_length_is_a_failed_fetch(raw_site:
         (PAGE, 1),  # the newline after </html>
         (PAGE.replace(b"</body></html>", b""), 0),  # closing tags left out (HTML allows it), a '>' last
         (PAGE.replace(b"</body></html>\n", b"<!-- cached 0.2 s -->"), 0),
+        (PAGE + b"<!-- tracker -->" + b"x" * 70_000 + b" ok", 0),  # more than 64 KiB after </html>
         (b"<ul><li>comment 1</li><li>comment 2</li>" * 50, 40),  # a fragment, not a document: not judged
         ('{"html": "<html><body><p>Жители дома 5</p>", "more": 1}'.encode(), 0),  # JSON said to be HTML
         (b"<html><body>" + bytes(range(256)) * 40, 0),  # binary said to be HTML: the parser refuses it
@@ -79,6 +83,7 @@ def test_an_html_page_longer_than_its_content_length_is_a_failed_fetch(raw_site:
         "newline-short",
         "no-closing-tags",
         "a-comment-last",
+        "a-long-tail-after-the-end",
         "a-fragment",
         "json-as-html",
         "binary",
@@ -88,6 +93,53 @@ def test_a_whole_page_is_not_taken_for_a_cut_one(raw_site: RawSite, body: bytes,
     raw_site.pages["/a"] = body
     raw_site.short["/a"] = short
     assert client().get(raw_site.url_for("/a")).content == body[: len(body) - short]
+
+
+# A whole page that leaves its closing tags out and ends in text looks cut; served with the same bytes
+# again, it is taken (a page cut on the way is cut elsewhere, or not at all, the next time).
+NO_END = PAGE.replace(b"</p>\n</body></html>\n", b"")
+
+
+def test_a_page_that_looks_cut_and_comes_again_with_the_same_bytes_is_taken_the_second_time(
+    raw_site: RawSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw_site.pages["/a"] = NO_END
+    http = client()
+    url = raw_site.url_for("/a")
+    with pytest.raises(FetchError, match="the page stops before its end"):
+        http.get(url, conditional=True)
+    with caplog.at_level(logging.WARNING, logger="collectors.http"):
+        resp = http.get(url, conditional=True)  # the next run
+    assert resp.content == NO_END and not resp.not_modified
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{url}: the page looks cut but came with the same bytes again: taken as whole"
+    ]
+    assert "cut" not in http.validators[url]  # its validators are a whole page's now
+    assert http.get(url, conditional=True).not_modified  # and the run after knows it
+    with pytest.raises(FetchError, match="the page stops before its end"):  # not asked conditionally
+        client().get(url)
+
+
+def test_a_page_taken_whole_before_is_taken_again_with_the_same_bytes(raw_site: RawSite) -> None:
+    # stored by a version of the client that did not refuse it: its hash is the validators'
+    raw_site.pages["/a"] = NO_END
+    url = raw_site.url_for("/a")
+    validators = {url: {"hash": hashlib.sha256(NO_END).hexdigest()[:32]}}
+    http = HttpClient(
+        min_delay=0, retries=1, sleep=lambda _s: None, respect_robots=False, validators=validators
+    )
+    assert http.get(url, conditional=True).not_modified
+
+
+def test_a_page_cut_elsewhere_each_time_is_refused_each_time(raw_site: RawSite) -> None:
+    raw_site.pages["/a"] = PAGE
+    http = client()
+    url = raw_site.url_for("/a")
+    for n in (20, 21, 7):  # cut in the text of paragraph 20, then 21, then 7
+        raw_site.short["/a"] = len(PAGE) - PAGE.index(f"Жители дома номер {n} ".encode()) - 5
+        with pytest.raises(FetchError, match="the page stops before its end"):
+            http.get(url, conditional=True)
+        assert list(http.validators[url]) == ["cut"]
 
 
 SAVED = sorted(FIXTURES.glob("*/*.html"))

@@ -68,3 +68,30 @@ def test_a_known_article_cut_on_a_recheck_keeps_its_stored_text(raw_site: RawSit
     raw_site.short.clear()
     (again,) = run(raw_site, state, NOW + timedelta(hours=4), validators)
     assert again.text.split("\n") == [*PARAGRAPHS, "Аким обещал засыпать ямы к пятнице."]
+
+
+def test_a_whole_article_without_its_closing_tags_is_stored_on_the_second_run(raw_site: RawSite) -> None:
+    # it ends in its text, served with a Content-Length that is right: it looks cut, but the same bytes
+    # come again next run, and a page cut on the way would be cut elsewhere (or not at all)
+    raw_site.pages["/news/"] = f'<html><body><a href="{FIRST}">1</a></body></html>'.encode()
+    raw_site.pages[FIRST] = page(TITLE, PARAGRAPHS).replace(b"</p>\n</body></html>\n", b"")
+    state: dict[str, Any] = {}
+    validators: dict[str, dict[str, str]] = {}
+    assert run(raw_site, state, validators=validators) == []
+    assert state["_errors"] == [
+        f"{raw_site.url_for(FIRST)}: the page stops before its end (cut on the way: a Content-Length "
+        "shorter than the page); not read this run"
+    ]
+    (article,) = run(raw_site, state, NOW + timedelta(hours=1), validators)
+    assert article.text.split("\n") == PARAGRAPHS and state["_errors"] == []
+
+
+def test_an_article_cut_elsewhere_on_each_run_is_never_stored_cut(raw_site: RawSite) -> None:
+    raw_site.pages["/news/"] = f'<html><body><a href="{FIRST}">1</a></body></html>'.encode()
+    raw_site.pages[FIRST] = whole = page(TITLE, PARAGRAPHS)
+    state: dict[str, Any] = {}
+    validators: dict[str, dict[str, str]] = {}
+    for hours, n in enumerate((6, 9, 3)):  # cut in the text of another paragraph each run
+        raw_site.short[FIRST] = len(whole) - whole.index(f"номер {n} по улице".encode())
+        assert run(raw_site, state, NOW + timedelta(hours=hours), validators) == []
+        assert len(state["_errors"]) == 1 and "the page stops before its end" in state["_errors"][0]
