@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlencode
 
 import duckdb
@@ -36,6 +35,7 @@ from classify.lang import LANGS
 from collectors.dates import almaty_time
 from errors import InputError, StoreError, StoreLocked
 from review import auth, queries
+from review.dblock import ReadWriteLock
 from review.export import (
     FORMAT_NAMES,
     FORMATS,
@@ -44,9 +44,10 @@ from review.export import (
     read_export,
     write_export,
 )
+from review.list_filters import FILTER_KEYS, int_value, parse_filters, score_value, today
 from review.paging import paginate
 from review.quality import against_reviewers
-from review.queries import LABELS, LOCAL_TZ, Filters
+from review.queries import LABELS, Filters, StaleDecision
 from review.render import highlight, per_day_svg
 from review.second_look import (
     UNSURE_FLOOR,
@@ -74,10 +75,9 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-MAX_QUERY = 200  # characters of a text search
-MAX_PERIOD = 36_500  # days of the "period" filter
 MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
-FILTER_KEYS = ("label", "min_score", "period", "since", "until", "source", "lang", "status", "q")
+DB_WAIT = 10.0  # seconds a request waits for a batch's lock on the database, then says it is busy
+DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen")
 
 
 def create_app(
@@ -118,16 +118,18 @@ def create_app(
     app.jinja_env.globals.update(
         local_time=_local_time, excerpt=_excerpt, highlight=highlight, web_link=web_link, text_lang=text_lang
     )
-    db_lock = threading.Lock()  # one DuckDB connection at a time in this process
+    # Pages read the file side by side (a long download does not hold up the list); a write waits
+    # for them and has the file to itself within this process.
+    db_lock = ReadWriteLock()
 
     def db() -> duckdb.DuckDBPyConnection:
         """This request's read-only connection, opened on first use; closed by release() or at the end."""
         if g.get("db_con") is None:
-            db_lock.acquire()
+            db_lock.acquire_read()
             try:
-                g.db_con = connect(db_path, read_only=True, wait=10.0)
+                g.db_con = connect(db_path, read_only=True, wait=DB_WAIT)
             except BaseException:
-                db_lock.release()
+                db_lock.release_read()
                 raise
         return g.db_con
 
@@ -137,13 +139,15 @@ def create_app(
             try:
                 con.close()
             finally:
-                db_lock.release()
+                db_lock.release_read()
 
     app.teardown_request(release)
 
     @app.errorhandler(StoreError)
     def store_busy(exc: StoreError) -> tuple[str, int]:
         log.warning("review page: %s", exc)
+        if request.endpoint == "decide" and isinstance(exc, StoreLocked):
+            return retry_decision()  # busy before the decision was read: what was typed is kept
         return render_template("error.html", message="The database is busy; try again in a moment."), 503
 
     @app.before_request
@@ -192,7 +196,7 @@ def create_app(
                 log.warning("login for %r from %s refused: too many failures", username, request.remote_addr)
                 message = "Too many failed attempts; wait a few minutes and try again."
                 return render_template("login.html", error=message, username=username), 429
-            epoch = auth.authenticate(db_path, username, password, lock=db_lock)
+            epoch = auth.authenticate(db_path, username, password, lock=db_lock.reading(), wait=DB_WAIT)
             failures.record(username, request.remote_addr, ok=epoch is not None)
             if epoch is not None:
                 session.clear()  # a fresh session on login: no fixation
@@ -209,8 +213,8 @@ def create_app(
     def logout() -> Any:
         user = g.user
         release()  # the write below needs the file to itself within this process
-        with db_lock:
-            auth.end_sessions(db_path, user)  # a copy of the cookie must not outlive the logout
+        with db_lock.writing():
+            auth.end_sessions(db_path, user, wait=DB_WAIT)  # a copy of the cookie must not outlive the logout
         session.clear()
         flash("Logged out (on every device where you were logged in).")
         return redirect(url_for("login"))
@@ -291,9 +295,10 @@ def create_app(
     def decide() -> Any:
         source, external_id = request.form.get("source", ""), request.form.get("id", "")
         status = request.form.get("status", "")
+        seen = request.form.get("seen")  # the latest decision the form was shown with
         release()  # the write below needs the file to itself within this process
         try:
-            with db_lock:
+            with db_lock.writing():
                 written = queries.record_decision(
                     db_path,
                     source,
@@ -303,29 +308,33 @@ def create_app(
                     note=request.form.get("note"),
                     forwarded_to=request.form.get("forwarded_to"),
                     with_duplicates=request.form.get("duplicates") == "1",
+                    seen=None if seen is None else int_value(seen, 0),
+                    wait=DB_WAIT,
                 )
         except StoreLocked:
-            # A batch holds the database longer than the write waits: what was typed must not be lost,
-            # and the item page cannot be read either. A page of its own carries it to "Save again".
-            fields = {
-                k: request.form.get(k, "")
-                for k in ("source", "id", "status", "note", "forwarded_to", "duplicates")
-            }
-            return render_template("retry.html", fields=fields), 503
+            return retry_decision()
         except InputError as exc:
             # Not a redirect: the page comes back with the form as the reviewer left it (a note can
             # be 4000 characters, too long to carry in the session cookie to the next request).
             draft = {
-                "refused": f"Not saved: {exc}",
+                "refused": _stale_message(exc.latest, g.user)
+                if isinstance(exc, StaleDecision)
+                else f"Not saved: {exc}",
                 "status": status,
                 "note": request.form.get("note", ""),
                 "forwarded_to": request.form.get("forwarded_to", ""),
                 "duplicates": request.form.get("duplicates") == "1",
             }
-            return show_item(source, external_id, draft=draft), 422
+            return show_item(source, external_id, draft=draft), 409 if isinstance(exc, StaleDecision) else 422
         also = f" (and {written - 1} near-duplicate{'s' if written > 2 else ''})" if written > 1 else ""
-        flash(f"Saved: {status}{also}.")
+        flash(f"Saved: {status}{also}." if written else f"Saved: {status} (already saved; sent twice).")
         return redirect(url_for("item", source=source, id=external_id))
+
+    def retry_decision() -> tuple[str, int]:
+        # A batch holds the database longer than the page waits: what was typed must not be lost,
+        # and the item page cannot be read either. A page of its own carries it to "Save again".
+        fields = {k: request.form.get(k, "") for k in DECISION_FIELDS if k in request.form}
+        return render_template("retry.html", fields=fields), 503
 
     @app.get("/second-look")
     def second_look() -> Any:
@@ -333,9 +342,11 @@ def create_app(
         if label not in LABELS:
             abort(400, description="Unknown label.")
         lang = request.args.get("lang") or None
+        if lang is not None and lang not in LANGS:  # else an empty list that looks like none are left
+            abort(400, description=f"Unknown language; use one of {', '.join(LANGS)}.")
         floor = UNSURE_FLOOR
         if request.args.get("floor"):
-            given = _score(request.args["floor"])
+            given = score_value(request.args["floor"])
             if given is None:
                 abort(400, description="The lowest score must be a number between 0 and 1.")
             floor = given
@@ -378,9 +389,15 @@ def create_app(
             abort(400, description="The answer must be yes or no.")
         release()  # the write below needs the file to itself within this process
         try:
-            with db_lock:
+            with db_lock.writing():
                 record_label_decision(
-                    db_path, source, external_id, label=label, value=answer == "yes", reviewer=g.user
+                    db_path,
+                    source,
+                    external_id,
+                    label=label,
+                    value=answer == "yes",
+                    reviewer=g.user,
+                    wait=DB_WAIT,
                 )
             said = "reports" if answer == "yes" else "does not report"
             flash(f"Saved: {source} {external_id} {said} {label}.")
@@ -420,83 +437,8 @@ def create_app(
     return app
 
 
-class ParsedFilters(NamedTuple):
-    """What parse_filters made of the query: the filters applied, and what was left out and why."""
-
-    filters: Filters
-    form: dict[str, Any]  # the values as typed, to show in the form again
-    errors: list[str]  # one sentence per value left out
-    ignored: frozenset[str]  # the query keys whose values were left out
-
-
-def parse_filters(args: Any) -> ParsedFilters:
-    """Filters from query parameters; bad values are dropped and reported, never passed on."""
-    errors: list[str] = []
-    ignored: set[str] = set()
-    form: dict[str, Any] = {k: args.get(k, "") for k in FILTER_KEYS}
-    form["source"] = [s for s in args.getlist("source") if s]
-    query = (form["q"] or "").strip()
-    if len(query) > MAX_QUERY:
-        errors.append(f"the text search is cut to its first {MAX_QUERY} characters")
-        query = form["q"] = query[:MAX_QUERY]
-    filters = Filters(sources=form["source"], query=query or None)
-    if form["label"] in LABELS:
-        filters.label = form["label"]
-    elif form["label"]:
-        errors.append("unknown label")
-        ignored.add("label")
-    if form["status"] in REVIEW_STATUSES:
-        filters.status = form["status"]
-    elif form["status"]:
-        errors.append("unknown status")
-        ignored.add("status")
-    if form["lang"] in LANGS:
-        filters.lang = form["lang"]
-    elif form["lang"]:
-        errors.append("unknown language")
-        ignored.add("lang")
-    if form["min_score"]:
-        score = _score(form["min_score"])
-        if score is None:
-            errors.append("the minimum score must be a number between 0 and 1")
-            ignored.add("min_score")
-        else:
-            filters.min_score = score
-    for key in ("since", "until"):
-        if form[key]:
-            try:
-                setattr(filters, key, queries.check_day(date.fromisoformat(form[key])))
-            except ValueError:
-                errors.append(f"{key} must be a date like 2026-11-25")
-                ignored.add(key)
-            except InputError as exc:
-                errors.append(f"{key}: {exc}")
-                ignored.add(key)
-    days = _int(form["period"], 0) if form["period"] else 0
-    if form["period"] and not 0 < days <= MAX_PERIOD:
-        errors.append(f"the period must be a number of days from 1 to {MAX_PERIOD}")
-        ignored.add("period")
-    from_period = 0 < days <= MAX_PERIOD and not filters.since
-    if from_period:
-        filters.since = _today() - timedelta(days=days - 1)
-    if filters.since and filters.until and filters.since > filters.until:
-        # Neither date is more likely the slip than the other: leave both out, and say so.
-        start = filters.since.isoformat() + (" (the first day of the period)" if from_period else "")
-        errors.append(
-            f"the date range from {start} to {filters.until.isoformat()} is empty, so both dates "
-            "are left out and items of every date are shown"
-        )
-        ignored.update(("since", "until", "period"))
-        filters.since = filters.until = None
-    return ParsedFilters(filters, form, errors, frozenset(ignored))
-
-
-def _today() -> date:
-    return datetime.now(UTC).astimezone(LOCAL_TZ).date()
-
-
 def _chart_range(filters: Filters) -> tuple[date, date]:
-    last = min(filters.until or _today(), _today())
+    last = min(filters.until or today(), today())
     first = filters.since or last - timedelta(days=29)
     if (last - first).days > 365:
         first = last - timedelta(days=365)
@@ -541,20 +483,15 @@ def text_lang(lang: str | None) -> str:
     return lang if lang in ("ru", "kk") else ""
 
 
-def _score(value: str | None) -> float | None:
-    """A score typed in a form: a number from 0 to 1, else None (never NaN or infinity)."""
-    try:
-        score = float(value or "")
-    except ValueError:
-        return None
-    return score if 0.0 <= score <= 1.0 else None
-
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return default
+def _stale_message(latest: dict[str, Any], user: str) -> str:
+    """Why a decision sent from a page older than the item's latest decision was not saved."""
+    who = "You" if latest["reviewer"] == user else latest["reviewer"] or "Someone"
+    to = f" to {latest['forwarded_to']}" if latest["forwarded_to"] else ""
+    return (
+        f"Not saved: {who} decided this item after this page was opened ({latest['status']}{to}, "
+        f"{_local_time(latest['created_at'])}; see the history below). Your decision is kept in the "
+        "form: press its button again to save it over that one."
+    )
 
 
 def _local_time(value: datetime | None) -> str:

@@ -110,19 +110,25 @@ def list_users(db_path: Path) -> list[dict[str, Any]]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def end_sessions(db_path: Path, username: str) -> None:
+def end_sessions(db_path: Path, username: str, *, wait: float = 30.0) -> None:
     """End every session of the user (logging out): the session cookie is signed, not stored, so a
     copy of it would stay valid until it expires unless the epoch it carries is retired."""
-    with writer(db_path) as con:
+    with writer(db_path, wait=wait) as con:
         con.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE username = ?", [username])
 
 
 def authenticate(
-    db_path: Path, username: str, password: str, *, lock: AbstractContextManager[Any] | None = None
+    db_path: Path,
+    username: str,
+    password: str,
+    *,
+    lock: AbstractContextManager[Any] | None = None,
+    wait: float = 30.0,
 ) -> int | None:
     """The user's session epoch when the password is right, else None. ``lock`` is held while the
-    database is read, not while the password is checked (scrypt takes about 0.1 s)."""
-    with lock or nullcontext(), reader(db_path) as con:
+    database is read, not while the password is checked (scrypt takes about 0.1 s); a batch's lock
+    on the file is waited for up to ``wait`` seconds (then StoreLocked)."""
+    with lock or nullcontext(), reader(db_path, wait=wait) as con:
         rows = con.execute(
             "SELECT password_hash, session_epoch, disabled FROM users WHERE username = ?", [username]
         ).fetchall()

@@ -30,6 +30,14 @@ MAX_NOTE = 4000
 MAX_FORWARDED_TO = 200
 
 
+class StaleDecision(InputError):
+    """Someone decided the item after the reviewer's page was shown: ``latest`` is that decision."""
+
+    def __init__(self, latest: dict[str, Any]) -> None:
+        super().__init__(f"{latest['reviewer']} decided {latest['status']} after the page was shown")
+        self.latest = latest
+
+
 def check_label(label: str) -> None:
     """Raise InputError unless ``label`` is one of LABELS (which also makes it safe as a column name)."""
     if label not in LABELS:
@@ -384,6 +392,10 @@ def get_thread(con: duckdb.DuckDBPyConnection, item: dict[str, Any], *, limit: i
     return {"parent": parent, "siblings": siblings, "replies": replies, "duplicates": duplicates}
 
 
+_LATEST = """SELECT review_id, status, forwarded_to, reviewer, note, created_at FROM reviews
+              WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC LIMIT 1"""
+
+
 def review_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> list[dict[str, Any]]:
     """Every decision on one item, newest first."""
     cur = con.execute(
@@ -405,10 +417,15 @@ def record_decision(
     forwarded_to: str | None = None,
     with_duplicates: bool = False,
     now: datetime | None = None,
+    seen: int | None = None,
+    wait: float = 30.0,
 ) -> int:
     """Append one review decision (and, asked to, the same for the item's near-duplicates); returns how many.
 
     One short write transaction; the history is append-only, the latest decision is the status.
+    ``seen``: the ``review_id`` of the latest decision the reviewer was shown (0: none). When another
+    has come since, StaleDecision, unless it is this very decision by this reviewer (a button
+    pressed twice, or the form sent again): then nothing is written and 0 returned.
     """
     if status not in REVIEW_STATUSES:
         raise InputError(f"unknown review status {status!r}")
@@ -426,12 +443,25 @@ def record_decision(
         if value and len(value) > limit:
             raise InputError(f"{what} has {len(value):,} characters; at most {limit:,} are kept")
     now = now or datetime.now(UTC)
-    with writer(db_path) as con:
+    with writer(db_path, wait=wait) as con:
         found = con.execute(
             "SELECT cluster_id FROM items WHERE source = ? AND external_id = ?", [source, external_id]
         ).fetchone()
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
+        if seen is not None:
+            # Read in the write transaction: two reviewers' decisions cannot both pass the check.
+            latest = dicts(con.execute(_LATEST, [source, external_id]))
+            if latest and latest[0]["review_id"] != seen:
+                last = latest[0]
+                if (last["reviewer"], last["status"], last["note"], last["forwarded_to"]) == (
+                    reviewer,
+                    status,
+                    note,
+                    forwarded_to,
+                ):
+                    return 0
+                raise StaleDecision(last)
         keys = [(source, external_id)]
         if with_duplicates and found[0]:
             keys += con.execute(

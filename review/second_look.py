@@ -114,14 +114,16 @@ def record_label_decision(
     value: bool,
     reviewer: str,
     now: datetime | None = None,
+    wait: float = 30.0,
 ) -> None:
     """Append a reviewer's yes (the item reports ``label``) or no, with the model's score at that moment.
 
     Append-only like the review decisions: a later answer on the same label replaces it for training.
+    ``wait``: seconds a batch's lock on the file is waited for (then StoreLocked).
     """
     check_label(label)
     now = now or datetime.now(UTC)
-    with writer(db_path) as con:
+    with writer(db_path, wait=wait) as con:
         found = con.execute(
             f"""SELECT c.{label}, c.model_version, i.content_hash
                 FROM items i LEFT JOIN classifications c USING (source, external_id)

@@ -358,6 +358,6 @@ def test_pages_declare_english_and_mark_the_language_of_item_text(
     # The items themselves are Russian or Kazakh; "mixed" and "other" name no language.
     assert '<div class="body" lang="kk">Әкімдіктегі' in pages[item]
     assert re.search(r'id=fb-7" lang="kk">\s*Әкімдіктегі', pages["/"])
-    assert re.search(r'id=a-100" lang="ru">\s*<strong>Ямы', pages["/"])
+    assert re.search(r'id=a-100" lang="ru">\s*<strong><bdi>Ямы', pages["/"])
     assert 'id=wa-3" lang="">' in pages["/"]  # "mixed": unknown, not English
     assert 'id=a-100-c2" lang="kk">' in pages["/second-look"]

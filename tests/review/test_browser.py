@@ -310,3 +310,50 @@ def test_a_refused_forward_keeps_the_note_the_reviewer_typed(
         con.close()
     # A browser sends a textarea's lines with CR LF; the note is kept with LF, as typed.
     assert rows == [("forwarded", "Акимат, отдел ЖКХ", note.strip())]
+
+
+# Where each character of the first text on the page matching arguments[1] is drawn, left to right or not.
+_CHAR_LEFTS = """
+const [root, wanted] = arguments;
+const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const at = node.data.indexOf(wanted);
+  if (at < 0) continue;
+  const lefts = [];
+  for (let i = at; i < at + wanted.length; i++) {
+    const range = document.createRange();
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    lefts.push(range.getBoundingClientRect().left);
+  }
+  return lefts;
+}
+return null;
+"""
+
+
+def test_a_direction_override_in_an_author_name_does_not_turn_the_rest_of_the_line_around(
+    server: str, browser: object, password: str, review_db: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    # U+202E (right-to-left override) with no closing U+202C: a source can send it in a name, and the
+    # date, language and scores after the name would read backwards ("83:71 72-11-6202").
+    with duckdb.connect(str(review_db)) as con:
+        con.execute(
+            "UPDATE items SET author = '\u202eХакер' WHERE source = 'dept-facebook' AND external_id = 'fb-7'"
+        )
+    d = browser
+    d.get(server + "/login")  # type: ignore[attr-defined]
+    _log_in(d, password)
+    _wait(d, lambda d: d.find_element(By.ID, "items"))
+    for page, selector in (
+        ("/?source=dept-facebook", "#items"),
+        ("/item?source=dept-facebook&id=fb-7", ".entry.main .meta"),
+    ):
+        d.get(server + page)  # type: ignore[attr-defined]
+        root = _wait(d, lambda d, s=selector: d.find_element(By.CSS_SELECTOR, s))
+        after = "kk" if page.startswith("/?") else "corruption"  # what follows the name on that line
+        lefts = d.execute_script(_CHAR_LEFTS, root, after)  # type: ignore[attr-defined]
+        assert lefts, (page, after)
+        assert lefts == sorted(lefts), (page, lefts)  # drawn left to right, as written

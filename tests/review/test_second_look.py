@@ -314,3 +314,11 @@ def test_a_decision_outlives_the_model_that_flagged_the_item(close_calls: Path, 
             "WHERE external_id IN ('90', '611')"
         ).fetchall()
     assert rows == [("611", ["infrastructure"], ["infrastructure"], "forwarded", "прокуратура")]
+
+
+def test_an_unknown_language_is_refused_not_shown_as_an_empty_list(logged_in: FlaskClient) -> None:
+    # "kz" for "kk" would otherwise read as "nothing waits for a second look in Kazakh".
+    resp = logged_in.get("/second-look?label=infrastructure&lang=kz")
+    assert resp.status_code == 400
+    assert "Unknown language; use one of ru, kk, mixed, other." in resp.get_data(as_text=True)
+    assert logged_in.get("/second-look?label=infrastructure&lang=").status_code == 200

@@ -1,0 +1,191 @@
+"""Two reviewers on one item, a button pressed twice, the back button, a batch holding the database."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import duckdb
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from review import app as review_app
+from review.app import create_app
+from review.auth import add_user
+
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+ITEM = "/item?source=dept-facebook&id=fb-7"
+
+
+@pytest.fixture
+def app(review_db: Path) -> Flask:
+    """One app over the fixture database, with a second reviewer, nurlan."""
+    add_user(review_db, "nurlan", "Нурлан-пароль-2")
+    return create_app(review_db, secret_key="test-secret-" + "c" * 32, testing=True)
+
+
+def _login(app: Flask, user: str, password: str) -> FlaskClient:
+    client = app.test_client()
+    token = TOKEN_RE.search(client.get("/login").get_data(as_text=True)).group(1)
+    data = {"username": user, "password": password, "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+def _decision_form(client: FlaskClient, page: str | None = None) -> dict[str, str]:
+    """The hidden fields of the item's decision form, as the browser would send them."""
+    page = page if page is not None else client.get(ITEM).get_data(as_text=True)
+    form = page.split('id="decision"')[1].split("</form>")[0]
+    return {k: unescape(v) for k, v in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form)}
+
+
+def _reviews(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT reviewer, status, note FROM reviews WHERE external_id = 'fb-7' ORDER BY review_id"
+        ).fetchall()
+
+
+def test_a_decision_from_a_page_opened_before_anothers_is_refused_and_kept(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    first, late = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
+    first_form, late_form = _decision_form(first), _decision_form(late)  # both open the item
+    assert first.post("/item/decide", data={**first_form, "status": "confirmed"}).status_code == 302
+    resp = late.post("/item/decide", data={**late_form, "status": "rejected", "note": "не взятка"})
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Not saved: aigerim decided this item after this page was opened (confirmed" in page
+    assert "не взятка</textarea>" in page  # what the late reviewer typed is still in the form
+    assert _reviews(review_db) == [("aigerim", "confirmed", None)]
+    # Having read the newer decision, the late reviewer presses the button again: it is saved.
+    again = late.post(
+        "/item/decide", data={**_decision_form(late, page), "status": "rejected", "note": "не взятка"}
+    )
+    assert again.status_code == 302
+    assert _reviews(review_db) == [("aigerim", "confirmed", None), ("nurlan", "rejected", "не взятка")]
+
+
+def test_a_decision_sent_twice_is_saved_once(app: Flask, review_db: Path, password: str) -> None:
+    client = _login(app, "aigerim", password)
+    form = {**_decision_form(client), "status": "confirmed", "note": "проверено"}
+    assert client.post("/item/decide", data=form).status_code == 302
+    resp = client.post("/item/decide", data=form, follow_redirects=True)
+    assert resp.status_code == 200
+    assert "Saved: confirmed (already saved; sent twice)." in resp.get_data(as_text=True)
+    assert _reviews(review_db) == [("aigerim", "confirmed", "проверено")]
+
+
+def test_another_decision_from_a_page_left_by_the_back_button_says_whose_came_first(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    client = _login(app, "aigerim", password)
+    old_form = _decision_form(client)
+    assert client.post("/item/decide", data={**old_form, "status": "confirmed"}).status_code == 302
+    resp = client.post("/item/decide", data={**old_form, "status": "rejected"})  # back, then Reject
+    assert resp.status_code == 409
+    assert "Not saved: You decided this item after this page was opened" in resp.get_data(as_text=True)
+    assert _reviews(review_db) == [("aigerim", "confirmed", None)]
+
+
+def test_the_busy_page_keeps_what_the_form_was_shown_with(
+    app: Flask, review_db: Path, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from errors import StoreLocked
+    from review import queries
+
+    def locked(*args: object, **kwargs: object) -> int:
+        raise StoreLocked("another process holds the database lock (waited 10 s)")
+
+    first, late = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
+    late_form = _decision_form(late)
+    assert (
+        first.post("/item/decide", data={**_decision_form(first), "status": "confirmed"}).status_code == 302
+    )
+    record = queries.record_decision
+    monkeypatch.setattr(queries, "record_decision", locked)
+    busy = late.post("/item/decide", data={**late_form, "status": "rejected"}).get_data(as_text=True)
+    retry = busy.split('id="retry">')[1].split("</form>")[0]
+    fields = {k: unescape(v) for k, v in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', retry)}
+    monkeypatch.setattr(queries, "record_decision", record)
+    assert late.post("/item/decide", data=fields).status_code == 409  # "Save again" does not overwrite unseen
+    assert _reviews(review_db) == [("aigerim", "confirmed", None)]
+
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_a_login_and_a_decision_wait_the_pages_time_for_a_batchs_lock_not_longer(
+    app: Flask, review_db: Path, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _login(app, "aigerim", password)
+    form = {**_decision_form(client), "status": "confirmed"}
+    monkeypatch.setattr(review_app, "DB_WAIT", 0.3)
+    # A batch writing: another process holds the file for 4 s, much longer than the page waits.
+    batch = subprocess.Popen([sys.executable, "-c", HOLD, str(review_db), "4"], stdout=subprocess.PIPE)
+    try:
+        assert batch.stdout.readline().strip() == b"held"
+        resp = client.post("/item/decide", data=form)
+        assert resp.status_code == 503
+        assert "Not saved yet: the database is busy" in resp.get_data(as_text=True)
+        other = app.test_client()
+        token = TOKEN_RE.search(other.get("/login").get_data(as_text=True)).group(1)
+        login = other.post("/login", data={"username": "aigerim", "password": password, "csrf_token": token})
+        assert login.status_code == 503
+        assert "The database is busy" in login.get_data(as_text=True)
+    finally:
+        batch.wait(timeout=30)
+    assert _reviews(review_db) == []
+
+
+def test_pages_open_while_a_download_is_reading_and_a_decision_waits_for_it(
+    app: Flask, review_db: Path, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from review import export
+
+    reading, finish = threading.Event(), threading.Event()
+    read = export.read_export
+
+    def slow_read(*args: object, **kwargs: object) -> object:
+        reading.set()
+        assert finish.wait(timeout=30)  # a large store: the read takes a while
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(review_app, "read_export", slow_read)
+    downloader, reader = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
+    form = {**_decision_form(reader), "status": "confirmed"}
+    results: dict[str, int] = {}
+    download = threading.Thread(
+        target=lambda: results.update(csv=downloader.get("/export?format=csv").status_code)
+    )
+    download.start()
+    try:
+        assert reading.wait(timeout=30)
+        page = threading.Thread(target=lambda: results.update(item=reader.get(ITEM).status_code))
+        page.start()
+        page.join(timeout=10)
+        assert results.get("item") == 200  # read beside the download, not after it
+        decide = threading.Thread(
+            target=lambda: results.update(decide=reader.post("/item/decide", data=form).status_code)
+        )
+        decide.start()
+        decide.join(timeout=1)
+        assert "decide" not in results  # a write waits for the read under way
+    finally:
+        finish.set()
+        download.join(timeout=30)
+    decide.join(timeout=30)
+    assert results == {"csv": 200, "item": 200, "decide": 302}
+    assert _reviews(review_db) == [("nurlan", "confirmed", None)]
