@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from config.sources import DEFAULT_CONFIG, Config, load_config
-from errors import ConfigError, InputError
+from errors import ConfigError, InputError, StoreError
 from store import runs as runlog
 from store.db import DEFAULT_DB
 
@@ -23,10 +23,15 @@ log = logging.getLogger(__name__)
 # A command whose run failed, or was stopped before it ended, exits with status 1.
 FAILED_STATUSES = runlog.FAILED | {"aborted"}
 MAX_PROBLEMS_SHOWN = 20  # a run's problems printed one a line; the rest are counted, and --debug logs them
+MAX_RUNS_LISTED = 1_000_000  # `status --runs N`: DuckDB refuses a LIMIT past 64 bits
 
 
 def resolve(args: argparse.Namespace, *, config_required: bool) -> tuple[Config, Path]:
     """The config (default config/sources.toml) and the database path (--db, else [settings] db, else default)."""
+    for option in ("config", "db"):
+        # `--db "$MONITOR_DB"` with the variable unset: the default file was used without a word
+        if getattr(args, option, None) == "":
+            raise ConfigError(f"--{option} is empty: name a file, or leave the option out for the default")
     config_path = Path(args.config) if getattr(args, "config", None) else DEFAULT_CONFIG
     if config_path.exists() or config_required or getattr(args, "config", None):
         config = load_config(config_path)
@@ -57,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "when a backed-off source is due again. Example: python pipeline.py status --db data/monitor.duckdb",
     )
     _common(p)
-    p.add_argument("--runs", type=int, default=0, metavar="N", help="also list the last N runs")
+    p.add_argument("--runs", type=_run_count, default=0, metavar="N", help="also list the last N runs")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
@@ -135,6 +140,17 @@ def _source_name(value: str) -> str:
     return value
 
 
+def _run_count(value: str) -> int:
+    """``--runs`` of `status`: a count (a negative one was reported as a database of another program)."""
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 0 <= count <= MAX_RUNS_LISTED:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_RUNS_LISTED}, got {count}")
+    return count
+
+
 def print_run(run: Any) -> None:
     """The summary of a run: one line, then each problem once (the first ``MAX_PROBLEMS_SHOWN``)."""
     head = f"{run.source}: {run.status}"
@@ -184,7 +200,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from batch.runner import run_batch
 
     config, db = resolve(args, config_required=True)
-    if not config.collected() and not args.source:
+    # a source named twice ran twice at once, the two runs racing on its cursor and failure counter
+    sources = list(dict.fromkeys(args.source)) if args.source else None
+    if not config.collected() and not sources:
         raise ConfigError("no sources to collect", path=str(config.path))
     from store.db import holding
 
@@ -200,7 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with stop_signals(ask_to_stop) as asked, holding(db):
         started = time.monotonic()
-        results = run_batch(config, db, args.source, should_stop=stop.is_set)
+        results = run_batch(config, db, sources, should_stop=stop.is_set)
         for run in results:
             print_run(run)
         print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
@@ -261,7 +279,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     import duckdb
 
     from batch.status import print_status
-    from errors import StoreError
 
     config, db = resolve(args, config_required=False)
     try:
@@ -279,4 +296,55 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """`demo`: the embedded default."""
     from batch.demo import run_demo
 
-    return run_demo(Path(args.db), keep=args.keep)
+    if not args.db:
+        raise ConfigError("--db is empty: name a file, or leave the option out for data/demo.duckdb")
+    db = Path(args.db)
+    refuse_other_database(db)
+    return run_demo(db, keep=args.keep)
+
+
+def refuse_other_database(db: Path) -> None:
+    """Raise StoreError unless ``db`` is missing, empty, or a database an earlier `demo` made (its
+    sources all the demo's). `demo` deletes its database to start afresh, and --keep adds the samples
+    to it: `demo --db data/monitor.duckdb` deleted the monitor's own database, `--db notes.txt` the file."""
+    import duckdb
+
+    from batch.demo import demo_plan
+
+    if not db.exists() or (db.is_file() and db.stat().st_size == 0):
+        return
+    plan, imports, _ = demo_plan("http://127.0.0.1")
+    ours = {s["name"] for s in plan} | {i["source"] for i in imports}
+    advice = (
+        "; `demo` deletes its database to start afresh (and --keep adds the samples to it), so give it "
+        "another --db, or remove that file yourself"
+    )
+    if not db.is_file():
+        raise StoreError("not a file: give `demo` a database file with --db", path=str(db))
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            tables = {
+                row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            if not {"runs", "items"} <= tables:
+                raise StoreError(
+                    f"not a database `demo` made (no tables runs and items){advice}", path=str(db)
+                )
+            found = {
+                r[0] for r in con.execute("SELECT source FROM runs UNION SELECT source FROM items").fetchall()
+            }
+            users = con.execute("SELECT count(*) FROM users").fetchone()[0] if "users" in tables else 0
+        finally:
+            con.close()
+    except duckdb.Error as exc:  # another program's file, a damaged one, one another process holds
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(
+            f"cannot tell it is a database `demo` made ({first}){advice}", path=str(db)
+        ) from None
+    other = sorted(found - ours)
+    if other:
+        shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+        raise StoreError(f"holds sources that are not the demo's ({shown}){advice}", path=str(db))
+    if not found and users:
+        raise StoreError(f"holds reviewers' logins and no item of the demo{advice}", path=str(db))
