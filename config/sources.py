@@ -6,6 +6,7 @@ Every problem is a ConfigError naming the file and, where it applies, the source
 from __future__ import annotations
 
 import importlib
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,11 @@ HTTP_VALUES: dict[str, Expect] = {
     "max_bytes": WHOLE_ABOVE_0,  # body size cap
     "respect_robots": FLAG,  # honour robots.txt (true)
 }
+
+# What a key ending in `_env` holds (token_env, salt_env, webhook_url_env, smtp_password_env): the name
+# of an environment variable. A secret pasted in its place (a page token, a webhook URL) was shown in
+# the error of every run, kept in runs.error and sent with the alerts; it is refused, and never shown.
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 # [settings] keys and what each must be; ops/ and review/ read theirs from the same table.
 SETTINGS_VALUES: dict[str, Expect | CronLine] = {
@@ -280,9 +286,11 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         )
     settings = _table(data, "settings", where)
     _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
+    _check_variable_names(settings, where, prefix="[settings] ")
     _check_values(settings, SETTINGS_VALUES, where, prefix="[settings] ")
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
+    _check_variable_names(alerts, where, prefix="[alerts] ")
     _check_values(alerts, ALERT_VALUES, where, prefix="[alerts] ")
     try:
         tls_mode(alerts)  # a wrong TLS setting is said now, not by every batch's failed e-mail
@@ -343,6 +351,27 @@ def _check_values(
             rule.check(value, prefix + key, where=where, source=source)
 
 
+def _check_variable_names(
+    table: dict[str, Any], where: str, *, prefix: str = "", source: str | None = None
+) -> None:
+    """Raise ConfigError, without the value, when a `*_env` key holds something that cannot be the name
+    of an environment variable (most likely the secret itself). Other wrong values are its rule's."""
+    for key, value in table.items():
+        if (
+            key.endswith("_env")
+            and isinstance(value, str)
+            and value.strip()
+            and not VARIABLE_NAME.fullmatch(value)
+        ):
+            raise ConfigError(
+                f"{prefix}{key} must be the name of an environment variable (letters, digits and _, at most "
+                f"64), such as FB_PAGE_TOKEN; what it holds ({len(value)} characters, not shown) is not one. "
+                "If it is the secret itself, take it out of this file, put it in that variable, and renew it",
+                path=where,
+                source=source,
+            )
+
+
 def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig:
     name = table.get("name")
     if name is not None and not isinstance(name, str):
@@ -368,6 +397,7 @@ def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig
             message += f"; unknown key(s): {_unknown(unknown, allowed)}"
         raise ConfigError(message, path=where, source=name)
     _reject_unknown(table, allowed, where, f"source of kind {kind!r}", source=name)
+    _check_variable_names(table, where, source=name)
     _check_values(table, {**SOURCE_VALUES, **kind_module(kind).VALUES}, where, source=name)
     options = {k: v for k, v in table.items() if k not in COMMON_KEYS}
     return SourceConfig(name=name, kind=kind, options=options, schedule=table.get("schedule"))
