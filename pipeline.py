@@ -12,7 +12,10 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
@@ -56,8 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    stdout, sys.stdout = sys.stdout, _Output(sys.stdout)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # what is still buffered fails here, where it can be said, not at exit
+        return status
+    except OutputUnwritable as exc:
+        if args.debug:
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())  # the flush at exit would fail again
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except MonitorError as exc:
         if args.debug:
             raise
@@ -73,6 +85,47 @@ def main(argv: list[str] | None = None) -> int:
             raise  # stdout is fine: some other pipe broke, which is a real error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # as a shell reports a command ended by SIGPIPE
+    finally:
+        sys.stdout = stdout
+
+
+class OutputUnwritable(Exception):
+    """Standard output refuses what is written to it (a full disk behind `> file`, a failing device).
+    Not a MonitorError nor an OSError: the handlers of those in the commands (a line's error, the export
+    file's) must not take it for theirs."""
+
+
+@contextmanager
+def _refusal_said() -> Iterator[None]:
+    """Turn an OSError of the block, but a closed pipe (the reader went away: main() ends quietly),
+    into OutputUnwritable."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputUnwritable(f"cannot write the output: {exc.strerror or exc}") from None
+
+
+class _Output:
+    """``sys.stdout`` whose write errors, but a closed pipe, become one OutputUnwritable: a cron job
+    sending `status` or `export` to a file on a full disk got a traceback instead of one line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text``; OutputUnwritable when the stream refuses it."""
+        with _refusal_said():
+            return self._stream.write(text)
+
+    def flush(self) -> None:
+        """Flush the stream; OutputUnwritable when it refuses what waits in it."""
+        with _refusal_said():
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _reader_gone(fd: int) -> bool:

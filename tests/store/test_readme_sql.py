@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,3 +66,65 @@ def test_the_per_day_query_counts_almaty_days(tmp_path: Path) -> None:
         con.execute(setting)
         ((day, label, count),) = con.execute(per_day).fetchall()
     assert (day.date(), label, count) == ((late + timedelta(days=1)).date(), "infrastructure", 1)
+
+
+def _item(
+    con, external_id: str, *, lang: str, labels: list[str], parent: str | None = None, source: str = "s"
+) -> None:
+    at = datetime(2026, 11, 20, tzinfo=UTC) + timedelta(hours=int(external_id))
+    con.execute(
+        "INSERT INTO items (source, external_id, kind, parent, url, published_at, collected_at, updated_at, lang, "
+        "text, content_hash, version) VALUES (?, ?, 'comment', ?, ?, ?, ?, ?, ?, ?, 'h', 1)",
+        [
+            source,
+            external_id,
+            parent,
+            f"https://portal.kz/{external_id}",
+            at,
+            at,
+            at,
+            lang,
+            f"текст {external_id}",
+        ],
+    )
+    con.execute(
+        "INSERT INTO classifications (source, external_id, corruption, infrastructure, labels, evidence, "
+        "model_version, content_hash, classified_at) VALUES (?, ?, ?, 0.1, ?, ?, 'm', 'h', ?)",
+        [source, external_id, 0.5 + int(external_id) / 100, labels, '{"corruption": ["пара", "алды"]}', at],
+    )
+
+
+def test_the_kazakh_query_lists_unreviewed_kazakh_corruption_only(tmp_path: Path) -> None:
+    (query,) = [s for s in _statements() if "lang = 'kk'" in s]
+    db = tmp_path / "m.duckdb"
+    with writer(db) as con:
+        _item(con, "1", lang="kk", labels=["corruption"])  # listed
+        _item(con, "2", lang="kk", labels=["corruption", "infrastructure"])  # listed, first (higher score)
+        _item(con, "3", lang="kk", labels=["corruption"])  # confirmed: not listed
+        _item(con, "4", lang="ru", labels=["corruption"])
+        _item(con, "5", lang="kk", labels=["infrastructure"])
+        con.execute(
+            "INSERT INTO reviews (source, external_id, status, reviewer, created_at) "
+            "VALUES ('s', '3', 'confirmed', 'aigerim', now())"
+        )
+    with reader(db) as con:
+        rows = con.execute(query).fetchall()
+    assert [(url, json.loads(why)) for url, _, why, _ in rows] == [
+        ("https://portal.kz/2", ["пара", "алды"]),
+        ("https://portal.kz/1", ["пара", "алды"]),
+    ]
+
+
+def test_the_thread_query_lists_the_comments_of_its_article_in_order(tmp_path: Path) -> None:
+    (query,) = [s for s in _statements() if "parent =" in s]
+    parent = re.search(r"parent = '([^']+)'", query).group(1)
+    source = re.search(r"source = '([^']+)'", query).group(1)
+    db = tmp_path / "m.duckdb"
+    with writer(db) as con:  # the query as the README writes it: its source and article
+        _item(con, "7", lang="ru", labels=[], parent=parent, source=source)
+        _item(con, "6", lang="ru", labels=[], parent=parent, source=source)
+        _item(con, "8", lang="ru", labels=[], parent="https://portal.kz/other", source=source)
+        _item(con, "9", lang="ru", labels=[], parent=parent, source="another-portal")
+    with reader(db) as con:
+        rows = con.execute(query).fetchall()
+    assert [text for _, _, text in rows] == ["текст 6", "текст 7"]
