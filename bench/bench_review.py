@@ -28,7 +28,8 @@ from collectors.item import Item  # noqa: E402
 from review.app import create_app  # noqa: E402
 from review.auth import add_user  # noqa: E402
 from review.export import read_export, write_export  # noqa: E402
-from review.queries import Filters, count_unsure  # noqa: E402
+from review.queries import Filters  # noqa: E402
+from review.second_look import count_unsure  # noqa: E402
 from store import classifications  # noqa: E402
 from store.db import reader, writer  # noqa: E402
 from store.items import upsert_items  # noqa: E402
