@@ -90,9 +90,9 @@ def items_to_arrow(items: Iterable[Item]) -> tuple[pa.Table, int]:
             cols["external_id"].append(item.external_id)
             cols["kind"].append(item.kind)
             cols["parent"].append(item.parent)
-            cols["url"].append(item.url)
-            cols["author"].append(item.author)
-            cols["title"].append(item.title)
+            cols["url"].append(_without_nul(item.url))
+            cols["author"].append(_without_nul(item.author))
+            cols["title"].append(_without_nul(item.title))
             cols["published_at"].append(item.published_at.astimezone(UTC) if item.published_at else None)
             cols["lang"].append(item.lang)
             cols["text"].append(_clean(item.text))
@@ -115,7 +115,7 @@ _DIFF_OF_ONE_COPY_EACH = f"""
     FROM incoming n LEFT JOIN items o USING (source, external_id)
     WHERE (o.content_hash IS NULL OR o.content_hash <> n.content_hash) AND NOT {_OLDER_THAN_ITS_EDIT}
 """
-_DIFF_OF_COPIES = f"""
+_DIFF_OF_COPIES = """
     CREATE OR REPLACE TEMP TABLE incoming_diff AS
     SELECT * REPLACE (
                last_value(url IGNORE NULLS) OVER key_ AS url,
@@ -127,16 +127,27 @@ _DIFF_OF_COPIES = f"""
     FROM (  -- each copy left with the content before it: the stored one's, or the copy's before it
         SELECT *, coalesce(lag(content_hash) OVER (PARTITION BY source, external_id ORDER BY seq), old_hash)
                   AS before_hash
-        FROM (
-            SELECT n.*, o.content_hash AS old_hash, o.version AS old_version
-            FROM incoming n LEFT JOIN items o USING (source, external_id)
-            WHERE NOT {_OLDER_THAN_ITS_EDIT}
+        FROM (  -- a copy without the edit mark after one with it, stored or earlier in the batch, is older
+            SELECT * EXCLUDE (edit_before) FROM (
+                SELECT n.*, o.content_hash AS old_hash, o.version AS old_version,
+                       coalesce(o.raw ->> '$.edited' = 'true', false)
+                       OR coalesce(bool_or(n.raw ->> '$.edited' = 'true') OVER (
+                              PARTITION BY source, external_id ORDER BY seq
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS edit_before
+                FROM incoming n LEFT JOIN items o USING (source, external_id)
+            )
+            WHERE NOT (edit_before AND (raw ->> '$.edited') IS DISTINCT FROM 'true')
         )
     )
     WHERE before_hash IS NULL OR before_hash <> content_hash  -- a copy that changes the content
     WINDOW key_ AS (PARTITION BY source, external_id ORDER BY seq
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 """
+
+
+def _without_nul(value: str | None) -> str | None:
+    # A NUL in a name or title reached the review page's HTML (browsers show it as a glyph of its own).
+    return value.replace("\x00", "") if value else value
 
 
 def _clean(text: str | None) -> str:

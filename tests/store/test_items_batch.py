@@ -132,3 +132,33 @@ def test_a_copy_without_the_edit_mark_does_not_replace_an_edited_item(tmp_path: 
         ("2", 2, "яма у подъезда"),
     ]
     assert earlier == [("1", 1, "нет воды с утра"), ("2", 1, "яма")]
+
+
+def test_nul_characters_never_reach_the_stored_columns(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    with writer(db) as con:
+        upsert_items(
+            con, [item("1", "яма\x00", author="Асель\x00", title="\x00Двор", url="https://x/\x001")], now=NOW
+        )
+    with reader(db) as con:
+        row = con.execute("SELECT text, author, title, url FROM items").fetchone()
+    assert row == ("яма", "Асель", "Двор", "https://x/1")
+
+
+def test_a_copy_without_the_edit_mark_after_an_edited_one_in_the_batch_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    # [edited, older unedited] in one batch keeps the edited text, as two batches would
+    db = tmp_path / "store.duckdb"
+    with writer(db) as con:
+        upsert_items(con, [item("2", "яма")], now=NOW)
+        batch = [
+            item("1", "нет воды с утра", raw={"edited": True}),
+            item("1", "нет воды"),
+            item("2", "яма у подъезда", raw={"edited": True}),
+            item("2", "яма"),
+        ]
+        assert counts(upsert_items(con, batch, now=NOW)) == (4, 1, 1, 2)
+    current, earlier = contents(db)
+    assert [(k, v, t) for k, v, t, _ in current] == [("1", 1, "нет воды с утра"), ("2", 2, "яма у подъезда")]
+    assert earlier == [("2", 1, "яма")]
