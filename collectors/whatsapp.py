@@ -461,7 +461,7 @@ def _messages(
         if (
             edits is None
             or wall is None
-            or not edits.hold((chat, minute, author), item, edited="edited" in raw)
+            or not edits.hold((chat, minute, author), item, edited="edited" in raw, deleted="deleted" in raw)
         ):
             yield item
     log.info(

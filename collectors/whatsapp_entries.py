@@ -266,12 +266,15 @@ class EditedMessages:
         self.minutes = minutes  # of the chat being read; set by the reader before each chat
         self.held: list[tuple[EditKey, Item]] = []
         self.yielded: dict[EditKey, set[str]] = {}
+        self.deleted: set[EditKey] = set()  # keys with a deleted message: its stored text is one left
 
-    def hold(self, key: EditKey, item: Item, *, edited: bool) -> bool:
+    def hold(self, key: EditKey, item: Item, *, edited: bool, deleted: bool = False) -> bool:
         """Note the id of a message of an edited minute; True when ``item`` is held back (edited)."""
         if key[1] not in self.minutes:
             return False
         self.yielded.setdefault(key, set()).add(item.external_id)
+        if deleted:
+            self.deleted.add(key)
         if edited:
             self.held.append((key, item))
         return edited
@@ -289,11 +292,13 @@ class EditedMessages:
             else:
                 waiting.setdefault(key, []).append(item)
         for key, items in waiting.items():
+            if key in self.deleted:
+                continue  # the stored message left may be the deleted one, not the edited one's original
             left = set(stored.get(key, ())) - self.yielded[key] - taken.get(key, set())
             for item in items:  # in the order of the chat: the earliest is the likeliest to be stored
                 if len(left) != 1:
                     break  # none, or two or more to choose from: the message keeps its own id
                 item.external_id = left.pop()
-        held, self.held, self.yielded = self.held, [], {}
+        held, self.held, self.yielded, self.deleted = self.held, [], {}, set()
         for _, item in held:
             yield item

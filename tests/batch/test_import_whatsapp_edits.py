@@ -310,3 +310,17 @@ def test_the_older_export_imported_again_leaves_the_edited_text_current(tmp_path
     assert (items(db), versions(db)) == before
     assert (run.new, run.updated) == (0, 0)
     assert "Во дворе нет воды с утра" in {text for _, _, text, _ in items(db)}
+
+
+def test_a_message_deleted_in_the_minute_lends_its_id_to_no_edited_message(tmp_path: Path) -> None:
+    # the stored message was deleted for everyone (its placeholder has an id of its own), and a new
+    # message of that minute was edited: the stored one left is the deleted one, not its original
+    db = tmp_path / "wa.duckdb"
+    import_chat(write(tmp_path / "original.txt", "25.11.2026, 14:35 - Асель: Во дворе нет воды\n"), db)
+    later = (
+        "25.11.2026, 14:35 - Асель: Это сообщение удалено\n"
+        f"25.11.2026, 14:35 - Асель: Автобус 37 не ходит{EDITED}\n"
+    )
+    import_chat(write(tmp_path / "later.txt", later), db)
+    assert versions(db) == []
+    assert {text for _, _, text, _ in items(db)} >= {"Во дворе нет воды", "Автобус 37 не ходит"}
