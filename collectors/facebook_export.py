@@ -377,7 +377,9 @@ def read_csv(
             kind = "comment"
         # The hash reads the date day/month, as every import did before the file's order was decided:
         # a row keeps one id whichever order its file (or an overlapping export of it) is found to write.
-        hashed = when if order == "dmy" else parse_csv_date(cell("published_at"), tz)
+        # A date only month/day can be (11/25) is hashed as read: without it, one author's «Спасибо» of
+        # the 25th and of the 26th would be one id (rows imported before this are stored once more).
+        hashed = when if order == "dmy" else (parse_csv_date(cell("published_at"), tz) or when)
         external_id = cell("id") or (id_from_url(url) if url else None) or ids(kind, hashed, author, body)
         yield Item(
             source=source,

@@ -153,3 +153,13 @@ def test_a_row_keeps_its_id_whichever_order_its_file_is_found_to_write(tmp_path:
     # what the id always hashed: 11/03 read as 11 March, the date this dotted row writes
     (as_before,), _ = read(write(tmp_path / "dotted.csv", header + "Алия,Яма на Абая,11.03.2026 10:00\n"))
     assert first.external_id == as_before.external_id != second.external_id
+
+
+def test_one_text_of_one_author_on_two_days_after_the_12th_is_two_rows(tmp_path: Path) -> None:
+    # in a month/day file, 11/25 cannot be read day/month: hashed without its date, «Спасибо» of the
+    # 25th in one export and of the 26th in the next were one id, and the second was never stored
+    header = "Name,Comment,Date\n"
+    (first,), _ = read(write(tmp_path / "a.csv", header + "Асель,Спасибо,11/25/2026 10:00\n"))
+    (second,), _ = read(write(tmp_path / "b.csv", header + "Асель,Спасибо,11/26/2026 10:00\n"))
+    assert first.published_at == datetime(2026, 11, 25, 10, 0, tzinfo=ALMATY)
+    assert first.external_id != second.external_id
