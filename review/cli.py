@@ -170,8 +170,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         status=args.status,
         query=args.search,
     )
+    import signal
+    import threading
+
     import duckdb
 
+    def terminated(signum: int, _frame: object) -> None:
+        # SIGTERM ends the export as Ctrl-C does: its copy of the rows and its .part file are removed
+        raise SystemExit(128 + signum)
+
+    main = threading.current_thread() is threading.main_thread()  # only there can a handler be set
+    previous = signal.signal(signal.SIGTERM, terminated) if main else None
     try:
         n = export_to_file(db, filters, args.format, args.out, collapse=not args.all_duplicates)
     except (duckdb.BinderException, duckdb.CatalogException) as exc:
@@ -182,6 +191,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             "run any command that writes to it once (e.g. `pipeline.py status` with write access), then export",
             path=str(db),
         ) from None
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     _wrote(args.out, f"wrote {n} rows to {args.out}")
     return 0
 

@@ -169,7 +169,7 @@ def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) 
                     con.execute("DETACH export_copy")
                 raise
             con.execute("DETACH export_copy")
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, duckdb.TransactionException) as exc:  # a full disk fails the commit
         raise _copy_error(exc, folder) or exc from None
     return copy
 
@@ -221,7 +221,7 @@ def _without_limit(con: duckdb.DuckDBPyConnection, limit: Any) -> None:
         _put_back(con, "memory_limit", limit)
 
 
-def _copy_error(exc: duckdb.IOException, folder: Path) -> OSError | None:
+def _copy_error(exc: duckdb.Error, folder: Path) -> OSError | None:
     # The copy or DuckDB's spill could not be written (a full disk): the OSError a write of the
     # export itself raises, which the export reports as such (review.export.whole_file). An error
     # on the store's own file is the store's (store.db.reader).

@@ -80,3 +80,34 @@ def test_the_connections_settings_are_put_back(store: Path, tmp_path: Path, fmt:
         assert con.execute(query).fetchall() == before
     # The export's order holds though the connection let DuckDB reorder results.
     assert written.getvalue() == expected.read_bytes()
+
+
+def test_a_terminated_export_leaves_no_copy_of_the_rows_behind(store: Path, tmp_path: Path) -> None:
+    # SIGTERM (a service stopped, a cron timeout) while the export writes: the copy of the rows it
+    # made (the texts of every row) is removed, as after Ctrl-C, and the exit says how it ended
+    spare = tmp_path / "tmp"  # where an export into a pipe keeps its copy
+    spare.mkdir()
+    fifo = tmp_path / "slow-reader"
+    os.mkfifo(fifo)
+    pipe = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    command = [sys.executable, str(ROOT / "pipeline.py"), "export", "--db", str(store), "--format", "csv"]
+    export = subprocess.Popen(
+        [*command, "--out", str(fifo)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(spare)},
+    )
+    try:
+        readable, _, _ = select.select([pipe], [], [], 120)
+        assert readable, "the export wrote nothing"
+        assert [p.name for p in spare.iterdir() if p.name.startswith(".export-")]  # the copy is there
+        export.terminate()
+        status = export.wait(timeout=120)
+    finally:
+        export.kill()
+        export.wait()
+        os.close(pipe)
+        assert export.stderr is not None
+        export.stderr.close()
+    assert status == 143
+    assert list(spare.iterdir()) == []
