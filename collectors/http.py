@@ -90,6 +90,7 @@ class Response:
     not_modified: bool = False  # 304, or 200 with the same content hash as last time
     _text: str | None = field(default=None, repr=False)
     encoding: str | None = None
+    cut: bool = False  # taken though it looks cut: the same bytes came twice (raw.cut of its article)
 
     @property
     def text(self) -> str:
@@ -329,6 +330,7 @@ class HttpClient:
                 status=resp.status_code,
             )
         digest = hashlib.sha256(content).hexdigest()[:32]
+        looks_cut = False
         if resp.status_code < 300 and cut_on_the_way(
             content, resp.headers.get("Content-Type"), resp.headers.get("Content-Length"), resp.raw.tell()
         ):
@@ -339,7 +341,9 @@ class HttpClient:
                     self._remember(mask_secrets(url), {**(known or {}), "cut": digest})
                 raise FetchError(PAGE_CUT, source=self.source, url=shown)
             # the same bytes again: a whole page that leaves out its closing tags (a cut differs each time)
+            # (or a server whose Content-Length counts characters, not bytes: then cut, and marked so)
             log.warning("%s: the page looks cut but came with the same bytes again: taken as whole", shown)
+            looks_cut = True
         unchanged = bool(known) and known.get("hash") == digest
         if unchanged:
             self.stats.not_modified += 1
@@ -356,7 +360,9 @@ class HttpClient:
                     if v
                 },
             )
-        return Response(final_url, resp.status_code, resp.headers, content, not_modified=unchanged)
+        return Response(
+            final_url, resp.status_code, resp.headers, content, not_modified=unchanged, cut=looks_cut
+        )
 
     def _remember(self, key: str, value: dict[str, str]) -> None:
         # Moved to the end: the validators are saved newest last, and the oldest are the ones dropped.

@@ -272,7 +272,12 @@ def _sitemap_urls(run: _Run) -> list[Found]:
     return sorted(pages, key=_newest_first)
 
 
-def _article_item(source: str, article: Article, article_id: str, page_url: str) -> Item:
+def _article_item(
+    source: str, article: Article, article_id: str, page_url: str, *, cut: bool = False
+) -> Item:
+    raw: dict[str, Any] = {"fetched_url": page_url, "comments": len(article.comments)}
+    if cut:
+        raw["cut"] = True  # its page looked cut twice with the same bytes (collectors.http: PAGE_CUT)
     return Item(
         source=source,
         kind="article",
@@ -282,7 +287,7 @@ def _article_item(source: str, article: Article, article_id: str, page_url: str)
         author=article.author,
         title=article.title,
         published_at=article.published_at,
-        raw={"fetched_url": page_url, "comments": len(article.comments)},
+        raw=raw,
     )
 
 
@@ -398,7 +403,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         "comment_pages": pages,
     }
     return [
-        _article_item(source, article, article_id, url),
+        _article_item(source, article, article_id, url, cut=resp.cut),
         *_comment_items(source, article_id, article.comments),
     ]
 

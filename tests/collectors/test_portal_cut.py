@@ -84,6 +84,24 @@ def test_a_whole_article_without_its_closing_tags_is_stored_on_the_second_run(ra
     ]
     (article,) = run(raw_site, state, NOW + timedelta(hours=1), validators)
     assert article.text.split("\n") == PARAGRAPHS and state["_errors"] == []
+    assert article.raw["cut"] is True  # analysts can find it: its text may end early
+
+
+def test_an_article_cut_at_the_same_byte_every_run_is_stored_marked_cut(raw_site: RawSite) -> None:
+    # a server whose Content-Length counts characters, not bytes, cuts a Cyrillic page at one place on
+    # every run: the text up to there is kept (better than none), marked raw.cut; a whole page is not
+    raw_site.pages["/news/"] = (
+        f'<html><body><a href="{FIRST}">1</a><a href="{SECOND}">2</a></body></html>'.encode()
+    )
+    raw_site.pages[FIRST] = page(TITLE, PARAGRAPHS)
+    raw_site.pages[SECOND] = page("Автобус №12 изменил маршрут", PARAGRAPHS[:3])
+    short_by_half(raw_site, FIRST)
+    state: dict[str, Any] = {}
+    validators: dict[str, dict[str, str]] = {}
+    (whole,) = run(raw_site, state, validators=validators)
+    assert "cut" not in whole.raw
+    (article,) = run(raw_site, state, NOW + timedelta(hours=1), validators)
+    assert article.raw["cut"] is True and article.text.split("\n")[:6] == PARAGRAPHS[:6]
 
 
 def test_an_article_cut_elsewhere_on_each_run_is_never_stored_cut(raw_site: RawSite) -> None:
