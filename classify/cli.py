@@ -9,29 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
-import re
 import sys
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from itertools import chain, islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from collectors.item import without_surrogates
+from classify.stream import CHUNK, classify_stream
 from errors import InputError
 
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data"
-MAX_LINE_CHARS = 100_000  # a text longer than this is refused (clear error), not cut silently
-CHUNK = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters but tab and line ends
-# Where a lone surrogate may come from: a \uD800-\uDFFF escape (json joins a valid pair into one
-# character), or a str line that already holds one. Only such lines are walked.
-_MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 def register(subparsers: Any) -> None:
@@ -144,164 +134,49 @@ def auto_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _refuse_constant(name: str) -> Any:
-    """NaN and Infinity: Python's json reads them, but they are not JSON and could not be written back."""
-    raise ValueError(f"invalid JSON: {name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    """A JSON number as a float, refused when it overflows to infinity (1e999)."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"invalid JSON: number {text[:40]} is out of range")
-    return value
-
-
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
-
-
-def _without_lone_surrogates(obj: Any) -> Any:
-    """``obj`` with each lone surrogate in its strings (keys and id too) made U+FFFD, which UTF-8 can write.
-
-    A loop, not recursion: a line nested as deeply as json accepts must not exhaust the stack here.
-    """
-    stack: list[Any] = []
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return without_surrogates(value)
-        if isinstance(value, dict | list):
-            stack.append(value)
-        return value
-
-    obj = clean(obj)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            node[:] = map(clean, node)
-        else:
-            items = [(clean(key), clean(value)) for key, value in node.items()]
-            node.clear()
-            node.update(items)
-    return obj
-
-
-def _check_text(obj: Any) -> str:
-    """The text of one input object, or a ValueError saying what is wrong with it."""
-    if not isinstance(obj, dict):
-        raise ValueError("expected a JSON object with a text field")
-    text = obj.get("text")
-    if not isinstance(text, str):
-        raise ValueError("missing or non-string text field")
-    if not text.strip():
-        raise ValueError("empty text")
-    if len(text) > MAX_LINE_CHARS:
-        raise ValueError(f"text too long ({len(text)} characters; at most {MAX_LINE_CHARS})")
-    sample = text[:2000]
-    bad = sample.count("\ufffd") + (0 if sample.isprintable() else len(_CONTROL.findall(sample)))
-    if bad > max(3, len(sample) // 10):
-        raise ValueError("text looks like binary data, not language")
-    return text
-
-
-def classify_stream(
-    model: Any,
-    lines: Any,
-    out: TextIO,
-    err: TextIO,
-    scorer: Any = None,
-    start_workers: Callable[[], Any] | None = None,
-) -> int:
-    """Classify JSON lines; returns the number of failed lines (each reported on ``err``).
-
-    ``scorer`` (a ParallelScorer) scores the batches in worker processes; else ``model`` does.
-    ``start_workers`` makes such a scorer, called only once the input holds more than two batches:
-    starting workers costs more than it saves on a short input.
-    """
-    failed = 0
-
-    def batches() -> Any:
-        nonlocal failed
-        pending: list[tuple[dict[str, Any], str]] = []
-        for number, raw in enumerate(lines, 1):
-            if isinstance(raw, bytes):
-                try:
-                    raw = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    failed += 1
-                    err.write(f"error: stdin line {number}: not UTF-8 text\n")
-                    continue
-            if number == 1:
-                raw = raw.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write one
-            if not raw.strip():
-                continue
-            try:
-                obj = _DECODER.decode(raw)
-                if _MAY_HOLD_SURROGATE.search(raw):
-                    obj = _without_lone_surrogates(obj)
-                text = _check_text(obj)
-            except (ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
-                failed += 1
-                if isinstance(exc, RecursionError):
-                    reason = "invalid JSON: nested too deeply"
-                else:
-                    reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
-                err.write(f"error: stdin line {number}: {reason}\n")
-                continue
-            pending.append((obj, text))
-            if len(pending) >= CHUNK:
-                yield pending
-                pending = []
-        if pending:
-            yield pending
-
-    objects: deque[list[dict[str, Any]]] = deque()
-
-    def texts() -> Any:
-        for batch in batches():
-            objects.append([obj for obj, _ in batch])
-            yield [text for _, text in batch]
-
-    stream: Iterator[list[str]] = texts()
-    if scorer is None and start_workers is not None:
-        head = list(islice(stream, 3))
-        if len(head) > 2:
-            scorer = start_workers()
-        stream = chain(head, stream)
-    results = scorer.map(stream) if scorer is not None else (model.classify(t) for t in stream)
-    for scored in results:
-        for obj, res in zip(objects.popleft(), scored, strict=True):
-            out.write(json.dumps({**obj, **res}, ensure_ascii=False) + "\n")
-    out.flush()
-    return failed
-
-
 def _cmd_classify(args: argparse.Namespace) -> int:
     from classify.model import load_model
     from classify.parallel import ParallelScorer
+    from classify.stream import Interruption, bounded_lines
 
+    # Started with `<&-` or `>&-`, Python has None there (sys.stdout may be wrapped by pipeline.py).
+    closed = [name for name, stream in (("input", sys.stdin), ("output", sys.__stdout__)) if stream is None]
+    if closed:
+        raise InputError(
+            f"standard {' and '.join(closed)} closed: classify reads JSON lines on stdin, writes stdout"
+        )
     model = load_model(args.model)  # also checks the file before any worker starts
-    with ExitStack() as stack:
-        if args.workers is not None:
-            scorer = (
-                stack.enter_context(ParallelScorer(args.model, args.workers)) if args.workers > 1 else None
-            )
-            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, scorer=scorer)
-        else:
-            cores = auto_workers()
-
-            def start_workers() -> ParallelScorer:
-                scorer = stack.enter_context(ParallelScorer(args.model, cores - 1, local=model))
-                log.info(
-                    "input longer than %d lines: scoring on %d cores (workers started by %s)",
-                    2 * CHUNK,
-                    cores,
-                    scorer.start_method,
+    stop = Interruption()
+    restore = stop.install()
+    lines = bounded_lines(sys.stdin.buffer)
+    try:
+        with ExitStack() as stack:
+            if args.workers is not None:
+                scorer = (
+                    stack.enter_context(ParallelScorer(args.model, args.workers))
+                    if args.workers > 1
+                    else None
                 )
-                return scorer
+                failed = classify_stream(model, lines, sys.stdout, sys.stderr, scorer=scorer, stop=stop)
+            else:
+                cores = auto_workers()
 
-            auto = start_workers if cores > 1 else None
-            failed = classify_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr, start_workers=auto)
+                def start_workers() -> ParallelScorer:
+                    scorer = stack.enter_context(ParallelScorer(args.model, cores - 1, local=model))
+                    log.info(
+                        "input longer than %d lines: scoring on %d cores (workers started by %s)",
+                        2 * CHUNK,
+                        cores,
+                        scorer.start_method,
+                    )
+                    return scorer
+
+                auto = start_workers if cores > 1 else None
+                failed = classify_stream(model, lines, sys.stdout, sys.stderr, start_workers=auto, stop=stop)
+    finally:
+        restore()
+    if stop.signum:
+        return 128 + stop.signum  # as a shell reports a command ended by the signal
     return 1 if failed else 0
 
 

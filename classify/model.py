@@ -261,7 +261,7 @@ def _read(file: Path) -> dict[str, Any]:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelError(
-            f"not a readable model file ({exc.__class__.__name__}: {exc})", path=str(file)
+            f"not a readable model file, or one cut short ({exc.__class__.__name__}: {exc})", path=str(file)
         ) from exc
     if "schema.json" in names:
         raise ModelError(
@@ -287,10 +287,19 @@ def _read(file: Path) -> dict[str, Any]:
 def load_model(path: str | Path | None = None) -> Model:
     """Load a model file (default: the one committed under models/); ModelError says what is wrong."""
     file = Path(path) if path else DEFAULT_MODEL
+    if file.is_dir():
+        raise ModelError(
+            "is a folder; give the model file's name, such as models/classifier.npz", path=str(file)
+        )
     if not file.is_file():
         raise ModelError("model file not found; train one with `pipeline.py train`", path=str(file))
     payload = _read(file)
-    made_with, installed = str(payload.get("sklearn_version")), _sklearn_version()
+    made_with, installed = payload.get("sklearn_version"), _sklearn_version()
+    if not made_with:
+        raise ModelError(
+            "model file does not say which scikit-learn version made it; retrain with `pipeline.py train`",
+            path=str(file),
+        )
     if made_with != installed:
         raise ModelError(
             f"model was made with scikit-learn {made_with}, this environment has {installed}; "
@@ -299,6 +308,9 @@ def load_model(path: str | Path | None = None) -> Model:
         )
     try:
         return Model(payload, _file_version(file, str(payload.get("created", ""))), file)
+    except ModelError as exc:  # Model does not know the file's name
+        exc.path = exc.path or str(file)
+        raise
     except (KeyError, AttributeError, ValueError, TypeError) as exc:
         raise ModelError(
             f"model file is incomplete ({exc.__class__.__name__}: {exc})", path=str(file)

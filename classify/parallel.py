@@ -9,24 +9,64 @@ batch itself whenever every worker has one running and one waiting: on a 2-core 
 plus this process keep both cores busy, and the batches before the worker is ready are not idle
 time. If no thread that could be mid-use runs yet (lingua has not started its pool), such a pool's
 workers are forked instead, and get the loaded model at once without imports or loading.
+
+Workers ignore SIGINT and SIGTERM: Ctrl-C reaches the whole process group, and systemd signals every
+process of the unit, but only this process decides when to stop (classify.stream.Interruption). A
+worker that took the signal mid-task, or mid-start, left the pool waiting for ever. The signals are
+blocked while a worker may be started, so that none arrives before it has set this up.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _MODEL: Any = None
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _init(model_path: str | None) -> None:
+@contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM held back meanwhile (delivered after): a process forked or spawned meanwhile
+    starts with them blocked, so a worker gets none before ``_init`` has made it ignore them."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def end_with_parent(parent: int) -> None:
+    """Run in a worker process: end it once the process ``parent`` is gone."""
+
+    # After a kill -9 of its parent (or systemd's SIGKILL after its stop timeout) a worker stayed for
+    # ever, blocked on a queue nobody writes or reads, with its model or texts in memory. (The parent's
+    # pid comes as an argument: it may be gone before this worker has started.)
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _init(model_path: str | None, parent: int) -> None:
     global _MODEL
+    for sig in _STOP_SIGNALS:  # the parent decides when to stop (the module's docstring)
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    end_with_parent(parent)  # which ignoring SIGTERM makes the only way out once the parent is killed
     if _MODEL is not None:  # forked: the parent's model came with the process
         return
     from classify.model import load_model
@@ -73,7 +113,7 @@ class ParallelScorer:
             workers,
             mp_context=multiprocessing.get_context(self.start_method),
             initializer=_init,
-            initargs=(str(model_path) if model_path else None,),
+            initargs=(str(model_path) if model_path else None, os.getpid()),
         )
         # With "fork" the pool forks all its workers at the first batch, before it starts its own
         # management thread; they find the model in _MODEL and load nothing.
@@ -89,7 +129,8 @@ class ParallelScorer:
             if self.local is not None and _running(pending) >= 2 * self.workers:
                 pending.append(self.local.classify(batch))
             else:
-                pending.append(self._pool.submit(_work, list(batch)))
+                with _stop_signals_blocked():  # submit may start a worker (module docstring)
+                    pending.append(self._pool.submit(_work, list(batch)))
             while pending and (
                 not isinstance(pending[0], Future) or pending[0].done() or len(pending) >= limit
             ):
