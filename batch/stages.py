@@ -11,7 +11,6 @@ import logging
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -206,43 +205,44 @@ def _cluster_chunks(
 def signature_pool() -> ProcessPoolExecutor:
     """One worker process for signatures, which ends when this process is gone."""
     # spawn, not fork: this process has threads (DuckDB's, the idle closer) a fork would copy mid-flight
+    from classify.parallel import end_with_parent
+
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=1, mp_context=context, initializer=_end_with_parent, initargs=(os.getpid(),)
+        max_workers=1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
     )
 
 
-def _end_with_parent(parent: int) -> None:
-    # After a kill -9 of `run` or `reclassify` (or systemd's SIGKILL after its stop timeout) the worker
-    # stayed for ever, blocked writing signatures nobody reads, with the backlog's texts in memory.
-    # (The parent's pid comes as an argument: it may be gone before this worker has started.)
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def analyse_pending(
-    db_path: Path, *, model_path: str | Path | None = None, model: Any = None, rescore_all: bool = False
+    db_path: Path,
+    *,
+    model_path: str | Path | None = None,
+    model: Any = None,
+    rescore_all: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[int, ClassifyResult]:
     """Cluster and classify what is new, on both cores: a big backlog's signatures are computed in a
     worker process while this one classifies. Returns (items clustered, classification result);
-    ``model``, when given, is used instead of loading ``model_path``."""
+    ``model``, when given, is used instead of loading ``model_path``. Once ``should_stop()``, both end
+    after the page or chunk in hand (what is stored stays; the next pass goes on from there)."""
+    stopped = should_stop or (lambda: False)
     rows = _cluster_inputs(db_path)
     if len(rows) < PARALLEL_SIGNATURES:
-        result = classify_pending(db_path, model_path=model_path, model=model, rescore_all=rescore_all)
-        return _cluster_chunks(db_path, rows, signatures, lambda: False), result
+        result = classify_pending(
+            db_path, model_path=model_path, model=model, rescore_all=rescore_all, should_stop=stopped
+        )
+        return _cluster_chunks(db_path, rows, lambda texts: signatures(texts, stopped), stopped), result
     stop = threading.Event()
     with signature_pool() as pool, ThreadPoolExecutor(1, thread_name_prefix="clusters") as chunks:
 
         def sign(texts: list[str]) -> list[int]:
             return pool.submit(signatures, texts).result()
 
-        clustering = chunks.submit(_cluster_chunks, db_path, rows, sign, stop.is_set)
+        clustering = chunks.submit(_cluster_chunks, db_path, rows, sign, lambda: stop.is_set() or stopped())
         try:
-            result = classify_pending(db_path, model_path=model_path, model=model, rescore_all=rescore_all)
+            result = classify_pending(
+                db_path, model_path=model_path, model=model, rescore_all=rescore_all, should_stop=stopped
+            )
         except BaseException:
             stop.set()  # Ctrl-C or an error: the chunk being signed is the last one
             raise

@@ -206,3 +206,56 @@ def test_a_backlog_is_clustered_a_chunk_at_a_time_as_in_one_pass(
     assert clustered == 15
     assert max(read) == 4
     assert clusters(db) == clusters(copy)
+
+
+class _CountingModel:
+    """Stands in for the classifier: a version, and the texts it was asked to score."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.scored: list[str] = []
+
+    def classify(self, texts: list[str]) -> list[dict]:  # type: ignore[type-arg]
+        self.scored += texts
+        return [
+            {"lang": "ru", "scores": {"corruption": 0.1, "infrastructure": 0.2}, "labels": []} for _ in texts
+        ]
+
+
+def _versions(path: Path) -> dict[str, str]:
+    with reader(path) as con:
+        return dict(
+            con.execute("SELECT source || '|' || external_id, model_version FROM classifications").fetchall()
+        )
+
+
+def test_a_stop_midway_keeps_the_pages_done_and_the_next_pass_scores_only_the_rest(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during `run` (or Ctrl-C) asks analyse_pending to stop: it ends after the page in hand;
+    then `reclassify` after a model change, stopped likewise, resumes where it was."""
+    monkeypatch.setattr(stages, "PAGE", 4)
+    total = len(items())
+    old = _CountingModel("old")
+    asked: list[int] = []
+
+    def stop_after_a_page() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    _, result = stages.analyse_pending(db, model=old, should_stop=stop_after_a_page)
+    assert result.scored == 4 and len(_versions(db)) == 4
+    _, result = stages.analyse_pending(db, model=old)
+    assert result.scored == total - 4 and len(old.scored) == total  # no item scored twice
+    assert set(_versions(db).values()) == {"old"}
+
+    new = _CountingModel("new")
+    asked.clear()
+    _, result = stages.analyse_pending(db, model=new, rescore_all=True, should_stop=stop_after_a_page)
+    assert result.scored == 4
+    _, result = stages.analyse_pending(db, model=new, rescore_all=True)
+    assert result.scored == total - 4 and len(new.scored) == total
+    assert set(_versions(db).values()) == {"new"}
+    # A plain run scores new or edited items only, whatever model scored the others.
+    _, result = stages.analyse_pending(db, model=_CountingModel("newer"))
+    assert result.scored == 0
