@@ -114,12 +114,23 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help=f"DuckDB file (default: [settings] db, else {DEFAULT_DB})")
 
 
-def _classify(db: Path, config: Config, model: Any = None, *, rescore_all: bool = False) -> None:
+def _classify(
+    db: Path,
+    config: Config,
+    model: Any = None,
+    *,
+    rescore_all: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> None:
     from batch.stages import analyse_pending
 
     started = time.monotonic()
     clustered, result = analyse_pending(
-        db, model_path=config.settings.get("model"), model=model, rescore_all=rescore_all
+        db,
+        model_path=config.settings.get("model"),
+        model=model,
+        rescore_all=rescore_all,
+        should_stop=should_stop,
     )
     seconds = time.monotonic() - started
     if result.skipped_reason:
@@ -229,7 +240,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             return 128 + asked[0]
         if not args.no_classify:
-            _classify(db, config)
+            _classify(db, config, should_stop=stop.is_set)
+            if stop.is_set():  # asked during the classify stage: it ended after the page in hand
+                print(
+                    "stopped on request: what is classified is saved, the next run goes on", file=sys.stderr
+                )
+                return 128 + asked[0]
     failed = [r.source for r in results if r.status in FAILED_STATUSES]
     if failed:
         print(f"{len(failed)} of {len(results)} sources failed: {', '.join(failed)}", file=sys.stderr)

@@ -10,11 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from pytest_httpserver import HTTPServer
 from testutil import ROOT, stderr_until
 
 FEED = (
@@ -148,3 +149,36 @@ def test_a_stop_ends_the_wait_for_another_process_lock_at_once(tmp_path: Path, s
     assert "feed-1: aborted" in err, err
     assert "stopped on request while another process held the database lock" in err
     assert "feed-2" not in out + err  # not started
+
+
+def test_a_stop_during_the_classify_stage_ends_it_after_the_page_in_hand(
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # SIGTERM once the sources are collected: the classify stage is asked to stop (it ends after the
+    # page in hand, what it saved stays) and `run` says so, instead of classifying the whole backlog
+    import pipeline
+    from batch import stages
+
+    httpserver.expect_request("/feed").respond_with_data(FEED, content_type="application/rss+xml")
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        f'[settings]\nrespect_robots = false\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "{httpserver.url_for("/feed")}"\n',
+        encoding="utf-8",
+    )
+    asked: list[bool] = []
+
+    def analyse(
+        db: Path, *, should_stop: Callable[[], bool], **kw: object
+    ) -> tuple[int, stages.ClassifyResult]:
+        os.kill(os.getpid(), signal.SIGTERM)  # the service manager stops the unit now
+        asked.append(should_stop())
+        return 0, stages.ClassifyResult()
+
+    monkeypatch.setattr(stages, "analyse_pending", analyse)
+    status = pipeline.main(["run", "--config", str(config), "--db", str(tmp_path / "m.duckdb")])
+    assert asked == [True]
+    assert status == 128 + signal.SIGTERM
+    assert "stopped on request: what is classified is saved" in capsys.readouterr().err
