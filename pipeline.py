@@ -59,10 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    stdout, sys.stdout = sys.stdout, _Output(sys.stdout)
+    stdout = sys.stdout
+    if stdout is not None:  # None: started with stdout closed (`>&-`), which the commands report
+        sys.stdout = _Output(stdout)
     try:
         status = int(args.func(args) or 0)
-        sys.stdout.flush()  # what is still buffered fails here, where it can be said, not at exit
+        if sys.stdout is not None:
+            sys.stdout.flush()  # what is still buffered fails here, where it can be said, not at exit
         return status
     except OutputUnwritable as exc:
         if args.debug:

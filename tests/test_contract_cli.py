@@ -253,3 +253,24 @@ def test_the_documented_command_lines_parse() -> None:
             build_parser().parse_args(argv)
         except SystemExit:
             pytest.fail(f"documented command does not parse: pipeline.py {line}")
+
+
+def test_a_command_started_with_stdout_closed_ends_without_a_traceback(tmp_path: Path) -> None:
+    # `pipeline.py extract PAGE >&-` (a wrapper that closes stdout): Python starts with sys.stdout None
+    import os
+    import subprocess
+    import sys
+
+    from testutil import ROOT
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "pipeline.py"), "extract", str(DEMO_PAGE)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        timeout=180,
+        preexec_fn=lambda: os.close(1),  # the child starts with its fd 1 closed
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
