@@ -205,11 +205,13 @@ def _cluster_chunks(
 def signature_pool() -> ProcessPoolExecutor:
     """One worker process for signatures, which ends when this process is gone."""
     # spawn, not fork: this process has threads (DuckDB's, the idle closer) a fork would copy mid-flight
-    from classify.parallel import end_with_parent
+    # It ignores SIGINT and SIGTERM, which a terminal's Ctrl-C and systemd's stop send to every process
+    # of the group: this process decides when to stop (should_stop), the worker's signal broke the pool.
+    from classify.parallel import quiet_worker
 
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=1, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
+        max_workers=1, mp_context=context, initializer=quiet_worker, initargs=(os.getpid(),)
     )
 
 
@@ -236,7 +238,11 @@ def analyse_pending(
     with signature_pool() as pool, ThreadPoolExecutor(1, thread_name_prefix="clusters") as chunks:
 
         def sign(texts: list[str]) -> list[int]:
-            return pool.submit(signatures, texts).result()
+            from classify.parallel import stop_signals_blocked
+
+            with stop_signals_blocked():  # the first submit starts the worker: none before it ignores them
+                future = pool.submit(signatures, texts)
+            return future.result()
 
         clustering = chunks.submit(_cluster_chunks, db_path, rows, sign, lambda: stop.is_set() or stopped())
         try:

@@ -37,7 +37,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextmanager
-def _stop_signals_blocked() -> Iterator[None]:
+def stop_signals_blocked() -> Iterator[None]:
     """SIGINT and SIGTERM held back meanwhile (delivered after): a process forked or spawned meanwhile
     starts with them blocked, so a worker gets none before ``_init`` has made it ignore them."""
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
@@ -61,12 +61,18 @@ def end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _init(model_path: str | None, parent: int) -> None:
-    global _MODEL
-    for sig in _STOP_SIGNALS:  # the parent decides when to stop (the module's docstring)
+def quiet_worker(parent: int) -> None:
+    """Run first in a worker process: ignore SIGINT and SIGTERM (the parent decides when to stop; the
+    module's docstring), and end once ``parent`` is gone, the only way out once SIGTERM is ignored."""
+    for sig in _STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    end_with_parent(parent)  # which ignoring SIGTERM makes the only way out once the parent is killed
+    end_with_parent(parent)
+
+
+def _init(model_path: str | None, parent: int) -> None:
+    global _MODEL
+    quiet_worker(parent)
     if _MODEL is not None:  # forked: the parent's model came with the process
         return
     from classify.model import load_model
@@ -129,7 +135,7 @@ class ParallelScorer:
             if self.local is not None and _running(pending) >= 2 * self.workers:
                 pending.append(self.local.classify(batch))
             else:
-                with _stop_signals_blocked():  # submit may start a worker (module docstring)
+                with stop_signals_blocked():  # submit may start a worker (module docstring)
                     pending.append(self._pool.submit(_work, list(batch)))
             while pending and (
                 not isinstance(pending[0], Future) or pending[0].done() or len(pending) >= limit

@@ -259,3 +259,18 @@ def test_a_stop_midway_keeps_the_pages_done_and_the_next_pass_scores_only_the_re
     # A plain run scores new or edited items only, whatever model scored the others.
     _, result = stages.analyse_pending(db, model=_CountingModel("newer"))
     assert result.scored == 0
+
+
+def test_the_signature_worker_leaves_stop_signals_to_its_parent() -> None:
+    # Ctrl-C in a terminal and systemd's stop signal every process of the group: the worker must go
+    # on (the parent decides when to stop, after the page in hand), not break the pool
+    import os
+    import signal
+
+    texts = ["Во дворе яма, вода стоит третий день", "Аким обещал засыпать ямы к пятнице"]
+    with stages.signature_pool() as pool:
+        expected = pool.submit(stages.signatures, texts).result(timeout=120)  # the worker has started
+        (worker,) = pool._processes  # the one worker's pid
+        os.kill(worker, signal.SIGINT)
+        os.kill(worker, signal.SIGTERM)
+        assert pool.submit(stages.signatures, texts).result(timeout=120) == expected
