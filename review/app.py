@@ -77,7 +77,7 @@ CSP = (
 )
 MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
 DB_WAIT = 10.0  # seconds a request waits for a batch's lock on the database, then says it is busy
-DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen")
+DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto")
 
 
 def create_app(
@@ -268,6 +268,7 @@ def create_app(
         history = queries.review_history(con, source, external_id)
         answers = label_history(con, source, external_id)
         targets = queries.forward_targets(con)
+        seen_upto = queries.last_review_id(con)
         release()
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
         return render_template(
@@ -285,6 +286,7 @@ def create_app(
             statuses=REVIEW_STATUSES,
             targets=targets,
             draft=draft or {},
+            seen_upto=seen_upto,
         )
 
     @app.get("/item")
@@ -309,6 +311,9 @@ def create_app(
                     forwarded_to=request.form.get("forwarded_to"),
                     with_duplicates=request.form.get("duplicates") == "1",
                     seen=None if seen is None else int_value(seen, 0),
+                    seen_upto=int_value(request.form["seen_upto"], 0)
+                    if "seen_upto" in request.form
+                    else None,
                     wait=DB_WAIT,
                 )
         except StoreLocked:
@@ -486,6 +491,8 @@ def text_lang(lang: str | None) -> str:
 def _stale_message(latest: dict[str, Any], user: str) -> str:
     """Why a decision sent from a page older than the item's latest decision was not saved."""
     who = "You" if latest["reviewer"] == user else latest["reviewer"] or "Someone"
+    if "external_id" in latest:  # one of its near-duplicates
+        who += f" (on its near-duplicate {latest['source']} {latest['external_id']})"
     to = f" to {latest['forwarded_to']}" if latest["forwarded_to"] else ""
     return (
         f"Not saved: {who} decided this item after this page was opened ({latest['status']}{to}, "

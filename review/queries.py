@@ -396,6 +396,11 @@ _LATEST = """SELECT review_id, status, forwarded_to, reviewer, note, created_at 
               WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC LIMIT 1"""
 
 
+def last_review_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest review_id of all: a decision made after a page was shown has a higher one."""
+    return int(con.execute("SELECT coalesce(max(review_id), 0) FROM reviews").fetchall()[0][0])
+
+
 def review_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> list[dict[str, Any]]:
     """Every decision on one item, newest first."""
     cur = con.execute(
@@ -418,6 +423,7 @@ def record_decision(
     with_duplicates: bool = False,
     now: datetime | None = None,
     seen: int | None = None,
+    seen_upto: int | None = None,
     wait: float = 30.0,
 ) -> int:
     """Append one review decision (and, asked to, the same for the item's near-duplicates); returns how many.
@@ -449,19 +455,6 @@ def record_decision(
         ).fetchone()
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
-        if seen is not None:
-            # Read in the write transaction: two reviewers' decisions cannot both pass the check.
-            latest = dicts(con.execute(_LATEST, [source, external_id]))
-            if latest and latest[0]["review_id"] != seen:
-                last = latest[0]
-                if (last["reviewer"], last["status"], last["note"], last["forwarded_to"]) == (
-                    reviewer,
-                    status,
-                    note,
-                    forwarded_to,
-                ):
-                    return 0
-                raise StaleDecision(last)
         keys = [(source, external_id)]
         if with_duplicates and found[0]:
             keys += con.execute(
@@ -469,6 +462,35 @@ def record_decision(
                    ORDER BY source, external_id""",
                 [found[0], source, external_id],
             ).fetchall()
+
+        def same(last: dict[str, Any]) -> bool:  # this very decision by this reviewer
+            return (last["reviewer"], last["status"], last["note"], last["forwarded_to"]) == (
+                reviewer,
+                status,
+                note,
+                forwarded_to,
+            )
+
+        def latest(key: tuple[str, str]) -> dict[str, Any] | None:
+            rows = dicts(con.execute(_LATEST, list(key)))
+            return rows[0] if rows else None
+
+        if seen is not None:
+            # Read in the write transaction: two reviewers' decisions cannot both pass the check.
+            last = latest(keys[0])
+            if last and last["review_id"] != seen:
+                if not same(last):
+                    raise StaleDecision(last)
+                # Sent twice; but the second may ask for near-duplicates the first left out.
+                keys = [k for k in keys[1:] if not ((dup := latest(k)) and same(dup))]
+                if not keys:
+                    return 0
+        if seen_upto is not None:
+            # A near-duplicate someone decided after the page was shown is not overwritten unseen either.
+            for key in keys:
+                dup = latest(key)
+                if dup and dup["review_id"] > seen_upto and not same(dup):
+                    raise StaleDecision({**dup, "source": key[0], "external_id": key[1]})
         for key_source, key_id in keys:
             # What the decision judges, kept with it: a later model or an edit of the text must not
             # change what the reviewer said (review/training.py).

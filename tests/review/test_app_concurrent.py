@@ -189,3 +189,42 @@ def test_pages_open_while_a_download_is_reading_and_a_decision_waits_for_it(
     decide.join(timeout=30)
     assert results == {"csv": 200, "item": 200, "decide": 302}
     assert _reviews(review_db) == [("nurlan", "confirmed", None)]
+
+
+DUPLICATED = "/item?source=tg-city&id=501"  # near-duplicate of tg-news 77
+
+
+def _decisions(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT source, external_id, reviewer, status FROM reviews WHERE external_id IN ('501', '77') "
+            "ORDER BY review_id"
+        ).fetchall()
+
+
+def test_sent_again_with_its_near_duplicates_ticked_the_decision_reaches_them(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    # saved without the box, then Back, the box ticked, the same button: not a double submit
+    client = _login(app, "aigerim", password)
+    form = _decision_form(client, client.get(DUPLICATED).get_data(as_text=True))
+    assert client.post("/item/decide", data={**form, "status": "confirmed"}).status_code == 302
+    resp = client.post("/item/decide", data={**form, "status": "confirmed", "duplicates": "1"})
+    assert resp.status_code == 302
+    assert _decisions(review_db) == [
+        ("tg-city", "501", "aigerim", "confirmed"),
+        ("tg-news", "77", "aigerim", "confirmed"),
+    ]
+
+
+def test_a_near_duplicate_decided_after_the_page_was_opened_is_not_overwritten_unseen(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    first, other = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
+    form = _decision_form(first, first.get(DUPLICATED).get_data(as_text=True))  # aigerim opens 501
+    other_form = _decision_form(other, other.get("/item?source=tg-news&id=77").get_data(as_text=True))
+    assert other.post("/item/decide", data={**other_form, "status": "rejected"}).status_code == 302
+    resp = first.post("/item/decide", data={**form, "status": "confirmed", "duplicates": "1"})
+    assert resp.status_code == 409
+    assert "nurlan (on its near-duplicate tg-news 77)" in resp.get_data(as_text=True)
+    assert _decisions(review_db) == [("tg-news", "77", "nurlan", "rejected")]
