@@ -182,9 +182,9 @@ def classify_stream(
         finally:
             stop.reading = False
 
-    def batches() -> Iterator[tuple[list[tuple[dict[str, Any], str]], int]]:
+    def batches() -> Iterator[tuple[list[tuple[dict[str, Any], str, int]], int]]:
         nonlocal failed
-        pending: list[tuple[dict[str, Any], str]] = []
+        pending: list[tuple[dict[str, Any], str, int]] = []
         number = 0
         while (raw := next_line()) is not None:
             number += 1
@@ -218,20 +218,20 @@ def classify_stream(
                     reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
                 err.write(f"error: stdin line {number}: {reason}\n")
                 continue
-            pending.append((obj, text))
+            pending.append((obj, text, number))
             if len(pending) >= CHUNK:
                 yield pending, number
                 pending = []
         if pending:
             yield pending, number
 
-    # Each batch's objects, and the number of its last input line, until its scores come back.
-    objects: deque[tuple[list[dict[str, Any]], int]] = deque()
+    # Each batch's objects with their input line numbers, and its last line's, until its scores come back.
+    objects: deque[tuple[list[tuple[dict[str, Any], int]], int]] = deque()
 
     def texts() -> Iterator[list[str]]:
         for batch, last in batches():
-            objects.append(([obj for obj, _ in batch], last))
-            yield [text for _, text in batch]
+            objects.append(([(obj, number) for obj, _, number in batch], last))
+            yield [text for _, text, _ in batch]
 
     done = 0  # input lines whose results are all written
     try:
@@ -243,9 +243,12 @@ def classify_stream(
             stream = chain(head, stream)
         results = scorer.map(stream) if scorer is not None else (model.classify(t) for t in stream)
         for scored in results:
-            batch_objects, done = objects.popleft()
-            for obj, res in zip(batch_objects, scored, strict=True):
-                out.write(json.dumps({**obj, **res}, ensure_ascii=False) + "\n")
+            batch_objects, last = objects.popleft()
+            for (obj, number), res in zip(batch_objects, scored, strict=True):
+                line = json.dumps({**obj, **res}, ensure_ascii=False) + "\n"
+                out.write(line)
+                done = number  # a second signal may end the batch here: say how far it really got
+            done = last  # the bad lines after its last good one are done too (reported on err)
             if stop is not None and stop.signum:
                 break
     except KeyboardInterrupt:
