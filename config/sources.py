@@ -73,7 +73,7 @@ HTTP_VALUES: dict[str, Expect] = {
 # What a key ending in `_env` holds (token_env, salt_env, webhook_url_env, smtp_password_env): the name
 # of an environment variable. A secret pasted in its place (a page token, a webhook URL) was shown in
 # the error of every run, kept in runs.error and sent with the alerts; it is refused, and never shown.
-VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")  # a page token is 150+ characters
 
 # [settings] keys and what each must be; ops/ and review/ read theirs from the same table.
 SETTINGS_VALUES: dict[str, Expect | CronLine] = {
@@ -365,7 +365,7 @@ def _check_variable_names(
         ):
             raise ConfigError(
                 f"{prefix}{key} must be the name of an environment variable (letters, digits and _, at most "
-                f"64), such as FB_PAGE_TOKEN; what it holds ({len(value)} characters, not shown) is not one. "
+                f"128), such as FB_PAGE_TOKEN; what it holds ({len(value)} characters, not shown) is not one. "
                 "If it is the secret itself, take it out of this file, put it in that variable, and renew it",
                 path=where,
                 source=source,

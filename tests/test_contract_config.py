@@ -94,3 +94,18 @@ def test_variable_names_are_accepted(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.sources[0].options["token_env"] == "FB_PAGE_TOKEN"
     assert config.alerts["webhook_url_env"] == "monitor_webhook_2"
+
+
+def test_a_long_variable_name_is_accepted_and_a_token_is_not(tmp_path: Path) -> None:
+    # names of 65 to 128 characters were valid before the check and stay so; a token is longer
+    long_name = "MONITOR_" + "DEPARTMENT_OF_PUBLIC_CONTROL_" * 3 + "PAGE_TOKEN"
+    assert 64 < len(long_name) <= 128 < len(TOKEN)
+    path = tmp_path / "sources.toml"
+    table = '[[sources]]\nname = "fb"\nkind = "facebook"\npage_id = "1"\n'
+    table += 'graph_url = "https://graph.facebook.com/v25.0"\ntoken_env = "{}"\n'
+    path.write_text(table.format(long_name), encoding="utf-8")
+    assert load_config(path).sources[0].options["token_env"] == long_name
+    path.write_text(table.format(TOKEN), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert TOKEN not in str(caught.value)
