@@ -83,7 +83,9 @@ class Interruption:
 
         def restore() -> None:
             for sig, handler in previous.items():
-                signal.signal(sig, handler)
+                signal.signal(
+                    sig, signal.SIG_DFL if handler is None else handler
+                )  # None: not set from Python
 
         return restore
 

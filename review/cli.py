@@ -193,7 +193,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         ) from None
     finally:
         if main:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     _wrote(args.out, f"wrote {n} rows to {args.out}")
     return 0
 
