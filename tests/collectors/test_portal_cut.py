@@ -29,13 +29,18 @@ def short_by_half(site: RawSite, path: str) -> None:
     site.short[path] = len(whole) - whole.index("номер 6 по улице".encode())
 
 
-def test_an_article_cut_on_the_way_is_not_stored_cut_and_is_read_whole_later(raw_site: RawSite) -> None:
-    raw_site.pages["/news/"] = (
+def two_articles_the_first_cut(site: RawSite) -> None:
+    """A listing of FIRST, served cut by half, and SECOND, served whole."""
+    site.pages["/news/"] = (
         f'<html><body><a href="{FIRST}">1</a><a href="{SECOND}">2</a></body></html>'.encode()
     )
-    raw_site.pages[FIRST] = page(TITLE, PARAGRAPHS)
-    raw_site.pages[SECOND] = page("Автобус №12 изменил маршрут", PARAGRAPHS[:3])
-    short_by_half(raw_site, FIRST)
+    site.pages[FIRST] = page(TITLE, PARAGRAPHS)
+    site.pages[SECOND] = page("Автобус №12 изменил маршрут", PARAGRAPHS[:3])
+    short_by_half(site, FIRST)
+
+
+def test_an_article_cut_on_the_way_is_not_stored_cut_and_is_read_whole_later(raw_site: RawSite) -> None:
+    two_articles_the_first_cut(raw_site)
     state: dict[str, Any] = {}
     validators: dict[str, dict[str, str]] = {}
     items = run(raw_site, state, validators=validators)
@@ -90,12 +95,7 @@ def test_a_whole_article_without_its_closing_tags_is_stored_on_the_second_run(ra
 def test_an_article_cut_at_the_same_byte_every_run_is_stored_marked_cut(raw_site: RawSite) -> None:
     # a server whose Content-Length counts characters, not bytes, cuts a Cyrillic page at one place on
     # every run: the text up to there is kept (better than none), marked raw.cut; a whole page is not
-    raw_site.pages["/news/"] = (
-        f'<html><body><a href="{FIRST}">1</a><a href="{SECOND}">2</a></body></html>'.encode()
-    )
-    raw_site.pages[FIRST] = page(TITLE, PARAGRAPHS)
-    raw_site.pages[SECOND] = page("Автобус №12 изменил маршрут", PARAGRAPHS[:3])
-    short_by_half(raw_site, FIRST)
+    two_articles_the_first_cut(raw_site)
     state: dict[str, Any] = {}
     validators: dict[str, dict[str, str]] = {}
     (whole,) = run(raw_site, state, validators=validators)
