@@ -219,9 +219,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.extra_jsonl and not args.extra_jsonl.is_file():
         raise InputError("extra labelled file not found", path=str(args.extra_jsonl))
-    if args.data != DEFAULT_DATA and not args.data.is_dir():  # named on the command line: never skipped
-        what = "a file: --data takes the shared data folder" if args.data.is_file() else "not found"
-        raise InputError(f"labelled data folder {what}", path=str(args.data))
     data = args.data if args.data and args.data.is_dir() else None
     if data is None:
         print(

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from testutil import ROOT, run_cli
 
 
@@ -410,16 +409,3 @@ def test_the_commands_section_of_the_docs_names_every_option() -> None:
         options = {o for a in commands[command]._actions for o in a.option_strings if o.startswith("--")}
         missing = sorted(o for o in options - {"--help"} if o not in usage)
         assert not missing, f"docs/CLASSIFIER.md, Commands: `{command}` lacks {missing}"
-
-
-@pytest.mark.parametrize("given", ["missing", "file"])
-def test_train_refuses_a_data_folder_named_but_not_there(tmp_path: Path, given: str) -> None:
-    # a mistyped --data trained on our own examples only, exit 0, with a note easy to miss
-    data = tmp_path / "shared-data"
-    if given == "file":
-        data.write_text("{}\n", encoding="utf-8")
-    out = tmp_path / "model.npz"
-    result = run_cli("train", "--data", str(data), "--out", str(out))
-    assert result.returncode == 1
-    assert f"{data}: labelled data folder" in result.stderr
-    assert not out.exists()
