@@ -126,3 +126,23 @@ def read_whatsapp(path: Path, **options: Any) -> tuple[list[Item], list[InputErr
         )
     )
     return items, errors
+
+
+def telegram_config(folder: Path, base_url: str, channel: str, *, name: str = "tg") -> Path:
+    """A sources.toml in ``folder`` with one telegram source ``name`` reading ``channel`` at
+    ``base_url`` (a local server), no delays, retries or robots.txt: for `run` through the CLI."""
+    config = folder / "sources.toml"
+    config.write_text(
+        f'[settings]\nmin_delay = 0.0\nretries = 0\nrespect_robots = false\n\n[[sources]]\nname = "{name}"\n'
+        f'kind = "telegram"\nchannel = "{channel}"\nbase_url = "{base_url}"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def store_rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` on the store at ``db``, opened read-only."""
+    from store.db import reader
+
+    with reader(db) as con:
+        return con.execute(sql).fetchall()

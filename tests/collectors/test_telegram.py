@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
-from testutil import FIXTURES, run_cli
+from testutil import FIXTURES, run_cli, store_rows, telegram_config
 from werkzeug import Request, Response
 
 from collectors import telegram
@@ -355,42 +355,15 @@ def test_shared_corpus_as_one_channel_page(shared_dir: Path) -> None:
 # -- the command line: `run` twice over a local channel --------------------------------------
 
 
-def _cli_config(tmp_path: Path, base_url: str) -> Path:
-    config = tmp_path / "sources.toml"
-    config.write_text(
-        f"""[settings]
-min_delay = 0.0
-retries = 0
-respect_robots = false
-
-[[sources]]
-name = "tg-almaty"
-kind = "telegram"
-channel = "{CHANNEL}"
-base_url = "{base_url}"
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-def _count(db: Path, sql: str) -> Any:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_cli_run_twice_stores_each_message_once(httpserver: HTTPServer, tmp_path: Path) -> None:
     channel = Channel(httpserver)
-    config = _cli_config(tmp_path, httpserver.url_for("").rstrip("/"))
+    config = telegram_config(tmp_path, httpserver.url_for("").rstrip("/"), CHANNEL, name="tg-almaty")
     db = tmp_path / "tg.duckdb"
     first = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
     assert first.returncode == 0, first.stderr
-    rows = _count(db, "SELECT external_id, author, published_at, text FROM items WHERE source = 'tg-almaty'")
+    rows = store_rows(
+        db, "SELECT external_id, author, published_at, text FROM items WHERE source = 'tg-almaty'"
+    )
     assert sorted(int(r[0]) for r in rows) == [201, 202, 203, 204, 205, 206, 208, 210]
     assert all(r[1] and r[2] is not None for r in rows)
     assert "Channel photo updated" not in " ".join(r[3] for r in rows)
@@ -400,7 +373,7 @@ def test_cli_run_twice_stores_each_message_once(httpserver: HTTPServer, tmp_path
     second = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
     assert second.returncode == 0, second.stderr
     assert channel.requests() == [None]
-    assert _count(db, "SELECT count(*) FROM items WHERE source = 'tg-almaty'") == [(8,)]
+    assert store_rows(db, "SELECT count(*) FROM items WHERE source = 'tg-almaty'") == [(8,)]
 
 
 def test_cli_run_channel_without_preview_fails_with_one_line(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -410,7 +383,7 @@ def test_cli_run_channel_without_preview_fails_with_one_line(httpserver: HTTPSer
     httpserver.expect_request("/zakrytyi_chat").respond_with_data(
         page("no_preview.html"), content_type="text/html"
     )
-    config = _cli_config(tmp_path, httpserver.url_for("").rstrip("/"))
+    config = telegram_config(tmp_path, httpserver.url_for("").rstrip("/"), CHANNEL, name="tg-almaty")
     config.write_text(config.read_text(encoding="utf-8").replace(CHANNEL, "zakrytyi_chat"), encoding="utf-8")
     result = run_cli("run", "--config", str(config), "--db", str(tmp_path / "tg.duckdb"), "--no-classify")
     assert result.returncode == 1

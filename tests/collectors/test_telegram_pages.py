@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from testutil import run_cli
+from testutil import run_cli, store_rows, telegram_config
 from werkzeug import Request, Response
 
 from collectors import telegram
@@ -277,37 +277,13 @@ def test_an_unchanged_newest_page_still_has_the_pages_below_it_rechecked(httpser
     assert state == {"last_id": 60}
 
 
-def _count(db: Path, sql: str) -> list[tuple]:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_cli_stores_an_edit_on_the_second_page_as_a_new_version(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
     pages = channel(now, 2)
     serve(httpserver, pages)
-    config = tmp_path / "sources.toml"
-    config.write_text(
-        f"""[settings]
-min_delay = 0.0
-retries = 0
-respect_robots = false
-
-[[sources]]
-name = "tg"
-kind = "telegram"
-channel = "{CHANNEL}"
-base_url = "{httpserver.url_for("").rstrip("/")}"
-""",
-        encoding="utf-8",
-    )
+    config = telegram_config(tmp_path, httpserver.url_for("").rstrip("/"), CHANNEL)
     db = tmp_path / "tg.duckdb"
     first = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
     assert first.returncode == 0, first.stderr
@@ -316,11 +292,11 @@ base_url = "{httpserver.url_for("").rstrip("/")}"
     second = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
     assert second.returncode == 0, second.stderr
     assert requested(httpserver) == [None, "41"]  # one extra page this run
-    assert _count(db, "SELECT text, version FROM items WHERE external_id = '35'") == [(EDITED, 2)]
-    assert _count(db, "SELECT text, version FROM item_versions WHERE external_id = '35'") == [
+    assert store_rows(db, "SELECT text, version FROM items WHERE external_id = '35'") == [(EDITED, 2)]
+    assert store_rows(db, "SELECT text, version FROM item_versions WHERE external_id = '35'") == [
         ("Жалоба номер 35: яма во дворе", 1)
     ]
-    assert _count(db, "SELECT count(*) FROM items") == [(60,)]
+    assert store_rows(db, "SELECT count(*) FROM items") == [(60,)]
 
 
 def test_a_recheck_page_that_fails_costs_the_recheck_not_the_run(httpserver: HTTPServer) -> None:
