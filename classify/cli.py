@@ -137,7 +137,7 @@ def auto_workers() -> int:
 def _cmd_classify(args: argparse.Namespace) -> int:
     from classify.model import load_model
     from classify.parallel import ParallelScorer
-    from classify.stream import Interruption, bounded_lines
+    from classify.stream import Interruption, bounded_lines, fd_lines
 
     # Started with `<&-` or `>&-`, Python has None there (sys.stdout may be wrapped by pipeline.py).
     closed = [name for name, stream in (("input", sys.stdin), ("output", sys.__stdout__)) if stream is None]
@@ -148,7 +148,10 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # also checks the file before any worker starts
     stop = Interruption()
     restore = stop.install()
-    lines = bounded_lines(sys.stdin.buffer)
+    try:  # from the descriptor, so that a pause in the input is seen (classify.stream)
+        lines: Iterator[Any] = fd_lines(sys.stdin.fileno())
+    except (AttributeError, OSError, ValueError):  # a stdin without a descriptor
+        lines = bounded_lines(sys.stdin.buffer)
     try:
         with ExitStack() as stack:
             if args.workers is not None:

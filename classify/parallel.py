@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from classify.stream import WaitingBatch
+
 log = logging.getLogger(__name__)
 
 _MODEL: Any = None
@@ -137,8 +139,11 @@ class ParallelScorer:
             else:
                 with stop_signals_blocked():  # submit may start a worker (module docstring)
                     pending.append(self._pool.submit(_work, list(batch)))
+            # A batch cut short by a pause in the input (classify.stream.WaitingBatch): its results
+            # and those before it are wanted now, not when the next batch comes.
+            waiting = isinstance(batch, WaitingBatch)
             while pending and (
-                not isinstance(pending[0], Future) or pending[0].done() or len(pending) >= limit
+                waiting or not isinstance(pending[0], Future) or pending[0].done() or len(pending) >= limit
             ):
                 yield _result(pending.popleft())
         while pending:

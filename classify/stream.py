@@ -4,17 +4,23 @@ Each bad line gets one error line naming its number, and the others are classifi
 with a bound (``MAX_LINE_BYTES``), so a line of hundreds of megabytes (a file without line ends) is
 refused without being held in memory. ``Interruption`` turns SIGINT and SIGTERM into a stop between
 two batches: the output then ends with whole lines, and stderr says through which input line.
+
+Read from a file descriptor (``fd_lines``, what the command does), a pause in the input is seen:
+the lines read so far are scored and written at once instead of waiting for a whole batch, so
+a slow producer (a tail of a log, a person typing) gets each answer when its line is in.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import select
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain, islice
+from itertools import chain
 from typing import IO, Any, TextIO
 
 from collectors.item import without_surrogates
@@ -55,6 +61,80 @@ def bounded_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[by
             if not rest or rest.endswith(b"\n"):
                 break
         yield LineTooLong(size)
+
+
+class Idle:
+    """Stands for a pause in the input: no whole line is waiting to be read."""
+
+
+IDLE = Idle()
+
+
+class WaitingBatch(list):  # type: ignore[type-arg]
+    """A batch cut short because the input paused: its results are wanted before more input comes."""
+
+
+# How long the input must stay empty to be a pause. A fast writer into a pipe leaves it empty for
+# moments whenever this side drains it (at every 64 KiB): those are no pause, or a long input would
+# come in small batches and never start the workers.
+PAUSE_MS = 100
+
+
+def _input_waiting(fd: int) -> bool:
+    """Whether ``fd`` has data or its end within ``PAUSE_MS``; True where it cannot be told."""
+    try:
+        poller = select.poll()
+    except AttributeError:  # no poll on this system: never report a pause
+        return True
+    poller.register(fd, select.POLLIN)
+    try:
+        return bool(poller.poll(PAUSE_MS))
+    except OSError:
+        return True
+
+
+def fd_lines(
+    fd: int, limit: int = MAX_LINE_BYTES, block: int = 1 << 16
+) -> Iterator[bytes | LineTooLong | Idle]:
+    """The lines of a file descriptor, as ``bounded_lines`` gives them, and ``IDLE`` whenever no whole
+    line is buffered and nothing comes for ``PAUSE_MS`` (a pipe whose writer is slow, a terminal).
+
+    A line longer than ``limit`` bytes is counted, not kept: the buffer never holds more than
+    ``limit + block`` bytes.
+    """
+    buf = bytearray()
+    pos = 0
+    skipped = 0  # bytes of a too-long line already dropped
+    ended = False
+    while True:
+        end = buf.find(b"\n", pos)
+        if end != -1:
+            line = bytes(buf[pos : end + 1])
+            pos = end + 1
+            if skipped or len(line) > limit + 1:
+                yield LineTooLong(skipped + len(line))
+                skipped = 0
+            else:
+                yield line
+            continue
+        del buf[:pos]
+        pos = 0
+        if len(buf) > limit:
+            skipped += len(buf)
+            buf.clear()
+        if ended:
+            if skipped:
+                yield LineTooLong(skipped + len(buf))
+            elif buf:
+                yield bytes(buf)
+            return
+        if not _input_waiting(fd):
+            yield IDLE
+        chunk = os.read(fd, block)
+        if chunk:
+            buf += chunk
+        else:
+            ended = True
 
 
 class Interruption:
@@ -152,7 +232,7 @@ def _check_text(obj: Any) -> str:
 
 def classify_stream(
     model: Any,
-    lines: Iterable[bytes | str | LineTooLong],
+    lines: Iterable[bytes | str | LineTooLong | Idle],
     out: TextIO,
     err: TextIO,
     scorer: Any = None,
@@ -169,7 +249,7 @@ def classify_stream(
     failed = 0
     source = iter(lines)
 
-    def next_line() -> bytes | str | LineTooLong | None:
+    def next_line() -> bytes | str | LineTooLong | Idle | None:
         if stop is None:
             return next(source, None)
         if stop.signum:
@@ -189,6 +269,11 @@ def classify_stream(
         pending: list[tuple[dict[str, Any], str, int]] = []
         number = 0
         while (raw := next_line()) is not None:
+            if isinstance(raw, Idle):
+                if pending:  # the input paused: answer what is in before waiting for more
+                    yield WaitingBatch(pending), number
+                    pending = []
+                continue
             number += 1
             if isinstance(raw, LineTooLong):
                 failed += 1
@@ -233,13 +318,18 @@ def classify_stream(
     def texts() -> Iterator[list[str]]:
         for batch, last in batches():
             objects.append(([(obj, number) for obj, _, number in batch], last))
-            yield [text for _, text, _ in batch]
+            texts = [text for _, text, _ in batch]
+            yield WaitingBatch(texts) if isinstance(batch, WaitingBatch) else texts
 
     done = 0  # input lines whose results are all written
     try:
         stream: Iterator[list[str]] = texts()
         if scorer is None and start_workers is not None:
-            head = list(islice(stream, 3))
+            head: list[list[str]] = []
+            for batch in stream:  # workers only for a long input that comes fast
+                head.append(batch)
+                if isinstance(batch, WaitingBatch) or len(head) > 2:
+                    break
             if len(head) > 2:
                 scorer = start_workers()
             stream = chain(head, stream)
@@ -251,6 +341,7 @@ def classify_stream(
                 out.write(line)
                 done = number  # a second signal may end the batch here: say how far it really got
             done = last  # the bad lines after its last good one are done too (reported on err)
+            out.flush()  # a reader downstream gets each batch as it is done
             if stop is not None and stop.signum:
                 break
     except KeyboardInterrupt:
