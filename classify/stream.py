@@ -301,8 +301,10 @@ def classify_stream(
                 failed += 1
                 if isinstance(exc, RecursionError):
                     reason = "invalid JSON: nested too deeply"
+                elif isinstance(exc, json.JSONDecodeError):  # what and where: «expecting value at column 1»
+                    reason = f"invalid JSON: {exc.msg[:1].lower()}{exc.msg[1:]} at column {exc.colno}"
                 else:
-                    reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                    reason = str(exc)
                 err.write(f"error: stdin line {number}: {reason}\n")
                 continue
             pending.append((obj, text, number))

@@ -61,7 +61,7 @@ def test_bad_lines_get_one_error_each_and_the_rest_is_classified() -> None:
         "error: stdin line 2: empty text",
         "error: stdin line 3: text too long (1000000 characters; at most 100000)",
         "error: stdin line 4: text looks like binary data, not language",
-        "error: stdin line 5: invalid JSON",
+        "error: stdin line 5: invalid JSON: expecting property name enclosed in double quotes at column 2",
         "error: stdin line 6: missing or non-string text field",
     ]
     assert "Traceback" not in result.stderr
@@ -162,7 +162,9 @@ def test_a_byte_order_mark_at_the_start_of_the_input_is_not_part_of_the_first_li
     result = run_cli("classify", stdin="\ufeff" + line + "\n" + "\ufeff" + line + "\n")
     assert [o["id"] for o in _lines(result.stdout)] == ["a"]
     # Only at the start of the input: further down it is a wrong character.
-    assert result.stderr.strip().splitlines() == ["error: stdin line 2: invalid JSON"]
+    assert result.stderr.strip().splitlines() == [
+        "error: stdin line 2: invalid JSON: expecting value at column 1"
+    ]
 
 
 def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:

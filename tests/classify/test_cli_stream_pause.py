@@ -128,4 +128,4 @@ def test_each_line_of_a_slow_producer_is_answered_before_the_next_comes(workers:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert "error: stdin line 3: invalid JSON" in stderr.decode()
+    assert "error: stdin line 3: invalid JSON: expecting value at column 1" in stderr.decode()
