@@ -46,7 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
         if importlib.util.find_spec(name.split(".")[0]) is None or importlib.util.find_spec(name) is None:
             continue  # an area not built yet
         importlib.import_module(name).register(sub)
+    for command in set(sub.choices.values()):
+        _add_global_options(command)  # also after the command: `pipeline.py run --debug`
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` and ``--log-json`` on a command's parser (and its actions'), where they are also
+    accepted; left out there, they keep what was given before the command (argparse.SUPPRESS)."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument("--log-json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in set(action.choices.values()):
+                _add_global_options(nested)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,13 +136,13 @@ def test_import_prints_each_bad_line_once(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [*shown, "  ... and 5 more (--debug lists every one)"]
 
 
-def test_import_with_debug_logs_every_bad_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["before the command", "after it"])
+def test_import_with_debug_logs_every_bad_line(tmp_path: Path, where: str) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text("{broken\n" * 25, encoding="utf-8")
     db = tmp_path / "d.duckdb"
-    result = run_cli(
-        "--debug", "import", "jsonl", str(path), "--source", "x", "--db", str(db), "--no-classify"
-    )
+    command = ["import", "jsonl", str(path), "--source", "x", "--db", str(db), "--no-classify"]
+    result = run_cli(*(["--debug", *command] if where == "before the command" else [*command, "--debug"]))
     assert result.returncode == 1
     assert all(f"{path}:{n}: source x: not JSON" in result.stderr for n in range(1, 26))
 
@@ -186,3 +186,20 @@ def test_only_a_closed_reader_counts_as_gone() -> None:
         assert _reader_gone(write_end)
     finally:
         os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "status"],
+        ["status", "--debug"],
+        ["--debug", "user", "list"],
+        ["user", "list", "--debug"],
+        ["--log-json", "export", "--format", "csv", "--out", "x.csv"],
+        ["export", "--format", "csv", "--out", "x.csv", "--log-json"],
+    ],
+)
+def test_the_global_options_are_read_before_or_after_the_command(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert args.debug is ("--debug" in argv)
+    assert args.log_json is ("--log-json" in argv)
