@@ -53,7 +53,8 @@ def save(
     model_version: str,
     now: datetime | None = None,
 ) -> int:
-    """Store one prediction per (source, external_id, content_hash) row; sets items.lang too."""
+    """Store one prediction per (source, external_id, content_hash) row; sets items.lang too, where the
+    item still has the content scored (an edit stored meanwhile keeps its language for its own scoring)."""
     now = now or datetime.now(UTC)
     table = pa.table(
         {
@@ -87,6 +88,7 @@ def save(
             """
             UPDATE items SET lang = s.lang FROM scored s
             WHERE items.source = s.source AND items.external_id = s.external_id
+              AND items.content_hash = s.content_hash  -- not a text edited since it was read
               AND items.lang IS DISTINCT FROM s.lang
             """
         )

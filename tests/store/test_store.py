@@ -234,3 +234,19 @@ def test_lock_waits_end_on_a_stop_within_its_block_only(tmp_path: Path) -> None:
         with pytest.raises(StoreLocked) as waited, writer(db, wait=0.3):
             pass
         assert not isinstance(waited.value, LockWaitStopped)
+
+
+def test_a_language_is_not_set_from_a_text_edited_since_it_was_read(tmp_path: Path) -> None:
+    with writer(tmp_path / "l.duckdb") as con:
+        upsert_items(con, [item("1", "Жолда шұңқыр көп"), item("2", "Яма у дома")])
+        read = classifications.pending(con)
+        upsert_items(
+            con, [item("1", "Russian now: яма у дома, ремонта нет")]
+        )  # edited by another run meanwhile
+        preds = [{"lang": "kk", "scores": {}, "labels": []}, {"lang": "ru", "scores": {}, "labels": []}]
+        classifications.save(con, [(r[0], r[1], r[4]) for r in read], preds, model_version="m1")
+        assert con.execute("SELECT external_id, lang FROM items ORDER BY 1").fetchall() == [
+            ("1", None),
+            ("2", "ru"),
+        ]
+        assert [r[1] for r in classifications.pending(con)] == ["1"]  # scored again, language then
