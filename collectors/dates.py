@@ -1,4 +1,4 @@
-"""Dates as news portals print them, in Russian and Kazakh, turned into timezone-aware datetimes.
+"""Dates as news portals print them, in Russian, Kazakh and English, turned into timezone-aware datetimes.
 
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
@@ -9,6 +9,13 @@ Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15`
 back past the calendar («3000 лет назад» in an article) is no date. The time may follow the date or
 stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
 полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
+
+English, as English-language templates and Facebook exports print it: ``November 25, 2026``, ``Nov. 25,
+2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``, ``3 hours ago``, ``an hour
+ago``, ``yesterday at 10:30``, ``just now``. English is read last, where no Russian or Kazakh form is,
+so a text that holds one reads as before; and narrowly, since callers also search free text: a month
+name only with a day and a year (``May`` with a capital), ``today``/``yesterday`` only before a clock or
+at the end. The words of all three languages are in ``collectors.dates_words``.
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -22,8 +29,25 @@ import calendar
 import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from collectors.dates_words import (
+    DAY_WORDS,
+    EN_DAY_WORDS,
+    EN_MONTH_WORDS,
+    EN_UNITS,
+    JUST_NOW,
+    KK_UNITS,
+    RU_UNITS,
+    WORD_ONE,
+    month_number,
+)
+
+# The words are in dates_words; the names callers import from here are re-exported.
+from collectors.dates_words import EN_MONTHS as EN_MONTHS
+from collectors.dates_words import KK_MONTHS as KK_MONTHS
+from collectors.dates_words import RU_MONTHS as RU_MONTHS
+from collectors.dates_words import is_date_word as is_date_word
 
 log = logging.getLogger(__name__)
 
@@ -102,57 +126,6 @@ def almaty_time(value: datetime) -> datetime:
         return value.astimezone(UTC)
 
 
-# Russian month names as stems; a month word is a stem in one of its case forms («марта», «январе»)
-# or a stem's beginning of three letters or more, an abbreviation («ноя», «сент.», «нояб.»). Not any
-# word that begins like one: «12 маршрутов», «5 сенаторов», «7 октябрят» are no dates.
-RU_MONTHS = {
-    "январ": 1,
-    "феврал": 2,
-    "март": 3,
-    "апрел": 4,
-    "июн": 6,
-    "июл": 7,
-    "август": 8,
-    "сентябр": 9,
-    "октябр": 10,
-    "ноябр": 11,
-    "декабр": 12,
-}
-_RU_ENDINGS = frozenset({"ь", "я", "е", "ю", "ем", "ём", "а", "у", "ом"})
-KK_MONTHS = {
-    "қаңтар": 1,
-    "ақпан": 2,
-    "наурыз": 3,
-    "сәуір": 4,
-    "мамыр": 5,
-    "маусым": 6,
-    "шілде": 7,
-    "тамыз": 8,
-    "қыркүйек": 9,
-    "қазан": 10,
-    "қараша": 11,
-    "желтоқсан": 12,
-}
-# RFC 822 dates in feeds; read only with a year next to them ("may" alone is a word, not a month).
-EN_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_EN_MONTH_WORDS = {
-    **{name: number for number, name in enumerate(EN_MONTHS, 1)},
-    **{name[:3]: number for number, name in enumerate(EN_MONTHS, 1)},
-    "sept": 9,
-}
 # Zones that RFC 822 names, and Moscow time as Russian pages print it; numeric offsets are read as such.
 _ZONE_HOURS = {
     "z": 0,
@@ -212,165 +185,24 @@ _DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"(?!\s*\d{4})" + 
 _DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + _TIME)
 _CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM)
 
-_RU_UNITS = {
-    "секунд": "seconds",
-    "сек": "seconds",
-    "минут": "minutes",
-    "мин": "minutes",
-    "час": "hours",
-    "ч": "hours",
-    "дн": "days",
-    "ден": "days",
-    "день": "days",
-    "сут": "days",
-    "недел": "weeks",
-    "нед": "weeks",
-    "месяц": "months",
-    "мес": "months",
-    "год": "years",
-    "лет": "years",
-    "г": "years",
-}
-_KK_UNITS = {
-    "секунд": "seconds",
-    "сек": "seconds",
-    "минут": "minutes",
-    "мин": "minutes",
-    "сағат": "hours",
-    "күн": "days",
-    "апта": "weeks",
-    "ай": "months",
-    "жыл": "years",
-}
 # A number and a word start where no digit or letter stands before them: without that, a search over
 # a long run of digits or letters tried every position in it against the whole run, and a page's
 # «1111…» of 100,000 characters took minutes.
 _RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?)\s*([а-яё]+)\.?\s+назад")
 _KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
-_WORD_ONE = {
-    "минуту": ("minutes", 1),
-    "час": ("hours", 1),
-    "неделю": ("weeks", 1),
-    "месяц": ("months", 1),
-    "год": ("years", 1),
-    "день": ("days", 1),
-    "секунду": ("seconds", 1),
-}
-_DAY_WORDS = {
-    "сегодня": 0,
-    "бүгін": 0,
-    "бугин": 0,
-    "bugin": 0,
-    "búgin": 0,
-    "вчера": 1,
-    "кеше": 1,
-    "keshe": 1,
-    "позавчера": 2,
-    "алдыңғы күні": 2,
-}
-_JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
-
-
-def _bare(word: str) -> str:
-    """A Kazakh word as typed without Kazakh letters: "қараша", "караша" and "qarasha" give "караша"."""
-    # classify.normalise holds the project's one Latin->Cyrillic and Kazakh->Russian letter mapping;
-    # it imports only the standard library, and is imported here, late, to keep `--help` fast.
-    from classify.normalise import WITHOUT_KAZAKH_LETTERS, latin_to_cyrillic
-
-    if re.search(r"[a-z\u00c0-\u024f]", word):
-        word = latin_to_cyrillic(word)
-    # й and и both stand for the Latin "i" ("qyrkúiek" -> "қыркүиек", the month is "қыркүйек")
-    return word.translate(WITHOUT_KAZAKH_LETTERS).replace("й", "и")
-
-
-_LOCATIVE = frozenset({"", "да", "де", "та", "те"})
-# The case endings a Kazakh month name takes in a date («қазанда», «тамыздың», «наурызға»,
-# «қазандағы»); not a word built on it: «5 қазандық» is five boiler houses, not 5 October.
-_KK_CASES = frozenset(
-    "| ның нің дың дің тың тің ға ге қа ке на не а е да де та те нда нде дан ден тан тен нан нен "
-    "ды ді ты ті ны ні мен бен пен дағы дегі тағы тегі ндағы ндегі".replace("|", "").split()
-) | {""}
-
-
-@lru_cache(maxsize=1)
-def _bare_kk_cases() -> frozenset[str]:
-    """The case endings of ``_KK_CASES`` as typed without Kazakh letters."""
-    return frozenset(_bare(ending) for ending in _KK_CASES)
-
-
-@lru_cache(maxsize=1)
-def _bare_kk_months() -> tuple[dict[str, int], dict[str, int]]:
-    """Kazakh month names and their abbreviations (the first three letters), as ``_bare`` spells them."""
-    names = {_bare(name): number for name, number in KK_MONTHS.items()}
-    return names, {stem[:3]: number for stem, number in names.items()}
-
-
-@lru_cache(maxsize=512)
-def _month(word: str, with_year: bool = True) -> int | None:
-    """The month a word names; abbreviations that are also words ("мам", "там", "may") need a year."""
-    word = word.lower().rstrip(".")
-    for stem, number in KK_MONTHS.items():
-        if word.startswith(stem) and word[len(stem) :] in _KK_CASES:
-            return number
-    if word in {"май", "мая", "мае"}:
-        return 5
-    for stem, number in RU_MONTHS.items():
-        if (len(word) >= 3 and stem.startswith(word)) or (
-            word.startswith(stem) and word[len(stem) :] in _RU_ENDINGS
-        ):
-            return number
-    if with_year and word in _EN_MONTH_WORDS:
-        return _EN_MONTH_WORDS[word]
-    names, abbreviations = _bare_kk_months()
-    bare = _bare(word)
-    for stem, number in names.items():
-        # without a year, the name or its locative ("карашада") only: "5 казанских" is not October
-        if bare.startswith(stem) and bare[len(stem) :] in (_bare_kk_cases() if with_year else _LOCATIVE):
-            return number
-    return abbreviations.get(bare) if with_year else None
-
-
-# Words a printed date line is made of besides its digits and month (``Обновлено: 25.11.2026 в 14:35``).
-_DATE_LINE_WORDS = frozenset(
-    {
-        "г",
-        "года",
-        "год",
-        "гг",
-        "в",
-        "от",
-        "ж",
-        "жыл",
-        "жылы",
-        "жылғы",
-        "сағат",
-        "обновлено",
-        "опубликовано",
-        "дата",
-        "публикации",
-        "жарияланған",
-        "жарияланды",
-        "уақыты",
-        "published",
-        "updated",
-        "on",
-        "at",
-        "am",
-        "pm",
-        "дп",
-        "пп",
-        "мск",
-        "utc",
-        "gmt",
-    }
+# English, read only where no Russian or Kazakh form is. The month first, and a year after the day:
+# «May» (or «Mar», «Jan») is a word of English sentences, a month only before «5, 2026», and «may» only
+# with a capital (``_month_first``). The day may carry its «th», the year a comma and a 12-hour clock.
+_MONTH_FIRST = re.compile(r"(?<![^\W\d_])([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)" + _TIME)
+_EN_AGO = re.compile(
+    r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
 )
-
-
-def is_date_word(word: str) -> bool:
-    """Whether ``word`` is one a printed date is made of: a month's name (any case, script or
-    abbreviation ``dates`` reads), today or yesterday, a year's or a time's word, a "published"."""
-    low = word.lower().rstrip(".:")
-    return low in _DATE_LINE_WORDS or low in _DAY_WORDS or _month(low) is not None
+# «Today», «yesterday» and «just now» are words of English sentences too («Officials said today that»,
+# «kill-me-today» in a link): a date only before a clock («yesterday at 10:30») or at the text's end.
+_EN_DAY = re.compile(
+    r"(?<![\w-])(" + "|".join(EN_DAY_WORDS) + r")(?:\s*(?:,|at)?\s*(?=\d{1,2}[:.]\d{2}(?!\d))|\W*$)"
+)
+_EN_JUST_NOW = re.compile(r"(?<![\w-])just now\W*$")
 
 
 def _zone(text: str | None) -> tzinfo | None:
@@ -486,24 +318,27 @@ def parse_iso(text: str) -> datetime | None:
 
 
 def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | None:
-    """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше") counted back from ``now``."""
+    """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше", "3 hours ago",
+    "yesterday at 10:30") counted back from ``now``; English only where no Russian or Kazakh form is."""
+    found = _relative(text, now, tz)
+    return found if found is not None else _relative_english(text, now, tz)
+
+
+def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """A Russian or Kazakh relative date (``parse_relative``)."""
     low = " ".join(text.lower().replace("ё", "е").split())
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
-    if any(word in low for word in _JUST_NOW):
+    if any(word in low for word in JUST_NOW):
         return local_now
-    for word, days_back in _DAY_WORDS.items():
+    for word, days_back in DAY_WORDS.items():
         if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):
-            clock = _CLOCK.search(low)
-            day = local_now.date() - timedelta(days=days_back)
-            if clock is None:
-                return _local(day, None, None, tz)
-            return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), tz)
+            return _day_at(low, local_now, days_back, tz)
     m = _RU_AGO.search(low)
     if m:
         number, half, word = m.groups()
-        unit = _unit(word, _RU_UNITS)
-        if unit is None and word in _WORD_ONE:
-            unit, _ = _WORD_ONE[word]
+        unit = _unit(word, RU_UNITS)
+        if unit is None and word in WORD_ONE:
+            unit, _ = WORD_ONE[word]
         if unit:
             if half:
                 return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
@@ -511,10 +346,34 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | 
     m = _KK_AGO.search(low)
     if m:
         number, word = m.groups()
-        unit = _unit(word, _KK_UNITS)
+        unit = _unit(word, KK_UNITS)
         if unit:
             return _back(local_now, unit, number)
     return None
+
+
+def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """An English relative date: "just now", "yesterday at 10:30 PM", "3 hours ago", "an hour ago"."""
+    low = " ".join(text.lower().split())
+    local_now = now.astimezone(tz).replace(second=0, microsecond=0)
+    if _EN_JUST_NOW.search(low):
+        return local_now
+    m = _EN_DAY.search(low)
+    if m:
+        return _day_at(low, local_now, EN_DAY_WORDS[m.group(1)], tz)
+    m = _EN_AGO.search(low)
+    if m:
+        return _back(local_now, EN_UNITS[m.group(2)], m.group(1))
+    return None
+
+
+def _day_at(low: str, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
+    """``days_back`` days before ``local_now``, at the clock time ``low`` prints, else at midnight."""
+    clock = _CLOCK.search(low)
+    day = local_now.date() - timedelta(days=days_back)
+    if clock is None:
+        return _local(day, None, None, tz)
+    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), tz)
 
 
 def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
@@ -544,12 +403,12 @@ def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
     if iso is not None:
         return iso
     m = _YDM_WORDS_KK.search(low)
-    if m and _month(m.group(3)):
-        d = _make_date(m.group(1), _month(m.group(3)) or 0, int(m.group(2)))
+    if m and month_number(m.group(3)):
+        d = _make_date(m.group(1), month_number(m.group(3)) or 0, int(m.group(2)))
         if d:
             return _at(d, m, tz)
     for m in _DMY_WORDS.finditer(low):
-        month = _month(m.group(2))
+        month = month_number(m.group(2))
         if month:
             d = _make_date(m.group(3), month, int(m.group(1)))
             if d:
@@ -562,7 +421,7 @@ def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
     if now is not None:
         # "25 ноября, 14:35": the year of the fetch, or the year before if that lies in the future
         for m in _DM_WORDS.finditer(low):
-            month = _month(m.group(2), with_year=False)
+            month = month_number(m.group(2), with_year=False)
             if month:
                 local_now = now.astimezone(tz)
                 d = _make_date(local_now.year, month, int(m.group(1)))
@@ -573,15 +432,39 @@ def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
     return None
 
 
+def _month_first(text: str, tz: tzinfo) -> datetime | None:
+    """An English date with its month first: "November 25, 2026", "Nov. 25, 2026, 3:05 PM"."""
+    low = text.lower()
+    for m in _MONTH_FIRST.finditer(low):
+        month = EN_MONTH_WORDS.get(m.group(1))
+        if month is None or (month == 5 and not _capital(text, low, m.start(1))):
+            continue
+        d = _make_date(m.group(3), month, int(m.group(2)))
+        if d:
+            return _at(d, m, tz)
+    return None
+
+
+def _capital(text: str, low: str, start: int) -> bool:
+    """Whether the word at ``start`` of ``low`` (``text`` lower-cased) is written with a capital."""
+    if len(low) == len(text):
+        return text[start].isupper()
+    # lower() made a letter two («İ» in Latin Kazakh): positions differ, any capital «May» will do
+    return re.search(r"(?<![^\W\d_])(?:May|MAY)(?![^\W\d_])", text) is not None
+
+
 def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) -> datetime | None:
-    """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822)."""
-    return publication_time(_absolute(text, tz, now), now, text)
+    """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822,
+    English); English only where no other form is."""
+    found = _absolute(text, tz, now)
+    return publication_time(found if found is not None else _month_first(text, tz), now, text)
 
 
 def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMATY) -> datetime | None:
     """Any supported date form in ``text`` as an aware datetime; relative forms count back from ``now``.
 
     None when ``text`` holds no date, or one that cannot be a publication time (``publication_time``).
+    English forms come last: a text that holds a Russian or Kazakh date reads as that one.
     """
     if not text or not text.strip():
         return None
@@ -591,7 +474,11 @@ def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMAT
         raise ValueError("now must be timezone-aware")
     found = _absolute(text, tz, now=None)
     if found is None:
-        found = parse_relative(text, now, tz)
+        found = _relative(text, now, tz)
     if found is None:
         found = _absolute(text, tz, now=now)
+    if found is None:
+        found = _month_first(text, tz)
+    if found is None:
+        found = _relative_english(text, now, tz)
     return publication_time(found, now, text)

@@ -180,10 +180,6 @@ _DATE_LABELS = frozenset(
 )
 
 
-# A relative time in English, which ``dates`` does not read: «3 hours ago», «Updated an hour ago»
-_AGO = re.compile(r"\b(?:\d+|an?)\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b", re.IGNORECASE)
-
-
 def date_line(line: str, now: datetime) -> bool:
     """Whether ``line`` prints a date and nothing else: its words are those a date is made of or
     labelled by («Обновлено: 25.11.2026 в 14:35», «Пятница, 27 ноября 2026», «Сегодня, 10:00», «2 часа
@@ -192,8 +188,8 @@ def date_line(line: str, now: datetime) -> bool:
     if len(line) >= 60:
         return False
     words = _LETTERS_WORD.findall(line)
-    return all(is_date_word(w) or w.lower() in _DATE_LABELS for w in words) and (
-        parse_date(line, now) is not None or _AGO.search(line) is not None
+    return (
+        all(is_date_word(w) or w.lower() in _DATE_LABELS for w in words) and parse_date(line, now) is not None
     )
 
 

@@ -1,0 +1,237 @@
+"""The words dates are printed with, for ``collectors.dates``: month names (Russian; Kazakh in Cyrillic,
+typed without Kazakh letters and in Latin script; English), the words of relative dates («вчера», «3 сағат
+бұрын», «yesterday»), and the words a printed date line is made of (:func:`is_date_word`)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Russian month names as stems; a month word is a stem in one of its case forms («марта», «январе»)
+# or a stem's beginning of three letters or more, an abbreviation («ноя», «сент.», «нояб.»). Not any
+# word that begins like one: «12 маршрутов», «5 сенаторов», «7 октябрят» are no dates.
+RU_MONTHS = {
+    "январ": 1,
+    "феврал": 2,
+    "март": 3,
+    "апрел": 4,
+    "июн": 6,
+    "июл": 7,
+    "август": 8,
+    "сентябр": 9,
+    "октябр": 10,
+    "ноябр": 11,
+    "декабр": 12,
+}
+_RU_ENDINGS = frozenset({"ь", "я", "е", "ю", "ем", "ём", "а", "у", "ом"})
+KK_MONTHS = {
+    "қаңтар": 1,
+    "ақпан": 2,
+    "наурыз": 3,
+    "сәуір": 4,
+    "мамыр": 5,
+    "маусым": 6,
+    "шілде": 7,
+    "тамыз": 8,
+    "қыркүйек": 9,
+    "қазан": 10,
+    "қараша": 11,
+    "желтоқсан": 12,
+}
+# RFC 822 dates in feeds and English pages; read only with a year next to them ("may" alone is a word,
+# not a month).
+EN_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+EN_MONTH_WORDS = {
+    **{name: number for number, name in enumerate(EN_MONTHS, 1)},
+    **{name[:3]: number for number, name in enumerate(EN_MONTHS, 1)},
+    "sept": 9,
+}
+
+RU_UNITS = {
+    "секунд": "seconds",
+    "сек": "seconds",
+    "минут": "minutes",
+    "мин": "minutes",
+    "час": "hours",
+    "ч": "hours",
+    "дн": "days",
+    "ден": "days",
+    "день": "days",
+    "сут": "days",
+    "недел": "weeks",
+    "нед": "weeks",
+    "месяц": "months",
+    "мес": "months",
+    "год": "years",
+    "лет": "years",
+    "г": "years",
+}
+KK_UNITS = {
+    "секунд": "seconds",
+    "сек": "seconds",
+    "минут": "minutes",
+    "мин": "minutes",
+    "сағат": "hours",
+    "күн": "days",
+    "апта": "weeks",
+    "ай": "months",
+    "жыл": "years",
+}
+WORD_ONE = {
+    "минуту": ("minutes", 1),
+    "час": ("hours", 1),
+    "неделю": ("weeks", 1),
+    "месяц": ("months", 1),
+    "год": ("years", 1),
+    "день": ("days", 1),
+    "секунду": ("seconds", 1),
+}
+DAY_WORDS = {
+    "сегодня": 0,
+    "бүгін": 0,
+    "бугин": 0,
+    "bugin": 0,
+    "búgin": 0,
+    "вчера": 1,
+    "кеше": 1,
+    "keshe": 1,
+    "позавчера": 2,
+    "алдыңғы күні": 2,
+}
+JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
+# English relative dates («3 hours ago», «an hour ago», «yesterday at 10:30»): the unit words, in the
+# singular (a plural adds its «s») and as abbreviated («5 mins ago», «2 hrs ago»).
+EN_UNITS = {
+    "second": "seconds",
+    "sec": "seconds",
+    "minute": "minutes",
+    "min": "minutes",
+    "hour": "hours",
+    "hr": "hours",
+    "day": "days",
+    "week": "weeks",
+    "month": "months",
+    "year": "years",
+    "yr": "years",
+}
+EN_DAY_WORDS = {"day before yesterday": 2, "yesterday": 1, "today": 0}
+
+
+def _bare(word: str) -> str:
+    """A Kazakh word as typed without Kazakh letters: "қараша", "караша" and "qarasha" give "караша"."""
+    # classify.normalise holds the project's one Latin->Cyrillic and Kazakh->Russian letter mapping;
+    # it imports only the standard library, and is imported here, late, to keep `--help` fast.
+    from classify.normalise import WITHOUT_KAZAKH_LETTERS, latin_to_cyrillic
+
+    if re.search(r"[a-z\u00c0-\u024f]", word):
+        word = latin_to_cyrillic(word)
+    # й and и both stand for the Latin "i" ("qyrkúiek" -> "қыркүиек", the month is "қыркүйек")
+    return word.translate(WITHOUT_KAZAKH_LETTERS).replace("й", "и")
+
+
+_LOCATIVE = frozenset({"", "да", "де", "та", "те"})
+# The case endings a Kazakh month name takes in a date («қазанда», «тамыздың», «наурызға»,
+# «қазандағы»); not a word built on it: «5 қазандық» is five boiler houses, not 5 October.
+_KK_CASES = frozenset(
+    "| ның нің дың дің тың тің ға ге қа ке на не а е да де та те нда нде дан ден тан тен нан нен "
+    "ды ді ты ті ны ні мен бен пен дағы дегі тағы тегі ндағы ндегі".replace("|", "").split()
+) | {""}
+
+
+@lru_cache(maxsize=1)
+def _bare_kk_cases() -> frozenset[str]:
+    """The case endings of ``_KK_CASES`` as typed without Kazakh letters."""
+    return frozenset(_bare(ending) for ending in _KK_CASES)
+
+
+@lru_cache(maxsize=1)
+def _bare_kk_months() -> tuple[dict[str, int], dict[str, int]]:
+    """Kazakh month names and their abbreviations (the first three letters), as ``_bare`` spells them."""
+    names = {_bare(name): number for name, number in KK_MONTHS.items()}
+    return names, {stem[:3]: number for stem, number in names.items()}
+
+
+@lru_cache(maxsize=512)
+def month_number(word: str, with_year: bool = True) -> int | None:
+    """The month a word names; abbreviations that are also words ("мам", "там", "may") need a year."""
+    word = word.lower().rstrip(".")
+    for stem, number in KK_MONTHS.items():
+        if word.startswith(stem) and word[len(stem) :] in _KK_CASES:
+            return number
+    if word in {"май", "мая", "мае"}:
+        return 5
+    for stem, number in RU_MONTHS.items():
+        if (len(word) >= 3 and stem.startswith(word)) or (
+            word.startswith(stem) and word[len(stem) :] in _RU_ENDINGS
+        ):
+            return number
+    if with_year and word in EN_MONTH_WORDS:
+        return EN_MONTH_WORDS[word]
+    names, abbreviations = _bare_kk_months()
+    bare = _bare(word)
+    for stem, number in names.items():
+        # without a year, the name or its locative ("карашада") only: "5 казанских" is not October
+        if bare.startswith(stem) and bare[len(stem) :] in (_bare_kk_cases() if with_year else _LOCATIVE):
+            return number
+    return abbreviations.get(bare) if with_year else None
+
+
+# Words a printed date line is made of besides its digits and month (``Обновлено: 25.11.2026 в 14:35``).
+_DATE_LINE_WORDS = frozenset(
+    {
+        "г",
+        "года",
+        "год",
+        "гг",
+        "в",
+        "от",
+        "ж",
+        "жыл",
+        "жылы",
+        "жылғы",
+        "сағат",
+        "обновлено",
+        "опубликовано",
+        "дата",
+        "публикации",
+        "жарияланған",
+        "жарияланды",
+        "уақыты",
+        "published",
+        "updated",
+        "on",
+        "at",
+        "am",
+        "pm",
+        "дп",
+        "пп",
+        "мск",
+        "utc",
+        "gmt",
+        "just",
+        "now",
+        "before",
+    }
+)
+
+
+def is_date_word(word: str) -> bool:
+    """Whether ``word`` is one a printed date is made of: a month's name (any case, script or
+    abbreviation ``dates`` reads), today or yesterday, a year's or a time's word, a "published"."""
+    low = word.lower().rstrip(".:")
+    if low in _DATE_LINE_WORDS or low in DAY_WORDS or low in EN_DAY_WORDS:
+        return True
+    return month_number(low) is not None
