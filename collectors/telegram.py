@@ -14,7 +14,9 @@ so each run also re-reads the pages below those that hold messages of the last `
 (default 48; 0: never), at most ``max_recheck_pages`` of them (default 5, not taken from
 ``max_pages``); an edited text then reaches the store as a new version of its item. The cursor's
 ``recheck_from`` keeps where the pages below the newest one began, for a run whose newest page is
-unchanged (HTTP 304), as long as that page held a message of the window.
+unchanged (HTTP 304), as long as that page held a message of the window. Only a dated message shows
+that a page is recent: below a page without one (no ``<time>``, or only service messages) no recheck
+starts or goes on, which would otherwise re-read ``max_recheck_pages`` pages every run, for good.
 """
 
 from __future__ import annotations
@@ -189,8 +191,9 @@ class _Channel:
             if next_before is None:
                 seen.done = True  # the channel's first message (older pages are empty)
                 return
-            if since is not None and page_oldest_at is not None and page_oldest_at < since:
-                seen.done = True  # older pages hold no message of the recheck window
+            if since is not None and (page_oldest_at is None or page_oldest_at < since):
+                # older pages hold no message of the recheck window, or nothing shows that they do
+                seen.done = True
                 return
             if floor is not None and messages and messages[0].number <= floor + 1:
                 seen.done = True
@@ -270,23 +273,24 @@ def _recheck_start(head: _Walk, state: dict[str, Any], last_id: int | None, sinc
 
     While the newest page's oldest message is recent, ``state["recheck_from"]`` keeps where the pages
     below it begin (and that message's time), for the runs whose newest page is unchanged (HTTP 304)
-    and so shows no message.
+    and so shows no message. A page whose messages are all undated proves no recency: nothing is
+    re-read below it (a time of None kept by an earlier version is dropped).
     """
     if head.top is None and head.pages == 1:  # the newest page unchanged (or empty): start below it
         saved = state.get("recheck_from")
         if last_id is None or not saved:
             return None
-        if saved[1] is not None and datetime.fromisoformat(saved[1]) < since:
+        if saved[1] is None or datetime.fromisoformat(saved[1]) < since:
             del state["recheck_from"]
             return None
         return int(saved[0])
     top_before, top_at = head.top or (None, None)
-    if top_before is not None and (top_at is None or top_at >= since):
-        state["recheck_from"] = [top_before, top_at.isoformat() if top_at else None]
+    if top_before is not None and top_at is not None and top_at >= since:
+        state["recheck_from"] = [top_before, top_at.isoformat()]
     else:
         state.pop("recheck_from", None)
     if last_id is None or not head.done or head.below is None:
         return None  # a first run reads what it reaches; a gap left below is read by the next runs
-    if head.below_at is not None and head.below_at < since:
-        return None  # the pages read reach back past the window already
+    if head.below_at is None or head.below_at < since:
+        return None  # the pages read reach back past the window already, or show no time at all
     return head.below

@@ -27,19 +27,26 @@ NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
 
 def message(
-    number: int, *, service: bool = False, at: datetime | None = None, edited: str | None = None
+    number: int,
+    *,
+    service: bool = False,
+    at: datetime | None = None,
+    edited: str | None = None,
+    dated: bool = True,
 ) -> str:
-    """One message of a preview page; ``edited``: its text after an edit (the page then says "edited")."""
+    """One message of a preview page; ``edited``: its text after an edit (the page then says "edited");
+    ``dated=False``: without its ``<time>``."""
     kind = " service_message" if service else ""
     text = "Pinned a message" if service else edited or f"Жалоба номер {number}: яма во дворе"
     when = (at or datetime(2026, 11, 24, 10, 0, tzinfo=UTC)).isoformat()
     meta = '<span class="tgme_widget_message_meta">' + ("edited " if edited else "")
+    time = f'<time datetime="{when}" class="time">15:00</time>' if dated else ""
     return f"""
   <div class="tgme_widget_message_wrap js-widget_message_wrap">
     <div class="tgme_widget_message{kind} js-widget_message" data-post="{CHANNEL}/{number}">
       <div class="tgme_widget_message_bubble">
         <div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>
-        <div class="tgme_widget_message_footer">{meta}<a class="tgme_widget_message_date" href="https://t.me/{CHANNEL}/{number}"><time datetime="{when}" class="time">15:00</time></a></span></div>
+        <div class="tgme_widget_message_footer">{meta}<a class="tgme_widget_message_date" href="https://t.me/{CHANNEL}/{number}">{time}</a></span></div>
       </div>
     </div>
   </div>"""
@@ -52,6 +59,7 @@ def page(
     service: bool = False,
     at: Callable[[int], datetime] | None = None,
     edits: dict[int, str] | None = None,
+    dated: bool = True,
 ) -> str:
     more = (
         f'<div class="tgme_widget_message_centered js-messages_more_wrap"><a href="/s/{CHANNEL}?before={before}" '
@@ -61,7 +69,8 @@ def page(
     )
     edits = edits or {}
     body = "".join(
-        message(n, service=service, at=at(n) if at else None, edited=edits.get(n)) for n in numbers
+        message(n, service=service, at=at(n) if at else None, edited=edits.get(n), dated=dated)
+        for n in numbers
     )
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><main class="tgme_main">'
@@ -324,3 +333,59 @@ def test_a_recheck_page_that_fails_costs_the_recheck_not_the_run(httpserver: HTT
     assert state["last_id"] == 62
     (error,) = state["_errors"]
     assert "recheck for edits stopped" in error and "502" in error
+
+
+# -- pages whose messages have no time ---------------------------------------------------------
+
+
+def test_an_undated_newest_page_is_collected_and_starts_no_recheck(httpserver: HTTPServer) -> None:
+    # Forty new messages without a <time> above recent dated ones: they are all stored (down to what
+    # was stored), but an undated page shows nothing recent below it. It was taken as recent: every
+    # run re-read max_recheck_pages pages below it, and kept that in the cursor for good.
+    pages = channel(NOW, 1 / 6)  # messages 1-60, ten minutes apart: all of the last two days
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    run(httpserver, state, validators=validators)
+    pages.update(
+        {
+            None: page(range(81, 101), before=81, dated=False),
+            "81": page(range(61, 81), before=61, dated=False),
+            "61": pages[None],
+        }
+    )
+    httpserver.clear_log()
+    items = run(httpserver, state, validators=validators)
+    assert requested(httpserver) == [None, "81"]
+    assert sorted(int(i.external_id) for i in items) == list(range(61, 101))
+    assert all(i.published_at is None for i in items)
+    assert state == {"last_id": 100}
+    # the newest page unchanged, with a cursor an earlier version wrote (a recheck start without a time)
+    state["recheck_from"] = [81, None]
+    httpserver.clear_log()
+    assert run(httpserver, state, now=NOW + timedelta(hours=1), validators=validators) == []
+    assert requested(httpserver) == [None]
+    assert state == {"last_id": 100}
+
+
+def test_the_recheck_stops_at_a_page_without_a_dated_message(httpserver: HTTPServer) -> None:
+    # The newest page is recent, so the page below it is read for edits; that page is undated, and
+    # shows nothing recent below it: the recheck ends there instead of running on to its cap.
+    def at(n: int) -> datetime:
+        return NOW - timedelta(minutes=61 - n)
+
+    pages = {
+        None: page(range(61, 81), before=61, at=at),
+        "61": page(range(41, 61), before=41, dated=False),
+        "41": page(range(21, 41), before=21, dated=False),
+        "21": page(range(1, 21), before=None, dated=False),
+    }
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    run(httpserver, state, backfill=True)
+    assert requested(httpserver) == [None, "61", "41", "21"]  # the first run reads the whole channel
+    httpserver.clear_log()
+    items = run(httpserver, state)
+    assert requested(httpserver) == [None, "61"]
+    assert sorted(int(i.external_id) for i in items) == list(range(41, 81))
+    assert state["last_id"] == 80
