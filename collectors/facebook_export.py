@@ -23,14 +23,20 @@ CSV from monitoring tools (delimiter sniffed among ``,`` ``;`` tab; UTF-8 or cp1
 are matched by name, case-insensitive (see ``COLUMNS``): a text column is required, plus an id, URL
 or date column. CrowdTangle (``Message``, ``Post Created``, ``URL``, ``Page Name``), Export Comments
 style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language tools (``Текст``,
-``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit. The id is the id column, else derived from a
-facebook.com URL (``{page}_{post}``, or the comment id), else the hash above. ``Тип``/``Type``
-values naming a comment or reply make comments. Dates: ISO 8601, ``25.11.2026 14:35``, Unix
-seconds, ``2021-03-01 12:34:56 EST``, slashed ``03/04/2026``; a date without a zone is read in
-Asia/Almaty (option ``tz``). Whether a file's slashed dates are day/month or month/day is decided
-from its own values by a first pass over its date column (``collectors.facebook_export_dates``): a
-second field above 12 in any row makes them all month/day (CrowdTangle, Export Comments); a file
-that writes both is one error and is read day/month.
+``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit (``collectors.facebook_export_csv`` reads them). The id
+is the id column, else derived from a facebook.com URL (``{page}_{post}``, or the comment id; a
+comment's link naming only its post gives none), else the hash above. ``Тип``/``Type`` values naming
+a comment or reply make comments; a comment's parent is the parent column, else what its link names
+(the comment a reply answers, else the post, as that post's own row is known). Dates: ISO 8601,
+``25.11.2026 14:35``, Unix seconds, ``2021-03-01 12:34:56 EST``, slashed ``03/04/2026``; a date
+without a zone is read in Asia/Almaty (option ``tz``). Whether a file's slashed dates are day/month
+or month/day is decided from its own values by a first pass over its date column
+(``collectors.facebook_export_dates``): a second field above 12 in any row makes them all month/day
+(CrowdTangle, Export Comments); a file that writes both is one error and is read day/month. Option
+``date_order`` (``dmy``, ``mdy``; default ``auto``, the above) says it for a file whose dates do not
+(``03/04/2026`` only); hash ids stay as they were whatever it says.
+A file that is not text (a photo, a .zip renamed .csv) is one error, ``not a CSV text file``; in a
+folder or .zip, that file is reported and the others read, as is a CSV without the columns above.
 A row without text is reported with its line number and skipped; a bad date is reported and the
 row kept without one, and so is a relative one (``вчера``, ``2 часа назад``): the file does not say
 when it was exported, and counted from the import it would be days off (and its id change each day).
@@ -46,24 +52,24 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfoNotFoundError
 
 from collectors import facebook_parse
-from collectors.base import TIME_ZONE, Expect, Report
-from collectors.dates import ALMATY, parse_relative, time_zone
-from collectors.facebook_export_dates import parse_csv_date, slashed_order, stamp
+from collectors.base import TIME_ZONE, Expect, Report, check_options, one_of
+from collectors.dates import ALMATY, time_zone
+from collectors.facebook_export_csv import DATE_ORDERS, post_id_from_url, read_csv
+from collectors.facebook_export_dates import stamp
 from collectors.file_import import (
-    csv_lines,
     decode_text,
     is_zip,
     open_zip,
     printable,
     read_input,
     read_member,
+    refuse_binary,
     shown_path,
 )
 from collectors.item import Item
@@ -71,77 +77,10 @@ from errors import InputError, MonitorError
 
 log = logging.getLogger(__name__)
 
-IMPORT_OPTIONS = frozenset({"tz"})  # the zone of CSV dates written without one (default Asia/Almaty)
-VALUES: dict[str, Expect] = {"tz": TIME_ZONE}  # what each of these keys must be
-
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": (
-        "post id",
-        "post_id",
-        "comment id",
-        "comment_id",
-        "message id",
-        "id",
-        "id сообщения",
-        "id поста",
-        "ид",
-    ),
-    "text": (
-        "message",
-        "text",
-        "comment",
-        "comment text",
-        "content",
-        "body",
-        "post text",
-        "текст",
-        "текст сообщения",
-        "сообщение",
-        "комментарий",
-        "мәтін",
-    ),
-    "published_at": (
-        "post created",
-        "created_time",
-        "created",
-        "date",
-        "date (utc)",
-        "published",
-        "published_at",
-        "timestamp",
-        "time",
-        "дата",
-        "дата публикации",
-        "время",
-        "күні",
-    ),
-    "author": (
-        "author",
-        "author name",
-        "from",
-        "name",
-        "page name",
-        "user name",
-        "автор",
-        "имя",
-        "профиль",
-        "автор сообщения",
-    ),
-    "url": (
-        "url",
-        "permalink",
-        "permalink_url",
-        "post url",
-        "comment url",
-        "ссылка",
-        "ссылка на сообщение",
-        "link",
-    ),
-    "kind": ("type", "kind", "тип", "тип сообщения"),
-    "parent": ("parent id", "parent_id", "parent", "in reply to", "id родителя", "родитель"),
-    "title": ("title", "заголовок"),
-}
-COMMENT_KINDS = frozenset({"comment", "reply", "комментарий", "ответ", "пікір", "жауап"})
+# tz: the zone of CSV dates written without one (default Asia/Almaty); date_order: how slashed CSV
+# dates read, "auto" (the default: decided per file), "dmy" or "mdy"
+IMPORT_OPTIONS = frozenset({"tz", "date_order"})
+VALUES: dict[str, Expect] = {"tz": TIME_ZONE, "date_order": one_of(*DATE_ORDERS)}  # what each key must be
 
 
 def fix_mojibake(text: str) -> str:
@@ -237,7 +176,7 @@ def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) 
                     "parent" in obj or "like_count" in obj or "comment_count" in obj
                 ):
                     link = str(obj.get("permalink_url") or "")
-                    post_id = str(obj.get("post_id") or id_from_url(link.split("?")[0]) or "unknown")
+                    post_id = str(obj.get("post_id") or post_id_from_url(link) or "unknown")
                     yield facebook_parse.parse_comment(obj, post_id=post_id, source=source)
                 else:
                     yield facebook_parse.parse_post(obj, source=source)
@@ -283,118 +222,6 @@ def _entries(
         log.info("%s: %d entries without text skipped", shown, empty)
 
 
-# -- CSV -------------------------------------------------------------------------------------
-
-
-def match_columns(header: list[str]) -> dict[str, str]:
-    """Role -> column name, by the names in ``COLUMNS`` (first synonym present wins)."""
-    by_name = {h.strip().lower(): h for h in header if h}
-    found: dict[str, str] = {}
-    for role, names in COLUMNS.items():
-        for name in names:
-            if name in by_name and by_name[name] not in found.values():
-                found[role] = by_name[name]
-                break
-    return found
-
-
-def id_from_url(url: str) -> str | None:
-    """A Graph-like id from a facebook.com permalink: the comment id, or ``{page}_{post}``; else None."""
-    parts = urlsplit(url)
-    if "facebook.com" not in parts.netloc:
-        return None
-    query = parse_qs(parts.query)
-    for key in ("reply_comment_id", "comment_id"):
-        if query.get(key):
-            return query[key][0]
-    segments = [s for s in parts.path.split("/") if s]
-    if query.get("story_fbid") and query.get("id"):
-        return f"{query['id'][0]}_{query['story_fbid'][0]}"
-    for marker in ("posts", "videos", "photos"):
-        if marker in segments and segments.index(marker) + 1 < len(segments):
-            owner, post = segments[0], segments[segments.index(marker) + 1]
-            return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
-    return None
-
-
-def read_csv(
-    content: bytes, *, source: str, shown: str, tz: tzinfo, report: Report, ids: _Ids
-) -> Iterator[Item]:
-    """Items of one monitoring-tool CSV export (columns in ``COLUMNS``)."""
-    text = decode_text(content, None)  # as every importer reads a file's bytes
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(csv_lines(text), dialect=dialect)
-    columns = match_columns(list(reader.fieldnames or []))
-    if "text" not in columns or not ({"id", "url", "published_at"} & set(columns)):
-        header = printable(", ".join(reader.fieldnames or [])) or "no columns"
-        raise InputError(
-            f"no text column plus id/URL/date column among {header}; "
-            f"text columns accepted: {', '.join(COLUMNS['text'])}",
-            source=source,
-            path=shown,
-            line=1,
-        )
-    order = "dmy"
-    if "published_at" in columns:
-        order, mixed = slashed_order(text, dialect, columns["published_at"], source=source, shown=shown)
-        if mixed is not None:
-            report(mixed)
-    for row in reader:
-        line = reader.line_num
-
-        def cell(role: str, row: dict[str, Any] = row) -> str:
-            value = row.get(columns[role]) if role in columns else None
-            return value.strip() if isinstance(value, str) else ""
-
-        body = cell("text")
-        if not body:
-            report(InputError("row without text; skipped", source=source, path=shown, line=line))
-            continue
-        when = None
-        if cell("published_at"):
-            when = parse_csv_date(cell("published_at"), tz, order)
-            if when is None:
-                report(
-                    InputError(
-                        f"date {cell('published_at')!r} is relative, and the file does not say when it "
-                        "was exported; kept without one"
-                        if parse_relative(cell("published_at"), datetime.now(UTC), tz) is not None
-                        else f"date {cell('published_at')!r} unreadable or not a publication time "
-                        "(before 1990 or more than a day ahead); kept without one",
-                        source=source,
-                        path=shown,
-                        line=line,
-                    )
-                )
-        url = cell("url") or None
-        kind = "comment" if cell("kind").lower() in COMMENT_KINDS else "post"
-        author = cell("author") or None
-        if kind == "post" and url and any(k in url for k in ("comment_id=", "reply_comment_id=")):
-            kind = "comment"
-        # The hash reads the date day/month, as every import did before the file's order was decided:
-        # a row keeps one id whichever order its file (or an overlapping export of it) is found to write.
-        # A date only month/day can be (11/25) is hashed as read: without it, one author's «Спасибо» of
-        # the 25th and of the 26th would be one id (rows imported before this are stored once more).
-        hashed = when if order == "dmy" else (parse_csv_date(cell("published_at"), tz) or when)
-        external_id = cell("id") or (id_from_url(url) if url else None) or ids(kind, hashed, author, body)
-        yield Item(
-            source=source,
-            kind=kind,
-            external_id=external_id,
-            text=body,
-            parent=cell("parent") or None,
-            url=url,
-            author=author,
-            title=cell("title") or None,
-            published_at=when,
-            raw={k: v for k, v in row.items() if k},
-        )
-
-
 # -- entry point -----------------------------------------------------------------------------
 
 
@@ -424,6 +251,8 @@ def _files(path: Path, report: Report) -> Iterator[tuple[str, bytes]]:
 
 def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
     """Items of a Facebook export (file, folder or zip); bad entries go to ``report``."""
+    check_options(options, {"date_order": VALUES["date_order"]}, source)  # tz: the InputError below
+    date_order = str(options.get("date_order") or "auto")
     try:
         tz: tzinfo = time_zone(str(options["tz"])) if options.get("tz") else ALMATY
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a folder of zones
@@ -443,15 +272,28 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
 
     single_file = not Path(path).is_dir() and not is_zip(Path(path))
     for shown, content in _files(Path(path), skip):
+        text = decode_text(content, None)  # UTF-16 or cp1251 too, as every import
+        is_csv = shown.lower().endswith(".csv")
         try:
-            if shown.lower().endswith(".csv"):
+            # a photo or a .zip named .csv: one line naming it, not its bytes quoted as column names
+            refuse_binary(text, "CSV" if is_csv else "JSON", Path(shown), source)
+        except InputError as exc:
+            if single_file:
+                raise
+            skip(exc)
+            continue
+        try:
+            if is_csv:
                 found = True
-                for item in read_csv(content, source=source, shown=shown, tz=tz, report=report, ids=ids):
+                rows = read_csv(
+                    text, source=source, shown=shown, tz=tz, report=report, ids=ids, date_order=date_order
+                )
+                for item in rows:
                     got += 1
                     yield item
                 continue
             try:
-                data = json.loads(decode_text(content, None))  # UTF-16 or cp1251 too, as every import
+                data = json.loads(text)
             except (ValueError, RecursionError) as exc:
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 if single_file:
@@ -462,6 +304,10 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             for item in read_json(data, source=source, shown=shown, report=report, ids=ids):
                 got += 1
                 yield item
+        except InputError as exc:  # a CSV without the columns this import reads: the other files go on
+            if single_file:
+                raise
+            report(exc)
         except (csv.Error, RecursionError) as exc:
             # One file of the export this import cannot read to its end: what it gave is kept, the
             # other files go on.

@@ -5,7 +5,14 @@ A slashed date is day/month in the region's tools and month/day in American ones
 Comments); ``03/04/2026`` alone does not say which. As for a WhatsApp chat (collectors/whatsapp.py),
 the file's own values decide: a first field above 12 in any row means day/month, a second field
 above 12 means month/day, neither keeps day/month. A file with both is reported once and read as
-day/month. Dotted dates (``03.04.2026``) are always day.month: no tool writes month.day.
+day/month. The source's ``date_order`` option (``dmy``, ``mdy``) overrides that decision: a month/day
+file whose days are all 12 or less shows nothing to decide by. Dotted dates (``03.04.2026``) are
+always day.month: no tool writes month.day.
+
+A row without an id or link is known by a hash that holds its date (:func:`hash_date`), and that date
+is read as it was before the order was decided per file, whatever the option says: day/month, or,
+when the file writes month/day, as read that way if it is only month/day (``11/25``). Rows imported
+before keep their ids.
 """
 
 from __future__ import annotations
@@ -98,6 +105,19 @@ def slashed_order(
         )
         return "dmy", error
     if month_first:
-        log.info("%s: slashed dates read as month/day (%r at line %d)", shown, *month_first[::-1])
+        log.info("%s: slashed dates written month/day (%r at line %d)", shown, *month_first[::-1])
         return "mdy", None
     return "dmy", None
+
+
+def hash_date(value: str, tz: tzinfo, when: datetime | None, *, order: str, written: str) -> datetime | None:
+    """The date a row's hash id holds (module docstring): ``value`` read day/month, else, in a file
+    ``written`` month/day, read month/day; ``when`` is ``value`` as read in ``order``, not read twice."""
+    # The hash read the date day/month, as every import did before the file's order was decided: a
+    # row keeps one id whichever order its file (or an overlapping export of it) is found to write.
+    # A date only month/day can be (11/25) is hashed as read: without it, one author's «Спасибо» of
+    # the 25th and of the 26th would be one id (rows imported before this are stored once more).
+    hashed = when if order == "dmy" else parse_csv_date(value, tz)
+    if hashed is None and written == "mdy":
+        hashed = when if order == "mdy" else parse_csv_date(value, tz, "mdy")
+    return hashed

@@ -286,7 +286,7 @@ def decode_text(data: bytes, encoding: str | None) -> str:
     return text.removeprefix("\ufeff")  # the mark stays when the option names plain utf-8
 
 
-def _refuse_binary(text: str, what: str, path: Path, source: str) -> None:
+def refuse_binary(text: str, what: str, path: Path, source: str) -> None:
     """InputError when the start of ``text`` shows the file is not text (control characters in its
     first line or many further on, bytes its encoding could not decode in its first line), instead of
     quoting its bytes back as column names or one error per line. A stray control character in a
@@ -315,7 +315,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
     path = Path(path)
     text = _open_text(path, options.get("encoding"))
     rows = _Rows(source, options, shown_path(path))
-    _refuse_binary(text, "CSV", path, source)
+    refuse_binary(text, "CSV", path, source)
     delimiter = options.get("delimiter")
     if not delimiter:
         first = text.split("\n", 1)[0]
@@ -388,7 +388,7 @@ def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: R
     path = Path(path)
     text = _open_text(path, options.get("encoding"))
     rows = _Rows(source, options, shown_path(path))
-    _refuse_binary(text, "JSON Lines", path, source)
+    refuse_binary(text, "JSON Lines", path, source)
     count = 0
     for line, raw_line in enumerate(text_lines(text), start=1):
         if not raw_line.strip():

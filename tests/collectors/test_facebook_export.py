@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,7 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.facebook_export import fix_mojibake, id_from_url, match_columns, parse_csv_date, read_export
+from collectors.facebook_export import fix_mojibake, read_export
+from collectors.facebook_export_csv import id_from_url, match_columns
+from collectors.facebook_export_dates import parse_csv_date
 from collectors.item import Item
 from errors import InputError
 
@@ -294,3 +297,40 @@ def test_csv_dates_outside_what_a_post_can_have_are_no_dates() -> None:
     for value in ("0001-01-01", "99999999999999999999", "9999-12-31 23:59 EST", "4102444800"):
         assert parse_csv_date(value, ALMATY) is None, value
     assert parse_csv_date("1764000000", ALMATY) == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
+
+
+@pytest.mark.parametrize(("name", "what"), [("photo.csv", "CSV"), ("photo.json", "JSON")])
+def test_a_binary_file_is_one_line_without_its_bytes(tmp_path: Path, name: str, what: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(PNG)
+    with pytest.raises(InputError) as caught:
+        read(path)
+    # not "no text column ... among ‰PNG" (its bytes read as column names), nor "Expecting value"
+    assert str(caught.value) == f"{path}: source fb-export: not a {what} text file (control characters)"
+
+
+def test_binary_files_in_an_export_folder_are_reported_and_the_others_read(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "export", export)
+    (export / "photo.csv").write_bytes(PNG)
+    _export_zip(export / "renamed.json")  # a .zip under a .json name
+    (export / "likes.csv").write_text("Page,Likes\nДепартамент,10\n", encoding="utf-8")
+    items, problems = read(export)
+    assert len(items) == 6  # the export's own posts and comments, as without the odd files
+    messages = sorted((Path(p.path).name, p.message.split(";")[0]) for p in problems)
+    assert messages == [
+        ("likes.csv", "no text column plus id/URL/date column among Page, Likes"),
+        ("photo.csv", "not a CSV text file (control characters)"),
+        ("renamed.json", "not a JSON text file (control characters)"),
+        ("your_posts_1.json", "entry 5 of the list is not an object"),
+    ]
+    assert all(p.source == "fb-export" for p in problems)
+
+
+def test_an_export_of_binary_files_only_has_no_readable_file(tmp_path: Path) -> None:
+    (tmp_path / "photo.csv").write_bytes(PNG)
+    with pytest.raises(InputError, match=r"no readable \.json or \.csv file in this export"):
+        read(tmp_path)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from collectors.facebook_export import read_export
+from collectors.facebook_export_csv import DATE_ORDERS
 from collectors.facebook_export_dates import parse_csv_date
 from collectors.item import Item
-from errors import InputError
+from config.sources import load_config
+from errors import ConfigError, InputError
 
 ALMATY = timezone(timedelta(hours=5))
 
@@ -163,3 +167,100 @@ def test_one_text_of_one_author_on_two_days_after_the_12th_is_two_rows(tmp_path:
     (second,), _ = read(write(tmp_path / "b.csv", header + "Асель,Спасибо,11/26/2026 10:00\n"))
     assert first.published_at == datetime(2026, 11, 25, 10, 0, tzinfo=ALMATY)
     assert first.external_id != second.external_id
+
+
+# -- the date_order option -------------------------------------------------------------------
+
+# A US-English account's export whose days are all 12 or less: nothing in it says month/day.
+US_ONLY_LOW_DAYS = (
+    "Name,Comment,Date\n"
+    "Асель,Нет воды третий день,03/04/2026 14:35\n"
+    "Данияр,Ямы у люков после ремонта,04/05/2026 09:10\n"
+    "Ерлан,Дата в ISO не меняется,2026-04-06 10:00\n"
+)
+
+
+def read_with(path: Path, **options: str) -> tuple[list[Item], list[InputError]]:
+    problems: list[InputError] = []
+    items = list(read_export(path, source="fb-export", options=options, report=problems.append))
+    return items, problems
+
+
+def test_date_order_mdy_reads_a_file_whose_days_are_all_12_or_less_month_day(tmp_path: Path) -> None:
+    path = write(tmp_path / "us.csv", US_ONLY_LOW_DAYS)
+    items, problems = read_with(path, date_order="mdy")
+    assert problems == []
+    assert [i.published_at for i in items] == [
+        datetime(2026, 3, 4, 14, 35, tzinfo=ALMATY),
+        datetime(2026, 4, 5, 9, 10, tzinfo=ALMATY),
+        datetime(2026, 4, 6, 10, 0, tzinfo=ALMATY),
+    ]
+    # without the option (or with "auto") the file's values decide, and these decide nothing: day/month
+    for options in ({}, {"date_order": "auto"}, {"date_order": "dmy"}):
+        items, _ = read_with(path, **options)
+        assert [i.published_at for i in items][:2] == [
+            datetime(2026, 4, 3, 14, 35, tzinfo=ALMATY),
+            datetime(2026, 5, 4, 9, 10, tzinfo=ALMATY),
+        ], options
+
+
+def test_date_order_dmy_overrides_what_the_file_seems_to_write(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "ru.csv",
+        "Name,Comment,Date\nАсель,Нет воды,03/04/2026 10:00\nДанияр,Ямы,04/25/2026 10:00\n",
+    )
+    items, problems = read_with(path, date_order="dmy")
+    assert len(items) == 2  # no row lost
+    assert [i.published_at for i in items] == [datetime(2026, 4, 3, 10, 0, tzinfo=ALMATY), None]
+    assert [(p.line, p.message.split(" unreadable")[0]) for p in problems] == [(3, "date '04/25/2026 10:00'")]
+
+
+def test_a_file_writing_both_orders_is_not_reported_as_such_when_the_order_is_given(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "mixed.csv", "Name,Comment,Date\nА,Нет воды,13/01/2026 10:00\nБ,Ямы,01/14/2026 10:00\n"
+    )
+    items, problems = read_with(path, date_order="mdy")
+    assert [i.published_at for i in items] == [None, datetime(2026, 1, 14, 10, 0, tzinfo=ALMATY)]
+    assert [p.line for p in problems] == [2]  # the row whose date is not month/day, and nothing else
+
+
+def test_ids_are_the_same_whatever_the_date_order(tmp_path: Path) -> None:
+    # rows without an id or link are known by a hash of their date: the option must not change it, or
+    # a file imported before with the default would be stored a second time with the option set
+    low = write(tmp_path / "low.csv", US_ONLY_LOW_DAYS)
+    high = write(
+        tmp_path / "high.csv",
+        "Name,Comment,Date\nАлия,Яма на Абая,11/03/2026 10:00\nБолат,Нет света,11/25/2026 09:00\n",
+    )
+    for path in (low, high):
+        ids = {order: [i.external_id for i in read_with(path, date_order=order)[0]] for order in DATE_ORDERS}
+        assert ids["dmy"] == ids["mdy"] == ids["auto"] == [i.external_id for i in read(path)[0]], path
+        assert len(set(ids["auto"])) == len(ids["auto"]) and all(i.startswith("fbx-") for i in ids["auto"])
+    # and they are the ids the default gave before the option existed (the date read day/month)
+    (dotted,), _ = read(
+        write(tmp_path / "dotted.csv", "Name,Comment,Date\nАлия,Яма на Абая,11.03.2026 10:00\n")
+    )
+    assert read_with(high, date_order="dmy")[0][0].external_id == dotted.external_id
+
+
+@pytest.mark.parametrize("value", ["ymd", "MDY", "", 1])
+def test_a_wrong_date_order_is_one_error_naming_the_source_and_key(tmp_path: Path, value: object) -> None:
+    path = write(tmp_path / "us.csv", US_ONLY_LOW_DAYS)
+    with pytest.raises(ConfigError) as caught:
+        list(read_export(path, source="fb-export", options={"date_order": value}, report=lambda _e: None))
+    assert str(caught.value) == (
+        f'source fb-export: date_order must be "auto", "dmy" or "mdy", got {value!r}'
+    )
+
+
+def test_date_order_is_checked_when_sources_toml_loads(tmp_path: Path) -> None:
+    config = tmp_path / "sources.toml"
+    table = '[[sources]]\nname = "dept-fb"\nkind = "facebook-export"\ndate_order = "%s"\n'
+    config.write_text(table % "mdy", encoding="utf-8")
+    assert load_config(config).source("dept-fb").options == {"date_order": "mdy"}
+    config.write_text(table % "m/d/y", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert str(caught.value) == (
+        f'{config}: source dept-fb: date_order must be "auto", "dmy" or "mdy", got \'m/d/y\''
+    )

@@ -632,7 +632,7 @@ def test_every_option_of_every_kind_accepts_a_sensible_value(tmp_path: Path) -> 
             "tz": '"Asia/Almaty"',
             "encoding": '"cp1251"',
         },
-        "facebook-export": {"tz": '"UTC"'},
+        "facebook-export": {"tz": '"UTC"', "date_order": '"mdy"'},
         "csv": {"tz": '"Asia/Aqtobe"', "delimiter": '"\\t"', "encoding": '"UTF-8"', "item_kind": '"comment"'},
         "jsonl": {"tz": '"UTC"', "encoding": '"utf-8-sig"'},  # delimiter: tried with csv, same module
     }

@@ -1,0 +1,232 @@
+"""The CSV files of a Facebook export, as monitoring tools write them: collectors/facebook_export.py
+reads the export and hands them here; its docstring says which columns and dates they may have.
+
+A row's id is its id column, else what its facebook.com link names (:func:`link_ids`), else a hash
+(the export's ``_Ids``). A comment's parent is its parent column, else the comment a reply's link
+answers, else the post its link names, in the form that post's own row gets: the parent of a
+comment whose post is in the store is that post's id, as the Graph collector's are.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from urllib.parse import SplitResult, parse_qs, urlsplit
+
+from collectors.base import Report
+from collectors.dates import parse_relative
+from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
+from collectors.file_import import csv_lines, printable
+from collectors.item import Item
+from errors import InputError
+
+# (kind, published_at, author, text) -> the hash id of a row without an id of its own
+MakeId = Callable[[str, datetime | None, str | None, str], str]
+DATE_ORDERS = ("auto", "dmy", "mdy")  # the date_order option: decided per file, or day/month, month/day
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": (
+        "post id",
+        "post_id",
+        "comment id",
+        "comment_id",
+        "message id",
+        "id",
+        "id сообщения",
+        "id поста",
+        "ид",
+    ),
+    "text": (
+        "message",
+        "text",
+        "comment",
+        "comment text",
+        "content",
+        "body",
+        "post text",
+        "текст",
+        "текст сообщения",
+        "сообщение",
+        "комментарий",
+        "мәтін",
+    ),
+    "published_at": (
+        "post created",
+        "created_time",
+        "created",
+        "date",
+        "date (utc)",
+        "published",
+        "published_at",
+        "timestamp",
+        "time",
+        "дата",
+        "дата публикации",
+        "время",
+        "күні",
+    ),
+    "author": (
+        "author",
+        "author name",
+        "from",
+        "name",
+        "page name",
+        "user name",
+        "автор",
+        "имя",
+        "профиль",
+        "автор сообщения",
+    ),
+    "url": (
+        "url",
+        "permalink",
+        "permalink_url",
+        "post url",
+        "comment url",
+        "ссылка",
+        "ссылка на сообщение",
+        "link",
+    ),
+    "kind": ("type", "kind", "тип", "тип сообщения"),
+    "parent": ("parent id", "parent_id", "parent", "in reply to", "id родителя", "родитель"),
+    "title": ("title", "заголовок"),
+}
+COMMENT_KINDS = frozenset({"comment", "reply", "комментарий", "ответ", "пікір", "жауап"})
+
+
+def match_columns(header: list[str]) -> dict[str, str]:
+    """Role -> column name, by the names in ``COLUMNS`` (first synonym present wins)."""
+    by_name = {h.strip().lower(): h for h in header if h}
+    found: dict[str, str] = {}
+    for role, names in COLUMNS.items():
+        for name in names:
+            if name in by_name and by_name[name] not in found.values():
+                found[role] = by_name[name]
+                break
+    return found
+
+
+def id_from_url(url: str) -> str | None:
+    """A Graph-like id from a facebook.com permalink: the comment id, or ``{page}_{post}``; else None."""
+    own, _parent = link_ids(url, "post")
+    return own
+
+
+def post_id_from_url(url: str) -> str | None:
+    """The post a facebook.com link names, also a comment's link, in the form :func:`id_from_url`
+    gives that post's own link (``{page}_{post}``); else None."""
+    parts = urlsplit(url)
+    return _post_of(parts, parse_qs(parts.query)) if "facebook.com" in parts.netloc else None
+
+
+def link_ids(url: str | None, kind: str) -> tuple[str | None, str | None]:
+    """(own id, parent id) that a row's facebook.com link gives. A post's link names the post (or, a
+    comment's link, that comment). A comment's names its own id (``reply_comment_id``, else
+    ``comment_id``) and its parent as the Graph collector sets it (facebook_parse.comment_ids): the
+    comment a reply answers, else the post. A comment's link that names only its post gives no id of
+    its own: that id is the post's. The link is parsed once: this runs for every row of a file."""
+    parts = urlsplit(url or "")
+    if "facebook.com" not in parts.netloc:
+        return None, None
+    query = parse_qs(parts.query)
+    reply = (query.get("reply_comment_id") or [None])[0]
+    comment = (query.get("comment_id") or [None])[0]
+    if kind != "comment":
+        return reply or comment or _post_of(parts, query), None
+    return reply or comment, comment if reply else _post_of(parts, query)
+
+
+def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
+    """The post a facebook.com link's path or query names: ``{page}_{post}``, else the post's own id."""
+    segments = [s for s in parts.path.split("/") if s]
+    if query.get("story_fbid") and query.get("id"):
+        return f"{query['id'][0]}_{query['story_fbid'][0]}"
+    for marker in ("posts", "videos", "photos"):
+        if marker in segments and segments.index(marker) + 1 < len(segments):
+            owner, post = segments[0], segments[segments.index(marker) + 1]
+            return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
+    return None
+
+
+def read_csv(
+    text: str,
+    *,
+    source: str,
+    shown: str,
+    tz: tzinfo,
+    report: Report,
+    ids: MakeId,
+    date_order: str = "auto",
+) -> Iterator[Item]:
+    """Items of one monitoring-tool CSV export (columns in ``COLUMNS``); ``date_order`` (one of
+    ``DATE_ORDERS``) says how its slashed dates read, ``auto`` deciding it from the file's own."""
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(csv_lines(text), dialect=dialect)
+    columns = match_columns(list(reader.fieldnames or []))
+    if "text" not in columns or not ({"id", "url", "published_at"} & set(columns)):
+        header = printable(", ".join(reader.fieldnames or [])) or "no columns"
+        raise InputError(
+            f"no text column plus id/URL/date column among {header}; "
+            f"text columns accepted: {', '.join(COLUMNS['text'])}",
+            source=source,
+            path=shown,
+            line=1,
+        )
+    written = "dmy"  # the order the file's own dates show, which the ids follow whatever the option
+    if "published_at" in columns:
+        written, mixed = slashed_order(text, dialect, columns["published_at"], source=source, shown=shown)
+        if mixed is not None and date_order == "auto":  # told the order, the file's mix is not news
+            report(mixed)
+    order = written if date_order == "auto" else date_order
+    for row in reader:
+        line = reader.line_num
+
+        def cell(role: str, row: dict[str, Any] = row) -> str:
+            value = row.get(columns[role]) if role in columns else None
+            return value.strip() if isinstance(value, str) else ""
+
+        body = cell("text")
+        if not body:
+            report(InputError("row without text; skipped", source=source, path=shown, line=line))
+            continue
+        when = None
+        if cell("published_at"):
+            when = parse_csv_date(cell("published_at"), tz, order)
+            if when is None:
+                report(
+                    InputError(
+                        f"date {cell('published_at')!r} is relative, and the file does not say when it "
+                        "was exported; kept without one"
+                        if parse_relative(cell("published_at"), datetime.now(UTC), tz) is not None
+                        else f"date {cell('published_at')!r} unreadable or not a publication time "
+                        "(before 1990 or more than a day ahead); kept without one",
+                        source=source,
+                        path=shown,
+                        line=line,
+                    )
+                )
+        url = cell("url") or None
+        kind = "comment" if cell("kind").lower() in COMMENT_KINDS else "post"
+        author = cell("author") or None
+        if kind == "post" and url and any(k in url for k in ("comment_id=", "reply_comment_id=")):
+            kind = "comment"
+        linked, parent = link_ids(url, kind)
+        hashed = hash_date(cell("published_at"), tz, when, order=order, written=written)
+        yield Item(
+            source=source,
+            kind=kind,
+            external_id=cell("id") or linked or ids(kind, hashed, author, body),
+            text=body,
+            parent=cell("parent") or parent,
+            url=url,
+            author=author,
+            title=cell("title") or None,
+            published_at=when,
+            raw={k: v for k, v in row.items() if k},
+        )

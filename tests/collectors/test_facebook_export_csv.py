@@ -1,0 +1,102 @@
+"""`import facebook-export` CSV: the ids and parents that a row's facebook.com link gives."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from collectors.facebook_export import read_export
+from collectors.facebook_export_csv import link_ids
+from collectors.item import Item
+from errors import InputError
+from tests.testutil import run_cli, store_rows
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
+POST = "https://www.facebook.com/104857600123/posts/1001"
+
+
+def read(path: Path) -> tuple[list[Item], list[InputError]]:
+    problems: list[InputError] = []
+    items = list(read_export(path, source="fb-export", options={}, report=problems.append))
+    return items, problems
+
+
+def test_csv_comments_name_their_post_or_the_comment_they_answer() -> None:
+    items, _ = read(FIXTURES / "monitoring_ru.csv")
+    assert [(i.external_id, i.parent) for i in items[:3]] == [
+        ("2001", "104857600123_1001"),  # ?comment_id=2001 under post 1001 of page 104857600123
+        ("2002", "2001"),  # &reply_comment_id=2002 answers comment 2001
+        (items[2].external_id, None),  # no link: no parent to name
+    ]
+
+
+def test_a_comments_parent_is_the_stored_id_of_its_post_and_comment(tmp_path: Path) -> None:
+    # CrowdTangle's posts and a monitoring tool's comments of the same page, imported as one export
+    export = tmp_path / "export"
+    export.mkdir()
+    shutil.copy(FIXTURES / "crowdtangle.csv", export / "posts.csv")
+    shutil.copy(FIXTURES / "monitoring_ru.csv", export / "comments.csv")
+    db = tmp_path / "monitor.duckdb"
+    done = run_cli(
+        "import", "facebook-export", str(export), "--source", "fbx", "--db", str(db), "--no-classify"
+    )
+    assert "Traceback" not in done.stderr
+    rows = store_rows(
+        db,
+        "SELECT c.external_id, p.kind, p.external_id FROM items c JOIN items p "
+        "ON p.source = c.source AND p.external_id = c.parent ORDER BY c.external_id",
+    )
+    assert rows == [("2001", "post", "104857600123_1001"), ("2002", "comment", "2001")]
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "expected"),
+    [
+        (POST, "post", ("104857600123_1001", None)),
+        (f"{POST}/?comment_id=2001", "comment", ("2001", "104857600123_1001")),
+        (f"{POST}/?comment_id=2001&reply_comment_id=2002", "comment", ("2002", "2001")),
+        # permalink.php: the post is in the query, beside the comment
+        (
+            "https://www.facebook.com/permalink.php?story_fbid=1001&id=104857600123&comment_id=2001",
+            "comment",
+            ("2001", "104857600123_1001"),
+        ),
+        ("https://www.facebook.com/anticor/posts/pfbid02abc?comment_id=7", "comment", ("7", "pfbid02abc")),
+        # a comment whose link names only its post: that id is the post's, not the comment's
+        (POST, "comment", (None, "104857600123_1001")),
+        ("https://almaty.gov.kz/news/1?comment_id=5", "comment", (None, None)),
+        (None, "comment", (None, None)),
+    ],
+)
+def test_link_ids(url: str | None, kind: str, expected: tuple[str | None, str | None]) -> None:
+    assert link_ids(url, kind) == expected
+
+
+def test_comments_whose_link_names_only_the_post_are_not_stored_as_the_post(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    path.write_text(
+        "Дата;Автор;Текст;Ссылка;Тип\n"
+        f"25.11.2026 14:35;Айгүл;Кто подписывал акты?;{POST};Комментарий\n"
+        f"25.11.2026 14:36;Ерлан;Где деньги на ремонт?;{POST};Комментарий\n"
+        f"25.11.2026 14:37;Марат;Ответ на это;{POST};Комментарий\n",
+        encoding="utf-8",
+    )
+    items, problems = read(path)
+    assert problems == []
+    ids = [i.external_id for i in items]
+    # they each had the post's id 104857600123_1001, so each replaced the one before (and the post)
+    assert len(set(ids)) == 3 and all(i.startswith("fbx-") for i in ids)
+    assert [i.parent for i in items] == ["104857600123_1001"] * 3
+    (again, *_), _ = read(path)
+    assert again.external_id == ids[0]  # stable across re-imports
+
+
+def test_a_parent_column_wins_over_the_link(tmp_path: Path) -> None:
+    path = tmp_path / "comments.csv"
+    path.write_text(
+        f"Comment,Comment URL,Parent ID\nСпасибо,{POST}/?comment_id=2001,104857600123_999\n", encoding="utf-8"
+    )
+    (item,), _ = read(path)
+    assert (item.external_id, item.parent) == ("2001", "104857600123_999")
