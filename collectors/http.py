@@ -8,7 +8,7 @@ stale validators, or none); POST made once (``post``: no retry, no redirect foll
 body size; an HTML page cut short on the way refused; decoding of UTF-8 and cp1251 pages; secrets
 masked in every URL that reaches a message. What a failure says (how long Retry-After asks us to wait,
 a connection error in words) is read by ``http_failures``; what a body holds (its text, whether an
-HTML page stops before its end) by ``http_body``.
+HTML page stops before its end) by ``http_body``; when a host may next be asked, by ``http_pacer``.
 
 A body is read as requests reads it: a connection that ends before the declared Content-Length is a
 connection error (retried); a Content-Length shorter than the body is read to that length, and the
@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import random
-import threading
 import time
 import urllib.parse
 import urllib.robotparser
@@ -37,6 +36,7 @@ import urllib3
 from collectors.http_body import cut_on_the_way, decode_body
 from collectors.http_body import utf8_with_strays as utf8_with_strays  # where importers found it
 from collectors.http_failures import connection_failure, retry_after_seconds
+from collectors.http_pacer import SHARED_PACER, HostPacer
 from collectors.http_robots import robots_agent, robots_parser, robots_rules
 from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
 
@@ -102,29 +102,6 @@ class Response:
     def json(self) -> Any:
         """The body parsed as JSON."""
         return json.loads(self.text)
-
-
-class HostPacer:
-    """When each host may next be asked; shared by every client of the process, so sources collected
-    in parallel threads still leave ``min_delay`` between two requests to one host."""
-
-    def __init__(self) -> None:
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def reserve(self, host: str, min_delay: float, within: float | None = None) -> float | None:
-        """Book the next slot for ``host``; returns how long to wait for it, or None (nothing booked)
-        when that is ``within`` seconds or more."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(host, now))
-            if within is not None and slot - now >= within:
-                return None
-            self._next[host] = slot + min_delay
-            return slot - now
-
-
-SHARED_PACER = HostPacer()
 
 
 @dataclass(slots=True)
