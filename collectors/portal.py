@@ -17,8 +17,14 @@ The cursor in ``ctx.state``::
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
-An article URL that redirects to a login page (``portal_ids.login_page``) is a new article's error, and
-a known article's count towards being taken down, as a 404 is: its stored text stays.
+An article URL that redirects to a login page (``portal_ids.login_page``), or to the site's home page, a
+section above it or one of the source's listings (``portal_ids.sent_away``: how many sites retire an
+article), is a new article's error (naming where it went), and a known article's count towards being
+taken down, as a 404 is: its stored text stays, no page of the home page's text is stored under its id.
+A listing page that redirects to a login page (``portal_ids.listing_login_page``: not one at the
+listing's path with a language prefix or a query, ``/ru/news/``, ``/news/?tag=auth``) is that listing's
+error, as a listing answering 404 is: the other listings, the feeds and the rechecks go on, and when
+no listing, feed or sitemap could be read the run fails with it.
 An article URL that redirects to another article's URL (``/news/123`` to ``/news/123-slug``) is an
 entry that names where it moved: the article is stored, and watched, under the URL it moved to, and a
 listing that still links the old URL makes no second item and no second recheck (``portal_ids``: the
@@ -27,9 +33,10 @@ ids, and the moves).
 A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as one error naming
 its URL and the run goes on with the others.
 
-This module does the fetching; beside it, pure code: the options and their rules
-(``portal_options``), the article ids (``portal_ids``), when a known article is due again or taken down (``portal_recheck``), and the
-parsers of listings, feeds and sitemaps (``portal_discovery``) and of comments (``portal_comments``).
+This module does the fetching, with the run's budget, errors and page checks (``portal_run``); beside
+it, pure code: the options and their rules (``portal_options``), the article ids (``portal_ids``), when
+a known article is due again or taken down (``portal_recheck``), and the parsers of listings, feeds and
+sitemaps (``portal_discovery``) and of comments (``portal_comments``).
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from datetime import timedelta
 from typing import Any
 
 from collectors.base import CollectContext
-from collectors.extract import Article, extract_article
+from collectors.extract import Article
 from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_comments import Comment
@@ -57,119 +64,20 @@ from collectors.portal_discovery import (
 
 # REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
 # module exposes (collectors/base.py); they are declared in portal_options.
-from collectors.portal_ids import moved, refuse_login_page, visit_id
+from collectors.portal_ids import moved, visit_id
 from collectors.portal_options import OPTIONAL as OPTIONAL
 from collectors.portal_options import REQUIRED as REQUIRED
 from collectors.portal_options import VALUES as VALUES
 from collectors.portal_options import options
 from collectors.portal_recheck import gone_because, not_found, prune, recheck_due, stored_time, taken_down
-from collectors.render import BrowserMissing, RenderError, render_dom
+from collectors.portal_run import PortalRun
 from errors import CollectError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 5000  # article URLs kept for later runs
 
-_HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 
-
-class _Run:
-    """One run of one portal source: budget, errors, and the fetch helpers."""
-
-    def __init__(self, ctx: CollectContext, opts: dict[str, Any]) -> None:
-        self.ctx = ctx
-        self.opts = opts
-        self.errors: list[str] = []
-        self.first_failure: BaseException | None = None
-        self.first_failure_line = ""  # its line in ``errors``
-        self.discovery_ok = 0  # listing/feed/sitemap pages read this run
-        self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
-        self.last_home: str | None = None  # the URL the last visit's article lives at, when it moved
-        self.start_requests = ctx.http.stats.requests
-        self.browser_missing = False  # reported once, then the rest of the run parses the HTML
-        self.render_reported: set[str] = set()  # causes of refused render requests already reported
-
-    def budget_left(self) -> bool:
-        return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
-
-    def fail(self, url: str, exc: BaseException) -> None:
-        if isinstance(exc, MonitorError):
-            message = exc.message
-            if exc.status:
-                message += f" (HTTP {exc.status})"
-        else:  # a parser bug must cost one page, not the run; the traceback goes to the debug log
-            message = f"unexpected {type(exc).__name__}: {exc}"
-            log.debug("page %s failed", url, exc_info=exc)
-        line = f"{url}: {message}"
-        # The run reports the line (`run` prints it, `runs` counts it): logged at INFO, it reaches the
-        # log file of `schedule`, its only record there, but not the stderr of `run` a second time.
-        log.info("source %s: %s", self.ctx.source.name, line)
-        self.errors.append(line[:300])
-        if self.first_failure is None:
-            self.first_failure, self.first_failure_line = exc, line[:300]
-
-    def rendered(self, resp: Any) -> str:
-        """The page to parse: with ``render``, its DOM after its scripts ran, every request they made
-        through the run's client; else, or when Chromium is missing or fails, the HTML as fetched."""
-        html = resp.text
-        if not self.opts["render"] or self.browser_missing:
-            return html
-        name, shown = self.ctx.source.name, mask_secrets(resp.url)
-        # Chromium gets the page as we read it: its header's charset wins over a <meta> that lies
-        mime = (resp.headers.get("Content-Type") or "text/html").split(";")[0]
-        try:
-            rendering = render_dom(
-                resp.url,
-                wait_ms=self.opts["render_wait_ms"],
-                timeout=self.opts["render_timeout"],
-                client=self.ctx.http,
-                html=html.encode("utf-8"),
-                content_type=f"{mime}; charset=utf-8",
-                budget_left=self.budget_left,
-                post=self.opts["render_post"],
-            )
-        except RenderError as exc:
-            self.browser_missing = isinstance(exc, BrowserMissing)
-            exc.source = name
-            line = f"{exc}; parsed the page's HTML instead"
-            log.info("%s", line)  # reported with the run, as in fail()
-            self.errors.append(line[:400])
-            return html
-        log.info("source %s: rendered %s: %s", name, shown, rendering.traffic.summary())
-        for cause, message in rendering.traffic.problems().items():
-            line = f"{shown}: {message}"
-            # once per run in the report; each page in the log (INFO, as in fail())
-            log.info("source %s: %s", name, line)
-            if cause in self.render_reported:
-                continue
-            self.render_reported.add(cause)
-            self.errors.append(line[:400])
-        return rendering.html
-
-    def parse(self, resp: Any, text: str | None = None) -> Any:
-        """The article (and its comments) of a fetched page, with this source's selectors and limits."""
-        return extract_article(
-            resp.text if text is None else text,
-            resp.url,
-            selectors=self.opts["selectors"],
-            now=self.ctx.now,
-            max_comments=self.opts["max_comments"],
-        )
-
-    def fetch(self, url: str, *, conditional: bool = False, article: bool = False) -> Any:
-        resp = self.ctx.http.get(url, conditional=conditional)
-        if article:  # an article's page or its comments'; a listing sent to /ru/news/ is no login wall
-            refuse_login_page(self.ctx.http, url, resp, self.opts["article_pattern"])  # before "unchanged"
-        if resp.not_modified:
-            return resp
-        ctype = (resp.headers.get("Content-Type") or "").lower()
-        if ctype and not ctype.startswith(_HTML_TYPES) and "xml" not in ctype and "rss" not in ctype:
-            raise ParseError(f"not a page: Content-Type {ctype.split(';')[0]}", url=url)
-        if site_of(resp.url) != site_of(url):
-            raise CollectError(f"redirected off the site to {resp.url}", url=url)
-        return resp
-
-
-def _discover(run: _Run) -> list[Found]:
+def _discover(run: PortalRun) -> list[Found]:
     """Every article URL the listings, feeds and sitemaps show this run, newest sources first."""
     opts = run.opts
     found: dict[str, Found] = {}
@@ -199,7 +107,7 @@ def _discover(run: _Run) -> list[Found]:
         ):
             seen_pages.add(page_url)
             try:
-                resp = run.fetch(page_url, conditional=True)
+                resp = run.fetch(page_url, conditional=True, page="listing")
                 run.discovery_ok += 1
                 if resp.not_modified:
                     break  # new articles appear on a listing's first pages: unchanged, nothing new further on
@@ -223,7 +131,7 @@ def _discover(run: _Run) -> list[Found]:
     return list(found.values())
 
 
-def _read_feeds(run: _Run, feeds: list[str], add: Callable[[Found], None]) -> None:
+def _read_feeds(run: PortalRun, feeds: list[str], add: Callable[[Found], None]) -> None:
     for feed in feeds:
         if not run.budget_left():
             break
@@ -240,7 +148,7 @@ def _newest_first(item: Found) -> float:
     return -item.published.timestamp() if item.published else 0.0
 
 
-def _sitemap_urls(run: _Run) -> list[Found]:
+def _sitemap_urls(run: PortalRun) -> list[Found]:
     opts = run.opts
     queue = list(opts["sitemaps"])
     if opts["follow_sitemaps"]:
@@ -311,7 +219,12 @@ def _comment_items(source: str, article_id: str, comments: list[Comment]) -> Ite
 
 
 def _follow_comment_pages(
-    run: _Run, next_url: str | None, comments: list[Comment], pages: list[str], visited: set[str], site: str
+    run: PortalRun,
+    next_url: str | None,
+    comments: list[Comment],
+    pages: list[str],
+    visited: set[str],
+    site: str,
 ) -> None:
     """Append the comments of the thread's further pages (new ids only); ``pages`` records their URLs.
     Only pages on the article's ``site`` are followed: what another site lists is not its comments."""
@@ -328,7 +241,7 @@ def _follow_comment_pages(
         visited.add(next_url)
         try:
             # rendered: as the article page
-            more = run.fetch(next_url, conditional=not opts["render"], article=True)
+            more = run.fetch(next_url, conditional=not opts["render"], page="comments")
             if more.not_modified:  # its comments are stored already; go on to the next page we know
                 known_at = pages.index(next_url) if next_url in pages else -1
                 next_url = pages[known_at + 1] if 0 <= known_at < len(pages) - 1 else None
@@ -347,13 +260,13 @@ def _follow_comment_pages(
         next_url = page.comments_next
 
 
-def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
+def _visit(run: PortalRun, url: str, entry: dict[str, Any] | None) -> list[Item]:
     """Items of one article visit. A known article whose first page is unchanged is still checked on
     the last page of its comment thread, where engines put new comments when threads are paginated."""
     source = run.ctx.source.name
     # conditional even on the first visit: the client keeps validators only for conditional fetches.
     # Not when rendering: scripts bring comments that change while the page's HTML does not.
-    resp = run.fetch(url, conditional=not run.opts["render"], article=True)
+    resp = run.fetch(url, conditional=not run.opts["render"], page="article")
     pages: list[str] = list(entry.get("comment_pages", [])) if entry else []
     if resp.not_modified:
         if not entry or not entry.get("id") or not pages:
@@ -361,7 +274,7 @@ def _visit(run: _Run, url: str, entry: dict[str, Any] | None) -> list[Item]:
         comments: list[Comment] = []
         last = pages[-1]
         try:
-            more = run.fetch(last, conditional=True, article=True)
+            more = run.fetch(last, conditional=True, page="comments")
             if more.not_modified:
                 return []
             page = run.parse(more)
@@ -417,7 +330,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     if ctx.source.get("min_delay") is not None:
         ctx.http.min_delay = float(ctx.source.get("min_delay"))
     known: dict[str, dict[str, Any]] = ctx.state.setdefault("articles", {})
-    run = _Run(ctx, opts)
+    run = PortalRun(ctx, opts)
     ctx.state["_errors"] = run.errors
     now = ctx.now
     discovered = _discover(run)

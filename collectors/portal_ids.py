@@ -1,6 +1,7 @@
 """The portal's article ids: an article's same-site canonical URL, else the URL it lives at, where a
 redirect to another article's URL moves it; the cursor's record of an article whose URL moved; and
-the login page an article's URL may redirect to instead (:func:`login_page`).
+the login page an article's URL (:func:`login_page`) or a listing's (:func:`listing_login_page`) may
+redirect to instead, and the home page or section a retired article's URL redirects to (:func:`sent_away`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collectors.base import CollectContext
 from collectors.extract import Article
 from collectors.http import HttpClient, Response, mask_secrets
 from collectors.portal_discovery import looks_like_article, normalise_url, site_of
-from collectors.portal_recheck import LoginWall
+from collectors.portal_recheck import LoginWall, SentAway
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,9 @@ def visit_id(
     # after: a new id would store it, and each of its comments, a second time.
     home = _home_of(url, final_url, pattern)
     if home == url and _article_url(url, pattern) and normalise_url(final_url) != normalise_url(url):
-        # sent away from an article's URL to a page that is no article's (the home page, a section; a
-        # login page login_page() did not tell): not this article's URL, nor its canonical link (each
-        # article would be one item)
+        # sent away from an article's URL to a page that looks like no article's (not the home page, a
+        # section or a listing, nor a login page: refused before, refuse_redirect): not this article's
+        # URL, nor its canonical link (each article would be one item)
         article_id = normalise_url(url)
     elif home == url:
         article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
@@ -153,10 +154,8 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
     if final == normalise_url(url):
         return False
     parts = urlsplit(final)
-    words = {re.sub(r"\.(html?|php|aspx?)$", "", unquote(s).lower()) for s in parts.path.split("/")}
-    if not _article_url(final, pattern):  # not an article's own URL with «?provider=sso» added
-        words |= {value.lower() for _, value in parse_qsl(parts.query)}
-    if words & _LOGIN_WORDS:
+    # not an article's own URL with «?provider=sso» added
+    if _words(final, query=not _article_url(final, pattern)) & _LOGIN_WORDS:
         return True
     if (
         not resp.content
@@ -168,10 +167,62 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
     return _PASSWORD_FIELD.search(resp.text) is not None
 
 
-def refuse_login_page(client: HttpClient, url: str, resp: Response, pattern: re.Pattern[str] | None) -> None:
-    """Raise LoginWall when asking for ``url`` ended at a login page (:func:`login_page`), even one
-    that passes for unchanged (the login page of the last visit). The URL's validators go, so that a
-    login page that answers 304 to them is not taken for what the URL held before."""
-    if login_page(url, resp, pattern):
+def _stem(part: str) -> str:
+    return re.sub(r"\.(html?|php|aspx?)$", "", unquote(part).lower())
+
+
+def _words(url: str, *, query: bool = True) -> set[str]:
+    """The parts of the URL's path (without .html, .php...), and with ``query`` the values of its query."""
+    parts = urlsplit(url)
+    words = {_stem(s) for s in parts.path.split("/")}
+    return words | {value.lower() for _, value in parse_qsl(parts.query)} if query else words
+
+
+def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
+    """Whether asking for the listing at ``url`` was answered by a redirect to a login page: one that
+    :func:`login_page` tells, whose URL is no article's and no listing's. A listing's URL holds the
+    listing's last path part (``/ru/news/``, ``/news/?tag=auth``, ``/news/category/auth/`` for
+    ``/news/``, whatever their header or their words hold); for the home page (``/``, ``/index.php``),
+    one without a login word in its path or query (``/ru/``)."""
+    final = normalise_url(resp.url)
+    if not login_page(url, resp, pattern) or _article_url(final, pattern):
+        return False
+    path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
+    last = _stem(path[-1]) if path else ""
+    if last and last not in ("index", "default"):
+        return last not in _words(final, query=False)
+    return bool(_words(final) & _LOGIN_WORDS)
+
+
+def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listings: set[str]) -> bool:
+    """Whether asking for the article at ``url`` ended, on the same site, at the site's home page, a
+    section above the article (``/news/`` for ``/news/123-...``) or one of the ``listings`` (normalised
+    URLs): where many sites send the reader of an article they retired."""
+    final = normalise_url(final_url)
+    if final == normalise_url(url) or site_of(final) != site_of(url):
+        return False
+    return final in listings or _names_a_section(final, url, pattern)
+
+
+def refuse_redirect(
+    client: HttpClient,
+    url: str,
+    resp: Response,
+    pattern: re.Pattern[str] | None,
+    *,
+    listing: bool = False,
+    listings: set[str] | None = None,
+) -> None:
+    """Raise LoginWall when asking for ``url`` ended at a login page (:func:`login_page`; with
+    ``listing``, :func:`listing_login_page`), and SentAway when ``listings`` are given and it ended at
+    the home page, a section or a listing (:func:`sent_away`): even a page that passes for unchanged
+    (the one of the last visit). The URL's validators go, so that a page there that answers 304 to
+    them is not taken for what the URL held before."""
+    shown = mask_secrets(resp.url)
+    if (listing_login_page if listing else login_page)(url, resp, pattern):
         client.validators.pop(mask_secrets(url), None)
-        raise LoginWall(f"redirected to a login page, {mask_secrets(resp.url)}: not public", url=url)
+        raise LoginWall(f"redirected to a login page, {shown}: not public", url=url)
+    if listings is not None and sent_away(url, resp.url, pattern, listings):
+        client.validators.pop(mask_secrets(url), None)
+        where = "the site's home page or a section, not an article"
+        raise SentAway(f"redirected to {shown}, {where}: taken down?", url=url)

@@ -24,28 +24,38 @@ def recheck_due(
     return False
 
 
-# A known article that answers 404 or 410 (or redirects to a login page) on this many rechecks in a
-# row, the first this long before the last, was taken down: its stored items stay, and it is not asked
-# for again. A site that answers 404 for an hour (a deploy, a CDN fault) takes nothing down: an
-# article's first day has hourly rechecks.
+# A known article that answers 404 or 410 (or redirects to a login page, the home page or a section)
+# on this many rechecks in a row, the first this long before the last, was taken down: its stored
+# items stay, and it is not asked for again. A site that answers 404 for an hour (a deploy, a CDN
+# fault) takes nothing down: an article's first day has hourly rechecks.
 GONE_AFTER = 2
 GONE_FOR = timedelta(hours=24)
 
 
-class LoginWall(CollectError):
-    """An article's URL redirects to a login page (``portal_ids.login_page``): the article is not
-    public, or no longer. A known article counts it as a 404; a new one is an error of the run."""
+class Retired(CollectError):
+    """A page's URL redirects to a page that is not its own: a known article counts it as a 404; a new
+    one, or a listing, is an error of the run."""
+
+
+class LoginWall(Retired):
+    """A page's URL redirects to a login page (``portal_ids.login_page``): it is not public, or no
+    longer."""
+
+
+class SentAway(Retired):
+    """An article's URL redirects to the site's home page or a section (``portal_ids.sent_away``), the
+    way many sites retire an article."""
 
 
 def not_found(exc: BaseException) -> bool:
-    """Whether a failed visit was answered HTTP 404 or 410, or by a login page: one count towards
-    ``GONE_AFTER``."""
-    return isinstance(exc, LoginWall) or (isinstance(exc, MonitorError) and exc.status in (404, 410))
+    """Whether a failed visit was answered HTTP 404 or 410, or by a redirect away from the article (a
+    login page, the home page, a section): one count towards ``GONE_AFTER``."""
+    return isinstance(exc, Retired) or (isinstance(exc, MonitorError) and exc.status in (404, 410))
 
 
 def gone_because(exc: BaseException) -> str:
     """What a visit that counts towards ``GONE_AFTER`` was answered, for the log."""
-    return exc.message if isinstance(exc, LoginWall) else f"answered HTTP {getattr(exc, 'status', None)}"
+    return exc.message if isinstance(exc, Retired) else f"answered HTTP {getattr(exc, 'status', None)}"
 
 
 def taken_down(entry: dict[str, Any]) -> bool:

@@ -218,15 +218,21 @@ def test_a_known_article_whose_url_moves_is_watched_under_its_new_url_with_its_i
 
 
 @pytest.mark.parametrize("target", ["/news/", "/"], ids=["section", "home-page"])
-def test_articles_redirected_to_a_page_that_is_no_article_keep_their_own_urls(
+def test_articles_redirected_to_a_page_that_is_no_article_are_each_an_error(
     httpserver: HTTPServer, site: Site, target: str
 ) -> None:
-    # where a site sends the reader of a removed article: not their URL (a login page: test_portal_login)
+    # where a site sends the reader of a removed article: the page there is neither article's (it was
+    # stored under both their ids; a login page: test_portal_login; more in test_portal_redirects)
     site.html("/lenta/", f'<a href="{FIRST}">1</a><a href="{SECOND}">2</a>')
     site.moved.update({FIRST: target, SECOND: target})
     site.html(target, page("Вход", "<p>Войдите, чтобы читать статьи Вестника и писать комментарии.</p>"))
-    items = run(httpserver, {}, start_urls=[httpserver.url_for("/lenta/")])
-    assert sorted(i.external_id for i in items) == sorted(httpserver.url_for(p) for p in (FIRST, SECOND))
+    state: dict[str, Any] = {}
+    assert run(httpserver, state, start_urls=[httpserver.url_for("/lenta/")]) == []
+    assert [line.split(": ", 1)[0] for line in state["_errors"]] == [
+        httpserver.url_for(FIRST),
+        httpserver.url_for(SECOND),
+    ]
+    assert all(f"redirected to {httpserver.url_for(target)}, " in line for line in state["_errors"])
 
 
 # -- a stray NUL byte --------------------------------------------------------------------------------

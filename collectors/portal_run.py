@@ -1,0 +1,132 @@
+"""One run of one ``portal`` source (collectors/portal.py): its request budget, the errors it reports,
+and the fetching of its pages: a page's checks (a login wall, a page that is no page, a redirect off
+the site) and, with ``render``, its DOM after its scripts ran.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from collectors.base import CollectContext
+from collectors.extract import extract_article
+from collectors.http import mask_secrets
+from collectors.portal_discovery import normalise_url, site_of
+from collectors.portal_ids import refuse_redirect
+from collectors.render import BrowserMissing, RenderError, render_dom
+from errors import CollectError, MonitorError, ParseError
+
+log = logging.getLogger(__name__)
+
+_HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
+
+
+class PortalRun:
+    """One run of one portal source: budget, errors, and the fetch helpers."""
+
+    def __init__(self, ctx: CollectContext, opts: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.opts = opts
+        self.errors: list[str] = []
+        self.first_failure: BaseException | None = None
+        self.first_failure_line = ""  # its line in ``errors``
+        self.discovery_ok = 0  # listing/feed/sitemap pages read this run
+        # the listing pages of the source (normalised URLs): an article sent to one was retired
+        self.listings: set[str] = {normalise_url(u) for u in opts["start_urls"]}
+        self.last_visit: dict[str, Any] | None = None  # what the last new article's visit learnt
+        self.last_home: str | None = None  # the URL the last visit's article lives at, when it moved
+        self.start_requests = ctx.http.stats.requests
+        self.browser_missing = False  # reported once, then the rest of the run parses the HTML
+        self.render_reported: set[str] = set()  # causes of refused render requests already reported
+
+    def budget_left(self) -> bool:
+        return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
+
+    def fail(self, url: str, exc: BaseException) -> None:
+        if isinstance(exc, MonitorError):
+            message = exc.message
+            if exc.status:
+                message += f" (HTTP {exc.status})"
+        else:  # a parser bug must cost one page, not the run; the traceback goes to the debug log
+            message = f"unexpected {type(exc).__name__}: {exc}"
+            log.debug("page %s failed", url, exc_info=exc)
+        line = f"{url}: {message}"
+        # The run reports the line (`run` prints it, `runs` counts it): logged at INFO, it reaches the
+        # log file of `schedule`, its only record there, but not the stderr of `run` a second time.
+        log.info("source %s: %s", self.ctx.source.name, line)
+        self.errors.append(line[:300])
+        if self.first_failure is None:
+            self.first_failure, self.first_failure_line = exc, line[:300]
+
+    def rendered(self, resp: Any) -> str:
+        """The page to parse: with ``render``, its DOM after its scripts ran, every request they made
+        through the run's client; else, or when Chromium is missing or fails, the HTML as fetched."""
+        html = resp.text
+        if not self.opts["render"] or self.browser_missing:
+            return html
+        name, shown = self.ctx.source.name, mask_secrets(resp.url)
+        # Chromium gets the page as we read it: its header's charset wins over a <meta> that lies
+        mime = (resp.headers.get("Content-Type") or "text/html").split(";")[0]
+        try:
+            rendering = render_dom(
+                resp.url,
+                wait_ms=self.opts["render_wait_ms"],
+                timeout=self.opts["render_timeout"],
+                client=self.ctx.http,
+                html=html.encode("utf-8"),
+                content_type=f"{mime}; charset=utf-8",
+                budget_left=self.budget_left,
+                post=self.opts["render_post"],
+            )
+        except RenderError as exc:
+            self.browser_missing = isinstance(exc, BrowserMissing)
+            exc.source = name
+            line = f"{exc}; parsed the page's HTML instead"
+            log.info("%s", line)  # reported with the run, as in fail()
+            self.errors.append(line[:400])
+            return html
+        log.info("source %s: rendered %s: %s", name, shown, rendering.traffic.summary())
+        for cause, message in rendering.traffic.problems().items():
+            line = f"{shown}: {message}"
+            # once per run in the report; each page in the log (INFO, as in fail())
+            log.info("source %s: %s", name, line)
+            if cause in self.render_reported:
+                continue
+            self.render_reported.add(cause)
+            self.errors.append(line[:400])
+        return rendering.html
+
+    def parse(self, resp: Any, text: str | None = None) -> Any:
+        """The article (and its comments) of a fetched page, with this source's selectors and limits."""
+        return extract_article(
+            resp.text if text is None else text,
+            resp.url,
+            selectors=self.opts["selectors"],
+            now=self.ctx.now,
+            max_comments=self.opts["max_comments"],
+        )
+
+    def fetch(self, url: str, *, conditional: bool = False, page: str = "") -> Any:
+        """The page at ``url``; ``page`` names what it is (``article``, ``comments``, ``listing``, else
+        a feed or sitemap) for the redirects that refuse it (``portal_ids.refuse_redirect``): a login
+        page (a listing sent to ``/ru/news/`` is none), and for an article the home page or a section."""
+        resp = self.ctx.http.get(url, conditional=conditional)
+        if page:  # before "unchanged": the page there may be the same as at the last visit
+            refuse_redirect(
+                self.ctx.http,
+                url,
+                resp,
+                self.opts["article_pattern"],
+                listing=page == "listing",
+                listings=self.listings if page == "article" else None,
+            )
+        if page == "listing":
+            self.listings.update(normalise_url(u) for u in (url, resp.url))
+        if resp.not_modified:
+            return resp
+        ctype = (resp.headers.get("Content-Type") or "").lower()
+        if ctype and not ctype.startswith(_HTML_TYPES) and "xml" not in ctype and "rss" not in ctype:
+            raise ParseError(f"not a page: Content-Type {ctype.split(';')[0]}", url=url)
+        if site_of(resp.url) != site_of(url):
+            raise CollectError(f"redirected off the site to {resp.url}", url=url)
+        return resp
