@@ -221,6 +221,45 @@ LATERAL (
 WHERE len(c.labels) > 0 OR len(h.human) > 0;
 """
 
+_FLAGGED_WITHOUT_LATERAL = """
+-- The same rows and columns as 0006, computed faster (at 200,000 items the LATERAL of 0006 numbered
+-- and copied every scored item, texts and all, before anything was filtered): the reviewers' labels
+-- are an expression on the classifications joined to the current review and second-look answers,
+-- the flagged ones are chosen on those narrow columns, and only then are the items joined.
+-- has_human is len(human) > 0 without building the list for every scored item: ``added`` is
+-- NULL or a list of at least one label.
+CREATE OR REPLACE VIEW flagged AS
+SELECT i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title, i.published_at,
+       i.collected_at, i.lang, i.text, i.cluster_id,
+       s.corruption, s.infrastructure,
+       list_sort(list_distinct(list_concat(s.labels, s.human))) AS labels,
+       s.evidence, s.model_version, s.classified_at,
+       coalesce(s.status, 'new') AS review_status, s.forwarded_to, s.reviewer, s.note,
+       s.created_at AS reviewed_at,
+       list_sort(list_distinct(list_filter(s.human, lambda x: NOT list_contains(s.labels, x))))
+           AS reviewer_labels
+FROM (
+    SELECT c.source, c.external_id, c.corruption, c.infrastructure, c.labels, c.evidence,
+           c.model_version, c.classified_at,
+           r.status, r.forwarded_to, r.reviewer, r.note, r.created_at,
+           list_concat(
+               coalesce(a.added, []),
+               CASE WHEN r.status IN ('confirmed', 'forwarded') THEN coalesce(r.labels, []) ELSE [] END
+           ) AS human,
+           a.added IS NOT NULL OR (r.status IN ('confirmed', 'forwarded') AND len(r.labels) > 0)
+               AS has_human
+    FROM classifications c
+    LEFT JOIN current_reviews r USING (source, external_id)
+    LEFT JOIN (
+        SELECT source, external_id, list(label ORDER BY label) AS added
+        FROM current_label_decisions WHERE value
+        GROUP BY source, external_id
+    ) a USING (source, external_id)
+) s
+JOIN items i USING (source, external_id)
+WHERE len(s.labels) > 0 OR s.has_human;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core_tables", _CORE),
     ("0002_views", _VIEWS),
@@ -228,7 +267,15 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_alerts", _ALERTS),
     ("0005_label_decisions", _LABEL_DECISIONS),
     ("0006_judged_content", _JUDGED),
+    ("0007_flagged_without_lateral", _FLAGGED_WITHOUT_LATERAL),
 ]
+
+
+def flagged_definition(name: str) -> str:
+    """The SELECT of the ``flagged`` view as migration ``name`` defined it (to compare definitions)."""
+    sql = dict(MIGRATIONS)[name]
+    start = sql.rindex("CREATE OR REPLACE VIEW flagged AS") + len("CREATE OR REPLACE VIEW flagged AS")
+    return sql[start : sql.index(";", start)].strip()
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
