@@ -7,10 +7,11 @@ The database is opened per request and closed at once, so the scheduler can writ
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,9 +33,8 @@ from flask import (
 from werkzeug.exceptions import SecurityError
 
 from classify.lang import LANGS
-from collectors.dates import almaty_time
 from errors import InputError, StoreError, StoreLocked
-from review import auth, queries
+from review import auth, item_page, queries
 from review.dblock import ReadWriteLock
 from review.export import (
     FORMAT_NAMES,
@@ -44,13 +44,24 @@ from review.export import (
     read_export,
     write_export,
 )
-from review.list_filters import FILTER_KEYS, int_value, parse_filters, score_value, today
+from review.list_filters import chart_range, int_value, parse_filters, query_pairs, score_value
 from review.paging import paginate
 from review.quality import against_reviewers
-from review.queries import LABELS, Filters, StaleDecision
-from review.render import highlight, per_day_svg
+from review.queries import LABELS, StaleDecision
+from review.render import (
+    excerpt,
+    highlight,
+    local_time,
+    per_day_svg,
+    shown,
+    stale_answer_text,
+    stale_decision_text,
+    text_lang,
+    web_link,
+)
 from review.second_look import (
     UNSURE_FLOOR,
+    StaleAnswer,
     count_unsure,
     label_history,
     recent_answers,
@@ -63,7 +74,6 @@ from store.migrations import REVIEW_STATUSES
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
-EXCERPT = 400
 PERIODS = (
     ("", "any time"),
     ("1", "today"),
@@ -116,8 +126,9 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.jinja_env.autoescape = True
     app.jinja_env.globals.update(
-        local_time=_local_time, excerpt=_excerpt, highlight=highlight, web_link=web_link, text_lang=text_lang
+        local_time=local_time, excerpt=excerpt, highlight=highlight, web_link=web_link, text_lang=text_lang
     )
+    app.jinja_env.filters["shown"] = shown  # control characters in stored text, made visible
     # Pages read the file side by side (a long download does not hold up the list); a write waits
     # for them and has the file to itself within this process.
     db_lock = ReadWriteLock()
@@ -166,6 +177,9 @@ def create_app(
         user = session.get("user")
         if not user:
             return redirect(url_for("login", next=request.full_path if request.args else request.path))
+        if request.endpoint == "logout":  # the session is in the cookie: ended without the database
+            g.user = user
+            return None
         epoch = auth.session_epoch(db(), user)
         if epoch is None or epoch != session.get("epoch"):
             session.clear()
@@ -203,7 +217,7 @@ def create_app(
                 session.permanent = True
                 session.update(user=username, epoch=epoch, csrf=auth.new_csrf_token())
                 log.info("reviewer %s logged in", username)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(auth.safe_next(request.args.get("next"), url_for("index")))
             log.warning("failed login for %r from %s", username, request.remote_addr)
             error = "Wrong username or password."
         # A refused login keeps the name typed (never the password).
@@ -211,19 +225,27 @@ def create_app(
 
     @app.post("/logout")
     def logout() -> Any:
-        user = g.user
+        user, epoch = g.user, session.get("epoch")
+        session.clear()  # this browser is logged out whatever the database says
         release()  # the write below needs the file to itself within this process
-        with db_lock.writing():
-            auth.end_sessions(db_path, user, wait=DB_WAIT)  # a copy of the cookie must not outlive the logout
-        session.clear()
-        flash("Logged out (on every device where you were logged in).")
+        try:
+            with db_lock.writing():  # a copy of the cookie must not outlive the logout
+                ended = auth.end_sessions(db_path, user, epoch=epoch, wait=DB_WAIT)
+        except StoreError as exc:
+            log.warning("logout of %s: sessions on other devices not ended: %s", user, exc)
+            flash(
+                "Logged out in this browser only: the database was busy, so your sessions on other devices "
+                "were not ended. To end them, log in and log out again in a few minutes."
+            )
+            return redirect(url_for("login"))
+        flash("Logged out (on every device where you were logged in)." if ended else "Logged out.")
         return redirect(url_for("login"))
 
     @app.get("/")
     def index() -> Any:
         filters, form, errors, ignored = parse_filters(request.args)
-        first, last = _chart_range(filters)
-        chart_filters = Filters(**{**_filters_dict(filters), "since": first, "until": last})
+        first, last = chart_range(filters)
+        chart_filters = dataclasses.replace(filters, since=first, until=last)
         con = db()
         total = queries.count_flagged(con, filters)
         page = paginate(request.args.get("page"), total, PAGE_SIZE)
@@ -231,7 +253,7 @@ def create_app(
         counts = queries.per_day(con, chart_filters)
         choices = queries.filter_choices(con)
         release()
-        query = [(k, form["q"] if k == "q" else v) for k, v in _query_pairs(request.args)]  # q as searched
+        query = [(k, form["q"] if k == "q" else v) for k, v in query_pairs(request.args)]  # q as searched
         back = urlencode([*query, ("page", str(page.number))] if page.number > 1 else query)
         # The way back to this list rides in the session cookie, which browsers drop past about 4 kB.
         session["list_query"] = back if len(back) <= MAX_BACK else ""
@@ -258,16 +280,23 @@ def create_app(
             export_link=lambda fmt: url_for("export") + "?" + urlencode([*applied, ("format", fmt)]),
         )
 
-    def show_item(source: str, external_id: str, *, draft: dict[str, Any] | None = None) -> str:
-        """The item page; ``draft`` is a refused decision, shown again in its form to be put right."""
+    def show_item(
+        source: str,
+        external_id: str,
+        *,
+        draft: dict[str, Any] | None = None,
+        answer_draft: dict[str, Any] | None = None,
+    ) -> str:
+        """The item page; ``draft`` is a refused decision, shown again in its form to be put right;
+        ``answer_draft`` a refused yes or no (label, answer, next, refused)."""
         con = db()
-        found = queries.get_item(con, source, external_id)
+        found = item_page.get_item(con, source, external_id)
         if found is None:
             abort(404, description="No such item.")
-        thread = queries.get_thread(con, found)
-        history = queries.review_history(con, source, external_id)
+        thread = item_page.get_thread(con, found)
+        history = item_page.review_history(con, source, external_id)
         answers = label_history(con, source, external_id)
-        targets = queries.forward_targets(con)
+        targets = item_page.forward_targets(con)
         seen_upto = queries.last_review_id(con)
         release()
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
@@ -286,6 +315,7 @@ def create_app(
             statuses=REVIEW_STATUSES,
             targets=targets,
             draft=draft or {},
+            answer_draft=answer_draft or {},
             seen_upto=seen_upto,
         )
 
@@ -322,7 +352,7 @@ def create_app(
             # Not a redirect: the page comes back with the form as the reviewer left it (a note can
             # be 4000 characters, too long to carry in the session cookie to the next request).
             draft = {
-                "refused": _stale_message(exc.latest, g.user)
+                "refused": stale_decision_text(exc.latest, g.user)
                 if isinstance(exc, StaleDecision)
                 else f"Not saved: {exc}",
                 "status": status,
@@ -389,25 +419,41 @@ def create_app(
     def judge() -> Any:
         source, external_id = request.form.get("source", ""), request.form.get("id", "")
         label, answer = request.form.get("label", ""), request.form.get("answer", "")
-        back = _safe_next(request.form.get("next") or url_for("item", source=source, id=external_id))
+        back = auth.safe_next(
+            request.form.get("next") or url_for("item", source=source, id=external_id), url_for("index")
+        )
         if answer not in ("yes", "no"):
             abort(400, description="The answer must be yes or no.")
+        seen = request.form.get("seen")  # the latest answer on the label the form was shown with
         release()  # the write below needs the file to itself within this process
         try:
             with db_lock.writing():
-                record_label_decision(
+                written = record_label_decision(
                     db_path,
                     source,
                     external_id,
                     label=label,
                     value=answer == "yes",
                     reviewer=g.user,
+                    seen=None if seen is None else int_value(seen, 0),
                     wait=DB_WAIT,
                 )
-            said = "reports" if answer == "yes" else "does not report"
-            flash(f"Saved: {source} {external_id} {said} {label}.")
+        except StaleAnswer as exc:
+            # As a stale decision: the item page, with the newer answer and the button pressed marked.
+            refused = {
+                "label": label,
+                "answer": answer,
+                "next": back,
+                "refused": stale_answer_text(exc.latest, g.user),
+            }
+            return show_item(source, external_id, answer_draft=refused), 409
         except InputError as exc:
             flash(f"Not saved: {exc}")
+            return redirect(back)
+        said = "reports" if answer == "yes" else "does not report"
+        flash(
+            f"Saved: {source} {external_id} {said} {label}{'' if written else ' (already saved; sent twice)'}."
+        )
         return redirect(back)
 
     @app.get("/export")
@@ -440,71 +486,3 @@ def create_app(
         return render_template("error.html", message=exc.description), exc.code
 
     return app
-
-
-def _chart_range(filters: Filters) -> tuple[date, date]:
-    last = min(filters.until or today(), today())
-    first = filters.since or last - timedelta(days=29)
-    if (last - first).days > 365:
-        first = last - timedelta(days=365)
-    return first, max(first, last)
-
-
-def _filters_dict(filters: Filters) -> dict[str, Any]:
-    return {name: getattr(filters, name) for name in Filters.__slots__}
-
-
-def _query_pairs(args: Any) -> list[tuple[str, str]]:
-    return [(k, v) for k in FILTER_KEYS for v in args.getlist(k) if v]
-
-
-def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never "//host" or "http://host". No control characters or spaces
-    # either: browsers and Werkzeug drop a tab or a newline from a URL, which makes "/<tab>/host" a
-    # "//host", and a newline cannot go into the Location header at all.
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and all(" " < ch != "\x7f" for ch in target)
-    ):
-        return target
-    return url_for("index")
-
-
-def web_link(url: str | None) -> str | None:
-    """``url`` when it is an http(s) address, else None (a source could send ``javascript:``)."""
-    if url and url.strip().lower().startswith(("https://", "http://")):
-        return url.strip()
-    return None
-
-
-def text_lang(lang: str | None) -> str:
-    """The HTML ``lang`` of an item's text: the page is English, the items Russian or Kazakh.
-
-    The classifier also says "mixed" and "other", which name no language: "" (unknown) for those.
-    """
-    return lang if lang in ("ru", "kk") else ""
-
-
-def _stale_message(latest: dict[str, Any], user: str) -> str:
-    """Why a decision sent from a page older than the item's latest decision was not saved."""
-    who = "You" if latest["reviewer"] == user else latest["reviewer"] or "Someone"
-    if "external_id" in latest:  # one of its near-duplicates
-        who += f" (on its near-duplicate {latest['source']} {latest['external_id']})"
-    to = f" to {latest['forwarded_to']}" if latest["forwarded_to"] else ""
-    return (
-        f"Not saved: {who} decided this item after this page was opened ({latest['status']}{to}, "
-        f"{_local_time(latest['created_at'])}; see the history below). Your decision is kept in the "
-        "form: press its button again to save it over that one."
-    )
-
-
-def _local_time(value: datetime | None) -> str:
-    return almaty_time(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _excerpt(text: str | None, limit: int = EXCERPT) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,4 +1,5 @@
-"""Reviewers' accounts: salted password hashes in DuckDB, the session secret, CSRF tokens.
+"""Reviewers' accounts: salted password hashes in DuckDB, the session secret, CSRF tokens, and
+where a form may send the browser next.
 
 Passwords are hashed with scrypt and a random salt (werkzeug.security); the database never holds a
 password. Changing a password raises the user's session epoch, which ends their other sessions.
@@ -110,11 +111,20 @@ def list_users(db_path: Path) -> list[dict[str, Any]]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def end_sessions(db_path: Path, username: str, *, wait: float = 30.0) -> None:
+def end_sessions(db_path: Path, username: str, *, epoch: int | None = None, wait: float = 30.0) -> bool:
     """End every session of the user (logging out): the session cookie is signed, not stored, so a
-    copy of it would stay valid until it expires unless the epoch it carries is retired."""
+    copy of it would stay valid until it expires unless the epoch it carries is retired.
+
+    ``epoch``: the logging-out session's; a session ended already (a stale copy of a cookie) does not
+    end the user's newer ones. True when sessions were ended.
+    """
     with writer(db_path, wait=wait) as con:
-        con.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE username = ?", [username])
+        ended = con.execute(
+            """UPDATE users SET session_epoch = session_epoch + 1
+               WHERE username = ? AND (?::BIGINT IS NULL OR session_epoch = ?) RETURNING username""",
+            [username, epoch, epoch],
+        ).fetchall()
+    return bool(ended)
 
 
 def authenticate(
@@ -174,6 +184,22 @@ def new_csrf_token() -> str:
 def csrf_matches(expected: str | None, given: str | None) -> bool:
     """Constant-time comparison of the session's token and the form's."""
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site, else ``fallback`` (after a login or an answer)."""
+    # Only a path on this site: never "//host" or "http://host". No control characters or spaces
+    # either: browsers and Werkzeug drop a tab or a newline from a URL, which makes "/<tab>/host" a
+    # "//host", and a newline cannot go into the Location header at all.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(" " < ch != "\x7f" for ch in target)
+    ):
+        return target
+    return fallback
 
 
 class LoginThrottle:

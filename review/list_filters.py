@@ -92,6 +92,20 @@ def today() -> date:
     return datetime.now(UTC).astimezone(LOCAL_TZ).date()
 
 
+def chart_range(filters: Filters) -> tuple[date, date]:
+    """The days the list's chart shows: the filters' dates, else the last 30 days; a year at most."""
+    last = min(filters.until or today(), today())
+    first = filters.since or last - timedelta(days=29)
+    if (last - first).days > 365:
+        first = last - timedelta(days=365)
+    return first, max(first, last)
+
+
+def query_pairs(args: Any) -> list[tuple[str, str]]:
+    """The filter values of a query string that are not empty, in the form's order (for links)."""
+    return [(k, v) for k in FILTER_KEYS for v in args.getlist(k) if v]
+
+
 def score_value(value: str | None) -> float | None:
     """A score typed in a form: a number from 0 to 1, else None (never NaN or infinity)."""
     try:

@@ -1,19 +1,95 @@
-"""HTML pieces built in Python: evidence highlighting and the per-day chart (inline SVG).
+"""HTML pieces built in Python (evidence highlighting, the per-day chart as inline SVG) and the
+functions the templates call to show values (times, excerpts, links, control characters), and the
+words for a decision or an answer refused because another came first.
 
-Both escape every piece of text first and add only their own markup around it, so an item whose
-text is ``<script>…`` is shown as those characters.
+Both pieces escape every piece of text first and add only their own markup around it, so an item
+whose text is ``<script>…`` is shown as those characters.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from markupsafe import Markup, escape
 
+from collectors.dates import almaty_time
+
 LABEL_COLOURS = {"corruption": "#b3261e", "infrastructure": "#1f5fa8"}
 OTHER_COLOUR = "#666666"
+EXCERPT = 400  # characters of an item's text in a list
+
+# Control characters are not allowed in HTML text (nor in XML): browsers show some as boxes or
+# garbage, and a page read as XHTML stops at them. Shown as Unicode's pictures of them (U+2400 on,
+# ␡ for DEL), the C1 controls (U+0080-U+009F, which have none) as U+FFFD; one character for one, so
+# positions in the text stay as they were. Tab, newline and carriage return are line layout.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_PICTURES = (
+    {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\t\n\r"}
+    | {0x7F: 0x2421}
+    | dict.fromkeys(range(0x80, 0xA0), 0xFFFD)
+)
+
+
+def shown(text: str | None) -> str:
+    """``text`` as the page shows it: control characters replaced by visible ones (the store keeps them)."""
+    if not text or _CONTROL.search(text) is None:
+        return text or ""
+    return text.translate(_CONTROL_PICTURES)
+
+
+def local_time(value: datetime | None) -> str:
+    """A time as Almaty's local time, to the minute; "" for none."""
+    return almaty_time(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def excerpt(text: str | None, limit: int = EXCERPT) -> str:
+    """The text on one line, cut to ``limit`` characters (with an ellipsis), controls made visible."""
+    text = shown(" ".join((text or "").split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address, else None (a source could send ``javascript:``)."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None
+
+
+def text_lang(lang: str | None) -> str:
+    """The HTML ``lang`` of an item's text: the page is English, the items Russian or Kazakh.
+
+    The classifier also says "mixed" and "other", which name no language: "" (unknown) for those.
+    """
+    return lang if lang in ("ru", "kk") else ""
+
+
+def _who(latest: dict[str, Any], user: str) -> str:
+    return "You" if latest["reviewer"] == user else latest["reviewer"] or "Someone"
+
+
+def stale_decision_text(latest: dict[str, Any], user: str) -> str:
+    """Why a decision sent from a page older than the item's latest decision was not saved."""
+    who = _who(latest, user)
+    if "external_id" in latest:  # one of its near-duplicates
+        who += f" (on its near-duplicate {latest['source']} {latest['external_id']})"
+    to = f" to {latest['forwarded_to']}" if latest["forwarded_to"] else ""
+    return (
+        f"Not saved: {who} decided this item after this page was opened ({latest['status']}{to}, "
+        f"{local_time(latest['created_at'])}; see the history below). Your decision is kept in the "
+        "form: press its button again to save it over that one."
+    )
+
+
+def stale_answer_text(latest: dict[str, Any], user: str) -> str:
+    """Why a yes or no sent from a page older than the label's latest answer was not saved."""
+    return (
+        f"Not saved: {_who(latest, user)} answered {latest['label']} on this item after this page was "
+        f"opened ({'yes' if latest['value'] else 'no'}, {local_time(latest['created_at'])}). Your "
+        "answer is marked: press it again to save it over that one."
+    )
 
 
 def _term_pattern(term: str) -> str:
@@ -30,8 +106,11 @@ def _term_pattern(term: str) -> str:
 
 
 def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
-    """``text`` escaped, with every evidence term (case-insensitive) wrapped in <mark class=LABEL>."""
-    text = text or ""
+    """``text`` escaped, with every evidence term (case-insensitive) wrapped in <mark class=LABEL>.
+
+    Control characters are shown as visible ones (``shown``).
+    """
+    text = shown(text)
     spans: list[tuple[int, int, str]] = []
     for label, terms in evidence.items():
         clean = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)

@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 
 from errors import InputError
-from review.queries import ITEM_COLUMNS, LABELS, check_label, dicts, row_dicts
+from review.item_page import ITEM_COLUMNS
+from review.queries import LABELS, check_label, dicts, row_dicts
 from store.db import writer
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,21 @@ def label_history(con: duckdb.DuckDBPyConnection, source: str, external_id: str)
     return dicts(cur)
 
 
+class StaleAnswer(InputError):
+    """Someone answered the item's label after the reviewer's page was shown: ``latest`` is that answer."""
+
+    def __init__(self, latest: dict[str, Any]) -> None:
+        said = "yes" if latest["value"] else "no"
+        super().__init__(
+            f"{latest['reviewer']} answered {said} on {latest['label']} after the page was shown"
+        )
+        self.latest = latest
+
+
+_LATEST_ANSWER = """SELECT decision_id, label, value, reviewer, created_at FROM label_decisions
+    WHERE source = ? AND external_id = ? AND label = ? ORDER BY created_at DESC, decision_id DESC LIMIT 1"""
+
+
 def record_label_decision(
     db_path: Path,
     source: str,
@@ -114,11 +130,15 @@ def record_label_decision(
     value: bool,
     reviewer: str,
     now: datetime | None = None,
+    seen: int | None = None,
     wait: float = 30.0,
-) -> None:
+) -> int:
     """Append a reviewer's yes (the item reports ``label``) or no, with the model's score at that moment.
 
     Append-only like the review decisions: a later answer on the same label replaces it for training.
+    ``seen``: the ``decision_id`` of the latest answer on the label the reviewer was shown (0: none).
+    When another has come since, StaleAnswer, unless it is this very answer by this reviewer (a
+    button pressed twice): then nothing is written and 0 returned; else 1.
     ``wait``: seconds a batch's lock on the file is waited for (then StoreLocked).
     """
     check_label(label)
@@ -132,6 +152,13 @@ def record_label_decision(
         ).fetchone()
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
+        if seen is not None:
+            # Read in the write transaction: two reviewers' answers cannot both pass the check.
+            last = dicts(con.execute(_LATEST_ANSWER, [source, external_id, label]))
+            if last and last[0]["decision_id"] != seen:
+                if (last[0]["reviewer"], last[0]["value"]) == (reviewer, bool(value)):
+                    return 0  # sent twice
+                raise StaleAnswer(last[0])
         con.execute(
             """INSERT INTO label_decisions
                    (source, external_id, label, value, score, model_version, reviewer, created_at, content_hash)
@@ -139,6 +166,7 @@ def record_label_decision(
             [source, external_id, label, bool(value), *found[:2], reviewer, now, found[2]],
         )
     log.info("%s of %s/%s judged by %s: %s", label, source, external_id, reviewer, "yes" if value else "no")
+    return 1
 
 
 def review_summary(con: duckdb.DuckDBPyConnection) -> str:

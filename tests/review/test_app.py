@@ -11,8 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from review.app import create_app, web_link
+from review.app import create_app
 from review.auth import set_password
+from review.render import web_link
 
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -228,3 +228,124 @@ def test_a_near_duplicate_decided_after_the_page_was_opened_is_not_overwritten_u
     assert resp.status_code == 409
     assert "nurlan (on its near-duplicate tg-news 77)" in resp.get_data(as_text=True)
     assert _decisions(review_db) == [("tg-news", "77", "nurlan", "rejected")]
+
+
+def _judge_form(client: FlaskClient, label: str, page: str | None = None) -> dict[str, str]:
+    """The hidden fields of the item's yes / no form for ``label``."""
+    page = page if page is not None else client.get(ITEM).get_data(as_text=True)
+    form = page.split(f'id="judge-{label}"')[1].split("</form>")[0]
+    return {k: unescape(v) for k, v in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form)}
+
+
+def _answers(db: Path, external_id: str = "fb-7") -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT reviewer, label, value FROM label_decisions WHERE external_id = ? ORDER BY decision_id",
+            [external_id],
+        ).fetchall()
+
+
+def test_an_answer_from_a_page_opened_before_anothers_is_refused_and_kept(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    first, late = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
+    first_form, late_form = _judge_form(first, "corruption"), _judge_form(late, "corruption")
+    assert first.post("/judge", data={**first_form, "answer": "yes"}).status_code == 302
+    resp = late.post("/judge", data={**late_form, "answer": "no"})
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Not saved: aigerim answered corruption on this item after this page was opened (yes, " in page
+    row = page.split('id="judge-corruption"')[1].split("</form>")[0]
+    assert re.search(
+        r'value="no" class="no chosen" aria-describedby="answer-refused"', row
+    )  # the one pressed
+    assert "yes, aigerim" in row  # the newer answer, shown
+    assert (
+        'value="yes" class="ok">' in page.split('id="judge-infrastructure"')[1]
+    )  # the other label as it was
+    assert _answers(review_db) == [("aigerim", "corruption", True)]
+    # Having read the newer answer, the late reviewer presses the button again: it is saved.
+    again = late.post("/judge", data={**_judge_form(late, "corruption", page), "answer": "no"})
+    assert again.status_code == 302 and again.headers["Location"] == ITEM
+    assert _answers(review_db) == [("aigerim", "corruption", True), ("nurlan", "corruption", False)]
+
+
+def test_an_answer_sent_twice_is_saved_once_and_the_back_button_is_no_way_round(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    client = _login(app, "aigerim", password)
+    old_form = _judge_form(client, "infrastructure")
+    assert client.post("/judge", data={**old_form, "answer": "no"}).status_code == 302
+    resp = client.post("/judge", data={**old_form, "answer": "no"}, follow_redirects=True)
+    assert "Saved: dept-facebook fb-7 does not report infrastructure (already saved; sent twice)." in (
+        resp.get_data(as_text=True)
+    )
+    resp = client.post("/judge", data={**old_form, "answer": "yes"})  # back, then the other answer
+    assert resp.status_code == 409
+    assert "Not saved: You answered infrastructure on this item after this page was opened (no, " in (
+        resp.get_data(as_text=True)
+    )
+    assert _answers(review_db) == [("aigerim", "infrastructure", False)]
+
+
+def test_an_answer_on_the_second_look_refused_goes_back_there_once_saved(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    # city-portal a-100-c2 is not flagged, and scored 0.35 for infrastructure: a close call
+    first, late = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
+    listing = "/second-look?label=infrastructure&floor=0.2&page=1"
+
+    def listed_form(client: FlaskClient) -> dict[str, str]:
+        page = client.get(listing).get_data(as_text=True)
+        row = page.split('data-source="city-portal" data-id="a-100-c2"')[1].split("</form>")[0]
+        return {k: unescape(v) for k, v in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', row)}
+
+    first_form, late_form = listed_form(first), listed_form(late)
+    assert first.post("/judge", data={**first_form, "answer": "no"}).headers["Location"] == listing
+    resp = late.post("/judge", data={**late_form, "answer": "yes"})
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Not saved: aigerim answered infrastructure on this item after this page was opened (no, " in page
+    again = late.post("/judge", data={**_judge_form(late, "infrastructure", page), "answer": "yes"})
+    assert again.headers["Location"] == listing  # back to the list the answer was given from
+    assert _answers(review_db, "a-100-c2") == [
+        ("aigerim", "infrastructure", False),
+        ("nurlan", "infrastructure", True),
+    ]
+
+
+def test_logging_out_while_a_batch_holds_the_database_ends_the_session_here_and_says_so(
+    app: Flask, review_db: Path, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _login(app, "aigerim", password)
+    token = TOKEN_RE.search(client.get(ITEM).get_data(as_text=True)).group(1)
+    epoch = "SELECT session_epoch FROM users WHERE username = 'aigerim'"
+    with duckdb.connect(str(review_db), read_only=True) as con:
+        before = con.execute(epoch).fetchall()
+    monkeypatch.setattr(review_app, "DB_WAIT", 0.3)
+    batch = subprocess.Popen([sys.executable, "-c", HOLD, str(review_db), "3"], stdout=subprocess.PIPE)
+    try:
+        assert batch.stdout.readline().strip() == b"held"
+        resp = client.post("/logout", data={"csrf_token": token}, follow_redirects=True)
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and resp.request.path == "/login"
+        assert "Logged out in this browser only: the database was busy" in page
+        assert client.get(ITEM).headers["Location"].startswith("/login")  # no longer logged in here
+    finally:
+        batch.wait(timeout=30)
+    with duckdb.connect(str(review_db), read_only=True) as con:  # other devices' sessions untouched
+        assert con.execute(epoch).fetchall() == before
+
+
+def test_a_logout_from_an_ended_session_does_not_end_the_newer_ones(
+    app: Flask, review_db: Path, password: str
+) -> None:
+    old = _login(app, "aigerim", password)
+    old_token = TOKEN_RE.search(old.get(ITEM).get_data(as_text=True)).group(1)
+    stale = app.test_client()  # a copy of the cookie, kept after that session was logged out
+    stale.set_cookie("monitor_review", old.get_cookie("monitor_review").value)
+    assert old.post("/logout", data={"csrf_token": old_token}).status_code == 302
+    new = _login(app, "aigerim", password)
+    resp = stale.post("/logout", data={"csrf_token": old_token}, follow_redirects=True)
+    assert "Logged out." in resp.get_data(as_text=True)
+    assert new.get(ITEM).status_code == 200  # the copy of the ended session ended nothing

@@ -9,7 +9,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from review.render import highlight, per_day_svg
+from review.render import highlight, per_day_svg, shown
 
 
 def test_highlight_wraps_terms_case_insensitively_and_escapes_the_rest() -> None:
@@ -40,7 +40,26 @@ def test_highlight_never_changes_or_unescapes_the_text(text: str, terms: list[st
     out = str(highlight(text, {"corruption": terms}))
     stripped = re.sub(r'<mark class="ev ev-corruption" title="corruption">|</mark>', "", out)
     assert "<" not in stripped and ">" not in stripped
-    assert html.unescape(stripped) == text
+    assert html.unescape(stripped) == shown(text)  # the text, its control characters made visible
+
+
+CONTROLS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\t\n\r"]
+
+
+@given(st.text())
+def test_control_characters_are_shown_one_for_one_and_nothing_else_changes(text: str) -> None:
+    out = shown(text)
+    assert len(out) == len(text)
+    assert not any(ch in CONTROLS for ch in out)
+    assert all(a == b for a, b in zip(text, out, strict=True) if a not in CONTROLS)
+
+
+def test_control_characters_get_their_pictures() -> None:
+    assert shown("Ай\x01гүл\x1b[31m\x7f\x85\x9f\t\n\r") == "Ай␁гүл␛[31m␡\ufffd\ufffd\t\n\r"
+    assert shown(None) == "" and shown("жол") == "жол"
+    # in the highlighted text too, where an evidence term still matches around them
+    out = str(highlight("пара\x02 сұрады\x0b", {"corruption": ["пара"]}))
+    assert out == '<mark class="ev ev-corruption" title="corruption">пара</mark>␂ сұрады␋'
 
 
 def test_chart_bars_per_day_and_label() -> None:
