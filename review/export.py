@@ -13,12 +13,12 @@ as a number or a date (an id of 16 digits, a title ``03.04``) as ``="03.04"``, w
 that text (:mod:`review.export_excel`). Plain ``csv`` keeps every cell as it is, for tools.
 
 CSV and XLSX are written from :mod:`review.cells` (the store computes them in SQL for the ``export``
-command); XLSX with the small writer in :mod:`review.xlsx`.
+command); XLSX with the small writer in :mod:`review.xlsx`, a page of rows at a time
+(:mod:`review.export_xlsx`).
 
-The ``export`` command writes CSV, JSON and Parquet as it reads them, a
-piece of CHUNK_ROWS rows at a time (:mod:`review.export_stream`), with DuckDB kept to a limit: its memory does not grow with
-the number of rows. XLSX is read whole (a sheet holds at most 1,048,575 rows, and its shared string
-table and row heights are made from every row), and so is every format the review page serves.
+The ``export`` command writes every format as it reads it, a piece of CHUNK_ROWS rows at a time
+(:mod:`review.export_stream`), with DuckDB kept to a limit: its memory does not grow with the number
+of rows. The review page reads every format whole (XLSX is then written a page at a time).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from collectors.dates import almaty_time
 from errors import InputError
 from review.cells import (
     COLUMN_NAMES,
-    COLUMNS,
     PARENT_CHARS,
     TIME_COLUMNS,
     Cells,
@@ -58,7 +57,7 @@ from review.cells import (
 )
 from review.export_excel import kept_as_text
 from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
-from review.xlsx import CELL_MAX, END_DATE, FIRST_DATE, MAX_ROWS, Column, Workbook, cut_at_cell_limit
+from review.xlsx import END_DATE, FIRST_DATE
 from store.db import reader
 
 log = logging.getLogger(__name__)
@@ -80,15 +79,13 @@ MEDIA_TYPES = {
     "json": "application/json",
     "parquet": "application/vnd.apache.parquet",
 }
-MAX_ROW_LINES = 8  # rows grow with their text up to this many lines; the cell holds the rest
 # Rows read from the store, encoded and written at a time: what an export holds in memory beside
-# DuckDB's share (export_stream.QUERY_MEMORY), whatever the number of rows (XLSX alone is read whole).
+# DuckDB's share (export_stream.QUERY_MEMORY), whatever the number of rows.
 CHUNK_ROWS = 20_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_START)
 SCORE_COLUMNS = ("corruption", "infrastructure")
 NUMBER_COLUMNS = ("cluster_size",)
-_TEXT_TYPES = {str, type(None)}
 
 
 def _parent_text(row: dict[str, Any]) -> str | None:
@@ -218,94 +215,10 @@ def write_xlsx(
 
 def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = ()) -> None:
     """XLSX of export cells, with an 'about' sheet: when, how many rows, what the times mean, texts cut,
-    ``about``. More rows than a sheet holds are an InputError."""
-    if len(cells) >= MAX_ROWS:  # the header takes one of the sheet's rows
-        raise InputError(
-            f"{len(cells):,} rows do not fit in an Excel sheet (at most {MAX_ROWS - 1:,}); "
-            "narrow the filters, or export csv or parquet"
-        )
-    columns = []
-    for name, width in COLUMNS:
-        if name in TIME_COLUMNS:
-            columns.append(
-                Column(name, width, "date", _dates(cells.local_seconds[name], cells.columns[name]))
-            )
-        elif name in SCORE_COLUMNS:
-            columns.append(Column(name, width, "score", cells.columns[name]))
-        elif name in NUMBER_COLUMNS:
-            columns.append(Column(name, width, "number", cells.columns[name]))
-        else:
-            columns.append(Column(name, width, "text", _texts(cells.columns[name])))
-    cut = sum(
-        cut_at_cell_limit(v)
-        for col in columns
-        if col.kind == "text"
-        for v in col.values
-        if isinstance(v, str)
-    )
-    book = Workbook()
-    book.add_table("flagged", columns, _row_lines(columns))
-    exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
-    pairs = [
-        ("exported at (Asia/Almaty)", exported.isoformat(sep=" ")),
-        ("rows", len(cells)),
-        ("times", "local time of Asia/Almaty"),
-        ("near-duplicates", "one row per cluster; cluster_size counts the flagged items it stands for"),
-        *about,
-    ]
-    if cut:
-        log.warning(
-            "%d texts longer than an XLSX cell holds were cut (they end in …); csv, json and parquet hold them whole",
-            cut,
-        )
-        pairs.append(
-            (
-                "cut",
-                f"{cut} texts longer than a cell holds ({CELL_MAX:,} characters) end in …; CSV, JSON and "
-                "Parquet exports hold them whole",
-            )
-        )
-    book.add_pairs("about", pairs, (22, 70))
-    book.write(out)
+    ``about``. More rows than a sheet holds are an InputError (:mod:`review.export_xlsx`)."""
+    from review.export_xlsx import write_xlsx_cells as write  # it builds on this module
 
-
-def _dates(seconds: list[int | None], texts: list[Any]) -> Sequence[int | str | None]:
-    # A time Excel holds as a date (1900 to 9999) goes in as one; any other (a year-1 placeholder) as its text.
-    if all(s is None or FIRST_DATE <= s < END_DATE for s in seconds):
-        return seconds
-    return [s if s is None or FIRST_DATE <= s < END_DATE else t for s, t in zip(seconds, texts, strict=True)]
-
-
-def _texts(values: list[Any]) -> list[Any]:
-    # Records made by hand may put a number where text belongs: it goes in as its text.
-    if set(map(type, values)) <= _TEXT_TYPES:
-        return values
-    return [v if v is None or isinstance(v, str) else str(v) for v in values]
-
-
-def _row_lines(columns: Sequence[Column]) -> list[int]:
-    # Wrapped text needs taller rows; capped so that one long article does not fill the screen.
-    per_column = []
-    for col in columns:
-        if col.kind != "text":
-            continue
-        per_line = max(1, int(col.width * 1.15))
-        present = [v for v in col.values if v]
-        if not present or (max(map(len, present)) <= per_line and "\n" not in "".join(present)):
-            continue  # every value fits on one line
-        per_column.append(
-            [
-                1 if not v or (len(v) <= per_line and "\n" not in v) else _text_lines(v, per_line)
-                for v in col.values
-            ]
-        )
-    if not per_column:
-        return [1] * len(columns[0].values) if columns else []
-    return [min(max(lines), MAX_ROW_LINES) for lines in zip(*per_column, strict=True)]
-
-
-def _text_lines(value: str, per_line: int) -> int:
-    return sum(-(-len(part) // per_line) or 1 for part in value.split("\n"))
+    write(cells, out, about)
 
 
 def write_json(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
@@ -425,8 +338,8 @@ def export_to_file(
 ) -> int:
     """Export flagged items matching ``filters`` to ``out_path``; returns the number of rows.
 
-    CSV, JSON and Parquet are written as they are read (:func:`review.export_stream.export_store`,
-    ``rows`` at a time), the store closed while they are written; XLSX is read whole, then written."""
+    Every format is written as it is read (:func:`review.export_stream.export_store`, ``rows`` at a
+    time), the store closed while it is written; XLSX gets an 'about' sheet naming the filters."""
     from review import export_stream  # it builds on this module
 
     filters.validate()
@@ -434,18 +347,12 @@ def export_to_file(
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     # The file is opened first: a folder or a place that cannot be written is said before the reading.
     with whole_file(out_path, "the export") as out:
-        if fmt in export_stream.STREAMED:
-            # DuckDB spills beside the file written (none beside a device such as /dev/stdout).
-            folder = None if out_path.exists() and not out_path.is_file() else out_path.resolve().parent
-            # The store is open only while the rows are read (into a copy beside the file).
-            count = export_stream.export_store(
-                db_path, filters, fmt, out, collapse=collapse, rows=rows, spill=folder
-            )
-        else:
-            with reader(db_path) as con:
-                data = read_export(con, filters, fmt, collapse=collapse)
-            write_export(data, fmt, out, about=describe(filters))
-            count = len(data)
+        # DuckDB spills beside the file written (none beside a device such as /dev/stdout).
+        folder = None if out_path.exists() and not out_path.is_file() else out_path.resolve().parent
+        # The store is open only while the rows are read (into a copy beside the file).
+        count = export_stream.export_store(
+            db_path, filters, fmt, out, collapse=collapse, rows=rows, spill=folder, about=describe(filters)
+        )
     log.info("exported %d rows to %s", count, out_path)
     return count
 

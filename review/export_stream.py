@@ -1,5 +1,5 @@
-"""The ``export`` command's CSV, JSON and Parquet, written as they are read, a piece of ``CHUNK_ROWS``
-at a time, so that an export's memory does not grow with its number of rows.
+"""The ``export`` command's files, written as they are read, a piece of ``CHUNK_ROWS`` at a time, so
+that an export's memory does not grow with its number of rows.
 
 The store is held only while the export reads it: the steps of the export's query that read the
 store run one at a time into a DuckDB file of the export's own beside the file written
@@ -8,7 +8,9 @@ sort included) and read a piece at a time (review.cells.stream_cells, stream_tab
 is written. DuckDB is held to QUERY_MEMORY throughout; the rest of its work spills to the same
 folder. DuckDB lets one process write a database file or several read it: the scheduler's writes,
 which wait up to 30 s for the lock (store.db.connect), had waited as long as the whole file took to
-write (27 s for 1.27 M rows of CSV). The writers of each piece are review.export's.
+write (27 s for 1.27 M rows of CSV). The writers of each piece are review.export's (XLSX
+review.export_xlsx's: its rows are counted in the copy first, since a sheet says its size before
+its rows and holds at most 1,048,575 of them).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import errno
 import itertools
 import logging
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,8 +28,9 @@ import duckdb
 
 from errors import InputError
 from review import export
-from review.cells import copy_steps, parquet_schema, stream_cells, stream_tables
+from review.cells import _picked, copy_steps, parquet_schema, stream_cells, stream_tables
 from review.export import records_from_table, write_csv_pieces, write_json_pieces
+from review.export_xlsx import check_rows, write_xlsx_pieces
 from review.queries import Filters
 from store.db import reader
 
@@ -44,7 +47,7 @@ PARQUET_ROW_GROUP = 131_072
 # thousand rows of a 2,000,000-item store takes 1.4 s longer (3 s) in half the memory. Should DuckDB
 # still run out of it, the query runs again without it (_without_limit).
 QUERY_MEMORY = "512MB"
-STREAMED = ("csv", "excel-csv", "json", "parquet")  # written as they are read; XLSX is read whole
+STREAMED = ("csv", "excel-csv", "json", "parquet", "xlsx")  # written as they are read
 
 
 def write_parquet_pieces(tables: Iterable[Any], out: IO[bytes]) -> int:
@@ -95,9 +98,10 @@ def stream_export(
     collapse: bool = True,
     rows: int | None = None,
     spill: Path | None = None,
+    about: Sequence[tuple[str, str]] = (),
 ) -> int:
     """Write the export of ``filters`` in a format of STREAMED to a binary stream as it is read, ``rows``
-    rows (CHUNK_ROWS) at a time; returns the number of rows.
+    rows (CHUNK_ROWS) at a time; returns the number of rows. XLSX adds ``about`` to its 'about' sheet.
 
     The same bytes as :func:`read_export` and :func:`write_export` give (Parquet up to
     PARQUET_ROW_GROUP rows; beyond, the same table in row groups of that many rows instead of
@@ -107,7 +111,7 @@ def stream_export(
     _check(fmt)
     with _export_folder(spill) as folder:
         copy = _copy_steps(con, filters, folder)
-        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows)
+        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows, about=about)
 
 
 def export_store(
@@ -119,6 +123,7 @@ def export_store(
     collapse: bool = True,
     rows: int | None = None,
     spill: Path | None = None,
+    about: Sequence[tuple[str, str]] = (),
 ) -> int:
     """:func:`stream_export` of the store at ``db_path``, which is open only while what the export
     reads of it is copied: while the rows are sorted and the file written, another process may open
@@ -128,7 +133,7 @@ def export_store(
         with reader(db_path) as con:
             copy = _copy_steps(con, filters, folder)
         log.debug("read what the export needs of %s; closed it before writing the file", db_path)
-        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows)
+        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows, about=about)
 
 
 def _check(fmt: str) -> None:
@@ -174,11 +179,19 @@ def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) 
     return copy
 
 
-def _write_copy(copy: Path, fmt: str, out: IO[bytes], *, collapse: bool, rows: int | None) -> int:
+def _write_copy(
+    copy: Path,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    collapse: bool,
+    rows: int | None,
+    about: Sequence[tuple[str, str]],
+) -> int:
     # The export's rows made of _copy_steps' tables, written in format ``fmt`` ``rows`` (CHUNK_ROWS)
     # at a time; DuckDB's sort of them held to QUERY_MEMORY, spilling beside the copy.
     size = rows or export.CHUNK_ROWS  # read when called: tests lower it
-    read = stream_cells if fmt in ("csv", "excel-csv") else stream_tables
+    read = stream_cells if fmt in ("csv", "excel-csv", "xlsx") else stream_tables
     config = {"memory_limit": QUERY_MEMORY, "temp_directory": str(copy.parent)}
     try:
         con = duckdb.connect(str(copy), config=config)
@@ -187,25 +200,47 @@ def _write_copy(copy: Path, fmt: str, out: IO[bytes], *, collapse: bool, rows: i
     try:
         con.execute("SET enable_progress_bar = false")  # never into an export written to stdout
         try:
+            total = _count(con, collapse) if fmt == "xlsx" else 0
             pieces = read(con, collapse=collapse, rows=size)
             first = list(itertools.islice(pieces, 1))  # the sort runs before the first row
         except duckdb.OutOfMemoryException:
             _without_limit(con, None)
+            total = _count(con, collapse) if fmt == "xlsx" else 0
             pieces = read(con, collapse=collapse, rows=size)
             first = list(itertools.islice(pieces, 1))
         except duckdb.IOException as exc:
             raise _copy_error(exc, copy.parent) or exc from None
         try:
-            everything = itertools.chain(first, pieces)
+            # The first piece taken out of its list as it is written: the list would hold it to the end.
+            everything = itertools.chain(_taken(first), pieces)
             if fmt == "parquet":
                 return write_parquet_pieces(everything, out)
             if fmt == "json":
                 return write_json_pieces(map(records_from_table, everything), out)
+            if fmt == "xlsx":
+                return write_xlsx_pieces(everything, total, out, about)
             return write_csv_pieces(everything, out, excel=fmt == "excel-csv")
         finally:
             pieces.close()  # a reader left half-read (a write failed) keeps DuckDB's result open
     finally:
         con.close()
+
+
+def _taken(held: list[Any]) -> Iterator[Any]:
+    # The items of ``held``, each let go of by the list as it is yielded.
+    while held:
+        yield held.pop(0)
+
+
+def _count(con: duckdb.DuckDBPyConnection, collapse: bool) -> int:
+    # The number of rows the export's query gives (a sheet says its size before its rows), refused
+    # when more than a sheet holds before any row is read or written.
+    # fetchall: a result left unfinished keeps the connection from the next query (DuckDB 2).
+    ((count,),) = con.execute(
+        f"WITH export_picked AS ({_picked(collapse)}) SELECT count(*) FROM export_picked"
+    ).fetchall()
+    check_rows(count)
+    return count
 
 
 def _without_limit(con: duckdb.DuckDBPyConnection, limit: Any) -> None:

@@ -1,21 +1,27 @@
 """A small XLSX (Office Open XML spreadsheet) writer for the exports: text, numbers and dates only.
 
-An XLSX file is a zip of XML parts: content types, relationships, the workbook, a style sheet, one
-shared string table and one part per sheet. The data sheet is built a column at a time and joined
-once per row, and the zip is deflated at a low level: several times faster than a general-purpose
-writer for the same cells. Text always goes in as a string (never a formula), cleaned of characters
-that XML cannot carry, cut at Excel's 32,767-character cell limit, with carriage returns and literal
-``_xHHHH_`` sequences escaped the way Excel reads them back.
+An XLSX file is a zip of XML parts: content types, relationships, the workbook, a style sheet and
+one part per sheet. The data sheet is written a page of rows at a time into its zip entry as the
+rows come (:class:`Workbook`, :class:`TableSheet`), so that what the writer holds is one page, not
+the sheet: strings go in as inline strings, not through a shared string table, which would hold
+every distinct text until the end (about 6 KiB a row in all). Each page is built a column at a time
+and joined once per row, and the zip is deflated at a low level: several times faster than a
+general-purpose writer for the same cells. Text always goes in as a string (never a formula),
+cleaned of characters that XML cannot carry, cut at Excel's 32,767-character cell limit, with
+carriage returns and literal ``_xHHHH_`` sequences escaped the way Excel reads them back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
+
+from errors import InputError
 
 CELL_MAX = 32767  # Excel's limit on one cell, in UTF-16 code units
 # Excel's dates, 1900-01-01 up to 10000-01-01, as wall-clock seconds since 1970: it shows a date
@@ -64,7 +70,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 # What needs more than a plain copy: XML markup characters, CR (an XML parser would turn it into a
 # newline; Excel writes it as _x000D_), literal _xHHHH_ (Excel would decode it), anything illegal.
 _SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
-_RARE = re.compile("[\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
+_RARE_BESIDE_NUL = re.compile("[\r\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
 _ESCAPED_LITERAL = re.compile("(_x[0-9A-Fa-f]{4}_)")
 
 
@@ -90,7 +96,7 @@ def cut_at_cell_limit(value: str) -> bool:
 
 
 def _xml_text(value: str) -> str:
-    # Shared-string text: cleaned, XML-escaped, Excel's own escapes for CR and literal _xHHHH_.
+    # Cell text: cleaned, XML-escaped, Excel's own escapes for CR and literal _xHHHH_.
     if _SPECIAL.search(value) is None and len(value) <= CELL_MAX // 2:
         return value
     value = clean_text(value)
@@ -124,187 +130,228 @@ def excel_serial(wall_seconds: int) -> float:
     return serial
 
 
-class SharedStrings:
-    """The workbook's shared string table: each distinct text stored once, cells refer by index."""
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.refs = 0
-
-    def add(self, value: str) -> int:
-        """The index of ``value`` (added when new)."""
-        self.refs += 1
-        return self.index.setdefault(value, len(self.index))
-
-    def indexes(self, values: Sequence[str | None]) -> list[int | None]:
-        """The index of each value (None stays None): :meth:`add` for a whole column at once."""
-        index = self.index
-        found = index.setdefault
-        out = [None if v is None else found(v, len(index)) for v in values]
-        self.refs += len(out) - out.count(None)
-        return out
-
-    def xml(self) -> str:
-        """The sharedStrings part."""
-        strings = list(self.index)
-        # Usually no text needs more than & < > escaped: one search over all of them says so, and
-        # then the whole table is escaped and tagged by a few replaces on one joined string (NUL,
-        # the separator, cannot be in a text that passed the search).
-        if _RARE.search("\n".join(strings)) is None and max(map(len, strings), default=0) <= CELL_MAX // 2:
-            joined = "\x00".join(strings).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        else:
-            joined = "\x00".join(_xml_text(v) for v in strings)
-        # xml:space="preserve" on every text: leading and trailing spaces and newlines stay.
-        items = joined.replace("\x00", '</t></si><si><t xml:space="preserve">')
-        body = f'<si><t xml:space="preserve">{items}</t></si>' if strings else ""
-        head = f'{_DECL}<sst xmlns="{_NS}" count="{self.refs}" uniqueCount="{len(strings)}">'
-        return head + body + "</sst>"
-
-
 @dataclass(slots=True)
 class Column:
-    """One column of the data sheet: header, width in characters, kind and values (None = empty)."""
+    """One column of a table sheet: header, width in characters and kind of its values."""
 
     header: str
     width: float
     kind: str  # "text", "date" (wall-clock seconds since 1970, or a text), "score" (0.000) or "number"
-    values: Sequence[Any]
 
 
-@dataclass(slots=True)
-class Sheet:
-    """A finished worksheet part."""
-
-    name: str
-    xml: str
-    filter_ref: str | None = None
-
-
-@dataclass(slots=True)
 class Workbook:
-    """Sheets sharing one string table, written out as one XLSX file."""
+    """An XLSX file written to a binary stream as it goes: the sheets named ``names``, added in that
+    order, a table sheet a page of rows at a time (:meth:`table`), so that only one page is held.
 
-    strings: SharedStrings = field(default_factory=SharedStrings)
-    sheets: list[Sheet] = field(default_factory=list)
+    Strings go in as inline strings (no shared string table, which would hold every text until the
+    end). Use as a context manager; the workbook part is written when it closes.
+    """
 
-    def add_table(self, name: str, columns: Sequence[Column], row_lines: Sequence[int]) -> None:
-        """A sheet with a bold, frozen, filterable header row and one row per value of the columns.
+    def __init__(self, out: IO[bytes], names: Sequence[str]) -> None:
+        self.names = list(names)
+        self.filters: dict[int, str] = {}  # sheet index -> the range its header filters
+        self.archive = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL)
+        self._put("[Content_Types].xml", _content_types(len(self.names)))
+        self._put(
+            "_rels/.rels",
+            f'{_DECL}<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
+            f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        self._put("xl/styles.xml", STYLES)
+        self.added = 0
 
-        ``row_lines`` gives each data row's height in lines of text (1 = the default height).
-        """
-        rows = len(row_lines)
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            with contextlib.suppress(Exception):  # the error that ended the writing is the one to see
+                self.archive.close()
+            return
+        self._put("xl/workbook.xml", self._workbook())
+        self._put("xl/_rels/workbook.xml.rels", _workbook_rels(len(self.names)))
+        self.archive.close()
+
+    def table(self, columns: Sequence[Column], rows: int) -> TableSheet:
+        """The next sheet: a bold, frozen, filterable header row above ``rows`` rows, which
+        :meth:`TableSheet.add` writes a page at a time (``rows`` must be what it is given)."""
         if rows + 1 > MAX_ROWS:
             raise ValueError(f"{rows} rows do not fit in one sheet")
-        numbers = [str(r) for r in range(2, rows + 2)]
-        add = self.strings.add
-        header = "".join(
-            f'<c r="{column_letter(i)}1" s="{BOLD}" t="s"><v>{add(col.header)}</v></c>'
-            for i, col in enumerate(columns)
-        )
-        cells = [_column_cells(column_letter(i), col, numbers, self.strings) for i, col in enumerate(columns)]
-        heights = ["" if n <= 1 else f' ht="{15 * n}" customHeight="1"' for n in row_lines]
-        body = [
-            f'<row r="{r}"{h}>{"".join(row)}</row>'
-            for r, h, row in zip(numbers, heights, zip(*cells, strict=True), strict=True)
-        ]
+        number = self._next()
         end = column_letter(len(columns) - 1)
-        last = f"{end}{rows + 1}"
-        xml = (
-            f'{_DECL}<worksheet xmlns="{_NS}" xmlns:r="{_REL_NS}"><dimension ref="A1:{last}"/>'
-            '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
-            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft"/></sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/>{_cols([c.width for c in columns])}'
-            f'<sheetData><row r="1">{header}</row>{"".join(body)}</sheetData>'
-            f'<autoFilter ref="A1:{last}"/>{_MARGINS}</worksheet>'
-        )
-        self.sheets.append(Sheet(name, xml, f"$A$1:${end}${rows + 1}"))
+        self.filters[number] = f"$A$1:${end}${rows + 1}"
+        return TableSheet(self.archive, _part(number), columns, rows)
 
-    def add_pairs(self, name: str, pairs: Sequence[tuple[str, Any]], widths: tuple[float, float]) -> None:
-        """A two-column sheet of (name, value) rows: whole numbers as numbers, the rest as text."""
-        add = self.strings.add
+    def add_pairs(self, pairs: Sequence[tuple[str, Any]], widths: tuple[float, float]) -> None:
+        """The next sheet: two columns of (name, value) rows, whole numbers as numbers, the rest as text."""
         rows = []
         for r, (key, value) in enumerate(pairs, start=1):
             if isinstance(value, int):
                 second = f'<c r="B{r}"><v>{value}</v></c>'
             else:
-                second = f'<c r="B{r}" t="s"><v>{add(str(value))}</v></c>'
-            rows.append(f'<row r="{r}"><c r="A{r}" t="s"><v>{add(str(key))}</v></c>{second}</row>')
+                second = f'<c r="B{r}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(str(value))}</t></is></c>'
+            first = (
+                f'<c r="A{r}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(str(key))}</t></is></c>'
+            )
+            rows.append(f'<row r="{r}">{first}{second}</row>')
         xml = (
             f'{_DECL}<worksheet xmlns="{_NS}" xmlns:r="{_REL_NS}"><dimension ref="A1:B{max(1, len(rows))}"/>'
             '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/>{_cols(widths)}'
             f"<sheetData>{''.join(rows)}</sheetData>{_MARGINS}</worksheet>"
         )
-        self.sheets.append(Sheet(name, xml))
+        self._put(_part(self._next()), xml)
 
-    def write(self, out: IO[bytes]) -> None:
-        """The XLSX file to a binary stream."""
-        parts = {
-            "[Content_Types].xml": self._content_types(),
-            "_rels/.rels": (
-                f'{_DECL}<Relationships xmlns="{_PKG_REL_NS}"><Relationship Id="rId1" '
-                f'Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-            ),
-            "xl/workbook.xml": self._workbook(),
-            "xl/_rels/workbook.xml.rels": self._workbook_rels(),
-            "xl/styles.xml": STYLES,
-            "xl/sharedStrings.xml": self.strings.xml(),
-        }
-        for number, sheet in enumerate(self.sheets, start=1):
-            parts[f"xl/worksheets/sheet{number}.xml"] = sheet.xml
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
-            for name, text in parts.items():
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, text.encode("utf-8"), compresslevel=ZIP_LEVEL)
+    def _next(self) -> int:
+        if self.added == len(self.names):
+            raise ValueError(f"the workbook has {len(self.names)} sheets")
+        self.added += 1
+        return self.added
 
-    def _content_types(self) -> str:
-        main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-        sheets = "".join(
-            f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{main}.worksheet+xml"/>'
-            for n in range(1, len(self.sheets) + 1)
-        )
-        return (
-            f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/>'
-            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{main}.sharedStrings+xml"/>'
-            f"{sheets}</Types>"
-        )
+    def _put(self, name: str, text: str) -> None:
+        self.archive.writestr(_info(name), text.encode("utf-8"), compresslevel=ZIP_LEVEL)
 
     def _workbook(self) -> str:
         sheets = "".join(
-            f'<sheet name="{s.name}" sheetId="{n}" r:id="rId{n}"/>'
-            for n, s in enumerate(self.sheets, start=1)
+            f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>'
+            for n, name in enumerate(self.names, start=1)
         )
-        names = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-            f"{s.name}!{s.filter_ref}</definedName>"
-            for n, s in enumerate(self.sheets)
-            if s.filter_ref
+        defined = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n - 1}" hidden="1">'
+            f"{self.names[n - 1]}!{ref}</definedName>"
+            for n, ref in self.filters.items()
         )
         return (
             f'{_DECL}<workbook xmlns="{_NS}" xmlns:r="{_REL_NS}"><bookViews><workbookView/></bookViews>'
-            f"<sheets>{sheets}</sheets>{f'<definedNames>{names}</definedNames>' if names else ''}</workbook>"
+            f"<sheets>{sheets}</sheets>{f'<definedNames>{defined}</definedNames>' if defined else ''}</workbook>"
         )
 
-    def _workbook_rels(self) -> str:
-        rels = [
-            f'<Relationship Id="rId{n}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-            for n in range(1, len(self.sheets) + 1)
+
+class TableSheet:
+    """A table sheet being written: :meth:`add` one page of rows after another, then close it (a
+    context manager). The zip entry is opened with the first page, whose size tells whether the
+    sheet may pass what a zip entry holds without ZIP64 (which Excel refuses where not needed)."""
+
+    def __init__(self, archive: zipfile.ZipFile, part: str, columns: Sequence[Column], rows: int) -> None:
+        self.archive, self.part, self.columns, self.rows = archive, part, list(columns), rows
+        self.written = 0  # data rows
+        self.size = 0  # bytes of XML
+        self.entry: IO[bytes] | None = None
+        self.zip64 = False
+        self.letters = [column_letter(i) for i in range(len(self.columns))]
+
+    def __enter__(self) -> TableSheet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            if self.entry is not None:
+                with contextlib.suppress(Exception):  # the error that ended the writing is the one to see
+                    self.entry.close()
+            return
+        if self.written != self.rows:
+            raise ValueError(f"the sheet was said to have {self.rows} rows; {self.written} were written")
+        if self.entry is None:
+            self._open(0)
+        self._write(f'</sheetData><autoFilter ref="A1:{self._last()}"/>{_MARGINS}</worksheet>')
+        assert self.entry is not None
+        self.entry.close()
+
+    def add(self, values: Sequence[Sequence[Any]], row_lines: Sequence[int]) -> None:
+        """One page of rows: ``values`` per column (None = empty), ``row_lines`` each row's height in
+        lines of text (1 = the default height)."""
+        first = self.written + 2
+        numbers = [str(r) for r in range(first, first + len(row_lines))]
+        cells = [
+            _column_cells(letter, col.kind, column, numbers)
+            for letter, col, column in zip(self.letters, self.columns, values, strict=True)
         ]
-        count = len(self.sheets)
-        rels.append(f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>')
-        rels.append(
-            f'<Relationship Id="rId{count + 2}" Type="{_REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
+        heights = ["" if n <= 1 else f' ht="{15 * n}" customHeight="1"' for n in row_lines]
+        page = "".join(
+            f'<row r="{r}"{h}>{"".join(row)}</row>'
+            for r, h, row in zip(numbers, heights, zip(*cells, strict=True), strict=True)
         )
-        return f'{_DECL}<Relationships xmlns="{_PKG_REL_NS}">{"".join(rels)}</Relationships>'
+        self.written += len(row_lines)
+        if self.written > self.rows:
+            raise ValueError(f"the sheet was said to have {self.rows} rows; more were given")
+        data = page.encode("utf-8")
+        if self.entry is None:
+            self._open(len(data) * self.rows / max(1, len(row_lines)))
+        self._write(data)
+
+    def _last(self) -> str:
+        return f"{self.letters[-1]}{self.rows + 1}"
+
+    def _open(self, estimate: float) -> None:
+        # ZIP64 only where the sheet may need it: twice the size its first page foretells.
+        zip64 = 2 * estimate > zipfile.ZIP64_LIMIT
+        self.entry = self.archive.open(_info(self.part), "w", force_zip64=zip64)
+        self.zip64 = zip64
+        header = "".join(
+            f'<c r="{letter}1" s="{BOLD}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(col.header)}</t></is></c>'
+            for letter, col in zip(self.letters, self.columns, strict=True)
+        )
+        self._write(
+            f'{_DECL}<worksheet xmlns="{_NS}" xmlns:r="{_REL_NS}"><dimension ref="A1:{self._last()}"/>'
+            '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft"/></sheetView></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/>{_cols([c.width for c in self.columns])}'
+            f'<sheetData><row r="1">{header}</row>'
+        )
+
+    def _write(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.size += len(data)
+        if not self.zip64 and self.size > zipfile.ZIP64_LIMIT:
+            # zipfile would say so only once the whole sheet is written.
+            raise InputError(
+                f"the sheet's rows take more than {zipfile.ZIP64_LIMIT / 2**30:.0f} GiB of XML, more than its "
+                "first rows foretold; narrow the filters, or export csv or parquet"
+            )
+        assert self.entry is not None
+        self.entry.write(data)
 
 
 _MARGINS = '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    # A fixed time: the same cells make the same file.
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # What writestr sets from its argument; ZipFile.open takes it from the ZipInfo (3.13: compress_level).
+    info._compresslevel = ZIP_LEVEL
+    return info
+
+
+def _part(number: int) -> str:
+    return f"xl/worksheets/sheet{number}.xml"
+
+
+def _content_types(sheets: int) -> str:
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = "".join(
+        f'<Override PartName="/{_part(n)}" ContentType="{main}.worksheet+xml"/>' for n in range(1, sheets + 1)
+    )
+    return (
+        f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/>'
+        f"{parts}</Types>"
+    )
+
+
+def _workbook_rels(sheets: int) -> str:
+    rels = [
+        f'<Relationship Id="rId{n}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, sheets + 1)
+    ]
+    rels.append(f'<Relationship Id="rId{sheets + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>')
+    return f'{_DECL}<Relationships xmlns="{_PKG_REL_NS}">{"".join(rels)}</Relationships>'
 
 
 def _cols(widths: Sequence[float]) -> str:
@@ -315,30 +362,49 @@ def _cols(widths: Sequence[float]) -> str:
     return f"<cols>{cols}</cols>"
 
 
-def _column_cells(letter: str, col: Column, numbers: list[str], strings: SharedStrings) -> list[str]:
+def _xml_texts(values: Sequence[Any]) -> list[str | None]:
+    # _xml_text of each text (None stays None). Usually no text needs more than & < > escaped: one
+    # search over them all joined by NUL (which no text may hold: counted) says so, and then they
+    # are escaped by a few replaces on that string.
+    present = [v for v in values if v is not None]
+    joined = "\x00".join(present)
+    if (
+        _RARE_BESIDE_NUL.search(joined) is None
+        and joined.count("\x00") == len(present) - 1  # no NUL but the separators
+        and max(map(len, present), default=0) <= CELL_MAX // 2
+    ):
+        escaped = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x00")
+    else:
+        escaped = [_xml_text(v) for v in present]
+    if len(present) == len(values):
+        return escaped
+    texts = iter(escaped)
+    return [None if v is None else next(texts) for v in values]
+
+
+def _column_cells(letter: str, kind: str, values: Sequence[Any], numbers: list[str]) -> list[str]:
     # One XML <c> per value of a column ("" for an empty cell): the inner loop of the writer.
     head = f'<c r="{letter}'
-    if col.kind == "text":
-        tail = f'" s="{TEXT}" t="s"><v>'
+    text = f'" s="{TEXT}" t="inlineStr"><is><t xml:space="preserve">'
+    if kind == "text":
         return [
-            "" if i is None else f"{head}{r}{tail}{i}</v></c>"
-            for i, r in zip(strings.indexes(col.values), numbers, strict=True)
+            "" if t is None else f"{head}{r}{text}{t}</t></is></c>"
+            for t, r in zip(_xml_texts(values), numbers, strict=True)
         ]
-    style = {"date": DATE, "score": SCORE, "number": NUMBER}[col.kind]
+    style = {"date": DATE, "score": SCORE, "number": NUMBER}[kind]
     tail = f'" s="{style}"><v>'
-    if col.kind == "date":
-        text = f'" s="{TEXT}" t="s"><v>'
+    if kind == "date":
         return [
             ""
             if v is None
-            else f"{head}{r}{text}{strings.add(v)}</v></c>"
+            else f"{head}{r}{text}{_xml_text(v)}</t></is></c>"
             if v.__class__ is str
             else f"{head}{r}{tail}{excel_serial(v):.16G}</v></c>"
-            for v, r in zip(col.values, numbers, strict=True)
+            for v, r in zip(values, numbers, strict=True)
         ]
     return [
         ""
         if v is None or (isinstance(v, float) and not math.isfinite(v))
         else f"{head}{r}{tail}{v if v.__class__ is int and abs(v) < 10**15 else f'{v:.16G}'}</v></c>"
-        for v, r in zip(col.values, numbers, strict=True)
+        for v, r in zip(values, numbers, strict=True)
     ]

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from flask.testing import FlaskClient
 
-from review import export
+from review import export_xlsx
 from review.app import create_app
 
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -192,7 +192,7 @@ def test_pages_and_downloads_of_an_item_dated_past_year_9999_in_almaty(
 def test_a_selection_larger_than_an_excel_sheet_is_a_page_that_says_so(
     logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(export, "MAX_ROWS", 2)  # a sheet of a header and one row
+    monkeypatch.setattr(export_xlsx, "MAX_ROWS", 2)  # a sheet of a header and one row
     resp = logged_in.get("/export?format=xlsx")
     assert resp.status_code == 400
     assert "do not fit in an Excel sheet" in resp.get_data(as_text=True)

@@ -299,7 +299,7 @@ def test_export_from_an_older_read_only_database_is_one_error(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])  # written as read, and read whole
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])  # both written as read (xlsx counts its rows first)
 def test_a_mistake_in_the_export_query_on_a_current_database_is_not_blamed_on_its_age(
     review_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:

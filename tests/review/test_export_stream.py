@@ -5,12 +5,16 @@ fall in different pieces)."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
 import math
+import re
 import subprocess
 import sys
+import weakref
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,13 +22,26 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from testutil import ROOT
+from openpyxl import load_workbook
+from testutil import ROOT, SOFFICE, libreoffice_rows
 
-from review import export, export_stream
-from review.cells import _CELLS, cells_of, parquet_schema, select_cells, select_table
+from errors import InputError
+from review import export, export_stream, export_xlsx
+from review.cells import (
+    _CELLS,
+    COLUMN_NAMES,
+    TIME_COLUMNS,
+    Cells,
+    cells_of,
+    parquet_schema,
+    select_cells,
+    select_table,
+    wall_time,
+)
 from review.export import export_to_file, read_export, write_export
 from review.export_stream import STREAMED, stream_export
-from review.queries import Filters, flagged_rows_sql
+from review.queries import Filters, describe, flagged_rows_sql
+from review.xlsx import END_DATE, FIRST_DATE, clean_text
 from store.db import reader, writer
 
 LAST_HOUR = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)  # year 10000 on Almaty's clock
@@ -135,17 +152,32 @@ FILTERS = pytest.mark.parametrize(
 COLLAPSE = pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
 
 
-def _streamed(db: Path, filters: Filters, fmt: str, collapse: bool, rows: int, out: Path) -> bytes:
+def _streamed(db: Path, filters: Filters, fmt: str, collapse: bool, rows: int, out: Path) -> Any:
     export_to_file(db, filters, fmt, out, collapse=collapse, rows=rows)
-    return out.read_bytes()
+    return _comparable(out.read_bytes(), fmt)
 
 
-def _read_whole(db: Path, filters: Filters, fmt: str, collapse: bool) -> bytes:
+def _read_whole(db: Path, filters: Filters, fmt: str, collapse: bool) -> Any:
     """The file as the export read whole writes it (the review page's download)."""
     buffer = io.BytesIO()
     with reader(db) as con:
-        write_export(read_export(con, filters, fmt, collapse=collapse), fmt, buffer)
-    return buffer.getvalue()
+        write_export(read_export(con, filters, fmt, collapse=collapse), fmt, buffer, about=describe(filters))
+    return _comparable(buffer.getvalue(), fmt)
+
+
+def _comparable(data: bytes, fmt: str) -> Any:
+    """The file's bytes; for XLSX, the bytes of each part, the time it was exported left out (and so
+    how the zip was written: with sizes after each part when written to a pipe)."""
+    if fmt != "xlsx":
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    about = parts["xl/worksheets/sheet2.xml"]
+    parts["xl/worksheets/sheet2.xml"] = re.sub(
+        rb">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<", b">(time)<", about, count=1
+    )
+    assert parts["xl/worksheets/sheet2.xml"] != about
+    return parts
 
 
 @pytest.mark.parametrize("fmt", STREAMED)
@@ -164,7 +196,7 @@ def test_the_size_of_the_pieces_read_does_not_change_the_file(
 def test_no_rows_is_the_same_file_as_read_whole(hostile_db: Path, tmp_path: Path, fmt: str) -> None:
     nothing = Filters(query="нет такого текста")
     assert export_to_file(hostile_db, nothing, fmt, tmp_path / "none") == 0
-    assert (tmp_path / "none").read_bytes() == _read_whole(hostile_db, nothing, fmt, True)
+    assert _comparable((tmp_path / "none").read_bytes(), fmt) == _read_whole(hostile_db, nothing, fmt, True)
     if fmt == "json":
         assert (tmp_path / "none").read_bytes() == b"[]"
     elif fmt == "parquet":
@@ -305,5 +337,82 @@ def test_streamed_to_stdout_is_the_file(hostile_db: Path, tmp_path: Path, fmt: s
         cwd=ROOT, capture_output=True, timeout=180,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout == out.read_bytes()
+    assert _comparable(done.stdout, fmt) == _comparable(out.read_bytes(), fmt)
     assert done.stderr.decode().strip().endswith("rows to /dev/stdout")
+
+
+class _Page(Cells):
+    """A piece of cells that can be watched (a weak reference) while the export holds it."""
+
+
+def _watched_pages(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    # The pieces the export reads, each watched: how many were read, and the most that were still
+    # alive, besides the one being made, when a piece was made.
+    seen = {"pages": 0, "alive": 0}
+    alive: list[weakref.ref[Any]] = []
+    read = export_stream.stream_cells
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        for cells in read(*args, **kwargs):
+            gc.collect()
+            seen["alive"] = max(seen["alive"], sum(ref() is not None for ref in alive))
+            page = _Page(cells.columns, cells.local_seconds)
+            del cells
+            alive.append(weakref.ref(page))
+            seen["pages"] += 1
+            yield page
+
+    monkeypatch.setattr(export_stream, "stream_cells", watched)
+    return seen
+
+
+@pytest.mark.parametrize("collapse", [True, False], ids=["clusters", "every-item"])
+def test_xlsx_is_written_as_it_is_read_holding_one_piece(
+    hostile_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collapse: bool
+) -> None:
+    seen = _watched_pages(monkeypatch)
+    out = tmp_path / "f.xlsx"
+    count = export_to_file(hostile_db, Filters(), "xlsx", out, collapse=collapse, rows=4)
+    assert seen["pages"] == -(-count // 4) > 10
+    # When a piece is made, only the one before it may still be held (the writer's loop has it).
+    assert seen["alive"] == 1
+    assert _comparable(out.read_bytes(), "xlsx") == _read_whole(hostile_db, Filters(), "xlsx", collapse)
+
+
+def test_more_rows_than_a_sheet_holds_are_refused_before_any_is_read(
+    hostile_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _watched_pages(monkeypatch)
+    monkeypatch.setattr(export_xlsx, "MAX_ROWS", 8)  # a sheet of a header and seven rows
+    out = tmp_path / "f.xlsx"
+    out.write_bytes(b"last week's export")
+    with pytest.raises(InputError, match="rows do not fit in an Excel sheet \\(at most 7\\)"):
+        export_to_file(hostile_db, Filters(), "xlsx", out)
+    assert seen["pages"] == 0
+    assert out.read_bytes() == b"last week's export"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.xlsx"]  # no copy nor part left beside it
+    assert export_to_file(hostile_db, Filters(query="Взятка"), "xlsx", out) == 7  # seven rows fit
+    assert load_workbook(out)["flagged"].max_row == 8
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_reads_the_xlsx_written_a_piece_at_a_time(hostile_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pieces.xlsx"
+    export_to_file(hostile_db, Filters(), "xlsx", out, collapse=False, rows=3)
+    with reader(hostile_db) as con:
+        cells = select_cells(con, Filters(), collapse=False)
+    rows = libreoffice_rows(out, tmp_path)
+    assert len(rows) == len(cells) > 3
+    for n, row in enumerate(rows):
+        for name in COLUMN_NAMES:
+            value = cells.columns[name][n]
+            if name in TIME_COLUMNS:
+                seconds = cells.local_seconds[name][n]
+                if seconds is not None and FIRST_DATE <= seconds < END_DATE:
+                    value = wall_time(seconds).strftime("%Y-%m-%d %H:%M")
+            elif isinstance(value, float):
+                value = f"{value:.3f}" if math.isfinite(value) else None
+            elif isinstance(value, str):
+                # LibreOffice makes a line of a carriage return (as it did with a shared string table).
+                value = clean_text(value).replace("\r\n", "\n").replace("\r", "\n")
+            assert row[name] == ("" if value is None else str(value)), (n, name)

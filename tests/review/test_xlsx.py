@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,16 +15,20 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from testutil import SOFFICE, libreoffice_rows
 
+from errors import InputError
+from review.cells import cells_from_records
 from review.export import COLUMN_NAMES, export_to_file, write_records
+from review.export_xlsx import write_xlsx_pieces
 from review.queries import LOCAL_TZ, Filters
 from review.xlsx import CELL_MAX, clean_text, column_letter, column_width, excel_serial
 
 # (text written, text openpyxl reads back). openpyxl does not decode Excel's _x000D_ escape of a
-# carriage return (Excel and LibreOffice do); it does undo the escape of a literal _xHHHH_.
+# carriage return, nor, in an inline string, the _x005F_ escape of a literal _xHHHH_ (Excel and
+# LibreOffice do both: test_libreoffice_reads_tricky_texts_dates_and_numbers).
 TRICKY = [
     ('<b>Хакер</b> & "кавычки" \'апостроф\'', '<b>Хакер</b> & "кавычки" \'апостроф\''),
     ("упр\x01\x02\x0bсим\x1fвол\x00", "упрсимвол"),
-    ("_x0041_ и _X00e9_", "_x0041_ и _X00e9_"),
+    ("_x0041_ и _X00e9_", "_x005F_x0041_ и _X00e9_"),
     ("Шұңқыр\r\nаялдамада", "Шұңқыр_x000D_\nаялдамада"),
     ("=HYPERLINK(\"http://evil.example\";\"жми\")", "=HYPERLINK(\"http://evil.example\";\"жми\")"),
     ("-5 градусов", "-5 градусов"),
@@ -58,7 +63,8 @@ def test_tricky_texts_read_back_as_text() -> None:
         assert cell.data_type == "s"
         assert cell.value == expected
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        strings = archive.read("xl/sharedStrings.xml").decode("utf-8")
+        assert "xl/sharedStrings.xml" not in archive.namelist()  # inline strings: no table held to the end
+        strings = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "&lt;b&gt;Хакер&lt;/b&gt; &amp;" in strings
     assert "_x005F_x0041_" in strings  # a literal escape sequence is itself escaped
     assert '<t xml:space="preserve">  пробелы по краям  </t>' in strings
@@ -148,7 +154,8 @@ def test_any_text_reads_back_cleaned(text: str) -> None:
     ws = load_workbook(io.BytesIO(_written([_record(text)])))["flagged"]
     cell = ws.cell(row=2, column=COLUMN_NAMES.index("text") + 1)
     assert cell.data_type == "s"
-    expected = clean_text(text).replace("\r", "_x000D_")
+    # What openpyxl reads of an inline string: Excel's escapes of a CR and of a literal _xHHHH_ as written.
+    expected = re.sub("(_x[0-9A-Fa-f]{4}_)", r"_x005F\1", clean_text(text)).replace("\r", "_x000D_")
     assert (cell.value or "") == expected
 
 
@@ -175,3 +182,39 @@ def test_libreoffice_reads_tricky_texts_dates_and_numbers(tmp_path: Path) -> Non
     assert rows["id-0"]["time"] == "2026-03-01 12:30"
     assert rows["id-0"]["corruption"] == "0.125"
     assert rows["id-0"]["cluster_size"] == "2"
+
+
+def _pieces(texts: list[list[str]]) -> list[Any]:
+    # Cells of one record per text, a piece per inner list.
+    return [
+        cells_from_records([_record(text, external_id=f"{n}-{i}") for i, text in enumerate(piece)])
+        for n, piece in enumerate(texts)
+    ]
+
+
+def test_a_sheet_its_first_rows_foretell_past_a_zip_entrys_limit_is_zip64(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [["Шұңқыр аялдамада " * 50] * 20] * 5  # each row's XML about 2 KB, 100 rows
+    plain = io.BytesIO()
+    write_xlsx_pieces(_pieces(texts), 100, plain)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 300_000)  # less than twice what 20 rows foretell of 100
+    big = io.BytesIO()
+    write_xlsx_pieces(_pieces(texts), 100, big)
+    with zipfile.ZipFile(big) as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+        assert sheet.file_size < 300_000 * 2
+        assert sheet.extract_version >= 45  # ZIP64 (its local header carries the 8-byte sizes)
+        assert archive.getinfo("xl/worksheets/sheet2.xml").extract_version < 45  # only where needed
+    monkeypatch.undo()
+    rows = [list(load_workbook(data)["flagged"].iter_rows(values_only=True)) for data in (plain, big)]
+    assert rows[0] == rows[1] and len(rows[1]) == 101
+
+
+def test_a_sheet_past_a_zip_entrys_limit_its_first_rows_did_not_foretell_is_one_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 300_000)
+    texts = [["short"], ["Шұңқыр аялдамада " * 2000] * 10]  # 1 row of 25 foretold, then 10 rows of 60 KB
+    with pytest.raises(InputError, match="more than its first rows foretold; narrow the filters"):
+        write_xlsx_pieces(_pieces(texts), 11, io.BytesIO())
