@@ -197,12 +197,16 @@ _MONTH_FIRST = re.compile(r"(?<![^\W\d_])([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?
 _EN_AGO = re.compile(
     r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
 )
-# «Today», «yesterday» and «just now» are words of English sentences too («Officials said today that»,
-# «kill-me-today» in a link): a date only before a clock («yesterday at 10:30») or at the text's end.
-_EN_DAY = re.compile(
-    r"(?<![\w-])(" + "|".join(EN_DAY_WORDS) + r")(?:\s*(?:,|at)?\s*(?=\d{1,2}[:.]\d{2}(?!\d))|\W*$)"
+# «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
+# today that», «Kazakhstan Today», «#today», a link's «/today»): a date only right before a clock
+# («yesterday at 10:30», whose clock is the one read), or as the whole text with a label at most
+# («Updated yesterday», «Posted: just now»).
+_EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited)(?:\s+on)?\s*:?\s*)?"
+_EN_DAY_CLOCK = re.compile(
+    r"(?<!\S)(" + "|".join(EN_DAY_WORDS) + r")\s*(?:,|at)?\s*(\d{1,2})[:.](\d{2})(?!\d)" + _AMPM
 )
-_EN_JUST_NOW = re.compile(r"(?<![\w-])just now\W*$")
+_EN_DAY_ALONE = re.compile(r"\W*" + _EN_LABEL + "(" + "|".join(EN_DAY_WORDS) + r")\W*")
+_EN_JUST_NOW = re.compile(r"\W*" + _EN_LABEL + r"just now\W*")
 
 
 def _zone(text: str | None) -> tzinfo | None:
@@ -356,11 +360,15 @@ def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """An English relative date: "just now", "yesterday at 10:30 PM", "3 hours ago", "an hour ago"."""
     low = " ".join(text.lower().split())
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)
-    if _EN_JUST_NOW.search(low):
+    if _EN_JUST_NOW.fullmatch(low):
         return local_now
-    m = _EN_DAY.search(low)
+    m = _EN_DAY_CLOCK.search(low)
     if m:
-        return _day_at(low, local_now, EN_DAY_WORDS[m.group(1)], tz)
+        day = local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(1)])
+        return _local(day, _hour24(int(m.group(2)), m.group("ampm")), int(m.group(3)), tz)
+    m = _EN_DAY_ALONE.fullmatch(low)
+    if m:
+        return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(1)]), None, None, tz)
     m = _EN_AGO.search(low)
     if m:
         return _back(local_now, EN_UNITS[m.group(2)], m.group(1))
@@ -453,11 +461,16 @@ def _capital(text: str, low: str, start: int) -> bool:
     return re.search(r"(?<![^\W\d_])(?:May|MAY)(?![^\W\d_])", text) is not None
 
 
-def parse_absolute(text: str, tz: tzinfo = ALMATY, now: datetime | None = None) -> datetime | None:
+def parse_absolute(
+    text: str, tz: tzinfo = ALMATY, now: datetime | None = None, *, english: bool = True
+) -> datetime | None:
     """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822,
-    English); English only where no other form is."""
+    English); English only where no other form is, and not at all without ``english`` (what was read
+    before English dates were: a hash id that holds a date must not change)."""
     found = _absolute(text, tz, now)
-    return publication_time(found if found is not None else _month_first(text, tz), now, text)
+    if found is None and english:
+        found = _month_first(text, tz)
+    return publication_time(found, now, text)
 
 
 def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMATY) -> datetime | None:

@@ -49,6 +49,9 @@ def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0, tz: timezone = PLUS5) -
         ("Updated yesterday", at(2026, 11, 24)),
         ("the day before yesterday at 9:00", at(2026, 11, 23, 9, 0)),
         ("Just now", at(2026, 11, 25, 14, 0)),
+        ("Posted: just now", at(2026, 11, 25, 14, 0)),
+        ("Yesterday", at(2026, 11, 24)),
+        ("Score 3:05. Yesterday at 10:30 PM", at(2026, 11, 24, 22, 30)),  # the clock beside the word
     ],
 )
 def test_english_forms(text: str, expected: datetime) -> None:
@@ -79,6 +82,15 @@ def test_every_english_month_full_and_abbreviated_with_and_without_a_dot() -> No
         "Posted yesterday by the mayor's office",
         "/video/kill-me-today-tomorrow",
         "I just now saw it",
+        # a name, a tag, a link or a credit that ends with the word (review: «Kazakhstan Today» dated
+        # every article it credits)
+        "Источник: Kazakhstan Today",
+        "Фото: Tengrinews / Almaty Today",
+        "Теги: новости, today",
+        "#news #today",
+        "https://site.kz/news/today",
+        "Посетите yesterday",
+        "Match 2:1, score 3:05, yesterday",  # and never a clock away from the word
         # no «ago», or a span back past what can be a publication time
         "3 hours of rain",
         "in 5 minutes",
@@ -94,6 +106,9 @@ def test_absolute_english_dates_are_read_where_only_absolute_ones_are() -> None:
     # portal comments' heads and Facebook export cells are read with parse_absolute
     assert parse_absolute("Asel · Nov 24, 2026 at 9:40 PM", now=NOW) == at(2026, 11, 24, 21, 40)
     assert parse_absolute("3 hours ago", now=NOW) is None
+    # what was read before English dates were, for ids that hash a date (facebook_export_dates)
+    assert parse_absolute("Nov 24, 2026 at 9:40 PM", now=NOW, english=False) is None
+    assert parse_absolute("24.11.2026 21:40", now=NOW, english=False) == at(2026, 11, 24, 21, 40)
 
 
 @pytest.mark.parametrize(
