@@ -45,7 +45,7 @@ def stamp(value: Any) -> datetime | None:
     return None
 
 
-def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy") -> datetime | None:
+def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy", *, english: bool = True) -> datetime | None:
     """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``);
     ``order`` ``mdy`` reads a slashed date as month/day (:func:`slashed_order` decides it per file)."""
     value = value.strip()
@@ -65,7 +65,7 @@ def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy") -> datetime | Non
         value = _SLASHED.sub(lambda s: f"{s[2]}/{s[1]}/{s[3]}", value, count=1)
     # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
     # it does not say; read from the import's own time, they would be days off, silently.
-    return parse_absolute(value, tz=tz, now=datetime.now(UTC))
+    return parse_absolute(value, tz=tz, now=datetime.now(UTC), english=english)
 
 
 def slashed_order(
@@ -110,6 +110,9 @@ def slashed_order(
     return "dmy", None
 
 
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{3}")  # a month's name; not ISO's «T», «Z»
+
+
 def hash_date(value: str, tz: tzinfo, when: datetime | None, *, order: str, written: str) -> datetime | None:
     """The date a row's hash id holds (module docstring): ``value`` read day/month, else, in a file
     ``written`` month/day, read month/day; ``when`` is ``value`` as read in ``order``, not read twice."""
@@ -117,7 +120,10 @@ def hash_date(value: str, tz: tzinfo, when: datetime | None, *, order: str, writ
     # row keeps one id whichever order its file (or an overlapping export of it) is found to write.
     # A date only month/day can be (11/25) is hashed as read: without it, one author's «Спасибо» of
     # the 25th and of the 26th would be one id (rows imported before this are stored once more).
-    hashed = when if order == "dmy" else parse_csv_date(value, tz)
+    # An English date («November 25, 2026») was read as none before English dates were, and is hashed
+    # as none (review: each such row was stored a second time).
+    english = _ENGLISH_WORD.search(value) is not None
+    hashed = when if order == "dmy" and not english else parse_csv_date(value, tz, english=False)
     if hashed is None and written == "mdy":
-        hashed = when if order == "mdy" else parse_csv_date(value, tz, "mdy")
+        hashed = when if order == "mdy" and not english else parse_csv_date(value, tz, "mdy", english=False)
     return hashed

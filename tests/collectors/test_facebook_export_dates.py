@@ -169,6 +169,22 @@ def test_one_text_of_one_author_on_two_days_after_the_12th_is_two_rows(tmp_path:
     assert first.external_id != second.external_id
 
 
+def test_an_english_date_is_read_and_the_row_keeps_the_id_it_had_when_it_was_not(tmp_path: Path) -> None:
+    # English dates were unreadable before, so the hash of a row without an id or link held no date;
+    # read now, they must not change that id, or every such row would be stored a second time (review)
+    header = "Name,Comment,Date\n"
+    (english,), _ = read(
+        write(tmp_path / "en.csv", header + 'Алия,Яма на Абая,"November 25, 2026 10:30 AM"\n')
+    )
+    (unread,), problems = read(write(tmp_path / "unread.csv", header + "Алия,Яма на Абая,someday\n"))
+    assert english.published_at == datetime(2026, 11, 25, 10, 30, tzinfo=ALMATY)
+    assert unread.published_at is None and problems
+    assert english.external_id == unread.external_id
+    # an RFC 822 date was read before, and is hashed with its date as it was
+    (rfc,), _ = read(write(tmp_path / "rfc.csv", header + 'Алия,Яма на Абая,"Wed, 25 Nov 2026 10:30:00"\n'))
+    assert rfc.published_at == english.published_at and rfc.external_id != english.external_id
+
+
 # -- the date_order option -------------------------------------------------------------------
 
 # A US-English account's export whose days are all 12 or less: nothing in it says month/day.
