@@ -218,10 +218,14 @@ def read_csv(
             kind = "comment"
         linked, parent = link_ids(url, kind)
         hashed = hash_date(cell("published_at"), tz, when, order=order, written=written)
+        # A comment whose link names only its post is hashed with that post: its ids are new (it took
+        # the post's id before), and must not take the occurrence numbers of the same text in rows
+        # without a link (review: those rows' ids shifted), nor equal the same text under another post.
+        keyed = f"{kind}\x1f{parent}" if parent and not linked else kind
         yield Item(
             source=source,
             kind=kind,
-            external_id=cell("id") or linked or ids(kind, hashed, author, body),
+            external_id=cell("id") or linked or ids(keyed, hashed, author, body),
             text=body,
             parent=cell("parent") or parent,
             url=url,

@@ -93,6 +93,33 @@ def test_comments_whose_link_names_only_the_post_are_not_stored_as_the_post(tmp_
     assert again.external_id == ids[0]  # stable across re-imports
 
 
+def test_rows_without_a_link_keep_their_ids_beside_the_same_text_linked_to_its_post(tmp_path: Path) -> None:
+    # a row without a link is hashed as before; the same comment linked to its post is hashed apart,
+    # so it takes no occurrence number from it (review: the unlinked row's id shifted, stored twice)
+    header = "Дата;Автор;Текст;Ссылка;Тип\n"
+    unlinked = "25.11.2026 14:35;Айгүл;Спасибо;;Комментарий\n"
+    (alone,), _ = read(_write(tmp_path / "alone.csv", header + unlinked))
+    both, _ = read(
+        _write(
+            tmp_path / "both.csv", header + f"25.11.2026 14:35;Айгүл;Спасибо;{POST};Комментарий\n" + unlinked
+        )
+    )
+    assert both[1].external_id == alone.external_id
+    assert both[0].external_id not in (alone.external_id, "104857600123_1001")
+    # the same text under another post is another comment
+    (other,), _ = read(
+        _write(
+            tmp_path / "other.csv", header + f"25.11.2026 14:35;Айгүл;Спасибо;{POST[:-4]}1002;Комментарий\n"
+        )
+    )
+    assert other.external_id != both[0].external_id
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_a_parent_column_wins_over_the_link(tmp_path: Path) -> None:
     path = tmp_path / "comments.csv"
     path.write_text(
