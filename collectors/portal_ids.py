@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from collectors.base import CollectContext
 from collectors.extract import Article
@@ -179,13 +179,19 @@ def _words(url: str, *, query: bool = True) -> set[str]:
 
 
 def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
-    """Whether asking for the listing at ``url`` was answered by a redirect to a login page: one that
-    :func:`login_page` tells, whose URL is no article's and no listing's. A listing's URL holds the
+    """Whether asking for the listing at ``url`` was answered by a redirect to a login page: one whose
+    :func:`login_page` tells (by a password field only if it links no article), whose URL is no
+    article's and no listing's. A listing's URL holds the
     listing's last path part (``/ru/news/``, ``/news/?tag=auth``, ``/news/category/auth/`` for
     ``/news/``, whatever their header or their words hold); for the home page (``/``, ``/index.php``),
     one without a login word in its path or query (``/ru/``)."""
     final = normalise_url(resp.url)
     if not login_page(url, resp, pattern) or _article_url(final, pattern):
+        return False
+    # A password field (no login word in the URL) only on a page that links no article: a site with a
+    # sign-in box in its header that sends /kz/ to /ru/, or /novosti/ to /ru/news/, keeps its listing
+    # (review: it was refused).
+    if not _words(final) & _LOGIN_WORDS and _links_an_article(final, resp.text, pattern):
         return False
     path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
     last = _stem(path[-1]) if path else ""
@@ -199,9 +205,38 @@ def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listing
     section above the article (``/news/`` for ``/news/123-...``) or one of the ``listings`` (normalised
     URLs): where many sites send the reader of an article they retired."""
     final = normalise_url(final_url)
-    if final == normalise_url(url) or site_of(final) != site_of(url):
+    if final == normalise_url(url) or site_of(final) != site_of(url) or _carries_an_id(final):
         return False
     return final in listings or _names_a_section(final, url, pattern)
+
+
+_HREF = re.compile(r"""href\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+
+def _links_an_article(base: str, html: str, pattern: re.Pattern[str] | None) -> bool:
+    """Whether the page at ``base`` links a same-site URL that looks like an article's."""
+    site = site_of(base)
+    for href in _HREF.findall(html):
+        link = urljoin(base, href)
+        if site_of(link) == site and looks_like_article(link, pattern):
+            return True
+    return False
+
+
+_ID_KEYS = frozenset({"p", "post", "article", "news", "item", "story", "nid", "aid"})
+
+
+def _carries_an_id(url: str) -> bool:
+    """Whether ``url`` names one thing by a number, where an article may live (review: such redirects
+    were taken for the section): an id's query value of 3 digits or more (``/news/?id=5501``,
+    ``?p=5501``, ``?news_id=``; not a home page's ``?from=5501``) or a last path part of digits
+    (``/news/12``)."""
+    parts = urlsplit(url)
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return last.isdigit() or any(
+        (key.lower() in _ID_KEYS or key.lower().endswith("id")) and re.search(r"\d{3}", value)
+        for key, value in parse_qsl(parts.query)
+    )
 
 
 def refuse_redirect(

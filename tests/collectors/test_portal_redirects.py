@@ -196,6 +196,21 @@ def test_which_redirect_of_a_listing_is_a_login_page(
 
 
 @pytest.mark.parametrize(
+    "listing, target", [("/kz/", "/ru/"), ("/novosti/", "/ru/news/"), ("/news/", "/kz/zhanalyktar/")]
+)
+def test_a_listing_moved_on_a_site_with_a_sign_in_box_in_its_header_is_no_login_page(
+    listing: str, target: str
+) -> None:
+    # the page it moved to links articles: its password field is the header's (review: the listing
+    # was refused, and a sole listing failed the run every time)
+    body = page("Новости", LOGIN_FORM + f'<a href="{FIRST}">Жители жалуются на ямы</a>').encode()
+    resp = Response(SITE + target, 200, {"Content-Type": "text/html; charset=utf-8"}, body)
+    assert listing_login_page(SITE + listing, resp, None) is False
+    bare = page("Вход", LOGIN_FORM).encode()  # the same redirect to a page of a login form only
+    assert listing_login_page(SITE + listing, Response(SITE + target, 200, resp.headers, bare), None) is True
+
+
+@pytest.mark.parametrize(
     "url, target, away",
     [
         (FIRST, "/", True),
@@ -211,6 +226,11 @@ def test_which_redirect_of_a_listing_is_a_login_page(
         ("/news/5501-slug/amp/", "/news/5501-slug/", False),
         ("/?p=5501", "/obshestvo/snegopad/", False),  # a shortlink
         (FIRST, FIRST, False),
+        # the article by its number under the section's URL (review: taken for the section)
+        ("/news/5501", "/news/?id=5501", False),
+        ("/news/5501-slug", "/news/?news_id=5501", False),
+        ("/news/12/slug", "/news/12", False),
+        ("/news/5501", "/?p=5501", False),
     ],
 )
 def test_which_redirect_of_an_article_sends_it_away(url: str, target: str, away: bool) -> None:
