@@ -135,8 +135,10 @@ def _by_cues(text: str) -> tuple[str, str | None]:
         # shows (its letters explain the Kazakh ones, or two of its words), the cue words it shares
         # («на», «де», «жок») count for neither; one word of its own (a name: «Євген», «Лише») among
         # Russian or Kazakh cues does not decide.
-        foreign, explained, common = neighbour_cues(words, group)
-        if explained:
+        foreign, explained, shaped, common = neighbour_cues(words, group)
+        # A word of a neighbour's shape alone explains the letters in a Russian text (a name:
+        # «Айгүл Төлөбаева пожаловалась...»), not among Kazakh words («Көктөбеде жарык жок»).
+        if explained or (shaped and ru > kk - letters):
             kk -= letters
             letters = 0
         kk_left, ru_left = kk, ru

@@ -102,26 +102,29 @@ def neighbour_of(counts: list[int], letters: int) -> Neighbour | None:
     return None
 
 
-def neighbour_cues(words: list[str], group: Neighbour | None) -> tuple[int, bool, frozenset[str]]:
-    """(words of a neighbour, whether the Kazakh letters are a neighbour's, common words).
+def neighbour_cues(words: list[str], group: Neighbour | None) -> tuple[int, bool, bool, frozenset[str]]:
+    """(words of a neighbour, whether the Kazakh letters are a neighbour's, whether one word has the
+    shape of ``group``'s, common words).
 
     ``group`` is the neighbour that writes all the Kazakh letters of the text (neighbour_of). They are
-    its letters when it has a word of its own in the text; the common words are those of the
-    neighbours with a word there.
+    its letters when it has a word of its own in the text (one of its words or letters; by its shape
+    alone, two words): a Kazakh place name or loanword of that shape («Көктөбе», «Үштөбе»,
+    «павильон») is one word, and leaves the text Kazakh (review: such complaints came out other). The
+    common words are those of the neighbours with a word there.
     """
     own = 0
-    group_seen = False
+    group_word = group_shape = False
     common: frozenset[str] = frozenset()
     for word in words:
         hit = False
         for neighbour, letters in zip(NEIGHBOURS, _LETTERS, strict=True):
-            if (
-                word in neighbour.words
-                or (letters is not None and letters.search(word))
-                or (neighbour is group and neighbour.shape is not None and neighbour.shape.search(word))
-            ):
-                hit = True
-                group_seen = group_seen or neighbour is group
-                common |= neighbour.common
+            if word in neighbour.words or (letters is not None and letters.search(word)):
+                group_word = group_word or neighbour is group
+            elif neighbour is group and neighbour.shape is not None and neighbour.shape.search(word):
+                group_shape = True
+            else:
+                continue
+            hit = True
+            common |= neighbour.common
         own += hit
-    return own, group_seen, common
+    return own, group_word or (group_shape and own >= 2), group_shape, common
