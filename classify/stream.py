@@ -93,6 +93,13 @@ def _input_waiting(fd: int) -> bool:
         return True
 
 
+def _wait_for_input(fd: int) -> None:
+    """Wait until ``fd`` has data or its end, however long (a non-blocking descriptor's read would not)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    poller.poll()
+
+
 def fd_lines(
     fd: int, limit: int = MAX_LINE_BYTES, block: int = 1 << 16
 ) -> Iterator[bytes | LineTooLong | Idle]:
@@ -130,7 +137,11 @@ def fd_lines(
             return
         if not _input_waiting(fd):
             yield IDLE
-        chunk = os.read(fd, block)
+        try:
+            chunk = os.read(fd, block)
+        except BlockingIOError:  # a descriptor set non-blocking (shared with a program that did)
+            _wait_for_input(fd)
+            continue
         if chunk:
             buf += chunk
         else:
@@ -230,6 +241,25 @@ def _check_text(obj: Any) -> str:
     return text
 
 
+def _workers_once_long(
+    model: Any, stream: Iterator[list[str]], start_workers: Callable[[], Any]
+) -> Iterator[list[dict[str, Any]]]:
+    """The results of each batch, scored here until three whole batches come without a pause (a long
+    input that comes fast), then by the workers ``start_workers`` makes. A batch cut short by a pause
+    is answered at once with those held before it; the workers may still start later (review: one
+    early pause kept them off for the whole input)."""
+    head: list[list[str]] = []
+    for batch in stream:
+        head.append(batch)
+        if isinstance(batch, WaitingBatch):
+            yield from map(model.classify, head)
+            head = []
+        elif len(head) > 2:
+            yield from start_workers().map(chain(head, stream))
+            return
+    yield from map(model.classify, head)
+
+
 def classify_stream(
     model: Any,
     lines: Iterable[bytes | str | LineTooLong | Idle],
@@ -302,7 +332,8 @@ def classify_stream(
                 if isinstance(exc, RecursionError):
                     reason = "invalid JSON: nested too deeply"
                 elif isinstance(exc, json.JSONDecodeError):  # what and where: «expecting value at column 1»
-                    reason = f"invalid JSON: {exc.msg[:1].lower()}{exc.msg[1:]} at column {exc.colno}"
+                    msg = exc.msg.removesuffix(" at")  # «Unterminated string starting at»
+                    reason = f"invalid JSON: {msg[:1].lower()}{msg[1:]} at column {exc.colno}"
                 else:
                     reason = str(exc)
                 err.write(f"error: stdin line {number}: {reason}\n")
@@ -326,16 +357,12 @@ def classify_stream(
     done = 0  # input lines whose results are all written
     try:
         stream: Iterator[list[str]] = texts()
-        if scorer is None and start_workers is not None:
-            head: list[list[str]] = []
-            for batch in stream:  # workers only for a long input that comes fast
-                head.append(batch)
-                if isinstance(batch, WaitingBatch) or len(head) > 2:
-                    break
-            if len(head) > 2:
-                scorer = start_workers()
-            stream = chain(head, stream)
-        results = scorer.map(stream) if scorer is not None else (model.classify(t) for t in stream)
+        if scorer is not None:
+            results = scorer.map(stream)
+        elif start_workers is not None:
+            results = _workers_once_long(model, stream, start_workers)
+        else:
+            results = (model.classify(t) for t in stream)
         for scored in results:
             batch_objects, last = objects.popleft()
             for (obj, number), res in zip(batch_objects, scored, strict=True):

@@ -129,3 +129,76 @@ def test_each_line_of_a_slow_producer_is_answered_before_the_next_comes(workers:
             process.kill()
             process.wait()
     assert "error: stdin line 3: invalid JSON: expecting value at column 1" in stderr.decode()
+
+
+def test_fd_lines_waits_on_a_non_blocking_descriptor_instead_of_failing() -> None:
+    # a stdin shared with a program that set it non-blocking: os.read raised BlockingIOError (review)
+    import threading
+
+    from classify.stream import IDLE, fd_lines
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    try:
+        lines = fd_lines(read_end)
+        assert next(lines) is IDLE
+        threading.Timer(0.3, os.write, (write_end, b'{"late": 1}\n')).start()
+        assert next(lines) == b'{"late": 1}\n'
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+class _Tagging:
+    """A model, or the workers' scorer, that tags each text with who scored it."""
+
+    def __init__(self, who: str, calls: list[str] | None = None) -> None:
+        self.who, self.calls = who, calls
+
+    def classify(self, texts: list[str]) -> list[dict[str, str]]:
+        return [{"by": self.who, "text": t} for t in texts]
+
+    def map(self, batches: object) -> object:
+        return map(self.classify, batches)  # type: ignore[call-overload]
+
+
+def test_an_early_pause_does_not_keep_the_workers_off_for_the_rest_of_a_long_input() -> None:
+    from classify.stream import WaitingBatch, _workers_once_long
+
+    started: list[str] = []
+
+    def start() -> _Tagging:
+        started.append("workers")
+        return _Tagging("workers")
+
+    full = [["x"] * 3 for _ in range(5)]
+    batches = [WaitingBatch(["first"]), full[0], WaitingBatch(["paused"]), *full[1:]]
+    results = list(_workers_once_long(_Tagging("here"), iter(batches), start))
+    assert [r[0]["text"] for r in results] == ["first", "x", "paused", "x", "x", "x", "x"]
+    # three whole batches in a row after the second pause: the workers score them and what follows
+    assert [r[0]["by"] for r in results] == [
+        "here",
+        "here",
+        "here",
+        "workers",
+        "workers",
+        "workers",
+        "workers",
+    ]
+    assert started == ["workers"]
+    # a short input never starts them
+    assert [r[0]["by"] for r in _workers_once_long(_Tagging("here"), iter(full[:2]), start)] == [
+        "here",
+        "here",
+    ]
+    assert started == ["workers"]
+
+
+def test_invalid_json_errors_read_without_a_doubled_at() -> None:
+    from testutil import run_cli
+
+    result = run_cli("classify", stdin='{"text": "abc\n{"text": "abc')
+    assert result.stderr.strip().splitlines() == [
+        "error: stdin line 1: invalid JSON: invalid control character at column 14",
+        "error: stdin line 2: invalid JSON: unterminated string starting at column 10",
+    ]
