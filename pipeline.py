@@ -53,9 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_global_options(parser: argparse.ArgumentParser) -> None:
     """``--debug`` and ``--log-json`` on a command's parser (and its actions'), where they are also
-    accepted; left out there, they keep what was given before the command (argparse.SUPPRESS)."""
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    parser.add_argument("--log-json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    accepted; left out there, they keep what was given before the command (argparse.SUPPRESS). Not on a
+    command whose own options begin as one does (`schedule --log-file`, written `--log` in crontabs)."""
+    taken = {o for action in parser._actions for o in action.option_strings}
+    for name in ("--debug", "--log-json"):
+        # not where it would make a command's own option's short form ambiguous (`schedule --log`)
+        if not any(o.startswith(name[:5]) for o in taken):
+            parser.add_argument(name, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for nested in set(action.choices.values()):

@@ -203,3 +203,9 @@ def test_the_global_options_are_read_before_or_after_the_command(argv: list[str]
     args = build_parser().parse_args(argv)
     assert args.debug is ("--debug" in argv)
     assert args.log_json is ("--log-json" in argv)
+
+
+def test_a_global_option_after_the_command_leaves_its_own_options_short_forms_alone() -> None:
+    # `schedule --log FILE` (its --log-file) was refused as ambiguous with --log-json (review)
+    args = build_parser().parse_args(["schedule", "--log", "/tmp/monitor.log"])
+    assert str(args.log_file) == "/tmp/monitor.log" and args.log_json is False
