@@ -452,7 +452,8 @@ def create_app(
             return redirect(back)
         said = "reports" if answer == "yes" else "does not report"
         flash(
-            f"Saved: {source} {external_id} {said} {label}{'' if written else ' (already saved; sent twice)'}."
+            f"Saved: {shown(source)} {shown(external_id)} {said} {label}"
+            f"{'' if written else ' (already saved; sent twice)'}."
         )
         return redirect(back)
 

@@ -146,7 +146,12 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
 # Any of the search terms in the text, title or author, whatever the case: one regular expression of
 # the terms as literal text (escaped), case-insensitive, per column. Folding case in the expression
 # costs less than lower() on every text did for one term, and the terms cost one pass, not one each.
-_TERMS_PATTERN = "'(?i)' || array_to_string(list_transform(?::VARCHAR[], lambda t: regexp_escape(t)), '|')"
+# Any case (RE2's (?i) folds Cyrillic and Latin), and i also as the 2021 alphabet's capital İ, which
+# (?i) does not fold (lower() did); regexp_escape never puts a backslash before a letter.
+_TERMS_PATTERN = (
+    "'(?i)' || array_to_string("
+    "list_transform(?::VARCHAR[], lambda t: replace(regexp_escape(t), 'i', '[iİ]')), '|')"
+)
 _SEARCH = " OR ".join(
     f"regexp_matches(coalesce(f.{column}, ''), {_TERMS_PATTERN})" for column in ("text", "title", "author")
 )
@@ -158,6 +163,7 @@ def search_terms(query: str) -> list[str]:
     Reviewers type Kazakh in Latin letters (the 2021 alphabet, or "zhol", "su joq" on a phone) for
     texts written «жол», «су жоқ»: the classifier's mapping gives the Cyrillic, matched as well.
     """
+    query = query.replace("İ", "i").replace("\u0307", "")  # the 2021 alphabet's İ: see _TERMS_PATTERN
     cyrillic = latin_to_cyrillic(query) if _LATIN_LETTER.search(query) else query
     return [query] if cyrillic.lower() == query.lower() else [query, cyrillic]
 
@@ -364,6 +370,9 @@ _LATEST = """SELECT review_id, status, forwarded_to, reviewer, note, created_at 
               WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC LIMIT 1"""
 
 
+_CONTROL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def last_review_id(con: duckdb.DuckDBPyConnection) -> int:
     """The newest review_id of all: a decision made after a page was shown has a higher one."""
     return int(con.execute("SELECT coalesce(max(review_id), 0) FROM reviews").fetchall()[0][0])
@@ -399,6 +408,13 @@ def record_decision(
     if status != "forwarded":
         forwarded_to = None
     note = (note or "").replace("\r\n", "\n").strip() or None  # a browser sends a newline as CR LF
+    # Control characters (a paste from a terminal or a PDF) would reach every page that shows them.
+    for what, value in (
+        ("the note", (note or "").replace("\n", "").replace("\t", "")),
+        ("forwarded to", forwarded_to),
+    ):
+        if value and _CONTROL_CHAR.search(value):
+            raise InputError(f"{what} holds a control character; take it out and save again")
     # Refused, not cut: the reviewer would not know that the end of the note was lost.
     for what, value, limit in (
         ("the note", note, MAX_NOTE),

@@ -118,3 +118,76 @@ def test_search_terms_add_the_cyrillic_form_of_latin_letters_only() -> None:
     assert search_terms("su joq") == ["su joq", "су жоқ"]
     assert search_terms("жол") == ["жол"]
     assert search_terms("20 000") == ["20 000"]
+
+
+@pytest.fixture
+def dotted_i(kazakh_road: Path, now: datetime) -> Path:
+    """Beside the Cyrillic complaint, two in the 2021 Latin alphabet, one with its capital İ."""
+    items = [
+        Item(source="tg-city", kind="post", external_id="701", text="İşki jol búzylgan", published_at=now),
+        Item(source="tg-city", kind="post", external_id="702", text="ishki jolda su joq", published_at=now),
+        Item(source="tg-city", kind="post", external_id="703", text="Ішкі жол бұзылған", published_at=now),
+    ]
+    prediction = {
+        "lang": "kk",
+        "scores": {"infrastructure": 0.9},
+        "labels": ["infrastructure"],
+        "evidence": {},
+    }
+    with writer(kazakh_road) as con:
+        upsert_items(con, items, now=now)
+        keys = [("tg-city", i.external_id, i.content_hash) for i in items]
+        classifications.save(con, keys, [prediction] * 3, model_version="test-1")
+    return kazakh_road
+
+
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("işki", {"701", "703"}),  # the capital İ in the text (review: (?i) does not fold it; lower() did)
+        ("İşki", {"701", "703"}),  # and in the query, whose Cyrillic form was «і̇шкі» with a stray dot
+        ("İŞKİ", {"701", "703"}),
+        ("ishki", {"702", "703"}),
+    ],
+)
+def test_the_capital_dotted_i_of_the_latin_alphabet_is_found_whatever_the_case(
+    logged_in: FlaskClient, dotted_i: Path, query: str, found: set[str]
+) -> None:
+    page = logged_in.get("/", query_string={"q": query}).get_data(as_text=True)
+    assert set(re.findall(r'href="/item\?source=tg-city&amp;id=(70\d)"', page)) == found
+
+
+def test_control_characters_of_a_parent_evidence_and_a_saved_answer_are_shown_not_sent(
+    logged_in: FlaskClient, kazakh_road: Path
+) -> None:
+    with writer(kazakh_road) as con:
+        con.execute("UPDATE items SET parent = 'p\x02x' WHERE external_id = '700'")
+        con.execute(
+            """UPDATE classifications SET evidence = '{"infrastructure": ["жол\\u0001"]}' WHERE external_id = '700'"""
+        )
+    page = logged_in.get("/item?source=tg-city&id=700").get_data(as_text=True)
+    assert CONTROL.findall(page) == []
+    assert "Replies to p␂x" in page and "жол␁" in page
+
+
+def test_a_note_or_forward_target_with_a_control_character_is_refused(kazakh_road: Path) -> None:
+    from errors import InputError
+    from review.queries import record_decision
+
+    for note, target in (("плохо\x07", None), ("ok\n\tnext line", "akimat\x1b")):
+        with pytest.raises(InputError, match="control character"):
+            record_decision(
+                kazakh_road,
+                "tg-city",
+                "700",
+                status="forwarded",
+                reviewer="aigerim",
+                note=note,
+                forwarded_to=target or "akimat",
+            )
+    assert (
+        record_decision(
+            kazakh_road, "tg-city", "700", status="confirmed", reviewer="aigerim", note="строка\n\tвторая"
+        )
+        == 1
+    )
