@@ -8,8 +8,8 @@ The database is opened per request and closed at once, so the scheduler can writ
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
+import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -41,9 +41,8 @@ from review.export import (
     FORMATS,
     MEDIA_TYPES,
     export_filename,
-    read_export,
-    write_export,
 )
+from review.export_stream import export_releasing
 from review.list_filters import chart_range, int_value, parse_filters, query_pairs, score_value
 from review.paging import paginate
 from review.quality import against_reviewers
@@ -465,18 +464,23 @@ def create_app(
         filters, _form, errors, _ignored = parse_filters(request.args)
         if errors:
             abort(400, description="; ".join(errors))
-        # The same reading and writing as `pipeline.py export`, so the page serves the command's file.
-        data = read_export(db(), filters, fmt, collapse=True)
-        release()  # written after the database is let go: the scheduler may write meanwhile
-        buffer = io.BytesIO()
+        # The same reading and writing as `pipeline.py export`, so the page serves the command's file:
+        # what it reads is copied, the database let go (the scheduler may write meanwhile), and the
+        # file written a piece at a time into a temporary file, sent and then removed.
+        spool = tempfile.TemporaryFile(prefix="review-export-")  # noqa: SIM115 (send_file closes it)
+        about = [("exported by", g.user), *queries.describe(filters)]
         try:
-            write_export(data, fmt, buffer, about=[("exported by", g.user), *queries.describe(filters)])
+            rows = export_releasing(db(), release, filters, fmt, spool, about=about)
         except InputError as exc:  # more rows than an Excel sheet holds
+            spool.close()
             abort(400, description=str(exc))
-        buffer.seek(0)
-        log.info("reviewer %s exported %d rows as %s", g.user, len(data), fmt)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        log.info("reviewer %s exported %d rows as %s", g.user, rows, fmt)
         return send_file(
-            buffer, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=export_filename(fmt)
+            spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=export_filename(fmt)
         )
 
     @app.errorhandler(400)

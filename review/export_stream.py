@@ -20,7 +20,7 @@ import errno
 import itertools
 import logging
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -134,6 +134,29 @@ def export_store(
             copy = _copy_steps(con, filters, folder)
         log.debug("read what the export needs of %s; closed it before writing the file", db_path)
         return _write_copy(copy, fmt, out, collapse=collapse, rows=rows, about=about)
+
+
+def export_releasing(
+    con: duckdb.DuckDBPyConnection,
+    release: Callable[[], None],
+    filters: Filters,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    collapse: bool = True,
+    spill: Path | None = None,
+    about: Sequence[tuple[str, str]] = (),
+) -> int:
+    """:func:`stream_export` that calls ``release`` (which lets the store go) once what the export reads
+    of it is copied: the review page's download, which read every row into memory and built the whole
+    file there."""
+    _check(fmt)
+    with _export_folder(spill) as folder:
+        try:
+            copy = _copy_steps(con, filters, folder)
+        finally:
+            release()
+        return _write_copy(copy, fmt, out, collapse=collapse, rows=None, about=about)
 
 
 def _check(fmt: str) -> None:

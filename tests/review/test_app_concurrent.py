@@ -153,17 +153,17 @@ def test_pages_open_while_a_download_is_reading_and_a_decision_waits_for_it(
 ) -> None:
     import threading
 
-    from review import export
+    from review import export_stream
 
     reading, finish = threading.Event(), threading.Event()
-    read = export.read_export
+    read = export_stream._copy_steps  # what a download reads of the store, before the store is let go
 
     def slow_read(*args: object, **kwargs: object) -> object:
         reading.set()
         assert finish.wait(timeout=30)  # a large store: the read takes a while
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(review_app, "read_export", slow_read)
+    monkeypatch.setattr(export_stream, "_copy_steps", slow_read)
     downloader, reader = _login(app, "aigerim", password), _login(app, "nurlan", "Нурлан-пароль-2")
     form = {**_decision_form(reader), "status": "confirmed"}
     results: dict[str, int] = {}

@@ -306,3 +306,27 @@ def test_the_second_look_refuses_a_lowest_score_that_is_not_one(reviewer: FlaskC
         assert resp.status_code == 400, floor
         assert "The lowest score must be a number between 0 and 1." in resp.get_data(as_text=True)
     assert reviewer.get("/second-look", query_string={"floor": "0.35"}).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "parquet"])
+def test_a_download_is_written_a_piece_at_a_time_after_the_store_is_let_go(
+    reviewer: FlaskClient, review_db: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    # it read every row into memory and built the whole file there, as `export` did before it streamed
+    from review import export, export_stream
+    from store.db import writer
+
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+    written: list[str] = []
+    write_copy = export_stream._write_copy
+
+    def checked(*args: Any, **kwargs: Any) -> int:
+        with writer(review_db) as con:  # the page's read connection is closed: a batch may write
+            con.execute("SELECT count(*) FROM items").fetchall()
+        written.append(fmt)
+        return write_copy(*args, **kwargs)
+
+    monkeypatch.setattr(export_stream, "_write_copy", checked)
+    resp = reviewer.get("/export", query_string={"format": fmt})
+    assert resp.status_code == 200 and written == [fmt]
+    resp.close()
