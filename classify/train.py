@@ -1,7 +1,8 @@
 """Training: hashed features, one logistic regression per label, Platt calibration, thresholds, card.
 
 Thresholds and calibration come from 5-fold out-of-fold scores on the training split; the
-development split is scored once, at the end, for the figures in the model card.
+development split is scored once, at the end, for the figures in the model card. The threshold rule
+is in ``classify.train_thresholds``, the writing of the card in ``classify.train_card``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from classify.dataset import LABELS, Row
+from classify.train_card import SHIP, write_card
+from classify.train_thresholds import TRADE_OFF, best_threshold
 from errors import InputError, ModelError
 
 log = logging.getLogger(__name__)
@@ -23,22 +26,7 @@ C_BY_LABEL = {"corruption": 4.0, "infrastructure": 4.0}
 POSITIVE_SHARE = 0.5  # positives weigh half as much as negatives in total, per language
 FOLDS = 5
 IDF_LABELS = ("infrastructure",)  # labels whose word and character columns are weighted by idf_scale
-F1_TOLERANCE = 0.005
-SMOOTH = 3  # thresholds are judged by the mean F1 of the 2 * SMOOTH + 1 nearest (0.01 apart)
-MAX_FPR = 0.05  # a threshold may flag at most 5% of a language group's negatives (reviewers' time) ...
-FPR_PRICE = 0.02  # ... unless keeping to that costs more than this much F1 ...
-STREAM_RATIO = 5  # ... and only in a group with this many negatives per positive (see _best_threshold)
 OWN_FILES = ("own", "extra")  # rows we wrote or reviewers decided, as opposed to the shared real texts
-TRADE_OFF = (
-    "per label, the threshold maximising F1 (each threshold judged by the mean F1 of its neighbours "
-    f"within ±{SMOOTH / 100:.2f}) on out-of-fold scores of the shared training rows (own "
-    "examples excluded when the shared rows hold 20+ positives), chosen separately for Kazakh "
-    "texts and for the rest (Russian, mixed, other), among thresholds whose false-positive rate stays at "
-    f"or below {MAX_FPR:.0%} in a group with {STREAM_RATIO}+ negatives per positive (unless that costs "
-    f"more than {FPR_PRICE} of F1), the highest within "
-    f"{F1_TOLERANCE} of the best F1; the label's default "
-    "maximises the mean of the two F1"
-)
 
 
 @dataclass(slots=True)
@@ -94,52 +82,6 @@ def _fit(matrix: Any, y: Any, w: Any, c: float, seed: int) -> Any:
     model = LogisticRegression(C=c, solver="liblinear", max_iter=200, random_state=seed)
     model.fit(matrix, y, sample_weight=w)
     return model
-
-
-def _best_threshold(probs: Any, y: Any, groups: Any) -> float:
-    """Threshold with the best mean F1 over the language groups present (ru, kk), among thresholds that
-    keep each group's false-positive rate at most MAX_FPR (all thresholds if none does).
-
-    The cap is about reviewers' time on what the monitor reads, where most texts report nothing: it
-    holds for a group whose negatives outnumber its positives STREAM_RATIO times or more. A group of
-    chosen hard negatives (the Russian corruption rows: crime news and anti-corruption talk, two
-    negatives per positive) says nothing about that rate; capped there, one fold split (``--seed 2``)
-    put the Russian corruption threshold at 0.90 and its development F1 at 0.70 (0.84 uncapped).
-    """
-    import numpy as np
-
-    candidates = []
-    for t in np.arange(0.1, 0.91, 0.01):
-        scores, fprs = [], []
-        for g in ("ru", "kk"):
-            m = groups == g
-            if not (y[m] == 1).any():
-                continue
-            pred = probs[m] >= t
-            tp = float(np.sum(pred & (y[m] == 1)))
-            fp = float(np.sum(pred & (y[m] == 0)))
-            fn = float(np.sum(~pred & (y[m] == 1)))
-            negatives = float(np.sum(y[m] == 0))
-            scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-            stream = negatives >= STREAM_RATIO * float(np.sum(y[m] == 1))
-            fprs.append(fp / negatives if negatives and stream else 0.0)
-        candidates.append((float(np.mean(scores)) if scores else 0.0, max(fprs, default=0.0), float(t)))
-    # F1 over thresholds is jagged when a group has few positives: judge each threshold by the mean
-    # F1 of its neighbourhood, so the choice sits on a broad ridge rather than on a lucky spike.
-    f1 = np.asarray([c[0] for c in candidates])
-    kernel = np.ones(2 * SMOOTH + 1)
-    smooth = np.convolve(f1, kernel, "same") / np.convolve(np.ones_like(f1), kernel, "same")
-    candidates = [(float(v), fpr, t) for v, (_, fpr, t) in zip(smooth, candidates, strict=True)]
-    allowed = [c for c in candidates if c[1] <= MAX_FPR]
-    # The cap is for reviewers' time, not worth any price: where it would cost more than FPR_PRICE of
-    # F1 (or no threshold keeps to it), every threshold is allowed. Without this, a group whose negatives
-    # reach 5% only at the top of the range (Russian infrastructure: 600 Kursk appeals on other
-    # topics) took that top threshold and lost 7% of its recall.
-    if not allowed or max(c[0] for c in allowed) < max(c[0] for c in candidates) - FPR_PRICE:
-        allowed = candidates
-    top = max(c[0] for c in allowed)
-    # Among thresholds within F1_TOLERANCE of the best, take the highest: fewer false alarms, same F1.
-    return round(max(c[2] for c in allowed if c[0] >= top - F1_TOLERANCE), 2)
 
 
 def idf_scale(matrix: Any, text_columns: int) -> Any:
@@ -226,12 +168,12 @@ def train_label(
     probs = calibrator.predict_proba(oof.reshape(-1, 1))[:, 1]
     groups = language_groups(rows, langs)
     pick = shared if (y[shared] == 1).sum() >= 20 else real
-    threshold = _best_threshold(probs[pick], y[pick], groups[pick])
+    threshold = best_threshold(probs[pick], y[pick], groups[pick])
     thresholds = {"default": threshold}
     for g in () if informal else ("ru", "kk"):
         m = pick & (groups == g)
         if (y[m] == 1).sum() >= 10:
-            thresholds[g] = _best_threshold(probs[m], y[m], groups[m])
+            thresholds[g] = best_threshold(probs[m], y[m], groups[m])
     final = _fit(x, y, w, c, seed)
     final.coef_ = (final.coef_ if scale is None else final.coef_ * scale).astype(np.float32)
     out_of_fold = {}
@@ -258,14 +200,6 @@ def train_label(
     }
     log.info("trained %s: %s", label, summary)
     return final, calibrator, thresholds, summary
-
-
-SHIP = {
-    "all": "the shipped weights and thresholds are the same recipe fitted again on every labelled row: the "
-    "training split plus the shared development split (our own held-out examples stay out); the "
-    "development figures below come from the fit on the training split alone",
-    "train": "the shipped weights are the fit on the training split; the development split never trained them",
-}
 
 
 def with_kazakh_copy(prep: Prepared) -> Prepared:
@@ -555,101 +489,3 @@ def _file_counts(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
         c = out.setdefault(r.file, {"train": 0, "dev": 0})
         c[r.split] += 1
     return out
-
-
-def write_card(card: dict[str, Any], model_path: Path) -> None:
-    """<name>.card.json and a markdown card beside the model file: CARD.md for the shipped
-    classifier.npz, <name>.CARD.md for any other name (a candidate does not overwrite the shipped card)."""
-    import json
-
-    from classify.evaluate import RESAMPLES, format_table
-
-    json_path = model_path.with_suffix(".card.json")
-    json_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    dev = card.get("dev", {})
-    lines = [
-        "# Classifier model card",
-        "",
-        f"- Version: `{card.get('version')}`; created {card['created']}; seed {card['seed']}.",
-        f"- Artifact: `{model_path.name}`, {card.get('artifact_bytes', 0) / 1e6:.1f} MB (NumPy .npz of plain arrays, no pickle).",
-        f"- Model: {card['model']}.",
-        f"- Features: {card['features']['word']}; {card['features']['char']}; hashed (no vocabulary, no text stored).",
-        f"- Thresholds: {card['thresholds']}; by language group {card['lang_thresholds']} ({card['threshold_rule']}); "
-        f"Kazakh typed without Kazakh letters {card.get('informal_thresholds') or 'none'}.",
-        f"- Training rows: {card['training']['train_rows']} (own examples {card['training']['own_examples']}, "
-        f"reviewer decisions {card['training']['reviewer_rows']}); dev rows {card['training']['dev_rows']}.",
-        *(_extra_file_line(f) for f in card["training"].get("extra_files") or []),
-        f"- Shipped weights ({card['training'].get('shipped_rows', card['training']['train_rows'])} rows): "
-        f"{card['training'].get('ship', SHIP['train'])}"
-        + (
-            f"; the fit on the training split alone had thresholds {card['holdout_thresholds']}."
-            if card.get("holdout_thresholds")
-            else "."
-        ),
-        f"- Split: {card['training']['split']}.",
-        f"- Weak labels: {card['training']['weak_labels']}.",
-        f"- Informal copies ({card['training'].get('informal_copies', 0)}): {card['training'].get('informal', 'none')}.",
-        f"- Library versions: {card['versions']}.",
-        "",
-        "## Development split of the shared data (scored by the fit that did not see it)",
-        "",
-        "```",
-        format_table(dev["all"]) if dev.get("all") else "(no dev rows: shared data absent)",
-        "```",
-        "",
-        f"The F1 interval is a 95% percentile bootstrap over the rows ({RESAMPLES} resamples): with few "
-        "positives (Kazakh corruption) it is wide, and a bar inside it is neither clearly met nor clearly missed.",
-    ]
-    if "reviews_kk_fpr" in dev:
-        r = dev["reviews_kk_fpr"]
-        lines += [
-            "",
-            f"False-positive rate on the held-out Kazakh reviews' negatives: {r['fpr']:.4f} ({r['flagged']}/{r['negatives']}).",
-        ]
-    if card.get("dev_informal"):
-        lines += [
-            "",
-            "## The Kazakh texts of the development split typed without Kazakh letters",
-            "",
-            "The same rows with ә→а, ғ→г, қ→к, ң→н, ө→о, ұ→у, ү→у, һ→х, і→и, as on a Russian keyboard.",
-            "",
-            "```",
-            format_table(card["dev_informal"]),
-            "```",
-        ]
-    lines += ["", "## Out-of-fold figures of the shipped fit", "", _out_of_fold_table(card), ""]
-    for file, report in dev.get("by_file", {}).items():
-        lines += ["", f"### {file}", "", "```", format_table(report), "```"]
-    markdown = "CARD.md" if model_path.name == "classifier.npz" else f"{model_path.stem}.CARD.md"
-    model_path.with_name(markdown).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _extra_file_line(entry: dict[str, Any]) -> str:
-    """The card's line on one --extra-jsonl file: what it was, and what became of its repeats."""
-    repeats = entry["dev_repeats"]
-    fate = "kept, so the development figures are not held out" if entry["dev_repeats_used"] else "left out"
-    return (
-        f"- Extra rows: `{entry['name']}` (sha256 `{entry['sha256']}`), {entry['rows']} rows; "
-        f"{repeats} repeat texts of the development split" + (f" ({fate})." if repeats else ".")
-    )
-
-
-def _out_of_fold_table(card: dict[str, Any]) -> str:
-    """The shipped fit's own cross-validated figures: each shared training row scored by the fold
-    model that did not see it, at the shipped thresholds (informal: the Kazakh rows retyped)."""
-    lines = [
-        "Each shared row of the shipped fit scored by the fold model that did not see it, at the shipped "
-        "thresholds (thresholds and calibration were chosen on these same scores, so they flatter a little).",
-        "",
-        "```",
-        f"{'label':14} {'lang':12} {'rows':>6} {'pos':>5} {'prec':>7} {'rec':>7} {'f1':>7} {'ap':>7}",
-    ]
-    for label, summary in card["training"]["per_label"].items():
-        for name, part in (("", summary), (" informal", summary.get("informal") or {})):
-            for lang, c in (part.get("out_of_fold") or {}).items():
-                ap = f" {c['ap']:>7.3f}" if "ap" in c else ""  # cards before session 8 lack it
-                lines.append(
-                    f"{label:14} {lang + name:12} {c['n']:>6} {c['positives']:>5} {c['precision']:>7.3f} "
-                    f"{c['recall']:>7.3f} {c['f1']:>7.3f}{ap}"
-                )
-    return "\n".join([*lines, "```"])

@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 from testutil import run_cli
 
-from classify import dataset
+from classify import dataset, train_thresholds
 from classify import train as train_module
 from classify.dataset import Row
 from classify.features import FeatureSpec, Featuriser
@@ -182,9 +182,9 @@ def test_the_false_positive_cap_holds_only_where_negatives_far_outnumber_positiv
     probs = np.array([0.9] * 50 + [0.42] * 6 + [0.45] * 5 + [0.05] * 75)
     y = np.array([1] * 56 + [0] * 80)
     groups = np.array(["ru"] * len(y))
-    assert train_module._best_threshold(probs, y, groups) == 0.39  # two negatives per positive: no cap
-    monkeypatch.setattr(train_module, "STREAM_RATIO", 1)
-    assert train_module._best_threshold(probs, y, groups) == 0.9  # read as a stream: the cap holds
+    assert train_thresholds.best_threshold(probs, y, groups) == 0.39  # two negatives per positive: no cap
+    monkeypatch.setattr(train_thresholds, "STREAM_RATIO", 1)
+    assert train_thresholds.best_threshold(probs, y, groups) == 0.9  # read as a stream: the cap holds
 
 
 def test_extra_rows_repeating_development_texts_are_left_out_and_the_card_names_the_file(
