@@ -87,6 +87,7 @@ CSP = (
 MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
 DB_WAIT = 10.0  # seconds a request waits for a batch's lock on the database, then says it is busy
 DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto")
+ANSWER_FIELDS = ("source", "id", "label", "answer", "seen", "next")  # a second look's yes or no
 
 
 def create_app(
@@ -156,7 +157,7 @@ def create_app(
     @app.errorhandler(StoreError)
     def store_busy(exc: StoreError) -> tuple[str, int]:
         log.warning("review page: %s", exc)
-        if request.endpoint == "decide" and isinstance(exc, StoreLocked):
+        if request.endpoint in ("decide", "judge") and isinstance(exc, StoreLocked):
             return retry_decision()  # busy before the decision was read: what was typed is kept
         return render_template("error.html", message="The database is busy; try again in a moment."), 503
 
@@ -367,8 +368,11 @@ def create_app(
     def retry_decision() -> tuple[str, int]:
         # A batch holds the database longer than the page waits: what was typed must not be lost,
         # and the item page cannot be read either. A page of its own carries it to "Save again".
-        fields = {k: request.form.get(k, "") for k in DECISION_FIELDS if k in request.form}
-        return render_template("retry.html", fields=fields), 503
+        names = (
+            ANSWER_FIELDS if request.endpoint == "judge" else DECISION_FIELDS
+        )  # a yes or no, or a decision
+        fields = {k: request.form.get(k, "") for k in names if k in request.form}
+        return render_template("retry.html", fields=fields, action=url_for(request.endpoint)), 503
 
     @app.get("/second-look")
     def second_look() -> Any:

@@ -349,3 +349,30 @@ def test_a_logout_from_an_ended_session_does_not_end_the_newer_ones(
     resp = stale.post("/logout", data={"csrf_token": old_token}, follow_redirects=True)
     assert "Logged out." in resp.get_data(as_text=True)
     assert new.get(ITEM).status_code == 200  # the copy of the ended session ended nothing
+
+
+def test_a_yes_or_no_the_busy_database_could_not_take_is_kept_for_save_again(
+    app: Flask, review_db: Path, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it got the general busy page: the answer, and where the reviewer came from, were lost
+    from errors import StoreLocked
+
+    def locked(*args: object, **kwargs: object) -> int:
+        raise StoreLocked("another process holds the database lock (waited 10 s)")
+
+    client = _login(app, "aigerim", password)
+    form = {**_judge_form(client, "corruption"), "answer": "yes", "next": "/second-look?label=corruption"}
+    record = review_app.record_label_decision
+    monkeypatch.setattr(review_app, "record_label_decision", locked)
+    busy = client.post("/judge", data=form)
+    assert busy.status_code == 503
+    page = busy.get_data(as_text=True)
+    words = " ".join(page.split())
+    assert "Your answer is kept below" in words and "fb-7 reports corruption" in words
+    retry = page.split('action="/judge" id="retry">')[1].split("</form>")[0]
+    fields = {k: unescape(v) for k, v in re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', retry)}
+    assert fields["answer"] == "yes" and fields["next"] == "/second-look?label=corruption"
+    monkeypatch.setattr(review_app, "record_label_decision", record)
+    again = client.post("/judge", data=fields)
+    assert again.status_code == 302 and again.headers["Location"] == "/second-look?label=corruption"
+    assert _answers(review_db) == [("aigerim", "corruption", True)]
