@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from collectors.base import CollectContext
 from collectors.extract import Article
 from collectors.http import HttpClient, Response, mask_secrets
-from collectors.portal_discovery import looks_like_article, normalise_url, site_of
+from collectors.portal_discovery import looks_like_article, normalise_url, parse_listing, site_of
 from collectors.portal_recheck import LoginWall, SentAway
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,11 @@ def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None
     # A password field (no login word in the URL) only on a page that links no article: a site with a
     # sign-in box in its header that sends /kz/ to /ru/, or /novosti/ to /ru/news/, keeps its listing
     # (review: it was refused).
-    if not _words(final) & _LOGIN_WORDS and _links_an_article(final, resp.text, pattern):
-        return False
+    if (
+        not _words(final) & _LOGIN_WORDS
+        and len(parse_listing(resp.text, final, article_pattern=pattern)[0]) > 1
+    ):
+        return False  # a listing's article links, as the listing reads them (not its header's or footer's)
     path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
     last = _stem(path[-1]) if path else ""
     if last and last not in ("index", "default"):
@@ -205,22 +208,9 @@ def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listing
     section above the article (``/news/`` for ``/news/123-...``) or one of the ``listings`` (normalised
     URLs): where many sites send the reader of an article they retired."""
     final = normalise_url(final_url)
-    if final == normalise_url(url) or site_of(final) != site_of(url) or _carries_an_id(final):
+    if final == normalise_url(url) or site_of(final) != site_of(url):
         return False
-    return final in listings or _names_a_section(final, url, pattern)
-
-
-_HREF = re.compile(r"""href\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
-
-
-def _links_an_article(base: str, html: str, pattern: re.Pattern[str] | None) -> bool:
-    """Whether the page at ``base`` links a same-site URL that looks like an article's."""
-    site = site_of(base)
-    for href in _HREF.findall(html):
-        link = urljoin(base, href)
-        if site_of(link) == site and looks_like_article(link, pattern):
-            return True
-    return False
+    return final in listings or (not _carries_an_id(final) and _names_a_section(final, url, pattern))
 
 
 _ID_KEYS = frozenset({"p", "post", "article", "news", "item", "story", "nid", "aid"})
