@@ -150,7 +150,7 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
 # (?i) does not fold (lower() did); regexp_escape never puts a backslash before a letter.
 _TERMS_PATTERN = (
     "'(?i)' || array_to_string("
-    "list_transform(?::VARCHAR[], lambda t: replace(regexp_escape(t), 'i', '[iİ]')), '|')"
+    "list_transform(?::VARCHAR[], lambda t: replace(replace(regexp_escape(t), 'i', '[iİ]'), 'I', '[iİ]')), '|')"
 )
 _SEARCH = " OR ".join(
     f"regexp_matches(coalesce(f.{column}, ''), {_TERMS_PATTERN})" for column in ("text", "title", "author")

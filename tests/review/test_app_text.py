@@ -147,6 +147,8 @@ def dotted_i(kazakh_road: Path, now: datetime) -> Path:
         ("işki", {"701", "703"}),  # the capital İ in the text (review: (?i) does not fold it; lower() did)
         ("İşki", {"701", "703"}),  # and in the query, whose Cyrillic form was «і̇шкі» with a stray dot
         ("İŞKİ", {"701", "703"}),
+        ("IŞKI", {"701", "703"}),  # a plain capital I finds the dotted one too (review)
+        ("Işki", {"701", "703"}),
         ("ishki", {"702", "703"}),
     ],
 )
