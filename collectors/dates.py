@@ -198,15 +198,19 @@ _EN_AGO = re.compile(
     r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
 )
 # «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
-# today that», «Kazakhstan Today», «#today», a link's «/today»): a date only right before a clock
-# («yesterday at 10:30», whose clock is the one read), or as the whole text with a label at most
-# («Updated yesterday», «Posted: just now»).
-_EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited)(?:\s+on)?\s*:?\s*)?"
-_EN_DAY_CLOCK = re.compile(
-    r"(?<!\S)(" + "|".join(EN_DAY_WORDS) + r")\s*(?:,|at)?\s*(\d{1,2})[:.](\d{2})(?!\d)" + _AMPM
+# today that», «Kazakhstan Today», «#today», a link's «/today»): a date only beside a clock
+# («yesterday at 10:30», «10:30 yesterday»; that clock is the one read), or as the whole text with a
+# label at most («Updated yesterday», «Posted: just now»), or a byline's last part after a separator
+# («By John Smith | Yesterday», «Politics · yesterday»).
+_EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?\s*:?\s*)?"
+_EN_DAYS = "(" + "|".join(EN_DAY_WORDS) + ")"
+_EN_DAY_CLOCK = re.compile(r"(?<![\w/#-])" + _EN_DAYS + r"\s*(?:,|at)?\s*(\d{1,2})[:.](\d{2})(?!\d)" + _AMPM)
+_EN_CLOCK_DAY = re.compile(
+    r"(?<![\d:.])(\d{1,2})[:.](\d{2})(?!\d)" + _AMPM + r"\s+" + _EN_DAYS + r"(?![\w-])"
 )
-_EN_DAY_ALONE = re.compile(r"\W*" + _EN_LABEL + "(" + "|".join(EN_DAY_WORDS) + r")\W*")
-_EN_JUST_NOW = re.compile(r"\W*" + _EN_LABEL + r"just now\W*")
+_EN_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _EN_LABEL + "{}" + r"[\s).\]]*"
+_EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAYS))
+_EN_JUST_NOW = re.compile(_EN_WHOLE.format("just now"))
 
 
 def _zone(text: str | None) -> tzinfo | None:
@@ -366,6 +370,10 @@ def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if m:
         day = local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(1)])
         return _local(day, _hour24(int(m.group(2)), m.group("ampm")), int(m.group(3)), tz)
+    m = _EN_CLOCK_DAY.search(low)
+    if m:
+        day = local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(4)])
+        return _local(day, _hour24(int(m.group(1)), m.group("ampm")), int(m.group(2)), tz)
     m = _EN_DAY_ALONE.fullmatch(low)
     if m:
         return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(1)]), None, None, tz)

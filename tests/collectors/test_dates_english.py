@@ -52,6 +52,15 @@ def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0, tz: timezone = PLUS5) -
         ("Posted: just now", at(2026, 11, 25, 14, 0)),
         ("Yesterday", at(2026, 11, 24)),
         ("Score 3:05. Yesterday at 10:30 PM", at(2026, 11, 24, 22, 30)),  # the clock beside the word
+        # bylines and labels the first fix lost (review)
+        ("(yesterday at 10:30)", at(2026, 11, 24, 10, 30)),
+        ("10:30 yesterday", at(2026, 11, 24, 10, 30)),
+        ("3:05 PM Yesterday", at(2026, 11, 24, 15, 5)),
+        ("By John Smith | Yesterday", at(2026, 11, 24)),
+        ("Politics · yesterday", at(2026, 11, 24)),
+        ("Date: yesterday", at(2026, 11, 24)),
+        ("Added yesterday", at(2026, 11, 24)),
+        ("Sent just now", at(2026, 11, 25, 14, 0)),
     ],
 )
 def test_english_forms(text: str, expected: datetime) -> None:
@@ -90,6 +99,8 @@ def test_every_english_month_full_and_abbreviated_with_and_without_a_dot() -> No
         "#news #today",
         "https://site.kz/news/today",
         "Посетите yesterday",
+        "#today",
+        "/today",
         "Match 2:1, score 3:05, yesterday",  # and never a clock away from the word
         # no «ago», or a span back past what can be a publication time
         "3 hours of rain",
