@@ -478,6 +478,11 @@ def create_app(
         except InputError as exc:  # more rows than an Excel sheet holds
             spool.close()
             abort(400, description=str(exc))
+        except OSError as exc:  # the temporary folder full (review.export_stream._copy_error)
+            spool.close()
+            log.warning("review page: download not prepared: %s", exc)
+            message = f"The download could not be prepared: {exc.strerror or exc}. Try again later."
+            return render_template("error.html", message=message), 507
         except BaseException:
             spool.close()
             raise

@@ -234,10 +234,25 @@ def cmd_review(args: argparse.Namespace) -> int:
         )
     print(f"review page on http://{args.host}:{server.server_port}/ (database {db}); Ctrl+C stops it")
     sys.stdout.flush()
+    import signal
+    import threading
+
+    from review.export_stream import remove_unfinished
+
+    def terminated(signum: int, _frame: object) -> None:
+        # A service stop (SIGTERM) ends the page as Ctrl-C does: the copies of downloads under way
+        # are removed (the default handler left them in the temporary folder, texts and notes in them)
+        raise SystemExit(128 + signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminated) if main else None
     try:
         server.serve_forever()
     finally:
         server.server_close()
+        remove_unfinished()
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 

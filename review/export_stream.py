@@ -19,6 +19,7 @@ import contextlib
 import errno
 import itertools
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -166,13 +167,30 @@ def _check(fmt: str) -> None:
         )
 
 
+_ACTIVE: set[Path] = set()  # the folders of the exports under way in this process (remove_unfinished)
+
+
 @contextlib.contextmanager
 def _export_folder(spill: Path | None) -> Iterator[Path]:
     # The copy and what DuckDB spills go to a folder of ours, removed afterwards: DuckDB's default
     # is beside the database file, where a reader may not be allowed to write, and the system's
     # temporary folder may be memory itself (tmpfs), hence beside the export when there is one.
     with tempfile.TemporaryDirectory(prefix=".export-", dir=spill) as folder:
-        yield Path(folder)
+        _ACTIVE.add(Path(folder))
+        try:
+            yield Path(folder)
+        finally:
+            _ACTIVE.discard(Path(folder))
+
+
+def remove_unfinished() -> int:
+    """Remove the folders of the exports still under way (their copies hold texts, authors and notes):
+    for a process that stops while its threads export (the review page stopped by SIGTERM). Returns
+    how many there were."""
+    folders = list(_ACTIVE)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(folders)
 
 
 def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) -> Path:
@@ -283,8 +301,10 @@ def _copy_error(exc: duckdb.Error, folder: Path) -> OSError | None:
     # The copy or DuckDB's spill could not be written (a full disk): the OSError a write of the
     # export itself raises, which the export reports as such (review.export.whole_file). An error
     # on the store's own file is the store's (store.db.reader).
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if str(folder) not in text:
+    # The folder may be named on a later line («Detached database ..., but CHECKPOINT during DETACH
+    # failed.» first: a full disk gave a traceback, the review page a bare 500).
+    text = next((line for line in str(exc).strip().splitlines() if str(folder) in line), None)
+    if text is None:
         return None
     return OSError(errno.EIO, text.rsplit('": ', 1)[-1])
 

@@ -2,8 +2,8 @@
 holds is one page of cells and its XML, whatever the number of rows.
 
 The ``export`` command counts the rows of its copy first (more than a sheet holds are refused before
-anything is written), then writes the pages it reads (:mod:`review.export_stream`); the review page
-writes the cells it read whole in pages of CHUNK_ROWS. The 'about' sheet, whose row count and count
+anything is written), then writes the pages it reads (:mod:`review.export_stream`), as the review
+page's downloads do. The 'about' sheet, whose row count and count
 of texts cut are known only at the end, is written after the data sheet.
 """
 
@@ -40,7 +40,7 @@ def check_rows(rows: int) -> None:
 
 
 def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = ()) -> None:
-    """XLSX of export cells held whole (the review page's download), written CHUNK_ROWS rows at a time."""
+    """XLSX of export cells held whole (tests, benchmarks), written CHUNK_ROWS rows at a time."""
     check_rows(len(cells))
     write_xlsx_pieces(pages(cells, export.CHUNK_ROWS), len(cells), out, about)
 

@@ -330,3 +330,36 @@ def test_a_download_is_written_a_piece_at_a_time_after_the_store_is_let_go(
     resp = reviewer.get("/export", query_string={"format": fmt})
     assert resp.status_code == 200 and written == [fmt]
     resp.close()
+
+
+def test_a_full_folder_named_on_a_later_line_of_duckdbs_message_is_an_os_error(tmp_path: Path) -> None:
+    # DuckDB names the folder on the second line at DETACH: the error went through raw (review)
+    import errno
+
+    from review.export_stream import _copy_error
+
+    exc = duckdb.IOException(
+        "IO Error: Detached database 'export_copy', but CHECKPOINT during DETACH failed.\n"
+        f'Checkpoint failed: Could not write file "{tmp_path}/steps.duckdb": No space left on device'
+    )
+    error = _copy_error(exc, tmp_path)
+    assert isinstance(error, OSError) and error.errno == errno.EIO
+    assert error.strerror == "No space left on device"
+    assert _copy_error(duckdb.IOException("IO Error: the store's own file"), tmp_path) is None
+
+
+def test_a_download_the_temporary_folder_has_no_room_for_is_a_page_that_says_so(
+    reviewer: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from review import export_stream
+
+    def full(*args: Any) -> Path:
+        raise OSError(errno.EIO, "No space left on device")
+
+    monkeypatch.setattr(export_stream, "_copy_steps", full)
+    resp = reviewer.get("/export", query_string={"format": "csv"})
+    assert resp.status_code == 507  # a bare 500 before
+    assert "The download could not be prepared: No space left on device" in resp.get_data(as_text=True)
+    assert reviewer.get("/").status_code == 200  # the store was let go

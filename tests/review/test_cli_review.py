@@ -62,3 +62,35 @@ def test_session_secret_is_kept_in_the_database_unless_given(review_db: Path, mo
     assert create_app(review_db).config["SECRET_KEY"] == first  # sessions survive a restart
     monkeypatch.setenv(SECRET_ENV, "from-the-environment-" + "z" * 20)
     assert create_app(review_db).config["SECRET_KEY"] == "from-the-environment-" + "z" * 20
+
+
+def test_a_service_stop_ends_the_page_and_removes_the_copies_of_downloads_under_way(
+    review_db: Path, tmp_path: Path
+) -> None:
+    # SIGTERM met the default handler: the process died, and a download's copy of the rows (texts,
+    # authors, notes) stayed in the temporary folder (review). The page now exits as for Ctrl-C.
+    import os
+    import signal
+
+    from review import export_stream
+
+    with export_stream._export_folder(tmp_path) as folder:  # what a download under way holds
+        (folder / "steps.duckdb").write_bytes(b"rows")
+        assert export_stream.remove_unfinished() == 1
+        assert not folder.exists()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "pipeline.py"), "review", "--db", str(review_db), "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().startswith("review page on")  # type: ignore[union-attr]
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+        assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
