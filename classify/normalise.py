@@ -20,6 +20,7 @@ from classify.kazakh_latin_words import (
     KK_LATIN_LETTERS,
     KK_LATIN_WORDS,
 )
+from classify.latin_neighbours import NEIGHBOUR_LATIN_WORDS, has_neighbour_shape, with_apostrophes
 from classify.translit import (
     LATIN_WORDS_JUDGED,
     RU_FUNCTION_WORDS,
@@ -71,7 +72,10 @@ _LATIN_CHAR = re.compile(r"[A-Za-zÀ-ÿĀ-ɏə'’]")  # a text holds a Latin wo
 _PLACEHOLDER_SPLIT = re.compile(r"(\[(?:url|email|user|phone)\])")
 _PLACEHOLDERS = (URL_MASK, EMAIL_MASK, USER_MASK, PHONE_MASK)
 
-_OTHER_LATIN_WORDS = EUROPEAN_WORDS | RU_FUNCTION_WORDS
+# Words of Latin text that is not Kazakh (nor, but for the Russian ones, Russian translit): English,
+# German, French, Russian translit, Uzbek, Turkish and Azerbaijani.
+_NOT_RUSSIAN_WORDS = EUROPEAN_WORDS | NEIGHBOUR_LATIN_WORDS
+_OTHER_LATIN_WORDS = _NOT_RUSSIAN_WORDS | RU_FUNCTION_WORDS
 # The first five letters of the common words of five letters or more, for their inflected forms;
 # not those that begin English words ("Kazakh", "Salem", "degenerate", "parakeet").
 _KK_LATIN_STEMS = frozenset(w[:5] for w in KK_LATIN_WORDS if len(w) >= 5) - {
@@ -246,9 +250,11 @@ def latin_reading(text: str) -> str:
 
 
 def _latin_reading(text: str, start: int) -> str:
+    if "‘" in text or "ʻ" in text or "`" in text:
+        text = with_apostrophes(text)  # «ko‘cha» one word, as «ko'cha» is (same length: start holds)
     if _looks_kazakh_latin(text, start):
         return "kk"
-    return "ru" if looks_russian_translit(text, EUROPEAN_WORDS) else ""
+    return "ru" if looks_russian_translit(text, _NOT_RUSSIAN_WORDS) else ""
 
 
 def looks_kazakh_latin(text: str) -> bool:
@@ -263,7 +269,9 @@ def _looks_kazakh_latin(text: str, start: int) -> bool:
     Kazakh word (once however often it comes), else a Kazakh inflection ending
     (``KK_LATIN_ENDINGS``). Function words of English, German, French and Russian translit count
     against: two cues make a text Kazakh when they outnumber those words. One cue is enough only for
-    a short, purely Latin text with no such word ("Jaqsy", "Su joq"). The first
+    a short, purely Latin text with no such word ("Jaqsy", "Su joq"). Uzbek, Turkish and Azerbaijani
+    words and shapes count against too (``classify.latin_neighbours``), and so does a word with a
+    plain c or x beside a special letter or a "q" («çocuk», «yaxşı», «xalq»). The first
     ``LATIN_WORDS_JUDGED`` Latin words decide, or fewer: reading stops once the Kazakh cues reach
     three more than twice the other words.
     """
@@ -279,13 +287,20 @@ def _looks_kazakh_latin(text: str, start: int) -> bool:
         if count > LATIN_WORDS_JUDGED:
             break
         low = w.lower()
-        if low in _OTHER_LATIN_WORDS or "ß" in low:
+        if (
+            low in _OTHER_LATIN_WORDS
+            or "ß" in low
+            or (("'" in low or "’" in low or "yap" in low or "yor" in low) and _neighbour_shaped(low))
+        ):
             other += 1
             continue
         # "q" not followed by "u": every "qu" taken out, a "q" is left only if one was not.
         special = not KK_LATIN_LETTERS.isdisjoint(w) or (
             len(w) >= 3 and "q" in low and "q" in low.replace("qu", "")
         )
+        if special and ("c" in low or "x" in low):
+            other += 1  # c, x beside ş, ç, ğ, ı, ö, ü, ə or q: Turkish, Azerbaijani, Uzbek («çocuk», «xalq»)
+            continue
         cues += special
         if low in KK_LATIN_WORDS:
             known.add(low)
@@ -301,6 +316,16 @@ def _looks_kazakh_latin(text: str, start: int) -> bool:
     if kazakh >= 2:
         return kazakh > other
     return kazakh == 1 and other == 0 and count <= 3 and not _ANY_CYRILLIC.search(text)
+
+
+def _neighbour_shaped(low: str) -> bool:
+    """True when a Latin word with an apostrophe, "yap" or "yor" is Uzbek or Turkish: one of their words
+    once the signs are taken out («yo'q», «ta’mir»), or of their shape (o‘, g‘, -yap-, -yor), unless
+    it then reads as a common Kazakh word (Kazakh typed with o' for ө: «O'te jaman»)."""
+    bare = low.replace("'", "").replace("’", "")
+    if bare in NEIGHBOUR_LATIN_WORDS:
+        return True
+    return has_neighbour_shape(low) and bare not in KK_LATIN_WORDS
 
 
 @lru_cache(maxsize=50_000)
