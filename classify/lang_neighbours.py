@@ -23,6 +23,7 @@ class Neighbour(NamedTuple):
     shape: re.Pattern[str] | None  # read only in a text whose Kazakh letters are all its shared ones
     words: frozenset[str]  # frequent words of its own, in none of the 42,000 shared texts
     common: frozenset[str]  # Russian and Kazakh cue words that are its words too: no cue in its texts
+    strong: re.Pattern[str] | None = None  # a shape that counts as one of its words («бүгүн», «көлдө»)
 
 
 def _words(text: str) -> frozenset[str]:
@@ -61,6 +62,11 @@ KYRGYZ = Neighbour(
         """
     ),
     common=_words("жок бар бул жол ким кандай кайда керек биз сиз мен биздин менин жарык деп деген жаман аз"),
+    # A word whose last vowel is a rounded ө or ү after another («бүгүн», «көлдө», «үйлөрдө», «сүйлөшүү»):
+    # Kazakh writes е or і there. Not a rounded root before a Kazakh ending («Көктөбеде», «Төлөбаева»).
+    strong=re.compile(
+        r"[өү][бвгджзйклмнңпрстфхцчшщъь]+[өү][бвгджзйклмнңпрстфхцчшщъь]*$|[өү](?:өө|үү)$|[^өү](?:өө|үү)$"
+    ),
 )
 # Uzbek writes ъ after a vowel («таъмир») and its present tense in -яп- («қилмаяпти», «кутяпмиз»).
 UZBEK = Neighbour(
@@ -118,7 +124,11 @@ def neighbour_cues(words: list[str], group: Neighbour | None) -> tuple[int, bool
     for word in words:
         hit = False
         for neighbour, letters in zip(NEIGHBOURS, _LETTERS, strict=True):
-            if word in neighbour.words or (letters is not None and letters.search(word)):
+            if (
+                word in neighbour.words
+                or (letters is not None and letters.search(word))
+                or (neighbour.strong is not None and neighbour.strong.search(word))
+            ):
                 group_word = group_word or neighbour is group
             elif neighbour is group and neighbour.shape is not None and neighbour.shape.search(word):
                 group_shape = True
