@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from datetime import date
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from classify.lang import LANGS
 from errors import InputError
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("new", "confirmed", "rejected", "forwarded")
 EXPORT_FORMATS = ("csv", "excel-csv", "xlsx", "json", "parquet", "training-jsonl")
@@ -237,7 +240,11 @@ def cmd_review(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from review.export_stream import remove_unfinished
+    from review.export_stream import remove_unfinished, sweep_abandoned
+
+    swept = sweep_abandoned()
+    if swept:
+        log.info("removed %d export folder(s) left in the temporary folder by a killed process", swept)
 
     def terminated(signum: int, _frame: object) -> None:
         # A service stop (SIGTERM) ends the page as Ctrl-C does: the copies of downloads under way

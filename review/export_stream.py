@@ -183,6 +183,24 @@ def _export_folder(spill: Path | None) -> Iterator[Path]:
             _ACTIVE.discard(Path(folder))
 
 
+def sweep_abandoned(folder: Path | None = None, *, older_than: float = 86_400) -> int:
+    """Remove export folders (``.export-*``) in ``folder`` (the system's temporary folder) untouched for
+    ``older_than`` seconds: the copies of exports whose process was killed (SIGKILL, a power cut),
+    rows and notes in them. No export takes a day. Returns how many were removed."""
+    import time
+
+    base = Path(folder or tempfile.gettempdir())
+    removed = 0
+    for path in base.glob(".export-*"):
+        try:
+            if path.is_dir() and not path.is_symlink() and time.time() - path.stat().st_mtime > older_than:
+                shutil.rmtree(path)
+                removed += 1
+        except OSError:  # another user's, or gone meanwhile
+            continue
+    return removed
+
+
 def remove_unfinished() -> int:
     """Remove the folders of the exports still under way (their copies hold texts, authors and notes):
     for a process that stops while its threads export (the review page stopped by SIGTERM). Returns

@@ -94,3 +94,20 @@ def test_a_service_stop_ends_the_page_and_removes_the_copies_of_downloads_under_
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_export_folders_a_killed_process_left_are_swept_after_a_day(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from review.export_stream import sweep_abandoned
+
+    old, fresh, other = tmp_path / ".export-old", tmp_path / ".export-new", tmp_path / "keep-old"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "steps.duckdb").write_bytes(b"rows")
+    two_days_ago = time.time() - 2 * 86_400
+    for folder in (old, other):
+        os.utime(folder, (two_days_ago, two_days_ago))
+    assert sweep_abandoned(tmp_path) == 1
+    assert not old.exists() and fresh.exists() and other.exists()
