@@ -235,8 +235,6 @@ def cmd_review(args: argparse.Namespace) -> int:
             f"warning: listening on {args.host}, reachable from other machines; use HTTPS in front",
             file=sys.stderr,
         )
-    print(f"review page on http://{args.host}:{server.server_port}/ (database {db}); Ctrl+C stops it")
-    sys.stdout.flush()
     import signal
     import threading
 
@@ -253,6 +251,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminated) if main else None
+    print(f"review page on http://{args.host}:{server.server_port}/ (database {db}); Ctrl+C stops it")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     finally:
