@@ -60,7 +60,13 @@ def register(subparsers: Any) -> None:
         "--data",
         type=Path,
         default=DEFAULT_DATA,
-        help="shared labelled data directory (default ../shared/data)",
+        help="shared labelled data directory (default ../shared/data; when the default is missing, "
+        "classify/data and --extra-jsonl only, with a note; a folder named here must exist)",
+    )
+    p.add_argument(
+        "--own-only",
+        action="store_true",
+        help="train on classify/data (and --extra-jsonl) only, without the shared data",
     )
     p.add_argument(
         "--out",
@@ -222,8 +228,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.extra_jsonl and not args.extra_jsonl.is_file():
         raise InputError("extra labelled file not found", path=str(args.extra_jsonl))
-    data = args.data if args.data and args.data.is_dir() else None
-    if data is None:
+    if args.own_only:
+        data = None
+    elif args.data != DEFAULT_DATA and not args.data.is_dir():  # named on the command line: never skipped
+        what = "a file: --data takes the shared data folder" if args.data.is_file() else "not found"
+        raise InputError(f"labelled data folder {what} (--own-only trains without it)", path=str(args.data))
+    else:
+        data = args.data if args.data.is_dir() else None
+    if data is None and not args.own_only:
         print(
             f"note: {args.data} not found; training on classify/data (and --extra-jsonl) only",
             file=sys.stderr,

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from testutil import ROOT, run_cli
 
 
@@ -361,7 +362,7 @@ def _bad_labelled_file(path: Path) -> Path:
 def test_train_refuses_a_bad_extra_file_before_fitting_with_one_line_per_bad_line(tmp_path: Path) -> None:
     bad = _bad_labelled_file(tmp_path / "decisions.jsonl")
     out = tmp_path / "m.npz"
-    result = run_cli("train", "--extra-jsonl", str(bad), "--out", str(out), "--data", str(tmp_path / "none"))
+    result = run_cli("train", "--extra-jsonl", str(bad), "--out", str(out), "--own-only")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-4:] == [
         f"error: {bad}:2: label corruption is 2; expected 0, 1, true, false or null",
@@ -389,7 +390,7 @@ def test_evaluate_refuses_a_bad_file_with_one_line_per_bad_line(tmp_path: Path) 
 
 
 def test_train_refuses_an_output_folder_at_once(tmp_path: Path) -> None:
-    result = run_cli("train", "--out", str(tmp_path), "--data", str(tmp_path / "none"), timeout=60)
+    result = run_cli("train", "--out", str(tmp_path), "--own-only", timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {tmp_path}: is a folder; give the model file's name, such as models/candidate.npz"
@@ -413,3 +414,16 @@ def test_the_commands_section_of_the_docs_names_every_option() -> None:
         options = {o for a in shown for o in a.option_strings if o.startswith("--")}
         missing = sorted(o for o in options - {"--help"} if o not in usage)
         assert not missing, f"docs/CLASSIFIER.md, Commands: `{command}` lacks {missing}"
+
+
+@pytest.mark.parametrize("given", ["missing", "file"])
+def test_train_refuses_a_data_folder_named_but_not_there(tmp_path: Path, given: str) -> None:
+    # a mistyped --data trained on our own examples only, exit 0, with a note easy to miss
+    data = tmp_path / "shared-data"
+    if given == "file":
+        data.write_text("{}\n", encoding="utf-8")
+    out = tmp_path / "model.npz"
+    result = run_cli("train", "--data", str(data), "--out", str(out))
+    assert result.returncode == 1
+    assert f"{data}: labelled data folder" in result.stderr
+    assert not out.exists()
