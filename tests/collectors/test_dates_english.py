@@ -3,21 +3,14 @@ keeps them from changing what Russian and Kazakh texts read as: English forms ar
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from datekit import NOW, PLUS6, at
 from hypothesis import given
 from hypothesis import strategies as st
 
 from collectors.dates import ALMATY, EN_MONTHS, parse_absolute, parse_date
-
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 14:00 in Almaty (UTC+5)
-PLUS5 = timezone(timedelta(hours=5))
-PLUS6 = timezone(timedelta(hours=6))
-
-
-def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0, tz: timezone = PLUS5) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=tz)
 
 
 @pytest.mark.parametrize(

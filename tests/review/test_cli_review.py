@@ -17,14 +17,19 @@ from review.app import create_app
 from review.auth import SECRET_ENV
 
 
-def test_review_serves_on_loopback_and_leaves_the_file_free(review_db: Path, password: str) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "pipeline.py"), "review", "--db", str(review_db), "--port", "0"],
+def _serve(db: Path) -> subprocess.Popen[str]:
+    """`pipeline.py review` on a free port of 127.0.0.1; its first line says where."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "pipeline.py"), "review", "--db", str(db), "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_review_serves_on_loopback_and_leaves_the_file_free(review_db: Path, password: str) -> None:
+    proc = _serve(review_db)
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("review page on http://127.0.0.1:"), line + proc.stderr.read()  # type: ignore[union-attr]
@@ -78,13 +83,7 @@ def test_a_service_stop_ends_the_page_and_removes_the_copies_of_downloads_under_
         (folder / "steps.duckdb").write_bytes(b"rows")
         assert export_stream.remove_unfinished() == 1
         assert not folder.exists()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "pipeline.py"), "review", "--db", str(review_db), "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(review_db)
     try:
         assert proc.stdout.readline().startswith("review page on")  # type: ignore[union-attr]
         os.kill(proc.pid, signal.SIGTERM)
