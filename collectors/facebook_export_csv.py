@@ -5,20 +5,27 @@ A row's id is its id column, else what its facebook.com link names (:func:`link_
 (the export's ``_Ids``). A comment's parent is its parent column, else the comment a reply's link
 answers, else the post its link names, in the form that post's own row gets: the parent of a
 comment whose post is in the store is that post's id, as the Graph collector's are.
+
+The delimiter and the header's line come from collectors/csv_layout.py (the header with the columns
+read here, and the majority of rows); a row with more non-empty fields than the header is reported
+by its line and left out (its cells would be shifted), and a column name written twice or not at all
+costs no values (:func:`_field_names`).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from collectors.base import Report
+from collectors.csv_layout import Layout, csv_lines, find_layout
 from collectors.dates import parse_relative
 from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
-from collectors.file_import import csv_lines, printable
+from collectors.file_import import printable
 from collectors.item import Item
 from errors import InputError
 
@@ -150,6 +157,49 @@ def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
     return None
 
 
+def _readable(header: Sequence[str]) -> bool:
+    """Whether a header has the columns this import needs: a text column plus an id, URL or date."""
+    columns = match_columns(list(header))
+    return "text" in columns and bool({"id", "url", "published_at"} & set(columns))
+
+
+def _dialect(text: str, layout: Layout) -> Any:
+    """csv.Sniffer's dialect of the lines from the header on (its quote character, a space after the
+    delimiter), as every import read the file before, when it agrees with ``layout``'s delimiter;
+    else plain CSV with that delimiter (a stray one in a row made the sniffer give up)."""
+    start = sum(len(line) for line in itertools.islice(csv_lines(text), layout.skip))
+    sample = text[start : start + 8192]
+    try:
+        sniffed: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        sniffed = None
+    if sniffed is not None and sniffed.delimiter == layout.delimiter:
+        return sniffed
+    return type("Layout", (csv.excel,), {"delimiter": layout.delimiter})
+
+
+def _field_names(header: list[str], *, source: str, shown: str, line: int, report: Report) -> list[str]:
+    """The header's names as row keys, each once: a name written twice keeps its last column (the one
+    read before, as csv.DictReader keeps it) and the other's values go to raw as ``Name (column 2)``;
+    a column without a name is ``column 3``. Before, those values were lost without a word."""
+    names = [h if h.strip() else f"column {n}" for n, h in enumerate(header, start=1)]
+    last = {name: n for n, name in enumerate(names)}
+    renamed = [name if last[name] == n else f"{name} (column {n + 1})" for n, name in enumerate(names)]
+    moved = [new for new, name in zip(renamed, names, strict=True) if new != name]
+    if moved:
+        twice = sorted({name for new, name in zip(renamed, names, strict=True) if new != name})
+        report(
+            InputError(
+                f"the header names {', '.join(repr(printable(n)) for n in twice)} more than once: the last "
+                f"such column is read, the others are kept in raw as {', '.join(repr(printable(n)) for n in moved)}",
+                source=source,
+                path=shown,
+                line=line,
+            )
+        )
+    return renamed
+
+
 def read_csv(
     text: str,
     *,
@@ -162,30 +212,40 @@ def read_csv(
 ) -> Iterator[Item]:
     """Items of one monitoring-tool CSV export (columns in ``COLUMNS``); ``date_order`` (one of
     ``DATE_ORDERS``) says how its slashed dates read, ``auto`` deciding it from the file's own."""
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(csv_lines(text), dialect=dialect)
-    columns = match_columns(list(reader.fieldnames or []))
-    if "text" not in columns or not ({"id", "url", "published_at"} & set(columns)):
-        header = printable(", ".join(reader.fieldnames or [])) or "no columns"
+    layout = find_layout(text, _readable)
+    dialect = _dialect(text, layout)
+    lines = itertools.islice(csv_lines(text), layout.skip, None)
+    head = csv.reader(lines, dialect=dialect)  # on the same iterator as the rows, which follow
+    header = next(head, [])
+    skip = layout.skip + head.line_num  # lines up to the header's end (a quoted name may span two)
+    if not layout.known or not _readable(header):  # as split by the sniffed dialect too
+        shown_header = printable(", ".join(header)) or "no columns"
         raise InputError(
-            f"no text column plus id/URL/date column among {header}; "
+            f"no text column plus id/URL/date column among {shown_header}; "
             f"text columns accepted: {', '.join(COLUMNS['text'])}",
             source=source,
             path=shown,
-            line=1,
+            line=layout.skip + 1,
         )
+    names = _field_names(header, source=source, shown=shown, line=layout.skip + 1, report=report)
+    reader = csv.DictReader(lines, fieldnames=names, dialect=dialect)
+    columns = match_columns(names)
     written = "dmy"  # the order the file's own dates show, which the ids follow whatever the option
     if "published_at" in columns:
-        written, mixed = slashed_order(text, dialect, columns["published_at"], source=source, shown=shown)
+        at = names.index(columns["published_at"])
+        written, mixed = slashed_order(text, dialect, at, skip=skip, source=source, shown=shown)
         if mixed is not None and date_order == "auto":  # told the order, the file's mix is not news
             report(mixed)
     order = written if date_order == "auto" else date_order
     for row in reader:
-        line = reader.line_num
+        line = skip + reader.line_num
+        extra = row.pop(None, None)  # fields past the header's, as csv.DictReader keeps them
+        if extra and any(v.strip() for v in extra):
+            # A stray delimiter in an unquoted text: which field it split is unknowable, so the row's
+            # cells would be shifted (its text cut short, its author read as the date). Left out, named.
+            message = f"{len(names) + len(extra)} fields where the header has {len(names)}; skipped"
+            report(InputError(message, source=source, path=shown, line=line))
+            continue
 
         def cell(role: str, row: dict[str, Any] = row) -> str:
             value = row.get(columns[role]) if role in columns else None

@@ -18,13 +18,14 @@ before keep their ids.
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from collectors.csv_layout import csv_lines
 from collectors.dates import parse_absolute, publication_time
-from collectors.file_import import csv_lines
 from errors import InputError
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,13 @@ def stamp(value: Any) -> datetime | None:
     return None
 
 
-def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy", *, english: bool = True) -> datetime | None:
+def parse_csv_date(
+    value: str, tz: tzinfo, order: str = "dmy", *, english: bool = True, iso_zones_only: bool = False
+) -> datetime | None:
     """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``);
-    ``order`` ``mdy`` reads a slashed date as month/day (:func:`slashed_order` decides it per file)."""
+    ``order`` ``mdy`` reads a slashed date as month/day (:func:`slashed_order` decides it per file).
+    ``iso_zones_only``: a zone abbreviation only after an ISO date, as before other dates took one
+    (``04/25/2026 10:00 EST`` is then none, as :func:`hash_date` needs)."""
     value = value.strip()
     if not value:
         return None
@@ -55,9 +60,14 @@ def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy", *, english: bool 
         return stamp(int(value[:10]))
     m = _ABBREVIATED.match(value)
     if m and m.group(2) in _TZ_ABBREVIATIONS:
+        zone = timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)]))
         try:
             naive = datetime.fromisoformat(m.group(1))
-            zone = timezone(timedelta(hours=_TZ_ABBREVIATIONS[m.group(2)]))
+        except ValueError:
+            # Not ISO: the date before the zone as any other (``04/25/2026 10:00 EST`` in a month/day
+            # file, ``25.11.2026 14:35 EST``), read in that zone
+            return None if iso_zones_only else parse_csv_date(m.group(1), zone, order, english=english)
+        try:
             return publication_time(naive.replace(tzinfo=zone))
         except (ValueError, OverflowError):  # 9999-12-31 23:59 EST is past the calendar in UTC
             return None
@@ -69,30 +79,26 @@ def parse_csv_date(value: str, tz: tzinfo, order: str = "dmy", *, english: bool 
 
 
 def slashed_order(
-    text: str, dialect: Any, column: str, *, source: str, shown: str
+    text: str, dialect: Any, at: int, *, skip: int, source: str, shown: str
 ) -> tuple[str, InputError | None]:
-    """(``dmy`` or ``mdy``, an error or None): the order of the slashed dates in ``column`` of a CSV
-    text, from a first pass over that column only (no row is kept), and the error of a file that
-    writes them both ways."""
-    reader = csv.reader(csv_lines(text), dialect=dialect)
+    """(``dmy`` or ``mdy``, an error or None): the order of the slashed dates in column ``at`` of the
+    rows of a CSV text after its first ``skip`` lines (those up to its header), from a first pass over
+    that column only (no row is kept), and the error of a file that writes them both ways."""
+    reader = csv.reader(itertools.islice(csv_lines(text), skip, None), dialect=dialect)
     day_first: tuple[int, str] | None = None  # (line, value) of the first date only day/month can be
     month_first: tuple[int, str] | None = None
     try:
-        header = next(reader)
-        while not header:  # as csv.DictReader, past blank lines before the header
-            header = next(reader)
-        at = len(header) - 1 - header[::-1].index(column)  # csv.DictReader keeps a name's last column
         for row in reader:
             found = _SLASHED.search(row[at]) if len(row) > at else None
             if found is None:
                 continue
             if int(found[1]) > 12 and day_first is None:
-                day_first = reader.line_num, found[0]
+                day_first = skip + reader.line_num, found[0]
             elif int(found[2]) > 12 and month_first is None:
-                month_first = reader.line_num, found[0]
+                month_first = skip + reader.line_num, found[0]
             if day_first and month_first:
                 break
-    except (StopIteration, ValueError, csv.Error):
+    except csv.Error:
         pass  # a file the reading pass will report as unreadable from there: what was seen decides
     if day_first and month_first:
         (day_line, day_value), (month_line, month_value) = day_first, month_first
@@ -122,8 +128,15 @@ def hash_date(value: str, tz: tzinfo, when: datetime | None, *, order: str, writ
     # the 25th and of the 26th would be one id (rows imported before this are stored once more).
     # An English date («November 25, 2026») was read as none before English dates were, and is hashed
     # as none (review: each such row was stored a second time).
+    # So is a date other than ISO with a zone abbreviation («04/25/2026 10:00 EST»), read as none
+    # before, whose «EST» counts as an English word here.
     english = _ENGLISH_WORD.search(value) is not None
-    hashed = when if order == "dmy" and not english else parse_csv_date(value, tz, english=False)
+    hashed = when if order == "dmy" and not english else _as_before(value, tz, "dmy")
     if hashed is None and written == "mdy":
-        hashed = when if order == "mdy" and not english else parse_csv_date(value, tz, "mdy", english=False)
+        hashed = when if order == "mdy" and not english else _as_before(value, tz, "mdy")
     return hashed
+
+
+def _as_before(value: str, tz: tzinfo, order: str) -> datetime | None:
+    """``value`` read as the hash read it: no English date, a zone abbreviation only after ISO."""
+    return parse_csv_date(value, tz, order, english=False, iso_zones_only=True)

@@ -5,7 +5,11 @@ Columns (CSV header, case-insensitive) or keys (JSONL objects): ``text`` (requir
 ``raw``. ``published_at`` is ISO 8601 (``2026-11-25T14:35:00+05:00``, ``2026-11-25 14:35``) or
 ``25.11.2026 14:35``; a time without a zone is read in ``tz`` (default Asia/Almaty). Without an
 ``id``, the external id is a hash of (published_at, author, text, occurrence), stable across
-re-imports. A bad row is reported with its line number and skipped; the rest is imported. A UTF-8
+re-imports. The delimiter (``,`` ``;`` or tab, unless the ``delimiter`` option names one) and the
+header's line are decided from the header and most rows (collectors/csv_layout.py): a title or blank
+lines above the header are skipped, and a row with a stray delimiter is that row's error only. A
+column without a name keeps its values in ``raw`` as ``column 3`` (its place). A bad row is reported
+with its line number and skipped; the rest is imported. A UTF-8
 or UTF-16 byte-order mark is dropped; a file that starts with control characters (a binary file) is
 one error, "not a CSV text file", not a list of its bytes as columns.
 
@@ -25,12 +29,13 @@ import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
+from collectors.csv_layout import DELIMITERS, csv_lines, find_layout
 from collectors.dates import publication_time, time_zone
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
@@ -44,7 +49,7 @@ IMPORT_OPTIONS = frozenset({"tz", "item_kind", "delimiter", "encoding"})
 # kind ("csv", "jsonl"), which config/sources.py checks, so it never reaches the importer as an option.
 VALUES: dict[str, Expect] = {
     "tz": TIME_ZONE,
-    "delimiter": ONE_CHARACTER,  # csv only; without it, sniffed among , ; and tab
+    "delimiter": ONE_CHARACTER,  # csv only; without it, decided among , ; and tab (csv_layout)
     "encoding": TEXT_ENCODING,
     "item_kind": one_of(*KINDS),
 }
@@ -62,7 +67,6 @@ MAX_FIELD = 64 * 2**20  # characters of one CSV field (the csv module's own limi
 # The csv module's limit is process-wide; every importer reading CSV (Facebook exports too) needs it.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
 _LINE_END = re.compile(r"\r\n|\r|\n")
-_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 # -- input files, shared by every importer ----------------------------------------------------
@@ -303,11 +307,8 @@ def refuse_binary(text: str, what: str, path: Path, source: str) -> None:
     raise InputError(f"not a {what} text file ({reason})", source=source, path=shown_path(path))
 
 
-def csv_lines(text: str) -> Iterator[str]:
-    """The lines of a CSV text with their ends, as ``io.StringIO(text, newline="")`` gives them to the
-    csv module, without its copy of the whole text (four bytes a character)."""
-    for m in _LINE_WITH_END.finditer(text):
-        yield m.group()
+def _has_text_column(header: Sequence[str]) -> bool:
+    return "text" in (h.strip().lower() for h in header)
 
 
 def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
@@ -316,35 +317,43 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
     text = _open_text(path, options.get("encoding"))
     rows = _Rows(source, options, shown_path(path))
     refuse_binary(text, "CSV", path, source)
-    delimiter = options.get("delimiter")
-    if not delimiter:
-        first = text.split("\n", 1)[0]
-        delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(csv_lines(text), delimiter=str(delimiter))
+    # The delimiter (unless the option names it) and the header's line, from the header and most rows
+    given = options.get("delimiter")
+    layout = find_layout(text, _has_text_column, (str(given),) if given else DELIMITERS)
+    delimiter = layout.delimiter
+    if layout.skip:
+        log.info("%s: %d line(s) before the header skipped (a title?)", rows.shown, layout.skip)
+    at = layout.skip + 1  # the header's line
+    reader = csv.reader(itertools.islice(csv_lines(text), layout.skip, None), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise InputError("the file is empty", source=source, path=rows.shown) from None
     except csv.Error as exc:
-        raise InputError(f"unreadable header row: {exc}", source=source, path=rows.shown, line=1) from None
-    twice = sorted({h for h in header if h and header.count(h) > 1})
+        raise InputError(f"unreadable header row: {exc}", source=source, path=rows.shown, line=at) from None
+    # A column without a name keeps its values in raw under its place (two of them were one key, and
+    # the first one's values were lost).
+    header = [h or f"column {n}" for n, h in enumerate(header, start=1)]
+    twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
         raise InputError(
             f"the header names {', '.join(repr(printable(h)) for h in twice)} more than once "
             "(column names are read without case): which column is meant?",
             source=source,
             path=rows.shown,
-            line=1,
+            line=at,
         )
     if "text" not in header:
         raise InputError(
             f"the header has no 'text' column (columns: {printable(', '.join(header))})",
             source=source,
             path=rows.shown,
-            line=1,
+            line=at,
         )
     count = 0
-    offset = 0  # lines before the reader's start: past a row whose quote never closed, it starts again
+    offset = (
+        layout.skip
+    )  # lines before the reader's start: past a row whose quote never closed, it starts again
     total: int | None = None  # lines in the file, counted when a row runs on to the end
     while True:
         line = offset + reader.line_num + 1
@@ -370,7 +379,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
                     "only this line is left out and the lines after it are read as rows"
                 )
                 rest = itertools.islice(csv_lines(text), line, None)
-                reader, offset = csv.reader(rest, delimiter=str(delimiter)), line
+                reader, offset = csv.reader(rest, delimiter=delimiter), line
             report(rows.error(message, line))
             continue
         try:

@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from testutil import run_cli, store_rows
 
 from collectors.facebook_export import read_export
 from collectors.facebook_export_csv import link_ids
 from collectors.item import Item
 from errors import InputError
-from tests.testutil import run_cli, store_rows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
 POST = "https://www.facebook.com/104857600123/posts/1001"

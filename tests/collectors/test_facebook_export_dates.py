@@ -280,3 +280,29 @@ def test_date_order_is_checked_when_sources_toml_loads(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f'{config}: source dept-fb: date_order must be "auto", "dmy" or "mdy", got \'m/d/y\''
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("04/25/2026 10:00 EST", datetime(2026, 4, 25, 10, 0, tzinfo=timezone(timedelta(hours=-5)))),
+        ("25.11.2026 14:35 PST", datetime(2026, 11, 25, 14, 35, tzinfo=timezone(timedelta(hours=-8)))),
+    ],
+)
+def test_a_zone_abbreviation_after_a_date_other_than_iso_is_read_and_the_id_stays(
+    tmp_path: Path, written: str, expected: datetime
+) -> None:
+    # Only ISO dates took «EST» before; these were unreadable, so the hash of a row without an id or
+    # link held no date, and it must go on holding none (else each such row is stored a second time).
+    header = "Name,Comment,Date\n"
+    month_day = "Ерлан,Другой день,04/26/2026 09:00\n"  # the file's order: month/day
+    (zoned, _), _ = read(write(tmp_path / "zoned.csv", header + f"Алия,Яма на Абая,{written}\n" + month_day))
+    (unread, _), _ = read(write(tmp_path / "unread.csv", header + "Алия,Яма на Абая,someday\n" + month_day))
+    assert zoned.published_at == expected
+    assert unread.published_at is None and zoned.external_id == unread.external_id
+    # an ISO date with «EST» was read, and hashed with its date, before: it still is
+    (iso, _), _ = read(
+        write(tmp_path / "iso.csv", header + "Алия,Яма на Абая,2026-04-25 10:00 EST\n" + month_day)
+    )
+    assert iso.published_at == datetime(2026, 4, 25, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
+    assert iso.external_id != unread.external_id

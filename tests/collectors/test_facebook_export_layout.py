@@ -1,0 +1,95 @@
+"""`import facebook-export` CSV: the delimiter and the header's line are decided from the header and
+most rows (csv.Sniffer gave up on a file for one row with a stray delimiter), a row with fields past
+the header's is one error naming its line, and no column's values are lost to a repeated or empty
+header name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.facebook_export import read_export
+from collectors.item import Item
+from errors import InputError
+
+HEADER = ["Post ID", "Message", "Page Name", "Post Created"]
+
+
+def read(path: Path, text: str) -> tuple[list[Item], dict[int | None, str]]:
+    path.write_text(text, encoding="utf-8")
+    problems: list[InputError] = []
+    items = list(read_export(path, source="fb-export", options={}, report=problems.append))
+    return items, {p.line: str(p) for p in problems}
+
+
+def rows(sep: str, count: int, stray: int) -> str:
+    """A CSV of ``count`` posts whose texts hold commas, the one at index ``stray`` holding ``sep``."""
+    lines = [sep.join(HEADER)]
+    for n in range(count):
+        # a comma file quotes texts with commas: only the stray one is unquoted
+        text = f"Нет воды, света и газа на Абая {n}, когда дадут?" if sep != "," else f"Нет воды на Абая {n}"
+        if n == stray:
+            text = f"Нет воды{sep} света нет {n}"
+        lines.append(sep.join([str(n), text, "Акимат", "25.11.2026 14:35"]))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("count", [10, 200])
+@pytest.mark.parametrize("sep", [";", "\t", ","])
+def test_one_row_with_a_stray_delimiter_is_one_error_and_the_others_are_read(
+    tmp_path: Path, sep: str, count: int
+) -> None:
+    # 10 rows: the sniffer gave up and the file was refused ("no text column"); 200: it read the row
+    # with its cells shifted (text cut short, «Акимат» reported as an unreadable date), the rest lost
+    path = tmp_path / "posts.csv"
+    items, problems = read(path, rows(sep, count, stray=3))
+    assert [i.external_id for i in items] == [str(n) for n in range(count) if n != 3]
+    assert {i.author for i in items} == {"Акимат"} and all(i.published_at for i in items)
+    assert problems == {5: f"{path}:5: source fb-export: 5 fields where the header has 4; skipped"}
+
+
+def test_a_title_and_blank_lines_above_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    text = "Мониторинг: страница акимата, ноябрь 2026\n\n" + rows(";", 3, stray=-1).replace(
+        "1;Нет воды, света и газа на Абая 1, когда дадут?", "1;"
+    )
+    items, problems = read(path, text)
+    assert [i.external_id for i in items] == ["0", "2"]
+    assert problems == {5: f"{path}:5: source fb-export: row without text; skipped"}
+
+
+def test_trailing_empty_fields_past_the_header_are_no_error(tmp_path: Path) -> None:
+    items, problems = read(
+        tmp_path / "trailing.csv", "Post ID;Message;Post Created\n1;Яма у дома;25.11.2026;;\n"
+    )
+    assert [(i.external_id, i.text) for i in items] == [("1", "Яма у дома")] and problems == {}
+
+
+def test_a_repeated_column_name_keeps_both_columns_and_says_which_is_read(tmp_path: Path) -> None:
+    # csv.DictReader kept the last "Message": the first column's values were lost without a word.
+    path = tmp_path / "twice.csv"
+    items, problems = read(path, "Post ID;Message;Message;Page Name\n1;Заголовок;Яма у дома;Акимат\n")
+    assert [(i.text, i.raw) for i in items] == [
+        (
+            "Яма у дома",  # the column read before, so the row's text and id stay as they were
+            {
+                "Post ID": "1",
+                "Message (column 2)": "Заголовок",
+                "Message": "Яма у дома",
+                "Page Name": "Акимат",
+            },
+        )
+    ]
+    assert problems == {
+        1: f"{path}:1: source fb-export: the header names 'Message' more than once: the last such column "
+        "is read, the others are kept in raw as 'Message (column 2)'"
+    }
+
+
+def test_columns_without_a_name_keep_their_values_by_place(tmp_path: Path) -> None:
+    items, problems = read(tmp_path / "blank.csv", "Post ID;Message;;\n1;Яма у дома;42;дом 5\n")
+    assert [i.raw for i in items] == [
+        {"Post ID": "1", "Message": "Яма у дома", "column 3": "42", "column 4": "дом 5"}
+    ]
+    assert problems == {}

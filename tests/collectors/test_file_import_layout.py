@@ -1,0 +1,68 @@
+"""`import csv`: the delimiter and the header's line are decided from the header and most rows, so one
+row with a stray delimiter, or a title above the header, does not cost the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.file_import import read_csv
+from collectors.item import Item
+from errors import InputError
+
+
+def run(path: Path, text: str, **options: str) -> tuple[list[Item], dict[int | None, str]]:
+    path.write_text(text, encoding="utf-8")
+    errors: list[InputError] = []
+    items = list(read_csv(path, source="files", options=options, report=errors.append))
+    return items, {e.line: str(e) for e in errors}
+
+
+@pytest.mark.parametrize("sep", [";", "\t", ","])
+def test_a_title_and_blank_lines_above_the_header_are_skipped_and_lines_keep_their_numbers(
+    tmp_path: Path, sep: str
+) -> None:
+    path = tmp_path / "export.csv"
+    rows = [f"{n}{sep}Фонарь не горит {n}{sep}Аня" for n in range(3)]
+    rows[1] = f"1{sep}Нет воды{sep} уже неделю{sep}Аня"  # a stray delimiter in an unquoted text
+    text = f"Выгрузка обращений{sep} ноябрь 2026\n\nid{sep}text{sep}author\n" + "\n".join(rows) + "\n"
+    items, errors = run(path, text)
+    assert [(i.external_id, i.text, i.author) for i in items] == [
+        ("0", "Фонарь не горит 0", "Аня"),
+        ("2", "Фонарь не горит 2", "Аня"),
+    ]
+    assert errors == {5: f"{path}:5: source files: 4 fields where the header has 3"}
+
+
+def test_a_quote_never_closed_below_a_title_names_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    text = 'Отчёт\nid;text;author\nq1;"не закрыта;Аня\nr1;Яма у дома;Аня\n'
+    items, errors = run(path, text)
+    assert [i.external_id for i in items] == ["r1"]
+    assert list(errors) == [3] and "running on to the end of the file (line 4)" in errors[3]
+
+
+def test_the_delimiter_option_still_decides_and_a_title_is_skipped(tmp_path: Path) -> None:
+    # ";" splits the header into the known columns, but the source says "|"
+    path = tmp_path / "pipes.csv"
+    items, errors = run(path, "Отчёт; ноябрь\nid|text|note\n1|Нет света; третий день|a;b\n", delimiter="|")
+    assert [(i.text, i.raw) for i in items] == [("Нет света; третий день", {"note": "a;b"})]
+    assert errors == {}
+
+
+def test_columns_without_a_name_keep_their_values_by_place(tmp_path: Path) -> None:
+    # Two empty header cells were one key: the first one's values were lost without a word.
+    items, errors = run(tmp_path / "blank.csv", "id;text;;\n1;Яма на Абая;42;дом 5\n")
+    assert [i.raw for i in items] == [{"column 3": "42", "column 4": "дом 5"}]
+    assert errors == {}
+
+
+def test_a_file_without_a_text_column_is_still_one_error_naming_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "none.csv"
+    with pytest.raises(InputError) as caught:
+        run(path, "id;body;author\n1;Яма;Аня\n")
+    assert (
+        str(caught.value)
+        == f"{path}:1: source files: the header has no 'text' column (columns: id, body, author)"
+    )
