@@ -57,8 +57,9 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     command whose own options begin as one does (`schedule --log-file`, written `--log` in crontabs)."""
     taken = {o for action in parser._actions for o in action.option_strings}
     for name in ("--debug", "--log-json"):
-        # not where it would make a command's own option's short form ambiguous (`schedule --log`)
-        if not any(o.startswith(name[:5]) for o in taken):
+        # not where it would make a short form of a command's own option ambiguous: one that shares
+        # two letters or more with it (`schedule --log` for --log-file, `evaluate --de` for --dev-only)
+        if not any(o.startswith("--") and len(os.path.commonprefix([o, name])) >= 4 for o in taken):
             parser.add_argument(name, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

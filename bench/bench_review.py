@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from collectors.item import Item  # noqa: E402
 from review.app import create_app  # noqa: E402
 from review.auth import add_user  # noqa: E402
-from review.export import read_export, write_export  # noqa: E402
+from review.export_stream import export_store  # noqa: E402
 from review.queries import Filters  # noqa: E402
 from review.second_look import count_unsure  # noqa: E402
 from store import classifications  # noqa: E402
@@ -163,17 +163,14 @@ def main() -> int:
         )
         print(f"one answer on the second look (POST and redirect): {ms:.1f} ms median")
         for fmt in ("csv", "xlsx", "json", "parquet"):
-            # What `pipeline.py export` does: read (cells or a table, computed by DuckDB), then write.
+            # What `pipeline.py export` does: copy what it reads, let the store go, write a piece at a time.
             timings = []
             for _ in range(3):
                 buffer = io.BytesIO()
                 start = time.perf_counter()
-                with reader(db) as con:
-                    data = read_export(con, Filters(), fmt, collapse=True)
-                write_export(data, fmt, buffer)
+                rows = export_store(db, Filters(), fmt, buffer)
                 timings.append(time.perf_counter() - start)
             seconds = statistics.median(timings)
-            rows = len(data)
             page = median_ms(lambda f=fmt: client.get(f"/export?format={f}"), 3) / 1000
             print(
                 f"export {fmt}, {rows} rows after collapsing clusters: command {seconds:.2f} s "

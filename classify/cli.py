@@ -56,14 +56,15 @@ def register(subparsers: Any) -> None:
         "Example: python pipeline.py export --format training-jsonl --out decisions.jsonl && "
         "python pipeline.py train --extra-jsonl decisions.jsonl --out models/candidate.npz",
     )
-    p.add_argument(
+    data = p.add_mutually_exclusive_group()
+    data.add_argument(
         "--data",
         type=Path,
         default=DEFAULT_DATA,
         help="shared labelled data directory (default ../shared/data; when the default is missing, "
         "classify/data and --extra-jsonl only, with a note; a folder named here must exist)",
     )
-    p.add_argument(
+    data.add_argument(
         "--own-only",
         action="store_true",
         help="train on classify/data (and --extra-jsonl) only, without the shared data",

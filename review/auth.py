@@ -155,7 +155,7 @@ def authenticate(
 def session_epoch(con: duckdb.DuckDBPyConnection, username: str) -> int | None:
     """The current session epoch of an active user, or None when the user is gone or disabled."""
     # fetchall, not fetchone: the request's shared connection must be left with no result open,
-    # or a later relational query on it (the download's read_export) is refused by DuckDB.
+    # or a later relational query on it (the download's copy of the rows) is refused by DuckDB.
     rows = con.execute(
         "SELECT session_epoch FROM users WHERE username = ? AND NOT disabled", [username]
     ).fetchall()

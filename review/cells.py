@@ -7,8 +7,8 @@ store come out in a fraction of a second without a Python object per row; for re
 memory (tests, callers holding records) :func:`cells_from_records` flattens them in Python. Tests
 hold the two equal, and the Parquet table equal to the Parquet written from records.
 
-The page reads an export whole (:func:`select_cells`, :func:`select_table`); the command runs the
-steps of its query that read the store one at a time into a DuckDB file of its own
+Tests and benchmarks read an export whole (:func:`select_cells`, :func:`select_table`); the command
+and the review page's downloads run the steps of its query that read the store one at a time into a DuckDB file of its own
 (:func:`copy_steps`; step by step, DuckDB keeps to a memory limit), lets the store go, and reads
 the export's rows from that file a piece at a time (:func:`stream_cells`, :func:`stream_tables`).
 """
@@ -228,10 +228,11 @@ def export_rows_sql(filters: Filters, *, collapse: bool) -> tuple[str, list[Any]
     (the same columns), every step of the export's one query; order it by ``ts DESC, source, external_id``."""
     with_clause, params = flagged_rows_sql(filters, collapse=False)
     steps = "".join(f", {name} AS (\n    {_at(sql, '')}\n)" for name, sql in _STEPS)
-    return f"{with_clause.rstrip()}{steps}, export_picked AS ({_picked(collapse)})\n", params
+    return f"{with_clause.rstrip()}{steps}, export_picked AS ({picked_sql(collapse)})\n", params
 
 
-def _picked(collapse: bool) -> str:
+def picked_sql(collapse: bool) -> str:
+    """The SELECT of the export's rows among ``export_steps`` (one per near-duplicate group with ``collapse``)."""
     return _PICKED.format(collapse="coalesce(m.cluster_rank, 1) = 1" if collapse else "true")
 
 
@@ -361,7 +362,7 @@ def _pieces(
     con: duckdb.DuckDBPyConnection, collapse: bool, rows: int, query: str, convert: Callable[[Any], Any]
 ) -> Generator[Any, None, None]:
     # ``query`` (_CELLS, _TYPED) over the steps' tables, ``convert``ed a piece of at most ``rows`` rows at a time.
-    batches = _stream(con, f"WITH export_picked AS ({_picked(collapse)})\n{query}", [], rows)
+    batches = _stream(con, f"WITH export_picked AS ({picked_sql(collapse)})\n{query}", [], rows)
     try:
         for batch in batches:
             yield convert(batch)

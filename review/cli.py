@@ -45,7 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
     p.add_argument("--lang", choices=LANGS, help="only this language")
     p.add_argument("--status", choices=STATUSES, help="only items whose latest review status is this")
-    p.add_argument("--search", metavar="TEXT", help="only items whose text, title or author contains TEXT")
+    p.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="only items whose text, title or author contains TEXT, whatever the case; a TEXT in Latin "
+        "letters (a word of 3 or more) also as Kazakh Cyrillic (jol: жол), as the review page searches",
+    )
     p.add_argument(
         "--all-duplicates", action="store_true", help="one row per item instead of one per cluster"
     )

@@ -29,7 +29,7 @@ import duckdb
 
 from errors import InputError
 from review import export
-from review.cells import _picked, copy_steps, parquet_schema, stream_cells, stream_tables
+from review.cells import copy_steps, parquet_schema, picked_sql, stream_cells, stream_tables
 from review.export import records_from_table, write_csv_pieces, write_json_pieces
 from review.export_xlsx import check_rows, write_xlsx_pieces
 from review.queries import Filters
@@ -296,7 +296,7 @@ def _count(con: duckdb.DuckDBPyConnection, collapse: bool) -> int:
     # when more than a sheet holds before any row is read or written.
     # fetchall: a result left unfinished keeps the connection from the next query (DuckDB 2).
     ((count,),) = con.execute(
-        f"WITH export_picked AS ({_picked(collapse)}) SELECT count(*) FROM export_picked"
+        f"WITH export_picked AS ({picked_sql(collapse)}) SELECT count(*) FROM export_picked"
     ).fetchall()
     check_rows(count)
     return count

@@ -30,7 +30,9 @@ LABELS = ("corruption", "infrastructure")
 LOCAL_TZ = ALMATY
 MAX_NOTE = 4000
 MAX_FORWARDED_TO = 200
-_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f\u0259]")  # a search typed in Latin letters
+# A search typed in Latin letters: a word of three of them or more («jol», «su joq»); not «ne» or «a»,
+# whose Cyrillic forms («не», «а») are in every other Russian text (review).
+_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f\u0259']{3,}")
 
 
 class StaleDecision(InputError):
@@ -164,7 +166,7 @@ def search_terms(query: str) -> list[str]:
     texts written «жол», «су жоқ»: the classifier's mapping gives the Cyrillic, matched as well.
     """
     query = query.replace("İ", "i").replace("\u0307", "")  # the 2021 alphabet's İ: see _TERMS_PATTERN
-    cyrillic = latin_to_cyrillic(query) if _LATIN_LETTER.search(query) else query
+    cyrillic = latin_to_cyrillic(query) if _LATIN_WORD.search(query) else query
     return [query] if cyrillic.lower() == query.lower() else [query, cyrillic]
 
 

@@ -283,9 +283,9 @@ class TableSheet:
         return f"{self.letters[-1]}{self.rows + 1}"
 
     def _open(self, estimate: float) -> None:
-        # ZIP64 only where the sheet may need it: twice the size its first page foretells, or 4 KiB a
-        # row (longer texts further down than in the first page would otherwise end the export late).
-        zip64 = max(2 * estimate, 4096 * self.rows) > zipfile.ZIP64_LIMIT
+        # ZIP64 only where the sheet may need it (Excel refuses it where not needed): four times the
+        # size its first page foretells, room for longer texts further down.
+        zip64 = 4 * estimate > zipfile.ZIP64_LIMIT
         self.entry = self.archive.open(_info(self.part), "w", force_zip64=zip64)
         self.zip64 = zip64
         header = "".join(

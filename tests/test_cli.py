@@ -209,3 +209,5 @@ def test_a_global_option_after_the_command_leaves_its_own_options_short_forms_al
     # `schedule --log FILE` (its --log-file) was refused as ambiguous with --log-json (review)
     args = build_parser().parse_args(["schedule", "--log", "/tmp/monitor.log"])
     assert str(args.log_file) == "/tmp/monitor.log" and args.log_json is False
+    # `evaluate --de` for --dev-only, ambiguous with --debug (review)
+    assert build_parser().parse_args(["evaluate", "--data", "x.jsonl", "--de"]).dev_only is True

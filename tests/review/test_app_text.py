@@ -115,6 +115,8 @@ def test_a_latin_search_still_finds_latin_text_and_special_characters_stay_text(
 
 def test_search_terms_add_the_cyrillic_form_of_latin_letters_only() -> None:
     assert search_terms("jol") == ["jol", "жол"]
+    assert search_terms("ne") == ["ne"]  # «не» would find every other Russian text (review)
+    assert search_terms("a") == ["a"]
     assert search_terms("su joq") == ["su joq", "су жоқ"]
     assert search_terms("жол") == ["жол"]
     assert search_terms("20 000") == ["20 000"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import re
 import subprocess
@@ -69,30 +70,72 @@ def test_session_secret_is_kept_in_the_database_unless_given(review_db: Path, mo
     assert create_app(review_db).config["SECRET_KEY"] == "from-the-environment-" + "z" * 20
 
 
+SLOW_DOWNLOADS = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from review import export_stream
+copy = export_stream._copy_steps
+def slow(con, filters, folder):
+    (folder / "steps.duckdb").write_bytes(b"rows, authors, notes")
+    time.sleep(60)  # a download of a large store, under way
+    return copy(con, filters, folder)
+export_stream._copy_steps = slow
+import pipeline
+sys.exit(pipeline.main(["review", "--db", sys.argv[2], "--port", "0"]))
+"""
+
+
 def test_a_service_stop_ends_the_page_and_removes_the_copies_of_downloads_under_way(
-    review_db: Path, tmp_path: Path
+    review_db: Path, password: str, tmp_path: Path
 ) -> None:
     # SIGTERM met the default handler: the process died, and a download's copy of the rows (texts,
     # authors, notes) stayed in the temporary folder (review). The page now exits as for Ctrl-C.
     import os
     import signal
+    import threading
+    import time
 
-    from review import export_stream
-
-    with export_stream._export_folder(tmp_path) as folder:  # what a download under way holds
-        (folder / "steps.duckdb").write_bytes(b"rows")
-        assert export_stream.remove_unfinished() == 1
-        assert not folder.exists()
-    proc = _serve(review_db)
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_DOWNLOADS, str(ROOT), str(review_db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(spill)},
+    )
     try:
-        assert proc.stdout.readline().startswith("review page on")  # type: ignore[union-attr]
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("review page on"), line + proc.stderr.read()  # type: ignore[union-attr]
+        url = line.split()[3]
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(url + "login", timeout=30) as resp:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode()).group(1)
+        form = urllib.parse.urlencode({"username": "aigerim", "password": password, "csrf_token": token})
+        opener.open(url + "login", data=form.encode(), timeout=30).close()
+        download = threading.Thread(
+            target=lambda: _quietly(lambda: opener.open(url + "export?format=csv", timeout=60).read()),
+            daemon=True,
+        )
+        download.start()
+        deadline = time.monotonic() + 30
+        while not list(spill.glob(".export-*/steps.duckdb")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(spill.glob(".export-*/steps.duckdb")), "the download did not start"
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=30) == 128 + signal.SIGTERM
         assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+        assert list(spill.glob(".export-*")) == []
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _quietly(action: object) -> None:
+    with contextlib.suppress(OSError):  # the server went away mid-download
+        action()  # type: ignore[operator]
 
 
 def test_export_folders_a_killed_process_left_are_swept_after_a_day(tmp_path: Path) -> None:
