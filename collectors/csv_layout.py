@@ -5,10 +5,11 @@ Decided from the header and the majority of rows, never from unanimity: csv.Snif
 every sampled row to hold the same number of a delimiter, so in a semicolon file whose texts hold
 commas, one row with a stray ``;`` in an unquoted text made it give up, the file was read with
 commas and refused as having "no text column": every row lost for one. Here each candidate delimiter
-splits the first lines; the one whose split gives a header the importer knows (``known``) wins, then
-the one most rows agree with; the odd row is the importer's to report by its line. Lines before the
-header (blank, or a title such as «Отчёт за ноябрь») are skipped, when a known header follows within
-a few lines.
+splits the first lines; the one whose split gives a header the importer knows (``known``) wins, the
+earliest such header first (a data row that another delimiter splits into known names is no header),
+then the one most rows agree with; the odd row is the importer's to report by its line. Lines before
+the header (blank, or a title such as «Отчёт за ноябрь») are skipped, when a known header follows
+within ten non-blank lines.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from __future__ import annotations
 import csv
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 DELIMITERS = (",", ";", "\t")
 SAMPLE_LINES = 500  # lines read per candidate delimiter: enough rows for a majority, quick on any file
+SAMPLE_CHARS = 2**20  # and characters: 500 lines of 300,000 characters held 150 MB of fields each
 HEADER_WITHIN = 10  # non-blank records a header may follow (a title, a date range, an export note)
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
@@ -39,38 +42,75 @@ class Layout:
     delimiter: str
     skip: int  # lines before the header's line (0: the header is the first line)
     known: bool  # whether the header is one the importer reads (else it reports what it found)
+    width: int = 0  # the fields most sampled rows have (a column added without a name makes it wider)
 
 
-def _records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """(lines before it, fields) of each non-blank record among the first SAMPLE_LINES lines."""
-    reader = csv.reader(itertools.islice(csv_lines(text), SAMPLE_LINES), delimiter=delimiter)
+def _sample(text: str) -> Iterator[str]:
+    """The first SAMPLE_LINES lines of ``text``, stopping after the line that reaches SAMPLE_CHARS."""
+    size = 0
+    for line in itertools.islice(csv_lines(text), SAMPLE_LINES):
+        yield line
+        size += len(line)
+        if size >= SAMPLE_CHARS:
+            return
+
+
+def _records(text: str, delimiter: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """(lines before it, fields) of the first non-blank records, as many as a header may be the last
+    of, and the field count of every non-blank record in the sample (counts only: rows may be long).
+    A space after the delimiter is skipped, so that ``"Message", "URL"`` is two quoted names."""
+    reader = csv.reader(_sample(text), delimiter=delimiter, skipinitialspace=True)
     records: list[tuple[int, list[str]]] = []
+    widths: list[int] = []
     while True:
         before = reader.line_num
         try:
             fields = next(reader)
         except (StopIteration, csv.Error):  # the reading pass reports an unreadable row by its line
-            return records
+            return records, widths
         if any(f.strip() for f in fields):
-            records.append((before, fields))
+            if len(records) <= HEADER_WITHIN:
+                records.append((before, fields))
+            widths.append(len(fields))
 
 
 def find_layout(
     text: str, known: Callable[[Sequence[str]], bool], delimiters: Iterable[str] = DELIMITERS
 ) -> Layout:
     """The layout of a CSV ``text`` whose header ``known`` accepts; without one, the first non-blank
-    line as the header, split where it gives the most columns (the importer says what it lacks)."""
-    best: tuple[tuple[bool, float, float], Layout] | None = None
+    line as the header, split where it gives the most columns (the importer says what it lacks).
+    The earliest such header wins (a data row that some other delimiter splits into known names is
+    no header), then the one most rows agree with."""
+    best: tuple[tuple[bool, float, float, float], Layout] | None = None
     for delimiter in delimiters:
-        records = _records(text, delimiter)
-        at = next((i for i, (_, fields) in enumerate(records[:HEADER_WITHIN]) if known(fields)), None)
+        records, widths = _records(text, delimiter)
+        at = next((i for i, (_, fields) in enumerate(records) if known(fields)), None)
         found = at is not None
         header_at = at if at is not None else 0
         skip, header = records[header_at] if records else (0, [])
-        rows = records[header_at + 1 :]
-        agree = sum(len(fields) == len(header) for _, fields in rows) / len(rows) if rows else 1.0
-        # a known header first, then the majority; without one, the widest first line (as before)
-        score = (found, agree, len(header)) if found else (found, len(header), agree)
+        rows = widths[header_at + 1 :]
+        agree = sum(n == len(header) for n in rows) / len(rows) if rows else 1.0
+        width = Counter(rows).most_common(1)[0][0] if rows else len(header)
+        # a known header first, the earliest, then the majority; without one, the widest first line
+        score = (found, -skip, agree, len(header)) if found else (found, len(header), agree, 0)
         if best is None or score > best[0]:  # ties: the earlier delimiter
-            best = score, Layout(delimiter, skip, found)
+            best = score, Layout(delimiter, skip, found, width)
     return best[1] if best else Layout(",", 0, False)
+
+
+def column_names(
+    header: Sequence[str], width: int = 0, *, fold: Callable[[str], str] = str.lower
+) -> list[str]:
+    """``header``'s names, padded to ``width`` columns, with ``column 3`` (its place) for a cell without a
+    name; a placeholder another column really has (``fold`` compares) gets a suffix until it is unique."""
+    taken = {fold(h) for h in header if h.strip()}
+    names: list[str] = []
+    for n, name in enumerate([*header, *[""] * (width - len(header))], start=1):
+        if not name.strip():
+            name, suffix = f"column {n}", 1
+            while fold(name) in taken:
+                suffix += 1
+                name = f"column {n} (unnamed)" if suffix == 2 else f"column {n} (unnamed {suffix - 1})"
+            taken.add(fold(name))
+        names.append(name)
+    return names

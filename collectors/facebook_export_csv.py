@@ -7,9 +7,10 @@ answers, else the post its link names, in the form that post's own row gets: the
 comment whose post is in the store is that post's id, as the Graph collector's are.
 
 The delimiter and the header's line come from collectors/csv_layout.py (the header with the columns
-read here, and the majority of rows); a row with more non-empty fields than the header is reported
-by its line and left out (its cells would be shifted), and a column name written twice or not at all
-costs no values (:func:`_field_names`).
+read here, and the majority of rows); a row with more non-empty fields than the header (than most
+rows, when most are wider by the same unnamed columns) is reported by its line and left out (its
+cells would be shifted), and a column name written twice or not at all costs no values
+(:func:`_field_names`). The dialect is RFC 4180's with the sniffer's quote character (:func:`_dialect`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from collectors.base import Report
-from collectors.csv_layout import Layout, csv_lines, find_layout
+from collectors.csv_layout import Layout, column_names, csv_lines, find_layout
 from collectors.dates import parse_relative
 from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
 from collectors.file_import import printable
@@ -103,9 +104,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 COMMENT_KINDS = frozenset({"comment", "reply", "комментарий", "ответ", "пікір", "жауап"})
 
 
+def _bare(name: str) -> str:
+    """A header name as ``COLUMNS`` holds it: without case, spaces or the quotes of a dialect the
+    reader did not guess (``"Post Created"`` after ``, `` or ``'URL'``), as the sniffer read them."""
+    return name.strip().strip("\"'").strip().lower()
+
+
 def match_columns(header: list[str]) -> dict[str, str]:
     """Role -> column name, by the names in ``COLUMNS`` (first synonym present wins)."""
-    by_name = {h.strip().lower(): h for h in header if h}
+    by_name = {_bare(h): h for h in header if h}
     found: dict[str, str] = {}
     for role, names in COLUMNS.items():
         for name in names:
@@ -164,25 +171,29 @@ def _readable(header: Sequence[str]) -> bool:
 
 
 def _dialect(text: str, layout: Layout) -> Any:
-    """csv.Sniffer's dialect of the lines from the header on (its quote character, a space after the
-    delimiter), as every import read the file before, when it agrees with ``layout``'s delimiter;
-    else plain CSV with that delimiter (a stray one in a row made the sniffer give up)."""
+    """Plain CSV with ``layout``'s delimiter, with csv.Sniffer's quote character and space after the
+    delimiter for the lines from the header on, as every import read the file before. Never the
+    sniffer's other guesses: without a doubled quote in its 8 KB it says quotes are not doubled, and a
+    later row with ``""`` in a text was split wrong and lost."""
     start = sum(len(line) for line in itertools.islice(csv_lines(text), layout.skip))
     sample = text[start : start + 8192]
+    guessed: dict[str, Any] = {}
     try:
-        sniffed: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        sniffed = None
-    if sniffed is not None and sniffed.delimiter == layout.delimiter:
-        return sniffed
-    return type("Layout", (csv.excel,), {"delimiter": layout.delimiter})
+        sniffed: Any = csv.Sniffer().sniff(sample, delimiters=layout.delimiter)
+        guessed = {"quotechar": sniffed.quotechar, "skipinitialspace": sniffed.skipinitialspace}
+    except csv.Error:  # a stray delimiter in a row makes it give up
+        pass
+    return type("Layout", (csv.excel,), {"delimiter": layout.delimiter, "doublequote": True, **guessed})
 
 
-def _field_names(header: list[str], *, source: str, shown: str, line: int, report: Report) -> list[str]:
+def _field_names(
+    header: list[str], width: int, *, source: str, shown: str, line: int, report: Report
+) -> list[str]:
     """The header's names as row keys, each once: a name written twice keeps its last column (the one
     read before, as csv.DictReader keeps it) and the other's values go to raw as ``Name (column 2)``;
-    a column without a name is ``column 3``. Before, those values were lost without a word."""
-    names = [h if h.strip() else f"column {n}" for n, h in enumerate(header, start=1)]
+    a column without a name is ``column 3``, and so are the columns past the header that most rows
+    (``width`` fields) have. Before, those values were lost without a word."""
+    names = column_names(header, width)
     last = {name: n for n, name in enumerate(names)}
     renamed = [name if last[name] == n else f"{name} (column {n + 1})" for n, name in enumerate(names)]
     moved = [new for new, name in zip(renamed, names, strict=True) if new != name]
@@ -227,7 +238,12 @@ def read_csv(
             path=shown,
             line=layout.skip + 1,
         )
-    names = _field_names(header, source=source, shown=shown, line=layout.skip + 1, report=report)
+    # Most rows wider than the header by the same fields (a column added without a name): those
+    # fields are kept as ``column 4``...; a row wider still is the odd one.
+    names = _field_names(
+        header, layout.width, source=source, shown=shown, line=layout.skip + 1, report=report
+    )
+    unnamed = set(names[len(header) :])
     reader = csv.DictReader(lines, fieldnames=names, dialect=dialect)
     columns = match_columns(names)
     written = "dmy"  # the order the file's own dates show, which the ids follow whatever the option
@@ -243,7 +259,10 @@ def read_csv(
         if extra and any(v.strip() for v in extra):
             # A stray delimiter in an unquoted text: which field it split is unknowable, so the row's
             # cells would be shifted (its text cut short, its author read as the date). Left out, named.
-            message = f"{len(names) + len(extra)} fields where the header has {len(names)}; skipped"
+            message = f"{len(names) + len(extra)} fields where the header has {len(header)}"
+            if len(names) > len(header):
+                message += f" and most rows {len(names)}"
+            message += "; skipped"
             report(InputError(message, source=source, path=shown, line=line))
             continue
 
@@ -292,5 +311,5 @@ def read_csv(
             author=author,
             title=cell("title") or None,
             published_at=when,
-            raw={k: v for k, v in row.items() if k},
+            raw={k: v for k, v in row.items() if k and (v or k not in unnamed)},
         )

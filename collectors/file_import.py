@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
-from collectors.csv_layout import DELIMITERS, csv_lines, find_layout
+from collectors.csv_layout import DELIMITERS, column_names, csv_lines, find_layout
 from collectors.dates import publication_time, time_zone
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
@@ -332,8 +332,8 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
     except csv.Error as exc:
         raise InputError(f"unreadable header row: {exc}", source=source, path=rows.shown, line=at) from None
     # A column without a name keeps its values in raw under its place (two of them were one key, and
-    # the first one's values were lost).
-    header = [h or f"column {n}" for n, h in enumerate(header, start=1)]
+    # the first one's values were lost), under a name no other column has.
+    header = column_names(header)
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
         raise InputError(

@@ -93,3 +93,77 @@ def test_columns_without_a_name_keep_their_values_by_place(tmp_path: Path) -> No
         {"Post ID": "1", "Message": "Яма у дома", "column 3": "42", "column 4": "дом 5"}
     ]
     assert problems == {}
+
+
+def test_doubled_quotes_in_a_row_past_the_sniffed_8_kb_are_read(tmp_path: Path) -> None:
+    # Without a "" in its first 8 KB, csv.Sniffer says quotes are not doubled: the row below was
+    # split wrong and left out as "5 fields where the header has 4".
+    path = tmp_path / "late.csv"
+    lines = [",".join(HEADER)] + [f"{n},Пост {n} о ремонте дорог,Акимат,24.11.2026 09:00" for n in range(300)]
+    lines.append('300,"Жители: ""акт подписан"", а ямы остались",Акимат,24.11.2026 11:00')
+    assert len("\n".join(lines[:-1])) > 8192
+    items, problems = read(path, "\n".join(lines) + "\n")
+    assert len(items) == 301 and problems == {}
+    assert items[-1].text == 'Жители: "акт подписан", а ямы остались'
+
+
+def test_a_data_row_another_delimiter_splits_into_known_names_is_no_header(tmp_path: Path) -> None:
+    # Split at ",", the last row holds 'время' (a date column) and 'текст сообщения' (a text column):
+    # that row was taken for the header and the file refused.
+    text = (
+        "Post ID;Post Created;Message\n1;25.11.2026 14:35;Яма на Абая\n"
+        "2;25.11.2026 15:00;Укажите, пожалуйста: дату, время, текст сообщения\n"
+    )
+    items, problems = read(tmp_path / "semi.csv", text)
+    assert [(i.external_id, i.text) for i in items] == [
+        ("1", "Яма на Абая"),
+        ("2", "Укажите, пожалуйста: дату, время, текст сообщения"),
+    ]
+    assert problems == {}
+
+
+@pytest.mark.parametrize(("sep", "quote"), [(", ", '"'), (";", "'")], ids=["space after ,", "single quotes"])
+def test_quoted_header_names_as_the_sniffer_read_them(tmp_path: Path, sep: str, quote: str) -> None:
+    # Refused before with "no text column ... among Message, "Post Created", "URL"" (or 'Message'...)
+    header = sep.join(f"{quote}{name}{quote}" for name in ("Message", "Post Created", "URL"))
+    cells = [["Яма, 5; дом", "2026-11-24 09:15:00", "https://www.facebook.com/104857600123/posts/1001"]]
+    text = header + "\n" + "\n".join(sep.join(f"{quote}{c}{quote}" for c in row) for row in cells) + "\n"
+    items, problems = read(tmp_path / "quoted.csv", text)
+    assert [(i.external_id, i.text, i.published_at is not None) for i in items] == [
+        ("104857600123_1001", "Яма, 5; дом", True)
+    ]
+    assert problems == {}
+
+
+def test_a_column_added_without_a_name_to_most_rows_is_kept_in_raw(tmp_path: Path) -> None:
+    # Every row was "4 fields where the header has 3; skipped": the whole file lost.
+    path = tmp_path / "notes.csv"
+    lines = ["Имя;Комментарий;Дата"] + [f"Аня;Яма {n};25.11.2026 14:35;проверено {n}" for n in range(5)]
+    lines[3] = "Ерлан;Свет не горит;25.11.2026 15:00;"  # the note left empty: none in raw
+    lines[4] = "Ерлан;Нет воды; третий день;25.11.2026 16:00;проверено"  # a stray ";": wider still
+    items, problems = read(path, "\n".join(lines) + "\n")
+    assert [(i.text, i.author, i.raw.get("column 4")) for i in items] == [
+        ("Яма 0", "Аня", "проверено 0"),
+        ("Яма 1", "Аня", "проверено 1"),
+        ("Свет не горит", "Ерлан", None),
+        ("Яма 4", "Аня", "проверено 4"),
+    ]
+    assert all(i.published_at for i in items)
+    assert problems == {
+        5: f"{path}:5: source fb-export: 5 fields where the header has 3 and most rows 4; skipped"
+    }
+
+
+def test_an_unnamed_column_beside_one_named_like_its_placeholder(tmp_path: Path) -> None:
+    # Reported as "the header names 'column 3' more than once ... kept in raw as 'column 3 (column 3)'"
+    items, problems = read(tmp_path / "named.csv", "Post ID;Message;;column 3\n1;Яма у дома;42;дом 5\n")
+    assert [i.raw for i in items] == [
+        {"Post ID": "1", "Message": "Яма у дома", "column 3 (unnamed)": "42", "column 3": "дом 5"}
+    ]
+    assert problems == {}
+
+
+def test_ten_title_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
+    titles = "".join(f"Мониторинг, строка {n}\n" for n in range(1, 11))
+    items, problems = read(tmp_path / "titles.csv", titles + "Post ID;Message\n1;Яма у дома\n")
+    assert [(i.external_id, i.text) for i in items] == [("1", "Яма у дома")] and problems == {}

@@ -66,3 +66,29 @@ def test_a_file_without_a_text_column_is_still_one_error_naming_its_header(tmp_p
         str(caught.value)
         == f"{path}:1: source files: the header has no 'text' column (columns: id, body, author)"
     )
+
+
+def test_a_data_row_another_delimiter_splits_into_known_names_is_no_header(tmp_path: Path) -> None:
+    # Split at ",", the last row reads "…, text": a header with a 'text' column, two lines after the
+    # tab header. It was taken for the header: nothing imported, and no error.
+    text = "published_at\ttext\n2026-11-24T09:15:00\tЯма на Абая\n25.11.2026 14:35\tПрислали фото, text\n"
+    items, errors = run(tmp_path / "tabs.csv", text)
+    assert [i.text for i in items] == ["Яма на Абая", "Прислали фото, text"] and errors == {}
+
+
+def test_an_unnamed_column_beside_one_named_like_its_placeholder(tmp_path: Path) -> None:
+    # The unnamed third column was "column 3", as the fourth is named: the file was refused.
+    items, errors = run(tmp_path / "named.csv", "id,text,,column 3\n1,Яма на Абая,42,дом 5\n")
+    assert [i.raw for i in items] == [{"column 3 (unnamed)": "42", "column 3": "дом 5"}] and errors == {}
+
+
+@pytest.mark.parametrize(("titles", "read"), [(10, True), (11, False)])
+def test_up_to_ten_title_lines_above_the_header(tmp_path: Path, titles: int, read: bool) -> None:
+    path = tmp_path / "titles.csv"
+    text = "".join(f"Отчёт, строка {n}\n" for n in range(1, titles + 1)) + "id;text\n1;Яма\n"
+    if read:
+        items, errors = run(path, text)
+        assert [(i.external_id, i.text) for i in items] == [("1", "Яма")] and errors == {}
+    else:
+        with pytest.raises(InputError, match=r":1: source files: the header has no 'text' column"):
+            run(path, text)
