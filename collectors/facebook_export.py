@@ -19,9 +19,10 @@ Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``
 "П"); texts are repaired. DYI items have no ids: the external id is ``fbx-`` plus a hash of
 (kind, timestamp, author, text, occurrence), stable across re-imports.
 
-CSV from monitoring tools (``,`` ``;`` or tab, the one whose header this module knows and most rows
-follow, ``collectors.csv_layout``; a title or blank lines above the header skipped; UTF-8 or cp1251;
-a zone abbreviation after any date, ``04/25/2026 10:00 EST``): the columns
+CSV from monitoring tools (``,`` ``;`` or tab, the one that gives the earliest header this module
+knows, then the one most rows follow, ``collectors.csv_layout``; a title or blank lines above the
+header skipped; a column added without a name kept in ``raw``; UTF-8 or cp1251; a zone abbreviation
+after any date, ``04/25/2026 10:00 EST``): the columns
 are matched by name, case-insensitive (see ``COLUMNS``): a text column is required, plus an id, URL
 or date column. CrowdTangle (``Message``, ``Post Created``, ``URL``, ``Page Name``), Export Comments
 style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language tools (``Текст``,
