@@ -59,7 +59,7 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
     for name in ("--debug", "--log-json"):
         # not where it would make a short form of a command's own option ambiguous: one that shares
         # two letters or more with it (`schedule --log` for --log-file, `evaluate --de` for --dev-only)
-        if not any(o.startswith("--") and len(os.path.commonprefix([o, name])) >= 4 for o in taken):
+        if not any(o[:4] == name[:4] for o in taken):
             parser.add_argument(name, action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
