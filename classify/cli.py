@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     data.add_argument(
         "--data",
         type=Path,
-        default=DEFAULT_DATA,
+        default=None,  # None: not named, DEFAULT_DATA (a folder named, even that one, must exist)
         help="shared labelled data directory (default ../shared/data; when the default is missing, "
         "classify/data and --extra-jsonl only, with a note; a folder named here must exist)",
     )
@@ -231,14 +231,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise InputError("extra labelled file not found", path=str(args.extra_jsonl))
     if args.own_only:
         data = None
-    elif args.data != DEFAULT_DATA and not args.data.is_dir():  # named on the command line: never skipped
+    elif args.data is not None and not args.data.is_dir():  # named on the command line: never skipped
         what = "a file: --data takes the shared data folder" if args.data.is_file() else "not found"
         raise InputError(f"labelled data folder {what} (--own-only trains without it)", path=str(args.data))
     else:
-        data = args.data if args.data.is_dir() else None
+        data = args.data or (DEFAULT_DATA if DEFAULT_DATA.is_dir() else None)
     if data is None and not args.own_only:
         print(
-            f"note: {args.data} not found; training on classify/data (and --extra-jsonl) only",
+            f"note: {DEFAULT_DATA} not found; training on classify/data (and --extra-jsonl) only",
             file=sys.stderr,
         )
     with _bad_lines_on_stderr():

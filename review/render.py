@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -52,9 +53,10 @@ def excerpt(text: str | None, limit: int = EXCERPT) -> str:
 
 
 def web_link(url: str | None) -> str | None:
-    """``url`` when it is an http(s) address, else None (a source could send ``javascript:``)."""
+    """``url`` when it is an http(s) address, else None (a source could send ``javascript:``); its
+    control characters percent-encoded (they reached the page's ``href`` as they were)."""
     if url and url.strip().lower().startswith(("https://", "http://")):
-        return url.strip()
+        return re.sub("[\x00-\x1f\x7f-\x9f]", lambda m: quote(m.group()), url.strip())
     return None
 
 

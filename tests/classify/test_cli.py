@@ -427,3 +427,18 @@ def test_train_refuses_a_data_folder_named_but_not_there(tmp_path: Path, given: 
     assert result.returncode == 1
     assert f"{data}: labelled data folder" in result.stderr
     assert not out.exists()
+
+
+def test_train_refuses_the_default_folder_named_on_the_command_line_when_it_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # spelled as the default, it was taken for the default: missing, a note and our own examples only
+    from classify import cli
+    from errors import InputError
+    from pipeline import build_parser
+
+    missing = tmp_path / "shared" / "data"
+    monkeypatch.setattr(cli, "DEFAULT_DATA", missing)
+    args = build_parser().parse_args(["train", "--data", str(missing), "--out", str(tmp_path / "m.npz")])
+    with pytest.raises(InputError, match="labelled data folder not found"):
+        cli._cmd_train(args)

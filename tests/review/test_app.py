@@ -262,6 +262,8 @@ def test_only_web_links_become_links() -> None:
     assert web_link("javascript:alert(1)") is None
     assert web_link(" JaVaScRiPt:alert(1)") is None
     assert web_link(None) is None
+    # control characters go percent-encoded, never raw into the page (review)
+    assert web_link("https://portal.example.kz/a\x01b\x9f") == "https://portal.example.kz/a%01b%C2%9F"
 
 
 def test_a_decision_can_cover_the_near_duplicates(logged_in: FlaskClient, review_db: Path) -> None:
