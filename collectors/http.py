@@ -319,7 +319,12 @@ class HttpClient:
                 raise FetchError(PAGE_CUT, source=self.source, url=shown)
             # the same bytes again: a whole page that leaves out its closing tags (a cut differs each time)
             # (or a server whose Content-Length counts characters, not bytes: then cut, and marked so)
-            log.warning("%s: the page looks cut but came with the same bytes again: taken as whole", shown)
+            if known and known.get("hash") == digest:  # taken before: said then, not every run for months
+                log.debug("%s: the page that looks cut is unchanged", shown)
+            else:
+                log.warning(
+                    "%s: the page looks cut but came with the same bytes again: taken as whole", shown
+                )
             looks_cut = True
         unchanged = bool(known) and known.get("hash") == digest
         if unchanged:
