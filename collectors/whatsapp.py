@@ -363,7 +363,24 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             path=first_shown or shown_path(path),
         )
     if edits is not None:
-        yield from edits.resolve(stored_ids)
+
+        def looked_up(keys: Any) -> Any:
+            # The store busy or failing: the edited messages keep their own ids (a second item each,
+            # nothing lost) rather than the whole import failing (a re-import matches them).
+            try:
+                return stored_ids(keys)
+            except Exception as exc:
+                report(
+                    InputError(
+                        f"could not look up the stored messages the edited ones replace ({exc}); "
+                        "the edited messages are stored as new ones",
+                        source=source,
+                        path=first_shown or shown_path(path),
+                    )
+                )
+                return {}
+
+        yield from edits.resolve(looked_up)
 
 
 def _no_time(

@@ -324,3 +324,28 @@ def test_a_message_deleted_in_the_minute_lends_its_id_to_no_edited_message(tmp_p
     import_chat(write(tmp_path / "later.txt", later), db)
     assert versions(db) == []
     assert {text for _, _, text, _ in items(db)} >= {"Во дворе нет воды", "Автобус 37 не ходит"}
+
+
+def test_a_failed_look_up_of_stored_messages_stores_the_edit_as_new_and_the_import_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the store look-up failing (held, broken) failed the whole import
+    from errors import StoreError
+
+    db = tmp_path / "wa.duckdb"
+    cli_import(write(tmp_path / "original.txt", ORIGINAL), db)
+
+    def failing(*args: object) -> object:
+        raise StoreError("another process holds the database lock (waited 30 s)")
+
+    monkeypatch.setattr(runner, "_stored_message_ids", failing)
+    errors: list[InputError] = []
+    later = write(tmp_path / "later.txt", LATER)
+    run = runner.import_file("whatsapp", later, "chat", Config(path=None), db, report=errors.append)
+    assert run.status == "partial"
+    assert [str(e) for e in errors] == [
+        f"{later}: source chat: could not look up the stored messages the edited ones replace "
+        "(another process holds the database lock (waited 30 s)); the edited messages are stored as new ones"
+    ]
+    texts = [text for _, _, text, _ in items(db)]
+    assert "Во дворе нет воды с утра" in texts and "Воду дали" in texts and "Во дворе нет воды" in texts
