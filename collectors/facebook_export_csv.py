@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import csv
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from collectors.base import Report
-from collectors.csv_layout import Layout, column_names, csv_lines, find_layout
+from collectors.csv_layout import SAMPLE_LINES, Layout, column_names, csv_lines, find_layout
 from collectors.dates import parse_relative
 from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
 from collectors.file_import import printable
@@ -186,6 +187,22 @@ def _dialect(text: str, layout: Layout) -> Any:
     return type("Layout", (csv.excel,), {"delimiter": layout.delimiter, "doublequote": True, **guessed})
 
 
+def _text_last(header: list[str]) -> bool:
+    """Whether the header's last named column is the text column."""
+    named = [h for h in header if h.strip()]
+    return bool(named) and match_columns(named).get("text") == named[-1]
+
+
+def _most_rows_width(text: str, dialect: Any, skip: int) -> int:
+    """The field count most of the first rows after the header have, read with ``dialect``."""
+    rows = csv.reader(itertools.islice(csv_lines(text), skip, skip + SAMPLE_LINES), dialect=dialect)
+    try:
+        widths = Counter(len(row) for row in rows if any(f.strip() for f in row))
+    except csv.Error:
+        return 0
+    return widths.most_common(1)[0][0] if widths else 0
+
+
 def _field_names(
     header: list[str], width: int, *, source: str, shown: str, line: int, report: Report
 ) -> list[str]:
@@ -239,10 +256,12 @@ def read_csv(
             line=layout.skip + 1,
         )
     # Most rows wider than the header by the same fields (a column added without a name): those
-    # fields are kept as ``column 4``...; a row wider still is the odd one.
-    names = _field_names(
-        header, layout.width, source=source, shown=shown, line=layout.skip + 1, report=report
-    )
+    # fields are kept as ``column 4``...; a row wider still is the odd one. Not when the text is the
+    # header's last column: then the extra field is likelier its tail, split by a stray delimiter
+    # (review: such texts were stored cut, silently). Counted as the rows are read (the quote
+    # character may be the sniffer's «'»).
+    width = _most_rows_width(text, dialect, skip) if not _text_last(header) else len(header)
+    names = _field_names(header, width, source=source, shown=shown, line=layout.skip + 1, report=report)
     unnamed = set(names[len(header) :])
     reader = csv.DictReader(lines, fieldnames=names, dialect=dialect)
     columns = match_columns(names)

@@ -101,7 +101,7 @@ from collectors.whatsapp_entries import (
     wall_time,
 )
 from collectors.whatsapp_phones import MARKS, hash_mentions, hash_phone, phone_author
-from errors import ConfigError, InputError
+from errors import ConfigError, InputError, MonitorError
 
 log = logging.getLogger(__name__)
 
@@ -363,24 +363,22 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             path=first_shown or shown_path(path),
         )
     if edits is not None:
-
-        def looked_up(keys: Any) -> Any:
-            # The store busy or failing: the edited messages keep their own ids (a second item each,
-            # nothing lost) rather than the whole import failing (a re-import matches them).
-            try:
-                return stored_ids(keys)
-            except Exception as exc:
-                report(
-                    InputError(
-                        f"could not look up the stored messages the edited ones replace ({exc}); "
-                        "the edited messages are stored as new ones",
-                        source=source,
-                        path=first_shown or shown_path(path),
-                    )
+        # The store busy or failing (MonitorError): the messages of the edited minutes are left out
+        # and said so, the rest of the import stored; imported again, they become versions. (Stored
+        # under their own ids instead, they stayed second items for good: a re-import finds them
+        # stored. The whole import failed before.)
+        held = len(edits.held)
+        try:
+            yield from edits.resolve(stored_ids)
+        except MonitorError as exc:
+            report(
+                InputError(
+                    f"could not look up the stored messages that edited ones replace ({exc}); "
+                    f"{held} message(s) of the edited minutes left out: import the file again",
+                    source=source,
+                    path=first_shown or shown_path(path),
                 )
-                return {}
-
-        yield from edits.resolve(looked_up)
+            )
 
 
 def _no_time(
