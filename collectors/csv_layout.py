@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -42,7 +41,6 @@ class Layout:
     delimiter: str
     skip: int  # lines before the header's line (0: the header is the first line)
     known: bool  # whether the header is one the importer reads (else it reports what it found)
-    width: int = 0  # the fields most sampled rows have (a column added without a name makes it wider)
 
 
 def _sample(text: str) -> Iterator[str]:
@@ -90,11 +88,10 @@ def find_layout(
         skip, header = records[header_at] if records else (0, [])
         rows = widths[header_at + 1 :]
         agree = sum(n == len(header) for n in rows) / len(rows) if rows else 1.0
-        width = Counter(rows).most_common(1)[0][0] if rows else len(header)
         # a known header first, the earliest, then the majority; without one, the widest first line
         score = (found, -skip, agree, len(header)) if found else (found, len(header), agree, 0)
         if best is None or score > best[0]:  # ties: the earlier delimiter
-            best = score, Layout(delimiter, skip, found, width)
+            best = score, Layout(delimiter, skip, found)
     return best[1] if best else Layout(",", 0, False)
 
 
