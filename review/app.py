@@ -42,7 +42,7 @@ from review.export import (
     MEDIA_TYPES,
     export_filename,
 )
-from review.export_stream import export_releasing
+from review.export_stream import stream_export
 from review.list_filters import chart_range, int_value, parse_filters, query_pairs, score_value
 from review.paging import paginate
 from review.quality import against_reviewers
@@ -474,7 +474,7 @@ def create_app(
         spool = tempfile.TemporaryFile(prefix="review-export-")  # noqa: SIM115 (send_file closes it)
         about = [("exported by", g.user), *queries.describe(filters)]
         try:
-            rows = export_releasing(db(), release, filters, fmt, spool, about=about)
+            rows = stream_export(db(), filters, fmt, spool, about=about, release=release)
         except InputError as exc:  # more rows than an Excel sheet holds
             spool.close()
             abort(400, description=str(exc))

@@ -18,7 +18,7 @@ command); XLSX with the small writer in :mod:`review.xlsx`, a page of rows at a 
 
 The ``export`` command writes every format as it reads it, a piece of CHUNK_ROWS rows at a time
 (:mod:`review.export_stream`), with DuckDB kept to a limit: its memory does not grow with the number
-of rows. The review page's downloads are written the same way (review.export_stream.export_releasing).
+of rows. The review page's downloads are written the same way (review.export_stream.stream_export with a release).
 """
 
 from __future__ import annotations

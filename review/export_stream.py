@@ -100,9 +100,12 @@ def stream_export(
     rows: int | None = None,
     spill: Path | None = None,
     about: Sequence[tuple[str, str]] = (),
+    release: Callable[[], None] | None = None,
 ) -> int:
     """Write the export of ``filters`` in a format of STREAMED to a binary stream as it is read, ``rows``
     rows (CHUNK_ROWS) at a time; returns the number of rows. XLSX adds ``about`` to its 'about' sheet.
+    ``release`` (which lets the store go) is called once what the export reads of it is copied, before
+    the file is written (the review page's download, :func:`export_store`).
 
     The same bytes as :func:`read_export` and :func:`write_export` give (Parquet up to
     PARQUET_ROW_GROUP rows; beyond, the same table in row groups of that many rows instead of
@@ -111,7 +114,11 @@ def stream_export(
     ``spill`` (else the system's temporary folder). ``con`` stays open, its settings as they were."""
     _check(fmt)
     with _export_folder(spill) as folder:
-        copy = _copy_steps(con, filters, folder)
+        try:
+            copy = _copy_steps(con, filters, folder)
+        finally:
+            if release is not None:
+                release()
         return _write_copy(copy, fmt, out, collapse=collapse, rows=rows, about=about)
 
 
@@ -130,34 +137,16 @@ def export_store(
     reads of it is copied: while the rows are sorted and the file written, another process may open
     the store to write."""
     _check(fmt)
-    with _export_folder(spill) as folder:
-        with reader(db_path) as con:
-            copy = _copy_steps(con, filters, folder)
-        log.debug("read what the export needs of %s; closed it before writing the file", db_path)
-        return _write_copy(copy, fmt, out, collapse=collapse, rows=rows, about=about)
+    with contextlib.ExitStack() as held:
+        con = held.enter_context(reader(db_path))
 
+        def release() -> None:
+            held.close()
+            log.debug("read what the export needs of %s; closed it before writing the file", db_path)
 
-def export_releasing(
-    con: duckdb.DuckDBPyConnection,
-    release: Callable[[], None],
-    filters: Filters,
-    fmt: str,
-    out: IO[bytes],
-    *,
-    collapse: bool = True,
-    spill: Path | None = None,
-    about: Sequence[tuple[str, str]] = (),
-) -> int:
-    """:func:`stream_export` that calls ``release`` (which lets the store go) once what the export reads
-    of it is copied: the review page's download, which read every row into memory and built the whole
-    file there."""
-    _check(fmt)
-    with _export_folder(spill) as folder:
-        try:
-            copy = _copy_steps(con, filters, folder)
-        finally:
-            release()
-        return _write_copy(copy, fmt, out, collapse=collapse, rows=None, about=about)
+        return stream_export(
+            con, filters, fmt, out, collapse=collapse, rows=rows, spill=spill, about=about, release=release
+        )
 
 
 def _check(fmt: str) -> None:
