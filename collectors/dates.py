@@ -203,13 +203,15 @@ _EN_AGO = re.compile(
 # label at most («Updated yesterday», «Posted: just now»), or a byline's last part after a separator
 # («By John Smith | Yesterday», «Politics · yesterday»).
 _EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?\s*:?\s*)?"
-_EN_DAYS = "(" + "|".join(EN_DAY_WORDS) + ")"
-_EN_DAY_CLOCK = re.compile(r"(?<![\w/#-])" + _EN_DAYS + r"\s*(?:,|at)?\s*(\d{1,2})[:.](\d{2})(?!\d)" + _AMPM)
-_EN_CLOCK_DAY = re.compile(
-    r"(?<![\d:.])(\d{1,2})[:.](\d{2})(?!\d)" + _AMPM + r"\s+" + _EN_DAYS + r"(?![\w-])"
+_EN_DAY_NAMED = "(?P<day>" + "|".join(EN_DAY_WORDS) + ")"
+_EN_HOUR_MINUTE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM
+# The day word before its clock, or after it («10:30 yesterday»): tried in this order.
+_EN_DAY_AND_CLOCK = (
+    re.compile(r"(?<![\w/#-])" + _EN_DAY_NAMED + r"\s*(?:,|at)?\s*" + _EN_HOUR_MINUTE),
+    re.compile(r"(?<![\d:.])" + _EN_HOUR_MINUTE + r"\s+" + _EN_DAY_NAMED + r"(?![\w-])"),
 )
 _EN_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _EN_LABEL + "{}" + r"[\s).\]]*"
-_EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAYS))
+_EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAY_NAMED))
 _EN_JUST_NOW = re.compile(_EN_WHOLE.format("just now"))
 
 
@@ -366,17 +368,14 @@ def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)
     if _EN_JUST_NOW.fullmatch(low):
         return local_now
-    m = _EN_DAY_CLOCK.search(low)
-    if m:
-        day = local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(1)])
-        return _local(day, _hour24(int(m.group(2)), m.group("ampm")), int(m.group(3)), tz)
-    m = _EN_CLOCK_DAY.search(low)
-    if m:
-        day = local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(4)])
-        return _local(day, _hour24(int(m.group(1)), m.group("ampm")), int(m.group(2)), tz)
+    for pattern in _EN_DAY_AND_CLOCK:
+        m = pattern.search(low)
+        if m:
+            day = local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]])
+            return _local(day, _hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz)
     m = _EN_DAY_ALONE.fullmatch(low)
     if m:
-        return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m.group(1)]), None, None, tz)
+        return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)
     m = _EN_AGO.search(low)
     if m:
         return _back(local_now, EN_UNITS[m.group(2)], m.group(1))
