@@ -20,6 +20,7 @@ import duckdb
 from classify.normalise import latin_to_cyrillic
 from collectors.dates import ALMATY
 from errors import InputError
+from review.render import ANY_CONTROL
 from store.db import writer
 from store.migrations import REVIEW_STATUSES
 
@@ -372,9 +373,6 @@ _LATEST = """SELECT review_id, status, forwarded_to, reviewer, note, created_at 
               WHERE source = ? AND external_id = ? ORDER BY created_at DESC, review_id DESC LIMIT 1"""
 
 
-_CONTROL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def last_review_id(con: duckdb.DuckDBPyConnection) -> int:
     """The newest review_id of all: a decision made after a page was shown has a higher one."""
     return int(con.execute("SELECT coalesce(max(review_id), 0) FROM reviews").fetchall()[0][0])
@@ -415,7 +413,7 @@ def record_decision(
         ("the note", (note or "").replace("\n", "").replace("\t", "")),
         ("forwarded to", forwarded_to),
     ):
-        if value and _CONTROL_CHAR.search(value):
+        if value and ANY_CONTROL.search(value):
             raise InputError(f"{what} holds a control character; take it out and save again")
     # Refused, not cut: the reviewer would not know that the end of the note was lost.
     for what, value, limit in (

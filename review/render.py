@@ -27,6 +27,7 @@ EXCERPT = 400  # characters of an item's text in a list
 # ␡ for DEL), the C1 controls (U+0080-U+009F, which have none) as U+FFFD; one character for one, so
 # positions in the text stay as they were. Tab, newline and carriage return are line layout.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # tab and line ends too: in a link, a name, a target
 _CONTROL_PICTURES = (
     {code: 0x2400 + code for code in range(0x20) if chr(code) not in "\t\n\r"}
     | {0x7F: 0x2421}
@@ -56,7 +57,7 @@ def web_link(url: str | None) -> str | None:
     """``url`` when it is an http(s) address, else None (a source could send ``javascript:``); its
     control characters percent-encoded (they reached the page's ``href`` as they were)."""
     if url and url.strip().lower().startswith(("https://", "http://")):
-        return re.sub("[\x00-\x1f\x7f-\x9f]", lambda m: quote(m.group()), url.strip())
+        return ANY_CONTROL.sub(lambda m: quote(m.group()), url.strip())
     return None
 
 
