@@ -80,24 +80,18 @@ class WaitingBatch(list):  # type: ignore[type-arg]
 PAUSE_MS = 100
 
 
-def _input_waiting(fd: int) -> bool:
-    """Whether ``fd`` has data or its end within ``PAUSE_MS``; True where it cannot be told."""
+def _input_waiting(fd: int, within_ms: int | None = PAUSE_MS) -> bool:
+    """Whether ``fd`` has data or its end within ``within_ms`` (None: waits for it, however long);
+    True where it cannot be told."""
     try:
         poller = select.poll()
     except AttributeError:  # no poll on this system: never report a pause
         return True
     poller.register(fd, select.POLLIN)
     try:
-        return bool(poller.poll(PAUSE_MS))
+        return bool(poller.poll(within_ms))
     except OSError:
         return True
-
-
-def _wait_for_input(fd: int) -> None:
-    """Wait until ``fd`` has data or its end, however long (a non-blocking descriptor's read would not)."""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    poller.poll()
 
 
 def fd_lines(
@@ -140,7 +134,7 @@ def fd_lines(
         try:
             chunk = os.read(fd, block)
         except BlockingIOError:  # a descriptor set non-blocking (shared with a program that did)
-            _wait_for_input(fd)
+            _input_waiting(fd, None)  # a non-blocking descriptor's read would not wait
             continue
         if chunk:
             buf += chunk
