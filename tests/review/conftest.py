@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from collectors.item import Item
+from review.app import create_app
 from review.auth import add_user
 from store import classifications
 from store.db import writer
@@ -72,3 +75,19 @@ def review_db(tmp_path: Path, now: datetime) -> Path:
 def password() -> str:
     """The password of the fixture reviewer."""
     return PASSWORD
+
+
+@pytest.fixture
+def client(review_db: Path) -> FlaskClient:
+    """A test client of an app over the fixture database."""
+    return create_app(review_db, secret_key="test-secret-" + "x" * 32, testing=True).test_client()
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, password: str) -> FlaskClient:
+    """The client after a successful login as aigerim."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    assert token, "no CSRF token on /login"
+    data = {"username": "aigerim", "password": password, "csrf_token": token.group(1)}
+    assert client.post("/login", data=data).status_code == 302
+    return client

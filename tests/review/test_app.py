@@ -35,23 +35,6 @@ def _reviews(db: Path) -> list[tuple]:
         con.close()
 
 
-@pytest.fixture
-def client(review_db: Path) -> FlaskClient:
-    """A test client of an app over the fixture database."""
-    app = create_app(review_db, secret_key="test-secret-" + "x" * 32, testing=True)
-    return app.test_client()
-
-
-@pytest.fixture
-def logged_in(client: FlaskClient, password: str) -> FlaskClient:
-    """The client after a successful login as aigerim."""
-    resp = client.post(
-        "/login", data={"username": "aigerim", "password": password, "csrf_token": _token(client)}
-    )
-    assert resp.status_code == 302
-    return client
-
-
 def test_every_page_needs_a_login(client: FlaskClient, review_db: Path) -> None:
     for path in ("/", "/item?source=dept-facebook&id=fb-7", "/export?format=xlsx"):
         resp = client.get(path)

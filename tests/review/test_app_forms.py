@@ -11,7 +11,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from review import export_xlsx
-from review.app import create_app
 
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 # A note as a reviewer may write it: Kazakh and Russian, lines, markup-like text, a leading newline.
@@ -27,20 +26,6 @@ def _token(client: FlaskClient, path: str) -> str:
 def _reviews(db: Path) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT external_id, status, forwarded_to, note FROM reviews").fetchall()
-
-
-@pytest.fixture
-def client(review_db: Path) -> FlaskClient:
-    """A test client of an app over the fixture database."""
-    return create_app(review_db, secret_key="test-secret-" + "f" * 32, testing=True).test_client()
-
-
-@pytest.fixture
-def logged_in(client: FlaskClient, password: str) -> FlaskClient:
-    """The client after a successful login as aigerim."""
-    data = {"username": "aigerim", "password": password, "csrf_token": _token(client, "/login")}
-    assert client.post("/login", data=data).status_code == 302
-    return client
 
 
 def _decision_form(page: str) -> str:

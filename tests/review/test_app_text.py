@@ -11,25 +11,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from collectors.item import Item
-from review.app import create_app
 from review.queries import search_terms
 from store import classifications
 from store.db import writer
 from store.items import upsert_items
 
-TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Not allowed in HTML text: C0 controls but tab, newline and carriage return; DEL; C1 controls.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-@pytest.fixture
-def logged_in(review_db: Path, password: str) -> FlaskClient:
-    """A client logged in as aigerim."""
-    client = create_app(review_db, secret_key="test-secret-" + "t" * 32, testing=True).test_client()
-    token = TOKEN_RE.search(client.get("/login").get_data(as_text=True)).group(1)
-    resp = client.post("/login", data={"username": "aigerim", "password": password, "csrf_token": token})
-    assert resp.status_code == 302
-    return client
 
 
 def _total(page: str) -> int:
