@@ -28,9 +28,13 @@ or date column. CrowdTangle (``Message``, ``Post Created``, ``URL``, ``Page Name
 style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language tools (``Текст``,
 ``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit (``collectors.facebook_export_csv`` reads them). The id
 is the id column, else derived from a facebook.com URL (``{page}_{post}``, or the comment id; a
-comment's link naming only its post gives none), else the hash above. ``Тип``/``Type`` values naming
-a comment or reply make comments; a comment's parent is the parent column, else what its link names
-(the comment a reply answers, else the post, as that post's own row is known). Dates: ISO 8601,
+comment's link naming only its post gives none), else the hash above; a comment whose link names it
+is stored under the link's id whatever its id column says (``Comment ID`` may spell it ``1001_2001``
+or in base64, or be the tool's row number, another comment's in a later export). A ``Comment ID``
+column is the id beside a ``Post ID`` one, which is then the comments' parent, and makes its rows
+comments. ``Тип``/``Type`` values naming a comment or reply make comments; a comment's parent is the
+parent column, else what its link names (the comment a reply answers, else the post, as that post's
+own row is known), else the ``Post ID``. Dates: ISO 8601,
 ``25.11.2026 14:35``, Unix seconds, ``2021-03-01 12:34:56 EST``, slashed ``03/04/2026``; a date
 without a zone is read in Asia/Almaty (option ``tz``). Whether a file's slashed dates are day/month
 or month/day is decided from its own values by a first pass over its date column

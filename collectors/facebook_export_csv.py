@@ -2,9 +2,14 @@
 reads the export and hands them here; its docstring says which columns and dates they may have.
 
 A row's id is its id column, else what its facebook.com link names (:func:`link_ids`), else a hash
-(the export's ``_Ids``). A comment's parent is its parent column, else the comment a reply's link
-answers, else the post its link names, in the form that post's own row gets: the parent of a
-comment whose post is in the store is that post's id, as the Graph collector's are.
+(the export's ``_Ids``). A comment whose link names it takes the link's id: an id column that names
+the same comment otherwise (:func:`comment_number`) or another one (a tool's row number) gave the
+comment one id per export, and its replies' parents named none of them; a file whose id column and
+links name different comments is reported once. An id Excel rewrote as a number (``2.00123E+15``:
+its last digits lost, the same for many comments) is no id. A comment's parent is its parent column,
+else the comment a reply's link answers, else the post its link names, in the form that post's own
+row gets: the parent of a comment whose post is in the store is that post's id, as the Graph
+collector's are; else the ``Post ID`` column beside a ``Comment ID`` one.
 
 The delimiter and the header's line come from collectors/csv_layout.py (the header with the columns
 read here, and the majority of rows); a row with more non-empty fields than the header (than most
@@ -15,8 +20,12 @@ cells would be shifted), and a column name written twice or not at all costs no 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import itertools
+import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
@@ -31,16 +40,20 @@ from collectors.file_import import printable
 from collectors.item import Item
 from errors import InputError
 
+log = logging.getLogger(__name__)
+
 # (kind, published_at, author, text) -> the hash id of a row without an id of its own
 MakeId = Callable[[str, datetime | None, str | None, str], str]
 DATE_ORDERS = ("auto", "dmy", "mdy")  # the date_order option: decided per file, or day/month, month/day
 
 COLUMNS: dict[str, tuple[str, ...]] = {
+    # A comment's own id before its post's: in a file with both (Export Comments writes ``Post ID``
+    # beside ``Comment ID``), the post's id made every comment of the post one item, the last kept.
     "id": (
-        "post id",
-        "post_id",
         "comment id",
         "comment_id",
+        "post id",
+        "post_id",
         "message id",
         "id",
         "id сообщения",
@@ -101,7 +114,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "kind": ("type", "kind", "тип", "тип сообщения"),
     "parent": ("parent id", "parent_id", "parent", "in reply to", "id родителя", "родитель"),
     "title": ("title", "заголовок"),
+    "post": ("post id", "post_id", "id поста"),  # beside a comment id column: the comment's post
 }
+COMMENT_ID_COLUMNS = frozenset({"comment id", "comment_id"})
 COMMENT_KINDS = frozenset({"comment", "reply", "комментарий", "ответ", "пікір", "жауап"})
 
 
@@ -163,6 +178,29 @@ def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
             owner, post = segments[0], segments[segments.index(marker) + 1]
             return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
     return None
+
+
+# an id a spreadsheet rewrote as a number in exponent form: its digits past the 6th or 15th are lost
+_EXPONENT = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.IGNORECASE)
+_GRAPH_COMMENT = re.compile(r"\d+_(\d+)")  # the Graph API's comment id: {post}_{comment}
+_GRAPHQL_COMMENT = re.compile(rb"comment:\d+_(\d+)")  # what Facebook's base64 comment ids decode to
+
+
+def comment_number(value: str) -> str | None:
+    """The number of the comment a Facebook comment id names, in any of its spellings: the number a
+    link's ``comment_id`` carries (``2001``), the Graph API's ``{post}_{comment}`` (``1001_2001``), the
+    web's base64 ``Y29tbWVudDoxMDAxXzIwMDE=`` (``comment:1001_2001``); None for anything else."""
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return value
+    if m := _GRAPH_COMMENT.fullmatch(value):
+        return m[1]
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    m = _GRAPHQL_COMMENT.fullmatch(decoded)
+    return m[1].decode() if m else None
 
 
 def _readable(header: Sequence[str]) -> bool:
@@ -272,6 +310,10 @@ def read_csv(
         if mixed is not None and date_order == "auto":  # told the order, the file's mix is not news
             report(mixed)
     order = written if date_order == "auto" else date_order
+    # a Comment ID column makes its rows comments (unless a Type column says otherwise)
+    comment_rows = "id" in columns and _bare(columns["id"]) in COMMENT_ID_COLUMNS
+    differ: list[tuple[int, str, str]] = []  # (line, id column, link's id) of rows naming two comments
+    mangled: list[tuple[int, str]] = []  # (line, id) of ids in exponent form
     for row in reader:
         line = skip + reader.line_num
         extra = row.pop(None, None)  # fields past the header's, as csv.DictReader keeps them
@@ -314,7 +356,23 @@ def read_csv(
         author = cell("author") or None
         if kind == "post" and url and any(k in url for k in ("comment_id=", "reply_comment_id=")):
             kind = "comment"
+        elif kind == "post" and comment_rows and cell("id") and not cell("kind"):
+            kind = "comment"  # Export Comments: no Type column, and stored as posts before
         linked, parent = link_ids(url, kind)
+        # a post's row in a file with both columns is known by its Post ID, as before the Comment ID won
+        own = cell("id") or (cell("post") if kind == "post" else "")
+        if _EXPONENT.fullmatch(own):
+            # Opened and saved in Excel: the one id of many comments (each replaced the one before)
+            mangled.append((line, own))
+            own = ""
+        if kind == "comment" and linked and own and own != linked:
+            # The link names the comment as every export of it does, and as its replies' links name
+            # it as their parent; the id column may spell it otherwise (Graph's ``1001_2001``, the
+            # web's base64) or be no Facebook id at all (a tool's row number, which a later, longer
+            # export gives another comment: that one then replaced this one in the store).
+            if comment_number(own) != comment_number(linked):
+                differ.append((line, own, linked))
+            own = linked
         hashed = hash_date(cell("published_at"), tz, when, order=order, written=written)
         # A comment whose link names only its post is hashed with that post: its ids are new (it took
         # the post's id before), and must not take the occurrence numbers of the same text in rows
@@ -323,12 +381,28 @@ def read_csv(
         yield Item(
             source=source,
             kind=kind,
-            external_id=cell("id") or linked or ids(keyed, hashed, author, body),
+            external_id=own or linked or ids(keyed, hashed, author, body),
             text=body,
-            parent=cell("parent") or parent,
+            parent=cell("parent") or parent or (cell("post") if kind == "comment" else None) or None,
             url=url,
             author=author,
             title=cell("title") or None,
             published_at=when,
             raw={k: v for k, v in row.items() if k and (v or k not in unnamed)},
         )
+    if differ:
+        line, own, linked = differ[0]
+        message = (
+            f"{len(differ)} row(s) hold in {printable(columns['id'])!r} another id than the comment their "
+            f"link names (first: {printable(own)!r}, link {printable(linked)!r}): the link's id is stored, "
+            "as every export with the link gives it"
+        )
+        report(InputError(message, source=source, path=shown, line=line))
+    if mangled:
+        line, own = mangled[0]
+        message = (
+            f"{len(mangled)} id(s) in {printable(columns['id'])!r} written as a number in exponent form "
+            f"(first: {printable(own)!r}), as a spreadsheet saves a long id, its last digits lost: those "
+            "rows are known by their link, else a hash; export the file again with the column as text"
+        )
+        report(InputError(message, source=source, path=shown, line=line))

@@ -8,8 +8,9 @@ Columns (CSV header, case-insensitive) or keys (JSONL objects): ``text`` (requir
 re-imports. The delimiter (``,`` ``;`` or tab, unless the ``delimiter`` option names one) and the
 header's line are decided from the header and most rows (collectors/csv_layout.py): a title or blank
 lines above the header are skipped, and a row with a stray delimiter is that row's error only. A
-column without a name keeps its values in ``raw`` as ``column 3`` (its place). A bad row is reported
-with its line number and skipped; the rest is imported. A UTF-8
+column without a name keeps its values in ``raw`` as ``column 3`` (its place). Fields past the header's
+that are all empty (``text,author,date,,``, as spreadsheets write) are dropped; a row with data in them
+is an error. A bad row is reported with its line number and skipped; the rest is imported. A UTF-8
 or UTF-16 byte-order mark is dropped; a file that starts with control characters (a binary file) is
 one error, "not a CSV text file", not a list of its bytes as columns.
 
@@ -366,6 +367,10 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
             continue
         if not any(v.strip() for v in values):
             continue
+        if len(values) > len(header) and not any(v.strip() for v in values[len(header) :]):
+            # Spreadsheets write rows as wide as their widest (``text,author,date,,``): extra fields
+            # that are all empty hold nothing to shift or lose. With data in them, the row is an error.
+            values = values[: len(header)]
         if len(values) != len(header):
             message = f"{len(values)} fields where the header has {len(header)}"
             end = offset + reader.line_num

@@ -9,7 +9,7 @@ import pytest
 from testutil import run_cli, store_rows
 
 from collectors.facebook_export import read_export
-from collectors.facebook_export_csv import link_ids
+from collectors.facebook_export_csv import comment_number, link_ids
 from collectors.item import Item
 from errors import InputError
 
@@ -127,3 +127,140 @@ def test_a_parent_column_wins_over_the_link(tmp_path: Path) -> None:
     )
     (item,), _ = read(path)
     assert (item.external_id, item.parent) == ("2001", "104857600123_999")
+
+
+# -- Export Comments: its Comment ID column beside the comment's link --------------------------
+
+EXPORT_COMMENTS = "Name,Date,Comment,Comment ID,Comment URL\n"
+
+
+def _comment(name: str, minute: int, text: str, comment_id: str, link: str) -> str:
+    return f"{name},2026-11-20 10:{minute:02d},{text},{comment_id},{link}\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2001", "2001"),
+        ("1001_2001", "2001"),  # the Graph API's {post}_{comment}
+        ("Y29tbWVudDoxMDAxXzIwMDE=", "2001"),  # base64 of comment:1001_2001, as facebook.com writes it
+        ("Y29tbWVudDoxMDAxXzIwMDE", "2001"),  # its padding left off
+        ("c1", None),
+        ("104857600123_1001_2001", None),
+        ("", None),
+    ],
+)
+def test_comment_number_reads_every_spelling_of_a_comment_id(value: str, expected: str | None) -> None:
+    assert comment_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "reply"), [("1001_2001", "1001_2002"), ("Y29tbWVudDoxMDAxXzIwMDE=", "Y29tbWVudDoxMDAxXzIwMDI=")]
+)
+def test_a_comment_id_spelled_otherwise_than_its_link_is_stored_as_the_link_names_it(
+    tmp_path: Path, first: str, reply: str
+) -> None:
+    # The reply's link names its parent 2001, as every export with links stores that comment; the id
+    # column's spelling of it (kept before) left the reply's parent naming no stored item.
+    path = _write(
+        tmp_path / "comments.csv",
+        EXPORT_COMMENTS
+        + _comment("Айгүл", 1, "Кто подписывал акты?", first, f"{POST}?comment_id=2001")
+        + _comment("Ерлан", 2, "Подрядчик", reply, f"{POST}?comment_id=2001&reply_comment_id=2002"),
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [(i.kind, i.external_id, i.parent) for i in items] == [
+        ("comment", "2001", "104857600123_1001"),
+        ("comment", "2002", "2001"),
+    ]
+    assert items[0].raw["Comment ID"] == first  # kept as written
+
+
+def test_comment_ids_are_stable_across_a_later_longer_export(tmp_path: Path) -> None:
+    # The Comment ID column counts rows; the later export has a new comment first, so its «1» is
+    # another comment, which replaced the first one in the store.
+    first = _write(
+        tmp_path / "first.csv",
+        EXPORT_COMMENTS
+        + _comment("Айгүл", 1, "Кто подписывал акты?", "1", f"{POST}?comment_id=2001")
+        + _comment("Ерлан", 2, "Где деньги?", "2", f"{POST}?comment_id=2002"),
+    )
+    later = _write(
+        tmp_path / "later.csv",
+        EXPORT_COMMENTS
+        + _comment("Марат", 3, "Новый комментарий", "1", f"{POST}?comment_id=2003")
+        + _comment("Айгүл", 1, "Кто подписывал акты?", "2", f"{POST}?comment_id=2001")
+        + _comment("Ерлан", 2, "Где деньги?", "3", f"{POST}?comment_id=2002"),
+    )
+    db = tmp_path / "monitor.duckdb"
+    for path in (first, later, first):
+        done = run_cli(
+            "import", "facebook-export", str(path), "--source", "fbx", "--db", str(db), "--no-classify"
+        )
+        assert "Traceback" not in done.stderr
+        assert "another id than the comment their link names" in done.stdout + done.stderr
+    rows = store_rows(db, "SELECT external_id, text FROM items ORDER BY external_id")
+    assert rows == [("2001", "Кто подписывал акты?"), ("2002", "Где деньги?"), ("2003", "Новый комментарий")]
+    _, problems = read(later)
+    assert [(p.line, p.path) for p in problems] == [(2, str(later))]  # once for the file, first row
+
+
+def test_a_post_id_beside_the_comment_id_is_the_comments_parent_not_its_id(tmp_path: Path) -> None:
+    # Both columns: the post's id was every comment's id, so the store kept one comment of the post.
+    path = _write(
+        tmp_path / "comments.csv",
+        "Post ID,Comment ID,Name,Date,Comment\n"
+        "1001,2001,Айгүл,2026-11-20 10:01,Кто подписывал акты?\n"
+        "1001,2002,Ерлан,2026-11-20 10:02,Где деньги?\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [(i.kind, i.external_id, i.parent) for i in items] == [
+        ("comment", "2001", "1001"),
+        ("comment", "2002", "1001"),
+    ]
+
+
+def test_a_post_row_beside_a_comment_id_column_keeps_its_post_id(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "thread.csv",
+        "Type,Post ID,Comment ID,Name,Date,Text\n"
+        "post,1001,,Акимат,2026-11-20 10:00,Ремонт дороги завершён\n"
+        "comment,1001,2001,Айгүл,2026-11-20 10:01,Кто подписывал акты?\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [(i.kind, i.external_id, i.parent) for i in items] == [
+        ("post", "1001", None),
+        ("comment", "2001", "1001"),
+    ]
+
+
+def test_export_comments_rows_without_links_are_comments_with_their_own_ids(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "comments.csv",
+        "Name,Date,Comment,Comment ID\nАйгүл,2026-11-20 10:01,Кто подписывал акты?,2001\n"
+        "Ерлан,2026-11-20 10:02,Без id,\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [(i.kind, i.external_id) for i in items] == [("comment", "2001"), ("post", items[1].external_id)]
+    assert items[1].external_id.startswith("fbx-")  # no id: hashed as a post, as before
+
+
+def test_ids_a_spreadsheet_wrote_in_exponent_form_are_no_ids(tmp_path: Path) -> None:
+    # Excel shows a 16-digit id as 2.00123E+15 and saves it so: many comments, one id, one kept.
+    path = _write(
+        tmp_path / "comments.csv",
+        EXPORT_COMMENTS
+        + _comment("Айгүл", 1, "Кто подписывал акты?", "2.00123E+15", "")
+        + _comment("Ерлан", 2, "Где деньги?", "2.00123E+15", "")
+        + _comment("Марат", 3, "По ссылке", "2.00123E+15", f"{POST}?comment_id=2003"),
+    )
+    items, problems = read(path)
+    ids = [i.external_id for i in items]
+    assert len(set(ids)) == 3 and ids[2] == "2003" and all(i.startswith("fbx-") for i in ids[:2])
+    assert [(p.line, "exponent form" in str(p)) for p in problems] == [(2, True)]
+    (again, *_), _ = read(path)
+    assert again.external_id == ids[0]

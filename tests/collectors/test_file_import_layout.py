@@ -92,3 +92,20 @@ def test_up_to_ten_title_lines_above_the_header(tmp_path: Path, titles: int, rea
     else:
         with pytest.raises(InputError, match=r":1: source files: the header has no 'text' column"):
             run(path, text)
+
+
+def test_empty_fields_past_the_header_cost_no_row(tmp_path: Path) -> None:
+    # A spreadsheet writes every row as wide as its widest: ``text,author,published_at,,``. Empty
+    # fields hold nothing to shift; a row with data in them stays an error naming its line.
+    items, errors = run(
+        tmp_path / "sheet.csv",
+        "text,author,published_at\r\n"
+        "Нет воды на Абая,Марат,2026-11-20 10:00,,\r\n"
+        '"Свет отключили,\r\nвторой день",Асем,2026-11-20 11:00, ,\r\n'
+        "Сдвинутая строка,Ерлан,2026-11-20 12:00,лишнее,\r\n",
+    )
+    assert [(i.text, i.author, i.raw) for i in items] == [
+        ("Нет воды на Абая", "Марат", {}),
+        ("Свет отключили,\r\nвторой день", "Асем", {}),
+    ]
+    assert errors == {5: f"{tmp_path / 'sheet.csv'}:5: source files: 5 fields where the header has 3"}
