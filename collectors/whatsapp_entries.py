@@ -23,6 +23,13 @@ MAX_MESSAGE = 1_000_000
 
 # the mark WhatsApp appends to an edited message ("<Это сообщение изменено>", "<This message was edited>")
 EDIT_MARK = re.compile(r"\s*<[^<>]*(?:edited|изменено|изменён|өзгертілді)[^<>]*>\s*$", re.IGNORECASE)
+# the placeholder a message deleted for everyone leaves, in the phone's language
+DELETED = re.compile(
+    r"^(?:This message was deleted\.?|You deleted this message\.?|Данное сообщение удалено\.?|"
+    r"Это сообщение удалено\.?|Вы удалили данное сообщение\.?|Вы удалили это сообщение\.?|"
+    r"Бұл хабарлама жойылды\.?|Сіз бұл хабарламаны жойдыңыз\.?)$",
+    re.IGNORECASE,
+)
 
 _HEADER = re.compile(
     r"""^(?P<open>\[)?\s*
@@ -127,7 +134,8 @@ class Survey:
         self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
         self.known: set[str] = set()
         self.errors: list[InputError] = []
-        self.edited: list[Entry] = []  # the headers of messages that end with an edit mark, body left out
+        # the headers of messages that end with an edit mark or are a deletion placeholder, body left out
+        self.edited: list[Entry] = []
         last: dict[str, datetime] = {}
         stray: list[int] = []  # numbers of the first and the last line of text before the first header
         e: Entry | None = None
@@ -152,6 +160,10 @@ class Survey:
                     last[order] = t
             if found := author_of(e.body):
                 self.known.add(found[0])
+                # a placeholder is short: the pattern runs on few bodies, not on every message
+                if len(found[1]) < 64 and DELETED.match(MARKS.sub("", found[1]).strip()):
+                    self.edited.append(replace(e, body="", more=[]))
+                    e = None  # noted; a line after it makes it no placeholder, but no edit mark either
         self._note_edit(e, tail)
         if stray:
             # one error, not one per line: a long file that is not a chat may have one header at its end
@@ -172,7 +184,8 @@ class Survey:
             self.edited.append(replace(e, body="", more=[]))
 
     def edited_minutes(self, order: str) -> set[str]:
-        """The wall-clock minutes (:func:`wall_minute`) of the messages that end with an edit mark."""
+        """The wall-clock minutes (:func:`wall_minute`) of the messages that end with an edit mark or
+        are a deletion placeholder."""
         return {wall_minute(e, order) for e in self.edited}
 
     def order(self) -> str:
@@ -251,33 +264,39 @@ StoredIds = Callable[[Collection[EditKey]], Mapping[EditKey, Collection[str]]]
 
 
 class EditedMessages:
-    """Gives an edited message the id its earlier text was stored under, when only one stored message
-    can be that one; else the message keeps its own id (a hash of its new text).
+    """Gives an edited or deleted message the id its earlier text was stored under, when only one
+    stored message can be that one; else the message keeps its own id (a hash of its new text, or of
+    the deletion placeholder).
 
-    The messages of an import that carry an edit mark are held back, and the ids of every message of
-    the minutes :class:`Survey` found edit marks in are noted (ids only, not the messages). At the
-    end, :meth:`resolve` asks the store once for the ids stored under the held messages' keys, and
-    yields the held messages: one whose own id is stored keeps it (a re-import); then, in the order
-    of the chat, one takes the stored id of its key that neither the file's other messages of that
-    key nor another edited message yield, when exactly one is left.
+    The messages of an import that carry an edit mark or are a deletion placeholder are held back,
+    and the ids of every message of the minutes :class:`Survey` found them in are noted (ids only,
+    not the messages). At the end, :meth:`resolve` asks the store once for the ids stored under the
+    held messages' keys, and yields the held messages: one whose own id is stored keeps it (a
+    re-import); then, in the order of the chat, one takes the stored id of its key that neither the
+    file's other messages of that key nor another held message yield, when exactly one is left. A
+    key that holds both a deleted and an edited message is left alone: the stored one left may be
+    either's original. A deleted message that finds its stored message is not yielded: the stored
+    text and its flags stay as they are, as a portal's taken-down article's do (an empty version would
+    drop the complaint from the reviewers' lists); one that finds none is stored, empty, as before.
     """
 
     def __init__(self, minutes: set[str]) -> None:
         self.minutes = minutes  # of the chat being read; set by the reader before each chat
         self.held: list[tuple[EditKey, Item]] = []
         self.yielded: dict[EditKey, set[str]] = {}
-        self.deleted: set[EditKey] = set()  # keys with a deleted message: its stored text is one left
+        self.deleted: set[EditKey] = set()  # keys with a deleted message: its stored text may be one left
 
     def hold(self, key: EditKey, item: Item, *, edited: bool, deleted: bool = False) -> bool:
-        """Note the id of a message of an edited minute; True when ``item`` is held back (edited)."""
+        """Note the id of a message of an edited minute; True when ``item`` is held back (edited or
+        deleted)."""
         if key[1] not in self.minutes:
             return False
         self.yielded.setdefault(key, set()).add(item.external_id)
         if deleted:
             self.deleted.add(key)
-        if edited:
+        if edited or deleted:
             self.held.append((key, item))
-        return edited
+        return edited or deleted
 
     def resolve(self, stored_ids: StoredIds) -> Iterator[Item]:
         """The held messages, in the order they came, each with its id (one look-up for them all)."""
@@ -285,6 +304,7 @@ class EditedMessages:
             return
         stored = stored_ids({key for key, _ in self.held})
         taken: dict[EditKey, set[str]] = {}
+        gone: set[int] = set()  # deleted messages that found their stored text: it stays as it is
         waiting: dict[EditKey, list[Item]] = {}
         for key, item in self.held:
             if item.external_id in stored.get(key, ()):
@@ -292,13 +312,16 @@ class EditedMessages:
             else:
                 waiting.setdefault(key, []).append(item)
         for key, items in waiting.items():
-            if key in self.deleted:
+            if key in self.deleted and any(not item.raw.get("deleted") for item in items):
                 continue  # the stored message left may be the deleted one, not the edited one's original
             left = set(stored.get(key, ())) - self.yielded[key] - taken.get(key, set())
             for item in items:  # in the order of the chat: the earliest is the likeliest to be stored
                 if len(left) != 1:
                     break  # none, or two or more to choose from: the message keeps its own id
                 item.external_id = left.pop()
+                if item.raw.get("deleted"):
+                    gone.add(id(item))
         held, self.held, self.yielded, self.deleted = self.held, [], {}, set()
         for _, item in held:
-            yield item
+            if id(item) not in gone:
+                yield item
