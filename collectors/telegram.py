@@ -15,8 +15,16 @@ so each run also re-reads the pages below those that hold messages of the last `
 ``max_pages``); an edited text then reaches the store as a new version of its item. The cursor's
 ``recheck_from`` keeps where the pages below the newest one began, for a run whose newest page is
 unchanged (HTTP 304), as long as that page held a message of the window. Only a dated message shows
-that a page is recent: below a page without one (no ``<time>``, or only service messages) no recheck
-starts or goes on, which would otherwise re-read ``max_recheck_pages`` pages every run, for good.
+that a page is recent, but the messages above a recent one are newer still: below pages without a
+dated message (no ``<time>``, or only service messages: a pin, a poll) a run reads one page more, and
+the recheck goes on from there when that page is recent. ``recheck_from`` then keeps the newest time
+of that first dated page and ``true``: a run whose newest page is unchanged re-reads the undated pages
+down to it. A channel whose pages are all undated costs that one page more when its newest page
+changed, and nothing more when it did not.
+
+Counts: ``hashes`` keeps the content hash of the newest messages read (enough for the pages one run
+re-reads); a message read again whose text is the same is not yielded, so the run's ``fetched`` counts
+the messages that were new or changed, not the ones re-read (about 20 a page) to look for edits.
 """
 
 from __future__ import annotations
@@ -83,6 +91,9 @@ DEFAULT_MAX_PAGES = 20
 # a busy city channel, and the cap keeps a channel posting hundreds a day from costing more.
 DEFAULT_RECHECK_HOURS = 48
 DEFAULT_MAX_RECHECK_PAGES = 5
+# Hashes kept per page a run may read again (a page shows about 20 messages; twice that for service
+# messages and numbers between): past them a message read again is yielded, and counted, once more.
+HASHES_PER_PAGE = 40
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
@@ -102,6 +113,9 @@ class _Walk:
     below: int | None = None
     below_at: datetime | None = None
     top: tuple[int | None, datetime | None] | None = None
+    # The newest time on the first page that has a dated message, and the oldest time of all pages read.
+    first_dated: datetime | None = None
+    oldest_at: datetime | None = None
 
 
 class _Channel:
@@ -115,6 +129,10 @@ class _Channel:
         self.budget = int(opts.get("max_pages", DEFAULT_MAX_PAGES))
         self.title: str | None = None
         self.page_url = f"{self.base_url}/s/{self.channel}"
+        saved = ctx.state.get("hashes")
+        # message number -> the start of the content hash of its text as last read
+        self.hashes: dict[str, str] = dict(saved) if isinstance(saved, dict) else {}
+        self.unchanged = 0  # messages read again with the text they had: not yielded
 
     def fetch(self, before: int | None) -> tuple[list[ChannelMessage], int | None]:
         params = {"before": before} if before is not None else None
@@ -155,11 +173,15 @@ class _Channel:
         *,
         since: datetime | None = None,
         limit: int | None = None,
+        pass_undated: bool = False,
     ) -> Iterator[Item]:
         """Yield items page by page backwards from ``before`` until ``floor`` or the budget ends.
 
         A recheck gives ``since`` and ``limit``: it ends after the page that reaches back before
-        ``since``, or after ``limit`` pages, which are not taken from the run's ``max_pages``.
+        ``since``, or after ``limit`` pages, which are not taken from the run's ``max_pages``, and at
+        a page without a dated message, unless ``pass_undated`` (a recent page is known to lie below)
+        and no dated page was read yet. A message read with the text it had when last read is not
+        yielded (counted in ``unchanged``).
         """
         while (self.budget if limit is None else limit - seen.pages) > 0:
             messages, next_before = self.fetch(before)
@@ -167,6 +189,7 @@ class _Channel:
                 self.budget -= 1
             seen.pages += 1
             page_oldest_at: datetime | None = None
+            page_newest_at: datetime | None = None
             for msg in reversed(messages):
                 seen.newest = msg.number if seen.newest is None else max(seen.newest, msg.number)
                 item = to_item(
@@ -182,16 +205,32 @@ class _Channel:
                     log.warning(
                         "%s: message %s has no usable time; stored without a date", self.name, msg.post
                     )
-                elif page_oldest_at is None or item.published_at < page_oldest_at:
-                    page_oldest_at = item.published_at
+                else:
+                    if page_oldest_at is None or item.published_at < page_oldest_at:
+                        page_oldest_at = item.published_at
+                    if page_newest_at is None or item.published_at > page_newest_at:
+                        page_newest_at = item.published_at
+                digest = item.content_hash[:16]
+                if self.hashes.get(str(msg.number)) == digest:
+                    self.unchanged += 1  # stored already as it reads now: nothing fetched
+                    continue
+                self.hashes[str(msg.number)] = digest
                 yield item
             seen.below, seen.below_at = next_before, page_oldest_at
-            if seen.pages == 1 and messages:
+            if seen.first_dated is None:
+                seen.first_dated = page_newest_at
+            if page_oldest_at is not None and (seen.oldest_at is None or page_oldest_at < seen.oldest_at):
+                seen.oldest_at = page_oldest_at
+            if seen.pages == 1 and (messages or next_before is not None):
+                # a page read (not unchanged, nor the empty page of an empty channel), maybe undated
                 seen.top = (next_before, page_oldest_at)
             if next_before is None:
                 seen.done = True  # the channel's first message (older pages are empty)
                 return
-            if since is not None and (page_oldest_at is None or page_oldest_at < since):
+            if since is not None and (
+                (page_oldest_at is None and not (pass_undated and seen.first_dated is None))
+                or (page_oldest_at is not None and page_oldest_at < since)
+            ):
                 # older pages hold no message of the recheck window, or nothing shows that they do
                 seen.done = True
                 return
@@ -225,6 +264,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     floor = last_id if last_id is not None else (0 if backfill else None)
     yield from chan.walk(None, floor, head)
     rechecked = _Walk()
+    limit = int(ctx.source.options.get("max_recheck_pages", DEFAULT_MAX_RECHECK_PAGES))
     hours = float(ctx.source.options.get("recheck_hours", DEFAULT_RECHECK_HOURS))
     if hours <= 0:
         state.pop("recheck_from", None)  # turned off: nothing kept for it
@@ -232,13 +272,16 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         since = ctx.now - timedelta(hours=hours)
         start = _recheck_start(head, state, last_id, since)
         if start is not None:
-            limit = int(ctx.source.options.get("max_recheck_pages", DEFAULT_MAX_RECHECK_PAGES))
             try:
-                yield from chan.walk(start, None, rechecked, since=since, limit=limit)
+                yield from chan.walk(
+                    start[0], None, rechecked, since=since, limit=limit, pass_undated=start[1]
+                )
             except (
                 CollectError
             ) as exc:  # an extra read: a page of it that fails costs the recheck, not the run
                 chan.report(f"recheck for edits stopped: {exc.message}", exc.url or chan.page_url)
+        if head.top is not None:
+            _keep_recheck_from(head, rechecked, state, since)
     new_gaps: list[list[int]] = []
     if not head.done and floor is not None and head.oldest is not None and head.oldest > floor + 1:
         new_gaps.append([head.oldest, floor])  # messages between floor and oldest are still unseen
@@ -258,39 +301,65 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         state["gaps"] = new_gaps
     else:
         state.pop("gaps", None)
+    # the newest messages' hashes: those of the pages the next runs read again (the newest ones and
+    # the recheck's); an older message read again (a gap's) is yielded and counted once more
+    kept = sorted((n for n in chan.hashes if n.isascii() and n.isdigit()), key=int, reverse=True)
+    state["hashes"] = {n: chan.hashes[n] for n in kept[: HASHES_PER_PAGE * (1 + limit)]}
     log.info(
-        "%s: %d page(s), %d page(s) rechecked for edits, newest message %s, %d gap(s) left",
+        "%s: %d page(s), %d page(s) rechecked for edits, %d message(s) read again unchanged, "
+        "newest message %s, %d gap(s) left",
         chan.name,
         head.pages,
         rechecked.pages,
+        chan.unchanged,
         newest,
         len(new_gaps),
     )
 
 
-def _recheck_start(head: _Walk, state: dict[str, Any], last_id: int | None, since: datetime) -> int | None:
-    """The ``before`` of the pages to re-read for edits below the ones just read, or None: none to re-read.
+def _recheck_start(
+    head: _Walk, state: dict[str, Any], last_id: int | None, since: datetime
+) -> tuple[int, bool] | None:
+    """Where to re-read pages for edits below the ones just read, and whether the undated pages met
+    first are to be passed (a recent dated page is known to lie below them); None: none to re-read.
 
-    While the newest page's oldest message is recent, ``state["recheck_from"]`` keeps where the pages
-    below it begin (and that message's time), for the runs whose newest page is unchanged (HTTP 304)
-    and so shows no message. A page whose messages are all undated proves no recency: nothing is
-    re-read below it (a time of None kept by an earlier version is dropped).
+    A run whose newest page is unchanged (HTTP 304) starts where ``state["recheck_from"]`` says, while
+    the time kept there is recent (a time of None, kept by an earlier version, proves nothing: dropped).
     """
-    if head.top is None and head.pages == 1:  # the newest page unchanged (or empty): start below it
+    if head.top is None:  # the newest page unchanged (or the empty page of an empty channel)
         saved = state.get("recheck_from")
         if last_id is None or not saved:
             return None
         if saved[1] is None or datetime.fromisoformat(saved[1]) < since:
             del state["recheck_from"]
             return None
-        return int(saved[0])
+        return int(saved[0]), len(saved) > 2 and saved[2] is True
+    if last_id is None or not head.done or head.below is None:
+        return None  # a first run reads what it reaches; a gap left below is read by the next runs
+    if head.below_at is not None:
+        # the page below the last one read holds messages of the window if that page's oldest is one
+        return (head.below, False) if head.below_at >= since else None
+    if head.oldest_at is not None and head.oldest_at < since:
+        return None  # a page read above the undated last one reaches back past the window already
+    # The last page read shows no time (all of them may not): one page more shows whether the pages
+    # below are recent, and the recheck goes on from there when they are. If it shows no time either,
+    # the recheck ends: a channel without dates costs that one page, not max_recheck_pages.
+    return head.below, False
+
+
+def _keep_recheck_from(head: _Walk, rechecked: _Walk, state: dict[str, Any], since: datetime) -> None:
+    """Keep in ``state["recheck_from"]`` where the pages below the newest one begin, for the runs whose
+    newest page is unchanged (HTTP 304), while they hold messages of the window: ``[before, time]``
+    with the newest page's oldest time; below an undated newest page ``[before, time, true]`` with the
+    newest time of the first dated page below it, the undated pages above that page to be passed."""
     top_before, top_at = head.top or (None, None)
     if top_before is not None and top_at is not None and top_at >= since:
         state["recheck_from"] = [top_before, top_at.isoformat()]
+        return
+    # Below an undated newest page: the first dated page the run read, by the walk or by the recheck
+    # that began right below the walk's (then undated) pages.
+    first = (head.first_dated or rechecked.first_dated) if top_at is None else None
+    if top_before is not None and first is not None and first >= since:
+        state["recheck_from"] = [top_before, first.isoformat(), True]
     else:
         state.pop("recheck_from", None)
-    if last_id is None or not head.done or head.below is None:
-        return None  # a first run reads what it reaches; a gap left below is read by the next runs
-    if head.below_at is None or head.below_at < since:
-        return None  # the pages read reach back past the window already, or show no time at all
-    return head.below

@@ -198,6 +198,11 @@ class Channel:
         return [req.args.get("before") for req, _ in self.server.log]
 
 
+def cursor(state: dict[str, Any]) -> dict[str, Any]:
+    """The collector's cursor without ``hashes``, the texts it read last (tests of their own)."""
+    return {key: value for key, value in state.items() if key != "hashes"}
+
+
 def run_collect(server: HTTPServer, state: dict[str, Any], **options: Any) -> list[Item]:
     opts = {"channel": CHANNEL, "base_url": server.url_for("").rstrip("/"), **options}
     client = HttpClient(min_delay=0, retries=0, respect_robots=False)
@@ -220,7 +225,7 @@ def test_first_run_pages_back_to_the_start(httpserver: HTTPServer) -> None:
     items = run_collect(httpserver, state)
     assert channel.requests() == [None, "205", "201"]
     assert sorted(int(i.external_id) for i in items) == [201, 202, 203, 204, 205, 206, 208, 210]
-    assert state == {"last_id": 210}
+    assert cursor(state) == {"last_id": 210}
     base = httpserver.url_for("").rstrip("/")
     assert {i.url for i in items if i.external_id == "206"} == {f"{base}/{CHANNEL}/206"}
     assert all(i.source == "tg-almaty" and i.published_at and i.published_at.tzinfo for i in items)
@@ -234,7 +239,7 @@ def test_second_run_over_unchanged_channel_fetches_one_page(httpserver: HTTPServ
     second = run_collect(httpserver, state)
     assert channel.requests() == [None]
     assert {i.external_id for i in second} <= {i.external_id for i in first}
-    assert state == {"last_id": 210}
+    assert cursor(state) == {"last_id": 210}
 
 
 def test_new_message_is_picked_up_with_one_page(httpserver: HTTPServer) -> None:
@@ -254,12 +259,12 @@ def test_max_pages_leaves_a_gap_that_the_next_run_fills(httpserver: HTTPServer) 
     items = run_collect(httpserver, state, max_pages=1)
     assert channel.requests() == [None]
     assert len(items) == 4
-    assert state == {"last_id": 210, "gaps": [[205, 150]]}
+    assert cursor(state) == {"last_id": 210, "gaps": [[205, 150]]}
     httpserver.clear_log()
     items = run_collect(httpserver, state, max_pages=3)
     assert channel.requests() == [None, "205", "201"]
     assert sorted(int(i.external_id) for i in items if int(i.external_id) < 205) == [201, 202, 203, 204]
-    assert state == {"last_id": 210}
+    assert cursor(state) == {"last_id": 210}
 
 
 def test_first_run_without_backfill_stops_at_max_pages(httpserver: HTTPServer) -> None:
@@ -267,7 +272,7 @@ def test_first_run_without_backfill_stops_at_max_pages(httpserver: HTTPServer) -
     state: dict[str, Any] = {}
     run_collect(httpserver, state, max_pages=1)
     assert channel.requests() == [None]
-    assert state == {"last_id": 210}  # no history backfill asked: no gap kept
+    assert cursor(state) == {"last_id": 210}  # no history backfill asked: no gap kept
 
 
 def test_channel_without_preview_is_one_clear_error(httpserver: HTTPServer) -> None:
@@ -411,7 +416,7 @@ def test_demo_channel_pages_back_once_then_stops() -> None:
         items = list(telegram.collect(ctx))
         assert client.stats.requests == 2
         assert sorted(int(i.external_id) for i in items) == [45, 46, 47, 48, 49, 50, 51, 53, 54, 55, 56]
-        assert state == {"last_id": 56}
+        assert cursor(state) == {"last_id": 56}
         again = list(telegram.collect(ctx))
         assert client.stats.requests == 3  # one page more
         assert {i.external_id for i in again} <= {i.external_id for i in items}

@@ -49,6 +49,11 @@ def serve(server: HTTPServer, html: str) -> None:
     server.expect_request(f"/s/{CHANNEL}").respond_with_data(html, content_type="text/html; charset=utf-8")
 
 
+def cursor(state: dict[str, Any]) -> dict[str, Any]:
+    """The collector's cursor without ``hashes``, the texts it read last (tests of their own)."""
+    return {key: value for key, value in state.items() if key != "hashes"}
+
+
 def collect(server: HTTPServer, state: dict[str, Any]) -> list[Item]:
     opts = {"channel": CHANNEL, "base_url": server.url_for("").rstrip("/")}
     client = HttpClient(min_delay=0, retries=0, respect_robots=False)
@@ -125,7 +130,7 @@ def test_messages_without_a_usable_time_are_stored_undated(httpserver: HTTPServe
     assert items["3"].raw["unread_date"] == "9999-12-31T23:59:59+14:00"
     assert items["5"].raw["unread_date"] == "garbage"
     assert "unread_date" not in items["6"].raw
-    assert state == {"last_id": 6}
+    assert cursor(state) == {"last_id": 6}
 
 
 @pytest.mark.parametrize(

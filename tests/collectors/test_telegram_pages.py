@@ -123,6 +123,11 @@ def run(
         client.close()
 
 
+def cursor(state: dict[str, Any]) -> dict[str, Any]:
+    """The collector's cursor without ``hashes``, the texts it read last (tests of their own)."""
+    return {key: value for key, value in state.items() if key != "hashes"}
+
+
 def requested(server: HTTPServer) -> list[str | None]:
     return [request.args.get("before") for request, _ in server.log]
 
@@ -139,7 +144,7 @@ def test_a_page_of_service_messages_only_does_not_end_the_history(httpserver: HT
     items = collect(httpserver, pages, state, backfill=True)
     assert requested(httpserver) == [None, "41", "21"]
     assert sorted(int(i.external_id) for i in items) == [*range(1, 21), *range(41, 61)]
-    assert state == {"last_id": 60}
+    assert cursor(state) == {"last_id": 60}
 
 
 def test_a_page_of_service_messages_above_what_was_stored_is_passed(httpserver: HTTPServer) -> None:
@@ -152,7 +157,7 @@ def test_a_page_of_service_messages_above_what_was_stored_is_passed(httpserver: 
     items = collect(httpserver, pages, state)
     assert requested(httpserver) == [None, "81", "61"]
     assert sorted(int(i.external_id) for i in items) == [*range(41, 61), *range(81, 101)]
-    assert state == {"last_id": 100}
+    assert cursor(state) == {"last_id": 100}
 
 
 def test_an_empty_page_that_links_below_what_was_stored_ends_the_walk(httpserver: HTTPServer) -> None:
@@ -163,7 +168,7 @@ def test_an_empty_page_that_links_below_what_was_stored_ends_the_walk(httpserver
     state: dict[str, Any] = {"last_id": 50}
     collect(httpserver, pages, state)
     assert requested(httpserver) == [None, "81"]
-    assert state == {"last_id": 100}
+    assert cursor(state) == {"last_id": 100}
 
 
 def test_a_message_nested_deep_loses_neither_itself_nor_the_messages_after_it() -> None:
@@ -193,7 +198,7 @@ def test_a_page_that_cannot_be_read_names_the_source_and_the_page(httpserver: HT
         collect(httpserver, pages, state)
     assert caught.value.source == "tg"
     assert caught.value.url is not None and caught.value.url.endswith(f"/s/{CHANNEL}")
-    assert state == {"last_id": 3}
+    assert cursor(state) == {"last_id": 3}
 
 
 # -- the recheck of recent pages for edits -----------------------------------------------------
@@ -261,7 +266,7 @@ def test_old_pages_are_not_rechecked(httpserver: HTTPServer) -> None:
     httpserver.clear_log()
     run(httpserver, state)
     assert requested(httpserver) == [None]
-    assert state == {"last_id": 60}
+    assert cursor(state) == {"last_id": 60}
 
 
 def test_an_unchanged_newest_page_still_has_the_pages_below_it_rechecked(httpserver: HTTPServer) -> None:
@@ -277,13 +282,13 @@ def test_an_unchanged_newest_page_still_has_the_pages_below_it_rechecked(httpser
     httpserver.clear_log()
     items = run(httpserver, state, now=NOW + timedelta(hours=1), validators=validators)
     assert requested(httpserver) == [None, "41"]
-    assert sorted(int(i.external_id) for i in items) == list(range(21, 41))  # none of the newest page
-    assert [i.text for i in items if i.external_id == "35"] == [EDITED]
+    # messages 21-40 are read again, but only the edited one is yielded (and counted as fetched)
+    assert [(i.external_id, i.text) for i in items] == [("35", EDITED)]
     httpserver.clear_log()
     # message 41, the newest page's oldest, is now older than two days: nothing below it is recent
     run(httpserver, state, now=NOW + timedelta(hours=9), validators=validators)
     assert requested(httpserver) == [None]
-    assert state == {"last_id": 60}
+    assert cursor(state) == {"last_id": 60}
 
 
 def test_cli_stores_an_edit_on_the_second_page_as_a_new_version(
@@ -306,6 +311,12 @@ def test_cli_stores_an_edit_on_the_second_page_as_a_new_version(
         ("Жалоба номер 35: яма во дворе", 1)
     ]
     assert store_rows(db, "SELECT count(*) FROM items") == [(60,)]
+    third = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
+    assert third.returncode == 0, third.stderr
+    # Each re-read page added its 20 messages to `fetched`: a quiet channel "fetched" 20 a run.
+    # Now what is read again unchanged is not fetched: the edit is the second run's one item.
+    runs = "SELECT fetched, new, updated FROM runs ORDER BY run_id"
+    assert store_rows(db, runs) == [(60, 60, 0), (1, 0, 1), (0, 0, 0)]
 
 
 def test_a_recheck_page_that_fails_costs_the_recheck_not_the_run(httpserver: HTTPServer) -> None:
@@ -338,34 +349,85 @@ def test_a_recheck_page_that_fails_costs_the_recheck_not_the_run(httpserver: HTT
 # -- pages whose messages have no time ---------------------------------------------------------
 
 
-def test_an_undated_newest_page_is_collected_and_starts_no_recheck(httpserver: HTTPServer) -> None:
-    # Forty new messages without a <time> above recent dated ones: they are all stored (down to what
-    # was stored), but an undated page shows nothing recent below it. It was taken as recent: every
-    # run re-read max_recheck_pages pages below it, and kept that in the cursor for good.
+def test_recent_pages_below_undated_newest_pages_are_rechecked(httpserver: HTTPServer) -> None:
+    # Forty new messages without a <time> above recent dated ones. No recheck started below undated
+    # pages: the edit of number 30, published 5 hours ago, was never read.
     pages = channel(NOW, 1 / 6)  # messages 1-60, ten minutes apart: all of the last two days
     serve(httpserver, pages)
     state: dict[str, Any] = {}
     validators: dict[str, Any] = {}
     run(httpserver, state, validators=validators)
+    dated = channel(NOW, 1 / 6, edits={30: "Жалоба номер 30: исправлено"})
     pages.update(
         {
             None: page(range(81, 101), before=81, dated=False),
             "81": page(range(61, 81), before=61, dated=False),
-            "61": pages[None],
+            "61": dated[None],
+            "41": dated["41"],
         }
     )
     httpserver.clear_log()
     items = run(httpserver, state, validators=validators)
-    assert requested(httpserver) == [None, "81"]
-    assert sorted(int(i.external_id) for i in items) == list(range(61, 101))
-    assert all(i.published_at is None for i in items)
-    assert state == {"last_id": 100}
+    assert requested(httpserver) == [None, "81", "61", "41", "21"]  # the recheck: from 61 on
+    assert [i.external_id for i in items] == [*map(str, range(100, 60, -1)), "30"]
+    assert [i.text for i in items if i.external_id == "30"] == ["Жалоба номер 30: исправлено"]
+    # where the recheck begins for a run whose newest page is unchanged, the newest time of the
+    # first dated page below it (number 60's), and that the undated pages above it are to be passed
+    newest_dated = (NOW - timedelta(minutes=10)).isoformat()
+    assert cursor(state) == {"last_id": 100, "recheck_from": [81, newest_dated, True]}
+    pages["41"] = channel(
+        NOW, 1 / 6, edits={30: "Жалоба номер 30: исправлено", 25: "Жалоба номер 25: исправлено"}
+    )["41"]
+    httpserver.clear_log()
+    items = run(httpserver, state, now=NOW + timedelta(hours=1), validators=validators)
+    assert requested(httpserver) == [None, "81", "61", "41", "21"]  # 304, then the pages below it
+    assert [(i.external_id, i.text) for i in items] == [("25", "Жалоба номер 25: исправлено")]
+    httpserver.clear_log()
+    # two days later number 60 is old: the pages below the unchanged newest one are no longer read
+    run(httpserver, state, now=NOW + timedelta(hours=49), validators=validators)
+    assert requested(httpserver) == [None]
+    assert cursor(state) == {"last_id": 100}
+
+
+def test_an_edit_below_a_newest_page_of_service_messages_is_read(httpserver: HTTPServer) -> None:
+    pages = channel(NOW, 2)  # messages 1-60, two hours apart
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    run(httpserver, state)
+    dated = channel(NOW, 2, edits={45: "Жалоба номер 45: исправлено"})
+    pages.update({None: page(range(61, 81), before=61, service=True), "61": dated[None], "41": dated["41"]})
+    httpserver.clear_log()
+    items = run(httpserver, state)
+    assert requested(httpserver) == [None, "61", "41"]  # down to the page older than two days
+    assert [(i.external_id, i.text) for i in items] == [("45", "Жалоба номер 45: исправлено")]
+
+
+def test_a_channel_without_dates_costs_one_page_more_at_most(httpserver: HTTPServer) -> None:
+    pages = {
+        None: page(range(41, 61), before=41, dated=False),
+        "41": page(range(21, 41), before=21, dated=False),
+        "21": page(range(1, 21), before=None, dated=False),
+    }
+    serve(httpserver, pages)
+    state: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    run(httpserver, state, validators=validators)
+    pages[None] = page(range(43, 63), before=43, dated=False)
+    pages["43"] = page(range(23, 43), before=23, dated=False)
+    httpserver.clear_log()
+    items = run(httpserver, state, validators=validators)
+    assert requested(httpserver) == [None, "43"]  # one page below the new ones: undated, the end
+    assert [i.external_id for i in items] == ["62", "61"]
+    assert cursor(state) == {"last_id": 62}
+    httpserver.clear_log()
+    assert run(httpserver, state, validators=validators) == []
+    assert requested(httpserver) == [None]  # unchanged: nothing below it is read
     # the newest page unchanged, with a cursor an earlier version wrote (a recheck start without a time)
-    state["recheck_from"] = [81, None]
+    state["recheck_from"] = [43, None]
     httpserver.clear_log()
     assert run(httpserver, state, now=NOW + timedelta(hours=1), validators=validators) == []
     assert requested(httpserver) == [None]
-    assert state == {"last_id": 100}
+    assert cursor(state) == {"last_id": 62}
 
 
 def test_the_recheck_stops_at_a_page_without_a_dated_message(httpserver: HTTPServer) -> None:
@@ -387,5 +449,5 @@ def test_the_recheck_stops_at_a_page_without_a_dated_message(httpserver: HTTPSer
     httpserver.clear_log()
     items = run(httpserver, state)
     assert requested(httpserver) == [None, "61"]
-    assert sorted(int(i.external_id) for i in items) == list(range(41, 81))
+    assert items == []  # both pages read again unchanged
     assert state["last_id"] == 80
