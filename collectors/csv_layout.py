@@ -17,8 +17,10 @@ from __future__ import annotations
 import csv
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 DELIMITERS = (",", ";", "\t")
 SAMPLE_LINES = 500  # lines read per candidate delimiter: enough rows for a majority, quick on any file
@@ -93,6 +95,19 @@ def find_layout(
         if best is None or score > best[0]:  # ties: the earlier delimiter
             best = score, Layout(delimiter, skip, found)
     return best[1] if best else Layout(",", 0, False)
+
+
+def most_rows_width(text: str, skip: int, **fmt: Any) -> int:
+    """The field count most of the first rows after the header (``skip`` lines up to its end) have,
+    read with the csv ``fmt`` (a dialect or a delimiter); 0 for an unreadable or empty sample.
+    Spreadsheets write every row as wide as the widest (``text,author,date,,``): a row as wide as most
+    is padded, a row wider than most holds a stray delimiter."""
+    rows = csv.reader(itertools.islice(csv_lines(text), skip, skip + SAMPLE_LINES), **fmt)
+    try:
+        widths = Counter(len(row) for row in rows if any(f.strip() for f in row))
+    except csv.Error:
+        return 0
+    return widths.most_common(1)[0][0] if widths else 0
 
 
 def column_names(

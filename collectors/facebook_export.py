@@ -29,8 +29,9 @@ style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language too
 ``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit (``collectors.facebook_export_csv`` reads them). The id
 is the id column, else derived from a facebook.com URL (``{page}_{post}``, or the comment id; a
 comment's link naming only its post gives none), else the hash above; a comment whose link names it
-is stored under the link's id whatever its id column says (``Comment ID`` may spell it ``1001_2001``
-or in base64, or be the tool's row number, another comment's in a later export). A ``Comment ID``
+is stored under the link's id whatever its ``Comment ID`` column says (it may spell it ``1001_2001``
+or in base64, or be the tool's row number, another comment's in a later export; other id columns keep
+their ids). A ``Comment ID``
 column is the id beside a ``Post ID`` one, which is then the comments' parent, and makes its rows
 comments. ``Тип``/``Type`` values naming a comment or reply make comments; a comment's parent is the
 parent column, else what its link names (the comment a reply answers, else the post, as that post's

@@ -2,10 +2,11 @@
 reads the export and hands them here; its docstring says which columns and dates they may have.
 
 A row's id is its id column, else what its facebook.com link names (:func:`link_ids`), else a hash
-(the export's ``_Ids``). A comment whose link names it takes the link's id: an id column that names
-the same comment otherwise (:func:`comment_number`) or another one (a tool's row number) gave the
-comment one id per export, and its replies' parents named none of them; a file whose id column and
-links name different comments is reported once. An id Excel rewrote as a number (``2.00123E+15``:
+(the export's ``_Ids``). A comment whose link names it takes the link's id when the id column is a
+``Comment ID`` one: such a column naming the same comment otherwise (:func:`comment_number`) or
+another one (a tool's row number) gave the comment one id per export, and its replies' parents named
+none of them; a file whose Comment ID column and links name different comments is logged once (a
+warning, not a problem: the file imported whole). Other id columns keep their ids. An id Excel rewrote as a number (``2.00123E+15``:
 its last digits lost, the same for many comments) is no id. A comment's parent is its parent column,
 else the comment a reply's link answers, else the post its link names, in the form that post's own
 row gets: the parent of a comment whose post is in the store is that post's id, as the Graph
@@ -26,14 +27,13 @@ import csv
 import itertools
 import logging
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from collectors.base import Report
-from collectors.csv_layout import SAMPLE_LINES, Layout, column_names, csv_lines, find_layout
+from collectors.csv_layout import Layout, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import parse_relative
 from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
 from collectors.file_import import printable
@@ -231,16 +231,6 @@ def _text_last(header: list[str]) -> bool:
     return bool(named) and match_columns(named).get("text") == named[-1]
 
 
-def _most_rows_width(text: str, dialect: Any, skip: int) -> int:
-    """The field count most of the first rows after the header have, read with ``dialect``."""
-    rows = csv.reader(itertools.islice(csv_lines(text), skip, skip + SAMPLE_LINES), dialect=dialect)
-    try:
-        widths = Counter(len(row) for row in rows if any(f.strip() for f in row))
-    except csv.Error:
-        return 0
-    return widths.most_common(1)[0][0] if widths else 0
-
-
 def _field_names(
     header: list[str], width: int, *, source: str, shown: str, line: int, report: Report
 ) -> list[str]:
@@ -298,7 +288,8 @@ def read_csv(
     # header's last column: then the extra field is likelier its tail, split by a stray delimiter
     # (review: such texts were stored cut, silently). Counted as the rows are read (the quote
     # character may be the sniffer's «'»).
-    width = _most_rows_width(text, dialect, skip) if not _text_last(header) else len(header)
+    most = most_rows_width(text, skip, dialect=dialect)
+    width = most if not _text_last(header) else len(header)
     names = _field_names(header, width, source=source, shown=shown, line=layout.skip + 1, report=report)
     unnamed = set(names[len(header) :])
     reader = csv.DictReader(lines, fieldnames=names, dialect=dialect)
@@ -317,9 +308,11 @@ def read_csv(
     for row in reader:
         line = skip + reader.line_num
         extra = row.pop(None, None)  # fields past the header's, as csv.DictReader keeps them
-        if extra and any(v.strip() for v in extra):
+        if extra and (any(v.strip() for v in extra) or len(names) + len(extra) > most):
             # A stray delimiter in an unquoted text: which field it split is unknowable, so the row's
             # cells would be shifted (its text cut short, its author read as the date). Left out, named.
+            # Empty fields past the header are a spreadsheet's padding only where most rows have them
+            # (review: a text split before an empty last column was stored cut, without a word).
             message = f"{len(names) + len(extra)} fields where the header has {len(header)}"
             if len(names) > len(header):
                 message += f" and most rows {len(names)}"
@@ -360,12 +353,14 @@ def read_csv(
             kind = "comment"  # Export Comments: no Type column, and stored as posts before
         linked, parent = link_ids(url, kind)
         # a post's row in a file with both columns is known by its Post ID, as before the Comment ID won
-        own = cell("id") or (cell("post") if kind == "post" else "")
+        # (only beside a Comment ID column: a file's ``ID поста`` beside its own ``ID`` is as before)
+        post = cell("post") if comment_rows else ""
+        own = cell("id") or (post if kind == "post" else "")
         if _EXPONENT.fullmatch(own):
             # Opened and saved in Excel: the one id of many comments (each replaced the one before)
             mangled.append((line, own))
             own = ""
-        if kind == "comment" and linked and own and own != linked:
+        if comment_rows and kind == "comment" and linked and own and own != linked:
             # The link names the comment as every export of it does, and as its replies' links name
             # it as their parent; the id column may spell it otherwise (Graph's ``1001_2001``, the
             # web's base64) or be no Facebook id at all (a tool's row number, which a later, longer
@@ -383,7 +378,7 @@ def read_csv(
             kind=kind,
             external_id=own or linked or ids(keyed, hashed, author, body),
             text=body,
-            parent=cell("parent") or parent or (cell("post") if kind == "comment" else None) or None,
+            parent=cell("parent") or parent or (post if kind == "comment" else None) or None,
             url=url,
             author=author,
             title=cell("title") or None,
@@ -397,7 +392,9 @@ def read_csv(
             f"link names (first: {printable(own)!r}, link {printable(linked)!r}): the link's id is stored, "
             "as every export with the link gives it"
         )
-        report(InputError(message, source=source, path=shown, line=line))
+        # A note, not a problem: the file imported whole, and the tool that wrote it cannot be changed
+        # (review: every import of an ordinary Export Comments file ended `partial`, exit status 1).
+        log.warning("%s: %s: line %d: %s", source, shown, line, message)
     if mangled:
         line, own = mangled[0]
         message = (

@@ -9,8 +9,8 @@ re-imports. The delimiter (``,`` ``;`` or tab, unless the ``delimiter`` option n
 header's line are decided from the header and most rows (collectors/csv_layout.py): a title or blank
 lines above the header are skipped, and a row with a stray delimiter is that row's error only. A
 column without a name keeps its values in ``raw`` as ``column 3`` (its place). Fields past the header's
-that are all empty (``text,author,date,,``, as spreadsheets write) are dropped; a row with data in them
-is an error. A bad row is reported with its line number and skipped; the rest is imported. A UTF-8
+that are all empty (``text,author,date,,``, as spreadsheets write) are dropped where most rows have
+them; a row with data in them, or wider than most, is an error. A bad row is reported with its line number and skipped; the rest is imported. A UTF-8
 or UTF-16 byte-order mark is dropped; a file that starts with control characters (a binary file) is
 one error, "not a CSV text file", not a list of its bytes as columns.
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
-from collectors.csv_layout import DELIMITERS, column_names, csv_lines, find_layout
+from collectors.csv_layout import DELIMITERS, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import publication_time, time_zone
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
@@ -351,6 +351,7 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
             path=rows.shown,
             line=at,
         )
+    padded = most_rows_width(text, layout.skip + 1, delimiter=delimiter)  # as spreadsheets pad rows
     count = 0
     offset = (
         layout.skip
@@ -367,9 +368,11 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
             continue
         if not any(v.strip() for v in values):
             continue
-        if len(values) > len(header) and not any(v.strip() for v in values[len(header) :]):
+        if len(header) < len(values) <= padded and not any(v.strip() for v in values[len(header) :]):
             # Spreadsheets write rows as wide as their widest (``text,author,date,,``): extra fields
-            # that are all empty hold nothing to shift or lose. With data in them, the row is an error.
+            # that are all empty, where most rows have them, hold nothing to shift or lose. With data in
+            # them, or in a row wider than most (a stray delimiter before an empty last column: its
+            # cells would be shifted), the row is an error.
             values = values[: len(header)]
         if len(values) != len(header):
             message = f"{len(values)} fields where the header has {len(header)}"

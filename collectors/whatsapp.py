@@ -40,7 +40,9 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   was deleted", in any of the languages ``DELETED`` knows) is matched the same way; one that finds
   its stored message is left out, so the stored text and its flags stay (as a portal's taken-down
   article's do), where it was a second, empty item before. A minute of an author with both a deleted
-  and an edited message lends neither a stored id.
+  message and an edited one not yet stored under its own id lends neither a stored id; a message sent
+  and deleted between two exports, in a minute whose one stored message of its author a shorter later
+  export no longer holds, is taken for that message (only its empty placeholder is lost).
 * Not matched (each then a second item): a chat whose stored messages carry another ``raw["chat"]``
   (renamed between two exports inside archives of several chats, or imported alone one week and in
   an archive of several the next: the key's chat differs; telling it soundly needs a look-up of the

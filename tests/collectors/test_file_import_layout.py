@@ -109,3 +109,17 @@ def test_empty_fields_past_the_header_cost_no_row(tmp_path: Path) -> None:
         ("Свет отключили,\r\nвторой день", "Асем", {}),
     ]
     assert errors == {5: f"{tmp_path / 'sheet.csv'}:5: source files: 5 fields where the header has 3"}
+
+
+def test_a_row_wider_than_most_with_empty_extra_fields_is_an_error(tmp_path: Path) -> None:
+    # Most rows are as wide as the header: an empty field past it is no padding but the tail of a row
+    # a stray comma split (review: its text was stored cut and its author was the text's tail).
+    items, errors = run(
+        tmp_path / "posts.csv",
+        "id,published_at,text,author,url\n"
+        "1,2026-11-20 10:00,Нет света,Ерлан,\n"
+        "2,2026-11-20 11:00,Нет воды, света нет третий день,Асель,\n"
+        "3,2026-11-20 12:00,Яма на дороге,Марат,\n",
+    )
+    assert [i.external_id for i in items] == ["1", "3"]
+    assert errors == {3: f"{tmp_path / 'posts.csv'}:3: source files: 6 fields where the header has 5"}
