@@ -216,6 +216,11 @@ def _collect(
     _finish(db_path, run, state, cursor, validators, failure is None, config, blame=blame)
 
 
+# Cursor keys that say what the store holds (Telegram's ``hashes``: a message read again with the
+# text they name is not handed over). A run that fails after handing items over drops them.
+STORE_MIRRORS = ("hashes",)
+
+
 def _finish(
     db_path: Path,
     run: runlog.RunRecord,
@@ -232,7 +237,12 @@ def _finish(
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
+    elif run.fetched:
+        # The cursor stays, but the store took this run's items: keys that say what the store holds
+        # may now be wrong (review: an edit stored by a stopped run, then undone, was never stored).
+        for key in STORE_MIRRORS:
+            state.state.pop(key, None)
+    if not success and blame and run.status != RunStopped.run_status:  # a stop on request: no failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
         state.next_due = run.finished_at + runlog.backoff_delay(
