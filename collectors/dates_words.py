@@ -128,6 +128,19 @@ EN_UNITS = {
     "yr": "years",
 }
 EN_DAY_WORDS = {"day before yesterday": 2, "yesterday": 1, "today": 0}
+# The short spans Facebook prints as a time, English («3h», «3 hrs», «2 mins»), Russian («3 ч.», «2 дн.»)
+# and Kazakh («3 сағ.», «2 күн», «1 апта»), read only as a date element's whole text (dates_short).
+SHORT_UNITS = {
+    **{"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"},
+    **{"sec": "seconds", "secs": "seconds", "min": "minutes", "mins": "minutes"},
+    **{"hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours", "day": "days", "days": "days"},
+    **{"wk": "weeks", "wks": "weeks", "week": "weeks", "weeks": "weeks"},
+    **{"yr": "years", "yrs": "years", "year": "years", "years": "years"},
+    **{"сек": "seconds", "мин": "minutes", "ч": "hours", "дн": "days", "нед": "weeks", "мес": "months"},
+    "г": "years",
+    **{"сағ": "hours", "сағат": "hours", "минут": "minutes", "секунд": "seconds", "күн": "days"},
+    **{"апта": "weeks", "ай": "months", "жыл": "years"},
+}
 
 
 def _bare(word: str) -> str:
