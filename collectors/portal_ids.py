@@ -1,20 +1,41 @@
 """The portal's article ids: an article's same-site canonical URL, else the URL it lives at, where a
 redirect to another article's URL moves it; the cursor's record of an article whose URL moved; and
 the login page an article's URL (:func:`login_page`) or a listing's (:func:`listing_login_page`) may
-redirect to instead, and the home page or section a retired article's URL redirects to (:func:`sent_away`).
+redirect to instead, and the home page, section or other page of the site that is no article a retired
+article's URL redirects to (:func:`sent_away` by the URL, :func:`landed_elsewhere` by the page).
+
+Which page of the site an article's redirect ended at that is no article (:func:`landed_elsewhere`):
+one that says it is not found (its headline ``404``, ``Страница не найдена``: ``/404.html`` answering
+200), or, at a URL that is no article's (neither the source's ``article_pattern`` nor the path
+heuristic takes it, it names no number, it holds nothing of the article's URL), one whose path names
+a page the heuristic never takes for an article (``/about/``, ``/tag/…``, ``/search``, ``/category/…``),
+one the site's menus link (a section: ``/politics/``), or, for an article stored already, a page dated
+more than a day from its stored date. Anything else is stored as the article: a site moves its
+articles to addresses that look like no article's (``/yamy-abaya``), and a lost article costs more than
+a junk version of one (which its URL's next visits may replace); so no rule refuses a page for what it
+lacks (a date, a text: pages of error and about the site get dates from their copyright lines), nor for
+the article links it holds (an article's «read also» and «popular» boxes hold as many as a section).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from collectors.base import CollectContext
 from collectors.extract import Article
 from collectors.http import HttpClient, Response, mask_secrets
-from collectors.portal_discovery import looks_like_article, normalise_url, parse_listing, site_of
+from collectors.portal_discovery import (
+    SKIP_SEGMENTS,
+    looks_like_article,
+    normalise_url,
+    parse_listing,
+    site_of,
+)
+from collectors.portal_landing import PASSWORD_FIELD, asks_to_log_in, menus_link, says_not_found
 from collectors.portal_recheck import LoginWall, SentAway
 
 log = logging.getLogger(__name__)
@@ -74,8 +95,9 @@ def visit_id(
     home = _home_of(url, final_url, pattern)
     if home == url and _article_url(url, pattern) and normalise_url(final_url) != normalise_url(url):
         # sent away from an article's URL to a page that looks like no article's (not the home page, a
-        # section or a listing, nor a login page: refused before, refuse_redirect): not this article's
-        # URL, nor its canonical link (each article would be one item)
+        # section or a listing, nor a login page: refused before, refuse_redirect; nor a page that is
+        # no article by what it shows: refuse_landing): not this article's URL, nor its canonical link
+        # (each article would be one item)
         article_id = normalise_url(url)
     elif home == url:
         article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
@@ -141,15 +163,16 @@ _LOGIN_WORDS = frozenset(
         *("вход", "войти", "кіру"),
     }
 )
-_PASSWORD_FIELD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
 
 
 def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
     """Whether asking for ``url`` was answered by a redirect to a login page, on the site or another
-    host: one whose path (or query) names it so (``/login``, ``/user/login?next=...``, ``/вход``), or
-    another page with a password field (a paywall's) that is no article's, the home page's nor a
-    section's. Not the article's own page with a login form in its header (at its slug URL, or with a
-    slash added), nor the home page with one: where a site sends the reader of a removed article."""
+    host: one whose path (or query) names it so (``/login``, ``/user/login?next=...``, ``/вход``), one
+    at a URL that is no article's that shows itself so (``portal_landing.asks_to_log_in``: ``/account/``,
+    ``/?r=enter``), or another page with a password field (a paywall's) that is no article's, the home
+    page's nor a section's. Not the article's own page with a login form in its header (at its slug
+    URL, or with a slash added), nor the home page with one: where a site sends the reader of a removed
+    article."""
     final = normalise_url(resp.url)
     if final == normalise_url(url):
         return False
@@ -157,14 +180,15 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
     # not an article's own URL with «?provider=sso» added
     if _words(final, query=not _article_url(final, pattern)) & _LOGIN_WORDS:
         return True
-    if (
-        not resp.content
-        or parts.path.rstrip("/") == urlsplit(normalise_url(url)).path.rstrip("/")
-        or _article_url(final, pattern)
-        or _names_a_section(final, url, pattern)
+    if not resp.content or _article_url(final, pattern):
+        return False
+    if asks_to_log_in(resp.text):  # at the home page's path too: /?r=enter
+        return True
+    if parts.path.rstrip("/") == urlsplit(normalise_url(url)).path.rstrip("/") or _names_a_section(
+        final, url, pattern
     ):
         return False
-    return _PASSWORD_FIELD.search(resp.text) is not None
+    return PASSWORD_FIELD.search(resp.text) is not None
 
 
 def _stem(part: str) -> str:
@@ -178,16 +202,32 @@ def _words(url: str, *, query: bool = True) -> set[str]:
     return words | {value.lower() for _, value in parse_qsl(parts.query)} if query else words
 
 
+_LANGUAGE = re.compile(r"[a-z]{2}(?:-[a-z]{2})?")
+
+
 def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
     """Whether asking for the listing at ``url`` was answered by a redirect to a login page: one whose
-    :func:`login_page` tells (by a password field only if it links no article), whose URL is no
-    article's and no listing's. A listing's URL holds the
-    listing's last path part (``/ru/news/``, ``/news/?tag=auth``, ``/news/category/auth/`` for
-    ``/news/``, whatever their header or their words hold); for the home page (``/``, ``/index.php``),
-    one without a login word in its path or query (``/ru/``)."""
+    :func:`login_page` tells (by a password field only if it links no article, or if the page shows
+    itself a login page: ``portal_landing.asks_to_log_in``), whose URL is no article's and no
+    listing's. A listing's URL holds the listing's last path part (``/ru/news/``, ``/news/?tag=auth``,
+    ``/news/category/auth/`` for ``/news/``, whatever their header or their words hold); for the home
+    page (``/``, ``/index.php``), it is a language's home page (``/ru/``) or one without a login word in
+    its path or query."""
     final = normalise_url(resp.url)
     if not login_page(url, resp, pattern) or _article_url(final, pattern):
         return False
+    path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
+    last = _stem(path[-1]) if path else ""
+    named = bool(last) and last not in ("index", "default")
+    moved_to = [part for part in urlsplit(final).path.lower().split("/") if part]
+    if (named and last in _words(final, query=False)) or (
+        not named and moved_to and all(_LANGUAGE.fullmatch(part) for part in moved_to)
+    ):
+        return False
+    # A page whose headline names a login and whose content is its password form is one whatever it
+    # links beside the form (a box of popular news: review, it was read as the listing, run after run)
+    if asks_to_log_in(resp.text):
+        return True
     # A password field (no login word in the URL) only on a page that links no article: a site with a
     # sign-in box in its header that sends /kz/ to /ru/, or /novosti/ to /ru/news/, keeps its listing
     # (review: it was refused).
@@ -196,11 +236,7 @@ def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None
         and len(parse_listing(resp.text, final, article_pattern=pattern)[0]) > 1
     ):
         return False  # a listing's article links, as the listing reads them (not its header's or footer's)
-    path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
-    last = _stem(path[-1]) if path else ""
-    if last and last not in ("index", "default"):
-        return last not in _words(final, query=False)
-    return bool(_words(final) & _LOGIN_WORDS)
+    return named or bool(_words(final) & _LOGIN_WORDS)
 
 
 def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listings: set[str]) -> bool:
@@ -211,6 +247,35 @@ def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listing
     if final == normalise_url(url) or site_of(final) != site_of(url):
         return False
     return final in listings or (not _carries_an_id(final) and _names_a_section(final, url, pattern))
+
+
+def landed_elsewhere(
+    url: str,
+    final_url: str,
+    article: Article,
+    html: str,
+    pattern: re.Pattern[str] | None,
+    published: datetime | None = None,
+) -> str | None:
+    """Why the page at ``final_url``, where asking for the article at ``url`` ended on the same site, is
+    not that article, for its error (the module's docstring tells the rule); None when it may be.
+    ``article`` and ``html``: the page as parsed; ``published``: the date stored for the article."""
+    final = normalise_url(final_url)
+    if final == normalise_url(url) or site_of(final) != site_of(url) or same_article(url, final):
+        return None
+    if says_not_found(article.title):  # /404.html: a path the heuristic takes for an article's
+        return "a page saying it is not found"
+    if _article_url(final, pattern) or _carries_an_id(final):
+        return None  # another article (``moved``), or this one by its number
+    named = sorted(_words(final, query=False) & (SKIP_SEGMENTS - {"print"}))  # a print version is the article
+    if named:
+        return f"the site's '{named[0]}' page, not an article"
+    if menus_link(html, final):
+        return "a page the site's menus link to, not an article"
+    shown = article.published_at
+    if published is not None and shown is not None and abs(shown - published) > timedelta(days=1):
+        return f"a page of {shown.date()}, not the article of {published.date()}"
+    return None
 
 
 _ID_KEYS = frozenset({"p", "post", "article", "news", "item", "story", "nid", "aid"})
@@ -248,6 +313,26 @@ def refuse_redirect(
         client.validators.pop(mask_secrets(url), None)
         raise LoginWall(f"redirected to a login page, {shown}: not public", url=url)
     if listings is not None and sent_away(url, resp.url, pattern, listings):
-        client.validators.pop(mask_secrets(url), None)
-        where = "the site's home page or a section, not an article"
-        raise SentAway(f"redirected to {shown}, {where}: taken down?", url=url)
+        _refuse(client, url, shown, "the site's home page or a section, not an article")
+
+
+def refuse_landing(
+    client: HttpClient,
+    url: str,
+    final_url: str,
+    article: Article,
+    html: str,
+    pattern: re.Pattern[str] | None,
+    published: datetime | None,
+) -> None:
+    """Raise SentAway when the page that asking for the article at ``url`` ended at, parsed as
+    ``article`` from ``html``, is not that article (:func:`landed_elsewhere`); its URL's validators go
+    (as in :func:`refuse_redirect`)."""
+    why = landed_elsewhere(url, final_url, article, html, pattern, published)
+    if why is not None:
+        _refuse(client, url, mask_secrets(final_url), why)
+
+
+def _refuse(client: HttpClient, url: str, shown: str, why: str) -> None:
+    client.validators.pop(mask_secrets(url), None)
+    raise SentAway(f"redirected to {shown}, {why}: taken down?", url=url)
