@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
+from telegramkit import cursor
 from testutil import FIXTURES, run_cli, store_rows, telegram_config
 from werkzeug import Request, Response
 
@@ -196,11 +197,6 @@ class Channel:
 
     def requests(self) -> list[str | None]:
         return [req.args.get("before") for req, _ in self.server.log]
-
-
-def cursor(state: dict[str, Any]) -> dict[str, Any]:
-    """The collector's cursor without ``hashes``, the texts it read last (tests of their own)."""
-    return {key: value for key, value in state.items() if key != "hashes"}
 
 
 def run_collect(server: HTTPServer, state: dict[str, Any], **options: Any) -> list[Item]:

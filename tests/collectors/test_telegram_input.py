@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
+from telegramkit import cursor
 from testutil import run_cli
 
 from collectors import telegram
@@ -47,11 +48,6 @@ def channel_page(*messages: str, before: str | None = None) -> str:
 
 def serve(server: HTTPServer, html: str) -> None:
     server.expect_request(f"/s/{CHANNEL}").respond_with_data(html, content_type="text/html; charset=utf-8")
-
-
-def cursor(state: dict[str, Any]) -> dict[str, Any]:
-    """The collector's cursor without ``hashes``, the texts it read last (tests of their own)."""
-    return {key: value for key, value in state.items() if key != "hashes"}
 
 
 def collect(server: HTTPServer, state: dict[str, Any]) -> list[Item]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from telegramkit import cursor
 from testutil import run_cli, store_rows, telegram_config
 from werkzeug import Request, Response
 
@@ -121,11 +122,6 @@ def run(
         return list(telegram.collect(ctx))
     finally:
         client.close()
-
-
-def cursor(state: dict[str, Any]) -> dict[str, Any]:
-    """The collector's cursor without ``hashes``, the texts it read last (tests of their own)."""
-    return {key: value for key, value in state.items() if key != "hashes"}
 
 
 def requested(server: HTTPServer) -> list[str | None]:
