@@ -216,8 +216,9 @@ def _collect(
     _finish(db_path, run, state, cursor, validators, failure is None, config, blame=blame)
 
 
-# Cursor keys that say what the store holds (Telegram's ``hashes``: a message read again with the
-# text they name is not handed over). A run that fails after handing items over drops them.
+# Cursor keys that say what the store holds (the ``hashes`` of Telegram and Facebook: a message, post
+# or comment read again with the text they name is not handed over). A run that fails after handing
+# items over drops them.
 STORE_MIRRORS = ("hashes",)
 
 

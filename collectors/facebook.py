@@ -20,6 +20,9 @@ Cursor (``ctx.state``, saved by the runner only after a successful run):
   its comments are read again when its age band says it is due (by default daily up to 30 days, weekly
   up to 90, then never), at most ``max_comment_rechecks`` posts a run, those waiting longest first.
   A post Graph no longer knows (deleted) is forgotten with a log line.
+* ``hashes``: post id -> fingerprints of the post and its comments as last read, for the posts above
+  (``facebook_hashes``): a post or comment read again unchanged is not handed over, so ``fetched``
+  counts what is new or changed, not the hundreds of comments re-read to find edits.
 
 A failure half-way (HTTP 500 after retries, throttling beyond ``max_wait``) leaves the cursor where
 it was: the next run reads the same window again, and nothing is lost or stored twice. A bad entry of
@@ -42,6 +45,7 @@ from typing import Any
 from collectors.base import CollectContext
 from collectors.dates import publication_time
 from collectors.facebook_graph import GraphClient, Pages
+from collectors.facebook_hashes import ReadHashes
 from collectors.facebook_options import (
     DEFAULT_MAX_PAGES,
     comment_recheck,
@@ -130,17 +134,15 @@ class _Run:
     read: dict[str, datetime] = field(default_factory=dict)  # post id -> created, comments read this run
     listed: set[str] = field(default_factory=set)  # post ids the feed has listed in this run
     rechecked: int = 0
-    yielded: dict[str, str] = field(default_factory=dict)  # external_id -> content_hash yielded
+    hashes: ReadHashes = field(default_factory=lambda: ReadHashes(None))  # what was read, to hand over
     oldest: datetime | None = None
     posts: int = 0
     comments: int = 0
 
     def fresh(self, item: Item) -> bool:
-        """Whether this item (or this version of it) was not yielded yet in this run."""
-        if self.yielded.get(item.external_id) == item.content_hash:
-            return False
-        self.yielded[item.external_id] = item.content_hash
-        return True
+        """Whether to hand this item over: new, or changed since it was last read (in this run or before)."""
+        post_id = item.external_id if item.kind == "post" else str(item.raw.get("post_id"))
+        return self.hashes.fresh(item, post_id)
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -185,6 +187,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         newest=parse_time(ctx.state.get("newest_created")),
         comment_cutoff=ctx.now - timedelta(days=option(ctx, "comment_days", 7) or 0),
         comment_page_size=int(option(ctx, "comment_page_size", 100) or 100),
+        hashes=ReadHashes(ctx.state.get("hashes")),
     )
     feed_url = graph.url(f"{opts.get('page_id')}/{endpoint}")
     resume = ctx.state.get("resume")
@@ -208,20 +211,31 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     # A run that max_pages cut short records what it read but re-reads nothing more: it is behind already.
     limit = 0 if capped else int(option(ctx, "max_comment_rechecks", 30) or 0)
     yield from _recheck_pass(ctx, graph, run, bands, limit)
+    ctx.state["hashes"] = run.hashes.kept(_watched(ctx, run))
     # The HTTP client remembers validators of every URL it fetched, and the runner keeps them in
     # the source's state; Graph pages are never fetched conditionally, so they would only pile up.
     for url in [u for u in ctx.http.validators if u.startswith(graph.graph_url.rstrip("/") + "/")]:
         del ctx.http.validators[url]
     log.info(
         "%s: %d posts and %d comments read, comments of %d older posts read again, "
-        "%.1f s waited for throttling%s",
+        "%d posts and comments read again unchanged, %.1f s waited for throttling%s",
         opts.name,
         run.posts,
         run.comments,
         run.rechecked,
+        run.hashes.unchanged,
         graph.waited,
         f"; max_pages reached, posts older than {_iso(run.oldest)} come in the next runs" if capped else "",
     )
+
+
+def _watched(ctx: CollectContext, run: _Run) -> dict[str, datetime | None]:
+    """Posts whose comments a later run may read again, and when each was created: those listed in
+    this run's feed (a silent page lists its newest post in every run) and those ``comment_checks`` keeps."""
+    checks = ctx.state.get("comment_checks") or {}
+    watched = {post_id: created_time_of(entry.get("created"), ctx.now) for post_id, entry in checks.items()}
+    watched.update({post_id: run.read.get(post_id) for post_id in run.listed})
+    return watched
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -359,7 +373,7 @@ def _recheck_pass(
 def _fresh_comments(
     ctx: CollectContext, graph: GraphClient, run: _Run, post_id: str
 ) -> Generator[Item, None, CollectError | None]:
-    """Yield the post's comments and replies that this run has not yielded yet (all count as read);
+    """Yield the post's comments and replies that are new or changed (all count as read);
     return the error when Graph refuses this one post's comments, else None. An error that ends the
     whole run (a failed fetch, throttling, the token, a permission) propagates: the state stays as it
     was and the next run reads this again."""
