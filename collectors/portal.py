@@ -20,10 +20,10 @@ The cursor in ``ctx.state``::
 An article URL that redirects to a login page (``portal_ids.login_page``), to the site's home page, a
 section above it or one of the source's listings (``portal_ids.sent_away``: how many sites retire an
 article), or to another page of the site that is no article (``portal_ids.landed_elsewhere``, by the
-page: one saying it is not found, ``/about/``, a section the site's menus link, a page of another date
-than the stored article's; when in doubt the page is stored as the article) is a new article's error
-(naming where it went), and a known article's count towards being taken down, as a 404 is: its stored
-text stays, no page of the home page's text is stored under its id.
+page: one saying it is not found, ``/about/``, a section the site's menu lists; when in doubt the page
+is stored as the article) is a new article's error (naming where it went), and a known article's count
+towards being taken down, as a 404 is: its stored text stays, no page of the home page's text is
+stored under its id.
 A listing page that redirects to a login page (``portal_ids.listing_login_page``: not one at the
 listing's path with a language prefix or a query, ``/ru/news/``, ``/news/?tag=auth``; one whose headline
 names a login and whose content is a password form, whatever articles it links beside it) is that
@@ -294,9 +294,8 @@ def _visit(run: PortalRun, url: str, entry: dict[str, Any] | None) -> list[Item]
         return list(_comment_items(source, entry["id"], comments))
     html = run.rendered(resp)
     article = run.parse(resp, html)
-    published = stored_time(entry.get("published")) if entry else None
     # a page of the site that is no article (a section, /about/, a page of error answering 200)
-    refuse_landing(run.ctx.http, url, resp.url, article, html, run.opts["article_pattern"], published)
+    refuse_landing(run.ctx.http, url, resp.url, article, html, run.opts["article_pattern"])
     if not article.text and not article.title:
         raise ParseError("no article found on the page", url=url)
     if not article.text and entry is None:

@@ -5,23 +5,24 @@ redirect to instead, and the home page, section or other page of the site that i
 article's URL redirects to (:func:`sent_away` by the URL, :func:`landed_elsewhere` by the page).
 
 Which page of the site an article's redirect ended at that is no article (:func:`landed_elsewhere`):
-one that says it is not found (its headline ``404``, ``Страница не найдена``: ``/404.html`` answering
-200), or, at a URL that is no article's (neither the source's ``article_pattern`` nor the path
-heuristic takes it, it names no number, it holds nothing of the article's URL), one whose path names
-a page the heuristic never takes for an article (``/about/``, ``/tag/…``, ``/search``, ``/category/…``),
-one the site's menus link (a section: ``/politics/``), or, for an article stored already, a page dated
-more than a day from its stored date. Anything else is stored as the article: a site moves its
-articles to addresses that look like no article's (``/yamy-abaya``), and a lost article costs more than
-a junk version of one (which its URL's next visits may replace); so no rule refuses a page for what it
-lacks (a date, a text: pages of error and about the site get dates from their copyright lines), nor for
-the article links it holds (an article's «read also» and «popular» boxes hold as many as a section).
+one whose headline is only a page of error's words (``404``, ``Страница не найдена``) at an address
+that names an error page (``/404.html`` answering 200) or is no article's (neither the source's
+``article_pattern`` nor the path heuristic takes it, it names no number, it holds nothing of the
+article's URL); or, at such an address that is no article's, one whose path names a page the
+heuristic never takes for an article (``/about/``, ``/tag/…``, ``/search``, ``/category/…``), or one
+the site's menu lists under its own headline (a section: ``/politics/`` as «Политика»). Anything else
+is stored as the article: a site moves its articles to addresses that look like no article's
+(``/yamy-abaya``), and a lost article costs more than a junk version of one (which its URL's next
+visits may replace); so no rule refuses a page for what it lacks (a date, a text: pages of error and
+about the site get dates from their copyright lines), for the article links it holds (an article's
+«read also» and «popular» boxes hold as many as a section), nor for its date (a site may show an
+article's date of change, a site moved to new addresses may show another of its dates).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -202,7 +203,12 @@ def _words(url: str, *, query: bool = True) -> set[str]:
     return words | {value.lower() for _, value in parse_qsl(parts.query)} if query else words
 
 
-_LANGUAGE = re.compile(r"[a-z]{2}(?:-[a-z]{2})?")
+# A language's part of a path (``/ru/``, ``/kk-kz/``, ``/rus/``): codes of languages, not any two
+# letters (review: ``/lk/`` and ``/my/``, a reader's own pages, passed for a language's home page)
+_LANGUAGE = re.compile(
+    r"(?:ru|kz|kk|qq|en|uz|ky|kg|tg|tj|tk|az|hy|ka|ge|tr|de|fr|es|it|pt|pl|uk|ua|be|by|zh|cn|ja|jp|ko"
+    r"|ar|fa|he|lt|lv|et|ro|bg|sr|cs|sk|hu|fi|sv|nl|el|hi|mn)(?:[-_][a-z]{2})?|rus|kaz|qaz|eng"
+)
 
 
 def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
@@ -211,8 +217,8 @@ def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None
     itself a login page: ``portal_landing.asks_to_log_in``), whose URL is no article's and no
     listing's. A listing's URL holds the listing's last path part (``/ru/news/``, ``/news/?tag=auth``,
     ``/news/category/auth/`` for ``/news/``, whatever their header or their words hold); for the home
-    page (``/``, ``/index.php``), it is a language's home page (``/ru/``) or one without a login word in
-    its path or query."""
+    page (``/``, ``/index.php``), it is a language's home page (``/ru/``, ``/kk-kz/``; not Joomla's
+    ``/ru/?view=login``, nor ``/lk/``) or one without a login word in its path or query."""
     final = normalise_url(resp.url)
     if not login_page(url, resp, pattern) or _article_url(final, pattern):
         return False
@@ -221,11 +227,15 @@ def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None
     named = bool(last) and last not in ("index", "default")
     moved_to = [part for part in urlsplit(final).path.lower().split("/") if part]
     if (named and last in _words(final, query=False)) or (
-        not named and moved_to and all(_LANGUAGE.fullmatch(part) for part in moved_to)
+        not named
+        and moved_to
+        and all(_LANGUAGE.fullmatch(part) for part in moved_to)
+        and not _words(final) & _LOGIN_WORDS  # /ru/?option=com_users&view=login is Joomla's login
     ):
         return False
     # A page whose headline names a login and whose content is its password form is one whatever it
-    # links beside the form (a box of popular news: review, it was read as the listing, run after run)
+    # links beside the form (a box of popular news: review, it was read as the listing, run after run);
+    # not a listing with a sign-in box on every page (portal_landing: its headline is the listing's)
     if asks_to_log_in(resp.text):
         return True
     # A password field (no login word in the URL) only on a page that links no article: a site with a
@@ -250,32 +260,44 @@ def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listing
 
 
 def landed_elsewhere(
-    url: str,
-    final_url: str,
-    article: Article,
-    html: str,
-    pattern: re.Pattern[str] | None,
-    published: datetime | None = None,
+    url: str, final_url: str, article: Article, html: str, pattern: re.Pattern[str] | None
 ) -> str | None:
     """Why the page at ``final_url``, where asking for the article at ``url`` ended on the same site, is
     not that article, for its error (the module's docstring tells the rule); None when it may be.
-    ``article`` and ``html``: the page as parsed; ``published``: the date stored for the article."""
+    ``article`` and ``html``: the page as parsed."""
     final = normalise_url(final_url)
     if final == normalise_url(url) or site_of(final) != site_of(url) or same_article(url, final):
         return None
-    if says_not_found(article.title):  # /404.html: a path the heuristic takes for an article's
+    # /404.html: a path the heuristic takes for an article's; at any other article's address, a
+    # headline «Ошибка 404» is news (review: «Рейс 404 задержан» was refused)
+    if _words(final, query=False) & _ERROR_PAGES and says_not_found(article.title):
         return "a page saying it is not found"
     if _article_url(final, pattern) or _carries_an_id(final):
         return None  # another article (``moved``), or this one by its number
+    if says_not_found(article.title):
+        return "a page saying it is not found"
     named = sorted(_words(final, query=False) & (SKIP_SEGMENTS - {"print"}))  # a print version is the article
     if named:
         return f"the site's '{named[0]}' page, not an article"
-    if menus_link(html, final):
-        return "a page the site's menus link to, not an article"
-    shown = article.published_at
-    if published is not None and shown is not None and abs(shown - published) > timedelta(days=1):
-        return f"a page of {shown.date()}, not the article of {published.date()}"
+    if menus_link(html, final, article.title):
+        return "a section the site's menu lists, not an article"
     return None
+
+
+# A path's part that names a page of error
+_ERROR_PAGES = frozenset(
+    {
+        "404",
+        "error",
+        "errors",
+        "not-found",
+        "notfound",
+        "page-not-found",
+        "error-404",
+        "error404",
+        "404-error",
+    }
+)
 
 
 _ID_KEYS = frozenset({"p", "post", "article", "news", "item", "story", "nid", "aid"})
@@ -323,12 +345,11 @@ def refuse_landing(
     article: Article,
     html: str,
     pattern: re.Pattern[str] | None,
-    published: datetime | None,
 ) -> None:
     """Raise SentAway when the page that asking for the article at ``url`` ended at, parsed as
     ``article`` from ``html``, is not that article (:func:`landed_elsewhere`); its URL's validators go
     (as in :func:`refuse_redirect`)."""
-    why = landed_elsewhere(url, final_url, article, html, pattern, published)
+    why = landed_elsewhere(url, final_url, article, html, pattern)
     if why is not None:
         _refuse(client, url, mask_secrets(final_url), why)
 

@@ -1,8 +1,9 @@
 """What the page a portal's redirect ended at says of itself, for ``portal_ids`` to judge the redirect:
-whether it asks the reader to log in (:func:`asks_to_log_in`), whether the site's menus link it, as
-they link a section or a page about the site and never an article (:func:`menus_link`), and whether it
-says it is not found, a page of error that answers 200 (:func:`says_not_found`). Pure functions of the
-page's HTML, URL and extracted title.
+whether it asks the reader to log in (:func:`asks_to_log_in`), whether the site's menu lists it, as it
+lists a section and never an article (:func:`menus_link`), and whether it says it is not found, a page
+of error that answers 200 (:func:`says_not_found`). Pure functions of the page's HTML, URL and
+extracted title. Each answers "yes" only on a sound sign: a "yes" refuses a page (an article taken
+down, a listing failed), and a lost article or a failed listing costs more than a junk version.
 """
 
 from __future__ import annotations
@@ -31,21 +32,38 @@ _LOGIN_HEADLINES = frozenset(
 )
 _SIGN_UP_HEADLINES = frozenset({"регистрация", "зарегистрироваться", "register", "sign up", "тіркелу"})
 _HEADLINE_PARTS = re.compile(r"\s*(?:[/|•·,]|\s(?:или|и|or|немесе)\s)\s*")
-# Where a site keeps what every page shows: its header, menus, footer, sidebars, and the boxes a
-# sign-in button opens. A password field there is a sign-in box beside the page's content.
+# Where a site keeps what every page shows: its header, menus, footer, sidebars, the boxes a sign-in
+# button opens, and what the page hides (a sign-in box with its own «Вход» headline, shown by a
+# script). A password field there is a sign-in box beside the page's content.
 _CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
 _CHROME_NAMES = re.compile(r"modal|popup|pop-up|dropdown|overlay|header", re.IGNORECASE)
-# Links of a site's menus that are no menu's: a crumb of the path to the page, a language switch (both
-# may link the page itself, an article too)
-_NOT_MENU_NAMES = re.compile(r"breadcrumb|lang", re.IGNORECASE)
-# A page of error's headline: «404», «Страница не найдена», «Page not found», «Бет табылмады»; a short
-# one, so that no news headline that holds the words («Ребёнок не найден», «Закон № 404-ФЗ») is taken
-# for one.
-_NOT_FOUND = re.compile(
-    r"(?<![\w-])404(?![\w-])|страниц\w* не (?:найден\w*|существует)|page not found|not found|бет табылмады",
+_HIDDEN_CLASSES = frozenset({"hidden", "hide", "d-none", "is-hidden", "invisible", "sr-only"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Links of a site's menus that are no section's: a crumb of the path to the page, a language switch,
+# a share or comments link, a box of popular or pinned stories (each may link the page itself, an
+# article too)
+_NOT_MENU_NAMES = re.compile(
+    r"breadcrumb|lang|lng|locale|i18n|share|social|comment|popular|pinned|trend|most|related|hot-|top-news",
     re.IGNORECASE,
 )
-_NOT_FOUND_WORDS = 6
+# A section's label in its menu is short («Политика», «Новости Казахстана»); an article's headline is
+# longer, so a pinned story labelled by its whole headline is not taken for a section.
+_MENU_LABEL_WORDS = 4
+# A page of error's headline, or a part of it between separators («404 — Вестник»), is only the
+# error's words: «404», «Ошибка 404», «Страница не найдена», «Page not found», «Бет табылмады»; not a
+# news headline that holds them («Рейс 404 задержан», «Missing climber still not found»).
+_NOT_FOUND = re.compile(
+    r"(?<![\w-])404(?![\w-])|страниц\w* не (?:найден\w*|существует)|not found|бет табылмады",
+    re.IGNORECASE,
+)
+_ERROR_WORDS = frozenset(
+    {
+        *("404", "ошибка", "упс", "ой", "извините", "увы", "к", "сожалению", "код", "страница"),
+        *("страницы", "не", "найдена", "найден", "существует", "запрашиваемая", "запрошенная"),
+        *("error", "oops", "sorry", "http", "the", "page", "not", "found", "бет", "табылмады", "қате"),
+    }
+)
+_TITLE_PARTS = re.compile(r"\s+[-|\u2014\u2013•»·:]\s+|\s*[|!]\s*")
 
 
 def _names(el: lxml.html.HtmlElement) -> str:
@@ -59,23 +77,51 @@ def _tree(html: str, url: str | None = None) -> lxml.html.HtmlElement | None:
         return None
 
 
+def _hidden(el: lxml.html.HtmlElement) -> bool:
+    return (
+        el.get("hidden") is not None
+        or (el.get("aria-hidden") or "").strip().lower() == "true"
+        or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+        or bool(_HIDDEN_CLASSES & set((el.get("class") or "").lower().split()))
+    )
+
+
+def _in_chrome(el: lxml.html.HtmlElement) -> bool:
+    """Whether ``el`` sits in the site's header, menus, footer, sidebar, a box a button opens, or a
+    hidden element."""
+    return any(
+        isinstance(e.tag, str) and (e.tag in _CHROME_TAGS or _CHROME_NAMES.search(_names(e)) or _hidden(e))
+        for e in (el, *el.iterancestors())
+    )
+
+
 def asks_to_log_in(html: str) -> bool:
     """Whether the page is a login page by what it shows: its headline is one (``Вход``, ``Авторизация``,
     ``Sign in``, with ``/ Регистрация`` at most), and a password field sits in its content, not in the
-    site's header, menus, footer, sidebar or a sign-in box that a button opens."""
+    site's header, menus, footer, sidebar, a sign-in box that a button opens or a hidden one."""
     if not PASSWORD_FIELD.search(html):
         return False
     tree = _tree(html)
     if tree is None:
         return False
-    h1 = next((clean(h.text_content()) for h in tree.iter("h1")), None)
-    if not any(_login_headline(text) for text in (find_title(tree), h1) if text):
+    headline = _headline(tree)
+    if not headline or not _login_headline(headline):
         return False
-    for field in tree.xpath("//input[translate(@type, 'PASSWORD', 'password') = 'password']"):
-        around = list(field.iterancestors())
-        if not any(el.tag in _CHROME_TAGS or _CHROME_NAMES.search(_names(el)) for el in around):
-            return True
-    return False
+    fields = tree.xpath("//input[translate(@type, 'PASSWORD', 'password') = 'password']")
+    return any(not _in_chrome(field) for field in fields)
+
+
+def _headline(tree: lxml.html.HtmlElement) -> str | None:
+    """The page's headline as the page declares it (og:title, else its <title> without the site's
+    name); a shown <h1> of its content only when it declares none, or only the site's name. Not the
+    first <h1> of the page: a sign-in box on every page may hold one («Вход») above a listing whose
+    title is «Новости» (review: such listings failed as login walls)."""
+    head = tree.find("head")
+    declared = find_title(head) if head is not None else None  # no <h1> in <head>: og:title or <title>
+    site = next((clean(m.get("content")) for m in tree.xpath("//meta[@property='og:site_name']")), "")
+    if declared and clean(declared).lower() != site.lower():
+        return declared
+    return next((clean(h.text_content()) for h in tree.iter("h1") if not _in_chrome(h)), None)
 
 
 def _login_headline(text: str) -> bool:
@@ -87,31 +133,53 @@ def _login_headline(text: str) -> bool:
 
 
 def says_not_found(title: str | None) -> bool:
-    """Whether the page's headline (its extracted title) says it is not found: ``404``, ``Страница не
-    найдена``, ``Page not found`` in six words or fewer."""
-    return bool(title) and len(title.split()) <= _NOT_FOUND_WORDS and _NOT_FOUND.search(title) is not None
+    """Whether the page's headline (its extracted title) says it is not found: it, or a part of it
+    between separators, is only an error's words (``404``, ``Ошибка 404``, ``Страница не найдена``,
+    ``Page not found``)."""
+    for part in _TITLE_PARTS.split(title or ""):
+        words = re.findall(r"\w+", part.lower())
+        if _NOT_FOUND.search(part) and all(word in _ERROR_WORDS for word in words):
+            return True
+    return False
 
 
-def menus_link(html: str, url: str) -> bool:
-    """Whether the page at ``url`` is one its site's menus link: a link to it in the page's header, menus
-    or footer (not an article's header, a headline, a breadcrumb or a language switch). Sections and
-    pages about the site are so linked from every page, themselves included; articles are not."""
+def menus_link(html: str, url: str, headline: str | None) -> bool:
+    """Whether the page at ``url`` is a section its site's menu lists: an item of a menu list (a
+    ``<li>`` in the page's ``<nav>`` or ``<header>``) links it under a short label that is the page's
+    headline (``headline``, or one of its ``<h1>``): «Политика» for ``/politics/``. Not a link with a
+    fragment (``#comments``), a date, a language switch, a breadcrumb, a share or popular box, nor one
+    in an article, a headline or the footer: those link articles, the page itself too."""
     tree = _tree(html, url)
     if tree is None:
         return False
+    titles = {_label(text) for text in (headline, *(h.text_content() for h in tree.iter("h1")))}
+    titles.discard("")
     here = _key(url)
-    for a in tree.xpath("//nav//a[@href] | //header//a[@href] | //footer//a[@href]"):
-        around = list(a.iterancestors())
+    for a in tree.xpath("//nav//li//a[@href] | //header//li//a[@href]"):
+        href = a.get("href", "")
+        label = _label(a.text_content())
         if (
-            a.get("hreflang")
-            or any(el.tag in ("article", "main", "h1", "h2", "h3") for el in around)
-            or any(_NOT_MENU_NAMES.search(_names(el)) for el in (a, *around))
+            "#" in href
+            or label not in titles
+            or len(label.split()) > _MENU_LABEL_WORDS
+            or a.get("hreflang")
+            or "bookmark" in (a.get("rel") or "").lower()
+            or a.xpath(".//time")
         ):
             continue
-        target = absolute_url(url, a.get("href", ""))
+        around = list(a.iterancestors())
+        if any(el.tag in ("article", "main", "footer", "h1", "h2", "h3") for el in around) or any(
+            _NOT_MENU_NAMES.search(_names(el)) for el in (a, *around)
+        ):
+            continue
+        target = absolute_url(url, href)
         if target and _key(target) == here:
             return True
     return False
+
+
+def _label(text: str | None) -> str:
+    return " ".join(re.findall(r"\w+", (text or "").lower()))
 
 
 def _key(url: str) -> tuple[str, str, str]:
