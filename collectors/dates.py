@@ -4,9 +4,11 @@ Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``202
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
 typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
-Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
-``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``; a span
-back past the calendar («3000 лет назад» in an article) is no date. The time may follow the date or
+Relative forms, computed from the fetch time ``now``: ``6 лет назад``, ``3 сағат бұрын`` (a span back
+past the calendar, «3000 лет назад» in an article, is no date); and only as a date element prints them
+(``collectors.dates_element``), not inside a sentence: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
+``только что``, ``бүгін 10:15``, ``кеше``, ``жаңа ғана``, and Facebook's weekday (``понедельник в
+10:30``, ``дүйсенбі 10:30``) and short spans (``3 ч.``, ``2 күн``). The time may follow the date or
 stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
 полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
 
@@ -14,8 +16,8 @@ English, as English-language templates and Facebook exports print it: ``November
 2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``, ``3 hours ago``, ``an hour
 ago``, ``yesterday at 10:30``, ``just now``. English is read last, where no Russian or Kazakh form is,
 so a text that holds one reads as before; and narrowly, since callers also search free text: a month
-name only with a day and a year (``May`` with a capital), ``today``/``yesterday`` only before a clock or
-at the end. The words of all three languages are in ``collectors.dates_words``.
+name only with a day and a year (``May`` with a capital), ``today``/``yesterday``, ``Monday at 10:30 AM``
+only as Russian and Kazakh day words are. The words of all three languages are in ``collectors.dates_words``.
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -30,27 +32,17 @@ import re
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors.dates_clock import (
-    CLOCK,
-    MONTH_WORD,
-    TIME,
-    back,
-    clock_at,
-    hour24,
-    local_at,
-    make_date,
-    unit_of,
-    yearless,
-)
+from collectors.dates_clock import MONTH_WORD, TIME, back, clock_at, make_date, unit_of, yearless
 
 # The words are in dates_words, the clock and spans in dates_clock, English in dates_english; what
 # callers import from here (shift, month names, is_date_word) is re-exported with «as».
 from collectors.dates_clock import shift as shift
+from collectors.dates_element import day_word, weekday_at
 from collectors.dates_english import month_day, month_first, relative_english
 from collectors.dates_short import short_span
-from collectors.dates_words import DAY_WORDS, JUST_NOW, KK_UNITS, RU_UNITS, WORD_ONE, month_number
 from collectors.dates_words import EN_MONTHS as EN_MONTHS
 from collectors.dates_words import KK_MONTHS as KK_MONTHS
+from collectors.dates_words import KK_UNITS, RU_UNITS, WORD_ONE, month_number
 from collectors.dates_words import RU_MONTHS as RU_MONTHS
 from collectors.dates_words import is_date_word as is_date_word
 
@@ -205,20 +197,20 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | 
 
 
 def _short(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """A short span as a date element's whole text: «3h», «2 дн.», «1 апта» (``dates_short``)."""
-    local_now = now.astimezone(tz).replace(second=0, microsecond=0)
-    return short_span(" ".join(text.lower().split()), local_now)
+    """A short span or a weekday as a date element's whole text: «3h», «2 дн.», «1 апта»
+    (``dates_short``), «Monday at 10:30 AM», «дүйсенбі 10:30» (``dates_element``)."""
+    low = " ".join(text.lower().split())
+    found = short_span(low, now.astimezone(tz).replace(second=0, microsecond=0))
+    return found if found is not None else weekday_at(low, now, tz)
 
 
 def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """A Russian or Kazakh relative date (``parse_relative``)."""
     low = " ".join(text.lower().replace("ё", "е").split())
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
-    if any(word in low for word in JUST_NOW):
-        return local_now
-    for word, days_back in DAY_WORDS.items():
-        if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):
-            return _day_at(low, local_now, days_back, tz)
+    found = day_word(low, now, tz)  # «вчера в 10:30», «только что»: as a date element prints them only
+    if found is not None:
+        return found
     m = _RU_AGO.search(low)
     if m:
         number, half, word = m.groups()
@@ -236,15 +228,6 @@ def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
         if unit:
             return back(local_now, unit, number)
     return None
-
-
-def _day_at(low: str, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
-    """``days_back`` days before ``local_now``, at the clock time ``low`` prints, else at midnight."""
-    clock = CLOCK.search(low)
-    day = local_now.date() - timedelta(days=days_back)
-    if clock is None:
-        return local_at(day, None, None, tz)
-    return local_at(day, hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), tz)
 
 
 def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:

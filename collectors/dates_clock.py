@@ -29,7 +29,7 @@ MONTH_WORD = r"([^\W\d_]+)\.?"  # any script: Cyrillic, Latin Kazakh, English in
 # A zone name (optionally with an offset: "UTC+5", "GMT+06:00"), or a numeric offset after a space
 # ("+0500"): "10:00-12:00" is a time range, not 10:00 at UTC-12. Either may stand in brackets
 # ("14:35 (мск)"), as Russian pages print Moscow time.
-_ZONE = (
+ZONE = (
     r"(?:\s*\(?(?P<zone>(?:" + "|".join(_ZONE_HOURS) + r")(?![^\W\d_])(?:\s*[+-]\d{1,2}(?::?\d{2})?)?"
     r"|(?<=[\s(])[+-]\d{2}:?\d{2}(?!\d))\)?)?"
 )
@@ -37,9 +37,7 @@ _ZONE = (
 AMPM = (
     r"(?:\s*(?P<ampm>[ap]\.?\s?m\b\.?|дп|пп|до полудня|после полудня|түске дейін|түстен кейін)(?![^\W\d_]))?"
 )
-TIME = (
-    r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + AMPM + _ZONE + ")?"
-)
+TIME = r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + AMPM + ZONE + ")?"
 # A clock printed just before the date instead of after it: "14:35 25.11.2026", "14:35, 25 ноября 2026".
 # Not the end of a range («10:00-12:00 25.11.2026», «с 10:00 до 18:00, 25 ноября»): that says no time;
 # a dash after a word is a separator («Общество — 14:35, 25 ноября»).
@@ -48,7 +46,6 @@ _CLOCK_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
-CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + AMPM)
 
 
 def zone_of(text: str | None) -> tzinfo | None:

@@ -5,8 +5,10 @@ and the forms without a year Facebook prints (``November 25 at 10:30 AM``, ``25 
 Callers also search free text, so English is read narrowly. A month name with a day and a year anywhere
 (``May`` with a capital); the other forms only as a date element carries them: the whole text, or a part
 of it that a separator (``|``, ``·``, ``—``) or a sentence's end sets apart, with a label at most
-(``Updated yesterday``, ``Posted: just now``, ``By John Smith | Yesterday at 10:30``). Not inside a
-sentence: «the match at 12:30 today», «Posted yesterday by the mayor's office» are no dates.
+(``Updated yesterday``, ``Posted: just now``, ``By John Smith | Yesterday at 10:30``), as
+``collectors.dates_element`` reads Russian and Kazakh day words. Not inside a sentence: «the match at
+12:30 today», «Posted yesterday by the mayor's office» are no dates. A zone after the clock is kept
+(``Yesterday at 10:30 PM EST``: yesterday in that zone).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, tzinfo
 
-from collectors.dates_clock import AMPM, TIME, back, clock_at, hour24, local_at, make_date, yearless
+from collectors.dates_clock import TIME, back, clock_at, hour24, local_at, make_date, yearless, zone_of
+from collectors.dates_element import HOUR_MINUTE, at_clock, part, whole
 from collectors.dates_words import EN_DAY_WORDS, EN_MONTH_WORDS, EN_MONTHS, EN_UNITS
 
 # The month first, and a year after the day: «May» (or «Mar», «Jan») is a word of English sentences, a
@@ -24,32 +27,23 @@ _MONTH_FIRST = re.compile(r"(?<![^\W\d_])([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?
 _AGO = re.compile(
     r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
 )
-_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?\s*:?\s*)?"
-# The whole text, with a label at most, or a byline's last part after a separator («By John Smith |
-# Yesterday», «Politics · yesterday»): where «today», «yesterday» and «just now» alone are dates, not
-# words of a sentence or a name («Officials said today that», «Kazakhstan Today», «#today», «/today»).
-_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _LABEL + "{}" + r"[\s).\]]*"
-# A part of the text: the whole text, or a part a separator or a sentence's end («Score 3:05. Yesterday
-# at 10:30 PM») begins, ended by the text's end or a separator («Yesterday at 10:30 · Edited»). A day
-# and its clock, or a day and month without a year, are dates only there: not «the match at 12:30 today».
-_PART = r"(?:.*?(?:[|·•—–]|[.!?:]\s))?[\s(\[]*" + _LABEL + "{}" + r"[\s)\]]*\.?(?:\s*[|·•—–].*)?"
+# A day and its clock, or a day and month without a year, are dates only in the ``part`` of a text a
+# separator sets apart (not «the match at 12:30 today»); a day alone and «just now» only as the ``whole``.
 _DAY_NAMED = "(?P<day>" + "|".join(EN_DAY_WORDS) + ")"
-_HOUR_MINUTE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + AMPM
-# The day word before its clock, or after it («10:30 yesterday»): tried in this order.
+# The day word before its clock, or after it («10:30 yesterday»), and its zone if it names one
+# («Yesterday at 10:30 PM EST»): tried in this order.
 _DAY_AND_CLOCK = (
-    re.compile(_PART.format(r"(?:the\s+)?" + _DAY_NAMED + r"\s*(?:,|at)?\s*" + _HOUR_MINUTE)),
-    re.compile(_PART.format(_HOUR_MINUTE + r"\s+" + _DAY_NAMED)),
+    re.compile(part(r"(?:the\s+)?" + _DAY_NAMED + r"\s*(?:,|at)?\s*" + HOUR_MINUTE)),
+    re.compile(part(HOUR_MINUTE + r"\s+" + _DAY_NAMED)),
 )
-_DAY_ALONE = re.compile(_WHOLE.format(_DAY_NAMED))
-_JUST_NOW = re.compile(_WHOLE.format("just now"))
+_DAY_ALONE = re.compile(whole(_DAY_NAMED))
+_JUST_NOW = re.compile(whole("just now"))
 # A day and month without a year, as Facebook prints them: «November 25 at 10:30 AM», «Nov 25, 10:30»,
 # «25 November at 10:30», «November 25» (``month_day``).
-_CLOCK_AFTER = r"(?:\s*(?:,|at)?\s*" + _HOUR_MINUTE + ")?"
+_CLOCK_AFTER = r"(?:\s*(?:,|at)?\s*" + HOUR_MINUTE + ")?"
 _MONTH_DAY = (
-    re.compile(_PART.format(r"(?P<month>[a-z]+)\.?\s+(?P<mday>\d{1,2})(?:st|nd|rd|th)?" + _CLOCK_AFTER)),
-    re.compile(
-        _PART.format(r"(?P<mday>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>[a-z]+)\.?" + _CLOCK_AFTER)
-    ),
+    re.compile(part(r"(?P<month>[a-z]+)\.?\s+(?P<mday>\d{1,2})(?:st|nd|rd|th)?" + _CLOCK_AFTER)),
+    re.compile(part(r"(?P<mday>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>[a-z]+)\.?" + _CLOCK_AFTER)),
 )
 
 
@@ -85,7 +79,7 @@ def month_day(text: str, now: datetime, tz: tzinfo) -> datetime | None:
         d = yearless(month, int(m["mday"]), local_now.date())
         if d:
             hour = hour24(int(m["hour"]), m["ampm"]) if m["hour"] else None
-            return local_at(d, hour, int(m["minute"] or 0), tz)
+            return local_at(d, hour, int(m["minute"] or 0), zone_of(m["zone"]) or tz)
     return None
 
 
@@ -106,8 +100,7 @@ def relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     for pattern in _DAY_AND_CLOCK:
         m = pattern.fullmatch(low)
         if m:
-            day = local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]])
-            return local_at(day, hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz)
+            return at_clock(m, now, EN_DAY_WORDS[m["day"]], tz)
     m = _DAY_ALONE.fullmatch(low)
     if m:
         return local_at(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)

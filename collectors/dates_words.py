@@ -112,6 +112,18 @@ DAY_WORDS = {
     "алдыңғы күні": 2,
 }
 JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
+# The weekday Facebook prints for a time in the past week («Monday at 10:30 AM», «понедельник в 10:30»,
+# «дүйсенбі 10:30»; Kazakh also typed without Kazakh letters), Monday first as ``date.weekday()`` counts.
+WEEKDAYS = {
+    name: number
+    for names in (
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
+        ("дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі"),
+        ("дуйсенби", "сейсенби", "сарсенби", "бейсенби", "жума", "сенби", "жексенби"),
+    )
+    for number, name in enumerate(names)
+}
 # English relative dates («3 hours ago», «an hour ago», «yesterday at 10:30»): the unit words, in the
 # singular (a plural adds its «s») and as abbreviated («5 mins ago», «2 hrs ago»).
 EN_UNITS = {
