@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -134,6 +135,12 @@ def run_source(
             runlog.mark_stale_runs(con, source.name)
             runlog.start_run(con, run)
             state = runlog.load_state(con, source.name)
+            if any(key in state.state for key in STORE_MIRRORS):
+                # Saved without them until the run ends well: a run killed after storing items, or
+                # unable to record its end, must not leave them naming what the store no longer holds
+                # (review); the collector still reads them from ``state`` in memory.
+                kept = {k: v for k, v in state.state.items() if k not in STORE_MIRRORS}
+                runlog.save_state(con, replace(state, state=kept))
     except StoreLocked as exc:
         # Another process held the database too long (or a stop came while waiting for it): this
         # source waits for its next run, the others go on. (A file that cannot be opened or written
@@ -218,7 +225,7 @@ def _collect(
 
 # Cursor keys that say what the store holds (the ``hashes`` of Telegram and Facebook: a message, post
 # or comment read again with the text they name is not handed over). A run that fails after handing
-# items over drops them.
+# items over drops them, and they are saved only by a run that ends well (a killed run leaves none).
 STORE_MIRRORS = ("hashes",)
 
 
@@ -238,9 +245,9 @@ def _finish(
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    elif run.fetched:
-        # The cursor stays, but the store took this run's items: keys that say what the store holds
-        # may now be wrong (review: an edit stored by a stopped run, then undone, was never stored).
+    else:
+        # The cursor stays, but the store may have taken this run's items: keys that say what the store
+        # holds may now be wrong (review: an edit stored by a stopped run, then undone, was never stored).
         for key in STORE_MIRRORS:
             state.state.pop(key, None)
     if not success and blame and run.status != RunStopped.run_status:  # a stop on request: no failure

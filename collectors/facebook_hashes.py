@@ -61,9 +61,11 @@ class ReadHashes:
         text already, nor found with it by the last run that read the post."""
         digest = fingerprint(item)
         read = self.read.setdefault(post_id, {})
-        if read.get(item.external_id) == digest:
+        earlier, read[item.external_id] = read.get(item.external_id), digest
+        if earlier == digest:
             return False  # read twice in this run (embedded in the feed, then read with the comments)
-        read[item.external_id] = digest
+        if earlier is not None:
+            return True  # this run handed another text over: the store holds that one now (review)
         if digest in self.before.get(post_id, ()):
             self.unchanged += 1
             return False

@@ -225,3 +225,56 @@ def test_an_edit_undone_after_a_stopped_run_is_stored(emulator: GraphEmulator, t
     assert store_rows(db, f"SELECT text, version FROM items WHERE external_id = '{comment}'") == [
         ("Электрик сказал, что кабель старый.", 3)
     ]
+
+
+def test_an_edit_undone_after_a_run_that_could_not_record_its_end_is_stored(
+    emulator: GraphEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run stores the edit, then its last write (the run's row and the cursor) meets a lock held too
+    # long: the cursor saved before must not hold the hashes of the first text (review), as a killed
+    # run's would not either.
+    import contextlib
+
+    import batch.runner as runner
+    from config.sources import load_config
+    from errors import StoreLocked
+
+    _, comment = _live_page(emulator)
+    db = tmp_path / "fb.duckdb"
+    real_writer, calls = runner.writer, []
+
+    @contextlib.contextmanager
+    def locked_at_the_end(path: Path, **kw: Any) -> Iterator[Any]:
+        calls.append(path)
+        if len(calls) == 3:  # the run's start, the items' flush, then the run's end
+            raise StoreLocked("another process holds the database lock (waited 30 s)", path=str(path))
+        with real_writer(path, **kw) as con:
+            yield con
+
+    with serve(emulator) as base:
+        loaded = load_config(_config(tmp_path, base))
+        assert runner.run_source(loaded.sources[0], loaded, db).status == "ok"
+        emulator.edit_comment(comment, "УДАЛИТЕ, ошибся постом")
+        monkeypatch.setattr(runner, "writer", locked_at_the_end)
+        assert runner.run_source(loaded.sources[0], loaded, db).status == "failed"
+        monkeypatch.setattr(runner, "writer", real_writer)
+        (state,) = store_rows(db, "SELECT state FROM source_state")[0]
+        assert "hashes" not in json.loads(state)
+        emulator.edit_comment(comment, "Электрик сказал, что кабель старый.")  # undone
+        assert runner.run_source(loaded.sources[0], loaded, db).status == "ok"
+    assert store_rows(db, f"SELECT text, version FROM items WHERE external_id = '{comment}'") == [
+        ("Электрик сказал, что кабель старый.", 3)
+    ]
+
+
+def test_an_item_read_twice_in_a_run_with_two_texts_is_handed_over_each_time() -> None:
+    # B, then A again (a post listed twice while the feed moved, its edit undone between): the store
+    # holds B after the first, so A must be handed over though the last run read A (review)
+    first = Item(source="fb", kind="post", external_id="P", text="Ремонт дороги завершён.")
+    edited = Item(source="fb", kind="post", external_id="P", text="ОШИБКА: не тот адрес")
+    hashes = ReadHashes({"P": [facebook_hashes.fingerprint(first)]})
+    assert [hashes.fresh(edited, "P"), hashes.fresh(first, "P"), hashes.fresh(first, "P")] == [
+        True,
+        True,
+        False,
+    ]
