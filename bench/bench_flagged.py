@@ -7,9 +7,11 @@ against `flagged` (review/queries.py: counts with filters, a page of 50, a text 
 counts per day) and `SELECT count(*) FROM flagged`, once with the view as migration 0006 defined it
 and once as the latest migration defines it, and checks that both give the same rows.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_flagged.py [--items 200000] [--runs 7] [--db F]
+    PYTHONPATH=. .venv/bin/python bench/bench_flagged.py [--items 200000] [--runs 7] [--db F] [--post-chars N]
 
-With --db, a file built by an earlier run is used again (it is built there when missing).
+With --db, a file built by an earlier run is used again (it is built there when missing). The texts
+are short (about 60 characters) unless --post-chars gives posts about N characters and comments a
+tenth of that (portal articles run to a few thousand): what the list carries grows with them.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ STATUSES = ["new", "confirmed", "rejected", "forwarded"]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def build(path: Path, n: int, seed: int = 7) -> None:
+FILLER = " Жол жөндеу жұмыстары жүргізілуде, тұрғындар наразы."  # 52 characters
+
+
+def build(path: Path, n: int, seed: int = 7, post_chars: int = 0) -> None:
     """Fill ``path`` with ``n`` items, their scores, reviews and second-look answers."""
     rng = random.Random(seed)
     flagged_phrases = [p for p in PHRASES if p[1]]
@@ -73,7 +78,8 @@ def build(path: Path, n: int, seed: int = 7) -> None:
                 url=f"https://portal.example.kz/n/{i}",
                 author=f"Автор {i % 500}",
                 title=None if is_comment else f"Новость {i}",
-                text=f"{text} (№{i}, дом {rng.randint(1, 200)})",
+                text=f"{text} (№{i}, дом {rng.randint(1, 200)})"
+                + FILLER * ((post_chars // 10 if is_comment else post_chars) // len(FILLER)),
                 # one in a hundred undated: the list falls back to collected_at
                 published_at=None
                 if i % 100 == 99
@@ -191,6 +197,7 @@ def list_queries(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Callable[[],
         ("list count, no filter", lambda: queries.count_flagged(con, Filters())),
         ("list page 1 (50), no filter", lambda: queries.select_page(con, Filters(), limit=50)),
         ("list page 20 (50), no filter", lambda: queries.select_page(con, Filters(), limit=50, offset=950)),
+        ("list page 200 (50), no filter", lambda: queries.select_page(con, Filters(), limit=50, offset=9950)),
         ("chart per day, last 30 days", lambda: queries.per_day(con, month)),
         ("list count, label+score+date+status", lambda: queries.count_flagged(con, chosen)),
         ("list page, label+score+date+status", lambda: queries.select_page(con, chosen, limit=50)),
@@ -214,12 +221,15 @@ def main() -> int:
     parser.add_argument(
         "--db", type=Path, help="build here (or reuse what is here) instead of a temporary file"
     )
+    parser.add_argument(
+        "--post-chars", type=int, default=0, metavar="N", help="posts of about N characters (comments N/10)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.duckdb"
         if not db.exists():
             start = time.perf_counter()
-            build(db, args.items)
+            build(db, args.items, post_chars=args.post_chars)
             print(f"built {args.items:,} items in {time.perf_counter() - start:.1f} s: {db}")
         definitions = [("0006_judged_content", flagged_definition("0006_judged_content"))]
         latest = MIGRATIONS[-1][0]

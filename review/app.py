@@ -42,7 +42,7 @@ from review.export import (
     MEDIA_TYPES,
     export_filename,
 )
-from review.export_stream import stream_export
+from review.export_stream import download_folder, stream_export, sweep_abandoned
 from review.list_filters import chart_range, int_value, parse_filters, query_pairs, score_value
 from review.paging import paginate
 from review.quality import against_reviewers
@@ -107,6 +107,9 @@ def create_app(
     db_path = Path(db_path)
     with writer(db_path):
         pass  # applies migrations (the users table) before the first read-only request
+    spill = download_folder(db_path)  # the downloads' temporary files (review/README.md)
+    if swept := sweep_abandoned(spill):
+        log.info("removed %d download folder(s) a killed process left in %s", swept, spill)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or auth.secret_key(db_path),
@@ -471,21 +474,22 @@ def create_app(
         # The same reading and writing as `pipeline.py export`, so the page serves the command's file:
         # what it reads is copied, the database let go (the scheduler may write meanwhile), and the
         # file written a piece at a time into a temporary file, sent and then removed.
-        spool = tempfile.TemporaryFile(prefix="review-export-")  # noqa: SIM115 (send_file closes it)
         about = [("exported by", g.user), *queries.describe(filters)]
+        spool = None
         try:
-            rows = stream_export(db(), filters, fmt, spool, about=about, release=release)
-        except InputError as exc:  # more rows than an Excel sheet holds
-            spool.close()
-            abort(400, description=str(exc))
-        except OSError as exc:  # the temporary folder full (review.export_stream._copy_error)
-            spool.close()
-            log.warning("review page: download not prepared: %s", exc)
+            spool = tempfile.TemporaryFile(prefix="review-export-", dir=spill)  # noqa: SIM115 (send_file closes it)
+            rows = stream_export(db(), filters, fmt, spool, spill=spill, about=about, release=release)
+        except BaseException as exc:
+            if spool is not None:
+                spool.close()
+            if isinstance(exc, InputError):  # more rows than an Excel sheet holds
+                abort(400, description=str(exc))
+            if not isinstance(exc, OSError):
+                raise
+            # The folder full (review.export_stream._copy_error) or not writable.
+            log.warning("review page: download not prepared in %s: %s", spill, exc)
             message = f"The download could not be prepared: {exc.strerror or exc}. Try again later."
             return render_template("error.html", message=message), 507
-        except BaseException:
-            spool.close()
-            raise
         spool.seek(0)
         log.info("reviewer %s exported %d rows as %s", g.user, rows, fmt)
         return send_file(

@@ -19,6 +19,7 @@ import contextlib
 import errno
 import itertools
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -170,6 +171,18 @@ def _export_folder(spill: Path | None) -> Iterator[Path]:
             yield Path(folder)
         finally:
             _ACTIVE.discard(Path(folder))
+
+
+def download_folder(db_path: Path) -> Path:
+    """Where the review page's downloads keep their temporary files (the copy of what they read,
+    DuckDB's spill, the file before it is sent): ``$TMPDIR`` when the operator sets it, as for
+    ``export --out /dev/stdout``; else the database's folder, where DuckDB spills the store's own
+    queries (``<db>.tmp``) and the page already writes (its decisions)."""
+    # Not the system's folder by default: /tmp is often a tmpfs (memory, half of it at most), and a
+    # large download's copy is a good part of the store.
+    if os.environ.get("TMPDIR"):
+        return Path(tempfile.gettempdir())
+    return Path(db_path).resolve().parent
 
 
 def sweep_abandoned(folder: Path | None = None, *, older_than: float = 86_400) -> int:

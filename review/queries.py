@@ -305,9 +305,14 @@ def select_flagged(
     return row_dicts(con.execute(sql, params))
 
 
+# The list's page in two reads: the view's columns but the texts (url, author, title, text: the
+# items' own in every definition of the view), then the texts of the page's rows from items, by key
+# and by their times on published_at, which goes into the scan (as in flagged_rows_sql). In one read,
+# every matching row's texts went through the view's joins; two reads of the view cost its joins twice.
 _PAGE = """
 WITH page AS (
-    SELECT f.*, coalesce(f.published_at, f.collected_at) AS ts
+    SELECT f.* REPLACE (NULL AS url, NULL AS author, NULL AS title, NULL AS text),
+           coalesce(f.published_at, f.collected_at) AS ts
     FROM flagged f
     WHERE {where}
     ORDER BY ts DESC, f.source, f.external_id
@@ -321,6 +326,12 @@ SELECT page.*, coalesce(sizes.n, 1) AS cluster_size
 FROM page LEFT JOIN sizes USING (cluster_id)
 ORDER BY page.ts DESC, page.source, page.external_id
 """
+_PAGE_TEXTS = """
+SELECT i.source, i.external_id, i.url, i.author, i.title, i.text FROM items i
+SEMI JOIN (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS external_id) k
+    USING (source, external_id)
+WHERE i.published_at IS NULL OR i.published_at BETWEEN ? AND ?
+"""
 
 
 def select_page(
@@ -328,10 +339,18 @@ def select_page(
 ) -> list[dict[str, Any]]:
     """One page of flagged items for the list, newest first, each with the size of its near-duplicate cluster.
 
-    Pages first and counts clusters for those rows only, which keeps the list fast on a large store.
+    Reads the texts and counts the clusters of the page's rows only: the list stays fast on a large store.
     """
     where, params = _where(filters)
-    return row_dicts(con.execute(_PAGE.format(where=where), [*params, int(limit), int(offset)]))
+    rows = row_dicts(con.execute(_PAGE.format(where=where), [*params, int(limit), int(offset)]))
+    if rows:
+        keys = [[row["source"] for row in rows], [row["external_id"] for row in rows]]
+        times = [row["ts"] for row in rows]
+        texts = con.execute(_PAGE_TEXTS, [*keys, min(times), max(times)]).fetchall()
+        by_key = {(text[0], text[1]): text[2:] for text in texts}
+        for row in rows:
+            row["url"], row["author"], row["title"], row["text"] = by_key[row["source"], row["external_id"]]
+    return rows
 
 
 def count_flagged(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
