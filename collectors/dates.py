@@ -3,21 +3,30 @@
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
-typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
+typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``). Without
+a year (``25 ноября, 14:35``), given ``now``: the latest such day and time not still to come.
+
 Relative forms, computed from the fetch time ``now``: ``6 лет назад``, ``3 сағат бұрын`` (a span back
 past the calendar, «3000 лет назад» in an article, is no date); and only as a date element prints them
-(``collectors.dates_element``), not inside a sentence: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
-``только что``, ``бүгін 10:15``, ``кеше``, ``жаңа ғана``, and Facebook's weekday (``понедельник в
-10:30``, ``дүйсенбі 10:30``) and short spans (``3 ч.``, ``2 күн``). The time may follow the date or
-stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
-полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
+(``collectors.dates_element``), not inside a sentence: ``сегодня в 10:15``, ``Иван Петров, вчера в
+10:30``, ``вчера``, ``позавчера``, ``только что``, ``бүгін 10:15``, ``кеше``, ``жаңа ғана``. The time may
+follow the date or stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``,
+``ПП``, ``после полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
 
 English, as English-language templates and Facebook exports print it: ``November 25, 2026``, ``Nov. 25,
 2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``, ``3 hours ago``, ``an hour
-ago``, ``yesterday at 10:30``, ``just now``. English is read last, where no Russian or Kazakh form is,
-so a text that holds one reads as before; and narrowly, since callers also search free text: a month
-name only with a day and a year (``May`` with a capital), ``today``/``yesterday``, ``Monday at 10:30 AM``
-only as Russian and Kazakh day words are. The words of all three languages are in ``collectors.dates_words``.
+ago``, ``yesterday at 10:30``, ``just now``, and without a year ``November 25 at 10:30 AM`` (the latest
+such day not still to come; ``parse_date`` only). English is read last, where no Russian or Kazakh form
+is, so a text that holds one reads as before; and narrowly, since callers also search free text: a
+month name with a day and a year anywhere (``May`` with a capital); a day and month without a year,
+``today``/``yesterday`` and ``just now`` only as a date element prints them, as Russian and Kazakh day
+words are (``collectors.dates_english``). The words of all three languages are in
+``collectors.dates_words``.
+
+Facebook's short spans and weekdays (``3h``, ``2 дн.``, ``1 апта``, ``Monday at 10:30 AM``,
+``понедельник в 10:30``) only ``parse_relative`` reads, as a timestamp's whole text: on a portal's page
+«3 мин» is a reading time, «2 hours» a video's length, «Понедельник, 10:00» an event's time, none a
+publication time.
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -30,6 +39,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collectors.dates_clock import MONTH_WORD, TIME, back, clock_at, make_date, unit_of, yearless
@@ -189,15 +199,17 @@ def parse_iso(text: str) -> datetime | None:
 
 def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | None:
     """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше", "3 hours ago",
-    "yesterday at 10:30") counted back from ``now``; English only where no Russian or Kazakh form is."""
+    "yesterday at 10:30") counted back from ``now``; English only where no Russian or Kazakh form is.
+    Also, as the whole text, Facebook's short spans and weekdays («3h», «2 дн.», «Monday at 10:30 AM»),
+    which ``parse_date`` does not read: ``text`` must be known to be a post's or a comment's time."""
     found = _relative(text, now, tz)
     if found is None:
         found = relative_english(text, now, tz)
-    return found if found is not None else _short(text, now, tz)
+    return found if found is not None else _facebook(text, now, tz)
 
 
-def _short(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """A short span or a weekday as a date element's whole text: «3h», «2 дн.», «1 апта»
+def _facebook(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """Facebook's short span or weekday as a timestamp's whole text: «3h», «2 дн.», «1 апта»
     (``dates_short``), «Monday at 10:30 AM», «дүйсенбі 10:30» (``dates_element``)."""
     low = " ".join(text.lower().split())
     found = short_span(low, now.astimezone(tz).replace(second=0, microsecond=0))
@@ -206,9 +218,10 @@ def _short(text: str, now: datetime, tz: tzinfo) -> datetime | None:
 
 def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """A Russian or Kazakh relative date (``parse_relative``)."""
-    low = " ".join(text.lower().replace("ё", "е").split())
+    cased = " ".join(text.replace("ё", "е").replace("Ё", "Е").split())
+    low = cased.lower()
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
-    found = day_word(low, now, tz)  # «вчера в 10:30», «только что»: as a date element prints them only
+    found = day_word(cased, now, tz)  # «вчера в 10:30», «только что»: as a date element prints them only
     if found is not None:
         return found
     m = _RU_AGO.search(low)
@@ -253,13 +266,13 @@ def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
         if d:
             return clock_at(d, m, tz)
     if now is not None:
-        # "25 ноября, 14:35": the year of the fetch, or the year before if that lies in the future
+        # "25 ноября, 14:35": the latest year in which it has come (yearless)
         for m in _DM_WORDS.finditer(low):
             month = month_number(m.group(2), with_year=False)
             if month:
-                d = yearless(month, int(m.group(1)), now.astimezone(tz).date())
-                if d:
-                    return clock_at(d, m, tz)
+                found = yearless(month, int(m.group(1)), now.astimezone(tz), partial(clock_at, m=m, tz=tz))
+                if found:
+                    return found
     return None
 
 
@@ -268,13 +281,14 @@ def parse_absolute(
 ) -> datetime | None:
     """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822,
     English); English only where no other form is, and not at all without ``english`` (what was read
-    before English dates were: a hash id that holds a date must not change). A day and month without
-    a year («25 ноября», «November 25 at 10:30») only with ``now``: its year is the latest not to come."""
+    before English dates were: a hash id that holds a date must not change). A Russian or Kazakh day
+    and month without a year («25 ноября») only with ``now``: its year is the latest not to come. Not an
+    English one («November 25 at 10:30»), which ``parse_date`` reads: this is also what a Facebook
+    export's cells are read with, and ``now``, the import's time, is not when the file was written
+    (such a cell was reported unreadable before English dates were read, and still is)."""
     found = _absolute(text, tz, now)
     if found is None and english:
         found = month_first(text, tz)
-    if found is None and english and now is not None:
-        found = month_day(text, now, tz)
     return publication_time(found, now, text)
 
 
@@ -301,6 +315,4 @@ def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMAT
         found = month_day(text, now, tz)
     if found is None:
         found = relative_english(text, now, tz)
-    if found is None:
-        found = _short(text, now, tz)
     return publication_time(found, now, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 # Zones that RFC 822 names, and Moscow time as Russian pages print it; numeric offsets are read as such.
@@ -107,13 +108,25 @@ def make_date(year: int | str, month: int, day: int) -> date | None:
         return None
 
 
-def yearless(month: int, day: int, today: date) -> date | None:
-    """The date a day and month without a year («25 ноября», «November 25») stand for, seen ``today``:
-    this year's, or last year's if this year's is still to come (None where neither exists: 29 February)."""
-    found = make_date(today.year, month, day)
-    if found and found > today:
-        found = make_date(today.year - 1, month, day)
-    return found
+# How far a page's clock may run ahead of the fetch time's and still print today: a site whose server
+# keeps UTC+6 (Kazakhstan's time before 2024-03-01) is an hour ahead, one in China's zone three.
+CLOCK_AHEAD = timedelta(hours=3)
+
+
+def yearless(
+    month: int, day: int, now: datetime, moment: Callable[[date], datetime | None]
+) -> datetime | None:
+    """The time a day and month without a year («25 ноября», «November 25 at 10:30 PM») stand for, seen
+    at ``now`` (its year is the year there): this year's, or last year's where this year's is still to
+    come (later than ``now`` by more than ``CLOCK_AHEAD``: «November 25 at 10:30 PM» seen at 14:00 that
+    day) or does not exist (29 February); None where neither is. ``moment`` gives a day's time (its
+    clock and zone)."""
+    for year in (now.year, now.year - 1):
+        found = make_date(year, month, day)
+        when = moment(found) if found else None
+        if when is not None and when <= now + CLOCK_AHEAD:
+            return when
+    return None
 
 
 def shift(moment: datetime, unit: str, amount: int) -> datetime:

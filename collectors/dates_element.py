@@ -1,14 +1,20 @@
 """The dates only a date element prints, for ``collectors.dates`` and ``collectors.dates_english``: a day
 word with its clock («Сегодня, 14:35», «вчера в 10:30», «Бүгін 14:35», «Кеше, 10:30», «yesterday at 10:30
-PM EST»), a day word alone («вчера», «кеше»), «только что», «жаңа ғана», «just now», and the weekday
-Facebook prints for a time in the past week («Monday at 10:30 AM», «понедельник в 10:30», «дүйсенбі 10:30»).
+PM EST»), a day word alone («вчера», «кеше»), «только что», «жаңа ғана», «сейчас», «just now», and the
+weekday Facebook prints for a time in the past week («Monday at 10:30 AM», «понедельник в 10:30»,
+«дүйсенбі 10:30»; ``dates.parse_relative`` only).
 
 Callers also search free text (a page's lines, a comment's head, an article's first words), where these
 words are a sentence's: «Сейчас во дворе нет воды», «Вчера отключили свет, дали только в 23:40»,
-«Сегодня в 10:00 совещание в акимате» are no dates. So a day word with its clock is read only in a part of
-the text that a separator (``|``, ``·``, ``—``) or a sentence's end begins, and that ends with the text
-or a separator («Сегодня в 14:35 | Иван Петров», «Опубликовано: вчера в 10:30»); a day word alone, «just
-now» and a weekday only as the whole text, with a label at most («Обновлено: сегодня») or after a byline's
+«Сегодня в 10:00 совещание в акимате», «Roads closed yesterday at 10:30» are no dates. So a day word with
+its clock is read only in a part of the text that a separator (``|``, ``·``, ``—``) or a sentence's end
+begins («Сегодня в 14:35 | Иван Петров», «Опубликовано: вчера в 10:30»), or a byline's author: after a
+comma («Иван Петров, вчера в 10:30», «By John Smith, Yesterday at 10:30») or written with a capital
+after the name («John Smith Today at 12:30», the two elements of a byline read as one text); and that
+ends with the text, a separator, a count of views, or what a comment's date is followed by («(edited)»,
+«Like Reply», «(изменено)», «Ответить»). Not a listing's teaser whose date runs into its headline
+(«Вчера, 18:30 Прорыв трубы на Абая»): its own date element is read. A day word alone, «just now» and a
+weekday only as the whole text, with a label at most («Обновлено: сегодня») or after a byline's
 separator («Иван Петров · вчера»).
 """
 
@@ -24,7 +30,7 @@ from collectors.dates_words import DAY_WORDS, JUST_NOW, WEEKDAYS
 # The labels a date element may begin with, in the lower case the patterns are matched in (Russian with
 # «ё» written «е»): «Updated:», «Обновлено», «Дата публикации:», «Жарияланды:».
 _LABELS = (
-    r"(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?",
+    r"(?:last\s+)?(?:posted|updated|published|modified|edited|added|created|sent|date)(?:\s+on)?",
     r"(?:последнее\s+)?(?:опубликовано|опубл\.|обновлено|обновлен|обновление|добавлено|изменено|размещено)",
     r"(?:дата|время)(?:\s+(?:публикации|обновления))?",
     r"(?:соңғы\s+)?(?:жарияланды|жарияланған|жаңартылды|жаңартылған|жаңартылу)(?:\s+(?:күні|уақыты))?",
@@ -41,7 +47,19 @@ _WHOLE_END = r"[\s).\]]*"
 # dash before a clock: «Сегодня 10:00 – 18:00» are today's hours, not a time of publication.
 _BEGIN = r"(?:.*?(?:[|·•—–]|[.!?:]\s))?[\s(\[]*" + LABEL
 _COUNT = r"(?:,\s*(?:просмотр|прочтени|комментари|қаралым|пікір|views?|comments?)[^\W\d_]*:?\s*\d[\d\s]*)?"
-_END = r"[\s)\]]*\.?" + _COUNT + r"(?:\s*(?:[|·•]|[—–](?!\s*\d{1,2}[:.]\d\d)).*)?"
+# What a comment's or a post's date is followed by: «(edited)», «Reply», «Like Reply», «(изменено)»,
+# «Нравится Ответить», «Жауап беру».
+_TRAILER = (
+    r"(?:\s*\(?(?:edited|like|reply|share|изменено|ред\.|нравится|ответить|поделиться|өңделді|ұнайды"
+    r"|жауап\s+беру)\)?(?![^\W\d_]))*"
+)
+_END = r"[\s)\]]*\.?" + _COUNT + _TRAILER + r"(?:\s*(?:[|·•]|[—–](?!\s*\d{1,2}[:.]\d\d)).*)?"
+# ``byline``: a ``part``, or a byline's date after its author's name: after a comma («Иван Петров, вчера
+# в 10:30», «By John Smith, Yesterday at 10:30»), or after a space where the day word has a capital, as
+# the two elements of a byline read as one text print it («John Smith Today at 12:30», «Asel Вчера в
+# 10:30»); not a day word a sentence's word stands before («Roads closed yesterday at 10:30»).
+# The name is tried last, where the text is no ``part``: «Обновлено сегодня в 12:00» has a label.
+_BYLINE_BEGIN = r"(?:.*?(?:[|·•—–]|[.!?:]\s)|(?P<lead>.*?(?:,\s*|[^\W\d_]\s+)))??[\s(\[]*" + LABEL
 
 
 def whole(form: str) -> str:
@@ -52,6 +70,22 @@ def whole(form: str) -> str:
 def part(form: str) -> str:
     """The pattern ``form`` as a part of a text that a separator or a sentence's end sets apart."""
     return _BEGIN + form + _END
+
+
+def byline(form: str) -> str:
+    """The pattern ``form`` after a byline's name (``_BYLINE_BEGIN``): its day word's capital is checked
+    by :func:`by_name`."""
+    return _BYLINE_BEGIN + form + _END
+
+
+def by_name(m: re.Match[str], cased: str) -> bool:
+    """Whether a match of a ``byline`` (or ``part``) pattern in ``cased`` lower-cased is a date element's:
+    a ``part``, or after a name as bylines print it: after a comma, or with its day word written with
+    a capital («John Smith Today at 12:30»)."""
+    lead = m.groupdict().get("lead")
+    if lead is None or lead.rstrip().endswith(","):
+        return True
+    return len(cased) == len(m.string) and cased[m.start("day")].isupper()
 
 
 # A clock, its seconds (not read), a 12-hour word and a zone (``10:30 PM EST``, ``14:35 (мск)``); not a
@@ -67,9 +101,10 @@ def _named(group: str, words: Iterable[str]) -> str:
 
 
 _DAY = _named("day", DAY_WORDS)
-# The day word before its clock, or after it («10:30 вчера»): tried in this order.
+# The day word before its clock, also after a byline's name, or after its clock («10:30 вчера»): tried
+# in this order.
 _DAY_AND_CLOCK = (
-    re.compile(part(_DAY + _JOIN + HOUR_MINUTE)),
+    re.compile(byline(_DAY + _JOIN + HOUR_MINUTE)),
     re.compile(part(HOUR_MINUTE + r"\s*,?\s+" + _DAY)),
 )
 _DAY_ALONE = re.compile(whole(_DAY))
@@ -85,10 +120,11 @@ def at_clock(m: re.Match[str], now: datetime, days_back: int, tz: tzinfo) -> dat
     return local_at(day, hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), zone)
 
 
-def day_word(low: str, now: datetime, tz: tzinfo) -> datetime | None:
+def day_word(cased: str, now: datetime, tz: tzinfo) -> datetime | None:
     """A Russian or Kazakh day word as a date element prints it: «только что» (``now``, to the minute),
-    «вчера в 10:30», «10:30, бүгін», «вчера» (at midnight); ``low`` is the text in lower case, «ё» as «е»,
-    its spaces single."""
+    «вчера в 10:30», «Иван Петров, вчера в 10:30», «10:30, бүгін», «вчера» (at midnight); ``cased`` is
+    the text with «ё» written «е» and its spaces single."""
+    low = cased.lower()
     if not any(word in low for word in DAY_WORDS) and not any(word in low for word in JUST_NOW):
         return None  # the patterns below try every separator of a long text: not where they cannot match
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)
@@ -96,7 +132,7 @@ def day_word(low: str, now: datetime, tz: tzinfo) -> datetime | None:
         return local_now
     for pattern in _DAY_AND_CLOCK:
         m = pattern.fullmatch(low)
-        if m:
+        if m and by_name(m, cased):
             return at_clock(m, now, DAY_WORDS[m["day"]], tz)
     m = _DAY_ALONE.fullmatch(low)
     if m:

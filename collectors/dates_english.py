@@ -1,23 +1,26 @@
 """English dates for ``collectors.dates``, which reads them only where no Russian or Kazakh form is:
 ``November 25, 2026``, ``Nov. 25, 2026, 3:05 PM``, ``3 hours ago``, ``yesterday at 10:30``, ``just now``,
-and the forms without a year Facebook prints (``November 25 at 10:30 AM``, ``25 November at 10:30``).
+and the forms without a year Facebook prints (``November 25 at 10:30 AM``, ``25 November at 10:30``),
+in the latest year they are not still to come in.
 
 Callers also search free text, so English is read narrowly. A month name with a day and a year anywhere
 (``May`` with a capital); the other forms only as a date element carries them: the whole text, or a part
 of it that a separator (``|``, ``·``, ``—``) or a sentence's end sets apart, with a label at most
-(``Updated yesterday``, ``Posted: just now``, ``By John Smith | Yesterday at 10:30``), as
-``collectors.dates_element`` reads Russian and Kazakh day words. Not inside a sentence: «the match at
-12:30 today», «Posted yesterday by the mayor's office» are no dates. A zone after the clock is kept
-(``Yesterday at 10:30 PM EST``: yesterday in that zone).
+(``Updated yesterday``, ``Posted: just now``, ``By John Smith | Yesterday at 10:30``), and a day with its
+clock also after a byline's author (``By John Smith, Yesterday at 10:30``, ``John Smith Today at
+12:30``), as ``collectors.dates_element`` reads Russian and Kazakh day words. Not inside a sentence:
+«the match at 12:30 today», «Posted yesterday by the mayor's office» are no dates. A zone after the
+clock is kept (``Yesterday at 10:30 PM EST``: yesterday in that zone).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 
 from collectors.dates_clock import TIME, back, clock_at, hour24, local_at, make_date, yearless, zone_of
-from collectors.dates_element import HOUR_MINUTE, at_clock, part, whole
+from collectors.dates_element import HOUR_MINUTE, at_clock, by_name, byline, part, whole
 from collectors.dates_words import EN_DAY_WORDS, EN_MONTH_WORDS, EN_MONTHS, EN_UNITS
 
 # The month first, and a year after the day: «May» (or «Mar», «Jan») is a word of English sentences, a
@@ -33,7 +36,7 @@ _DAY_NAMED = "(?P<day>" + "|".join(EN_DAY_WORDS) + ")"
 # The day word before its clock, or after it («10:30 yesterday»), and its zone if it names one
 # («Yesterday at 10:30 PM EST»): tried in this order.
 _DAY_AND_CLOCK = (
-    re.compile(part(r"(?:the\s+)?" + _DAY_NAMED + r"\s*(?:,|at)?\s*" + HOUR_MINUTE)),
+    re.compile(byline(r"(?:the\s+)?" + _DAY_NAMED + r"\s*(?:,|at)?\s*" + HOUR_MINUTE)),
     re.compile(part(HOUR_MINUTE + r"\s+" + _DAY_NAMED)),
 )
 _DAY_ALONE = re.compile(whole(_DAY_NAMED))
@@ -63,23 +66,24 @@ def month_first(text: str, tz: tzinfo) -> datetime | None:
 def month_day(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """An English day and month without a year, as a date element prints it («November 25 at 10:30
     AM», «25 November at 10:30», «Nov 25, 10:30», «November 25»), in the most recent year it is not
-    still to come in. Without a clock, the month's full name only, and not «May»: «Nov 25», «May 5»
-    are a sentence's words as often as a date."""
-    low = text.lower()
+    still to come in (``yearless``). Without a clock, the month's full name only, and not «May»: «Nov
+    25», «May 5» are a sentence's words as often as a date."""
+    cased = " ".join(text.split())  # a <time>'s text as the page has it: «By\nAsel · November 24»
+    low = cased.lower()
     for pattern in _MONTH_DAY:
         m = pattern.fullmatch(low)
         if m is None:
             continue
         month = EN_MONTH_WORDS.get(m["month"])
-        if month is None or (month == 5 and not _capital(text, low, m.start("month"))):
+        if month is None or (month == 5 and not _capital(cased, low, m.start("month"))):
             continue
         if m["hour"] is None and (m["month"] not in EN_MONTHS or month == 5):
             continue
-        local_now = now.astimezone(tz)
-        d = yearless(month, int(m["mday"]), local_now.date())
-        if d:
-            hour = hour24(int(m["hour"]), m["ampm"]) if m["hour"] else None
-            return local_at(d, hour, int(m["minute"] or 0), zone_of(m["zone"]) or tz)
+        hour = hour24(int(m["hour"]), m["ampm"]) if m["hour"] else None
+        at = partial(local_at, hour=hour, minute=int(m["minute"] or 0), tz=zone_of(m["zone"]) or tz)
+        found = yearless(month, int(m["mday"]), now.astimezone(tz), at)
+        if found:
+            return found
     return None
 
 
@@ -93,13 +97,14 @@ def _capital(text: str, low: str, start: int) -> bool:
 
 def relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """An English relative date: "just now", "yesterday at 10:30 PM", "3 hours ago", "an hour ago"."""
-    low = " ".join(text.lower().split())
+    cased = " ".join(text.split())
+    low = cased.lower()
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)
     if _JUST_NOW.fullmatch(low):
         return local_now
     for pattern in _DAY_AND_CLOCK:
         m = pattern.fullmatch(low)
-        if m:
+        if m and by_name(m, cased):
             return at_clock(m, now, EN_DAY_WORDS[m["day"]], tz)
     m = _DAY_ALONE.fullmatch(low)
     if m:

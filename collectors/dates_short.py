@@ -4,8 +4,10 @@
 
 Read only as the whole text, as the link or ``<abbr>``/``<time>`` element that holds the time carries it
 (brackets and a final dot at most): «2d» or «5m» in a post, «Reading time · 5m», «10 мин» in a recipe's
-sentence are no dates. The caller tells a date element from a sentence by what it passes: the element's
-own text is a date element; a page's line or a post's text only when a short span is all it holds.
+sentence are no dates. And only by ``dates.parse_relative``, whose caller knows the text is a timestamp
+(a Facebook export's date cell, reported as relative): ``parse_date`` does not read them, since on a
+portal's page a date element's whole text «3 мин», «5 min» or «2 hours» is a reading time or a video's
+length, and a line «1 апта» no date.
 """
 
 from __future__ import annotations

@@ -74,7 +74,9 @@ def parse_csv_date(
     if order == "mdy":  # collectors.dates reads slashes as day/month: hand it the fields swapped
         value = _SLASHED.sub(lambda s: f"{s[2]}/{s[1]}/{s[3]}", value, count=1)
     # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
-    # it does not say; read from the import's own time, they would be days off, silently.
+    # it does not say; read from the import's own time, they would be days off, silently. So would an
+    # English date without a year («November 25 at 10:30 AM») be a year off in an older export:
+    # parse_absolute does not read one.
     return parse_absolute(value, tz=tz, now=datetime.now(UTC), english=english)
 
 
