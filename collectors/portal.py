@@ -25,7 +25,8 @@ is stored as the article) is a new article's error (naming where it went), and a
 towards being taken down, as a 404 is: its stored text stays, no page of the home page's text is
 stored under its id.
 A listing page that redirects to a login page (``portal_ids.listing_login_page``: not one at the
-listing's path with a language prefix or a query, ``/ru/news/``, ``/news/?tag=auth``; one whose headline
+listing's path with a language prefix or a query, ``/ru/news/``, ``/news/?tag=auth``, nor the home page
+at ``https://www.``, ``/index.php`` or ``/?lang=ru``, whatever sign-in box it holds; one whose headline
 names a login and whose content is a password form, whatever articles it links beside it) is that
 listing's error, as a listing answering 404 is: the other listings, the feeds and the rechecks go on,
 and when no listing, feed or sitemap could be read the run fails with it.

@@ -6,14 +6,17 @@ article's URL redirects to (:func:`sent_away` by the URL, :func:`landed_elsewher
 
 Which page of the site an article's redirect ended at that is no article (:func:`landed_elsewhere`):
 one whose headline is only a page of error's words (``404``, ``Страница не найдена``) at an address
-that names an error page (``/404.html`` answering 200) or is no article's (neither the source's
-``article_pattern`` nor the path heuristic takes it, it names no number, it holds nothing of the
-article's URL); or, at such an address that is no article's, one whose path names a page the
-heuristic never takes for an article (``/about/``, ``/tag/…``, ``/search``, ``/category/…``), or one
-the site's menu lists under its own headline (a section: ``/politics/`` as «Политика»). Anything else
-is stored as the article: a site moves its articles to addresses that look like no article's
-(``/yamy-abaya``), and a lost article costs more than a junk version of one (which its URL's next
-visits may replace); so no rule refuses a page for what it lacks (a date, a text: pages of error and
+that names an error page (``/404.html`` answering 200), or whose whole headline is so at an address
+that is no article's (neither the source's ``article_pattern`` nor the path heuristic takes it, it
+names no number, it holds nothing of the article's URL); or, at such an address that is no article's,
+on a page that does not say it is an article (``portal_landing.says_it_is_an_article``: ``og:type``
+``article``, a JSON-LD article, ``article:published_time``, an <h1> in an <article>), one whose path is
+only a page's name (``/about/``, ``/contacts/``, ``/search``; ``/tag/<one part>/``, ``/category/…``,
+``/author/…``: not ``/authors/ivanov/<slug>`` nor ``/reklama/<slug>``, an author's column or a paid
+article), or one the site's menu lists under its own headline (a section: ``/politics/`` as
+«Политика»). Anything else is stored as the article: a site moves its articles to addresses that look
+like no article's (``/yamy-abaya``), and a lost article costs more than a junk version of one (which
+its URL's next visits may replace); so no rule refuses a page for what it lacks (a date, a text: pages of error and
 about the site get dates from their copyright lines), for the article links it holds (an article's
 «read also» and «popular» boxes hold as many as a section), nor for its date (a site may show an
 article's date of change, a site moved to new addresses may show another of its dates).
@@ -29,14 +32,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from collectors.base import CollectContext
 from collectors.extract import Article
 from collectors.http import HttpClient, Response, mask_secrets
-from collectors.portal_discovery import (
-    SKIP_SEGMENTS,
-    looks_like_article,
-    normalise_url,
-    parse_listing,
-    site_of,
+from collectors.portal_discovery import looks_like_article, normalise_url, parse_listing, site_of
+from collectors.portal_landing import (
+    asks_to_log_in,
+    menus_link,
+    password_form,
+    says_it_is_an_article,
+    says_not_found,
 )
-from collectors.portal_landing import PASSWORD_FIELD, asks_to_log_in, menus_link, says_not_found
 from collectors.portal_recheck import LoginWall, SentAway
 
 log = logging.getLogger(__name__)
@@ -170,10 +173,12 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
     """Whether asking for ``url`` was answered by a redirect to a login page, on the site or another
     host: one whose path (or query) names it so (``/login``, ``/user/login?next=...``, ``/вход``), one
     at a URL that is no article's that shows itself so (``portal_landing.asks_to_log_in``: ``/account/``,
-    ``/?r=enter``), or another page with a password field (a paywall's) that is no article's, the home
-    page's nor a section's. Not the article's own page with a login form in its header (at its slug
-    URL, or with a slash added), nor the home page with one: where a site sends the reader of a removed
-    article."""
+    ``/?r=enter``), or another page with a password field in its content (a paywall's:
+    ``portal_landing.password_form``) that is no article's, the home page's nor a section's. Not the
+    page asked for itself (:func:`same_page`: https, www, a slash, ``/index.php`` for ``/``, a
+    language's prefix or query) whatever it shows (review: the home page with a sign-in box failed as
+    a login wall), nor the article's own page with a login form in its header, nor the home page with
+    one: where a site sends the reader of a removed article."""
     final = normalise_url(resp.url)
     if final == normalise_url(url):
         return False
@@ -181,19 +186,57 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
     # not an article's own URL with «?provider=sso» added
     if _words(final, query=not _article_url(final, pattern)) & _LOGIN_WORDS:
         return True
-    if not resp.content or _article_url(final, pattern):
+    if not resp.content or _article_url(final, pattern) or same_page(url, final):
         return False
-    if asks_to_log_in(resp.text):  # at the home page's path too: /?r=enter
+    if asks_to_log_in(resp.text, final, pattern):  # at the home page's path too: /?r=enter
         return True
     if parts.path.rstrip("/") == urlsplit(normalise_url(url)).path.rstrip("/") or _names_a_section(
         final, url, pattern
     ):
         return False
-    return PASSWORD_FIELD.search(resp.text) is not None
+    # a password field in the page's own content, not its header's sign-in box (review: a live article
+    # moved to a short slug on a site with one on every page was taken for a login page)
+    return password_form(resp.text)
 
 
 def _stem(part: str) -> str:
     return re.sub(r"\.(html?|php|aspx?)$", "", unquote(part).lower())
+
+
+# The last part of a path that names the page above it (``/index.php``, ``/news/index.html``); the
+# names of the home page under a language's prefix (``/ru/main/``)
+_INDEX_NAMES = frozenset({"index", "default"})
+_HOME_NAMES = frozenset({"main", "home", "glavnaya"})
+
+
+def same_page(url: str, final: str) -> bool:
+    """Whether ``final`` is the page at ``url`` under another address of the same site: http or https,
+    www or not, a slash added, ``/index.php`` for ``/``, a language's prefix added (``/ru/news/`` for
+    ``/news/``; ``/ru/``, ``/kk-kz/`` or ``/ru/main/`` for the home page) or a language's query
+    (``?lang=ru``). Not ``/?r=enter`` for ``/``, ``/lk/``, nor ``/ru/`` for ``/kz/``."""
+    if site_of(url) != site_of(final):
+        return False
+    old, new = urlsplit(normalise_url(url)), urlsplit(normalise_url(final))
+    added = set(parse_qsl(new.query, keep_blank_values=True)) - set(
+        parse_qsl(old.query, keep_blank_values=True)
+    )
+    if not all(_LANGUAGE.fullmatch(value.lower()) for _, value in added):
+        return False
+    before, after = _page_parts(old.path), _page_parts(new.path)
+    bare = _without_language(after)  # not /ru/ for /kz/: a page of another language may be a login's
+    return before in (after, bare) or (not before and all(part in _HOME_NAMES for part in bare))
+
+
+def _page_parts(path: str) -> list[str]:
+    # the path's parts without .html or .php, and without a last index.php
+    parts = [_stem(part) for part in path.split("/") if part]
+    return parts[:-1] if parts and parts[-1] in _INDEX_NAMES else parts
+
+
+def _without_language(parts: list[str]) -> list[str]:
+    while parts and _LANGUAGE.fullmatch(parts[0]):
+        parts = parts[1:]
+    return parts
 
 
 def _words(url: str, *, query: bool = True) -> set[str]:
@@ -217,26 +260,21 @@ def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None
     itself a login page: ``portal_landing.asks_to_log_in``), whose URL is no article's and no
     listing's. A listing's URL holds the listing's last path part (``/ru/news/``, ``/news/?tag=auth``,
     ``/news/category/auth/`` for ``/news/``, whatever their header or their words hold); for the home
-    page (``/``, ``/index.php``), it is a language's home page (``/ru/``, ``/kk-kz/``; not Joomla's
-    ``/ru/?view=login``, nor ``/lk/``) or one without a login word in its path or query."""
+    page (``/``, ``/index.php``), it is the home page itself (:func:`same_page`: ``https://www.``,
+    ``/ru/``, ``/kk-kz/``, ``/?lang=ru``; not Joomla's ``/ru/?view=login``, nor ``/lk/``) or one
+    without a login word in its path or query."""
     final = normalise_url(resp.url)
     if not login_page(url, resp, pattern) or _article_url(final, pattern):
         return False
     path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
     last = _stem(path[-1]) if path else ""
-    named = bool(last) and last not in ("index", "default")
-    moved_to = [part for part in urlsplit(final).path.lower().split("/") if part]
-    if (named and last in _words(final, query=False)) or (
-        not named
-        and moved_to
-        and all(_LANGUAGE.fullmatch(part) for part in moved_to)
-        and not _words(final) & _LOGIN_WORDS  # /ru/?option=com_users&view=login is Joomla's login
-    ):
+    named = bool(last) and last not in _INDEX_NAMES
+    if named and last in _words(final, query=False):
         return False
     # A page whose headline names a login and whose content is its password form is one whatever it
     # links beside the form (a box of popular news: review, it was read as the listing, run after run);
     # not a listing with a sign-in box on every page (portal_landing: its headline is the listing's)
-    if asks_to_log_in(resp.text):
+    if asks_to_log_in(resp.text, final, pattern):
         return True
     # A password field (no login word in the URL) only on a page that links no article: a site with a
     # sign-in box in its header that sends /kz/ to /ru/, or /novosti/ to /ru/news/, keeps its listing
@@ -274,13 +312,41 @@ def landed_elsewhere(
         return "a page saying it is not found"
     if _article_url(final, pattern) or _carries_an_id(final):
         return None  # another article (``moved``), or this one by its number
-    if says_not_found(article.title):
+    # the whole headline: «Ошибка 404 — почему не работает eGov» is news (review)
+    if says_not_found(article.title, parts=False):
         return "a page saying it is not found"
-    named = sorted(_words(final, query=False) & (SKIP_SEGMENTS - {"print"}))  # a print version is the article
-    if named:
-        return f"the site's '{named[0]}' page, not an article"
+    if says_it_is_an_article(html):
+        return None  # whatever its path or the site's menus say (review: live articles were taken down)
+    name = _page_name(final)
+    if name:
+        return f"the site's '{name}' page, not an article"
     if menus_link(html, final, article.title):
         return "a section the site's menu lists, not an article"
+    return None
+
+
+# A path that is only one of these is a page about the site, or a listing the heuristic never takes
+# for an article's (``/about/``, ``/ru/contacts.html``, ``/search``); not the words that only keep
+# discovery off links (``page``, ``static``, ``user``, ``rubric``...): an article may live under
+# them (``/authors/ivanov/<slug>``, ``/reklama/<slug>``: review, live articles were taken down)
+_PAGE_NAMES = frozenset(
+    {
+        *("about", "contacts", "contact", "search", "sitemap", "rss", "feed", "tags", "categories"),
+        *("rubrics", "authors", "register", "logout", "reklama", "advert"),
+    }
+)
+# ... or one of these and one part after it: a tag's, a category's or an author's page (``/tag/yamy/``)
+_LISTING_NAMES = frozenset({"tag", "tags", "category", "categories", "author"})
+
+
+def _page_name(url: str) -> str | None:
+    """The page's name when the URL's path (without a language's prefix) is only that (``/about/``), or
+    a tag's, category's or author's page (``/tag/yamy/``): the name."""
+    parts = _without_language(_page_parts(urlsplit(url).path))
+    if len(parts) == 1 and parts[0] in _PAGE_NAMES:
+        return parts[0]
+    if len(parts) == 2 and parts[0] in _LISTING_NAMES:
+        return parts[0]
     return None
 
 

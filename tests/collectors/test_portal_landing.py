@@ -298,4 +298,4 @@ def test_which_login_page_beside_articles_a_listing_was_sent_to(
     ],
 )
 def test_which_page_asks_to_log_in(html: str, login: bool) -> None:
-    assert asks_to_log_in(html) is login
+    assert asks_to_log_in(html, SITE + "/vhod/") is login

@@ -260,7 +260,7 @@ def test_a_listing_with_a_hidden_sign_in_box_moved_is_read(
     ],
 )
 def test_which_page_with_a_sign_in_box_asks_to_log_in(html: str, login: bool) -> None:
-    assert asks_to_log_in(html) is login
+    assert asks_to_log_in(html, SITE + "/vhod/") is login
 
 
 # -- the home page sent to a login page that looks like a language's home page -----------------------
