@@ -44,17 +44,14 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   and deleted between two exports, in a minute whose one stored message of its author a shorter later
   export no longer holds, is taken for that message (only its empty placeholder is lost).
 * A chat whose stored messages carry another ``raw["chat"]`` (renamed between two exports inside
-  archives of several chats, or in an archive of several one week and alone the next) is looked up
-  under its one earlier name when its own gives no candidate: the runner's ``_stored_chats``, asked
-  once before ``_stored_ids``, says which names a bounded sample of each chat's unedited messages is
-  stored under, and ``collectors.whatsapp_chats`` takes the one nearly all of them carry, never a name
-  many chats share (None, a bare ``_chat.txt``: it gave one chat's edit another chat's message). A
-  message that takes a stored id keeps the stored message's ``raw["chat"]``. Not matched (each then a
-  second item; ``whatsapp_chats`` lists the other cases): a chat imported alone and then in an archive
-  of several; two edited messages of one author in one minute exported again on a phone of another
-  language (the id hashes the edit mark as written, so neither finds its own, and two stored ids are
-  left); and an older export imported after the edited one (its unedited copy has no mark, and only
-  edited minutes are looked up).
+  archives of several chats, or imported alone one week and in an archive of several the next) is
+  looked up under its earlier names too: the runner's ``_stored_chats``, asked once before
+  ``_stored_ids``, says which names a bounded sample of each chat's unedited messages is stored under
+  (``collectors.whatsapp_chats`` tells which are the chat's). A message that takes a stored id keeps
+  the stored message's ``raw["chat"]``. Not matched (each then a second item): two edited messages of
+  one author in one minute exported again on a phone of another language (the id hashes the edit
+  mark as written, so neither finds its own, and two stored ids are left); and an older export
+  imported after the edited one (its unedited copy has no mark, and only edited minutes are looked up).
 * Authors that are phone numbers, and @-mentions of numbers, are hashed with a salt unless
   ``keep_phone_numbers`` is true (``collectors.whatsapp_phones`` says how).
 * A header line with an impossible date or time (``31.02.2026``, ``25:70``), or a date that cannot be

@@ -1,39 +1,31 @@
-"""The name a WhatsApp chat's messages were stored under by earlier imports (``raw["chat"]``).
+"""The names a WhatsApp chat's messages were stored under by earlier imports (``raw["chat"]``).
 
 ``raw["chat"]`` is the chat's file name inside an archive of several chats and None otherwise, so it
-changes when a chat is renamed between two exports in archives of several, or exported with other
-chats one week and alone the next. An edited or deleted message is matched to its stored message by
-(chat, minute, author) (``whatsapp_entries.EditedMessages``): it needs the name its stored message
-carries, which its own file does not give.
+changes when a chat is renamed between two exports in archives of several, or exported alone one
+week and with other chats the next (or the other way round). An edited or deleted message is matched
+to its stored message by (chat, minute, author) (``whatsapp_entries.EditedMessages``): it needs the
+name its stored message carries, which its own file does not give.
 
 The messages of a chat that are neither edited nor deleted keep their ids across exports and
 packagings (a hash of minute, author and text), and the earlier import stored them with the name it
 gave the chat. :class:`ChatSample` keeps a bounded sample of each chat's ids (spread over the chat,
 and the few messages around each edited or deleted one) and asks the store once which names they are
-stored under. A chat has at most one earlier name: the name that at least ``AGREE`` of its sampled
-messages carry and that carries at least ``MAJORITY`` of those of its sampled messages that are
-stored at all (a real rename: nearly all of them), that no sampled message of another chat of the
-file carries, that is no other chat's name in the file, and that is no name many chats get by
-construction (:func:`shared_name`: None, the name of every chat imported alone; a bare ``_chat.txt``,
-the name of every iOS chat in an archive that also holds a sent .txt document; WhatsApp's file names
-without the chat's name). ``EditedMessages`` looks there only when the chat's own name gives no
-candidate. The worst this module can do is give one person's message another's text; a message left
-unmatched is only a second item, so each doubt leaves it unmatched.
+stored under. A stored name is the chat's earlier name when at least two of its sampled messages
+carry it, no sampled message of another chat of the file carries it, and it is no other chat's name
+in the file: a name two chats of the file may share is neither's, so a message never takes the id of
+a message of another chat of the file.
 
-Not matched, then (each edit a second item, each deletion an empty one): a chat imported alone and
-then in an archive of several (its stored name is None), or stored as a bare ``_chat.txt`` and then
-named otherwise; a chat whose stored sampled messages are split between names (imported under two
-names before: renamed twice, or alone for some weeks and in an archive for others) or that has fewer
-than ``AGREE`` of them under its earlier name; and one whose earlier name a sampled message of another
-chat of the file carries. Left as it was: a chat whose name now is None (or a bare ``_chat.txt``) is
-looked up under it as every import always did, so a stored message of another chat of that same
-name, same author and minute, that is the one stored id left is taken for the edited one's original;
-and two chats whose files bear one name (two groups called «Дом 12» in one source) are taken for one.
+Left as they were: None is also the name of every chat of the source imported alone, so a chat once
+imported alone is looked up under None with the risk a lone import always took (a stored message of
+another lone chat, same author and minute, that is the one stored id left). And the chats of an
+archive share the occurrence count of the ids: two messages of one author forwarded in one minute to
+two chats exported together, one of them then exported alone, give the lone one's copies the ids the
+other's copies were stored under, so the other's name becomes the lone one's earlier name too (one
+such message is not enough).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping
 
@@ -43,24 +35,7 @@ StoredChats = Callable[[Collection[str]], Mapping[str, str | None]]
 SPREAD = 16  # ids sampled evenly over each chat of the file, edited or not
 AROUND = 8  # ids sampled before each edited or deleted message of a chat, and after it
 MAX_AROUND = 64  # ... at most this many of them per chat
-AGREE = 3  # sampled messages of a chat that must carry a stored name for it to be the chat's
-MAJORITY = 0.75  # ... and the share of the chat's stored sampled messages that must carry it
-
-# WhatsApp's names of a chat's file that do not hold the chat's name: iOS's "_chat.txt", Android's
-# "WhatsApp Chat.txt" / "Чат WhatsApp.txt" (also "with"/"с" and nothing after it), with a number a
-# download may add ("_chat (1).txt")
-_GENERIC = re.compile(
-    r"^(?:_chat|chat|чат|whatsapp(?:[\s_-]+(?:chat|чат|чаты))?(?:[\s_-]+(?:with|с))?"
-    r"|(?:chat|чат)[\s_-]+whatsapp(?:[\s_-]+(?:with|с))?)"
-    r"[\s_-]*(?:\(\d{1,3}\)|\d{1,3})?\.txt$",
-    re.IGNORECASE,
-)
-
-
-def shared_name(chat: str | None) -> bool:
-    """Whether many chats get ``chat`` as their ``raw["chat"]`` by construction: None (every chat
-    imported alone), and a file name of WhatsApp's own that names no chat, outside a folder."""
-    return chat is None or ("/" not in chat and _GENERIC.match(chat.strip()) is not None)
+AGREE = 2  # sampled messages of a chat that must carry a stored name for it to be the chat's
 
 
 class ChatSample:
@@ -68,9 +43,8 @@ class ChatSample:
     chats are read, and what the store says of them (:meth:`earlier_names`).
 
     Around an edited or deleted message: the messages before it were in the earlier export that held
-    its original, and so were the ones after it when that export went on past it (else a later import
-    stored them, under the name the chat had then). A message matched to its stored one keeps that
-    one's chat name (``whatsapp_entries._keep_chat``), not the chat's name in its own file."""
+    its original; the ones after it were most likely first stored by the import that matched it, whose
+    chat name it took with its new text (the name its next import must find it under)."""
 
     def __init__(self) -> None:
         self.ids: dict[str | None, dict[str, None]] = {}  # per chat, in the order noted
@@ -111,27 +85,20 @@ class ChatSample:
             ids[external_id] = None
             self._around += 1
 
-    def earlier_names(self, stored_chats: StoredChats) -> dict[str | None, str]:
-        """The one name other than its own that each chat's messages are stored under, for the chats
-        that have one (see the module's docstring; one look-up for all)."""
+    def earlier_names(self, stored_chats: StoredChats) -> dict[str | None, set[str | None]]:
+        """The names other than its own that each chat's messages are stored under (one look-up)."""
         asked = {i for ids in self.ids.values() for i in ids}
         if not asked:
             return {}
         found = stored_chats(asked)
         carried = {chat: Counter(found[i] for i in ids if i in found) for chat, ids in self.ids.items()}
-        names: dict[str | None, str] = {}
+        names: dict[str | None, set[str | None]] = {}
         for chat, counts in carried.items():
-            others = [(count, name) for name, count in counts.items() if name != chat]
-            if not others:
-                continue
-            count, name = max(others, key=lambda pair: pair[0])
-            if (
-                name is not None  # (shared_name says so too; for the type checker)
-                and not shared_name(name)
-                and count >= AGREE
-                and count >= MAJORITY * counts.total()
+            names[chat] = {
+                name
+                for name, count in counts.items()
+                if count >= AGREE
                 and name not in carried  # the name of a chat of this file: that chat's
                 and not any(other[name] for other_chat, other in carried.items() if other_chat != chat)
-            ):
-                names[chat] = name
+            }
         return names

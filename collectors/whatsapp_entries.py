@@ -276,10 +276,9 @@ class EditedMessages:
     re-import); then, in the order of the chat, one takes the stored id of its key that neither the
     file's other messages of that key nor another held message yield, when exactly one is left. A
     key that holds both a deleted and an edited message is left alone: the stored one left may be
-    either's original. A key's stored ids are those under the chat's name in this file; when none of
-    them is left, those under the one name the chat's messages were stored under before
-    (:class:`ChatSample`, when the reader passes that look-up too; never a name many chats share); a
-    message that takes one keeps the chat name it is stored under. A deleted message
+    either's original. A key's stored ids are those under the chat's name in this file and under the
+    names its messages were stored under before (:class:`ChatSample`, when the reader passes that
+    look-up too); a message that takes one keeps the chat name it is stored under. A deleted message
     that finds its stored message is not yielded: the stored text and its flags stay as they are, as
     a portal's taken-down article's do (an empty version would drop the complaint from the reviewers'
     lists); one that finds none is stored, empty, as before.
@@ -317,30 +316,30 @@ class EditedMessages:
             return
         keys = {key for key, _ in self.held}
         earlier = self.sample.earlier_names(stored_chats) if stored_chats is not None else {}
-        # the key under the chat's earlier name, when it has one (never a name other chats may share)
-        renamed = {key: (earlier[key[0]], key[1], key[2]) for key in keys if key[0] in earlier}
-        found = stored_ids(keys.union(renamed.values()))
+        # a key's stored ids: under the chat's name in this file, and under each earlier one (a name
+        # carried by no other chat of the file, so never another chat's messages)
+        names = {key: [(name, key[1], key[2]) for name in earlier.get(key[0], ())] for key in keys}
+        found = stored_ids(keys.union(*names.values()))
+        stored: dict[EditKey, dict[str, str | None]] = {}  # each key's stored ids, and their chat names
+        for key in keys:
+            stored[key] = {i: name[0] for name in [*names[key], key] for i in found.get(name, ())}
         taken: dict[EditKey, set[str]] = {}
         gone: set[int] = set()  # deleted messages that found their stored text: it stays as it is
         waiting: dict[EditKey, list[Item]] = {}
         for key, item in self.held:
-            if any(item.external_id in found.get(k, ()) for k in (key, renamed.get(key, key))):
+            if item.external_id in stored.get(key, ()):
                 taken.setdefault(key, set()).add(item.external_id)  # stored already: a re-import
             else:
                 waiting.setdefault(key, []).append(item)
         for key, items in waiting.items():
             if key in self.deleted and any(not item.raw.get("deleted") for item in items):
                 continue  # the stored message left may be the deleted one, not the edited one's original
-            claimed = self.yielded[key] | taken.get(key, set())
-            # under the chat's own name first; its earlier name only when that leaves no candidate
-            chat, left = key[0], set(found.get(key, ())) - claimed
-            if not left and key in renamed:
-                chat, left = renamed[key][0], set(found.get(renamed[key], ())) - claimed
+            left = set(stored.get(key, ())) - self.yielded[key] - taken.get(key, set())
             for item in items:  # in the order of the chat: the earliest is the likeliest to be stored
                 if len(left) != 1:
                     break  # none, or two or more to choose from: the message keeps its own id
                 item.external_id = left.pop()
-                _keep_chat(item, chat)
+                _keep_chat(item, stored[key][item.external_id])
                 if item.raw.get("deleted"):
                     gone.add(id(item))
         held, self.held, self.yielded, self.deleted = self.held, [], {}, set()
