@@ -338,9 +338,8 @@ def import_file(
         options["_salt"] = phone_salt(db_path, config)
         if not options.get("keep_phone_numbers", False):
             _scrub_phone_mentions(db_path, source_name, options["_salt"])
-        # called once each, at the end, and only when the file holds edited or deleted messages
+        # called once, at the end, and only when the file holds edited messages
         options["_stored_ids"] = partial(_stored_message_ids, db_path, source_name)
-        options["_stored_chats"] = partial(_stored_chats, db_path, source_name)
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
     with writer(db_path) as con:
         runlog.start_run(con, run)
@@ -420,29 +419,6 @@ def _stored_message_ids(
     for chat, minute, author, external_id in rows:
         found.setdefault((chat, minute, author), set()).add(external_id)
     return found
-
-
-def _stored_chats(db_path: Path, source_name: str, ids: Collection[str]) -> dict[str, str | None]:
-    """The ``raw.chat`` each of ``ids`` is stored under among ``source_name``'s messages (None: no
-    chat name), all in one query; ids not stored are left out: where a WhatsApp chat's messages were
-    stored before it was renamed or packed another way."""
-    if not ids:
-        return {}
-    table = pa.table({"external_id": list(ids)}, schema=pa.schema([("external_id", pa.string())]))
-    with reader(db_path) as con:  # inside `holding`, the connection the import writes with
-        con.register("sampled_ids", table)
-        try:
-            rows = con.execute(
-                """
-                SELECT i.external_id, i.raw ->> '$.chat'
-                FROM items i JOIN sampled_ids s USING (external_id)
-                WHERE i.source = ? AND i.kind = 'message'
-                """,
-                [source_name],
-            ).fetchall()
-        finally:
-            con.unregister("sampled_ids")
-    return {external_id: chat for external_id, chat in rows}
 
 
 def _guarded(items: Iterator[Item]) -> Iterator[Item]:

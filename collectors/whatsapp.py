@@ -43,15 +43,14 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   message and an edited one not yet stored under its own id lends neither a stored id; a message sent
   and deleted between two exports, in a minute whose one stored message of its author a shorter later
   export no longer holds, is taken for that message (only its empty placeholder is lost).
-* A chat whose stored messages carry another ``raw["chat"]`` (renamed between two exports inside
-  archives of several chats, or imported alone one week and in an archive of several the next) is
-  looked up under its earlier names too: the runner's ``_stored_chats``, asked once before
-  ``_stored_ids``, says which names a bounded sample of each chat's unedited messages is stored under
-  (``collectors.whatsapp_chats`` tells which are the chat's). A message that takes a stored id keeps
-  the stored message's ``raw["chat"]``. Not matched (each then a second item): two edited messages of
-  one author in one minute exported again on a phone of another language (the id hashes the edit
-  mark as written, so neither finds its own, and two stored ids are left); and an older export
-  imported after the edited one (its unedited copy has no mark, and only edited minutes are looked up).
+* Not matched (each then a second item): a chat whose stored messages carry another ``raw["chat"]``
+  (renamed between two exports inside archives of several chats, or imported alone one week and in
+  an archive of several the next: the key's chat differs; telling it soundly needs a look-up of the
+  chat that the file's other messages are stored under, which ``_stored_ids`` does not give); two
+  edited messages of one author in one minute exported again on a phone of another language (the
+  id hashes the edit mark as written, so neither finds its own, and two stored ids are left); and
+  an older export imported after the edited one (its unedited copy has no mark, and only edited
+  minutes are looked up).
 * Authors that are phone numbers, and @-mentions of numbers, are hashed with a salt unless
   ``keep_phone_numbers`` is true (``collectors.whatsapp_phones`` says how).
 * A header line with an impossible date or time (``31.02.2026``, ``25:70``), or a date that cannot be
@@ -352,7 +351,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             report(error)
         order = forced or survey.order()
         if edits is not None:
-            edits.start(chat, survey, order)
+            edits.minutes = survey.edited_minutes(order)
         yield from _messages(
             scan(text),
             shown,
@@ -380,7 +379,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         # stored. The whole import failed before.)
         held = len(edits.held)
         try:
-            yield from edits.resolve(stored_ids, options.get("_stored_chats"))
+            yield from edits.resolve(stored_ids)
         except MonitorError as exc:
             report(
                 InputError(

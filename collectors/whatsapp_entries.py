@@ -14,7 +14,6 @@ from datetime import datetime
 
 from collectors.file_import import text_lines
 from collectors.item import Item
-from collectors.whatsapp_chats import ChatSample, StoredChats
 from collectors.whatsapp_phones import MARKS
 from errors import InputError
 
@@ -276,30 +275,20 @@ class EditedMessages:
     re-import); then, in the order of the chat, one takes the stored id of its key that neither the
     file's other messages of that key nor another held message yield, when exactly one is left. A
     key that holds both a deleted and an edited message is left alone: the stored one left may be
-    either's original. A key's stored ids are those under the chat's name in this file and under the
-    names its messages were stored under before (:class:`ChatSample`, when the reader passes that
-    look-up too); a message that takes one keeps the chat name it is stored under. A deleted message
-    that finds its stored message is not yielded: the stored text and its flags stay as they are, as
-    a portal's taken-down article's do (an empty version would drop the complaint from the reviewers'
-    lists); one that finds none is stored, empty, as before.
+    either's original. A deleted message that finds its stored message is not yielded: the stored
+    text and its flags stay as they are, as a portal's taken-down article's do (an empty version would
+    drop the complaint from the reviewers' lists); one that finds none is stored, empty, as before.
     """
 
     def __init__(self, minutes: set[str]) -> None:
-        self.minutes = minutes  # of the chat being read; set by :meth:`start` before each chat
+        self.minutes = minutes  # of the chat being read; set by the reader before each chat
         self.held: list[tuple[EditKey, Item]] = []
         self.yielded: dict[EditKey, set[str]] = {}
         self.deleted: set[EditKey] = set()  # keys with a deleted message: its stored text may be one left
-        self.sample = ChatSample()  # for the names the chats' messages were stored under
-
-    def start(self, chat: str | None, survey: Survey, order: str) -> None:
-        """A chat of the file begins (its first pass done)."""
-        self.minutes = survey.edited_minutes(order)
-        self.sample.start(chat, survey.headers)
 
     def hold(self, key: EditKey, item: Item, *, edited: bool, deleted: bool = False) -> bool:
-        """Note the id of a dated message (a sample of each chat's, and those of its edited minutes);
-        True when ``item`` is held back (edited or deleted)."""
-        self.sample.note(item.external_id, held=edited or deleted)
+        """Note the id of a message of an edited minute; True when ``item`` is held back (edited or
+        deleted)."""
         if key[1] not in self.minutes:
             return False
         self.yielded.setdefault(key, set()).add(item.external_id)
@@ -309,20 +298,11 @@ class EditedMessages:
             self.held.append((key, item))
         return edited or deleted
 
-    def resolve(self, stored_ids: StoredIds, stored_chats: StoredChats | None = None) -> Iterator[Item]:
-        """The held messages, in the order they came, each with its id (one look-up for them all, and
-        with ``stored_chats`` one before it for the names the chats were stored under before)."""
+    def resolve(self, stored_ids: StoredIds) -> Iterator[Item]:
+        """The held messages, in the order they came, each with its id (one look-up for them all)."""
         if not self.held:
             return
-        keys = {key for key, _ in self.held}
-        earlier = self.sample.earlier_names(stored_chats) if stored_chats is not None else {}
-        # a key's stored ids: under the chat's name in this file, and under each earlier one (a name
-        # carried by no other chat of the file, so never another chat's messages)
-        names = {key: [(name, key[1], key[2]) for name in earlier.get(key[0], ())] for key in keys}
-        found = stored_ids(keys.union(*names.values()))
-        stored: dict[EditKey, dict[str, str | None]] = {}  # each key's stored ids, and their chat names
-        for key in keys:
-            stored[key] = {i: name[0] for name in [*names[key], key] for i in found.get(name, ())}
+        stored = stored_ids({key for key, _ in self.held})
         taken: dict[EditKey, set[str]] = {}
         gone: set[int] = set()  # deleted messages that found their stored text: it stays as it is
         waiting: dict[EditKey, list[Item]] = {}
@@ -339,20 +319,9 @@ class EditedMessages:
                 if len(left) != 1:
                     break  # none, or two or more to choose from: the message keeps its own id
                 item.external_id = left.pop()
-                _keep_chat(item, stored[key][item.external_id])
                 if item.raw.get("deleted"):
                     gone.add(id(item))
         held, self.held, self.yielded, self.deleted = self.held, [], {}, set()
-        self.sample = ChatSample()
         for _, item in held:
             if id(item) not in gone:
                 yield item
-
-
-def _keep_chat(item: Item, chat: str | None) -> None:
-    """Give a message the chat name its stored message carries: an edit does not move it to the name the
-    chat has now, so its next import finds it where it finds the messages around it."""
-    if chat is None:
-        item.raw.pop("chat", None)
-    else:
-        item.raw["chat"] = chat
