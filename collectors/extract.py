@@ -106,7 +106,7 @@ def _meta(tree: lxml.html.HtmlElement, names: tuple[str, ...]) -> Iterator[str]:
 _LD_CACHE: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
 
 
-def json_ld_articles(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
+def _json_ld(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page that looks like an article (graphs flattened); parsed once per tree."""
     cached = _LD_CACHE.get(id(tree))
     if cached is not None and cached[0] is tree:
@@ -166,9 +166,7 @@ def find_title(tree: lxml.html.HtmlElement, selector: str | None = None) -> str 
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     candidates = list(_meta(tree, ("og:title", "twitter:title")))
     # a headline that is no string (an object, a list) is a broken block, not a title to print
-    candidates += [
-        node["headline"] for node in json_ld_articles(tree) if isinstance(node.get("headline"), str)
-    ]
+    candidates += [node["headline"] for node in _json_ld(tree) if isinstance(node.get("headline"), str)]
     for raw in candidates:
         title = clean(raw)
         if not title:
@@ -198,11 +196,11 @@ def find_author(tree: lxml.html.HtmlElement, selector: str | None = None) -> str
         return byline(chosen)
     # a publisher named as the author (common in JSON-LD) is no byline
     publishers = {clean(v).lower() for v in _meta(tree, ("og:site_name", "application-name"))}
-    for node in json_ld_articles(tree):
+    for node in _json_ld(tree):
         publisher = node.get("publisher")
         if isinstance(publisher, dict) and publisher.get("name"):
             publishers.add(clean(str(publisher["name"])).lower())
-    for node in json_ld_articles(tree):
+    for node in _json_ld(tree):
         authors = node.get("author")
         authors = authors if isinstance(authors, list) else [authors]
         names = [a.get("name") if isinstance(a, dict) else a for a in authors]
@@ -246,7 +244,7 @@ def find_date(
         found = parse_date(chosen, now)
         if found:
             return found
-    for node in json_ld_articles(tree):
+    for node in _json_ld(tree):
         for key in ("datePublished", "dateCreated"):
             if isinstance(node.get(key), str):
                 found = parse_date(node[key], now)

@@ -17,19 +17,14 @@ The cursor in ``ctx.state``::
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
-An article URL that redirects to a login page (``portal_ids.login_page``), to the site's home page, a
+An article URL that redirects to a login page (``portal_ids.login_page``), or to the site's home page, a
 section above it or one of the source's listings (``portal_ids.sent_away``: how many sites retire an
-article), or to another page of the site that is no article (``portal_ids.landed_elsewhere``, by the
-page: one saying it is not found, ``/about/``, a section the site's menu lists; when in doubt the page
-is stored as the article) is a new article's error (naming where it went), and a known article's count
-towards being taken down, as a 404 is: its stored text stays, no page of the home page's text is
-stored under its id.
+article), is a new article's error (naming where it went), and a known article's count towards being
+taken down, as a 404 is: its stored text stays, no page of the home page's text is stored under its id.
 A listing page that redirects to a login page (``portal_ids.listing_login_page``: not one at the
-listing's path with a language prefix or a query, ``/ru/news/``, ``/news/?tag=auth``, nor the home page
-at ``https://www.``, ``/index.php`` or ``/?lang=ru``, whatever sign-in box it holds; one whose headline
-names a login and whose content is a password form, whatever articles it links beside it) is that
-listing's error, as a listing answering 404 is: the other listings, the feeds and the rechecks go on,
-and when no listing, feed or sitemap could be read the run fails with it.
+listing's path with a language prefix or a query, ``/ru/news/``, ``/news/?tag=auth``) is that listing's
+error, as a listing answering 404 is: the other listings, the feeds and the rechecks go on, and when
+no listing, feed or sitemap could be read the run fails with it.
 An article URL that redirects to another article's URL (``/news/123`` to ``/news/123-slug``) is an
 entry that names where it moved: the article is stored, and watched, under the URL it moved to, and a
 listing that still links the old URL makes no second item and no second recheck (``portal_ids``: the
@@ -39,8 +34,7 @@ A bad page (broken, huge, binary, a redirect loop, an HTTP error) is logged as o
 its URL and the run goes on with the others.
 
 This module does the fetching, with the run's budget, errors and page checks (``portal_run``); beside
-it, pure code: the options and their rules (``portal_options``), the article ids and the redirects that
-refuse a page (``portal_ids``, with what a page says of itself: ``portal_landing``), when
+it, pure code: the options and their rules (``portal_options``), the article ids (``portal_ids``), when
 a known article is due again or taken down (``portal_recheck``), and the parsers of listings, feeds and
 sitemaps (``portal_discovery``) and of comments (``portal_comments``).
 """
@@ -70,7 +64,7 @@ from collectors.portal_discovery import (
 
 # REQUIRED, OPTIONAL and VALUES: the collector's config keys and their rules, which every collector
 # module exposes (collectors/base.py); they are declared in portal_options.
-from collectors.portal_ids import moved, refuse_landing, visit_id
+from collectors.portal_ids import moved, visit_id
 from collectors.portal_options import OPTIONAL as OPTIONAL
 from collectors.portal_options import REQUIRED as REQUIRED
 from collectors.portal_options import VALUES as VALUES
@@ -293,10 +287,7 @@ def _visit(run: PortalRun, url: str, entry: dict[str, Any] | None) -> list[Item]
         )
         entry["comment_pages"] = pages
         return list(_comment_items(source, entry["id"], comments))
-    html = run.rendered(resp)
-    article = run.parse(resp, html)
-    # a page of the site that is no article (a section, /about/, a page of error answering 200)
-    refuse_landing(run.ctx.http, url, resp.url, article, html, run.opts["article_pattern"])
+    article = run.parse(resp, run.rendered(resp))
     if not article.text and not article.title:
         raise ParseError("no article found on the page", url=url)
     if not article.text and entry is None:

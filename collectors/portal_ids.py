@@ -1,25 +1,7 @@
 """The portal's article ids: an article's same-site canonical URL, else the URL it lives at, where a
 redirect to another article's URL moves it; the cursor's record of an article whose URL moved; and
 the login page an article's URL (:func:`login_page`) or a listing's (:func:`listing_login_page`) may
-redirect to instead, and the home page, section or other page of the site that is no article a retired
-article's URL redirects to (:func:`sent_away` by the URL, :func:`landed_elsewhere` by the page).
-
-Which page of the site an article's redirect ended at that is no article (:func:`landed_elsewhere`):
-one whose headline is only a page of error's words (``404``, ``Страница не найдена``) at an address
-that names an error page (``/404.html`` answering 200), or whose whole headline is so at an address
-that is no article's (neither the source's ``article_pattern`` nor the path heuristic takes it, it
-names no number, it holds nothing of the article's URL); or, at such an address that is no article's,
-on a page that does not say it is an article (``portal_landing.says_it_is_an_article``: ``og:type``
-``article``, a JSON-LD article, ``article:published_time``, an <h1> in an <article>), one whose path is
-only a page's name (``/about/``, ``/contacts/``, ``/search``; ``/tag/<one part>/``, ``/category/…``,
-``/author/…``: not ``/authors/ivanov/<slug>`` nor ``/reklama/<slug>``, an author's column or a paid
-article), or one the site's menu lists under its own headline (a section: ``/politics/`` as
-«Политика»). Anything else is stored as the article: a site moves its articles to addresses that look
-like no article's (``/yamy-abaya``), and a lost article costs more than a junk version of one (which
-its URL's next visits may replace); so no rule refuses a page for what it lacks (a date, a text: pages of error and
-about the site get dates from their copyright lines), for the article links it holds (an article's
-«read also» and «popular» boxes hold as many as a section), nor for its date (a site may show an
-article's date of change, a site moved to new addresses may show another of its dates).
+redirect to instead, and the home page or section a retired article's URL redirects to (:func:`sent_away`).
 """
 
 from __future__ import annotations
@@ -33,13 +15,6 @@ from collectors.base import CollectContext
 from collectors.extract import Article
 from collectors.http import HttpClient, Response, mask_secrets
 from collectors.portal_discovery import looks_like_article, normalise_url, parse_listing, site_of
-from collectors.portal_landing import (
-    asks_to_log_in,
-    menus_link,
-    password_form,
-    says_it_is_an_article,
-    says_not_found,
-)
 from collectors.portal_recheck import LoginWall, SentAway
 
 log = logging.getLogger(__name__)
@@ -99,9 +74,8 @@ def visit_id(
     home = _home_of(url, final_url, pattern)
     if home == url and _article_url(url, pattern) and normalise_url(final_url) != normalise_url(url):
         # sent away from an article's URL to a page that looks like no article's (not the home page, a
-        # section or a listing, nor a login page: refused before, refuse_redirect; nor a page that is
-        # no article by what it shows: refuse_landing): not this article's URL, nor its canonical link
-        # (each article would be one item)
+        # section or a listing, nor a login page: refused before, refuse_redirect): not this article's
+        # URL, nor its canonical link (each article would be one item)
         article_id = normalise_url(url)
     elif home == url:
         article_id = article_id_of(article, url, pattern)  # a shortlink (/?p=5501) ends at its slug's page
@@ -167,18 +141,15 @@ _LOGIN_WORDS = frozenset(
         *("вход", "войти", "кіру"),
     }
 )
+_PASSWORD_FIELD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
 
 
 def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
     """Whether asking for ``url`` was answered by a redirect to a login page, on the site or another
-    host: one whose path (or query) names it so (``/login``, ``/user/login?next=...``, ``/вход``), one
-    at a URL that is no article's that shows itself so (``portal_landing.asks_to_log_in``: ``/account/``,
-    ``/?r=enter``), or another page with a password field in its content (a paywall's:
-    ``portal_landing.password_form``) that is no article's, the home page's nor a section's. Not the
-    page asked for itself (:func:`same_page`: https, www, a slash, ``/index.php`` for ``/``, a
-    language's prefix or query) whatever it shows (review: the home page with a sign-in box failed as
-    a login wall), nor the article's own page with a login form in its header, nor the home page with
-    one: where a site sends the reader of a removed article."""
+    host: one whose path (or query) names it so (``/login``, ``/user/login?next=...``, ``/вход``), or
+    another page with a password field (a paywall's) that is no article's, the home page's nor a
+    section's. Not the article's own page with a login form in its header (at its slug URL, or with a
+    slash added), nor the home page with one: where a site sends the reader of a removed article."""
     final = normalise_url(resp.url)
     if final == normalise_url(url):
         return False
@@ -186,57 +157,18 @@ def login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> boo
     # not an article's own URL with «?provider=sso» added
     if _words(final, query=not _article_url(final, pattern)) & _LOGIN_WORDS:
         return True
-    if not resp.content or _article_url(final, pattern) or same_page(url, final):
-        return False
-    if asks_to_log_in(resp.text, final, pattern):  # at the home page's path too: /?r=enter
-        return True
-    if parts.path.rstrip("/") == urlsplit(normalise_url(url)).path.rstrip("/") or _names_a_section(
-        final, url, pattern
+    if (
+        not resp.content
+        or parts.path.rstrip("/") == urlsplit(normalise_url(url)).path.rstrip("/")
+        or _article_url(final, pattern)
+        or _names_a_section(final, url, pattern)
     ):
         return False
-    # a password field in the page's own content, not its header's sign-in box (review: a live article
-    # moved to a short slug on a site with one on every page was taken for a login page)
-    return password_form(resp.text)
+    return _PASSWORD_FIELD.search(resp.text) is not None
 
 
 def _stem(part: str) -> str:
     return re.sub(r"\.(html?|php|aspx?)$", "", unquote(part).lower())
-
-
-# The last part of a path that names the page above it (``/index.php``, ``/news/index.html``); the
-# names of the home page under a language's prefix (``/ru/main/``)
-_INDEX_NAMES = frozenset({"index", "default"})
-_HOME_NAMES = frozenset({"main", "home", "glavnaya"})
-
-
-def same_page(url: str, final: str) -> bool:
-    """Whether ``final`` is the page at ``url`` under another address of the same site: http or https,
-    www or not, a slash added, ``/index.php`` for ``/``, a language's prefix added (``/ru/news/`` for
-    ``/news/``; ``/ru/``, ``/kk-kz/`` or ``/ru/main/`` for the home page) or a language's query
-    (``?lang=ru``). Not ``/?r=enter`` for ``/``, ``/lk/``, nor ``/ru/`` for ``/kz/``."""
-    if site_of(url) != site_of(final):
-        return False
-    old, new = urlsplit(normalise_url(url)), urlsplit(normalise_url(final))
-    added = set(parse_qsl(new.query, keep_blank_values=True)) - set(
-        parse_qsl(old.query, keep_blank_values=True)
-    )
-    if not all(_LANGUAGE.fullmatch(value.lower()) for _, value in added):
-        return False
-    before, after = _page_parts(old.path), _page_parts(new.path)
-    bare = _without_language(after)  # not /ru/ for /kz/: a page of another language may be a login's
-    return before in (after, bare) or (not before and all(part in _HOME_NAMES for part in bare))
-
-
-def _page_parts(path: str) -> list[str]:
-    # the path's parts without .html or .php, and without a last index.php
-    parts = [_stem(part) for part in path.split("/") if part]
-    return parts[:-1] if parts and parts[-1] in _INDEX_NAMES else parts
-
-
-def _without_language(parts: list[str]) -> list[str]:
-    while parts and _LANGUAGE.fullmatch(parts[0]):
-        parts = parts[1:]
-    return parts
 
 
 def _words(url: str, *, query: bool = True) -> set[str]:
@@ -246,36 +178,16 @@ def _words(url: str, *, query: bool = True) -> set[str]:
     return words | {value.lower() for _, value in parse_qsl(parts.query)} if query else words
 
 
-# A language's part of a path (``/ru/``, ``/kk-kz/``, ``/rus/``): codes of languages, not any two
-# letters (review: ``/lk/`` and ``/my/``, a reader's own pages, passed for a language's home page)
-_LANGUAGE = re.compile(
-    r"(?:ru|kz|kk|qq|en|uz|ky|kg|tg|tj|tk|az|hy|ka|ge|tr|de|fr|es|it|pt|pl|uk|ua|be|by|zh|cn|ja|jp|ko"
-    r"|ar|fa|he|lt|lv|et|ro|bg|sr|cs|sk|hu|fi|sv|nl|el|hi|mn)(?:[-_][a-z]{2})?|rus|kaz|qaz|eng"
-)
-
-
 def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None) -> bool:
     """Whether asking for the listing at ``url`` was answered by a redirect to a login page: one whose
-    :func:`login_page` tells (by a password field only if it links no article, or if the page shows
-    itself a login page: ``portal_landing.asks_to_log_in``), whose URL is no article's and no
-    listing's. A listing's URL holds the listing's last path part (``/ru/news/``, ``/news/?tag=auth``,
-    ``/news/category/auth/`` for ``/news/``, whatever their header or their words hold); for the home
-    page (``/``, ``/index.php``), it is the home page itself (:func:`same_page`: ``https://www.``,
-    ``/ru/``, ``/kk-kz/``, ``/?lang=ru``; not Joomla's ``/ru/?view=login``, nor ``/lk/``) or one
-    without a login word in its path or query."""
+    :func:`login_page` tells (by a password field only if it links no article), whose URL is no
+    article's and no listing's. A listing's URL holds the
+    listing's last path part (``/ru/news/``, ``/news/?tag=auth``, ``/news/category/auth/`` for
+    ``/news/``, whatever their header or their words hold); for the home page (``/``, ``/index.php``),
+    one without a login word in its path or query (``/ru/``)."""
     final = normalise_url(resp.url)
     if not login_page(url, resp, pattern) or _article_url(final, pattern):
         return False
-    path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
-    last = _stem(path[-1]) if path else ""
-    named = bool(last) and last not in _INDEX_NAMES
-    if named and last in _words(final, query=False):
-        return False
-    # A page whose headline names a login and whose content is its password form is one whatever it
-    # links beside the form (a box of popular news: review, it was read as the listing, run after run);
-    # not a listing with a sign-in box on every page (portal_landing: its headline is the listing's)
-    if asks_to_log_in(resp.text, final, pattern):
-        return True
     # A password field (no login word in the URL) only on a page that links no article: a site with a
     # sign-in box in its header that sends /kz/ to /ru/, or /novosti/ to /ru/news/, keeps its listing
     # (review: it was refused).
@@ -284,7 +196,11 @@ def listing_login_page(url: str, resp: Response, pattern: re.Pattern[str] | None
         and len(parse_listing(resp.text, final, article_pattern=pattern)[0]) > 1
     ):
         return False  # a listing's article links, as the listing reads them (not its header's or footer's)
-    return named or bool(_words(final) & _LOGIN_WORDS)
+    path = [part for part in urlsplit(normalise_url(url)).path.split("/") if part]
+    last = _stem(path[-1]) if path else ""
+    if last and last not in ("index", "default"):
+        return last not in _words(final, query=False)
+    return bool(_words(final) & _LOGIN_WORDS)
 
 
 def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listings: set[str]) -> bool:
@@ -295,75 +211,6 @@ def sent_away(url: str, final_url: str, pattern: re.Pattern[str] | None, listing
     if final == normalise_url(url) or site_of(final) != site_of(url):
         return False
     return final in listings or (not _carries_an_id(final) and _names_a_section(final, url, pattern))
-
-
-def landed_elsewhere(
-    url: str, final_url: str, article: Article, html: str, pattern: re.Pattern[str] | None
-) -> str | None:
-    """Why the page at ``final_url``, where asking for the article at ``url`` ended on the same site, is
-    not that article, for its error (the module's docstring tells the rule); None when it may be.
-    ``article`` and ``html``: the page as parsed."""
-    final = normalise_url(final_url)
-    if final == normalise_url(url) or site_of(final) != site_of(url) or same_article(url, final):
-        return None
-    # /404.html: a path the heuristic takes for an article's; at any other article's address, a
-    # headline «Ошибка 404» is news (review: «Рейс 404 задержан» was refused)
-    if _words(final, query=False) & _ERROR_PAGES and says_not_found(article.title):
-        return "a page saying it is not found"
-    if _article_url(final, pattern) or _carries_an_id(final):
-        return None  # another article (``moved``), or this one by its number
-    # the whole headline: «Ошибка 404 — почему не работает eGov» is news (review)
-    if says_not_found(article.title, parts=False):
-        return "a page saying it is not found"
-    if says_it_is_an_article(html):
-        return None  # whatever its path or the site's menus say (review: live articles were taken down)
-    name = _page_name(final)
-    if name:
-        return f"the site's '{name}' page, not an article"
-    if menus_link(html, final, article.title):
-        return "a section the site's menu lists, not an article"
-    return None
-
-
-# A path that is only one of these is a page about the site, or a listing the heuristic never takes
-# for an article's (``/about/``, ``/ru/contacts.html``, ``/search``); not the words that only keep
-# discovery off links (``page``, ``static``, ``user``, ``rubric``...): an article may live under
-# them (``/authors/ivanov/<slug>``, ``/reklama/<slug>``: review, live articles were taken down)
-_PAGE_NAMES = frozenset(
-    {
-        *("about", "contacts", "contact", "search", "sitemap", "rss", "feed", "tags", "categories"),
-        *("rubrics", "authors", "register", "logout", "reklama", "advert"),
-    }
-)
-# ... or one of these and one part after it: a tag's, a category's or an author's page (``/tag/yamy/``)
-_LISTING_NAMES = frozenset({"tag", "tags", "category", "categories", "author"})
-
-
-def _page_name(url: str) -> str | None:
-    """The page's name when the URL's path (without a language's prefix) is only that (``/about/``), or
-    a tag's, category's or author's page (``/tag/yamy/``): the name."""
-    parts = _without_language(_page_parts(urlsplit(url).path))
-    if len(parts) == 1 and parts[0] in _PAGE_NAMES:
-        return parts[0]
-    if len(parts) == 2 and parts[0] in _LISTING_NAMES:
-        return parts[0]
-    return None
-
-
-# A path's part that names a page of error
-_ERROR_PAGES = frozenset(
-    {
-        "404",
-        "error",
-        "errors",
-        "not-found",
-        "notfound",
-        "page-not-found",
-        "error-404",
-        "error404",
-        "404-error",
-    }
-)
 
 
 _ID_KEYS = frozenset({"p", "post", "article", "news", "item", "story", "nid", "aid"})
@@ -401,25 +248,6 @@ def refuse_redirect(
         client.validators.pop(mask_secrets(url), None)
         raise LoginWall(f"redirected to a login page, {shown}: not public", url=url)
     if listings is not None and sent_away(url, resp.url, pattern, listings):
-        _refuse(client, url, shown, "the site's home page or a section, not an article")
-
-
-def refuse_landing(
-    client: HttpClient,
-    url: str,
-    final_url: str,
-    article: Article,
-    html: str,
-    pattern: re.Pattern[str] | None,
-) -> None:
-    """Raise SentAway when the page that asking for the article at ``url`` ended at, parsed as
-    ``article`` from ``html``, is not that article (:func:`landed_elsewhere`); its URL's validators go
-    (as in :func:`refuse_redirect`)."""
-    why = landed_elsewhere(url, final_url, article, html, pattern)
-    if why is not None:
-        _refuse(client, url, mask_secrets(final_url), why)
-
-
-def _refuse(client: HttpClient, url: str, shown: str, why: str) -> None:
-    client.validators.pop(mask_secrets(url), None)
-    raise SentAway(f"redirected to {shown}, {why}: taken down?", url=url)
+        client.validators.pop(mask_secrets(url), None)
+        where = "the site's home page or a section, not an article"
+        raise SentAway(f"redirected to {shown}, {where}: taken down?", url=url)

@@ -1,8 +1,6 @@
 """A small portal of our own for the portal collector's tests: pages by path and query, served by a
 local server (pytest-httpserver, the ``site`` fixture in tests/collectors/conftest.py), and one run of the collector
-against it; a server that sends a page cut on the way (:class:`RawSite`, the ``raw_site`` fixture); and
-the pages of the site «Вестник» (:func:`page`, :func:`article`, :func:`teasers`: a menu in the header,
-a footer) that the tests of where a redirect ended (test_portal_landing*) serve."""
+against it; and a server that sends a page cut on the way (:class:`RawSite`, the ``raw_site`` fixture)."""
 
 from __future__ import annotations
 
@@ -139,54 +137,3 @@ def run(
         return list(portal.collect(ctx))
     finally:
         client.close()
-
-
-# -- the pages of «Вестник» --------------------------------------------------------------------------
-
-TITLE = "Жители жалуются на ямы после ремонта"
-ARTICLE = "".join(
-    f"<p>Жители дома номер {n} по улице Абая жалуются на ямы у подъездов после ремонта теплотрассы.</p>"
-    for n in range(1, 6)
-)
-# the site's menu, in the header of every page, and its footer
-NAV = (
-    '<header class="site-header"><a href="/"><img alt="Вестник"></a><nav><ul>'
-    '<li><a href="/">Главная</a></li><li><a href="/politics/">Политика</a></li>'
-    '<li><a href="/society/">Общество</a></li></ul></nav></header>'
-)
-FOOTER = '<footer><a href="/reklama/">Реклама</a><p>© 2026 Вестник. Все права защищены.</p></footer>'
-LOGIN_FORM = (
-    '<form method="post" action="/user/login"><input name="name"><input type="password" name="pass">'
-    "<button>Войти</button></form>"
-)
-POPULAR = (
-    '<div class="popular"><h3>Популярное</h3>'
-    f'<a href="{FIRST}">Жители жалуются на ямы</a><a href="{SECOND}">Автобус №12 изменил маршрут</a></div>'
-)
-ODD = "/yamy-abaya"  # an article's address that looks like no article's: a short slug
-
-
-def page(title: str, body: str, *, head: str = "", before: str = NAV, after: str = FOOTER) -> str:
-    """A page of the site titled ``title`` (``<title>``, with the site's name), ``body`` its <main>."""
-    return (
-        f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>{title} | Вестник</title>'
-        f"{head}</head><body>{before}<main>{body}</main>{after}</body></html>"
-    )
-
-
-def teasers(*numbers: int) -> str:
-    """A listing's teasers of the articles numbered so."""
-    return "".join(
-        f'<div class="item"><h2><a href="/news/2026/11/2{n}/novost-{n}-{5510 + n}.html">Новость номер {n} '
-        f'о бюджете города</a></h2><div class="date">2{n}.11.2026 1{n}:00</div><p>Депутаты маслихата '
-        f"обсудили бюджет города на следующий год, новость номер {n}.</p></div>"
-        for n in numbers
-    )
-
-
-def article(title: str = TITLE, date: str = "25.11.2026 10:00", **chrome: str) -> str:
-    """An article's page; ``chrome``: :func:`page`'s ``before``, ``after``, ``head``."""
-    return page(title, f'<h1>{title}</h1><div class="date">{date}</div>{ARTICLE}', **chrome)
-
-
-LOGIN = page("Вход", "<h1>Вход</h1><p>Войдите, чтобы читать новости Вестника.</p>" + LOGIN_FORM + POPULAR)
