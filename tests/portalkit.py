@@ -1,6 +1,8 @@
 """A small portal of our own for the portal collector's tests: pages by path and query, served by a
 local server (pytest-httpserver, the ``site`` fixture in tests/collectors/conftest.py), and one run of the collector
-against it; and a server that sends a page cut on the way (:class:`RawSite`, the ``raw_site`` fixture)."""
+against it; a server that sends a page cut on the way (:class:`RawSite`, the ``raw_site`` fixture); and the
+pages of a news site to serve (:func:`page`, :func:`article`, :func:`home`: a header menu, a footer, a
+sign-in box)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,102 @@ from collectors.item import Item
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 FIRST = "/news/2026/11/25/zhiteli-zhaluyutsya-na-yamy-5501.html"
 SECOND = "/news/2026/11/24/avtobus-12-izmenil-marshrut-5502.html"
+
+# -- the pages of a news site ----------------------------------------------------------------------
+
+TITLE = "Жители жалуются на ямы после ремонта"
+ARTICLE = "".join(
+    f"<p>Жители дома номер {n} по улице Абая жалуются на ямы у подъездов после ремонта теплотрассы.</p>"
+    for n in range(1, 6)
+)
+EDITED = ARTICLE.replace("у подъездов", "во дворах")  # the article's text after an edit
+# the site's menu, in the header of every page, and its footer
+NAV = (
+    '<header class="site-header"><a href="/"><img alt="Вестник"></a><nav><ul>'
+    '<li><a href="/">Главная</a></li><li><a href="/politics/">Политика</a></li>'
+    '<li><a href="/society/">Общество</a></li></ul></nav></header>'
+)
+FOOTER = '<footer><a href="/reklama/">Реклама</a><p>© 2026 Вестник. Все права защищены.</p></footer>'
+LOGIN_FORM = (
+    '<form method="post" action="/user/login"><input name="name"><input type="password" name="pass">'
+    "<button>Войти</button></form>"
+)
+WP_LOGIN_FORM = (  # WordPress's
+    '<form method="post" action="/wp-admin/admin-post.php"><input name="log">'
+    '<input type="password" name="pwd"><button>Войти</button></form>'
+)
+# a sign-in box on every page of the site, hidden until the reader clicks «Войти»: by the site's
+# stylesheet, or by the box's own style
+SIGN_IN_BOX = f'<div class="auth-box" id="auth"><h1>Вход</h1>{LOGIN_FORM}</div>'
+HIDDEN_SIGN_IN_BOX = f'<div class="auth-box" style="display:none"><h1>Вход</h1>{LOGIN_FORM}</div>'
+# the head of a home page titled by the site's name and slogan
+HOME_HEAD = '<title>Вестник — новости Павлодара</title><meta property="og:site_name" content="Вестник">'
+# what holds a page's own content
+MAIN = ("<main>", "</main>")
+ROLE_MAIN = ('<div class="page" role="main">', "</div>")
+
+
+def document(head: str, body: str, *, body_class: str = "") -> str:
+    """A whole HTML page in Russian: ``head`` and ``body`` are the insides of <head> and <body>."""
+    attrs = f' class="{body_class}"' if body_class else ""
+    return (
+        f'<!doctype html><html lang="ru"><head><meta charset="utf-8">{head}</head>'
+        f"<body{attrs}>{body}</body></html>"
+    )
+
+
+def page(
+    title: str,
+    body: str,
+    *,
+    head: str = "",
+    before: str = NAV,
+    after: str = FOOTER,
+    main: tuple[str, str] = MAIN,
+    body_class: str = "",
+) -> str:
+    """A page of the site titled «``title`` | Вестник»: ``body`` in ``main``, between what comes
+    ``before`` (the header menu) and ``after`` (the footer)."""
+    return document(
+        f"<title>{title} | Вестник</title>{head}",
+        f"{before}{main[0]}{body}{main[1]}{after}",
+        body_class=body_class,
+    )
+
+
+def article(
+    title: str = TITLE,
+    text: str = ARTICLE,
+    *,
+    date: str = "25.11.2026 10:00",
+    before: str = NAV,
+    after: str = FOOTER,
+) -> str:
+    """An article's page: its headline, publication time and ``text`` (HTML paragraphs)."""
+    return page(title, f'<h1>{title}</h1><div class="date">{date}</div>{text}', before=before, after=after)
+
+
+def home(
+    body: str, *, head: str = HOME_HEAD, before: str = NAV + SIGN_IN_BOX, main: tuple[str, str] = MAIN
+) -> str:
+    """The site's home page (or a listing laid out as it is), titled by the site's name: the header
+    menu and a sign-in box ``before`` the ``body``, the footer after."""
+    return document(head, f"{before}{main[0]}{body}{main[1]}{FOOTER}")
+
+
+def links(*paths: str) -> str:
+    """A listing's links to ``paths``, numbered."""
+    return "".join(f'<a href="{path}">{n}</a>' for n, path in enumerate(paths, 1))
+
+
+def teasers(*numbers: int) -> str:
+    """A listing's teasers of articles numbered ``numbers`` (1 to 4: published before NOW): a headline, a time, a lead each."""
+    return "".join(
+        f'<div class="item"><h2><a href="/news/2026/11/2{n}/novost-{n}-{5510 + n}.html">Новость номер {n} '
+        f'о бюджете города</a></h2><div class="date">2{n}.11.2026 1{n}:00</div><p>Депутаты маслихата '
+        f"обсудили бюджет города на следующий год, новость номер {n}.</p></div>"
+        for n in numbers
+    )
 
 
 class Site:
