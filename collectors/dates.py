@@ -243,8 +243,9 @@ def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     return None
 
 
-def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
-    """What ``parse_absolute`` reads, before the publication-time rule; year-less forms need ``now``."""
+def _absolute(text: str, tz: tzinfo, now: datetime | None, *, by_date: bool = False) -> datetime | None:
+    """What ``parse_absolute`` reads, before the publication-time rule; year-less forms need ``now``
+    (``by_date``: their year as hash ids hold it, ``yearless``)."""
     low = text.lower().replace("ё", "е")
     iso = parse_iso(text)
     if iso is not None:
@@ -270,14 +271,20 @@ def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
         for m in _DM_WORDS.finditer(low):
             month = month_number(m.group(2), with_year=False)
             if month:
-                found = yearless(month, int(m.group(1)), now.astimezone(tz), partial(clock_at, m=m, tz=tz))
+                at = partial(clock_at, m=m, tz=tz)
+                found = yearless(month, int(m.group(1)), now.astimezone(tz), at, by_date=by_date)
                 if found:
                     return found
     return None
 
 
 def parse_absolute(
-    text: str, tz: tzinfo = ALMATY, now: datetime | None = None, *, english: bool = True
+    text: str,
+    tz: tzinfo = ALMATY,
+    now: datetime | None = None,
+    *,
+    english: bool = True,
+    by_date: bool = False,
 ) -> datetime | None:
     """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822,
     English); English only where no other form is, and not at all without ``english`` (what was read
@@ -285,8 +292,10 @@ def parse_absolute(
     and month without a year («25 ноября») only with ``now``: its year is the latest not to come. Not an
     English one («November 25 at 10:30»), which ``parse_date`` reads: this is also what a Facebook
     export's cells are read with, and ``now``, the import's time, is not when the file was written
-    (such a cell was reported unreadable before English dates were read, and still is)."""
-    found = _absolute(text, tz, now)
+    (such a cell was reported unreadable before English dates were read, and still is). ``by_date``: a
+    day and month without a year take the year they took before a clock later today made it last
+    year's (``dates_clock.yearless``), as a facebook-export hash id holds it."""
+    found = _absolute(text, tz, now, by_date=by_date)
     if found is None and english:
         found = month_first(text, tz)
     return publication_time(found, now, text)

@@ -114,13 +114,19 @@ CLOCK_AHEAD = timedelta(hours=3)
 
 
 def yearless(
-    month: int, day: int, now: datetime, moment: Callable[[date], datetime | None]
+    month: int, day: int, now: datetime, moment: Callable[[date], datetime | None], *, by_date: bool = False
 ) -> datetime | None:
     """The time a day and month without a year («25 ноября», «November 25 at 10:30 PM») stand for, seen
     at ``now`` (its year is the year there): this year's, or last year's where this year's is still to
     come (later than ``now`` by more than ``CLOCK_AHEAD``: «November 25 at 10:30 PM» seen at 14:00 that
     day) or does not exist (29 February); None where neither is. ``moment`` gives a day's time (its
-    clock and zone)."""
+    clock and zone). ``by_date``: the rule before clocks were compared, which hash ids hold (this
+    year's unless its date is after today's; None where this year has no such day)."""
+    if by_date:
+        found = make_date(now.year, month, day)
+        if found and found > now.date():
+            found = make_date(now.year - 1, month, day)
+        return moment(found) if found else None
     for year in (now.year, now.year - 1):
         found = make_date(year, month, day)
         when = moment(found) if found else None

@@ -77,7 +77,9 @@ def month_day(text: str, now: datetime, tz: tzinfo) -> datetime | None:
         month = EN_MONTH_WORDS.get(m["month"])
         if month is None or (month == 5 and not _capital(cased, low, m.start("month"))):
             continue
-        if m["hour"] is None and (m["month"] not in EN_MONTHS or month == 5):
+        if m["hour"] is None and (m["month"] not in EN_MONTHS or month == 5 or m["tail"] is not None):
+            continue
+        if not by_name(m, cased):  # a name after the clock, with capitals: «November 24 at 9:40 PM Asel»
             continue
         hour = hour24(int(m["hour"]), m["ampm"]) if m["hour"] else None
         at = partial(local_at, hour=hour, minute=int(m["minute"] or 0), tz=zone_of(m["zone"]) or tz)
