@@ -3,30 +3,19 @@
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
-typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``). Without
-a year (``25 ноября, 14:35``), given ``now``: the latest such day and time not still to come.
-
-Relative forms, computed from the fetch time ``now``: ``6 лет назад``, ``3 сағат бұрын`` (a span back
-past the calendar, «3000 лет назад» in an article, is no date); and only as a date element prints them
-(``collectors.dates_element``), not inside a sentence: ``сегодня в 10:15``, ``Иван Петров, вчера в
-10:30``, ``вчера``, ``позавчера``, ``только что``, ``бүгін 10:15``, ``кеше``, ``жаңа ғана``. The time may
-follow the date or stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``,
-``ПП``, ``после полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
+typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
+Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
+``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``; a span
+back past the calendar («3000 лет назад» in an article) is no date. The time may follow the date or
+stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
+полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
 
 English, as English-language templates and Facebook exports print it: ``November 25, 2026``, ``Nov. 25,
 2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``, ``3 hours ago``, ``an hour
-ago``, ``yesterday at 10:30``, ``just now``, and without a year ``November 25 at 10:30 AM`` (the latest
-such day not still to come; ``parse_date`` only). English is read last, where no Russian or Kazakh form
-is, so a text that holds one reads as before; and narrowly, since callers also search free text: a
-month name with a day and a year anywhere (``May`` with a capital); a day and month without a year,
-``today``/``yesterday`` and ``just now`` only as a date element prints them, as Russian and Kazakh day
-words are (``collectors.dates_english``). The words of all three languages are in
-``collectors.dates_words``.
-
-Facebook's short spans and weekdays (``3h``, ``2 дн.``, ``1 апта``, ``Monday at 10:30 AM``,
-``понедельник в 10:30``) only ``parse_relative`` reads, as a timestamp's whole text: on a portal's page
-«3 мин» is a reading time, «2 hours» a video's length, «Понедельник, 10:00» an event's time, none a
-publication time.
+ago``, ``yesterday at 10:30``, ``just now``. English is read last, where no Russian or Kazakh form is,
+so a text that holds one reads as before; and narrowly, since callers also search free text: a month
+name only with a day and a year (``May`` with a capital), ``today``/``yesterday`` only before a clock or
+at the end. The words of all three languages are in ``collectors.dates_words``.
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -36,23 +25,27 @@ is kept as given. ``parse_date`` and ``parse_absolute`` give only publication ti
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
-from functools import partial
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors.dates_clock import MONTH_WORD, TIME, back, clock_at, make_date, unit_of, yearless
+from collectors.dates_words import (
+    DAY_WORDS,
+    EN_DAY_WORDS,
+    EN_MONTH_WORDS,
+    EN_UNITS,
+    JUST_NOW,
+    KK_UNITS,
+    RU_UNITS,
+    WORD_ONE,
+    month_number,
+)
 
-# The words are in dates_words, the clock and spans in dates_clock, English in dates_english; what
-# callers import from here (shift, month names, is_date_word) is re-exported with «as».
-from collectors.dates_clock import shift as shift
-from collectors.dates_element import day_word, weekday_at
-from collectors.dates_english import month_day, month_first, relative_english
-from collectors.dates_short import short_span
+# The words are in dates_words; the names callers import from here are re-exported.
 from collectors.dates_words import EN_MONTHS as EN_MONTHS
 from collectors.dates_words import KK_MONTHS as KK_MONTHS
-from collectors.dates_words import KK_UNITS, RU_UNITS, WORD_ONE, month_number
 from collectors.dates_words import RU_MONTHS as RU_MONTHS
 from collectors.dates_words import is_date_word as is_date_word
 
@@ -133,6 +126,47 @@ def almaty_time(value: datetime) -> datetime:
         return value.astimezone(UTC)
 
 
+# Zones that RFC 822 names, and Moscow time as Russian pages print it; numeric offsets are read as such.
+_ZONE_HOURS = {
+    "z": 0,
+    "ut": 0,
+    "utc": 0,
+    "gmt": 0,
+    "est": -5,
+    "edt": -4,
+    "cst": -6,
+    "cdt": -5,
+    "mst": -7,
+    "mdt": -6,
+    "pst": -8,
+    "pdt": -7,
+    "msk": 3,
+    "мск": 3,
+}
+_MONTH_WORD = r"([^\W\d_]+)\.?"  # any script: Cyrillic, Latin Kazakh, English in RFC 822
+# A zone name (optionally with an offset: "UTC+5", "GMT+06:00"), or a numeric offset after a space
+# ("+0500"): "10:00-12:00" is a time range, not 10:00 at UTC-12. Either may stand in brackets
+# ("14:35 (мск)"), as Russian pages print Moscow time.
+_ZONE = (
+    r"(?:\s*\(?(?P<zone>(?:" + "|".join(_ZONE_HOURS) + r")(?![^\W\d_])(?:\s*[+-]\d{1,2}(?::?\d{2})?)?"
+    r"|(?<=[\s(])[+-]\d{2}:?\d{2}(?!\d))\)?)?"
+)
+# A 12-hour clock's word after the time, in the lower case the patterns are matched in.
+_AMPM = (
+    r"(?:\s*(?P<ampm>[ap]\.?\s?m\b\.?|дп|пп|до полудня|после полудня|түске дейін|түстен кейін)(?![^\W\d_]))?"
+)
+_TIME = (
+    r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _AMPM + _ZONE + ")?"
+)
+# A clock printed just before the date instead of after it: "14:35 25.11.2026", "14:35, 25 ноября 2026".
+# Not the end of a range («10:00-12:00 25.11.2026», «с 10:00 до 18:00, 25 ноября»): that says no time;
+# a dash after a word is a separator («Общество — 14:35, 25 ноября»).
+_CLOCK_BEFORE = re.compile(
+    r"(?<![\d.:])(?<!\d[-–—])(?<!\d[-–—]\s)(?<!\d\s[-–—]\s)(?<!до\s)(\d{1,2}):(\d{2})(?::(\d{2}))?[\s,|/–—-]{1,4}$",
+    re.IGNORECASE,
+)
+_ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
+
 # The rule for publication times: nothing on the web we collect is older, and a clock or a zone
 # mistake puts a date hours ahead, not days.
 EARLIEST_PUBLICATION = datetime(1990, 1, 1, tzinfo=UTC)
@@ -144,17 +178,77 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 _DMY_WORDS = re.compile(
-    r"(?<!\d)(\d{1,2})\s+" + MONTH_WORD + r"\s+(\d{4})(?:\s*(?:г\.?|года|жыл[^\W\d_]*))?" + TIME
+    r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"\s+(\d{4})(?:\s*(?:г\.?|года|жыл[^\W\d_]*))?" + _TIME
 )
-_YDM_WORDS_KK = re.compile(r"(?<!\d)(\d{4})\s*(?:ж\.?|жыл[^\W\d_]*)?\s+(\d{1,2})\s+" + MONTH_WORD + TIME)
-_DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + MONTH_WORD + r"(?!\s*\d{4})" + TIME)
-_DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + TIME)
+_YDM_WORDS_KK = re.compile(r"(?<!\d)(\d{4})\s*(?:ж\.?|жыл[^\W\d_]*)?\s+(\d{1,2})\s+" + _MONTH_WORD + _TIME)
+_DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"(?!\s*\d{4})" + _TIME)
+_DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + _TIME)
+_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM)
 
 # A number and a word start where no digit or letter stands before them: without that, a search over
 # a long run of digits or letters tried every position in it against the whole run, and a page's
 # «1111…» of 100,000 characters took minutes.
 _RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?)\s*([а-яё]+)\.?\s+назад")
 _KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
+# English, read only where no Russian or Kazakh form is. The month first, and a year after the day:
+# «May» (or «Mar», «Jan») is a word of English sentences, a month only before «5, 2026», and «may» only
+# with a capital (``_month_first``). The day may carry its «th», the year a comma and a 12-hour clock.
+_MONTH_FIRST = re.compile(r"(?<![^\W\d_])([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)" + _TIME)
+_EN_AGO = re.compile(
+    r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
+)
+# «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
+# today that», «Kazakhstan Today», «#today», a link's «/today»): a date only beside a clock
+# («yesterday at 10:30», «10:30 yesterday»; that clock is the one read), or as the whole text with a
+# label at most («Updated yesterday», «Posted: just now»), or a byline's last part after a separator
+# («By John Smith | Yesterday», «Politics · yesterday»).
+_EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?\s*:?\s*)?"
+_EN_DAY_NAMED = "(?P<day>" + "|".join(EN_DAY_WORDS) + ")"
+_EN_HOUR_MINUTE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM
+# The day word before its clock, or after it («10:30 yesterday»): tried in this order.
+_EN_DAY_AND_CLOCK = (
+    re.compile(r"(?<![\w/#-])" + _EN_DAY_NAMED + r"\s*(?:,|at)?\s*" + _EN_HOUR_MINUTE),
+    re.compile(r"(?<![\d:.])" + _EN_HOUR_MINUTE + r"\s+" + _EN_DAY_NAMED + r"(?![\w-])"),
+)
+_EN_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _EN_LABEL + "{}" + r"[\s).\]]*"
+_EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAY_NAMED))
+_EN_JUST_NOW = re.compile(_EN_WHOLE.format("just now"))
+
+
+def _zone(text: str | None) -> tzinfo | None:
+    """The fixed offset a zone text gives ("+0500", "GMT", "UTC+6", "мск"), or None if it is not one."""
+    m = _ZONE_PARTS.fullmatch(text or "")
+    if not m or not text:
+        return None
+    name, sign, hours, minutes = m.groups()
+    offset = timedelta(hours=_ZONE_HOURS.get(name, 0))
+    if sign:
+        extra = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if int(minutes or 0) >= 60 or extra > timedelta(hours=14):
+            return None
+        offset += extra if sign == "+" else -extra
+    return UTC if not offset else timezone(offset)
+
+
+def _at(d: date, m: re.Match[str], tz: tzinfo) -> datetime:
+    """``d`` at the clock time of a match of ``_TIME``, in its zone if it names one, else in ``tz``;
+    without a time after the date, at the clock printed just before it, if one is."""
+    hour, minute, second = (m.group(key) for key in ("hour", "minute", "second"))
+    if hour is None and (before := _CLOCK_BEFORE.search(m.string, max(0, m.start() - 16), m.start())):
+        hour, minute, second = before.groups()
+    try:
+        t = time(_hour24(int(hour or 0), m.group("ampm")), int(minute or 0), int(second or 0))
+    except ValueError:
+        t = time(0, 0)
+    return datetime.combine(d, t, tzinfo=_zone(m.group("zone")) or tz)
+
+
+def _hour24(hour: int, ampm: str | None) -> int:
+    """The hour of a 24-hour clock: ``2 pm`` is 14, ``12 am`` 0; an hour past 12 with a 12-hour word is
+    left as written (the 24-hour clock said so already)."""
+    if not ampm or not 1 <= hour <= 12:
+        return hour
+    return hour % 12 + (12 if ampm.startswith(("p", "п", "түстен")) else 0)
 
 
 def publication_time(
@@ -170,13 +264,49 @@ def publication_time(
     return None
 
 
+def _local(d: date, hour: int | None, minute: int | None, tz: tzinfo) -> datetime | None:
+    try:
+        t = time(hour or 0, minute or 0)
+    except ValueError:
+        t = time(0, 0)
+    try:
+        return datetime.combine(d, t, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def _make_date(year: int | str, month: int, day: int) -> date | None:
+    # A two-digit year ("25.11.26") is this century's; "0001" is year 1, which no post has.
+    if isinstance(year, str):
+        year = int(year) + (2000 if len(year) <= 2 else 0)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def shift(moment: datetime, unit: str, amount: int) -> datetime:
+    """``moment`` minus ``amount`` units (seconds..years); months and years by the calendar."""
+    if unit in {"seconds", "minutes", "hours", "days", "weeks"}:
+        return moment - timedelta(**{unit: amount})
+    months = amount * (12 if unit == "years" else 1)
+    total = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(total, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
 def parse_iso(text: str) -> datetime | None:
     """An ISO 8601 date or date-time anywhere in ``text``; without an offset it is read in Almaty time."""
     m = _ISO.search(text)
     if not m:
         return None
     year, month, day, hour, minute, second, offset = m.groups()
-    d = make_date(year, int(month), int(day))
+    d = _make_date(year, int(month), int(day))
     if d is None:
         return None
     try:
@@ -199,105 +329,154 @@ def parse_iso(text: str) -> datetime | None:
 
 def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | None:
     """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше", "3 hours ago",
-    "yesterday at 10:30") counted back from ``now``; English only where no Russian or Kazakh form is.
-    Also, as the whole text, Facebook's short spans and weekdays («3h», «2 дн.», «Monday at 10:30 AM»),
-    which ``parse_date`` does not read: ``text`` must be known to be a post's or a comment's time."""
+    "yesterday at 10:30") counted back from ``now``; English only where no Russian or Kazakh form is."""
     found = _relative(text, now, tz)
-    if found is None:
-        found = relative_english(text, now, tz)
-    return found if found is not None else _facebook(text, now, tz)
-
-
-def _facebook(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """Facebook's short span or weekday as a timestamp's whole text: «3h», «2 дн.», «1 апта»
-    (``dates_short``), «Monday at 10:30 AM», «дүйсенбі 10:30» (``dates_element``)."""
-    low = " ".join(text.lower().split())
-    found = short_span(low, now.astimezone(tz).replace(second=0, microsecond=0))
-    return found if found is not None else weekday_at(low, now, tz)
+    return found if found is not None else _relative_english(text, now, tz)
 
 
 def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """A Russian or Kazakh relative date (``parse_relative``)."""
-    cased = " ".join(text.replace("ё", "е").replace("Ё", "Е").split())
-    low = cased.lower()
+    low = " ".join(text.lower().replace("ё", "е").split())
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
-    found = day_word(cased, now, tz)  # «вчера в 10:30», «только что»: as a date element prints them only
-    if found is not None:
-        return found
+    if any(word in low for word in JUST_NOW):
+        return local_now
+    for word, days_back in DAY_WORDS.items():
+        if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):
+            return _day_at(low, local_now, days_back, tz)
     m = _RU_AGO.search(low)
     if m:
         number, half, word = m.groups()
-        unit = unit_of(word, RU_UNITS)
+        unit = _unit(word, RU_UNITS)
         if unit is None and word in WORD_ONE:
             unit, _ = WORD_ONE[word]
         if unit:
             if half:
                 return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
-            return back(local_now, unit, number)
+            return _back(local_now, unit, number)
     m = _KK_AGO.search(low)
     if m:
         number, word = m.groups()
-        unit = unit_of(word, KK_UNITS)
+        unit = _unit(word, KK_UNITS)
         if unit:
-            return back(local_now, unit, number)
+            return _back(local_now, unit, number)
     return None
 
 
-def _absolute(text: str, tz: tzinfo, now: datetime | None, *, by_date: bool = False) -> datetime | None:
-    """What ``parse_absolute`` reads, before the publication-time rule; year-less forms need ``now``
-    (``by_date``: their year as hash ids hold it, ``yearless``)."""
+def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """An English relative date: "just now", "yesterday at 10:30 PM", "3 hours ago", "an hour ago"."""
+    low = " ".join(text.lower().split())
+    local_now = now.astimezone(tz).replace(second=0, microsecond=0)
+    if _EN_JUST_NOW.fullmatch(low):
+        return local_now
+    for pattern in _EN_DAY_AND_CLOCK:
+        m = pattern.search(low)
+        if m:
+            day = local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]])
+            return _local(day, _hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz)
+    m = _EN_DAY_ALONE.fullmatch(low)
+    if m:
+        return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)
+    m = _EN_AGO.search(low)
+    if m:
+        return _back(local_now, EN_UNITS[m.group(2)], m.group(1))
+    return None
+
+
+def _day_at(low: str, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
+    """``days_back`` days before ``local_now``, at the clock time ``low`` prints, else at midnight."""
+    clock = _CLOCK.search(low)
+    day = local_now.date() - timedelta(days=days_back)
+    if clock is None:
+        return _local(day, None, None, tz)
+    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), tz)
+
+
+def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
+    """``moment`` minus ``number`` (default 1) units; None when that leaves the calendar: «3000 лет
+    назад» in an article's text is no publication time, and must not fail the page."""
+    try:
+        return shift(moment, unit, int(number) if number else 1)
+    except (OverflowError, ValueError):  # before year 1, a timedelta too large, more than 4,300 digits
+        return None
+
+
+def _unit(word: str, table: dict[str, str]) -> str | None:
+    best = None
+    for stem, unit in table.items():
+        if word.startswith(stem) and (best is None or len(stem) > best[0]):
+            best = (len(stem), unit)
+    # "ч"/"г" only as whole abbreviations, not as a prefix of any word
+    if best and best[0] == 1 and len(word) > 1:
+        return None
+    return best[1] if best else None
+
+
+def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
+    """What ``parse_absolute`` reads, before the publication-time rule; year-less forms need ``now``."""
     low = text.lower().replace("ё", "е")
     iso = parse_iso(text)
     if iso is not None:
         return iso
     m = _YDM_WORDS_KK.search(low)
     if m and month_number(m.group(3)):
-        d = make_date(m.group(1), month_number(m.group(3)) or 0, int(m.group(2)))
+        d = _make_date(m.group(1), month_number(m.group(3)) or 0, int(m.group(2)))
         if d:
-            return clock_at(d, m, tz)
+            return _at(d, m, tz)
     for m in _DMY_WORDS.finditer(low):
         month = month_number(m.group(2))
         if month:
-            d = make_date(m.group(3), month, int(m.group(1)))
+            d = _make_date(m.group(3), month, int(m.group(1)))
             if d:
-                return clock_at(d, m, tz)
+                return _at(d, m, tz)
     m = _DMY_DOTS.search(low)
     if m:
-        d = make_date(m.group(3), int(m.group(2)), int(m.group(1)))
+        d = _make_date(m.group(3), int(m.group(2)), int(m.group(1)))
         if d:
-            return clock_at(d, m, tz)
+            return _at(d, m, tz)
     if now is not None:
-        # "25 ноября, 14:35": the latest year in which it has come (yearless)
+        # "25 ноября, 14:35": the year of the fetch, or the year before if that lies in the future
         for m in _DM_WORDS.finditer(low):
             month = month_number(m.group(2), with_year=False)
             if month:
-                at = partial(clock_at, m=m, tz=tz)
-                found = yearless(month, int(m.group(1)), now.astimezone(tz), at, by_date=by_date)
-                if found:
-                    return found
+                local_now = now.astimezone(tz)
+                d = _make_date(local_now.year, month, int(m.group(1)))
+                if d and d > local_now.date():
+                    d = _make_date(local_now.year - 1, month, int(m.group(1)))
+                if d:
+                    return _at(d, m, tz)
     return None
 
 
+def _month_first(text: str, tz: tzinfo) -> datetime | None:
+    """An English date with its month first: "November 25, 2026", "Nov. 25, 2026, 3:05 PM"."""
+    low = text.lower()
+    for m in _MONTH_FIRST.finditer(low):
+        month = EN_MONTH_WORDS.get(m.group(1))
+        if month is None or (month == 5 and not _capital(text, low, m.start(1))):
+            continue
+        d = _make_date(m.group(3), month, int(m.group(2)))
+        if d:
+            return _at(d, m, tz)
+    return None
+
+
+def _capital(text: str, low: str, start: int) -> bool:
+    """Whether the word at ``start`` of ``low`` (``text`` lower-cased) is written with a capital."""
+    if len(low) == len(text):
+        return text[start].isupper()
+    # lower() made a letter two («İ» in Latin Kazakh): positions differ, any capital «May» will do
+    return re.search(r"(?<![^\W\d_])(?:May|MAY)(?![^\W\d_])", text) is not None
+
+
 def parse_absolute(
-    text: str,
-    tz: tzinfo = ALMATY,
-    now: datetime | None = None,
-    *,
-    english: bool = True,
-    by_date: bool = False,
+    text: str, tz: tzinfo = ALMATY, now: datetime | None = None, *, english: bool = True
 ) -> datetime | None:
     """An absolute publication date in ``text`` (Russian/Kazakh words, dd.mm.yyyy, ISO 8601, RFC 822,
     English); English only where no other form is, and not at all without ``english`` (what was read
-    before English dates were: a hash id that holds a date must not change). A Russian or Kazakh day
-    and month without a year («25 ноября») only with ``now``: its year is the latest not to come. Not an
-    English one («November 25 at 10:30»), which ``parse_date`` reads: this is also what a Facebook
-    export's cells are read with, and ``now``, the import's time, is not when the file was written
-    (such a cell was reported unreadable before English dates were read, and still is). ``by_date``: a
-    day and month without a year take the year they took before a clock later today made it last
-    year's (``dates_clock.yearless``), as a facebook-export hash id holds it."""
-    found = _absolute(text, tz, now, by_date=by_date)
+    before English dates were: a hash id that holds a date must not change)."""
+    found = _absolute(text, tz, now)
     if found is None and english:
-        found = month_first(text, tz)
+        found = _month_first(text, tz)
     return publication_time(found, now, text)
 
 
@@ -319,9 +498,7 @@ def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMAT
     if found is None:
         found = _absolute(text, tz, now=now)
     if found is None:
-        found = month_first(text, tz)
+        found = _month_first(text, tz)
     if found is None:
-        found = month_day(text, now, tz)
-    if found is None:
-        found = relative_english(text, now, tz)
+        found = _relative_english(text, now, tz)
     return publication_time(found, now, text)

@@ -112,18 +112,6 @@ DAY_WORDS = {
     "алдыңғы күні": 2,
 }
 JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
-# The weekday Facebook prints for a time in the past week («Monday at 10:30 AM», «понедельник в 10:30»,
-# «дүйсенбі 10:30»; Kazakh also typed without Kazakh letters), Monday first as ``date.weekday()`` counts.
-WEEKDAYS = {
-    name: number
-    for names in (
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-        ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"),
-        ("дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі"),
-        ("дуйсенби", "сейсенби", "сарсенби", "бейсенби", "жума", "сенби", "жексенби"),
-    )
-    for number, name in enumerate(names)
-}
 # English relative dates («3 hours ago», «an hour ago», «yesterday at 10:30»): the unit words, in the
 # singular (a plural adds its «s») and as abbreviated («5 mins ago», «2 hrs ago»).
 EN_UNITS = {
@@ -140,19 +128,6 @@ EN_UNITS = {
     "yr": "years",
 }
 EN_DAY_WORDS = {"day before yesterday": 2, "yesterday": 1, "today": 0}
-# The short spans Facebook prints as a time, English («3h», «3 hrs», «2 mins»), Russian («3 ч.», «2 дн.»)
-# and Kazakh («3 сағ.», «2 күн», «1 апта»), read only as a date element's whole text (dates_short).
-SHORT_UNITS = {
-    **{"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"},
-    **{"sec": "seconds", "secs": "seconds", "min": "minutes", "mins": "minutes"},
-    **{"hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours", "day": "days", "days": "days"},
-    **{"wk": "weeks", "wks": "weeks", "week": "weeks", "weeks": "weeks"},
-    **{"yr": "years", "yrs": "years", "year": "years", "years": "years"},
-    **{"сек": "seconds", "мин": "minutes", "ч": "hours", "дн": "days", "нед": "weeks", "мес": "months"},
-    "г": "years",
-    **{"сағ": "hours", "сағат": "hours", "минут": "minutes", "секунд": "seconds", "күн": "days"},
-    **{"апта": "weeks", "ай": "months", "жыл": "years"},
-}
 
 
 def _bare(word: str) -> str:

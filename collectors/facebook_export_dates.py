@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from collectors.csv_layout import csv_lines
-from collectors.dates import parse_absolute, publication_time, shift
+from collectors.dates import parse_absolute, publication_time
 from errors import InputError
 
 log = logging.getLogger(__name__)
@@ -47,19 +47,12 @@ def stamp(value: Any) -> datetime | None:
 
 
 def parse_csv_date(
-    value: str,
-    tz: tzinfo,
-    order: str = "dmy",
-    *,
-    english: bool = True,
-    iso_zones_only: bool = False,
-    by_date: bool = False,
+    value: str, tz: tzinfo, order: str = "dmy", *, english: bool = True, iso_zones_only: bool = False
 ) -> datetime | None:
     """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``);
     ``order`` ``mdy`` reads a slashed date as month/day (:func:`slashed_order` decides it per file).
     ``iso_zones_only``: a zone abbreviation only after an ISO date, as before other dates took one
-    (``04/25/2026 10:00 EST`` is then none, as :func:`hash_date` needs); ``by_date``: a day and month
-    without a year in the year :func:`hash_date` gave it (``dates.parse_absolute``)."""
+    (``04/25/2026 10:00 EST`` is then none, as :func:`hash_date` needs)."""
     value = value.strip()
     if not value:
         return None
@@ -81,10 +74,8 @@ def parse_csv_date(
     if order == "mdy":  # collectors.dates reads slashes as day/month: hand it the fields swapped
         value = _SLASHED.sub(lambda s: f"{s[2]}/{s[1]}/{s[3]}", value, count=1)
     # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
-    # it does not say; read from the import's own time, they would be days off, silently. So would an
-    # English date without a year («November 25 at 10:30 AM») be a year off in an older export:
-    # parse_absolute does not read one.
-    return parse_absolute(value, tz=tz, now=datetime.now(UTC), english=english, by_date=by_date)
+    # it does not say; read from the import's own time, they would be days off, silently.
+    return parse_absolute(value, tz=tz, now=datetime.now(UTC), english=english)
 
 
 def slashed_order(
@@ -139,28 +130,13 @@ def hash_date(value: str, tz: tzinfo, when: datetime | None, *, order: str, writ
     # as none (review: each such row was stored a second time).
     # So is a date other than ISO with a zone abbreviation («04/25/2026 10:00 EST»), read as none
     # before, whose «EST» counts as an English word here.
-    # A day and month without a year took this year unless its date was after today («25 ноября,
-    # 23:40» imported at 14:00 on 25 November): it is read so again where ``when`` may have taken
-    # another year (a clock later today is last year's now), near today this year or last.
-    reread = _ENGLISH_WORD.search(value) is not None or _near_today(when)
-    hashed = when if order == "dmy" and not reread else _as_before(value, tz, "dmy")
+    english = _ENGLISH_WORD.search(value) is not None
+    hashed = when if order == "dmy" and not english else _as_before(value, tz, "dmy")
     if hashed is None and written == "mdy":
-        hashed = when if order == "mdy" and not reread else _as_before(value, tz, "mdy")
+        hashed = when if order == "mdy" and not english else _as_before(value, tz, "mdy")
     return hashed
-
-
-_NEAR = timedelta(days=3)  # a clock up to 14 hours off in its zone, and ``CLOCK_AHEAD``, within a day
-
-
-def _near_today(when: datetime | None) -> bool:
-    """Whether ``when`` is within days of the import's time or of that time a year before: where a day
-    and month without a year may be read in another year than a hash id holds."""
-    if when is None:
-        return False
-    now = datetime.now(UTC)
-    return abs(when - now) < _NEAR or abs(when - shift(now, "years", 1)) < _NEAR
 
 
 def _as_before(value: str, tz: tzinfo, order: str) -> datetime | None:
     """``value`` read as the hash read it: no English date, a zone abbreviation only after ISO."""
-    return parse_csv_date(value, tz, order, english=False, iso_zones_only=True, by_date=True)
+    return parse_csv_date(value, tz, order, english=False, iso_zones_only=True)

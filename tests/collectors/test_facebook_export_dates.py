@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from collectors import facebook_export_dates
 from collectors.facebook_export import read_export
 from collectors.facebook_export_csv import DATE_ORDERS
 from collectors.facebook_export_dates import parse_csv_date
@@ -186,23 +185,6 @@ def test_an_english_date_is_read_and_the_row_keeps_the_id_it_had_when_it_was_not
     assert rfc.published_at == english.published_at and rfc.external_id != english.external_id
 
 
-@pytest.mark.parametrize("value", ["November 25 at 10:30 AM", "Nov 24, 9:40 PM", "25 November at 10:30"])
-def test_an_english_date_without_a_year_is_reported_not_given_the_imports_year(
-    tmp_path: Path, value: str
-) -> None:
-    # the import's year is not the export's: an export of last year would be dated a year late, silently
-    # (review); it was reported unreadable before English dates were read, and still is
-    header = "Name,Comment,Date\n"
-    (item,), problems = read(write(tmp_path / "en.csv", header + f'Алия,Яма на Абая,"{value}"\n'))
-    assert item.published_at is None
-    assert (
-        [p.line for p in problems] == [2] and "unreadable" in str(problems[0]) and value in str(problems[0])
-    )
-    assert parse_csv_date(value, ALMATY) is None
-    (unread,), _ = read(write(tmp_path / "unread.csv", header + "Алия,Яма на Абая,someday\n"))
-    assert item.external_id == unread.external_id
-
-
 # -- the date_order option -------------------------------------------------------------------
 
 # A US-English account's export whose days are all 12 or less: nothing in it says month/day.
@@ -324,30 +306,3 @@ def test_a_zone_abbreviation_after_a_date_other_than_iso_is_read_and_the_id_stay
     )
     assert iso.published_at == datetime(2026, 4, 25, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
     assert iso.external_id != unread.external_id
-
-
-class _ImportedAt(datetime):
-    """The import's time: 25 November 2026, 14:00 in Almaty."""
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
-        return datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def test_a_day_and_month_with_a_clock_later_on_the_import_day_keeps_its_id(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # «25 ноября, 23:40» imported at 14:00 on 25 November is last year's now (a clock later today is
-    # still to come), but its row's hash held this year's, as every import before did (review R8): the
-    # row keeps that id, or it is stored a second time
-    monkeypatch.setattr(facebook_export_dates, "datetime", _ImportedAt)
-    header = "Name,Comment,Date\n"
-    (yearless,), _ = read(write(tmp_path / "yearless.csv", header + 'Алия,Яма на Абая,"25 ноября, 23:40"\n'))
-    (dated,), _ = read(write(tmp_path / "dated.csv", header + "Алия,Яма на Абая,25.11.2026 23:40\n"))
-    assert yearless.published_at == datetime(2025, 11, 25, 23, 40, tzinfo=ALMATY)
-    assert yearless.external_id == dated.external_id
-    # earlier that day it is this year's, as it was, and so is its hash
-    (morning,), _ = read(write(tmp_path / "morning.csv", header + 'Алия,Яма на Абая,"25 ноября, 10:40"\n'))
-    (dated,), _ = read(write(tmp_path / "dated2.csv", header + "Алия,Яма на Абая,25.11.2026 10:40\n"))
-    assert morning.published_at == datetime(2026, 11, 25, 10, 40, tzinfo=ALMATY)
-    assert morning.external_id == dated.external_id
