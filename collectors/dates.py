@@ -38,6 +38,7 @@ from collectors.dates_words import (
     EN_UNITS,
     JUST_NOW,
     KK_UNITS,
+    NOW_ALONE,
     RU_UNITS,
     WORD_ONE,
     month_number,
@@ -213,6 +214,8 @@ _EN_DAY_AND_CLOCK = (
 _EN_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _EN_LABEL + "{}" + r"[\s).\]]*"
 _EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAY_NAMED))
 _EN_JUST_NOW = re.compile(_EN_WHOLE.format("just now"))
+# «только что» as words («только чтобы приехать» is no date), wherever it stands
+_JUST_NOW = re.compile(r"(?<![\w])(?:" + "|".join(JUST_NOW) + r")(?![\w])")
 
 
 def _zone(text: str | None) -> tzinfo | None:
@@ -338,7 +341,7 @@ def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """A Russian or Kazakh relative date (``parse_relative``)."""
     low = " ".join(text.lower().replace("ё", "е").split())
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
-    if any(word in low for word in JUST_NOW):
+    if _JUST_NOW.search(low) or low.strip(" .,:;!|·•—–-") in NOW_ALONE:
         return local_now
     for word, days_back in DAY_WORDS.items():
         if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):

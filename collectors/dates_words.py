@@ -111,7 +111,8 @@ DAY_WORDS = {
     "позавчера": 2,
     "алдыңғы күні": 2,
 }
-JUST_NOW = ("только что", "жаңа ғана", "жана гана", "сейчас")
+JUST_NOW = ("только что", "жаңа ғана", "жана гана")  # as words, anywhere in a date element's text
+NOW_ALONE = ("сейчас",)  # only as the whole text: «Сейчас во дворе нет воды» is a sentence, not a date
 # English relative dates («3 hours ago», «an hour ago», «yesterday at 10:30»): the unit words, in the
 # singular (a plural adds its «s») and as abbreviated («5 mins ago», «2 hrs ago»).
 EN_UNITS = {

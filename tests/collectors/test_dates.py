@@ -342,3 +342,20 @@ def test_an_offset_no_zone_has_is_no_date_not_an_error(offset: str) -> None:
 def test_the_widest_offsets_are_read() -> None:
     assert parse_iso("2026-11-25T14:35:00+14:00").utcoffset() == timedelta(hours=14)
     assert parse_iso("2026-11-25T14:35:00-1200").utcoffset() == timedelta(hours=-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "dated"),
+    [
+        ("Сейчас", True),  # a date element's whole text
+        ("сейчас.", True),
+        ("Сейчас во дворе нет воды", False),  # a sentence: it was dated now
+        ("Позвоню сейчас в акимат", False),
+        ("Только что · 345", True),
+        ("Снято только что", True),
+        ("Приехали только чтобы посмотреть", False),  # «только что» inside «только чтобы»: it was dated now
+        ("Жаңа ғана", True),
+    ],
+)
+def test_now_words_are_words_and_seichas_only_the_whole_text(text: str, dated: bool) -> None:
+    assert (parse_date(text, NOW) == at(2026, 11, 25, 14, 0)) is dated
