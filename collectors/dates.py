@@ -5,7 +5,8 @@ Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``202
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
 typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
 Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
-``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``; a span
+``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``
+(``сейчас`` only as the whole text: in a sentence it is no date); a span
 back past the calendar («3000 лет назад» in an article) is no date. The time may follow the date or
 stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
 полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
