@@ -135,12 +135,10 @@ def run_source(
             runlog.mark_stale_runs(con, source.name)
             runlog.start_run(con, run)
             state = runlog.load_state(con, source.name)
-            if any(key in state.state for key in STORE_MIRRORS):
-                # Saved without them until the run ends well: a run killed after storing items, or
-                # unable to record its end, must not leave them naming what the store no longer holds
-                # (review); the collector still reads them from ``state`` in memory.
-                kept = {k: v for k, v in state.state.items() if k not in STORE_MIRRORS}
-                runlog.save_state(con, replace(state, state=kept))
+            # Saved without them until the run ends well: a run killed after storing items, or unable
+            # to record its end, must not leave them naming what the store no longer holds (review);
+            # the collector still reads them from ``state`` in memory.
+            _forget_store_mirrors(con, state)
     except StoreLocked as exc:
         # Another process held the database too long (or a stop came while waiting for it): this
         # source waits for its next run, the others go on. (A file that cannot be opened or written
@@ -229,6 +227,13 @@ def _collect(
 STORE_MIRRORS = ("hashes",)
 
 
+def _forget_store_mirrors(con: Any, state: runlog.SourceState) -> None:
+    """Save ``state`` without its STORE_MIRRORS keys, if it has any (``state`` itself keeps them)."""
+    if any(key in state.state for key in STORE_MIRRORS):
+        kept = {k: v for k, v in state.state.items() if k not in STORE_MIRRORS}
+        runlog.save_state(con, replace(state, state=kept))
+
+
 def _finish(
     db_path: Path,
     run: runlog.RunRecord,
@@ -245,9 +250,11 @@ def _finish(
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    else:
-        # The cursor stays, but the store may have taken this run's items: keys that say what the store
-        # holds may now be wrong (review: an edit stored by a stopped run, then undone, was never stored).
+    elif run.fetched:
+        # The cursor stays, but the store took items of this run: keys that say what the store holds
+        # may now be wrong (review: an edit stored by a stopped run, then undone, was never stored). A
+        # run that handed nothing over (a refused connection) keeps them (review: each outage cost a
+        # full hand-over).
         for key in STORE_MIRRORS:
             state.state.pop(key, None)
     if not success and blame and run.status != RunStopped.run_status:  # a stop on request: no failure
@@ -343,6 +350,9 @@ def import_file(
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
     with writer(db_path) as con:
         runlog.start_run(con, run)
+        # An import into a collected source changes what its cursor's hashes describe (review: an older
+        # export imported into a Graph source, then the current text was never handed over again).
+        _forget_store_mirrors(con, runlog.load_state(con, source_name))
     problems: list[str] = []
 
     def on_problem(error: InputError) -> None:

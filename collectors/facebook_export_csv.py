@@ -303,6 +303,7 @@ def read_csv(
     order = written if date_order == "auto" else date_order
     # a Comment ID column makes its rows comments (unless a Type column says otherwise)
     comment_rows = "id" in columns and _bare(columns["id"]) in COMMENT_ID_COLUMNS
+    post_named_first = "post" in columns and _bare(columns["post"]) in ("post id", "post_id")
     differ: list[tuple[int, str, str]] = []  # (line, id column, link's id) of rows naming two comments
     mangled: list[tuple[int, str]] = []  # (line, id) of ids in exponent form
     for row in reader:
@@ -352,10 +353,11 @@ def read_csv(
         elif kind == "post" and comment_rows and cell("id") and not cell("kind"):
             kind = "comment"  # Export Comments: no Type column, and stored as posts before
         linked, parent = link_ids(url, kind)
-        # a post's row in a file with both columns is known by its Post ID, as before the Comment ID won
-        # (only beside a Comment ID column: a file's ``ID поста`` beside its own ``ID`` is as before)
+        # A post's row in a file with both columns is known by its Post ID, as before the Comment ID won;
+        # only beside a Comment ID column, and only a ``Post ID`` one, which ranked above it before
+        # (review: ``ID поста`` never did, and its posts were hashed)
         post = cell("post") if comment_rows else ""
-        own = cell("id") or (post if kind == "post" else "")
+        own = cell("id") or (post if kind == "post" and post_named_first else "")
         if _EXPONENT.fullmatch(own):
             # Opened and saved in Excel: the one id of many comments (each replaced the one before)
             mangled.append((line, own))

@@ -312,3 +312,17 @@ def test_a_row_wider_than_most_with_an_empty_last_field_is_skipped(tmp_path: Pat
     items, problems = read(path)
     assert [i.external_id for i in items] == ["1", "3"]
     assert [(p.line, "6 fields where the header has 5" in str(p)) for p in problems] == [(3, True)]
+
+
+def test_a_post_row_beside_comment_id_and_id_posta_keeps_its_hash_id(tmp_path: Path) -> None:
+    # ``ID поста`` never ranked above ``Comment ID``: such post rows were hashed, and keep their ids
+    # (review: they took the ID поста and were stored twice)
+    path = _write(
+        tmp_path / "ru.csv",
+        "Тип;Comment ID;ID поста;Текст;Дата\n"
+        "post;;1001;Ремонт дороги завершён;20.11.2026 10:00\n"
+        "comment;2001;1001;Кто подписывал акты?;20.11.2026 10:01\n",
+    )
+    items, problems = read(path)
+    assert problems == []
+    assert [(i.kind, i.external_id.startswith("fbx-")) for i in items] == [("post", True), ("comment", False)]

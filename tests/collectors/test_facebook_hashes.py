@@ -278,3 +278,52 @@ def test_an_item_read_twice_in_a_run_with_two_texts_is_handed_over_each_time() -
         True,
         False,
     ]
+
+
+def test_an_import_into_the_collected_source_is_corrected_by_the_next_run(
+    emulator: GraphEmulator, tmp_path: Path
+) -> None:
+    # An older export imported into the Graph source overwrote the post: the cursor's hashes still
+    # named the current text, so the next run did not hand it over and the old text stayed (review).
+    post, _ = _live_page(emulator)
+    db = tmp_path / "fb.duckdb"
+    with serve(emulator) as base:
+        config = _config(tmp_path, base)
+        assert run_cli("run", "--config", str(config), "--db", str(db), "--no-classify").returncode == 0
+        export = tmp_path / "posts.csv"
+        written = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        export.write_text(
+            f"id,message,created_time\n{post},На улице Розыбакиева нет света.,{written}\n", "utf-8"
+        )
+        done = run_cli(
+            "import", "facebook-export", str(export), "--source", "dept-fb", "--db", str(db), "--no-classify"
+        )
+        assert done.returncode == 0, done.stderr
+        assert run_cli("run", "--config", str(config), "--db", str(db), "--no-classify").returncode == 0
+    assert store_rows(db, f"SELECT text FROM items WHERE external_id = '{post}'") == [
+        ("На улице Розыбакиева второй день нет света.",)
+    ]
+
+
+def test_a_run_that_hands_nothing_over_keeps_the_hashes(tmp_path: Path) -> None:
+    # A refused connection stores nothing: the hashes stay true, and dropping them cost the next run a
+    # full hand-over, counted as fetched, after every outage (review)
+    import batch.runner as runner
+    from config.sources import load_config
+    from store import runs as runlog
+    from store.db import writer
+
+    db = tmp_path / "fb.duckdb"
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        '[settings]\nretries = 0\n\n[[sources]]\nname = "tg"\nkind = "telegram"\nchannel = "c"\n'
+        'base_url = "http://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    loaded = load_config(config)
+    with writer(db) as con:
+        runlog.save_state(con, runlog.SourceState("tg", {"last_id": 80, "hashes": {"80": "abcd"}}))
+    run = runner.run_source(loaded.sources[0], loaded, db)
+    assert (run.status, run.fetched) == ("failed", 0)
+    (state,) = store_rows(db, "SELECT state FROM source_state")[0]
+    assert json.loads(state)["hashes"] == {"80": "abcd"}
