@@ -7,6 +7,7 @@ so the next run re-reads the gap and the upsert drops what it already has.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import secrets
@@ -173,7 +174,7 @@ def _collect(
     should_stop: Callable[[], bool] | None,
 ) -> None:
     """Fetch, store and record one run of ``source`` (``run_source`` without its safety net)."""
-    cursor = dict(state.state)
+    cursor = copy.deepcopy(state.state)  # a failed run leaves the saved cursor as it was, nested parts too
     validators = dict(cursor.pop("_http", {}))
     cursor.pop("_errors", None)
     sink = ItemSink(db_path, run)

@@ -3,6 +3,7 @@ safety net (``run_batch``, ``import_file``) called directly with values the conf
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -336,3 +337,26 @@ def test_reclassify_without_a_readable_model_is_an_error(tmp_path: Path) -> None
         )  # it said "classification skipped" and exited 0
         assert done.stderr.startswith(f"error: {model}: "), done.stderr
         assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_a_failed_run_leaves_the_nested_parts_of_the_cursor_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The collector changes its cursor in place (the portal's per-article entries) and then fails: the
+    # saved cursor must be the one the run began with, as documented (review: a shallow copy saved the
+    # nested changes of the failed run)
+    def changes_then_fails(ctx: Any) -> Iterator[Item]:
+        ctx.state.setdefault("articles", {})["/a"] = {"hash": "seen by the failed run"}
+        raise RuntimeError("the site went away")
+        yield  # a generator, as collectors are
+
+    db = tmp_path / "m.duckdb"
+    with runner.writer(db) as con:
+        runner.runlog.save_state(con, runner.runlog.SourceState("first", {"articles": {"/b": {"hash": "b"}}}))
+    monkeypatch.setattr(runner, "collector_module", lambda kind: SimpleNamespace(collect=changes_then_fails))
+    cfg = unchecked_config("http://127.0.0.1:9", {"first": {"url": "/a"}})
+    (run,) = runner.run_batch(cfg, db)
+    assert run.status == "failed"
+    with runner.reader(db) as con:
+        (state,) = con.execute("SELECT state FROM source_state WHERE source = 'first'").fetchone()
+    assert json.loads(state)["articles"] == {"/b": {"hash": "b"}}
