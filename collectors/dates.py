@@ -5,9 +5,11 @@ Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``202
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
 typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
 Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
-``6 лет назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана``
-(``сейчас`` only as the whole text: in a sentence it is no date); a span
-back past the calendar («3000 лет назад» in an article) is no date. The time may follow the date or
+``6 лет назад``, ``пару минут назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``,
+``жаңа ғана`` (``сейчас`` only as the whole text: in a sentence it is no date); a span
+back past the calendar («3000 лет назад» in an article) is no date. A day word's clock may be spelled
+``14 ч. 35 мин.`` and be Moscow time (``вчера в 14:35 мск``); of two day words («вчера в 14:35,
+обновлено сегодня в 10:00») the first with its own clock is read. The time may follow the date or
 stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
 полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
 
@@ -185,12 +187,25 @@ _DMY_WORDS = re.compile(
 _YDM_WORDS_KK = re.compile(r"(?<!\d)(\d{4})\s*(?:ж\.?|жыл[^\W\d_]*)?\s+(\d{1,2})\s+" + _MONTH_WORD + _TIME)
 _DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"(?!\s*\d{4})" + _TIME)
 _DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + _TIME)
-_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM)
+# The clock of a relative date, with Moscow time after it as after an absolute date («вчера в 14:35
+# мск», «(MSK)»; other zones there are not read), and the same clock spelled with spaces or unit letters
+# («14 :35», «14ч 35м», «14 ч. 35 мин.»), read only where no clock of the usual form is.
+_MOSCOW = r"(?:\s*\(?(?P<zone>мск|msk)(?![^\W\d_])\)?)?"
+_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM + _MOSCOW)
+_CLOCK_SPELLED = re.compile(
+    r"(?<![\d.:])(?P<hour>\d{1,2})(?:\s+:\s*|:\s+|\s?ч\.?\s?)(?P<minute>\d{2})(?!\d)(?:\s?м(?:ин)?\.?(?![^\W\d_]))?"
+    + _AMPM
+    + _MOSCOW
+)
+# A day word's own clock, right after it: «вчера в 14:35», «Кеше, 14:35», «бүгін сағ. 10:15».
+_OWN_CLOCK_LEAD = re.compile(r"[\s,|/·•—–-]*(?:(?:в|сағат|сағ\.?)\s*)?(?=\d)")
+# The day words, as words: «вчера» in «позавчера» is none.
+_DAY_WORD = re.compile(r"(?<![а-яёәіңғүұқөһa-z])(" + "|".join(DAY_WORDS) + r")(?![а-яёәіңғүұқөһa-z])")
 
 # A number and a word start where no digit or letter stands before them: without that, a search over
 # a long run of digits or letters tried every position in it against the whole run, and a page's
 # «1111…» of 100,000 characters took minutes.
-_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?)\s*([а-яё]+)\.?\s+назад")
+_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*([а-яё]+)\.?\s+назад")
 _KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
 # English, read only where no Russian or Kazakh form is. The month first, and a year after the day:
 # «May» (or «Mar», «Jan») is a word of English sentences, a month only before «5, 2026», and «may» only
@@ -344,12 +359,19 @@ def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
     if _JUST_NOW.search(low) or low.strip(" .,:;!|·•—–-") in NOW_ALONE:
         return local_now
-    for word, days_back in DAY_WORDS.items():
-        if re.search(r"(?<![а-яёәіңғүұқөһa-z])" + word + r"(?![а-яёәіңғүұқөһa-z])", low):
-            return _day_at(low, local_now, days_back, tz)
+    days = list(_DAY_WORD.finditer(low))
+    if len(days) > 1 and (own := _own_clock(low, days[0].end())):
+        # «Вчера в 14:35, обновлено сегодня в 10:00»: the first day word with its own clock is the
+        # publication; another day word's clock is an update's
+        return _day_at(own, local_now, DAY_WORDS[days[0][1]], tz)
+    if days:
+        found = {m[1] for m in days}
+        word = next(word for word in DAY_WORDS if word in found)  # «сегодня» before «вчера», as ever
+        return _day_at(_CLOCK.search(low) or _CLOCK_SPELLED.search(low), local_now, DAY_WORDS[word], tz)
     m = _RU_AGO.search(low)
     if m:
-        number, half, word = m.groups()
+        number, half, couple, word = m.groups()
+        number = "2" if couple else number  # «пару минут назад»: a couple is two
         unit = _unit(word, RU_UNITS)
         if unit is None and word in WORD_ONE:
             unit, _ = WORD_ONE[word]
@@ -386,13 +408,22 @@ def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     return None
 
 
-def _day_at(low: str, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
-    """``days_back`` days before ``local_now``, at the clock time ``low`` prints, else at midnight."""
-    clock = _CLOCK.search(low)
-    day = local_now.date() - timedelta(days=days_back)
+def _own_clock(low: str, end: int) -> re.Match[str] | None:
+    """The clock that follows a day word ending at ``end`` of ``low``, if one does."""
+    lead = _OWN_CLOCK_LEAD.match(low, end)
+    if lead is None:
+        return None
+    return _CLOCK.match(low, lead.end()) or _CLOCK_SPELLED.match(low, lead.end())
+
+
+def _day_at(clock: re.Match[str] | None, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
+    """``days_back`` days before ``local_now``, at the time of ``clock`` (in Moscow time if it says so),
+    else at midnight."""
     if clock is None:
-        return _local(day, None, None, tz)
-    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), tz)
+        return _local(local_now.date() - timedelta(days=days_back), None, None, tz)
+    zone = _zone(clock["zone"]) or tz
+    day = local_now.astimezone(zone).date() - timedelta(days=days_back)  # «сегодня» in Moscow is Moscow's
+    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), zone)
 
 
 def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:

@@ -359,3 +359,48 @@ def test_the_widest_offsets_are_read() -> None:
 )
 def test_now_words_are_words_and_seichas_only_the_whole_text(text: str, dated: bool) -> None:
     assert (parse_date(text, NOW) == at(2026, 11, 25, 14, 0)) is dated
+
+
+# Relative forms that were read wrongly (14:35 +05, 24 Nov 00:00, 13:59).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # (an update note with a day word of its own: test_dates_element_guards.test_update_note)
+        # Moscow time after a relative date's clock, bare or in brackets, as after an absolute date
+        ("Сегодня в 14:35 мск", at(2026, 11, 25, 16, 35)),
+        ("Сегодня в 14:35 MSK", at(2026, 11, 25, 16, 35)),
+        ("Сегодня в 14:35 (мск)", at(2026, 11, 25, 16, 35)),
+        # a clock spelled with a space or with unit letters
+        ("вчера в 14 :35", at(2026, 11, 24, 14, 35)),
+        ("вчера в 14ч 35м", at(2026, 11, 24, 14, 35)),
+        ("вчера в 14 ч. 35 мин.", at(2026, 11, 24, 14, 35)),
+        # a couple is two
+        ("пару минут назад", at(2026, 11, 25, 13, 58)),
+        ("пару часов назад", at(2026, 11, 25, 12, 0)),
+    ],
+)
+def test_relative_forms_read_wrongly_before(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Сегодня в 10:15, обновлено вчера", at(2026, 11, 25, 10, 15)),  # today first, as before
+        ("сегодня в 10:15 (изменено сегодня в 10:20)", at(2026, 11, 25, 10, 15)),
+        ("14:35 | Вчера", at(2026, 11, 24, 14, 35)),  # one day word: its clock may stand before it
+        ("вчера в 14:35, 2 ч 15 мин назад", at(2026, 11, 24, 14, 35)),  # the usual clock comes first
+        ("вчера в 14 ч", at(2026, 11, 24)),  # no minutes: no clock
+        ("Позавчера в 9:05", at(2026, 11, 23, 9, 5)),  # «вчера» inside «позавчера» is no day word
+    ],
+)
+def test_relative_forms_kept(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+def test_today_in_moscow_time_is_moscow_s_day() -> None:
+    # 01:30 on 3 January in Almaty is still 2 January in Moscow: «сегодня» there is the 2nd
+    now = datetime(2026, 1, 2, 20, 30, tzinfo=UTC)
+    moscow = timezone(timedelta(hours=3))
+    assert parse_date("Сегодня в 12:30 (мск)", now) == datetime(2026, 1, 2, 12, 30, tzinfo=moscow)
+    assert parse_date("Сегодня в 12:30", now) == at(2026, 1, 3, 12, 30)

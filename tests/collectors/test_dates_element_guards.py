@@ -198,6 +198,11 @@ def test_rubric(text: str, expected: datetime) -> None:
         ("Изменено: вчера в 15:00", at(2026, 11, 24, 15, 0)),
         ("Updated today at 10:00 AM", at(2026, 11, 25, 10, 0)),
         ("Обновлено 5 минут назад", at(2026, 11, 25, 13, 55)),
+        # the update's own day word: read as today with yesterday's clock before (25 Nov 14:35)
+        ("Опубликовано: вчера в 14:35, обновлено: сегодня в 10:00", YESTERDAY_1435),
+        ("Вчера в 14:35, обновлено сегодня в 10:00", YESTERDAY_1435),
+        ("Вчера в 14:35 / Обновлено сегодня в 10:00", YESTERDAY_1435),
+        ("Жарияланды: кеше 14:35, жаңартылды: бүгін 10:00", YESTERDAY_1435),
     ],
 )
 def test_update_note(text: str, expected: datetime) -> None:
