@@ -193,7 +193,8 @@ _DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d
 _MOSCOW = r"(?:\s*\(?(?P<zone>мск|msk)(?![^\W\d_])\)?)?"
 _CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM + _MOSCOW)
 _CLOCK_SPELLED = re.compile(
-    r"(?<![\d.:])(?P<hour>\d{1,2})(?:\s+:\s*|:\s+|\s?ч\.?\s?)(?P<minute>\d{2})(?!\d)(?:\s?м(?:ин)?\.?(?![^\W\d_]))?"
+    r"(?<![\d.:])(?P<hour>\d{1,2})"
+    r"(?:(?:\s+:\s*|:\s+)(?P<minute>\d{2})(?!\d)|\s?ч\.?\s?(?P<minute_unit>\d{2})\s?м(?:ин)?\.?(?![^\W\d_]))"
     + _AMPM
     + _MOSCOW
 )
@@ -367,7 +368,10 @@ def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if days:
         found = {m[1] for m in days}
         word = next(word for word in DAY_WORDS if word in found)  # «сегодня» before «вчера», as ever
-        return _day_at(_CLOCK.search(low) or _CLOCK_SPELLED.search(low), local_now, DAY_WORDS[word], tz)
+        # a spelled clock only as the day word's own («Вчера · Видео 1 ч 30 мин» is a length, not a time)
+        first = next(m for m in days if m[1] == word)
+        own = _own_clock(low, first.end())
+        return _day_at(_CLOCK.search(low) or own, local_now, DAY_WORDS[word], tz)
     m = _RU_AGO.search(low)
     if m:
         number, half, couple, word = m.groups()
@@ -423,7 +427,8 @@ def _day_at(clock: re.Match[str] | None, local_now: datetime, days_back: int, tz
         return _local(local_now.date() - timedelta(days=days_back), None, None, tz)
     zone = _zone(clock["zone"]) or tz
     day = local_now.astimezone(zone).date() - timedelta(days=days_back)  # «сегодня» in Moscow is Moscow's
-    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(clock["minute"]), zone)
+    minute = clock.groupdict().get("minute") or clock.groupdict().get("minute_unit")
+    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(minute), zone)
 
 
 def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:

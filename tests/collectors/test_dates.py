@@ -404,3 +404,18 @@ def test_today_in_moscow_time_is_moscow_s_day() -> None:
     moscow = timezone(timedelta(hours=3))
     assert parse_date("Сегодня в 12:30 (мск)", now) == datetime(2026, 1, 2, 12, 30, tzinfo=moscow)
     assert parse_date("Сегодня в 12:30", now) == at(2026, 1, 3, 12, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a spelled clock is read only as the day word's own, and «ч» only with its minutes' unit
+        # (review: a video's length, a score or hours of work became the publication time)
+        ("Вчера · Видео 1 ч 30 мин", at(2026, 11, 24)),
+        ("Сегодня матч 2 : 10", at(2026, 11, 25)),
+        ("Сегодня с 10 ч 00 до 18 ч 00 отключат свет", at(2026, 11, 25)),
+        ("вчера в 14 ч. 35 мин.", at(2026, 11, 24, 14, 35)),
+    ],
+)
+def test_a_spelled_clock_is_only_the_day_words_own(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected
