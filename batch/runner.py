@@ -235,6 +235,17 @@ def _forget_store_mirrors(con: Any, state: runlog.SourceState) -> None:
         runlog.save_state(con, replace(state, state=kept))
 
 
+def _import_overlapped(con: Any, run: runlog.RunRecord) -> bool:
+    """Whether an import into ``run``'s source ran (or runs) at some time during ``run``."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM runs WHERE source = ? AND kind LIKE 'import:%' AND started_at <= ? "
+            "AND (finished_at IS NULL OR finished_at >= ?)",
+            [run.source, run.finished_at, run.started_at],
+        ).fetchone()[0]
+    )
+
+
 def _finish(
     db_path: Path,
     run: runlog.RunRecord,
@@ -265,6 +276,11 @@ def _finish(
             state.consecutive_failures, base, config.longest_backoff()
         )
     with writer(db_path) as con:
+        if success and _import_overlapped(con, run):
+            # An import into this source while it ran may have replaced what its hashes describe
+            # (review: the older export's text then stayed for good): the next run hands all over.
+            for key in STORE_MIRRORS:
+                state.state.pop(key, None)
         runlog.finish_run(con, run)
         runlog.save_state(con, state)
 
