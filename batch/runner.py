@@ -228,11 +228,15 @@ def _collect(
 STORE_MIRRORS = ("hashes",)
 
 
+def _mirrorless(cursor: dict[str, Any]) -> dict[str, Any]:
+    """``cursor`` without its STORE_MIRRORS keys."""
+    return {k: v for k, v in cursor.items() if k not in STORE_MIRRORS}
+
+
 def _forget_store_mirrors(con: Any, state: runlog.SourceState) -> None:
     """Save ``state`` without its STORE_MIRRORS keys, if it has any (``state`` itself keeps them)."""
     if any(key in state.state for key in STORE_MIRRORS):
-        kept = {k: v for k, v in state.state.items() if k not in STORE_MIRRORS}
-        runlog.save_state(con, replace(state, state=kept))
+        runlog.save_state(con, replace(state, state=_mirrorless(state.state)))
 
 
 def _import_overlapped(con: Any, run: runlog.RunRecord) -> bool:
@@ -262,25 +266,21 @@ def _finish(
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    elif run.fetched:
-        # The cursor stays, but the store took items of this run: keys that say what the store holds
-        # may now be wrong (review: an edit stored by a stopped run, then undone, was never stored). A
-        # run that handed nothing over (a refused connection) keeps them (review: each outage cost a
-        # full hand-over).
-        for key in STORE_MIRRORS:
-            state.state.pop(key, None)
-    if not success and blame and run.status != RunStopped.run_status:  # a stop on request: no failure
+    elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
         state.next_due = run.finished_at + runlog.backoff_delay(
             state.consecutive_failures, base, config.longest_backoff()
         )
     with writer(db_path) as con:
-        if success and _import_overlapped(con, run):
-            # An import into this source while it ran may have replaced what its hashes describe
-            # (review: the older export's text then stayed for good): the next run hands all over.
-            for key in STORE_MIRRORS:
-                state.state.pop(key, None)
+        # Keys that say what the store holds go when the store may hold something else now: a failed
+        # run stored items (review: an edit stored by a stopped run, then undone, was never stored), or
+        # an import into this source ran meanwhile (review: the older export's text stayed for good). A
+        # failed run that handed nothing over (a refused connection) keeps them (review: each outage
+        # cost a full hand-over).
+        stale = _import_overlapped(con, run) if success else run.fetched > 0
+        if stale:
+            state.state = _mirrorless(state.state)
         runlog.finish_run(con, run)
         runlog.save_state(con, state)
 
