@@ -280,6 +280,14 @@ def test_an_item_read_twice_in_a_run_with_two_texts_is_handed_over_each_time() -
     ]
 
 
+def _older_export(folder: Path, post: str) -> Path:
+    """A CSV export of ``post`` taken before its text was corrected (that of ``_live_page``)."""
+    export = folder / "posts.csv"
+    written = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    export.write_text(f"id,message,created_time\n{post},На улице Розыбакиева нет света.,{written}\n", "utf-8")
+    return export
+
+
 def test_an_import_into_the_collected_source_is_corrected_by_the_next_run(
     emulator: GraphEmulator, tmp_path: Path
 ) -> None:
@@ -290,11 +298,7 @@ def test_an_import_into_the_collected_source_is_corrected_by_the_next_run(
     with serve(emulator) as base:
         config = _config(tmp_path, base)
         assert run_cli("run", "--config", str(config), "--db", str(db), "--no-classify").returncode == 0
-        export = tmp_path / "posts.csv"
-        written = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        export.write_text(
-            f"id,message,created_time\n{post},На улице Розыбакиева нет света.,{written}\n", "utf-8"
-        )
+        export = _older_export(tmp_path, post)
         done = run_cli(
             "import", "facebook-export", str(export), "--source", "dept-fb", "--db", str(db), "--no-classify"
         )
@@ -340,9 +344,7 @@ def test_an_import_overlapping_a_run_of_its_source_is_corrected_by_the_next_run(
 
     post, _ = _live_page(emulator)
     db = tmp_path / "fb.duckdb"
-    export = tmp_path / "posts.csv"
-    written = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    export.write_text(f"id,message,created_time\n{post},На улице Розыбакиева нет света.,{written}\n", "utf-8")
+    export = _older_export(tmp_path, post)
     with serve(emulator) as base:
         loaded = load_config(_config(tmp_path, base))
         source = loaded.sources[0]
