@@ -9,7 +9,9 @@ splits the first lines; the one whose split gives a header the importer knows (`
 earliest such header first (a data row that another delimiter splits into known names is no header),
 then the one most rows agree with; the odd row is the importer's to report by its line. Lines before
 the header (blank, or a title such as «Отчёт за ноябрь») are skipped, when a known header follows
-within ten non-blank lines.
+within ten non-blank lines. A first line ``sep=;`` (``sep=|``, ``sep=,``: Excel writes it and reads
+the delimiter from it) is no header and no row: the delimiter is the one it names, unless the caller
+names one (one candidate, the csv import's ``delimiter`` option).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ SAMPLE_LINES = 500  # lines read per candidate delimiter: enough rows for a majo
 SAMPLE_CHARS = 2**20  # and characters: 500 lines of 300,000 characters held 150 MB of fields each
 HEADER_WITHIN = 10  # non-blank records a header may follow (a title, a date range, an export note)
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# Excel's first line naming the delimiter: «sep=;» (some tools quote it: «"sep=;"»)
+_EXCEL_SEP = re.compile(r'("?)sep=([^"\r\n])\1[ \t]*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 
 
 def csv_lines(text: str) -> Iterator[str]:
@@ -45,25 +49,39 @@ class Layout:
     known: bool  # whether the header is one the importer reads (else it reports what it found)
 
 
-def _sample(text: str) -> Iterator[str]:
-    """The first SAMPLE_LINES lines of ``text``, stopping after the line that reaches SAMPLE_CHARS."""
+def excel_separator(text: str) -> str | None:
+    """The delimiter a first line ``sep=;`` names (Excel writes and reads it); None without one."""
+    m = _EXCEL_SEP.match(text)
+    return m[2] if m else None
+
+
+def repeated_id(shown_id: str, first_line: int) -> str:
+    """The error of a row whose id an earlier row of its file gave, in every CSV import's words: the
+    row is left out (one id, one item), which the caller reports by its line."""
+    return f"id {shown_id} was given on line {first_line} already; this row is left out (one id, one item)"
+
+
+def _sample(text: str, start: int = 0) -> Iterator[str]:
+    """The first SAMPLE_LINES lines of ``text`` after its first ``start``, stopping after the line that
+    reaches SAMPLE_CHARS."""
     size = 0
-    for line in itertools.islice(csv_lines(text), SAMPLE_LINES):
+    for line in itertools.islice(csv_lines(text), start, start + SAMPLE_LINES):
         yield line
         size += len(line)
         if size >= SAMPLE_CHARS:
             return
 
 
-def _records(text: str, delimiter: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
-    """(lines before it, fields) of the first non-blank records, as many as a header may be the last
-    of, and the field count of every non-blank record in the sample (counts only: rows may be long).
-    A space after the delimiter is skipped, so that ``"Message", "URL"`` is two quoted names."""
-    reader = csv.reader(_sample(text), delimiter=delimiter, skipinitialspace=True)
+def _records(text: str, delimiter: str, start: int = 0) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """(lines before it, fields) of the first non-blank records after ``start`` lines, as many as a
+    header may be the last of, and the field count of every non-blank record in the sample (counts
+    only: rows may be long). A space after the delimiter is skipped, so that ``"Message", "URL"`` is
+    two quoted names."""
+    reader = csv.reader(_sample(text, start), delimiter=delimiter, skipinitialspace=True)
     records: list[tuple[int, list[str]]] = []
     widths: list[int] = []
     while True:
-        before = reader.line_num
+        before = start + reader.line_num
         try:
             fields = next(reader)
         except (StopIteration, csv.Error):  # the reading pass reports an unreadable row by its line
@@ -80,21 +98,27 @@ def find_layout(
     """The layout of a CSV ``text`` whose header ``known`` accepts; without one, the first non-blank
     line as the header, split where it gives the most columns (the importer says what it lacks).
     The earliest such header wins (a data row that some other delimiter splits into known names is
-    no header), then the one most rows agree with."""
+    no header), then the one most rows agree with. A first line ``sep=;`` is skipped, and names the
+    delimiter unless ``delimiters`` is one (a delimiter the caller was told)."""
+    candidates = tuple(delimiters)
+    named = excel_separator(text)
+    start = 0 if named is None else 1
+    if named is not None and len(candidates) > 1:
+        candidates = (named,)
     best: tuple[tuple[bool, float, float, float], Layout] | None = None
-    for delimiter in delimiters:
-        records, widths = _records(text, delimiter)
+    for delimiter in candidates:
+        records, widths = _records(text, delimiter, start)
         at = next((i for i, (_, fields) in enumerate(records) if known(fields)), None)
         found = at is not None
         header_at = at if at is not None else 0
-        skip, header = records[header_at] if records else (0, [])
+        skip, header = records[header_at] if records else (start, [])
         rows = widths[header_at + 1 :]
         agree = sum(n == len(header) for n in rows) / len(rows) if rows else 1.0
         # a known header first, the earliest, then the majority; without one, the widest first line
         score = (found, -skip, agree, len(header)) if found else (found, len(header), agree, 0)
         if best is None or score > best[0]:  # ties: the earlier delimiter
             best = score, Layout(delimiter, skip, found)
-    return best[1] if best else Layout(",", 0, False)
+    return best[1] if best else Layout(",", start, False)
 
 
 def most_rows_width(text: str, skip: int, **fmt: Any) -> int:

@@ -21,8 +21,9 @@ Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``
 
 CSV from monitoring tools (``,`` ``;`` or tab, the one that gives the earliest header this module
 knows, then the one most rows follow, ``collectors.csv_layout``; a title or blank lines above the
-header skipped; a column added without a name kept in ``raw``; UTF-8 or cp1251; a zone abbreviation
-after any date, ``04/25/2026 10:00 EST``): the columns
+header skipped, and Excel's first line ``sep=;``, whose delimiter is then the file's; a column
+added without a name kept in ``raw``; UTF-8 or cp1251; a zone abbreviation after any date,
+``04/25/2026 10:00 EST``): the columns
 are matched by name, case-insensitive (see ``COLUMNS``): a text column is required, plus an id, URL
 or date column. CrowdTangle (``Message``, ``Post Created``, ``URL``, ``Page Name``), Export Comments
 style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language tools (``Текст``,
@@ -36,18 +37,20 @@ column is the id beside a ``Post ID`` one, which is then the comments' parent, a
 comments. ``Тип``/``Type`` values naming a comment or reply make comments; a comment's parent is the
 parent column, else what its link names (the comment a reply answers, else the post, as that post's
 own row is known), else the ``Post ID``. Dates: ISO 8601,
-``25.11.2026 14:35``, Unix seconds, ``2021-03-01 12:34:56 EST``, slashed ``03/04/2026``; a date
-without a zone is read in Asia/Almaty (option ``tz``). Whether a file's slashed dates are day/month
-or month/day is decided from its own values by a first pass over its date column
+``25.11.2026 14:35``, ``25 ноября в 14:30`` (the import's year, or the one before if that is after
+the import's day, as collectors.dates reads it), Unix seconds, ``2021-03-01 12:34:56 EST``, slashed
+``03/04/2026``; a date without a zone is read in Asia/Almaty (option ``tz``). Whether a file's
+slashed dates are day/month or month/day is decided from its own values by a first pass over its date column
 (``collectors.facebook_export_dates``): a second field above 12 in any row makes them all month/day
 (CrowdTangle, Export Comments); a file that writes both is one error and is read day/month. Option
 ``date_order`` (``dmy``, ``mdy``; default ``auto``, the above) says it for a file whose dates do not
 (``03/04/2026`` only); hash ids stay as they were whatever it says.
 A file that is not text (a photo, a .zip renamed .csv) is one error, ``not a CSV text file``; in a
 folder or .zip, that file is reported and the others read, as is a CSV without the columns above.
-A row without text is reported with its line number and skipped; a bad date is reported and the
-row kept without one, and so is a relative one (``вчера``, ``2 часа назад``): the file does not say
-when it was exported, and counted from the import it would be days off (and its id change each day).
+A row without text is reported with its line number and skipped, and so is a row whose id (its id
+column's, else its link's) an earlier row of the file gave (the csv import's words; the first is
+kept; a row repeating it whole is dropped without a word); a bad date is reported and the row kept without one, and so is a relative one (``вчера``,
+``2 часа назад``): the file does not say when it was exported, and counted from the import it would be days off (and its id change each day).
 Saved Graph answers may give ``created_time`` in Unix seconds (``date_format=U``); a JSON file may be
 UTF-16 or cp1251 as well as UTF-8.
 """
