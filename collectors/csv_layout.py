@@ -10,8 +10,9 @@ earliest such header first (a data row that another delimiter splits into known 
 then the one most rows agree with; the odd row is the importer's to report by its line. Lines before
 the header (blank, or a title such as «Отчёт за ноябрь») are skipped, when a known header follows
 within ten non-blank lines. A first line ``sep=;`` (``sep=|``, ``sep=,``: Excel writes it and reads
-the delimiter from it) is no header and no row: the delimiter is the one it names, unless the caller
-names one (one candidate, the csv import's ``delimiter`` option).
+the delimiter from it) is no header and no row, and its delimiter is the first candidate (it wins
+ties; a header it does not split is read by another), unless the caller names one (the csv
+import's ``delimiter`` option).
 """
 
 from __future__ import annotations
@@ -98,13 +99,15 @@ def find_layout(
     """The layout of a CSV ``text`` whose header ``known`` accepts; without one, the first non-blank
     line as the header, split where it gives the most columns (the importer says what it lacks).
     The earliest such header wins (a data row that some other delimiter splits into known names is
-    no header), then the one most rows agree with. A first line ``sep=;`` is skipped, and names the
-    delimiter unless ``delimiters`` is one (a delimiter the caller was told)."""
+    no header), then the one most rows agree with. A first line ``sep=;`` is skipped, and its delimiter
+    is tried first (it wins ties) unless ``delimiters`` is one (a delimiter the caller was told)."""
     candidates = tuple(delimiters)
     named = excel_separator(text)
     start = 0 if named is None else 1
     if named is not None and len(candidates) > 1:
-        candidates = (named,)
+        # first, so that it wins every tie, but not alone: a file re-delimited since that kept its
+        # ``sep=,`` line is still read by the delimiter its header shows (review)
+        candidates = (named, *(d for d in candidates if d != named))
     best: tuple[tuple[bool, float, float, float], Layout] | None = None
     for delimiter in candidates:
         records, widths = _records(text, delimiter, start)

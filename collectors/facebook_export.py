@@ -47,9 +47,10 @@ slashed dates are day/month or month/day is decided from its own values by a fir
 (``03/04/2026`` only); hash ids stay as they were whatever it says.
 A file that is not text (a photo, a .zip renamed .csv) is one error, ``not a CSV text file``; in a
 folder or .zip, that file is reported and the others read, as is a CSV without the columns above.
-A row without text is reported with its line number and skipped, and so is a row whose id (its id
-column's, else its link's) an earlier row of the file gave (the csv import's words; the first is
-kept; a row repeating it whole is dropped without a word); a bad date is reported and the row kept without one, and so is a relative one (``вчера``,
+A row without text is reported with its line number and skipped (two rows giving one id are both
+read, the later a new version of the earlier: a photo album's link, a reply's link naming only its
+comment, a ``Post ID`` on every comment row give one id to rows that are not one item); a bad date
+is reported and the row kept without one, and so is a relative one (``вчера``,
 ``2 часа назад``): the file does not say when it was exported, and counted from the import it would be days off (and its id change each day).
 Saved Graph answers may give ``created_time`` in Unix seconds (``date_format=U``); a JSON file may be
 UTF-16 or cp1251 as well as UTF-8.

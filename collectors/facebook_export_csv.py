@@ -15,8 +15,8 @@ collector's are; else the ``Post ID`` column beside a ``Comment ID`` one.
 The delimiter and the header's line come from collectors/csv_layout.py (the header with the columns
 read here, and the majority of rows); a row with more non-empty fields than the header (than most
 rows, when most are wider by the same unnamed columns) is reported by its line and left out (its
-cells would be shifted), as is a row whose id an earlier row gave (``csv_layout.repeated_id``), and a
-column name written twice or not at all costs no values (:func:`_field_names`). The dialect is RFC 4180's with the sniffer's quote character (:func:`_dialect`).
+cells would be shifted), and a column name written twice or not at all costs no values
+(:func:`_field_names`). The dialect is RFC 4180's with the sniffer's quote character (:func:`_dialect`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import hashlib
 import itertools
 import logging
 import re
@@ -34,7 +33,7 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from collectors.base import Report
-from collectors.csv_layout import Layout, column_names, csv_lines, find_layout, most_rows_width, repeated_id
+from collectors.csv_layout import Layout, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import parse_relative
 from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
 from collectors.file_import import printable
@@ -169,6 +168,9 @@ def link_ids(url: str | None, kind: str) -> tuple[str | None, str | None]:
     return reply or comment, comment if reply else _post_of(parts, query)
 
 
+_ALBUM = re.compile(r"(?:a|vb)\.\d+")  # an album's segment in a photo's or video's link
+
+
 def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
     """The post a facebook.com link's path or query names: ``{page}_{post}``, else the post's own id."""
     segments = [s for s in parts.path.split("/") if s]
@@ -176,7 +178,13 @@ def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
         return f"{query['id'][0]}_{query['story_fbid'][0]}"
     for marker in ("posts", "videos", "photos"):
         if marker in segments and segments.index(marker) + 1 < len(segments):
-            owner, post = segments[0], segments[segments.index(marker) + 1]
+            after = segments[segments.index(marker) + 1 :]
+            # ``photos/a.3612…/4412…/``: the album (``a.``, ``vb.`` for videos) every photo of it names
+            # first, so the photo's own number is the post (review: each photo post of a page's
+            # album took the album's id, and the later replaced the earlier)
+            if len(after) > 1 and _ALBUM.fullmatch(after[0]):
+                after = after[1:]
+            owner, post = segments[0], after[0]
             return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
     return None
 
@@ -307,7 +315,6 @@ def read_csv(
     post_named_first = "post" in columns and _bare(columns["post"]) in ("post id", "post_id")
     differ: list[tuple[int, str, str]] = []  # (line, id column, link's id) of rows naming two comments
     mangled: list[tuple[int, str]] = []  # (line, id) of ids in exponent form
-    given: dict[str, tuple[int, bytes]] = {}  # id -> (line, digest of author, date, text) of its first row
     for row in reader:
         line = skip + reader.line_num
         extra = row.pop(None, None)  # fields past the header's, as csv.DictReader keeps them
@@ -377,26 +384,10 @@ def read_csv(
         # the post's id before), and must not take the occurrence numbers of the same text in rows
         # without a link (review: those rows' ids shifted), nor equal the same text under another post.
         keyed = f"{kind}\x1f{parent}" if parent and not linked else kind
-        external_id = own or linked
-        # Two rows, one id: the later replaced the earlier in the store without a word (review). The
-        # first is kept and the later reported, as the csv import does (a hash id differs per row);
-        # a row that repeats the first whole (a tool's overlapping pages) loses nothing and is dropped
-        # without an error, which would make every such import `partial`.
-        if external_id:
-            said = hashlib.blake2b("\x1f".join((author or "", cell("published_at"), body)).encode()).digest()
-            first, first_said = given.setdefault(external_id, (line, said))
-            if first != line:
-                if first_said != said:
-                    report(
-                        InputError(
-                            repeated_id(printable(external_id), first), source=source, path=shown, line=line
-                        )
-                    )
-                continue
         yield Item(
             source=source,
             kind=kind,
-            external_id=external_id or ids(keyed, hashed, author, body),
+            external_id=own or linked or ids(keyed, hashed, author, body),
             text=body,
             parent=cell("parent") or parent or (post if kind == "comment" else None) or None,
             url=url,

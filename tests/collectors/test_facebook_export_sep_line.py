@@ -122,3 +122,24 @@ def test_excel_separator(text: str, expected: str | None) -> None:
 def test_find_layout_skips_the_sep_line() -> None:
     layout = find_layout("sep=|\nid|text\n1|a, b; c\n", lambda header: "text" in header)
     assert (layout.delimiter, layout.skip, layout.known) == ("|", 1, True)
+
+
+def test_a_sep_line_naming_another_delimiter_than_the_header_s_costs_no_rows(tmp_path: Path) -> None:
+    # A file re-delimited since (saved again with «;») that kept its «sep=,» line: its header shows the
+    # delimiter, as it did before the line was read (review: the named one alone refused the file)
+    fb, fb_problems = fb_export(
+        tmp_path / "fb.csv",
+        "sep=,\nMessage;URL;Post Created\n"
+        '"Нет воды, света";https://www.facebook.com/104857600123/posts/1;2026-11-20 10:00:00\n',
+    )
+    plain, plain_problems = csv_import(tmp_path / "plain.csv", 'sep=,\nid;text\n1;"Нет воды, света"\n')
+    assert [(i.external_id, i.text) for i in fb] == [("104857600123_1", "Нет воды, света")]
+    assert [(i.external_id, i.text) for i in plain] == [("1", "Нет воды, света")]
+    assert fb_problems == plain_problems == []
+
+
+def test_the_named_delimiter_wins_a_tie() -> None:
+    # a one-column header both read alike, and a row both split in two: «,» is the first of the
+    # usual candidates, so it would win without the line
+    layout = find_layout("sep=;\ntext\na,b;c\td\n", lambda header: "text" in header)
+    assert (layout.delimiter, layout.skip, layout.known) == (";", 1, True)
