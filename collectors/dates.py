@@ -3,22 +3,18 @@
 Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``2026 жылғы 25 қараша``,
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
-typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``).
-Relative forms, computed from the fetch time ``now``: ``сегодня в 10:15``, ``вчера``, ``позавчера``,
-``6 лет назад``, ``пару минут назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``,
-``жаңа ғана`` (``сейчас`` only as the whole text: in a sentence it is no date); a span
-back past the calendar («3000 лет назад» in an article) is no date. A day word's clock may be spelled
-``14 ч. 35 мин.`` and be Moscow time (``вчера в 14:35 мск``); of two day words («вчера в 14:35,
-обновлено сегодня в 10:00») the first with its own clock is read. The time may follow the date or
-stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``, ``ПП``, ``после
-полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
+typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``). The time
+may follow the date or stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``,
+``ПП``, ``после полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
 
 English, as English-language templates and Facebook exports print it: ``November 25, 2026``, ``Nov. 25,
-2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``, ``3 hours ago``, ``an hour
-ago``, ``yesterday at 10:30``, ``just now``. English is read last, where no Russian or Kazakh form is,
-so a text that holds one reads as before; and narrowly, since callers also search free text: a month
-name only with a day and a year (``May`` with a capital), ``today``/``yesterday`` only before a clock or
-at the end. The words of all three languages are in ``collectors.dates_words``.
+2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``. English is read last, where no
+Russian or Kazakh form is, so a text that holds one reads as before; and narrowly, since callers also
+search free text: a month name only with a day and a year (``May`` with a capital). The words of all
+three languages are in ``collectors.dates_words``.
+
+Relative forms (``вчера в 14:35``, ``3 сағат бұрын``, ``3 hours ago``), counted back from the fetch
+time ``now``, are read in ``collectors.dates_relative``; ``parse_relative`` and ``parse_date`` call it.
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -34,18 +30,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from collectors.dates_words import (
-    DAY_WORDS,
-    EN_DAY_WORDS,
-    EN_MONTH_WORDS,
-    EN_UNITS,
-    JUST_NOW,
-    KK_UNITS,
-    NOW_ALONE,
-    RU_UNITS,
-    WORD_ONE,
-    month_number,
-)
+from collectors.dates_words import EN_MONTH_WORDS, month_number
 
 # The words are in dates_words; the names callers import from here are re-exported.
 from collectors.dates_words import EN_MONTHS as EN_MONTHS
@@ -187,52 +172,10 @@ _DMY_WORDS = re.compile(
 _YDM_WORDS_KK = re.compile(r"(?<!\d)(\d{4})\s*(?:ж\.?|жыл[^\W\d_]*)?\s+(\d{1,2})\s+" + _MONTH_WORD + _TIME)
 _DM_WORDS = re.compile(r"(?<!\d)(\d{1,2})\s+" + _MONTH_WORD + r"(?!\s*\d{4})" + _TIME)
 _DMY_DOTS = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})(?![\d.])" + _TIME)
-# The clock of a relative date, with Moscow time after it as after an absolute date («вчера в 14:35
-# мск», «(MSK)»; other zones there are not read), and the same clock spelled with spaces or unit letters
-# («14 :35», «14ч 35м», «14 ч. 35 мин.»), read only where no clock of the usual form is.
-_MOSCOW = r"(?:\s*\(?(?P<zone>мск|msk)(?![^\W\d_])\)?)?"
-_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM + _MOSCOW)
-_CLOCK_SPELLED = re.compile(
-    r"(?<![\d.:])(?P<hour>\d{1,2})"
-    r"(?:(?:\s+:\s*|:\s+)(?P<minute>\d{2})(?!\d)|\s?ч\.?\s?(?P<minute_unit>\d{2})\s?м(?:ин)?\.?(?![^\W\d_]))"
-    + _AMPM
-    + _MOSCOW
-)
-# A day word's own clock, right after it: «вчера в 14:35», «Кеше, 14:35», «бүгін сағ. 10:15».
-_OWN_CLOCK_LEAD = re.compile(r"[\s,|/·•—–-]*(?:(?:в|сағат|сағ\.?)\s*)?(?=\d)")
-# The day words, as words: «вчера» in «позавчера» is none.
-_DAY_WORD = re.compile(r"(?<![а-яёәіңғүұқөһa-z])(" + "|".join(DAY_WORDS) + r")(?![а-яёәіңғүұқөһa-z])")
-
-# A number and a word start where no digit or letter stands before them: without that, a search over
-# a long run of digits or letters tried every position in it against the whole run, and a page's
-# «1111…» of 100,000 characters took minutes.
-_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*([а-яё]+)\.?\s+назад")
-_KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
 # English, read only where no Russian or Kazakh form is. The month first, and a year after the day:
 # «May» (or «Mar», «Jan») is a word of English sentences, a month only before «5, 2026», and «may» only
 # with a capital (``_month_first``). The day may carry its «th», the year a comma and a 12-hour clock.
 _MONTH_FIRST = re.compile(r"(?<![^\W\d_])([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)" + _TIME)
-_EN_AGO = re.compile(
-    r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
-)
-# «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
-# today that», «Kazakhstan Today», «#today», a link's «/today»): a date only beside a clock
-# («yesterday at 10:30», «10:30 yesterday»; that clock is the one read), or as the whole text with a
-# label at most («Updated yesterday», «Posted: just now»), or a byline's last part after a separator
-# («By John Smith | Yesterday», «Politics · yesterday»).
-_EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?\s*:?\s*)?"
-_EN_DAY_NAMED = "(?P<day>" + "|".join(EN_DAY_WORDS) + ")"
-_EN_HOUR_MINUTE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM
-# The day word before its clock, or after it («10:30 yesterday»): tried in this order.
-_EN_DAY_AND_CLOCK = (
-    re.compile(r"(?<![\w/#-])" + _EN_DAY_NAMED + r"\s*(?:,|at)?\s*" + _EN_HOUR_MINUTE),
-    re.compile(r"(?<![\d:.])" + _EN_HOUR_MINUTE + r"\s+" + _EN_DAY_NAMED + r"(?![\w-])"),
-)
-_EN_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _EN_LABEL + "{}" + r"[\s).\]]*"
-_EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAY_NAMED))
-_EN_JUST_NOW = re.compile(_EN_WHOLE.format("just now"))
-# «только что» as words («только чтобы приехать» is no date), wherever it stands
-_JUST_NOW = re.compile(r"(?<![\w])(?:" + "|".join(JUST_NOW) + r")(?![\w])")
 
 
 def _zone(text: str | None) -> tzinfo | None:
@@ -305,10 +248,6 @@ def _make_date(year: int | str, month: int, day: int) -> date | None:
         return None
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value else None
-
-
 def shift(moment: datetime, unit: str, amount: int) -> datetime:
     """``moment`` minus ``amount`` units (seconds..years); months and years by the calendar."""
     if unit in {"seconds", "minutes", "hours", "days", "weeks"}:
@@ -350,105 +289,8 @@ def parse_iso(text: str) -> datetime | None:
 def parse_relative(text: str, now: datetime, tz: tzinfo = ALMATY) -> datetime | None:
     """A relative date ("вчера в 10:15", "6 лет назад", "3 сағат бұрын", "кеше", "3 hours ago",
     "yesterday at 10:30") counted back from ``now``; English only where no Russian or Kazakh form is."""
-    found = _relative(text, now, tz)
-    return found if found is not None else _relative_english(text, now, tz)
-
-
-def _relative(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """A Russian or Kazakh relative date (``parse_relative``)."""
-    low = " ".join(text.lower().replace("ё", "е").split())
-    local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
-    if _JUST_NOW.search(low) or low.strip(" .,:;!|·•—–-") in NOW_ALONE:
-        return local_now
-    days = list(_DAY_WORD.finditer(low))
-    if len(days) > 1 and (own := _own_clock(low, days[0].end())):
-        # «Вчера в 14:35, обновлено сегодня в 10:00»: the first day word with its own clock is the
-        # publication; another day word's clock is an update's
-        return _day_at(own, local_now, DAY_WORDS[days[0][1]], tz)
-    if days:
-        found = {m[1] for m in days}
-        word = next(word for word in DAY_WORDS if word in found)  # «сегодня» before «вчера», as ever
-        # a spelled clock only as the day word's own («Вчера · Видео 1 ч 30 мин» is a length, not a time)
-        first = next(m for m in days if m[1] == word)
-        own = _own_clock(low, first.end())
-        return _day_at(_CLOCK.search(low) or own, local_now, DAY_WORDS[word], tz)
-    m = _RU_AGO.search(low)
-    if m:
-        number, half, couple, word = m.groups()
-        number = "2" if couple else number  # «пару минут назад»: a couple is two
-        unit = _unit(word, RU_UNITS)
-        if unit is None and word in WORD_ONE:
-            unit, _ = WORD_ONE[word]
-        if unit:
-            if half:
-                return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
-            return _back(local_now, unit, number)
-    m = _KK_AGO.search(low)
-    if m:
-        number, word = m.groups()
-        unit = _unit(word, KK_UNITS)
-        if unit:
-            return _back(local_now, unit, number)
-    return None
-
-
-def _relative_english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """An English relative date: "just now", "yesterday at 10:30 PM", "3 hours ago", "an hour ago"."""
-    low = " ".join(text.lower().split())
-    local_now = now.astimezone(tz).replace(second=0, microsecond=0)
-    if _EN_JUST_NOW.fullmatch(low):
-        return local_now
-    for pattern in _EN_DAY_AND_CLOCK:
-        m = pattern.search(low)
-        if m:
-            day = local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]])
-            return _local(day, _hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz)
-    m = _EN_DAY_ALONE.fullmatch(low)
-    if m:
-        return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)
-    m = _EN_AGO.search(low)
-    if m:
-        return _back(local_now, EN_UNITS[m.group(2)], m.group(1))
-    return None
-
-
-def _own_clock(low: str, end: int) -> re.Match[str] | None:
-    """The clock that follows a day word ending at ``end`` of ``low``, if one does."""
-    lead = _OWN_CLOCK_LEAD.match(low, end)
-    if lead is None:
-        return None
-    return _CLOCK.match(low, lead.end()) or _CLOCK_SPELLED.match(low, lead.end())
-
-
-def _day_at(clock: re.Match[str] | None, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
-    """``days_back`` days before ``local_now``, at the time of ``clock`` (in Moscow time if it says so),
-    else at midnight."""
-    if clock is None:
-        return _local(local_now.date() - timedelta(days=days_back), None, None, tz)
-    zone = _zone(clock["zone"]) or tz
-    day = local_now.astimezone(zone).date() - timedelta(days=days_back)  # «сегодня» in Moscow is Moscow's
-    minute = clock.groupdict().get("minute") or clock.groupdict().get("minute_unit")
-    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(minute), zone)
-
-
-def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
-    """``moment`` minus ``number`` (default 1) units; None when that leaves the calendar: «3000 лет
-    назад» in an article's text is no publication time, and must not fail the page."""
-    try:
-        return shift(moment, unit, int(number) if number else 1)
-    except (OverflowError, ValueError):  # before year 1, a timedelta too large, more than 4,300 digits
-        return None
-
-
-def _unit(word: str, table: dict[str, str]) -> str | None:
-    best = None
-    for stem, unit in table.items():
-        if word.startswith(stem) and (best is None or len(stem) > best[0]):
-            best = (len(stem), unit)
-    # "ч"/"г" only as whole abbreviations, not as a prefix of any word
-    if best and best[0] == 1 and len(word) > 1:
-        return None
-    return best[1] if best else None
+    found = dates_relative.russian_kazakh(text, now, tz)
+    return found if found is not None else dates_relative.english(text, now, tz)
 
 
 def _absolute(text: str, tz: tzinfo, now: datetime | None) -> datetime | None:
@@ -534,11 +376,17 @@ def parse_date(text: str | None, now: datetime | None = None, tz: tzinfo = ALMAT
         raise ValueError("now must be timezone-aware")
     found = _absolute(text, tz, now=None)
     if found is None:
-        found = _relative(text, now, tz)
+        found = dates_relative.russian_kazakh(text, now, tz)
     if found is None:
         found = _absolute(text, tz, now=now)
     if found is None:
         found = _month_first(text, tz)
     if found is None:
-        found = _relative_english(text, now, tz)
+        found = dates_relative.english(text, now, tz)
     return publication_time(found, now, text)
+
+
+# Last, as it reads the clock and zone pieces above: imported first, it imports this module whole, and
+# this import then finds it in sys.modules, unfinished, which is enough (its functions are looked up
+# when called).
+from collectors import dates_relative  # noqa: E402

@@ -1,0 +1,174 @@
+"""Relative dates, counted back from the fetch time ``now``, for ``collectors.dates`` (its
+``parse_relative`` and ``parse_date`` read them with :func:`russian_kazakh` and :func:`english`).
+
+Russian and Kazakh: ``сегодня в 10:15``, ``вчера``, ``позавчера``, ``6 лет назад``, ``пару минут
+назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана`` (``сейчас`` only as
+the whole text: in a sentence it is no date); a span back past the calendar («3000 лет назад» in an
+article) is no date. A day word's clock may be spelled ``14 ч. 35 мин.`` and be Moscow time (``вчера в
+14:35 мск``); of two day words («вчера в 14:35, обновлено сегодня в 10:00») the first with its own clock
+is read.
+
+English, as English-language templates and Facebook exports print it, read only where no Russian or
+Kazakh form is: ``3 hours ago``, ``an hour ago``, ``yesterday at 10:30``, ``just now``; and narrowly,
+since callers also search free text: ``today``/``yesterday`` only beside a clock or at the end. The
+words are in ``collectors.dates_words``; the clock, zone and calendar pieces are those absolute dates
+are read with, in ``collectors.dates``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+
+from collectors.dates import _AMPM, _hour24, _local, _zone, shift
+from collectors.dates_words import (
+    DAY_WORDS,
+    EN_DAY_WORDS,
+    EN_UNITS,
+    JUST_NOW,
+    KK_UNITS,
+    NOW_ALONE,
+    RU_UNITS,
+    WORD_ONE,
+)
+
+# The clock of a relative date, with Moscow time after it as after an absolute date («вчера в 14:35
+# мск», «(MSK)»; other zones there are not read), and the same clock spelled with spaces or unit letters
+# («14 :35», «14ч 35м», «14 ч. 35 мин.»), read only where no clock of the usual form is.
+_MOSCOW = r"(?:\s*\(?(?P<zone>мск|msk)(?![^\W\d_])\)?)?"
+_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM + _MOSCOW)
+_CLOCK_SPELLED = re.compile(
+    r"(?<![\d.:])(?P<hour>\d{1,2})"
+    r"(?:(?:\s+:\s*|:\s+)(?P<minute>\d{2})(?!\d)|\s?ч\.?\s?(?P<minute_unit>\d{2})\s?м(?:ин)?\.?(?![^\W\d_]))"
+    + _AMPM
+    + _MOSCOW
+)
+# A day word's own clock, right after it: «вчера в 14:35», «Кеше, 14:35», «бүгін сағ. 10:15».
+_OWN_CLOCK_LEAD = re.compile(r"[\s,|/·•—–-]*(?:(?:в|сағат|сағ\.?)\s*)?(?=\d)")
+# The day words, as words: «вчера» in «позавчера» is none.
+_DAY_WORD = re.compile(r"(?<![а-яёәіңғүұқөһa-z])(" + "|".join(DAY_WORDS) + r")(?![а-яёәіңғүұқөһa-z])")
+
+# A number and a word start where no digit or letter stands before them: without that, a search over
+# a long run of digits or letters tried every position in it against the whole run, and a page's
+# «1111…» of 100,000 characters took minutes.
+_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*([а-яё]+)\.?\s+назад")
+_KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
+# English («3 hours ago», «an hour ago», «5 mins ago»), read only where no Russian or Kazakh form is.
+_EN_AGO = re.compile(
+    r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
+)
+# «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
+# today that», «Kazakhstan Today», «#today», a link's «/today»): a date only beside a clock
+# («yesterday at 10:30», «10:30 yesterday»; that clock is the one read), or as the whole text with a
+# label at most («Updated yesterday», «Posted: just now»), or a byline's last part after a separator
+# («By John Smith | Yesterday», «Politics · yesterday»).
+_EN_LABEL = r"(?:(?:last\s+)?(?:posted|updated|published|edited|added|created|sent|date)(?:\s+on)?\s*:?\s*)?"
+_EN_DAY_NAMED = "(?P<day>" + "|".join(EN_DAY_WORDS) + ")"
+_EN_HOUR_MINUTE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)" + _AMPM
+# The day word before its clock, or after it («10:30 yesterday»): tried in this order.
+_EN_DAY_AND_CLOCK = (
+    re.compile(r"(?<![\w/#-])" + _EN_DAY_NAMED + r"\s*(?:,|at)?\s*" + _EN_HOUR_MINUTE),
+    re.compile(r"(?<![\d:.])" + _EN_HOUR_MINUTE + r"\s+" + _EN_DAY_NAMED + r"(?![\w-])"),
+)
+_EN_WHOLE = r"(?:.*[|·•—–]\s*)?[\s(\[]*" + _EN_LABEL + "{}" + r"[\s).\]]*"
+_EN_DAY_ALONE = re.compile(_EN_WHOLE.format(_EN_DAY_NAMED))
+_EN_JUST_NOW = re.compile(_EN_WHOLE.format("just now"))
+# «только что» as words («только чтобы приехать» is no date), wherever it stands
+_JUST_NOW = re.compile(r"(?<![\w])(?:" + "|".join(JUST_NOW) + r")(?![\w])")
+
+
+def russian_kazakh(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """A Russian or Kazakh relative date in ``text``, counted back from ``now``; None if there is none."""
+    low = " ".join(text.lower().replace("ё", "е").split())
+    local_now = now.astimezone(tz).replace(second=0, microsecond=0)  # "5 минут назад" is minute-precise
+    if _JUST_NOW.search(low) or low.strip(" .,:;!|·•—–-") in NOW_ALONE:
+        return local_now
+    days = list(_DAY_WORD.finditer(low))
+    if len(days) > 1 and (own := _own_clock(low, days[0].end())):
+        # «Вчера в 14:35, обновлено сегодня в 10:00»: the first day word with its own clock is the
+        # publication; another day word's clock is an update's
+        return _day_at(own, local_now, DAY_WORDS[days[0][1]], tz)
+    if days:
+        found = {m[1] for m in days}
+        word = next(word for word in DAY_WORDS if word in found)  # «сегодня» before «вчера», as ever
+        # a spelled clock only as the day word's own («Вчера · Видео 1 ч 30 мин» is a length, not a time)
+        first = next(m for m in days if m[1] == word)
+        own = _own_clock(low, first.end())
+        return _day_at(_CLOCK.search(low) or own, local_now, DAY_WORDS[word], tz)
+    m = _RU_AGO.search(low)
+    if m:
+        number, half, couple, word = m.groups()
+        number = "2" if couple else number  # «пару минут назад»: a couple is two
+        unit = _unit(word, RU_UNITS)
+        if unit is None and word in WORD_ONE:
+            unit, _ = WORD_ONE[word]
+        if unit:
+            if half:
+                return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
+            return _back(local_now, unit, number)
+    m = _KK_AGO.search(low)
+    if m:
+        number, word = m.groups()
+        unit = _unit(word, KK_UNITS)
+        if unit:
+            return _back(local_now, unit, number)
+    return None
+
+
+def english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """An English relative date in ``text``: "just now", "yesterday at 10:30 PM", "3 hours ago", "an hour ago"."""
+    low = " ".join(text.lower().split())
+    local_now = now.astimezone(tz).replace(second=0, microsecond=0)
+    if _EN_JUST_NOW.fullmatch(low):
+        return local_now
+    for pattern in _EN_DAY_AND_CLOCK:
+        m = pattern.search(low)
+        if m:
+            day = local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]])
+            return _local(day, _hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz)
+    m = _EN_DAY_ALONE.fullmatch(low)
+    if m:
+        return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)
+    m = _EN_AGO.search(low)
+    if m:
+        return _back(local_now, EN_UNITS[m.group(2)], m.group(1))
+    return None
+
+
+def _own_clock(low: str, end: int) -> re.Match[str] | None:
+    """The clock that follows a day word ending at ``end`` of ``low``, if one does."""
+    lead = _OWN_CLOCK_LEAD.match(low, end)
+    if lead is None:
+        return None
+    return _CLOCK.match(low, lead.end()) or _CLOCK_SPELLED.match(low, lead.end())
+
+
+def _day_at(clock: re.Match[str] | None, local_now: datetime, days_back: int, tz: tzinfo) -> datetime | None:
+    """``days_back`` days before ``local_now``, at the time of ``clock`` (in Moscow time if it says so),
+    else at midnight."""
+    if clock is None:
+        return _local(local_now.date() - timedelta(days=days_back), None, None, tz)
+    zone = _zone(clock["zone"]) or tz
+    day = local_now.astimezone(zone).date() - timedelta(days=days_back)  # «сегодня» in Moscow is Moscow's
+    minute = clock.groupdict().get("minute") or clock.groupdict().get("minute_unit")
+    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(minute), zone)
+
+
+def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
+    """``moment`` minus ``number`` (default 1) units; None when that leaves the calendar: «3000 лет
+    назад» in an article's text is no publication time, and must not fail the page."""
+    try:
+        return shift(moment, unit, int(number) if number else 1)
+    except (OverflowError, ValueError):  # before year 1, a timedelta too large, more than 4,300 digits
+        return None
+
+
+def _unit(word: str, table: dict[str, str]) -> str | None:
+    best = None
+    for stem, unit in table.items():
+        if word.startswith(stem) and (best is None or len(stem) > best[0]):
+            best = (len(stem), unit)
+    # "ч"/"г" only as whole abbreviations, not as a prefix of any word
+    if best and best[0] == 1 and len(word) > 1:
+        return None
+    return best[1] if best else None
