@@ -1,7 +1,8 @@
 """The review web page: a Flask app (server-rendered Jinja2, autoescaped) over the DuckDB store.
 
 Every page but the login needs a logged-in reviewer; every POST form carries the session's CSRF
-token; every value reaches SQL as a bound parameter; item text is escaped before any markup is added.
+token (both checked by review.request_guard); every value reaches SQL as a bound parameter; item text
+is escaped before any markup is added.
 The database is opened per request and closed at once, so the scheduler can write between requests.
 """
 
@@ -19,7 +20,6 @@ from urllib.parse import urlencode
 import duckdb
 from flask import (
     Flask,
-    Response,
     abort,
     flash,
     g,
@@ -30,11 +30,10 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import SecurityError
 
 from classify.lang import LANGS
 from errors import InputError, StoreError, StoreLocked
-from review import auth, item_page, queries
+from review import auth, item_page, queries, request_guard
 from review.dblock import ReadWriteLock
 from review.export import (
     FORMAT_NAMES,
@@ -43,10 +42,11 @@ from review.export import (
     export_filename,
 )
 from review.export_stream import download_folder, stream_export, sweep_abandoned
+from review.filters import LABELS, describe
 from review.list_filters import chart_range, int_value, parse_filters, query_pairs, score_value
 from review.paging import paginate
 from review.quality import against_reviewers
-from review.queries import LABELS, StaleDecision
+from review.queries import StaleDecision
 from review.render import (
     excerpt,
     highlight,
@@ -58,6 +58,7 @@ from review.render import (
     text_lang,
     web_link,
 )
+from review.request_guard import retry_decision
 from review.second_look import (
     UNSURE_FLOOR,
     StaleAnswer,
@@ -80,14 +81,8 @@ PERIODS = (
     ("30", "last 30 days"),
     ("90", "last 90 days"),
 )
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
 DB_WAIT = 10.0  # seconds a request waits for a batch's lock on the database, then says it is busy
-DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto")
-ANSWER_FIELDS = ("source", "id", "label", "answer", "seen", "next")  # a second look's yes or no
 
 
 def create_app(
@@ -157,49 +152,7 @@ def create_app(
 
     app.teardown_request(release)
 
-    @app.errorhandler(StoreError)
-    def store_busy(exc: StoreError) -> tuple[str, int]:
-        log.warning("review page: %s", exc)
-        if request.endpoint in ("decide", "judge") and isinstance(exc, StoreLocked):
-            return retry_decision()  # busy before the decision was read: what was typed is kept
-        return render_template("error.html", message="The database is busy; try again in a moment."), 503
-
-    @app.before_request
-    def guard() -> Response | None:
-        if request.routing_exception is not None:
-            return None  # a host not allowed, an unknown path: Flask answers 400/404 next
-        if "csrf" not in session:
-            session["csrf"] = auth.new_csrf_token()
-        if request.method == "POST" and not auth.csrf_matches(
-            session.get("csrf"), request.form.get("csrf_token")
-        ):
-            log.warning("CSRF token missing or wrong on %s", request.path)
-            abort(400, description="The form has expired or did not come from this site; reload the page.")
-        if request.endpoint in ("login", "static"):
-            return None
-        user = session.get("user")
-        if not user:
-            return redirect(url_for("login", next=request.full_path if request.args else request.path))
-        if request.endpoint == "logout":  # the session is in the cookie: ended without the database
-            g.user = user
-            return None
-        epoch = auth.session_epoch(db(), user)
-        if epoch is None or epoch != session.get("epoch"):
-            session.clear()
-            flash("Your session has ended; log in again.")
-            return redirect(url_for("login"))
-        g.user = user
-        return None
-
-    @app.after_request
-    def headers(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        if request.endpoint != "static":
-            resp.headers.setdefault("Cache-Control", "no-store")
-        return resp
+    request_guard.install(app, db)  # login and CSRF before each request, headers after, error pages
 
     failures = auth.LoginThrottle()
 
@@ -368,15 +321,6 @@ def create_app(
         flash(f"Saved: {status}{also}." if written else f"Saved: {status} (already saved; sent twice).")
         return redirect(url_for("item", source=source, id=external_id))
 
-    def retry_decision() -> tuple[str, int]:
-        # A batch holds the database longer than the page waits: what was typed must not be lost,
-        # and the item page cannot be read either. A page of its own carries it to "Save again".
-        names = (
-            ANSWER_FIELDS if request.endpoint == "judge" else DECISION_FIELDS
-        )  # a yes or no, or a decision
-        fields = {k: request.form.get(k, "") for k in names if k in request.form}
-        return render_template("retry.html", fields=fields, action=url_for(request.endpoint)), 503
-
     @app.get("/second-look")
     def second_look() -> Any:
         label = request.args.get("label") or "infrastructure"
@@ -474,7 +418,7 @@ def create_app(
         # The same reading and writing as `pipeline.py export`, so the page serves the command's file:
         # what it reads is copied, the database let go (the scheduler may write meanwhile), and the
         # file written a piece at a time into a temporary file, sent and then removed.
-        about = [("exported by", g.user), *queries.describe(filters)]
+        about = [("exported by", g.user), *describe(filters)]
         spool = None
         try:
             spool = tempfile.TemporaryFile(prefix="review-export-", dir=spill)  # noqa: SIM115 (send_file closes it)
@@ -495,12 +439,5 @@ def create_app(
         return send_file(
             spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=export_filename(fmt)
         )
-
-    @app.errorhandler(400)
-    @app.errorhandler(404)
-    def client_error(exc: Any) -> tuple[str, int]:
-        if isinstance(exc, SecurityError):  # a Host not allowed: no page links to build for it
-            return "This host name is not served here.\n", exc.code
-        return render_template("error.html", message=exc.description), exc.code
 
     return app

@@ -56,7 +56,8 @@ from review.cells import (
     wall_time,
 )
 from review.export_excel import kept_as_text
-from review.queries import LABELS, LOCAL_TZ, Filters, describe, select_flagged
+from review.filters import LABELS, LOCAL_TZ, Filters, describe
+from review.queries import select_flagged
 from review.xlsx import END_DATE, FIRST_DATE
 from store.db import reader
 
@@ -347,12 +348,31 @@ def export_to_file(
         raise InputError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     # The file is opened first: a folder or a place that cannot be written is said before the reading.
     with whole_file(out_path, "the export") as out:
-        # DuckDB spills beside the file written (none beside a device such as /dev/stdout).
-        folder = None if out_path.exists() and not out_path.is_file() else out_path.resolve().parent
+        # DuckDB spills beside the file written; beside a pipe or device (/dev/stdout) there is none,
+        # and the system's /tmp may be a small tmpfs: where the review page's downloads go instead.
+        pipe = out_path.exists() and not out_path.is_file()
+        folder = export_stream.download_folder(db_path) if pipe else out_path.resolve().parent
         # The store is open only while the rows are read (into a copy beside the file).
-        count = export_stream.export_store(
-            db_path, filters, fmt, out, collapse=collapse, rows=rows, spill=folder, about=describe(filters)
-        )
+        try:
+            count = export_stream.export_store(
+                db_path,
+                filters,
+                fmt,
+                out,
+                collapse=collapse,
+                rows=rows,
+                spill=folder,
+                about=describe(filters),
+            )
+        except export_stream.ExportFolderError as exc:
+            if not pipe:  # beside the file: "cannot write the export", naming it (whole_file)
+                raise
+            # Not the pipe named, which had room: the folder (as the page's 507 for its downloads).
+            raise InputError(
+                "the export's temporary files could not be written in this folder: "
+                f"{exc.strerror} (set TMPDIR to a folder with room)",
+                path=exc.filename,
+            ) from None
     log.info("exported %d rows to %s", count, out_path)
     return count
 

@@ -33,7 +33,7 @@ from review import export
 from review.cells import copy_steps, parquet_schema, picked_sql, stream_cells, stream_tables
 from review.export import records_from_table, write_csv_pieces, write_json_pieces
 from review.export_xlsx import check_rows, write_xlsx_pieces
-from review.queries import Filters
+from review.filters import Filters
 from store.db import reader
 
 log = logging.getLogger(__name__)
@@ -160,12 +160,22 @@ def _check(fmt: str) -> None:
 _ACTIVE: set[Path] = set()  # the folders of the exports under way in this process (remove_unfinished)
 
 
+class ExportFolderError(OSError):
+    """The export's temporary files (its copy of the rows, DuckDB's spill) could not be written in the
+    folder ``filename`` names: full, or not writable. ``strerror`` says why."""
+
+
 @contextlib.contextmanager
 def _export_folder(spill: Path | None) -> Iterator[Path]:
     # The copy and what DuckDB spills go to a folder of ours, removed afterwards: DuckDB's default
     # is beside the database file, where a reader may not be allowed to write, and the system's
     # temporary folder may be memory itself (tmpfs), hence beside the export when there is one.
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=spill) as folder:
+    try:
+        made = tempfile.TemporaryDirectory(prefix=".export-", dir=spill)
+    except OSError as exc:
+        base = str(spill or tempfile.gettempdir())
+        raise ExportFolderError(exc.errno, exc.strerror or str(exc), base) from None
+    with made as folder:
         _ACTIVE.add(Path(folder))
         try:
             yield Path(folder)
@@ -175,9 +185,9 @@ def _export_folder(spill: Path | None) -> Iterator[Path]:
 
 def download_folder(db_path: Path) -> Path:
     """Where the review page's downloads keep their temporary files (the copy of what they read,
-    DuckDB's spill, the file before it is sent): ``$TMPDIR`` when the operator sets it, as for
-    ``export --out /dev/stdout``; else the database's folder, where DuckDB spills the store's own
-    queries (``<db>.tmp``) and the page already writes (its decisions)."""
+    DuckDB's spill, the file before it is sent), and ``export --out`` a pipe (``/dev/stdout``) its
+    copy and spill: ``$TMPDIR`` when the operator sets it; else the database's folder, where DuckDB
+    spills the store's own queries (``<db>.tmp``) and the page already writes (its decisions)."""
     # Not the system's folder by default: /tmp is often a tmpfs (memory, half of it at most), and a
     # large download's copy is a good part of the store.
     if os.environ.get("TMPDIR"):
@@ -326,7 +336,8 @@ def _copy_error(exc: duckdb.Error, folder: Path) -> OSError | None:
     text = next((line for line in str(exc).strip().splitlines() if str(folder) in line), None)
     if text is None:
         return None
-    return OSError(errno.EIO, text.rsplit('": ', 1)[-1])
+    # Named by the folder the export's own (``folder``, removed afterwards) was made in.
+    return ExportFolderError(errno.EIO, text.rsplit('": ', 1)[-1], str(folder.parent))
 
 
 @contextlib.contextmanager

@@ -10,25 +10,27 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from classify.normalise import latin_to_cyrillic
-from collectors.dates import ALMATY
 from errors import InputError
+from review.filters import LABELS, Filters, local_day_start
+
+# The filters are review.filters'; these names are read from here as well.
+from review.filters import LOCAL_TZ as LOCAL_TZ
+from review.filters import check_day as check_day
+from review.filters import check_label as check_label
+from review.filters import describe as describe
 from review.render import ANY_CONTROL
 from store.db import writer
 from store.migrations import REVIEW_STATUSES
 
 log = logging.getLogger(__name__)
 
-LABELS = ("corruption", "infrastructure")
-# the region's time zone (right on a tz database older than 2024): dates typed by reviewers mean local days
-LOCAL_TZ = ALMATY
 MAX_NOTE = 4000
 MAX_FORWARDED_TO = 200
 # A search typed in Latin letters: a word of three of them or more («jol», «su joq»); not «ne» or «a»,
@@ -42,75 +44,6 @@ class StaleDecision(InputError):
     def __init__(self, latest: dict[str, Any]) -> None:
         super().__init__(f"{latest['reviewer']} decided {latest['status']} after the page was shown")
         self.latest = latest
-
-
-def check_label(label: str) -> None:
-    """Raise InputError unless ``label`` is one of LABELS (which also makes it safe as a column name)."""
-    if label not in LABELS:
-        raise InputError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
-
-
-@dataclass(slots=True)
-class Filters:
-    """What a reviewer (or the export command) asks for; every field optional."""
-
-    label: str | None = None
-    min_score: float | None = None
-    since: date | None = None
-    until: date | None = None
-    sources: list[str] = field(default_factory=list)
-    lang: str | None = None
-    status: str | None = None
-    query: str | None = None
-
-    def validate(self) -> Filters:
-        """Raise InputError on a value outside what the store holds."""
-        if self.label:
-            check_label(self.label)
-        if self.status and self.status not in REVIEW_STATUSES:
-            raise InputError(
-                f"unknown review status {self.status!r}; expected one of {', '.join(REVIEW_STATUSES)}"
-            )
-        if self.min_score is not None and not 0.0 <= self.min_score <= 1.0:
-            raise InputError(f"minimum score {self.min_score} is outside 0..1")
-        for day in (self.since, self.until):
-            if day:
-                check_day(day)
-        if self.since and self.until and self.since > self.until:
-            raise InputError(f"the date range is empty: {self.since} is after {self.until}")
-        return self
-
-
-def describe(filters: Filters) -> list[tuple[str, str]]:
-    """The filters in words, one (name, value) pair per filter set; for the export's 'about' sheet."""
-    pairs = [
-        ("label", filters.label),
-        ("minimum score", None if filters.min_score is None else f"{filters.min_score:g}"),
-        ("from (Asia/Almaty)", filters.since.isoformat() if filters.since else None),
-        ("to (Asia/Almaty)", filters.until.isoformat() if filters.until else None),
-        ("sources", ", ".join(filters.sources) or None),
-        ("language", filters.lang),
-        ("review status", filters.status),
-        ("text search", filters.query),
-    ]
-    return [(name, value) for name, value in pairs if value]
-
-
-# Dates a filter may name: any day a post can have, with room for "until 9999-12-31" meaning "no end"
-# refused with a message rather than overflowing the arithmetic on it.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
-
-
-def check_day(day: date) -> date:
-    """The day, or InputError when it is outside FIRST_DAY..LAST_DAY."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InputError(f"{day.isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}")
-    return day
-
-
-def local_day_start(day: date) -> datetime:
-    """Midnight of ``day`` in Asia/Almaty, as an aware UTC datetime."""
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:

@@ -1,0 +1,89 @@
+"""What every request of the review page passes through: the guard before it (a logged-in reviewer
+whose session has not ended, the form's CSRF token), the security headers after it, and the pages its
+errors give (a busy database, a request refused or not found)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import SecurityError
+
+from errors import StoreError, StoreLocked
+from review import auth
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto")
+ANSWER_FIELDS = ("source", "id", "label", "answer", "seen", "next")  # a second look's yes or no
+
+
+def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+    """Put the guard, the headers and the error pages on ``app``; ``db()`` is the request's connection."""
+
+    @app.errorhandler(StoreError)
+    def store_busy(exc: StoreError) -> tuple[str, int]:
+        log.warning("review page: %s", exc)
+        if request.endpoint in ("decide", "judge") and isinstance(exc, StoreLocked):
+            return retry_decision()  # busy before the decision was read: what was typed is kept
+        return render_template("error.html", message="The database is busy; try again in a moment."), 503
+
+    @app.before_request
+    def guard() -> Response | None:
+        if request.routing_exception is not None:
+            return None  # a host not allowed, an unknown path: Flask answers 400/404 next
+        if "csrf" not in session:
+            session["csrf"] = auth.new_csrf_token()
+        if request.method == "POST" and not auth.csrf_matches(
+            session.get("csrf"), request.form.get("csrf_token")
+        ):
+            log.warning("CSRF token missing or wrong on %s", request.path)
+            abort(400, description="The form has expired or did not come from this site; reload the page.")
+        if request.endpoint in ("login", "static"):
+            return None
+        user = session.get("user")
+        if not user:
+            return redirect(url_for("login", next=request.full_path if request.args else request.path))
+        if request.endpoint == "logout":  # the session is in the cookie: ended without the database
+            g.user = user
+            return None
+        epoch = auth.session_epoch(db(), user)
+        if epoch is None or epoch != session.get("epoch"):
+            session.clear()
+            flash("Your session has ended; log in again.")
+            return redirect(url_for("login"))
+        g.user = user
+        return None
+
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.errorhandler(400)
+    @app.errorhandler(404)
+    def client_error(exc: Any) -> tuple[str, int]:
+        if isinstance(exc, SecurityError):  # a Host not allowed: no page links to build for it
+            return "This host name is not served here.\n", exc.code
+        return render_template("error.html", message=exc.description), exc.code
+
+
+def retry_decision() -> tuple[str, int]:
+    """The page that keeps a decision or a yes or no the busy database refused, for "Save again" (503)."""
+    # A batch holds the database longer than the page waits: what was typed must not be lost,
+    # and the item page cannot be read either. A page of its own carries it to "Save again".
+    names = ANSWER_FIELDS if request.endpoint == "judge" else DECISION_FIELDS  # a yes or no, or a decision
+    fields = {k: request.form.get(k, "") for k in names if k in request.form}
+    return render_template("retry.html", fields=fields, action=url_for(request.endpoint)), 503
