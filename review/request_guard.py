@@ -31,8 +31,13 @@ def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
     @app.errorhandler(StoreError)
     def store_busy(exc: StoreError) -> tuple[str, int]:
         log.warning("review page: %s", exc)
-        if request.endpoint in ("decide", "judge") and isinstance(exc, StoreLocked):
-            return retry_decision()  # busy before the decision was read: what was typed is kept
+        # Only a lock is "busy"; a folder not writable, a full disk or a damaged file is said as it is
+        # (review: every error read "busy", and a reviewer pressed "Save again" for ever)
+        problem = None if isinstance(exc, StoreLocked) else f"{exc}. Tell the person who runs the monitor."
+        if request.endpoint in ("decide", "judge"):
+            return retry_decision(problem)  # what was typed is kept, for "Save again" or to copy
+        if problem:
+            return render_template("error.html", message=f"The database could not be used: {problem}"), 503
         return render_template("error.html", message="The database is busy; try again in a moment."), 503
 
     @app.before_request
@@ -80,10 +85,12 @@ def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
         return render_template("error.html", message=exc.description), exc.code
 
 
-def retry_decision() -> tuple[str, int]:
-    """The page that keeps a decision or a yes or no the busy database refused, for "Save again" (503)."""
+def retry_decision(problem: str | None = None) -> tuple[str, int]:
+    """The page that keeps a decision or a yes or no the busy database refused, for "Save again" (503);
+    ``problem`` says why when the database was not busy but failed (not writable, full)."""
     # A batch holds the database longer than the page waits: what was typed must not be lost,
     # and the item page cannot be read either. A page of its own carries it to "Save again".
     names = ANSWER_FIELDS if request.endpoint == "judge" else DECISION_FIELDS  # a yes or no, or a decision
     fields = {k: request.form.get(k, "") for k in names if k in request.form}
-    return render_template("retry.html", fields=fields, action=url_for(request.endpoint)), 503
+    page = render_template("retry.html", fields=fields, action=url_for(request.endpoint), problem=problem)
+    return page, 503
