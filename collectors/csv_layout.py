@@ -10,9 +10,9 @@ earliest such header first (a data row that another delimiter splits into known 
 then the one most rows agree with; the odd row is the importer's to report by its line. Lines before
 the header (blank, or a title such as «Отчёт за ноябрь») are skipped, when a known header follows
 within ten non-blank lines. A first line ``sep=;`` (``sep=|``, ``sep=,``: Excel writes it and reads
-the delimiter from it) is no header and no row, and its delimiter is the first candidate (it wins
-ties; a header it does not split is read by another), unless the caller names one (the csv
-import's ``delimiter`` option).
+the delimiter from it) is no header and no row, and its delimiter is taken when it splits a known
+header (a header it does not split, as in a file saved again with another delimiter, is read by
+another), unless the caller names one (the csv import's ``delimiter`` option).
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def excel_separator(text: str) -> str | None:
 
 
 def repeated_id(shown_id: str, first_line: int) -> str:
-    """The error of a row whose id an earlier row of its file gave, in every CSV import's words: the
-    row is left out (one id, one item), which the caller reports by its line."""
+    """The error of a row whose id an earlier row of its file gave (the csv import's): the row is left
+    out (one id, one item), which the caller reports by its line."""
     return f"id {shown_id} was given on line {first_line} already; this row is left out (one id, one item)"
 
 
@@ -100,13 +100,14 @@ def find_layout(
     line as the header, split where it gives the most columns (the importer says what it lacks).
     The earliest such header wins (a data row that some other delimiter splits into known names is
     no header), then the one most rows agree with. A first line ``sep=;`` is skipped, and its delimiter
-    is tried first (it wins ties) unless ``delimiters`` is one (a delimiter the caller was told)."""
+    is taken when it splits a known header, else the others are tried too (unless ``delimiters`` is
+    one: a delimiter the caller was told)."""
     candidates = tuple(delimiters)
     named = excel_separator(text)
     start = 0 if named is None else 1
     if named is not None and len(candidates) > 1:
-        # first, so that it wins every tie, but not alone: a file re-delimited since that kept its
-        # ``sep=,`` line is still read by the delimiter its header shows (review)
+        # first, and alone when it splits a known header; but not alone otherwise: a file re-delimited
+        # since that kept its ``sep=,`` line is still read by the delimiter its header shows (review)
         candidates = (named, *(d for d in candidates if d != named))
     best: tuple[tuple[bool, float, float, float], Layout] | None = None
     for delimiter in candidates:
@@ -115,6 +116,9 @@ def find_layout(
         found = at is not None
         header_at = at if at is not None else 0
         skip, header = records[header_at] if records else (start, [])
+        if found and delimiter == named:
+            return Layout(delimiter, skip, True)  # the file says it, and its header agrees: the vote
+            # of the rows would count a trailing delimiter (``text`` over ``Нет воды, света;``) against it
         rows = widths[header_at + 1 :]
         agree = sum(n == len(header) for n in rows) / len(rows) if rows else 1.0
         # a known header first, the earliest, then the majority; without one, the widest first line

@@ -21,7 +21,7 @@ Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``
 
 CSV from monitoring tools (``,`` ``;`` or tab, the one that gives the earliest header this module
 knows, then the one most rows follow, ``collectors.csv_layout``; a title or blank lines above the
-header skipped, and Excel's first line ``sep=;``, whose delimiter is then the file's; a column
+header skipped, and Excel's first line ``sep=;``, whose delimiter is taken if it splits the header; a column
 added without a name kept in ``raw``; UTF-8 or cp1251; a zone abbreviation after any date,
 ``04/25/2026 10:00 EST``): the columns
 are matched by name, case-insensitive (see ``COLUMNS``): a text column is required, plus an id, URL

@@ -168,7 +168,7 @@ def link_ids(url: str | None, kind: str) -> tuple[str | None, str | None]:
     return reply or comment, comment if reply else _post_of(parts, query)
 
 
-_ALBUM = re.compile(r"(?:a|vb)\.\d+")  # an album's segment in a photo's or video's link
+_POST_SET = re.compile(r"pcb\.(\d+)")  # a photo link's set that is the post it was posted in
 
 
 def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
@@ -179,12 +179,15 @@ def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
     for marker in ("posts", "videos", "photos"):
         if marker in segments and segments.index(marker) + 1 < len(segments):
             after = segments[segments.index(marker) + 1 :]
-            # ``photos/a.3612…/4412…/``: the album (``a.``, ``vb.`` for videos) every photo of it names
-            # first, so the photo's own number is the post (review: each photo post of a page's
-            # album took the album's id, and the later replaced the earlier)
-            if len(after) > 1 and _ALBUM.fullmatch(after[0]):
-                after = after[1:]
             owner, post = segments[0], after[0]
+            # ``photos/a.3612…/4412…/``: the set every photo of it names first (an album ``a.…``, a
+            # page's photos ``pb.…``, a video's title), so the number after it is the post (review:
+            # each photo post of an album took the album's id, the later replacing the earlier);
+            # ``pcb.{post}/{photo}`` names the post the photos were posted in
+            if m := _POST_SET.fullmatch(post):
+                post = m[1]
+            elif marker != "posts" and len(after) > 1 and after[1].isdigit():
+                post = after[1]
             return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
     return None
 

@@ -34,13 +34,22 @@ def test_photo_posts_of_one_album_are_known_by_their_photos(tmp_path: Path) -> N
         f"Tengrinews,2026-11-20 10:00:00 EST,Photo,Яма на Абая,{ALBUM}/4412312313/\n"
         f"Tengrinews,2026-11-21 11:00:00 EST,Photo,Нет воды,{ALBUM}/4412399999/\n"
         "Tengrinews,2026-11-22 12:00:00 EST,Video,Тендер,https://www.facebook.com/tengrinews/videos/vb.3612/555/\n"
-        "Tengrinews,2026-11-22 13:00:00 EST,Photo,Альбом,https://www.facebook.com/tengrinews/photos/a.3612/\n",
+        "Tengrinews,2026-11-22 13:00:00 EST,Photo,Альбом,https://www.facebook.com/tengrinews/photos/a.3612/\n"
+        # review: the older album form, a page's photos, a video's title, the post photos were posted in
+        f"Tengrinews,2026-11-23 10:00:00 EST,Photo,Свет,{ALBUM}.1073741828.104857600123/4412/?type=3\n"
+        "Tengrinews,2026-11-23 11:00:00 EST,Photo,Газ,https://www.facebook.com/104857600123/photos/pb.104857600123.-2207520000/556/\n"
+        "Tengrinews,2026-11-23 12:00:00 EST,Video,Эфир,https://www.facebook.com/tengrinews/videos/novosti-dnya/557/\n"
+        "Tengrinews,2026-11-23 13:00:00 EST,Photo,Дороги,https://www.facebook.com/104857600123/photos/pcb.1001/558/\n",
     )
     assert [(i.external_id, i.text) for i in items] == [
         ("4412312313", "Яма на Абая"),
         ("4412399999", "Нет воды"),
         ("555", "Тендер"),
         ("a.3612", "Альбом"),  # the album's own link: its only segment
+        ("4412", "Свет"),
+        ("104857600123_556", "Газ"),
+        ("557", "Эфир"),
+        ("104857600123_1001", "Дороги"),  # the post's id, as its /posts/1001 link and Graph give it
     ]
     assert problems == []
 

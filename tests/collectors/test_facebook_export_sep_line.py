@@ -143,3 +143,11 @@ def test_the_named_delimiter_wins_a_tie() -> None:
     # usual candidates, so it would win without the line
     layout = find_layout("sep=;\ntext\na,b;c\td\n", lambda header: "text" in header)
     assert (layout.delimiter, layout.skip, layout.known) == (";", 1, True)
+
+
+def test_a_sep_line_whose_delimiter_splits_the_header_is_not_outvoted_by_trailing_ones(
+    tmp_path: Path,
+) -> None:
+    # review: rows ending in the named delimiter voted for «,», which kept the «;» in the texts
+    items, problems = csv_import(tmp_path / "export.csv", "sep=;\ntext\nНет воды, света;\nГде деньги;\n")
+    assert [i.text for i in items] == ["Нет воды, света", "Где деньги"] and problems == []
