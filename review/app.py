@@ -58,7 +58,7 @@ from review.render import (
     text_lang,
     web_link,
 )
-from review.request_guard import retry_decision
+from review.request_guard import retry_decision, store_problem
 from review.second_look import (
     UNSURE_FLOOR,
     StaleAnswer,
@@ -192,6 +192,9 @@ def create_app(
             flash(
                 "Logged out in this browser only: the database was busy, so your sessions on other devices "
                 "were not ended. To end them, log in and log out again in a few minutes."
+                if isinstance(exc, StoreLocked)
+                else "Logged out in this browser only: your sessions on other devices were not ended. "
+                + store_problem(exc)
             )
             return redirect(url_for("login"))
         flash("Logged out (on every device where you were logged in)." if ended else "Logged out.")

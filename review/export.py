@@ -352,6 +352,9 @@ def export_to_file(
         # and the system's /tmp may be a small tmpfs: where the review page's downloads go instead.
         pipe = out_path.exists() and not out_path.is_file()
         folder = export_stream.download_folder(db_path) if pipe else out_path.resolve().parent
+        if pipe and not os.access(folder, os.W_OK | os.X_OK):
+            folder = None  # an analyst who may read the store but not write its folder: the system's
+            # temporary folder, as before (review: the export to stdout of a read-only store failed)
         # The store is open only while the rows are read (into a copy beside the file).
         try:
             count = export_stream.export_store(
@@ -368,9 +371,10 @@ def export_to_file(
             if not pipe:  # beside the file: "cannot write the export", naming it (whole_file)
                 raise
             # Not the pipe named, which had room: the folder (as the page's 507 for its downloads).
+            room = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO)
             raise InputError(
                 "the export's temporary files could not be written in this folder: "
-                f"{exc.strerror} (set TMPDIR to a folder with room)",
+                f"{exc.strerror} (set TMPDIR to a folder {'with room' if room else 'it may write'})",
                 path=exc.filename,
             ) from None
     log.info("exported %d rows to %s", count, out_path)

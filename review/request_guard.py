@@ -31,13 +31,13 @@ def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
     @app.errorhandler(StoreError)
     def store_busy(exc: StoreError) -> tuple[str, int]:
         log.warning("review page: %s", exc)
-        # Only a lock is "busy"; a folder not writable, a full disk or a damaged file is said as it is
+        # Only a lock is "busy"; a folder not writable, a full disk or a damaged file is said as such
         # (review: every error read "busy", and a reviewer pressed "Save again" for ever)
-        problem = None if isinstance(exc, StoreLocked) else f"{exc}. Tell the person who runs the monitor."
+        problem = None if isinstance(exc, StoreLocked) else store_problem(exc)
         if request.endpoint in ("decide", "judge"):
             return retry_decision(problem)  # what was typed is kept, for "Save again" or to copy
         if problem:
-            return render_template("error.html", message=f"The database could not be used: {problem}"), 503
+            return render_template("error.html", message=problem), 503
         return render_template("error.html", message="The database is busy; try again in a moment."), 503
 
     @app.before_request
@@ -83,6 +83,25 @@ def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
         if isinstance(exc, SecurityError):  # a Host not allowed: no page links to build for it
             return "This host name is not served here.\n", exc.code
         return render_template("error.html", message=exc.description), exc.code
+
+
+# What the page says of a store error that is no lock, by the words of its cause: the kind only, as
+# anyone who can reach the login page sees it (review: the message held the server's paths and
+# DuckDB's own words); the whole error is in the page's log.
+_PROBLEMS = (
+    (("permission denied", "read-only", "operation not permitted"), "the server may not write its folder"),
+    (("no space", "file too large", "quota"), "the server's disk is full"),
+    (("not a valid duckdb", "damaged", "corrupt", "checksum"), "its file is damaged"),
+)
+
+
+def store_problem(exc: StoreError) -> str:
+    """One sentence for reviewers on a store error that is not a lock: what kind, and whom to tell."""
+    text = str(exc).lower()
+    kind = next(
+        (said for words, said in _PROBLEMS if any(w in text for w in words)), "it could not be opened"
+    )
+    return f"The database could not be used ({kind}). Tell the person who runs the monitor: the page's log says more."
 
 
 def retry_decision(problem: str | None = None) -> tuple[str, int]:

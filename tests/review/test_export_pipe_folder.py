@@ -95,6 +95,26 @@ def test_without_tmpdir_a_pipe_export_copies_beside_the_database(
     assert list(system_tmp.iterdir()) == [] and list(review_db.parent.glob(".export-*")) == []
 
 
+def test_a_database_folder_the_analyst_may_not_write_leaves_the_copy_in_the_system_s(
+    review_db: Path,
+    system_tmp: Path,
+    copies: list[Path],
+    pipe: Pipe,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # review: the monitor's folder belongs to its service user; an analyst reading the store to
+    # stdout worked through /tmp before and failed when the copy went beside the database
+    from review import export
+
+    access = os.access
+    monkeypatch.setattr(
+        export.os, "access", lambda path, mode: Path(path) != review_db.parent and access(path, mode)
+    )
+    assert _export(review_db, pipe.path) == 0, capsys.readouterr().err
+    assert copies == [system_tmp] and pipe.received().count(b"\n") > 1
+
+
 def test_tmpdir_set_by_the_operator_holds_a_pipe_exports_copy(
     review_db: Path,
     tmp_path: Path,
@@ -133,10 +153,19 @@ def _full_folder(*args: Any, **kwargs: Any) -> Any:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(kwargs.get("dir")))
 
 
+def _denied_folder(*args: Any, **kwargs: Any) -> Any:
+    raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(kwargs.get("dir")))
+
+
 @pytest.mark.parametrize(
-    ("where", "full"),
-    [("copy", _full_copy), ("folder", _full_folder)],
-    ids=["copy-written", "folder-made"],
+    ("where", "full", "said"),
+    [
+        ("copy", _full_copy, "No space left on device (set TMPDIR to a folder with room)"),
+        ("folder", _full_folder, "No space left on device (set TMPDIR to a folder with room)"),
+        # review: not "with room" for a folder it may not write
+        ("folder", _denied_folder, "Permission denied (set TMPDIR to a folder it may write)"),
+    ],
+    ids=["copy-written", "folder-made", "folder-denied"],
 )
 def test_a_full_folder_is_one_line_naming_it(
     review_db: Path,
@@ -146,6 +175,7 @@ def test_a_full_folder_is_one_line_naming_it(
     capsys: pytest.CaptureFixture[str],
     where: str,
     full: Any,
+    said: str,
 ) -> None:
     if where == "copy":
         monkeypatch.setattr(export_stream, "copy_steps", full)
@@ -155,8 +185,7 @@ def test_a_full_folder_is_one_line_naming_it(
     err = capsys.readouterr().err.strip().splitlines()
     # was: "error: <the pipe>: cannot write the export: No space left on device", naming the output
     assert err == [
-        f"error: {review_db.parent}: the export's temporary files could not be written in this folder: "
-        "No space left on device (set TMPDIR to a folder with room)"
+        f"error: {review_db.parent}: the export's temporary files could not be written in this folder: {said}"
     ]
     assert pipe.received() == b""
     assert list(review_db.parent.glob(".export-*")) == []
