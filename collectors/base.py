@@ -267,6 +267,30 @@ REGEX = Expect("a regular expression", _regex)
 # -- environment variables (config/environment.py says how they are used) ---------------------------
 
 
+# The value of a `*_env` key is shown in a message (an error, a log line, runs.error, `status`) only
+# when it looks like a conventional variable name: a capital letter, then capitals, digits and _
+# (FB_PAGE_TOKEN). Anything else, valid as a name or not (fb_token, a token or a password pasted in
+# its place), is named by its key: it may be the secret itself.
+SHOWN_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def variable_label(name: str, key: str) -> str:
+    """``name`` where a message may show it, else "the variable KEY names" (``key`` such as
+    "[alerts] smtp_password_env")."""
+    return name if SHOWN_NAME.fullmatch(name) else f"the variable {key or 'configured'} names"
+
+
+def shown_variable(name: str, key: str) -> str:
+    """The words naming the variable in a message: "environment variable NAME", or, for a value that
+    does not look like a variable name, the key that holds it and why it is not shown."""
+    if SHOWN_NAME.fullmatch(name):
+        return f"environment variable {name}"
+    return (
+        f"the environment variable {key or 'configured'} names (not shown: it does not look like a "
+        "variable name, maybe it is the secret itself)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class NeededVariable:
     """An environment variable some part of the configuration cannot work without."""
@@ -278,6 +302,12 @@ class NeededVariable:
     verbatim: bool = False
     fallback: str | None = None  # a configured value used while it is unset (webhook_url)
     unnamed: str = ""  # said when ``name`` is "": which key is missing
+    key: str = ""  # the key that names it ("[alerts] smtp_password_env"), for a name not shown
+
+    @property
+    def shown(self) -> str:
+        """The variable as a message may name it (:func:`shown_variable`)."""
+        return shown_variable(self.name, self.key)
 
     def resolve(self, environ: Mapping[str, str]) -> str | None:
         """The value its reader uses (the variable's, else the fallback); None when there is none."""
@@ -293,4 +323,4 @@ class NeededVariable:
         if not self.name:
             return f"{self.unnamed}: {self.what} will fail"
         empty = "" if self.verbatim else " or empty"
-        return f"environment variable {self.name} is not set{empty}: {self.what} will fail until it is"
+        return f"{self.shown} is not set{empty}: {self.what} will fail until it is"

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from collectors.base import CollectContext
+from collectors.base import CollectContext, variable_label
 from collectors.dates import publication_time
 from collectors.facebook_graph import GraphClient, Pages
 from collectors.facebook_hashes import ReadHashes
@@ -51,6 +51,7 @@ from collectors.facebook_options import (
     comment_recheck,
     option,
     option_time,
+    token_key,
     token_variable,
 )
 
@@ -148,20 +149,21 @@ class _Run:
 def collect(ctx: CollectContext) -> Iterator[Item]:
     """Yield the page's posts in the window, then each post's comments and replies."""
     opts = ctx.source
-    token_env = str(opts.get("token_env"))
     variable = token_variable(opts)  # as `schedule` and `status` read it (Config.unset_variables)
-    token = variable.resolve(os.environ) if variable is not None else None
+    if variable is None:  # a source built in code (load_config requires the key)
+        raise ConfigError(f"{token_key(opts.name)} is not set", source=opts.name)
+    token = variable.resolve(os.environ)
     if not token:
+        # named as every message names it: a value that does not look like a name may be the token
         raise TokenError(
-            f"environment variable {token_env} is empty or unset; put the page access token in it",
-            source=opts.name,
+            f"{variable.shown} is empty or unset; put the page access token in it", source=opts.name
         )
     if not (token.isascii() and token.isprintable()) or " " in token:
         # A token is letters and digits: a line break or a second value pasted in, or a letter typed in
         # Cyrillic, cannot go in an HTTP header (requests fails the connection, http.client raises a bare
         # UnicodeEncodeError). Said here, without the value.
         raise TokenError(
-            f"environment variable {token_env} holds a space, a line break or a non-ASCII character; "
+            f"{variable.shown} holds a space, a line break or a non-ASCII character; "
             "put the page access token alone in it",
             source=opts.name,
         )
@@ -178,7 +180,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         http=ctx.http,
         graph_url=str(opts.get("graph_url")),
         token=token,
-        token_env=token_env,
+        token_env=variable_label(variable.name, variable.key),
         source=opts.name,
         max_wait=float(option(ctx, "max_wait", 5.0) or 0.0),
     )

@@ -192,7 +192,7 @@ class GraphClient:
     http: HttpClient
     graph_url: str
     token: str
-    token_env: str
+    token_env: str  # the variable as messages name it (collectors.base.variable_label)
     source: str
     max_wait: float = 5.0
     waited: float = 0.0
@@ -269,8 +269,9 @@ class GraphClient:
             if code in TRANSIENT_CODES or (error and error.transient) or resp.status >= 500:
                 if transient_attempt >= self.http.retries:
                     what = f"code {code}: {self._scrub(error)}" if error else f"HTTP {resp.status}"
+                    tries = f"{transient_attempt + 1} times" if transient_attempt else "once"
                     raise FetchError(
-                        f"Graph API failed {transient_attempt + 1} times ({what}); the next run retries",
+                        f"Graph API failed {tries} ({what}); the next run retries",
                         source=self.source,
                         url=shown,
                         status=resp.status,

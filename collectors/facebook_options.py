@@ -78,7 +78,14 @@ def token_variable(source: SourceConfig) -> NeededVariable | None:
     name = source.get("token_env")
     if not name:
         return None
-    return NeededVariable(str(name), f"source {source.name} (its page token, token_env)")
+    return NeededVariable(
+        str(name), f"source {source.name} (its page token, token_env)", key=token_key(source.name)
+    )
+
+
+def token_key(source: str) -> str:
+    """How a message names the token_env key of ``source``."""
+    return f"[[sources]] {source} token_env"
 
 
 def needed_variables(source: SourceConfig) -> list[NeededVariable]:

@@ -395,7 +395,8 @@ class HttpClient:
             turn = self._wait_turn(host, deadline)
             left = float("inf") if deadline is None else deadline - self.clock()
             if not turn or left <= 0:
-                raise FetchError(f"out of time after {attempt} attempts", source=self.source, url=shown)
+                tries = f"{attempt} attempt{'' if attempt == 1 else 's'}"
+                raise FetchError(f"out of time after {tries}", source=self.source, url=shown)
             wait = min(timeout or self.timeout, left)
             try:
                 resp = self.session.request(
@@ -414,7 +415,8 @@ class HttpClient:
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 if attempt >= retries or not self._pause(attempt, None, deadline):
                     raise FetchError(
-                        f"connection failed after {attempt + 1} attempts: {connection_failure(exc)}",
+                        f"connection failed after {attempt + 1} attempt{'s' if attempt else ''}: "
+                        f"{connection_failure(exc)}",
                         source=self.source,
                         url=shown,
                     ) from None

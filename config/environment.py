@@ -5,6 +5,8 @@ because collectors must not import config/): the Facebook collector in collector
 the alert channels here. The part reads its value through
 :meth:`NeededVariable.resolve`, and ``Config.unset_variables`` (what `schedule` warns about at its
 start and `status` lists) asks the same method, so the two cannot disagree about what counts as unset.
+Messages name a variable through ``NeededVariable.shown``: a value of a `*_env` key that does not look
+like a variable name (it may be the secret itself) is never shown, its key is named instead.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ def webhook_variable(alerts: Mapping[str, Any]) -> NeededVariable | None:
         return None
     fallback = alerts.get("webhook_url")
     return NeededVariable(
-        str(name), "the webhook alerts (webhook_url_env)", fallback=str(fallback) if fallback else None
+        str(name),
+        "the webhook alerts (webhook_url_env)",
+        fallback=str(fallback) if fallback else None,
+        key="[alerts] webhook_url_env",
     )
 
 
@@ -39,6 +44,7 @@ def smtp_password_variable(alerts: Mapping[str, Any]) -> NeededVariable | None:
         "the e-mail alerts (smtp_password_env, the password of smtp_user)",
         verbatim=True,
         unnamed="smtp_user is set but smtp_password_env is not",
+        key="[alerts] smtp_password_env",
     )
 
 

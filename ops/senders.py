@@ -35,8 +35,8 @@ def webhook_url(alerts: dict[str, Any]) -> str:
     if variable is None:
         return str(alerts["webhook_url"])
     url = variable.resolve(os.environ)
-    if url is None:
-        raise DeliveryError(f"environment variable {variable.name} (webhook_url_env) is not set")
+    if url is None:  # the sentence `status` says, which shows no value that may be the secret itself
+        raise DeliveryError(variable.problem(os.environ) or "webhook_url_env: no URL")
     return url
 
 
@@ -108,10 +108,8 @@ def _smtp_password(alerts: dict[str, Any]) -> str | None:
     if variable is None:
         return None
     password = variable.resolve(os.environ)
-    if password is None:
-        raise DeliveryError(
-            f"smtp_user is set but the password variable {variable.name or '(smtp_password_env)'} is not"
-        )
+    if password is None:  # the sentence `status` says, which shows no value that may be the password
+        raise DeliveryError(variable.problem(os.environ) or "smtp_password_env: no password")
     return password
 
 

@@ -9,6 +9,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from classify.lang import LANGS
 from errors import InputError
@@ -64,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "binds to 127.0.0.1 unless told otherwise. Example: python pipeline.py review --port 8080",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0: any free port)")
     p.add_argument(
         "--behind-https-proxy",
         action="store_true",
@@ -123,6 +124,18 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date like 2026-11-25: {value!r}") from None
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(value: str) -> int:
+    """A TCP port, 0 (any free one) to 65535: a larger one was taken modulo 65536 (99999 listened on
+    34463), a negative one ended in a traceback."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535 (0: any free port), not {port}")
+    return port
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -223,18 +236,13 @@ def _behind_migrations(db: Path) -> bool:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """`review`: serve the review page until interrupted."""
-    from werkzeug.serving import make_server
-
     from review.app import create_app
     from store.db import require_database
 
     db = _db(args)
     require_database(db)
     app = create_app(db, behind_https_proxy=args.behind_https_proxy, allowed_hosts=args.allowed_host)
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as exc:
-        raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    server = _server(args.host, args.port, app)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.behind_https_proxy:
         print(
             f"warning: listening on {args.host}, reachable from other machines; use HTTPS in front",
@@ -268,6 +276,30 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server(host: str, port: int, app: Any) -> Any:
+    """Werkzeug's threaded server on ``host:port``; InputError, one line naming them, when it cannot
+    listen there (werkzeug printed two lines of its own and exited 1 for a port in use)."""
+    import errno
+
+    from werkzeug.serving import ThreadedWSGIServer
+
+    class Server(ThreadedWSGIServer):
+        def server_bind(self) -> None:
+            # Werkzeug's constructor prints an OSError of this call and exits; it lets others go by.
+            try:
+                super().server_bind()
+            except OSError as exc:
+                why = exc.strerror or str(exc)
+                if exc.errno == errno.EADDRINUSE:
+                    why = "the port is in use by another program; stop it or give another --port"
+                raise InputError(f"cannot listen on {host}:{port}: {why}") from None
+
+    try:
+        return Server(host, port, app)
+    except OSError as exc:  # the address itself (a host name that does not resolve)
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -297,11 +329,22 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_db(args: argparse.Namespace) -> Path:
+    """The database of a `user` action that only changes or lists reviewers: InputError, as `status`
+    and `review` say, when it does not exist (opening it would create an empty one at a mistyped --db)."""
+    from store.db import require_database
+
+    db = _db(args)
+    require_database(db)
+    return db
+
+
 def cmd_user_passwd(args: argparse.Namespace) -> int:
     """`user passwd NAME`: change a reviewer's password (their open sessions end)."""
     from review.auth import set_password
 
-    set_password(_db(args), args.username, _read_password(args))
+    db = _existing_db(args)  # before the password is asked for
+    set_password(db, args.username, _read_password(args))
     print(f"password of {args.username} changed")
     return 0
 
@@ -310,7 +353,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     """`user list`: reviewers and when they were added."""
     from review.auth import list_users
 
-    users = list_users(_db(args))
+    users = list_users(_existing_db(args))
     for user in users:
         state = " (disabled)" if user["disabled"] else ""
         print(f"{user['username']}\tadded {user['created_at']:%Y-%m-%d %H:%M %Z}{state}")
@@ -323,7 +366,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     """`user disable NAME`: no more logins; open sessions end."""
     from review.auth import set_disabled
 
-    set_disabled(_db(args), args.username, True)
+    set_disabled(_existing_db(args), args.username, True)
     print(f"user {args.username} disabled")
     return 0
 
@@ -332,6 +375,6 @@ def cmd_user_enable(args: argparse.Namespace) -> int:
     """`user enable NAME`: a disabled reviewer may log in again."""
     from review.auth import set_disabled
 
-    set_disabled(_db(args), args.username, False)
+    set_disabled(_existing_db(args), args.username, False)
     print(f"user {args.username} enabled")
     return 0

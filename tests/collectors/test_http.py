@@ -78,7 +78,7 @@ def test_a_server_that_never_answers_is_said_to_time_out(silent_host: str) -> No
     http, _ = client(timeout=0.3, retries=0, respect_robots=False)
     with pytest.raises(FetchError) as caught:
         http.get(silent_host + "/slow?token=EAAGsecret")
-    assert str(caught.value).endswith("connection failed after 1 attempts: timed out waiting for the answer")
+    assert str(caught.value).endswith("connection failed after 1 attempt: timed out waiting for the answer")
     assert "EAAGsecret" not in str(caught.value)
 
 
