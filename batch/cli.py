@@ -72,14 +72,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "number and the rest is imported. Example: python pipeline.py import whatsapp chat.zip "
         "--source dept-whatsapp",
     )
-    p.add_argument("kind", choices=["whatsapp", "facebook-export", "csv", "jsonl"])
-    p.add_argument("path", type=Path)
+    p.add_argument(
+        "kind", choices=["whatsapp", "facebook-export", "csv", "jsonl"], help="what the file is an export of"
+    )
+    p.add_argument(
+        "path",
+        type=Path,
+        help="the export file: a WhatsApp chat .txt or .zip; a Facebook export .json, .csv, .zip or its "
+        "unpacked folder; a .csv or .jsonl file of items",
+    )
     p.add_argument(
         "--source",
         required=True,
         metavar="NAME",
         type=_source_name,
-        help="the source name the items are stored under",
+        help="the source name the items are stored under: a configured source of this kind (its options "
+        "apply), one the database holds, or a new name; another kind's source is refused (exit 2)",
     )
     p.add_argument("--no-classify", action="store_true", help="store items without classifying them")
     _common(p)
@@ -206,6 +214,20 @@ def stop_signals(on_stop: Callable[[int], None]) -> Iterator[list[int]]:
                 signal.signal(sig, was)
 
 
+def _stop_request(doing: str) -> tuple[threading.Event, Callable[[int], None]]:
+    """An event the first SIGTERM or Ctrl-C sets (logging ``doing``), and the handler for stop_signals;
+    a second signal raises KeyboardInterrupt: stop now, as Python would have."""
+    stop = threading.Event()
+
+    def ask_to_stop(signum: int) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        log.warning("%s: %s (asked again: at once)", signal.Signals(signum).name, doing)
+
+    return stop, ask_to_stop
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """`run`: one batch."""
     from batch.runner import run_batch
@@ -217,16 +239,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("no sources to collect", path=str(config.path))
     from store.db import holding
 
-    stop = threading.Event()
-
-    def ask_to_stop(signum: int) -> None:
-        if stop.is_set():  # asked twice: stop now, as Python would have
-            raise KeyboardInterrupt
-        stop.set()
-        log.warning(
-            "%s: stopping after the runs going on (asked again: at once)", signal.Signals(signum).name
-        )
-
+    stop, ask_to_stop = _stop_request("stopping after the runs going on")
     with stop_signals(ask_to_stop) as asked, holding(db):
         started = time.monotonic()
         results = run_batch(config, db, sources, should_stop=stop.is_set)
@@ -255,6 +268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """`import`: one export file."""
+    from batch.import_guard import SourceKindMismatch
     from batch.runner import import_file
 
     config, db = resolve(args, config_required=False)
@@ -264,12 +278,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         # them (so the first ones twice), reaches stderr only with --debug
         log.info("%s", error)
 
+    notes: list[str] = []  # printed under the run's line, on stdout: stderr is the run's error and problems
+
     from store.db import holding
 
-    with holding(db):
-        run = import_file(args.kind, args.path, args.source, config, db, report=report)
+    stop, ask_to_stop = _stop_request("stopping the import at its next item")
+    with stop_signals(ask_to_stop) as asked, holding(db):
+        try:
+            run = import_file(
+                args.kind,
+                args.path,
+                args.source,
+                config,
+                db,
+                report=report,
+                note=notes.append,
+                should_stop=stop.is_set,
+            )
+        except SourceKindMismatch as exc:  # a wrong --source is a usage error, as argparse's are
+            if args.debug:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            return SourceKindMismatch.exit_status
         print_run(run)
-        if not args.no_classify:
+        for message in notes:
+            print(f"note: {message}")
+        if stop.is_set():
+            print(
+                "stopped on request: the import ended 'aborted'; what it read is stored, and importing "
+                "the file again adds the rest",
+                file=sys.stderr,
+            )
+            return 128 + asked[0]
+        # a failed import classifies nothing: what an earlier command stored waits for the next batch
+        if not args.no_classify and run.status not in FAILED_STATUSES:
             _classify(db, config)
     return 1 if run.problems or run.status in FAILED_STATUSES else 0
 

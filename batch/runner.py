@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from batch.import_guard import check_import_source, phone_salt
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
 from collectors.base import CollectContext, SourceConfig
@@ -326,20 +325,6 @@ def run_batch(
     return [run for run in runs if run is not None]
 
 
-def phone_salt(db_path: Path, config: Config) -> str:
-    """The salt for hashing phone numbers: from the environment variable named in settings, else kept in the database."""
-    env_name = config.settings.get("salt_env", "MONITOR_SALT")
-    if os.environ.get(env_name):
-        return os.environ[env_name]
-    with writer(db_path) as con:
-        row = con.execute("SELECT value FROM meta WHERE key = 'phone_salt'").fetchone()
-        if row:
-            return str(row[0])
-        salt = secrets.token_hex(16)
-        con.execute("INSERT INTO meta VALUES ('phone_salt', ?)", [salt])
-        return salt
-
-
 def import_file(
     kind: str,
     path: Path,
@@ -348,25 +333,34 @@ def import_file(
     db_path: Path,
     *,
     report: Callable[[InputError], None],
+    note: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> runlog.RunRecord:
-    """Import an export file as items of ``source_name``; bad lines go to ``report`` and the rest is stored."""
+    """Import an export file as items of ``source_name``; bad lines go to ``report`` and the rest is
+    stored. Raises before storing anything when ``source_name`` is another kind's source, or the salt of
+    phone numbers is not the store's; ``note`` hears that the source is new. Once ``should_stop`` says
+    so, the run ends 'aborted' at its next item, what was read kept."""
     try:
         read = importer(kind)
     except KeyError:
         raise InputError(f"unknown import kind {kind!r}", path=str(path)) from None
     if not path.exists():
         raise InputError("file not found", path=str(path))
+    new_source = check_import_source(kind, source_name, config, db_path)
+    if new_source and note is not None:
+        note(new_source)
     configured = config.source(source_name)
     options: dict[str, Any] = dict(configured.options) if configured else {}
     if kind == "whatsapp":
-        options["_salt"] = phone_salt(db_path, config)
-        if not options.get("keep_phone_numbers", False):
+        if not options.get("keep_phone_numbers", False):  # numbers kept in clear need no salt
+            options["_salt"] = phone_salt(db_path, config)
             _scrub_phone_mentions(db_path, source_name, options["_salt"])
         # called once, at the end, and only when the file holds edited messages
         options["_stored_ids"] = partial(_stored_message_ids, db_path, source_name)
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
     with writer(db_path) as con:
         runlog.start_run(con, run)
+        log.debug("%s: import of %s started (run %s)", source_name, path, run.run_id)
         # An import into a collected source changes what its cursor's hashes describe (review: an older
         # export imported into a Graph source, then the current text was never handed over again).
         _forget_store_mirrors(con, runlog.load_state(con, source_name))
@@ -379,7 +373,10 @@ def import_file(
     sink = ItemSink(db_path, run)
     try:
         _consume(
-            _guarded(read(path, source=source_name, options=options, report=on_problem)), sink, source_name
+            _guarded(read(path, source=source_name, options=options, report=on_problem)),
+            sink,
+            source_name,
+            should_stop,
         )
         if problems and not run.fetched:  # every line had an error: nothing of the file was stored
             run.status = "failed"
@@ -394,11 +391,19 @@ def import_file(
             sink.flush()  # what was read before the failure is kept
         except Exception as store_exc:
             run.error = f"{run.error}; and storing what was read failed: {_failure(store_exc)[1]}"
+    except KeyboardInterrupt:  # a second Ctrl-C: the run ends 'aborted', not 'running' for ever
+        run.status, run.error = RunStopped.run_status, "interrupted before the import ended"
+        _end_import(db_path, run, problems)
+        raise
+    _end_import(db_path, run, problems)
+    return run
+
+
+def _end_import(db_path: Path, run: runlog.RunRecord, problems: list[str]) -> None:
     run.problems, run.problem_messages = len(problems), problems
     run.finished_at = datetime.now(UTC)
     with writer(db_path) as con:
         runlog.finish_run(con, run)
-    return run
 
 
 def _scrub_phone_mentions(db_path: Path, source_name: str, salt: str) -> None:

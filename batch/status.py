@@ -60,11 +60,14 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             """
             WITH last AS (
                 SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
-            ), counts AS (SELECT source, count(*) AS items FROM items GROUP BY source)
+            ), counts AS (SELECT source, count(*) AS items FROM items GROUP BY source),
+            imported AS (SELECT source, bool_and(kind LIKE 'import:%') AS only FROM runs GROUP BY source)
             SELECT coalesce(l.source, s.source, c.source) AS source, l.kind, l.started_at, l.status,
                    l.fetched, l.new, l.updated, l.problems, l.error, s.last_success,
-                   coalesce(s.consecutive_failures, 0), s.next_due, coalesce(c.items, 0)
+                   coalesce(s.consecutive_failures, 0), s.next_due, coalesce(c.items, 0),
+                   coalesce(m.only, false)
             FROM last l FULL JOIN source_state s USING (source) FULL JOIN counts c USING (source)
+                 LEFT JOIN imported m ON m.source = coalesce(l.source, s.source, c.source)
             ORDER BY 1
             """
         ).fetchall()
@@ -93,9 +96,12 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             else []
         )
     known = {r[0] for r in rows}
+    collected = {s.name for s in config.collected()}
     for source in config.sources:
         if source.name not in known:
-            rows.append((source.name, source.kind, None, "never run", 0, 0, 0, 0, None, None, 0, None, 0))
+            # a source of an import-only kind is filled by `import`: it is never "run"
+            never = "never run" if source.name in collected else "-"
+            rows.append((source.name, source.kind, None, never, 0, 0, 0, 0, None, None, 0, None, 0, False))
     header = f"{'source':<24} {'last run':<12} {'status':<10} {'fetched':>7} {'new':>6} {'upd':>5} {'fails':>5} {'items':>8}  note"
     print(header)
     print("-" * len(header))
@@ -103,7 +109,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
     longest = config.longest_backoff()
     for (
         name,
-        _kind,
+        kind,
         started,
         status,
         fetched,
@@ -115,8 +121,13 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
         fails,
         due,
         items,
+        imports_only,
     ) in rows:
         note = []
+        if kind and kind.startswith("import:"):  # the last run was an import: say which
+            note.append(f"imported ({kind.removeprefix('import:')})")
+        elif kind and status == "-":
+            note.append("never imported (filled by `import`)")
         if status in runlog.FAILED:
             bad += 1
         if error:
@@ -137,9 +148,11 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
                 if newest
                 else "silent: never brought an item"
             )
+        # imports count no failures in a row (nor back off): a 0 beside a failed import misled
+        failures = "-" if imports_only or status == "-" else str(fails)
         print(
             f"{name:<24} {_ago(started, now):<12} {status or '-':<10} {fetched or 0:>7} {new or 0:>6} "
-            f"{updated or 0:>5} {fails:>5} {items:>8}  {'; '.join(note)}"
+            f"{updated or 0:>5} {failures:>5} {items:>8}  {'; '.join(note)}"
         )
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
     print(_classifier_line(config, scored_by))

@@ -1,0 +1,57 @@
+"""`import` asked to stop (Ctrl-C): its run ends 'aborted', as `run`'s do, what it read stored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+from testutil import ROOT, stderr_until
+
+MESSAGES = 200_000  # about ten seconds of import: a stop one second in lands mid-file
+
+
+def _big_chat(path: Path) -> Path:
+    path.write_text(
+        "".join(
+            f"{1 + n // 20000:02d}.11.2026, {n // 3600 % 24:02d}:{n // 60 % 60:02d} - "
+            f"+7 701 {n % 1000:03d} 45 67: Жалоба номер {n} на трубу во дворе\n"
+            for n in range(MESSAGES)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ctrl_c_during_an_import_ends_its_run_aborted(tmp_path: Path) -> None:
+    chat = _big_chat(tmp_path / "chat.txt")
+    db = tmp_path / "m.duckdb"
+    command = ["--debug", "import", "whatsapp", str(chat), "--source", "big-chat", "--db", str(db)]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "pipeline.py"), *command],
+        cwd=ROOT,
+        env={**os.environ, "MONITOR_SALT": "stop-test-salt"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = stderr_until(proc, "import of")
+    assert "big-chat: import of" in started, started
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert "stopped on request: the import ended 'aborted'" in err
+    assert "Traceback" not in err
+    assert "classif" not in out  # a stopped import does not go on to classify
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT status, fetched, new FROM runs").fetchall()
+        stored = con.execute("SELECT count(*) FROM items").fetchone()[0]
+    # it stayed 'running' for ever before
+    assert len(runs) == 1 and runs[0][0] == "aborted", runs
+    assert 0 < runs[0][1] < MESSAGES  # stopped mid-file, what was read is kept
+    assert stored == runs[0][2] == runs[0][1]
