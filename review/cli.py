@@ -144,16 +144,41 @@ def _db(args: argparse.Namespace) -> Path:
     return resolve(args, config_required=False)[1]
 
 
+# Files of the monitor that an export must never replace: an ``--out`` that names one was written over
+# (review: `export --out sources.toml` replaced the config with CSV, `--out models/classifier.npz` the
+# model, and the next `run` stored items unclassified without a failing exit status).
+_NOT_EXPORTS = {".toml": "configuration", ".duckdb": "database", ".wal": "database log", ".npz": "model"}
+
+
+def _refuse_monitor_file(out: Path, db: Path, config: Path | None) -> None:
+    """Raise InputError when ``out`` is an existing file of the monitor (its database and its log, the
+    config in use, a model, any ``.toml``/``.duckdb``/``.npz`` file), which the export would replace."""
+    from classify.model import MODELS_DIR
+
+    if not out.is_file():
+        return  # a new file, or a pipe or device (/dev/stdout)
+    what = None
+    if out.samefile(db):
+        what = "the database itself"
+    elif config is not None and config.exists() and out.samefile(config):
+        what = "the configuration in use"
+    elif MODELS_DIR.is_dir() and out.resolve().is_relative_to(MODELS_DIR.resolve()):
+        what = "a file of the models folder"
+    elif (kind := _NOT_EXPORTS.get(out.suffix.lower())) is not None:
+        what = f"an existing {kind} file ({out.suffix})"
+    if what:
+        raise InputError(f"--out names {what}; give the export a file of its own", path=str(out))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """`export`: flagged items (or reviewers' decisions) to a file."""
     from store.db import require_database
 
     db = _db(args)
     require_database(db)
-    if args.out.exists() and args.out.samefile(db):  # it would be replaced by the export
-        raise InputError(
-            "--out names the database itself; give the export a file of its own", path=str(args.out)
-        )
+    from config.sources import DEFAULT_CONFIG
+
+    _refuse_monitor_file(args.out, db, Path(args.config) if getattr(args, "config", None) else DEFAULT_CONFIG)
     if args.format == "training-jsonl":
         from review.training import decision_rows, write_jsonl
 
