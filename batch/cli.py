@@ -312,7 +312,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             return 128 + asked[0]
         # a failed import classifies nothing: what an earlier command stored waits for the next batch
         if not args.no_classify and run.status not in FAILED_STATUSES:
-            _classify(db, config)
+            _classify(db, config, should_stop=stop.is_set)
+            if stop.is_set():  # asked while classifying (review: it ran to the end and exited 0)
+                print(
+                    "stopped on request: the import is stored, what is classified is saved, the next run goes on",
+                    file=sys.stderr,
+                )
+                return 128 + asked[0]
     return 1 if run.problems or run.status in FAILED_STATUSES else 0
 
 

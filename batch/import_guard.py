@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from collectors.base import variable_label
+from collectors.base import SHOWN_NAME, variable_label
 from config.sources import Config, kind_module
 from errors import MonitorError
 from store.db import reader, writer
@@ -123,38 +123,49 @@ def phone_salt(db_path: Path, config: Config) -> str:
                     db_path,
                     shown,
                 )
-            origin = env_name if from_env is not None else _FROM_DATABASE
+            origin = _origin(env_name) if from_env is not None else _FROM_DATABASE
             _set_meta(con, FINGERPRINT_KEY, fingerprint(salt))
             _set_meta(con, FROM_KEY, origin)
         return salt
 
 
+def _origin(env_name: str) -> str:
+    """How ``meta`` records the variable a salt came from: its name, or for a name that does not look
+    like one (it may be the salt itself: collectors.base.SHOWN_NAME) a hash of it, never the value."""
+    if SHOWN_NAME.fullmatch(env_name):
+        return env_name
+    return "unshown:" + hashlib.sha256(env_name.encode("utf-8")).hexdigest()[:16]
+
+
 def _salt_changed(origin: str, env_name: str, env_set: bool) -> str:
-    """The error of an import whose salt is not the one that hashed the store's phone numbers (a
-    salt_env value that does not look like a variable name is not shown: it may be the salt)."""
-    origin = variable_label(origin, "[settings] salt_env") if origin != _FROM_DATABASE else origin
-    env_name = variable_label(env_name, "[settings] salt_env")
+    """The error of an import whose salt is not the one that hashed the store's phone numbers; the
+    names are compared as recorded, and shown only as collectors.base.variable_label allows."""
     stop = "; nothing was imported (the same number would get another id, and each message a second copy)"
+    shown = variable_label(env_name, "[settings] salt_env")
     if origin == _FROM_DATABASE:
         return (
             "this database's phone numbers were hashed with the salt kept in the database; "
-            f"{env_name} is set now and differs from it (unset it for imports into this database){stop}"
+            f"{shown} is set now and differs from it (unset it for imports into this database){stop}"
         )
-    was = origin or "an environment variable"
-    if not env_set:
-        named = "it is" if origin == env_name else f"{env_name} ([settings] salt_env) is"
+    same = origin == _origin(env_name)
+    if not same:  # [settings] salt_env names another variable than the first import's (review)
+        was = (
+            origin if SHOWN_NAME.fullmatch(origin) else "another variable than [settings] salt_env names now"
+        )
         return (
-            f"this database's phone numbers were hashed with the salt from {was}; {named} not set now "
+            f"this database's phone numbers were hashed with the salt from {was}; [settings] salt_env "
+            f"was changed since (put the earlier name back){stop}"
+            if origin
+            else f"this database's phone numbers were hashed with another salt than {shown} gives{stop}"
+        )
+    if not env_set:
+        return (
+            f"this database's phone numbers were hashed with the salt from {shown}; it is not set now "
             f"(set it as the service's EnvironmentFile does){stop}"
         )
-    if origin == env_name:
-        return (
-            f"{env_name} differs from the one this database's phone numbers were hashed with (set the "
-            f"value the service's EnvironmentFile sets){stop}"
-        )
     return (
-        f"this database's phone numbers were hashed with the salt from {was}; {env_name} ([settings] "
-        f"salt_env) differs from it{stop}"
+        f"{shown} differs from the one this database's phone numbers were hashed with (set the "
+        f"value the service's EnvironmentFile sets){stop}"
     )
 
 

@@ -357,12 +357,17 @@ def _check_variable_names(
     """Raise ConfigError, without the value, when a `*_env` key holds something that cannot be the name
     of an environment variable (most likely the secret itself). Other wrong values are its rule's."""
     for key, value in table.items():
-        if (
-            key.endswith("_env")
-            and isinstance(value, str)
-            and value.strip()
-            and not VARIABLE_NAME.fullmatch(value)
-        ):
+        if key.endswith("_env") and not isinstance(value, str):
+            # a number, a list, a table: an unquoted password or PIN is the likeliest (review: its rule
+            # said "must be a non-empty string, got 20262026")
+            raise ConfigError(
+                f"{prefix}{key} must be the name of an environment variable in quotes, such as "
+                f'"FB_PAGE_TOKEN"; what it holds (a {type(value).__name__}, not shown) is not one. If it is '
+                "the secret itself, take it out of this file, put it in that variable, and renew it",
+                path=where,
+                source=source,
+            )
+        if key.endswith("_env") and value.strip() and not VARIABLE_NAME.fullmatch(value):
             raise ConfigError(
                 f"{prefix}{key} must be the name of an environment variable (letters, digits and _, at most "
                 f"128), such as FB_PAGE_TOKEN; what it holds ({len(value)} characters, not shown) is not one. "

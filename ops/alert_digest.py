@@ -140,7 +140,9 @@ class Digest:
                 what = {
                     "token": "the access token is missing or expired: issue a new one",
                     "permission": "the token lacks a permission: grant it",
-                    "failures": f"failed {h.consecutive_failures} times in a row",
+                    "failures": f"failed {h.consecutive_failures} times in a row"
+                    if h.consecutive_failures != 1
+                    else "failed its last run",
                     "silent": _silence(h),
                 }[s.reason]
                 last = (

@@ -55,3 +55,47 @@ def test_ctrl_c_during_an_import_ends_its_run_aborted(tmp_path: Path) -> None:
     assert len(runs) == 1 and runs[0][0] == "aborted", runs
     assert 0 < runs[0][1] < MESSAGES  # stopped mid-file, what was read is kept
     assert stored == runs[0][2] == runs[0][1]
+
+
+def test_ctrl_c_while_an_import_classifies_stops_it(tmp_path: Path) -> None:
+    # review: the stop was noted and classification ran to its end, exit 0
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "".join(
+            f"{1 + n // 2000:02d}.11.2026, {n // 60 % 24:02d}:{n % 60:02d} - Айгүл: Жалоба {n}: "
+            "во дворе третий день нет воды, трубу так и не починили\n"
+            for n in range(40_000)
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.duckdb"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "pipeline.py"),
+            "import",
+            "whatsapp",
+            str(chat),
+            "--source",
+            "wa",
+            "--db",
+            str(db),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # the run's line: the import is stored, classification starts
+    assert line.startswith("wa: ok"), line
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, line + out + err
+    assert "stopped on request: the import is stored, what is classified is saved" in err
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT status, new FROM runs").fetchall()
+        scored = con.execute("SELECT count(*) FROM classifications").fetchone()[0]
+    assert runs == [("ok", 40_000)]
+    assert scored < 40_000  # stopped before the end

@@ -149,3 +149,22 @@ def test_graph_token_errors_name_the_key_when_the_name_may_be_a_secret(
     assert "the page token in the variable [[sources]] dept token_env names has expired" in hidden
     assert "set the variable [[sources]] dept token_env names" in hidden
     assert "the page token in FB_PAGE_TOKEN has expired" in shown and "and set FB_PAGE_TOKEN" in shown
+
+
+@pytest.mark.parametrize(
+    ("table", "line"),
+    [
+        ("alerts", "smtp_password_env = 20262026"),
+        ("settings", "salt_env = 918273645"),
+        ("settings", 'salt_env = ["Almaty2026pass"]'),
+    ],
+)
+def test_a_value_not_in_quotes_is_refused_unshown(tmp_path: Path, table: str, line: str) -> None:
+    # review: its type's rule said "must be a non-empty string, got 20262026", the value in full
+    config = tmp_path / "sources.toml"
+    config.write_text(f"[{table}]\n{line}\n", encoding="utf-8")
+    done = run_cli("status", "--config", str(config), "--db", str(tmp_path / "m.duckdb"))
+    assert done.returncode != 0
+    assert "must be the name of an environment variable in quotes" in done.stderr
+    for secret in ("20262026", "918273645", "Almaty2026pass"):
+        assert secret not in done.stderr + done.stdout
