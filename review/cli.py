@@ -64,7 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Serve the review page (login, flagged items, decisions, exports, chart). It "
         "binds to 127.0.0.1 unless told otherwise. Example: python pipeline.py review --port 8080",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; IPv6 as ::1 or [::1])",
+    )
     p.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0: any free port)")
     p.add_argument(
         "--behind-https-proxy",
@@ -124,6 +129,12 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date like 2026-11-25: {value!r}") from None
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _host(value: str) -> str:
+    """The address to bind: an IPv6 one may be written as in a URL, ``[::1]`` (review: refused as a
+    name that does not resolve)."""
+    return value[1:-1] if value.startswith("[") and value.endswith("]") else value
 
 
 def _port(value: str) -> int:
@@ -289,7 +300,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminated) if main else None
-    print(f"review page on http://{args.host}:{server.server_port}/ (database {db}); Ctrl+C stops it")
+    shown = f"[{args.host}]" if ":" in args.host else args.host  # a URL writes an IPv6 address so
+    print(f"review page on http://{shown}:{server.server_port}/ (database {db}); Ctrl+C stops it")
     sys.stdout.flush()
     try:
         server.serve_forever()

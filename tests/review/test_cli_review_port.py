@@ -3,11 +3,14 @@ traceback), and a port in use is one `error:` line naming it (werkzeug printed t
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from testutil import run_cli
+from testutil import ROOT, run_cli
 
 
 @pytest.fixture
@@ -39,3 +42,32 @@ def test_a_port_in_use_is_one_error_line_naming_it(db: Path) -> None:
         f"error: cannot listen on 127.0.0.1:{port}: the port is in use by another program; "
         "stop it or give another --port"
     ]
+
+
+def test_an_ipv6_host_is_taken_as_a_url_writes_it_and_printed_so(db: Path) -> None:
+    # review: `--host [::1]` was refused as a name, and `--host ::1` printed http://::1:PORT/
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "pipeline.py"),
+            "review",
+            "--db",
+            str(db),
+            "--host",
+            "[::1]",
+            "--port",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert line.startswith("review page on http://[::1]:"), line
