@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from batch.source_lock import SKIPPED
 from config.sources import DEFAULT_CONFIG, Config, load_config
 from errors import ConfigError, InputError, StoreError
 from store import runs as runlog
@@ -172,6 +173,9 @@ def _run_count(value: str) -> int:
 
 def print_run(run: Any) -> None:
     """The summary of a run: one line, then each problem once (the first ``MAX_PROBLEMS_SHOWN``)."""
+    if run.status == SKIPPED:  # not run: there are no counts to show
+        print(f"{run.source}: skipped - {run.error}")
+        return
     head = f"{run.source}: {run.status}"
     counts = f"fetched {run.fetched}, new {run.new}, updated {run.updated}"
     if run.problems:
@@ -245,7 +249,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = run_batch(config, db, sources, should_stop=stop.is_set)
         for run in results:
             print_run(run)
-        print(f"collected {len(results)} sources in {time.monotonic() - started:.1f} s")
+        # A source another process is collecting is skipped, which is not a failure, even when named
+        # with --source: it is being collected now, and a retry would only fetch it twice.
+        skipped = sum(run.status == SKIPPED for run in results)
+        print(
+            f"collected {len(results) - skipped} sources in {time.monotonic() - started:.1f} s"
+            + (f", {skipped} skipped" if skipped else "")
+        )
         if stop.is_set():
             print(
                 "stopped on request: the runs going on ended 'aborted', the others did not start",

@@ -110,10 +110,17 @@ def phone_salt(db_path: Path, config: Config) -> str:
                 raise MonitorError(
                     _salt_changed(meta.get(FROM_KEY, ""), env_name, from_env is not None), path=str(db_path)
                 )
+        hashed = recorded is None and _holds_phone_hashes(con)
+        if hashed and from_env is None and kept is None:
+            # numbers hashed before fingerprints, by a variable's salt (none was kept): a new salt here
+            # would store each of their messages again (review)
+            raise MonitorError(_salt_missing(env_name), path=str(db_path))
         salt = from_env or kept or secrets.token_hex(16)
         if kept is None and from_env is None:
             con.execute("INSERT INTO meta VALUES (?, ?)", [SALT_KEY, salt])
-        if recorded is None:
+        # A store without hashed numbers records the salt once an import has stored some (review: an
+        # import that hashed none, or failed, recorded its salt, and the service's was refused for good)
+        if hashed:
             if kept is not None and from_env is not None and kept != from_env:
                 # a database from before fingerprints: some imports may have hashed with the kept salt
                 shown = variable_label(env_name, "[settings] salt_env")
@@ -123,10 +130,38 @@ def phone_salt(db_path: Path, config: Config) -> str:
                     db_path,
                     shown,
                 )
-            origin = _origin(env_name) if from_env is not None else _FROM_DATABASE
-            _set_meta(con, FINGERPRINT_KEY, fingerprint(salt))
-            _set_meta(con, FROM_KEY, origin)
+            _record(con, salt, _origin(env_name) if from_env is not None else _FROM_DATABASE)
         return salt
+
+
+def remember_salt(db_path: Path, config: Config, salt: str) -> None:
+    """After an import hashed with ``salt``: record its fingerprint if none is and the store now holds
+    hashed numbers (the first import that stored some)."""
+    env_name = str(config.settings.get("salt_env", "MONITOR_SALT"))
+    origin = _origin(env_name) if os.environ.get(env_name) == salt else _FROM_DATABASE
+    with writer(db_path) as con:
+        recorded = con.execute("SELECT 1 FROM meta WHERE key = ?", [FINGERPRINT_KEY]).fetchone()
+        if recorded is None and _holds_phone_hashes(con):
+            _record(con, salt, origin)
+
+
+def _record(con: Any, salt: str, origin: str) -> None:
+    _set_meta(con, FINGERPRINT_KEY, fingerprint(salt))
+    _set_meta(con, FROM_KEY, origin)
+
+
+def _holds_phone_hashes(con: Any) -> bool:
+    """Whether any stored author is a hashed phone number (collectors.whatsapp_phones.hash_phone)."""
+    return con.execute("SELECT 1 FROM items WHERE author LIKE 'phone:%' LIMIT 1").fetchone() is not None
+
+
+def _salt_missing(env_name: str) -> str:
+    shown = variable_label(env_name, "[settings] salt_env")
+    return (
+        f"this database's phone numbers were hashed with the salt of a variable, and {shown} is not "
+        "set now (set it as the service's EnvironmentFile does, `set -a; . /etc/monitor/secrets.env; "
+        "set +a`); nothing was imported (a new salt would give each of their messages a second copy)"
+    )
 
 
 def _origin(env_name: str) -> str:

@@ -20,7 +20,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from batch.import_guard import check_import_source, phone_salt
+from batch.import_guard import check_import_source, phone_salt, remember_salt
+from batch.source_lock import IMPORTING, SKIPPED, SourceBusy, source_lock
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
 from collectors.base import CollectContext, SourceConfig
@@ -127,11 +128,36 @@ def run_source(
     should_stop: Callable[[], bool] | None = None,
 ) -> runlog.RunRecord:
     """Collect one source into the database; never raises for the source's own failures, nor leaves its
-    run 'running' after an error (KeyboardInterrupt and SystemExit still go through and stop the batch)."""
+    run 'running' after an error (KeyboardInterrupt and SystemExit still go through and stop the batch).
+    A source another process (or thread) is collecting is not run: the record returned, status 'skipped',
+    is not stored, and nothing is fetched nor its cursor touched. Raises StoreError when the source's
+    lock cannot be taken at all (a folder that cannot be written, a file system without locks)."""
     now = now or datetime.now(UTC)
     run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now)
     try:
+        with source_lock(db_path, source.name):
+            return _run_locked(run, source, config, db_path, now, client_factory, should_stop)
+    except SourceBusy as exc:
+        log.debug(
+            "%s: skipped: %s", source.name, exc.message
+        )  # the caller says it: a line of `run`, a log of `schedule`
+        run.status, run.error, run.finished_at = SKIPPED, exc.message, datetime.now(UTC)
+        return run
+
+
+def _run_locked(
+    run: runlog.RunRecord,
+    source: SourceConfig,
+    config: Config,
+    db_path: Path,
+    now: datetime,
+    client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient],
+    should_stop: Callable[[], bool] | None,
+) -> runlog.RunRecord:
+    """``run_source`` with the source's lock held."""
+    try:
         with writer(db_path) as con:
+            # With the source's lock held, a run of it still 'running' is a dead process's
             runlog.mark_stale_runs(con, source.name)
             runlog.start_run(con, run)
             state = runlog.load_state(con, source.name)
@@ -337,8 +363,8 @@ def import_file(
     should_stop: Callable[[], bool] | None = None,
 ) -> runlog.RunRecord:
     """Import an export file as items of ``source_name``; bad lines go to ``report`` and the rest is
-    stored. Raises before storing anything when ``source_name`` is another kind's source, or the salt of
-    phone numbers is not the store's; ``note`` hears that the source is new. Once ``should_stop`` says
+    stored. Raises before storing anything when ``source_name`` is another kind's source, the salt of
+    phone numbers is not the store's, or another process collects or imports into the source (SourceBusy); ``note`` hears that the source is new. Once ``should_stop`` says
     so, the run ends 'aborted' at its next item, what was read kept."""
     try:
         read = importer(kind)
@@ -346,6 +372,26 @@ def import_file(
         raise InputError(f"unknown import kind {kind!r}", path=str(path)) from None
     if not path.exists():
         raise InputError("file not found", path=str(path))
+    try:
+        with source_lock(db_path, source_name, doing=IMPORTING):
+            return _import_locked(read, kind, path, source_name, config, db_path, report, note, should_stop)
+    except SourceBusy as exc:  # refused before storing anything: importing the file again later is safe
+        then = "nothing imported: import the file again once it is done"
+        raise SourceBusy(source_name, exc.pid, exc.doing, then=then) from None
+
+
+def _import_locked(
+    read: Callable[..., Iterator[Item]],
+    kind: str,
+    path: Path,
+    source_name: str,
+    config: Config,
+    db_path: Path,
+    report: Callable[[InputError], None],
+    note: Callable[[str], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> runlog.RunRecord:
+    """``import_file`` with the source's lock held."""
     new_source = check_import_source(kind, source_name, config, db_path)
     if new_source and note is not None:
         note(new_source)
@@ -372,30 +418,35 @@ def import_file(
 
     sink = ItemSink(db_path, run)
     try:
-        _consume(
-            _guarded(read(path, source=source_name, options=options, report=on_problem)),
-            sink,
-            source_name,
-            should_stop,
-        )
-        if problems and not run.fetched:  # every line had an error: nothing of the file was stored
-            run.status = "failed"
-            run.error = f"nothing imported: {len(problems)} problem(s), listed below"
-        else:
-            run.status = "partial" if problems else "ok"
-    except Exception as exc:  # an importer bug too: the run must end 'failed', not stay 'running'
-        if not isinstance(exc, MonitorError):
-            log.debug("%s: unexpected error importing %s", source_name, path, exc_info=True)
-        run.status, run.error = _failure(exc)
         try:
-            sink.flush()  # what was read before the failure is kept
-        except Exception as store_exc:
-            run.error = f"{run.error}; and storing what was read failed: {_failure(store_exc)[1]}"
-    except KeyboardInterrupt:  # a second Ctrl-C: the run ends 'aborted', not 'running' for ever
+            _consume(
+                _guarded(read(path, source=source_name, options=options, report=on_problem)),
+                sink,
+                source_name,
+                should_stop,
+            )
+            if problems and not run.fetched:  # every line had an error: nothing of the file was stored
+                run.status = "failed"
+                run.error = f"nothing imported: {len(problems)} problem(s), listed below"
+            else:
+                run.status = "partial" if problems else "ok"
+        except Exception as exc:  # an importer bug too: the run must end 'failed', not stay 'running'
+            if not isinstance(exc, MonitorError):
+                log.debug("%s: unexpected error importing %s", source_name, path, exc_info=True)
+            run.status, run.error = _failure(exc)
+            try:
+                sink.flush()  # what was read before the failure is kept
+            except Exception as store_exc:
+                run.error = f"{run.error}; and storing what was read failed: {_failure(store_exc)[1]}"
+        _end_import(db_path, run, problems)
+    except KeyboardInterrupt:
+        # A second Ctrl-C, also while the first one's flush or the run's end is written (review): the
+        # run ends 'aborted', not 'running' for ever.
         run.status, run.error = RunStopped.run_status, "interrupted before the import ended"
         _end_import(db_path, run, problems)
         raise
-    _end_import(db_path, run, problems)
+    if "_salt" in options:
+        remember_salt(db_path, config, options["_salt"])
     return run
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import logging
-import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from config.sources import DEFAULT_CONFIG
-from errors import ConfigError, MonitorError, StoreError
+from errors import ConfigError, MonitorError
 from store.db import DEFAULT_DB, LockWaitStopped
 
 
@@ -108,28 +106,16 @@ def one_scheduler(db: Path) -> Iterator[None]:
     and their failure counters would race. The lock is a flock, which the system drops when the process
     ends however it ends (SIGTERM, os._exit, kill -9, a crash): no stale lock to clean up. The file stays
     and holds the pid of its last holder, for the message. The other commands (`run`, `import`,
-    `status`, `export`, `review`) do not take it: they share the database through its own lock.
+    `status`, `export`, `review`) do not take it: they share the database through its own lock, and
+    the run of a source, in `schedule` or `run`, or an import into it, holds the source's own lock
+    (batch/source_lock.py), which keeps out another process collecting the same source.
     """
+    from batch.source_lock import LockHeld, exclusive_flock
+
     lock = Path(f"{db.resolve()}.schedule.lock")  # resolved: every path to the file finds the same lock
     try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by child processes (PEP 446)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot create the lock file of `schedule` ({lock.name}): {exc.strerror or exc}", path=str(db)
-        ) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            pid = f" (pid {holder})" if holder.isdigit() else ""  # unknown while it is being written
-            raise ScheduleRunning(f"another `schedule` is running on {db}{pid}; stop it first") from None
-        except OSError as exc:  # a file system without locks
-            raise StoreError(f"cannot lock {lock.name}: {exc.strerror or exc}", path=str(db)) from None
-        with suppress(OSError):  # a full disk: the lock holds all the same, the database check tells
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
+        with exclusive_flock(lock, what="`schedule`", db=db):
+            yield
+    except LockHeld as exc:
+        pid = f" (pid {exc.pid})" if exc.pid else ""
+        raise ScheduleRunning(f"another `schedule` is running on {db}{pid}; stop it first") from None

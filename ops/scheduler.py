@@ -35,6 +35,7 @@ from typing import Any
 
 import duckdb
 
+from batch.source_lock import SKIPPED
 from collectors.base import SourceConfig
 from config.sources import Config, cron_trigger, validate_cron
 from errors import ConfigError, ModelError, MonitorError, StoreError
@@ -206,6 +207,15 @@ class Scheduler:
         started = time.monotonic()
         log.info("%s: run started", source.name, extra={"event": "run_started", "source": source.name})
         run = run_source(source, self.config, self.db_path, should_stop=self.should_stop)
+        if run.status == SKIPPED:  # another process (`run --source`) collects it right now
+            outcome.skipped = run.error
+            log.info(
+                "%s: skipped, %s",
+                source.name,
+                run.error,
+                extra={"event": "source_busy", "source": source.name, "reason": run.error},
+            )
+            return
         outcome.status, outcome.new, outcome.updated = run.status, run.new, run.updated
         level = logging.INFO if run.status in {"ok", "partial"} else logging.WARNING
         log.log(

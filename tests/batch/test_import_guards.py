@@ -183,3 +183,40 @@ def test_import_help_describes_its_arguments() -> None:
     result = run_cli("import", "--help")
     assert result.returncode == 0
     assert "the export file: a WhatsApp chat .txt or .zip" in " ".join(result.stdout.split())
+
+
+NAMES_ONLY = "25.11.2026, 14:35 - Айгерим: позвоните в КСК\n25.11.2026, 14:36 - Ерлан: звонил, не отвечают\n"
+
+
+def test_an_import_that_hashed_no_number_records_no_salt(tmp_path: Path, chat: Path, config: Path) -> None:
+    # review: a chat of names only (or a file that failed) imported without the variable recorded the
+    # salt kept in the database, and the service's salt was refused for good
+    names = tmp_path / "names.txt"
+    names.write_text(NAMES_ONLY, encoding="utf-8")
+    db = tmp_path / "m.duckdb"
+    first = _import("whatsapp", names, "dept-whatsapp", db, config, None, "--no-classify")
+    assert first.returncode == 0, first.stderr
+    assert _rows(db, "SELECT count(*) FROM meta WHERE key = 'phone_salt_fingerprint'") == [(0,)]
+    numbers = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
+    assert numbers.returncode == 0, numbers.stderr
+    assert _rows(db, "SELECT value FROM meta WHERE key = 'phone_salt_from'") == [("MONITOR_SALT",)]
+    refused = _import("whatsapp", chat, "dept-whatsapp", db, config, None, "--no-classify")
+    assert refused.returncode == 1 and "it is not set now" in refused.stderr
+
+
+def test_numbers_hashed_before_fingerprints_by_a_variable_need_it_set(
+    tmp_path: Path, chat: Path, config: Path
+) -> None:
+    # review: a store filled by imports with MONITOR_SALT, upgraded; one import without it made a new
+    # salt, stored every phone author's message again, and recorded that salt
+    db = tmp_path / "m.duckdb"
+    assert _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify").returncode == 0
+    with duckdb.connect(str(db)) as con:  # as the code before fingerprints left it: no salt kept either
+        con.execute("DELETE FROM meta WHERE key LIKE 'phone_salt%'")
+    refused = _import("whatsapp", chat, "dept-whatsapp", db, config, None, "--no-classify")
+    assert refused.returncode == 1
+    assert "hashed with the salt of a variable, and MONITOR_SALT is not set now" in refused.stderr
+    assert _rows(db, "SELECT count(*) FROM items") == [(4,)]
+    assert _rows(db, "SELECT count(*) FROM meta WHERE key LIKE 'phone_salt%'") == [(0,)]
+    again = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
+    assert again.returncode == 0 and "new 0" in again.stdout, again.stdout + again.stderr

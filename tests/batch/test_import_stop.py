@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from testutil import ROOT, stderr_until
 
 MESSAGES = 200_000  # about ten seconds of import: a stop one second in lands mid-file
@@ -99,3 +100,40 @@ def test_ctrl_c_while_an_import_classifies_stops_it(tmp_path: Path) -> None:
         scored = con.execute("SELECT count(*) FROM classifications").fetchone()[0]
     assert runs == [("ok", 40_000)]
     assert scored < 40_000  # stopped before the end
+
+
+def test_a_second_ctrl_c_while_the_first_one_s_items_are_written_ends_the_run_aborted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # review: the KeyboardInterrupt of a second signal, raised in the flush that follows the first
+    # stop, passed the handler that ends the run, which stayed 'running' for ever
+    from batch import runner
+    from config.sources import Config
+    from store.db import holding
+
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "".join(f"25.11.2026, 14:{n % 60:02d} - Айгүл: жалоба {n}\n" for n in range(3000)), encoding="utf-8"
+    )
+    db = tmp_path / "m.duckdb"
+    flush, asked = runner.ItemSink.flush, {"stop": False, "calls": 0}
+
+    def second_signal(self: object) -> None:
+        flush(self)
+        if asked["stop"]:
+            raise KeyboardInterrupt  # what the stop handler raises on the second signal
+
+    def should_stop() -> bool:
+        asked["calls"] += 1
+        asked["stop"] = asked["stop"] or asked["calls"] > 1000
+        return asked["stop"]
+
+    monkeypatch.setattr(runner.ItemSink, "flush", second_signal)
+    monkeypatch.setenv("MONITOR_SALT", "stop-test-salt")
+    with holding(db), pytest.raises(KeyboardInterrupt):
+        runner.import_file(
+            "whatsapp", chat, "wa", Config(path=None), db, report=lambda e: None, should_stop=should_stop
+        )
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT status, finished_at IS NOT NULL FROM runs").fetchall()
+    assert runs == [("aborted", True)]

@@ -334,12 +334,15 @@ def test_a_run_that_hands_nothing_over_keeps_the_hashes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("when", ["import during the run", "run during the import"])
-def test_an_import_overlapping_a_run_of_its_source_is_corrected_by_the_next_run(
+def test_an_import_cannot_overlap_a_run_of_its_source(
     emulator: GraphEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     # The run held the hashes in memory while an older export was imported into its source, and saved
-    # them at its end: every later run read the post "unchanged" and the export's text stayed (review)
+    # them at its end: every later run read the post "unchanged" and the export's text stayed (review).
+    # Now the two never overlap (the source's lock, even within one process): an import during the run
+    # is refused before storing anything, a run during the import is skipped; the live text wins.
     import batch.runner as runner
+    from batch.source_lock import SKIPPED, SourceBusy
     from config.sources import load_config
 
     post, _ = _live_page(emulator)
@@ -357,7 +360,8 @@ def test_an_import_overlapping_a_run_of_its_source_is_corrected_by_the_next_run(
         if when == "import during the run":
 
             def factory(*args: Any) -> HttpClient:
-                do_import()
+                with pytest.raises(SourceBusy, match="another process is collecting it"):
+                    do_import()
                 return runner.http_client_for(*args)
 
             assert runner.run_source(source, loaded, db, client_factory=factory).status == "ok"
@@ -367,7 +371,7 @@ def test_an_import_overlapping_a_run_of_its_source_is_corrected_by_the_next_run(
             def importer(kind: str) -> Any:
                 def read(*args: Any, **kwargs: Any) -> Iterator[Item]:
                     items = list(real(kind)(*args, **kwargs))
-                    assert runner.run_source(source, loaded, db).status == "ok"
+                    assert runner.run_source(source, loaded, db).status == SKIPPED
                     yield from items
 
                 return read
@@ -379,3 +383,9 @@ def test_an_import_overlapping_a_run_of_its_source_is_corrected_by_the_next_run(
     assert store_rows(db, f"SELECT text FROM items WHERE external_id = '{post}'") == [
         ("На улице Розыбакиева второй день нет света.",)
     ]
+    # no row of the refused import, nor of the skipped run; none was closed as aborted by the other
+    runs = store_rows(db, "SELECT kind LIKE 'import:%', status FROM runs ORDER BY run_id")
+    if when == "import during the run":
+        assert runs == [(False, "ok"), (False, "ok"), (False, "ok")]
+    else:
+        assert runs == [(False, "ok"), (True, "ok"), (False, "ok")]

@@ -1,0 +1,117 @@
+"""One process at a time per source: a lock held for the whole collection of a source, or an import into it.
+
+Two `run`s started together fetched every URL twice (each process paces the host on its own, so the
+host got double the configured rate) and raced on the source's cursor and failure counter; the one
+that started second also marked the other's live run `aborted`. The lock is a flock on a file in
+``<db>.locks/``, beside the database, which the system drops when the process ends however it ends
+(SIGTERM, a crash, kill -9): no stale lock to clean up. The files stay, one per source, and hold the
+pid of their last holder, for the message. A flock conflicts between two descriptors of one process
+too, so two threads of one process never collect one source at once either.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from errors import MonitorError, StoreError
+
+# The status of a run not made because another process holds its source: not a failure, and never
+# stored (no run row: the other process's run is the source's run).
+SKIPPED = "skipped"
+COLLECTING = "collecting it"
+IMPORTING = "importing into it"
+
+
+class LockHeld(Exception):
+    """Another open file (of this process or another) holds the flock; ``pid`` is its holder's, if known,
+    and ``doing`` what it wrote it holds the lock for."""
+
+    def __init__(self, pid: int | None, doing: str = "") -> None:
+        super().__init__(f"held by pid {pid}" if pid else "held")
+        self.pid = pid
+        self.doing = doing
+
+
+class SourceBusy(MonitorError):
+    """Another process collects this source (or imports into it) now: this one leaves it alone."""
+
+    def __init__(self, source: str, pid: int | None, doing: str = "", *, then: str = "") -> None:
+        holder = f" (pid {pid})" if pid else ""
+        said = f"another process is {doing or COLLECTING}{holder}"
+        super().__init__(f"{said}; {then}" if then else said, source=source)
+        self.pid, self.doing = pid, doing
+
+
+@contextmanager
+def exclusive_flock(
+    lock: Path, *, what: str, db: Path, doing: str = "", read_only_ok: bool = False
+) -> Iterator[None]:
+    """Hold an exclusive flock on ``lock`` (created with its folder) while the block runs, its pid (and
+    ``doing``) written in it; raise LockHeld at once when another holds it, StoreError when it cannot be
+    created or the file system has no locks (``what`` names the lock in that message). ``read_only_ok``:
+    an existing lock file that cannot be opened for writing is locked read-only, without the pid."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by child processes (PEP 446)
+    except OSError as exc:
+        # A database on a file system remounted read-only: its own error ("cannot open the database")
+        # says more than one about the lock file, which a flock needs no write access for.
+        fd = _open_read_only(lock) if read_only_ok else None
+        if fd is None:
+            raise StoreError(
+                f"cannot create the lock file of {what} ({lock.name}): {exc.strerror or exc}", path=str(db)
+            ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid, _, note = os.pread(fd, 200, 0).decode("utf-8", "replace").partition("\n")
+            # unknown while the holder is writing it
+            raise LockHeld(int(pid) if pid.isdigit() else None, note.strip()) from None
+        except OSError as exc:  # a file system without locks (some network and FUSE file systems)
+            raise StoreError(
+                f"cannot lock {lock.name} ({what}): {exc.strerror or exc}; keep the database on a local "
+                "file system",
+                path=str(db),
+            ) from None
+        with suppress(OSError):  # a full disk: the lock holds all the same, only the pid is missing
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (f"{os.getpid()}\n" + (f"{doing}\n" if doing else "")).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _open_read_only(lock: Path) -> int | None:
+    try:
+        return os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def source_lock_path(db: Path, source: str) -> Path:
+    """The lock file of ``source``: in ``<db>.locks/``, named by a hash of the name (a name may hold any
+    character, a slash or a dot-dot too), after a readable part of it for whoever lists the folder."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", source)[:40].strip("_") or "source"
+    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    # resolved: every path to the database finds the same lock
+    return Path(f"{db.resolve()}.locks") / f"{readable}-{digest}.lock"
+
+
+@contextmanager
+def source_lock(db: Path, source: str, *, doing: str = COLLECTING) -> Iterator[None]:
+    """Hold ``source``'s lock while the block runs (``doing``: COLLECTING or IMPORTING, for the message
+    of the process it keeps out); raise SourceBusy at once when another process (or another thread of
+    this one) holds it."""
+    try:
+        lock = source_lock_path(db, source)
+        with exclusive_flock(lock, what=f"source {source}", db=db, doing=doing, read_only_ok=True):
+            yield
+    except LockHeld as exc:
+        raise SourceBusy(source, exc.pid, exc.doing) from None
