@@ -93,7 +93,10 @@ def fingerprint(salt: str) -> str:
 def phone_salt(db_path: Path, config: Config) -> str:
     """The salt for hashing phone numbers: from the environment variable named by ``[settings] salt_env``
     (default MONITOR_SALT), else the one kept in the database. Raises MonitorError when it is not the
-    salt that hashed the store's phone numbers; the first use records its fingerprint."""
+    salt that hashed the store's phone numbers. Its fingerprint is recorded before the import stores
+    anything (an import killed half-way has recorded it: review), and a record the store holds no
+    hashed number for is dropped first (an import of names only, or one that failed, recorded a salt
+    that must not bind the next: review)."""
     env_name = str(config.settings.get("salt_env", "MONITOR_SALT"))
     from_env = os.environ.get(env_name) or None
     with writer(db_path) as con:
@@ -104,13 +107,17 @@ def phone_salt(db_path: Path, config: Config) -> str:
         )
         kept = meta.get(SALT_KEY)
         recorded = meta.get(FINGERPRINT_KEY)
+        hashed = _holds_phone_hashes(con)
+        if recorded is not None and not hashed:
+            con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, FROM_KEY])
+            recorded = None
         if recorded is not None:
             salt = from_env or kept
             if salt is None or not hmac.compare_digest(fingerprint(salt), recorded):
                 raise MonitorError(
                     _salt_changed(meta.get(FROM_KEY, ""), env_name, from_env is not None), path=str(db_path)
                 )
-        hashed = recorded is None and _holds_phone_hashes(con)
+            return salt
         if hashed and from_env is None and kept is None:
             # numbers hashed before fingerprints, by a variable's salt (none was kept): a new salt here
             # would store each of their messages again (review)
@@ -118,31 +125,16 @@ def phone_salt(db_path: Path, config: Config) -> str:
         salt = from_env or kept or secrets.token_hex(16)
         if kept is None and from_env is None:
             con.execute("INSERT INTO meta VALUES (?, ?)", [SALT_KEY, salt])
-        # A store without hashed numbers records the salt once an import has stored some (review: an
-        # import that hashed none, or failed, recorded its salt, and the service's was refused for good)
-        if hashed:
-            if kept is not None and from_env is not None and kept != from_env:
-                # a database from before fingerprints: some imports may have hashed with the kept salt
-                shown = variable_label(env_name, "[settings] salt_env")
-                log.warning(
-                    "%s: this database keeps a salt of its own, and %s is set: phone numbers imported "
-                    "without it were hashed with the kept one; its salt is the one from now on",
-                    db_path,
-                    shown,
-                )
-            _record(con, salt, _origin(env_name) if from_env is not None else _FROM_DATABASE)
+        if hashed and kept is not None and from_env is not None and kept != from_env:
+            # a database from before fingerprints: some imports may have hashed with the kept salt
+            log.warning(
+                "%s: this database keeps a salt of its own, and %s is set: phone numbers imported "
+                "without it were hashed with the kept one; its salt is the one from now on",
+                db_path,
+                variable_label(env_name, "[settings] salt_env"),
+            )
+        _record(con, salt, _origin(env_name) if from_env is not None else _FROM_DATABASE)
         return salt
-
-
-def remember_salt(db_path: Path, config: Config, salt: str) -> None:
-    """After an import hashed with ``salt``: record its fingerprint if none is and the store now holds
-    hashed numbers (the first import that stored some)."""
-    env_name = str(config.settings.get("salt_env", "MONITOR_SALT"))
-    origin = _origin(env_name) if os.environ.get(env_name) == salt else _FROM_DATABASE
-    with writer(db_path) as con:
-        recorded = con.execute("SELECT 1 FROM meta WHERE key = ?", [FINGERPRINT_KEY]).fetchone()
-        if recorded is None and _holds_phone_hashes(con):
-            _record(con, salt, origin)
 
 
 def _record(con: Any, salt: str, origin: str) -> None:
@@ -151,8 +143,15 @@ def _record(con: Any, salt: str, origin: str) -> None:
 
 
 def _holds_phone_hashes(con: Any) -> bool:
-    """Whether any stored author is a hashed phone number (collectors.whatsapp_phones.hash_phone)."""
-    return con.execute("SELECT 1 FROM items WHERE author LIKE 'phone:%' LIMIT 1").fetchone() is not None
+    """Whether the store holds a hashed phone number (collectors.whatsapp_phones): an author, else a
+    mention in a message's text (review: a chat of names that @-mentions a number holds one too)."""
+    for sql in (
+        "SELECT 1 FROM items WHERE author LIKE 'phone:%' LIMIT 1",
+        "SELECT 1 FROM items WHERE kind = 'message' AND contains(text, '@phone:') LIMIT 1",
+    ):
+        if con.execute(sql).fetchone() is not None:
+            return True
+    return False
 
 
 def _salt_missing(env_name: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from batch.import_guard import check_import_source, phone_salt, remember_salt
+from batch.import_guard import check_import_source, phone_salt
 from batch.source_lock import IMPORTING, SKIPPED, SourceBusy, source_lock
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import collector_module, importer
@@ -445,8 +445,6 @@ def _import_locked(
         run.status, run.error = RunStopped.run_status, "interrupted before the import ended"
         _end_import(db_path, run, problems)
         raise
-    if "_salt" in options:
-        remember_salt(db_path, config, options["_salt"])
     return run
 
 

@@ -57,8 +57,10 @@ def exclusive_flock(
     created or the file system has no locks (``what`` names the lock in that message). ``read_only_ok``:
     an existing lock file that cannot be opened for writing is locked read-only, without the pid."""
     try:
+        made = [p for p in (lock.parent, lock) if not p.exists()]
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by child processes (PEP 446)
+        _owned_as(db, made)
     except OSError as exc:
         # A database on a file system remounted read-only: its own error ("cannot open the database")
         # says more than one about the lock file, which a flock needs no write access for.
@@ -86,6 +88,18 @@ def exclusive_flock(
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _owned_as(db: Path, made: list[Path]) -> None:
+    """Give what root just made beside the database (the lock folder, a lock file) the database's owner
+    and group (review: a hand `import` as root made the folder root's, and the service, another user,
+    could then create no lock file in it: every run of a new source failed)."""
+    if os.geteuid() != 0 or not made:
+        return
+    with suppress(OSError):  # no database yet (its first run), or a file system without owners
+        owner = db.stat()
+        for path in made:
+            os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def _open_read_only(lock: Path) -> int | None:

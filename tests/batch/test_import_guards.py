@@ -188,7 +188,7 @@ def test_import_help_describes_its_arguments() -> None:
 NAMES_ONLY = "25.11.2026, 14:35 - Айгерим: позвоните в КСК\n25.11.2026, 14:36 - Ерлан: звонил, не отвечают\n"
 
 
-def test_an_import_that_hashed_no_number_records_no_salt(tmp_path: Path, chat: Path, config: Path) -> None:
+def test_an_import_that_hashed_no_number_binds_no_salt(tmp_path: Path, chat: Path, config: Path) -> None:
     # review: a chat of names only (or a file that failed) imported without the variable recorded the
     # salt kept in the database, and the service's salt was refused for good
     names = tmp_path / "names.txt"
@@ -196,7 +196,6 @@ def test_an_import_that_hashed_no_number_records_no_salt(tmp_path: Path, chat: P
     db = tmp_path / "m.duckdb"
     first = _import("whatsapp", names, "dept-whatsapp", db, config, None, "--no-classify")
     assert first.returncode == 0, first.stderr
-    assert _rows(db, "SELECT count(*) FROM meta WHERE key = 'phone_salt_fingerprint'") == [(0,)]
     numbers = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
     assert numbers.returncode == 0, numbers.stderr
     assert _rows(db, "SELECT value FROM meta WHERE key = 'phone_salt_from'") == [("MONITOR_SALT",)]
@@ -220,3 +219,63 @@ def test_numbers_hashed_before_fingerprints_by_a_variable_need_it_set(
     assert _rows(db, "SELECT count(*) FROM meta WHERE key LIKE 'phone_salt%'") == [(0,)]
     again = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
     assert again.returncode == 0 and "new 0" in again.stdout, again.stdout + again.stderr
+
+
+def test_a_mention_of_a_number_binds_the_salt_as_an_author_does(tmp_path: Path, config: Path) -> None:
+    # review: a chat of names whose text @-mentions a number stores a hashed number too
+    mention = tmp_path / "mention.txt"
+    mention.write_text("25.11.2026, 14:35 - Айгерим: @77011234567 позвоните в КСК\n", encoding="utf-8")
+    db = tmp_path / "m.duckdb"
+    assert _import("whatsapp", mention, "dept-whatsapp", db, config, None, "--no-classify").returncode == 0
+    refused = _import("whatsapp", mention, "dept-whatsapp", db, config, SALT, "--no-classify")
+    assert refused.returncode == 1 and "hashed with the salt kept in the database" in refused.stderr
+
+
+def test_a_record_of_a_salt_that_hashed_nothing_is_dropped(tmp_path: Path, chat: Path, config: Path) -> None:
+    # review: the code of the commits before recorded the kept salt on an import of names only; such a
+    # record bound the service's salt for good, with a message saying numbers were hashed
+    names = tmp_path / "names.txt"
+    names.write_text(NAMES_ONLY, encoding="utf-8")
+    db = tmp_path / "m.duckdb"
+    assert _import("whatsapp", names, "dept-whatsapp", db, config, None, "--no-classify").returncode == 0
+    with duckdb.connect(str(db)) as con:  # as that code left it
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('phone_salt_fingerprint', '0123456789abcdef')")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('phone_salt_from', 'database')")
+    done = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
+    assert done.returncode == 0, done.stderr
+    assert _rows(db, "SELECT value FROM meta WHERE key = 'phone_salt_from'") == [("MONITOR_SALT",)]
+
+
+def test_an_import_killed_after_storing_numbers_has_recorded_its_salt(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # review: recorded only at the end, a killed import left hashed numbers and no record, and the next
+    # import with another salt stored every message again
+    from batch import runner
+    from config.sources import load_config
+    from store.db import holding
+
+    chat = tmp_path / "big.txt"
+    chat.write_text(
+        "".join(
+            f"25.11.2026, 14:{n % 60:02d} - +7 701 {n % 1000:03d} 45 67: жалоба {n}\n" for n in range(3000)
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.duckdb"
+    flush = runner.ItemSink.flush
+
+    def killed(self: object) -> None:
+        flush(self)
+        raise KeyboardInterrupt  # the process ends after its first write
+
+    monkeypatch.delenv("MONITOR_SALT", raising=False)
+    monkeypatch.setattr(runner.ItemSink, "flush", killed)
+    with holding(db), pytest.raises(KeyboardInterrupt):
+        runner.import_file("whatsapp", chat, "dept-whatsapp", load_config(config), db, report=lambda e: None)
+    monkeypatch.setattr(runner.ItemSink, "flush", flush)
+    stored = _rows(db, "SELECT count(*) FROM items")
+    assert stored[0][0] > 0
+    refused = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
+    assert refused.returncode == 1 and "hashed with the salt kept in the database" in refused.stderr
+    assert _rows(db, "SELECT count(*) FROM items") == stored

@@ -100,3 +100,26 @@ def test_a_file_system_without_locks_is_one_clear_error(
         f"{db}: cannot lock {lock} (source tips): No locks available; keep the database on a local file system"
     )
     assert not db.exists()  # no run row, nothing written
+
+
+def test_what_root_makes_beside_the_database_is_given_the_database_s_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # review: a hand `import` as root made `<db>.locks` root's, and the service (another user) could
+    # then create no lock file in it
+    from batch import source_lock as locks
+
+    db = tmp_path / "m.duckdb"
+    db.write_bytes(b"")
+    owner = db.stat()
+    given: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(locks.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(locks.os, "chown", lambda path, uid, gid: given.append((Path(path).name, uid, gid)))
+    with locks.source_lock(db, "city-rss"):
+        pass
+    lock = locks.source_lock_path(db, "city-rss")
+    assert given == [("m.duckdb.locks", owner.st_uid, owner.st_gid), (lock.name, owner.st_uid, owner.st_gid)]
+    given.clear()
+    with locks.source_lock(db, "city-rss"):  # made already: left as they are
+        pass
+    assert given == []
