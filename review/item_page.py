@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from review.queries import dicts, row_dicts
+from review.render import evidence_as_written
 
 ITEM_COLUMNS = """
     i.source, i.external_id, i.kind, i.parent, i.url, i.author, i.title,
@@ -20,14 +21,19 @@ ITEM_COLUMNS = """
 
 
 def get_item(con: duckdb.DuckDBPyConnection, source: str, external_id: str) -> dict[str, Any] | None:
-    """One item with its scores, or None."""
+    """One item with its scores (and ``evidence_written``: ``render.evidence_as_written``), or None."""
     cur = con.execute(
         f"""SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN classifications c USING (source, external_id)
             WHERE i.source = ? AND i.external_id = ?""",
         [source, external_id],
     )
     rows = row_dicts(cur)
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    item = rows[0]
+    # The evidence line names a term by the words the text writes where the classifier rewrote them.
+    item["evidence_written"] = evidence_as_written(item.get("text"), item.get("evidence") or {})
+    return item
 
 
 def get_thread(con: duckdb.DuckDBPyConnection, item: dict[str, Any], *, limit: int = 100) -> dict[str, Any]:

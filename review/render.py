@@ -9,8 +9,11 @@ whose text is ``<script>…`` is shown as those characters.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
@@ -108,9 +111,112 @@ def _term_pattern(term: str) -> str:
     return r"(?<!\w)" + body + (r"(?!\w)" if len(term) <= 3 else "")
 
 
+# A word as written, for mapping it as the classifier does: letters (with combining marks), apostrophes
+# inside («ko'sha»). Texts with a Latin letter are the only ones whose words the classifier rewrites
+# beyond ё→е (Kazakh Latin, Russian translit, a Latin «i» in a Cyrillic word).
+_WRITTEN_WORD = re.compile(r"[^\W\d_][\u0300-\u036f]*(?:['’‘]?[^\W\d_][\u0300-\u036f]*)*")
+_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÿĀ-ɏə]")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+_GAP = re.compile(r"[\W_]*")  # what may separate the words of a phrase (as in _term_pattern)
+
+
+def _latin_reading_of(text: str) -> str:
+    """How the classifier read the Latin words of ``text``: "kk", "ru" or "" (``latin_reading``)."""
+    from classify.normalise import latin_reading, mask, without_placeholders
+
+    return latin_reading(without_placeholders(mask(text)))  # URLs and addresses are not judged
+
+
+@lru_cache(maxsize=20_000)
+def _classifier_tokens(word: str, reading: str) -> tuple[str, ...]:
+    """The classifier's tokens of one written word (usually one; «ko'sha» may give two), as its
+    evidence holds them: lower case, Cyrillic, ё as е; () for a word it does not rewrite."""
+    from classify.features import TOKEN
+    from classify.normalise import latin_to_cyrillic, normalise, russian_from_translit
+
+    if _LATIN_LETTER.search(word) is None:
+        return ()  # a Cyrillic word: only ё→е, which _term_pattern matches
+    word = unicodedata.normalize("NFC", word)
+    if _CYRILLIC_LETTER.search(word):
+        form = normalise(word)  # both scripts in one word: its Latin lookalikes made Cyrillic
+    elif reading == "kk":
+        form = latin_to_cyrillic(word)
+    elif reading == "ru":
+        form = russian_from_translit(word)
+    else:
+        return ()
+    tokens = tuple(TOKEN.findall(form.lower().replace("ё", "е")))
+    return () if tokens == tuple(TOKEN.findall(word.lower())) else tokens
+
+
+def _rewritten_matches(text: str, evidence: dict[str, list[str]]) -> list[tuple[int, int, str, str]]:
+    """(start, end, label, term) of each run of words in ``text`` that the classifier rewrote and
+    whose tokens are an evidence term: a word whose form starts with a one-word term longer than three
+    letters (a stem), a phrase as its words with only spaces or punctuation between them.
+
+    Only texts with a Latin letter, and only runs holding a rewritten word: the other words are
+    matched on the raw text by ``_term_pattern``, as before.
+    """
+    if not text or _LATIN_LETTER.search(text) is None:
+        return []
+    reading = _latin_reading_of(text)
+    tokens: list[tuple[str, int, int, bool]] = []  # (token, start, end of its word, rewritten)
+    for match in _WRITTEN_WORD.finditer(text):
+        mapped = _classifier_tokens(match.group(), reading)
+        tokens += [(token, match.start(), match.end(), True) for token in mapped]
+        if not mapped:
+            tokens.append((match.group().lower().replace("ё", "е"), match.start(), match.end(), False))
+    # Terms by their first word; one-word terms longer than three letters also by length, as stems.
+    by_first: defaultdict[str, list[tuple[str, str, list[str]]]] = defaultdict(list)
+    stems: defaultdict[str, list[str]] = defaultdict(list)
+    for label, terms in evidence.items():
+        for term in dict.fromkeys(t.strip().lower() for t in terms if t and t.strip()):
+            words = term.split()
+            by_first[words[0]].append((label, term, words))
+            if len(words) == 1 and len(term) > 3:
+                stems[term].append(label)
+    stem_lengths = sorted({len(stem) for stem in stems})
+    found: list[tuple[int, int, str, str]] = []
+    for i, (token, start, end, rewritten) in enumerate(tokens):
+        if rewritten:  # a one-word stem: «взятк» for «vzyatku»
+            for size in stem_lengths:
+                if size < len(token):
+                    found += [(start, end, label, token[:size]) for label in stems.get(token[:size], ())]
+        for label, term, words in by_first.get(token, ()):
+            run = tokens[i : i + len(words)]
+            if len(run) < len(words) or not any(r[3] for r in run):
+                continue
+            *inner, last = words
+            if [r[0] for r in run[1:-1]] != inner[1:] or not (
+                run[-1][0] == last or (len(term) > 3 and run[-1][0].startswith(last))
+            ):
+                continue
+            if all(_GAP.fullmatch(text, a[2], b[1]) or a[1] == b[1] for a, b in pairwise(run)):
+                found.append((start, run[-1][2], label, term))
+    return found
+
+
+def evidence_as_written(text: str | None, evidence: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each label's evidence terms as the text writes them where the classifier rewrote the words
+    («para sūrady (пара сұрады)», its first occurrence), else the term as stored."""
+    written: dict[tuple[str, str], str] = {}
+    text = shown(text)
+    for start, end, label, term in _rewritten_matches(text, evidence):
+        written.setdefault((label, term), " ".join(text[start:end].split()))
+    return {
+        label: [
+            f"{written[label, t.strip().lower()]} ({t})" if (label, t.strip().lower()) in written else t
+            for t in terms
+        ]
+        for label, terms in evidence.items()
+    }
+
+
 def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
     """``text`` escaped, with every evidence term (case-insensitive) wrapped in <mark class=LABEL>.
 
+    The terms are in the classifier's form (Cyrillic); words it rewrote to reach it (Kazakh in Latin
+    letters, Russian translit, a Latin «i» typed in a Cyrillic word) are marked as written.
     Control characters are shown as visible ones (``shown``).
     """
     text = shown(text)
@@ -121,6 +227,7 @@ def highlight(text: str | None, evidence: dict[str, list[str]]) -> Markup:
             continue
         pattern = re.compile("|".join(_term_pattern(t) for t in clean), re.IGNORECASE)
         spans += [(m.start(), m.end(), label) for m in pattern.finditer(text) if m.end() > m.start()]
+    spans += [(start, end, label) for start, end, label, _term in _rewritten_matches(text, evidence)]
     if not spans:
         return escape(text)
     # Leftmost first, the longest where two start together; overlapping later matches are dropped.
