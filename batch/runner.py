@@ -106,6 +106,10 @@ def _consume(
     sink.flush()
 
 
+def _asked(should_stop: Callable[[], bool] | None) -> bool:
+    return should_stop is not None and should_stop()
+
+
 def _failure(exc: Exception) -> tuple[str, str]:
     """The ``runs`` status and one-line error of a run that ended with ``exc``."""
     if isinstance(exc, MonitorError):
@@ -207,6 +211,10 @@ def _collect(
     failure: Exception | None = None
     try:
         client = client_factory(source, config.settings, validators)
+        if not _asked(should_stop):
+            # A stop asked from now on: the client starts no request nor retry. One asked before the run
+            # began (run_batch and the scheduler start none then) still lets it read to its first item.
+            client.should_stop = should_stop
         ctx = CollectContext(
             source=source,
             http=client,
@@ -224,6 +232,16 @@ def _collect(
     finally:
         if client is not None:
             client.close()
+    refused = client is not None and client.stopped  # a request or retry left out for a stop
+    if failure is None and refused:
+        # The client refused a request for the stop, and the collector took that as one page's problem
+        # and went on: the run did not end well all the same.
+        failure = RunStopped("stopped on request before the run ended", source=source.name)
+        run.status, run.error = _failure(failure)
+    elif run.status == "failed" and not isinstance(failure, StoreError) and (refused or _asked(should_stop)):
+        # The request under way when the stop came failed (no retry after it): the stop ended the run,
+        # so it is 'aborted', not the source's failure (no back-off, no "failed N times" alert).
+        run.status, run.error = RunStopped.run_status, f"stopped on request before the run ended; {run.error}"
     if failure is not None:
         try:
             sink.flush()  # what was fetched before the failure is kept

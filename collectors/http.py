@@ -6,7 +6,8 @@ redirects followed hop by hop (at most ten), each hop paced, counted and checked
 conditional GET with the validators kept per URL and a content-hash fallback (some servers send
 stale validators, or none); POST made once (``post``: no retry, no redirect followed); a cap on the
 body size; an HTML page cut short on the way refused; decoding of UTF-8 and cp1251 pages; secrets
-masked in every URL that reaches a message. What a failure says (how long Retry-After asks us to wait,
+masked in every URL that reaches a message; once ``should_stop`` says so, no request nor retry
+(FetchStopped: the run ends 'aborted'). What a failure says (how long Retry-After asks us to wait,
 a connection error in words) is read by ``http_failures``; what a body holds (its text, whether an
 HTML page stops before its end) by ``http_body``; when a host may next be asked, by ``http_pacer``.
 
@@ -35,7 +36,7 @@ import urllib3
 
 from collectors.http_body import cut_on_the_way, decode_body
 from collectors.http_body import utf8_with_strays as utf8_with_strays  # where importers found it
-from collectors.http_failures import connection_failure, retry_after_seconds
+from collectors.http_failures import FetchStopped, connection_failed, connection_failure, retry_after_seconds
 from collectors.http_pacer import SHARED_PACER, HostPacer
 from collectors.http_robots import robots_agent, robots_parser, robots_rules
 from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
@@ -50,6 +51,7 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # body size cap ([settings] max_bytes)
 MAX_VALIDATORS = 5000  # URLs whose validators a source keeps across runs, those used last
 MAX_REDIRECTS = 10
 BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6  # a body may take the longer of these seconds and timeouts
+STOP_POLL = 0.2  # seconds between two looks at ``should_stop`` while a back-off or a host's turn waits
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PAGE_CUT = (  # the error of a page cut on the way (http_body.cut_on_the_way)
     "the page stops before its end (cut on the way: a Content-Length shorter than the page); "
@@ -134,6 +136,7 @@ class HttpClient:
         clock: Callable[[], float] = time.monotonic,
         source: str | None = None,
         pacer: HostPacer = SHARED_PACER,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.timeout = timeout
@@ -155,6 +158,10 @@ class HttpClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
         self.pacer = pacer
+        # Once it says so (SIGTERM, Ctrl-C), no request nor retry starts (FetchStopped); ``stopped`` tells
+        # the runner one was left out, so the run ends 'aborted' even if a collector took it as a problem.
+        self.should_stop = should_stop
+        self.stopped = False
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
 
     def close(self) -> None:
@@ -170,8 +177,20 @@ class HttpClient:
         if wait is None:
             return False
         if wait > 0:
-            self.sleep(wait)
+            self._sleep(wait)
         return True
+
+    def _stop_asked(self) -> bool:
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+        return self.stopped
+
+    def _sleep(self, seconds: float) -> None:
+        """``sleep``, cut short by a stop request (a back-off or a Retry-After held a stop two minutes)."""
+        step = seconds if self.should_stop is None else STOP_POLL
+        while seconds > 0 and not self._stop_asked():
+            self.sleep(min(step, seconds))
+            seconds -= step
 
     def allowed(self, url: str, *, timeout: float | None = None) -> bool:
         """Whether robots.txt of the URL's host lets our User-Agent fetch it; ``timeout`` replaces the
@@ -205,6 +224,8 @@ class HttpClient:
             return robots_parser(robots_url, cached.get("body"))
         try:
             self._wait_turn(urlsplit(root).netloc)
+            if self._stop_asked():
+                raise FetchStopped(source=self.source, url=robots_url)
             resp = self.session.get(robots_url, timeout=timeout, stream=True)
             self.stats.requests += 1
             # The first ROBOTS_BYTES only (Google reads 500 KiB): a server could send gigabytes.
@@ -393,6 +414,8 @@ class HttpClient:
             # The host's turn first, then the request's share of the time that is left after it (one
             # reading of the clock: a second one could find less left than the check did).
             turn = self._wait_turn(host, deadline)
+            if self._stop_asked():
+                raise FetchStopped(source=self.source, url=shown)
             left = float("inf") if deadline is None else deadline - self.clock()
             if not turn or left <= 0:
                 tries = f"{attempt} attempt{'' if attempt == 1 else 's'}"
@@ -414,11 +437,8 @@ class HttpClient:
                 raise
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 if attempt >= retries or not self._pause(attempt, None, deadline):
-                    raise FetchError(
-                        f"connection failed after {attempt + 1} attempt{'s' if attempt else ''}: "
-                        f"{connection_failure(exc)}",
-                        source=self.source,
-                        url=shown,
+                    raise connection_failed(
+                        exc, attempt + 1, self.stopped, source=self.source, url=shown
                     ) from None
                 attempt += 1
                 continue
@@ -466,7 +486,10 @@ class HttpClient:
         return b"".join(chunks)
 
     def _pause(self, attempt: int, retry_after: float | None, deadline: float | None = None) -> bool:
-        """Sleep before retry ``attempt + 1``; False (without sleeping) when that would pass ``deadline``."""
+        """Sleep before retry ``attempt + 1``; False (without sleeping) when that would pass ``deadline``,
+        and False when a stop is asked before the retry (its sleep cut short)."""
+        if self._stop_asked():
+            return False
         if retry_after is not None:
             delay = retry_after
         else:
@@ -475,9 +498,11 @@ class HttpClient:
         if deadline is not None and self.clock() + delay >= deadline:
             log.debug("no retry: waiting %.2f s would pass the deadline", delay)
             return False
-        self.stats.retries += 1
         log.debug("retrying in %.2f s (attempt %d)", delay, attempt + 1)
-        self.sleep(delay)
+        self._sleep(delay)
+        if self._stop_asked():  # asked during the back-off: the retry is not made, nor counted
+            return False
+        self.stats.retries += 1
         return True
 
 

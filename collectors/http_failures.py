@@ -1,8 +1,8 @@
 """What a failed HTTP exchange says, for the client's retries and its error messages.
 
-How long the server asks us to wait (``Retry-After``: seconds or an HTTP date), and what went wrong
+How long the server asks us to wait (``Retry-After``: seconds or an HTTP date), what went wrong
 with a connection, in words: never the exception's own text, which repeats the URL, and a URL may
-carry a token.
+carry a token; and the error of a request or retry left out because a stop was requested.
 """
 
 from __future__ import annotations
@@ -13,6 +13,34 @@ from datetime import UTC, datetime
 
 import requests
 import urllib3
+
+from errors import FetchError
+
+
+class FetchStopped(FetchError):
+    """A request, or its retry, not made because the process was asked to stop (SIGTERM, Ctrl-C): the
+    run ends 'aborted', which is not the source's failure (no back-off, the cursor not saved)."""
+
+    run_status = "aborted"
+    transient = False
+
+    def __init__(
+        self, message: str = "not requested: stopped on request", *, source: str | None, url: str
+    ) -> None:
+        super().__init__(message, source=source, url=url)
+
+
+def connection_failed(
+    exc: BaseException, attempts: int, stopped: bool, *, source: str | None, url: str
+) -> FetchError:
+    """The error of a request whose connection failed ``attempts`` times; FetchStopped when its retry
+    was left out because a stop was requested (the run was stopped, the source did not fail)."""
+    failed = (
+        f"connection failed after {attempts} attempt{'s' if attempts > 1 else ''}: {connection_failure(exc)}"
+    )
+    if stopped:
+        return FetchStopped(f"{failed}; not retried: stopped on request", source=source, url=url)
+    return FetchError(failed, source=source, url=url)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
