@@ -207,6 +207,7 @@ def evidence_as_written(text: str | None, evidence: dict[str, list[str]]) -> dic
         label: [
             f"{written[label, t.strip().lower()]} ({t})" if (label, t.strip().lower()) in written else t
             for t in terms
+            if t and t.strip()  # an empty term (None in a hand-edited row) is shown as none (review)
         ]
         for label, terms in evidence.items()
     }

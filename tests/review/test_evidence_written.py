@@ -147,3 +147,13 @@ def test_the_evidence_line_has_no_trailing_semicolon_when_only_the_first_label_h
     page = logged_in.get("/item?source=tg-news&id=first-only").get_data(as_text=True)
     evidence = " ".join(page.split('<p class="evidence">')[1].split("</p>")[0].split())
     assert evidence == 'Evidence: <span class="tag tag-corruption">corruption</span> взятку'
+
+
+def test_an_empty_term_is_left_out_of_the_line_not_a_crash() -> None:
+    # review: a None term (a row an analyst edited by hand) made the item page a 500
+    from review.render import evidence_as_written
+
+    assert evidence_as_written("Жол жоқ", {"corruption": [None, " "], "infrastructure": ["жол"]}) == {
+        "corruption": [],
+        "infrastructure": ["жол"],
+    }
