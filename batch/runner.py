@@ -130,14 +130,16 @@ def run_source(
     now: datetime | None = None,
     client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient] = http_client_for,
     should_stop: Callable[[], bool] | None = None,
+    slot: datetime | None = None,
 ) -> runlog.RunRecord:
-    """Collect one source into the database; never raises for the source's own failures, nor leaves its
+    """Collect one source into the database (``slot``: the cron slot of a scheduled run, which a failure's
+    back-off is counted from); never raises for the source's own failures, nor leaves its
     run 'running' after an error (KeyboardInterrupt and SystemExit still go through and stop the batch).
     A source another process (or thread) is collecting is not run: the record returned, status 'skipped',
     is not stored, and nothing is fetched nor its cursor touched. Raises StoreError when the source's
     lock cannot be taken at all (a folder that cannot be written, a file system without locks)."""
     now = now or datetime.now(UTC)
-    run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now)
+    run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now, slot=slot)
     try:
         with source_lock(db_path, source.name):
             return _run_locked(run, source, config, db_path, now, client_factory, should_stop)
@@ -312,7 +314,7 @@ def _finish(
     elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
-        state.next_due = run.finished_at + runlog.backoff_delay(
+        state.next_due = (run.slot or run.started_at) + runlog.backoff_delay(
             state.consecutive_failures, base, config.longest_backoff()
         )
     with writer(db_path) as con:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.sources import Config
-from ops.health import backoff_end, clock_ran_ahead, sources_needing_attention
+from ops.health import clock_ran_ahead, next_try, sources_needing_attention
+from ops.slots import schedules, slot_label
 from review.quality import quality_lines
 from review.second_look import review_summary
 from store import runs as runlog
@@ -107,6 +108,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
     print("-" * len(header))
     bad = 0
     longest = config.longest_backoff()
+    cron = schedules(config)
     for (
         name,
         kind,
@@ -134,9 +136,11 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             note.append(_shorten(error.replace(f"source {name}: ", "", 1)))
         if problems:
             note.append(f"{problems} skipped")
-        # as the scheduler reads it: a back-off that has ended says nothing
-        if fails and (until := backoff_end(due, now, longest)) is not None:
-            note.append(f"backing off, next try {_ago(until, now)}")
+        # as the scheduler reads it: a back-off that has ended says nothing; the try is the first slot
+        # of the source's schedule after it, not the end of the back-off itself
+        if fails and (until := next_try(due, now, longest, cron.get(name))) is not None:
+            slot = f" (its {slot_label(until, now)} slot, Almaty time)" if name in cron else ""
+            note.append(f"backing off, next try {_ago(until, now)}{slot}")
         elif fails and clock_ran_ahead(due, now, longest):
             note.append("back-off set by a clock that ran ahead: runs at its next slot")
         if last_ok and status not in {"ok", "partial"}:

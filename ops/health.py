@@ -7,7 +7,8 @@ Comments do not count: on a portal whose listing pages changed, comments keep ar
 articles it already knows while no new article does.
 
 The runner keeps each source's failures in a row and its back-off (``source_state.next_due``);
-this module only reads them, so `status`, the scheduler and the alerts agree on one truth.
+this module reads them, so `status`, the scheduler and the alerts agree on one truth, and lifts at
+the scheduler's start the back-off of the sources only a person could cure.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
+
+from ops.slots import first_slot, trigger_for
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +81,25 @@ def backoff_end(next_due: datetime | None, now: datetime, longest: timedelta) ->
     return next_due
 
 
+def next_try(
+    next_due: datetime | None, now: datetime, longest: timedelta, schedule: str | None = None
+) -> datetime | None:
+    """When a backed-off source runs again, as `status` and the alerts tell it: the first slot of its
+    cron ``schedule`` at or after :func:`backoff_end` (the scheduler skips the slots before it), or
+    that end itself when the schedule is not known (a source no longer configured); None when no
+    back-off holds it."""
+    end = backoff_end(next_due, now, longest)
+    if end is None or schedule is None:
+        return end
+    return first_slot(trigger_for(schedule), end) or end
+
+
 def backed_off_until(
     con: duckdb.DuckDBPyConnection, source: str, now: datetime, longest: timedelta
 ) -> datetime | None:
-    """The time a backed-off source is due again, or None when it may run now (:func:`backoff_end`);
-    a back-off set by a clock that ran ahead is logged as it is ignored."""
+    """The time a backed-off source is due again, or None when it may run at ``now`` (:func:`backoff_end`;
+    the scheduler passes the slot its job runs for); a back-off set by a clock that ran ahead is logged
+    as it is ignored."""
     row = con.execute("SELECT next_due FROM source_state WHERE source = ?", [source]).fetchone()
     next_due = row[0] if row else None
     if clock_ran_ahead(next_due, now, longest):
@@ -92,6 +109,31 @@ def backed_off_until(
             next_due,
         )
     return backoff_end(next_due, now, longest)
+
+
+def release_backoffs(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
+    """End the back-off of each source whose last run ended for want of a token or a permission (the
+    scheduler's start): a person renews those in the service's environment, which only a restart
+    brings in, so the restart is the moment to try again, not up to ``backoff_cap_minutes`` later."""
+    released = [
+        source
+        for (source,) in con.execute(
+            """UPDATE source_state SET next_due = NULL
+               WHERE next_due > ? AND source IN (
+                   SELECT source FROM runs WHERE status <> 'running'
+                   QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
+                       AND status IN ('token', 'permission'))
+               RETURNING source""",
+            [now],
+        ).fetchall()
+    ]
+    for source in released:
+        log.info(
+            "%s: its last run lacked a token or a permission; tried at its next slot, not after its back-off",
+            source,
+            extra={"event": "backoff_released", "source": source},
+        )
+    return released
 
 
 def source_health(con: duckdb.DuckDBPyConnection) -> list[SourceHealth]:

@@ -5,13 +5,7 @@ one lock so that two jobs never do it at once, clusters and classifies what is n
 digest of the batch and refreshes the analysts' Parquet snapshot when one is configured. The
 database is opened only for each short write, so analysts can read between writes (docs/OPERATIONS.md).
 
-The snapshot's small tables (runs, source_state) are rewritten after every batch, the item tables
-(items, classifications, flagged) when they changed, at most every ``snapshot_minutes`` (default 5):
-they grow with the store, and rewriting them after each of hundreds of batches an hour would cost
-more than the batches. Changes that wait are written once that time has passed, by the next batch
-or by the main loop if none comes, and at the end of ``--once``. A snapshot folder that cannot be
-written stops the start (one error line), and later costs only the snapshot of that batch: it is
-logged and tried again after the next one (by the main loop, at most once a minute).
+When the snapshot is written is decided here, as ops/snapshot.py (which writes it) describes.
 
 APScheduler runs the jobs in a thread pool with ``max_instances=1`` (a source never overlaps itself),
 ``coalesce`` (a backlog of missed times runs once) and a misfire grace time. A stop request lets the
@@ -20,7 +14,6 @@ running writes finish, stops collectors between items, and exits with status 0.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -33,45 +26,26 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import duckdb
-
 from batch.source_lock import SKIPPED
 from collectors.base import SourceConfig
-from config.sources import Config, cron_trigger, validate_cron
+from config.sources import Config, validate_cron
 from errors import ConfigError, ModelError, MonitorError, StoreError
 from ops import alerts as alerting
-from ops.health import backed_off_until
+from ops.health import backed_off_until, release_backoffs
+from ops.slots import FALLBACK_SCHEDULE as FALLBACK_SCHEDULE  # re-exported: tests import it from here
+from ops.slots import TIMEZONE, first_slot, schedule_of, slot_at, trigger_for
+from ops.snapshot import ITEMS_FINGERPRINT as ITEMS_FINGERPRINT  # re-exported: bench/bench_stages.py
+from ops.snapshot import SnapshotError, export_snapshot, remove_stale_files
 from store.db import holding, stoppable_lock_waits, writer
 
 log = logging.getLogger(__name__)
 
-FALLBACK_SCHEDULE = "*/30 * * * *"
-TIMEZONE = "Asia/Almaty"
 DEFAULT_MISFIRE_GRACE = 300  # seconds
 DEFAULT_WORKERS = 4
 DEFAULT_STOP_GRACE = 20.0  # seconds a stop waits for runs blocked on the network
 DEFAULT_SNAPSHOT_MINUTES = 5.0  # the item tables of the snapshot are rewritten at most this often
 SNAPSHOT_RETRY = timedelta(minutes=1)  # the main loop tries a snapshot that failed again after this
 SILENCE_CHECK = timedelta(hours=1)  # a batch without news still looks for silent sources this often
-# flagged last: once its file exists, the first snapshot is whole
-SNAPSHOT_TABLES = ("items", "classifications", "runs", "source_state", "flagged")
-RUN_TABLES = ("runs", "source_state")  # small: rewritten after every batch
-# Changes whenever items, classifications or flagged do: a batch (or another process) stored, edited,
-# clustered or classified items, or a reviewer decided; the hash of the content hashes also sees a
-# text rewritten in place without a new version (the WhatsApp phone scrub). Aggregates: cheap.
-ITEMS_FINGERPRINT = """
-    SELECT (SELECT (count(*), sum(version), count(cluster_id), bit_xor(hash(content_hash))) FROM items),
-           (SELECT (count(*), max(classified_at)) FROM classifications),
-           (SELECT max(review_id) FROM reviews), (SELECT max(decision_id) FROM label_decisions)
-"""
-
-
-class SnapshotError(MonitorError):
-    """The snapshot folder cannot be written (not a folder, read-only, full); the database is fine."""
-
-    def __init__(self, folder: Path, reason: str) -> None:
-        super().__init__(f"cannot write the snapshot: {reason}", path=str(folder))
-        self.reason = reason  # the system's words: "Permission denied", "No space left on device"
 
 
 @dataclass(slots=True)
@@ -86,11 +60,6 @@ class BatchOutcome:
     classified: int = 0
     alerts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-
-
-def schedule_of(source: SourceConfig, config: Config) -> str:
-    """The cron line of a source: its own, else [settings] default_schedule, else every 30 minutes."""
-    return source.schedule or str(config.settings.get("default_schedule") or FALLBACK_SCHEDULE)
 
 
 class Scheduler:
@@ -141,6 +110,9 @@ class Scheduler:
                 where=str(config.path) if config.path else None,
                 source=source.name,
             )
+        self._triggers = {s.name: trigger_for(schedule_of(s, config)) for s in self.sources}
+        grace = int(config.settings.get("misfire_grace_seconds", DEFAULT_MISFIRE_GRACE))
+        self._grace = timedelta(seconds=grace)
 
     # -- one job -------------------------------------------------------------------------------
 
@@ -148,8 +120,13 @@ class Scheduler:
         """True once a stop was requested."""
         return self.stop_event.is_set()
 
-    def run_job(self, name: str) -> BatchOutcome:
-        """Collect one source, then classify, alert and snapshot; never raises."""
+    def run_slot(self, name: str) -> BatchOutcome:
+        """The cron job of a source: :meth:`run_job` for the slot it fires for (ops/slots.py)."""
+        return self.run_job(name, slot=slot_at(self._triggers[name], self.clock(), self._grace))
+
+    def run_job(self, name: str, *, slot: datetime | None = None) -> BatchOutcome:
+        """Collect one source, then classify, alert and snapshot; never raises. A ``slot`` is what its
+        back-off is measured against and counted from; without one (`--once`), now."""
         log.info("%s: due", name, extra={"event": "job_started", "source": name})
         if self.should_stop():
             return BatchOutcome(source=name, skipped="stopping")
@@ -159,17 +136,17 @@ class Scheduler:
             # One connection for the run's writes in quick succession, closed after half a second
             # without one, so analysts get in while the source waits on the network.
             with holding(self.db_path, idle=0.5):
-                return self._job(name)
+                return self._job(name, slot)
         finally:
             with self._count_lock:
                 self._active.discard(name)
 
-    def _job(self, name: str) -> BatchOutcome:
+    def _job(self, name: str, slot: datetime | None) -> BatchOutcome:
         outcome = BatchOutcome(source=name)
         source = self.config.source(name)
         assert source is not None
         try:
-            self._collect(source, outcome)
+            self._collect(source, outcome, slot)
             if outcome.skipped is None and not self.should_stop():
                 self._after_collection(outcome)
         except MonitorError as exc:
@@ -189,24 +166,34 @@ class Scheduler:
             )
         return outcome
 
-    def _collect(self, source: SourceConfig, outcome: BatchOutcome) -> None:
+    def _collect(self, source: SourceConfig, outcome: BatchOutcome, slot: datetime | None) -> None:
         from batch.runner import run_source
 
-        now = self.clock()
+        # The back-off of a failed run is counted from its slot (batch/runner.py; the run's started_at
+        # and its collector's clock stay the real time), and compared with this job's slot, so the slot
+        # it ends in is not skipped by the milliseconds between a slot and its job.
         with writer(self.db_path) as con:
-            due = backed_off_until(con, source.name, now, self.config.longest_backoff())
+            due = backed_off_until(con, source.name, slot or self.clock(), self.config.longest_backoff())
         if due is not None:
-            outcome.skipped = f"backing off until {due.isoformat(timespec='seconds')}"
+            # Its whole value: cut to the second, a back-off ending 20:55:00.75 read as past at 20:55:00.
+            nxt = first_slot(self._triggers[source.name], due)
+            outcome.skipped = f"backing off until {due.isoformat()}"
             log.info(
-                "%s: skipped, backing off until %s",
+                "%s: skipped, backing off until %s; next run at its slot of %s",
                 source.name,
-                due.isoformat(timespec="seconds"),
-                extra={"event": "run_skipped", "source": source.name, "next_due": due.isoformat()},
+                due.isoformat(),
+                nxt.isoformat() if nxt else "never",
+                extra={
+                    "event": "run_skipped",
+                    "source": source.name,
+                    "next_due": due.isoformat(),
+                    "next_slot": nxt.isoformat() if nxt else None,
+                },
             )
             return
         started = time.monotonic()
         log.info("%s: run started", source.name, extra={"event": "run_started", "source": source.name})
-        run = run_source(source, self.config, self.db_path, should_stop=self.should_stop)
+        run = run_source(source, self.config, self.db_path, should_stop=self.should_stop, slot=slot)
         if run.status == SKIPPED:  # another process (`run --source`) collects it right now
             outcome.skipped = run.error
             log.info(
@@ -364,36 +351,16 @@ class Scheduler:
     # -- the loop ------------------------------------------------------------------------------
 
     def check_database(self) -> None:
-        """Write once now (migrations, a start mark): a read-only file or a full disk is named before any job runs.
-
-        A source whose last run ended for want of a token or a permission leaves its back-off now: a
-        person renews those in the service's environment, which only a restart brings in, so the
-        restart is the moment to try again, not up to ``backoff_cap_minutes`` later."""
+        """Write once now (migrations, a start mark): a read-only file or a full disk is named before any job
+        runs. Sources that lacked a token or a permission leave their back-off (release_backoffs)."""
         with writer(self.db_path) as con:
             con.execute(
                 "INSERT INTO meta VALUES ('scheduler_started', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [self.clock().isoformat()],
             )
-            released = con.execute(
-                """UPDATE source_state SET next_due = NULL
-                   WHERE next_due > ? AND source IN (
-                       SELECT source FROM runs WHERE status <> 'running'
-                       QUALIFY row_number() OVER (PARTITION BY source ORDER BY run_id DESC) = 1
-                           AND status IN ('token', 'permission'))
-                   RETURNING source""",
-                [self.clock()],
-            ).fetchall()
-        for (source,) in released:
-            log.info(
-                "%s: its last run lacked a token or a permission; tried at its next slot, not after its back-off",
-                source,
-                extra={"event": "backoff_released", "source": source},
-            )
+            release_backoffs(con, self.clock())
         if self.snapshot_dir is not None:  # analysts find one from the start; SnapshotError stops the start
-            # What a process killed mid-write left (one scheduler per database: none is being written).
-            for stale in self.snapshot_dir.glob(".*.parquet.tmp"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
+            remove_stale_files(self.snapshot_dir)
             self._snapshot_items = write_snapshot(self.db_path, self.snapshot_dir)
             self._items_due_at = self.clock() + self._snapshot_every
 
@@ -415,21 +382,20 @@ class Scheduler:
 
         settings = self.config.settings
         workers = int(settings.get("max_parallel_sources", min(DEFAULT_WORKERS, len(self.sources))))
-        grace = int(settings.get("misfire_grace_seconds", DEFAULT_MISFIRE_GRACE))
         scheduler = BackgroundScheduler(
             timezone=TIMEZONE, executors={"default": ThreadPoolExecutor(max_workers=max(1, workers))}
         )
         for source in self.sources:
             expr = schedule_of(source, self.config)
             scheduler.add_job(
-                self.run_job,
-                cron_trigger(expr, TIMEZONE),
+                self.run_slot,
+                self._triggers[source.name],
                 args=[source.name],
                 id=source.name,
                 name=source.name,
                 max_instances=1,  # a source never overlaps itself
                 coalesce=True,  # missed times run once, not once each
-                misfire_grace_time=grace,
+                misfire_grace_time=int(self._grace.total_seconds()),
             )
             log.info(
                 "%s: scheduled %r",
@@ -523,57 +489,17 @@ class Scheduler:
 def write_snapshot(
     db_path: Path, folder: Path, *, unchanged_since: tuple[Any, ...] | None = None, items: bool = True
 ) -> tuple[Any, ...] | None:
-    """Export the analysts' tables to Parquet files, each replaced atomically (readers never see half a file).
-
-    runs and source_state always; items, classifications and flagged when ``items`` and
-    ITEMS_FINGERPRINT no longer equals ``unchanged_since``. Returns the fingerprint of what the item
-    files now hold (``unchanged_since`` when they were left as they were). Raises SnapshotError,
-    naming the folder and the system's reason, when the folder cannot be written."""
-    started = time.monotonic()
-    # Files someone deleted (or a folder emptied) are written again whatever the fingerprint says: the
-    # item tables would otherwise stay missing until the next change of an item.
-    missing = any(not (folder / f"{table}.parquet").exists() for table in SNAPSHOT_TABLES)
-    with writer(db_path) as con:
-        fingerprint = (
-            tuple(con.execute(ITEMS_FINGERPRINT).fetchall()[0]) if items or missing else unchanged_since
-        )
-        tables = RUN_TABLES if fingerprint == unchanged_since and not missing else SNAPSHOT_TABLES
-        for table in tables:
-            _export(con, table, folder)
+    """:func:`ops.snapshot.export_snapshot`, logged; returns the fingerprint of what the item files hold."""
+    written = export_snapshot(db_path, folder, unchanged_since=unchanged_since, items=items)
     log.info(
         "snapshot refreshed in %.2f s (%s)",
-        time.monotonic() - started,
-        ", ".join(tables),
+        written.seconds,
+        ", ".join(written.tables),
         extra={
             "event": "snapshot",
             "folder": str(folder),
-            "tables": list(tables),
-            "seconds": round(time.monotonic() - started, 3),
+            "tables": list(written.tables),
+            "seconds": round(written.seconds, 3),
         },
     )
-    return fingerprint
-
-
-def _export(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
-    """One table to ``<folder>/<table>.parquet`` through a temporary file renamed over it."""
-    target = folder / f"{table}.parquet"
-    tmp = folder / f".{table}.parquet.tmp"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp.open("wb").close()  # the system's own words for an unwritable folder, before DuckDB's
-        con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
-        tmp.replace(target)
-    except (OSError, duckdb.IOException) as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else _duckdb_reason(exc)
-        raise SnapshotError(folder, reason) from None
-
-
-def _duckdb_reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0].removeprefix("IO Error: ") if text else type(exc).__name__
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+    return written.fingerprint

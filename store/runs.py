@@ -32,6 +32,9 @@ class RunRecord:
     bytes: int = 0
     not_modified: int = 0
     problem_messages: list[str] = field(default_factory=list)
+    # Not stored: the cron slot a job of `schedule` ran for, which its back-off is counted from (a run
+    # starts a little after its slot; counted from then, the back-off passed the slot it should end in)
+    slot: datetime | None = None
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> int:
@@ -112,7 +115,9 @@ def save_state(con: duckdb.DuckDBPyConnection, st: SourceState) -> None:
 
 
 def backoff_delay(failures: int, base: timedelta, cap: timedelta) -> timedelta:
-    """How long a source that failed ``failures`` times in a row waits: base doubling per failure, capped."""
+    """How long a source that failed ``failures`` times in a row waits: base doubling per failure, capped.
+    Counted from the failed run's start, its cron slot under `schedule` (ops/slots.py): counted from its
+    end, the slot the wait ends in would be skipped for the seconds the run took."""
     if failures <= 0:
         return timedelta(0)
     return min(cap, base * (2 ** (failures - 1)))

@@ -44,7 +44,7 @@ def test_a_run_stopped_on_request_is_not_a_failure(
 def test_back_off_is_shown_while_it_lasts_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, db = _database(tmp_path, "failed", fails=2, due=NOW + timedelta(minutes=12))
     print_status(config, db, now=NOW)
-    assert "backing off, next try in 12m" in capsys.readouterr().out
+    assert "backing off, next try in 30m (its 11:30 slot, Almaty time)" in capsys.readouterr().out
     print_status(config, db, now=NOW + timedelta(minutes=13))
     assert "backing off" not in capsys.readouterr().out
 

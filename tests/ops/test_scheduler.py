@@ -62,7 +62,7 @@ def test_a_failing_source_backs_off_doubling_and_recovers_by_itself(
         fails, due1, _ = health(db, "flaky")
         assert first.status == "failed" and fails == 1
         with reader(db) as con:
-            finished1 = con.execute("SELECT max(finished_at) FROM runs").fetchone()[0]
+            finished1 = con.execute("SELECT max(started_at) FROM runs").fetchone()[0]
         assert due1 - finished1 == timedelta(minutes=1)
         skipped = sched.run_job("flaky")  # still inside its back-off
         assert skipped.skipped and skipped.skipped.startswith("backing off until") and skipped.status is None
@@ -74,7 +74,7 @@ def test_a_failing_source_backs_off_doubling_and_recovers_by_itself(
         fails, due2, _ = health(db, "flaky")
         assert second.status == "failed" and fails == 2
         with reader(db) as con:
-            finished = con.execute("SELECT max(finished_at) FROM runs WHERE source = 'flaky'").fetchone()[0]
+            finished = con.execute("SELECT max(started_at) FROM runs WHERE source = 'flaky'").fetchone()[0]
         assert due2 - finished == timedelta(minutes=2)  # the interval doubled
         assert sched.run_job("flaky").skipped  # 61 s later is not enough any more
 
