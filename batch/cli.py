@@ -279,7 +279,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """`import`: one export file."""
     from batch.import_guard import SourceKindMismatch
-    from batch.runner import import_file
+    from batch.importing import import_file
 
     config, db = resolve(args, config_required=False)
 

@@ -152,7 +152,8 @@ def demo_plan(base: str, folder: Path = DEMO / "sources") -> tuple[list[dict], l
 def run_demo(db: Path, *, keep: bool = False) -> int:
     """Serve, configure, run, import, classify, and print the flagged items."""
     from batch.cli import FAILED_STATUSES, print_run
-    from batch.runner import import_file, run_batch
+    from batch.importing import import_file
+    from batch.runner import run_batch
     from batch.stages import analyse_pending
     from config.sources import load_config
     from store.db import holding

@@ -251,7 +251,7 @@ def test_an_import_killed_after_storing_numbers_has_recorded_its_salt(
 ) -> None:
     # review: recorded only at the end, a killed import left hashed numbers and no record, and the next
     # import with another salt stored every message again
-    from batch import runner
+    from batch import importing, runner
     from config.sources import load_config
     from store.db import holding
 
@@ -272,7 +272,9 @@ def test_an_import_killed_after_storing_numbers_has_recorded_its_salt(
     monkeypatch.delenv("MONITOR_SALT", raising=False)
     monkeypatch.setattr(runner.ItemSink, "flush", killed)
     with holding(db), pytest.raises(KeyboardInterrupt):
-        runner.import_file("whatsapp", chat, "dept-whatsapp", load_config(config), db, report=lambda e: None)
+        importing.import_file(
+            "whatsapp", chat, "dept-whatsapp", load_config(config), db, report=lambda e: None
+        )
     monkeypatch.setattr(runner.ItemSink, "flush", flush)
     stored = _rows(db, "SELECT count(*) FROM items")
     assert stored[0][0] > 0

@@ -107,7 +107,7 @@ def test_a_second_ctrl_c_while_the_first_one_s_items_are_written_ends_the_run_ab
 ) -> None:
     # review: the KeyboardInterrupt of a second signal, raised in the flush that follows the first
     # stop, passed the handler that ends the run, which stayed 'running' for ever
-    from batch import runner
+    from batch import importing, runner
     from config.sources import Config
     from store.db import holding
 
@@ -131,7 +131,7 @@ def test_a_second_ctrl_c_while_the_first_one_s_items_are_written_ends_the_run_ab
     monkeypatch.setattr(runner.ItemSink, "flush", second_signal)
     monkeypatch.setenv("MONITOR_SALT", "stop-test-salt")
     with holding(db), pytest.raises(KeyboardInterrupt):
-        runner.import_file(
+        importing.import_file(
             "whatsapp", chat, "wa", Config(path=None), db, report=lambda e: None, should_stop=should_stop
         )
     with duckdb.connect(str(db), read_only=True) as con:

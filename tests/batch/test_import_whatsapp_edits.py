@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from testutil import run_cli
 
-import batch.runner as runner
+import batch.importing as importing
 from collectors.whatsapp_phones import hash_phone
 from config.sources import Config
 from errors import InputError
@@ -56,7 +56,7 @@ def cli_import(path: Path, db: Path) -> None:
 
 def import_chat(path: Path, db: Path) -> RunRecord:
     errors: list[InputError] = []
-    run = runner.import_file("whatsapp", path, "chat", Config(path=None), db, report=errors.append)
+    run = importing.import_file("whatsapp", path, "chat", Config(path=None), db, report=errors.append)
     assert errors == [] and run.status == "ok", (errors, run.error)
     return run
 
@@ -276,13 +276,13 @@ def test_the_store_is_asked_once_and_only_when_the_file_holds_edited_messages(
 ) -> None:
     db = tmp_path / "wa.duckdb"
     asked: list[set] = []
-    look_up = runner._stored_message_ids
+    look_up = importing._stored_message_ids
 
     def counted(db_path: Path, source: str, keys: set) -> dict:
         asked.append(set(keys))
         return look_up(db_path, source, keys)
 
-    monkeypatch.setattr(runner, "_stored_message_ids", counted)
+    monkeypatch.setattr(importing, "_stored_message_ids", counted)
     import_chat(write(tmp_path / "original.txt", ORIGINAL), db)
     assert asked == []
 
@@ -341,11 +341,11 @@ def test_a_failed_look_up_of_stored_messages_leaves_the_edited_minute_for_the_ne
     def failing(*args: object) -> object:
         raise StoreError("another process holds the database lock (waited 30 s)")
 
-    look_up = runner._stored_message_ids
-    monkeypatch.setattr(runner, "_stored_message_ids", failing)
+    look_up = importing._stored_message_ids
+    monkeypatch.setattr(importing, "_stored_message_ids", failing)
     errors: list[InputError] = []
     later = write(tmp_path / "later.txt", LATER)
-    run = runner.import_file("whatsapp", later, "chat", Config(path=None), db, report=errors.append)
+    run = importing.import_file("whatsapp", later, "chat", Config(path=None), db, report=errors.append)
     assert run.status == "partial"
     assert [str(e) for e in errors] == [
         f"{later}: source chat: could not look up the stored messages that edited ones replace "
@@ -354,6 +354,6 @@ def test_a_failed_look_up_of_stored_messages_leaves_the_edited_minute_for_the_ne
     ]
     texts = [text for _, _, text, _ in items(db)]
     assert "Воду дали" in texts and "Во дворе нет воды с утра" not in texts
-    monkeypatch.setattr(runner, "_stored_message_ids", look_up)
+    monkeypatch.setattr(importing, "_stored_message_ids", look_up)
     import_chat(later, db)
     assert versions(db) == [(before["Во дворе нет воды"], 1, "Во дворе нет воды")]

@@ -3,7 +3,7 @@ and forwarded copies (the same minute, author and text in two chats hash to the 
 imported alone, and renamed chats reordering a zip. Written as reproductions by two reviews of an
 attempt to match edits across renamed chats (reverted for these cases): one person's message
 overwritten by another's is the worst outcome here; a renamed chat's edit as a second item the smaller
-harm. Each case goes through runner.import_file into a real store."""
+harm. Each case goes through importing.import_file into a real store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import batch.runner as runner
+import batch.importing as importing
 from config.sources import Config
 from errors import InputError
 from store.db import reader
@@ -39,7 +39,7 @@ def alone(path: Path, text: str) -> Path:
 
 def imp(path: Path, db: Path) -> tuple[int, int]:
     errors: list[InputError] = []
-    run = runner.import_file("whatsapp", path, "chat", Config(path=None), db, report=errors.append)
+    run = importing.import_file("whatsapp", path, "chat", Config(path=None), db, report=errors.append)
     assert errors == [] and run.status == "ok", (errors, run.error)
     return run.new, run.updated
 

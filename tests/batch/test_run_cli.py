@@ -15,11 +15,12 @@ from pytest_httpserver import HTTPServer
 from testutil import FIXTURES, run_cli
 from werkzeug import Response as WResponse
 
-from batch import runner
+from batch import importing, runner
 from collectors.base import SourceConfig
 from collectors.item import Item
 from config.sources import Config
 from errors import StoreError, StoreLocked
+from store.db import reader
 
 CITY = (FIXTURES / "rss" / "city.xml").read_bytes()
 CP1251 = (FIXTURES / "rss" / "cp1251.xml").read_bytes()
@@ -292,11 +293,11 @@ def test_importer_crash_keeps_what_was_read_and_says_it_in_one_line(
         yield Item(source=source, kind="post", external_id="1", text="first line read")
         raise RuntimeError("parser gave up\nat line 2")
 
-    monkeypatch.setattr(runner, "importer", lambda kind: read)
+    monkeypatch.setattr(importing, "importer", lambda kind: read)
     db = tmp_path / "m.duckdb"
     export = tmp_path / "tips.jsonl"
     export.write_text("{}\n", encoding="utf-8")
-    run = runner.import_file("jsonl", export, "tips", Config(path=None), db, report=lambda e: None)
+    run = importing.import_file("jsonl", export, "tips", Config(path=None), db, report=lambda e: None)
     assert (run.status, run.error, run.new) == ("failed", "RuntimeError: parser gave up at line 2", 1)
     assert runs_of(tmp_path) == {"tips": ("failed", "RuntimeError: parser gave up at line 2")}
     assert query(tmp_path, "SELECT text FROM items") == [("first line read",)]
@@ -357,6 +358,6 @@ def test_a_failed_run_leaves_the_nested_parts_of_the_cursor_as_they_were(
     cfg = unchecked_config("http://127.0.0.1:9", {"first": {"url": "/a"}})
     (run,) = runner.run_batch(cfg, db)
     assert run.status == "failed"
-    with runner.reader(db) as con:
+    with reader(db) as con:
         (state,) = con.execute("SELECT state FROM source_state WHERE source = 'first'").fetchone()
     assert json.loads(state)["articles"] == {"/b": {"hash": "b"}}

@@ -14,7 +14,7 @@ import pytest
 from testutil import store_rows
 
 import batch.source_lock as source_lock_module
-from batch import runner
+from batch import importing, runner
 from batch.source_lock import IMPORTING, SKIPPED, SourceBusy, source_lock, source_lock_path
 from config.sources import load_config
 from errors import StoreError
@@ -60,7 +60,7 @@ def test_an_import_into_a_source_being_collected_raises_before_reading(tmp_path:
     export = tmp_path / "tips.jsonl"
     export.write_text('{"id": "1", "text": "Нет света"}\n', encoding="utf-8")
     with source_lock(db, "new-tips"), pytest.raises(SourceBusy) as caught:
-        runner.import_file("jsonl", export, "new-tips", config, db, report=lambda e: None)
+        importing.import_file("jsonl", export, "new-tips", config, db, report=lambda e: None)
     assert str(caught.value) == (
         f"source new-tips: another process is collecting it (pid {os.getpid()}); nothing imported: "
         "import the file again once it is done"

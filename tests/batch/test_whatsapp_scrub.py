@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import batch.runner as runner
+import batch.importing as importing
 from batch.stages import cluster_pending
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import whatsapp
@@ -73,13 +73,13 @@ def import_before_mention_hashing(
     """An import by the code of that time: authors hashed, mentions not, and no scrub."""
     with monkeypatch.context() as m:
         m.setattr(whatsapp, "hash_mentions", lambda text, salt: text)
-        m.setattr(runner, "_scrub_phone_mentions", lambda db_path, source_name, salt: None)
+        m.setattr(importing, "_scrub_phone_mentions", lambda db_path, source_name, salt: None)
         return import_chat(path, db, config, source)
 
 
 def import_chat(path: Path, db: Path, config: Config = CONFIG, source: str = "chat") -> RunRecord:
     errors: list[InputError] = []
-    run = runner.import_file("whatsapp", path, source, config, db, report=errors.append)
+    run = importing.import_file("whatsapp", path, source, config, db, report=errors.append)
     assert errors == [] and run.status == "ok"
     return run
 
@@ -125,7 +125,7 @@ def test_versions_left_by_a_reimport_without_the_scrub_are_hashed(
     old_db: Path, export: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as m:  # the code that hashed mentions but did not scrub
-        m.setattr(runner, "_scrub_phone_mentions", lambda db_path, source_name, salt: None)
+        m.setattr(importing, "_scrub_phone_mentions", lambda db_path, source_name, salt: None)
         assert import_chat(export, old_db).updated == 3
     assert len(stored_numbers(old_db)) == 3  # now in item_versions
     run = import_chat(export, old_db)
@@ -213,9 +213,9 @@ def test_keep_phone_numbers_leaves_that_source_as_it_is(
 
 
 def test_second_import_changes_nothing(old_db: Path, export: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="batch.runner"):
+    with caplog.at_level(logging.INFO, logger="batch.importing"):
         import_chat(export, old_db)
-    said = [r.getMessage() for r in caplog.records if r.name == "batch.runner"]
+    said = [r.getMessage() for r in caplog.records if r.name == "batch.importing"]
     assert said == [
         "chat: phone mentions stored in clear by an earlier import hashed in 3 items and 0 earlier versions"
     ]
@@ -224,11 +224,11 @@ def test_second_import_changes_nothing(old_db: Path, export: Path, caplog: pytes
     after = snapshot(old_db)
 
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="batch.runner"):
+    with caplog.at_level(logging.INFO, logger="batch.importing"):
         run = import_chat(export, old_db)
     assert (run.new, run.updated) == (0, 0)
     assert snapshot(old_db) == after
-    assert not [r for r in caplog.records if r.name == "batch.runner"]
+    assert not [r for r in caplog.records if r.name == "batch.importing"]
     with writer(old_db) as con:
         assert scrub_phone_mentions(con, "chat", SALT) == {"items": 0, "item_versions": 0}
 

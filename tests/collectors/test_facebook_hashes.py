@@ -341,6 +341,7 @@ def test_an_import_cannot_overlap_a_run_of_its_source(
     # them at its end: every later run read the post "unchanged" and the export's text stayed (review).
     # Now the two never overlap (the source's lock, even within one process): an import during the run
     # is refused before storing anything, a run during the import is skipped; the live text wins.
+    import batch.importing as importing
     import batch.runner as runner
     from batch.source_lock import SKIPPED, SourceBusy
     from config.sources import load_config
@@ -353,7 +354,9 @@ def test_an_import_cannot_overlap_a_run_of_its_source(
         source = loaded.sources[0]
 
         def do_import() -> None:
-            done = runner.import_file("facebook-export", export, "dept-fb", loaded, db, report=lambda e: None)
+            done = importing.import_file(
+                "facebook-export", export, "dept-fb", loaded, db, report=lambda e: None
+            )
             assert done.status == "ok"
 
         assert runner.run_source(source, loaded, db).status == "ok"
@@ -366,7 +369,7 @@ def test_an_import_cannot_overlap_a_run_of_its_source(
 
             assert runner.run_source(source, loaded, db, client_factory=factory).status == "ok"
         else:
-            real = runner.importer
+            real = importing.importer
 
             def importer(kind: str) -> Any:
                 def read(*args: Any, **kwargs: Any) -> Iterator[Item]:
@@ -376,9 +379,9 @@ def test_an_import_cannot_overlap_a_run_of_its_source(
 
                 return read
 
-            monkeypatch.setattr(runner, "importer", importer)
+            monkeypatch.setattr(importing, "importer", importer)
             do_import()
-            monkeypatch.setattr(runner, "importer", real)
+            monkeypatch.setattr(importing, "importer", real)
         assert runner.run_source(source, loaded, db).status == "ok"
     assert store_rows(db, f"SELECT text FROM items WHERE external_id = '{post}'") == [
         ("На улице Розыбакиева второй день нет света.",)

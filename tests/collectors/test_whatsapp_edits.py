@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from testutil import read_whatsapp as read
 
-import batch.runner as runner
+import batch.importing as importing
 from collectors.whatsapp_entries import EditKey
 from config.sources import Config
 from errors import InputError
@@ -153,7 +153,7 @@ def salted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def import_chat(path: Path, db: Path) -> tuple[int, int]:
     errors: list[InputError] = []
-    run = runner.import_file("whatsapp", path, "chat", Config(path=None), db, report=errors.append)
+    run = importing.import_file("whatsapp", path, "chat", Config(path=None), db, report=errors.append)
     assert errors == [] and run.status == "ok", (errors, run.error)
     return run.new, run.updated
 
