@@ -290,6 +290,18 @@ def _import_overlapped(con: Any, run: runlog.RunRecord) -> bool:
     )
 
 
+# A scheduled run that started this close to its slot counts its back-off from the slot; one that
+# waited longer for a worker (up to the misfire grace) from its own start (review: counted from a slot
+# minutes before the run, the back-off ended seconds after the failure).
+SLOT_SLACK = timedelta(seconds=5)
+
+
+def _backoff_base(run: runlog.RunRecord) -> datetime:
+    if run.slot is not None and run.started_at - run.slot <= SLOT_SLACK:
+        return run.slot
+    return run.started_at
+
+
 def _finish(
     db_path: Path,
     run: runlog.RunRecord,
@@ -309,7 +321,7 @@ def _finish(
     elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
-        state.next_due = (run.slot or run.started_at) + runlog.backoff_delay(
+        state.next_due = _backoff_base(run) + runlog.backoff_delay(
             state.consecutive_failures, base, config.longest_backoff()
         )
     with writer(db_path) as con:

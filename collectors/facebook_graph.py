@@ -263,7 +263,7 @@ class GraphClient:
                     )
                 log.warning("%s: throttled (code %s), waiting %.1f s", self.source, code, wait)
                 self.waited += wait
-                self.http.sleep(wait)
+                self.http.pause(wait)
                 throttle_attempt += 1
                 continue
             if code in TRANSIENT_CODES or (error and error.transient) or resp.status >= 500:
@@ -279,7 +279,7 @@ class GraphClient:
                 delay = min(self.http.max_backoff, self.http.backoff * 2**transient_attempt)
                 log.info("%s: transient Graph error (%s), retrying in %.1f s", self.source, code, delay)
                 self.http.stats.retries += 1
-                self.http.sleep(delay)
+                self.http.pause(delay)
                 transient_attempt += 1
                 continue
             detail = f"code {code}: {self._scrub(error)}" if error else "no Graph error in the body"

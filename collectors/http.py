@@ -177,7 +177,7 @@ class HttpClient:
         if wait is None:
             return False
         if wait > 0:
-            self._sleep(wait)
+            self.pause(wait)
         return True
 
     def _stop_asked(self) -> bool:
@@ -185,7 +185,7 @@ class HttpClient:
             self.stopped = True
         return self.stopped
 
-    def _sleep(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
         """``sleep``, cut short by a stop request (a back-off or a Retry-After held a stop two minutes)."""
         step = seconds if self.should_stop is None else STOP_POLL
         while seconds > 0 and not self._stop_asked():
@@ -499,7 +499,7 @@ class HttpClient:
             log.debug("no retry: waiting %.2f s would pass the deadline", delay)
             return False
         log.debug("retrying in %.2f s (attempt %d)", delay, attempt + 1)
-        self._sleep(delay)
+        self.pause(delay)
         if self._stop_asked():  # asked during the back-off: the retry is not made, nor counted
             return False
         self.stats.retries += 1

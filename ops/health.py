@@ -84,7 +84,7 @@ def backoff_end(next_due: datetime | None, now: datetime, longest: timedelta) ->
 def next_try(
     next_due: datetime | None, now: datetime, longest: timedelta, schedule: str | None = None
 ) -> datetime | None:
-    """When a backed-off source runs again, as `status` and the alerts tell it: the first slot of its
+    """When a backed-off source runs again, as `status` tells it (the alerts give the end itself): the first slot of its
     cron ``schedule`` at or after :func:`backoff_end` (the scheduler skips the slots before it), or
     that end itself when the schedule is not known (a source no longer configured); None when no
     back-off holds it."""
@@ -95,11 +95,17 @@ def next_try(
 
 
 def backed_off_until(
-    con: duckdb.DuckDBPyConnection, source: str, now: datetime, longest: timedelta
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    now: datetime,
+    longest: timedelta,
+    *,
+    at: datetime | None = None,
 ) -> datetime | None:
-    """The time a backed-off source is due again, or None when it may run at ``now`` (:func:`backoff_end`;
-    the scheduler passes the slot its job runs for); a back-off set by a clock that ran ahead is logged
-    as it is ignored."""
+    """The time a backed-off source is due again, or None when it may run ``at`` (the slot the
+    scheduler's job runs for; default ``now``: :func:`backoff_end`); a back-off set by a clock that ran
+    ahead, judged against the real ``now`` (review: against a late job's slot, a back-off a `run` by
+    hand had just set read as one), is logged as it is ignored."""
     row = con.execute("SELECT next_due FROM source_state WHERE source = ?", [source]).fetchone()
     next_due = row[0] if row else None
     if clock_ran_ahead(next_due, now, longest):
@@ -108,7 +114,8 @@ def backed_off_until(
             source,
             next_due,
         )
-    return backoff_end(next_due, now, longest)
+        return None
+    return None if next_due is None or next_due <= (at or now) else next_due  # backoff_end, at ``at``
 
 
 def release_backoffs(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:

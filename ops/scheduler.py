@@ -173,7 +173,7 @@ class Scheduler:
         # and its collector's clock stay the real time), and compared with this job's slot, so the slot
         # it ends in is not skipped by the milliseconds between a slot and its job.
         with writer(self.db_path) as con:
-            due = backed_off_until(con, source.name, slot or self.clock(), self.config.longest_backoff())
+            due = backed_off_until(con, source.name, self.clock(), self.config.longest_backoff(), at=slot)
         if due is not None:
             # Its whole value: cut to the second, a back-off ending 20:55:00.75 read as past at 20:55:00.
             nxt = first_slot(self._triggers[source.name], due)

@@ -4,7 +4,8 @@ A failing source's back-off (``source_state.next_due``) is counted from the slot
 started for, not from the end of that run: a run that takes a second would otherwise push the end of
 a one-minute back-off just past the next slot, and the source would wait one cron interval more than
 ``backoff_base_minutes`` says (docs/OPERATIONS.md, *Source health and back-off*). A back-off that
-does not fall on a slot ends in the first slot after it, which is what `status` and the alerts name.
+does not fall on a slot ends in the first slot after it, which is what `status` names (the alerts'
+``next_try`` is the back-off's end).
 """
 
 from __future__ import annotations

@@ -82,3 +82,29 @@ def test_without_a_stop_asked_the_retries_are_made() -> None:
     assert not isinstance(err.value, FetchStopped) and err.value.run_status == "failed"
     assert "connection failed after 3 attempts" in str(err.value)
     assert 2.0 <= sum(slept) <= 12.0 and not http.stopped  # both back-offs waited whole (in slices)
+
+
+def test_a_stop_during_a_graph_throttle_wait_ends_it(httpserver: HTTPServer) -> None:
+    # review: the Graph client waited with the raw sleep, so a SIGTERM in a Retry-After of 60 s waited it
+    import json
+
+    from collectors.facebook_graph import GraphClient
+
+    body = json.dumps({"error": {"code": 4, "message": "throttled"}})
+    httpserver.expect_request("/v1/123/feed").respond_with_data(
+        body, status=429, headers={"Retry-After": "60"}
+    )
+    stop = threading.Event()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        stop.set()  # the stop comes during the wait
+
+    http = HttpClient(min_delay=0, retries=0, respect_robots=False, sleep=sleep, should_stop=stop.is_set)
+    graph = GraphClient(
+        http=http, graph_url=httpserver.url_for("/v1"), token="t", token_env="T", source="fb", max_wait=120
+    )
+    with pytest.raises(FetchStopped):
+        graph.get(graph.url("123/feed"))
+    assert slept and max(slept) <= 0.2

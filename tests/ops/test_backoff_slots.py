@@ -215,3 +215,53 @@ def test_the_next_try_is_the_first_slot_at_or_after_the_end_of_the_back_off() ->
     assert first_slot(trigger_for("0 9 * * *"), end) == datetime(
         2026, 11, 28, 4, 0, tzinfo=UTC
     )  # 09:00 Almaty
+
+
+def test_a_job_that_started_late_in_its_slot_counts_its_back_off_from_its_start(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # review: the 20:50 job of a */5 source waited 4 min 50 s for a worker and failed; counted from its
+    # slot, the back-off ended at 20:55 and the failing server was asked again 9 s after the failure
+    db = tmp_path / "m.duckdb"
+    with SlowServer() as server:
+        server.clock = clock
+        sched = scheduler(
+            server,
+            db,
+            clock,
+            "/broken/dead.xml",
+            "*/5 * * * *",
+            backoff_base_minutes=5,
+            backoff_cap_minutes=20,
+        )
+        clock.t = T0 + timedelta(minutes=4, seconds=50)
+        assert sched.run_slot("src").status == "failed"
+        clock.t = T0 + timedelta(minutes=5, milliseconds=15)
+        assert sched.run_slot("src").skipped is not None  # 20:55: inside the back-off
+        clock.t = T0 + timedelta(minutes=10, milliseconds=15)
+        assert sched.run_slot("src").skipped is None  # 21:00: five minutes after the late start
+
+
+def test_a_back_off_a_run_by_hand_set_is_kept_by_a_late_job(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # review: compared with a late job's slot, a back-off to the cap that a `run` by hand had set just
+    # after that slot read as set by a clock that ran ahead, and the source ran inside it
+    from store.db import writer
+    from store.runs import SourceState, save_state
+
+    db = tmp_path / "m.duckdb"
+    with writer(db) as con:
+        save_state(
+            con, SourceState("src", consecutive_failures=5, next_due=T0 + timedelta(minutes=4, seconds=10))
+        )
+    with SlowServer() as server:
+        server.clock = clock
+        sched = scheduler(
+            server, db, clock, "/broken/dead.xml", "* * * * *", backoff_base_minutes=1, backoff_cap_minutes=4
+        )
+        clock.t = T0 + timedelta(seconds=40)  # the 20:50 job, 40 s late
+        with caplog.at_level(logging.WARNING):
+            out = sched.run_slot("src")
+    assert out.skipped is not None
+    assert not [r for r in caplog.records if "clock was ahead" in r.getMessage()]
