@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,13 @@ def logged_in(client: FlaskClient, password: str) -> FlaskClient:
     data = {"username": "aigerim", "password": password, "csrf_token": token.group(1)}
     assert client.post("/login", data=data).status_code == 302
     return client
+
+
+@pytest.fixture
+def system_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The system's temporary folder, as Python finds it with no TMPDIR: a folder of the test's."""
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.delenv("TMPDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

@@ -28,16 +28,6 @@ def _logged_in(db: Path, password: str) -> FlaskClient:
 
 
 @pytest.fixture
-def system_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The system's temporary folder, as Python finds it with no TMPDIR: a folder of the test's."""
-    folder = tmp_path / "system-tmp"
-    folder.mkdir()
-    monkeypatch.delenv("TMPDIR", raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
 def used(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Path]]:
     """The folders a download wrote its file (``spool``) and its copy of the rows (``copy``) in."""
     seen: dict[str, list[Path]] = {"spool": [], "copy": []}

@@ -21,16 +21,6 @@ from review import export_stream
 
 
 @pytest.fixture
-def system_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The system's temporary folder, as Python finds it with no TMPDIR: a folder of the test's."""
-    folder = tmp_path / "system-tmp"
-    folder.mkdir()
-    monkeypatch.delenv("TMPDIR", raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
 def copies(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The folders the export made its copy of the rows in (``<folder>/.export-XXXX/steps.duckdb``)."""
     seen: list[Path] = []
