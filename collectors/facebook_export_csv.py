@@ -168,9 +168,6 @@ def link_ids(url: str | None, kind: str) -> tuple[str | None, str | None]:
     return reply or comment, comment if reply else _post_of(parts, query)
 
 
-_POST_SET = re.compile(r"pcb\.(\d+)")  # a photo link's set that is the post it was posted in
-
-
 def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
     """The post a facebook.com link's path or query names: ``{page}_{post}``, else the post's own id."""
     segments = [s for s in parts.path.split("/") if s]
@@ -181,12 +178,10 @@ def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:
             after = segments[segments.index(marker) + 1 :]
             owner, post = segments[0], after[0]
             # ``photos/a.3612…/4412…/``: the set every photo of it names first (an album ``a.…``, a
-            # page's photos ``pb.…``, a video's title), so the number after it is the post (review:
-            # each photo post of an album took the album's id, the later replacing the earlier);
-            # ``pcb.{post}/{photo}`` names the post the photos were posted in
-            if m := _POST_SET.fullmatch(post):
-                post = m[1]
-            elif marker != "posts" and len(after) > 1 and after[1].isdigit():
+            # page's photos ``pb.…``, the post's ``pcb.…``, a video's title), so the number after it is
+            # the post (review: each photo post of an album took the album's id, the later replacing
+            # the earlier; so did each photo row of one post under its ``pcb.`` post)
+            if marker != "posts" and len(after) > 1 and after[1].isdigit():
                 post = after[1]
             return f"{owner}_{post}" if owner.isdigit() and post.isdigit() else post
     return None

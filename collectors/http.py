@@ -226,8 +226,8 @@ class HttpClient:
             self._wait_turn(urlsplit(root).netloc)
             if self._stop_asked():
                 raise FetchStopped(source=self.source, url=robots_url)
+            self.stats.requests += 1  # sent, answered or not (review: a timed-out run said "0 requests")
             resp = self.session.get(robots_url, timeout=timeout, stream=True)
-            self.stats.requests += 1
             # The first ROBOTS_BYTES only (Google reads 500 KiB): a server could send gigabytes.
             raw = b"" if resp.status_code >= 400 else resp.raw.read(ROBOTS_BYTES, decode_content=True)
             resp.close()
@@ -421,6 +421,7 @@ class HttpClient:
                 tries = f"{attempt} attempt{'' if attempt == 1 else 's'}"
                 raise FetchError(f"out of time after {tries}", source=self.source, url=shown)
             wait = min(timeout or self.timeout, left)
+            self.stats.requests += 1  # sent, answered or not
             try:
                 resp = self.session.request(
                     "GET" if body is None else "POST",
@@ -431,7 +432,6 @@ class HttpClient:
                     stream=True,
                     allow_redirects=False,
                 )
-                self.stats.requests += 1
                 content = self._read_capped(resp, limit, shown, wait)
             except ResponseTooLarge:
                 raise

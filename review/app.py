@@ -337,7 +337,7 @@ def create_app(
             given = score_value(request.args["floor"])
             if given is None:
                 abort(400, description="The lowest score must be a number between 0 and 1.")
-            floor = given
+            floor = round(given, 2)  # in hundredths, as the field takes it (review: 0.123 blocked Apply)
         con = db()
         total, kazakh = count_unsure(con, label, floor=floor, lang=lang)
         page = paginate(request.args.get("page"), total, PAGE_SIZE)

@@ -49,7 +49,7 @@ def test_photo_posts_of_one_album_are_known_by_their_photos(tmp_path: Path) -> N
         ("4412", "Свет"),
         ("104857600123_556", "Газ"),
         ("557", "Эфир"),
-        ("104857600123_1001", "Дороги"),  # the post's id, as its /posts/1001 link and Graph give it
+        ("104857600123_558", "Дороги"),  # a photo of post 1001: its own, as each photo row of that post
     ]
     assert problems == []
 

@@ -37,3 +37,10 @@ def test_the_item_pages_answers_name_the_item_and_label(logged_in: FlaskClient) 
         second, 'value="no"'
     )
     assert "formaction" not in page and 'action="/item/decide"' in page
+
+
+def test_a_lowest_score_from_a_link_is_taken_in_hundredths(logged_in: FlaskClient) -> None:
+    # review: floor=0.123 filled the field with a value its step refused, so Apply was blocked
+    page = logged_in.get("/second-look?label=infrastructure&floor=0.123").get_data(as_text=True)
+    assert re.search(r'<input name="floor" id="s-floor" [^>]*value="0.12"', page)
+    assert "floor=0.123" not in page
