@@ -74,6 +74,14 @@ def test_connection_error_is_retried_then_fetch_error() -> None:
     assert str(caught.value).endswith(": connection refused (nothing listens on that port)")
 
 
+def test_requests_count_what_was_sent_answered_or_not() -> None:
+    # review: a run whose requests all failed said "0 requests" (and runs.requests 0)
+    http, _ = client(retries=1, respect_robots=False)
+    with pytest.raises(FetchError):
+        http.get("http://127.0.0.1:9/nothing-listens-here")
+    assert http.stats.requests == 2
+
+
 def test_a_server_that_never_answers_is_said_to_time_out(silent_host: str) -> None:
     http, _ = client(timeout=0.3, retries=0, respect_robots=False)
     with pytest.raises(FetchError) as caught:
