@@ -176,9 +176,10 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
         sources, imports, env = demo_plan(server.base)
         os.environ.update(env)
         config_path = Path(tmp) / "sources.toml"
-        # The demo's phone numbers are hashed with a salt of its own, the same each time, whatever the
-        # shell's MONITOR_SALT: `demo --keep` was refused when it differed from the first demo's (review)
-        os.environ[DEMO_SALT_ENV] = "demo-salt-not-a-secret"
+        # The demo's phone numbers are hashed with the salt its database keeps, whatever the shell's
+        # MONITOR_SALT: its salt_env names a variable never set (review: `demo --keep` was refused under
+        # another MONITOR_SALT, and a fixed salt stored an older demo database's messages again)
+        os.environ.pop(DEMO_SALT_ENV, None)
         settings = {"min_delay": 0.0, "retries": 1, "db": str(db), "salt_env": DEMO_SALT_ENV}
         write_sources_toml(config_path, settings, sources)
         print(f"demo: serving bundled sources at {server.base}; database {db}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -21,8 +20,6 @@ from collectors.base import SHOWN_NAME, variable_label
 from config.sources import Config, kind_module
 from errors import MonitorError
 from store.db import reader, writer
-
-log = logging.getLogger(__name__)
 
 # Kinds whose items may share a source: a Facebook export backfills the Graph source (same ids), and
 # a CSV and a JSON Lines file carry the same columns. Any other pair would mix ids that never match.
@@ -126,13 +123,10 @@ def phone_salt(db_path: Path, config: Config) -> str:
         if kept is None and from_env is None:
             con.execute("INSERT INTO meta VALUES (?, ?)", [SALT_KEY, salt])
         if hashed and kept is not None and from_env is not None and kept != from_env:
-            # a database from before fingerprints: some imports may have hashed with the kept salt
-            log.warning(
-                "%s: this database keeps a salt of its own, and %s is set: phone numbers imported "
-                "without it were hashed with the kept one; its salt is the one from now on",
-                db_path,
-                variable_label(env_name, "[settings] salt_env"),
-            )
+            # A database from before fingerprints whose imports without the variable hashed with the
+            # kept salt: which one hashed its numbers cannot be told, and the wrong one stores each of
+            # their messages again (review: the variable's was taken, with a warning)
+            raise MonitorError(_salt_ambiguous(env_name), path=str(db_path))
         _record(con, salt, _origin(env_name) if from_env is not None else _FROM_DATABASE)
         return salt
 
@@ -152,6 +146,15 @@ def _holds_phone_hashes(con: Any) -> bool:
         if con.execute(sql).fetchone() is not None:
             return True
     return False
+
+
+def _salt_ambiguous(env_name: str) -> str:
+    shown = variable_label(env_name, "[settings] salt_env")
+    return (
+        f"this database keeps a salt of its own (imports without {shown} used it) and {shown} is set: "
+        "which one hashed its phone numbers cannot be told; unset it if the earlier imports ran without "
+        "it, or delete the `meta` row `phone_salt` if they ran with it; nothing was imported"
+    )
 
 
 def _salt_missing(env_name: str) -> str:

@@ -58,3 +58,24 @@ def test_demo_keep_refuses_another_port(tmp_path: Path) -> None:
     assert not (tmp_path / "demo.duckdb").exists()
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert f"127.0.0.1:{DEMO_PORT}" not in fresh.stdout
+
+
+def test_demo_keep_on_a_demo_database_of_the_code_before_fingerprints(tmp_path: Path) -> None:
+    # review: a fixed demo salt stored an older demo database's WhatsApp sample again (its numbers were
+    # hashed with the salt the database keeps); the demo now always uses that one
+    import duckdb
+
+    db = tmp_path / "demo.duckdb"
+    assert run_cli("demo", "--db", str(db), cwd=tmp_path, timeout=600).returncode == 0
+    with duckdb.connect(str(db)) as con:
+        # hashed with the salt the database keeps, as the older code's demo was
+        assert con.execute("SELECT value FROM meta WHERE key = 'phone_salt_from'").fetchall() == [
+            ("database",)
+        ]
+        assert con.execute("SELECT count(*) FROM meta WHERE key = 'phone_salt'").fetchone()[0] == 1
+    with duckdb.connect(str(db)) as con:  # as the older code left it: its own salt, no fingerprint
+        con.execute("DELETE FROM meta WHERE key IN ('phone_salt_fingerprint', 'phone_salt_from')")
+    items = _counts(db)
+    again = run_cli("demo", "--db", str(db), "--keep", cwd=tmp_path, timeout=600, env={"MONITOR_SALT": "x"})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _counts(db) == items

@@ -281,3 +281,20 @@ def test_an_import_killed_after_storing_numbers_has_recorded_its_salt(
     refused = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
     assert refused.returncode == 1 and "hashed with the salt kept in the database" in refused.stderr
     assert _rows(db, "SELECT count(*) FROM items") == stored
+
+
+def test_an_older_store_with_a_kept_salt_and_the_variable_set_is_refused_not_guessed(
+    tmp_path: Path, chat: Path, config: Path
+) -> None:
+    # review: a store of the code before fingerprints, filled by an import without MONITOR_SALT (the salt
+    # kept in the database); an import with the variable took its salt, stored every message again, and
+    # then refused the salt that really hashed them
+    db = tmp_path / "m.duckdb"
+    assert _import("whatsapp", chat, "dept-whatsapp", db, config, None, "--no-classify").returncode == 0
+    with duckdb.connect(str(db)) as con:  # as that code left it: the kept salt, no fingerprint
+        con.execute("DELETE FROM meta WHERE key IN ('phone_salt_fingerprint', 'phone_salt_from')")
+    refused = _import("whatsapp", chat, "dept-whatsapp", db, config, SALT, "--no-classify")
+    assert refused.returncode == 1 and "which one hashed its phone numbers cannot be told" in refused.stderr
+    assert _rows(db, "SELECT count(*) FROM items") == [(4,)]
+    kept = _import("whatsapp", chat, "dept-whatsapp", db, config, None, "--no-classify")
+    assert kept.returncode == 0 and "new 0" in kept.stdout, kept.stdout + kept.stderr
