@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from errors import MonitorError
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 
@@ -186,16 +188,24 @@ def run_demo(db: Path, *, keep: bool = False) -> int:
         config = load_config(config_path)
         runs = run_batch(config, db)
         for item in imports:
-            runs.append(
-                import_file(
-                    item["kind"],
-                    DEMO / item["path"],
-                    item["source"],
-                    config,
-                    db,
-                    report=lambda e: None,  # print_run shows each problem once
+            try:
+                runs.append(
+                    import_file(
+                        item["kind"],
+                        DEMO / item["path"],
+                        item["source"],
+                        config,
+                        db,
+                        report=lambda e: None,  # print_run shows each problem once
+                    )
                 )
-            )
+            except (
+                MonitorError
+            ) as exc:  # a refused import (another salt in a kept database): the rest goes on
+                print(
+                    f"{item['source']}: not imported: {exc}; `demo` without --keep starts afresh",
+                    file=sys.stderr,
+                )
         for run in runs:
             print_run(run)
         clustered, result = analyse_pending(db)

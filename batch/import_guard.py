@@ -151,9 +151,10 @@ def _holds_phone_hashes(con: Any) -> bool:
 def _salt_ambiguous(env_name: str) -> str:
     shown = variable_label(env_name, "[settings] salt_env")
     return (
-        f"this database keeps a salt of its own (imports without {shown} used it) and {shown} is set: "
-        "which one hashed its phone numbers cannot be told; unset it if the earlier imports ran without "
-        "it, or delete the `meta` row `phone_salt` if they ran with it; nothing was imported"
+        f"this database keeps a salt of its own and {shown} is set: which one hashed its phone numbers "
+        f"cannot be told (the kept one was made by an import without {shown}, also of a chat of names or "
+        "of a keep_phone_numbers source); if every import that stored phone numbers ran with it, delete "
+        "the `meta` row `phone_salt`; if they ran without it, unset it; nothing was imported"
     )
 
 
@@ -180,6 +181,11 @@ def _salt_changed(origin: str, env_name: str, env_set: bool) -> str:
     stop = "; nothing was imported (the same number would get another id, and each message a second copy)"
     shown = variable_label(env_name, "[settings] salt_env")
     if origin == _FROM_DATABASE:
+        if not env_set:  # review: said "is set now" with the variable unset (the kept row deleted)
+            return (
+                "this database's phone numbers were hashed with the salt kept in the database, and its "
+                f"`meta` row `phone_salt` is gone (put it back from a backup){stop}"
+            )
         return (
             "this database's phone numbers were hashed with the salt kept in the database; "
             f"{shown} is set now and differs from it (unset it for imports into this database){stop}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ import pyarrow as pa
 
 from batch.import_guard import check_import_source, phone_salt
 from batch.runner import ItemSink, RunStopped, _consume, _failure, _forget_store_mirrors
-from batch.source_lock import IMPORTING, SourceBusy, source_lock
+from batch.source_lock import IMPORTING, SourceBusy, salt_lock, source_lock
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import importer
 from collectors.item import Item
@@ -54,8 +55,13 @@ def import_file(
         raise InputError(f"unknown import kind {kind!r}", path=str(path)) from None
     if not path.exists():
         raise InputError("file not found", path=str(path))
+    configured = config.source(source_name)
+    hashing = kind == "whatsapp" and not (configured and configured.options.get("keep_phone_numbers", False))
     try:
-        with source_lock(db_path, source_name, doing=IMPORTING):
+        with (
+            source_lock(db_path, source_name, doing=IMPORTING),
+            salt_lock(db_path) if hashing else nullcontext(),
+        ):
             return _import_locked(read, kind, path, source_name, config, db_path, report, note, should_stop)
     except SourceBusy as exc:  # refused before storing anything: importing the file again later is safe
         then = "nothing imported: import the file again once it is done"

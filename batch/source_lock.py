@@ -129,3 +129,26 @@ def source_lock(db: Path, source: str, *, doing: str = COLLECTING) -> Iterator[N
             yield
     except LockHeld as exc:
         raise SourceBusy(source, exc.pid, exc.doing) from None
+
+
+class SaltBusy(MonitorError):
+    """Another process imports a chat whose phone numbers it hashes: the salt's check and its record
+    must see that import's numbers stored, so this one waits for it to end."""
+
+
+@contextmanager
+def salt_lock(db: Path) -> Iterator[None]:
+    """Hold the lock of the database's phone-number salt while the block runs (a WhatsApp import that
+    hashes numbers, from the salt's check to its end); raise SaltBusy at once when another process holds
+    it (review: two imports into two sources at once left two salts in one store)."""
+    lock = Path(f"{db.resolve()}.locks") / "phone-salt.lock"
+    try:
+        with exclusive_flock(lock, what="the phone-number salt", db=db, doing=IMPORTING, read_only_ok=True):
+            yield
+    except LockHeld as exc:
+        holder = f" (pid {exc.pid})" if exc.pid else ""
+        raise SaltBusy(
+            f"another process is importing a chat whose phone numbers it hashes{holder}; nothing imported: "
+            "import the file again once it is done",
+            path=str(db),
+        ) from None

@@ -79,3 +79,17 @@ def test_demo_keep_on_a_demo_database_of_the_code_before_fingerprints(tmp_path: 
     again = run_cli("demo", "--db", str(db), "--keep", cwd=tmp_path, timeout=600, env={"MONITOR_SALT": "x"})
     assert again.returncode == 0, again.stdout + again.stderr
     assert _counts(db) == items
+
+
+def test_demo_keep_whose_import_is_refused_says_so_and_goes_on(tmp_path: Path) -> None:
+    # review: a demo database whose numbers another salt hashed failed `demo --keep` for ever
+    import duckdb
+
+    db = tmp_path / "demo.duckdb"
+    assert run_cli("demo", "--db", str(db), cwd=tmp_path, timeout=600).returncode == 0
+    with duckdb.connect(str(db)) as con:  # its numbers hashed by a salt it no longer has
+        con.execute("DELETE FROM meta WHERE key = 'phone_salt'")
+    again = run_cli("demo", "--db", str(db), "--keep", cwd=tmp_path, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "not imported: " in again.stderr and "`demo` without --keep starts afresh" in again.stderr
+    assert "flagged" in again.stdout.lower()
