@@ -72,11 +72,15 @@ def clock_ran_ahead(next_due: datetime | None, now: datetime, longest: timedelta
     return next_due is not None and next_due > now + longest
 
 
-def backoff_end(next_due: datetime | None, now: datetime, longest: timedelta) -> datetime | None:
+def backoff_end(
+    next_due: datetime | None, now: datetime, longest: timedelta, *, at: datetime | None = None
+) -> datetime | None:
     """When a backed-off source may run again, as the scheduler, `status` and the alert digest all
-    read ``source_state.next_due``: None when it may run now (no back-off, one that ended, or one past
-    the ``longest`` back-off: :func:`clock_ran_ahead`)."""
-    if next_due is None or next_due <= now or clock_ran_ahead(next_due, now, longest):
+    read ``source_state.next_due``: None when it may run ``at`` (default ``now``; the scheduler gives
+    its job's slot): no back-off, one that ended, or one past the ``longest`` back-off from the real
+    ``now`` (:func:`clock_ran_ahead`; from a late job's slot, a back-off a `run` by hand had just set
+    read as one: review)."""
+    if next_due is None or next_due <= (at or now) or clock_ran_ahead(next_due, now, longest):
         return None
     return next_due
 
@@ -103,9 +107,8 @@ def backed_off_until(
     at: datetime | None = None,
 ) -> datetime | None:
     """The time a backed-off source is due again, or None when it may run ``at`` (the slot the
-    scheduler's job runs for; default ``now``: :func:`backoff_end`); a back-off set by a clock that ran
-    ahead, judged against the real ``now`` (review: against a late job's slot, a back-off a `run` by
-    hand had just set read as one), is logged as it is ignored."""
+    scheduler's job runs for; default ``now``): :func:`backoff_end`; a back-off set by a clock that ran
+    ahead is logged as it is ignored."""
     row = con.execute("SELECT next_due FROM source_state WHERE source = ?", [source]).fetchone()
     next_due = row[0] if row else None
     if clock_ran_ahead(next_due, now, longest):
@@ -114,8 +117,7 @@ def backed_off_until(
             source,
             next_due,
         )
-        return None
-    return None if next_due is None or next_due <= (at or now) else next_due  # backoff_end, at ``at``
+    return backoff_end(next_due, now, longest, at=at)
 
 
 def release_backoffs(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
