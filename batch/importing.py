@@ -56,13 +56,17 @@ def import_file(
     if not path.exists():
         raise InputError("file not found", path=str(path))
     configured = config.source(source_name)
-    hashing = kind == "whatsapp" and not (configured and configured.options.get("keep_phone_numbers", False))
+    options: dict[str, Any] = dict(configured.options) if configured else {}
+    # numbers kept in clear need no salt
+    hashing = kind == "whatsapp" and not options.get("keep_phone_numbers", False)
     try:
         with (
             source_lock(db_path, source_name, doing=IMPORTING),
             salt_lock(db_path) if hashing else nullcontext(),
         ):
-            return _import_locked(read, kind, path, source_name, config, db_path, report, note, should_stop)
+            return _import_locked(
+                read, kind, path, source_name, config, db_path, options, hashing, report, note, should_stop
+            )
     except SourceBusy as exc:  # refused before storing anything: importing the file again later is safe
         then = "nothing imported: import the file again once it is done"
         raise SourceBusy(source_name, exc.pid, exc.doing, then=then) from None
@@ -75,20 +79,21 @@ def _import_locked(
     source_name: str,
     config: Config,
     db_path: Path,
+    options: dict[str, Any],
+    hashing: bool,
     report: Callable[[InputError], None],
     note: Callable[[str], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> runlog.RunRecord:
-    """``import_file`` with the source's lock held."""
+    """``import_file`` with the source's lock (and, when it ``hashing`` phone numbers, the salt's) held;
+    ``options`` are the configured source's."""
     new_source = check_import_source(kind, source_name, config, db_path)
     if new_source and note is not None:
         note(new_source)
-    configured = config.source(source_name)
-    options: dict[str, Any] = dict(configured.options) if configured else {}
+    if hashing:
+        options["_salt"] = phone_salt(db_path, config)
+        _scrub_phone_mentions(db_path, source_name, options["_salt"])
     if kind == "whatsapp":
-        if not options.get("keep_phone_numbers", False):  # numbers kept in clear need no salt
-            options["_salt"] = phone_salt(db_path, config)
-            _scrub_phone_mentions(db_path, source_name, options["_salt"])
         # called once, at the end, and only when the file holds edited messages
         options["_stored_ids"] = partial(_stored_message_ids, db_path, source_name)
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
