@@ -56,12 +56,6 @@ def excel_separator(text: str) -> str | None:
     return m[2] if m else None
 
 
-def repeated_id(shown_id: str, first_line: int) -> str:
-    """The error of a row whose id an earlier row of its file gave (the csv import's): the row is left
-    out (one id, one item), which the caller reports by its line."""
-    return f"id {shown_id} was given on line {first_line} already; this row is left out (one id, one item)"
-
-
 def _sample(text: str, start: int = 0) -> Iterator[str]:
     """The first SAMPLE_LINES lines of ``text`` after its first ``start``, stopping after the line that
     reaches SAMPLE_CHARS."""

@@ -36,14 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
-from collectors.csv_layout import (
-    DELIMITERS,
-    column_names,
-    csv_lines,
-    find_layout,
-    most_rows_width,
-    repeated_id,
-)
+from collectors.csv_layout import DELIMITERS, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import publication_time, time_zone
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
@@ -247,7 +240,11 @@ class _Rows:
         external_id = self.field(row, "id", line)
         if external_id is not None:
             if external_id in self.ids:
-                raise self.error(repeated_id(printable(external_id), self.ids[external_id]), line)
+                raise self.error(
+                    f"id {printable(external_id)} was given on line {self.ids[external_id]} already; "
+                    "this row is left out (one id, one item)",
+                    line,
+                )
             self.ids[external_id] = line
         else:
             key = "\x1f".join(
