@@ -36,7 +36,13 @@ import urllib3
 
 from collectors.http_body import cut_on_the_way, decode_body
 from collectors.http_body import utf8_with_strays as utf8_with_strays  # where importers found it
-from collectors.http_failures import FetchStopped, connection_failed, connection_failure, retry_after_seconds
+from collectors.http_failures import (
+    FetchStopped,
+    attempts_said,
+    connection_failed,
+    connection_failure,
+    retry_after_seconds,
+)
 from collectors.http_pacer import SHARED_PACER, HostPacer
 from collectors.http_robots import robots_agent, robots_parser, robots_rules
 from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
@@ -418,8 +424,7 @@ class HttpClient:
                 raise FetchStopped(source=self.source, url=shown)
             left = float("inf") if deadline is None else deadline - self.clock()
             if not turn or left <= 0:
-                tries = f"{attempt} attempt{'' if attempt == 1 else 's'}"
-                raise FetchError(f"out of time after {tries}", source=self.source, url=shown)
+                raise FetchError(f"out of time after {attempts_said(attempt)}", source=self.source, url=shown)
             wait = min(timeout or self.timeout, left)
             self.stats.requests += 1  # sent, answered or not
             try:

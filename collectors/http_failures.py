@@ -30,14 +30,17 @@ class FetchStopped(FetchError):
         super().__init__(message, source=source, url=url)
 
 
+def attempts_said(attempts: int) -> str:
+    """``1 attempt``, ``2 attempts``, ``0 attempts``."""
+    return f"{attempts} attempt{'' if attempts == 1 else 's'}"
+
+
 def connection_failed(
     exc: BaseException, attempts: int, stopped: bool, *, source: str | None, url: str
 ) -> FetchError:
     """The error of a request whose connection failed ``attempts`` times; FetchStopped when its retry
     was left out because a stop was requested (the run was stopped, the source did not fail)."""
-    failed = (
-        f"connection failed after {attempts} attempt{'s' if attempts > 1 else ''}: {connection_failure(exc)}"
-    )
+    failed = f"connection failed after {attempts_said(attempts)}: {connection_failure(exc)}"
     if stopped:
         return FetchStopped(f"{failed}; not retried: stopped on request", source=source, url=url)
     return FetchError(failed, source=source, url=url)
