@@ -24,7 +24,10 @@ changed, and nothing more when it did not.
 
 Counts: ``hashes`` keeps the content hash of the newest messages read (enough for the pages one run
 re-reads); a message read again whose text is the same is not yielded, so the run's ``fetched`` counts
-the messages that were new or changed, not the ones re-read (about 20 a page) to look for edits.
+the messages that were new or changed, not the ones re-read (about 20 a page) to look for edits. A
+poll's or a link-only post's text is built (``telegram_parse.item_text``) and hashed apart; a hash kept
+by a version that stored only the message's own text is honoured (``_digests``), so that the change of
+version re-yields nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from collectors.base import (
     Expect,
     check_options,
 )
-from collectors.item import Item
+from collectors.item import Item, content_hash
 from collectors.telegram_parse import (
     ChannelMessage,
     channel_title,
@@ -55,6 +58,7 @@ from collectors.telegram_parse import (
     page_root,
     parse_channel_page,
     parse_views,
+    text_is_built,
     to_item,
 )
 from errors import CollectError, ParseError
@@ -95,6 +99,8 @@ DEFAULT_MAX_RECHECK_PAGES = 5
 # messages and numbers between): past them a message read again is yielded, and counted, once more.
 HASHES_PER_PAGE = 40
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# hashed with a built text (a poll, a link preview): its hash is never one of the own text alone
+_BUILT = "telegram: the text built of the message, its poll and its link preview"
 
 
 # -- fetching --------------------------------------------------------------------------------
@@ -210,9 +216,11 @@ class _Channel:
                         page_oldest_at = item.published_at
                     if page_newest_at is None or item.published_at > page_newest_at:
                         page_newest_at = item.published_at
-                digest = item.content_hash[:16]
-                if self.hashes.get(str(msg.number)) == digest:
+                digest, earlier = _digests(item, msg)
+                kept = self.hashes.get(str(msg.number))
+                if kept is not None and kept in (digest, earlier):
                     self.unchanged += 1  # stored already as it reads now: nothing fetched
+                    self.hashes[str(msg.number)] = digest
                     continue
                 self.hashes[str(msg.number)] = digest
                 yield item
@@ -315,6 +323,21 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         newest,
         len(new_gaps),
     )
+
+
+def _digests(item: Item, msg: ChannelMessage) -> tuple[str, str | None]:
+    """The hash kept of a message as read now, and for a message whose text is built (a poll, an own
+    text that is only a link or empty: ``telegram_parse.item_text``) the hash an earlier version kept.
+
+    Earlier versions stored only the message's own text and kept its hash. A built text is hashed apart
+    (with or without a poll or preview added), so a kept hash of the own text alone says that such a
+    version read the message with the own text it has now: unchanged, its new hash kept, not yielded.
+    Yielded, each poll and link-only post of the pages re-read would become a new version of its item
+    once, as if it had been edited; the items stored before keep their text (the store's hash stays).
+    """
+    if not text_is_built(msg):
+        return item.content_hash[:16], None
+    return content_hash(_BUILT, item.text)[:16], content_hash(item.title, msg.text)[:16]
 
 
 def _recheck_start(

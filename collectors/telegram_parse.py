@@ -6,6 +6,10 @@ signature, reply, forward origin, link preview and the kinds of media it carries
 downloaded). Service messages ("channel photo updated") are skipped; so is a message whose number is
 not ASCII digits, as a problem of the run. A message without a usable time (none, unreadable, before
 1990 or more than a day after the fetch) is stored undated.
+
+An item's text is what a reader sees of the message (as the Facebook posts' without a message): its own
+text, a poll's question and options, and, under an own text that is only links or empty, the link
+preview's site name, title and description; ``raw.text_from`` then names the parts it was made of.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _VIEWS = re.compile(r"^\s*([\d.,]+)\s*([KkMmBb]?)\s*$")
+_LINKS = re.compile(r"(?:https?://|www\.|t\.me/)\S*", re.IGNORECASE)
 
 # media classes of the preview -> the kind we record (order: how they are reported)
 _MEDIA_CLASSES = (
@@ -317,6 +322,41 @@ def has_preview(html: str | bytes | lxml.html.HtmlElement) -> bool:
     )
 
 
+def says_nothing_itself(text: str) -> bool:
+    """Whether a message's own text has no words of its own: empty, or links (and emoji, signs) only."""
+    return not any(c.isalnum() for c in _LINKS.sub(" ", text))
+
+
+def text_is_built(msg: ChannelMessage) -> bool:
+    """Whether the item's text of ``msg`` is, or may be, more than its own text: it has a poll, or its own
+    text says nothing itself (a link preview then adds to it, when there is one)."""
+    return msg.poll is not None or says_nothing_itself(msg.text)
+
+
+def item_text(msg: ChannelMessage) -> tuple[str, list[str]]:
+    """What a reader sees of ``msg``: its own text, its poll's question and options, and under an own
+    text that says nothing itself the link preview's site name, title and description, a line each (a
+    line said already, or a site name the link holds, is not repeated); and what the text was made of,
+    in order (``message``, ``poll``, ``link_preview``), when more than the message's own text, else []."""
+    lines = [msg.text] if msg.text else []
+    made_of = ["message"] if msg.text else []
+    added: list[tuple[str, list[str | None]]] = []
+    if msg.poll is not None:
+        added.append(("poll", [msg.poll.get("question"), *msg.poll.get("options", [])]))
+    if msg.link_preview is not None and says_nothing_itself(msg.text):
+        preview = msg.link_preview
+        added.append(("link_preview", [preview.get(k) for k in ("site_name", "title", "description")]))
+    for origin, values in added:
+        for value in values:
+            value = (value or "").strip()
+            # a line said already (the own text), or a site name the link holds, is not said again
+            if value and value not in lines and not (origin == "link_preview" and value in msg.text):
+                lines.append(value)
+                if origin not in made_of:
+                    made_of.append(origin)
+    return "\n".join(lines), made_of if any(part != "message" for part in made_of) else []
+
+
 def to_item(
     msg: ChannelMessage,
     *,
@@ -340,6 +380,9 @@ def to_item(
     }
     if msg.poll:
         raw["poll"] = msg.poll
+    text, made_of = item_text(msg)
+    if made_of:
+        raw["text_from"] = made_of  # more than the message's own text: a poll, a link preview
     if msg.edited:
         raw["edited"] = True
     if msg.time_shown and published is None:
@@ -349,7 +392,7 @@ def to_item(
         source=source,
         kind="post",
         external_id=str(msg.number),
-        text=msg.text,
+        text=text,
         parent=parent,
         url=f"{base_url}/{channel}/{msg.number}",
         author=msg.signature or msg.owner_name or title or channel,
