@@ -13,7 +13,8 @@ JSON, told apart by shape:
 * "Download your information" comments: ``{"comments_v2": [{"timestamp", "data": [{"comment":
   {"comment", "author", "timestamp"}}], "title"}]}`` (older exports: ``comments``).
 * Saved Graph API answers: ``{"data": [...]}`` of posts (``created_time``, ``message``) or comments
-  (read by the facebook collector's parsers, ids and parents kept).
+  (read by the facebook collector's parsers, ids and parents kept; a comment without ``id`` keeps the
+  bare number its permalink names, as the collector keeps it).
 
 Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``\\u00d0\\u009f`` for
 "П"); texts are repaired. DYI items have no ids: the external id is ``fbx-`` plus a hash of
@@ -28,10 +29,10 @@ are matched by name, case-insensitive (see ``COLUMNS``): a text column is requir
 or date column. CrowdTangle (``Message``, ``Post Created``, ``URL``, ``Page Name``), Export Comments
 style (``Comment``, ``Date``, ``Name``, ``Comment ID``) and Russian-language tools (``Текст``,
 ``Дата``, ``Автор``, ``Ссылка``, ``Тип``) fit (``collectors.facebook_export_csv`` reads them). The id
-is the id column, else derived from a facebook.com URL (``{page}_{post}``, or the comment id; a
-comment's link naming only its post gives none), else the hash above; a comment whose link names it
-is stored under the link's id whatever its ``Comment ID`` column says (it may spell it ``1001_2001``
-or in base64, or be the tool's row number, another comment's in a later export; other id columns keep
+is the id column, else derived from a facebook.com URL (``{page}_{post}``, or the comment's
+``{post}_{comment}`` as the Graph API gives it; a comment's link naming only its post gives none), else
+the hash above; a comment whose link names it is stored under the link's id whatever its ``Comment
+ID`` column says (it may spell it ``2001`` or in base64, or be the tool's row number, another comment's in a later export; other id columns keep
 their ids). A ``Comment ID``
 column is the id beside a ``Post ID`` one, which is then the comments' parent, and makes its rows
 comments. ``Тип``/``Type`` values naming a comment or reply make comments; a comment's parent is the

@@ -1,9 +1,10 @@
 """The CSV files of a Facebook export, as monitoring tools write them: collectors/facebook_export.py
 reads the export and hands them here; its docstring says which columns and dates they may have.
 
-A row's id is its id column, else what its facebook.com link names (:func:`link_ids`), else a hash
-(the export's ``_Ids``). A comment whose link names it takes the link's id when the id column is a
-``Comment ID`` one: such a column naming the same comment otherwise (:func:`comment_number`) or
+A row's id is its id column, else what its facebook.com link names (:func:`link_ids`; a comment's in
+the Graph API's ``{post}_{comment}``, as the collector stores it, when the link names its post by
+number), else a hash (the export's ``_Ids``). A comment whose link names it takes the link's id when
+the id column is a ``Comment ID`` one: such a column naming the same comment otherwise (:func:`comment_number`) or
 another one (a tool's row number) gave the comment one id per export, and its replies' parents named
 none of them; a file whose Comment ID column and links name different comments is logged once (a
 warning, not a problem: the file imported whole). Other id columns keep their ids. An id Excel rewrote as a number (``2.00123E+15``:
@@ -139,7 +140,8 @@ def match_columns(header: list[str]) -> dict[str, str]:
 
 
 def id_from_url(url: str) -> str | None:
-    """A Graph-like id from a facebook.com permalink: the comment id, or ``{page}_{post}``; else None."""
+    """A Graph-like id from a facebook.com permalink: the comment's ``{post}_{comment}`` (its bare
+    number when the link names no post number), or ``{page}_{post}``; else None."""
     own, _parent = link_ids(url, "post")
     return own
 
@@ -151,21 +153,38 @@ def post_id_from_url(url: str) -> str | None:
     return _post_of(parts, parse_qs(parts.query)) if "facebook.com" in parts.netloc else None
 
 
+def post_number(*posts: str | None) -> str | None:
+    """The number ending the first of ``posts`` (``{page}_{post}``, a post's own id) that ends in one:
+    what the Graph API writes before the ``_`` of the post's comments' ids (``{post}_{comment}``); None
+    when none does (a ``pfbid…`` link names no number)."""
+    for post in posts:
+        number = post.rsplit("_", 1)[-1] if post else ""
+        if number.isascii() and number.isdigit():
+            return number
+    return None
+
+
 def link_ids(url: str | None, kind: str) -> tuple[str | None, str | None]:
     """(own id, parent id) that a row's facebook.com link gives. A post's link names the post (or, a
     comment's link, that comment). A comment's names its own id (``reply_comment_id``, else
     ``comment_id``) and its parent as the Graph collector sets it (facebook_parse.comment_ids): the
-    comment a reply answers, else the post. A comment's link that names only its post gives no id of
-    its own: that id is the post's. The link is parsed once: this runs for every row of a file."""
+    comment a reply answers, else the post. Comment ids are the Graph API's ``{post}_{comment}`` when
+    the link names its post by number (else the link's bare number). A comment's link that names only
+    its post gives no id of its own: that id is the post's. The link is parsed once: this runs for
+    every row of a file."""
     parts = urlsplit(url or "")
     if "facebook.com" not in parts.netloc:
         return None, None
     query = parse_qs(parts.query)
     reply = (query.get("reply_comment_id") or [None])[0]
     comment = (query.get("comment_id") or [None])[0]
+    post = _post_of(parts, query)
+    number = post_number(post)
+    if number:  # the Graph API's {post}_{comment}, as facebook_parse.comment_ids gives it
+        reply, comment = (f"{number}_{n}" if n else None for n in (reply, comment))
     if kind != "comment":
-        return reply or comment or _post_of(parts, query), None
-    return reply or comment, comment if reply else _post_of(parts, query)
+        return reply or comment or post, None
+    return reply or comment, comment if reply else post
 
 
 def _post_of(parts: SplitResult, query: dict[str, list[str]]) -> str | None:

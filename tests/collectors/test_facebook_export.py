@@ -83,8 +83,8 @@ def test_crowdtangle_csv() -> None:
 def test_russian_monitoring_csv_with_semicolons() -> None:
     items, problems = read(FIXTURES / "monitoring_ru.csv")
     assert [(i.external_id, i.kind, i.author) for i in items] == [
-        ("2001", "comment", "Айгүл Сәрсенова"),
-        ("2002", "comment", "Ерлан Тоқтаров"),
+        ("1001_2001", "comment", "Айгүл Сәрсенова"),
+        ("1001_2002", "comment", "Ерлан Тоқтаров"),
         (items[2].external_id, "comment", "Марат Ибраев"),
         (items[3].external_id, "comment", "Сергей К."),
     ]
@@ -158,7 +158,10 @@ def test_not_json_file_is_an_error(tmp_path: Path) -> None:
     [
         ("https://www.facebook.com/104857600123/posts/1001", "104857600123_1001"),
         ("https://www.facebook.com/permalink.php?story_fbid=1001&id=104857600123", "104857600123_1001"),
-        ("https://www.facebook.com/104857600123/posts/1001/?comment_id=2001&reply_comment_id=2002", "2002"),
+        (
+            "https://www.facebook.com/104857600123/posts/1001/?comment_id=2001&reply_comment_id=2002",
+            "1001_2002",
+        ),
         ("https://www.facebook.com/anticor/posts/pfbid02abc", "pfbid02abc"),
         ("https://almaty.gov.kz/news/1", None),
     ],

@@ -26,8 +26,9 @@ def read(path: Path) -> tuple[list[Item], list[InputError]]:
 def test_csv_comments_name_their_post_or_the_comment_they_answer() -> None:
     items, _ = read(FIXTURES / "monitoring_ru.csv")
     assert [(i.external_id, i.parent) for i in items[:3]] == [
-        ("2001", "104857600123_1001"),  # ?comment_id=2001 under post 1001 of page 104857600123
-        ("2002", "2001"),  # &reply_comment_id=2002 answers comment 2001
+        # Graph's {post}_{comment} (test_facebook_comment_ids.py): a run and an import give one id
+        ("1001_2001", "104857600123_1001"),  # ?comment_id=2001 under post 1001 of page 104857600123
+        ("1001_2002", "1001_2001"),  # &reply_comment_id=2002 answers comment 2001
         (items[2].external_id, None),  # no link: no parent to name
     ]
 
@@ -48,21 +49,22 @@ def test_a_comments_parent_is_the_stored_id_of_its_post_and_comment(tmp_path: Pa
         "SELECT c.external_id, p.kind, p.external_id FROM items c JOIN items p "
         "ON p.source = c.source AND p.external_id = c.parent ORDER BY c.external_id",
     )
-    assert rows == [("2001", "post", "104857600123_1001"), ("2002", "comment", "2001")]
+    assert rows == [("1001_2001", "post", "104857600123_1001"), ("1001_2002", "comment", "1001_2001")]
 
 
 @pytest.mark.parametrize(
     ("url", "kind", "expected"),
     [
         (POST, "post", ("104857600123_1001", None)),
-        (f"{POST}/?comment_id=2001", "comment", ("2001", "104857600123_1001")),
-        (f"{POST}/?comment_id=2001&reply_comment_id=2002", "comment", ("2002", "2001")),
+        (f"{POST}/?comment_id=2001", "comment", ("1001_2001", "104857600123_1001")),
+        (f"{POST}/?comment_id=2001&reply_comment_id=2002", "comment", ("1001_2002", "1001_2001")),
         # permalink.php: the post is in the query, beside the comment
         (
             "https://www.facebook.com/permalink.php?story_fbid=1001&id=104857600123&comment_id=2001",
             "comment",
-            ("2001", "104857600123_1001"),
+            ("1001_2001", "104857600123_1001"),
         ),
+        # a pfbid link names no post by number: the comment keeps the link's bare number
         ("https://www.facebook.com/anticor/posts/pfbid02abc?comment_id=7", "comment", ("7", "pfbid02abc")),
         # a comment whose link names only its post: that id is the post's, not the comment's
         (POST, "comment", (None, "104857600123_1001")),
@@ -126,7 +128,7 @@ def test_a_parent_column_wins_over_the_link(tmp_path: Path) -> None:
         f"Comment,Comment URL,Parent ID\nСпасибо,{POST}/?comment_id=2001,104857600123_999\n", encoding="utf-8"
     )
     (item,), _ = read(path)
-    assert (item.external_id, item.parent) == ("2001", "104857600123_999")
+    assert (item.external_id, item.parent) == ("1001_2001", "104857600123_999")
 
 
 # -- Export Comments: its Comment ID column beside the comment's link --------------------------
@@ -171,8 +173,8 @@ def test_a_comment_id_spelled_otherwise_than_its_link_is_stored_as_the_link_name
     items, problems = read(path)
     assert problems == []
     assert [(i.kind, i.external_id, i.parent) for i in items] == [
-        ("comment", "2001", "104857600123_1001"),
-        ("comment", "2002", "2001"),
+        ("comment", "1001_2001", "104857600123_1001"),
+        ("comment", "1001_2002", "1001_2001"),
     ]
     assert items[0].raw["Comment ID"] == first  # kept as written
 
@@ -202,7 +204,11 @@ def test_comment_ids_are_stable_across_a_later_longer_export(tmp_path: Path) -> 
         assert "another id than the comment their link names" in done.stderr  # a warning, logged
         assert done.returncode == 0 and ": ok" in done.stdout  # not a problem: the file imported whole
     rows = store_rows(db, "SELECT external_id, text FROM items ORDER BY external_id")
-    assert rows == [("2001", "Кто подписывал акты?"), ("2002", "Где деньги?"), ("2003", "Новый комментарий")]
+    assert rows == [
+        ("1001_2001", "Кто подписывал акты?"),
+        ("1001_2002", "Где деньги?"),
+        ("1001_2003", "Новый комментарий"),
+    ]
 
 
 def test_a_post_id_beside_the_comment_id_is_the_comments_parent_not_its_id(tmp_path: Path) -> None:
@@ -259,7 +265,7 @@ def test_ids_a_spreadsheet_wrote_in_exponent_form_are_no_ids(tmp_path: Path) -> 
     )
     items, problems = read(path)
     ids = [i.external_id for i in items]
-    assert len(set(ids)) == 3 and ids[2] == "2003" and all(i.startswith("fbx-") for i in ids[:2])
+    assert len(set(ids)) == 3 and ids[2] == "1001_2003" and all(i.startswith("fbx-") for i in ids[:2])
     assert [(p.line, "exponent form" in str(p)) for p in problems] == [(2, True)]
     (again, *_), _ = read(path)
     assert again.external_id == ids[0]
