@@ -31,11 +31,12 @@ def byline(value: str | None) -> str:
 
 
 # A site's chrome, which holds no article: menus, breadcrumbs, share buttons, footers, lists of
-# related articles. Not a page header (templates put an article's lead in it), nor a "sidebar" or
+# related articles or of an article's tags. Not a block named "header" (templates put an article's lead
+# in it; only a <header> element outside the article is the site's banner), nor a "sidebar" or
 # "widget" (page builders wrap the article in "elementor-widget-…" blocks).
 _CHROME_NAME = re.compile(
-    r"(^|[\s_-])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|footer|copyright|related)"
-    r"([\s_-]|$)",
+    r"(^|[\s_-])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|footer|copyright|related"
+    r"|tags)([\s_-]|$)",
     re.IGNORECASE,
 )
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -131,9 +132,19 @@ def without_counters(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if not counter_line(line))
 
 
+_PIECES = re.compile(r"\s*[,|·•]\s*")  # between a date and a counter on one line
+
+
 def _furniture(line: str, author: str | None, now: datetime) -> bool:
     """A byline, a copyright line, a counter, a credit line, a call to watch a video, or a date line
-    (:func:`date_line`)."""
+    (:func:`date_line`); or such pieces on one line («сегодня в 17:04, просмотров: 173»)."""
+    if _one_furniture(line, author, now):
+        return True
+    pieces = [piece for piece in _PIECES.split(line) if piece]
+    return len(pieces) > 1 and all(_one_furniture(piece, author, now) for piece in pieces)
+
+
+def _one_furniture(line: str, author: str | None, now: datetime) -> bool:
     if _BYLINE.match(line) or byline(line) == author or _COPYRIGHT.search(line):
         return True
     if counter_line(line) or _WATCH.match(line):
@@ -194,13 +205,19 @@ def date_line(line: str, now: datetime) -> bool:
 
 
 def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
-    """The page's menus, breadcrumbs, share buttons, footers and lists of related articles. An element
-    that holds the headline or the article is none of them, whatever its name (``<body
-    class="has-navbar-fixed-top">``), and a block named so must also be mostly links, or one short line
-    without a paragraph (breadcrumbs as text): an article's own block may be named "entry-content
-    share-enabled"."""
+    """The page's menus (drop-down ones too: a ``<select>`` with its label), breadcrumbs, share
+    buttons, banner (a ``<header>`` outside the article), footers and lists of related articles or
+    tags. An element that holds the headline or the article is none of them, whatever its name
+    (``<body class="has-navbar-fixed-top">``), and a block named so must also be mostly links, or one
+    short line without a paragraph (breadcrumbs as text): an article's own block may be named
+    "entry-content share-enabled"."""
+    yield from _drop_down_menus(tree)
     for el in tree.iter():
-        named = not (el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"))
+        if el.tag == "header" or el.get("role") == "banner":
+            banner = not el.xpath("ancestor::article | ancestor::main")
+        else:
+            banner = False
+        named = not (banner or el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"))
         if named:
             name = f"{el.get('class') or ''} {el.get('id') or ''}"
             if name == " " or not _CHROME_NAME.search(name):
@@ -213,3 +230,19 @@ def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
             if 2 * links < text and (text > CHROME_LINE or el.find(".//p") is not None):
                 continue
         yield el
+
+
+def _drop_down_menus(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """Each ``<select>`` (a region or language chooser), within the largest block around it that its
+    options make the most of (with the label beside it: «Ваш регион:») and that holds no paragraph
+    (a select in an article's text does not take the text with it)."""
+    for select in tree.iter("select"):
+        options = len(clean(select.text_content()))
+        block = select
+        for parent in select.iterancestors():
+            if parent.tag in ("html", "body", "article", "main") or parent.xpath(".//h1|.//p"):
+                break
+            if 2 * options < len(clean(parent.text_content())):
+                break
+            block = parent
+        yield block
