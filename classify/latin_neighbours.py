@@ -1,4 +1,4 @@
-"""Uzbek, Turkish and Azerbaijani in Latin letters: text that ``classify.normalise`` must not read as Kazakh.
+"""Uzbek, Turkish, Azerbaijani and other Latin text that ``classify.normalise`` must not read as Kazakh.
 
 They write the letters and words that mark Kazakh typed in Latin letters: Uzbek a "q" without "u"
 («yo'q», «qachon»), sh and ch, «beri», «kun»; Turkish and Azerbaijani ş, ç, ğ, ı, ö, ü, which the
@@ -11,9 +11,15 @@ which 3 of the 186,814 words of the shared Kazakh texts written in the 2021 alph
 («lcdıñ»). Kazakh is sometimes typed with o' for ө and g' for ғ too («O'te jaman»): a word with the
 sign that reads as a common Kazakh word once the sign is taken out stays a Kazakh cue.
 
-None of the words is a word of the Kazakh texts of ../shared/data written out in Latin letters (the
-2021 alphabet and informal spellings); words Kazakh writes the same way («bir», «su», «biz», «sen»,
-«beri», «endi», «istedi») are left out.
+Comments on a public page come in any language, and Portuguese, Spanish, Polish or French share
+Kazakh cues too (ç, á, ó, ñ, ń; «para», Kazakh for a bribe): the frequent words of such comments
+(greetings, thanks, praise, questions about a price or an account) in Portuguese, Spanish, Italian,
+French, Polish, Turkish, Azerbaijani and Uzbek count against Kazakh the same way.
+
+None of the words is a word of the Kazakh texts of ../shared/data and classify/data written out in
+Latin letters (the 2021 alphabet, the 2018 acute letters and informal spellings), nor of the Russian
+texts there written in translit; words Kazakh writes the same way («bir», «su», «biz», «sen»,
+«beri», «endi», «istedi», «para», «el», «son», «salam», «zaman») are left out.
 """
 
 from __future__ import annotations
@@ -53,8 +59,42 @@ məmur məmurlar pul bələdiyyə bələdiyyəsi icra hakimiyyəti hakimiyyət s
 işıqlar həll edin edilmir edilməyib gözləyirik şikayət mən sən onlar bizim sizin onların kənd kənddə
 kəndimizdə içməli cavab vermir istədi
 """
+# Words of comments on a public page (greetings, thanks, praise, questions about a price or an account)
+# in Uzbek, Turkish, Azerbaijani, Portuguese, Spanish, Italian, French and Polish, a line or more each:
+# «Boa noite peço ajuda, como faço para usar a minha página» came out Kazakh, its ç, á and «para»
+# read as Kazakh cues. Words of one letter are not read (normalise skips them: «é», «à»); words Kazakh
+# or Russian translit writes the same way («para», «su», «el», «al», «da», «ne», «bu», «mi») are left out.
+_COMMENTS = """
+ajoyib alaykum assalomu barakalla bo'ladi hammaga ishlayman keladi mahsulot narx narxi qancha qilibsiz
+qilibsizlar qoyil salom toshkent toshkentdan yerda zo'r
+acaba akşamlar başarılar benim dost dostlar ederim ederiz fiyat fiyatı geceler gelecek geliyor günaydın
+harika hayırlı hepinize herkese hesabım hesap kardeş kardeşim kardeşler kardeşlerimiz kardeşlerimize
+merhaba misiniz miyim musunuz mü nasılsınız olsun paylaşım razı sayfa sayfamı sayfası sağol sağolun
+selam selamlar sonra süper tebrik tebrikler teşekkür yardım yardımcı çünki ürün
+bakı bakıdan bilərsiniz bilərəm edirik edirəm gözəl gələcək hamı hamısı hamıya həmişə hər kömək məhsul
+məlumat məlumatdır mənə olmasa olun qardaş qardaşlar qardaşlarımıza qardaşım qiymət qiyməti qədər
+qədərdir səhifə səhifəmi səhifəniz səhifəsi təşəkkür təşəkkürlər uğurlar vaxt xahiş zəhmət əla əziz
+abençoe adorei agora ainda ajuda ajudar alguem alguém amei boa bom coisa como conseguir consigo conta
+custa demais deus dia entao então essa está estão fazer faço gente isso já linda lindo lindos mais meu
+meus minha minhas muita muito muitos nao noite não obrigada obrigado onde pagina parabens parabéns pela
+pelo perfil peço pode porque posso pra preciso página quando quanto quero saudades seu sua só tambem
+também tarde todos tudo tá uma vc voce voces você vocês
+amiga amigo aqui asesoria asesoría ayuda bendiga bien bonita bonito buena buenas bueno buenos con cuando
+cuanto cuenta cuesta cuándo cuánto cómo desde dios donde dónde encanta eso esto estoy excelente
+felicidades feliz gracias hacer hago hermosa hermoso hola informacion información los muchas muchos muy
+necesito nosotros pero precio puede puedo quiero quisiera qué saber saludos sus tardes todo usted
+ustedes
+aiuto anche bella bellissima bellissimo bello buonasera buongiorno chi ciao come complimenti costa degli
+della delle dove fatto grazie mia mille mio molto non perche perché posso puoi quanto questa questo
+saluti sono sul tanto tua tuo tutti tutto voglio vorrei
+aide aider aussi aux beau beaucoup belle bonjour bonsoir c'est cet cette combien comment compte coûte
+faire félicitations j'ai magnifique merci oui où plait plaît plus pourquoi s'il salut svp tres très
+bardzo czesc cześć czy dlaczego dziekuje dzien dzień dziękuję gdzie jest jestem już kiedy konto kosztuje
+mnie moge mogę piękne piękny pomoc pomocy pozdrawiam prosze proszę się strona stronę są tylko wszystkim
+wszystko zdjęcie że
+"""
 # Words Turkish and Azerbaijani write alike («gündür», «yolda») are in one list only.
-NEIGHBOUR_LATIN_WORDS = frozenset((_UZBEK + _TURKISH + _AZERBAIJANI).split())
+NEIGHBOUR_LATIN_WORDS = frozenset((_UZBEK + _TURKISH + _AZERBAIJANI + _COMMENTS).split())
 
 
 def with_apostrophes(text: str) -> str:
