@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from collectors.dates import publication_time
-from collectors.facebook_export_csv import post_id_from_url, post_number
 from collectors.facebook_graph import next_url
 from collectors.item import Item
 from errors import ParseError
@@ -123,14 +122,14 @@ def parse_post(post: Mapping[str, Any], *, source: str, now: datetime | None = N
     )
 
 
-def comment_ids(comment: Mapping[str, Any], post_id: str | None = None) -> tuple[str | None, str | None]:
+def comment_ids(comment: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(id, replied comment id) of a comment: ``id``/``parent.id``, else from its permalink_url.
 
     An answer without ``id`` (the corpus's API version) gives the permalink's bare numbers
     (``comment_id``, a reply's ``reply_comment_id``), as its ground truth names them. An answer with
-    ``id`` is in Graph's form ``{post}_{comment}``: a reply of it without ``parent`` takes the replied
-    comment in that form too (the post the permalink names by number, else ``post_id``'s), so that it
-    meets its parent's id. (One source fed answers of both shapes still holds a comment under each id:
+    ``id`` is in Graph's form ``{object}_{comment}``: a reply of it without ``parent`` takes the replied
+    comment in that form too (the reply's own object: a reply and the comment it answers share it), so
+    that it meets its parent's id. (One source fed answers of both shapes still holds a comment under each id:
     docs/SOURCES.md.)"""
     permalink = comment.get("permalink_url")
     query = parse_qs(urlsplit(permalink).query) if isinstance(permalink, str) else {}
@@ -139,9 +138,9 @@ def comment_ids(comment: Mapping[str, Any], post_id: str | None = None) -> tuple
     parent = comment.get("parent")
     parent_id = _id(parent.get("id")) if isinstance(parent, Mapping) else None
     own = _id(comment.get("id"))
-    if own and not parent_id and from_link_reply and from_link_comment:
-        number = post_number(post_id_from_url(permalink), post_id)  # permalink's post first: a photo's
-        parent_id = f"{number}_{from_link_comment}" if number and "_" in str(own) else from_link_comment
+    if own and not parent_id and from_link_reply and from_link_comment and "_" in str(own):
+        # a reply and the comment it answers share the object before the "_" (a photo's, a post's)
+        parent_id = f"{str(own).rsplit('_', 1)[0]}_{from_link_comment}"
     own = own or from_link_reply or from_link_comment
     if not parent_id and from_link_reply:
         parent_id = from_link_comment  # a reply's permalink names the comment it answers
@@ -152,7 +151,7 @@ def parse_comment(
     comment: Mapping[str, Any], *, post_id: str, source: str, now: datetime | None = None
 ) -> Item:
     """One comment or reply as an Item: parent is the post (top level) or the replied comment."""
-    own, replied = comment_ids(comment, post_id)
+    own, replied = comment_ids(comment)
     if not own:
         raise ParseError(f"a comment of post {post_id} without an id or permalink", source=source)
     raw = _raw(comment, f"comment {own}", source)

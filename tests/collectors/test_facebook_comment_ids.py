@@ -221,3 +221,39 @@ def test_the_import_keeps_the_permalinks_numbers_of_an_answer_without_ids(tmp_pa
         ("2001", f"{PAGE}_1001"),
         ("2002", "2001"),
     ]
+
+
+def test_a_saved_answers_reply_without_parent_meets_its_parent_under_a_pfbid_link(tmp_path: Path) -> None:
+    # A saved Graph answer with ids and no parent, its permalinks naming the post only as pfbid…: the
+    # reply's parent comes from its own id's object (review: it was the bare number, no comment's id).
+    from collectors.facebook_export import read_export
+
+    link = "https://www.facebook.com/anticor/posts/pfbid02abc/?comment_id=2001"
+    answer = {
+        "data": [
+            {
+                "id": "1001_2001",
+                "message": "Когда?",
+                "created_time": "2026-11-24T05:00:00+0000",
+                "permalink_url": link,
+            },
+            {
+                "id": "1001_2002",
+                "message": "Завтра.",
+                "created_time": "2026-11-24T06:00:00+0000",
+                "like_count": 0,
+                "permalink_url": link + "&reply_comment_id=2002",
+            },
+        ]
+    }
+    path = tmp_path / "comments.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")
+    items = list(read_export(path, source="fb", options={}, report=lambda problem: None))
+    assert [(i.external_id, i.parent) for i in items][1] == ("1001_2002", "1001_2001")
+
+
+def test_a_photo_comments_reply_takes_its_own_object_not_the_permalinks_post() -> None:
+    link = f"https://www.facebook.com/{PAGE}/posts/1001/?comment_id=2001&reply_comment_id=2002"
+    reply = {"id": "4412_2002", "message": "Иә", "permalink_url": link}
+    read = facebook_parse.parse_comment(reply, post_id=f"{PAGE}_1001", source="fb")
+    assert (read.external_id, read.parent) == ("4412_2002", "4412_2001")
