@@ -61,15 +61,14 @@ kəndimizdə içməli cavab vermir istədi
 """
 # Words of comments on a public page (greetings, thanks, praise, questions about a price or an account)
 # in Uzbek, Turkish, Azerbaijani, Portuguese, Spanish, Italian, French and Polish, a line or more each:
-# «Boa noite peço ajuda, como faço para usar a minha página» came out Kazakh, its ç, á and «para»
-# read as Kazakh cues. Words of one letter are not read (normalise skips them: «é», «à»); words Kazakh
-# or Russian translit writes the same way («para», «su», «el», «al», «da», «ne», «bu», «mi») are left out.
+# a Portuguese request for help with a page came out Kazakh, its ç, á and «para» read as Kazakh cues. Words of one letter are not read (normalise skips them: «é», «à»); words Kazakh
+# or Russian translit writes the same way («para», «su», «el», «al», «da», «ne», «bu», «mi»; «razı», Kazakh «разы» typed with ı) are left out.
 _COMMENTS = """
 ajoyib alaykum assalomu barakalla bo'ladi hammaga ishlayman keladi mahsulot narx narxi qancha qilibsiz
 qilibsizlar qoyil salom toshkent toshkentdan yerda zo'r
 acaba akşamlar başarılar benim dost dostlar ederim ederiz fiyat fiyatı geceler gelecek geliyor günaydın
 harika hayırlı hepinize herkese hesabım hesap kardeş kardeşim kardeşler kardeşlerimiz kardeşlerimize
-merhaba misiniz miyim musunuz mü nasılsınız olsun paylaşım razı sayfa sayfamı sayfası sağol sağolun
+merhaba misiniz miyim musunuz mü nasılsınız olsun paylaşım sayfa sayfamı sayfası sağol sağolun
 selam selamlar sonra süper tebrik tebrikler teşekkür yardım yardımcı çünki ürün
 bakı bakıdan bilərsiniz bilərəm edirik edirəm gözəl gələcək hamı hamısı hamıya həmişə hər kömək məhsul
 məlumat məlumatdır mənə olmasa olun qardaş qardaşlar qardaşlarımıza qardaşım qiymət qiyməti qədər
@@ -94,7 +93,12 @@ mnie moge mogę piękne piękny pomoc pomocy pozdrawiam prosze proszę się stro
 wszystko zdjęcie że
 """
 # Words Turkish and Azerbaijani write alike («gündür», «yolda») are in one list only.
-NEIGHBOUR_LATIN_WORDS = frozenset((_UZBEK + _TURKISH + _AZERBAIJANI + _COMMENTS).split())
+# Each also with the ’ a phone types for ' («c’est»): words are looked up as written.
+NEIGHBOUR_LATIN_WORDS = frozenset(
+    form
+    for word in (_UZBEK + _TURKISH + _AZERBAIJANI + _COMMENTS).split()
+    for form in (word, word.replace("'", "’"))
+)
 
 
 def with_apostrophes(text: str) -> str:

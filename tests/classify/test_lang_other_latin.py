@@ -14,7 +14,7 @@ from classify.normalise import latin_reading, normalise
 # Everyday comments (greetings, thanks, questions about an account or a price), written for this test;
 # each was read as Kazakh before.
 COMMENTS = [
-    "Boa noite, peço ajuda: como faço para usar a minha página como perfil?",  # Portuguese
+    "Olá, alguém sabe como faço para mudar a senha da minha conta?",  # Portuguese
     "Merhaba, sayfamı profile nasıl çevirebilirim?",  # Turkish
     "Kardeşlerimize selam olsun",
     "Hesabıma giremiyorum yardım eder misiniz",
@@ -25,10 +25,11 @@ COMMENTS = [
     "Mənə kömək edin zəhmət olmasa",
     "Əla paylaşım, təşəkkürlər",
     "Qoyil, zo'r ish qilibsizlar",  # Uzbek
+    "C’est ça, merci",  # French, with the ’ a phone types (review)
 ]
 # Comments that were already `other`: they must stay so.
 ALREADY_OTHER = [
-    "HOLA como hago para una asesoría",  # Spanish
+    "Hola, quería saber cuánto cuesta la consulta",  # Spanish
     "Buenas tardes, necesito ayuda con mi cuenta por favor",
     "Ciao, come posso cambiare la mia pagina in profilo?",  # Italian
     "Bonjour, comment faire pour changer ma page en profil ?",  # French
@@ -46,6 +47,7 @@ KAZAKH = [
     "Ótinish, jol jóndeńizder",
     "Jol buzylgan, akimat nege jondemeidi?",
     "Mektepte jylu joq, balalar tońyp otyr",
+    "Alla razı bolsın",  # «разы» typed with ı, as a Turkish keyboard writes ы (review)
 ]
 
 
