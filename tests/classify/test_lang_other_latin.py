@@ -25,7 +25,7 @@ COMMENTS = [
     "Mənə kömək edin zəhmət olmasa",
     "Əla paylaşım, təşəkkürlər",
     "Qoyil, zo'r ish qilibsizlar",  # Uzbek
-    "C’est ça, merci",  # French, with the ’ a phone types (review)
+    "C’est ça",  # French, with the ’ a phone types (review)
 ]
 # Comments that were already `other`: they must stay so.
 ALREADY_OTHER = [
