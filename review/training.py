@@ -30,7 +30,9 @@ from review.queries import LABELS
 from store.db import reader
 
 # Per item and content judged, the latest decision. Decisions keep the labels they judged and the
-# content shown (store migration 0006); older ones judged the current labels and text.
+# content shown (store migration 0006); those made before it were given, once, what the store held of
+# them (0008), so NULL is left only in a file that could not be brought up to date (read-only): there
+# the current labels and text are the best guess, as they were when those decisions were made.
 _DECISIONS = """
 SELECT r.source, r.external_id, r.status, r.reviewer, r.created_at,
        coalesce(r.labels, c.labels, []) AS labels, coalesce(r.content_hash, i.content_hash) AS judged

@@ -260,6 +260,42 @@ JOIN items i USING (source, external_id)
 WHERE len(s.labels) > 0 OR s.has_human;
 """
 
+_JUDGED_BEFORE = """
+-- Decisions made before 0006 kept no record of what they judged, and the code read that as "the
+-- current labels and text": a later reclassify changed what an old rejection or confirmation said.
+-- They get, once, what the store holds of what the reviewer saw: the text shown then (the version
+-- valid at the decision, else the current one) and the item's labels and model of today, which are
+-- the ones the reviewer saw unless the model changed since. An item never scored judged no label.
+UPDATE reviews SET labels = j.labels, model_version = j.model_version, content_hash = j.content_hash
+FROM (
+    SELECT r.review_id, coalesce(c.labels, []::VARCHAR[]) AS labels, c.model_version,
+           coalesce(v.content_hash, i.content_hash) AS content_hash
+    FROM reviews r
+    LEFT JOIN items i USING (source, external_id)
+    LEFT JOIN classifications c USING (source, external_id)
+    LEFT JOIN item_versions v
+      ON v.source = r.source AND v.external_id = r.external_id
+     AND v.valid_from <= r.created_at AND r.created_at < v.replaced_at
+    WHERE r.labels IS NULL
+    QUALIFY row_number() OVER (PARTITION BY r.review_id ORDER BY v.version DESC) = 1
+) j
+WHERE reviews.review_id = j.review_id;
+
+-- The same for second-look answers given before 0006: the text shown then.
+UPDATE label_decisions SET content_hash = j.content_hash
+FROM (
+    SELECT d.decision_id, coalesce(v.content_hash, i.content_hash) AS content_hash
+    FROM label_decisions d
+    JOIN items i USING (source, external_id)
+    LEFT JOIN item_versions v
+      ON v.source = d.source AND v.external_id = d.external_id
+     AND v.valid_from <= d.created_at AND d.created_at < v.replaced_at
+    WHERE d.content_hash IS NULL
+    QUALIFY row_number() OVER (PARTITION BY d.decision_id ORDER BY v.version DESC) = 1
+) j
+WHERE label_decisions.decision_id = j.decision_id;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core_tables", _CORE),
     ("0002_views", _VIEWS),
@@ -268,13 +304,16 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0005_label_decisions", _LABEL_DECISIONS),
     ("0006_judged_content", _JUDGED),
     ("0007_flagged_without_lateral", _FLAGGED_WITHOUT_LATERAL),
+    ("0008_judged_before_0006", _JUDGED_BEFORE),
 ]
 
 
 def flagged_definition(name: str) -> str:
-    """The SELECT of the ``flagged`` view as migration ``name`` defined it (to compare definitions)."""
-    sql = dict(MIGRATIONS)[name]
-    start = sql.rindex("CREATE OR REPLACE VIEW flagged AS") + len("CREATE OR REPLACE VIEW flagged AS")
+    """The SELECT of the ``flagged`` view as it stands after migration ``name`` (to compare definitions)."""
+    names = [n for n, _ in MIGRATIONS]
+    marker = "CREATE OR REPLACE VIEW flagged AS"
+    sql = next(s for _, s in reversed(MIGRATIONS[: names.index(name) + 1]) if marker in s)
+    start = sql.rindex(marker) + len(marker)
     return sql[start : sql.index(";", start)].strip()
 
 
