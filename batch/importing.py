@@ -2,7 +2,8 @@
 source's items, as one run of kind ``import:KIND``.
 
 The source's lock is held for the whole import (batch/source_lock.py), and before anything is stored
-the source's kind and the phone-number salt are checked (batch/import_guard.py). Items go through the
+the source's kind and the phone-number salt are checked (batch/import_guard.py) and the source's runs
+a dead process left `running` are closed `aborted`, as a `run` of the source does. Items go through the
 runner's ItemSink in batches, as a collector's do; bad lines are reported and the rest is stored; a
 stop asked (Ctrl-C, SIGTERM) ends the run `aborted` at its next item, what was read kept, and a second
 one still ends it so.
@@ -18,16 +19,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from batch.import_guard import check_import_source, phone_salt
-from batch.runner import ItemSink, RunStopped, _consume, _failure, _forget_store_mirrors
+from batch.runner import ItemSink, RunStopped, _consume, _failure, _forget_store_mirrors, _one_line
 from batch.source_lock import IMPORTING, SourceBusy, salt_lock, source_lock
 from batch.whatsapp_scrub import scrub_phone_mentions
 from collectors import importer
 from collectors.item import Item
 from config.sources import Config
-from errors import InputError, MonitorError
+from errors import InputError, MonitorError, StoreError
 from store import runs as runlog
 from store.db import reader, writer
 
@@ -98,6 +100,10 @@ def _import_locked(
         options["_stored_ids"] = partial(_stored_message_ids, db_path, source_name)
     run = runlog.RunRecord(source=source_name, kind=f"import:{kind}", started_at=datetime.now(UTC))
     with writer(db_path) as con:
+        # With the source's lock held, a run of it still 'running' is a dead process's (an import or a
+        # `run` killed, or one whose end a full disk kept out): `schedule` never runs an import-only
+        # source, so this is the only place its dead runs get closed
+        runlog.mark_stale_runs(con, source_name)
         runlog.start_run(con, run)
         log.debug("%s: import of %s started (run %s)", source_name, path, run.run_id)
         # An import into a collected source changes what its cursor's hashes describe (review: an older
@@ -110,6 +116,7 @@ def _import_locked(
         report(error)
 
     sink = ItemSink(db_path, run)
+    failure: Exception | None = None
     try:
         try:
             _consume(
@@ -124,6 +131,7 @@ def _import_locked(
             else:
                 run.status = "partial" if problems else "ok"
         except Exception as exc:  # an importer bug too: the run must end 'failed', not stay 'running'
+            failure = exc
             if not isinstance(exc, MonitorError):
                 log.debug("%s: unexpected error importing %s", source_name, path, exc_info=True)
             run.status, run.error = _failure(exc)
@@ -131,21 +139,37 @@ def _import_locked(
                 sink.flush()  # what was read before the failure is kept
             except Exception as store_exc:
                 run.error = f"{run.error}; and storing what was read failed: {_failure(store_exc)[1]}"
-        _end_import(db_path, run, problems)
+        _end_import(db_path, run, problems, failure)
     except KeyboardInterrupt:
         # A second Ctrl-C, also while the first one's flush or the run's end is written (review): the
         # run ends 'aborted', not 'running' for ever.
         run.status, run.error = RunStopped.run_status, "interrupted before the import ended"
-        _end_import(db_path, run, problems)
+        try:
+            _end_import(db_path, run, problems)
+        except StoreError as exc:  # the interruption is what was asked: say this, then stop
+            log.error("%s", exc)
         raise
     return run
 
 
-def _end_import(db_path: Path, run: runlog.RunRecord, problems: list[str]) -> None:
+def _end_import(
+    db_path: Path, run: runlog.RunRecord, problems: list[str], failure: Exception | None = None
+) -> None:
+    """Record the run's outcome; StoreError when the database cannot take it (the row then stays
+    'running' until the next import into the source, or run of it, closes it): ``failure``, the
+    import's own, when that was the database's (review: after a full disk's failed checkpoint, the
+    end met DuckDB's "database has been invalidated" and printed a 20-line traceback)."""
     run.problems, run.problem_messages = len(problems), problems
     run.finished_at = datetime.now(UTC)
-    with writer(db_path) as con:
-        runlog.finish_run(con, run)
+    try:
+        with writer(db_path) as con:
+            runlog.finish_run(con, run)
+    except (StoreError, duckdb.Error) as exc:
+        if isinstance(failure, StoreError):
+            raise failure from None  # what went wrong first; the second error only echoes it
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"cannot write the database: {_one_line(str(exc))}", path=str(db_path)) from None
 
 
 def _scrub_phone_mentions(db_path: Path, source_name: str, salt: str) -> None:
