@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from review.queries import Filters, flagged_rows_sql, parse_evidence
+from review.render import evidence_as_written, has_latin_letter
 
 PARENT_CHARS = 1000  # enough of a parent article to see what a comment answers
 
@@ -78,6 +79,12 @@ def evidence_text(evidence: dict[str, list[str]]) -> str:
     return "; ".join(f"{label}: {', '.join(terms)}" for label, terms in evidence.items() if terms)
 
 
+def evidence_cell(text: str | None, evidence: dict[str, list[str]]) -> str:
+    """The evidence column as the review page names the terms: as the text writes them where the
+    classifier rewrote its words («para sūrady (пара сұрады)»), else as stored."""
+    return evidence_text(evidence_as_written(text, evidence) if has_latin_letter(text) else evidence)
+
+
 def joined(values: list[str]) -> str:
     """A list cell: links one per line, anything else comma-separated."""
     return "\n".join(values) if values and "://" in str(values[0]) else ", ".join(values)
@@ -110,6 +117,7 @@ def wall_time(seconds: int) -> datetime:
 def cells_from_records(records: Sequence[dict[str, Any]]) -> Cells:
     """Cells of export records (as :func:`review.export.export_record` makes them)."""
     columns = {name: [flat(rec[name]) for rec in records] for name in COLUMN_NAMES}
+    columns["evidence"] = [evidence_cell(rec["text"], rec["evidence"]) for rec in records]
     seconds = {name: [wall_seconds(rec[name]) for rec in records] for name in TIME_COLUMNS}
     return Cells(columns, seconds)
 
@@ -261,8 +269,13 @@ def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
     return con.sql(sql, params=params or None).to_arrow_table()
 
 
-def _evidence_cells(raw: list[str | None]) -> list[str]:
-    return _per_distinct(raw, lambda value: evidence_text(parse_evidence(value)))
+def _evidence_cells(raw: list[str | None], texts: list[str | None]) -> list[str]:
+    cells = _per_distinct(raw, lambda value: evidence_text(parse_evidence(value)))
+    # A text with a Latin letter may write its terms otherwise (review.render.evidence_as_written).
+    return [
+        evidence_cell(text, parse_evidence(value)) if cell and has_latin_letter(text) else cell
+        for cell, value, text in zip(cells, raw, texts, strict=True)
+    ]
 
 
 def _per_distinct(values: list[Any], convert: Callable[[Any], str]) -> list[str]:
@@ -296,7 +309,7 @@ def cells_of(table: Any) -> Cells:
     """The cells of an Arrow table or record batch of the ``_CELLS`` query's rows."""
     # Column by column from Arrow: about half the time of fetchall() and a transposition.
     data = {name: table.column(name).to_pylist() for name in table.schema.names}
-    data["evidence"] = _evidence_cells(data["evidence"])
+    data["evidence"] = _evidence_cells(data["evidence"], data["text"])
     # The other members' links (few rows are in a cluster of more than one): as export_record makes them.
     data["duplicate_links"] = [joined(links) for links in _other_links(data["duplicate_links"], data["link"])]
     seconds = {name: data.pop(f"{name}_seconds") for name in TIME_COLUMNS}

@@ -49,8 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--search",
         metavar="TEXT",
-        help="only items whose text, title or author contains TEXT, whatever the case; a TEXT in Latin "
-        "letters (a word of 3 or more) also as Kazakh Cyrillic (jol: жол), as the review page searches",
+        help="only items whose text, title or author contains TEXT, whatever the case, and a word of 3 "
+        "letters or more in every spelling the classifier reads as it (jol, zhol, жол), as the review "
+        "page searches",
     )
     p.add_argument(
         "--all-duplicates", action="store_true", help="one row per item instead of one per cluster"

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from classify.normalise import latin_to_cyrillic
 from errors import InputError
 from review.filters import LABELS, Filters, local_day_start
 
@@ -26,6 +24,7 @@ from review.filters import check_day as check_day
 from review.filters import check_label as check_label
 from review.filters import describe as describe
 from review.render import ANY_CONTROL
+from review.search import search_pattern
 from store.db import writer
 from store.migrations import REVIEW_STATUSES
 
@@ -33,9 +32,6 @@ log = logging.getLogger(__name__)
 
 MAX_NOTE = 4000
 MAX_FORWARDED_TO = 200
-# A search typed in Latin letters: a word of three of them or more («jol», «su joq»); not «ne» or «a»,
-# whose Cyrillic forms («не», «а») are in every other Russian text (review).
-_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f\u0259']{3,}")
 
 
 class StaleDecision(InputError):
@@ -75,33 +71,16 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
         params.append(filters.status)
     if filters.query and filters.query.strip():
         clauses.append(f"({_SEARCH})")
-        params += [search_terms(filters.query.strip())] * 3
+        params += [search_pattern(filters.query.strip())] * 3
     return (" AND ".join(clauses) or "true"), params
 
 
-# Any of the search terms in the text, title or author, whatever the case: one regular expression of
-# the terms as literal text (escaped), case-insensitive, per column. Folding case in the expression
-# costs less than lower() on every text did for one term, and the terms cost one pass, not one each.
-# Any case (RE2's (?i) folds Cyrillic and Latin), and i also as the 2021 alphabet's capital İ, which
-# (?i) does not fold (lower() did); regexp_escape never puts a backslash before a letter.
-_TERMS_PATTERN = (
-    "'(?i)' || array_to_string("
-    "list_transform(?::VARCHAR[], lambda t: replace(replace(regexp_escape(t), 'i', '[iİ]'), 'I', '[iİ]')), '|')"
-)
+# The search in the text, title or author, whatever the case: one RE2 regular expression
+# (search_pattern) per column. Folding case in the expression costs less than lower() on every text
+# did, and the spellings of a word cost one pass, not one each.
 _SEARCH = " OR ".join(
-    f"regexp_matches(coalesce(f.{column}, ''), {_TERMS_PATTERN})" for column in ("text", "title", "author")
+    f"regexp_matches(coalesce(f.{column}, ''), ?)" for column in ("text", "title", "author")
 )
-
-
-def search_terms(query: str) -> list[str]:
-    """What a text search looks for: the query, and for one with Latin letters its Kazakh Cyrillic form.
-
-    Reviewers type Kazakh in Latin letters (the 2021 alphabet, or "zhol", "su joq" on a phone) for
-    texts written «жол», «су жоқ»: the classifier's mapping gives the Cyrillic, matched as well.
-    """
-    query = query.replace("İ", "i").replace("\u0307", "")  # the 2021 alphabet's İ: see _TERMS_PATTERN
-    cyrillic = latin_to_cyrillic(query) if _LATIN_WORD.search(query) else query
-    return [query] if cyrillic.lower() == query.lower() else [query, cyrillic]
 
 
 # The matching flagged items with their near-duplicate clusters and parents. Filters first, on the

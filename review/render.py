@@ -120,6 +120,23 @@ _CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 _GAP = re.compile(r"[\W_]*")  # what may separate the words of a phrase (as in _term_pattern)
 
 
+_LATIN_RUN = re.compile(r"[A-Za-zÀ-ÿĀ-ɏə]+")
+
+
+def _may_mix_scripts(text: str) -> bool:
+    """False when every run of Latin letters is a word of its own (no letter, mark or apostrophe beside
+    it), so that no word mixes them with Cyrillic ones: then only a Latin reading rewrites a word."""
+    size = len(text)
+    for run in _LATIN_RUN.finditer(text):
+        start, end = run.span()
+        for at in (start - 1, end):
+            if 0 <= at < size and (
+                text[at].isalpha() or text[at] in "'’‘" or "\u0300" <= text[at] <= "\u036f"
+            ):
+                return True
+    return False
+
+
 def _latin_reading_of(text: str) -> str:
     """How the classifier read the Latin words of ``text``: "kk", "ru" or "" (``latin_reading``)."""
     from classify.normalise import latin_reading, mask, without_placeholders
@@ -159,13 +176,40 @@ def _rewritten_matches(text: str, evidence: dict[str, list[str]]) -> list[tuple[
     """
     if not text or _LATIN_LETTER.search(text) is None:
         return []
+    if len(text) < _SHARED_MATCHES:
+        return _find_rewritten(text, evidence)
+    # A long text's matches are kept: its page asks for them twice (the evidence line, the marking).
+    key = tuple((label, tuple(terms)) for label, terms in evidence.items())
+    return list(_kept_matches(text, key))
+
+
+_SHARED_MATCHES = 20_000  # characters: a text at least this long has its matches kept (_kept_matches)
+
+
+@lru_cache(maxsize=4)
+def _kept_matches(
+    text: str, evidence: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[tuple[int, int, str, str], ...]:
+    return tuple(_find_rewritten(text, {label: list(terms) for label, terms in evidence}))
+
+
+def _find_rewritten(text: str, evidence: dict[str, list[str]]) -> list[tuple[int, int, str, str]]:
     reading = _latin_reading_of(text)
+    if not reading and not _may_mix_scripts(text):
+        return []  # no word rewritten (a Cyrillic text with a link, an English one): none mapped one by one
     tokens: list[tuple[str, int, int, bool]] = []  # (token, start, end of its word, rewritten)
+    # Each distinct word mapped once: a dict costs less than _classifier_tokens' lru_cache.
+    known: dict[str, tuple[str, ...]] = {}
     for match in _WRITTEN_WORD.finditer(text):
-        mapped = _classifier_tokens(match.group(), reading)
-        tokens += [(token, match.start(), match.end(), True) for token in mapped]
-        if not mapped:
-            tokens.append((match.group().lower().replace("ё", "е"), match.start(), match.end(), False))
+        word = match.group()
+        mapped = known.get(word)
+        if mapped is None:
+            mapped = known[word] = _classifier_tokens(word, reading)
+        if mapped:
+            start, end = match.span()
+            tokens += [(token, start, end, True) for token in mapped]
+        else:
+            tokens.append((word.lower().replace("ё", "е"), *match.span(), False))
     # Terms by their first word; one-word terms longer than three letters also by length, as stems.
     by_first: defaultdict[str, list[tuple[str, str, list[str]]]] = defaultdict(list)
     stems: defaultdict[str, list[str]] = defaultdict(list)
@@ -194,6 +238,11 @@ def _rewritten_matches(text: str, evidence: dict[str, list[str]]) -> list[tuple[
             if all(_GAP.fullmatch(text, a[2], b[1]) or a[1] == b[1] for a, b in pairwise(run)):
                 found.append((start, run[-1][2], label, term))
     return found
+
+
+def has_latin_letter(text: str | None) -> bool:
+    """True when ``text`` holds a Latin letter: only then may ``evidence_as_written`` name a term otherwise."""
+    return bool(text) and _LATIN_LETTER.search(text) is not None  # type: ignore[arg-type]
 
 
 def evidence_as_written(text: str | None, evidence: dict[str, list[str]]) -> dict[str, list[str]]:
