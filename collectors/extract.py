@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from collectors.dates import parse_date
-from collectors.html_page import check_content, lead_boxes, parse_whole, readable, with_paragraphs
+from collectors.html_page import check_content, parse_whole, readable
 from collectors.page_chrome import byline, clean, date_line, no_article_text, without_counters
 from collectors.portal_comments import Comment, css, extract_comments
 from errors import InputError
@@ -308,9 +308,6 @@ def find_body(
             return text, {}
     import trafilatura
 
-    boxes = lead_boxes(tree)
-    if boxes:  # trafilatura is given a copy of the page where they are paragraphs
-        html = with_paragraphs(tree, boxes)
     doc = trafilatura.bare_extraction(
         html,
         url=url,

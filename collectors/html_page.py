@@ -1,19 +1,16 @@
 """An HTML page as the extractors read it: refused when empty or binary (an image or archive served as
 text/html), without its stray NUL characters, parsed whole by lxml however deep it nests (up to
-MAX_DEPTH), or one ParseError naming the page; and its lead boxes, which the body extractor is shown
-as paragraphs (:func:`lead_boxes`).
+MAX_DEPTH), or one ParseError naming the page.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import AnyStr
 
 import lxml.html
 from lxml import etree
 
-from collectors.page_chrome import clean
 from errors import ParseError
 
 # Elements deep a page is read to, as browsers do (Blink nests no deeper); a deeper page is refused:
@@ -94,51 +91,3 @@ def _depth(tree: lxml.html.HtmlElement) -> int:
         depth += 1 if event == "start" else -1
         deepest = max(deepest, depth)
     return deepest
-
-
-# Block elements: a <div> that holds none of them, only text and inline markup, is a paragraph to a reader.
-_BLOCK_TAGS = (
-    *("p", "div", "ul", "ol", "li", "dl", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"),
-    *("section", "article", "aside", "header", "footer", "nav", "figure", "form"),
-)
-LEAD_TEXT = 80  # characters of text a lead box holds at least (a sentence, not a label or a price)
-
-
-def lead_boxes(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The <div>s of bare text before an article's paragraphs (a later sibling is a <p> or holds one),
-    as a lead box (``div.article_faits``) between the headline and the text: trafilatura reads a
-    div's text only where a page has few paragraphs, and left the lead out. One after them is left to
-    trafilatura: a box there is the site's (a call to subscribe, an author's note) as often as the
-    article's. Each element is looked at a bounded number of times (a page of thousands of blocks)."""
-    boxes = []
-    for parent in tree.iter():
-        paragraphs_after = False
-        for child in reversed(parent):
-            if child.tag == "div" and paragraphs_after and _lead_box(child):
-                boxes.append(child)
-            if child.tag == "p" or child.find("p") is not None:
-                paragraphs_after = True
-    return boxes
-
-
-def _lead_box(div: lxml.html.HtmlElement) -> bool:
-    """Whether ``div`` holds text and inline markup only, a sentence's worth, not mostly links."""
-    if next(div.iterdescendants(*_BLOCK_TAGS), None) is not None:
-        return False
-    text = len(clean(div.text_content()))
-    links = sum(len(clean(a.text_content())) for a in div.iter("a"))
-    return text >= LEAD_TEXT and 2 * links < text
-
-
-def with_paragraphs(tree: lxml.html.HtmlElement, boxes: list[lxml.html.HtmlElement]) -> lxml.html.HtmlElement:
-    """A copy of the page whose ``boxes`` are paragraphs, without its HTML comments (as trafilatura's
-    own parser reads a page)."""
-    for box in boxes:
-        box.tag = "p"
-    try:
-        page = copy.deepcopy(tree)
-    finally:
-        for box in boxes:
-            box.tag = "div"
-    etree.strip_tags(page, etree.Comment)
-    return page

@@ -31,14 +31,16 @@ def byline(value: str | None) -> str:
 
 
 # A site's chrome, which holds no article: menus, breadcrumbs, share buttons, footers, lists of
-# related articles or of an article's tags. Not a block named "header" (templates put an article's lead
-# in it; only a <header> element outside the article is the site's banner), nor a "sidebar" or
-# "widget" (page builders wrap the article in "elementor-widget-…" blocks).
+# related articles. Not a block named "header" (templates put an article's lead in it; only a <header>
+# element of the site's banner is: :func:`_banner`), nor a "sidebar" or "widget" (page builders wrap the
+# article in "elementor-widget-…" blocks).
 _CHROME_NAME = re.compile(
-    r"(^|[\s_-])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|footer|copyright|related"
-    r"|tags)([\s_-]|$)",
+    r"(^|[\s_-])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|footer|copyright|related)"
+    r"([\s_-]|$)",
     re.IGNORECASE,
 )
+# A list of an article's tags, chrome only when mostly links: a template names its text block "with-tags".
+_TAGS_NAME = re.compile(r"(^|[\s_-])tags([\s_-]|$)", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]")
 CHROME_TEXT = 300  # characters of a line past which it is no menu's, unless it is a link's text
 CHROME_LINE = 120  # characters of a block named as chrome that holds no paragraph and few links
@@ -206,36 +208,48 @@ def date_line(line: str, now: datetime) -> bool:
 
 def _chrome(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
     """The page's menus (drop-down ones too: a ``<select>`` with its label), breadcrumbs, share
-    buttons, banner (a ``<header>`` outside the article), footers and lists of related articles or
-    tags. An element that holds the headline or the article is none of them, whatever its name
-    (``<body class="has-navbar-fixed-top">``), and a block named so must also be mostly links, or one
-    short line without a paragraph (breadcrumbs as text): an article's own block may be named
-    "entry-content share-enabled"."""
+    buttons, banner (:func:`_banner`), footers and lists of related articles or tags. An element that
+    holds the headline or the article is none of them, whatever its name (``<body
+    class="has-navbar-fixed-top">``), and a block named so must also be mostly links, or one short line
+    without a paragraph (breadcrumbs as text; not a tag list): an article's own block may be named
+    "entry-content share-enabled", its text block "with-tags"."""
     yield from _drop_down_menus(tree)
     for el in tree.iter():
-        if el.tag == "header" or el.get("role") == "banner":
-            banner = not el.xpath("ancestor::article | ancestor::main")
-        else:
-            banner = False
-        named = not (banner or el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo"))
+        named = not (
+            _banner(el) or el.tag in ("nav", "footer") or el.get("role") in ("navigation", "contentinfo")
+        )
+        tags = False
         if named:
             name = f"{el.get('class') or ''} {el.get('id') or ''}"
             if name == " " or not _CHROME_NAME.search(name):
-                continue
+                tags = name != " " and _TAGS_NAME.search(name) is not None
+                if not tags:
+                    continue
         if el.tag in ("html", "body", "article", "main") or el.xpath(".//h1|.//article|.//main"):
             continue
-        if named:  # a block named so must also be mostly links, or a line without a paragraph
+        if named:  # a block named so must also be mostly links, or a line without a paragraph (not tags)
             text = len(clean(el.text_content()))
             links = sum(len(clean(a.text_content())) for a in el.iter("a"))
-            if 2 * links < text and (text > CHROME_LINE or el.find(".//p") is not None):
+            if 2 * links < text and (tags or text > CHROME_LINE or el.find(".//p") is not None):
                 continue
         yield el
 
 
+def _banner(el: lxml.html.HtmlElement) -> bool:
+    """Whether ``el`` is the site's banner: a ``<header>`` (or ``role="banner"``) outside ``<article>``
+    and ``<main>`` that holds no ``<p>``, ``<h2>`` or ``<h3>`` and comes before the page's first
+    ``<h1>``. A header that holds paragraphs or a heading, or one after the headline, is the article's
+    (a post's header with its lead; a template's unclosed ``<header>`` around the whole layout)."""
+    if el.tag != "header" and el.get("role") != "banner":
+        return False
+    return not el.xpath("ancestor::article | ancestor::main | .//p | .//h2 | .//h3 | preceding::h1")
+
+
 def _drop_down_menus(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
     """Each ``<select>`` (a region or language chooser), within the largest block around it that its
-    options make the most of (with the label beside it: «Ваш регион:») and that holds no paragraph
-    (a select in an article's text does not take the text with it)."""
+    options make the most of (with the label beside it: «Ваш регион:») and that holds no paragraph and
+    no sentence outside its drop-downs (:func:`_sentence`): a select in an article's text, or beside a
+    short news item or a poll's question, does not take the text with it."""
     for select in tree.iter("select"):
         options = len(clean(select.text_content()))
         block = select
@@ -244,5 +258,17 @@ def _drop_down_menus(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElem
                 break
             if 2 * options < len(clean(parent.text_content())):
                 break
+            if any(_sentence(clean(text)) for text in parent.xpath(".//text()[not(ancestor::select)]")):
+                break
             block = parent
         yield block
+
+
+_SENTENCE_END = re.compile(r"[.!?…]$")
+
+
+def _sentence(text: str) -> bool:
+    """Whether ``text`` reads as a sentence, not a label («Ваш регион:», «Выберите город»): two words
+    or more ending in a full stop, a question or an exclamation mark or an ellipsis, or five words or more."""
+    words = len(_LETTERS_WORD.findall(text))
+    return words >= 5 or (words >= 2 and _SENTENCE_END.search(text) is not None)
