@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from errors import MonitorError, StoreError
+from store.db import check_pinned
 
 # The status of a run not made because another process holds its source: not a failure, and never
 # stored (no run row: the other process's run is the source's run).
@@ -123,6 +124,7 @@ def source_lock(db: Path, source: str, *, doing: str = COLLECTING) -> Iterator[N
     """Hold ``source``'s lock while the block runs (``doing``: COLLECTING or IMPORTING, for the message
     of the process it keeps out); raise SourceBusy at once when another process (or another thread of
     this one) holds it."""
+    check_pinned(db)  # a database removed under a run: its lock must not make its folder again
     try:
         lock = source_lock_path(db, source)
         with exclusive_flock(lock, what=f"source {source}", db=db, doing=doing, read_only_ok=True):

@@ -1,4 +1,10 @@
-"""Logging set-up: plain or JSON lines on stderr, optionally a rotating file."""
+"""Logging set-up: plain or JSON lines on stderr, optionally a rotating file.
+
+A log file that cannot be written (a full disk, its folder removed) is said once on stderr, where the
+records go on (journald keeps them), and tried again once a minute; a line in the file marks the gap
+once it can be written again. Before, every record printed Python's ``--- Logging error ---`` and a
+30-line traceback on stderr, and the file had a gap nothing pointed at.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,12 @@ import logging
 import logging.handlers
 import re
 import sys
+import time
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from collectors.http import SECRET_PARAMS
 
@@ -38,6 +48,124 @@ class MaskingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return mask_secrets_in_text(super().format(record))
+
+
+class LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating log file, with a write that fails counted instead of reported record by record.
+
+    The first failure hands one warning to ``fallback`` (the stderr handler); while the file fails,
+    records below ``fallback``'s level go there too, so that none is dropped without a trace. The file
+    is opened again ``retry`` seconds after the last failure; the first record written then is
+    preceded by a line that says how many records are missing, and from when to when."""
+
+    def __init__(
+        self,
+        filename: Path,
+        *,
+        fallback: logging.Handler | None = None,
+        retry: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(filename, **kwargs)
+        self.fallback = fallback
+        self.retry = retry
+        self.clock = clock
+        self.lost = 0  # records not written since the file failed
+        self.lost_from: float | None = None  # record times of the first and the last of them
+        self.lost_until = 0.0
+        self._retry_at = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` (after the line of a gap, when there is one); count it when that fails."""
+        if self.lost_from is not None and self.clock() < self._retry_at:
+            self._count_lost(record)
+            return
+        try:
+            if self.lost_from is not None:
+                # a failed write may have left part of a line: the gap's line starts on a line of its own
+                self._write(self._gap_record(record), prefix="" if self._ends_a_line() else "\n")
+                self.lost, self.lost_from = 0, None
+            self._write(record)
+        except OSError as exc:
+            self._failed(record, exc)
+        except Exception:  # a record that cannot be formatted: Python's own report, as for any handler
+            self.handleError(record)
+
+    def _write(self, record: logging.LogRecord, prefix: str = "") -> None:
+        if self.shouldRollover(record):  # opens the file when it is closed
+            self.doRollover()
+        if self.stream is None:  # a rollover that could not open the new file
+            self.stream = self._open()
+        self.stream.write(prefix + self.format(record) + self.terminator)
+        self.stream.flush()
+
+    def _ends_a_line(self) -> bool:
+        try:
+            with open(self.baseFilename, "rb") as file:
+                file.seek(0, 2)
+                if file.tell() == 0:
+                    return True
+                file.seek(-1, 2)
+                return file.read(1) == b"\n"
+        except OSError:  # gone: the rollover or the open makes a new one
+            return True
+
+    def _failed(self, record: logging.LogRecord, exc: OSError) -> None:
+        # Closed, so that what is left in the buffer is not written later in the middle of a line;
+        # the close's own flush fails the same way.
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            with suppress(OSError):
+                stream.close()
+        self._retry_at = self.clock() + self.retry
+        if self.lost_from is None and self.fallback is not None:  # said before the record it failed on
+            warning = logging.makeLogRecord(
+                {
+                    "name": __name__,
+                    "levelno": logging.WARNING,
+                    "levelname": "WARNING",
+                    "msg": "cannot write the log file %s: %s; records go on to stderr only, the file is "
+                    "tried again every %.0f s",
+                    "args": (self.baseFilename, exc.strerror or exc, self.retry),
+                    "event": "log_file_failed",
+                    "file": self.baseFilename,
+                    "error": str(exc.strerror or exc),
+                }
+            )
+            self.fallback.handle(warning)
+        self._count_lost(record)
+
+    def _count_lost(self, record: logging.LogRecord) -> None:
+        self.lost += 1
+        if self.lost_from is None:
+            self.lost_from = record.created
+        self.lost_until = record.created
+        if self.fallback is not None and record.levelno < self.fallback.level:
+            self.fallback.handle(record)  # the fallback takes the others already
+
+    def _gap_record(self, record: logging.LogRecord) -> logging.LogRecord:
+        since, until = (_local_time(t) for t in (self.lost_from or record.created, self.lost_until))
+        return logging.makeLogRecord(
+            {
+                "name": __name__,
+                "levelno": logging.WARNING,
+                "levelname": "WARNING",
+                "created": record.created,
+                "msecs": record.msecs,
+                "msg": "%d log records could not be written between %s and %s"
+                + (" (stderr has them)" if self.fallback is not None else ""),
+                "args": (self.lost, since, until),
+                "event": "log_gap",
+                "lost": self.lost,
+                "since": since,
+                "until": until,
+            }
+        )
+
+
+def _local_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).astimezone().isoformat(timespec="seconds")
 
 
 _SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=([^&\s\"']+)")
@@ -72,8 +200,8 @@ def setup_logging(
     root.addHandler(stderr)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        rotating = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        rotating = LogFileHandler(
+            log_file, fallback=stderr, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
         )
         rotating.setFormatter(JsonFormatter() if json_lines else fmt)
         root.addHandler(rotating)

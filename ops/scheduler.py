@@ -31,6 +31,7 @@ from collectors.base import SourceConfig
 from config.sources import Config, validate_cron
 from errors import ConfigError, ModelError, MonitorError, StoreError
 from ops import alerts as alerting
+from ops.db_guard import DatabaseGuard
 from ops.health import backed_off_until, release_backoffs
 from ops.slots import FALLBACK_SCHEDULE as FALLBACK_SCHEDULE  # re-exported: tests import it from here
 from ops.slots import TIMEZONE, first_slot, schedule_of, slot_at, trigger_for
@@ -81,6 +82,7 @@ class Scheduler:
         self.clock = clock
         self.fail_fast = fail_fast  # `--once`: a store error ends the command instead of being logged
         self.stop_event = threading.Event()
+        self.guard = DatabaseGuard(db_path, self.stop_event.set)  # its file removed or replaced stops it
         self.stages_lock = threading.Lock()
         self._model = model
         self._model_problem: str | None = None
@@ -153,12 +155,9 @@ class Scheduler:
             if self.fail_fast and isinstance(exc, StoreError):
                 raise
             outcome.error = str(exc)
-            log.error(
-                "%s: batch failed: %s",
-                name,
-                exc,
-                extra={"event": "batch_failed", "source": name, "error": str(exc)},
-            )
+            extra = {"event": "batch_failed", "source": name, "error": outcome.error}
+            if not self.guard.handled(exc):  # the database file gone is said once, and stops the scheduler
+                log.error("%s: batch failed: %s", name, exc, extra=extra)
         except Exception as exc:  # the scheduler outlives any bug in one batch
             outcome.error = f"{type(exc).__name__}: {exc}"
             log.exception(
@@ -353,7 +352,7 @@ class Scheduler:
     def check_database(self) -> None:
         """Write once now (migrations, a start mark): a read-only file or a full disk is named before any job
         runs. Sources that lacked a token or a permission leave their back-off (release_backoffs)."""
-        with writer(self.db_path) as con:
+        with self.guard.pinning(), writer(self.db_path) as con:  # pinned once written and closed
             con.execute(
                 "INSERT INTO meta VALUES ('scheduler_started', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [self.clock().isoformat()],
@@ -427,8 +426,8 @@ class Scheduler:
         self.stop_event.set()
 
     def serve(self, *, install_signals: bool = True) -> int:
-        """Run until a stop is requested; returns the exit status (0). A stop requested before (during
-        the start-up check) ends it at once, before any job is scheduled."""
+        """Run until a stop is requested; returns the exit status (0, or 1 when the database file went away:
+        ops/db_guard.py). A stop requested before (during the start-up check) ends it before any job."""
         if install_signals:  # first: the model's loading below may take seconds
             signal.signal(signal.SIGTERM, self.request_stop)
             signal.signal(signal.SIGINT, self.request_stop)
@@ -449,7 +448,7 @@ class Scheduler:
         with stoppable_lock_waits() as stop_waits:
             try:
                 while not self.stop_event.wait(1.0):
-                    self.snapshot_waiting()
+                    self.guard.tick(self.snapshot_waiting)  # is the database file still there?
             finally:
                 scheduler.shutdown(wait=False)  # no new jobs; the running ones stop between two items
                 stop_waits()  # a source waiting for an analyst's lock ends now, not up to 30 s later
@@ -460,7 +459,7 @@ class Scheduler:
             if self._active:
                 self._exit_between_writes(grace)
         log.info("scheduler stopped cleanly", extra={"event": "stopped"})
-        return 0
+        return self.guard.exit_status
 
     def _exit_between_writes(self, grace: float) -> None:
         """End the process while no write is under way, leaving runs stuck on the network behind.
@@ -483,7 +482,7 @@ class Scheduler:
             extra={"event": "stopped", "cut_short": busy},
         )
         logging.shutdown()
-        os._exit(0)
+        os._exit(self.guard.exit_status)
 
 
 def write_snapshot(

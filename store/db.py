@@ -13,6 +13,7 @@ open once, and one that waits on slow sources still lets analysts in.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -38,6 +39,13 @@ _WRITE_LOCK = threading.RLock()
 _STOP_WAITING = threading.Event()
 # Per file: when this process first found it locked by another process, and when it last did.
 _LOCKED_SINCE: dict[str, tuple[float, float]] = {}
+# Files this process holds on to, by absolute path (not resolved: the folder may be gone): their
+# (device, inode) when pinned. A write there never creates the folder or a new database again.
+_PINNED: dict[str, tuple[int, int]] = {}
+
+
+class DatabaseGone(StoreError):
+    """The database file this process opened was removed (or its folder) or replaced by another file."""
 
 
 class LockWaitStopped(StoreLocked):
@@ -63,6 +71,43 @@ def require_database(path: Path) -> None:
         raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(path))
 
 
+def pin_database(path: str | Path) -> None:
+    """From now on, open ``path`` only while it is the file there now (its device and inode): once it is
+    removed, or its folder, or replaced, :func:`connect` raises DatabaseGone instead of creating the
+    folder and an empty database, into which the writes would go on (`schedule`, ops/db_guard.py)."""
+    info = os.stat(path)
+    _PINNED[os.path.abspath(path)] = (info.st_dev, info.st_ino)
+
+
+def unpin_database(path: str | Path) -> None:
+    """Undo :func:`pin_database` (a new start takes whatever file is there)."""
+    _PINNED.pop(os.path.abspath(path), None)
+
+
+def check_pinned(path: str | Path) -> None:
+    """DatabaseGone when ``path`` is pinned and no longer the file it was; nothing when it is not pinned."""
+    pinned = _PINNED.get(os.path.abspath(path))
+    if pinned is None:
+        return
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise DatabaseGone(
+            "the database file (or its folder) was removed after this process opened it; "
+            "no new, empty one is made in its place: restore it, or start again to begin a new one",
+            path=str(path),
+        ) from None
+    except OSError as exc:  # a folder that can no longer be searched: DuckDB says it when it opens
+        log.debug("cannot check %s: %s", path, exc)
+        return
+    if (info.st_dev, info.st_ino) != pinned:
+        raise DatabaseGone(
+            "the database file was replaced by another file after this process opened it; "
+            "start again to use the new one",
+            path=str(path),
+        )
+
+
 def _is_lock_conflict(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflict" in text or "could not set" in text)
@@ -73,6 +118,7 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
     to ``wait`` s (counted from when this process found the file locked, when its other writers are
     waiting already)."""
     path = Path(path)
+    check_pinned(path)  # before the folder or the file is made again
     if not read_only:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +159,11 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
             delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
+    try:
+        check_pinned(path)  # removed between the check above and the open, which made a new file
+    except DatabaseGone:
+        con.close()
+        raise
     if read_only:
         return _brought_up_to_date(con, path, wait)
     try:
@@ -193,6 +244,7 @@ class _Held:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.last_used = time.monotonic()
         self.depth = 1
+        self.pinned: str | None = None  # the file this block pinned at its first open, unpinned at its end
         self.stop = threading.Event()
         self.closer = threading.Thread(target=self._close_when_idle, name="db-idle-closer", daemon=True)
         self.closer.start()
@@ -214,7 +266,9 @@ _HELD: dict[str, _Held] = {}
 
 @contextmanager
 def holding(path: str | Path, *, idle: float = 1.0) -> Iterator[None]:
-    """Within the block, :func:`writer` on ``path`` reuses one connection, closed after ``idle`` s unused."""
+    """Within the block, :func:`writer` on ``path`` reuses one connection, closed after ``idle`` s unused;
+    the file first opened is pinned (:func:`pin_database`) for the block: a long `run` whose database
+    is removed meanwhile ends with DatabaseGone rather than going on into a new, empty file."""
     key = str(Path(path).resolve())
     with _WRITE_LOCK:
         held = _HELD.get(key)
@@ -231,6 +285,8 @@ def holding(path: str | Path, *, idle: float = 1.0) -> Iterator[None]:
                 held.stop.set()
                 held.release()
                 _HELD.pop(key, None)
+                if held.pinned is not None:
+                    unpin_database(held.pinned)
 
 
 @contextmanager
@@ -242,6 +298,11 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
         if held is not None:
             if held.con is None:
                 held.con = connect(path, wait=wait)
+                if held.pinned is None and os.path.abspath(path) not in _PINNED:
+                    pin_database(path)
+                    held.pinned = os.path.abspath(path)
+            else:
+                check_pinned(path)  # a connection kept open would write on into a removed file
             con = held.con
         else:
             con = connect(path, wait=wait)
@@ -251,6 +312,7 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
                 yield con
             except duckdb.Error as exc:
                 _roll_back(con)
+                check_pinned(path)  # a write that failed because the file or its folder is gone says so
                 if _is_damage(exc, path):
                     raise _damage_error(exc, path) from None
                 raise
@@ -260,6 +322,7 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
             try:
                 con.execute("COMMIT")
             except duckdb.Error as exc:
+                check_pinned(path)
                 raise StoreError(f"cannot write the database: {_first_line(exc)}", path=str(path)) from None
         finally:
             if held is None:
