@@ -264,20 +264,38 @@ _JUDGED_BEFORE = """
 -- Decisions made before 0006 kept no record of what they judged, and the code read that as "the
 -- current labels and text": a later reclassify changed what an old rejection or confirmation said.
 -- They get, once, what the store holds of what the reviewer saw: the text shown then (the version
--- valid at the decision, else the current one) and the item's labels and model of today, which are
--- the ones the reviewer saw unless the model changed since. An item never scored judged no label.
+-- valid at the decision, else the current one); the labels the item was scored with for that text,
+-- when its scores are still of it (an item edited and scored again since: none known), with the
+-- labels a second-look yes had added by then (0005's flagged view showed them); the model of those
+-- scores. An item never scored judged no label; a decision on an item no longer stored is left alone.
 UPDATE reviews SET labels = j.labels, model_version = j.model_version, content_hash = j.content_hash
 FROM (
-    SELECT r.review_id, coalesce(c.labels, []::VARCHAR[]) AS labels, c.model_version,
-           coalesce(v.content_hash, i.content_hash) AS content_hash
-    FROM reviews r
-    LEFT JOIN items i USING (source, external_id)
+    WITH shown AS (
+        SELECT r.review_id, r.source, r.external_id, r.created_at,
+               coalesce(v.content_hash, i.content_hash) AS content_hash
+        FROM reviews r
+        LEFT JOIN items i USING (source, external_id)
+        LEFT JOIN item_versions v
+          ON v.source = r.source AND v.external_id = r.external_id
+         AND v.valid_from <= r.created_at AND r.created_at < v.replaced_at
+        WHERE r.labels IS NULL AND (i.source IS NOT NULL OR v.source IS NOT NULL)
+        QUALIFY row_number() OVER (PARTITION BY r.review_id ORDER BY v.version DESC) = 1
+    ), said AS (  -- per decision and label, the latest second-look answer given before it
+        SELECT s.review_id, d.label, d.value
+        FROM shown s JOIN label_decisions d
+          ON d.source = s.source AND d.external_id = s.external_id AND d.created_at <= s.created_at
+        QUALIFY row_number() OVER (PARTITION BY s.review_id, d.label ORDER BY d.created_at DESC, d.decision_id DESC) = 1
+    ), added AS (
+        SELECT review_id, list(label ORDER BY label) AS added FROM said WHERE value GROUP BY review_id
+    )
+    SELECT s.review_id, s.content_hash,
+           list_sort(list_distinct(list_concat(
+               CASE WHEN c.content_hash = s.content_hash THEN c.labels ELSE []::VARCHAR[] END,
+               coalesce(a.added, []::VARCHAR[])))) AS labels,
+           CASE WHEN c.content_hash = s.content_hash THEN c.model_version END AS model_version
+    FROM shown s
     LEFT JOIN classifications c USING (source, external_id)
-    LEFT JOIN item_versions v
-      ON v.source = r.source AND v.external_id = r.external_id
-     AND v.valid_from <= r.created_at AND r.created_at < v.replaced_at
-    WHERE r.labels IS NULL
-    QUALIFY row_number() OVER (PARTITION BY r.review_id ORDER BY v.version DESC) = 1
+    LEFT JOIN added a USING (review_id)
 ) j
 WHERE reviews.review_id = j.review_id;
 

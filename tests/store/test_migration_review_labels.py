@@ -182,3 +182,57 @@ def test_decisions_that_kept_what_they_judged_are_left_as_they_are(
         ("b", ["corruption"], "m1"),
         ("d", [], None),
     ]
+
+
+def _old_decision(con, key, status, when):
+    con.execute(
+        "INSERT INTO reviews (source, external_id, status, reviewer, created_at) VALUES (?, ?, ?, ?, ?)",
+        [SOURCE, key, status, "aigerim", when],
+    )
+
+
+def test_an_item_edited_and_rescored_since_gives_its_old_text_no_guessed_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Confirmed for infrastructure, then edited and scored again (what `run` does): the new text's
+    labels are not the old text's (review: the training file said corruption 1 for a pothole text)."""
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", _upto("0004_alerts"))
+    with writer(db) as con:
+        upsert_items(con, _items({"c": TEXTS["c"]}), now=T0)
+        _score(con, {"c": ["infrastructure"]}, "m1", T0)
+        _old_decision(con, "c", "confirmed", T0 + timedelta(hours=1))
+        upsert_items(
+            con, _items({"c": TEXTS["c"] + " Акимат украл деньги на ремонт."}), now=T0 + timedelta(hours=2)
+        )
+        _score(con, {"c": ["corruption", "infrastructure"]}, "m1", T0 + timedelta(hours=2))  # what `run` does
+    _upgrade(monkeypatch)
+    rows = {r["text"]: r["labels"] for r in decision_rows(db)}
+    # the text the reviewer saw mentions no corruption and nobody judged corruption on it
+    assert rows.get(TEXTS["c"], {}).get("corruption") is None, rows
+
+
+def test_a_rejection_after_a_second_look_yes_takes_the_yes_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0005 store: a yes on a label the model missed flagged the item with it, then it was rejected
+    (review: the rejection took nothing back)."""
+    db = tmp_path / "old.duckdb"
+    monkeypatch.setattr(migrations, "MIGRATIONS", _upto("0005_label_decisions"))
+    with writer(db) as con:
+        upsert_items(con, _items({"b": TEXTS["b"]}), now=T0)
+        _score(con, {"b": []}, "m1", T0)
+    with writer(db) as con:  # what 0005's record_label_decision wrote
+        con.execute(
+            """INSERT INTO label_decisions (source, external_id, label, value, score, model_version, reviewer,
+                                            created_at) VALUES (?, 'b', 'corruption', true, 0.4, 'm1', 'aigerim', ?)""",
+            [SOURCE, T0 + timedelta(hours=1)],
+        )
+    with reader(db) as con:
+        assert con.execute("SELECT labels FROM flagged").fetchall() == [(["corruption"],)]  # what was shown
+    with writer(db) as con:
+        _old_decision(con, "b", "rejected", T0 + timedelta(hours=2))
+    _upgrade(monkeypatch)
+    rows = decision_rows(db)
+    # HEAD's record_decision keeps flagged.labels (['corruption']): the rejection takes the yes back
+    assert [r["labels"]["corruption"] for r in rows] == [0], rows
