@@ -313,7 +313,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_run(run)
         for message in notes:
             print(f"note: {message}")
-        if stop.is_set():
+        if stop.is_set() and run.status == "aborted":
             print(
                 "stopped on request: the import ended 'aborted'; what it read is stored, and importing "
                 "the file again adds the rest",
@@ -323,12 +323,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         # a failed import classifies nothing: what an earlier command stored waits for the next batch
         if not args.no_classify and run.status not in FAILED_STATUSES:
             _classify(db, config, should_stop=stop.is_set)
-            if stop.is_set():  # asked while classifying (review: it ran to the end and exited 0)
-                print(
-                    "stopped on request: the import is stored, what is classified is saved, the next run goes on",
-                    file=sys.stderr,
-                )
-                return 128 + asked[0]
+        if stop.is_set():  # asked after the import's end: while it classified (review: it ran on and exited
+            # 0), or just before (review: that said the import ended 'aborted' beside a run stored 'ok')
+            said = (
+                f"the import ended {run.status!r}"
+                if run.status in FAILED_STATUSES
+                else "the import is stored, what is classified is saved, the next run goes on"
+            )
+            print(f"stopped on request: {said}", file=sys.stderr)
+            return 128 + asked[0]
     return 1 if run.problems or run.status in FAILED_STATUSES else 0
 
 
