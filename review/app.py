@@ -33,7 +33,7 @@ from flask import (
 
 from classify.lang import LANGS
 from errors import InputError, StoreError, StoreLocked
-from review import auth, item_page, queries, request_guard
+from review import auth, item_page, queries, request_guard, stale_text
 from review.dblock import ReadWriteLock
 from review.export import (
     FORMAT_NAMES,
@@ -257,6 +257,10 @@ def create_app(
         answers = label_history(con, source, external_id)
         targets = item_page.forward_targets(con)
         seen_upto = queries.last_review_id(con)
+        # What the page shows of the item and its near-duplicates (text, labels), sent back with a
+        # decision or an answer: one saved against another text is refused (review.stale_text).
+        dups = [(d["source"], d["external_id"]) for d in thread["duplicates"]]
+        state = stale_text.current_state(con, [(source, external_id), *dups])
         release()
         back = url_for("index") + ("?" + session["list_query"] if session.get("list_query") else "")
         return render_template(
@@ -276,6 +280,7 @@ def create_app(
             draft=draft or {},
             answer_draft=answer_draft or {},
             seen_upto=seen_upto,
+            shown_fields=stale_text.decision_fields(state, (source, external_id), dups),
         )
 
     @app.get("/item")
@@ -303,6 +308,7 @@ def create_app(
                     seen_upto=int_value(request.form["seen_upto"], 0)
                     if "seen_upto" in request.form
                     else None,
+                    shown=stale_text.from_form(request.form, (source, external_id)),
                     wait=DB_WAIT,
                 )
         except StoreLocked:
@@ -310,16 +316,21 @@ def create_app(
         except InputError as exc:
             # Not a redirect: the page comes back with the form as the reviewer left it (a note can
             # be 4000 characters, too long to carry in the session cookie to the next request).
+            if isinstance(exc, stale_text.StaleText):  # shown again with the text as it is now
+                refused = stale_text.decision_text(exc, (source, external_id), g.user)
+            elif isinstance(exc, StaleDecision):
+                refused = stale_decision_text(exc.latest, g.user)
+            else:
+                refused = f"Not saved: {exc}"
             draft = {
-                "refused": stale_decision_text(exc.latest, g.user)
-                if isinstance(exc, StaleDecision)
-                else f"Not saved: {exc}",
+                "refused": refused,
                 "status": status,
                 "note": request.form.get("note", ""),
                 "forwarded_to": request.form.get("forwarded_to", ""),
                 "duplicates": request.form.get("duplicates") == "1",
             }
-            return show_item(source, external_id, draft=draft), 409 if isinstance(exc, StaleDecision) else 422
+            stale = isinstance(exc, (StaleDecision, stale_text.StaleText))
+            return show_item(source, external_id, draft=draft), 409 if stale else 422
         also = f" (and {written - 1} near-duplicate{'s' if written > 2 else ''})" if written > 1 else ""
         flash(f"Saved: {status}{also}." if written else f"Saved: {status} (already saved; sent twice).")
         return redirect(url_for("item", source=source, id=external_id))
@@ -389,15 +400,19 @@ def create_app(
                     value=answer == "yes",
                     reviewer=g.user,
                     seen=None if seen is None else int_value(seen, 0),
+                    shown_hash=request.form.get("shown_hash"),
                     wait=DB_WAIT,
                 )
-        except StaleAnswer as exc:
-            # As a stale decision: the item page, with the newer answer and the button pressed marked.
+        except (StaleAnswer, stale_text.StaleText) as exc:
+            # As a stale decision: the item page (its text as it is now), with the newer answer or
+            # the change said and the button pressed marked.
             refused = {
                 "label": label,
                 "answer": answer,
                 "next": back,
-                "refused": stale_answer_text(exc.latest, g.user),
+                "refused": stale_text.answer_text(exc, (source, external_id), g.user)
+                if isinstance(exc, stale_text.StaleText)
+                else stale_answer_text(exc.latest, g.user),
             }
             return show_item(source, external_id, answer_draft=refused), 409
         except InputError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import duckdb
 
 from errors import InputError
+from review import stale_text
 from review.filters import LABELS, Filters, local_day_start
 
 # The filters are review.filters'; these names are read from here as well.
@@ -25,6 +27,7 @@ from review.filters import check_label as check_label
 from review.filters import describe as describe
 from review.render import ANY_CONTROL
 from review.search import search_pattern
+from review.stale_text import Seen
 from store.db import writer
 from store.migrations import REVIEW_STATUSES
 
@@ -322,6 +325,7 @@ def record_decision(
     now: datetime | None = None,
     seen: int | None = None,
     seen_upto: int | None = None,
+    shown: Mapping[tuple[str, str], Seen] | None = None,
     wait: float = 30.0,
 ) -> int:
     """Append one review decision (and, asked to, the same for the item's near-duplicates); returns how many.
@@ -330,6 +334,9 @@ def record_decision(
     ``seen``: the ``review_id`` of the latest decision the reviewer was shown (0: none). When another
     has come since, StaleDecision, unless it is this very decision by this reviewer (a button
     pressed twice, or the form sent again): then nothing is written and 0 returned.
+    ``shown``: the content hash and labels the page showed of the item and its near-duplicates
+    (review.stale_text.from_form); when one of those judged has another since, StaleText (which also
+    names a newer decision, if one came too). None (an older page): not checked.
     """
     if status not in REVIEW_STATUSES:
         raise InputError(f"unknown review status {status!r}")
@@ -380,22 +387,30 @@ def record_decision(
             rows = dicts(con.execute(_LATEST, list(key)))
             return rows[0] if rows else None
 
+        newer = None  # a decision made after the page was shown, not this one sent twice
         if seen is not None:
             # Read in the write transaction: two reviewers' decisions cannot both pass the check.
             last = latest(keys[0])
             if last and last["review_id"] != seen:
                 if not same(last):
-                    raise StaleDecision(last)
-                # Sent twice; but the second may ask for near-duplicates the first left out.
-                keys = [k for k in keys[1:] if not ((dup := latest(k)) and same(dup))]
-                if not keys:
-                    return 0
-        if seen_upto is not None:
+                    newer = last
+                else:
+                    # Sent twice; but the second may ask for near-duplicates the first left out.
+                    keys = [k for k in keys[1:] if not ((dup := latest(k)) and same(dup))]
+                    if not keys:
+                        return 0
+        if seen_upto is not None and newer is None:
             # A near-duplicate someone decided after the page was shown is not overwritten unseen either.
             for key in keys:
                 dup = latest(key)
                 if dup and dup["review_id"] > seen_upto and not same(dup):
-                    raise StaleDecision({**dup, "source": key[0], "external_id": key[1]})
+                    newer = {**dup, "source": key[0], "external_id": key[1]}
+                    break
+        # The text and labels the decision would keep must be those the page showed (review/README.md).
+        if shown is not None and (changed := stale_text.changes(con, shown, keys)):
+            raise stale_text.StaleText(changed, newer)
+        if newer is not None:
+            raise StaleDecision(newer)
         for key_source, key_id in keys:
             # What the decision judges, kept with it: a later model or an edit of the text must not
             # change what the reviewer said (review/training.py).

@@ -14,6 +14,7 @@ from werkzeug.exceptions import SecurityError
 
 from errors import StoreError, StoreLocked
 from review import auth
+from review.stale_text import SHOWN_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,12 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-DECISION_FIELDS = ("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto")
-ANSWER_FIELDS = ("source", "id", "label", "answer", "seen", "next")  # a second look's yes or no
+# The shown_* fields: what the page showed of the item (review.stale_text), kept for "Save again".
+DECISION_FIELDS = (
+    *("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto"),
+    *SHOWN_FIELDS,
+)
+ANSWER_FIELDS = ("source", "id", "label", "answer", "seen", "shown_hash", "next")  # a yes or no
 
 
 def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:

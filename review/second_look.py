@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from errors import InputError
+from review import stale_text
 from review.item_page import ITEM_COLUMNS
 from review.queries import LABELS, check_label, dicts, row_dicts
 from store.db import writer
@@ -87,7 +88,7 @@ def select_unsure(
     with_clause, params = _unsure_sql(label, floor, lang, sources)
     sql = (
         with_clause
-        + f"""SELECT {ITEM_COLUMNS}, b.score
+        + f"""SELECT {ITEM_COLUMNS}, i.content_hash, b.score
         FROM band b JOIN items i USING (source, external_id)
         LEFT JOIN classifications c USING (source, external_id)
         ORDER BY b.score DESC, b.source, b.external_id
@@ -131,6 +132,7 @@ def record_label_decision(
     reviewer: str,
     now: datetime | None = None,
     seen: int | None = None,
+    shown_hash: str | None = None,
     wait: float = 30.0,
 ) -> int:
     """Append a reviewer's yes (the item reports ``label``) or no, with the model's score at that moment.
@@ -139,6 +141,9 @@ def record_label_decision(
     ``seen``: the ``decision_id`` of the latest answer on the label the reviewer was shown (0: none).
     When another has come since, StaleAnswer, unless it is this very answer by this reviewer (a
     button pressed twice): then nothing is written and 0 returned; else 1.
+    ``shown_hash``: the content hash of the text the page showed; when the item holds another text
+    since (edited at the source), StaleText (naming a newer answer too, if one came). None (a page
+    opened before the upgrade): not checked.
     ``wait``: seconds a batch's lock on the file is waited for (then StoreLocked).
     """
     check_label(label)
@@ -152,13 +157,21 @@ def record_label_decision(
         ).fetchone()
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
+        newer = None
         if seen is not None:
             # Read in the write transaction: two reviewers' answers cannot both pass the check.
             last = dicts(con.execute(_LATEST_ANSWER, [source, external_id, label]))
             if last and last[0]["decision_id"] != seen:
                 if (last[0]["reviewer"], last[0]["value"]) == (reviewer, bool(value)):
                     return 0  # sent twice
-                raise StaleAnswer(last[0])
+                newer = last[0]
+        # The answer judges the text the page showed, and keeps its hash (review/training.py); the
+        # labels the model gave are not compared: a yes or no says what the text reports, whatever they were.
+        if shown_hash and shown_hash != found[2]:
+            changed = {"source": source, "external_id": external_id, "text": True, "labels_shown": None}
+            raise stale_text.StaleText([{**changed, "labels_now": ()}], newer)
+        if newer is not None:
+            raise StaleAnswer(newer)
         con.execute(
             """INSERT INTO label_decisions
                    (source, external_id, label, value, score, model_version, reviewer, created_at, content_hash)

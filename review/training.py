@@ -103,7 +103,8 @@ def judgements(con: duckdb.DuckDBPyConnection) -> tuple[Judged, dict[Key, str]]:
 
 
 def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
-    """Judged items as rows {id, text, lang, labels, source, review_status, reviewer, decided_at}.
+    """Judged items as rows {id, text, lang, labels, source, review_status, reviewer, reviewers,
+    decided_at, copies} (review/README.md says what each holds).
 
     Per label, the later of the item's status decision and a yes or no on that label counts. A
     decision is about the text the reviewer saw: an item edited since gives its earlier text, and one
@@ -147,7 +148,9 @@ def decision_rows(db_path: str | Path) -> list[dict[str, Any]]:
             "labels": labels,
             "source": "review",
             "review_status": statuses.get(key, "new"),
-            "reviewer": reviewer,
+            "reviewer": reviewer,  # the latest decision's, as before; each label's own in reviewers
+            # A label's value may come from a yes or no of one reviewer and the status from another's.
+            "reviewers": {label: (answers[label][1] if label in answers else None) for label in LABELS},
             "decided_at": when.isoformat(timespec="seconds"),
             "copies": 1,
         }
