@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from collectors.item import Item
 from config.sources import Config
 from errors import MonitorError, StoreError, StoreLocked
 from store import runs as runlog
-from store.db import writer
+from store.db import DatabaseGone, writer
 from store.items import UpsertResult, upsert_items
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,9 @@ def run_source(
     run 'running' after an error (KeyboardInterrupt and SystemExit still go through and stop the batch).
     A source another process (or thread) is collecting is not run: the record returned, status 'skipped',
     is not stored, and nothing is fetched nor its cursor touched. Raises StoreError when the source's
-    lock cannot be taken at all (a folder that cannot be written, a file system without locks)."""
+    lock cannot be taken at all (a folder that cannot be written, a file system without locks), and
+    DatabaseGone when the database file was removed or replaced during the run: there is nowhere to
+    record it, and the caller says it once and stops (review: three lines, the run's row tried twice)."""
     now = now or datetime.now(UTC)
     run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now, slot=slot)
     try:
@@ -175,6 +178,8 @@ def _run_locked(
         return run
     try:
         _collect(run, state, source, config, db_path, now, client_factory, should_stop)
+    except DatabaseGone:  # nowhere to record the run: the caller says it once and stops
+        raise
     except Exception as exc:  # a bug in the bookkeeping around the collector: say so in the run's row
         log.debug("%s: unexpected error after collecting", source.name, exc_info=True)
         status, error = _failure(exc)
@@ -229,6 +234,8 @@ def _collect(
     finally:
         if client is not None:
             client.close()
+    if isinstance(failure, DatabaseGone):  # nothing more can be stored, nor the run recorded
+        raise failure
     refused = client is not None and client.stopped  # a request or retry left out for a stop
     if failure is None and refused:
         # The client refused a request for the stop, and the collector took that as one page's problem
@@ -242,6 +249,8 @@ def _collect(
     if failure is not None:
         try:
             sink.flush()  # what was fetched before the failure is kept
+        except DatabaseGone:
+            raise
         except Exception as exc:
             run.error = f"{run.error}; and storing what was fetched failed: {_failure(exc)[1]}"
     problems = [str(p) for p in cursor.pop("_errors", [])]
@@ -346,7 +355,8 @@ def run_batch(
     should_stop: Callable[[], bool] | None = None,
 ) -> list[runlog.RunRecord]:
     """Run the selected sources (all collected ones by default), several at once. Once ``should_stop``
-    says so, the runs going on end 'aborted' at their next item and no other source starts."""
+    says so, the runs going on end 'aborted' at their next item and no other source starts. The database
+    file removed or replaced (DatabaseGone) ends the batch the same way, and is raised."""
     stopped = should_stop or (lambda: False)
     sources = config.collected()
     if names:
@@ -362,10 +372,19 @@ def run_batch(
                 path=str(config.path),
             )
 
+    gone = threading.Event()  # the database file went away: the runs going on end at their next item
+
+    def stop_now() -> bool:
+        return gone.is_set() or stopped()
+
     def one(source: SourceConfig) -> runlog.RunRecord | None:
-        if stopped():
+        if stop_now():
             return None  # not started: nothing to abort
-        return run_source(source, config, db_path, now=now, should_stop=should_stop)
+        try:
+            return run_source(source, config, db_path, now=now, should_stop=stop_now)
+        except DatabaseGone:  # raised by pool.map below, once
+            gone.set()
+            raise
 
     workers = max(1, int(config.settings.get("max_parallel_sources", 4)))
     if workers == 1 or len(sources) < 2:

@@ -8,8 +8,14 @@ the folder) and set the new file up, and this one carried on into it without a w
 
 The guard is checked every second by the main loop and by every job that meets the error. It says it
 once, as an error naming the path, and stops the scheduler, which lets the running jobs end and exits
-with status 1: the service manager restarts it (Restart=on-failure), and the restart either finds the
-file restored or starts a new one, which the operator has seen being said.
+with a status of its own, 3, which the documented systemd unit does not restart
+(RestartPreventExitStatus=3): restarted, it would begin a new, empty database where the file was (a data
+disk gone: under the bare mount point) without anyone having looked (review). A person restores the
+file, or starts the service again to begin a new one.
+
+Only a removal, or a replacement by rename (mv, rsync, os.replace), is seen: a copy written over the
+file (`cp backup.duckdb monitor.duckdb`) keeps its inode, and is a restore to make with the service
+stopped (docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from store.db import DatabaseGone, check_pinned, pin_database, unpin_database
 
 log = logging.getLogger(__name__)
 
-EXIT_DATABASE_GONE = 1
+# Not 1 (any failure, which Restart=on-failure restarts): the documented unit has RestartPreventExitStatus=3.
+EXIT_DATABASE_GONE = 3
 
 
 class DatabaseGuard:
@@ -64,8 +71,10 @@ class DatabaseGuard:
                 self.lost = exc
         if first:
             log.error(
-                "%s; the scheduler stops (exit status %d)",
+                "%s; the scheduler stops with exit status %d, which the documented systemd unit does not "
+                "restart (RestartPreventExitStatus=%d): a person decides which database it starts on",
                 exc,
+                EXIT_DATABASE_GONE,
                 EXIT_DATABASE_GONE,
                 extra={"event": "database_gone", "db": str(self.db_path), "error": exc.message},
             )
@@ -74,5 +83,12 @@ class DatabaseGuard:
 
     @property
     def exit_status(self) -> int:
-        """The scheduler's exit status: 0, or 1 once its database file went away."""
+        """The scheduler's exit status: 0, or EXIT_DATABASE_GONE once its database file went away."""
         return 0 if self.lost is None else EXIT_DATABASE_GONE
+
+    @property
+    def stopped(self) -> str:
+        """The scheduler's last line: why it stopped."""
+        if self.lost is None:
+            return "scheduler stopped cleanly"
+        return f"scheduler stopped: its database file went away (exit status {EXIT_DATABASE_GONE})"

@@ -3,7 +3,9 @@
 A log file that cannot be written (a full disk, its folder removed) is said once on stderr, where the
 records go on (journald keeps them), and tried again once a minute; a line in the file marks the gap
 once it can be written again. Before, every record printed Python's ``--- Logging error ---`` and a
-30-line traceback on stderr, and the file had a gap nothing pointed at.
+30-line traceback on stderr, and the file had a gap nothing pointed at. A log file removed or moved
+away is seen at the next record, as logging.handlers.WatchedFileHandler sees it, and the one at its path
+opened: before, the records went on into the unlinked file, lost without a word (review).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import re
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -56,7 +60,13 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
     The first failure hands one warning to ``fallback`` (the stderr handler); while the file fails,
     records below ``fallback``'s level go there too, so that none is dropped without a trace. The file
     is opened again ``retry`` seconds after the last failure; the first record written then is
-    preceded by a line that says how many records are missing, and from when to when."""
+    preceded by a line that says how many records are missing, and from when to when, and the part of a
+    record the failed write left in the file is cut off first (with --log-json, a line that is not JSON).
+
+    Before each record the file at the path is compared with the one open (one stat and one fstat, about
+    5 µs, beside 30-40 µs to format and write a JSON record: nothing at a batch job's few records a
+    second): removed or moved away, the one at the path is opened, made again when its folder is there,
+    else it fails as above."""
 
     def __init__(
         self,
@@ -75,6 +85,7 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
         self.lost_from: float | None = None  # record times of the first and the last of them
         self.lost_until = 0.0
         self._retry_at = 0.0
+        self._cut_in: tuple[int, int] | None = None  # (device, inode) of the file a write failed in
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` (after the line of a gap, when there is one); count it when that fails."""
@@ -84,8 +95,8 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
         try:
             if self.lost_from is not None:
                 # a failed write may have left part of a line: the gap's line starts on a line of its own
-                self._write(self._gap_record(record), prefix="" if self._ends_a_line() else "\n")
-                self.lost, self.lost_from = 0, None
+                self._write(self._gap_record(record), prefix=self._line_start())
+                self.lost, self.lost_from, self._cut_in = 0, None, None
             self._write(record)
         except OSError as exc:
             self._failed(record, exc)
@@ -93,6 +104,8 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
             self.handleError(record)
 
     def _write(self, record: logging.LogRecord, prefix: str = "") -> None:
+        if self.stream is not None and _identity(self.baseFilename) != _identity(self.stream.fileno()):
+            self._close_stream()  # removed or moved away: the one at the path now is opened below
         if self.shouldRollover(record):  # opens the file when it is closed
             self.doRollover()
         if self.stream is None:  # a rollover that could not open the new file
@@ -100,24 +113,37 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
         self.stream.write(prefix + self.format(record) + self.terminator)
         self.stream.flush()
 
-    def _ends_a_line(self) -> bool:
+    def _line_start(self) -> str:
+        """What goes before the next line: nothing once the part of a record that a failed write left in
+        this handler's own file is cut off; a newline when another file at the path ends in part of one."""
         try:
-            with open(self.baseFilename, "rb") as file:
-                file.seek(0, 2)
-                if file.tell() == 0:
-                    return True
-                file.seek(-1, 2)
-                return file.read(1) == b"\n"
-        except OSError:  # gone: the rollover or the open makes a new one
-            return True
+            with open(self.baseFilename, "rb+") as file:
+                size = file.seek(0, 2)
+                info = os.fstat(file.fileno())
+                if size == 0 or not stat.S_ISREG(info.st_mode):
+                    return ""
+                file.seek(size - 1)
+                if file.read(1) == b"\n":
+                    return ""
+                if (info.st_dev, info.st_ino) != self._cut_in:
+                    return "\n"  # not the file this handler wrote in: its content is left alone
+                file.truncate(_after_last_newline(file, size))
+                return ""
+        except OSError:  # gone (the rollover or the open makes a new one), or not ours to write
+            return ""
 
-    def _failed(self, record: logging.LogRecord, exc: OSError) -> None:
+    def _close_stream(self) -> None:
         # Closed, so that what is left in the buffer is not written later in the middle of a line;
         # the close's own flush fails the same way.
         stream, self.stream = self.stream, None
         if stream is not None:
             with suppress(OSError):
                 stream.close()
+
+    def _failed(self, record: logging.LogRecord, exc: OSError) -> None:
+        if self.stream is not None:  # the file a part of ``record`` may be left in
+            self._cut_in = _identity(self.stream.fileno())
+        self._close_stream()
         self._retry_at = self.clock() + self.retry
         if self.lost_from is None and self.fallback is not None:  # said before the record it failed on
             warning = logging.makeLogRecord(
@@ -162,6 +188,28 @@ class LogFileHandler(logging.handlers.RotatingFileHandler):
                 "until": until,
             }
         )
+
+
+def _identity(file: str | int) -> tuple[int, int] | None:
+    """(device, inode) of a path or an open file descriptor; None when there is no file at the path."""
+    try:
+        info = os.stat(file)
+    except OSError:  # gone, or its folder
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _after_last_newline(file: Any, size: int) -> int:
+    """The offset just after the last newline in the first ``size`` bytes of ``file``; 0 without one."""
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        file.seek(start)
+        found = file.read(end - start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        end = start
+    return 0
 
 
 def _local_time(timestamp: float) -> str:

@@ -426,7 +426,7 @@ class Scheduler:
         self.stop_event.set()
 
     def serve(self, *, install_signals: bool = True) -> int:
-        """Run until a stop is requested; returns the exit status (0, or 1 when the database file went away:
+        """Run until a stop is requested; returns the exit status (0, or 3 when the database file went away:
         ops/db_guard.py). A stop requested before (during the start-up check) ends it before any job."""
         if install_signals:  # first: the model's loading below may take seconds
             signal.signal(signal.SIGTERM, self.request_stop)
@@ -458,7 +458,7 @@ class Scheduler:
                 time.sleep(0.05)
             if self._active:
                 self._exit_between_writes(grace)
-        log.info("scheduler stopped cleanly", extra={"event": "stopped"})
+        log.info(self.guard.stopped, extra={"event": "stopped"})
         return self.guard.exit_status
 
     def _exit_between_writes(self, grace: float) -> None:
