@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from classify.stream import CHUNK, classify_stream
+from classify.train_card import F1_MARGIN, FPR_MARGIN
 from errors import InputError
 
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data"
+SHIPPED_MODEL = REPO / "models" / "classifier.npz"
 
 
 def register(subparsers: Any) -> None:
@@ -72,7 +74,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--out",
         type=Path,
-        default=REPO / "models" / "classifier.npz",
+        default=SHIPPED_MODEL,
         help="model file to write (default: models/classifier.npz, the shipped model; to try a candidate "
         "first, e.g. --out models/candidate.npz). Its folder is checked before training",
     )
@@ -82,7 +84,29 @@ def register(subparsers: Any) -> None:
         default=None,
         help="more labelled rows, e.g. reviewer decisions: JSON lines with text and labels {corruption, "
         "infrastructure}, each 0, 1, true, false or null. A bad line refuses the whole file before training "
-        "(every bad line named); rows repeating a development text are left out",
+        "(every bad line named), as does a lang other than kk, ru, mixed, other (or none) and a copies that "
+        "is not a positive whole number (train reads each row once); rows repeating a development text are "
+        "left out; rows giving a text opposite labels, or the opposite of the shared data's, get a note",
+    )
+    p.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="model whose card's development figures the new model's are printed beside, with a WARNING "
+        f"line for each Kazakh or Russian F1 that fell by more than {F1_MARGIN} and for a rise of the Kazakh "
+        f"reviews' false-positive rate of more than {FPR_MARGIN * 100:.1f} points (default: models/classifier.npz, the "
+        "model a candidate would replace)",
+    )
+    p.add_argument(
+        "--take",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="train nothing: put a trained model file and its cards (e.g. models/candidate.npz) in place of "
+        "--out (the shipped model), keeping the replaced ones as models/previous/<version>.npz, .card.json "
+        "and .CARD.md, the last 3 (training over the shipped model keeps them too). The way back: "
+        "--take models/previous/<version>.npz, then restart and reclassify",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
     p.add_argument(
@@ -226,7 +250,23 @@ def _note_trained_on(model: Any, path: Path) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     from classify.evaluate import format_table
     from classify.train import train
+    from classify.train_card import comparison, read_card, take
 
+    if args.take:
+        if not args.take.is_file():
+            raise InputError("model file to take not found", path=str(args.take))
+        kept = take(args.take, args.out)
+        print(
+            f"{args.take} is now {args.out}" + (f"; the model it replaced is kept as {kept}" if kept else "")
+        )
+        print("restart the service (it loads the model at start-up), then run `pipeline.py reclassify`")
+        return 0
+    compare = args.compare_with or SHIPPED_MODEL
+    before = read_card(compare)  # before training: training over the shipped model replaces it
+    if before is None and args.compare_with:
+        raise InputError(
+            "no model card to compare with (<name>.card.json, or a model file)", path=str(compare)
+        )
     if args.extra_jsonl and not args.extra_jsonl.is_file():
         raise InputError("extra labelled file not found", path=str(args.extra_jsonl))
     if args.own_only:
@@ -251,6 +291,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(format_table(card["dev"]["all"]))
         if "reviews_kk_fpr" in card["dev"]:
             print(f"reviews_kk negatives flagged (FPR): {card['dev']['reviews_kk_fpr']['fpr']:.4f}")
+    if before is None:
+        print(f"note: no model at {compare} to compare with", file=sys.stderr)
+        return 0
+    lines, warnings = comparison(before, card, str(compare))
+    print("\n".join(lines))
+    for warning in warnings:  # exit status 0: the model is written; taking it is a person's decision
+        print(warning, file=sys.stderr)
     return 0
 
 

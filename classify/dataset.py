@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ CLUSTERED = ("corruption_dev", "kazakh_corruption_dev")
 NEAR_DUPLICATE = 0.5  # word overlap (Jaccard) from which two texts of CLUSTERED are one group
 MAX_REPORTED = 50  # bad lines of a labelled file named one by one; a wrong file (a CSV ...) gets a count
 LABEL_VALUES = "0, 1, true, false or null"
+EXTRA_LANGS = ("kk", "ru", "mixed", "other")  # classify.lang.LANGS: what the store and its export hold
 INFORMAL_WEIGHT = 1.0  # an informal copy's training weight, relative to its row's
 SPB_TRAIN_LIMIT = 9000  # St Petersburg appeals used for training (all infrastructure = 1)
 
@@ -87,6 +88,7 @@ class Row:
     weak: dict[str, bool] = field(default_factory=dict)
     weight: float = 1.0
     copy_of: str = ""  # an informal copy (informal_copies): the id of the row it was made from
+    line: int = 0  # its line in the labelled file (0: made here), for notes that name rows
 
 
 def _group_key(text: str) -> str:
@@ -193,15 +195,16 @@ def _parse_row(obj: Any, file: str, number: int) -> Row:
         lang=lang or "",
         file=file,
         labels={name: _label_value(name, labels.get(name)) for name in LABELS},
+        line=number,
     )
 
 
-def read_jsonl(path: Path, file: str) -> list[Row]:
+def read_jsonl(path: Path, file: str, check: Callable[[dict[str, Any]], None] | None = None) -> list[Row]:
     """Rows of a labelled JSON-lines file (id, text, labels; lang optional), all or none.
 
     Every line is checked before any row is used: BadLines names each bad one, so that a file is
     fixed in one pass; a file with no rows is an InputError too. A byte-order mark at the start is
-    skipped (as Windows editors write one).
+    skipped (as Windows editors write one). ``check``: more rules for each line's object (ValueError).
     """
     rows: list[Row] = []
     problems: list[str] = []
@@ -221,7 +224,10 @@ def read_jsonl(path: Path, file: str) -> list[Row]:
                         raise ValueError(f"invalid JSON ({exc.msg}, column {exc.colno})") from None
                     except RecursionError:  # thousands of nested brackets
                         raise ValueError("invalid JSON (nested too deeply)") from None
-                    rows.append(_parse_row(obj, file, number))
+                    row = _parse_row(obj, file, number)
+                    if check is not None:
+                        check(obj)
+                    rows.append(row)
                 except ValueError as exc:  # UnicodeDecodeError is a ValueError too
                     count += 1
                     reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
@@ -340,10 +346,28 @@ def load_own(data_dir: Path = OWN_DATA) -> list[Row]:
     return rows
 
 
+def _check_extra(obj: dict[str, Any]) -> None:
+    """The rules an --extra-jsonl line adds: a known ``lang`` (a hand-edited "kz" was read as Russian)
+    and a ``copies`` (review/training.py: how many items the row stands for) that is a positive
+    whole number. Training reads each row once whatever its copies; the count is checked all the same,
+    since a file whose counts are wrong was edited by hand or made by something else."""
+    lang = obj.get("lang")
+    if lang not in (None, "", *EXTRA_LANGS):
+        raise ValueError(
+            f"lang is {json.dumps(lang, ensure_ascii=False)[:40]}; expected {', '.join(EXTRA_LANGS)}, "
+            "or none (the language is then detected)"
+        )
+    copies = obj.get("copies", 1)
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+        shown = json.dumps(copies, ensure_ascii=False)[:40]
+        raise ValueError(f"copies is {shown}; expected a positive whole number (items the row stands for)")
+
+
 def load_extra(path: Path) -> list[Row]:
     """Reviewer decisions or other labelled rows (same format); always training rows. An InputError
-    if the file is bad anywhere (BadLines), empty, or has no known label."""
-    rows = read_jsonl(path, "extra")
+    if the file is bad anywhere (BadLines: a line as ``read_jsonl`` refuses it, or an unknown lang or
+    a bad copies, ``_check_extra``), empty, or has no known label."""
+    rows = read_jsonl(path, "extra", _check_extra)
     require_known_label(rows, path)
     for row in rows:
         row.weight = WEIGHT["extra"]
@@ -371,3 +395,76 @@ def file_sha256(path: Path) -> str:
 
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def opposite_labels(rows: Sequence[Row]) -> list[tuple[Row, Row, str]]:
+    """(earlier row, row, label) for each row that gives a text (its split group, ``_group_key``) the
+    opposite value of a label that an earlier row of ``rows`` gave it: a file that says yes and no."""
+    first: dict[tuple[str, str], Row] = {}
+    out = []
+    for row in rows:
+        key = _group_key(row.text)
+        for label, value in row.labels.items():
+            if value is not None:
+                earlier = first.setdefault((key, label), row)
+                if earlier.labels[label] != value:
+                    out.append((earlier, row, label))
+    return out
+
+
+def contradictions(rows: Sequence[Row], known: Sequence[Row]) -> list[tuple[Row, Row, str]]:
+    """(row, known row, label) for each row of ``rows`` whose label is the opposite of the one a row of
+    ``known`` (the shared data, our own examples) gives the same text; weak labels are not known."""
+    given: dict[tuple[str, str], Row] = {}
+    for row in known:
+        key = _group_key(row.text)
+        for label, value in row.labels.items():
+            if value is not None and not row.weak.get(label):
+                given.setdefault((key, label), row)
+    out = []
+    for row in rows:
+        key = _group_key(row.text)
+        for label, value in row.labels.items():
+            other = given.get((key, label))
+            if value is not None and other is not None and other.labels[label] != value:
+                out.append((row, other, label))
+    return out
+
+
+SHOWN_CONFLICTS = 5  # rows named in a conflict note; the rest are counted
+
+
+def conflict_notes(path: Path, rows: Sequence[Row], known: Sequence[Row]) -> list[str]:
+    """Notes on an --extra-jsonl file's rows that say yes and no of one text (``opposite_labels``) or
+    the opposite of the shared data or our own examples (``contradictions``): counts and the first
+    lines. Such rows are still trained on (a reviewer may be right), but a file made by mistake (labels
+    swapped, a column shifted) trained a much worse model without a word."""
+    notes = []
+    opposite = opposite_labels(rows)
+    if opposite:
+        texts = len({_group_key(row.text) for _, row, _ in opposite})
+        shown = [f"lines {a.line} and {b.line} ({label})" for a, b, label in opposite[:SHOWN_CONFLICTS]]
+        notes.append(
+            f"note: {texts} text{'' if texts == 1 else 's'} of {path} {'is' if texts == 1 else 'are'} "
+            "given a label and its opposite by its own rows (both are trained on): "
+            + _listed(shown, len(opposite))
+        )
+    against = contradictions(rows, known)
+    if against:
+        shown = [
+            f"line {row.line}: {label} {row.labels[label]}, {other.file} {other.id} says {other.labels[label]}"
+            for row, other, label in against[:SHOWN_CONFLICTS]
+        ]
+        count = len({row.line for row, _, _ in against})
+        notes.append(
+            f"note: {count} row{'' if count == 1 else 's'} of {path} give{'s' if count == 1 else ''} a text "
+            "the opposite label of the shared data or our own examples for the same text (trained on as "
+            "given; check them): " + _listed(shown, len(against))
+        )
+    return notes
+
+
+def _listed(shown: list[str], count: int) -> str:
+    """The shown items joined, and how many more there are."""
+    more = f"; and {count - len(shown)} more" if count > len(shown) else ""
+    return "; ".join(shown) + more

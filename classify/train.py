@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from classify.dataset import LABELS, Row
-from classify.train_card import SHIP, write_card
+from classify.train_card import SHIP, SHIPPED_NAME, keep_previous, write_card
 from classify.train_thresholds import TRADE_OFF, best_threshold
 from errors import InputError, ModelError
 
@@ -414,6 +414,9 @@ def train(
     payload = {**header, **parts, "trained_on_dev": refit, "card": card}
     say(f"writing {out} and its card")
     try:
+        kept = keep_previous(out) if out.name == SHIPPED_NAME else None
+        if kept:
+            say(f"the model it replaces is kept as {kept} (and its cards beside it)")
         version = save_payload(payload, out)
         card["version"] = version
         card["artifact_bytes"] = out.stat().st_size
@@ -432,6 +435,8 @@ def _extra_rows(
     from classify import dataset
 
     extra = dataset.load_extra(path)
+    for note in dataset.conflict_notes(path, extra, rows):
+        say(note)
     repeats = dataset.dev_repeats(extra, [r for r in rows if r.split == "dev"])
     entry = {
         "name": path.name,
