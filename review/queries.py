@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from review.filters import check_label as check_label
 from review.filters import describe as describe
 from review.render import ANY_CONTROL
 from review.search import search_pattern
-from review.stale_text import Seen
+from review.stale_text import Shown
 from store.db import writer
 from store.migrations import REVIEW_STATUSES
 
@@ -325,7 +324,7 @@ def record_decision(
     now: datetime | None = None,
     seen: int | None = None,
     seen_upto: int | None = None,
-    shown: Mapping[tuple[str, str], Seen] | None = None,
+    shown: Shown | None = None,
     wait: float = 30.0,
 ) -> int:
     """Append one review decision (and, asked to, the same for the item's near-duplicates); returns how many.
@@ -335,8 +334,9 @@ def record_decision(
     has come since, StaleDecision, unless it is this very decision by this reviewer (a button
     pressed twice, or the form sent again): then nothing is written and 0 returned.
     ``shown``: the content hash and labels the page showed of the item and its near-duplicates
-    (review.stale_text.from_form); when one of those judged has another since, StaleText (which also
-    names a newer decision, if one came too). None (an older page): not checked.
+    (review.stale_text.from_form); when one of those judged has another since, or one joined them,
+    StaleText (which also names a newer decision, if one came too). The near-duplicates decided are
+    those the page listed (review.stale_text.listed_members). None (an older page): not checked.
     """
     if status not in REVIEW_STATUSES:
         raise InputError(f"unknown review status {status!r}")
@@ -368,12 +368,17 @@ def record_decision(
         if not found:
             raise InputError(f"no item {external_id!r} in source {source!r}")
         keys = [(source, external_id)]
+        moved: list[dict[str, Any]] = []  # near-duplicates changed, joined or gone since the page
         if with_duplicates and found[0]:
-            keys += con.execute(
+            members = con.execute(
                 """SELECT source, external_id FROM items WHERE cluster_id = ? AND NOT (source = ? AND external_id = ?)
                    ORDER BY source, external_id""",
                 [found[0], source, external_id],
             ).fetchall()
+            if shown is not None:  # those the page listed, and what changed of them since
+                item = {"source": source, "external_id": external_id, "cluster_id": found[0]}
+                members, moved = stale_text.listed_members(con, shown, item, members)
+            keys += members
 
         def same(last: dict[str, Any]) -> bool:  # this very decision by this reviewer
             return (last["reviewer"], last["status"], last["note"], last["forwarded_to"]) == (
@@ -407,7 +412,7 @@ def record_decision(
                     newer = {**dup, "source": key[0], "external_id": key[1]}
                     break
         # The text and labels the decision would keep must be those the page showed (review/README.md).
-        if shown is not None and (changed := stale_text.changes(con, shown, keys)):
+        if shown is not None and (changed := stale_text.changes(con, {shown.key: shown.item}, keys) + moved):
             raise stale_text.StaleText(changed, newer)
         if newer is not None:
             raise StaleDecision(newer)

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
@@ -234,3 +235,127 @@ def test_the_training_file_names_each_labels_own_decider(review_db: Path) -> Non
     assert row["review_status"] == "rejected"
     assert row["reviewers"] == {"corruption": "aigerim", "infrastructure": "nurlan"}
     assert row["reviewer"] == "aigerim"  # the latest decision's, as before
+
+
+def _cluster(db: Path, now: datetime, count: int) -> list[str]:
+    """``count`` copies of one story on a news site, ids its 292-character links, one cluster; newest first."""
+    slug = quote("в-алматы-акимат-требовал-взятку-за-ремонт-дороги")
+    ids = [f"https://www.inform.kz/ru/{slug}-{1000 + i}_a{4100000 + i}" for i in range(count)]
+    copies = [
+        Item(
+            source="rss-inform",
+            kind="entry",
+            external_id=eid,
+            text="Акимат требовал взятку за ремонт дороги, пишут читатели.",
+            published_at=now - timedelta(minutes=i),
+        )
+        for i, eid in enumerate(ids)
+    ]
+    prediction = {
+        "lang": "ru",
+        "scores": {"corruption": 0.9, "infrastructure": 0.3},
+        "labels": ["corruption"],
+    }
+    with writer(db) as con:
+        upsert_items(con, copies, now=now)
+        keys = [(c.source, c.external_id, c.content_hash) for c in copies]
+        classifications.save(con, keys, [prediction] * count, model_version="test-1", now=now)
+        con.execute("UPDATE items SET cluster_id = 'story' WHERE source = 'rss-inform'")
+    return ids
+
+
+def test_a_long_note_for_a_big_cluster_with_long_ids_is_saved_for_the_copies_listed(
+    logged_in: FlaskClient, review_db: Path, now: datetime
+) -> None:
+    ids = _cluster(review_db, now, 102)
+    assert len(ids[0]) == 292
+    page = logged_in.get("/item", query_string={"source": "rss-inform", "id": ids[0]}).get_data(as_text=True)
+    assert "Near-duplicates (100)" in page  # the page lists 100 of the 101 others
+    form = _hidden(page, 'id="decision"')
+    note = ("Бұл жаңалықты әкімдіктің баспасөз қызметіне жібердім, жауап күтеміз. " * 60)[:4000]
+    data = {**form, "status": "forwarded", "forwarded_to": "Әкімдік", "note": note, "duplicates": "1"}
+    resp = logged_in.post("/item/decide", data=data)
+    assert resp.status_code == 302  # it was 413: the copies' list took 57 KB of the 64 a request may carry
+    assert len(form["shown_members"]) + len(form["shown_cluster"]) < 2500  # 22 characters a copy
+    with reader(review_db) as con:
+        decided = {
+            r[0]
+            for r in con.execute("SELECT external_id FROM reviews WHERE note = ?", [note.strip()]).fetchall()
+        }
+    # the item and the 100 copies its page listed; the oldest, which no page showed, is left
+    assert decided == set(ids[:101])
+
+
+def test_a_copy_that_joined_after_the_page_was_opened_is_named_and_decided_once_shown(
+    logged_in: FlaskClient, review_db: Path
+) -> None:
+    form = _hidden(logged_in.get("/item?source=tg-city&id=501").get_data(as_text=True), 'id="decision"')
+    other = "Совсем другой текст: в школе №12 всё честно, жалоба ложная."
+    with writer(review_db) as con:
+        joined = Item(source="tg-leaks", kind="post", external_id="9001", text=other)
+        upsert_items(con, [joined])
+        con.execute("UPDATE items SET cluster_id = 'tg-city|501' WHERE source = 'tg-leaks'")
+    data = {**form, "status": "rejected", "duplicates": "1"}
+    resp = logged_in.post("/item/decide", data=data)
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Not saved: tg-leaks 9001 became one of its near-duplicates since you opened it: read it" in page
+    assert other in page
+    assert _reviews(review_db) == []
+    # Pressed again from the page that shows it: decided with the others.
+    again = {**_hidden(page, 'id="decision"'), "status": "rejected", "duplicates": "1"}
+    assert logged_in.post("/item/decide", data=again).status_code == 302
+    assert sorted(r[0] for r in _reviews(review_db)) == ["501", "77", "9001"]
+
+
+def test_a_copy_relabelled_or_gone_since_the_page_is_named(logged_in: FlaskClient, review_db: Path) -> None:
+    form = _hidden(logged_in.get("/item?source=tg-city&id=501").get_data(as_text=True), 'id="decision"')
+    data = {**form, "status": "confirmed", "duplicates": "1"}
+    _rescore(review_db, "tg-news", "77", [])
+    page = logged_in.post("/item/decide", data=data).get_data(as_text=True)
+    assert (
+        "Not saved: the labels of its near-duplicate tg-news 77 changed since you opened it "
+        "(corruption then, none (no longer flagged) now)"
+    ) in page
+    with writer(review_db) as con:  # clustered apart by a later run
+        con.execute("UPDATE items SET cluster_id = NULL WHERE source = 'tg-news'")
+    resp = logged_in.post("/item/decide", data=data)
+    assert resp.status_code == 409
+    assert "Not saved: 1 of the near-duplicates you saw is no longer among them" in resp.get_data(
+        as_text=True
+    )
+    assert _reviews(review_db) == []
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"shown_cluster": "[" * 20000},
+        {"shown_cluster": "", "shown_members": "{" * 20000},
+        {"shown_members": "zz" + "0" * 40},
+    ],
+)
+def test_a_damaged_fingerprint_is_refused_cleanly_and_saved_when_pressed_again(
+    logged_in: FlaskClient, review_db: Path, garbage: dict[str, str]
+) -> None:
+    form = _hidden(logged_in.get("/item?source=tg-city&id=501").get_data(as_text=True), 'id="decision"')
+    resp = logged_in.post("/item/decide", data={**form, **garbage, "status": "confirmed", "duplicates": "1"})
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Not saved: " in page and "near-duplicate" in page
+    assert _reviews(review_db) == []
+    again = {**_hidden(page, 'id="decision"'), "status": "confirmed", "duplicates": "1"}
+    assert logged_in.post("/item/decide", data=again).status_code == 302
+    assert sorted(r[0] for r in _reviews(review_db)) == ["501", "77"]
+
+
+def test_a_page_with_the_earlier_list_of_copies_is_saved_as_before(
+    logged_in: FlaskClient, review_db: Path
+) -> None:
+    """A page opened before the fingerprint sends the list (``shown_duplicates``): its item is checked,
+    the list, whatever it holds, is not read (``[`` 20,000 times was a RecursionError, a 500)."""
+    form = _hidden(logged_in.get("/item?source=tg-city&id=501").get_data(as_text=True), 'id="decision"')
+    earlier = {k: v for k, v in form.items() if k not in ("shown_cluster", "shown_members")}
+    data = {**earlier, "shown_duplicates": "[" * 20000, "status": "confirmed", "duplicates": "1"}
+    assert logged_in.post("/item/decide", data=data).status_code == 302
+    assert sorted(r[0] for r in _reviews(review_db)) == ["501", "77"]
