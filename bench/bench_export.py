@@ -13,7 +13,11 @@ the export code says the file is byte for byte the same; XLSX says when it was w
 figure changes every run).
 
     .venv/bin/python bench/bench_export.py [--rows 500000] [--runs 3] [--db /tmp/bench-export.duckdb]
-        [--formats csv excel-csv json parquet xlsx] [--all-duplicates]
+        [--formats csv excel-csv json parquet xlsx] [--all-duplicates] [--links]
+
+``--links`` builds texts that end with a link (``https://tengrinews.kz/…``, as news posts carry one):
+the CSV and XLSX evidence column then looks past the link's Latin letters (a different store: give
+it its own ``--db``).
 
 With ``--db`` the store is kept and reused when it exists (build it once, measure the code before and
 after a change on the same file); without, it is built in a temporary folder and removed.
@@ -60,7 +64,10 @@ PHRASES = [
 LONG = " Жители жалуются уже третий месяц, ответа из акимата нет."  # repeated into long texts
 
 
-def _batches(n: int, seed: int) -> Iterator[tuple[list[Item], list[dict]]]:
+LINK = " Подробнее: https://tengrinews.kz/kazakhstan_news/{}-zhiteli"  # --links: at the end of every text
+
+
+def _batches(n: int, seed: int, links: bool = False) -> Iterator[tuple[list[Item], list[dict]]]:
     rng = random.Random(seed)
     items: list[Item] = []
     preds: list[dict] = []
@@ -74,6 +81,8 @@ def _batches(n: int, seed: int) -> Iterator[tuple[list[Item], list[dict]]]:
             text += LONG * rng.randint(10, 80)  # a long complaint now and then (600 to 4,700 characters)
         if i % 211 == 0:
             text = "=" + text  # what a spreadsheet would take for a formula
+        if links:
+            text += LINK.format(i)
         items.append(
             Item(
                 source=f"src-{i % 5}",
@@ -105,10 +114,11 @@ def _batches(n: int, seed: int) -> Iterator[tuple[list[Item], list[dict]]]:
         yield items, preds
 
 
-def build(path: Path, n: int, seed: int = 7) -> None:
-    """Fill ``path`` with ``n`` items, their scores, near-duplicate clusters and some decisions."""
+def build(path: Path, n: int, seed: int = 7, links: bool = False) -> None:
+    """Fill ``path`` with ``n`` items, their scores, near-duplicate clusters and some decisions
+    (with ``links``, every text ending with a link)."""
     now = START + timedelta(days=301)
-    for items, preds in _batches(n, seed):
+    for items, preds in _batches(n, seed, links):
         with writer(path) as con:
             upsert_items(con, items, now=now)
             keys = [(it.source, it.external_id, it.content_hash) for it in items]
@@ -240,13 +250,16 @@ def main() -> int:
     parser.add_argument(
         "--all-duplicates", action="store_true", help="one row per item, clusters not collapsed"
     )
+    parser.add_argument("--links", action="store_true", help="build texts that end with a link")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         db = args.db or Path(tmp) / "bench.duckdb"
         if not db.exists():
             start = time.perf_counter()
-            build(db, args.rows)
-            print(f"built {args.rows:,} items in {time.perf_counter() - start:.1f} s at {db}")
+            build(db, args.rows, links=args.links)
+            print(
+                f"built {args.rows:,} items{' with links' if args.links else ''} in {time.perf_counter() - start:.1f} s at {db}"
+            )
         with reader(db) as con:
             items, flagged = con.execute(
                 "SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM flagged)"

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from review.queries import Filters, flagged_rows_sql, parse_evidence
-from review.render import evidence_as_written, has_latin_letter
+from review.render import evidence_as_written, may_write_otherwise
 
 PARENT_CHARS = 1000  # enough of a parent article to see what a comment answers
 
@@ -82,7 +82,7 @@ def evidence_text(evidence: dict[str, list[str]]) -> str:
 def evidence_cell(text: str | None, evidence: dict[str, list[str]]) -> str:
     """The evidence column as the review page names the terms: as the text writes them where the
     classifier rewrote its words («para sūrady (пара сұрады)»), else as stored."""
-    return evidence_text(evidence_as_written(text, evidence) if has_latin_letter(text) else evidence)
+    return evidence_text(evidence_as_written(text, evidence) if may_write_otherwise(text) else evidence)
 
 
 def joined(values: list[str]) -> str:
@@ -271,9 +271,11 @@ def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
 
 def _evidence_cells(raw: list[str | None], texts: list[str | None]) -> list[str]:
     cells = _per_distinct(raw, lambda value: evidence_text(parse_evidence(value)))
-    # A text with a Latin letter may write its terms otherwise (review.render.evidence_as_written).
+    # A text with a Latin letter outside its links may write its terms otherwise (evidence_as_written).
     return [
-        evidence_cell(text, parse_evidence(value)) if cell and has_latin_letter(text) else cell
+        evidence_text(evidence_as_written(text, parse_evidence(value)))
+        if cell and may_write_otherwise(text)
+        else cell
         for cell, value, text in zip(cells, raw, texts, strict=True)
     ]
 

@@ -13,7 +13,7 @@ import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import Any
 from urllib.parse import quote
 
@@ -240,9 +240,43 @@ def _find_rewritten(text: str, evidence: dict[str, list[str]]) -> list[tuple[int
     return found
 
 
-def has_latin_letter(text: str | None) -> bool:
-    """True when ``text`` holds a Latin letter: only then may ``evidence_as_written`` name a term otherwise."""
-    return bool(text) and _LATIN_LETTER.search(text) is not None  # type: ignore[arg-type]
+def may_write_otherwise(text: str | None) -> bool:
+    """False when ``evidence_as_written`` surely names every term as stored, found cheaply: the text
+    holds no Latin letter but inside links, e-mail addresses and @handles (which the classifier masks:
+    a Cyrillic post with a link), and no word mixing the scripts. True leaves it to that function."""
+    text = shown(text)
+    found = _LATIN_LETTER.search(text)
+    marked: list[str] = []  # the words with a Latin letter that a mask may cover
+    while found is not None:
+        # The word holding it: masks never reach over a space or a line end.
+        at = found.start()
+        start = (
+            at
+            if not at or text[at - 1] in _SPACES
+            else max(map(text.rfind, _SPACES, repeat(0), repeat(at))) + 1
+        )
+        end = _WORD_REST.match(text, at).end()  # type: ignore[union-attr]
+        word = text[start:end]
+        if "." not in word and "@" not in word:
+            return True  # no link, address nor handle (a scheme, www. and a domain hold a dot): «WhatsApp»
+        if _PLAIN_URL.fullmatch(word) is None:  # a plain link is masked whole and mixes no scripts
+            marked.append(word)
+        found = _LATIN_LETTER.search(text, end)
+    # A Latin letter the classifier's mask leaves is read, and so is a Latin run beside a letter.
+    return any(_LATIN_LETTER.search(_masked(word)) or _may_mix_scripts(word) for word in marked)
+
+
+def _masked(word: str) -> str:
+    from classify.normalise import mask, without_placeholders
+
+    return without_placeholders(mask(word))
+
+
+_WORD_REST = re.compile("[^ \n\t\r]*")
+# A link of ASCII letters, digits and URL signs, no quote nor @: normalise.mask's _URL takes all of it
+# but for a closing sign or bracket (no letter), and no Latin run in it touches a letter.
+_PLAIN_URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9./_~%?#=&+:;,!()\[\]*$-]*")
+_SPACES = " \n\t\r"  # what ends a word for ``may_write_otherwise`` (shown keeps them as they are)
 
 
 def evidence_as_written(text: str | None, evidence: dict[str, list[str]]) -> dict[str, list[str]]:

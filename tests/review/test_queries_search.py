@@ -108,3 +108,64 @@ def test_the_query_stays_text_not_a_pattern() -> None:
     for query in (".*", "[а-я]+", "жол|x", "(?i)ЖОЛ", "\\E", "a{2}", "^жол$"):
         assert not _finds(query, "жол jol ЖОЛ x aa"), query
     assert _finds("(жол)", "a (jol) b") and _finds("a.b*c", "x a.b*c y")
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("joldar", "Аким Елдар Ахметов открыл школу"),  # «roads» read as translit was «елдар», a name
+        ("joldar", "Eldar Ahmetov"),
+        ("jer", "Yerlan Ahmetov ashyq hat jazdy"),  # translit reads Yer as Ер, never as Йер
+        ("jer", "Yermek"),
+    ],
+)
+def test_a_kazakh_latin_query_is_not_also_read_as_translit_names(query: str, text: str) -> None:
+    assert not _finds(query, text)
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("закон", "Подробнее на сайте: https://www.zakon.kz/6412345-news.html"),  # a link's Latin part
+        ("новости", "Источник: https://tengrinews.kz/novosti/123 — жители возмущены"),
+        ("нет", "пишите на example.net"),
+        ("закон", "zakon.kz пишет"),  # a bare domain
+        ("жол", "пишите jol@mail.kz"),  # an e-mail address
+        ("жол", "канал @jol_news"),  # a handle
+        ("жол", "канал t.me/jol"),
+        ("бар", "Barcelona won"),  # a short word going on as an English or Spanish one
+        ("жер", "Jersey City"),
+        ("мен", "Menschen"),
+    ],
+)
+def test_a_word_is_not_found_inside_links_addresses_or_other_languages(query: str, text: str) -> None:
+    assert not _finds(query, text)
+
+
+@pytest.mark.parametrize(
+    "query, text",
+    [
+        ("жол", "Auylda jol búzylgan"),
+        ("жол", "joldar jaman"),  # Kazakh endings after a short word
+        ("жол", "jolga shyqty"),
+        ("жол", "jolǵa shyqty"),
+        ("жер", "jerdi satty"),
+        ("дом", "u doma net"),  # a Russian one
+        ("закон", "zakonodatelstvo menyaetsya"),  # a longer word goes on as it likes
+        ("закон", "po zakonu. Dalee"),
+        ("закон", "eto zakon."),  # a full stop at the end of a sentence is no domain
+        ("жол", "(jol) jaman"),
+        ("shkola", "Школа закрыта"),  # a query not read as Kazakh is still read as translit too
+        ("jer", "Jer satyldy"),
+        ("на ели", "na yeli"),  # ye opens the second word of a phrase too
+    ],
+)
+def test_a_word_is_still_found_with_its_endings_and_beside_punctuation(query: str, text: str) -> None:
+    assert _finds(query, text)
+
+
+def test_a_query_too_long_for_every_spelling_is_looked_for_as_typed() -> None:
+    # A pasted page, 43,500 characters: in every spelling, RE2 said "pattern too large" (a traceback).
+    query = "Auylda jol buzylgan, su joq. " * 1500
+    assert _finds(query, f"начало {query} конец")
+    assert not _finds(query, query[:-100])
