@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -81,6 +82,11 @@ PERIODS = (
     ("30", "last 30 days"),
     ("90", "last 90 days"),
 )
+# Password checks at once: scrypt takes about 32 MB and 0.1-0.2 s of a core each (120 logins with
+# unknown names at once took the page from 1.38 to 2.78 GB); the others wait up to CHECK_WAIT seconds,
+# then are told to try again (503).
+PASSWORD_CHECKS = 3
+CHECK_WAIT = 5.0
 MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
 DB_WAIT = 10.0  # seconds a request waits for a batch's lock on the database, then says it is busy
 
@@ -117,6 +123,7 @@ def create_app(
         DB_PATH=db_path,
         SESSION_COOKIE_SECURE=behind_https_proxy,
         TRUSTED_HOSTS=list(allowed_hosts) if allowed_hosts else None,
+        BEHIND_HTTPS_PROXY=behind_https_proxy,
     )
     if behind_https_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -155,6 +162,7 @@ def create_app(
     request_guard.install(app, db)  # login and CSRF before each request, headers after, error pages
 
     failures = auth.LoginThrottle()
+    checks = threading.BoundedSemaphore(PASSWORD_CHECKS)
 
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
@@ -162,12 +170,29 @@ def create_app(
         if request.method == "POST":
             username = request.form.get("username", "").strip()
             password = request.form.get("password", "")
-            if failures.blocked(username, request.remote_addr):
+            # Counted as a failure before the password is checked, and forgotten if it is right:
+            # guesses sent side by side all passed a check made before any of them was counted.
+            attempt = failures.reserve(username, request.remote_addr)
+            if attempt is None:
                 log.warning("login for %r from %s refused: too many failures", username, request.remote_addr)
                 message = "Too many failed attempts; wait a few minutes and try again."
                 return render_template("login.html", error=message, username=username), 429
-            epoch = auth.authenticate(db_path, username, password, lock=db_lock.reading(), wait=DB_WAIT)
-            failures.record(username, request.remote_addr, ok=epoch is not None)
+            if not checks.acquire(timeout=CHECK_WAIT):
+                failures.settle(attempt, ok=None)  # not checked: neither a failure nor a success
+                log.warning(
+                    "login for %r from %s refused: too many logins at once", username, request.remote_addr
+                )
+                message = "Too many logins at this moment; try again in a few seconds."
+                page = render_template("login.html", error=message, username=username)
+                return page, 503, {"Retry-After": "5"}
+            try:
+                epoch = auth.authenticate(db_path, username, password, lock=db_lock.reading(), wait=DB_WAIT)
+            except BaseException:
+                failures.settle(attempt, ok=None)  # a busy database is no wrong password
+                raise
+            finally:
+                checks.release()
+            failures.settle(attempt, ok=epoch is not None)
             if epoch is not None:
                 session.clear()  # a fresh session on login: no fixation
                 session.permanent = True
@@ -236,7 +261,13 @@ def create_app(
             chart_last=last,
             query=query,
             page_link=lambda n: url_for("index") + "?" + urlencode([*query, ("page", str(n))]),
-            export_link=lambda fmt: url_for("export") + "?" + urlencode([*applied, ("format", fmt)]),
+            # The session's token rides in the link: without it /export refuses (400), so another site
+            # cannot have the browser download (or start the work of) an export.
+            export_link=lambda fmt: (
+                url_for("export")
+                + "?"
+                + urlencode([*applied, ("format", fmt), ("csrf_token", session["csrf"])])
+            ),
         )
 
     def show_item(
@@ -427,6 +458,12 @@ def create_app(
 
     @app.get("/export")
     def export() -> Any:
+        if not auth.csrf_matches(session.get("csrf"), request.args.get("csrf_token")):
+            log.warning("CSRF token missing or wrong on %s", request.path)
+            abort(
+                400,
+                description="The download link has expired or did not come from this site; reload the list.",
+            )
         fmt = request.args.get("format", "xlsx")
         if fmt not in FORMATS:
             abort(400, description="Unknown export format.")
@@ -454,8 +491,10 @@ def create_app(
             return render_template("error.html", message=message), 507
         spool.seek(0)
         log.info("reviewer %s exported %d rows as %s", g.user, rows, fmt)
-        return send_file(
+        resp = send_file(
             spool, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=export_filename(fmt)
         )
+        resp.headers["Cache-Control"] = "no-store"  # send_file's no-cache lets a browser keep the file
+        return resp
 
     return app

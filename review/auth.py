@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import duckdb
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from errors import InputError
+from errors import InputError, StoreError
 from store.db import reader, writer
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ HASH_METHOD = "scrypt"  # werkzeug's scrypt: n=2**15, r=8, p=1, 16-character ran
 MIN_PASSWORD = 8
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SECRET_ENV = "MONITOR_SECRET_KEY"  # noqa: S105 - the name of a variable, not a secret
-SECRET_META_KEY = "review_secret_key"  # noqa: S105 - a meta-table key name
+SECRET_META_KEY = "review_secret_key"  # noqa: S105 - where an older version kept it (moved out)
+KEY_SUFFIX = ".review-key"  # the session-signing key's file, beside the database
 # Compared against when the user does not exist, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
 
@@ -162,18 +164,66 @@ def session_epoch(con: duckdb.DuckDBPyConnection, username: str) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
+def key_file(db_path: Path) -> Path:
+    """Where the session-signing key is kept when $MONITOR_SECRET_KEY is not set: ``<db>.review-key``."""
+    return db_path.with_name(db_path.name + KEY_SUFFIX)
+
+
 def secret_key(db_path: Path) -> str:
-    """The session-signing secret: $MONITOR_SECRET_KEY, else a random one kept in the meta table."""
+    """The session-signing secret: $MONITOR_SECRET_KEY, else a random one kept in ``<db>.review-key``
+    (mode 0600), made on first use.
+
+    Not in the database: whoever reads the key can sign a session as any reviewer, and the database
+    is read by analysts and copied to backups. A key an older version kept in the meta table is moved
+    to the file once (and deleted from the table), so sessions open across the upgrade go on.
+    """
     from_env = os.environ.get(SECRET_ENV, "").strip()
     if from_env:
         return from_env
+    path = key_file(db_path)
     with writer(db_path) as con:
-        row = con.execute("SELECT value FROM meta WHERE key = ?", [SECRET_META_KEY]).fetchone()
-        if row:
-            return str(row[0])
-        value = secrets.token_urlsafe(48)
-        con.execute("INSERT INTO meta VALUES (?, ?)", [SECRET_META_KEY, value])
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [SECRET_META_KEY]).fetchall()
+        value = _read_key(path)
+        if value is None:
+            value = str(rows[0][0]) if rows else secrets.token_urlsafe(48)
+            _write_key(path, value, like=db_path)
+            said = "moved from the database to %s" if rows else "made in %s"
+            log.info(f"session-signing key {said}", path)
+        # once the file holds it (a crash in between leaves it in both, and the next start ends that)
+        if rows:
+            con.execute("DELETE FROM meta WHERE key = ?", [SECRET_META_KEY])
         return value
+
+
+def _read_key(path: Path) -> str | None:
+    # The key in the file, None when there is no file; StoreError when it cannot be read or is empty.
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not text"
+        raise StoreError(f"cannot read the session-signing key: {why}", path=str(path)) from None
+    if not value:
+        raise StoreError(
+            "the session-signing key file is empty; delete it to make a new one (open sessions end)",
+            path=str(path),
+        )
+    return value
+
+
+def _write_key(path: Path, value: str, *, like: Path) -> None:
+    # A new file only its owner may read, owned as the database is (a page run by root over a
+    # monitor user's database would otherwise leave a file that user cannot read).
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(value + "\n")
+        owner = like.stat()
+        if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
+            os.chown(path, owner.st_uid, owner.st_gid)
+    except OSError as exc:
+        raise StoreError(f"cannot write the session-signing key: {exc.strerror}", path=str(path)) from None
 
 
 def new_csrf_token() -> str:
@@ -202,6 +252,14 @@ def safe_next(target: str | None, fallback: str) -> str:
     return fallback
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A login counted by :meth:`LoginThrottle.reserve` before its password is checked."""
+
+    keys: tuple[tuple[str, ...], ...]  # the name from the address first, then the address
+    at: float
+
+
 class LoginThrottle:
     """Refuses logins for a while after repeated failures (kept in memory: a restart forgets).
 
@@ -223,18 +281,33 @@ class LoginThrottle:
     def blocked(self, username: str, address: str | None) -> bool:
         """True while ``username`` from ``address``, or ``address`` itself, has reached its limit of
         failures within the last ``window`` seconds."""
-        keys = [((username.casefold(), address or ""), self.limit)]
-        if _remote(address):
-            keys.append(((address or "",), self.address_limit))
+        with self._lock:
+            return self._reached(self._keys(username, address), time.monotonic())
+
+    def reserve(self, username: str, address: str | None) -> Attempt | None:
+        """Count a login attempt as a failure before its password is checked, or None (refused) when
+        ``username`` from ``address``, or ``address`` itself, has reached its limit: checked and counted
+        under one lock, so guesses sent side by side cannot all pass the check. :meth:`settle` it."""
+        keys = self._keys(username, address)
         with self._lock:
             now = time.monotonic()
-            for key, limit in keys:
+            if self._reached(keys, now):
+                return None
+            self._append(keys, now)
+            return Attempt(tuple(key for key, _ in keys), now)
+
+    def settle(self, attempt: Attempt, *, ok: bool | None) -> None:
+        """A reserved attempt's outcome: a failure stays counted; a success forgets the name's failures
+        from that address; None (the password was not checked: the database busy) takes it back."""
+        with self._lock:
+            if ok:
+                self._failures.pop(attempt.keys[0], None)
+            if ok is False:
+                return
+            for key in attempt.keys:
                 recent = self._failures.get(key)
-                while recent and now - recent[0] > self.window:
-                    recent.popleft()
-                if recent and len(recent) >= limit:
-                    return True
-            return False
+                if recent is not None and attempt.at in recent:
+                    recent.remove(attempt.at)
 
     def record(self, username: str, address: str | None, *, ok: bool) -> None:
         """Count a failure, or forget the name's failures from that address after a success."""
@@ -243,18 +316,35 @@ class LoginThrottle:
             if ok:
                 self._failures.pop(name_key, None)
                 return
-            now = time.monotonic()
-            keys = [(name_key, self.limit)] + (
-                [((address or "",), self.address_limit)] if _remote(address) else []
-            )
-            for key, limit in keys:
-                if len(self._failures) >= self.max_names and key not in self._failures:
-                    # Names tried and never logged in with would pile up: forget the stale ones.
-                    for stale in [
-                        k for k, times in self._failures.items() if not times or now - times[-1] > self.window
-                    ]:
-                        del self._failures[stale]
-                self._failures.setdefault(key, deque(maxlen=limit)).append(now)
+            self._append(self._keys(username, address), time.monotonic())
+
+    def _keys(self, username: str, address: str | None) -> list[tuple[tuple[str, ...], int]]:
+        # The name from the address, and the address itself when it is another machine's, with limits.
+        keys = [((username.casefold(), address or ""), self.limit)]
+        if _remote(address):
+            keys.append(((address or "",), self.address_limit))
+        return keys
+
+    def _reached(self, keys: list[tuple[tuple[str, ...], int]], now: float) -> bool:
+        # Whether a key has its limit of failures within the window; the lock is held.
+        for key, limit in keys:
+            recent = self._failures.get(key)
+            while recent and now - recent[0] > self.window:
+                recent.popleft()
+            if recent and len(recent) >= limit:
+                return True
+        return False
+
+    def _append(self, keys: list[tuple[tuple[str, ...], int]], now: float) -> None:
+        # A failure at ``now`` for each key; the lock is held.
+        for key, limit in keys:
+            if len(self._failures) >= self.max_names and key not in self._failures:
+                # Names tried and never logged in with would pile up: forget the stale ones.
+                for stale in [
+                    k for k, times in self._failures.items() if not times or now - times[-1] > self.window
+                ]:
+                    del self._failures[stale]
+            self._failures.setdefault(key, deque(maxlen=limit)).append(now)
 
 
 def _remote(address: str | None) -> bool:

@@ -76,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--behind-https-proxy",
         action="store_true",
         help="served through an HTTPS reverse proxy on this machine: HTTPS-only session cookie, "
-        "X-Forwarded-* headers of one proxy believed",
+        "X-Forwarded-* headers of one proxy believed (it must replace the browser's X-Forwarded-For: "
+        "review/README.md has nginx and Caddy set-ups)",
     )
     p.add_argument(
         "--allowed-host",

@@ -22,6 +22,8 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -223,28 +225,38 @@ def remove_unfinished() -> int:
     return len(folders)
 
 
+# One copy at a time per process: DuckDB's memory_limit and temp_directory hold for the whole database
+# instance, which the review page's request connections share. Two downloads setting and putting
+# back their own values side by side left the instance with one download's (its folder removed
+# since), and the other's copy ran under no limit of its own.
+_SETTINGS_LOCK = threading.Lock()
+
+
 def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) -> Path:
     # What the export reads of the store, into a new DuckDB file in ``folder``; returns its path.
     copy = folder / "steps.duckdb"
+    # An alias of its own: attached databases, too, are the instance's (a fixed name made every
+    # download but one fail: "database with name export_copy already exists").
+    alias = f"export_copy_{uuid.uuid4().hex}"
     wanted = {
         "memory_limit": QUERY_MEMORY,
         "temp_directory": str(folder),
         "enable_progress_bar": False,  # never into an export written to stdout
     }
     try:
-        with _settings(con, wanted) as previous:
-            con.execute(f"ATTACH {_literal(str(copy))} AS export_copy (READ_WRITE)")
+        with _SETTINGS_LOCK, _settings(con, wanted) as previous:
+            con.execute(f"ATTACH {_literal(str(copy))} AS {alias} (READ_WRITE)")
             try:
                 try:
-                    copy_steps(con, filters, database="export_copy")
+                    copy_steps(con, filters, database=alias)
                 except duckdb.OutOfMemoryException:
                     _without_limit(con, previous["memory_limit"])
-                    copy_steps(con, filters, database="export_copy")
+                    copy_steps(con, filters, database=alias)
             except BaseException:
                 with contextlib.suppress(duckdb.Error):  # the error that ended the copy is the one to see
-                    con.execute("DETACH export_copy")
+                    con.execute(f"DETACH {alias}")
                 raise
-            con.execute("DETACH export_copy")
+            con.execute(f"DETACH {alias}")
     except (duckdb.IOException, duckdb.TransactionException) as exc:  # a full disk fails the commit
         raise _copy_error(exc, folder) or exc from None
     return copy

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
@@ -27,6 +28,7 @@ DECISION_FIELDS = (
     *("source", "id", "status", "note", "forwarded_to", "duplicates", "seen", "seen_upto"),
     *SHOWN_FIELDS,
 )
+FORWARDED = {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded"}
 ANSWER_FIELDS = ("source", "id", "label", "answer", "seen", "shown_hash", "next")  # a yes or no
 
 
@@ -45,8 +47,21 @@ def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
             return render_template("error.html", message=problem), 503
         return render_template("error.html", message="The database is busy; try again in a moment."), 503
 
+    warned: list[bool] = []  # forwarded headers without --behind-https-proxy: said once
+
     @app.before_request
     def guard() -> Response | None:
+        if (
+            not warned
+            and not app.config.get("BEHIND_HTTPS_PROXY")
+            and any(name in request.headers for name in FORWARDED)
+        ):
+            warned.append(True)
+            log.warning(
+                "requests come with X-Forwarded-* headers: a reverse proxy is in front, but the page was "
+                "started without --behind-https-proxy, so every reviewer has the proxy's address (one "
+                "address for the login limits) and the session cookie is not HTTPS-only (review/README.md)"
+            )
         if request.routing_exception is not None:
             return None  # a host not allowed, an unknown path: Flask answers 400/404 next
         if "csrf" not in session:
@@ -80,6 +95,11 @@ def install(app: Flask, db: Callable[[], duckdb.DuckDBPyConnection]) -> None:
         resp.headers.setdefault("X-Frame-Options", "DENY")
         if request.endpoint != "static":
             resp.headers.setdefault("Cache-Control", "no-store")
+        location = resp.headers.get("Location")
+        if location and (url := urlsplit(location)).netloc:
+            # Werkzeug's own redirects (a path with "//" merged) are absolute URLs of the Host header
+            # the request came with, whatever it was: made a path on this site.
+            resp.headers["Location"] = urlunsplit(("", "", url.path or "/", url.query, url.fragment))
         return resp
 
     @app.errorhandler(400)

@@ -146,3 +146,9 @@ def store_rows(db: Path, sql: str) -> list[tuple]:
 
     with reader(db) as con:
         return con.execute(sql).fetchall()
+
+
+def with_token(client: Any, query: dict[str, str] | None = None) -> dict[str, str]:
+    """``query`` with the test client's session CSRF token, as the review list's download links carry it."""
+    with client.session_transaction() as sess:
+        return {**(query or {}), "csrf_token": sess["csrf"]}

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from testutil import with_token
 
 from review.app import create_app
 from review.auth import set_password
@@ -207,7 +208,7 @@ def test_export_of_the_current_filter(logged_in: FlaskClient) -> None:
     assert len(rows) == 1 and "Әкімдіктегі шенеунік" in rows[0][6]
     csv_resp = logged_in.get(link.replace("format=xlsx", "format=csv"))
     assert csv_resp.data.startswith(b"\xef\xbb\xbf")
-    assert logged_in.get("/export?format=exe").status_code == 400
+    assert logged_in.get("/export", query_string=with_token(logged_in, {"format": "exe"})).status_code == 400
 
 
 def test_password_change_ends_open_sessions(logged_in: FlaskClient, review_db: Path) -> None:

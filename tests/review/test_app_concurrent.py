@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from testutil import with_token
 
 from review import app as review_app
 from review.app import create_app
@@ -168,7 +169,9 @@ def test_pages_open_while_a_download_is_reading_and_a_decision_waits_for_it(
     form = {**_decision_form(reader), "status": "confirmed"}
     results: dict[str, int] = {}
     download = threading.Thread(
-        target=lambda: results.update(csv=downloader.get("/export?format=csv").status_code)
+        target=lambda: results.update(
+            csv=downloader.get("/export", query_string=with_token(downloader, {"format": "csv"})).status_code
+        )
     )
     download.start()
     try:

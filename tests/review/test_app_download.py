@@ -9,13 +9,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from testutil import run_cli
+from testutil import run_cli, with_token
 
 from review.app import create_app
 from review.auth import session_epoch
@@ -182,7 +183,7 @@ def test_a_bad_filter_gets_no_file(reviewer: FlaskClient) -> None:
         {"format": "xlsx", "since": "yesterday"},
         {"format": "parquet", "since": _days_ago(0), "until": _days_ago(3)},
     ):
-        resp = reviewer.get("/export", query_string=query)
+        resp = reviewer.get("/export", query_string=with_token(reviewer, query))
         assert resp.status_code == 400, query
         assert "attachment" not in resp.headers.get("Content-Disposition", "")
 
@@ -225,7 +226,10 @@ def test_an_empty_date_range_leaves_out_both_dates_in_the_list_chart_and_files(r
         assert _sheet(got["xlsx"], "flagged") == _sheet(files["xlsx"], "flagged")
         assert _about(got["xlsx"]) == _about(files["xlsx"])  # no dates among the filters named
         # Asked for directly, the file still refuses the range rather than guess.
-        assert reviewer.get("/export", query_string={**query, "format": "csv"}).status_code == 400
+        assert (
+            reviewer.get("/export", query_string=with_token(reviewer, {**query, "format": "csv"})).status_code
+            == 400
+        )
 
 
 def test_a_value_the_page_ignores_stays_out_of_its_download_links(reviewer: FlaskClient) -> None:
@@ -233,7 +237,7 @@ def test_a_value_the_page_ignores_stays_out_of_its_download_links(reviewer: Flas
     page = reviewer.get("/", query_string=query).get_data(as_text=True)
     assert "Ignored: unknown label" in page
     link = re.search(r'id="export-json" href="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert link == "/export?lang=kk&format=json"
+    assert link == "/export?" + urlencode({"lang": "kk", "format": "json", **with_token(reviewer)})
     resp = reviewer.get(link)
     assert resp.status_code == 200
     assert {item["external_id"] for item in json.loads(resp.data)} == {"fb-7"}
@@ -247,7 +251,7 @@ def test_each_download_names_its_media_type_once(reviewer: FlaskClient) -> None:
         "parquet": "application/vnd.apache.parquet",
     }
     for fmt, content_type in expected.items():
-        resp = reviewer.get("/export", query_string={"format": fmt})
+        resp = reviewer.get("/export", query_string=with_token(reviewer, {"format": fmt}))
         assert resp.status_code == 200
         assert resp.headers.getlist("Content-Type") == [content_type], fmt
 
@@ -280,7 +284,7 @@ def test_values_the_store_cannot_hold_are_ignored_with_a_word_and_refused_by_the
     page = resp.get_data(as_text=True)
     assert f'<p class="error" role="alert">Ignored: {message}</p>' in page
     assert '<span id="total">8</span>' in page  # every flagged item: the value was left out
-    resp = reviewer.get("/export", query_string={**query, "format": "csv"})
+    resp = reviewer.get("/export", query_string=with_token(reviewer, {**query, "format": "csv"}))
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
 
@@ -327,7 +331,7 @@ def test_a_download_is_written_a_piece_at_a_time_after_the_store_is_let_go(
         return write_copy(*args, **kwargs)
 
     monkeypatch.setattr(export_stream, "_write_copy", checked)
-    resp = reviewer.get("/export", query_string={"format": fmt})
+    resp = reviewer.get("/export", query_string=with_token(reviewer, {"format": fmt}))
     assert resp.status_code == 200 and written == [fmt]
     resp.close()
 
@@ -359,7 +363,7 @@ def test_a_download_the_temporary_folder_has_no_room_for_is_a_page_that_says_so(
         raise OSError(errno.EIO, "No space left on device")
 
     monkeypatch.setattr(export_stream, "_copy_steps", full)
-    resp = reviewer.get("/export", query_string={"format": "csv"})
+    resp = reviewer.get("/export", query_string=with_token(reviewer, {"format": "csv"}))
     assert resp.status_code == 507  # a bare 500 before
     assert "The download could not be prepared: No space left on device" in resp.get_data(as_text=True)
     assert reviewer.get("/").status_code == 200  # the store was let go

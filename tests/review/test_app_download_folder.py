@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from testutil import with_token
 
 from review import export_stream
 from review.app import create_app
@@ -51,7 +52,7 @@ def test_without_tmpdir_a_download_is_prepared_beside_the_database(
     review_db: Path, password: str, system_tmp: Path, used: dict[str, list[Path]]
 ) -> None:
     client = _logged_in(review_db, password)
-    resp = client.get("/export", query_string={"format": "csv"})
+    resp = client.get("/export", query_string=with_token(client, {"format": "csv"}))
     assert resp.status_code == 200 and resp.data.count(b"\n") > 1
     resp.close()
     assert used == {"spool": [review_db.parent], "copy": [review_db.parent]}
@@ -73,7 +74,7 @@ def test_tmpdir_set_by_the_operator_holds_both(
     monkeypatch.setenv("TMPDIR", str(chosen))
     monkeypatch.setattr(tempfile, "tempdir", None)  # Python reads TMPDIR again
     client = _logged_in(review_db, password)
-    resp = client.get("/export", query_string={"format": "xlsx"})
+    resp = client.get("/export", query_string=with_token(client, {"format": "xlsx"}))
     assert resp.status_code == 200
     resp.close()
     assert used == {"spool": [chosen], "copy": [chosen]}
@@ -89,7 +90,7 @@ def test_no_room_for_the_file_itself_is_the_same_page_as_no_room_for_the_copy(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(tempfile, "TemporaryFile", full)
-    resp = client.get("/export", query_string={"format": "json"})
+    resp = client.get("/export", query_string=with_token(client, {"format": "json"}))
     assert resp.status_code == 507  # was: an uncaught error, a bare 500
     assert "The download could not be prepared: No space left on device" in resp.get_data(as_text=True)
     assert client.get("/").status_code == 200  # the store was let go

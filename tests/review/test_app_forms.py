@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from flask.testing import FlaskClient
+from testutil import with_token
 
 from review import export_xlsx
 
@@ -171,14 +172,16 @@ def test_pages_and_downloads_of_an_item_dated_past_year_9999_in_almaty(
     page = logged_in.get("/item?source=dept-facebook&id=fb-7")
     assert page.status_code == 200 and "9999-12-31 23:00" in page.get_data(as_text=True)
     for fmt in ("xlsx", "csv", "json"):
-        assert logged_in.get(f"/export?format={fmt}").status_code == 200, fmt
+        assert (
+            logged_in.get("/export", query_string=with_token(logged_in, {"format": fmt})).status_code == 200
+        ), fmt
 
 
 def test_a_selection_larger_than_an_excel_sheet_is_a_page_that_says_so(
     logged_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(export_xlsx, "MAX_ROWS", 2)  # a sheet of a header and one row
-    resp = logged_in.get("/export?format=xlsx")
+    resp = logged_in.get("/export", query_string=with_token(logged_in, {"format": "xlsx"}))
     assert resp.status_code == 400
     assert "do not fit in an Excel sheet" in resp.get_data(as_text=True)
-    assert logged_in.get("/export?format=csv").status_code == 200
+    assert logged_in.get("/export", query_string=with_token(logged_in, {"format": "csv"})).status_code == 200

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from flask.testing import FlaskClient
+from testutil import with_token
 
 from collectors.item import Item
 from review.search import search_terms
@@ -86,7 +87,9 @@ def test_kazakh_typed_in_latin_letters_finds_it_in_cyrillic(
     page = logged_in.get("/", query_string={"q": query}).get_data(as_text=True)
     assert _total(page) == 1
     assert 'href="/item?source=tg-city&amp;id=700"' in page
-    export = logged_in.get("/export", query_string={"q": query, "format": "csv"}).get_data(as_text=True)
+    export = logged_in.get(
+        "/export", query_string=with_token(logged_in, {"q": query, "format": "csv"})
+    ).get_data(as_text=True)
     assert "Ауылдағы жол жөнделген жоқ" in export  # the download holds what the list shows
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import http.cookiejar
 import re
 import subprocess
@@ -113,9 +114,10 @@ def test_a_service_stop_ends_the_page_and_removes_the_copies_of_downloads_under_
         with opener.open(url + "login", timeout=30) as resp:
             token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode()).group(1)
         form = urllib.parse.urlencode({"username": "aigerim", "password": password, "csrf_token": token})
-        opener.open(url + "login", data=form.encode(), timeout=30).close()
+        with opener.open(url + "login", data=form.encode(), timeout=30) as resp:  # to the list
+            link = re.search(r'id="export-csv" href="/([^"]+)"', resp.read().decode()).group(1)
         download = threading.Thread(
-            target=lambda: _quietly(lambda: opener.open(url + "export?format=csv", timeout=60).read()),
+            target=lambda: _quietly(lambda: opener.open(url + html.unescape(link), timeout=60).read()),
             daemon=True,
         )
         download.start()
