@@ -93,7 +93,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         metavar="MODEL",
-        help="model whose card's development figures the new model's are printed beside, with a WARNING "
+        help="model file (or its <name>.card.json) whose card's development figures the new model's are "
+        "printed beside (a figure the card lacks is shown as not in the card), with a WARNING "
         f"line for each Kazakh or Russian F1 that fell by more than {F1_MARGIN} and for a rise of the Kazakh "
         f"reviews' false-positive rate of more than {FPR_MARGIN * 100:.1f} points (default: models/classifier.npz, the "
         "model a candidate would replace)",
@@ -105,7 +106,9 @@ def register(subparsers: Any) -> None:
         metavar="MODEL",
         help="train nothing: put a trained model file and its cards (e.g. models/candidate.npz) in place of "
         "--out (the shipped model), keeping the replaced ones as models/previous/<version>.npz, .card.json "
-        "and .CARD.md, the last 3 (training over the shipped model keeps them too). The way back: "
+        "and .CARD.md, the last 3 (training over the shipped model keeps them too). Each file is written "
+        "beside its place and renamed over it: a failed write leaves the files in place as they were. A "
+        "model already in place is left alone; a card of another model is refused. The way back: "
         "--take models/previous/<version>.npz, then restart and reclassify",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
@@ -255,17 +258,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.take:
         if not args.take.is_file():
             raise InputError("model file to take not found", path=str(args.take))
-        kept = take(args.take, args.out)
-        print(
-            f"{args.take} is now {args.out}" + (f"; the model it replaced is kept as {kept}" if kept else "")
-        )
+        taken = take(args.take, args.out, say=_progress)
+        if not taken.replaced:
+            print(
+                f"model {taken.version} is already in place as {args.out}: nothing replaced, kept or removed"
+            )
+            return 0
+        kept = f"; the model it replaced is kept as {taken.kept}" if taken.kept else ""
+        print(f"{args.take} (model {taken.version}) is now {args.out}{kept}")
         print("restart the service (it loads the model at start-up), then run `pipeline.py reclassify`")
         return 0
     compare = args.compare_with or SHIPPED_MODEL
     before = read_card(compare)  # before training: training over the shipped model replaces it
     if before is None and args.compare_with:
         raise InputError(
-            "no model card to compare with (<name>.card.json, or a model file)", path=str(compare)
+            "no model card to compare with (a model file with its <name>.card.json or its card inside, "
+            "or a <name>.card.json)",
+            path=str(compare),
         )
     if args.extra_jsonl and not args.extra_jsonl.is_file():
         raise InputError("extra labelled file not found", path=str(args.extra_jsonl))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import json
 import logging
 import zipfile
@@ -221,8 +222,9 @@ class Model:
         ]
 
 
-def _file_version(path: Path, created: str) -> str:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+def _file_version(path: Path, created: str, data: bytes | None = None) -> str:
+    """The model's version: its date and a hash of the file (of ``data``, the file's bytes once read)."""
+    digest = hashlib.sha256(path.read_bytes() if data is None else data).hexdigest()[:10]
     return f"{created[:10].replace('-', '')}-{digest}"
 
 
@@ -252,12 +254,14 @@ def _sklearn_version() -> str:
         return "none"
 
 
-def _read(file: Path) -> dict[str, Any]:
-    """The meta dict and arrays of a model file; ModelError for anything but plain arrays."""
+def _read(file: Path, data: bytes | None = None) -> dict[str, Any]:
+    """The meta dict and arrays of a model file (of ``data``, its bytes once read, when given); ModelError
+    for anything but plain arrays."""
     import numpy as np
 
+    source: Any = file if data is None else io.BytesIO(data)
     try:
-        with zipfile.ZipFile(file) as archive:
+        with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelError(
@@ -274,7 +278,9 @@ def _read(file: Path) -> dict[str, Any]:
         found = ", ".join(unknown) if unknown else "no meta.npy"
         raise ModelError(f"not a {FORMAT} model file ({found})", path=str(file))
     try:
-        with np.load(file, allow_pickle=False) as archive:
+        if data is not None:
+            source.seek(0)
+        with np.load(source, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         meta = json.loads(str(arrays.pop("meta")[()]))
     except Exception as exc:  # object arrays (pickle) land here too: NumPy refuses them
@@ -293,7 +299,13 @@ def load_model(path: str | Path | None = None) -> Model:
         )
     if not file.is_file():
         raise ModelError("model file not found; train one with `pipeline.py train`", path=str(file))
-    payload = _read(file)
+    # Read once: a model put in place meanwhile (train --take renames it over this one) would otherwise
+    # give the arrays of one file and the version of the other (review).
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read model file ({exc.__class__.__name__}: {exc})", path=str(file)) from exc
+    payload = _read(file, data)
     made_with, installed = payload.get("sklearn_version"), _sklearn_version()
     if not made_with:
         raise ModelError(
@@ -307,7 +319,7 @@ def load_model(path: str | Path | None = None) -> Model:
             path=str(file),
         )
     try:
-        return Model(payload, _file_version(file, str(payload.get("created", ""))), file)
+        return Model(payload, _file_version(file, str(payload.get("created", "")), data), file)
     except ModelError as exc:  # Model does not know the file's name
         exc.path = exc.path or str(file)
         raise

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from classify.dataset import LABELS, Row
-from classify.train_card import SHIP, SHIPPED_NAME, keep_previous, write_card
+from classify.train_card import SHIP, SHIPPED_NAME, install
 from classify.train_thresholds import TRADE_OFF, best_threshold
-from errors import InputError, ModelError
+from errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -413,17 +413,16 @@ def train(
     }
     payload = {**header, **parts, "trained_on_dev": refit, "card": card}
     say(f"writing {out} and its card")
-    try:
-        kept = keep_previous(out) if out.name == SHIPPED_NAME else None
-        if kept:
-            say(f"the model it replaces is kept as {kept} (and its cards beside it)")
-        version = save_payload(payload, out)
-        card["version"] = version
-        card["artifact_bytes"] = out.stat().st_size
-        write_card(card, out)
-    except OSError as exc:  # the folder was checked before fitting; a full disk, or it changed since
-        where = exc.filename or out
-        raise ModelError(f"cannot write the model file: {exc.strerror or exc}", path=str(where)) from exc
+    kept = install(
+        out,
+        lambda temp: save_payload(payload, temp),
+        card,
+        failure="cannot write the model file",
+        keep=out.name == SHIPPED_NAME,
+        say=say,
+    )
+    if kept:
+        say(f"the model it replaces is kept as {kept} (and its cards beside it)")
     return card
 
 
@@ -435,8 +434,6 @@ def _extra_rows(
     from classify import dataset
 
     extra = dataset.load_extra(path)
-    for note in dataset.conflict_notes(path, extra, rows):
-        say(note)
     repeats = dataset.dev_repeats(extra, [r for r in rows if r.split == "dev"])
     entry = {
         "name": path.name,
@@ -463,6 +460,8 @@ def _extra_rows(
             f"note: {len(repeats)} rows of {path} repeat texts of the development split and are kept: "
             "the development figures are not held out"
         )
+    for note in dataset.conflict_notes(path, extra, rows):  # after the filter: of the rows trained on
+        say(note)
     return extra, [entry]
 
 

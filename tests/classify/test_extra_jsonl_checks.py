@@ -13,7 +13,7 @@ from testutil import run_cli
 from classify import dataset
 from classify import train as train_module
 from classify.dataset import BadLines, Row, load_extra
-from classify.train_card import KEEP_PREVIOUS, comparison, keep_previous, read_card
+from classify.train_card import KEEP_PREVIOUS, comparison, keep_previous, prune_previous, read_card
 from errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,13 +145,14 @@ def test_the_comparison_warns_when_a_kazakh_or_russian_figure_falls_beyond_the_m
 
 
 def _fake_model(path: Path, created: str) -> None:
-    """A model file with the meta a card reader needs (keep_previous names the copy by it)."""
+    """A model file with the meta a card reader needs (keep_previous reads it and names the copy by it)."""
     import numpy as np
 
+    from classify.model import FORMAT
+
+    meta = {"format": FORMAT, "created": created, "card": {"created": created}}
     with path.open("wb") as out:
-        np.savez_compressed(
-            out, meta=np.asarray(json.dumps({"created": created, "card": {"created": created}}))
-        )
+        np.savez_compressed(out, meta=np.asarray(json.dumps(meta)))
     path.with_suffix(".card.json").write_text(json.dumps({"created": created}), encoding="utf-8")
     path.with_name("CARD.md" if path.name == "classifier.npz" else f"{path.stem}.CARD.md").write_text(
         f"# card {created}\n", encoding="utf-8"
@@ -171,6 +172,7 @@ def test_replaced_models_are_kept_by_version_and_only_the_latest(tmp_path: Path)
         _fake_model(shipped, f"2026-11-2{n}T10:00:00+00:00")
         kept = keep_previous(shipped)
         assert kept is not None
+        prune_previous(kept.parent)
         versions.append(_file_version(shipped, f"2026-11-2{n}T10:00:00+00:00"))
         assert kept == shipped.parent / "previous" / f"{versions[-1]}.npz"
         assert kept.read_bytes() == shipped.read_bytes()
