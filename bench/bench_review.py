@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from collectors.item import Item  # noqa: E402
 from review.app import create_app  # noqa: E402
-from review.auth import add_user  # noqa: E402
+from review.auth import add_user, export_token  # noqa: E402
 from review.export_stream import export_store  # noqa: E402
 from review.queries import Filters  # noqa: E402
 from review.second_look import count_unsure  # noqa: E402
@@ -172,10 +172,8 @@ def main() -> int:
                 timings.append(time.perf_counter() - start)
             seconds = statistics.median(timings)
             with client.session_transaction() as sess:  # the list page's links carry the form token
-                token = sess["csrf"]
-            page = (
-                median_ms(lambda f=fmt, t=token: client.get(f"/export?format={f}&csrf_token={t}"), 3) / 1000
-            )
+                token = export_token(sess["csrf"])
+            page = median_ms(lambda f=fmt, t=token: client.get(f"/export?format={f}&token={t}"), 3) / 1000
             print(
                 f"export {fmt}, {rows} rows after collapsing clusters: command {seconds:.2f} s "
                 f"({rows / seconds:,.0f} rows/s, {len(buffer.getvalue()) / 1e6:.1f} MB); "

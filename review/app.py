@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +33,7 @@ from flask import (
 
 from classify.lang import LANGS
 from errors import InputError, StoreError, StoreLocked
-from review import auth, item_page, queries, request_guard, stale_text
+from review import auth, item_page, login_page, queries, request_guard, stale_text
 from review.dblock import ReadWriteLock
 from review.export import (
     FORMAT_NAMES,
@@ -82,11 +81,6 @@ PERIODS = (
     ("30", "last 30 days"),
     ("90", "last 90 days"),
 )
-# Password checks at once: scrypt takes about 32 MB and 0.1-0.2 s of a core each (120 logins with
-# unknown names at once took the page from 1.38 to 2.78 GB); the others wait up to CHECK_WAIT seconds,
-# then are told to try again (503).
-PASSWORD_CHECKS = 3
-CHECK_WAIT = 5.0
 MAX_BACK = 2000  # characters of the list's query kept for "back to the list"
 DB_WAIT = 10.0  # seconds a request waits for a batch's lock on the database, then says it is busy
 
@@ -161,48 +155,8 @@ def create_app(
 
     request_guard.install(app, db)  # login and CSRF before each request, headers after, error pages
 
-    failures = auth.LoginThrottle()
-    checks = threading.BoundedSemaphore(PASSWORD_CHECKS)
-
-    @app.route("/login", methods=["GET", "POST"])
-    def login() -> Any:
-        error, username = None, ""
-        if request.method == "POST":
-            username = request.form.get("username", "").strip()
-            password = request.form.get("password", "")
-            # Counted as a failure before the password is checked, and forgotten if it is right:
-            # guesses sent side by side all passed a check made before any of them was counted.
-            attempt = failures.reserve(username, request.remote_addr)
-            if attempt is None:
-                log.warning("login for %r from %s refused: too many failures", username, request.remote_addr)
-                message = "Too many failed attempts; wait a few minutes and try again."
-                return render_template("login.html", error=message, username=username), 429
-            if not checks.acquire(timeout=CHECK_WAIT):
-                failures.settle(attempt, ok=None)  # not checked: neither a failure nor a success
-                log.warning(
-                    "login for %r from %s refused: too many logins at once", username, request.remote_addr
-                )
-                message = "Too many logins at this moment; try again in a few seconds."
-                page = render_template("login.html", error=message, username=username)
-                return page, 503, {"Retry-After": "5"}
-            try:
-                epoch = auth.authenticate(db_path, username, password, lock=db_lock.reading(), wait=DB_WAIT)
-            except BaseException:
-                failures.settle(attempt, ok=None)  # a busy database is no wrong password
-                raise
-            finally:
-                checks.release()
-            failures.settle(attempt, ok=epoch is not None)
-            if epoch is not None:
-                session.clear()  # a fresh session on login: no fixation
-                session.permanent = True
-                session.update(user=username, epoch=epoch, csrf=auth.new_csrf_token())
-                log.info("reviewer %s logged in", username)
-                return redirect(auth.safe_next(request.args.get("next"), url_for("index")))
-            log.warning("failed login for %r from %s", username, request.remote_addr)
-            error = "Wrong username or password."
-        # A refused login keeps the name typed (never the password).
-        return render_template("login.html", error=error, username=username), (401 if error else 200)
+    # /login: its limits and the check; DB_WAIT read at each login (tests shorten it)
+    login_page.install(app, db_path, db_lock, wait=lambda: DB_WAIT)
 
     @app.post("/logout")
     def logout() -> Any:
@@ -261,12 +215,13 @@ def create_app(
             chart_last=last,
             query=query,
             page_link=lambda n: url_for("index") + "?" + urlencode([*query, ("page", str(n))]),
-            # The session's token rides in the link: without it /export refuses (400), so another site
-            # cannot have the browser download (or start the work of) an export.
+            # A token derived from the session's rides in the link: without it /export refuses (400), so
+            # another site cannot have the browser download (or start the work of) an export. Not the
+            # form token itself, which would sit in access logs and the browser's history.
             export_link=lambda fmt: (
                 url_for("export")
                 + "?"
-                + urlencode([*applied, ("format", fmt), ("csrf_token", session["csrf"])])
+                + urlencode([*applied, ("format", fmt), ("token", auth.export_token(session["csrf"]))])
             ),
         )
 
@@ -458,7 +413,8 @@ def create_app(
 
     @app.get("/export")
     def export() -> Any:
-        if not auth.csrf_matches(session.get("csrf"), request.args.get("csrf_token")):
+        csrf = session.get("csrf")
+        if not csrf or not auth.csrf_matches(auth.export_token(csrf), request.args.get("token")):
             log.warning("CSRF token missing or wrong on %s", request.path)
             abort(
                 400,
@@ -477,7 +433,10 @@ def create_app(
         spool = None
         try:
             spool = tempfile.TemporaryFile(prefix="review-export-", dir=spill)  # noqa: SIM115 (send_file closes it)
-            rows = stream_export(db(), filters, fmt, spool, spill=spill, about=about, release=release)
+            # Let go of while it waits for its turn to copy (review.export_stream), taken again then.
+            rows = stream_export(
+                db(), filters, fmt, spool, spill=spill, about=about, release=release, reopen=db
+            )
         except BaseException as exc:
             if spool is not None:
                 spool.close()

@@ -7,16 +7,20 @@ password. Changing a password raises the user's session epoch, which ends their 
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import hmac
 import ipaddress
 import logging
 import os
 import re
 import secrets
+import tempfile
 import threading
 import time
 from collections import deque
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +40,8 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SECRET_ENV = "MONITOR_SECRET_KEY"  # noqa: S105 - the name of a variable, not a secret
 SECRET_META_KEY = "review_secret_key"  # noqa: S105 - where an older version kept it (moved out)
 KEY_SUFFIX = ".review-key"  # the session-signing key's file, beside the database
+STORE_ID_META_KEY = "review_store_id"  # the database's random id, written in the key file (not secret)
+_STORE_LINE = "store="  # the key file's line naming the database it was made for
 # Compared against when the user does not exist, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=HASH_METHOD)
 
@@ -136,22 +142,45 @@ def authenticate(
     *,
     lock: AbstractContextManager[Any] | None = None,
     wait: float = 30.0,
+    turn: AbstractContextManager[Any] | None = None,
 ) -> int | None:
     """The user's session epoch when the password is right, else None. ``lock`` is held while the
     database is read, not while the password is checked (scrypt takes about 0.1 s); a batch's lock
-    on the file is waited for up to ``wait`` seconds (then StoreLocked)."""
+    on the file is waited for up to ``wait`` seconds (then StoreLocked). ``turn`` (:class:`CheckTurns`)
+    is held only while the password is checked: not while the database is waited for, or a few
+    logins during a batch would take every turn."""
     with lock or nullcontext(), reader(db_path, wait=wait) as con:
         rows = con.execute(
             "SELECT password_hash, session_epoch, disabled FROM users WHERE username = ?", [username]
         ).fetchall()
-    row = rows[0] if rows else None
-    if row is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    hashed, epoch, disabled = row
-    if not check_password_hash(hashed, password or "") or disabled:
+    hashed, epoch, disabled = rows[0] if rows else (_DUMMY_HASH, None, False)
+    with turn or nullcontext():
+        right = check_password_hash(hashed, password or "")
+    if not right or epoch is None or disabled:
         return None
     return int(epoch)
+
+
+class TooManyChecks(Exception):
+    """No turn to check a password came within the wait: too many logins at this moment."""
+
+
+class CheckTurns:
+    """At most ``count`` password checks at once (scrypt takes about 32 MB and a fifth of a second
+    of a core each)."""
+
+    def __init__(self, count: int) -> None:
+        self._turns = threading.BoundedSemaphore(count)
+
+    @contextmanager
+    def within(self, wait: float) -> Iterator[None]:
+        """A turn held over the block, waited for up to ``wait`` seconds (then TooManyChecks)."""
+        if not self._turns.acquire(timeout=wait):
+            raise TooManyChecks
+        try:
+            yield
+        finally:
+            self._turns.release()
 
 
 def session_epoch(con: duckdb.DuckDBPyConnection, username: str) -> int | None:
@@ -171,58 +200,88 @@ def key_file(db_path: Path) -> Path:
 
 def secret_key(db_path: Path) -> str:
     """The session-signing secret: $MONITOR_SECRET_KEY, else a random one kept in ``<db>.review-key``
-    (mode 0600), made on first use.
+    (mode 0600) for this database, made on first use.
 
     Not in the database: whoever reads the key can sign a session as any reviewer, and the database
     is read by analysts and copied to backups. A key an older version kept in the meta table is moved
-    to the file once (and deleted from the table), so sessions open across the upgrade go on.
+    to the file (and deleted from the table), so sessions open across the upgrade go on; with the
+    variable set too, so that it does not become the key again once the variable is unset.
+
+    The file names the database it was made for (a random id in its meta table): a database deleted
+    and made again starts its reviewers' session epochs at 0 again, so the old database's cookies
+    would be good in the new one; a file made for another database (or for one without the id, while
+    this one has it) gets a new key.
     """
     from_env = os.environ.get(SECRET_ENV, "").strip()
-    if from_env:
-        return from_env
     path = key_file(db_path)
     with writer(db_path) as con:
         rows = con.execute("SELECT value FROM meta WHERE key = ?", [SECRET_META_KEY]).fetchall()
-        value = _read_key(path)
-        if value is None:
-            value = str(rows[0][0]) if rows else secrets.token_urlsafe(48)
-            _write_key(path, value, like=db_path)
-            said = "moved from the database to %s" if rows else "made in %s"
+        if from_env and not rows:
+            return from_env
+        ids = con.execute("SELECT value FROM meta WHERE key = ?", [STORE_ID_META_KEY]).fetchall()
+        store_id = str(ids[0][0]) if ids else None
+        value, file_id = _read_key(path)
+        if value is not None and file_id != store_id and not (file_id is None and store_id is None):
+            log.warning(
+                "%s was made for another database: a new session-signing key (every reviewer logs in again)",
+                path,
+            )
+            value = None
+        if store_id is None:
+            store_id = secrets.token_hex(16)
+            con.execute("INSERT INTO meta VALUES (?, ?)", [STORE_ID_META_KEY, store_id])
+        if value is None or file_id is None:
+            moved = value is None and bool(rows)
+            value = value or (str(rows[0][0]) if rows else secrets.token_urlsafe(48))
+            _write_key(path, value, store_id, like=db_path)
+            said = "moved from the database to %s" if moved else "kept in %s"
             log.info(f"session-signing key {said}", path)
         # once the file holds it (a crash in between leaves it in both, and the next start ends that)
         if rows:
             con.execute("DELETE FROM meta WHERE key = ?", [SECRET_META_KEY])
-        return value
+        return from_env or value
 
 
-def _read_key(path: Path) -> str | None:
-    # The key in the file, None when there is no file; StoreError when it cannot be read or is empty.
+def _read_key(path: Path) -> tuple[str | None, str | None]:
+    # The key in the file and the id of the database it was made for (None from an older version);
+    # no key when there is no file, or an empty one (a crash of an older version, which wrote it in
+    # place, between making and writing it: no session was signed with it). StoreError when it
+    # cannot be read.
     try:
-        value = path.read_text(encoding="ascii").strip()
+        lines = path.read_text(encoding="ascii").split()
     except FileNotFoundError:
-        return None
+        return None, None
     except (OSError, UnicodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not text"
         raise StoreError(f"cannot read the session-signing key: {why}", path=str(path)) from None
-    if not value:
-        raise StoreError(
-            "the session-signing key file is empty; delete it to make a new one (open sessions end)",
-            path=str(path),
-        )
-    return value
+    if not lines:
+        log.warning("%s is empty: a new session-signing key", path)
+        return None, None
+    store_id = next(
+        (line.removeprefix(_STORE_LINE) for line in lines[1:] if line.startswith(_STORE_LINE)), None
+    )
+    return lines[0], store_id
 
 
-def _write_key(path: Path, value: str, *, like: Path) -> None:
-    # A new file only its owner may read, owned as the database is (a page run by root over a
-    # monitor user's database would otherwise leave a file that user cannot read).
+def _write_key(path: Path, value: str, store_id: str, *, like: Path) -> None:
+    # A file only its owner may read, owned as the database is (a page run by root over a monitor
+    # user's database would otherwise leave a file that user cannot read), written whole beside it
+    # and renamed into place: a crash leaves the old file or the new one, never an empty one.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(value + "\n")
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot write the session-signing key: {exc.strerror}", path=str(path)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:  # mkstemp makes it 0600
+            out.write(f"{value}\n{_STORE_LINE}{store_id}\n")
+            out.flush()
+            os.fsync(out.fileno())
         owner = like.stat()
         if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
-            os.chown(path, owner.st_uid, owner.st_gid)
+            os.chown(tmp, owner.st_uid, owner.st_gid)
+        os.replace(tmp, path)
     except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
         raise StoreError(f"cannot write the session-signing key: {exc.strerror}", path=str(path)) from None
 
 
@@ -234,6 +293,12 @@ def new_csrf_token() -> str:
 def csrf_matches(expected: str | None, given: str | None) -> bool:
     """Constant-time comparison of the session's token and the form's."""
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+def export_token(csrf: str) -> str:
+    """The token a download link carries: derived from the session's form token, which itself must
+    not go into a URL (access logs, the browser's history) and then stand for every form."""
+    return hmac.new(csrf.encode(), b"export", hashlib.sha256).hexdigest()
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -257,7 +322,13 @@ class Attempt:
     """A login counted by :meth:`LoginThrottle.reserve` before its password is checked."""
 
     keys: tuple[tuple[str, ...], ...]  # the name from the address first, then the address
-    at: float
+
+
+class Refused(enum.Enum):
+    """Why :meth:`LoginThrottle.reserve` refused a login."""
+
+    FAILURES = "failures"  # the limit of failures reached: wait a few minutes
+    IN_FLIGHT = "in flight"  # the limit reached only with the attempts being checked: a moment
 
 
 class LoginThrottle:
@@ -276,47 +347,39 @@ class LoginThrottle:
         self.window = window
         self.max_names = max_names  # keys kept before the stale ones are forgotten
         self._failures: dict[tuple[str, ...], deque[float]] = {}
+        self._in_flight: dict[tuple[str, ...], int] = {}  # attempts reserved, not yet settled
         self._lock = threading.Lock()
 
-    def blocked(self, username: str, address: str | None) -> bool:
-        """True while ``username`` from ``address``, or ``address`` itself, has reached its limit of
-        failures within the last ``window`` seconds."""
-        with self._lock:
-            return self._reached(self._keys(username, address), time.monotonic())
-
-    def reserve(self, username: str, address: str | None) -> Attempt | None:
-        """Count a login attempt as a failure before its password is checked, or None (refused) when
-        ``username`` from ``address``, or ``address`` itself, has reached its limit: checked and counted
-        under one lock, so guesses sent side by side cannot all pass the check. :meth:`settle` it."""
+    def reserve(self, username: str, address: str | None) -> Attempt | Refused:
+        """An attempt of ``username`` from ``address`` to check, or why it is refused: its failures
+        (of the name from the address, or of the address) have reached their limit within the last
+        ``window`` seconds, or would with the attempts being checked (guesses sent side by side are
+        held to the limit: they all passed a check made before any of them failed). Checked and
+        counted under one lock. :meth:`settle` it."""
         keys = self._keys(username, address)
         with self._lock:
             now = time.monotonic()
-            if self._reached(keys, now):
-                return None
-            self._append(keys, now)
-            return Attempt(tuple(key for key, _ in keys), now)
+            if self._reached(keys, now, with_in_flight=False):
+                return Refused.FAILURES
+            if self._reached(keys, now, with_in_flight=True):
+                # Not failures yet: a login pressed again while the database is busy is no guess.
+                return Refused.IN_FLIGHT
+            for key, _ in keys:
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            return Attempt(tuple(key for key, _ in keys))
 
     def settle(self, attempt: Attempt, *, ok: bool | None) -> None:
-        """A reserved attempt's outcome: a failure stays counted; a success forgets the name's failures
-        from that address; None (the password was not checked: the database busy) takes it back."""
+        """A reserved attempt's outcome: a failure is counted; a success forgets the name's failures
+        from that address; None (the password was not checked: the database busy) counts nothing."""
         with self._lock:
+            for key in attempt.keys:
+                left = self._in_flight.pop(key, 1) - 1
+                if left:
+                    self._in_flight[key] = left
             if ok:
                 self._failures.pop(attempt.keys[0], None)
-            if ok is False:
-                return
-            for key in attempt.keys:
-                recent = self._failures.get(key)
-                if recent is not None and attempt.at in recent:
-                    recent.remove(attempt.at)
-
-    def record(self, username: str, address: str | None, *, ok: bool) -> None:
-        """Count a failure, or forget the name's failures from that address after a success."""
-        name_key = (username.casefold(), address or "")
-        with self._lock:
-            if ok:
-                self._failures.pop(name_key, None)
-                return
-            self._append(self._keys(username, address), time.monotonic())
+            elif ok is False:
+                self._append(attempt.keys, time.monotonic())
 
     def _keys(self, username: str, address: str | None) -> list[tuple[tuple[str, ...], int]]:
         # The name from the address, and the address itself when it is another machine's, with limits.
@@ -325,26 +388,29 @@ class LoginThrottle:
             keys.append(((address or "",), self.address_limit))
         return keys
 
-    def _reached(self, keys: list[tuple[tuple[str, ...], int]], now: float) -> bool:
-        # Whether a key has its limit of failures within the window; the lock is held.
+    def _reached(self, keys: list[tuple[tuple[str, ...], int]], now: float, *, with_in_flight: bool) -> bool:
+        # Whether a key has its limit of failures within the window (counting the attempts being
+        # checked too, or not); the lock is held.
         for key, limit in keys:
             recent = self._failures.get(key)
             while recent and now - recent[0] > self.window:
                 recent.popleft()
-            if recent and len(recent) >= limit:
+            count = len(recent or ()) + (self._in_flight.get(key, 0) if with_in_flight else 0)
+            if count >= limit:
                 return True
         return False
 
-    def _append(self, keys: list[tuple[tuple[str, ...], int]], now: float) -> None:
+    def _append(self, keys: tuple[tuple[str, ...], ...], now: float) -> None:
         # A failure at ``now`` for each key; the lock is held.
-        for key, limit in keys:
+        for key in keys:
             if len(self._failures) >= self.max_names and key not in self._failures:
                 # Names tried and never logged in with would pile up: forget the stale ones.
                 for stale in [
                     k for k, times in self._failures.items() if not times or now - times[-1] > self.window
                 ]:
                     del self._failures[stale]
-            self._failures.setdefault(key, deque(maxlen=limit)).append(now)
+            kept = self.limit if len(key) == 2 else self.address_limit  # (name, address) or (address,)
+            self._failures.setdefault(key, deque(maxlen=kept)).append(now)
 
 
 def _remote(address: str | None) -> bool:

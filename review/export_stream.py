@@ -104,11 +104,14 @@ def stream_export(
     spill: Path | None = None,
     about: Sequence[tuple[str, str]] = (),
     release: Callable[[], None] | None = None,
+    reopen: Callable[[], duckdb.DuckDBPyConnection] | None = None,
 ) -> int:
     """Write the export of ``filters`` in a format of STREAMED to a binary stream as it is read, ``rows``
     rows (CHUNK_ROWS) at a time; returns the number of rows. XLSX adds ``about`` to its 'about' sheet.
     ``release`` (which lets the store go) is called once what the export reads of it is copied, before
-    the file is written (the review page's download, :func:`export_store`).
+    the file is written (the review page's download, :func:`export_store`). With ``reopen`` too (the
+    review page's), ``con`` is let go of while the export waits for another's copy to end, and
+    ``reopen()`` gives the connection to copy with when its turn comes.
 
     The same bytes as :func:`read_export` and :func:`write_export` give (Parquet up to
     PARQUET_ROW_GROUP rows; beyond, the same table in row groups of that many rows instead of
@@ -118,7 +121,8 @@ def stream_export(
     _check(fmt)
     with _export_folder(spill) as folder:
         try:
-            copy = _copy_steps(con, filters, folder)
+            with _copy_turn(con, release, reopen) as con:
+                copy = _copy_steps(con, filters, folder)
         finally:
             if release is not None:
                 release()
@@ -232,8 +236,37 @@ def remove_unfinished() -> int:
 _SETTINGS_LOCK = threading.Lock()
 
 
+@contextlib.contextmanager
+def _copy_turn(
+    con: duckdb.DuckDBPyConnection,
+    release: Callable[[], None] | None,
+    reopen: Callable[[], duckdb.DuckDBPyConnection] | None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    # This export's turn to copy (_SETTINGS_LOCK) over the block, with the connection to copy with.
+    # The review page's request holds a connection and its read lock on the file: waiting with them,
+    # queued downloads held up every write (a logout, a decision), and every page read queued behind
+    # the write (4 downloads and a logout: the logout 3.42 s, a list page 3.24 s). Let go of first, and
+    # opened again when the turn comes.
+    if not _SETTINGS_LOCK.acquire(blocking=False):
+        if release is None or reopen is None:
+            _SETTINGS_LOCK.acquire()
+        else:
+            release()
+            _SETTINGS_LOCK.acquire()
+            try:
+                con = reopen()
+            except BaseException:
+                _SETTINGS_LOCK.release()
+                raise
+    try:
+        yield con
+    finally:
+        _SETTINGS_LOCK.release()
+
+
 def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) -> Path:
-    # What the export reads of the store, into a new DuckDB file in ``folder``; returns its path.
+    # What the export reads of the store, into a new DuckDB file in ``folder``; returns its path; its
+    # turn (_copy_turn) held.
     copy = folder / "steps.duckdb"
     # An alias of its own: attached databases, too, are the instance's (a fixed name made every
     # download but one fail: "database with name export_copy already exists").
@@ -244,7 +277,7 @@ def _copy_steps(con: duckdb.DuckDBPyConnection, filters: Filters, folder: Path) 
         "enable_progress_bar": False,  # never into an export written to stdout
     }
     try:
-        with _SETTINGS_LOCK, _settings(con, wanted) as previous:
+        with _settings(con, wanted) as previous:
             con.execute(f"ATTACH {_literal(str(copy))} AS {alias} (READ_WRITE)")
             try:
                 try:

@@ -149,6 +149,9 @@ def store_rows(db: Path, sql: str) -> list[tuple]:
 
 
 def with_token(client: Any, query: dict[str, str] | None = None) -> dict[str, str]:
-    """``query`` with the test client's session CSRF token, as the review list's download links carry it."""
+    """``query`` with the download token of the test client's session, as the review list's download links
+    carry it (derived from the form token, which never goes in a link)."""
+    from review.auth import export_token
+
     with client.session_transaction() as sess:
-        return {**(query or {}), "csrf_token": sess["csrf"]}
+        return {**(query or {}), "token": export_token(sess["csrf"])}
