@@ -153,15 +153,11 @@ def post_id_from_url(url: str) -> str | None:
     return _post_of(parts, parse_qs(parts.query)) if "facebook.com" in parts.netloc else None
 
 
-def post_number(*posts: str | None) -> str | None:
-    """The number ending the first of ``posts`` (``{page}_{post}``, a post's own id) that ends in one:
-    what the Graph API writes before the ``_`` of the post's comments' ids (``{post}_{comment}``); None
-    when none does (a ``pfbid…`` link names no number)."""
-    for post in posts:
-        number = post.rsplit("_", 1)[-1] if post else ""
-        if number.isascii() and number.isdigit():
-            return number
-    return None
+def post_number(post: str | None) -> str | None:
+    """The number ending ``post`` (``{page}_{post}``, a post's own id): what the Graph API writes before the
+    ``_`` of the post's comments' ids (``{post}_{comment}``); None when it ends in none (a ``pfbid…`` link)."""
+    number = post.rsplit("_", 1)[-1] if post else ""
+    return number if number.isascii() and number.isdigit() else None
 
 
 def link_ids(url: str | None, kind: str) -> tuple[str | None, str | None]:
