@@ -87,3 +87,22 @@ def test_metrics_give_the_average_precision_when_predictions_carry_scores() -> N
     for p in predictions:
         del p["scores"]
     assert "ap" not in metrics(rows, predictions)["corruption"]["kk"]
+
+
+def test_evaluate_names_rows_whose_lang_no_group_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from classify.cli import _note_unknown_langs
+
+    rows = [_row(1, 1, "kz"), _row(2, 0, "kz"), _row(3, 1, "kk"), _row(4, 0, "")]
+    _note_unknown_langs(rows, Path("answers.jsonl"))
+    err = capsys.readouterr().err
+    assert '2 rows of answers.jsonl have a lang that is none of kk, ru, mixed, other: "kz" (2)' in err
+    assert "'all' figures only" in err
+    report = metrics(rows, [{"lang": "ru", "labels": []}] * 4)
+    assert (
+        "kk" in report["corruption"]
+        and report["corruption"]["kk"]["tp"] + report["corruption"]["kk"]["fn"] == 1
+    )
+    _note_unknown_langs(rows[2:], Path("answers.jsonl"))  # known or missing langs: nothing to say
+    assert capsys.readouterr().err == ""
