@@ -108,7 +108,8 @@ def register(subparsers: Any) -> None:
         "--out (the shipped model), keeping the replaced ones as models/previous/<version>.npz, .card.json "
         "and .CARD.md, the last 3 (training over the shipped model keeps them too). Each file is written "
         "beside its place and renamed over it: a failed write leaves the files in place as they were. A "
-        "model already in place is left alone; a card of another model is refused. The way back: "
+        "model already in place is left alone; a card of another model is refused, and so are training options "
+        "given with it. The way back: "
         "--take models/previous/<version>.npz, then restart and reclassify",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
@@ -275,6 +276,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from classify.train_card import comparison, read_card, take
 
     if args.take:
+        unused = [
+            option
+            for option, given in (
+                ("--data", args.data is not None),
+                ("--own-only", args.own_only),
+                ("--extra-jsonl", args.extra_jsonl is not None),
+                ("--compare-with", args.compare_with is not None),
+                ("--seed", args.seed != 1),
+                ("--ship", args.ship != "all"),
+            )
+            if given
+        ]
+        if unused:  # each would be silently ignored: the person meant to train, or to take, not both
+            raise InputError(
+                f"--take trains nothing, so {', '.join(unused)} would do nothing with it: drop them"
+            )
         if not args.take.is_file():
             raise InputError("model file to take not found", path=str(args.take))
         taken = take(args.take, args.out, say=_progress)

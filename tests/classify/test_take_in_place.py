@@ -204,6 +204,22 @@ def test_taking_the_model_in_place_again_keeps_and_removes_nothing(
     assert run_cli("train", "--take", str(shipped), "--out", str(shipped)).returncode == 0  # itself
 
 
+def test_take_refuses_training_options_it_would_ignore(
+    tmp_path: Path, variants: list[tuple[Path, str]]
+) -> None:
+    shipped = _shipped_with_three_kept(tmp_path, variants)
+    before = shipped.read_bytes()
+    extra = tmp_path / "answers.jsonl"
+    extra.write_text('{"text": "жол жоқ", "labels": {"infrastructure": 1}}\n', encoding="utf-8")
+    given = ("--extra-jsonl", str(extra), "--seed", "3", "--ship", "train")
+    result = run_cli("train", "--take", str(variants[4][0]), "--out", str(shipped), *given)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "--take trains nothing, so --extra-jsonl, --seed, --ship would do nothing with it: drop them"
+    )
+    assert shipped.read_bytes() == before  # nothing taken
+
+
 def test_a_model_without_its_card_file_gets_its_version_and_another_models_card_is_refused(
     tmp_path: Path, variants: list[tuple[Path, str]]
 ) -> None:
