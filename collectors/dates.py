@@ -4,8 +4,9 @@ Absolute forms: ``25 ноября 2026, 14:35``, ``25 қараша 2026``, ``202
 ``25.11.2026 14:35``, ISO 8601, and RFC 822 as feeds print it (``Wed, 25 Nov 2026 14:35:00 +0500``,
 ``Ср, 25 ноя 2026 14:35:00 +0500``, ``ср, 25 қар. 2026 14:35:00``). Kazakh month names are also read
 typed without Kazakh letters (``25 караша 2026``) and in Latin script (``25 qarasha 2026``). The time
-may follow the date or stand just before it (``14:35 25.11.2026``), on a 12-hour clock too (``2:35 PM``,
-``ПП``, ``после полудня``, ``түстен кейін``), and a zone may stand in brackets (``14:35 (мск)``).
+may follow the date or stand just before it (``14:35 25.11.2026``, ``2:35 PM Nov 25, 2026``), on a 12-hour
+clock too (``2:35 PM``, ``ПП``, ``после полудня``, ``түстен кейін``), and a zone may stand in brackets
+(``14:35 (мск)``).
 
 English, as English-language templates and Facebook exports print it: ``November 25, 2026``, ``Nov. 25,
 2026, 3:05 PM``, ``Wednesday, November 25, 2026``, ``25 November 2026``. English is read last, where no
@@ -13,8 +14,8 @@ Russian or Kazakh form is, so a text that holds one reads as before; and narrowl
 search free text: a month name only with a day and a year (``May`` with a capital). The words of all
 three languages are in ``collectors.dates_words``.
 
-Relative forms (``вчера в 14:35``, ``3 сағат бұрын``, ``3 hours ago``), counted back from the fetch
-time ``now``, are read in ``collectors.dates_relative``; ``parse_relative`` and ``parse_date`` call it.
+Relative forms (``вчера в 14:35``, ``3 сағат бұрын``, ``три часа назад``, ``3 hours ago``), counted back
+from the fetch time ``now``, are read in ``collectors.dates_relative``; ``parse_relative`` and ``parse_date`` call it.
 
 A wall-clock time without an offset is read in Asia/Almaty: UTC+6 until 2024-03-01 00:00, UTC+5 since
 (Kazakhstan moved to a single zone that day); an explicit offset or zone (``+0500``, ``GMT``, ``мск``)
@@ -147,11 +148,13 @@ _AMPM = (
 _TIME = (
     r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _AMPM + _ZONE + ")?"
 )
-# A clock printed just before the date instead of after it: "14:35 25.11.2026", "14:35, 25 ноября 2026".
-# Not the end of a range («10:00-12:00 25.11.2026», «с 10:00 до 18:00, 25 ноября»): that says no time;
+# A clock printed just before the date instead of after it: "14:35 25.11.2026", "14:35, 25 ноября 2026",
+# on a 12-hour clock too ("2:35 PM Nov 25, 2026", as English templates print it). Not the end of a range («10:00-12:00 25.11.2026», «с 10:00 до 18:00, 25 ноября»): that says no time;
 # a dash after a word is a separator («Общество — 14:35, 25 ноября»).
 _CLOCK_BEFORE = re.compile(
-    r"(?<![\d.:])(?<!\d[-–—])(?<!\d[-–—]\s)(?<!\d\s[-–—]\s)(?<!до\s)(\d{1,2}):(\d{2})(?::(\d{2}))?[\s,|/–—-]{1,4}$",
+    r"(?<![\d.:])(?<!\d[-–—])(?<!\d[-–—]\s)(?<!\d\s[-–—]\s)(?<!до\s)(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    + _AMPM
+    + r"[\s,|/–—-]{1,4}$",
     re.IGNORECASE,
 )
 _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
@@ -196,11 +199,12 @@ def _zone(text: str | None) -> tzinfo | None:
 def _at(d: date, m: re.Match[str], tz: tzinfo) -> datetime:
     """``d`` at the clock time of a match of ``_TIME``, in its zone if it names one, else in ``tz``;
     without a time after the date, at the clock printed just before it, if one is."""
-    hour, minute, second = (m.group(key) for key in ("hour", "minute", "second"))
-    if hour is None and (before := _CLOCK_BEFORE.search(m.string, max(0, m.start() - 16), m.start())):
-        hour, minute, second = before.groups()
+    hour, minute, second, ampm = (m.group(key) for key in ("hour", "minute", "second", "ampm"))
+    # 32 characters: "12:35:00 после полудня, " before the date
+    if hour is None and (before := _CLOCK_BEFORE.search(m.string, max(0, m.start() - 32), m.start())):
+        hour, minute, second, ampm = before.groups()
     try:
-        t = time(_hour24(int(hour or 0), m.group("ampm")), int(minute or 0), int(second or 0))
+        t = time(_hour24(int(hour or 0), ampm), int(minute or 0), int(second or 0))
     except ValueError:
         t = time(0, 0)
     return datetime.combine(d, t, tzinfo=_zone(m.group("zone")) or tz)

@@ -4,7 +4,12 @@
 Russian and Kazakh: ``сегодня в 10:15``, ``вчера``, ``позавчера``, ``6 лет назад``, ``пару минут
 назад``, ``только что``, ``бүгін 10:15``, ``кеше``, ``3 сағат бұрын``, ``жаңа ғана`` (``сейчас`` only as
 the whole text: in a sentence it is no date); a span back past the calendar («3000 лет назад» in an
-article) is no date. A day word's clock may be spelled ``14 ч. 35 мин.`` and be Moscow time (``вчера в
+article) is no date. The number may be a word («три часа назад», «двадцать пять минут назад»,
+«полтора часа назад», «үш сағат бұрын», «жиырма бес минут бұрын», «уш сагат бурын») and a Kazakh unit
+abbreviated («2 сағ. бұрын», «15 мин бұрын»); a count not understood («несколько часов назад», «бірнеше
+сағат бұрын») leaves the date unread, never one unit back; a unit alone («час назад», «сағат бұрын») is
+one. A «today» clock more than ``TODAY_SLACK`` (3 h) ahead of ``now`` is yesterday's («Сегодня в 23:55»
+read at 00:30). A day word's clock may be spelled ``14 ч. 35 мин.`` and be Moscow time (``вчера в
 14:35 мск``); of two day words («вчера в 14:35, обновлено сегодня в 10:00») the first with its own clock
 is read.
 
@@ -18,7 +23,7 @@ are read with, in ``collectors.dates``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from collectors.dates import _AMPM, _hour24, _local, _zone, shift
 from collectors.dates_words import (
@@ -26,11 +31,42 @@ from collectors.dates_words import (
     EN_DAY_WORDS,
     EN_UNITS,
     JUST_NOW,
+    KK_AND_A_HALF,
+    KK_HALF,
+    KK_ONES,
+    KK_TENS,
     KK_UNITS,
     NOW_ALONE,
+    RU_ABBREVIATIONS,
+    RU_ONE_AND_A_HALF,
+    RU_ONES,
+    RU_TEENS,
+    RU_TENS,
     RU_UNITS,
+    VAGUE_COUNTS,
+    WHOLE_WORD_UNITS,
     WORD_ONE,
+    kk_number_key,
 )
+
+# «Сегодня в 23:55» read at 00:30 was said yesterday (the page was made before midnight, or on a clock
+# whose day ends earlier, as Moscow's): a «today» clock more than this ahead of ``now`` is yesterday's.
+# Up to this much ahead it is today's: a site on a clock ahead of Almaty's (UTC+6, as Kazakh sites
+# printed before 2024-03-01, and Bishkek, Omsk; UTC+7 Novosibirsk) and a page fetched later in a run
+# than the run's start, which is the ``now`` collectors pass.
+TODAY_SLACK = timedelta(hours=3)
+# Half a unit, in a smaller one: «полчаса», «полтора часа», «полгода», «жарты сағат».
+_HALF = {
+    "seconds": ("seconds", 0),
+    "minutes": ("seconds", 30),
+    "hours": ("minutes", 30),
+    "days": ("hours", 12),
+    "weeks": ("hours", 84),
+    "months": ("days", 15),
+    "years": ("months", 6),
+}
+# What the words before a unit count when they spell a count that cannot be read («несколько»).
+_UNREAD = (0, False)
 
 # The clock of a relative date, with Moscow time after it as after an absolute date («вчера в 14:35
 # мск», «(MSK)»; other zones there are not read), and the same clock spelled with spaces or unit letters
@@ -51,8 +87,11 @@ _DAY_WORD = re.compile(r"(?<![а-яёәіңғүұқөһa-z])(" + "|".join(DAY_WO
 # A number and a word start where no digit or letter stands before them: without that, a search over
 # a long run of digits or letters tried every position in it against the whole run, and a page's
 # «1111…» of 100,000 characters took minutes.
-_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*([а-яё]+)\.?\s+назад")
-_KK_AGO = re.compile(r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)\s+(?:бұрын|бурын|алдын)")
+# A unit may be abbreviated with a dot («2 ч. назад», «2 сағ. бұрын», «15 мин.бұрын»).
+_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*([а-яё]+)(?:\.\s*|\s+)назад")
+_KK_AGO = re.compile(
+    r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)(?:\.\s*|\s+)(?:бұрын|бурын|алдын)"
+)
 # English («3 hours ago», «an hour ago», «5 mins ago»), read only where no Russian or Kazakh form is.
 _EN_AGO = re.compile(
     r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
@@ -98,20 +137,30 @@ def russian_kazakh(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     m = _RU_AGO.search(low)
     if m:
         number, half, couple, word = m.groups()
-        number = "2" if couple else number  # «пару минут назад»: a couple is two
         unit = _unit(word, RU_UNITS)
         if unit is None and word in WORD_ONE:
             unit, _ = WORD_ONE[word]
         if unit:
             if half:
-                return shift(local_now, "minutes", 30) if unit == "hours" else shift(local_now, unit, 0)
-            return _back(local_now, unit, number)
+                return _back(local_now, unit, 0, half=True)
+            if number or couple:
+                return _back(local_now, unit, number or 2)  # «пару минут назад»: a couple is two
+            count = _count_before(low[: m.start(4)], kazakh=False)
+            # no number: one unit where the unit's form says so («час», «минуту», «ч.»); «часа» and
+            # «минут» stand after a number, one not read («много часов назад») or cut off
+            if count is None and (word in WORD_ONE or word in RU_ABBREVIATIONS):
+                count = (1, False)
+            return None if count is None or count == _UNREAD else _back(local_now, unit, *count)
     m = _KK_AGO.search(low)
     if m:
         number, word = m.groups()
         unit = _unit(word, KK_UNITS)
         if unit:
-            return _back(local_now, unit, number)
+            if number:
+                return _back(local_now, unit, number)
+            # Kazakh puts a unit in one form after any number: without a number word it is one unit
+            count = _count_before(low[: m.start(2)], kazakh=True) or (1, False)
+            return None if count == _UNREAD else _back(local_now, unit, *count)
     return None
 
 
@@ -124,8 +173,9 @@ def english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     for pattern in _EN_DAY_AND_CLOCK:
         m = pattern.search(low)
         if m:
-            day = local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]])
-            return _local(day, _hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz)
+            return _on_day(
+                EN_DAY_WORDS[m["day"]], local_now, _hour24(int(m["hour"]), m["ampm"]), int(m["minute"]), tz
+            )
     m = _EN_DAY_ALONE.fullmatch(low)
     if m:
         return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)
@@ -149,16 +199,55 @@ def _day_at(clock: re.Match[str] | None, local_now: datetime, days_back: int, tz
     if clock is None:
         return _local(local_now.date() - timedelta(days=days_back), None, None, tz)
     zone = _zone(clock["zone"]) or tz
-    day = local_now.astimezone(zone).date() - timedelta(days=days_back)  # «сегодня» in Moscow is Moscow's
     minute = clock.groupdict().get("minute") or clock.groupdict().get("minute_unit")
-    return _local(day, _hour24(int(clock["hour"]), clock["ampm"]), int(minute), zone)
+    return _on_day(days_back, local_now, _hour24(int(clock["hour"]), clock["ampm"]), int(minute), zone)
 
 
-def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
-    """``moment`` minus ``number`` (default 1) units; None when that leaves the calendar: «3000 лет
-    назад» in an article's text is no publication time, and must not fail the page."""
+def _on_day(days_back: int, local_now: datetime, hour: int, minute: int, zone: tzinfo) -> datetime | None:
+    """``days_back`` days before ``local_now``'s day in ``zone`` («сегодня» in Moscow is Moscow's), at
+    ``hour``:``minute``; a «today» more than ``TODAY_SLACK`` ahead of ``local_now`` is yesterday's."""
+    day: date = local_now.astimezone(zone).date() - timedelta(days=days_back)
+    found = _local(day, hour, minute, zone)
+    if days_back == 0 and found is not None and found > local_now + TODAY_SLACK:
+        return _local(day - timedelta(days=1), hour, minute, zone)
+    return found
+
+
+def _count_before(before: str, kazakh: bool) -> tuple[int, bool] | None:
+    """The count that the number words at the end of ``before`` (the text before a unit) spell, as whole
+    units and whether a half follows («три» (3, False), «полтора» (1, True), «жиырма бес» (25, False),
+    «жарты» (0, True)); ``_UNREAD`` where they spell a count that cannot be read («несколько»), None where
+    no number word stands there."""
+    words = [word.strip("()[]«»\"',.:;!?·•|—–-") for word in before.rsplit(None, 3)[-3:]]
+    keys = [kk_number_key(word) for word in words] if kazakh else words
+    if not keys:
+        return None
+    if keys[-1] in VAGUE_COUNTS or kk_number_key(keys[-1]) in VAGUE_COUNTS:
+        return _UNREAD
+    if kazakh and keys[-1] == KK_HALF:
+        return 0, True
+    if not kazakh and keys[-1] in RU_ONE_AND_A_HALF:
+        return 1, True
+    half = kazakh and keys[-1] == KK_AND_A_HALF  # «бір жарым»: one and a half
+    if half:
+        keys.pop()
+    ones, tens, teens = (KK_ONES, KK_TENS, {}) if kazakh else (RU_ONES, RU_TENS, RU_TEENS)
+    last = keys[-1] if keys else ""
+    previous = keys[-2] if len(keys) > 1 else ""
+    if last in ones:
+        return ones[last] + tens.get(previous, 0), half  # «двадцать пять», «он бес» (ten and five)
+    if last in tens or last in teens:
+        return tens.get(last) or teens[last], half
+    return _UNREAD if half else None
+
+
+def _back(moment: datetime, unit: str, number: str | int | None, half: bool = False) -> datetime | None:
+    """``moment`` minus ``number`` (default 1) units, and half a unit more with ``half``; None when that
+    leaves the calendar: «3000 лет назад» in an article's text is no publication time, and must not fail
+    the page."""
     try:
-        return shift(moment, unit, int(number) if number else 1)
+        back = shift(moment, unit, 1 if number is None else int(number))
+        return shift(back, *_HALF[unit]) if half else back
     except (OverflowError, ValueError):  # before year 1, a timedelta too large, more than 4,300 digits
         return None
 
@@ -166,9 +255,9 @@ def _back(moment: datetime, unit: str, number: str | None) -> datetime | None:
 def _unit(word: str, table: dict[str, str]) -> str | None:
     best = None
     for stem, unit in table.items():
-        if word.startswith(stem) and (best is None or len(stem) > best[0]):
-            best = (len(stem), unit)
-    # "ч"/"г" only as whole abbreviations, not as a prefix of any word
-    if best and best[0] == 1 and len(word) > 1:
+        if word.startswith(stem) and (best is None or len(stem) > len(best[0])):
+            best = (stem, unit)
+    # "ч", "г", "сағ" only as whole abbreviations, not as a prefix of any word
+    if best and best[0] in WHOLE_WORD_UNITS and word != best[0]:
         return None
     return best[1] if best else None

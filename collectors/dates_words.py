@@ -79,17 +79,27 @@ RU_UNITS = {
     "лет": "years",
     "г": "years",
 }
+# Kazakh units, also typed without Kazakh letters («сагат», «кун») and abbreviated («2 сағ. бұрын»).
 KK_UNITS = {
     "секунд": "seconds",
     "сек": "seconds",
     "минут": "minutes",
     "мин": "minutes",
     "сағат": "hours",
+    "сагат": "hours",
+    "сағ": "hours",
+    "саг": "hours",
     "күн": "days",
+    "кун": "days",
     "апта": "weeks",
     "ай": "months",
     "жыл": "years",
 }
+# Stems that are a unit only as the whole word, not as a word's beginning («сағыныш бұрын» is no hour).
+WHOLE_WORD_UNITS = frozenset({"ч", "г", "сағ", "саг"})
+# Russian abbreviations of a unit: with no number before them one unit, as a singular form is («час
+# назад»); any other form needs its number («три часа назад»), and without one is no date.
+RU_ABBREVIATIONS = frozenset({"сек", "мин", "ч", "дн", "нед", "мес", "г"})
 WORD_ONE = {
     "минуту": ("minutes", 1),
     "час": ("hours", 1),
@@ -99,6 +109,71 @@ WORD_ONE = {
     "день": ("days", 1),
     "секунду": ("seconds", 1),
 }
+# Numbers written as words before a unit («три часа назад», «двадцать пять минут назад», «үш сағат бұрын»,
+# «жиырма бес минут бұрын»). Russian in the forms a count takes before a unit (nominative or
+# accusative: «одну минуту», «две минуты»); «полтора часа» is one and a half. Kazakh as
+# ``kk_number_key`` spells it, so «уш», «торт», «тогыз», «кырык» typed without Kazakh letters are read too;
+# Kazakh says 15 as «он бес», ten and five, and a half as «жарты» (half an hour) or «жарым» after a number.
+RU_ONES = {
+    **dict.fromkeys(("один", "одна", "одну", "одно"), 1),
+    **dict.fromkeys(("два", "две"), 2),
+    "три": 3,
+    "четыре": 4,
+    "пять": 5,
+    "шесть": 6,
+    "семь": 7,
+    "восемь": 8,
+    "девять": 9,
+}
+RU_TEENS = {
+    "десять": 10,
+    "одиннадцать": 11,
+    "двенадцать": 12,
+    "тринадцать": 13,
+    "четырнадцать": 14,
+    "пятнадцать": 15,
+    "шестнадцать": 16,
+    "семнадцать": 17,
+    "восемнадцать": 18,
+    "девятнадцать": 19,
+}
+RU_TENS = {
+    "двадцать": 20,
+    "тридцать": 30,
+    "сорок": 40,
+    "пятьдесят": 50,
+    "шестьдесят": 60,
+    "семьдесят": 70,
+    "восемьдесят": 80,
+    "девяносто": 90,
+}
+RU_ONE_AND_A_HALF = frozenset({"полтора", "полторы"})
+KK_ONES = {"бир": 1, "еки": 2, "уш": 3, "торт": 4, "бес": 5, "алты": 6, "жети": 7, "сегиз": 8, "тогыз": 9}
+KK_TENS = {
+    "он": 10,
+    "жиырма": 20,
+    "отыз": 30,
+    "кырык": 40,
+    "елу": 50,
+    "алпыс": 60,
+    "жетпис": 70,
+    "сексен": 80,
+    "токсан": 90,
+}
+KK_HALF = "жарты"  # «жарты сағат бұрын»: half an hour ago
+KK_AND_A_HALF = "жарым"  # «бір жарым сағат бұрын»: an hour and a half ago
+# Counts that are no number («несколько часов назад», «бірнеше сағат бұрын»): the date is not read,
+# rather than read as one unit back.
+VAGUE_COUNTS = frozenset(
+    {"несколько", "нескольких", "много", "немного", "сколько", "столько", "бирнеше", "коп", "бираз", "бирер"}
+)
+
+
+def kk_number_key(word: str) -> str:
+    """A Kazakh number word as ``KK_ONES`` and ``KK_TENS`` spell it: «үш», «уш» and «Үш» give «уш»."""
+    return _bare(word.lower())
+
+
 DAY_WORDS = {
     "сегодня": 0,
     "бүгін": 0,

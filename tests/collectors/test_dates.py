@@ -403,7 +403,8 @@ def test_today_in_moscow_time_is_moscow_s_day() -> None:
     now = datetime(2026, 1, 2, 20, 30, tzinfo=UTC)
     moscow = timezone(timedelta(hours=3))
     assert parse_date("Сегодня в 12:30 (мск)", now) == datetime(2026, 1, 2, 12, 30, tzinfo=moscow)
-    assert parse_date("Сегодня в 12:30", now) == at(2026, 1, 3, 12, 30)
+    # (a clock of «today» earlier than the fetch: 12:30 there, 11 h ahead, is now read as yesterday's)
+    assert parse_date("Сегодня в 01:15", now) == at(2026, 1, 3, 1, 15)
 
 
 @pytest.mark.parametrize(
