@@ -12,13 +12,20 @@ JSON, told apart by shape:
   descriptions.
 * "Download your information" comments: ``{"comments_v2": [{"timestamp", "data": [{"comment":
   {"comment", "author", "timestamp"}}], "title"}]}`` (older exports: ``comments``).
+* A group's posts and comments, in those shapes under ``group_posts_v2``
+  (``groups/group_posts_and_comments.json``) and ``group_comments_v2``
+  (``groups/your_comments_in_groups.json``): posts and comments as above, hashed apart from them.
+* Any other JSON file is skipped: with a warning when its name or a key of it says posts or
+  comments (a shape Facebook changed), else with an info line, shown with ``--debug`` (likes, settings).
 * Saved Graph API answers: ``{"data": [...]}`` of posts (``created_time``, ``message``) or comments
   (read by the facebook collector's parsers, ids and parents kept; a comment without ``id`` keeps the
   bare number its permalink names, as the collector keeps it).
 
 Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``\\u00d0\\u009f`` for
-"П"); texts are repaired. DYI items have no ids: the external id is ``fbx-`` plus a hash of
-(kind, timestamp, author, text, occurrence), stable across re-imports.
+"П"); texts are repaired, also one with a few bytes that are not UTF-8 (an emoji cut short is U+FFFD,
+one written as two CESU-8 halves is joined). DYI items have no ids: the external id is ``fbx-`` plus a
+hash of (kind, timestamp, author, text as repaired before such texts were, occurrence), stable across
+re-imports.
 
 CSV from monitoring tools (``,`` ``;`` or tab, the one that gives the earliest header this module
 knows, then the one most rows follow, ``collectors.csv_layout``; a title or blank lines above the
@@ -63,8 +70,9 @@ import csv
 import hashlib
 import json
 import logging
+import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -73,8 +81,8 @@ from zoneinfo import ZoneInfoNotFoundError
 from collectors import facebook_parse
 from collectors.base import TIME_ZONE, Expect, Report, check_options, one_of
 from collectors.dates import ALMATY, time_zone
-from collectors.facebook_export_csv import DATE_ORDERS, post_id_from_url, read_csv
-from collectors.facebook_export_dates import stamp
+from collectors.facebook_export_csv import post_id_from_url, read_csv
+from collectors.facebook_export_dates import DATE_ORDERS, stamp
 from collectors.file_import import (
     decode_text,
     is_zip,
@@ -96,21 +104,52 @@ IMPORT_OPTIONS = frozenset({"tz", "date_order"})
 VALUES: dict[str, Expect] = {"tz": TIME_ZONE, "date_order": one_of(*DATE_ORDERS)}  # what each key must be
 
 
+# An emoji as old exports wrote it: the UTF-8 of each of its two UTF-16 halves (CESU-8), not of itself
+_CESU8_PAIR = re.compile(rb"\xed([\xa0-\xaf])([\x80-\xbf])\xed([\xb0-\xbf])([\x80-\xbf])")
+
+
+def _joined_pair(m: re.Match[bytes]) -> bytes:
+    high = 0xD000 | (m[1][0] & 0x3F) << 6 | m[2][0] & 0x3F
+    low = 0xD000 | (m[3][0] & 0x3F) << 6 | m[4][0] & 0x3F
+    return chr(0x10000 + (high - 0xD800 << 10) + (low - 0xDC00)).encode()
+
+
 def fix_mojibake(text: str) -> str:
-    """Undo Facebook's export encoding (UTF-8 bytes written as Latin-1 characters); other text unchanged."""
+    """Undo Facebook's export encoding (UTF-8 bytes written as Latin-1 characters); other text unchanged.
+    A text with a few bytes that are not UTF-8 (an emoji cut short, one written as two CESU-8 halves)
+    is repaired all the same: the halves joined, only the bytes that do not decode made U+FFFD."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:  # a character past Latin-1: real text, not Facebook's escaping
+        return text
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    repaired = _CESU8_PAIR.sub(_joined_pair, data).decode("utf-8", "replace")
+    # Before, such a text was left whole as mojibake (review: «Ð¡Ó\x99Ð»ÐµÐ¼…» stored for one cut emoji).
+    # A text really written in Latin-1 («café») has no UTF-8 sequence: repaired only when those that
+    # decode are at least as many as those that do not.
+    undecoded = repaired.count("\ufffd")
+    decoded = sum(1 for ch in repaired if ch > "\x7f") - undecoded
+    return repaired if decoded and decoded >= undecoded else text
+
+
+def _whole_or_nothing(text: str) -> str:
+    """``text`` as fix_mojibake repaired it before it repaired a text in part: the hash ids hold it."""
     try:
         return text.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return text
 
 
-def _fixed(value: Any) -> Any:
+def _fixed(value: Any, fix: Callable[[str], str] = fix_mojibake) -> Any:
     if isinstance(value, str):
-        return fix_mojibake(value)
+        return fix(value)
     if isinstance(value, list):
-        return [_fixed(v) for v in value]
+        return [_fixed(v, fix) for v in value]
     if isinstance(value, Mapping):
-        return {k: _fixed(v) for k, v in value.items()}
+        return {k: _fixed(v, fix) for k, v in value.items()}
     return value
 
 
@@ -131,7 +170,8 @@ class _Ids:
 # -- JSON ------------------------------------------------------------------------------------
 
 
-def _dyi_post(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | None:
+def _post_text(entry: Mapping[str, Any]) -> str:
+    """A DYI post's text: its ``post``, else its title and attachment descriptions."""
     texts = [
         d["post"]
         for d in entry.get("data") or []
@@ -147,41 +187,77 @@ def _dyi_post(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | None:
                     if isinstance(desc, str):
                         extra.append(desc)
         text = "\n".join(t for t in extra if t and t.strip())
+    return text
+
+
+def _dyi_post(
+    entry: Mapping[str, Any], before: Mapping[str, Any], id_kind: str, source: str, ids: _Ids
+) -> Item | None:
+    text = _post_text(entry)
     if not text:
         return None
     when = stamp(entry.get("timestamp"))
     return Item(
         source=source,
         kind="post",
-        external_id=ids("post", when, None, text),
+        external_id=ids(id_kind, when, None, _post_text(before)),
         text=text,
         published_at=when,
         raw=dict(entry),
     )
 
 
-def _dyi_comment(entry: Mapping[str, Any], source: str, ids: _Ids) -> Item | None:
+def _comment_of(entry: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The first ``{"comment", "author", "timestamp"}`` of a DYI comment entry with a text."""
     for data in entry.get("data") or []:
         comment = data.get("comment") if isinstance(data, Mapping) else None
         if isinstance(comment, Mapping) and isinstance(comment.get("comment"), str):
-            when = stamp(comment.get("timestamp")) or stamp(entry.get("timestamp"))
-            author = comment.get("author") if isinstance(comment.get("author"), str) else None
-            text = comment["comment"]
-            return Item(
-                source=source,
-                kind="comment",
-                external_id=ids("comment", when, author, text),
-                text=text,
-                author=author,
-                published_at=when,
-                raw=dict(entry),
-            )
+            return comment
     return None
+
+
+def _dyi_comment(
+    entry: Mapping[str, Any], before: Mapping[str, Any], id_kind: str, source: str, ids: _Ids
+) -> Item | None:
+    comment, as_before = _comment_of(entry), _comment_of(before)
+    if comment is None or as_before is None:
+        return None
+    when = stamp(comment.get("timestamp")) or stamp(entry.get("timestamp"))
+    author = comment.get("author") if isinstance(comment.get("author"), str) else None
+    author_before = as_before.get("author") if isinstance(as_before.get("author"), str) else None
+    return Item(
+        source=source,
+        kind="comment",
+        external_id=ids(id_kind, when, author_before, as_before["comment"]),
+        text=comment["comment"],
+        author=author,
+        published_at=when,
+        raw=dict(entry),
+    )
+
+
+# key of a DYI JSON file -> (parser, kind in the hash id); the first key present is read. Group posts
+# and comments hash under kinds of their own: the same words posted at the same second on the
+# timeline and in a group are two items, and the timeline's ids keep their occurrence numbers.
+_DYI_KEYS: dict[str, tuple[Callable[..., Item | None], str]] = {
+    "comments_v2": (_dyi_comment, "comment"),
+    "comments": (_dyi_comment, "comment"),
+    "group_comments_v2": (_dyi_comment, "group comment"),
+    "status_updates_v2": (_dyi_post, "post"),
+    "posts_v2": (_dyi_post, "post"),
+    "posts": (_dyi_post, "post"),
+    "page_posts_v2": (_dyi_post, "post"),
+    "group_posts_v2": (_dyi_post, "group post"),
+}
+# A file so named, or holding such a key, is meant to hold posts or comments: one this import does
+# not read is a warning (a shape Facebook changed), not the debug note of the many other files of an
+# export (likes, group memberships, settings)
+_NAMES_POSTS = re.compile(r"post|comment", re.IGNORECASE)
 
 
 def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) -> Iterator[Item]:
     """Items of one export JSON document (shapes in the module docstring)."""
-    data = _fixed(data)
+    original, data = data, _fixed(data)
     if isinstance(data, Mapping) and isinstance(data.get("data"), list):  # saved Graph API answer
         for n, obj in enumerate(data["data"], 1):
             try:
@@ -197,32 +273,51 @@ def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) 
                 report(InputError(f"entry {n} of data: {printable(str(exc))}", source=source, path=shown))
         return
     if isinstance(data, Mapping):
-        for key in ("comments_v2", "comments"):
+        for key, (parse, id_kind) in _DYI_KEYS.items():
             if isinstance(data.get(key), list):
-                yield from _entries(data[key], _dyi_comment, key, source, shown, report, ids)
+                yield from _entries(data[key], original[key], parse, id_kind, key, source, shown, report, ids)
                 return
-        for key in ("status_updates_v2", "posts_v2", "posts", "page_posts_v2"):
-            if isinstance(data.get(key), list):
-                yield from _entries(data[key], _dyi_post, key, source, shown, report, ids)
-                return
-        log.info("%s: no posts or comments in this JSON file; skipped", shown)
+        keys = ", ".join(printable(str(k), limit=40) for k in list(data)[:5])
+        _skipped(shown, f"no posts or comments in this JSON file (keys: {keys or 'none'})", keys)
         return
     if isinstance(data, list) and any(isinstance(e, Mapping) and "timestamp" in e for e in data):
-        yield from _entries(data, _dyi_post, "the list", source, shown, report, ids)
+        yield from _entries(data, original, _dyi_post, "post", "the list", source, shown, report, ids)
         return
-    log.info("%s: neither a Facebook export of posts/comments nor a Graph API answer; skipped", shown)
+    _skipped(shown, "neither a Facebook export of posts/comments nor a Graph API answer", "")
+
+
+def _skipped(shown: str, why: str, keys: str) -> None:
+    """Log a JSON file read for nothing: a warning, once, when its name or keys say it holds posts or
+    comments (review: a group's posts were skipped with a debug line only), else a note."""
+    name = shown.rsplit("!", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+    if _NAMES_POSTS.search(name) or _NAMES_POSTS.search(keys):
+        log.warning(
+            "%s: %s; skipped: its posts or comments are in a shape this import does not read", shown, why
+        )
+    else:
+        log.info("%s: %s; skipped", shown, why)
 
 
 def _entries(
-    entries: list[Any], parse: Any, where: str, source: str, shown: str, report: Report, ids: _Ids
+    entries: list[Any],
+    originals: list[Any],
+    parse: Callable[..., Item | None],
+    id_kind: str,
+    where: str,
+    source: str,
+    shown: str,
+    report: Report,
+    ids: _Ids,
 ) -> Iterator[Item]:
+    """The items of a DYI list; ``originals``: its entries before fix_mojibake, whose text as repaired
+    before (_whole_or_nothing) the hash ids hold, so that an item repaired now in part keeps its id."""
     empty = 0
-    for n, entry in enumerate(entries, 1):
+    for n, (entry, original) in enumerate(zip(entries, originals, strict=True), 1):
         if not isinstance(entry, Mapping):
             report(InputError(f"entry {n} of {where} is not an object; skipped", source=source, path=shown))
             continue
         try:
-            item = parse(entry, source, ids)
+            item = parse(entry, _fixed(original, _whole_or_nothing), id_kind, source, ids)
         except (TypeError, AttributeError, ValueError) as exc:  # a field of another shape ("data": 5)
             message = f"entry {n} of {where} is not a post or comment this import reads ({printable(str(exc))}); skipped"
             report(InputError(message, source=source, path=shown))

@@ -36,6 +36,7 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 from collectors.base import Report
 from collectors.csv_layout import Layout, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import parse_relative
+from collectors.facebook_export_dates import DATE_ORDERS as DATE_ORDERS
 from collectors.facebook_export_dates import hash_date, parse_csv_date, slashed_order
 from collectors.file_import import printable
 from collectors.item import Item
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 
 # (kind, published_at, author, text) -> the hash id of a row without an id of its own
 MakeId = Callable[[str, datetime | None, str | None, str], str]
-DATE_ORDERS = ("auto", "dmy", "mdy")  # the date_order option: decided per file, or day/month, month/day
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     # A comment's own id before its post's: in a file with both (Export Comments writes ``Post ID``

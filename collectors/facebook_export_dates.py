@@ -1,5 +1,8 @@
 """The dates of a Facebook export (collectors/facebook_export.py reads its files): Unix seconds, the
-date cells of a monitoring tool's CSV, and the order of a CSV's slashed dates, decided per file.
+date cells of a monitoring tool's CSV, and the order of a CSV's slashed dates, decided per file. The
+generic ``csv`` import (collectors/file_import.py) reads the dates it does not know itself with the
+same reader and the same per-file order, and also Excel's day numbers (``46351.607639``), when every
+date of its column is one (:func:`date_column`, :func:`excel_serial`).
 
 A slashed date is day/month in the region's tools and month/day in American ones (CrowdTangle, Export
 Comments); ``03/04/2026`` alone does not say which. As for a WhatsApp chat (collectors/whatsapp.py),
@@ -29,6 +32,8 @@ from collectors.dates import parse_absolute, publication_time
 from errors import InputError
 
 log = logging.getLogger(__name__)
+
+DATE_ORDERS = ("auto", "dmy", "mdy")  # the date_order option: decided per file, or day/month, month/day
 
 _TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7}
 _ABBREVIATED = re.compile(r"^(.*\d)\s+([A-Z]{3})$")
@@ -84,12 +89,25 @@ def slashed_order(
     """(``dmy`` or ``mdy``, an error or None): the order of the slashed dates in column ``at`` of the
     rows of a CSV text after its first ``skip`` lines (those up to its header), from a first pass over
     that column only (no row is kept), and the error of a file that writes them both ways."""
+    order, mixed, _serials = date_column(text, dialect, at, skip=skip, source=source, shown=shown)
+    return order, mixed
+
+
+def date_column(
+    text: str, dialect: Any, at: int, *, skip: int, source: str, shown: str
+) -> tuple[str, InputError | None, bool]:
+    """:func:`slashed_order`'s order and error, and whether every date of the column is an Excel day
+    number (:func:`excel_serial`), from the same one pass."""
     reader = csv.reader(itertools.islice(csv_lines(text), skip, None), dialect=dialect)
     day_first: tuple[int, str] | None = None  # (line, value) of the first date only day/month can be
     month_first: tuple[int, str] | None = None
+    serials: bool | None = None  # None until a date is seen
     try:
         for row in reader:
-            found = _SLASHED.search(row[at]) if len(row) > at else None
+            cell = row[at].strip() if len(row) > at else ""
+            if cell and serials is not False:
+                serials = _serial_days(cell) is not None
+            found = _SLASHED.search(cell)
             if found is None:
                 continue
             if int(found[1]) > 12 and day_first is None:
@@ -109,11 +127,37 @@ def slashed_order(
             source=source,
             path=shown,
         )
-        return "dmy", error
+        return "dmy", error, False
     if month_first:
         log.info("%s: slashed dates written month/day (%r at line %d)", shown, *month_first[::-1])
-        return "mdy", None
-    return "dmy", None
+        return "mdy", None, False
+    return "dmy", None, bool(serials)
+
+
+# Excel's day numbers, as a date cell formatted «General» is saved: 1 is 1900-01-01, counted from
+# 1899-12-30 (the day 1900-02-29 that Excel counts and never was puts 0 there), 2958465 is 9999-12-31;
+# the fraction is the time of day. A Russian Excel writes a decimal comma.
+_EXCEL_DAY_ZERO = datetime(1899, 12, 30)  # noqa: DTZ001 - a wall clock: the source's zone is added
+_EXCEL_LAST_DAY = 2958465
+_DAY_NUMBER = re.compile(r"\d{1,7}(?:[.,]\d+)?")
+
+
+def _serial_days(value: str) -> float | None:
+    """``value`` as an Excel day number (module docstring), None when it cannot be one."""
+    if not _DAY_NUMBER.fullmatch(value):
+        return None
+    days = float(value.replace(",", "."))
+    return days if 1 <= days < _EXCEL_LAST_DAY + 1 else None
+
+
+def excel_serial(value: str, tz: tzinfo) -> datetime | None:
+    """The time an Excel day number (``46351.607639``) gives, in ``tz`` (to the second: Excel keeps
+    fractions of a day, ``14:35`` is ``.607639``); None when ``value`` is none. Read only in a column
+    whose every date is one (:func:`date_column`): ``20261125`` or Unix seconds are not."""
+    days = _serial_days(value.strip())
+    if days is None:
+        return None
+    return (_EXCEL_DAY_ZERO + timedelta(seconds=round(days * 86400))).replace(tzinfo=tz)
 
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{3}")  # a month's name; not ISO's «T», «Z»

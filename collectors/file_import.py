@@ -3,7 +3,11 @@
 Columns (CSV header, case-insensitive) or keys (JSONL objects): ``text`` (required), ``id``,
 ``author``, ``published_at``, ``url``, ``parent``, ``kind``, ``title``. Other columns are kept in
 ``raw``. ``published_at`` is ISO 8601 (``2026-11-25T14:35:00+05:00``, ``2026-11-25 14:35``) or
-``25.11.2026 14:35``; a time without a zone is read in ``tz`` (default Asia/Almaty). Without an
+``25.11.2026 14:35``; in a CSV, also what Excel writes, read as a Facebook export's CSV dates
+(collectors.facebook_export_dates): ``25/11/2026 14:35`` or ``11/25/2026 2:35 PM`` (the order decided
+per file from its own dates, or by the ``date_order`` option), ``25 ноября 2026 г. 14:35``, a zone
+abbreviation (``EST``), and Excel's day numbers (``46351.607639``) when every date of the column is
+one. A time without a zone is read in ``tz`` (default Asia/Almaty). Without an
 ``id``, the external id is a hash of (published_at, author, text, occurrence), stable across
 re-imports. The delimiter (``,`` ``;`` or tab, unless the ``delimiter`` option names one) and the
 header's line are decided from the header and most rows (collectors/csv_layout.py): a title or blank
@@ -38,6 +42,7 @@ from typing import Any
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
 from collectors.csv_layout import DELIMITERS, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import publication_time, time_zone
+from collectors.facebook_export_dates import DATE_ORDERS, date_column, excel_serial, parse_csv_date
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
 from errors import InputError
@@ -45,7 +50,7 @@ from errors import InputError
 log = logging.getLogger(__name__)
 
 # ``item_kind``: the kind of the rows without a ``kind`` column (a source's own ``kind`` is csv or jsonl)
-IMPORT_OPTIONS = frozenset({"tz", "item_kind", "delimiter", "encoding"})
+IMPORT_OPTIONS = frozenset({"tz", "item_kind", "delimiter", "encoding", "date_order"})
 # What each of the keys above must be. Not `kind`: in a [[sources]] table that key is the source's
 # kind ("csv", "jsonl"), which config/sources.py checks, so it never reaches the importer as an option.
 VALUES: dict[str, Expect] = {
@@ -53,6 +58,7 @@ VALUES: dict[str, Expect] = {
     "delimiter": ONE_CHARACTER,  # csv only; without it, decided among , ; and tab (csv_layout)
     "encoding": TEXT_ENCODING,
     "item_kind": one_of(*KINDS),
+    "date_order": one_of(*DATE_ORDERS),  # csv only: how slashed dates read (auto: decided per file)
 }
 FIELDS = ("id", "text", "author", "published_at", "url", "parent", "kind", "title")
 DEFAULT_TZ = "Asia/Almaty"
@@ -173,6 +179,11 @@ class _Rows:
         self.seen: Counter[bytes] = Counter()  # occurrences of each (published_at, author, text)
         self.ids: dict[str, int] = {}  # id -> the line that gave it
         self.now = datetime.now(UTC)
+        # CSV only (read_csv sets them from the file's date column): the order of slashed dates, for the
+        # forms the Facebook export's CSVs read, and whether the column is Excel's day numbers. None:
+        # JSON Lines, which programs write, reads the forms above only.
+        self.order: str | None = None
+        self.serials = False
 
     def error(self, message: str, line: int) -> InputError:
         return InputError(message, source=self.source, path=self.shown, line=line)
@@ -186,6 +197,8 @@ class _Rows:
             except (OverflowError, ValueError, OSError):  # 1e20, inf, nan: no time at all
                 raise self.error(f"published_at {value!r} is not a time (seconds since 1970)", line) from None
         text = str(value).strip()
+        if self.serials and (serial := excel_serial(text, self.zone)) is not None:
+            return self.plausible(serial, text, line)
         parsed: datetime | None = None
         try:
             parsed = datetime.fromisoformat(text)
@@ -196,6 +209,17 @@ class _Rows:
                     break
                 except ValueError:
                     continue
+        if parsed is None and self.order is not None:
+            # Excel's other forms (11/25/2026 2:35 PM, 25/11/2026 14:35, «25 ноября 2026 г. 14:35»), read
+            # as a Facebook export's CSV reads them; after the forms above, so the ids they gave stay
+            if (found := parse_csv_date(text, self.zone, self.order)) is not None:
+                return self.plausible(found, text, line)
+            raise self.error(
+                f"published_at {printable(text)!r} is not a date this import reads (ISO 8601, 25.11.2026 "
+                "14:35, 25/11/2026 or 11/25/2026 2:35 PM, 25 ноября 2026 14:35, Excel day numbers in a column of them only) or "
+                "not a publication time (before 1990 or more than a day ahead)",
+                line,
+            )
         if parsed is None:
             raise self.error(f"published_at {text!r} is not a date (ISO 8601 or dd.mm.yyyy hh:mm)", line)
         return self.plausible(parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone), text, line)
@@ -351,6 +375,18 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
             path=rows.shown,
             line=at,
         )
+    if "published_at" in header:
+        # A first pass over the date column: the order of its slashed dates, and whether it is all
+        # Excel day numbers (collectors.facebook_export_dates)
+        order = str(options.get("date_order") or "auto")
+        dialect = type("Delimited", (csv.excel,), {"delimiter": delimiter})
+        where = {"skip": layout.skip + reader.line_num, "source": source, "shown": rows.shown}
+        written, mixed, rows.serials = date_column(text, dialect, header.index("published_at"), **where)
+        if mixed is not None and order == "auto":  # told the order, the file's mix is not news
+            report(mixed)
+        rows.order = written if order == "auto" else order
+    else:
+        rows.order = "dmy"
     padded = most_rows_width(text, layout.skip + 1, delimiter=delimiter)  # as spreadsheets pad rows
     count = 0
     offset = (
@@ -413,7 +449,8 @@ def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: R
         try:
             obj = json.loads(raw_line)
         except json.JSONDecodeError as exc:
-            report(rows.error(f"not JSON: {exc.msg} at column {exc.colno}", line))
+            # «Unterminated string starting at» names its column itself: not «at at column 69»
+            report(rows.error(f"not JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}", line))
             continue
         except ValueError:  # Python reads no integer of more than 4,300 digits
             report(rows.error("not JSON this import reads: a number of more than 4,300 digits", line))

@@ -634,7 +634,13 @@ def test_every_option_of_every_kind_accepts_a_sensible_value(tmp_path: Path) -> 
             "encoding": '"cp1251"',
         },
         "facebook-export": {"tz": '"UTC"', "date_order": '"mdy"'},
-        "csv": {"tz": '"Asia/Aqtobe"', "delimiter": '"\\t"', "encoding": '"UTF-8"', "item_kind": '"comment"'},
+        "csv": {
+            "tz": '"Asia/Aqtobe"',
+            "delimiter": '"\\t"',
+            "encoding": '"UTF-8"',
+            "item_kind": '"comment"',
+            "date_order": '"mdy"',
+        },
         "jsonl": {"tz": '"UTC"', "encoding": '"utf-8-sig"'},  # delimiter: tried with csv, same module
     }
     text = ""
