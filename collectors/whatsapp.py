@@ -6,14 +6,19 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 кейін``, ``ТД``/``ТК``). Lines without a header continue the message above. Decisions:
 
 * Day/month order is decided per file from the values (a first field above 12 means d/m, a second
-  one m/d; otherwise the order under which the dates run forward); ``date_order`` forces it.
+  one m/d; otherwise the order under which fewer dates run backwards); ``date_order`` forces it.
+  Dates that still cannot tell are d/m when dotted or dashed; slash dates take the order under which
+  the messages lie at most half as far apart, else m/d with a capital AM/PM clock (US English), else
+  d/m, and a warning names the file, the order taken and ``date_order`` (:meth:`Survey.ordered`).
 * Times are the phone's wall clock; they are read in ``tz`` (default Asia/Almaty, by
   ``dates.time_zone``: right even where the tz database predates 2024). A wall time the clocks show
   twice (DST ending, Almaty's 2024-03-01 change) is told by the order of the chat
   (:func:`message_time`).
 * System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E,
-  but not a poll) are not messages and are skipped. A name may hold quotes when it closes them
-  (``ТОО «Алматы Су»: …``); a subject change's ``«Жалобы: Медеу»`` opens one before its ``: ``.
+  but not a poll) are not messages and are skipped. An iOS line splits at ``: U+200E`` first, so a
+  group «Жалобы: Медеу» is the author of its notices, and a name with ``: `` met so is the author of
+  its plain lines too. A name may hold quotes when it closes them (``ТОО «Алматы Су»: …``); a subject
+  change's ``«Жалобы: Медеу»`` opens one before its ``: ``.
   ``Имя:.`` (no space after the colon) is a message when ``Имя`` writes elsewhere in the file.
 * Media placeholders (``<Без медиафайлов>``, ``<Media omitted>``, ``image omitted``,
   ``<attached: …>``, ``IMG-….jpg (файл добавлен)``) keep their message: ``text`` is the caption or
@@ -108,11 +113,12 @@ from collectors.whatsapp_entries import (
     DELETED,
     EDIT_MARK,
     MAX_MESSAGE,
+    ORDER_NAMES,
     EditedMessages,
     Entry,
     Survey,
-    author_of,
     scan,
+    split_author,
     wall_minute,
     wall_time,
 )
@@ -272,17 +278,6 @@ def message_time(wall: datetime, zone: tzinfo, after: datetime | None = None) ->
     return publication_time(when)
 
 
-def _split_author(body: str, known: set[str]) -> tuple[str, str] | None:
-    """(author, text) of a message body, or None for a system line."""
-    found = author_of(body)
-    if found:
-        return found
-    head, sep, rest = body.partition(":")
-    if sep and MARKS.sub("", head).strip() in known:
-        return MARKS.sub("", head).strip(), rest  # "Имя:." - WhatsApp dropped the space
-    return None
-
-
 def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
     """Message text and raw flags; None when the text is an iOS system notice."""
     raw: dict[str, Any] = {}
@@ -349,7 +344,17 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         chats += 1
         for error in survey.errors:
             report(error)
-        order = forced or survey.order()
+        order, assumed = (forced, None) if forced else survey.ordered()
+        if assumed:
+            log.warning(
+                "%s: its dates do not tell day/month from month/day; read as %s (%s); "
+                'if wrong, set date_order = "%s" for source %s in sources.toml',
+                shown,
+                ORDER_NAMES[order],
+                assumed,
+                "dmy" if order == "mdy" else "mdy",
+                source,
+            )
         if edits is not None:
             edits.minutes = survey.edited_minutes(order)
         yield from _messages(
@@ -424,12 +429,13 @@ def _messages(
     numbers in clear; ``edits`` (if given) holds back the edited messages, yielded by its ``resolve``."""
     counts = Counter[str]()
     previous: datetime | None = None  # the time of the header before, system lines too
+    joined = {name for name in known if ": " in name}
     for e in entries:
         wall = wall_time(e, order)
         published = None if wall is None else message_time(wall, zone, after=previous)
         if published is not None:
             previous = published  # never None: the order of the chat is told by real times only
-        split = _split_author(e.body, known)
+        split = split_author(e.body, known, joined)
         content: tuple[str, dict[str, Any]] | None = None
         if split is not None:
             author, first = split

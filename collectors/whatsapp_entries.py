@@ -45,6 +45,8 @@ _HEADER = re.compile(
 # how a 12-hour clock says "after noon": PM, p. m., ПП or «после полудня» (Russian), ТК or «түстен
 # кейін» (Kazakh); its morning words are AM, a. m., ДП or «до полудня», ТД or «түске дейін»
 _PM_WORDS = ("p", "п", "тк", "түстен")
+# how a warning names a date order
+ORDER_NAMES = {"dmy": "day/month", "mdy": "month/day", "ymd": "year-month-day"}
 
 
 @dataclass(slots=True)
@@ -122,7 +124,7 @@ def scan(text: str) -> Iterator[Entry]:
 
 class Survey:
     """What a first pass over an export's header lines learns: whether it holds any, its date order
-    (:meth:`order`), the names that write messages (for ``Имя:.``), the minutes of the messages that
+    (:meth:`ordered`), the names that write messages (for ``Имя:.``), the minutes of the messages that
     end with an edit mark (:meth:`edited_minutes`), and the text before the first header, as errors.
     It keeps counts, not the headers (only the clocks of the edited ones)."""
 
@@ -132,6 +134,9 @@ class Survey:
         self.day_first = 0  # first field above 12
         self.month_first = 0  # second field above 12
         self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
+        self.distance = {"dmy": 0.0, "mdy": 0.0}  # seconds between consecutive headers, under each order
+        self.slashed = 0  # headers whose date is written with slashes (11/2/26), not dots or dashes
+        self.english_clock = 0  # headers whose 12-hour clock says AM or PM (US English, not en-GB/en-IN am)
         self.known: set[str] = set()
         self.errors: list[InputError] = []
         # the headers of messages that end with an edit mark or are a deletion placeholder, body left out
@@ -154,9 +159,13 @@ class Survey:
             self.four_digit_first += len(e.a) == 4
             self.day_first += int(e.a) > 12
             self.month_first += int(e.b) > 12
+            self.slashed += e.sep == "/"
+            self.english_clock += e.ampm in ("AM", "PM")
             for order in ("dmy", "mdy"):
                 if (t := wall_time(e, order)) is not None:
-                    self.backwards[order] += order in last and t < last[order]
+                    if order in last:
+                        self.backwards[order] += t < last[order]
+                        self.distance[order] += abs((t - last[order]).total_seconds())
                     last[order] = t
             if found := author_of(e.body):
                 self.known.add(found[0])
@@ -188,16 +197,29 @@ class Survey:
         are a deletion placeholder."""
         return {wall_minute(e, order) for e in self.edited}
 
-    def order(self) -> str:
-        """The date order of the file: y-m-d, else d/m or m/d from values above 12, else from chronology."""
+    def ordered(self) -> tuple[str, str | None]:
+        """The date order of the file, and None or, when its dates cannot tell d/m from m/d, what the
+        order was taken from (for a warning). y-m-d when most first fields are years; else d/m or m/d
+        from the fields above 12, else the order under which fewer dates run backwards. Then dotted and
+        dashed dates are d/m (no locale writes them month first); slash dates are read in the order
+        under which consecutive messages are at most half as far apart in time, else m/d when the clock
+        says AM/PM in capitals (US English writes ``11/2/26, 9:15 AM``; British, Indian and Australian
+        English write d/m with a 24-hour clock or a lower-case ``am``), else d/m."""
         if self.headers and self.four_digit_first * 2 > self.headers:
-            return "ymd"
+            return "ymd", None
         if self.day_first != self.month_first:
-            return "dmy" if self.day_first > self.month_first else "mdy"
+            return ("dmy" if self.day_first > self.month_first else "mdy"), None
         dmy, mdy = self.backwards["dmy"], self.backwards["mdy"]
         if dmy != mdy:
-            return "dmy" if dmy < mdy else "mdy"
-        return "dmy"  # the region's own order, and the only one of dotted dates
+            return ("dmy" if dmy < mdy else "mdy"), None
+        if self.slashed * 2 <= self.headers:
+            return "dmy", None  # the region's own order, and the only one of dotted dates
+        near, far = sorted(("dmy", "mdy"), key=self.distance.__getitem__)
+        if self.distance[near] * 2 < self.distance[far]:
+            return near, f"its messages lie closer together in time read {ORDER_NAMES[near]}"
+        if self.english_clock * 2 > self.headers:
+            return "mdy", "slash dates with an AM/PM clock, as US-English phones write them"
+        return "dmy", "as phones outside the US write slash dates"
 
 
 def _fields(e: Entry, order: str) -> tuple[int, int, int, int]:
@@ -238,13 +260,40 @@ def wall_minute(e: Entry, order: str) -> str:
 
 def author_of(body: str) -> tuple[str, str] | None:
     """(author, text) when the body reads ``author: text`` with a plausible author name."""
-    head, sep, rest = body.partition(": ")
+    # iOS puts U+200E after the ": " of a notice or a media line: the name is what stands before it,
+    # also when it holds ": " itself (a group «Жалобы: Медеу» is the author of its own notices)
+    cut = body.find(": \u200e")
+    head, sep, rest = (body[:cut], ": ", body[cut + 2 :]) if cut > 0 else body.partition(": ")
+    if cut > 0 and (len(head) > 100 or _open_quote(head)):
+        head, sep, rest = body.partition(": ")
     author = MARKS.sub("", head).strip()
     # A group subject in quotes may hold ": " too («Асель изменил(-а) тему на «Жалобы: Медеу»»): what
     # stands before it then opens a quote it does not close. A name may hold a quote, closed: business
     # accounts are «ТОО «Алматы Су»», «ИП "Иванов"».
     if sep and author and len(author) <= 100 and not _open_quote(author):
         return author, rest
+    return None
+
+
+def split_author(body: str, known: set[str], joined: Collection[str] = ()) -> tuple[str, str] | None:
+    """(author, text) of a message body, or None for a system line; ``joined``: the names of ``known``
+    that hold ": " (learnt from their iOS notices and media lines, split at ": U+200E"), so their
+    plain messages are theirs too."""
+    found = author_of(body)
+    if found and joined:
+        longest = None
+        cut = body.find(": ")
+        while 0 <= cut <= 200:  # a name is at most 100 characters, its invisible marks aside
+            if MARKS.sub("", body[:cut]).strip() in joined:
+                longest = cut
+            cut = body.find(": ", cut + 2)
+        if longest is not None:
+            return MARKS.sub("", body[:longest]).strip(), body[longest + 2 :]
+    if found:
+        return found
+    head, sep, rest = body.partition(":")
+    if sep and MARKS.sub("", head).strip() in known:
+        return MARKS.sub("", head).strip(), rest  # "Имя:." - WhatsApp dropped the space
     return None
 
 

@@ -1,0 +1,135 @@
+"""WhatsApp exports whose dates alone cannot tell day/month from month/day, and iOS names that hold ": "."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from testutil import read_whatsapp as read
+
+NB = "\u202f"  # Android 14 and iOS 17 put a narrow no-break space before AM/PM
+LRM = "\u200e"
+
+# A US-English Android export: m/d/yy, 12-hour clock. Every day is 12 or less, and neither order
+# runs backwards in time; read day first, these were February, May and September.
+US_FIRST = (
+    f"11/2/26, 9:00{NB}AM - Messages and calls are end-to-end encrypted. Tap to learn more.\n"
+    f"11/2/26, 9:15{NB}AM - Aigerim: Hello, the road on Abay is broken again\n"
+    f"11/2/26, 1:40{NB}PM - Bakhyt: Акимат не ремонтирует дорогу уже месяц\n"
+    f"11/5/26, 8:05{NB}PM - Bakhyt: Взятку требуют за справку\n"
+    f"11/9/26, 12:30{NB}PM - Aigerim: Қалай? Кім талап етті?\n"
+)
+# the same chat exported later: a day above 12 tells the order
+US_LATER = (
+    US_FIRST + f"11/16/26, 10:00{NB}AM - Bakhyt: Новое сообщение\n11/20/26, 11:59{NB}PM - Aigerim: Ещё одно\n"
+)
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "date_order" in r.getMessage()
+    ]
+
+
+def test_a_us_export_whose_days_are_all_12_or_less_is_read_month_first_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    first = _write(tmp_path, "first.txt", US_FIRST)
+    items, errors = read(first)
+    assert errors == []
+    assert [i.raw["wall_time"] for i in items] == [
+        "2026-11-02T09:15:00",
+        "2026-11-02T13:40:00",
+        "2026-11-05T20:05:00",
+        "2026-11-09T12:30:00",
+    ]
+    (warning,) = _warnings(caplog)
+    assert str(first) in warning and "month/day" in warning and 'date_order = "dmy"' in warning
+    # the longer export, whose 11/16 tells the order, gives the same messages the same ids: no duplicates
+    later, _ = read(_write(tmp_path, "later.txt", US_LATER))
+    assert {i.external_id for i in items} < {i.external_id for i in later}
+    assert len(later) == 6
+    # forced, the file is read as told, and nothing is assumed
+    caplog.clear()
+    forced, _ = read(first, date_order="dmy")
+    assert forced[0].raw["wall_time"] == "2026-02-11T09:15:00"
+    assert _warnings(caplog) == []
+    # nor when the dates tell: dotted dates (day first in every locale that writes them), a day above
+    # 12, one order running backwards in time
+    told = {
+        "11.02.26, 09:15 - A: один\n11.05.26, 13:40 - B: два\n": "2026-02-11T09:15:00",
+        "11/20/26, 9:15 AM - A: один\n": "2026-11-20T09:15:00",
+        "05/03/2026, 09:15 - A: один\n04/06/2026, 13:40 - B: два\n": "2026-03-05T09:15:00",
+    }
+    for text, wall_time in told.items():
+        items, _ = read(_write(tmp_path, "told.txt", text))
+        assert items[0].raw["wall_time"] == wall_time
+    assert _warnings(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "wall_time"),
+    [
+        # one day only: nothing in the times tells; a capital AM/PM is the US-English clock
+        (
+            [f"11/2/26, 9:15{NB}AM - Aigerim: один", f"11/2/26, 1:40{NB}PM - Bakhyt: два"],
+            "2026-11-02T09:15:00",
+        ),
+        (
+            ["[11/2/26, 9:15:02 AM] Aigerim: один", "[11/2/26, 1:40:10 PM] Bakhyt: два"],
+            "2026-11-02T09:15:02",
+        ),
+        # British, Indian, Australian English: d/m with a 24-hour clock or a lower-case am/pm
+        (
+            ["11/02/2026, 09:15 - Aigerim: один", "11/02/2026, 13:40 - Bakhyt: два"],
+            "2026-02-11T09:15:00",
+        ),
+        (
+            [f"11/2/26, 9:15{NB}am - Aigerim: один", f"11/2/26, 1:40{NB}pm - Bakhyt: два"],
+            "2026-02-11T09:15:00",
+        ),
+        # slash dates of a 24-hour clock a few days apart in one month read d/m, weeks apart read m/d
+        (["03/11/2026, 09:15 - A: один", "05/11/2026, 13:40 - B: два"], "2026-11-03T09:15:00"),
+        (["11/03/2026, 09:15 - A: один", "11/05/2026, 13:40 - B: два"], "2026-11-03T09:15:00"),
+    ],
+)
+def test_the_order_of_dates_that_cannot_tell_is_taken_from_the_clock_and_the_chronology(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, lines: list[str], wall_time: str
+) -> None:
+    caplog.set_level(logging.WARNING)
+    items, errors = read(_write(tmp_path, "chat.txt", "\n".join(lines) + "\n"))
+    assert errors == []
+    assert items[0].raw["wall_time"] == wall_time
+    assert len(_warnings(caplog)) == 1  # the file cannot tell: what was assumed is said
+
+
+def test_ios_notices_of_a_group_whose_name_holds_a_colon_are_no_messages(tmp_path: Path) -> None:
+    # iOS writes a group's notices as messages of the group, the text after U+200E; «Жалобы: Медеу»
+    # split at its first ": " made them messages of «Жалобы»
+    chat = _write(
+        tmp_path,
+        "_chat.txt",
+        f"[25.11.2026, 14:30:01] Жалобы: Медеу: {LRM}Сообщения и звонки защищены сквозным шифрованием.\n"
+        f"{LRM}[25.11.2026, 14:30:05] Жалобы: Медеу: {LRM}Айгерим присоединился(-ась) к группе\n"
+        f"[25.11.2026, 14:31:00] ИП Иванов: ремонт: {LRM}<attached: 00000012-PHOTO.jpg>\n"
+        "[25.11.2026, 14:32:10] ИП Иванов: ремонт: Когда починят: завтра?\n"
+        "[25.11.2026, 14:33:00] Айгерим: Адрес: Абай 150\n",
+    )
+    items, errors = read(chat)
+    assert errors == []
+    assert [(i.author, i.text, i.raw.get("media")) for i in items] == [
+        ("ИП Иванов: ремонт", "", "attached"),
+        # a name learnt from its iOS media line is its plain messages' author too
+        ("ИП Иванов: ремонт", "Когда починят: завтра?", None),
+        ("Айгерим", "Адрес: Абай 150", None),
+    ]
