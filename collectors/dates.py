@@ -142,9 +142,8 @@ _ZONE = (
     r"|(?<=[\s(])[+-]\d{2}:?\d{2}(?!\d))\)?)?"
 )
 # A 12-hour clock's word after the time, in the lower case the patterns are matched in.
-_AMPM = (
-    r"(?:\s*(?P<ampm>[ap]\.?\s?m\b\.?|дп|пп|до полудня|после полудня|түске дейін|түстен кейін)(?![^\W\d_]))?"
-)
+_AMPM_WORDS = r"[ap]\.?\s?m\b\.?|дп|пп|до полудня|после полудня|түске дейін|түстен кейін"
+_AMPM = r"(?:\s*(?P<ampm>" + _AMPM_WORDS + r")(?![^\W\d_]))?"
 _TIME = (
     r"(?:\D{0,12}?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?!\d)" + _AMPM + _ZONE + ")?"
 )
@@ -157,6 +156,8 @@ _CLOCK_BEFORE = re.compile(
     + r"[\s,|/–—-]{1,4}$",
     re.IGNORECASE,
 )
+# The end of a 12-hour range is no time either: «10:00 AM - 12:00 PM Nov 25, 2026» (read as 12:00).
+_RANGE_START = re.compile(r"(?:" + _AMPM_WORDS + r")\s*[-–—]\s*$", re.IGNORECASE)
 _ZONE_PARTS = re.compile(r"([^\W\d_]*)\s*(?:([+-])(\d{1,2}):?(\d{2})?)?")
 
 # The rule for publication times: nothing on the web we collect is older, and a clock or a zone
@@ -201,7 +202,8 @@ def _at(d: date, m: re.Match[str], tz: tzinfo) -> datetime:
     without a time after the date, at the clock printed just before it, if one is."""
     hour, minute, second, ampm = (m.group(key) for key in ("hour", "minute", "second", "ampm"))
     # 32 characters: "12:35:00 после полудня, " before the date
-    if hour is None and (before := _CLOCK_BEFORE.search(m.string, max(0, m.start() - 32), m.start())):
+    before = None if hour is not None else _CLOCK_BEFORE.search(m.string, max(0, m.start() - 32), m.start())
+    if before and not _RANGE_START.search(m.string, max(0, before.start() - 24), before.start()):
         hour, minute, second, ampm = before.groups()
     try:
         t = time(_hour24(int(hour or 0), ampm), int(minute or 0), int(second or 0))

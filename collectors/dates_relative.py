@@ -6,9 +6,11 @@ Russian and Kazakh: ``сегодня в 10:15``, ``вчера``, ``позавч�
 the whole text: in a sentence it is no date); a span back past the calendar («3000 лет назад» in an
 article) is no date. The number may be a word («три часа назад», «двадцать пять минут назад»,
 «полтора часа назад», «үш сағат бұрын», «жиырма бес минут бұрын», «уш сагат бурын») and a Kazakh unit
-abbreviated («2 сағ. бұрын», «15 мин бұрын»); a count not understood («несколько часов назад», «бірнеше
-сағат бұрын») leaves the date unread, never one unit back; a unit alone («час назад», «сағат бұрын») is
-one. A «today» clock more than ``TODAY_SLACK`` (3 h) ahead of ``now`` is yesterday's («Сегодня в 23:55»
+abbreviated («2 сағ. бұрын», «15 мин бұрын»), and a count decimal («1,5 часа назад»); a count not
+understood («несколько часов назад», «бірнеше сағат бұрын», «сто пять лет назад») leaves the date unread,
+never one unit back; a unit alone («час назад», «сутки назад», «сағат бұрын») is one, and so is one after
+«около», «более»… («около часа назад»); «несколько секунд назад» and «меньше минуты назад» are now. A
+«today» clock more than ``TODAY_SLACK`` (3 h) ahead of ``now`` is yesterday's («Сегодня в 23:55»
 read at 00:30). A day word's clock may be spelled ``14 ч. 35 мин.`` and be Moscow time (``вчера в
 14:35 мск``); of two day words («вчера в 14:35, обновлено сегодня в 10:00») the first with its own clock
 is read.
@@ -31,13 +33,19 @@ from collectors.dates_words import (
     EN_DAY_WORDS,
     EN_UNITS,
     JUST_NOW,
+    KK_ABBREVIATIONS,
     KK_AND_A_HALF,
     KK_HALF,
+    KK_LARGE,
     KK_ONES,
     KK_TENS,
     KK_UNITS,
     NOW_ALONE,
     RU_ABBREVIATIONS,
+    RU_APPROXIMATE,
+    RU_DOTTED,
+    RU_LARGE,
+    RU_LESS_THAN,
     RU_ONE_AND_A_HALF,
     RU_ONES,
     RU_TEENS,
@@ -65,8 +73,10 @@ _HALF = {
     "months": ("days", 15),
     "years": ("months", 6),
 }
-# What the words before a unit count when they spell a count that cannot be read («несколько»).
-_UNREAD = (0, False)
+# What the words before a unit count when they spell a count that cannot be read («несколько часов»),
+# and when they say about now («несколько секунд», «меньше минуты»: no time back).
+_UNREAD = (-1, False)
+_ABOUT_NOW = (0, False)
 
 # The clock of a relative date, with Moscow time after it as after an absolute date («вчера в 14:35
 # мск», «(MSK)»; other zones there are not read), and the same clock spelled with spaces or unit letters
@@ -87,14 +97,23 @@ _DAY_WORD = re.compile(r"(?<![а-яёәіңғүұқөһa-z])(" + "|".join(DAY_WO
 # A number and a word start where no digit or letter stands before them: without that, a search over
 # a long run of digits or letters tried every position in it against the whole run, and a page's
 # «1111…» of 100,000 characters took minutes.
-# A unit may be abbreviated with a dot («2 ч. назад», «2 сағ. бұрын», «15 мин.бұрын»).
-_RU_AGO = re.compile(r"(?:(?<!\d)(\d+)|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*([а-яё]+)(?:\.\s*|\s+)назад")
+# A unit may be abbreviated with a dot («2 ч. назад», «2 сағ. бұрын», «15 мин.бұрын»); after a whole
+# word a dot ends a sentence («Прошло 3 года. Назад…», «Мерзімі 3 жыл. Бұрын…»: no date). A number may
+# have a decimal part («1,5 часа назад»: an hour and a half; its «5» alone was read, 5 hours).
+_NUMBER = r"(?<![\d.,])(\d+(?:[.,]\d+)?)"
+_RU_AGO = re.compile(
+    r"(?:" + _NUMBER + r"|(?<![а-яё])(пол)?|(?<![а-яё])(пару)\s+)\s*"
+    r"(?:(" + "|".join(RU_DOTTED) + r")\.\s*|([а-яё]+)\s+)назад"
+)
 _KK_AGO = re.compile(
-    r"(?:(?<!\d)(\d+)\s*)?(?<![а-яёәіңғүұқөһ])([а-яёәіңғүұқөһ]+)(?:\.\s*|\s+)(?:бұрын|бурын|алдын)"
+    r"(?:" + _NUMBER + r"\s*)?(?<![а-яёәіңғүұқөһ])"
+    r"(?:(" + "|".join(KK_ABBREVIATIONS) + r")\.\s*|([а-яёәіңғүұқөһ]+)\s+)(?:бұрын|бурын|алдын)"
 )
 # English («3 hours ago», «an hour ago», «5 mins ago»), read only where no Russian or Kazakh form is.
 _EN_AGO = re.compile(
-    r"(?:(?<!\d)(\d+)\s*|(?<![^\W\d_])(?:an?|one)\s+)(" + "|".join(EN_UNITS) + r")s?\.?\s+ago(?![^\W\d_])"
+    r"(?:(?<![\d.,])(\d+(?:\.\d+)?)\s*|(?<![^\W\d_])(?:an?|one)\s+)("
+    + "|".join(EN_UNITS)
+    + r")s?\.?\s+ago(?![^\W\d_])"
 )
 # «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
 # today that», «Kazakhstan Today», «#today», a link's «/today»): a date only beside a clock
@@ -136,7 +155,8 @@ def russian_kazakh(text: str, now: datetime, tz: tzinfo) -> datetime | None:
         return _day_at(_CLOCK.search(low) or own, local_now, DAY_WORDS[word], tz)
     m = _RU_AGO.search(low)
     if m:
-        number, half, couple, word = m.groups()
+        number, half, couple, abbreviation, word = m.groups()
+        word = abbreviation or word
         unit = _unit(word, RU_UNITS)
         if unit is None and word in WORD_ONE:
             unit, _ = WORD_ONE[word]
@@ -145,7 +165,7 @@ def russian_kazakh(text: str, now: datetime, tz: tzinfo) -> datetime | None:
                 return _back(local_now, unit, 0, half=True)
             if number or couple:
                 return _back(local_now, unit, number or 2)  # «пару минут назад»: a couple is two
-            count = _count_before(low[: m.start(4)], kazakh=False)
+            count = _count_before(low[: m.start(4 if abbreviation else 5)], unit, kazakh=False)
             # no number: one unit where the unit's form says so («час», «минуту», «ч.»); «часа» and
             # «минут» stand after a number, one not read («много часов назад») or cut off
             if count is None and (word in WORD_ONE or word in RU_ABBREVIATIONS):
@@ -153,13 +173,13 @@ def russian_kazakh(text: str, now: datetime, tz: tzinfo) -> datetime | None:
             return None if count is None or count == _UNREAD else _back(local_now, unit, *count)
     m = _KK_AGO.search(low)
     if m:
-        number, word = m.groups()
-        unit = _unit(word, KK_UNITS)
+        number, abbreviation, word = m.groups()
+        unit = _unit(abbreviation or word, KK_UNITS)
         if unit:
             if number:
                 return _back(local_now, unit, number)
             # Kazakh puts a unit in one form after any number: without a number word it is one unit
-            count = _count_before(low[: m.start(2)], kazakh=True) or (1, False)
+            count = _count_before(low[: m.start(2 if abbreviation else 3)], unit, kazakh=True) or (1, False)
             return None if count == _UNREAD else _back(local_now, unit, *count)
     return None
 
@@ -213,17 +233,22 @@ def _on_day(days_back: int, local_now: datetime, hour: int, minute: int, zone: t
     return found
 
 
-def _count_before(before: str, kazakh: bool) -> tuple[int, bool] | None:
-    """The count that the number words at the end of ``before`` (the text before a unit) spell, as whole
+def _count_before(before: str, unit: str, kazakh: bool) -> tuple[int, bool] | None:
+    """The count that the number words at the end of ``before`` (the text before a ``unit``) spell, as whole
     units and whether a half follows («три» (3, False), «полтора» (1, True), «жиырма бес» (25, False),
-    «жарты» (0, True)); ``_UNREAD`` where they spell a count that cannot be read («несколько»), None where
-    no number word stands there."""
+    «жарты» (0, True)); ``_UNREAD`` where they spell a count that cannot be read («несколько часов»,
+    «сто пять лет»), ``_ABOUT_NOW`` where they say no time back («несколько секунд», «меньше минуты»), one
+    after a word that puts a unit without its number («около часа»), None where no number word stands
+    there."""
     words = [word.strip("()[]«»\"',.:;!?·•|—–-") for word in before.rsplit(None, 3)[-3:]]
     keys = [kk_number_key(word) for word in words] if kazakh else words
     if not keys:
         return None
     if keys[-1] in VAGUE_COUNTS or kk_number_key(keys[-1]) in VAGUE_COUNTS:
-        return _UNREAD
+        return _ABOUT_NOW if unit == "seconds" else _UNREAD
+    if not kazakh and keys[-1] in RU_APPROXIMATE:
+        less = keys[-1] in RU_LESS_THAN and unit in {"seconds", "minutes"}
+        return _ABOUT_NOW if less or unit == "seconds" else (1, False)
     if kazakh and keys[-1] == KK_HALF:
         return 0, True
     if not kazakh and keys[-1] in RU_ONE_AND_A_HALF:
@@ -231,22 +256,31 @@ def _count_before(before: str, kazakh: bool) -> tuple[int, bool] | None:
     half = kazakh and keys[-1] == KK_AND_A_HALF  # «бір жарым»: one and a half
     if half:
         keys.pop()
-    ones, tens, teens = (KK_ONES, KK_TENS, {}) if kazakh else (RU_ONES, RU_TENS, RU_TEENS)
+    ones, tens, teens, large = (
+        (KK_ONES, KK_TENS, {}, KK_LARGE) if kazakh else (RU_ONES, RU_TENS, RU_TEENS, RU_LARGE)
+    )
     last = keys[-1] if keys else ""
     previous = keys[-2] if len(keys) > 1 else ""
     if last in ones:
-        return ones[last] + tens.get(previous, 0), half  # «двадцать пять», «он бес» (ten and five)
-    if last in tens or last in teens:
-        return tens.get(last) or teens[last], half
-    return _UNREAD if half else None
+        count, rest = ones[last] + tens.get(previous, 0), keys[: -2 if previous in tens else -1]
+    elif last in tens or last in teens:
+        count, rest = tens.get(last) or teens[last], keys[:-1]
+    else:
+        return _UNREAD if half or last in large else None
+    # «сто пять», «екі мың бес»: a count of hundreds or thousands is not read
+    return _UNREAD if rest and rest[-1] in large else (count, half)
 
 
 def _back(moment: datetime, unit: str, number: str | int | None, half: bool = False) -> datetime | None:
-    """``moment`` minus ``number`` (default 1) units, and half a unit more with ``half``; None when that
-    leaves the calendar: «3000 лет назад» in an article's text is no publication time, and must not fail
-    the page."""
+    """``moment`` minus ``number`` (default 1; a decimal «1,5» too) units, and half a unit more with
+    ``half``; None when that leaves the calendar: «3000 лет назад» in an article's text is no publication
+    time, and must not fail the page."""
+    whole, _, fraction = str(1 if number is None else number).replace(",", ".").partition(".")
     try:
-        back = shift(moment, unit, 1 if number is None else int(number))
+        back = shift(moment, unit, int(whole))
+        if fraction:  # in the smaller unit a half is counted in: «1,5 часа» is 1 h 30 min
+            smaller, in_half = _HALF[unit]
+            back = shift(back, smaller, round(float("0." + fraction) * 2 * in_half))
         return shift(back, *_HALF[unit]) if half else back
     except (OverflowError, ValueError):  # before year 1, a timedelta too large, more than 4,300 digits
         return None

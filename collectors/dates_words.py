@@ -99,8 +99,15 @@ KK_UNITS = {
 WHOLE_WORD_UNITS = frozenset({"ч", "г", "сағ", "саг"})
 # Russian abbreviations of a unit: with no number before them one unit, as a singular form is («час
 # назад»); any other form needs its number («три часа назад»), and without one is no date.
-RU_ABBREVIATIONS = frozenset({"сек", "мин", "ч", "дн", "нед", "мес", "г"})
+RU_ABBREVIATIONS = frozenset({"сек", "мин", "ч", "дн", "сут", "нед", "мес", "г"})
+# Russian abbreviations a dot may end before «назад» («2 ч. назад», «3 час. назад»); after another word
+# a dot ends a sentence («Прошло 3 года. Назад дороги нет»: no date).
+RU_DOTTED = tuple(sorted(RU_ABBREVIATIONS | {"час"}))
+# Kazakh abbreviations a dot may end before «бұрын» («2 сағ. бұрын»); after another word a dot ends a
+# sentence, and «Бұрын» starts the next («Кезек 40 минут. Бұрын…»: earlier, not 40 minutes ago).
+KK_ABBREVIATIONS = ("сағ", "саг", "мин", "сек")
 WORD_ONE = {
+    "сутки": ("days", 1),
     "минуту": ("minutes", 1),
     "час": ("hours", 1),
     "неделю": ("weeks", 1),
@@ -124,6 +131,13 @@ RU_ONES = {
     "семь": 7,
     "восемь": 8,
     "девять": 9,
+    # collective numbers, said with «сутки»: «двое суток назад»
+    "двое": 2,
+    "трое": 3,
+    "четверо": 4,
+    "пятеро": 5,
+    "шестеро": 6,
+    "семеро": 7,
 }
 RU_TEENS = {
     "десять": 10,
@@ -167,6 +181,17 @@ KK_AND_A_HALF = "жарым"  # «бір жарым сағат бұрын»: an 
 VAGUE_COUNTS = frozenset(
     {"несколько", "нескольких", "много", "немного", "сколько", "столько", "бирнеше", "коп", "бираз", "бирер"}
 )
+# Hundreds and thousands are not read: «сто пять лет назад» is no 5 years back, «екі мың жыл бұрын» no
+# one year (Kazakh as ``kk_number_key`` spells it: «жүз», «мың» typed with or without Kazakh letters).
+RU_LARGE = frozenset(
+    {"сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот", "девятьсот"}
+    | {"тысяча", "тысячи", "тысяч", "тысячу", "миллион", "миллиона", "миллионов", "миллиард"}
+)
+KK_LARGE = frozenset({"жуз", "мын", "миллион", "миллиард"})
+# Words that put a unit without its number («около часа назад», «более суток назад»): one unit; «меньше
+# минуты» (date-fns) and a vague count of seconds («несколько секунд», moment.js) are about now.
+RU_APPROXIMATE = frozenset({"около", "более", "больше", "менее", "меньше", "почти", "примерно", "свыше"})
+RU_LESS_THAN = frozenset({"менее", "меньше"})
 
 
 def kk_number_key(word: str) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from datekit import NOW, PLUS5, at
 
-from collectors.dates import parse_date
+from collectors.dates import parse_date, parse_relative
 from collectors.extract import extract_article
 
 # 00:30 on 28 November in Almaty (UTC+5): just after midnight
@@ -84,6 +84,8 @@ def test_a_count_not_understood_leaves_the_date_unread(text: str) -> None:
         ("15 мин. бұрын", at(2026, 11, 25, 13, 45)),
         ("30 сек. бұрын", datetime(2026, 11, 25, 13, 59, 30, tzinfo=PLUS5)),
         ("2 ч.назад", at(2026, 11, 25, 12, 0)),
+        ("3 час. назад", at(2026, 11, 25, 11, 0)),
+        ("сут.назад", at(2026, 11, 24, 14, 0)),
     ],
 )
 def test_abbreviated_units_are_read(text: str, expected: datetime) -> None:
@@ -144,3 +146,106 @@ def test_comment_dates_in_words_through_the_article_parser() -> None:
     <p class="text">Үшінші.</p></div></section></body></html>"""
     art = extract_article(html, "https://portal.example.kz/news/1", now=NOW)
     assert [c.published_at for c in art.comments] == [at(2026, 11, 25, 11, 0)] * 3
+
+
+# What date libraries print for a moment ago (moment.js and Day.js «несколько секунд назад», date-fns
+# «меньше минуты назад») is about now; these were left unread.
+@pytest.mark.parametrize(
+    "text", ["несколько секунд назад", "меньше минуты назад", "менее минуты назад", "бірнеше секунд бұрын"]
+)
+def test_a_few_seconds_and_less_than_a_minute_are_now(text: str) -> None:
+    assert parse_date(text, NOW) == at(2026, 11, 25, 14, 0)
+
+
+@pytest.mark.parametrize("text", ["несколько часов назад", "несколько дней назад", "бірнеше күн бұрын"])
+def test_a_few_hours_or_days_stay_unread(text: str) -> None:
+    assert parse_date(text, NOW) is None
+
+
+# A unit without its number after «около», «более», «меньше»… is one unit, and so are «сутки» and «сут.»;
+# «двое суток» is two days. Each was left unread.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("около часа назад", at(2026, 11, 25, 13, 0)),
+        ("больше часа назад", at(2026, 11, 25, 13, 0)),
+        ("около минуты назад", at(2026, 11, 25, 13, 59)),
+        ("около года назад", at(2025, 11, 25, 14, 0)),
+        ("свыше года назад", at(2025, 11, 25, 14, 0)),
+        ("более суток назад", at(2026, 11, 24, 14, 0)),
+        ("сутки назад", at(2026, 11, 24, 14, 0)),
+        ("сут. назад", at(2026, 11, 24, 14, 0)),
+        ("двое суток назад", at(2026, 11, 23, 14, 0)),
+        ("трое суток назад", at(2026, 11, 22, 14, 0)),
+        ("четверо суток назад", at(2026, 11, 21, 14, 0)),
+    ],
+)
+def test_a_unit_after_an_approximate_word_is_one(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10:00 AM - 12:00 PM Nov 25, 2026", at(2026, 11, 25)),
+        ("10:00 a.m. – 12:00 p.m., November 25, 2026", at(2026, 11, 25)),
+        ("10:00 дп - 12:00 пп 25.11.2026", at(2026, 11, 25)),
+        ("10:00 ДП—12:00 ПП 25 ноября 2026", at(2026, 11, 25)),
+        ("Начало — 12:00 PM Nov 25, 2026", at(2026, 11, 25, 12, 0)),  # a dash after a word: a separator
+    ],
+)
+def test_the_end_of_a_12_hour_range_is_no_time(text: str, expected: datetime) -> None:
+    # the range's end was read as the time (12:00)
+    assert parse_date(text, NOW) == expected
+
+
+# A dot after a whole word ends a sentence, and «Бұрын» («earlier») starts the next: no date. These were
+# read as 3 years and 40 minutes back.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Мерзімі — 3 жыл. Бұрын бұл мерзім 5 жыл болатын.",
+        "Кезек 40 минут. Бұрын 10 минут күтетінбіз.",
+        "Прошло 3 года. Назад дороги нет.",
+    ],
+)
+def test_a_dot_after_a_whole_unit_word_ends_the_sentence(text: str) -> None:
+    assert parse_date(text, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "сто пять лет назад",  # read as 5 years back
+        "двести пять лет назад",
+        "сто двадцать пять лет назад",
+        "две тысячи лет назад",
+        "екі мың жыл бұрын",  # read as one year back
+        "үш жүз жыл бұрын",
+        "жүз жыл бұрын",
+        "екі мың бес жыл бұрын",
+        "уш жуз жыл бурын",  # typed without Kazakh letters
+    ],
+)
+def test_hundreds_and_thousands_leave_the_date_unread(text: str) -> None:
+    assert parse_date(text, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,5 часа назад", at(2026, 11, 25, 12, 30)),  # read as 5 hours back
+        ("1.5 часа назад", at(2026, 11, 25, 12, 30)),
+        ("2,5 дня назад", at(2026, 11, 23, 2, 0)),
+        ("1,5 сағат бұрын", at(2026, 11, 25, 12, 30)),
+        ("1.5 hours ago", at(2026, 11, 25, 12, 30)),
+        ("1,25 часа назад", at(2026, 11, 25, 12, 45)),
+    ],
+)
+def test_a_decimal_count_is_read_whole(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+def test_a_thousands_separator_in_english_is_no_decimal() -> None:
+    # «1,500 years ago» was read as 500 years back
+    assert parse_relative("1,500 years ago", NOW) is None
