@@ -60,8 +60,8 @@ from collectors.dates_words import (
 # «Сегодня в 23:55» read at 00:30 was said yesterday (the page was made before midnight, or on a clock
 # whose day ends earlier, as Moscow's): a «today» clock more than this ahead of ``now`` is yesterday's.
 # Up to this much ahead it is today's: a site on a clock ahead of Almaty's (UTC+6, as Kazakh sites
-# printed before 2024-03-01, and Bishkek, Omsk; UTC+7 Novosibirsk) and a page fetched later in a run
-# than the run's start, which is the ``now`` collectors pass.
+# printed before 2024-03-01, and Bishkek, Omsk; UTC+7 Novosibirsk; a site's clock a little fast). The
+# ``now`` collectors pass is when the page came (collectors.http Response.fetched_at).
 TODAY_SLACK = timedelta(hours=3)
 # Half a unit, in a smaller one: «полчаса», «полтора часа», «полгода», «жарты сағат».
 _HALF = {

@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.robotparser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -99,6 +100,11 @@ class Response:
     _text: str | None = field(default=None, repr=False)
     encoding: str | None = None
     cut: bool = False  # taken though it looks cut: the same bytes came twice (raw.cut of its article)
+    arrived: float = 0.0  # seconds from the client's making (the run's start) to this answer
+
+    def fetched_at(self, run_start: datetime) -> datetime:
+        """When this answer came, ``run_start`` being the run's ``ctx.now``: what relative dates count from."""
+        return run_start + timedelta(seconds=self.arrived)
 
     @property
     def text(self) -> str:
@@ -158,7 +164,8 @@ class HttpClient:
         for key in [k for k in self.validators if mask_secrets(k) != k]:  # saved by an older version
             self.validators[mask_secrets(key)] = self.validators.pop(key)
         self.sleep = sleep
-        self.clock = clock  # what a deadline is read against
+        self.clock = clock  # what a deadline is read against, and when an answer came
+        self.opened = clock()  # the run's start: Response.arrived counts from here
         self.source = source
         self.stats = Stats()
         self.session = requests.Session()
@@ -369,8 +376,9 @@ class HttpClient:
                     if v
                 },
             )
+        arrived = self.clock() - self.opened
         return Response(
-            final_url, resp.status_code, resp.headers, content, not_modified=unchanged, cut=looks_cut
+            final_url, resp.status_code, resp.headers, content, unchanged, cut=looks_cut, arrived=arrived
         )
 
     def _remember(self, key: str, value: dict[str, str]) -> None:

@@ -138,7 +138,7 @@ def _read_feeds(run: PortalRun, feeds: list[str], add: Callable[[Found], None]) 
         try:
             resp = run.fetch(feed)
             run.discovery_ok += 1
-            for item in sorted(parse_feed(resp.content, resp.url, run.ctx.now), key=_newest_first):
+            for item in sorted(parse_feed(resp.content, resp.url, run.fetched_at(resp)), key=_newest_first):
                 add(item)
         except Exception as exc:
             run.fail(feed, exc)
@@ -171,7 +171,7 @@ def _sitemap_urls(run: PortalRun) -> list[Found]:
         try:
             resp = run.fetch(url)
             run.discovery_ok += 1
-            found, children = parse_sitemap(resp.content, resp.url)
+            found, children = parse_sitemap(resp.content, resp.url, run.fetched_at(resp))
         except Exception as exc:
             run.fail(url, exc)
             continue

@@ -218,7 +218,8 @@ def feed_links(html: str, url: str) -> list[str]:
 
 def parse_feed(content: bytes, url: str, now: datetime | None = None) -> list[Found]:
     """Same-site entry links of an RSS/Atom feed, with their dates (read as the rss collector reads
-    them: a time without a zone is Almaty time)."""
+    them: a time without a zone is Almaty time; a relative one counts back from ``now``, the feed's
+    fetch time)."""
     import feedparser
 
     parsed = feedparser.parse(content)
@@ -235,8 +236,9 @@ def parse_feed(content: bytes, url: str, now: datetime | None = None) -> list[Fo
     return found
 
 
-def parse_sitemap(content: bytes, url: str) -> tuple[list[Found], list[str]]:
-    """A sitemap's same-site page URLs (with news:publication_date or lastmod) and its child sitemaps."""
+def parse_sitemap(content: bytes, url: str, now: datetime | None = None) -> tuple[list[Found], list[str]]:
+    """A sitemap's same-site page URLs (with news:publication_date or lastmod) and its child sitemaps;
+    ``now`` is the sitemap's fetch time, which a date is checked against (the real clock without it)."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(content.lstrip(), parser=parser)
@@ -258,7 +260,7 @@ def parse_sitemap(content: bytes, url: str) -> tuple[list[Found], list[str]]:
             children.append(target)
             continue
         when_text = node.findtext(".//{*}publication_date") or node.findtext("{*}lastmod")
-        pages.append(Found(target, parse_date(when_text) if when_text else None))
+        pages.append(Found(target, parse_date(when_text, now) if when_text else None))
     return pages, children
 
 

@@ -6,6 +6,7 @@ the site) and, with ``render``, its DOM after its scripts ran.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from collectors.base import CollectContext
@@ -96,13 +97,18 @@ class PortalRun:
             self.errors.append(line[:400])
         return rendering.html
 
+    def fetched_at(self, resp: Any) -> datetime:
+        """When ``resp`` came: its relative dates («5 минут назад», «сегодня в 00:05») count from then,
+        not from the run's start (a run that waits out a Retry-After may pass midnight meanwhile)."""
+        return resp.fetched_at(self.ctx.now)
+
     def parse(self, resp: Any, text: str | None = None) -> Any:
         """The article (and its comments) of a fetched page, with this source's selectors and limits."""
         return extract_article(
             resp.text if text is None else text,
             resp.url,
             selectors=self.opts["selectors"],
-            now=self.ctx.now,
+            now=self.fetched_at(resp),
             max_comments=self.opts["max_comments"],
         )
 

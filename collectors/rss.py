@@ -432,7 +432,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             resp.content,
             source=ctx.source.name,
             feed_url=url,
-            now=ctx.now,
+            now=resp.fetched_at(ctx.now),  # relative dates count from the feed's fetch, not the run's start
             content_type=resp.headers.get("Content-Type"),
         )
     except FeedCut as cut:

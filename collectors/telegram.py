@@ -140,12 +140,14 @@ class _Channel:
         self.hashes: dict[str, str] = dict(saved) if isinstance(saved, dict) else {}
         self.unchanged = 0  # messages read again with the text they had: not yielded
 
-    def fetch(self, before: int | None) -> tuple[list[ChannelMessage], int | None]:
+    def fetch(self, before: int | None) -> tuple[list[ChannelMessage], int | None, datetime]:
+        """The messages of the page ``before`` a message number, the ``before`` of the next older page,
+        and when the page came (what its times are checked against, not the run's start)."""
         params = {"before": before} if before is not None else None
         # The newest page is fetched conditionally: unchanged since the last run means nothing new.
         resp = self.ctx.http.get(self.page_url, params=params, conditional=before is None)
         if resp.not_modified:
-            return [], None
+            return [], None, self.ctx.now
         final_path = urlsplit(resp.url).path.rstrip("/")
         # t.me answers /s/<name> of a channel without a preview with a redirect to /<name>
         redirected = not final_path.lower().endswith(f"/s/{self.channel.lower()}")
@@ -163,7 +165,8 @@ class _Channel:
             )
         if self.title is None:
             self.title = channel_title(root)
-        return parse_channel_page(root, lambda problem: self.report(problem, resp.url))
+        messages, next_before = parse_channel_page(root, lambda problem: self.report(problem, resp.url))
+        return messages, next_before, resp.fetched_at(self.ctx.now)
 
     def report(self, problem: str, url: str) -> None:
         """A bad message: one problem of the run (which then ends partial), the others are stored."""
@@ -190,7 +193,7 @@ class _Channel:
         yielded (counted in ``unchanged``).
         """
         while (self.budget if limit is None else limit - seen.pages) > 0:
-            messages, next_before = self.fetch(before)
+            messages, next_before, fetched_at = self.fetch(before)
             if limit is None:
                 self.budget -= 1
             seen.pages += 1
@@ -204,7 +207,7 @@ class _Channel:
                     base_url=self.base_url,
                     channel=self.channel,
                     title=self.title,
-                    now=self.ctx.now,
+                    now=fetched_at,
                 )
                 seen.oldest = msg.number if seen.oldest is None else min(seen.oldest, msg.number)
                 if item.published_at is None:
