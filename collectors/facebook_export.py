@@ -22,10 +22,12 @@ JSON, told apart by shape:
   bare number its permalink names, as the collector keeps it).
 
 Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``\\u00d0\\u009f`` for
-"П"); texts are repaired, also one with a few bytes that are not UTF-8 (an emoji cut short is U+FFFD,
-one written as two CESU-8 halves is joined). DYI items have no ids: the external id is ``fbx-`` plus a
-hash of (kind, timestamp, author, text as repaired before such texts were, occurrence), stable across
-re-imports.
+"П"); DYI texts are repaired, also one with a few bytes that are not UTF-8 when they are an emoji cut
+short at its end (U+FFFD) or written as two CESU-8 halves (joined; a half alone is U+FFFD) and the
+sequences that decode are at least three times as many (a text really in Latin-1, «Gruß», is left).
+Saved Graph answers are not repaired: the API writes real Unicode. DYI items have no ids: the
+external id is ``fbx-`` plus a hash of (kind, timestamp, author, text as repaired before such texts
+were, occurrence), stable across re-imports.
 
 CSV from monitoring tools (``,`` ``;`` or tab, the one that gives the earliest header this module
 knows, then the one most rows follow, ``collectors.csv_layout``; a title or blank lines above the
@@ -66,6 +68,7 @@ UTF-16 or cp1251 as well as UTF-8.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -116,8 +119,8 @@ def _joined_pair(m: re.Match[bytes]) -> bytes:
 
 def fix_mojibake(text: str) -> str:
     """Undo Facebook's export encoding (UTF-8 bytes written as Latin-1 characters); other text unchanged.
-    A text with a few bytes that are not UTF-8 (an emoji cut short, one written as two CESU-8 halves)
-    is repaired all the same: the halves joined, only the bytes that do not decode made U+FFFD."""
+    A text with a few bytes that are not UTF-8 is repaired all the same when they are only an emoji cut
+    short at its end or written as two CESU-8 halves: the halves joined, the rest made U+FFFD."""
     try:
         data = text.encode("latin-1")
     except UnicodeEncodeError:  # a character past Latin-1: real text, not Facebook's escaping
@@ -126,13 +129,20 @@ def fix_mojibake(text: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    repaired = _CESU8_PAIR.sub(_joined_pair, data).decode("utf-8", "replace")
     # Before, such a text was left whole as mojibake (review: «Ð¡Ó\x99Ð»ÐµÐ¼…» stored for one cut emoji).
-    # A text really written in Latin-1 («café») has no UTF-8 sequence: repaired only when those that
-    # decode are at least as many as those that do not.
-    undecoded = repaired.count("\ufffd")
-    decoded = sum(1 for ch in repaired if ch > "\x7f") - undecoded
-    return repaired if decoded and decoded >= undecoded else text
+    # A text really written in Latin-1 is not repaired (review: «Gruß» became «\ufffdGru\u07fb»): any
+    # other byte that does not decode leaves it alone, and so do fewer than three sequences that decode
+    # for each that does not («FIERTÉ\xa0! BEAUTÉ\xa0! la fierté»: two pairs and an «é» at the end).
+    data = _CESU8_PAIR.sub(_joined_pair, data)
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")  # a lone half: one surrogate
+    try:
+        whole = decoder.decode(data, final=False)  # a sequence cut short at the end is held back
+    except UnicodeDecodeError:
+        return text
+    halves = sum(1 for ch in whole if "\ud800" <= ch <= "\udfff")
+    decoded = sum(1 for ch in whole if ch > "\x7f") - halves  # multi-byte sequences
+    undecoded = halves + bool(decoder.getstate()[0])
+    return data.decode("utf-8", "replace") if decoded >= 3 * undecoded else text
 
 
 def _whole_or_nothing(text: str) -> str:
@@ -253,12 +263,14 @@ _DYI_KEYS: dict[str, tuple[Callable[..., Item | None], str]] = {
 # not read is a warning (a shape Facebook changed), not the debug note of the many other files of an
 # export (likes, group memberships, settings)
 _NAMES_POSTS = re.compile(r"post|comment", re.IGNORECASE)
+_WORDS = frozenset({"post", "comment", "text"})  # a key of a DYI entry's data item holding its words
 
 
 def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) -> Iterator[Item]:
     """Items of one export JSON document (shapes in the module docstring)."""
-    original, data = data, _fixed(data)
     if isinstance(data, Mapping) and isinstance(data.get("data"), list):  # saved Graph API answer
+        # Not repaired: the API writes real Unicode, stored as the facebook collector stores it (review:
+        # a real Latin-1 «QUELLE FIERTÉ\xa0!» taken for mojibake became «QUELLE FIERTɠ!»)
         for n, obj in enumerate(data["data"], 1):
             try:
                 if "created_time" in obj and (
@@ -272,30 +284,54 @@ def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) 
             except (MonitorError, ValueError, AttributeError, TypeError) as exc:
                 report(InputError(f"entry {n} of data: {printable(str(exc))}", source=source, path=shown))
         return
+    original, data = data, _fixed(data)
     if isinstance(data, Mapping):
         for key, (parse, id_kind) in _DYI_KEYS.items():
             if isinstance(data.get(key), list):
                 yield from _entries(data[key], original[key], parse, id_kind, key, source, shown, report, ids)
                 return
         keys = ", ".join(printable(str(k), limit=40) for k in list(data)[:5])
-        _skipped(shown, f"no posts or comments in this JSON file (keys: {keys or 'none'})", keys)
+        _skipped(shown, f"no posts or comments in this JSON file (keys: {keys or 'none'})", keys, data)
         return
     if isinstance(data, list) and any(isinstance(e, Mapping) and "timestamp" in e for e in data):
         yield from _entries(data, original, _dyi_post, "post", "the list", source, shown, report, ids)
         return
-    _skipped(shown, "neither a Facebook export of posts/comments nor a Graph API answer", "")
+    _skipped(shown, "neither a Facebook export of posts/comments nor a Graph API answer", "", data)
 
 
-def _skipped(shown: str, why: str, keys: str) -> None:
+def _skipped(shown: str, why: str, keys: str, data: Any) -> None:
     """Log a JSON file read for nothing: a warning, once, when its name or keys say it holds posts or
-    comments (review: a group's posts were skipped with a debug line only), else a note."""
+    comments and its entries look like them (review: a group's posts were skipped with a debug line
+    only), else a note (the likes and the edits of posts: their files are so named too)."""
     name = shown.rsplit("!", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
-    if _NAMES_POSTS.search(name) or _NAMES_POSTS.search(keys):
+    if (_NAMES_POSTS.search(name) or _NAMES_POSTS.search(keys)) and _holds_content(data):
         log.warning(
             "%s: %s; skipped: its posts or comments are in a shape this import does not read", shown, why
         )
     else:
         log.info("%s: %s; skipped", shown, why)
+
+
+def _holds_content(data: Any) -> bool:
+    """Whether a list of ``data`` (itself or one under a key) holds what a post or comment looks like
+    in each shape of one so far: an object with a ``timestamp`` and its words, as ``text`` or in a
+    ``data`` item (``post``, ``comment``, ``text``); not a reaction's ``data`` nor an edit's title."""
+    lists = [data] if isinstance(data, list) else []
+    if isinstance(data, Mapping):
+        lists = [value for value in data.values() if isinstance(value, list)]
+    return any(
+        isinstance(entry, Mapping)
+        and "timestamp" in entry
+        and (
+            isinstance(entry.get("text"), str)
+            or any(
+                isinstance(item, Mapping) and not _WORDS.isdisjoint(item)
+                for item in (entry["data"] if isinstance(entry.get("data"), list) else ())
+            )
+        )
+        for entries in lists
+        for entry in entries
+    )
 
 
 def _entries(

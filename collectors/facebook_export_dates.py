@@ -15,7 +15,8 @@ always day.month: no tool writes month.day.
 A row without an id or link is known by a hash that holds its date (:func:`hash_date`), and that date
 is read as it was before the order was decided per file, whatever the option says: day/month, or,
 when the file writes month/day, as read that way if it is only month/day (``11/25``). Rows imported
-before keep their ids.
+before keep their ids. The generic ``csv`` import, which read no slashed date before, hashes one read
+day/month when it can be, whatever the order and the day it is imported (:func:`csv_hash_date`).
 """
 
 from __future__ import annotations
@@ -52,12 +53,19 @@ def stamp(value: Any) -> datetime | None:
 
 
 def parse_csv_date(
-    value: str, tz: tzinfo, order: str = "dmy", *, english: bool = True, iso_zones_only: bool = False
+    value: str,
+    tz: tzinfo,
+    order: str = "dmy",
+    *,
+    english: bool = True,
+    iso_zones_only: bool = False,
+    now: datetime | None = None,
 ) -> datetime | None:
     """A CSV date: Unix seconds, ``... EST`` style, or what collectors.dates reads (naive -> ``tz``);
     ``order`` ``mdy`` reads a slashed date as month/day (:func:`slashed_order` decides it per file).
     ``iso_zones_only``: a zone abbreviation only after an ISO date, as before other dates took one
-    (``04/25/2026 10:00 EST`` is then none, as :func:`hash_date` needs)."""
+    (``04/25/2026 10:00 EST`` is then none, as :func:`hash_date` needs). ``now``: a date more than a
+    day after it is none (default: the present)."""
     value = value.strip()
     if not value:
         return None
@@ -71,16 +79,18 @@ def parse_csv_date(
         except ValueError:
             # Not ISO: the date before the zone as any other (``04/25/2026 10:00 EST`` in a month/day
             # file, ``25.11.2026 14:35 EST``), read in that zone
-            return None if iso_zones_only else parse_csv_date(m.group(1), zone, order, english=english)
+            return (
+                None if iso_zones_only else parse_csv_date(m.group(1), zone, order, english=english, now=now)
+            )
         try:
-            return publication_time(naive.replace(tzinfo=zone))
+            return publication_time(naive.replace(tzinfo=zone), now)
         except (ValueError, OverflowError):  # 9999-12-31 23:59 EST is past the calendar in UTC
             return None
     if order == "mdy":  # collectors.dates reads slashes as day/month: hand it the fields swapped
         value = _SLASHED.sub(lambda s: f"{s[2]}/{s[1]}/{s[3]}", value, count=1)
     # Absolute dates only: «вчера», «2 часа назад» count back from when the file was exported, which
     # it does not say; read from the import's own time, they would be days off, silently.
-    return parse_absolute(value, tz=tz, now=datetime.now(UTC), english=english)
+    return parse_absolute(value, tz=tz, now=now or datetime.now(UTC), english=english)
 
 
 def slashed_order(
@@ -157,7 +167,26 @@ def excel_serial(value: str, tz: tzinfo) -> datetime | None:
     days = _serial_days(value.strip())
     if days is None:
         return None
-    return (_EXCEL_DAY_ZERO + timedelta(seconds=round(days * 86400))).replace(tzinfo=tz)
+    try:
+        return (_EXCEL_DAY_ZERO + timedelta(seconds=round(days * 86400))).replace(tzinfo=tz)
+    except OverflowError:  # 2958465.99999999 rounds past 9999-12-31 (review: the whole file failed)
+        return None
+
+
+# "now" for a reading that refuses no date for being ahead: the hash of a csv row (csv_hash_date)
+_NO_PRESENT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def csv_hash_date(value: str, tz: tzinfo, when: datetime | None, order: str | None) -> datetime | None:
+    """The date the hash id of a row of the generic ``csv`` import holds (collectors/file_import.py):
+    ``when``, ``value`` as read in the file's ``order``, but a slashed date read month/day as it reads
+    day/month when it can (``03/04/2026``: the 3rd of April), and that reading refuses no date ahead
+    of the present, so that a row keeps one id whatever order its file, a longer export of it or the
+    ``date_order`` option says, and whenever it is imported (review: a longer export with a day above
+    12 stored every row again). A date only month/day can be (``11/25/2026``) is hashed as read."""
+    if when is None or order != "mdy" or not _SLASHED.search(value):
+        return when
+    return parse_csv_date(value, tz, "dmy", now=_NO_PRESENT) or when
 
 
 _ENGLISH_WORD = re.compile(r"[A-Za-z]{3}")  # a month's name; not ISO's «T», «Z»

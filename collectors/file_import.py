@@ -9,8 +9,10 @@ per file from its own dates, or by the ``date_order`` option), ``25 ноября
 abbreviation (``EST``), and Excel's day numbers (``46351.607639``) when every date of the column is
 one. A time without a zone is read in ``tz`` (default Asia/Almaty). Without an
 ``id``, the external id is a hash of (published_at, author, text, occurrence), stable across
-re-imports. The delimiter (``,`` ``;`` or tab, unless the ``delimiter`` option names one) and the
-header's line are decided from the header and most rows (collectors/csv_layout.py): a title or blank
+re-imports (a slashed date in it read day/month when it can be, whatever the file's order: a longer
+export, or ``date_order`` given later, keeps the ids). An Excel day number past 9999 is its row's
+error. The delimiter (``,`` ``;`` or tab, unless the ``delimiter`` option names one) and the header's
+line are decided from the header and most rows (collectors/csv_layout.py): a title or blank
 lines above the header are skipped, and a row with a stray delimiter is that row's error only. A
 column without a name keeps its values in ``raw`` as ``column 3`` (its place). Fields past the header's
 that are all empty (``text,author,date,,``, as spreadsheets write) are dropped where most rows have
@@ -42,7 +44,13 @@ from typing import Any
 from collectors.base import ONE_CHARACTER, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options, one_of
 from collectors.csv_layout import DELIMITERS, column_names, csv_lines, find_layout, most_rows_width
 from collectors.dates import publication_time, time_zone
-from collectors.facebook_export_dates import DATE_ORDERS, date_column, excel_serial, parse_csv_date
+from collectors.facebook_export_dates import (
+    DATE_ORDERS,
+    csv_hash_date,
+    date_column,
+    excel_serial,
+    parse_csv_date,
+)
 from collectors.http import utf8_with_strays
 from collectors.item import KINDS, Item
 from errors import InputError
@@ -271,9 +279,9 @@ class _Rows:
                 )
             self.ids[external_id] = line
         else:
-            key = "\x1f".join(
-                (published.isoformat() if published else "", author or "", " ".join(text.split()))
-            )
+            # a slashed date as read day/month whatever the file's order (collectors.facebook_export_dates)
+            hashed = csv_hash_date(str(row.get("published_at") or ""), self.zone, published, self.order)
+            key = "\x1f".join((hashed.isoformat() if hashed else "", author or "", " ".join(text.split())))
             occurrence = hashlib.sha256(key.encode("utf-8")).digest()[:16]  # not the text: a long file's
             self.seen[occurrence] += 1  # texts would all be held a second time
             digest = hashlib.sha256(f"{key}\x1f{self.seen[occurrence]}".encode()).hexdigest()

@@ -102,6 +102,7 @@ def test_a_file_of_posts_in_a_shape_not_read_is_a_warning_other_files_a_note(
     [
         # an emoji cut short: the rest repaired, the bytes left of it one U+FFFD
         (escaped("Сәлем, жол бұзылды 😀")[:-1], "Сәлем, жол бұзылды \ufffd"),
+        (escaped("Иә, жол 👍")[:-1], "Иә, жол \ufffd"),  # five letters: enough to repair
         # an emoji as old exports wrote it, its UTF-16 halves each in UTF-8 (CESU-8): joined
         ("Привет ".encode().decode("latin-1") + "\xed\xa0\xbd\xed\xb8\x80", "Привет 😀"),
         (escaped("жол ") + "\xed\xa0\xbd" + escaped(" бар"), "жол \ufffd\ufffd\ufffd бар"),  # a half alone
@@ -124,3 +125,54 @@ def test_a_post_repaired_in_part_keeps_the_id_it_had(tmp_path: Path) -> None:
     # the id holds the text as stored before (whole, unrepaired), so importing again makes the stored
     # item a new version instead of a second item beside it
     assert item.external_id == _Ids()("post", datetime.fromtimestamp(WHEN, UTC), None, garbled)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ÉTÉ\xa0!",  # «É\xa0» decodes as «ɠ», «ÉT» does not
+        "«Gruß»",  # «ß»» decodes as U+07FB, «« does not
+        "café",  # «é» at the end is a UTF-8 sequence cut short, but nothing decodes
+        "Le mot Ã© est du mojibake, n'est-ce pas? très",  # one pair decodes, «ès» does not
+        "FIERTÉ\xa0! BEAUTÉ\xa0! la fierté",  # two pairs decode, the «é» at the end is cut short
+    ],
+)
+def test_a_text_really_written_in_latin1_is_not_repaired_in_part(text: str) -> None:
+    # review: «Gruß» became «\ufffdGru\u07fb» and «… très» «… tr\ufffds»
+    assert fix_mojibake(text) == text
+
+
+def test_a_saved_graph_answer_is_stored_as_the_api_wrote_it(tmp_path: Path) -> None:
+    # The Graph API writes real Unicode: a Latin-1 text that happens to decode as UTF-8 stays as it is
+    # (review: «QUELLE FIERTÉ\xa0!» was stored as «QUELLE FIERTɠ!», «Gruß» in part repaired)
+    texts = ["QUELLE FIERTÉ\xa0!", "«Gruß»", "Ø°C i dag, KÄ\xa0ist", "Сәлем 😀"]
+    answer = {
+        "data": [
+            {"id": f"111_{n}", "created_time": "2026-11-25T10:00:00+0000", "message": text}
+            for n, text in enumerate(texts)
+        ]
+    }
+    write(tmp_path, "graph.json", answer)
+    items, problems = read(tmp_path / "graph.json")
+    assert problems == []
+    assert [(i.external_id, i.text) for i in items] == [(f"111_{n}", t) for n, t in enumerate(texts)]
+
+
+def test_likes_and_edits_of_posts_are_a_note_not_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    act = tmp_path / "your_facebook_activity"
+    write(act, "posts/your_posts_1.json", [post("Яма на Абая")])
+    reaction = {"reaction": {"reaction": "LIKE", "actor": escaped("Айгерим")}}
+    likes = {"reactions_v2": [{"timestamp": WHEN, "data": [reaction], "title": escaped("Айгерим")}]}
+    write(act, "likes_and_reactions/posts_and_comments.json", likes)
+    write(act, "posts/edits_you_made_to_posts.json", {"edits_v2": [{"timestamp": WHEN, "title": "x"}]})
+    # a shape not read whose entries hold words, at the top or under a key: still a warning
+    write(act, "posts/your_posts_2.json", {"posts_v3": [{"timestamp": WHEN, "text": escaped("Новая")}]})
+    with caplog.at_level(logging.INFO, logger="collectors.facebook_export"):
+        items, problems = read(tmp_path)
+    assert [i.text for i in items] == ["Яма на Абая"] and problems == []
+    warned = [r.getMessage().split(": ", 1)[0] for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [str(act / "posts/your_posts_2.json")]
+    noted = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
+    assert "posts_and_comments.json" in noted and "edits_you_made_to_posts.json" in noted

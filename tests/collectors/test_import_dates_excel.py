@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from collectors.facebook_export_dates import csv_hash_date
 from collectors.file_import import read_csv, read_jsonl
 from collectors.item import Item
 from errors import InputError
@@ -98,3 +99,47 @@ def test_a_json_lines_line_cut_short_names_its_column_once(tmp_path: Path) -> No
     assert [str(e) for e in errors] == [
         f"{path}:2: source jl: not JSON: Unterminated string starting at column 22"
     ]
+
+
+def ids_and_dates(
+    path: Path, rows: list[str], **options: str
+) -> tuple[dict[str, datetime | None], list[str]]:
+    """Hash ids (no id column) of rows ``text,author,published_at``."""
+    return run(path, "text,author,published_at\n" + "".join(f"{r}\n" for r in rows), **options)
+
+
+US_FIRST = [f"Post of the {d:02},Ann,11/{d:02}/2026 10:00 AM" for d in (1, 5, 9)]
+
+
+def test_a_rows_hash_id_is_the_same_whatever_order_its_file_is_read_in(tmp_path: Path) -> None:
+    # review: a US export of days ≤ 12 read day/month, then a longer one with the 25th (month/day):
+    # every row was stored again; so was the first file given date_order = mdy afterwards
+    first, errors = ids_and_dates(tmp_path / "us.csv", US_FIRST)
+    assert errors == [] and list(first.values()) == [at(11, d, 10) for d in (1, 5, 9)]  # day/month
+    longer, errors = ids_and_dates(tmp_path / "us.csv", [*US_FIRST, "Post of the 25,Ann,11/25/2026 10:00 AM"])
+    assert errors == [] and list(longer.values()) == [at(d, 11, 10) for d in (1, 5, 9, 25)]  # month/day
+    assert list(longer)[:3] == list(first)
+    told, errors = ids_and_dates(tmp_path / "us.csv", US_FIRST, date_order="mdy")
+    assert errors == [] and list(told) == list(first) and list(told.values()) == list(longer.values())[:3]
+    # a date only month/day can be keeps its own: not the id of the 25th of another month
+    assert len(set(longer)) == 4
+
+
+def test_a_slashed_dates_hash_does_not_depend_on_the_day_it_is_imported() -> None:
+    # read day/month for the hash, 03/04/2999 is ahead of any import: hashed all the same, not as
+    # read month/day until that day comes and then as day/month (another id)
+    as_read = datetime(2999, 3, 4, 10, tzinfo=ALMATY)
+    assert csv_hash_date("03/04/2999 10:00", ALMATY, as_read, "mdy") == datetime(
+        2999, 4, 3, 10, tzinfo=ALMATY
+    )
+    assert csv_hash_date("11/25/2026 10:00", ALMATY, at(25, 11, 10), "mdy") == at(25, 11, 10)
+    assert csv_hash_date("03/04/2026 10:00", ALMATY, at(3, 4, 10), "dmy") == at(3, 4, 10)
+
+
+def test_an_excel_day_number_past_year_9999_is_its_rows_error(tmp_path: Path) -> None:
+    # review: OverflowError failed the whole file, no line named
+    path = tmp_path / "far.csv"
+    dates, errors = run(path, "id,text,published_at\n1,a,46351.5\n2,b,2958465.99999999\n")
+    assert dates == {"1": at(25, 11, 12)}
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{path}:3: source xl: published_at '2958465.99999999' is not a date")
