@@ -6,7 +6,8 @@ Errors a person must act on stop the source: codes 102/104/190 (subcodes 458/459
 (codes 4/17/32/613, business-use-case codes 80000-80014, HTTP 429) is waited out as the
 Retry-After / X-Business-Use-Case-Usage headers ask, within ``max_wait`` seconds per run, else
 :class:`~errors.Throttled`. Codes 1/2, ``is_transient`` errors and HTTP 5xx are retried with
-backoff, then :class:`~errors.FetchError`.
+backoff, then :class:`~errors.FetchError`; so is an HTML page answered with status 200 (a captive
+portal, a proxy's login). A list whose paging leads back to a page read already ends there (:class:`Pages`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def unreadable_json(exc: ValueError | RecursionError) -> str:
     return "the page's JSON is unreadable: a number too long to read"
 
 
+def html_page(content: bytes) -> bool:
+    """Whether a body that is no JSON is an HTML page: what a captive portal or a proxy's login serves
+    in place of the answer, with status 200."""
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<") and any(
+        tag in head for tag in (b"<!doctype html", b"<html", b"<head", b"<body")
+    )
+
+
 def _small_int(value: Any) -> int | None:
     """A Graph error code as an int, or None (not a whole number, or too long to be a code)."""
     if isinstance(value, bool):
@@ -81,6 +91,21 @@ def rebase(url: str, graph_url: str) -> str:
         path = _VERSION.sub("", path)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _STRIPPED_PARAMS]
     return urlunsplit((base.scheme, base.netloc, base.path + path, urlencode(query), ""))
+
+
+def after_cursor(body: Mapping[str, Any]) -> str | None:
+    """``paging.cursors.after`` of a Graph list: where its next page starts."""
+    paging = body.get("paging")
+    cursors = paging.get("cursors") if isinstance(paging, Mapping) else None
+    after = cursors.get("after") if isinstance(cursors, Mapping) else None
+    return after if isinstance(after, str) and after else None
+
+
+def entry_ids(body: Mapping[str, Any]) -> set[str]:
+    """The ids of the entries of a Graph list's ``data`` (entries without one left out)."""
+    data = body.get("data")
+    entries = data if isinstance(data, list) else []
+    return {str(e["id"]) for e in entries if isinstance(e, Mapping) and isinstance(e.get("id"), str | int)}
 
 
 def page_key(url: str, params: Mapping[str, Any] | None) -> tuple[str, frozenset[tuple[str, str]]]:
@@ -227,6 +252,17 @@ class GraphClient:
                 try:
                     body = resp.json()
                 except (ValueError, RecursionError) as exc:
+                    if html_page(resp.content):
+                        # Not Graph's answer: the network's. Every request of the run would get it, so
+                        # the run stops and its cursor stays (a ParseError of a comments page would be
+                        # one problem per post, and a rechecked post would be forgotten).
+                        raise FetchError(
+                            "the server answered an HTML page, not JSON (a proxy's or Wi-Fi login page?); "
+                            "the next run retries",
+                            source=self.source,
+                            url=shown,
+                            status=resp.status,
+                        ) from None
                     raise ParseError(unreadable_json(exc), source=self.source, url=shown) from None
                 if not isinstance(body, dict):
                     raise ParseError("a Graph answer that is not an object", source=self.source, url=shown)
@@ -327,6 +363,8 @@ class Pages:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         url, params, client = self.url, self.params, self.client
         seen = {page_key(url, params)}  # the first page too: a paging.next may lead back to it
+        cursors: set[str] = set()
+        ids: set[str] = set()
         while True:
             body = client.get(url, params)
             self.shown = client.shown(url, params)
@@ -336,14 +374,25 @@ class Pages:
             # Graph API: a short or empty page is not the last page; only a missing paging.next is.
             if not following:
                 return
+            # A server whose paging leads back to a page read already would keep the run going to
+            # max_pages: the same next URL, the same cursor under another query string, or the same
+            # entries again. The list ends there, as at its end, with one line saying so.
             url, params = rebase(following, client.graph_url), None
-            key = page_key(url, None)
+            key, cursor, page_ids = page_key(url, None), after_cursor(body), entry_ids(body)
             if key in seen:
-                log.warning(
-                    "%s: paging.next repeats %s; stopping this list", client.source, mask_secrets(url)
-                )
+                why = f"paging.next repeats {mask_secrets(url)}"
+            elif cursor is not None and cursor in cursors:
+                why = f"{self.shown} gives the paging cursor of an earlier page again"
+            elif page_ids and page_ids <= ids:
+                why = f"{self.shown} brings only entries an earlier page gave"
+            else:
+                why = ""
+            if why:
+                log.warning("%s: %s; stopping this list, keeping what was read", client.source, why)
                 return
             seen.add(key)
+            cursors.update([cursor] if cursor is not None else [])
+            ids |= page_ids
             if self.max_pages is not None and self.count >= self.max_pages:
                 self.capped = True  # the caller says what this means for its list
                 return
