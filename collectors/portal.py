@@ -12,9 +12,11 @@ The cursor in ``ctx.state``::
 
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
                         "checked": iso, "comments": n, "comment_pages": [url, ...],
+                        "chars": n,        # the length of its text when last stored
                         "kept_id": true},  # stored before its URL moved: its id stays
                   url: {"moved_to": url, "published": iso|None, "first_seen": iso, "checked": iso}},
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
+     "stub_texts": [hash, ...],   # stubs read (portal_recheck.stub_groups): not stored when read again
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
 An article URL that redirects to a login page (``portal_ids.login_page``), or to the site's home page, a
@@ -70,7 +72,7 @@ from collectors.portal_options import REQUIRED as REQUIRED
 from collectors.portal_options import VALUES as VALUES
 from collectors.portal_options import options
 from collectors.portal_recheck import gone_because, not_found, prune, recheck_due, stored_time, taken_down
-from collectors.portal_run import PortalRun
+from collectors.portal_run import PortalRun, without_stubs
 from errors import CollectError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
@@ -309,11 +311,13 @@ def _visit(run: PortalRun, url: str, entry: dict[str, Any] | None) -> list[Item]
         )
         entry["comments"] = max(int(entry.get("comments", 0)), len(article.comments))
         entry["id"] = article_id
+        entry["chars"] = len(article.text)
     run.last_visit = {
         "id": article_id,
         "published": article.published_at.isoformat() if article.published_at else None,
         "comments": len(article.comments),
         "comment_pages": pages,
+        "chars": len(article.text),  # a stub's text is far shorter (portal_recheck.stub_groups)
     }
     return [
         _article_item(source, article, article_id, url, cut=resp.cut),
@@ -372,6 +376,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         len(new),
         len(due_urls),
     )
+    visits: list[tuple[str, dict[str, Any] | None, list[Item]]] = []  # (URL, its entry before, items)
     for url, is_known in [(f.url, False) for f in new] + [(u, True) for u in due_urls]:
         if not run.budget_left():
             log.warning(
@@ -384,6 +389,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         if not is_known and url in known:  # this run found it under the URL this one redirects to
             continue
         entry = known.get(url) if is_known else None
+        before = dict(entry) if entry is not None else None
         run.last_visit = run.last_home = None
         try:
             items = _visit(run, url, entry)
@@ -414,7 +420,9 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         entry.pop("gone_since", None)
         if run.last_home and run.last_home != url and not moved(ctx, known, url, run.last_home):
             continue  # watched under the URL it moved to already: that entry's visits bring its items
-        yield from items
+        visits.append((url, before, items))
+    # Held to the end of the visits: a stub the site serves under every URL shows on the second one.
+    yield from without_stubs(run, known, visits)
     ctx.state["waiting"] = [
         [f.url, f.published.isoformat() if f.published else None]
         for f in candidates.values()

@@ -1,19 +1,23 @@
 """One run of one ``portal`` source (collectors/portal.py): its request budget, the errors it reports,
 and the fetching of its pages: a page's checks (a login wall, a page that is no page, a redirect off
-the site) and, with ``render``, its DOM after its scripts ran.
+the site) and, with ``render``, its DOM after its scripts ran; and the visits of the run that read the
+site's stub, not an article (:func:`without_stubs`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from collectors.base import CollectContext
 from collectors.extract import extract_article
 from collectors.http import mask_secrets
+from collectors.item import Item
 from collectors.portal_discovery import normalise_url, site_of
-from collectors.portal_ids import refuse_redirect
+from collectors.portal_ids import refuse_redirect, same_article
+from collectors.portal_recheck import STUBS_KEPT, Read, folded_text, stub_groups, text_key
 from collectors.render import BrowserMissing, RenderError, render_dom
 from errors import CollectError, MonitorError, ParseError
 
@@ -136,3 +140,46 @@ class PortalRun:
         if site_of(resp.url) != site_of(url):
             raise CollectError(f"redirected off the site to {resp.url}", url=url)
         return resp
+
+
+def without_stubs(
+    run: PortalRun,
+    known: dict[str, dict[str, Any]],
+    visits: list[tuple[str, dict[str, Any] | None, list[Item]]],
+) -> Iterator[Item]:
+    """The items of the run's visits but those that read a stub (``portal_recheck.stub_groups``): the
+    site's maintenance or «removed» page served with 200, which would replace each article's stored
+    text. One problem line per stub; a known article keeps its stored version and entry, a new one
+    waits for the next run."""
+    pages = [(n, v[2][0]) for n, v in enumerate(visits) if v[2] and v[2][0].kind == "article"]
+    reads = [Read(a.external_id, a.text, a.title, (visits[n][1] or {}).get("chars")) for n, a in pages]
+    remembered: list[str] = run.ctx.state.setdefault("stub_texts", [])
+    dropped: set[int] = set()
+    for group in stub_groups(reads, set(remembered), same_article):
+        first = pages[group[0]][1]
+        key = text_key(first.text, first.title)
+        remembered[:] = [*[k for k in remembered if k != key][-(STUBS_KEPT - 1) :], key]
+        urls = [visits[pages[i][0]][0] for i in group]
+        for i in group:
+            n = pages[i][0]
+            dropped.add(n)
+            url, before = visits[n][0], visits[n][1]
+            if before is None:
+                if known.get(url, {}).get("id") is not None:
+                    del known[url]  # fetched again as new by the next run
+            elif url in known:
+                known[url] = {**before, "checked": known[url].get("checked", before.get("checked"))}
+        shown = ", ".join(mask_secrets(u) for u in urls[:2]) + (
+            f" and {len(urls) - 2} more" if len(urls) > 2 else ""
+        )
+        stub = folded_text(first.text, first.title)
+        line = (
+            f"source {run.ctx.source.name}: {len(urls)} article page(s) read the same stub «{first.title or ''}»: "
+            f"«{stub[:80]}» (a maintenance or error page served as HTTP 200?); not stored, the stored "
+            f"versions kept: {shown}"
+        )
+        log.info("%s", line)  # reported with the run, as in fail()
+        run.errors.append(line[:400])
+    for n, (_, _, items) in enumerate(visits):
+        if n not in dropped:
+            yield from items

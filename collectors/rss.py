@@ -4,7 +4,8 @@ Incremental by conditional GET: an unchanged feed costs one 304 (or one 200 whos
 unchanged) and yields nothing; entries already stored are not rewritten by the upsert.
 
 A feed whose bytes are not in the encoding it declares is decoded as the HTTP client decodes pages
-(``collectors.http.decode_body``) before it is parsed; a guid that repeats in one feed is kept once.
+(``collectors.http.decode_body``) before it is parsed; a guid that repeats in one feed is kept once,
+and a guid a feed gives to another story (its link and title both new) is another item (``own_ids``).
 """
 
 from __future__ import annotations
@@ -442,4 +443,50 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         log.warning("%s", cut)
         items = cut.items
     limit = ctx.source.get("max_entries")
-    yield from items[:limit] if limit else items
+    yield from own_ids(items[:limit] if limit else items, ctx.state.setdefault("guids", {}), ctx.source.name)
+
+
+GUIDS_KEPT = 2000  # guids remembered in the cursor (``guids``), the last seen kept
+
+
+def _short_hash(value: str | None) -> str:
+    return hashlib.sha256((value or "").encode()).hexdigest()[:12]
+
+
+def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) -> list[Item]:
+    """``items`` with the id of the story each is: a feed that gives a known guid (a counter, «42») to
+    another story, its link AND its title both new, would store it as an edit of the first (whose text,
+    and flags, would go). Such an entry is another story, with its own id ``<guid>#<hash of its link>``,
+    and the same id on every later run; a new title under the same link, or a new link under the same
+    title, is the story edited. ``seen`` (the cursor's) holds, by guid, ``[id suffix ("" for the guid
+    itself), hash of the link, hash of the title]`` of each story met under it, the last seen updated."""
+    for item in items:
+        guid = item.external_id
+        if guid.startswith("sha:"):
+            continue  # no guid nor link: the id is the hash of the title and text already
+        link, title = _short_hash(item.url), _short_hash(item.title)
+        stories = seen.pop(guid, None) or []
+        seen[guid] = stories  # the last seen last: the oldest go first
+        story = next((s for s in reversed(stories) if s[1] == link), None) or next(
+            (s for s in reversed(stories) if s[2] == title), None
+        )
+        if story is None:
+            story = ["" if not stories else link, link, title]
+            if stories:
+                log.warning(
+                    "%s: the feed gives guid %r, known for another story, to %s («%s»): stored as a new item, %s",
+                    source,
+                    guid[:100],
+                    mask_secrets(item.url or "an entry without a link"),
+                    (item.title or "")[:80],
+                    f"{guid}#{link}"[:150],
+                )
+            stories.append(story)
+            del stories[:-10]  # a counter reused over and over: its last stories
+        story[1], story[2] = link, title
+        if story[0]:
+            item.raw["guid"] = guid
+            item.external_id = f"{guid}#{story[0]}"
+    for old in list(seen)[: max(0, len(seen) - GUIDS_KEPT)]:
+        del seen[old]
+    return items

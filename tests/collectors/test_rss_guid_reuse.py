@@ -1,0 +1,123 @@
+"""An RSS feed that gives a known guid (a counter, isPermaLink="false") to an unrelated story: that is a
+new item, not an edit of the first; a story that changes its title only, or moves its link only, is.
+
+The feed is served by a local server (pytest-httpserver), changed between runs as a site changes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from testutil import run_cli, store_rows
+
+from collectors import rss
+from collectors.base import CollectContext, SourceConfig
+from collectors.http import HttpClient
+from collectors.item import Item
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+BRIBE = ("Сотрудник ЦОНа потребовал взятку", "Сотрудник ЦОНа потребовал взятку за справку", "/n/bribe")
+FLOOD = ("Прорвало трубу на Сатпаева", "Прорвало трубу на Сатпаева, весь двор в воде", "/n/flood")
+
+
+def feed(server: HTTPServer, *entries: tuple[str, str, str, str]) -> bytes:
+    """A feed of (guid, title, text, link path) entries, the guid no permalink."""
+    items = "".join(
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{title}</title>'
+        f"<link>{server.url_for(path)}</link><description>{text}</description></item>"
+        for guid, title, text, path in entries
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    )
+
+
+def collect(server: HTTPServer, state: dict[str, Any], *entries: tuple[str, str, str, str]) -> list[Item]:
+    """One run over the feed of ``entries``; ``state`` is the cursor, kept across runs."""
+    server.clear()
+    server.expect_request("/feed.xml").respond_with_data(
+        feed(server, *entries), content_type="application/rss+xml"
+    )
+    client = HttpClient(min_delay=0, retries=0, respect_robots=False)
+    source = SourceConfig("lenta", "rss", {"url": server.url_for("/feed.xml")})
+    try:
+        return list(rss.collect(CollectContext(source, client, state, last_success=None, now=NOW)))
+    finally:
+        client.close()
+
+
+def test_a_reused_guid_with_a_new_link_and_title_is_a_new_item(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    state: dict[str, Any] = {}
+    (first,) = collect(httpserver, state, ("42", *BRIBE))
+    assert first.external_id == "42"
+    with caplog.at_level(logging.WARNING, logger="collectors.rss"):
+        (other,) = collect(httpserver, state, ("42", *FLOOD))
+    assert other.external_id.startswith("42#") and other.text == FLOOD[1] and other.raw["guid"] == "42"
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "'42'" in warning and FLOOD[0] in warning and other.external_id in warning
+    # the same id on the next runs, with the story's own edits; the first story keeps its id
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="collectors.rss"):
+        again = collect(
+            httpserver, state, ("42", FLOOD[0] + " (обновлено)", FLOOD[1], FLOOD[2]), ("41", *BRIBE)
+        )
+    assert [i.external_id for i in again] == [other.external_id, "41"]
+    assert not caplog.records
+    assert collect(httpserver, state, ("42", *BRIBE))[0].external_id == "42"
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        (BRIBE[0] + ": прокуратура начала проверку", BRIBE[1], BRIBE[2]),  # a new title
+        (BRIBE[0], BRIBE[1] + ". Прокуратура начала проверку", "/n/bribe-updated"),  # a new link
+    ],
+    ids=["title-only", "link-only"],
+)
+def test_a_story_that_edits_its_title_or_moves_its_link_is_still_one_item(
+    httpserver: HTTPServer, edited: tuple[str, str, str]
+) -> None:
+    state: dict[str, Any] = {}
+    collect(httpserver, state, ("42", *BRIBE))
+    (item,) = collect(httpserver, state, ("42", *edited))
+    assert item.external_id == "42"
+    # and then the other of the two: still the story
+    (later,) = collect(httpserver, state, ("42", BRIBE[0] + " (видео)", edited[1], edited[2]))
+    assert later.external_id == "42"
+
+
+def test_the_cursor_remembers_a_bounded_number_of_guids(httpserver: HTTPServer) -> None:
+    state: dict[str, Any] = {"guids": {f"old{n}": [["", "x", "y"]] for n in range(rss.GUIDS_KEPT)}}
+    collect(httpserver, state, ("42", *BRIBE))
+    assert len(state["guids"]) == rss.GUIDS_KEPT and "42" in state["guids"] and "old0" not in state["guids"]
+
+
+def test_cli_keeps_the_first_story_and_its_text_when_its_guid_is_reused(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[settings]\nmin_delay = 0.0\nretries = 0\nrespect_robots = false\n\n"
+        f'[[sources]]\nname = "lenta"\nkind = "rss"\nurl = "{httpserver.url_for("/feed.xml")}"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "rss.duckdb"
+    for story in (BRIBE, FLOOD):
+        httpserver.clear()
+        httpserver.expect_request("/feed.xml").respond_with_data(
+            feed(httpserver, ("42", *story)), content_type="application/rss+xml"
+        )
+        result = run_cli("run", "--config", str(config), "--db", str(db), "--no-classify")
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    rows = store_rows(db, "SELECT external_id, version, title, text FROM items ORDER BY external_id")
+    assert [r[1:] for r in rows] == [(1, BRIBE[0], BRIBE[1]), (1, FLOOD[0], FLOOD[1])]
+    assert rows[0][0] == "42" and rows[1][0].startswith("42#")
+    assert store_rows(db, "SELECT count(*) FROM item_versions") == [(0,)]
+    assert "guid '42'" in result.stderr
