@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
-from collectors.http_body import cut_on_the_way, decode_body
+from collectors.http_body import BodyEnd, cut_on_the_way, decode_body, read_body
 from collectors.http_body import utf8_with_strays as utf8_with_strays  # where importers found it
 from collectors.http_failures import (
     FetchStopped,
@@ -57,8 +57,10 @@ ROBOTS_BYTES = 512_000  # of a robots.txt read (of which only what decides for u
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # body size cap ([settings] max_bytes)
 MAX_VALIDATORS = 5000  # URLs whose validators a source keeps across runs, those used last
 MAX_REDIRECTS = 10
-BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6  # a body may take the longer of these seconds and timeouts
+# A body (robots.txt too) may take the longer of these seconds and timeouts (``_read_body``).
+BODY_SECONDS, BODY_TIMEOUTS = 60.0, 6
 STOP_POLL = 0.2  # seconds between two looks at ``should_stop`` while a back-off or a host's turn waits
+STOPPED_IN_BODY = "the body was not read to its end: stopped on request"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PAGE_CUT = (  # the error of a page cut on the way (http_body.cut_on_the_way)
     "the page stops before its end (cut on the way: a Content-Length shorter than the page); "
@@ -241,11 +243,19 @@ class HttpClient:
                 raise FetchStopped(source=self.source, url=robots_url)
             self.stats.requests += 1  # sent, answered or not (review: a timed-out run said "0 requests")
             resp = self.session.get(robots_url, timeout=timeout, stream=True)
-            # The first ROBOTS_BYTES only (Google reads 500 KiB): a server could send gigabytes.
-            raw = b"" if resp.status_code >= 400 else resp.raw.read(ROBOTS_BYTES, decode_content=True)
+            # The first ROBOTS_BYTES only (Google reads 500 KiB): a server could send gigabytes. Within
+            # a page's time: one that trickled a byte a second held a run for days.
+            raw = b""
+            if resp.status_code < 400:
+                raw, _ = self._read_body(resp, ROBOTS_BYTES, timeout, robots_url)
             resp.close()
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, connection_failure(exc))
+            return None
+        except FetchStopped:
+            raise
+        except FetchError as exc:  # too slow: as unreachable, allowed this run and asked again the next
+            log.info("robots.txt of %s unreachable: %s; fetching as allowed", root, exc.message)
             return None
         body = None if resp.status_code >= 400 else raw.decode("utf-8", "replace")
         if resp.status_code < 500:  # a server error says nothing about the rules: ask again next time
@@ -478,25 +488,31 @@ class HttpClient:
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise refused(ResponseTooLarge, f"body of {int(declared):,} bytes is over the {limit:,}-byte cap")
-        chunks: list[bytes] = []
-        size = 0
-        # The read timeout bounds each wait for data, not the body: a server sending a byte a second
-        # would hold the run for as long as it likes. read1 returns what has arrived (iter_content
-        # waits for a whole chunk), so the clock is read as the body comes.
-        started = self.clock()
-        until = started + max(BODY_SECONDS, BODY_TIMEOUTS * wait)
-        while chunk := resp.raw.read1(64 * 1024, decode_content=True):
-            if self.clock() > until:
-                raise refused(
-                    FetchError,
-                    f"the body took more than {until - started:.0f} s to arrive (the server sends it too slowly)",
-                )
-            size += len(chunk)
-            if size > limit:
-                raise refused(ResponseTooLarge, f"body is over the {limit:,}-byte cap")
-            chunks.append(chunk)
-        self.stats.bytes += size
-        return b"".join(chunks)
+        content, end = self._read_body(resp, limit + 1, wait, shown)
+        if end == "most":
+            raise refused(ResponseTooLarge, f"body is over the {limit:,}-byte cap")
+        self.stats.bytes += len(content)
+        return content
+
+    def _read_body(
+        self, resp: requests.Response, most: int, wait: float, shown: str
+    ) -> tuple[bytes, BodyEnd]:
+        """``http_body.read_body`` of a response whose each wait for data was ``wait`` seconds at most:
+        within the longer of BODY_SECONDS and BODY_TIMEOUTS waits (FetchError), given up at a stop
+        request (FetchStopped); ``shown`` is its URL as messages give it."""
+        seconds = max(BODY_SECONDS, BODY_TIMEOUTS * wait)
+        content, end = read_body(resp.raw, most, seconds, self.clock, self._stop_asked)
+        if end in ("whole", "most"):
+            return content, end
+        resp.close()
+        if end == "stopped":
+            raise FetchStopped(STOPPED_IN_BODY, source=self.source, url=shown)
+        raise FetchError(
+            f"the body took more than {seconds:.0f} s to arrive (the server sends it too slowly)",
+            source=self.source,
+            url=shown,
+            status=resp.status_code,
+        )
 
     def _pause(self, attempt: int, retry_after: float | None, deadline: float | None = None) -> bool:
         """Sleep before retry ``attempt + 1``; False (without sleeping) when that would pass ``deadline``,

@@ -1,4 +1,5 @@
-"""What a fetched body holds: its text (:func:`decode_body`: a byte order mark, UTF-8 whatever is
+"""How a body is read (:func:`read_body`: as it arrives, within a time limit, given up at a stop
+request). What a fetched body holds: its text (:func:`decode_body`: a byte order mark, UTF-8 whatever is
 declared, the header's or the document's charset, else cp1251; a UTF-8 text with a few cp1251 bytes
 in it), and whether an HTML page stops before its end (:func:`cut_html`), as a page whose server
 declares a Content-Length shorter than the page does: the client reads that much and no more.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from collections.abc import Callable
+from typing import Literal, Protocol
 
 from errors import ParseError
 
@@ -16,6 +19,45 @@ log = logging.getLogger(__name__)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_-]+)["']""")
+
+CHUNK = 64 * 1024  # bytes asked of the socket at a time (read1 returns what has come, up to this)
+STOP_GRACE = 0.5  # seconds a body is read before a stop request gives it up: one that comes at once is whole
+BodyEnd = Literal["whole", "most", "slow", "stopped"]
+
+
+class Streamed(Protocol):
+    """What :func:`read_body` needs of a streamed body (urllib3's ``HTTPResponse``, ``requests``'s ``raw``)."""
+
+    def read1(self, amt: int | None = None, decode_content: bool | None = None) -> bytes: ...
+
+
+def read_body(
+    raw: Streamed, most: int, seconds: float, clock: Callable[[], float], stop_asked: Callable[[], bool]
+) -> tuple[bytes, BodyEnd]:
+    """A streamed body's bytes, read as they arrive, at most ``most`` of them, and how the reading
+    ended: ``whole`` (to its end), ``most`` (``most`` bytes read; more may follow), ``slow`` (it took
+    more than ``seconds`` by ``clock``), ``stopped`` (``stop_asked`` said so once it had taken
+    STOP_GRACE: the request under way finishes when its body comes at once, as it did before).
+    The read timeout bounds each wait for data, not the body: a server sending a byte a second would
+    hold the run for as long as it likes (a robots.txt to its 500 kB cap: six days), and a stop request with
+    it. read1 returns what has arrived (iter_content waits for a whole chunk), so the clock and the
+    stop request are read as the body comes: a trickle is given up within a byte's wait of either."""
+    chunks: list[bytes] = []
+    size = 0
+    started = clock()
+    until = started + seconds
+    while size < most:
+        chunk = raw.read1(min(CHUNK, most - size), decode_content=True)
+        if not chunk:
+            return b"".join(chunks), "whole"
+        chunks.append(chunk)
+        size += len(chunk)
+        now = clock()
+        if now > until:
+            return b"".join(chunks), "slow"
+        if now - started >= STOP_GRACE and stop_asked():
+            return b"".join(chunks), "stopped"
+    return b"".join(chunks), "most"
 
 
 _ASCII = bytes(range(128))
