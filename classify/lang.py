@@ -17,9 +17,21 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from classify.lang_neighbours import NEIGHBOUR_WORDS, has_neighbour_letter, neighbour_cues, neighbour_of
+from classify.lang_neighbours import (
+    KYRGYZ,
+    NEIGHBOUR_WORDS,
+    UKRAINIAN,
+    has_neighbour_letter,
+    neighbour_cues,
+    neighbour_of,
+)
 from classify.lang_words import KK_ENDINGS, KK_PLAIN_WORDS, KK_WORDS, RU_WORDS
-from classify.normalise import KAZAKH_LETTERS, has_kazakh_letter, without_placeholders
+from classify.normalise import (
+    KAZAKH_LETTERS,
+    WITHOUT_KAZAKH_LETTERS,
+    has_kazakh_letter,
+    without_placeholders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +63,54 @@ _CUES = {
     **dict.fromkeys(RU_WORDS, _RU_UNIT),
     **dict.fromkeys(NEIGHBOUR_WORDS, _NEIGHBOUR_UNIT),
 }
+
+
+# Kazakh's own letters ғ қ ұ (positions in KAZAKH_LETTERS), and і. Tatar writes ә ң ө ү һ and Kyrgyz
+# ң ө ү, but neither ғ, қ, ұ nor і; Ukrainian and Belarusian write і alone.
+_OWN_AT = tuple(KAZAKH_LETTERS.index(letter) for letter in "ғқұ")
+_I_AT = KAZAKH_LETTERS.index("і")
+# Frequent Tatar words that Kazakh and Russian spell otherwise, in none of the shared texts («юк» for
+# жоқ, «өчен» for үшін, «ришвәт» for пара); not «бер», «һәм», «түгел», which Kazakh writes too.
+_TATAR = """
+юк юкка белән өчен иде бирле дип инде гына генә кебек хәзер кайчан ничек нигә бик өч шулай монда
+кешеләр рәхмәт эшләми килми килде булды булган юл юлы юллар юлда ришвәт нәрсә
+"""
+_TATAR_WORDS = frozenset(_TATAR.split())
+# Tatar suffixes hold ә, Kazakh ones е: «мәктәпкә», «эшләнгән», «көннән».
+_TATAR_SUFFIX = re.compile(r"[аеиоуыэюяәөүё][^аеиоуыэюяәөүё]*(?:ләр|нәр|дә|тә|гә|кә|дән|тән|нән|гән|кән)$")
+_KK_LETTER_WORDS = frozenset(w for w in KK_WORDS if has_kazakh_letter(w))
+# Belarusian «вывозяць», «дзень», «дзе»; Ukrainian writes no ы, э or ъ, which nearly every Kazakh text has.
+_BELARUSIAN = re.compile(r"(?:ць|дзь)$|дз[еяію]")
+_NOT_UKRAINIAN = re.compile("[ыэъ]")
+
+
+def _tatar_or_kyrgyz(words: list[str], ru: float) -> bool:
+    """True when a text with Kazakh letters but none of ғ қ ұ і is Tatar or Kyrgyz: their words (Tatar
+    «юк», «ришвәт», suffixes with ә; Kyrgyz words and shapes, ``KYRGYZ``) outnumber its Kazakh words that
+    hold a letter («көп», «үйде») and its Russian cues. Kazakh typed without its letters («бир», «алып»,
+    «жасалган») is how Tatar and Kyrgyz spell those words: no cue here. One such word decides only
+    when nothing else does."""
+    tatar = sum(1 for word in words if word in _TATAR_WORDS or _TATAR_SUFFIX.search(word))
+    own, explained, _, _ = neighbour_cues(words, KYRGYZ)
+    foreign = max(tatar, own if explained else 0)
+    kazakh = sum(1 for word in words if word in _KK_LETTER_WORDS)
+    return foreign > kazakh and foreign > ru and (foreign >= 2 or not kazakh + ru)
+
+
+def _east_slavic(sample: str, words: list[str], ru: float) -> bool:
+    """True when a text whose only Kazakh letter is і is Belarusian (a word in -ць, -дзь or with дзе,
+    дзя) or Ukrainian (three words or more, one of them a function word it shares with Russian, «не»,
+    «на», and no ы, э or ъ), and has no Kazakh word («бір», «бері»; not «не», «де», which they write
+    too) nor a word with a Kazakh ending («істемейді»). Short Kazakh texts often lack ы («Ер есімі – ел
+    есінде»), never with a Russian word and no Kazakh one."""
+    for word in words:
+        if (word in KK_WORDS and word not in UKRAINIAN.common) or (
+            len(word) >= 5 and word[-3:].translate(WITHOUT_KAZAKH_LETTERS) in KK_ENDINGS
+        ):
+            return False
+    if any(_BELARUSIAN.search(word) for word in words):
+        return True
+    return ru > 0 and len(words) >= 3 and _NOT_UKRAINIAN.search(sample) is None
 
 
 @lru_cache(maxsize=1)
@@ -125,6 +185,13 @@ def _by_cues(text: str) -> tuple[str, str | None]:
     ru = float((cues // _RU_UNIT) & _COUNT)
     if latin > cyrillic:
         return ("", "all") if latin >= 2 else ("other", None)
+    if letters and not any(map(counts.__getitem__, _OWN_AT)):
+        # None of ғ қ ұ: Tatar, Kyrgyz, Ukrainian or Belarusian? Their words or shapes decide.
+        if counts[_I_AT] == letters:
+            if not cues & _COUNT and _east_slavic(sample, words, ru):
+                return "other", None
+        elif not counts[_I_AT] and _tatar_or_kyrgyz(words, ru):
+            return "other", None
     group = neighbour_of(counts, letters)  # None for most Kazakh texts: letters beyond one neighbour's
     if (
         cues >= _NEIGHBOUR_UNIT

@@ -328,9 +328,29 @@ def _neighbour_shaped(low: str) -> bool:
     return has_neighbour_shape(low) and bare not in KK_LATIN_WORDS
 
 
+# The 2018 alphabet: ı is й after a vowel, else и (ıa, ıý there and first in a word я, ю); i is і, u ұ.
+ACUTE = 1  # a text in the 2018 letters that never writes ý (its u may be у: «Kóshede su joq»)
+ACUTE_U = 2  # a 2018 text that writes ý: its u is ұ
+_ACUTE_ONLY = tuple("áǵńóúýÁǴŃÓÚÝ")  # letters of the 2018 alphabet that the 2021 one lacks
+_NEW_ONLY = tuple("äğñöüūşçÄĞÑÖÜŪŞÇ")  # and of the 2021 alphabet that the 2018 one lacks
+_VOWELS = frozenset("aeiouyäöüáóúūıəý")
+
+
+def kazakh_alphabet(text: str) -> int:
+    """``ACUTE`` or ``ACUTE_U`` for a text with more letters of the 2018 alphabet (á ǵ ń ó ú ý) than of
+    the 2021 one (ä ğ ñ ö ü ū ş ç), else 0 (2021 and informal: ı is і, i is и or й). The whole text
+    decides: «qaıda», «bermeıdi» hold no 2018 letter. Spanish or Portuguese á, ó never come here: only
+    texts read as Kazakh are mapped."""
+    acute = sum(map(text.count, _ACUTE_ONLY))
+    if not acute or acute <= sum(map(text.count, _NEW_ONLY)):
+        return 0
+    return ACUTE_U if "ý" in text or "Ý" in text else ACUTE
+
+
 @lru_cache(maxsize=50_000)
-def _map_word(word: str) -> str:
-    """Map one Latin word to Kazakh Cyrillic, using vowel harmony to choose к/қ, г/ғ and і/ы."""
+def _map_word(word: str, alphabet: int = 0) -> str:
+    """Map one Latin word to Kazakh Cyrillic, using vowel harmony to choose к/қ, г/ғ and і/ы; in the
+    2018 alphabet (``alphabet``: ``kazakh_alphabet``) ı and i are и/й and і, and u is ұ with ACUTE_U."""
     low = word.lower()
     back = any(ch in _BACK_VOWELS for ch in low)
     out: list[str] = []
@@ -342,6 +362,10 @@ def _map_word(word: str) -> str:
             i += 2
             continue
         ch = low[i]
+        if alphabet and ch == "ı" and low[i + 1 : i + 2] in ("a", "ý") and (i == 0 or low[i - 1] in _VOWELS):
+            out.append("я" if low[i + 1] == "a" else "ю")  # «aıaldama», «ıaǵnı», «polıtsııa»: я, ю
+            i += 2
+            continue
         mapped = _LATIN_SINGLE.get(ch, ch)
         # Informal spellings drop the Kazakh letters: restore them from the word's vowels.
         if ch in "kg":
@@ -350,6 +374,13 @@ def _map_word(word: str) -> str:
             near = nxt or prev
             if near is not None and near in _BACK_VOWELS:
                 mapped = "қ" if ch == "k" else "ғ"
+        elif alphabet and ch in "ıiu":
+            if ch == "ı":
+                mapped = "й" if i > 0 and low[i - 1] in _VOWELS else "и"
+            elif ch == "i":
+                mapped = "і"
+            elif alphabet == ACUTE_U:
+                mapped = "ұ"
         elif (
             ch == "i"
             and i > 0
@@ -367,21 +398,26 @@ def _map_word(word: str) -> str:
     return result
 
 
-def _map_latin_words(text: str) -> str:
+def _map_latin_words(text: str, alphabet: int) -> str:
     """Every Latin word of ``text`` mapped; split with a capturing group puts the words at odd indices."""
     pieces = _LATIN_WORD_SPLIT.split(text)
     if len(pieces) == 1:
         return text
-    pieces[1::2] = map(_map_word, pieces[1::2])
+    pieces[1::2] = (
+        [_map_word(w, alphabet) for w in pieces[1::2]] if alphabet else map(_map_word, pieces[1::2])
+    )
     return "".join(pieces)
 
 
-def latin_to_cyrillic(text: str) -> str:
-    """Map every Latin word of a Kazakh-Latin text to Cyrillic; placeholders stay as they are."""
+def latin_to_cyrillic(text: str, alphabet: int | None = None) -> str:
+    """Map every Latin word of a Kazakh-Latin text to Cyrillic; placeholders stay as they are. ``alphabet``
+    (``kazakh_alphabet``) is the text's own unless given: one word of a longer text takes the text's."""
+    if alphabet is None:
+        alphabet = kazakh_alphabet(text)
     if "[" not in text:
-        return _map_latin_words(text)
+        return _map_latin_words(text, alphabet)
     parts = _PLACEHOLDER_SPLIT.split(text)
-    parts[::2] = map(_map_latin_words, parts[::2])
+    parts[::2] = [_map_latin_words(part, alphabet) for part in parts[::2]]
     return "".join(parts)
 
 
