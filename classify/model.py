@@ -6,7 +6,9 @@ and ``calibration`` hold the numbers of one logistic regression per label on the
 of the one-feature logistic regression that calibrates its score (Platt scaling). Optional
 ``informal_coef``, ``informal_intercept`` and ``informal_calibration`` (with ``informal_thresholds`` in
 the meta) are a second set for Kazakh typed without Kazakh letters («жол жок», as on a Russian
-keyboard): a Kazakh or mixed text with none of the nine letters is scored with it. Optional
+keyboard): a Kazakh or mixed text with none of the nine letters is scored with it, and so is one typed
+partly so (at most two words in five hold a letter: a phone corrected a word or two), read as if typed
+wholly without them (``partly_letterless``). Optional
 ``kazakh_coef``, ``kazakh_intercept`` and ``kazakh_calibration`` score the other Kazakh texts: the shared
 weights plus the Kazakh-only ones that were fitted beside them (see ``classify/train.py``). It is read with
 ``allow_pickle=False``, so a file can hold only plain arrays and loading runs no code from it. Scoring
@@ -21,6 +23,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,11 +39,19 @@ FORMAT = "monitor-classifier/2"
 LABELS = ("corruption", "infrastructure")
 MAX_CHARS = 100_000  # longer texts are cut before scoring (the CLI refuses them outright)
 ARRAYS = ("coef", "intercept", "calibration")
+# What partly_letterless counts, in lower case: Cyrillic words (as features.TOKEN reads them), and those
+# holding a Kazakh letter (the match starts at the word's first letter: the earlier start is tried first).
+_CYRILLIC_WORD = re.compile("[а-яәғқңөұүһі]{2,}")
+_LETTERED_WORD = re.compile("[а-я]*[әғқңөұүһі][а-яәғқңөұүһі]*")
 INFORMAL = "informal_"  # prefix of the optional set of ARRAYS for Kazakh typed without Kazakh letters
 KAZAKH = "kazakh_"  # prefix of the optional set for the other Kazakh texts
 # With "meta", everything a file may hold.
 OPTIONAL_ARRAYS = tuple(prefix + name for prefix in (INFORMAL, KAZAKH) for name in ARRAYS)
 BATCH = 4000
+# A Kazakh text in which at most this share of the words holds a Kazakh letter was typed without them and
+# corrected in places (by a phone, by hand): it is read as typed wholly without them. Kazakh news has
+# letters in two words of three (the median), 40% or fewer in 7% of its texts (docs/CLASSIFIER.md).
+LETTERED_SHARE = 0.4
 
 
 class Weights:
@@ -122,9 +133,27 @@ class Model:
         batch = self.featuriser.transform(normalised, langs)
         return batch, self.weights.raw(batch.matrix)
 
+    def partly_letterless(self, normalised: Sequence[str], langs: Sequence[str]) -> list[int]:
+        """Positions of the Kazakh texts typed partly without Kazakh letters: some word holds one,
+        but at most a LETTERED_SHARE of them do («Шенеуник пара сурады, құжат бермеди»), when the
+        model has informal weights (else none). They are scored as typed wholly without the letters."""
+        if self.informal is None:
+            return []
+        from classify.normalise import has_kazakh_letter
+
+        out = []
+        for d, (text, lang) in enumerate(zip(normalised, langs, strict=True)):
+            # Kazakh only: in a mixed text the Russian words, which have no letter to lose, would count.
+            if lang == "kk" and has_kazakh_letter(text):
+                lower = text.lower()
+                if len(_LETTERED_WORD.findall(lower)) <= LETTERED_SHARE * len(_CYRILLIC_WORD.findall(lower)):
+                    out.append(d)
+        return out
+
     def informal_docs(self, batch: Any) -> list[int]:
-        """Positions of the Kazakh or mixed texts of a featurised batch typed without any Kazakh letter,
-        when the model has informal weights (else none)."""
+        """Positions of the Kazakh or mixed texts of a featurised batch typed without any Kazakh letter
+        (the partly letterless ones among them once retyped), when the model has informal weights (else
+        none)."""
         if self.informal is None:
             return []
         import numpy as np
@@ -167,12 +196,19 @@ class Model:
 
         from classify.features import RULE_VALUE, evidence_batch, token_scores
         from classify.lang import detect_languages
-        from classify.normalise import normalise
+        from classify.normalise import WITHOUT_KAZAKH_LETTERS, normalise
         from classify.rules import RULE_CLASS_MATRIX
 
         normalised = [normalise(t[:MAX_CHARS] if t else "") for t in texts]
         langs = detect_languages(normalised)
-        batch, raw = self.decision(normalised, langs)
+        # Kazakh typed partly without its letters is read wholly without them: as the informal weights
+        # were trained (a word or two with letters sent it to the Kazakh weights, which do not know
+        # «сурады»: corruption 0.9996 without «құжат», 0.12 with it).
+        retyped = self.partly_letterless(normalised, langs)
+        read = list(normalised)
+        for d in retyped:
+            read[d] = normalised[d].translate(WITHOUT_KAZAKH_LETTERS)
+        batch, raw = self.decision(read, langs)
         probs = self.weights.calibrate(raw)
         sets = self.weight_sets(batch, langs)
         for weights, docs in sets:
@@ -209,6 +245,8 @@ class Model:
                     evidence[name].update(
                         evidence_batch(batch, subset, coef[:word_dim], scores, class_boost=boost)
                     )
+        for d in retyped:  # the words as the text has them («құжат», not «кужат»)
+            _words_as_written(evidence, d, normalised[d], read[d])
         labels = self.labels
         rounded = zip(*[[round(p, 4) for p in row] for row in rows], strict=True)  # docs x labels
         return [
@@ -220,6 +258,21 @@ class Model:
             }
             for d, (lang, values, names) in enumerate(zip(langs, rounded, flagged, strict=True))
         ]
+
+
+def _words_as_written(evidence: dict[str, dict[int, list[str]]], d: int, text: str, retyped: str) -> None:
+    """Document ``d``'s evidence terms, found in ``retyped`` (``text`` without Kazakh letters), in the
+    spelling of ``text``: the two tokenise alike, word for word."""
+    from classify.features import TOKEN
+
+    terms = [terms for by_doc in evidence.values() if (terms := by_doc.get(d))]
+    if not terms:
+        return
+    spelling: dict[str, str] = {}
+    for bare, written in zip(TOKEN.findall(retyped.lower()), TOKEN.findall(text.lower()), strict=False):
+        spelling.setdefault(bare, written)
+    for listed in terms:
+        listed[:] = [" ".join(spelling.get(word, word) for word in term.split(" ")) for term in listed]
 
 
 def _file_version(path: Path, created: str, data: bytes | None = None) -> str:
