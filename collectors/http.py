@@ -250,13 +250,13 @@ class HttpClient:
                 raw, _ = self._read_body(resp, ROBOTS_BYTES, timeout, robots_url)
             resp.close()
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            log.info("robots.txt of %s unreachable (%s); fetching as allowed", root, connection_failure(exc))
-            return None
+            return self._robots_unread(
+                root, f" ({connection_failure(exc)})", cached if cached else None, agent
+            )
         except FetchStopped:
             raise
-        except FetchError as exc:  # too slow: as unreachable, allowed this run and asked again the next
-            log.info("robots.txt of %s unreachable: %s; fetching as allowed", root, exc.message)
-            return None
+        except FetchError as exc:  # too slow: as unreachable
+            return self._robots_unread(root, f": {exc.message}", cached if cached else None, agent)
         body = None if resp.status_code >= 400 else raw.decode("utf-8", "replace")
         if resp.status_code < 500:  # a server error says nothing about the rules: ask again next time
             # Only the rules that decide for us are kept (saved with the source's state, which a whole
@@ -264,6 +264,18 @@ class HttpClient:
             kept = None if body is None else robots_rules(body, self.user_agent)
             self._remember("robots:" + root, {"body": kept, "agent": agent, "fetched": str(time.time())})
         return robots_parser(robots_url, body)
+
+    def _robots_unread(
+        self, root: str, why: str, cached: dict[str, str] | None, agent: str
+    ) -> urllib.robotparser.RobotFileParser | None:
+        """robots.txt could not be read this run: the rules kept from its last read for this agent,
+        however old (RFC 9309 lets a crawler use its cached copy; review: a slow robots.txt made pages it
+        disallows fetched), else everything allowed this run, and it is asked again the next."""
+        if cached is not None and cached.get("agent", agent) == agent:
+            log.info("robots.txt of %s unreachable%s; the rules read before kept", root, why)
+            return robots_parser(root + "/robots.txt", cached.get("body"))
+        log.info("robots.txt of %s unreachable%s; fetching as allowed", root, why)
+        return None
 
     # -- fetching ---------------------------------------------------------------------------
 

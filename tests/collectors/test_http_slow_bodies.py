@@ -11,10 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from collectors.http import HttpClient
+from collectors.http import DEFAULT_USER_AGENT, HttpClient, robots_agent
 from collectors.http_failures import FetchStopped
 
 TRICKLE_SECONDS = 4.0  # how long the server trickles a body before it ends it (the test's upper bound)
+LATE_TAIL = b"x" * 200_000
 
 
 class Trickle(http.server.BaseHTTPRequestHandler):
@@ -31,6 +32,15 @@ class Trickle(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
+            return
+        if self.path == "/late-tail":  # all but its last 10 bytes at once, those 0.8 s later
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(LATE_TAIL)))
+            self.end_headers()
+            self.wfile.write(LATE_TAIL[:-10])
+            self.wfile.flush()
+            time.sleep(0.8)
+            self.wfile.write(LATE_TAIL[-10:])
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -120,3 +130,36 @@ def test_a_stop_during_a_slow_robots_txt_ends_the_read_and_the_run(trickling: tu
     assert paths == ["/robots.txt"]  # the page is not asked for
     assert err.value.run_status == "aborted" and str(err.value).endswith("stopped on request")
     assert validators == {}  # a robots.txt read in part is not kept
+
+
+def test_a_slow_robots_txt_keeps_the_rules_read_before(
+    trickling: tuple[str, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review: a robots.txt too slow to read made every page allowed, those its last rules forbid too."""
+    root, paths = trickling
+    _, clock = ticking_clock(10.0)
+    day_old = {
+        "body": "User-agent: *\nDisallow: /private",
+        "agent": robots_agent(DEFAULT_USER_AGENT),
+        "fetched": str(time.time() - 25 * 3600),  # past its day: asked again
+    }
+    http = HttpClient(min_delay=0, timeout=0.5, clock=clock, validators={"robots:" + root: day_old})  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="collectors.http"):
+        assert not http.allowed(root + "/private/report")
+        assert http.allowed(root + "/news/1")
+    assert paths == ["/robots.txt"]
+    said = [r.getMessage() for r in caplog.records if "robots.txt" in r.getMessage()]
+    assert said == [
+        f"robots.txt of {root} unreachable: the body took more than 60 s to arrive "
+        "(the server sends it too slowly); the rules read before kept"
+    ]
+
+
+def test_a_page_whose_every_byte_came_is_kept_at_a_stop(trickling: tuple[str, list[str]]) -> None:
+    """Review: the stop came while the last bytes travelled; once they came, the page was dropped all the
+    same ('not read to its end'), and the run lost a page it had whole."""
+    root, _ = trickling
+    stop = threading.Event()
+    http = HttpClient(min_delay=0, timeout=5, respect_robots=False, should_stop=stop.is_set)
+    threading.Timer(0.6, stop.set).start()
+    assert http.get(root + "/late-tail").content == LATE_TAIL
