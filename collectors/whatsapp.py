@@ -7,18 +7,21 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 
 * Day/month order is decided per file from the values (a first field above 12 means d/m, a second
   one m/d; otherwise the order under which fewer dates run backwards); ``date_order`` forces it.
-  Dates that still cannot tell are d/m when dotted or dashed; slash dates take the order under which
-  the messages lie at most half as far apart, else m/d with a capital AM/PM clock (US English), else
-  d/m, and a warning names the file, the order taken and ``date_order`` (:meth:`Survey.ordered`).
+  Dates that still cannot tell are d/m when dotted or dashed; slash dates on three dates or more take
+  the order under which the messages lie ten times closer in time, else m/d with an Android capital
+  AM/PM clock (US English), else d/m, and a warning names the file, the order taken and
+  ``date_order`` (:meth:`Survey.ordered`).
 * Times are the phone's wall clock; they are read in ``tz`` (default Asia/Almaty, by
   ``dates.time_zone``: right even where the tz database predates 2024). A wall time the clocks show
   twice (DST ending, Almaty's 2024-03-01 change) is told by the order of the chat
   (:func:`message_time`).
 * System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E,
-  but not a poll) are not messages and are skipped. An iOS line splits at ``: U+200E`` first, so a
-  group «Жалобы: Медеу» is the author of its notices, and a name with ``: `` met so is the author of
-  its plain lines too. A name may hold quotes when it closes them (``ТОО «Алматы Су»: …``); a subject
-  change's ``«Жалобы: Медеу»`` opens one before its ``: ``.
+  but not a poll) are not messages and are skipped. An iOS line splits at a ``: U+200E`` that follows
+  another ``: `` (a group «Жалобы: Медеу» is the author of its notices) when the name before the first
+  ``: `` writes no line of its own and no edit mark follows (``Асель: Список такой: U+200E<edited>``
+  is Асель's; :attr:`Survey.joined`); an Android line never does. A name may hold quotes when it
+  closes them (``ТОО «Алматы Су»: …``); a subject change's ``«Жалобы: Медеу»`` opens one before its
+  ``: ``.
   ``Имя:.`` (no space after the colon) is a message when ``Имя`` writes elsewhere in the file.
 * Media placeholders (``<Без медиафайлов>``, ``<Media omitted>``, ``image omitted``,
   ``<attached: …>``, ``IMG-….jpg (файл добавлен)``) keep their message: ``text`` is the caption or

@@ -80,14 +80,19 @@ def test_a_us_export_whose_days_are_all_12_or_less_is_read_month_first_with_one_
 @pytest.mark.parametrize(
     ("lines", "wall_time"),
     [
-        # one day only: nothing in the times tells; a capital AM/PM is the US-English clock
+        # one day only: nothing in the times tells; a capital AM/PM is the US-English Android clock
         (
             [f"11/2/26, 9:15{NB}AM - Aigerim: один", f"11/2/26, 1:40{NB}PM - Bakhyt: два"],
             "2026-11-02T09:15:00",
         ),
+        # but not the iOS one: iPhones in British and Indian English write day first with AM/PM
         (
             ["[11/2/26, 9:15:02 AM] Aigerim: один", "[11/2/26, 1:40:10 PM] Bakhyt: два"],
-            "2026-11-02T09:15:02",
+            "2026-02-11T09:15:02",
+        ),
+        (
+            ["[05/03/2026, 9:15:00 AM] Asel: one", "[05/03/2026, 1:40:00 PM] Bakhyt: two"],
+            "2026-03-05T09:15:00",
         ),
         # British, Indian, Australian English: d/m with a 24-hour clock or a lower-case am/pm
         (
@@ -98,9 +103,25 @@ def test_a_us_export_whose_days_are_all_12_or_less_is_read_month_first_with_one_
             [f"11/2/26, 9:15{NB}am - Aigerim: один", f"11/2/26, 1:40{NB}pm - Bakhyt: два"],
             "2026-02-11T09:15:00",
         ),
-        # slash dates of a 24-hour clock a few days apart in one month read d/m, weeks apart read m/d
-        (["03/11/2026, 09:15 - A: один", "05/11/2026, 13:40 - B: два"], "2026-11-03T09:15:00"),
-        (["11/03/2026, 09:15 - A: один", "11/05/2026, 13:40 - B: два"], "2026-11-03T09:15:00"),
+        # slash dates of a 24-hour clock on three dates or more read in the order under which they lie
+        # ten times closer: a few days apart in one month read d/m, months apart read m/d
+        (
+            ["03/11/2026, 09:15 - A: один", "05/11/2026, 13:40 - B: два", "09/11/2026, 10:00 - A: три"],
+            "2026-11-03T09:15:00",
+        ),
+        (
+            ["11/03/2026, 09:15 - A: один", "11/05/2026, 13:40 - B: два", "11/09/2026, 10:00 - A: три"],
+            "2026-11-03T09:15:00",
+        ),
+        # two dates cannot tell: 5 Mar and 5 Apr would be 3 and 4 May read month first, as 11 Mar and
+        # 11 May would be 3 and 5 Nov; read d/m, as every file of them was before
+        (["05/03/2026, 09:15 - A: один", "05/04/2026, 13:40 - B: два"], "2026-03-05T09:15:00"),
+        (["11/03/2026, 09:15 - A: один", "11/05/2026, 13:40 - B: два"], "2026-03-11T09:15:00"),
+        # nor do three on one day of the month whose times lie but a few times closer read m/d
+        (
+            ["10/01/2026, 09:00 - A: один", "10/03/2026, 10:00 - B: два", "11/05/2026, 11:00 - A: три"],
+            "2026-01-10T09:00:00",
+        ),
     ],
 )
 def test_the_order_of_dates_that_cannot_tell_is_taken_from_the_clock_and_the_chronology(
@@ -122,14 +143,58 @@ def test_ios_notices_of_a_group_whose_name_holds_a_colon_are_no_messages(tmp_pat
         f"[25.11.2026, 14:30:01] Жалобы: Медеу: {LRM}Сообщения и звонки защищены сквозным шифрованием.\n"
         f"{LRM}[25.11.2026, 14:30:05] Жалобы: Медеу: {LRM}Айгерим присоединился(-ась) к группе\n"
         f"[25.11.2026, 14:31:00] ИП Иванов: ремонт: {LRM}<attached: 00000012-PHOTO.jpg>\n"
-        "[25.11.2026, 14:32:10] ИП Иванов: ремонт: Когда починят: завтра?\n"
         "[25.11.2026, 14:33:00] Айгерим: Адрес: Абай 150\n",
     )
     items, errors = read(chat)
     assert errors == []
     assert [(i.author, i.text, i.raw.get("media")) for i in items] == [
+        # a name that writes only such lines is the name before the mark, its media line a message
         ("ИП Иванов: ремонт", "", "attached"),
-        # a name learnt from its iOS media line is its plain messages' author too
-        ("ИП Иванов: ремонт", "Когда починят: завтра?", None),
         ("Айгерим", "Адрес: Абай 150", None),
+    ]
+
+
+def test_an_ios_edited_message_ending_with_a_colon_is_its_authors_message(tmp_path: Path) -> None:
+    # iOS writes " U+200E<This message was edited>" after the text: after «такой:» that is ": U+200E",
+    # which split there dropped the message as a notice of «Асель: Список такой»
+    chat = _write(
+        tmp_path,
+        "_chat.txt",
+        "[25.11.2026, 14:30:01] Асель: Привет\n"
+        f"[25.11.2026, 14:38:00] Асель: Список такой: {LRM}<This message was edited>\n"
+        "[25.11.2026, 14:39:00] Асель: Список такой: хлеб\n",
+    )
+    items, errors = read(chat)
+    assert errors == []
+    assert [(i.author, i.text, i.raw.get("edited")) for i in items] == [
+        ("Асель", "Привет", None),
+        ("Асель", "Список такой:", True),
+        ("Асель", "Список такой: хлеб", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "header"),
+    [("chat.txt", "25.11.2026, 14:3{} - "), ("_chat.txt", "[25.11.2026, 14:3{}:00] ")],
+    ids=["android", "ios"],
+)
+def test_a_typed_mark_after_a_colon_keeps_its_message_and_author(
+    tmp_path: Path, name: str, header: str
+) -> None:
+    # a U+200E typed or pasted after «акимата: » dropped the message as a notice and taught the name
+    # «Асель: Телефон акимата», which then took Асель's later messages; on Android no line has the mark,
+    # on iOS Асель writes a line of her own (its first ": " after her name, no mark), so the name is Асель
+    chat = _write(
+        tmp_path,
+        name,
+        header.format(0)
+        + f"Асель: Телефон акимата: {LRM}+7 727 271 6500\n"
+        + header.format(1)
+        + "Асель: Телефон акимата: не отвечает\n",
+    )
+    items, errors = read(chat)
+    assert errors == []
+    assert [(i.author, i.text) for i in items] == [
+        ("Асель", "Телефон акимата: +7 727 271 6500"),
+        ("Асель", "Телефон акимата: не отвечает"),
     ]
