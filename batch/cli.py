@@ -346,8 +346,16 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     # A model that is missing or unreadable is this command's error (it said "classification
     # skipped" and exited 0, so a script never learnt that nothing was re-scored).
     model = load_model(args.model or config.settings.get("model"))
-    with holding(db):
-        _classify(db, config, model, rescore_all=True)
+    # SIGTERM (systemd, a timeout) ended it at once with no word, where Ctrl-C said "interrupted"
+    stop, ask_to_stop = _stop_request("stopping after the page in hand")
+    with stop_signals(ask_to_stop) as asked, holding(db):
+        _classify(db, config, model, rescore_all=True, should_stop=stop.is_set)
+        if stop.is_set():
+            print(
+                "stopped on request: what is re-scored is saved; `reclassify` again does the rest",
+                file=sys.stderr,
+            )
+            return 128 + asked[0]
     return 0
 
 

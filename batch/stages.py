@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from errors import ModelError
 from store import classifications
-from store.db import writer
+from store.db import let_go, writer
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,18 @@ def classify_pending(
     model: Any = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> ClassifyResult:
-    """Score items that are new or edited (or, with ``rescore_all``, scored by another model version)."""
+    """Score items that are new or edited (or, with ``rescore_all``, scored by another model version).
+
+    The items to score are found once, at the start (a search of the whole store), and read a page at a
+    time; an item stored or edited after that waits for the next pass, as one stored after the pass.
+    """
     result = ClassifyResult()
+    keys = None
     if model is None and not rescore_all:
         with writer(db_path) as con:
-            if not classifications.pending(con, limit=1):
-                return result  # nothing new: no need to load the model (its import alone takes seconds)
+            keys = classifications.pending_keys(con)
+        if not keys.num_rows:
+            return result  # nothing new: no need to load the model (its import alone takes seconds)
     if model is None:
         try:
             from classify.model import load_model
@@ -69,29 +75,38 @@ def classify_pending(
             log.warning("items stored unclassified: %s", exc)
             return result
     result.model_version = model.version
-    after = ("", "")
-    while should_stop is None or not should_stop():  # a stop request ends the pass between two pages
+    stale_of = model.version if rescore_all else None
+    if keys is None:
         with writer(db_path) as con:
-            rows = classifications.pending(
-                con, model_version=model.version if rescore_all else None, limit=PAGE, after=after
-            )
-        if not rows:
+            keys = classifications.pending_keys(con, model_version=stale_of)
+    for start in range(0, keys.num_rows, PAGE):
+        if should_stop is not None and should_stop():  # a stop request ends the pass between two pages
             break
-        after = (rows[-1][0], rows[-1][1])
-        # Exact duplicates (same content hash) are scored once.
-        unique: dict[str, str] = {}
-        for _source, _ext, title, text, chash in rows:
-            if chash not in unique:
-                unique[chash] = f"{title}\n{text}" if title and title not in (text or "") else (text or "")
-        hashes = list(unique)
-        predictions = dict(zip(hashes, model.classify([unique[h] for h in hashes]), strict=True))
-        result.unique_texts += len(hashes)
-        keys = [(r[0], r[1], r[4]) for r in rows]
-        preds = [predictions[r[4]] for r in rows]
         with writer(db_path) as con:
-            result.scored += classifications.save(con, keys, preds, model_version=model.version)
-        result.flagged += sum(1 for p in preds if p.get("labels"))
+            rows = classifications.rows_of(con, keys.slice(start, PAGE), model_version=stale_of)
+        # Scored with the file closed, even inside holding(): a writer or an analyst waiting for it gets
+        # in (`reclassify` kept it 167 s at a million items, and a `run` beside it failed after 30 s).
+        let_go(db_path)
+        if rows:
+            _score_page(db_path, rows, model, result)
     return result
+
+
+def _score_page(db_path: Path, rows: list[tuple], model: Any, result: ClassifyResult) -> None:
+    """Score a page of pending rows and store the scores; counts them in ``result``."""
+    # Exact duplicates (same content hash) are scored once.
+    unique: dict[str, str] = {}
+    for _source, _ext, title, text, chash in rows:
+        if chash not in unique:
+            unique[chash] = f"{title}\n{text}" if title and title not in (text or "") else (text or "")
+    hashes = list(unique)
+    predictions = dict(zip(hashes, model.classify([unique[h] for h in hashes]), strict=True))
+    result.unique_texts += len(hashes)
+    keys = [(r[0], r[1], r[4]) for r in rows]
+    preds = [predictions[r[4]] for r in rows]
+    with writer(db_path) as con:
+        result.scored += classifications.save(con, keys, preds, model_version=model.version)
+    result.flagged += sum(1 for p in preds if p.get("labels"))
 
 
 def _cluster_inputs(db_path: Path) -> list[tuple]:

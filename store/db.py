@@ -289,6 +289,17 @@ def holding(path: str | Path, *, idle: float = 1.0) -> Iterator[None]:
                     unpin_database(held.pinned)
 
 
+def let_go(path: str | Path) -> None:
+    """Close the connection :func:`holding` keeps open on ``path`` now rather than after its idle time:
+    before work without the database (scoring a page of texts), so that a process waiting for the file
+    (:func:`connect` tries again every 0.25 s or so) gets in meanwhile. The next :func:`writer` opens it
+    again. `reclassify` wrote a page faster than the idle second and kept the file for its whole run."""
+    with _WRITE_LOCK:
+        held = _HELD.get(str(Path(path).resolve()))
+        if held is not None:
+            held.release()
+
+
 @contextmanager
 def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write connection for one short transaction; committed on success, rolled back on error, closed
