@@ -13,10 +13,10 @@ The cursor in ``ctx.state``::
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
                         "checked": iso, "comments": n, "comment_pages": [url, ...],
                         "chars": n,        # the length of its text when last stored
+                        "headline": hash,  # of its title then (portal_recheck.text_key)
                         "kept_id": true},  # stored before its URL moved: its id stays
                   url: {"moved_to": url, "published": iso|None, "first_seen": iso, "checked": iso}},
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
-     "stub_texts": [hash, ...],   # stubs read (portal_recheck.stub_groups): not stored when read again
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
 An article URL that redirects to a login page (``portal_ids.login_page``), or to the site's home page, a
@@ -71,8 +71,16 @@ from collectors.portal_options import OPTIONAL as OPTIONAL
 from collectors.portal_options import REQUIRED as REQUIRED
 from collectors.portal_options import VALUES as VALUES
 from collectors.portal_options import options
-from collectors.portal_recheck import gone_because, not_found, prune, recheck_due, stored_time, taken_down
-from collectors.portal_run import PortalRun, without_stubs
+from collectors.portal_recheck import (
+    gone_because,
+    not_found,
+    prune,
+    recheck_due,
+    stored_time,
+    taken_down,
+    text_key,
+)
+from collectors.portal_run import PortalRun, StubWatch
 from errors import CollectError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
@@ -312,17 +320,73 @@ def _visit(run: PortalRun, url: str, entry: dict[str, Any] | None) -> list[Item]
         entry["comments"] = max(int(entry.get("comments", 0)), len(article.comments))
         entry["id"] = article_id
         entry["chars"] = len(article.text)
+        entry["headline"] = text_key(article.title or "")
     run.last_visit = {
         "id": article_id,
         "published": article.published_at.isoformat() if article.published_at else None,
         "comments": len(article.comments),
         "comment_pages": pages,
-        "chars": len(article.text),  # a stub's text is far shorter (portal_recheck.stub_groups)
+        "chars": len(article.text),  # a stub's text is far shorter (portal_run.StubWatch)
+        "headline": text_key(article.title or ""),  # and a stub has its own
     }
     return [
         _article_item(source, article, article_id, url, cut=resp.cut),
         *_comment_items(source, article_id, article.comments),
     ]
+
+
+def _visits(
+    run: PortalRun, known: dict[str, dict[str, Any]], order: list[tuple[str, bool]], watch: StubWatch
+) -> Iterator[Item]:
+    """The items of the run's article visits (URL, whether known), each yielded once read (a stop keeps
+    what was read) but a known article's re-read that ``watch`` holds as a possible stub."""
+    ctx, opts, now = run.ctx, run.opts, run.ctx.now
+    for url, is_known in order:
+        if not run.budget_left():
+            log.warning(
+                "source %s: request budget of %d spent; the rest waits for the next run",
+                ctx.source.name,
+                opts["max_requests"],
+            )
+            break
+        now_text = now.isoformat()
+        if not is_known and url in known:  # this run found it under the URL this one redirects to
+            continue
+        entry = known.get(url) if is_known else None
+        before = dict(entry) if entry is not None else None
+        run.last_visit = run.last_home = None
+        try:
+            items = _visit(run, url, entry)
+        except Exception as exc:
+            if entry is not None and not_found(exc):
+                entry["checked"] = now_text
+                entry.setdefault("gone_since", now_text)
+                entry["gone"] = int(entry.get("gone", 0)) + 1
+                log.info(
+                    "source %s: %s %s (%d recheck(s) in a row)%s",
+                    ctx.source.name,
+                    url,
+                    gone_because(exc),
+                    entry["gone"],
+                    "; taken down, not rechecked again" if taken_down(entry) else "",
+                )
+                continue
+            run.fail(url, exc)
+            if entry is None:  # remember it, so a broken page is retried by the recheck policy, not every run
+                known[url] = {"id": None, "published": None, "first_seen": now_text, "checked": now_text}
+            else:
+                entry["checked"] = now_text
+            continue
+        if entry is None:
+            entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
+        entry["checked"] = now_text
+        entry.pop("gone", None)
+        entry.pop("gone_since", None)
+        if run.last_home and run.last_home != url and not moved(ctx, known, url, run.last_home):
+            continue  # watched under the URL it moved to already: that entry's visits bring its items
+        # a page moved to another URL is no stub: a site's stub is served under the URL asked for
+        if not watch.holds(url, before if run.last_home in (None, url) else None, items):
+            yield from items
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -376,53 +440,13 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         len(new),
         len(due_urls),
     )
-    visits: list[tuple[str, dict[str, Any] | None, list[Item]]] = []  # (URL, its entry before, items)
-    for url, is_known in [(f.url, False) for f in new] + [(u, True) for u in due_urls]:
-        if not run.budget_left():
-            log.warning(
-                "source %s: request budget of %d spent; the rest waits for the next run",
-                ctx.source.name,
-                opts["max_requests"],
-            )
-            break
-        now_text = now.isoformat()
-        if not is_known and url in known:  # this run found it under the URL this one redirects to
-            continue
-        entry = known.get(url) if is_known else None
-        before = dict(entry) if entry is not None else None
-        run.last_visit = run.last_home = None
-        try:
-            items = _visit(run, url, entry)
-        except Exception as exc:
-            if entry is not None and not_found(exc):
-                entry["checked"] = now_text
-                entry.setdefault("gone_since", now_text)
-                entry["gone"] = int(entry.get("gone", 0)) + 1
-                log.info(
-                    "source %s: %s %s (%d recheck(s) in a row)%s",
-                    ctx.source.name,
-                    url,
-                    gone_because(exc),
-                    entry["gone"],
-                    "; taken down, not rechecked again" if taken_down(entry) else "",
-                )
-                continue
-            run.fail(url, exc)
-            if entry is None:  # remember it, so a broken page is retried by the recheck policy, not every run
-                known[url] = {"id": None, "published": None, "first_seen": now_text, "checked": now_text}
-            else:
-                entry["checked"] = now_text
-            continue
-        if entry is None:
-            entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
-        entry["checked"] = now_text
-        entry.pop("gone", None)
-        entry.pop("gone_since", None)
-        if run.last_home and run.last_home != url and not moved(ctx, known, url, run.last_home):
-            continue  # watched under the URL it moved to already: that entry's visits bring its items
-        visits.append((url, before, items))
-    # Held to the end of the visits: a stub the site serves under every URL shows on the second one.
-    yield from without_stubs(run, known, visits)
+    ctx.state.pop("stub_texts", None)  # stub texts an earlier version remembered
+    watch = StubWatch(run)
+    try:
+        yield from _visits(run, known, [(f.url, False) for f in new] + [(u, True) for u in due_urls], watch)
+        yield from watch.settle(known)
+    finally:  # closed (a stop) before the end: what is still held is read again by the next run
+        watch.release(known)
     ctx.state["waiting"] = [
         [f.url, f.published.isoformat() if f.published else None]
         for f in candidates.values()

@@ -7,10 +7,8 @@ run's time; the collector fetches, and writes what it learnt into the entries.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from errors import CollectError, MonitorError
 
@@ -87,21 +85,10 @@ def prune(
     return {url: known.pop(url) for url in old}
 
 
-# A page of at most this many characters (after extraction) that two articles of one run read is the
-# site's stub (a maintenance page, «материал удалён») served with 200, not their text: articles are
-# longer, and a press release two articles carry whole is not taken for one.
+# A known article read again with at most this many characters (after extraction, its headline left
+# out), under half of its stored length or another headline (``stub_like``), may be the site's stub (a maintenance page, «материал удалён»)
+# served with 200, not its text: it is a stub when another URL of the run read the same text.
 STUB_CHARS = 1000
-STUBS_KEPT = 20  # stub texts remembered (``stub_texts`` in the cursor) for the runs after
-
-
-class Read(NamedTuple):
-    """What one article visit of a run read: its id, text and title, and the length of its text when
-    it was last stored (the cursor's ``chars``; None for a new article, or one stored before)."""
-
-    article_id: str
-    text: str
-    title: str | None
-    stored_chars: int | None
 
 
 def folded_text(text: str, title: str | None) -> str:
@@ -112,49 +99,28 @@ def folded_text(text: str, title: str | None) -> str:
     return " ".join(line for line in lines if line and line != own)
 
 
-def text_key(text: str, title: str | None = None) -> str:
-    """A short hash of a page's text (:func:`folded_text`): how the cursor remembers a stub's text."""
-    return _hash(folded_text(text, title))
+def short_text(text: str, title: str | None) -> str | None:
+    """The page's :func:`folded_text` when it is short enough to be a stub (``STUB_CHARS``), else None."""
+    folded = folded_text(text, title)
+    return folded if folded and len(folded) <= STUB_CHARS else None
 
 
-def _hash(folded: str) -> str:
-    return hashlib.sha256(folded.encode()).hexdigest()[:16]
+def stub_like(short: str | None, title: str | None, entry: dict[str, Any]) -> bool:
+    """Whether a known article's re-read of ``short`` text (:func:`short_text`) may be the site's stub:
+    under half of what was stored (the cursor's ``chars``), or under another headline than the stored
+    one (``headline``: a :func:`text_key`; a maintenance page brings its own); not when unknown."""
+    if short is None:
+        return False
+    stored, headline = entry.get("chars"), entry.get("headline")
+    return (isinstance(stored, int) and 2 * len(short) < stored) or (
+        headline is not None and headline != text_key(title or "")
+    )
 
 
-def stub_groups(reads: list[Read], remembered: set[str], same: Callable[[str, str], bool]) -> list[list[int]]:
-    """The visits of one run (indexes into ``reads``) that read a stub, one list per stub text.
-
-    A short text is a stub when ``same`` (``portal_ids.same_article``) tells two of the articles that
-    read it apart and they read the same title too (a maintenance page), or one of them is a known
-    article whose text shrank to it (the site kept its title above the stub); or when an earlier run
-    found it a stub (``remembered``: :func:`text_key`). The same text under two URLs of one article (no
-    canonical link: ``/news/123`` and ``/ru/news/123``) is no stub: each is stored, as before."""
-    by_text: dict[str, list[int]] = defaultdict(list)
-    for n, read in enumerate(reads):
-        folded = folded_text(read.text, read.title)
-        if folded and len(folded) <= STUB_CHARS:
-            by_text[folded].append(n)
-    groups = []
-    for folded, members in by_text.items():
-        if _hash(folded) in remembered:
-            groups.append(members)
-            continue
-        if not _apart({reads[n].article_id for n in members}, same):
-            continue  # one article (or none apart): its duplicate URLs
-        by_title: dict[str | None, set[str]] = defaultdict(set)
-        for n in members:
-            by_title[reads[n].title].add(reads[n].article_id)
-        shared_title = any(_apart(ids, same) for ids in by_title.values())
-        shrank = any((reads[n].stored_chars or 0) > 2 * len(folded) for n in members)
-        if shared_title or shrank:
-            groups.append(members)
-    return groups
-
-
-def _apart(ids: set[str], same: Callable[[str, str], bool]) -> bool:
-    """Whether two of ``ids`` are not one article's URLs."""
-    ordered = sorted(ids)
-    return any(not same(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+def text_key(text: str) -> str:
+    """A short hash of a :func:`short_text` (how a run tells which URLs read the same stub), or of a
+    headline (the cursor's ``headline``)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def stored_time(value: str | None) -> datetime | None:

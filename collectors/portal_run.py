@@ -1,7 +1,7 @@
 """One run of one ``portal`` source (collectors/portal.py): its request budget, the errors it reports,
 and the fetching of its pages: a page's checks (a login wall, a page that is no page, a redirect off
 the site) and, with ``render``, its DOM after its scripts ran; and the visits of the run that read the
-site's stub, not an article (:func:`without_stubs`).
+site's stub, not their text (:class:`StubWatch`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from collectors.base import CollectContext
 from collectors.extract import extract_article
@@ -17,7 +17,7 @@ from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_discovery import normalise_url, site_of
 from collectors.portal_ids import refuse_redirect, same_article
-from collectors.portal_recheck import STUBS_KEPT, Read, folded_text, stub_groups, text_key
+from collectors.portal_recheck import short_text, stub_like, text_key
 from collectors.render import BrowserMissing, RenderError, render_dom
 from errors import CollectError, MonitorError, ParseError
 
@@ -142,44 +142,84 @@ class PortalRun:
         return resp
 
 
-def without_stubs(
-    run: PortalRun,
-    known: dict[str, dict[str, Any]],
-    visits: list[tuple[str, dict[str, Any] | None, list[Item]]],
-) -> Iterator[Item]:
-    """The items of the run's visits but those that read a stub (``portal_recheck.stub_groups``): the
-    site's maintenance or «removed» page served with 200, which would replace each article's stored
-    text. One problem line per stub; a known article keeps its stored version and entry, a new one
-    waits for the next run."""
-    pages = [(n, v[2][0]) for n, v in enumerate(visits) if v[2] and v[2][0].kind == "article"]
-    reads = [Read(a.external_id, a.text, a.title, (visits[n][1] or {}).get("chars")) for n, a in pages]
-    remembered: list[str] = run.ctx.state.setdefault("stub_texts", [])
-    dropped: set[int] = set()
-    for group in stub_groups(reads, set(remembered), same_article):
-        first = pages[group[0]][1]
-        key = text_key(first.text, first.title)
-        remembered[:] = [*[k for k in remembered if k != key][-(STUBS_KEPT - 1) :], key]
-        urls = [visits[pages[i][0]][0] for i in group]
-        for i in group:
-            n = pages[i][0]
-            dropped.add(n)
-            url, before = visits[n][0], visits[n][1]
-            if before is None:
-                if known.get(url, {}).get("id") is not None:
-                    del known[url]  # fetched again as new by the next run
-            elif url in known:
-                known[url] = {**before, "checked": known[url].get("checked", before.get("checked"))}
+class Held(NamedTuple):
+    """A known article's re-read held back as a possible stub (:class:`StubWatch`)."""
+
+    url: str
+    before: dict[str, Any]  # its cursor entry before the visit
+    items: list[Item]
+    key: str  # portal_recheck.text_key of its short text
+
+
+class StubWatch:
+    """The run's watch for the site's stub (a maintenance or «removed» page served with 200) replacing
+    known articles' text. Every visit's item is yielded at once (a new article that reads a stub is
+    stored: its recheck brings its text later, as an edit) but a known article's re-read whose text is
+    short and under half of what was stored, or under another headline (``portal_recheck.stub_like``):
+    held to the end of the visits, it is dropped when another URL of the run (known or new, not the same
+    article's) read the same text, else yielded as the edit it is. A dropped one keeps its stored version and entry, and loses the
+    validators of its URL (the next recheck must not be a 304 against the stub); one problem line per
+    stub. Only short texts' hashes are kept for the run."""
+
+    def __init__(self, run: PortalRun) -> None:
+        self.run = run
+        self.readers: dict[str, list[str]] = {}  # text_key of a short text -> the URLs that read it
+        self.held: list[Held] = []
+
+    def holds(self, url: str, before: dict[str, Any] | None, items: list[Item]) -> bool:
+        """Note what the visit of ``url`` read; True when its items are held (see the class)."""
+        page = items[0] if items and items[0].kind == "article" else None
+        short = short_text(page.text, page.title) if page is not None else None
+        if short is None:
+            return False
+        key = text_key(short)
+        self.readers.setdefault(key, []).append(url)
+        if before is None or not stub_like(short, page.title, before):
+            return False
+        self.held.append(Held(url, before, items, key))
+        return True
+
+    def _shared(self, url: str, key: str) -> list[str]:
+        return [u for u in self.readers.get(key, []) if u != url and not same_article(url, u)]
+
+    def settle(self, known: dict[str, dict[str, Any]]) -> Iterator[Item]:
+        """At the end of the visits: the held re-reads that no other URL read, as edits; the others
+        dropped (see the class). Whatever is still held when the generator is closed: :meth:`release`."""
+        dropped: dict[str, list[Held]] = {}
+        for held in self.held:
+            if self._shared(held.url, held.key):
+                dropped.setdefault(held.key, []).append(held)
+        for key, group in dropped.items():
+            for held in group:
+                self.held.remove(held)
+                if held.url in known:
+                    known[held.url] = {**held.before, "checked": known[held.url].get("checked")}
+            for url in self.readers[key]:  # a new article that read it too: its recheck reads it in full
+                self.run.ctx.http.validators.pop(mask_secrets(url), None)
+            self._report(group)
+        while self.held:
+            yield from self.held.pop(0).items
+
+    def release(self, known: dict[str, dict[str, Any]]) -> None:
+        """The generator was closed (a stop) with re-reads still held: not stored, so their entries and
+        validators go back to what they were, and the next recheck reads them again."""
+        for held in self.held:
+            if held.url in known:
+                known[held.url] = dict(held.before)
+            self.run.ctx.http.validators.pop(mask_secrets(held.url), None)
+        self.held.clear()
+
+    def _report(self, group: list[Held]) -> None:
+        page = group[0].items[0]
+        urls = [h.url for h in group]
         shown = ", ".join(mask_secrets(u) for u in urls[:2]) + (
             f" and {len(urls) - 2} more" if len(urls) > 2 else ""
         )
-        stub = folded_text(first.text, first.title)
+        stub = short_text(page.text, page.title) or ""
         line = (
-            f"source {run.ctx.source.name}: {len(urls)} article page(s) read the same stub «{first.title or ''}»: "
-            f"«{stub[:80]}» (a maintenance or error page served as HTTP 200?); not stored, the stored "
-            f"versions kept: {shown}"
+            f"source {self.run.ctx.source.name}: {len(urls)} known article(s) read the stub «{page.title or ''}» "
+            f"that other pages of the run read too: «{stub[:80]}» (a maintenance or error page served as "
+            f"HTTP 200?); not stored, the stored versions kept: {shown}"
         )
         log.info("%s", line)  # reported with the run, as in fail()
-        run.errors.append(line[:400])
-    for n, (_, _, items) in enumerate(visits):
-        if n not in dropped:
-            yield from items
+        self.run.errors.append(line[:400])

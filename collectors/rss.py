@@ -5,7 +5,8 @@ unchanged) and yields nothing; entries already stored are not rewritten by the u
 
 A feed whose bytes are not in the encoding it declares is decoded as the HTTP client decodes pages
 (``collectors.http.decode_body``) before it is parsed; a guid that repeats in one feed is kept once,
-and a guid a feed gives to another story (its link and title both new) is another item (``own_ids``).
+and a counter guid a feed gives to another story (its date, link and title all new) is another item
+(``own_ids``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -25,6 +27,7 @@ from collectors.base import WHOLE_ABOVE_0, CollectContext, Expect
 from collectors.dates import ALMATY, parse_date, publication_time
 from collectors.http import decode_body, mask_secrets
 from collectors.item import Item
+from collectors.portal_ids import same_article
 from errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -455,23 +458,25 @@ def _short_hash(value: str | None) -> str:
 
 def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) -> list[Item]:
     """``items`` with the id of the story each is: a feed that gives a known guid (a counter, «42») to
-    another story, its link AND its title both new, would store it as an edit of the first (whose text,
-    and flags, would go). Such an entry is another story, with its own id ``<guid>#<hash of its link>``,
-    and the same id on every later run; a new title under the same link, or a new link under the same
-    title, is the story edited. ``seen`` (the cursor's) holds, by guid, ``[id suffix ("" for the guid
-    itself), hash of the link, hash of the title]`` of each story met under it, the last seen updated."""
+    another story would store it as an edit of the first (whose text, and flags, would go). An entry is
+    another story, with its own id ``<guid>#<hash of its link>`` (the same on every later run), only
+    when its guid is a counter (not a URL nor a ``tag:`` URI, which name one story) and its date, link
+    and title are all new: the same date (a story retitled and re-slugged in one edit), links that name
+    one article (``portal_ids.same_article``: a slug regenerated around the same number), or the same
+    title is the story edited. ``seen`` (the cursor's) holds, by counter guid, ``[id suffix ("" for the
+    guid itself), link, hash of the title, published ISO or ""]`` of each story met under it, the last
+    seen updated."""
     for item in items:
         guid = item.external_id
-        if guid.startswith("sha:"):
-            continue  # no guid nor link: the id is the hash of the title and text already
-        link, title = _short_hash(item.url), _short_hash(item.title)
+        if guid.startswith(("sha:", "http://", "https://", "tag:")):
+            continue  # no guid nor link (the id hashes the title and text), or a guid that names the story
+        link, title = mask_secrets(item.url or ""), _short_hash(item.title)
+        published = item.published_at.isoformat() if item.published_at else ""
         stories = seen.pop(guid, None) or []
         seen[guid] = stories  # the last seen last: the oldest go first
-        story = next((s for s in reversed(stories) if s[1] == link), None) or next(
-            (s for s in reversed(stories) if s[2] == title), None
-        )
+        story = next((s for s in reversed(stories) if _same_story(s, link, title, published)), None)
         if story is None:
-            story = ["" if not stories else link, link, title]
+            story = ["" if not stories else _short_hash(item.url), link, title, published]
             if stories:
                 log.warning(
                     "%s: the feed gives guid %r, known for another story, to %s («%s»): stored as a new item, %s",
@@ -479,14 +484,26 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
                     guid[:100],
                     mask_secrets(item.url or "an entry without a link"),
                     (item.title or "")[:80],
-                    f"{guid}#{link}"[:150],
+                    f"{guid}#{story[0]}"[:150],
                 )
             stories.append(story)
             del stories[:-10]  # a counter reused over and over: its last stories
-        story[1], story[2] = link, title
+        story[1:] = [link, title, published or (story[3] if len(story) > 3 else "")]
         if story[0]:
             item.raw["guid"] = guid
             item.external_id = f"{guid}#{story[0]}"
     for old in list(seen)[: max(0, len(seen) - GUIDS_KEPT)]:
         del seen[old]
     return items
+
+
+def _same_story(story: list[str], link: str, title: str, published: str) -> bool:
+    """Whether an entry of ``link``, title hash and ``published`` is the known ``story`` (see own_ids)."""
+    known_link = story[1]
+    if title == story[2] or (published and len(story) > 3 and published == story[3]):
+        return True
+    if not link or not known_link:
+        return False
+    if link == known_link or urlsplit(link).path == urlsplit(known_link).path:
+        return link == known_link  # one path, another query (``news.php?id=``): another article
+    return "/" in known_link and (same_article(known_link, link) or same_article(link, known_link))

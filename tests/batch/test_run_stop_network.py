@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from portalkit import FIRST, SECOND, Site, article, home, links
+from portalkit import ARTICLE, FIRST, SECOND, Site, article, home, links
 from pytest_httpserver import HTTPServer
 from testutil import ROOT, store_rows
 from werkzeug import Request, Response
@@ -172,3 +172,36 @@ def test_a_stop_between_requests_of_a_collector_that_goes_on_after_a_failed_page
     assert run.error == "source vestnik: stopped on request before the run ended"
     state = store_rows(db, "SELECT consecutive_failures, state FROM source_state")
     assert state[0][0] == 0 and "_http" not in state[0][1]  # no failure counted, no cursor saved
+
+
+def test_a_portal_run_stopped_after_four_articles_stores_the_four(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """Collectors stop between two items and what was fetched is written (docs/OPERATIONS.md): the
+    portal yields each article once read (review: held to the end of its visits, 1 of 4 was stored)."""
+    paths = [f"/news/2026/11/25/novost-{n}-55{n:02d}.html" for n in range(6)]
+    site = Site()
+    site.html("/news/", home(links(*paths)))
+    for n, page in enumerate(paths):
+        site.html(page, article(f"Новость {n}", ARTICLE.replace("ямы", f"ямы {n}")))
+    stop = threading.Event()
+
+    def serve(request: Request) -> Response:
+        answer = site(request)
+        if sum(hit.startswith("/news/2026") for hit in site.hits) >= 4:
+            stop.set()  # SIGTERM while the fourth article is read
+        return answer
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(serve)
+    path = tmp_path / "sources.toml"
+    write_sources_toml(
+        path,
+        {"min_delay": 0.0, "retries": 0},
+        [{"name": "vestnik", "kind": "portal", "start_urls": [httpserver.url_for("/news/")]}],
+    )
+    config = load_config(path)
+    db = tmp_path / "m.duckdb"
+    run = run_source(config.sources[0], config, db, should_stop=stop.is_set)
+    assert run.status == "aborted", (run.status, run.error)
+    stored = store_rows(db, "SELECT title FROM items WHERE kind = 'article' ORDER BY title")
+    assert stored == [(f"Новость {n}",) for n in range(4)]

@@ -121,3 +121,54 @@ def test_cli_keeps_the_first_story_and_its_text_when_its_guid_is_reused(
     assert rows[0][0] == "42" and rows[1][0].startswith("42#")
     assert store_rows(db, "SELECT count(*) FROM item_versions") == [(0,)]
     assert "guid '42'" in result.stderr
+
+
+def dated_feed(server: HTTPServer, guid: str, title: str, path: str, date: str) -> bytes:
+    entry = (
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{title}</title>'
+        f"<link>{server.url_for(path)}</link><pubDate>{date}</pubDate><description>{title}.</description></item>"
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{entry}</channel></rss>'.encode()
+    )
+
+
+def run_feed(server: HTTPServer, state: dict[str, Any], body: bytes) -> list[Item]:
+    server.clear()
+    server.expect_request("/feed.xml").respond_with_data(body, content_type="application/rss+xml")
+    client = HttpClient(min_delay=0, retries=0, respect_robots=False)
+    source = SourceConfig("lenta", "rss", {"url": server.url_for("/feed.xml")})
+    try:
+        return list(rss.collect(CollectContext(source, client, state, last_success=None, now=NOW)))
+    finally:
+        client.close()
+
+
+WEDNESDAY = "Wed, 25 Nov 2026 08:00:00 +0000"
+THURSDAY = "Thu, 26 Nov 2026 08:00:00 +0000"
+
+
+@pytest.mark.parametrize(
+    ("guid", "second", "edited"),
+    [
+        # review: WordPress, guid ?p=5501, the story retitled and its slug regenerated in one edit
+        ("?p=5501", ("Замакима задержан за взятку", "/2026/11/25/zamakima-zaderzhan/", WEDNESDAY), True),
+        ("tag:lenta.kz,2026:5501", ("Замакима задержан за взятку", "/n/zamakima/", THURSDAY), True),
+        ("42", ("Замакима задержан за взятку", "/n/5501-zamakima-zaderzhan", THURSDAY), True),  # its number
+        ("42", ("Замакима задержан за взятку", "/n/zamakima/", WEDNESDAY), True),  # its date
+        ("42", ("Прорвало трубу на Сатпаева", "/n/flood", THURSDAY), False),  # a counter reused
+    ],
+    ids=["url-guid", "tag-guid", "same-number", "same-date", "counter-new-story"],
+)
+def test_a_story_retitled_and_reslugged_is_an_edit_unless_all_is_new(
+    httpserver: HTTPServer, guid: str, second: tuple[str, str, str], edited: bool
+) -> None:
+    guid = httpserver.url_for("/" + guid) if guid.startswith("?") else guid
+    state: dict[str, Any] = {}
+    (first,) = run_feed(
+        httpserver, state, dated_feed(httpserver, guid, "Чиновник задержан", "/n/5501-chinovnik/", WEDNESDAY)
+    )
+    (later,) = run_feed(httpserver, state, dated_feed(httpserver, guid, *second))
+    assert (later.external_id == first.external_id == guid) is edited
+    if not edited:
+        assert later.external_id.startswith(guid + "#")

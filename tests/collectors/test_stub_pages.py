@@ -1,26 +1,33 @@
 """The portal collector when a site serves one stub page (maintenance, «материал удалён») with HTTP 200
-under every article URL: no article's stored text is replaced by it, and the run says so once.
+under its article URLs: no known article's stored text is replaced by it, and the run says so once; and
+short articles that are no stub (two «Видео дня» with one caption) are stored, each run.
 
 Each page is written for the test and served by a local server (pytest-httpserver).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from portalkit import ARTICLE, FIRST, NOW, SECOND, TITLE, Site, article, links, run
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
-from collectors.portal_ids import same_article
-from collectors.portal_recheck import Read, stub_groups
+from collectors import portal
+from collectors.base import CollectContext, SourceConfig
+from collectors.http import HttpClient
 
 THIRD = "/news/2026/11/23/tarify-na-teplo-5503.html"
+FOURTH = "/news/2026/11/22/pozhar-na-rynke-5504.html"
 MAINTENANCE = article(
     "Технические работы",
     "<p>Сайт временно недоступен в связи с проведением технических работ. Приносим извинения.</p>",
 )
 REMOVED = "<p>Материал удалён по требованию правообладателя.</p>"
+CAPTION = "<p>Смотрите видео на нашем канале.</p>"
 BUS = ARTICLE.replace("ямы у подъездов", "новый маршрут автобуса")
 HEAT = ARTICLE.replace("ямы у подъездов", "тарифы на тепло")
 EVERY_RUN = {"recheck": [[87600, 0]]}  # every known article is due on every run
@@ -30,28 +37,30 @@ def texts(items: list[Any]) -> dict[str, str]:
     return {i.external_id: i.text for i in items if i.kind == "article"}
 
 
-def test_a_maintenance_page_under_every_url_replaces_no_article(httpserver: HTTPServer, site: Site) -> None:
+def test_a_maintenance_page_under_every_url_replaces_no_known_article(
+    httpserver: HTTPServer, site: Site
+) -> None:
     site.html("/news/", links(FIRST, SECOND))
     site.html(FIRST, article(TITLE))
     site.html(SECOND, article("Автобус №12 изменил маршрут", BUS))
     state: dict[str, Any] = {}
-    first = run(httpserver, state, **EVERY_RUN)
-    assert len(texts(first)) == 2
+    first = texts(run(httpserver, state, **EVERY_RUN))
+    assert len(first) == 2
     site.html("/news/", links(FIRST, SECOND, THIRD))
     for path in (FIRST, SECOND, THIRD):  # the known two and a new one
         site.html(path, MAINTENANCE)
     later = NOW + timedelta(hours=1)
-    assert run(httpserver, state, now=later, **EVERY_RUN) == []
+    stubbed = texts(run(httpserver, state, now=later, **EVERY_RUN))
+    assert list(stubbed) == [httpserver.url_for(THIRD)]  # a new article is stored as read: no loss
     (problem,) = state["_errors"]
     assert "vestnik" in problem and "«Технические работы»" in problem and "not stored" in problem
-    assert httpserver.url_for(THIRD) not in state["articles"]  # waits: fetched as new next run
     assert state["articles"][httpserver.url_for(FIRST)]["chars"] > 300  # its stored text's
-    # the site is back: the new article is stored, the known ones are not edited
+    # the site is back: the known ones are not edited, the new one gets its text as an edit
     site.html(THIRD, article("Тарифы на тепло", HEAT))
     site.html(FIRST, article(TITLE))
     site.html(SECOND, article("Автобус №12 изменил маршрут", BUS))
     back = texts(run(httpserver, state, now=later + timedelta(hours=1), **EVERY_RUN))
-    assert {url: back[url] for url in texts(first)} == texts(first)  # read as stored: no edit
+    assert {url: back[url] for url in first} == first  # read as stored: no edit
     assert "тарифы на тепло" in back[httpserver.url_for(THIRD)]
     assert state["_errors"] == []
 
@@ -68,12 +77,51 @@ def test_a_known_article_shrunk_to_what_another_url_read_is_a_stub(
     site.html(FIRST, article(TITLE, REMOVED))
     site.html(SECOND, article("Автобус №12 изменил маршрут", REMOVED))
     assert run(httpserver, state, now=NOW + timedelta(hours=1), **EVERY_RUN) == []
-    assert len(state["_errors"]) == 1
-    # a later run that reads it under one URL only knows it now
+    (problem,) = state["_errors"]
+    assert "Материал удалён" in problem and "2 known article(s)" in problem
+
+
+def test_a_known_article_shortened_alone_is_stored_as_its_edit(httpserver: HTTPServer, site: Site) -> None:
+    site.html("/news/", links(FIRST, SECOND))
+    site.html(FIRST, article(TITLE))
     site.html(SECOND, article("Автобус №12 изменил маршрут", BUS))
-    third = texts(run(httpserver, state, now=NOW + timedelta(hours=2), **EVERY_RUN))
-    assert list(third) == [httpserver.url_for(SECOND)]  # its stored text, read again
-    assert "Материал удалён" in state["_errors"][0] and "1 article page" in state["_errors"][0]
+    state: dict[str, Any] = {}
+    run(httpserver, state, **EVERY_RUN)
+    site.html(FIRST, article(TITLE, REMOVED))  # one article cut to a line: the site's own edit
+    got = texts(run(httpserver, state, now=NOW + timedelta(hours=1), **EVERY_RUN))
+    assert "Материал удалён" in got[httpserver.url_for(FIRST)] and state["_errors"] == []
+
+
+def test_two_video_posts_with_one_caption_then_a_third_are_all_stored(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    # review: two «Видео дня» taken for a stub, and the remembered text then blocked «Пожар на рынке»
+    site.html("/news/", links(FIRST, SECOND))
+    site.html(FIRST, article("Видео дня", CAPTION))
+    site.html(SECOND, article("Видео дня", CAPTION))
+    state: dict[str, Any] = {}
+    assert len(texts(run(httpserver, state))) == 2 and state["_errors"] == []
+    site.html("/news/", links(FOURTH))
+    site.html(FOURTH, article("Пожар на рынке", CAPTION))
+    got = texts(run(httpserver, state, now=NOW + timedelta(days=1)))
+    assert "Смотрите видео" in got[httpserver.url_for(FOURTH)]
+    assert state["_errors"] == []
+
+
+def test_a_removed_article_still_listed_is_stored_not_reported_every_run(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    site.html("/news/", links(FIRST, SECOND))
+    for path in (FIRST, SECOND):
+        site.html(path, article("Материал удалён", REMOVED))
+    state: dict[str, Any] = {}
+    assert len(texts(run(httpserver, state))) == 2
+    site.html("/news/", links(FIRST, THIRD))
+    site.html(THIRD, article(TITLE))
+    for n in range(1, 3):
+        run(httpserver, state, now=NOW + timedelta(days=n))
+        assert state["_errors"] == []  # not reported on every run
+        assert state["articles"][httpserver.url_for(FIRST)]["id"] == httpserver.url_for(FIRST)
 
 
 def test_one_article_under_two_urls_is_stored_as_before(httpserver: HTTPServer, site: Site) -> None:
@@ -88,13 +136,90 @@ def test_one_article_under_two_urls_is_stored_as_before(httpserver: HTTPServer, 
     assert state["_errors"] == []
 
 
-def test_short_articles_alike_but_for_their_titles_are_no_stub() -> None:
-    # two video articles whose text is the same line, under their own headlines: both new
-    reads = [
-        Read("https://x.kz/news/5501-a", "Смотрите видео", "Пожар на рынке", None),
-        Read("https://x.kz/news/5502-b", "Смотрите видео", "ДТП на Абая", None),
-        Read("https://x.kz/news/5503-c", "Смотрите видео", "Концерт", 14),  # known, as short before
-    ]
-    assert stub_groups(reads, set(), same_article) == []
-    same_title = [r._replace(title="Технические работы") for r in reads]
-    assert stub_groups(same_title, set(), same_article) == [[0, 1, 2]]
+def test_a_new_article_that_read_the_stub_gets_its_text_when_the_site_is_back(httpserver: HTTPServer) -> None:
+    # review: the stub's Last-Modified kept for the URL, the site's next answer a 304 against it
+    site = Site()
+    modified: dict[str, Any] = {}
+
+    def serve(request: Request) -> Response:
+        resp = site(request)
+        if request.path in modified:
+            resp.headers["Last-Modified"] = format_datetime(modified[request.path], usegmt=True)
+            since = request.headers.get("If-Modified-Since")
+            if since and modified[request.path] <= parsedate_to_datetime(since):  # as Django, Apache
+                return Response(b"", status=304)
+        return resp
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(serve)
+    site.html("/news/", links(FIRST, SECOND))
+    site.html(FIRST, article(TITLE))
+    site.html(SECOND, article("Автобус №12 изменил маршрут", BUS))
+    published = NOW - timedelta(days=1)
+    modified.update(dict.fromkeys((FIRST, SECOND, THIRD), published))
+    state: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    run(httpserver, state, validators=validators, **EVERY_RUN)
+    site.html("/news/", links(FIRST, SECOND, THIRD))
+    for path in (FIRST, SECOND, THIRD):
+        site.html(path, MAINTENANCE)
+        modified[path] = NOW
+    stubbed = run(httpserver, state, now=NOW + timedelta(hours=1), validators=validators, **EVERY_RUN)
+    assert list(texts(stubbed)) == [httpserver.url_for(THIRD)]
+    assert not {httpserver.url_for(p) for p in (FIRST, SECOND, THIRD)} & set(validators)
+    # the site is back, its pages with their old Last-Modified: the new one's text comes as its edit
+    site.html(FIRST, article(TITLE))
+    site.html(SECOND, article("Автобус №12 изменил маршрут", BUS))
+    site.html(THIRD, article("Тарифы на тепло", HEAT))
+    modified.update(dict.fromkeys((FIRST, SECOND, THIRD), published))
+    back = texts(run(httpserver, state, now=NOW + timedelta(hours=2), validators=validators, **EVERY_RUN))
+    assert "тарифы на тепло" in back[httpserver.url_for(THIRD)]
+
+
+def test_a_generator_closed_with_a_reread_held_leaves_it_to_the_next_run(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    site.html("/news/", links(FIRST, SECOND))
+    site.html(FIRST, article(TITLE))
+    site.html(SECOND, article("Автобус №12 изменил маршрут", BUS))
+    state: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    run(httpserver, state, validators=validators, **EVERY_RUN)
+    stored = dict(state["articles"][httpserver.url_for(SECOND)])
+    # rechecked SECOND first (checked at the same time, its URL first): held; then FIRST, an edit
+    site.html(SECOND, article("Автобус №12 изменил маршрут", REMOVED))
+    site.html(FIRST, article(TITLE, ARTICLE.replace("ямы у подъездов", "ямы у подъездов и во дворах")))
+    client = HttpClient(min_delay=0, sleep=lambda _s: None, validators=validators)
+    opts = {"start_urls": [httpserver.url_for("/news/")], **EVERY_RUN}
+    later = NOW + timedelta(hours=1)
+    ctx = CollectContext(SourceConfig("vestnik", "portal", opts), client, state, last_success=None, now=later)
+    items = portal.collect(ctx)
+    try:
+        assert next(items).external_id == httpserver.url_for(FIRST)
+        items.close()  # the runner's stop after an item
+    finally:
+        client.close()
+    assert state["articles"][httpserver.url_for(SECOND)] == stored  # due again, read again
+    assert httpserver.url_for(SECOND) not in validators  # and in full, not a 304
+
+
+def test_short_articles_under_a_maintenance_page_with_its_own_headline_keep_their_text(
+    httpserver: HTTPServer, site: Site
+) -> None:
+    # the acceptance run: articles of two short paragraphs, the stub not under half of them but under
+    # its own headline; a short article that only changes its headline is still an edit
+    bribe = "<p>Жители сообщили, что сотрудник акимата потребовал взятку за справку о земельном участке.</p>"
+    pit = "<p>На улице Толе би образовалась огромная яма, в которую уже провалились три автомобиля.</p>"
+    site.html("/news/", links(FIRST, SECOND))
+    site.html(FIRST, article("Взятка в акимате", bribe * 2))
+    site.html(SECOND, article("Яма на дороге", pit * 2))
+    state: dict[str, Any] = {}
+    run(httpserver, state, **EVERY_RUN)
+    for path in (FIRST, SECOND):
+        site.html(path, MAINTENANCE)
+    assert run(httpserver, state, now=NOW + timedelta(hours=1), **EVERY_RUN) == []
+    assert len(state["_errors"]) == 1
+    site.html(FIRST, article("Взятка в акимате: начата проверка", bribe * 2))
+    site.html(SECOND, article("Яма на дороге", pit * 2))
+    got = run(httpserver, state, now=NOW + timedelta(hours=2), **EVERY_RUN)
+    assert {i.title for i in got} == {"Взятка в акимате: начата проверка", "Яма на дороге"}
+    assert state["_errors"] == []
