@@ -82,6 +82,12 @@ _KK_LETTER_WORDS = frozenset(w for w in KK_WORDS if has_kazakh_letter(w))
 # Belarusian «вывозяць», «дзень», «дзе»; Ukrainian writes no ы, э or ъ, which nearly every Kazakh text has.
 _BELARUSIAN = re.compile(r"(?:ць|дзь)$|дз[еяію]")
 _NOT_UKRAINIAN = re.compile("[ыэъ]")
+# Ukrainian evidence beyond one word with і (a Kazakh name in a Russian text: «Жетісу», «Тілендиева»):
+# its function words (not «для», «та», Russian too), its shapes («питання», «сміття», «років»,
+# «міської»), or two words that hold і beside а, о, я or ю, which Kazakh vowel harmony never does.
+_UKRAINIAN_WORDS = frozenset(["і", "що", "це", "як", "але", "від", "після", "немає", "вже"])
+_UKRAINIAN_SHAPE = re.compile(r"([бвджзклмнпрстцчш])\1я$|ів$|ськ")
+_I_BACK = re.compile("і.*[аояю]|[аояю].*і")
 
 
 def _tatar_or_kyrgyz(words: list[str], ru: float) -> bool:
@@ -100,7 +106,8 @@ def _tatar_or_kyrgyz(words: list[str], ru: float) -> bool:
 def _east_slavic(sample: str, words: list[str], ru: float) -> bool:
     """True when a text whose only Kazakh letter is і is Belarusian (a word in -ць, -дзь or with дзе,
     дзя) or Ukrainian (three words or more, one of them a function word it shares with Russian, «не»,
-    «на», and no ы, э or ъ), and has no Kazakh word («бір», «бері»; not «не», «де», which they write
+    «на», no ы, э or ъ, and Ukrainian evidence: ``_UKRAINIAN_WORDS``, ``_UKRAINIAN_SHAPE``, ``_I_BACK``),
+    and has no Kazakh word («бір», «бері»; not «не», «де», which they write
     too) nor a word with a Kazakh ending («істемейді»). Short Kazakh texts often lack ы («Ер есімі – ел
     есінде»), never with a Russian word and no Kazakh one."""
     for word in words:
@@ -110,7 +117,10 @@ def _east_slavic(sample: str, words: list[str], ru: float) -> bool:
             return False
     if any(_BELARUSIAN.search(word) for word in words):
         return True
-    return ru > 0 and len(words) >= 3 and _NOT_UKRAINIAN.search(sample) is None
+    if not ru or len(words) < 3 or _NOT_UKRAINIAN.search(sample) is not None:
+        return False
+    back = sum(1 for word in words if _I_BACK.search(word))
+    return back >= 2 or any(word in _UKRAINIAN_WORDS or _UKRAINIAN_SHAPE.search(word) for word in words)
 
 
 @lru_cache(maxsize=1)

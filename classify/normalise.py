@@ -334,15 +334,19 @@ ACUTE_U = 2  # a 2018 text that writes ý: its u is ұ
 _ACUTE_ONLY = tuple("áǵńóúýÁǴŃÓÚÝ")  # letters of the 2018 alphabet that the 2021 one lacks
 _NEW_ONLY = tuple("äğñöüūşçÄĞÑÖÜŪŞÇ")  # and of the 2021 alphabet that the 2018 one lacks
 _VOWELS = frozenset("aeiouyäöüáóúūıəý")
+_Y_AS_I = re.compile("[aeouyáóúý]ı|ı[aeouyáóúý]")  # 2018 «qaıda», «ıa»; 2021 і never touches a vowel
 
 
 def kazakh_alphabet(text: str) -> int:
     """``ACUTE`` or ``ACUTE_U`` for a text with more letters of the 2018 alphabet (á ǵ ń ó ú ý) than of
-    the 2021 one (ä ğ ñ ö ü ū ş ç), else 0 (2021 and informal: ı is і, i is и or й). The whole text
-    decides: «qaıda», «bermeıdi» hold no 2018 letter. Spanish or Portuguese á, ó never come here: only
-    texts read as Kazakh are mapped."""
+    the 2021 one (ä ğ ñ ö ü ū ş ç), else 0 (2021 and informal: ı is і, i is и or й); one such letter
+    not when the text writes ı, none beside a vowel (``_Y_AS_I``): 2021 «bızdıŋ» with a name «Tońyp».
+    The whole text decides: «qaıda», «bermeıdi» hold no 2018 letter. Spanish or Portuguese á, ó never
+    come here: only texts read as Kazakh are mapped."""
     acute = sum(map(text.count, _ACUTE_ONLY))
     if not acute or acute <= sum(map(text.count, _NEW_ONLY)):
+        return 0
+    if acute == 1 and "ı" in text and not _Y_AS_I.search(text):
         return 0
     return ACUTE_U if "ý" in text or "Ý" in text else ACUTE
 
@@ -377,8 +381,8 @@ def _map_word(word: str, alphabet: int = 0) -> str:
         elif alphabet and ch in "ıiu":
             if ch == "ı":
                 mapped = "й" if i > 0 and low[i - 1] in _VOWELS else "и"
-            elif ch == "i":
-                mapped = "і"
+            elif ch == "i":  # і never follows a vowel: й typed as i («jóndelmeidi», «Qaida»)
+                mapped = "й" if i > 0 and low[i - 1] in _VOWELS and low[i - 1] not in "iı" else "і"
             elif alphabet == ACUTE_U:
                 mapped = "ұ"
         elif (

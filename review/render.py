@@ -144,10 +144,18 @@ def _latin_reading_of(text: str) -> str:
     return latin_reading(without_placeholders(mask(text)))  # URLs and addresses are not judged
 
 
+def _alphabet_of(text: str) -> int:
+    """The Kazakh Latin alphabet the classifier reads ``text`` in (``kazakh_alphabet``, as normalise)."""
+    from classify.normalise import kazakh_alphabet, mask
+
+    return kazakh_alphabet(mask(unicodedata.normalize("NFC", text)))
+
+
 @lru_cache(maxsize=20_000)
-def _classifier_tokens(word: str, reading: str) -> tuple[str, ...]:
+def _classifier_tokens(word: str, reading: str, alphabet: int = 0) -> tuple[str, ...]:
     """The classifier's tokens of one written word (usually one; «ko'sha» may give two), as its
-    evidence holds them: lower case, Cyrillic, ё as е; () for a word it does not rewrite."""
+    evidence holds them: lower case, Cyrillic, ё as е; () for a word it does not rewrite. ``alphabet``
+    is the whole text's (``kazakh_alphabet``): «qyzmetkeri» is қызметкері only in a 2018 text."""
     from classify.features import TOKEN
     from classify.normalise import latin_to_cyrillic, normalise, russian_from_translit
 
@@ -157,7 +165,7 @@ def _classifier_tokens(word: str, reading: str) -> tuple[str, ...]:
     if _CYRILLIC_LETTER.search(word):
         form = normalise(word)  # both scripts in one word: its Latin lookalikes made Cyrillic
     elif reading == "kk":
-        form = latin_to_cyrillic(word)
+        form = latin_to_cyrillic(word, alphabet)
     elif reading == "ru":
         form = russian_from_translit(word)
     else:
@@ -197,6 +205,7 @@ def _find_rewritten(text: str, evidence: dict[str, list[str]]) -> list[tuple[int
     reading = _latin_reading_of(text)
     if not reading and not _may_mix_scripts(text):
         return []  # no word rewritten (a Cyrillic text with a link, an English one): none mapped one by one
+    alphabet = _alphabet_of(text) if reading == "kk" else 0
     tokens: list[tuple[str, int, int, bool]] = []  # (token, start, end of its word, rewritten)
     # Each distinct word mapped once: a dict costs less than _classifier_tokens' lru_cache.
     known: dict[str, tuple[str, ...]] = {}
@@ -204,7 +213,7 @@ def _find_rewritten(text: str, evidence: dict[str, list[str]]) -> list[tuple[int
         word = match.group()
         mapped = known.get(word)
         if mapped is None:
-            mapped = known[word] = _classifier_tokens(word, reading)
+            mapped = known[word] = _classifier_tokens(word, reading, alphabet)
         if mapped:
             start, end = match.span()
             tokens += [(token, start, end, True) for token in mapped]

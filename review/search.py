@@ -1,6 +1,6 @@
 """What a text search of the review page (and `export --search`) looks for: the words as typed, and
 for a word of three letters or more every spelling the classifier reads as the same word (Kazakh
-Cyrillic, the 2021 alphabet, informal phone Latin, Russian translit), from a word's start; as one
+Cyrillic, the 2021 and 2018 alphabets, informal phone Latin, Russian translit), from a word's start; as one
 RE2 expression, matched case-insensitively per column (review/queries.py)."""
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def _spellings() -> dict[str, list[str]]:
     pairs += [*translit._GROUPS, *translit._SINGLE.items()]
     # Chosen by the word's vowels or the letter's place: k, g as қ, ғ; i as і, й; translit y as й, ye as е, ые.
     pairs += [("k", "қ"), ("g", "ғ"), ("i", "і"), ("i", "й"), ("y", "й"), ("ye", "е"), ("ye", "ые")]
+    # The 2018 alphabet (normalise.kazakh_alphabet): ı as и, й after a vowel; ıa, ıý as я, ю; u as ұ.
+    pairs += [("ı", "и"), ("ı", "й"), ("ıa", "я"), ("ıý", "ю"), ("u", "ұ")]
     for latin, cyrillic in pairs:
         if cyrillic and latin != "'":  # Kazakh drops an apostrophe; translit's ь for it is too loose
             found[cyrillic].add(latin)
@@ -154,6 +156,8 @@ def _read_here(ch: str, latin: str, before: str, after: str) -> bool:
             return after not in _AFTER_Y - {"е"}
         if latin == "i":
             return before in _VOWELS and after not in _VOWELS
+        if latin == "ı":
+            return before in _VOWELS
     if ch == "е" and latin == "ye":
         return not before.isalpha() or before in _VOWELS
     return True

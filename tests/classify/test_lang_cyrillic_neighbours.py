@@ -51,3 +51,27 @@ KAZAKH = [
 @pytest.mark.parametrize("text", KAZAKH)
 def test_kazakh_with_the_same_letters_stays_kazakh(text: str) -> None:
     assert detect_languages([normalise(text)]) == ["kk"]
+
+
+# Russian (or Russian and Kazakh) texts with one word holding і, a Kazakh name or a Latin i: Ukrainian
+# needs more (its function words, its shapes, or two words with і beside а, о, я, ю). They were other.
+NOT_UKRAINIAN = [
+    ("Нет света на Жетісу уже третий день", "ru"),
+    ("На улице Тiлендиева нет света", "ru"),
+    ("Чиновник просил деньгi за справку", "ru"),
+    ("Біреу не знает", "ru"),
+    ("Білім беру министрлігі не отвечает", "kk"),
+    ("Жігіттер, не надо так", "mixed"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), NOT_UKRAINIAN)
+def test_one_word_with_i_in_a_russian_text_is_not_ukrainian(text: str, lang: str) -> None:
+    assert detect_languages([normalise(text)]) == [lang]
+
+
+@pytest.mark.parametrize(
+    "text", ["Ґрунтова дорога розмита після дощу", "Світла немає третій день", "Сміття не вивозять"]
+)
+def test_ukrainian_evidence_still_makes_other(text: str) -> None:
+    assert detect_languages([normalise(text)]) == ["other"]

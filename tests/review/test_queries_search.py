@@ -82,6 +82,9 @@ def _finds(query: str, text: str) -> bool:
         ("shkola", "Школа закрыта"),  # a Latin query read as translit too
         ("ёлка", "novaya yolka"),
         ("такси", "vyzval taxi"),
+        ("қайда", "Aqsha qaıda ketti? Jol áli jóndelmegen."),  # the 2018 alphabet: ı as й, и; ıa as я
+        ("полиция", "Polıtsııa qyzmetkeri qujattardy qaıtarý úshin aqsha surady."),
+        ("ұтып", "Tenderdi ákimniń týysy utyp aldy."),
     ],
 )
 def test_a_word_is_found_in_its_other_spellings(query: str, text: str) -> None:
