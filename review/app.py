@@ -361,9 +361,10 @@ def create_app(
 
     @app.get("/quality")
     def quality() -> Any:
-        tallies = against_reviewers(db())
+        versions: set[str] = set()
+        tallies = against_reviewers(db(), versions)
         release()
-        return render_template("quality.html", tallies=tallies)
+        return render_template("quality.html", tallies=tallies, versions=sorted(versions))
 
     @app.post("/judge")
     def judge() -> Any:

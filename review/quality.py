@@ -26,7 +26,7 @@ _SCORED = """
 WITH k AS (
     SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS external_id, unnest(?::VARCHAR[]) AS judged
 )
-SELECT k.source, k.external_id, k.judged, coalesce(c.lang, 'other'), c.labels
+SELECT k.source, k.external_id, k.judged, coalesce(c.lang, 'other'), c.labels, c.model_version
 FROM k JOIN classifications c
   ON c.source = k.source AND c.external_id = k.external_id AND c.content_hash = k.judged
 """
@@ -69,9 +69,12 @@ def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
 
 
-def against_reviewers(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Tally]:
+def against_reviewers(
+    con: duckdb.DuckDBPyConnection, versions: set[str] | None = None
+) -> dict[tuple[str, str], Tally]:
     """(label, language) -> the judged items of that label, by the current scores' flags; in the
-    order to show them (labels, then Russian, Kazakh, mixed and the rest)."""
+    order to show them (labels, then Russian, Kazakh, mixed and the rest). ``versions``, when given,
+    gets the model versions those scores came from."""
     kept = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'reviews' AND column_name = 'labels'"
     ).fetchall()[0][0]
@@ -81,7 +84,9 @@ def against_reviewers(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], T
     keys = list(judged)
     tallies: dict[tuple[str, str], Tally] = {}
     rows = con.execute(_SCORED, [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]).fetchall()
-    for source, external_id, content, lang, flags in rows:
+    for source, external_id, content, lang, flags, version in rows:
+        if versions is not None:
+            versions.add(version)
         for label, (value, _reviewer, _when) in judged[(source, external_id, content)].items():
             tally = tallies.setdefault((label, lang), Tally())
             if label in flags:
@@ -99,10 +104,14 @@ def against_reviewers(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], T
 def quality_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Lines for `status`: per label and language, the flags reviewers judged right and the misses
     they found; none when nothing judged matches the current scores."""
-    tallies = against_reviewers(con)
+    versions: set[str] = set()
+    tallies = against_reviewers(con, versions)
     if not tallies:
         return []
-    lines = ["the current model against reviewers' decisions (95% intervals):"]
+    # the scores' model, named: after a model change and before `reclassify`, they are the old model's
+    # (review: status credited the old model's flags to the new one)
+    of = ", ".join(sorted(versions))
+    lines = [f"the stored scores (model {of}) against reviewers' decisions (95% intervals):"]
     for (label, lang), t in tallies.items():
         parts = []
         if t.flags:

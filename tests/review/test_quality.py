@@ -60,7 +60,7 @@ def test_flags_judged_and_misses_found_are_counted_per_label_and_language(
     with reader(review_db) as con:
         lines = quality_lines(con)
     assert lines == [
-        "the current model against reviewers' decisions (95% intervals):",
+        "the stored scores (model test-1) against reviewers' decisions (95% intervals):",
         "  corruption ru: 1 of 3 flags right (33%; 6%-79%); 0 of 1 unflagged items judged report it",
         "  corruption kk: 0 of 1 flags right (0%; 0%-79%)",
         "  infrastructure ru: 1 of 2 flags right (50%; 9%-91%)",
@@ -99,8 +99,30 @@ def test_status_prints_the_figures_once_something_is_judged(
     record_decision(review_db, "dept-facebook", "fb-7", status="confirmed", reviewer="aigerim")
     print_status(config, review_db)
     out = capsys.readouterr().out
-    assert "the current model against reviewers' decisions (95% intervals):\n" in out
+    assert "the stored scores (model test-1) against reviewers' decisions (95% intervals):\n" in out
     assert "  corruption kk: 1 of 1 flags right (100%; 21%-100%)\n" in out
+
+
+def test_the_figures_name_the_model_whose_scores_they_are(review_db: Path, now: datetime) -> None:
+    """After a model change and before `reclassify`, the stored scores are the old model's: status
+    credited them to the new one (acceptance run of an upgrade)."""
+    record_decision(review_db, "dept-facebook", "fb-7", status="confirmed", reviewer="aigerim")
+    with writer(review_db) as con:
+        key = con.execute(
+            "SELECT source, external_id, content_hash FROM items WHERE external_id = 'fb-8'"
+        ).fetchall()[0]
+        classifications.save(
+            con,
+            [key],
+            [{"lang": "ru", "scores": {"corruption": 0.9, "infrastructure": 0.0}, "labels": ["corruption"]}],
+            model_version="test-2",
+            now=now,
+        )
+    record_decision(review_db, "dept-facebook", "fb-8", status="confirmed", reviewer="aigerim")
+    with reader(review_db) as con:
+        assert quality_lines(con)[0] == (
+            "the stored scores (model test-1, test-2) against reviewers' decisions (95% intervals):"
+        )
 
 
 @pytest.mark.parametrize(
@@ -137,6 +159,7 @@ def test_the_page_shows_the_figures_after_decisions_made_on_the_pages(review_db:
         ("corruption", "kk"): ["1", "0", "0% (0–79%)", "0", "0"],
         ("infrastructure", "kk"): ["0", "0", "–", "1", "1"],
     }
+    assert '<p class="meta" id="versions">Scores of model test-1.</p>' in page  # the model they are of
 
 
 def test_a_database_from_before_judged_labels_were_kept_gives_no_figures(review_db: Path) -> None:
