@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 FAILED_STATUSES = runlog.FAILED | {"aborted"}
 MAX_PROBLEMS_SHOWN = 20  # a run's problems printed one a line; the rest are counted, and --debug logs them
 MAX_RUNS_LISTED = 1_000_000  # `status --runs N`: DuckDB refuses a LIMIT past 64 bits
+# `reclassify` (a manual job) waits this long for another process's lock on the file before each page:
+# it failed partway after 30 s when an analyst's session kept the file open. A stop ends the wait.
+RECLASSIFY_LOCK_WAIT = 3600.0
 
 
 def resolve(args: argparse.Namespace, *, config_required: bool) -> tuple[Config, Path]:
@@ -132,15 +135,21 @@ def _classify(
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
     from batch.stages import analyse_pending
+    from store.db import LockWaitStopped
 
     started = time.monotonic()
-    clustered, result = analyse_pending(
-        db,
-        model_path=config.settings.get("model"),
-        model=model,
-        rescore_all=rescore_all,
-        should_stop=should_stop,
-    )
+    try:
+        clustered, result = analyse_pending(
+            db,
+            model_path=config.settings.get("model"),
+            model=model,
+            rescore_all=rescore_all,
+            should_stop=should_stop,
+        )
+    except LockWaitStopped:  # the stop ended a wait for the file between two pages: the caller says so
+        if should_stop is None or not should_stop():  # (it exited 1 with the lock error, not 130 or 143)
+            raise
+        return
     seconds = time.monotonic() - started
     if result.skipped_reason:
         print(f"classification skipped: {result.skipped_reason}", file=sys.stderr)
@@ -337,6 +346,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_reclassify(args: argparse.Namespace) -> int:
     """`reclassify`: re-score after a model change."""
+    from batch.stages import lock_wait
     from store.db import holding, require_database
 
     config, db = resolve(args, config_required=False)
@@ -348,7 +358,7 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     model = load_model(args.model or config.settings.get("model"))
     # SIGTERM (systemd, a timeout) ended it at once with no word, where Ctrl-C said "interrupted"
     stop, ask_to_stop = _stop_request("stopping after the page in hand")
-    with stop_signals(ask_to_stop) as asked, holding(db):
+    with stop_signals(ask_to_stop) as asked, holding(db), lock_wait(db, RECLASSIFY_LOCK_WAIT):
         _classify(db, config, model, rescore_all=True, should_stop=stop.is_set)
         if stop.is_set():
             print(

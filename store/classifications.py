@@ -89,7 +89,10 @@ def save(
     now: datetime | None = None,
 ) -> int:
     """Store one prediction per (source, external_id, content_hash) row; sets items.lang too, where the
-    item still has the content scored (an edit stored meanwhile keeps its language for its own scoring)."""
+    item still has the content scored (an edit stored meanwhile keeps its language for its own scoring).
+    Returns the rows written: a row whose item was edited since it was read, and whose new content
+    another process has scored already, is left out (`reclassify` wrote the old text's scores over them,
+    and `flagged` showed the new text with the old labels until a later pass)."""
     now = now or datetime.now(UTC)
     table = pa.table(
         {
@@ -105,12 +108,16 @@ def save(
     )
     con.register("scored", table)
     try:
-        con.execute(
+        (written,) = con.execute(
             """
             INSERT INTO classifications
             SELECT source, external_id, ?, content_hash, lang, corruption, infrastructure, labels,
                    evidence::JSON, ?
-            FROM scored
+            FROM scored s
+            WHERE NOT EXISTS (  -- a score of the item's current content stays (another process's)
+                SELECT 1 FROM items i JOIN classifications c USING (source, external_id)
+                WHERE i.source = s.source AND i.external_id = s.external_id
+                  AND i.content_hash <> s.content_hash AND c.content_hash = i.content_hash)
             ON CONFLICT (source, external_id) DO UPDATE SET
                 model_version = excluded.model_version, content_hash = excluded.content_hash,
                 lang = excluded.lang, corruption = excluded.corruption,
@@ -118,7 +125,7 @@ def save(
                 evidence = excluded.evidence, classified_at = excluded.classified_at
             """,
             [model_version, now],
-        )
+        ).fetchone()
         con.execute(
             """
             UPDATE items SET lang = s.lang FROM scored s
@@ -129,4 +136,4 @@ def save(
         )
     finally:
         con.unregister("scored")
-    return table.num_rows
+    return int(written)

@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -85,9 +86,19 @@ def _pages_done(progress: Path) -> int:
     return len(progress.read_text().splitlines()) if progress.exists() else 0
 
 
-def _start(db: Path, progress: Path) -> subprocess.Popen[str]:
+# Prepended to _RECLASSIFY: store.db's clock runs 100 times faster, so that its 30 s wait for another
+# process's lock ends after 0.3 s of this test (and an hour's after 36 s).
+_FAST_LOCK_CLOCK = f"""
+import sys, time, types
+sys.path.insert(0, {str(ROOT)!r})
+import store.db
+store.db.time = types.SimpleNamespace(monotonic=lambda: time.monotonic() * 100)
+"""
+
+
+def _start(db: Path, progress: Path, before: str = "") -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", _RECLASSIFY, str(db), str(progress)],
+        [sys.executable, "-c", before + _RECLASSIFY, str(db), str(progress)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -158,4 +169,59 @@ def test_a_stop_ends_reclassify_after_the_page_in_hand_and_the_next_one_does_the
     _out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err
     assert sum(int(n) for n in again.read_text().split()) == ITEMS - done  # the rest only
+    assert _versions(db) == ["new"] * ITEMS
+
+
+def _hold_the_file_between_pages(proc: subprocess.Popen[str], progress: Path, db: Path) -> Any:
+    """This process opens the file (an analyst's session, a job's write) once reclassify has scored 2
+    pages, and keeps it: reclassify scores the page it read and then waits to save it."""
+    _wait_for_pages(proc, progress, 2)
+    while True:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            return duckdb.connect(str(db))
+        except duckdb.IOException:
+            time.sleep(0.02)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_while_reclassify_waits_for_the_file_is_a_stop_not_a_failure(
+    db: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
+    progress = tmp_path / "pages"
+    proc = _start(db, progress)
+    try:
+        con = _hold_the_file_between_pages(proc, progress, db)
+        try:
+            time.sleep(0.8)  # the page in hand is scored: reclassify waits for the file to save it
+            assert proc.poll() is None
+            proc.send_signal(stop)
+            _out, err = proc.communicate(timeout=20)  # the stop ends the wait at once
+        finally:
+            con.close()
+    finally:
+        proc.kill()
+    # it exited 1 with "error: ... stopped on request while another process held the database lock"
+    assert proc.returncode == 128 + stop, err
+    assert "stopped on request: what is re-scored is saved" in err and "error:" not in err
+    done = _versions(db).count("new")
+    assert PAGE <= done < ITEMS and done % PAGE == 0
+
+
+def test_reclassify_waits_out_a_session_that_keeps_the_file_past_a_batch_s_30_s(
+    db: Path, tmp_path: Path
+) -> None:
+    progress = tmp_path / "pages"
+    proc = _start(db, progress, before=_FAST_LOCK_CLOCK)
+    try:
+        con = _hold_the_file_between_pages(proc, progress, db)
+        try:
+            time.sleep(1.5)  # 150 s of store.db's clock: a batch's write gives up after 30
+            assert proc.poll() is None, proc.communicate()  # it failed partway: "waited 30 s"
+        finally:
+            con.close()
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
     assert _versions(db) == ["new"] * ITEMS

@@ -156,3 +156,40 @@ def test_reclassify_redoes_the_scores_of_another_model_version_after_one_search(
     assert len(searches) == 1
     assert {version for version, _ in scores(db).values()} == {"m2"}
     assert item(3).text not in [text for page in model.pages for text in page]
+
+
+def test_a_pass_never_writes_an_old_text_s_scores_over_the_score_of_its_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While `reclassify` scores a page with the file closed, a batch stores an edit of an item of that
+    # page and scores the new text: the pass wrote the old text's scores over it, and `flagged` showed
+    # the new text with the old labels until a later pass.
+    monkeypatch.setattr(stages, "PAGE", 4)
+    db = tmp_path / "s.duckdb"
+    scored_store(db, 8, 0)
+    flag = {"lang": "ru", "scores": {"corruption": 0.9, "infrastructure": 0.0}, "labels": ["corruption"]}
+    settled = {"lang": "ru", "scores": {"corruption": 0.01, "infrastructure": 0.0}, "labels": []}
+
+    def meanwhile(page: int) -> None:
+        if page != 1:
+            return
+        with writer(db) as con:  # another process's batch, while page 1 (m000..m003) is scored
+            upsert_items(con, [item(2, "Яму во дворе засыпали, спасибо"), item(3, "m003 исправлено")])
+            row = con.execute(
+                "SELECT source, external_id, content_hash FROM items WHERE external_id = 'm002'"
+            )
+            assert classifications.save(con, row.fetchall(), [settled], model_version="m2") == 1
+
+    class Flagging(Model):
+        def classify(self, texts: list[str]) -> list[dict[str, Any]]:
+            super().classify(texts)
+            return [flag for _ in texts]
+
+    result = stages.classify_pending(db, model=Flagging("m2", on_page=meanwhile), rescore_all=True)
+    assert result.scored == 7  # m002's old text was scored, not saved
+    after = scores(db)
+    assert after["m002"] == ("m2", True)  # the score of its new text stays
+    assert after["m003"] == ("m2", False)  # edited, not scored meanwhile: scored as read, pending again
+    with reader(db) as con:
+        assert con.execute("SELECT labels FROM flagged WHERE external_id = 'm002'").fetchall() == []
+        assert [r[1] for r in classifications.pending(con)] == ["m003"]
