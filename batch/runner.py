@@ -136,11 +136,15 @@ def run_source(
     lock cannot be taken at all (a folder that cannot be written, a file system without locks), and
     DatabaseGone when the database file was removed or replaced during the run: there is nowhere to
     record it, and the caller says it once and stops (review: three lines, the run's row tried twice)."""
+    # The run's start on the clock HTTP clients count answers' arrival on (Response.fetched_at): the
+    # client is made after the source's state is read, which may wait for the database (review: relative
+    # dates read that much early). None when the caller gives ``now``: its clock is the caller's.
+    started = time.monotonic() if now is None else None
     now = now or datetime.now(UTC)
     run = runlog.RunRecord(source=source.name, kind=source.kind, started_at=now, slot=slot)
     try:
         with source_lock(db_path, source.name):
-            return _run_locked(run, source, config, db_path, now, client_factory, should_stop)
+            return _run_locked(run, source, config, db_path, now, client_factory, should_stop, started)
     except SourceBusy as exc:
         log.debug(
             "%s: skipped: %s", source.name, exc.message
@@ -157,6 +161,7 @@ def _run_locked(
     now: datetime,
     client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient],
     should_stop: Callable[[], bool] | None,
+    started: float | None = None,
 ) -> runlog.RunRecord:
     """``run_source`` with the source's lock held."""
     try:
@@ -177,7 +182,7 @@ def _run_locked(
         (run.status, run.error), run.finished_at = _failure(exc), datetime.now(UTC)
         return run
     try:
-        _collect(run, state, source, config, db_path, now, client_factory, should_stop)
+        _collect(run, state, source, config, db_path, now, client_factory, should_stop, started)
     except DatabaseGone:  # nowhere to record the run: the caller says it once and stops
         raise
     except Exception as exc:  # a bug in the bookkeeping around the collector: say so in the run's row
@@ -203,6 +208,7 @@ def _collect(
     now: datetime,
     client_factory: Callable[[SourceConfig, dict[str, Any], dict[str, Any]], HttpClient],
     should_stop: Callable[[], bool] | None,
+    started: float | None = None,
 ) -> None:
     """Fetch, store and record one run of ``source`` (``run_source`` without its safety net)."""
     cursor = copy.deepcopy(state.state)  # a failed run leaves the saved cursor as it was, nested parts too
@@ -213,6 +219,8 @@ def _collect(
     failure: Exception | None = None
     try:
         client = client_factory(source, config.settings, validators)
+        if started is not None and client.clock is time.monotonic:
+            client.opened = started  # answers' arrival counted from the run's start, waits included
         if not _asked(should_stop):
             # A stop asked from now on: the client starts no request nor retry. One asked before the run
             # began (run_batch and the scheduler start none then) still lets it read to its first item.

@@ -234,3 +234,62 @@ def test_portal_feed_dates_count_from_the_feed_fetch(httpserver: HTTPServer) -> 
     # «вчера в 23:45» of a feed read at 00:10 is 25 minutes old, not a day and 25 minutes (past
     # max_age_days: the article was never fetched)
     assert [i.external_id for i in items if i.kind == "article"] == [httpserver.url_for("/news/1")]
+
+
+UNDATED_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Вестник</title>
+<item><guid>1</guid><title>Прорвало трубу</title><link>http://news.test/1</link>
+<description>Вода на Абая</description></item>
+</channel></rss>"""
+
+
+def test_a_wait_for_the_database_before_the_fetch_counts_in_its_time(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """Review: the client began counting when it was made, after the run had waited for the database
+    (another process's write), so an answer's time, which relative dates count from, was that much early."""
+    import threading
+    import time
+
+    from store.db import writer
+
+    httpserver.expect_request("/feed").respond_with_data(UNDATED_FEED, content_type="application/rss+xml")
+    config_path = tmp_path / "sources.toml"
+    config_path.write_text(
+        f'[settings]\nrespect_robots = false\n\n[[sources]]\nname = "vestnik"\nkind = "rss"\nurl = "{httpserver.url_for("/feed")}"\n',
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    db = tmp_path / "m.duckdb"
+    with writer(db):
+        pass  # the store exists
+    arrivals: list[tuple[Any, datetime]] = []
+
+    def timing_client(*args: Any) -> HttpClient:
+        client = runner.http_client_for(*args)
+        get = client.get
+
+        def timed(*a: Any, **kw: Any) -> Any:
+            resp = get(*a, **kw)
+            arrivals.append((resp, datetime.now(UTC)))
+            return resp
+
+        client.get = timed  # type: ignore[method-assign]
+        return client
+
+    held = threading.Event()
+
+    def hold() -> None:
+        with writer(db):
+            held.set()
+            time.sleep(2.0)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    run = runner.run_source(config.sources[0], config, db, client_factory=timing_client)
+    holder.join()
+    assert run.status == "ok", run.error
+    ((resp, came),) = arrivals
+    assert came - run.started_at >= timedelta(seconds=1.5)  # the run waited for the database first
+    assert abs(resp.fetched_at(run.started_at) - came) < timedelta(seconds=0.5)  # was 2 s early
