@@ -334,7 +334,8 @@ ACUTE_U = 2  # a 2018 text that writes ý: its u is ұ
 _ACUTE_ONLY = tuple("áǵńóúýÁǴŃÓÚÝ")  # letters of the 2018 alphabet that the 2021 one lacks
 _NEW_ONLY = tuple("äğñöüūşçÄĞÑÖÜŪŞÇ")  # and of the 2021 alphabet that the 2018 one lacks
 _VOWELS = frozenset("aeiouyäöüáóúūıəý")
-_Y_AS_I = re.compile("[aeouyáóúý]ı|ı[aeouyáóúý]")  # 2018 «qaıda», «ıa»; 2021 і never touches a vowel
+# 2018 «qaıda», «ıa», «tıisti» (тиісті: 2021 writes «tiısti»); 2021 і never touches a vowel
+_Y_AS_I = re.compile("[aeouyáóúý]ı|ı[aeiouyáóúý]")
 
 
 def kazakh_alphabet(text: str) -> int:
@@ -382,7 +383,8 @@ def _map_word(word: str, alphabet: int = 0) -> str:
             if ch == "ı":
                 mapped = "й" if i > 0 and low[i - 1] in _VOWELS else "и"
             elif ch == "i":  # і never follows a vowel: й typed as i («jóndelmeidi», «Qaida»)
-                mapped = "й" if i > 0 and low[i - 1] in _VOWELS and low[i - 1] not in "iı" else "і"
+                # not after ý: 2018 writes «уі» as «ýi» («kelýi», «sáýir»), its «уй» as «ýı»
+                mapped = "й" if i > 0 and low[i - 1] in _VOWELS and low[i - 1] not in "iıý" else "і"
             elif alphabet == ACUTE_U:
                 mapped = "ұ"
         elif (

@@ -110,3 +110,23 @@ def test_one_acute_letter_in_a_2021_text_keeps_the_2021_reading() -> None:
     assert normalise("Mektepte jylu joq, bızdıŋ balalar tońyp otyr").startswith("Мектепте жылу жоқ, біздіŋ")
     # one acute letter beside a 2018 ı («qaıda») still switches
     assert kazakh_alphabet("Jaryq joq, qaıda barý kerek") == ACUTE_U
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        # «уі» is «ýi» in 2018 (its «уй» is «ýı»): the i after ý was read й (review R2C)
+        (
+            "Onyń kelýi kerek, ekeýi de keldi, bireýi ketti.",
+            "Оның келуі керек, екеуі де келді, біреуі кетті.",
+        ),
+        ("Jol jóndeýi 3 sáýirde bitedi.", "Жол жөндеуі 3 сәуірде бітеді."),
+        # «ıi» is 2018 too («tıisti», тиісті; 2021 writes «tiısti»): one acute letter does not keep it 2021
+        (
+            "Jol jóndelmedi, mınıstrlik tıisti shara qoldanbady.",
+            "Жол жөнделмеді, министрлік тиісті шара қолданбады.",
+        ),
+    ],
+)
+def test_yi_and_iy_of_the_2018_alphabet(latin: str, cyrillic: str) -> None:
+    assert normalise(latin) == cyrillic
