@@ -7,7 +7,8 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 
 * Day/month order is decided per file from the values (a first field above 12 means d/m, a second
   one m/d; otherwise the order under which fewer dates run backwards); ``date_order`` forces it.
-  Dates that still cannot tell are d/m when dotted or dashed; slash dates on three dates or more take
+  Dates that still cannot tell are d/m when dotted or dashed (also in a chat of slash dates too, whose
+  phone changed language: :func:`header_order`); slash dates on three dates or more take
   the order under which the messages lie ten times closer in time, else m/d with an Android capital
   AM/PM clock (US English), else d/m, and a warning names the file, the order taken and
   ``date_order`` (:meth:`Survey.ordered`).
@@ -16,9 +17,10 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   twice (DST ending, Almaty's 2024-03-01 change) is told by the order of the chat
   (:func:`message_time`).
 * System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E,
-  but not a poll) are not messages and are skipped. An iOS line splits at a ``: U+200E`` that follows
+  but not a poll; an Android text may start with a typed one) are not messages and are skipped. An iOS line splits at a ``: U+200E`` that follows
   another ``: `` (a group «Жалобы: Медеу» is the author of its notices) when the name before the first
-  ``: `` writes no line of its own and no edit mark follows (``Асель: Список такой: U+200E<edited>``
+  ``: `` writes no line of its own, no edit mark follows, and the name starts the file, a media line or
+  two lines (``Асель: Номер: U+200E+7…``, her one line, is Асель's) (``Асель: Список такой: U+200E<edited>``
   is Асель's; :attr:`Survey.joined`); an Android line never does. A name may hold quotes when it
   closes them (``ТОО «Алматы Су»: …``); a subject change's ``«Жалобы: Медеу»`` opens one before its
   ``: ``.
@@ -90,7 +92,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -113,13 +114,18 @@ from collectors.file_import import (
 )
 from collectors.item import Item
 from collectors.whatsapp_entries import (
+    ATTACHED,
     DELETED,
     EDIT_MARK,
+    LOCATION,
     MAX_MESSAGE,
+    OMITTED,
     ORDER_NAMES,
     EditedMessages,
     Entry,
     Survey,
+    header_order,
+    is_content,
     scan,
     split_author,
     wall_minute,
@@ -156,23 +162,6 @@ VALUES: dict[str, Expect] = {
 # Used only when the runner passes no salt: hashes stay stable, but anyone who reads this file can
 # test a guessed number against them, so the runner should always pass its own salt.
 FALLBACK_SALT = "public-control-monitor:whatsapp:no-salt-configured"
-
-_OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
-_OMITTED_IOS = re.compile(
-    r"^(?:image|video|audio|sticker|GIF|document|Contact card|video note) omitted$"
-    r"|^(?:изображение|видео|аудио|стикер|GIF|документ|карточка контакта|видеосообщение) отсутствует$",
-    re.IGNORECASE,
-)
-_ATTACHED_IOS = re.compile(
-    r"^<(?:attached|прикреплено|приложение|вложение|тіркелген):\s*(?P<file>[^<>]+)>$", re.I
-)
-_ATTACHED_ANDROID = re.compile(
-    r"^(?P<file>\S.*?\.\w{1,5}) \((?:file attached|файл добавлен|файл прикреплён|файл прикреплен|файл тіркелді)\)$",
-    re.IGNORECASE,
-)
-# iOS writes a poll as "\u200ePOLL:", then its question and "\u200eOPTION: … (2 votes)" lines
-_POLL = re.compile(r"^(?:POLL|ОПРОС|САУАЛНАМА):", re.IGNORECASE)
-_LOCATION = re.compile(r"^(?:Location|Местоположение|Геопозиция|Орналасқан жер): \S", re.IGNORECASE)
 
 
 def _option_order(options: Mapping[str, Any]) -> str | None:
@@ -281,22 +270,12 @@ def message_time(wall: datetime, zone: tzinfo, after: datetime | None = None) ->
     return publication_time(when)
 
 
-def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
-    """Message text and raw flags; None when the text is an iOS system notice."""
+def _content(first: str, more: list[str], *, ios: bool) -> tuple[str, dict[str, Any]] | None:
+    """Message text and raw flags; None when the text is an iOS system notice (``ios``: the header is
+    iOS's bracketed one; an Android message may start with a typed or pasted U+200E)."""
     raw: dict[str, Any] = {}
-    if first.startswith("\u200e") or first.startswith(" \u200e"):
-        bare = MARKS.sub("", first).strip()
-        content = (
-            _OMITTED_IOS,
-            _OMITTED_ANDROID,
-            _ATTACHED_IOS,
-            _ATTACHED_ANDROID,
-            DELETED,
-            _LOCATION,
-            _POLL,
-        )
-        if not any(pattern.match(bare) for pattern in content):
-            return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
+    if ios and first.startswith(("\u200e", " \u200e")) and not is_content(first):
+        return None  # iOS writes its notices as messages of the chat, prefixed with U+200E
     lines = [MARKS.sub("", line) for line in [first, *more]]
     text = "\n".join(lines).strip()
     edited = EDIT_MARK.search(text)
@@ -305,14 +284,14 @@ def _content(first: str, more: list[str]) -> tuple[str, dict[str, Any]] | None:
         raw["edited"] = True
     head, _, caption = text.partition("\n")
     head = head.strip()
-    if _OMITTED_ANDROID.match(head) or _OMITTED_IOS.match(head):
+    if any(pattern.match(head) for pattern in OMITTED):
         raw["media"] = "omitted"
         text = caption.strip()
-    elif attached := (_ATTACHED_IOS.match(head) or _ATTACHED_ANDROID.match(head)):
+    elif attached := next(filter(None, (pattern.match(head) for pattern in ATTACHED)), None):
         raw["media"] = "attached"
         raw["media_file"] = attached["file"].strip()
         text = caption.strip()
-    elif _LOCATION.match(head):
+    elif LOCATION.match(head):
         raw["media"] = "location"
     elif DELETED.match(text):
         raw["deleted"] = True
@@ -348,6 +327,8 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         for error in survey.errors:
             report(error)
         order, assumed = (forced, None) if forced else survey.ordered()
+        # an order assumed from slash dates reads those only: dotted and dashed dates stay d/m
+        slash_only = assumed is not None
         if assumed:
             log.warning(
                 "%s: its dates do not tell day/month from month/day; read as %s (%s); "
@@ -359,7 +340,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
                 source,
             )
         if edits is not None:
-            edits.minutes = survey.edited_minutes(order)
+            edits.minutes = survey.edited_minutes(order, slash_only=slash_only)
         yield from _messages(
             scan(text),
             shown,
@@ -367,6 +348,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
             source=source,
             zone=zone,
             order=order,
+            slash_only=slash_only,
             known=survey.known,
             salt=None if keep_phones else str(salt),
             seen=seen,
@@ -422,6 +404,7 @@ def _messages(
     source: str,
     zone: tzinfo,
     order: str,
+    slash_only: bool,
     known: set[str],
     salt: str | None,
     seen: Counter[bytes],
@@ -429,12 +412,13 @@ def _messages(
     report: Report,
 ) -> Iterator[Item]:
     """The messages of one chat file; ``known``: the names that write in it; ``salt`` None keeps phone
-    numbers in clear; ``edits`` (if given) holds back the edited messages, yielded by its ``resolve``."""
+    numbers in clear; ``slash_only``: ``order`` reads slash dates only (:func:`header_order`); ``edits`` (if given) holds back the edited messages, yielded by its ``resolve``."""
     counts = Counter[str]()
     previous: datetime | None = None  # the time of the header before, system lines too
     joined = {name for name in known if ": " in name}
     for e in entries:
-        wall = wall_time(e, order)
+        e_order = header_order(e, order, slash_only=slash_only)
+        wall = wall_time(e, e_order)
         published = None if wall is None else message_time(wall, zone, after=previous)
         if published is not None:
             previous = published  # never None: the order of the chat is told by real times only
@@ -443,12 +427,14 @@ def _messages(
         if split is not None:
             author, first = split
             if salt is None:
-                content = _content(first, e.more)
+                content = _content(first, e.more, ios=e.bracketed)
             else:  # before _content strips the marks: U+2069 is where an iOS mention ends
-                content = _content(hash_mentions(first, salt), [hash_mentions(x, salt) for x in e.more])
+                content = _content(
+                    hash_mentions(first, salt), [hash_mentions(x, salt) for x in e.more], ios=e.bracketed
+                )
         if published is None:
             # reported; a message is kept undated (as Telegram keeps one): its text is what matters
-            report(_no_time(e, wall, order, kept=content is not None, source=source, shown=shown))
+            report(_no_time(e, wall, e_order, kept=content is not None, source=source, shown=shown))
             counts["undated"] += 1
         if split is None or content is None:  # a system line, or an iOS notice
             counts["system"] += 1
@@ -472,7 +458,7 @@ def _messages(
             raw["truncated"] = True
         if chat is not None:
             raw["chat"] = chat
-        minute = wall_minute(e, order)
+        minute = wall_minute(e, e_order)
         key = "\x1f".join((minute, author, " ".join(MARKS.sub("", "\n".join([first, *e.more])).split())))
         occurrence = hashlib.sha256(key.encode("utf-8")).digest()[:16]
         seen[occurrence] += 1

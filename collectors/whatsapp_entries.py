@@ -8,6 +8,7 @@ collectors/whatsapp.py turns the entries into messages.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,6 +31,27 @@ DELETED = re.compile(
     r"Бұл хабарлама жойылды\.?|Сіз бұл хабарламаны жойдыңыз\.?)$",
     re.IGNORECASE,
 )
+# media placeholders, in the phone's language (collectors/whatsapp.py keeps their messages)
+_OMITTED_ANDROID = re.compile(r"^<[^<>]*(?:media|медиа)[^<>]*>$", re.IGNORECASE)
+_OMITTED_IOS = re.compile(
+    r"^(?:image|video|audio|sticker|GIF|document|Contact card|video note) omitted$"
+    r"|^(?:изображение|видео|аудио|стикер|GIF|документ|карточка контакта|видеосообщение) отсутствует$",
+    re.IGNORECASE,
+)
+_ATTACHED_IOS = re.compile(
+    r"^<(?:attached|прикреплено|приложение|вложение|тіркелген):\s*(?P<file>[^<>]+)>$", re.I
+)
+_ATTACHED_ANDROID = re.compile(
+    r"^(?P<file>\S.*?\.\w{1,5}) \((?:file attached|файл добавлен|файл прикреплён|файл прикреплен|файл тіркелді)\)$",
+    re.IGNORECASE,
+)
+# iOS writes a poll as "\u200ePOLL:", then its question and "\u200eOPTION: … (2 votes)" lines
+_POLL = re.compile(r"^(?:POLL|ОПРОС|САУАЛНАМА):", re.IGNORECASE)
+LOCATION = re.compile(r"^(?:Location|Местоположение|Геопозиция|Орналасқан жер): \S", re.IGNORECASE)
+OMITTED = (_OMITTED_ANDROID, _OMITTED_IOS)
+ATTACHED = (_ATTACHED_IOS, _ATTACHED_ANDROID)  # each with the file's name as ``file``
+# what iOS writes after a U+200E that is a message's content, not a notice of the chat
+AFTER_MARK = (*OMITTED, *ATTACHED, DELETED, LOCATION, _POLL)
 
 _HEADER = re.compile(
     r"""^(?P<open>\[)?\s*
@@ -77,6 +99,7 @@ class Entry:
     more: list[str] = field(default_factory=list)
     size: int = 0  # characters of the message so far, its line breaks counted
     truncated: bool = False
+    bracketed: bool = False  # an iOS header, ``[25.11.26, 14:35:12] ``
 
     def add(self, line: str) -> None:
         """Append a continuation line; what goes past ``MAX_MESSAGE`` characters is dropped."""
@@ -112,6 +135,7 @@ def _entry_of(number: int, m: re.Match[str]) -> Entry:
         body=m["body"][:MAX_MESSAGE],
         size=min(len(m["body"]), MAX_MESSAGE),
         truncated=len(m["body"]) > MAX_MESSAGE,
+        bracketed=m["open"] is not None,
     )
 
 
@@ -145,19 +169,22 @@ class Survey:
         self.day_first = 0  # first field above 12
         self.month_first = 0  # second field above 12
         self.backwards = {"dmy": 0, "mdy": 0}  # times earlier than the one before, under each order
-        self.distance = {"dmy": 0.0, "mdy": 0.0}  # seconds between consecutive headers, under each order
+        self.distance = {"dmy": 0.0, "mdy": 0.0}  # seconds between consecutive slash headers, each order
         self.slashed = 0  # headers whose date is written with slashes (11/2/26), not dots or dashes
         # Android headers whose 12-hour clock says AM or PM (US English; en-GB/en-IN Android write am);
         # not iOS ones: iOS in en-GB and en-IN writes [05/03/2026, 9:15:00 AM], day first
-        self.english_clock = 0
-        self.dates: set[tuple[str, str, str]] = set()  # the first NEAR_DAYS dates as written
+        self.english_clock = 0  # of the slash headers
+        self.dates: set[tuple[str, str, str]] = set()  # the first NEAR_DAYS slash dates as written
         self.known: set[str] = set()
         self.joined: set[str] = set()
         marked: dict[str, str] = {}  # the names of iOS lines split at ": U+200E" (_marked_name): first part
+        marks: Counter[str] = Counter()  # lines of each of those names
+        sure: set[str] = set()  # those that start the file or a media line: the shapes iOS writes
         self.errors: list[InputError] = []
         # the headers of messages that end with an edit mark or are a deletion placeholder, body left out
         self.edited: list[Entry] = []
         last: dict[str, datetime] = {}
+        last_slashed: dict[str, datetime] = {}
         stray: list[int] = []  # numbers of the first and the last line of text before the first header
         e: Entry | None = None
         tail = ""  # the last line of the entry that holds more than spaces: where an edit mark stands
@@ -175,19 +202,27 @@ class Survey:
             self.four_digit_first += len(e.a) == 4
             self.day_first += int(e.a) > 12
             self.month_first += int(e.b) > 12
-            self.slashed += e.sep == "/"
-            self.english_clock += e.ampm in ("AM", "PM") and m["open"] is None
-            if len(self.dates) < NEAR_DAYS:
+            slashed = e.sep == "/"
+            self.slashed += slashed
+            # a chat whose phone changed language holds dotted dates too: they tell nothing of slash ones
+            self.english_clock += slashed and e.ampm in ("AM", "PM") and m["open"] is None
+            if slashed and len(self.dates) < NEAR_DAYS:
                 self.dates.add((e.a, e.b, e.c))
             for order in ("dmy", "mdy"):
                 if (t := wall_time(e, order)) is not None:
                     if order in last:
                         self.backwards[order] += t < last[order]
-                        self.distance[order] += abs((t - last[order]).total_seconds())
                     last[order] = t
+                    if slashed:
+                        if order in last_slashed:
+                            self.distance[order] += abs((t - last_slashed[order]).total_seconds())
+                        last_slashed[order] = t
             found = author_of(e.body)
             if m["open"] is not None and (name := _marked_name(e.body)):
                 marked[name[0]] = found[0] if found else ""
+                marks[name[0]] += 1
+                if self.headers == 1 or is_content(name[1]):
+                    sure.add(name[0])
                 found = name
             elif found:
                 self.known.add(found[0])  # a name that writes lines of its own, split at the first ": "
@@ -197,9 +232,18 @@ class Survey:
                 e = None  # noted; a line after it makes it no placeholder, but no edit mark either
         self._note_edit(e, tail)
         # a name whose first part writes lines of its own is that part's: «Асель: Телефон: U+200E+7…»
-        # (a typed mark) is Асель's message; a group «Жалобы: Медеу» writes only its notices
-        self.joined = {name for name, first in marked.items() if first not in self.known}
-        self.known |= self.joined
+        # (a typed mark) is Асель's message; a group «Жалобы: Медеу» writes only its notices, the first
+        # of them the file's first line (the encryption notice), and a member's media lines are media.
+        # A name of one such line that is neither is a typed mark too: «Асель: Номер: U+200E+7…» of an
+        # Асель who writes nothing else is her message, not a notice of «Асель: Номер»
+        self.joined = {
+            name
+            for name, first in marked.items()
+            if first not in self.known and (name in sure or marks[name] >= 2)
+        }
+        self.known |= self.joined | {
+            first for name, first in marked.items() if first and name not in self.joined
+        }
         if stray:
             # one error, not one per line: a long file that is not a chat may have one header at its end
             first, end = stray
@@ -218,10 +262,10 @@ class Survey:
         if e is not None and ">" in tail and EDIT_MARK.search(MARKS.sub("", tail)):
             self.edited.append(replace(e, body="", more=[]))
 
-    def edited_minutes(self, order: str) -> set[str]:
+    def edited_minutes(self, order: str, *, slash_only: bool = False) -> set[str]:
         """The wall-clock minutes (:func:`wall_minute`) of the messages that end with an edit mark or
-        are a deletion placeholder."""
-        return {wall_minute(e, order) for e in self.edited}
+        are a deletion placeholder (``slash_only``: see :func:`header_order`)."""
+        return {wall_minute(e, header_order(e, order, slash_only=slash_only)) for e in self.edited}
 
     def ordered(self) -> tuple[str, str | None]:
         """The date order of the file, and None or, when its dates cannot tell d/m from m/d, what the
@@ -229,9 +273,11 @@ class Survey:
         from the fields above 12, else the order under which fewer dates run backwards. Then dotted and
         dashed dates are d/m (no locale writes them month first); slash dates on ``NEAR_DAYS`` dates or
         more are read in the order under which consecutive messages lie ``NEAR_RATIO`` times closer in
-        time, else m/d when an Android clock says AM/PM in capitals (US English writes ``11/2/26,
-        9:15 AM - ``; British, Indian and Australian English write d/m with a 24-hour clock or a
-        lower-case ``am``; iOS in en-GB and en-IN writes ``[05/03/2026, 9:15:00 AM]``), else d/m."""
+        time (slash headers only), else m/d when most slash headers' Android clock says AM/PM in
+        capitals (US English writes ``11/2/26, 9:15 AM - ``; British, Indian and Australian English
+        write d/m with a 24-hour clock or a lower-case ``am``; iOS in en-GB and en-IN writes
+        ``[05/03/2026, 9:15:00 AM]``), else d/m. An order so assumed reads slash headers only
+        (:func:`header_order`)."""
         if self.headers and self.four_digit_first * 2 > self.headers:
             return "ymd", None
         if self.day_first != self.month_first:
@@ -244,9 +290,16 @@ class Survey:
         near, far = sorted(("dmy", "mdy"), key=self.distance.__getitem__)
         if len(self.dates) >= NEAR_DAYS and self.distance[near] * NEAR_RATIO < self.distance[far]:
             return near, f"its messages lie closer together in time read {ORDER_NAMES[near]}"
-        if self.english_clock * 2 > self.headers:
+        if self.english_clock * 2 > self.slashed:
             return "mdy", "slash dates with an AM/PM clock, as US-English Android phones write them"
         return "dmy", "as phones outside the US, and iPhones in British or Indian English, write slash dates"
+
+
+def header_order(e: Entry, order: str, *, slash_only: bool) -> str:
+    """The date order of one header: ``order``, unless it was taken from slash dates alone
+    (``slash_only``, when :meth:`Survey.ordered` assumed it) and the header is dotted or dashed, which
+    is d/m: a chat whose phone changed from Russian to US English writes ``01.03.2026`` and ``4/1/26``."""
+    return order if not slash_only or e.sep == "/" else "dmy"
 
 
 def _fields(e: Entry, order: str) -> tuple[int, int, int, int]:
@@ -295,6 +348,13 @@ def author_of(body: str) -> tuple[str, str] | None:
     if sep and author and len(author) <= 100 and not _open_quote(author):
         return author, rest
     return None
+
+
+def is_content(text: str) -> bool:
+    """Whether a text after U+200E is a message's content (media, a deletion, a location, a poll),
+    not a notice."""
+    bare = MARKS.sub("", text).strip()
+    return any(pattern.match(bare) for pattern in AFTER_MARK)
 
 
 def _marked_name(body: str) -> tuple[str, str] | None:

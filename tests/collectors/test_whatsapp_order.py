@@ -198,3 +198,69 @@ def test_a_typed_mark_after_a_colon_keeps_its_message_and_author(
         ("Асель", "Телефон акимата: +7 727 271 6500"),
         ("Асель", "Телефон акимата: не отвечает"),
     ]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "[05.03.2026, 09:01:00] Марат: Кто знает номер диспетчера?\n",
+        # in a group whose name holds ": ", whose notices are still skipped
+        f"[05.03.2026, 09:00:00] Жалобы: Медеу: {LRM}Сообщения и звонки защищены сквозным шифрованием.\n"
+        f"[05.03.2026, 09:00:30] Жалобы: Медеу: {LRM}Асель добавил(-а) Марат\n"
+        "[05.03.2026, 09:01:00] Марат: Кто знает номер диспетчера?\n",
+    ],
+    ids=["chat", "group"],
+)
+def test_an_ios_writer_of_one_line_with_a_typed_mark_after_a_colon_keeps_it(
+    tmp_path: Path, head: str
+) -> None:
+    # Асель writes nothing else, so her first part wrote no line of its own: «Асель: Номер диспетчера»
+    # was learnt as a name and the message dropped as its notice. Only the file's first line (a group's
+    # encryption notice), a media line or two such lines teach a name with ": "
+    chat = _write(
+        tmp_path,
+        "_chat.txt",
+        head + f"[05.03.2026, 09:02:00] Асель: Номер диспетчера: {LRM}+7 727 123 4567\n",
+    )
+    items, errors = read(chat)
+    assert errors == []
+    assert [(i.author, i.text) for i in items] == [
+        ("Марат", "Кто знает номер диспетчера?"),
+        ("Асель", "Номер диспетчера: +7 727 123 4567"),
+    ]
+
+
+def test_a_chat_whose_phone_changed_language_reads_its_dotted_dates_day_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ten Russian lines, then twenty US-English ones: the slash dates, closer read month first, made the
+    # dotted ones month first too (1 March read 3 January)
+    caplog.set_level(logging.WARNING)
+    lines = [f"{d:02d}.03.2026, 10:{d:02d} - Асель: Нет воды {d}" for d in range(1, 11)]
+    for d in range(1, 11):
+        lines += [f"4/{d}/26, 9:{d:02d} AM - Марат: Still {d}", f"4/{d}/26, 3:{d:02d} PM - Асель: ok {d}"]
+    items, errors = read(_write(tmp_path, "chat.txt", "\n".join(lines) + "\n"))
+    assert errors == []
+    walls = [i.raw["wall_time"] for i in items]
+    assert walls[:10] == [f"2026-03-{d:02d}T10:{d:02d}:00" for d in range(1, 11)]
+    assert walls[10:12] == ["2026-04-01T09:01:00", "2026-04-01T15:01:00"]
+    assert walls[-1] == "2026-04-10T15:10:00"
+    (warning,) = _warnings(caplog)
+    assert "month/day" in warning
+
+
+def test_an_android_message_starting_with_a_typed_mark_is_a_message(tmp_path: Path) -> None:
+    # iOS writes its notices after U+200E; Android never does, so a typed or pasted one was dropped
+    chat = _write(
+        tmp_path,
+        "chat.txt",
+        "05.03.2026, 09:00 - Сообщения и звонки защищены сквозным шифрованием.\n"
+        f"05.03.2026, 09:01 - Асель: {LRM}Нет воды третий день\n"
+        f"05.03.2026, 09:04 - Дана: {LRM}+7 701 000 0000 звоните\n",
+    )
+    items, errors = read(chat)
+    assert errors == []
+    assert [(i.author, i.text) for i in items] == [
+        ("Асель", "Нет воды третий день"),
+        ("Дана", "+7 701 000 0000 звоните"),
+    ]
