@@ -12,7 +12,6 @@ The cursor in ``ctx.state``::
 
     {"articles": {url: {"id": external_id, "published": iso|None, "first_seen": iso,
                         "checked": iso, "comments": n, "comment_pages": [url, ...],
-                        "chars": n,        # the length of its text when last stored
                         "headline": hash,  # of its title then (portal_recheck.text_key)
                         "kept_id": true},  # stored before its URL moved: its id stays
                   url: {"moved_to": url, "published": iso|None, "first_seen": iso, "checked": iso}},
@@ -319,15 +318,14 @@ def _visit(run: PortalRun, url: str, entry: dict[str, Any] | None) -> list[Item]
         )
         entry["comments"] = max(int(entry.get("comments", 0)), len(article.comments))
         entry["id"] = article_id
-        entry["chars"] = len(article.text)
+        entry.pop("chars", None)  # what an earlier version kept for its stub rule
         entry["headline"] = text_key(article.title or "")
     run.last_visit = {
         "id": article_id,
         "published": article.published_at.isoformat() if article.published_at else None,
         "comments": len(article.comments),
         "comment_pages": pages,
-        "chars": len(article.text),  # a stub's text is far shorter (portal_run.StubWatch)
-        "headline": text_key(article.title or ""),  # and a stub has its own
+        "headline": text_key(article.title or ""),  # a stub brings its own (portal_run.StubWatch)
     }
     return [
         _article_item(source, article, article_id, url, cut=resp.cut),
@@ -385,8 +383,7 @@ def _visits(
         if run.last_home and run.last_home != url and not moved(ctx, known, url, run.last_home):
             continue  # watched under the URL it moved to already: that entry's visits bring its items
         # a page moved to another URL is no stub: a site's stub is served under the URL asked for
-        if not watch.holds(url, before if run.last_home in (None, url) else None, items):
-            yield from items
+        yield from watch.passes(url, before if run.last_home in (None, url) else None, items)
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:

@@ -86,8 +86,9 @@ def prune(
 
 
 # A known article read again with at most this many characters (after extraction, its headline left
-# out), under half of its stored length or another headline (``stub_like``), may be the site's stub (a maintenance page, «материал удалён»)
-# served with 200, not its text: it is a stub when another URL of the run read the same text.
+# out) under another headline than the stored one (``stub_like``) may be the site's stub (a maintenance
+# page, «материал удалён») served with 200, not its text: a stub brings one headline and one short text
+# for every URL, so it is one when another URL of the run read the same pair (``stub_key``).
 STUB_CHARS = 1000
 
 
@@ -107,19 +108,20 @@ def short_text(text: str, title: str | None) -> str | None:
 
 def stub_like(short: str | None, title: str | None, entry: dict[str, Any]) -> bool:
     """Whether a known article's re-read of ``short`` text (:func:`short_text`) may be the site's stub:
-    under half of what was stored (the cursor's ``chars``), or under another headline than the stored
-    one (``headline``: a :func:`text_key`; a maintenance page brings its own); not when unknown."""
-    if short is None:
-        return False
-    stored, headline = entry.get("chars"), entry.get("headline")
-    return (isinstance(stored, int) and 2 * len(short) < stored) or (
-        headline is not None and headline != text_key(title or "")
-    )
+    short, under another headline than the stored one (the cursor's ``headline``, a :func:`text_key`);
+    not when that is unknown. A retitle alone, or a short edit under its own headline, is no stub."""
+    headline = entry.get("headline")
+    return short is not None and headline is not None and headline != text_key(title or "")
+
+
+def stub_key(short: str, title: str | None) -> str:
+    """The :func:`text_key` of a page's headline and :func:`short_text` together: the URLs of a run
+    that read one stub share it."""
+    return text_key(" ".join((title or "").split()) + "\n" + short)
 
 
 def text_key(text: str) -> str:
-    """A short hash of a :func:`short_text` (how a run tells which URLs read the same stub), or of a
-    headline (the cursor's ``headline``)."""
+    """A short hash of a headline (the cursor's ``headline``), or of a :func:`stub_key`'s pair."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

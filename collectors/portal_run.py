@@ -17,7 +17,7 @@ from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_discovery import normalise_url, site_of
 from collectors.portal_ids import refuse_redirect, same_article
-from collectors.portal_recheck import short_text, stub_like, text_key
+from collectors.portal_recheck import short_text, stub_key, stub_like
 from collectors.render import BrowserMissing, RenderError, render_dom
 from errors import CollectError, MonitorError, ParseError
 
@@ -147,37 +147,47 @@ class Held(NamedTuple):
 
     url: str
     before: dict[str, Any]  # its cursor entry before the visit
-    items: list[Item]
-    key: str  # portal_recheck.text_key of its short text
+    items: list[Item]  # its article item (its comments were yielded)
+    key: str  # portal_recheck.stub_key of its headline and short text
 
 
 class StubWatch:
     """The run's watch for the site's stub (a maintenance or «removed» page served with 200) replacing
-    known articles' text. Every visit's item is yielded at once (a new article that reads a stub is
-    stored: its recheck brings its text later, as an edit) but a known article's re-read whose text is
-    short and under half of what was stored, or under another headline (``portal_recheck.stub_like``):
-    held to the end of the visits, it is dropped when another URL of the run (known or new, not the same
-    article's) read the same text, else yielded as the edit it is. A dropped one keeps its stored version and entry, and loses the
-    validators of its URL (the next recheck must not be a 304 against the stub); one problem line per
-    stub. Only short texts' hashes are kept for the run."""
+    known articles' text: it brings one headline and one short text for every URL. Every visit's items
+    are yielded at once (a new article that reads a stub is stored: its recheck brings its text later,
+    as an edit) but a known article's re-read whose text is short under another headline than the
+    stored one (``portal_recheck.stub_like``): its article item is held to the end of the visits (its
+    comments are not: a stub has none) and dropped when another URL of the run (known or new, not the
+    same article's) read the same headline and short text, else yielded as the edit it is. A dropped
+    one keeps its stored version and entry, and loses the validators of its URL (the next recheck must
+    not be a 304 against the stub); one problem line per stub. Only the pairs' hashes are kept."""
 
     def __init__(self, run: PortalRun) -> None:
         self.run = run
-        self.readers: dict[str, list[str]] = {}  # text_key of a short text -> the URLs that read it
+        self.readers: dict[str, list[str]] = {}  # stub_key of a short page -> the URLs that read it
         self.held: list[Held] = []
 
-    def holds(self, url: str, before: dict[str, Any] | None, items: list[Item]) -> bool:
-        """Note what the visit of ``url`` read; True when its items are held (see the class)."""
+    def passes(self, url: str, before: dict[str, Any] | None, items: list[Item]) -> list[Item]:
+        """Note what the visit of ``url`` read; its items but the article item held (see the class)."""
         page = items[0] if items and items[0].kind == "article" else None
         short = short_text(page.text, page.title) if page is not None else None
-        if short is None:
-            return False
-        key = text_key(short)
+        if page is None or short is None:
+            return items
+        key = stub_key(short, page.title)
         self.readers.setdefault(key, []).append(url)
         if before is None or not stub_like(short, page.title, before):
-            return False
-        self.held.append(Held(url, before, items, key))
-        return True
+            return items
+        self.held.append(Held(url, before, [page], key))
+        return items[1:]
+
+    @staticmethod
+    def _restore(known: dict[str, dict[str, Any]], held: Held, checked: Any) -> None:
+        """``held``'s entry as before the visit, but for the comments it read (yielded) and ``checked``."""
+        now = known[held.url]
+        known[held.url] = {**held.before, "checked": checked}
+        for key in ("comments", "comment_pages"):
+            if key in now:
+                known[held.url][key] = now[key]
 
     def _shared(self, url: str, key: str) -> list[str]:
         return [u for u in self.readers.get(key, []) if u != url and not same_article(url, u)]
@@ -193,7 +203,7 @@ class StubWatch:
             for held in group:
                 self.held.remove(held)
                 if held.url in known:
-                    known[held.url] = {**held.before, "checked": known[held.url].get("checked")}
+                    self._restore(known, held, known[held.url].get("checked"))
             for url in self.readers[key]:  # a new article that read it too: its recheck reads it in full
                 self.run.ctx.http.validators.pop(mask_secrets(url), None)
             self._report(group)
@@ -205,7 +215,7 @@ class StubWatch:
         validators go back to what they were, and the next recheck reads them again."""
         for held in self.held:
             if held.url in known:
-                known[held.url] = dict(held.before)
+                self._restore(known, held, held.before.get("checked"))
             self.run.ctx.http.validators.pop(mask_secrets(held.url), None)
         self.held.clear()
 

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -460,12 +460,13 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
     """``items`` with the id of the story each is: a feed that gives a known guid (a counter, «42») to
     another story would store it as an edit of the first (whose text, and flags, would go). An entry is
     another story, with its own id ``<guid>#<hash of its link>`` (the same on every later run), only
-    when its guid is a counter (not a URL nor a ``tag:`` URI, which name one story) and its date, link
-    and title are all new: the same date (a story retitled and re-slugged in one edit), links that name
-    one article (``portal_ids.same_article``: a slug regenerated around the same number), or the same
-    title is the story edited. ``seen`` (the cursor's) holds, by counter guid, ``[id suffix ("" for the
-    guid itself), link, hash of the title, published ISO or ""]`` of each story met under it, the last
-    seen updated."""
+    when its guid is a counter (not a URL nor a ``tag:`` URI, which name one story) and it is not the
+    story edited: the same title, links that name one article (``portal_ids.same_article``: a slug
+    regenerated around the same number), or the same date with a time of its own (a story retitled
+    and re-slugged in one edit; a day's date, midnight, is shared by the day's stories). ``seen`` (the
+    cursor's) holds, by counter guid, ``[id suffix ("" for the guid itself), link, hash of the title,
+    published ISO or ""]`` of each story met under it, the last seen updated (a8bc096 kept ``[suffix,
+    hash of the link, hash of the title]``)."""
     for item in items:
         guid = item.external_id
         if guid.startswith(("sha:", "http://", "https://", "tag:")):
@@ -474,7 +475,8 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
         published = item.published_at.isoformat() if item.published_at else ""
         stories = seen.pop(guid, None) or []
         seen[guid] = stories  # the last seen last: the oldest go first
-        story = next((s for s in reversed(stories) if _same_story(s, link, title, published)), None)
+        same = (s for s in reversed(stories) if _same_story(s, link, title, published, item.url or ""))
+        story = next(same, None)
         if story is None:
             story = ["" if not stories else _short_hash(item.url), link, title, published]
             if stories:
@@ -497,13 +499,21 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
     return items
 
 
-def _same_story(story: list[str], link: str, title: str, published: str) -> bool:
-    """Whether an entry of ``link``, title hash and ``published`` is the known ``story`` (see own_ids)."""
+def _same_story(story: list[str], link: str, title: str, published: str, url: str) -> bool:
+    """Whether an entry of ``link`` (``url`` masked), title hash, ``published`` is ``story`` (own_ids)."""
     known_link = story[1]
-    if title == story[2] or (published and len(story) > 3 and published == story[3]):
+    if len(story) == 3:  # as a8bc096 kept it: the hash of the link
+        return title == story[2] or known_link == _short_hash(url)
+    if title == story[2] or (published and published == story[3] and _timed(published)):
         return True
     if not link or not known_link:
         return False
     if link == known_link or urlsplit(link).path == urlsplit(known_link).path:
         return link == known_link  # one path, another query (``news.php?id=``): another article
     return "/" in known_link and (same_article(known_link, link) or same_article(link, known_link))
+
+
+def _timed(published: str) -> bool:
+    """Whether a date has a time: not midnight as written nor in Almaty (a date without one reads so)."""
+    moment = datetime.fromisoformat(published)
+    return moment.time() != time() and moment.astimezone(ALMATY).time() != time()

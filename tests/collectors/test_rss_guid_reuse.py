@@ -172,3 +172,47 @@ def test_a_story_retitled_and_reslugged_is_an_edit_unless_all_is_new(
     assert (later.external_id == first.external_id == guid) is edited
     if not edited:
         assert later.external_id.startswith(guid + "#")
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Wed, 25 Nov 2026 00:00:00 +0500",
+        "Wed, 25 Nov 2026 00:00:00 +0000",
+        "Tue, 24 Nov 2026 19:00:00 GMT",
+        "Wed, 25 Nov 2026",
+    ],
+    ids=["midnight", "midnight-utc", "almaty-midnight-in-gmt", "no-time"],
+)
+def test_a_counter_reused_the_same_day_is_a_new_item_when_the_feed_gives_days_only(
+    httpserver: HTTPServer, date: str
+) -> None:
+    # review: the CMS's counter restarted, guid 42 given to another story of the same day, dates at 00:00
+    state: dict[str, Any] = {}
+    (first,) = run_feed(
+        httpserver, state, dated_feed(httpserver, "42", "Жители Усолки без воды", "/n/bez-vody", date)
+    )
+    (other,) = run_feed(
+        httpserver, state, dated_feed(httpserver, "42", "Турнир по шахматам", "/n/shakhmaty", date)
+    )
+    assert first.external_id == "42" and other.external_id.startswith("42#")
+    # a day's date and a link that names the same article: the story retitled and re-slugged
+    state = {}
+    run_feed(httpserver, state, dated_feed(httpserver, "42", "Чиновник задержан", "/n/5501-chinovnik/", date))
+    (edit,) = run_feed(
+        httpserver, state, dated_feed(httpserver, "42", "Замакима задержан", "/n/5501-zamakim/", date)
+    )
+    assert edit.external_id == "42"
+
+
+def test_a_cursor_of_link_hashes_still_names_its_stories(httpserver: HTTPServer) -> None:
+    # review: a8bc096 kept [suffix, 12-hex hash of the link, hash of the title]; the story retitled
+    # under its link was taken for another story
+    link = httpserver.url_for(BRIBE[2])
+    state: dict[str, Any] = {"guids": {"42": [["", rss._short_hash(link), rss._short_hash(BRIBE[0])]]}}
+    (edit,) = collect(httpserver, state, ("42", BRIBE[0] + ": начата проверка", BRIBE[1], BRIBE[2]))
+    assert edit.external_id == "42"
+    assert state["guids"]["42"][0][1] == link  # kept as this version keeps it from now on
+    state = {"guids": {"42": [["", rss._short_hash(link), rss._short_hash(BRIBE[0])]]}}
+    (other,) = collect(httpserver, state, ("42", *FLOOD))
+    assert other.external_id.startswith("42#")
