@@ -19,9 +19,9 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
 * System lines (encryption notice, joins, group changes; on iOS the notices that start with U+200E,
   but not a poll; an Android text may start with a typed one) are not messages and are skipped. An iOS line splits at a ``: U+200E`` that follows
   another ``: `` (a group «Жалобы: Медеу» is the author of its notices) when the name before the first
-  ``: `` writes no line of its own, no edit mark follows, and the name starts the file, a media line or
-  two lines (``Асель: Номер: U+200E+7…``, her one line, is Асель's) (``Асель: Список такой: U+200E<edited>``
-  is Асель's; :attr:`Survey.joined`); an Android line never does. A name may hold quotes when it
+  ``: `` writes no line of its own, no edit mark follows, and the name's line opens the file with the
+  encryption notice (``Асель: Номер: U+200E+7…`` is Асель's wherever it stands, as is ``Асель: Список
+  такой: U+200E<edited>``; :attr:`Survey.joined`); an Android line never does. A name may hold quotes when it
   closes them (``ТОО «Алматы Су»: …``); a subject change's ``«Жалобы: Медеу»`` opens one before its
   ``: ``.
   ``Имя:.`` (no space after the colon) is a message when ``Имя`` writes elsewhere in the file.

@@ -8,7 +8,6 @@ collectors/whatsapp.py turns the entries into messages.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -178,8 +177,7 @@ class Survey:
         self.known: set[str] = set()
         self.joined: set[str] = set()
         marked: dict[str, str] = {}  # the names of iOS lines split at ": U+200E" (_marked_name): first part
-        marks: Counter[str] = Counter()  # lines of each of those names
-        sure: set[str] = set()  # those that start the file or a media line: the shapes iOS writes
+        sure: set[str] = set()  # that of the encryption notice that opens an iOS group's export
         self.errors: list[InputError] = []
         # the headers of messages that end with an edit mark or are a deletion placeholder, body left out
         self.edited: list[Entry] = []
@@ -220,8 +218,7 @@ class Survey:
             found = author_of(e.body)
             if m["open"] is not None and (name := _marked_name(e.body)):
                 marked[name[0]] = found[0] if found else ""
-                marks[name[0]] += 1
-                if self.headers == 1 or is_content(name[1]):
+                if self.headers == 1 and ENCRYPTED.search(name[1]):
                     sure.add(name[0])
                 found = name
             elif found:
@@ -231,16 +228,11 @@ class Survey:
                 self.edited.append(replace(e, body="", more=[]))
                 e = None  # noted; a line after it makes it no placeholder, but no edit mark either
         self._note_edit(e, tail)
-        # a name whose first part writes lines of its own is that part's: «Асель: Телефон: U+200E+7…»
-        # (a typed mark) is Асель's message; a group «Жалобы: Медеу» writes only its notices, the first
-        # of them the file's first line (the encryption notice), and a member's media lines are media.
-        # A name of one such line that is neither is a typed mark too: «Асель: Номер: U+200E+7…» of an
-        # Асель who writes nothing else is her message, not a notice of «Асель: Номер»
-        self.joined = {
-            name
-            for name, first in marked.items()
-            if first not in self.known and (name in sure or marks[name] >= 2)
-        }
+        # a name holding ": " is a group's, «Жалобы: Медеу», only when its first line opens the file with
+        # the encryption notice an iOS group export starts with, and its first part writes no line of its
+        # own; any other line is split at its first ": " as before (review: a typed mark after a colon,
+        # «Асель: Номер: U+200E+7…», on the first line or twice, lost the message as a notice)
+        self.joined = {name for name, first in marked.items() if first not in self.known and name in sure}
         self.known |= self.joined | {
             first for name, first in marked.items() if first and name not in self.joined
         }
@@ -348,6 +340,11 @@ def author_of(body: str) -> tuple[str, str] | None:
     if sep and author and len(author) <= 100 and not _open_quote(author):
         return author, rest
     return None
+
+
+# The encryption notice an iOS group export opens with, in the phone's language («Messages and calls are
+# end-to-end encrypted…», «Сообщения и звонки защищены сквозным шифрованием…», Kazakh «…шифрлау…»)
+ENCRYPTED = re.compile(r"end-to-end encrypt|шифр", re.IGNORECASE)
 
 
 def is_content(text: str) -> bool:

@@ -148,9 +148,32 @@ def test_ios_notices_of_a_group_whose_name_holds_a_colon_are_no_messages(tmp_pat
     items, errors = read(chat)
     assert errors == []
     assert [(i.author, i.text, i.raw.get("media")) for i in items] == [
-        # a name that writes only such lines is the name before the mark, its media line a message
-        ("ИП Иванов: ремонт", "", "attached"),
+        # only the name of the encryption notice that opens the file is a group's: any other line is split
+        # at its first ": ", as before (review R3B: a typed mark after a colon lost the message)
+        ("ИП Иванов", "ремонт: <attached: 00000012-PHOTO.jpg>", None),
         ("Айгерим", "Адрес: Абай 150", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the first line, a person's, with a mark typed after a colon (an export of a cleared chat)
+        f"[05.03.26, 09:01:00] Асель: Номер диспетчера: {LRM}+7 727 123 4567\n"
+        "[05.03.26, 09:02:00] Марат: Спасибо\n",
+        # twice, by someone who writes nothing else
+        "[05.03.26, 09:00:00] Марат: Чей номер?\n"
+        f"[05.03.26, 09:01:00] Асель: Номер: {LRM}+7 727 123 4567\n"
+        f"[05.03.26, 09:02:00] Асель: Номер: {LRM}+7 727 765 4321\n",
+    ],
+)
+def test_a_mark_typed_after_a_colon_keeps_the_message(tmp_path: Path, body: str) -> None:
+    items, errors = read(_write(tmp_path, "_chat.txt", body))
+    assert errors == []
+    assert [(i.author, i.text) for i in items if i.author == "Асель"] == [
+        ("Асель", line.split("Асель: ", 1)[1].replace(LRM, ""))
+        for line in body.splitlines()
+        if "Асель: " in line
     ]
 
 
