@@ -467,12 +467,17 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
     cursor's) holds, by counter guid, ``[id suffix ("" for the guid itself), link, hash of the title,
     published ISO or ""]`` of each story met under it, the last seen updated (a8bc096 kept ``[suffix,
     hash of the link, hash of the title]``)."""
+    # A feed of days: its dated entries all at one time of day (a zone's midnight written in GMT, «18:00:00
+    # GMT» for +06) gives no story a time of its own (review: the day's second story overwrote the first)
+    clocks = {item.published_at.astimezone(ALMATY).time() for item in items if item.published_at}
+    days_only = len(clocks) == 1 and sum(1 for item in items if item.published_at) > 1
     for item in items:
         guid = item.external_id
         if guid.startswith(("sha:", "http://", "https://", "tag:")):
             continue  # no guid nor link (the id hashes the title and text), or a guid that names the story
-        link, title = mask_secrets(item.url or ""), _short_hash(item.title)
-        published = item.published_at.isoformat() if item.published_at else ""
+        # an entry without a title matches no title (review: every untitled entry "had" the same one)
+        link, title = mask_secrets(item.url or ""), _short_hash(item.title) if item.title else ""
+        published = item.published_at.isoformat() if item.published_at and not days_only else ""
         stories = seen.pop(guid, None) or []
         seen[guid] = stories  # the last seen last: the oldest go first
         same = (s for s in reversed(stories) if _same_story(s, link, title, published, item.url or ""))
@@ -503,8 +508,8 @@ def _same_story(story: list[str], link: str, title: str, published: str, url: st
     """Whether an entry of ``link`` (``url`` masked), title hash, ``published`` is ``story`` (own_ids)."""
     known_link = story[1]
     if len(story) == 3:  # as a8bc096 kept it: the hash of the link
-        return title == story[2] or known_link == _short_hash(url)
-    if title == story[2] or (published and published == story[3] and _timed(published)):
+        return (bool(title) and title == story[2]) or known_link == _short_hash(url)
+    if (title and title == story[2]) or (published and published == story[3] and _timed(published)):
         return True
     if not link or not known_link:
         return False

@@ -216,3 +216,47 @@ def test_a_cursor_of_link_hashes_still_names_its_stories(httpserver: HTTPServer)
     state = {"guids": {"42": [["", rss._short_hash(link), rss._short_hash(BRIBE[0])]]}}
     (other,) = collect(httpserver, state, ("42", *FLOOD))
     assert other.external_id.startswith("42#")
+
+
+def entries_feed(server: HTTPServer, *entries: tuple[str, str | None, str, str]) -> bytes:
+    """A feed of (guid, title or None for no title element, link path, date) entries."""
+    items = "".join(
+        f'<item><guid isPermaLink="false">{guid}</guid>'
+        + (f"<title>{title}</title>" if title is not None else "")
+        + f"<link>{server.url_for(path)}</link><pubDate>{date}</pubDate><description>{path}</description></item>"
+        for guid, title, path, date in entries
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    )
+
+
+def test_entries_without_titles_are_not_one_story_by_their_missing_title(httpserver: HTTPServer) -> None:
+    # review R3A: every untitled entry hashed the empty title, so a counter reused in a feed without
+    # titles (a Telegram or VK bridge) overwrote the first story
+    state: dict[str, Any] = {}
+    (first,) = run_feed(httpserver, state, entries_feed(httpserver, ("42", None, "/n/bez-vody", WEDNESDAY)))
+    (other,) = run_feed(httpserver, state, entries_feed(httpserver, ("42", None, "/n/shakhmaty", THURSDAY)))
+    assert first.external_id == "42" and other.external_id.startswith("42#")
+
+
+def test_a_feed_whose_dates_all_share_one_time_gives_days_only(httpserver: HTTPServer) -> None:
+    # review R3A: a feed of days written in GMT from another zone's midnight («18:00:00 GMT» for +06)
+    # passed for a feed of times, and the day's second story under a reused counter overwrote the first
+    day = "Tue, 24 Nov 2026 18:00:00 GMT"
+    state: dict[str, Any] = {}
+    first, _ = run_feed(
+        httpserver,
+        state,
+        entries_feed(
+            httpserver, ("42", "Жители Усолки без воды", "/n/bez-vody", day), ("41", "Вчера", "/n/a", day)
+        ),
+    )
+    other, _ = run_feed(
+        httpserver,
+        state,
+        entries_feed(
+            httpserver, ("42", "Турнир по шахматам", "/n/shakhmaty", day), ("41", "Вчера", "/n/a", day)
+        ),
+    )
+    assert first.external_id == "42" and other.external_id.startswith("42#")
