@@ -456,6 +456,9 @@ def _short_hash(value: str | None) -> str:
     return hashlib.sha256((value or "").encode()).hexdigest()[:12]
 
 
+_EMPTY = _short_hash("")  # the title of an untitled entry as cursors kept it before
+
+
 def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) -> list[Item]:
     """``items`` with the id of the story each is: a feed that gives a known guid (a counter, «42») to
     another story would store it as an edit of the first (whose text, and flags, would go). An entry is
@@ -470,13 +473,15 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
     # A feed of days: its dated entries all at one time of day (a zone's midnight written in GMT, «18:00:00
     # GMT» for +06) gives no story a time of its own (review: the day's second story overwrote the first)
     clocks = {item.published_at.astimezone(ALMATY).time() for item in items if item.published_at}
-    days_only = len(clocks) == 1 and sum(1 for item in items if item.published_at) > 1
+    days_only = len(clocks) == 1 and sum(1 for item in items if item.published_at) > 2
     for item in items:
         guid = item.external_id
         if guid.startswith(("sha:", "http://", "https://", "tag:")):
             continue  # no guid nor link (the id hashes the title and text), or a guid that names the story
-        # an entry without a title matches no title (review: every untitled entry "had" the same one)
-        link, title = mask_secrets(item.url or ""), _short_hash(item.title) if item.title else ""
+        # an entry without a title is known by its text (review: every untitled entry "had" the same title,
+        # the empty one; then none, and an unchanged untitled entry without a link came back as another)
+        link = mask_secrets(item.url or "")
+        title = _short_hash(item.title) if item.title else "t:" + _short_hash(item.text)
         published = item.published_at.isoformat() if item.published_at and not days_only else ""
         stories = seen.pop(guid, None) or []
         seen[guid] = stories  # the last seen last: the oldest go first
@@ -507,9 +512,11 @@ def own_ids(items: list[Item], seen: dict[str, list[list[str]]], source: str) ->
 def _same_story(story: list[str], link: str, title: str, published: str, url: str) -> bool:
     """Whether an entry of ``link`` (``url`` masked), title hash, ``published`` is ``story`` (own_ids)."""
     known_link = story[1]
+    if story[2] == _EMPTY and title.startswith("t:"):  # kept untitled before: by its link, none being one
+        return link == known_link if len(story) > 3 else known_link == _short_hash(url)
     if len(story) == 3:  # as a8bc096 kept it: the hash of the link
-        return (bool(title) and title == story[2]) or known_link == _short_hash(url)
-    if (title and title == story[2]) or (published and published == story[3] and _timed(published)):
+        return title == story[2] or known_link == _short_hash(url)
+    if title == story[2] or (published and published == story[3] and _timed(published)):
         return True
     if not link or not known_link:
         return False

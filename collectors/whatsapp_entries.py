@@ -8,6 +8,7 @@ collectors/whatsapp.py turns the entries into messages.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -178,6 +179,7 @@ class Survey:
         self.joined: set[str] = set()
         marked: dict[str, str] = {}  # the names of iOS lines split at ": U+200E" (_marked_name): first part
         sure: set[str] = set()  # that of the encryption notice that opens an iOS group's export
+        notices: Counter[str] = Counter()  # lines of each such name that read as a group's notices
         self.errors: list[InputError] = []
         # the headers of messages that end with an edit mark or are a deletion placeholder, body left out
         self.edited: list[Entry] = []
@@ -218,8 +220,11 @@ class Survey:
             found = author_of(e.body)
             if m["open"] is not None and (name := _marked_name(e.body)):
                 marked[name[0]] = found[0] if found else ""
-                if self.headers == 1 and ENCRYPTED.search(name[1]):
+                bare = MARKS.sub("", name[1]).strip()
+                if self.headers == 1 and ENCRYPTED.match(bare):
                     sure.add(name[0])
+                elif GROUP_NOTICE.search(bare):
+                    notices[name[0]] += 1
                 found = name
             elif found:
                 self.known.add(found[0])  # a name that writes lines of its own, split at the first ": "
@@ -232,7 +237,12 @@ class Survey:
         # the encryption notice an iOS group export starts with, and its first part writes no line of its
         # own; any other line is split at its first ": " as before (review: a typed mark after a colon,
         # «Асель: Номер: U+200E+7…», on the first line or twice, lost the message as a notice)
-        self.joined = {name for name, first in marked.items() if first not in self.known and name in sure}
+        # (or two lines or more that read as a group's notices, the export cut before its opening one)
+        self.joined = {
+            name
+            for name, first in marked.items()
+            if first not in self.known and (name in sure or notices[name] >= 2)
+        }
         self.known |= self.joined | {
             first for name, first in marked.items() if first and name not in self.joined
         }
@@ -344,7 +354,19 @@ def author_of(body: str) -> tuple[str, str] | None:
 
 # The encryption notice an iOS group export opens with, in the phone's language («Messages and calls are
 # end-to-end encrypted…», «Сообщения и звонки защищены сквозным шифрованием…», Kazakh «…шифрлау…»)
-ENCRYPTED = re.compile(r"end-to-end encrypt|шифр", re.IGNORECASE)
+ENCRYPTED = re.compile(
+    r"messages and calls are end-to-end encrypted|сообщения и звонки защищены|хабар\w*[^\n]{0,80}шифрла",
+    re.IGNORECASE,
+)
+# What a group's other notices say (someone added, removed, left or joined; the subject, icon or
+# description changed; the group created), in the phone's language: an iOS group export that does not
+# open with its encryption notice (a long chat's, cut to its last messages) still names its group so
+GROUP_NOTICE = re.compile(
+    r"\b(?:added|removed|left|joined|changed (?:the|this) group|changed the subject|created group)\b"
+    r"|(?:добавил|удалил|вышел|присоединил|изменил|создал)\w*\(?"
+    r"|(?:қосты|шығарды|шықты|қосылды|өзгертті|құрды)",
+    re.IGNORECASE,
+)
 
 
 def is_content(text: str) -> bool:

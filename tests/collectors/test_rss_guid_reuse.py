@@ -243,20 +243,40 @@ def test_entries_without_titles_are_not_one_story_by_their_missing_title(httpser
 def test_a_feed_whose_dates_all_share_one_time_gives_days_only(httpserver: HTTPServer) -> None:
     # review R3A: a feed of days written in GMT from another zone's midnight («18:00:00 GMT» for +06)
     # passed for a feed of times, and the day's second story under a reused counter overwrote the first
+    # (three dated entries at least: two of a feed of times may share a minute, review R4)
     day = "Tue, 24 Nov 2026 18:00:00 GMT"
     state: dict[str, Any] = {}
-    first, _ = run_feed(
+    first, _, _ = run_feed(
         httpserver,
         state,
         entries_feed(
-            httpserver, ("42", "Жители Усолки без воды", "/n/bez-vody", day), ("41", "Вчера", "/n/a", day)
+            httpserver,
+            ("42", "Жители Усолки без воды", "/n/bez-vody", day),
+            ("41", "Вчера", "/n/a", day),
+            ("40", "Позавчера", "/n/b", day),
         ),
     )
-    other, _ = run_feed(
+    other, _, _ = run_feed(
         httpserver,
         state,
         entries_feed(
-            httpserver, ("42", "Турнир по шахматам", "/n/shakhmaty", day), ("41", "Вчера", "/n/a", day)
+            httpserver,
+            ("42", "Турнир по шахматам", "/n/shakhmaty", day),
+            ("41", "Вчера", "/n/a", day),
+            ("40", "Позавчера", "/n/b", day),
         ),
     )
     assert first.external_id == "42" and other.external_id.startswith("42#")
+
+
+def test_an_untitled_entry_without_a_link_read_again_is_the_same_item(httpserver: HTTPServer) -> None:
+    # review R4: with no title to match, the same entry came back as another story on every run
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item>'
+        '<guid isPermaLink="false">42</guid><description>Нет воды на Абая</description>'
+        "</item></channel></rss>"
+    ).encode()
+    state: dict[str, Any] = {}
+    ids = [run_feed(httpserver, state, body)[0].external_id for _ in range(3)]
+    assert ids == ["42", "42", "42"]
+    assert len(state["guids"]["42"]) == 1

@@ -287,3 +287,18 @@ def test_an_android_message_starting_with_a_typed_mark_is_a_message(tmp_path: Pa
         ("Асель", "Нет воды третий день"),
         ("Дана", "+7 701 000 0000 звоните"),
     ]
+
+
+def test_a_group_export_cut_before_its_opening_notice_still_names_its_group(tmp_path: Path) -> None:
+    # review R4: iOS keeps a long chat's last messages only, so the encryption notice may be missing; the
+    # group «Жалобы: Медеу»'s notices were stored as messages of «Жалобы»
+    chat = _write(
+        tmp_path,
+        "_chat.txt",
+        f"[25.11.2026, 14:30:05] Жалобы: Медеу: {LRM}Асель добавил(а) Бауыржан\n"
+        "[25.11.2026, 14:31:00] Марат: Нет света\n"
+        f"[25.11.2026, 14:32:00] Жалобы: Медеу: {LRM}Бауыржан вышел(-ла)\n",
+    )
+    items, errors = read(chat)
+    assert errors == []
+    assert [(i.author, i.text) for i in items] == [("Марат", "Нет света")]
