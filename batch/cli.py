@@ -346,7 +346,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_reclassify(args: argparse.Namespace) -> int:
     """`reclassify`: re-score after a model change."""
-    from batch.stages import lock_wait
     from store.db import holding, require_database
 
     config, db = resolve(args, config_required=False)
@@ -358,7 +357,7 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     model = load_model(args.model or config.settings.get("model"))
     # SIGTERM (systemd, a timeout) ended it at once with no word, where Ctrl-C said "interrupted"
     stop, ask_to_stop = _stop_request("stopping after the page in hand")
-    with stop_signals(ask_to_stop) as asked, holding(db), lock_wait(db, RECLASSIFY_LOCK_WAIT):
+    with stop_signals(ask_to_stop) as asked, holding(db, wait=RECLASSIFY_LOCK_WAIT):
         _classify(db, config, model, rescore_all=True, should_stop=stop.is_set)
         if stop.is_set():
             print(

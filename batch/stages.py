@@ -11,9 +11,8 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,31 +32,6 @@ PARALLEL_SIGNATURES = 5000  # from this many new items, signatures are computed 
 # Items signed and clustered at a time: all of a backlog's texts at once took 1.3 GB at 500,000 items
 # (a first import), in this process and again in the worker.
 CLUSTER_CHUNK = 50_000
-# Seconds the stages' reads and writes of a file wait for another process's lock, by file, where a
-# command set it (:func:`lock_wait`); else writer's 30 s, which a batch job waits.
-_LOCK_WAITS: dict[str, float] = {}
-
-
-@contextmanager
-def lock_wait(db_path: Path, seconds: float) -> Iterator[None]:
-    """Within the block, each read and write of ``db_path`` by these stages (in any thread) waits up to
-    ``seconds`` for another process's lock; a stop request still ends the wait at once."""
-    key = str(Path(db_path).resolve())
-    before = _LOCK_WAITS.get(key)
-    _LOCK_WAITS[key] = seconds
-    try:
-        yield
-    finally:
-        if before is None:
-            _LOCK_WAITS.pop(key, None)
-        else:
-            _LOCK_WAITS[key] = before
-
-
-def _writer(db_path: Path) -> AbstractContextManager[Any]:
-    """:func:`store.db.writer` on ``db_path``, waiting for its lock as long as :func:`lock_wait` says."""
-    wait = _LOCK_WAITS.get(str(Path(db_path).resolve()))
-    return writer(db_path) if wait is None else writer(db_path, wait=wait)
 
 
 @dataclass(slots=True)
@@ -87,7 +61,7 @@ def classify_pending(
     result = ClassifyResult()
     keys = None
     if model is None and not rescore_all:
-        with _writer(db_path) as con:
+        with writer(db_path) as con:
             keys = classifications.pending_keys(con)
         if not keys.num_rows:
             return result  # nothing new: no need to load the model (its import alone takes seconds)
@@ -103,12 +77,12 @@ def classify_pending(
     result.model_version = model.version
     stale_of = model.version if rescore_all else None
     if keys is None:
-        with _writer(db_path) as con:
+        with writer(db_path) as con:
             keys = classifications.pending_keys(con, model_version=stale_of)
     for start in range(0, keys.num_rows, PAGE):
         if should_stop is not None and should_stop():  # a stop request ends the pass between two pages
             break
-        with _writer(db_path) as con:
+        with writer(db_path) as con:
             rows = classifications.rows_of(con, keys.slice(start, PAGE), model_version=stale_of)
         # Scored with the file closed, even inside holding(): a writer or an analyst waiting for it gets
         # in (`reclassify` kept it 167 s at a million items, and a `run` beside it failed after 30 s).
@@ -130,14 +104,14 @@ def _score_page(db_path: Path, rows: list[tuple], model: Any, result: ClassifyRe
     result.unique_texts += len(hashes)
     keys = [(r[0], r[1], r[4]) for r in rows]
     preds = [predictions[r[4]] for r in rows]
-    with _writer(db_path) as con:
+    with writer(db_path) as con:
         result.scored += classifications.save(con, keys, preds, model_version=model.version)
     result.flagged += sum(1 for p in preds if p.get("labels"))
 
 
 def _cluster_inputs(db_path: Path) -> list[tuple]:
     """Items without a signature, ``CLUSTER_CHUNK`` at most: (source, external_id, title and text)."""
-    with _writer(db_path) as con:
+    with writer(db_path) as con:
         return con.execute(
             "SELECT source, external_id, coalesce(title, '') || ' ' || coalesce(text, '') FROM items "
             "WHERE simhash IS NULL LIMIT ?",
@@ -170,7 +144,7 @@ def _candidates(db_path: Path, sigs: list[int], since: datetime) -> list[tuple]:
                 wanted[i].add(value)
     if not wanted[0]:
         return []
-    with _writer(db_path) as con:
+    with writer(db_path) as con:
         return con.execute(_CANDIDATES, [since, *(sorted(b) for b in wanted)]).fetchall()
 
 
@@ -203,7 +177,7 @@ def _store_clusters(db_path: Path, rows: list[tuple], sigs: list[int], now: date
                 "cluster_id": [clusters[new[i][0]] for i in page],
             }
         )
-        with _writer(db_path) as con:
+        with writer(db_path) as con:
             con.register("sigs", table)
             con.execute(
                 "UPDATE items SET simhash = s.simhash, cluster_id = s.cluster_id FROM sigs s "

@@ -238,9 +238,10 @@ def _brought_up_to_date(con: duckdb.DuckDBPyConnection, path: Path, wait: float)
 class _Held:
     """A write connection kept open by :func:`holding`, closed when idle."""
 
-    def __init__(self, path: Path, idle: float) -> None:
+    def __init__(self, path: Path, idle: float, wait: float | None = None) -> None:
         self.path = path
         self.idle = idle
+        self.wait = wait  # how long opening it waits for another process's lock; None: the writer's own
         self.con: duckdb.DuckDBPyConnection | None = None
         self.last_used = time.monotonic()
         self.depth = 1
@@ -265,15 +266,17 @@ _HELD: dict[str, _Held] = {}
 
 
 @contextmanager
-def holding(path: str | Path, *, idle: float = 1.0) -> Iterator[None]:
+def holding(path: str | Path, *, idle: float = 1.0, wait: float | None = None) -> Iterator[None]:
     """Within the block, :func:`writer` on ``path`` reuses one connection, closed after ``idle`` s unused;
     the file first opened is pinned (:func:`pin_database`) for the block: a long `run` whose database
-    is removed meanwhile ends with DatabaseGone rather than going on into a new, empty file."""
+    is removed meanwhile ends with DatabaseGone rather than going on into a new, empty file. ``wait``:
+    how long each opening of the connection (in any thread) waits for another process's lock, in place
+    of the writer's own (`reclassify`, a manual job, waits an hour); the outermost block's counts."""
     key = str(Path(path).resolve())
     with _WRITE_LOCK:
         held = _HELD.get(key)
         if held is None:
-            held = _HELD[key] = _Held(Path(path), idle)
+            held = _HELD[key] = _Held(Path(path), idle, wait)
         else:
             held.depth += 1
     try:
@@ -308,7 +311,7 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
         held = _HELD.get(str(Path(path).resolve()))
         if held is not None:
             if held.con is None:
-                held.con = connect(path, wait=wait)
+                held.con = connect(path, wait=wait if held.wait is None else held.wait)
                 if held.pinned is None and os.path.abspath(path) not in _PINNED:
                     pin_database(path)
                     held.pinned = os.path.abspath(path)
