@@ -20,7 +20,7 @@ from classify.train_card import F1_MARGIN, FPR_MARGIN
 from errors import InputError
 
 if TYPE_CHECKING:
-    from classify.dataset import Row
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +387,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if args.letterless or args.partly_letterless:
-        from classify.dataset import informal_copies
+        from classify.dataset import informal_copies, partly_letterless_copies
         from classify.normalise import has_kazakh_letter
 
         for row in rows:  # a file without "lang": a text with Kazakh letters is Kazakh enough here
@@ -425,34 +425,3 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             f"negatives flagged (FPR): {negatives['fpr']:.4f} ({negatives['flagged']}/{negatives['negatives']})"
         )
     return 0
-
-
-def partly_letterless_copies(rows: Sequence[Row]) -> list[Row]:
-    """The Kazakh rows with two or more words holding Kazakh letters, those words retyped without them
-    (ә→а, қ→к ..., as ``--letterless``) but for one or two, kept as written: Kazakh typed on a Russian
-    keyboard that a phone corrected in places. Which words, and how many (never all), follow from the
-    row's id and text: the same every run. The copies keep their rows' labels; the other rows are left out.
-    """
-    import random
-    import re
-    import zlib
-    from dataclasses import replace
-
-    from classify.normalise import WITHOUT_KAZAKH_LETTERS, has_kazakh_letter
-
-    out = []
-    for row in rows:
-        if row.lang != "kk":
-            continue
-        lettered = [m.span() for m in re.finditer(r"\w+", row.text) if has_kazakh_letter(m.group())]
-        if len(lettered) < 2:
-            continue
-        draw = random.Random(zlib.crc32(f"{row.id}\x00{row.text}".encode()))
-        kept = set(draw.sample(range(len(lettered)), min(draw.choice((1, 2)), len(lettered) - 1)))
-        text, end = [], 0
-        for i, (start, stop) in enumerate(lettered):
-            word = row.text[start:stop]
-            text += [row.text[end:start], word if i in kept else word.translate(WITHOUT_KAZAKH_LETTERS)]
-            end = stop
-        out.append(replace(row, text="".join(text) + row.text[end:], labels=dict(row.labels), copy_of=row.id))
-    return out

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from classify.normalise import WITHOUT_KAZAKH_LETTERS
+from classify.normalise import WITHOUT_KAZAKH_LETTERS, has_kazakh_letter
 from errors import InputError
 
 log = logging.getLogger(__name__)
@@ -334,6 +335,30 @@ def informal_copies(rows: Sequence[Row], weight: float = INFORMAL_WEIGHT) -> lis
                 copy_of=row.id,
             )
         )
+    return out
+
+
+def partly_letterless_copies(rows: Sequence[Row]) -> list[Row]:
+    """The Kazakh rows with two or more words holding Kazakh letters, those words retyped without them
+    (ә→а, қ→к ..., as ``--letterless``) but for one or two, kept as written: Kazakh typed on a Russian
+    keyboard that a phone corrected in places. Which words, and how many (never all), follow from the
+    row's id and text: the same every run. The copies keep their rows' labels; the other rows are left out.
+    """
+    out = []
+    for row in rows:
+        if row.lang != "kk":
+            continue
+        lettered = [m.span() for m in re.finditer(r"\w+", row.text) if has_kazakh_letter(m.group())]
+        if len(lettered) < 2:
+            continue
+        draw = random.Random(zlib.crc32(f"{row.id}\x00{row.text}".encode()))
+        kept = set(draw.sample(range(len(lettered)), min(draw.choice((1, 2)), len(lettered) - 1)))
+        text, end = [], 0
+        for i, (start, stop) in enumerate(lettered):
+            word = row.text[start:stop]
+            text += [row.text[end:start], word if i in kept else word.translate(WITHOUT_KAZAKH_LETTERS)]
+            end = stop
+        out.append(replace(row, text="".join(text) + row.text[end:], labels=dict(row.labels), copy_of=row.id))
     return out
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from testutil import run_cli
 
-from classify.cli import partly_letterless_copies
-from classify.dataset import Row
+from classify.dataset import Row, partly_letterless_copies
 from classify.lang import detect_languages
 from classify.model import load_model
 from classify.normalise import has_kazakh_letter, normalise
