@@ -147,7 +147,7 @@ class Held(NamedTuple):
 
     url: str
     before: dict[str, Any]  # its cursor entry before the visit
-    items: list[Item]  # its article item (its comments were yielded)
+    page: Item  # its article item (its comments were yielded)
     key: str  # portal_recheck.stub_key of its headline and short text
 
 
@@ -177,7 +177,7 @@ class StubWatch:
         self.readers.setdefault(key, []).append(url)
         if before is None or not stub_like(short, page.title, before):
             return items
-        self.held.append(Held(url, before, [page], key))
+        self.held.append(Held(url, before, page, key))
         return items[1:]
 
     @staticmethod
@@ -208,7 +208,7 @@ class StubWatch:
                 self.run.ctx.http.validators.pop(mask_secrets(url), None)
             self._report(group)
         while self.held:
-            yield from self.held.pop(0).items
+            yield self.held.pop(0).page
 
     def release(self, known: dict[str, dict[str, Any]]) -> None:
         """The generator was closed (a stop) with re-reads still held: not stored, so their entries and
@@ -220,7 +220,7 @@ class StubWatch:
         self.held.clear()
 
     def _report(self, group: list[Held]) -> None:
-        page = group[0].items[0]
+        page = group[0].page
         urls = [h.url for h in group]
         shown = ", ".join(mask_secrets(u) for u in urls[:2]) + (
             f" and {len(urls) - 2} more" if len(urls) > 2 else ""
