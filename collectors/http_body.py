@@ -1,8 +1,9 @@
 """How a body is read (:func:`read_body`: as it arrives, within a time limit, given up at a stop
 request). What a fetched body holds: its text (:func:`decode_body`: a byte order mark, UTF-8 whatever is
-declared, the header's or the document's charset, else cp1251; a UTF-8 text with a few cp1251 bytes
-in it), and whether an HTML page stops before its end (:func:`cut_html`), as a page whose server
-declares a Content-Length shorter than the page does: the client reads that much and no more.
+declared, the header's or the document's charset, else cp1251, KOI8-R or ISO-8859-5 as its letters
+tell (``charset_guess``); a UTF-8 text with a few cp1251 bytes in it), and whether an HTML page stops
+before its end (:func:`cut_html`), as a page whose server declares a Content-Length shorter than the
+page does: the client reads that much and no more.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Literal, Protocol
 
+from collectors.charset_guess import cyrillic_codec
 from errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ def read_body(
     return b"".join(chunks), "most"
 
 
+_UNDECLARED = "(undeclared)"  # the last candidate: a code page told by the body's letters
 _ASCII = bytes(range(128))
 STRAY_SHARE = 0.02  # of the non-ASCII bytes, at most this many may fail to decode for text to be UTF-8
 
@@ -96,7 +99,9 @@ def _wide(content: bytes) -> bool:
 
 def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
     """Decode a body: by its byte order mark, else as UTF-8 when it is UTF-8, else by the header's
-    charset, else the document's own declaration, else cp1251. Valid UTF-8 is read so whatever is
+    charset, else the document's own declaration, else the single-byte Cyrillic code page its letters
+    tell (``charset_guess.cyrillic_codec``: cp1251 unless KOI8-R or ISO-8859-5 read clearly better;
+    cp1251 alone was taken, and KOI8-R pages stored as mojibake). Valid UTF-8 is read so whatever is
     declared: a template copied from a cp1251 site keeps its ``<meta charset>``, and cp1251 or Latin-1
     text with letters past ASCII is next to never valid UTF-8. Not when NULs are many: UTF-16 text
     without its mark, ASCII and Cyrillic, is valid UTF-8 too, and keeps the declared reading."""
@@ -122,9 +127,10 @@ def decode_body(content: bytes, content_type: str | None) -> tuple[str, str]:
             candidates.append(m.group(1).decode("ascii", "replace"))
     if content.startswith(b"\xef\xbb\xbf"):
         candidates.insert(0, "utf-8-sig")
-    candidates += ["utf-8", "cp1251"]
+    candidates += ["utf-8", _UNDECLARED]
     for name in candidates:
-        name = name.lower()
+        # nothing that holds told (or what it named failed): cp1251, KOI8-R or ISO-8859-5 by its letters
+        name = cyrillic_codec(content) if name == _UNDECLARED else name.lower()
         if name in {"windows-1251", "win-1251", "x-cp1251"}:
             name = "cp1251"
         try:
