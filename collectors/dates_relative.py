@@ -16,10 +16,10 @@ read at 00:30). A day word's clock may be spelled ``14 ч. 35 мин.`` and be M
 is read.
 
 English, as English-language templates and Facebook exports print it, read only where no Russian or
-Kazakh form is: ``3 hours ago``, ``an hour ago``, ``yesterday at 10:30``, ``just now``; and narrowly,
-since callers also search free text: ``today``/``yesterday`` only beside a clock or at the end. The
-words are in ``collectors.dates_words``; the clock, zone and calendar pieces are those absolute dates
-are read with, in ``collectors.dates``.
+Kazakh form is: ``3 hours ago``, ``an hour ago``, ``yesterday at 10:30``, ``just now``, ``a few
+seconds ago`` (now); and narrowly, since callers also search free text: ``today``/``yesterday`` only
+beside a clock or at the end. The words are in ``collectors.dates_words``; the clock, zone and
+calendar pieces are those absolute dates are read with, in ``collectors.dates``.
 """
 
 from __future__ import annotations
@@ -115,6 +115,12 @@ _EN_AGO = re.compile(
     + "|".join(EN_UNITS)
     + r")s?\.?\s+ago(?![^\W\d_])"
 )
+# What date libraries print for a moment ago (moment.js and Day.js «a few seconds ago», date-fns «less than
+# a minute ago») is now, as «несколько секунд назад» is; «a few minutes ago» stays unread, as «несколько
+# минут назад» does.
+_EN_ABOUT_NOW = re.compile(
+    r"(?<![^\W\d_])(?:(?:a\s+)?few\s+seconds|less\s+than\s+a\s+minute)\s+ago(?![^\W\d_])"
+)
 # «Today», «yesterday» and «just now» are words of English sentences and names too («Officials said
 # today that», «Kazakhstan Today», «#today», a link's «/today»): a date only beside a clock
 # («yesterday at 10:30», «10:30 yesterday»; that clock is the one read), or as the whole text with a
@@ -199,6 +205,8 @@ def english(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     m = _EN_DAY_ALONE.fullmatch(low)
     if m:
         return _local(local_now.date() - timedelta(days=EN_DAY_WORDS[m["day"]]), None, None, tz)
+    if _EN_ABOUT_NOW.search(low):  # before «a minute ago», which «less than a minute ago» ends with
+        return local_now
     m = _EN_AGO.search(low)
     if m:
         return _back(local_now, EN_UNITS[m.group(2)], m.group(1))

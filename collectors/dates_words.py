@@ -118,8 +118,10 @@ WORD_ONE = {
 }
 # Numbers written as words before a unit («три часа назад», «двадцать пять минут назад», «үш сағат бұрын»,
 # «жиырма бес минут бұрын»). Russian in the forms a count takes before a unit (nominative or
-# accusative: «одну минуту», «две минуты»); «полтора часа» is one and a half. Kazakh as
-# ``kk_number_key`` spells it, so «уш», «торт», «тогыз», «кырык» typed without Kazakh letters are read too;
+# accusative: «одну минуту», «две минуты»), and genitive after «около», «более», «свыше»… («около двух
+# часов назад», «более трёх дней назад», «двух недель назад»); «полтора часа» (genitive «полутора»)
+# is one and a half. Kazakh as ``kk_number_key`` spells it, so «уш», «торт», «тогыз», «кырык» typed
+# without Kazakh letters are read too;
 # Kazakh says 15 as «он бес», ten and five, and a half as «жарты» (half an hour) or «жарым» after a number.
 RU_ONES = {
     **dict.fromkeys(("один", "одна", "одну", "одно"), 1),
@@ -138,8 +140,18 @@ RU_ONES = {
     "пятеро": 5,
     "шестеро": 6,
     "семеро": 7,
+    # genitive («около двух часов назад»; «трёх» is looked up as «трех», ё read as е)
+    **dict.fromkeys(("одного", "одной"), 1),
+    "двух": 2,
+    "трех": 3,
+    "четырех": 4,
+    "пяти": 5,
+    "шести": 6,
+    "семи": 7,
+    "восьми": 8,
+    "девяти": 9,
 }
-RU_TEENS = {
+_RU_TEENS_NOMINATIVE = {
     "десять": 10,
     "одиннадцать": 11,
     "двенадцать": 12,
@@ -151,6 +163,10 @@ RU_TEENS = {
     "восемнадцать": 18,
     "девятнадцать": 19,
 }
+RU_TEENS = {
+    **_RU_TEENS_NOMINATIVE,
+    **{word[:-1] + "и": number for word, number in _RU_TEENS_NOMINATIVE.items()},  # genitive: «десяти»
+}
 RU_TENS = {
     "двадцать": 20,
     "тридцать": 30,
@@ -160,8 +176,17 @@ RU_TENS = {
     "семьдесят": 70,
     "восемьдесят": 80,
     "девяносто": 90,
+    # genitive («около двадцати пяти минут назад»)
+    "двадцати": 20,
+    "тридцати": 30,
+    "сорока": 40,
+    "пятидесяти": 50,
+    "шестидесяти": 60,
+    "семидесяти": 70,
+    "восьмидесяти": 80,
+    "девяноста": 90,
 }
-RU_ONE_AND_A_HALF = frozenset({"полтора", "полторы"})
+RU_ONE_AND_A_HALF = frozenset({"полтора", "полторы", "полутора"})
 KK_ONES = {"бир": 1, "еки": 2, "уш": 3, "торт": 4, "бес": 5, "алты": 6, "жети": 7, "сегиз": 8, "тогыз": 9}
 KK_TENS = {
     "он": 10,
@@ -185,6 +210,7 @@ VAGUE_COUNTS = frozenset(
 # one year (Kazakh as ``kk_number_key`` spells it: «жүз», «мың» typed with or without Kazakh letters).
 RU_LARGE = frozenset(
     {"сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот", "девятьсот"}
+    | {"ста", "двухсот", "трехсот", "четырехсот", "пятисот", "шестисот", "семисот", "восьмисот", "девятисот"}
     | {"тысяча", "тысячи", "тысяч", "тысячу", "миллион", "миллиона", "миллионов", "миллиард"}
 )
 KK_LARGE = frozenset({"жуз", "мын", "миллион", "миллиард"})
