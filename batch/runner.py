@@ -41,6 +41,40 @@ class RunStopped(MonitorError):
     run_status = "aborted"
 
 
+# A run that passes this many seconds (``max_run_seconds`` of [settings], or of the source; 0: none)
+# stops as a stop does, and the other sources go on: a site trickling every page to the body's time
+# limit kept one portal run going for two hours, so each slot of the schedule found it still busy.
+# Unset, it applies to the kinds that save their cursor at a deadline (the portal) only: a kind that
+# saves none reads the same span again next time, so a first run of a large Telegram channel or
+# Facebook page cut at the same point every time would never get past it.
+DEFAULT_MAX_RUN_SECONDS = 1800.0
+
+
+def keeps_cursor(source: SourceConfig) -> bool:
+    """Whether the source's collector ends its run cleanly once its client refuses requests, its cursor
+    naming what it read and what it left (``CURSOR_AFTER_STOP``, collectors/base.py)."""
+    return bool(getattr(collector_module(source.kind), "CURSOR_AFTER_STOP", False))
+
+
+class Deadline:
+    """The deadline of one source run, counted from its collection's start."""
+
+    def __init__(self, source: SourceConfig, settings: dict[str, Any], keeps: bool) -> None:
+        default = DEFAULT_MAX_RUN_SECONDS if keeps else 0.0
+        self.seconds = float(source.get("max_run_seconds", settings.get("max_run_seconds", default)))
+        self.start = time.monotonic()
+
+    def passed(self) -> bool:
+        return self.seconds > 0 and time.monotonic() - self.start >= self.seconds
+
+    def message(self, kept: bool) -> str:
+        """The run's error when its deadline stopped it (``kept``: its cursor was saved)."""
+        return (
+            f"stopped at the deadline: max_run_seconds = {self.seconds:g} passed; what was read is stored, "
+            + ("the next run goes on from where this one stopped" if kept else "the next run reads the rest")
+        )
+
+
 def http_client_for(source: SourceConfig, settings: dict[str, Any], validators: dict[str, Any]) -> HttpClient:
     """The polite client of one source run, from [settings] with the source's overrides."""
 
@@ -217,6 +251,14 @@ def _collect(
     sink = ItemSink(db_path, run)
     client: HttpClient | None = None
     failure: Exception | None = None
+    # A collector that ends its run cleanly once its client refuses requests, its cursor naming what
+    # it read and what it left (collectors/base.py): its deadline lets it end so, and its cursor is saved.
+    keeps = keeps_cursor(source)
+    deadline = Deadline(source, config.settings, keeps)
+
+    def halted() -> bool:
+        return _asked(should_stop) or deadline.passed()
+
     try:
         client = client_factory(source, config.settings, validators)
         if started is not None and client.clock is time.monotonic:
@@ -224,7 +266,7 @@ def _collect(
         if not _asked(should_stop):
             # A stop asked from now on: the client starts no request nor retry. One asked before the run
             # began (run_batch and the scheduler start none then) still lets it read to its first item.
-            client.should_stop = should_stop
+            client.should_stop = halted
         ctx = CollectContext(
             source=source,
             http=client,
@@ -233,7 +275,8 @@ def _collect(
             now=now,
             log=logging.getLogger(f"collectors.{source.kind}"),
         )
-        _consume(collector_module(source.kind).collect(ctx), sink, source.name, should_stop)
+        items = collector_module(source.kind).collect(ctx)
+        _consume(items, sink, source.name, should_stop if keeps else halted)
     except Exception as exc:  # a collector bug (or a bad setting) must not stop the other sources
         failure = exc
         if not isinstance(exc, MonitorError):
@@ -245,15 +288,26 @@ def _collect(
     if isinstance(failure, DatabaseGone):  # nothing more can be stored, nor the run recorded
         raise failure
     refused = client is not None and client.stopped  # a request or retry left out for a stop
+    # the deadline, not a stop asked, cut the run: said so, as a stop is ('aborted', runs.error)
+    timed_out = deadline.passed() and not _asked(should_stop)
+    keep_cursor = False
     if failure is None and refused:
         # The client refused a request for the stop, and the collector took that as one page's problem
         # and went on: the run did not end well all the same.
-        failure = RunStopped("stopped on request before the run ended", source=source.name)
+        keep_cursor = timed_out and keeps
+        said = deadline.message(keep_cursor) if timed_out else "stopped on request before the run ended"
+        failure = RunStopped(said, source=source.name)
         run.status, run.error = _failure(failure)
     elif run.status == "failed" and not isinstance(failure, StoreError) and (refused or _asked(should_stop)):
         # The request under way when the stop came failed (no retry after it): the stop ended the run,
         # so it is 'aborted', not the source's failure (no back-off, no "failed N times" alert).
-        run.status, run.error = RunStopped.run_status, f"stopped on request before the run ended; {run.error}"
+        said = deadline.message(False) if timed_out else "stopped on request before the run ended"
+        run.status, run.error = RunStopped.run_status, f"{said}; {run.error}"
+    elif timed_out and run.status == RunStopped.run_status and (refused or isinstance(failure, RunStopped)):
+        if isinstance(failure, RunStopped):  # cut between two items
+            run.error = _failure(RunStopped(deadline.message(False), source=source.name))[1]
+        else:  # the collector gave up on its refused request (FetchStopped)
+            run.error = f"{deadline.message(False)}; {run.error}"
     if failure is not None:
         try:
             sink.flush()  # what was fetched before the failure is kept
@@ -276,7 +330,9 @@ def _collect(
     # and no "failed N times in a row" alert blaming it; the cursor is not moved, so the next run
     # fetches again what could not be stored.
     blame = failure is not None and not isinstance(failure, StoreError)
-    _finish(db_path, run, state, cursor, validators, failure is None, config, blame=blame)
+    _finish(
+        db_path, run, state, cursor, validators, failure is None, config, blame=blame, keep_cursor=keep_cursor
+    )
 
 
 # Cursor keys that say what the store holds (the ``hashes`` of Telegram and Facebook: a message, post
@@ -329,9 +385,11 @@ def _finish(
     config: Config,
     *,
     blame: bool = True,
+    keep_cursor: bool = False,
 ) -> None:
-    if success:
+    if success or keep_cursor:  # keep_cursor: a run its deadline ended cleanly goes on from there
         state.state = {**cursor, "_http": newest_validators(validators)}
+    if success:
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None

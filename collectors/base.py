@@ -11,6 +11,10 @@ A collector module (one per source kind) exposes:
   cursor back into the same dict; the runner saves it only when the whole run succeeds. Items are
   stored in batches as they are yielded, so a failure half-way keeps what was already fetched, and
   the upsert on ``(source, external_id)`` makes the overlapping re-fetch of the next run harmless.
+* ``CURSOR_AFTER_STOP: bool`` (optional, false when absent): true when, once ``ctx.http`` refuses
+  requests (FetchStopped: a stop, or the run's ``max_run_seconds``), ``collect`` goes on to its end
+  with a cursor that names only what it read (the rest left for the next run). The runner then lets
+  a run past its deadline end so and saves that cursor; else the deadline cuts the run as a stop does.
 
 An importer (``pipeline.py import KIND PATH``) is a function
 ``read_export(path, *, source, options, report) -> Iterator[Item]`` that calls

@@ -84,6 +84,9 @@ from errors import CollectError, MonitorError, ParseError
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 5000  # article URLs kept for later runs
+# Once the client refuses requests (a stop, the run's deadline) the run ends cleanly: a visit cut short
+# is undone, the articles not visited wait in the cursor; the runner saves it after a deadline.
+CURSOR_AFTER_STOP = True
 
 
 def _discover(run: PortalRun) -> list[Found]:
@@ -339,7 +342,10 @@ def _visits(
     """The items of the run's article visits (URL, whether known), each yielded once read (a stop keeps
     what was read) but a known article's re-read that ``watch`` holds as a possible stub."""
     ctx, opts, now = run.ctx, run.opts, run.ctx.now
-    for url, is_known in order:
+    for index, (url, is_known) in enumerate(order):
+        if ctx.http.stopped:  # a stop, or the run's deadline, before this visit: the rest waits
+            _leave(run, known, order[index:])
+            break
         if not run.budget_left():
             log.warning(
                 "source %s: request budget of %d spent; the rest waits for the next run",
@@ -353,9 +359,14 @@ def _visits(
         entry = known.get(url) if is_known else None
         before = dict(entry) if entry is not None else None
         run.last_visit = run.last_home = None
+        validators = dict(ctx.http.validators)
         try:
             items = _visit(run, url, entry)
         except Exception as exc:
+            if ctx.http.stopped:  # the visit cut by a stop (or the deadline): as if it was not made
+                _undo(run, known, url, before, validators)
+                _leave(run, known, order[index:])
+                break
             if entry is not None and not_found(exc):
                 entry["checked"] = now_text
                 entry.setdefault("gone_since", now_text)
@@ -375,6 +386,10 @@ def _visits(
             else:
                 entry["checked"] = now_text
             continue
+        if ctx.http.stopped:  # a page of its comment thread refused or cut: read in full next run
+            _undo(run, known, url, before, validators)
+            _leave(run, known, order[index:])
+            break
         if entry is None:
             entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
         entry["checked"] = now_text
@@ -384,6 +399,28 @@ def _visits(
             continue  # watched under the URL it moved to already: that entry's visits bring its items
         # a page moved to another URL is no stub: a site's stub is served under the URL asked for
         yield from watch.passes(url, before if run.last_home in (None, url) else None, items)
+
+
+def _undo(
+    run: PortalRun,
+    known: dict[str, dict[str, Any]],
+    url: str,
+    before: dict[str, Any] | None,
+    validators: dict,
+) -> None:
+    """Forget a visit a stop cut short: its entry and the client's validators as before it (a validator
+    kept for its page would answer 304 to the next run, which would never read the article)."""
+    if before is not None:
+        known[url] = before
+    run.ctx.http.validators.clear()
+    run.ctx.http.validators.update(validators)
+
+
+def _leave(run: PortalRun, known: dict[str, dict[str, Any]], rest: list[tuple[str, bool]]) -> None:
+    """Say once how many of the run's visits a stop (or the run's deadline) left for the next run: new
+    articles stay out of ``known`` (the cursor's ``waiting`` keeps them), known ones stay due."""
+    new = sum(1 for url, is_known in rest if not is_known and url not in known)
+    run.left_for_next(new, sum(1 for _url, is_known in rest if is_known))
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:

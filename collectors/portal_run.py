@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from collectors.base import CollectContext
 from collectors.extract import extract_article
 from collectors.http import mask_secrets
+from collectors.http_failures import FetchStopped
 from collectors.item import Item
 from collectors.portal_discovery import normalise_url, site_of
 from collectors.portal_ids import refuse_redirect, same_article
@@ -43,11 +44,28 @@ class PortalRun:
         self.start_requests = ctx.http.stats.requests
         self.browser_missing = False  # reported once, then the rest of the run parses the HTML
         self.render_reported: set[str] = set()  # causes of refused render requests already reported
+        # Pages not asked for, or cut, for a stop or the run's deadline: not one problem line each
+        # (review: 29 lines for one stop) but one for the run, with the articles left (:meth:`left_for_next`)
+        self.refused = 0
+
+    def left_for_next(self, new: int, rechecks: int) -> None:
+        """Say once that a stop (or the run's deadline) left ``new`` new articles and ``rechecks`` due
+        rechecks for the next run."""
+        line = (
+            f"source {self.ctx.source.name}: stopped before the end of the run: {new + rechecks} article(s) "
+            f"left for the next run ({new} new, {rechecks} due a recheck)"
+        )
+        log.info("%s", line)  # reported with the run, as in fail()
+        self.errors.append(line)
 
     def budget_left(self) -> bool:
         return self.ctx.http.stats.requests - self.start_requests < self.opts["max_requests"]
 
     def fail(self, url: str, exc: BaseException) -> None:
+        if isinstance(exc, FetchStopped):  # counted in the one line of left_for_next, not one line each
+            log.debug("source %s: %s: %s", self.ctx.source.name, url, exc.message)
+            self.refused += 1
+            return
         if isinstance(exc, MonitorError):
             message = exc.message
             if exc.status:

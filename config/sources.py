@@ -95,6 +95,7 @@ SETTINGS_VALUES: dict[str, Expect | CronLine] = {
     # `schedule`: how long SIGTERM waits for runs blocked on the network
     "stop_grace_seconds": NUMBER_0_OR_MORE,
     "silent_hours": HOURS,  # a collected source with no new item for this long is reported (0: never)
+    "max_run_seconds": NUMBER_0_OR_MORE,  # a source's run stops after this long (batch/runner.py; 0: never)
 }
 SETTINGS_KEYS = frozenset(SETTINGS_VALUES)
 
@@ -105,6 +106,7 @@ SOURCE_VALUES: dict[str, Expect | CronLine] = {
     "schedule": CRON,
     **HTTP_VALUES,
     "silent_hours": HOURS,
+    "max_run_seconds": NUMBER_0_OR_MORE,
     "url": HTTP_URL,  # rss
     "graph_url": HTTP_URL,  # facebook
     "base_url": HTTP_URL,  # telegram
@@ -114,7 +116,7 @@ SOURCE_VALUES: dict[str, Expect | CronLine] = {
     "sitemaps": HTTP_URLS,  # portal
 }
 # Keys every collected source may carry besides its kind's own and HTTP_KEYS.
-WATCH_KEYS = frozenset({"silent_hours"})
+WATCH_KEYS = frozenset({"silent_hours", "max_run_seconds"})
 # A collected source that runs fine but has brought no new item for a week has most likely stopped
 # working in a way no error shows: a new page layout, a moved feed, a channel gone private.
 DEFAULT_SILENT_HOURS = 168.0

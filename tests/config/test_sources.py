@@ -253,6 +253,7 @@ snapshot_dir = "data/snapshot"
 snapshot_minutes = 2.5
 stop_grace_seconds = 0
 silent_hours = 0
+max_run_seconds = 0
 [[sources]]
 name = "city-rss"
 kind = "rss"
