@@ -14,6 +14,13 @@ from review.second_look import review_summary
 from store import runs as runlog
 from store.db import reader
 
+NAME_WIDTH = 60  # the widest source column of `status`: a longer name is cut, with an ellipsis
+
+
+def _fit(name: str, width: int) -> str:
+    """``name``, cut to ``width`` characters with an ellipsis at the end when longer."""
+    return name if len(name) <= width else name[: width - 1] + "…"
+
 
 def _ago(when: datetime | None, now: datetime) -> str:
     if when is None:
@@ -103,7 +110,9 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             # a source of an import-only kind is filled by `import`: it is never "run"
             never = "never run" if source.name in collected else "-"
             rows.append((source.name, source.kind, None, never, 0, 0, 0, 0, None, None, 0, None, 0, False))
-    header = f"{'source':<24} {'last run':<12} {'status':<10} {'fetched':>7} {'new':>6} {'upd':>5} {'fails':>5} {'items':>8}  note"
+    # the source column as wide as its longest name, from 24 up to NAME_WIDTH (longer ones are cut)
+    width = max(24, min(NAME_WIDTH, max((len(r[0]) for r in rows), default=0)))
+    header = f"{'source':<{width}} {'last run':<12} {'status':<10} {'fetched':>7} {'new':>6} {'upd':>5} {'fails':>5} {'items':>8}  note"
     print(header)
     print("-" * len(header))
     bad = 0
@@ -155,7 +164,7 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
         # imports count no failures in a row (nor back off): a 0 beside a failed import misled
         failures = "-" if imports_only or status == "-" else str(fails)
         print(
-            f"{name:<24} {_ago(started, now):<12} {status or '-':<10} {fetched or 0:>7} {new or 0:>6} "
+            f"{_fit(name, width):<{width}} {_ago(started, now):<12} {status or '-':<10} {fetched or 0:>7} {new or 0:>6} "
             f"{updated or 0:>5} {failures:>5} {items:>8}  {'; '.join(note)}"
         )
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
