@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
     p.add_argument("--no-classify", action="store_true", help="store items without classifying them")
+    _new_db(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -95,6 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-classify", action="store_true", help="store items without classifying them")
     _common(p)
+    _new_db(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -124,6 +126,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help=f"sources file (default {DEFAULT_CONFIG})")
     p.add_argument("--db", help=f"DuckDB file (default: [settings] db, else {DEFAULT_DB})")
+
+
+def _new_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--new-db",
+        action="store_true",
+        help="begin a new, empty database where the file is missing but its lock folder (<db>.locks) or "
+        "other files beside it show one was there; without it the command refuses (a disk not mounted, "
+        "a file deleted). Not needed on a first start, and refused where a database is",
+    )
+
+
+def _say_lock_wait(message: str) -> None:
+    """A long wait for another process's database lock, said on stderr (INFO logs reach it with --debug)."""
+    print(f"info: {message}", file=sys.stderr, flush=True)
 
 
 def _classify(
@@ -156,9 +173,15 @@ def _classify(
     elif result.model_version is None:
         print(f"nothing new to classify; {clustered} clustered")
     else:
+        stale = (
+            f"; {result.stale} not stored (edited meanwhile, the new text scored by another process)"
+            if result.stale
+            else ""
+        )
         print(
             f"classified {result.scored} items ({result.unique_texts} distinct texts) with model "
             f"{result.model_version}; {result.flagged} flagged; {clustered} clustered ({seconds:.1f} s)"
+            + stale
         )
 
 
@@ -250,7 +273,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = list(dict.fromkeys(args.source)) if args.source else None
     if not config.collected() and not sources:
         raise ConfigError("no sources to collect", path=str(config.path))
-    from store.db import holding
+    from store.db import holding, refuse_lost_database
+
+    refuse_lost_database(db, new=args.new_db)  # not a new, empty database in place of a lost one
 
     stop, ask_to_stop = _stop_request("stopping after the runs going on")
     with stop_signals(ask_to_stop) as asked, holding(db):
@@ -299,7 +324,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     notes: list[str] = []  # printed under the run's line, on stdout: stderr is the run's error and problems
 
-    from store.db import holding
+    from store.db import holding, refuse_lost_database
+
+    refuse_lost_database(db, new=args.new_db)  # not a new, empty database in place of a lost one
 
     stop, ask_to_stop = _stop_request("stopping the import at its next item")
     with stop_signals(ask_to_stop) as asked, holding(db):
@@ -346,9 +373,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_reclassify(args: argparse.Namespace) -> int:
     """`reclassify`: re-score after a model change."""
-    from store.db import holding, require_database
+    from store.db import holding, refuse_lost_database, require_database
 
     config, db = resolve(args, config_required=False)
+    refuse_lost_database(db, new_option=None)  # a lost database: not "run the pipeline first"
     require_database(db)  # a mistyped --db would be created empty and "reclassify" nothing
     from classify.model import load_model
 
@@ -357,7 +385,7 @@ def cmd_reclassify(args: argparse.Namespace) -> int:
     model = load_model(args.model or config.settings.get("model"))
     # SIGTERM (systemd, a timeout) ended it at once with no word, where Ctrl-C said "interrupted"
     stop, ask_to_stop = _stop_request("stopping after the page in hand")
-    with stop_signals(ask_to_stop) as asked, holding(db, wait=RECLASSIFY_LOCK_WAIT):
+    with stop_signals(ask_to_stop) as asked, holding(db, wait=RECLASSIFY_LOCK_WAIT, on_wait=_say_lock_wait):
         _classify(db, config, model, rescore_all=True, should_stop=stop.is_set)
         if stop.is_set():
             print(

@@ -41,7 +41,8 @@ class ClassifyResult:
     model_version: str | None = None
     scored: int = 0  # rows written
     unique_texts: int = 0  # texts the model actually scored (exact duplicates share one score)
-    flagged: int = 0
+    flagged: int = 0  # of the rows written: a row `save` left out flags nothing
+    stale: int = 0  # rows left out: edited since they were read, the new text scored by another process
     skipped_reason: str | None = None
 
 
@@ -105,8 +106,35 @@ def _score_page(db_path: Path, rows: list[tuple], model: Any, result: ClassifyRe
     keys = [(r[0], r[1], r[4]) for r in rows]
     preds = [predictions[r[4]] for r in rows]
     with writer(db_path) as con:
-        result.scored += classifications.save(con, keys, preds, model_version=model.version)
-    result.flagged += sum(1 for p in preds if p.get("labels"))
+        written = classifications.save(con, keys, preds, model_version=model.version)
+        saved = _saved(con, keys) if written < len(keys) else [True] * len(keys)
+    result.scored += written
+    result.stale += len(keys) - written
+    # the flags of what was stored: a row left out is another text's, scored by another process
+    result.flagged += sum(1 for p, ok in zip(preds, saved, strict=True) if ok and p.get("labels"))
+
+
+def _saved(con: Any, keys: list[tuple[str, str, str]]) -> list[bool]:
+    """Whether each (source, external_id, content_hash) row has its score stored (in the transaction
+    of ``save``): a row it left out keeps the score of the item's newer content, another hash."""
+    table = pa.table(
+        {
+            "source": [k[0] for k in keys],
+            "external_id": [k[1] for k in keys],
+            "content_hash": [k[2] for k in keys],
+        }
+    )
+    con.register("written_keys", table)
+    try:
+        stored = set(
+            con.execute(
+                "SELECT source, external_id FROM written_keys w SEMI JOIN classifications c "
+                "USING (source, external_id, content_hash)"
+            ).fetchall()
+        )
+    finally:
+        con.unregister("written_keys")
+    return [(k[0], k[1]) in stored for k in keys]
 
 
 def _cluster_inputs(db_path: Path) -> list[tuple]:

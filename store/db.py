@@ -39,6 +39,10 @@ _WRITE_LOCK = threading.RLock()
 _STOP_WAITING = threading.Event()
 # Per file: when this process first found it locked by another process, and when it last did.
 _LOCKED_SINCE: dict[str, tuple[float, float]] = {}
+# A wait for another process's lock is said to a caller's ``on_wait`` once it has lasted this long (the
+# INFO log has it from the first conflict), and its end, in both, when it lasted this long: `reclassify`
+# waited up to an hour without a word unless --debug (an analyst's query holds the file for a moment).
+LOCK_WAIT_NOTICE_AFTER = 5.0
 # Files this process holds on to, by absolute path (not resolved: the folder may be gone): their
 # (device, inode) when pinned. A write there never creates the folder or a new database again.
 _PINNED: dict[str, tuple[int, int]] = {}
@@ -69,6 +73,58 @@ def require_database(path: Path) -> None:
     mistyped --db empty, or open nothing, and go on."""
     if not path.exists():
         raise InputError("no database here yet; run the pipeline first (or check --db)", path=str(path))
+
+
+# What this monitor leaves beside its database file (docs/OPERATIONS.md): the sources' lock folder, the
+# lock file of `schedule`, DuckDB's write-ahead log, the review page's key. DuckDB itself drops a `.wal`
+# whose file is gone when it makes a new one.
+_LEFTOVERS = (".locks", ".schedule.lock", ".wal", ".review-key")
+
+
+def leftovers_of(path: str | Path) -> list[Path]:
+    """What lies beside ``path`` (or beside the file a symlink there points to) that a database there
+    left: evidence that one was there, when it is missing now."""
+    places = dict.fromkeys([os.path.abspath(path), str(Path(path).resolve())])
+    return [Path(place + end) for end in _LEFTOVERS for place in places if os.path.lexists(place + end)]
+
+
+def refuse_lost_database(path: str | Path, *, new: bool = False, new_option: str | None = "--new-db") -> None:
+    """StoreError when the database file is missing but what it leaves beside it is there: a disk not
+    mounted, the file deleted or moved away. A command would make a new, empty database there and go on,
+    the data then split across two files (a cron `run` did, for months). ``new``: the person asked for a
+    new database on purpose (``new_option``, which the message names; None: the command has none)."""
+    path = Path(path)
+    if path.exists():
+        if new:
+            raise StoreError(
+                f"{new_option}: there is a database here already; leave the option out", path=str(path)
+            )
+        return
+    found = leftovers_of(path)
+    if not found:
+        return  # a first start: the database is made, as always
+    names = ", ".join(p.name for p in found)
+    if new:
+        wal = [p for p in found if p.name.endswith(".wal")]
+        if wal:  # the missing file's last writes: DuckDB would delete it
+            raise StoreError(
+                f"{new_option}: move {wal[0]} away first; it belongs to the missing database file",
+                path=str(path),
+            )
+        log.warning(
+            "%s: beginning a new, empty database (%s asked for it; %s were there)", path, new_option, names
+        )
+        return
+    advice = (
+        f"or, to begin a new, empty database here on purpose, run the command once with {new_option}"
+        if new_option
+        else "or check --db"
+    )
+    raise StoreError(
+        f"the database file is missing, but {names} beside it show one was here (a disk not mounted, the "
+        f"file deleted or moved?); nothing was done: restore the file or mount its disk, {advice}",
+        path=str(path),
+    )
 
 
 def pin_database(path: str | Path) -> None:
@@ -113,10 +169,18 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text and ("conflict" in text or "could not set" in text)
 
 
-def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    wait: float = 30.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open the database file (creating and migrating it when writable), retrying lock conflicts for up
     to ``wait`` s (counted from when this process found the file locked, when its other writers are
-    waiting already)."""
+    waiting already). A wait past ``LOCK_WAIT_NOTICE_AFTER`` s is said to ``on_wait`` once when it has
+    lasted that long, and once when it ends with the file opened (without ``on_wait``: INFO log lines
+    at the first conflict and at such an end)."""
     path = Path(path)
     check_pinned(path)  # before the folder or the file is made again
     if not read_only:
@@ -135,10 +199,17 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
     key = str(path.resolve())
     started = _lock_wait_started(key)  # a wait this process's other writers are in already counts
     delay = 0.05
+    said = False  # whether this wait was said (it is said once, and its end once)
+    notice = on_wait or log.info
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             _LOCKED_SINCE.pop(key, None)
+            if said and time.monotonic() - started >= LOCK_WAIT_NOTICE_AFTER:
+                notice(
+                    f"{path}: the database lock is free after waiting {_duration(time.monotonic() - started)}; "
+                    "going on"
+                )
             break
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
@@ -153,8 +224,18 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 30.0) ->
                 raise StoreLocked(
                     f"another process holds the database lock (waited {now - started:.0f} s)", path=str(path)
                 ) from None
-            if delay == 0.05:  # the first conflict
-                log.info("%s: another process holds the database lock; waiting up to %.0f s", path, wait)
+            if delay == 0.05:  # the first conflict: in the log (`schedule`'s at INFO) at once, as before
+                level = logging.DEBUG if on_wait else logging.INFO
+                log.log(
+                    level, "%s: another process holds the database lock; waiting up to %.0f s", path, wait
+                )
+                said = on_wait is None  # the log has it; its end is said once it lasted (below)
+            if on_wait is not None and not said and now - started >= LOCK_WAIT_NOTICE_AFTER:
+                said = True  # a person at the terminal hears of a wait that lasts, not of each brief one
+                notice(
+                    f"{path}: another process holds the database lock; waiting for it, up to "
+                    f"{_duration(wait)} in all ({_duration(now - started)} so far)"
+                )
             _STOP_WAITING.wait(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
         except duckdb.Error as exc:
@@ -194,6 +275,15 @@ def _tables_of_another_program(con: duckdb.DuckDBPyConnection) -> list[str]:
         ).fetchall()
     ]
     return [] if not tables or "schema_migrations" in tables else tables[:3]
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a person reads it: 42 s, 12 min, 1 h."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
 
 
 def _lock_wait_started(key: str) -> float:
@@ -238,10 +328,13 @@ def _brought_up_to_date(con: duckdb.DuckDBPyConnection, path: Path, wait: float)
 class _Held:
     """A write connection kept open by :func:`holding`, closed when idle."""
 
-    def __init__(self, path: Path, idle: float, wait: float | None = None) -> None:
+    def __init__(
+        self, path: Path, idle: float, wait: float | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> None:
         self.path = path
         self.idle = idle
         self.wait = wait  # how long opening it waits for another process's lock; None: the writer's own
+        self.on_wait = on_wait  # who hears of a long wait for that lock (connect's on_wait)
         self.con: duckdb.DuckDBPyConnection | None = None
         self.last_used = time.monotonic()
         self.depth = 1
@@ -266,17 +359,24 @@ _HELD: dict[str, _Held] = {}
 
 
 @contextmanager
-def holding(path: str | Path, *, idle: float = 1.0, wait: float | None = None) -> Iterator[None]:
+def holding(
+    path: str | Path,
+    *,
+    idle: float = 1.0,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     """Within the block, :func:`writer` on ``path`` reuses one connection, closed after ``idle`` s unused;
     the file first opened is pinned (:func:`pin_database`) for the block: a long `run` whose database
     is removed meanwhile ends with DatabaseGone rather than going on into a new, empty file. ``wait``:
     how long each opening of the connection (in any thread) waits for another process's lock, in place
-    of the writer's own (`reclassify`, a manual job, waits an hour); the outermost block's counts."""
+    of the writer's own (`reclassify`, a manual job, waits an hour); the outermost block's counts, as
+    does its ``on_wait`` (:func:`connect`: who hears that such a wait lasts)."""
     key = str(Path(path).resolve())
     with _WRITE_LOCK:
         held = _HELD.get(key)
         if held is None:
-            held = _HELD[key] = _Held(Path(path), idle, wait)
+            held = _HELD[key] = _Held(Path(path), idle, wait, on_wait)
         else:
             held.depth += 1
     try:
@@ -311,7 +411,7 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
         held = _HELD.get(str(Path(path).resolve()))
         if held is not None:
             if held.con is None:
-                held.con = connect(path, wait=wait if held.wait is None else held.wait)
+                held.con = connect(path, wait=wait if held.wait is None else held.wait, on_wait=held.on_wait)
                 if held.pinned is None and os.path.abspath(path) not in _PINNED:
                     pin_database(path)
                     held.pinned = os.path.abspath(path)
