@@ -23,6 +23,7 @@ from collectors import collector_module
 from collectors.base import CollectContext, SourceConfig
 from collectors.http import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, HttpClient, newest_validators
 from collectors.item import Item
+from collectors.secrets import guard
 from config.sources import Config
 from errors import MonitorError, StoreError, StoreLocked
 from store import runs as runlog
@@ -275,7 +276,8 @@ def _collect(
             now=now,
             log=logging.getLogger(f"collectors.{source.kind}"),
         )
-        items = collector_module(source.kind).collect(ctx)
+        # a source's secrets (the values of its *_env variables) scrubbed from its errors and problems
+        items = guard(collector_module(source.kind).collect(ctx), ctx)
         _consume(items, sink, source.name, should_stop if keeps else halted)
     except Exception as exc:  # a collector bug (or a bad setting) must not stop the other sources
         failure = exc

@@ -48,6 +48,7 @@ from collectors.facebook_graph import GraphClient, Pages
 from collectors.facebook_hashes import ReadHashes
 from collectors.facebook_options import (
     DEFAULT_MAX_PAGES,
+    GRAPH_URL,
     comment_recheck,
     option,
     option_time,
@@ -68,6 +69,7 @@ from collectors.facebook_parse import (
     parse_time,
 )
 from collectors.item import Item
+from collectors.secrets import guard
 from errors import CollectError, ConfigError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,13 @@ class _Run:
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
-    """Yield the page's posts in the window, then each post's comments and replies."""
+    """Yield the page's posts in the window, then each post's comments and replies; the token is
+    scrubbed from the error that ends the run and from its problems (``collectors.secrets.guard``):
+    a server may put it anywhere, a redirect's path as much as its own error text."""
+    return guard(_collect(ctx), ctx)
+
+
+def _collect(ctx: CollectContext) -> Iterator[Item]:
     opts = ctx.source
     variable = token_variable(opts)  # as `schedule` and `status` read it (Config.unset_variables)
     if variable is None:  # a source built in code (load_config requires the key)
@@ -168,6 +176,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
             source=opts.name,
         )
     bands = comment_recheck(ctx)  # a bad value is a config error before any request
+    graph_url = opts.get("graph_url")
+    GRAPH_URL.check(graph_url, "graph_url", where=None, source=opts.name)  # no query to carry the token
     endpoint = opts.get("endpoint", "feed")
     if endpoint not in ("feed", "published_posts"):
         raise ConfigError(f'endpoint must be "feed" or "published_posts", not {endpoint!r}', source=opts.name)
@@ -178,7 +188,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     ctx.http.respect_robots = False
     graph = GraphClient(
         http=ctx.http,
-        graph_url=str(opts.get("graph_url")),
+        graph_url=graph_url,
         token=token,
         token_env=variable_label(variable.name, variable.key),
         source=opts.name,

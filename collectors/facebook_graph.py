@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from collectors.http import HttpClient, mask_secrets
 from collectors.http_failures import retry_after_seconds
+from collectors.secrets import ValuePattern, remember, scrub, scrub_value, value_pattern
 from errors import CollectError, FetchError, ParseError, PermissionDenied, Throttled, TokenError
 
 log = logging.getLogger(__name__)
@@ -222,6 +223,12 @@ class GraphClient:
     max_wait: float = 5.0
     waited: float = 0.0
     _warned_usage: bool = field(default=False, repr=False)
+    # The token in any case and percent-encoding (collectors.secrets.value_pattern)
+    _token_pattern: ValuePattern | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._token_pattern = value_pattern([self.token])
+        remember(self.token)  # and no log line of this process shows it
 
     def url(self, path: str) -> str:
         """The absolute URL of a Graph path (``/123/feed``)."""
@@ -266,6 +273,9 @@ class GraphClient:
                     raise ParseError(unreadable_json(exc), source=self.source, url=shown) from None
                 if not isinstance(body, dict):
                     raise ParseError("a Graph answer that is not an object", source=self.source, url=shown)
+                if self._token_pattern is not None and self._token_pattern.search(resp.text):
+                    # echoed outside ``paging`` (an attachment's link): never stored in items.raw
+                    body = scrub_value(body, self._token_pattern)
                 return body
             code = error.code if error else None
             if code in TOKEN_CODES:
@@ -326,8 +336,8 @@ class GraphClient:
             )
 
     def _scrub(self, error: GraphError | None) -> str:
-        text = error.message if error else ""
-        return text.replace(self.token, "***") if self.token else text
+        """Graph's error message without the token, in any case or percent-encoding."""
+        return scrub(error.message if error else "", self._token_pattern)
 
     def _token_message(self, error: GraphError | None) -> str:
         sub = error.subcode if error else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from collectors.base import (
     DAYS,
@@ -23,7 +24,9 @@ from collectors.base import (
     Expect,
     NeededVariable,
     SourceConfig,
+    is_http_url,
     is_whole,
+    masked,
     one_of,
 )
 
@@ -43,6 +46,23 @@ OPTIONAL = frozenset(
         "max_wait",  # seconds one run may wait for throttling in total (default 5)
         "min_delay",  # seconds between two requests (default 0: Graph signals throttling itself)
     }
+)
+
+
+def _graph_url(value: object) -> bool:
+    """An http(s) URL with a host and neither a query nor a fragment: the token goes in a header, and
+    ``?access_token=`` in graph_url would send it in every URL (urllib3's debug log, a proxy's log)."""
+    if not is_http_url(value):
+        return False
+    parts = urlsplit(str(value))
+    if parts.query or parts.fragment or "?" in str(value) or "#" in str(value):
+        raise ValueError("the token goes in the variable token_env names, not in the URL")
+    return True
+
+
+# graph_url's rule: config/sources.py names it in SOURCE_VALUES (one rule per key), the run checks it too.
+GRAPH_URL = Expect(
+    "an http:// or https:// URL with a host, without a query (?...) or fragment (#...)", _graph_url, masked
 )
 # What each of the keys above must be (graph_url and min_delay: config/sources.py).
 VALUES: dict[str, Expect] = {

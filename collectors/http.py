@@ -6,8 +6,8 @@ redirects followed hop by hop (at most ten), each hop paced, counted and checked
 conditional GET with the validators kept per URL and a content-hash fallback (some servers send
 stale validators, or none); POST made once (``post``: no retry, no redirect followed); a cap on the
 body size; an HTML page cut short on the way refused; decoding of UTF-8 and cp1251 pages; secrets
-masked in every URL that reaches a message; once ``should_stop`` says so, no request nor retry
-(FetchStopped: the run ends 'aborted'). What a failure says (how long Retry-After asks us to wait,
+masked in every URL that reaches a message (``secrets``); once ``should_stop`` says so, no request
+nor retry (FetchStopped: the run ends 'aborted'). What a failure says (how long Retry-After asks us to wait,
 a connection error in words) is read by ``http_failures``; what a body holds (its text, whether an
 HTML page stops before its end) by ``http_body``; when a host may next be asked, by ``http_pacer``.
 
@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -46,6 +46,9 @@ from collectors.http_failures import (
 )
 from collectors.http_pacer import SHARED_PACER, HostPacer
 from collectors.http_robots import robots_agent, robots_parser, robots_rules
+from collectors.secrets import SECRET_PARAMS as SECRET_PARAMS  # where importers found them
+from collectors.secrets import mask_secrets as mask_secrets
+from collectors.secrets import redirect_shown, validator_key
 from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
 
 log = logging.getLogger(__name__)
@@ -66,21 +69,6 @@ PAGE_CUT = (  # the error of a page cut on the way (http_body.cut_on_the_way)
     "the page stops before its end (cut on the way: a Content-Length shorter than the page); "
     "not read this run"
 )
-SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "token", "key", "password", "client_secret"})
-
-
-def mask_secrets(url: str) -> str:
-    """The URL with the values of token-like query parameters replaced by ``***``."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(k.lower() in SECRET_PARAMS for k, _ in pairs):
-        return url
-    masked = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
-    return urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
-
-
 _CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
 
 
@@ -163,8 +151,8 @@ class HttpClient:
         self.respect_robots = respect_robots
         # url -> {"etag", "last_modified", "hash", "cut"}; the runner persists it in the source's state.
         self.validators: dict[str, dict[str, str]] = validators if validators is not None else {}
-        for key in [k for k in self.validators if mask_secrets(k) != k]:  # saved by an older version
-            self.validators[mask_secrets(key)] = self.validators.pop(key)
+        for key in [k for k in self.validators if validator_key(k) != k]:  # saved by an older version
+            self.validators[validator_key(key)] = self.validators.pop(key)
         self.sleep = sleep
         self.clock = clock  # what a deadline is read against, and when an answer came
         self.opened = clock()  # the run's start: Response.arrived counts from here
@@ -307,7 +295,7 @@ class HttpClient:
         send = dict(headers or {})
         # Kept under the URL with its secrets masked: the validators are saved in source_state, which
         # analysts read (and the Parquet snapshot copies); a token in a config URL must not land there.
-        known = self.validators.get(mask_secrets(url)) if conditional else None
+        known = self.validators.get(validator_key(url)) if conditional else None
         if known:
             if known.get("etag"):
                 send["If-None-Match"] = known["etag"]
@@ -318,7 +306,8 @@ class HttpClient:
         # counted, retried) and its target must pass robots.txt too.
         current = url
         for hops in range(MAX_REDIRECTS + 1):
-            resp, content = self._exchange(current, send, limit, retry_statuses, timeout, deadline)
+            said = shown if hops == 0 else redirect_shown(current)
+            resp, content = self._exchange(current, send, limit, retry_statuses, timeout, deadline, said=said)
             location = resp.headers.get("Location") if resp.status_code in REDIRECT_STATUSES else None
             if not location:
                 break
@@ -327,11 +316,13 @@ class HttpClient:
                 raise FetchError(f"more than {MAX_REDIRECTS} redirects", source=self.source, url=shown)
             if urlsplit(target).scheme not in ("http", "https"):
                 raise FetchError(
-                    f"redirected to a non-HTTP address {mask_secrets(target)}", source=self.source, url=shown
+                    f"redirected to a non-HTTP address ({redirect_shown(target)})",
+                    source=self.source,
+                    url=shown,
                 )
             if not self.allowed(target, timeout=timeout):
                 raise RobotsDisallowed(
-                    f"robots.txt disallows the redirect target {mask_secrets(target)}",
+                    f"robots.txt disallows the redirect target {redirect_shown(target)}",
                     source=self.source,
                     url=shown,
                 )
@@ -353,7 +344,7 @@ class HttpClient:
                     status=304,
                 )
             self.stats.not_modified += 1
-            self._remember(mask_secrets(url), known or {})
+            self._remember(validator_key(url), known or {})
             return Response(final_url, 304, resp.headers, b"", not_modified=True)
         if raise_for_status and resp.status_code >= 400:
             raise FetchError(
@@ -371,7 +362,7 @@ class HttpClient:
                 # Read no further than its Content-Length, it stops before its end: the rest may come
                 # whole next time. Its validators stay the last whole page's, with the cut bytes' hash.
                 if conditional:
-                    self._remember(mask_secrets(url), {**(known or {}), "cut": digest})
+                    self._remember(validator_key(url), {**(known or {}), "cut": digest})
                 raise FetchError(PAGE_CUT, source=self.source, url=shown)
             # the same bytes again: a whole page that leaves out its closing tags (a cut differs each time)
             # (or a server whose Content-Length counts characters, not bytes: then cut, and marked so)
@@ -387,7 +378,7 @@ class HttpClient:
             self.stats.not_modified += 1
         if conditional and resp.status_code < 300:  # only URLs fetched conditionally keep validators
             self._remember(
-                mask_secrets(url),
+                validator_key(url),
                 {
                     k: v
                     for k, v in {
@@ -438,11 +429,13 @@ class HttpClient:
         deadline: float | None = None,
         *,
         body: bytes | None = None,
+        said: str | None = None,
     ) -> tuple[requests.Response, bytes]:
         """One request for ``url`` (no redirect followed), retried on connection errors and
         ``retry_statuses``; the response and its body (read within ``limit`` bytes). With ``body`` it
-        is a POST, made once (no retry of any kind)."""
-        shown = mask_secrets(url)
+        is a POST, made once (no retry of any kind). ``said``: the URL as its errors name it (a
+        redirect's target: :func:`redirect_shown`), else masked."""
+        shown = said or mask_secrets(url)
         host = urlsplit(url).netloc
         retries = self.retries if body is None else 0
         attempt = 0

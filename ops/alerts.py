@@ -208,13 +208,20 @@ def deliver(
             )
             continue
         except Exception as exc:  # a failed delivery (or a bug in one) must not stop the scheduler
-            report.failed[channel] = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
+            # An unexpected error's own text may quote a secret (a URL, a password's character): not shown.
+            report.failed[channel] = (
+                str(exc)
+                if isinstance(exc, DeliveryError)
+                else f"{channel}: unexpected {type(exc).__name__} (a bug; --debug shows where)"
+            )
             log.error(
                 "alert digest not delivered by %s, kept for the next batch: %s",
                 channel,
                 report.failed[channel],
                 extra={"event": "alert_failed", "channel": channel, "batch": batch},
             )
+            if not isinstance(exc, DeliveryError):
+                log.debug("alert digest by %s: unexpected error", channel, exc_info=exc)
             if time.monotonic() - started >= SLOW_FAILURE_SECONDS:
                 _pause(str(db_path), channel)
             continue

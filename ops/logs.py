@@ -14,7 +14,6 @@ import json
 import logging
 import logging.handlers
 import os
-import re
 import stat
 import sys
 import time
@@ -24,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.http import SECRET_PARAMS
+from collectors.secrets import mask_text
 
 
 class JsonFormatter(logging.Formatter):
@@ -216,15 +215,11 @@ def _local_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).astimezone().isoformat(timespec="seconds")
 
 
-_SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=([^&\s\"']+)")
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
-
-
 def mask_secrets_in_text(text: str) -> str:
-    """Mask token-like parameters (``access_token=...``, with or without a URL around them) and bearer tokens."""
-    if "=" not in text and "earer" not in text:
-        return text
-    return _BEARER.sub(r"\1 ***", _SECRET_IN_TEXT.sub(r"\1=***", text))
+    """Mask credential-like parameters (``access_token=...``, ``#access_token=``, ``code=``, ``api_key=``,
+    with or without a URL around them), bearer tokens, and every secret this process has seen
+    (a source's token, wherever it stands: ``collectors.secrets.mask_text``)."""
+    return mask_text(text)
 
 
 def setup_logging(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from collectors.http_failures import connection_failure
+from collectors.secrets import remember
 from config.environment import smtp_password_variable, webhook_variable
 from config.sources import tls_mode
 
@@ -37,6 +38,7 @@ def webhook_url(alerts: dict[str, Any]) -> str:
     url = variable.resolve(os.environ)
     if url is None:  # the sentence `status` says, which shows no value that may be the secret itself
         raise DeliveryError(variable.problem(os.environ) or "webhook_url_env: no URL")
+    remember(url)  # its path may be its secret (ops.logs scrubs it)
     return url
 
 
@@ -110,6 +112,7 @@ def _smtp_password(alerts: dict[str, Any]) -> str | None:
     password = variable.resolve(os.environ)
     if password is None:  # the sentence `status` says, which shows no value that may be the password
         raise DeliveryError(variable.problem(os.environ) or "smtp_password_env: no password")
+    remember(password)  # no log line of this process shows it (ops.logs)
     return password
 
 
@@ -133,6 +136,14 @@ def send_email(alerts: dict[str, Any], digest: Digest) -> None:
     context = smtp_tls_context(alerts) if mode != "none" else None
     password = _smtp_password(alerts)
     where = f"e-mail via {host}:{port}"
+    if password is not None and not (password.isascii() and str(alerts["smtp_user"]).isascii()):
+        # smtplib sends AUTH as ASCII only (a bare UnicodeEncodeError, naming the character, from deep
+        # in login): said before connecting, without the value.
+        who = "smtp_user" if password.isascii() else "the password in smtp_password_env"
+        raise DeliveryError(
+            f"{where}: {who} holds a non-ASCII character (a Cyrillic letter?), which SMTP login (smtplib) "
+            "cannot send; use an ASCII one; nothing was sent"
+        )
     try:
         if mode == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=20, context=context)
