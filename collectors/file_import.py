@@ -445,13 +445,17 @@ def read_csv(path: Path, *, source: str, options: Mapping[str, Any], report: Rep
 
 
 def read_jsonl(path: Path, *, source: str, options: Mapping[str, Any], report: Report) -> Iterator[Item]:
-    """Yield the objects of a JSON Lines file as Items; report bad lines and go on."""
+    """Yield the objects of a JSON Lines file as Items; report bad lines and go on. The file is read in
+    chunks, a line at a time (collectors/export_text.py): memory holds a line, not the file."""
+    # imported here: collectors/export_text.py imports this module's input-file helpers
+    from collectors.export_text import ExportText, file_chunks
+
     path = Path(path)
-    text = _open_text(path, options.get("encoding"))
+    text = ExportText(file_chunks(path), options.get("encoding"))
     rows = _Rows(source, options, shown_path(path))
-    refuse_binary(text, "JSON Lines", path, source)
+    refuse_binary(text.head(), "JSON Lines", path, source)
     count = 0
-    for line, raw_line in enumerate(text_lines(text), start=1):
+    for line, raw_line in enumerate(text.lines(), start=1):
         if not raw_line.strip():
             continue
         try:

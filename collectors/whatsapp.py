@@ -72,9 +72,10 @@ A message starts with a header line, Android ``25.11.2026, 14:35 - Имя: те�
   minute as the header writes it (``2026-02-31T14:35``), so a re-import adds nothing, and it does not
   count in telling the hour the clocks show twice. The text before the first header is reported too
   (one error for all its lines); the rest is imported.
-* A chat is read in two passes over its text (the first learns the date order and the names), one
-  message at a time: memory holds the text, not also its lines and messages, so an export of
-  hundreds of megabytes needs a few times its size, not ten.
+* A chat is read in passes over its file, never held whole (collectors/export_text.py): one over its
+  bytes decides the encoding, one over its lines learns the date order, the names and the edited
+  minutes (:class:`Survey`), and one yields its messages, one at a time. Memory holds a chunk of the
+  file and a message, and the 16-byte digest of each message's id key (its occurrence count).
 * Lines end with LF, CR LF or a lone CR (old Mac tools), and nothing else: ``str.splitlines()`` would
   also split at U+001C or U+2028, which a message may hold. A message is cut after ``MAX_MESSAGE``
   characters (WhatsApp allows 65,536), reported with its line, ``raw["truncated"] = True``.
@@ -101,15 +102,13 @@ from typing import Any
 
 from collectors.base import FLAG, TEXT_ENCODING, TIME_ZONE, Expect, Report, check_options
 from collectors.dates import EARLIEST_PUBLICATION, publication_time, time_zone
+from collectors.export_text import Chunks, ExportText, file_chunks, member_chunks
 from collectors.file_import import (
     MAX_MEMBER,
     check_input_file,
-    decode_text,
     is_zip,
     open_zip,
     printable,
-    read_input,
-    read_member,
     shown_path,
 )
 from collectors.item import Item
@@ -190,8 +189,10 @@ def _utf16_without_mark(data: bytes) -> str | None:
     return None
 
 
-def _decode(data: bytes, encoding: str | None) -> str:
-    return decode_text(data, encoding or _utf16_without_mark(data))
+def _text(chunks: Chunks, encoding: str | None) -> ExportText:
+    """A chat file's text, read in chunks: the encoding decided as ``file_import.decode_text`` decides
+    it for the whole bytes, after the UTF-16 a NUL in every other byte of its start tells."""
+    return ExportText(chunks, encoding, guess=_utf16_without_mark)
 
 
 def _chat_files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -217,21 +218,22 @@ def _chat_files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 def read_texts(
     path: Path, encoding: str | None = None, report: Report | None = None
-) -> Iterator[tuple[str, str, str | None]]:
+) -> Iterator[tuple[ExportText, str, str | None]]:
     """(text, display name, chat) of each chat file of an export: the .txt itself, or each .txt inside
     the phone's .zip; ``chat`` is the file's name in an archive of several, else None. When an archive
-    holds several, one that cannot be unpacked goes to ``report`` (if given) and the rest are read."""
+    holds several, one that cannot be unpacked goes to ``report`` (if given) and the rest are read.
+    The text is read in chunks, each time its lines are asked (collectors/export_text.py)."""
     check_input_file(path)
     if not is_zip(path):  # also a cut-off copy, whose bytes would otherwise be read as cp1251 text
-        # the cap of a chat unpacked from a .zip: a file beyond it is no chat, and would take some
-        # times its size in memory before that showed
+        # the cap of a chat unpacked from a .zip: a file beyond it is no chat (read in chunks, it no
+        # longer fills the memory, but three passes over gigabytes would only show it late)
         if path.stat().st_size > MAX_MEMBER:
             raise InputError(
                 f"{path.stat().st_size // 2**20} MB, more than the {MAX_MEMBER // 2**20} MB any chat export "
                 "holds; is this a chat export?",
                 path=shown_path(path),
             )
-        yield _decode(read_input(path), encoding), shown_path(path), None
+        yield _text(file_chunks(path), encoding), shown_path(path), None
         return
     with open_zip(path) as zf:
         members = _chat_files(zf)
@@ -239,7 +241,7 @@ def read_texts(
             raise InputError("the .zip holds no chat .txt file", path=shown_path(path))
         for member in members:
             try:
-                text = _decode(read_member(zf, member, path), encoding)  # the bytes go once decoded
+                text = _text(member_chunks(zf, member, path), encoding)  # unpacked once to decide
             except InputError as exc:
                 if len(members) == 1 or report is None:
                     raise
@@ -319,7 +321,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
     chats = 0
     for text, shown, chat in read_texts(path, options.get("encoding"), report):
         first_shown = first_shown or shown
-        survey = Survey(text, shown, source)
+        survey = Survey(text.lines(), shown, source)
         if not survey.headers:  # in an archive: a document sent in the chat, not a chat
             log.info("%s: no message line, not a chat; skipped", shown)
             continue
@@ -342,7 +344,7 @@ def read_export(path: Path, *, source: str, options: Mapping[str, Any], report: 
         if edits is not None:
             edits.minutes = survey.edited_minutes(order, slash_only=slash_only)
         yield from _messages(
-            scan(text),
+            scan(text.lines()),
             shown,
             chat,
             source=source,

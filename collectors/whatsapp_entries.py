@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -113,9 +113,10 @@ class Entry:
         self.size += len(line) + 1
 
 
-def header_lines(text: str) -> Iterator[tuple[int, str, re.Match[str] | None]]:
-    """(line number, line, its header match or None) of each line of an export, one at a time."""
-    for number, line in enumerate(text_lines(text), start=1):
+def header_lines(text: str | Iterable[str]) -> Iterator[tuple[int, str, re.Match[str] | None]]:
+    """(line number, line, its header match or None) of each line of an export, one at a time:
+    ``text`` is the export's text, or its lines (``ExportText.lines``: the file read in chunks)."""
+    for number, line in enumerate(text_lines(text) if isinstance(text, str) else text, start=1):
         yield number, line, _HEADER.match(line.lstrip("\u200e\u200f\ufeff")) if line else None
 
 
@@ -139,7 +140,7 @@ def _entry_of(number: int, m: re.Match[str]) -> Entry:
     )
 
 
-def scan(text: str) -> Iterator[Entry]:
+def scan(text: str | Iterable[str]) -> Iterator[Entry]:
     """The header entries of an export with their continuation lines, one at a time: an export of
     hundreds of megabytes is never held as a list of its lines or messages. Text before the first
     header belongs to no entry (:class:`Survey` reports it)."""
@@ -163,7 +164,7 @@ class Survey:
     (:meth:`edited_minutes`), and the text before the first header, as errors. It keeps counts, not
     the headers (only the clocks of the edited ones)."""
 
-    def __init__(self, text: str, shown: str, source: str) -> None:
+    def __init__(self, text: str | Iterable[str], shown: str, source: str) -> None:
         self.headers = 0
         self.four_digit_first = 0  # headers whose first field is a year (y-m-d)
         self.day_first = 0  # first field above 12
