@@ -334,7 +334,7 @@ def _write_copy(
             if fmt == "json":
                 return write_json_pieces(map(records_from_table, everything), out)
             if fmt == "xlsx":
-                return write_xlsx_pieces(everything, total, out, about)
+                return write_xlsx_pieces(everything, total, out, about, collapse=collapse)
             return write_csv_pieces(everything, out, excel=fmt == "excel-csv")
         finally:
             pieces.close()  # a reader left half-read (a write failed) keeps DuckDB's result open

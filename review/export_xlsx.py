@@ -28,6 +28,17 @@ _TEXT_TYPES = {str, type(None)}
 _KINDS = {name: "date" for name in TIME_COLUMNS} | {name: "score" for name in SCORE_COLUMNS}
 _KINDS |= {name: "number" for name in NUMBER_COLUMNS}
 SHEET_COLUMNS = [Column(name, width, _KINDS.get(name, "text")) for name, width in COLUMNS]
+# What the 'about' sheet says of the rows and of what text cells leave out.
+ONE_PER_CLUSTER = "one row per cluster; cluster_size counts the flagged items it stands for"
+ONE_PER_ITEM = (
+    "one row per flagged item (--all-duplicates): near-duplicates each have their own row; "
+    "cluster_size counts the items of the row's cluster (each a row here), duplicate_links their links"
+)
+TEXT_CELLS = (
+    f"control characters U+0001 to U+001F other than tab, line break and carriage return are left out "
+    f"(XML cannot hold them); a text longer than a cell holds ({CELL_MAX:,} characters, an emoji counting "
+    "two) is cut and ends in …; CSV, JSON and Parquet exports hold them whole"
+)
 
 
 def check_rows(rows: int) -> None:
@@ -39,10 +50,12 @@ def check_rows(rows: int) -> None:
         )
 
 
-def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = ()) -> None:
+def write_xlsx_cells(
+    cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = (), *, collapse: bool = True
+) -> None:
     """XLSX of export cells held whole (tests, benchmarks), written CHUNK_ROWS rows at a time."""
     check_rows(len(cells))
-    write_xlsx_pieces(pages(cells, export.CHUNK_ROWS), len(cells), out, about)
+    write_xlsx_pieces(pages(cells, export.CHUNK_ROWS), len(cells), out, about, collapse=collapse)
 
 
 def pages(cells: Cells, size: int) -> Iterator[Cells]:
@@ -56,12 +69,19 @@ def pages(cells: Cells, size: int) -> Iterator[Cells]:
 
 
 def write_xlsx_pieces(
-    pieces: Iterable[Cells], rows: int, out: IO[bytes], about: Sequence[tuple[str, str]] = ()
+    pieces: Iterable[Cells],
+    rows: int,
+    out: IO[bytes],
+    about: Sequence[tuple[str, str]] = (),
+    *,
+    collapse: bool = True,
 ) -> int:
     """XLSX of export cells coming a piece at a time, ``rows`` rows in all (counted beforehand: the
     sheet's size is written before its rows), with an 'about' sheet: when, how many rows, what the
-    times mean, texts cut, ``about``. Header frozen and bold, readable widths, wrapped text, local
-    times, formulas never. Returns the number of rows; more than a sheet holds are an InputError."""
+    times and rows mean (one per near-duplicate cluster with ``collapse``, else one per item, as
+    ``export --all-duplicates`` gives), what text cells leave out, texts cut, ``about``. Header
+    frozen and bold, readable widths, wrapped text, local times, formulas never. Returns the number
+    of rows; more than a sheet holds are an InputError."""
     check_rows(rows)
     cut = 0
     with Workbook(out, ["flagged", "about"]) as book:
@@ -74,7 +94,7 @@ def write_xlsx_pieces(
                     if col.kind == "text"
                 )
                 sheet.add(values, _row_lines(SHEET_COLUMNS, values, len(cells)))
-        book.add_pairs(_about(rows, cut, about), (22, 70))
+        book.add_pairs(_about(rows, cut, about, collapse), (22, 70))
     return rows
 
 
@@ -94,15 +114,20 @@ def _cut(texts: Sequence[str | None]) -> int:
     return sum(map(cut_at_cell_limit, present))
 
 
-def _about(rows: int, cut: int, about: Sequence[tuple[str, str]]) -> list[tuple[str, Any]]:
+def _about(
+    rows: int, cut: int, about: Sequence[tuple[str, str]], collapse: bool = True
+) -> list[tuple[str, Any]]:
     exported = datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
     pairs: list[tuple[str, Any]] = [
         ("exported at (Asia/Almaty)", exported.isoformat(sep=" ")),
         ("rows", rows),
-        ("times", "local time of Asia/Almaty"),
-        ("near-duplicates", "one row per cluster; cluster_size counts the flagged items it stands for"),
+        ("times", "local time of Asia/Almaty; time is the publication time, else the collection time"),
+        ("near-duplicates", ONE_PER_CLUSTER if collapse else ONE_PER_ITEM),
+        ("text cells", TEXT_CELLS),
         *about,
     ]
+    if not collapse:
+        pairs.append(("all duplicates", "yes (--all-duplicates): near-duplicates not collapsed"))
     if cut:
         log.warning(
             "%d texts longer than an XLSX cell holds were cut (they end in …); csv, json and parquet hold them whole",

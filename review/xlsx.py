@@ -75,19 +75,20 @@ _ESCAPED_LITERAL = re.compile("(_x[0-9A-Fa-f]{4}_)")
 
 
 def clean_text(value: str) -> str:
-    """A string as a cell may hold it: illegal characters dropped, cut to Excel's cell limit."""
+    """A string as a cell may hold it: illegal characters dropped, cut to Excel's cell limit (in
+    UTF-16 units) with "…" as its last character when it is longer."""
     value = _ILLEGAL.sub("", value)
-    if len(value) > CELL_MAX:
-        value = value[: CELL_MAX - 1] + "…"
-    if len(value) > CELL_MAX // 2 and len(value.encode("utf-16-le")) // 2 > CELL_MAX:
-        # Characters beyond U+FFFF (emoji) take two UTF-16 units of Excel's limit.
-        units = 0
-        for index, char in enumerate(value):
-            units += 2 if ord(char) > 0xFFFF else 1
-            if units > CELL_MAX:
-                value = value[:index]
-                break
-    return value
+    if len(value) <= CELL_MAX // 2:
+        return value
+    data = value.encode("utf-16-le")
+    if len(data) <= 2 * CELL_MAX:
+        return value
+    # Characters beyond U+FFFF (emoji) take two UTF-16 units of Excel's limit; "…" takes one. The
+    # first CELL_MAX - 1 units, less the first half of an emoji cut in two.
+    data = data[: 2 * (CELL_MAX - 1)]
+    if 0xD800 <= int.from_bytes(data[-2:], "little") <= 0xDBFF:
+        data = data[:-2]
+    return data.decode("utf-16-le") + "…"
 
 
 def cut_at_cell_limit(value: str) -> bool:

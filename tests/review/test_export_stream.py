@@ -416,3 +416,17 @@ def test_libreoffice_reads_the_xlsx_written_a_piece_at_a_time(hostile_db: Path, 
                 # LibreOffice makes a line of a carriage return (as it did with a shared string table).
                 value = clean_text(value).replace("\r\n", "\n").replace("\r", "\n")
             assert row[name] == ("" if value is None else str(value)), (n, name)
+
+
+def test_an_xlsx_written_a_piece_at_a_time_says_when_duplicates_are_not_collapsed(
+    hostile_db: Path, tmp_path: Path
+) -> None:
+    """The export's --all-duplicates reaches the 'about' sheet of a streamed XLSX (it said "one row per
+    cluster" of a file with one row per item)."""
+    out = tmp_path / "all.xlsx"
+    export_to_file(hostile_db, Filters(), "xlsx", out, collapse=False, rows=3)
+    about = dict(load_workbook(out)["about"].iter_rows(values_only=True))
+    assert str(about["near-duplicates"]).startswith("one row per flagged item")
+    export_to_file(hostile_db, Filters(), "xlsx", out, rows=3)
+    about = dict(load_workbook(out)["about"].iter_rows(values_only=True))
+    assert str(about["near-duplicates"]).startswith("one row per cluster")
