@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # features imports this module to re-export its names: no imp
 # The end of a sentence: ?, !, …, ;, a line break, or a full stop before a space («3.5» is none).
 _SENTENCE_END = re.compile(r"[!?…;\n]|\.(?=\s|$)")
 PAIRS = 3  # two-word phrases of a document's evidence, at most
+# A term longer than this (a word, or two words and their space) is no word a reviewer reads: a run
+# of one letter, a hash, a URL fragment. It is never shown (the next strongest is); scores unchanged.
+MAX_TERM_CHARS = 60
 
 
 def _order_within_documents(values: np.ndarray, doc_of: np.ndarray) -> np.ndarray:
@@ -73,7 +76,8 @@ def evidence_batch(
     of first appearance), function words left out; its ``PAIRS`` strongest positive stem bigrams join
     them, each scored as its weight plus the larger of its two words' scores (a bigram with a
     function word at either end only when that word is a negation or the pair a rule phrase; never
-    across a sentence end: :func:`in_one_sentence`). ``class_boost`` (documents x rule word classes)
+    across a sentence end: :func:`in_one_sentence`); a term of more than ``MAX_TERM_CHARS``
+    characters is left out. ``class_boost`` (documents x rule word classes)
     adds to each word of a class what the rules that read it pushed the label in its document, and to
     a rule phrase the larger of its two words' boosts, so that «кто принимал» or «крышует» is shown
     when a rule made the flag. The words are chosen for all documents at once in NumPy; Python only
@@ -91,6 +95,8 @@ def evidence_batch(
     # Function words (the stopwords, «на», «по») have no word column and explain nothing to a reviewer;
     # nor does a negation on its own.
     content = (batch.token_word >= 0) & (batch.token_neg == 0)
+    token_len = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    content &= token_len <= MAX_TERM_CHARS
     candidates = np.flatnonzero(is_wanted[doc_of])  # the positions of the wanted documents
     if class_boost is not None:
         # A rule's push is what it adds to the score; a word's score here is its weight, which adds
@@ -119,6 +125,7 @@ def evidence_batch(
         first_ok = content | (batch.token_neg & 1 > 0)  # «не работает»; not «жоқ тұрғындар»
         second_ok = content | (batch.token_neg & 2 > 0)  # «воды нет», «су жоқ»; not «лифт не»
         bigram[~batch.bigram_ok | ~((first_ok[ids[:-1]] & second_ok[ids[1:]]) | batch.phrase)] = -np.inf
+        bigram[token_len[ids[:-1]] + 1 + token_len[ids[1:]] > MAX_TERM_CHARS] = -np.inf
         pairs = np.flatnonzero(~(bigram <= 0) & is_wanted[doc_of[:-1]])
         # A few spare candidates, for the pairs that in_one_sentence turns down.
         pairs = _strongest(pairs, bigram[pairs], doc_of[pairs], PAIRS + 2)
