@@ -21,6 +21,7 @@ from classify.kazakh_latin_words import (
     KK_LATIN_WORDS,
 )
 from classify.latin_neighbours import NEIGHBOUR_LATIN_WORDS, has_neighbour_shape, with_apostrophes
+from classify.phones import PHONE_MASK, mask_phones
 from classify.translit import (
     LATIN_WORDS_JUDGED,
     RU_FUNCTION_WORDS,
@@ -32,7 +33,6 @@ from collectors.item import without_surrogates
 URL_MASK = "[url]"
 EMAIL_MASK = "[email]"
 USER_MASK = "[user]"
-PHONE_MASK = "[phone]"
 
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BLOCK_TAG = re.compile(
@@ -49,19 +49,10 @@ _DOMAIN_CHARS = frozenset(
 )
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _MENTION = re.compile(r"(?<![\w@])@(?:phone:[0-9a-f]{16}(?![0-9a-z])|[A-Za-z0-9_][A-Za-z0-9_.]{1,63})")
-# Kazakhstan/Russia numbers (+7 / 8 and ten digits, any grouping) and other international numbers.
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+7|8)[\s\-.]*\(?\d{3}\)?[\s\-.]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)"
-    r"|(?<![\w+])\+\d{1,3}[\s\-.]*\(?\d{2,4}\)?(?:[\s\-.]*\d{2,4}){2,4}(?!\d)"
-)
 # Only runs of two or more, or odd spaces: a single plain space needs no rewriting.
 _SPACES = re.compile(
     r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 )
-# Cheap pre-checks: the full patterns run only when these hit (most texts have no URL or phone).
-_PHONE_CANDIDATE = re.compile(r"\+?\d[\d \-.()]{8,}\d")
-# Matches wherever a candidate matches (and a little more); a leading character class scans fast.
-_PHONE_PREFILTER = re.compile(r"[\d+][\d \-.()]{8,}\d")
 # The characters _SPACES rewrites even alone (a single plain space is left as it is).
 _ODD_SPACE = re.compile(r"[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 # "[x][x]*" rather than "[x]+": a pattern opening with a character class lets the regex engine skip
@@ -150,33 +141,7 @@ def mask(text: str) -> str:
         text = _rewrite_words(text, ("://", "www.", "WWW."), _mask_url_word)
     if _TLD.search(text):
         text = _mask_domains(text)
-    hit = _PHONE_PREFILTER.search(text)
-    if hit is not None:
-        text = _mask_phone_runs(text, hit)
-    return text
-
-
-def _mask_phone_runs(text: str, hit: re.Match[str] | None) -> str:
-    """``_PHONE_CANDIDATE.sub(_mask_phones, text)``, trying candidates only where the prefilter hits.
-
-    A candidate matches only where the prefilter matches too, so the positions skipped are exactly
-    those where ``sub`` would have failed: the result is the same, without ``sub`` trying every one.
-    """
-    parts: list[str] = []
-    last = 0
-    while hit is not None:
-        found = _PHONE_CANDIDATE.match(text, hit.start())
-        if found is None:
-            hit = _PHONE_PREFILTER.search(text, hit.start() + 1)
-            continue
-        parts.append(text[last : found.start()])
-        parts.append(_mask_phones(found))
-        last = found.end()
-        hit = _PHONE_PREFILTER.search(text, last)
-    if not parts:
-        return text
-    parts.append(text[last:])
-    return "".join(parts)
+    return mask_phones(text)  # classify.phones
 
 
 def _rewrite_words(text: str, markers: tuple[str, ...], rewrite: Callable[[str], str]) -> str:
@@ -235,11 +200,6 @@ def _mask_domains(text: str) -> str:
         last = match.end()
     parts.append(text[last:])
     return "".join(parts)
-
-
-def _mask_phones(match: re.Match[str]) -> str:
-    """Phone numbers inside one run of digits, spaces and separators."""
-    return _PHONE.sub(PHONE_MASK, match.group(0))
 
 
 def latin_reading(text: str) -> str:
