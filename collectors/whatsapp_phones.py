@@ -3,9 +3,8 @@
 Authors that are phone numbers are stored as ``phone:<16 hex>``, a salted SHA-256 of the digits,
 unless ``keep_phone_numbers`` is true. The runner passes the salt as ``options["_salt"]``. WhatsApp
 also names a sender who is not a contact ``~ +7 701 123 4567`` or ``+7 701 123 4567 ~ Аня`` (the
-name they gave themselves), and some exports write a name with its number, ``Аня (+7 701 123 4567)``
-or ``+7 701 123 4567 – Аня``: the number is hashed the same way (the same id as the number alone)
-and the name kept as ``raw["author_name"]``; ``~ Аня`` alone is a name and stays.
+name they gave themselves): the number is hashed the same way and the name kept as
+``raw["author_name"]``; ``~ Аня`` alone is a name and stays.
 @-mentions of a number in the text (``@77011234567``, ``@+7 701 123 4567``, the number maybe
 wrapped in U+2068…U+2069) become ``@phone:<16 hex>`` the same way, so a mention matches that
 participant's author id; ``external_id`` is still computed from the text as exported. A ``+``
@@ -28,11 +27,6 @@ import re
 # invisible direction marks WhatsApp puts around names, numbers and notices (not U+200D, emoji use it)
 MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _PHONE = re.compile(r"^\+?[\d\s\-().]{7,}$")
-# an author that is a name and a number: «Аня (+7 701 123 4567)», «+7 701 123 4567 – Аня»
-_NAME_THEN_NUMBER = re.compile(r"(?P<name>.*?\S)\s*\((?P<number>\s*\+?\d[\d\s\-().]{6,}?)\)\s*", re.DOTALL)
-_NUMBER_THEN_NAME = re.compile(
-    r"(?P<number>\+?\d[\d\s\-().]{6,}?)\s+[\-\u2010-\u2015]\s+(?P<name>\S.*)", re.DOTALL
-)
 # an @-mention of someone not in the exporter's contacts: iOS wraps the number in U+2068…U+2069 (as it
 # wraps names, which the is_phone check leaves alone); otherwise +digits in groups, a Kazakh or Russian
 # number in groups without the plus (what is left of an iOS mention whose marks an older import
@@ -64,26 +58,10 @@ def is_phone(author: str) -> bool:
 def phone_author(author: str) -> tuple[str, str] | None:
     """(number, the name they gave themselves or "") when an author is a phone number as WhatsApp
     writes one who is not a contact: ``+7 701 123 4567``, ``~ +7 701 123 4567`` or
-    ``+7 701 123 4567 ~ Аня``, or as some exports and contact lists write a name with its number:
-    ``Аня (+7 701 123 4567)``, ``+7 701 123 4567 – Аня`` (a dash between spaces); None for a name
-    (``~ Аня`` too, and ``Аня (2023-2024)``: a number beside a name must look like a phone one)."""
-    author = MARKS.sub("", author).strip().removeprefix("~")
-    number, _, name = author.partition("~")
+    ``+7 701 123 4567 ~ Аня``; None for a name (``~ Аня`` too)."""
+    number, _, name = MARKS.sub("", author).strip().removeprefix("~").partition("~")
     number = number.strip()
-    if is_phone(number):
-        return number, name.strip()
-    named = _NAME_THEN_NUMBER.fullmatch(author) or _NUMBER_THEN_NAME.fullmatch(author)
-    if named is None or not _dialable(named["number"]):
-        return None
-    return named["number"].strip(), named["name"].strip()
-
-
-def _dialable(number: str) -> bool:
-    """A phone number as written beside a name: ``+`` and 7 to 15 digits, or 11 digits from 7 or 8."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if number.lstrip().startswith("+"):
-        return is_phone(number) and len(digits) <= 15
-    return is_phone(number) and len(digits) == 11 and digits[0] in "78"
+    return (number, name.strip()) if is_phone(number) else None
 
 
 def hash_mentions(text: str, salt: str) -> str:
