@@ -214,12 +214,15 @@ def write_xlsx(
     write_xlsx_cells(cells_from_records(records), out, about)
 
 
-def write_xlsx_cells(cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = ()) -> None:
+def write_xlsx_cells(
+    cells: Cells, out: IO[bytes], about: Sequence[tuple[str, str]] = (), *, collapse: bool = True
+) -> None:
     """XLSX of export cells, with an 'about' sheet: when, how many rows, what the times mean, texts cut,
-    ``about``. More rows than a sheet holds are an InputError (:mod:`review.export_xlsx`)."""
+    ``about`` (``collapse``: near-duplicates one row per cluster, else each its own row). More rows than
+    a sheet holds are an InputError (:mod:`review.export_xlsx`)."""
     from review.export_xlsx import write_xlsx_cells as write  # it builds on this module
 
-    write(cells, out, about)
+    write(cells, out, about, collapse=collapse)
 
 
 def write_json(records: Sequence[dict[str, Any]], out: IO[bytes]) -> None:
@@ -313,11 +316,14 @@ def records_from_table(table: Any) -> list[dict[str, Any]]:
     return [dict(zip(COLUMN_NAMES, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def write_export(data: Any, fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = ()) -> None:
-    """Write what :func:`read_export` read in format ``fmt`` to a binary stream."""
+def write_export(
+    data: Any, fmt: str, out: IO[bytes], *, about: Sequence[tuple[str, str]] = (), collapse: bool = True
+) -> None:
+    """Write what :func:`read_export` read in format ``fmt`` to a binary stream (``collapse`` as it was
+    read: the XLSX 'about' sheet says what its rows are)."""
     if isinstance(data, Cells):
         if fmt == "xlsx":
-            write_xlsx_cells(data, out, about)
+            write_xlsx_cells(data, out, about, collapse=collapse)
         else:
             write_csv_cells(data, out, excel=fmt == "excel-csv")
     elif isinstance(data, list):

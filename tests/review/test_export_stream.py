@@ -161,7 +161,13 @@ def _read_whole(db: Path, filters: Filters, fmt: str, collapse: bool) -> Any:
     """The file as the export read whole writes it (the review page's download)."""
     buffer = io.BytesIO()
     with reader(db) as con:
-        write_export(read_export(con, filters, fmt, collapse=collapse), fmt, buffer, about=describe(filters))
+        write_export(
+            read_export(con, filters, fmt, collapse=collapse),
+            fmt,
+            buffer,
+            about=describe(filters),
+            collapse=collapse,
+        )
     return _comparable(buffer.getvalue(), fmt)
 
 
