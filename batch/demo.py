@@ -249,6 +249,7 @@ def print_flagged(db: Path, limit: int = 15) -> None:
             print(f"      evidence: {shown}")
     print(f"\n{reviewing}")
     print(
-        f"Review them: python pipeline.py user add NAME --db {db}; python pipeline.py review --db {db} "
+        f"Review them: .venv/bin/python pipeline.py user add NAME --db {db}; .venv/bin/python pipeline.py "
+        f"review --db {db} "
         "(the Second look page lists what the model did not flag but came close on)"
     )

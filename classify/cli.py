@@ -77,9 +77,11 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--out",
         type=Path,
-        default=SHIPPED_MODEL,
+        default=None,
         help="model file to write (default: models/classifier.npz, the shipped model; to try a candidate "
-        "first, e.g. --out models/candidate.npz). Its folder is checked before training",
+        "first, e.g. --out models/candidate.npz; with --take: models/local/classifier.npz, which git "
+        "ignores and which is used in place of the shipped model while it is there). Its folder is "
+        "checked before training",
     )
     p.add_argument(
         "--extra-jsonl",
@@ -99,8 +101,9 @@ def register(subparsers: Any) -> None:
         help="model file (or its <name>.card.json) whose card's development figures the new model's are "
         "printed beside (a figure the card lacks is shown as not in the card), with a WARNING "
         f"line for each Kazakh or Russian F1 that fell by more than {F1_MARGIN} and for a rise of the Kazakh "
-        f"reviews' false-positive rate of more than {FPR_MARGIN * 100:.1f} points (default: models/classifier.npz, the "
-        "model a candidate would replace)",
+        f"reviews' false-positive rate of more than {FPR_MARGIN * 100:.1f} points (default: the model in use, "
+        "models/local/classifier.npz when one was taken here, else models/classifier.npz: the model a "
+        "candidate would replace)",
     )
     p.add_argument(
         "--take",
@@ -108,12 +111,15 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="MODEL",
         help="train nothing: put a trained model file and its cards (e.g. models/candidate.npz) in place of "
-        "--out (the shipped model), keeping the replaced ones as models/previous/<version>.npz, .card.json "
-        "and .CARD.md, the last 3 (training over the shipped model keeps them too). Each file is written "
+        "--out (default models/local/classifier.npz, the model used here: not in git, so an upgrade keeps "
+        "it; the shipped files are left as they are), keeping the replaced ones as "
+        "models/local/previous/<version>.npz, .card.json and .CARD.md, the last 3 (training over the "
+        "shipped model keeps them in models/previous/). Each file is written "
         "beside its place and renamed over it: a failed write leaves the files in place as they were. A "
         "model already in place is left alone; a card of another model is refused, and so are training options "
         "given with it. The way back: "
-        "--take models/previous/<version>.npz, then restart and reclassify",
+        "--take models/local/previous/<version>.npz (or models/classifier.npz, the shipped model), then "
+        "restart and reclassify",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the folds")
     p.add_argument(
@@ -283,10 +289,13 @@ def _note_unknown_langs(rows: Sequence[Any], path: Path) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from classify.evaluate import format_table
+    from classify.model import LOCAL_MODEL, default_model
     from classify.train import train
     from classify.train_card import comparison, read_card, take
 
     if args.take:
+        if args.out is None:  # never the shipped files: git pull would refuse to update them
+            args.out = LOCAL_MODEL
         unused = [
             option
             for option, given in (
@@ -305,6 +314,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             )
         if not args.take.is_file():
             raise InputError("model file to take not found", path=str(args.take))
+        if args.out == LOCAL_MODEL:
+            LOCAL_MODEL.parent.mkdir(exist_ok=True)
         taken = take(args.take, args.out, say=_progress)
         if not taken.replaced:
             print(
@@ -315,7 +326,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"{args.take} (model {taken.version}) is now {args.out}{kept}")
         print("restart the service (it loads the model at start-up), then run `pipeline.py reclassify`")
         return 0
-    compare = args.compare_with or SHIPPED_MODEL
+    args.out = args.out or SHIPPED_MODEL
+    compare = args.compare_with or default_model()
     before = read_card(compare)  # before training: training over the shipped model replaces it
     if before is None and args.compare_with:
         raise InputError(

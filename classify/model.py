@@ -34,7 +34,19 @@ from errors import ModelError
 log = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_MODEL = MODELS_DIR / "classifier.npz"
+SHIPPED_MODEL = MODELS_DIR / "classifier.npz"  # in git: the model the code ships with
+# Not in git (.gitignore): the model this checkout took (`train --take`), which an upgrade (git pull)
+# leaves alone; it is used in place of the shipped one while it is there.
+LOCAL_MODEL = MODELS_DIR / "local" / "classifier.npz"
+
+
+def default_model() -> Path:
+    """The model used when none is named ([settings] model): models/local/classifier.npz once one was
+    taken here, else the shipped models/classifier.npz."""
+    return LOCAL_MODEL if LOCAL_MODEL.is_file() else SHIPPED_MODEL
+
+
+DEFAULT_MODEL = default_model()  # as a process loads its model once: restart it after a take
 FORMAT = "monitor-classifier/2"
 LABELS = ("corruption", "infrastructure")
 MAX_CHARS = 100_000  # longer texts are cut before scoring (the CLI refuses them outright)
@@ -344,8 +356,8 @@ def _read(file: Path, data: bytes | None = None) -> dict[str, Any]:
 
 
 def load_model(path: str | Path | None = None) -> Model:
-    """Load a model file (default: the one committed under models/); ModelError says what is wrong."""
-    file = Path(path) if path else DEFAULT_MODEL
+    """Load a model file (default: ``default_model()``); ModelError says what is wrong."""
+    file = Path(path) if path else default_model()
     if file.is_dir():
         raise ModelError(
             "is a folder; give the model file's name, such as models/classifier.npz", path=str(file)

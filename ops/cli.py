@@ -26,12 +26,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every configured source on its `schedule` (cron, Asia/Almaty; 6 fields put "
         "seconds first), else [settings] default_schedule, else every 30 minutes. After each source: "
         "classification, the alert digest and the Parquet snapshot. SIGTERM or Ctrl-C finishes the "
-        "current write and exits 0. Example: python pipeline.py schedule --config config/sources.toml "
+        "current write and exits 0 (a service's stop); with --once, as `run`, a stop leaves the runs "
+        "under way aborted, starts no other source and exits 128 plus the signal's number (143 for "
+        "SIGTERM, 130 for Ctrl-C). Exit status 1: a source failed (--once) or an error; 3: the "
+        "database file went away under it. Example: python pipeline.py schedule --config config/sources.toml "
         "--log-file data/logs/monitor.log",
     )
     p.add_argument("--config", help=f"sources file (default {DEFAULT_CONFIG})")
     p.add_argument("--db", help=f"DuckDB file (default: [settings] db, else {DEFAULT_DB})")
-    p.add_argument("--once", action="store_true", help="run every source once now, then exit")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="run every source once now, then exit (0: all ran, 1: a source failed, 143/130: stopped)",
+    )
     p.add_argument("--log-file", type=Path, help="rotating log file (default: [settings] log_file)")
     p.add_argument(
         "--snapshot-dir",

@@ -34,7 +34,19 @@ def schedules(config: Config) -> dict[str, str]:
 
 
 def trigger_for(schedule: str) -> Any:
-    """The APScheduler trigger of a cron line, in the scheduler's time zone."""
+    """The APScheduler trigger of a cron line, in the scheduler's time zone.
+
+    Days as crontab(5) reads them: when both the day of month and the day of week are restricted
+    (neither starts with ``*``), a day that matches either runs, so ``0 9 1-7 * 1`` runs on the 1st to
+    the 7th and on every Monday; APScheduler alone runs only on days matching both (the Mondays among
+    the 1st to the 7th). With either field ``*``, the other alone decides, as in crontab."""
+    fields = schedule.split()
+    if len(fields) in (5, 6) and not fields[-3].startswith("*") and not fields[-1].startswith("*"):
+        from apscheduler.triggers.combining import OrTrigger
+
+        by_month_day = " ".join([*fields[:-1], "*"])
+        by_week_day = " ".join([*fields[:-3], "*", *fields[-2:]])
+        return OrTrigger([cron_trigger(by_month_day, TIMEZONE), cron_trigger(by_week_day, TIMEZONE)])
     return cron_trigger(schedule, TIMEZONE)
 
 
