@@ -36,6 +36,10 @@ FLUSH_ITEMS = 2000  # items per write transaction
 FLUSH_SECONDS = 5.0  # ... or sooner, so a slow source still lands its items
 
 
+# The status of a run its deadline ended ('aborted' stays for a stop asked, or a process killed).
+DEADLINE_STATUS = "partial"
+
+
 class RunStopped(MonitorError):
     """The process was asked to stop (SIGTERM/SIGINT) during a run: what was fetched is kept, the cursor is not."""
 
@@ -310,6 +314,11 @@ def _collect(
             run.error = _failure(RunStopped(deadline.message(False), source=source.name))[1]
         else:  # the collector gave up on its refused request (FetchStopped)
             run.error = f"{deadline.message(False)}; {run.error}"
+    if timed_out and run.status == RunStopped.run_status:
+        # Ended by its deadline, not by a stop: 'partial' (what was read is stored, the rest next run),
+        # so it is no failure for `run`'s exit code, and a source cut at every run that brings nothing
+        # for its silent_hours gets the silence alert (review: 'aborted' was neither). No back-off.
+        run.status = DEADLINE_STATUS
     if failure is not None:
         try:
             sink.flush()  # what was fetched before the failure is kept
@@ -389,13 +398,20 @@ def _finish(
     blame: bool = True,
     keep_cursor: bool = False,
 ) -> None:
-    if success or keep_cursor:  # keep_cursor: a run its deadline ended cleanly goes on from there
+    if keep_cursor:
+        # A run its deadline ended cleanly goes on from there, with the validators of the run before
+        # (review: listing page 1's, saved while page 2 was cut, answered 304 next run and discovery
+        # stopped there, page 2's articles lost for good). A page read this run is then fetched in full
+        # at its next visit; the upsert keeps it once.
+        state.state = {**cursor, "_http": newest_validators(state.state.get("_http", {}))}
+    elif success:
         state.state = {**cursor, "_http": newest_validators(validators)}
-    if success:
+    if success or keep_cursor:
         state.last_success = run.finished_at
         state.consecutive_failures = 0
         state.next_due = None
-    elif blame and run.status != RunStopped.run_status:  # a stop on request is not the source's failure
+    elif blame and run.status not in (RunStopped.run_status, DEADLINE_STATUS):
+        # a stop on request, or the run's deadline, is not the source's failure
         state.consecutive_failures += 1
         base = timedelta(minutes=float(config.settings.get("backoff_base_minutes", 5)))
         state.next_due = _backoff_base(run) + runlog.backoff_delay(

@@ -16,6 +16,7 @@ The cursor in ``ctx.state``::
                         "kept_id": true},  # stored before its URL moved: its id stays
                   url: {"moved_to": url, "published": iso|None, "first_seen": iso, "checked": iso}},
      "waiting": [[url, published iso|None], ...],   # found, not fetched yet (max_articles, budget)
+     "cut": {url: n},   # visits a deadline cut n times in a row: visited last (collectors/portal_cuts.py)
      "_errors": ["<url>: <what went wrong>", ...]}   # this run's page failures, for the runner
 
 An article URL that redirects to a login page (``portal_ids.login_page``), or to the site's home page, a
@@ -52,6 +53,7 @@ from collectors.extract import Article
 from collectors.http import mask_secrets
 from collectors.item import Item
 from collectors.portal_comments import Comment
+from collectors.portal_cuts import cut_last, leave, prune_cuts, undo
 from collectors.portal_discovery import (
     Found,
     feed_links,
@@ -344,7 +346,7 @@ def _visits(
     ctx, opts, now = run.ctx, run.opts, run.ctx.now
     for index, (url, is_known) in enumerate(order):
         if ctx.http.stopped:  # a stop, or the run's deadline, before this visit: the rest waits
-            _leave(run, known, order[index:])
+            leave(run, known, order[index:])
             break
         if not run.budget_left():
             log.warning(
@@ -364,8 +366,8 @@ def _visits(
             items = _visit(run, url, entry)
         except Exception as exc:
             if ctx.http.stopped:  # the visit cut by a stop (or the deadline): as if it was not made
-                _undo(run, known, url, before, validators)
-                _leave(run, known, order[index:])
+                undo(run, known, url, before, validators)
+                leave(run, known, order[index:])
                 break
             if entry is not None and not_found(exc):
                 entry["checked"] = now_text
@@ -387,8 +389,8 @@ def _visits(
                 entry["checked"] = now_text
             continue
         if ctx.http.stopped:  # a page of its comment thread refused or cut: read in full next run
-            _undo(run, known, url, before, validators)
-            _leave(run, known, order[index:])
+            undo(run, known, url, before, validators)
+            leave(run, known, order[index:])
             break
         if entry is None:
             entry = known[url] = {"first_seen": now_text, **(run.last_visit or {})}
@@ -399,28 +401,6 @@ def _visits(
             continue  # watched under the URL it moved to already: that entry's visits bring its items
         # a page moved to another URL is no stub: a site's stub is served under the URL asked for
         yield from watch.passes(url, before if run.last_home in (None, url) else None, items)
-
-
-def _undo(
-    run: PortalRun,
-    known: dict[str, dict[str, Any]],
-    url: str,
-    before: dict[str, Any] | None,
-    validators: dict,
-) -> None:
-    """Forget a visit a stop cut short: its entry and the client's validators as before it (a validator
-    kept for its page would answer 304 to the next run, which would never read the article)."""
-    if before is not None:
-        known[url] = before
-    run.ctx.http.validators.clear()
-    run.ctx.http.validators.update(validators)
-
-
-def _leave(run: PortalRun, known: dict[str, dict[str, Any]], rest: list[tuple[str, bool]]) -> None:
-    """Say once how many of the run's visits a stop (or the run's deadline) left for the next run: new
-    articles stay out of ``known`` (the cursor's ``waiting`` keeps them), known ones stay due."""
-    new = sum(1 for url, is_known in rest if not is_known and url not in known)
-    run.left_for_next(new, sum(1 for _url, is_known in rest if is_known))
 
 
 def collect(ctx: CollectContext) -> Iterator[Item]:
@@ -477,7 +457,8 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     ctx.state.pop("stub_texts", None)  # stub texts an earlier version remembered
     watch = StubWatch(run)
     try:
-        yield from _visits(run, known, [(f.url, False) for f in new] + [(u, True) for u in due_urls], watch)
+        order = cut_last(ctx.state, [(f.url, False) for f in new] + [(u, True) for u in due_urls])
+        yield from _visits(run, known, order, watch)
         yield from watch.settle(known)
     finally:  # closed (a stop) before the end: what is still held is read again by the next run
         watch.release(known)
@@ -488,6 +469,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
     ][:MAX_WAITING]
     if ctx.state["waiting"]:
         log.info("source %s: %d articles wait for the next runs", ctx.source.name, len(ctx.state["waiting"]))
+    prune_cuts(ctx.state, known, now)
     for url, entry in prune(known, now, opts["recheck"]).items():
         # The HTTP client's validators of its pages go with it: they are saved with the cursor too,
         # and a portal watched for a year had kept one for every article and thread page it read.
