@@ -2,7 +2,8 @@
 and Kazakh texts of 20-5000 characters, each encoded in cp1251, KOI8-R and ISO-8859-5, and Kazakh also
 in KZ-1048 (its letters, read as cp1251, are the Serbian and Ukrainian «stray» letters a Kazakh page
 typed in cp1251 shows: such pages must stay cp1251, as before). The figure is the share of right
-choices, by code page and length, beside charset-normalizer's and the old rule's (always cp1251).
+choices, by code page and length, beside charset-normalizer's and the old rule's (always cp1251); then
+how many cp1251 fragments of 1-6 words are read as another code page (it must be none).
 
 Texts: those of ../shared/data (read where they are, nothing copied) when it is there, else
 sentences written here. Kazakh letters that a code page lacks are typed as people type them
@@ -153,6 +154,30 @@ def main() -> None:
     figure = "-" if args.no_normalizer else f"{norm / n:.1%}"
     print(f"{'all':27} {n:5} {ok / n:7.1%} {old / n:7.1%} {figure:>10}")
     print(f"decode_body: {spent / n * 1000:.2f} ms a page on average")
+    fragments(pools, rng, args.texts * 4, args.show)
+
+
+def fragments(pools: dict[str, list[str]], rng: random.Random, count: int, show: int) -> None:
+    """cp1251 bodies of 1-6 words (as typed and in capitals): a switch away from cp1251 on so little
+    is a wrong one (a word of a Kazakh text, «ПОДЪЕЗД», «ПВХ»), and must not happen."""
+    wrong = total = 0
+    for lang, pool in pools.items():
+        for _ in range(count):
+            words = rng.choice(pool).split()
+            size = rng.randint(1, 6)
+            start = rng.randrange(max(1, len(words) - size + 1))
+            fragment = " ".join(words[start : start + size])
+            for text in (fragment, fragment.upper()):
+                content = text.encode("cp1251", "replace")
+                if content.isascii():
+                    continue
+                total += 1
+                got = decode_body(content, None)[1]
+                if got not in ("cp1251", "utf-8"):  # utf-8: bytes that are UTF-8 (http_body's rule)
+                    wrong += 1
+                    if wrong <= show:
+                        print(f"  wrong: {lang} cp1251 fragment read as {got}: {text[:70]!r}")
+    print(f"cp1251 fragments of 1-6 words read as another code page: {wrong} of {total}")
 
 
 if __name__ == "__main__":
