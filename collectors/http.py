@@ -48,7 +48,8 @@ from collectors.http_pacer import SHARED_PACER, HostPacer
 from collectors.http_robots import robots_agent, robots_parser, robots_rules
 from collectors.secrets import SECRET_PARAMS as SECRET_PARAMS  # where importers found them
 from collectors.secrets import mask_secrets as mask_secrets
-from collectors.secrets import redirect_shown, validator_key
+from collectors.secrets import redirect_shown
+from collectors.secrets import validator_key as validator_key  # where collectors find it
 from errors import CollectError, FetchError, ResponseTooLarge, RobotsDisallowed
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ from typing import Any
 
 from collectors.base import CollectContext
 from collectors.extract import Article
-from collectors.http import mask_secrets
+from collectors.http import validator_key
 from collectors.item import Item
 from collectors.portal_comments import Comment
 from collectors.portal_cuts import cut_last, leave, prune_cuts, undo
@@ -474,4 +474,4 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         # The HTTP client's validators of its pages go with it: they are saved with the cursor too,
         # and a portal watched for a year had kept one for every article and thread page it read.
         for page_url in (url, *entry.get("comment_pages", [])):
-            ctx.http.validators.pop(mask_secrets(page_url), None)
+            ctx.http.validators.pop(validator_key(page_url), None)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from collectors.base import CollectContext
 from collectors.extract import Article
-from collectors.http import HttpClient, Response, mask_secrets
+from collectors.http import HttpClient, Response, mask_secrets, validator_key
 from collectors.portal_discovery import looks_like_article, normalise_url, parse_listing, site_of
 from collectors.portal_recheck import LoginWall, SentAway
 
@@ -126,7 +126,7 @@ def moved(ctx: CollectContext, known: dict[str, dict[str, Any]], url: str, home:
     if there is not None and there.get("id") and not there.get("moved_to"):
         for page_url in entry.get("comment_pages", []):  # as when an entry is forgotten (below)
             if page_url not in there.get("comment_pages", []):
-                ctx.http.validators.pop(mask_secrets(page_url), None)
+                ctx.http.validators.pop(validator_key(page_url), None)
         return False
     known[home] = entry
     return True
@@ -245,9 +245,9 @@ def refuse_redirect(
     them is not taken for what the URL held before."""
     shown = mask_secrets(resp.url)
     if (listing_login_page if listing else login_page)(url, resp, pattern):
-        client.validators.pop(mask_secrets(url), None)
+        client.validators.pop(validator_key(url), None)
         raise LoginWall(f"redirected to a login page, {shown}: not public", url=url)
     if listings is not None and sent_away(url, resp.url, pattern, listings):
-        client.validators.pop(mask_secrets(url), None)
+        client.validators.pop(validator_key(url), None)
         where = "the site's home page or a section, not an article"
         raise SentAway(f"redirected to {shown}, {where}: taken down?", url=url)

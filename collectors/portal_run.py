@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from collectors.base import CollectContext
 from collectors.extract import extract_article
-from collectors.http import mask_secrets
+from collectors.http import mask_secrets, validator_key
 from collectors.http_failures import FetchStopped
 from collectors.item import Item
 from collectors.portal_discovery import normalise_url, site_of
@@ -223,7 +223,7 @@ class StubWatch:
                 if held.url in known:
                     self._restore(known, held, known[held.url].get("checked"))
             for url in self.readers[key]:  # a new article that read it too: its recheck reads it in full
-                self.run.ctx.http.validators.pop(mask_secrets(url), None)
+                self.run.ctx.http.validators.pop(validator_key(url), None)
             self._report(group)
         while self.held:
             yield self.held.pop(0).page
@@ -234,7 +234,7 @@ class StubWatch:
         for held in self.held:
             if held.url in known:
                 self._restore(known, held, held.before.get("checked"))
-            self.run.ctx.http.validators.pop(mask_secrets(held.url), None)
+            self.run.ctx.http.validators.pop(validator_key(held.url), None)
         self.held.clear()
 
     def _report(self, group: list[Held]) -> None:

@@ -25,7 +25,7 @@ from lxml import etree
 
 from collectors.base import WHOLE_ABOVE_0, CollectContext, Expect
 from collectors.dates import ALMATY, parse_date, publication_time
-from collectors.http import decode_body, mask_secrets
+from collectors.http import decode_body, mask_secrets, validator_key
 from collectors.item import Item
 from collectors.portal_ids import same_article
 from errors import ParseError
@@ -441,7 +441,7 @@ def collect(ctx: CollectContext) -> Iterator[Item]:
         )
     except FeedCut as cut:
         # Its validators go: a 304 next time would leave the entry out until the feed changes.
-        ctx.http.validators.pop(mask_secrets(url), None)
+        ctx.http.validators.pop(validator_key(url), None)
         ctx.state["_errors"] = [str(cut)]
         log.warning("%s", cut)
         items = cut.items

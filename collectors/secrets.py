@@ -60,6 +60,9 @@ SECRET_PARAMS = frozenset(
 _SECRET_SUFFIX = re.compile(r"(?:token|secret|passw(?:or)?d|api[_-]?key|[_-]key|[_-]sig|signature)$")
 REDIRECT_PARAMS = frozenset({"code"})
 MIN_SECRET = 4  # a shorter value is no secret worth hiding: scrubbing it would garble every message
+# Scrubbed from every log line of the process (:func:`remember`), not only the messages of its own source:
+# a short one («Test») would mask ordinary words of every line (review RV2), so longer only.
+MIN_LOGGED_SECRET = 8
 
 
 def secret_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
@@ -101,20 +104,24 @@ def mask_secrets(url: str, *, extra: frozenset[str] = frozenset()) -> str:
 
 
 # The key a page's validators are saved under (collectors/http.py, in source_state): the URL with the
-# values of the parameters SECRET_PARAMS names exactly masked. Not by the suffix rule of messages: a
-# paging parameter such as ``page_token`` or ``next_key`` masked would give the pages of a feed one key,
-# and one page's If-Modified-Since could answer 304 for another, which would then never be read.
+# values of these query parameters masked, the names masked there before session 27 (stores keep
+# matching their saved validators). Not the wider masking of messages: a paging parameter such as
+# ``page_token`` masked would give the pages of a feed one key, and one page's If-Modified-Since could
+# answer 304 for another, which would then never be read.
+VALIDATOR_SECRETS = frozenset(
+    {"access_token", "appsecret_proof", "token", "key", "password", "client_secret"}
+)
 
 
 def validator_key(url: str) -> str:
-    """The URL as the key of its page's validators: the values of SECRET_PARAMS in its query masked."""
+    """The URL as the key of its page's validators: the values of VALIDATOR_SECRETS in its query masked."""
     parts = urlsplit(url)
     if not parts.query:
         return url
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(k.strip().lower() in SECRET_PARAMS for k, _ in pairs):
+    if not any(k.lower() in VALIDATOR_SECRETS for k, _ in pairs):
         return url
-    masked = [(k, MASK if k.strip().lower() in SECRET_PARAMS else v) for k, v in pairs]
+    masked = [(k, MASK if k.lower() in VALIDATOR_SECRETS else v) for k, v in pairs]
     return urlunsplit(parts._replace(query=urlencode(masked, safe="*")))
 
 
@@ -216,7 +223,7 @@ _lock = threading.Lock()
 def remember(*secrets: str | None) -> None:
     """Add secrets that every log line of this process is scrubbed of (:func:`mask_text`)."""
     global _known_pattern
-    new = {s for s in secrets if s and len(s) >= MIN_SECRET} - _known
+    new = {s for s in secrets if s and len(s) >= MIN_LOGGED_SECRET} - _known
     if not new:
         return
     with _lock:
@@ -271,20 +278,14 @@ def guard(items: Iterator[Item], ctx: CollectContext) -> Iterator[Item]:
     if pattern is None:
         yield from items
         return
-    done = 0  # problems scrubbed so far
 
-    def scrub_problems() -> int:
+    def scrub_problems() -> None:
         problems = ctx.state.get("_errors")
-        if not isinstance(problems, list):
-            return 0
-        for i in range(done if done <= len(problems) else 0, len(problems)):
-            problems[i] = scrub(str(problems[i]), pattern)
-        return len(problems)
+        if isinstance(problems, list):
+            problems[:] = [scrub(str(problem), pattern) for problem in problems]
 
     try:
-        for item in items:
-            done = scrub_problems()
-            yield item
+        yield from items  # close() and throw() reach the collector itself
     except BaseException as exc:
         scrub_error(exc, pattern)
         raise
