@@ -118,8 +118,8 @@ class ExportText:
             self.codec, self.errors = "utf-16", "replace"
         elif guess is not None and (guessed := guess(head)):
             self.codec, self.errors = guessed, "replace"
-        elif not stray:
-            self.codec, self.errors = "utf-8-sig", "strict"
+        elif not stray:  # "replace", not "strict": the same text, and no crash on a file appended since
+            self.codec, self.errors = "utf-8-sig", "replace"
         elif stray <= STRAY_SHARE * wide:  # mostly UTF-8, a few lines pasted from a cp1251 file
             self.codec, self.errors = "utf-8", "monitor-cp1251"
         else:  # Windows exports in Russian
