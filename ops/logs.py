@@ -40,9 +40,9 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in self._skip and not key.startswith("_"):
-                data[key] = value
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+                data[key] = mask_secrets_in_text(value) if isinstance(value, str) else value
+        if record.exc_info:  # a traceback may quote a URL or a secret as the plain formatter's does
+            data["exc"] = mask_secrets_in_text(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False, default=str)
 
 

@@ -23,6 +23,22 @@ def test_a_remembered_secret_is_masked_in_every_log_format() -> None:
         assert "logged" not in formatter.format(record).lower()
 
 
+def test_a_json_log_masks_the_traceback_and_extra_fields_too() -> None:
+    """The JSON formatter put an error's traceback and a record's extra fields out unmasked."""
+    remember("S1-TRACEBACK-TOKEN-88")
+    try:
+        raise RuntimeError("failed at http://127.0.0.1/cb?access_token=S1-TRACEBACK-TOKEN-88")
+    except RuntimeError:
+        record = logging.makeLogRecord(
+            {"msg": "delivery failed", "levelno": 40, "url": "http://x/?key=S1-TRACEBACK-TOKEN-88"}
+        )
+        import sys
+
+        record.exc_info = sys.exc_info()
+    line = JsonFormatter().format(record)
+    assert "RuntimeError" in line and "S1-TRACEBACK-TOKEN-88" not in line
+
+
 @pytest.mark.parametrize(
     "line",
     [
