@@ -120,9 +120,49 @@ def is_http_url(value: Any) -> bool:
         return False
     try:
         parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # ValueError for a port that is no number or out of range
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):  # urlsplit drops a tab silently
+            return False
     except ValueError:  # e.g. an unclosed [IPv6] host
         return False
+    return parts.scheme in ("http", "https") and is_host(parts.hostname or "")
+
+
+# One label of a host name once in ASCII (IDNA): letters, digits, hyphens inside, underscores (some
+# hosts have them, and the HTTP client takes them), at most 63 characters.
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+# What the README's and the design's examples write for a site's address; a copy of them parses (their
+# contract), and config.sources.load_config refuses it, since no run could fetch it.
+PLACEHOLDER = "…"
+
+
+def is_host(host: str) -> bool:
+    """A host name (Cyrillic ones too) or an IP address. `https://exa mple.kz/rss` and README's
+    `https://…/rss.xml` passed the load check and then failed every run, retried, on InvalidURL."""
+    import ipaddress
+
+    if (
+        PLACEHOLDER in host
+    ):  # the documents' example (`https://…/rss.xml`): load_config refuses it in its own words
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if not host or len(host) > 253 or labels[-1].isdigit():  # 1.2.3.999 is no address, nor a name
+        return False
+    for label in labels:
+        try:
+            ascii_label = label if label.isascii() else label.encode("idna").decode("ascii")
+        except UnicodeError:  # "…" is "..." to IDNA: empty labels
+            return False
+        if not _LABEL.fullmatch(ascii_label):
+            return False
+    return True
 
 
 def is_http_urls(value: Any) -> bool:

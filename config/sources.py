@@ -36,6 +36,13 @@ from collectors.base import (
     is_whole,
     shown,
 )
+from config.checks import (
+    check_model_file,
+    check_placeholders,
+    check_smtp_ca_file,
+    check_source_name,
+    loopback,
+)
 from config.environment import alert_variables
 from errors import ConfigError
 
@@ -233,7 +240,9 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
     except RecursionError:
         raise ConfigError("not valid TOML for this program: nested too deeply", path=str(path)) from None
-    return parse_config(data, path)
+    config = parse_config(data, path)
+    check_placeholders(config.sources, config.alerts, str(path))
+    return config
 
 
 SMTP_TLS_MODES = ("starttls", "ssl", "none")
@@ -257,25 +266,13 @@ def tls_mode(alerts: dict[str, Any]) -> str:
         )
     mode = mode or ("starttls" if legacy else "none")
     host = str(alerts.get("smtp_host") or "")
-    if mode == "none" and alerts.get("smtp_user") and host and not _loopback(host):
+    if mode == "none" and alerts.get("smtp_user") and host and not loopback(host):
         raise ValueError(
             f'[alerts] smtp_user is set but smtp_tls = "none": the password would cross the network to {host} '
             'in clear; set smtp_tls = "starttls" (port 587) or "ssl" (port 465), or relay through a mail '
             "server on this machine"
         )
     return str(mode)
-
-
-def _loopback(host: str) -> bool:
-    """True for this machine's own addresses (localhost, 127.0.0.0/8, ::1)."""
-    import ipaddress
-
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
@@ -290,14 +287,16 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
     _check_variable_names(settings, where, prefix="[settings] ")
     _check_values(settings, SETTINGS_VALUES, where, prefix="[settings] ")
+    check_model_file(settings, where)
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
     _check_variable_names(alerts, where, prefix="[alerts] ")
     _check_values(alerts, ALERT_VALUES, where, prefix="[alerts] ")
     try:
-        tls_mode(alerts)  # a wrong TLS setting is said now, not by every batch's failed e-mail
+        mode = tls_mode(alerts)  # a wrong TLS setting is said now, not by every batch's failed e-mail
     except ValueError as exc:
         raise ConfigError(str(exc), path=where) from None
+    check_smtp_ca_file(alerts, mode, where)
     if bool(alerts.get("smtp_host")) != bool(alerts.get("mail_to")):  # e-mail was silently off
         given, missing = ("smtp_host", "mail_to") if alerts.get("smtp_host") else ("mail_to", "smtp_host")
         raise ConfigError(
@@ -385,6 +384,7 @@ def _parse_source(table: dict[str, Any], index: int, where: str) -> SourceConfig
         raise ConfigError(f"source #{index}: name must be a string, got {shown(name)}", path=where)
     if not name or not name.strip():
         raise ConfigError(f"source #{index} has no `name`", path=where)
+    check_source_name(name, index, where)
     kind = table.get("kind")
     kinds = sorted(set(COLLECTORS) | set(IMPORTERS))
     if kind is None or kind == "":
