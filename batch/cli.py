@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -42,7 +43,21 @@ def resolve(args: argparse.Namespace, *, config_required: bool) -> tuple[Config,
     else:
         config = Config(path=None)
     db = Path(args.db) if getattr(args, "db", None) else Path(config.settings.get("db", DEFAULT_DB))
-    return config, db
+    # absolute: an error (and the note of a new database) from cron's cwd `/` named `data/monitor.duckdb`
+    return config, Path(os.path.abspath(db))
+
+
+@contextmanager
+def _said_if_new(db: Path, *, stream: Any) -> Iterator[None]:
+    """Say, once the block has made it, that a new database was made and where: a relative path from
+    cron's cwd `/` made one there unseen (`user add` says it too). `run` says it on stderr (its stdout
+    is its run lines and the count), `import` on stdout, under its run line with its other notes."""
+    new = not db.exists()
+    try:
+        yield
+    finally:
+        if new and db.exists():
+            print(f"note: a new database at {db}", file=stream)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -278,7 +293,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     refuse_lost_database(db, new=args.new_db)  # not a new, empty database in place of a lost one
 
     stop, ask_to_stop = _stop_request("stopping after the runs going on")
-    with stop_signals(ask_to_stop) as asked, holding(db):
+    with stop_signals(ask_to_stop) as asked, holding(db), _said_if_new(db, stream=sys.stderr):
         started = time.monotonic()
         results = run_batch(config, db, sources, should_stop=stop.is_set)
         for run in results:
@@ -329,7 +344,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     refuse_lost_database(db, new=args.new_db)  # not a new, empty database in place of a lost one
 
     stop, ask_to_stop = _stop_request("stopping the import at its next item")
-    with stop_signals(ask_to_stop) as asked, holding(db):
+    with stop_signals(ask_to_stop) as asked, holding(db), _said_if_new(db, stream=sys.stdout):
         try:
             run = import_file(
                 args.kind,

@@ -154,3 +154,24 @@ def salt_lock(db: Path) -> Iterator[None]:
             "import the file again once it is done",
             path=str(db),
         ) from None
+
+
+def ended_holder(db: Path, source: str) -> int | None:
+    """The pid in ``source``'s lock file when that process has ended: a run of it the table still shows
+    `running` is then a dead process's (kill -9, a crash), which the next run of the source marks
+    aborted. None when the file names no pid or its process lives (a live run, or not known). Only
+    reads the file: taking the lock to test it would make a run starting meanwhile skip the source."""
+    try:
+        text = source_lock_path(db, source).read_text("utf-8", "replace")
+    except OSError:
+        return None
+    pid = text.partition("\n")[0].strip()
+    if not pid.isdigit() or int(pid) <= 0:
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return int(pid)
+    except OSError:  # PermissionError: it lives, as another user
+        return None
+    return None

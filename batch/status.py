@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from batch.source_lock import ended_holder
 from config.sources import Config
 from ops.health import clock_ran_ahead, next_try, sources_needing_attention
 from ops.slots import schedules, slot_label
@@ -39,8 +40,9 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text[: limit // 3] + " ... " + text[-(limit - limit // 3 - 5) :]
 
 
-def _classifier_line(config: Config, scored_by: dict[str, int]) -> str:
-    """Which model `run` scores with, and how many stored scores came from another one."""
+def _classifier_line(config: Config, scored_by: dict[str, int]) -> tuple[str, bool]:
+    """Which model `run` scores with, and how many stored scores came from another one; and whether it
+    can be loaded."""
     from classify.model import DEFAULT_MODEL, load_model
     from errors import ModelError
 
@@ -48,7 +50,7 @@ def _classifier_line(config: Config, scored_by: dict[str, int]) -> str:
     try:
         version = load_model(path).version
     except (ImportError, ModelError) as exc:
-        return f"classifier: cannot be loaded, new items wait unclassified: {exc}"
+        return f"classifier: cannot be loaded, new items wait unclassified: {exc}", False
     others = {v: n for v, n in scored_by.items() if v != version}
     line = f"classifier: model {version} ({path}), {scored_by.get(version, 0)} items scored by it"
     if others:
@@ -56,12 +58,25 @@ def _classifier_line(config: Config, scored_by: dict[str, int]) -> str:
             f"; {sum(others.values())} scored by {len(others)} other version{'s' if len(others) > 1 else ''}"
             " (python pipeline.py reclassify re-scores them)"
         )
-    return line
+    return line, True
+
+
+def _not_configured(rows: list[tuple], now: datetime) -> list[str]:
+    """One line per source the database holds that sources.toml does not name (removed, renamed, or an
+    import under a misspelt --source): its failure is no one's to fix, and a rename shows here."""
+    lines = []
+    for name, kind, started, status, *_, items, _only in rows:
+        last = f"last run {_ago(started, now)}, {status}" if started else "no run"
+        what = f" ({kind})" if kind else ""
+        lines.append(f"  {name}{what}: {last}; {items} items")
+    return lines
 
 
 def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime | None = None) -> int:
-    """Print a table of sources; exit status 1 when any source's last run failed (a run stopped on
-    request, ``aborted``, is not a failure)."""
+    """Print a table of sources; exit status 1 when any configured source's last run failed (a run
+    stopped on request, ``aborted``, is not a failure), or when items wait for a classifier that cannot
+    be loaded. Sources the database holds but sources.toml does not name are listed apart, and do not
+    count."""
     now = now or datetime.now(UTC)
     with reader(db) as con:
         rows = con.execute(
@@ -103,6 +118,9 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             if last_runs
             else []
         )
+    configured = {s.name for s in config.sources}
+    gone = [r for r in rows if r[0] not in configured]
+    rows = [r for r in rows if r[0] in configured]
     known = {r[0] for r in rows}
     collected = {s.name for s in config.collected()}
     for source in config.sources:
@@ -141,6 +159,8 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             note.append("never imported (filled by `import`)")
         if status in runlog.FAILED:
             bad += 1
+        if status == "running" and (pid := ended_holder(db, name)) is not None:
+            note.append(f"its process ended (pid {pid}); the next run marks it aborted")
         if error:
             note.append(_shorten(error.replace(f"source {name}: ", "", 1)))
         if problems:
@@ -167,8 +187,14 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             f"{_fit(name, width):<{width}} {_ago(started, now):<12} {status or '-':<10} {fetched or 0:>7} {new or 0:>6} "
             f"{updated or 0:>5} {failures:>5} {items:>8}  {'; '.join(note)}"
         )
+    if gone:
+        print("\nnot in sources.toml (removed, renamed, or imported under another name; not counted):")
+        print("\n".join(_not_configured(gone, now)))
     print(f"\nflagged items: {flagged}; items waiting for classification: {unclassified}")
-    print(_classifier_line(config, scored_by))
+    classifier, loaded = _classifier_line(config, scored_by)
+    print(classifier)
+    if unclassified and not loaded:
+        bad += 1
     unset = config.unset_variables(os.environ)
     if unset:
         print("environment (of this shell; a service manager may give `schedule` its own):")

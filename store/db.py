@@ -25,6 +25,7 @@ import duckdb
 
 from errors import InputError, StoreError, StoreLocked
 from store import migrations
+from store.db_damage import damage_error, damage_hint, is_damage
 from store.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ def connect(
         # and then write the monitor's tables into it
         raise StoreError("cannot open the database: this is an SQLite file, not a DuckDB one", path=str(path))
     key = str(path.resolve())
+    made = not read_only and not path.exists()  # said once made (cron's cwd `/` made one unseen)
     started = _lock_wait_started(key)  # a wait this process's other writers are in already counts
     delay = 0.05
     said = False  # whether this wait was said (it is said once, and its end once)
@@ -213,7 +215,9 @@ def connect(
             break
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
-                raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
+                raise StoreError(
+                    f"cannot open the database: {_first_line(exc)}{damage_hint(exc)}", path=str(path)
+                ) from None
             if _STOP_WAITING.is_set():
                 raise LockWaitStopped(
                     "stopped on request while another process held the database lock", path=str(path)
@@ -239,7 +243,9 @@ def connect(
             _STOP_WAITING.wait(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.25)  # short: an analyst's query holds the lock briefly
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open the database: {_first_line(exc)}", path=str(path)) from None
+            raise StoreError(
+                f"cannot open the database: {_first_line(exc)}{damage_hint(exc)}", path=str(path)
+            ) from None
     try:
         check_pinned(path)  # removed between the check above and the open, which made a new file
     except DatabaseGone:
@@ -258,6 +264,8 @@ def connect(
                 )
             apply_migrations(con)
             _migrated.add(key)
+            if made:
+                log.info("a new database at %s", os.path.abspath(path))
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot prepare the database: {_first_line(exc)}", path=str(path)) from None
@@ -427,8 +435,8 @@ def writer(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
             except duckdb.Error as exc:
                 _roll_back(con)
                 check_pinned(path)  # a write that failed because the file or its folder is gone says so
-                if _is_damage(exc, path):
-                    raise _damage_error(exc, path) from None
+                if is_damage(exc, path):
+                    raise damage_error(exc, path) from None
                 raise
             except BaseException:
                 con.execute("ROLLBACK")
@@ -457,32 +465,11 @@ def reader(path: str | Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyC
     try:
         yield con
     except duckdb.Error as exc:
-        if _is_damage(exc, path):
-            raise _damage_error(exc, path) from None
+        if is_damage(exc, path):
+            raise damage_error(exc, path) from None
         raise
     finally:
         con.close()
-
-
-def _is_damage(exc: duckdb.Error, path: str | Path) -> bool:
-    """Whether a query failed on the database file itself (a damaged block, an I/O error on it or its
-    WAL), not on its SQL or on another file (a COPY's target, which the caller names)."""
-    text = str(exc)
-    return (
-        isinstance(exc, duckdb.FatalException)
-        or "corrupt database file" in text.lower()
-        or (isinstance(exc, duckdb.IOException) and str(path) in text)
-    )
-
-
-def _damage_error(exc: duckdb.Error, path: str | Path) -> StoreError:
-    # A checksum that does not match surfaced as a traceback from whichever query read the block
-    # first (`run`'s classification, `reclassify`), and as "batch failed unexpectedly" in `schedule`.
-    if "corrupt database file" in str(exc).lower():
-        return StoreError(
-            f"the database file is damaged ({_first_line(exc)}); restore it from a backup", path=str(path)
-        )
-    return StoreError(f"cannot read or write the database: {_first_line(exc)}", path=str(path))
 
 
 def _roll_back(con: duckdb.DuckDBPyConnection) -> None:

@@ -124,8 +124,21 @@ def backoff_delay(failures: int, base: timedelta, cap: timedelta) -> timedelta:
 
 
 def mark_stale_runs(con: duckdb.DuckDBPyConnection, source: str | None = None) -> int:
-    """Close runs left 'running' by a killed process (status 'aborted'); returns how many."""
-    sql = "UPDATE runs SET status = 'aborted', error = 'the process ended before the run finished' WHERE status = 'running'"
+    """Close runs left 'running' by a killed process (status 'aborted'); returns how many. Their ``new``
+    is what the items table shows they stored (items of the source first stored from the run's start
+    to the next run's): a killed run that had stored items said new 0. ``fetched`` and ``updated``
+    cannot be told afterwards and stay 0."""
+    sql = """
+        UPDATE runs SET status = 'aborted', error = 'the process ended before the run finished',
+            new = (
+                SELECT count(*) FROM items i
+                WHERE i.source = runs.source AND i.collected_at >= runs.started_at
+                  AND i.collected_at < coalesce(
+                      (SELECT min(n.started_at) FROM runs n
+                       WHERE n.source = runs.source AND n.run_id > runs.run_id),
+                      'infinity'::TIMESTAMPTZ)
+            )
+        WHERE status = 'running'"""
     params: list[Any] = []
     if source:
         sql += " AND source = ?"

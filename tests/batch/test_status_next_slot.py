@@ -54,6 +54,6 @@ def test_status_names_the_slot_the_source_runs_in(
     lines = _status(tmp_path, capsys, schedule, **settings).splitlines()
     (city,) = [line for line in lines if line.startswith("city-rss")]
     assert f"backing off, {says}" in city
-    # a source no longer configured has no schedule to go by: the end of its back-off
-    (gone,) = [line for line in lines if line.startswith("gone-rss")]
-    assert "backing off, next try in 12m" in gone and "slot" not in gone
+    # a source no longer configured is not run: listed apart, with no back-off (it never ends for it)
+    assert "  gone-rss (rss): last run 10m ago, failed; 0 items" in lines
+    assert not [line for line in lines if line.startswith("gone-rss")]
