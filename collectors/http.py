@@ -464,6 +464,17 @@ class HttpClient:
                 content = self._read_capped(resp, limit, shown, wait)
             except ResponseTooLarge:
                 raise
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                urllib3.exceptions.LocationParseError,
+            ) as exc:
+                # no retry makes it one (its message quotes the URL unmasked: only its kind is said)
+                raise FetchError(
+                    f"not an address that can be fetched ({type(exc).__name__})",
+                    source=self.source,
+                    url=shown,
+                ) from None
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 if attempt >= retries or not self._pause(attempt, None, deadline):
                     raise connection_failed(
