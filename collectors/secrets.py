@@ -278,16 +278,27 @@ def guard(items: Iterator[Item], ctx: CollectContext) -> Iterator[Item]:
     if pattern is None:
         yield from items
         return
+    done = 0  # problems scrubbed so far
 
-    def scrub_problems() -> None:
+    def scrub_problems() -> int:
         problems = ctx.state.get("_errors")
-        if isinstance(problems, list):
-            problems[:] = [scrub(str(problem), pattern) for problem in problems]
+        if not isinstance(problems, list):
+            return 0
+        for i in range(done if done <= len(problems) else 0, len(problems)):
+            problems[i] = scrub(str(problems[i]), pattern)
+        return len(problems)
 
     try:
-        yield from items  # close() and throw() reach the collector itself
+        # before each item goes out: a run stopped between two items reads the problems while this
+        # generator is still suspended (review RV5), before any ``finally`` here has run
+        for item in items:
+            done = scrub_problems()
+            yield item
     except BaseException as exc:
         scrub_error(exc, pattern)
         raise
     finally:
         scrub_problems()
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()  # as ``yield from`` would: the collector's own clean-up runs now, not at collection
