@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from batch.source_lock import SKIPPED
+from config.checks import check_model_file
 from config.sources import DEFAULT_CONFIG, Config, load_config
 from errors import ConfigError, InputError, StoreError
 from store import runs as runlog
@@ -284,6 +285,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from batch.runner import run_batch
 
     config, db = resolve(args, config_required=True)
+    if not args.no_classify:  # a model path naming no file: said before anything runs, not skipped each batch
+        check_model_file(config.settings, str(config.path))
     # a source named twice ran twice at once, the two runs racing on its cursor and failure counter
     sources = list(dict.fromkeys(args.source)) if args.source else None
     if not config.collected() and not sources:
@@ -331,6 +334,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from batch.importing import import_file
 
     config, db = resolve(args, config_required=False)
+    if not args.no_classify and config.path is not None:
+        check_model_file(config.settings, str(config.path))
 
     def report(error: InputError) -> None:
         # print_run shows the first MAX_PROBLEMS_SHOWN after the run line; this log line, every one of

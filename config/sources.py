@@ -37,7 +37,6 @@ from collectors.base import (
     shown,
 )
 from config.checks import (
-    check_model_file,
     check_placeholders,
     check_smtp_ca_file,
     check_source_name,
@@ -287,7 +286,6 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     _reject_unknown(settings, SETTINGS_KEYS, where, "[settings]")
     _check_variable_names(settings, where, prefix="[settings] ")
     _check_values(settings, SETTINGS_VALUES, where, prefix="[settings] ")
-    check_model_file(settings, where)
     alerts = _table(data, "alerts", where)
     _reject_unknown(alerts, ALERT_KEYS, where, "[alerts]")
     _check_variable_names(alerts, where, prefix="[alerts] ")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from config.checks import check_model_file
 from config.sources import DEFAULT_CONFIG
 from errors import ConfigError, MonitorError
 from store.db import DEFAULT_DB, LockWaitStopped
@@ -55,6 +56,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from ops.scheduler import Scheduler
 
     config, db = resolve(args, config_required=True)
+    check_model_file(config.settings, str(config.path))  # not skipped at every batch for months
     log_file = args.log_file or config.settings.get("log_file")
     try:
         setup_logging(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from testutil import run_cli
 
 from collectors.base import is_http_url
 from config.sources import load_config
@@ -58,11 +59,25 @@ def test_a_source_name_with_spaces_at_an_end_or_a_control_character_is_refused(
         _load(tmp_path, text)
 
 
-def test_a_model_path_that_names_no_file_is_refused_naming_key_and_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as caught:
-        _load(tmp_path, '[settings]\nmodel = "/nonexistent/model.npz"\n')
-    assert "[settings] model names no file: /nonexistent/model.npz" in str(caught.value)
-    assert str(tmp_path / "sources.toml") in str(caught.value)
+def test_a_model_path_that_names_no_file_stops_the_commands_that_classify_only(tmp_path: Path) -> None:
+    """`run` went on without classifying anything (a WARNING each batch, exit 0); now refused before it
+    starts. Commands that do not classify (`status`, `run --no-classify`) still work (review RV5: a
+    check at load stopped `status`, exports and the review page too)."""
+    config = tmp_path / "sources.toml"
+    feed = "http://127.0.0.1:9/rss"  # never fetched: the run is refused first, or the source just fails
+    config.write_text(
+        f'[settings]\nmodel = "/nonexistent/model.npz"\ndb = "{tmp_path / "m.duckdb"}"\n'
+        + RSS.format(name="a", url=feed),
+        encoding="utf-8",
+    )
+    refused = run_cli("run", "--config", str(config))
+    assert refused.returncode == 1
+    assert "[settings] model names no file: /nonexistent/model.npz" in refused.stderr
+    assert str(config) in refused.stderr and not (tmp_path / "m.duckdb").exists()
+    collected = run_cli("run", "--config", str(config), "--no-classify")
+    assert "model names no file" not in collected.stderr and (tmp_path / "m.duckdb").exists()
+    status = run_cli("status", "--config", str(config))
+    assert "model names no file" not in status.stderr
 
 
 def test_an_existing_model_path_loads(tmp_path: Path) -> None:
