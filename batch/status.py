@@ -118,7 +118,8 @@ def print_status(config: Config, db: Path, *, last_runs: int = 0, now: datetime 
             if last_runs
             else []
         )
-    configured = {s.name for s in config.sources}
+    # without a sources.toml read, nothing says a source was removed: every one counts (review RV5)
+    configured = {s.name for s in config.sources} if config.path is not None else {r[0] for r in rows}
     gone = [r for r in rows if r[0] not in configured]
     rows = [r for r in rows if r[0] in configured]
     known = {r[0] for r in rows}

@@ -20,7 +20,7 @@ from store.items import upsert_items
 
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 CONFIG = Config(
-    path=None,
+    path=Path("sources.toml"),  # a file read: what it names is what is configured
     settings={},
     sources=[
         SourceConfig("city-news", "rss", {"url": "http://x/f.xml"}),
@@ -54,6 +54,14 @@ def test_a_failing_source_no_longer_configured_is_listed_apart_and_not_a_failure
     assert "city-rss" not in table and "backing off" not in out
     assert "  city-rss (rss): last run 10m ago, failed; 0 items" in rest
     assert "  chat-typo (import:whatsapp): last run 10m ago, failed; 0 items" in rest
+
+
+def test_without_a_sources_toml_every_stored_source_counts(tmp_path: Path) -> None:
+    """`status --db F` with no configuration read: nothing says a source was removed, so a failed one
+    fails status, as the README promises (review RV5: it was listed apart, exit 0)."""
+    db = tmp_path / "m.duckdb"
+    _run(db, "city-rss", "rss", "failed")
+    assert print_status(Config(path=None), db, now=NOW) == 1
 
 
 def test_a_configured_source_whose_last_import_failed_still_fails_status(tmp_path: Path) -> None:

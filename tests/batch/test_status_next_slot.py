@@ -29,7 +29,7 @@ def _status(tmp_path: Path, capsys: pytest.CaptureFixture[str], schedule: str | 
             due = NOW + timedelta(minutes=12)
             runlog.save_state(con, runlog.SourceState(name, consecutive_failures=2, next_due=due))
     source = SourceConfig("city-rss", "rss", {"url": "http://x/f.xml"}, schedule=schedule)
-    print_status(Config(path=None, settings=dict(settings), sources=[source]), db, now=NOW)
+    print_status(Config(path=Path("sources.toml"), settings=dict(settings), sources=[source]), db, now=NOW)
     return capsys.readouterr().out
 
 
