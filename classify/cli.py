@@ -326,6 +326,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"{args.take} (model {taken.version}) is now {args.out}{kept}")
         print("restart the service (it loads the model at start-up), then run `pipeline.py reclassify`")
         return 0
+    if args.out is None and LOCAL_MODEL.is_file():
+        # the loader prefers the taken model: one trained over the shipped file would never be used
+        # (and git pull would then refuse to update the tracked files: review RV4)
+        raise InputError(
+            f"a model taken here is in use ({LOCAL_MODEL}), so a model written over the shipped file "
+            "would not be: train with --out models/candidate.npz and take it (`train --take`)"
+        )
     args.out = args.out or SHIPPED_MODEL
     compare = args.compare_with or default_model()
     before = read_card(compare)  # before training: training over the shipped model replaces it

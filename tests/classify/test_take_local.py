@@ -15,6 +15,7 @@ from classify import cli as cli_module
 from classify import model as model_module
 from classify.cli import _cmd_train
 from classify.model import load_model, save_payload
+from errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,6 +62,11 @@ def test_take_leaves_the_tracked_model_files_untouched(
     assert (local.parent / "CARD.md").is_file()
     assert model_module.default_model() == local
     assert load_model().version == version  # what run, schedule and status load when no model is named
+
+    # Training over the shipped file now would make a model the loader never uses (review RV4)
+    with pytest.raises(InputError, match="a model taken here is in use"):
+        _cmd_train(_train_args())
+    assert {p.name: p.read_bytes() for p in models.iterdir() if p.is_file()} == tracked
 
     # The way back to the shipped model: take it; the taken one is kept beside the local one.
     assert _cmd_train(_train_args("--take", str(models / "classifier.npz"))) == 0
