@@ -428,14 +428,19 @@ def validate_cron(expr: Any, *, where: str | None, source: str | None = None, ke
         raise ConfigError(
             f'{key} must be a cron string such as "*/30 * * * *", got {expr!r}', path=where, source=source
         )
+    fields = expr.split()
+    lines = [expr]
+    if len(fields) in (5, 6) and not fields[-3].startswith("*") and not fields[-1].startswith("*"):
+        # both days restricted: crontab (and ops.slots.trigger_for) runs on a day matching either
+        lines = [" ".join([*fields[:-1], "*"]), " ".join([*fields[:-3], "*", *fields[-2:]])]
     try:
-        trigger = cron_trigger(expr)
+        triggers = [cron_trigger(line) for line in lines]
     except ValueError as exc:
         raise ConfigError(
             f"bad cron expression {expr!r} in {key}: {exc}", path=where, source=source
         ) from None
-    if (
-        trigger.get_next_fire_time(None, datetime.now(UTC)) is None
+    if all(
+        trigger.get_next_fire_time(None, datetime.now(UTC)) is None for trigger in triggers
     ):  # "0 0 30 2 *": logged as scheduled, never run
         raise ConfigError(
             f"cron expression {expr!r} in {key} never fires (no such date)", path=where, source=source
@@ -482,6 +487,19 @@ def _crontab_days(field: str) -> str:
     parts = []
     for part in field.split(","):
         span, slash, step = part.partition("/")
+        first, _, last = span.partition("-")
+        if (
+            slash
+            and step.isdigit()
+            and int(step) > 0
+            and (span == "*" or (first.isdigit() and last.isdigit()))
+        ):
+            # crontab counts a step from Sunday (0): «*/2» is Sunday, Tuesday, Thursday, Saturday, where
+            # APScheduler's week starts on Monday and would run Monday, Wednesday, Friday, Sunday
+            low, high = (0, 6) if span == "*" else (int(first), int(last))
+            days = [name(str(day)) for day in range(low, high + 1, int(step))]
+            parts.extend(dict.fromkeys(days))
+            continue
         if "-" in span:
             first, last = span.split("-", 1)
             if first.isdigit() and last.isdigit() and (int(first) == 0 or int(last) == 7):

@@ -48,3 +48,21 @@ def test_a_slot_on_a_day_matching_one_field_is_the_slot_of_the_job() -> None:
     now = datetime(2026, 12, 2, 9, 0, 40, tzinfo=ALMATY)
     slot = slot_at(trigger_for("0 9 1-7 * 1"), now, timedelta(seconds=300))
     assert slot == datetime(2026, 12, 2, 9, 0, tzinfo=ALMATY)
+
+
+def test_a_day_of_week_step_counts_from_sunday_as_crontab_does() -> None:
+    """`*/2` is Sunday, Tuesday, Thursday, Saturday in crontab; APScheduler's week starts on Monday, and
+    the line ran Monday, Wednesday, Friday, Sunday (review RV4)."""
+    days = _run_days("0 9 * * */2", date(2026, 11, 29), date(2026, 12, 5))  # Sunday to Saturday
+    assert [d.strftime("%a") for d in days] == ["Sun", "Tue", "Thu", "Sat"]
+    days = _run_days("0 9 * * 1-5/2", date(2026, 11, 29), date(2026, 12, 5))
+    assert [d.strftime("%a") for d in days] == ["Mon", "Wed", "Fri"]
+
+
+def test_a_line_that_fires_only_by_its_day_of_week_loads() -> None:
+    """`0 9 31 2 1` never fires by its day of month, but crontab runs it on February's Mondays: the
+    check at load read the days as both and refused it as never firing (review RV4)."""
+    from config.sources import validate_cron
+
+    validate_cron("0 9 31 2 1", where=None)
+    assert _run_days("0 9 31 2 1", date(2027, 2, 1), date(2027, 2, 9)) == [date(2027, 2, 1), date(2027, 2, 8)]
