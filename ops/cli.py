@@ -57,6 +57,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     config, db = resolve(args, config_required=True)
     check_model_file(config.settings, str(config.path))  # not skipped at every batch for months
+    from store.db import refuse_lost_database
+
+    # a lost database file: not a new, empty one made at start-up (`run --new-db` begins one on purpose)
+    refuse_lost_database(db, new_option=None)
     log_file = args.log_file or config.settings.get("log_file")
     try:
         setup_logging(

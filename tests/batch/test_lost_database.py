@@ -80,6 +80,16 @@ def test_reclassify_says_the_database_went_away(lost: Path) -> None:
     assert not lost.exists()
 
 
+def test_schedule_refuses_where_a_database_went_away(tmp_path: Path, lost: Path) -> None:
+    """`schedule` made a new, empty database at start-up, and `run` then no longer refused (review RV1)."""
+    config = tmp_path / "sources.toml"
+    config.write_text('[[sources]]\nname = "feed"\nkind = "rss"\nurl = "http://127.0.0.1:9/f.xml"\n')
+    result = run_cli("schedule", "--once", "--config", str(config), "--db", str(lost))
+    assert result.returncode == 1
+    assert result.stderr.endswith(_refusal(lost, "monitor.duckdb.locks", "or check --db"))
+    assert not lost.exists()
+
+
 def test_a_schedule_lock_or_a_wal_left_is_evidence_too(tmp_path: Path) -> None:
     db = tmp_path / "monitor.duckdb"
     Path(f"{db}.schedule.lock").write_text("4242\n")
