@@ -25,9 +25,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from collectors.file_import import (
-    _DAMAGED,
     MAX_MEMBER,
+    UNREADABLE_MEMBER,
     check_input_file,
+    member_error,
     printable,
     shown_path,
 )
@@ -73,12 +74,8 @@ def member_chunks(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str, path:
                     if size > MAX_MEMBER:
                         break
                     yield chunk
-        except _DAMAGED as exc:
-            detail = str(exc) if name in str(exc) else f"{name}: {exc}"
-            raise InputError(f"the archive is damaged ({printable(detail)})", path=shown_path(path)) from None
-        except (NotImplementedError, RuntimeError) as exc:  # an unsupported compression method, a password
-            message = f"cannot unpack {printable(name)} ({printable(str(exc))})"
-            raise InputError(message, path=shown_path(path)) from None
+        except UNREADABLE_MEMBER as exc:
+            raise member_error(exc, name, path) from None
         if size > MAX_MEMBER:
             message = (
                 f"{printable(name)} unpacks to more than {MAX_MEMBER // 2**20} MB, more than any export holds"

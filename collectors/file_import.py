@@ -78,6 +78,8 @@ ZIP_SIGNATURE = b"PK\x03\x04"  # the local file header a .zip starts with
 # data that ends too soon, a read error
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 MAX_MEMBER = 256 * 2**20  # bytes one member of an archive may unpack to
+# What reading an archive member raises when it cannot be read (:func:`member_error` says which).
+UNREADABLE_MEMBER = (*_DAMAGED, NotImplementedError, RuntimeError)
 MAX_FIELD = 64 * 2**20  # characters of one CSV field (the csv module's own limit is 128 KiB)
 # The csv module's limit is process-wide; every importer reading CSV (Facebook exports too) needs it.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
@@ -152,6 +154,15 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", path=shown_path(path)) from None
 
 
+def member_error(exc: BaseException, name: str, path: Path) -> InputError:
+    """The error of an archive member that cannot be read: the archive damaged, or packed in a way
+    that cannot be unpacked here (a compression method zipfile lacks, a password)."""
+    if isinstance(exc, _DAMAGED):
+        detail = str(exc) if name in str(exc) else f"{name}: {exc}"
+        return InputError(f"the archive is damaged ({printable(detail)})", path=shown_path(path))
+    return InputError(f"cannot unpack {printable(name)} ({printable(str(exc))})", path=shown_path(path))
+
+
 def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str, path: Path) -> bytes:
     """The unpacked bytes of one member of ``archive`` (read from ``path``); InputError naming the
     archive when the member is damaged or cannot be unpacked."""
@@ -161,12 +172,8 @@ def read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo | str, path: P
         # a megabyte into gigabytes), so the stream itself is cut.
         with archive.open(member) as fh:
             data = fh.read(MAX_MEMBER + 1)
-    except _DAMAGED as exc:
-        detail = str(exc) if name in str(exc) else f"{name}: {exc}"
-        raise InputError(f"the archive is damaged ({printable(detail)})", path=shown_path(path)) from None
-    except (NotImplementedError, RuntimeError) as exc:  # an unsupported compression method, a password
-        message = f"cannot unpack {printable(name)} ({printable(str(exc))})"
-        raise InputError(message, path=shown_path(path)) from None
+    except UNREADABLE_MEMBER as exc:
+        raise member_error(exc, name, path) from None
     if len(data) > MAX_MEMBER:
         message = (
             f"{printable(name)} unpacks to more than {MAX_MEMBER // 2**20} MB, more than any export holds"
