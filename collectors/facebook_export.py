@@ -19,7 +19,8 @@ JSON, told apart by shape:
   comments (a shape Facebook changed), else with an info line, shown with ``--debug`` (likes, settings).
 * Saved Graph API answers: ``{"data": [...]}`` of posts (``created_time``, ``message``) or comments
   (read by the facebook collector's parsers, ids and parents kept; a comment without ``id`` keeps the
-  bare number its permalink names, as the collector keeps it).
+  bare number its permalink names, as the collector keeps it); comments a post holds inside it
+  (``comments: {"data": [...]}``, replies inside those) are read with it.
 
 Facebook writes these exports with UTF-8 bytes escaped as Latin-1 characters (``\\u00d0\\u009f`` for
 "П"); DYI texts are repaired, also one with a few bytes that are not UTF-8 when they are an emoji cut
@@ -266,6 +267,34 @@ _NAMES_POSTS = re.compile(r"post|comment", re.IGNORECASE)
 _WORDS = frozenset({"post", "comment", "text"})  # a key of a DYI entry's data item holding its words
 
 
+def _embedded_comments(
+    obj: Mapping[str, Any],
+    post_id: str,
+    parent: str | None,
+    where: str,
+    source: str,
+    shown: str,
+    report: Report,
+) -> Iterator[Item]:
+    """The comments a saved Graph answer holds inside a post (``fields=comments{...}``), and their
+    replies inside them, parented as the collector parents them (they were dropped without a word)."""
+    block = obj.get("comments")
+    if not isinstance(block, Mapping) or not isinstance(block.get("data"), list):
+        return
+    for m, comment in enumerate(block["data"], 1):
+        place = f"comment {m} of {where}"
+        try:
+            item = facebook_parse.parse_comment(comment, post_id=post_id, source=source)
+        except (MonitorError, ValueError, AttributeError, TypeError) as exc:
+            report(InputError(f"{place}: {printable(str(exc))}", source=source, path=shown))
+            continue
+        if parent is not None and item.parent == post_id:  # a reply, its parent not written in it
+            item.parent = parent
+        yield item
+        if parent is None:  # replies: one level, as Facebook nests them
+            yield from _embedded_comments(comment, post_id, item.external_id, place, source, shown, report)
+
+
 def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) -> Iterator[Item]:
     """Items of one export JSON document (shapes in the module docstring)."""
     if isinstance(data, Mapping) and isinstance(data.get("data"), list):  # saved Graph API answer
@@ -280,7 +309,11 @@ def read_json(data: Any, *, source: str, shown: str, report: Report, ids: _Ids) 
                     post_id = str(obj.get("post_id") or post_id_from_url(link) or "unknown")
                     yield facebook_parse.parse_comment(obj, post_id=post_id, source=source)
                 else:
-                    yield facebook_parse.parse_post(obj, source=source)
+                    post = facebook_parse.parse_post(obj, source=source)
+                    yield post
+                    yield from _embedded_comments(
+                        obj, post.external_id, None, f"entry {n}", source, shown, report
+                    )
             except (MonitorError, ValueError, AttributeError, TypeError) as exc:
                 report(InputError(f"entry {n} of data: {printable(str(exc))}", source=source, path=shown))
         return
