@@ -107,6 +107,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         print(f"stopped on request{said}", file=sys.stderr)
         return 128 + asked[0]
     bad = [o for o in outcomes if o.error or (o.status in FAILED_STATUSES)]
+    if scheduler.snapshot_dir is not None and scheduler.snapshot_failed:
+        # `--once` ends with a whole snapshot: a cron wrapper must see that it is not there (acceptance B1)
+        print(
+            f"error: the snapshot was not written to {scheduler.snapshot_dir} (the log line above says why)",
+            file=sys.stderr,
+        )
+        return 1
     return 1 if bad else 0
 
 

@@ -363,6 +363,11 @@ class Scheduler:
             self._snapshot_items = write_snapshot(self.db_path, self.snapshot_dir)
             self._items_due_at = self.clock() + self._snapshot_every
 
+    @property
+    def snapshot_failed(self) -> bool:
+        """Whether the last snapshot tried was not written (a full disk, a folder not writable)."""
+        return self._snapshot_failed_at is not None
+
     def run_once(self) -> list[BatchOutcome]:
         """Every source once, now, one after another (`schedule --once`)."""
         outcomes = []

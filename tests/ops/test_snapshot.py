@@ -315,3 +315,31 @@ def test_the_start_removes_the_temporary_files_a_killed_process_left(tmp_path: P
     assert sorted(p.name for p in snap.iterdir()) == sorted(
         ["notes.txt", *(f"{table}.parquet" for table in TABLES)]
     )
+
+
+def test_schedule_once_fails_when_its_final_snapshot_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--once` ends with a whole snapshot; a full disk said an ERROR line and exited 0, so a cron
+    wrapper saw nothing wrong (acceptance B1)."""
+    import pipeline
+
+    config, db, snap = tmp_path / "s.toml", tmp_path / "m.duckdb", tmp_path / "snapshot"
+    with FeedServer() as server:
+        write_sources_toml(
+            config, SETTINGS, [{"name": "city", "kind": "rss", "url": server.base + "/full/city.xml"}]
+        )
+        final = Scheduler.snapshot_waiting
+
+        def disk_full_at_the_end(self: Scheduler, force: bool = False) -> None:
+            if force:  # the start-up check and the batch wrote it; the disk fills before the last
+                fill_the_disk(snap, monkeypatch)
+            final(self, force=force)
+
+        monkeypatch.setattr(Scheduler, "snapshot_waiting", disk_full_at_the_end)
+        code = pipeline.main(
+            ["schedule", "--once", "--config", str(config), "--db", str(db), "--snapshot-dir", str(snap)]
+        )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: the snapshot was not written to {snap}" in err
