@@ -226,6 +226,17 @@ def upsert_items(
                 """,
                 [now, now],
             )
+        # A date read now for an item stored without one (a server clock more than a day behind, a page
+        # that showed none): filled in, not an edit; a stored date is never replaced (acceptance B1:
+        # such items dropped out of every date query for good, though each later fetch read the date).
+        con.execute(
+            """
+            UPDATE items SET published_at = i.published_at
+            FROM (SELECT source, external_id, arg_max(published_at, seq) AS published_at FROM incoming
+                  WHERE published_at IS NOT NULL GROUP BY source, external_id) i
+            WHERE items.source = i.source AND items.external_id = i.external_id AND items.published_at IS NULL
+            """
+        )
         con.execute("DROP TABLE incoming_diff")
     finally:
         con.unregister("incoming")
